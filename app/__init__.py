@@ -1,0 +1,113 @@
+"""Application factory for the community digital-technology teams app."""
+import os
+
+from flask import Flask, g, has_request_context, request, session
+from flask_login import current_user
+
+from app.config import INSTANCE_DIR, Config
+from app.extensions import babel, compress, csrf, db, htmx, limiter, login_manager, migrate
+
+
+def select_locale() -> str:
+    languages = ("vi", "en")
+    if not has_request_context():
+        return "en"  # command-line output is for operators; reports choose their locale explicitly
+    if current_user and getattr(current_user, "is_authenticated", False) and current_user.locale in languages:
+        return current_user.locale
+    chosen = session.get("locale")
+    return chosen if chosen in languages else "vi"
+
+
+def create_app(config: dict | None = None) -> Flask:
+    app = Flask(__name__, instance_path=str(INSTANCE_DIR))
+    app.config.from_object(Config)
+    if config:
+        app.config.update(config)
+    os.makedirs(app.instance_path, exist_ok=True)
+    if app.config["SECRET_KEY"] == "dev-only-change-me" and not app.debug and not app.testing:
+        app.logger.warning("SECRET_KEY is the development default; set SECRET_KEY in production.")
+
+    db.init_app(app)
+    _sqlite_pragmas(app)
+    migrate.init_app(app, db, directory=os.path.join(os.path.dirname(app.root_path), "migrations"),
+                     render_as_batch=True, compare_type=True)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message_category = "info"
+    babel.init_app(app, locale_selector=select_locale,
+                   default_translation_directories=os.path.join(os.path.dirname(app.root_path),
+                                                                "translations"))
+    csrf.init_app(app)
+    htmx.init_app(app)
+    compress.init_app(app)
+    limiter.init_app(app)
+
+    from flask_babel import lazy_gettext as _l
+    login_manager.login_message = _l("Please sign in to open this page.")
+
+    _import_models()
+    from app.auth.views import bp as auth_bp
+    from app.main.views import bp as main_bp
+    from app.units.views import bp as units_bp
+    app.register_blueprint(main_bp)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(units_bp)
+
+    from app.auth.cli import users_cli
+    from app.demo.cli import demo_cli
+    from app.units.cli import units_cli
+    app.cli.add_command(users_cli)
+    app.cli.add_command(units_cli)
+    app.cli.add_command(demo_cli)
+
+    from app import templating
+    templating.init_app(app)
+    from app.main.errors import init_app as init_errors
+    init_errors(app)
+
+    @app.before_request
+    def _remember_start():
+        g.locale = select_locale()
+
+    @app.after_request
+    def _security_headers(response):
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+            "frame-ancestors 'none'; form-action 'self'; base-uri 'self'")
+        if request.endpoint != "static":
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+    return app
+
+
+def _import_models() -> None:
+    """Every model module, so relationships resolve and Alembic sees the whole schema."""
+    from app.audit import models as _audit  # noqa: F401
+    from app.auth import models as _auth  # noqa: F401
+    from app.households import models as _households  # noqa: F401
+    from app.teams import models as _teams  # noqa: F401
+    from app.units import models as _units  # noqa: F401
+    from app.visits import models as _visits  # noqa: F401
+
+
+def _sqlite_pragmas(app: Flask) -> None:
+    """WAL and a busy timeout so field users writing at once wait instead of failing."""
+    from sqlalchemy import event
+    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        return
+    with app.app_context():
+        engine = db.engine
+
+        @event.listens_for(engine, "connect")
+        def _on_connect(dbapi_conn, _record):
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA busy_timeout=10000")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.close()

@@ -1,0 +1,80 @@
+"""Sign in, sign out, change password."""
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+
+from app.auth.forms import ChangePasswordForm, LoginForm
+from app.auth.models import User
+from app.extensions import db, limiter
+from app.main.views import safe_next
+from app.models_base import utcnow
+
+bp = Blueprint("auth", __name__, url_prefix="/auth")
+
+
+def _login_username_key() -> str:
+    return "user:" + (request.form.get("username") or "").strip().lower()[:64]
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"], key_func=_login_username_key,
+               methods=["POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_ADDRESS"], methods=["POST"])
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("main.index"))
+    form = LoginForm()
+    status = 200
+    if form.validate_on_submit():
+        user = db.session.scalar(db.select(User).where(User.username == form.username.data.lower()))
+        if user is not None and user.is_enabled and user.check_password(form.password.data):
+            login_user(user)
+            user.last_login_at = utcnow()
+            db.session.commit()
+            if user.must_change_password:
+                return redirect(url_for("auth.change_password"))
+            return redirect(safe_next(request.args.get("next"), url_for("main.index")))
+        form.password.errors.append(_("Wrong username or password."))
+        status = 401
+    elif form.is_submitted():
+        status = 400
+    return render_template("auth/login.html", form=form), status
+
+
+@bp.post("/logout")
+def logout():
+    logout_user()
+    flash(_("You have signed out."), "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/password", methods=["GET", "POST"])
+@login_required
+def change_password():
+    form = ChangePasswordForm()
+    status = 200
+    if form.validate_on_submit():
+        if not current_user.check_password(form.current.data):
+            form.current.errors.append(_("The current password is wrong."))
+            status = 400
+        elif form.new.data == form.current.data:
+            form.new.errors.append(_("Choose a password different from the current one."))
+            status = 400
+        else:
+            current_user.set_password(form.new.data)
+            current_user.must_change_password = False
+            db.session.commit()
+            flash(_("Your password has been changed."), "success")
+            return redirect(url_for("main.index"))
+    elif form.is_submitted():
+        status = 400
+    return render_template("auth/password.html", form=form), status
+
+
+@bp.before_app_request
+def _force_password_change():
+    """A one-time password must be replaced before anything else is opened."""
+    if (current_user.is_authenticated and current_user.must_change_password
+            and request.endpoint not in ("auth.change_password", "auth.logout", "static",
+                                         "main.set_language")):
+        return redirect(url_for("auth.change_password"))

@@ -1,0 +1,41 @@
+"""Configuration read from the environment, with an embedded SQLite default under instance/."""
+import os
+from pathlib import Path
+
+INSTANCE_DIR = Path(__file__).resolve().parent.parent / "instance"
+
+
+def database_url(raw: str | None) -> str:
+    """Normalise DATABASE_URL so PostgreSQL always goes through psycopg 3."""
+    if not raw:
+        return f"sqlite:///{INSTANCE_DIR / 'app.db'}"
+    for prefix in ("postgres://", "postgresql://"):
+        if raw.startswith(prefix):
+            return "postgresql+psycopg://" + raw[len(prefix):]
+    return raw
+
+
+class Config:
+    SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-change-me")
+    SQLALCHEMY_DATABASE_URI = database_url(os.environ.get("DATABASE_URL"))
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    BABEL_DEFAULT_LOCALE = "vi"
+    BABEL_DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
+    LANGUAGES = ("vi", "en")
+    # Uploads are spreadsheets of a commune's hamlets or members: a few hundred KB at most.
+    MAX_CONTENT_LENGTH = 5 * 1024 * 1024
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = os.environ.get("SESSION_COOKIE_SECURE", "0") == "1"
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    WTF_CSRF_TIME_LIMIT = None  # a form opened in the field may be submitted hours later
+    COMPRESS_MIMETYPES = ["text/html", "text/css", "application/javascript", "text/javascript",
+                          "application/json", "image/svg+xml", "text/csv"]
+    COMPRESS_ALGORITHM = ["gzip"]
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    RATELIMIT_HEADERS_ENABLED = False
+    # Guessing one account's password is slowed per account; a whole office behind one address
+    # (a commune's shared Wi-Fi) still gets room to sign in.
+    LOGIN_LIMIT_PER_ACCOUNT = os.environ.get("LOGIN_LIMIT_PER_ACCOUNT", "10 per minute")
+    LOGIN_LIMIT_PER_ADDRESS = os.environ.get("LOGIN_LIMIT_PER_ADDRESS", "60 per minute")

@@ -1,0 +1,80 @@
+"""Demo data: Hậu Giang (GSO 93) with hamlets, household counts and one account per role.
+
+Sized from the source articles (Hậu Giang 2024: 8 district-level units, 75 communes, one team
+per hamlet). Deterministic, so screenshots and tests see the same names every time.
+"""
+import random
+from datetime import date
+
+import sqlalchemy as sa
+
+from app.auth.cli import create_user
+from app.auth.models import User
+from app.extensions import db
+from app.units import gso, services
+from app.units.models import AdminUnit
+
+DEMO_PASSWORD = "matkhau-demo-2024"
+PROVINCE = "93"          # Hậu Giang
+DISTRICT = "930"         # Thành phố Vị Thanh
+OTHER_DISTRICT = "931"   # Huyện Châu Thành A
+HAMLET_NAMES = ["Ấp 1", "Ấp 2", "Ấp 3", "Ấp Thạnh Hòa", "Khu vực Ngã Tư", "Ấp Mỹ Lợi", "Ấp Đông Bình"]
+COUNTED_ON = date(2024, 1, 1)
+
+
+def by_code(code: str) -> AdminUnit:
+    return db.session.scalar(sa.select(AdminUnit).where(AdminUnit.code == code))
+
+
+def first_commune(district_code: str) -> AdminUnit:
+    district = by_code(district_code)
+    return db.session.scalar(sa.select(AdminUnit).where(AdminUnit.parent_id == district.id)
+                             .order_by(AdminUnit.code).limit(1))
+
+
+def seed_units(rng: random.Random) -> None:
+    gso.import_province(PROVINCE)
+    db.session.flush()
+    province = by_code(PROVINCE)
+    communes = db.session.scalars(sa.select(AdminUnit).where(
+        AdminUnit.level == "commune", AdminUnit.path.startswith(province.path))
+        .order_by(AdminUnit.code)).all()
+    for commune in communes:
+        n_hamlets = rng.randint(4, len(HAMLET_NAMES))
+        for name in HAMLET_NAMES[:n_hamlets]:
+            hamlet = services.create_unit(name, "hamlet", commune)
+            services.set_household_count(hamlet, rng.randint(120, 650), COUNTED_ON)
+
+
+def seed_users() -> dict[str, User]:
+    commune = first_commune(DISTRICT)
+    other_commune = first_commune(OTHER_DISTRICT)
+    accounts = [
+        ("demo-admin", "admin", by_code(PROVINCE), "Quản trị hệ thống"),
+        ("demo-province", "province", by_code(PROVINCE), "Trần Thị Hồng Nhung"),
+        ("demo-district", "district", by_code(DISTRICT), "Lê Văn Phúc"),
+        ("demo-commune", "commune", commune, "Nguyễn Thị Thu Hà"),
+        ("demo-commune-2", "commune", other_commune, "Phạm Quốc Đạt"),
+    ]
+    return {u: create_user(u, role, unit, DEMO_PASSWORD, full_name=name)
+            for u, role, unit, name in accounts}
+
+
+# Features append their own steps here (teams, households, visits), each taking (rng, users).
+EXTRA_STEPS: list = []
+
+
+def is_seeded() -> bool:
+    return db.session.scalar(sa.select(User.id).limit(1)) is not None
+
+
+def seed_demo() -> dict[str, int]:
+    rng = random.Random(93)
+    seed_units(rng)
+    users = seed_users()
+    db.session.flush()
+    for step in EXTRA_STEPS:
+        step(rng, users)
+    db.session.commit()
+    return {"units": db.session.scalar(sa.select(sa.func.count(AdminUnit.id))),
+            "users": db.session.scalar(sa.select(sa.func.count(User.id)))}

@@ -1,0 +1,26 @@
+"""Households of a hamlet: the minimum needed to log guidance sessions (Decree 13/2023)."""
+import sqlalchemy as sa
+from sqlalchemy import orm
+
+from app.extensions import db
+from app.models_base import UTCDateTime, utcnow
+
+
+class Household(db.Model):
+    __tablename__ = "households"
+
+    id: orm.Mapped[int] = orm.mapped_column(primary_key=True)
+    hamlet_id: orm.Mapped[int] = orm.mapped_column(sa.ForeignKey("admin_units.id"), index=True)
+    head_name: orm.Mapped[str] = orm.mapped_column(sa.String(200))
+    head_name_folded: orm.Mapped[str] = orm.mapped_column(sa.String(200), index=True)
+    address: orm.Mapped[str] = orm.mapped_column(sa.String(200), default="")
+    phone: orm.Mapped[str] = orm.mapped_column(sa.String(16), default="")
+    size: orm.Mapped[int | None]
+    # Set when a commune officer merges a duplicate into another household.
+    merged_into_id: orm.Mapped[int | None] = orm.mapped_column(sa.ForeignKey("households.id"))
+    # Set on erasure at the household's request: name and phone gone, visits still counted.
+    erased_at = orm.mapped_column(UTCDateTime)
+    created_by_id: orm.Mapped[int | None] = orm.mapped_column(sa.ForeignKey("users.id"))
+    created_at = orm.mapped_column(UTCDateTime, default=utcnow)
+
+    hamlet = orm.relationship("AdminUnit")

@@ -1,0 +1,85 @@
+"""Community digital-technology teams (tổ CNSCĐ), their members and memberships."""
+from datetime import date
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import orm
+
+from app.extensions import db
+from app.models_base import UTCDateTime, utcnow
+
+TEAM_STATUSES = {"active": _l("Active"), "dissolved": _l("Dissolved")}
+MEMBER_ROLES = {"leader": _l("Leader"), "deputy": _l("Deputy leader"), "member": _l("Member")}
+GENDERS = {"female": _l("Female"), "male": _l("Male"), "other": _l("Other")}
+AFFILIATIONS = {
+    "youth_union": _l("Youth union"),
+    "womens_union": _l("Women's union"),
+    "farmers_union": _l("Farmers' union"),
+    "commune_police": _l("Commune police"),
+    "post_office": _l("Post office"),
+    "telecom": _l("Telecom"),
+    "teacher": _l("Teacher"),
+    "hamlet_head": _l("Hamlet head"),
+    "other": _l("Other"),
+}
+
+team_hamlets = sa.Table(
+    "team_hamlets", db.metadata,
+    sa.Column("team_id", sa.ForeignKey("teams.id"), primary_key=True),
+    sa.Column("hamlet_id", sa.ForeignKey("admin_units.id"), primary_key=True, index=True),
+)
+
+
+class Team(db.Model):
+    __tablename__ = "teams"
+
+    id: orm.Mapped[int] = orm.mapped_column(primary_key=True)
+    commune_id: orm.Mapped[int] = orm.mapped_column(sa.ForeignKey("admin_units.id"), index=True)
+    name: orm.Mapped[str] = orm.mapped_column(sa.String(200))
+    name_folded: orm.Mapped[str] = orm.mapped_column(sa.String(200), index=True)
+    decision_number: orm.Mapped[str] = orm.mapped_column(sa.String(64), default="")
+    decision_date: orm.Mapped[date | None] = orm.mapped_column(sa.Date)
+    status: orm.Mapped[str] = orm.mapped_column(sa.String(16), default="active")
+    dissolved_on: orm.Mapped[date | None] = orm.mapped_column(sa.Date)
+    dissolved_reason: orm.Mapped[str] = orm.mapped_column(sa.String(500), default="")
+    created_at = orm.mapped_column(UTCDateTime, default=utcnow)
+
+    commune = orm.relationship("AdminUnit")
+    hamlets = orm.relationship("AdminUnit", secondary=team_hamlets, order_by="AdminUnit.name")
+    memberships: orm.Mapped[list["Membership"]] = orm.relationship(back_populates="team")
+
+
+class Member(db.Model):
+    __tablename__ = "members"
+
+    id: orm.Mapped[int] = orm.mapped_column(primary_key=True)
+    full_name: orm.Mapped[str] = orm.mapped_column(sa.String(200))
+    name_folded: orm.Mapped[str] = orm.mapped_column(sa.String(200), index=True)
+    gender: orm.Mapped[str] = orm.mapped_column(sa.String(16), default="")
+    birth_year: orm.Mapped[int | None]
+    # Normalised national form "0912345678"; uniqueness among a province's active members is checked
+    # in the service layer, since "active" depends on the open membership.
+    phone: orm.Mapped[str] = orm.mapped_column(sa.String(16), index=True, default="")
+    affiliation: orm.Mapped[str] = orm.mapped_column(sa.String(32), default="other")
+    # The member's province, so phone uniqueness is one indexed query.
+    province_id: orm.Mapped[int | None] = orm.mapped_column(sa.ForeignKey("admin_units.id"), index=True)
+    created_at = orm.mapped_column(UTCDateTime, default=utcnow)
+
+    memberships: orm.Mapped[list["Membership"]] = orm.relationship(
+        back_populates="member", order_by="Membership.joined_on")
+
+
+class Membership(db.Model):
+    """A member's time in one team; at most one is open (left_on is None) per member."""
+
+    __tablename__ = "memberships"
+
+    id: orm.Mapped[int] = orm.mapped_column(primary_key=True)
+    member_id: orm.Mapped[int] = orm.mapped_column(sa.ForeignKey("members.id"), index=True)
+    team_id: orm.Mapped[int] = orm.mapped_column(sa.ForeignKey("teams.id"), index=True)
+    role: orm.Mapped[str] = orm.mapped_column(sa.String(16), default="member")
+    joined_on: orm.Mapped[date] = orm.mapped_column(sa.Date)
+    left_on: orm.Mapped[date | None] = orm.mapped_column(sa.Date)
+
+    member: orm.Mapped[Member] = orm.relationship(back_populates="memberships")
+    team: orm.Mapped[Team] = orm.relationship(back_populates="memberships")

@@ -1,0 +1,22 @@
+"""Text helpers for Vietnamese names: store NFC, search without diacritics."""
+import unicodedata
+
+_CONTROL = {"Cc", "Cf", "Cs", "Co", "Cn"}
+
+
+def clean(value: str | None) -> str:
+    """NFC, control and format characters (NUL, RTL marks) dropped, whitespace collapsed."""
+    if value is None:
+        return ""
+    value = unicodedata.normalize("NFC", value)
+    value = "".join(" " if ch in "\t\r\n" else ch for ch in value
+                    if ch in "\t\r\n" or unicodedata.category(ch) not in _CONTROL)
+    return " ".join(value.split())
+
+
+def fold(value: str | None) -> str:
+    """Lower-case ASCII key for search: 'Nguyễn Văn Đạt' -> 'nguyen van dat'."""
+    value = clean(value).replace("đ", "d").replace("Đ", "D")
+    decomposed = unicodedata.normalize("NFD", value)
+    stripped = "".join(ch for ch in decomposed if unicodedata.category(ch) != "Mn")
+    return stripped.lower()

@@ -1,0 +1,212 @@
+"""Import administrative units and hamlet lists from CSV/XLSX: validate every row, then all or nothing."""
+from dataclasses import dataclass, field
+from datetime import date
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+
+from app.extensions import db
+from app.spreadsheets import SheetRow, date_cell, int_cell, read_rows, text_cell
+from app.text import fold
+from app.units import services
+from app.units.models import LEVELS, AdminUnit
+
+UNIT_COLUMNS = {
+    "code": "code", "ma": "code", "ma_don_vi": "code",
+    "name": "name", "ten": "name", "ten_don_vi": "name",
+    "level": "level", "cap": "level",
+    "parent_code": "parent_code", "parent": "parent_code", "ma_cha": "parent_code",
+    "ma_don_vi_cha": "parent_code", "ma_cap_tren": "parent_code",
+    "households": "households", "so_ho": "households", "so_ho_gia_dinh": "households",
+    "effective_date": "effective_date", "effective_on": "effective_date",
+    "ngay_hieu_luc": "effective_date", "tu_ngay": "effective_date",
+}
+LEVEL_ALIASES = {
+    "province": "province", "tinh": "province", "thanh_pho_truc_thuoc_trung_uong": "province",
+    "district": "district", "huyen": "district", "quan": "district", "thi_xa": "district",
+    "thanh_pho_thuoc_tinh": "district",
+    "commune": "commune", "xa": "commune", "phuong": "commune", "thi_tran": "commune",
+    "hamlet": "hamlet", "ap": "hamlet", "khom": "hamlet", "thon": "hamlet", "to_dan_pho": "hamlet",
+    "khu_vuc": "hamlet", "ban": "hamlet", "lang": "hamlet",
+}
+MAX_NAME = 200
+
+
+@dataclass
+class UnitRow:
+    line: int
+    code: str = ""
+    name: str = ""
+    level: str = ""
+    parent_code: str = ""
+    households: int | None = None
+    effective_on: date | None = None
+    errors: list[str] = field(default_factory=list)
+    existing_id: int | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def _name_errors(name: str) -> list[str]:
+    if not name:
+        return [_("The name is missing.")]
+    if len(name) > MAX_NAME:
+        return [_("The name is longer than %(n)d characters.", n=MAX_NAME)]
+    return []
+
+
+def _count_and_date(row: SheetRow, out: UnitRow, today: date) -> bool:
+    """Parse households and effective date into `out`; False when the households cell is unusable."""
+    households_ok = True
+    try:
+        out.households = int_cell(row.values.get("households"))
+    except ValueError:
+        households_ok = False
+        out.errors.append(_("The number of households must be a whole number, e.g. 1.851."))
+    try:
+        out.effective_on = date_cell(row.values.get("effective_date"))
+        if out.effective_on is None and out.households is not None:
+            out.effective_on = today  # a count without a date applies from the day it is entered
+    except ValueError:
+        out.errors.append(_("The effective date is not a date (use 23/05/2024 or 2024-05-23)."))
+    if out.effective_on and out.effective_on > today:
+        out.errors.append(_("The effective date is in the future."))
+    return households_ok
+
+
+def parse_units(filename: str, data: bytes, today: date) -> list[UnitRow]:
+    """Validate a whole-tree import file; raises SpreadsheetError when it is not a spreadsheet."""
+    rows = read_rows(filename, data, UNIT_COLUMNS)
+    parsed: list[UnitRow] = []
+    codes_in_file: dict[str, UnitRow] = {}
+    for row in rows:
+        out = UnitRow(line=row.line, code=text_cell(row.values.get("code")),
+                      name=text_cell(row.values.get("name")),
+                      parent_code=text_cell(row.values.get("parent_code")))
+        out.errors += _name_errors(out.name)
+        raw_level = text_cell(row.values.get("level"))
+        out.level = LEVEL_ALIASES.get(fold(raw_level).replace(" ", "_"), "")
+        if not out.level:
+            out.errors.append(_("Unknown level %(level)r: use province, district, commune or hamlet.",
+                                level=raw_level))
+        if not out.code and out.level != "hamlet":
+            out.errors.append(_("The code is missing."))
+        if out.code and out.code in codes_in_file:
+            out.errors.append(_("Code %(code)s appears twice in the file (line %(line)d).",
+                                code=out.code, line=codes_in_file[out.code].line))
+        if out.code:
+            codes_in_file.setdefault(out.code, out)
+        if out.level and out.level != "province" and not out.parent_code:
+            out.errors.append(_("The parent code is missing."))
+        _count_and_date(row, out, today)
+        parsed.append(out)
+
+    wanted = {r.parent_code for r in parsed if r.parent_code} | {r.code for r in parsed if r.code}
+    in_db = {u.code: u for u in db.session.scalars(sa.select(AdminUnit).where(AdminUnit.code.in_(wanted)))}
+    for out in parsed:
+        if out.code in in_db:
+            existing = in_db[out.code]
+            out.existing_id = existing.id
+            if out.level and existing.level != out.level:
+                out.errors.append(_("Code %(code)s already exists as a %(level)s.", code=out.code,
+                                    level=existing.level))
+        if out.parent_code:
+            parent_level = (codes_in_file[out.parent_code].level if out.parent_code in codes_in_file
+                            else in_db[out.parent_code].level if out.parent_code in in_db else None)
+            if parent_level is None:
+                out.errors.append(_("Parent code %(code)s is neither in the file nor in the database.",
+                                    code=out.parent_code))
+            elif out.level and parent_level in LEVELS and LEVELS.index(parent_level) >= LEVELS.index(out.level):
+                out.errors.append(_("A %(level)s cannot sit under a %(parent)s.", level=out.level,
+                                    parent=parent_level))
+    return parsed
+
+
+def apply_units(rows: list[UnitRow], user=None) -> dict[str, int]:
+    """Write validated rows (parents before children); the caller commits."""
+    if any(r.errors for r in rows):
+        raise ValueError("refusing to import rows with errors")
+    stats = {"created": 0, "updated": 0, "counts": 0}
+    order = sorted(rows, key=lambda r: LEVELS.index(r.level))
+    by_code: dict[str, AdminUnit] = {}
+    for r in order:
+        parent = None
+        if r.parent_code:
+            parent = by_code.get(r.parent_code) or db.session.scalar(
+                sa.select(AdminUnit).where(AdminUnit.code == r.parent_code))
+        unit = None
+        if r.code:
+            unit = db.session.scalar(sa.select(AdminUnit).where(AdminUnit.code == r.code))
+        elif parent is not None:
+            unit = services.find_child_by_name(parent, r.name)
+        if unit is None:
+            unit = services.create_unit(r.name, r.level, parent, r.code or None, user=user)
+            stats["created"] += 1
+        elif unit.name != r.name:
+            services.rename_unit(unit, r.name, user=user)
+            stats["updated"] += 1
+        if r.code:
+            by_code[r.code] = unit
+        if r.households is not None:
+            services.set_household_count(unit, r.households, r.effective_on, user=user)
+            stats["counts"] += 1
+    return stats
+
+
+HAMLET_COLUMNS = {
+    "name": "name", "ten": "name", "ten_ap": "name", "ap": "name", "ten_thon": "name", "hamlet": "name",
+    "ten_ap_khom": "name", "ap_khom": "name", "thon_ap": "name",
+    "code": "code", "ma": "code",
+    "households": "households", "so_ho": "households", "so_ho_gia_dinh": "households",
+    "effective_date": "effective_date", "ngay_hieu_luc": "effective_date", "tu_ngay": "effective_date",
+}
+
+
+def parse_hamlets(filename: str, data: bytes, commune: AdminUnit, today: date) -> list[UnitRow]:
+    """A commune's list of hamlets with their household counts; existing hamlets are matched by name."""
+    return check_hamlets(read_rows(filename, data, HAMLET_COLUMNS), commune, today)
+
+
+def check_hamlets(rows: list[SheetRow], commune: AdminUnit, today: date) -> list[UnitRow]:
+    existing = {u.name_folded: u for u in db.session.scalars(
+        sa.select(AdminUnit).where(AdminUnit.parent_id == commune.id))}
+    seen: dict[str, int] = {}
+    parsed = []
+    for row in rows:
+        out = UnitRow(line=row.line, level="hamlet", name=text_cell(row.values.get("name")),
+                      code=text_cell(row.values.get("code")))
+        out.errors += _name_errors(out.name)
+        key = fold(out.name)
+        if out.name and key in seen:
+            out.errors.append(_("%(name)s appears twice in the file (line %(line)d).", name=out.name,
+                                line=seen[key]))
+        seen.setdefault(key, row.line)
+        if key in existing:
+            out.existing_id = existing[key].id
+        if _count_and_date(row, out, today) and out.households is None:
+            out.errors.append(_("The number of households is missing."))
+        if out.code:
+            other = db.session.scalar(sa.select(AdminUnit).where(AdminUnit.code == out.code))
+            if other is not None and other.id != out.existing_id:
+                out.errors.append(_("Code %(code)s belongs to another unit.", code=out.code))
+        parsed.append(out)
+    return parsed
+
+
+def apply_hamlets(rows: list[UnitRow], commune: AdminUnit, user=None) -> dict[str, int]:
+    if any(r.errors for r in rows):
+        raise ValueError("refusing to import rows with errors")
+    stats = {"created": 0, "updated": 0}
+    for r in rows:
+        unit = services.find_child_by_name(commune, r.name)
+        if unit is None:
+            unit = services.create_unit(r.name, "hamlet", commune, r.code or None, user=user)
+            stats["created"] += 1
+        else:
+            stats["updated"] += 1
+            if unit.retired_on is not None:
+                services.restore_unit(unit, user=user)
+        services.set_household_count(unit, r.households, r.effective_on, user=user)
+    return stats

@@ -1,0 +1,74 @@
+"""Changes to the administrative tree, each with its audit event, in the caller's transaction."""
+from datetime import date
+
+import sqlalchemy as sa
+
+from app.audit.models import record
+from app.extensions import db
+from app.text import fold
+from app.units.models import AdminUnit, HouseholdCount
+
+
+def find_child_by_name(parent: AdminUnit, name: str) -> AdminUnit | None:
+    return db.session.scalar(sa.select(AdminUnit).where(AdminUnit.parent_id == parent.id,
+                                                        AdminUnit.name_folded == fold(name)))
+
+
+def create_unit(name: str, level: str, parent: AdminUnit | None, code: str | None = None,
+                user=None) -> AdminUnit:
+    unit = AdminUnit(code=code or None, level=level)
+    unit.set_name(name)
+    db.session.add(unit)
+    db.session.flush()
+    unit.place_under(parent)
+    record("create", "unit", unit.id, unit.id, after={"name": name, "level": level, "code": code},
+           user=user)
+    return unit
+
+
+def rename_unit(unit: AdminUnit, name: str, user=None) -> None:
+    before = unit.name
+    unit.set_name(name)
+    record("update", "unit", unit.id, unit.id, before={"name": before}, after={"name": name}, user=user)
+
+
+def retire_unit(unit: AdminUnit, on: date, user=None) -> None:
+    unit.retired_on = on
+    record("retire", "unit", unit.id, unit.id, before={"retired_on": None}, after={"retired_on": on},
+           user=user)
+
+
+def restore_unit(unit: AdminUnit, user=None) -> None:
+    before = unit.retired_on
+    unit.retired_on = None
+    record("restore", "unit", unit.id, unit.id, before={"retired_on": before}, after={"retired_on": None},
+           user=user)
+
+
+def set_household_count(unit: AdminUnit, households: int, effective_on: date, user=None) -> HouseholdCount:
+    """Record the count in effect from a date; a second count for the same date replaces the first."""
+    existing = db.session.scalar(sa.select(HouseholdCount).where(
+        HouseholdCount.unit_id == unit.id, HouseholdCount.effective_on == effective_on))
+    before = {"households": existing.households if existing else None, "effective_on": effective_on}
+    if existing is None:
+        existing = HouseholdCount(unit=unit, effective_on=effective_on, households=households)
+        db.session.add(existing)
+    existing.households = households
+    if user is not None:
+        existing.recorded_by_id = user.id
+    record("set_households", "unit", unit.id, unit.id, before=before,
+           after={"households": households, "effective_on": effective_on}, user=user)
+    return existing
+
+
+def current_counts(unit_ids: list[int], on: date) -> dict[int, HouseholdCount]:
+    """For each unit, the count in effect on a date (one query for the whole list)."""
+    if not unit_ids:
+        return {}
+    latest = (sa.select(HouseholdCount.unit_id, sa.func.max(HouseholdCount.effective_on).label("d"))
+              .where(HouseholdCount.unit_id.in_(unit_ids), HouseholdCount.effective_on <= on)
+              .group_by(HouseholdCount.unit_id).subquery())
+    rows = db.session.scalars(sa.select(HouseholdCount).join(
+        latest, sa.and_(HouseholdCount.unit_id == latest.c.unit_id,
+                        HouseholdCount.effective_on == latest.c.d)))
+    return {c.unit_id: c for c in rows}

@@ -1,0 +1,236 @@
+"""Unit pages: the tree below the user's unit, hamlets and household counts."""
+import sqlalchemy as sa
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from itsdangerous import BadSignature, URLSafeSerializer
+
+from app.dates import today_vn
+from app.extensions import db
+from app.scope import can_edit_structure, can_see, can_set_households, get_unit_or_404, units_query
+from app.spreadsheets import SheetRow, SpreadsheetError
+from app.text import fold
+from app.units import services
+from app.units.forms import ConfirmImportForm, HamletForm, HouseholdCountForm, RenameForm, UploadForm
+from app.units.importer import UnitRow, apply_hamlets, check_hamlets, parse_hamlets
+from app.units.models import AdminUnit, HouseholdCount
+
+bp = Blueprint("units", __name__, url_prefix="/units")
+
+
+@bp.before_request
+@login_required
+def _signed_in():
+    return None
+
+
+def _children(unit: AdminUnit, q: str = ""):
+    query = units_query().where(AdminUnit.parent_id == unit.id)
+    if q:
+        query = query.where(AdminUnit.name_folded.contains(fold(q), autoescape=True))
+    children = list(db.session.scalars(query.order_by(AdminUnit.retired_on.isnot(None), AdminUnit.name)))
+    counts = services.current_counts([c.id for c in children], today_vn())
+    return children, counts
+
+
+def _render_unit(unit: AdminUnit, hamlet_form=None, count_form=None, status=200):
+    q = request.args.get("q", "")[:100]
+    children, counts = _children(unit, q)
+    if request.htmx and request.htmx.target == "children":
+        return render_template("units/_children.html", unit=unit, children=children, counts=counts, q=q)
+    history = db.session.scalars(sa.select(HouseholdCount).where(HouseholdCount.unit_id == unit.id)
+                                 .order_by(HouseholdCount.effective_on.desc()).limit(20)).all()
+    may_structure = can_edit_structure(unit)
+    may_count = can_set_households(unit)
+    ancestors = [a for a in unit.ancestors() if can_see(a)]
+    return render_template(
+        "units/show.html", unit=unit, ancestors=ancestors, children=children, counts=counts, q=q,
+        history=history, current=history_current(history),
+        may_structure=may_structure, may_count=may_count,
+        may_edit_self=unit.level == "hamlet" and unit.parent is not None and can_edit_structure(unit.parent),
+        hamlet_form=hamlet_form or (HamletForm(prefix="hamlet") if may_structure else None),
+        count_form=count_form or (HouseholdCountForm(formdata=None, prefix="count") if may_count else None),
+    ), status
+
+
+def history_current(history: list[HouseholdCount]):
+    today = today_vn()
+    return next((c for c in history if c.effective_on <= today), None)
+
+
+@bp.get("/<int:unit_id>")
+def show(unit_id: int):
+    return _render_unit(get_unit_or_404(unit_id))
+
+
+@bp.post("/<int:unit_id>/hamlets")
+def add_hamlet(unit_id: int):
+    commune = get_unit_or_404(unit_id)
+    if not can_edit_structure(commune) or commune.level != "commune":
+        abort(403)
+    form = HamletForm(prefix="hamlet")
+    if form.validate_on_submit():
+        if services.find_child_by_name(commune, form.name.data):
+            form.name.errors.append(_("This commune already has a hamlet with this name."))
+        else:
+            hamlet = services.create_unit(form.name.data, "hamlet", commune, user=current_user)
+            if form.households.data is not None:
+                services.set_household_count(hamlet, form.households.data,
+                                             form.effective_on.data or today_vn(), user=current_user)
+            db.session.commit()
+            flash(_("Hamlet %(name)s added.", name=hamlet.name), "success")
+            return redirect(url_for("units.show", unit_id=commune.id))
+    return _render_unit(commune, hamlet_form=form, status=400)
+
+
+def _editable_hamlet(unit_id: int) -> AdminUnit:
+    hamlet = get_unit_or_404(unit_id)
+    if hamlet.level != "hamlet" or hamlet.parent is None or not can_edit_structure(hamlet.parent):
+        abort(403)
+    return hamlet
+
+
+@bp.route("/<int:unit_id>/rename", methods=["GET", "POST"])
+def rename(unit_id: int):
+    hamlet = _editable_hamlet(unit_id)
+    form = RenameForm(obj=hamlet)
+    status = 200
+    if form.validate_on_submit():
+        clash = services.find_child_by_name(hamlet.parent, form.name.data)
+        if clash is not None and clash.id != hamlet.id:
+            form.name.errors.append(_("This commune already has a hamlet with this name."))
+            status = 400
+        else:
+            if form.name.data != hamlet.name:
+                services.rename_unit(hamlet, form.name.data, user=current_user)
+                db.session.commit()
+                flash(_("Renamed to %(name)s.", name=hamlet.name), "success")
+            return redirect(url_for("units.show", unit_id=hamlet.id))
+    elif form.is_submitted():
+        status = 400
+    return render_template("units/rename.html", unit=hamlet, form=form), status
+
+
+@bp.post("/<int:unit_id>/retire")
+def retire(unit_id: int):
+    hamlet = _editable_hamlet(unit_id)
+    form = ConfirmImportForm(payload="retire")  # only for its CSRF token
+    if not form.validate_on_submit():
+        abort(400)
+    if hamlet.retired_on is None:
+        services.retire_unit(hamlet, today_vn(), user=current_user)
+        db.session.commit()
+        flash(_("%(name)s is retired. Its records and counts stay.", name=hamlet.name), "success")
+    return redirect(url_for("units.show", unit_id=hamlet.parent_id))
+
+
+@bp.post("/<int:unit_id>/restore")
+def restore(unit_id: int):
+    hamlet = _editable_hamlet(unit_id)
+    form = ConfirmImportForm(payload="restore")
+    if not form.validate_on_submit():
+        abort(400)
+    if hamlet.retired_on is not None:
+        services.restore_unit(hamlet, user=current_user)
+        db.session.commit()
+        flash(_("%(name)s is active again.", name=hamlet.name), "success")
+    return redirect(url_for("units.show", unit_id=hamlet.id))
+
+
+@bp.post("/<int:unit_id>/delete")
+def delete(unit_id: int):
+    """Only a hamlet entered by mistake, with nothing attached to it, may be deleted."""
+    hamlet = _editable_hamlet(unit_id)
+    form = ConfirmImportForm(payload="delete")
+    if not form.validate_on_submit():
+        abort(400)
+    if hamlet.has_records():
+        flash(_("%(name)s has records and cannot be deleted; retire it instead.", name=hamlet.name), "error")
+        return redirect(url_for("units.show", unit_id=hamlet.id)), 303
+    parent_id = hamlet.parent_id
+    from app.audit.models import record
+    record("delete", "unit", hamlet.id, parent_id, before={"name": hamlet.name, "level": hamlet.level},
+           user=current_user)
+    db.session.delete(hamlet)
+    db.session.commit()
+    flash(_("%(name)s deleted.", name=hamlet.name), "success")
+    return redirect(url_for("units.show", unit_id=parent_id))
+
+
+@bp.post("/<int:unit_id>/households")
+def set_households(unit_id: int):
+    unit = get_unit_or_404(unit_id)
+    if not can_set_households(unit):
+        abort(403)
+    form = HouseholdCountForm(prefix="count")
+    if form.validate_on_submit():
+        services.set_household_count(unit, form.households.data, form.effective_on.data, user=current_user)
+        db.session.commit()
+        flash(_("Household count saved."), "success")
+        return redirect(url_for("units.show", unit_id=unit.id))
+    return _render_unit(unit, count_form=form, status=400)
+
+
+def _serializer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="hamlet-import")
+
+
+def _rows_payload(rows: list[UnitRow]) -> list[dict]:
+    return [{"line": r.line, "name": r.name, "code": r.code, "households": r.households,
+             "effective_on": r.effective_on.isoformat() if r.effective_on else None} for r in rows]
+
+
+@bp.route("/<int:unit_id>/import", methods=["GET", "POST"])
+def import_hamlets(unit_id: int):
+    commune = get_unit_or_404(unit_id)
+    if commune.level != "commune" or not can_edit_structure(commune):
+        abort(403)
+    form = UploadForm()
+    rows, payload, status = None, None, 200
+    if form.validate_on_submit():
+        upload = form.file.data
+        try:
+            rows = parse_hamlets(upload.filename, upload.read(), commune, today_vn())
+        except SpreadsheetError as exc:
+            form.file.errors.append(str(exc))
+            status = 400
+        else:
+            if not rows:
+                form.file.errors.append(_("The file has no rows below its header."))
+                status = 400
+            elif any(r.errors for r in rows):
+                status = 422
+            else:
+                payload = _serializer().dumps({"commune": commune.id, "rows": _rows_payload(rows)})
+    elif form.is_submitted():
+        status = 400
+    return render_template("units/import.html", unit=commune, form=form, rows=rows,
+                           confirm_form=ConfirmImportForm(payload=payload) if payload else None), status
+
+
+@bp.post("/<int:unit_id>/import/confirm")
+def confirm_import(unit_id: int):
+    commune = get_unit_or_404(unit_id)
+    if commune.level != "commune" or not can_edit_structure(commune):
+        abort(403)
+    form = ConfirmImportForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        data = _serializer().loads(form.payload.data)
+    except BadSignature:
+        abort(400)
+    if data.get("commune") != commune.id:
+        abort(400)
+    # Re-check against the database as it is now: someone may have changed it since the preview.
+    rows = check_hamlets([SheetRow(line=r["line"], values={
+        "name": r["name"], "code": r["code"], "households": r["households"],
+        "effective_date": r["effective_on"]}) for r in data["rows"]], commune, today_vn())
+    if any(r.errors for r in rows):
+        flash(_("The list changed since the preview. Upload the file again."), "error")
+        return render_template("units/import.html", unit=commune, form=UploadForm(formdata=None),
+                               rows=rows, confirm_form=None), 409
+    stats = apply_hamlets(rows, commune, user=current_user)
+    db.session.commit()
+    flash(_("%(created)d hamlets added, %(updated)d updated.", **stats), "success")
+    return redirect(url_for("units.show", unit_id=commune.id))

@@ -1,0 +1,79 @@
+"""Real Chromium (Debian's /usr/bin/chromium) driven by Playwright against the app on a live port.
+
+Without the browser these tests skip, unless REQUIRE_BROWSER=1 (CI), when they fail.
+"""
+import os
+import threading
+
+import pytest
+from werkzeug.serving import make_server
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+# Flags for a sandbox with no network but loopback (see the machine notes in README).
+CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--disable-dev-shm-usage"]
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if "tests/browser" in str(item.fspath):
+            item.add_marker(pytest.mark.browser)
+
+
+@pytest.fixture(scope="session")
+def live_server(app):
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    if not os.path.exists(CHROMIUM):
+        if os.environ.get("REQUIRE_BROWSER") == "1":
+            pytest.fail(f"REQUIRE_BROWSER=1 but {CHROMIUM} is missing")
+        pytest.skip(f"{CHROMIUM} not installed")
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def phone(chromium):
+    """A 360×740 phone viewport, Vietnamese."""
+    context = chromium.new_context(viewport={"width": 360, "height": 740}, locale="vi-VN",
+                                   device_scale_factor=2, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    page.set_default_timeout(15000)
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def desktop(chromium):
+    context = chromium.new_context(viewport={"width": 1280, "height": 800}, locale="vi-VN")
+    page = context.new_page()
+    page.set_default_timeout(15000)
+    yield page
+    context.close()
+
+
+def shot(page, name: str) -> None:
+    """Keep a screenshot when SCREENSHOTS names a folder (used when reviewing pages by eye)."""
+    folder = os.environ.get("SCREENSHOTS")
+    if folder:
+        os.makedirs(folder, exist_ok=True)
+        page.screenshot(path=os.path.join(folder, f"{name}.png"), full_page=True)
+
+
+def sign_in(page, base: str, username: str, password: str) -> None:
+    page.goto(f"{base}/auth/login")
+    page.fill("#username", username)
+    page.fill("#password", password)
+    page.click("button.primary")
+    page.wait_for_load_state("domcontentloaded")

@@ -1,0 +1,142 @@
+"""Test fixtures: the app on a real database (SQLite by default, PostgreSQL with TEST_DB=postgres),
+built by the real migrations, a client, and a `login_as(role, unit)` helper."""
+import os
+import tempfile
+from datetime import date
+
+import pytest
+import sqlalchemy as sa
+
+from app import create_app
+from app.auth.cli import create_user
+from app.extensions import db as _db
+from app.units import services
+from app.units.models import AdminUnit
+
+PASSWORD = "mat-khau-thu-nghiem"
+
+
+def _database_url() -> str:
+    if os.environ.get("TEST_DB") == "postgres":
+        url = os.environ.get("TEST_DATABASE_URL")
+        if not url:
+            pytest.exit("TEST_DB=postgres needs TEST_DATABASE_URL", returncode=2)
+        from app.config import database_url
+        return database_url(url)
+    path = os.path.join(tempfile.mkdtemp(prefix="cnscd-test-"), "test.db")
+    return f"sqlite:///{path}"
+
+
+def _reset_schema(url: str) -> None:
+    if url.startswith("postgresql"):
+        engine = sa.create_engine(url)
+        try:
+            with engine.begin() as conn:
+                conn.execute(sa.text("DROP SCHEMA public CASCADE"))
+                conn.execute(sa.text("CREATE SCHEMA public"))
+        except sa.exc.OperationalError as exc:
+            pytest.exit(f"cannot reach the PostgreSQL test database: {exc}", returncode=2)
+        finally:
+            engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def app():
+    url = _database_url()
+    _reset_schema(url)
+    app = create_app({
+        "TESTING": True,
+        "SQLALCHEMY_DATABASE_URI": url,
+        "SECRET_KEY": "test-secret",
+        "WTF_CSRF_ENABLED": False,
+        # Every test signs in from 127.0.0.1; the per-account limit stays as in production.
+        "LOGIN_LIMIT_PER_ADDRESS": "100000 per minute",
+        "SERVER_NAME": None,
+    })
+    with app.app_context():
+        from flask_migrate import upgrade
+        upgrade()  # the real migrations build the schema, so they are tested on every run
+    yield app
+    with app.app_context():
+        _db.engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _clean_tables(app):
+    from app.extensions import limiter
+    with app.app_context():
+        limiter.reset()
+    yield
+    with app.app_context():
+        _db.session.remove()
+        tables = [t.name for t in reversed(_db.metadata.sorted_tables)]
+        with _db.engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                conn.execute(sa.text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
+            else:
+                for t in tables:
+                    conn.execute(sa.text(f'DELETE FROM "{t}"'))
+
+
+@pytest.fixture
+def db(app):
+    with app.app_context():
+        yield _db
+        _db.session.remove()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+class Tree:
+    """A small province: two districts, three communes, hamlets with household counts."""
+
+    def __init__(self):
+        self.province = services.create_unit("Tỉnh Hậu Giang", "province", None, "93")
+        self.district = services.create_unit("Thành phố Vị Thanh", "district", self.province, "930")
+        self.other_district = services.create_unit("Huyện Châu Thành A", "district", self.province, "931")
+        self.commune = services.create_unit("Phường I", "commune", self.district, "31318")
+        self.sibling_commune = services.create_unit("Phường III", "commune", self.district, "31321")
+        self.other_commune = services.create_unit("Thị trấn Một Ngàn", "commune", self.other_district, "31338")
+        self.hamlet = services.create_unit("Khu vực 1", "hamlet", self.commune)
+        self.hamlet2 = services.create_unit("Khu vực 2", "hamlet", self.commune)
+        self.other_hamlet = services.create_unit("Ấp Nhơn Xuân", "hamlet", self.other_commune)
+        for unit, n in ((self.hamlet, 320), (self.hamlet2, 410), (self.other_hamlet, 530)):
+            services.set_household_count(unit, n, date(2024, 1, 1))
+        _db.session.commit()
+
+    def refresh(self):
+        for name, value in vars(self).items():
+            if isinstance(value, AdminUnit):
+                setattr(self, name, _db.session.get(AdminUnit, value.id))
+
+
+@pytest.fixture
+def tree(db):
+    return Tree()
+
+
+@pytest.fixture
+def login_as(app, client, db):
+    """Create a user with the role, bound to the unit, and sign the test client in as them."""
+    counter = {"n": 0}
+
+    def _login(role: str, unit: AdminUnit, username: str | None = None, locale: str = "vi", http=None):
+        counter["n"] += 1
+        username = username or f"{role}-{counter['n']}"
+        user = create_user(username, role, unit, PASSWORD, full_name=f"Người dùng {counter['n']}")
+        user.locale = locale
+        _db.session.commit()
+        c = http or client
+        resp = c.post("/auth/login", data={"username": username, "password": PASSWORD})
+        assert resp.status_code == 302, resp.get_data(as_text=True)
+        return user
+
+    return _login

@@ -1,0 +1,131 @@
+"""Sign-in, sign-out, language, password change, security headers."""
+from app.auth.models import User
+from tests.conftest import PASSWORD
+
+
+def test_login_page_is_vietnamese_by_default(client):
+    resp = client.get("/auth/login")
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 200
+    assert "Đăng nhập" in html and "Tên đăng nhập" in html
+    assert '<html lang="vi">' in html
+
+
+def test_pages_need_sign_in(client, tree):
+    resp = client.get(f"/units/{tree.commune.id}")
+    assert resp.status_code == 302 and "/auth/login" in resp.headers["Location"]
+
+
+def test_wrong_password_is_refused_with_message_and_username_kept(client, tree, db):
+    from app.auth.cli import create_user
+    create_user("can-bo-xa", "commune", tree.commune, PASSWORD)
+    db.session.commit()
+    resp = client.post("/auth/login", data={"username": "can-bo-xa", "password": "sai-mat-khau"})
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 401
+    assert "Sai tên đăng nhập hoặc mật khẩu." in html
+    assert 'value="can-bo-xa"' in html
+
+
+def test_empty_login_form_is_a_400_with_messages(client):
+    resp = client.post("/auth/login", data={"username": "", "password": ""})
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 400
+    assert "Hãy nhập tên đăng nhập." in html and "Hãy nhập mật khẩu." in html
+
+
+def test_login_then_home_then_logout(client, tree, login_as):
+    login_as("commune", tree.commune)
+    resp = client.get("/", follow_redirects=True)
+    assert resp.status_code == 200
+    assert "Phường I" in resp.get_data(as_text=True)
+    resp = client.post("/auth/logout", follow_redirects=True)
+    assert "Bạn đã đăng xuất." in resp.get_data(as_text=True)
+    assert client.get(f"/units/{tree.commune.id}").status_code == 302
+
+
+def test_disabled_account_cannot_sign_in(client, tree, db, login_as):
+    user = login_as("commune", tree.commune)
+    client.post("/auth/logout")
+    db.session.get(User, user.id).is_enabled = False
+    db.session.commit()
+    resp = client.post("/auth/login", data={"username": user.username, "password": PASSWORD})
+    assert resp.status_code == 401
+
+
+def test_next_parameter_cannot_leave_the_site(client, tree, db):
+    from app.auth.cli import create_user
+    create_user("xa", "commune", tree.commune, PASSWORD)
+    db.session.commit()
+    resp = client.post("/auth/login?next=https://evil.example/x", data={"username": "xa", "password": PASSWORD})
+    assert resp.status_code == 302
+    assert "evil.example" not in resp.headers["Location"]
+
+
+def test_language_switch_is_remembered_for_the_user(client, tree, db, login_as):
+    user = login_as("commune", tree.commune)
+    resp = client.post("/language", data={"lang": "en", "next": f"/units/{tree.commune.id}"})
+    assert resp.status_code == 302
+    html = client.get(f"/units/{tree.commune.id}").get_data(as_text=True)
+    assert "Hamlets" in html and '<html lang="en">' in html
+    assert db.session.get(User, user.id).locale == "en"
+    # A fresh session (another phone) of the same user opens in English too.
+    other = client.application.test_client()
+    other.post("/auth/login", data={"username": user.username, "password": PASSWORD})
+    assert "Hamlets" in other.get(f"/units/{tree.commune.id}").get_data(as_text=True)
+
+
+def test_unknown_language_is_ignored(client):
+    client.post("/language", data={"lang": "xx"})
+    assert "Đăng nhập" in client.get("/auth/login").get_data(as_text=True)
+
+
+def test_password_is_hashed_with_a_strong_kdf(tree, db, login_as):
+    user = login_as("commune", tree.commune)
+    stored = db.session.get(User, user.id).password_hash
+    assert stored.startswith("scrypt:") and PASSWORD not in stored
+
+
+def test_one_time_password_must_be_changed_first(client, tree, db, login_as):
+    user = login_as("commune", tree.commune)
+    db.session.get(User, user.id).must_change_password = True
+    db.session.commit()
+    resp = client.get(f"/units/{tree.commune.id}")
+    assert resp.status_code == 302 and resp.headers["Location"].endswith("/auth/password")
+    # Too short and too common are refused, beside the field.
+    resp = client.post("/auth/password", data={"current": PASSWORD, "new": "123456", "confirm": "123456"})
+    assert resp.status_code == 400 and "Dùng ít nhất 10 ký tự." in resp.get_data(as_text=True)
+    resp = client.post("/auth/password", data={"current": PASSWORD, "new": "1234567890", "confirm": "1234567890"})
+    assert resp.status_code == 400 and "quá phổ biến" in resp.get_data(as_text=True)
+    resp = client.post("/auth/password", data={"current": PASSWORD, "new": "ca-phe-sua-da-2024",
+                                               "confirm": "ca-phe-sua-da-2024"})
+    assert resp.status_code == 302
+    assert client.get(f"/units/{tree.commune.id}").status_code == 200
+    assert db.session.get(User, user.id).check_password("ca-phe-sua-da-2024")
+
+
+def test_security_headers(client):
+    resp = client.get("/auth/login")
+    csp = resp.headers["Content-Security-Policy"]
+    assert "unsafe-inline" not in csp and "script-src 'self'" in csp
+    assert resp.headers["X-Content-Type-Options"] == "nosniff"
+    assert resp.headers["X-Frame-Options"] == "DENY"
+    cookie = resp.headers.get("Set-Cookie", "")
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+def test_login_is_rate_limited_per_account(client, tree, db):
+    from app.auth.cli import create_user
+    create_user("bi-do-mat-khau", "commune", tree.commune, PASSWORD)
+    db.session.commit()
+    codes = [client.post("/auth/login", data={"username": "bi-do-mat-khau", "password": "sai"}).status_code
+             for _ in range(11)]
+    assert codes[:10] == [401] * 10
+    assert codes[10] == 429
+    # Even the right password waits now, with a translated message.
+    resp = client.post("/auth/login", data={"username": "bi-do-mat-khau", "password": PASSWORD})
+    assert resp.status_code == 429 and "Quá nhiều lần thử" in resp.get_data(as_text=True)
+    # Another account from the same address is not locked out.
+    create_user("nguoi-khac", "commune", tree.commune, PASSWORD)
+    db.session.commit()
+    assert client.post("/auth/login", data={"username": "nguoi-khac", "password": PASSWORD}).status_code == 302

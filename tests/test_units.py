@@ -1,0 +1,287 @@
+"""The administrative tree: GSO and file imports, hamlets, household counts, and their scope."""
+import io
+from datetime import date, timedelta
+
+import sqlalchemy as sa
+from openpyxl import Workbook
+
+from app.audit.models import AuditEvent
+from app.dates import today_vn
+from app.units.models import AdminUnit, HouseholdCount
+
+
+def units_named(db, name):
+    return db.session.scalars(sa.select(AdminUnit).where(AdminUnit.name == name)).all()
+
+
+def test_import_gso_loads_hau_giang(runner, db):
+    result = runner.invoke(args=["units", "import-gso", "--province", "93"])
+    assert result.exit_code == 0, result.output
+    province = db.session.scalar(sa.select(AdminUnit).where(AdminUnit.code == "93"))
+    assert province.name == "Tỉnh Hậu Giang" and province.level == "province"
+    districts = db.session.scalars(sa.select(AdminUnit).where(AdminUnit.parent_id == province.id)).all()
+    assert len(districts) == 8  # DOMAIN.md: 8 district-level units
+    communes = db.session.scalar(sa.select(sa.func.count()).where(
+        AdminUnit.level == "commune", AdminUnit.path.startswith(province.path)))
+    assert communes == 75       # DOMAIN.md: 75 communes
+    vi_thanh = db.session.scalar(sa.select(AdminUnit).where(AdminUnit.code == "930"))
+    assert vi_thanh.name == "Thành phố Vị Thanh" and vi_thanh.parent_id == province.id
+    # Running it again changes nothing.
+    again = runner.invoke(args=["units", "import-gso", "--province", "93"])
+    assert "0 units created" in again.output
+
+
+def test_import_gso_unknown_province(runner):
+    result = runner.invoke(args=["units", "import-gso", "--province", "00"])
+    assert result.exit_code != 0 and "no province" in result.output
+
+
+def write_csv(tmp_path, text, name="units.csv"):
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_import_file_reports_every_bad_row_and_imports_nothing(runner, db, tmp_path):
+    path = write_csv(tmp_path, (
+        "code,name,level,parent_code,households,effective_date\n"
+        "01,Thành phố Hà Nội,province,,,\n"
+        "001,Quận Ba Đình,district,01,,\n"
+        "00001,,commune,001,1200,2024-01-01\n"          # line 4: no name
+        "00004,Phường Trúc Bạch,commune,999,abc,2024-13-01\n"  # line 5: parent, count, date
+        "00006,Phường Vĩnh Phúc,village,001,10,\n"      # line 6: level
+    ))
+    result = runner.invoke(args=["units", "import", str(path)])
+    assert result.exit_code != 0
+    out = result.output
+    assert "units.csv:4: The name is missing." in out
+    assert "units.csv:5: Parent code 999" in out and "units.csv:5: The number of households" in out
+    assert "units.csv:5: The effective date is not a date" in out
+    assert "units.csv:6: Unknown level" in out
+    assert "nothing imported" in out
+    assert db.session.scalar(sa.select(sa.func.count(AdminUnit.id))) == 0
+
+
+def test_import_file_any_depth_with_counts(runner, db, tmp_path):
+    # A post-2025 province has no districts: communes sit straight under it.
+    path = write_csv(tmp_path, (
+        "Mã,Tên,Cấp,Mã cha,Số hộ,Ngày hiệu lực\n"
+        "92,Thành phố Cần Thơ,tỉnh,,,\n"
+        "31117,Phường Ninh Kiều,xã,92,\"12.500\",01/07/2025\n"
+        "AP-1,Khu vực 1,ấp,31117,410,01/07/2025\n"
+    ))
+    result = runner.invoke(args=["units", "import", str(path)])
+    assert result.exit_code == 0, result.output
+    commune = db.session.scalar(sa.select(AdminUnit).where(AdminUnit.code == "31117"))
+    assert commune.parent.code == "92" and commune.level == "commune"
+    assert commune.households_on(date(2025, 7, 1)).households == 12500
+    assert commune.households_on(date(2025, 6, 30)) is None
+    hamlet = db.session.scalar(sa.select(AdminUnit).where(AdminUnit.code == "AP-1"))
+    assert hamlet.path == f"{commune.path}{hamlet.id}/" and hamlet.depth == 2
+
+
+def test_import_xlsx(runner, db, tmp_path):
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["code", "name", "level", "parent_code", "households", "effective_date"])
+    ws.append(["93", "Tỉnh Hậu Giang", "province", None, None, None])
+    ws.append([930, "Thành phố Vị Thanh", "district", 93, None, None])
+    ws.append(["31318", "Phường I", "commune", "930", 2150, date(2024, 1, 1)])
+    path = tmp_path / "units.xlsx"
+    wb.save(path)
+    result = runner.invoke(args=["units", "import", str(path)])
+    assert result.exit_code == 0, result.output
+    commune = db.session.scalar(sa.select(AdminUnit).where(AdminUnit.code == "31318"))
+    assert commune.parent.parent.code == "93"
+    assert commune.households_on(date(2024, 6, 1)).households == 2150
+
+
+def test_import_rejects_a_file_that_is_not_a_spreadsheet(runner, tmp_path):
+    path = tmp_path / "photo.xlsx"
+    path.write_bytes(b"PK\x03\x04not really a zip")
+    result = runner.invoke(args=["units", "import", str(path)])
+    assert result.exit_code != 0 and "not a readable Excel" in result.output
+
+
+def test_household_count_applies_from_its_date(db, tree):
+    from app.units import services
+    services.set_household_count(tree.hamlet, 350, date(2025, 1, 1))
+    db.session.commit()
+    tree.refresh()
+    assert tree.hamlet.households_on(date(2024, 12, 31)).households == 320
+    assert tree.hamlet.households_on(date(2025, 1, 1)).households == 350
+    assert tree.hamlet.households_on(date(2023, 12, 31)) is None
+
+
+# --- web: hamlets ------------------------------------------------------------------------------
+
+def test_commune_officer_adds_hamlet_with_count(client, db, tree, login_as):
+    login_as("commune", tree.commune)
+    resp = client.post(f"/units/{tree.commune.id}/hamlets",
+                       data={"hamlet-name": "  A\u0302\u0301p Tha\u0323nh Ho\u0300a  ", "hamlet-households": "1.851",
+                             "hamlet-effective_on": "2024-05-23"})
+    assert resp.status_code == 302
+    hamlet = units_named(db, "Ấp Thạnh Hòa")  # decomposed input, stored NFC and trimmed
+    assert len(hamlet) == 1
+    assert hamlet[0].parent_id == tree.commune.id and hamlet[0].name_folded == "ap thanh hoa"
+    assert hamlet[0].households_on(date(2024, 5, 23)).households == 1851
+    html = client.get(f"/units/{tree.commune.id}").get_data(as_text=True)
+    assert "Ấp Thạnh Hòa" in html and "1.851" in html
+    event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.record_id == hamlet[0].id,
+                                                          AuditEvent.action == "create"))
+    assert event is not None and event.user_id is not None
+
+
+def test_bad_hamlet_input_keeps_what_was_typed(client, db, tree, login_as):
+    login_as("commune", tree.commune)
+    future = (today_vn() + timedelta(days=3)).isoformat()
+    resp = client.post(f"/units/{tree.commune.id}/hamlets",
+                       data={"hamlet-name": "Ấp <script>alert(1)</script>", "hamlet-households": "nhiều",
+                             "hamlet-effective_on": future})
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 400
+    assert "Hãy nhập số nguyên" in html
+    assert "Ngày không được ở tương lai." in html
+    assert "nhiều" in html
+    assert "<script>alert(1)</script>" not in html and "&lt;script&gt;" in html
+    assert units_named(db, "Ấp <script>alert(1)</script>") == []
+
+
+def test_empty_and_overlong_names_are_refused(client, db, tree, login_as):
+    login_as("commune", tree.commune)
+    resp = client.post(f"/units/{tree.commune.id}/hamlets", data={"hamlet-name": "   "})
+    assert resp.status_code == 400 and "Hãy nhập tên ấp." in resp.get_data(as_text=True)
+    resp = client.post(f"/units/{tree.commune.id}/hamlets", data={"hamlet-name": "Ấ" * 500})
+    assert resp.status_code == 400 and "Tối đa 200 ký tự." in resp.get_data(as_text=True)
+    assert db.session.scalar(sa.select(sa.func.count(AdminUnit.id))) == 9
+
+
+def test_duplicate_hamlet_name_without_diacritics_is_refused(client, tree, login_as):
+    login_as("commune", tree.commune)
+    resp = client.post(f"/units/{tree.commune.id}/hamlets", data={"hamlet-name": "khu vuc 1"})
+    assert resp.status_code == 400 and "Xã đã có ấp với tên này." in resp.get_data(as_text=True)
+
+
+def test_rename_and_retire_hamlet(client, db, tree, login_as):
+    login_as("commune", tree.commune)
+    resp = client.post(f"/units/{tree.hamlet.id}/rename", data={"name": "Khu vực Một"})
+    assert resp.status_code == 302
+    resp = client.post(f"/units/{tree.hamlet.id}/retire", data={"payload": "1"})
+    assert resp.status_code == 302
+    db.session.expire_all()
+    hamlet = db.session.get(AdminUnit, tree.hamlet.id)
+    assert hamlet.name == "Khu vực Một" and hamlet.retired_on == today_vn()
+    # Its counts stay.
+    assert hamlet.households_on(date(2024, 2, 1)).households == 320
+    html = client.get(f"/units/{tree.commune.id}").get_data(as_text=True)
+    assert "ngừng sử dụng" in html
+
+
+def test_hamlet_with_records_cannot_be_deleted(client, db, tree, login_as):
+    from app.households.models import Household
+    login_as("commune", tree.commune)
+    db.session.add(Household(hamlet_id=tree.hamlet.id, head_name="Nguyễn Văn An",
+                             head_name_folded="nguyen van an"))
+    db.session.commit()
+    resp = client.post(f"/units/{tree.hamlet.id}/delete", data={"payload": "1"})
+    assert resp.status_code == 303
+    assert db.session.get(AdminUnit, tree.hamlet.id) is not None
+    # One entered by mistake, with nothing attached, may go.
+    resp = client.post(f"/units/{tree.commune.id}/hamlets", data={"hamlet-name": "Ấp Nhập Nhầm"})
+    mistake = units_named(db, "Ấp Nhập Nhầm")[0]
+    resp = client.post(f"/units/{mistake.id}/delete", data={"payload": "1"})
+    assert resp.status_code == 302
+    db.session.expire_all()
+    assert units_named(db, "Ấp Nhập Nhầm") == []
+
+
+def test_set_household_count_and_history(client, db, tree, login_as):
+    login_as("commune", tree.commune)
+    resp = client.post(f"/units/{tree.hamlet.id}/households", data={"count-households": "0", "count-effective_on": "2025-01-01"})
+    assert resp.status_code == 302
+    resp = client.post(f"/units/{tree.hamlet.id}/households", data={"count-households": "-5", "count-effective_on": "2025-01-01"})
+    assert resp.status_code == 400
+    resp = client.post(f"/units/{tree.hamlet.id}/households", data={"count-households": "", "count-effective_on": "x"})
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 400 and "Hãy nhập số hộ." in html and "Hãy nhập ngày hợp lệ." in html
+    counts = db.session.scalars(sa.select(HouseholdCount.households).where(
+        HouseholdCount.unit_id == tree.hamlet.id).order_by(HouseholdCount.effective_on)).all()
+    assert counts == [320, 0]
+
+
+def test_district_officer_sets_commune_count_but_cannot_add_hamlets(client, db, tree, login_as):
+    login_as("district", tree.district)
+    resp = client.post(f"/units/{tree.commune.id}/households", data={"count-households": "2.400", "count-effective_on": "2024-01-01"})
+    assert resp.status_code == 302
+    assert db.session.get(AdminUnit, tree.commune.id).households_on(date(2024, 1, 2)).households == 2400
+    assert client.post(f"/units/{tree.commune.id}/hamlets", data={"hamlet-name": "Ấp Mới"}).status_code == 403
+
+
+# --- web: hamlet list upload -------------------------------------------------------------------
+
+def xlsx_bytes(rows):
+    wb = Workbook()
+    ws = wb.active
+    for r in rows:
+        ws.append(r)
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def upload(client, unit_id, data, filename):
+    return client.post(f"/units/{unit_id}/import", data={"file": (io.BytesIO(data), filename)},
+                       content_type="multipart/form-data")
+
+
+def test_hamlet_upload_preview_shows_problems_and_writes_nothing(client, db, tree, login_as):
+    login_as("commune", tree.commune)
+    data = xlsx_bytes([["Tên ấp", "Số hộ", "Ngày hiệu lực"],
+                       ["Ấp Mới", 120, "01/06/2024"],
+                       ["", 50, None],
+                       ["Ấp Hai", "mười", None]])
+    resp = upload(client, tree.commune.id, data, "ds-ap.xlsx")
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 422
+    assert "2 trên 3 dòng có lỗi" in html
+    assert "Thiếu tên." in html and "Số hộ phải là số nguyên" in html
+    assert "Xác nhận" not in html
+    assert units_named(db, "Ấp Mới") == []
+
+
+def test_hamlet_upload_preview_then_confirm(client, db, tree, login_as):
+    login_as("commune", tree.commune)
+    data = ("Tên ấp;Số hộ\nẤp Mới;120\nkhu vuc 1;333\n").encode("utf-8-sig")
+    resp = upload(client, tree.commune.id, data, "ds-ap.csv")
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 200 and "mới" in html and "cập nhật" in html
+    assert units_named(db, "Ấp Mới") == []  # nothing until confirmed
+    import re
+    payload = re.search(r'name="payload" type="hidden" value="([^"]+)"', html).group(1)
+    resp = client.post(f"/units/{tree.commune.id}/import/confirm", data={"payload": payload})
+    assert resp.status_code == 302
+    assert len(units_named(db, "Ấp Mới")) == 1
+    db.session.expire_all()
+    assert db.session.get(AdminUnit, tree.hamlet.id).households_on(today_vn()).households == 333
+    # A tampered payload is refused.
+    resp = client.post(f"/units/{tree.commune.id}/import/confirm", data={"payload": payload[:-3] + "abc"})
+    assert resp.status_code == 400
+
+
+def test_upload_of_something_that_is_not_a_spreadsheet(client, tree, login_as):
+    login_as("commune", tree.commune)
+    resp = upload(client, tree.commune.id, b"\x89PNG\r\n\x1a\n", "anh.png")
+    assert resp.status_code == 400 and "tệp Excel (.xlsx) hoặc tệp CSV" in resp.get_data(as_text=True)
+    resp = upload(client, tree.commune.id, b"PK\x03\x04garbage", "ds.xlsx")
+    assert resp.status_code == 400 and "không phải là tệp Excel" in resp.get_data(as_text=True)
+
+
+# --- search -------------------------------------------------------------------------------------
+
+def test_children_search_without_diacritics_and_htmx_partial(client, tree, login_as):
+    login_as("district", tree.district)
+    resp = client.get(f"/units/{tree.district.id}?q=phuong iii", headers={"HX-Request": "true", "HX-Target": "children"})
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 200
+    assert "Phường III" in html and "Phường I<" not in html
+    assert "<html" not in html  # only the partial
