@@ -60,8 +60,54 @@ def seed_users() -> dict[str, User]:
             for u, role, unit, name in accounts}
 
 
-# Features append their own steps here (teams, households, visits), each taking (rng, users).
-EXTRA_STEPS: list = []
+SURNAMES = ["Nguyễn", "Trần", "Lê", "Phạm", "Huỳnh", "Võ", "Đặng", "Bùi", "Đỗ", "Hồ", "Ngô", "Dương"]
+MIDDLE = {"female": ["Thị", "Ngọc", "Thị Kim", "Thị Thu", "Thị Mỹ"], "male": ["Văn", "Minh", "Quốc", "Hữu", "Thanh"]}
+GIVEN = {"female": ["Hà", "Lan", "Nhung", "Trang", "Thảo", "Duyên", "Hạnh", "Yến"],
+         "male": ["An", "Bình", "Dũng", "Phúc", "Tài", "Khang", "Đạt", "Hiếu"]}
+AFFILIATION_CYCLE = ["youth_union", "womens_union", "commune_police", "post_office", "telecom",
+                     "teacher", "hamlet_head", "farmers_union"]
+
+
+def person(rng: random.Random) -> tuple[str, str]:
+    gender = rng.choice(["female", "male"])
+    return f"{rng.choice(SURNAMES)} {rng.choice(MIDDLE[gender])} {rng.choice(GIVEN[gender])}", gender
+
+
+def seed_teams(rng: random.Random, users: dict[str, User]) -> None:
+    """One team per hamlet in the demo commune (DOMAIN.md: Hậu Giang has one per hamlet)."""
+    from app.teams.models import Member, Membership, Team
+    from app.text import fold
+    commune = users["demo-commune"].unit
+    province = by_code(PROVINCE)
+    hamlets = db.session.scalars(sa.select(AdminUnit).where(AdminUnit.parent_id == commune.id)
+                                 .order_by(AdminUnit.name)).all()
+    phone_seq = iter(range(912000100, 912999999, 7))
+    for i, hamlet in enumerate(hamlets, start=1):
+        name = f"Tổ công nghệ số cộng đồng {hamlet.name}"
+        team = Team(commune=commune, name=name, name_folded=fold(name), decision_number=f"{100 + i}/QĐ-UBND",
+                    decision_date=date(2022, 3, 15), status="active")
+        team.hamlets.append(hamlet)
+        db.session.add(team)
+        for j in range(rng.randint(4, 6)):
+            full_name, gender = person(rng)
+            member = Member(full_name=full_name, name_folded=fold(full_name), gender=gender,
+                            birth_year=rng.randint(1965, 2003), phone=f"0{next(phone_seq)}",
+                            affiliation=AFFILIATION_CYCLE[(i + j) % len(AFFILIATION_CYCLE)],
+                            province_id=province.id)
+            db.session.add(member)
+            role = "leader" if j == 0 else "deputy" if j == 1 else "member"
+            db.session.add(Membership(member=member, team=team, role=role, joined_on=date(2022, 3, 15)))
+            db.session.flush()
+            if i == 1 and j in (0, 2):
+                username = "demo-leader" if j == 0 else "demo-member"
+                user = create_user(username, "team_leader" if j == 0 else "team_member", commune,
+                                   DEMO_PASSWORD, full_name=full_name)
+                user.team_id, user.member_id = team.id, member.id
+                users[username] = user
+
+
+# Features append their own steps here (households, visits ...), each taking (rng, users).
+EXTRA_STEPS: list = [seed_teams]
 
 
 def is_seeded() -> bool:
