@@ -49,9 +49,11 @@ def create_app(config: dict | None = None) -> Flask:
     from app.auth.views import bp as auth_bp
     from app.main.views import bp as main_bp
     from app.units.views import bp as units_bp
+    from app.teams.views import bp as teams_bp
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(units_bp)
+    app.register_blueprint(teams_bp)
 
     from app.auth.cli import users_cli
     from app.demo.cli import demo_cli

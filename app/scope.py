@@ -97,3 +97,75 @@ def roles_required(*roles):
             return view(*args, **kwargs)
         return wrapped
     return decorator
+
+
+# --- Teams and members -------------------------------------------------------------------------
+# Staff see the teams of their subtree; a team leader or member sees only their own team, since a
+# member list holds personal data (names, phone numbers) that other teams do not need.
+
+def teams_query(user=None) -> sa.Select:
+    """Select Team rows the user may read; callers add their own filters and order."""
+    from app.teams.models import Team
+    user = _user(user)
+    q = sa.select(Team).where(in_scope(Team.commune_id, user))
+    if user.role in FIELD_ROLES:
+        q = q.where(Team.id == (user.team_id or -1))
+    return q
+
+
+def team_ids_in_scope(user=None) -> sa.Select:
+    from app.teams.models import Team
+    return teams_query(user).with_only_columns(Team.id)
+
+
+def get_team_or_404(team_id: int, user=None):
+    from app.teams.models import Team
+    team = db.session.scalar(teams_query(user).where(Team.id == team_id))
+    if team is None:
+        abort(404)
+    return team
+
+
+def members_query(user=None) -> sa.Select:
+    """Members who were ever in a team the user may read (their history goes with them)."""
+    from app.teams.models import Member, Membership
+    return sa.select(Member).where(Member.id.in_(
+        sa.select(Membership.member_id).where(Membership.team_id.in_(team_ids_in_scope(user)))))
+
+
+def get_member_or_404(member_id: int, user=None):
+    from app.teams.models import Member
+    member = db.session.scalar(members_query(user).where(Member.id == member_id))
+    if member is None:
+        abort(404)
+    return member
+
+
+def can_manage_team(team, user=None) -> bool:
+    """Register, edit, dissolve a team and create accounts: the officers of its own commune, and admins.
+
+    District and province staff read their subtree but do not change it.
+    """
+    user = _user(user)
+    if not user.is_authenticated or team is None or not can_see(team.commune, user):
+        return False
+    if user.role == "admin":
+        return True
+    return user.role == "commune" and team.commune_id == user.unit_id
+
+
+def can_manage_commune_teams(commune: AdminUnit, user=None) -> bool:
+    """Register new teams or import members in a commune."""
+    user = _user(user)
+    if commune is None or commune.level != "commune" or not can_see(commune, user):
+        return False
+    return user.role == "admin" or (user.role == "commune" and commune.id == user.unit_id)
+
+
+def can_edit_members(team, user=None) -> bool:
+    """Add, edit and record the leaving of members: the commune's officers, and the team's own leader."""
+    user = _user(user)
+    if can_manage_team(team, user):
+        return True
+    return (user.is_authenticated and user.role == "team_leader" and team is not None
+            and user.team_id == team.id and team.commune_id == user.unit_id)

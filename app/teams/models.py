@@ -7,6 +7,7 @@ from sqlalchemy import orm
 
 from app.extensions import db
 from app.models_base import UTCDateTime, utcnow
+from app.text import fold
 
 TEAM_STATUSES = {"active": _l("Active"), "dissolved": _l("Dissolved")}
 MEMBER_ROLES = {"leader": _l("Leader"), "deputy": _l("Deputy leader"), "member": _l("Member")}
@@ -48,6 +49,14 @@ class Team(db.Model):
     hamlets = orm.relationship("AdminUnit", secondary=team_hamlets, order_by="AdminUnit.name")
     memberships: orm.Mapped[list["Membership"]] = orm.relationship(back_populates="team")
 
+    def set_name(self, name: str) -> None:
+        self.name = name
+        self.name_folded = fold(name)[:200]
+
+    @property
+    def active(self) -> bool:
+        return self.status == "active"
+
 
 class Member(db.Model):
     __tablename__ = "members"
@@ -68,11 +77,29 @@ class Member(db.Model):
     memberships: orm.Mapped[list["Membership"]] = orm.relationship(
         back_populates="member", order_by="Membership.joined_on")
 
+    def set_name(self, name: str) -> None:
+        self.full_name = name
+        self.name_folded = fold(name)[:200]
+
+    @property
+    def current(self) -> "Membership | None":
+        """The open membership, if the member is in a team now."""
+        return next((m for m in self.memberships if m.left_on is None), None)
+
 
 class Membership(db.Model):
     """A member's time in one team; at most one is open (left_on is None) per member."""
 
     __tablename__ = "memberships"
+    # The database itself keeps a member in one team at a time and a team with one leader at a time,
+    # so two officers saving at once cannot break either rule.
+    __table_args__ = (
+        sa.Index("uq_memberships_open_member", "member_id", unique=True,
+                 sqlite_where=sa.text("left_on IS NULL"), postgresql_where=sa.text("left_on IS NULL")),
+        sa.Index("uq_memberships_open_leader", "team_id", unique=True,
+                 sqlite_where=sa.text("left_on IS NULL AND role = 'leader'"),
+                 postgresql_where=sa.text("left_on IS NULL AND role = 'leader'")),
+    )
 
     id: orm.Mapped[int] = orm.mapped_column(primary_key=True)
     member_id: orm.Mapped[int] = orm.mapped_column(sa.ForeignKey("members.id"), index=True)
@@ -83,3 +110,7 @@ class Membership(db.Model):
 
     member: orm.Mapped[Member] = orm.relationship(back_populates="memberships")
     team: orm.Mapped[Team] = orm.relationship(back_populates="memberships")
+
+    @property
+    def is_open(self) -> bool:
+        return self.left_on is None

@@ -1,0 +1,226 @@
+"""Import a commune's member list from CSV/XLSX: every row checked, then all rows or none.
+
+Each row names the hamlet (or the team) the member works in; the member joins the commune's
+active team serving that hamlet.
+"""
+from dataclasses import asdict, dataclass, field
+from datetime import date
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+
+from app.extensions import db
+from app.scope import members_query
+from app.spreadsheets import SheetRow, date_cell, int_cell, read_rows, text_cell
+from app.teams import services
+from app.teams.models import AFFILIATIONS, Member, Team
+from app.text import fold
+from app.units.models import AdminUnit
+
+MEMBER_COLUMNS = {
+    "full_name": "full_name", "name": "full_name", "ho_ten": "full_name", "ho_va_ten": "full_name",
+    "ten": "full_name", "ten_thanh_vien": "full_name",
+    "phone": "phone", "mobile": "phone", "so_dien_thoai": "phone", "sdt": "phone", "dien_thoai": "phone",
+    "so_dt": "phone", "dtdd": "phone",
+    "gender": "gender", "gioi_tinh": "gender", "phai": "gender",
+    "birth_year": "birth_year", "nam_sinh": "birth_year", "year_of_birth": "birth_year",
+    "role": "role", "vai_tro": "role", "chuc_vu": "role", "chuc_danh": "role",
+    "affiliation": "affiliation", "don_vi": "affiliation", "don_vi_cong_tac": "affiliation",
+    "thanh_phan": "affiliation", "co_quan": "affiliation",
+    "hamlet": "hamlet", "ap": "hamlet", "ten_ap": "hamlet", "ap_khu_vuc": "hamlet", "khu_vuc": "hamlet",
+    "thon": "hamlet", "ap_khom": "hamlet",
+    "team": "team", "to": "team", "ten_to": "team", "to_cnscd": "team", "to_cong_nghe_so": "team",
+    "joined_on": "joined_on", "ngay_tham_gia": "joined_on", "ngay_vao_to": "joined_on", "tu_ngay": "joined_on",
+}
+ROLE_WORDS = {
+    "leader": "leader", "to_truong": "leader", "truong": "leader", "truong_to": "leader",
+    "deputy": "deputy", "to_pho": "deputy", "pho": "deputy", "pho_to": "deputy", "deputy_leader": "deputy",
+    "member": "member", "thanh_vien": "member", "": "member",
+}
+GENDER_WORDS = {"nam": "male", "male": "male", "m": "male", "nu": "female", "female": "female", "f": "female",
+                "khac": "other", "other": "other", "": ""}
+# Looked for inside the folded cell, so "Đoàn Thanh niên xã" is the youth union.
+AFFILIATION_WORDS = [
+    ("thanh nien", "youth_union"), ("youth", "youth_union"),
+    ("phu nu", "womens_union"), ("women", "womens_union"),
+    ("nong dan", "farmers_union"), ("farmer", "farmers_union"),
+    ("cong an", "commune_police"), ("police", "commune_police"),
+    ("buu dien", "post_office"), ("buu chinh", "post_office"), ("post", "post_office"),
+    ("vien thong", "telecom"), ("viettel", "telecom"), ("vnpt", "telecom"), ("mobifone", "telecom"),
+    ("telecom", "telecom"),
+    ("giao vien", "teacher"), ("teacher", "teacher"),
+    ("truong ap", "hamlet_head"), ("truong khu vuc", "hamlet_head"), ("truong thon", "hamlet_head"),
+    ("hamlet head", "hamlet_head"),
+]
+
+
+@dataclass
+class MemberRow:
+    line: int
+    full_name: str = ""
+    phone: str = ""
+    gender: str = ""
+    birth_year: int | None = None
+    role: str = "member"
+    affiliation: str = "other"
+    hamlet: str = ""
+    team_name: str = ""
+    joined_on: date | None = None
+    team_id: int | None = None
+    errors: list[str] = field(default_factory=list)
+
+    def payload(self) -> dict:
+        data = asdict(self)
+        data.pop("errors")
+        data["joined_on"] = self.joined_on.isoformat() if self.joined_on else None
+        return data
+
+
+def _key(text: str) -> str:
+    return fold(text).replace(" ", "_")
+
+
+def affiliation_of(text: str) -> str:
+    if text in AFFILIATIONS:
+        return text
+    folded = fold(text)
+    return next((code for word, code in AFFILIATION_WORDS if word in folded), "other")
+
+
+def parse_members(filename: str, data: bytes, commune: AdminUnit, today: date, user=None) -> list[MemberRow]:
+    """Raises SpreadsheetError when the upload is not a spreadsheet."""
+    return check_members(read_rows(filename, data, MEMBER_COLUMNS), commune, today, user)
+
+
+def rows_from_payload(rows: list[dict]) -> list[SheetRow]:
+    return [SheetRow(line=r["line"], values={
+        "full_name": r["full_name"], "phone": r["phone"], "gender": r["gender"], "birth_year": r["birth_year"],
+        "role": r["role"], "affiliation": r["affiliation"], "hamlet": r["hamlet"], "team": r["team_name"],
+        "joined_on": r["joined_on"]}) for r in rows]
+
+
+def check_members(rows: list[SheetRow], commune: AdminUnit, today: date, user=None) -> list[MemberRow]:
+    province = services.province_of(commune)
+    hamlets = {h.name_folded: h for h in db.session.scalars(
+        sa.select(AdminUnit).where(AdminUnit.parent_id == commune.id, AdminUnit.retired_on.is_(None)))}
+    teams = list(db.session.scalars(sa.select(Team).where(Team.commune_id == commune.id, Team.status == "active")))
+    teams_by_name = {t.name_folded: t for t in teams}
+    serving = services.hamlet_ids_of(teams)
+    leaders = services.leaders([t.id for t in teams])
+    phones_seen: dict[str, int] = {}
+    leaders_in_file: dict[int, int] = {}
+    parsed = []
+    for row in rows:
+        v = row.values
+        out = MemberRow(line=row.line, full_name=text_cell(v.get("full_name")), hamlet=text_cell(v.get("hamlet")),
+                        team_name=text_cell(v.get("team")))
+        if not out.full_name:
+            out.errors.append(_("The name is missing."))
+        elif len(out.full_name) > 200:
+            out.errors.append(_("The name is longer than %(n)d characters.", n=200))
+
+        raw_phone = text_cell(v.get("phone"))
+        if not raw_phone:
+            out.errors.append(_("The mobile number is missing."))
+        else:
+            try:
+                # Excel drops the leading 0 of a number typed as a number: 912345678 is 0912345678.
+                out.phone = services.normalise_phone(
+                    "0" + raw_phone if raw_phone.isdigit() and len(raw_phone) == 9 else raw_phone)
+            except services.PhoneError as exc:
+                out.phone = raw_phone
+                out.errors.append(str(exc))
+            else:
+                if out.phone in phones_seen:
+                    out.errors.append(_("This number appears twice in the file (line %(line)d).",
+                                        line=phones_seen[out.phone]))
+                phones_seen.setdefault(out.phone, row.line)
+                other = services.active_member_with_phone(out.phone, province.id)
+                if other is not None:
+                    visible = user is not None and db.session.scalar(
+                        members_query(user).where(Member.id == other.id)) is not None
+                    if visible:
+                        out.errors.append(_("This number is already used by %(name)s, an active member.",
+                                            name=other.full_name))
+                    else:
+                        out.errors.append(_("This number is already used by an active member elsewhere "
+                                            "in the province."))
+
+        gender = _key(text_cell(v.get("gender")))
+        if gender in GENDER_WORDS:
+            out.gender = GENDER_WORDS[gender]
+        else:
+            out.errors.append(_("Unknown gender %(value)s: use Nam or Nữ.", value=text_cell(v.get("gender"))))
+        try:
+            out.birth_year = int_cell(v.get("birth_year"))
+        except ValueError:
+            out.errors.append(_("The year of birth must be a year, e.g. 1990."))
+        else:
+            if out.birth_year is not None and not 1920 <= out.birth_year <= today.year - 14:
+                out.errors.append(_("Enter a year between 1920 and %(latest)d.", latest=today.year - 14))
+
+        role = _key(text_cell(v.get("role")))
+        if role in ROLE_WORDS:
+            out.role = ROLE_WORDS[role]
+        else:
+            out.errors.append(_("Unknown role %(value)s: use Tổ trưởng, Tổ phó or Thành viên.",
+                                value=text_cell(v.get("role"))))
+        out.affiliation = affiliation_of(text_cell(v.get("affiliation")))
+
+        try:
+            out.joined_on = date_cell(v.get("joined_on")) or today
+        except ValueError:
+            out.errors.append(_("The joining date is not a date (use 23/05/2024 or 2024-05-23)."))
+        else:
+            if out.joined_on > today:
+                out.errors.append(_("The joining date is in the future."))
+
+        _resolve_team(out, commune, hamlets, teams_by_name, teams, serving)
+        if out.team_id is not None and out.role == "leader":
+            if out.team_id in leaders:
+                out.errors.append(_("This team already has a leader (%(name)s). Change the leader on the "
+                                    "team page.", name=leaders[out.team_id].full_name))
+            elif out.team_id in leaders_in_file:
+                out.errors.append(_("A second leader for the same team (line %(line)d).",
+                                    line=leaders_in_file[out.team_id]))
+            leaders_in_file.setdefault(out.team_id, row.line)
+        parsed.append(out)
+    return parsed
+
+
+def _resolve_team(out: MemberRow, commune, hamlets, teams_by_name, teams, serving) -> None:
+    if out.team_name:
+        team = teams_by_name.get(fold(out.team_name))
+        if team is None:
+            out.errors.append(_("No active team named %(name)s in %(commune)s.", name=out.team_name,
+                                commune=commune.name))
+            return
+        out.team_id = team.id
+        return
+    if not out.hamlet:
+        out.errors.append(_("The hamlet is missing."))
+        return
+    hamlet = hamlets.get(fold(out.hamlet))
+    if hamlet is None:
+        out.errors.append(_("Unknown hamlet %(name)s: it is not a hamlet of %(commune)s.", name=out.hamlet,
+                            commune=commune.name))
+        return
+    candidates = [t for t in teams if hamlet.id in serving.get(t.id, [])]
+    if not candidates:
+        out.errors.append(_("No active team serves %(name)s yet. Register the team first.", name=hamlet.name))
+    elif len(candidates) > 1:
+        out.errors.append(_("Several teams serve %(name)s: add a Team column naming one.", name=hamlet.name))
+    else:
+        out.team_id = candidates[0].id
+
+
+def apply_members(rows: list[MemberRow], user=None) -> int:
+    """Write checked rows; the caller commits."""
+    if any(r.errors for r in rows):
+        raise ValueError("refusing to import rows with errors")
+    for r in rows:
+        team = db.session.get(Team, r.team_id)
+        services.add_member(team, full_name=r.full_name, gender=r.gender, birth_year=r.birth_year,
+                            phone=r.phone, affiliation=r.affiliation, role=r.role, joined_on=r.joined_on,
+                            user=user)
+    return len(rows)

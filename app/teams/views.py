@@ -1,0 +1,557 @@
+"""Team pages: lists with counts, a team's members and history, inline member editing, imports, accounts."""
+from datetime import date
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+from itsdangerous import BadSignature, URLSafeSerializer
+from markupsafe import Markup
+
+from app.dates import today_vn
+from app.extensions import db
+from app.scope import (
+    FIELD_ROLES, can_edit_members, can_manage_commune_teams, can_manage_team, can_see, get_member_or_404,
+    get_team_or_404, get_unit_or_404, team_ids_in_scope, teams_query, units_query)
+from app.spreadsheets import SpreadsheetError
+from app.teams import services
+from app.teams.forms import (
+    ActionForm, ConfirmImportForm, DissolveForm, LeaveForm, MemberForm, MoveForm, TeamForm, UploadForm)
+from app.teams.importer import apply_members, check_members, parse_members, rows_from_payload
+from app.teams.models import AFFILIATIONS, GENDERS, MEMBER_ROLES, TEAM_STATUSES, Member, Membership, Team, team_hamlets
+from app.text import fold
+from app.units.models import AdminUnit
+
+bp = Blueprint("teams", __name__, url_prefix="/teams")
+LIST_LIMIT = 200
+
+AUDIT_FIELDS = {
+    "name": _l("Name"), "decision_number": _l("Decision number"), "decision_date": _l("Decision date"),
+    "status": _l("Status"), "dissolved_on": _l("Dissolved on"), "dissolved_reason": _l("Reason"),
+    "hamlets": _l("Hamlets served"), "full_name": _l("Full name"), "gender": _l("Gender"),
+    "birth_year": _l("Year of birth"), "phone": _l("Mobile number"), "affiliation": _l("Affiliation"),
+    "role": _l("Role in the team"), "joined_on": _l("Joined on"), "left_on": _l("Left on"), "team": _l("Team"),
+}
+AUDIT_ACTIONS = {
+    "create": _l("created"), "update": _l("changed"), "dissolve": _l("dissolved"),
+    "reactivate": _l("made active again"), "leave": _l("left the team"), "move": _l("moved"),
+    "role": _l("role changed"),
+}
+
+
+@bp.before_request
+@login_required
+def _signed_in():
+    return None
+
+
+@bp.app_template_filter("phone")
+def _phone_filter(value):
+    return services.format_phone(value)
+
+
+@bp.app_template_global("audit_value")
+def audit_value(key: str, value):
+    """An audit value as a person reads it: labels for codes, dates in the locale."""
+    from app.templating import _date
+    if value is None or value == "":
+        return "–"
+    labels = {"status": TEAM_STATUSES, "role": MEMBER_ROLES, "gender": GENDERS, "affiliation": AFFILIATIONS}
+    if key in labels:
+        return labels[key].get(value, value)
+    if key == "phone":
+        return services.format_phone(value)
+    if key.endswith(("_on", "_date")) and isinstance(value, str):
+        try:
+            return _date(date.fromisoformat(value))
+        except ValueError:
+            return value
+    return value
+
+
+@bp.app_context_processor
+def _labels():
+    return {"today_iso": today_vn().isoformat(), "AUDIT_FIELDS": AUDIT_FIELDS, "AUDIT_ACTIONS": AUDIT_ACTIONS, "TEAM_STATUSES": TEAM_STATUSES,
+            "MEMBER_ROLES": MEMBER_ROLES, "GENDERS": GENDERS, "AFFILIATIONS": AFFILIATIONS}
+
+
+# --- Lists -------------------------------------------------------------------------------------
+
+@bp.get("/")
+def index():
+    if current_user.role in FIELD_ROLES:
+        if current_user.team_id is None:
+            abort(404)
+        return redirect(url_for("teams.show", team_id=current_user.team_id))
+    return redirect(url_for("teams.listing", unit_id=current_user.unit_id))
+
+
+def _filtered_teams(unit: AdminUnit, q: str, status: str, hamlet_id: int | None):
+    communes = sa.select(AdminUnit.id).where(AdminUnit.path.startswith(unit.path, autoescape=True))
+    query = teams_query().where(Team.commune_id.in_(communes))
+    if status in TEAM_STATUSES:
+        query = query.where(Team.status == status)
+    if hamlet_id:
+        query = query.where(Team.id.in_(sa.select(team_hamlets.c.team_id)
+                                        .where(team_hamlets.c.hamlet_id == hamlet_id)))
+    if q:
+        key = fold(q)
+        # A team is found by its own name or by the name of someone in it now.
+        by_member = (sa.select(Membership.team_id).join(Member, Member.id == Membership.member_id)
+                     .where(Membership.left_on.is_(None), Member.name_folded.contains(key, autoescape=True)))
+        query = query.where(sa.or_(Team.name_folded.contains(key, autoescape=True), Team.id.in_(by_member)))
+    return list(db.session.scalars(query.order_by(Team.status, Team.name_folded).limit(LIST_LIMIT + 1)))
+
+
+@bp.get("/unit/<int:unit_id>")
+def listing(unit_id: int):
+    unit = get_unit_or_404(unit_id)
+    if unit.level == "hamlet":
+        return redirect(url_for("teams.listing", unit_id=unit.parent_id, hamlet=unit.id))
+    q = request.args.get("q", "")[:100]
+    status = request.args.get("status", "")
+    status = status if status in TEAM_STATUSES else ""
+    hamlets = []
+    if unit.level == "commune":
+        hamlets = list(db.session.scalars(units_query().where(AdminUnit.parent_id == unit.id)
+                                          .order_by(AdminUnit.name)))
+    hamlet_id = request.args.get("hamlet", type=int)
+    if hamlet_id not in {h.id for h in hamlets}:
+        hamlet_id = None
+    teams = _filtered_teams(unit, q, status, hamlet_id)
+    more = len(teams) > LIST_LIMIT
+    teams = teams[:LIST_LIMIT]
+    ids = [t.id for t in teams]
+    ctx = dict(unit=unit, teams=teams, more=more, q=q, status=status, hamlet_id=hamlet_id, hamlets=hamlets,
+               counts=services.member_counts(ids), leaders=services.leaders(ids))
+    if request.htmx and request.htmx.target == "team-rows":
+        return render_template("teams/_rows.html", **ctx)
+    children = []
+    if unit.level != "commune":
+        children = list(db.session.scalars(units_query().where(AdminUnit.parent_id == unit.id)
+                                           .order_by(AdminUnit.name)))
+    stats = services.rollup([unit] + children, team_ids_in_scope())
+    return render_template("teams/list.html", **ctx, children=children, stats=stats,
+                           ancestors=[a for a in unit.ancestors() if can_see(a)],
+                           may_register=can_manage_commune_teams(unit))
+
+
+# --- Teams -------------------------------------------------------------------------------------
+
+def _hamlet_choices(commune: AdminUnit, team: Team | None = None) -> list[tuple[int, str]]:
+    hamlets = db.session.scalars(sa.select(AdminUnit).where(AdminUnit.parent_id == commune.id)
+                                 .order_by(AdminUnit.name)).all()
+    chosen = {h.id for h in team.hamlets} if team else set()
+    return [(h.id, h.name) for h in hamlets if h.retired_on is None or h.id in chosen]
+
+
+def _chosen_hamlets(commune: AdminUnit, ids: list[int]) -> list[AdminUnit]:
+    return list(db.session.scalars(sa.select(AdminUnit).where(AdminUnit.parent_id == commune.id,
+                                                              AdminUnit.id.in_(ids or [-1]))))
+
+
+@bp.route("/new/<int:commune_id>", methods=["GET", "POST"])
+def new_team(commune_id: int):
+    commune = get_unit_or_404(commune_id)
+    if not can_manage_commune_teams(commune):
+        abort(403)
+    form = TeamForm()
+    form.hamlets.choices = _hamlet_choices(commune)
+    status = 200
+    if form.validate_on_submit():
+        team = services.create_team(commune, form.name.data, form.decision_number.data, form.decision_date.data,
+                                    _chosen_hamlets(commune, form.hamlets.data), user=current_user)
+        db.session.commit()
+        flash(_("Team %(name)s registered. Now add its members.", name=team.name), "success")
+        return redirect(url_for("teams.show", team_id=team.id))
+    if form.is_submitted():
+        status = 400
+    return render_template("teams/team_form.html", form=form, commune=commune, team=None), status
+
+
+@bp.route("/<int:team_id>/edit", methods=["GET", "POST"])
+def edit_team(team_id: int):
+    team = get_team_or_404(team_id)
+    if not can_manage_team(team):
+        abort(403)
+    form = TeamForm(data={"name": team.name, "decision_number": team.decision_number,
+                          "decision_date": team.decision_date, "hamlets": [h.id for h in team.hamlets]})
+    form.hamlets.choices = _hamlet_choices(team.commune, team)
+    status = 200
+    if form.validate_on_submit():
+        services.update_team(team, form.name.data, form.decision_number.data, form.decision_date.data,
+                             _chosen_hamlets(team.commune, form.hamlets.data), user=current_user)
+        db.session.commit()
+        flash(_("Team saved."), "success")
+        return redirect(url_for("teams.show", team_id=team.id))
+    if form.is_submitted():
+        status = 400
+    return render_template("teams/team_form.html", form=form, commune=team.commune, team=team), status
+
+
+@bp.route("/<int:team_id>/dissolve", methods=["GET", "POST"])
+def dissolve(team_id: int):
+    team = get_team_or_404(team_id)
+    if not can_manage_team(team):
+        abort(403)
+    if not team.active:
+        flash(_("This team is already dissolved."), "error")
+        return redirect(url_for("teams.show", team_id=team.id))
+    form = DissolveForm()
+    form.decision_date = team.decision_date
+    status = 200
+    if form.validate_on_submit():
+        services.dissolve_team(team, form.dissolved_on.data, form.reason.data, user=current_user)
+        db.session.commit()
+        flash(_("Team %(name)s is dissolved. Its members have left and their accounts are disabled.",
+                name=team.name), "success")
+        return redirect(url_for("teams.show", team_id=team.id))
+    if form.is_submitted():
+        status = 400
+    return render_template("teams/dissolve.html", form=form, team=team), status
+
+
+@bp.post("/<int:team_id>/reactivate")
+def reactivate(team_id: int):
+    team = get_team_or_404(team_id)
+    if not can_manage_team(team):
+        abort(403)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    if not team.active:
+        services.reactivate_team(team, user=current_user)
+        db.session.commit()
+        flash(_("Team %(name)s is active again.", name=team.name), "success")
+    return redirect(url_for("teams.show", team_id=team.id))
+
+
+def _member_form(member: Member | None = None, prefix: str = "member", submitted: bool = True) -> MemberForm:
+    """The member form, read from the request when `submitted`, else filled from the member (or blank)."""
+    data = None
+    if member is not None:
+        membership = member.current
+        data = {"full_name": member.full_name, "phone": services.format_phone(member.phone),
+                "gender": member.gender, "birth_year": member.birth_year, "affiliation": member.affiliation,
+                "role": membership.role if membership else "member",
+                "joined_on": membership.joined_on if membership else None}
+    kwargs = {} if submitted else {"formdata": None}
+    return MemberForm(data=data, prefix=prefix, **kwargs)
+
+
+def _check_duplicate(form: MemberForm, team: Team, member: Member | None) -> bool:
+    """Add the duplicate-phone message beside the field; True when the number is free."""
+    if form.phone.errors or not form.normalised_phone:
+        return not form.phone.errors
+    dup = services.find_duplicate(form.normalised_phone, services.province_of(team.commune).id,
+                                  member.id if member else None, user=current_user)
+    if dup is None:
+        return True
+    form.phone.errors = list(form.phone.errors) + [duplicate_message(dup)]
+    return False
+
+
+def duplicate_message(dup: services.Duplicate):
+    if dup.member is None:
+        return _("This number is already used by an active member elsewhere in the province.")
+    link = Markup('<a href="{}">{}</a>').format(url_for("teams.member", member_id=dup.member.id),
+                                                dup.member.full_name)
+    current = dup.member.current
+    return Markup(_("This number is already used by %(name)s (%(team)s), an active member.")) % {
+        "name": link, "team": current.team.name if current else ""}
+
+
+def _team_context(team: Team, add_form: MemberForm | None = None, note: str | None = None):
+    memberships = sorted(team.memberships, key=lambda m: (m.left_on is not None, m.role != "leader",
+                                                         m.role != "deputy", m.member.name_folded))
+    may_edit = can_edit_members(team)
+    if add_form is None and may_edit and team.active:
+        add_form = _member_form(submitted=False)
+    return dict(team=team, current=[m for m in memberships if m.left_on is None],
+                past=sorted([m for m in memberships if m.left_on is not None], key=lambda m: m.left_on,
+                            reverse=True),
+                history=sorted(team.memberships, key=lambda m: (m.joined_on, m.id), reverse=True),
+                events=services.team_events(team), may_edit=may_edit, may_manage=can_manage_team(team),
+                add_form=add_form, note=note, action_form=ActionForm())
+
+
+@bp.get("/<int:team_id>")
+def show(team_id: int):
+    team = get_team_or_404(team_id)
+    return render_template("teams/show.html", **_team_context(team))
+
+
+@bp.post("/<int:team_id>/members")
+def add_member(team_id: int):
+    team = get_team_or_404(team_id)
+    if not can_edit_members(team):
+        abort(403)
+    form = _member_form()
+    if not team.active:
+        form.full_name.errors = [_("This team is dissolved; members can no longer join it.")]
+        return _render_members(team, form, status=409)
+    valid = form.validate_on_submit()
+    if _check_duplicate(form, team, None) and valid:
+        member = services.add_member(team, full_name=form.full_name.data, gender=form.gender.data,
+                                     birth_year=form.birth_year.data, phone=form.normalised_phone,
+                                     affiliation=form.affiliation.data, role=form.role.data,
+                                     joined_on=form.joined_on.data, user=current_user)
+        db.session.commit()
+        note = _("%(name)s added to the team.", name=member.full_name)
+        if request.htmx:
+            db.session.refresh(team)
+            return render_template("teams/_members.html", **_team_context(team, note=note))
+        flash(note, "success")
+        return redirect(url_for("teams.show", team_id=team.id) + "#members")
+    return _render_members(team, form, status=400)
+
+
+def _render_members(team: Team, form: MemberForm, status: int):
+    if request.htmx:
+        return render_template("teams/_members.html", **_team_context(team, add_form=form)), status
+    return render_template("teams/show.html", **_team_context(team, add_form=form)), status
+
+
+@bp.get("/<int:team_id>/check-phone")
+def check_phone(team_id: int):
+    """As the phone is typed: its format, and whether an active member of the province already has it."""
+    team = get_team_or_404(team_id)
+    if not can_edit_members(team):
+        abort(403)
+    raw = next((v for k, v in request.args.items() if k.endswith("phone")), "")[:32]
+    exclude = request.args.get("member", type=int)
+    message, ok, phone = None, False, ""
+    if raw.strip():
+        try:
+            phone = services.normalise_phone(raw)
+        except services.PhoneError as exc:
+            message = str(exc)
+        else:
+            dup = services.find_duplicate(phone, services.province_of(team.commune).id, exclude,
+                                          user=current_user)
+            if dup is not None:
+                message = duplicate_message(dup)
+            else:
+                ok = True
+    return render_template("teams/_phone_check.html", message=message, ok=ok, phone=phone)
+
+
+# --- Members -----------------------------------------------------------------------------------
+
+def _editable_member(member_id: int) -> tuple[Member, Membership]:
+    member = get_member_or_404(member_id)
+    membership = member.current
+    if membership is None or not can_edit_members(membership.team):
+        abort(403)
+    return member, membership
+
+
+@bp.get("/members/<int:member_id>")
+def member(member_id: int):
+    m = get_member_or_404(member_id)
+    current = m.current
+    team = current.team if current else (m.memberships[-1].team if m.memberships else None)
+    return render_template("teams/member.html", member=m, current=current, team=team,
+                           events=services.member_events(m), accounts=services.accounts_of(m),
+                           may_edit=current is not None and can_edit_members(current.team),
+                           may_manage=team is not None and can_manage_team(team), action_form=ActionForm())
+
+
+@bp.get("/members/<int:member_id>/row")
+def member_row(member_id: int):
+    m = get_member_or_404(member_id)
+    membership = m.current
+    if membership is None:
+        abort(404)
+    return render_template("teams/_member_row.html", m=membership, team=membership.team,
+                           may_edit=can_edit_members(membership.team))
+
+
+@bp.route("/members/<int:member_id>/edit", methods=["GET", "POST"])
+def edit_member(member_id: int):
+    m, membership = _editable_member(member_id)
+    team = membership.team
+    prefix = f"edit-{m.id}"
+    form = _member_form(m, prefix=prefix, submitted=request.method == "POST")
+    status = 200
+    if request.method == "POST":
+        valid = form.validate_on_submit()
+        if _check_duplicate(form, team, m) and valid:
+            services.update_member(m, full_name=form.full_name.data, gender=form.gender.data,
+                                   birth_year=form.birth_year.data, phone=form.normalised_phone,
+                                   affiliation=form.affiliation.data, role=form.role.data,
+                                   joined_on=form.joined_on.data, user=current_user)
+            db.session.commit()
+            if request.htmx:
+                # A new leader changes two rows: the whole list is returned.
+                db.session.refresh(team)
+                html = render_template("teams/_members.html",
+                                       **_team_context(team, note=_("%(name)s saved.", name=m.full_name)))
+                return html, 200, {"HX-Retarget": "#members", "HX-Reswap": "outerHTML"}
+            flash(_("%(name)s saved.", name=m.full_name), "success")
+            return redirect(url_for("teams.show", team_id=team.id) + "#members")
+        status = 400
+    template = "teams/_member_edit.html" if request.htmx else "teams/member_edit.html"
+    return render_template(template, form=form, m=membership, team=team, member=m), status
+
+
+@bp.route("/members/<int:member_id>/leave", methods=["GET", "POST"])
+def leave(member_id: int):
+    m, membership = _editable_member(member_id)
+    form = LeaveForm()
+    form.joined_on = membership.joined_on
+    status = 200
+    if form.validate_on_submit():
+        services.leave(m, form.left_on.data, user=current_user)
+        db.session.commit()
+        flash(_("%(name)s has left the team. Their account, if any, is disabled.", name=m.full_name), "success")
+        return redirect(url_for("teams.show", team_id=membership.team_id))
+    if form.is_submitted():
+        status = 400
+    return render_template("teams/leave.html", form=form, member=m, membership=membership), status
+
+
+def _managed_member(member_id: int) -> tuple[Member, Team]:
+    """A member and their current (or last) team, which the user must manage."""
+    m = get_member_or_404(member_id)
+    last = m.current or (m.memberships[-1] if m.memberships else None)
+    if last is None or not can_manage_team(last.team):
+        abort(403)
+    return m, last.team
+
+
+@bp.route("/members/<int:member_id>/move", methods=["GET", "POST"])
+def move(member_id: int):
+    m, team = _managed_member(member_id)
+    current = m.current
+    form = MoveForm()
+    targets = db.session.scalars(teams_query().where(Team.commune_id == team.commune_id, Team.status == "active")
+                                 .order_by(Team.name_folded)).all()
+    form.team.choices = [(t.id, t.name) for t in targets if current is None or t.id != current.team_id]
+    last = m.memberships[-1] if m.memberships else None
+    form.joined_on = current.joined_on if current else (last.left_on if last else None)
+    status = 200
+    if form.validate_on_submit():
+        target = db.session.get(Team, form.team.data)
+        if current is None and services.active_member_with_phone(m.phone, m.province_id, m.id) is not None:
+            # Rejoining: someone else may have been given this number since the member left.
+            form.team.errors = [_("Another active member now has this member's phone number. Change it first.")]
+        else:
+            services.move(m, target, form.moved_on.data, role=form.role.data, user=current_user)
+            db.session.commit()
+            flash(_("%(name)s now belongs to %(team)s.", name=m.full_name, team=target.name), "success")
+            return redirect(url_for("teams.show", team_id=target.id))
+    if form.is_submitted():
+        status = 400
+    return render_template("teams/move.html", form=form, member=m, current=current, team=team), status
+
+
+@bp.post("/members/<int:member_id>/leader")
+def make_leader(member_id: int):
+    m, team = _managed_member(member_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    if m.current is None:
+        flash(_("%(name)s is no longer in a team.", name=m.full_name), "error")
+        return redirect(url_for("teams.member", member_id=m.id)), 303
+    services.make_leader(m, user=current_user)
+    db.session.commit()
+    flash(_("%(name)s is now the team leader.", name=m.full_name), "success")
+    return redirect(url_for("teams.show", team_id=team.id))
+
+
+@bp.post("/members/<int:member_id>/account")
+def account(member_id: int):
+    """Create the member's sign-in account, or give a new one-time password; shown once, never stored."""
+    m, team = _managed_member(member_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    if m.current is None:
+        flash(_("%(name)s has left the team; an account cannot be given.", name=m.full_name), "error")
+        return redirect(url_for("teams.member", member_id=m.id)), 303
+    if not m.phone:
+        flash(_("Enter %(name)s's mobile number first: it is the username.", name=m.full_name), "error")
+        return redirect(url_for("teams.member", member_id=m.id)), 303
+    existing = services.accounts_of(m)
+    if existing:
+        user = existing[0]
+        password = services.new_password()
+        user.set_password(password)
+        user.must_change_password, user.is_enabled = True, True
+        from app.audit.models import record
+        record("reset_password", "user", user.id, user.unit_id, after={"username": user.username},
+               user=current_user)
+    else:
+        if services.username_taken(m.phone):
+            flash(_("The username %(username)s is already taken by another account.", username=m.phone), "error")
+            return redirect(url_for("teams.member", member_id=m.id)), 303
+        user, password = services.create_account(m, user=current_user)
+    db.session.commit()
+    return render_template("teams/account.html", member=m, account=user, password=password,
+                           created=not existing)
+
+
+# --- Import ------------------------------------------------------------------------------------
+
+def _serializer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="member-import")
+
+
+def _importable_commune(commune_id: int) -> AdminUnit:
+    commune = get_unit_or_404(commune_id)
+    if not can_manage_commune_teams(commune):
+        abort(403)
+    return commune
+
+
+@bp.route("/import/<int:commune_id>", methods=["GET", "POST"])
+def import_members(commune_id: int):
+    commune = _importable_commune(commune_id)
+    form = UploadForm()
+    rows, payload, status = None, None, 200
+    if form.validate_on_submit():
+        upload = form.file.data
+        try:
+            rows = parse_members(upload.filename, upload.read(), commune, today_vn(), user=current_user)
+        except SpreadsheetError as exc:
+            form.file.errors.append(str(exc))
+            status = 400
+        else:
+            if not rows:
+                form.file.errors.append(_("The file has no rows below its header."))
+                status = 400
+            elif any(r.errors for r in rows):
+                status = 422
+            else:
+                payload = _serializer().dumps({"commune": commune.id, "rows": [r.payload() for r in rows]})
+    elif form.is_submitted():
+        status = 400
+    teams = {t.id: t for t in db.session.scalars(sa.select(Team).where(Team.commune_id == commune.id))}
+    return render_template("teams/import.html", commune=commune, form=form, rows=rows, teams=teams,
+                           confirm_form=ConfirmImportForm(payload=payload) if payload else None), status
+
+
+@bp.post("/import/<int:commune_id>/confirm")
+def confirm_import(commune_id: int):
+    commune = _importable_commune(commune_id)
+    form = ConfirmImportForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        data = _serializer().loads(form.payload.data)
+    except BadSignature:
+        abort(400)
+    if not isinstance(data, dict) or data.get("commune") != commune.id:
+        abort(400)
+    # Checked again against the database as it is now: a number may have been taken since the preview.
+    rows = check_members(rows_from_payload(data["rows"]), commune, today_vn(), user=current_user)
+    if any(r.errors for r in rows):
+        flash(_("The list changed since the preview. Upload the file again."), "error")
+        teams = {t.id: t for t in db.session.scalars(sa.select(Team).where(Team.commune_id == commune.id))}
+        return render_template("teams/import.html", commune=commune, form=UploadForm(formdata=None), rows=rows,
+                               teams=teams, confirm_form=None), 409
+    n = apply_members(rows, user=current_user)
+    db.session.commit()
+    flash(_("%(n)d members added.", n=n), "success")
+    return redirect(url_for("teams.listing", unit_id=commune.id))
+
