@@ -2,7 +2,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
-from wtforms import HiddenField, SelectField, SelectMultipleField, StringField, TextAreaField, ValidationError
+from wtforms import HiddenField, SelectChoice, SelectField, SelectMultipleField, StringField, TextAreaField, ValidationError
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -14,9 +14,17 @@ from app.teams.services import PhoneError, normalise_phone
 NAME_MAX = 200
 
 
-def _choices(labels: dict, blank=None) -> list[tuple[str, object]]:
-    out = [(k, v) for k, v in labels.items()]
-    return ([("", blank)] if blank is not None else []) + out
+def _choices(labels: dict, blank=None) -> list[SelectChoice]:
+    out = [SelectChoice(k, v) for k, v in labels.items()]
+    return ([SelectChoice("", blank)] if blank is not None else []) + out
+
+
+def choices(pairs) -> list[SelectChoice]:
+    return [SelectChoice(value, label) for value, label in pairs]
+
+
+def offered(field) -> set:
+    return {c.value for c in field.choices or []}
 
 
 class OneOf:
@@ -67,10 +75,9 @@ class TeamForm(FlaskForm):
     hamlets = CheckboxesField(_l("Hamlets served"), coerce=int, validate_choice=False)
 
     def validate_hamlets(self, field):
-        offered = {value for value, _label in field.choices or []}
         if not field.data:
             raise ValidationError(_l("Choose at least one hamlet."))
-        if any(h not in offered for h in field.data):
+        if any(h not in offered(field) for h in field.data):
             raise ValidationError(_l("Choose hamlets of this commune only."))
 
 
@@ -138,7 +145,7 @@ class MoveForm(FlaskForm):
     joined_on = None
 
     def validate_team(self, field):
-        if field.data not in {value for value, _label in field.choices or []}:
+        if field.data not in offered(field):
             raise ValidationError(_l("Choose another active team of the commune."))
 
 

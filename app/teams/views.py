@@ -17,7 +17,7 @@ from app.scope import (
 from app.spreadsheets import SpreadsheetError
 from app.teams import services
 from app.teams.forms import (
-    ActionForm, ConfirmImportForm, DissolveForm, LeaveForm, MemberForm, MoveForm, TeamForm, UploadForm)
+    ActionForm, ConfirmImportForm, DissolveForm, LeaveForm, MemberForm, MoveForm, TeamForm, UploadForm, choices)
 from app.teams.importer import apply_members, check_members, parse_members, rows_from_payload
 from app.teams.models import AFFILIATIONS, GENDERS, MEMBER_ROLES, TEAM_STATUSES, Member, Membership, Team, team_hamlets
 from app.text import fold
@@ -139,11 +139,11 @@ def listing(unit_id: int):
 
 # --- Teams -------------------------------------------------------------------------------------
 
-def _hamlet_choices(commune: AdminUnit, team: Team | None = None) -> list[tuple[int, str]]:
+def _hamlet_choices(commune: AdminUnit, team: Team | None = None) -> list:
     hamlets = db.session.scalars(sa.select(AdminUnit).where(AdminUnit.parent_id == commune.id)
                                  .order_by(AdminUnit.name)).all()
     chosen = {h.id for h in team.hamlets} if team else set()
-    return [(h.id, h.name) for h in hamlets if h.retired_on is None or h.id in chosen]
+    return choices((h.id, h.name) for h in hamlets if h.retired_on is None or h.id in chosen)
 
 
 def _chosen_hamlets(commune: AdminUnit, ids: list[int]) -> list[AdminUnit]:
@@ -427,7 +427,7 @@ def move(member_id: int):
     form = MoveForm()
     targets = db.session.scalars(teams_query().where(Team.commune_id == team.commune_id, Team.status == "active")
                                  .order_by(Team.name_folded)).all()
-    form.team.choices = [(t.id, t.name) for t in targets if current is None or t.id != current.team_id]
+    form.team.choices = choices((t.id, t.name) for t in targets if current is None or t.id != current.team_id)
     last = m.memberships[-1] if m.memberships else None
     form.joined_on = current.joined_on if current else (last.left_on if last else None)
     status = 200

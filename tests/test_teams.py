@@ -1,0 +1,530 @@
+"""Teams and members: registration, phones, memberships, leaders, accounts, lists, audit and bad input."""
+import unicodedata
+from datetime import date, timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from app.audit.models import AuditEvent
+from app.auth.models import User
+from app.dates import today_vn
+from app.teams import services
+from app.teams.models import Member, Membership, Team
+
+
+def make_team(tree, name="Tổ công nghệ số ấp Thạnh Hòa", commune=None, hamlets=None, db=None):
+    from app.extensions import db as _db
+    commune = commune or tree.commune
+    hamlets = hamlets if hamlets is not None else ([tree.hamlet] if commune.id == tree.commune.id else [])
+    team = services.create_team(commune, name, "125/QĐ-UBND", date(2022, 3, 15), hamlets)
+    _db.session.commit()
+    return team
+
+
+def make_member(team, name="Nguyễn Văn An", phone="0912345678", role="member", joined=date(2022, 4, 1)):
+    from app.extensions import db as _db
+    m = services.add_member(team, full_name=name, gender="male", birth_year=1990, phone=phone,
+                            affiliation="youth_union", role=role, joined_on=joined)
+    _db.session.commit()
+    return m
+
+
+def member_form(**over):
+    data = {"member-full_name": "Trần Thị Bình", "member-phone": "0987 654 321", "member-gender": "female",
+            "member-birth_year": "1995", "member-role": "member", "member-affiliation": "womens_union",
+            "member-joined_on": "2023-05-01"}
+    data.update(over)
+    return data
+
+
+# --- Phone numbers -----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("raw", ["0912 345 678", "+84912345678", "84912345678", "0912.345.678",
+                                 "(+84) 912-345-678"])
+def test_the_same_mobile_number_written_every_way(raw):
+    assert services.normalise_phone(raw) == "0912345678"
+
+
+@pytest.mark.parametrize("raw,words", [
+    ("091234567", "có 9 chữ số"), ("09123456789", "có 11 chữ số"),
+    ("+14155552671", "không phải số điện thoại Việt Nam (+1)"), ("abc", "không phải số điện thoại"),
+    ("0112345678", "không phải số di động Việt Nam"), ("02933123456", "có 11 chữ số"),
+])
+def test_wrong_phone_numbers_are_refused_with_a_reason(app, raw, words):
+    with app.test_request_context():
+        with pytest.raises(services.PhoneError) as exc:
+            services.normalise_phone(raw)
+        assert words in str(exc.value)
+
+
+# --- Teams -------------------------------------------------------------------------------------
+
+def test_commune_officer_registers_a_team(client, db, tree, login_as):
+    login_as("commune", tree.commune)
+    decomposed = unicodedata.normalize("NFD", "Tổ công nghệ số ấp Thạnh Hòa")
+    resp = client.post(f"/teams/new/{tree.commune.id}", data={
+        "name": decomposed, "decision_number": "125/QĐ-UBND", "decision_date": "2022-03-15",
+        "hamlets": [str(tree.hamlet.id), str(tree.hamlet2.id)]})
+    assert resp.status_code == 302
+    team = db.session.scalar(sa.select(Team))
+    assert team.name == unicodedata.normalize("NFC", decomposed) and team.name_folded == "to cong nghe so ap thanh hoa"
+    assert {h.name for h in team.hamlets} == {"Khu vực 1", "Khu vực 2"} and team.status == "active"
+    event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.record_type == "team"))
+    assert event.action == "create" and event.user.role == "commune"
+    page = client.get(resp.location).get_data(as_text=True)
+    assert "Tổ công nghệ số ấp Thạnh Hòa" in page and "125/QĐ-UBND" in page and "15/03/2022" in page
+
+
+@pytest.mark.parametrize("data,message", [
+    ({"name": ""}, "Hãy nhập tên tổ."),
+    ({"name": "x" * 500}, "Tối đa 200 ký tự."),
+    ({"decision_date": (today_vn() + timedelta(days=1)).isoformat()}, "Ngày không được ở tương lai."),
+    ({"hamlets": []}, "Hãy chọn ít nhất một ấp."),
+    ({"decision_date": "2022-02-30"}, "nhập ngày hợp lệ."),
+])
+def test_team_form_bad_input_is_refused_and_kept(client, db, tree, login_as, data, message):
+    login_as("commune", tree.commune)
+    form = {"name": "Tổ ấp Một", "decision_number": "12/QĐ", "decision_date": "2022-03-15",
+            "hamlets": [str(tree.hamlet.id)]}
+    form.update(data)
+    resp = client.post(f"/teams/new/{tree.commune.id}", data=form)
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 400 and message in html
+    assert 'value="12/QĐ"' in html  # what was typed is still there
+    assert db.session.scalar(sa.select(sa.func.count(Team.id))) == 0
+
+
+def test_a_hamlet_of_another_commune_cannot_be_slipped_in(client, db, tree, login_as):
+    login_as("commune", tree.commune)
+    resp = client.post(f"/teams/new/{tree.commune.id}", data={"name": "Tổ lạ", "hamlets": [str(tree.other_hamlet.id)]})
+    assert resp.status_code == 400 and "Chỉ chọn các ấp của xã này." in resp.get_data(as_text=True)
+    resp = client.post(f"/teams/new/{tree.commune.id}", data={"name": "Tổ lạ", "hamlets": ["abc"]})
+    assert resp.status_code == 400
+    assert db.session.scalar(sa.select(sa.func.count(Team.id))) == 0
+
+
+def test_script_in_names_is_shown_as_text(client, db, tree, login_as):
+    login_as("commune", tree.commune)
+    team = make_team(tree, name="<script>alert(1)</script> Tổ")
+    make_member(team, name="<script>alert(2)</script>")
+    for url in (f"/teams/{team.id}", f"/teams/unit/{tree.commune.id}", f"/teams/unit/{tree.district.id}"):
+        html = client.get(url).get_data(as_text=True)
+        assert "<script>alert" not in html
+    assert "&lt;script&gt;alert(2)" in client.get(f"/teams/{team.id}").get_data(as_text=True)
+
+
+def test_edit_team_is_audited_before_and_after(client, db, tree, login_as):
+    login_as("commune", tree.commune)
+    team = make_team(tree)
+    resp = client.post(f"/teams/{team.id}/edit", data={"name": "Tổ ấp Mới", "decision_number": "125/QĐ-UBND",
+                                                       "decision_date": "2022-03-15",
+                                                       "hamlets": [str(tree.hamlet2.id)]})
+    assert resp.status_code == 302
+    html = client.get(f"/teams/{team.id}").get_data(as_text=True)
+    assert "Tổ công nghệ số ấp Thạnh Hòa</del> → <ins>Tổ ấp Mới" in html
+    assert "Khu vực 1</del> → <ins>Khu vực 2" in html
+
+
+def test_dissolve_team_closes_memberships_and_disables_accounts(client, db, tree, login_as):
+    login_as("commune", tree.commune)
+    team = make_team(tree)
+    member = make_member(team, role="leader")
+    client.post(f"/teams/members/{member.id}/account")
+    resp = client.post(f"/teams/{team.id}/dissolve", data={"dissolved_on": "2024-06-30", "reason": "Sáp nhập ấp"})
+    assert resp.status_code == 302
+    db.session.expire_all()
+    team = db.session.get(Team, team.id)
+    assert team.status == "dissolved" and team.dissolved_on == date(2024, 6, 30) and team.dissolved_reason == "Sáp nhập ấp"
+    assert team.memberships[0].left_on == date(2024, 6, 30)
+    assert db.session.scalar(sa.select(User).where(User.member_id == member.id)).is_enabled is False
+    html = client.get(f"/teams/{team.id}").get_data(as_text=True)
+    assert "Giải thể ngày 30/06/2024" in html and "Sáp nhập ấp" in html
+    # A dissolved team takes no new member.
+    assert client.post(f"/teams/{team.id}/members", data=member_form()).status_code == 409
+
+
+@pytest.mark.parametrize("data,message", [
+    ({"dissolved_on": (today_vn() + timedelta(days=2)).isoformat(), "reason": "x"}, "Ngày không được ở tương lai."),
+    ({"dissolved_on": "2020-01-01", "reason": "x"}, "trước quyết định thành lập"),
+    ({"dissolved_on": "2024-01-01", "reason": ""}, "Hãy nêu lý do."),
+])
+def test_dissolve_bad_input(client, db, tree, login_as, data, message):
+    login_as("commune", tree.commune)
+    team = make_team(tree)
+    resp = client.post(f"/teams/{team.id}/dissolve", data=data)
+    assert resp.status_code == 400 and message in resp.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Team, team.id).status == "active"
+
+
+# --- Members -----------------------------------------------------------------------------------
+
+def test_add_member_stores_normalised_phone_and_nfc_name(client, db, tree, login_as):
+    login_as("commune", tree.commune)
+    team = make_team(tree)
+    name = unicodedata.normalize("NFD", "Trần Thị Bình")
+    resp = client.post(f"/teams/{team.id}/members", data=member_form(**{"member-full_name": name,
+                                                                        "member-phone": "+84987654321"}))
+    assert resp.status_code == 302
+    m = db.session.scalar(sa.select(Member))
+    assert m.full_name == "Trần Thị Bình" and m.phone == "0987654321" and m.province_id == tree.province.id
+    assert m.current.team_id == team.id and m.current.joined_on == date(2023, 5, 1)
+    html = client.get(f"/teams/{team.id}").get_data(as_text=True)
+    assert "Trần Thị Bình" in html and "0987 654 321" in html and "Hội Liên hiệp Phụ nữ" in html
+
+
+def test_duplicate_phone_is_refused_with_a_link_to_the_member(client, db, tree, login_as):
+    login_as("commune", tree.commune)
+    team = make_team(tree)
+    other_team = make_team(tree, name="Tổ khu vực 2", hamlets=[tree.hamlet2])
+    existing = make_member(other_team, name="Lê Văn Cường", phone="0987654321")
+    resp = client.post(f"/teams/{team.id}/members", data=member_form(**{"member-phone": "84 987 654 321"}))
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 400
+    assert f'<a href="/teams/members/{existing.id}">Lê Văn Cường</a>' in html
+    assert "đang hoạt động" in html
+    assert 'value="Trần Thị Bình"' in html and 'value="84 987 654 321"' in html
+    assert db.session.scalar(sa.select(sa.func.count(Member.id))) == 1
+
+
+def test_duplicate_phone_elsewhere_in_the_province_does_not_reveal_the_name(client, db, tree, login_as):
+    other_team = make_team(tree, name="Tổ Nhơn Xuân", commune=tree.other_commune, hamlets=[tree.other_hamlet])
+    make_member(other_team, name="Phạm Thị Bí Mật", phone="0987654321")
+    login_as("commune", tree.commune)
+    team = make_team(tree)
+    resp = client.post(f"/teams/{team.id}/members", data=member_form())
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 400 and "Bí Mật" not in html
+    assert "một thành viên đang hoạt động ở nơi khác trong tỉnh" in html
+
+
+def test_a_number_is_free_again_once_its_member_has_left(client, db, tree, login_as):
+    login_as("commune", tree.commune)
+    team = make_team(tree)
+    old = make_member(team, phone="0987654321")
+    assert client.post(f"/teams/members/{old.id}/leave", data={"left_on": "2024-01-31"}).status_code == 302
+    assert client.post(f"/teams/{team.id}/members", data=member_form()).status_code == 302
+    assert db.session.scalar(sa.select(sa.func.count(Member.id)).where(Member.phone == "0987654321")) == 2
+
+
+def test_check_phone_as_it_is_typed(client, db, tree, login_as):
+    login_as("commune", tree.commune)
+    team = make_team(tree)
+    existing = make_member(team, name="Lê Văn Cường", phone="0987654321")
+    headers = {"HX-Request": "true"}
+    ok = client.get(f"/teams/{team.id}/check-phone?member-phone=0912+345+678", headers=headers)
+    assert ok.status_code == 200 and "Số di động hợp lệ: 0912 345 678" in ok.get_data(as_text=True)
+    short = client.get(f"/teams/{team.id}/check-phone?member-phone=091234", headers=headers).get_data(as_text=True)
+    assert "10 chữ số" in short
+    dup = client.get(f"/teams/{team.id}/check-phone?member-phone=%2B84987654321", headers=headers).get_data(as_text=True)
+    assert f'href="/teams/members/{existing.id}"' in dup and "<html" not in dup
+    # The member's own number is not a duplicate of itself when editing.
+    own = client.get(f"/teams/{team.id}/check-phone?edit-1-phone=0987654321&member={existing.id}").get_data(as_text=True)
+    assert "hợp lệ" in own
+
+
+def test_htmx_add_returns_only_the_member_list(client, db, tree, login_as):
+    login_as("commune", tree.commune)
+    team = make_team(tree)
+    resp = client.post(f"/teams/{team.id}/members", data=member_form(), headers={"HX-Request": "true"})
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 200 and html.lstrip().startswith('<section class="card" id="members">')
+    assert "Đã thêm Trần Thị Bình vào tổ." in html and 'value="Trần Thị Bình"' not in html
+    bad = client.post(f"/teams/{team.id}/members", data=member_form(**{"member-full_name": ""}),
+                      headers={"HX-Request": "true"})
+    assert bad.status_code == 400 and "Hãy nhập họ tên thành viên." in bad.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("over,message", [
+    ({"member-full_name": ""}, "Hãy nhập họ tên thành viên."),
+    ({"member-full_name": "x" * 500}, "Tối đa 200 ký tự."),
+    ({"member-phone": "091234567"}, "có 10 chữ số"),
+    ({"member-phone": "+14155552671"}, "không phải số điện thoại Việt Nam"),
+    ({"member-joined_on": (today_vn() + timedelta(days=3)).isoformat()}, "Ngày không được ở tương lai."),
+    ({"member-birth_year": "1850"}, "Hãy nhập năm trong khoảng 1920"),
+    ({"member-role": "boss"}, "Hãy chọn một trong các lựa chọn."),
+])
+def test_member_bad_input(client, db, tree, login_as, over, message):
+    login_as("commune", tree.commune)
+    team = make_team(tree)
+    resp = client.post(f"/teams/{team.id}/members", data=member_form(**over))
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 400 and message in html
+    assert f'value="{over.get("member-joined_on", "2023-05-01")}"' in html  # typed input kept
+    assert db.session.scalar(sa.select(sa.func.count(Member.id))) == 0
+
+
+def test_leaving_before_joining_is_refused(client, db, tree, login_as):
+    login_as("commune", tree.commune)
+    team = make_team(tree)
+    m = make_member(team, joined=date(2023, 6, 1))
+    resp = client.post(f"/teams/members/{m.id}/leave", data={"left_on": "2023-05-31"})
+    assert resp.status_code == 400 and "không thể rời tổ trước khi tham gia" in resp.get_data(as_text=True)
+    assert 'value="2023-05-31"' in resp.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Member, m.id).current is not None
+
+
+def test_inline_edit_of_a_member(client, db, tree, login_as):
+    login_as("commune", tree.commune)
+    team = make_team(tree)
+    m = make_member(team)
+    form = client.get(f"/teams/members/{m.id}/edit", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert form.lstrip().startswith(f'<li class="member editing" id="member-{m.id}">')
+    assert 'value="0912 345 678"' in form
+    data = {f"edit-{m.id}-{k}": v for k, v in {"full_name": "Nguyễn Văn Ân", "phone": "0912345679",
+                                               "gender": "male", "birth_year": "1991", "role": "deputy",
+                                               "affiliation": "teacher", "joined_on": "2022-04-01"}.items()}
+    resp = client.post(f"/teams/members/{m.id}/edit", data=data, headers={"HX-Request": "true"})
+    assert resp.status_code == 200 and resp.headers["HX-Retarget"] == "#members"
+    db.session.expire_all()
+    m = db.session.get(Member, m.id)
+    assert (m.full_name, m.phone, m.affiliation, m.current.role) == ("Nguyễn Văn Ân", "0912345679", "teacher", "deputy")
+    html = client.get(f"/teams/members/{m.id}").get_data(as_text=True)
+    assert "0912 345 678</del> → <ins>0912 345 679" in html
+    # Without JavaScript: the same form as a page, then a redirect.
+    assert client.get(f"/teams/members/{m.id}/edit").status_code == 200
+    data[f"edit-{m.id}-full_name"] = "Nguyễn Văn Ấn"
+    assert client.post(f"/teams/members/{m.id}/edit", data=data).status_code == 302
+
+
+def test_leave_closes_the_membership_and_disables_the_account(client, db, tree, login_as):
+    login_as("commune", tree.commune)
+    team = make_team(tree)
+    m = make_member(team)
+    client.post(f"/teams/members/{m.id}/account")
+    resp = client.post(f"/teams/members/{m.id}/leave", data={"left_on": "2024-02-29"})
+    assert resp.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Member, m.id).memberships[0].left_on == date(2024, 2, 29)
+    assert db.session.scalar(sa.select(User).where(User.member_id == m.id)).is_enabled is False
+    html = client.get(f"/teams/{team.id}").get_data(as_text=True)
+    assert "Thành viên cũ (1)" in html and "01/04/2022 – 29/02/2024" in html
+    # The member record stays: members are never deleted.
+    assert client.get(f"/teams/members/{m.id}").status_code == 200
+
+
+def test_move_keeps_the_earlier_membership(client, db, tree, login_as):
+    login_as("commune", tree.commune)
+    team = make_team(tree)
+    other = make_team(tree, name="Tổ khu vực 2", hamlets=[tree.hamlet2])
+    m = make_member(team)
+    resp = client.post(f"/teams/members/{m.id}/move", data={"team": str(other.id), "role": "member",
+                                                            "moved_on": "2024-03-01"})
+    assert resp.status_code == 302
+    db.session.expire_all()
+    ms = db.session.get(Member, m.id).memberships
+    assert [(x.team_id, x.joined_on, x.left_on) for x in ms] == [
+        (team.id, date(2022, 4, 1), date(2024, 3, 1)), (other.id, date(2024, 3, 1), None)]
+    bad = client.post(f"/teams/members/{m.id}/move", data={"team": str(team.id), "role": "member",
+                                                           "moved_on": "2024-02-01"})
+    assert bad.status_code == 400 and "trước ngày thành viên vào tổ hiện tại" in bad.get_data(as_text=True)
+
+
+def test_one_leader_at_a_time(client, db, tree, login_as):
+    login_as("commune", tree.commune)
+    team = make_team(tree)
+    first = make_member(team, name="Lê Văn Một", phone="0912000001", role="leader")
+    second = make_member(team, name="Lê Văn Hai", phone="0912000002")
+    client.post(f"/teams/members/{first.id}/account")
+    assert client.post(f"/teams/members/{second.id}/leader").status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Member, first.id).current.role == "member"
+    assert db.session.get(Member, second.id).current.role == "leader"
+    assert services.open_leader(db.session.get(Team, team.id)).member_id == second.id
+    # The first leader's account follows the role.
+    assert db.session.scalar(sa.select(User).where(User.member_id == first.id)).role == "team_member"
+    # Adding a new member as leader also hands the role over.
+    client.post(f"/teams/{team.id}/members", data=member_form(**{"member-role": "leader"}))
+    leaders = db.session.scalars(sa.select(Membership).where(Membership.team_id == team.id,
+                                                             Membership.role == "leader")).all()
+    assert len(leaders) == 1 and leaders[0].member.full_name == "Trần Thị Bình"
+
+
+def test_the_database_refuses_two_open_leaders(db, tree):
+    team = make_team(tree)
+    make_member(team, phone="0912000001", role="leader")
+    second = make_member(team, phone="0912000002")
+    second.current.role = "leader"
+    with pytest.raises(sa.exc.IntegrityError):
+        db.session.commit()
+    db.session.rollback()
+
+
+def test_account_for_a_member(client, app, db, tree, login_as):
+    login_as("commune", tree.commune)
+    team = make_team(tree)
+    m = make_member(team, role="leader", phone="0912345678")
+    resp = client.post(f"/teams/members/{m.id}/account")
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 200 and "Đã tạo tài khoản" in html
+    account = db.session.scalar(sa.select(User).where(User.member_id == m.id))
+    assert account.username == "0912345678" and account.role == "team_leader"
+    assert account.unit_id == tree.commune.id and account.team_id == team.id and account.must_change_password
+    password = html.split('id="account-password">')[1].split("<")[0]
+    assert len(password) == 12 and account.check_password(password)
+    # The password is not shown again on the member page.
+    assert password not in client.get(f"/teams/members/{m.id}").get_data(as_text=True)
+    # The member signs in with it and must change it first. (The test's app context caches the
+    # signed-in user in `g`; a second client needs it cleared.)
+    from flask import g
+    g.pop("_login_user", None)
+    leader = app.test_client()
+    resp = leader.post("/auth/login", data={"username": "0912345678", "password": password})
+    assert resp.status_code == 302 and resp.location.endswith("/auth/password")
+    g.pop("_login_user", None)
+    assert leader.get(f"/teams/{team.id}").location.endswith("/auth/password")
+
+
+# --- Lists -------------------------------------------------------------------------------------
+
+def test_list_counts_filters_and_search_without_diacritics(client, db, tree, login_as):
+    login_as("commune", tree.commune)
+    a = make_team(tree, name="Tổ ấp Thạnh Hòa")
+    b = make_team(tree, name="Tổ khu vực Đông", hamlets=[tree.hamlet2])
+    make_member(a, name="Nguyễn Văn Đạt", phone="0912000001")
+    make_member(a, name="Lê Thị Hoa", phone="0912000002")
+    make_member(b, name="Trần Văn Bé", phone="0912000003")
+    client.post(f"/teams/{b.id}/dissolve", data={"dissolved_on": "2024-01-01", "reason": "Sáp nhập"})
+    base = f"/teams/unit/{tree.commune.id}"
+    html = client.get(base).get_data(as_text=True)
+    assert "Tổ ấp Thạnh Hòa" in html and "Tổ khu vực Đông" in html
+    assert '<dt>Số tổ</dt><dd>2</dd>' in html and '<dt>Tổ đang hoạt động</dt><dd>1</dd>' in html
+    assert '<dt>Thành viên</dt><dd>2</dd>' in html
+    found = client.get(base + "?q=thanh hoa", headers={"HX-Request": "true", "HX-Target": "team-rows"})
+    rows = found.get_data(as_text=True)
+    assert "Tổ ấp Thạnh Hòa" in rows and "Tổ khu vực Đông" not in rows and "<html" not in rows
+    by_member = client.get(base + "?q=nguyen van dat").get_data(as_text=True)
+    assert "Tổ ấp Thạnh Hòa" in by_member and "Tổ khu vực Đông" not in by_member.split('id="team-rows"')[1]
+    assert "Tổ khu vực Đông" in client.get(base + "?q=dong").get_data(as_text=True).split('id="team-rows"')[1]
+    dissolved = client.get(base + "?status=dissolved").get_data(as_text=True).split('id="team-rows"')[1]
+    assert "Tổ khu vực Đông" in dissolved and "Tổ ấp Thạnh Hòa" not in dissolved
+    by_hamlet = client.get(base + f"?hamlet={tree.hamlet2.id}").get_data(as_text=True).split('id="team-rows"')[1]
+    assert "Tổ khu vực Đông" in by_hamlet and "Tổ ấp Thạnh Hòa" not in by_hamlet
+    assert "Không có tổ nào phù hợp." in client.get(base + "?q=zzz").get_data(as_text=True)
+
+
+def test_district_and_province_roll_up_per_child_unit(client, db, tree, login_as):
+    a = make_team(tree, name="Tổ A")
+    make_member(a, phone="0912000001")
+    make_member(a, phone="0912000002")
+    c = make_team(tree, name="Tổ C", commune=tree.other_commune, hamlets=[tree.other_hamlet])
+    make_member(c, phone="0912000003")
+    login_as("province", tree.province)
+    html = client.get(f"/teams/unit/{tree.province.id}").get_data(as_text=True)
+    assert '<dt>Số tổ</dt><dd>2</dd>' in html and '<dt>Thành viên</dt><dd>3</dd>' in html
+    vi_thanh = html.split("Thành phố Vị Thanh</a></td>")[1].split("</tr>")[0]
+    assert [cell.split(">")[1] for cell in vi_thanh.split("</td>")[:3]] == ["1", "1", "2"]
+    assert "Tổ A" in html and "Tổ C" in html
+    # No register button for province staff: they read.
+    assert "Đăng ký tổ" not in client.get(f"/teams/unit/{tree.commune.id}").get_data(as_text=True)
+
+
+# --- Access ------------------------------------------------------------------------------------
+
+def _team_urls(team, member):
+    gets = [f"/teams/{team.id}", f"/teams/{team.id}/edit", f"/teams/{team.id}/dissolve",
+            f"/teams/{team.id}/check-phone?member-phone=0912345678", f"/teams/members/{member.id}",
+            f"/teams/members/{member.id}/edit", f"/teams/members/{member.id}/row",
+            f"/teams/members/{member.id}/leave", f"/teams/members/{member.id}/move",
+            f"/teams/import/{team.commune_id}", f"/teams/new/{team.commune_id}"]
+    posts = [(f"/teams/{team.id}/edit", {"name": "Hacked", "hamlets": ["1"]}),
+             (f"/teams/{team.id}/dissolve", {"dissolved_on": "2024-01-01", "reason": "x"}),
+             (f"/teams/{team.id}/reactivate", {}),
+             (f"/teams/{team.id}/members", member_form()),
+             (f"/teams/members/{member.id}/edit", {"edit-1-full_name": "Hacked"}),
+             (f"/teams/members/{member.id}/leave", {"left_on": "2024-01-01"}),
+             (f"/teams/members/{member.id}/move", {"team": str(team.id), "moved_on": "2024-01-01"}),
+             (f"/teams/members/{member.id}/leader", {}),
+             (f"/teams/members/{member.id}/account", {}),
+             (f"/teams/import/{team.commune_id}", {}),
+             (f"/teams/import/{team.commune_id}/confirm", {"payload": "x"}),
+             (f"/teams/new/{team.commune_id}", {"name": "Hacked", "hamlets": ["1"]})]
+    return gets, posts
+
+
+def _unchanged(db, team, member):
+    db.session.expire_all()
+    t, m = db.session.get(Team, team.id), db.session.get(Member, member.id)
+    assert t.name == "Tổ công nghệ số ấp Thạnh Hòa" and t.status == "active"
+    assert m.full_name == "Nguyễn Văn An" and m.current is not None and m.current.role == "member"
+    assert db.session.scalar(sa.select(sa.func.count(Team.id))) == 1
+    assert db.session.scalar(sa.select(sa.func.count(Member.id))) == 1
+    assert db.session.scalar(sa.select(User.id).where(User.member_id == member.id)) is None
+
+
+def test_another_communes_officer_gets_404_for_every_team_url(client, db, tree, login_as):
+    team = make_team(tree)
+    member = make_member(team)
+    login_as("commune", tree.sibling_commune)
+    gets, posts = _team_urls(team, member)
+    for url in gets:
+        assert client.get(url).status_code in (403, 404), url
+    for url, data in posts:
+        assert client.post(url, data=data).status_code in (403, 404), url
+    _unchanged(db, team, member)
+    assert "Thạnh Hòa" not in client.get(f"/teams/unit/{tree.sibling_commune.id}").get_data(as_text=True)
+    assert client.get(f"/teams/unit/{tree.commune.id}").status_code == 404
+
+
+def test_district_staff_read_but_do_not_change(client, db, tree, login_as):
+    team = make_team(tree)
+    member = make_member(team)
+    login_as("district", tree.district)
+    assert client.get(f"/teams/{team.id}").status_code == 200
+    assert client.get(f"/teams/members/{member.id}").status_code == 200
+    assert client.get(f"/teams/unit/{tree.district.id}").status_code == 200
+    html = client.get(f"/teams/{team.id}").get_data(as_text=True)
+    assert "Thêm thành viên" not in html and "Sửa thông tin tổ" not in html
+    _gets, posts = _team_urls(team, member)
+    for url, data in posts:
+        assert client.post(url, data=data).status_code == 403, url
+    _unchanged(db, team, member)
+
+
+def test_other_district_sees_nothing(client, db, tree, login_as):
+    team = make_team(tree)
+    member = make_member(team)
+    login_as("district", tree.other_district)
+    assert client.get(f"/teams/{team.id}").status_code == 404
+    assert client.get(f"/teams/members/{member.id}").status_code == 404
+
+
+def test_team_leader_edits_own_members_only(client, db, tree, login_as):
+    team = make_team(tree)
+    other = make_team(tree, name="Tổ khác", hamlets=[tree.hamlet2])
+    leader_member = make_member(team, name="Tổ Trưởng", phone="0912000009", role="leader")
+    other_member = make_member(other, name="Người Tổ Khác", phone="0912000008")
+    user = login_as("team_leader", tree.commune)
+    user.team_id, user.member_id = team.id, leader_member.id
+    db.session.commit()
+    assert client.post(f"/teams/{team.id}/members", data=member_form()).status_code == 302
+    added = db.session.scalar(sa.select(Member).where(Member.full_name == "Trần Thị Bình"))
+    assert client.post(f"/teams/members/{added.id}/leave", data={"left_on": "2024-01-01"}).status_code == 302
+    # Not the team itself, nor accounts, nor another team.
+    assert client.post(f"/teams/{team.id}/edit", data={"name": "x", "hamlets": [str(tree.hamlet.id)]}).status_code == 403
+    assert client.post(f"/teams/members/{leader_member.id}/account").status_code == 403
+    assert client.get(f"/teams/{other.id}").status_code == 404
+    assert client.post(f"/teams/{other.id}/members", data=member_form(**{"member-phone": "0911111111"})).status_code == 404
+    assert client.get(f"/teams/members/{other_member.id}").status_code == 404
+    assert client.get("/teams/").location.endswith(f"/teams/{team.id}")
+
+
+def test_team_member_reads_own_team(client, db, tree, login_as):
+    team = make_team(tree)
+    m = make_member(team)
+    user = login_as("team_member", tree.commune)
+    user.team_id, user.member_id = team.id, m.id
+    db.session.commit()
+    html = client.get(f"/teams/{team.id}").get_data(as_text=True)
+    assert "Nguyễn Văn An" in html and "Thêm thành viên" not in html
+    assert client.post(f"/teams/{team.id}/members", data=member_form()).status_code == 403
+    assert client.post(f"/teams/members/{m.id}/edit", data={}).status_code == 403
+
+
+def test_signed_out_users_are_sent_to_sign_in(client, db, tree):
+    team = make_team(tree)
+    assert client.get(f"/teams/{team.id}").status_code == 302
+    assert client.post(f"/teams/{team.id}/members", data=member_form()).status_code == 302
+    assert db.session.scalar(sa.select(sa.func.count(Member.id))) == 0
+
