@@ -1,0 +1,111 @@
+"""A commune officer on a phone registers a team and two members; a duplicate phone is caught."""
+import os
+
+import sqlalchemy as sa
+from playwright.sync_api import expect
+
+from app.demo.seed import DEMO_PASSWORD, seed_demo
+from app.teams.models import Member, Team
+from tests.browser.conftest import shot, sign_in
+
+
+def unexpected(errors: list[str]) -> list[str]:
+    """Console errors that point at a fault: the refused form's 400 is expected, and so is the style
+    Playwright injects to hide the caret when it takes a screenshot (our CSP blocks it)."""
+    expected = ["status of 400"]
+    if os.environ.get("SCREENSHOTS"):
+        expected.append("Applying inline style violates")
+    return [e for e in errors if not any(x in e for x in expected)]
+
+
+def existing_demo_member(db) -> Member:
+    return db.session.scalar(sa.select(Member).where(Member.phone == "0912000100"))
+
+
+def test_register_a_team_with_two_members_on_a_phone(app, db, live_server, phone):
+    seed_demo()
+    taken = existing_demo_member(db)
+    errors = []
+    phone.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    sign_in(phone, live_server, "demo-commune", DEMO_PASSWORD)
+
+    phone.get_by_role("link", name="Tổ CNSCĐ").click()
+    expect(phone.locator("h1")).to_contain_text("Phường I")
+    shot(phone, "teams-list-phone")
+    phone.get_by_role("link", name="Đăng ký tổ").click()
+    phone.fill("#name", "Tổ công nghệ số cộng đồng ấp Mới")
+    phone.fill("#decision_number", "215/QĐ-UBND")
+    phone.fill("#decision_date", "2024-05-23")
+    phone.locator("input[name=hamlets]").first.check()
+    shot(phone, "team-new-phone")
+    phone.get_by_role("button", name="Đăng ký tổ").click()
+    expect(phone.locator("h1")).to_have_text("Tổ công nghệ số cộng đồng ấp Mới")
+    expect(phone.locator(".flash")).to_contain_text("Đã đăng ký")
+
+    # First member, the leader.
+    phone.fill("#member-full_name", "Nguyễn Thị Mai")
+    phone.fill("#member-phone", "0977 123 456")
+    expect(phone.locator("#member-phone-check")).to_contain_text("Số di động hợp lệ: 0977 123 456")
+    phone.select_option("#member-role", "leader")
+    phone.get_by_role("button", name="Thêm thành viên").click()
+    expect(phone.locator("#members .flash")).to_contain_text("Đã thêm Nguyễn Thị Mai vào tổ.")
+
+    # Second member with a number an active member already has: caught as it is typed...
+    phone.fill("#member-full_name", "Trần Văn Nam")
+    phone.fill("#member-phone", "+84 912 000 100")
+    check_link = phone.locator("#member-phone-check a")
+    expect(check_link).to_have_text(taken.full_name)
+    # ...and refused on submit, with the link beside the field and the typed input kept.
+    phone.get_by_role("button", name="Thêm thành viên").click()
+    error = phone.locator("#member-phone-error")
+    expect(error).to_contain_text("Số này đã thuộc về thành viên đang hoạt động")
+    expect(error.locator("a")).to_have_attribute("href", f"/teams/members/{taken.id}")
+    expect(phone.locator("#member-full_name")).to_have_value("Trần Văn Nam")
+    expect(phone.locator("#member-phone")).to_have_value("+84 912 000 100")
+    shot(phone, "team-duplicate-phone")
+
+    phone.fill("#member-phone", "0977123457")
+    expect(phone.locator("#member-phone-check")).to_contain_text("hợp lệ")
+    phone.get_by_role("button", name="Thêm thành viên").click()
+    expect(phone.locator("#members .flash")).to_contain_text("Đã thêm Trần Văn Nam vào tổ.")
+
+    # Both on the team page, in Vietnamese, after a full reload.
+    phone.reload()
+    members = phone.locator("#members li.member")
+    expect(members).to_have_count(2)
+    expect(phone.locator("#members h2")).to_have_text("Thành viên hiện nay (2)")
+    expect(members.nth(0)).to_contain_text("Nguyễn Thị Mai")
+    expect(members.nth(0)).to_contain_text("Tổ trưởng")
+    expect(members.nth(1)).to_contain_text("Trần Văn Nam")
+    expect(members.nth(1)).to_contain_text("0977 123 457")
+    expect(phone.locator(".facts")).to_contain_text("Nguyễn Thị Mai")
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 360
+    shot(phone, "team-page-phone")
+
+    # Inline edit through htmx: the row becomes a form and back.
+    members.nth(1).get_by_role("link", name="Sửa").click()
+    edit_form = phone.locator("#members li.editing form")
+    expect(edit_form).to_be_visible()
+    shot(phone, "team-inline-edit-phone")
+    edit_form.locator("input[name$=full_name]").fill("Trần Văn Nam Anh")
+    edit_form.get_by_role("button", name="Lưu").click()
+    expect(phone.locator("#members .flash")).to_contain_text("Đã lưu thông tin Trần Văn Nam Anh.")
+
+    assert unexpected(errors) == []
+    team = db.session.scalar(sa.select(Team).where(Team.name == "Tổ công nghệ số cộng đồng ấp Mới"))
+    assert sorted(m.member.phone for m in team.memberships) == ["0977123456", "0977123457"]
+
+
+def test_team_pages_on_desktop(app, db, live_server, desktop):
+    seed_demo()
+    sign_in(desktop, live_server, "demo-district", DEMO_PASSWORD)
+    desktop.goto(f"{live_server}/teams/")
+    expect(desktop.locator("h1")).to_contain_text("Thành phố Vị Thanh")
+    shot(desktop, "teams-district-desktop")
+    desktop.fill("#q", "ngu")
+    expect(desktop.locator("#team-rows li.team-item").first).to_be_visible()
+    team = db.session.scalar(sa.select(Team).order_by(Team.id).limit(1))
+    desktop.goto(f"{live_server}/teams/{team.id}")
+    expect(desktop.locator("#members li.member").first).to_be_visible()
+    assert desktop.get_by_role("button", name="Thêm thành viên").count() == 0  # district reads only
+    shot(desktop, "team-page-desktop")

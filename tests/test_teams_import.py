@@ -1,0 +1,144 @@
+"""Bulk import of a commune's member list: preview with every row's problems, then all or nothing."""
+import io
+import re
+from datetime import date
+
+import sqlalchemy as sa
+from openpyxl import Workbook, load_workbook
+
+from app.teams import services
+from app.teams.models import Member, Membership, Team
+
+HEADER = ["Họ tên", "Số điện thoại", "Giới tính", "Năm sinh", "Vai trò", "Đơn vị công tác", "Ấp", "Ngày tham gia"]
+
+
+def xlsx(rows, header=HEADER) -> bytes:
+    wb = Workbook()
+    ws = wb.active
+    ws.append(header)
+    for r in rows:
+        ws.append(r)
+    out = io.BytesIO()
+    wb.save(out)
+    data = out.getvalue()
+    # What we upload is a real workbook: openpyxl reads it back.
+    assert load_workbook(io.BytesIO(data)).active.max_row == len(rows) + 1
+    return data
+
+
+def setup_teams(db, tree):
+    one = services.create_team(tree.commune, "Tổ khu vực 1", "", None, [tree.hamlet])
+    two = services.create_team(tree.commune, "Tổ khu vực 2", "", None, [tree.hamlet2])
+    db.session.commit()
+    return one, two
+
+
+def upload(client, commune, data, name="thanh-vien.xlsx"):
+    return client.post(f"/teams/import/{commune.id}", data={"file": (io.BytesIO(data), name)},
+                       content_type="multipart/form-data")
+
+
+GOOD = [
+    ["Nguyễn Văn An", "0912 345 678", "Nam", 1990, "Tổ trưởng", "Đoàn Thanh niên", "Khu vực 1", "15/03/2022"],
+    ["Trần Thị Bình", 912345679, "Nữ", 1995, "Thành viên", "Hội Phụ nữ", "Khu vực 1", None],
+    ["Lê Văn Cường", "+84912345680", "nam", None, "", "Bưu điện", "khu vuc 2", "2023-01-10"],
+]
+
+
+def test_xlsx_with_bad_rows_shows_every_problem_and_writes_nothing(client, db, tree, login_as):
+    one, _two = setup_teams(db, tree)
+    services.add_member(one, full_name="Đã Có", gender="", birth_year=None, phone="0987654321",
+                        affiliation="other", role="member", joined_on=date(2022, 1, 1))
+    db.session.commit()
+    login_as("commune", tree.commune)
+    rows = GOOD + [
+        ["", "0912000001", "Nam", 1990, "", "", "Khu vực 1", None],                 # line 5: no name
+        ["Phạm Văn Dũng", "091234", "Nam", 1990, "", "", "Khu vực 1", None],       # line 6: short phone
+        ["Võ Thị Em", "0912 345 678", "Nữ", 1990, "", "", "Khu vực 1", None],      # line 7: twice in file
+        ["Huỳnh Văn Phúc", "0987654321", "Nam", 1990, "", "", "Khu vực 1", None],  # line 8: in the database
+        ["Đỗ Thị Giang", "0912000002", "Nữ", 1990, "", "", "Ấp Không Có", None],   # line 9: unknown hamlet
+        ["Bùi Văn Hải", "0912000003", "Nam", 1990, "Tổ trưởng", "", "Khu vực 1", None],  # line 10: second leader
+    ]
+    resp = upload(client, tree.commune, xlsx(rows))
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 422
+    assert "6 trên 9 dòng có lỗi" in html and "Chưa có gì được lưu" in html
+    bad_lines = {int(n) for n in re.findall(r'<tr class="bad">\s*<td class="num">(\d+)</td>', html)}
+    assert bad_lines == {5, 6, 7, 8, 9, 10}
+    assert "Thiếu tên." in html
+    assert "số này có 6 chữ số" in html
+    assert "Số này xuất hiện hai lần trong tệp (dòng 2)." in html
+    assert "Số này đã thuộc về thành viên đang hoạt động Đã Có." in html
+    assert "Không có ấp Ấp Không Có" in html
+    assert "Tổ này đã có tổ trưởng khác trong tệp (dòng 2)." in html
+    assert "Xác nhận và lưu" not in html
+    assert db.session.scalar(sa.select(sa.func.count(Member.id))) == 1
+
+
+def test_fixed_file_is_previewed_then_imported_on_confirm(client, db, tree, login_as):
+    one, two = setup_teams(db, tree)
+    login_as("commune", tree.commune)
+    resp = upload(client, tree.commune, xlsx(GOOD))
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 200 and "3 dòng hợp lệ" in html
+    assert db.session.scalar(sa.select(sa.func.count(Member.id))) == 0  # nothing until confirmed
+    payload = re.search(r'name="payload" type="hidden" value="([^"]+)"', html).group(1)
+    resp = client.post(f"/teams/import/{tree.commune.id}/confirm", data={"payload": payload})
+    assert resp.status_code == 302
+    members = {m.full_name: m for m in db.session.scalars(sa.select(Member))}
+    assert set(members) == {"Nguyễn Văn An", "Trần Thị Bình", "Lê Văn Cường"}
+    an, binh, cuong = members["Nguyễn Văn An"], members["Trần Thị Bình"], members["Lê Văn Cường"]
+    assert (an.phone, an.gender, an.affiliation, an.current.role, an.current.team_id, an.current.joined_on) == (
+        "0912345678", "male", "youth_union", "leader", one.id, date(2022, 3, 15))
+    assert binh.phone == "0912345679" and binh.affiliation == "womens_union"  # Excel dropped the leading 0
+    assert cuong.phone == "0912345680" and cuong.current.team_id == two.id and cuong.affiliation == "post_office"
+    # Confirming the same preview again adds nobody twice.
+    again = client.post(f"/teams/import/{tree.commune.id}/confirm", data={"payload": payload})
+    assert again.status_code == 409
+    assert db.session.scalar(sa.select(sa.func.count(Membership.id))) == 3
+
+
+def test_csv_is_accepted_too(client, db, tree, login_as):
+    setup_teams(db, tree)
+    login_as("commune", tree.commune)
+    data = "Họ tên;Số điện thoại;Tổ\nNguyễn Văn An;0912345678;tổ khu vực 2\n".encode("utf-8")
+    resp = upload(client, tree.commune, data, name="ds.csv")
+    assert resp.status_code == 200 and "Tổ khu vực 2" in resp.get_data(as_text=True)
+
+
+def test_a_file_that_is_not_a_spreadsheet(client, db, tree, login_as):
+    setup_teams(db, tree)
+    login_as("commune", tree.commune)
+    resp = upload(client, tree.commune, b"%PDF-1.4 not a sheet", name="ds.pdf")
+    assert resp.status_code == 400 and "Hãy tải lên tệp Excel (.xlsx) hoặc tệp CSV (.csv)." in resp.get_data(as_text=True)
+    resp = upload(client, tree.commune, b"PK\x03\x04broken zip", name="ds.xlsx")
+    assert resp.status_code == 400 and "không phải là tệp Excel đọc được" in resp.get_data(as_text=True)
+    resp = client.post(f"/teams/import/{tree.commune.id}", data={}, content_type="multipart/form-data")
+    assert resp.status_code == 400 and "Hãy chọn một tệp." in resp.get_data(as_text=True)
+    assert db.session.scalar(sa.select(sa.func.count(Member.id))) == 0
+
+
+def test_a_tampered_payload_is_refused(app, client, db, tree, login_as):
+    setup_teams(db, tree)
+    login_as("commune", tree.commune)
+    html = upload(client, tree.commune, xlsx(GOOD)).get_data(as_text=True)
+    payload = re.search(r'name="payload" type="hidden" value="([^"]+)"', html).group(1)
+    resp = client.post(f"/teams/import/{tree.commune.id}/confirm", data={"payload": payload[:-3] + "abc"})
+    assert resp.status_code == 400
+    # A payload signed for one commune cannot be replayed into another.
+    from flask import g
+    g.pop("_login_user", None)  # the test's app context caches the signed-in user
+    other = app.test_client()
+    login_as("commune", tree.sibling_commune, http=other)
+    assert other.post(f"/teams/import/{tree.commune.id}/confirm", data={"payload": payload}).status_code == 404
+    assert other.post(f"/teams/import/{tree.sibling_commune.id}/confirm", data={"payload": payload}).status_code == 400
+    assert db.session.scalar(sa.select(sa.func.count(Member.id))) == 0
+
+
+def test_hamlet_without_team_is_a_problem(client, db, tree, login_as):
+    services.create_team(tree.commune, "Tổ khu vực 1", "", None, [tree.hamlet])
+    db.session.commit()
+    login_as("commune", tree.commune)
+    resp = upload(client, tree.commune, xlsx([["Nguyễn Văn An", "0912345678", "", None, "", "", "Khu vực 2", None]]))
+    assert resp.status_code == 422 and "Chưa có tổ đang hoạt động nào phụ trách Khu vực 2" in resp.get_data(as_text=True)
+    assert db.session.scalar(sa.select(sa.func.count(Team.id))) == 1
