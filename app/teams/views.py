@@ -115,7 +115,7 @@ def listing(unit_id: int):
     hamlets = []
     if unit.level == "commune":
         hamlets = list(db.session.scalars(units_query().where(AdminUnit.parent_id == unit.id)
-                                          .order_by(AdminUnit.name)))
+                                          .order_by(AdminUnit.name_folded)))
     hamlet_id = request.args.get("hamlet", type=int)
     if hamlet_id not in {h.id for h in hamlets}:
         hamlet_id = None
@@ -130,7 +130,7 @@ def listing(unit_id: int):
     children = []
     if unit.level != "commune":
         children = list(db.session.scalars(units_query().where(AdminUnit.parent_id == unit.id)
-                                           .order_by(AdminUnit.name)))
+                                           .order_by(AdminUnit.name_folded)))
     stats = services.rollup([unit] + children, team_ids_in_scope())
     return render_template("teams/list.html", **ctx, children=children, stats=stats,
                            ancestors=[a for a in unit.ancestors() if can_see(a)],
@@ -141,7 +141,7 @@ def listing(unit_id: int):
 
 def _hamlet_choices(commune: AdminUnit, team: Team | None = None) -> list:
     hamlets = db.session.scalars(sa.select(AdminUnit).where(AdminUnit.parent_id == commune.id)
-                                 .order_by(AdminUnit.name)).all()
+                                 .order_by(AdminUnit.name_folded)).all()
     chosen = {h.id for h in team.hamlets} if team else set()
     return choices((h.id, h.name) for h in hamlets if h.retired_on is None or h.id in chosen)
 
@@ -267,7 +267,8 @@ def _team_context(team: Team, add_form: MemberForm | None = None, note: str | No
     may_edit = can_edit_members(team)
     if add_form is None and may_edit and team.active:
         add_form = _member_form(submitted=False)
-    return dict(team=team, current=[m for m in memberships if m.left_on is None],
+    current = [m for m in memberships if m.left_on is None]
+    return dict(team=team, current=current, leader=next((m for m in current if m.role == "leader"), None),
                 past=sorted([m for m in memberships if m.left_on is not None], key=lambda m: m.left_on,
                             reverse=True),
                 history=sorted(team.memberships, key=lambda m: (m.joined_on, m.id), reverse=True),

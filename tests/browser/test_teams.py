@@ -49,6 +49,7 @@ def test_register_a_team_with_two_members_on_a_phone(app, db, live_server, phone
     phone.select_option("#member-role", "leader")
     phone.get_by_role("button", name="Thêm thành viên").click()
     expect(phone.locator("#members .flash")).to_contain_text("Đã thêm Nguyễn Thị Mai vào tổ.")
+    expect(phone.locator("#team-leader")).to_have_text("Nguyễn Thị Mai")  # swapped out of band
 
     # Second member with a number an active member already has: caught as it is typed...
     phone.fill("#member-full_name", "Trần Văn Nam")
