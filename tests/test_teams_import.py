@@ -63,7 +63,7 @@ def test_xlsx_with_bad_rows_shows_every_problem_and_writes_nothing(client, db, t
     html = resp.get_data(as_text=True)
     assert resp.status_code == 422
     assert "6 trên 9 dòng có lỗi" in html and "Chưa có gì được lưu" in html
-    bad_lines = {int(n) for n in re.findall(r'<tr class="bad">\s*<td class="num">(\d+)</td>', html)}
+    bad_lines = {int(n) for n in re.findall(r'<li class="bad" data-line="(\d+)">', html)}
     assert bad_lines == {5, 6, 7, 8, 9, 10}
     assert "Thiếu tên." in html
     assert "số này có 6 chữ số" in html

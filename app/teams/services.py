@@ -354,8 +354,12 @@ def team_events(team: Team, limit: int = 100) -> list[AuditEvent]:
 
 
 def member_events(member: Member, limit: int = 100) -> list[AuditEvent]:
+    """The member's own events and those of their sign-in accounts, newest first."""
+    account_ids = sa.select(User.id).where(User.member_id == member.id)
     return list(db.session.scalars(
-        sa.select(AuditEvent).where(AuditEvent.record_type == "member", AuditEvent.record_id == member.id)
+        sa.select(AuditEvent).where(sa.or_(
+            sa.and_(AuditEvent.record_type == "member", AuditEvent.record_id == member.id),
+            sa.and_(AuditEvent.record_type == "user", AuditEvent.record_id.in_(account_ids))))
         .order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(limit)))
 
 

@@ -2,6 +2,7 @@
 from datetime import date
 
 import sqlalchemy as sa
+from sqlalchemy import orm
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -9,6 +10,7 @@ from flask_login import current_user, login_required
 from itsdangerous import BadSignature, URLSafeSerializer
 from markupsafe import Markup
 
+from app.auth.models import ROLE_LABELS
 from app.dates import today_vn
 from app.extensions import db
 from app.scope import (
@@ -32,11 +34,13 @@ AUDIT_FIELDS = {
     "hamlets": _l("Hamlets served"), "full_name": _l("Full name"), "gender": _l("Gender"),
     "birth_year": _l("Year of birth"), "phone": _l("Mobile number"), "affiliation": _l("Affiliation"),
     "role": _l("Role in the team"), "joined_on": _l("Joined on"), "left_on": _l("Left on"), "team": _l("Team"),
+    "username": _l("Username"), "is_enabled": _l("Account enabled"),
 }
 AUDIT_ACTIONS = {
     "create": _l("created"), "update": _l("changed"), "dissolve": _l("dissolved"),
     "reactivate": _l("made active again"), "leave": _l("left the team"), "move": _l("moved"),
-    "role": _l("role changed"),
+    "role": _l("role changed"), "disable": _l("account disabled"),
+    "reset_password": _l("new one-time password given"),
 }
 
 
@@ -58,6 +62,10 @@ def audit_value(key: str, value):
     if value is None or value == "":
         return "–"
     labels = {"status": TEAM_STATUSES, "role": MEMBER_ROLES, "gender": GENDERS, "affiliation": AFFILIATIONS}
+    if key == "role" and value in ROLE_LABELS:
+        return ROLE_LABELS[value]
+    if key == "is_enabled":
+        return _("yes") if value else _("no")
     if key in labels:
         return labels[key].get(value, value)
     if key == "phone":
@@ -101,6 +109,7 @@ def _filtered_teams(unit: AdminUnit, q: str, status: str, hamlet_id: int | None)
         by_member = (sa.select(Membership.team_id).join(Member, Member.id == Membership.member_id)
                      .where(Membership.left_on.is_(None), Member.name_folded.contains(key, autoescape=True)))
         query = query.where(sa.or_(Team.name_folded.contains(key, autoescape=True), Team.id.in_(by_member)))
+    query = query.options(orm.selectinload(Team.hamlets), orm.joinedload(Team.commune))
     return list(db.session.scalars(query.order_by(Team.status, Team.name_folded).limit(LIST_LIMIT + 1)))
 
 

@@ -110,3 +110,40 @@ def test_team_pages_on_desktop(app, db, live_server, desktop):
     expect(desktop.locator("#members li.member").first).to_be_visible()
     assert desktop.get_by_role("button", name="Thêm thành viên").count() == 0  # district reads only
     shot(desktop, "team-page-desktop")
+
+
+def test_import_with_one_bad_row_on_a_phone(app, db, live_server, phone, tmp_path):
+    from openpyxl import Workbook
+    seed_demo()
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["Họ tên", "Số điện thoại", "Ấp", "Vai trò"])
+    ws.append(["Phan Văn Lộc", "0977 000 001", "Ấp 1", "Thành viên"])
+    ws.append(["Mai Thị Xuân", "0977 000", "Ấp 2", "Thành viên"])  # too short
+    bad, good = tmp_path / "bad.xlsx", tmp_path / "good.xlsx"
+    wb.save(bad)
+    ws["B3"] = "0977 000 002"
+    wb.save(good)
+    before = db.session.scalar(sa.select(sa.func.count(Member.id)))
+
+    sign_in(phone, live_server, "demo-commune", DEMO_PASSWORD)
+    phone.get_by_role("link", name="Tổ CNSCĐ").click()
+    phone.get_by_role("link", name="Tải lên danh sách thành viên").click()
+    phone.set_input_files("#file", str(bad))
+    phone.get_by_role("button", name="Xem trước").click()
+    expect(phone.locator("p.error[role=alert]")).to_contain_text("1 trên 2 dòng có lỗi")
+    expect(phone.locator("ol.preview li.bad")).to_have_count(1)
+    expect(phone.locator("ol.preview li.bad")).to_contain_text("số này có 7 chữ số")
+    expect(phone.get_by_role("button", name="Xác nhận và lưu 2 dòng")).to_have_count(0)
+    shot(phone, "import-bad-row-phone")
+    assert db.session.scalar(sa.select(sa.func.count(Member.id))) == before
+
+    phone.set_input_files("#file", str(good))
+    phone.get_by_role("button", name="Xem trước").click()
+    expect(phone.locator("ol.preview li.bad")).to_have_count(0)
+    assert db.session.scalar(sa.select(sa.func.count(Member.id))) == before  # previewed, not saved
+    phone.get_by_role("button", name="Xác nhận và lưu 2 dòng").click()
+    expect(phone.locator(".flash")).to_contain_text("Đã thêm 2 thành viên.")
+    db.session.expire_all()
+    assert db.session.scalar(sa.select(sa.func.count(Member.id))) == before + 2
+    shot(phone, "import-done-phone")
