@@ -528,3 +528,25 @@ def test_signed_out_users_are_sent_to_sign_in(client, db, tree):
     assert client.post(f"/teams/{team.id}/members", data=member_form()).status_code == 302
     assert db.session.scalar(sa.select(sa.func.count(Member.id))) == 0
 
+
+
+def test_member_page_shows_memberships_account_and_its_audit(client, db, tree, login_as):
+    login_as("commune", tree.commune)
+    team = make_team(tree)
+    m = make_member(team)
+    client.post(f"/teams/members/{m.id}/account")
+    client.post(f"/teams/members/{m.id}/leave", data={"left_on": "2024-02-29"})
+    html = client.get(f"/teams/members/{m.id}").get_data(as_text=True)
+    assert "Hiện không thuộc tổ nào" in html and "Tên đăng nhập: <strong>0912345678</strong>" in html
+    assert "đã khóa tài khoản" in html and "Tài khoản hoạt động: <del>có</del> → <ins>không</ins>" in html
+    assert "Ngày rời tổ: <del>–</del> → <ins>29/02/2024</ins>" in html
+    # A former member gets no new password.
+    assert client.post(f"/teams/members/{m.id}/account").status_code == 303
+
+
+def test_pages_in_english(client, db, tree, login_as):
+    login_as("commune", tree.commune, locale="en")
+    team = make_team(tree)
+    make_member(team)
+    html = client.get(f"/teams/{team.id}").get_data(as_text=True)
+    assert "Members now (1)" in html and "Youth union" in html and "Teams</a>" in html
