@@ -550,3 +550,26 @@ def test_pages_in_english(client, db, tree, login_as):
     make_member(team)
     html = client.get(f"/teams/{team.id}").get_data(as_text=True)
     assert "Members now (1)" in html and "Youth union" in html and "Teams</a>" in html
+
+
+JUNK = {"name": "\x00" * 3 + "x" * 5000, "decision_number": "y" * 500, "decision_date": "31/31/2024",
+        "hamlets": ["-1", "1e9", "x"], "dissolved_on": "9999-99-99", "reason": "z" * 5000,
+        "member-full_name": "\u202e" * 10, "member-phone": "+" * 40, "member-gender": "??",
+        "member-birth_year": "1" * 30, "member-role": "admin", "member-affiliation": "<b>",
+        "member-joined_on": "yesterday", "left_on": "0000-00-00", "team": "NaN", "moved_on": "",
+        "role": "root", "payload": "not-signed"}
+
+
+def test_junk_never_causes_a_server_error(client, db, tree, login_as):
+    login_as("commune", tree.commune)
+    team = make_team(tree)
+    member = make_member(team)
+    _gets, posts = _team_urls(team, member)
+    for url, _data in posts:
+        resp = client.post(url, data=JUNK)
+        assert 400 <= resp.status_code < 500 or resp.status_code in (200, 302, 303), (url, resp.status_code)
+    for url in (f"/teams/unit/{tree.commune.id}?status=%00&hamlet=abc&q=" + "x" * 500,
+                f"/teams/{team.id}/check-phone?member-phone=" + "+" * 40):
+        assert client.get(url).status_code == 200
+    _unchanged_except_account = db.session.scalar(sa.select(sa.func.count(Member.id)))
+    assert _unchanged_except_account == 1

@@ -92,6 +92,14 @@ def test_register_a_team_with_two_members_on_a_phone(app, db, live_server, phone
     edit_form.get_by_role("button", name="Lưu").click()
     expect(phone.locator("#members .flash")).to_contain_text("Đã lưu thông tin Trần Văn Nam Anh.")
 
+    phone.get_by_role("link", name="Nguyễn Thị Mai").first.click()
+    expect(phone.locator("h1")).to_have_text("Nguyễn Thị Mai")
+    phone.get_by_role("button", name="Tạo tài khoản đăng nhập").click()
+    expect(phone.locator("#account-username")).to_have_text("0977123456")
+    shot(phone, "member-account-phone")
+    phone.get_by_role("link", name="Xong").click()
+    expect(phone.locator("#account")).to_contain_text("phải đổi mật khẩu")
+    shot(phone, "member-page-phone")
     assert unexpected(errors) == []
     team = db.session.scalar(sa.select(Team).where(Team.name == "Tổ công nghệ số cộng đồng ấp Mới"))
     assert sorted(m.member.phone for m in team.memberships) == ["0977123456", "0977123457"]
