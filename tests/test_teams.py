@@ -573,3 +573,4 @@ def test_junk_never_causes_a_server_error(client, db, tree, login_as):
         assert client.get(url).status_code == 200
     _unchanged_except_account = db.session.scalar(sa.select(sa.func.count(Member.id)))
     assert _unchanged_except_account == 1
+

@@ -50,6 +50,17 @@ def _signed_in():
     return None
 
 
+@bp.errorhandler(sa.exc.IntegrityError)
+def _conflict(exc):
+    """Two people saving at once can trip the database's own rules (one team per member, one
+    leader per team); the second one is told to look again rather than shown a server error."""
+    db.session.rollback()
+    from app.main.errors import _page
+    return _page(409, _("Changed at the same time"),
+                 _("Someone else changed this team at the same moment. Reload the page and check before "
+                   "saving again."))
+
+
 @bp.app_template_filter("phone")
 def _phone_filter(value):
     return services.format_phone(value)
