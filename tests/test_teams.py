@@ -574,3 +574,21 @@ def test_junk_never_causes_a_server_error(client, db, tree, login_as):
     _unchanged_except_account = db.session.scalar(sa.select(sa.func.count(Member.id)))
     assert _unchanged_except_account == 1
 
+
+
+def test_a_team_leader_cannot_hand_over_or_give_up_the_leadership(client, db, tree, login_as):
+    team = make_team(tree)
+    leader_member = make_member(team, name="Tổ Trưởng", phone="0912000009", role="leader")
+    user = login_as("team_leader", tree.commune)
+    user.team_id, user.member_id = team.id, leader_member.id
+    db.session.commit()
+    resp = client.post(f"/teams/{team.id}/members", data=member_form(**{"member-role": "leader"}))
+    assert resp.status_code == 400 and "Chỉ cán bộ xã mới chọn tổ trưởng." in resp.get_data(as_text=True)
+    data = {f"edit-{leader_member.id}-{k}": v for k, v in {
+        "full_name": "Tổ Trưởng", "phone": "0912000009", "role": "member", "affiliation": "other",
+        "joined_on": "2022-04-01"}.items()}
+    assert client.post(f"/teams/members/{leader_member.id}/edit", data=data).status_code == 400
+    data[f"edit-{leader_member.id}-role"] = "leader"  # unchanged role: the rest may be edited
+    assert client.post(f"/teams/members/{leader_member.id}/edit", data=data).status_code == 302
+    db.session.expire_all()
+    assert services.open_leader(db.session.get(Team, team.id)).member_id == leader_member.id

@@ -312,6 +312,7 @@ def add_member(team_id: int):
         form.full_name.errors = [_("This team is dissolved; members can no longer join it.")]
         return _render_members(team, form, status=409)
     valid = form.validate_on_submit()
+    valid = _check_leader_choice(form, team, None) and valid
     if _check_duplicate(form, team, None) and valid:
         member = services.add_member(team, full_name=form.full_name.data, gender=form.gender.data,
                                      birth_year=form.birth_year.data, phone=form.normalised_phone,
@@ -325,6 +326,17 @@ def add_member(team_id: int):
         flash(note, "success")
         return redirect(url_for("teams.show", team_id=team.id) + "#members")
     return _render_members(team, form, status=400)
+
+
+def _check_leader_choice(form: MemberForm, team: Team, membership: Membership | None) -> bool:
+    """Only the commune's officers choose the leader; a leader keeps the member list, not the leadership."""
+    if can_manage_team(team):
+        return True
+    was_leader = membership is not None and membership.role == "leader"
+    if (form.role.data == "leader") != was_leader:
+        form.role.errors = list(form.role.errors) + [_("Only the commune officer chooses the team leader.")]
+        return False
+    return True
 
 
 def _render_members(team: Team, form: MemberForm, status: int):
@@ -397,6 +409,7 @@ def edit_member(member_id: int):
     status = 200
     if request.method == "POST":
         valid = form.validate_on_submit()
+        valid = _check_leader_choice(form, team, membership) and valid
         if _check_duplicate(form, team, m) and valid:
             services.update_member(m, full_name=form.full_name.data, gender=form.gender.data,
                                    birth_year=form.birth_year.data, phone=form.normalised_phone,
