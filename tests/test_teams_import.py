@@ -101,7 +101,7 @@ def test_fixed_file_is_previewed_then_imported_on_confirm(client, db, tree, logi
 def test_csv_is_accepted_too(client, db, tree, login_as):
     setup_teams(db, tree)
     login_as("commune", tree.commune)
-    data = "Họ tên;Số điện thoại;Tổ\nNguyễn Văn An;0912345678;tổ khu vực 2\n".encode("utf-8")
+    data = "Họ tên;Số điện thoại;Tổ\nNguyễn Văn An;0912345678;tổ khu vực 2\n".encode()
     resp = upload(client, tree.commune, data, name="ds.csv")
     assert resp.status_code == 200 and "Tổ khu vực 2" in resp.get_data(as_text=True)
 

@@ -10,8 +10,8 @@ from datetime import date
 
 import phonenumbers
 import sqlalchemy as sa
-from sqlalchemy import orm
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import orm
 
 from app.audit.models import AuditEvent, record
 from app.auth.models import User

@@ -2,26 +2,68 @@
 from datetime import date
 
 import sqlalchemy as sa
-from sqlalchemy import orm
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from itsdangerous import BadSignature, URLSafeSerializer
 from markupsafe import Markup
+from sqlalchemy import orm
 
 from app.auth.models import ROLE_LABELS
 from app.dates import today_vn
 from app.extensions import db
 from app.scope import (
-    FIELD_ROLES, can_edit_members, can_manage_commune_teams, can_manage_team, can_see, get_member_or_404,
-    get_team_or_404, get_unit_or_404, team_ids_in_scope, teams_query, units_query)
+    FIELD_ROLES,
+    can_edit_members,
+    can_manage_commune_teams,
+    can_manage_team,
+    can_see,
+    get_member_or_404,
+    get_team_or_404,
+    get_unit_or_404,
+    team_ids_in_scope,
+    teams_query,
+    units_query,
+)
 from app.spreadsheets import SpreadsheetError
 from app.teams import services
 from app.teams.forms import (
-    ActionForm, ConfirmImportForm, DissolveForm, LeaveForm, MemberForm, MoveForm, TeamForm, UploadForm, choices)
-from app.teams.importer import apply_members, check_members, parse_members, rows_from_payload
-from app.teams.models import AFFILIATIONS, GENDERS, MEMBER_ROLES, TEAM_STATUSES, Member, Membership, Team, team_hamlets
+    ActionForm,
+    ConfirmImportForm,
+    DissolveForm,
+    LeaveForm,
+    MemberForm,
+    MoveForm,
+    TeamForm,
+    UploadForm,
+    choices,
+)
+from app.teams.importer import (
+    apply_members,
+    check_members,
+    parse_members,
+    rows_from_payload,
+)
+from app.teams.models import (
+    AFFILIATIONS,
+    GENDERS,
+    MEMBER_ROLES,
+    TEAM_STATUSES,
+    Member,
+    Membership,
+    Team,
+    team_hamlets,
+)
 from app.text import fold
 from app.units.models import AdminUnit
 
@@ -89,10 +131,11 @@ def audit_value(key: str, value):
     return value
 
 
-@bp.app_context_processor
+@bp.context_processor
 def _labels():
-    return {"today_iso": today_vn().isoformat(), "AUDIT_FIELDS": AUDIT_FIELDS, "AUDIT_ACTIONS": AUDIT_ACTIONS, "TEAM_STATUSES": TEAM_STATUSES,
-            "MEMBER_ROLES": MEMBER_ROLES, "GENDERS": GENDERS, "AFFILIATIONS": AFFILIATIONS}
+    return {"today_iso": today_vn().isoformat(), "AUDIT_FIELDS": AUDIT_FIELDS, "AUDIT_ACTIONS": AUDIT_ACTIONS,
+            "TEAM_STATUSES": TEAM_STATUSES, "MEMBER_ROLES": MEMBER_ROLES, "GENDERS": GENDERS,
+            "AFFILIATIONS": AFFILIATIONS}
 
 
 # --- Lists -------------------------------------------------------------------------------------
@@ -497,7 +540,7 @@ def make_leader(member_id: int):
 @bp.post("/members/<int:member_id>/account")
 def account(member_id: int):
     """Create the member's sign-in account, or give a new one-time password; shown once, never stored."""
-    m, team = _managed_member(member_id)
+    m, _team = _managed_member(member_id)
     if not ActionForm().validate_on_submit():
         abort(400)
     if m.current is None:
