@@ -239,6 +239,7 @@ def test_htmx_add_returns_only_the_member_list(client, db, tree, login_as):
     ({"member-full_name": ""}, "Hãy nhập họ tên thành viên."),
     ({"member-full_name": "x" * 500}, "Tối đa 200 ký tự."),
     ({"member-phone": "091234567"}, "có 10 chữ số"),
+    ({"member-phone": ""}, "Hãy nhập số di động."),
     ({"member-phone": "+14155552671"}, "không phải số điện thoại Việt Nam"),
     ({"member-joined_on": (today_vn() + timedelta(days=3)).isoformat()}, "Ngày không được ở tương lai."),
     ({"member-birth_year": "1850"}, "Hãy nhập năm trong khoảng 1920"),
