@@ -301,6 +301,9 @@ def test_leave_closes_the_membership_and_disables_the_account(client, db, tree, 
     assert db.session.scalar(sa.select(User).where(User.member_id == m.id)).is_enabled is False
     html = client.get(f"/teams/{team.id}").get_data(as_text=True)
     assert "Thành viên cũ (1)" in html and "01/04/2022 – 29/02/2024" in html
+    assert f'đã rời tổ: <a href="/teams/members/{m.id}">Nguyễn Văn An</a>' in html  # the team's audit trail
+    history = html.split("<h2>Lịch sử</h2>")[1]
+    assert history.index("29/02/2024") < history.index("01/04/2022") < history.index("15/03/2022")
     # The member record stays: members are never deleted.
     assert client.get(f"/teams/members/{m.id}").status_code == 200
 
@@ -540,7 +543,7 @@ def test_member_page_shows_memberships_account_and_its_audit(client, db, tree, l
     html = client.get(f"/teams/members/{m.id}").get_data(as_text=True)
     assert "Hiện không thuộc tổ nào" in html and "Tên đăng nhập: <strong>0912345678</strong>" in html
     assert "đã khóa tài khoản" in html and "Tài khoản hoạt động: <del>có</del> → <ins>không</ins>" in html
-    assert "Ngày rời tổ: <del>–</del> → <ins>29/02/2024</ins>" in html
+    assert "Ngày rời tổ: <ins>29/02/2024</ins>" in html
     # A former member gets no new password.
     assert client.post(f"/teams/members/{m.id}/account").status_code == 303
 

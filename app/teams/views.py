@@ -334,9 +334,25 @@ def _team_context(team: Team, add_form: MemberForm | None = None, note: str | No
     return dict(team=team, current=current, leader=next((m for m in current if m.role == "leader"), None),
                 past=sorted([m for m in memberships if m.left_on is not None], key=lambda m: m.left_on,
                             reverse=True),
-                history=sorted(team.memberships, key=lambda m: (m.joined_on, m.id), reverse=True),
+                history=_history(team),
                 events=services.team_events(team), may_edit=may_edit, may_manage=can_manage_team(team),
-                add_form=add_form, note=note, action_form=ActionForm())
+                add_form=add_form, note=note, action_form=ActionForm(),
+                subjects={m.member_id: m.member.full_name for m in team.memberships})
+
+
+def _history(team: Team) -> list[tuple[date, str, Membership | None]]:
+    """The team's dated events, newest first: founded, members joining and leaving, dissolved."""
+    entries = []  # (date, order within a day, kind, membership)
+    if team.decision_date:
+        entries.append((team.decision_date, 0, "founded", None))
+    for m in team.memberships:
+        entries.append((m.joined_on, 1, "joined", m))
+        if m.left_on:
+            entries.append((m.left_on, 2, "left", m))
+    if team.dissolved_on:
+        entries.append((team.dissolved_on, 3, "dissolved", None))
+    entries.sort(key=lambda e: (e[0], e[1], e[3].id if e[3] else 0), reverse=True)
+    return [(d, kind, m) for d, _order, kind, m in entries]
 
 
 @bp.get("/<int:team_id>")
