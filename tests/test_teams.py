@@ -596,3 +596,39 @@ def test_a_team_leader_cannot_hand_over_or_give_up_the_leadership(client, db, tr
     assert client.post(f"/teams/members/{leader_member.id}/edit", data=data).status_code == 302
     db.session.expire_all()
     assert services.open_leader(db.session.get(Team, team.id)).member_id == leader_member.id
+
+
+def test_a_former_member_rejoins_and_a_dissolved_team_is_made_active_again(client, db, tree, login_as):
+    login_as("commune", tree.commune)
+    team = make_team(tree)
+    m = make_member(team, phone="0987654321")
+    client.post(f"/teams/members/{m.id}/leave", data={"left_on": "2023-01-31"})
+    # Meanwhile the number went to someone else: rejoining is refused until it is changed.
+    other = make_member(team, name="Người Mới", phone="0987654321")
+    resp = client.post(f"/teams/members/{m.id}/move", data={"team": str(team.id), "role": "member",
+                                                            "moved_on": "2024-01-01"})
+    assert resp.status_code == 400 and "Hãy sửa số trước." in resp.get_data(as_text=True)
+    # The officer fixes the former member's number, then the rejoin goes through.
+    page = client.get(f"/teams/members/{m.id}/edit").get_data(as_text=True)
+    assert f"edit-{m.id}-role" not in page and f"edit-{m.id}-joined_on" not in page
+    resp = client.post(f"/teams/members/{m.id}/edit", data={
+        f"edit-{m.id}-full_name": "Nguyễn Văn An", f"edit-{m.id}-phone": "0987 000 111",
+        f"edit-{m.id}-affiliation": "other"})
+    assert resp.status_code == 302 and resp.location.endswith(f"/teams/members/{m.id}")
+    too_early = client.post(f"/teams/members/{m.id}/move", data={"team": str(team.id), "moved_on": "2023-01-01"})
+    assert too_early.status_code == 400
+    resp = client.post(f"/teams/members/{m.id}/move", data={"team": str(team.id), "role": "member",
+                                                            "moved_on": "2024-01-01"})
+    assert resp.status_code == 302
+    db.session.expire_all()
+    assert [(x.joined_on, x.left_on) for x in db.session.get(Member, m.id).memberships] == [
+        (date(2022, 4, 1), date(2023, 1, 31)), (date(2024, 1, 1), None)]
+
+    client.post(f"/teams/{team.id}/dissolve", data={"dissolved_on": "2024-06-30", "reason": "Sáp nhập"})
+    assert client.post(f"/teams/{team.id}/reactivate").status_code == 302
+    db.session.expire_all()
+    t = db.session.get(Team, team.id)
+    assert t.status == "active" and t.dissolved_on is None
+    actions = db.session.scalars(sa.select(AuditEvent.action).where(
+        AuditEvent.record_type == "team", AuditEvent.record_id == team.id).order_by(AuditEvent.id)).all()
+    assert actions == ["create", "dissolve", "reactivate"]

@@ -200,7 +200,8 @@ def update_member(member: Member, *, full_name: str, gender: str, birth_year: in
     db.session.flush()
     after = {**_member_snapshot(member)}
     if {**before, **before_extra} != {**after, **after_extra}:
-        record("update", "member", member.id, membership.team.commune_id if membership else None,
+        last = membership or (member.memberships[-1] if member.memberships else None)
+        record("update", "member", member.id, last.team.commune_id if last else None,
                before={**before, **before_extra}, after={**after, **after_extra}, user=user)
     _sync_account(member)
 

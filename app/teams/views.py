@@ -461,30 +461,49 @@ def member_row(member_id: int):
 
 @bp.route("/members/<int:member_id>/edit", methods=["GET", "POST"])
 def edit_member(member_id: int):
-    m, membership = _editable_member(member_id)
+    m = get_member_or_404(member_id)
+    membership = m.current
+    if membership is not None:
+        if not can_edit_members(membership.team):
+            abort(403)
+    else:
+        # A former member's details (say, a changed number before rejoining) are the officers' to fix.
+        membership = m.memberships[-1] if m.memberships else None
+        if membership is None or not can_manage_team(membership.team):
+            abort(403)
+    current = m.current is not None
     team = membership.team
     prefix = f"edit-{m.id}"
     form = _member_form(m, prefix=prefix, submitted=request.method == "POST")
+    if not current:
+        del form.role
+        del form.joined_on
     status = 200
     if request.method == "POST":
         valid = form.validate_on_submit()
-        valid = _check_leader_choice(form, team, membership) and valid
-        if _check_duplicate(form, team, m) and valid:
+        if current:
+            valid = _check_leader_choice(form, team, membership) and valid
+            # Uniqueness holds among active members only, so a former member's number is not checked.
+            valid = _check_duplicate(form, team, m) and valid
+        if valid:
             services.update_member(m, full_name=form.full_name.data, gender=form.gender.data,
                                    birth_year=form.birth_year.data, phone=form.normalised_phone,
-                                   affiliation=form.affiliation.data, role=form.role.data,
-                                   joined_on=form.joined_on.data, user=current_user)
+                                   affiliation=form.affiliation.data,
+                                   role=form.role.data if current else None,
+                                   joined_on=form.joined_on.data if current else None, user=current_user)
             db.session.commit()
-            if request.htmx:
+            if request.htmx and current:
                 # A new leader changes two rows: the whole list is returned.
                 db.session.refresh(team)
                 html = render_template("teams/_members.html",
                                        **_team_context(team, note=_("%(name)s saved.", name=m.full_name)))
                 return html, 200, {"HX-Retarget": "#members", "HX-Reswap": "outerHTML"}
             flash(_("%(name)s saved.", name=m.full_name), "success")
+            if not current:
+                return redirect(url_for("teams.member", member_id=m.id))
             return redirect(url_for("teams.show", team_id=team.id) + "#members")
         status = 400
-    template = "teams/_member_edit.html" if request.htmx else "teams/member_edit.html"
+    template = "teams/_member_edit.html" if request.htmx and current else "teams/member_edit.html"
     return render_template(template, form=form, m=membership, team=team, member=m), status
 
 
