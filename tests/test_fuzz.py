@@ -8,7 +8,8 @@ from app.units.models import AdminUnit, HouseholdCount
 # Unicode at its worst: decomposed marks, right-to-left marks, NUL, huge and empty strings.
 nasty_text = st.one_of(
     st.text(max_size=300),
-    st.text(alphabet=st.sampled_from(["a", "\u0301", "\u0323", "\u200f", "\u202e", "\x00", " ", "Đ", "ấ", "<", ">", "\"", "'"]), max_size=60),
+    st.text(alphabet=st.sampled_from(["a", "\u0301", "\u0323", "\u200f", "\u202e", "\x00", " ", "Đ", "ấ",
+                                      "<", ">", "\"", "'"]), max_size=60),
     st.just(""), st.just(" " * 10), st.just("x" * 5000), st.just("\x00"),
 )
 number_text = st.one_of(st.integers(min_value=-10**12, max_value=10**12).map(str), st.just("1.851"),
