@@ -16,7 +16,7 @@ $(BIN)/.installed: requirements.txt requirements-dev.txt
 venv: $(BIN)/.installed
 
 translations: venv
-	$(BIN)/pybabel compile --use-fuzzy -q -d translations -f 2>/dev/null || $(BIN)/pybabel compile -q -d translations
+	$(BIN)/pybabel compile -d translations
 
 migrate: venv
 	$(BIN)/flask db upgrade

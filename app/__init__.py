@@ -46,14 +46,16 @@ def create_app(config: dict | None = None) -> Flask:
     login_manager.login_message = _l("Please sign in to open this page.")
 
     _import_models()
+    from app.audit.views import bp as audit_bp
     from app.auth.views import bp as auth_bp
     from app.main.views import bp as main_bp
-    from app.units.views import bp as units_bp
     from app.teams.views import bp as teams_bp
+    from app.units.views import bp as units_bp
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(units_bp)
     app.register_blueprint(teams_bp)
+    app.register_blueprint(audit_bp)
 
     from app.auth.cli import users_cli
     from app.demo.cli import demo_cli
@@ -61,6 +63,8 @@ def create_app(config: dict | None = None) -> Flask:
     app.cli.add_command(users_cli)
     app.cli.add_command(units_cli)
     app.cli.add_command(demo_cli)
+    from app.backup import backup_command
+    app.cli.add_command(backup_command)
 
     from app import templating
     templating.init_app(app)

@@ -1,7 +1,11 @@
 """Shared form pieces: text cleaning and the validators every feature uses."""
-from wtforms import ValidationError
-from flask_babel import lazy_gettext as _l
+from datetime import date
 
+from flask_babel import lazy_gettext as _l
+from wtforms import DateField, StringField, ValidationError
+
+from app.dates import today_vn
+from app.spreadsheets import int_cell
 from app.text import clean
 
 
@@ -16,14 +20,6 @@ class NoControlCharacters:
     def __call__(self, form, field):
         if isinstance(field.data, str) and "\x00" in field.data:
             raise ValidationError(_l("This field contains characters that are not allowed."))
-
-
-from datetime import date  # noqa: E402
-
-from wtforms import DateField, StringField  # noqa: E402
-
-from app.dates import today_vn  # noqa: E402
-from app.spreadsheets import int_cell  # noqa: E402
 
 
 class CountField(StringField):
@@ -42,7 +38,7 @@ class CountField(StringField):
             self.data = int_cell(valuelist[0])
         except ValueError:
             self.data = None
-            raise ValueError(_l("Enter a whole number, e.g. 1851."))
+            raise ValueError(_l("Enter a whole number, e.g. 1851.")) from None
         if self.data is not None and self.data > self.max_value:
             self.data = None
             raise ValueError(_l("The number is too large."))
@@ -64,7 +60,7 @@ class LocalDateField(DateField):
         try:
             super().process_formdata(valuelist)
         except ValueError:
-            raise ValueError(_l("Enter a valid date."))
+            raise ValueError(_l("Enter a valid date.")) from None
 
 
 class NotInFuture:

@@ -8,9 +8,11 @@ def clean(value: str | None) -> str:
     """NFC, control and format characters (NUL, RTL marks) dropped, whitespace collapsed."""
     if value is None:
         return ""
-    value = unicodedata.normalize("NFC", value)
+    # Drop invisible characters before composing: a stray RTL mark between a letter and its
+    # accent would otherwise block NFC composition and leave a decomposed name behind.
     value = "".join(" " if ch in "\t\r\n" else ch for ch in value
                     if ch in "\t\r\n" or unicodedata.category(ch) not in _CONTROL)
+    value = unicodedata.normalize("NFC", value)
     return " ".join(value.split())
 
 

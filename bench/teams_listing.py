@@ -22,7 +22,8 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=10)
     args = parser.parse_args()
     from app.config import database_url
-    url = database_url(args.database_url) if args.database_url else "sqlite:///" + os.path.join(tempfile.mkdtemp(prefix="bench-teams-"), "b.db")
+    url = (database_url(args.database_url) if args.database_url
+           else "sqlite:///" + os.path.join(tempfile.mkdtemp(prefix="bench-teams-"), "b.db"))
 
     from app import create_app
     from app.extensions import db

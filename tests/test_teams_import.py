@@ -110,7 +110,8 @@ def test_a_file_that_is_not_a_spreadsheet(client, db, tree, login_as):
     setup_teams(db, tree)
     login_as("commune", tree.commune)
     resp = upload(client, tree.commune, b"%PDF-1.4 not a sheet", name="ds.pdf")
-    assert resp.status_code == 400 and "Hãy tải lên tệp Excel (.xlsx) hoặc tệp CSV (.csv)." in resp.get_data(as_text=True)
+    assert resp.status_code == 400
+    assert "Hãy tải lên tệp Excel (.xlsx) hoặc tệp CSV (.csv)." in resp.get_data(as_text=True)
     resp = upload(client, tree.commune, b"PK\x03\x04broken zip", name="ds.xlsx")
     assert resp.status_code == 400 and "không phải là tệp Excel đọc được" in resp.get_data(as_text=True)
     resp = client.post(f"/teams/import/{tree.commune.id}", data={}, content_type="multipart/form-data")
@@ -140,5 +141,6 @@ def test_hamlet_without_team_is_a_problem(client, db, tree, login_as):
     db.session.commit()
     login_as("commune", tree.commune)
     resp = upload(client, tree.commune, xlsx([["Nguyễn Văn An", "0912345678", "", None, "", "", "Khu vực 2", None]]))
-    assert resp.status_code == 422 and "Chưa có tổ đang hoạt động nào phụ trách Khu vực 2" in resp.get_data(as_text=True)
+    assert resp.status_code == 422
+    assert "Chưa có tổ đang hoạt động nào phụ trách Khu vực 2" in resp.get_data(as_text=True)
     assert db.session.scalar(sa.select(sa.func.count(Team.id))) == 1

@@ -197,11 +197,14 @@ def test_hamlet_with_records_cannot_be_deleted(client, db, tree, login_as):
 
 def test_set_household_count_and_history(client, db, tree, login_as):
     login_as("commune", tree.commune)
-    resp = client.post(f"/units/{tree.hamlet.id}/households", data={"count-households": "0", "count-effective_on": "2025-01-01"})
+    resp = client.post(f"/units/{tree.hamlet.id}/households",
+                       data={"count-households": "0", "count-effective_on": "2025-01-01"})
     assert resp.status_code == 302
-    resp = client.post(f"/units/{tree.hamlet.id}/households", data={"count-households": "-5", "count-effective_on": "2025-01-01"})
+    resp = client.post(f"/units/{tree.hamlet.id}/households",
+                       data={"count-households": "-5", "count-effective_on": "2025-01-01"})
     assert resp.status_code == 400
-    resp = client.post(f"/units/{tree.hamlet.id}/households", data={"count-households": "", "count-effective_on": "x"})
+    resp = client.post(f"/units/{tree.hamlet.id}/households",
+                       data={"count-households": "", "count-effective_on": "x"})
     html = resp.get_data(as_text=True)
     assert resp.status_code == 400 and "Hãy nhập số hộ." in html and "Hãy nhập ngày hợp lệ." in html
     counts = db.session.scalars(sa.select(HouseholdCount.households).where(
@@ -211,7 +214,8 @@ def test_set_household_count_and_history(client, db, tree, login_as):
 
 def test_district_officer_sets_commune_count_but_cannot_add_hamlets(client, db, tree, login_as):
     login_as("district", tree.district)
-    resp = client.post(f"/units/{tree.commune.id}/households", data={"count-households": "2.400", "count-effective_on": "2024-01-01"})
+    resp = client.post(f"/units/{tree.commune.id}/households",
+                       data={"count-households": "2.400", "count-effective_on": "2024-01-01"})
     assert resp.status_code == 302
     assert db.session.get(AdminUnit, tree.commune.id).households_on(date(2024, 1, 2)).households == 2400
     assert client.post(f"/units/{tree.commune.id}/hamlets", data={"hamlet-name": "Ấp Mới"}).status_code == 403
@@ -280,7 +284,8 @@ def test_upload_of_something_that_is_not_a_spreadsheet(client, tree, login_as):
 
 def test_children_search_without_diacritics_and_htmx_partial(client, tree, login_as):
     login_as("district", tree.district)
-    resp = client.get(f"/units/{tree.district.id}?q=phuong iii", headers={"HX-Request": "true", "HX-Target": "children"})
+    resp = client.get(f"/units/{tree.district.id}?q=phuong iii",
+                      headers={"HX-Request": "true", "HX-Target": "children"})
     html = resp.get_data(as_text=True)
     assert resp.status_code == 200
     assert "Phường III" in html and "Phường I<" not in html

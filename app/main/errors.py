@@ -14,7 +14,8 @@ def _page(status: int, title: str, message: str):
 def init_app(app):
     @app.errorhandler(400)
     def bad_request(e):
-        return _page(400, _("Bad request"), _("The request could not be understood. Please check what you entered and try again."))
+        return _page(400, _("Bad request"),
+                     _("The request could not be understood. Please check what you entered and try again."))
 
     @app.errorhandler(CSRFError)
     def csrf_error(e):

@@ -103,7 +103,8 @@ class MemberForm(FlaskForm):
         DataRequired(_l("Enter the member's full name.")),
         Length(max=NAME_MAX, message=_l("At most %(max)d characters."))])
     phone = StringField(_l("Mobile number"), filters=[strip_clean], validators=[
-        DataRequired(_l("Enter the mobile number.")), Length(max=32, message=_l("This is not a phone number. Type 10 digits, e.g. 0912 345 678."))])
+        DataRequired(_l("Enter the mobile number.")),
+        Length(max=32, message=_l("This is not a phone number. Type 10 digits, e.g. 0912 345 678."))])
     gender = SelectField(_l("Gender"), choices=_choices(GENDERS, blank=_l("—")), validate_choice=False,
                          validators=[OneOf(["", *GENDERS])])
     birth_year = CountField(_l("Year of birth"), max_value=9999, validators=[Optional()])

@@ -20,7 +20,7 @@ def import_gso(code):
     try:
         stats = gso.import_province(code)
     except LookupError:
-        raise click.ClickException(f"no province with GSO code {code!r} in vietnam-provinces")
+        raise click.ClickException(f"no province with GSO code {code!r} in vietnam-provinces") from None
     db.session.commit()
     click.echo(f"province {code}: {stats['created']} units created, {stats['updated']} renamed")
 
@@ -35,7 +35,7 @@ def import_file(file: Path):
     try:
         rows = parse_units(file.name, file.read_bytes(), today_vn())
     except SpreadsheetError as exc:
-        raise click.ClickException(str(exc))
+        raise click.ClickException(str(exc)) from exc
     bad = [r for r in rows if r.errors]
     if bad:
         for r in bad:

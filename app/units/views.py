@@ -43,9 +43,12 @@ def _render_unit(unit: AdminUnit, hamlet_form=None, count_form=None, status=200)
     may_structure = can_edit_structure(unit)
     may_count = can_set_households(unit)
     ancestors = [a for a in unit.ancestors() if can_see(a)]
+    # The official count of a unit with units below it is theirs summed (DOMAIN.md: ratio of sums);
+    # show that sum beside the unit's own figure so a mismatch is visible to the officer.
+    children_total = sum(counts[c.id].households for c in children if c.id in counts and c.active) if not q else None
     return render_template(
         "units/show.html", unit=unit, ancestors=ancestors, children=children, counts=counts, q=q,
-        history=history, current=history_current(history),
+        history=history, current=history_current(history), children_total=children_total,
         may_structure=may_structure, may_count=may_count,
         may_edit_self=unit.level == "hamlet" and unit.parent is not None and can_edit_structure(unit.parent),
         hamlet_form=hamlet_form or (HamletForm(prefix="hamlet") if may_structure else None),

@@ -1,0 +1,22 @@
+"""Names as people type them: NFC stored, searched without diacritics."""
+import unicodedata
+
+from app.text import clean, fold
+
+
+def test_clean_composes_decomposed_input():
+    assert clean("Nguye\u0302\u0303n Va\u0306n An") == "Nguyễn Văn An"
+
+
+def test_invisible_mark_between_letter_and_accent_does_not_leave_it_decomposed():
+    value = clean("a\u200f\u0301")
+    assert value == "á" and value == unicodedata.normalize("NFC", value)
+
+
+def test_clean_drops_nul_and_collapses_spaces():
+    assert clean("  Lê\x00 Thị\t\tHồng \n") == "Lê Thị Hồng"
+
+
+def test_fold_finds_d_and_strips_marks():
+    assert fold("Đặng Thị Ánh") == "dang thi anh"
+    assert fold("NGUYỄN Văn An") == fold("nguyen van an")
