@@ -42,10 +42,14 @@ class ServiceForm(FlaskForm):
     share = PercentField(_l("Target share of households (%)"))
     due_on = LocalDateField(_l("Target date"), validators=[Optional()])
 
-    def validate_due_on(self, field):
-        if self.share.data is not None and field.data is None:
-            from wtforms import ValidationError
-            raise ValidationError(_l("Enter the date by which the target should be reached."))
+    def validate(self, extra_validators=None):
+        ok = super().validate(extra_validators)
+        # Optional() ends the date's own checks when it is empty, so the pair is checked here.
+        if ok and self.share.data is not None and self.due_on.data is None:
+            self.due_on.errors = list(self.due_on.errors) + [
+                _l("Enter the date by which the target should be reached.")]
+            return False
+        return ok
 
 
 class NewServiceForm(FlaskForm):
