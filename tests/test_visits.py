@@ -5,14 +5,21 @@ from datetime import date, timedelta
 import pytest
 import sqlalchemy as sa
 
-from tests.conftest import PASSWORD
-
 from app.audit.models import AuditEvent
 from app.dates import today_vn
 from app.households.models import Household
 from app.visits.models import Adoption, Visit, VisitService
-from tests.visits_helpers import (TEAM_START, Browser, adoption, form, household, make_team, sign_in_as,
-                                  visit_count)
+from tests.conftest import PASSWORD
+from tests.visits_helpers import (
+    TEAM_START,
+    Browser,
+    adoption,
+    form,
+    household,
+    make_team,
+    sign_in_as,
+    visit_count,
+)
 
 
 @pytest.fixture
@@ -276,3 +283,30 @@ def test_commune_officers_cannot_log_visits_but_see_them(app, db, tree):
     officer, _user = sign_in_as(app, "commune", tree.commune)
     assert officer.get("/visits/new").status_code == 403
     assert officer.get("/visits/").status_code == 200
+
+
+def test_a_member_sees_the_visits_they_made_or_attended(app, db, client, leader, team, tree):
+    h = household(tree.hamlet)
+    member_user_browser, _member = sign_in_as(app, "team_member", tree.commune, team[0], team[1][1])
+    _log(client, h, today_vn(), {"dvc": "guided"}, team[1][0])                    # leader alone
+    _log(client, h, today_vn(), {"vneid": "guided", "dvc": "adopted"}, team[1][1])  # with the member
+    page = member_user_browser.get("/visits/?period=today").get_data(as_text=True)
+    assert page.count("Nguyễn Văn An") == 1 and "Lượt hướng dẫn của bạn" in page
+    assert page.count("Nguyễn Văn An") < client.get("/visits/?period=today").get_data(as_text=True).count(
+        "Nguyễn Văn An")
+
+
+def test_demo_visits_imply_exactly_the_stored_adoptions(db):
+    """The demo step goes through the service layer: recomputing from the visits changes nothing."""
+    from app.demo.seed import seed_demo
+    seed_demo()
+    stored = {(a.household_id, a.service_id): (a.adopted_on, a.visit_id, a.hamlet_id)
+              for a in db.session.scalars(sa.select(Adoption))}
+    expected = {}
+    rows = db.session.execute(sa.select(Visit.household_id, VisitService.service_id, Visit.visited_on, Visit.id,
+                                        Visit.hamlet_id).join(VisitService)
+                              .where(VisitService.result == "adopted").order_by(Visit.visited_on, Visit.id))
+    for household_id, service_id_, on, visit_id, hamlet_id in rows:
+        expected.setdefault((household_id, service_id_), (on, visit_id, hamlet_id))
+    assert len(stored) > 100 and stored == expected
+    assert db.session.scalar(sa.select(sa.func.count(Visit.id))) >= 300

@@ -8,8 +8,15 @@ from app.extensions import db
 from app.households import services
 from app.households.forms import HouseholdForm, MergeForm
 from app.households.models import Household
-from app.scope import (can_edit_household, can_edit_visit, can_log_visits, can_merge_households,
-                       get_household_or_404, households_query, visits_query)
+from app.scope import (
+    can_edit_household,
+    can_edit_visit,
+    can_log_visits,
+    can_merge_households,
+    get_household_or_404,
+    households_query,
+    visits_query,
+)
 from app.visits import catalogue
 from app.visits.models import RESULTS, Adoption, Visit
 

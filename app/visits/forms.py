@@ -5,10 +5,23 @@ import uuid
 from flask_babel import format_decimal, gettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, SelectField, SelectMultipleField, StringField, TextAreaField, ValidationError
+from wtforms import (
+    HiddenField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+    ValidationError,
+)
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
-from app.forms import CountField, LocalDateField, NoControlCharacters, NotInFuture, strip_clean
+from app.forms import (
+    CountField,
+    LocalDateField,
+    NoControlCharacters,
+    NotInFuture,
+    strip_clean,
+)
 from app.households.forms import VnMobile
 
 NOTE_MAX = 2000

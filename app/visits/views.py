@@ -3,7 +3,6 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from app.templating import _date
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy.exc import IntegrityError
@@ -12,13 +11,26 @@ from app.dates import VN, today_vn
 from app.extensions import db
 from app.households import services as registry
 from app.households.models import Household
-from app.scope import (can_edit_visit, can_log_visits, get_visit_or_404, households_query, visits_query)
+from app.scope import (
+    can_edit_visit,
+    can_log_visits,
+    get_visit_or_404,
+    households_query,
+    visits_query,
+)
 from app.teams.models import Member, Membership, Team
+from app.templating import _date
 from app.visits import catalogue
 from app.visits.forms import VisitForm, new_key
 from app.visits.models import PILLARS, RESULTS, Visit, visit_members
-from app.visits.services import (VisitData, create_visit, delete_visit, find_by_key, find_replay,
-                                 update_visit)
+from app.visits.services import (
+    VisitData,
+    create_visit,
+    delete_visit,
+    find_by_key,
+    find_replay,
+    update_visit,
+)
 
 bp = Blueprint("visits", __name__, url_prefix="/visits")
 
@@ -150,8 +162,8 @@ def _already(visit: Visit):
 
 def _replayed_new_household(new: dict, data: VisitData) -> Visit | None:
     """A repost that would add the same new household again finds the visit it made the first time."""
-    from app.text import fold
     from app.models_base import utcnow
+    from app.text import fold
     from app.visits.services import REPLAY_WINDOW
     recent = db.session.scalars(sa.select(Household).where(
         Household.hamlet_id == new["hamlet_id"], Household.head_name_folded == fold(new["head_name"]),

@@ -6,9 +6,8 @@ Create Date: 2026-11-23 14:30:00
 
 Data only: every database built by `flask db upgrade` (production, demo, tests) has the catalogue.
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = 'd1b330c0968f'
 down_revision = '5ff1ccf63308'
