@@ -4,6 +4,7 @@ from decimal import Decimal, InvalidOperation
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 from app.forms import LocalDateField, NoControlCharacters, strip_clean
@@ -57,7 +58,7 @@ class NewServiceForm(FlaskForm):
                        validators=[DataRequired(_l("Enter a code.")),
                                    Regexp(r"^[a-z][a-z0-9_]{1,31}$", message=_l(
                                        "Use 2 to 32 lower-case letters, digits or _, starting with a letter."))])
-    pillar = SelectField(_l("Pillar"), choices=list(PILLARS.items()))
+    pillar = SelectField(_l("Pillar"), choices=[SelectChoice(code, label) for code, label in PILLARS.items()])
     name_vi = StringField(_l("Name in Vietnamese"), filters=[strip_clean],
                           validators=[DataRequired(_l("Enter the name.")), Length(max=200), NoControlCharacters()])
     name_en = StringField(_l("Name in English"), filters=[strip_clean],

@@ -6,6 +6,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy.exc import IntegrityError
+from wtforms.fields.choices import SelectChoice
 
 from app.dates import VN, today_vn
 from app.extensions import db
@@ -231,11 +232,11 @@ def new():
 
 
 def _set_choices(form: VisitForm, team: Team | None, visit: Visit | None = None) -> None:
-    form.new_hamlet.choices = [(h.id, h.name) for h in _hamlets(team)]
+    form.new_hamlet.choices = [SelectChoice(h.id, h.name) for h in _hamlets(team)]
     members = _members(team)
     if visit is not None:
         members += [m for m in visit.members if m not in members]
-    form.members.choices = [(m.id, m.full_name) for m in members]
+    form.members.choices = [SelectChoice(m.id, m.full_name) for m in members]
 
 
 def _selected(form: VisitForm, team: Team | None):
