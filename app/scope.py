@@ -169,3 +169,82 @@ def can_edit_members(team, user=None) -> bool:
         return True
     return (user.is_authenticated and user.role == "team_leader" and team is not None
             and user.team_id == team.id and team.commune_id == user.unit_id)
+# --- Households and visits (issue 4) -------------------------------------------------------------
+# Team leaders and members see the hamlets their team serves; staff see their subtree as above.
+
+def team_hamlet_ids(user=None) -> sa.Select:
+    """The hamlets of the user's team (none when the account has no team)."""
+    from app.teams.models import team_hamlets
+    user = _user(user)
+    return sa.select(team_hamlets.c.hamlet_id).where(team_hamlets.c.team_id == user.team_id)
+
+
+def in_hamlet_scope(hamlet_id_column, user=None):
+    """WHERE clause for records that live in a hamlet: the unit subtree, narrowed to the team's hamlets."""
+    user = _user(user)
+    clause = in_scope(hamlet_id_column, user)
+    if user.role in FIELD_ROLES:
+        clause = sa.and_(clause, hamlet_id_column.in_(team_hamlet_ids(user)))
+    return clause
+
+
+def households_query(user=None) -> sa.Select:
+    from app.households.models import Household
+    return sa.select(Household).where(in_hamlet_scope(Household.hamlet_id, user))
+
+
+def visits_query(user=None) -> sa.Select:
+    from app.visits.models import Visit
+    return sa.select(Visit).where(in_hamlet_scope(Visit.hamlet_id, user))
+
+
+def get_household_or_404(household_id: int, user=None):
+    from app.households.models import Household
+    household = db.session.scalar(households_query(user).where(Household.id == household_id))
+    if household is None:
+        abort(404)
+    return household
+
+
+def get_visit_or_404(visit_id: int, user=None):
+    from app.visits.models import Visit
+    visit = db.session.scalar(visits_query(user).where(Visit.id == visit_id))
+    if visit is None:
+        abort(404)
+    return visit
+
+
+def can_log_visits(user=None) -> bool:
+    user = _user(user)
+    return user.role in FIELD_ROLES and user.team_id is not None
+
+
+def can_edit_visit(visit, user=None) -> bool:
+    """The author, the leader of the visit's team, the commune officer (and admins); above: read-only."""
+    user = _user(user)
+    if not can_see(visit.hamlet, user):
+        return False
+    if user.role == "admin" or visit.author_id == user.id:
+        return True
+    if user.role == "team_leader":
+        return visit.team_id is not None and visit.team_id == user.team_id
+    return user.role == "commune"
+
+
+def can_edit_household(household, user=None) -> bool:
+    user = _user(user)
+    if user.role in FIELD_ROLES:
+        from app.teams.models import team_hamlets
+        return db.session.scalar(team_hamlet_ids(user).where(
+            team_hamlets.c.hamlet_id == household.hamlet_id)) is not None
+    return user.role in ("admin", "commune") and can_see(household.hamlet, user)
+
+
+def can_merge_households(household, user=None) -> bool:
+    """Merging duplicates changes counts: the commune officer's call."""
+    user = _user(user)
+    return user.role in ("admin", "commune") and can_see(household.hamlet, user)
+
+
+def can_manage_services(user=None) -> bool:
+    return _user(user).role in ("admin", "province")

@@ -12,6 +12,7 @@ from app.auth.cli import create_user
 from app.extensions import db as _db
 from app.units import services
 from app.units.models import AdminUnit
+from app.visits.catalogue import insert_default_services
 
 PASSWORD = "mat-khau-thu-nghiem"
 
@@ -76,6 +77,8 @@ def _clean_tables(app):
             else:
                 for t in tables:
                     conn.execute(sa.text(f'DELETE FROM "{t}"'))
+            # The default services come from a data migration: every test starts with them.
+            insert_default_services(conn)
 
 
 @pytest.fixture

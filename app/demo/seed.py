@@ -107,7 +107,12 @@ def seed_teams(rng: random.Random, users: dict[str, User]) -> None:
 
 
 # Features append their own steps here (households, visits ...), each taking (rng, users).
-EXTRA_STEPS: list = [seed_teams]
+def _seed_visits(rng, users):
+    from app.visits.demo import seed_visits
+    seed_visits(rng, users)
+
+
+EXTRA_STEPS: list = [seed_teams, _seed_visits]
 
 
 def is_seeded() -> bool:

@@ -21,6 +21,8 @@ def safe_next(target: str | None, fallback: str) -> str:
 @bp.get("/")
 @login_required
 def index():
+    if current_user.role in ("team_leader", "team_member") and current_user.team_id is not None:
+        return redirect(url_for("visits.new"))  # the field users' home screen
     return redirect(url_for("units.show", unit_id=current_user.unit_id))
 
 

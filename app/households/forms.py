@@ -1,0 +1,51 @@
+"""Household fields shared by the registry and the visit form: names, Vietnamese mobile numbers."""
+import phonenumbers
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import IntegerField, StringField, ValidationError
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
+
+from app.forms import CountField, NoControlCharacters, strip_clean
+
+
+def national_mobile(value: str) -> str:
+    """'+84 912 345 678' or '0912.345.678' -> '0912345678'; ValueError unless a Vietnamese mobile."""
+    try:
+        number = phonenumbers.parse(value, "VN")
+    except phonenumbers.NumberParseException as exc:
+        raise ValueError(str(exc)) from exc
+    if (number.country_code != 84 or not phonenumbers.is_valid_number(number)
+            or phonenumbers.number_type(number) not in (phonenumbers.PhoneNumberType.MOBILE,
+                                                        phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE)):
+        raise ValueError("not a Vietnamese mobile number")
+    return "0" + str(number.national_number)
+
+
+class VnMobile:
+    """Optional mobile number; on success field.data holds the national form."""
+
+    def __call__(self, form, field):
+        if not field.data:
+            field.data = ""
+            return
+        try:
+            field.data = national_mobile(field.data)
+        except ValueError:
+            raise ValidationError(_l("Enter a Vietnamese mobile number: 10 digits starting with 0, e.g. 0912 345 678."))
+
+
+NAME_MESSAGE = _l("Enter the name of the head of the household.")
+
+
+class HouseholdForm(FlaskForm):
+    head_name = StringField(_l("Head of household"), filters=[strip_clean],
+                            validators=[DataRequired(NAME_MESSAGE), Length(max=200), NoControlCharacters()])
+    address = StringField(_l("House number or landmark"), filters=[strip_clean],
+                          validators=[Optional(), Length(max=200)])
+    phone = StringField(_l("Phone (optional)"), filters=[strip_clean], validators=[VnMobile()])
+    size = CountField(_l("People in the household (optional)"), max_value=50,
+                      validators=[Optional(), NumberRange(min=1, message=_l("Enter a number from 1 to 50."))])
+
+
+class MergeForm(FlaskForm):
+    target_id = IntegerField(_l("Keep this household"), validators=[DataRequired(_l("Choose the household to keep."))])

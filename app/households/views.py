@@ -1,0 +1,99 @@
+"""The household registry: list and search, a household's page, edit, and merging duplicates."""
+import sqlalchemy as sa
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from app.extensions import db
+from app.households import services
+from app.households.forms import HouseholdForm, MergeForm
+from app.households.models import Household
+from app.scope import (
+    can_edit_household,
+    can_edit_visit,
+    can_log_visits,
+    can_merge_households,
+    get_household_or_404,
+    households_query,
+    visits_query,
+)
+from app.visits import catalogue
+from app.visits.models import RESULTS, Adoption, Visit
+
+bp = Blueprint("households", __name__, url_prefix="/households")
+
+
+@bp.before_request
+@login_required
+def _signed_in():
+    return None
+
+
+@bp.get("/")
+def index():
+    q = (request.args.get("q") or "")[:100]
+    households = services.search(households_query(), q, limit=100)
+    duplicates = services.duplicate_ids(households)
+    if request.htmx and request.htmx.target == "households":
+        return render_template("households/_rows.html", households=households, duplicates=duplicates, q=q)
+    return render_template("households/index.html", households=households, duplicates=duplicates, q=q)
+
+
+def _render_show(household: Household, merge_form=None, status=200):
+    adoptions = {a.service_id: a for a in db.session.scalars(
+        sa.select(Adoption).where(Adoption.household_id == household.id))}
+    visits = list(db.session.scalars(visits_query().where(Visit.household_id == household.id)
+                                     .order_by(Visit.visited_on.desc(), Visit.id.desc())))
+    duplicates = services.possible_duplicates(household) if household.merged_into_id is None else []
+    may_merge = bool(duplicates) and can_merge_households(household)
+    return render_template(
+        "households/show.html", household=household, adoptions=adoptions, visits=visits, results=RESULTS,
+        services=catalogue.all_services(), duplicates=duplicates, may_merge=may_merge,
+        merge_form=merge_form or (MergeForm(formdata=None) if may_merge else None),
+        may_edit=can_edit_household(household), may_log=can_log_visits(), can_edit_visit=can_edit_visit,
+    ), status
+
+
+@bp.get("/<int:household_id>")
+def show(household_id: int):
+    return _render_show(get_household_or_404(household_id))
+
+
+@bp.route("/<int:household_id>/edit", methods=["GET", "POST"])
+def edit(household_id: int):
+    household = get_household_or_404(household_id)
+    if not can_edit_household(household) or household.merged_into_id is not None:
+        abort(403)
+    form = HouseholdForm(obj=household)
+    status = 200
+    if form.validate_on_submit():
+        services.update_household(household, user=current_user, head_name=form.head_name.data,
+                                  address=form.address.data or "", phone=form.phone.data or "",
+                                  size=form.size.data)
+        db.session.commit()
+        flash(_("Household saved."), "success")
+        return redirect(url_for("households.show", household_id=household.id), 303)
+    elif form.is_submitted():
+        status = 400
+    return render_template("households/edit.html", household=household, form=form), status
+
+
+@bp.post("/<int:household_id>/merge")
+def merge(household_id: int):
+    """Merge this household (the duplicate) into the one chosen to stay."""
+    household = get_household_or_404(household_id)
+    if not can_merge_households(household):
+        abort(403)
+    form = MergeForm()
+    if not form.validate_on_submit():
+        return _render_show(household, merge_form=form, status=400)
+    target = db.session.scalar(households_query().where(Household.id == form.target_id.data))
+    if (target is None or target.id == household.id or target.hamlet_id != household.hamlet_id
+            or target.merged_into_id is not None or household.merged_into_id is not None):
+        form.target_id.errors = list(form.target_id.errors) + [
+            _("Choose another household of the same hamlet that has not been merged.")]
+        return _render_show(household, merge_form=form, status=400)
+    moved = services.merge_households(household, target, user=current_user)
+    db.session.commit()
+    flash(_("Merged: %(n)s visits moved to %(name)s.", n=moved, name=target.head_name), "success")
+    return redirect(url_for("households.show", household_id=target.id), 303)

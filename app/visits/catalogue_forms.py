@@ -1,0 +1,65 @@
+"""Forms for the province staff's services catalogue: names, order, on/off, targets."""
+from decimal import Decimal, InvalidOperation
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Length, Optional, Regexp
+
+from app.forms import LocalDateField, NoControlCharacters, strip_clean
+from app.visits.models import PILLARS
+
+
+class PercentField(StringField):
+    """'50', '50%', '44,7' -> Decimal('0.5') etc.; a share of households, 0 to 100 %."""
+
+    def process_formdata(self, valuelist):
+        self.raw = valuelist[0] if valuelist else ""
+        self.data = None
+        text = (self.raw or "").strip().rstrip("%").strip().replace(",", ".")
+        if not text:
+            return
+        try:
+            value = Decimal(text)
+        except InvalidOperation:
+            raise ValueError(_l("Enter a percentage, e.g. 50 or 44,5."))
+        if not (0 < value <= 100):
+            raise ValueError(_l("Enter a percentage above 0 and at most 100."))
+        self.data = (value / 100).quantize(Decimal("0.0001"))
+
+    def _value(self):
+        if getattr(self, "raw", None):
+            return self.raw
+        return "" if self.data is None else f"{(Decimal(self.data) * 100).normalize():f}"
+
+
+class ServiceForm(FlaskForm):
+    name_vi = StringField(_l("Name in Vietnamese"), filters=[strip_clean],
+                          validators=[DataRequired(_l("Enter the name.")), Length(max=200), NoControlCharacters()])
+    name_en = StringField(_l("Name in English"), filters=[strip_clean],
+                          validators=[DataRequired(_l("Enter the name.")), Length(max=200), NoControlCharacters()])
+    active = BooleanField(_l("Offered in the visit form"))
+    share = PercentField(_l("Target share of households (%)"))
+    due_on = LocalDateField(_l("Target date"), validators=[Optional()])
+
+    def validate(self, extra_validators=None):
+        ok = super().validate(extra_validators)
+        # Optional() ends the date's own checks when it is empty, so the pair is checked here.
+        if ok and self.share.data is not None and self.due_on.data is None:
+            self.due_on.errors = list(self.due_on.errors) + [
+                _l("Enter the date by which the target should be reached.")]
+            return False
+        return ok
+
+
+class NewServiceForm(FlaskForm):
+    code = StringField(_l("Code"), filters=[lambda v: v.strip().lower() if isinstance(v, str) else v],
+                       validators=[DataRequired(_l("Enter a code.")),
+                                   Regexp(r"^[a-z][a-z0-9_]{1,31}$", message=_l(
+                                       "Use 2 to 32 lower-case letters, digits or _, starting with a letter."))])
+    pillar = SelectField(_l("Pillar"), choices=[SelectChoice(code, label) for code, label in PILLARS.items()])
+    name_vi = StringField(_l("Name in Vietnamese"), filters=[strip_clean],
+                          validators=[DataRequired(_l("Enter the name.")), Length(max=200), NoControlCharacters()])
+    name_en = StringField(_l("Name in English"), filters=[strip_clean],
+                          validators=[DataRequired(_l("Enter the name.")), Length(max=200), NoControlCharacters()])

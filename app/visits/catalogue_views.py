@@ -1,0 +1,100 @@
+"""Province staff edit the services catalogue; everyone signed in may read it."""
+import sqlalchemy as sa
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+
+from app.extensions import db
+from app.scope import can_manage_services
+from app.visits import catalogue
+from app.visits.catalogue_forms import NewServiceForm, ServiceForm
+from app.visits.models import PILLARS, Service
+
+bp = Blueprint("services", __name__, url_prefix="/services")
+
+
+@bp.before_request
+@login_required
+def _signed_in():
+    return None
+
+
+def _province_id():
+    unit = current_user.unit
+    return unit.id if unit is not None and unit.level == "province" else None
+
+
+def _render_index(new_form=None, status=200):
+    province_id = _province_id()
+    return render_template(
+        "visits/services.html", services=catalogue.all_services(), pillars=PILLARS,
+        targets=catalogue.targets_for(province_id) if province_id else {},
+        may_manage=can_manage_services(),
+        new_form=new_form or (NewServiceForm(formdata=None, prefix="new") if can_manage_services() else None),
+    ), status
+
+
+@bp.get("/")
+def index():
+    return _render_index()
+
+
+def _manageable(service_id: int) -> Service:
+    if not can_manage_services():
+        abort(403)
+    service = db.session.get(Service, service_id)
+    if service is None:
+        abort(404)
+    return service
+
+
+@bp.post("/")
+def add():
+    if not can_manage_services():
+        abort(403)
+    form = NewServiceForm(prefix="new")
+    if form.validate_on_submit():
+        if db.session.scalar(sa.select(Service.id).where(Service.code == form.code.data)):
+            form.code.errors.append(_("Another service already has this code."))
+        else:
+            service = catalogue.add_service(form.code.data, form.pillar.data, form.name_vi.data,
+                                            form.name_en.data, user=current_user)
+            db.session.commit()
+            flash(_("Service %(name)s added.", name=service.name), "success")
+            return redirect(url_for("services.index"), 303)
+    return _render_index(new_form=form, status=400)
+
+
+@bp.route("/<int:service_id>/edit", methods=["GET", "POST"])
+def edit(service_id: int):
+    service = _manageable(service_id)
+    province_id = _province_id()
+    target = catalogue.targets_for(province_id).get(service.id) if province_id else None
+    form = ServiceForm(obj=service)
+    if request.method == "GET" and target is not None:
+        form.share.data, form.due_on.data = target.share, target.due_on
+    status = 200
+    if form.validate_on_submit():
+        catalogue.update_service(service, user=current_user, name_vi=form.name_vi.data,
+                                 name_en=form.name_en.data, active=form.active.data)
+        if province_id:
+            catalogue.set_target(service, province_id, form.share.data, form.due_on.data, user=current_user)
+        db.session.commit()
+        flash(_("Service %(name)s saved.", name=service.name), "success")
+        return redirect(url_for("services.index"), 303)
+    elif form.is_submitted():
+        status = 400
+    return render_template("visits/service_edit.html", service=service, form=form,
+                           has_province=province_id is not None), status
+
+
+@bp.post("/<int:service_id>/move")
+def move(service_id: int):
+    service = _manageable(service_id)
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    step = -1 if request.form.get("direction") == "up" else 1
+    catalogue.move_service(service, step, user=current_user)
+    db.session.commit()
+    return redirect(url_for("services.index"), 303)

@@ -1,0 +1,168 @@
+"""Every change to visits, in one place, with the adoptions it implies kept in the same transaction.
+
+An adoption (household, service) is dated by the earliest visit that marked the service adopted
+(on a tie, the lowest visit id) and disappears when no visit marks it any more. Nothing here commits:
+the caller commits once, so a visit and its adoptions are written together or not at all.
+"""
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+import sqlalchemy as sa
+
+from app.audit.models import record
+from app.extensions import db
+from app.households.models import Household
+from app.models_base import utcnow
+from app.visits.models import Adoption, Visit, VisitService
+
+Pair = tuple[int, int]  # (household_id, service_id)
+# A repost of the same content by the same person this soon is a replay (a back button that
+# re-fetched the form and so got a fresh key), not a second session.
+REPLAY_WINDOW = timedelta(minutes=10)
+
+
+@dataclass
+class VisitData:
+    household: Household
+    visited_on: date
+    results: dict[int, str]           # service_id -> "guided" | "adopted"
+    member_ids: list[int] = field(default_factory=list)
+    note: str = ""
+
+
+def _adopted_pairs(visit: Visit) -> set[Pair]:
+    return {(visit.household_id, vs.service_id) for vs in visit.services if vs.result == "adopted"}
+
+
+def _snapshot(visit: Visit) -> dict:
+    return {"household_id": visit.household_id, "visited_on": visit.visited_on,
+            "services": {str(vs.service_id): vs.result for vs in sorted(visit.services, key=lambda v: v.service_id)},
+            "members": sorted(m.id for m in visit.members), "note": visit.note}
+
+
+def recompute_adoptions(pairs: set[Pair]) -> None:
+    """Make Adoption agree with the visits for these (household, service) pairs."""
+    if not pairs:
+        return
+    db.session.flush()
+    households = {h for h, _ in pairs}
+    services = {s for _, s in pairs}
+    rows = db.session.execute(
+        sa.select(Visit.household_id, VisitService.service_id, Visit.visited_on, Visit.id, Visit.hamlet_id)
+        .join(VisitService, VisitService.visit_id == Visit.id)
+        .where(Visit.household_id.in_(households), VisitService.service_id.in_(services),
+               VisitService.result == "adopted")
+        .order_by(Visit.visited_on, Visit.id))
+    first: dict[Pair, tuple] = {}
+    for household_id, service_id, visited_on, visit_id, hamlet_id in rows:
+        first.setdefault((household_id, service_id), (visited_on, visit_id, hamlet_id))
+    existing = {(a.household_id, a.service_id): a for a in db.session.scalars(
+        sa.select(Adoption).where(Adoption.household_id.in_(households), Adoption.service_id.in_(services)))}
+    for pair in pairs:
+        want, have = first.get(pair), existing.get(pair)
+        if want is None:
+            if have is not None:
+                db.session.delete(have)
+            continue
+        visited_on, visit_id, hamlet_id = want
+        if have is None:
+            db.session.add(Adoption(household_id=pair[0], service_id=pair[1], hamlet_id=hamlet_id,
+                                    adopted_on=visited_on, visit_id=visit_id))
+        else:
+            have.adopted_on, have.visit_id, have.hamlet_id = visited_on, visit_id, hamlet_id
+    db.session.flush()
+
+
+def _after_visit_change(pairs: set[Pair], hamlet_ids: set[int]) -> None:
+    """The one hook every visit change goes through, inside the caller's transaction.
+
+    `pairs` are the (household, service) pairs whose adoption may have changed, `hamlet_ids` the
+    hamlets whose visits changed. Anything derived from visits (aggregates for coverage) belongs here.
+    """
+    recompute_adoptions(pairs)
+
+
+def find_by_key(key: str) -> Visit | None:
+    return db.session.scalar(sa.select(Visit).where(Visit.idempotency_key == key))
+
+
+def find_replay(data: VisitData, author_id: int | None) -> Visit | None:
+    """The same visit, by the same person, just posted: a repost with a fresh key."""
+    candidates = db.session.scalars(
+        sa.select(Visit).where(Visit.household_id == data.household.id, Visit.visited_on == data.visited_on,
+                               Visit.author_id == author_id, Visit.created_at >= utcnow() - REPLAY_WINDOW))
+    for visit in candidates:
+        if ({vs.service_id: vs.result for vs in visit.services} == data.results
+                and visit.note == data.note and sorted(m.id for m in visit.members) == sorted(data.member_ids)):
+            return visit
+    return None
+
+
+def _members(ids: list[int]):
+    from app.teams.models import Member
+    if not ids:
+        return []
+    return list(db.session.scalars(sa.select(Member).where(Member.id.in_(ids))))
+
+
+def create_visit(data: VisitData, key: str, team_id: int | None, user=None) -> Visit:
+    visit = Visit(household_id=data.household.id, hamlet_id=data.household.hamlet_id, team_id=team_id,
+                  visited_on=data.visited_on, note=data.note, idempotency_key=key,
+                  author_id=user.id if user is not None else None)
+    visit.members = _members(data.member_ids)
+    visit.services = [VisitService(service_id=s, result=r) for s, r in sorted(data.results.items())]
+    db.session.add(visit)
+    db.session.flush()  # a second insert of the same key fails here, before anything else is done
+    record("create", "visit", visit.id, visit.hamlet_id, after=_snapshot(visit), user=user)
+    _after_visit_change(_adopted_pairs(visit), {visit.hamlet_id})
+    return visit
+
+
+def update_visit(visit: Visit, data: VisitData, user=None) -> Visit:
+    before = _snapshot(visit)
+    pairs = _adopted_pairs(visit)
+    hamlets = {visit.hamlet_id}
+    visit.household_id, visit.hamlet_id = data.household.id, data.household.hamlet_id
+    visit.visited_on, visit.note = data.visited_on, data.note
+    visit.members = _members(data.member_ids)
+    current = {vs.service_id: vs for vs in visit.services}
+    for service_id, vs in current.items():
+        if service_id not in data.results:
+            visit.services.remove(vs)
+        else:
+            vs.result = data.results[service_id]
+    for service_id, result in data.results.items():
+        if service_id not in current:
+            visit.services.append(VisitService(service_id=service_id, result=result))
+    visit.updated_at = utcnow()
+    db.session.flush()
+    db.session.expire(visit, ["household"])
+    pairs |= _adopted_pairs(visit)
+    hamlets.add(visit.hamlet_id)
+    record("update", "visit", visit.id, visit.hamlet_id, before=before, after=_snapshot(visit), user=user)
+    _after_visit_change(pairs, hamlets)
+    return visit
+
+
+def delete_visit(visit: Visit, user=None) -> None:
+    pairs = _adopted_pairs(visit)
+    hamlets = {visit.hamlet_id}
+    record("delete", "visit", visit.id, visit.hamlet_id, before=_snapshot(visit), user=user)
+    # Adoptions point at the visit that set them; let go of them first, the hook sets them again
+    # from the visits that remain.
+    db.session.execute(sa.delete(Adoption).where(Adoption.visit_id == visit.id))
+    db.session.delete(visit)
+    db.session.flush()
+    _after_visit_change(pairs, hamlets)
+
+
+def move_household_visits(source: Household, target: Household) -> int:
+    """Give the source household's visits to the target (a merge); adoptions follow, counted once."""
+    services = set(db.session.scalars(sa.select(Adoption.service_id).where(Adoption.household_id == source.id)))
+    moved = db.session.execute(
+        sa.update(Visit).where(Visit.household_id == source.id)
+        .values(household_id=target.id, hamlet_id=target.hamlet_id)
+        .execution_options(synchronize_session="fetch")).rowcount
+    pairs = {(source.id, s) for s in services} | {(target.id, s) for s in services}
+    _after_visit_change(pairs, {source.hamlet_id, target.hamlet_id})
+    return moved

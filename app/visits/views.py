@@ -1,0 +1,358 @@
+"""The visit form (the field users' home screen), a visit's page, edit, delete and recent lists."""
+from datetime import timedelta
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy.exc import IntegrityError
+from wtforms.fields.choices import SelectChoice
+
+from app.dates import VN, today_vn
+from app.extensions import db
+from app.households import services as registry
+from app.households.models import Household
+from app.scope import (
+    can_edit_visit,
+    can_log_visits,
+    get_visit_or_404,
+    households_query,
+    visits_query,
+)
+from app.teams.models import Member, Membership, Team
+from app.templating import _date
+from app.visits import catalogue
+from app.visits.forms import VisitForm, new_key
+from app.visits.models import PILLARS, RESULTS, Visit, visit_members
+from app.visits.services import (
+    VisitData,
+    create_visit,
+    delete_visit,
+    find_by_key,
+    find_replay,
+    update_visit,
+)
+
+bp = Blueprint("visits", __name__, url_prefix="/visits")
+
+
+@bp.before_request
+@login_required
+def _signed_in():
+    return None
+
+
+# --- what a form needs to know about the team ---------------------------------------------------
+
+def _hamlets(team: Team | None):
+    if team is None:
+        return []
+    return [h for h in team.hamlets if h.retired_on is None]
+
+
+def _members(team: Team | None) -> list[Member]:
+    if team is None:
+        return []
+    return list(db.session.scalars(
+        sa.select(Member).join(Membership, Membership.member_id == Member.id)
+        .where(Membership.team_id == team.id, Membership.left_on.is_(None))
+        .order_by(Member.name_folded)))
+
+
+def _earliest(team: Team | None):
+    """A visit cannot predate its team: the decision that set it up, or its record."""
+    if team is None:
+        return None
+    if team.decision_date is not None:
+        return team.decision_date
+    return team.created_at.astimezone(VN).date() if team.created_at else None
+
+
+def _form_services(visit: Visit | None = None):
+    """Active services, plus any a visit being edited already records."""
+    services = catalogue.active_services()
+    if visit is not None:
+        have = {s.id for s in services}
+        services += [vs.service for vs in visit.services if vs.service_id not in have]
+    return services
+
+
+def _grouped(services):
+    groups = {}
+    for s in services:
+        groups.setdefault(s.pillar, []).append(s)
+    return [(PILLARS.get(p, p), groups[p]) for p in list(PILLARS) + sorted(set(groups) - set(PILLARS))
+            if p in groups]
+
+
+def _render(form, team, services, chosen, service_errors=(), status=200, visit=None, options=None,
+            selected=None):
+    hamlets = _hamlets(team)
+    if options is None:
+        options = []
+        if selected is not None:
+            options = [selected]
+    return render_template(
+        "visits/form.html", form=form, team=team, visit=visit, groups=_grouped(services), chosen=chosen,
+        service_errors=list(service_errors), hamlets=hamlets, members=_members(team),
+        options=options, selected_id=str(selected.id) if selected is not None else form.household_id.data,
+        duplicates=registry.duplicate_ids(options), earliest=_earliest(team), today=today_vn(),
+        open_new=bool(form.new_name.data or form.household_id.data == "new" or form.new_name.errors
+                      or form.new_phone.errors or form.new_size.errors),
+    ), status
+
+
+def _team_households(team: Team | None):
+    ids = [h.id for h in _hamlets(team)]
+    return households_query().where(Household.hamlet_id.in_(ids)), ids
+
+
+def _validate(form: VisitForm, team: Team | None, services, visit: Visit | None = None):
+    """Everything the form says, checked against the team; (data, new household fields, errors)."""
+    ok = form.validate()
+    results, chosen, service_errors = form.read_results(request.form, services)
+    if not service_errors and not results:
+        service_errors.append(_("Mark at least one service as guided or adopted."))
+    earliest = _earliest(team)
+    if form.visited_on.data and earliest and form.visited_on.data < earliest:
+        form.visited_on.errors = list(form.visited_on.errors) + [
+            _("The team was set up on %(date)s; a visit cannot be dated earlier.", date=_date(earliest))]
+    member_ids = form.members.data or []
+    allowed = {m.id for m in _members(team)}
+    if visit is not None:
+        allowed |= {m.id for m in visit.members}
+    if not member_ids:
+        form.members.errors = list(form.members.errors) + [_("Tick at least one member who was there.")]
+    elif not set(member_ids) <= allowed:
+        form.members.errors = list(form.members.errors) + [_("Tick only members of the team.")]
+
+    query, hamlet_ids = _team_households(team)
+    household, new = None, None
+    raw = (form.household_id.data or "").strip()
+    if raw and raw != "new":
+        if raw.isdigit():
+            household = db.session.scalar(query.where(Household.id == int(raw)))
+        if household is None:
+            form.household_id.errors = [_("This household is not in your team's hamlets. Choose it again.")]
+        elif household.merged_into_id is not None:
+            household = db.session.get(Household, household.merged_into_id)
+    elif raw == "new" or form.new_name.data:
+        if not form.new_name.data:
+            form.new_name.errors = list(form.new_name.errors) + [_("Enter the name of the head of the household.")]
+        hamlet_id = form.new_hamlet.data if len(hamlet_ids) > 1 else (hamlet_ids[0] if hamlet_ids else None)
+        if hamlet_id not in hamlet_ids:
+            form.new_hamlet.errors = [_("Choose one of your team's hamlets.")]
+        new = {"hamlet_id": hamlet_id, "head_name": form.new_name.data, "address": form.new_address.data or "",
+               "phone": form.new_phone.data or "", "size": form.new_size.data}
+    else:
+        form.household_id.errors = [_("Choose the household, or add a new one.")]
+
+    has_errors = (not ok or service_errors or form.visited_on.errors or form.members.errors
+                  or form.household_id.errors or form.new_name.errors or form.new_hamlet.errors)
+    data = None
+    if not has_errors:
+        data = VisitData(household=household, visited_on=form.visited_on.data, results=results,
+                         member_ids=sorted(set(member_ids)), note=form.note.data or "")
+    return data, new, chosen, service_errors
+
+
+def _already(visit: Visit):
+    flash(_("This visit was already recorded; here it is."), "info")
+    return redirect(url_for("visits.show", visit_id=visit.id), 303)
+
+
+def _replayed_new_household(new: dict, data: VisitData) -> Visit | None:
+    """A repost that would add the same new household again finds the visit it made the first time."""
+    from app.models_base import utcnow
+    from app.text import fold
+    from app.visits.services import REPLAY_WINDOW
+    recent = db.session.scalars(sa.select(Household).where(
+        Household.hamlet_id == new["hamlet_id"], Household.head_name_folded == fold(new["head_name"]),
+        Household.created_by_id == current_user.id, Household.created_at >= utcnow() - REPLAY_WINDOW))
+    for household in recent:
+        data.household = household
+        found = find_replay(data, current_user.id)
+        if found is not None:
+            return found
+    data.household = None
+    return None
+
+
+@bp.route("/new", methods=["GET", "POST"])
+def new():
+    if not can_log_visits():
+        abort(403)
+    team = current_user.team
+    services = _form_services()
+    if request.method == "GET":
+        form = VisitForm(formdata=None, key=new_key(), visited_on=today_vn(),
+                         members=[current_user.member_id] if current_user.member_id else [])
+        _set_choices(form, team)
+        selected = None
+        if request.args.get("household", "").isdigit():
+            query, _ids = _team_households(team)
+            selected = db.session.scalar(query.where(Household.id == int(request.args["household"]),
+                                                     Household.merged_into_id.is_(None)))
+        return _render(form, team, services, {}, selected=selected)
+
+    form = VisitForm()
+    _set_choices(form, team)
+    if not form.key_is_valid():
+        abort(400)
+    existing = find_by_key(form.key.data)
+    if existing is not None:
+        return _already(existing)
+    if request.form.get("find") is not None:  # the search button, for phones without JavaScript
+        query, ids = _team_households(team)
+        options = registry.search(query, form.q.data or "", ids, limit=20)
+        _results, chosen, _errors = form.read_results(request.form, services)
+        return _render(form, team, services, chosen, options=options)
+
+    data, new_household, chosen, service_errors = _validate(form, team, services)
+    if data is None:
+        return _render(form, team, services, chosen, service_errors, status=400, selected=_selected(form, team))
+    replay = (find_replay(data, current_user.id) if data.household is not None
+              else _replayed_new_household(new_household, data))
+    if replay is not None:
+        return _already(replay)
+    try:
+        if data.household is None:
+            data.household = registry.create_household(user=current_user, **new_household)
+        visit = create_visit(data, form.key.data, team.id, user=current_user)
+        db.session.commit()
+    except IntegrityError:
+        # Two taps raced: the other request recorded the visit first; show that one.
+        db.session.rollback()
+        existing = find_by_key(form.key.data)
+        if existing is None:
+            raise
+        return _already(existing)
+    flash(_("Visit recorded."), "success")
+    return redirect(url_for("visits.show", visit_id=visit.id), 303)
+
+
+def _set_choices(form: VisitForm, team: Team | None, visit: Visit | None = None) -> None:
+    form.new_hamlet.choices = [SelectChoice(h.id, h.name) for h in _hamlets(team)]
+    members = _members(team)
+    if visit is not None:
+        members += [m for m in visit.members if m not in members]
+    form.members.choices = [SelectChoice(m.id, m.full_name) for m in members]
+
+
+def _selected(form: VisitForm, team: Team | None):
+    raw = form.household_id.data or ""
+    if raw.isdigit():
+        query, _ids = _team_households(team)
+        return db.session.scalar(query.where(Household.id == int(raw)))
+    return None
+
+
+@bp.get("/households")
+def household_options():
+    """Search-as-you-type for the visit form: households of the team's hamlets, without diacritics."""
+    team = current_user.team
+    if request.args.get("visit", "").isdigit():
+        team = get_visit_or_404(int(request.args["visit"])).team
+    text = (request.args.get("q") or request.args.get("new_name") or "")[:100]
+    similar = request.args.get("mode") == "similar"
+    query, ids = _team_households(team)
+    options = registry.search(query, text, ids, limit=8) if (text.strip() or not similar) else []
+    return render_template("visits/_household_options.html", options=options,
+                           duplicates=registry.duplicate_ids(options), selected_id=None,
+                           similar=similar, q=text, hamlets=_hamlets(team))
+
+
+@bp.get("/<int:visit_id>")
+def show(visit_id: int):
+    visit = get_visit_or_404(visit_id)
+    return render_template("visits/show.html", visit=visit, results=RESULTS,
+                           may_edit=can_edit_visit(visit), may_log=can_log_visits())
+
+
+@bp.route("/<int:visit_id>/edit", methods=["GET", "POST"])
+def edit(visit_id: int):
+    visit = get_visit_or_404(visit_id)
+    if not can_edit_visit(visit):
+        abort(403)
+    team = visit.team
+    services = _form_services(visit)
+    if request.method == "GET":
+        form = VisitForm(formdata=None, key=visit.idempotency_key, visited_on=visit.visited_on,
+                         household_id=str(visit.household_id), members=[m.id for m in visit.members],
+                         note=visit.note)
+        _set_choices(form, team, visit)
+        chosen = {vs.service.code: vs.result for vs in visit.services}
+        return _render(form, team, services, chosen, visit=visit, selected=visit.household)
+    form = VisitForm()
+    _set_choices(form, team, visit)
+    if request.form.get("find") is not None:
+        query, ids = _team_households(team)
+        options = registry.search(query, form.q.data or "", ids, limit=20)
+        _results, chosen, _errors = form.read_results(request.form, services)
+        return _render(form, team, services, chosen, visit=visit, options=options)
+    data, new_household, chosen, service_errors = _validate(form, team, services, visit=visit)
+    if data is None:
+        return _render(form, team, services, chosen, service_errors, status=400, visit=visit,
+                       selected=_selected(form, team))
+    if data.household is None:
+        data.household = registry.create_household(user=current_user, **new_household)
+    update_visit(visit, data, user=current_user)
+    db.session.commit()
+    flash(_("Visit updated."), "success")
+    return redirect(url_for("visits.show", visit_id=visit.id), 303)
+
+
+@bp.route("/<int:visit_id>/delete", methods=["GET", "POST"])
+def delete(visit_id: int):
+    visit = get_visit_or_404(visit_id)
+    if not can_edit_visit(visit):
+        abort(403)
+    if request.method == "POST":
+        from flask_wtf import FlaskForm
+        if not FlaskForm().validate_on_submit():
+            abort(400)
+        household_id = visit.household_id
+        delete_visit(visit, user=current_user)
+        db.session.commit()
+        flash(_("Visit deleted."), "success")
+        return redirect(url_for("households.show", household_id=household_id), 303)
+    return render_template("visits/delete.html", visit=visit)
+
+
+PERIODS = ("today", "week", "month")
+
+
+def _period_start(period: str):
+    today = today_vn()
+    if period == "today":
+        return today
+    if period == "week":
+        return today - timedelta(days=today.weekday())
+    return today.replace(day=1)
+
+
+@bp.get("/")
+def index():
+    period = request.args.get("period", "today")
+    if period not in PERIODS:
+        period = "today"
+    query = visits_query()
+    if current_user.role == "team_leader":
+        query = query.where(Visit.team_id == current_user.team_id)
+        heading = _("Your team's visits")
+    elif current_user.role == "team_member":
+        present = sa.select(visit_members.c.visit_id).where(visit_members.c.member_id == current_user.member_id)
+        query = query.where(sa.or_(Visit.author_id == current_user.id, Visit.id.in_(present)))
+        heading = _("Your visits")
+    else:
+        heading = _("Visits in your area")
+    counts = {}
+    for p in PERIODS:
+        counts[p] = db.session.scalar(sa.select(sa.func.count()).select_from(
+            query.where(Visit.visited_on >= _period_start(p)).subquery()))
+    visits = list(db.session.scalars(
+        query.where(Visit.visited_on >= _period_start(period))
+        .options(sa.orm.selectinload(Visit.household), sa.orm.selectinload(Visit.services))
+        .order_by(Visit.visited_on.desc(), Visit.id.desc()).limit(200)))
+    return render_template("visits/index.html", visits=visits, counts=counts, period=period,
+                           heading=heading, may_log=can_log_visits())

@@ -1,0 +1,127 @@
+"""Household registry: names without diacritics, phones, duplicates flagged, merging by the commune."""
+from datetime import date
+
+import pytest
+import sqlalchemy as sa
+
+from app.audit.models import AuditEvent
+from app.households.forms import national_mobile
+from app.households.models import Household
+from app.visits.models import Adoption, Visit
+from tests.visits_helpers import adoption, form, household, make_team, sign_in_as
+
+
+@pytest.fixture
+def team(db, tree):
+    return make_team(tree.commune, [tree.hamlet])
+
+
+@pytest.fixture
+def leader(app, db, tree, team):
+    return sign_in_as(app, "team_leader", tree.commune, team[0], team[1][0])[0]
+
+
+@pytest.mark.parametrize("typed, stored", [("0912 345 678", "0912345678"), ("+84 912 345 678", "0912345678"),
+                                           ("0912.345.678", "0912345678"), ("84912345678", "0912345678")])
+def test_mobile_numbers_are_stored_in_national_form(typed, stored):
+    assert national_mobile(typed) == stored
+
+
+@pytest.mark.parametrize("typed", ["12345", "02933 123 456", "0912 345 67", "abc"])
+def test_landlines_and_nonsense_are_not_mobiles(typed):
+    with pytest.raises(ValueError):
+        national_mobile(typed)
+
+
+def _log(browser, h, on, services, member):
+    resp = browser.post("/visits/new", data=form(h.id, on=on, members=[member.id], services=services))
+    assert resp.status_code == 303, resp.get_data(as_text=True)
+    return int(resp.headers["Location"].rsplit("/", 1)[1])
+
+
+def test_names_are_stored_nfc_and_found_without_diacritics(db, leader, team, tree):
+    decomposed = "Nguye\u0302\u0303n Va\u0306n A\u0302n"  # typed with a decomposing keyboard
+    resp = leader.post("/visits/new", data=form(members=[team[1][0].id], services={"dvc": "guided"},
+                                                household_id="new", new_name=decomposed))
+    assert resp.status_code == 303
+    h = db.session.scalar(sa.select(Household))
+    assert h.head_name == "Nguyễn Văn Ân" and h.head_name_folded == "nguyen van an"
+    page = leader.get("/households/?q=nguyen van an").get_data(as_text=True)
+    assert "Nguyễn Văn Ân" in page
+    hint = leader.get("/visits/households?mode=similar&new_name=nguyen van").get_data(as_text=True)
+    assert "Nguyễn Văn Ân" in hint and "Chọn hộ đó thay vì thêm lại" in hint
+
+
+def test_a_possible_duplicate_is_flagged(db, leader, tree):
+    a = household(tree.hamlet, "Lê Thị Bé", "Số 4")
+    household(tree.hamlet, "Le Thi Be", "Số 40")
+    household(tree.hamlet2, "Lê Thị Bé")  # another hamlet: not a duplicate
+    assert "có thể trùng" in leader.get("/households/?q=le thi be").get_data(as_text=True)
+    page = leader.get(f"/households/{a.id}").get_data(as_text=True)
+    assert "Ấp này có hộ khác trùng tên chủ hộ" in page and "Số 40" in page
+    assert "Gộp hộ trùng" not in page  # a team leader may not merge
+
+
+def test_commune_officer_merges_duplicates_and_adoptions_count_once(app, db, leader, team, tree):
+    keep = household(tree.hamlet, "Lê Thị Bé", "Số 4")
+    dup = household(tree.hamlet, "Le Thi Be", "")
+    m = team[1][0]
+    _log(leader, keep, date(2024, 6, 10), {"e_wallet": "adopted"}, m)
+    early = _log(leader, dup, date(2024, 5, 1), {"e_wallet": "adopted", "dvc": "adopted"}, m)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Adoption)) == 3
+    officer, _user = sign_in_as(app, "commune", tree.commune)
+    page = officer.get(f"/households/{dup.id}").get_data(as_text=True)
+    assert "Gộp hộ trùng" in page
+    resp = officer.post(f"/households/{dup.id}/merge", data={"target_id": keep.id})
+    assert resp.status_code == 303
+    db.session.expire_all()
+    assert db.session.get(Household, dup.id).merged_into_id == keep.id
+    assert set(db.session.scalars(sa.select(Visit.household_id))) == {keep.id}
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Adoption)) == 2  # counted once
+    assert adoption(keep.id, "e_wallet").visit_id == early and adoption(keep.id, "e_wallet").adopted_on == date(2024, 5, 1)
+    assert adoption(dup.id, "e_wallet") is None
+    assert db.session.scalar(sa.select(AuditEvent.id).where(AuditEvent.action == "merge")) is not None
+    # the merged record is no longer offered in searches
+    assert "Le Thi Be" not in leader.get("/visits/households?q=le thi").get_data(as_text=True)
+
+
+def test_merge_refuses_bad_targets_and_field_users(app, db, leader, tree):
+    a = household(tree.hamlet, "Lê Thị Bé")
+    b = household(tree.hamlet, "Lê Thị Bé")
+    other = household(tree.hamlet2, "Lê Thị Bé")
+    assert leader.post(f"/households/{a.id}/merge", data={"target_id": b.id}).status_code == 403
+    officer, _user = sign_in_as(app, "commune", tree.commune)
+    for target in (a.id, other.id, 999999, "x"):
+        resp = officer.post(f"/households/{a.id}/merge", data={"target_id": target})
+        assert resp.status_code == 400
+    outsider, _user = sign_in_as(app, "commune", tree.sibling_commune)
+    assert outsider.post(f"/households/{a.id}/merge", data={"target_id": b.id}).status_code == 404
+    db.session.expire_all()
+    assert all(h.merged_into_id is None for h in db.session.scalars(sa.select(Household)))
+
+
+def test_edit_a_household_with_bad_input_keeps_it(db, leader, tree):
+    h = household(tree.hamlet, "Trần Văn Tư")
+    resp = leader.post(f"/households/{h.id}/edit", data={"head_name": "Trần Văn Tư", "phone": "0291 123",
+                                                         "size": "abc", "address": "Kế bên trường"})
+    page = resp.get_data(as_text=True)
+    assert resp.status_code == 400 and "số di động" in page and "Kế bên trường" in page
+    resp = leader.post(f"/households/{h.id}/edit", data={"head_name": "Trần  Văn Tứ", "phone": "+84 987 654 321",
+                                                         "size": "4"})
+    assert resp.status_code == 303
+    db.session.expire_all()
+    h = db.session.get(Household, h.id)
+    assert (h.head_name, h.phone, h.size) == ("Trần Văn Tứ", "0987654321", 4)
+
+
+def test_households_outside_scope_are_not_found(app, db, leader, tree):
+    inside = household(tree.hamlet, "Nguyễn Thị Hai")
+    other = household(tree.other_hamlet, "Đỗ Thị Mai")
+    district, _user = sign_in_as(app, "district", tree.district)
+    assert district.get(f"/households/{inside.id}").status_code == 200
+    assert district.get(f"/households/{other.id}").status_code == 404
+    assert district.post(f"/households/{inside.id}/edit", data={"head_name": "X"}).status_code == 403
+    assert leader.get(f"/households/{other.id}").status_code == 404
+    assert leader.post(f"/households/{other.id}/edit", data={"head_name": "X"}).status_code == 404
+    db.session.expire_all()
+    assert db.session.get(Household, other.id).head_name == "Đỗ Thị Mai"

@@ -1,0 +1,312 @@
+"""The visit form: recording once, bad input, adoption dates, edit/delete rights and lists."""
+import threading
+from datetime import date, timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from app.audit.models import AuditEvent
+from app.dates import today_vn
+from app.households.models import Household
+from app.visits.models import Adoption, Visit, VisitService
+from tests.conftest import PASSWORD
+from tests.visits_helpers import (
+    TEAM_START,
+    Browser,
+    adoption,
+    form,
+    household,
+    make_team,
+    sign_in_as,
+    visit_count,
+)
+
+
+@pytest.fixture
+def team(db, tree):
+    return make_team(tree.commune, [tree.hamlet])
+
+
+@pytest.fixture
+def signed(app, leader_login):
+    return leader_login
+
+
+@pytest.fixture
+def leader_login(app, db, tree, team):
+    return sign_in_as(app, "team_leader", tree.commune, team[0], team[1][0])
+
+
+@pytest.fixture
+def client(leader_login):
+    """The leader's browser (overrides the plain client: every test here starts signed in)."""
+    return leader_login[0]
+
+
+@pytest.fixture
+def leader(leader_login):
+    return leader_login[1]
+
+
+def test_field_users_land_on_the_visit_form(client, leader, team):
+    resp = client.get("/")
+    assert resp.status_code == 302 and resp.headers["Location"].endswith("/visits/new")
+    page = client.get("/visits/new").get_data(as_text=True)
+    assert "Ghi lượt hướng dẫn" in page
+    assert f'value="{today_vn().isoformat()}"' in page
+    # the signed-in member is ticked by default, every active service has three choices
+    assert f'name="members" value="{team[1][0].id}" id="m-{team[1][0].id}" checked' in page
+    assert page.count('value="adopted"') == 10
+
+
+def test_log_a_visit_with_a_new_household(client, db, leader, team, tree):
+    data = form(on=today_vn(), members=[team[1][0].id], services={"e_wallet": "adopted", "vneid": "guided"},
+                household_id="new", new_name="Nguyễn Văn  An", new_address="Kế chợ", new_phone="0912 345 678")
+    resp = client.post("/visits/new", data=data)
+    assert resp.status_code == 303
+    visit = db.session.scalar(sa.select(Visit))
+    assert visit.household.head_name == "Nguyễn Văn An" and visit.household.phone == "0912345678"
+    assert visit.hamlet_id == tree.hamlet.id and visit.team_id == team[0].id
+    assert {vs.service.code: vs.result for vs in visit.services} == {"e_wallet": "adopted", "vneid": "guided"}
+    assert adoption(visit.household_id, "e_wallet").adopted_on == today_vn()
+    assert adoption(visit.household_id, "vneid") is None
+    assert db.session.scalar(sa.select(sa.func.count(AuditEvent.id)).where(AuditEvent.record_type == "visit")) == 1
+
+
+def test_the_same_form_posted_twice_records_one_visit(client, db, leader, team, tree):
+    h = household(tree.hamlet)
+    data = form(h.id, members=[team[1][0].id], services={"dvc": "adopted"}, on=today_vn())
+    first = client.post("/visits/new", data=data)
+    second = client.post("/visits/new", data=data)
+    assert first.status_code == 303 and second.status_code == 303
+    assert first.headers["Location"] == second.headers["Location"]
+    assert visit_count() == 1
+    page = client.get(second.headers["Location"]).get_data(as_text=True)
+    assert "Lượt hướng dẫn này đã được ghi" in page
+
+
+def test_a_repost_with_a_fresh_key_is_recognised_as_a_replay(client, db, leader, team, tree):
+    """The back button re-fetched the form (new key) and the same visit was sent again."""
+    data = form(members=[team[1][0].id], services={"dvc": "adopted"}, on=today_vn(), household_id="new",
+                new_name="Phạm Thị Hoa")
+    client.post("/visits/new", data=data)
+    data["key"] = form()["key"]
+    resp = client.post("/visits/new", data=data)
+    assert resp.status_code == 303
+    assert visit_count() == 1
+    assert db.session.scalar(sa.select(sa.func.count(Household.id))) == 1
+
+
+def test_two_simultaneous_posts_record_one_visit(app, db, leader, team, tree):
+    h = household(tree.hamlet)
+    data = form(h.id, members=[team[1][0].id], services={"smartphone": "guided"}, on=today_vn())
+    clients = []
+    for _ in range(3):
+        c = Browser(app)
+        assert c.post("/auth/login", data={"username": leader.username, "password": PASSWORD}).status_code == 302
+        clients.append(c)
+    barrier, statuses = threading.Barrier(len(clients)), []
+
+    def post(c):
+        barrier.wait()
+        r = c.post("/visits/new", data=data)
+        statuses.append((r.status_code, r.headers["Location"]))
+
+    threads = [threading.Thread(target=post, args=(c,)) for c in clients]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(statuses) == 3 and {s for s, _ in statuses} == {303}
+    assert len({location for _, location in statuses}) == 1  # all three see the same visit
+    assert visit_count() == 1
+
+
+def test_replayed_form_after_sign_out_records_nothing(client, db, leader, team, tree):
+    h = household(tree.hamlet)
+    client.post("/auth/logout")
+    resp = client.post("/visits/new", data=form(h.id, members=[team[1][0].id], services={"dvc": "adopted"}))
+    assert resp.status_code == 302 and "/auth/login" in resp.headers["Location"]
+    assert visit_count() == 0
+
+
+@pytest.mark.parametrize("change, field, message", [
+    ({"visited_on": (today_vn() + timedelta(days=1)).isoformat()}, "visited_on", "không được ở tương lai"),
+    ({"visited_on": (TEAM_START - timedelta(days=1)).isoformat()}, "visited_on", "Tổ được thành lập ngày 01/03/2024"),
+    ({"visited_on": "31/02/2024"}, "visited_on", "Hãy nhập ngày hợp lệ"),
+    ({"svc-bogus": "adopted"}, "services", "không có trong danh mục"),
+    ({"svc-dvc": "maybe"}, "services", "Chọn chưa hướng dẫn"),
+    ({"svc-dvc": "none"}, "services", "ít nhất một dịch vụ"),
+    ({"note": "x" * 100_000}, "note", "100.000 ký tự"),
+    ({"members": []}, "members", "ít nhất một thành viên"),
+    ({"household_id": ""}, "household", "Chọn hộ gia đình"),
+    ({"household_id": "new", "new_name": ""}, "new_name", "Nhập họ tên chủ hộ"),
+    ({"household_id": "new", "new_name": "Lê Văn Tư", "new_phone": "12345"}, "new_phone", "số di động"),
+])
+def test_bad_input_is_refused_beside_the_field_and_kept(client, db, leader, team, tree, change, field, message):
+    h = household(tree.hamlet)
+    data = form(h.id, members=[team[1][0].id], services={"dvc": "adopted"}, on=today_vn(),
+                note="ghi chú của tôi")
+    data.update(change)
+    resp = client.post("/visits/new", data=data)
+    page = resp.get_data(as_text=True)
+    assert resp.status_code == 400
+    assert message in page
+    assert f'id="{field}-error"' in page or f'id="{field}' in page
+    if field != "note":
+        assert "ghi chú của tôi" in page  # what was typed is still there
+    assert visit_count() == 0
+    assert db.session.scalar(sa.select(sa.func.count(Household.id))) == 1
+
+
+def test_a_household_of_another_hamlet_or_commune_is_refused(client, db, leader, team, tree):
+    outside = [household(tree.hamlet2, "Võ Văn Kiệt"), household(tree.other_hamlet, "Đỗ Thị Mai")]
+    for h in outside:
+        resp = client.post("/visits/new", data=form(h.id, members=[team[1][0].id], services={"dvc": "adopted"}))
+        assert resp.status_code == 400
+        assert "không thuộc các ấp của tổ" in resp.get_data(as_text=True)
+    assert visit_count() == 0
+
+
+def test_members_of_another_team_are_refused(client, db, leader, team, tree):
+    _other_team, others = make_team(tree.commune, [tree.hamlet2], name="Tổ khác")
+    h = household(tree.hamlet)
+    resp = client.post("/visits/new", data=form(h.id, members=[others[0].id], services={"dvc": "adopted"}))
+    assert resp.status_code == 400 and visit_count() == 0
+
+
+def test_search_as_you_type_without_diacritics(client, leader, tree):
+    household(tree.hamlet, "Nguyễn Văn An")
+    household(tree.hamlet2, "Nguyễn Văn Anh")  # not the team's hamlet
+    resp = client.get("/visits/households?q=nguyen van an", headers={"HX-Request": "true"})
+    page = resp.get_data(as_text=True)
+    assert "Nguyễn Văn An" in page and "Nguyễn Văn Anh" not in page
+    assert "<html" not in page  # only the partial
+    assert len(resp.get_data()) < 5000
+
+
+def test_find_button_works_without_javascript(client, leader, team, tree):
+    household(tree.hamlet, "Trần Thị Đào")
+    data = form(members=[team[1][0].id], services={"dvc": "guided"}, q="tran thi dao", find="1",
+                note="giữ lại")
+    resp = client.post("/visits/new", data=data)
+    page = resp.get_data(as_text=True)
+    assert resp.status_code == 200 and "Trần Thị Đào" in page and "giữ lại" in page
+    assert visit_count() == 0
+
+
+def _log(client, h, on, services, member):
+    resp = client.post("/visits/new", data=form(h.id, on=on, members=[member.id], services=services))
+    assert resp.status_code == 303, resp.get_data(as_text=True)
+    return int(resp.headers["Location"].rsplit("/", 1)[1])
+
+
+def test_adoption_is_dated_by_the_first_visit_and_moves_on_edit_and_delete(client, db, leader, team, tree):
+    h = household(tree.hamlet)
+    m = team[1][0]
+    second = _log(client, h, date(2024, 6, 10), {"e_wallet": "adopted"}, m)
+    first = _log(client, h, date(2024, 5, 2), {"e_wallet": "adopted", "dvc": "guided"}, m)
+    third = _log(client, h, date(2024, 7, 1), {"e_wallet": "adopted"}, m)
+    a = adoption(h.id, "e_wallet")
+    assert (a.adopted_on, a.visit_id) == (date(2024, 5, 2), first)
+    # editing the first visit to "guided" moves the adoption to the next visit that marked it
+    resp = client.post(f"/visits/{first}/edit", data=form(h.id, on=date(2024, 5, 2), members=[m.id],
+                                                          services={"e_wallet": "guided"}))
+    assert resp.status_code == 303
+    assert adoption(h.id, "e_wallet").visit_id == second
+    # moving the third visit's date before all others makes it the adoption
+    client.post(f"/visits/{third}/edit", data=form(h.id, on=date(2024, 4, 1), members=[m.id],
+                                                   services={"e_wallet": "adopted"}))
+    assert adoption(h.id, "e_wallet").adopted_on == date(2024, 4, 1)
+    for visit_id in (third, second):
+        assert client.post(f"/visits/{visit_id}/delete").status_code == 303
+    assert adoption(h.id, "e_wallet") is None
+    assert db.session.scalar(sa.select(sa.func.count(Adoption.household_id))) == 0
+    actions = db.session.scalars(sa.select(AuditEvent.action).where(AuditEvent.record_type == "visit")).all()
+    assert actions.count("delete") == 2 and actions.count("update") == 2
+
+
+def test_a_tie_on_date_goes_to_the_lowest_visit_id(client, db, leader, team, tree):
+    h = household(tree.hamlet)
+    a = _log(client, h, date(2024, 6, 1), {"cashless": "adopted"}, team[1][0])
+    _log(client, h, date(2024, 6, 1), {"cashless": "adopted", "dvc": "guided"}, team[1][0])
+    assert adoption(h.id, "cashless").visit_id == a
+
+
+def test_edit_and_delete_rights(app, client, db, leader, team, tree):
+    h = household(tree.hamlet)
+    visit_id = _log(client, h, date(2024, 6, 1), {"dvc": "adopted"}, team[1][0])
+    edit = form(h.id, on=date(2024, 6, 1), members=[team[1][0].id], services={"dvc": "guided"})
+
+    def other(role, unit, member=None):
+        return sign_in_as(app, role, unit, team[0] if member else None, member)[0]
+
+    member_client = other("team_member", tree.commune, team[1][1])  # same team, not the author
+    assert member_client.get(f"/visits/{visit_id}").status_code == 200
+    assert member_client.post(f"/visits/{visit_id}/edit", data=edit).status_code == 403
+    assert member_client.post(f"/visits/{visit_id}/delete").status_code == 403
+    district = other("district", tree.district)
+    assert district.get(f"/visits/{visit_id}").status_code == 200
+    assert district.post(f"/visits/{visit_id}/delete").status_code == 403
+    for outsider in (other("commune", tree.sibling_commune), other("district", tree.other_district)):
+        assert outsider.get(f"/visits/{visit_id}").status_code == 404
+        assert outsider.post(f"/visits/{visit_id}/edit", data=edit).status_code == 404
+        assert outsider.post(f"/visits/{visit_id}/delete").status_code == 404
+    assert adoption(h.id, "dvc") is not None
+    officer = other("commune", tree.commune)
+    assert officer.post(f"/visits/{visit_id}/edit", data=edit).status_code == 303
+    assert adoption(h.id, "dvc") is None
+
+
+def test_field_users_see_only_their_team_hamlets(app, client, db, leader, team, tree):
+    other_team, others = make_team(tree.commune, [tree.hamlet2], name="Tổ Khu vực 2")
+    h2 = household(tree.hamlet2, "Võ Văn Kiệt")
+    c, _user = sign_in_as(app, "team_leader", tree.commune, other_team, others[0])
+    visit_id = _log(c, h2, date(2024, 6, 1), {"dvc": "adopted"}, others[0])
+    assert client.get(f"/visits/{visit_id}").status_code == 404
+    assert client.get(f"/households/{h2.id}").status_code == 404
+    assert "Võ Văn Kiệt" not in client.get("/households/?q=vo").get_data(as_text=True)
+
+
+def test_recent_lists_count_today_week_and_month(client, db, leader, team, tree):
+    h = household(tree.hamlet)
+    today = today_vn()
+    _log(client, h, today, {"dvc": "guided"}, team[1][0])
+    _log(client, h, today.replace(day=1), {"vneid": "guided"}, team[1][0])
+    page = client.get("/visits/?period=month").get_data(as_text=True)
+    assert page.count("Nguyễn Văn An") == 2
+    today_page = client.get("/visits/?period=today").get_data(as_text=True)
+    assert "<strong>1</strong>" in today_page or today.day == 1
+
+
+def test_commune_officers_cannot_log_visits_but_see_them(app, db, tree):
+    officer, _user = sign_in_as(app, "commune", tree.commune)
+    assert officer.get("/visits/new").status_code == 403
+    assert officer.get("/visits/").status_code == 200
+
+
+def test_a_member_sees_the_visits_they_made_or_attended(app, db, client, leader, team, tree):
+    h = household(tree.hamlet)
+    member_user_browser, _member = sign_in_as(app, "team_member", tree.commune, team[0], team[1][1])
+    _log(client, h, today_vn(), {"dvc": "guided"}, team[1][0])                    # leader alone
+    _log(client, h, today_vn(), {"vneid": "guided", "dvc": "adopted"}, team[1][1])  # with the member
+    page = member_user_browser.get("/visits/?period=today").get_data(as_text=True)
+    assert page.count("Nguyễn Văn An") == 1 and "Lượt hướng dẫn của bạn" in page
+    assert page.count("Nguyễn Văn An") < client.get("/visits/?period=today").get_data(as_text=True).count(
+        "Nguyễn Văn An")
+
+
+def test_demo_visits_imply_exactly_the_stored_adoptions(db):
+    """The demo step goes through the service layer: recomputing from the visits changes nothing."""
+    from app.demo.seed import seed_demo
+    seed_demo()
+    stored = {(a.household_id, a.service_id): (a.adopted_on, a.visit_id, a.hamlet_id)
+              for a in db.session.scalars(sa.select(Adoption))}
+    expected = {}
+    rows = db.session.execute(sa.select(Visit.household_id, VisitService.service_id, Visit.visited_on, Visit.id,
+                                        Visit.hamlet_id).join(VisitService)
+                              .where(VisitService.result == "adopted").order_by(Visit.visited_on, Visit.id))
+    for household_id, service_id_, on, visit_id, hamlet_id in rows:
+        expected.setdefault((household_id, service_id_), (on, visit_id, hamlet_id))
+    assert len(stored) > 100 and stored == expected
+    assert db.session.scalar(sa.select(sa.func.count(Visit.id))) >= 300
