@@ -52,6 +52,13 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(units_bp)
+    from app.api.tokens import bp as api_tokens_bp
+    from app.api.views import bp as api_bp
+    from app.reports.views import bp as reports_bp
+    app.register_blueprint(reports_bp)
+    app.register_blueprint(api_tokens_bp)
+    csrf.exempt(api_bp)  # bearer-authenticated and read-only: no cookie, so no CSRF to defend against
+    app.register_blueprint(api_bp)
 
     from app.auth.cli import users_cli
     from app.demo.cli import demo_cli
@@ -59,6 +66,10 @@ def create_app(config: dict | None = None) -> Flask:
     app.cli.add_command(users_cli)
     app.cli.add_command(units_cli)
     app.cli.add_command(demo_cli)
+    from app.api.cli import api_tokens_cli
+    from app.reports.cli import report_cli
+    app.cli.add_command(report_cli)
+    app.cli.add_command(api_tokens_cli)
 
     from app import templating
     templating.init_app(app)
@@ -87,9 +98,11 @@ def create_app(config: dict | None = None) -> Flask:
 
 def _import_models() -> None:
     """Every model module, so relationships resolve and Alembic sees the whole schema."""
+    from app.api import models as _api  # noqa: F401
     from app.audit import models as _audit  # noqa: F401
     from app.auth import models as _auth  # noqa: F401
     from app.households import models as _households  # noqa: F401
+    from app.reports import models as _reports  # noqa: F401
     from app.teams import models as _teams  # noqa: F401
     from app.units import models as _units  # noqa: F401
     from app.visits import models as _visits  # noqa: F401

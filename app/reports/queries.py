@@ -1,0 +1,128 @@
+"""Report-specific SQL: teams, members, visits, households reached and new adoptions in a month.
+
+Everything is grouped at the lowest level it belongs to (hamlet, or commune for teams) in one
+query each, and rolled up the tree in Python, so a parent is always the sum of its children.
+"""
+from collections import defaultdict
+from datetime import date
+
+import sqlalchemy as sa
+
+from app.extensions import db
+from app.teams.models import Membership, Team, team_hamlets
+from app.units.models import AdminUnit
+from app.visits.models import Adoption, Service, Target, Visit
+
+
+def subtree_ids(root: AdminUnit) -> sa.Select:
+    return sa.select(AdminUnit.id).where(AdminUnit.path.startswith(root.path, autoescape=True))
+
+
+def subtree_units(root: AdminUnit) -> list[AdminUnit]:
+    return list(db.session.scalars(
+        sa.select(AdminUnit).where(AdminUnit.path.startswith(root.path, autoescape=True))
+        .order_by(AdminUnit.depth, AdminUnit.code, AdminUnit.name)))
+
+
+def report_services(province_id: int | None) -> list[dict]:
+    """Active services in catalogue order, each with the province's target."""
+    targets = {}
+    if province_id is not None:
+        targets = {t.service_id: t for t in db.session.scalars(
+            sa.select(Target).where(Target.province_id == province_id))}
+    out = []
+    for s in db.session.scalars(sa.select(Service).where(Service.active.is_(True))
+                                .order_by(Service.position, Service.code)):
+        t = targets.get(s.id)
+        out.append({"id": s.id, "code": s.code, "name_vi": s.name_vi, "name_en": s.name_en,
+                    "target_share": float(t.share) if t is not None else None,
+                    "target_date": t.due_on.isoformat() if t is not None else None})
+    return out
+
+
+def visits_by_hamlet(root: AdminUnit, start: date, end: date) -> dict[int, tuple[int, int]]:
+    """{hamlet_id: (visits, distinct households visited)} for visits dated in [start, end]."""
+    rows = db.session.execute(
+        sa.select(Visit.hamlet_id, sa.func.count(Visit.id), sa.func.count(sa.distinct(Visit.household_id)))
+        .where(Visit.hamlet_id.in_(subtree_ids(root)), Visit.visited_on.between(start, end))
+        .group_by(Visit.hamlet_id))
+    return {h: (int(v), int(n)) for h, v, n in rows}
+
+
+def new_adoptions_by_hamlet(root: AdminUnit, start: date, end: date) -> dict[int, dict[int, int]]:
+    """{hamlet_id: {service_id: households that first adopted the service in [start, end]}}."""
+    out: dict[int, dict[int, int]] = defaultdict(dict)
+    rows = db.session.execute(
+        sa.select(Adoption.hamlet_id, Adoption.service_id, sa.func.count())
+        .where(Adoption.hamlet_id.in_(subtree_ids(root)), Adoption.adopted_on.between(start, end))
+        .group_by(Adoption.hamlet_id, Adoption.service_id))
+    for h, s, n in rows:
+        out[h][s] = int(n)
+    return out
+
+
+def _teams_existing(end: date):
+    """Teams that existed at the end of the month (set up by then and not yet dissolved)."""
+    return sa.and_(sa.or_(Team.decision_date.is_(None), Team.decision_date <= end),
+                   sa.or_(Team.dissolved_on.is_(None), Team.dissolved_on > end))
+
+
+def _open_membership(end: date):
+    return sa.and_(Membership.joined_on <= end,
+                   sa.or_(Membership.left_on.is_(None), Membership.left_on > end))
+
+
+def teams_by_commune(root: AdminUnit, start: date, end: date) -> dict[int, tuple[int, int, int]]:
+    """{commune_id: (teams, teams with a visit in the month, members at the end of the month)}."""
+    in_tree = Team.commune_id.in_(subtree_ids(root))
+    totals = dict(db.session.execute(
+        sa.select(Team.commune_id, sa.func.count(Team.id)).where(in_tree, _teams_existing(end))
+        .group_by(Team.commune_id)).all())
+    active = dict(db.session.execute(
+        sa.select(Team.commune_id, sa.func.count(sa.distinct(Team.id))).join(Visit, Visit.team_id == Team.id)
+        .where(in_tree, Visit.visited_on.between(start, end)).group_by(Team.commune_id)).all())
+    members = dict(db.session.execute(
+        sa.select(Team.commune_id, sa.func.count(sa.distinct(Membership.member_id)))
+        .join(Membership, Membership.team_id == Team.id)
+        .where(in_tree, _teams_existing(end), _open_membership(end)).group_by(Team.commune_id)).all())
+    return {c: (int(totals.get(c, 0)), int(active.get(c, 0)), int(members.get(c, 0)))
+            for c in set(totals) | set(active) | set(members)}
+
+
+def teams_by_hamlet(root: AdminUnit, start: date, end: date) -> dict[int, tuple[int, int, int]]:
+    """Like teams_by_commune, for the teams serving each hamlet (a team may serve several)."""
+    th = team_hamlets
+    in_tree = th.c.hamlet_id.in_(subtree_ids(root))
+    totals = dict(db.session.execute(
+        sa.select(th.c.hamlet_id, sa.func.count(Team.id)).join(Team, Team.id == th.c.team_id)
+        .where(in_tree, _teams_existing(end)).group_by(th.c.hamlet_id)).all())
+    active = dict(db.session.execute(
+        sa.select(Visit.hamlet_id, sa.func.count(sa.distinct(Visit.team_id)))
+        .where(Visit.hamlet_id.in_(subtree_ids(root)), Visit.team_id.isnot(None),
+               Visit.visited_on.between(start, end)).group_by(Visit.hamlet_id)).all())
+    members = dict(db.session.execute(
+        sa.select(th.c.hamlet_id, sa.func.count(sa.distinct(Membership.member_id)))
+        .join(Team, Team.id == th.c.team_id).join(Membership, Membership.team_id == Team.id)
+        .where(in_tree, _teams_existing(end), _open_membership(end)).group_by(th.c.hamlet_id)).all())
+    return {h: (int(totals.get(h, 0)), int(active.get(h, 0)), int(members.get(h, 0)))
+            for h in set(totals) | set(active) | set(members)}
+
+
+def cumulative_by_hamlet(root: AdminUnit, end: date) -> dict[int, dict]:
+    """{hamlet_id: {"households", "reached", "adopted": {service_id: n}}} as of the end date."""
+    from app.units.services import current_counts
+    hamlet_ids = list(db.session.scalars(subtree_ids(root).where(AdminUnit.level == "hamlet")))
+    out = {h: {"households": 0, "reached": 0, "adopted": {}} for h in hamlet_ids}
+    for h, c in current_counts(hamlet_ids, end).items():
+        out[h]["households"] = c.households
+    for h, n in db.session.execute(
+            sa.select(Visit.hamlet_id, sa.func.count(sa.distinct(Visit.household_id)))
+            .where(Visit.hamlet_id.in_(subtree_ids(root)), Visit.visited_on <= end)
+            .group_by(Visit.hamlet_id)):
+        out.setdefault(h, {"households": 0, "reached": 0, "adopted": {}})["reached"] = int(n)
+    for h, s, n in db.session.execute(
+            sa.select(Adoption.hamlet_id, Adoption.service_id, sa.func.count())
+            .where(Adoption.hamlet_id.in_(subtree_ids(root)), Adoption.adopted_on <= end)
+            .group_by(Adoption.hamlet_id, Adoption.service_id)):
+        out.setdefault(h, {"households": 0, "reached": 0, "adopted": {}})["adopted"][s] = int(n)
+    return out
