@@ -1,0 +1,166 @@
+"""Coverage: roll-ups as ratios of sums, counts over time, months in Vietnam, scope and bad input."""
+import itertools
+from datetime import date, datetime, timezone
+
+import pytest
+import sqlalchemy as sa
+
+from app.coverage import queries
+from app.extensions import db as _db
+from app.households.models import Household
+from app.units import services as units
+from app.visits.models import Adoption, Service, Target, Visit, VisitService
+
+_keys = itertools.count(1)
+
+
+def make_services():
+    wallet = Service(code="ewallet", pillar="economy", name_vi="Ví điện tử", name_en="E-wallet", position=1)
+    vneid = Service(code="vneid", pillar="government", name_vi="VNeID mức 2", name_en="VNeID level 2", position=2)
+    _db.session.add_all([wallet, vneid])
+    _db.session.flush()
+    return wallet, vneid
+
+
+def households(hamlet, n):
+    rows = [Household(hamlet_id=hamlet.id, head_name=f"Hộ {i}", head_name_folded=f"ho {i}") for i in range(n)]
+    _db.session.add_all(rows)
+    _db.session.flush()
+    return rows
+
+
+def visit(household, on, adopted=(), guided=(), team=None):
+    """A visit as the visits feature stores it, Adoption kept as the earliest adopting visit."""
+    v = Visit(household_id=household.id, hamlet_id=household.hamlet_id, visited_on=on,
+              idempotency_key=f"k{next(_keys)}", team_id=team.id if team else None)
+    _db.session.add(v)
+    _db.session.flush()
+    for s in adopted:
+        _db.session.add(VisitService(visit_id=v.id, service_id=s.id, result="adopted"))
+        existing = _db.session.get(Adoption, (household.id, s.id))
+        if existing is None:
+            _db.session.add(Adoption(household_id=household.id, service_id=s.id, hamlet_id=household.hamlet_id,
+                                     adopted_on=on, visit_id=v.id))
+        elif on < existing.adopted_on:
+            existing.adopted_on, existing.visit_id = on, v.id
+    for s in guided:
+        _db.session.add(VisitService(visit_id=v.id, service_id=s.id, result="guided"))
+    _db.session.flush()
+    return v
+
+
+def test_uneven_communes_roll_up_as_a_ratio_of_sums(db, tree):
+    """A commune of 10 households beside one of 1,000: the district is 7+100 of 1,010, not the mean."""
+    wallet, vneid = make_services()
+    units.set_household_count(tree.hamlet, 10, date(2024, 1, 1))
+    small = tree.hamlet  # Phường I now has hamlet (10) + hamlet2 (410): make hamlet2 part of the big one
+    units.retire_unit(tree.hamlet2, date(2024, 1, 1))
+    big_hamlet = units.create_unit("Khu vực 5", "hamlet", tree.sibling_commune)
+    units.set_household_count(big_hamlet, 1000, date(2024, 1, 1))
+    for h in households(small, 10)[:7]:
+        visit(h, date(2024, 3, 5), adopted=[wallet])
+    for h in households(big_hamlet, 1000)[:100]:
+        visit(h, date(2024, 3, 6), adopted=[wallet], guided=[vneid])
+    db.session.commit()
+
+    table = queries.coverage(tree.district, date(2024, 3, 31))
+    by_name = {r.name: r for r in table.rows}
+    assert by_name["Phường I"].households == 10
+    assert by_name["Phường I"].services["ewallet"].share == pytest.approx(0.7)
+    assert by_name["Phường III"].households == 1000
+    assert by_name["Phường III"].services["ewallet"].share == pytest.approx(0.1)
+    # By hand: (7 + 100) / (10 + 1000) = 0.10594…, whereas the mean of 70% and 10% would be 40%.
+    assert table.total.households == 1010
+    assert table.total.services["ewallet"].adopted == 107
+    assert table.total.services["ewallet"].share == pytest.approx(107 / 1010)
+    assert table.total.reached == 107
+    assert table.total.services["vneid"].adopted == 0
+    # The province adds the other district's 530 households, none of them reached.
+    prov = queries.coverage(tree.province, date(2024, 3, 31))
+    assert prov.total.households == 1540
+    assert prov.total.services["ewallet"].share == pytest.approx(107 / 1540)
+
+
+def test_households_by_unit_follows_counts_over_time_and_retirement(db, tree):
+    units.set_household_count(tree.hamlet, 350, date(2024, 7, 1))
+    units.retire_unit(tree.hamlet2, date(2024, 9, 30))
+    db.session.commit()
+    got = lambda on: queries.households_by_unit([tree.commune, tree.district, tree.province, tree.hamlet], on)
+    assert got(date(2023, 12, 31)) == {tree.commune.id: 0, tree.district.id: 0, tree.province.id: 0,
+                                        tree.hamlet.id: 0}
+    assert got(date(2024, 6, 30))[tree.commune.id] == 320 + 410
+    assert got(date(2024, 7, 1))[tree.commune.id] == 350 + 410
+    # Retired after the date still counts; retired on or before it does not.
+    assert got(date(2024, 9, 29))[tree.district.id] == 350 + 410
+    assert got(date(2024, 9, 30))[tree.district.id] == 350
+    assert got(date(2024, 9, 30))[tree.province.id] == 350 + 530
+
+
+def test_share_uses_the_count_in_effect_at_the_end_of_the_month(db, tree):
+    wallet, _ = make_services()
+    units.set_household_count(tree.hamlet, 400, date(2024, 5, 15))
+    for h in households(tree.hamlet, 40):
+        visit(h, date(2024, 4, 10), adopted=[wallet])
+    db.session.commit()
+    april = queries.coverage(tree.hamlet, date(2024, 4, 30)).total
+    may = queries.coverage(tree.hamlet, date(2024, 5, 31)).total
+    assert april.households == 320 and april.services["ewallet"].share == pytest.approx(40 / 320)
+    assert may.households == 400 and may.services["ewallet"].share == pytest.approx(0.1)
+
+
+def test_a_province_without_districts_rolls_up_from_communes(db):
+    wallet, _ = make_services()
+    province = units.create_unit("Thành phố Cần Thơ", "province", None, "92")
+    ninh_kieu = units.create_unit("Phường Ninh Kiều", "commune", province, "31147")
+    cai_rang = units.create_unit("Phường Cái Răng", "commune", province, "31186")
+    h1 = units.create_unit("Khu vực 1", "hamlet", ninh_kieu)
+    h2 = units.create_unit("Khu vực 2", "hamlet", cai_rang)
+    units.set_household_count(h1, 200, date(2025, 7, 1))
+    units.set_household_count(h2, 600, date(2025, 7, 1))
+    _db.session.add(Target(service_id=wallet.id, province_id=province.id, share=0.5, due_on=date(2025, 12, 31)))
+    for h in households(h1, 150):
+        visit(h, date(2025, 8, 1), adopted=[wallet])
+    for h in households(h2, 60):
+        visit(h, date(2025, 8, 2), adopted=[wallet])
+    db.session.commit()
+    table = queries.coverage(province, date(2025, 8, 31))
+    assert [r.name for r in table.rows] == ["Phường Cái Răng", "Phường Ninh Kiều"]
+    assert table.total.households == 800
+    assert table.total.services["ewallet"].share == pytest.approx(210 / 800)
+    cai = table.rows[0].services["ewallet"]
+    assert cai.target_share == pytest.approx(0.5) and cai.below_target
+    assert cai.gap == pytest.approx(0.1 - 0.5)
+    assert not table.rows[1].services["ewallet"].below_target
+
+
+def test_a_household_adopting_twice_counts_once_and_merged_households_not_at_all(db, tree):
+    wallet, _ = make_services()
+    h, other, dup = households(tree.hamlet, 3)
+    visit(h, date(2024, 2, 1), adopted=[wallet])
+    visit(h, date(2024, 3, 1), adopted=[wallet])
+    visit(h, date(2024, 1, 20), guided=[wallet])
+    visit(dup, date(2024, 2, 5), adopted=[wallet])
+    db.session.commit()
+    total = queries.coverage(tree.hamlet, date(2024, 3, 31)).total
+    assert total.services["ewallet"].adopted == 2 and total.reached == 2
+    dup.merged_into_id = other.id
+    db.session.commit()
+    total = queries.coverage(tree.hamlet, date(2024, 3, 31)).total
+    assert total.services["ewallet"].adopted == 1 and total.reached == 1
+    # As of January the household was reached (guided) but had adopted nothing.
+    jan = queries.coverage(tree.hamlet, date(2024, 1, 31)).total
+    assert jan.reached == 1 and jan.services["ewallet"].adopted == 0
+
+
+def test_month_boundaries_are_vietnamese_calendar_days(db, tree):
+    wallet, _ = make_services()
+    a, b = households(tree.hamlet, 2)
+    visit(a, date(2024, 1, 31), adopted=[wallet])
+    visit(b, date(2024, 2, 1), adopted=[wallet])
+    db.session.commit()
+    series = queries.monthly_series(tree.hamlet, [(2024, 1), (2024, 2)])
+    assert [m.row.services["ewallet"].adopted for m in series] == [1, 2]
+    assert series[0].on == date(2024, 1, 31)
+    # 17:30 UTC on 31 January is already 1 February in Hồ Chí Minh City (UTC+7).
+    assert queries.default_month(datetime(2024, 1, 31, 17, 30, tzinfo=timezone.utc)) == (2024, 2)
+    assert queries.default_month(datetime(2024, 1, 31, 16, 59, tzinfo=timezone.utc)) == (2024, 1)
