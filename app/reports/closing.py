@@ -55,7 +55,7 @@ def close_month(province: AdminUnit, year: int, month: int, user) -> MonthClosur
         raise ClosingError(_("A month can be closed only after it has ended."))
     if find_closure(province, year, month) is not None:
         raise ClosingError(_("This month is already closed."))
-    snapshot = compute_figures(province, year, month)
+    snapshot = compute_figures(province, year, month, full=True)
     closure = MonthClosure(province_id=province.id, year=year, month=month, closed_by_id=user.id,
                            snapshot=json.dumps(snapshot, ensure_ascii=False, sort_keys=True))
     db.session.add(closure)

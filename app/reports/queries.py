@@ -1,5 +1,8 @@
 """Report-specific SQL: teams, members, visits, households reached and new adoptions in a month.
 
+Cumulative coverage (households, reach, adopting households) is not here: it comes from
+app.coverage.queries, the one place that computes it.
+
 Everything is grouped at the lowest level it belongs to (hamlet, or commune for teams) in one
 query each, and rolled up the tree in Python, so a parent is always the sum of its children.
 """
@@ -9,9 +12,10 @@ from datetime import date
 import sqlalchemy as sa
 
 from app.extensions import db
+from app.households.models import Household
 from app.teams.models import Membership, Team, team_hamlets
 from app.units.models import AdminUnit
-from app.visits.models import Adoption, Service, Target, Visit
+from app.visits.models import Adoption, Target, Visit
 
 
 def subtree_ids(root: AdminUnit) -> sa.Select:
@@ -31,8 +35,8 @@ def report_services(province_id: int | None) -> list[dict]:
         targets = {t.service_id: t for t in db.session.scalars(
             sa.select(Target).where(Target.province_id == province_id))}
     out = []
-    for s in db.session.scalars(sa.select(Service).where(Service.active.is_(True))
-                                .order_by(Service.position, Service.code)):
+    from app.coverage.queries import active_services
+    for s in active_services():
         t = targets.get(s.id)
         out.append({"id": s.id, "code": s.code, "name_vi": s.name_vi, "name_en": s.name_en,
                     "target_share": float(t.share) if t is not None else None,
@@ -43,7 +47,9 @@ def report_services(province_id: int | None) -> list[dict]:
 def visits_by_hamlet(root: AdminUnit, start: date, end: date) -> dict[int, tuple[int, int]]:
     """{hamlet_id: (visits, distinct households visited)} for visits dated in [start, end]."""
     rows = db.session.execute(
-        sa.select(Visit.hamlet_id, sa.func.count(Visit.id), sa.func.count(sa.distinct(Visit.household_id)))
+        sa.select(Visit.hamlet_id, sa.func.count(Visit.id),
+                  sa.func.count(sa.distinct(sa.case((Household.merged_into_id.is_(None), Visit.household_id)))))
+        .join(Household, Household.id == Visit.household_id)
         .where(Visit.hamlet_id.in_(subtree_ids(root)), Visit.visited_on.between(start, end))
         .group_by(Visit.hamlet_id))
     return {h: (int(v), int(n)) for h, v, n in rows}
@@ -54,7 +60,9 @@ def new_adoptions_by_hamlet(root: AdminUnit, start: date, end: date) -> dict[int
     out: dict[int, dict[int, int]] = defaultdict(dict)
     rows = db.session.execute(
         sa.select(Adoption.hamlet_id, Adoption.service_id, sa.func.count())
-        .where(Adoption.hamlet_id.in_(subtree_ids(root)), Adoption.adopted_on.between(start, end))
+        .join(Household, Household.id == Adoption.household_id)
+        .where(Household.merged_into_id.is_(None), Adoption.hamlet_id.in_(subtree_ids(root)),
+               Adoption.adopted_on.between(start, end))
         .group_by(Adoption.hamlet_id, Adoption.service_id))
     for h, s, n in rows:
         out[h][s] = int(n)
@@ -107,22 +115,3 @@ def teams_by_hamlet(root: AdminUnit, start: date, end: date) -> dict[int, tuple[
     return {h: (int(totals.get(h, 0)), int(active.get(h, 0)), int(members.get(h, 0)))
             for h in set(totals) | set(active) | set(members)}
 
-
-def cumulative_by_hamlet(root: AdminUnit, end: date) -> dict[int, dict]:
-    """{hamlet_id: {"households", "reached", "adopted": {service_id: n}}} as of the end date."""
-    from app.units.services import current_counts
-    hamlet_ids = list(db.session.scalars(subtree_ids(root).where(AdminUnit.level == "hamlet")))
-    out = {h: {"households": 0, "reached": 0, "adopted": {}} for h in hamlet_ids}
-    for h, c in current_counts(hamlet_ids, end).items():
-        out[h]["households"] = c.households
-    for h, n in db.session.execute(
-            sa.select(Visit.hamlet_id, sa.func.count(sa.distinct(Visit.household_id)))
-            .where(Visit.hamlet_id.in_(subtree_ids(root)), Visit.visited_on <= end)
-            .group_by(Visit.hamlet_id)):
-        out.setdefault(h, {"households": 0, "reached": 0, "adopted": {}})["reached"] = int(n)
-    for h, s, n in db.session.execute(
-            sa.select(Adoption.hamlet_id, Adoption.service_id, sa.func.count())
-            .where(Adoption.hamlet_id.in_(subtree_ids(root)), Adoption.adopted_on <= end)
-            .group_by(Adoption.hamlet_id, Adoption.service_id)):
-        out.setdefault(h, {"households": 0, "reached": 0, "adopted": {}})["adopted"][s] = int(n)
-    return out

@@ -51,52 +51,89 @@ def _ratio(part: int, whole: int) -> float | None:
     return part / whole if whole else None
 
 
-def compute_figures(root: AdminUnit, year: int, month: int) -> dict:
-    """Counts for the root and every unit below it, as plain JSON-ready data."""
+def _needed(units: list[AdminUnit], root: AdminUnit, full: bool) -> set[int]:
+    """Units the report shows: every level below the root except hamlets, unless they are the
+    level directly below it; `full` (a month closing) keeps every unit, so any unit's report of
+    that month can be served from the snapshot."""
+    return {u.id for u in units
+            if full or u.level != "hamlet" or u.parent_id == root.id or u.id == root.id}
+
+
+def compute_figures(root: AdminUnit, year: int, month: int, full: bool = False) -> dict:
+    """Counts for the root and the units below it that a report shows, as plain JSON-ready data.
+
+    Activity in the month comes from app.reports.queries; cumulative households, reach and
+    adoptions at the end of the month come from app.coverage.queries (the one coverage computation).
+    """
+    from app.coverage.queries import coverage
+
     start, end = month_start(year, month), month_end(year, month)
-    units = queries.subtree_units(root)
+    # Units retired by the end of the month no longer count, with everything below them.
+    retired: set[int] = set()
+    units = []
+    for u in queries.subtree_units(root):
+        if u.id != root.id and (u.parent_id in retired or (u.retired_on is not None and u.retired_on <= end)):
+            retired.add(u.id)
+        else:
+            units.append(u)
+    needed = _needed(units, root, full)
     services = queries.report_services(province_of(root))
     visits = queries.visits_by_hamlet(root, start, end)
     new = queries.new_adoptions_by_hamlet(root, start, end)
     teams_c = queries.teams_by_commune(root, start, end)
     teams_h = queries.teams_by_hamlet(root, start, end)
-    cumulative = queries.cumulative_by_hamlet(root, end)
 
-    figures: dict[int, dict] = {}
     children: dict[int, list[int]] = {}
     for u in units:
         children.setdefault(u.parent_id, []).append(u.id)
-    # Deepest first, so every child is complete before its parent sums it.
+
+    cumulative: dict[int, tuple[int, int, dict[str, int]]] = {}
+
+    def keep(row) -> tuple[int, int, dict[str, int]]:
+        by_code = {code: f.adopted for code, f in row.services.items()}
+        return row.households, row.reached, by_code
+
+    for u in units:
+        if u.id in needed and any(c in needed for c in children.get(u.id, [])):
+            table = coverage(u, end)
+            cumulative[u.id] = keep(table.total)
+            for r in table.rows:
+                if r.unit is not None:
+                    cumulative[r.unit.id] = keep(r)
+    if root.id not in cumulative:
+        cumulative[root.id] = keep(coverage(root, end).total)
+    code_of = {s["id"]: s["code"] for s in services}
+
+    figures: dict[int, dict] = {}
+    # Deepest first, so every child's activity is complete before its parent sums it.
     for u in sorted(units, key=lambda u: -u.depth):
         f = {k: 0 for k in COUNT_KEYS}
-        f["new"], f["adopted"] = {}, {}
+        f["new"] = {}
         if u.level == "hamlet":
             f["visits"], f["reached_month"] = visits.get(u.id, (0, 0))
-            c = cumulative.get(u.id, {})
-            f["households"], f["reached"] = c.get("households", 0), c.get("reached", 0)
-            f["adopted"] = {str(s): n for s, n in c.get("adopted", {}).items()}
-            f["new"] = {str(s): n for s, n in new.get(u.id, {}).items()}
+            f["new"] = {code_of[s]: n for s, n in new.get(u.id, {}).items() if s in code_of}
             f["teams"], f["active_teams"], f["members"] = teams_h.get(u.id, (0, 0, 0))
         else:
             for cid in children.get(u.id, []):
                 cf = figures[cid]
-                for k in ("visits", "reached_month", "households", "reached"):
+                for k in ("visits", "reached_month"):
                     f[k] += cf[k]
                 if u.level != "commune":  # teams belong to communes; above them they add up
                     for k in ("teams", "active_teams", "members"):
                         f[k] += cf[k]
-                for k in ("new", "adopted"):
-                    for s, n in cf[k].items():
-                        f[k][s] = f[k].get(s, 0) + n
+                for s, n in cf["new"].items():
+                    f["new"][s] = f["new"].get(s, 0) + n
             if u.level == "commune":
                 f["teams"], f["active_teams"], f["members"] = teams_c.get(u.id, (0, 0, 0))
+        if u.id in cumulative:
+            f["households"], f["reached"], f["adopted"] = cumulative[u.id]
         figures[u.id] = f
     return {
         "year": year, "month": month, "root_id": root.id,
         "services": services,
         "units": {str(u.id): {"id": u.id, "code": u.code, "name": u.name, "level": u.level,
-                              "parent_id": u.parent_id, "depth": u.depth} for u in units},
-        "figures": {str(k): v for k, v in figures.items()},
+                              "parent_id": u.parent_id, "depth": u.depth} for u in units if u.id in needed},
+        "figures": {str(k): v for k, v in figures.items() if k in needed},
     }
 
 
@@ -129,8 +166,8 @@ def _row(data: dict, uid: str, parent_name: str = "") -> dict:
     row["reach_share"] = _ratio(f["reached"], f["households"])
     row["services"] = []
     for s in data["services"]:
-        adopted = f["adopted"].get(str(s["id"]), 0)
-        row["services"].append({"code": s["code"], "new": f["new"].get(str(s["id"]), 0),
+        adopted = f["adopted"].get(s["code"], 0)
+        row["services"].append({"code": s["code"], "new": f["new"].get(s["code"], 0),
                                 "adopted": adopted, "coverage": _ratio(adopted, f["households"]),
                                 "target": s["target_share"]})
     return row
