@@ -78,3 +78,10 @@ class Activity:
         visit(h2, date(2024, 11, 1), self.team, {self.vneid: "adopted"})
         self.households = {"h1": h1, "h2": h2, "h3": h3, "h4": h4, "h5": h5}
         db.session.commit()
+
+
+def forget_signed_in_user():
+    """The test app context outlives requests, so Flask-Login's per-request user (g._login_user)
+    would carry over to the next client; drop it before acting as someone else."""
+    from flask import g
+    g.pop("_login_user", None)

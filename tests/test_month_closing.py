@@ -10,7 +10,7 @@ from openpyxl import load_workbook
 from app.audit.models import AuditEvent
 from app.reports.closing import MonthClosedError, close_month, ensure_visit_date_editable, find_closure
 from app.reports.models import MonthClosure
-from tests.report_data import Activity, visit
+from tests.report_data import Activity, forget_signed_in_user, visit
 
 MONTH = "2024-10"
 
@@ -78,6 +78,7 @@ def test_closed_month_refuses_commune_and_reasonless_province_staff(tree, activi
     staff = login_as("province", tree.province)
     close_month(tree.province, 2024, 10, staff)
     db.session.commit()
+    forget_signed_in_user()
     officer = login_as("commune", tree.commune)
     with pytest.raises(MonthClosedError, match="10/2024"):
         ensure_visit_date_editable(tree.hamlet, date(2024, 10, 5), officer, "mistake")
@@ -107,6 +108,7 @@ def test_another_provinces_staff_cannot_edit(tree, activity, db, login_as):
     close_month(tree.province, 2024, 10, staff)
     other = create_unit("Tỉnh Sóc Trăng", "province", None, "94")
     db.session.commit()
+    forget_signed_in_user()
     stranger = login_as("province", other)
     with pytest.raises(MonthClosedError):
         ensure_visit_date_editable(tree.hamlet, date(2024, 10, 5), stranger, "lý do")
@@ -120,8 +122,9 @@ def test_closed_months_export_is_unchanged_after_an_attempted_edit(tree, activit
     assert _numbers(closed) == _numbers(before_close)
     csv_closed = client.get(f"/reports/{tree.province.id}/monthly.csv?month={MONTH}").data
 
-    officer_client = client.application.test_client()
-    officer = login_as("commune", tree.commune, http=officer_client)
+    from app.auth.cli import create_user
+    officer = create_user("can-bo-xa", "commune", tree.commune, "mat-khau-thu-nghiem")
+    db.session.commit()
     with pytest.raises(MonthClosedError):
         ensure_visit_date_editable(tree.hamlet, date(2024, 10, 20), officer, "")
     # Even if the data changes behind the lock (a later override, a household count), the closed
