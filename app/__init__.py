@@ -61,11 +61,13 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(api_bp)
 
     from app.auth.cli import users_cli
+    from app.coverage.cli import coverage_cli
     from app.demo.cli import demo_cli
     from app.units.cli import units_cli
     app.cli.add_command(users_cli)
     app.cli.add_command(units_cli)
     app.cli.add_command(demo_cli)
+    app.cli.add_command(coverage_cli)
     from app.api.cli import api_tokens_cli
     from app.reports.cli import report_cli
     app.cli.add_command(report_cli)
@@ -101,6 +103,7 @@ def _import_models() -> None:
     from app.api import models as _api  # noqa: F401
     from app.audit import models as _audit  # noqa: F401
     from app.auth import models as _auth  # noqa: F401
+    from app.coverage import models as _coverage  # noqa: F401
     from app.households import models as _households  # noqa: F401
     from app.reports import models as _reports  # noqa: F401
     from app.teams import models as _teams  # noqa: F401

@@ -14,6 +14,16 @@ from app.visits.models import Adoption, Service, Target, Visit, VisitService
 _keys = itertools.count(1)
 
 
+@pytest.fixture(autouse=True)
+def _verify_after(app, runner):
+    """After every scenario, `flask coverage verify` finds the tallies agreeing with the visits."""
+    yield
+    with app.app_context():
+        _db.session.remove()
+        result = runner.invoke(args=["coverage", "verify"])
+        assert result.exit_code == 0, result.output
+
+
 def make_services():
     wallet = Service(code="ewallet", pillar="economy", name_vi="Ví điện tử", name_en="E-wallet", position=1)
     vneid = Service(code="vneid", pillar="government", name_vi="VNeID mức 2", name_en="VNeID level 2", position=2)
@@ -164,3 +174,68 @@ def test_month_boundaries_are_vietnamese_calendar_days(db, tree):
     # 17:30 UTC on 31 January is already 1 February in Hồ Chí Minh City (UTC+7).
     assert queries.default_month(datetime(2024, 1, 31, 17, 30, tzinfo=timezone.utc)) == (2024, 2)
     assert queries.default_month(datetime(2024, 1, 31, 16, 59, tzinfo=timezone.utc)) == (2024, 1)
+
+
+def test_edits_and_deletions_show_in_every_ancestor_on_the_next_load(db, tree):
+    wallet, vneid = make_services()
+    a, b = households(tree.hamlet, 2)
+    late = visit(a, date(2024, 5, 20), adopted=[wallet])
+    db.session.commit()
+    on_april = lambda unit: queries.coverage(unit, date(2024, 4, 30)).total
+    on_may = lambda unit: queries.coverage(unit, date(2024, 5, 31)).total
+    assert [on_may(u).services["ewallet"].adopted
+            for u in (tree.hamlet, tree.commune, tree.district, tree.province)] == [1, 1, 1, 1]
+    assert on_april(tree.province).services["ewallet"].adopted == 0
+
+    # An earlier adopting visit is logged: the adoption moves to April everywhere above.
+    early = visit(a, date(2024, 4, 2), adopted=[wallet])
+    db.session.commit()
+    assert on_april(tree.province).services["ewallet"].adopted == 1
+    assert on_april(tree.district).reached == 1
+
+    # The visit's date is corrected to May; adoption and reach follow it.
+    early.visited_on = date(2024, 5, 2)
+    adoption = db.session.get(Adoption, (a.id, wallet.id))
+    adoption.adopted_on = date(2024, 5, 2)
+    db.session.commit()
+    assert on_april(tree.province).reached == 0
+    assert on_may(tree.province).services["ewallet"].adopted == 1
+
+    # Both visits deleted: nothing is left anywhere.
+    db.session.delete(db.session.get(Adoption, (a.id, wallet.id)))
+    db.session.flush()
+    db.session.delete(early)
+    db.session.delete(late)
+    db.session.commit()
+    for unit in (tree.hamlet, tree.commune, tree.district, tree.province):
+        row = on_may(unit)
+        assert row.reached == 0 and row.services["ewallet"].adopted == 0
+
+
+def test_a_partial_month_counts_up_to_the_day(db, tree):
+    wallet, _ = make_services()
+    a, b = households(tree.hamlet, 2)
+    visit(a, date(2024, 6, 3), adopted=[wallet])
+    visit(b, date(2024, 6, 20), adopted=[wallet])
+    db.session.commit()
+    assert queries.coverage(tree.district, date(2024, 6, 10)).total.services["ewallet"].adopted == 1
+    assert queries.coverage(tree.district, date(2024, 6, 10)).total.reached == 1
+    assert queries.coverage(tree.district, date(2024, 6, 30)).total.services["ewallet"].adopted == 2
+
+
+def test_verify_reports_a_tally_that_disagrees_with_the_visits(app, db, tree, runner):
+    wallet, _ = make_services()
+    (a,) = households(tree.hamlet, 1)
+    visit(a, date(2024, 6, 3), adopted=[wallet])
+    db.session.commit()
+    assert runner.invoke(args=["coverage", "verify"]).exit_code == 0
+    db.session.execute(sa.text("UPDATE coverage_tallies SET households = households + 5 "
+                               "WHERE unit_id = :u AND service_id = :s"), {"u": tree.district.id, "s": wallet.id})
+    db.session.execute(sa.text("UPDATE adoptions SET visit_id = visit_id"))  # a no-op write stays unnoticed
+    db.session.commit()
+    result = runner.invoke(args=["coverage", "verify"])
+    assert result.exit_code == 1
+    assert "coverage_tallies: 1 rows expected but missing or different, 1 rows stored" in result.output
+    # A rebuild from the visits repairs it (and the autouse check after the test agrees).
+    assert runner.invoke(args=["coverage", "rebuild"]).exit_code == 0
+    assert queries.coverage(tree.district, date(2024, 6, 30)).total.services["ewallet"].adopted == 1

@@ -35,6 +35,7 @@ import sqlalchemy as sa
 
 from app.dates import VN, month_end, month_start
 from app.extensions import db
+from app.coverage.models import CoverageTally, HouseholdReach, UnitAncestor
 from app.households.models import Household
 from app.units.models import AdminUnit, HouseholdCount
 from app.visits.models import Adoption, Service, Target, Visit
@@ -193,36 +194,62 @@ def households_by_unit(units: list[AdminUnit], on: date) -> dict[int, int]:
 # ---------------------------------------------------------------------------------------------
 # Tallies: distinct households per (unit, service) as of a date. REACH (0) stands for any visit.
 
-def _tallies(tree: _Subtree, unit_ids: list[int], on: date) -> dict[int, dict[int, int]]:
-    """For each unit, {service_id or REACH: households} with everything in retired subunits removed."""
+def _sums(unit_ids: list[int], on: date) -> dict[int, dict[int, int]]:
+    """{unit: {service or REACH: households}} from the live tallies, everything under each unit.
+
+    Whole months come from coverage_tallies; when `on` is not a month's last day, the days of its
+    month up to `on` are counted from adoptions and household_reach directly.
+    """
     out: dict[int, dict[int, int]] = {u: defaultdict(int) for u in unit_ids}
-    # Map every hamlet (records hang on hamlets) to the requested unit above it, skipping retired parts.
-    owner: dict[int, int] = {}
-    for u in unit_ids:
-        excluded = set(tree.excluded_below(u, on))
-        stack = [u]
-        while stack:
-            x = stack.pop()
-            if x in excluded:
-                continue
-            owner[x] = u
-            stack.extend(tree.children.get(x, ()))
-    if not owner:
+    if not unit_ids:
         return out
-    hamlet_ids = list(owner)
-    live = Household.merged_into_id.is_(None)
-    adopted = (sa.select(Adoption.hamlet_id, Adoption.service_id, sa.func.count())
-               .join(Household, Household.id == Adoption.household_id)
-               .where(live, Adoption.adopted_on <= on, Adoption.hamlet_id.in_(hamlet_ids))
-               .group_by(Adoption.hamlet_id, Adoption.service_id))
-    for hamlet_id, service_id, n in db.session.execute(adopted):
-        out[owner[hamlet_id]][service_id] += n
-    reached = (sa.select(Visit.hamlet_id, sa.func.count(sa.distinct(Visit.household_id)))
-               .join(Household, Household.id == Visit.household_id)
-               .where(live, Visit.visited_on <= on, Visit.hamlet_id.in_(hamlet_ids))
-               .group_by(Visit.hamlet_id))
-    for hamlet_id, n in db.session.execute(reached):
-        out[owner[hamlet_id]][REACH] += n
+    is_month_end = on == month_end(on.year, on.month)
+    upto = month_key(on.year, on.month)
+    if not is_month_end:
+        upto = month_key(on.year, on.month - 1) if on.month > 1 else month_key(on.year - 1, 12)
+    for chunk in _chunks(unit_ids):
+        for unit_id, service_id, n in db.session.execute(
+                sa.select(CoverageTally.unit_id, CoverageTally.service_id, sa.func.sum(CoverageTally.households))
+                .where(CoverageTally.unit_id.in_(chunk), CoverageTally.month <= upto)
+                .group_by(CoverageTally.unit_id, CoverageTally.service_id)):
+            out[unit_id][service_id] += int(n or 0)
+        if not is_month_end:
+            first = month_start(on.year, on.month)
+            live = Household.merged_into_id.is_(None)
+            for unit_id, service_id, n in db.session.execute(
+                    sa.select(UnitAncestor.ancestor_id, Adoption.service_id, sa.func.count())
+                    .select_from(Adoption).join(UnitAncestor, UnitAncestor.unit_id == Adoption.hamlet_id)
+                    .join(Household, Household.id == Adoption.household_id)
+                    .where(live, UnitAncestor.ancestor_id.in_(chunk), Adoption.adopted_on.between(first, on))
+                    .group_by(UnitAncestor.ancestor_id, Adoption.service_id)):
+                out[unit_id][service_id] += n
+            for unit_id, n in db.session.execute(
+                    sa.select(UnitAncestor.ancestor_id, sa.func.count())
+                    .select_from(HouseholdReach).join(UnitAncestor, UnitAncestor.unit_id == HouseholdReach.hamlet_id)
+                    .join(Household, Household.id == HouseholdReach.household_id)
+                    .where(live, UnitAncestor.ancestor_id.in_(chunk),
+                           HouseholdReach.first_visited_on.between(first, on))
+                    .group_by(UnitAncestor.ancestor_id)):
+                out[unit_id][REACH] += n
+    return out
+
+
+def _chunks(ids: list[int], size: int = 500):
+    for i in range(0, len(ids), size):
+        yield ids[i:i + size]
+
+
+def _tallies(tree: _Subtree, unit_ids: list[int], on: date) -> dict[int, dict[int, int]]:
+    """For each unit, {service_id or REACH: households}, without what lies in retired subunits."""
+    excluded = {u: tree.excluded_below(u, on) for u in unit_ids}
+    sums = _sums(list(set(unit_ids) | {r for rs in excluded.values() for r in rs}), on)
+    out: dict[int, dict[int, int]] = {}
+    for u in unit_ids:
+        tally = defaultdict(int, sums[u])
+        for r in excluded[u]:
+            for key, n in sums[r].items():
+                tally[key] -= n
+        out[u] = tally
     return out
 
 

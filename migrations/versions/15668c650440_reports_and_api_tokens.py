@@ -1,7 +1,7 @@
 """reports and api tokens
 
 Revision ID: 15668c650440
-Revises: 5ff1ccf63308
+Revises: c2a5593eb28c
 Create Date: 2026-11-23 14:24:06.384669
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '15668c650440'
-down_revision = '5ff1ccf63308'
+down_revision = 'c2a5593eb28c'
 branch_labels = None
 depends_on = None
 
