@@ -14,15 +14,15 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from app.config import INSTANCE_DIR  # noqa: E402
+from app.config import INSTANCE_DIR
 
 if not os.environ.get("DATABASE_URL"):
     os.environ["DATABASE_URL"] = f"sqlite:///{INSTANCE_DIR / 'bench-province.db'}"
 
-import sqlalchemy as sa  # noqa: E402
+import sqlalchemy as sa
 
-from app import create_app  # noqa: E402
-from app.extensions import db  # noqa: E402
+from app import create_app
+from app.extensions import db
 
 
 def timed(fn, runs=3):

@@ -2,8 +2,6 @@
 import uuid
 from datetime import date
 
-import sqlalchemy as sa
-
 from app.extensions import db
 from app.households.models import Household
 from app.teams.models import Member, Membership, Team

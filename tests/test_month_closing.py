@@ -3,12 +3,17 @@ import io
 from datetime import date
 
 import pytest
-from flask_babel import force_locale
 import sqlalchemy as sa
+from flask_babel import force_locale
 from openpyxl import load_workbook
 
 from app.audit.models import AuditEvent
-from app.reports.closing import MonthClosedError, close_month, ensure_visit_date_editable, find_closure
+from app.reports.closing import (
+    MonthClosedError,
+    close_month,
+    ensure_visit_date_editable,
+    find_closure,
+)
 from app.reports.models import MonthClosure
 from tests.report_data import Activity, forget_signed_in_user, visit
 

@@ -82,7 +82,7 @@ def test_xlsx_has_sheets_headers_numbers_and_totals(tree, activity, login_as, cl
     total = rows[-1]
     assert total[1] == "Tổng cộng"
     assert total[col["Số hộ"]] == 1260 and total[cov_col] == pytest.approx(4 / 1260)
-    _wb, communes, _h, cheads, crows = _xlsx_rows(resp.data, 1)
+    _wb, _communes, _h, cheads, crows = _xlsx_rows(resp.data, 1)
     assert cheads[2] == "Thuộc"
     assert [r[0] for r in crows[:-1]] == ["31318", "31321", "31338"]
 
@@ -133,9 +133,9 @@ def test_page_xlsx_csv_cli_and_api_agree(tree, activity, login_as, client, runne
     assert crow["93"][:3] == ["Tỉnh", "93", "Tỉnh Hậu Giang"]
     assert api["households"] == 1260 and api["services"][0]["adopted"] == 4
     # The page shows the same figures, formatted for Vietnamese (1.260).
-    assert re.search(r'data-unit="93".*?data-key="households">1\.260<', page, re.S)
-    assert re.search(r'data-unit="930".*?data-key="visits">3<', page, re.S)
-    assert re.search(r'data-unit="930".*?data-key="adopted:e_wallet">3<br><small>0,4%', page, re.S)
+    assert re.search(r'data-unit="93".*?data-key="households">1\.260<', page, re.DOTALL)
+    assert re.search(r'data-unit="930".*?data-key="visits">3<', page, re.DOTALL)
+    assert re.search(r'data-unit="930".*?data-key="adopted:e_wallet">3<br><small>0,4%', page, re.DOTALL)
 
 
 def test_formula_like_names_come_out_as_text(tree, activity, login_as, client, db):

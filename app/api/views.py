@@ -1,5 +1,4 @@
 """JSON API v1 for the provincial operations centre: coverage of a unit and its children for a month."""
-import sqlalchemy as sa
 from flask import Blueprint, jsonify, request
 from flask_babel import gettext as _
 
