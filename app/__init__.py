@@ -49,6 +49,8 @@ def create_app(config: dict | None = None) -> Flask:
     from app.auth.views import bp as auth_bp
     from app.main.views import bp as main_bp
     from app.units.views import bp as units_bp
+    from app.coverage.views import bp as coverage_bp
+    app.register_blueprint(coverage_bp)
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(units_bp)

@@ -239,3 +239,102 @@ def test_verify_reports_a_tally_that_disagrees_with_the_visits(app, db, tree, ru
     # A rebuild from the visits repairs it (and the autouse check after the test agrees).
     assert runner.invoke(args=["coverage", "rebuild"]).exit_code == 0
     assert queries.coverage(tree.district, date(2024, 6, 30)).total.services["ewallet"].adopted == 1
+
+
+def _page_data(tree):
+    wallet, vneid = make_services()
+    _db.session.add(Target(service_id=wallet.id, province_id=tree.province.id, share=0.5, due_on=date(2025, 12, 31)))
+    for h in households(tree.hamlet, 40):
+        visit(h, date(2024, 3, 5), adopted=[wallet])
+    for h in households(tree.hamlet2, 300)[:250]:
+        visit(h, date(2024, 3, 9), adopted=[wallet, vneid])
+    _db.session.commit()
+    return wallet, vneid
+
+
+def test_district_officer_sees_communes_with_targets_and_totals(db, tree, client, login_as):
+    _page_data(tree)
+    login_as("district", tree.district)
+    resp = client.get(f"/coverage/{tree.district.id}?month=2024-03")
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 200
+    # Phường I: 290 of 730 households (39,7%) is below the 50% target: marked by text, not colour alone.
+    assert "Phường I" in html and "Phường III" in html
+    assert "39,7%" in html and "Dưới mục tiêu:" in html
+    # The district total is the ratio of sums: 290 / 730 (Phường III has no households).
+    assert "730" in html
+    assert "<svg" in html and "polyline" in html and 'style="' not in html
+    assert "Độ phủ" in html  # the navigation link
+
+
+def test_sorting_by_a_column_orders_the_rows(db, tree, client, login_as):
+    _page_data(tree)
+    login_as("commune", tree.commune)
+    html = client.get(f"/coverage/{tree.commune.id}?month=2024-03&sort=s-ewallet&dir=desc").get_data(as_text=True)
+    body = html[html.index("<tbody>"):html.index("</tbody>")]
+    assert body.index("Khu vực 2") < body.index("Khu vực 1")  # 250/410 before 40/320
+    html = client.get(f"/coverage/{tree.commune.id}?month=2024-03&sort=s-ewallet&dir=asc").get_data(as_text=True)
+    body = html[html.index("<tbody>"):html.index("</tbody>")]
+    assert body.index("Khu vực 1") < body.index("Khu vực 2")
+    # An unknown column falls back to the name order instead of failing.
+    assert client.get(f"/coverage/{tree.commune.id}?sort=nonsense").status_code == 200
+
+
+def test_drill_down_with_htmx_returns_only_the_content(db, tree, client, login_as):
+    _page_data(tree)
+    login_as("district", tree.district)
+    resp = client.get(f"/coverage/{tree.commune.id}?month=2024-03", headers={"HX-Request": "true"})
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 200 and "<html" not in html and "Khu vực 1" in html
+    assert 'hx-push-url="true"' in html
+    # A history restore gets the whole page.
+    resp = client.get(f"/coverage/{tree.commune.id}?month=2024-03",
+                      headers={"HX-Request": "true", "HX-History-Restore-Request": "true"})
+    assert "<html" in resp.get_data(as_text=True)
+
+
+def test_a_hamlet_shows_the_teams_serving_it(db, tree, client, login_as):
+    from app.teams.models import Team
+    wallet, _ = make_services()
+    team = Team(commune_id=tree.commune.id, name="Tổ CNSCĐ Khu vực 1", name_folded="to cnscd khu vuc 1")
+    team.hamlets.append(_db.session.get(type(tree.hamlet), tree.hamlet.id))
+    _db.session.add(team)
+    _db.session.flush()
+    for h in households(tree.hamlet, 10):
+        visit(h, date(2024, 3, 5), adopted=[wallet], team=team)
+    _db.session.commit()
+    table = queries.coverage(tree.hamlet, date(2024, 3, 31))
+    assert [r.name for r in table.rows] == ["Tổ CNSCĐ Khu vực 1"]
+    assert table.rows[0].reached == 10 and table.rows[0].services["ewallet"].adopted == 10
+    login_as("commune", tree.commune)
+    assert "Tổ CNSCĐ Khu vực 1" in client.get(f"/coverage/{tree.hamlet.id}?month=2024-03").get_data(as_text=True)
+
+
+def test_a_district_officer_gets_404_for_another_district(db, tree, client, login_as):
+    login_as("district", tree.district)
+    assert client.get(f"/coverage/{tree.other_district.id}").status_code == 404
+    assert client.get(f"/coverage/{tree.other_commune.id}").status_code == 404
+    assert client.get(f"/coverage/{tree.province.id}").status_code == 404
+    assert client.get("/coverage/999999").status_code == 404
+
+
+def test_field_roles_may_not_open_coverage(db, tree, client, login_as):
+    login_as("team_member", tree.commune)
+    assert client.get(f"/coverage/{tree.commune.id}").status_code == 403
+
+
+@pytest.mark.parametrize("month, message", [
+    ("2024-13", "Nhập tháng theo dạng năm-tháng"),
+    ("03/2024", "Nhập tháng theo dạng năm-tháng"),
+    ("<script>", "Nhập tháng theo dạng năm-tháng"),
+    ("9999-01", "chưa kết thúc"),
+    ("2023-12", "Không có số liệu trước 01/2024"),
+])
+def test_bad_months_get_a_clear_message_and_400(db, tree, client, login_as, month, message):
+    _page_data(tree)
+    login_as("district", tree.district)
+    resp = client.get(f"/coverage/{tree.district.id}", query_string={"month": month})
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 400
+    assert message in html
+    assert "<tbody>" not in html  # no figures for a month that cannot be shown

@@ -318,13 +318,34 @@ def _team_rows(hamlet: AdminUnit, on: date, households: int, services, targets) 
 
 
 def monthly_series(unit: AdminUnit, months: list[tuple[int, int]]) -> list[CoverageMonth]:
+    if not months:
+        return []
     services = active_services()
     targets = _targets(unit)
     tree = _Subtree([unit])
+    # The unit's monthly tallies and those of every retired unit below it (subtracted from the
+    # month of their retirement on), in one query.
+    retired = [u for u, row in tree.units.items() if row.retired_on is not None and u != unit.id]
+    last = max(month_key(y, m) for y, m in months)
+    per: dict[int, dict[int, list[tuple[int, int]]]] = defaultdict(lambda: defaultdict(list))
+    for chunk in _chunks([unit.id] + retired):
+        for unit_id, service_id, month, n in db.session.execute(
+                sa.select(CoverageTally.unit_id, CoverageTally.service_id, CoverageTally.month,
+                          CoverageTally.households)
+                .where(CoverageTally.unit_id.in_(chunk), CoverageTally.month <= last)):
+            per[unit_id][service_id].append((month, n))
+
+    def upto(unit_id: int, key: int) -> dict[int, int]:
+        return {sid: sum(n for m, n in entries if m <= key) for sid, entries in per[unit_id].items()}
+
     out = []
     for year, month in months:
         on = month_end(year, month)
-        tally = _tallies(tree, [unit.id], on)[unit.id]
+        key = month_key(year, month)
+        tally = defaultdict(int, upto(unit.id, key))
+        for r in tree.excluded_below(unit.id, on):
+            for sid, n in upto(r, key).items():
+                tally[sid] -= n
         out.append(CoverageMonth(year, month, on, _row(tree.households(unit.id, on), tally, services,
                                                        targets, unit=unit)))
     return out

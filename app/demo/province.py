@@ -137,6 +137,9 @@ def seed_province(echo=print, end: date | None = None) -> dict[str, float]:
     gso.import_province(PROVINCE)
     db.session.flush()
     loader = Loader()
+    from app.coverage import store
+    # Row triggers would make millions of inserts crawl; the tallies are rebuilt in bulk below.
+    store.uninstall(loader.conn)
     province = db.session.scalar(sa.select(AdminUnit).where(AdminUnit.code == PROVINCE))
     communes = list(db.session.scalars(sa.select(AdminUnit).where(
         AdminUnit.level == "commune", AdminUnit.path.startswith(province.path)).order_by(AdminUnit.code)))
@@ -191,7 +194,8 @@ def seed_province(echo=print, end: date | None = None) -> dict[str, float]:
         (None, commune_ids[i % len(commune_ids)]) for i in range(extra)]
     for n, (hid, commune_id) in enumerate(plan, start=1):
         name = f"Tổ công nghệ số cộng đồng số {n}"
-        team_rows.append((team_id, commune_id, name, fold(name), f"{n}/QĐ-UBND", date(2022, 3, 15), "active", stamp))
+        team_rows.append((team_id, commune_id, name, fold(name), f"{n}/QĐ-UBND", date(2022, 3, 15), "active", "",
+                          stamp))
         served = [hid] if hid else rng.sample(by_commune[commune_id], min(2, len(by_commune[commune_id])))
         for h in served:
             team_hamlet_rows.append((team_id, h))
@@ -199,7 +203,7 @@ def seed_province(echo=print, end: date | None = None) -> dict[str, float]:
         team_id += 1
     first_team = team_id - len(plan)
     loader.load("teams", ["id", "commune_id", "name", "name_folded", "decision_number", "decision_date", "status",
-                          "created_at"], team_rows)
+                          "dissolved_reason", "created_at"], team_rows)
     loader.load("team_hamlets", ["team_id", "hamlet_id"], team_hamlet_rows)
     member_id = loader.next_id("members")
     member_rows, membership_rows = [], []
@@ -270,7 +274,6 @@ def seed_province(echo=print, end: date | None = None) -> dict[str, float]:
     loader.fix_sequences(["admin_units", "teams", "members", "households", "visits", "services"])
     tick = lap("households, visits, adoptions", tick)
 
-    from app.coverage import store
     store.rebuild(loader.conn)
     tick = lap("coverage tallies", tick)
 
