@@ -22,6 +22,13 @@ def subtree_ids(root: AdminUnit) -> sa.Select:
     return sa.select(AdminUnit.id).where(AdminUnit.path.startswith(root.path, autoescape=True))
 
 
+def in_subtree(column, root: AdminUnit):
+    """column IN (the subtree's unit ids), written `column + 0` so that SQLite plans these monthly
+    queries on the date index (a month is a small slice) rather than on the unit index (every
+    visit of the subtree, all years); PostgreSQL plans them the same either way."""
+    return (column + 0).in_(subtree_ids(root))
+
+
 def subtree_units(root: AdminUnit) -> list[AdminUnit]:
     return list(db.session.scalars(
         sa.select(AdminUnit).where(AdminUnit.path.startswith(root.path, autoescape=True))
@@ -44,15 +51,32 @@ def report_services(province_id: int | None) -> list[dict]:
     return out
 
 
-def visits_by_hamlet(root: AdminUnit, start: date, end: date) -> dict[int, tuple[int, int]]:
-    """{hamlet_id: (visits, distinct households visited)} for visits dated in [start, end]."""
-    rows = db.session.execute(
-        sa.select(Visit.hamlet_id, sa.func.count(Visit.id),
-                  sa.func.count(sa.distinct(sa.case((Household.merged_into_id.is_(None), Visit.household_id)))))
-        .join(Household, Household.id == Visit.household_id)
-        .where(Visit.hamlet_id.in_(subtree_ids(root)), Visit.visited_on.between(start, end))
-        .group_by(Visit.hamlet_id))
-    return {h: (int(v), int(n)) for h, v, n in rows}
+def _merged_households() -> sa.Select:
+    """Households merged into another are not counted, as in the coverage figures. They are few,
+    so excluding them keeps the monthly queries on the covering indexes (app.reports.models)."""
+    return sa.select(Household.id).where(Household.merged_into_id.isnot(None))
+
+
+def month_activity(root: AdminUnit, start: date, end: date):
+    """Visits dated in [start, end], in two passes over the month:
+    ({hamlet: visits}, {hamlet: distinct households visited}, {hamlet: {team ids}}, {team ids})."""
+    visits: dict[int, int] = defaultdict(int)
+    teams_in_hamlet: dict[int, set[int]] = defaultdict(set)
+    active_teams: set[int] = set()
+    for h, t, n in db.session.execute(
+            sa.select(Visit.hamlet_id, Visit.team_id, sa.func.count())
+            .where(in_subtree(Visit.hamlet_id, root), Visit.visited_on.between(start, end))
+            .group_by(Visit.hamlet_id, Visit.team_id)):
+        visits[h] += int(n)
+        if t is not None:
+            teams_in_hamlet[h].add(t)
+            active_teams.add(t)
+    reached = {h: int(n) for h, n in db.session.execute(
+        sa.select(Visit.hamlet_id, sa.func.count(sa.distinct(Visit.household_id)))
+        .where(Visit.household_id.notin_(_merged_households()), in_subtree(Visit.hamlet_id, root),
+               Visit.visited_on.between(start, end))
+        .group_by(Visit.hamlet_id))}
+    return visits, reached, teams_in_hamlet, active_teams
 
 
 def new_adoptions_by_hamlet(root: AdminUnit, start: date, end: date) -> dict[int, dict[int, int]]:
@@ -60,8 +84,7 @@ def new_adoptions_by_hamlet(root: AdminUnit, start: date, end: date) -> dict[int
     out: dict[int, dict[int, int]] = defaultdict(dict)
     rows = db.session.execute(
         sa.select(Adoption.hamlet_id, Adoption.service_id, sa.func.count())
-        .join(Household, Household.id == Adoption.household_id)
-        .where(Household.merged_into_id.is_(None), Adoption.hamlet_id.in_(subtree_ids(root)),
+        .where(Adoption.household_id.notin_(_merged_households()), in_subtree(Adoption.hamlet_id, root),
                Adoption.adopted_on.between(start, end))
         .group_by(Adoption.hamlet_id, Adoption.service_id))
     for h, s, n in rows:
@@ -80,38 +103,35 @@ def _open_membership(end: date):
                    sa.or_(Membership.left_on.is_(None), Membership.left_on > end))
 
 
-def teams_by_commune(root: AdminUnit, start: date, end: date) -> dict[int, tuple[int, int, int]]:
+def teams_by_commune(root: AdminUnit, end: date, active_teams: set[int]) -> dict[int, tuple[int, int, int]]:
     """{commune_id: (teams, teams with a visit in the month, members at the end of the month)}."""
     in_tree = Team.commune_id.in_(subtree_ids(root))
     totals = dict(db.session.execute(
         sa.select(Team.commune_id, sa.func.count(Team.id)).where(in_tree, _teams_existing(end))
         .group_by(Team.commune_id)).all())
-    active = dict(db.session.execute(
-        sa.select(Team.commune_id, sa.func.count(sa.distinct(Team.id))).join(Visit, Visit.team_id == Team.id)
-        .where(in_tree, Visit.visited_on.between(start, end)).group_by(Team.commune_id)).all())
+    active: dict[int, int] = defaultdict(int)
+    for team_id, commune_id in db.session.execute(sa.select(Team.id, Team.commune_id).where(in_tree)):
+        if team_id in active_teams:
+            active[commune_id] += 1
     members = dict(db.session.execute(
         sa.select(Team.commune_id, sa.func.count(sa.distinct(Membership.member_id)))
         .join(Membership, Membership.team_id == Team.id)
         .where(in_tree, _teams_existing(end), _open_membership(end)).group_by(Team.commune_id)).all())
-    return {c: (int(totals.get(c, 0)), int(active.get(c, 0)), int(members.get(c, 0)))
+    return {c: (int(totals.get(c, 0)), active.get(c, 0), int(members.get(c, 0)))
             for c in set(totals) | set(active) | set(members)}
 
 
-def teams_by_hamlet(root: AdminUnit, start: date, end: date) -> dict[int, tuple[int, int, int]]:
-    """Like teams_by_commune, for the teams serving each hamlet (a team may serve several)."""
+def teams_by_hamlet(root: AdminUnit, end: date, teams_in_hamlet: dict[int, set[int]]) -> dict[int, tuple[int, int, int]]:
+    """Like teams_by_commune, for the teams serving each hamlet (a team may serve several);
+    active = teams that logged a visit in the hamlet in the month."""
     th = team_hamlets
     in_tree = th.c.hamlet_id.in_(subtree_ids(root))
     totals = dict(db.session.execute(
         sa.select(th.c.hamlet_id, sa.func.count(Team.id)).join(Team, Team.id == th.c.team_id)
         .where(in_tree, _teams_existing(end)).group_by(th.c.hamlet_id)).all())
-    active = dict(db.session.execute(
-        sa.select(Visit.hamlet_id, sa.func.count(sa.distinct(Visit.team_id)))
-        .where(Visit.hamlet_id.in_(subtree_ids(root)), Visit.team_id.isnot(None),
-               Visit.visited_on.between(start, end)).group_by(Visit.hamlet_id)).all())
     members = dict(db.session.execute(
         sa.select(th.c.hamlet_id, sa.func.count(sa.distinct(Membership.member_id)))
         .join(Team, Team.id == th.c.team_id).join(Membership, Membership.team_id == Team.id)
         .where(in_tree, _teams_existing(end), _open_membership(end)).group_by(th.c.hamlet_id)).all())
-    return {h: (int(totals.get(h, 0)), int(active.get(h, 0)), int(members.get(h, 0)))
-            for h in set(totals) | set(active) | set(members)}
-
+    return {h: (int(totals.get(h, 0)), len(teams_in_hamlet.get(h, ())), int(members.get(h, 0)))
+            for h in set(totals) | set(teams_in_hamlet) | set(members)}

@@ -78,10 +78,10 @@ def compute_figures(root: AdminUnit, year: int, month: int, full: bool = False) 
             units.append(u)
     needed = _needed(units, root, full)
     services = queries.report_services(province_of(root))
-    visits = queries.visits_by_hamlet(root, start, end)
+    visits, reached_month, teams_in_hamlet, active_teams = queries.month_activity(root, start, end)
     new = queries.new_adoptions_by_hamlet(root, start, end)
-    teams_c = queries.teams_by_commune(root, start, end)
-    teams_h = queries.teams_by_hamlet(root, start, end)
+    teams_c = queries.teams_by_commune(root, end, active_teams)
+    teams_h = queries.teams_by_hamlet(root, end, teams_in_hamlet)
 
     children: dict[int, list[int]] = {}
     for u in units:
@@ -110,7 +110,7 @@ def compute_figures(root: AdminUnit, year: int, month: int, full: bool = False) 
         f = {k: 0 for k in COUNT_KEYS}
         f["new"] = {}
         if u.level == "hamlet":
-            f["visits"], f["reached_month"] = visits.get(u.id, (0, 0))
+            f["visits"], f["reached_month"] = visits.get(u.id, 0), reached_month.get(u.id, 0)
             f["new"] = {code_of[s]: n for s, n in new.get(u.id, {}).items() if s in code_of}
             f["teams"], f["active_teams"], f["members"] = teams_h.get(u.id, (0, 0, 0))
         else:
