@@ -4,8 +4,8 @@
     DATABASE_URL=postgresql://postgres@127.0.0.1:55432/cnscd_reports .venv/bin/python bench/export_bench.py
 
 The first run builds the database with the coverage feature's province-scale seed
-(app.demo.province.seed_province: Tiền Giang, 1,000 hamlets, 1,250 teams, ~3 M visits), which
-takes minutes; later runs reuse it. Prints the time of each step of an export, open and closed.
+(app.demo.province.seed_province, as `flask demo seed --scale province`: Tiền Giang, 1,000
+hamlets, 1,250 teams, 8,000 members, ~3 M visits), which takes a few minutes; later runs reuse it. Prints the time of each step of an export, open and closed.
 """
 import os
 import statistics
