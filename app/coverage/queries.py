@@ -27,6 +27,7 @@ average of the children's percentages; share is None when households is 0.
 """
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -139,6 +140,9 @@ class _Subtree:
 
     def __init__(self, roots: list[AdminUnit]):
         self.units: dict[int, sa.Row] = {}
+        self._memo: dict[tuple[int, date], int] = {}
+        self._timelines: dict[int, tuple[list[date], list[int]]] = {}
+        self.any_retired = False
         if not roots:
             self.counts = {}
             self.children = {}
@@ -147,6 +151,7 @@ class _Subtree:
         for row in db.session.execute(sa.select(AdminUnit.id, AdminUnit.parent_id, AdminUnit.path,
                                                 AdminUnit.retired_on, AdminUnit.level).where(cond)):
             self.units[row.id] = row
+        self.any_retired = any(row.retired_on is not None for row in self.units.values())
         self.children: dict[int, list[int]] = defaultdict(list)
         for row in self.units.values():
             if row.parent_id in self.units:
@@ -163,18 +168,54 @@ class _Subtree:
         return [c for c in self.children.get(unit_id, ()) if _is_counted(self.units[c].retired_on, on)]
 
     def households(self, unit_id: int, on: date) -> int:
+        if not self.any_retired:
+            dates, totals = self._timeline(unit_id)
+            i = bisect_right(dates, on)
+            return totals[i - 1] if i else 0
+        # Memoised: a province page asks for every level of a 1,000-hamlet tree for 13 dates.
+        key = (unit_id, on)
+        if key in self._memo:
+            return self._memo[key]
         kids = self.active_children(unit_id, on)
         if kids:
-            return sum(self.households(k, on) for k in kids)
-        value = 0
-        for effective_on, households in self.counts.get(unit_id, ()):
-            if effective_on > on:
-                break
-            value = households
+            value = sum(self.households(k, on) for k in kids)
+        else:
+            value = 0
+            for effective_on, households in self.counts.get(unit_id, ()):
+                if effective_on > on:
+                    break
+                value = households
+        self._memo[key] = value
         return value
+
+    def _timeline(self, unit_id: int) -> tuple[list[date], list[int]]:
+        """With no retired unit the tree never changes shape: a unit's households over time are one
+        running sum of its leaves' count changes, so each date is a binary search."""
+        if unit_id not in self._timelines:
+            deltas: dict[date, int] = defaultdict(int)
+            stack = [unit_id]
+            while stack:
+                u = stack.pop()
+                kids = self.children.get(u)
+                if kids:
+                    stack.extend(kids)
+                    continue
+                previous = 0
+                for effective_on, households in self.counts.get(u, ()):
+                    deltas[effective_on] += households - previous
+                    previous = households
+            dates = sorted(deltas)
+            totals, running = [], 0
+            for d in dates:
+                running += deltas[d]
+                totals.append(running)
+            self._timelines[unit_id] = (dates, totals)
+        return self._timelines[unit_id]
 
     def excluded_below(self, unit_id: int, on: date) -> list[int]:
         """Topmost units under unit_id retired on or before `on`: their records no longer count."""
+        if not self.any_retired:
+            return []
         out = []
         stack = list(self.children.get(unit_id, ()))
         while stack:
@@ -184,6 +225,17 @@ class _Subtree:
             else:
                 out.append(u)
         return out
+
+
+def _subtree(unit: AdminUnit) -> _Subtree:
+    """One load of a unit's subtree per request: the table and the trend of a page share it."""
+    from flask import g, has_request_context
+    if not has_request_context():
+        return _Subtree([unit])
+    cache = g.setdefault("coverage_subtrees", {})
+    if unit.id not in cache:
+        cache[unit.id] = _Subtree([unit])
+    return cache[unit.id]
 
 
 def households_by_unit(units: list[AdminUnit], on: date) -> dict[int, int]:
@@ -270,7 +322,7 @@ def _row(households: int, tally: dict[int, int], services: list[Service], target
 def coverage(unit: AdminUnit, on: date) -> CoverageTable:
     services = active_services()
     targets = _targets(unit)
-    tree = _Subtree([unit])
+    tree = _subtree(unit)
     child_ids = tree.active_children(unit.id, on)
     if child_ids:
         tallies = _tallies(tree, child_ids, on)
@@ -322,7 +374,7 @@ def monthly_series(unit: AdminUnit, months: list[tuple[int, int]]) -> list[Cover
         return []
     services = active_services()
     targets = _targets(unit)
-    tree = _Subtree([unit])
+    tree = _subtree(unit)
     # The unit's monthly tallies and those of every retired unit below it (subtracted from the
     # month of their retirement on), in one query.
     retired = [u for u, row in tree.units.items() if row.retired_on is not None and u != unit.id]
