@@ -51,6 +51,8 @@ def create_app(config: dict | None = None) -> Flask:
     from app.main.views import bp as main_bp
     from app.teams.views import bp as teams_bp
     from app.units.views import bp as units_bp
+    from app.coverage.views import bp as coverage_bp
+    app.register_blueprint(coverage_bp)
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(units_bp)
@@ -62,8 +64,16 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(households_bp)
     app.register_blueprint(visits_bp)
     app.register_blueprint(services_bp)
+    from app.api.tokens import bp as api_tokens_bp
+    from app.api.views import bp as api_bp
+    from app.reports.views import bp as reports_bp
+    app.register_blueprint(reports_bp)
+    app.register_blueprint(api_tokens_bp)
+    csrf.exempt(api_bp)  # bearer-authenticated and read-only: no cookie, so no CSRF to defend against
+    app.register_blueprint(api_bp)
 
     from app.auth.cli import users_cli
+    from app.coverage.cli import coverage_cli
     from app.demo.cli import demo_cli
     from app.units.cli import units_cli
     app.cli.add_command(users_cli)
@@ -71,6 +81,11 @@ def create_app(config: dict | None = None) -> Flask:
     app.cli.add_command(demo_cli)
     from app.backup import backup_command
     app.cli.add_command(backup_command)
+    app.cli.add_command(coverage_cli)
+    from app.api.cli import api_tokens_cli
+    from app.reports.cli import report_cli
+    app.cli.add_command(report_cli)
+    app.cli.add_command(api_tokens_cli)
 
     from app import templating
     templating.init_app(app)
@@ -99,9 +114,12 @@ def create_app(config: dict | None = None) -> Flask:
 
 def _import_models() -> None:
     """Every model module, so relationships resolve and Alembic sees the whole schema."""
+    from app.api import models as _api  # noqa: F401
     from app.audit import models as _audit  # noqa: F401
     from app.auth import models as _auth  # noqa: F401
+    from app.coverage import models as _coverage  # noqa: F401
     from app.households import models as _households  # noqa: F401
+    from app.reports import models as _reports  # noqa: F401
     from app.teams import models as _teams  # noqa: F401
     from app.units import models as _units  # noqa: F401
     from app.visits import models as _visits  # noqa: F401

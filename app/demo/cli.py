@@ -1,4 +1,4 @@
-"""`flask demo seed`: demo data on the first run only."""
+"""`flask demo seed`: demo data on the first run only (`--scale province` for a Tiền Giang-sized one)."""
 import click
 from flask.cli import AppGroup
 
@@ -8,10 +8,21 @@ demo_cli = AppGroup("demo", help="Demo data.")
 
 
 @demo_cli.command("seed")
-def seed_command():
+@click.option("--scale", type=click.Choice(["small", "province"]), default="small", show_default=True,
+              help="small: Hậu Giang with a few accounts; province: Tiền Giang at full size for benchmarks.")
+def seed_command(scale):
     """Load the demo province and accounts, unless the database already has users."""
     if is_seeded():
         click.echo("database already has users; demo data not loaded")
+        return
+    if scale == "province":
+        from app.demo.province import USERS, seed_province
+        click.echo("building a province the size of Tiền Giang ...")
+        stats = seed_province(echo=click.echo)
+        click.echo(f"province loaded in {stats['total']} s: {stats['units']} units, {stats['households']} households, "
+                   f"{stats['teams']} teams, {stats['members']} members, {stats['visits']} visits, "
+                   f"{stats['adoptions']} adoptions; accounts {', '.join(u for u, _r, _l in USERS)} "
+                   f"(password {DEMO_PASSWORD})")
         return
     stats = seed_demo()
     click.echo(f"demo data loaded: {stats['units']} units, {stats['users']} accounts "

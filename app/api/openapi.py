@@ -1,0 +1,85 @@
+"""The OpenAPI 3.0 description of API v1 (served at /api/v1/openapi.json, checked by schemathesis)."""
+
+_share = {"type": "number", "nullable": True, "minimum": 0,
+          "description": "A ratio (0.44 = 44 %); null when the unit has no household count."}
+_count = {"type": "integer", "minimum": 0}
+
+UNIT_COVERAGE = {
+    "type": "object",
+    "required": ["unit", "month", "households", "reach", "services"],
+    "properties": {
+        "unit": {"type": "object", "required": ["code", "name", "level"], "properties": {
+            "code": {"type": "string", "nullable": True, "description": "GSO code; hamlets may have none"},
+            "name": {"type": "string"},
+            "level": {"type": "string", "enum": ["province", "district", "commune", "hamlet"]},
+        }},
+        "month": {"type": "string", "pattern": r"^\d{4}-\d{2}$"},
+        "households": _count,
+        "reach": {"type": "object", "required": ["households", "share"], "properties": {
+            "households": _count, "share": _share}},
+        "services": {"type": "array", "items": {
+            "type": "object", "required": ["code", "name", "adopted", "coverage", "target"],
+            "properties": {
+                "code": {"type": "string"},
+                "name": {"type": "object", "required": ["vi", "en"],
+                         "properties": {"vi": {"type": "string"}, "en": {"type": "string"}}},
+                "adopted": _count,
+                "coverage": _share,
+                "target": {"type": "object", "nullable": True, "required": ["share", "date"], "properties": {
+                    "share": {"type": "number"}, "date": {"type": "string", "format": "date"}}},
+            }}},
+    },
+}
+
+ERROR = {"type": "object", "required": ["error"], "properties": {"error": {
+    "type": "object", "required": ["code", "message"],
+    "properties": {"code": {"type": "string"}, "message": {"type": "string"}}}}}
+
+
+def _error(description: str) -> dict:
+    return {"description": description,
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+
+
+def openapi_document() -> dict:
+    return {
+        "openapi": "3.0.3",
+        "info": {"title": "Community digital-technology teams: coverage API", "version": "1.0.0",
+                 "description": "Adoption of digital services by households, per administrative unit "
+                                "and month (Asia/Ho_Chi_Minh). Counts are given with every ratio, and "
+                                "each child unit too, so a client can check the roll-up: a parent's "
+                                "coverage is the sum of its children's adopting households over the sum "
+                                "of their households."},
+        "servers": [{"url": "/"}],
+        "security": [{"bearer": []}],
+        "paths": {
+            "/api/v1/coverage": {"get": {
+                "operationId": "getCoverage",
+                "summary": "Coverage of a unit and of each unit directly below it, at the end of a month",
+                "parameters": [
+                    {"name": "unit", "in": "query", "required": True, "description": "GSO code, e.g. 93",
+                     "schema": {"type": "string", "maxLength": 20}},
+                    {"name": "month", "in": "query", "required": True, "description": "YYYY-MM, not in the future",
+                     "schema": {"type": "string", "pattern": r"^[0-9]{4}-(0[1-9]|1[0-2])$",
+                                "example": "2024-10"}},
+                ],
+                "responses": {
+                    "200": {"description": "The unit's figures and its children's",
+                            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Coverage"}}}},
+                    "400": _error("Missing unit, or a malformed month, or one that has not begun"),
+                    "401": _error("Missing, unknown or revoked token"),
+                    "404": _error("No such unit in the token user's area"),
+                },
+            }},
+        },
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "schemas": {
+                "UnitCoverage": UNIT_COVERAGE,
+                "Coverage": {"allOf": [{"$ref": "#/components/schemas/UnitCoverage"}, {
+                    "type": "object", "required": ["children"], "properties": {
+                        "children": {"type": "array", "items": {"$ref": "#/components/schemas/UnitCoverage"}}}}]},
+                "Error": ERROR,
+            },
+        },
+    }

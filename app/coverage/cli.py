@@ -1,0 +1,30 @@
+"""`flask coverage verify` and `flask coverage rebuild`: check and repair the live tallies."""
+import sys
+
+import click
+from flask.cli import AppGroup
+
+from app.coverage import store
+from app.extensions import db
+
+coverage_cli = AppGroup("coverage", help="Coverage tallies.")
+
+
+@coverage_cli.command("verify")
+def verify_command():
+    """Recompute adoptions, reach and tallies from the visits and report any difference."""
+    problems = store.verify(db.session.connection())
+    db.session.rollback()
+    if problems:
+        for line in problems:
+            click.echo(line)
+        sys.exit(1)
+    click.echo("coverage verified: adoptions, reach and tallies agree with the visits")
+
+
+@coverage_cli.command("rebuild")
+def rebuild_command():
+    """Recompute the reach and tally tables from the visits (after a bulk load or a repair)."""
+    counts = store.rebuild(db.session.connection())
+    db.session.commit()
+    click.echo("rebuilt: " + ", ".join(f"{k} {v}" for k, v in counts.items()))

@@ -1,0 +1,44 @@
+"""Coverage tallies, kept by database triggers in the same transaction as every visit change.
+
+Three derived tables (see app/coverage/store.py for the triggers that keep them):
+- unit_ancestors: each unit with every unit above it and itself (a closure of the tree);
+- household_reach: each visited household's first visit date;
+- coverage_tallies: per unit, service (0 = reach) and month, how many households adopted the
+  service (or were first visited) that month. Coverage as of a month is the sum up to it.
+"""
+from datetime import date
+
+import sqlalchemy as sa
+from sqlalchemy import orm
+
+from app.extensions import db
+
+
+class UnitAncestor(db.Model):
+    __tablename__ = "unit_ancestors"
+
+    unit_id: orm.Mapped[int] = orm.mapped_column(sa.ForeignKey("admin_units.id", ondelete="CASCADE"),
+                                                 primary_key=True)
+    ancestor_id: orm.Mapped[int] = orm.mapped_column(sa.ForeignKey("admin_units.id", ondelete="CASCADE"),
+                                                     primary_key=True, index=True)
+
+
+class HouseholdReach(db.Model):
+    __tablename__ = "household_reach"
+
+    household_id: orm.Mapped[int] = orm.mapped_column(sa.ForeignKey("households.id", ondelete="CASCADE"),
+                                                      primary_key=True)
+    hamlet_id: orm.Mapped[int] = orm.mapped_column(sa.ForeignKey("admin_units.id", ondelete="CASCADE"),
+                                                   index=True)
+    first_visited_on: orm.Mapped[date] = orm.mapped_column(sa.Date, index=True)
+
+
+class CoverageTally(db.Model):
+    __tablename__ = "coverage_tallies"
+
+    unit_id: orm.Mapped[int] = orm.mapped_column(sa.ForeignKey("admin_units.id", ondelete="CASCADE"),
+                                                 primary_key=True)
+    # A service id, or 0 for reach; no foreign key so reach needs no service row.
+    service_id: orm.Mapped[int] = orm.mapped_column(primary_key=True, autoincrement=False)
+    month: orm.Mapped[int] = orm.mapped_column(primary_key=True, autoincrement=False)  # yyyymm
+    households: orm.Mapped[int] = orm.mapped_column(default=0)

@@ -1,0 +1,425 @@
+"""Coverage figures for any administrative unit, as of a date: the SQL the pages, reports and API share.
+
+Public API (other features call these; they never compute coverage themselves):
+
+    households_by_unit(units, on) -> dict[unit_id, int]
+        Official households of each unit as of `on`. A unit with child units active on `on` is
+        the sum of those children (recursively); a unit without any is its own HouseholdCount in
+        effect on `on` (0 if none). A unit retired on or before `on` no longer counts in its
+        parent; one retired after `on` still does. Roll-ups are therefore exact sums.
+
+    coverage(unit, on) -> CoverageTable
+        .total  CoverageRow for the unit itself;
+        .rows   one CoverageRow per child unit active on `on` (for a hamlet: one per team that
+                serves it or logged a visit there; teams share the hamlet's households, so these
+                rows do not add up to the total);
+        .services  the active services, by position.
+
+    monthly_series(unit, months) -> list[CoverageMonth]
+        The unit's own figures as of the end of each (year, month), in the order given.
+
+    month_key(year, month) / default_month(now=None) helpers for the views.
+
+A household is counted once per service (Adoption's primary key is household + service) and once
+for reach; households merged into another (Household.merged_into_id) are not counted at all.
+Every share is a ratio of sums (adopters of the subtree ÷ households of the subtree), never an
+average of the children's percentages; share is None when households is 0.
+"""
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+import sqlalchemy as sa
+
+from app.dates import VN, month_end, month_start
+from app.extensions import db
+from app.coverage.models import CoverageTally, HouseholdReach, UnitAncestor
+from app.households.models import Household
+from app.units.models import AdminUnit, HouseholdCount
+from app.visits.models import Adoption, Service, Target, Visit
+
+REACH = 0  # the service id under which reach (any visit) is tallied
+
+
+@dataclass
+class ServiceFigure:
+    """One service in one row: adopting households, their share, and the province's target."""
+    service: Service
+    adopted: int
+    share: float | None
+    target_share: float | None = None
+    target_date: date | None = None
+
+    @property
+    def gap(self) -> float | None:
+        """share − target (a fraction; negative = below target); None without a target or households."""
+        if self.share is None or self.target_share is None:
+            return None
+        return self.share - self.target_share
+
+    @property
+    def below_target(self) -> bool:
+        return self.gap is not None and self.gap < 0
+
+
+@dataclass
+class CoverageRow:
+    households: int
+    reached: int
+    services: dict[str, ServiceFigure]
+    unit: AdminUnit | None = None
+    team: object | None = None  # app.teams.models.Team for a hamlet's per-team rows
+
+    @property
+    def reach_share(self) -> float | None:
+        return self.reached / self.households if self.households else None
+
+    @property
+    def name(self) -> str:
+        return self.unit.name if self.unit is not None else self.team.name
+
+    @property
+    def below_any_target(self) -> bool:
+        return any(f.below_target for f in self.services.values())
+
+
+@dataclass
+class CoverageTable:
+    unit: AdminUnit
+    on: date
+    services: list[Service]
+    total: CoverageRow
+    rows: list[CoverageRow] = field(default_factory=list)
+
+
+@dataclass
+class CoverageMonth:
+    year: int
+    month: int
+    on: date
+    row: CoverageRow
+
+
+def month_key(year: int, month: int) -> int:
+    return year * 100 + month
+
+
+def default_month(now: datetime | None = None) -> tuple[int, int]:
+    """The current calendar month in Vietnam (an instant in UTC late on the 31st is already the 1st)."""
+    local = (now or datetime.now(VN)).astimezone(VN)
+    return local.year, local.month
+
+
+def active_services() -> list[Service]:
+    return list(db.session.scalars(sa.select(Service).where(Service.active.is_(True))
+                                   .order_by(Service.position, Service.id)))
+
+
+def _province_id(unit: AdminUnit) -> int | None:
+    first = unit.path.strip("/").split("/")[0]
+    return int(first) if first else None
+
+
+def _targets(unit: AdminUnit) -> dict[int, Target]:
+    province_id = _province_id(unit)
+    if province_id is None:
+        return {}
+    return {t.service_id: t for t in db.session.scalars(
+        sa.select(Target).where(Target.province_id == province_id))}
+
+
+def _is_counted(retired_on: date | None, on: date) -> bool:
+    return retired_on is None or retired_on > on
+
+
+class _Subtree:
+    """The units below some roots, loaded once, with their household counts over time."""
+
+    def __init__(self, roots: list[AdminUnit]):
+        self.units: dict[int, sa.Row] = {}
+        self._memo: dict[tuple[int, date], int] = {}
+        self._timelines: dict[int, tuple[list[date], list[int]]] = {}
+        self.any_retired = False
+        if not roots:
+            self.counts = {}
+            self.children = {}
+            return
+        cond = sa.or_(*[AdminUnit.path.startswith(r.path, autoescape=True) for r in roots])
+        for row in db.session.execute(sa.select(AdminUnit.id, AdminUnit.parent_id, AdminUnit.path,
+                                                AdminUnit.retired_on, AdminUnit.level).where(cond)):
+            self.units[row.id] = row
+        self.any_retired = any(row.retired_on is not None for row in self.units.values())
+        self.children: dict[int, list[int]] = defaultdict(list)
+        for row in self.units.values():
+            if row.parent_id in self.units:
+                self.children[row.parent_id].append(row.id)
+        # Every count of every unit in the subtree, oldest first; a few per unit.
+        self.counts: dict[int, list[tuple[date, int]]] = defaultdict(list)
+        unit_ids = sa.select(AdminUnit.id).where(cond)
+        for unit_id, effective_on, households in db.session.execute(
+                sa.select(HouseholdCount.unit_id, HouseholdCount.effective_on, HouseholdCount.households)
+                .where(HouseholdCount.unit_id.in_(unit_ids)).order_by(HouseholdCount.effective_on)):
+            self.counts[unit_id].append((effective_on, households))
+
+    def active_children(self, unit_id: int, on: date) -> list[int]:
+        return [c for c in self.children.get(unit_id, ()) if _is_counted(self.units[c].retired_on, on)]
+
+    def households(self, unit_id: int, on: date) -> int:
+        if not self.any_retired:
+            dates, totals = self._timeline(unit_id)
+            i = bisect_right(dates, on)
+            return totals[i - 1] if i else 0
+        # Memoised: a province page asks for every level of a 1,000-hamlet tree for 13 dates.
+        key = (unit_id, on)
+        if key in self._memo:
+            return self._memo[key]
+        kids = self.active_children(unit_id, on)
+        if kids:
+            value = sum(self.households(k, on) for k in kids)
+        else:
+            value = 0
+            for effective_on, households in self.counts.get(unit_id, ()):
+                if effective_on > on:
+                    break
+                value = households
+        self._memo[key] = value
+        return value
+
+    def _timeline(self, unit_id: int) -> tuple[list[date], list[int]]:
+        """With no retired unit the tree never changes shape: a unit's households over time are one
+        running sum of its leaves' count changes, so each date is a binary search."""
+        if unit_id not in self._timelines:
+            deltas: dict[date, int] = defaultdict(int)
+            stack = [unit_id]
+            while stack:
+                u = stack.pop()
+                kids = self.children.get(u)
+                if kids:
+                    stack.extend(kids)
+                    continue
+                previous = 0
+                for effective_on, households in self.counts.get(u, ()):
+                    deltas[effective_on] += households - previous
+                    previous = households
+            dates = sorted(deltas)
+            totals, running = [], 0
+            for d in dates:
+                running += deltas[d]
+                totals.append(running)
+            self._timelines[unit_id] = (dates, totals)
+        return self._timelines[unit_id]
+
+    def excluded_below(self, unit_id: int, on: date) -> list[int]:
+        """Topmost units under unit_id retired on or before `on`: their records no longer count."""
+        if not self.any_retired:
+            return []
+        out = []
+        stack = list(self.children.get(unit_id, ()))
+        while stack:
+            u = stack.pop()
+            if _is_counted(self.units[u].retired_on, on):
+                stack.extend(self.children.get(u, ()))
+            else:
+                out.append(u)
+        return out
+
+
+def _subtree(unit: AdminUnit) -> _Subtree:
+    """One load of a unit's subtree per request: the table and the trend of a page share it."""
+    from flask import g, has_request_context
+    if not has_request_context():
+        return _Subtree([unit])
+    cache = g.setdefault("coverage_subtrees", {})
+    if unit.id not in cache:
+        cache[unit.id] = _Subtree([unit])
+    return cache[unit.id]
+
+
+def households_by_unit(units: list[AdminUnit], on: date) -> dict[int, int]:
+    tree = _Subtree(units)
+    return {u.id: tree.households(u.id, on) for u in units}
+
+
+# ---------------------------------------------------------------------------------------------
+# Tallies: distinct households per (unit, service) as of a date. REACH (0) stands for any visit.
+
+def _sums(unit_ids: list[int], on: date) -> dict[int, dict[int, int]]:
+    """{unit: {service or REACH: households}} from the live tallies, everything under each unit.
+
+    Whole months come from coverage_tallies; when `on` is not a month's last day, the days of its
+    month up to `on` are counted from adoptions and household_reach directly.
+    """
+    out: dict[int, dict[int, int]] = {u: defaultdict(int) for u in unit_ids}
+    if not unit_ids:
+        return out
+    is_month_end = on == month_end(on.year, on.month)
+    upto = month_key(on.year, on.month)
+    if not is_month_end:
+        upto = month_key(on.year, on.month - 1) if on.month > 1 else month_key(on.year - 1, 12)
+    for chunk in _chunks(unit_ids):
+        for unit_id, service_id, n in db.session.execute(
+                sa.select(CoverageTally.unit_id, CoverageTally.service_id, sa.func.sum(CoverageTally.households))
+                .where(CoverageTally.unit_id.in_(chunk), CoverageTally.month <= upto)
+                .group_by(CoverageTally.unit_id, CoverageTally.service_id)):
+            out[unit_id][service_id] += int(n or 0)
+        if not is_month_end:
+            first = month_start(on.year, on.month)
+            live = Household.merged_into_id.is_(None)
+            for unit_id, service_id, n in db.session.execute(
+                    sa.select(UnitAncestor.ancestor_id, Adoption.service_id, sa.func.count())
+                    .select_from(Adoption).join(UnitAncestor, UnitAncestor.unit_id == Adoption.hamlet_id)
+                    .join(Household, Household.id == Adoption.household_id)
+                    .where(live, UnitAncestor.ancestor_id.in_(chunk), Adoption.adopted_on.between(first, on))
+                    .group_by(UnitAncestor.ancestor_id, Adoption.service_id)):
+                out[unit_id][service_id] += n
+            for unit_id, n in db.session.execute(
+                    sa.select(UnitAncestor.ancestor_id, sa.func.count())
+                    .select_from(HouseholdReach).join(UnitAncestor, UnitAncestor.unit_id == HouseholdReach.hamlet_id)
+                    .join(Household, Household.id == HouseholdReach.household_id)
+                    .where(live, UnitAncestor.ancestor_id.in_(chunk),
+                           HouseholdReach.first_visited_on.between(first, on))
+                    .group_by(UnitAncestor.ancestor_id)):
+                out[unit_id][REACH] += n
+    return out
+
+
+def _chunks(ids: list[int], size: int = 500):
+    for i in range(0, len(ids), size):
+        yield ids[i:i + size]
+
+
+def _tallies(tree: _Subtree, unit_ids: list[int], on: date) -> dict[int, dict[int, int]]:
+    """For each unit, {service_id or REACH: households}, without what lies in retired subunits."""
+    excluded = {u: tree.excluded_below(u, on) for u in unit_ids}
+    sums = _sums(list(set(unit_ids) | {r for rs in excluded.values() for r in rs}), on)
+    out: dict[int, dict[int, int]] = {}
+    for u in unit_ids:
+        tally = defaultdict(int, sums[u])
+        for r in excluded[u]:
+            for key, n in sums[r].items():
+                tally[key] -= n
+        out[u] = tally
+    return out
+
+
+def _row(households: int, tally: dict[int, int], services: list[Service], targets: dict[int, Target],
+         unit=None, team=None) -> CoverageRow:
+    figures = {}
+    for s in services:
+        n = tally.get(s.id, 0)
+        t = targets.get(s.id)
+        figures[s.code] = ServiceFigure(
+            service=s, adopted=n, share=n / households if households else None,
+            target_share=float(t.share) if t is not None else None,
+            target_date=t.due_on if t is not None else None)
+    return CoverageRow(households=households, reached=tally.get(REACH, 0), services=figures,
+                       unit=unit, team=team)
+
+
+def coverage(unit: AdminUnit, on: date) -> CoverageTable:
+    services = active_services()
+    targets = _targets(unit)
+    tree = _subtree(unit)
+    child_ids = tree.active_children(unit.id, on)
+    if child_ids:
+        tallies = _tallies(tree, child_ids, on)
+        # The unit's own figures are the sum of its children's: a ratio of sums by construction.
+        tallies[unit.id] = defaultdict(int)
+        for c in child_ids:
+            for key, n in tallies[c].items():
+                tallies[unit.id][key] += n
+    else:
+        tallies = _tallies(tree, [unit.id], on)
+    children = {c.id: c for c in db.session.scalars(sa.select(AdminUnit).where(AdminUnit.id.in_(child_ids)))} \
+        if child_ids else {}
+    rows = [_row(tree.households(c, on), tallies[c], services, targets, unit=children[c])
+            for c in sorted(child_ids, key=lambda c: (children[c].name_folded, c))]
+    total = _row(tree.households(unit.id, on), tallies[unit.id], services, targets, unit=unit)
+    if not child_ids and unit.level == "hamlet":
+        rows = _team_rows(unit, on, total.households, services, targets)
+    return CoverageTable(unit=unit, on=on, services=services, total=total, rows=rows)
+
+
+def _team_rows(hamlet: AdminUnit, on: date, households: int, services, targets) -> list[CoverageRow]:
+    """Per team serving a hamlet: the households it reached and the adoptions its visits established."""
+    from app.teams.models import Team, team_hamlets
+    live = Household.merged_into_id.is_(None)
+    tally: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))
+    for team_id, n in db.session.execute(
+            sa.select(Visit.team_id, sa.func.count(sa.distinct(Visit.household_id)))
+            .join(Household, Household.id == Visit.household_id)
+            .where(live, Visit.hamlet_id == hamlet.id, Visit.visited_on <= on, Visit.team_id.isnot(None))
+            .group_by(Visit.team_id)):
+        tally[team_id][REACH] = n
+    for team_id, service_id, n in db.session.execute(
+            sa.select(Visit.team_id, Adoption.service_id, sa.func.count())
+            .join(Visit, Visit.id == Adoption.visit_id)
+            .join(Household, Household.id == Adoption.household_id)
+            .where(live, Adoption.hamlet_id == hamlet.id, Adoption.adopted_on <= on, Visit.team_id.isnot(None))
+            .group_by(Visit.team_id, Adoption.service_id)):
+        tally[team_id][service_id] = n
+    serving = set(db.session.scalars(sa.select(team_hamlets.c.team_id).where(team_hamlets.c.hamlet_id == hamlet.id)))
+    team_ids = serving | set(tally)
+    if not team_ids:
+        return []
+    teams = db.session.scalars(sa.select(Team).where(Team.id.in_(team_ids)).order_by(Team.name_folded, Team.id))
+    return [_row(households, tally[t.id], services, targets, team=t) for t in teams]
+
+
+def monthly_series(unit: AdminUnit, months: list[tuple[int, int]]) -> list[CoverageMonth]:
+    if not months:
+        return []
+    services = active_services()
+    targets = _targets(unit)
+    tree = _subtree(unit)
+    # The unit's monthly tallies and those of every retired unit below it (subtracted from the
+    # month of their retirement on), in one query.
+    retired = [u for u, row in tree.units.items() if row.retired_on is not None and u != unit.id]
+    last = max(month_key(y, m) for y, m in months)
+    per: dict[int, dict[int, list[tuple[int, int]]]] = defaultdict(lambda: defaultdict(list))
+    for chunk in _chunks([unit.id] + retired):
+        for unit_id, service_id, month, n in db.session.execute(
+                sa.select(CoverageTally.unit_id, CoverageTally.service_id, CoverageTally.month,
+                          CoverageTally.households)
+                .where(CoverageTally.unit_id.in_(chunk), CoverageTally.month <= last)):
+            per[unit_id][service_id].append((month, n))
+
+    def upto(unit_id: int, key: int) -> dict[int, int]:
+        return {sid: sum(n for m, n in entries if m <= key) for sid, entries in per[unit_id].items()}
+
+    out = []
+    for year, month in months:
+        on = month_end(year, month)
+        key = month_key(year, month)
+        tally = defaultdict(int, upto(unit.id, key))
+        for r in tree.excluded_below(unit.id, on):
+            for sid, n in upto(r, key).items():
+                tally[sid] -= n
+        out.append(CoverageMonth(year, month, on, _row(tree.households(unit.id, on), tally, services,
+                                                       targets, unit=unit)))
+    return out
+
+
+def last_months(year: int, month: int, count: int = 12) -> list[tuple[int, int]]:
+    """The `count` months ending with (year, month), oldest first."""
+    index = year * 12 + month - 1
+    return [((i // 12), (i % 12) + 1) for i in range(index - count + 1, index + 1)]
+
+
+def first_data_month() -> tuple[int, int] | None:
+    """The earliest month with a visit or a household count: nothing to show before it."""
+    firsts = [db.session.scalar(sa.select(sa.func.min(Visit.visited_on))),
+              db.session.scalar(sa.select(sa.func.min(HouseholdCount.effective_on)))]
+    firsts = [d for d in firsts if d is not None]
+    if not firsts:
+        return None
+    d = min(firsts)
+    return d.year, d.month
+
+
+__all__ = ["REACH", "ServiceFigure", "CoverageRow", "CoverageTable", "CoverageMonth", "households_by_unit",
+           "coverage", "monthly_series", "last_months", "month_key", "default_month", "active_services",
+           "first_data_month", "month_start"]

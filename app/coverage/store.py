@@ -1,0 +1,327 @@
+"""The triggers that keep coverage tallies live, a bulk rebuild, and `verify` against the visits.
+
+Triggers (not application hooks) so that every writer — the visit form, an import, a merge, a
+bulk seed, a hand-run SQL fix — updates the tallies in its own transaction, on SQLite as on
+PostgreSQL. The chain: visits → household_reach; adoptions and household_reach → coverage_tallies
+for the hamlet and every unit above it (via unit_ancestors); households.merged_into_id → removes
+or restores a merged household's contributions; admin_units → unit_ancestors.
+"""
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+TRIGGERS = ["cov_units_ins", "cov_units_path", "cov_adoptions_ins", "cov_adoptions_del", "cov_adoptions_upd",
+            "cov_reach_ins", "cov_reach_del", "cov_reach_upd", "cov_visits_ins", "cov_visits_del",
+            "cov_visits_upd", "cov_households_merge"]
+
+_ANCESTORS = ("SELECT {unit}, a.id FROM admin_units a "
+              "WHERE a.path <> '' AND substr({path}, 1, length(a.path)) = a.path")
+
+
+def _sqlite_month(day: str) -> str:
+    return f"CAST(strftime('%Y%m', {day}) AS INTEGER)"
+
+
+def _sqlite_tally(hamlet: str, service: str, day: str, household: str, delta: str) -> str:
+    return (f"INSERT INTO coverage_tallies (unit_id, service_id, month, households) "
+            f"SELECT ancestor_id, {service}, {_sqlite_month(day)}, {delta} FROM unit_ancestors "
+            f"WHERE unit_id = {hamlet} AND (SELECT merged_into_id FROM households WHERE id = {household}) IS NULL "
+            f"ON CONFLICT (unit_id, service_id, month) DO UPDATE "
+            f"SET households = coverage_tallies.households + excluded.households;")
+
+
+def _sqlite_reach(household: str) -> str:
+    return (f"DELETE FROM household_reach WHERE household_id = {household} "
+            f"AND NOT EXISTS (SELECT 1 FROM visits WHERE household_id = {household});"
+            f"INSERT INTO household_reach (household_id, hamlet_id, first_visited_on) "
+            f"SELECT household_id, min(hamlet_id), min(visited_on) FROM visits WHERE household_id = {household} "
+            f"GROUP BY household_id "
+            f"ON CONFLICT (household_id) DO UPDATE SET first_visited_on = excluded.first_visited_on, "
+            f"hamlet_id = excluded.hamlet_id WHERE household_reach.first_visited_on <> excluded.first_visited_on "
+            f"OR household_reach.hamlet_id <> excluded.hamlet_id;")
+
+
+def _sqlite_merge(table: str, service: str, day: str) -> str:
+    return (f"INSERT INTO coverage_tallies (unit_id, service_id, month, households) "
+            f"SELECT ua.ancestor_id, {service}, {_sqlite_month('x.' + day)}, "
+            f"CASE WHEN NEW.merged_into_id IS NULL THEN 1 ELSE -1 END "
+            f"FROM {table} x JOIN unit_ancestors ua ON ua.unit_id = x.hamlet_id WHERE x.household_id = NEW.id "
+            f"ON CONFLICT (unit_id, service_id, month) DO UPDATE "
+            f"SET households = coverage_tallies.households + excluded.households;")
+
+
+def sqlite_ddl() -> list[str]:
+    anc = _ANCESTORS
+    return [
+        "CREATE TRIGGER cov_units_ins AFTER INSERT ON admin_units BEGIN "
+        f"INSERT INTO unit_ancestors (unit_id, ancestor_id) {anc.format(unit='NEW.id', path='NEW.path')}; END",
+        "CREATE TRIGGER cov_units_path AFTER UPDATE OF path ON admin_units BEGIN "
+        "DELETE FROM unit_ancestors WHERE unit_id = NEW.id; "
+        f"INSERT INTO unit_ancestors (unit_id, ancestor_id) {anc.format(unit='NEW.id', path='NEW.path')}; END",
+        "CREATE TRIGGER cov_adoptions_ins AFTER INSERT ON adoptions BEGIN "
+        + _sqlite_tally("NEW.hamlet_id", "NEW.service_id", "NEW.adopted_on", "NEW.household_id", "1") + " END",
+        "CREATE TRIGGER cov_adoptions_del AFTER DELETE ON adoptions BEGIN "
+        + _sqlite_tally("OLD.hamlet_id", "OLD.service_id", "OLD.adopted_on", "OLD.household_id", "-1") + " END",
+        "CREATE TRIGGER cov_adoptions_upd AFTER UPDATE OF household_id, service_id, hamlet_id, adopted_on "
+        "ON adoptions BEGIN "
+        + _sqlite_tally("OLD.hamlet_id", "OLD.service_id", "OLD.adopted_on", "OLD.household_id", "-1")
+        + _sqlite_tally("NEW.hamlet_id", "NEW.service_id", "NEW.adopted_on", "NEW.household_id", "1") + " END",
+        "CREATE TRIGGER cov_reach_ins AFTER INSERT ON household_reach BEGIN "
+        + _sqlite_tally("NEW.hamlet_id", "0", "NEW.first_visited_on", "NEW.household_id", "1") + " END",
+        "CREATE TRIGGER cov_reach_del AFTER DELETE ON household_reach BEGIN "
+        + _sqlite_tally("OLD.hamlet_id", "0", "OLD.first_visited_on", "OLD.household_id", "-1") + " END",
+        "CREATE TRIGGER cov_reach_upd AFTER UPDATE OF hamlet_id, first_visited_on ON household_reach BEGIN "
+        + _sqlite_tally("OLD.hamlet_id", "0", "OLD.first_visited_on", "OLD.household_id", "-1")
+        + _sqlite_tally("NEW.hamlet_id", "0", "NEW.first_visited_on", "NEW.household_id", "1") + " END",
+        "CREATE TRIGGER cov_visits_ins AFTER INSERT ON visits BEGIN " + _sqlite_reach("NEW.household_id") + " END",
+        "CREATE TRIGGER cov_visits_del AFTER DELETE ON visits BEGIN " + _sqlite_reach("OLD.household_id") + " END",
+        "CREATE TRIGGER cov_visits_upd AFTER UPDATE OF household_id, hamlet_id, visited_on ON visits BEGIN "
+        + _sqlite_reach("OLD.household_id") + _sqlite_reach("NEW.household_id") + " END",
+        "CREATE TRIGGER cov_households_merge AFTER UPDATE OF merged_into_id ON households "
+        "WHEN (OLD.merged_into_id IS NULL) <> (NEW.merged_into_id IS NULL) BEGIN "
+        + _sqlite_merge("adoptions", "x.service_id", "adopted_on")
+        + _sqlite_merge("household_reach", "0", "first_visited_on") + " END",
+    ]
+
+
+PG_FUNCTIONS = [
+    """CREATE OR REPLACE FUNCTION cov_tally(p_hamlet integer, p_service integer, p_day date,
+                                         p_household integer, p_delta integer) RETURNS void
+    LANGUAGE plpgsql AS $$
+    BEGIN
+      IF EXISTS (SELECT 1 FROM households WHERE id = p_household AND merged_into_id IS NOT NULL) THEN
+        RETURN;
+      END IF;
+      -- Ancestors in id order, so concurrent visits lock shared rows in the same order.
+      INSERT INTO coverage_tallies AS t (unit_id, service_id, month, households)
+      SELECT ancestor_id, p_service, (extract(year FROM p_day) * 100 + extract(month FROM p_day))::integer, p_delta
+      FROM unit_ancestors WHERE unit_id = p_hamlet ORDER BY ancestor_id
+      ON CONFLICT (unit_id, service_id, month) DO UPDATE SET households = t.households + EXCLUDED.households;
+    END $$""",
+    """CREATE OR REPLACE FUNCTION cov_reach(p_household integer) RETURNS void LANGUAGE plpgsql AS $$
+    DECLARE v_first date; v_hamlet integer;
+    BEGIN
+      SELECT min(visited_on), min(hamlet_id) INTO v_first, v_hamlet FROM visits WHERE household_id = p_household;
+      IF v_first IS NULL THEN
+        DELETE FROM household_reach WHERE household_id = p_household;
+      ELSE
+        INSERT INTO household_reach AS r (household_id, hamlet_id, first_visited_on)
+        VALUES (p_household, v_hamlet, v_first)
+        ON CONFLICT (household_id) DO UPDATE
+          SET first_visited_on = EXCLUDED.first_visited_on, hamlet_id = EXCLUDED.hamlet_id
+          WHERE r.first_visited_on <> EXCLUDED.first_visited_on OR r.hamlet_id <> EXCLUDED.hamlet_id;
+      END IF;
+    END $$""",
+    """CREATE OR REPLACE FUNCTION cov_units_trg() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+      DELETE FROM unit_ancestors WHERE unit_id = NEW.id;
+      INSERT INTO unit_ancestors (unit_id, ancestor_id)
+      SELECT NEW.id, a.id FROM admin_units a WHERE a.path <> '' AND substr(NEW.path, 1, length(a.path)) = a.path;
+      RETURN NULL;
+    END $$""",
+    """CREATE OR REPLACE FUNCTION cov_adoptions_trg() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+      IF TG_OP IN ('UPDATE', 'DELETE') THEN
+        PERFORM cov_tally(OLD.hamlet_id, OLD.service_id, OLD.adopted_on, OLD.household_id, -1);
+      END IF;
+      IF TG_OP IN ('UPDATE', 'INSERT') THEN
+        PERFORM cov_tally(NEW.hamlet_id, NEW.service_id, NEW.adopted_on, NEW.household_id, 1);
+      END IF;
+      RETURN NULL;
+    END $$""",
+    """CREATE OR REPLACE FUNCTION cov_reach_trg() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+      IF TG_OP IN ('UPDATE', 'DELETE') THEN
+        PERFORM cov_tally(OLD.hamlet_id, 0, OLD.first_visited_on, OLD.household_id, -1);
+      END IF;
+      IF TG_OP IN ('UPDATE', 'INSERT') THEN
+        PERFORM cov_tally(NEW.hamlet_id, 0, NEW.first_visited_on, NEW.household_id, 1);
+      END IF;
+      RETURN NULL;
+    END $$""",
+    """CREATE OR REPLACE FUNCTION cov_visits_trg() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+      IF TG_OP IN ('UPDATE', 'DELETE') THEN PERFORM cov_reach(OLD.household_id); END IF;
+      IF TG_OP = 'INSERT' OR (TG_OP = 'UPDATE' AND NEW.household_id <> OLD.household_id) THEN
+        PERFORM cov_reach(NEW.household_id);
+      END IF;
+      RETURN NULL;
+    END $$""",
+    """CREATE OR REPLACE FUNCTION cov_households_trg() RETURNS trigger LANGUAGE plpgsql AS $$
+    DECLARE v_delta integer := CASE WHEN NEW.merged_into_id IS NULL THEN 1 ELSE -1 END;
+    BEGIN
+      IF (OLD.merged_into_id IS NULL) = (NEW.merged_into_id IS NULL) THEN RETURN NULL; END IF;
+      INSERT INTO coverage_tallies AS t (unit_id, service_id, month, households)
+      SELECT ua.ancestor_id, x.service_id,
+             (extract(year FROM x.day) * 100 + extract(month FROM x.day))::integer, v_delta
+      FROM (SELECT hamlet_id, service_id, adopted_on AS day FROM adoptions WHERE household_id = NEW.id
+            UNION ALL
+            SELECT hamlet_id, 0, first_visited_on FROM household_reach WHERE household_id = NEW.id) x
+      JOIN unit_ancestors ua ON ua.unit_id = x.hamlet_id
+      ORDER BY ua.ancestor_id
+      ON CONFLICT (unit_id, service_id, month) DO UPDATE SET households = t.households + EXCLUDED.households;
+      RETURN NULL;
+    END $$""",
+]
+
+PG_TRIGGERS = [
+    ("cov_units_ins", "admin_units", "AFTER INSERT", "cov_units_trg"),
+    ("cov_units_path", "admin_units", "AFTER UPDATE OF path", "cov_units_trg"),
+    ("cov_adoptions_ins", "adoptions", "AFTER INSERT", "cov_adoptions_trg"),
+    ("cov_adoptions_del", "adoptions", "AFTER DELETE", "cov_adoptions_trg"),
+    ("cov_adoptions_upd", "adoptions", "AFTER UPDATE OF household_id, service_id, hamlet_id, adopted_on",
+     "cov_adoptions_trg"),
+    ("cov_reach_ins", "household_reach", "AFTER INSERT", "cov_reach_trg"),
+    ("cov_reach_del", "household_reach", "AFTER DELETE", "cov_reach_trg"),
+    ("cov_reach_upd", "household_reach", "AFTER UPDATE OF hamlet_id, first_visited_on", "cov_reach_trg"),
+    ("cov_visits_ins", "visits", "AFTER INSERT", "cov_visits_trg"),
+    ("cov_visits_del", "visits", "AFTER DELETE", "cov_visits_trg"),
+    ("cov_visits_upd", "visits", "AFTER UPDATE OF household_id, hamlet_id, visited_on", "cov_visits_trg"),
+    ("cov_households_merge", "households", "AFTER UPDATE OF merged_into_id", "cov_households_trg"),
+]
+
+
+def _pg_table(name: str) -> str:
+    return next(t for n, t, _w, _f in PG_TRIGGERS if n == name)
+
+
+def install(conn, only: list[str] | None = None) -> None:
+    """Create the triggers (all, or the named ones) on this connection's database."""
+    names = only or TRIGGERS
+    if conn.dialect.name == "postgresql":
+        for ddl in PG_FUNCTIONS:
+            conn.exec_driver_sql(ddl)
+        for name, table, when, func in PG_TRIGGERS:
+            if name in names:
+                conn.exec_driver_sql(f"CREATE TRIGGER {name} {when} ON {table} FOR EACH ROW EXECUTE FUNCTION {func}()")
+        return
+    for name, ddl in zip(TRIGGERS, sqlite_ddl()):
+        if name in names:
+            conn.exec_driver_sql(ddl)
+
+
+def installed(conn) -> list[str]:
+    if conn.dialect.name == "postgresql":
+        q = "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal AND tgname LIKE 'cov_%'"
+    else:
+        q = "SELECT name FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'cov_%'"
+    return [r[0] for r in conn.execute(sa.text(q))]
+
+
+def uninstall(conn, only: list[str] | None = None) -> None:
+    names = only or TRIGGERS
+    for name in names:
+        if conn.dialect.name == "postgresql":
+            conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS {name} ON {_pg_table(name)}")
+        else:
+            conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS {name}")
+    if conn.dialect.name == "postgresql" and only is None:
+        for fn in ("cov_households_trg()", "cov_visits_trg()", "cov_reach_trg()", "cov_adoptions_trg()",
+                   "cov_units_trg()", "cov_reach(integer)", "cov_tally(integer, integer, date, integer, integer)"):
+            conn.exec_driver_sql(f"DROP FUNCTION IF EXISTS {fn}")
+
+
+# ---------------------------------------------------------------------------------------------
+# What the derived tables should hold, computed from the visits alone.
+
+def _month(conn, day: str) -> str:
+    if conn.dialect.name == "postgresql":
+        return f"(extract(year FROM {day}) * 100 + extract(month FROM {day}))::integer"
+    return _sqlite_month(day)
+
+
+def expected_ancestors_sql() -> str:
+    return ("SELECT u.id AS unit_id, a.id AS ancestor_id FROM admin_units u JOIN admin_units a "
+            "ON a.path <> '' AND substr(u.path, 1, length(a.path)) = a.path")
+
+
+def expected_adoptions_sql() -> str:
+    """Earliest visit marking each (household, service) adopted; the lowest id on a tie."""
+    first = ("SELECT v.household_id, vs.service_id, min(v.visited_on) AS day FROM visits v "
+             "JOIN visit_services vs ON vs.visit_id = v.id AND vs.result = 'adopted' "
+             "GROUP BY v.household_id, vs.service_id")
+    return ("SELECT v.household_id, vs.service_id, v.visited_on AS adopted_on, min(v.id) AS visit_id "
+            "FROM visits v JOIN visit_services vs ON vs.visit_id = v.id AND vs.result = 'adopted' "
+            f"JOIN ({first}) f ON f.household_id = v.household_id AND f.service_id = vs.service_id "
+            "AND f.day = v.visited_on GROUP BY v.household_id, vs.service_id, v.visited_on")
+
+
+def expected_reach_sql() -> str:
+    return ("SELECT household_id, min(hamlet_id) AS hamlet_id, min(visited_on) AS first_visited_on "
+            "FROM visits GROUP BY household_id")
+
+
+def expected_tallies_sql(conn, reach_table: str = "household_reach") -> str:
+    """Tallies from the adoptions and first visits of households not merged into another."""
+    by_hamlet = (
+        f"SELECT a.hamlet_id, a.service_id, {_month(conn, 'a.adopted_on')} AS month, count(*) AS n "
+        "FROM adoptions a JOIN households h ON h.id = a.household_id WHERE h.merged_into_id IS NULL "
+        f"GROUP BY a.hamlet_id, a.service_id, {_month(conn, 'a.adopted_on')} "
+        "UNION ALL "
+        f"SELECT r.hamlet_id, 0, {_month(conn, 'r.first_visited_on')}, count(*) "
+        f"FROM {reach_table} r JOIN households h ON h.id = r.household_id WHERE h.merged_into_id IS NULL "
+        f"GROUP BY r.hamlet_id, {_month(conn, 'r.first_visited_on')}")
+    return ("SELECT ua.ancestor_id AS unit_id, x.service_id, x.month, sum(x.n) AS households "
+            f"FROM ({by_hamlet}) x JOIN unit_ancestors ua ON ua.unit_id = x.hamlet_id "
+            "GROUP BY ua.ancestor_id, x.service_id, x.month")
+
+
+def rebuild(conn) -> dict[str, int]:
+    """Recompute every derived table from the visits, triggers off (bulk loads; repairs)."""
+    uninstall(conn)
+    conn.exec_driver_sql("DELETE FROM coverage_tallies")
+    conn.exec_driver_sql("DELETE FROM household_reach")
+    conn.exec_driver_sql("DELETE FROM unit_ancestors")
+    conn.exec_driver_sql(f"INSERT INTO unit_ancestors (unit_id, ancestor_id) {expected_ancestors_sql()}")
+    conn.exec_driver_sql(f"INSERT INTO household_reach (household_id, hamlet_id, first_visited_on) "
+                         f"{expected_reach_sql()}")
+    conn.exec_driver_sql(f"INSERT INTO coverage_tallies (unit_id, service_id, month, households) "
+                         f"{expected_tallies_sql(conn)}")
+    install(conn)
+    return {t: conn.execute(sa.text(f"SELECT count(*) FROM {t}")).scalar()
+            for t in ("unit_ancestors", "household_reach", "coverage_tallies")}
+
+
+def _diff(conn, expected: str, actual: str, limit: int = 20) -> tuple[int, int, list, list]:
+    missing_q = f"SELECT * FROM ({expected}) e EXCEPT SELECT * FROM ({actual}) a"
+    extra_q = f"SELECT * FROM ({actual}) a EXCEPT SELECT * FROM ({expected}) e"
+    missing = conn.execute(sa.text(f"SELECT count(*) FROM ({missing_q}) m")).scalar()
+    extra = conn.execute(sa.text(f"SELECT count(*) FROM ({extra_q}) x")).scalar()
+    show_m = [tuple(r) for r in conn.execute(sa.text(f"{missing_q} LIMIT {limit}"))] if missing else []
+    show_x = [tuple(r) for r in conn.execute(sa.text(f"{extra_q} LIMIT {limit}"))] if extra else []
+    return missing, extra, show_m, show_x
+
+
+def verify(conn) -> list[str]:
+    """Differences between what the visits imply and what is stored; empty when all agree.
+
+    Adoption is checked against its definition (earliest adopting visit per household and service,
+    the lowest id on a tie); household_reach, unit_ancestors and coverage_tallies against a
+    recomputation. The tallies are compared with what the *recomputed* reach implies, so a wrong
+    reach row is reported once, where it is, and not again in every ancestor's tally.
+    """
+    checks = [
+        ("adoptions", expected_adoptions_sql(),
+         "SELECT household_id, service_id, adopted_on, visit_id FROM adoptions"),
+        ("adoptions.hamlet_id", "SELECT a.household_id, a.service_id, v.hamlet_id FROM adoptions a "
+                                "JOIN visits v ON v.id = a.visit_id",
+         "SELECT household_id, service_id, hamlet_id FROM adoptions"),
+        ("household_reach", expected_reach_sql(),
+         "SELECT household_id, hamlet_id, first_visited_on FROM household_reach"),
+        ("unit_ancestors", expected_ancestors_sql(), "SELECT unit_id, ancestor_id FROM unit_ancestors"),
+        ("coverage_tallies", expected_tallies_sql(conn, f"({expected_reach_sql()})"),
+         "SELECT unit_id, service_id, month, households FROM coverage_tallies WHERE households <> 0"),
+    ]
+    problems = []
+    present = set(installed(conn))
+    missing_triggers = [t for t in TRIGGERS if t not in present]
+    if missing_triggers:
+        # A table rebuilt by a later migration (SQLite batch mode) loses its triggers.
+        problems.append("triggers missing (run `flask coverage rebuild`): " + ", ".join(missing_triggers))
+    for name, expected, actual in checks:
+        missing, extra, show_m, show_x = _diff(conn, expected, actual)
+        if missing or extra:
+            problems.append(f"{name}: {missing} rows expected but missing or different, {extra} rows stored "
+                            f"but not implied by the visits")
+            problems += [f"  expected {r}" for r in show_m] + [f"  stored   {r}" for r in show_x]
+    return problems

@@ -1,0 +1,99 @@
+"""Coverage pages: a unit's children against their targets as of a month, and its trend."""
+from flask import Blueprint, redirect, render_template, request, url_for
+from flask_babel import format_date
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from app.coverage import charts, queries
+from app.dates import month_end, parse_month
+from app.scope import STAFF_ROLES, can_see, get_unit_or_404, roles_required
+
+bp = Blueprint("coverage", __name__, url_prefix="/coverage")
+TREND_MONTHS = 12
+
+
+@bp.before_request
+@login_required
+def _signed_in():
+    return None
+
+
+@bp.get("/")
+@roles_required(*STAFF_ROLES)
+def index():
+    return redirect(url_for("coverage.show", unit_id=current_user.unit_id))
+
+
+def _month_label(year: int, month: int) -> str:
+    return format_date(month_end(year, month), "MM/yyyy")
+
+
+def _chosen_month() -> tuple[tuple[int, int] | None, str | None]:
+    """The month asked for, or an error message saying why it cannot be shown."""
+    raw = request.args.get("month", "").strip()
+    current = queries.default_month()
+    if not raw:
+        return current, None
+    chosen = parse_month(raw)
+    if chosen is None:
+        return None, _("Enter the month as year-month, for example %(example)s.",
+                       example=f"{current[0]}-{current[1]:02d}")
+    if chosen > current:
+        return None, _("%(month)s has not ended yet: choose this month or an earlier one.",
+                       month=_month_label(*chosen))
+    first = queries.first_data_month() or current
+    if chosen < first:
+        return None, _("There are no records before %(month)s: choose %(month)s or a later month.",
+                       month=_month_label(*first))
+    return chosen, None
+
+
+def _sort_key(sort: str):
+    if sort in ("households", "reached"):
+        return lambda r: getattr(r, sort)
+    if sort == "reach":
+        return lambda r: (r.reach_share is not None, r.reach_share or 0)
+    if sort.startswith("s-"):
+        code = sort[2:]
+        return lambda r: (r.services[code].share is not None, r.services[code].share or 0)
+    return None
+
+
+@bp.get("/<int:unit_id>")
+@roles_required(*STAFF_ROLES)
+def show(unit_id: int):
+    unit = get_unit_or_404(unit_id)
+    chosen, error = _chosen_month()
+    sort = request.args.get("sort", "name")
+    direction = "desc" if request.args.get("dir") == "desc" else "asc"
+    ancestors = [a for a in unit.ancestors() if can_see(a)]
+    context = dict(unit=unit, ancestors=ancestors, error=error, sort=sort, dir=direction,
+                   month_value=request.args.get("month", "")[:20], table=None, series=None, charts=None)
+    if chosen is not None:
+        year, month = chosen
+        table = queries.coverage(unit, month_end(year, month))
+        codes = {s.code for s in table.services}
+        key = _sort_key(sort) if not sort.startswith("s-") or sort[2:] in codes else None
+        if key is None:
+            sort = "name"
+            table.rows.sort(key=lambda r: r.name.casefold(), reverse=direction == "desc")
+        else:
+            table.rows.sort(key=key, reverse=direction == "desc")
+        series = queries.monthly_series(unit, queries.last_months(year, month, TREND_MONTHS))
+        context.update(table=table, series=series, sort=sort, month_value=f"{year}-{month:02d}",
+                       month_label=_month_label(year, month),
+                       charts=[charts.service_chart(s, series, _month_label) for s in table.services])
+    status = 400 if error else 200
+    # htmx swaps the content area only; a history restore needs the whole page again.
+    partial = request.htmx and not request.headers.get("HX-History-Restore-Request")
+    template = "coverage/_content.html" if partial else "coverage/show.html"
+    return render_template(template, **context), status
+
+
+@bp.app_template_global()
+def coverage_url(unit_id: int, **params):
+    """A coverage link that keeps the month, sort and direction unless told otherwise."""
+    args = {k: request.args.get(k) for k in ("month", "sort", "dir") if request.args.get(k)}
+    args.update({k: v for k, v in params.items() if v is not None})
+    return url_for("coverage.show", unit_id=unit_id, **args)
+

@@ -1,0 +1,37 @@
+"""`flask report monthly`: the monthly summary as an xlsx or CSV file, for scheduled jobs."""
+import click
+import sqlalchemy as sa
+from flask.cli import AppGroup
+from flask_babel import force_locale
+
+from app.extensions import db
+from app.reports import exports
+from app.reports.summary import MonthError, build_summary, check_month
+from app.units.models import AdminUnit
+
+report_cli = AppGroup("report", help="Reports.")
+
+
+@report_cli.command("monthly")
+@click.option("--unit", "unit_code", required=True, help="Code of the unit, e.g. 93.")
+@click.option("--month", required=True, help="YYYY-MM, e.g. 2024-10.")
+@click.option("--format", "fmt", type=click.Choice(["xlsx", "csv"]), default="xlsx", show_default=True)
+@click.option("--output", required=True, type=click.Path(dir_okay=False, writable=True))
+@click.option("--locale", type=click.Choice(["vi", "en"]), default="vi", show_default=True,
+              help="Language of the headers.")
+def monthly_command(unit_code, month, fmt, output, locale):
+    """Write the monthly summary of a unit (the same figures as the page)."""
+    unit = db.session.scalar(sa.select(AdminUnit).where(AdminUnit.code == unit_code.strip()))
+    if unit is None:
+        raise click.ClickException(f"no unit with code {unit_code!r}")
+    with force_locale(locale):
+        try:
+            year, mon = check_month(month)
+        except MonthError as exc:
+            raise click.ClickException(str(exc)) from exc
+        summary = build_summary(unit, year, mon)
+        body = exports.write_xlsx(summary) if fmt == "xlsx" else exports.write_csv(summary)
+    with open(output, "wb") as fh:
+        fh.write(body)
+    click.echo(f"wrote {output} ({len(body)} bytes): {unit.name}, {year:04d}-{mon:02d}, "
+               f"{len(summary.children)} units below")

@@ -1,0 +1,87 @@
+"""Month closing: province staff freeze a month's figures; visits dated in it are then locked.
+
+Visit create/edit/delete code calls `ensure_visit_date_editable` before writing.
+"""
+import json
+from datetime import date
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+
+from app.audit.models import record
+from app.dates import month_end, today_vn
+from app.extensions import db
+from app.reports.models import MonthClosure
+from app.reports.summary import compute_figures, province_of
+from app.scope import can_see
+from app.units.models import AdminUnit
+
+
+class ClosingError(Exception):
+    """A refused closing or a refused change in a closed month; str() is the translated message."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+class MonthClosedError(ClosingError):
+    pass
+
+
+def find_closure(unit: AdminUnit, year: int, month: int) -> MonthClosure | None:
+    return db.session.scalar(sa.select(MonthClosure).where(
+        MonthClosure.province_id == province_of(unit), MonthClosure.year == year,
+        MonthClosure.month == month))
+
+
+def closures_of(province: AdminUnit) -> list[MonthClosure]:
+    return list(db.session.scalars(sa.select(MonthClosure).where(MonthClosure.province_id == province.id)
+                                   .order_by(MonthClosure.year.desc(), MonthClosure.month.desc())))
+
+
+def can_close(province: AdminUnit, user) -> bool:
+    """Province staff of that province (and administrators who see it)."""
+    if province.level != "province" or not can_see(province, user):
+        return False
+    return user.role in ("province", "admin")
+
+
+def close_month(province: AdminUnit, year: int, month: int, user) -> MonthClosure:
+    """Freeze the month: store the province's figures as they are now and lock its visits."""
+    if not can_close(province, user):
+        raise ClosingError(_("Only province staff can close a month for their province."))
+    if month_end(year, month) >= today_vn():
+        raise ClosingError(_("A month can be closed only after it has ended."))
+    if find_closure(province, year, month) is not None:
+        raise ClosingError(_("This month is already closed."))
+    snapshot = compute_figures(province, year, month, full=True)
+    closure = MonthClosure(province_id=province.id, year=year, month=month, closed_by_id=user.id,
+                           snapshot=json.dumps(snapshot, ensure_ascii=False, sort_keys=True))
+    db.session.add(closure)
+    db.session.flush()
+    record("close_month", "month_closure", closure.id, province.id,
+           after={"month": f"{year:04d}-{month:02d}"}, user=user)
+    return closure
+
+
+def ensure_visit_date_editable(hamlet_or_unit: AdminUnit, visit_date: date, user, reason: str = "") -> None:
+    """Raise MonthClosedError unless a visit dated `visit_date` in this unit may be written.
+
+    Open month: allowed. Closed month: only province staff (or an administrator) who see the unit
+    and give a reason; the override is added to the audit trail in the caller's transaction.
+    """
+    closure = find_closure(hamlet_or_unit, visit_date.year, visit_date.month)
+    if closure is None:
+        return
+    label = f"{visit_date.month:02d}/{visit_date.year}"
+    if user is None or user.role not in ("province", "admin") or not can_see(hamlet_or_unit, user):
+        raise MonthClosedError(_("Month %(month)s is closed: visits dated in it can no longer be added, "
+                                 "changed or deleted. Ask province staff if a correction is needed.",
+                                 month=label))
+    reason = (reason or "").strip()
+    if not reason:
+        raise MonthClosedError(_("Month %(month)s is closed. Give a reason to change a visit dated in it.",
+                                 month=label))
+    record("edit_closed_month", "month_closure", closure.id, hamlet_or_unit.id,
+           after={"visit_date": visit_date, "reason": reason}, user=user)

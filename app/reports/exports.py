@@ -1,0 +1,158 @@
+"""XLSX and CSV files of a monthly summary, with formula-like text neutralised.
+
+Headers follow the active locale (the CLI wraps calls in flask_babel.force_locale).
+"""
+import csv
+import io
+import re
+from datetime import date
+
+from flask_babel import format_date, get_locale
+from flask_babel import gettext as _
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+
+from app.reports.summary import Summary, level_name
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+INT_FORMAT = "#,##0"
+PERCENT_FORMAT = "0.0%"
+# Sheet names may not hold these characters and are at most 31 long.
+SHEET_BAD = re.compile(r"[\[\]:*?/\\]")
+
+
+def neutralise(value):
+    """Text a spreadsheet would run as a formula gets a leading apostrophe, so it stays text."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
+def service_name(service: dict) -> str:
+    locale = get_locale()
+    return service["name_en"] if locale is not None and locale.language == "en" else service["name_vi"]
+
+
+def columns(summary: Summary) -> list[tuple[str, str, object]]:
+    """(header, kind, getter) for every figure column; kind is int, percent or text."""
+    cols = [
+        (_("Teams"), "int", lambda r: r["teams"]),
+        (_("Teams active in the month"), "int", lambda r: r["active_teams"]),
+        (_("Members"), "int", lambda r: r["members"]),
+        (_("Visits in the month"), "int", lambda r: r["visits"]),
+        (_("Households reached in the month"), "int", lambda r: r["reached_month"]),
+        (_("Households"), "int", lambda r: r["households"]),
+        (_("Households reached (cumulative)"), "int", lambda r: r["reached"]),
+        (_("Reach"), "percent", lambda r: r["reach_share"]),
+    ]
+    for i, s in enumerate(summary.services):
+        name = service_name(s)
+        cols += [
+            (_("%(service)s: new adoptions in the month", service=name), "int",
+             lambda r, i=i: r["services"][i]["new"]),
+            (_("%(service)s: adopting households", service=name), "int",
+             lambda r, i=i: r["services"][i]["adopted"]),
+            (_("%(service)s: coverage", service=name), "percent",
+             lambda r, i=i: r["services"][i]["coverage"]),
+            (_("%(service)s: target", service=name), "percent",
+             lambda r, i=i: r["services"][i]["target"]),
+        ]
+    return cols
+
+
+def title(summary: Summary) -> str:
+    return _("Monthly summary %(month)s/%(year)s: %(unit)s", month=f"{summary.month:02d}",
+             year=summary.year, unit=summary.unit["name"])
+
+
+def produced_line(summary: Summary, produced_on: date | None = None) -> str:
+    line = _("Produced on %(date)s", date=_fmt_date(produced_on or summary.produced_on))
+    if summary.closed_at is not None:
+        line += " · " + _("Month closed; figures as at closing")
+    return line
+
+
+def _fmt_date(d: date) -> str:
+    vi = str(get_locale() or "vi") == "vi"
+    return format_date(d, "dd/MM/yyyy" if vi else "medium")
+
+
+def _sheet_name(text: str, used: set[str]) -> str:
+    name = SHEET_BAD.sub(" ", text)[:31] or "Sheet"
+    base, n = name, 2
+    while name in used:
+        name = f"{base[:28]} {n}"
+        n += 1
+    used.add(name)
+    return name
+
+
+def write_xlsx(summary: Summary) -> bytes:
+    cols = columns(summary)
+    wb = Workbook()
+    wb.remove(wb.active)
+    used: set[str] = set()
+    levels = summary.levels or [(summary.unit["level"], [])]
+    bold = Font(bold=True)
+    head_fill = PatternFill("solid", fgColor="DDE6F0")
+    for level, rows in levels:
+        ws = wb.create_sheet(_sheet_name(summary.level_title(level), used))
+        ws.append([title(summary)])
+        ws["A1"].font = Font(bold=True, size=14)
+        ws.append([produced_line(summary)])
+        ws.append([])
+        with_parent = bool(rows) and rows[0]["parent_id"] != summary.unit["id"]
+        heads = [_("Code"), _("Unit")] + ([_("Belongs to")] if with_parent else []) + [c[0] for c in cols]
+        ws.append([neutralise(h) for h in heads])
+        header_row = ws.max_row
+        for cell in ws[header_row]:
+            cell.font = bold
+            cell.fill = head_fill
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+        lead = 3 if with_parent else 2
+        for r in rows:
+            lead_cells = [r["code"] or "", r["name"]] + ([r["parent_name"]] if with_parent else [])
+            ws.append([neutralise(v) for v in lead_cells] + [c[2](r) for c in cols])
+        total = summary.total
+        ws.append(["", _("Total")] + ([""] if with_parent else []) + [c[2](total) for c in cols])
+        for cell in ws[ws.max_row]:
+            cell.font = bold
+        for i, (_h, kind, _g) in enumerate(cols, start=lead + 1):
+            fmt = PERCENT_FORMAT if kind == "percent" else INT_FORMAT
+            for row in ws.iter_rows(min_row=header_row + 1, min_col=i, max_col=i):
+                row[0].number_format = fmt
+        for cell in ws[header_row][:lead]:
+            ws.column_dimensions[cell.column_letter].width = 28 if cell.column > 1 else 10
+        for i in range(lead + 1, len(heads) + 1):
+            ws.column_dimensions[get_column_letter(i)].width = 14
+        ws.freeze_panes = ws.cell(row=header_row + 1, column=lead + 1)
+        ws.print_options.gridLines = True
+        ws.page_setup.orientation = "landscape"
+        ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def _plain(value, kind: str):
+    if value is None:
+        return ""
+    if kind == "percent":
+        return f"{value:.4f}"
+    return value
+
+
+def write_csv(summary: Summary) -> bytes:
+    """One table: the unit itself, then every level below; level and parent name say where a row sits."""
+    cols = columns(summary)
+    out = io.StringIO()
+    w = csv.writer(out, lineterminator="\r\n")
+    w.writerow([neutralise(h) for h in [_("Level"), _("Code"), _("Unit"), _("Belongs to")] + [c[0] for c in cols]])
+    rows = [summary.total] + [r for _level, rows in summary.levels for r in rows]
+    for r in rows:
+        lead = [level_name(r["level"]), r["code"] or "", r["name"],
+                r["parent_name"] if r is not summary.total else ""]
+        w.writerow([neutralise(v) for v in lead] + [_plain(c[2](r), c[1]) for c in cols])
+    # The byte-order mark lets Excel open the file as UTF-8, so diacritics show.
+    return ("\ufeff" + out.getvalue()).encode("utf-8")

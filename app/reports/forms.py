@@ -1,0 +1,37 @@
+"""Forms of the reports pages: choosing a month, closing one."""
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import StringField
+from wtforms.validators import DataRequired, ValidationError
+
+from app.forms import strip_clean
+from app.reports.summary import MonthError, check_month
+
+
+class MonthField(StringField):
+    """YYYY-MM; `.parsed` holds (year, month) once validated."""
+
+    parsed: tuple[int, int] | None = None
+
+    def pre_validate(self, form):
+        self.parsed = None
+        if self.data:
+            try:
+                self.parsed = check_month(self.data)
+            except MonthError as exc:
+                raise ValidationError(str(exc)) from exc
+
+
+class MonthForm(FlaskForm):
+    """A GET form: no CSRF token, its values sit in the address."""
+
+    class Meta:
+        csrf = False
+
+    month = MonthField(_l("Month"), filters=[strip_clean],
+                       validators=[DataRequired(_l("Enter the month as YYYY-MM, for example 2024-10."))])
+
+
+class CloseMonthForm(FlaskForm):
+    month = MonthField(_l("Month to close"), filters=[strip_clean],
+                       validators=[DataRequired(_l("Enter the month as YYYY-MM, for example 2024-10."))])

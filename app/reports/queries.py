@@ -1,0 +1,137 @@
+"""Report-specific SQL: teams, members, visits, households reached and new adoptions in a month.
+
+Cumulative coverage (households, reach, adopting households) is not here: it comes from
+app.coverage.queries, the one place that computes it.
+
+Everything is grouped at the lowest level it belongs to (hamlet, or commune for teams) in one
+query each, and rolled up the tree in Python, so a parent is always the sum of its children.
+"""
+from collections import defaultdict
+from datetime import date
+
+import sqlalchemy as sa
+
+from app.extensions import db
+from app.households.models import Household
+from app.teams.models import Membership, Team, team_hamlets
+from app.units.models import AdminUnit
+from app.visits.models import Adoption, Target, Visit
+
+
+def subtree_ids(root: AdminUnit) -> sa.Select:
+    return sa.select(AdminUnit.id).where(AdminUnit.path.startswith(root.path, autoescape=True))
+
+
+def in_subtree(column, root: AdminUnit):
+    """column IN (the subtree's unit ids), written `column + 0` so that SQLite plans these monthly
+    queries on the date index (a month is a small slice) rather than on the unit index (every
+    visit of the subtree, all years); PostgreSQL plans them the same either way."""
+    return (column + 0).in_(subtree_ids(root))
+
+
+def subtree_units(root: AdminUnit) -> list[AdminUnit]:
+    return list(db.session.scalars(
+        sa.select(AdminUnit).where(AdminUnit.path.startswith(root.path, autoescape=True))
+        .order_by(AdminUnit.depth, AdminUnit.code, AdminUnit.name)))
+
+
+def report_services(province_id: int | None) -> list[dict]:
+    """Active services in catalogue order, each with the province's target."""
+    targets = {}
+    if province_id is not None:
+        targets = {t.service_id: t for t in db.session.scalars(
+            sa.select(Target).where(Target.province_id == province_id))}
+    out = []
+    from app.coverage.queries import active_services
+    for s in active_services():
+        t = targets.get(s.id)
+        out.append({"id": s.id, "code": s.code, "name_vi": s.name_vi, "name_en": s.name_en,
+                    "target_share": float(t.share) if t is not None else None,
+                    "target_date": t.due_on.isoformat() if t is not None else None})
+    return out
+
+
+def _merged_households() -> sa.Select:
+    """Households merged into another are not counted, as in the coverage figures. They are few,
+    so excluding them keeps the monthly queries on the covering indexes (app.reports.models)."""
+    return sa.select(Household.id).where(Household.merged_into_id.isnot(None))
+
+
+def month_activity(root: AdminUnit, start: date, end: date):
+    """Visits dated in [start, end], in two passes over the month:
+    ({hamlet: visits}, {hamlet: distinct households visited}, {hamlet: {team ids}}, {team ids})."""
+    visits: dict[int, int] = defaultdict(int)
+    teams_in_hamlet: dict[int, set[int]] = defaultdict(set)
+    active_teams: set[int] = set()
+    for h, t, n in db.session.execute(
+            sa.select(Visit.hamlet_id, Visit.team_id, sa.func.count())
+            .where(in_subtree(Visit.hamlet_id, root), Visit.visited_on.between(start, end))
+            .group_by(Visit.hamlet_id, Visit.team_id)):
+        visits[h] += int(n)
+        if t is not None:
+            teams_in_hamlet[h].add(t)
+            active_teams.add(t)
+    reached = {h: int(n) for h, n in db.session.execute(
+        sa.select(Visit.hamlet_id, sa.func.count(sa.distinct(Visit.household_id)))
+        .where(Visit.household_id.notin_(_merged_households()), in_subtree(Visit.hamlet_id, root),
+               Visit.visited_on.between(start, end))
+        .group_by(Visit.hamlet_id))}
+    return visits, reached, teams_in_hamlet, active_teams
+
+
+def new_adoptions_by_hamlet(root: AdminUnit, start: date, end: date) -> dict[int, dict[int, int]]:
+    """{hamlet_id: {service_id: households that first adopted the service in [start, end]}}."""
+    out: dict[int, dict[int, int]] = defaultdict(dict)
+    rows = db.session.execute(
+        sa.select(Adoption.hamlet_id, Adoption.service_id, sa.func.count())
+        .where(Adoption.household_id.notin_(_merged_households()), in_subtree(Adoption.hamlet_id, root),
+               Adoption.adopted_on.between(start, end))
+        .group_by(Adoption.hamlet_id, Adoption.service_id))
+    for h, s, n in rows:
+        out[h][s] = int(n)
+    return out
+
+
+def _teams_existing(end: date):
+    """Teams that existed at the end of the month (set up by then and not yet dissolved)."""
+    return sa.and_(sa.or_(Team.decision_date.is_(None), Team.decision_date <= end),
+                   sa.or_(Team.dissolved_on.is_(None), Team.dissolved_on > end))
+
+
+def _open_membership(end: date):
+    return sa.and_(Membership.joined_on <= end,
+                   sa.or_(Membership.left_on.is_(None), Membership.left_on > end))
+
+
+def teams_by_commune(root: AdminUnit, end: date, active_teams: set[int]) -> dict[int, tuple[int, int, int]]:
+    """{commune_id: (teams, teams with a visit in the month, members at the end of the month)}."""
+    in_tree = Team.commune_id.in_(subtree_ids(root))
+    totals = dict(db.session.execute(
+        sa.select(Team.commune_id, sa.func.count(Team.id)).where(in_tree, _teams_existing(end))
+        .group_by(Team.commune_id)).all())
+    active: dict[int, int] = defaultdict(int)
+    for team_id, commune_id in db.session.execute(sa.select(Team.id, Team.commune_id).where(in_tree)):
+        if team_id in active_teams:
+            active[commune_id] += 1
+    members = dict(db.session.execute(
+        sa.select(Team.commune_id, sa.func.count(sa.distinct(Membership.member_id)))
+        .join(Membership, Membership.team_id == Team.id)
+        .where(in_tree, _teams_existing(end), _open_membership(end)).group_by(Team.commune_id)).all())
+    return {c: (int(totals.get(c, 0)), active.get(c, 0), int(members.get(c, 0)))
+            for c in set(totals) | set(active) | set(members)}
+
+
+def teams_by_hamlet(root: AdminUnit, end: date, teams_in_hamlet: dict[int, set[int]]) -> dict[int, tuple[int, int, int]]:
+    """Like teams_by_commune, for the teams serving each hamlet (a team may serve several);
+    active = teams that logged a visit in the hamlet in the month."""
+    th = team_hamlets
+    in_tree = th.c.hamlet_id.in_(subtree_ids(root))
+    totals = dict(db.session.execute(
+        sa.select(th.c.hamlet_id, sa.func.count(Team.id)).join(Team, Team.id == th.c.team_id)
+        .where(in_tree, _teams_existing(end)).group_by(th.c.hamlet_id)).all())
+    members = dict(db.session.execute(
+        sa.select(th.c.hamlet_id, sa.func.count(sa.distinct(Membership.member_id)))
+        .join(Team, Team.id == th.c.team_id).join(Membership, Membership.team_id == Team.id)
+        .where(in_tree, _teams_existing(end), _open_membership(end)).group_by(th.c.hamlet_id)).all())
+    return {h: (int(totals.get(h, 0)), len(teams_in_hamlet.get(h, ())), int(members.get(h, 0)))
+            for h in set(totals) | set(teams_in_hamlet) | set(members)}

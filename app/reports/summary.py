@@ -1,0 +1,225 @@
+"""The monthly summary of a unit: one set of figures behind the page, the exports, the CLI and the API.
+
+`compute_figures` counts everything for a subtree once (plain counts, JSON-ready, also what a
+month closing stores); `build_summary` turns those counts into the rows a report shows.
+"""
+from dataclasses import dataclass, field
+from datetime import date
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+
+from app.dates import month_end, month_start, today_vn
+from app.extensions import db
+from app.reports import queries
+from app.units.models import AdminUnit
+
+COUNT_KEYS = ("teams", "active_teams", "members", "visits", "reached_month", "households", "reached")
+LEVEL_NAMES = {"province": _l("Province"), "district": _l("District"),
+               "commune": _l("Commune"), "hamlet": _l("Hamlet")}
+LEVEL_PLURALS = {"province": _l("Provinces"), "district": _l("Districts"),
+                 "commune": _l("Communes"), "hamlet": _l("Hamlets")}
+
+
+def level_name(level: str) -> str:
+    return str(LEVEL_NAMES.get(level, level))
+
+
+class MonthError(ValueError):
+    """A month that cannot be reported: malformed or not yet begun."""
+
+
+def check_month(value: str | None) -> tuple[int, int]:
+    """'2024-10' -> (2024, 10), or MonthError with a message for the user."""
+    from flask_babel import gettext as _
+
+    from app.dates import parse_month
+    parsed = parse_month((value or "").strip())
+    if parsed is None:
+        raise MonthError(_("Enter the month as YYYY-MM, for example 2024-10."))
+    if month_start(*parsed) > today_vn():
+        raise MonthError(_("This month has not begun yet; choose the current or an earlier month."))
+    return parsed
+
+
+def province_of(unit: AdminUnit) -> int:
+    """The id at the top of the unit's path (its province, or itself)."""
+    return int(unit.path.strip("/").split("/")[0])
+
+
+def _ratio(part: int, whole: int) -> float | None:
+    return part / whole if whole else None
+
+
+def _needed(units: list[AdminUnit], root: AdminUnit, full: bool) -> set[int]:
+    """Units the report shows: every level below the root except hamlets, unless they are the
+    level directly below it; `full` (a month closing) keeps every unit, so any unit's report of
+    that month can be served from the snapshot."""
+    return {u.id for u in units
+            if full or u.level != "hamlet" or u.parent_id == root.id or u.id == root.id}
+
+
+def compute_figures(root: AdminUnit, year: int, month: int, full: bool = False) -> dict:
+    """Counts for the root and the units below it that a report shows, as plain JSON-ready data.
+
+    Activity in the month comes from app.reports.queries; cumulative households, reach and
+    adoptions at the end of the month come from app.coverage.queries (the one coverage computation).
+    """
+    from app.coverage.queries import coverage
+
+    start, end = month_start(year, month), month_end(year, month)
+    # Units retired by the end of the month no longer count, with everything below them.
+    retired: set[int] = set()
+    units = []
+    for u in queries.subtree_units(root):
+        if u.id != root.id and (u.parent_id in retired or (u.retired_on is not None and u.retired_on <= end)):
+            retired.add(u.id)
+        else:
+            units.append(u)
+    needed = _needed(units, root, full)
+    services = queries.report_services(province_of(root))
+    visits, reached_month, teams_in_hamlet, active_teams = queries.month_activity(root, start, end)
+    new = queries.new_adoptions_by_hamlet(root, start, end)
+    teams_c = queries.teams_by_commune(root, end, active_teams)
+    teams_h = queries.teams_by_hamlet(root, end, teams_in_hamlet)
+
+    children: dict[int, list[int]] = {}
+    for u in units:
+        children.setdefault(u.parent_id, []).append(u.id)
+
+    cumulative: dict[int, tuple[int, int, dict[str, int]]] = {}
+
+    def keep(row) -> tuple[int, int, dict[str, int]]:
+        by_code = {code: f.adopted for code, f in row.services.items()}
+        return row.households, row.reached, by_code
+
+    for u in units:
+        if u.id in needed and any(c in needed for c in children.get(u.id, [])):
+            table = coverage(u, end)
+            cumulative[u.id] = keep(table.total)
+            for r in table.rows:
+                if r.unit is not None:
+                    cumulative[r.unit.id] = keep(r)
+    if root.id not in cumulative:
+        cumulative[root.id] = keep(coverage(root, end).total)
+    code_of = {s["id"]: s["code"] for s in services}
+
+    figures: dict[int, dict] = {}
+    # Deepest first, so every child's activity is complete before its parent sums it.
+    for u in sorted(units, key=lambda u: -u.depth):
+        f = {k: 0 for k in COUNT_KEYS}
+        f["new"] = {}
+        if u.level == "hamlet":
+            f["visits"], f["reached_month"] = visits.get(u.id, 0), reached_month.get(u.id, 0)
+            f["new"] = {code_of[s]: n for s, n in new.get(u.id, {}).items() if s in code_of}
+            f["teams"], f["active_teams"], f["members"] = teams_h.get(u.id, (0, 0, 0))
+        else:
+            for cid in children.get(u.id, []):
+                cf = figures[cid]
+                for k in ("visits", "reached_month"):
+                    f[k] += cf[k]
+                if u.level != "commune":  # teams belong to communes; above them they add up
+                    for k in ("teams", "active_teams", "members"):
+                        f[k] += cf[k]
+                for s, n in cf["new"].items():
+                    f["new"][s] = f["new"].get(s, 0) + n
+            if u.level == "commune":
+                f["teams"], f["active_teams"], f["members"] = teams_c.get(u.id, (0, 0, 0))
+        if u.id in cumulative:
+            f["households"], f["reached"], f["adopted"] = cumulative[u.id]
+        figures[u.id] = f
+    return {
+        "year": year, "month": month, "root_id": root.id,
+        "services": services,
+        "units": {str(u.id): {"id": u.id, "code": u.code, "name": u.name, "level": u.level,
+                              "parent_id": u.parent_id, "depth": u.depth} for u in units if u.id in needed},
+        "figures": {str(k): v for k, v in figures.items() if k in needed},
+    }
+
+
+@dataclass
+class Summary:
+    unit: dict
+    year: int
+    month: int
+    services: list[dict]
+    total: dict
+    children: list[dict]
+    levels: list[tuple[str, list[dict]]] = field(default_factory=list)
+    closed_at: object = None
+    produced_on: date = field(default_factory=today_vn)
+
+    @property
+    def month_label(self) -> str:
+        return f"{self.year:04d}-{self.month:02d}"
+
+    def level_title(self, level: str) -> str:
+        return str(LEVEL_PLURALS.get(level, level))
+
+
+def _row(data: dict, uid: str, parent_name: str = "") -> dict:
+    meta, f = data["units"][uid], data["figures"][uid]
+    row = dict(meta)
+    row["parent_name"] = parent_name
+    for k in COUNT_KEYS:
+        row[k] = f[k]
+    row["reach_share"] = _ratio(f["reached"], f["households"])
+    row["services"] = []
+    for s in data["services"]:
+        adopted = f["adopted"].get(s["code"], 0)
+        row["services"].append({"code": s["code"], "new": f["new"].get(s["code"], 0),
+                                "adopted": adopted, "coverage": _ratio(adopted, f["households"]),
+                                "target": s["target_share"]})
+    return row
+
+
+def summary_from_figures(data: dict, unit_id: int, closed_at=None) -> Summary:
+    units = data["units"]
+    uid = str(unit_id)
+    kids: dict[str, list[str]] = {}
+    for key, meta in units.items():
+        if meta["parent_id"] is not None:
+            kids.setdefault(str(meta["parent_id"]), []).append(key)
+
+    def order(key: str):
+        return (units[key]["code"] or "", units[key]["name"])
+
+    # Walk the subtree depth-first so rows of a level are grouped under their parents.
+    below: list[str] = []
+    stack = sorted(kids.get(uid, []), key=order, reverse=True)
+    while stack:
+        key = stack.pop()
+        below.append(key)
+        stack.extend(sorted(kids.get(key, []), key=order, reverse=True))
+    by_depth: dict[int, list[str]] = {}
+    for key in below:
+        by_depth.setdefault(units[key]["depth"], []).append(key)
+    levels = []
+    for depth in sorted(by_depth):
+        keys = by_depth[depth]
+        level = units[keys[0]]["level"]
+        # Hamlets only when they are the level directly below: a province's hamlets are too many.
+        if level == "hamlet" and depth != units[uid]["depth"] + 1:
+            continue
+        rows = [_row(data, k, units[str(units[k]["parent_id"])]["name"]) for k in keys]
+        levels.append((level, rows))
+    return Summary(unit=dict(units[uid]), year=data["year"], month=data["month"],
+                   services=data["services"], total=_row(data, uid),
+                   children=levels[0][1] if levels else [], levels=levels, closed_at=closed_at)
+
+
+def closure_for(unit: AdminUnit, year: int, month: int):
+    from app.reports.models import MonthClosure
+    return db.session.scalar(sa.select(MonthClosure).where(
+        MonthClosure.province_id == province_of(unit), MonthClosure.year == year,
+        MonthClosure.month == month))
+
+
+def build_summary(unit: AdminUnit, year: int, month: int) -> Summary:
+    """The summary as reported: a closed month from its snapshot, an open one counted now."""
+    closure = closure_for(unit, year, month)
+    if closure is not None:
+        data = closure.snapshot_data
+        if str(unit.id) in data.get("units", {}):
+            return summary_from_figures(data, unit.id, closed_at=closure.closed_at)
+    return summary_from_figures(compute_figures(unit, year, month), unit.id)

@@ -1,0 +1,130 @@
+"""Monthly summary pages, their exports and month closing."""
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from app.dates import today_vn
+from app.extensions import db
+from app.reports import closing, exports
+from app.reports.forms import CloseMonthForm, MonthForm
+from app.reports.summary import build_summary, province_of
+from app.scope import STAFF_ROLES, can_see, get_unit_or_404, roles_required
+from app.units.models import AdminUnit
+
+bp = Blueprint("reports", __name__, url_prefix="/reports")
+
+
+@bp.before_request
+@login_required
+def _signed_in():
+    if current_user.role not in STAFF_ROLES:
+        abort(403)
+
+
+def previous_month() -> str:
+    today = today_vn()
+    year, month = (today.year, today.month - 1) if today.month > 1 else (today.year - 1, 12)
+    return f"{year:04d}-{month:02d}"
+
+
+def _month_form() -> MonthForm:
+    return MonthForm(request.args, meta={"csrf": False}) if "month" in request.args else \
+        MonthForm(data={"month": previous_month()}, meta={"csrf": False})
+
+
+@bp.get("/")
+def index():
+    return redirect(url_for("reports.monthly", unit_id=current_user.unit_id, month=previous_month()))
+
+
+def _summary_or_error(unit_id: int):
+    unit = get_unit_or_404(unit_id)
+    form = _month_form()
+    if not form.validate():
+        return unit, form, None
+    return unit, form, build_summary(unit, *form.month.parsed)
+
+
+def _context(unit: AdminUnit, summary):
+    ancestors = [a for a in unit.ancestors() if can_see(a)]
+    return {"unit": unit, "ancestors": ancestors, "summary": summary,
+            "service_name": exports.service_name, "may_close": closing.can_close(unit, current_user)}
+
+
+@bp.get("/<int:unit_id>/monthly")
+def monthly(unit_id: int):
+    unit, form, summary = _summary_or_error(unit_id)
+    status = 200 if summary is not None else 400
+    return render_template("reports/monthly.html", form=form, **_context(unit, summary)), status
+
+
+@bp.get("/<int:unit_id>/monthly/print")
+def monthly_print(unit_id: int):
+    unit, form, summary = _summary_or_error(unit_id)
+    if summary is None:
+        return render_template("reports/monthly.html", form=form, **_context(unit, None)), 400
+    return render_template("reports/print.html", **_context(unit, summary))
+
+
+def _download(unit_id: int, kind: str):
+    unit, form, summary = _summary_or_error(unit_id)
+    if summary is None:
+        return render_template("reports/monthly.html", form=form, **_context(unit, None)), 400
+    name = f"bao-cao-{unit.code or unit.id}-{summary.month_label}.{kind}"
+    if kind == "xlsx":
+        body, mimetype = exports.write_xlsx(summary), \
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    else:
+        body, mimetype = exports.write_csv(summary), "text/csv; charset=utf-8"
+    return Response(body, mimetype=mimetype,
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+@bp.get("/<int:unit_id>/monthly.xlsx")
+def monthly_xlsx(unit_id: int):
+    return _download(unit_id, "xlsx")
+
+
+@bp.get("/<int:unit_id>/monthly.csv")
+def monthly_csv(unit_id: int):
+    return _download(unit_id, "csv")
+
+
+def _province() -> AdminUnit:
+    province = db.session.get(AdminUnit, province_of(current_user.unit))
+    if province is None or province.level != "province" or not closing.can_close(province, current_user):
+        abort(403)
+    return province
+
+
+@bp.route("/closing", methods=["GET", "POST"])
+@roles_required("province", "admin")
+def closing_page():
+    province = _province()
+    form = CloseMonthForm(prefix="close")
+    status = 200
+    if form.validate_on_submit():
+        year, month = form.month.parsed
+        try:
+            closing.close_month(province, year, month, current_user)
+        except closing.ClosingError as exc:
+            form.month.errors.append(exc.message)
+        else:
+            db.session.commit()
+            flash(_("Month %(month)s closed. Its figures are now fixed.", month=f"{month:02d}/{year}"), "success")
+            return redirect(url_for("reports.closing_page"))
+    if form.is_submitted():
+        status = 400
+    elif not form.month.data:
+        form.month.data = previous_month()
+    return render_template("reports/closing.html", province=province, form=form,
+                           closures=closing.closures_of(province)), status

@@ -1,0 +1,60 @@
+"""A district officer's coverage page on a phone and on a desktop: SVG trend, table, htmx drill-down."""
+from datetime import date
+
+from playwright.sync_api import expect
+
+from app.auth.cli import create_user
+from app.extensions import db as _db
+from tests.browser.conftest import shot, sign_in
+from tests.test_coverage import households, make_services, visit
+
+
+def _district_with_visits(tree):
+    wallet, vneid = make_services()
+    from app.visits.models import Target
+    _db.session.add(Target(service_id=wallet.id, province_id=tree.province.id, share=0.5, due_on=date(2025, 12, 31)))
+    for i, h in enumerate(households(tree.hamlet, 200)):
+        visit(h, date(2024, 1 + i % 6, 10), adopted=[wallet] if i % 3 else [], guided=[vneid])
+    for i, h in enumerate(households(tree.hamlet2, 300)[:120]):
+        visit(h, date(2024, 2 + i % 5, 12), adopted=[wallet, vneid])
+    create_user("cb-huyen", "district", tree.district, "mat-khau-huyen-2024", full_name="Lê Văn Phúc")
+    _db.session.commit()
+
+
+def test_district_coverage_on_a_phone(app, db, tree, live_server, phone):
+    _district_with_visits(tree)
+    errors = []
+    phone.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    sign_in(phone, live_server, "cb-huyen", "mat-khau-huyen-2024")
+    phone.get_by_role("link", name="Độ phủ").click()
+    phone.goto(f"{live_server}/coverage/{tree.district.id}?month=2024-06")
+    expect(phone.locator("h1")).to_have_text("Độ phủ: Thành phố Vị Thanh")
+    expect(phone.locator("svg.trend").first).to_be_visible()
+    expect(phone.locator("table.coverage-table")).to_be_visible()
+    expect(phone.locator("table.trend-table")).to_be_attached()
+    assert phone.locator("svg.trend polyline").count() >= 2
+    # The page itself does not scroll sideways; only the wide table does, inside its box.
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 360
+
+    # Drill down with htmx: the URL follows, and back returns to the district.
+    phone.locator("table.coverage-table").get_by_role("link", name="Phường I", exact=True).click()
+    expect(phone.locator("h1")).to_have_text("Độ phủ: Phường I")
+    assert f"/coverage/{tree.commune.id}" in phone.url and "month=2024-06" in phone.url
+    phone.go_back()
+    expect(phone.locator("h1")).to_have_text("Độ phủ: Thành phố Vị Thanh")
+    assert errors == []
+    # Screenshots last: Playwright's full-page capture itself trips the CSP on a phone viewport.
+    shot(phone, "coverage-district-phone")
+    phone.goto(f"{live_server}/coverage/{tree.commune.id}?month=2024-06")
+    shot(phone, "coverage-commune-phone")
+
+
+def test_district_coverage_on_a_desktop(app, db, tree, live_server, desktop):
+    _district_with_visits(tree)
+    sign_in(desktop, live_server, "cb-huyen", "mat-khau-huyen-2024")
+    desktop.goto(f"{live_server}/coverage/{tree.district.id}?month=2024-06")
+    expect(desktop.locator("svg.trend").first).to_be_visible()
+    expect(desktop.locator("table.coverage-table")).to_be_visible()
+    shot(desktop, "coverage-district-desktop")
+    desktop.goto(f"{live_server}/coverage/{tree.district.id}?month=2031-01")
+    expect(desktop.locator("#month-error")).to_contain_text("chưa kết thúc")

@@ -1,0 +1,40 @@
+"""Province staff on desktop and phone: the monthly summary, its printable version, tokens."""
+from playwright.sync_api import expect
+
+from app.auth.cli import create_user
+from tests.browser.conftest import shot, sign_in
+from tests.report_data import Activity
+
+PASSWORD = "mat-khau-thu-nghiem"
+
+
+def test_monthly_summary_on_desktop_and_phone(app, db, tree, live_server, desktop, phone):
+    Activity(tree)
+    create_user("tinh", "province", tree.province, PASSWORD, full_name="Cán bộ tỉnh")
+    db.session.commit()
+    for page, name in ((desktop, "desktop"), (phone, "phone")):
+        errors = []
+        page.on("console", lambda m, errors=errors: errors.append(m.text) if m.type == "error" else None)
+        sign_in(page, live_server, "tinh", PASSWORD)
+        page.get_by_role("link", name="Báo cáo").click()
+        page.wait_for_load_state("domcontentloaded")
+        page.locator("#month").fill("2024-10")
+        page.get_by_role("button", name="Xem").click()
+        page.wait_for_load_state("domcontentloaded")
+        expect(page.locator("h1")).to_contain_text("Báo cáo tháng: Tỉnh Hậu Giang")
+        expect(page.locator('tr[data-unit="93"] td[data-key="households"]').first).to_have_text("1.260")
+        shot(page, f"reports-monthly-{name}")
+        # The tables scroll inside their cards; the page itself stays within the viewport.
+        width = page.viewport_size["width"]
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+        page.get_by_role("link", name="Bản in").click()
+        page.wait_for_load_state("domcontentloaded")
+        expect(page.locator("h1")).to_contain_text("10/2024")
+        shot(page, f"reports-print-{name}")
+        assert not errors
+    desktop.goto(f"{live_server}/api-tokens/")
+    desktop.fill("#token-label", "Trung tâm điều hành")
+    desktop.get_by_role("button", name="Tạo mã truy cập").click()
+    desktop.wait_for_load_state("domcontentloaded")
+    expect(desktop.locator("#new-token")).to_contain_text("cnscd_")
+    shot(desktop, "api-tokens-desktop")

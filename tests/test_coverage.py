@@ -1,0 +1,340 @@
+"""Coverage: roll-ups as ratios of sums, counts over time, months in Vietnam, scope and bad input."""
+import itertools
+from datetime import date, datetime, timezone
+
+import pytest
+import sqlalchemy as sa
+
+from app.coverage import queries
+from app.extensions import db as _db
+from app.households.models import Household
+from app.units import services as units
+from app.visits.models import Adoption, Service, Target, Visit, VisitService
+
+_keys = itertools.count(1)
+
+
+@pytest.fixture(autouse=True)
+def _verify_after(app, runner):
+    """After every scenario, `flask coverage verify` finds the tallies agreeing with the visits."""
+    yield
+    with app.app_context():
+        _db.session.remove()
+        result = runner.invoke(args=["coverage", "verify"])
+        assert result.exit_code == 0, result.output
+
+
+def make_services():
+    wallet = Service(code="ewallet", pillar="economy", name_vi="Ví điện tử", name_en="E-wallet", position=1)
+    vneid = Service(code="vneid", pillar="government", name_vi="VNeID mức 2", name_en="VNeID level 2", position=2)
+    _db.session.add_all([wallet, vneid])
+    _db.session.flush()
+    return wallet, vneid
+
+
+def households(hamlet, n):
+    rows = [Household(hamlet_id=hamlet.id, head_name=f"Hộ {i}", head_name_folded=f"ho {i}") for i in range(n)]
+    _db.session.add_all(rows)
+    _db.session.flush()
+    return rows
+
+
+def visit(household, on, adopted=(), guided=(), team=None):
+    """A visit as the visits feature stores it, Adoption kept as the earliest adopting visit."""
+    v = Visit(household_id=household.id, hamlet_id=household.hamlet_id, visited_on=on,
+              idempotency_key=f"k{next(_keys)}", team_id=team.id if team else None)
+    _db.session.add(v)
+    _db.session.flush()
+    for s in adopted:
+        _db.session.add(VisitService(visit_id=v.id, service_id=s.id, result="adopted"))
+        existing = _db.session.get(Adoption, (household.id, s.id))
+        if existing is None:
+            _db.session.add(Adoption(household_id=household.id, service_id=s.id, hamlet_id=household.hamlet_id,
+                                     adopted_on=on, visit_id=v.id))
+        elif on < existing.adopted_on:
+            existing.adopted_on, existing.visit_id = on, v.id
+    for s in guided:
+        _db.session.add(VisitService(visit_id=v.id, service_id=s.id, result="guided"))
+    _db.session.flush()
+    return v
+
+
+def test_uneven_communes_roll_up_as_a_ratio_of_sums(db, tree):
+    """A commune of 10 households beside one of 1,000: the district is 7+100 of 1,010, not the mean."""
+    wallet, vneid = make_services()
+    units.set_household_count(tree.hamlet, 10, date(2024, 1, 1))
+    small = tree.hamlet  # Phường I now has hamlet (10) + hamlet2 (410): make hamlet2 part of the big one
+    units.retire_unit(tree.hamlet2, date(2024, 1, 1))
+    big_hamlet = units.create_unit("Khu vực 5", "hamlet", tree.sibling_commune)
+    units.set_household_count(big_hamlet, 1000, date(2024, 1, 1))
+    for h in households(small, 10)[:7]:
+        visit(h, date(2024, 3, 5), adopted=[wallet])
+    for h in households(big_hamlet, 1000)[:100]:
+        visit(h, date(2024, 3, 6), adopted=[wallet], guided=[vneid])
+    db.session.commit()
+
+    table = queries.coverage(tree.district, date(2024, 3, 31))
+    by_name = {r.name: r for r in table.rows}
+    assert by_name["Phường I"].households == 10
+    assert by_name["Phường I"].services["ewallet"].share == pytest.approx(0.7)
+    assert by_name["Phường III"].households == 1000
+    assert by_name["Phường III"].services["ewallet"].share == pytest.approx(0.1)
+    # By hand: (7 + 100) / (10 + 1000) = 0.10594…, whereas the mean of 70% and 10% would be 40%.
+    assert table.total.households == 1010
+    assert table.total.services["ewallet"].adopted == 107
+    assert table.total.services["ewallet"].share == pytest.approx(107 / 1010)
+    assert table.total.reached == 107
+    assert table.total.services["vneid"].adopted == 0
+    # The province adds the other district's 530 households, none of them reached.
+    prov = queries.coverage(tree.province, date(2024, 3, 31))
+    assert prov.total.households == 1540
+    assert prov.total.services["ewallet"].share == pytest.approx(107 / 1540)
+
+
+def test_households_by_unit_follows_counts_over_time_and_retirement(db, tree):
+    units.set_household_count(tree.hamlet, 350, date(2024, 7, 1))
+    units.retire_unit(tree.hamlet2, date(2024, 9, 30))
+    db.session.commit()
+    got = lambda on: queries.households_by_unit([tree.commune, tree.district, tree.province, tree.hamlet], on)
+    assert got(date(2023, 12, 31)) == {tree.commune.id: 0, tree.district.id: 0, tree.province.id: 0,
+                                        tree.hamlet.id: 0}
+    assert got(date(2024, 6, 30))[tree.commune.id] == 320 + 410
+    assert got(date(2024, 7, 1))[tree.commune.id] == 350 + 410
+    # Retired after the date still counts; retired on or before it does not.
+    assert got(date(2024, 9, 29))[tree.district.id] == 350 + 410
+    assert got(date(2024, 9, 30))[tree.district.id] == 350
+    assert got(date(2024, 9, 30))[tree.province.id] == 350 + 530
+
+
+def test_share_uses_the_count_in_effect_at_the_end_of_the_month(db, tree):
+    wallet, _ = make_services()
+    units.set_household_count(tree.hamlet, 400, date(2024, 5, 15))
+    for h in households(tree.hamlet, 40):
+        visit(h, date(2024, 4, 10), adopted=[wallet])
+    db.session.commit()
+    april = queries.coverage(tree.hamlet, date(2024, 4, 30)).total
+    may = queries.coverage(tree.hamlet, date(2024, 5, 31)).total
+    assert april.households == 320 and april.services["ewallet"].share == pytest.approx(40 / 320)
+    assert may.households == 400 and may.services["ewallet"].share == pytest.approx(0.1)
+
+
+def test_a_province_without_districts_rolls_up_from_communes(db):
+    wallet, _ = make_services()
+    province = units.create_unit("Thành phố Cần Thơ", "province", None, "92")
+    ninh_kieu = units.create_unit("Phường Ninh Kiều", "commune", province, "31147")
+    cai_rang = units.create_unit("Phường Cái Răng", "commune", province, "31186")
+    h1 = units.create_unit("Khu vực 1", "hamlet", ninh_kieu)
+    h2 = units.create_unit("Khu vực 2", "hamlet", cai_rang)
+    units.set_household_count(h1, 200, date(2025, 7, 1))
+    units.set_household_count(h2, 600, date(2025, 7, 1))
+    _db.session.add(Target(service_id=wallet.id, province_id=province.id, share=0.5, due_on=date(2025, 12, 31)))
+    for h in households(h1, 150):
+        visit(h, date(2025, 8, 1), adopted=[wallet])
+    for h in households(h2, 60):
+        visit(h, date(2025, 8, 2), adopted=[wallet])
+    db.session.commit()
+    table = queries.coverage(province, date(2025, 8, 31))
+    assert [r.name for r in table.rows] == ["Phường Cái Răng", "Phường Ninh Kiều"]
+    assert table.total.households == 800
+    assert table.total.services["ewallet"].share == pytest.approx(210 / 800)
+    cai = table.rows[0].services["ewallet"]
+    assert cai.target_share == pytest.approx(0.5) and cai.below_target
+    assert cai.gap == pytest.approx(0.1 - 0.5)
+    assert not table.rows[1].services["ewallet"].below_target
+
+
+def test_a_household_adopting_twice_counts_once_and_merged_households_not_at_all(db, tree):
+    wallet, _ = make_services()
+    h, other, dup = households(tree.hamlet, 3)
+    visit(h, date(2024, 2, 1), adopted=[wallet])
+    visit(h, date(2024, 3, 1), adopted=[wallet])
+    visit(h, date(2024, 1, 20), guided=[wallet])
+    visit(dup, date(2024, 2, 5), adopted=[wallet])
+    db.session.commit()
+    total = queries.coverage(tree.hamlet, date(2024, 3, 31)).total
+    assert total.services["ewallet"].adopted == 2 and total.reached == 2
+    dup.merged_into_id = other.id
+    db.session.commit()
+    total = queries.coverage(tree.hamlet, date(2024, 3, 31)).total
+    assert total.services["ewallet"].adopted == 1 and total.reached == 1
+    # As of January the household was reached (guided) but had adopted nothing.
+    jan = queries.coverage(tree.hamlet, date(2024, 1, 31)).total
+    assert jan.reached == 1 and jan.services["ewallet"].adopted == 0
+
+
+def test_month_boundaries_are_vietnamese_calendar_days(db, tree):
+    wallet, _ = make_services()
+    a, b = households(tree.hamlet, 2)
+    visit(a, date(2024, 1, 31), adopted=[wallet])
+    visit(b, date(2024, 2, 1), adopted=[wallet])
+    db.session.commit()
+    series = queries.monthly_series(tree.hamlet, [(2024, 1), (2024, 2)])
+    assert [m.row.services["ewallet"].adopted for m in series] == [1, 2]
+    assert series[0].on == date(2024, 1, 31)
+    # 17:30 UTC on 31 January is already 1 February in Hồ Chí Minh City (UTC+7).
+    assert queries.default_month(datetime(2024, 1, 31, 17, 30, tzinfo=timezone.utc)) == (2024, 2)
+    assert queries.default_month(datetime(2024, 1, 31, 16, 59, tzinfo=timezone.utc)) == (2024, 1)
+
+
+def test_edits_and_deletions_show_in_every_ancestor_on_the_next_load(db, tree):
+    wallet, vneid = make_services()
+    a, b = households(tree.hamlet, 2)
+    late = visit(a, date(2024, 5, 20), adopted=[wallet])
+    db.session.commit()
+    on_april = lambda unit: queries.coverage(unit, date(2024, 4, 30)).total
+    on_may = lambda unit: queries.coverage(unit, date(2024, 5, 31)).total
+    assert [on_may(u).services["ewallet"].adopted
+            for u in (tree.hamlet, tree.commune, tree.district, tree.province)] == [1, 1, 1, 1]
+    assert on_april(tree.province).services["ewallet"].adopted == 0
+
+    # An earlier adopting visit is logged: the adoption moves to April everywhere above.
+    early = visit(a, date(2024, 4, 2), adopted=[wallet])
+    db.session.commit()
+    assert on_april(tree.province).services["ewallet"].adopted == 1
+    assert on_april(tree.district).reached == 1
+
+    # The visit's date is corrected to May; adoption and reach follow it.
+    early.visited_on = date(2024, 5, 2)
+    adoption = db.session.get(Adoption, (a.id, wallet.id))
+    adoption.adopted_on = date(2024, 5, 2)
+    db.session.commit()
+    assert on_april(tree.province).reached == 0
+    assert on_may(tree.province).services["ewallet"].adopted == 1
+
+    # Both visits deleted: nothing is left anywhere.
+    db.session.delete(db.session.get(Adoption, (a.id, wallet.id)))
+    db.session.flush()
+    db.session.delete(early)
+    db.session.delete(late)
+    db.session.commit()
+    for unit in (tree.hamlet, tree.commune, tree.district, tree.province):
+        row = on_may(unit)
+        assert row.reached == 0 and row.services["ewallet"].adopted == 0
+
+
+def test_a_partial_month_counts_up_to_the_day(db, tree):
+    wallet, _ = make_services()
+    a, b = households(tree.hamlet, 2)
+    visit(a, date(2024, 6, 3), adopted=[wallet])
+    visit(b, date(2024, 6, 20), adopted=[wallet])
+    db.session.commit()
+    assert queries.coverage(tree.district, date(2024, 6, 10)).total.services["ewallet"].adopted == 1
+    assert queries.coverage(tree.district, date(2024, 6, 10)).total.reached == 1
+    assert queries.coverage(tree.district, date(2024, 6, 30)).total.services["ewallet"].adopted == 2
+
+
+def test_verify_reports_a_tally_that_disagrees_with_the_visits(app, db, tree, runner):
+    wallet, _ = make_services()
+    (a,) = households(tree.hamlet, 1)
+    visit(a, date(2024, 6, 3), adopted=[wallet])
+    db.session.commit()
+    assert runner.invoke(args=["coverage", "verify"]).exit_code == 0
+    db.session.execute(sa.text("UPDATE coverage_tallies SET households = households + 5 "
+                               "WHERE unit_id = :u AND service_id = :s"), {"u": tree.district.id, "s": wallet.id})
+    db.session.execute(sa.text("UPDATE adoptions SET visit_id = visit_id"))  # a no-op write stays unnoticed
+    db.session.commit()
+    result = runner.invoke(args=["coverage", "verify"])
+    assert result.exit_code == 1
+    assert "coverage_tallies: 1 rows expected but missing or different, 1 rows stored" in result.output
+    # A rebuild from the visits repairs it (and the autouse check after the test agrees).
+    assert runner.invoke(args=["coverage", "rebuild"]).exit_code == 0
+    assert queries.coverage(tree.district, date(2024, 6, 30)).total.services["ewallet"].adopted == 1
+
+
+def _page_data(tree):
+    wallet, vneid = make_services()
+    _db.session.add(Target(service_id=wallet.id, province_id=tree.province.id, share=0.5, due_on=date(2025, 12, 31)))
+    for h in households(tree.hamlet, 40):
+        visit(h, date(2024, 3, 5), adopted=[wallet])
+    for h in households(tree.hamlet2, 300)[:250]:
+        visit(h, date(2024, 3, 9), adopted=[wallet, vneid])
+    _db.session.commit()
+    return wallet, vneid
+
+
+def test_district_officer_sees_communes_with_targets_and_totals(db, tree, client, login_as):
+    _page_data(tree)
+    login_as("district", tree.district)
+    resp = client.get(f"/coverage/{tree.district.id}?month=2024-03")
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 200
+    # Phường I: 290 of 730 households (39,7%) is below the 50% target: marked by text, not colour alone.
+    assert "Phường I" in html and "Phường III" in html
+    assert "39,7%" in html and "Dưới mục tiêu:" in html
+    # The district total is the ratio of sums: 290 / 730 (Phường III has no households).
+    assert "730" in html
+    assert "<svg" in html and "polyline" in html and 'style="' not in html
+    assert "Độ phủ" in html  # the navigation link
+
+
+def test_sorting_by_a_column_orders_the_rows(db, tree, client, login_as):
+    _page_data(tree)
+    login_as("commune", tree.commune)
+    html = client.get(f"/coverage/{tree.commune.id}?month=2024-03&sort=s-ewallet&dir=desc").get_data(as_text=True)
+    body = html[html.index("<tbody>"):html.index("</tbody>")]
+    assert body.index("Khu vực 2") < body.index("Khu vực 1")  # 250/410 before 40/320
+    html = client.get(f"/coverage/{tree.commune.id}?month=2024-03&sort=s-ewallet&dir=asc").get_data(as_text=True)
+    body = html[html.index("<tbody>"):html.index("</tbody>")]
+    assert body.index("Khu vực 1") < body.index("Khu vực 2")
+    # An unknown column falls back to the name order instead of failing.
+    assert client.get(f"/coverage/{tree.commune.id}?sort=nonsense").status_code == 200
+
+
+def test_drill_down_with_htmx_returns_only_the_content(db, tree, client, login_as):
+    _page_data(tree)
+    login_as("district", tree.district)
+    resp = client.get(f"/coverage/{tree.commune.id}?month=2024-03", headers={"HX-Request": "true"})
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 200 and "<html" not in html and "Khu vực 1" in html
+    assert 'hx-push-url="true"' in html
+    # A history restore gets the whole page.
+    resp = client.get(f"/coverage/{tree.commune.id}?month=2024-03",
+                      headers={"HX-Request": "true", "HX-History-Restore-Request": "true"})
+    assert "<html" in resp.get_data(as_text=True)
+
+
+def test_a_hamlet_shows_the_teams_serving_it(db, tree, client, login_as):
+    from app.teams.models import Team
+    wallet, _ = make_services()
+    team = Team(commune_id=tree.commune.id, name="Tổ CNSCĐ Khu vực 1", name_folded="to cnscd khu vuc 1")
+    team.hamlets.append(_db.session.get(type(tree.hamlet), tree.hamlet.id))
+    _db.session.add(team)
+    _db.session.flush()
+    for h in households(tree.hamlet, 10):
+        visit(h, date(2024, 3, 5), adopted=[wallet], team=team)
+    _db.session.commit()
+    table = queries.coverage(tree.hamlet, date(2024, 3, 31))
+    assert [r.name for r in table.rows] == ["Tổ CNSCĐ Khu vực 1"]
+    assert table.rows[0].reached == 10 and table.rows[0].services["ewallet"].adopted == 10
+    login_as("commune", tree.commune)
+    assert "Tổ CNSCĐ Khu vực 1" in client.get(f"/coverage/{tree.hamlet.id}?month=2024-03").get_data(as_text=True)
+
+
+def test_a_district_officer_gets_404_for_another_district(db, tree, client, login_as):
+    login_as("district", tree.district)
+    assert client.get(f"/coverage/{tree.other_district.id}").status_code == 404
+    assert client.get(f"/coverage/{tree.other_commune.id}").status_code == 404
+    assert client.get(f"/coverage/{tree.province.id}").status_code == 404
+    assert client.get("/coverage/999999").status_code == 404
+
+
+def test_field_roles_may_not_open_coverage(db, tree, client, login_as):
+    login_as("team_member", tree.commune)
+    assert client.get(f"/coverage/{tree.commune.id}").status_code == 403
+
+
+@pytest.mark.parametrize("month, message", [
+    ("2024-13", "Nhập tháng theo dạng năm-tháng"),
+    ("03/2024", "Nhập tháng theo dạng năm-tháng"),
+    ("<script>", "Nhập tháng theo dạng năm-tháng"),
+    ("9999-01", "chưa kết thúc"),
+    ("2023-12", "Không có số liệu trước 01/2024"),
+])
+def test_bad_months_get_a_clear_message_and_400(db, tree, client, login_as, month, message):
+    _page_data(tree)
+    login_as("district", tree.district)
+    resp = client.get(f"/coverage/{tree.district.id}", query_string={"month": month})
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 400
+    assert message in html
+    assert "<tbody>" not in html  # no figures for a month that cannot be shown

@@ -1,0 +1,152 @@
+"""Month closing: who may close, the lock on visit dates, and frozen exports of a closed month."""
+import io
+from datetime import date
+
+import pytest
+import sqlalchemy as sa
+from flask_babel import force_locale
+from openpyxl import load_workbook
+
+from app.audit.models import AuditEvent
+from app.reports.closing import (
+    MonthClosedError,
+    close_month,
+    ensure_visit_date_editable,
+    find_closure,
+)
+from app.reports.models import MonthClosure
+from tests.report_data import Activity, forget_signed_in_user, visit
+
+MONTH = "2024-10"
+
+
+@pytest.fixture
+def activity(tree):
+    return Activity(tree)
+
+
+def _numbers(xlsx: bytes) -> list[list]:
+    """Every cell below the title block (the title's 'produced on' date may differ)."""
+    wb = load_workbook(io.BytesIO(xlsx))
+    return [[c.value for c in row] for ws in wb.worksheets for row in ws.iter_rows(min_row=4)]
+
+
+def test_province_staff_close_a_month_from_the_page(tree, activity, login_as, client, db):
+    user = login_as("province", tree.province)
+    resp = client.post("/reports/closing", data={"close-month": MONTH})
+    assert resp.status_code == 302
+    closure = db.session.scalar(sa.select(MonthClosure))
+    assert (closure.province_id, closure.year, closure.month, closure.closed_by_id) == (
+        tree.province.id, 2024, 10, user.id)
+    event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "close_month"))
+    assert event.user_id == user.id and event.unit_id == tree.province.id
+    page = client.get("/reports/closing").get_data(as_text=True)
+    assert "10/2024" in page
+    summary = client.get(f"/reports/{tree.province.id}/monthly?month={MONTH}").get_data(as_text=True)
+    assert "Đã khóa sổ" in summary
+
+
+@pytest.mark.parametrize("month,message", [
+    ("2024-13", "YYYY-MM"), ("", "YYYY-MM"), ("2999-01", "chưa bắt đầu")])
+def test_closing_bad_month_is_400_with_message(tree, login_as, client, db, month, message):
+    login_as("province", tree.province)
+    resp = client.post("/reports/closing", data={"close-month": month})
+    assert resp.status_code == 400
+    assert message in resp.get_data(as_text=True)
+    assert db.session.scalar(sa.select(sa.func.count(MonthClosure.id))) == 0
+
+
+def test_current_month_and_twice_are_refused(tree, login_as, client, db):
+    login_as("province", tree.province)
+    today = date.today()
+    resp = client.post("/reports/closing", data={"close-month": f"{today.year:04d}-{today.month:02d}"})
+    assert resp.status_code == 400 and "đã kết thúc" in resp.get_data(as_text=True)
+    assert client.post("/reports/closing", data={"close-month": MONTH}).status_code == 302
+    resp = client.post("/reports/closing", data={"close-month": MONTH})
+    assert resp.status_code == 400 and "đã được khóa sổ" in resp.get_data(as_text=True)
+    assert db.session.scalar(sa.select(sa.func.count(MonthClosure.id))) == 1
+
+
+def test_only_province_staff_may_close(tree, login_as, client, db):
+    login_as("district", tree.district)
+    assert client.get("/reports/closing").status_code == 403
+    assert client.post("/reports/closing", data={"close-month": MONTH}).status_code == 403
+    assert db.session.scalar(sa.select(sa.func.count(MonthClosure.id))) == 0
+
+
+def test_visit_dates_open_month_is_editable(tree, db, login_as):
+    user = login_as("commune", tree.commune)
+    ensure_visit_date_editable(tree.hamlet, date(2024, 10, 5), user, "")
+
+
+def test_closed_month_refuses_commune_and_reasonless_province_staff(tree, activity, db, login_as):
+    staff = login_as("province", tree.province)
+    close_month(tree.province, 2024, 10, staff)
+    db.session.commit()
+    forget_signed_in_user()
+    officer = login_as("commune", tree.commune)
+    with pytest.raises(MonthClosedError, match="10/2024"):
+        ensure_visit_date_editable(tree.hamlet, date(2024, 10, 5), officer, "mistake")
+    with pytest.raises(MonthClosedError, match="Give a reason"):
+        ensure_visit_date_editable(tree.hamlet, date(2024, 10, 5), staff, "   ")
+    with force_locale("vi"), pytest.raises(MonthClosedError, match="Cần nêu lý do"):
+        ensure_visit_date_editable(tree.hamlet, date(2024, 10, 5), staff, "")
+    # Other months stay open.
+    ensure_visit_date_editable(tree.hamlet, date(2024, 11, 1), officer, "")
+    ensure_visit_date_editable(tree.hamlet, date(2024, 9, 30), officer, "")
+
+
+def test_province_staff_with_a_reason_may_edit_and_it_is_audited(tree, activity, db, login_as):
+    staff = login_as("province", tree.province)
+    close_month(tree.province, 2024, 10, staff)
+    db.session.commit()
+    ensure_visit_date_editable(tree.hamlet, date(2024, 10, 5), staff, "Sửa ngày nhập nhầm")
+    db.session.commit()
+    event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "edit_closed_month"))
+    assert event.user_id == staff.id and event.unit_id == tree.hamlet.id
+    assert "Sửa ngày nhập nhầm" in event.changes
+
+
+def test_another_provinces_staff_cannot_edit(tree, activity, db, login_as):
+    from app.units.services import create_unit
+    staff = login_as("province", tree.province)
+    close_month(tree.province, 2024, 10, staff)
+    other = create_unit("Tỉnh Sóc Trăng", "province", None, "94")
+    db.session.commit()
+    forget_signed_in_user()
+    stranger = login_as("province", other)
+    with pytest.raises(MonthClosedError):
+        ensure_visit_date_editable(tree.hamlet, date(2024, 10, 5), stranger, "lý do")
+
+
+def test_closed_months_export_is_unchanged_after_an_attempted_edit(tree, activity, login_as, client, db):
+    staff = login_as("province", tree.province)
+    before_close = client.get(f"/reports/{tree.province.id}/monthly.xlsx?month={MONTH}").data
+    assert client.post("/reports/closing", data={"close-month": MONTH}).status_code == 302
+    closed = client.get(f"/reports/{tree.province.id}/monthly.xlsx?month={MONTH}").data
+    assert _numbers(closed) == _numbers(before_close)
+    csv_closed = client.get(f"/reports/{tree.province.id}/monthly.csv?month={MONTH}").data
+
+    from app.auth.cli import create_user
+    officer = create_user("can-bo-xa", "commune", tree.commune, "mat-khau-thu-nghiem")
+    db.session.commit()
+    with pytest.raises(MonthClosedError):
+        ensure_visit_date_editable(tree.hamlet, date(2024, 10, 20), officer, "")
+    # Even if the data changes behind the lock (a later override, a household count), the closed
+    # month's report does not move.
+    h = activity.households["h2"]
+    visit(h, date(2024, 10, 20), activity.team, {activity.wallet: "adopted"})
+    from app.units.services import set_household_count
+    set_household_count(tree.hamlet, 999, date(2024, 10, 1))
+    db.session.commit()
+    again = client.get(f"/reports/{tree.province.id}/monthly.xlsx?month={MONTH}").data
+    assert _numbers(again) == _numbers(closed)
+    assert client.get(f"/reports/{tree.province.id}/monthly.csv?month={MONTH}").data == csv_closed
+    # The district's report of the closed month comes from the same snapshot.
+    district = client.get(f"/reports/{tree.district.id}/monthly.xlsx?month={MONTH}").data
+    assert any(r[0] == "31318" and 320 + 410 in r for r in _numbers(district))
+    # An open month sees the change.
+    assert find_closure(tree.province, 2024, 11) is None
+    nov = client.get(f"/reports/{tree.province.id}/monthly.xlsx?month=2024-11").data
+    assert _numbers(nov) != _numbers(closed)
+    assert staff.id

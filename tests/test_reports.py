@@ -1,0 +1,219 @@
+"""Monthly summary: figures, page, printable version, xlsx/CSV exports and the CLI agree."""
+import csv
+import io
+import re
+
+import pytest
+from openpyxl import load_workbook
+
+from app.reports.exports import neutralise
+from app.reports.summary import build_summary
+from tests.report_data import Activity
+
+MONTH = "2024-10"
+
+
+@pytest.fixture
+def activity(tree):
+    return Activity(tree)
+
+
+def test_october_figures_of_the_province(tree, activity):
+    s = build_summary(tree.province, 2024, 10)
+    t = s.total
+    assert (t["teams"], t["active_teams"], t["members"]) == (2, 2, 4)
+    assert (t["visits"], t["reached_month"]) == (4, 4)
+    assert (t["households"], t["reached"]) == (1260, 5)
+    wallet, vneid = t["services"]
+    assert (wallet["new"], wallet["adopted"], wallet["target"]) == (3, 4, 0.5)
+    assert wallet["coverage"] == pytest.approx(4 / 1260)
+    assert (vneid["new"], vneid["adopted"], vneid["target"]) == (1, 1, None)
+    assert [r["code"] for r in s.children] == ["930", "931"]
+    assert [lvl for lvl, _rows in s.levels] == ["district", "commune"]
+
+
+def test_each_parent_is_the_ratio_of_its_childrens_sums(tree, activity):
+    s = build_summary(tree.province, 2024, 10)
+    for parent_rows, child_rows in ((([s.total]), s.levels[0][1]), (s.levels[0][1], s.levels[1][1])):
+        for parent in parent_rows:
+            kids = [r for r in child_rows if r["parent_id"] == parent["id"]] if parent is not s.total else child_rows
+            households = sum(k["households"] for k in kids)
+            assert parent["households"] == households
+            for i, svc in enumerate(parent["services"]):
+                adopted = sum(k["services"][i]["adopted"] for k in kids)
+                assert svc["adopted"] == adopted
+                assert svc["coverage"] == pytest.approx(adopted / households)
+
+
+def test_commune_report_lists_its_hamlets(tree, activity):
+    s = build_summary(tree.commune, 2024, 10)
+    assert [lvl for lvl, _rows in s.levels] == ["hamlet"]
+    assert {r["name"]: r["reached_month"] for r in s.children} == {"Khu vực 1": 2, "Khu vực 2": 1}
+    assert s.total["teams"] == 1 and s.total["members"] == 3
+
+
+def _xlsx_rows(data: bytes, sheet_index: int = 0):
+    wb = load_workbook(io.BytesIO(data))
+    ws = wb.worksheets[sheet_index]
+    header_row = next(r for r in range(1, 10) if ws.cell(r, 1).value in ("Mã", "Code"))
+    heads = [c.value for c in ws[header_row]]
+    rows = [[c.value for c in row] for row in ws.iter_rows(min_row=header_row + 1)]
+    return wb, ws, header_row, heads, rows
+
+
+def test_xlsx_has_sheets_headers_numbers_and_totals(tree, activity, login_as, client):
+    login_as("province", tree.province)
+    resp = client.get(f"/reports/{tree.province.id}/monthly.xlsx?month={MONTH}")
+    assert resp.status_code == 200
+    assert resp.mimetype.endswith("spreadsheetml.sheet")
+    wb, ws, header_row, heads, rows = _xlsx_rows(resp.data)
+    assert wb.sheetnames == ["Cấp huyện", "Cấp xã"]  # Vietnamese interface, Vietnamese sheet names
+    assert "Tháng 10/2024" in ws["A1"].value or "10/2024" in ws["A1"].value
+    assert ws.freeze_panes == f"C{header_row + 1}"
+    assert heads[:4] == ["Mã", "Đơn vị", "Số tổ", "Số tổ hoạt động trong tháng"]
+    by_code = {r[0]: r for r in rows if r[0]}
+    col = {h: i for i, h in enumerate(heads)}
+    vi_thanh = by_code["930"]
+    assert vi_thanh[col["Lượt hướng dẫn trong tháng"]] == 3
+    assert isinstance(vi_thanh[col["Số hộ"]], int) and vi_thanh[col["Số hộ"]] == 730
+    cov_col = col["Ví điện tử / Mobile Money: tỷ lệ bao phủ"]
+    assert vi_thanh[cov_col] == pytest.approx(3 / 730)
+    assert ws.cell(header_row + 1, cov_col + 1).number_format == "0.0%"
+    total = rows[-1]
+    assert total[1] == "Tổng cộng"
+    assert total[col["Số hộ"]] == 1260 and total[cov_col] == pytest.approx(4 / 1260)
+    _wb, _communes, _h, cheads, crows = _xlsx_rows(resp.data, 1)
+    assert cheads[2] == "Thuộc"
+    assert [r[0] for r in crows[:-1]] == ["31318", "31321", "31338"]
+
+
+def test_csv_has_bom_one_header_and_plain_numbers(tree, activity, login_as, client):
+    login_as("province", tree.province, locale="en")
+    resp = client.get(f"/reports/{tree.province.id}/monthly.csv?month={MONTH}")
+    assert resp.status_code == 200
+    assert resp.data.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.reader(io.StringIO(resp.data.decode("utf-8-sig"))))
+    head = rows[0]
+    assert head[:5] == ["Level", "Code", "Unit", "Belongs to", "Teams"]
+    body = {r[1]: dict(zip(head, r)) for r in rows[1:]}
+    assert body["93"]["Households"] == "1260"
+    assert body["93"]["E-wallet / Mobile Money: coverage"] == f"{4 / 1260:.4f}"
+    assert body["31318"]["Belongs to"] == "Thành phố Vị Thanh"
+    assert body["931"]["Visits in the month"] == "1"
+
+
+def test_page_xlsx_csv_cli_and_api_agree(tree, activity, login_as, client, runner, tmp_path, db):
+    """The same unit and month give the same numbers everywhere."""
+    from app.api.models import issue_token
+    user = login_as("province", tree.province)
+    page = client.get(f"/reports/{tree.province.id}/monthly?month={MONTH}").get_data(as_text=True)
+    xlsx = client.get(f"/reports/{tree.province.id}/monthly.xlsx?month={MONTH}").data
+    out = tmp_path / "r.xlsx"
+    res = runner.invoke(args=["report", "monthly", "--unit", "93", "--month", MONTH, "--format", "xlsx",
+                              "--output", str(out)])
+    assert res.exit_code == 0, res.output
+    outcsv = tmp_path / "r.csv"
+    res = runner.invoke(args=["report", "monthly", "--unit", "93", "--month", MONTH, "--format", "csv",
+                              "--output", str(outcsv)])
+    assert res.exit_code == 0, res.output
+    _token, secret = issue_token(user)
+    db.session.commit()
+    api = client.get(f"/api/v1/coverage?unit=93&month={MONTH}", headers={"Authorization": f"Bearer {secret}"}).json
+
+    for data in (xlsx, out.read_bytes()):
+        _wb, _ws, _hr, heads, rows = _xlsx_rows(data)
+        col = {h: i for i, h in enumerate(heads)}
+        by_code = {r[0] or "total": r for r in rows}
+        for child in api["children"]:
+            row = by_code[child["unit"]["code"]]
+            assert row[col["Số hộ"]] == child["households"]
+            assert row[col["Số hộ đã được hướng dẫn (lũy kế)"]] == child["reach"]["households"]
+            assert row[col["Ví điện tử / Mobile Money: số hộ sử dụng"]] == child["services"][0]["adopted"]
+    crow = {r[1]: r for r in csv.reader(io.StringIO(outcsv.read_bytes().decode("utf-8-sig")))}
+    assert crow["93"][:3] == ["Tỉnh", "93", "Tỉnh Hậu Giang"]
+    assert api["households"] == 1260 and api["services"][0]["adopted"] == 4
+    # The page shows the same figures, formatted for Vietnamese (1.260).
+    assert re.search(r'data-unit="93".*?data-key="households">1\.260<', page, re.DOTALL)
+    assert re.search(r'data-unit="930".*?data-key="visits">3<', page, re.DOTALL)
+    assert re.search(r'data-unit="930".*?data-key="adopted:e_wallet">3<br><small>0,4%', page, re.DOTALL)
+
+
+def test_formula_like_names_come_out_as_text(tree, activity, login_as, client, db):
+    evil = '=HYPERLINK("http://x","y")'
+    tree.sibling_commune.set_name(evil)
+    activity.wallet.name_vi = "+Ví"
+    db.session.commit()
+    login_as("province", tree.province)
+    xlsx = client.get(f"/reports/{tree.province.id}/monthly.xlsx?month={MONTH}")
+    wb = load_workbook(io.BytesIO(xlsx.data))
+    communes = wb.worksheets[1]
+    cells = [c for row in communes.iter_rows() for c in row if isinstance(c.value, str) and "HYPERLINK" in c.value]
+    assert cells and all(c.value == "'" + evil and c.data_type == "s" for c in cells)
+    assert any(c.value == "'+Ví: tỷ lệ bao phủ" for c in communes[4])
+    text = client.get(f"/reports/{tree.province.id}/monthly.csv?month={MONTH}").data.decode("utf-8-sig")
+    assert "'=HYPERLINK" in text and '\n"=HYPERLINK' not in text and ",=HYPERLINK" not in text
+    page = client.get(f"/reports/{tree.province.id}/monthly?month={MONTH}")
+    assert page.status_code == 200
+
+
+@pytest.mark.parametrize("value", ["=1+1", "+84", "-2", "@SUM(A1)", "\tx", "\rx"])
+def test_neutralise_prefixes_formula_starts(value):
+    assert neutralise(value) == "'" + value
+    assert neutralise("Ấp 1") == "Ấp 1" and neutralise(12) == 12
+
+
+def test_printable_version_has_title_month_and_date(tree, activity, login_as, client):
+    login_as("district", tree.district)
+    resp = client.get(f"/reports/{tree.district.id}/monthly/print?month={MONTH}")
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 200
+    assert "report-print.css" in html and "Thành phố Vị Thanh" in html and "10/2024" in html
+    assert "Ngày lập" in html
+
+
+@pytest.mark.parametrize("month,message", [
+    ("2024-13", "YYYY-MM"), ("abc", "YYYY-MM"), ("2999-01", "chưa bắt đầu"), ("", "YYYY-MM")])
+def test_bad_month_is_a_400_with_a_message(tree, login_as, client, month, message):
+    login_as("province", tree.province)
+    for suffix in ("", ".xlsx", ".csv", "/print"):
+        resp = client.get(f"/reports/{tree.province.id}/monthly{suffix}?month={month}")
+        assert resp.status_code == 400
+        html = resp.get_data(as_text=True)
+        assert message in html and f'value="{month}"' in html
+
+
+def test_units_outside_scope_are_not_found(tree, activity, login_as, client):
+    login_as("district", tree.district)
+    for suffix in ("", ".xlsx", ".csv", "/print"):
+        assert client.get(f"/reports/{tree.other_district.id}/monthly{suffix}?month={MONTH}").status_code == 404
+        assert client.get(f"/reports/{tree.province.id}/monthly{suffix}?month={MONTH}").status_code == 404
+    assert client.get(f"/reports/{tree.commune.id}/monthly?month={MONTH}").status_code == 200
+
+
+def test_field_users_cannot_open_reports(tree, login_as, client):
+    login_as("team_member", tree.commune)
+    assert client.get(f"/reports/{tree.commune.id}/monthly?month={MONTH}").status_code == 403
+
+
+def test_cli_errors_are_clear(tree, runner, tmp_path):
+    out = str(tmp_path / "x.xlsx")
+    res = runner.invoke(args=["report", "monthly", "--unit", "99999", "--month", MONTH, "--output", out])
+    assert res.exit_code != 0 and "no unit" in res.output
+    res = runner.invoke(args=["report", "monthly", "--unit", "93", "--month", "10/2024", "--output", out])
+    assert res.exit_code != 0 and "YYYY-MM" in res.output
+
+
+def test_cli_english_headers(tree, activity, runner, tmp_path):
+    out = tmp_path / "en.xlsx"
+    res = runner.invoke(args=["report", "monthly", "--unit", "930", "--month", MONTH, "--locale", "en",
+                              "--output", str(out)])
+    assert res.exit_code == 0, res.output
+    wb = load_workbook(out)
+    assert wb.sheetnames == ["Communes"]
+    assert [c.value for c in wb.worksheets[0][4]][:3] == ["Code", "Unit", "Teams"]
+
+
+def test_nav_shows_reports_for_staff(tree, login_as, client):
+    login_as("district", tree.district)
+    html = client.get(f"/units/{tree.district.id}").get_data(as_text=True)
+    assert "/reports/" in html and "Báo cáo" in html
