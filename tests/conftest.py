@@ -143,3 +143,26 @@ def login_as(app, client, db):
         return user
 
     return _login
+
+
+def only_services(*specs):
+    """Make exactly these services active, reusing the default catalogue's rows where codes match.
+
+    Each spec is a dict of Service columns with at least `code`; the others are switched off, so a
+    test sees the columns it expects while the migration's default catalogue stays in place.
+    """
+    from app.visits.models import Service
+    _db.session.execute(sa.update(Service).values(active=False))
+    out = []
+    for spec in specs:
+        service = _db.session.scalar(sa.select(Service).where(Service.code == spec["code"]))
+        if service is None:
+            service = Service(**spec)
+            _db.session.add(service)
+        else:
+            for k, v in spec.items():
+                setattr(service, k, v)
+        service.active = True
+        out.append(service)
+    _db.session.flush()
+    return out

@@ -10,12 +10,12 @@ from app.visits.models import Adoption, Service, Target, Visit, VisitService
 
 
 def make_services(province):
-    wallet = Service(code="e_wallet", pillar="economy", name_vi="Ví điện tử / Mobile Money",
-                     name_en="E-wallet / Mobile Money", position=1)
-    vneid = Service(code="vneid", pillar="government", name_vi="Định danh điện tử VNeID mức 2",
-                    name_en="VNeID level-2 e-identity", position=2)
-    db.session.add_all([wallet, vneid])
-    db.session.flush()
+    from tests.conftest import only_services
+    wallet, vneid = only_services(
+        dict(code="e_wallet", pillar="economy", name_vi="Ví điện tử / Mobile Money",
+             name_en="E-wallet / Mobile Money", position=1),
+        dict(code="vneid", pillar="government", name_vi="Định danh điện tử VNeID mức 2",
+             name_en="VNeID level-2 e-identity", position=2))
     db.session.add(Target(service_id=wallet.id, province_id=province.id, share=0.5, due_on=date(2025, 12, 31)))
     return wallet, vneid
 

@@ -25,10 +25,10 @@ def _verify_after(app, runner):
 
 
 def make_services():
-    wallet = Service(code="ewallet", pillar="economy", name_vi="Ví điện tử", name_en="E-wallet", position=1)
-    vneid = Service(code="vneid", pillar="government", name_vi="VNeID mức 2", name_en="VNeID level 2", position=2)
-    _db.session.add_all([wallet, vneid])
-    _db.session.flush()
+    from tests.conftest import only_services
+    wallet, vneid = only_services(
+        dict(code="ewallet", pillar="economy", name_vi="Ví điện tử", name_en="E-wallet", position=1),
+        dict(code="vneid", pillar="government", name_vi="VNeID mức 2", name_en="VNeID level 2", position=2))
     return wallet, vneid
 
 

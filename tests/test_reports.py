@@ -94,7 +94,7 @@ def test_csv_has_bom_one_header_and_plain_numbers(tree, activity, login_as, clie
     assert resp.data.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(resp.data.decode("utf-8-sig"))))
     head = rows[0]
-    assert head[:5] == ["Level", "Code", "Unit", "Belongs to", "Teams"]
+    assert head[:5] == ["Level", "Code", "Unit", "Belongs to", "Number of teams"]
     body = {r[1]: dict(zip(head, r)) for r in rows[1:]}
     assert body["93"]["Households"] == "1260"
     assert body["93"]["E-wallet / Mobile Money: coverage"] == f"{4 / 1260:.4f}"
@@ -210,7 +210,7 @@ def test_cli_english_headers(tree, activity, runner, tmp_path):
     assert res.exit_code == 0, res.output
     wb = load_workbook(out)
     assert wb.sheetnames == ["Communes"]
-    assert [c.value for c in wb.worksheets[0][4]][:3] == ["Code", "Unit", "Teams"]
+    assert [c.value for c in wb.worksheets[0][4]][:3] == ["Code", "Unit", "Number of teams"]
 
 
 def test_nav_shows_reports_for_staff(tree, login_as, client):

@@ -37,9 +37,9 @@ def service_name(service: dict) -> str:
 def columns(summary: Summary) -> list[tuple[str, str, object]]:
     """(header, kind, getter) for every figure column; kind is int, percent or text."""
     cols = [
-        (_("Teams"), "int", lambda r: r["teams"]),
+        (_("Number of teams"), "int", lambda r: r["teams"]),
         (_("Teams active in the month"), "int", lambda r: r["active_teams"]),
-        (_("Members"), "int", lambda r: r["members"]),
+        (_("Number of members"), "int", lambda r: r["members"]),
         (_("Visits in the month"), "int", lambda r: r["visits"]),
         (_("Households reached in the month"), "int", lambda r: r["reached_month"]),
         (_("Households"), "int", lambda r: r["households"]),

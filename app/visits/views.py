@@ -211,6 +211,10 @@ def new():
     data, new_household, chosen, service_errors = _validate(form, team, services)
     if data is None:
         return _render(form, team, services, chosen, service_errors, status=400, selected=_selected(form, team))
+    closed = _closed_month_message(team.commune, data.visited_on)
+    if closed:
+        form.visited_on.errors.append(closed)
+        return _render(form, team, services, chosen, status=409, selected=_selected(form, team))
     replay = (find_replay(data, current_user.id) if data.household is not None
               else _replayed_new_household(new_household, data))
     if replay is not None:
@@ -294,6 +298,11 @@ def edit(visit_id: int):
     if data is None:
         return _render(form, team, services, chosen, service_errors, status=400, visit=visit,
                        selected=_selected(form, team))
+    closed = (_closed_month_message(visit.hamlet, visit.visited_on)
+              or _closed_month_message(visit.hamlet, data.visited_on))
+    if closed:
+        form.visited_on.errors.append(closed)
+        return _render(form, team, services, chosen, status=409, visit=visit, selected=_selected(form, team))
     if data.household is None:
         data.household = registry.create_household(user=current_user, **new_household)
     update_visit(visit, data, user=current_user)
@@ -312,11 +321,28 @@ def delete(visit_id: int):
         if not FlaskForm().validate_on_submit():
             abort(400)
         household_id = visit.household_id
+        closed = _closed_month_message(visit.hamlet, visit.visited_on)
+        if closed:
+            return render_template("visits/delete.html", visit=visit, closed=closed), 409
         delete_visit(visit, user=current_user)
         db.session.commit()
         flash(_("Visit deleted."), "success")
         return redirect(url_for("households.show", household_id=household_id), 303)
     return render_template("visits/delete.html", visit=visit)
+
+
+def _closed_month_message(unit, visited_on) -> str | None:
+    """The month-closing rule (app.reports.closing): a closed month's visits stay as reported.
+
+    Province staff may correct a closed month with a reason through ensure_visit_date_editable;
+    the visit screens here are for field users and commune officers, who give none.
+    """
+    from app.reports.closing import MonthClosedError, ensure_visit_date_editable
+    try:
+        ensure_visit_date_editable(unit, visited_on, current_user, reason="")
+    except MonthClosedError as exc:
+        return str(exc)
+    return None
 
 
 PERIODS = ("today", "week", "month")
