@@ -50,7 +50,8 @@ lint: venv
 	$(BIN)/ruff check .
 
 bench: setup migrate
-	$(BIN)/python bench/run.py
+	$(BIN)/python bench/coverage_bench.py
+	$(BIN)/python bench/export_bench.py
 
 clean:
 	rm -rf $(VENV) instance/*.db

@@ -48,10 +48,10 @@ def create_app(config: dict | None = None) -> Flask:
     _import_models()
     from app.audit.views import bp as audit_bp
     from app.auth.views import bp as auth_bp
+    from app.coverage.views import bp as coverage_bp
     from app.main.views import bp as main_bp
     from app.teams.views import bp as teams_bp
     from app.units.views import bp as units_bp
-    from app.coverage.views import bp as coverage_bp
     app.register_blueprint(coverage_bp)
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)

@@ -5,7 +5,8 @@
 
 The first run builds the database with the coverage feature's province-scale seed
 (app.demo.province.seed_province, as `flask demo seed --scale province`: Tiền Giang, 1,000
-hamlets, 1,250 teams, 8,000 members, ~3 M visits), which takes a few minutes; later runs reuse it. Prints the time of each step of an export, open and closed.
+hamlets, 1,250 teams, 8,000 members, ~3 M visits), which takes a few minutes;
+later runs reuse it. Prints the time of each step of an export, open and closed.
 """
 import os
 import statistics

@@ -6,7 +6,7 @@ from app.extensions import db
 from app.households.models import Household
 from app.teams.models import Member, Membership, Team
 from app.text import fold
-from app.visits.models import Adoption, Service, Target, Visit, VisitService
+from app.visits.models import Adoption, Target, Visit, VisitService
 
 
 def make_services(province):

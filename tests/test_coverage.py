@@ -1,6 +1,6 @@
 """Coverage: roll-ups as ratios of sums, counts over time, months in Vietnam, scope and bad input."""
 import itertools
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
 import sqlalchemy as sa
@@ -9,7 +9,7 @@ from app.coverage import queries
 from app.extensions import db as _db
 from app.households.models import Household
 from app.units import services as units
-from app.visits.models import Adoption, Service, Target, Visit, VisitService
+from app.visits.models import Adoption, Target, Visit, VisitService
 
 _keys = itertools.count(1)
 
@@ -172,8 +172,8 @@ def test_month_boundaries_are_vietnamese_calendar_days(db, tree):
     assert [m.row.services["ewallet"].adopted for m in series] == [1, 2]
     assert series[0].on == date(2024, 1, 31)
     # 17:30 UTC on 31 January is already 1 February in Hồ Chí Minh City (UTC+7).
-    assert queries.default_month(datetime(2024, 1, 31, 17, 30, tzinfo=timezone.utc)) == (2024, 2)
-    assert queries.default_month(datetime(2024, 1, 31, 16, 59, tzinfo=timezone.utc)) == (2024, 1)
+    assert queries.default_month(datetime(2024, 1, 31, 17, 30, tzinfo=UTC)) == (2024, 2)
+    assert queries.default_month(datetime(2024, 1, 31, 16, 59, tzinfo=UTC)) == (2024, 1)
 
 
 def test_edits_and_deletions_show_in_every_ancestor_on_the_next_load(db, tree):

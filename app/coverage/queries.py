@@ -34,9 +34,9 @@ from datetime import date, datetime
 
 import sqlalchemy as sa
 
+from app.coverage.models import CoverageTally, HouseholdReach, UnitAncestor
 from app.dates import VN, month_end, month_start
 from app.extensions import db
-from app.coverage.models import CoverageTally, HouseholdReach, UnitAncestor
 from app.households.models import Household
 from app.units.models import AdminUnit, HouseholdCount
 from app.visits.models import Adoption, Service, Target, Visit

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import random
 import time
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import sqlalchemy as sa
 
@@ -125,7 +125,7 @@ def seed_province(echo=print, end: date | None = None) -> dict[str, float]:
     start = date(end.year - YEARS, end.month, 1)
     rng = random.Random(82)
     t0 = time.monotonic()
-    stamp = datetime.now(timezone.utc)
+    stamp = datetime.now(UTC)
     timings: dict[str, float] = {}
 
     def lap(name: str, since: float) -> float:

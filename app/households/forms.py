@@ -31,7 +31,8 @@ class VnMobile:
         try:
             field.data = national_mobile(field.data)
         except ValueError:
-            raise ValidationError(_l("Enter a Vietnamese mobile number: 10 digits starting with 0, e.g. 0912 345 678."))
+            raise ValidationError(
+                _l("Enter a Vietnamese mobile number: 10 digits starting with 0, e.g. 0912 345 678.")) from None
 
 
 NAME_MESSAGE = _l("Enter the name of the head of the household.")

@@ -121,7 +121,8 @@ def teams_by_commune(root: AdminUnit, end: date, active_teams: set[int]) -> dict
             for c in set(totals) | set(active) | set(members)}
 
 
-def teams_by_hamlet(root: AdminUnit, end: date, teams_in_hamlet: dict[int, set[int]]) -> dict[int, tuple[int, int, int]]:
+def teams_by_hamlet(root: AdminUnit, end: date,
+                    teams_in_hamlet: dict[int, set[int]]) -> dict[int, tuple[int, int, int]]:
     """Like teams_by_commune, for the teams serving each hamlet (a team may serve several);
     active = teams that logged a visit in the hamlet in the month."""
     th = team_hamlets

@@ -23,7 +23,7 @@ class PercentField(StringField):
         try:
             value = Decimal(text)
         except InvalidOperation:
-            raise ValueError(_l("Enter a percentage, e.g. 50 or 44,5."))
+            raise ValueError(_l("Enter a percentage, e.g. 50 or 44,5.")) from None
         if not (0 < value <= 100):
             raise ValueError(_l("Enter a percentage above 0 and at most 100."))
         self.data = (value / 100).quantize(Decimal("0.0001"))

@@ -30,7 +30,7 @@ def seed_visits(rng, users) -> None:
             sa.select(Membership).where(Membership.team_id == team.id).order_by(Membership.id))]
         households = []
         for hamlet in team.hamlets:
-            for n in range(HOUSEHOLDS_PER_HAMLET):
+            for _n in range(HOUSEHOLDS_PER_HAMLET):
                 name, _gender = person(rng)
                 households.append(create_household(hamlet.id, name, f"Số {rng.randint(1, 300)}",
                                                    size=rng.randint(1, 7)))
