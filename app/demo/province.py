@@ -28,21 +28,6 @@ VISITS = 3_000_000
 YEARS = 4
 BATCH = 50_000
 
-# Same codes as the visits feature's default catalogue (app/visits/catalogue.py), used only when
-# the database has no services yet.
-CATALOGUE = [
-    ("dvc", "government", "Tài khoản và hồ sơ dịch vụ công trực tuyến", "Online public services account and dossier"),
-    ("vneid", "government", "Định danh điện tử VNeID mức 2", "VNeID level-2 e-identity"),
-    ("province_app", "government", "Ứng dụng công dân của tỉnh", "Provincial citizen app"),
-    ("e_wallet", "economy", "Ví điện tử / Mobile Money", "E-wallet / Mobile Money"),
-    ("bank_account", "economy", "Tài khoản ngân hàng, ngân hàng số", "Bank account with online banking"),
-    ("cashless", "economy", "Thanh toán hóa đơn không dùng tiền mặt (QR)", "Cashless bill payment (QR)"),
-    ("ecommerce", "economy", "Bán hàng trên sàn thương mại điện tử (Postmart, Voso)",
-     "Selling on e-commerce platforms (Postmart, Voso)"),
-    ("smartphone", "society", "Sử dụng điện thoại thông minh cơ bản", "Smartphone basics"),
-    ("safe_online", "society", "An toàn trên mạng, phòng chống lừa đảo", "Online safety and scam awareness"),
-    ("e_health", "society", "Sổ sức khỏe điện tử", "Electronic health record"),
-]
 # Province targets (DOMAIN.md: Tiền Giang >50% with an e-payment account by 2025).
 TARGETS = {"e_wallet": 0.5, "bank_account": 0.5, "vneid": 0.8, "dvc": 0.5, "cashless": 0.4}
 HAMLET_PREFIXES = ["Ấp", "Ấp", "Ấp", "Khu phố"]
@@ -107,13 +92,8 @@ def _sqlite_value(v):
 
 
 def _ensure_services(loader: Loader) -> list[tuple[int, str]]:
-    have = loader.conn.execute(sa.text("SELECT count(*) FROM services")).scalar()
-    if not have:
-        loader.conn.execute(
-            sa.text("INSERT INTO services (code, pillar, name_vi, name_en, position, active) "
-                    "VALUES (:code, :pillar, :vi, :en, :pos, :active)"),
-            [{"code": c, "pillar": p, "vi": vi, "en": en, "pos": (i + 1) * 10, "active": True}
-             for i, (c, p, vi, en) in enumerate(CATALOGUE)])
+    from app.visits.catalogue import insert_default_services
+    insert_default_services(loader.conn)  # the migration inserts them; this covers older databases
     return [(r.id, r.code) for r in loader.conn.execute(
         sa.text("SELECT id, code FROM services WHERE active = :t ORDER BY position, id"), {"t": True})]
 
