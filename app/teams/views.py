@@ -5,7 +5,6 @@ import sqlalchemy as sa
 from flask import (
     Blueprint,
     abort,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -15,13 +14,13 @@ from flask import (
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
-from itsdangerous import BadSignature, URLSafeSerializer
 from markupsafe import Markup
 from sqlalchemy import orm
 
 from app.auth.models import ROLE_LABELS
 from app.dates import today_vn
 from app.extensions import db
+from app.imports import load_payload, preview_upload
 from app.scope import (
     FIELD_ROLES,
     can_edit_members,
@@ -35,7 +34,6 @@ from app.scope import (
     teams_query,
     units_query,
 )
-from app.spreadsheets import SpreadsheetError
 from app.teams import services
 from app.teams.forms import (
     ActionForm,
@@ -605,10 +603,6 @@ def account(member_id: int):
 
 # --- Import ------------------------------------------------------------------------------------
 
-def _serializer() -> URLSafeSerializer:
-    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="member-import")
-
-
 def _importable_commune(commune_id: int) -> AdminUnit:
     commune = get_unit_or_404(commune_id)
     if not can_manage_commune_teams(commune):
@@ -620,24 +614,9 @@ def _importable_commune(commune_id: int) -> AdminUnit:
 def import_members(commune_id: int):
     commune = _importable_commune(commune_id)
     form = UploadForm()
-    rows, payload, status = None, None, 200
-    if form.validate_on_submit():
-        upload = form.file.data
-        try:
-            rows = parse_members(upload.filename, upload.read(), commune, today_vn(), user=current_user)
-        except SpreadsheetError as exc:
-            form.file.errors.append(str(exc))
-            status = 400
-        else:
-            if not rows:
-                form.file.errors.append(_("The file has no rows below its header."))
-                status = 400
-            elif any(r.errors for r in rows):
-                status = 422
-            else:
-                payload = _serializer().dumps({"commune": commune.id, "rows": [r.payload() for r in rows]})
-    elif form.is_submitted():
-        status = 400
+    rows, payload, status = preview_upload(
+        form, lambda name, data: parse_members(name, data, commune, today_vn(), user=current_user),
+        "member-import", commune.id, lambda parsed: [r.payload() for r in parsed])
     teams = {t.id: t for t in db.session.scalars(sa.select(Team).where(Team.commune_id == commune.id))}
     return render_template("teams/import.html", commune=commune, form=form, rows=rows, teams=teams,
                            confirm_form=ConfirmImportForm(payload=payload) if payload else None), status
@@ -646,17 +625,9 @@ def import_members(commune_id: int):
 @bp.post("/import/<int:commune_id>/confirm")
 def confirm_import(commune_id: int):
     commune = _importable_commune(commune_id)
-    form = ConfirmImportForm()
-    if not form.validate_on_submit():
-        abort(400)
-    try:
-        data = _serializer().loads(form.payload.data)
-    except BadSignature:
-        abort(400)
-    if not isinstance(data, dict) or data.get("commune") != commune.id:
-        abort(400)
+    payload_rows = load_payload(ConfirmImportForm(), "member-import", commune.id)
     # Checked again against the database as it is now: a number may have been taken since the preview.
-    rows = check_members(rows_from_payload(data["rows"]), commune, today_vn(), user=current_user)
+    rows = check_members(rows_from_payload(payload_rows), commune, today_vn(), user=current_user)
     if any(r.errors for r in rows):
         flash(_("The list changed since the preview. Upload the file again."), "error")
         teams = {t.id: t for t in db.session.scalars(sa.select(Team).where(Team.commune_id == commune.id))}

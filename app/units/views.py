@@ -1,14 +1,14 @@
 """Unit pages: the tree below the user's unit, hamlets and household counts."""
 import sqlalchemy as sa
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from itsdangerous import BadSignature, URLSafeSerializer
 
 from app.dates import today_vn
 from app.extensions import db
+from app.imports import load_payload, preview_upload
 from app.scope import can_edit_structure, can_see, can_set_households, get_unit_or_404, units_query
-from app.spreadsheets import SheetRow, SpreadsheetError
+from app.spreadsheets import SheetRow
 from app.text import fold
 from app.units import services
 from app.units.forms import ConfirmImportForm, HamletForm, HouseholdCountForm, RenameForm, UploadForm
@@ -174,10 +174,6 @@ def set_households(unit_id: int):
     return _render_unit(unit, count_form=form, status=400)
 
 
-def _serializer() -> URLSafeSerializer:
-    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="hamlet-import")
-
-
 def _rows_payload(rows: list[UnitRow]) -> list[dict]:
     return [{"line": r.line, "name": r.name, "code": r.code, "households": r.households,
              "effective_on": r.effective_on.isoformat() if r.effective_on else None} for r in rows]
@@ -189,24 +185,9 @@ def import_hamlets(unit_id: int):
     if commune.level != "commune" or not can_edit_structure(commune):
         abort(403)
     form = UploadForm()
-    rows, payload, status = None, None, 200
-    if form.validate_on_submit():
-        upload = form.file.data
-        try:
-            rows = parse_hamlets(upload.filename, upload.read(), commune, today_vn())
-        except SpreadsheetError as exc:
-            form.file.errors.append(str(exc))
-            status = 400
-        else:
-            if not rows:
-                form.file.errors.append(_("The file has no rows below its header."))
-                status = 400
-            elif any(r.errors for r in rows):
-                status = 422
-            else:
-                payload = _serializer().dumps({"commune": commune.id, "rows": _rows_payload(rows)})
-    elif form.is_submitted():
-        status = 400
+    rows, payload, status = preview_upload(
+        form, lambda name, data: parse_hamlets(name, data, commune, today_vn()), "hamlet-import",
+        commune.id, _rows_payload)
     return render_template("units/import.html", unit=commune, form=form, rows=rows,
                            confirm_form=ConfirmImportForm(payload=payload) if payload else None), status
 
@@ -216,19 +197,11 @@ def confirm_import(unit_id: int):
     commune = get_unit_or_404(unit_id)
     if commune.level != "commune" or not can_edit_structure(commune):
         abort(403)
-    form = ConfirmImportForm()
-    if not form.validate_on_submit():
-        abort(400)
-    try:
-        data = _serializer().loads(form.payload.data)
-    except BadSignature:
-        abort(400)
-    if data.get("commune") != commune.id:
-        abort(400)
+    payload_rows = load_payload(ConfirmImportForm(), "hamlet-import", commune.id)
     # Re-check against the database as it is now: someone may have changed it since the preview.
     rows = check_hamlets([SheetRow(line=r["line"], values={
         "name": r["name"], "code": r["code"], "households": r["households"],
-        "effective_date": r["effective_on"]}) for r in data["rows"]], commune, today_vn())
+        "effective_date": r["effective_on"]}) for r in payload_rows], commune, today_vn())
     if any(r.errors for r in rows):
         flash(_("The list changed since the preview. Upload the file again."), "error")
         return render_template("units/import.html", unit=commune, form=UploadForm(formdata=None),
