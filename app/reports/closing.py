@@ -65,6 +65,36 @@ def close_month(province: AdminUnit, year: int, month: int, user) -> MonthClosur
     return closure
 
 
+def may_override(unit: AdminUnit, user) -> bool:
+    """Province staff (and administrators) who see the unit may correct its closed months."""
+    return user is not None and user.role in ("province", "admin") and can_see(unit, user)
+
+
+def is_closed(unit: AdminUnit, day: date | None) -> bool:
+    return day is not None and find_closure(unit, day.year, day.month) is not None
+
+
+def can_correct_visit(visit, user) -> bool:
+    """A visit dated in a closed month: province staff may correct it, giving a reason."""
+    return may_override(visit.hamlet, user) and is_closed(visit.hamlet, visit.visited_on)
+
+
+def reopen_month(closure: MonthClosure, user, reason: str) -> None:
+    """Unfreeze a month closed by mistake (or to let teams add late visits); the reason is audited."""
+    province = closure.province
+    if not can_close(province, user):
+        raise ClosingError(_("Only province staff can reopen a month for their province."))
+    reason = (reason or "").strip()
+    if not reason:
+        raise ClosingError(_("Give the reason for reopening the month."))
+    record("reopen_month", "month_closure", closure.id, province.id,
+           before={"month": f"{closure.year:04d}-{closure.month:02d}", "closed_at": closure.closed_at,
+                   "closed_by": closure.closed_by.username if closure.closed_by else None},
+           after={"reason": reason}, user=user)
+    db.session.delete(closure)
+    db.session.flush()
+
+
 def ensure_visit_date_editable(hamlet_or_unit: AdminUnit, visit_date: date, user, reason: str = "") -> None:
     """Raise MonthClosedError unless a visit dated `visit_date` in this unit may be written.
 

@@ -1,8 +1,8 @@
 """Forms of the reports pages: choosing a month, closing one."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import StringField
-from wtforms.validators import DataRequired, ValidationError
+from wtforms import StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, ValidationError
 
 from app.forms import strip_clean
 from app.reports.summary import MonthError, check_month
@@ -35,3 +35,9 @@ class MonthForm(FlaskForm):
 class CloseMonthForm(FlaskForm):
     month = MonthField(_l("Month to close"), filters=[strip_clean],
                        validators=[DataRequired(_l("Enter the month as YYYY-MM, for example 2024-10."))])
+
+
+class ReopenMonthForm(FlaskForm):
+    reason = TextAreaField(_l("Reason for reopening"), filters=[strip_clean],
+                           validators=[DataRequired(_l("Give the reason for reopening the month.")),
+                                       Length(max=500)])

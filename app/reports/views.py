@@ -15,7 +15,8 @@ from flask_login import current_user, login_required
 from app.dates import today_vn
 from app.extensions import db
 from app.reports import closing, exports
-from app.reports.forms import CloseMonthForm, MonthForm
+from app.reports.forms import CloseMonthForm, MonthForm, ReopenMonthForm
+from app.reports.models import MonthClosure
 from app.reports.summary import build_summary, province_of
 from app.scope import STAFF_ROLES, can_see, get_unit_or_404, roles_required
 from app.units.models import AdminUnit
@@ -128,3 +129,28 @@ def closing_page():
         form.month.data = previous_month()
     return render_template("reports/closing.html", province=province, form=form,
                            closures=closing.closures_of(province)), status
+
+
+@bp.route("/closing/<int:closure_id>/reopen", methods=["GET", "POST"])
+@roles_required("province", "admin")
+def reopen(closure_id: int):
+    """Reopen a closed month (closed by mistake, or for late visits): the reason goes to the audit trail."""
+    province = _province()
+    closure = db.session.get(MonthClosure, closure_id)
+    if closure is None or closure.province_id != province.id:
+        abort(404)
+    form = ReopenMonthForm()
+    label = f"{closure.month:02d}/{closure.year}"
+    if form.validate_on_submit():
+        try:
+            closing.reopen_month(closure, current_user, form.reason.data)
+        except closing.ClosingError as exc:
+            form.reason.errors.append(exc.message)
+        else:
+            db.session.commit()
+            flash(_("Month %(month)s reopened. Its figures will change with the visits again.", month=label),
+                  "success")
+            return redirect(url_for("reports.closing_page"), 303)
+    status = 400 if form.is_submitted() else 200
+    return render_template("reports/reopen.html", province=province, closure=closure, form=form,
+                           month_label=label), status

@@ -60,6 +60,10 @@ class VisitForm(FlaskForm):
     note = TextAreaField(_l("Note (optional)"), filters=[lambda v: v.strip() if isinstance(v, str) else v],
                          validators=[NoteLength()])
 
+    # Only shown to province staff correcting a closed month; see app.reports.closing.
+    reason = TextAreaField(_l("Reason for the correction"), filters=[strip_clean],
+                           validators=[Optional(), Length(max=500)])
+
     def read_results(self, formdata, services) -> tuple[dict[int, str], dict[str, str], list[str]]:
         """The posted result per service: ({service_id: result}, {code: raw choice}, errors)."""
         by_code = {s.code: s for s in services}

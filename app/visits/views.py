@@ -12,15 +12,18 @@ from app.dates import VN, today_vn
 from app.extensions import db
 from app.households import services as registry
 from app.households.models import Household
+from app.reports import closing
 from app.scope import (
     can_edit_visit,
     can_log_visits,
     get_visit_or_404,
     households_query,
+    teams_query,
     visits_query,
 )
-from app.teams.models import Member, Membership, Team
+from app.teams.models import Member, Membership, Team, team_hamlets
 from app.templating import _date
+from app.text import clean
 from app.visits import catalogue
 from app.visits.forms import VisitForm, new_key
 from app.visits.models import PILLARS, RESULTS, Visit, visit_members
@@ -85,6 +88,17 @@ def _grouped(services):
             if p in groups]
 
 
+def _correcting(form: VisitForm, team: Team | None, visit: Visit | None) -> bool:
+    """Province staff at work on a closed month: the form asks for the reason."""
+    unit = visit.hamlet if visit is not None else (team.commune if team is not None else None)
+    if unit is None or not closing.may_override(unit, current_user):
+        return False
+    if visit is None and not can_log_visits():
+        return True  # province staff add visits only to closed months
+    return (closing.is_closed(unit, visit.visited_on if visit else None)
+            or closing.is_closed(unit, form.visited_on.data))
+
+
 def _render(form, team, services, chosen, service_errors=(), status=200, visit=None, options=None,
             selected=None):
     hamlets = _hamlets(team)
@@ -96,6 +110,8 @@ def _render(form, team, services, chosen, service_errors=(), status=200, visit=N
         "visits/form.html", form=form, team=team, visit=visit, groups=_grouped(services), chosen=chosen,
         service_errors=list(service_errors), hamlets=hamlets, members=_members(team),
         options=options, selected_id=str(selected.id) if selected is not None else form.household_id.data,
+        correcting=_correcting(form, team, visit),
+        action_team=team.id if team is not None and not can_log_visits() else None,
         duplicates=registry.duplicate_ids(options), earliest=_earliest(team), today=today_vn(),
         open_new=bool(form.new_name.data or form.household_id.data == "new" or form.new_name.errors
                       or form.new_phone.errors or form.new_size.errors),
@@ -178,11 +194,22 @@ def _replayed_new_household(new: dict, data: VisitData) -> Visit | None:
     return None
 
 
+def _team_for_new() -> Team:
+    """The user's own team; province staff adding a visit to a closed month name the team."""
+    if can_log_visits():
+        return current_user.team
+    if current_user.role not in ("province", "admin"):
+        abort(403)
+    raw = request.values.get("team", "")
+    team = db.session.scalar(teams_query().where(Team.id == int(raw))) if raw.isdigit() else None
+    if team is None:
+        abort(404)
+    return team
+
+
 @bp.route("/new", methods=["GET", "POST"])
 def new():
-    if not can_log_visits():
-        abort(403)
-    team = current_user.team
+    team = _team_for_new()
     services = _form_services()
     if request.method == "GET":
         form = VisitForm(formdata=None, key=new_key(), visited_on=today_vn(),
@@ -211,7 +238,12 @@ def new():
     data, new_household, chosen, service_errors = _validate(form, team, services)
     if data is None:
         return _render(form, team, services, chosen, service_errors, status=400, selected=_selected(form, team))
-    closed = _closed_month_message(team.commune, data.visited_on)
+    if _reason_missing(form, team, None):
+        return _render(form, team, services, chosen, status=400, selected=_selected(form, team))
+    closed = _closed_month_message(team.commune, data.visited_on, form.reason.data)
+    if closed is None and not can_log_visits() and not closing.is_closed(team.commune, data.visited_on):
+        closed = _("Month %(month)s is open: the team logs its own visits. Province staff add visits only "
+                   "to closed months.", month=f"{data.visited_on.month:02d}/{data.visited_on.year}")
     if closed:
         form.visited_on.errors.append(closed)
         return _render(form, team, services, chosen, status=409, selected=_selected(form, team))
@@ -269,14 +301,14 @@ def household_options():
 @bp.get("/<int:visit_id>")
 def show(visit_id: int):
     visit = get_visit_or_404(visit_id)
-    return render_template("visits/show.html", visit=visit, results=RESULTS,
-                           may_edit=can_edit_visit(visit), may_log=can_log_visits())
+    return render_template("visits/show.html", visit=visit, results=RESULTS, may_edit=_may_change(visit),
+                           may_log=can_log_visits(), closed=closing.is_closed(visit.hamlet, visit.visited_on))
 
 
 @bp.route("/<int:visit_id>/edit", methods=["GET", "POST"])
 def edit(visit_id: int):
     visit = get_visit_or_404(visit_id)
-    if not can_edit_visit(visit):
+    if not _may_change(visit):
         abort(403)
     team = visit.team
     services = _form_services(visit)
@@ -298,8 +330,11 @@ def edit(visit_id: int):
     if data is None:
         return _render(form, team, services, chosen, service_errors, status=400, visit=visit,
                        selected=_selected(form, team))
-    closed = (_closed_month_message(visit.hamlet, visit.visited_on)
-              or _closed_month_message(visit.hamlet, data.visited_on))
+    if _reason_missing(form, team, visit):
+        return _render(form, team, services, chosen, status=400, visit=visit, selected=_selected(form, team))
+    closed = _closed_month_message(visit.hamlet, visit.visited_on, form.reason.data)
+    if closed is None and data.visited_on != visit.visited_on:
+        closed = _closed_month_message(visit.hamlet, data.visited_on, form.reason.data)
     if closed:
         form.visited_on.errors.append(closed)
         return _render(form, team, services, chosen, status=409, visit=visit, selected=_selected(form, team))
@@ -314,33 +349,60 @@ def edit(visit_id: int):
 @bp.route("/<int:visit_id>/delete", methods=["GET", "POST"])
 def delete(visit_id: int):
     visit = get_visit_or_404(visit_id)
-    if not can_edit_visit(visit):
+    if not _may_change(visit):
         abort(403)
+    correcting = closing.can_correct_visit(visit, current_user)
     if request.method == "POST":
         from flask_wtf import FlaskForm
         if not FlaskForm().validate_on_submit():
             abort(400)
         household_id = visit.household_id
-        closed = _closed_month_message(visit.hamlet, visit.visited_on)
+        reason = clean(request.form.get("reason", ""))[:500]
+        closed = _closed_month_message(visit.hamlet, visit.visited_on, reason)
         if closed:
-            return render_template("visits/delete.html", visit=visit, closed=closed), 409
+            return render_template("visits/delete.html", visit=visit, closed=closed, correcting=correcting,
+                                   reason=reason), 409
         delete_visit(visit, user=current_user)
         db.session.commit()
         flash(_("Visit deleted."), "success")
         return redirect(url_for("households.show", household_id=household_id), 303)
-    return render_template("visits/delete.html", visit=visit)
+    return render_template("visits/delete.html", visit=visit, correcting=correcting, reason="")
 
 
-def _closed_month_message(unit, visited_on) -> str | None:
-    """The month-closing rule (app.reports.closing): a closed month's visits stay as reported.
+@bp.app_template_global()
+def closed_month_teams(household) -> list[Team]:
+    """For province staff: the teams of the household's hamlet, to add a visit to a closed month."""
+    from app.reports.models import MonthClosure
+    from app.reports.summary import province_of
+    if can_log_visits() or household.merged_into_id is not None \
+            or not closing.may_override(household.hamlet, current_user):
+        return []
+    if db.session.scalar(sa.select(MonthClosure.id).where(
+            MonthClosure.province_id == province_of(household.hamlet)).limit(1)) is None:
+        return []
+    # Dissolved teams too: the late visit may predate the dissolution.
+    return list(db.session.scalars(
+        teams_query().join(team_hamlets, team_hamlets.c.team_id == Team.id)
+        .where(team_hamlets.c.hamlet_id == household.hamlet_id).order_by(Team.name_folded)))
 
-    Province staff may correct a closed month with a reason through ensure_visit_date_editable;
-    the visit screens here are for field users and commune officers, who give none.
-    """
-    from app.reports.closing import MonthClosedError, ensure_visit_date_editable
+
+def _reason_missing(form: VisitForm, team: Team | None, visit: Visit | None) -> bool:
+    if _correcting(form, team, visit) and not form.reason.data:
+        form.reason.errors = list(form.reason.errors) + [_("Give the reason for the correction.")]
+        return True
+    return False
+
+
+def _may_change(visit: Visit) -> bool:
+    return can_edit_visit(visit) or closing.can_correct_visit(visit, current_user)
+
+
+def _closed_month_message(unit, visited_on, reason: str | None = "") -> str | None:
+    """The month-closing rule (app.reports.closing): a closed month's visits stay as reported,
+    except for province staff who give a reason (recorded in the audit trail with the change)."""
     try:
-        ensure_visit_date_editable(unit, visited_on, current_user, reason="")
-    except MonthClosedError as exc:
+        closing.ensure_visit_date_editable(unit, visited_on, current_user, reason=reason or "")
+    except closing.MonthClosedError as exc:
         return str(exc)
     return None
 

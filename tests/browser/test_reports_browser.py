@@ -38,3 +38,45 @@ def test_monthly_summary_on_desktop_and_phone(app, db, tree, live_server, deskto
     desktop.wait_for_load_state("domcontentloaded")
     expect(desktop.locator("#new-token")).to_contain_text("cnscd_")
     shot(desktop, "api-tokens-desktop")
+
+
+def test_province_staff_correct_a_closed_month_on_a_phone(app, db, tree, live_server, phone):
+    from datetime import date
+
+    import sqlalchemy as sa
+
+    from app.reports.closing import close_month
+    from app.visits.models import Visit
+    activity = Activity(tree)
+    staff = create_user("tinh", "province", tree.province, PASSWORD, full_name="Cán bộ tỉnh")
+    close_month(tree.province, 2024, 10, staff)
+    db.session.commit()
+    v = db.session.scalar(sa.select(Visit).where(Visit.household_id == activity.households["h2"].id,
+                                                 Visit.visited_on == date(2024, 10, 15)))
+    page = phone
+    sign_in(page, live_server, "tinh", PASSWORD)
+    page.goto(f"{live_server}/visits/{v.id}")
+    expect(page.locator(".notice")).to_contain_text("tháng đã khóa sổ")
+    page.get_by_role("link", name="Sửa").click()
+    page.wait_for_load_state("domcontentloaded")
+    expect(page.get_by_label("Lý do điều chỉnh")).to_be_visible()
+    page.locator("#svc-e_wallet-adopted + label").click()
+    page.get_by_label("Nguyễn Văn An").check()  # the seeded visit names nobody
+    page.get_by_role("button", name="Lưu thay đổi").click()
+    page.wait_for_load_state("domcontentloaded")
+    expect(page.locator("#reason-error")).to_contain_text("Cần nêu lý do điều chỉnh")
+    shot(page, "closed-month-correction-phone")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    page.get_by_label("Lý do điều chỉnh").fill("Hộ đã cài ví, tổ báo nhầm")
+    page.get_by_role("button", name="Lưu thay đổi").click()
+    page.wait_for_load_state("domcontentloaded")
+    expect(page.locator(".results")).to_contain_text("Ví điện tử")
+    expect(page.locator(".badge.adopted")).to_have_count(1)
+    page.goto(f"{live_server}/reports/closing")
+    page.get_by_role("link", name="Mở lại sổ").click()
+    page.wait_for_load_state("domcontentloaded")
+    shot(page, "reopen-month-phone")
+    page.get_by_label("Lý do mở lại sổ").fill("Khóa nhầm tháng")
+    page.get_by_role("button", name="Mở lại sổ").click()
+    page.wait_for_load_state("domcontentloaded")
+    expect(page.locator("body")).to_contain_text("Đã mở lại sổ tháng 10/2024")

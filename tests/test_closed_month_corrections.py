@@ -1,0 +1,187 @@
+"""Province staff correct a closed month through the visit screens, with a reason; and reopen it."""
+import json
+from datetime import date
+
+import sqlalchemy as sa
+
+from app.audit.models import AuditEvent
+from app.reports.closing import close_month, find_closure
+from app.reports.models import MonthClosure
+from app.teams.models import Member
+from app.visits.models import Visit
+from tests.report_data import Activity
+from tests.visits_helpers import form, sign_in_as
+
+MONTH = "2024-10"
+
+
+def _close(app, tree):
+    staff, user = sign_in_as(app, "province", tree.province)
+    close_month(tree.province, 2024, 10, user)
+    from app.extensions import db
+    db.session.commit()
+    return staff, user
+
+
+def _october_visit(activity, name="h2"):
+    from app.extensions import db
+    return db.session.scalar(sa.select(Visit).where(Visit.household_id == activity.households[name].id,
+                                                    Visit.visited_on == date(2024, 10, 15)))
+
+
+def _members(team):
+    from app.extensions import db
+    return [m.id for m in db.session.scalars(sa.select(Member).join(Member.memberships)
+                                             .where(Member.memberships.any(team_id=team.id)))]
+
+
+def _events(action):
+    from app.extensions import db
+    db.session.expire_all()
+    return list(db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action == action)))
+
+
+def test_province_staff_correct_a_closed_months_visit_with_a_reason(app, tree, db):
+    activity = Activity(tree)
+    staff, user = _close(app, tree)
+    v = _october_visit(activity)
+    page = staff.get(f"/visits/{v.id}")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "tháng đã khóa sổ" in html and f"/visits/{v.id}/edit" in html
+    edit = staff.get(f"/visits/{v.id}/edit").get_data(as_text=True)
+    assert 'name="reason"' in edit
+
+    data = form(v.household_id, on=date(2024, 10, 15), members=_members(activity.team),
+                services={"e_wallet": "adopted"}, key=v.idempotency_key)
+    resp = staff.post(f"/visits/{v.id}/edit", data=data)
+    assert resp.status_code == 400
+    html = resp.get_data(as_text=True)
+    assert 'id="reason-error"' in html and "Cần nêu lý do điều chỉnh" in html
+    db.session.expire_all()
+    assert [vs.result for vs in db.session.get(Visit, v.id).services] == ["guided"]
+
+    resp = staff.post(f"/visits/{v.id}/edit", data={**data, "reason": "Tổ báo nhầm: hộ đã cài ví"})
+    assert resp.status_code == 303
+    db.session.expire_all()
+    assert [vs.result for vs in db.session.get(Visit, v.id).services] == ["adopted"]
+    (event,) = _events("edit_closed_month")
+    assert event.user_id == user.id and "Tổ báo nhầm: hộ đã cài ví" in json.loads(event.changes)["reason"]["after"]
+
+
+def test_the_closed_months_report_stays_as_closed_after_a_correction(app, tree, db):
+    activity = Activity(tree)
+    staff, _user = _close(app, tree)
+    url = f"/reports/{tree.province.id}/monthly.csv?month={MONTH}"
+    before = staff.get(url).data
+    v = _october_visit(activity)
+    data = form(v.household_id, on=date(2024, 10, 15), members=_members(activity.team),
+                services={"e_wallet": "adopted"}, key=v.idempotency_key, reason="Sửa kết quả")
+    assert staff.post(f"/visits/{v.id}/edit", data=data).status_code == 303
+    assert staff.get(url).data == before
+
+
+def test_field_users_and_commune_officers_still_cannot_change_a_closed_month(app, tree, db):
+    activity = Activity(tree)
+    _close(app, tree)
+    v = _october_visit(activity)
+    officer, _ = sign_in_as(app, "commune", tree.commune)
+    data = form(v.household_id, on=date(2024, 10, 15), members=_members(activity.team),
+                services={"e_wallet": "adopted"}, key=v.idempotency_key, reason="Tôi muốn sửa")
+    resp = officer.post(f"/visits/{v.id}/edit", data=data)
+    assert resp.status_code == 409 and "đã khóa sổ" in resp.get_data(as_text=True)
+    assert 'name="reason"' not in officer.get(f"/visits/{v.id}/edit").get_data(as_text=True)
+    assert officer.post(f"/visits/{v.id}/delete", data={"reason": "x"}).status_code == 409
+    assert db.session.get(Visit, v.id) is not None
+    assert _events("edit_closed_month") == []
+
+
+def test_province_staff_cannot_edit_open_months_or_other_provinces(app, tree, db):
+    from app.units.services import create_unit
+    activity = Activity(tree)
+    staff, _user = _close(app, tree)
+    november = db.session.scalar(sa.select(Visit).where(Visit.visited_on == date(2024, 11, 1)))
+    assert staff.get(f"/visits/{november.id}/edit").status_code == 403
+    assert staff.post(f"/visits/{november.id}/delete", data={"reason": "x"}).status_code == 403
+    other = create_unit("Tỉnh Sóc Trăng", "province", None, "94")
+    db.session.commit()
+    stranger, _ = sign_in_as(app, "province", other)
+    v = _october_visit(activity)
+    assert stranger.get(f"/visits/{v.id}/edit").status_code == 404
+    assert stranger.post(f"/visits/{v.id}/delete", data={"reason": "x"}).status_code == 404
+    assert stranger.get(f"/visits/new?team={activity.team.id}").status_code == 404
+    assert db.session.get(Visit, v.id) is not None
+
+
+def test_province_staff_delete_a_closed_months_visit_with_a_reason(app, tree, db):
+    activity = Activity(tree)
+    staff, _user = _close(app, tree)
+    vid = _october_visit(activity).id
+    page = staff.get(f"/visits/{vid}/delete").get_data(as_text=True)
+    assert 'name="reason"' in page
+    resp = staff.post(f"/visits/{vid}/delete", data={"reason": "   "})
+    assert resp.status_code == 409 and "Cần nêu lý do" in resp.get_data(as_text=True)
+    assert db.session.get(Visit, vid) is not None
+    resp = staff.post(f"/visits/{vid}/delete", data={"reason": "Nhập trùng hai lần"})
+    assert resp.status_code == 303
+    db.session.expire_all()
+    assert db.session.scalar(sa.select(Visit.id).where(Visit.id == vid)) is None
+    (event,) = _events("edit_closed_month")
+    assert "Nhập trùng hai lần" in event.changes
+
+
+def test_province_staff_add_a_late_visit_to_a_closed_month(app, tree, db):
+    activity = Activity(tree)
+    staff, user = _close(app, tree)
+    h3 = activity.households["h3"]
+    household_page = staff.get(f"/households/{h3.id}").get_data(as_text=True)
+    assert f"/visits/new?household={h3.id}&amp;team={activity.team.id}" in household_page
+
+    page = staff.get(f"/visits/new?household={h3.id}&team={activity.team.id}")
+    assert page.status_code == 200 and 'name="reason"' in page.get_data(as_text=True)
+    count = db.session.scalar(sa.select(sa.func.count(Visit.id)))
+    data = form(h3.id, on=date(2024, 10, 20), members=_members(activity.team)[:1],
+                services={"vneid": "adopted"}, team=str(activity.team.id))
+    resp = staff.post(f"/visits/new?team={activity.team.id}", data=data)
+    assert resp.status_code == 400 and "Cần nêu lý do điều chỉnh" in resp.get_data(as_text=True)
+    # An open month is the team's own business.
+    resp = staff.post(f"/visits/new?team={activity.team.id}",
+                      data={**data, "visited_on": "2024-11-20", "reason": "Bổ sung"})
+    assert resp.status_code == 409 and "đang mở" in resp.get_data(as_text=True)
+    assert db.session.scalar(sa.select(sa.func.count(Visit.id))) == count
+
+    resp = staff.post(f"/visits/new?team={activity.team.id}", data={**data, "reason": "Tổ nộp phiếu muộn"})
+    assert resp.status_code == 303
+    added = db.session.scalar(sa.select(Visit).where(Visit.visited_on == date(2024, 10, 20)))
+    assert added.team_id == activity.team.id and added.author_id == user.id
+    assert "Tổ nộp phiếu muộn" in _events("edit_closed_month")[0].changes
+
+
+def test_reopening_a_month_needs_a_reason_and_lets_teams_edit_again(app, tree, db):
+    activity = Activity(tree)
+    staff, user = _close(app, tree)
+    closure_id = find_closure(tree.province, 2024, 10).id
+    assert f"/reports/closing/{closure_id}/reopen" in staff.get("/reports/closing").get_data(as_text=True)
+    assert staff.get(f"/reports/closing/{closure_id}/reopen").status_code == 200
+    resp = staff.post(f"/reports/closing/{closure_id}/reopen", data={"reason": ""})
+    assert resp.status_code == 400 and "Cần nêu lý do mở lại" in resp.get_data(as_text=True)
+    assert find_closure(tree.province, 2024, 10) is not None
+
+    district, _ = sign_in_as(app, "district", tree.district)
+    assert district.post(f"/reports/closing/{closure_id}/reopen", data={"reason": "x"}).status_code == 403
+    officer, _ = sign_in_as(app, "commune", tree.commune)
+    assert officer.post(f"/reports/closing/{closure_id}/reopen", data={"reason": "x"}).status_code == 403
+    db.session.expire_all()
+    assert find_closure(tree.province, 2024, 10) is not None
+
+    resp = staff.post(f"/reports/closing/{closure_id}/reopen", data={"reason": "Khóa nhầm tháng"})
+    assert resp.status_code == 303
+    db.session.expire_all()
+    assert db.session.scalar(sa.select(sa.func.count(MonthClosure.id))) == 0
+    (event,) = _events("reopen_month")
+    assert event.user_id == user.id and "Khóa nhầm tháng" in event.changes
+    v = _october_visit(activity)
+    data = form(v.household_id, on=date(2024, 10, 15), members=_members(activity.team),
+                services={"e_wallet": "adopted"}, key=v.idempotency_key)
+    assert officer.post(f"/visits/{v.id}/edit", data=data).status_code == 303
+    assert staff.post(f"/reports/closing/{closure_id}/reopen", data={"reason": "again"}).status_code == 404
