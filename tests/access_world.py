@@ -1,0 +1,159 @@
+"""A small world for the access matrix: one area inside every test user's scope, two outside it.
+
+Inside: Phường I (district 930 of province 93), its hamlet, team A, a member, a household, a visit.
+Outside, near: Thị trấn Một Ngàn in district 931 of the same province (outside a district,
+commune or team user's scope). Outside, far: province 94 (outside the province user's scope).
+Users are made with a ready password hash and signed in through the session, so a world costs
+milliseconds, not a key derivation per role.
+"""
+import uuid
+from dataclasses import dataclass, field
+from datetime import date
+
+import sqlalchemy as sa
+from werkzeug.security import generate_password_hash
+
+from app.api.models import issue_token
+from app.audit.models import record
+from app.auth.models import User
+from app.dates import today_vn
+from app.extensions import db
+from app.households.models import Household
+from app.reports.models import MonthClosure
+from app.teams.models import Member, Membership, Team
+from app.text import fold
+from app.units import services as units
+from app.visits.models import Adoption, Service, Visit, VisitService, visit_members
+
+ROLES = ("admin", "province", "district", "commune", "team_leader", "team_member")
+_HASH = generate_password_hash("mat-khau-thu-nghiem", method="scrypt")
+
+
+@dataclass
+class Area:
+    """The records of one commune, one of each kind the routes take."""
+    province: object
+    district: object
+    commune: object
+    hamlet: object
+    team: object = None
+    member: object = None
+    household: object = None
+    visit: object = None
+    closure: object = None
+    token: object = None
+    extra: dict = field(default_factory=dict)
+
+    def names(self) -> list[str]:
+        """What a page would show of this area's records: none may appear to a user outside it."""
+        return [self.household.head_name, self.member.full_name, self.team.name] + self.extra.get("labels", [])
+
+    def ids(self) -> dict:
+        """The value of each kind of URL argument for this area."""
+        return {"commune": self.commune.id, "hamlet": self.hamlet.id, "team": self.team.id,
+                "member": self.member.id, "household": self.household.id, "visit": self.visit.id,
+                "closure": self.closure.id, "token": self.token.id, "province": self.province.id,
+                "commune_code": self.commune.code}
+
+
+def _team(commune, hamlet, label):
+    team = Team(commune_id=commune.id, name=f"Tổ CNSCĐ {label}", name_folded=fold(f"To CNSCD {label}"),
+                decision_date=date(2022, 3, 15))
+    team.hamlets.append(hamlet)
+    db.session.add(team)
+    db.session.flush()
+    return team
+
+
+def _member(team, name, phone):
+    member = Member(full_name=name, name_folded=fold(name), phone=phone)
+    db.session.add(member)
+    db.session.flush()
+    db.session.add(Membership(member_id=member.id, team_id=team.id, joined_on=date(2022, 3, 15)))
+    db.session.flush()
+    return member
+
+
+def _household(hamlet, name):
+    h = Household(hamlet_id=hamlet.id, head_name=name, head_name_folded=fold(name), phone="0912345678",
+                  address="12 Lê Lợi")
+    db.session.add(h)
+    db.session.flush()
+    return h
+
+
+def _visit(household, team, member, on):
+    wallet = db.session.scalar(sa.select(Service).where(Service.code == "e_wallet"))
+    v = Visit(household_id=household.id, hamlet_id=household.hamlet_id, team_id=team.id, visited_on=on,
+              idempotency_key=uuid.uuid4().hex)
+    db.session.add(v)
+    db.session.flush()
+    db.session.add(VisitService(visit_id=v.id, service_id=wallet.id, result="adopted"))
+    db.session.execute(visit_members.insert().values(visit_id=v.id, member_id=member.id))
+    db.session.add(Adoption(household_id=household.id, service_id=wallet.id, hamlet_id=household.hamlet_id,
+                            adopted_on=on, visit_id=v.id))
+    db.session.flush()
+    return v
+
+
+def user(username, role, unit, team=None, member=None):
+    u = User(username=username, role=role, unit_id=unit.id, full_name=f"Người dùng {username}",
+             password_hash=_HASH, team_id=team.id if team else None, member_id=member.id if member else None)
+    db.session.add(u)
+    db.session.flush()
+    return u
+
+
+class World:
+    def __init__(self, tree):
+        far_province = units.create_unit("Tỉnh Sóc Trăng", "province", None, "94")
+        far_district = units.create_unit("Thành phố Sóc Trăng", "district", far_province, "941")
+        far_commune = units.create_unit("Phường 1", "commune", far_district, "31471")
+        far_hamlet = units.create_unit("Khóm 1", "hamlet", far_commune)
+        units.set_household_count(far_hamlet, 300, date(2024, 1, 1))
+        self.inside = Area(tree.province, tree.district, tree.commune, tree.hamlet)
+        self.near = Area(tree.province, tree.other_district, tree.other_commune, tree.other_hamlet)
+        self.far = Area(far_province, far_district, far_commune, far_hamlet)
+        for i, (area, label) in enumerate(((self.inside, "Phường I"), (self.near, "Một Ngàn"),
+                                           (self.far, "Phường 1 Sóc Trăng"))):
+            area.team = _team(area.commune, area.hamlet, label)
+            area.member = _member(area.team, f"Nguyễn Thị Ánh {i}", f"09180000{i}1")
+            area.extra["second"] = _member(area.team, f"Trần Văn Đức {i}", f"09180000{i}2")
+            area.household = _household(area.hamlet, f"Lê Văn Hùng {i}")
+            area.visit = _visit(area.household, area.team, area.member, today_vn())
+            record("update", "household", area.household.id, area.hamlet.id, before={"note": ""},
+                   after={"note": f"Ghi chú về {area.household.head_name}"}, user=None)
+        for area in (self.inside, self.far):
+            area.closure = MonthClosure(province_id=area.province.id, year=2023, month=1, snapshot="{}")
+            db.session.add(area.closure)
+        db.session.flush()
+        self.near.closure = self.far.closure  # closures belong to provinces
+        inside = self.inside
+        self.users = {
+            "admin": user("qt", "admin", tree.province),
+            "province": user("tinh", "province", tree.province),
+            "district": user("huyen", "district", tree.district),
+            "commune": user("xa", "commune", tree.commune),
+            "team_leader": user("totruong", "team_leader", tree.commune, inside.team, inside.member),
+            "team_member": user("tovien", "team_member", tree.commune, inside.team, inside.extra["second"]),
+        }
+        far_staff = user("tinh-soc-trang", "province", far_province)
+        inside.token, self.inside_secret = issue_token(self.users["province"], "Trung tâm điều hành")
+        self.far.token, self.far_secret = issue_token(far_staff, "Mã của Sóc Trăng")
+        self.far.extra["labels"] = ["Mã của Sóc Trăng"]
+        self.near.token = inside.token  # tokens belong to province staff
+        self.service = db.session.scalar(sa.select(Service).where(Service.code == "vneid"))
+        db.session.commit()
+
+    def outside_for(self, role: str) -> Area | None:
+        """The nearest area outside the role's scope (an administrator has none)."""
+        return {"admin": None, "province": self.far}.get(role, self.near)
+
+
+def fingerprint() -> tuple:
+    """Every row of every table: a refused request must leave this unchanged."""
+    out = []
+    for table in db.metadata.sorted_tables:
+        rows = db.session.execute(sa.select(table)).all()
+        out.append((table.name, sorted(tuple(map(str, r)) for r in rows)))
+    return tuple(out)

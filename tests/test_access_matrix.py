@@ -1,0 +1,280 @@
+"""The access matrix: every route × role × (inside / outside the user's area) → allowed or refused.
+
+The table below is the declared policy. `test_every_route_is_declared` walks `app.url_map`, so a
+new route without an entry fails the suite. For each entry, one signed-in user of each role asks
+for a record inside their own area and for the nearest record outside it (tests/access_world.py):
+  - a refused request answers 403 or 404 and leaves every row of every table as it was;
+  - an allowed request gets through the access checks (no 401/403/404, no 500);
+  - a route that lists records ("filtered") may answer, but shows nothing of the outside area;
+  - anonymous visitors are sent to the sign-in page (401 on the API), except on public routes.
+Allowed state-changing requests run in their own test with a fresh world each, since an allowed
+request may change or delete the record the next role would ask for.
+"""
+from dataclasses import dataclass, field
+
+import pytest
+from flask import url_for
+
+from tests.access_world import ROLES, World, fingerprint
+
+ALL = frozenset(ROLES)
+STAFF = frozenset({"admin", "province", "district", "commune"})
+FIELD = frozenset({"team_leader", "team_member"})
+PROVINCE = frozenset({"admin", "province"})
+OFFICER = frozenset({"admin", "commune"})
+PUBLIC = "public"
+
+
+@dataclass(frozen=True)
+class Entry:
+    allowed: frozenset | str          # roles that may use the route inside their area, or PUBLIC
+    path: dict = field(default_factory=dict)   # URL argument → kind of record (see Area.ids)
+    query: dict = field(default_factory=dict)  # query argument → kind of record, or a literal
+    # "refused": a record outside the area is 403/404. "filtered": the route lists records; it may
+    # answer but must show nothing of the outside area. "none": the route takes no record.
+    outside: str = "refused"
+    token: bool = False               # the API: a bearer token of the role's user, not the session
+    signs_out: bool = False
+
+
+KINDS = {"commune", "hamlet", "team", "member", "household", "visit", "closure", "token", "commune_code"}
+Q = {"q": "Lê Văn Hùng"}
+
+MATRIX: dict[tuple[str, str], Entry] = {
+    # Public: sign-in, language, static files, the API's description.
+    ("auth.login", "GET"): Entry(PUBLIC, outside="none"),
+    ("auth.login", "POST"): Entry(PUBLIC, outside="none"),
+    ("main.set_language", "POST"): Entry(PUBLIC, outside="none"),
+    ("static", "GET"): Entry(PUBLIC, query={"filename": "css/app.css"}, outside="none"),
+    ("api.openapi", "GET"): Entry(PUBLIC, outside="none"),
+    # Everyone signed in.
+    ("main.index", "GET"): Entry(ALL, outside="none"),
+    ("auth.logout", "POST"): Entry(ALL, outside="none", signs_out=True),
+    ("auth.change_password", "GET"): Entry(ALL, outside="none"),
+    ("auth.change_password", "POST"): Entry(ALL, outside="none"),
+    # The administrative tree: everyone reads their area; commune officers shape their hamlets;
+    # staff set household counts in their subtree.
+    ("units.show", "GET"): Entry(ALL, {"unit_id": "commune"}),
+    ("units.add_hamlet", "POST"): Entry(OFFICER, {"unit_id": "commune"}),
+    ("units.import_hamlets", "GET"): Entry(OFFICER, {"unit_id": "commune"}),
+    ("units.import_hamlets", "POST"): Entry(OFFICER, {"unit_id": "commune"}),
+    ("units.confirm_import", "POST"): Entry(OFFICER, {"unit_id": "commune"}),
+    ("units.rename", "GET"): Entry(OFFICER, {"unit_id": "hamlet"}),
+    ("units.rename", "POST"): Entry(OFFICER, {"unit_id": "hamlet"}),
+    ("units.retire", "POST"): Entry(OFFICER, {"unit_id": "hamlet"}),
+    ("units.restore", "POST"): Entry(OFFICER, {"unit_id": "hamlet"}),
+    ("units.delete", "POST"): Entry(OFFICER, {"unit_id": "hamlet"}),
+    ("units.set_households", "POST"): Entry(STAFF, {"unit_id": "hamlet"}),
+    # Teams: staff read their subtree, a team reads itself; commune officers manage; the leader
+    # keeps the member list.
+    ("teams.index", "GET"): Entry(ALL, outside="none"),
+    ("teams.listing", "GET"): Entry(ALL, {"unit_id": "commune"}),
+    ("teams.show", "GET"): Entry(ALL, {"team_id": "team"}),
+    ("teams.member", "GET"): Entry(ALL, {"member_id": "member"}),
+    ("teams.member_row", "GET"): Entry(ALL, {"member_id": "member"}),
+    ("teams.new_team", "GET"): Entry(OFFICER, {"commune_id": "commune"}),
+    ("teams.new_team", "POST"): Entry(OFFICER, {"commune_id": "commune"}),
+    ("teams.edit_team", "GET"): Entry(OFFICER, {"team_id": "team"}),
+    ("teams.edit_team", "POST"): Entry(OFFICER, {"team_id": "team"}),
+    ("teams.dissolve", "GET"): Entry(OFFICER, {"team_id": "team"}),
+    ("teams.dissolve", "POST"): Entry(OFFICER, {"team_id": "team"}),
+    ("teams.reactivate", "POST"): Entry(OFFICER, {"team_id": "team"}),
+    ("teams.import_members", "GET"): Entry(OFFICER, {"commune_id": "commune"}),
+    ("teams.import_members", "POST"): Entry(OFFICER, {"commune_id": "commune"}),
+    ("teams.confirm_import", "POST"): Entry(OFFICER, {"commune_id": "commune"}),
+    ("teams.add_member", "POST"): Entry(OFFICER | {"team_leader"}, {"team_id": "team"}),
+    ("teams.check_phone", "GET"): Entry(OFFICER | {"team_leader"}, {"team_id": "team"},
+                                        {"phone": "0912 345 678"}),
+    ("teams.edit_member", "GET"): Entry(OFFICER | {"team_leader"}, {"member_id": "member"}),
+    ("teams.edit_member", "POST"): Entry(OFFICER | {"team_leader"}, {"member_id": "member"}),
+    ("teams.leave", "GET"): Entry(OFFICER | {"team_leader"}, {"member_id": "member"}),
+    ("teams.leave", "POST"): Entry(OFFICER | {"team_leader"}, {"member_id": "member"}),
+    ("teams.move", "GET"): Entry(OFFICER, {"member_id": "member"}),
+    ("teams.move", "POST"): Entry(OFFICER, {"member_id": "member"}),
+    ("teams.make_leader", "POST"): Entry(OFFICER, {"member_id": "member"}),
+    ("teams.account", "POST"): Entry(OFFICER, {"member_id": "member"}),
+    # Households: everyone reads their area; the team and the commune officer edit; merging
+    # duplicates is the officer's.
+    ("households.index", "GET"): Entry(ALL, query=Q, outside="filtered"),
+    ("households.show", "GET"): Entry(ALL, {"household_id": "household"}),
+    ("households.edit", "GET"): Entry(OFFICER | FIELD, {"household_id": "household"}),
+    ("households.edit", "POST"): Entry(OFFICER | FIELD, {"household_id": "household"}),
+    ("households.merge", "POST"): Entry(OFFICER, {"household_id": "household"}),
+    # Visits: the team logs; the author, the leader and the officer correct; province staff add to
+    # and correct closed months only (the world's visits are in an open month: refused here).
+    ("visits.index", "GET"): Entry(ALL, outside="filtered"),
+    ("visits.new", "GET"): Entry(PROVINCE | FIELD, query={"team": "team"}, outside="filtered"),
+    ("visits.new", "POST"): Entry(PROVINCE | FIELD, query={"team": "team"}, outside="filtered"),
+    ("visits.household_options", "GET"): Entry(ALL, query={"visit": "visit", **Q}, outside="filtered"),
+    ("visits.show", "GET"): Entry(ALL, {"visit_id": "visit"}),
+    ("visits.edit", "GET"): Entry(OFFICER | {"team_leader"}, {"visit_id": "visit"}),
+    ("visits.edit", "POST"): Entry(OFFICER | {"team_leader"}, {"visit_id": "visit"}),
+    ("visits.delete", "GET"): Entry(OFFICER | {"team_leader"}, {"visit_id": "visit"}),
+    ("visits.delete", "POST"): Entry(OFFICER | {"team_leader"}, {"visit_id": "visit"}),
+    # The service catalogue is the province's; everyone reads it.
+    ("services.index", "GET"): Entry(ALL, outside="none"),
+    ("services.add", "POST"): Entry(PROVINCE, outside="none"),
+    ("services.edit", "GET"): Entry(PROVINCE, query={"service_id": "service"}, outside="none"),
+    ("services.edit", "POST"): Entry(PROVINCE, query={"service_id": "service"}, outside="none"),
+    ("services.move", "POST"): Entry(PROVINCE, query={"service_id": "service"}, outside="none"),
+    # Coverage and reports: staff, for their subtree; month closing is the province's.
+    ("coverage.index", "GET"): Entry(STAFF, outside="none"),
+    ("coverage.show", "GET"): Entry(STAFF, {"unit_id": "commune"}),
+    ("reports.index", "GET"): Entry(STAFF, outside="none"),
+    ("reports.monthly", "GET"): Entry(STAFF, {"unit_id": "commune"}),
+    ("reports.monthly_print", "GET"): Entry(STAFF, {"unit_id": "commune"}),
+    ("reports.monthly_xlsx", "GET"): Entry(STAFF, {"unit_id": "commune"}),
+    ("reports.monthly_csv", "GET"): Entry(STAFF, {"unit_id": "commune"}),
+    ("reports.closing_page", "GET"): Entry(PROVINCE, outside="none"),
+    ("reports.closing_page", "POST"): Entry(PROVINCE, outside="none"),
+    ("reports.reopen", "GET"): Entry(PROVINCE, {"closure_id": "closure"}),
+    ("reports.reopen", "POST"): Entry(PROVINCE, {"closure_id": "closure"}),
+    # The audit trail: district and province staff, for their subtree.
+    ("audit.index", "GET"): Entry(STAFF - {"commune"}, outside="filtered"),
+    # API tokens: province staff; the API itself answers any token, scoped like its user.
+    ("api_tokens.index", "GET"): Entry(PROVINCE, outside="filtered"),
+    ("api_tokens.create", "POST"): Entry(PROVINCE, outside="none"),
+    ("api_tokens.revoke", "POST"): Entry(PROVINCE, {"token_id": "token"}),
+    ("api.coverage", "GET"): Entry(ALL, query={"unit": "commune_code", "month": "2024-10"}, token=True),
+}
+
+REFUSED = (403, 404)
+
+
+def _routes(app):
+    return {(rule.endpoint, method) for rule in app.url_map.iter_rules()
+            for method in rule.methods - {"HEAD", "OPTIONS"}}
+
+
+def test_every_route_is_declared(app):
+    routes = _routes(app)
+    assert sorted(routes - MATRIX.keys()) == [], "routes without an access-matrix entry"
+    assert sorted(MATRIX.keys() - routes) == [], "entries for routes that no longer exist"
+
+
+def _url(app, world, endpoint, entry, area) -> str:
+    values = {}
+    for name, kind in {**entry.path, **entry.query}.items():
+        if kind == "service":
+            values[name] = world.service.id
+        elif kind in KINDS:
+            values[name] = area.ids()[kind]
+        else:
+            values[name] = kind
+    with app.test_request_context():
+        return url_for(endpoint, **values)
+
+
+def _client(app, world, role):
+    client = app.test_client()
+    if role is not None:
+        with client.session_transaction() as session:
+            session["_user_id"] = str(world.users[role].id)
+            session["_fresh"] = True
+    return client
+
+
+def _ask(app, world, role, endpoint, method, entry, area):
+    from app.api.models import issue_token
+    from app.extensions import db
+    url = _url(app, world, endpoint, entry, area)
+    headers = {}
+    if entry.token and role is not None:
+        _token, secret = issue_token(world.users[role], f"ma-{role}")
+        db.session.commit()
+        headers["Authorization"] = f"Bearer {secret}"
+        client = app.test_client()
+    else:
+        client = _client(app, world, None if entry.token else role)
+    with app.app_context():
+        return client.open(url, method=method, headers=headers)
+
+
+def _to_sign_in(resp) -> bool:
+    return resp.status_code in (302, 303) and "/auth/login" in resp.headers.get("Location", "")
+
+
+def _allowed(resp, entry) -> bool:
+    if resp.status_code >= 500 or resp.status_code in (401, *REFUSED):
+        return False
+    return entry.signs_out or not _to_sign_in(resp)
+
+
+@pytest.mark.parametrize("endpoint,method", sorted(MATRIX), ids=[f"{e}:{m}" for e, m in sorted(MATRIX)])
+def test_access(app, db, tree, endpoint, method):
+    entry = MATRIX[(endpoint, method)]
+    world = World(tree)
+    post = method != "GET"
+
+    def refused(role, area, why):
+        before = fingerprint() if post else None
+        resp = _ask(app, world, role, endpoint, method, entry, area)
+        assert resp.status_code in REFUSED, f"{why}: {resp.status_code}"
+        if post:
+            db.session.expire_all()
+            assert fingerprint() == before, f"{why}: a refused request changed the data"
+
+    # Anonymous visitors.
+    resp = _ask(app, world, None, endpoint, method, entry, world.inside)
+    if entry.allowed == PUBLIC:
+        assert resp.status_code < 500 and resp.status_code not in (401, 403)
+        return
+    if entry.token:
+        assert resp.status_code == 401
+    else:
+        assert _to_sign_in(resp), f"anonymous {method} {endpoint}: {resp.status_code}"
+
+    for role in ROLES:
+        # Inside the user's area.
+        if role not in entry.allowed:
+            refused(role, world.inside, f"{role} inside")
+        elif not post:
+            resp = _ask(app, world, role, endpoint, method, entry, world.inside)
+            assert _allowed(resp, entry), f"{role} inside: {resp.status_code}"
+        # Outside it.
+        outside = world.outside_for(role)
+        if outside is None or entry.outside == "none":
+            continue
+        if entry.outside == "refused" or role not in entry.allowed:
+            refused(role, outside, f"{role} outside")
+            continue
+        before = fingerprint() if post else None
+        resp = _ask(app, world, role, endpoint, method, entry, outside)
+        assert resp.status_code < 500 and resp.status_code != 401
+        body = resp.get_data(as_text=True)
+        shown = [name for name in outside.names() if name in body]
+        assert not shown, f"{role} sees records outside their area: {shown}"
+        if post:
+            db.session.expire_all()
+            assert fingerprint() == before
+
+
+ALLOWED_POSTS = sorted((e, m, r) for (e, m), entry in MATRIX.items()
+                       if m != "GET" and entry.allowed != PUBLIC for r in entry.allowed)
+
+
+@pytest.mark.parametrize("endpoint,method,role", ALLOWED_POSTS,
+                         ids=[f"{e}:{m}:{r}" for e, m, r in ALLOWED_POSTS])
+def test_allowed_state_change_gets_through(app, db, tree, endpoint, method, role):
+    """An empty submission from an allowed role passes the access checks (and then fails
+    validation, or does what it asks), on a fresh world so earlier roles changed nothing."""
+    entry = MATRIX[(endpoint, method)]
+    world = World(tree)
+    resp = _ask(app, world, role, endpoint, method, entry, world.inside)
+    assert _allowed(resp, entry), f"{role}: {resp.status_code}"
+
+
+def test_lists_do_show_what_is_inside(app, db, tree):
+    """The "filtered" checks above could pass on an empty page; these lists do show the inside."""
+    world = World(tree)
+    name = world.inside.household.head_name
+    for role, endpoint, entry in (("district", "households.index", MATRIX[("households.index", "GET")]),
+                                  ("commune", "visits.index", MATRIX[("visits.index", "GET")]),
+                                  ("team_member", "visits.household_options",
+                                   MATRIX[("visits.household_options", "GET")]),
+                                  ("district", "audit.index", MATRIX[("audit.index", "GET")])):
+        resp = _ask(app, world, role, endpoint, "GET", entry, world.inside)
+        assert resp.status_code == 200 and name in resp.get_data(as_text=True), (role, endpoint)
+    resp = _ask(app, world, "province", "api_tokens.index", "GET", MATRIX[("api_tokens.index", "GET")],
+                world.inside)
+    assert "Trung tâm điều hành" in resp.get_data(as_text=True)
