@@ -145,6 +145,21 @@ class World:
         self.service = db.session.scalar(sa.select(Service).where(Service.code == "vneid"))
         db.session.commit()
 
+    def fresh_inside(self, n: int) -> Area:
+        """New records of each kind inside the area (same commune and team), for a request that
+        may change or delete the one it names; the next role gets records of its own."""
+        inside = self.inside
+        hamlet = units.create_unit(f"Khu vực mới {n}", "hamlet", inside.commune)
+        area = Area(inside.province, inside.district, inside.commune, hamlet, team=inside.team)
+        area.member = _member(inside.team, f"Phạm Thị Mới {n}", f"09170000{n:02d}")
+        area.household = _household(inside.hamlet, f"Hộ Mới {n}")
+        area.visit = _visit(area.household, inside.team, area.member, today_vn())
+        area.closure = MonthClosure(province_id=inside.province.id, year=2022, month=n + 1, snapshot="{}")
+        db.session.add(area.closure)
+        area.token, _secret = issue_token(self.users["province"], f"Mã mới {n}")
+        db.session.commit()
+        return area
+
     def outside_for(self, role: str) -> Area | None:
         """The nearest area outside the role's scope (an administrator has none)."""
         return {"admin": None, "province": self.far}.get(role, self.near)

@@ -7,8 +7,8 @@ for a record inside their own area and for the nearest record outside it (tests/
   - an allowed request gets through the access checks (no 401/403/404, no 500);
   - a route that lists records ("filtered") may answer, but shows nothing of the outside area;
   - anonymous visitors are sent to the sign-in page (401 on the API), except on public routes.
-Allowed state-changing requests run in their own test with a fresh world each, since an allowed
-request may change or delete the record the next role would ask for.
+An allowed state-changing request is sent against fresh records of its own, since it may change
+or delete the record the next role would ask for.
 """
 from dataclasses import dataclass, field
 
@@ -139,6 +139,9 @@ MATRIX: dict[tuple[str, str], Entry] = {
 }
 
 REFUSED = (403, 404)
+# SQLite reuses the id of a row a request deleted; the test's own session still remembers the old
+# object under that id when the next fresh record takes it. Harmless here, and only here.
+pytestmark = pytest.mark.filterwarnings("ignore:Identity map already had an identity")
 
 
 def _routes(app):
@@ -187,7 +190,10 @@ def _ask(app, world, role, endpoint, method, entry, area):
     else:
         client = _client(app, world, None if entry.token else role)
     with app.app_context():
-        return client.open(url, method=method, headers=headers)
+        resp = client.open(url, method=method, headers=headers)
+    resp.get_data()  # read and close (static files are streamed)
+    resp.close()
+    return resp
 
 
 def _to_sign_in(resp) -> bool:
@@ -224,12 +230,14 @@ def test_access(app, db, tree, endpoint, method):
     else:
         assert _to_sign_in(resp), f"anonymous {method} {endpoint}: {resp.status_code}"
 
-    for role in ROLES:
-        # Inside the user's area.
+    for n, role in enumerate(ROLES):
+        # Inside the user's area. An allowed state change (an empty submission: it passes the
+        # access checks, then fails validation or does what it asks) gets records of its own.
         if role not in entry.allowed:
             refused(role, world.inside, f"{role} inside")
-        elif not post:
-            resp = _ask(app, world, role, endpoint, method, entry, world.inside)
+        else:
+            area = world.fresh_inside(n) if post else world.inside
+            resp = _ask(app, world, role, endpoint, method, entry, area)
             assert _allowed(resp, entry), f"{role} inside: {resp.status_code}"
         # Outside it.
         outside = world.outside_for(role)
@@ -247,21 +255,6 @@ def test_access(app, db, tree, endpoint, method):
         if post:
             db.session.expire_all()
             assert fingerprint() == before
-
-
-ALLOWED_POSTS = sorted((e, m, r) for (e, m), entry in MATRIX.items()
-                       if m != "GET" and entry.allowed != PUBLIC for r in entry.allowed)
-
-
-@pytest.mark.parametrize("endpoint,method,role", ALLOWED_POSTS,
-                         ids=[f"{e}:{m}:{r}" for e, m, r in ALLOWED_POSTS])
-def test_allowed_state_change_gets_through(app, db, tree, endpoint, method, role):
-    """An empty submission from an allowed role passes the access checks (and then fails
-    validation, or does what it asks), on a fresh world so earlier roles changed nothing."""
-    entry = MATRIX[(endpoint, method)]
-    world = World(tree)
-    resp = _ask(app, world, role, endpoint, method, entry, world.inside)
-    assert _allowed(resp, entry), f"{role}: {resp.status_code}"
 
 
 def test_lists_do_show_what_is_inside(app, db, tree):
