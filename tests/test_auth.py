@@ -129,3 +129,28 @@ def test_login_is_rate_limited_per_account(client, tree, db):
     create_user("nguoi-khac", "commune", tree.commune, PASSWORD)
     db.session.commit()
     assert client.post("/auth/login", data={"username": "nguoi-khac", "password": PASSWORD}).status_code == 302
+
+
+def test_htmx_request_after_the_session_expired_sends_the_whole_page_to_sign_in(client):
+    from urllib.parse import parse_qs, urlsplit
+    """Not the sign-in page swapped into a search box: htmx is told to go there, and back after."""
+    resp = client.get("/households/?q=nguyen", headers={
+        "HX-Request": "true", "HX-Current-URL": "http://localhost/households/?q=nguyen"})
+    assert resp.status_code == 401
+    target = urlsplit(resp.headers["HX-Redirect"])
+    assert target.path == "/auth/login" and parse_qs(target.query) == {"next": ["/households/?q=nguyen"]}
+    assert "<form" not in resp.get_data(as_text=True)
+    # A crafted current URL on another site is not followed back.
+    resp = client.get("/households/", headers={"HX-Request": "true", "HX-Current-URL": "//evil.example/x"})
+    assert urlsplit(resp.headers["HX-Redirect"]).query in ("", "next=/x")
+    # Without htmx: the usual redirect, with the page to come back to.
+    resp = client.get("/households/?q=nguyen")
+    assert resp.status_code == 302 and "/auth/login?next=" in resp.headers["Location"]
+
+
+def test_htmx_request_with_a_one_time_password_goes_to_the_password_page(tree, login_as, client, db):
+    user = login_as("commune", tree.commune)
+    user.must_change_password = True
+    db.session.commit()
+    resp = client.get("/households/?q=x", headers={"HX-Request": "true"})
+    assert resp.status_code == 403 and resp.headers["HX-Redirect"] == "/auth/password"

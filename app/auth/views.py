@@ -1,11 +1,13 @@
 """Sign in, sign out, change password."""
+from urllib.parse import urlsplit
+
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required, login_url, login_user, logout_user
 
 from app.auth.forms import ChangePasswordForm, LoginForm
 from app.auth.models import User
-from app.extensions import db, limiter
+from app.extensions import db, limiter, login_manager
 from app.main.views import safe_next
 from app.models_base import utcnow
 
@@ -14,6 +16,25 @@ bp = Blueprint("auth", __name__, url_prefix="/auth")
 
 def _login_username_key() -> str:
     return "user:" + (request.form.get("username") or "").strip().lower()[:64]
+
+
+@login_manager.unauthorized_handler
+def _unauthorized():
+    """Send the visitor to sign in. An htmx request (a search box after the session expired) would
+    otherwise follow the redirect and swap the sign-in page into the results: the whole page goes
+    to the sign-in page instead, and comes back to where the user was."""
+    flash(str(login_manager.login_message), login_manager.login_message_category)
+    if request.headers.get("HX-Request") == "true":
+        page = urlsplit(request.headers.get("HX-Current-URL", ""))
+        back = safe_next(page.path + (f"?{page.query}" if page.query else ""), "")
+        return _whole_page_to(url_for("auth.login", next=back or None), 401)
+    return redirect(login_url(login_manager.login_view, request.url))
+
+
+def _whole_page_to(url: str, status: int):
+    response = current_app.response_class(status=status)
+    response.headers["HX-Redirect"] = url
+    return response
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -77,4 +98,6 @@ def _force_password_change():
     if (current_user.is_authenticated and current_user.must_change_password
             and request.endpoint not in ("auth.change_password", "auth.logout", "static",
                                          "main.set_language")):
+        if request.headers.get("HX-Request") == "true":
+            return _whole_page_to(url_for("auth.change_password"), 403)
         return redirect(url_for("auth.change_password"))
