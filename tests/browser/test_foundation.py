@@ -1,4 +1,6 @@
 """A commune officer on a phone: Vietnamese sign-in, hamlets, active search, language switch."""
+import re
+
 import sqlalchemy as sa
 from playwright.sync_api import expect
 
@@ -53,3 +55,22 @@ def test_district_page_on_desktop(app, db, live_server, desktop):
     rows = desktop.locator("#children tbody tr")
     assert rows.count() == 9  # the communes of Vị Thanh in the GSO list
     shot(desktop, "district-desktop")
+
+
+def test_search_after_the_session_expired_goes_to_sign_in_and_back(app, db, tree, live_server, phone):
+    """On a phone left open overnight: typing in the household search must not show the sign-in
+    form inside the results; the page goes to sign in, then comes back to the list."""
+    from app.auth.cli import create_user
+    from tests.conftest import PASSWORD
+    create_user("can-bo-xa", "commune", tree.commune, PASSWORD, full_name="Cán bộ xã")
+    db.session.commit()
+    sign_in(phone, live_server, "can-bo-xa", PASSWORD)
+    phone.goto(f"{live_server}/households/")
+    phone.context.clear_cookies()  # the session is gone
+    phone.locator("input[type=search]").first.fill("nguyen")
+    expect(phone).to_have_url(re.compile(r"/auth/login\?next="))
+    expect(phone.locator("#households")).to_have_count(0)
+    phone.fill("#username", "can-bo-xa")
+    phone.fill("#password", PASSWORD)
+    phone.click("button.primary")
+    expect(phone).to_have_url(re.compile(r"/households/"))
