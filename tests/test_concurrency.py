@@ -25,11 +25,14 @@ from app.auth.cli import create_user
 from app.extensions import db as _db
 from app.households.models import Household
 from app.households.services import create_household
-from app.teams.models import Member, Membership
+from app.teams import services
+from app.teams.models import Member, Membership, Team
 from app.text import fold
 from app.visits.models import Adoption, Service, Visit, VisitService
 from app.visits.services import VisitData, create_visit
 from tests.conftest import PASSWORD
+from tests.test_teams import make_member
+from tests.test_teams import make_team as make_registered_team
 from tests.visits_helpers import TEAM_START, make_team
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -240,3 +243,57 @@ def test_two_open_transactions_on_one_household_keep_the_earliest_dates(app, db,
         Adoption.household_id == households[0], Adoption.service_id == e_wallet)) == date(2024, 5, 2)
     result = runner.invoke(args=["coverage", "verify"])
     assert result.exit_code == 0, result.output
+
+
+# --- Members' phone numbers: unique among a province's active members, in the database itself ----------
+
+def test_the_database_refuses_a_second_active_member_with_the_phone(db, tree):
+    team = make_registered_team(tree)
+    first = make_member(team, name="Lê Văn Cường", phone="0987654321")
+    # Past the service layer's check, as a second officer saving at the same moment would be.
+    with pytest.raises(sa.exc.IntegrityError):
+        make_member(team, name="Võ Thị Diệu", phone="0987654321")
+    _db.session.rollback()
+    # A member who left frees the number; another province is another register.
+    services.leave(_db.session.get(Member, first.id), date(2024, 1, 31))
+    _db.session.commit()
+    make_member(team, name="Võ Thị Diệu", phone="0987654321")
+    assert _db.session.get(Member, first.id).active_phone is None
+
+
+def test_two_officers_saving_one_phone_at_once_get_a_message_beside_the_field(app, client, db, tree, login_as):
+    """The first save is written but not committed when the second passes the check and inserts."""
+    team_id = make_registered_team(tree).id
+    other_team_id = make_registered_team(tree, name="Tổ khu vực 2", hamlets=[tree.hamlet2]).id
+    login_as("commune", tree.commune)
+    written = threading.Event()
+    errors = []
+
+    def first_officer():
+        try:
+            with app.app_context():
+                services.add_member(_db.session.get(Team, other_team_id), full_name="Lê Văn Cường", gender="male",
+                                    birth_year=1990, phone="0987654321", affiliation="youth_union", role="member",
+                                    joined_on=date(2023, 5, 1))
+                _db.session.flush()
+                written.set()
+                time.sleep(1.0)  # the second request reaches its insert meanwhile, and waits
+                _db.session.commit()
+        except Exception as exc:
+            errors.append(exc)
+            written.set()
+
+    thread = threading.Thread(target=first_officer)
+    thread.start()
+    assert written.wait(10)
+    resp = client.post(f"/teams/{team_id}/members", data={
+        "member-full_name": "Trần Thị Bình", "member-phone": "0987 654 321", "member-gender": "female",
+        "member-birth_year": "1995", "member-role": "member", "member-affiliation": "womens_union",
+        "member-joined_on": "2023-05-01"})
+    thread.join(20)
+    assert not errors, errors
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 409, html[:500]
+    assert "Lê Văn Cường" in html and "đang hoạt động" in html and 'value="Trần Thị Bình"' in html
+    db.session.expire_all()
+    assert [m.full_name for m in db.session.scalars(sa.select(Member))] == ["Lê Văn Cường"]

@@ -21,7 +21,9 @@ class Household(db.Model):
     merged_into_id: orm.Mapped[int | None] = orm.mapped_column(sa.ForeignKey("households.id"))
     # Set on erasure at the household's request: name and phone gone, visits still counted.
     erased_at = orm.mapped_column(UTCDateTime)
-    erased_by_id: orm.Mapped[int | None] = orm.mapped_column(sa.ForeignKey("users.id"))
+    # Who erased it; no foreign key, so SQLite adds the column without rebuilding this table (which
+    # visits and the coverage triggers refer to). The audit event of the erasure names the user too.
+    erased_by_id: orm.Mapped[int | None]
     created_by_id: orm.Mapped[int | None] = orm.mapped_column(sa.ForeignKey("users.id"))
     created_at = orm.mapped_column(UTCDateTime, default=utcnow)
 
