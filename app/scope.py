@@ -248,3 +248,16 @@ def can_merge_households(household, user=None) -> bool:
 
 def can_manage_services(user=None) -> bool:
     return _user(user).role in ("admin", "province")
+
+
+def can_manage_household_data(household, user=None) -> bool:
+    """Export or erase a household's personal data (Decree 13/2023): its commune's officer, and admins.
+
+    Team members, leaders and district or province staff may see the household but not do this.
+    """
+    user = _user(user)
+    if household is None or not can_see(household.hamlet, user):
+        return False
+    if user.role == "admin":
+        return True
+    return user.role == "commune" and household.hamlet.parent_id == user.unit_id

@@ -100,6 +100,10 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ("households.edit", "GET"): Entry(OFFICER | FIELD, {"household_id": "household"}),
     ("households.edit", "POST"): Entry(OFFICER | FIELD, {"household_id": "household"}),
     ("households.merge", "POST"): Entry(OFFICER, {"household_id": "household"}),
+    # Personal data (Decree 13/2023): export and erasure on request, by the commune's officer.
+    ("households.export", "GET"): Entry(OFFICER, {"household_id": "household"}),
+    ("households.erase", "GET"): Entry(OFFICER, {"household_id": "household"}),
+    ("households.erase", "POST"): Entry(OFFICER, {"household_id": "household"}),
     # Visits: the team logs; the author, the leader and the officer correct; province staff add to
     # and correct closed months only (the world's visits are in an open month: refused here).
     ("visits.index", "GET"): Entry(ALL, outside="filtered"),

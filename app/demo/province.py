@@ -190,11 +190,11 @@ def seed_province(echo=print, end: date | None = None) -> dict[str, float]:
     for k in range(MEMBERS):
         full = f"{rng.choice(SURNAMES)} {rng.choice(GIVEN)}"
         member_rows.append((member_id + k, full, fold(full), "", 1965 + k % 40, f"09{30000000 + k:08d}",
-                            "other", province.id, stamp))
+                            f"09{30000000 + k:08d}", "other", province.id, stamp))
         membership_rows.append((member_id + k, first_team + k % len(plan), "member" if k >= len(plan) else "leader",
                                 date(2022, 3, 15)))
-    loader.load("members", ["id", "full_name", "name_folded", "gender", "birth_year", "phone", "affiliation",
-                            "province_id", "created_at"], member_rows)
+    loader.load("members", ["id", "full_name", "name_folded", "gender", "birth_year", "phone", "active_phone",
+                            "affiliation", "province_id", "created_at"], member_rows)
     loader.load("memberships", ["member_id", "team_id", "role", "joined_on"], membership_rows)
     tick = lap("teams and members", tick)
 

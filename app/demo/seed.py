@@ -94,6 +94,7 @@ def seed_teams(rng: random.Random, users: dict[str, User]) -> None:
                             birth_year=rng.randint(1965, 2003), phone=f"0{next(phone_seq)}",
                             affiliation=AFFILIATION_CYCLE[(i + j) % len(AFFILIATION_CYCLE)],
                             province_id=province.id)
+            member.active_phone = member.phone
             db.session.add(member)
             role = "leader" if j == 0 else "deputy" if j == 1 else "member"
             db.session.add(Membership(member=member, team=team, role=role, joined_on=date(2022, 3, 15)))

@@ -2,7 +2,7 @@
 import phonenumbers
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import IntegerField, StringField, ValidationError
+from wtforms import BooleanField, IntegerField, StringField, TextAreaField, ValidationError
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from app.forms import CountField, NoControlCharacters, strip_clean
@@ -50,3 +50,14 @@ class HouseholdForm(FlaskForm):
 
 class MergeForm(FlaskForm):
     target_id = IntegerField(_l("Keep this household"), validators=[DataRequired(_l("Choose the household to keep."))])
+
+
+class EraseForm(FlaskForm):
+    """The officer confirms an erasure asked for by the household, and says why (for the audit trail)."""
+
+    reason = TextAreaField(_l("Reason (e.g. the household's written request of 12/05/2024)"),
+                           filters=[strip_clean],
+                           validators=[DataRequired(_l("Say why the data is erased, e.g. the household's request.")),
+                                       Length(max=500), NoControlCharacters()])
+    confirm = BooleanField(_l("I understand that this cannot be undone."),
+                           validators=[DataRequired(_l("Tick to confirm the erasure."))])

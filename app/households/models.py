@@ -1,5 +1,6 @@
 """Households of a hamlet: the minimum needed to log guidance sessions (Decree 13/2023)."""
 import sqlalchemy as sa
+from flask_babel import gettext as _
 from sqlalchemy import orm
 
 from app.extensions import db
@@ -20,7 +21,17 @@ class Household(db.Model):
     merged_into_id: orm.Mapped[int | None] = orm.mapped_column(sa.ForeignKey("households.id"))
     # Set on erasure at the household's request: name and phone gone, visits still counted.
     erased_at = orm.mapped_column(UTCDateTime)
+    # Who erased it; no foreign key, so SQLite adds the column without rebuilding this table (which
+    # visits and the coverage triggers refer to). The audit event of the erasure names the user too.
+    erased_by_id: orm.Mapped[int | None]
     created_by_id: orm.Mapped[int | None] = orm.mapped_column(sa.ForeignKey("users.id"))
     created_at = orm.mapped_column(UTCDateTime, default=utcnow)
 
     hamlet = orm.relationship("AdminUnit")
+
+    @property
+    def display_name(self) -> str:
+        """The head's name, or a translated label once the household's personal data is erased."""
+        if self.erased_at is not None:
+            return _("Erased household #%(id)s", id=self.id)
+        return self.head_name

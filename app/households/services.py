@@ -34,7 +34,8 @@ def update_household(household: Household, user=None, **changes) -> None:
 
 def search(query: sa.Select, text: str, hamlet_ids: list[int] | None = None, limit: int = 8) -> list[Household]:
     """Households of a (scoped) query whose head's name contains the text, without diacritics."""
-    q = query.where(Household.merged_into_id.is_(None))
+    # Erased households are found through their visits only, never by a name or in the registry list.
+    q = query.where(Household.merged_into_id.is_(None), Household.erased_at.is_(None))
     key = fold(text)
     if key:
         q = q.where(Household.head_name_folded.contains(key, autoescape=True))
@@ -52,7 +53,7 @@ def duplicate_ids(households: list[Household]) -> set[int]:
     rows = db.session.execute(
         sa.select(Household.hamlet_id, Household.head_name_folded)
         .where(Household.hamlet_id.in_(hamlets), Household.head_name_folded.in_(names),
-               Household.merged_into_id.is_(None))
+               Household.merged_into_id.is_(None), Household.erased_at.is_(None))
         .group_by(Household.hamlet_id, Household.head_name_folded)
         .having(sa.func.count(Household.id) > 1))
     clashes = {(r[0], r[1]) for r in rows}
@@ -63,7 +64,8 @@ def possible_duplicates(household: Household) -> list[Household]:
     return list(db.session.scalars(
         sa.select(Household).where(Household.hamlet_id == household.hamlet_id,
                                    Household.head_name_folded == household.head_name_folded,
-                                   Household.id != household.id, Household.merged_into_id.is_(None))
+                                   Household.id != household.id, Household.merged_into_id.is_(None),
+                                   Household.erased_at.is_(None))
         .order_by(Household.id)))
 
 
@@ -74,6 +76,8 @@ def merge_households(source: Household, target: Household, user=None) -> int:
         raise ValueError("only two different households of the same hamlet can be merged")
     if source.merged_into_id is not None or target.merged_into_id is not None:
         raise ValueError("a merged household cannot be merged again")
+    if source.erased_at is not None or target.erased_at is not None:
+        raise ValueError("an erased household cannot be merged")
     moved = move_household_visits(source, target)
     # Details the kept record lacks are taken from the duplicate rather than lost.
     for attr in ("address", "phone", "size"):

@@ -1,17 +1,18 @@
 """The household registry: list and search, a household's page, edit, and merging duplicates."""
 import sqlalchemy as sa
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from app.extensions import db
-from app.households import services
-from app.households.forms import HouseholdForm, MergeForm
+from app.households import privacy, services
+from app.households.forms import EraseForm, HouseholdForm, MergeForm
 from app.households.models import Household
 from app.scope import (
     can_edit_household,
     can_edit_visit,
     can_log_visits,
+    can_manage_household_data,
     can_merge_households,
     get_household_or_404,
     households_query,
@@ -44,13 +45,16 @@ def _render_show(household: Household, merge_form=None, status=200):
         sa.select(Adoption).where(Adoption.household_id == household.id))}
     visits = list(db.session.scalars(visits_query().where(Visit.household_id == household.id)
                                      .order_by(Visit.visited_on.desc(), Visit.id.desc())))
-    duplicates = services.possible_duplicates(household) if household.merged_into_id is None else []
+    live = household.merged_into_id is None and household.erased_at is None
+    duplicates = services.possible_duplicates(household) if live else []
     may_merge = bool(duplicates) and can_merge_households(household)
     return render_template(
         "households/show.html", household=household, adoptions=adoptions, visits=visits, results=RESULTS,
         services=catalogue.all_services(), duplicates=duplicates, may_merge=may_merge,
         merge_form=merge_form or (MergeForm(formdata=None) if may_merge else None),
-        may_edit=can_edit_household(household), may_log=can_log_visits(), can_edit_visit=can_edit_visit,
+        may_edit=can_edit_household(household) and household.erased_at is None,
+        may_log=can_log_visits() and household.erased_at is None, can_edit_visit=can_edit_visit,
+        may_manage_data=can_manage_household_data(household),
     ), status
 
 
@@ -62,7 +66,9 @@ def show(household_id: int):
 @bp.route("/<int:household_id>/edit", methods=["GET", "POST"])
 def edit(household_id: int):
     household = get_household_or_404(household_id)
-    if not can_edit_household(household) or household.merged_into_id is not None:
+    # An erased household is not given a name again: if it wants to be registered, it is a new record.
+    if (not can_edit_household(household) or household.merged_into_id is not None
+            or household.erased_at is not None):
         abort(403)
     form = HouseholdForm(obj=household)
     status = 200
@@ -89,11 +95,50 @@ def merge(household_id: int):
         return _render_show(household, merge_form=form, status=400)
     target = db.session.scalar(households_query().where(Household.id == form.target_id.data))
     if (target is None or target.id == household.id or target.hamlet_id != household.hamlet_id
-            or target.merged_into_id is not None or household.merged_into_id is not None):
+            or target.merged_into_id is not None or household.merged_into_id is not None
+            or target.erased_at is not None or household.erased_at is not None):
         form.target_id.errors = list(form.target_id.errors) + [
             _("Choose another household of the same hamlet that has not been merged.")]
         return _render_show(household, merge_form=form, status=400)
     moved = services.merge_households(household, target, user=current_user)
     db.session.commit()
-    flash(_("Merged: %(n)s visits moved to %(name)s.", n=moved, name=target.head_name), "success")
+    flash(_("Merged: %(n)s visits moved to %(name)s.", n=moved, name=target.display_name), "success")
     return redirect(url_for("households.show", household_id=target.id), 303)
+
+
+def _data_household_or_error(household_id: int) -> Household:
+    household = get_household_or_404(household_id)
+    if not can_manage_household_data(household):
+        abort(403)
+    return household
+
+
+@bp.get("/<int:household_id>/export.json")
+def export(household_id: int):
+    """Everything held about the household, for the household itself (a right under Decree 13/2023)."""
+    household = _data_household_or_error(household_id)
+    body = privacy.export_json(household, user=current_user)
+    db.session.commit()  # the export is audited
+    return Response(body, mimetype="application/json; charset=utf-8", headers={
+        "Content-Disposition": f'attachment; filename="household-{household.id}.json"',
+        "Cache-Control": "no-store"})
+
+
+@bp.route("/<int:household_id>/erase", methods=["GET", "POST"])
+def erase(household_id: int):
+    household = _data_household_or_error(household_id)
+    form = EraseForm()
+    status = 200
+    if request.method == "POST":
+        if household.erased_at is not None:
+            # A second confirmation (back button, double tap) finds the work done.
+            flash(_("This household's personal data was already erased."), "info")
+            return redirect(url_for("households.show", household_id=household.id), 303)
+        if form.validate_on_submit():
+            privacy.erase(household, form.reason.data, user=current_user)
+            db.session.commit()
+            flash(_("Personal data erased. The household's visits are still counted."), "success")
+            return redirect(url_for("households.show", household_id=household.id), 303)
+        status = 400
+    visits = db.session.scalar(sa.select(sa.func.count(Visit.id)).where(Visit.household_id == household.id))
+    return render_template("households/erase.html", household=household, form=form, visits=visits), status

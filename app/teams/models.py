@@ -60,15 +60,21 @@ class Team(db.Model):
 
 class Member(db.Model):
     __tablename__ = "members"
+    __table_args__ = (
+        sa.Index("uq_members_province_active_phone", "province_id", "active_phone", unique=True),
+    )
 
     id: orm.Mapped[int] = orm.mapped_column(primary_key=True)
     full_name: orm.Mapped[str] = orm.mapped_column(sa.String(200))
     name_folded: orm.Mapped[str] = orm.mapped_column(sa.String(200), index=True)
     gender: orm.Mapped[str] = orm.mapped_column(sa.String(16), default="")
     birth_year: orm.Mapped[int | None]
-    # Normalised national form "0912345678"; uniqueness among a province's active members is checked
-    # in the service layer, since "active" depends on the open membership.
+    # Normalised national form "0912345678"; unique among a province's active members.
     phone: orm.Mapped[str] = orm.mapped_column(sa.String(16), index=True, default="")
+    # The phone while the member is in a team (an open membership), else NULL: the unique index on
+    # (province_id, active_phone) lets the database itself refuse a second active member with the
+    # number when two officers save at once. Kept by teams.services.sync_active_phone.
+    active_phone: orm.Mapped[str | None] = orm.mapped_column(sa.String(16))
     affiliation: orm.Mapped[str] = orm.mapped_column(sa.String(32), default="other")
     # The member's province, so phone uniqueness is one indexed query.
     province_id: orm.Mapped[int | None] = orm.mapped_column(sa.ForeignKey("admin_units.id"), index=True)

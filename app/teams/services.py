@@ -164,6 +164,13 @@ def _demote_leader(team: Team, keep: Member | None, user=None) -> None:
         _sync_account(current.member)
 
 
+def sync_active_phone(member: Member) -> None:
+    """Mirror the phone into active_phone while the member has an open membership (see Member)."""
+    open_ = any(m.left_on is None for m in member.memberships)
+    member.active_phone = member.phone if (open_ and member.phone) else None
+    db.session.flush()
+
+
 def add_member(team: Team, *, full_name: str, gender: str, birth_year: int | None, phone: str,
                affiliation: str, role: str, joined_on: date, user=None) -> Member:
     member = Member(gender=gender or "", birth_year=birth_year, phone=phone, affiliation=affiliation or "other",
@@ -176,6 +183,7 @@ def add_member(team: Team, *, full_name: str, gender: str, birth_year: int | Non
     membership = Membership(member=member, team=team, role=role, joined_on=joined_on)
     db.session.add(membership)
     db.session.flush()
+    sync_active_phone(member)
     record("create", "member", member.id, team.commune_id, after={
         **_member_snapshot(member), "team": team.name, "role": role, "joined_on": joined_on}, user=user)
     return member
@@ -198,6 +206,7 @@ def update_member(member: Member, *, full_name: str, gender: str, birth_year: in
             membership.joined_on = joined_on
         after_extra = {"role": membership.role, "joined_on": membership.joined_on}
     db.session.flush()
+    sync_active_phone(member)
     after = {**_member_snapshot(member)}
     if {**before, **before_extra} != {**after, **after_extra}:
         last = membership or (member.memberships[-1] if member.memberships else None)
@@ -213,6 +222,7 @@ def leave(member: Member, on: date, user=None) -> None:
         return
     membership.left_on = on
     db.session.flush()
+    sync_active_phone(member)
     record("leave", "member", member.id, membership.team.commune_id,
            before={"team": membership.team.name, "left_on": None},
            after={"team": membership.team.name, "left_on": on}, user=user)
@@ -234,6 +244,7 @@ def move(member: Member, to_team: Team, on: date, role: str = "member", user=Non
     membership = Membership(member=member, team=to_team, role=role, joined_on=on)
     db.session.add(membership)
     db.session.flush()
+    sync_active_phone(member)
     record("move", "member", member.id, to_team.commune_id,
            before={"team": old.team.name if old else None, "role": old.role if old else None},
            after={"team": to_team.name, "role": role, "joined_on": on}, user=user)

@@ -312,6 +312,13 @@ def _check_duplicate(form: MemberForm, team: Team, member: Member | None) -> boo
     return False
 
 
+def _phone_taken_meanwhile(form: MemberForm, team: Team, member: Member | None) -> bool:
+    """After the database refused a save: was it another officer giving the number away at the same
+    moment (the unique index on active members' phones)? Then the message goes beside the field."""
+    db.session.rollback()
+    return not _check_duplicate(form, team, member)
+
+
 def duplicate_message(dup: services.Duplicate):
     if dup.member is None:
         return _("This number is already used by an active member elsewhere in the province.")
@@ -371,11 +378,16 @@ def add_member(team_id: int):
     valid = form.validate_on_submit()
     valid = _check_leader_choice(form, team, None) and valid
     if _check_duplicate(form, team, None) and valid:
-        member = services.add_member(team, full_name=form.full_name.data, gender=form.gender.data,
-                                     birth_year=form.birth_year.data, phone=form.normalised_phone,
-                                     affiliation=form.affiliation.data, role=form.role.data,
-                                     joined_on=form.joined_on.data, user=current_user)
-        db.session.commit()
+        try:
+            member = services.add_member(team, full_name=form.full_name.data, gender=form.gender.data,
+                                         birth_year=form.birth_year.data, phone=form.normalised_phone,
+                                         affiliation=form.affiliation.data, role=form.role.data,
+                                         joined_on=form.joined_on.data, user=current_user)
+            db.session.commit()
+        except sa.exc.IntegrityError:
+            if not _phone_taken_meanwhile(form, team, None):
+                raise
+            return _render_members(team, form, status=409)
         note = _("%(name)s added to the team.", name=member.full_name)
         if request.htmx:
             db.session.refresh(team)
@@ -484,12 +496,18 @@ def edit_member(member_id: int):
             # Uniqueness holds among active members only, so a former member's number is not checked.
             valid = _check_duplicate(form, team, m) and valid
         if valid:
-            services.update_member(m, full_name=form.full_name.data, gender=form.gender.data,
-                                   birth_year=form.birth_year.data, phone=form.normalised_phone,
-                                   affiliation=form.affiliation.data,
-                                   role=form.role.data if current else None,
-                                   joined_on=form.joined_on.data if current else None, user=current_user)
-            db.session.commit()
+            try:
+                services.update_member(m, full_name=form.full_name.data, gender=form.gender.data,
+                                       birth_year=form.birth_year.data, phone=form.normalised_phone,
+                                       affiliation=form.affiliation.data,
+                                       role=form.role.data if current else None,
+                                       joined_on=form.joined_on.data if current else None, user=current_user)
+                db.session.commit()
+            except sa.exc.IntegrityError:
+                if not _phone_taken_meanwhile(form, team, m):
+                    raise
+                template = "teams/_member_edit.html" if request.htmx and current else "teams/member_edit.html"
+                return render_template(template, form=form, m=membership, team=team, member=m), 409
             if request.htmx and current:
                 # A new leader changes two rows: the whole list is returned.
                 db.session.refresh(team)

@@ -19,6 +19,8 @@ Pair = tuple[int, int]  # (household_id, service_id)
 # A repost of the same content by the same person this soon is a replay (a back button that
 # re-fetched the form and so got a fresh key), not a second session.
 REPLAY_WINDOW = timedelta(minutes=10)
+# Namespace of the PostgreSQL advisory locks taken per household (the second key is its id).
+HOUSEHOLD_LOCK = 7301
 
 
 @dataclass
@@ -40,6 +42,21 @@ def _snapshot(visit: Visit) -> dict:
             "members": sorted(m.id for m in visit.members), "note": visit.note}
 
 
+def lock_households(household_ids) -> None:
+    """Serialise visit changes of the same households until the transaction ends (PostgreSQL).
+
+    Under READ COMMITTED two members logging the same household at once would each miss the other's
+    uncommitted visit: both would insert its adoption (a primary-key clash) and the reach trigger could
+    keep the later first-visit date. Waiting here first means every later statement sees the other's
+    committed visit. SQLite needs nothing: its writers take the database lock one at a time, and a
+    transaction starts with its first write. Ids in order, so two transactions never wait on each other.
+    """
+    if db.session.get_bind().dialect.name != "postgresql":
+        return
+    for household_id in sorted({i for i in household_ids if i is not None}):
+        db.session.execute(sa.select(sa.func.pg_advisory_xact_lock(HOUSEHOLD_LOCK, household_id)))
+
+
 def recompute_adoptions(pairs: set[Pair]) -> None:
     """Make Adoption agree with the visits for these (household, service) pairs."""
     if not pairs:
@@ -58,7 +75,8 @@ def recompute_adoptions(pairs: set[Pair]) -> None:
         first.setdefault((household_id, service_id), (visited_on, visit_id, hamlet_id))
     existing = {(a.household_id, a.service_id): a for a in db.session.scalars(
         sa.select(Adoption).where(Adoption.household_id.in_(households), Adoption.service_id.in_(services)))}
-    for pair in pairs:
+    # In order: the tally rows the triggers update are then locked in the same order by every writer.
+    for pair in sorted(pairs):
         want, have = first.get(pair), existing.get(pair)
         if want is None:
             if have is not None:
@@ -106,6 +124,7 @@ def _members(ids: list[int]):
 
 
 def create_visit(data: VisitData, key: str, team_id: int | None, user=None) -> Visit:
+    lock_households([data.household.id])
     visit = Visit(household_id=data.household.id, hamlet_id=data.household.hamlet_id, team_id=team_id,
                   visited_on=data.visited_on, note=data.note, idempotency_key=key,
                   author_id=user.id if user is not None else None)
@@ -119,6 +138,7 @@ def create_visit(data: VisitData, key: str, team_id: int | None, user=None) -> V
 
 
 def update_visit(visit: Visit, data: VisitData, user=None) -> Visit:
+    lock_households([visit.household_id, data.household.id])
     before = _snapshot(visit)
     pairs = _adopted_pairs(visit)
     hamlets = {visit.hamlet_id}
@@ -145,6 +165,7 @@ def update_visit(visit: Visit, data: VisitData, user=None) -> Visit:
 
 
 def delete_visit(visit: Visit, user=None) -> None:
+    lock_households([visit.household_id])
     pairs = _adopted_pairs(visit)
     hamlets = {visit.hamlet_id}
     record("delete", "visit", visit.id, visit.hamlet_id, before=_snapshot(visit), user=user)
@@ -158,6 +179,7 @@ def delete_visit(visit: Visit, user=None) -> None:
 
 def move_household_visits(source: Household, target: Household) -> int:
     """Give the source household's visits to the target (a merge); adoptions follow, counted once."""
+    lock_households([source.id, target.id])
     services = set(db.session.scalars(sa.select(Adoption.service_id).where(Adoption.household_id == source.id)))
     moved = db.session.execute(
         sa.update(Visit).where(Visit.household_id == source.id)

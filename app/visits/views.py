@@ -152,6 +152,11 @@ def _validate(form: VisitForm, team: Team | None, services, visit: Visit | None 
             form.household_id.errors = [_("This household is not in your team's hamlets. Choose it again.")]
         elif household.merged_into_id is not None:
             household = db.session.get(Household, household.merged_into_id)
+        if household is not None and household.erased_at is not None:
+            # Its data was erased on request: a new session means registering the household again.
+            form.household_id.errors = [
+                _("This household's personal data was erased. Add it again as a new household.")]
+            household = None
     elif raw == "new" or form.new_name.data:
         if not form.new_name.data:
             form.new_name.errors = list(form.new_name.errors) + [_("Enter the name of the head of the household.")]
@@ -219,7 +224,8 @@ def new():
         if request.args.get("household", "").isdigit():
             query, _ids = _team_households(team)
             selected = db.session.scalar(query.where(Household.id == int(request.args["household"]),
-                                                     Household.merged_into_id.is_(None)))
+                                                     Household.merged_into_id.is_(None),
+                                                     Household.erased_at.is_(None)))
         return _render(form, team, services, {}, selected=selected)
 
     form = VisitForm()

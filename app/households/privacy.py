@@ -1,0 +1,143 @@
+"""A household's personal data on request (Decree 13/2023): export everything held, or erase it.
+
+Erasure keeps the household row, its visits and adoptions, so coverage does not move; what goes is
+what names or reaches the people: head's name, address, phone, size, and the visits' free-text notes,
+including the copies of those values kept in earlier audit events.
+"""
+import json
+
+import sqlalchemy as sa
+
+from app.audit.models import AuditEvent, record
+from app.extensions import db
+from app.households.models import Household
+from app.models_base import utcnow
+from app.visits.models import Adoption, Service, Visit
+
+# Household fields holding personal data, with the value each takes once erased.
+ERASED_FIELDS = {"head_name": "", "head_name_folded": "", "address": "", "phone": "", "size": None}
+# Keys of audit `changes` that carried those values (households) and visit notes (visits).
+HOUSEHOLD_AUDIT_KEYS = ("head_name", "address", "phone", "size")
+VISIT_AUDIT_KEYS = ("note",)
+
+
+def _iso(value):
+    return value.isoformat() if value is not None else None
+
+
+def export(household: Household) -> dict:
+    """Everything the app holds about the household, as plain JSON-ready data."""
+    hamlet = household.hamlet
+    chain = hamlet.ancestors()
+    units = {u.level: u.name for u in chain}
+    visits = list(db.session.scalars(
+        sa.select(Visit).where(Visit.household_id == household.id).order_by(Visit.visited_on, Visit.id)))
+    adoptions = list(db.session.scalars(
+        sa.select(Adoption).where(Adoption.household_id == household.id).order_by(Adoption.adopted_on)))
+    services = {s.id: s for s in db.session.scalars(sa.select(Service))}
+    merged = list(db.session.scalars(
+        sa.select(Household).where(Household.merged_into_id == household.id).order_by(Household.id)))
+    return {
+        "household": {
+            "id": household.id,
+            "head_name": household.head_name,
+            "address": household.address,
+            "phone": household.phone,
+            "size": household.size,
+            "hamlet": hamlet.name,
+            "commune": units.get("commune"),
+            "district": units.get("district"),
+            "province": units.get("province"),
+            "created_at": _iso(household.created_at),
+            "merged_into_id": household.merged_into_id,
+            "erased_at": _iso(household.erased_at),
+        },
+        "merged_duplicates": [{"id": h.id, "head_name": h.head_name, "address": h.address, "phone": h.phone,
+                               "size": h.size, "created_at": _iso(h.created_at)} for h in merged],
+        "visits": [{
+            "id": v.id,
+            "visited_on": _iso(v.visited_on),
+            "team": v.team.name if v.team else None,
+            "services": [{"service": vs.service.name, "code": vs.service.code, "result": vs.result}
+                         for vs in sorted(v.services, key=lambda s: s.service.position)],
+            "members": sorted(m.full_name for m in v.members),
+            "note": v.note,
+            "recorded_at": _iso(v.created_at),
+        } for v in visits],
+        "adoptions": [{"service": services[a.service_id].name, "code": services[a.service_id].code,
+                       "adopted_on": _iso(a.adopted_on), "visit_id": a.visit_id} for a in adoptions],
+    }
+
+
+def export_json(household: Household, user=None) -> str:
+    data = export(household)
+    record("export", "household", household.id, household.hamlet_id, after={"format": "json"}, user=user)
+    return json.dumps(data, ensure_ascii=False, indent=2)
+
+
+def _scrub(event: AuditEvent, keys: tuple[str, ...]) -> bool:
+    """Blank the values of these keys in an audit event's before/after; True when it changed."""
+    changes = json.loads(event.changes or "{}")
+    touched = False
+    for key in keys:
+        change = changes.get(key)
+        if change is None:
+            continue
+        for side in ("before", "after"):
+            if change.get(side) not in (None, ""):
+                change[side] = None
+                touched = True
+    if touched:
+        event.changes = json.dumps(changes, ensure_ascii=False)
+    return touched
+
+
+def _visit_event_household(event: AuditEvent) -> set[int]:
+    changes = json.loads(event.changes or "{}")
+    ids = changes.get("household_id") or {}
+    return {v for v in (ids.get("before"), ids.get("after")) if isinstance(v, int)}
+
+
+def erase(household: Household, reason: str, user=None) -> bool:
+    """Erase the household's personal data (and that of duplicates merged into it). False if already done.
+
+    Nothing here commits: the caller commits once, so the erasure and its audit event go together.
+    """
+    if household.erased_at is not None:
+        return False
+    records = [household] + list(db.session.scalars(
+        sa.select(Household).where(Household.merged_into_id == household.id, Household.erased_at.is_(None))))
+    ids = {h.id for h in records}
+    hamlet_ids = {h.hamlet_id for h in records}
+    now = utcnow()
+    for h in records:
+        for attr, value in ERASED_FIELDS.items():
+            setattr(h, attr, value)
+        h.erased_at = now
+        h.erased_by_id = user.id if user is not None else None
+    visit_ids = set(db.session.scalars(sa.select(Visit.id).where(Visit.household_id.in_(ids))))
+    notes = 0
+    if visit_ids:
+        # The tallies watch visits' household, hamlet and date only: clearing notes leaves them alone.
+        notes = db.session.execute(
+            sa.update(Visit).where(Visit.id.in_(visit_ids), Visit.note != "")
+            .values(note="").execution_options(synchronize_session="fetch")).rowcount
+
+    # Earlier audit events kept the values themselves; the data is not erased while they remain.
+    for event in db.session.scalars(sa.select(AuditEvent).where(
+            AuditEvent.record_type == "household", AuditEvent.record_id.in_(ids))):
+        _scrub(event, HOUSEHOLD_AUDIT_KEYS)
+    # Visit events: those of its visits now, and of visits since deleted or moved (found by household).
+    for event in db.session.scalars(sa.select(AuditEvent).where(
+            AuditEvent.record_type == "visit",
+            sa.or_(AuditEvent.record_id.in_(visit_ids), AuditEvent.unit_id.in_(hamlet_ids)))):
+        if event.record_id in visit_ids or _visit_event_household(event) & ids:
+            _scrub(event, VISIT_AUDIT_KEYS)
+
+    record("erase", "household", household.id, household.hamlet_id,
+           before={"erased_at": None},
+           after={"erased_at": now, "erased_fields": ", ".join(HOUSEHOLD_AUDIT_KEYS) + ", visit notes",
+                  "visit_notes_cleared": notes, "merged_duplicates_erased": len(records) - 1,
+                  "reason": reason}, user=user)
+    db.session.flush()
+    return True

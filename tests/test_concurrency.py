@@ -1,0 +1,299 @@
+"""Several members log visits for the same households at once, through gunicorn with several workers.
+
+The server runs on the session's test database (a SQLite file in WAL mode, or PostgreSQL with
+TEST_DB=postgres), with real sign-ins and CSRF tokens. Every distinct visit must be recorded once,
+a retried post must find the visit it made, a household must count once per service, nothing may
+fail with a 500 or 'database is locked', and `flask coverage verify` must find the tallies right.
+"""
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+import requests
+import sqlalchemy as sa
+
+from app.auth.cli import create_user
+from app.extensions import db as _db
+from app.households.models import Household
+from app.households.services import create_household
+from app.teams import services
+from app.teams.models import Member, Membership, Team
+from app.text import fold
+from app.visits.models import Adoption, Service, Visit, VisitService
+from app.visits.services import VisitData, create_visit
+from tests.conftest import PASSWORD
+from tests.test_teams import make_member
+from tests.test_teams import make_team as make_registered_team
+from tests.visits_helpers import TEAM_START, make_team
+
+ROOT = Path(__file__).resolve().parent.parent
+WORKERS = 3
+CLIENTS = 4
+ROUNDS = 4
+CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+KEY_RE = re.compile(r'name="key"[^>]*value="([0-9a-f]+)"|value="([0-9a-f]+)"[^>]*name="key"')
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def server(app, tmp_path):
+    """gunicorn with several worker processes on the test database; always stopped afterwards."""
+    port = _free_port()
+    log_path = tmp_path / "gunicorn.log"
+    env = {**os.environ, "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"], "SECRET_KEY": "concurrency-test",
+           "LOGIN_LIMIT_PER_ADDRESS": "100000 per minute", "PYTHONUNBUFFERED": "1"}
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "--workers", str(WORKERS), "--bind", f"127.0.0.1:{port}",
+             "--timeout", "60", "--graceful-timeout", "5", "wsgi:app"],
+            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if requests.get(base + "/auth/login", timeout=10).status_code == 200:
+                    break
+            except requests.RequestException:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                pytest.fail("gunicorn did not start:\n" + log_path.read_text()[-3000:])
+            time.sleep(0.2)
+        yield base, log_path
+    finally:
+        # The whole process group: the arbiter and its workers.
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait(5)
+
+
+def _seed(tree):
+    team, members = make_team(tree.commune, [tree.hamlet])
+    extra = Member(full_name="Phạm Thị Mỹ", name_folded=fold("Phạm Thị Mỹ"))
+    _db.session.add(extra)
+    _db.session.add(Membership(member=extra, team=team, role="member", joined_on=TEAM_START))
+    members.append(extra)
+    _db.session.flush()
+    users = []
+    for i, member in enumerate(members[:CLIENTS]):
+        user = create_user(f"thanh-vien-{i}", "team_member", tree.commune, PASSWORD, full_name=member.full_name)
+        user.team_id, user.member_id = team.id, member.id
+        users.append((user.username, member.id))
+    households = [create_household(tree.hamlet.id, name).id
+                  for name in ("Nguyễn Văn Tám", "Lê Thị Chín", "Huỳnh Văn Mười")]
+    _db.session.commit()
+    return users, households
+
+
+def _sign_in(base: str, username: str) -> requests.Session:
+    s = requests.Session()
+    page = s.get(base + "/auth/login", timeout=30).text
+    resp = s.post(base + "/auth/login", data={"username": username, "password": PASSWORD,
+                                             "csrf_token": CSRF_RE.search(page).group(1)},
+                  allow_redirects=False, timeout=30)
+    assert resp.status_code == 302, resp.text[:500]
+    return s
+
+
+def _fresh_form(s: requests.Session, base: str) -> tuple[str, str]:
+    page = s.get(base + "/visits/new", timeout=30).text
+    m = KEY_RE.search(page)
+    return CSRF_RE.search(page).group(1), m.group(1) or m.group(2)
+
+
+def _plan(users, households):
+    """(client, key-less visit content) for every visit; round 0 has everyone adopt the e-wallet for the
+    first household at once, on different days, so the earliest must win."""
+    plan = []
+    for c, (_username, member_id) in enumerate(users):
+        for r in range(ROUNDS):
+            if r == 0:
+                h, services = households[0], {"e_wallet": "adopted", "vneid": "guided"}
+            else:
+                h = households[(c + r) % len(households)]
+                services = {"vneid": "adopted" if (c + r) % 2 else "guided", "dvc": "adopted"}
+            on = date(2024, 6, 20) - timedelta(days=3 * c + 7 * r)
+            plan.append((c, {"household_id": str(h), "visited_on": on.isoformat(), "members": [str(member_id)],
+                             "note": f"Lượt {c}-{r}", "save": "1",
+                             **{f"svc-{code}": result for code, result in services.items()}}))
+    return plan
+
+
+def test_concurrent_visits_are_recorded_once_and_tallies_agree(app, db, tree, server, runner):
+    base, log_path = server
+    users, households = _seed(tree)
+    sessions = [_sign_in(base, username) for username, _member in users]
+
+    posts = []  # (cookies, form data); a retried post is the same form sent twice at the same moment
+    for i, (c, content) in enumerate(_plan(users, households)):
+        csrf, key = _fresh_form(sessions[c], base)
+        data = {**content, "csrf_token": csrf, "key": key}
+        copies = 2 if i % 3 == 0 else 1
+        posts.extend([(sessions[c].cookies.get_dict(), data)] * copies)
+    distinct = {d["key"]: d for _cookies, d in posts}
+    assert len(posts) > len(distinct)
+
+    start = threading.Barrier(len(posts))
+
+    def send(job):
+        cookies, data = job
+        s = requests.Session()
+        s.cookies.update(cookies)
+        start.wait()
+        resp = s.post(base + "/visits/new", data=data, allow_redirects=False, timeout=60)
+        return data["key"], resp.status_code, resp.headers.get("Location", ""), resp.text[:300]
+
+    began = time.monotonic()
+    with ThreadPoolExecutor(max_workers=len(posts)) as pool:
+        results = list(pool.map(send, posts))
+    elapsed = time.monotonic() - began
+    log = log_path.read_text()
+    bad = [r for r in results if r[1] != 303]
+    assert not bad, f"{bad}\n{log[-3000:]}"
+    assert "Traceback" not in log and "database is locked" not in log, log[-3000:]
+    print(f"\n{len(posts)} posts ({len(distinct)} distinct visits) through {WORKERS} workers in {elapsed:.1f} s")
+
+    # A retried post lands on the visit the first one made.
+    by_key: dict[str, set[str]] = {}
+    for key, _status, location, _body in results:
+        by_key.setdefault(key, set()).add(location.rsplit("/", 1)[-1])
+    assert all(len(ids) == 1 for ids in by_key.values()), by_key
+
+    db.session.expire_all()
+    visits = {v.idempotency_key: v for v in db.session.scalars(sa.select(Visit))}
+    assert set(visits) == set(distinct) and len(visits) == len(distinct)
+    codes = dict(db.session.execute(sa.select(Service.id, Service.code)).all())
+    for key, data in distinct.items():
+        v = visits[key]
+        assert str(v.id) in by_key[key]
+        assert (str(v.household_id), v.visited_on.isoformat(), v.note) == (
+            data["household_id"], data["visited_on"], data["note"])
+        assert {codes[vs.service_id]: vs.result for vs in v.services} == {
+            k[4:]: r for k, r in data.items() if k.startswith("svc-")}
+
+    # One adoption per household and service, dated by the earliest visit that marked it.
+    earliest = {}
+    for h, s, on in db.session.execute(
+            sa.select(Visit.household_id, VisitService.service_id, Visit.visited_on)
+            .join(VisitService, VisitService.visit_id == Visit.id).where(VisitService.result == "adopted")):
+        earliest[(h, s)] = min(on, earliest.get((h, s), on))
+    adoptions = {(a.household_id, a.service_id): a.adopted_on for a in db.session.scalars(sa.select(Adoption))}
+    assert adoptions == earliest
+    e_wallet = next(i for i, code in codes.items() if code == "e_wallet")
+    assert adoptions[(households[0], e_wallet)] == date(2024, 6, 20) - timedelta(days=3 * (CLIENTS - 1))
+
+    result = runner.invoke(args=["coverage", "verify"])
+    assert result.exit_code == 0, result.output
+
+
+def test_two_open_transactions_on_one_household_keep_the_earliest_dates(app, db, tree, runner):
+    """The interleaving HTTP timing rarely hits, forced: the earlier visit is written but not committed
+    when the later one for the same household is written; both adopt the same service."""
+    users, households = _seed(tree)
+    member_ids = [m for _u, m in users]
+    e_wallet = db.session.scalar(sa.select(Service.id).where(Service.code == "e_wallet"))
+    written, release = threading.Event(), threading.Event()
+    errors = []
+
+    def log(on: date, key: str, member_id: int, hold: bool):
+        try:
+            with app.app_context():
+                h = _db.session.get(Household, households[0])
+                create_visit(VisitData(household=h, visited_on=on, results={e_wallet: "adopted"},
+                                       member_ids=[member_id]), key, None)
+                _db.session.flush()
+                if hold:
+                    written.set()
+                    release.wait(10)
+                _db.session.commit()
+        except Exception as exc:  # reported below, with the thread's own failure
+            errors.append(exc)
+            written.set()
+
+    first = threading.Thread(target=log, args=(date(2024, 5, 2), "a" * 32, member_ids[0], True))
+    first.start()
+    assert written.wait(10)
+    second = threading.Thread(target=log, args=(date(2024, 5, 25), "b" * 32, member_ids[1], False))
+    second.start()
+    time.sleep(0.5)  # the second writer is now waiting on the first
+    release.set()
+    first.join(20)
+    second.join(20)
+    assert not errors, errors
+    db.session.expire_all()
+    assert db.session.scalar(sa.select(Adoption.adopted_on).where(
+        Adoption.household_id == households[0], Adoption.service_id == e_wallet)) == date(2024, 5, 2)
+    result = runner.invoke(args=["coverage", "verify"])
+    assert result.exit_code == 0, result.output
+
+
+# --- Members' phone numbers: unique among a province's active members, in the database itself ----------
+
+def test_the_database_refuses_a_second_active_member_with_the_phone(db, tree):
+    team = make_registered_team(tree)
+    first = make_member(team, name="Lê Văn Cường", phone="0987654321")
+    # Past the service layer's check, as a second officer saving at the same moment would be.
+    with pytest.raises(sa.exc.IntegrityError):
+        make_member(team, name="Võ Thị Diệu", phone="0987654321")
+    _db.session.rollback()
+    # A member who left frees the number; another province is another register.
+    services.leave(_db.session.get(Member, first.id), date(2024, 1, 31))
+    _db.session.commit()
+    make_member(team, name="Võ Thị Diệu", phone="0987654321")
+    assert _db.session.get(Member, first.id).active_phone is None
+
+
+def test_two_officers_saving_one_phone_at_once_get_a_message_beside_the_field(app, client, db, tree, login_as):
+    """The first save is written but not committed when the second passes the check and inserts."""
+    team_id = make_registered_team(tree).id
+    other_team_id = make_registered_team(tree, name="Tổ khu vực 2", hamlets=[tree.hamlet2]).id
+    login_as("commune", tree.commune)
+    written = threading.Event()
+    errors = []
+
+    def first_officer():
+        try:
+            with app.app_context():
+                services.add_member(_db.session.get(Team, other_team_id), full_name="Lê Văn Cường", gender="male",
+                                    birth_year=1990, phone="0987654321", affiliation="youth_union", role="member",
+                                    joined_on=date(2023, 5, 1))
+                _db.session.flush()
+                written.set()
+                time.sleep(1.0)  # the second request reaches its insert meanwhile, and waits
+                _db.session.commit()
+        except Exception as exc:
+            errors.append(exc)
+            written.set()
+
+    thread = threading.Thread(target=first_officer)
+    thread.start()
+    assert written.wait(10)
+    resp = client.post(f"/teams/{team_id}/members", data={
+        "member-full_name": "Trần Thị Bình", "member-phone": "0987 654 321", "member-gender": "female",
+        "member-birth_year": "1995", "member-role": "member", "member-affiliation": "womens_union",
+        "member-joined_on": "2023-05-01"})
+    thread.join(20)
+    assert not errors, errors
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 409, html[:500]
+    assert "Lê Văn Cường" in html and "đang hoạt động" in html and 'value="Trần Thị Bình"' in html
+    db.session.expire_all()
+    assert [m.full_name for m in db.session.scalars(sa.select(Member))] == ["Lê Văn Cường"]

@@ -1,0 +1,206 @@
+"""A household's personal data: export as JSON and erasure by its commune officer (Decree 13/2023)."""
+import json
+from datetime import date
+
+import pytest
+import sqlalchemy as sa
+
+from app.audit.models import AuditEvent
+from app.coverage import queries
+from app.households.models import Household
+from app.visits.models import Adoption, Visit
+from tests.visits_helpers import form, household, make_team, sign_in_as
+
+NAME, PHONE, ADDRESS = "Nguyễn Thị Hồng Nhung", "0912345678", "Số 7 hẻm Lê Lợi"
+NOTE = "Chị Nhung nhờ con trai Đặng Văn Tùng cài ví"
+ON = date(2024, 5, 20)
+
+
+@pytest.fixture
+def team(db, tree):
+    return make_team(tree.commune, [tree.hamlet])
+
+
+@pytest.fixture
+def leader(app, db, tree, team):
+    return sign_in_as(app, "team_leader", tree.commune, team[0], team[1][0])[0]
+
+
+@pytest.fixture
+def officer(app, db, tree):
+    return sign_in_as(app, "commune", tree.commune)[0]
+
+
+@pytest.fixture
+def visited(db, tree, team, leader):
+    """A household registered with name, phone and address, edited once, with two visits logged."""
+    h = household(tree.hamlet, NAME, ADDRESS)
+    members = team[1]
+    resp = leader.post(f"/households/{h.id}/edit", data={"head_name": NAME, "address": ADDRESS,
+                                                         "phone": "0912 345 678", "size": "4"})
+    assert resp.status_code == 303
+    for on, services, note in ((ON, {"e_wallet": "adopted", "vneid": "guided"}, NOTE),
+                               (date(2024, 6, 2), {"vneid": "adopted"}, "")):
+        resp = leader.post("/visits/new", data=form(h.id, on=on, members=[members[0].id, members[1].id],
+                                                    services=services, note=note))
+        assert resp.status_code == 303, resp.get_data(as_text=True)
+    # A second household, so the statistics have something that does not change either way.
+    other = household(tree.hamlet, "Trần Văn Bảy")
+    resp = leader.post("/visits/new", data=form(other.id, on=ON, members=[members[0].id],
+                                                services={"e_wallet": "adopted"}))
+    assert resp.status_code == 303
+    return h
+
+
+def _figures(unit, on=date(2024, 12, 31)):
+    table = queries.coverage(unit, on)
+    def row(r):
+        return (r.name, r.households, r.reached, {code: f.adopted for code, f in r.services.items()})
+    return row(table.total), [row(r) for r in table.rows]
+
+
+def _everything_text(db) -> str:
+    """All stored text that could hold the erased values: households, visits, the audit trail."""
+    db.session.expire_all()
+    parts = []
+    for model in (Household, Visit, AuditEvent):
+        for obj in db.session.scalars(sa.select(model)):
+            parts.append(json.dumps({c.name: str(getattr(obj, c.key)) for c in model.__table__.columns},
+                                    ensure_ascii=False))
+    return "\n".join(parts)
+
+
+def test_export_holds_everything_with_diacritics(db, officer, visited, tree, team):
+    resp = officer.get(f"/households/{visited.id}/export.json")
+    assert resp.status_code == 200
+    assert resp.headers["Content-Disposition"] == f'attachment; filename="household-{visited.id}.json"'
+    assert resp.mimetype == "application/json" and resp.mimetype_params.get("charset") == "utf-8"
+    raw = resp.get_data(as_text=True)
+    assert NAME in raw and "\\u" not in raw and "\n  " in raw  # readable UTF-8, indented
+    data = json.loads(raw)
+    hh = data["household"]
+    assert (hh["head_name"], hh["phone"], hh["address"], hh["size"]) == (NAME, PHONE, ADDRESS, 4)
+    assert (hh["hamlet"], hh["commune"], hh["district"], hh["province"]) == (
+        "Khu vực 1", "Phường I", "Thành phố Vị Thanh", "Tỉnh Hậu Giang")
+    assert [v["visited_on"] for v in data["visits"]] == ["2024-05-20", "2024-06-02"]
+    first = data["visits"][0]
+    assert first["note"] == NOTE and first["members"] == sorted(["Nguyễn Thị Lan", "Trần Văn Bình"])
+    assert {s["code"]: s["result"] for s in first["services"]} == {"e_wallet": "adopted", "vneid": "guided"}
+    assert {a["code"]: a["adopted_on"] for a in data["adoptions"]} == {"e_wallet": "2024-05-20",
+                                                                      "vneid": "2024-06-02"}
+    event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "export"))
+    assert event.record_id == visited.id and event.record_type == "household"
+
+
+def test_erasure_removes_name_phone_and_notes_everywhere_but_keeps_statistics(app, db, officer, visited, tree,
+                                                                           runner):
+    units = (tree.hamlet, tree.commune, tree.district, tree.province)
+    before = [_figures(u) for u in units]
+    assert NAME in _everything_text(db) and PHONE in _everything_text(db) and "Tùng" in _everything_text(db)
+
+    page = officer.get(f"/households/{visited.id}/erase").get_data(as_text=True)
+    assert "không thể hoàn tác" in page.lower() and "ghi chú" in page
+    resp = officer.post(f"/households/{visited.id}/erase", data={"reason": "Đơn đề nghị ngày 20/05/2024",
+                                                                 "confirm": "y"})
+    assert resp.status_code == 303
+
+    text = _everything_text(db)
+    for value in (NAME, PHONE, ADDRESS, "nguyen thi hong nhung", "Tùng", "Số 7"):
+        assert value not in text, value
+    h = db.session.get(Household, visited.id)
+    assert (h.head_name, h.phone, h.address, h.size) == ("", "", "", None)
+    assert h.erased_at is not None and h.erased_by_id is not None
+    assert db.session.scalar(sa.select(sa.func.count(Visit.id)).where(Visit.household_id == h.id)) == 2
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Adoption)
+                             .where(Adoption.household_id == h.id)) == 2
+
+    tree.refresh()
+    assert [_figures(u) for u in (tree.hamlet, tree.commune, tree.district, tree.province)] == before
+    result = runner.invoke(args=["coverage", "verify"])
+    assert result.exit_code == 0, result.output
+
+    event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "erase"))
+    changes = json.loads(event.changes)
+    assert event.record_id == h.id and event.user_id == h.erased_by_id
+    assert "head_name" in changes["erased_fields"]["after"] and changes["visit_notes_cleared"]["after"] == 1
+    assert changes["reason"]["after"] == "Đơn đề nghị ngày 20/05/2024"
+
+    # Shown through a translated label, found by no search.
+    show = officer.get(f"/households/{h.id}").get_data(as_text=True)
+    assert f"Hộ đã xoá dữ liệu #{h.id}" in show and "Xoá dữ liệu cá nhân" not in show.split("<main")[-1]
+    assert f"/households/{h.id}\"" not in officer.get("/households/?q=nguyen thi hong").get_data(as_text=True)
+    assert f"/households/{h.id}\"" not in officer.get("/households/").get_data(as_text=True)
+    visit_id = db.session.scalar(sa.select(Visit.id).where(Visit.household_id == h.id).limit(1))
+    assert f"Hộ đã xoá dữ liệu #{h.id}" in officer.get(f"/visits/{visit_id}").get_data(as_text=True)
+
+
+def test_erased_household_is_not_edited_nor_visited_again(db, officer, leader, visited, team):
+    resp = officer.post(f"/households/{visited.id}/erase", data={"reason": "Yêu cầu", "confirm": "y"})
+    assert resp.status_code == 303
+    assert leader.post(f"/households/{visited.id}/edit", data={"head_name": NAME}).status_code == 403
+    resp = leader.post("/visits/new", data=form(visited.id, on=ON, members=[team[1][0].id],
+                                                services={"vneid": "guided"}))
+    assert resp.status_code == 400 and "đã bị xoá" in resp.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Household, visited.id).head_name == ""
+
+
+def test_get_changes_nothing_and_bad_posts_keep_input(db, officer, visited):
+    assert officer.get(f"/households/{visited.id}/erase").status_code == 200
+    resp = officer.post(f"/households/{visited.id}/erase", data={"reason": "Theo đơn của hộ"})
+    page = resp.get_data(as_text=True)
+    assert resp.status_code == 400 and "Đánh dấu để xác nhận" in page and "Theo đơn của hộ" in page
+    resp = officer.post(f"/households/{visited.id}/erase", data={"confirm": "y"})
+    assert resp.status_code == 400 and "lý do" in resp.get_data(as_text=True)
+    db.session.expire_all()
+    h = db.session.get(Household, visited.id)
+    assert h.head_name == NAME and h.erased_at is None
+    assert db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "erase")) is None
+
+
+def test_double_erase_is_harmless(db, officer, visited, runner):
+    data = {"reason": "Yêu cầu của hộ", "confirm": "y"}
+    assert officer.post(f"/households/{visited.id}/erase", data=data).status_code == 303
+    db.session.expire_all()
+    first = db.session.get(Household, visited.id).erased_at
+    resp = officer.post(f"/households/{visited.id}/erase", data=data)
+    assert resp.status_code == 303
+    db.session.expire_all()
+    assert db.session.get(Household, visited.id).erased_at == first
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent)
+                             .where(AuditEvent.action == "erase")) == 1
+    assert "đã được xoá" in officer.get(f"/households/{visited.id}/erase").get_data(as_text=True)
+    assert runner.invoke(args=["coverage", "verify"]).exit_code == 0
+
+
+def test_only_the_households_commune_officer_and_admin(app, db, tree, visited, leader):
+    url = f"/households/{visited.id}"
+    data = {"reason": "Yêu cầu", "confirm": "y"}
+    refused = [(leader, 403)]
+    for role, unit, code in (("team_member", tree.commune, 404),  # not in a team serving the hamlet
+                             ("district", tree.district, 403), ("province", tree.province, 403),
+                             ("commune", tree.sibling_commune, 404), ("commune", tree.other_commune, 404),
+                             ("district", tree.other_district, 404)):
+        refused.append((sign_in_as(app, role, unit)[0], code))
+    for browser, code in refused:
+        assert browser.get(url + "/export.json").status_code == code
+        assert browser.get(url + "/erase").status_code == code
+        assert browser.post(url + "/erase", data=data).status_code == code
+        page = browser.get(url)
+        assert "Xuất dữ liệu" not in page.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Household, visited.id).erased_at is None
+    assert db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action.in_(["export", "erase"]))) is None
+    admin = sign_in_as(app, "admin", tree.province)[0]
+    assert "Xuất dữ liệu (JSON)" in admin.get(url).get_data(as_text=True)
+    assert admin.get(url + "/export.json").status_code == 200
+    assert admin.post(url + "/erase", data=data).status_code == 303
+
+
+def test_erasure_reaches_a_duplicate_merged_into_it(app, db, officer, tree):
+    kept = household(tree.hamlet, NAME)
+    dup = household(tree.hamlet, "Nguyen Thi Hong Nhung", "Gần chợ")
+    assert officer.post(f"/households/{dup.id}/merge", data={"target_id": kept.id}).status_code == 303
+    assert officer.post(f"/households/{kept.id}/erase", data={"reason": "Yêu cầu", "confirm": "y"}).status_code == 303
+    text = _everything_text(db)
+    assert "Nguyen Thi Hong Nhung" not in text and "Gần chợ" not in text and NAME not in text
