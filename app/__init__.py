@@ -3,6 +3,7 @@ import os
 
 from flask import Flask, g, has_request_context, request, session
 from flask_login import current_user
+from werkzeug.routing import IntegerConverter
 
 from app.config import INSTANCE_DIR, Config
 from app.extensions import babel, compress, csrf, db, htmx, limiter, login_manager, migrate
@@ -24,6 +25,7 @@ def create_app(config: dict | None = None) -> Flask:
     if config:
         app.config.update(config)
     os.makedirs(app.instance_path, exist_ok=True)
+    app.url_map.converters["int"] = IdConverter  # before any route is added
     if app.config["SECRET_KEY"] == "dev-only-change-me" and not app.debug and not app.testing:
         app.logger.warning("SECRET_KEY is the development default; set SECRET_KEY in production.")
 
@@ -110,6 +112,15 @@ def create_app(config: dict | None = None) -> Flask:
         return response
 
     return app
+
+
+class IdConverter(IntegerConverter):
+    """<int:...> in paths stops at the largest id the database holds: beyond it, 404, not a database error."""
+
+    def __init__(self, url_map, *args, **kwargs):
+        from app.forms import MAX_ID
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(url_map, *args, **kwargs)
 
 
 def _import_models() -> None:

@@ -8,6 +8,21 @@ from app.dates import today_vn
 from app.spreadsheets import int_cell
 from app.text import clean
 
+# Primary keys are 32-bit integers on PostgreSQL; a larger number cannot name a record, and SQLite
+# cannot even bind one above 64 bits, so such ids are "not found" before any query runs.
+MAX_ID = 2**31 - 1
+FIRST_YEAR, LAST_YEAR = 1900, 2999
+
+
+def record_id(value) -> int | None:
+    """A record id from a form or a link: plain ASCII digits in the database's range, else None."""
+    text = value.strip() if isinstance(value, str) else ""
+    # str.isdigit() also accepts '²' and '٣', which int() then refuses or reads as another number.
+    if not text or len(text) > 10 or not (text.isascii() and text.isdigit()):
+        return None
+    number = int(text)
+    return number if 0 < number <= MAX_ID else None
+
 
 def strip_clean(value):
     """WTForms filter: NFC, no control characters, single spaces."""
@@ -61,6 +76,11 @@ class LocalDateField(DateField):
             super().process_formdata(valuelist)
         except ValueError:
             raise ValueError(_l("Enter a valid date.")) from None
+        # Years like 0001 or 9999 parse, then overflow date arithmetic and time-zone conversion
+        # downstream; no record of this app lies outside these years.
+        if self.data is not None and not (FIRST_YEAR <= self.data.year <= LAST_YEAR):
+            self.data = None
+            raise ValueError(_l("Enter a valid date."))
 
 
 class NotInFuture:

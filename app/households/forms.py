@@ -5,7 +5,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, StringField, TextAreaField, ValidationError
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from app.forms import CountField, NoControlCharacters, strip_clean
+from app.forms import MAX_ID, CountField, NoControlCharacters, strip_clean
 
 
 def national_mobile(value: str) -> str:
@@ -49,7 +49,9 @@ class HouseholdForm(FlaskForm):
 
 
 class MergeForm(FlaskForm):
-    target_id = IntegerField(_l("Keep this household"), validators=[DataRequired(_l("Choose the household to keep."))])
+    target_id = IntegerField(_l("Keep this household"), validators=[
+        DataRequired(_l("Choose the household to keep.")),
+        NumberRange(min=1, max=MAX_ID, message=_l("Choose the household to keep."))])
 
 
 class EraseForm(FlaskForm):

@@ -20,6 +20,7 @@ from sqlalchemy import orm
 from app.auth.models import ROLE_LABELS
 from app.dates import today_vn
 from app.extensions import db
+from app.forms import record_id
 from app.imports import load_payload, preview_upload
 from app.scope import (
     FIELD_ROLES,
@@ -421,7 +422,7 @@ def check_phone(team_id: int):
     if not can_edit_members(team):
         abort(403)
     raw = next((v for k, v in request.args.items() if k.endswith("phone")), "")[:32]
-    exclude = request.args.get("member", type=int)
+    exclude = record_id(request.args.get("member"))
     message, ok, phone = None, False, ""
     if raw.strip():
         try:

@@ -24,6 +24,8 @@ class PercentField(StringField):
             value = Decimal(text)
         except InvalidOperation:
             raise ValueError(_l("Enter a percentage, e.g. 50 or 44,5.")) from None
+        if not value.is_finite():  # 'NaN' and 'Infinity' parse, but NaN cannot even be compared
+            raise ValueError(_l("Enter a percentage, e.g. 50 or 44,5."))
         if not (0 < value <= 100):
             raise ValueError(_l("Enter a percentage above 0 and at most 100."))
         self.data = (value / 100).quantize(Decimal("0.0001"))

@@ -10,6 +10,7 @@ from wtforms.fields.choices import SelectChoice
 
 from app.dates import VN, today_vn
 from app.extensions import db
+from app.forms import record_id
 from app.households import services as registry
 from app.households.models import Household
 from app.reports import closing
@@ -146,8 +147,8 @@ def _validate(form: VisitForm, team: Team | None, services, visit: Visit | None 
     household, new = None, None
     raw = (form.household_id.data or "").strip()
     if raw and raw != "new":
-        if raw.isdigit():
-            household = db.session.scalar(query.where(Household.id == int(raw)))
+        if record_id(raw) is not None:
+            household = db.session.scalar(query.where(Household.id == record_id(raw)))
         if household is None:
             form.household_id.errors = [_("This household is not in your team's hamlets. Choose it again.")]
         elif household.merged_into_id is not None:
@@ -206,7 +207,8 @@ def _team_for_new() -> Team:
     if current_user.role not in ("province", "admin"):
         abort(403)
     raw = request.values.get("team", "")
-    team = db.session.scalar(teams_query().where(Team.id == int(raw))) if raw.isdigit() else None
+    team_id = record_id(raw)
+    team = db.session.scalar(teams_query().where(Team.id == team_id)) if team_id is not None else None
     if team is None:
         abort(404)
     return team
@@ -221,9 +223,9 @@ def new():
                          members=[current_user.member_id] if current_user.member_id else [])
         _set_choices(form, team)
         selected = None
-        if request.args.get("household", "").isdigit():
+        if record_id(request.args.get("household")) is not None:
             query, _ids = _team_households(team)
-            selected = db.session.scalar(query.where(Household.id == int(request.args["household"]),
+            selected = db.session.scalar(query.where(Household.id == record_id(request.args["household"]),
                                                      Household.merged_into_id.is_(None),
                                                      Household.erased_at.is_(None)))
         return _render(form, team, services, {}, selected=selected)
@@ -282,10 +284,9 @@ def _set_choices(form: VisitForm, team: Team | None, visit: Visit | None = None)
 
 
 def _selected(form: VisitForm, team: Team | None):
-    raw = form.household_id.data or ""
-    if raw.isdigit():
+    if record_id(form.household_id.data) is not None:
         query, _ids = _team_households(team)
-        return db.session.scalar(query.where(Household.id == int(raw)))
+        return db.session.scalar(query.where(Household.id == record_id(form.household_id.data)))
     return None
 
 
@@ -293,8 +294,9 @@ def _selected(form: VisitForm, team: Team | None):
 def household_options():
     """Search-as-you-type for the visit form: households of the team's hamlets, without diacritics."""
     team = current_user.team
-    if request.args.get("visit", "").isdigit():
-        team = get_visit_or_404(int(request.args["visit"])).team
+    visit_id = record_id(request.args.get("visit"))
+    if visit_id is not None:
+        team = get_visit_or_404(visit_id).team
     text = (request.args.get("q") or request.args.get("new_name") or "")[:100]
     similar = request.args.get("mode") == "similar"
     query, ids = _team_households(team)

@@ -1,0 +1,475 @@
+"""Hostile input into every state-changing route and every query parameter: never a 500, nothing
+half-written, and what is stored is clean. Each POST route of the app must be listed here."""
+import io
+import uuid
+from datetime import date
+
+import sqlalchemy as sa
+from hypothesis import example, given
+from hypothesis import strategies as st
+
+from app.api.models import ApiToken, issue_token
+from app.audit.models import AuditEvent
+from app.households.models import Household
+from app.households.services import create_household
+from app.reports.models import MonthClosure
+from app.teams import services as team_services
+from app.teams.models import Member, Membership, Team
+from app.units.models import AdminUnit, HouseholdCount
+from app.units.services import create_unit
+from app.visits.models import Service, Target, Visit, VisitService
+from tests import visits_helpers
+from tests.fuzz_strategies import (
+    FUZZ,
+    FUZZ_FEW,
+    NFD_NAME,
+    assert_clean,
+    count,
+    date_text,
+    id_text,
+    month_text,
+    nasty_text,
+    number_text,
+    shown,
+    spreadsheet_upload,
+    url_id,
+)
+
+# Every POST route and the test that fuzzes it. A new route fails
+# test_every_state_changing_route_is_fuzzed until it is added here with a test.
+FUZZED = {
+    "auth.login": "tests/test_fuzz.py::test_fuzz_login",
+    "units.add_hamlet": "tests/test_fuzz.py::test_fuzz_hamlet_and_count_forms",
+    "units.set_households": "tests/test_fuzz.py::test_fuzz_hamlet_and_count_forms",
+    "units.rename": "tests/test_fuzz.py::test_fuzz_hamlet_and_count_forms",
+    "units.retire": "test_fuzz_unit_actions",
+    "units.restore": "test_fuzz_unit_actions",
+    "units.delete": "test_fuzz_unit_actions",
+    "units.import_hamlets": "test_fuzz_uploads",
+    "units.confirm_import": "test_fuzz_uploads",
+    "teams.new_team": "test_fuzz_team_forms",
+    "teams.edit_team": "test_fuzz_team_forms",
+    "teams.dissolve": "test_fuzz_team_forms",
+    "teams.reactivate": "test_fuzz_team_forms",
+    "teams.add_member": "test_fuzz_member_forms",
+    "teams.edit_member": "test_fuzz_member_forms",
+    "teams.leave": "test_fuzz_member_forms",
+    "teams.move": "test_fuzz_member_forms",
+    "teams.make_leader": "test_fuzz_member_forms",
+    "teams.account": "test_fuzz_member_forms",
+    "teams.import_members": "test_fuzz_uploads",
+    "teams.confirm_import": "test_fuzz_uploads",
+    "households.edit": "test_fuzz_household_forms",
+    "households.merge": "test_fuzz_household_forms",
+    "visits.new": "test_fuzz_visit_forms",
+    "visits.edit": "test_fuzz_visit_forms",
+    "visits.delete": "test_fuzz_visit_forms",
+    "services.add": "test_fuzz_service_forms",
+    "services.edit": "test_fuzz_service_forms",
+    "services.move": "test_fuzz_service_forms",
+    "reports.closing_page": "test_fuzz_reports",
+    "api_tokens.create": "test_fuzz_api_tokens_and_api",
+    "api_tokens.revoke": "test_fuzz_api_tokens_and_api",
+    "auth.change_password": "test_fuzz_password_and_language",
+    "main.set_language": "test_fuzz_password_and_language",
+}
+# POST routes that read nothing from the request: nothing to fuzz.
+NO_INPUT = {
+    "auth.logout",  # signs out whoever asks; reads no field
+}
+
+
+def test_every_state_changing_route_is_fuzzed(app):
+    changing = {r.endpoint for r in app.url_map.iter_rules()
+                if r.methods & {"POST", "PUT", "PATCH", "DELETE"}}
+    missing = changing - set(FUZZED) - NO_INPUT
+    assert not missing, f"POST routes without a fuzz case: {sorted(missing)}"
+    assert not (set(FUZZED) | NO_INPUT) - changing, "listed routes that no longer exist"
+    here = globals()
+    for test in FUZZED.values():
+        assert "::" in test or test in here, test
+
+
+def _page(resp) -> str:
+    return resp.get_data(as_text=True)
+
+
+def _ok(resp, *allowed):
+    assert resp.status_code < 500, (resp.status_code, _page(resp)[:2000])
+    if allowed:
+        assert resp.status_code in allowed, (resp.status_code, _page(resp)[:2000])
+    return resp.status_code
+
+
+def _has_error(resp) -> None:
+    """A refused form says why (the macros mark the field; flashes and pages carry a message)."""
+    page = _page(resp)
+    assert 'class="error' in page or "error" in page, page[:2000]
+
+
+choice = st.one_of(st.sampled_from(["", "member", "leader", "deputy", "male", "female", "other", "youth_union"]),
+                   nasty_text)
+
+
+# --- Units ---------------------------------------------------------------------------------------
+
+def test_fuzz_unit_actions(client, db, tree, login_as):
+    """Retire, restore and delete read only the CSRF token: junk fields and ids change nothing else."""
+    login_as("commune", tree.commune)
+
+    @FUZZ_FEW
+    @given(junk=st.dictionaries(nasty_text, nasty_text, max_size=3), unit=url_id)
+    def run(junk, unit):
+        hamlet = create_unit(f"Ấp {uuid.uuid4().hex}", "hamlet", tree.commune)
+        db.session.commit()
+        for action in ("retire", "restore", "delete"):
+            _ok(client.post(f"/units/{hamlet.id}/{action}", data=junk), 302, 303)
+            _ok(client.post(f"/units/{unit}/{action}", data=junk), 302, 303, 403, 404)
+        db.session.expire_all()
+        assert db.session.scalar(sa.select(AdminUnit.id).where(AdminUnit.id == hamlet.id)) is None
+    run()
+
+
+# --- Spreadsheet uploads -------------------------------------------------------------------------
+
+HAMLET_HEADER = ["Tên ấp", "Số hộ", "Ngày hiệu lực"]
+MEMBER_HEADER = ["Họ tên", "Số điện thoại", "Giới tính", "Năm sinh", "Vai trò", "Đơn vị", "Ấp", "Ngày tham gia"]
+
+
+def test_fuzz_uploads(client, db, tree, login_as):
+    login_as("commune", tree.commune)
+    team_services.create_team(tree.commune, "Tổ Khu vực 1", "", date(2022, 3, 15), [tree.hamlet])
+    db.session.commit()
+
+    @FUZZ
+    @given(hamlets=spreadsheet_upload(HAMLET_HEADER), members=spreadsheet_upload(MEMBER_HEADER),
+           payload=nasty_text)
+    @example(hamlets=("a.xlsx", b"PK\x03\x04" + b"\x00" * 40), members=("a.csv", b"H\xe1\xbb\x8d t\xc3\xaan\n\x00"),
+             payload="")
+    def run(hamlets, members, payload):
+        before = count(db, AdminUnit, HouseholdCount, Member, Membership)
+        for url, (name, data) in ((f"/units/{tree.commune.id}/import", hamlets),
+                                  (f"/teams/import/{tree.commune.id}", members)):
+            resp = client.post(url, data={"file": (io.BytesIO(data), name)}, content_type="multipart/form-data")
+            if _ok(resp, 200, 400, 422) != 200:
+                _has_error(resp)
+        # A preview writes nothing; a forged or damaged payload is refused.
+        assert count(db, AdminUnit, HouseholdCount, Member, Membership) == before
+        for url in (f"/units/{tree.commune.id}/import/confirm", f"/teams/import/{tree.commune.id}/confirm"):
+            _ok(client.post(url, data={"payload": payload}), 400)
+        assert count(db, AdminUnit, HouseholdCount, Member, Membership) == before
+    run()
+
+
+# --- Teams and members ---------------------------------------------------------------------------
+
+def test_fuzz_team_forms(client, db, tree, login_as):
+    login_as("commune", tree.commune)
+    team = team_services.create_team(tree.commune, "Tổ Khu vực 1", "", date(2022, 3, 15), [tree.hamlet])
+    db.session.commit()
+    hamlet_ids = st.lists(st.one_of(st.just(str(tree.hamlet.id)), st.just(str(tree.hamlet2.id)),
+                                    st.just(str(tree.other_hamlet.id)), id_text), max_size=3)
+
+    @FUZZ
+    @given(name=nasty_text, number=nasty_text, on=date_text, hamlets=hamlet_ids, reason=nasty_text)
+    @example(name=NFD_NAME + "\u202e\x00", number="1/QĐ\x00", on="2022-03-15", hamlets=[str(2**70)],
+             reason="Sáp nhập\x00")
+    def run(name, number, on, hamlets, reason):
+        n_teams = count(db, Team)
+        data = {"name": name, "decision_number": number, "decision_date": on, "hamlets": hamlets}
+        resp = client.post(f"/teams/new/{tree.commune.id}", data=data)
+        if _ok(resp, 302, 400) == 400:
+            assert count(db, Team) == n_teams
+            assert shown(_page(resp), name)
+        else:
+            assert count(db, Team) == (n_teams[0] + 1,)
+        resp = client.post(f"/teams/{team.id}/edit", data=data)
+        if _ok(resp, 302, 400) == 400:
+            assert shown(_page(resp), name)
+        resp = client.post(f"/teams/{team.id}/dissolve", data={"dissolved_on": on, "reason": reason})
+        if _ok(resp, 302, 400) == 400:
+            assert shown(_page(resp), reason)
+        _ok(client.post(f"/teams/{team.id}/reactivate", data={"x": reason}), 302)
+        db.session.expire_all()
+        for t in db.session.scalars(sa.select(Team)):
+            assert_clean(t.name), assert_clean(t.decision_number), assert_clean(t.dissolved_reason)
+    run()
+
+
+def test_fuzz_member_forms(client, db, tree, login_as):
+    login_as("commune", tree.commune)
+    team = team_services.create_team(tree.commune, "Tổ Khu vực 1", "", date(2022, 3, 15), [tree.hamlet])
+    other = team_services.create_team(tree.commune, "Tổ Khu vực 2", "", date(2022, 3, 15), [tree.hamlet2])
+    db.session.commit()
+    phones = iter(f"091{n:07d}" for n in range(1, 10**6))
+
+    def fresh_member():
+        m = team_services.add_member(team, full_name="Lê Văn Tám", gender="", birth_year=None, phone=next(phones),
+                                     affiliation="other", role="member", joined_on=date(2023, 1, 1))
+        db.session.commit()
+        return m
+
+    phone = st.one_of(st.sampled_from(["0912 345 678", "+84 912 345 678", "0912345678\x00", "٠٩١٢٣٤٥٦٧٨",
+                                       "0012345678", "+1 202 555 0100"]), number_text)
+
+    @FUZZ
+    @given(name=nasty_text, phone=phone, gender=choice, year=number_text, role=choice, affiliation=choice,
+           on=date_text, target=st.one_of(st.just(str(other.id)), id_text))
+    @example(name=NFD_NAME, phone="0987 654 321", gender="female", year="1990", role="member",
+             affiliation="teacher", on="2023-05-01", target="x")
+    def run(name, phone, gender, year, role, affiliation, on, target):
+        fields = {"full_name": name, "phone": phone, "gender": gender, "birth_year": year, "role": role,
+                  "affiliation": affiliation, "joined_on": on}
+        before = count(db, Member, Membership)
+        resp = client.post(f"/teams/{team.id}/members", data={f"member-{k}": v for k, v in fields.items()})
+        if _ok(resp, 302, 400, 409) != 302:
+            assert count(db, Member, Membership) == before
+            assert shown(_page(resp), name)
+        m = fresh_member()
+        resp = client.post(f"/teams/members/{m.id}/edit", data={f"edit-{m.id}-{k}": v for k, v in fields.items()})
+        if _ok(resp, 302, 400, 409) == 400:
+            assert shown(_page(resp), name)
+        _ok(client.post(f"/teams/members/{m.id}/leader", data={"x": name}), 302)
+        _ok(client.post(f"/teams/members/{m.id}/account", data={"x": name}), 200, 303)
+        before = count(db, Membership)
+        resp = client.post(f"/teams/members/{m.id}/move", data={"team": target, "moved_on": on, "role": role})
+        if _ok(resp, 302, 400) == 400:
+            assert count(db, Membership) == before
+        m = fresh_member()
+        _ok(client.post(f"/teams/members/{m.id}/leave", data={"left_on": on}), 302, 400)
+        db.session.expire_all()
+        for member in db.session.scalars(sa.select(Member)):
+            assert_clean(member.full_name)
+            assert member.phone == "" or (member.phone.isascii() and member.phone.isdigit())
+    run()
+
+
+# --- Households and visits -----------------------------------------------------------------------
+
+def test_fuzz_household_forms(client, db, tree, login_as):
+    login_as("commune", tree.commune)
+    keep = create_household(tree.hamlet.id, "Nguyễn Văn An")
+    db.session.commit()
+
+    @FUZZ
+    @given(name=nasty_text, address=nasty_text, phone=number_text, size=number_text,
+           target=st.one_of(st.just(str(keep.id)), id_text))
+    @example(name="An\x00", address="12\x00 Lê Lợi", phone="0912\x00345678", size="٣", target=str(2**70))
+    def run(name, address, phone, size, target):
+        h = create_household(tree.hamlet.id, "Nguyễn Văn An")
+        db.session.commit()
+        resp = client.post(f"/households/{h.id}/edit",
+                           data={"head_name": name, "address": address, "phone": phone, "size": size})
+        if _ok(resp, 303, 400) == 400:
+            assert shown(_page(resp), name)
+        before = count(db, Household)
+        resp = client.post(f"/households/{h.id}/merge", data={"target_id": target})
+        _ok(resp, 303, 400)
+        assert count(db, Household) == before  # a merge marks the duplicate; it never deletes or adds
+        db.session.expire_all()
+        for stored in db.session.scalars(sa.select(Household)):
+            assert_clean(stored.head_name), assert_clean(stored.address)
+            assert stored.phone == "" or (stored.phone.isascii() and stored.phone.isdigit())
+    run()
+
+
+def test_fuzz_visit_forms(app, db, tree):
+    team, members = visits_helpers.make_team(tree.commune, [tree.hamlet, tree.hamlet2])
+    db.session.commit()
+    browser, _user = visits_helpers.sign_in_as(app, "team_leader", tree.commune, team=team, member=members[0])
+    codes = list(db.session.scalars(sa.select(Service.code).where(Service.active)))[:3]
+    h = create_household(tree.hamlet.id, "Trần Thị Bé")
+    db.session.commit()
+    real = st.sampled_from([str(m.id) for m in members])
+    result = st.one_of(st.sampled_from(["none", "guided", "adopted"]), nasty_text)
+
+    @FUZZ
+    @given(key=st.one_of(st.just("new"), nasty_text), on=date_text,
+           household=st.one_of(st.just(str(h.id)), st.just("new"), id_text),
+           name=nasty_text, address=nasty_text, phone=number_text, size=number_text,
+           hamlet=st.one_of(st.just(str(tree.hamlet.id)), id_text),
+           present=st.lists(st.one_of(real, id_text), max_size=3), note=nasty_text,
+           results=st.dictionaries(st.one_of(st.sampled_from(codes), nasty_text), result, max_size=3),
+           find=st.booleans())
+    @example(key="new", on=date.today().isoformat(), household="new", name=NFD_NAME + "\x00", address="",
+             phone="", size="", hamlet=str(tree.hamlet.id), present=[str(members[0].id)], note="Ghi\x00 chú\u202e",
+             results={codes[0]: "adopted"}, find=False)
+    @example(key="new", on="2024-05-01", household="²", name="", address="", phone="", size="", hamlet="²",
+             present=["²"], note="", results={codes[0]: "guided"}, find=False)
+    def run(key, on, household, name, address, phone, size, hamlet, present, note, results, find):
+        data = {"key": uuid.uuid4().hex if key == "new" else key, "visited_on": on, "household_id": household,
+                "new_name": name, "new_address": address, "new_phone": phone, "new_size": size,
+                "new_hamlet": hamlet, "members": present, "note": note, "q": name}
+        data.update({f"svc-{code}": value for code, value in results.items()})
+        if find:
+            data["find"] = ""
+        before = count(db, Visit, VisitService, Household)
+        resp = browser.post("/visits/new", data=data)
+        status = _ok(resp, 200, 303, 400, 409)
+        if status != 303:
+            assert count(db, Visit, VisitService, Household) == before
+        if status == 400 and 'name="new_name"' in _page(resp):  # not the bare 400 page of a forged key
+            assert shown(_page(resp), name)
+        visit = db.session.scalar(sa.select(Visit).order_by(Visit.id.desc()))
+        if visit is not None:
+            data["key"] = visit.idempotency_key
+            _ok(browser.post(f"/visits/{visit.id}/edit", data=data), 200, 303, 400, 409)
+            _ok(browser.post(f"/visits/{visit.id}/delete", data={"x": note}), 303, 409)
+        db.session.expire_all()
+        for stored in db.session.scalars(sa.select(Household)):
+            assert_clean(stored.head_name), assert_clean(stored.address)
+        for stored in db.session.scalars(sa.select(Visit)):
+            assert "\x00" not in stored.note and "\u202e" not in stored.note
+    run()
+
+
+# --- Services, reports, API ----------------------------------------------------------------------
+
+def test_fuzz_service_forms(client, db, tree, login_as):
+    login_as("province", tree.province)
+    service = db.session.scalar(sa.select(Service).order_by(Service.id))
+    percent = st.one_of(st.sampled_from(["50", "44,7", "50%", "NaN", "sNaN", "-0", "Infinity", "1e400", "0", "100.0001"]),
+                        number_text)
+
+    @FUZZ
+    @given(code=st.one_of(st.from_regex(r"[a-z][a-z0-9_]{1,31}", fullmatch=True), nasty_text), pillar=choice,
+           name_vi=nasty_text, name_en=nasty_text, share=percent, due=date_text, direction=nasty_text,
+           active=st.sampled_from(["y", "", "\x00", "no"]))
+    @example(code="ab", pillar="economy", name_vi="Ví\x00", name_en="Wallet", share="NaN", due="2025-12-31",
+             direction="up", active="y")
+    @example(code="ab\n", pillar="economy", name_vi="Ví", name_en="Wallet", share="sNaN", due="2025-12-31",
+             direction="up", active="y")
+    def run(code, pillar, name_vi, name_en, share, due, direction, active):
+        before = count(db, Service)
+        resp = client.post("/services/", data={"new-code": code, "new-pillar": pillar, "new-name_vi": name_vi,
+                                               "new-name_en": name_en})
+        if _ok(resp, 303, 400) == 400:
+            assert count(db, Service) == before
+            assert shown(_page(resp), name_vi)
+        before = count(db, Target)
+        resp = client.post(f"/services/{service.id}/edit", data={
+            "name_vi": name_vi, "name_en": name_en, "active": active, "share": share, "due_on": due})
+        if _ok(resp, 303, 400) == 400:
+            assert count(db, Target) == before
+        _ok(client.post(f"/services/{service.id}/move", data={"direction": direction}), 303)
+        db.session.expire_all()
+        for s in db.session.scalars(sa.select(Service)):
+            assert_clean(s.name_vi), assert_clean(s.name_en)
+    run()
+
+
+def test_fuzz_reports(client, db, tree, login_as):
+    login_as("province", tree.province)
+
+    @FUZZ
+    @given(month=month_text, unit=st.one_of(st.just(tree.province.id), url_id))
+    @example(month="9999-12", unit=2**70)
+    def run(month, unit):
+        for suffix in ("", ".csv", ".xlsx", "/print"):
+            _ok(client.get(f"/reports/{unit}/monthly{suffix}", query_string={"month": month}), 200, 400, 404)
+        before = count(db, MonthClosure)
+        resp = client.post("/reports/closing", data={"close-month": month})
+        if _ok(resp, 302, 400) == 400:
+            assert count(db, MonthClosure) == before
+            _has_error(resp)
+    run()
+
+
+def test_fuzz_api_tokens_and_api(client, db, tree, login_as):
+    user = login_as("province", tree.province)
+    _token, secret = issue_token(user, label="ttdh")
+    db.session.commit()
+    header = st.one_of(st.just(f"Bearer {secret}"), st.just("Bearer " + secret + "\x00"),
+                       # HTTP cannot carry a line break inside a header; anything else may arrive.
+                       nasty_text.map(lambda t: "Bearer " + t.encode("utf-8").decode("latin-1")
+                                      .replace("\n", "").replace("\r", "")))
+
+    @FUZZ
+    @given(label=nasty_text, token=url_id, auth=header, code=st.one_of(st.just("93"), nasty_text), month=month_text)
+    @example(label="Trung tâm\x00", token=2**70, auth=f"Bearer {secret}", code="93\x00", month="2024-10")
+    @example(label="x", token=1, auth=f"Bearer {secret}", code="٩٣", month="\x00")
+    def run(label, token, auth, code, month):
+        before = count(db, ApiToken)
+        resp = client.post("/api-tokens/", data={"token-label": label})
+        if _ok(resp, 302, 400) == 400:
+            assert count(db, ApiToken) == before
+            assert shown(_page(resp), label)
+        _ok(client.post(f"/api-tokens/{token}/revoke"), 302, 404)
+        resp = client.get("/api/v1/coverage", query_string={"unit": code, "month": month},
+                          headers={"Authorization": auth})
+        _ok(resp, 200, 400, 401, 404)
+        assert resp.is_json and (resp.status_code == 200 or "error" in resp.json)
+        db.session.expire_all()
+        for t in db.session.scalars(sa.select(ApiToken)):
+            assert_clean(t.label)
+    run()
+
+
+# --- Account --------------------------------------------------------------------------------------
+
+def test_fuzz_password_and_language(client, db, tree, login_as):
+    login_as("commune", tree.commune)
+
+    @FUZZ
+    @given(current=nasty_text, new=nasty_text, confirm=st.one_of(st.just(None), nasty_text), lang=nasty_text,
+           next_=st.one_of(st.sampled_from(["/\\evil.example", "//evil.example", "/\t/evil.example",
+                                            "https://evil.example", "/units/1"]), nasty_text))
+    @example(current="\x00", new="mat-khau\x00-moi-2024", confirm=None, lang="vi\x00", next_="/\\evil.example")
+    def run(current, new, confirm, lang, next_):
+        resp = client.post("/auth/password", data={"current": current, "new": new,
+                                                   "confirm": new if confirm is None else confirm})
+        if _ok(resp, 400) == 400:
+            _has_error(resp)
+        resp = client.post("/language", data={"lang": lang, "next": next_})
+        _ok(resp, 302)
+        location = resp.headers["Location"]
+        # Only a path on this site: no other host, whatever way the browser reads the slashes.
+        assert location.startswith("/") and not location.startswith(("//", "/\\")), location
+    run()
+
+
+# --- Query parameters of the pages that list and search ------------------------------------------
+
+def test_fuzz_query_parameters(client, db, tree, login_as):
+    login_as("commune", tree.commune)
+    team = team_services.create_team(tree.commune, "Tổ Khu vực 1", "", date(2022, 3, 15), [tree.hamlet])
+    db.session.commit()
+
+    @FUZZ
+    @given(q=nasty_text, number=number_text, month=month_text, day=date_text, unit=url_id)
+    @example(q="\x00", number=str(2**70), month="9999-12", day="9999-12-31", unit=2**70)
+    @example(q="Nguy\u0302\u0303n", number="²", month="2024-10", day="0001-01-01", unit=2**63)
+    def run(q, number, month, day, unit):
+        for url, params in (
+            (f"/units/{tree.commune.id}", {"q": q}),
+            (f"/teams/unit/{tree.commune.id}", {"q": q, "status": q, "hamlet": number}),
+            ("/households/", {"q": q}),
+            ("/visits/", {"period": q}),
+            ("/visits/households", {"q": q, "new_name": q, "mode": "similar", "visit": number}),
+            (f"/teams/{team.id}/check-phone", {"member-phone": q, "member": number}),
+            (f"/teams/{team.id}/check-phone", {"member-phone": number, "member": number}),
+            (f"/coverage/{tree.commune.id}", {"month": month, "sort": q, "dir": q}),
+            (f"/coverage/{tree.commune.id}", {"month": month, "sort": "s-" + q}),
+        ):
+            _ok(client.get(url, query_string=params), 200, 400, 404)
+            _ok(client.get(url, query_string=params, headers={"HX-Request": "true", "HX-Target": "children"}),
+                200, 400, 404)
+        for path in ("units", "teams", "teams/members", "households", "visits", "coverage", "reports"):
+            _ok(client.get(f"/{path}/{unit}"), 200, 302, 403, 404)
+    run()
+
+
+def test_fuzz_audit_filters(client, db, tree, login_as):
+    login_as("province", tree.province)
+
+    @FUZZ
+    @given(user=nasty_text, record_type=st.one_of(st.just("unit"), nasty_text), start=date_text, end=date_text,
+           page=number_text)
+    @example(user="a\x00", record_type="unit", start="0001-01-01", end="9999-12-31", page=str(2**70))
+    def run(user, record_type, start, end, page):
+        resp = client.get("/audit/", query_string={"user": user, "record_type": record_type, "date_from": start,
+                                                   "date_to": end, "page": page})
+        if _ok(resp, 200, 400) == 400:
+            _has_error(resp)
+        assert count(db, AuditEvent) is not None
+    run()
