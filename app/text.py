@@ -16,6 +16,13 @@ def clean(value: str | None) -> str:
     return " ".join(value.split())
 
 
+def clean_lines(value: str | None) -> str:
+    """clean() line by line, for free text whose line breaks matter (a visit's note)."""
+    if value is None:
+        return ""
+    return "\n".join(clean(line) for line in value.replace("\r\n", "\n").split("\n")).strip("\n")
+
+
 def fold(value: str | None) -> str:
     """Lower-case ASCII key for search: 'Nguyễn Văn Đạt' -> 'nguyen van dat'."""
     value = clean(value).replace("đ", "d").replace("Đ", "D")

@@ -117,3 +117,19 @@ def shown(page: str, typed: str) -> bool:
     from markupsafe import escape
     value = clean(typed)
     return not value or str(escape(value)) in page
+
+
+# Names that pass validation once cleaned, but carry what keyboards and copy-paste slip in.
+name_text = st.one_of(
+    st.sampled_from([NFD_NAME, "Nguyễn Văn An", "\u200fNguyễn\u202e Văn", "Lê\x00 Thị", "🇻🇳 Ấp Một", "<b>An</b>"]),
+    st.text(alphabet=_PARTS, max_size=30).map(lambda t: "Tên " + t),
+)
+
+
+@st.composite
+def form_data(draw, valid: dict, hostile: dict):
+    """A form's fields: a random few (none, some or all) get hostile values, the others valid ones,
+    so both the refusals and the accepted submissions get exercised."""
+    names = sorted(valid)
+    bad = draw(st.sets(st.sampled_from(names), max_size=len(names)))
+    return {n: draw(hostile[n] if n in bad else valid[n]) for n in names}

@@ -7,6 +7,7 @@ from app.api.openapi import openapi_document
 from app.extensions import db
 from app.reports.summary import MonthError, build_summary, check_month
 from app.scope import units_query
+from app.text import clean
 from app.units.models import AdminUnit
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -32,7 +33,8 @@ def unit_object(row: dict, services: list[dict], month: str) -> dict:
 @bp.get("/coverage")
 @token_required
 def coverage():
-    code = (request.args.get("unit") or "").strip()
+    # Cleaned like every typed value: a NUL byte would make PostgreSQL refuse the query.
+    code = clean(request.args.get("unit"))
     if not code:
         return api_error(400, "bad_request", _("Give the unit's code, e.g. unit=93."))
     try:

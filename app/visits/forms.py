@@ -23,6 +23,7 @@ from app.forms import (
     strip_clean,
 )
 from app.households.forms import VnMobile
+from app.text import clean_lines
 
 NOTE_MAX = 2000
 KEY_RE = re.compile(r"[0-9a-f]{32}")
@@ -57,7 +58,8 @@ class VisitForm(FlaskForm):
                           validators=[Optional(), NumberRange(min=1, message=_l("Enter a number from 1 to 50."))])
     new_hamlet = SelectField(_l("Hamlet"), coerce=int, validate_choice=False)
     members = SelectMultipleField(_l("Members present"), coerce=int, validate_choice=False)
-    note = TextAreaField(_l("Note (optional)"), filters=[lambda v: v.strip() if isinstance(v, str) else v],
+    # NUL and bidi marks go like in names (PostgreSQL refuses NUL in text); line breaks stay.
+    note = TextAreaField(_l("Note (optional)"), filters=[lambda v: clean_lines(v) if isinstance(v, str) else v],
                          validators=[NoteLength()])
 
     # Only shown to province staff correcting a closed month; see app.reports.closing.
