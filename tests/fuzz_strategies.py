@@ -59,12 +59,18 @@ def _xlsx_bytes(rows) -> bytes:
 
 
 @st.composite
-def spreadsheet_upload(draw, header: list[str]):
-    """(filename, bytes): random bytes, truncated or damaged workbooks, CSV with NUL, junk cells."""
-    kind = draw(st.sampled_from(["bytes", "truncated", "damaged", "csv", "csv_nul", "latin1", "xlsx", "long",
-                                 "empty", "header_only", "wrong_ext"]))
+def spreadsheet_upload(draw, header: list[str], valid_row=None):
+    """(filename, bytes): random bytes, truncated or damaged workbooks, CSV with NUL, junk cells, and
+    (given `valid_row`, a strategy for one good row) lists that should go through."""
+    kinds = ["bytes", "truncated", "damaged", "csv", "csv_nul", "latin1", "xlsx", "long", "empty", "header_only",
+             "wrong_ext"]
+    kind = draw(st.sampled_from(kinds + (["valid_xlsx", "valid_csv"] * 3 if valid_row is not None else [])))
     cells = st.lists(st.one_of(nasty_text, number_text, date_text), min_size=len(header), max_size=len(header))
-    rows = draw(st.lists(cells, min_size=1, max_size=4))
+    if kind.startswith("valid"):
+        rows = draw(st.lists(valid_row, min_size=1, max_size=4))
+        kind = "xlsx" if kind == "valid_xlsx" else "csv_clean"
+    else:
+        rows = draw(st.lists(cells, min_size=1, max_size=4))
     if kind == "bytes":
         return draw(st.sampled_from(["a.xlsx", "a.csv"])), draw(st.binary(max_size=300))
     if kind in ("truncated", "damaged"):
@@ -79,6 +85,8 @@ def spreadsheet_upload(draw, header: list[str]):
     text = "\n".join(",".join('"' + c.replace('"', '""') + '"' for c in r) for r in [header] + rows)
     if kind == "csv":
         return "a.csv", text.encode("utf-8")
+    if kind == "csv_clean":  # what a spreadsheet program saves: no NUL
+        return "a.csv", text.replace("\x00", "").encode("utf-8")
     if kind == "csv_nul":
         return "a.csv", text.encode("utf-8").replace(b",", b",\x00", 1)
     if kind == "latin1":
