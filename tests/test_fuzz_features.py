@@ -107,9 +107,9 @@ def _ok(resp, *allowed):
 
 
 def _has_error(resp) -> None:
-    """A refused form says why (the macros mark the field; flashes and pages carry a message)."""
+    """A refused form says why: the message beside the field (_macros.field), or a flashed one."""
     page = _page(resp)
-    assert 'class="error' in page or "error" in page, page[:2000]
+    assert 'class="error" role="alert"' in page or "flash-error" in page, page[:3000]
 
 
 FOUNDED = date(2022, 3, 15)
@@ -502,6 +502,27 @@ def test_fuzz_password_and_language(client, db, tree, login_as):
         location = resp.headers["Location"]
         # Only a path on this site: no other host, whatever way the browser reads the slashes.
         assert location.startswith("/") and not location.startswith(("//", "/\\")), location
+    run()
+
+
+def test_fuzz_sign_in_next(client, db, tree):
+    """The page to go back to after signing in is taken from the address: only this site's paths."""
+    from app.auth.cli import create_user
+    from app.extensions import limiter
+    create_user("can-bo-xa", "commune", tree.commune, PASSWORD, full_name="Cán bộ xã")
+    db.session.commit()
+
+    @FUZZ_FEW
+    @given(next_=st.one_of(st.sampled_from(["/\\evil.example", "//evil.example", "/\t/evil.example",
+                                            "https://evil.example", "/units/1?q=a"]), nasty_text))
+    def run(next_):
+        limiter.reset()  # the per-account limit would stop the examples, not the bad addresses
+        resp = client.post("/auth/login", query_string={"next": next_},
+                           data={"username": "can-bo-xa", "password": PASSWORD})
+        _ok(resp, 302)
+        location = resp.headers["Location"]
+        assert location.startswith("/") and not location.startswith(("//", "/\\")), location
+        _ok(client.post("/auth/logout"), 302)
     run()
 
 
