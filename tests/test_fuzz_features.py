@@ -4,7 +4,7 @@ import html
 import io
 import re
 import uuid
-from datetime import date
+from datetime import date, timedelta
 
 import sqlalchemy as sa
 from hypothesis import example, given, settings
@@ -66,6 +66,7 @@ FUZZED = {
     "teams.confirm_import": "test_fuzz_uploads",
     "households.edit": "test_fuzz_household_forms",
     "households.merge": "test_fuzz_household_forms",
+    "households.erase": "test_fuzz_household_forms",
     "visits.new": "test_fuzz_visit_forms",
     "visits.edit": "test_fuzz_visit_forms",
     "visits.delete": "test_fuzz_visit_forms",
@@ -73,6 +74,7 @@ FUZZED = {
     "services.edit": "test_fuzz_service_forms",
     "services.move": "test_fuzz_service_forms",
     "reports.closing_page": "test_fuzz_reports",
+    "reports.reopen": "test_fuzz_reports",
     "api_tokens.create": "test_fuzz_api_tokens_and_api",
     "api_tokens.revoke": "test_fuzz_api_tokens_and_api",
     "auth.change_password": "test_fuzz_password_and_language",
@@ -299,14 +301,15 @@ def test_fuzz_household_forms(client, db, tree, login_as):
     keep = create_household(tree.hamlet.id, "Nguyễn Văn An")
     db.session.commit()
     valid = {"head_name": name_text, "address": name_text, "phone": st.sampled_from(["", "0912 345 678"]),
-             "size": st.sampled_from(["", "1", "5", "50"]), "target_id": st.just(str(keep.id))}
+             "size": st.sampled_from(["", "1", "5", "50"]), "target_id": st.just(str(keep.id)),
+             "reason": name_text, "confirm": st.just("y")}
     hostile = {"head_name": nasty_text, "address": nasty_text, "phone": number_text, "size": number_text,
-               "target_id": id_text}
+               "target_id": id_text, "reason": nasty_text, "confirm": st.sampled_from(["", "\x00", "0"])}
 
     @FUZZ
     @given(data=form_data(valid, hostile))
     @example(data={"head_name": "An\x00", "address": "12\x00 Lê Lợi", "phone": "0912\x00345678", "size": "٣",
-                   "target_id": str(2**70)})
+                   "target_id": str(2**70), "reason": "Đơn\x00 yêu cầu\u202e", "confirm": "y"})
     def run(data):
         h = create_household(tree.hamlet.id, "Nguyễn Văn An")
         db.session.commit()
@@ -320,6 +323,11 @@ def test_fuzz_household_forms(client, db, tree, login_as):
             db.session.expire_all()
             assert db.session.get(Household, h.id).merged_into_id is None
         assert count(db, Household) == before  # a merge marks the duplicate; it never deletes or adds
+        resp = client.post(f"/households/{h.id}/erase", data={"reason": data["reason"], "confirm": data["confirm"]})
+        if _ok(resp, 303, 400, 404) == 400:
+            assert shown(_page(resp), data["reason"])
+            db.session.expire_all()
+            assert db.session.get(Household, h.id).erased_at is None
         db.session.expire_all()
         for stored in db.session.scalars(sa.select(Household)):
             assert_clean(stored.head_name), assert_clean(stored.address)
@@ -427,10 +435,15 @@ def test_fuzz_service_forms(client, db, tree, login_as):
 def test_fuzz_reports(client, db, tree, login_as):
     login_as("province", tree.province)
 
+    past_months = st.dates(date(2023, 1, 1), date.today().replace(day=1) - timedelta(days=1)).map(
+        lambda d: d.strftime("%Y-%m"))
+
     @FUZZ
-    @given(month=month_text, unit=st.one_of(st.just(tree.province.id), url_id))
-    @example(month="9999-12", unit=2**70)
-    def run(month, unit):
+    @given(month=st.one_of(past_months, month_text), unit=st.one_of(st.just(tree.province.id), url_id),
+           reason=st.one_of(name_text, nasty_text), team=id_text)
+    @example(month="9999-12", unit=2**70, reason="Nhầm\x00 tháng", team="²")
+    @example(month="2024-10", unit=2**70, reason="Nhầm\x00 tháng", team=str(2**70))
+    def run(month, unit, reason, team):
         for suffix in ("", ".csv", ".xlsx", "/print"):
             _ok(client.get(f"/reports/{unit}/monthly{suffix}", query_string={"month": month}), 200, 400, 404)
         before = count(db, MonthClosure)
@@ -438,6 +451,19 @@ def test_fuzz_reports(client, db, tree, login_as):
         if _ok(resp, 302, 400) == 400:
             assert count(db, MonthClosure) == before
             _has_error(resp)
+        closure = db.session.scalar(sa.select(MonthClosure).order_by(MonthClosure.id.desc()))
+        if closure is not None:
+            resp = client.post(f"/reports/closing/{closure.id}/reopen", data={"reason": reason})
+            kept = _ok(resp, 303, 400) == 400
+            if kept:
+                assert shown(_page(resp), reason)
+            db.session.expire_all()
+            assert (db.session.scalar(sa.select(MonthClosure.id).where(MonthClosure.id == closure.id)) is not None) \
+                == kept
+        _ok(client.post(f"/reports/closing/{unit}/reopen", data={"reason": reason}), 303, 400, 404)
+        # Province staff add a late visit to a closed month by naming the team.
+        _ok(client.post("/visits/new", data={"team": team, "reason": reason, "key": uuid.uuid4().hex,
+                                             "visited_on": month + "-05"}), 400, 404)
     run()
 
 
