@@ -1,18 +1,35 @@
 """Template globals and filters: numbers, percentages and dates only through the locale."""
 from datetime import date, datetime
+from functools import lru_cache
 
+from babel import Locale
+from babel.numbers import parse_pattern
 from flask import request
-from flask_babel import format_date, format_datetime, format_decimal, format_percent, get_locale
+from flask_babel import format_date, format_datetime, get_locale
+
+
+@lru_cache(maxsize=64)
+def _pattern(locale_id: str, kind: str, digits: int = 0):
+    """Babel parses a number pattern on every format_* call; a coverage page formats hundreds of
+    numbers, so each locale's patterns are parsed once per process."""
+    locale = Locale.parse(locale_id)
+    if kind == "decimal":
+        return locale, parse_pattern(locale.decimal_formats[None])
+    return locale, parse_pattern("#,##0." + "0" * digits + "%" if digits else "#,##0%")
 
 
 def _number(value):
-    return "" if value is None else format_decimal(value)
+    if value is None:
+        return ""
+    locale, pattern = _pattern(str(get_locale() or "vi"), "decimal")
+    return pattern.apply(value, locale)
 
 
 def _percent(value, digits: int = 1):
     if value is None:
         return "–"
-    return format_percent(value, format="#,##0." + "0" * digits + "%" if digits else "#,##0%")
+    locale, pattern = _pattern(str(get_locale() or "vi"), "percent", digits)
+    return pattern.apply(value, locale)
 
 
 def _date(value, fmt: str | None = None):

@@ -1,23 +1,30 @@
-"""Coverage pages at province scale: p50/p95 under gunicorn, against the lightest signed-in page.
+"""Coverage pages and logging a visit at province scale: p50/p95 under gunicorn, against the lightest signed-in page.
 
     .venv/bin/python bench/coverage_bench.py                       # SQLite, instance/bench-province.db
+    .venv/bin/python bench/coverage_bench.py --database-url sqlite:////work/bench-data/province.db
     .venv/bin/python bench/coverage_bench.py --database-url postgresql://postgres@127.0.0.1:55432/cnscd_bench
 
 Seeds the database with `flask demo seed --scale province` when it has no users (reuses it
 otherwise), starts gunicorn on 127.0.0.1 only, signs in as tg-province and times a bounded number
-of sequential requests per page. Prints each figure and its ratio to the floor.
+of sequential requests per page; then signs in as the team leader tg-leader and times as many
+visit POSTs (each a different household of the team, a mix of guided and adopted services).
+Prints each figure and its ratio to the floor. Every run adds `--requests` visits (today's date).
 """
 import argparse
 import http.cookiejar
 import os
+import random
 import re
 import socket
 import statistics
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.parse
 import urllib.request
+import uuid
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -63,10 +70,63 @@ def unit_ids(url: str) -> dict[str, int]:
     return ids
 
 
+def visit_plan(url: str, n: int) -> dict:
+    """The field user (added if the seed predates it), its team's members, households and services.
+
+    Households are taken in id order from where the previous runs stopped (wrapping round), so
+    every POST of a run is a different household and a rerun does not repeat the last one's.
+    """
+    sys.path.insert(0, str(ROOT))
+    from app import create_app
+    from app.config import database_url
+    from app.demo.province import ensure_field_user
+    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url(url)})
+    with app.app_context():
+        from app.extensions import db
+        username = ensure_field_user()
+        db.session.remove()
+        db.engine.dispose()
+    engine = sa.create_engine(engine_url(url))
+    with engine.connect() as conn:
+        user_id, team_id = conn.execute(sa.text("SELECT id, team_id FROM users WHERE username = :u"),
+                                        {"u": username}).one()
+        members = [r[0] for r in conn.execute(sa.text(
+            "SELECT member_id FROM memberships WHERE team_id = :t AND left_on IS NULL ORDER BY member_id"),
+            {"t": team_id})]
+        households = [r[0] for r in conn.execute(sa.text(
+            "SELECT h.id FROM households h JOIN team_hamlets th ON th.hamlet_id = h.hamlet_id "
+            "WHERE th.team_id = :t AND h.merged_into_id IS NULL ORDER BY h.id"), {"t": team_id})]
+        done = conn.execute(sa.text("SELECT count(*) FROM visits WHERE author_id = :u"), {"u": user_id}).scalar()
+        codes = [r[0] for r in conn.execute(sa.text("SELECT code FROM services WHERE active ORDER BY position, id"))]
+    engine.dispose()
+    start = done % len(households)
+    chosen = [households[(start + i) % len(households)] for i in range(n)]
+    return {"username": username, "members": members, "households": chosen, "codes": codes, "seed": done}
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
 class Client:
     def __init__(self, base: str):
         self.base = base
-        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+        self.cookies = urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar())
+        self.opener = urllib.request.build_opener(self.cookies)
+
+    def post(self, path: str, fields: list[tuple[str, str]]) -> tuple[int, str]:
+        """POST a form without following the redirect: (status, Location)."""
+        opener = urllib.request.build_opener(self.cookies, NoRedirect)
+        try:
+            with opener.open(self.base + path, data=urllib.parse.urlencode(fields).encode(), timeout=30) as resp:
+                return resp.status, resp.read().decode(errors="replace")[:2000]
+        except urllib.error.HTTPError as exc:
+            return exc.code, exc.headers.get("Location") or exc.read().decode(errors="replace")[:2000]
+
+    def csrf(self, path: str) -> str:
+        _, body = self.get(path)
+        return re.search(rb'name="csrf_token"[^>]*value="([^"]+)"', body).group(1).decode()
 
     def get(self, path: str) -> tuple[int, bytes]:
         with self.opener.open(self.base + path, timeout=30) as resp:
@@ -93,6 +153,29 @@ def measure(client: Client, path: str, n: int) -> list[float]:
     return times
 
 
+def measure_visits(client: Client, plan: dict) -> list[float]:
+    """One timed POST per household: what the visit form sends when a leader taps Save."""
+    rng = random.Random(plan["seed"])
+    token = client.csrf("/visits/new")
+    today = (datetime.now(UTC) + timedelta(hours=7)).date()  # Vietnam's date, as the form checks
+    times = []
+    for i, household in enumerate(plan["households"]):
+        fields = [("csrf_token", token), ("key", uuid.uuid4().hex), ("visited_on", today.isoformat()),
+                  ("household_id", str(household)), ("note", "")]
+        fields += [("members", str(m)) for m in plan["members"][:rng.choice((1, 2))]]
+        for code in rng.sample(plan["codes"], rng.choice((1, 2, 2, 3))):
+            fields.append((f"svc-{code}", rng.choice(("guided", "guided", "adopted"))))
+        fields.append(("save", "1"))
+        t = time.perf_counter()
+        status, location = client.post("/visits/new", fields)
+        elapsed = (time.perf_counter() - t) * 1000
+        if status != 303 or "/visits/" not in location:
+            raise SystemExit(f"visit POST {i} for household {household}: {status} {location[:500]}")
+        if i >= 5:  # the first few warm the workers, as for the pages
+            times.append(elapsed)
+    return times
+
+
 def pct(values: list[float], p: float) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[int(p) - 1]
 
@@ -102,11 +185,13 @@ def main() -> int:
     parser.add_argument("--database-url", default=f"sqlite:///{ROOT / 'instance' / 'bench-province.db'}")
     parser.add_argument("--requests", type=int, default=300)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--pages", type=int, default=4, help="time only the first N pages (1 = the floor only)")
     args = parser.parse_args()
     env = dict(os.environ, DATABASE_URL=args.database_url, FLASK_APP="wsgi.py", SECRET_KEY="bench-secret",
                LOGIN_LIMIT_PER_ADDRESS="1000 per minute")
     ensure_seeded(args.database_url, env)
     ids = unit_ids(args.database_url)
+    plan = visit_plan(args.database_url, args.requests + 5)
     port = free_port()
     server = subprocess.Popen([str(BIN / "gunicorn"), "-w", str(args.workers), "-b", f"127.0.0.1:{port}",
                                "--access-logfile", "/dev/null", "wsgi:app"], env=env, cwd=ROOT)
@@ -129,12 +214,16 @@ def main() -> int:
         db = "PostgreSQL" if args.database_url.startswith("postgres") else "SQLite"
         print(f"{db}, gunicorn {args.workers} workers, {args.requests} sequential requests per page")
         floor = None
-        for label, path in pages:
+        for label, path in pages[:args.pages]:
             times = measure(client, path, args.requests)
             p50, p95 = pct(times, 50), pct(times, 95)
             floor = floor or p95
             print(f"  {label:32s} p50 {p50:7.1f} ms   p95 {p95:7.1f} ms   p95/floor {p95 / floor:5.2f}")
-        print("  logging a visit: skipped — the visit form lives on the visits branch, not merged here")
+        leader = Client(base)
+        leader.sign_in(plan["username"])
+        times = measure_visits(leader, plan)
+        p50, p95 = pct(times, 50), pct(times, 95)
+        print(f"  {'logging a visit (POST)':32s} p50 {p50:7.1f} ms   p95 {p95:7.1f} ms   p95/floor {p95 / floor:5.2f}")
     finally:
         server.terminate()
         server.wait(timeout=10)

@@ -167,6 +167,9 @@ class _Subtree:
     def active_children(self, unit_id: int, on: date) -> list[int]:
         return [c for c in self.children.get(unit_id, ()) if _is_counted(self.units[c].retired_on, on)]
 
+    def retired_ids(self) -> list[int]:
+        return [u for u, row in self.units.items() if row.retired_on is not None]
+
     def households(self, unit_id: int, on: date) -> int:
         if not self.any_retired:
             dates, totals = self._timeline(unit_id)
@@ -227,14 +230,78 @@ class _Subtree:
         return out
 
 
-def _subtree(unit: AdminUnit) -> _Subtree:
-    """One load of a unit's subtree per request: the table and the trend of a page share it."""
+class _LiveSubtree:
+    """A subtree none of whose units is retired, with household counts rolled up in SQL.
+
+    Same figures as _Subtree's no-retirement path (a unit's households are the sum of its leaves'
+    counts in effect), but the leaves' count changes are summed per ancestor by the database through
+    unit_ancestors, so a province page reads a few dozen rows instead of its 1,000-hamlet tree.
+    """
+
+    any_retired = False
+
+    def __init__(self, root: AdminUnit):
+        self.root = root
+        self.children = {root.id: list(db.session.scalars(
+            sa.select(AdminUnit.id).where(AdminUnit.parent_id == root.id)))}
+        self._timelines: dict[int, tuple[list[date], list[int]]] = {}
+
+    def active_children(self, unit_id: int, on: date) -> list[int]:
+        return list(self.children.get(unit_id, ()))
+
+    def excluded_below(self, unit_id: int, on: date) -> list[int]:
+        return []
+
+    def retired_ids(self) -> list[int]:
+        return []
+
+    def households(self, unit_id: int, on: date) -> int:
+        if unit_id not in self._timelines:
+            self._load([unit_id] + self.children.get(unit_id, []))
+        dates, totals = self._timelines[unit_id]
+        i = bisect_right(dates, on)
+        return totals[i - 1] if i else 0
+
+    def _load(self, unit_ids: list[int]) -> None:
+        hc = HouseholdCount
+        below_root = sa.select(UnitAncestor.unit_id).where(UnitAncestor.ancestor_id == self.root.id)
+        is_leaf = ~sa.exists().where(AdminUnit.parent_id == hc.unit_id)
+        previous = sa.func.lag(hc.households).over(partition_by=hc.unit_id, order_by=hc.effective_on)
+        changes = (sa.select(hc.unit_id, hc.effective_on,
+                             (hc.households - sa.func.coalesce(previous, 0)).label("delta"))
+                   .where(hc.unit_id.in_(below_root), is_leaf).subquery())
+        deltas: dict[int, list[tuple[date, int]]] = {u: [] for u in unit_ids}
+        for unit_id, effective_on, delta in db.session.execute(
+                sa.select(UnitAncestor.ancestor_id, changes.c.effective_on, sa.func.sum(changes.c.delta))
+                .join(changes, changes.c.unit_id == UnitAncestor.unit_id)
+                .where(UnitAncestor.ancestor_id.in_(unit_ids))
+                .group_by(UnitAncestor.ancestor_id, changes.c.effective_on)
+                .order_by(UnitAncestor.ancestor_id, changes.c.effective_on)):
+            deltas[unit_id].append((effective_on, int(delta)))
+        for unit_id, entries in deltas.items():
+            dates, totals, running = [], [], 0
+            for effective_on, delta in entries:
+                running += delta
+                dates.append(effective_on)
+                totals.append(running)
+            self._timelines[unit_id] = (dates, totals)
+
+
+def _has_retired(unit: AdminUnit) -> bool:
+    return db.session.scalar(
+        sa.select(sa.literal(1)).select_from(UnitAncestor).join(AdminUnit, AdminUnit.id == UnitAncestor.unit_id)
+        .where(UnitAncestor.ancestor_id == unit.id, AdminUnit.retired_on.isnot(None)).limit(1)) is not None
+
+
+def _subtree(unit: AdminUnit) -> _Subtree | _LiveSubtree:
+    """One view of a unit's subtree per request: the table and the trend of a page share it.
+
+    Retired units change the tree's shape from date to date, which _Subtree follows in Python; a
+    subtree without any (the usual case) is rolled up in SQL."""
     from flask import g, has_request_context
-    if not has_request_context():
-        return _Subtree([unit])
-    cache = g.setdefault("coverage_subtrees", {})
+    cache = g.setdefault("coverage_subtrees", {}) if has_request_context() else {}
     if unit.id not in cache:
-        cache[unit.id] = _Subtree([unit])
+        cache[unit.id] = _Subtree([unit]) if _has_retired(unit) else _LiveSubtree(unit)
     return cache[unit.id]
 
 
@@ -377,7 +444,7 @@ def monthly_series(unit: AdminUnit, months: list[tuple[int, int]]) -> list[Cover
     tree = _subtree(unit)
     # The unit's monthly tallies and those of every retired unit below it (subtracted from the
     # month of their retirement on), in one query.
-    retired = [u for u, row in tree.units.items() if row.retired_on is not None and u != unit.id]
+    retired = [u for u in tree.retired_ids() if u != unit.id]
     last = max(month_key(y, m) for y, m in months)
     per: dict[int, dict[int, list[tuple[int, int]]]] = defaultdict(lambda: defaultdict(list))
     for chunk in _chunks([unit.id] + retired):
