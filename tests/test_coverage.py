@@ -106,6 +106,26 @@ def test_households_by_unit_follows_counts_over_time_and_retirement(db, tree):
     assert got(date(2024, 9, 30))[tree.province.id] == 350 + 530
 
 
+def test_pages_roll_households_up_like_the_reference_at_every_date(db, tree):
+    """The pages sum household counts in SQL (unit_ancestors) when nothing below is retired; at every
+    date around the count changes they agree with households_by_unit, which walks the tree in Python."""
+    units.set_household_count(tree.hamlet, 350, date(2024, 7, 1))
+    units.set_household_count(tree.hamlet, 300, date(2025, 1, 1))  # counts may also go down
+    units.set_household_count(tree.other_hamlet, 600, date(2024, 7, 15))
+    lone = units.create_unit("Xã Không Ấp", "commune", tree.other_commune.parent)  # a leaf commune
+    units.set_household_count(lone, 75, date(2024, 3, 1))
+    db.session.commit()
+    for on in (date(2023, 12, 31), date(2024, 2, 29), date(2024, 3, 31), date(2024, 6, 30), date(2024, 7, 1),
+               date(2024, 7, 14), date(2024, 7, 31), date(2024, 12, 31), date(2025, 1, 31)):
+        for unit in (tree.province, tree.district, tree.other_commune.parent, tree.commune, tree.hamlet):
+            table = queries.coverage(unit, on)
+            reference = queries.households_by_unit([unit] + [r.unit for r in table.rows if r.unit], on)
+            assert table.total.households == reference[unit.id], (unit.name, on)
+            assert {r.unit.id: r.households for r in table.rows if r.unit} == \
+                {u: n for u, n in reference.items() if u != unit.id}, (unit.name, on)
+    assert queries.coverage(tree.province, date(2025, 1, 31)).total.households == 300 + 410 + 600 + 75
+
+
 def test_share_uses_the_count_in_effect_at_the_end_of_the_month(db, tree):
     wallet, _ = make_services()
     units.set_household_count(tree.hamlet, 400, date(2024, 5, 15))

@@ -257,34 +257,49 @@ class _LiveSubtree:
 
     def households(self, unit_id: int, on: date) -> int:
         if unit_id not in self._timelines:
-            self._load([unit_id] + self.children.get(unit_id, []))
+            kids = self.children[self.root.id]
+            if unit_id == self.root.id or unit_id in kids:
+                # A page asks for the root and each child: one query for the children, and the
+                # root (nothing retired below it) is exactly their sum.
+                deltas = self._deltas(kids or [self.root.id])
+                deltas[self.root.id] = [d for u in (kids or [self.root.id]) for d in deltas[u]]
+            else:
+                deltas = self._deltas([unit_id])
+            for u, entries in deltas.items():
+                self._timelines[u] = _running(entries)
         dates, totals = self._timelines[unit_id]
         i = bisect_right(dates, on)
         return totals[i - 1] if i else 0
 
-    def _load(self, unit_ids: list[int]) -> None:
-        hc = HouseholdCount
-        below_root = sa.select(UnitAncestor.unit_id).where(UnitAncestor.ancestor_id == self.root.id)
+    @staticmethod
+    def _deltas(unit_ids: list[int]) -> dict[int, list[tuple[date, int]]]:
+        """Per unit, its leaves' count changes: (date, new count − the leaf's previous count)."""
+        hc, prev = HouseholdCount, sa.orm.aliased(HouseholdCount)
+        previous = (sa.select(prev.households).where(prev.unit_id == hc.unit_id, prev.effective_on < hc.effective_on)
+                    .order_by(prev.effective_on.desc()).limit(1).scalar_subquery())
         is_leaf = ~sa.exists().where(AdminUnit.parent_id == hc.unit_id)
-        previous = sa.func.lag(hc.households).over(partition_by=hc.unit_id, order_by=hc.effective_on)
-        changes = (sa.select(hc.unit_id, hc.effective_on,
-                             (hc.households - sa.func.coalesce(previous, 0)).label("delta"))
-                   .where(hc.unit_id.in_(below_root), is_leaf).subquery())
-        deltas: dict[int, list[tuple[date, int]]] = {u: [] for u in unit_ids}
+        out: dict[int, list[tuple[date, int]]] = {u: [] for u in unit_ids}
         for unit_id, effective_on, delta in db.session.execute(
-                sa.select(UnitAncestor.ancestor_id, changes.c.effective_on, sa.func.sum(changes.c.delta))
-                .join(changes, changes.c.unit_id == UnitAncestor.unit_id)
-                .where(UnitAncestor.ancestor_id.in_(unit_ids))
-                .group_by(UnitAncestor.ancestor_id, changes.c.effective_on)
-                .order_by(UnitAncestor.ancestor_id, changes.c.effective_on)):
-            deltas[unit_id].append((effective_on, int(delta)))
-        for unit_id, entries in deltas.items():
-            dates, totals, running = [], [], 0
-            for effective_on, delta in entries:
-                running += delta
-                dates.append(effective_on)
-                totals.append(running)
-            self._timelines[unit_id] = (dates, totals)
+                sa.select(UnitAncestor.ancestor_id, hc.effective_on,
+                          sa.func.sum(hc.households - sa.func.coalesce(previous, 0)))
+                .join(hc, hc.unit_id == UnitAncestor.unit_id)
+                .where(UnitAncestor.ancestor_id.in_(unit_ids), is_leaf)
+                .group_by(UnitAncestor.ancestor_id, hc.effective_on)):
+            out[unit_id].append((effective_on, int(delta)))
+        return out
+
+
+def _running(entries: list[tuple[date, int]]) -> tuple[list[date], list[int]]:
+    """(dates, totals) from count changes, so a date's total is one binary search."""
+    by_date: dict[date, int] = defaultdict(int)
+    for day, delta in entries:
+        by_date[day] += delta
+    dates = sorted(by_date)
+    totals, running = [], 0
+    for day in dates:
+        running += by_date[day]
+        totals.append(running)
+    return dates, totals
 
 
 def _has_retired(unit: AdminUnit) -> bool:

@@ -1,12 +1,12 @@
 """Coverage pages: a unit's children against their targets as of a month, and its trend."""
 from flask import Blueprint, redirect, render_template, request, url_for
-from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from app.coverage import charts, queries
 from app.dates import month_end, parse_month
 from app.scope import STAFF_ROLES, can_see, get_unit_or_404, roles_required
+from app.templating import _date
 
 bp = Blueprint("coverage", __name__, url_prefix="/coverage")
 TREND_MONTHS = 12
@@ -25,7 +25,7 @@ def index():
 
 
 def _month_label(year: int, month: int) -> str:
-    return format_date(month_end(year, month), "MM/yyyy")
+    return _date(month_end(year, month), "MM/yyyy")
 
 
 def _chosen_month() -> tuple[tuple[int, int] | None, str | None]:
