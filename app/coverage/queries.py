@@ -118,6 +118,17 @@ def active_services() -> list[Service]:
                                    .order_by(Service.position, Service.id)))
 
 
+def _per_request(key, load):
+    """A page's table and trend both need the services and targets: load them once per request."""
+    from flask import g, has_request_context
+    if not has_request_context():
+        return load()
+    cache = g.setdefault("coverage_memo", {})
+    if key not in cache:
+        cache[key] = load()
+    return cache[key]
+
+
 def _province_id(unit: AdminUnit) -> int | None:
     first = unit.path.strip("/").split("/")[0]
     return int(first) if first else None
@@ -402,8 +413,8 @@ def _row(households: int, tally: dict[int, int], services: list[Service], target
 
 
 def coverage(unit: AdminUnit, on: date) -> CoverageTable:
-    services = active_services()
-    targets = _targets(unit)
+    services = _per_request("services", active_services)
+    targets = _per_request(("targets", _province_id(unit)), lambda: _targets(unit))
     tree = _subtree(unit)
     child_ids = tree.active_children(unit.id, on)
     if child_ids:
@@ -454,19 +465,25 @@ def _team_rows(hamlet: AdminUnit, on: date, households: int, services, targets) 
 def monthly_series(unit: AdminUnit, months: list[tuple[int, int]]) -> list[CoverageMonth]:
     if not months:
         return []
-    services = active_services()
-    targets = _targets(unit)
+    services = _per_request("services", active_services)
+    targets = _per_request(("targets", _province_id(unit)), lambda: _targets(unit))
     tree = _subtree(unit)
     # The unit's monthly tallies and those of every retired unit below it (subtracted from the
     # month of their retirement on), in one query.
     retired = [u for u in tree.retired_ids() if u != unit.id]
+    first = min(month_key(y, m) for y, m in months)
     last = max(month_key(y, m) for y, m in months)
     per: dict[int, dict[int, list[tuple[int, int]]]] = defaultdict(lambda: defaultdict(list))
+    ct = CoverageTally
     for chunk in _chunks([unit.id] + retired):
+        # The months before the first one shown as one sum per service (month key 0), then those shown.
+        for unit_id, service_id, n in db.session.execute(
+                sa.select(ct.unit_id, ct.service_id, sa.func.sum(ct.households))
+                .where(ct.unit_id.in_(chunk), ct.month < first).group_by(ct.unit_id, ct.service_id)):
+            per[unit_id][service_id].append((0, int(n or 0)))
         for unit_id, service_id, month, n in db.session.execute(
-                sa.select(CoverageTally.unit_id, CoverageTally.service_id, CoverageTally.month,
-                          CoverageTally.households)
-                .where(CoverageTally.unit_id.in_(chunk), CoverageTally.month <= last)):
+                sa.select(ct.unit_id, ct.service_id, ct.month, ct.households)
+                .where(ct.unit_id.in_(chunk), ct.month.between(first, last))):
             per[unit_id][service_id].append((month, n))
 
     def upto(unit_id: int, key: int) -> dict[int, int]:
