@@ -129,9 +129,10 @@ class Client:
         _, body = self.get(path)
         return re.search(rb'name="csrf_token"[^>]*value="([^"]+)"', body).group(1).decode()
 
-    def get(self, path: str) -> tuple[int, bytes]:
+    def get(self, path: str, htmx: bool = False) -> tuple[int, bytes]:
         # As a browser asks: the app gzips pages, and that is part of the cost.
-        request = urllib.request.Request(self.base + path, headers={"Accept-Encoding": "gzip"})
+        headers = {"Accept-Encoding": "gzip"} | ({"HX-Request": "true"} if htmx else {})
+        request = urllib.request.Request(self.base + path, headers=headers)
         with self.opener.open(request, timeout=30) as resp:
             body = resp.read()
             if resp.headers.get("Content-Encoding") == "gzip":
@@ -147,13 +148,13 @@ class Client:
                 raise SystemExit(f"could not sign in as {username}")
 
 
-def measure(client: Client, path: str, n: int) -> list[float]:
+def measure(client: Client, path: str, n: int, htmx: bool = False) -> list[float]:
     for _ in range(5):
-        client.get(path)  # warm the caches and the workers
+        client.get(path, htmx)  # warm the caches and the workers
     times = []
     for _ in range(n):
         t = time.perf_counter()
-        status, _ = client.get(path)
+        status, _ = client.get(path, htmx)
         times.append((time.perf_counter() - t) * 1000)
         assert status == 200, (path, status)
     return times
@@ -191,7 +192,7 @@ def main() -> int:
     parser.add_argument("--database-url", default=f"sqlite:///{ROOT / 'instance' / 'bench-province.db'}")
     parser.add_argument("--requests", type=int, default=300)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--pages", type=int, default=4, help="time only the first N pages (1 = the floor only)")
+    parser.add_argument("--pages", type=int, default=7, help="time only the first N pages (1 = the floor only)")
     args = parser.parse_args()
     env = dict(os.environ, DATABASE_URL=args.database_url, FLASK_APP="wsgi.py", SECRET_KEY="bench-secret",
                LOGIN_LIMIT_PER_ADDRESS="1000 per minute")
@@ -216,12 +217,16 @@ def main() -> int:
             ("province coverage", f"/coverage/{ids['tg-province']}"),
             ("district coverage", f"/coverage/{ids['tg-district']}"),
             ("commune coverage", f"/coverage/{ids['tg-commune']}"),
+            # The 12-month trend, which a page loads with htmx when it is scrolled to.
+            ("province trend (htmx, on scroll)", f"/coverage/{ids['tg-province']}/trend"),
+            ("district trend (htmx, on scroll)", f"/coverage/{ids['tg-district']}/trend"),
+            ("commune trend (htmx, on scroll)", f"/coverage/{ids['tg-commune']}/trend"),
         ]
         db = "PostgreSQL" if args.database_url.startswith("postgres") else "SQLite"
         print(f"{db}, gunicorn {args.workers} workers, {args.requests} sequential requests per page")
         floor = None
         for label, path in pages[:args.pages]:
-            times = measure(client, path, args.requests)
+            times = measure(client, path, args.requests, htmx=path.endswith("/trend"))
             p50, p95 = pct(times, 50), pct(times, 95)
             floor = floor or p95
             print(f"  {label:32s} p50 {p50:7.1f} ms   p95 {p95:7.1f} ms   p95/floor {p95 / floor:5.2f}")
