@@ -5,10 +5,12 @@
     .venv/bin/python bench/coverage_bench.py --database-url postgresql://postgres@127.0.0.1:55432/cnscd_bench
 
 Seeds the database with `flask demo seed --scale province` when it has no users (reuses it
-otherwise), starts gunicorn on 127.0.0.1 only, signs in as tg-province and times a bounded number
-of sequential requests per page; then signs in as the team leader tg-leader and times as many
-visit POSTs (each a different household of the team, a mix of guided and adopted services).
-Prints each figure and its ratio to the floor. Every run adds `--requests` visits (today's date).
+otherwise), starts gunicorn on 127.0.0.1 only, signs in as tg-province (the pages) and as the team
+leader tg-leader (added if missing), then runs `--requests` rounds, sequentially: each round GETs
+every page once (the floor, the three coverage pages, their lazily loaded trends) and POSTs one
+visit (a different household of the team each time, members ticked, services guided or adopted).
+Prints p50/p95 of each and its ratio to the floor. Every run adds `--requests` + 5 visits, dated
+today; the next run continues with the team's next households.
 """
 import argparse
 import gzip
@@ -33,6 +35,7 @@ import sqlalchemy as sa
 ROOT = Path(__file__).resolve().parent.parent
 BIN = ROOT / ".venv" / "bin"
 PASSWORD = "matkhau-demo-2024"
+VISIT = "logging a visit (POST)"
 
 
 def free_port() -> int:
@@ -148,38 +151,41 @@ class Client:
                 raise SystemExit(f"could not sign in as {username}")
 
 
-def measure(client: Client, path: str, n: int, htmx: bool = False) -> list[float]:
-    for _ in range(5):
-        client.get(path, htmx)  # warm the caches and the workers
-    times = []
-    for _ in range(n):
-        t = time.perf_counter()
-        status, _ = client.get(path, htmx)
-        times.append((time.perf_counter() - t) * 1000)
-        assert status == 200, (path, status)
-    return times
-
-
-def measure_visits(client: Client, plan: dict) -> list[float]:
-    """One timed POST per household: what the visit form sends when a leader taps Save."""
-    rng = random.Random(plan["seed"])
-    token = client.csrf("/visits/new")
+def visit_fields(plan: dict, household: int, token: str, rng: random.Random) -> list[tuple[str, str]]:
+    """What the visit form sends when a leader taps Save: members, a few services guided or adopted."""
     today = (datetime.now(UTC) + timedelta(hours=7)).date()  # Vietnam's date, as the form checks
-    times = []
-    for i, household in enumerate(plan["households"]):
-        fields = [("csrf_token", token), ("key", uuid.uuid4().hex), ("visited_on", today.isoformat()),
-                  ("household_id", str(household)), ("note", "")]
-        fields += [("members", str(m)) for m in plan["members"][:rng.choice((1, 2))]]
-        for code in rng.sample(plan["codes"], rng.choice((1, 2, 2, 3))):
-            fields.append((f"svc-{code}", rng.choice(("guided", "guided", "adopted"))))
-        fields.append(("save", "1"))
+    fields = [("csrf_token", token), ("key", uuid.uuid4().hex), ("visited_on", today.isoformat()),
+              ("household_id", str(household)), ("note", "")]
+    fields += [("members", str(m)) for m in plan["members"][:rng.choice((1, 2))]]
+    for code in rng.sample(plan["codes"], rng.choice((1, 2, 2, 3))):
+        fields.append((f"svc-{code}", rng.choice(("guided", "guided", "adopted"))))
+    return fields + [("save", "1")]
+
+
+def measure(client: Client, pages: list[tuple[str, str]], leader: Client, plan: dict, rounds: int,
+            warm: int = 5) -> dict[str, list[float]]:
+    """Round-robin: each round times every page once and logs one visit, so a burst of load from
+    elsewhere on the machine hits all the figures alike instead of whichever block ran then."""
+    rng = random.Random(plan["seed"])
+    token = leader.csrf("/visits/new")
+    times: dict[str, list[float]] = {label: [] for label, _ in pages}
+    times[VISIT] = []
+    for i, household in enumerate(plan["households"][:warm + rounds]):
+        for label, path in pages:
+            t = time.perf_counter()
+            status, _ = client.get(path, htmx=path.endswith("/trend"))
+            elapsed = (time.perf_counter() - t) * 1000
+            assert status == 200, (path, status)
+            if i >= warm:  # the first rounds warm the caches and the workers
+                times[label].append(elapsed)
+        fields = visit_fields(plan, household, token, rng)
         t = time.perf_counter()
-        status, location = client.post("/visits/new", fields)
+        status, location = leader.post("/visits/new", fields)
         elapsed = (time.perf_counter() - t) * 1000
         if status != 303 or "/visits/" not in location:
-            raise SystemExit(f"visit POST {i} for household {household}: {status} {location[:500]}")
-        if i >= 5:  # the first few warm the workers, as for the pages
-            times.append(elapsed)
+            raise SystemExit(f"visit POST for household {household}: {status} {location[:500]}")
+        if i >= warm:
+            times[VISIT].append(elapsed)
     return times
 
 
@@ -223,18 +229,15 @@ def main() -> int:
             ("commune trend (htmx, on scroll)", f"/coverage/{ids['tg-commune']}/trend"),
         ]
         db = "PostgreSQL" if args.database_url.startswith("postgres") else "SQLite"
-        print(f"{db}, gunicorn {args.workers} workers, {args.requests} sequential requests per page")
-        floor = None
-        for label, path in pages[:args.pages]:
-            times = measure(client, path, args.requests, htmx=path.endswith("/trend"))
-            p50, p95 = pct(times, 50), pct(times, 95)
-            floor = floor or p95
-            print(f"  {label:32s} p50 {p50:7.1f} ms   p95 {p95:7.1f} ms   p95/floor {p95 / floor:5.2f}")
+        print(f"{db}, gunicorn {args.workers} workers, {args.requests} rounds (each page once + one visit, sequential)")
         leader = Client(base)
         leader.sign_in(plan["username"])
-        times = measure_visits(leader, plan)
-        p50, p95 = pct(times, 50), pct(times, 95)
-        print(f"  {'logging a visit (POST)':32s} p50 {p50:7.1f} ms   p95 {p95:7.1f} ms   p95/floor {p95 / floor:5.2f}")
+        times = measure(client, pages[:args.pages], leader, plan, args.requests)
+        floor = None
+        for label, values in times.items():
+            p50, p95 = pct(values, 50), pct(values, 95)
+            floor = floor or p95
+            print(f"  {label:32s} p50 {p50:7.1f} ms   p95 {p95:7.1f} ms   p95/floor {p95 / floor:5.2f}")
     finally:
         server.terminate()
         server.wait(timeout=10)
