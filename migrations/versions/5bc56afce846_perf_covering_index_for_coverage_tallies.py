@@ -19,9 +19,9 @@ depends_on = None
 
 
 def upgrade():
-    op.create_index('ix_coverage_tallies_unit_month', 'coverage_tallies',
-                    ['unit_id', 'month', 'service_id', 'households'], unique=False)
+    op.create_index('ix_coverage_tallies_covering', 'coverage_tallies',
+                    ['unit_id', 'service_id', 'month', 'households'], unique=False)
 
 
 def downgrade():
-    op.drop_index('ix_coverage_tallies_unit_month', table_name='coverage_tallies')
+    op.drop_index('ix_coverage_tallies_covering', table_name='coverage_tallies')

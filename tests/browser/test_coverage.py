@@ -30,8 +30,9 @@ def test_district_coverage_on_a_phone(app, db, tree, live_server, phone):
     phone.goto(f"{live_server}/coverage/{tree.district.id}?month=2024-06")
     expect(phone.locator("h1")).to_have_text("Độ phủ: Thành phố Vị Thanh")
     expect(phone.locator("table.coverage-table")).to_be_visible()
-    # The trend comes when scrolled to (htmx "revealed"): scroll, then wait for the charts.
-    phone.locator("#trend").scroll_into_view_if_needed()
+    # The trend comes when scrolled to (htmx "revealed"): scroll down, then wait for the charts.
+    # (Scrolling the page, not the placeholder: htmx may be swapping the placeholder out already.)
+    phone.evaluate("window.scrollTo(0, document.body.scrollHeight)")
     expect(phone.locator("svg.trend").first).to_be_visible()
     expect(phone.locator("table.trend-table")).to_be_attached()
     assert phone.locator("svg.trend polyline").count() >= 2
@@ -56,7 +57,7 @@ def test_district_coverage_on_a_desktop(app, db, tree, live_server, desktop):
     sign_in(desktop, live_server, "cb-huyen", "mat-khau-huyen-2024")
     desktop.goto(f"{live_server}/coverage/{tree.district.id}?month=2024-06")
     expect(desktop.locator("table.coverage-table")).to_be_visible()
-    desktop.locator("#trend").scroll_into_view_if_needed()
+    desktop.evaluate("window.scrollTo(0, document.body.scrollHeight)")
     expect(desktop.locator("svg.trend").first).to_be_visible()
     expect(desktop.locator("table.trend-table")).to_be_attached()
     shot(desktop, "coverage-district-desktop")
