@@ -124,6 +124,7 @@ MATRIX: dict[tuple[str, str], Entry] = {
     # Coverage and reports: staff, for their subtree; month closing is the province's.
     ("coverage.index", "GET"): Entry(STAFF, outside="none"),
     ("coverage.show", "GET"): Entry(STAFF, {"unit_id": "commune"}),
+    ("coverage.trend", "GET"): Entry(STAFF, {"unit_id": "commune"}),
     ("reports.index", "GET"): Entry(STAFF, outside="none"),
     ("reports.monthly", "GET"): Entry(STAFF, {"unit_id": "commune"}),
     ("reports.monthly_print", "GET"): Entry(STAFF, {"unit_id": "commune"}),

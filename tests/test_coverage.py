@@ -106,6 +106,26 @@ def test_households_by_unit_follows_counts_over_time_and_retirement(db, tree):
     assert got(date(2024, 9, 30))[tree.province.id] == 350 + 530
 
 
+def test_pages_roll_households_up_like_the_reference_at_every_date(db, tree):
+    """The pages sum household counts in SQL (unit_ancestors) when nothing below is retired; at every
+    date around the count changes they agree with households_by_unit, which walks the tree in Python."""
+    units.set_household_count(tree.hamlet, 350, date(2024, 7, 1))
+    units.set_household_count(tree.hamlet, 300, date(2025, 1, 1))  # counts may also go down
+    units.set_household_count(tree.other_hamlet, 600, date(2024, 7, 15))
+    lone = units.create_unit("Xã Không Ấp", "commune", tree.other_commune.parent)  # a leaf commune
+    units.set_household_count(lone, 75, date(2024, 3, 1))
+    db.session.commit()
+    for on in (date(2023, 12, 31), date(2024, 2, 29), date(2024, 3, 31), date(2024, 6, 30), date(2024, 7, 1),
+               date(2024, 7, 14), date(2024, 7, 31), date(2024, 12, 31), date(2025, 1, 31)):
+        for unit in (tree.province, tree.district, tree.other_commune.parent, tree.commune, tree.hamlet):
+            table = queries.coverage(unit, on)
+            reference = queries.households_by_unit([unit] + [r.unit for r in table.rows if r.unit], on)
+            assert table.total.households == reference[unit.id], (unit.name, on)
+            assert {r.unit.id: r.households for r in table.rows if r.unit} == \
+                {u: n for u, n in reference.items() if u != unit.id}, (unit.name, on)
+    assert queries.coverage(tree.province, date(2025, 1, 31)).total.households == 300 + 410 + 600 + 75
+
+
 def test_share_uses_the_count_in_effect_at_the_end_of_the_month(db, tree):
     wallet, _ = make_services()
     units.set_household_count(tree.hamlet, 400, date(2024, 5, 15))
@@ -263,8 +283,34 @@ def test_district_officer_sees_communes_with_targets_and_totals(db, tree, client
     assert "39,7%" in html and "Dưới mục tiêu:" in html
     # The district total is the ratio of sums: 290 / 730 (Phường III has no households).
     assert "730" in html
-    assert "<svg" in html and "polyline" in html and 'style="' not in html
+    assert 'style="' not in html
     assert "Độ phủ" in html  # the navigation link
+
+
+def test_the_trend_loads_with_htmx_or_through_a_plain_link(db, tree, client, login_as):
+    _page_data(tree)
+    login_as("district", tree.district)
+    html = client.get(f"/coverage/{tree.district.id}?month=2024-03").get_data(as_text=True)
+    # The page carries the table at once and the trend as a placeholder htmx fills when scrolled to.
+    assert "<svg" not in html and 'hx-trigger="revealed"' in html
+    assert f'hx-get="/coverage/{tree.district.id}/trend?month=2024-03"' in html
+    assert "Xem diễn biến từng tháng" in html  # the link for phones without JavaScript
+    resp = client.get(f"/coverage/{tree.district.id}/trend?month=2024-03", headers={"HX-Request": "true"})
+    part = resp.get_data(as_text=True)
+    assert resp.status_code == 200 and "<html" not in part
+    assert "<svg" in part and "polyline" in part and 'style="' not in part
+    assert "trend-table" in part and "03/2024" in part and "04/2023" in part
+    # Without JavaScript: the link shows the whole page with the trend in it.
+    html = client.get(f"/coverage/{tree.district.id}?month=2024-03&trend=1").get_data(as_text=True)
+    assert "<html" in html and "coverage-table" in html and "<svg" in html and "trend-table" in html
+    assert "hx-trigger" not in html.split('id="trend"')[1].split(">")[0]
+    plain = client.get(f"/coverage/{tree.district.id}/trend?month=2024-03")
+    assert plain.status_code == 302 and "trend=1" in plain.headers["Location"]
+    # Bad month: the reason, 400; another district: 404.
+    bad = client.get(f"/coverage/{tree.district.id}/trend?month=2099-01", headers={"HX-Request": "true"})
+    assert bad.status_code == 400 and "chưa kết thúc" in bad.get_data(as_text=True)
+    assert client.get(f"/coverage/{tree.other_district.id}/trend?month=2024-03",
+                      headers={"HX-Request": "true"}).status_code == 404
 
 
 def test_sorting_by_a_column_orders_the_rows(db, tree, client, login_as):

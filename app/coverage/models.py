@@ -35,6 +35,9 @@ class HouseholdReach(db.Model):
 
 class CoverageTally(db.Model):
     __tablename__ = "coverage_tallies"
+    # Covering: a page sums a few units' tallies up to a month from the index alone, without
+    # visiting the table rows scattered over months of inserts.
+    __table_args__ = (sa.Index("ix_coverage_tallies_covering", "unit_id", "service_id", "month", "households"),)
 
     unit_id: orm.Mapped[int] = orm.mapped_column(sa.ForeignKey("admin_units.id", ondelete="CASCADE"),
                                                  primary_key=True)

@@ -118,6 +118,17 @@ def active_services() -> list[Service]:
                                    .order_by(Service.position, Service.id)))
 
 
+def _per_request(key, load):
+    """A page's table and trend both need the services and targets: load them once per request."""
+    from flask import g, has_request_context
+    if not has_request_context():
+        return load()
+    cache = g.setdefault("coverage_memo", {})
+    if key not in cache:
+        cache[key] = load()
+    return cache[key]
+
+
 def _province_id(unit: AdminUnit) -> int | None:
     first = unit.path.strip("/").split("/")[0]
     return int(first) if first else None
@@ -166,6 +177,9 @@ class _Subtree:
 
     def active_children(self, unit_id: int, on: date) -> list[int]:
         return [c for c in self.children.get(unit_id, ()) if _is_counted(self.units[c].retired_on, on)]
+
+    def retired_ids(self) -> list[int]:
+        return [u for u, row in self.units.items() if row.retired_on is not None]
 
     def households(self, unit_id: int, on: date) -> int:
         if not self.any_retired:
@@ -227,14 +241,93 @@ class _Subtree:
         return out
 
 
-def _subtree(unit: AdminUnit) -> _Subtree:
-    """One load of a unit's subtree per request: the table and the trend of a page share it."""
+class _LiveSubtree:
+    """A subtree none of whose units is retired, with household counts rolled up in SQL.
+
+    Same figures as _Subtree's no-retirement path (a unit's households are the sum of its leaves'
+    counts in effect), but the leaves' count changes are summed per ancestor by the database through
+    unit_ancestors, so a province page reads a few dozen rows instead of its 1,000-hamlet tree.
+    """
+
+    any_retired = False
+
+    def __init__(self, root: AdminUnit):
+        self.root = root
+        self.children = {root.id: list(db.session.scalars(
+            sa.select(AdminUnit.id).where(AdminUnit.parent_id == root.id)))}
+        self._timelines: dict[int, tuple[list[date], list[int]]] = {}
+
+    def active_children(self, unit_id: int, on: date) -> list[int]:
+        return list(self.children.get(unit_id, ()))
+
+    def excluded_below(self, unit_id: int, on: date) -> list[int]:
+        return []
+
+    def retired_ids(self) -> list[int]:
+        return []
+
+    def households(self, unit_id: int, on: date) -> int:
+        if unit_id not in self._timelines:
+            kids = self.children[self.root.id]
+            if unit_id == self.root.id or unit_id in kids:
+                # A page asks for the root and each child: one query for the children, and the
+                # root (nothing retired below it) is exactly their sum.
+                deltas = self._deltas(kids or [self.root.id])
+                deltas[self.root.id] = [d for u in (kids or [self.root.id]) for d in deltas[u]]
+            else:
+                deltas = self._deltas([unit_id])
+            for u, entries in deltas.items():
+                self._timelines[u] = _running(entries)
+        dates, totals = self._timelines[unit_id]
+        i = bisect_right(dates, on)
+        return totals[i - 1] if i else 0
+
+    @staticmethod
+    def _deltas(unit_ids: list[int]) -> dict[int, list[tuple[date, int]]]:
+        """Per unit, its leaves' count changes: (date, new count − the leaf's previous count)."""
+        hc, prev = HouseholdCount, sa.orm.aliased(HouseholdCount)
+        previous = (sa.select(prev.households).where(prev.unit_id == hc.unit_id, prev.effective_on < hc.effective_on)
+                    .order_by(prev.effective_on.desc()).limit(1).scalar_subquery())
+        is_leaf = ~sa.exists().where(AdminUnit.parent_id == hc.unit_id)
+        out: dict[int, list[tuple[date, int]]] = {u: [] for u in unit_ids}
+        for unit_id, effective_on, delta in db.session.execute(
+                sa.select(UnitAncestor.ancestor_id, hc.effective_on,
+                          sa.func.sum(hc.households - sa.func.coalesce(previous, 0)))
+                .join(hc, hc.unit_id == UnitAncestor.unit_id)
+                .where(UnitAncestor.ancestor_id.in_(unit_ids), is_leaf)
+                .group_by(UnitAncestor.ancestor_id, hc.effective_on)):
+            out[unit_id].append((effective_on, int(delta)))
+        return out
+
+
+def _running(entries: list[tuple[date, int]]) -> tuple[list[date], list[int]]:
+    """(dates, totals) from count changes, so a date's total is one binary search."""
+    by_date: dict[date, int] = defaultdict(int)
+    for day, delta in entries:
+        by_date[day] += delta
+    dates = sorted(by_date)
+    totals, running = [], 0
+    for day in dates:
+        running += by_date[day]
+        totals.append(running)
+    return dates, totals
+
+
+def _has_retired(unit: AdminUnit) -> bool:
+    return db.session.scalar(
+        sa.select(sa.literal(1)).select_from(UnitAncestor).join(AdminUnit, AdminUnit.id == UnitAncestor.unit_id)
+        .where(UnitAncestor.ancestor_id == unit.id, AdminUnit.retired_on.isnot(None)).limit(1)) is not None
+
+
+def _subtree(unit: AdminUnit) -> _Subtree | _LiveSubtree:
+    """One view of a unit's subtree per request: the table and the trend of a page share it.
+
+    Retired units change the tree's shape from date to date, which _Subtree follows in Python; a
+    subtree without any (the usual case) is rolled up in SQL."""
     from flask import g, has_request_context
-    if not has_request_context():
-        return _Subtree([unit])
-    cache = g.setdefault("coverage_subtrees", {})
+    cache = g.setdefault("coverage_subtrees", {}) if has_request_context() else {}
     if unit.id not in cache:
-        cache[unit.id] = _Subtree([unit])
+        cache[unit.id] = _Subtree([unit]) if _has_retired(unit) else _LiveSubtree(unit)
     return cache[unit.id]
 
 
@@ -320,8 +413,8 @@ def _row(households: int, tally: dict[int, int], services: list[Service], target
 
 
 def coverage(unit: AdminUnit, on: date) -> CoverageTable:
-    services = active_services()
-    targets = _targets(unit)
+    services = _per_request("services", active_services)
+    targets = _per_request(("targets", _province_id(unit)), lambda: _targets(unit))
     tree = _subtree(unit)
     child_ids = tree.active_children(unit.id, on)
     if child_ids:
@@ -372,19 +465,25 @@ def _team_rows(hamlet: AdminUnit, on: date, households: int, services, targets) 
 def monthly_series(unit: AdminUnit, months: list[tuple[int, int]]) -> list[CoverageMonth]:
     if not months:
         return []
-    services = active_services()
-    targets = _targets(unit)
+    services = _per_request("services", active_services)
+    targets = _per_request(("targets", _province_id(unit)), lambda: _targets(unit))
     tree = _subtree(unit)
     # The unit's monthly tallies and those of every retired unit below it (subtracted from the
     # month of their retirement on), in one query.
-    retired = [u for u, row in tree.units.items() if row.retired_on is not None and u != unit.id]
+    retired = [u for u in tree.retired_ids() if u != unit.id]
+    first = min(month_key(y, m) for y, m in months)
     last = max(month_key(y, m) for y, m in months)
     per: dict[int, dict[int, list[tuple[int, int]]]] = defaultdict(lambda: defaultdict(list))
+    ct = CoverageTally
     for chunk in _chunks([unit.id] + retired):
+        # The months before the first one shown as one sum per service (month key 0), then those shown.
+        for unit_id, service_id, n in db.session.execute(
+                sa.select(ct.unit_id, ct.service_id, sa.func.sum(ct.households))
+                .where(ct.unit_id.in_(chunk), ct.month < first).group_by(ct.unit_id, ct.service_id)):
+            per[unit_id][service_id].append((0, int(n or 0)))
         for unit_id, service_id, month, n in db.session.execute(
-                sa.select(CoverageTally.unit_id, CoverageTally.service_id, CoverageTally.month,
-                          CoverageTally.households)
-                .where(CoverageTally.unit_id.in_(chunk), CoverageTally.month <= last)):
+                sa.select(ct.unit_id, ct.service_id, ct.month, ct.households)
+                .where(ct.unit_id.in_(chunk), ct.month.between(first, last))):
             per[unit_id][service_id].append((month, n))
 
     def upto(unit_id: int, key: int) -> dict[int, int]:

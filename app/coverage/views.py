@@ -1,12 +1,12 @@
 """Coverage pages: a unit's children against their targets as of a month, and its trend."""
 from flask import Blueprint, redirect, render_template, request, url_for
-from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from app.coverage import charts, queries
 from app.dates import month_end, parse_month
 from app.scope import STAFF_ROLES, can_see, get_unit_or_404, roles_required
+from app.templating import _date
 
 bp = Blueprint("coverage", __name__, url_prefix="/coverage")
 TREND_MONTHS = 12
@@ -25,7 +25,7 @@ def index():
 
 
 def _month_label(year: int, month: int) -> str:
-    return format_date(month_end(year, month), "MM/yyyy")
+    return _date(month_end(year, month), "MM/yyyy")
 
 
 def _chosen_month() -> tuple[tuple[int, int] | None, str | None]:
@@ -79,15 +79,41 @@ def show(unit_id: int):
             table.rows.sort(key=lambda r: r.name.casefold(), reverse=direction == "desc")
         else:
             table.rows.sort(key=key, reverse=direction == "desc")
-        series = queries.monthly_series(unit, queries.last_months(year, month, TREND_MONTHS))
-        context.update(table=table, series=series, sort=sort, month_value=f"{year}-{month:02d}",
-                       month_label=_month_label(year, month),
-                       charts=[charts.service_chart(s, series, _month_label) for s in table.services])
+        context.update(table=table, sort=sort, month_value=f"{year}-{month:02d}", month_label=_month_label(year, month),
+                       services=table.services, trend_first=_first_trend_month(year, month))
+        if request.args.get("trend"):  # the page without JavaScript, asked for with its trend
+            context.update(_trend(unit, year, month, table.services))
     status = 400 if error else 200
     # htmx swaps the content area only; a history restore needs the whole page again.
     partial = request.htmx and not request.headers.get("HX-History-Restore-Request")
     template = "coverage/_content.html" if partial else "coverage/show.html"
     return render_template(template, **context), status
+
+
+def _first_trend_month(year: int, month: int) -> str:
+    return _month_label(*queries.last_months(year, month, TREND_MONTHS)[0])
+
+
+def _trend(unit, year: int, month: int, services) -> dict:
+    series = queries.monthly_series(unit, queries.last_months(year, month, TREND_MONTHS))
+    return dict(series=series, charts=[charts.service_chart(s, series, _month_label) for s in services])
+
+
+@bp.get("/<int:unit_id>/trend")
+@roles_required(*STAFF_ROLES)
+def trend(unit_id: int):
+    """The month-by-month section alone, which the page loads when it is scrolled to (htmx)."""
+    unit = get_unit_or_404(unit_id)
+    chosen, error = _chosen_month()
+    if error:
+        return render_template("coverage/_trend_error.html", error=error), 400
+    if not request.htmx:  # a plain request (a bookmark): the whole page, trend included
+        return redirect(coverage_url(unit.id, month=f"{chosen[0]}-{chosen[1]:02d}", trend=1) + "#trend")
+    year, month = chosen
+    services = queries.active_services()
+    return render_template("coverage/_trend.html", unit=unit, services=services, month_label=_month_label(year, month),
+                           trend_first=_first_trend_month(year, month),
+                           **_trend(unit, year, month, services))
 
 
 @bp.app_template_global()

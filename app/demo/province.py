@@ -38,6 +38,33 @@ GIVEN = ["Văn An", "Thị Lan", "Minh Phúc", "Thị Thu Hà", "Quốc Đạt",
          "Thanh Bình", "Thị Kim Duyên", "Văn Hiếu", "Thị Mỹ Hạnh"]
 USERS = [("tg-admin", "admin", "province"), ("tg-province", "province", "province"),
          ("tg-district", "district", "district"), ("tg-commune", "commune", "commune")]
+FIELD_USER = "tg-leader"
+
+
+def ensure_field_user() -> str:
+    """A team leader in tg-commune's commune (the leader of its largest team) for logging visits in
+    benchmarks; added to databases seeded before it existed. Returns the username."""
+    from app.auth.models import User
+    from app.demo.seed import DEMO_PASSWORD
+    from app.households.models import Household
+    from app.teams.models import Member, Membership, Team, team_hamlets
+    if db.session.scalar(sa.select(User.id).where(User.username == FIELD_USER)):
+        return FIELD_USER
+    commune = db.session.scalar(sa.select(AdminUnit).join(User, User.unit_id == AdminUnit.id)
+                                .where(User.username == "tg-commune"))
+    households = (sa.select(team_hamlets.c.team_id, sa.func.count(Household.id).label("n"))
+                  .join(Household, Household.hamlet_id == team_hamlets.c.hamlet_id)
+                  .group_by(team_hamlets.c.team_id).subquery())
+    team = db.session.scalar(sa.select(Team).join(households, households.c.team_id == Team.id)
+                             .where(Team.commune_id == commune.id)
+                             .order_by(households.c.n.desc(), Team.id).limit(1))
+    member = db.session.scalar(sa.select(Member).join(Membership, Membership.member_id == Member.id)
+                               .where(Membership.team_id == team.id, Membership.left_on.is_(None))
+                               .order_by(Membership.role != "leader", Member.id).limit(1))
+    user = create_user(FIELD_USER, "team_leader", commune, DEMO_PASSWORD, full_name=member.full_name)
+    user.team_id, user.member_id = team.id, member.id
+    db.session.commit()
+    return FIELD_USER
 
 
 class Loader:
@@ -264,6 +291,7 @@ def seed_province(echo=print, end: date | None = None) -> dict[str, float]:
     for username, role, level in USERS:
         unit = {"province": province, "district": district, "commune": commune}[level]
         create_user(username, role, unit, DEMO_PASSWORD, full_name=username)
+    ensure_field_user()
     db.session.commit()
     if loader.pg:
         db.session.execute(sa.text("ANALYZE"))

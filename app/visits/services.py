@@ -120,6 +120,10 @@ def _members(ids: list[int]):
     from app.teams.models import Member
     if not ids:
         return []
+    # The form has just loaded the team's members: take them from the session rather than query again.
+    loaded = [db.session.identity_map.get(db.session.identity_key(Member, i)) for i in ids]
+    if all(m is not None for m in loaded):
+        return loaded
     return list(db.session.scalars(sa.select(Member).where(Member.id.in_(ids))))
 
 

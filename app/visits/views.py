@@ -2,7 +2,7 @@
 from datetime import timedelta
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy.exc import IntegrityError
@@ -57,10 +57,14 @@ def _hamlets(team: Team | None):
 def _members(team: Team | None) -> list[Member]:
     if team is None:
         return []
-    return list(db.session.scalars(
-        sa.select(Member).join(Membership, Membership.member_id == Member.id)
-        .where(Membership.team_id == team.id, Membership.left_on.is_(None))
-        .order_by(Member.name_folded)))
+    # The choices, the check of the ticked members and the form page all ask: one query per request.
+    cache = g.setdefault("team_members", {})
+    if team.id not in cache:
+        cache[team.id] = list(db.session.scalars(
+            sa.select(Member).join(Membership, Membership.member_id == Member.id)
+            .where(Membership.team_id == team.id, Membership.left_on.is_(None))
+            .order_by(Member.name_folded)))
+    return list(cache[team.id])
 
 
 def _earliest(team: Team | None):
@@ -263,6 +267,7 @@ def new():
         if data.household is None:
             data.household = registry.create_household(user=current_user, **new_household)
         visit = create_visit(data, form.key.data, team.id, user=current_user)
+        visit_id = visit.id  # the commit expires the visit; reading its id after would reload it
         db.session.commit()
     except IntegrityError:
         # Two taps raced: the other request recorded the visit first; show that one.
@@ -272,7 +277,7 @@ def new():
             raise
         return _already(existing)
     flash(_("Visit recorded."), "success")
-    return redirect(url_for("visits.show", visit_id=visit.id), 303)
+    return redirect(url_for("visits.show", visit_id=visit_id), 303)
 
 
 def _set_choices(form: VisitForm, team: Team | None, visit: Visit | None = None) -> None:

@@ -29,8 +29,11 @@ def test_district_coverage_on_a_phone(app, db, tree, live_server, phone):
     phone.get_by_role("link", name="Độ phủ").click()
     phone.goto(f"{live_server}/coverage/{tree.district.id}?month=2024-06")
     expect(phone.locator("h1")).to_have_text("Độ phủ: Thành phố Vị Thanh")
-    expect(phone.locator("svg.trend").first).to_be_visible()
     expect(phone.locator("table.coverage-table")).to_be_visible()
+    # The trend comes when scrolled to (htmx "revealed"): scroll down, then wait for the charts.
+    # (Scrolling the page, not the placeholder: htmx may be swapping the placeholder out already.)
+    phone.evaluate("window.scrollTo(0, document.body.scrollHeight)")
+    expect(phone.locator("svg.trend").first).to_be_visible()
     expect(phone.locator("table.trend-table")).to_be_attached()
     assert phone.locator("svg.trend polyline").count() >= 2
     # The page itself does not scroll sideways; only the wide table does, inside its box.
@@ -53,8 +56,10 @@ def test_district_coverage_on_a_desktop(app, db, tree, live_server, desktop):
     _district_with_visits(tree)
     sign_in(desktop, live_server, "cb-huyen", "mat-khau-huyen-2024")
     desktop.goto(f"{live_server}/coverage/{tree.district.id}?month=2024-06")
-    expect(desktop.locator("svg.trend").first).to_be_visible()
     expect(desktop.locator("table.coverage-table")).to_be_visible()
+    desktop.evaluate("window.scrollTo(0, document.body.scrollHeight)")
+    expect(desktop.locator("svg.trend").first).to_be_visible()
+    expect(desktop.locator("table.trend-table")).to_be_attached()
     shot(desktop, "coverage-district-desktop")
     desktop.goto(f"{live_server}/coverage/{tree.district.id}?month=2031-01")
     expect(desktop.locator("#month-error")).to_contain_text("chưa kết thúc")
