@@ -4,7 +4,7 @@ from decimal import Decimal
 from functools import lru_cache
 
 from babel import Locale
-from babel.numbers import parse_pattern
+from babel.numbers import get_decimal_symbol, parse_pattern
 from flask import has_request_context, request
 from flask_babel import format_date, format_datetime, get_locale, get_translations
 from jinja2 import pass_context, pass_eval_context
@@ -40,10 +40,27 @@ class _NumberFormat:
             self.prefix, self.suffix = probe.split(plain, 1)
             self.separators = candidate
         self.quick = self.separators is not None
+        # Non-negative floats in a plain decimal pattern ("#,##0.###": a page's "10,3 points short"):
+        # rounded as Babel does, trailing zeros dropped, kept only if a probe matches Babel.
+        low, high = self.pattern.frac_prec
+        self.fraction = None
+        if self.quick and not self.percent and low == 0 and high > 0:
+            self.fraction = Decimal(1).scaleb(-high)
+            self.float_separators = str.maketrans({",": probe[1], ".": get_decimal_symbol(self.locale)})
+            if self._float(_PROBE + 0.0625) != self.pattern.apply(_PROBE + 0.0625, self.locale):
+                self.fraction = None
+
+    def _float(self, value: float) -> str:
+        text = f"{Decimal(str(value)).quantize(self.fraction):,f}"
+        if "." in text:
+            text = text.rstrip("0").rstrip(".")
+        return text.translate(self.float_separators)
 
     def number(self, value) -> str:
         if self.quick and type(value) is int and value >= 0:
             return f"{value:,}".translate(self.separators)
+        if self.fraction is not None and type(value) is float and 0 <= value < _INF:
+            return self._float(value)
         return self.pattern.apply(value, self.locale)
 
     def share(self, value) -> str:

@@ -33,7 +33,18 @@ def test_whole_numbers_match_babel(locale):
     for v in [0, 7, 999, 1000, 1851, 500291, 10**9, -1234, 12.3, 0.5] + [rng.randint(0, 10**8) for _ in range(2000)]:
         assert fmt.number(v) == format_decimal(v, locale=locale), v
     assert _format("vi", "decimal").number(1851) == "1.851"
+    assert _format("vi", "decimal").number(10.3) == "10,3" and _format("vi", "decimal").number(10.0) == "10"
     assert _format("vi", "percent", 1).share(0.4471) == "44,7%"
+
+
+@pytest.mark.parametrize("locale", ["vi", "en", "en_IN"])
+def test_fractions_match_babel(locale):
+    """Points short of a target (one decimal) and any other float: rounding ties included."""
+    fmt = _format(locale, "decimal")
+    rng = random.Random(5)
+    ties = [0.0005, 0.0015, 0.0025, 1.0625, 2.5, 0.1, 0.30000000000000004, 1e-7, 1e16, 123456.7895]
+    for v in ties + [round(rng.uniform(0, 100), 1) for _ in range(2000)] + [rng.uniform(0, 10**7) for _ in range(2000)]:
+        assert fmt.number(v) == format_decimal(v, locale=locale), v
 
 
 def test_filters_in_a_request_follow_the_user_language(app):

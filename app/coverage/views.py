@@ -4,6 +4,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from app.coverage import charts, queries
+from app.coverage.cells import CellWriter
 from app.dates import month_end, parse_month
 from app.scope import STAFF_ROLES, can_see, get_unit_or_404, roles_required
 from app.templating import _date
@@ -79,7 +80,10 @@ def show(unit_id: int):
             table.rows.sort(key=lambda r: r.name.casefold(), reverse=direction == "desc")
         else:
             table.rows.sort(key=key, reverse=direction == "desc")
-        context.update(table=table, sort=sort, month_value=f"{year}-{month:02d}", month_label=_month_label(year, month),
+        writer = CellWriter(table.services)
+        link = _unit_link()
+        body = [(row, link(row.unit.id) if row.unit else None, writer.cells(row)) for row in table.rows]
+        context.update(table=table, body=body, total_cells=writer.cells(table.total), sort=sort, month_value=f"{year}-{month:02d}", month_label=_month_label(year, month),
                        services=table.services, trend_first=_first_trend_month(year, month))
         if request.args.get("trend"):  # the page without JavaScript, asked for with its trend
             context.update(_trend(unit, year, month, table.services))
@@ -114,6 +118,12 @@ def trend(unit_id: int):
     return render_template("coverage/_trend.html", unit=unit, services=services, month_label=_month_label(year, month),
                            trend_first=_first_trend_month(year, month),
                            **_trend(unit, year, month, services))
+
+
+def _unit_link():
+    """coverage_url(unit_id) for every row of a table: one url_for, the unit's id put in its place."""
+    head, marker, tail = coverage_url(0).partition("/coverage/0")
+    return lambda unit_id: f"{head}/coverage/{unit_id}{tail}"
 
 
 @bp.app_template_global()

@@ -1,0 +1,49 @@
+"""The coverage table's figure cells, formatted in one Python pass instead of a Jinja macro per row.
+
+A district page has ~25 rows × 10 services: as a macro that was ~750 filter calls and ~500 gettext
+calls, each through Jinja's call machinery, and most of the page's render time."""
+from flask_babel import get_locale, get_translations
+from markupsafe import Markup, escape
+
+from app.templating import _format
+
+
+class CellWriter:
+    """Writes a row's <td> cells as the table's markup; strings translated and escaped once."""
+
+    def __init__(self, services):
+        locale = str(get_locale() or "vi")
+        translate = get_translations().ugettext
+        self.codes = [s.code for s in services]
+        self.number = _format(locale, "decimal").number
+        self.share = _format(locale, "percent", 1).share
+        self.below = (f'<span aria-hidden="true">▼ </span><span class="visually-hidden">'
+                      f'{escape(translate("Below target:"))} </span>')
+        self.adopted = str(escape(translate("%(n)s hh")))
+        self.short = str(escape(translate("%(gap)s pts short")))
+        self.met = f'<span class="sub gap">{escape(translate("target met"))}</span>'
+
+    def percent(self, value) -> str:
+        return "–" if value is None else self.share(value)
+
+    def cells(self, row) -> Markup:
+        # Formatted numbers hold only digits, separators and the locale's % sign: nothing to escape.
+        out = [f'<td class="num">{self.number(row.households)}</td>',
+               f'<td class="num">{self.number(row.reached)}</td>',
+               f'<td class="num">{self.percent(row.reach_share)}</td>']
+        for code in self.codes:
+            f = row.services[code]
+            gap = f.gap
+            below = gap is not None and gap < 0
+            out.append(f'<td class="num cov below">' if below else '<td class="num cov">')
+            out.append(f'<span class="share">{self.below if below else ""}{self.percent(f.share)}</span>')
+            out.append(f'<span class="sub">{self.adopted % {"n": self.number(f.adopted)}}</span>')
+            if gap is not None:
+                if below:
+                    # As the template did: points short, rounded to one decimal.
+                    points = self.number(round(-gap * 100, 1))
+                    out.append(f'<span class="sub gap">{self.short % {"gap": points}}</span>')
+                else:
+                    out.append(self.met)
+            out.append("</td>")
+        return Markup("".join(out))
