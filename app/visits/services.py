@@ -91,13 +91,39 @@ def recompute_adoptions(pairs: set[Pair]) -> None:
     db.session.flush()
 
 
-def _after_visit_change(pairs: set[Pair], hamlet_ids: set[int]) -> None:
+def _adopt_for_new_visit(visit: Visit, pairs: set[Pair]) -> None:
+    """A new visit can only make its own adoptions earlier: compare it with the adoptions alone.
+
+    Adoption already holds, for each pair, the earliest adopting visit among the others (kept so by
+    every change in its transaction); the new visit wins where it is earlier (on a tie, the existing
+    one keeps it: its id is lower), so the visits need not be read again."""
+    if not pairs:
+        return
+    db.session.flush()
+    existing = {(a.household_id, a.service_id): a for a in db.session.scalars(
+        sa.select(Adoption).where(Adoption.household_id == visit.household_id,
+                                  Adoption.service_id.in_({s for _, s in pairs})))}
+    for pair in sorted(pairs):  # in order, as recompute_adoptions does, for the triggers' locks
+        have = existing.get(pair)
+        if have is None:
+            db.session.add(Adoption(household_id=pair[0], service_id=pair[1], hamlet_id=visit.hamlet_id,
+                                    adopted_on=visit.visited_on, visit_id=visit.id))
+        elif (visit.visited_on, visit.id) < (have.adopted_on, have.visit_id):
+            have.adopted_on, have.visit_id, have.hamlet_id = visit.visited_on, visit.id, visit.hamlet_id
+    db.session.flush()
+
+
+def _after_visit_change(pairs: set[Pair], hamlet_ids: set[int], new_visit: Visit | None = None) -> None:
     """The one hook every visit change goes through, inside the caller's transaction.
 
     `pairs` are the (household, service) pairs whose adoption may have changed, `hamlet_ids` the
-    hamlets whose visits changed. Anything derived from visits (aggregates for coverage) belongs here.
+    hamlets whose visits changed, `new_visit` the visit just added when that is the whole change.
+    Anything derived from visits (aggregates for coverage) belongs here.
     """
-    recompute_adoptions(pairs)
+    if new_visit is not None:
+        _adopt_for_new_visit(new_visit, pairs)
+    else:
+        recompute_adoptions(pairs)
 
 
 def find_by_key(key: str) -> Visit | None:
@@ -137,7 +163,7 @@ def create_visit(data: VisitData, key: str, team_id: int | None, user=None) -> V
     db.session.add(visit)
     db.session.flush()  # a second insert of the same key fails here, before anything else is done
     record("create", "visit", visit.id, visit.hamlet_id, after=_snapshot(visit), user=user)
-    _after_visit_change(_adopted_pairs(visit), {visit.hamlet_id})
+    _after_visit_change(_adopted_pairs(visit), {visit.hamlet_id}, new_visit=visit)
     return visit
 
 
