@@ -35,7 +35,7 @@ class CellWriter:
             f = row.services[code]
             gap = f.gap
             below = gap is not None and gap < 0
-            out.append(f'<td class="num cov below">' if below else '<td class="num cov">')
+            out.append('<td class="num cov below">' if below else '<td class="num cov">')
             out.append(f'<span class="share">{self.below if below else ""}{self.percent(f.share)}</span>')
             out.append(f'<span class="sub">{self.adopted % {"n": self.number(f.adopted)}}</span>')
             if gap is not None:

@@ -83,7 +83,8 @@ def show(unit_id: int):
         writer = CellWriter(table.services)
         link = _unit_link()
         body = [(row, link(row.unit.id) if row.unit else None, writer.cells(row)) for row in table.rows]
-        context.update(table=table, body=body, total_cells=writer.cells(table.total), sort=sort, month_value=f"{year}-{month:02d}", month_label=_month_label(year, month),
+        context.update(table=table, body=body, total_cells=writer.cells(table.total), sort=sort,
+                       month_value=f"{year}-{month:02d}", month_label=_month_label(year, month),
                        services=table.services, trend_first=_first_trend_month(year, month))
         if request.args.get("trend"):  # the page without JavaScript, asked for with its trend
             context.update(_trend(unit, year, month, table.services))
