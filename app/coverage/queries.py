@@ -253,8 +253,10 @@ class _LiveSubtree:
 
     def __init__(self, root: AdminUnit):
         self.root = root
-        self.children = {root.id: list(db.session.scalars(
-            sa.select(AdminUnit.id).where(AdminUnit.parent_id == root.id)))}
+        # The child units themselves (the page's rows need them): held here, so the session's
+        # identity map, which holds them weakly, still has them when the rows are made.
+        self.child_units = list(db.session.scalars(sa.select(AdminUnit).where(AdminUnit.parent_id == root.id)))
+        self.children = {root.id: [u.id for u in self.child_units]}
         self._timelines: dict[int, tuple[list[date], list[int]]] = {}
 
     def active_children(self, unit_id: int, on: date) -> list[int]:
@@ -426,14 +428,22 @@ def coverage(unit: AdminUnit, on: date) -> CoverageTable:
                 tallies[unit.id][key] += n
     else:
         tallies = _tallies(tree, [unit.id], on)
-    children = {c.id: c for c in db.session.scalars(sa.select(AdminUnit).where(AdminUnit.id.in_(child_ids)))} \
-        if child_ids else {}
+    children = _units(child_ids)
     rows = [_row(tree.households(c, on), tallies[c], services, targets, unit=children[c])
             for c in sorted(child_ids, key=lambda c: (children[c].name_folded, c))]
     total = _row(tree.households(unit.id, on), tallies[unit.id], services, targets, unit=unit)
     if not child_ids and unit.level == "hamlet":
         rows = _team_rows(unit, on, total.households, services, targets)
     return CoverageTable(unit=unit, on=on, services=services, total=total, rows=rows)
+
+
+def _units(ids: list[int]) -> dict[int, AdminUnit]:
+    """Units by id, from the session when the subtree has already loaded them (one round trip less)."""
+    found = {i: db.session.identity_map.get(db.session.identity_key(AdminUnit, i)) for i in ids}
+    missing = [i for i, u in found.items() if u is None]
+    if missing:
+        found.update({u.id: u for u in db.session.scalars(sa.select(AdminUnit).where(AdminUnit.id.in_(missing)))})
+    return found
 
 
 def _team_rows(hamlet: AdminUnit, on: date, households: int, services, targets) -> list[CoverageRow]:
