@@ -6,7 +6,7 @@ from flask import Blueprint, abort, flash, g, redirect, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, selectinload
 from wtforms.fields.choices import SelectChoice
 
 from app.dates import VN, today_vn
@@ -208,8 +208,9 @@ def _replayed_new_household(new: dict, data: VisitData) -> Visit | None:
 def _team_for_new() -> Team:
     """The user's own team; province staff adding a visit to a closed month name the team."""
     if can_log_visits():
-        # The team and its hamlets (the form's choices and the households' scope) in one query.
-        return db.session.scalars(sa.select(Team).options(joinedload(Team.hamlets))
+        # The team with its commune (the user's unit, which the scope and the closed-month check read)
+        # in one query, and its hamlets in a second (a join to them makes SQLite scan team_hamlets).
+        return db.session.scalars(sa.select(Team).options(joinedload(Team.commune), selectinload(Team.hamlets))
                                   .where(Team.id == current_user.team_id)).unique().one()
     if current_user.role not in ("province", "admin"):
         abort(403)
