@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 
 from app.audit.models import record
 from app.extensions import db
@@ -92,25 +93,25 @@ def recompute_adoptions(pairs: set[Pair]) -> None:
 
 
 def _adopt_for_new_visit(visit: Visit, pairs: set[Pair]) -> None:
-    """A new visit can only make its own adoptions earlier: compare it with the adoptions alone.
+    """A new visit can only make its own adoptions earlier: one upsert, the visits not read again.
 
     Adoption already holds, for each pair, the earliest adopting visit among the others (kept so by
-    every change in its transaction); the new visit wins where it is earlier (on a tie, the existing
-    one keeps it: its id is lower), so the visits need not be read again."""
+    every change in its transaction); the new visit takes a pair it has not got yet, or one where it
+    is earlier (on the same day the lower visit id keeps it). The coverage triggers are AFTER
+    triggers, so an insert that becomes an update, or nothing, is counted as what it became."""
     if not pairs:
         return
     db.session.flush()
-    existing = {(a.household_id, a.service_id): a for a in db.session.scalars(
-        sa.select(Adoption).where(Adoption.household_id == visit.household_id,
-                                  Adoption.service_id.in_({s for _, s in pairs})))}
-    for pair in sorted(pairs):  # in order, as recompute_adoptions does, for the triggers' locks
-        have = existing.get(pair)
-        if have is None:
-            db.session.add(Adoption(household_id=pair[0], service_id=pair[1], hamlet_id=visit.hamlet_id,
-                                    adopted_on=visit.visited_on, visit_id=visit.id))
-        elif (visit.visited_on, visit.id) < (have.adopted_on, have.visit_id):
-            have.adopted_on, have.visit_id, have.hamlet_id = visit.visited_on, visit.id, visit.hamlet_id
-    db.session.flush()
+    insert = postgresql.insert if db.session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    stmt = insert(Adoption).values([  # in pair order, as recompute_adoptions does, for the triggers' locks
+        {"household_id": h, "service_id": s, "hamlet_id": visit.hamlet_id, "adopted_on": visit.visited_on,
+         "visit_id": visit.id} for h, s in sorted(pairs)])
+    new = stmt.excluded
+    db.session.execute(stmt.on_conflict_do_update(
+        index_elements=[Adoption.household_id, Adoption.service_id],
+        set_={"adopted_on": new.adopted_on, "visit_id": new.visit_id, "hamlet_id": new.hamlet_id},
+        where=sa.or_(new.adopted_on < Adoption.adopted_on,
+                     sa.and_(new.adopted_on == Adoption.adopted_on, new.visit_id < Adoption.visit_id))))
 
 
 def _after_visit_change(pairs: set[Pair], hamlet_ids: set[int], new_visit: Visit | None = None) -> None:
