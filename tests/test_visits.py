@@ -226,11 +226,17 @@ def test_adoption_is_dated_by_the_first_visit_and_moves_on_edit_and_delete(clien
     assert actions.count("delete") == 2 and actions.count("update") == 2
 
 
-def test_a_tie_on_date_goes_to_the_lowest_visit_id(client, db, leader, team, tree):
+def test_a_tie_on_date_goes_to_the_lowest_visit_id(client, db, leader, team, tree, runner):
     h = household(tree.hamlet)
     a = _log(client, h, date(2024, 6, 1), {"cashless": "adopted"}, team[1][0])
     _log(client, h, date(2024, 6, 1), {"cashless": "adopted", "dvc": "guided"}, team[1][0])
     assert adoption(h.id, "cashless").visit_id == a
+    # A later visit leaves the adoption; an earlier one takes it; the coverage tallies follow each.
+    _log(client, h, date(2024, 7, 1), {"cashless": "adopted", "dvc": "adopted"}, team[1][0])
+    earlier = _log(client, h, date(2024, 5, 1), {"cashless": "adopted"}, team[1][0])
+    assert adoption(h.id, "cashless").visit_id == earlier and adoption(h.id, "dvc").adopted_on == date(2024, 7, 1)
+    result = runner.invoke(args=["coverage", "verify"])
+    assert result.exit_code == 0, result.output
 
 
 def test_edit_and_delete_rights(app, client, db, leader, team, tree):
