@@ -6,7 +6,6 @@ from flask import Blueprint, abort, flash, g, redirect, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload, selectinload
 from wtforms.fields.choices import SelectChoice
 
 from app.dates import VN, today_vn
@@ -208,10 +207,7 @@ def _replayed_new_household(new: dict, data: VisitData) -> Visit | None:
 def _team_for_new() -> Team:
     """The user's own team; province staff adding a visit to a closed month name the team."""
     if can_log_visits():
-        # The team with its commune (the user's unit, which the scope and the closed-month check read)
-        # in one query, and its hamlets in a second (a join to them makes SQLite scan team_hamlets).
-        return db.session.scalars(sa.select(Team).options(joinedload(Team.commune), selectinload(Team.hamlets))
-                                  .where(Team.id == current_user.team_id)).unique().one()
+        return current_user.team
     if current_user.role not in ("province", "admin"):
         abort(403)
     raw = request.values.get("team", "")
