@@ -2,6 +2,7 @@
 import os
 
 from flask import Flask, g, has_request_context, request, session
+from flask.sessions import SecureCookieSessionInterface
 from flask_login import current_user
 from werkzeug.routing import IntegerConverter
 
@@ -19,6 +20,14 @@ def select_locale() -> str:
     return chosen if chosen in languages else "vi"
 
 
+class _SessionInterface(SecureCookieSessionInterface):
+    """The session cookie is `Secure` whenever the request came over HTTPS, not only when
+    SESSION_COOKIE_SECURE says so (behind a proxy, with PROXY_COUNT set)."""
+
+    def get_cookie_secure(self, app) -> bool:
+        return bool(app.config["SESSION_COOKIE_SECURE"] or (has_request_context() and request.is_secure))
+
+
 def create_app(config: dict | None = None) -> Flask:
     app = Flask(__name__, instance_path=str(INSTANCE_DIR))
     app.config.from_object(Config)
@@ -29,6 +38,11 @@ def create_app(config: dict | None = None) -> Flask:
     if app.config["SECRET_KEY"] == "dev-only-change-me" and not app.debug and not app.testing:
         app.logger.warning("SECRET_KEY is the development default; set SECRET_KEY in production.")
 
+    if app.config.get("PROXY_COUNT"):
+        from werkzeug.middleware.proxy_fix import ProxyFix
+        n = app.config["PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
+    app.session_interface = _SessionInterface()
     db.init_app(app)
     _sqlite_pragmas(app)
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(app.root_path), "migrations"),

@@ -27,6 +27,9 @@ class Config:
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = os.environ.get("SESSION_COOKIE_SECURE", "0") == "1"
+    # Behind nginx: how many proxies' X-Forwarded-For/-Proto to trust. Without it every user would
+    # share the proxy's address (one sign-in limit for all) and HTTPS would look like HTTP.
+    PROXY_COUNT = int(os.environ.get("PROXY_COUNT", "0") or 0)
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
     WTF_CSRF_TIME_LIMIT = None  # a form opened in the field may be submitted hours later

@@ -154,3 +154,31 @@ def test_htmx_request_with_a_one_time_password_goes_to_the_password_page(tree, l
     db.session.commit()
     resp = client.get("/households/?q=x", headers={"HX-Request": "true"})
     assert resp.status_code == 403 and resp.headers["HX-Redirect"] == "/auth/password"
+
+
+def test_session_cookie_is_secure_over_https_and_behind_a_proxy(app, client):
+    over_http = client.get("/auth/login").headers.get("Set-Cookie", "")
+    assert "Secure" not in over_http and "HttpOnly" in over_http
+    over_https = app.test_client().get("/auth/login", base_url="https://localhost").headers["Set-Cookie"]
+    assert "Secure" in over_https and "HttpOnly" in over_https and "SameSite=Lax" in over_https
+
+
+def test_behind_a_proxy_the_forwarded_scheme_and_address_count(tmp_path):
+    """With PROXY_COUNT=1 (nginx in front): HTTPS is seen as HTTPS, and each user's own address
+    is what the per-address sign-in limit counts, not the proxy's."""
+    from app import create_app
+    proxied = create_app({"TESTING": True, "PROXY_COUNT": 1, "SECRET_KEY": "x",
+                          "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'p.db'}"})
+    seen = {}
+
+    @proxied.get("/_probe")
+    def _probe():
+        from flask import request
+        seen.update(secure=request.is_secure, addr=request.remote_addr)
+        return ""
+
+    resp = proxied.test_client().get("/auth/login", headers={
+        "X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.7"})
+    assert "Secure" in resp.headers["Set-Cookie"]
+    proxied.test_client().get("/_probe", headers={"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.7"})
+    assert seen == {"secure": True, "addr": "203.0.113.7"}
