@@ -166,3 +166,17 @@ def only_services(*specs):
         out.append(service)
     _db.session.flush()
     return out
+
+
+@pytest.fixture
+def team(db, tree):
+    """A team serving tree.hamlet, with members: (team, [members])."""
+    from tests.visits_helpers import make_team
+    return make_team(tree.commune, [tree.hamlet])
+
+
+@pytest.fixture
+def leader(app, db, tree, team):
+    """The team's leader, signed in, as a browser (tests/test_visits.py has its own `leader`)."""
+    from tests.visits_helpers import sign_in_as
+    return sign_in_as(app, "team_leader", tree.commune, team[0], team[1][0])[0]

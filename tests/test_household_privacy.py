@@ -9,21 +9,11 @@ from app.audit.models import AuditEvent
 from app.coverage import queries
 from app.households.models import Household
 from app.visits.models import Adoption, Visit
-from tests.visits_helpers import form, household, make_team, sign_in_as
+from tests.visits_helpers import form, household, sign_in_as
 
 NAME, PHONE, ADDRESS = "Nguyễn Thị Hồng Nhung", "0912345678", "Số 7 hẻm Lê Lợi"
 NOTE = "Chị Nhung nhờ con trai Đặng Văn Tùng cài ví"
 ON = date(2024, 5, 20)
-
-
-@pytest.fixture
-def team(db, tree):
-    return make_team(tree.commune, [tree.hamlet])
-
-
-@pytest.fixture
-def leader(app, db, tree, team):
-    return sign_in_as(app, "team_leader", tree.commune, team[0], team[1][0])[0]
 
 
 @pytest.fixture

@@ -8,17 +8,7 @@ from app.audit.models import AuditEvent
 from app.households.forms import national_mobile
 from app.households.models import Household
 from app.visits.models import Adoption, Visit
-from tests.visits_helpers import adoption, form, household, make_team, sign_in_as
-
-
-@pytest.fixture
-def team(db, tree):
-    return make_team(tree.commune, [tree.hamlet])
-
-
-@pytest.fixture
-def leader(app, db, tree, team):
-    return sign_in_as(app, "team_leader", tree.commune, team[0], team[1][0])[0]
+from tests.visits_helpers import adoption, form, household, sign_in_as
 
 
 @pytest.mark.parametrize("typed, stored", [("0912 345 678", "0912345678"), ("+84 912 345 678", "0912345678"),

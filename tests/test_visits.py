@@ -23,11 +23,6 @@ from tests.visits_helpers import (
 
 
 @pytest.fixture
-def team(db, tree):
-    return make_team(tree.commune, [tree.hamlet])
-
-
-@pytest.fixture
 def signed(app, leader_login):
     return leader_login
 
