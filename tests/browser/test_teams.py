@@ -65,6 +65,9 @@ def test_register_a_team_with_two_members_on_a_phone(app, db, live_server, phone
     expect(phone.locator("#member-phone")).to_have_value("+84 912 000 100")
     shot(phone, "team-duplicate-phone")
 
+    # htmx wires the swapped-in form up when it settles (20 ms later): a user cannot type faster,
+    # a test can, and its input would then go unheard.
+    expect(phone.locator(".htmx-settling, .htmx-swapping")).to_have_count(0)
     phone.fill("#member-phone", "0977123457")
     expect(phone.locator("#member-phone-check")).to_contain_text("hợp lệ")
     phone.get_by_role("button", name="Thêm thành viên").click()
