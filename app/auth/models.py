@@ -71,6 +71,7 @@ class User(UserMixin, db.Model):
 @login_manager.user_loader
 def load_user(user_id: str):
     try:
-        return db.session.get(User, int(user_id))
+        # Every page shows the user's unit and scopes its queries by it: one round trip, not two.
+        return db.session.get(User, int(user_id), options=[orm.joinedload(User.unit)])
     except (TypeError, ValueError):
         return None
