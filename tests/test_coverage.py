@@ -6,6 +6,7 @@ import pytest
 import sqlalchemy as sa
 
 from app.coverage import queries
+from app.dates import month_end
 from app.extensions import db as _db
 from app.households.models import Household
 from app.units import services as units
@@ -259,6 +260,43 @@ def test_verify_reports_a_tally_that_disagrees_with_the_visits(app, db, tree, ru
     # A rebuild from the visits repairs it (and the autouse check after the test agrees).
     assert runner.invoke(args=["coverage", "rebuild"]).exit_code == 0
     assert queries.coverage(tree.district, date(2024, 6, 30)).total.services["ewallet"].adopted == 1
+
+
+def test_verify_reports_a_running_total_that_disagrees_and_rebuild_repairs_it(app, db, tree, runner):
+    """The current month reads the running totals: a wrong one would show on every page until found."""
+    wallet, _ = make_services()
+    (a,) = households(tree.hamlet, 1)
+    visit(a, date(2024, 6, 3), adopted=[wallet])
+    db.session.commit()
+    this_month = month_end(*queries.default_month())
+    assert queries.coverage(tree.district, this_month).total.services["ewallet"].adopted == 1
+    # A unit's total row is the sum of its children's: the hamlet's own total is what the commune sums.
+    db.session.execute(sa.text("UPDATE coverage_totals SET households = households + 5 "
+                               "WHERE unit_id = :u AND service_id = :s"), {"u": tree.hamlet.id, "s": wallet.id})
+    db.session.commit()
+    assert queries.coverage(tree.commune, this_month).total.services["ewallet"].adopted == 6
+    result = runner.invoke(args=["coverage", "verify"])
+    assert result.exit_code == 1
+    assert "coverage_totals: 1 rows expected but missing or different, 1 rows stored" in result.output
+    assert runner.invoke(args=["coverage", "rebuild"]).exit_code == 0
+    assert queries.coverage(tree.district, this_month).total.services["ewallet"].adopted == 1
+
+
+def test_a_past_month_is_the_running_total_less_the_later_months(db, tree):
+    wallet, vneid = make_services()
+    a, b, c = households(tree.hamlet, 3)
+    visit(a, date(2024, 5, 3), adopted=[wallet])
+    visit(b, date(2024, 6, 20), adopted=[wallet, vneid])
+    visit(c, date(2024, 8, 1), adopted=[vneid])
+    db.session.commit()
+    may, june, july, aug = (queries.coverage(tree.commune, d).total for d in
+                            (date(2024, 5, 31), date(2024, 6, 30), date(2024, 7, 31), date(2024, 8, 31)))
+    assert [m.services["ewallet"].adopted for m in (may, june, july, aug)] == [1, 2, 2, 2]
+    assert [m.services["vneid"].adopted for m in (may, june, july, aug)] == [0, 1, 1, 2]
+    assert [m.reached for m in (may, june, july, aug)] == [1, 2, 2, 3]
+    series = queries.monthly_series(tree.commune, [(2024, 5), (2024, 6), (2024, 7)])
+    assert [m.row.services["vneid"].adopted for m in series] == [0, 1, 1]
+    assert [m.row.reached for m in series] == [1, 2, 2]
 
 
 def _page_data(tree):

@@ -4,7 +4,9 @@ Three derived tables (see app/coverage/store.py for the triggers that keep them)
 - unit_ancestors: each unit with every unit above it and itself (a closure of the tree);
 - household_reach: each visited household's first visit date;
 - coverage_tallies: per unit, service (0 = reach) and month, how many households adopted the
-  service (or were first visited) that month. Coverage as of a month is the sum up to it.
+  service (or were first visited) that month. Coverage as of a month is the sum up to it;
+- coverage_totals: the same over all months, so the current month (the page everyone opens) reads
+  one row per unit and service instead of summing four years of months.
 """
 from datetime import date
 
@@ -35,13 +37,22 @@ class HouseholdReach(db.Model):
 
 class CoverageTally(db.Model):
     __tablename__ = "coverage_tallies"
-    # Covering: a page sums a few units' tallies up to a month from the index alone, without
-    # visiting the table rows scattered over months of inserts.
-    __table_args__ = (sa.Index("ix_coverage_tallies_covering", "unit_id", "service_id", "month", "households"),)
+    # Covering, by month: a page reads a few units' months after the one shown (none for the
+    # current month) or from a trend's first month on, from the index alone.
+    __table_args__ = (sa.Index("ix_coverage_tallies_unit_month", "unit_id", "month", "service_id", "households"),)
 
     unit_id: orm.Mapped[int] = orm.mapped_column(sa.ForeignKey("admin_units.id", ondelete="CASCADE"),
                                                  primary_key=True)
     # A service id, or 0 for reach; no foreign key so reach needs no service row.
     service_id: orm.Mapped[int] = orm.mapped_column(primary_key=True, autoincrement=False)
     month: orm.Mapped[int] = orm.mapped_column(primary_key=True, autoincrement=False)  # yyyymm
+    households: orm.Mapped[int] = orm.mapped_column(default=0)
+
+
+class CoverageTotal(db.Model):
+    __tablename__ = "coverage_totals"
+
+    unit_id: orm.Mapped[int] = orm.mapped_column(sa.ForeignKey("admin_units.id", ondelete="CASCADE"),
+                                                 primary_key=True)
+    service_id: orm.Mapped[int] = orm.mapped_column(primary_key=True, autoincrement=False)  # 0 = reach
     households: orm.Mapped[int] = orm.mapped_column(default=0)

@@ -3,8 +3,12 @@
 Triggers (not application hooks) so that every writer — the visit form, an import, a merge, a
 bulk seed, a hand-run SQL fix — updates the tallies in its own transaction, on SQLite as on
 PostgreSQL. The chain: visits → household_reach; adoptions and household_reach → coverage_tallies
-for the hamlet and every unit above it (via unit_ancestors); households.merged_into_id → removes
-or restores a merged household's contributions; admin_units → unit_ancestors.
+(per month) and coverage_totals (all months) for the hamlet and every unit above it (via
+unit_ancestors); households.merged_into_id → removes or restores a merged household's
+contributions; admin_units → unit_ancestors.
+
+`totals=False` builds the triggers as they were before coverage_totals existed: the migration
+that first created the tallies runs before that table does.
 """
 from __future__ import annotations
 
@@ -22,12 +26,18 @@ def _sqlite_month(day: str) -> str:
     return f"CAST(strftime('%Y%m', {day}) AS INTEGER)"
 
 
-def _sqlite_tally(hamlet: str, service: str, day: str, household: str, delta: str) -> str:
-    return (f"INSERT INTO coverage_tallies (unit_id, service_id, month, households) "
-            f"SELECT ancestor_id, {service}, {_sqlite_month(day)}, {delta} FROM unit_ancestors "
-            f"WHERE unit_id = {hamlet} AND (SELECT merged_into_id FROM households WHERE id = {household}) IS NULL "
-            f"ON CONFLICT (unit_id, service_id, month) DO UPDATE "
-            f"SET households = coverage_tallies.households + excluded.households;")
+def _sqlite_tally(hamlet: str, service: str, day: str, household: str, delta: str, totals: bool) -> str:
+    live = f"WHERE unit_id = {hamlet} AND (SELECT merged_into_id FROM households WHERE id = {household}) IS NULL "
+    sql = (f"INSERT INTO coverage_tallies (unit_id, service_id, month, households) "
+           f"SELECT ancestor_id, {service}, {_sqlite_month(day)}, {delta} FROM unit_ancestors {live}"
+           f"ON CONFLICT (unit_id, service_id, month) DO UPDATE "
+           f"SET households = coverage_tallies.households + excluded.households;")
+    if totals:
+        sql += (f"INSERT INTO coverage_totals (unit_id, service_id, households) "
+                f"SELECT ancestor_id, {service}, {delta} FROM unit_ancestors {live}"
+                f"ON CONFLICT (unit_id, service_id) DO UPDATE "
+                f"SET households = coverage_totals.households + excluded.households;")
+    return sql
 
 
 def _sqlite_reach(household: str) -> str:
@@ -41,17 +51,27 @@ def _sqlite_reach(household: str) -> str:
             f"OR household_reach.hamlet_id <> excluded.hamlet_id;")
 
 
-def _sqlite_merge(table: str, service: str, day: str) -> str:
-    return (f"INSERT INTO coverage_tallies (unit_id, service_id, month, households) "
-            f"SELECT ua.ancestor_id, {service}, {_sqlite_month('x.' + day)}, "
-            f"CASE WHEN NEW.merged_into_id IS NULL THEN 1 ELSE -1 END "
-            f"FROM {table} x JOIN unit_ancestors ua ON ua.unit_id = x.hamlet_id WHERE x.household_id = NEW.id "
-            f"ON CONFLICT (unit_id, service_id, month) DO UPDATE "
-            f"SET households = coverage_tallies.households + excluded.households;")
+def _sqlite_merge(table: str, service: str, day: str, totals: bool) -> str:
+    delta = "CASE WHEN NEW.merged_into_id IS NULL THEN 1 ELSE -1 END"
+    rows = f"FROM {table} x JOIN unit_ancestors ua ON ua.unit_id = x.hamlet_id WHERE x.household_id = NEW.id "
+    sql = (f"INSERT INTO coverage_tallies (unit_id, service_id, month, households) "
+           f"SELECT ua.ancestor_id, {service}, {_sqlite_month('x.' + day)}, {delta} {rows}"
+           f"ON CONFLICT (unit_id, service_id, month) DO UPDATE "
+           f"SET households = coverage_tallies.households + excluded.households;")
+    if totals:
+        sql += (f"INSERT INTO coverage_totals (unit_id, service_id, households) "
+                f"SELECT ua.ancestor_id, {service}, {delta} {rows}"
+                f"ON CONFLICT (unit_id, service_id) DO UPDATE "
+                f"SET households = coverage_totals.households + excluded.households;")
+    return sql
 
 
-def sqlite_ddl() -> list[str]:
+def sqlite_ddl(totals: bool = True) -> list[str]:
     anc = _ANCESTORS
+
+    def tally(hamlet, service, day, household, delta):
+        return _sqlite_tally(hamlet, service, day, household, delta, totals)
+
     return [
         "CREATE TRIGGER cov_units_ins AFTER INSERT ON admin_units BEGIN "
         f"INSERT INTO unit_ancestors (unit_id, ancestor_id) {anc.format(unit='NEW.id', path='NEW.path')}; END",
@@ -59,32 +79,53 @@ def sqlite_ddl() -> list[str]:
         "DELETE FROM unit_ancestors WHERE unit_id = NEW.id; "
         f"INSERT INTO unit_ancestors (unit_id, ancestor_id) {anc.format(unit='NEW.id', path='NEW.path')}; END",
         "CREATE TRIGGER cov_adoptions_ins AFTER INSERT ON adoptions BEGIN "
-        + _sqlite_tally("NEW.hamlet_id", "NEW.service_id", "NEW.adopted_on", "NEW.household_id", "1") + " END",
+        + tally("NEW.hamlet_id", "NEW.service_id", "NEW.adopted_on", "NEW.household_id", "1") + " END",
         "CREATE TRIGGER cov_adoptions_del AFTER DELETE ON adoptions BEGIN "
-        + _sqlite_tally("OLD.hamlet_id", "OLD.service_id", "OLD.adopted_on", "OLD.household_id", "-1") + " END",
+        + tally("OLD.hamlet_id", "OLD.service_id", "OLD.adopted_on", "OLD.household_id", "-1") + " END",
         "CREATE TRIGGER cov_adoptions_upd AFTER UPDATE OF household_id, service_id, hamlet_id, adopted_on "
         "ON adoptions BEGIN "
-        + _sqlite_tally("OLD.hamlet_id", "OLD.service_id", "OLD.adopted_on", "OLD.household_id", "-1")
-        + _sqlite_tally("NEW.hamlet_id", "NEW.service_id", "NEW.adopted_on", "NEW.household_id", "1") + " END",
+        + tally("OLD.hamlet_id", "OLD.service_id", "OLD.adopted_on", "OLD.household_id", "-1")
+        + tally("NEW.hamlet_id", "NEW.service_id", "NEW.adopted_on", "NEW.household_id", "1") + " END",
         "CREATE TRIGGER cov_reach_ins AFTER INSERT ON household_reach BEGIN "
-        + _sqlite_tally("NEW.hamlet_id", "0", "NEW.first_visited_on", "NEW.household_id", "1") + " END",
+        + tally("NEW.hamlet_id", "0", "NEW.first_visited_on", "NEW.household_id", "1") + " END",
         "CREATE TRIGGER cov_reach_del AFTER DELETE ON household_reach BEGIN "
-        + _sqlite_tally("OLD.hamlet_id", "0", "OLD.first_visited_on", "OLD.household_id", "-1") + " END",
+        + tally("OLD.hamlet_id", "0", "OLD.first_visited_on", "OLD.household_id", "-1") + " END",
         "CREATE TRIGGER cov_reach_upd AFTER UPDATE OF hamlet_id, first_visited_on ON household_reach BEGIN "
-        + _sqlite_tally("OLD.hamlet_id", "0", "OLD.first_visited_on", "OLD.household_id", "-1")
-        + _sqlite_tally("NEW.hamlet_id", "0", "NEW.first_visited_on", "NEW.household_id", "1") + " END",
+        + tally("OLD.hamlet_id", "0", "OLD.first_visited_on", "OLD.household_id", "-1")
+        + tally("NEW.hamlet_id", "0", "NEW.first_visited_on", "NEW.household_id", "1") + " END",
         "CREATE TRIGGER cov_visits_ins AFTER INSERT ON visits BEGIN " + _sqlite_reach("NEW.household_id") + " END",
         "CREATE TRIGGER cov_visits_del AFTER DELETE ON visits BEGIN " + _sqlite_reach("OLD.household_id") + " END",
         "CREATE TRIGGER cov_visits_upd AFTER UPDATE OF household_id, hamlet_id, visited_on ON visits BEGIN "
         + _sqlite_reach("OLD.household_id") + _sqlite_reach("NEW.household_id") + " END",
         "CREATE TRIGGER cov_households_merge AFTER UPDATE OF merged_into_id ON households "
         "WHEN (OLD.merged_into_id IS NULL) <> (NEW.merged_into_id IS NULL) BEGIN "
-        + _sqlite_merge("adoptions", "x.service_id", "adopted_on")
-        + _sqlite_merge("household_reach", "0", "first_visited_on") + " END",
+        + _sqlite_merge("adoptions", "x.service_id", "adopted_on", totals)
+        + _sqlite_merge("household_reach", "0", "first_visited_on", totals) + " END",
     ]
 
 
-PG_FUNCTIONS = [
+_PG_TOTAL = """
+      INSERT INTO coverage_totals AS t (unit_id, service_id, households)
+      SELECT ancestor_id, p_service, p_delta FROM unit_ancestors WHERE unit_id = p_hamlet ORDER BY ancestor_id
+      ON CONFLICT (unit_id, service_id) DO UPDATE SET households = t.households + EXCLUDED.households;"""
+
+_PG_MERGE_TOTAL = """
+      INSERT INTO coverage_totals AS t (unit_id, service_id, households)
+      SELECT ua.ancestor_id, x.service_id, v_delta
+      FROM (SELECT hamlet_id, service_id FROM adoptions WHERE household_id = NEW.id
+            UNION ALL
+            SELECT hamlet_id, 0 FROM household_reach WHERE household_id = NEW.id) x
+      JOIN unit_ancestors ua ON ua.unit_id = x.hamlet_id
+      ORDER BY ua.ancestor_id
+      ON CONFLICT (unit_id, service_id) DO UPDATE SET households = t.households + EXCLUDED.households;"""
+
+
+def pg_functions(totals: bool = True) -> list[str]:
+    return [ddl.replace("-- totals", _PG_TOTAL if totals else "")
+            .replace("-- merge totals", _PG_MERGE_TOTAL if totals else "") for ddl in _PG_FUNCTIONS]
+
+
+_PG_FUNCTIONS = [
     """CREATE OR REPLACE FUNCTION cov_tally(p_hamlet integer, p_service integer, p_day date,
                                          p_household integer, p_delta integer) RETURNS void
     LANGUAGE plpgsql AS $$
@@ -97,6 +138,7 @@ PG_FUNCTIONS = [
       SELECT ancestor_id, p_service, (extract(year FROM p_day) * 100 + extract(month FROM p_day))::integer, p_delta
       FROM unit_ancestors WHERE unit_id = p_hamlet ORDER BY ancestor_id
       ON CONFLICT (unit_id, service_id, month) DO UPDATE SET households = t.households + EXCLUDED.households;
+      -- totals
     END $$""",
     """CREATE OR REPLACE FUNCTION cov_reach(p_household integer) RETURNS void LANGUAGE plpgsql AS $$
     DECLARE v_first date; v_hamlet integer;
@@ -160,6 +202,7 @@ PG_FUNCTIONS = [
       JOIN unit_ancestors ua ON ua.unit_id = x.hamlet_id
       ORDER BY ua.ancestor_id
       ON CONFLICT (unit_id, service_id, month) DO UPDATE SET households = t.households + EXCLUDED.households;
+      -- merge totals
       RETURN NULL;
     END $$""",
 ]
@@ -185,17 +228,17 @@ def _pg_table(name: str) -> str:
     return next(t for n, t, _w, _f in PG_TRIGGERS if n == name)
 
 
-def install(conn, only: list[str] | None = None) -> None:
+def install(conn, only: list[str] | None = None, totals: bool = True) -> None:
     """Create the triggers (all, or the named ones) on this connection's database."""
     names = only or TRIGGERS
     if conn.dialect.name == "postgresql":
-        for ddl in PG_FUNCTIONS:
+        for ddl in pg_functions(totals):
             conn.exec_driver_sql(ddl)
         for name, table, when, func in PG_TRIGGERS:
             if name in names:
                 conn.exec_driver_sql(f"CREATE TRIGGER {name} {when} ON {table} FOR EACH ROW EXECUTE FUNCTION {func}()")
         return
-    for name, ddl in zip(TRIGGERS, sqlite_ddl()):
+    for name, ddl in zip(TRIGGERS, sqlite_ddl(totals)):
         if name in names:
             conn.exec_driver_sql(ddl)
 
@@ -266,9 +309,17 @@ def expected_tallies_sql(conn, reach_table: str = "household_reach") -> str:
             "GROUP BY ua.ancestor_id, x.service_id, x.month")
 
 
-def rebuild(conn) -> dict[str, int]:
+def expected_totals_sql(tallies: str) -> str:
+    """Each unit's tallies over all months: the running totals a current-month page reads."""
+    return (f"SELECT unit_id, service_id, sum(households) AS households FROM ({tallies}) m "
+            "GROUP BY unit_id, service_id")
+
+
+def rebuild(conn, totals: bool = True) -> dict[str, int]:
     """Recompute every derived table from the visits, triggers off (bulk loads; repairs)."""
     uninstall(conn)
+    if totals:
+        conn.exec_driver_sql("DELETE FROM coverage_totals")
     conn.exec_driver_sql("DELETE FROM coverage_tallies")
     conn.exec_driver_sql("DELETE FROM household_reach")
     conn.exec_driver_sql("DELETE FROM unit_ancestors")
@@ -277,9 +328,13 @@ def rebuild(conn) -> dict[str, int]:
                          f"{expected_reach_sql()}")
     conn.exec_driver_sql(f"INSERT INTO coverage_tallies (unit_id, service_id, month, households) "
                          f"{expected_tallies_sql(conn)}")
-    install(conn)
-    return {t: conn.execute(sa.text(f"SELECT count(*) FROM {t}")).scalar()
-            for t in ("unit_ancestors", "household_reach", "coverage_tallies")}
+    tables = ["unit_ancestors", "household_reach", "coverage_tallies"]
+    if totals:
+        conn.exec_driver_sql("INSERT INTO coverage_totals (unit_id, service_id, households) "
+                             + expected_totals_sql("SELECT unit_id, service_id, households FROM coverage_tallies"))
+        tables.append("coverage_totals")
+    install(conn, totals=totals)
+    return {t: conn.execute(sa.text(f"SELECT count(*) FROM {t}")).scalar() for t in tables}
 
 
 def _diff(conn, expected: str, actual: str, limit: int = 20) -> tuple[int, int, list, list]:
@@ -311,6 +366,10 @@ def verify(conn) -> list[str]:
         ("unit_ancestors", expected_ancestors_sql(), "SELECT unit_id, ancestor_id FROM unit_ancestors"),
         ("coverage_tallies", expected_tallies_sql(conn, f"({expected_reach_sql()})"),
          "SELECT unit_id, service_id, month, households FROM coverage_tallies WHERE households <> 0"),
+        ("coverage_totals",
+         f"SELECT * FROM ({expected_totals_sql(expected_tallies_sql(conn, f'({expected_reach_sql()})'))}) t "
+         "WHERE households <> 0",
+         "SELECT unit_id, service_id, households FROM coverage_totals WHERE households <> 0"),
     ]
     problems = []
     present = set(installed(conn))

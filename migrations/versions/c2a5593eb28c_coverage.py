@@ -50,9 +50,10 @@ def upgrade():
 
     # ### end Alembic commands ###
     # The triggers keep the tallies in the same transaction as every visit change; rebuild fills
-    # them from any visits already there and then installs the triggers.
+    # them from any visits already there and then installs the triggers (as they were before
+    # coverage_totals, which a later revision adds).
     from app.coverage import store
-    store.rebuild(op.get_bind())
+    store.rebuild(op.get_bind(), totals=False)
 
 
 def downgrade():
