@@ -68,6 +68,19 @@ def get_unit_or_404(unit_id: int, user=None) -> AdminUnit:
     return unit
 
 
+def get_unit_and_ancestors_or_404(unit_id: int, user=None) -> tuple[AdminUnit, list[AdminUnit]]:
+    """The unit and, root first, the units above it that the user sees (for breadcrumbs): one query."""
+    from app.coverage.models import UnitAncestor
+    found = list(db.session.scalars(
+        sa.select(AdminUnit).join(UnitAncestor, UnitAncestor.ancestor_id == AdminUnit.id)
+        .where(UnitAncestor.unit_id == unit_id)))
+    unit = next((u for u in found if u.id == unit_id), None)
+    if unit is None or not can_see(unit, user):
+        abort(404)
+    above = sorted((u for u in found if u.id != unit_id and can_see(u, user)), key=lambda u: len(u.path))
+    return unit, above
+
+
 def can_edit_structure(unit: AdminUnit, user=None) -> bool:
     """Add, rename or retire the hamlets of a commune: its commune officers, and admins."""
     user = _user(user)

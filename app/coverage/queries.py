@@ -34,7 +34,7 @@ from datetime import date, datetime
 
 import sqlalchemy as sa
 
-from app.coverage.models import CoverageTally, HouseholdReach, UnitAncestor
+from app.coverage.models import CoverageTally, CoverageTotal, HouseholdReach, UnitAncestor
 from app.dates import VN, month_end, month_start
 from app.extensions import db
 from app.households.models import Household
@@ -251,11 +251,11 @@ class _LiveSubtree:
 
     any_retired = False
 
-    def __init__(self, root: AdminUnit):
+    def __init__(self, root: AdminUnit, child_units: list[AdminUnit]):
         self.root = root
         # The child units themselves (the page's rows need them): held here, so the session's
         # identity map, which holds them weakly, still has them when the rows are made.
-        self.child_units = list(db.session.scalars(sa.select(AdminUnit).where(AdminUnit.parent_id == root.id)))
+        self.child_units = child_units
         self.children = {root.id: [u.id for u in self.child_units]}
         self._timelines: dict[int, tuple[list[date], list[int]]] = {}
 
@@ -287,19 +287,29 @@ class _LiveSubtree:
     @staticmethod
     def _deltas(unit_ids: list[int]) -> dict[int, list[tuple[date, int]]]:
         """Per unit, its leaves' count changes: (date, new count − the leaf's previous count)."""
-        hc, prev = HouseholdCount, sa.orm.aliased(HouseholdCount)
-        previous = (sa.select(prev.households).where(prev.unit_id == hc.unit_id, prev.effective_on < hc.effective_on)
-                    .order_by(prev.effective_on.desc()).limit(1).scalar_subquery())
-        is_leaf = ~sa.exists().where(AdminUnit.parent_id == hc.unit_id)
         out: dict[int, list[tuple[date, int]]] = {u: [] for u in unit_ids}
-        for unit_id, effective_on, delta in db.session.execute(
-                sa.select(UnitAncestor.ancestor_id, hc.effective_on,
-                          sa.func.sum(hc.households - sa.func.coalesce(previous, 0)))
-                .join(hc, hc.unit_id == UnitAncestor.unit_id)
-                .where(UnitAncestor.ancestor_id.in_(unit_ids), is_leaf)
-                .group_by(UnitAncestor.ancestor_id, hc.effective_on)):
-            out[unit_id].append((effective_on, int(delta)))
+        for chunk in _chunks(unit_ids):
+            for unit_id, effective_on, delta in db.session.execute(_COUNT_DELTAS, {"units": chunk}):
+                out[unit_id].append((effective_on, int(delta)))
         return out
+
+
+def _count_deltas() -> sa.Select:
+    """Each leaf's count changes summed per ancestor and date (Core columns: no ORM per call)."""
+    hc, prev = HouseholdCount.__table__.alias("hc"), HouseholdCount.__table__.alias("prev")
+    units, ancestors = AdminUnit.__table__.c, UnitAncestor.__table__.c
+    previous = (sa.select(prev.c.households)
+                .where(prev.c.unit_id == hc.c.unit_id, prev.c.effective_on < hc.c.effective_on)
+                .order_by(prev.c.effective_on.desc()).limit(1).scalar_subquery())
+    is_leaf = ~sa.exists().where(units.parent_id == hc.c.unit_id)
+    return (sa.select(ancestors.ancestor_id, hc.c.effective_on,
+                      sa.func.sum(hc.c.households - sa.func.coalesce(previous, 0)))
+            .join_from(UnitAncestor.__table__, hc, hc.c.unit_id == ancestors.unit_id)
+            .where(ancestors.ancestor_id.in_(sa.bindparam("units", expanding=True)), is_leaf)
+            .group_by(ancestors.ancestor_id, hc.c.effective_on))
+
+
+_COUNT_DELTAS = _count_deltas()  # built once
 
 
 def _running(entries: list[tuple[date, int]]) -> tuple[list[date], list[int]]:
@@ -315,10 +325,20 @@ def _running(entries: list[tuple[date, int]]) -> tuple[list[date], list[int]]:
     return dates, totals
 
 
-def _has_retired(unit: AdminUnit) -> bool:
-    return db.session.scalar(
-        sa.select(sa.literal(1)).select_from(UnitAncestor).join(AdminUnit, AdminUnit.id == UnitAncestor.unit_id)
-        .where(UnitAncestor.ancestor_id == unit.id, AdminUnit.retired_on.isnot(None)).limit(1)) is not None
+def _retired_below(unit_id):
+    retired = sa.orm.aliased(AdminUnit)
+    return (sa.select(sa.literal(1)).select_from(UnitAncestor).join(retired, retired.id == UnitAncestor.unit_id)
+            .where(UnitAncestor.ancestor_id == unit_id, retired.retired_on.isnot(None)).limit(1))
+
+
+def _children_and_retired(unit: AdminUnit) -> tuple[list[AdminUnit], bool]:
+    """The unit's children, and whether any unit of its subtree (itself included) is retired:
+    one round trip, the second question asked beside the first."""
+    rows = db.session.execute(sa.select(AdminUnit, _retired_below(unit.id).exists())
+                              .where(AdminUnit.parent_id == unit.id)).all()
+    if rows:
+        return [u for u, _ in rows], bool(rows[0][1])
+    return [], db.session.scalar(_retired_below(unit.id)) is not None
 
 
 def _subtree(unit: AdminUnit) -> _Subtree | _LiveSubtree:
@@ -329,7 +349,8 @@ def _subtree(unit: AdminUnit) -> _Subtree | _LiveSubtree:
     from flask import g, has_request_context
     cache = g.setdefault("coverage_subtrees", {}) if has_request_context() else {}
     if unit.id not in cache:
-        cache[unit.id] = _Subtree([unit]) if _has_retired(unit) else _LiveSubtree(unit)
+        children, any_retired = _children_and_retired(unit)
+        cache[unit.id] = _Subtree([unit]) if any_retired else _LiveSubtree(unit, children)
     return cache[unit.id]
 
 
@@ -341,11 +362,30 @@ def households_by_unit(units: list[AdminUnit], on: date) -> dict[int, int]:
 # ---------------------------------------------------------------------------------------------
 # Tallies: distinct households per (unit, service) as of a date. REACH (0) stands for any visit.
 
+_TALLY, _TOTAL = CoverageTally.__table__.c, CoverageTotal.__table__.c
+_UNITS = sa.bindparam("units", expanding=True)
+# Built once (Core columns, so no ORM machinery per call). Each unit's running totals, less the
+# months after the one shown: none for the current month, the page everyone opens, so it reads one
+# row per unit and service instead of summing every month since the first visit.
+_SUMS_UPTO = sa.union_all(
+    sa.select(_TOTAL.unit_id, _TOTAL.service_id, _TOTAL.households).where(_TOTAL.unit_id.in_(_UNITS)),
+    sa.select(_TALLY.unit_id, _TALLY.service_id, -sa.func.sum(_TALLY.households))
+    .where(_TALLY.unit_id.in_(_UNITS), _TALLY.month > sa.bindparam("upto"))
+    .group_by(_TALLY.unit_id, _TALLY.service_id))
+# The running totals (month 0) and every month from the first one a trend shows.
+_MONTHS_FROM = sa.union_all(
+    sa.select(_TOTAL.unit_id, _TOTAL.service_id, sa.literal(0), _TOTAL.households)
+    .where(_TOTAL.unit_id.in_(_UNITS)),
+    sa.select(_TALLY.unit_id, _TALLY.service_id, _TALLY.month, _TALLY.households)
+    .where(_TALLY.unit_id.in_(_UNITS), _TALLY.month >= sa.bindparam("first")))
+
+
 def _sums(unit_ids: list[int], on: date) -> dict[int, dict[int, int]]:
     """{unit: {service or REACH: households}} from the live tallies, everything under each unit.
 
-    Whole months come from coverage_tallies; when `on` is not a month's last day, the days of its
-    month up to `on` are counted from adoptions and household_reach directly.
+    Whole months come from coverage_totals less coverage_tallies of later months; when `on` is
+    not a month's last day, the days of its month up to `on` are counted from adoptions and
+    household_reach directly.
     """
     out: dict[int, dict[int, int]] = {u: defaultdict(int) for u in unit_ids}
     if not unit_ids:
@@ -355,10 +395,7 @@ def _sums(unit_ids: list[int], on: date) -> dict[int, dict[int, int]]:
     if not is_month_end:
         upto = month_key(on.year, on.month - 1) if on.month > 1 else month_key(on.year - 1, 12)
     for chunk in _chunks(unit_ids):
-        for unit_id, service_id, n in db.session.execute(
-                sa.select(CoverageTally.unit_id, CoverageTally.service_id, sa.func.sum(CoverageTally.households))
-                .where(CoverageTally.unit_id.in_(chunk), CoverageTally.month <= upto)
-                .group_by(CoverageTally.unit_id, CoverageTally.service_id)):
+        for unit_id, service_id, n in db.session.execute(_SUMS_UPTO, {"units": chunk, "upto": upto}):
             out[unit_id][service_id] += int(n or 0)
         if not is_month_end:
             first = month_start(on.year, on.month)
@@ -484,17 +521,19 @@ def monthly_series(unit: AdminUnit, months: list[tuple[int, int]]) -> list[Cover
     first = min(month_key(y, m) for y, m in months)
     last = max(month_key(y, m) for y, m in months)
     per: dict[int, dict[int, list[tuple[int, int]]]] = defaultdict(lambda: defaultdict(list))
-    ct = CoverageTally
     for chunk in _chunks([unit.id] + retired):
-        # The months before the first one shown as one sum per service (month key 0), then those shown.
-        for unit_id, service_id, n in db.session.execute(
-                sa.select(ct.unit_id, ct.service_id, sa.func.sum(ct.households))
-                .where(ct.unit_id.in_(chunk), ct.month < first).group_by(ct.unit_id, ct.service_id)):
-            per[unit_id][service_id].append((0, int(n or 0)))
-        for unit_id, service_id, month, n in db.session.execute(
-                sa.select(ct.unit_id, ct.service_id, ct.month, ct.households)
-                .where(ct.unit_id.in_(chunk), ct.month.between(first, last))):
-            per[unit_id][service_id].append((month, n))
+        # The months before the first one shown become one sum per service (month key 0): the
+        # running total less every month from the first one on; then the months shown.
+        before: dict[tuple[int, int], int] = defaultdict(int)
+        for unit_id, service_id, month, n in db.session.execute(_MONTHS_FROM, {"units": chunk, "first": first}):
+            if month == 0:
+                before[unit_id, service_id] += int(n or 0)
+                continue
+            before[unit_id, service_id] -= n
+            if month <= last:
+                per[unit_id][service_id].append((month, n))
+        for (unit_id, service_id), n in before.items():
+            per[unit_id][service_id].append((0, n))
 
     def upto(unit_id: int, key: int) -> dict[int, int]:
         return {sid: sum(n for m, n in entries if m <= key) for sid, entries in per[unit_id].items()}

@@ -1,4 +1,6 @@
 """Coverage pages: a unit's children against their targets as of a month, and its trend."""
+from urllib.parse import urlencode
+
 from flask import Blueprint, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -6,7 +8,7 @@ from flask_login import current_user, login_required
 from app.coverage import charts, queries
 from app.coverage.cells import CellWriter
 from app.dates import month_end, parse_month
-from app.scope import STAFF_ROLES, can_see, get_unit_or_404, roles_required
+from app.scope import STAFF_ROLES, get_unit_and_ancestors_or_404, get_unit_or_404, roles_required
 from app.templating import _date
 
 bp = Blueprint("coverage", __name__, url_prefix="/coverage")
@@ -63,11 +65,10 @@ def _sort_key(sort: str):
 @bp.get("/<int:unit_id>")
 @roles_required(*STAFF_ROLES)
 def show(unit_id: int):
-    unit = get_unit_or_404(unit_id)
+    unit, ancestors = get_unit_and_ancestors_or_404(unit_id)
     chosen, error = _chosen_month()
     sort = request.args.get("sort", "name")
     direction = "desc" if request.args.get("dir") == "desc" else "asc"
-    ancestors = [a for a in unit.ancestors() if can_see(a)]
     context = dict(unit=unit, ancestors=ancestors, error=error, sort=sort, dir=direction,
                    month_value=request.args.get("month", "")[:20], table=None, series=None, charts=None)
     if chosen is not None:
@@ -82,8 +83,10 @@ def show(unit_id: int):
             table.rows.sort(key=key, reverse=direction == "desc")
         writer = CellWriter(table.services)
         link = _unit_link()
+        keys = ["name", "households", "reached", "reach"] + [f"s-{s.code}" for s in table.services]
         body = [(row, link(row.unit.id) if row.unit else None, writer.cells(row)) for row in table.rows]
         context.update(table=table, body=body, total_cells=writer.cells(table.total), sort=sort,
+                       sort_links=_sort_links(unit.id, keys, sort, direction),
                        month_value=f"{year}-{month:02d}", month_label=_month_label(year, month),
                        services=table.services, trend_first=_first_trend_month(year, month))
         if request.args.get("trend"):  # the page without JavaScript, asked for with its trend
@@ -119,6 +122,16 @@ def trend(unit_id: int):
     return render_template("coverage/_trend.html", unit=unit, services=services, month_label=_month_label(year, month),
                            trend_first=_first_trend_month(year, month),
                            **_trend(unit, year, month, services))
+
+
+def _sort_links(unit_id: int, keys: list[str], sort: str, direction: str) -> dict[str, str]:
+    """Each column header's link: the month kept, that column, the other direction if it is the
+    sorted one. One url_for for the table instead of one per header."""
+    base = url_for("coverage.show", unit_id=unit_id)
+    month = {"month": request.args["month"]} if request.args.get("month") else {}
+    return {key: f"{base}?" + urlencode(month | {"sort": key,
+                                                 "dir": "desc" if key == sort and direction == "asc" else "asc"})
+            for key in keys}
 
 
 def _unit_link():
