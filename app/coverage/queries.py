@@ -39,6 +39,7 @@ from app.dates import VN, month_end, month_start
 from app.extensions import db
 from app.households.models import Household
 from app.units.models import AdminUnit, HouseholdCount
+from app.visits.catalogue import active_services
 from app.visits.models import Adoption, Service, Target, Visit
 
 REACH = 0  # the service id under which reach (any visit) is tallied
@@ -113,11 +114,6 @@ def default_month(now: datetime | None = None) -> tuple[int, int]:
     return local.year, local.month
 
 
-def active_services() -> list[Service]:
-    return list(db.session.scalars(sa.select(Service).where(Service.active.is_(True))
-                                   .order_by(Service.position, Service.id)))
-
-
 def _per_request(key, load):
     """A page's table and trend both need the services and targets: load them once per request."""
     from flask import g, has_request_context
@@ -134,12 +130,14 @@ def _province_id(unit: AdminUnit) -> int | None:
     return int(first) if first else None
 
 
+_TARGETS = sa.select(Target).where(Target.province_id == sa.bindparam("province"))
+
+
 def _targets(unit: AdminUnit) -> dict[int, Target]:
     province_id = _province_id(unit)
     if province_id is None:
         return {}
-    return {t.service_id: t for t in db.session.scalars(
-        sa.select(Target).where(Target.province_id == province_id))}
+    return {t.service_id: t for t in db.session.scalars(_TARGETS, {"province": province_id})}
 
 
 def _is_counted(retired_on: date | None, on: date) -> bool:
@@ -325,20 +323,25 @@ def _running(entries: list[tuple[date, int]]) -> tuple[list[date], list[int]]:
     return dates, totals
 
 
-def _retired_below(unit_id):
-    retired = sa.orm.aliased(AdminUnit)
-    return (sa.select(sa.literal(1)).select_from(UnitAncestor).join(retired, retired.id == UnitAncestor.unit_id)
-            .where(UnitAncestor.ancestor_id == unit_id, retired.retired_on.isnot(None)).limit(1))
+def _retired_below() -> sa.Select:
+    units, ancestors = AdminUnit.__table__.c, UnitAncestor.__table__.c
+    return (sa.select(sa.literal(1)).select_from(UnitAncestor.__table__)
+            .join(AdminUnit.__table__, units.id == ancestors.unit_id)
+            .where(ancestors.ancestor_id == sa.bindparam("unit"), units.retired_on.isnot(None)).limit(1))
+
+
+# Built once: the statements' construction cost more than running them.
+_RETIRED_BELOW = _retired_below()
+_CHILDREN_AND_RETIRED = sa.select(AdminUnit, _RETIRED_BELOW.exists()).where(AdminUnit.parent_id == sa.bindparam("unit"))
 
 
 def _children_and_retired(unit: AdminUnit) -> tuple[list[AdminUnit], bool]:
     """The unit's children, and whether any unit of its subtree (itself included) is retired:
     one round trip, the second question asked beside the first."""
-    rows = db.session.execute(sa.select(AdminUnit, _retired_below(unit.id).exists())
-                              .where(AdminUnit.parent_id == unit.id)).all()
+    rows = db.session.execute(_CHILDREN_AND_RETIRED, {"unit": unit.id}).all()
     if rows:
         return [u for u, _ in rows], bool(rows[0][1])
-    return [], db.session.scalar(_retired_below(unit.id)) is not None
+    return [], db.session.execute(_RETIRED_BELOW, {"unit": unit.id}).first() is not None
 
 
 def _subtree(unit: AdminUnit) -> _Subtree | _LiveSubtree:

@@ -44,9 +44,13 @@ def all_services() -> list[Service]:
     return list(db.session.scalars(sa.select(Service).order_by(Service.position, Service.id)))
 
 
+# Built once: every visit form and coverage page asks, and building the statement cost more than
+# running it.
+_ACTIVE = sa.select(Service).where(Service.active.is_(True)).order_by(Service.position, Service.id)
+
+
 def active_services() -> list[Service]:
-    return list(db.session.scalars(sa.select(Service).where(Service.active.is_(True))
-                                   .order_by(Service.position, Service.id)))
+    return list(db.session.scalars(_ACTIVE))
 
 
 def _snapshot(service: Service) -> dict:
