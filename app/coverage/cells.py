@@ -47,3 +47,10 @@ class CellWriter:
                     out.append(self.met)
             out.append("</td>")
         return Markup("".join(out))
+
+    def shares(self, row) -> Markup:
+        """A trend table's cells: households, reach and each service's share, nothing more."""
+        out = [f'<td class="num">{self.number(row.households)}</td>',
+               f'<td class="num">{self.percent(row.reach_share)}</td>']
+        out += [f'<td class="num">{self.percent(row.services[code].share)}</td>' for code in self.codes]
+        return Markup("".join(out))

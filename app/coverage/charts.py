@@ -2,6 +2,8 @@
 import math
 from dataclasses import dataclass
 
+from markupsafe import Markup
+
 WIDTH, HEIGHT = 320, 150
 LEFT, RIGHT, TOP, BOTTOM = 40, 10, 12, 26
 
@@ -22,6 +24,14 @@ class Chart:
     left: int = LEFT
     right_edge: int = WIDTH - RIGHT
     bottom_y: int = HEIGHT - BOTTOM
+
+    @property
+    def marks(self) -> Markup:
+        """The line and its dots as SVG, written here: numbers only, so nothing to escape, and a
+        trend of ten charts no longer makes ~600 escaping calls in the template."""
+        lines = "".join(f'<polyline points="{seg}" class="line" fill="none"/>' for seg in self.segments)
+        dots = "".join(f'<circle cx="{px}" cy="{py}" r="2.5" class="dot"/>' for px, py, _v in self.points)
+        return Markup(lines + dots)
 
 
 def service_chart(service, series, month_label) -> Chart:

@@ -104,7 +104,10 @@ def _first_trend_month(year: int, month: int) -> str:
 
 def _trend(unit, year: int, month: int, services) -> dict:
     series = queries.monthly_series(unit, queries.last_months(year, month, TREND_MONTHS))
-    return dict(series=series, charts=[charts.service_chart(s, series, _month_label) for s in services])
+    writer = CellWriter(services)
+    rows = [(_month_label(m.year, m.month), writer.shares(m.row)) for m in series]
+    return dict(series=series, trend_rows=rows,
+                charts=[charts.service_chart(s, series, _month_label) for s in services])
 
 
 @bp.get("/<int:unit_id>/trend")
