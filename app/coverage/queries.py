@@ -443,15 +443,24 @@ def _tallies(tree: _Subtree, unit_ids: list[int], on: date) -> dict[int, dict[in
 def _row(households: int, tally: dict[int, int], services: list[Service], targets: dict[int, Target],
          unit=None, team=None) -> CoverageRow:
     figures = {}
-    for s in services:
+    for s, code, target_share, target_date in _plan(services, targets):
         n = tally.get(s.id, 0)
-        t = targets.get(s.id)
-        figures[s.code] = ServiceFigure(
-            service=s, adopted=n, share=n / households if households else None,
-            target_share=float(t.share) if t is not None else None,
-            target_date=t.due_on if t is not None else None)
+        figures[code] = ServiceFigure(service=s, adopted=n, share=n / households if households else None,
+                                      target_share=target_share, target_date=target_date)
     return CoverageRow(households=households, reached=tally.get(REACH, 0), services=figures,
                        unit=unit, team=team)
+
+
+def _plan(services: list[Service], targets: dict[int, Target]) -> list[tuple]:
+    """Per service, what every row repeats (code, target): read off the ORM objects once per request,
+    not once per row (a district page has ~26 rows of ten services)."""
+    key = (id(services), id(targets))
+    memo = _per_request("row_plan", dict)
+    if key not in memo:
+        memo[key] = (services, targets, [
+            (s, s.code, float(targets[s.id].share) if s.id in targets else None,
+             targets[s.id].due_on if s.id in targets else None) for s in services])
+    return memo[key][2]
 
 
 def coverage(unit: AdminUnit, on: date) -> CoverageTable:
