@@ -182,12 +182,12 @@ def _validate(form: VisitForm, team: Team | None, services, visit: Visit | None 
     return data, new, chosen, service_errors
 
 
-def _already(visit: Visit):
+def _already(visit_id: int):
     flash(_("This visit was already recorded; here it is."), "info")
-    return redirect(url_for("visits.show", visit_id=visit.id), 303)
+    return redirect(url_for("visits.show", visit_id=visit_id), 303)
 
 
-def _replayed_new_household(new: dict, data: VisitData) -> Visit | None:
+def _replayed_new_household(new: dict, data: VisitData) -> int | None:
     """A repost that would add the same new household again finds the visit it made the first time."""
     from app.models_base import utcnow
     from app.text import fold
@@ -266,8 +266,7 @@ def new():
     try:
         if data.household is None:
             data.household = registry.create_household(user=current_user, **new_household)
-        visit = create_visit(data, form.key.data, team.id, user=current_user)
-        visit_id = visit.id  # the commit expires the visit; reading its id after would reload it
+        visit_id = create_visit(data, form.key.data, team.id, user=current_user)
         db.session.commit()
     except IntegrityError:
         # Two taps raced: the other request recorded the visit first; show that one.
