@@ -22,6 +22,7 @@ Pair = tuple[int, int]  # (household_id, service_id)
 REPLAY_WINDOW = timedelta(minutes=10)
 # Namespace of the PostgreSQL advisory locks taken per household (the second key is its id).
 HOUSEHOLD_LOCK = 7301
+_VISITS = Visit.__table__
 
 
 @dataclass
@@ -144,7 +145,7 @@ def find_by_key(key: str) -> int | None:
     return db.session.connection().scalar(_BY_KEY, {"key": key})
 
 
-_BY_KEY = sa.select(Visit.__table__.c.id).where(Visit.__table__.c.idempotency_key == sa.bindparam("key"))
+_BY_KEY = sa.select(_VISITS.c.id).where(_VISITS.c.idempotency_key == sa.bindparam("key"))
 
 
 def find_replay(data: VisitData, author_id: int | None) -> int | None:
@@ -152,21 +153,33 @@ def find_replay(data: VisitData, author_id: int | None) -> int | None:
     # Only the household's index narrows the search: a household has a few visits, an author or a day
     # thousands, and a planner whose statistics predate a new author or today would take their index
     # (PostgreSQL did: 1.3 ms reading a team leader's 3,300 visits). Author and day are checked here.
-    ids = [visit_id for visit_id, visited_on, author in db.session.connection().execute(
+    connection = db.session.connection()
+    notes = {visit_id: note for visit_id, visited_on, author, note in connection.execute(
         _RECENT, {"household_id": data.household.id, "since": utcnow() - REPLAY_WINDOW})
-        if visited_on == data.visited_on and author == author_id]
-    if not ids:
+        if visited_on == data.visited_on and author == author_id}
+    if not notes:
         return None
-    for visit in db.session.scalars(sa.select(Visit).where(Visit.id.in_(ids)).order_by(Visit.id)):
-        if ({vs.service_id: vs.result for vs in visit.services} == data.results
-                and visit.note == data.note and sorted(m.id for m in visit.members) == sorted(data.member_ids)):
-            return visit.id
+    results: dict[int, dict[int, str]] = {visit_id: {} for visit_id in notes}
+    for visit_id, service_id, result in connection.execute(_SERVICES_OF, {"ids": list(notes)}):
+        results[visit_id][service_id] = result
+    members: dict[int, list[int]] = {visit_id: [] for visit_id in notes}
+    for visit_id, member_id in connection.execute(_MEMBERS_OF, {"ids": list(notes)}):
+        members[visit_id].append(member_id)
+    for visit_id in sorted(notes):
+        if (results[visit_id] == data.results and notes[visit_id] == data.note
+                and sorted(members[visit_id]) == sorted(data.member_ids)):
+            return visit_id
     return None
 
 
-_RECENT = (sa.select(Visit.__table__.c.id, Visit.__table__.c.visited_on, Visit.__table__.c.author_id)
-           .where(Visit.__table__.c.household_id == sa.bindparam("household_id"),
-                  Visit.__table__.c.created_at >= sa.bindparam("since")))
+_RECENT = (sa.select(_VISITS.c.id, _VISITS.c.visited_on, _VISITS.c.author_id, _VISITS.c.note)
+           .where(_VISITS.c.household_id == sa.bindparam("household_id"),
+                  _VISITS.c.created_at >= sa.bindparam("since")))
+_SERVICES_OF = (sa.select(VisitService.__table__.c.visit_id, VisitService.__table__.c.service_id,
+                          VisitService.__table__.c.result)
+                .where(VisitService.__table__.c.visit_id.in_(sa.bindparam("ids", expanding=True))))
+_MEMBERS_OF = (sa.select(visit_members.c.visit_id, visit_members.c.member_id)
+               .where(visit_members.c.visit_id.in_(sa.bindparam("ids", expanding=True))))
 
 
 def _members(ids: list[int]):
@@ -210,7 +223,7 @@ def create_visit(data: VisitData, key: str, team_id: int | None, user=None) -> i
     return visit["id"]
 
 
-_INSERT_VISIT = sa.insert(Visit.__table__)
+_INSERT_VISIT = sa.insert(_VISITS)
 _INSERT_MEMBERS = sa.insert(visit_members)
 _INSERT_SERVICES = sa.insert(VisitService.__table__)
 

@@ -25,6 +25,7 @@ from app.scope import (
 from app.teams.models import Member, Membership, Team, team_hamlets
 from app.templating import _date
 from app.text import clean
+from app.units.models import AdminUnit
 from app.visits import catalogue
 from app.visits.forms import VisitForm, new_key
 from app.visits.models import PILLARS, RESULTS, Visit, visit_members
@@ -52,6 +53,38 @@ def _hamlets(team: Team | None):
     if team is None:
         return []
     return [h for h in team.hamlets if h.retired_on is None]
+
+
+def _hamlet_ids(team: Team | None) -> list[int]:
+    """The team's hamlets in service, from the loaded hamlets or else by ids alone: a visit POST
+    needs only the ids, and loading the hamlets cost it more than the query."""
+    if team is None:
+        return []
+    if "hamlets" not in sa.inspect(team).unloaded:
+        return [h.id for h in _hamlets(team)]
+    cache = g.setdefault("team_hamlet_ids", {})
+    if team.id not in cache:
+        cache[team.id] = list(db.session.connection().scalars(_HAMLET_IDS, {"team_id": team.id}))
+    return list(cache[team.id])
+
+
+_HAMLET_IDS = (sa.select(team_hamlets.c.hamlet_id)
+               .join(AdminUnit.__table__, AdminUnit.__table__.c.id == team_hamlets.c.hamlet_id)
+               .where(team_hamlets.c.team_id == sa.bindparam("team_id"), AdminUnit.__table__.c.retired_on.is_(None))
+               .order_by(AdminUnit.__table__.c.name))
+
+
+def _member_ids(team: Team | None) -> set[int]:
+    """The team's current members, by id: from the loaded members, or one query of ids alone."""
+    if team is None:
+        return set()
+    loaded = g.get("team_members", {}).get(team.id)
+    if loaded is not None:
+        return {m.id for m in loaded}
+    memberships = Membership.__table__
+    return set(db.session.connection().scalars(
+        sa.select(memberships.c.member_id).where(memberships.c.team_id == team.id,
+                                                 memberships.c.left_on.is_(None))))
 
 
 def _members(team: Team | None) -> list[Member]:
@@ -106,6 +139,7 @@ def _correcting(form: VisitForm, team: Team | None, visit: Visit | None) -> bool
 
 def _render(form, team, services, chosen, service_errors=(), status=200, visit=None, options=None,
             selected=None):
+    _set_choices(form, team, visit)
     hamlets = _hamlets(team)
     if options is None:
         options = []
@@ -124,7 +158,7 @@ def _render(form, team, services, chosen, service_errors=(), status=200, visit=N
 
 
 def _team_households(team: Team | None):
-    ids = [h.id for h in _hamlets(team)]
+    ids = _hamlet_ids(team)
     return households_query().where(Household.hamlet_id.in_(ids)), ids
 
 
@@ -139,7 +173,7 @@ def _validate(form: VisitForm, team: Team | None, services, visit: Visit | None 
         form.visited_on.errors = list(form.visited_on.errors) + [
             _("The team was set up on %(date)s; a visit cannot be dated earlier.", date=_date(earliest))]
     member_ids = form.members.data or []
-    allowed = {m.id for m in _members(team)}
+    allowed = _member_ids(team)
     if visit is not None:
         allowed |= {m.id for m in visit.members}
     if not member_ids:
@@ -225,7 +259,6 @@ def new():
     if request.method == "GET":
         form = VisitForm(formdata=None, key=new_key(), visited_on=today_vn(),
                          members=[current_user.member_id] if current_user.member_id else [])
-        _set_choices(form, team)
         selected = None
         if record_id(request.args.get("household")) is not None:
             query, _ids = _team_households(team)
@@ -235,7 +268,6 @@ def new():
         return _render(form, team, services, {}, selected=selected)
 
     form = VisitForm()
-    _set_choices(form, team)
     if not form.key_is_valid():
         abort(400)
     existing = find_by_key(form.key.data)
@@ -280,6 +312,7 @@ def new():
 
 
 def _set_choices(form: VisitForm, team: Team | None, visit: Visit | None = None) -> None:
+    """The choices only serve the page: the team's members and hamlets are checked by id."""
     form.new_hamlet.choices = [SelectChoice(h.id, h.name) for h in _hamlets(team)]
     members = _members(team)
     if visit is not None:
@@ -303,11 +336,12 @@ def household_options():
         team = get_visit_or_404(visit_id).team
     text = (request.args.get("q") or request.args.get("new_name") or "")[:100]
     similar = request.args.get("mode") == "similar"
+    hamlets = _hamlets(team)  # first: the households' query then takes their ids from them
     query, ids = _team_households(team)
     options = registry.search(query, text, ids, limit=8) if (text.strip() or not similar) else []
     return render_template("visits/_household_options.html", options=options,
                            duplicates=registry.duplicate_ids(options), selected_id=None,
-                           similar=similar, q=text, hamlets=_hamlets(team))
+                           similar=similar, q=text, hamlets=hamlets)
 
 
 @bp.get("/<int:visit_id>")
@@ -328,11 +362,9 @@ def edit(visit_id: int):
         form = VisitForm(formdata=None, key=visit.idempotency_key, visited_on=visit.visited_on,
                          household_id=str(visit.household_id), members=[m.id for m in visit.members],
                          note=visit.note)
-        _set_choices(form, team, visit)
         chosen = {vs.service.code: vs.result for vs in visit.services}
         return _render(form, team, services, chosen, visit=visit, selected=visit.household)
     form = VisitForm()
-    _set_choices(form, team, visit)
     if request.form.get("find") is not None:
         query, ids = _team_households(team)
         options = registry.search(query, form.q.data or "", ids, limit=20)
