@@ -55,36 +55,48 @@ def _hamlets(team: Team | None):
     return [h for h in team.hamlets if h.retired_on is None]
 
 
+def _team_ids(team: Team) -> tuple[list[int], set[int]]:
+    """The ids of the team's hamlets in service and of its current members, in one query: all that
+    checking a posted visit needs (loading them as objects cost a visit POST more than the query)."""
+    cache = g.setdefault("team_ids", {})
+    if team.id not in cache:
+        hamlet_ids, member_ids = [], set()
+        for kind, record in db.session.connection().execute(_TEAM_IDS, {"team_id": team.id}):
+            if kind == 0:
+                hamlet_ids.append(record)
+            else:
+                member_ids.add(record)
+        cache[team.id] = hamlet_ids, member_ids
+    return cache[team.id]
+
+
+_UNITS = AdminUnit.__table__
+_MEMBERSHIPS = Membership.__table__
+_TEAM_IDS = sa.union_all(
+    sa.select(sa.literal_column("0"), team_hamlets.c.hamlet_id)
+    .join(_UNITS, _UNITS.c.id == team_hamlets.c.hamlet_id)
+    .where(team_hamlets.c.team_id == sa.bindparam("team_id"), _UNITS.c.retired_on.is_(None)),
+    sa.select(sa.literal_column("1"), _MEMBERSHIPS.c.member_id)
+    .where(_MEMBERSHIPS.c.team_id == sa.bindparam("team_id"), _MEMBERSHIPS.c.left_on.is_(None)))
+
+
 def _hamlet_ids(team: Team | None) -> list[int]:
-    """The team's hamlets in service, from the loaded hamlets or else by ids alone: a visit POST
-    needs only the ids, and loading the hamlets cost it more than the query."""
+    """The team's hamlets in service: from its hamlets when the page has loaded them, else by id."""
     if team is None:
         return []
     if "hamlets" not in sa.inspect(team).unloaded:
         return [h.id for h in _hamlets(team)]
-    cache = g.setdefault("team_hamlet_ids", {})
-    if team.id not in cache:
-        cache[team.id] = list(db.session.connection().scalars(_HAMLET_IDS, {"team_id": team.id}))
-    return list(cache[team.id])
-
-
-_HAMLET_IDS = (sa.select(team_hamlets.c.hamlet_id)
-               .join(AdminUnit.__table__, AdminUnit.__table__.c.id == team_hamlets.c.hamlet_id)
-               .where(team_hamlets.c.team_id == sa.bindparam("team_id"), AdminUnit.__table__.c.retired_on.is_(None))
-               .order_by(AdminUnit.__table__.c.name))
+    return list(_team_ids(team)[0])
 
 
 def _member_ids(team: Team | None) -> set[int]:
-    """The team's current members, by id: from the loaded members, or one query of ids alone."""
+    """The team's current members: from the members when the page has loaded them, else by id."""
     if team is None:
         return set()
     loaded = g.get("team_members", {}).get(team.id)
     if loaded is not None:
         return {m.id for m in loaded}
-    memberships = Membership.__table__
-    return set(db.session.connection().scalars(
-        sa.select(memberships.c.member_id).where(memberships.c.team_id == team.id,
-                                                 memberships.c.left_on.is_(None))))
+    return set(_team_ids(team)[1])
 
 
 def _members(team: Team | None) -> list[Member]:
