@@ -148,15 +148,40 @@ def find_by_key(key: str) -> int | None:
 _BY_KEY = sa.select(_VISITS.c.id).where(_VISITS.c.idempotency_key == sa.bindparam("key"))
 
 
-def find_replay(data: VisitData, author_id: int | None) -> int | None:
-    """The id of the same visit, by the same person, just posted: a repost with a fresh key."""
+@dataclass
+class Recent:
+    """A household's visits of the last REPLAY_WINDOW, as (id, visited_on, author_id, note)."""
+    household_id: int
+    rows: list[tuple]
+
+
+def find_by_key_and_recent(key: str, household_id: int) -> tuple[int | None, Recent]:
+    """`find_by_key`, and the recent visits of the household the form names for `find_replay`:
+    one statement instead of two, on the path every visit POST takes."""
+    since = utcnow() - REPLAY_WINDOW
+    found, recent = None, Recent(household_id, [])
+    for visit_id, key_of, household_of, created_at, visited_on, author_id, note in db.session.connection().execute(
+            _BY_KEY_OR_RECENT, {"key": key, "household_id": household_id, "since": since}):
+        if key_of == key:
+            found = visit_id
+        if household_of == household_id and created_at >= since:
+            recent.rows.append((visit_id, visited_on, author_id, note))
+    return found, recent
+
+
+def find_replay(data: VisitData, author_id: int | None, recent: Recent | None = None) -> int | None:
+    """The id of the same visit, by the same person, just posted: a repost with a fresh key.
+
+    `recent`, when it is the household's, saves reading its recent visits again."""
     # Only the household's index narrows the search: a household has a few visits, an author or a day
     # thousands, and a planner whose statistics predate a new author or today would take their index
     # (PostgreSQL did: 1.3 ms reading a team leader's 3,300 visits). Author and day are checked here.
     connection = db.session.connection()
-    notes = {visit_id: note for visit_id, visited_on, author, note in connection.execute(
-        _RECENT, {"household_id": data.household.id, "since": utcnow() - REPLAY_WINDOW})
-        if visited_on == data.visited_on and author == author_id}
+    if recent is None or recent.household_id != data.household.id:
+        recent = Recent(data.household.id, list(connection.execute(
+            _RECENT, {"household_id": data.household.id, "since": utcnow() - REPLAY_WINDOW})))
+    notes = {visit_id: note for visit_id, visited_on, author, note in recent.rows
+             if visited_on == data.visited_on and author == author_id}
     if not notes:
         return None
     results: dict[int, dict[int, str]] = {visit_id: {} for visit_id in notes}
@@ -175,6 +200,13 @@ def find_replay(data: VisitData, author_id: int | None) -> int | None:
 _RECENT = (sa.select(_VISITS.c.id, _VISITS.c.visited_on, _VISITS.c.author_id, _VISITS.c.note)
            .where(_VISITS.c.household_id == sa.bindparam("household_id"),
                   _VISITS.c.created_at >= sa.bindparam("since")))
+# Both indexes serve it: SQLite's multi-index OR, PostgreSQL's BitmapOr (checked on the province seed).
+_BY_KEY_OR_RECENT = (
+    sa.select(_VISITS.c.id, _VISITS.c.idempotency_key, _VISITS.c.household_id, _VISITS.c.created_at,
+              _VISITS.c.visited_on, _VISITS.c.author_id, _VISITS.c.note)
+    .where(sa.or_(_VISITS.c.idempotency_key == sa.bindparam("key"),
+                  sa.and_(_VISITS.c.household_id == sa.bindparam("household_id"),
+                          _VISITS.c.created_at >= sa.bindparam("since")))))
 _SERVICES_OF = (sa.select(VisitService.__table__.c.visit_id, VisitService.__table__.c.service_id,
                           VisitService.__table__.c.result)
                 .where(VisitService.__table__.c.visit_id.in_(sa.bindparam("ids", expanding=True))))

@@ -34,6 +34,7 @@ from app.visits.services import (
     create_visit,
     delete_visit,
     find_by_key,
+    find_by_key_and_recent,
     find_replay,
     update_visit,
 )
@@ -282,7 +283,11 @@ def new():
     form = VisitForm()
     if not form.key_is_valid():
         abort(400)
-    existing = find_by_key(form.key.data)
+    named = record_id(form.household_id.data)
+    if named is None:
+        existing, recent = find_by_key(form.key.data), None
+    else:
+        existing, recent = find_by_key_and_recent(form.key.data, named)
     if existing is not None:
         return _already(existing)
     if request.form.get("find") is not None:  # the search button, for phones without JavaScript
@@ -303,7 +308,7 @@ def new():
     if closed:
         form.visited_on.errors.append(closed)
         return _render(form, team, services, chosen, status=409, selected=_selected(form, team))
-    replay = (find_replay(data, current_user.id) if data.household is not None
+    replay = (find_replay(data, current_user.id, recent) if data.household is not None
               else _replayed_new_household(new_household, data))
     if replay is not None:
         return _already(replay)
