@@ -92,6 +92,22 @@ def test_a_repost_with_a_fresh_key_is_recognised_as_a_replay(client, db, leader,
     assert db.session.scalar(sa.select(sa.func.count(Household.id))) == 1
 
 
+def test_a_replay_is_told_from_another_visit_to_the_household_that_day(client, db, leader, team, tree):
+    """Two different visits to one household the same day are both kept; a repost of the second
+    (fresh key) leads to the second, not the first."""
+    h = household(tree.hamlet)
+    members = [team[1][0].id]
+    first = client.post("/visits/new", data=form(h.id, members=members, services={"dvc": "adopted"}, on=today_vn()))
+    second_data = form(h.id, members=members, services={"dvc": "guided", "vneid": "adopted"}, on=today_vn())
+    second = client.post("/visits/new", data=second_data)
+    assert first.status_code == second.status_code == 303
+    assert first.headers["Location"] != second.headers["Location"] and visit_count() == 2
+    second_data["key"] = form()["key"]
+    again = client.post("/visits/new", data=second_data)
+    assert again.status_code == 303 and again.headers["Location"] == second.headers["Location"]
+    assert visit_count() == 2
+
+
 def test_two_simultaneous_posts_record_one_visit(app, db, leader, team, tree):
     h = household(tree.hamlet)
     data = form(h.id, members=[team[1][0].id], services={"smartphone": "guided"}, on=today_vn())

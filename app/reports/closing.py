@@ -35,6 +35,18 @@ def find_closure(unit: AdminUnit, year: int, month: int) -> MonthClosure | None:
         MonthClosure.month == month))
 
 
+def closure_id(unit: AdminUnit, year: int, month: int) -> int | None:
+    """The id of the month's closure, if any: all a visit's checks need, without loading the closure
+    (they run on every visit saved)."""
+    return db.session.connection().scalar(_CLOSURE_ID, {"province_id": province_of(unit), "year": year,
+                                                        "month": month})
+
+
+_CLOSURE_ID = sa.select(MonthClosure.__table__.c.id).where(
+    MonthClosure.__table__.c.province_id == sa.bindparam("province_id"),
+    MonthClosure.__table__.c.year == sa.bindparam("year"), MonthClosure.__table__.c.month == sa.bindparam("month"))
+
+
 def closures_of(province: AdminUnit) -> list[MonthClosure]:
     return list(db.session.scalars(sa.select(MonthClosure).where(MonthClosure.province_id == province.id)
                                    .order_by(MonthClosure.year.desc(), MonthClosure.month.desc())))
@@ -71,7 +83,7 @@ def may_override(unit: AdminUnit, user) -> bool:
 
 
 def is_closed(unit: AdminUnit, day: date | None) -> bool:
-    return day is not None and find_closure(unit, day.year, day.month) is not None
+    return day is not None and closure_id(unit, day.year, day.month) is not None
 
 
 def can_correct_visit(visit, user) -> bool:
@@ -101,8 +113,8 @@ def ensure_visit_date_editable(hamlet_or_unit: AdminUnit, visit_date: date, user
     Open month: allowed. Closed month: only province staff (or an administrator) who see the unit
     and give a reason; the override is added to the audit trail in the caller's transaction.
     """
-    closure = find_closure(hamlet_or_unit, visit_date.year, visit_date.month)
-    if closure is None:
+    closed = closure_id(hamlet_or_unit, visit_date.year, visit_date.month)
+    if closed is None:
         return
     label = f"{visit_date.month:02d}/{visit_date.year}"
     if user is None or user.role not in ("province", "admin") or not can_see(hamlet_or_unit, user):
@@ -113,5 +125,5 @@ def ensure_visit_date_editable(hamlet_or_unit: AdminUnit, visit_date: date, user
     if not reason:
         raise MonthClosedError(_("Month %(month)s is closed. Give a reason to change a visit dated in it.",
                                  month=label))
-    record("edit_closed_month", "month_closure", closure.id, hamlet_or_unit.id,
+    record("edit_closed_month", "month_closure", closed, hamlet_or_unit.id,
            after={"visit_date": visit_date, "reason": reason}, user=user)

@@ -10,11 +10,11 @@ from datetime import date, timedelta
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
-from app.audit.models import record
+from app.audit.models import insert_event, record
 from app.extensions import db
 from app.households.models import Household
 from app.models_base import utcnow
-from app.visits.models import Adoption, Visit, VisitService
+from app.visits.models import Adoption, Visit, VisitService, visit_members
 
 Pair = tuple[int, int]  # (household_id, service_id)
 # A repost of the same content by the same person this soon is a replay (a back button that
@@ -22,6 +22,7 @@ Pair = tuple[int, int]  # (household_id, service_id)
 REPLAY_WINDOW = timedelta(minutes=10)
 # Namespace of the PostgreSQL advisory locks taken per household (the second key is its id).
 HOUSEHOLD_LOCK = 7301
+_VISITS = Visit.__table__
 
 
 @dataclass
@@ -92,7 +93,25 @@ def recompute_adoptions(pairs: set[Pair]) -> None:
     db.session.flush()
 
 
-def _adopt_for_new_visit(visit: Visit, pairs: set[Pair]) -> None:
+def _adoption_upsert(dialect: str) -> sa.Insert:
+    """The one-row upsert a new visit's adoptions go through, built once per dialect."""
+    stmt = _ADOPTION_UPSERTS.get(dialect)
+    if stmt is None:
+        table = Adoption.__table__
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        new = insert(table).excluded
+        stmt = _ADOPTION_UPSERTS[dialect] = insert(table).on_conflict_do_update(
+            index_elements=[table.c.household_id, table.c.service_id],
+            set_={"adopted_on": new.adopted_on, "visit_id": new.visit_id, "hamlet_id": new.hamlet_id},
+            where=sa.or_(new.adopted_on < table.c.adopted_on,
+                         sa.and_(new.adopted_on == table.c.adopted_on, new.visit_id < table.c.visit_id)))
+    return stmt
+
+
+_ADOPTION_UPSERTS: dict[str, sa.Insert] = {}
+
+
+def _adopt_for_new_visit(visit: dict, pairs: set[Pair]) -> None:
     """A new visit can only make its own adoptions earlier: one upsert, the visits not read again.
 
     Adoption already holds, for each pair, the earliest adopting visit among the others (kept so by
@@ -101,24 +120,18 @@ def _adopt_for_new_visit(visit: Visit, pairs: set[Pair]) -> None:
     triggers, so an insert that becomes an update, or nothing, is counted as what it became."""
     if not pairs:
         return
-    db.session.flush()
-    insert = postgresql.insert if db.session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    stmt = insert(Adoption).values([  # in pair order, as recompute_adoptions does, for the triggers' locks
-        {"household_id": h, "service_id": s, "hamlet_id": visit.hamlet_id, "adopted_on": visit.visited_on,
-         "visit_id": visit.id} for h, s in sorted(pairs)])
-    new = stmt.excluded
-    db.session.execute(stmt.on_conflict_do_update(
-        index_elements=[Adoption.household_id, Adoption.service_id],
-        set_={"adopted_on": new.adopted_on, "visit_id": new.visit_id, "hamlet_id": new.hamlet_id},
-        where=sa.or_(new.adopted_on < Adoption.adopted_on,
-                     sa.and_(new.adopted_on == Adoption.adopted_on, new.visit_id < Adoption.visit_id))))
+    connection = db.session.connection()
+    # In pair order, as recompute_adoptions does, so the triggers lock tally rows in the same order.
+    connection.execute(_adoption_upsert(connection.dialect.name), [
+        {"household_id": h, "service_id": s, "hamlet_id": visit["hamlet_id"], "adopted_on": visit["visited_on"],
+         "visit_id": visit["id"]} for h, s in sorted(pairs)])
 
 
-def _after_visit_change(pairs: set[Pair], hamlet_ids: set[int], new_visit: Visit | None = None) -> None:
+def _after_visit_change(pairs: set[Pair], hamlet_ids: set[int], new_visit: dict | None = None) -> None:
     """The one hook every visit change goes through, inside the caller's transaction.
 
     `pairs` are the (household, service) pairs whose adoption may have changed, `hamlet_ids` the
-    hamlets whose visits changed, `new_visit` the visit just added when that is the whole change.
+    hamlets whose visits changed, `new_visit` the row of the visit just added when that is the whole change.
     Anything derived from visits (aggregates for coverage) belongs here.
     """
     if new_visit is not None:
@@ -127,26 +140,78 @@ def _after_visit_change(pairs: set[Pair], hamlet_ids: set[int], new_visit: Visit
         recompute_adoptions(pairs)
 
 
-def find_by_key(key: str) -> Visit | None:
-    return db.session.scalar(sa.select(Visit).where(Visit.idempotency_key == key))
+def find_by_key(key: str) -> int | None:
+    """The id of the visit this form key already made, if any."""
+    return db.session.connection().scalar(_BY_KEY, {"key": key})
 
 
-def find_replay(data: VisitData, author_id: int | None) -> Visit | None:
-    """The same visit, by the same person, just posted: a repost with a fresh key."""
+_BY_KEY = sa.select(_VISITS.c.id).where(_VISITS.c.idempotency_key == sa.bindparam("key"))
+
+
+@dataclass
+class Recent:
+    """A household's visits of the last REPLAY_WINDOW, as (id, visited_on, author_id, note)."""
+    household_id: int
+    rows: list[tuple]
+
+
+def find_by_key_and_recent(key: str, household_id: int) -> tuple[int | None, Recent]:
+    """`find_by_key`, and the recent visits of the household the form names for `find_replay`:
+    one statement instead of two, on the path every visit POST takes."""
+    since = utcnow() - REPLAY_WINDOW
+    found, recent = None, Recent(household_id, [])
+    for visit_id, key_of, household_of, created_at, visited_on, author_id, note in db.session.connection().execute(
+            _BY_KEY_OR_RECENT, {"key": key, "household_id": household_id, "since": since}):
+        if key_of == key:
+            found = visit_id
+        if household_of == household_id and created_at >= since:
+            recent.rows.append((visit_id, visited_on, author_id, note))
+    return found, recent
+
+
+def find_replay(data: VisitData, author_id: int | None, recent: Recent | None = None) -> int | None:
+    """The id of the same visit, by the same person, just posted: a repost with a fresh key.
+
+    `recent`, when it is the household's, saves reading its recent visits again."""
     # Only the household's index narrows the search: a household has a few visits, an author or a day
     # thousands, and a planner whose statistics predate a new author or today would take their index
     # (PostgreSQL did: 1.3 ms reading a team leader's 3,300 visits). Author and day are checked here.
-    ids = [visit_id for visit_id, visited_on, author in db.session.execute(
-        sa.select(Visit.id, Visit.visited_on, Visit.author_id)
-        .where(Visit.household_id == data.household.id, Visit.created_at >= utcnow() - REPLAY_WINDOW))
-        if visited_on == data.visited_on and author == author_id]
-    if not ids:
+    connection = db.session.connection()
+    if recent is None or recent.household_id != data.household.id:
+        recent = Recent(data.household.id, list(connection.execute(
+            _RECENT, {"household_id": data.household.id, "since": utcnow() - REPLAY_WINDOW})))
+    notes = {visit_id: note for visit_id, visited_on, author, note in recent.rows
+             if visited_on == data.visited_on and author == author_id}
+    if not notes:
         return None
-    for visit in db.session.scalars(sa.select(Visit).where(Visit.id.in_(ids)).order_by(Visit.id)):
-        if ({vs.service_id: vs.result for vs in visit.services} == data.results
-                and visit.note == data.note and sorted(m.id for m in visit.members) == sorted(data.member_ids)):
-            return visit
+    results: dict[int, dict[int, str]] = {visit_id: {} for visit_id in notes}
+    for visit_id, service_id, result in connection.execute(_SERVICES_OF, {"ids": list(notes)}):
+        results[visit_id][service_id] = result
+    members: dict[int, list[int]] = {visit_id: [] for visit_id in notes}
+    for visit_id, member_id in connection.execute(_MEMBERS_OF, {"ids": list(notes)}):
+        members[visit_id].append(member_id)
+    for visit_id in sorted(notes):
+        if (results[visit_id] == data.results and notes[visit_id] == data.note
+                and sorted(members[visit_id]) == sorted(data.member_ids)):
+            return visit_id
     return None
+
+
+_RECENT = (sa.select(_VISITS.c.id, _VISITS.c.visited_on, _VISITS.c.author_id, _VISITS.c.note)
+           .where(_VISITS.c.household_id == sa.bindparam("household_id"),
+                  _VISITS.c.created_at >= sa.bindparam("since")))
+# Both indexes serve it: SQLite's multi-index OR, PostgreSQL's BitmapOr (checked on the province seed).
+_BY_KEY_OR_RECENT = (
+    sa.select(_VISITS.c.id, _VISITS.c.idempotency_key, _VISITS.c.household_id, _VISITS.c.created_at,
+              _VISITS.c.visited_on, _VISITS.c.author_id, _VISITS.c.note)
+    .where(sa.or_(_VISITS.c.idempotency_key == sa.bindparam("key"),
+                  sa.and_(_VISITS.c.household_id == sa.bindparam("household_id"),
+                          _VISITS.c.created_at >= sa.bindparam("since")))))
+_SERVICES_OF = (sa.select(VisitService.__table__.c.visit_id, VisitService.__table__.c.service_id,
+                          VisitService.__table__.c.result)
+                .where(VisitService.__table__.c.visit_id.in_(sa.bindparam("ids", expanding=True))))
+_MEMBERS_OF = (sa.select(visit_members.c.visit_id, visit_members.c.member_id)
+               .where(visit_members.c.visit_id.in_(sa.bindparam("ids", expanding=True))))
 
 
 def _members(ids: list[int]):
@@ -160,18 +225,39 @@ def _members(ids: list[int]):
     return list(db.session.scalars(sa.select(Member).where(Member.id.in_(ids))))
 
 
-def create_visit(data: VisitData, key: str, team_id: int | None, user=None) -> Visit:
+def create_visit(data: VisitData, key: str, team_id: int | None, user=None) -> int:
+    """Write a new visit, its members, services, audit event and adoptions; return its id.
+
+    Plain inserts rather than the unit of work: the rows are all known here, and the ORM's flush
+    of them cost more than everything else a visit POST does (profiled at province scale)."""
     lock_households([data.household.id])
-    visit = Visit(household_id=data.household.id, hamlet_id=data.household.hamlet_id, team_id=team_id,
-                  visited_on=data.visited_on, note=data.note, idempotency_key=key,
-                  author_id=user.id if user is not None else None)
-    visit.members = _members(data.member_ids)
-    visit.services = [VisitService(service_id=s, result=r) for s, r in sorted(data.results.items())]
-    db.session.add(visit)
-    db.session.flush()  # a second insert of the same key fails here, before anything else is done
-    record("create", "visit", visit.id, visit.hamlet_id, after=_snapshot(visit), user=user)
-    _after_visit_change(_adopted_pairs(visit), {visit.hamlet_id}, new_visit=visit)
-    return visit
+    # What the request added before (a new household, a closed-month correction's audit event) is
+    # written first, as the unit of work would have done.
+    db.session.flush()
+    connection = db.session.connection()
+    visit = {"household_id": data.household.id, "hamlet_id": data.household.hamlet_id, "team_id": team_id,
+             "visited_on": data.visited_on, "note": data.note, "idempotency_key": key,
+             "author_id": user.id if user is not None else None}
+    # A second insert of the same key fails here, before anything else is done.
+    visit["id"] = connection.execute(_INSERT_VISIT, visit).inserted_primary_key[0]
+    member_ids = sorted(set(data.member_ids))
+    if member_ids:
+        connection.execute(_INSERT_MEMBERS, [{"visit_id": visit["id"], "member_id": m} for m in member_ids])
+    results = sorted(data.results.items())
+    if results:
+        connection.execute(_INSERT_SERVICES, [{"visit_id": visit["id"], "service_id": s, "result": r}
+                                              for s, r in results])
+    snapshot = {"household_id": visit["household_id"], "visited_on": visit["visited_on"],
+                "services": {str(s): r for s, r in results}, "members": member_ids, "note": visit["note"]}
+    insert_event("create", "visit", visit["id"], visit["hamlet_id"], after=snapshot, user=user)
+    pairs = {(visit["household_id"], s) for s, r in results if r == "adopted"}
+    _after_visit_change(pairs, {visit["hamlet_id"]}, new_visit=visit)
+    return visit["id"]
+
+
+_INSERT_VISIT = sa.insert(_VISITS)
+_INSERT_MEMBERS = sa.insert(visit_members)
+_INSERT_SERVICES = sa.insert(VisitService.__table__)
 
 
 def update_visit(visit: Visit, data: VisitData, user=None) -> Visit:

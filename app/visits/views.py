@@ -25,6 +25,7 @@ from app.scope import (
 from app.teams.models import Member, Membership, Team, team_hamlets
 from app.templating import _date
 from app.text import clean
+from app.units.models import AdminUnit
 from app.visits import catalogue
 from app.visits.forms import VisitForm, new_key
 from app.visits.models import PILLARS, RESULTS, Visit, visit_members
@@ -33,6 +34,7 @@ from app.visits.services import (
     create_visit,
     delete_visit,
     find_by_key,
+    find_by_key_and_recent,
     find_replay,
     update_visit,
 )
@@ -52,6 +54,50 @@ def _hamlets(team: Team | None):
     if team is None:
         return []
     return [h for h in team.hamlets if h.retired_on is None]
+
+
+def _team_ids(team: Team) -> tuple[list[int], set[int]]:
+    """The ids of the team's hamlets in service and of its current members, in one query: all that
+    checking a posted visit needs (loading them as objects cost a visit POST more than the query)."""
+    cache = g.setdefault("team_ids", {})
+    if team.id not in cache:
+        hamlet_ids, member_ids = [], set()
+        for kind, record in db.session.connection().execute(_TEAM_IDS, {"team_id": team.id}):
+            if kind == 0:
+                hamlet_ids.append(record)
+            else:
+                member_ids.add(record)
+        cache[team.id] = hamlet_ids, member_ids
+    return cache[team.id]
+
+
+_UNITS = AdminUnit.__table__
+_MEMBERSHIPS = Membership.__table__
+_TEAM_IDS = sa.union_all(
+    sa.select(sa.literal_column("0"), team_hamlets.c.hamlet_id)
+    .join(_UNITS, _UNITS.c.id == team_hamlets.c.hamlet_id)
+    .where(team_hamlets.c.team_id == sa.bindparam("team_id"), _UNITS.c.retired_on.is_(None)),
+    sa.select(sa.literal_column("1"), _MEMBERSHIPS.c.member_id)
+    .where(_MEMBERSHIPS.c.team_id == sa.bindparam("team_id"), _MEMBERSHIPS.c.left_on.is_(None)))
+
+
+def _hamlet_ids(team: Team | None) -> list[int]:
+    """The team's hamlets in service: from its hamlets when the page has loaded them, else by id."""
+    if team is None:
+        return []
+    if "hamlets" not in sa.inspect(team).unloaded:
+        return [h.id for h in _hamlets(team)]
+    return list(_team_ids(team)[0])
+
+
+def _member_ids(team: Team | None) -> set[int]:
+    """The team's current members: from the members when the page has loaded them, else by id."""
+    if team is None:
+        return set()
+    loaded = g.get("team_members", {}).get(team.id)
+    if loaded is not None:
+        return {m.id for m in loaded}
+    return set(_team_ids(team)[1])
 
 
 def _members(team: Team | None) -> list[Member]:
@@ -106,6 +152,7 @@ def _correcting(form: VisitForm, team: Team | None, visit: Visit | None) -> bool
 
 def _render(form, team, services, chosen, service_errors=(), status=200, visit=None, options=None,
             selected=None):
+    _set_choices(form, team, visit)
     hamlets = _hamlets(team)
     if options is None:
         options = []
@@ -124,7 +171,7 @@ def _render(form, team, services, chosen, service_errors=(), status=200, visit=N
 
 
 def _team_households(team: Team | None):
-    ids = [h.id for h in _hamlets(team)]
+    ids = _hamlet_ids(team)
     return households_query().where(Household.hamlet_id.in_(ids)), ids
 
 
@@ -139,7 +186,7 @@ def _validate(form: VisitForm, team: Team | None, services, visit: Visit | None 
         form.visited_on.errors = list(form.visited_on.errors) + [
             _("The team was set up on %(date)s; a visit cannot be dated earlier.", date=_date(earliest))]
     member_ids = form.members.data or []
-    allowed = {m.id for m in _members(team)}
+    allowed = _member_ids(team)
     if visit is not None:
         allowed |= {m.id for m in visit.members}
     if not member_ids:
@@ -182,12 +229,12 @@ def _validate(form: VisitForm, team: Team | None, services, visit: Visit | None 
     return data, new, chosen, service_errors
 
 
-def _already(visit: Visit):
+def _already(visit_id: int):
     flash(_("This visit was already recorded; here it is."), "info")
-    return redirect(url_for("visits.show", visit_id=visit.id), 303)
+    return redirect(url_for("visits.show", visit_id=visit_id), 303)
 
 
-def _replayed_new_household(new: dict, data: VisitData) -> Visit | None:
+def _replayed_new_household(new: dict, data: VisitData) -> int | None:
     """A repost that would add the same new household again finds the visit it made the first time."""
     from app.models_base import utcnow
     from app.text import fold
@@ -225,7 +272,6 @@ def new():
     if request.method == "GET":
         form = VisitForm(formdata=None, key=new_key(), visited_on=today_vn(),
                          members=[current_user.member_id] if current_user.member_id else [])
-        _set_choices(form, team)
         selected = None
         if record_id(request.args.get("household")) is not None:
             query, _ids = _team_households(team)
@@ -235,10 +281,13 @@ def new():
         return _render(form, team, services, {}, selected=selected)
 
     form = VisitForm()
-    _set_choices(form, team)
     if not form.key_is_valid():
         abort(400)
-    existing = find_by_key(form.key.data)
+    named = record_id(form.household_id.data)
+    if named is None:
+        existing, recent = find_by_key(form.key.data), None
+    else:
+        existing, recent = find_by_key_and_recent(form.key.data, named)
     if existing is not None:
         return _already(existing)
     if request.form.get("find") is not None:  # the search button, for phones without JavaScript
@@ -259,15 +308,14 @@ def new():
     if closed:
         form.visited_on.errors.append(closed)
         return _render(form, team, services, chosen, status=409, selected=_selected(form, team))
-    replay = (find_replay(data, current_user.id) if data.household is not None
+    replay = (find_replay(data, current_user.id, recent) if data.household is not None
               else _replayed_new_household(new_household, data))
     if replay is not None:
         return _already(replay)
     try:
         if data.household is None:
             data.household = registry.create_household(user=current_user, **new_household)
-        visit = create_visit(data, form.key.data, team.id, user=current_user)
-        visit_id = visit.id  # the commit expires the visit; reading its id after would reload it
+        visit_id = create_visit(data, form.key.data, team.id, user=current_user)
         db.session.commit()
     except IntegrityError:
         # Two taps raced: the other request recorded the visit first; show that one.
@@ -281,6 +329,7 @@ def new():
 
 
 def _set_choices(form: VisitForm, team: Team | None, visit: Visit | None = None) -> None:
+    """The choices only serve the page: the team's members and hamlets are checked by id."""
     form.new_hamlet.choices = [SelectChoice(h.id, h.name) for h in _hamlets(team)]
     members = _members(team)
     if visit is not None:
@@ -304,11 +353,12 @@ def household_options():
         team = get_visit_or_404(visit_id).team
     text = (request.args.get("q") or request.args.get("new_name") or "")[:100]
     similar = request.args.get("mode") == "similar"
+    hamlets = _hamlets(team)  # first: the households' query then takes their ids from them
     query, ids = _team_households(team)
     options = registry.search(query, text, ids, limit=8) if (text.strip() or not similar) else []
     return render_template("visits/_household_options.html", options=options,
                            duplicates=registry.duplicate_ids(options), selected_id=None,
-                           similar=similar, q=text, hamlets=_hamlets(team))
+                           similar=similar, q=text, hamlets=hamlets)
 
 
 @bp.get("/<int:visit_id>")
@@ -329,11 +379,9 @@ def edit(visit_id: int):
         form = VisitForm(formdata=None, key=visit.idempotency_key, visited_on=visit.visited_on,
                          household_id=str(visit.household_id), members=[m.id for m in visit.members],
                          note=visit.note)
-        _set_choices(form, team, visit)
         chosen = {vs.service.code: vs.result for vs in visit.services}
         return _render(form, team, services, chosen, visit=visit, selected=visit.household)
     form = VisitForm()
-    _set_choices(form, team, visit)
     if request.form.get("find") is not None:
         query, ids = _team_households(team)
         options = registry.search(query, form.q.data or "", ids, limit=20)
