@@ -71,7 +71,8 @@ class User(UserMixin, db.Model):
 @login_manager.user_loader
 def load_user(user_id: str):
     try:
-        # Every page shows the user's unit and scopes its queries by it: one round trip, not two.
-        return db.session.get(User, int(user_id), options=[orm.joinedload(User.unit)])
+        # Every page shows the user's unit and scopes its queries by it, and a field user's pages
+        # all start from their team: one round trip, not two or three.
+        return db.session.get(User, int(user_id), options=[orm.joinedload(User.unit), orm.joinedload(User.team)])
     except (TypeError, ValueError):
         return None
