@@ -39,7 +39,6 @@ from app.dates import VN, month_end, month_start
 from app.extensions import db
 from app.households.models import Household
 from app.units.models import AdminUnit, HouseholdCount
-from app.visits.catalogue import active_services
 from app.visits.models import Adoption, Service, Target, Visit
 
 REACH = 0  # the service id under which reach (any visit) is tallied
@@ -130,14 +129,20 @@ def _province_id(unit: AdminUnit) -> int | None:
     return int(first) if first else None
 
 
-_TARGETS = sa.select(Target).where(Target.province_id == sa.bindparam("province"))
+# Built once: the active services, each with its target in the unit's province if it has one.
+_SERVICES_AND_TARGETS = (
+    sa.select(Service, Target)
+    .outerjoin(Target, sa.and_(Target.service_id == Service.id, Target.province_id == sa.bindparam("province")))
+    .where(Service.active.is_(True)).order_by(Service.position, Service.id))
 
 
-def _targets(unit: AdminUnit) -> dict[int, Target]:
-    province_id = _province_id(unit)
-    if province_id is None:
-        return {}
-    return {t.service_id: t for t in db.session.scalars(_TARGETS, {"province": province_id})}
+def services_and_targets(unit: AdminUnit) -> tuple[list[Service], dict[int, Target]]:
+    """The active services and the unit's province targets by service id, in one query per request
+    (a page's table and trend share them)."""
+    def load():
+        rows = db.session.execute(_SERVICES_AND_TARGETS, {"province": _province_id(unit)}).all()
+        return [s for s, _t in rows], {t.service_id: t for _s, t in rows if t is not None}
+    return _per_request(("services_and_targets", _province_id(unit)), load)
 
 
 def _is_counted(retired_on: date | None, on: date) -> bool:
@@ -464,8 +469,7 @@ def _plan(services: list[Service], targets: dict[int, Target]) -> list[tuple]:
 
 
 def coverage(unit: AdminUnit, on: date) -> CoverageTable:
-    services = _per_request("services", active_services)
-    targets = _per_request(("targets", _province_id(unit)), lambda: _targets(unit))
+    services, targets = services_and_targets(unit)
     tree = _subtree(unit)
     child_ids = tree.active_children(unit.id, on)
     if child_ids:
@@ -524,8 +528,7 @@ def _team_rows(hamlet: AdminUnit, on: date, households: int, services, targets) 
 def monthly_series(unit: AdminUnit, months: list[tuple[int, int]]) -> list[CoverageMonth]:
     if not months:
         return []
-    services = _per_request("services", active_services)
-    targets = _per_request(("targets", _province_id(unit)), lambda: _targets(unit))
+    services, targets = services_and_targets(unit)
     tree = _subtree(unit)
     # The unit's monthly tallies and those of every retired unit below it (subtracted from the
     # month of their retirement on), in one query.
@@ -581,5 +584,5 @@ def first_data_month() -> tuple[int, int] | None:
 
 
 __all__ = ["REACH", "ServiceFigure", "CoverageRow", "CoverageTable", "CoverageMonth", "households_by_unit",
-           "coverage", "monthly_series", "last_months", "month_key", "default_month", "active_services",
+           "coverage", "monthly_series", "last_months", "month_key", "default_month", "services_and_targets",
            "first_data_month", "month_start"]

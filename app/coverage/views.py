@@ -121,7 +121,7 @@ def trend(unit_id: int):
     if not request.htmx:  # a plain request (a bookmark): the whole page, trend included
         return redirect(coverage_url(unit.id, month=f"{chosen[0]}-{chosen[1]:02d}", trend=1) + "#trend")
     year, month = chosen
-    services = queries.active_services()
+    services, _targets = queries.services_and_targets(unit)
     return render_template("coverage/_trend.html", unit=unit, services=services, month_label=_month_label(year, month),
                            trend_first=_first_trend_month(year, month),
                            **_trend(unit, year, month, services))
