@@ -211,6 +211,40 @@ def visits_query(user=None) -> sa.Select:
     return sa.select(Visit).where(in_hamlet_scope(Visit.hamlet_id, user))
 
 
+def _household_among() -> tuple[sa.Select, sa.Select]:
+    """households_query()'s rules as two statements built once (staff; field users), for the
+    lookup every visit POST makes: the id, the hamlets asked about, the user's subtree by path
+    prefix and, for field users, their team's hamlets."""
+    from app.households.models import Household
+    from app.teams.models import team_hamlets
+    units = AdminUnit.__table__.c
+    staff = sa.select(Household).where(
+        Household.id == sa.bindparam("household_id"),
+        Household.hamlet_id.in_(sa.bindparam("hamlet_ids", expanding=True)),
+        Household.hamlet_id.in_(sa.select(units.id).where(units.path.like(sa.bindparam("subtree")))))
+    field = staff.where(Household.hamlet_id.in_(
+        sa.select(team_hamlets.c.hamlet_id).where(team_hamlets.c.team_id == sa.bindparam("team_id"))))
+    return staff, field
+
+
+_HOUSEHOLD_AMONG: tuple[sa.Select, sa.Select] | None = None
+
+
+def household_among(household_id: int, hamlet_ids, user=None):
+    """The household with this id if it lives in one of these hamlets and in the user's scope."""
+    global _HOUSEHOLD_AMONG
+    if _HOUSEHOLD_AMONG is None:
+        _HOUSEHOLD_AMONG = _household_among()
+    user = _user(user)
+    root = root_unit(user)
+    # Paths are ids and slashes ("/1/7/42/"), so a prefix needs no LIKE escaping.
+    params = {"household_id": household_id, "hamlet_ids": list(hamlet_ids),
+              "subtree": (root.path if root is not None else "") + "%"}
+    if user.role in FIELD_ROLES:
+        return db.session.scalar(_HOUSEHOLD_AMONG[1], params | {"team_id": user.team_id})
+    return db.session.scalar(_HOUSEHOLD_AMONG[0], params)
+
+
 def get_household_or_404(household_id: int, user=None):
     from app.households.models import Household
     household = db.session.scalar(households_query(user).where(Household.id == household_id))

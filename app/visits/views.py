@@ -18,6 +18,7 @@ from app.scope import (
     can_edit_visit,
     can_log_visits,
     get_visit_or_404,
+    household_among,
     households_query,
     teams_query,
     visits_query,
@@ -194,12 +195,12 @@ def _validate(form: VisitForm, team: Team | None, services, visit: Visit | None 
     elif not set(member_ids) <= allowed:
         form.members.errors = list(form.members.errors) + [_("Tick only members of the team.")]
 
-    query, hamlet_ids = _team_households(team)
+    hamlet_ids = _hamlet_ids(team)
     household, new = None, None
     raw = (form.household_id.data or "").strip()
     if raw and raw != "new":
         if record_id(raw) is not None:
-            household = db.session.scalar(query.where(Household.id == record_id(raw)))
+            household = household_among(record_id(raw), hamlet_ids)
         if household is None:
             form.household_id.errors = [_("This household is not in your team's hamlets. Choose it again.")]
         elif household.merged_into_id is not None:
