@@ -1,0 +1,38 @@
+"""The Vietnamese catalogue against the code: every string the code marks is translated, and every
+translated string is still found by extraction (a string the extractor cannot see would be dropped
+as obsolete by the next `make update-messages`, and show in English from then on)."""
+from pathlib import Path
+
+from babel.messages.extract import extract_from_dir
+from babel.messages.pofile import read_po
+
+ROOT = Path(__file__).resolve().parent.parent
+KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "_l": None, "lazy_gettext": None}
+
+
+def _extracted() -> set[str]:
+    method_map = [("app/**.py", "python"), ("app/templates/**.html", "jinja2")]
+    found = set()
+    for _file, _line, message, _comments, _context in extract_from_dir(
+            str(ROOT), method_map, keywords=KEYWORDS):
+        found.add(message if isinstance(message, str) else message[0])
+    return found
+
+
+def _vietnamese():
+    with open(ROOT / "translations" / "vi" / "LC_MESSAGES" / "messages.po", "rb") as f:
+        return read_po(f, locale="vi")
+
+
+def test_every_marked_string_has_a_vietnamese_translation():
+    catalogue = _vietnamese()
+    missing = sorted(m for m in _extracted() if not (catalogue.get(m) and catalogue.get(m).string))
+    assert missing == []
+
+
+def test_every_vietnamese_string_is_still_found_by_extraction():
+    extracted = _extracted()
+    # Iterating a catalogue leaves out its obsolete entries.
+    ids = [m.id if isinstance(m.id, str) else m.id[0] for m in _vietnamese() if m.id]
+    stale = sorted(i for i in ids if i not in extracted)
+    assert stale == []
