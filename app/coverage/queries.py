@@ -445,31 +445,28 @@ def _tallies(tree: _Subtree, unit_ids: list[int], on: date) -> dict[int, dict[in
     return out
 
 
-def _row(households: int, tally: dict[int, int], services: list[Service], targets: dict[int, Target],
-         unit=None, team=None) -> CoverageRow:
+def _row(households: int, tally: dict[int, int], plan: list[tuple], unit=None, team=None) -> CoverageRow:
     figures = {}
-    for s, code, target_share, target_date in _plan(services, targets):
-        n = tally.get(s.id, 0)
-        figures[code] = ServiceFigure(service=s, adopted=n, share=n / households if households else None,
+    for service, code, target_share, target_date in plan:
+        n = tally.get(service.id, 0)
+        figures[code] = ServiceFigure(service=service, adopted=n, share=n / households if households else None,
                                       target_share=target_share, target_date=target_date)
     return CoverageRow(households=households, reached=tally.get(REACH, 0), services=figures,
                        unit=unit, team=team)
 
 
-def _plan(services: list[Service], targets: dict[int, Target]) -> list[tuple]:
-    """Per service, what every row repeats (code, target): read off the ORM objects once per request,
-    not once per row (a district page has ~26 rows of ten services)."""
-    key = (id(services), id(targets))
-    memo = _per_request("row_plan", dict)
-    if key not in memo:
-        memo[key] = (services, targets, [
-            (s, s.code, float(targets[s.id].share) if s.id in targets else None,
-             targets[s.id].due_on if s.id in targets else None) for s in services])
-    return memo[key][2]
+def _row_plan(unit: AdminUnit) -> list[tuple]:
+    """Per active service, what every row repeats (the service, its code, the province's target):
+    read off the ORM objects once per request, not once per row (a district page has ~26 rows)."""
+    def load():
+        services, targets = services_and_targets(unit)
+        return [(s, s.code, float(targets[s.id].share) if s.id in targets else None,
+                 targets[s.id].due_on if s.id in targets else None) for s in services]
+    return _per_request(("row_plan", _province_id(unit)), load)
 
 
 def coverage(unit: AdminUnit, on: date) -> CoverageTable:
-    services, targets = services_and_targets(unit)
+    services, _targets = services_and_targets(unit)
     tree = _subtree(unit)
     child_ids = tree.active_children(unit.id, on)
     if child_ids:
@@ -482,11 +479,12 @@ def coverage(unit: AdminUnit, on: date) -> CoverageTable:
     else:
         tallies = _tallies(tree, [unit.id], on)
     children = _units(child_ids)
-    rows = [_row(tree.households(c, on), tallies[c], services, targets, unit=children[c])
+    plan = _row_plan(unit)
+    rows = [_row(tree.households(c, on), tallies[c], plan, unit=children[c])
             for c in sorted(child_ids, key=lambda c: (children[c].name_folded, c))]
-    total = _row(tree.households(unit.id, on), tallies[unit.id], services, targets, unit=unit)
+    total = _row(tree.households(unit.id, on), tallies[unit.id], plan, unit=unit)
     if not child_ids and unit.level == "hamlet":
-        rows = _team_rows(unit, on, total.households, services, targets)
+        rows = _team_rows(unit, on, total.households, plan)
     return CoverageTable(unit=unit, on=on, services=services, total=total, rows=rows)
 
 
@@ -499,7 +497,7 @@ def _units(ids: list[int]) -> dict[int, AdminUnit]:
     return found
 
 
-def _team_rows(hamlet: AdminUnit, on: date, households: int, services, targets) -> list[CoverageRow]:
+def _team_rows(hamlet: AdminUnit, on: date, households: int, plan: list[tuple]) -> list[CoverageRow]:
     """Per team serving a hamlet: the households it reached and the adoptions its visits established."""
     from app.teams.models import Team, team_hamlets
     live = Household.merged_into_id.is_(None)
@@ -522,13 +520,13 @@ def _team_rows(hamlet: AdminUnit, on: date, households: int, services, targets) 
     if not team_ids:
         return []
     teams = db.session.scalars(sa.select(Team).where(Team.id.in_(team_ids)).order_by(Team.name_folded, Team.id))
-    return [_row(households, tally[t.id], services, targets, team=t) for t in teams]
+    return [_row(households, tally[t.id], plan, team=t) for t in teams]
 
 
 def monthly_series(unit: AdminUnit, months: list[tuple[int, int]]) -> list[CoverageMonth]:
     if not months:
         return []
-    services, targets = services_and_targets(unit)
+    plan = _row_plan(unit)
     tree = _subtree(unit)
     # The unit's monthly tallies and those of every retired unit below it (subtracted from the
     # month of their retirement on), in one query.
@@ -561,8 +559,7 @@ def monthly_series(unit: AdminUnit, months: list[tuple[int, int]]) -> list[Cover
         for r in tree.excluded_below(unit.id, on):
             for sid, n in upto(r, key).items():
                 tally[sid] -= n
-        out.append(CoverageMonth(year, month, on, _row(tree.households(unit.id, on), tally, services,
-                                                       targets, unit=unit)))
+        out.append(CoverageMonth(year, month, on, _row(tree.households(unit.id, on), tally, plan, unit=unit)))
     return out
 
 
