@@ -30,9 +30,8 @@ class MonthClosedError(ClosingError):
 
 
 def find_closure(unit: AdminUnit, year: int, month: int) -> MonthClosure | None:
-    return db.session.scalar(sa.select(MonthClosure).where(
-        MonthClosure.province_id == province_of(unit), MonthClosure.year == year,
-        MonthClosure.month == month))
+    closed = closure_id(unit, year, month)
+    return db.session.get(MonthClosure, closed) if closed is not None else None
 
 
 def closure_id(unit: AdminUnit, year: int, month: int) -> int | None:
@@ -65,7 +64,7 @@ def close_month(province: AdminUnit, year: int, month: int, user) -> MonthClosur
         raise ClosingError(_("Only province staff can close a month for their province."))
     if month_end(year, month) >= today_vn():
         raise ClosingError(_("A month can be closed only after it has ended."))
-    if find_closure(province, year, month) is not None:
+    if closure_id(province, year, month) is not None:
         raise ClosingError(_("This month is already closed."))
     snapshot = compute_figures(province, year, month, full=True)
     closure = MonthClosure(province_id=province.id, year=year, month=month, closed_by_id=user.id,
