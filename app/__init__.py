@@ -45,6 +45,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.session_interface = _SessionInterface()
     db.init_app(app)
     _sqlite_pragmas(app)
+    _postgres_keep_prepared(app)
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(app.root_path), "migrations"),
                      render_as_batch=True, compare_type=True)
     login_manager.init_app(app)
@@ -166,3 +167,44 @@ def _sqlite_pragmas(app: Flask) -> None:
             cur.execute("PRAGMA busy_timeout=10000")
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.close()
+
+
+
+def _postgres_keep_prepared(app: Flask) -> None:
+    """End read-only transactions with COMMIT on PostgreSQL, so psycopg keeps its prepared statements.
+
+    psycopg prepares a statement the fifth time a connection runs it; PostgreSQL then skips parsing
+    and planning it, which is most of a short query's cost. But psycopg forgets every prepared
+    statement at each ROLLBACK, and a request's session ends with one: no statement ever got to five.
+    A transaction that only ran SELECTs ends the same either way, so it commits instead. One that
+    ran anything else through SQLAlchemy, or failed, or was marked by `mark_written` (the bulk loader
+    writes through the driver), is rolled back as before.
+    """
+    from psycopg.pq import TransactionStatus
+    from sqlalchemy import event
+    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        return
+    with app.app_context():
+        engine = db.engine
+
+        @event.listens_for(engine, "begin")
+        def _on_begin(conn):
+            conn.info["wrote"] = False
+
+        @event.listens_for(engine, "before_cursor_execute")
+        def _on_execute(conn, _cursor, statement, _parameters, _context, executemany):
+            if executemany or statement.lstrip()[:6].upper() != "SELECT":
+                conn.info["wrote"] = True
+
+        @event.listens_for(engine, "rollback")
+        def _on_rollback(conn):
+            if conn.info.get("wrote", True):
+                return
+            driver = conn.connection.driver_connection
+            if driver.info.transaction_status == TransactionStatus.INTRANS:
+                driver.commit()  # psycopg's own rollback then has nothing left to do
+
+
+def mark_written(connection) -> None:
+    """Tell the read-only check above that this transaction wrote through the driver directly."""
+    connection.info["wrote"] = True

@@ -1,0 +1,67 @@
+"""How transactions end on PostgreSQL: read-only ones commit (so psycopg keeps its prepared
+statements), and anything that wrote is still rolled back when asked."""
+import pytest
+import sqlalchemy as sa
+
+from app import mark_written
+from app.units.models import AdminUnit
+
+
+@pytest.fixture
+def pg(db):
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("psycopg's prepared statements: PostgreSQL only")
+    return db
+
+
+def _prepared(conn) -> int:
+    return conn.execute(sa.text("SELECT count(*) FROM pg_prepared_statements")).scalar()
+
+
+def _units(conn) -> list[str]:
+    return list(conn.execute(sa.select(AdminUnit.__table__.c.name)).scalars())
+
+
+def test_read_only_transactions_keep_prepared_statements(pg):
+    query = sa.select(AdminUnit.__table__.c.id).where(AdminUnit.__table__.c.id == sa.bindparam("id"))
+    with pg.engine.connect() as conn:
+        for i in range(6):  # psycopg prepares a statement the fifth time it runs
+            conn.execute(query, {"id": i}).all()
+            conn.rollback()
+        assert _prepared(conn) >= 1
+
+
+def test_orm_write_then_rollback_is_discarded(pg):
+    pg.session.add(AdminUnit(name="Ấp Thử", name_folded="", level="hamlet", path=""))
+    pg.session.flush()
+    pg.session.rollback()
+    with pg.engine.connect() as conn:
+        assert "Ấp Thử" not in _units(conn)
+
+
+def test_core_write_then_rollback_is_discarded(pg):
+    with pg.engine.connect() as conn:
+        conn.execute(AdminUnit.__table__.insert(),
+                     {"name": "Xã Thử", "name_folded": "", "level": "commune", "path": ""})
+        conn.rollback()
+        assert "Xã Thử" not in _units(conn)
+
+
+def test_driver_write_marked_then_rollback_is_discarded(pg):
+    with pg.engine.connect() as conn:
+        conn.execute(sa.select(1)).all()
+        mark_written(conn)
+        with conn.connection.driver_connection.cursor() as cur:
+            cur.execute("INSERT INTO admin_units (name, name_folded, level, path, depth) "
+                        "VALUES ('Ấp COPY', '', 'hamlet', '', 0)")
+        conn.rollback()
+        assert "Ấp COPY" not in _units(conn)
+
+
+def test_failed_transaction_rolls_back(pg):
+    with pg.engine.connect() as conn:
+        conn.execute(sa.select(1)).all()
+        with pytest.raises(sa.exc.DBAPIError):
+            conn.execute(sa.text("SELECT 1 / 0")).all()
+        conn.rollback()
+        assert conn.execute(sa.select(1)).scalar() == 1
