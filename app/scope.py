@@ -211,10 +211,11 @@ def visits_query(user=None) -> sa.Select:
     return sa.select(Visit).where(in_hamlet_scope(Visit.hamlet_id, user))
 
 
-def _household_among() -> tuple[sa.Select, sa.Select]:
+def _household_among(lock: bool) -> tuple[sa.Select, sa.Select]:
     """households_query()'s rules as two statements built once (staff; field users), for the
     lookup every visit POST makes: the id, the hamlets asked about, the user's subtree by path
-    prefix and, for field users, their team's hamlets."""
+    prefix and, for field users, their team's hamlets. With `lock` (PostgreSQL), the household's
+    visit lock is taken in the same round trip (unless it was merged: its visits go elsewhere)."""
     from app.households.models import Household
     from app.teams.models import team_hamlets
     units = AdminUnit.__table__.c
@@ -222,27 +223,39 @@ def _household_among() -> tuple[sa.Select, sa.Select]:
         Household.id == sa.bindparam("household_id"),
         Household.hamlet_id.in_(sa.bindparam("hamlet_ids", expanding=True)),
         Household.hamlet_id.in_(sa.select(units.id).where(units.path.like(sa.bindparam("subtree")))))
+    if lock:
+        from app.visits.services import HOUSEHOLD_LOCK
+        staff = staff.add_columns(sa.case((Household.merged_into_id.is_(None),
+                                           sa.func.pg_advisory_xact_lock(HOUSEHOLD_LOCK, Household.id))))
     field = staff.where(Household.hamlet_id.in_(
         sa.select(team_hamlets.c.hamlet_id).where(team_hamlets.c.team_id == sa.bindparam("team_id"))))
     return staff, field
 
 
-_HOUSEHOLD_AMONG: tuple[sa.Select, sa.Select] | None = None
+_HOUSEHOLD_AMONG: dict[bool, tuple[sa.Select, sa.Select]] = {}
 
 
-def household_among(household_id: int, hamlet_ids, user=None):
-    """The household with this id if it lives in one of these hamlets and in the user's scope."""
-    global _HOUSEHOLD_AMONG
-    if _HOUSEHOLD_AMONG is None:
-        _HOUSEHOLD_AMONG = _household_among()
+def household_among(household_id: int, hamlet_ids, user=None, lock: bool = False):
+    """The household with this id if it lives in one of these hamlets and in the user's scope.
+
+    `lock`: about to log a visit to it, so on PostgreSQL take its lock (`lock_households`) now,
+    which saves that statement a round trip."""
+    from app.visits.services import held_household_locks
+    lock = lock and db.session.get_bind().dialect.name == "postgresql"
+    if lock not in _HOUSEHOLD_AMONG:
+        _HOUSEHOLD_AMONG[lock] = _household_among(lock)
     user = _user(user)
     root = root_unit(user)
     # Paths are ids and slashes ("/1/7/42/"), so a prefix needs no LIKE escaping.
     params = {"household_id": household_id, "hamlet_ids": list(hamlet_ids),
               "subtree": (root.path if root is not None else "") + "%"}
     if user.role in FIELD_ROLES:
-        return db.session.scalar(_HOUSEHOLD_AMONG[1], params | {"team_id": user.team_id})
-    return db.session.scalar(_HOUSEHOLD_AMONG[0], params)
+        household = db.session.scalar(_HOUSEHOLD_AMONG[lock][1], params | {"team_id": user.team_id})
+    else:
+        household = db.session.scalar(_HOUSEHOLD_AMONG[lock][0], params)
+    if lock and household is not None and household.merged_into_id is None:
+        held_household_locks().add(household.id)
+    return household
 
 
 def get_household_or_404(household_id: int, user=None):

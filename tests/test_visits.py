@@ -65,7 +65,16 @@ def test_log_a_visit_with_a_new_household(client, db, leader, team, tree):
     assert {vs.service.code: vs.result for vs in visit.services} == {"e_wallet": "adopted", "vneid": "guided"}
     assert adoption(visit.household_id, "e_wallet").adopted_on == today_vn()
     assert adoption(visit.household_id, "vneid") is None
-    assert db.session.scalar(sa.select(sa.func.count(AuditEvent.id)).where(AuditEvent.record_type == "visit")) == 1
+    assert [m.id for m in visit.members] == [team[1][0].id]
+    assert visit.created_at is not None and visit.updated_at - visit.created_at < timedelta(seconds=1)
+    # the trail says who logged what, where (on PostgreSQL all of this is one statement)
+    event = db.session.scalars(sa.select(AuditEvent).where(AuditEvent.record_type == "visit")).one()
+    assert (event.action, event.record_id, event.unit_id, event.user_id) == (
+        "create", visit.id, tree.hamlet.id, leader.id)
+    changes = {field: after for field, _before, after in event.change_items}
+    assert changes["members"] == [team[1][0].id] and changes["visited_on"] == today_vn().isoformat()
+    services = {str(vs.service_id): vs.result for vs in visit.services}
+    assert changes["services"] == services and changes["household_id"] == visit.household_id
 
 
 def test_the_same_form_posted_twice_records_one_visit(client, db, leader, team, tree):

@@ -48,8 +48,9 @@ def diff(before: dict, after: dict) -> dict:
     return out
 
 
-def _row(action: str, record_type: str, record_id: int | None, unit_id: int | None,
-         before: dict | None, after: dict | None, user) -> dict:
+def event_row(action: str, record_type: str, record_id: int | None, unit_id: int | None,
+              before: dict | None, after: dict | None, user) -> dict:
+    """The columns of an audit event (its `changes` as JSON), for the writers that insert it themselves."""
     if user is None and current_user and getattr(current_user, "is_authenticated", False):
         user = current_user
     return {"action": action, "record_type": record_type, "record_id": record_id, "unit_id": unit_id,
@@ -60,17 +61,6 @@ def _row(action: str, record_type: str, record_id: int | None, unit_id: int | No
 def record(action: str, record_type: str, record_id: int | None, unit_id: int | None,
            before: dict | None = None, after: dict | None = None, user=None) -> AuditEvent:
     """Add an audit event to the current transaction (committed with the change itself)."""
-    event = AuditEvent(**_row(action, record_type, record_id, unit_id, before, after, user))
+    event = AuditEvent(**event_row(action, record_type, record_id, unit_id, before, after, user))
     db.session.add(event)
     return event
-
-
-_INSERT_EVENT = sa.insert(AuditEvent.__table__)
-
-
-def insert_event(action: str, record_type: str, record_id: int | None, unit_id: int | None,
-                 before: dict | None = None, after: dict | None = None, user=None) -> None:
-    """As `record`, written at once with a plain insert: for changes made without the ORM's unit of
-    work, where flushing one event would cost more than the change itself."""
-    db.session.connection().execute(
-        _INSERT_EVENT, _row(action, record_type, record_id, unit_id, before, after, user))

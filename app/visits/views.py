@@ -200,7 +200,7 @@ def _validate(form: VisitForm, team: Team | None, services, visit: Visit | None 
     raw = (form.household_id.data or "").strip()
     if raw and raw != "new":
         if record_id(raw) is not None:
-            household = household_among(record_id(raw), hamlet_ids)
+            household = household_among(record_id(raw), hamlet_ids, lock=visit is None)
         if household is None:
             form.household_id.errors = [_("This household is not in your team's hamlets. Choose it again.")]
         elif household.merged_into_id is not None:
