@@ -180,10 +180,11 @@ def _postgres_keep_prepared(app: Flask) -> None:
     ran anything else through SQLAlchemy, or failed, or was marked by `mark_written` (the bulk loader
     writes through the driver), is rolled back as before.
     """
-    from psycopg.pq import TransactionStatus
     from sqlalchemy import event
     if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
         return
+    import psycopg
+    from psycopg.pq import TransactionStatus
     with app.app_context():
         engine = db.engine
 
@@ -198,11 +199,16 @@ def _postgres_keep_prepared(app: Flask) -> None:
 
         @event.listens_for(engine, "rollback")
         def _on_rollback(conn):
-            if conn.info.get("wrote", True):
+            # SQLAlchemy tells of a rollback even on a connection it has just found broken.
+            if conn.closed or conn.invalidated or conn.info.get("wrote", True):
                 return
             driver = conn.connection.driver_connection
-            if driver.info.transaction_status == TransactionStatus.INTRANS:
+            if driver.closed or driver.info.transaction_status != TransactionStatus.INTRANS:
+                return
+            try:
                 driver.commit()  # psycopg's own rollback then has nothing left to do
+            except psycopg.Error:
+                pass  # the rollback that follows deals with the connection as it would have
 
 
 def mark_written(connection) -> None:

@@ -65,3 +65,15 @@ def test_failed_transaction_rolls_back(pg):
             conn.execute(sa.text("SELECT 1 / 0")).all()
         conn.rollback()
         assert conn.execute(sa.select(1)).scalar() == 1
+
+
+def test_connection_lost_mid_transaction_rolls_back_cleanly(pg):
+    with pg.engine.connect() as conn:
+        pid = conn.execute(sa.text("SELECT pg_backend_pid()")).scalar()
+        with pg.engine.connect() as other:
+            other.execute(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        with pytest.raises(sa.exc.OperationalError):
+            conn.execute(sa.select(1)).all()
+        conn.rollback()
+    with pg.engine.connect() as conn:  # the pool hands out a working connection again
+        assert conn.execute(sa.select(1)).scalar() == 1
