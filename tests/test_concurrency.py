@@ -245,6 +245,62 @@ def test_two_open_transactions_on_one_household_keep_the_earliest_dates(app, db,
     assert result.exit_code == 0, result.output
 
 
+
+def test_the_visit_forms_household_lookup_holds_the_household_until_it_commits(app, db, tree):
+    """PostgreSQL: a new visit's form takes the household's lock when it looks the household up
+    (one round trip less), so a second writer for that household waits there, and create_visit
+    does not take the lock a second time."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("advisory locks: PostgreSQL only (SQLite writers take the database lock in turn)")
+    from app.auth.models import User
+    from app.scope import household_among
+    from app.visits.services import held_household_locks, lock_households
+    users, households = _seed(tree)
+    found, release, waited = threading.Event(), threading.Event(), []
+
+    def look_up(username: str, hold: bool):
+        with app.app_context():
+            user = _db.session.scalar(sa.select(User).where(User.username == username))
+            started = time.monotonic()
+            household = household_among(households[0], [tree.hamlet.id], user=user, lock=True)
+            waited.append(time.monotonic() - started)
+            assert household is not None and held_household_locks() == {households[0]}
+            if hold:
+                found.set()
+                release.wait(10)
+            _db.session.rollback()
+
+    first = threading.Thread(target=look_up, args=(users[0][0], True))
+    first.start()
+    assert found.wait(10)
+    second = threading.Thread(target=look_up, args=(users[1][0], False))
+    second.start()
+    time.sleep(0.5)
+    assert len(waited) == 1  # the second lookup is still waiting on the first transaction
+    release.set()
+    first.join(10)
+    second.join(10)
+    assert len(waited) == 2 and waited[1] >= 0.4
+
+    statements = []
+
+    def count(_conn, _cursor, statement, *_rest):
+        statements.append(statement)
+
+    sa.event.listen(_db.engine, "before_cursor_execute", count)
+    try:
+        user = _db.session.scalar(sa.select(User).where(User.username == users[0][0]))
+        household_among(households[0], [tree.hamlet.id], user=user, lock=True)
+        statements.clear()
+        lock_households([households[0]])
+        assert statements == []  # already held by this transaction
+        lock_households([households[1]])
+        assert len(statements) == 1 and "pg_advisory_xact_lock" in statements[0]
+    finally:
+        sa.event.remove(_db.engine, "before_cursor_execute", count)
+        _db.session.rollback()
+
+
 # --- Members' phone numbers: unique among a province's active members, in the database itself ----------
 
 def test_the_database_refuses_a_second_active_member_with_the_phone(db, tree):
