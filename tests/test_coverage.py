@@ -422,3 +422,14 @@ def test_bad_months_get_a_clear_message_and_400(db, tree, client, login_as, mont
     assert resp.status_code == 400
     assert message in html
     assert "<tbody>" not in html  # no figures for a month that cannot be shown
+
+
+def test_the_migrations_install_the_triggers_this_version_builds(db):
+    """The migrations hold frozen copies of the trigger SQL: a change to app/coverage/store.py that
+    no migration carries would leave every database built from them behind the code."""
+    from app.coverage import store
+    from tests.conftest import MIGRATED_TRIGGERS
+    expected = store.expected_definitions(db.engine.dialect.name)
+    assert sorted(MIGRATED_TRIGGERS) == sorted(expected)
+    for name, definition in expected.items():
+        assert MIGRATED_TRIGGERS[name] == definition, name

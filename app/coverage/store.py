@@ -7,10 +7,13 @@ PostgreSQL. The chain: visits → household_reach; adoptions and household_reach
 unit_ancestors); households.merged_into_id → removes or restores a merged household's
 contributions; admin_units → unit_ancestors.
 
-`totals=False` builds the triggers as they were before coverage_totals existed: the migration
-that first created the tallies runs before that table does.
+The migrations that install these hold a frozen copy of the SQL as it was when each was written;
+a test checks that the schema they build has exactly the triggers this module builds, so a change
+here needs a migration.
 """
 from __future__ import annotations
+
+import re
 
 import sqlalchemy as sa
 
@@ -26,17 +29,16 @@ def _sqlite_month(day: str) -> str:
     return f"CAST(strftime('%Y%m', {day}) AS INTEGER)"
 
 
-def _sqlite_tally(hamlet: str, service: str, day: str, household: str, delta: str, totals: bool) -> str:
+def _sqlite_tally(hamlet: str, service: str, day: str, household: str, delta: str) -> str:
     live = f"WHERE unit_id = {hamlet} AND (SELECT merged_into_id FROM households WHERE id = {household}) IS NULL "
     sql = (f"INSERT INTO coverage_tallies (unit_id, service_id, month, households) "
            f"SELECT ancestor_id, {service}, {_sqlite_month(day)}, {delta} FROM unit_ancestors {live}"
            f"ON CONFLICT (unit_id, service_id, month) DO UPDATE "
-           f"SET households = coverage_tallies.households + excluded.households;")
-    if totals:
-        sql += (f"INSERT INTO coverage_totals (unit_id, service_id, households) "
-                f"SELECT ancestor_id, {service}, {delta} FROM unit_ancestors {live}"
-                f"ON CONFLICT (unit_id, service_id) DO UPDATE "
-                f"SET households = coverage_totals.households + excluded.households;")
+           f"SET households = coverage_tallies.households + excluded.households;"
+           f"INSERT INTO coverage_totals (unit_id, service_id, households) "
+           f"SELECT ancestor_id, {service}, {delta} FROM unit_ancestors {live}"
+           f"ON CONFLICT (unit_id, service_id) DO UPDATE "
+           f"SET households = coverage_totals.households + excluded.households;")
     return sql
 
 
@@ -51,26 +53,23 @@ def _sqlite_reach(household: str) -> str:
             f"OR household_reach.hamlet_id <> excluded.hamlet_id;")
 
 
-def _sqlite_merge(table: str, service: str, day: str, totals: bool) -> str:
+def _sqlite_merge(table: str, service: str, day: str) -> str:
     delta = "CASE WHEN NEW.merged_into_id IS NULL THEN 1 ELSE -1 END"
     rows = f"FROM {table} x JOIN unit_ancestors ua ON ua.unit_id = x.hamlet_id WHERE x.household_id = NEW.id "
     sql = (f"INSERT INTO coverage_tallies (unit_id, service_id, month, households) "
            f"SELECT ua.ancestor_id, {service}, {_sqlite_month('x.' + day)}, {delta} {rows}"
            f"ON CONFLICT (unit_id, service_id, month) DO UPDATE "
-           f"SET households = coverage_tallies.households + excluded.households;")
-    if totals:
-        sql += (f"INSERT INTO coverage_totals (unit_id, service_id, households) "
-                f"SELECT ua.ancestor_id, {service}, {delta} {rows}"
-                f"ON CONFLICT (unit_id, service_id) DO UPDATE "
-                f"SET households = coverage_totals.households + excluded.households;")
+           f"SET households = coverage_tallies.households + excluded.households;"
+           f"INSERT INTO coverage_totals (unit_id, service_id, households) "
+           f"SELECT ua.ancestor_id, {service}, {delta} {rows}"
+           f"ON CONFLICT (unit_id, service_id) DO UPDATE "
+           f"SET households = coverage_totals.households + excluded.households;")
     return sql
 
 
-def sqlite_ddl(totals: bool = True) -> list[str]:
+def sqlite_ddl() -> list[str]:
     anc = _ANCESTORS
-
-    def tally(hamlet, service, day, household, delta):
-        return _sqlite_tally(hamlet, service, day, household, delta, totals)
+    tally = _sqlite_tally
 
     return [
         "CREATE TRIGGER cov_units_ins AFTER INSERT ON admin_units BEGIN "
@@ -99,8 +98,8 @@ def sqlite_ddl(totals: bool = True) -> list[str]:
         + _sqlite_reach("OLD.household_id") + _sqlite_reach("NEW.household_id") + " END",
         "CREATE TRIGGER cov_households_merge AFTER UPDATE OF merged_into_id ON households "
         "WHEN (OLD.merged_into_id IS NULL) <> (NEW.merged_into_id IS NULL) BEGIN "
-        + _sqlite_merge("adoptions", "x.service_id", "adopted_on", totals)
-        + _sqlite_merge("household_reach", "0", "first_visited_on", totals) + " END",
+        + _sqlite_merge("adoptions", "x.service_id", "adopted_on")
+        + _sqlite_merge("household_reach", "0", "first_visited_on") + " END",
     ]
 
 
@@ -120,9 +119,8 @@ _PG_MERGE_TOTAL = """
       ON CONFLICT (unit_id, service_id) DO UPDATE SET households = t.households + EXCLUDED.households;"""
 
 
-def pg_functions(totals: bool = True) -> list[str]:
-    return [ddl.replace("-- totals", _PG_TOTAL if totals else "")
-            .replace("-- merge totals", _PG_MERGE_TOTAL if totals else "") for ddl in _PG_FUNCTIONS]
+def pg_functions() -> list[str]:
+    return [ddl.replace("-- totals", _PG_TOTAL).replace("-- merge totals", _PG_MERGE_TOTAL) for ddl in _PG_FUNCTIONS]
 
 
 _PG_FUNCTIONS = [
@@ -228,19 +226,45 @@ def _pg_table(name: str) -> str:
     return next(t for n, t, _w, _f in PG_TRIGGERS if n == name)
 
 
-def install(conn, only: list[str] | None = None, totals: bool = True) -> None:
+def install(conn, only: list[str] | None = None) -> None:
     """Create the triggers (all, or the named ones) on this connection's database."""
     names = only or TRIGGERS
     if conn.dialect.name == "postgresql":
-        for ddl in pg_functions(totals):
+        for ddl in pg_functions():
             conn.exec_driver_sql(ddl)
         for name, table, when, func in PG_TRIGGERS:
             if name in names:
                 conn.exec_driver_sql(f"CREATE TRIGGER {name} {when} ON {table} FOR EACH ROW EXECUTE FUNCTION {func}()")
         return
-    for name, ddl in zip(TRIGGERS, sqlite_ddl(totals)):
+    for name, ddl in zip(TRIGGERS, sqlite_ddl()):
         if name in names:
             conn.exec_driver_sql(ddl)
+
+
+def definitions(conn) -> dict[str, str]:
+    """The coverage triggers in this database (and on PostgreSQL their functions' bodies), by name."""
+    if conn.dialect.name == "postgresql":
+        functions = conn.execute(sa.text("SELECT proname || '()', prosrc FROM pg_proc "
+                                         "WHERE proname LIKE 'cov!_%' ESCAPE '!'"))
+        triggers = conn.execute(sa.text("SELECT tgname, pg_get_triggerdef(oid) FROM pg_trigger "
+                                        "WHERE NOT tgisinternal AND tgname LIKE 'cov!_%' ESCAPE '!'"))
+        # Without the table's schema, which PostgreSQL adds: the app's tables live in one.
+        return dict(functions.all()) | {name: re.sub(r" ON \w+\.", " ON ", ddl) for name, ddl in triggers}
+    return dict(conn.execute(sa.text(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'cov!_%' ESCAPE '!'")).all())
+
+
+def expected_definitions(dialect: str) -> dict[str, str]:
+    """What `definitions` finds once `install` has run, as this module builds the triggers now."""
+    if dialect != "postgresql":
+        return dict(zip(TRIGGERS, sqlite_ddl(), strict=True))
+    out = {}
+    for ddl in pg_functions():
+        name = ddl.split("FUNCTION ", 1)[1].split("(", 1)[0]
+        out[f"{name}()"] = ddl.split("$$", 1)[1].rsplit("$$", 1)[0]
+    for name, table, when, func in PG_TRIGGERS:
+        out[name] = f"CREATE TRIGGER {name} {when} ON {table} FOR EACH ROW EXECUTE FUNCTION {func}()"
+    return out
 
 
 def installed(conn) -> list[str]:
@@ -315,11 +339,10 @@ def expected_totals_sql(tallies: str) -> str:
             "GROUP BY unit_id, service_id")
 
 
-def rebuild(conn, totals: bool = True) -> dict[str, int]:
+def rebuild(conn) -> dict[str, int]:
     """Recompute every derived table from the visits, triggers off (bulk loads; repairs)."""
     uninstall(conn)
-    if totals:
-        conn.exec_driver_sql("DELETE FROM coverage_totals")
+    conn.exec_driver_sql("DELETE FROM coverage_totals")
     conn.exec_driver_sql("DELETE FROM coverage_tallies")
     conn.exec_driver_sql("DELETE FROM household_reach")
     conn.exec_driver_sql("DELETE FROM unit_ancestors")
@@ -328,12 +351,10 @@ def rebuild(conn, totals: bool = True) -> dict[str, int]:
                          f"{expected_reach_sql()}")
     conn.exec_driver_sql(f"INSERT INTO coverage_tallies (unit_id, service_id, month, households) "
                          f"{expected_tallies_sql(conn)}")
-    tables = ["unit_ancestors", "household_reach", "coverage_tallies"]
-    if totals:
-        conn.exec_driver_sql("INSERT INTO coverage_totals (unit_id, service_id, households) "
-                             + expected_totals_sql("SELECT unit_id, service_id, households FROM coverage_tallies"))
-        tables.append("coverage_totals")
-    install(conn, totals=totals)
+    conn.exec_driver_sql("INSERT INTO coverage_totals (unit_id, service_id, households) "
+                         + expected_totals_sql("SELECT unit_id, service_id, households FROM coverage_tallies"))
+    install(conn)
+    tables = ["unit_ancestors", "household_reach", "coverage_tallies", "coverage_totals"]
     return {t: conn.execute(sa.text(f"SELECT count(*) FROM {t}")).scalar() for t in tables}
 
 
