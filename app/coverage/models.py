@@ -7,6 +7,10 @@ Three derived tables (see app/coverage/store.py for the triggers that keep them)
   service (or were first visited) that month. Coverage as of a month is the sum up to it;
 - coverage_totals: the same over all months, so the current month (the page everyone opens) reads
   one row per unit and service instead of summing four years of months.
+
+And cache_tokens: a random value replaced by the triggers whenever what a cached result was built
+from changes (household counts and the shape of the tree), so a worker can keep the household
+roll-up in memory and know when it is stale.
 """
 from datetime import date
 
@@ -56,3 +60,14 @@ class CoverageTotal(db.Model):
                                                  primary_key=True)
     service_id: orm.Mapped[int] = orm.mapped_column(primary_key=True, autoincrement=False)  # 0 = reach
     households: orm.Mapped[int] = orm.mapped_column(default=0)
+
+
+# The token of the household roll-up: household counts, and which units are leaves under which.
+HOUSEHOLD_COUNTS = "household_counts"
+
+
+class CacheToken(db.Model):
+    __tablename__ = "cache_tokens"
+
+    name: orm.Mapped[str] = orm.mapped_column(sa.String(32), primary_key=True)
+    token: orm.Mapped[int] = orm.mapped_column(sa.BigInteger)

@@ -222,23 +222,59 @@ PG_TRIGGERS = [
 ]
 
 
-def _pg_table(name: str) -> str:
-    return next(t for n, t, _w, _f in PG_TRIGGERS if n == name)
+# cache_tokens: whenever household counts or the tree's shape change, the token is replaced by a
+# random value, in the same transaction; the household roll-up cached in a worker is keyed by it.
+_SQLITE_TOKEN = ("INSERT INTO cache_tokens (name, token) VALUES ('household_counts', random()) "
+                 "ON CONFLICT (name) DO UPDATE SET token = excluded.token;")
+_PG_TOKEN = ("INSERT INTO cache_tokens (name, token) VALUES ('household_counts', (random() * 9.2e18)::bigint) "
+             "ON CONFLICT (name) DO UPDATE SET token = EXCLUDED.token;")
+SQLITE_TOKEN_TRIGGERS = [
+    ("cov_token_counts_ins", "AFTER INSERT ON household_counts"),
+    ("cov_token_counts_upd", "AFTER UPDATE ON household_counts"),
+    ("cov_token_counts_del", "AFTER DELETE ON household_counts"),
+    ("cov_token_units_ins", "AFTER INSERT ON admin_units"),
+    ("cov_token_units_upd", "AFTER UPDATE OF parent_id, path ON admin_units"),
+    ("cov_token_units_del", "AFTER DELETE ON admin_units"),
+]
+PG_TOKEN_FUNCTION = (f"CREATE OR REPLACE FUNCTION cov_token_bump() RETURNS trigger LANGUAGE plpgsql AS $$\n"
+                     f"    BEGIN\n      {_PG_TOKEN}\n      RETURN NULL;\n    END $$")
+# Statement-level: a bulk load replaces the token once, not once per row.
+PG_TOKEN_TRIGGERS = [
+    ("cov_token_counts", "household_counts", "AFTER INSERT OR DELETE OR UPDATE OR TRUNCATE"),
+    ("cov_token_units", "admin_units", "AFTER INSERT OR DELETE OR UPDATE OF parent_id, path OR TRUNCATE"),
+]
 
 
-def install(conn, only: list[str] | None = None) -> None:
-    """Create the triggers (all, or the named ones) on this connection's database."""
-    names = only or TRIGGERS
+def trigger_names(dialect: str) -> list[str]:
+    if dialect == "postgresql":
+        return TRIGGERS + [n for n, _t, _w in PG_TOKEN_TRIGGERS]
+    return TRIGGERS + [n for n, _w in SQLITE_TOKEN_TRIGGERS]
+
+
+def _sqlite_token_ddl() -> list[str]:
+    return [f"CREATE TRIGGER {name} {when} BEGIN {_SQLITE_TOKEN} END" for name, when in SQLITE_TOKEN_TRIGGERS]
+
+
+def _pg_trigger_ddl() -> list[str]:
+    return ([f"CREATE TRIGGER {name} {when} ON {table} FOR EACH ROW EXECUTE FUNCTION {func}()"
+             for name, table, when, func in PG_TRIGGERS]
+            + [f"CREATE TRIGGER {name} {when} ON {table} FOR EACH STATEMENT EXECUTE FUNCTION cov_token_bump()"
+               for name, table, when in PG_TOKEN_TRIGGERS])
+
+
+def replace_token(conn) -> None:
+    """Mark every worker's cached household roll-up stale (triggers do it; bulk loads run without)."""
+    conn.exec_driver_sql(_PG_TOKEN if conn.dialect.name == "postgresql" else _SQLITE_TOKEN)
+
+
+def install(conn) -> None:
+    """Create the triggers on this connection's database."""
     if conn.dialect.name == "postgresql":
-        for ddl in pg_functions():
+        for ddl in pg_functions() + [PG_TOKEN_FUNCTION] + _pg_trigger_ddl():
             conn.exec_driver_sql(ddl)
-        for name, table, when, func in PG_TRIGGERS:
-            if name in names:
-                conn.exec_driver_sql(f"CREATE TRIGGER {name} {when} ON {table} FOR EACH ROW EXECUTE FUNCTION {func}()")
         return
-    for name, ddl in zip(TRIGGERS, sqlite_ddl()):
-        if name in names:
-            conn.exec_driver_sql(ddl)
+    for ddl in sqlite_ddl() + _sqlite_token_ddl():
+        conn.exec_driver_sql(ddl)
 
 
 def definitions(conn) -> dict[str, str]:
@@ -257,13 +293,13 @@ def definitions(conn) -> dict[str, str]:
 def expected_definitions(dialect: str) -> dict[str, str]:
     """What `definitions` finds once `install` has run, as this module builds the triggers now."""
     if dialect != "postgresql":
-        return dict(zip(TRIGGERS, sqlite_ddl(), strict=True))
+        return dict(zip(trigger_names(dialect), sqlite_ddl() + _sqlite_token_ddl(), strict=True))
     out = {}
-    for ddl in pg_functions():
+    for ddl in pg_functions() + [PG_TOKEN_FUNCTION]:
         name = ddl.split("FUNCTION ", 1)[1].split("(", 1)[0]
         out[f"{name}()"] = ddl.split("$$", 1)[1].rsplit("$$", 1)[0]
-    for name, table, when, func in PG_TRIGGERS:
-        out[name] = f"CREATE TRIGGER {name} {when} ON {table} FOR EACH ROW EXECUTE FUNCTION {func}()"
+    for ddl in _pg_trigger_ddl():
+        out[ddl.split()[2]] = ddl
     return out
 
 
@@ -275,17 +311,18 @@ def installed(conn) -> list[str]:
     return [r[0] for r in conn.execute(sa.text(q))]
 
 
-def uninstall(conn, only: list[str] | None = None) -> None:
-    names = only or TRIGGERS
-    for name in names:
-        if conn.dialect.name == "postgresql":
-            conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS {name} ON {_pg_table(name)}")
-        else:
-            conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS {name}")
-    if conn.dialect.name == "postgresql" and only is None:
-        for fn in ("cov_households_trg()", "cov_visits_trg()", "cov_reach_trg()", "cov_adoptions_trg()",
-                   "cov_units_trg()", "cov_reach(integer)", "cov_tally(integer, integer, date, integer, integer)"):
+def uninstall(conn) -> None:
+    if conn.dialect.name == "postgresql":
+        tables = {n: t for n, t, _w, _f in PG_TRIGGERS} | {n: t for n, t, _w in PG_TOKEN_TRIGGERS}
+        for name in trigger_names("postgresql"):
+            conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS {name} ON {tables[name]}")
+        for fn in ("cov_token_bump()", "cov_households_trg()", "cov_visits_trg()", "cov_reach_trg()",
+                   "cov_adoptions_trg()", "cov_units_trg()", "cov_reach(integer)",
+                   "cov_tally(integer, integer, date, integer, integer)"):
             conn.exec_driver_sql(f"DROP FUNCTION IF EXISTS {fn}")
+        return
+    for name in trigger_names("sqlite"):
+        conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS {name}")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -354,6 +391,7 @@ def rebuild(conn) -> dict[str, int]:
     conn.exec_driver_sql("INSERT INTO coverage_totals (unit_id, service_id, households) "
                          + expected_totals_sql("SELECT unit_id, service_id, households FROM coverage_tallies"))
     install(conn)
+    replace_token(conn)
     tables = ["unit_ancestors", "household_reach", "coverage_tallies", "coverage_totals"]
     return {t: conn.execute(sa.text(f"SELECT count(*) FROM {t}")).scalar() for t in tables}
 
@@ -394,7 +432,7 @@ def verify(conn) -> list[str]:
     ]
     problems = []
     present = set(installed(conn))
-    missing_triggers = [t for t in TRIGGERS if t not in present]
+    missing_triggers = [t for t in trigger_names(conn.dialect.name) if t not in present]
     if missing_triggers:
         # A table rebuilt by a later migration (SQLite batch mode) loses its triggers.
         problems.append("triggers missing (run `flask coverage rebuild`): " + ", ".join(missing_triggers))
