@@ -194,8 +194,10 @@ def _postgres_keep_prepared(app: Flask) -> None:
 
         @event.listens_for(engine, "before_cursor_execute")
         def _on_execute(conn, _cursor, statement, _parameters, _context, executemany):
-            if executemany or statement.lstrip()[:6].upper() != "SELECT":
-                conn.info["wrote"] = True
+            # Runs before every statement: once the transaction has written, nothing left to find out.
+            info = conn.info
+            if not info.get("wrote") and (executemany or statement[:32].lstrip()[:6].upper() != "SELECT"):
+                info["wrote"] = True
 
         @event.listens_for(engine, "rollback")
         def _on_rollback(conn):
