@@ -104,8 +104,9 @@ def create_app(config: dict | None = None) -> Flask:
     app.cli.add_command(report_cli)
     app.cli.add_command(api_tokens_cli)
 
-    from app import templating
+    from app import http_caching, templating
     templating.init_app(app)
+    http_caching.init_app(app)
     from app.main.errors import init_app as init_errors
     init_errors(app)
 
