@@ -15,6 +15,7 @@ from sqlalchemy import orm
 
 from app.audit.models import AuditEvent, record
 from app.auth.models import User
+from app.auth.usernames import normalise_username
 from app.extensions import db
 from app.scope import members_query
 from app.teams.models import Member, Membership, Team, team_hamlets
@@ -290,7 +291,7 @@ def create_account(member: Member, user=None) -> tuple[User, str]:
     if membership is None or not member.phone:
         raise ValueError("the member needs an open membership and a phone number")
     password = new_password()
-    account = User(username=member.phone, full_name=member.full_name,
+    account = User(username=normalise_username(member.phone), full_name=member.full_name,
                    role="team_leader" if membership.role == "leader" else "team_member",
                    unit_id=membership.team.commune_id, team_id=membership.team_id, member_id=member.id,
                    must_change_password=True, is_enabled=True)
@@ -303,7 +304,7 @@ def create_account(member: Member, user=None) -> tuple[User, str]:
 
 
 def username_taken(username: str) -> bool:
-    return db.session.scalar(sa.select(User.id).where(User.username == username)) is not None
+    return db.session.scalar(sa.select(User.id).where(User.username == normalise_username(username))) is not None
 
 
 # --- Reading -----------------------------------------------------------------------------------
