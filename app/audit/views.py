@@ -27,7 +27,8 @@ def index():
         status = 400
     else:
         if form.user.data:
-            query = query.join(User, User.id == AuditEvent.user_id).where(User.username == normalise_username(form.user.data))
+            query = query.join(User, User.id == AuditEvent.user_id).where(
+                User.username == normalise_username(form.user.data))
         if form.record_type.data:
             query = query.where(AuditEvent.record_type == form.record_type.data)
         # The dates a person picks are Vietnamese calendar days.
