@@ -63,7 +63,7 @@ def _everything_text(db) -> str:
 def test_export_holds_everything_with_diacritics(db, officer, visited, tree, team):
     resp = officer.get(f"/households/{visited.id}/export.json")
     assert resp.status_code == 200
-    assert resp.headers["Content-Disposition"] == f'attachment; filename="household-{visited.id}.json"'
+    assert resp.headers["Content-Disposition"] == f"attachment; filename=household-{visited.id}.json"
     assert resp.mimetype == "application/json" and resp.mimetype_params.get("charset") == "utf-8"
     raw = resp.get_data(as_text=True)
     assert NAME in raw and "\\u" not in raw and "\n  " in raw  # readable UTF-8, indented

@@ -7,6 +7,7 @@ from flask import Blueprint, render_template, request
 from app.audit.forms import RECORD_TYPES, AuditFilterForm
 from app.audit.models import AuditEvent
 from app.auth.models import User
+from app.auth.usernames import normalise_username
 from app.dates import VN
 from app.extensions import db
 from app.scope import in_scope, roles_required
@@ -26,7 +27,8 @@ def index():
         status = 400
     else:
         if form.user.data:
-            query = query.join(User, User.id == AuditEvent.user_id).where(User.username == form.user.data.lower())
+            query = query.join(User, User.id == AuditEvent.user_id).where(
+                User.username == normalise_username(form.user.data))
         if form.record_type.data:
             query = query.where(AuditEvent.record_type == form.record_type.data)
         # The dates a person picks are Vietnamese calendar days.

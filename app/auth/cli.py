@@ -4,6 +4,7 @@ from flask.cli import AppGroup
 
 from app.auth.models import ROLE_LEVEL, ROLES, User
 from app.auth.passwords import password_problem
+from app.auth.usernames import normalise_username
 from app.extensions import db
 from app.units.models import AdminUnit
 
@@ -12,7 +13,9 @@ users_cli = AppGroup("users", help="Manage user accounts.")
 
 def create_user(username: str, role: str, unit: AdminUnit, password: str, full_name: str = "",
                 must_change: bool = False) -> User:
-    username = username.strip().lower()
+    username = normalise_username(username)
+    if not username or len(username) > 64:
+        raise ValueError("a username has 1 to 64 visible characters")
     if role not in ROLES:
         raise ValueError(f"unknown role {role!r}; one of {', '.join(ROLES)}")
     level = ROLE_LEVEL.get(role)

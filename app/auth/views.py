@@ -7,6 +7,7 @@ from flask_login import current_user, login_required, login_url, login_user, log
 
 from app.auth.forms import ChangePasswordForm, LoginForm
 from app.auth.models import User
+from app.auth.usernames import normalise_username
 from app.extensions import db, limiter, login_manager
 from app.main.views import safe_next
 from app.models_base import utcnow
@@ -15,7 +16,9 @@ bp = Blueprint("auth", __name__, url_prefix="/auth")
 
 
 def _login_username_key() -> str:
-    return "user:" + (request.form.get("username") or "").strip().lower()[:64]
+    # The whole value is normalised before it is cut: padding with invisible characters would
+    # otherwise give each attempt a key of its own while still signing in to the same account.
+    return "user:" + normalise_username(request.form.get("username"))[:64]
 
 
 @login_manager.unauthorized_handler
@@ -47,7 +50,7 @@ def login():
     form = LoginForm()
     status = 200
     if form.validate_on_submit():
-        user = db.session.scalar(db.select(User).where(User.username == form.username.data.lower()))
+        user = db.session.scalar(db.select(User).where(User.username == form.username.data))
         if user is not None and user.is_enabled and user.check_password(form.password.data):
             login_user(user)
             user.last_login_at = utcnow()

@@ -1,9 +1,10 @@
 """The household registry: list and search, a household's page, edit, and merging duplicates."""
 import sqlalchemy as sa
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from app.downloads import file_name, send_download
 from app.extensions import db
 from app.households import privacy, services
 from app.households.forms import EraseForm, HouseholdForm, MergeForm
@@ -119,9 +120,8 @@ def export(household_id: int):
     household = _data_household_or_error(household_id)
     body = privacy.export_json(household, user=current_user)
     db.session.commit()  # the export is audited
-    return Response(body, mimetype="application/json; charset=utf-8", headers={
-        "Content-Disposition": f'attachment; filename="household-{household.id}.json"',
-        "Cache-Control": "no-store"})
+    return send_download(body, file_name("household", str(household.id), ext="json"),
+                         "application/json; charset=utf-8")
 
 
 @bp.route("/<int:household_id>/erase", methods=["GET", "POST"])

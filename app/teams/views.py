@@ -71,6 +71,7 @@ LIST_LIMIT = 200
 
 AUDIT_FIELDS = {
     "name": _l("Name"), "decision_number": _l("Decision number"), "decision_date": _l("Decision date"),
+    "founded_on": _l("Founded on"),
     "status": _l("Status"), "dissolved_on": _l("Dissolved on"), "dissolved_reason": _l("Reason"),
     "hamlets": _l("Hamlets served"), "full_name": _l("Full name"), "gender": _l("Gender"),
     "birth_year": _l("Year of birth"), "phone": _l("Mobile number"), "affiliation": _l("Affiliation"),
@@ -223,7 +224,8 @@ def new_team(commune_id: int):
     status = 200
     if form.validate_on_submit():
         team = services.create_team(commune, form.name.data, form.decision_number.data, form.decision_date.data,
-                                    _chosen_hamlets(commune, form.hamlets.data), user=current_user)
+                                    _chosen_hamlets(commune, form.hamlets.data), user=current_user,
+                                    founded_on=form.founded_on.data)
         db.session.commit()
         flash(_("Team %(name)s registered. Now add its members.", name=team.name), "success")
         return redirect(url_for("teams.show", team_id=team.id))
@@ -238,12 +240,14 @@ def edit_team(team_id: int):
     if not can_manage_team(team):
         abort(403)
     form = TeamForm(data={"name": team.name, "decision_number": team.decision_number,
-                          "decision_date": team.decision_date, "hamlets": [h.id for h in team.hamlets]})
+                          "decision_date": team.decision_date, "founded_on": team.founded_on,
+                          "hamlets": [h.id for h in team.hamlets]})
     form.hamlets.choices = _hamlet_choices(team.commune, team)
     status = 200
     if form.validate_on_submit():
         services.update_team(team, form.name.data, form.decision_number.data, form.decision_date.data,
-                             _chosen_hamlets(team.commune, form.hamlets.data), user=current_user)
+                             _chosen_hamlets(team.commune, form.hamlets.data), user=current_user,
+                             founded_on=form.founded_on.data)
         db.session.commit()
         flash(_("Team saved."), "success")
         return redirect(url_for("teams.show", team_id=team.id))

@@ -8,7 +8,7 @@ from flask_login import current_user, login_required
 from sqlalchemy.exc import IntegrityError
 from wtforms.fields.choices import SelectChoice
 
-from app.dates import VN, today_vn
+from app.dates import today_vn
 from app.extensions import db
 from app.forms import record_id
 from app.households import services as registry
@@ -115,12 +115,8 @@ def _members(team: Team | None) -> list[Member]:
 
 
 def _earliest(team: Team | None):
-    """A visit cannot predate its team: the decision that set it up, or its record."""
-    if team is None:
-        return None
-    if team.decision_date is not None:
-        return team.decision_date
-    return team.created_at.astimezone(VN).date() if team.created_at else None
+    """A visit cannot predate its team: the day it was founded (see Team.visits_from)."""
+    return team.visits_from if team is not None else None
 
 
 def _form_services(visit: Visit | None = None):
@@ -185,7 +181,9 @@ def _validate(form: VisitForm, team: Team | None, services, visit: Visit | None 
     earliest = _earliest(team)
     if form.visited_on.data and earliest and form.visited_on.data < earliest:
         form.visited_on.errors = list(form.visited_on.errors) + [
-            _("The team was set up on %(date)s; a visit cannot be dated earlier.", date=_date(earliest))]
+            _("The team was founded on %(date)s: a visit cannot be dated earlier. If the team worked before "
+              "that day, the commune officer can change its founding date on the team's page.",
+              date=_date(earliest))]
     member_ids = form.members.data or []
     allowed = _member_ids(team)
     if visit is not None:
