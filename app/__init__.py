@@ -164,7 +164,7 @@ def _sqlite_pragmas(app: Flask) -> None:
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA journal_mode=WAL")
-            cur.execute("PRAGMA busy_timeout=10000")
+            cur.execute(f"PRAGMA busy_timeout={int(app.config['SQLITE_BUSY_TIMEOUT_MS'])}")
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.close()
 

@@ -1,7 +1,9 @@
 """Error pages: translated, small, and never a stack trace."""
-from flask import render_template, request
+from flask import current_app, render_template, request, session
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DBAPIError
 
 from app.extensions import db
 
@@ -42,7 +44,47 @@ def init_app(app):
     def too_many(e):
         return _page(429, _("Too many attempts"), _("Too many attempts. Wait a minute and try again."))
 
+    @app.errorhandler(DBAPIError)
+    def database_unavailable(e):
+        """The database is busy (SQLite's write lock not free in time) or unreachable (PostgreSQL
+        restarting): a moment later the same request will do. The user is told to try again, and the
+        visit form's script resends by itself after Retry-After; nothing was written (one transaction)."""
+        try:
+            db.session.rollback()
+        except DBAPIError:
+            db.session.close()  # the connection is gone; the pool replaces it (pre-ping)
+        if not transient(e):
+            raise e
+        current_app.logger.warning("database unavailable, answered 503: %s", (str(e.orig).splitlines() or [""])[0])
+        # The signed-in user's language would need the database: the session's choice, else Vietnamese.
+        lang = session.get("locale") if session.get("locale") in ("vi", "en") else "vi"
+        with force_locale(lang):
+            page = render_template("errors/unavailable.html", lang=lang, title=_("Please try again"),
+                                   message=_("The server is busy or briefly unavailable. Nothing was saved. "
+                                             "Please try again in a moment."))
+        return page, 503, {"Retry-After": str(current_app.config["RETRY_AFTER_SECONDS"])}
+
     @app.errorhandler(500)
     def server_error(e):
         db.session.rollback()
         return _page(500, _("Something went wrong"), _("The error has been logged. Please try again in a moment."))
+
+
+def transient(e: DBAPIError) -> bool:
+    """A failure that waiting fixes: SQLite's lock not free in time, PostgreSQL unreachable or
+    restarting (the connection lost, refused, or the server shutting down), never a wrong statement."""
+    if e.connection_invalidated:
+        return True
+    dialect = type(e.orig).__module__
+    message = str(e.orig).lower()
+    if dialect.startswith("sqlite3"):
+        return "database is locked" in message or "database is busy" in message
+    try:
+        import psycopg
+        from psycopg import errors
+    except ImportError:  # no PostgreSQL driver installed, so this is not PostgreSQL
+        return False
+    if isinstance(e.orig, (errors.AdminShutdown, errors.CannotConnectNow, errors.CrashShutdown)):
+        return True
+    # Connection-level failures carry no SQLSTATE (refused, closed, reset).
+    return isinstance(e.orig, (psycopg.OperationalError, psycopg.InterfaceError)) and e.orig.sqlstate is None
