@@ -2,6 +2,7 @@
 from flask import current_app, render_template, request, session
 from flask_babel import force_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError
 
@@ -11,6 +12,16 @@ from app.extensions import db
 def _page(status: int, title: str, message: str):
     template = "errors/_error.html" if getattr(request, "htmx", False) else "errors/error.html"
     return render_template(template, status=status, title=title, message=message), status
+
+
+def _standalone(status: int, title, message, headers=None):
+    """An error page that asks nothing of the database (it may be unreachable): the language is the
+    session's choice, else Vietnamese, never the signed-in user's (title and message lazy, so they
+    are translated here)."""
+    lang = session.get("locale") if session.get("locale") in ("vi", "en") else "vi"
+    with force_locale(lang):
+        page = render_template("errors/unavailable.html", lang=lang, title=str(title), message=str(message))
+    return page, status, headers or {}
 
 
 def init_app(app):
@@ -53,21 +64,28 @@ def init_app(app):
             db.session.rollback()
         except DBAPIError:
             db.session.close()  # the connection is gone; the pool replaces it (pre-ping)
+        if disk_full(e):
+            current_app.logger.error("database disk full: %s", (str(e.orig).splitlines() or [""])[0])
+            return _standalone(507, _l("The server's disk is full"),
+                               _l("Nothing was saved: the whole change was undone. Tell the administrator, "
+                                 "who must free disk space; then send it again."))
         if not transient(e):
             raise e
         current_app.logger.warning("database unavailable, answered 503: %s", (str(e.orig).splitlines() or [""])[0])
-        # The signed-in user's language would need the database: the session's choice, else Vietnamese.
-        lang = session.get("locale") if session.get("locale") in ("vi", "en") else "vi"
-        with force_locale(lang):
-            page = render_template("errors/unavailable.html", lang=lang, title=_("Please try again"),
-                                   message=_("The server is busy or briefly unavailable. Nothing was saved. "
-                                             "Please try again in a moment."))
-        return page, 503, {"Retry-After": str(current_app.config["RETRY_AFTER_SECONDS"])}
+        return _standalone(503, _l("Please try again"),
+                           _l("The server is busy or briefly unavailable. Nothing was saved. "
+                             "Please try again in a moment."),
+                           {"Retry-After": str(current_app.config["RETRY_AFTER_SECONDS"])})
 
     @app.errorhandler(500)
     def server_error(e):
         db.session.rollback()
         return _page(500, _("Something went wrong"), _("The error has been logged. Please try again in a moment."))
+
+
+def disk_full(e: DBAPIError) -> bool:
+    """SQLite's SQLITE_FULL, PostgreSQL's disk_full (53100)."""
+    return "database or disk is full" in str(e.orig) or getattr(e.orig, "sqlstate", None) == "53100"
 
 
 def transient(e: DBAPIError) -> bool:
