@@ -166,6 +166,9 @@ def _sqlite_pragmas(app: Flask) -> None:
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute(f"PRAGMA busy_timeout={int(app.config['SQLITE_BUSY_TIMEOUT_MS'])}")
             cur.execute("PRAGMA synchronous=NORMAL")
+            # Deleted and overwritten values are zeroed in the file, not left in free space: erased
+            # personal data must not stay readable on disk (app.households.privacy).
+            cur.execute("PRAGMA secure_delete=ON")
             cur.close()
 
 
