@@ -190,3 +190,89 @@ def test_a_full_disk_during_an_import_says_so_and_imports_nothing(app, db, tree,
     db.session.rollback()
     assert db.session.scalar(sa.select(sa.func.count(AdminUnit.id))) == units_before
     assert db.session.scalar(sa.select(sa.func.count(AdminUnit.id)).where(AdminUnit.name.like("Ấp Đầy Đĩa%"))) == 0
+
+
+# --- a gunicorn worker killed mid-post ---------------------------------------------------------------
+
+def _workers(arbiter_pid: int) -> list[int]:
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == arbiter_pid:
+                    pids.append(int(entry.name))
+            except (OSError, IndexError, ValueError):
+                pass
+    return pids
+
+
+def test_a_worker_killed_mid_post_leaves_nothing_and_the_retry_records_one_visit(app, db, tree, tmp_path):
+    """The worker is stopped in the middle of the post: on PostgreSQL after the visit's rows are written
+    (its commit waits: the deferred coverage trigger needs a row the test holds), on SQLite while it
+    waits for the write lock.
+    SIGKILL; the browser's retry with the same key records the visit once."""
+    users, households = _seed(tree)
+    url = app.config["SQLALCHEMY_DATABASE_URI"]
+    postgres = db.engine.dialect.name == "postgresql"
+    with gunicorn(url, tmp_path / "gunicorn.log", workers=1) as (base, proc):
+        s = _sign_in(base, users[0][0])
+        first = _visit_post(s, base, households[0], users[0][1], "Lượt đầu")
+        assert s.post(base + "/visits/new", data=first, allow_redirects=False, timeout=30).status_code == 303
+        data = {**_visit_post(s, base, households[0], users[0][1], "Lượt bị ngắt"), "visited_on": "2024-06-01"}
+        if postgres:
+            holder = sa.create_engine(url).connect()
+            holder.execute(sa.text("SELECT 1 FROM household_reach WHERE household_id = :h FOR UPDATE"),
+                           {"h": households[0]})
+        else:
+            holder = sqlite3.connect(db.engine.url.database, isolation_level=None)
+            holder.execute("BEGIN IMMEDIATE")
+        outcome = {}
+
+        def post():
+            try:
+                outcome["status"] = s.post(base + "/visits/new", data=data, allow_redirects=False, timeout=30)
+            except requests.RequestException as exc:
+                outcome["error"] = exc
+
+        thread = threading.Thread(target=post)
+        thread.start()
+        try:
+            if postgres:  # wait until the worker's insert waits on the held row
+                for _ in range(100):
+                    # The reach trigger runs at COMMIT (deferred): the visit's rows are all written by then.
+                    waiting = holder.execute(sa.text(
+                        "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                        "AND datname = current_database() AND pid <> pg_backend_pid()")).scalar()
+                    if waiting:
+                        break
+                    time.sleep(0.05)
+                assert waiting == 1
+            else:
+                time.sleep(1.0)
+            workers = _workers(proc.pid)
+            assert workers
+            for pid in workers:
+                os.kill(pid, signal.SIGKILL)
+            thread.join(20)
+        finally:
+            if postgres:
+                holder.rollback()
+                holder.close()
+            else:
+                holder.execute("ROLLBACK")
+                holder.close()
+        assert "error" in outcome or outcome["status"].status_code >= 500, outcome
+        assert _visits(db, data["key"]) == 0  # nothing half-written remains
+        assert _visits(db) == 1
+        # The browser retries the same form; the arbiter has started a new worker meanwhile.
+        for _ in range(50):
+            try:
+                resp = s.post(base + "/visits/new", data=data, allow_redirects=False, timeout=30)
+                break
+            except requests.RequestException:
+                time.sleep(0.2)
+        assert resp.status_code == 303, resp.text[:300]
+        assert s.post(base + "/visits/new", data=data, allow_redirects=False, timeout=30).status_code == 303
+        assert _visits(db, data["key"]) == 1 and _visits(db) == 2
+        visit = db.session.scalar(sa.select(Visit).where(Visit.idempotency_key == data["key"]))
+        assert visit.note == "Lượt bị ngắt" and len(visit.services) == 1 and len(visit.members) == 1
