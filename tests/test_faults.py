@@ -276,3 +276,102 @@ def test_a_worker_killed_mid_post_leaves_nothing_and_the_retry_records_one_visit
         assert _visits(db, data["key"]) == 1 and _visits(db) == 2
         visit = db.session.scalar(sa.select(Visit).where(Visit.idempotency_key == data["key"]))
         assert visit.note == "Lượt bị ngắt" and len(visit.services) == 1 and len(visit.members) == 1
+
+
+# --- the PostgreSQL server restarted in the middle of a run of visit posts --------------------------
+
+def _as_postgres(*args, **kwargs):
+    command = [str(a) for a in args]
+    if os.geteuid() == 0:  # initdb and the server refuse to run as root
+        command = ["runuser", "-u", "postgres", "--"] + command
+    return subprocess.run(command, check=True, capture_output=True, text=True, timeout=60, **kwargs)
+
+
+@pytest.fixture
+def own_postgres():
+    """A throwaway PostgreSQL cluster on this suite's port, which the test may stop and start."""
+    if not (PG_BIN / "initdb").exists() or not (PG_BIN / "pg_ctl").exists():
+        _missing(f"PostgreSQL server binaries not found in {PG_BIN} (set PG_BIN)")
+    if os.geteuid() == 0 and shutil.which("runuser") is None:
+        _missing("runuser is needed to run PostgreSQL as the postgres user")
+    data = Path(tempfile.mkdtemp(prefix="cnscd-faults-pg-"))
+    if os.geteuid() == 0:
+        shutil.chown(data, "postgres", "postgres")
+    data.chmod(0o700)
+    _as_postgres(PG_BIN / "initdb", "-D", data, "-A", "trust", "-U", "postgres", "-E", "UTF8", "--no-sync")
+    options = f"-c listen_addresses=127.0.0.1 -p {PG_PORT} -k {data} -c fsync=off -c full_page_writes=off"
+
+    def start():
+        _as_postgres(PG_BIN / "pg_ctl", "-D", data, "-l", data / "server.log", "-w", "-o", options, "start")
+
+    def stop():
+        _as_postgres(PG_BIN / "pg_ctl", "-D", data, "-m", "fast", "-w", "stop")
+
+    start()
+    try:
+        yield f"postgresql+psycopg://postgres@127.0.0.1:{PG_PORT}/postgres", start, stop
+    finally:
+        with contextlib.suppress(subprocess.CalledProcessError, subprocess.TimeoutExpired):
+            stop()
+        shutil.rmtree(data, ignore_errors=True)
+
+
+def test_visits_posted_while_postgresql_restarts_get_503_and_are_each_recorded_once(own_postgres, tmp_path):
+    from flask_migrate import upgrade
+
+    from app import create_app
+    from app.extensions import db as _db
+    from tests.conftest import Tree
+    url, start, stop = own_postgres
+    other = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "faults-test"})
+    with other.app_context():
+        upgrade()
+        users, households = _seed(Tree())
+    with gunicorn(url, tmp_path / "gunicorn.log", workers=2, RETRY_AFTER_SECONDS="1") as (base, _proc):
+        s = _sign_in(base, users[0][0])
+        forms = [_visit_post(s, base, households[i % len(households)], users[0][1], f"Lượt {i}") for i in range(8)]
+        statuses, unavailable = [], []
+        stopped = threading.Event()
+
+        def post_all():
+            for i, data in enumerate(forms):
+                if i == 3:
+                    stopped.wait(20)  # the rest are posted while the server is down or coming back
+                while True:
+                    try:
+                        resp = s.post(base + "/visits/new", data=data, allow_redirects=False, timeout=30)
+                    except requests.RequestException as exc:  # the app must answer, even now
+                        statuses.append(repr(exc))
+                        return
+                    statuses.append(resp.status_code)
+                    if resp.status_code != 503:
+                        break
+                    unavailable.append(resp)
+                    time.sleep(0.3)  # the form's script waits Retry-After; quicker here
+
+        poster = threading.Thread(target=post_all)
+        poster.start()
+        time.sleep(0.5)
+        stop()
+        stopped.set()
+        time.sleep(2.0)
+        start()
+        poster.join(60)
+    log = (tmp_path / "gunicorn.log").read_text()
+    assert not [x for x in statuses if x not in (303, 503)], (statuses, log[-3000:])
+    assert statuses.count(303) == len(forms)
+    assert unavailable, "no post met the server down"
+    for resp in unavailable:
+        assert resp.headers["Retry-After"] == "1"
+        assert VIETNAMESE_TRY_AGAIN in resp.text
+    assert "Traceback" not in log, log[-3000:]
+    with other.app_context():
+        visits = list(_db.session.scalars(sa.select(Visit)))
+        assert sorted(v.idempotency_key for v in visits) == sorted(f["key"] for f in forms)
+        # Whole visits only: each with its service, its member and its audit event.
+        assert all(len(v.services) == 1 and len(v.members) == 1 for v in visits)
+        from app.audit.models import AuditEvent
+        assert _db.session.scalar(sa.select(sa.func.count(AuditEvent.id)).where(
+            AuditEvent.record_type == "visit")) == len(forms)
+        _db.session.remove()
+        _db.engine.dispose()

@@ -20,7 +20,9 @@ def _standalone(status: int, title, message, headers=None):
     are translated here)."""
     lang = session.get("locale") if session.get("locale") in ("vi", "en") else "vi"
     with force_locale(lang):
-        page = render_template("errors/unavailable.html", lang=lang, title=str(title), message=str(message))
+        # Straight from the environment: context processors would load the signed-in user.
+        page = current_app.jinja_env.get_template("errors/unavailable.html").render(
+            lang=lang, title=str(title), message=str(message), request=request)
     return page, status, headers or {}
 
 
