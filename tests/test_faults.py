@@ -23,7 +23,6 @@ import sqlalchemy as sa
 
 from app.units.models import AdminUnit
 from app.visits.models import Visit
-from tests.conftest import PASSWORD
 from tests.test_concurrency import _fresh_form, _seed, _sign_in
 
 ROOT = Path(__file__).resolve().parent.parent
