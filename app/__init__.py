@@ -165,8 +165,11 @@ def _sqlite_pragmas(app: Flask) -> None:
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA journal_mode=WAL")
-            cur.execute("PRAGMA busy_timeout=10000")
+            cur.execute(f"PRAGMA busy_timeout={int(app.config['SQLITE_BUSY_TIMEOUT_MS'])}")
             cur.execute("PRAGMA synchronous=NORMAL")
+            # Deleted and overwritten values are zeroed in the file, not left in free space: erased
+            # personal data must not stay readable on disk (app.households.privacy).
+            cur.execute("PRAGMA secure_delete=ON")
             cur.close()
 
 

@@ -137,6 +137,7 @@ def erase(household_id: int):
         if form.validate_on_submit():
             privacy.erase(household, form.reason.data, user=current_user)
             db.session.commit()
+            privacy.reach_the_disk()
             flash(_("Personal data erased. The household's visits are still counted."), "success")
             return redirect(url_for("households.show", household_id=household.id), 303)
         status = 400
