@@ -5,7 +5,7 @@ was free again, so replaying the form (a back button, a resend) recorded the vis
 now stays used: a replay of a deleted visit's form says it was deleted.
 
 Revision ID: b7d41f0c9a2e
-Revises: e03734509469
+Revises: 49c5cf0a1898
 Create Date: 2026-12-01 10:00:00.000000
 
 """
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'b7d41f0c9a2e'
-down_revision = 'e03734509469'
+down_revision = '49c5cf0a1898'
 branch_labels = None
 depends_on = None
 
