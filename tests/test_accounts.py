@@ -293,8 +293,10 @@ def test_the_audit_page_says_what_happened_in_words_in_both_languages(client, tr
     assert "Đã đặt số hộ của Khu vực 1: 1.851" in html
     assert "set_households" not in html and "effective_on" not in html
     assert "<dt>Số hộ</dt><dd>1.851</dd>" in html
-    client.post("/language", data={"lang": "en"})
-    html = client.get("/audit/").get_data(as_text=True)
+    english = _account(db, "province-en", "province", tree.province)
+    english.locale = "en"
+    db.session.commit()
+    html = _signed_in(client.application, "province-en").get("/audit/").get_data(as_text=True)
     assert "Set the households of Khu vực 1: 1,851" in html
 
 
