@@ -50,6 +50,7 @@ SENTENCES = {
     ("month_closure", "edit_closed_month"): _l("Corrected a visit dated in the closed month %(name)s"),
 }
 FALLBACK = _l("Changed %(name)s")
+LEVELS = {"province": _l("Province"), "district": _l("District"), "commune": _l("Commune"), "hamlet": _l("Hamlet")}
 
 FIELDS = {
     "name": _l("Name"), "level": _l("Level"), "code": _l("Code"), "retired_on": _l("Retired on"),
@@ -101,6 +102,8 @@ def _value(key: str, value):
         from app.auth.models import ROLE_LABELS
         from app.teams.models import MEMBER_ROLES
         return str(ROLE_LABELS.get(value) or MEMBER_ROLES.get(value) or value)
+    if key == "level":
+        return str(LEVELS.get(value, value))
     if key == "status":
         from app.teams.models import TEAM_STATUSES
         return str(TEAM_STATUSES.get(value, value))
