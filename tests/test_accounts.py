@@ -35,6 +35,12 @@ def _opens(client, url="/services/") -> bool:
     return resp.status_code == 200
 
 
+def _signed_out(client, url="/services/") -> bool:
+    """Sent to sign in (not merely to the password page, which a one-time password also causes)."""
+    resp = client.get(url)
+    return resp.status_code == 302 and "/auth/login" in resp.headers["Location"]
+
+
 def _events(db, action, record_id):
     db.session.expire_all()
     return db.session.scalars(sa.select(AuditEvent).where(AuditEvent.record_type == "user",
@@ -61,7 +67,7 @@ def test_signing_out_on_one_device_signs_out_the_others(app, tree, db):
     laptop, phone = _signed_in(app, "huyen"), _signed_in(app, "huyen")
     assert _opens(phone)
     laptop.post("/auth/logout")
-    assert not _opens(phone)
+    assert _signed_out(phone)
 
 
 def test_after_a_password_change_other_sessions_end_and_this_one_stays(app, tree, db):
@@ -72,7 +78,7 @@ def test_after_a_password_change_other_sessions_end_and_this_one_stays(app, tree
                                                "confirm": "mat-khau-moi-2025"})
     assert resp.status_code == 302
     assert _opens(client), "the client that changed the password stays signed in"
-    assert not _opens(other), "another client's session ended"
+    assert _signed_out(other), "another client's session ended"
 
 
 def test_a_session_from_before_the_upgrade_carrying_only_the_id_is_signed_out(app, tree, db):
@@ -81,7 +87,7 @@ def test_a_session_from_before_the_upgrade_carrying_only_the_id_is_signed_out(ap
     with old.client.session_transaction() as session:
         session["_user_id"] = str(user.id)
         session["_fresh"] = True
-    assert not _opens(old)
+    assert _signed_out(old)
     with old.client.session_transaction() as session:
         session["_user_id"] = user.get_id()
     assert _opens(old), "the same session with the account's token opens the page"
@@ -105,7 +111,7 @@ def test_an_officer_resetting_or_disabling_an_account_ends_its_sessions(app, tre
                                             "confirm": "mat-khau-cua-to-vien"})
         assert _opens(member, "/visits/")
         assert client.post(f"/teams/members/{members[0].id}/account").status_code == 200
-        assert not _opens(member, "/visits/")
+        assert _signed_out(member, "/visits/")
         return
     target = _account(db, "can-bo-huyen", "district", tree.district)
     victim = _signed_in(app, "can-bo-huyen")
@@ -115,7 +121,7 @@ def test_an_officer_resetting_or_disabling_an_account_ends_its_sessions(app, tre
     action = "password" if how == "admin_reset" else "disable"
     resp = client.post(f"/users/{target.id}/{action}")
     assert resp.status_code in (200, 303)
-    assert not _opens(victim)
+    assert _signed_out(victim)
 
 
 def test_a_disabled_users_api_token_gets_401(app, tree, db):
@@ -138,7 +144,7 @@ def test_re_enabling_an_account_does_not_bring_its_old_sessions_back(app, tree, 
     client = _signed_in(app, "quan-tri")
     client.post(f"/users/{target.id}/disable")
     client.post(f"/users/{target.id}/enable")
-    assert not _opens(victim)
+    assert _signed_out(victim)
     assert _opens(_signed_in(app, "can-bo-xa")), "it can sign in again"
 
 
@@ -269,7 +275,7 @@ def test_cli_creates_lists_disables_enables_and_sets_passwords_audited_as_the_sy
     assert "can-bo-huyen\tdistrict\t930\tThành phố Vị Thanh\tenabled\t" in result.output
     assert runner.invoke(args=["users", "disable", "can-bo-huyen"]).exit_code == 0
     assert "DISABLED" in runner.invoke(args=["users", "list", "--role", "district"]).output
-    assert not _opens(session)
+    assert _signed_out(session)
     assert runner.invoke(args=["users", "enable", "can-bo-huyen"]).exit_code == 0
     result = runner.invoke(args=["users", "set-password", "can-bo-huyen", "--password", "mat-khau-moi-99"])
     assert result.exit_code == 0, result.output
