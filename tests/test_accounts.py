@@ -350,3 +350,44 @@ def test_first_run_checklist_guides_an_admin_until_every_step_is_done(client, db
 def test_the_checklist_is_for_admins_and_province_staff_on_their_own_page(client, tree, login_as):
     login_as("district", tree.district)
     assert 'id="first-run"' not in client.get(f"/units/{tree.district.id}").get_data(as_text=True)
+
+
+# --- Hostile input ------------------------------------------------------------------------------
+
+def test_fuzz_account_forms(client, tree, login_as, db):
+    """Hostile input into the account forms and buttons: never a 500, nothing written on a refusal,
+    and what is stored is clean."""
+    from hypothesis import example, given
+    from hypothesis import strategies as st
+
+    from tests.fuzz_strategies import FUZZ_FEW, assert_clean, count, form_data, name_text, nasty_text, url_id
+    login_as("province", tree.province)
+    target = _account(db, "muc-tieu", "commune", tree.commune)
+    valid = {"username": st.from_regex(r"[a-z][a-z0-9.-]{3,20}", fullmatch=True), "full_name": name_text,
+             "role": st.sampled_from(["district", "commune"]), "unit": st.just("own"),
+             "account": st.just("own"), "action": st.sampled_from(["disable", "enable", "password"])}
+    hostile = {"username": nasty_text, "full_name": nasty_text, "role": nasty_text, "unit": nasty_text,
+               "account": url_id.map(str), "action": st.just("disable")}
+
+    @FUZZ_FEW
+    @given(data=form_data(valid, hostile))
+    @example(data={"username": "ab\x00c", "full_name": "Lê\x00", "role": "admin", "unit": str(2**70),
+                   "account": str(2**70), "action": "password"})
+    def run(data):
+        unit = {"district": tree.district.id, "commune": tree.commune.id}.get(data["role"], tree.commune.id)
+        form = {"username": data["username"], "full_name": data["full_name"], "role": data["role"],
+                "unit": unit if data["unit"] == "own" else data["unit"]}
+        before = count(db, User)
+        resp = client.post("/users/new", data=form)
+        assert resp.status_code in (200, 400), resp.status_code
+        if resp.status_code == 400:
+            assert count(db, User) == before
+        else:
+            created = db.session.scalar(sa.select(User).order_by(User.id.desc()).limit(1))
+            assert_clean(created.full_name)
+            assert created.role in ("district", "commune") and created.must_change_password
+        account = target.id if data["account"] == "own" else data["account"]
+        resp = client.post(f"/users/{account}/{data['action']}")
+        assert resp.status_code in (200, 303, 404), resp.status_code
+
+    run()
