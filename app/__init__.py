@@ -86,6 +86,8 @@ def create_app(config: dict | None = None) -> Flask:
     from app.reports.views import bp as reports_bp
     app.register_blueprint(reports_bp)
     app.register_blueprint(api_tokens_bp)
+    from app.users.views import bp as users_bp
+    app.register_blueprint(users_bp)
     csrf.exempt(api_bp)  # bearer-authenticated and read-only: no cookie, so no CSRF to defend against
     app.register_blueprint(api_bp)
 

@@ -42,6 +42,7 @@ class Area:
     visit: object = None
     closure: object = None
     token: object = None
+    account: object = None  # a commune officer's account, for the account pages
     extra: dict = field(default_factory=dict)
 
     def names(self) -> list[str]:
@@ -53,6 +54,7 @@ class Area:
         return {"commune": self.commune.id, "hamlet": self.hamlet.id, "team": self.team.id,
                 "member": self.member.id, "household": self.household.id, "visit": self.visit.id,
                 "closure": self.closure.id, "token": self.token.id, "province": self.province.id,
+                "account": self.account.id,
                 "commune_code": self.commune.code}
 
 
@@ -142,6 +144,9 @@ class World:
         self.far.token, self.far_secret = issue_token(far_staff, "Mã của Sóc Trăng")
         self.far.extra["labels"] = ["Mã của Sóc Trăng"]
         self.near.token = inside.token  # tokens belong to province staff
+        for area, label in ((inside, "a"), (self.near, "b"), (self.far, "c")):
+            area.account = user(f"can-bo-xa-{label}", "commune", area.commune)
+            area.extra.setdefault("labels", []).append(area.account.username)
         self.service = db.session.scalar(sa.select(Service).where(Service.code == "vneid"))
         db.session.commit()
 
@@ -157,6 +162,7 @@ class World:
         area.closure = MonthClosure(province_id=inside.province.id, year=2022, month=n + 1, snapshot="{}")
         db.session.add(area.closure)
         area.token, _secret = issue_token(self.users["province"], f"Mã mới {n}")
+        area.account = user(f"can-bo-moi-{n}", "commune", inside.commune)
         db.session.commit()
         return area
 

@@ -37,7 +37,8 @@ class Entry:
     signs_out: bool = False
 
 
-KINDS = {"commune", "hamlet", "team", "member", "household", "visit", "closure", "token", "commune_code"}
+KINDS = {"commune", "hamlet", "team", "member", "household", "visit", "closure", "token", "commune_code",
+         "account"}
 Q = {"q": "Lê Văn Hùng"}
 
 MATRIX: dict[tuple[str, str], Entry] = {
@@ -141,6 +142,14 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ("api_tokens.create", "POST"): Entry(PROVINCE, outside="none"),
     ("api_tokens.revoke", "POST"): Entry(PROVINCE, {"token_id": "token"}),
     ("api.coverage", "GET"): Entry(ALL, query={"unit": "commune_code", "month": "2024-10"}, token=True),
+    # Accounts: admins and province staff manage those below them in their area.
+    ("users.index", "GET"): Entry(PROVINCE, outside="filtered"),
+    ("users.new", "GET"): Entry(PROVINCE, outside="none"),
+    ("users.new", "POST"): Entry(PROVINCE, outside="none"),
+    ("users.show", "GET"): Entry(PROVINCE, {"account_id": "account"}),
+    ("users.disable", "POST"): Entry(PROVINCE, {"account_id": "account"}),
+    ("users.enable", "POST"): Entry(PROVINCE, {"account_id": "account"}),
+    ("users.reset_password", "POST"): Entry(PROVINCE, {"account_id": "account"}),
 }
 
 REFUSED = (403, 404)
@@ -177,7 +186,7 @@ def _client(app, world, role):
     client = app.test_client()
     if role is not None:
         with client.session_transaction() as session:
-            session["_user_id"] = str(world.users[role].id)
+            session["_user_id"] = world.users[role].get_id()
             session["_fresh"] = True
     return client
 

@@ -3,9 +3,11 @@ from datetime import datetime, time, timedelta
 
 import sqlalchemy as sa
 from flask import Blueprint, render_template, request
+from sqlalchemy import orm
 
 from app.audit.forms import RECORD_TYPES, AuditFilterForm
 from app.audit.models import AuditEvent
+from app.audit.words import describe
 from app.auth.models import User
 from app.auth.usernames import normalise_username
 from app.dates import VN
@@ -40,9 +42,10 @@ def index():
         page = max(1, min(int(request.args.get("page", 1)), 10_000))
     except ValueError:
         page = 1
-    events = db.session.scalars(query.limit(PAGE_SIZE + 1).offset((page - 1) * PAGE_SIZE)).all()
+    events = db.session.scalars(query.options(orm.selectinload(AuditEvent.user))
+                                .limit(PAGE_SIZE + 1).offset((page - 1) * PAGE_SIZE)).all()
     has_next = len(events) > PAGE_SIZE
     template = "audit/_events.html" if request.htmx and request.htmx.target == "events" else "audit/index.html"
     base_args = {k: v for k, v in request.args.items() if k != "page"}
-    return render_template(template, form=form, events=events[:PAGE_SIZE], page=page, has_next=has_next,
+    return render_template(template, form=form, entries=describe(events[:PAGE_SIZE]), page=page, has_next=has_next,
                            record_types=RECORD_TYPES, base_args=base_args), status

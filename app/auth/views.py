@@ -67,6 +67,10 @@ def login():
 
 @bp.post("/logout")
 def logout():
+    if current_user.is_authenticated:
+        # Ends this account's sessions everywhere, so a cookie copied before signing out is worthless.
+        current_user.end_sessions()
+        db.session.commit()
     logout_user()
     flash(_("You have signed out."), "info")
     return redirect(url_for("auth.login"))
@@ -85,9 +89,10 @@ def change_password():
             form.new.errors.append(_("Choose a password different from the current one."))
             status = 400
         else:
-            current_user.set_password(form.new.data)
+            current_user.set_password(form.new.data)  # signs out the account's other sessions
             current_user.must_change_password = False
             db.session.commit()
+            login_user(current_user._get_current_object())  # this one carries the new token
             flash(_("Your password has been changed."), "success")
             return redirect(url_for("main.index"))
     elif form.is_submitted():

@@ -235,6 +235,7 @@ def leave(member: Member, on: date, user=None) -> None:
     for account in accounts_of(member):
         if account.is_enabled:
             account.is_enabled = False
+            account.end_sessions()
             record("disable", "user", account.id, account.unit_id, before={"is_enabled": True},
                    after={"is_enabled": False, "username": account.username}, user=user)
 

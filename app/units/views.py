@@ -14,6 +14,7 @@ from app.units import services
 from app.units.forms import ConfirmImportForm, HamletForm, HouseholdCountForm, RenameForm, UploadForm
 from app.units.importer import UnitRow, apply_hamlets, check_hamlets, parse_hamlets
 from app.units.models import AdminUnit, HouseholdCount
+from app.users.checklist import first_run_checklist
 
 bp = Blueprint("units", __name__, url_prefix="/units")
 
@@ -49,7 +50,7 @@ def _render_unit(unit: AdminUnit, hamlet_form=None, count_form=None, status=200)
     return render_template(
         "units/show.html", unit=unit, ancestors=ancestors, children=children, counts=counts, q=q,
         history=history, current=history_current(history), children_total=children_total,
-        may_structure=may_structure, may_count=may_count,
+        may_structure=may_structure, may_count=may_count, checklist=first_run_checklist(current_user, unit),
         may_edit_self=unit.level == "hamlet" and unit.parent is not None and can_edit_structure(unit.parent),
         hamlet_form=hamlet_form or (HamletForm(prefix="hamlet") if may_structure else None),
         count_form=count_form or (HouseholdCountForm(formdata=None, prefix="count") if may_count else None),
