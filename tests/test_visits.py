@@ -10,6 +10,7 @@ from app.dates import today_vn
 from app.households.models import Household
 from app.visits.models import Adoption, Visit, VisitService
 from tests.conftest import PASSWORD
+from tests.html_tree import parse
 from tests.visits_helpers import (
     TEAM_START,
     Browser,
@@ -172,11 +173,40 @@ def test_bad_input_is_refused_beside_the_field_and_kept(client, db, leader, team
     page = resp.get_data(as_text=True)
     assert resp.status_code == 400
     assert message in page
-    assert f'id="{field}-error"' in page or f'id="{field}' in page
+    assert_error_beside(page, field, message)
     if field != "note":
         assert "ghi chú của tôi" in page  # what was typed is still there
     assert visit_count() == 0
     assert db.session.scalar(sa.select(sa.func.count(Household.id))) == 1
+
+
+# The form's control for each field checked above (a service is one radio group among several).
+CONTROL = {"visited_on": "visited_on", "services": "svc-dvc", "note": "note", "members": "members",
+           "household": "household_id", "new_name": "new_name", "new_phone": "new_phone"}
+
+
+def _box(element):
+    """The nearest box a field lives in: the `.field` wrapper of one input, or a group's fieldset."""
+    return next((a for a in element.ancestors()
+                 if "field" in a.classes() or (a.tag == "fieldset" and "group" in a.classes())), None)
+
+
+def assert_error_beside(page, field, message):
+    """The message is in the field's own error element, in the same box as the field's control
+    (not merely somewhere on the page); a single field's control points at it for screen readers."""
+    tree = parse(page)
+    error = tree.find(id=f"{field}-error")
+    assert error is not None, f"no error element for {field}"
+    assert message in error.text() and error.attrs.get("role") == "alert"
+    box = _box(error)
+    controls = [e for e in tree.iter() if e.attrs.get("name") == CONTROL[field]]
+    assert box is not None and any(_box(c) is box for c in controls), f"the error for {field} is not beside it"
+    if "field" in box.classes():
+        control = next(c for c in controls if _box(c) is box)
+        assert control.attrs.get("aria-describedby") == f"{field}-error"
+        assert control.attrs.get("aria-invalid") == "true"
+    others = [e.attrs["id"] for e in tree.iter() if e.attrs.get("id", "").endswith("-error") and e is not error]
+    assert others == [], f"errors shown for other fields too: {others}"
 
 
 def test_a_household_of_another_hamlet_or_commune_is_refused(client, db, leader, team, tree):
