@@ -1,14 +1,17 @@
 """The visit form: recording once, bad input, adoption dates, edit/delete rights and lists."""
 import threading
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
+import time_machine
 
 from app.audit.models import AuditEvent
 from app.dates import today_vn
 from app.households.models import Household
+from app.teams.models import Member
 from app.visits.models import Adoption, Visit, VisitService
+from app.visits.services import REPLAY_WINDOW
 from tests.conftest import PASSWORD
 from tests.html_tree import parse
 from tests.visits_helpers import (
@@ -88,6 +91,30 @@ def test_the_same_form_posted_twice_records_one_visit(client, db, leader, team, 
     assert visit_count() == 1
     page = client.get(second.headers["Location"]).get_data(as_text=True)
     assert "Lượt hướng dẫn này đã được ghi" in page
+
+
+def test_the_same_form_resent_after_the_replay_window_records_no_second_visit(client, db, leader, team, tree):
+    """A phone that lost its connection sends the form again later: past the 10 minutes in which a
+    repost is recognised by what it says, its key alone finds the visit it made, even once the form
+    would no longer pass (a member ticked on it has left the team since)."""
+    from app.teams import services as teams
+    h = household(tree.hamlet)
+    data = form(h.id, members=[team[1][0].id, team[1][1].id], services={"dvc": "adopted"}, on=today_vn())
+    sent = datetime.now(UTC)
+    with time_machine.travel(sent, tick=False):
+        first = client.post("/visits/new", data=data)
+    assert first.status_code == 303 and visit_count() == 1
+    with time_machine.travel(sent + REPLAY_WINDOW + timedelta(minutes=1), tick=False):
+        again = client.post("/visits/new", data=data)
+    assert again.status_code == 303 and again.headers["Location"] == first.headers["Location"]
+    assert visit_count() == 1
+    teams.leave(db.session.get(Member, team[1][1].id), today_vn())
+    db.session.commit()
+    with time_machine.travel(sent + timedelta(hours=1), tick=False):
+        later = client.post("/visits/new", data=data)
+        assert later.status_code == 303 and later.headers["Location"] == first.headers["Location"]
+        assert "Lượt hướng dẫn này đã được ghi" in client.get(later.headers["Location"]).get_data(as_text=True)
+    assert visit_count() == 1
 
 
 def test_a_repost_with_a_fresh_key_is_recognised_as_a_replay(client, db, leader, team, tree):
