@@ -1,8 +1,18 @@
-"""Configuration read from the environment, with an embedded SQLite default under instance/."""
+"""Configuration read from the environment, with an embedded SQLite default under instance/ for development."""
 import os
 from pathlib import Path
 
 INSTANCE_DIR = Path(__file__).resolve().parent.parent / "instance"
+# Set by the Makefile (`make run`, `make test`): without DATABASE_URL, use the SQLite file in instance/.
+DEV_FLAG = "CNSCD_DEV"
+
+
+class ConfigError(RuntimeError):
+    """A setting production cannot do without is missing; the message is one line for the operator."""
+
+
+def development_allowed(debug: bool, testing: bool) -> bool:
+    return debug or testing or os.environ.get(DEV_FLAG) == "1"
 
 
 def database_url(raw: str | None) -> str:
@@ -17,7 +27,8 @@ def database_url(raw: str | None) -> str:
 
 class Config:
     SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-change-me")
-    SQLALCHEMY_DATABASE_URI = database_url(os.environ.get("DATABASE_URL"))
+    # None without DATABASE_URL: create_app then uses the development SQLite file, or refuses to start.
+    SQLALCHEMY_DATABASE_URI = database_url(os.environ["DATABASE_URL"]) if os.environ.get("DATABASE_URL") else None
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
     BABEL_DEFAULT_LOCALE = "vi"
     BABEL_DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
