@@ -21,7 +21,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 DEPLOY = ROOT / "deploy"
-PG_PORT, REDIS_PORT, GUNICORN_PORT, HTTPS_PORT, HTTP_PORT = 55460, 55461, 55462, 55463, 55464
+PG_PORT, REDIS_PORT, GUNICORN_PORT, HTTPS_PORT, HTTP_PORT, SECOND_PORT = 55460, 55461, 55462, 55463, 55464, 55465
 HOST = "cnscd.example.vn"
 # A user without a home and without write access to the code, like the unit's service user.
 SERVICE_USER, SERVICE_GROUP = "nobody", "nogroup"
@@ -45,6 +45,7 @@ create_user("xa-trien-khai", "commune", commune, {PASSWORD!r})
 leader = create_user("to-truong-trien-khai", "team_leader", commune, {PASSWORD!r})
 leader.team_id, leader.member_id = team.id, members[0].id
 create_user("thu-gioi-han", "commune", commune, {PASSWORD!r})
+create_user("thu-hai-may", "commune", commune, {PASSWORD!r})
 db.session.commit()
 """
 
@@ -104,7 +105,8 @@ def test_the_readme_and_the_deployment_files_agree(runner):
     nginx = (DEPLOY / "nginx-cnscd.conf").read_text()
     gunicorn_conf = (DEPLOY / "gunicorn.conf.py").read_text()
     bind = re.search(r'^bind = "([^"]+)"', gunicorn_conf, re.M).group(1)
-    assert f"proxy_pass http://{bind};" in nginx
+    assert re.search(rf"upstream cnscd {{\s*server {re.escape(bind)};\s*}}", nginx)
+    assert "proxy_pass http://cnscd;" in nginx
     assert f"alias {home}/app/static/;" in nginx and (ROOT / "app" / "static").is_dir()
     body_mb = int(re.search(r"client_max_body_size (\d+)m;", nginx).group(1))
     assert body_mb * 1024 * 1024 > runner.app.config["MAX_CONTENT_LENGTH"]
@@ -216,7 +218,7 @@ class Browser:
 
 
 def csrf_token(html: str) -> str:
-    return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html).group(1)
+    return re.search(r'name="(?:\w+-)?csrf_token" type="hidden" value="([^"]+)"', html).group(1)
 
 
 class FormFields(HTMLParser):
@@ -248,7 +250,7 @@ class FormFields(HTMLParser):
             self._select = None
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def deployment():
     """PostgreSQL, Redis, gunicorn and nginx started from deploy/'s files; yields a dict of handles."""
     _require_services()
@@ -311,13 +313,18 @@ def deployment():
         unit = unit_settings()
         home = unit["WorkingDirectory"]
         exec_start = unit["ExecStart"].replace(home, str(ROOT)).split()
-        gunicorn_log = work / "gunicorn.log"
-        with gunicorn_log.open("w") as log:
-            gunicorn = subprocess.Popen(
-                as_service_user(*exec_start, env={
-                    **settings, "GUNICORN_CMD_ARGS": f"--bind 127.0.0.1:{GUNICORN_PORT} --workers 2"}),
-                cwd=str(ROOT), stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-        procs.append(gunicorn)
+        # Two servers on the same database and Redis, as the README's "Two servers" sets them up: the
+        # first with two workers, the second with one.
+        servers = []
+        for port, workers in ((GUNICORN_PORT, 2), (SECOND_PORT, 1)):
+            log_path = work / f"gunicorn-{port}.log"
+            with log_path.open("w") as log:
+                proc = subprocess.Popen(
+                    as_service_user(*exec_start, env={
+                        **settings, "GUNICORN_CMD_ARGS": f"--bind 127.0.0.1:{port} --workers {workers}"}),
+                    cwd=str(ROOT), stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+            procs.append(proc)
+            servers.append((port, proc, log_path))
 
         # nginx with the repository's server block: only ports, certificate and paths replaced.
         cert, key = work / "cert.pem", work / "key.pem"
@@ -330,7 +337,7 @@ def deployment():
                 .replace("listen 80;", f"listen 127.0.0.1:{HTTP_PORT};")
                 .replace(f"/etc/letsencrypt/live/{HOST}/fullchain.pem", str(cert))
                 .replace(f"/etc/letsencrypt/live/{HOST}/privkey.pem", str(key))
-                .replace("proxy_pass http://127.0.0.1:8000;", f"proxy_pass http://127.0.0.1:{GUNICORN_PORT};")
+                .replace("server 127.0.0.1:8000;", f"server 127.0.0.1:{GUNICORN_PORT}; server 127.0.0.1:{SECOND_PORT};")
                 .replace(f"{home}/", f"{ROOT}/"))
         assert f"127.0.0.1:{GUNICORN_PORT}" in site and str(cert) in site
         (work / "nginx-tmp").mkdir()
@@ -358,8 +365,9 @@ http {{
                                  start_new_session=True)
         procs.append(nginx)
         _wait_for_port(HTTPS_PORT, nginx, nginx_log)
-        _wait_for_port(GUNICORN_PORT, gunicorn, gunicorn_log)
-        yield {"cert": cert, "gunicorn_log": gunicorn_log, "redis_port": REDIS_PORT}
+        for port, proc, log_path in servers:
+            _wait_for_port(port, proc, log_path)
+        yield {"cert": cert, "logs": [log_path for _p, _proc, log_path in servers], "redis_port": REDIS_PORT}
     finally:
         for proc in reversed(procs):
             if proc.poll() is None:
@@ -447,7 +455,65 @@ def test_the_deployment_files_serve_the_app_through_nginx_over_https(deployment)
     keys = redis.Redis(port=deployment["redis_port"]).keys("*user:thu-gioi-han*")
     assert keys, "the sign-in limit is not kept in Redis"
 
-    log = deployment["gunicorn_log"].read_text()
+    log = "".join(path.read_text() for path in deployment["logs"])
     assert "sign-in failed for 'thu-gioi-han'" in log and "rate limit 2 per 1 minute reached" in log
     assert re.search(r'"POST /visits/new HTTP/1.0" 30[23] ', log), log[-2000:]  # the access log is on
     assert "Traceback" not in log and "control" not in log.lower(), log[-3000:]
+
+
+class Direct(Browser):
+    """A browser whose requests reach one gunicorn server directly, with the headers nginx adds."""
+
+    def __init__(self, port: int, cookies: dict):
+        self.port, self.cookies, self.origin = port, cookies, f"https://{HOST}:{HTTPS_PORT}"
+
+    def request(self, method, path, body=None, headers=None, referer=None):
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        h = {"Host": HOST, "X-Forwarded-Host": HOST, "X-Forwarded-Port": str(HTTPS_PORT),
+             "X-Forwarded-Proto": "https", "X-Forwarded-For": "198.51.100.20", **(headers or {})}
+        if self.cookies:
+            h["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        if referer:
+            h["Referer"] = self.origin + referer
+        conn.request(method, path, body=body, headers=h)
+        resp = conn.getresponse()
+        data = resp.read().decode("utf-8", "replace")
+        for value in resp.headers.get_all("Set-Cookie") or []:
+            name, _, rest = value.partition("=")
+            self.cookies[name] = rest.split(";", 1)[0]
+        conn.close()
+        return resp, data
+
+
+def test_two_servers_on_one_database_share_sessions_forms_counts_and_limits(deployment):
+    cookies: dict[str, str] = {}
+    one, two = Direct(GUNICORN_PORT, cookies), Direct(SECOND_PORT, cookies)
+
+    # A form made on one server is accepted by the other; so is the session it starts.
+    _resp, page = one.get("/auth/login")
+    resp, body = two.post_form("/auth/login", [("username", "xa-trien-khai"), ("password", PASSWORD),
+                                               ("csrf_token", csrf_token(page))], "/auth/login")
+    assert resp.status == 302, body
+    resp, _ = one.get("/")
+    unit_path = resp.headers["Location"].replace(one.origin, "").replace(f"https://{HOST}", "")
+    resp, unit_page = one.get(unit_path)
+    assert resp.status == 200
+    hamlet = re.search(r'href="(/units/\d+)"[^>]*>Khu vực 1<', unit_page).group(1)
+
+    # A household count changed through one server shows on the other's next coverage page (each
+    # worker keeps the counts' roll-up in memory: the second server has read it before the change).
+    coverage = "/coverage/" + unit_path.rstrip("/").rsplit("/", 1)[1]
+    resp, before = two.get(coverage)
+    assert resp.status == 200 and "320" in before and "4.321" not in before
+    _resp, page = one.get(hamlet)
+    resp, body = one.post_form(f"{hamlet}/households", [("count-households", "4321"),
+                                                        ("count-effective_on", "2025-01-01"),
+                                                        ("count-csrf_token", csrf_token(page))], hamlet)
+    assert resp.status in (302, 303), body
+    _resp, after = two.get(coverage)
+    assert "4.321" in after
+
+    # The sign-in limit (2 a minute in the test's env file) counts across both servers.
+    statuses = [Direct(port, {}).sign_in("thu-hai-may", "sai-mat-khau")[0].status
+                for port in (GUNICORN_PORT, SECOND_PORT, GUNICORN_PORT)]
+    assert statuses == [401, 401, 429], statuses
