@@ -49,6 +49,8 @@ class Config:
     COMPRESS_ALGORITHM = ["gzip"]
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_HEADERS_ENABLED = False
+    # Redis down: each worker counts in its own memory meanwhile, rather than every sign-in failing.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
     # Guessing one account's password is slowed per account; a whole office behind one address
     # (a commune's shared Wi-Fi) still gets room to sign in.
     LOGIN_LIMIT_PER_ACCOUNT = os.environ.get("LOGIN_LIMIT_PER_ACCOUNT", "10 per minute")

@@ -367,7 +367,8 @@ http {{
         _wait_for_port(HTTPS_PORT, nginx, nginx_log)
         for port, proc, log_path in servers:
             _wait_for_port(port, proc, log_path)
-        yield {"cert": cert, "logs": [log_path for _p, _proc, log_path in servers], "redis_port": REDIS_PORT}
+        yield {"cert": cert, "logs": [log_path for _p, _proc, log_path in servers], "redis_port": REDIS_PORT,
+               "redis": redis}
     finally:
         for proc in reversed(procs):
             if proc.poll() is None:
@@ -517,3 +518,9 @@ def test_two_servers_on_one_database_share_sessions_forms_counts_and_limits(depl
     statuses = [Direct(port, {}).sign_in("thu-hai-may", "sai-mat-khau")[0].status
                 for port in (GUNICORN_PORT, SECOND_PORT, GUNICORN_PORT)]
     assert statuses == [401, 401, 429], statuses
+
+    # Redis stopped: people still sign in (each worker counts in memory meanwhile), no error page.
+    deployment["redis"].terminate()
+    deployment["redis"].wait(timeout=10)
+    resp, body = Direct(SECOND_PORT, {}).sign_in("to-truong-trien-khai", PASSWORD)
+    assert resp.status == 302, body[:300]
