@@ -145,9 +145,11 @@ def _require_services():
         # The service user must be able to run the virtual environment's Python (a venv made from a
         # Python under /root, mode 700, cannot be).
         probe = subprocess.run(["runuser", "-u", SERVICE_USER, "--", str(ROOT / ".venv" / "bin" / "python"),
-                                "-c", "import flask"], cwd="/", capture_output=True, text=True)
+                                "-c", f"import flask; open({str(ROOT / 'wsgi.py')!r}).close()"],
+                               cwd="/", capture_output=True, text=True)
         if probe.returncode != 0:
-            missing.append(f"a .venv the user {SERVICE_USER} can run ({probe.stderr.strip()[-200:]})")
+            missing.append(f"code and a .venv the user {SERVICE_USER} can read and run "
+                           f"({probe.stderr.strip()[-200:]})")
     if missing:
         if os.environ.get("REQUIRE_SERVICES") == "1":
             pytest.fail(f"REQUIRE_SERVICES=1 but missing: {', '.join(missing)}")
@@ -368,15 +370,13 @@ http {{
         for port, proc, log_path in servers:
             _wait_for_port(port, proc, log_path)
         yield {"cert": cert, "logs": [log_path for _p, _proc, log_path in servers], "redis_port": REDIS_PORT,
-               "redis": redis}
+               "redis": redis, "work": work, "pg": (pgbin, pgdata), "env_file": env_file,
+               "as_service_user": as_service_user}
     finally:
         for proc in reversed(procs):
-            if proc.poll() is None:
-                os.killpg(proc.pid, 15) if proc.pid == os.getpgid(proc.pid) else proc.terminate()
-                try:
-                    proc.wait(timeout=15)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
+            if proc.poll() is None:  # nothing to keep: no graceful shutdown
+                os.killpg(proc.pid, 9) if proc.pid == os.getpgid(proc.pid) else proc.kill()
+                proc.wait(timeout=15)
         if pg_started:
             subprocess.run(["runuser", "-u", "postgres", "--", f"{pgbin}/pg_ctl", "-D", str(pgdata), "-m",
                             "immediate", "-w", "stop"], capture_output=True)
@@ -524,3 +524,35 @@ def test_two_servers_on_one_database_share_sessions_forms_counts_and_limits(depl
     deployment["redis"].wait(timeout=10)
     resp, body = Direct(SECOND_PORT, {}).sign_in("to-truong-trien-khai", PASSWORD)
     assert resp.status == 302, body[:300]
+
+
+def test_a_backup_restored_as_the_readme_says_holds_the_visits_and_verifies(deployment):
+    section = readme_deploy_section()
+    assert "umask 077 && pg_dump --format=custom --file=/var/backups/cnscd/" in section
+    assert "pg_restore --no-owner --role=cnscd --dbname=cnscd " in section
+    pgbin, pgdata = deployment["pg"]
+    work = deployment["work"]
+    conn = ["-h", str(pgdata), "-p", str(PG_PORT), "-U", "postgres"]
+    backups = work / "backups"
+    backups.mkdir(mode=0o700)
+    shutil.chown(backups, "postgres", "postgres")
+    dump = backups / "cnscd.dump"
+    _run(["runuser", "-u", "postgres", "--", "sh", "-c",
+          f"umask 077 && {pgbin}/pg_dump {' '.join(conn)} --format=custom --file={dump} cnscd"])
+    assert oct(dump.stat().st_mode & 0o777) == "0o600"  # personal data: only postgres reads it
+
+    _run(["runuser", "-u", "postgres", "--", f"{pgbin}/createdb", *conn, "-O", "cnscd", "cnscd_restored"])
+    _run(["runuser", "-u", "postgres", "--", f"{pgbin}/pg_restore", *conn, "--no-owner", "--role=cnscd",
+          "--dbname=cnscd_restored", str(dump)])
+    restored_env = work / "etc" / "restored.env"
+    restored_env.write_text(deployment["env_file"].read_text().replace("/cnscd\n", "/cnscd_restored\n"))
+    shutil.chown(restored_env, "root", SERVICE_GROUP)
+    restored_env.chmod(0o640)
+    as_service_user = deployment["as_service_user"]
+    flask = str(DEPLOY / "flask")
+    env = {"CNSCD_ENV_FILE": str(restored_env)}
+    verified = _run(as_service_user(flask, "coverage", "verify", env=env), cwd="/")
+    assert "cnscd_restored" in read_env_file(restored_env)["DATABASE_URL"]
+    visits = _run(["runuser", "-u", "postgres", "--", f"{pgbin}/psql", *conn, "-At", "-d", "cnscd_restored",
+                   "-c", "SELECT count(*) FROM visits"])
+    assert visits.stdout.strip() == "1", verified.stdout
