@@ -37,6 +37,20 @@ def test_a_flask_command_without_database_url_outside_development_stops_with_one
     assert not out.exists()  # no report of zeros from a fresh SQLite file
 
 
+def test_gunicorn_without_database_url_stops_with_the_status_the_unit_does_not_restart(tmp_path):
+    """Exit status 4 (deploy/cnscd.service: RestartPreventExitStatus=4), not workers restarted forever."""
+    try:
+        proc = subprocess.run(
+            [str(Path(sys.executable).parent / "gunicorn"), "--bind", "127.0.0.1:55466", "--workers", "1",
+             "--no-control-socket", "wsgi:app"],
+            cwd=ROOT, env=_production_env(), capture_output=True, text=True, timeout=60)
+    except subprocess.TimeoutExpired:
+        pytest.fail("gunicorn kept restarting its workers")
+    assert proc.returncode == 4
+    assert "Error: DATABASE_URL is not set" in proc.stderr and "App failed to load" in proc.stderr
+    assert "RestartPreventExitStatus=4" in (ROOT / "deploy" / "cnscd.service").read_text()
+
+
 def test_the_app_refuses_to_start_without_a_database_outside_development(monkeypatch):
     monkeypatch.delenv("CNSCD_DEV", raising=False)
     monkeypatch.delenv("FLASK_DEBUG", raising=False)
