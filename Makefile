@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 export FLASK_APP := wsgi.py
+# Without DATABASE_URL, `make run` and `make test` use the development SQLite file (production refuses to start).
+export CNSCD_DEV := 1
 HOST ?= 127.0.0.1
 PORT ?= 5000
 

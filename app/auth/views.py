@@ -58,6 +58,9 @@ def login():
             if user.must_change_password:
                 return redirect(url_for("auth.change_password"))
             return redirect(safe_next(request.args.get("next"), url_for("main.index")))
+        # For the operator: whose account is being guessed and from where; never the password.
+        current_app.logger.warning("sign-in failed for %r from %s", form.username.data.lower()[:64],
+                                   request.remote_addr)
         form.password.errors.append(_("Wrong username or password."))
         status = 401
     elif form.is_submitted():

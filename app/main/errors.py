@@ -1,4 +1,6 @@
 """Error pages: translated, small, and never a stack trace."""
+from urllib.parse import urlsplit
+
 from flask import current_app, render_template, request, session
 from flask_babel import force_locale
 from flask_babel import gettext as _
@@ -34,6 +36,11 @@ def init_app(app):
 
     @app.errorhandler(CSRFError)
     def csrf_error(e):
+        # The reason (token missing, referrer of another host...) is only in the log: behind a proxy that
+        # does not pass the Host, every form would fail here with nothing else to go on.
+        current_app.logger.warning("CSRF rejected %s %s from %s: %s (host %r, referrer host %r)",
+                                   request.method, request.path, request.remote_addr, e.description,
+                                   request.host, urlsplit(request.referrer or "").netloc)
         return _page(400, _("The form has expired"),
                      _("For your safety the form was not accepted. Go back, reload the page and send it again."))
 
@@ -55,6 +62,11 @@ def init_app(app):
 
     @app.errorhandler(429)
     def too_many(e):
+        who = ""
+        if request.endpoint == "auth.login":
+            who = f" for {(request.form.get('username') or '').strip().lower()[:64]!r}"
+        current_app.logger.warning("rate limit %s reached on %s %s%s from %s", e.description,
+                                   request.method, request.path, who, request.remote_addr)
         return _page(429, _("Too many attempts"), _("Too many attempts. Wait a minute and try again."))
 
     @app.errorhandler(DBAPIError)

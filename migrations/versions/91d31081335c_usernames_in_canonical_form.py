@@ -6,7 +6,7 @@ end up with one name, or a name would become empty or too long, both are left as
 reported: an administrator renames one of them by hand.
 
 Revision ID: 91d31081335c
-Revises: e03734509469
+Revises: c2dbe460a0aa
 Create Date: 2026-11-24 10:00:00
 
 """
@@ -19,7 +19,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '91d31081335c'
-down_revision = 'e03734509469'
+down_revision = 'c2dbe460a0aa'
 branch_labels = None
 depends_on = None
 
