@@ -10,6 +10,7 @@ from app.coverage.cells import CellWriter
 from app.dates import month_end, parse_month
 from app.scope import STAFF_ROLES, get_unit_and_ancestors_or_404, get_unit_or_404, roles_required
 from app.templating import _date
+from app.text import sort_key
 
 bp = Blueprint("coverage", __name__, url_prefix="/coverage")
 TREND_MONTHS = 12
@@ -76,9 +77,10 @@ def show(unit_id: int):
         table = queries.coverage(unit, month_end(year, month))
         codes = {s.code for s in table.services}
         key = _sort_key(sort) if not sort.startswith("s-") or sort[2:] in codes else None
+        # Names in Vietnamese order first, so rows tied on a figure stay in that order.
+        table.rows.sort(key=lambda r: sort_key(r.name), reverse=key is None and direction == "desc")
         if key is None:
             sort = "name"
-            table.rows.sort(key=lambda r: r.name.casefold(), reverse=direction == "desc")
         else:
             table.rows.sort(key=key, reverse=direction == "desc")
         writer = CellWriter(table.services)

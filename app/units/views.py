@@ -9,7 +9,7 @@ from app.extensions import db
 from app.imports import load_payload, preview_upload
 from app.scope import can_edit_structure, can_see, can_set_households, get_unit_or_404, units_query
 from app.spreadsheets import SheetRow
-from app.text import fold
+from app.text import fold, sort_key
 from app.units import services
 from app.units.forms import ConfirmImportForm, HamletForm, HouseholdCountForm, RenameForm, UploadForm
 from app.units.importer import UnitRow, apply_hamlets, check_hamlets, parse_hamlets
@@ -28,7 +28,7 @@ def _children(unit: AdminUnit, q: str = ""):
     query = units_query().where(AdminUnit.parent_id == unit.id)
     if q:
         query = query.where(AdminUnit.name_folded.contains(fold(q), autoescape=True))
-    children = list(db.session.scalars(query.order_by(AdminUnit.retired_on.isnot(None), AdminUnit.name)))
+    children = sorted(db.session.scalars(query), key=lambda c: (c.retired_on is not None, sort_key(c.name)))
     counts = services.current_counts([c.id for c in children], today_vn())
     return children, counts
 
