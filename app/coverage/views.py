@@ -70,6 +70,8 @@ def show(unit_id: int):
     chosen, error = _chosen_month()
     sort = request.args.get("sort", "name")
     direction = "desc" if request.args.get("dir") == "desc" else "asc"
+    if sort == "share":  # the phone form's "lowest share first": the chosen service's column
+        sort, direction = f"s-{request.args.get('service', '')}", "asc"
     context = dict(unit=unit, ancestors=ancestors, error=error, sort=sort, dir=direction,
                    month_value=request.args.get("month", "")[:20], table=None, series=None, charts=None)
     if chosen is not None:
@@ -83,6 +85,7 @@ def show(unit_id: int):
             sort = "name"
         else:
             table.rows.sort(key=key, reverse=direction == "desc")
+        chosen_service = _chosen_service(table.services)
         writer = CellWriter(table.services)
         link = _unit_link()
         keys = ["name", "households", "reached", "reach"] + [f"s-{s.code}" for s in table.services]
@@ -90,7 +93,8 @@ def show(unit_id: int):
         context.update(table=table, body=body, total_cells=writer.cells(table.total), sort=sort,
                        sort_links=_sort_links(unit.id, keys, sort, direction),
                        month_value=f"{year}-{month:02d}", month_label=_month_label(year, month),
-                       services=table.services, trend_first=_first_trend_month(year, month))
+                       services=table.services, trend_first=_first_trend_month(year, month),
+                       service=chosen_service)
         if request.args.get("trend"):  # the page without JavaScript, asked for with its trend
             context.update(_trend(unit, year, month, table.services))
     status = 400 if error else 200
@@ -98,6 +102,12 @@ def show(unit_id: int):
     partial = request.htmx and not request.headers.get("HX-History-Restore-Request")
     template = "coverage/_content.html" if partial else "coverage/show.html"
     return render_template(template, **context), status
+
+
+def _chosen_service(services):
+    """The service a phone shows per unit (GET ?service=CODE): the first one unless a known code is asked for."""
+    code = request.args.get("service", "")
+    return next((s for s in services if s.code == code), services[0] if services else None)
 
 
 def _first_trend_month(year: int, month: int) -> str:
@@ -133,7 +143,7 @@ def _sort_links(unit_id: int, keys: list[str], sort: str, direction: str) -> dic
     """Each column header's link: the month kept, that column, the other direction if it is the
     sorted one. One url_for for the table instead of one per header."""
     base = url_for("coverage.show", unit_id=unit_id)
-    month = {"month": request.args["month"]} if request.args.get("month") else {}
+    month = {k: request.args[k] for k in ("month", "service") if request.args.get(k)}
     return {key: f"{base}?" + urlencode(month | {"sort": key,
                                                  "dir": "desc" if key == sort and direction == "asc" else "asc"})
             for key in keys}
@@ -148,7 +158,7 @@ def _unit_link():
 @bp.app_template_global()
 def coverage_url(unit_id: int, **params):
     """A coverage link that keeps the month, sort and direction unless told otherwise."""
-    args = {k: request.args.get(k) for k in ("month", "sort", "dir") if request.args.get(k)}
+    args = {k: request.args.get(k) for k in ("month", "sort", "dir", "service") if request.args.get(k)}
     args.update({k: v for k, v in params.items() if v is not None})
     return url_for("coverage.show", unit_id=unit_id, **args)
 
