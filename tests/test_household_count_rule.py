@@ -34,7 +34,7 @@ def test_a_commune_without_hamlets_keeps_its_own_count_and_form(tree, login_as, 
                        data={"count-households": "1.500", "count-effective_on": "2024-01-01"})
     assert resp.status_code == 302
     html = client.get(f"/units/{tree.sibling_commune.id}").get_data(as_text=True)
-    assert "1.500 hộ, có hiệu lực từ" in html
+    assert "1.500 hộ, áp dụng từ" in html
     assert 'action="/units/%d/households"' % tree.sibling_commune.id in html
 
 

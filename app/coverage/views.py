@@ -8,7 +8,15 @@ from flask_login import current_user, login_required
 from app.coverage import charts, queries
 from app.coverage.cells import CellWriter
 from app.dates import month_end, parse_month
-from app.scope import STAFF_ROLES, get_unit_and_ancestors_or_404, get_unit_or_404, roles_required
+from app.extensions import db
+from app.scope import (
+    FIELD_ROLES,
+    STAFF_ROLES,
+    get_unit_and_ancestors_or_404,
+    get_unit_or_404,
+    roles_required,
+    team_hamlets_query,
+)
 from app.templating import _date
 from app.text import sort_key
 
@@ -137,6 +145,27 @@ def trend(unit_id: int):
     return render_template("coverage/_trend.html", unit=unit, services=services, month_label=_month_label(year, month),
                            trend_first=_first_trend_month(year, month),
                            **_trend(unit, year, month, services))
+
+
+@bp.get("/team")
+@roles_required(*FIELD_ROLES)
+def team():
+    """A team leader's or member's progress: their team's hamlets against the province's targets.
+
+    Only the hamlets the team serves (scope.team_hamlets_query), each as a whole (all its households,
+    whichever team visited them), and their sum; never another team's rows or another commune."""
+    chosen, error = _chosen_month()
+    hamlets = sorted(db.session.scalars(team_hamlets_query()), key=lambda h: sort_key(h.name))
+    context = dict(team=current_user.team, error=error, month_value=request.args.get("month", "")[:20],
+                   hamlets=[], total=None, services=[])
+    if chosen is not None and hamlets:
+        year, month = chosen
+        on = month_end(year, month)
+        tables = [queries.coverage(h, on) for h in hamlets]
+        context.update(hamlets=[(t.unit, t.total) for t in tables if t.unit.active or t.total.households],
+                       total=queries.sum_rows([t.total for t in tables]), services=tables[0].services,
+                       month_value=f"{year}-{month:02d}", month_label=_month_label(year, month))
+    return render_template("coverage/team.html", **context), 400 if error else 200
 
 
 def _sort_links(unit_id: int, keys: list[str], sort: str, direction: str) -> dict[str, str]:
