@@ -1,0 +1,80 @@
+"""Every page a district officer and a team leader reach, on a 360×740 touch phone: nothing scrolls
+sideways and every tap target in the header, main content and footer is at least 44 × 44 px."""
+from urllib.parse import parse_qsl, urlencode, urlsplit
+
+import pytest
+
+from app.demo.seed import DEMO_PASSWORD, seed_demo
+from tests.browser.conftest import sign_in
+
+MAX_PAGES = 20  # per user: every kind of page in the demo, quick enough for CI
+SKIP = ("/auth/logout", ".xlsx", ".csv", "/export", "/static/")
+
+# Visible links, buttons, fields, summaries and labels; a checkbox or radio button counts through its
+# label (the label is what a thumb taps), and visually hidden labels are not targets at all.
+SMALL_TARGETS = """() => {
+  const out = [];
+  const picked = document.querySelectorAll(
+    'header a, header button, header summary, main a, main button, main input:not([type=hidden]), ' +
+    'main select, main textarea, main summary, main label, footer a, footer button');
+  for (const el of picked) {
+    if (el.closest('.visually-hidden')) continue;
+    let box = el.getBoundingClientRect();
+    if (box.width === 0 || box.height === 0) continue;
+    if (el.matches('input[type=checkbox], input[type=radio]')) {
+      const label = el.closest('label') || (el.id && document.querySelector(`label[for="${el.id}"]`));
+      if (!label) { out.push('unlabelled ' + el.name); continue; }
+      box = label.getBoundingClientRect();
+    }
+    if (box.height < 43.5 || box.width < 43.5) {
+      out.push(`${el.tagName.toLowerCase()} "${(el.textContent || el.value || '').trim().slice(0, 30)}" ` +
+               `${Math.round(box.width)}×${Math.round(box.height)}`);
+    }
+  }
+  return out;
+}"""
+
+LINKS = """() => [...document.querySelectorAll('header a[href], main a[href]')]
+  .filter(a => !a.hasAttribute('download')).map(a => a.href)"""
+
+
+def _key(url: str) -> str:
+    """Pages that differ only in sorting are the same page here."""
+    parts = urlsplit(url)
+    query = [(k, v) for k, v in parse_qsl(parts.query) if k not in ("sort", "dir")]
+    return parts.path + ("?" + urlencode(sorted(query)) if query else "")
+
+
+def _crawl(page, base: str, start: str) -> dict[str, tuple[int, list[str]]]:
+    seen, queue, found = set(), [start], {}
+    while queue and len(found) < MAX_PAGES:
+        url = queue.pop(0)
+        key = _key(url)
+        if key in seen:
+            continue
+        seen.add(key)
+        response = page.goto(url, wait_until="load")
+        if response is None or response.status >= 400 or not page.url.startswith(base):
+            continue
+        found[key] = (page.evaluate("document.documentElement.scrollWidth"), page.evaluate(SMALL_TARGETS))
+        for href in page.evaluate(LINKS):
+            href = href.split("#")[0]
+            if href.startswith(base) and not any(s in href for s in SKIP) and _key(href) not in seen:
+                queue.append(href)
+    return found
+
+
+@pytest.mark.parametrize("username,expected", [
+    ("demo-district", ("/coverage/", "/reports/", "/units/", "/teams/", "/audit/", "/households/")),
+    ("demo-leader", ("/visits/new", "/visits/", "/coverage/team", "/households/")),
+])
+def test_every_page_a_user_reaches_fits_a_phone_with_44px_targets(app, db, live_server, phone, username,
+                                                                  expected):
+    seed_demo()
+    sign_in(phone, live_server, username, DEMO_PASSWORD)
+    found = _crawl(phone, live_server, phone.url)
+    for prefix in expected:
+        assert any(k.startswith(prefix) for k in found), f"{username} never reached {prefix}: {sorted(found)}"
+    too_wide = {k: w for k, (w, _small) in found.items() if w > 360}
+    small = {k: s for k, (_w, s) in found.items() if s}
+    assert too_wide == {} and small == {}, (too_wide, small)
