@@ -1,5 +1,6 @@
 """Every page a district officer and a team leader reach, on a 360×740 touch phone: nothing scrolls
-sideways and every tap target in the header, main content and footer is at least 44 × 44 px."""
+sideways (neither the page nor a box in it) and every tap target in the header, main content and
+footer is at least 44 × 44 px."""
 import re
 from collections import Counter
 from urllib.parse import parse_qsl, urlencode, urlsplit
@@ -37,6 +38,12 @@ SMALL_TARGETS = """() => {
   return out;
 }"""
 
+# Boxes whose content is wider than they are (a table scrolling inside its card counts too).
+SIDEWAYS = """() => [...document.querySelectorAll('main *')]
+  .filter(e => e.scrollWidth - e.clientWidth > 1 && !e.matches('select, textarea, input')
+               && !e.closest('.visually-hidden, table.stack thead'))
+  .map(e => `${e.tagName.toLowerCase()}.${e.className} +${e.scrollWidth - e.clientWidth}px`)"""
+
 LINKS = """() => [...document.querySelectorAll('header a[href], main a[href]')]
   .filter(a => !a.hasAttribute('download')).map(a => a.href)"""
 
@@ -54,7 +61,7 @@ def _kind(key: str) -> str:
     return re.sub(r"\d+", "N", path) + "?" + ",".join(k for k, _v in parse_qsl(query))
 
 
-def _crawl(page, base: str, start: str) -> dict[str, tuple[int, list[str]]]:
+def _crawl(page, base: str, start: str) -> dict[str, tuple[int, list[str], list[str]]]:
     seen, queue, found, kinds = set(), [start], {}, Counter()
     while queue and len(found) < MAX_PAGES:
         url = queue.pop(0)
@@ -66,7 +73,8 @@ def _crawl(page, base: str, start: str) -> dict[str, tuple[int, list[str]]]:
         response = page.goto(url, wait_until="load")
         if response is None or response.status >= 400 or not page.url.startswith(base):
             continue
-        found[key] = (page.evaluate("document.documentElement.scrollWidth"), page.evaluate(SMALL_TARGETS))
+        found[key] = (page.evaluate("document.documentElement.scrollWidth"), page.evaluate(SMALL_TARGETS),
+                      page.evaluate(SIDEWAYS))
         for href in page.evaluate(LINKS):
             href = href.split("#")[0]
             if href.startswith(base) and not any(s in href for s in SKIP) and _key(href) not in seen:
@@ -85,6 +93,7 @@ def test_every_page_a_user_reaches_fits_a_phone_with_44px_targets(app, db, live_
     found = _crawl(phone, live_server, phone.url)
     for prefix in expected:
         assert any(k.startswith(prefix) for k in found), f"{username} never reached {prefix}: {sorted(found)}"
-    too_wide = {k: w for k, (w, _small) in found.items() if w > 360}
-    small = {k: s for k, (_w, s) in found.items() if s}
-    assert too_wide == {} and small == {}, (too_wide, small)
+    too_wide = {k: w for k, (w, _small, _boxes) in found.items() if w > 360}
+    sideways = {k: boxes for k, (_w, _small, boxes) in found.items() if boxes}
+    small = {k: s for k, (_w, s, _boxes) in found.items() if s}
+    assert too_wide == {} and sideways == {} and small == {}, (too_wide, sideways, small)
