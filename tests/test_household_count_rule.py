@@ -13,7 +13,7 @@ def test_a_commune_with_hamlets_shows_their_sum_offers_no_form_and_says_why(tree
     html = client.get(f"/units/{tree.commune.id}").get_data(as_text=True)
     assert "730 hộ" in html  # Khu vực 1 (320) + Khu vực 2 (410)
     assert "tổng số hộ của các đơn vị trực thuộc" in html
-    assert 'action="/units/%d/households"' % tree.commune.id not in html
+    assert f'action="/units/{tree.commune.id}/households"' not in html
     coverage = client.get(f"/coverage/{tree.commune.id}").get_data(as_text=True)
     assert "730" in coverage
 
@@ -35,7 +35,7 @@ def test_a_commune_without_hamlets_keeps_its_own_count_and_form(tree, login_as, 
     assert resp.status_code == 302
     html = client.get(f"/units/{tree.sibling_commune.id}").get_data(as_text=True)
     assert "1.500 hộ, áp dụng từ" in html
-    assert 'action="/units/%d/households"' % tree.sibling_commune.id in html
+    assert f'action="/units/{tree.sibling_commune.id}/households"' in html
 
 
 def test_the_district_page_lists_each_commune_as_coverage_counts_it(tree, login_as, client, db):

@@ -1,7 +1,6 @@
 """Team leaders and members see their own team's hamlets against the province's targets, nothing else."""
 from app.coverage import queries
 from app.dates import month_end
-from app.extensions import db
 from tests.report_data import Activity, forget_signed_in_user
 from tests.visits_helpers import sign_in_as
 

@@ -46,7 +46,8 @@ def test_district_coverage_on_a_phone(app, db, tree, live_server, phone):
     assert phone.locator("svg.trend polyline").count() >= 2
     # Nothing scrolls sideways, not even inside a box.
     assert phone.evaluate("document.documentElement.scrollWidth") <= 360
-    assert phone.evaluate("Math.max(...[...document.querySelectorAll('main *')].map(e => e.scrollWidth - e.clientWidth))") <= 1
+    widest = "Math.max(...[...document.querySelectorAll('main *')].map(e => e.scrollWidth - e.clientWidth))"
+    assert phone.evaluate(widest) <= 1
 
     # Drill down with htmx, a 44-px card link: the URL follows, and back returns to the district.
     link = phone.locator(".unit-cards").get_by_role("link", name="Phường I", exact=True)
