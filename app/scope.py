@@ -192,6 +192,11 @@ def team_hamlet_ids(user=None) -> sa.Select:
     return sa.select(team_hamlets.c.hamlet_id).where(team_hamlets.c.team_id == user.team_id)
 
 
+def team_hamlets_query(user=None) -> sa.Select:
+    """Select the hamlets of the user's team that lie in their area (what a team's progress covers)."""
+    return units_query(user).where(AdminUnit.level == "hamlet", AdminUnit.id.in_(team_hamlet_ids(user)))
+
+
 def in_hamlet_scope(hamlet_id_column, user=None):
     """WHERE clause for records that live in a hamlet: the unit subtree, narrowed to the team's hamlets."""
     user = _user(user)

@@ -19,6 +19,7 @@ from app.scope import (
     households_query,
     visits_query,
 )
+from app.text import sort_key
 from app.visits import catalogue
 from app.visits.models import RESULTS, Adoption, Visit
 
@@ -34,7 +35,8 @@ def _signed_in():
 @bp.get("/")
 def index():
     q = (request.args.get("q") or "")[:100]
-    households = services.search(households_query(), q, limit=100)
+    # The first hundred by folded name, shown in Vietnamese order.
+    households = sorted(services.search(households_query(), q, limit=100), key=lambda h: sort_key(h.head_name))
     duplicates = services.duplicate_ids(households)
     if request.htmx and request.htmx.target == "households":
         return render_template("households/_rows.html", households=households, duplicates=duplicates, q=q)

@@ -63,7 +63,7 @@ from app.teams.models import (
     Team,
     team_hamlets,
 )
-from app.text import fold
+from app.text import fold, sort_key
 from app.units.models import AdminUnit
 
 bp = Blueprint("teams", __name__, url_prefix="/teams")
@@ -177,14 +177,14 @@ def listing(unit_id: int):
     status = status if status in TEAM_STATUSES else ""
     hamlets = []
     if unit.level == "commune":
-        hamlets = list(db.session.scalars(units_query().where(AdminUnit.parent_id == unit.id)
-                                          .order_by(AdminUnit.name_folded)))
+        hamlets = sorted(db.session.scalars(units_query().where(AdminUnit.parent_id == unit.id)),
+                         key=lambda h: sort_key(h.name))
     hamlet_id = request.args.get("hamlet", type=int)
     if hamlet_id not in {h.id for h in hamlets}:
         hamlet_id = None
     teams = _filtered_teams(unit, q, status, hamlet_id)
     more = len(teams) > LIST_LIMIT
-    teams = teams[:LIST_LIMIT]
+    teams = sorted(teams[:LIST_LIMIT], key=lambda t: (t.status, sort_key(t.name)))
     ids = [t.id for t in teams]
     ctx = dict(unit=unit, teams=teams, more=more, q=q, status=status, hamlet_id=hamlet_id, hamlets=hamlets,
                counts=services.member_counts(ids), leaders=services.leaders(ids))
@@ -192,8 +192,8 @@ def listing(unit_id: int):
         return render_template("teams/_rows.html", **ctx)
     children = []
     if unit.level != "commune":
-        children = list(db.session.scalars(units_query().where(AdminUnit.parent_id == unit.id)
-                                           .order_by(AdminUnit.name_folded)))
+        children = sorted(db.session.scalars(units_query().where(AdminUnit.parent_id == unit.id)),
+                          key=lambda c: sort_key(c.name))
     stats = services.rollup([unit] + children, team_ids_in_scope())
     return render_template("teams/list.html", **ctx, children=children, stats=stats,
                            ancestors=[a for a in unit.ancestors() if can_see(a)],
@@ -203,8 +203,8 @@ def listing(unit_id: int):
 # --- Teams -------------------------------------------------------------------------------------
 
 def _hamlet_choices(commune: AdminUnit, team: Team | None = None) -> list:
-    hamlets = db.session.scalars(sa.select(AdminUnit).where(AdminUnit.parent_id == commune.id)
-                                 .order_by(AdminUnit.name_folded)).all()
+    hamlets = sorted(db.session.scalars(sa.select(AdminUnit).where(AdminUnit.parent_id == commune.id)),
+                     key=lambda h: sort_key(h.name))
     chosen = {h.id for h in team.hamlets} if team else set()
     return choices((h.id, h.name) for h in hamlets if h.retired_on is None or h.id in chosen)
 
@@ -336,7 +336,7 @@ def duplicate_message(dup: services.Duplicate):
 
 def _team_context(team: Team, add_form: MemberForm | None = None, note: str | None = None):
     memberships = sorted(team.memberships, key=lambda m: (m.left_on is not None, m.role != "leader",
-                                                         m.role != "deputy", m.member.name_folded))
+                                                         m.role != "deputy", sort_key(m.member.full_name)))
     may_edit = can_edit_members(team)
     if add_form is None and may_edit and team.active:
         add_form = _member_form(submitted=False)
