@@ -54,7 +54,7 @@ def test_a_username_typed_with_invisible_characters_signs_in_to_the_same_account
     resp = client.post("/auth/login", data={"username": "CAN-\u200bBO\u00ad-XA\u2060", "password": PASSWORD})
     assert resp.status_code == 302
     with client.session_transaction() as session:
-        assert session["_user_id"] == str(user.id)
+        assert session["_user_id"] == user.get_id()
 
 
 def test_accounts_are_created_under_the_normal_form_and_a_disguised_duplicate_is_refused(tree, db):

@@ -251,6 +251,18 @@ def _same_as(visit_id: int, data: VisitData, new: dict | None) -> bool:
     return same_content(visit_id, data)
 
 
+def _as_posted(form, services) -> VisitData | None:
+    """What the form says, read without the team's rules: a form resent long after its visit was saved
+    may no longer pass them (a member ticked on it has left the team) and still is that visit."""
+    results, _chosen, errors = form.read_results(request.form, services)
+    household_id = record_id((form.household_id.data or "").strip())
+    household = db.session.get(Household, household_id) if household_id is not None else None
+    if errors or household is None or form.visited_on.data is None:
+        return None
+    return VisitData(household=household, visited_on=form.visited_on.data, results=results,
+                     member_ids=sorted(set(form.members.data or [])), note=form.note.data or "")
+
+
 def _key_used(form, team, services, chosen, service_errors, notice):
     """This form's key already made a visit, and what was posted now is not that visit (or the visit
     was deleted since): nothing is saved; the form comes back with the input and a fresh key, so the
@@ -325,7 +337,8 @@ def new():
 
     data, new_household, chosen, service_errors = _validate(form, team, services)
     if existing is not None:
-        if data is not None and _same_as(existing, data, new_household):
+        posted = data or _as_posted(form, services)
+        if posted is not None and _same_as(existing, posted, new_household):
             return _already(existing)
         return _key_used(form, team, services, chosen, service_errors, {"kind": "other", "visit_id": existing})
     if deleted is not None:
