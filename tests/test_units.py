@@ -140,7 +140,7 @@ def test_bad_hamlet_input_keeps_what_was_typed(client, db, tree, login_as):
                              "hamlet-effective_on": future})
     html = resp.get_data(as_text=True)
     assert resp.status_code == 400
-    assert "Hãy nhập số nguyên" in html
+    assert "Số hộ phải là số nguyên từ 0 đến 10.000.000" in html
     assert "Ngày không được ở tương lai." in html
     assert "nhiều" in html
     assert "<script>alert(1)</script>" not in html and "&lt;script&gt;" in html
