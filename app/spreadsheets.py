@@ -105,10 +105,11 @@ def _xlsx_table(data: bytes):
     """(line, cells) of the first sheet, streamed, after the whole archive passed `_check_xlsx`."""
     from openpyxl import load_workbook
     try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        _check_xlsx(zipfile.ZipFile(io.BytesIO(data)))
+    except SpreadsheetError:
+        raise
+    except Exception as exc:  # a damaged archive raises anything from zipfile, zlib or expat
         raise _not_a_workbook() from exc
-    _check_xlsx(archive)
     try:
         wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
         ws = wb.worksheets[0]
