@@ -264,8 +264,6 @@ CSV_DELIMITERS = (",", ";", "\t")
 
 
 def _csv_table(data: bytes):
-    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
-        raise SpreadsheetError(_l("The CSV file must be saved as UTF-8 (in Excel: Save as, CSV UTF-8)."))
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

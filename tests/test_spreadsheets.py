@@ -59,9 +59,10 @@ def hamlet_rows(first: int, last: int) -> str:
 
 @functools.cache
 def hidden_rows_workbook() -> bytes:
-    """The attack's file: a small workbook with 400,000 rows and no dimension to warn of them."""
+    """The attack's file: a small workbook with 400,000 rows and no dimension to warn of them. Its XML
+    is broken at the very end, so a reader that does not stop at the limit reports that instead."""
     rows = "".join(f'<row r="{i}"><c r="A{i}"><v>1</v></c></row>' for i in range(2, 400_002))
-    return workbook(sheet(HEADER_ROW + rows))
+    return workbook(sheet(HEADER_ROW + rows + "<row><c><v>"))
 
 
 def hostile_files() -> dict[str, tuple[str, bytes]]:
@@ -69,8 +70,8 @@ def hostile_files() -> dict[str, tuple[str, bytes]]:
     wide = '<row r="2">' + "<c><v>1</v></c>" * 5000 + "</row>"
     laughs = ('<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lololololololololol">'
               '<!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">]>'
-              f'<worksheet xmlns="{MAIN}"><sheetData><row r="1"><c t="inlineStr"><is><t>&lol2;</t></is></c></row>'
-              '</sheetData></worksheet>')
+              f'<worksheet xmlns="{MAIN}"><sheetData>{HEADER_ROW}<row r="2"><c t="inlineStr"><is><t>&lol2;</t>'
+              '</is></c><c><v>1</v></c></row></sheetData></worksheet>')
     strings = (f'<?xml version="1.0" encoding="UTF-8"?><sst xmlns="{MAIN}">'
                + "".join(f"<si><t>{i}</t></si>" for i in range(120_000)) + "</sst>")
     return {
@@ -152,6 +153,13 @@ def test_a_highly_compressed_member_is_refused_before_it_is_unpacked(app):
     with app.test_request_context(), pytest.raises(SpreadsheetError) as refused:
         read_rows("a.xlsx", data, HAMLET_COLUMNS)
     assert "too large once unpacked" in str(refused.value)
+
+
+def test_a_workbook_declaring_xml_entities_is_refused(app):
+    _, data = hostile_files()["entities in a DOCTYPE"]
+    with app.test_request_context(), pytest.raises(SpreadsheetError) as refused:
+        read_rows("a.xlsx", data, HAMLET_COLUMNS)
+    assert str(refused.value) == "This file is not a readable Excel workbook."
 
 
 def test_an_ordinary_workbook_with_a_dimension_is_read(app):
