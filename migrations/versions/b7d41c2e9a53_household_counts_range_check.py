@@ -28,12 +28,19 @@ CHECK = f"households >= 0 AND households <= {HOUSEHOLDS_MAX}"
 UNIT_CODE = re.compile(r"[A-Za-z0-9._-]{1,20}", re.ASCII)
 
 
-def _sqlite_triggers(conn) -> list[str]:
+def _sqlite_triggers(conn) -> list[tuple[str, str]]:
     """Rebuilding a table on SQLite drops the triggers on it (the coverage token's): keep their SQL."""
     if conn.dialect.name != "sqlite":
         return []
-    return [row[0] for row in conn.exec_driver_sql(
-        "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'household_counts' ORDER BY name")]
+    return [tuple(row) for row in conn.exec_driver_sql(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'household_counts' "
+        "ORDER BY name")]
+
+
+def _restore(conn, triggers) -> None:
+    for name, sql in triggers:
+        conn.exec_driver_sql(f'DROP TRIGGER IF EXISTS "{name}"')
+        conn.exec_driver_sql(sql)
 
 
 def upgrade():
@@ -55,8 +62,7 @@ def upgrade():
     triggers = _sqlite_triggers(conn)
     with op.batch_alter_table('household_counts', schema=None) as batch_op:
         batch_op.create_check_constraint('households_range', CHECK)
-    for sql in triggers:
-        conn.exec_driver_sql(sql)
+    _restore(conn, triggers)
 
 
 def downgrade():
@@ -64,5 +70,4 @@ def downgrade():
     triggers = _sqlite_triggers(conn)
     with op.batch_alter_table('household_counts', schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f('ck_household_counts_households_range'), type_='check')
-    for sql in triggers:
-        conn.exec_driver_sql(sql)
+    _restore(conn, triggers)
