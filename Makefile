@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 export FLASK_APP := wsgi.py
+# Without DATABASE_URL, `make run` and `make test` use the development SQLite file (production refuses to start).
+export CNSCD_DEV := 1
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
@@ -43,8 +45,10 @@ test: setup
 extract-messages: venv
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o translations/messages.pot --no-location --sort-output .
 
+# The Vietnamese catalogue keeps its lines at 100 characters (its translations are longer than the source).
 update-messages: extract-messages
-	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching --ignore-obsolete
+	$(BIN)/pybabel update -i translations/messages.pot -d translations -l en --no-fuzzy-matching --ignore-obsolete
+	$(BIN)/pybabel update -i translations/messages.pot -d translations -l vi -w 100 --no-fuzzy-matching --ignore-obsolete
 
 lint: venv
 	$(BIN)/ruff check .

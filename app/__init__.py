@@ -6,7 +6,7 @@ from flask.sessions import SecureCookieSessionInterface
 from flask_login import current_user
 from werkzeug.routing import IntegerConverter
 
-from app.config import INSTANCE_DIR, Config
+from app.config import INSTANCE_DIR, Config, ConfigError, database_url, development_allowed
 from app.extensions import babel, compress, csrf, db, htmx, limiter, login_manager, migrate
 
 
@@ -33,7 +33,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.from_object(Config)
     if config:
         app.config.update(config)
-    os.makedirs(app.instance_path, exist_ok=True)
+    _database_or_refuse(app)
     app.url_map.converters["int"] = IdConverter  # before any route is added
     if app.config["SECRET_KEY"] == "dev-only-change-me" and not app.debug and not app.testing:
         app.logger.warning("SECRET_KEY is the development default; set SECRET_KEY in production.")
@@ -41,7 +41,8 @@ def create_app(config: dict | None = None) -> Flask:
     if app.config.get("PROXY_COUNT"):
         from werkzeug.middleware.proxy_fix import ProxyFix
         n = app.config["PROXY_COUNT"]
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
+        # The host and port too: the CSRF referrer check compares the page's origin with them.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=n)
     app.session_interface = _SessionInterface()
     db.init_app(app)
     _sqlite_pragmas(app)
@@ -86,6 +87,8 @@ def create_app(config: dict | None = None) -> Flask:
     from app.reports.views import bp as reports_bp
     app.register_blueprint(reports_bp)
     app.register_blueprint(api_tokens_bp)
+    from app.users.views import bp as users_bp
+    app.register_blueprint(users_bp)
     csrf.exempt(api_bp)  # bearer-authenticated and read-only: no cookie, so no CSRF to defend against
     app.register_blueprint(api_bp)
 
@@ -104,10 +107,13 @@ def create_app(config: dict | None = None) -> Flask:
     app.cli.add_command(report_cli)
     app.cli.add_command(api_tokens_cli)
 
-    from app import templating
+    from app import http_caching, templating
     templating.init_app(app)
+    http_caching.init_app(app)
     from app.main.errors import init_app as init_errors
     init_errors(app)
+    from app import logs
+    logs.init_app(app)
 
     @app.before_request
     def _remember_start():
@@ -127,6 +133,20 @@ def create_app(config: dict | None = None) -> Flask:
         return response
 
     return app
+
+
+def _database_or_refuse(app: Flask) -> None:
+    """Outside development a missing DATABASE_URL stops the app: a fresh SQLite file would be a silent
+    wrong database (reports of zeros). The instance folder is made only for a SQLite file inside it."""
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        if not development_allowed(app.debug, app.testing):
+            raise ConfigError("DATABASE_URL is not set: put it in the env file (see deploy/cnscd.env.example) "
+                              "or set CNSCD_DEV=1 to use the development database instance/app.db")
+        app.config["SQLALCHEMY_DATABASE_URI"] = database_url(None)
+    uri = app.config["SQLALCHEMY_DATABASE_URI"]
+    if uri.startswith("sqlite:///") and os.path.abspath(uri[len("sqlite:///"):]).startswith(
+            os.path.join(app.instance_path, "")):
+        os.makedirs(app.instance_path, exist_ok=True)
 
 
 class IdConverter(IntegerConverter):
@@ -164,8 +184,11 @@ def _sqlite_pragmas(app: Flask) -> None:
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA journal_mode=WAL")
-            cur.execute("PRAGMA busy_timeout=10000")
+            cur.execute(f"PRAGMA busy_timeout={int(app.config['SQLITE_BUSY_TIMEOUT_MS'])}")
             cur.execute("PRAGMA synchronous=NORMAL")
+            # Deleted and overwritten values are zeroed in the file, not left in free space: erased
+            # personal data must not stay readable on disk (app.households.privacy).
+            cur.execute("PRAGMA secure_delete=ON")
             cur.close()
 
 

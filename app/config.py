@@ -1,8 +1,18 @@
-"""Configuration read from the environment, with an embedded SQLite default under instance/."""
+"""Configuration read from the environment, with an embedded SQLite default under instance/ for development."""
 import os
 from pathlib import Path
 
 INSTANCE_DIR = Path(__file__).resolve().parent.parent / "instance"
+# Set by the Makefile (`make run`, `make test`): without DATABASE_URL, use the SQLite file in instance/.
+DEV_FLAG = "CNSCD_DEV"
+
+
+class ConfigError(RuntimeError):
+    """A setting production cannot do without is missing; the message is one line for the operator."""
+
+
+def development_allowed(debug: bool, testing: bool) -> bool:
+    return debug or testing or os.environ.get(DEV_FLAG) == "1"
 
 
 def database_url(raw: str | None) -> str:
@@ -17,8 +27,14 @@ def database_url(raw: str | None) -> str:
 
 class Config:
     SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-change-me")
-    SQLALCHEMY_DATABASE_URI = database_url(os.environ.get("DATABASE_URL"))
+    # None without DATABASE_URL: create_app then uses the development SQLite file, or refuses to start.
+    SQLALCHEMY_DATABASE_URI = database_url(os.environ["DATABASE_URL"]) if os.environ.get("DATABASE_URL") else None
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    # SQLite: how long a writer waits for the database's write lock before the request answers 503
+    # (keep it well under gunicorn's --timeout, or the worker is killed while it waits).
+    SQLITE_BUSY_TIMEOUT_MS = int(os.environ.get("SQLITE_BUSY_TIMEOUT_MS", "10000") or 10000)
+    # The Retry-After of a 503 when the database is busy or unreachable.
+    RETRY_AFTER_SECONDS = int(os.environ.get("RETRY_AFTER_SECONDS", "3") or 3)
     BABEL_DEFAULT_LOCALE = "vi"
     BABEL_DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
     LANGUAGES = ("vi", "en")
@@ -38,6 +54,8 @@ class Config:
     COMPRESS_ALGORITHM = ["gzip"]
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_HEADERS_ENABLED = False
+    # Redis down: each worker counts in its own memory meanwhile, rather than every sign-in failing.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
     # Guessing one account's password is slowed per account; a whole office behind one address
     # (a commune's shared Wi-Fi) still gets room to sign in.
     LOGIN_LIMIT_PER_ACCOUNT = os.environ.get("LOGIN_LIMIT_PER_ACCOUNT", "10 per minute")

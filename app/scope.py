@@ -192,6 +192,11 @@ def team_hamlet_ids(user=None) -> sa.Select:
     return sa.select(team_hamlets.c.hamlet_id).where(team_hamlets.c.team_id == user.team_id)
 
 
+def team_hamlets_query(user=None) -> sa.Select:
+    """Select the hamlets of the user's team that lie in their area (what a team's progress covers)."""
+    return units_query(user).where(AdminUnit.level == "hamlet", AdminUnit.id.in_(team_hamlet_ids(user)))
+
+
 def in_hamlet_scope(hamlet_id_column, user=None):
     """WHERE clause for records that live in a hamlet: the unit subtree, narrowed to the team's hamlets."""
     user = _user(user)
@@ -321,3 +326,51 @@ def can_manage_household_data(household, user=None) -> bool:
     if user.role == "admin":
         return True
     return user.role == "commune" and household.hamlet.parent_id == user.unit_id
+
+
+# --- Accounts ------------------------------------------------------------------------------------
+# Admins manage every account; province staff the district, commune and team accounts of their
+# province. Commune officers give their teams' accounts from the member pages; nobody else manages any.
+
+_MANAGED_ROLES = {
+    "admin": ("admin", "province", "district", "commune", "team_leader", "team_member"),
+    "province": ("district", "commune", "team_leader", "team_member"),
+}
+
+
+def manageable_roles(user=None) -> tuple[str, ...]:
+    """The roles whose accounts the user may list, create, disable and reset (none for most)."""
+    user = _user(user)
+    return _MANAGED_ROLES.get(user.role, ()) if user.is_authenticated else ()
+
+
+def can_manage_accounts(user=None) -> bool:
+    return bool(manageable_roles(user))
+
+
+def accounts_query(user=None) -> sa.Select:
+    """Select User rows the user may manage: their area, roles below theirs."""
+    from app.auth.models import User
+    user = _user(user)
+    return sa.select(User).where(in_scope(User.unit_id, user), User.role.in_(manageable_roles(user)))
+
+
+def get_account_or_404(account_id: int, user=None):
+    """An account the user manages; 404 outside their area, 403 for their own (no locking oneself out)."""
+    from app.auth.models import User
+    user = _user(user)
+    if not can_manage_accounts(user):
+        abort(403)
+    account = db.session.scalar(accounts_query(user).where(User.id == account_id))
+    if account is None:
+        abort(404)
+    if account.id == user.id:
+        abort(403)
+    return account
+
+
+def assignable_units(role: str, user=None) -> sa.Select:
+    """Units in the user's area at the level an account of `role` is bound to (admins: a province)."""
+    from app.auth.models import ROLE_LEVEL
+    return units_query(user).where(AdminUnit.level == ROLE_LEVEL.get(role, "province"),
+                                   AdminUnit.retired_on.is_(None))

@@ -1,8 +1,10 @@
-"""A small world for the access matrix: one area inside every test user's scope, two outside it.
+"""A small world for the access matrix: one area inside every test user's scope, three outside it.
 
 Inside: Phường I (district 930 of province 93), its hamlet, team A, a member, a household, a visit.
 Outside, near: Thị trấn Một Ngàn in district 931 of the same province (outside a district,
 commune or team user's scope). Outside, far: province 94 (outside the province user's scope).
+Outside, sibling: another team of Phường I serving its other hamlet, with its own members,
+household and visit (outside a team leader's or member's scope: a team sees only itself).
 Users are made with a ready password hash and signed in through the session, so a world costs
 milliseconds, not a key derivation per role.
 """
@@ -42,17 +44,27 @@ class Area:
     visit: object = None
     closure: object = None
     token: object = None
+    account: object = None  # a commune officer's account, for the account pages
     extra: dict = field(default_factory=dict)
+    # The units of this area that a user outside it does not see (not the ancestors it shares).
+    own_units: list = field(default_factory=list)
 
     def names(self) -> list[str]:
         """What a page would show of this area's records: none may appear to a user outside it."""
-        return [self.household.head_name, self.member.full_name, self.team.name] + self.extra.get("labels", [])
+        from app.teams.services import format_phone
+        people = [self.member, self.extra.get("second")]
+        phones = [p.phone for p in people if p is not None] + [self.household.phone]
+        return ([self.household.head_name, self.household.address, self.team.name]
+                + [p.full_name for p in people if p is not None]
+                + phones + [format_phone(p) for p in phones]
+                + [u.name for u in self.own_units] + self.extra.get("labels", []))
 
     def ids(self) -> dict:
         """The value of each kind of URL argument for this area."""
         return {"commune": self.commune.id, "hamlet": self.hamlet.id, "team": self.team.id,
                 "member": self.member.id, "household": self.household.id, "visit": self.visit.id,
                 "closure": self.closure.id, "token": self.token.id, "province": self.province.id,
+                "account": self.account.id,
                 "commune_code": self.commune.code}
 
 
@@ -74,9 +86,9 @@ def _member(team, name, phone):
     return member
 
 
-def _household(hamlet, name):
-    h = Household(hamlet_id=hamlet.id, head_name=name, head_name_folded=fold(name), phone="0912345678",
-                  address="12 Lê Lợi")
+def _household(hamlet, name, phone="0912345678", address="12 Lê Lợi"):
+    h = Household(hamlet_id=hamlet.id, head_name=name, head_name_folded=fold(name), phone=phone,
+                  address=address)
     db.session.add(h)
     db.session.flush()
     return h
@@ -114,12 +126,16 @@ class World:
         self.inside = Area(tree.province, tree.district, tree.commune, tree.hamlet)
         self.near = Area(tree.province, tree.other_district, tree.other_commune, tree.other_hamlet)
         self.far = Area(far_province, far_district, far_commune, far_hamlet)
+        self.near.own_units = [tree.other_district, tree.other_commune, tree.other_hamlet]
+        self.far.own_units = [far_province, far_district, far_commune, far_hamlet]
+        # The commune's other hamlet and its team: every user of the commune sees the hamlet.
+        self.sibling = Area(tree.province, tree.district, tree.commune, tree.hamlet2)
         for i, (area, label) in enumerate(((self.inside, "Phường I"), (self.near, "Một Ngàn"),
-                                           (self.far, "Phường 1 Sóc Trăng"))):
+                                           (self.far, "Phường 1 Sóc Trăng"), (self.sibling, "Khu vực Hai"))):
             area.team = _team(area.commune, area.hamlet, label)
             area.member = _member(area.team, f"Nguyễn Thị Ánh {i}", f"09180000{i}1")
             area.extra["second"] = _member(area.team, f"Trần Văn Đức {i}", f"09180000{i}2")
-            area.household = _household(area.hamlet, f"Lê Văn Hùng {i}")
+            area.household = _household(area.hamlet, f"Lê Văn Hùng {i}", f"09130000{i}3", f"{i + 21} Lê Lợi")
             area.visit = _visit(area.household, area.team, area.member, today_vn())
             record("update", "household", area.household.id, area.hamlet.id, before={"note": ""},
                    after={"note": f"Ghi chú về {area.household.head_name}"}, user=None)
@@ -128,6 +144,7 @@ class World:
             db.session.add(area.closure)
         db.session.flush()
         self.near.closure = self.far.closure  # closures belong to provinces
+        self.sibling.closure = self.inside.closure
         inside = self.inside
         self.users = {
             "admin": user("qt", "admin", tree.province),
@@ -141,7 +158,11 @@ class World:
         inside.token, self.inside_secret = issue_token(self.users["province"], "Trung tâm điều hành")
         self.far.token, self.far_secret = issue_token(far_staff, "Mã của Sóc Trăng")
         self.far.extra["labels"] = ["Mã của Sóc Trăng"]
-        self.near.token = inside.token  # tokens belong to province staff
+        self.near.token = self.sibling.token = inside.token  # tokens belong to province staff
+        for area, label in ((inside, "a"), (self.near, "b"), (self.far, "c")):
+            area.account = user(f"can-bo-xa-{label}", "commune", area.commune)
+            area.extra.setdefault("labels", []).append(area.account.username)
+        self.sibling.account = inside.account  # the commune's officer: no team role may open accounts
         self.service = db.session.scalar(sa.select(Service).where(Service.code == "vneid"))
         db.session.commit()
 
@@ -154,15 +175,31 @@ class World:
         area.member = _member(inside.team, f"Phạm Thị Mới {n}", f"09170000{n:02d}")
         area.household = _household(inside.hamlet, f"Hộ Mới {n}")
         area.visit = _visit(area.household, inside.team, area.member, today_vn())
-        area.closure = MonthClosure(province_id=inside.province.id, year=2022, month=n + 1, snapshot="{}")
+        area.closure = MonthClosure(province_id=inside.province.id, year=2022 - n // 12, month=n % 12 + 1,
+                                    snapshot="{}")
         db.session.add(area.closure)
         area.token, _secret = issue_token(self.users["province"], f"Mã mới {n}")
+        area.account = user(f"can-bo-moi-{n}", "commune", inside.commune)
         db.session.commit()
         return area
 
     def outside_for(self, role: str) -> Area | None:
         """The nearest area outside the role's scope (an administrator has none)."""
         return {"admin": None, "province": self.far}.get(role, self.near)
+
+    def areas_outside(self, role: str) -> list[Area]:
+        """The nearest areas outside the role's scope: a team's sibling team, then the next district
+        (or province). Records there are refused, and lists show nothing of them."""
+        nearest = self.outside_for(role)
+        sibling = [self.sibling] if role in ("team_leader", "team_member") else []
+        return sibling + ([nearest] if nearest is not None else [])
+
+    def names_outside(self, role: str) -> list[str]:
+        """Every name and phone of every area outside the role's scope: none may reach the user."""
+        areas = self.areas_outside(role)
+        if areas and self.far not in areas:
+            areas = areas + [self.far]
+        return [name for area in areas for name in area.names()]
 
 
 def fingerprint() -> tuple:

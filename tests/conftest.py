@@ -6,6 +6,7 @@ from datetime import date
 
 import pytest
 import sqlalchemy as sa
+from hypothesis import settings as hypothesis_settings
 
 from app import create_app
 from app.auth.cli import create_user
@@ -15,6 +16,11 @@ from app.units.models import AdminUnit
 from app.visits.catalogue import insert_default_services
 
 PASSWORD = "mat-khau-thu-nghiem"
+# CI tries the same examples on every run, so a red build is the code's doing and can be rerun, and
+# keeps no database of examples; a developer's runs stay random and remember what failed.
+hypothesis_settings.register_profile("cnscd-ci", derandomize=True, database=None, deadline=None, print_blob=True)
+if os.environ.get("CI"):
+    hypothesis_settings.load_profile("cnscd-ci")
 # The coverage triggers (and PostgreSQL functions) as the migrations left them: name -> definition.
 MIGRATED_TRIGGERS: dict[str, str] = {}
 

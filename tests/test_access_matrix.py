@@ -1,11 +1,14 @@
 """The access matrix: every route × role × (inside / outside the user's area) → allowed or refused.
 
 The table below is the declared policy. `test_every_route_is_declared` walks `app.url_map`, so a
-new route without an entry fails the suite. For each entry, one signed-in user of each role asks
-for a record inside their own area and for the nearest record outside it (tests/access_world.py):
+new route without an entry fails the suite, and so does a second URL rule on an endpoint that its
+entry does not declare. For each entry and each of its URL rules, one signed-in user of each role
+asks for a record inside their own area and for the nearest records outside it (a team's sibling
+team of the same commune, the next district, the next province: tests/access_world.py):
   - a refused request answers 403 or 404 and leaves every row of every table as it was;
-  - an allowed request gets through the access checks (no 401/403/404, no 500);
-  - a route that lists records ("filtered") may answer, but shows nothing of the outside area;
+  - an allowed request gets through the access checks (no 401/403/404, no 500), and its answer
+    shows no name, address or phone of any area outside the user's (lists and details alike);
+  - a route that lists records ("filtered") may answer an outside request, but shows nothing of it;
   - anonymous visitors are sent to the sign-in page (401 on the API), except on public routes.
 An allowed state-changing request is sent against fresh records of its own, since it may change
 or delete the record the next role would ask for.
@@ -35,9 +38,11 @@ class Entry:
     outside: str = "refused"
     token: bool = False               # the API: a bearer token of the role's user, not the session
     signs_out: bool = False
+    rules: tuple = ()                 # every URL rule of the endpoint, when it has more than one
 
 
-KINDS = {"commune", "hamlet", "team", "member", "household", "visit", "closure", "token", "commune_code"}
+KINDS = {"commune", "hamlet", "team", "member", "household", "visit", "closure", "token", "commune_code",
+         "account"}
 Q = {"q": "Lê Văn Hùng"}
 
 MATRIX: dict[tuple[str, str], Entry] = {
@@ -125,6 +130,8 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ("coverage.index", "GET"): Entry(STAFF, outside="none"),
     ("coverage.show", "GET"): Entry(STAFF, {"unit_id": "commune"}),
     ("coverage.trend", "GET"): Entry(STAFF, {"unit_id": "commune"}),
+    # Team leaders and members: their own team's hamlets only (tests/test_team_progress.py checks the leaks).
+    ("coverage.team", "GET"): Entry(FIELD, outside="filtered"),
     ("reports.index", "GET"): Entry(STAFF, outside="none"),
     ("reports.monthly", "GET"): Entry(STAFF, {"unit_id": "commune"}),
     ("reports.monthly_print", "GET"): Entry(STAFF, {"unit_id": "commune"}),
@@ -141,6 +148,14 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ("api_tokens.create", "POST"): Entry(PROVINCE, outside="none"),
     ("api_tokens.revoke", "POST"): Entry(PROVINCE, {"token_id": "token"}),
     ("api.coverage", "GET"): Entry(ALL, query={"unit": "commune_code", "month": "2024-10"}, token=True),
+    # Accounts: admins and province staff manage those below them in their area.
+    ("users.index", "GET"): Entry(PROVINCE, outside="filtered"),
+    ("users.new", "GET"): Entry(PROVINCE, outside="none"),
+    ("users.new", "POST"): Entry(PROVINCE, outside="none"),
+    ("users.show", "GET"): Entry(PROVINCE, {"account_id": "account"}),
+    ("users.disable", "POST"): Entry(PROVINCE, {"account_id": "account"}),
+    ("users.enable", "POST"): Entry(PROVINCE, {"account_id": "account"}),
+    ("users.reset_password", "POST"): Entry(PROVINCE, {"account_id": "account"}),
 }
 
 REFUSED = (403, 404)
@@ -154,13 +169,28 @@ def _routes(app):
             for method in rule.methods - {"HEAD", "OPTIONS"}}
 
 
+def _rules(app, endpoint, method):
+    return [rule for rule in app.url_map.iter_rules() if rule.endpoint == endpoint and method in rule.methods]
+
+
 def test_every_route_is_declared(app):
     routes = _routes(app)
     assert sorted(routes - MATRIX.keys()) == [], "routes without an access-matrix entry"
     assert sorted(MATRIX.keys() - routes) == [], "entries for routes that no longer exist"
 
 
-def _url(app, world, endpoint, entry, area) -> str:
+def test_every_url_rule_of_an_endpoint_is_declared(app):
+    """A second URL rule on an endpoint is another way in (other arguments, other defaults): its
+    entry lists every rule, and test_access asks through each."""
+    undeclared = {}
+    for (endpoint, method), entry in MATRIX.items():
+        rules = sorted(rule.rule for rule in _rules(app, endpoint, method))
+        if (sorted(entry.rules) if entry.rules else rules[:1]) != rules:
+            undeclared[(endpoint, method)] = rules
+    assert undeclared == {}, "endpoints whose URL rules are not all declared in `rules`"
+
+
+def _url(app, world, endpoint, entry, area, rule=None) -> str:
     values = {}
     for name, kind in {**entry.path, **entry.query}.items():
         if kind == "service":
@@ -169,6 +199,12 @@ def _url(app, world, endpoint, entry, area) -> str:
             values[name] = area.ids()[kind]
         else:
             values[name] = kind
+    if rule is not None:
+        # This rule, not the one url_for would pick; a value the rule fixes itself is left to it.
+        built = rule.build({k: v for k, v in values.items()
+                            if k in rule.arguments or k not in (rule.defaults or {})})
+        assert built is not None, f"{rule.rule} cannot be built from {values}"
+        return built[1]
     with app.test_request_context():
         return url_for(endpoint, **values)
 
@@ -177,15 +213,15 @@ def _client(app, world, role):
     client = app.test_client()
     if role is not None:
         with client.session_transaction() as session:
-            session["_user_id"] = str(world.users[role].id)
+            session["_user_id"] = world.users[role].get_id()
             session["_fresh"] = True
     return client
 
 
-def _ask(app, world, role, endpoint, method, entry, area):
+def _ask(app, world, role, endpoint, method, entry, area, rule=None):
     from app.api.models import issue_token
     from app.extensions import db
-    url = _url(app, world, endpoint, entry, area)
+    url = _url(app, world, endpoint, entry, area, rule)
     headers = {}
     if entry.token and role is not None:
         _token, secret = issue_token(world.users[role], f"ma-{role}")
@@ -201,6 +237,23 @@ def _ask(app, world, role, endpoint, method, entry, area):
     return resp
 
 
+def _text(resp) -> str:
+    """What the user is shown: the page, the CSV, the JSON, or every cell of a workbook."""
+    if resp.mimetype == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet":
+        import io
+
+        from openpyxl import load_workbook
+        book = load_workbook(io.BytesIO(resp.get_data()), read_only=True)
+        return "\n".join(str(cell) for sheet in book.worksheets for row in sheet.iter_rows(values_only=True)
+                         for cell in row if cell is not None)
+    return resp.get_data().decode("utf-8", errors="replace")
+
+
+def _leaks(world, role, resp) -> list[str]:
+    body = _text(resp)
+    return [name for name in world.names_outside(role) if name in body]
+
+
 def _to_sign_in(resp) -> bool:
     return resp.status_code in (302, 303) and "/auth/login" in resp.headers.get("Location", "")
 
@@ -213,53 +266,66 @@ def _allowed(resp, entry) -> bool:
 
 @pytest.mark.parametrize("endpoint,method", sorted(MATRIX), ids=[f"{e}:{m}" for e, m in sorted(MATRIX)])
 def test_access(app, db, tree, endpoint, method):
-    entry = MATRIX[(endpoint, method)]
     world = World(tree)
+    fresh = iter(range(100))
+    for rule in _rules(app, endpoint, method):
+        _check_rule(app, db, world, endpoint, method, rule, fresh)
+
+
+def _check_rule(app, db, world, endpoint, method, rule, fresh):
+    entry = MATRIX[(endpoint, method)]
     post = method != "GET"
+
+    def ask(role, area):
+        return _ask(app, world, role, endpoint, method, entry, area, rule)
 
     def refused(role, area, why):
         before = fingerprint() if post else None
-        resp = _ask(app, world, role, endpoint, method, entry, area)
-        assert resp.status_code in REFUSED, f"{why}: {resp.status_code}"
+        resp = ask(role, area)
+        assert resp.status_code in REFUSED, f"{rule.rule} {why}: {resp.status_code}"
         if post:
             db.session.expire_all()
-            assert fingerprint() == before, f"{why}: a refused request changed the data"
+            assert fingerprint() == before, f"{rule.rule} {why}: a refused request changed the data"
 
     # Anonymous visitors.
-    resp = _ask(app, world, None, endpoint, method, entry, world.inside)
+    resp = ask(None, world.inside)
     if entry.allowed == PUBLIC:
         assert resp.status_code < 500 and resp.status_code not in (401, 403)
         return
     if entry.token:
         assert resp.status_code == 401
     else:
-        assert _to_sign_in(resp), f"anonymous {method} {endpoint}: {resp.status_code}"
+        assert _to_sign_in(resp), f"anonymous {method} {rule.rule}: {resp.status_code}"
 
-    for n, role in enumerate(ROLES):
+    inside_url = _url(app, world, endpoint, entry, world.inside, rule)
+    for role in ROLES:
         # Inside the user's area. An allowed state change (an empty submission: it passes the
         # access checks, then fails validation or does what it asks) gets records of its own.
         if role not in entry.allowed:
             refused(role, world.inside, f"{role} inside")
         else:
-            area = world.fresh_inside(n) if post else world.inside
-            resp = _ask(app, world, role, endpoint, method, entry, area)
-            assert _allowed(resp, entry), f"{role} inside: {resp.status_code}"
-        # Outside it.
-        outside = world.outside_for(role)
-        if outside is None or entry.outside == "none":
+            area = world.fresh_inside(next(fresh)) if post else world.inside
+            resp = ask(role, area)
+            assert _allowed(resp, entry), f"{rule.rule} {role} inside: {resp.status_code}"
+            shown = _leaks(world, role, resp)
+            assert not shown, f"{role} sees records outside their area: {shown}"
+        # Outside it: the nearest areas (for a team, its sibling team first).
+        if entry.outside == "none":
             continue
-        if entry.outside == "refused" or role not in entry.allowed:
-            refused(role, outside, f"{role} outside")
-            continue
-        before = fingerprint() if post else None
-        resp = _ask(app, world, role, endpoint, method, entry, outside)
-        assert resp.status_code < 500 and resp.status_code != 401
-        body = resp.get_data(as_text=True)
-        shown = [name for name in outside.names() if name in body]
-        assert not shown, f"{role} sees records outside their area: {shown}"
-        if post:
-            db.session.expire_all()
-            assert fingerprint() == before
+        for outside in world.areas_outside(role):
+            if _url(app, world, endpoint, entry, outside, rule) == inside_url:
+                continue  # the same record (a team's own commune): answered above
+            if entry.outside == "refused" or role not in entry.allowed:
+                refused(role, outside, f"{role} outside")
+                continue
+            before = fingerprint() if post else None
+            resp = ask(role, outside)
+            assert resp.status_code < 500 and resp.status_code != 401
+            shown = _leaks(world, role, resp)
+            assert not shown, f"{role} sees records outside their area: {shown}"
+            if post:
+                db.session.expire_all()
+                assert fingerprint() == before
 
 
 def test_lists_do_show_what_is_inside(app, db, tree):

@@ -45,7 +45,7 @@ def test_coverage_has_the_documented_shape(tree, activity, client, province_toke
     assert wallet["adopted"] == 4 and wallet["coverage"] == pytest.approx(4 / 1260)
     assert wallet["target"] == {"share": 0.5, "date": "2025-12-31"}
     assert body["services"][1]["target"] is None
-    assert [c["unit"]["code"] for c in body["children"]] == ["930", "931"]
+    assert [c["unit"]["code"] for c in body["children"]] == ["931", "930"]  # Vietnamese name order
     assert all("children" not in c for c in body["children"])
     # A client can check the roll-up itself: ratio of sums.
     for i, svc in enumerate(body["services"]):

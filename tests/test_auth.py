@@ -131,6 +131,21 @@ def test_login_is_rate_limited_per_account(client, tree, db):
     assert client.post("/auth/login", data={"username": "nguoi-khac", "password": PASSWORD}).status_code == 302
 
 
+def test_login_is_rate_limited_per_address(app, client, monkeypatch):
+    """Guessing across many usernames from one address stops at the address's limit, as in
+    production (the test configuration loosens it for every other test); other addresses go on."""
+    monkeypatch.setitem(app.config, "LOGIN_LIMIT_PER_ADDRESS", "60 per minute")  # the production default
+    codes = [client.post("/auth/login", data={"username": f"doan-{n}", "password": "sai"}).status_code
+             for n in range(61)]
+    assert codes[:60] == [401] * 60  # each name is tried once: the per-account limit never trips
+    assert codes[60] == 429 and "Quá nhiều lần thử" in client.post(
+        "/auth/login", data={"username": "doan-moi", "password": "sai"}).get_data(as_text=True)
+    other = app.test_client()
+    resp = other.post("/auth/login", data={"username": "doan-khac", "password": "sai"},
+                      environ_base={"REMOTE_ADDR": "198.51.100.9"})
+    assert resp.status_code == 401
+
+
 def test_htmx_request_after_the_session_expired_sends_the_whole_page_to_sign_in(client):
     from urllib.parse import parse_qs, urlsplit
     """Not the sign-in page swapped into a search box: htmx is told to go there, and back after."""

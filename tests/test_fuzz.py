@@ -72,3 +72,13 @@ def test_fuzz_get_parameters(client, tree, login_as):
                                                    "record_type": q}).status_code in (200, 400)
         assert client.get(f"/units/{unit}").status_code in (200, 404)
     run()
+
+
+def test_hypothesis_tries_the_same_examples_in_ci_and_random_ones_elsewhere():
+    import os
+    ci = settings.get_profile("cnscd-ci")
+    assert ci.derandomize and ci.database is None
+    if os.environ.get("CI"):
+        assert settings.default.derandomize and settings.default.database is None
+    else:
+        assert not settings.default.derandomize and settings.default.database is not None

@@ -77,6 +77,10 @@ FUZZED = {
     "reports.reopen": "test_fuzz_reports",
     "api_tokens.create": "test_fuzz_api_tokens_and_api",
     "api_tokens.revoke": "test_fuzz_api_tokens_and_api",
+    "users.new": "tests/test_accounts.py::test_fuzz_account_forms",
+    "users.disable": "tests/test_accounts.py::test_fuzz_account_forms",
+    "users.enable": "tests/test_accounts.py::test_fuzz_account_forms",
+    "users.reset_password": "tests/test_accounts.py::test_fuzz_account_forms",
     "auth.change_password": "test_fuzz_password_and_language",
     "main.set_language": "test_fuzz_password_and_language",
 }

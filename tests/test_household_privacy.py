@@ -63,7 +63,7 @@ def _everything_text(db) -> str:
 def test_export_holds_everything_with_diacritics(db, officer, visited, tree, team):
     resp = officer.get(f"/households/{visited.id}/export.json")
     assert resp.status_code == 200
-    assert resp.headers["Content-Disposition"] == f'attachment; filename="household-{visited.id}.json"'
+    assert resp.headers["Content-Disposition"] == f"attachment; filename=household-{visited.id}.json"
     assert resp.mimetype == "application/json" and resp.mimetype_params.get("charset") == "utf-8"
     raw = resp.get_data(as_text=True)
     assert NAME in raw and "\\u" not in raw and "\n  " in raw  # readable UTF-8, indented
@@ -194,3 +194,76 @@ def test_erasure_reaches_a_duplicate_merged_into_it(app, db, officer, tree):
     assert officer.post(f"/households/{kept.id}/erase", data={"reason": "Yêu cầu", "confirm": "y"}).status_code == 303
     text = _everything_text(db)
     assert "Nguyen Thi Hong Nhung" not in text and "Gần chợ" not in text and NAME not in text
+
+
+def _disk_bytes(db) -> bytes:
+    """The raw bytes of the SQLite database file and its write-ahead log, as they are on disk."""
+    path = db.engine.url.database
+    data = b""
+    for suffix in ("", "-wal"):
+        try:
+            with open(path + suffix, "rb") as f:
+                data += f.read()
+        except FileNotFoundError:
+            pass
+    return data
+
+
+def test_erased_values_no_longer_lie_in_the_database_files_or_the_log(app, db, officer, tree, team, leader):
+    """SQLite: the head's name, the phone and the visit's note were in the file and its write-ahead
+    log before the erasure, and are in neither after it (zeroed, and the log emptied)."""
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("the files of a SQLite database; PostgreSQL: the next test")
+    import uuid
+    tag = uuid.uuid4().hex[:8]  # values no earlier test can have left in free pages
+    name, phone, note = f"Lò Thị Xoá {tag}", "09" + str(int(tag, 16) % 10**8).zfill(8), f"Ghi chú riêng {tag}"
+    h = household(tree.hamlet, name, "Số 9 Trần Phú")
+    assert leader.post(f"/households/{h.id}/edit", data={"head_name": name, "address": "Số 9 Trần Phú",
+                                                         "phone": phone, "size": "3"}).status_code == 303
+    assert leader.post("/visits/new", data=form(h.id, on=ON, members=[team[1][0].id],
+                                                services={"vneid": "guided"}, note=note)).status_code == 303
+    before = _disk_bytes(db)
+    for value in (name, phone, note):
+        assert value.encode() in before, value
+
+    resp = officer.post(f"/households/{h.id}/erase", data={"reason": "Theo yêu cầu", "confirm": "y"})
+    assert resp.status_code == 303
+    after = _disk_bytes(db)
+    for value in (name, phone, note, tag):
+        assert value.encode() not in after, value
+
+
+def test_an_erasure_vacuums_the_tables_it_rewrote_on_postgresql(app, db, officer, visited):
+    """PostgreSQL keeps an updated row's old version in the table until VACUUM: once the erasure has
+    committed, no row version of the tables it touched, live or dead, holds the name, phone or note
+    (read from the pages themselves with pageinspect), and their last manual vacuum has moved."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL's VACUUM; SQLite: the test above")
+    from app.households.privacy import ERASURE_TABLES
+    db.session.execute(sa.text("CREATE EXTENSION IF NOT EXISTS pageinspect"))
+    db.session.commit()
+    versions = sa.text(
+        "SELECT count(*) FROM generate_series(0, (pg_relation_size(CAST(:t AS regclass)) / "
+        "current_setting('block_size')::int)::int - 1) AS blk, "
+        "heap_page_items(get_raw_page(CAST(:t AS text), blk)) WHERE t_data IS NOT NULL "
+        "AND position(convert_to(:value, 'UTF8') IN t_data) > 0")
+
+    def held():
+        found = {(t, v): db.session.scalar(versions, {"t": t, "value": v})
+                 for t in ERASURE_TABLES for v in (NAME, PHONE, "Đặng Văn Tùng")}
+        db.session.rollback()
+        return {k: n for k, n in found.items() if n}
+
+    household_id = visited.id  # read now: reading it in the test's own transaction would hold old rows back
+    before = held()
+    assert {t for t, _v in before} == set(ERASURE_TABLES), before
+    assert before[("households", NAME)] >= 2  # the row as registered, and as edited (a dead version)
+    started = db.session.scalar(sa.text("SELECT now()"))
+    db.session.rollback()  # no transaction of the test's own holds old rows back from the VACUUM
+    resp = officer.post(f"/households/{household_id}/erase", data={"reason": "Theo yêu cầu", "confirm": "y"})
+    assert resp.status_code == 303
+    assert held() == {}
+    stats = sa.text("SELECT relname, last_vacuum FROM pg_stat_user_tables WHERE relname IN :t"
+                    ).bindparams(sa.bindparam("t", expanding=True))
+    vacuumed = dict(db.session.execute(stats, {"t": list(ERASURE_TABLES)}).all())
+    assert all(vacuumed[t] is not None and vacuumed[t] >= started for t in ERASURE_TABLES), vacuumed

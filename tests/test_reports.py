@@ -28,7 +28,8 @@ def test_october_figures_of_the_province(tree, activity):
     assert (wallet["new"], wallet["adopted"], wallet["target"]) == (3, 4, 0.5)
     assert wallet["coverage"] == pytest.approx(4 / 1260)
     assert (vneid["new"], vneid["adopted"], vneid["target"]) == (1, 1, None)
-    assert [r["code"] for r in s.children] == ["930", "931"]
+    # Children in Vietnamese name order, as on the coverage page (not by GSO code).
+    assert [r["code"] for r in s.children] == ["931", "930"]
     assert [lvl for lvl, _rows in s.levels] == ["district", "commune"]
 
 
@@ -84,7 +85,7 @@ def test_xlsx_has_sheets_headers_numbers_and_totals(tree, activity, login_as, cl
     assert total[col["Số hộ"]] == 1260 and total[cov_col] == pytest.approx(4 / 1260)
     _wb, _communes, _h, cheads, crows = _xlsx_rows(resp.data, 1)
     assert cheads[2] == "Thuộc"
-    assert [r[0] for r in crows[:-1]] == ["31318", "31321", "31338"]
+    assert [r[0] for r in crows[:-1]] == ["31338", "31318", "31321"]  # under their districts, in name order
 
 
 def test_csv_has_bom_one_header_and_plain_numbers(tree, activity, login_as, client):

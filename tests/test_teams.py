@@ -530,6 +530,31 @@ def test_team_member_reads_own_team(client, db, tree, login_as):
     assert client.post(f"/teams/members/{m.id}/edit", data={}).status_code == 403
 
 
+def test_a_team_member_sees_no_other_team_of_the_commune_nor_its_people(client, db, tree, login_as):
+    """A member list holds names and phones: a team member's lists show their own team only."""
+    team = make_team(tree)
+    other = make_team(tree, name="Tổ CNSCĐ Khu vực Hai", hamlets=[tree.hamlet2])
+    mine = make_member(team)
+    theirs = make_member(other, name="Đoàn Thị Xuân", phone="0912000008", role="leader")
+    user = login_as("team_member", tree.commune)
+    user.team_id, user.member_id = team.id, mine.id
+    db.session.commit()
+    commune = f"/teams/unit/{tree.commune.id}"
+    pages = [client.get(url, follow_redirects=True) for url in (
+        "/teams/", commune, f"{commune}?q=doan+thi+xuan", f"{commune}?q=khu+vuc+hai",
+        f"/teams/unit/{tree.hamlet2.id}", f"/teams/{team.id}", f"/teams/members/{mine.id}")]
+    pages.append(client.get(f"{commune}?q=khu", headers={"HX-Request": "true", "HX-Target": "team-rows"}))
+    for page in pages:
+        html = page.get_data(as_text=True)
+        assert page.status_code == 200
+        for shown in ("Khu vực Hai", "Đoàn Thị Xuân", "0912000008", "0912 000 008"):
+            assert shown not in html, (page.request.url, shown)
+    assert "Tổ công nghệ số ấp Thạnh Hòa" in pages[1].get_data(as_text=True)  # their own team is listed
+    assert client.get(f"/teams/{other.id}").status_code == 404
+    assert client.get(f"/teams/members/{theirs.id}").status_code == 404
+    assert client.get(f"/teams/members/{theirs.id}/row").status_code == 404
+
+
 def test_signed_out_users_are_sent_to_sign_in(client, db, tree):
     team = make_team(tree)
     assert client.get(f"/teams/{team.id}").status_code == 302

@@ -215,10 +215,11 @@ def test_set_household_count_and_history(client, db, tree, login_as):
 
 def test_district_officer_sets_commune_count_but_cannot_add_hamlets(client, db, tree, login_as):
     login_as("district", tree.district)
-    resp = client.post(f"/units/{tree.commune.id}/households",
+    # Phường III has no hamlets: its own count is the one coverage uses.
+    resp = client.post(f"/units/{tree.sibling_commune.id}/households",
                        data={"count-households": "2.400", "count-effective_on": "2024-01-01"})
     assert resp.status_code == 302
-    assert db.session.get(AdminUnit, tree.commune.id).households_on(date(2024, 1, 2)).households == 2400
+    assert db.session.get(AdminUnit, tree.sibling_commune.id).households_on(date(2024, 1, 2)).households == 2400
     assert client.post(f"/units/{tree.commune.id}/hamlets", data={"hamlet-name": "Ấp Mới"}).status_code == 403
 
 

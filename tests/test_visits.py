@@ -1,15 +1,19 @@
 """The visit form: recording once, bad input, adoption dates, edit/delete rights and lists."""
 import threading
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
+import time_machine
 
 from app.audit.models import AuditEvent
 from app.dates import today_vn
 from app.households.models import Household
+from app.teams.models import Member
 from app.visits.models import Adoption, Visit, VisitService
+from app.visits.services import REPLAY_WINDOW
 from tests.conftest import PASSWORD
+from tests.html_tree import parse
 from tests.visits_helpers import (
     TEAM_START,
     Browser,
@@ -87,6 +91,30 @@ def test_the_same_form_posted_twice_records_one_visit(client, db, leader, team, 
     assert visit_count() == 1
     page = client.get(second.headers["Location"]).get_data(as_text=True)
     assert "Lượt hướng dẫn này đã được ghi" in page
+
+
+def test_the_same_form_resent_after_the_replay_window_records_no_second_visit(client, db, leader, team, tree):
+    """A phone that lost its connection sends the form again later: past the 10 minutes in which a
+    repost is recognised by what it says, its key alone finds the visit it made, even once the form
+    would no longer pass (a member ticked on it has left the team since)."""
+    from app.teams import services as teams
+    h = household(tree.hamlet)
+    data = form(h.id, members=[team[1][0].id, team[1][1].id], services={"dvc": "adopted"}, on=today_vn())
+    sent = datetime.now(UTC)
+    with time_machine.travel(sent, tick=False):
+        first = client.post("/visits/new", data=data)
+    assert first.status_code == 303 and visit_count() == 1
+    with time_machine.travel(sent + REPLAY_WINDOW + timedelta(minutes=1), tick=False):
+        again = client.post("/visits/new", data=data)
+    assert again.status_code == 303 and again.headers["Location"] == first.headers["Location"]
+    assert visit_count() == 1
+    teams.leave(db.session.get(Member, team[1][1].id), today_vn())
+    db.session.commit()
+    with time_machine.travel(sent + timedelta(hours=1), tick=False):
+        later = client.post("/visits/new", data=data)
+        assert later.status_code == 303 and later.headers["Location"] == first.headers["Location"]
+        assert "Lượt hướng dẫn này đã được ghi" in client.get(later.headers["Location"]).get_data(as_text=True)
+    assert visit_count() == 1
 
 
 def test_a_repost_with_a_fresh_key_is_recognised_as_a_replay(client, db, leader, team, tree):
@@ -172,11 +200,40 @@ def test_bad_input_is_refused_beside_the_field_and_kept(client, db, leader, team
     page = resp.get_data(as_text=True)
     assert resp.status_code == 400
     assert message in page
-    assert f'id="{field}-error"' in page or f'id="{field}' in page
+    assert_error_beside(page, field, message)
     if field != "note":
         assert "ghi chú của tôi" in page  # what was typed is still there
     assert visit_count() == 0
     assert db.session.scalar(sa.select(sa.func.count(Household.id))) == 1
+
+
+# The form's control for each field checked above (a service is one radio group among several).
+CONTROL = {"visited_on": "visited_on", "services": "svc-dvc", "note": "note", "members": "members",
+           "household": "household_id", "new_name": "new_name", "new_phone": "new_phone"}
+
+
+def _box(element):
+    """The nearest box a field lives in: the `.field` wrapper of one input, or a group's fieldset."""
+    return next((a for a in element.ancestors()
+                 if "field" in a.classes() or (a.tag == "fieldset" and "group" in a.classes())), None)
+
+
+def assert_error_beside(page, field, message):
+    """The message is in the field's own error element, in the same box as the field's control
+    (not merely somewhere on the page); a single field's control points at it for screen readers."""
+    tree = parse(page)
+    error = tree.find(id=f"{field}-error")
+    assert error is not None, f"no error element for {field}"
+    assert message in error.text() and error.attrs.get("role") == "alert"
+    box = _box(error)
+    controls = [e for e in tree.iter() if e.attrs.get("name") == CONTROL[field]]
+    assert box is not None and any(_box(c) is box for c in controls), f"the error for {field} is not beside it"
+    if "field" in box.classes():
+        control = next(c for c in controls if _box(c) is box)
+        assert control.attrs.get("aria-describedby") == f"{field}-error"
+        assert control.attrs.get("aria-invalid") == "true"
+    others = [e.attrs["id"] for e in tree.iter() if e.attrs.get("id", "").endswith("-error") and e is not error]
+    assert others == [], f"errors shown for other fields too: {others}"
 
 
 def test_a_household_of_another_hamlet_or_commune_is_refused(client, db, leader, team, tree):

@@ -6,6 +6,7 @@ from flask.cli import AppGroup
 from app.api.models import ApiToken, issue_token
 from app.audit.models import record
 from app.auth.models import User
+from app.auth.usernames import normalise_username
 from app.extensions import db
 from app.models_base import utcnow
 
@@ -17,7 +18,7 @@ api_tokens_cli = AppGroup("api-tokens", help="API tokens for machine clients.")
 @click.option("--label", default="", help="What the token is for, e.g. the client's name.")
 def create_command(username, label):
     """Create a token and print it once (only its hash is stored)."""
-    user = db.session.scalar(sa.select(User).where(User.username == username.strip().lower()))
+    user = db.session.scalar(sa.select(User).where(User.username == normalise_username(username)))
     if user is None:
         raise click.ClickException(f"no user {username!r}")
     if not user.is_enabled:

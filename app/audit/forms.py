@@ -14,7 +14,8 @@ RECORD_TYPES = {
     "visit": _l("Guidance sessions"),
     "service": _l("Services"),
     "user": _l("Accounts"),
-    "month": _l("Month closing"),
+    "api_token": _l("API tokens"),
+    "month_closure": _l("Month closing"),
 }
 
 

@@ -3,10 +3,13 @@ from datetime import datetime, time, timedelta
 
 import sqlalchemy as sa
 from flask import Blueprint, render_template, request
+from sqlalchemy import orm
 
 from app.audit.forms import RECORD_TYPES, AuditFilterForm
 from app.audit.models import AuditEvent
+from app.audit.words import describe
 from app.auth.models import User
+from app.auth.usernames import normalise_username
 from app.dates import VN
 from app.extensions import db
 from app.scope import in_scope, roles_required
@@ -26,7 +29,8 @@ def index():
         status = 400
     else:
         if form.user.data:
-            query = query.join(User, User.id == AuditEvent.user_id).where(User.username == form.user.data.lower())
+            query = query.join(User, User.id == AuditEvent.user_id).where(
+                User.username == normalise_username(form.user.data))
         if form.record_type.data:
             query = query.where(AuditEvent.record_type == form.record_type.data)
         # The dates a person picks are Vietnamese calendar days.
@@ -38,9 +42,10 @@ def index():
         page = max(1, min(int(request.args.get("page", 1)), 10_000))
     except ValueError:
         page = 1
-    events = db.session.scalars(query.limit(PAGE_SIZE + 1).offset((page - 1) * PAGE_SIZE)).all()
+    events = db.session.scalars(query.options(orm.selectinload(AuditEvent.user))
+                                .limit(PAGE_SIZE + 1).offset((page - 1) * PAGE_SIZE)).all()
     has_next = len(events) > PAGE_SIZE
     template = "audit/_events.html" if request.htmx and request.htmx.target == "events" else "audit/index.html"
     base_args = {k: v for k, v in request.args.items() if k != "page"}
-    return render_template(template, form=form, events=events[:PAGE_SIZE], page=page, has_next=has_next,
+    return render_template(template, form=form, entries=describe(events[:PAGE_SIZE]), page=page, has_next=has_next,
                            record_types=RECORD_TYPES, base_args=base_args), status

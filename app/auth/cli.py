@@ -4,6 +4,7 @@ from flask.cli import AppGroup
 
 from app.auth.models import ROLE_LEVEL, ROLES, User
 from app.auth.passwords import password_problem
+from app.auth.usernames import normalise_username
 from app.extensions import db
 from app.units.models import AdminUnit
 
@@ -12,7 +13,9 @@ users_cli = AppGroup("users", help="Manage user accounts.")
 
 def create_user(username: str, role: str, unit: AdminUnit, password: str, full_name: str = "",
                 must_change: bool = False) -> User:
-    username = username.strip().lower()
+    username = normalise_username(username)
+    if not username or len(username) > 64:
+        raise ValueError("a username has 1 to 64 visible characters")
     if role not in ROLES:
         raise ValueError(f"unknown role {role!r}; one of {', '.join(ROLES)}")
     level = ROLE_LEVEL.get(role)
@@ -41,9 +44,74 @@ def create_command(username, role, unit_code, full_name, password):
     problem = password_problem(password)
     if problem:
         raise click.ClickException(problem)
+    from app.users.operations import create_account
     try:
-        user = create_user(username, role, unit, password, full_name)
+        user, _password = create_account(username, role, unit, full_name, password=password)  # audited
     except ValueError as exc:
         raise click.ClickException(str(exc)) from exc
     db.session.commit()
     click.echo(f"created {user.username} ({user.role}) in {unit.name}")
+
+
+def _account(username: str) -> User:
+    user = db.session.scalar(db.select(User).where(User.username == username.strip().lower()))
+    if user is None:
+        raise click.ClickException(f"no user {username!r}")
+    return user
+
+
+@users_cli.command("list")
+@click.option("--unit", "unit_code", default=None, help="Only accounts bound to this unit or below it.")
+@click.option("--role", default=None, type=click.Choice(ROLES))
+def list_command(unit_code, role):
+    """List accounts: username, role, unit, enabled, last sign-in."""
+    query = db.select(User).join(AdminUnit, AdminUnit.id == User.unit_id).order_by(AdminUnit.path, User.username)
+    if unit_code:
+        unit = db.session.scalar(db.select(AdminUnit).where(AdminUnit.code == unit_code))
+        if unit is None:
+            raise click.ClickException(f"no unit with code {unit_code!r}")
+        query = query.where(AdminUnit.path.startswith(unit.path, autoescape=True))
+    if role:
+        query = query.where(User.role == role)
+    for user in db.session.scalars(query):
+        last = user.last_login_at.strftime("%Y-%m-%d %H:%M") if user.last_login_at else "never"
+        state = "enabled" if user.is_enabled else "DISABLED"
+        click.echo(f"{user.username}\t{user.role}\t{user.unit.code or user.unit.id}\t{user.unit.name}\t"
+                   f"{state}\t{last}")
+
+
+@users_cli.command("disable")
+@click.argument("username")
+def disable_command(username):
+    """Disable an account: it cannot sign in, its sessions end and its API tokens stop working."""
+    from app.users.operations import disable_account
+    user = _account(username)
+    changed = disable_account(user)
+    db.session.commit()
+    click.echo(f"disabled {user.username}" if changed else f"{user.username} was already disabled")
+
+
+@users_cli.command("enable")
+@click.argument("username")
+def enable_command(username):
+    """Enable a disabled account again."""
+    from app.users.operations import enable_account
+    user = _account(username)
+    changed = enable_account(user)
+    db.session.commit()
+    click.echo(f"enabled {user.username}" if changed else f"{user.username} was already enabled")
+
+
+@users_cli.command("set-password")
+@click.argument("username")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+def set_password_command(username, password):
+    """Give an account a new password, to be changed at its next sign-in; its sessions end."""
+    from app.users.operations import reset_password
+    user = _account(username)
+    problem = password_problem(password)
+    if problem:
+        raise click.ClickException(problem)
+    reset_password(user, password=password)
+    db.session.commit()
+    click.echo(f"new password set for {user.username}; it must be changed at the next sign-in")

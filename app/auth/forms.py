@@ -5,11 +5,11 @@ from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
 
 from app.auth.passwords import password_problem
-from app.forms import strip_clean
+from app.auth.usernames import normalise_username
 
 
 class LoginForm(FlaskForm):
-    username = StringField(_l("Username"), filters=[strip_clean],
+    username = StringField(_l("Username"), filters=[normalise_username],
                            validators=[DataRequired(_l("Enter your username.")), Length(max=64)])
     password = PasswordField(_l("Password"), validators=[DataRequired(_l("Enter your password.")),
                                                           Length(max=200)])

@@ -1,4 +1,7 @@
 """Users: one role each, bound to one administrative unit (leaders and members also to a team)."""
+import hmac
+import secrets
+
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
@@ -29,6 +32,10 @@ ROLE_LEVEL = {
 PASSWORD_METHOD = "scrypt"
 
 
+def new_session_token() -> str:
+    return secrets.token_hex(16)
+
+
 class User(UserMixin, db.Model):
     __tablename__ = "users"
 
@@ -45,6 +52,8 @@ class User(UserMixin, db.Model):
     must_change_password: orm.Mapped[bool] = orm.mapped_column(default=False)
     created_at = orm.mapped_column(UTCDateTime, default=utcnow)
     last_login_at = orm.mapped_column(UTCDateTime)
+    # Part of the id every session cookie carries: replacing it ends all the account's sessions.
+    session_token: orm.Mapped[str] = orm.mapped_column(sa.String(32), default=new_session_token)
 
     unit = orm.relationship("AdminUnit")
     team = orm.relationship("Team", foreign_keys=[team_id])
@@ -57,8 +66,17 @@ class User(UserMixin, db.Model):
     def is_active(self) -> bool:  # Flask-Login refuses disabled accounts
         return self.is_enabled
 
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_token}"
+
+    def end_sessions(self) -> None:
+        """Sign the account out everywhere: sign-out, a new password, disabling."""
+        self.session_token = new_session_token()
+
     def set_password(self, password: str) -> None:
+        """A new password also ends every session opened with the old one."""
         self.password_hash = generate_password_hash(password, method=PASSWORD_METHOD)
+        self.end_sessions()
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)
@@ -69,10 +87,15 @@ class User(UserMixin, db.Model):
 
 
 @login_manager.user_loader
-def load_user(user_id: str):
+def load_user(session_id: str):
+    """The user a session cookie names, if its token is still the account's and the account is enabled."""
+    user_id, _sep, token = (session_id or "").partition(":")
     try:
         # Every page shows the user's unit and scopes its queries by it, and a field user's pages
         # all start from their team: one round trip, not two or three.
-        return db.session.get(User, int(user_id), options=[orm.joinedload(User.unit), orm.joinedload(User.team)])
+        user = db.session.get(User, int(user_id), options=[orm.joinedload(User.unit), orm.joinedload(User.team)])
     except (TypeError, ValueError):
         return None
+    if user is None or not user.is_enabled or not token or not hmac.compare_digest(token, user.session_token):
+        return None
+    return user

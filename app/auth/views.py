@@ -7,6 +7,7 @@ from flask_login import current_user, login_required, login_url, login_user, log
 
 from app.auth.forms import ChangePasswordForm, LoginForm
 from app.auth.models import User
+from app.auth.usernames import normalise_username
 from app.extensions import db, limiter, login_manager
 from app.main.views import safe_next
 from app.models_base import utcnow
@@ -15,7 +16,9 @@ bp = Blueprint("auth", __name__, url_prefix="/auth")
 
 
 def _login_username_key() -> str:
-    return "user:" + (request.form.get("username") or "").strip().lower()[:64]
+    # The whole value is normalised before it is cut: padding with invisible characters would
+    # otherwise give each attempt a key of its own while still signing in to the same account.
+    return "user:" + normalise_username(request.form.get("username"))[:64]
 
 
 @login_manager.unauthorized_handler
@@ -47,7 +50,7 @@ def login():
     form = LoginForm()
     status = 200
     if form.validate_on_submit():
-        user = db.session.scalar(db.select(User).where(User.username == form.username.data.lower()))
+        user = db.session.scalar(db.select(User).where(User.username == form.username.data))
         if user is not None and user.is_enabled and user.check_password(form.password.data):
             login_user(user)
             user.last_login_at = utcnow()
@@ -55,6 +58,9 @@ def login():
             if user.must_change_password:
                 return redirect(url_for("auth.change_password"))
             return redirect(safe_next(request.args.get("next"), url_for("main.index")))
+        # For the operator: whose account is being guessed and from where; never the password.
+        current_app.logger.warning("sign-in failed for %r from %s", form.username.data.lower()[:64],
+                                   request.remote_addr)
         form.password.errors.append(_("Wrong username or password."))
         status = 401
     elif form.is_submitted():
@@ -64,6 +70,10 @@ def login():
 
 @bp.post("/logout")
 def logout():
+    if current_user.is_authenticated:
+        # Ends this account's sessions everywhere, so a cookie copied before signing out is worthless.
+        current_user.end_sessions()
+        db.session.commit()
     logout_user()
     flash(_("You have signed out."), "info")
     return redirect(url_for("auth.login"))
@@ -82,9 +92,10 @@ def change_password():
             form.new.errors.append(_("Choose a password different from the current one."))
             status = 400
         else:
-            current_user.set_password(form.new.data)
+            current_user.set_password(form.new.data)  # signs out the account's other sessions
             current_user.must_change_password = False
             db.session.commit()
+            login_user(current_user._get_current_object())  # this one carries the new token
             flash(_("Your password has been changed."), "success")
             return redirect(url_for("main.index"))
     elif form.is_submitted():

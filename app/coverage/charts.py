@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from markupsafe import Markup
 
 WIDTH, HEIGHT = 320, 150
-LEFT, RIGHT, TOP, BOTTOM = 40, 10, 12, 26
+LEFT, RIGHT, TOP, BOTTOM = 48, 10, 12, 28  # room for 14-unit axis labels
 
 
 @dataclass

@@ -517,6 +517,18 @@ def coverage(unit: AdminUnit, on: date) -> CoverageTable:
     return CoverageTable(unit=unit, on=on, services=services, total=total, rows=rows)
 
 
+def sum_rows(rows: list[CoverageRow]) -> CoverageRow:
+    """Several units' rows as one (a team's hamlets): households and adopters summed, shares a ratio of sums."""
+    households = sum(r.households for r in rows)
+    figures = {}
+    for code, f in (rows[0].services.items() if rows else ()):
+        adopted = sum(r.services[code].adopted for r in rows)
+        figures[code] = ServiceFigure(service=f.service, adopted=adopted,
+                                      share=adopted / households if households else None,
+                                      target_share=f.target_share, target_date=f.target_date)
+    return CoverageRow(households=households, reached=sum(r.reached for r in rows), services=figures)
+
+
 def _units(ids: list[int]) -> dict[int, AdminUnit]:
     """Units by id, from the session when the subtree has already loaded them (one round trip less)."""
     found = {i: db.session.identity_map.get(db.session.identity_key(AdminUnit, i)) for i in ids}
@@ -611,4 +623,4 @@ def first_data_month() -> tuple[int, int] | None:
 
 __all__ = ["REACH", "ServiceFigure", "CoverageRow", "CoverageTable", "CoverageMonth", "households_by_unit",
            "coverage", "monthly_series", "last_months", "month_key", "default_month", "services_and_targets",
-           "first_data_month", "month_start"]
+           "first_data_month", "month_start", "sum_rows"]

@@ -8,8 +8,17 @@ from flask_login import current_user, login_required
 from app.coverage import charts, queries
 from app.coverage.cells import CellWriter
 from app.dates import month_end, parse_month
-from app.scope import STAFF_ROLES, get_unit_and_ancestors_or_404, get_unit_or_404, roles_required
+from app.extensions import db
+from app.scope import (
+    FIELD_ROLES,
+    STAFF_ROLES,
+    get_unit_and_ancestors_or_404,
+    get_unit_or_404,
+    roles_required,
+    team_hamlets_query,
+)
 from app.templating import _date
+from app.text import sort_key
 
 bp = Blueprint("coverage", __name__, url_prefix="/coverage")
 TREND_MONTHS = 12
@@ -69,6 +78,8 @@ def show(unit_id: int):
     chosen, error = _chosen_month()
     sort = request.args.get("sort", "name")
     direction = "desc" if request.args.get("dir") == "desc" else "asc"
+    if sort == "share":  # the phone form's "lowest share first": the chosen service's column
+        sort, direction = f"s-{request.args.get('service', '')}", "asc"
     context = dict(unit=unit, ancestors=ancestors, error=error, sort=sort, dir=direction,
                    month_value=request.args.get("month", "")[:20], table=None, series=None, charts=None)
     if chosen is not None:
@@ -76,11 +87,13 @@ def show(unit_id: int):
         table = queries.coverage(unit, month_end(year, month))
         codes = {s.code for s in table.services}
         key = _sort_key(sort) if not sort.startswith("s-") or sort[2:] in codes else None
+        # Names in Vietnamese order first, so rows tied on a figure stay in that order.
+        table.rows.sort(key=lambda r: sort_key(r.name), reverse=key is None and direction == "desc")
         if key is None:
             sort = "name"
-            table.rows.sort(key=lambda r: r.name.casefold(), reverse=direction == "desc")
         else:
             table.rows.sort(key=key, reverse=direction == "desc")
+        chosen_service = _chosen_service(table.services)
         writer = CellWriter(table.services)
         link = _unit_link()
         keys = ["name", "households", "reached", "reach"] + [f"s-{s.code}" for s in table.services]
@@ -88,7 +101,8 @@ def show(unit_id: int):
         context.update(table=table, body=body, total_cells=writer.cells(table.total), sort=sort,
                        sort_links=_sort_links(unit.id, keys, sort, direction),
                        month_value=f"{year}-{month:02d}", month_label=_month_label(year, month),
-                       services=table.services, trend_first=_first_trend_month(year, month))
+                       services=table.services, trend_first=_first_trend_month(year, month),
+                       service=chosen_service)
         if request.args.get("trend"):  # the page without JavaScript, asked for with its trend
             context.update(_trend(unit, year, month, table.services))
     status = 400 if error else 200
@@ -96,6 +110,12 @@ def show(unit_id: int):
     partial = request.htmx and not request.headers.get("HX-History-Restore-Request")
     template = "coverage/_content.html" if partial else "coverage/show.html"
     return render_template(template, **context), status
+
+
+def _chosen_service(services):
+    """The service a phone shows per unit (GET ?service=CODE): the first one unless a known code is asked for."""
+    code = request.args.get("service", "")
+    return next((s for s in services if s.code == code), services[0] if services else None)
 
 
 def _first_trend_month(year: int, month: int) -> str:
@@ -127,11 +147,32 @@ def trend(unit_id: int):
                            **_trend(unit, year, month, services))
 
 
+@bp.get("/team")
+@roles_required(*FIELD_ROLES)
+def team():
+    """A team leader's or member's progress: their team's hamlets against the province's targets.
+
+    Only the hamlets the team serves (scope.team_hamlets_query), each as a whole (all its households,
+    whichever team visited them), and their sum; never another team's rows or another commune."""
+    chosen, error = _chosen_month()
+    hamlets = sorted(db.session.scalars(team_hamlets_query()), key=lambda h: sort_key(h.name))
+    context = dict(team=current_user.team, error=error, month_value=request.args.get("month", "")[:20],
+                   hamlets=[], total=None, services=[])
+    if chosen is not None and hamlets:
+        year, month = chosen
+        on = month_end(year, month)
+        tables = [queries.coverage(h, on) for h in hamlets]
+        context.update(hamlets=[(t.unit, t.total) for t in tables if t.unit.active or t.total.households],
+                       total=queries.sum_rows([t.total for t in tables]), services=tables[0].services,
+                       month_value=f"{year}-{month:02d}", month_label=_month_label(year, month))
+    return render_template("coverage/team.html", **context), 400 if error else 200
+
+
 def _sort_links(unit_id: int, keys: list[str], sort: str, direction: str) -> dict[str, str]:
     """Each column header's link: the month kept, that column, the other direction if it is the
     sorted one. One url_for for the table instead of one per header."""
     base = url_for("coverage.show", unit_id=unit_id)
-    month = {"month": request.args["month"]} if request.args.get("month") else {}
+    month = {k: request.args[k] for k in ("month", "service") if request.args.get(k)}
     return {key: f"{base}?" + urlencode(month | {"sort": key,
                                                  "dir": "desc" if key == sort and direction == "asc" else "asc"})
             for key in keys}
@@ -146,7 +187,7 @@ def _unit_link():
 @bp.app_template_global()
 def coverage_url(unit_id: int, **params):
     """A coverage link that keeps the month, sort and direction unless told otherwise."""
-    args = {k: request.args.get(k) for k in ("month", "sort", "dir") if request.args.get(k)}
+    args = {k: request.args.get(k) for k in ("month", "sort", "dir", "service") if request.args.get(k)}
     args.update({k: v for k, v in params.items() if v is not None})
     return url_for("coverage.show", unit_id=unit_id, **args)
 

@@ -3,6 +3,8 @@ import click
 from flask.cli import AppGroup
 
 from app.demo.seed import DEMO_PASSWORD, is_seeded, seed_demo
+from app.extensions import db
+from app.units.models import AdminUnit
 
 demo_cli = AppGroup("demo", help="Demo data.")
 
@@ -15,6 +17,12 @@ def seed_command(scale):
     if is_seeded():
         click.echo("database already has users; demo data not loaded")
         return
+    # Units without users are a real province being set up (units imported, accounts not made yet):
+    # the demo's made-up hamlets and accounts with a published password must not land in it.
+    units = db.session.scalar(db.select(db.func.count()).select_from(AdminUnit))
+    if units:
+        raise click.ClickException(f"the database holds {units} administrative units that the demo did not "
+                                   "make; demo data is loaded only into an empty database")
     if scale == "province":
         from app.demo.province import USERS, seed_province
         click.echo("building a province the size of Tiền Giang ...")

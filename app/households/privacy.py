@@ -5,6 +5,7 @@ what names or reaches the people: head's name, address, phone, size, and the vis
 including the copies of those values kept in earlier audit events.
 """
 import json
+import logging
 
 import sqlalchemy as sa
 
@@ -16,6 +17,8 @@ from app.visits.models import Adoption, Service, Visit
 
 # Household fields holding personal data, with the value each takes once erased.
 ERASED_FIELDS = {"head_name": "", "head_name_folded": "", "address": "", "phone": "", "size": None}
+# The tables an erasure rewrites: their old row versions still hold the values until cleaned up.
+ERASURE_TABLES = ("households", "visits", "audit_events")
 # Keys of audit `changes` that carried those values (households) and visit notes (visits).
 HOUSEHOLD_AUDIT_KEYS = ("head_name", "address", "phone", "size")
 VISIT_AUDIT_KEYS = ("note",)
@@ -105,6 +108,11 @@ def erase(household: Household, reason: str, user=None) -> bool:
     """
     if household.erased_at is not None:
         return False
+    connection = db.session.connection()
+    if connection.dialect.name == "sqlite":
+        # Old values are overwritten with zeros, not only unlinked (every connection has it on, see
+        # app._sqlite_pragmas; said again here because the erasure depends on it).
+        connection.exec_driver_sql("PRAGMA secure_delete=ON")
     records = [household] + list(db.session.scalars(
         sa.select(Household).where(Household.merged_into_id == household.id, Household.erased_at.is_(None))))
     ids = {h.id for h in records}
@@ -141,3 +149,37 @@ def erase(household: Household, reason: str, user=None) -> bool:
                   "reason": reason}, user=user)
     db.session.flush()
     return True
+
+
+def reach_the_disk() -> bool:
+    """After an erasure has committed, clear the old copies the database still keeps on disk.
+
+    SQLite: the erasure's connection overwrote the old values in the database's pages (secure_delete),
+    but the write-ahead log still holds the pages as they were before; a TRUNCATE checkpoint copies
+    the new pages into the database file and empties the log. PostgreSQL: an UPDATE leaves the old
+    row version in place; VACUUM of the tables the erasure rewrote removes them (outside a
+    transaction, as VACUUM must run; a version that a transaction still running may see stays
+    until autovacuum's next pass). What neither reaches: backups, and PostgreSQL's own WAL
+    segments and archives (see the README). True when done; a failure is logged, not raised: the
+    erasure itself has been committed.
+    """
+    engine = db.engine
+    try:
+        if engine.dialect.name == "sqlite":
+            with engine.connect() as connection:
+                busy, _log, _done = connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").one()
+                connection.rollback()
+            if busy:
+                _logger.warning("erasure: readers kept the SQLite log from being emptied; "
+                                "the next checkpoint will")
+            return not busy
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            for table in ERASURE_TABLES:
+                connection.exec_driver_sql(f'VACUUM "{table}"')
+        return True
+    except sa.exc.DBAPIError:
+        _logger.exception("erasure: cleaning the old copies on disk failed")
+        return False
+
+
+_logger = logging.getLogger(__name__)

@@ -1,7 +1,12 @@
 """Error pages: translated, small, and never a stack trace."""
-from flask import render_template, request
+from urllib.parse import urlsplit
+
+from flask import current_app, render_template, request, session
+from flask_babel import force_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DBAPIError
 
 from app.extensions import db
 
@@ -9,6 +14,18 @@ from app.extensions import db
 def _page(status: int, title: str, message: str):
     template = "errors/_error.html" if getattr(request, "htmx", False) else "errors/error.html"
     return render_template(template, status=status, title=title, message=message), status
+
+
+def _standalone(status: int, title, message, headers=None):
+    """An error page that asks nothing of the database (it may be unreachable): the language is the
+    session's choice, else Vietnamese, never the signed-in user's (title and message lazy, so they
+    are translated here)."""
+    lang = session.get("locale") if session.get("locale") in ("vi", "en") else "vi"
+    with force_locale(lang):
+        # Straight from the environment: context processors would load the signed-in user.
+        page = current_app.jinja_env.get_template("errors/unavailable.html").render(
+            lang=lang, title=str(title), message=str(message), request=request)
+    return page, status, headers or {}
 
 
 def init_app(app):
@@ -19,6 +36,11 @@ def init_app(app):
 
     @app.errorhandler(CSRFError)
     def csrf_error(e):
+        # The reason (token missing, referrer of another host...) is only in the log: behind a proxy that
+        # does not pass the Host, every form would fail here with nothing else to go on.
+        current_app.logger.warning("CSRF rejected %s %s from %s: %s (host %r, referrer host %r)",
+                                   request.method, request.path, request.remote_addr, e.description,
+                                   request.host, urlsplit(request.referrer or "").netloc)
         return _page(400, _("The form has expired"),
                      _("For your safety the form was not accepted. Go back, reload the page and send it again."))
 
@@ -40,9 +62,61 @@ def init_app(app):
 
     @app.errorhandler(429)
     def too_many(e):
+        who = ""
+        if request.endpoint == "auth.login":
+            who = f" for {(request.form.get('username') or '').strip().lower()[:64]!r}"
+        current_app.logger.warning("rate limit %s reached on %s %s%s from %s", e.description,
+                                   request.method, request.path, who, request.remote_addr)
         return _page(429, _("Too many attempts"), _("Too many attempts. Wait a minute and try again."))
+
+    @app.errorhandler(DBAPIError)
+    def database_unavailable(e):
+        """The database is busy (SQLite's write lock not free in time) or unreachable (PostgreSQL
+        restarting): a moment later the same request will do. The user is told to try again, and the
+        visit form's script resends by itself after Retry-After; nothing was written (one transaction)."""
+        try:
+            db.session.rollback()
+        except DBAPIError:
+            db.session.close()  # the connection is gone; the pool replaces it (pre-ping)
+        if disk_full(e):
+            current_app.logger.error("database disk full: %s", (str(e.orig).splitlines() or [""])[0])
+            return _standalone(507, _l("The server's disk is full"),
+                               _l("Nothing was saved: the whole change was undone. Tell the administrator, "
+                                 "who must free disk space; then send it again."))
+        if not transient(e):
+            raise e
+        current_app.logger.warning("database unavailable, answered 503: %s", (str(e.orig).splitlines() or [""])[0])
+        return _standalone(503, _l("Please try again"),
+                           _l("The server is busy or briefly unavailable. Nothing was saved. "
+                             "Please try again in a moment."),
+                           {"Retry-After": str(current_app.config["RETRY_AFTER_SECONDS"])})
 
     @app.errorhandler(500)
     def server_error(e):
         db.session.rollback()
         return _page(500, _("Something went wrong"), _("The error has been logged. Please try again in a moment."))
+
+
+def disk_full(e: DBAPIError) -> bool:
+    """SQLite's SQLITE_FULL, PostgreSQL's disk_full (53100)."""
+    return "database or disk is full" in str(e.orig) or getattr(e.orig, "sqlstate", None) == "53100"
+
+
+def transient(e: DBAPIError) -> bool:
+    """A failure that waiting fixes: SQLite's lock not free in time, PostgreSQL unreachable or
+    restarting (the connection lost, refused, or the server shutting down), never a wrong statement."""
+    if e.connection_invalidated:
+        return True
+    dialect = type(e.orig).__module__
+    message = str(e.orig).lower()
+    if dialect.startswith("sqlite3"):
+        return "database is locked" in message or "database is busy" in message
+    try:
+        import psycopg
+        from psycopg import errors
+    except ImportError:  # no PostgreSQL driver installed, so this is not PostgreSQL
+        return False
+    if isinstance(e.orig, (errors.AdminShutdown, errors.CannotConnectNow, errors.CrashShutdown)):
+        return True
+    # Connection-level failures carry no SQLSTATE (refused, closed, reset).
+    return isinstance(e.orig, (psycopg.OperationalError, psycopg.InterfaceError)) and e.orig.sqlstate is None

@@ -1,8 +1,10 @@
 """Home page and the language switch."""
-from urllib.parse import urlsplit
+import unicodedata
+from urllib.parse import unquote, urlsplit
 
 from flask import Blueprint, redirect, request, session, url_for
 from flask_login import current_user, login_required
+from werkzeug.urls import iri_to_uri
 
 from app.extensions import db
 
@@ -10,12 +12,38 @@ bp = Blueprint("main", __name__)
 
 
 def safe_next(target: str | None, fallback: str) -> str:
-    """Only same-site relative paths, so a crafted link cannot send the user elsewhere."""
-    if target:
-        parts = urlsplit(target)
-        if not parts.scheme and not parts.netloc and target.startswith("/") and not target.startswith("//"):
-            return target
-    return fallback
+    """Where to go back to: a path on this site, else the fallback; every redirect built from the
+    request (`next`, a form field, a header) goes through here.
+
+    Refused: a scheme or host, a start with `//` or `/\\` (browsers read both as another host),
+    backslashes, and control characters (CR/LF would split the Location header, a tab is dropped by
+    browsers and can join `/` and `/` into `//`), including percent-encoded ones. Letters beyond
+    ASCII are percent-encoded, as a header must be Latin-1.
+    """
+    if not isinstance(target, str) or not target.startswith("/") or len(target) > MAX_NEXT:
+        return fallback
+    layer = target
+    for _ in range(MAX_DECODING):
+        if layer[:2] in ("//", "/\\") or any(_forbidden(ch) for ch in layer):
+            return fallback
+        decoded = unquote(layer)
+        if decoded == layer:
+            break
+        layer = decoded
+    else:
+        return fallback  # encoded more deeply than any link of ours
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return fallback
+    return iri_to_uri(target)
+
+
+MAX_NEXT = 2000
+MAX_DECODING = 4
+
+
+def _forbidden(ch: str) -> bool:
+    return ch == "\\" or unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp")
 
 
 @bp.get("/")

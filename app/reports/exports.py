@@ -10,6 +10,7 @@ from datetime import date
 from flask_babel import format_date, get_locale
 from flask_babel import gettext as _
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
@@ -23,9 +24,14 @@ SHEET_BAD = re.compile(r"[\[\]:*?/\\]")
 
 
 def neutralise(value):
-    """Text a spreadsheet would run as a formula gets a leading apostrophe, so it stays text."""
-    if isinstance(value, str) and value.startswith(FORMULA_START):
-        return "'" + value
+    """Text a spreadsheet would run as a formula gets a leading apostrophe, so it stays text.
+
+    Control characters a worksheet cannot hold (older data may carry them in a unit's name) go.
+    """
+    if isinstance(value, str):
+        value = ILLEGAL_CHARACTERS_RE.sub("", value)
+        if value.startswith(FORMULA_START):
+            return "'" + value
     return value
 
 
@@ -98,7 +104,7 @@ def write_xlsx(summary: Summary) -> bytes:
     head_fill = PatternFill("solid", fgColor="DDE6F0")
     for level, rows in levels:
         ws = wb.create_sheet(_sheet_name(summary.level_title(level), used))
-        ws.append([title(summary)])
+        ws.append([neutralise(title(summary))])
         ws["A1"].font = Font(bold=True, size=14)
         ws.append([produced_line(summary)])
         ws.append([])

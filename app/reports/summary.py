@@ -12,6 +12,7 @@ from flask_babel import lazy_gettext as _l
 from app.dates import month_end, month_start, today_vn
 from app.extensions import db
 from app.reports import queries
+from app.text import sort_key
 from app.units.models import AdminUnit
 
 COUNT_KEYS = ("teams", "active_teams", "members", "visits", "reached_month", "households", "reached")
@@ -182,7 +183,7 @@ def summary_from_figures(data: dict, unit_id: int, closed_at=None) -> Summary:
             kids.setdefault(str(meta["parent_id"]), []).append(key)
 
     def order(key: str):
-        return (units[key]["code"] or "", units[key]["name"])
+        return sort_key(units[key]["name"])
 
     # Walk the subtree depth-first so rows of a level are grouped under their parents.
     below: list[str] = []

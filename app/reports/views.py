@@ -1,7 +1,6 @@
 """Monthly summary pages, their exports and month closing."""
 from flask import (
     Blueprint,
-    Response,
     abort,
     flash,
     redirect,
@@ -13,6 +12,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from app.dates import today_vn
+from app.downloads import file_name, send_download, unit_slug
 from app.extensions import db
 from app.reports import closing, exports
 from app.reports.forms import CloseMonthForm, MonthForm, ReopenMonthForm
@@ -80,14 +80,13 @@ def _download(unit_id: int, kind: str):
     unit, form, summary = _summary_or_error(unit_id)
     if summary is None:
         return render_template("reports/monthly.html", form=form, **_context(unit, None)), 400
-    name = f"bao-cao-{unit.code or unit.id}-{summary.month_label}.{kind}"
+    name = file_name("bao-cao", unit_slug(unit), summary.month_label, ext=kind)
     if kind == "xlsx":
         body, mimetype = exports.write_xlsx(summary), \
             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     else:
         body, mimetype = exports.write_csv(summary), "text/csv; charset=utf-8"
-    return Response(body, mimetype=mimetype,
-                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    return send_download(body, name, mimetype)
 
 
 @bp.get("/<int:unit_id>/monthly.xlsx")

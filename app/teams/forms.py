@@ -81,6 +81,7 @@ class TeamForm(FlaskForm):
     decision_number = StringField(_l("Decision number"), filters=[strip_clean], validators=[
         Optional(), Length(max=64, message=_l("At most %(max)d characters."))])
     decision_date = LocalDateField(_l("Decision date"), validators=[Optional(), NotInFuture()])
+    founded_on = LocalDateField(_l("Founded on"), validators=[Optional(), NotInFuture()])
     hamlets = CheckboxesField(_l("Hamlets served"), coerce=int, validate_choice=False)
 
     def validate_hamlets(self, field):

@@ -5,6 +5,7 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import orm
 
+from app.dates import VN
 from app.extensions import db
 from app.models_base import UTCDateTime, utcnow
 from app.text import fold
@@ -40,6 +41,9 @@ class Team(db.Model):
     name_folded: orm.Mapped[str] = orm.mapped_column(sa.String(200), index=True)
     decision_number: orm.Mapped[str] = orm.mapped_column(sa.String(64), default="")
     decision_date: orm.Mapped[date | None] = orm.mapped_column(sa.Date)
+    # The day the team really began work, often before it was registered here: its visits count
+    # from then. Set by the commune officer; empty only on teams made outside the team form.
+    founded_on: orm.Mapped[date | None] = orm.mapped_column(sa.Date)
     status: orm.Mapped[str] = orm.mapped_column(sa.String(16), default="active")
     dissolved_on: orm.Mapped[date | None] = orm.mapped_column(sa.Date)
     dissolved_reason: orm.Mapped[str] = orm.mapped_column(sa.String(500), default="")
@@ -56,6 +60,16 @@ class Team(db.Model):
     @property
     def active(self) -> bool:
         return self.status == "active"
+
+    @property
+    def registered_on(self) -> date | None:
+        """The Vietnamese calendar day the team was entered in the app."""
+        return self.created_at.astimezone(VN).date() if self.created_at else None
+
+    @property
+    def visits_from(self) -> date | None:
+        """The earliest date a visit of the team may carry."""
+        return self.founded_on or self.decision_date or self.registered_on
 
 
 class Member(db.Model):

@@ -15,6 +15,8 @@ from sqlalchemy import orm
 
 from app.audit.models import AuditEvent, record
 from app.auth.models import User
+from app.auth.usernames import normalise_username
+from app.dates import today_vn
 from app.extensions import db
 from app.scope import members_query
 from app.teams.models import Member, Membership, Team, team_hamlets
@@ -98,6 +100,7 @@ def find_duplicate(phone: str, province_id: int, exclude_member_id: int | None =
 
 def _team_snapshot(team: Team) -> dict:
     return {"name": team.name, "decision_number": team.decision_number, "decision_date": team.decision_date,
+            "founded_on": team.founded_on,
             "status": team.status, "dissolved_on": team.dissolved_on, "dissolved_reason": team.dissolved_reason,
             "hamlets": ", ".join(h.name for h in team.hamlets)}
 
@@ -108,9 +111,10 @@ def _member_snapshot(member: Member) -> dict:
 
 
 def create_team(commune: AdminUnit, name: str, decision_number: str, decision_date: date | None,
-                hamlets: list[AdminUnit], user=None) -> Team:
+                hamlets: list[AdminUnit], user=None, founded_on: date | None = None) -> Team:
+    """A new team; without a founding day it began work on its decision date, else today."""
     team = Team(commune=commune, decision_number=decision_number or "", decision_date=decision_date,
-                status="active")
+                founded_on=founded_on or decision_date or today_vn(), status="active")
     team.set_name(name)
     team.hamlets = list(hamlets)
     db.session.add(team)
@@ -120,11 +124,13 @@ def create_team(commune: AdminUnit, name: str, decision_number: str, decision_da
 
 
 def update_team(team: Team, name: str, decision_number: str, decision_date: date | None,
-                hamlets: list[AdminUnit], user=None) -> None:
+                hamlets: list[AdminUnit], user=None, founded_on: date | None = None) -> None:
+    """Save the team's fields; a founding day left empty becomes the decision date, else the registration day."""
     before = _team_snapshot(team)
     team.set_name(name)
     team.decision_number = decision_number or ""
     team.decision_date = decision_date
+    team.founded_on = founded_on or decision_date or team.registered_on
     team.hamlets = list(hamlets)
     after = _team_snapshot(team)
     if before != after:
@@ -229,6 +235,7 @@ def leave(member: Member, on: date, user=None) -> None:
     for account in accounts_of(member):
         if account.is_enabled:
             account.is_enabled = False
+            account.end_sessions()
             record("disable", "user", account.id, account.unit_id, before={"is_enabled": True},
                    after={"is_enabled": False, "username": account.username}, user=user)
 
@@ -290,7 +297,7 @@ def create_account(member: Member, user=None) -> tuple[User, str]:
     if membership is None or not member.phone:
         raise ValueError("the member needs an open membership and a phone number")
     password = new_password()
-    account = User(username=member.phone, full_name=member.full_name,
+    account = User(username=normalise_username(member.phone), full_name=member.full_name,
                    role="team_leader" if membership.role == "leader" else "team_member",
                    unit_id=membership.team.commune_id, team_id=membership.team_id, member_id=member.id,
                    must_change_password=True, is_enabled=True)
@@ -303,7 +310,7 @@ def create_account(member: Member, user=None) -> tuple[User, str]:
 
 
 def username_taken(username: str) -> bool:
-    return db.session.scalar(sa.select(User.id).where(User.username == username)) is not None
+    return db.session.scalar(sa.select(User.id).where(User.username == normalise_username(username))) is not None
 
 
 # --- Reading -----------------------------------------------------------------------------------

@@ -63,7 +63,7 @@ from app.teams.models import (
     Team,
     team_hamlets,
 )
-from app.text import fold
+from app.text import fold, sort_key
 from app.units.models import AdminUnit
 
 bp = Blueprint("teams", __name__, url_prefix="/teams")
@@ -71,6 +71,7 @@ LIST_LIMIT = 200
 
 AUDIT_FIELDS = {
     "name": _l("Name"), "decision_number": _l("Decision number"), "decision_date": _l("Decision date"),
+    "founded_on": _l("Founded on"),
     "status": _l("Status"), "dissolved_on": _l("Dissolved on"), "dissolved_reason": _l("Reason"),
     "hamlets": _l("Hamlets served"), "full_name": _l("Full name"), "gender": _l("Gender"),
     "birth_year": _l("Year of birth"), "phone": _l("Mobile number"), "affiliation": _l("Affiliation"),
@@ -176,14 +177,14 @@ def listing(unit_id: int):
     status = status if status in TEAM_STATUSES else ""
     hamlets = []
     if unit.level == "commune":
-        hamlets = list(db.session.scalars(units_query().where(AdminUnit.parent_id == unit.id)
-                                          .order_by(AdminUnit.name_folded)))
+        hamlets = sorted(db.session.scalars(units_query().where(AdminUnit.parent_id == unit.id)),
+                         key=lambda h: sort_key(h.name))
     hamlet_id = request.args.get("hamlet", type=int)
     if hamlet_id not in {h.id for h in hamlets}:
         hamlet_id = None
     teams = _filtered_teams(unit, q, status, hamlet_id)
     more = len(teams) > LIST_LIMIT
-    teams = teams[:LIST_LIMIT]
+    teams = sorted(teams[:LIST_LIMIT], key=lambda t: (t.status, sort_key(t.name)))
     ids = [t.id for t in teams]
     ctx = dict(unit=unit, teams=teams, more=more, q=q, status=status, hamlet_id=hamlet_id, hamlets=hamlets,
                counts=services.member_counts(ids), leaders=services.leaders(ids))
@@ -191,8 +192,8 @@ def listing(unit_id: int):
         return render_template("teams/_rows.html", **ctx)
     children = []
     if unit.level != "commune":
-        children = list(db.session.scalars(units_query().where(AdminUnit.parent_id == unit.id)
-                                           .order_by(AdminUnit.name_folded)))
+        children = sorted(db.session.scalars(units_query().where(AdminUnit.parent_id == unit.id)),
+                          key=lambda c: sort_key(c.name))
     stats = services.rollup([unit] + children, team_ids_in_scope())
     return render_template("teams/list.html", **ctx, children=children, stats=stats,
                            ancestors=[a for a in unit.ancestors() if can_see(a)],
@@ -202,8 +203,8 @@ def listing(unit_id: int):
 # --- Teams -------------------------------------------------------------------------------------
 
 def _hamlet_choices(commune: AdminUnit, team: Team | None = None) -> list:
-    hamlets = db.session.scalars(sa.select(AdminUnit).where(AdminUnit.parent_id == commune.id)
-                                 .order_by(AdminUnit.name_folded)).all()
+    hamlets = sorted(db.session.scalars(sa.select(AdminUnit).where(AdminUnit.parent_id == commune.id)),
+                     key=lambda h: sort_key(h.name))
     chosen = {h.id for h in team.hamlets} if team else set()
     return choices((h.id, h.name) for h in hamlets if h.retired_on is None or h.id in chosen)
 
@@ -223,7 +224,8 @@ def new_team(commune_id: int):
     status = 200
     if form.validate_on_submit():
         team = services.create_team(commune, form.name.data, form.decision_number.data, form.decision_date.data,
-                                    _chosen_hamlets(commune, form.hamlets.data), user=current_user)
+                                    _chosen_hamlets(commune, form.hamlets.data), user=current_user,
+                                    founded_on=form.founded_on.data)
         db.session.commit()
         flash(_("Team %(name)s registered. Now add its members.", name=team.name), "success")
         return redirect(url_for("teams.show", team_id=team.id))
@@ -238,12 +240,14 @@ def edit_team(team_id: int):
     if not can_manage_team(team):
         abort(403)
     form = TeamForm(data={"name": team.name, "decision_number": team.decision_number,
-                          "decision_date": team.decision_date, "hamlets": [h.id for h in team.hamlets]})
+                          "decision_date": team.decision_date, "founded_on": team.founded_on,
+                          "hamlets": [h.id for h in team.hamlets]})
     form.hamlets.choices = _hamlet_choices(team.commune, team)
     status = 200
     if form.validate_on_submit():
         services.update_team(team, form.name.data, form.decision_number.data, form.decision_date.data,
-                             _chosen_hamlets(team.commune, form.hamlets.data), user=current_user)
+                             _chosen_hamlets(team.commune, form.hamlets.data), user=current_user,
+                             founded_on=form.founded_on.data)
         db.session.commit()
         flash(_("Team saved."), "success")
         return redirect(url_for("teams.show", team_id=team.id))
@@ -332,7 +336,7 @@ def duplicate_message(dup: services.Duplicate):
 
 def _team_context(team: Team, add_form: MemberForm | None = None, note: str | None = None):
     memberships = sorted(team.memberships, key=lambda m: (m.left_on is not None, m.role != "leader",
-                                                         m.role != "deputy", m.member.name_folded))
+                                                         m.role != "deputy", sort_key(m.member.full_name)))
     may_edit = can_edit_members(team)
     if add_form is None and may_edit and team.active:
         add_form = _member_form(submitted=False)

@@ -4,16 +4,18 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from app.coverage.queries import households_by_unit
 from app.dates import today_vn
 from app.extensions import db
 from app.imports import load_payload, preview_upload
 from app.scope import can_edit_structure, can_see, can_set_households, get_unit_or_404, units_query
 from app.spreadsheets import SheetRow
-from app.text import fold
+from app.text import fold, sort_key
 from app.units import services
 from app.units.forms import ConfirmImportForm, HamletForm, HouseholdCountForm, RenameForm, UploadForm
 from app.units.importer import UnitRow, apply_hamlets, check_hamlets, parse_hamlets
 from app.units.models import AdminUnit, HouseholdCount
+from app.users.checklist import first_run_checklist
 
 bp = Blueprint("units", __name__, url_prefix="/units")
 
@@ -28,8 +30,9 @@ def _children(unit: AdminUnit, q: str = ""):
     query = units_query().where(AdminUnit.parent_id == unit.id)
     if q:
         query = query.where(AdminUnit.name_folded.contains(fold(q), autoescape=True))
-    children = list(db.session.scalars(query.order_by(AdminUnit.retired_on.isnot(None), AdminUnit.name)))
-    counts = services.current_counts([c.id for c in children], today_vn())
+    children = sorted(db.session.scalars(query), key=lambda c: (c.retired_on is not None, sort_key(c.name)))
+    # Each child's households as coverage counts them (the sum of its units below, if it has any).
+    counts = households_by_unit(children, today_vn())
     return children, counts
 
 
@@ -41,19 +44,26 @@ def _render_unit(unit: AdminUnit, hamlet_form=None, count_form=None, status=200)
     history = db.session.scalars(sa.select(HouseholdCount).where(HouseholdCount.unit_id == unit.id)
                                  .order_by(HouseholdCount.effective_on.desc()).limit(20)).all()
     may_structure = can_edit_structure(unit)
-    may_count = can_set_households(unit)
+    # One rule, coverage's own: a unit with active units below it counts their sum, so its own
+    # count is neither asked for nor shown as its figure (DOMAIN.md: ratio of sums).
+    summed = has_active_children(unit)
+    may_count = can_set_households(unit) and not summed
     ancestors = [a for a in unit.ancestors() if can_see(a)]
-    # The official count of a unit with units below it is theirs summed (DOMAIN.md: ratio of sums);
-    # show that sum beside the unit's own figure so a mismatch is visible to the officer.
-    children_total = sum(counts[c.id].households for c in children if c.id in counts and c.active) if not q else None
     return render_template(
         "units/show.html", unit=unit, ancestors=ancestors, children=children, counts=counts, q=q,
-        history=history, current=history_current(history), children_total=children_total,
-        may_structure=may_structure, may_count=may_count,
+        history=history, current=history_current(history), summed=summed,
+        households=households_by_unit([unit], today_vn())[unit.id],
+        may_structure=may_structure, may_count=may_count, checklist=first_run_checklist(current_user, unit),
         may_edit_self=unit.level == "hamlet" and unit.parent is not None and can_edit_structure(unit.parent),
         hamlet_form=hamlet_form or (HamletForm(prefix="hamlet") if may_structure else None),
         count_form=count_form or (HouseholdCountForm(formdata=None, prefix="count") if may_count else None),
     ), status
+
+
+def has_active_children(unit: AdminUnit) -> bool:
+    """Whether units below count today (coverage's rule: a unit retired later still counts)."""
+    counted = sa.or_(AdminUnit.retired_on.is_(None), AdminUnit.retired_on > today_vn())
+    return db.session.scalar(sa.select(sa.exists().where(AdminUnit.parent_id == unit.id, counted)))
 
 
 def history_current(history: list[HouseholdCount]):
@@ -165,6 +175,10 @@ def set_households(unit_id: int):
     unit = get_unit_or_404(unit_id)
     if not can_set_households(unit):
         abort(403)
+    if has_active_children(unit):
+        flash(_("%(name)s counts the sum of its units below: set their household counts instead.",
+                name=unit.name), "error")
+        return _render_unit(unit, status=409)
     form = HouseholdCountForm(prefix="count")
     if form.validate_on_submit():
         services.set_household_count(unit, form.households.data, form.effective_on.data, user=current_user)

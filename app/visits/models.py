@@ -106,3 +106,14 @@ class Adoption(db.Model):
     hamlet_id: orm.Mapped[int] = orm.mapped_column(sa.ForeignKey("admin_units.id"), index=True)
     adopted_on: orm.Mapped[date] = orm.mapped_column(sa.Date, index=True)
     visit_id: orm.Mapped[int] = orm.mapped_column(sa.ForeignKey("visits.id"))
+
+
+class DeletedVisitKey(db.Model):
+    """The form key of a visit since deleted: a replay of that form must not record it again."""
+
+    __tablename__ = "deleted_visit_keys"
+
+    idempotency_key: orm.Mapped[str] = orm.mapped_column(sa.String(64), primary_key=True)
+    visit_id: orm.Mapped[int]
+    household_id: orm.Mapped[int | None]
+    deleted_at = orm.mapped_column(UTCDateTime, default=utcnow)

@@ -15,7 +15,7 @@ from app.audit.models import AuditEvent, event_row, record
 from app.extensions import db
 from app.households.models import Household
 from app.models_base import utcnow
-from app.visits.models import Adoption, Visit, VisitService, visit_members
+from app.visits.models import Adoption, DeletedVisitKey, Visit, VisitService, visit_members
 
 Pair = tuple[int, int]  # (household_id, service_id)
 # A repost of the same content by the same person this soon is a replay (a back button that
@@ -23,6 +23,8 @@ Pair = tuple[int, int]  # (household_id, service_id)
 REPLAY_WINDOW = timedelta(minutes=10)
 # Namespace of the PostgreSQL advisory locks taken per household (the second key is its id).
 HOUSEHOLD_LOCK = 7301
+# Namespace of those taken per hamlet while a visit form adds a new household there.
+NEW_HOUSEHOLD_LOCK = 7302
 _VISITS = Visit.__table__
 
 
@@ -62,6 +64,26 @@ def lock_households(household_ids) -> None:
     for household_id in sorted({i for i in household_ids if i is not None} - held):
         db.session.execute(sa.select(sa.func.pg_advisory_xact_lock(HOUSEHOLD_LOCK, household_id)))
         held.add(household_id)
+
+
+def begin_visit_write(household_id: int | None = None, new_in_hamlet: int | None = None) -> None:
+    """Before a new visit's form key and replay checks: make them and the insert one step.
+
+    Without it two posts of the same visit with different keys (a back button that re-fetched the
+    form, sent twice) each find no replay and both insert. PostgreSQL: the household's lock (or, for
+    a household the form adds, its hamlet's), so the checks see every committed visit of it. SQLite:
+    the database's write lock now (BEGIN IMMEDIATE) rather than at the first insert, after the checks.
+    """
+    connection = db.session.connection()
+    if connection.dialect.name == "postgresql":
+        if household_id is not None:
+            lock_households([household_id])
+        if new_in_hamlet is not None:
+            connection.execute(sa.select(sa.func.pg_advisory_xact_lock(NEW_HOUSEHOLD_LOCK, new_in_hamlet)))
+        return
+    driver = connection.connection.driver_connection
+    if not driver.in_transaction:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def held_household_locks() -> set[int]:
@@ -160,6 +182,20 @@ def find_by_key(key: str) -> int | None:
     return db.session.connection().scalar(_BY_KEY, {"key": key})
 
 
+def find_deleted_key(key: str) -> DeletedVisitKey | None:
+    """The record of the visit this form key made and that was deleted since, if any."""
+    return db.session.get(DeletedVisitKey, key)
+
+
+def same_content(visit_id: int, data: VisitData) -> bool:
+    """Whether the visit records what the form says: household, date, members, results and note."""
+    visit = db.session.get(Visit, visit_id)
+    household_id = data.household.id if data.household is not None else None
+    return (visit is not None and visit.household_id == household_id and visit.visited_on == data.visited_on
+            and visit.note == data.note and sorted(m.id for m in visit.members) == sorted(data.member_ids)
+            and {vs.service_id: vs.result for vs in visit.services} == data.results)
+
+
 _BY_KEY = sa.select(_VISITS.c.id).where(_VISITS.c.idempotency_key == sa.bindparam("key"))
 
 
@@ -188,6 +224,7 @@ def find_replay(data: VisitData, author_id: int | None, recent: Recent | None = 
     """The id of the same visit, by the same person, just posted: a repost with a fresh key.
 
     `recent`, when it is the household's, saves reading its recent visits again."""
+    lock_households([data.household.id])  # held already unless the household was merged or just found
     # Only the household's index narrows the search: a household has a few visits, an author or a day
     # thousands, and a planner whose statistics predate a new author or today would take their index
     # (PostgreSQL did: 1.3 ms reading a team leader's 3,300 visits). Author and day are checked here.
@@ -356,6 +393,9 @@ def update_visit(visit: Visit, data: VisitData, user=None) -> Visit:
 
 def delete_visit(visit: Visit, user=None) -> None:
     lock_households([visit.household_id])
+    # The key stays used: replaying the form of a deleted visit must not record it again.
+    db.session.merge(DeletedVisitKey(idempotency_key=visit.idempotency_key, visit_id=visit.id,
+                                     household_id=visit.household_id, deleted_at=utcnow()))
     pairs = _adopted_pairs(visit)
     hamlets = {visit.hamlet_id}
     record("delete", "visit", visit.id, visit.hamlet_id, before=_snapshot(visit), user=user)

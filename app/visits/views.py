@@ -8,7 +8,7 @@ from flask_login import current_user, login_required
 from sqlalchemy.exc import IntegrityError
 from wtforms.fields.choices import SelectChoice
 
-from app.dates import VN, today_vn
+from app.dates import today_vn
 from app.extensions import db
 from app.forms import record_id
 from app.households import services as registry
@@ -32,11 +32,14 @@ from app.visits.forms import VisitForm, new_key
 from app.visits.models import PILLARS, RESULTS, Visit, visit_members
 from app.visits.services import (
     VisitData,
+    begin_visit_write,
     create_visit,
     delete_visit,
     find_by_key,
     find_by_key_and_recent,
+    find_deleted_key,
     find_replay,
+    same_content,
     update_visit,
 )
 
@@ -115,12 +118,8 @@ def _members(team: Team | None) -> list[Member]:
 
 
 def _earliest(team: Team | None):
-    """A visit cannot predate its team: the decision that set it up, or its record."""
-    if team is None:
-        return None
-    if team.decision_date is not None:
-        return team.decision_date
-    return team.created_at.astimezone(VN).date() if team.created_at else None
+    """A visit cannot predate its team: the day it was founded (see Team.visits_from)."""
+    return team.visits_from if team is not None else None
 
 
 def _form_services(visit: Visit | None = None):
@@ -152,7 +151,7 @@ def _correcting(form: VisitForm, team: Team | None, visit: Visit | None) -> bool
 
 
 def _render(form, team, services, chosen, service_errors=(), status=200, visit=None, options=None,
-            selected=None):
+            selected=None, key_notice=None):
     _set_choices(form, team, visit)
     hamlets = _hamlets(team)
     if options is None:
@@ -163,7 +162,7 @@ def _render(form, team, services, chosen, service_errors=(), status=200, visit=N
         "visits/form.html", form=form, team=team, visit=visit, groups=_grouped(services), chosen=chosen,
         service_errors=list(service_errors), hamlets=hamlets, members=_members(team),
         options=options, selected_id=str(selected.id) if selected is not None else form.household_id.data,
-        correcting=_correcting(form, team, visit),
+        correcting=_correcting(form, team, visit), key_notice=key_notice,
         action_team=team.id if team is not None and not can_log_visits() else None,
         duplicates=registry.duplicate_ids(options), earliest=_earliest(team), today=today_vn(),
         open_new=bool(form.new_name.data or form.household_id.data == "new" or form.new_name.errors
@@ -185,7 +184,9 @@ def _validate(form: VisitForm, team: Team | None, services, visit: Visit | None 
     earliest = _earliest(team)
     if form.visited_on.data and earliest and form.visited_on.data < earliest:
         form.visited_on.errors = list(form.visited_on.errors) + [
-            _("The team was set up on %(date)s; a visit cannot be dated earlier.", date=_date(earliest))]
+            _("The team was founded on %(date)s: a visit cannot be dated earlier. If the team worked before "
+              "that day, the commune officer can change its founding date on the team's page.",
+              date=_date(earliest))]
     member_ids = form.members.data or []
     allowed = _member_ids(team)
     if visit is not None:
@@ -233,6 +234,30 @@ def _validate(form: VisitForm, team: Team | None, services, visit: Visit | None 
 def _already(visit_id: int):
     flash(_("This visit was already recorded; here it is."), "info")
     return redirect(url_for("visits.show", visit_id=visit_id), 303)
+
+
+def _same_as(visit_id: int, data: VisitData, new: dict | None) -> bool:
+    """Whether the visit this key made records what the form says now (a new household: by its
+    head's name and hamlet, since the first post created it)."""
+    if data.household is None and new is not None:
+        from app.text import fold
+        household = db.session.scalar(sa.select(Household).join(Visit, Visit.household_id == Household.id)
+                                      .where(Visit.id == visit_id))
+        if household is None or (household.hamlet_id, household.head_name_folded) != (
+                new["hamlet_id"], fold(new["head_name"])):
+            return False
+        data = VisitData(household=household, visited_on=data.visited_on, results=data.results,
+                         member_ids=data.member_ids, note=data.note)
+    return same_content(visit_id, data)
+
+
+def _key_used(form, team, services, chosen, service_errors, notice):
+    """This form's key already made a visit, and what was posted now is not that visit (or the visit
+    was deleted since): nothing is saved; the form comes back with the input and a fresh key, so the
+    user decides whether it is a new visit."""
+    form.key.data = new_key()
+    return _render(form, team, services, chosen, service_errors, status=409, selected=_selected(form, team),
+                   key_notice=notice)
 
 
 def _replayed_new_household(new: dict, data: VisitData) -> int | None:
@@ -284,20 +309,28 @@ def new():
     form = VisitForm()
     if not form.key_is_valid():
         abort(400)
-    named = record_id(form.household_id.data)
-    if named is None:
-        existing, recent = find_by_key(form.key.data), None
-    else:
-        existing, recent = find_by_key_and_recent(form.key.data, named)
-    if existing is not None:
-        return _already(existing)
     if request.form.get("find") is not None:  # the search button, for phones without JavaScript
         query, ids = _team_households(team)
         options = registry.search(query, form.q.data or "", ids, limit=20)
         _results, chosen, _errors = form.read_results(request.form, services)
         return _render(form, team, services, chosen, options=options)
 
+    named = record_id(form.household_id.data)
+    begin_visit_write(named)  # from here to the commit, no other post of this household runs its checks
+    if named is None:
+        existing, recent = find_by_key(form.key.data), None
+    else:
+        existing, recent = find_by_key_and_recent(form.key.data, named)
+    deleted = find_deleted_key(form.key.data) if existing is None else None
+
     data, new_household, chosen, service_errors = _validate(form, team, services)
+    if existing is not None:
+        if data is not None and _same_as(existing, data, new_household):
+            return _already(existing)
+        return _key_used(form, team, services, chosen, service_errors, {"kind": "other", "visit_id": existing})
+    if deleted is not None:
+        return _key_used(form, team, services, chosen, service_errors,
+                         {"kind": "deleted", "visit_id": deleted.visit_id, "household_id": deleted.household_id})
     if data is None:
         return _render(form, team, services, chosen, service_errors, status=400, selected=_selected(form, team))
     if _reason_missing(form, team, None):
@@ -309,6 +342,8 @@ def new():
     if closed:
         form.visited_on.errors.append(closed)
         return _render(form, team, services, chosen, status=409, selected=_selected(form, team))
+    if data.household is None:
+        begin_visit_write(new_in_hamlet=new_household["hamlet_id"])
     replay = (find_replay(data, current_user.id, recent) if data.household is not None
               else _replayed_new_household(new_household, data))
     if replay is not None:
@@ -324,7 +359,9 @@ def new():
         existing = find_by_key(form.key.data)
         if existing is None:
             raise
-        return _already(existing)
+        if same_content(existing, data):
+            return _already(existing)
+        return _key_used(form, team, services, chosen, service_errors, {"kind": "other", "visit_id": existing})
     flash(_("Visit recorded."), "success")
     return redirect(url_for("visits.show", visit_id=visit_id), 303)
 

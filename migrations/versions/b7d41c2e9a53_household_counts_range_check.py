@@ -4,7 +4,7 @@ Existing rows outside the range stop the upgrade with a list of them (to be corr
 unit codes the code rule would refuse are only reported, never rewritten.
 
 Revision ID: b7d41c2e9a53
-Revises: e03734509469
+Revises: b7c1d2e3f4a5
 Create Date: 2026-12-01 10:00:00.000000
 
 """
@@ -16,7 +16,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'b7d41c2e9a53'
-down_revision = 'e03734509469'
+down_revision = 'b7c1d2e3f4a5'
 branch_labels = None
 depends_on = None
 

@@ -4,6 +4,7 @@ Without the browser these tests skip, unless REQUIRE_BROWSER=1 (CI), when they f
 """
 import os
 import threading
+from contextlib import contextmanager
 
 import pytest
 from werkzeug.serving import make_server
@@ -77,3 +78,22 @@ def sign_in(page, base: str, username: str, password: str) -> None:
     page.fill("#password", password)
     page.click("button.primary")
     page.wait_for_load_state("domcontentloaded")
+
+
+@contextmanager
+def htmx_settles(page, selector: str):
+    """Run the block (a click that makes htmx swap new content into `selector`), then wait until
+    htmx has settled it: swapped-in content is wired up (its hx- attributes processed) only then,
+    so a test typing into a swapped-in field any earlier would go unheard."""
+    page.evaluate("""(selector) => {
+        window.__htmxSettled = false;
+        const done = (e) => {
+            if (e.target.matches && e.target.matches(selector)) {
+                window.__htmxSettled = true;
+                document.removeEventListener('htmx:afterSettle', done);
+            }
+        };
+        document.addEventListener('htmx:afterSettle', done);
+    }""", selector)
+    yield
+    page.wait_for_function("() => window.__htmxSettled === true")

@@ -29,20 +29,33 @@ def test_district_coverage_on_a_phone(app, db, tree, live_server, phone):
     phone.get_by_role("link", name="Độ phủ").click()
     phone.goto(f"{live_server}/coverage/{tree.district.id}?month=2024-06")
     expect(phone.locator("h1")).to_have_text("Độ phủ: Thành phố Vị Thanh")
-    expect(phone.locator("table.coverage-table")).to_be_visible()
+    # A phone shows one service at a time, a card per unit against the target; the wide table waits
+    # for a wide screen.
+    expect(phone.locator("table.coverage-table")).to_be_hidden()
+    cards = phone.locator(".unit-cards li")
+    expect(cards.first).to_contain_text("Phường I")
+    expect(phone.locator(".target-line")).to_contain_text("50%")
+    phone.select_option("#service", "vneid")  # htmx swaps the content on change
+    expect(phone.locator(".target-line")).to_contain_text("chưa đặt chỉ tiêu")
+    assert "service=vneid" in phone.url
     # The trend comes when scrolled to (htmx "revealed"): scroll down, then wait for the charts.
     # (Scrolling the page, not the placeholder: htmx may be swapping the placeholder out already.)
     phone.evaluate("window.scrollTo(0, document.body.scrollHeight)")
     expect(phone.locator("svg.trend").first).to_be_visible()
     expect(phone.locator("table.trend-table")).to_be_attached()
     assert phone.locator("svg.trend polyline").count() >= 2
-    # The page itself does not scroll sideways; only the wide table does, inside its box.
+    # Nothing scrolls sideways, not even inside a box.
     assert phone.evaluate("document.documentElement.scrollWidth") <= 360
+    widest = "Math.max(...[...document.querySelectorAll('main *')].map(e => e.scrollWidth - e.clientWidth))"
+    assert phone.evaluate(widest) <= 1
 
-    # Drill down with htmx: the URL follows, and back returns to the district.
-    phone.locator("table.coverage-table").get_by_role("link", name="Phường I", exact=True).click()
+    # Drill down with htmx, a 44-px card link: the URL follows, and back returns to the district.
+    link = phone.locator(".unit-cards").get_by_role("link", name="Phường I", exact=True)
+    assert link.bounding_box()["height"] >= 44
+    link.click()
     expect(phone.locator("h1")).to_have_text("Độ phủ: Phường I")
     assert f"/coverage/{tree.commune.id}" in phone.url and "month=2024-06" in phone.url
+    assert "service=vneid" in phone.url
     phone.go_back()
     expect(phone.locator("h1")).to_have_text("Độ phủ: Thành phố Vị Thanh")
     assert errors == []

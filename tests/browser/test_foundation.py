@@ -40,7 +40,8 @@ def test_demo_commune_officer_on_a_phone(app, db, live_server, phone):
     assert phone.evaluate("document.documentElement.scrollWidth") <= 360
 
     # English on request, remembered.
-    phone.get_by_role("button", name="EN").click()
+    phone.locator("details.more summary").click()  # the language sits in the "More" menu
+    phone.get_by_role("button", name="English").click()
     phone.wait_for_load_state("domcontentloaded")
     assert phone.get_by_role("heading", name="Hamlets").is_visible()
     assert errors == []

@@ -1,0 +1,223 @@
+"""The audit trail in words: each event as a sentence a person reads ("Set the households of Ấp X:
+120"), its changed fields under their labels. Names are looked up for a page of events at once."""
+import json
+from dataclasses import dataclass
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from app.extensions import db
+
+# (record type, action) -> sentence; %(name)s names the record, other keys come from its changes.
+SENTENCES = {
+    ("unit", "create"): _l("Added the unit %(name)s"),
+    ("unit", "update"): _l("Renamed %(before_name)s to %(name)s"),
+    ("unit", "retire"): _l("Retired %(name)s"),
+    ("unit", "restore"): _l("Restored %(name)s"),
+    ("unit", "set_households"): _l("Set the households of %(name)s: %(households)s"),
+    ("unit", "delete"): _l("Deleted the hamlet %(name)s"),
+    ("team", "create"): _l("Registered the team %(name)s"),
+    ("team", "update"): _l("Changed the team %(name)s"),
+    ("team", "dissolve"): _l("Dissolved the team %(name)s"),
+    ("team", "reactivate"): _l("Made the team %(name)s active again"),
+    ("member", "create"): _l("Added the member %(name)s"),
+    ("member", "update"): _l("Changed the member %(name)s"),
+    ("member", "leave"): _l("%(name)s left the team"),
+    ("member", "move"): _l("Moved %(name)s to %(team)s"),
+    ("member", "role"): _l("Changed the role of %(name)s in the team"),
+    ("user", "create"): _l("Created the account %(name)s"),
+    ("user", "disable"): _l("Disabled the account %(name)s"),
+    ("user", "enable"): _l("Enabled the account %(name)s again"),
+    ("user", "reset_password"): _l("Gave the account %(name)s a new one-time password"),
+    ("api_token", "create"): _l("Created the API token %(name)s"),
+    ("api_token", "revoke"): _l("Revoked the API token %(name)s"),
+    ("household", "create"): _l("Registered the household %(name)s"),
+    ("household", "update"): _l("Changed the household %(name)s"),
+    ("household", "merge"): _l("Merged the duplicate household %(name)s into another"),
+    ("household", "export"): _l("Exported the data of the household %(name)s"),
+    ("household", "erase"): _l("Erased the personal data of the household %(name)s"),
+    ("visit", "create"): _l("Recorded a guidance session at the household %(name)s"),
+    ("visit", "update"): _l("Changed a guidance session at the household %(name)s"),
+    ("visit", "delete"): _l("Deleted a guidance session at the household %(name)s"),
+    ("service", "create"): _l("Added the service %(name)s"),
+    ("service", "update"): _l("Changed the service %(name)s"),
+    ("service", "reorder"): _l("Moved the service %(name)s in the list"),
+    ("service", "set_target"): _l("Set the province's target for %(name)s"),
+    ("month_closure", "close_month"): _l("Closed the month %(name)s"),
+    ("month_closure", "reopen_month"): _l("Reopened the month %(name)s"),
+    ("month_closure", "edit_closed_month"): _l("Corrected a visit dated in the closed month %(name)s"),
+}
+FALLBACK = _l("Changed %(name)s")
+LEVELS = {"province": _l("Province"), "district": _l("District"), "commune": _l("Commune"), "hamlet": _l("Hamlet")}
+
+FIELDS = {
+    "name": _l("Name"), "level": _l("Level"), "code": _l("Code"), "retired_on": _l("Retired on"),
+    "households": _l("Households"), "effective_on": _l("In effect from"),
+    "decision_number": _l("Decision number"), "decision_date": _l("Decision date"), "status": _l("Status"),
+    "dissolved_on": _l("Dissolved on"), "dissolved_reason": _l("Reason"), "hamlets": _l("Hamlets served"),
+    "full_name": _l("Full name"), "gender": _l("Gender"), "birth_year": _l("Year of birth"),
+    "phone": _l("Mobile number"), "affiliation": _l("Affiliation"), "role": _l("Role"),
+    "joined_on": _l("Joined on"), "left_on": _l("Left on"), "team": _l("Team"), "username": _l("Username"),
+    "is_enabled": _l("Account enabled"), "unit": _l("Unit"), "member_id": _l("Member"),
+    "label": _l("Purpose"), "user": _l("Acts as"), "active": _l("Active"),
+    "head_name": _l("Head of household"), "address": _l("Address"), "size": _l("People"),
+    "hamlet_id": _l("Hamlet"), "merged_into_id": _l("Merged into household"),
+    "visits_moved": _l("Visits moved"), "format": _l("Format"), "erased_at": _l("Erased at"),
+    "erased_fields": _l("Erased fields"), "reason": _l("Reason"), "household_id": _l("Household"),
+    "visited_on": _l("Visit date"), "services": _l("Services"), "members": _l("Members present"),
+    "note": _l("Note"), "pillar": _l("Pillar"), "name_vi": _l("Name (Vietnamese)"),
+    "name_en": _l("Name (English)"), "position": _l("Position"), "share": _l("Target share"),
+    "due_on": _l("Target date"), "month": _l("Month"), "closed_at": _l("Closed at"),
+    "closed_by": _l("Closed by"), "visit_date": _l("Visit date"),
+}
+
+
+@dataclass
+class Entry:
+    """An audit event as the trail shows it."""
+    event: object
+    sentence: str
+    who: str
+    details: list[tuple[str, object, object]]
+
+
+def _changes(event) -> dict:
+    try:
+        data = json.loads(event.changes or "{}")
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _value(key: str, value):
+    """A changed value as a person reads it: labels for codes, dates and numbers in the locale."""
+    from app.templating import _date, _number
+    if value is None or value == "":
+        return "–"
+    if isinstance(value, bool):
+        return _("yes") if value else _("no")
+    if key == "role":
+        from app.auth.models import ROLE_LABELS
+        from app.teams.models import MEMBER_ROLES
+        return str(ROLE_LABELS.get(value) or MEMBER_ROLES.get(value) or value)
+    if key == "level":
+        return str(LEVELS.get(value, value))
+    if key == "status":
+        from app.teams.models import TEAM_STATUSES
+        return str(TEAM_STATUSES.get(value, value))
+    if isinstance(value, int):
+        return _number(value)
+    if isinstance(value, str) and len(value) == 10 and key.endswith(("_on", "_date")):
+        try:
+            return _date(date.fromisoformat(value))
+        except ValueError:
+            return value
+    if isinstance(value, str) and key.endswith("_at"):
+        try:
+            return _date(datetime.fromisoformat(value))
+        except ValueError:
+            return value
+    if isinstance(value, (list, dict)):
+        return ", ".join(map(str, value)) if isinstance(value, list) else json.dumps(value, ensure_ascii=False)
+    return value
+
+
+def _month(value) -> str | None:
+    if isinstance(value, str) and len(value) >= 7 and value[4] == "-":
+        return f"{value[5:7]}/{value[:4]}"
+    return None
+
+
+def _names(events) -> dict[tuple[str, int], str]:
+    """The current name of every record the events refer to: one query per kind of record."""
+    from app.api.models import ApiToken
+    from app.auth.models import User
+    from app.households.models import Household
+    from app.teams.models import Member, Team
+    from app.units.models import AdminUnit
+    from app.visits.models import Service, Visit
+    wanted: dict[str, set[int]] = {}
+    for e in events:
+        if e.record_id is not None:
+            wanted.setdefault(e.record_type, set()).add(e.record_id)
+    visits = {}
+    if wanted.get("visit"):
+        visits = dict(db.session.execute(sa.select(Visit.id, Visit.household_id)
+                                         .where(Visit.id.in_(wanted["visit"]))).all())
+    households = set(wanted.get("household", ())) | set(visits.values())
+    for e in events:
+        if e.record_type == "visit":
+            hid = (_changes(e).get("household_id") or {})
+            for side in ("after", "before"):
+                if isinstance(hid, dict) and isinstance(hid.get(side), int):
+                    households.add(hid[side])
+    out: dict[tuple[str, int], str] = {}
+    simple = (("unit", AdminUnit, AdminUnit.name), ("team", Team, Team.name), ("member", Member, Member.full_name),
+              ("user", User, User.username), ("api_token", ApiToken, ApiToken.label))
+    for kind, model, column in simple:
+        if wanted.get(kind):
+            for rid, name in db.session.execute(sa.select(model.id, column).where(model.id.in_(wanted[kind]))):
+                out[(kind, rid)] = name
+    if households:
+        for h in db.session.scalars(sa.select(Household).where(Household.id.in_(households))):
+            out[("household", h.id)] = h.display_name
+    for vid, hid in visits.items():
+        if ("household", hid) in out:
+            out[("visit", vid)] = out[("household", hid)]
+    if wanted.get("service"):
+        for s in db.session.scalars(sa.select(Service).where(Service.id.in_(wanted["service"]))):
+            out[("service", s.id)] = s.name
+    return out
+
+
+def _name(event, changes: dict, names: dict) -> str:
+    def side(key):
+        item = changes.get(key) or {}
+        return item.get("after") if item.get("after") not in (None, "") else item.get("before")
+
+    if event.record_type == "month_closure":
+        return _month(side("month")) or _month(side("visit_date")) or f"#{event.record_id}"
+    if event.record_type == "visit" and isinstance(side("household_id"), int):
+        found = names.get(("household", side("household_id")))
+        if found:
+            return found
+    found = names.get((event.record_type, event.record_id))
+    if found:
+        return found
+    for key in ("name", "username", "full_name", "label", "head_name"):
+        if side(key):
+            return str(side(key))
+    return f"#{event.record_id}" if event.record_id is not None else "–"
+
+
+def describe(events) -> list[Entry]:
+    """The events as sentences in the current language, with their changes under field labels."""
+    names = _names(events)
+    out = []
+    for e in events:
+        changes = _changes(e)
+        values = {"name": _name(e, changes, names)}
+        for key, item in changes.items():
+            if isinstance(item, dict):
+                values[key] = _value(key, item.get("after"))
+                values["before_" + key] = _value(key, item.get("before"))
+        sentence_of = SENTENCES.get((e.record_type, e.action), FALLBACK)
+        try:
+            sentence = str(sentence_of) % _Defaulting(values)
+        except (KeyError, TypeError, ValueError):
+            sentence = str(FALLBACK) % {"name": values["name"]}
+        details = [(str(FIELDS.get(k, k)), _value(k, item.get("before")) if item.get("before") is not None else None,
+                    _value(k, item.get("after")))
+                   for k, item in changes.items() if isinstance(item, dict)]
+        who = e.user.username if e.user is not None else _("system (command line)")
+        out.append(Entry(e, sentence, who, details))
+    return out
+
+
+class _Defaulting(dict):
+    """Values for a sentence; a key an older event lacks reads as a dash rather than failing."""
+
+    def __missing__(self, key):
+        return "–"

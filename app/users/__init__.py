@@ -1,0 +1,1 @@
+"""Staff administer accounts from the web: list, create, disable, re-enable, one-time passwords."""

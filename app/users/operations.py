@@ -1,0 +1,53 @@
+"""Changes to accounts, each with its audit event, in the caller's transaction (never committed here).
+
+`actor` is the signed-in officer, or None on the command line (the trail shows "system").
+"""
+from app.audit.models import record
+from app.auth.cli import create_user
+from app.auth.models import User
+from app.teams.services import new_password
+from app.units.models import AdminUnit
+
+
+def create_account(username: str, role: str, unit: AdminUnit, full_name: str = "", actor=None,
+                   password: str | None = None) -> tuple[User, str]:
+    """A new account; without a password given, a one-time one that must be changed at first sign-in."""
+    one_time = password is None
+    password = password or new_password()
+    account = create_user(username, role, unit, password, full_name, must_change=one_time)
+    from app.extensions import db
+    db.session.flush()
+    record("create", "user", account.id, account.unit_id,
+           after={"username": account.username, "full_name": full_name, "role": role, "unit": unit.name},
+           user=actor)
+    return account, password
+
+
+def disable_account(account: User, actor=None) -> bool:
+    """It can no longer sign in, its sessions end and its API tokens stop working."""
+    if not account.is_enabled:
+        return False
+    account.is_enabled = False
+    account.end_sessions()
+    record("disable", "user", account.id, account.unit_id, before={"is_enabled": True},
+           after={"is_enabled": False, "username": account.username}, user=actor)
+    return True
+
+
+def enable_account(account: User, actor=None) -> bool:
+    if account.is_enabled:
+        return False
+    account.is_enabled = True
+    record("enable", "user", account.id, account.unit_id, before={"is_enabled": False},
+           after={"is_enabled": True, "username": account.username}, user=actor)
+    return True
+
+
+def reset_password(account: User, actor=None, password: str | None = None) -> str:
+    """A new password, to be changed at the next sign-in; every session of the account ends."""
+    password = password or new_password()
+    account.set_password(password)
+    account.must_change_password = True
+    record("reset_password", "user", account.id, account.unit_id, after={"username": account.username},
+           user=actor)
+    return password

@@ -1,0 +1,115 @@
+"""Account administration: admins and province staff manage the accounts below them in their area."""
+import sqlalchemy as sa
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import orm
+
+from app.audit.models import AuditEvent
+from app.audit.words import describe
+from app.auth.models import User
+from app.extensions import db
+from app.scope import (
+    accounts_query,
+    assignable_units,
+    can_manage_accounts,
+    get_account_or_404,
+    manageable_roles,
+)
+from app.units.models import AdminUnit
+from app.users import operations
+from app.users.forms import WEB_ROLES, AccountFilterForm, NewAccountForm
+
+bp = Blueprint("users", __name__, url_prefix="/users")
+LIST_LIMIT = 200
+
+
+@bp.before_request
+@login_required
+def _managers_only():
+    if not can_manage_accounts():
+        abort(403)
+
+
+def _units_for(role: str) -> list[tuple[AdminUnit, str]]:
+    """The units offered for a role, each labelled with the unit above it (two communes may share a name)."""
+    units = db.session.scalars(assignable_units(role).options(orm.joinedload(AdminUnit.parent))
+                               .order_by(AdminUnit.path)).all()
+    return [(u, f"{u.name} — {u.parent.name}" if u.parent is not None and u.level != "province" else u.name)
+            for u in units]
+
+
+def _web_roles() -> tuple[str, ...]:
+    return tuple(r for r in manageable_roles() if r in WEB_ROLES)
+
+
+@bp.get("/")
+def index():
+    form = AccountFilterForm(request.args, roles=manageable_roles())
+    query = accounts_query().options(orm.joinedload(User.unit))
+    status = 200
+    if request.args and not form.validate():
+        status = 400
+    else:
+        if form.q.data:
+            key = form.q.data.lower()
+            query = query.where(sa.or_(User.username.contains(key, autoescape=True),
+                                       sa.func.lower(User.full_name).contains(key, autoescape=True)))
+        if form.role.data:
+            query = query.where(User.role == form.role.data)
+        if form.state.data:
+            query = query.where(User.is_enabled == (form.state.data == "enabled"))
+    accounts = db.session.scalars(query.order_by(User.username).limit(LIST_LIMIT + 1)).all()
+    return render_template("users/index.html", form=form, accounts=accounts[:LIST_LIMIT],
+                           more=len(accounts) > LIST_LIMIT, may_create=bool(_web_roles())), status
+
+
+@bp.route("/new", methods=["GET", "POST"])
+def new():
+    roles = _web_roles()
+    form = NewAccountForm(role=request.args.get("role"), roles=roles, units_for=_units_for)
+    if form.validate_on_submit():
+        account, password = operations.create_account(form.username.data, form.role.data, form.chosen_unit(),
+                                                      form.full_name.data, actor=current_user)
+        db.session.commit()
+        return render_template("users/password.html", account=account, password=password, created=True)
+    status = 400 if form.is_submitted() else 200
+    if request.htmx and request.htmx.target == "unit-field" and not request.htmx.history_restore_request:
+        return render_template("users/_unit_field.html", form=form), status
+    return render_template("users/new.html", form=form), status
+
+
+@bp.get("/<int:account_id>")
+def show(account_id: int):
+    account = get_account_or_404(account_id)
+    events = db.session.scalars(sa.select(AuditEvent).where(AuditEvent.record_type == "user",
+                                                            AuditEvent.record_id == account.id)
+                                .order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(50)).all()
+    return render_template("users/show.html", account=account, entries=describe(events))
+
+
+@bp.post("/<int:account_id>/disable")
+def disable(account_id: int):
+    account = get_account_or_404(account_id)
+    if operations.disable_account(account, actor=current_user):
+        db.session.commit()
+        flash(_("The account %(username)s is disabled; it has been signed out everywhere.",
+                username=account.username), "success")
+    return redirect(url_for("users.show", account_id=account.id), 303)
+
+
+@bp.post("/<int:account_id>/enable")
+def enable(account_id: int):
+    account = get_account_or_404(account_id)
+    if operations.enable_account(account, actor=current_user):
+        db.session.commit()
+        flash(_("The account %(username)s can sign in again.", username=account.username), "success")
+    return redirect(url_for("users.show", account_id=account.id), 303)
+
+
+@bp.post("/<int:account_id>/password")
+def reset_password(account_id: int):
+    account = get_account_or_404(account_id)
+    password = operations.reset_password(account, actor=current_user)
+    db.session.commit()
+    return render_template("users/password.html", account=account, password=password, created=False)

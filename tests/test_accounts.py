@@ -1,0 +1,393 @@
+"""Sessions that end, account administration from the web and the command line, the audit trail in
+words, and the first-run checklist."""
+import re
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from app.api.models import issue_token
+from app.audit.models import AuditEvent
+from app.audit.words import SENTENCES
+from app.auth.cli import create_user
+from app.auth.models import User
+from app.units import services as units
+from tests.conftest import PASSWORD
+from tests.visits_helpers import Browser
+
+
+def _signed_in(app, username, password=PASSWORD):
+    """A browser of its own (a fresh app context per request, see Browser), signed in."""
+    browser = Browser(app)
+    resp = browser.post("/auth/login", data={"username": username, "password": password})
+    assert resp.status_code == 302, resp.get_data(as_text=True)
+    return browser
+
+
+def _account(db, username, role, unit):
+    user = create_user(username, role, unit, PASSWORD, full_name=f"Cán bộ {username}")
+    db.session.commit()
+    return user
+
+
+def _opens(client, url="/services/") -> bool:
+    resp = client.get(url)
+    return resp.status_code == 200
+
+
+def _signed_out(client, url="/services/") -> bool:
+    """Sent to sign in (not merely to the password page, which a one-time password also causes)."""
+    resp = client.get(url)
+    return resp.status_code == 302 and "/auth/login" in resp.headers["Location"]
+
+
+def _events(db, action, record_id):
+    db.session.expire_all()
+    return db.session.scalars(sa.select(AuditEvent).where(AuditEvent.record_type == "user",
+                                                          AuditEvent.action == action,
+                                                          AuditEvent.record_id == record_id)).all()
+
+
+# --- Sessions that end --------------------------------------------------------------------------
+
+def test_a_cookie_saved_before_sign_out_no_longer_opens_a_page(app, tree, db):
+    _account(db, "tinh", "province", tree.province)
+    browser = _signed_in(app, "tinh")
+    saved = browser.client.get_cookie("session").value
+    assert _opens(browser)
+    browser.post("/auth/logout")
+    thief = Browser(app)
+    thief.client.set_cookie("session", saved)
+    resp = thief.get("/services/")
+    assert resp.status_code == 302 and "/auth/login" in resp.headers["Location"]
+
+
+def test_signing_out_on_one_device_signs_out_the_others(app, tree, db):
+    _account(db, "huyen", "district", tree.district)
+    laptop, phone = _signed_in(app, "huyen"), _signed_in(app, "huyen")
+    assert _opens(phone)
+    laptop.post("/auth/logout")
+    assert _signed_out(phone)
+
+
+def test_after_a_password_change_other_sessions_end_and_this_one_stays(app, tree, db):
+    _account(db, "xa", "commune", tree.commune)
+    client, other = _signed_in(app, "xa"), _signed_in(app, "xa")
+    assert _opens(other)
+    resp = client.post("/auth/password", data={"current": PASSWORD, "new": "mat-khau-moi-2025",
+                                               "confirm": "mat-khau-moi-2025"})
+    assert resp.status_code == 302
+    assert _opens(client), "the client that changed the password stays signed in"
+    assert _signed_out(other), "another client's session ended"
+
+
+def test_a_session_from_before_the_upgrade_carrying_only_the_id_is_signed_out(app, tree, db):
+    user = _account(db, "xa", "commune", tree.commune)
+    old = Browser(app)
+    with old.client.session_transaction() as session:
+        session["_user_id"] = str(user.id)
+        session["_fresh"] = True
+    assert _signed_out(old)
+    with old.client.session_transaction() as session:
+        session["_user_id"] = user.get_id()
+    assert _opens(old), "the same session with the account's token opens the page"
+
+
+@pytest.mark.parametrize("how", ["admin_reset", "admin_disable", "team_reset"])
+def test_an_officer_resetting_or_disabling_an_account_ends_its_sessions(app, tree, db, how):
+    from tests.visits_helpers import make_team
+    if how == "team_reset":
+        team, members = make_team(tree.commune, [tree.hamlet])
+        members[0].phone = "0912345678"
+        _account(db, "xa", "commune", tree.commune)
+        client = _signed_in(app, "xa")
+        resp = client.post(f"/teams/members/{members[0].id}/account")
+        assert resp.status_code == 200
+        password = re.search(r'id="account-password">([^<]+)<', resp.get_data(as_text=True)).group(1)
+        account = db.session.scalar(sa.select(User).where(User.member_id == members[0].id))
+        # The member signs in with the one-time password and changes it; then the officer resets it.
+        member = _signed_in(app, account.username, password)
+        member.post("/auth/password", data={"current": password, "new": "mat-khau-cua-to-vien",
+                                            "confirm": "mat-khau-cua-to-vien"})
+        assert _opens(member, "/visits/")
+        assert client.post(f"/teams/members/{members[0].id}/account").status_code == 200
+        assert _signed_out(member, "/visits/")
+        return
+    target = _account(db, "can-bo-huyen", "district", tree.district)
+    victim = _signed_in(app, "can-bo-huyen")
+    assert _opens(victim)
+    _account(db, "quan-tri", "admin", tree.province)
+    client = _signed_in(app, "quan-tri")
+    action = "password" if how == "admin_reset" else "disable"
+    resp = client.post(f"/users/{target.id}/{action}")
+    assert resp.status_code in (200, 303)
+    assert _signed_out(victim)
+
+
+def test_a_disabled_users_api_token_gets_401(app, tree, db):
+    user = _account(db, "ttdh", "province", tree.province)
+    _token, secret = issue_token(user, label="bảng điều hành")
+    db.session.commit()
+    url = "/api/v1/coverage?unit=93&month=2024-10"
+    client = Browser(app)
+    assert client.get(url, headers={"Authorization": f"Bearer {secret}"}).status_code == 200
+    _account(db, "quan-tri", "admin", tree.province)
+    officer = _signed_in(app, "quan-tri")
+    assert officer.post(f"/users/{user.id}/disable").status_code == 303
+    assert client.get(url, headers={"Authorization": f"Bearer {secret}"}).status_code == 401
+
+
+def test_re_enabling_an_account_does_not_bring_its_old_sessions_back(app, tree, db):
+    target = _account(db, "can-bo-xa", "commune", tree.commune)
+    victim = _signed_in(app, "can-bo-xa")
+    _account(db, "quan-tri", "admin", tree.province)
+    client = _signed_in(app, "quan-tri")
+    client.post(f"/users/{target.id}/disable")
+    client.post(f"/users/{target.id}/enable")
+    assert _signed_out(victim)
+    assert _opens(_signed_in(app, "can-bo-xa")), "it can sign in again"
+
+
+# --- Account administration ---------------------------------------------------------------------
+
+def test_admin_creates_a_commune_officer_whose_one_time_password_must_be_changed(app, client, tree, login_as, db):
+    admin = login_as("admin", tree.province)
+    resp = client.post("/users/new", data={"username": "Nguyen.Van.An", "full_name": "Nguyễn Văn An",
+                                           "role": "commune", "unit": tree.commune.id})
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 200 and "nguyen.van.an" in html
+    password = re.search(r'id="account-password">([^<]+)<', html).group(1)
+    account = db.session.scalar(sa.select(User).where(User.username == "nguyen.van.an"))
+    assert account.role == "commune" and account.unit_id == tree.commune.id and account.must_change_password
+    assert password not in account.password_hash
+    newcomer = Browser(app)
+    resp = newcomer.post("/auth/login", data={"username": "nguyen.van.an", "password": password})
+    assert resp.status_code == 302 and resp.headers["Location"].endswith("/auth/password")
+    assert newcomer.get(f"/units/{tree.commune.id}").headers["Location"].endswith("/auth/password")
+    [event] = _events(db, "create", account.id)
+    assert event.user_id == admin.id
+
+
+def test_the_unit_picker_offers_only_the_roles_level_inside_the_area(client, tree, login_as, db):
+    far = units.create_unit("Tỉnh Sóc Trăng", "province", None, "94")
+    units.create_unit("Thành phố Sóc Trăng", "district", far, "941")
+    db.session.commit()
+    login_as("province", tree.province)
+    html = client.get("/users/new?role=district").get_data(as_text=True)
+    assert "Thành phố Vị Thanh" in html and "Huyện Châu Thành A" in html
+    assert "Thành phố Sóc Trăng" not in html and "Phường I —" not in html
+    html = client.get("/users/new?role=commune", headers={"HX-Request": "true", "HX-Target": "unit-field"}
+                      ).get_data(as_text=True)
+    assert html.lstrip().startswith('<div id="unit-field">')
+    assert "Phường I — Thành phố Vị Thanh" in html and ">Thành phố Vị Thanh</option>" not in html
+    roles = re.findall(r'<option[^>]*value="(\w+)"', client.get("/users/new").get_data(as_text=True))
+    assert "admin" not in roles and "province" not in roles and "district" in roles
+
+
+@pytest.mark.parametrize("data,field_error", [
+    ({"role": "admin", "unit": "province"}, "Hãy chọn một trong các vai trò trong danh sách."),
+    ({"role": "district", "unit": "commune"}, "Hãy chọn một trong các đơn vị trong danh sách cho vai trò này."),
+    ({"role": "commune", "unit": "far"}, "Hãy chọn một trong các đơn vị trong danh sách cho vai trò này."),
+    ({"role": "commune", "unit": "commune", "username": "province-1"}, "Tên đăng nhập này đã có người dùng."),
+    ({"role": "commune", "unit": "commune", "username": "a b"}, "Chỉ dùng chữ a–z"),
+])
+def test_bad_account_forms_are_a_400_with_the_message_beside_the_field(client, tree, login_as, db, data,
+                                                                        field_error):
+    far = units.create_unit("Tỉnh Sóc Trăng", "province", None, "94")
+    far_commune = units.create_unit("Phường 1", "commune", units.create_unit("TP Sóc Trăng", "district", far), "1")
+    db.session.commit()
+    login_as("province", tree.province)
+    unit = {"province": tree.province.id, "commune": tree.commune.id, "far": far_commune.id}[data["unit"]]
+    form = {"username": data.get("username", "can-bo-moi"), "full_name": "Trần Thị Bình", "role": data["role"],
+            "unit": unit}
+    before = db.session.scalar(sa.select(sa.func.count(User.id)))
+    resp = client.post("/users/new", data=form)
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 400 and field_error in html
+    assert 'value="Trần Thị Bình"' in html
+    assert db.session.scalar(sa.select(sa.func.count(User.id))) == before
+
+
+def test_province_staff_cannot_touch_admins_or_another_provinces_accounts(client, tree, login_as, db):
+    far = units.create_unit("Tỉnh Sóc Trăng", "province", None, "94")
+    far_officer = create_user("xa-soc-trang", "commune", units.create_unit(
+        "Phường 1", "commune", units.create_unit("TP Sóc Trăng", "district", far), "1"), PASSWORD)
+    admin = create_user("quan-tri", "admin", tree.province, PASSWORD)
+    colleague = create_user("tinh-2", "province", tree.province, PASSWORD)
+    mine = create_user("xa-phuong-1", "commune", tree.commune, PASSWORD)
+    db.session.commit()
+    me = login_as("province", tree.province)
+    html = client.get("/users/").get_data(as_text=True)
+    assert "xa-phuong-1" in html
+    assert "xa-soc-trang" not in html and "quan-tri" not in html and "tinh-2" not in html
+    for account in (far_officer, admin, colleague):
+        assert client.post(f"/users/{account.id}/disable").status_code == 404
+        assert client.post(f"/users/{account.id}/password").status_code == 404
+    assert client.post(f"/users/{me.id}/disable").status_code == 404
+    assert client.post(f"/users/{mine.id}/disable").status_code == 303
+    db.session.expire_all()
+    assert [u.username for u in db.session.scalars(sa.select(User).where(User.is_enabled.is_(False)))] == \
+        ["xa-phuong-1"]
+
+
+def test_an_admin_cannot_disable_their_own_account(client, tree, login_as, db):
+    me = login_as("admin", tree.province)
+    assert client.post(f"/users/{me.id}/disable").status_code == 403
+    db.session.expire_all()
+    assert db.session.get(User, me.id).is_enabled
+
+
+@pytest.mark.parametrize("role", ["district", "commune", "team_leader", "team_member"])
+def test_officers_below_the_province_cannot_manage_accounts(client, tree, login_as, db, role):
+    login_as(role, tree.district if role == "district" else tree.commune)
+    assert client.get("/users/").status_code == 403
+    assert client.post("/users/new", data={"username": "x-y-z", "full_name": "X", "role": "commune",
+                                           "unit": tree.commune.id}).status_code == 403
+    assert db.session.scalar(sa.select(User.id).where(User.username == "x-y-z")) is None
+
+
+def test_a_disabled_account_cannot_sign_in_and_the_change_is_audited_with_who_did_it(
+        app, client, tree, login_as, db):
+    target = create_user("can-bo-xa", "commune", tree.commune, PASSWORD)
+    db.session.commit()
+    admin = login_as("admin", tree.province)
+    client.post(f"/users/{target.id}/disable")
+    assert Browser(app).post("/auth/login", data={"username": "can-bo-xa", "password": PASSWORD}
+                                  ).status_code == 401
+    client.post(f"/users/{target.id}/enable")
+    client.post(f"/users/{target.id}/password")
+    for action in ("disable", "enable", "reset_password"):
+        [event] = _events(db, action, target.id)
+        assert event.user_id == admin.id and event.unit_id == tree.commune.id
+    html = client.get(f"/users/{target.id}").get_data(as_text=True)
+    assert "Đã khóa tài khoản can-bo-xa" in html and "Đã mở lại tài khoản can-bo-xa" in html
+
+
+# --- Command line -------------------------------------------------------------------------------
+
+def test_cli_creates_lists_disables_enables_and_sets_passwords_audited_as_the_system(app, runner, tree, db):
+    result = runner.invoke(args=["users", "create", "--username", "Can-Bo-Huyen", "--role", "district",
+                                 "--unit", "930", "--password", "mat-khau-huyen-1"])
+    assert result.exit_code == 0, result.output
+    user = db.session.scalar(sa.select(User).where(User.username == "can-bo-huyen"))
+    session = _signed_in(app, "can-bo-huyen", "mat-khau-huyen-1")
+    result = runner.invoke(args=["users", "list", "--unit", "93"])
+    assert "can-bo-huyen\tdistrict\t930\tThành phố Vị Thanh\tenabled\t" in result.output
+    assert runner.invoke(args=["users", "disable", "can-bo-huyen"]).exit_code == 0
+    assert "DISABLED" in runner.invoke(args=["users", "list", "--role", "district"]).output
+    assert _signed_out(session)
+    assert runner.invoke(args=["users", "enable", "can-bo-huyen"]).exit_code == 0
+    result = runner.invoke(args=["users", "set-password", "can-bo-huyen", "--password", "mat-khau-moi-99"])
+    assert result.exit_code == 0, result.output
+    assert runner.invoke(args=["users", "set-password", "can-bo-huyen", "--password", "123456"]).exit_code != 0
+    assert runner.invoke(args=["users", "disable", "khong-co"]).exit_code != 0
+    db.session.expire_all()
+    user = db.session.get(User, user.id)
+    assert user.is_enabled and user.must_change_password and user.check_password("mat-khau-moi-99")
+    for action in ("create", "disable", "enable", "reset_password"):
+        [event] = _events(db, action, user.id)
+        assert event.user_id is None
+
+
+# --- The audit trail in words -------------------------------------------------------------------
+
+def test_the_audit_page_says_what_happened_in_words_in_both_languages(client, tree, login_as, db):
+    units.set_household_count(tree.hamlet, 1851, __import__("datetime").date(2025, 1, 1))
+    db.session.commit()
+    login_as("province", tree.province)
+    html = client.get("/audit/").get_data(as_text=True)
+    assert "Đã đặt số hộ của Khu vực 1: 1.851" in html
+    assert "set_households" not in html and "effective_on" not in html
+    assert "<dt>Số hộ</dt><dd>1.851</dd>" in html
+    english = _account(db, "province-en", "province", tree.province)
+    english.locale = "en"
+    db.session.commit()
+    html = _signed_in(client.application, "province-en").get("/audit/").get_data(as_text=True)
+    assert "Set the households of Khu vực 1: 1,851" in html
+
+
+def test_every_audit_event_kind_in_the_app_has_a_sentence():
+    source = "\n".join(p.read_text(encoding="utf-8") for p in Path("app").rglob("*.py"))
+    kinds = set(re.findall(r'(?:record|event_row)\(\s*"(\w+)",\s*"(\w+)"', source))
+    assert len(kinds) > 30
+    assert {(t, a) for a, t in kinds} - SENTENCES.keys() == set()
+
+
+def test_record_type_filter_finds_month_closings(client, tree, login_as, db):
+    from app.audit.models import record
+    record("close_month", "month_closure", 1, tree.province.id, after={"month": "2024-09"})
+    db.session.commit()
+    login_as("province", tree.province)
+    html = client.get("/audit/?record_type=month_closure").get_data(as_text=True)
+    assert "Đã khóa sổ tháng 09/2024" in html
+
+
+# --- First run ----------------------------------------------------------------------------------
+
+def test_first_run_checklist_guides_an_admin_until_every_step_is_done(client, db, login_as):
+    from app.visits.catalogue import set_target
+    from app.visits.models import Service
+    province = units.create_unit("Tỉnh Hậu Giang", "province", None, "93")
+    db.session.commit()
+    login_as("admin", province)
+    html = client.get(f"/units/{province.id}").get_data(as_text=True)
+    assert 'id="first-run"' in html
+    assert "flask units import-gso --province 93" in html
+    assert 'href="/services/"' in html and 'href="/users/"' in html
+    assert html.count('class="todo"') == 3
+    district = units.create_unit("Thành phố Vị Thanh", "district", province, "930")
+    commune = units.create_unit("Phường I", "commune", district, "31318")
+    db.session.commit()
+    html = client.get(f"/units/{province.id}").get_data(as_text=True)
+    assert html.count('class="done"') == 1 and "flask units import-gso" not in html
+    set_target(db.session.scalars(sa.select(Service)).first(), province.id, __import__("decimal").Decimal("0.8"),
+               __import__("datetime").date(2025, 12, 31))
+    create_user("can-bo-xa", "commune", commune, PASSWORD)
+    db.session.commit()
+    assert 'id="first-run"' not in client.get(f"/units/{province.id}").get_data(as_text=True)
+
+
+def test_the_checklist_is_for_admins_and_province_staff_on_their_own_page(client, tree, login_as):
+    login_as("district", tree.district)
+    assert 'id="first-run"' not in client.get(f"/units/{tree.district.id}").get_data(as_text=True)
+
+
+# --- Hostile input ------------------------------------------------------------------------------
+
+def test_fuzz_account_forms(client, tree, login_as, db):
+    """Hostile input into the account forms and buttons: never a 500, nothing written on a refusal,
+    and what is stored is clean."""
+    from hypothesis import example, given
+    from hypothesis import strategies as st
+
+    from tests.fuzz_strategies import FUZZ_FEW, assert_clean, count, form_data, name_text, nasty_text, url_id
+    login_as("province", tree.province)
+    target = _account(db, "muc-tieu", "commune", tree.commune)
+    valid = {"username": st.from_regex(r"[a-z][a-z0-9.-]{3,20}", fullmatch=True), "full_name": name_text,
+             "role": st.sampled_from(["district", "commune"]), "unit": st.just("own"),
+             "account": st.just("own"), "action": st.sampled_from(["disable", "enable", "password"])}
+    hostile = {"username": nasty_text, "full_name": nasty_text, "role": nasty_text, "unit": nasty_text,
+               "account": url_id.map(str), "action": st.just("disable")}
+
+    @FUZZ_FEW
+    @given(data=form_data(valid, hostile))
+    @example(data={"username": "ab\x00c", "full_name": "Lê\x00", "role": "admin", "unit": str(2**70),
+                   "account": str(2**70), "action": "password"})
+    def run(data):
+        unit = {"district": tree.district.id, "commune": tree.commune.id}.get(data["role"], tree.commune.id)
+        form = {"username": data["username"], "full_name": data["full_name"], "role": data["role"],
+                "unit": unit if data["unit"] == "own" else data["unit"]}
+        before = count(db, User)
+        resp = client.post("/users/new", data=form)
+        assert resp.status_code in (200, 400), resp.status_code
+        if resp.status_code == 400:
+            assert count(db, User) == before
+        else:
+            created = db.session.scalar(sa.select(User).order_by(User.id.desc()).limit(1))
+            assert_clean(created.full_name)
+            assert created.role in ("district", "commune") and created.must_change_password
+        account = target.id if data["account"] == "own" else data["account"]
+        resp = client.post(f"/users/{account}/{data['action']}")
+        assert resp.status_code in (200, 303, 404), resp.status_code
+
+    run()

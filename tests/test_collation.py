@@ -1,0 +1,79 @@
+"""One Vietnamese order for every sorted list: app.text.sort_key, and the pages and exports using it."""
+import csv
+import io
+import re
+from datetime import date
+
+import pytest
+
+from app.extensions import db as _db
+from app.text import sort_key
+from app.units import services
+
+HAMLETS = ["Khu vực 10", "Ấp Đông Bình", "Ấp Bắc", "Ấp An", "Ấp Dừa"]
+# Khu vực 1 and 2 are the conftest tree's own hamlets of Phường I.
+IN_ORDER = ["Ấp An", "Ấp Bắc", "Ấp Dừa", "Ấp Đông Bình", "Khu vực 1", "Khu vực 2", "Khu vực 10"]
+
+
+def test_letters_follow_the_vietnamese_alphabet_not_code_points():
+    names = ["Ấp Đông Bình", "Ấp Bắc", "Ấp An", "Ấp Dừa", "Ấp Ông Cả", "Ấp Ơn", "Ấp Ô Môn", "Ấp Zê", "Ấp Ư"]
+    assert sorted(names, key=sort_key) == ["Ấp An", "Ấp Bắc", "Ấp Dừa", "Ấp Đông Bình", "Ấp Ô Môn",
+                                           "Ấp Ông Cả", "Ấp Ơn", "Ấp Ư", "Ấp Zê"]
+    assert sorted(["ơ", "ô", "o", "ă", "â", "a", "đ", "d", "e", "ê"], key=sort_key) == \
+        ["a", "ă", "â", "d", "đ", "e", "ê", "o", "ô", "ơ"]
+
+
+def test_numbers_sort_by_their_value_and_before_letters():
+    assert sorted(["Khu vực 10", "Khu vực 2", "Khu vực 1", "Khu vực A", "Khu vực 02b"], key=sort_key) == \
+        ["Khu vực 1", "Khu vực 2", "Khu vực 02b", "Khu vực 10", "Khu vực A"]
+
+
+def test_tones_only_break_ties_of_the_letters():
+    # Tones in dictionary order (none, huyền, hỏi, ngã, sắc, nặng), and only after the letters differ:
+    # "Ấp Anh" follows every "An…" whatever its tone.
+    assert sorted(["Ấp Ạn", "Ấp Án", "Ấp Anh", "Ấp Ãn", "Ấp Ản", "Ấp Àn", "Ấp An"], key=sort_key) == \
+        ["Ấp An", "Ấp Àn", "Ấp Ản", "Ấp Ãn", "Ấp Án", "Ấp Ạn", "Ấp Anh"]
+    assert sorted(["Ấp An Bình", "Ấp Anh", "Ấp An"], key=sort_key) == ["Ấp An", "Ấp An Bình", "Ấp Anh"]
+
+
+def test_case_and_decomposed_input_do_not_change_the_order():
+    decomposed = "A\u0302\u0301p \u0110o\u0302ng"  # Ấp Đông typed with combining marks
+    assert sort_key(decomposed)[:2] == sort_key("Ấp Đông")[:2]
+    assert sorted(["ấp bắc", "Ấp An", "ẤP CÁ"], key=sort_key) == ["Ấp An", "ấp bắc", "ẤP CÁ"]
+
+
+@pytest.fixture
+def hamlets(tree):
+    made = []
+    for i, name in enumerate(HAMLETS):
+        hamlet = services.create_unit(name, "hamlet", tree.commune)
+        services.set_household_count(hamlet, 10 + i, date(2024, 1, 1))
+        made.append(hamlet)
+    _db.session.commit()
+    return made
+
+
+def _order(html: str, names: list[str]) -> list[str]:
+    """The names in the order the page first shows them (each name's first whole-word match)."""
+    found = {}
+    for name in names:
+        m = re.search(r">\s*" + re.escape(name) + r"\s*<", html)
+        assert m, name
+        found[name] = m.start()
+    return sorted(names, key=found.get)
+
+
+def test_area_coverage_report_and_csv_list_hamlets_in_the_same_vietnamese_order(tree, hamlets, login_as, client):
+    login_as("commune", tree.commune)
+    area = client.get(f"/units/{tree.commune.id}").get_data(as_text=True)
+    assert _order(area, IN_ORDER) == IN_ORDER
+    coverage = client.get(f"/coverage/{tree.commune.id}").get_data(as_text=True)
+    assert _order(coverage, IN_ORDER) == IN_ORDER
+    desc = client.get(f"/coverage/{tree.commune.id}?sort=name&dir=desc").get_data(as_text=True)
+    assert _order(desc, IN_ORDER) == IN_ORDER[::-1]
+    report = client.get(f"/reports/{tree.commune.id}/monthly?month=2024-10").get_data(as_text=True)
+    assert _order(report, IN_ORDER) == IN_ORDER
+    rows = list(csv.reader(io.StringIO(
+        client.get(f"/reports/{tree.commune.id}/monthly.csv?month=2024-10").data.decode("utf-8-sig"))))
+    names = [r[2] for r in rows[1:] if r[2] in IN_ORDER]
+    assert names == IN_ORDER

@@ -1,0 +1,69 @@
+"""Team leaders and members see their own team's hamlets against the province's targets, nothing else."""
+from app.coverage import queries
+from app.dates import month_end
+from tests.report_data import Activity, forget_signed_in_user
+from tests.visits_helpers import sign_in_as
+
+OCTOBER = "month=2024-10"
+
+
+def _page(browser) -> str:
+    resp = browser.get(f"/coverage/team?{OCTOBER}")
+    assert resp.status_code == 200
+    return resp.get_data(as_text=True)
+
+
+def test_a_leader_sees_the_team_hamlets_figures_as_coverage_counts_them(app, db, tree):
+    activity = Activity(tree)
+    activity.team.hamlets.remove(tree.hamlet2)  # the team now serves Khu vực 1 only
+    db.session.commit()
+    browser, _user = sign_in_as(app, "team_leader", tree.commune, activity.team)
+    html = _page(browser)
+    hamlet = queries.coverage(tree.hamlet, month_end(2024, 10)).total
+    assert hamlet.households == 320 and hamlet.services["e_wallet"].adopted == 2
+    assert "Khu vực 1" in html and "320 hộ" in html
+    assert "0,6%" in html and "chỉ tiêu 50%" in html  # 2 of 320 against the province's 50 %
+    # Nothing of the commune's other hamlet, the other commune or its team.
+    for outside in ("Khu vực 2", "410", "Ấp Nhơn Xuân", "Một Ngàn", "Phạm Quốc Đạt", activity.other_team.name):
+        assert outside not in html, outside
+
+
+def test_the_team_total_is_a_ratio_of_sums_over_its_hamlets(app, db, tree):
+    activity = Activity(tree)
+    browser, _user = sign_in_as(app, "team_member", tree.commune, activity.team)
+    html = _page(browser)
+    # Khu vực 1 and 2: 730 households, 3 e-wallets by the end of October (h1, h3, h4): 0,4 %.
+    assert "730 hộ" in html and "0,4%" in html
+    assert "Khu vực 1" in html and "Khu vực 2" in html and "Ấp Nhơn Xuân" not in html
+
+
+def test_a_member_of_another_commune_sees_only_their_own_hamlet(app, db, tree):
+    activity = Activity(tree)
+    browser, _user = sign_in_as(app, "team_member", tree.other_commune, activity.other_team)
+    html = _page(browser)
+    assert "Ấp Nhơn Xuân" in html and "530 hộ" in html
+    assert "Khu vực 1" not in html and "Khu vực 2" not in html and "Phường I" not in html
+
+
+def test_staff_keep_their_coverage_pages_and_field_users_still_cannot_open_them(app, db, tree, login_as, client):
+    activity = Activity(tree)
+    login_as("commune", tree.commune)
+    assert client.get(f"/coverage/team?{OCTOBER}").status_code == 403
+    forget_signed_in_user()
+    browser, _user = sign_in_as(app, "team_leader", tree.commune, activity.team)
+    assert browser.get(f"/coverage/{tree.commune.id}").status_code == 403
+    assert browser.get(f"/coverage/{tree.hamlet.id}").status_code == 403
+
+
+def test_a_field_user_without_a_team_is_told_so_and_a_bad_month_is_a_400(app, db, tree):
+    browser, _user = sign_in_as(app, "team_member", tree.commune)
+    assert "chưa phụ trách ấp nào" in _page(browser)
+    resp = browser.get("/coverage/team?month=2099-01")
+    assert resp.status_code == 400 and 'role="alert"' in resp.get_data(as_text=True)
+
+
+def test_the_menu_leads_field_users_to_their_team_progress(app, db, tree):
+    activity = Activity(tree)
+    browser, _user = sign_in_as(app, "team_leader", tree.commune, activity.team)
+    html = browser.get("/visits/").get_data(as_text=True)
+    assert 'href="/coverage/team"' in html and "Tiến độ của tổ" in html
