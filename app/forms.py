@@ -5,7 +5,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import DateField, StringField, ValidationError
 
 from app.dates import today_vn
-from app.spreadsheets import int_cell
+from app.rules import RuleError, whole_number
 from app.text import clean
 
 # Primary keys are 32-bit integers on PostgreSQL; a larger number cannot name a record, and SQLite
@@ -40,17 +40,25 @@ class NoControlCharacters:
 class CountField(StringField):
     """A whole number typed the Vietnamese way or plainly: '1.851', '1851'."""
 
-    def __init__(self, *args, max_value: int = 10_000_000, **kwargs):
+    def __init__(self, *args, max_value: int = 10_000_000, rule=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.max_value = max_value
+        # A function of app.rules that reads and checks the value, shared with the imports.
+        self.rule = rule
 
     def process_formdata(self, valuelist):
         self.raw = valuelist[0] if valuelist else ""
         self.data = None
         if not valuelist:
             return
+        if self.rule is not None:
+            try:
+                self.data = self.rule(valuelist[0])
+            except RuleError as exc:
+                raise ValueError(exc.message) from None
+            return
         try:
-            self.data = int_cell(valuelist[0])
+            self.data = whole_number(valuelist[0])
         except ValueError:
             self.data = None
             raise ValueError(_l("Enter a whole number, e.g. 1851.")) from None
@@ -62,6 +70,21 @@ class CountField(StringField):
         if getattr(self, "raw", None) is not None and self.raw != "":
             return self.raw
         return "" if self.data is None else str(self.data)
+
+
+class Rule:
+    """WTForms validator from a function of app.rules, so a form and an import refuse alike."""
+
+    def __init__(self, check):
+        self.check = check
+
+    def __call__(self, form, field):
+        if field.data in (None, ""):
+            return
+        try:
+            field.data = self.check(field.data)
+        except RuleError as exc:
+            raise ValidationError(exc.message) from None
 
 
 class LocalDateField(DateField):

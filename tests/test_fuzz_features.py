@@ -145,7 +145,10 @@ def test_fuzz_unit_actions(client, db, tree, login_as):
 
 # --- Spreadsheet uploads -------------------------------------------------------------------------
 
-HAMLET_HEADER = ["Tên ấp", "Số hộ", "Ngày hiệu lực"]
+HAMLET_HEADER = ["Tên ấp", "Số hộ", "Ngày hiệu lực", "Mã"]
+# Counts and codes the forms refuse, mixed with good ones: an upload must refuse them the same way.
+HOSTILE_COUNTS = ["-5", "9e18", str(10**20), "10000001", "10.000.001", "1e3", "0x10"]
+HOSTILE_CODES = ['X";filename*=UTF-8\'\'evil.html;x="', "MÃ…Ấ", "A" * 21, "a b", "<b>", "93\x00"]
 MEMBER_HEADER = ["Họ tên", "Số điện thoại", "Giới tính", "Năm sinh", "Vai trò", "Đơn vị", "Ấp", "Ngày tham gia"]
 
 
@@ -154,7 +157,10 @@ def test_fuzz_uploads(client, db, tree, login_as):
     team_services.create_team(tree.commune, "Tổ Khu vực 1", "", FOUNDED, [tree.hamlet])
     db.session.commit()
     past = st.dates(date(2023, 1, 1), date.today()).map(date.isoformat)
-    hamlet_row = st.tuples(name_text, st.integers(0, 5000).map(str), past).map(list)
+    households = st.one_of(st.integers(0, 5000).map(str), st.sampled_from(HOSTILE_COUNTS))
+    codes = st.one_of(st.just(""), st.sampled_from(HOSTILE_CODES),
+                      st.from_regex(r"[A-Za-z0-9._-]{1,20}", fullmatch=True))
+    hamlet_row = st.tuples(name_text, households, past, codes).map(list)
     member_row = st.tuples(name_text, st.integers(0, 10**7 - 1).map(lambda n: f"091{n:07d}"),
                            st.sampled_from(["Nam", "Nữ", ""]), st.just("1990"), st.sampled_from(["Thành viên", ""]),
                            st.just("Đoàn Thanh niên"), st.just(tree.hamlet.name), past).map(list)
@@ -181,6 +187,8 @@ def test_fuzz_uploads(client, db, tree, login_as):
         db.session.expire_all()
         for unit in db.session.scalars(sa.select(AdminUnit)):
             assert_clean(unit.name)
+            assert unit.code is None or re.fullmatch(r"[A-Za-z0-9._-]{1,20}", unit.code), unit.code
+        assert all(0 <= c.households <= 10_000_000 for c in db.session.scalars(sa.select(HouseholdCount)))
         for member in db.session.scalars(sa.select(Member)):
             assert_clean(member.full_name)
     run()

@@ -144,3 +144,26 @@ def test_hamlet_without_team_is_a_problem(client, db, tree, login_as):
     assert resp.status_code == 422
     assert "Chưa có tổ đang hoạt động nào phụ trách Khu vực 2" in resp.get_data(as_text=True)
     assert db.session.scalar(sa.select(sa.func.count(Team.id))) == 1
+
+
+def test_birth_years_outside_the_form_range_are_refused_by_row_with_the_form_message(client, db, tree, login_as):
+    setup_teams(db, tree)
+    login_as("commune", tree.commune)
+    rows = [["Nguyễn Văn An", f"091200000{i}", "Nam", year, "", "", "Khu vực 1", None]
+            for i, year in enumerate([10**20, "9e18", -5, "-5", 1850, "x"])]
+    resp = upload(client, tree.commune, xlsx(rows))
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 422
+    assert {int(n) for n in re.findall(r'<li class="bad" data-line="(\d+)">', html)} == {2, 3, 4, 5, 6, 7}
+    assert html.count("Hãy nhập năm trong khoảng 1920") == 3 and html.count("Năm sinh phải là một năm") == 3
+    assert db.session.scalar(sa.select(sa.func.count(Member.id))) == 0
+    # The member form says the same of the same values.
+    team = db.session.scalar(sa.select(Team).where(Team.name == "Tổ khu vực 1"))
+    for typed, message in (("100000000000000000000", "Năm sinh phải là một năm"),
+                           ("2020", "Hãy nhập năm trong khoảng 1920"), ("-5", "Năm sinh phải là một năm")):
+        resp = client.post(f"/teams/{team.id}/members", data={
+            "member-full_name": "Lê Văn Tám", "member-phone": "0912000009", "member-gender": "male",
+            "member-birth_year": typed, "member-role": "member", "member-affiliation": "other",
+            "member-joined_on": "2024-01-01"})
+        assert resp.status_code == 400 and message in resp.get_data(as_text=True), typed
+    assert db.session.scalar(sa.select(sa.func.count(Member.id))) == 0

@@ -2,6 +2,7 @@
 import io
 from datetime import date, timedelta
 
+import pytest
 import sqlalchemy as sa
 from openpyxl import Workbook
 
@@ -140,7 +141,7 @@ def test_bad_hamlet_input_keeps_what_was_typed(client, db, tree, login_as):
                              "hamlet-effective_on": future})
     html = resp.get_data(as_text=True)
     assert resp.status_code == 400
-    assert "Hãy nhập số nguyên" in html
+    assert "Số hộ phải là số nguyên từ 0 đến 10.000.000" in html
     assert "Ngày không được ở tương lai." in html
     assert "nhiều" in html
     assert "<script>alert(1)</script>" not in html and "&lt;script&gt;" in html
@@ -291,3 +292,93 @@ def test_children_search_without_diacritics_and_htmx_partial(client, tree, login
     assert resp.status_code == 200
     assert "Phường III" in html and "Phường I<" not in html
     assert "<html" not in html  # only the partial
+
+
+# --- the same rules on every path in --------------------------------------------------------------
+
+BAD_CODES = ['X";filename*=UTF-8\'\'evil.html;x="', "MÃ…Ấ", "A" * 21, "12 34", "ấp-1"]
+
+
+def test_household_counts_outside_the_form_range_in_an_upload_are_refused_by_row(client, db, tree, login_as):
+    login_as("commune", tree.commune)
+    before = db.session.scalar(sa.select(sa.func.count(HouseholdCount.id)))
+    data = xlsx_bytes([["Tên ấp", "Số hộ"], ["Ấp Một", 10**20], ["Ấp Hai", 9 * 10**18], ["Ấp Ba", "9e18"],
+                       ["Ấp Bốn", -5], ["Ấp Năm", "-5"], ["Ấp Sáu", 10_000_001], ["Ấp Bảy", 10_000_000]])
+    resp = upload(client, tree.commune.id, data, "ds-ap.xlsx")
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 422
+    assert "6 trên 7 dòng có lỗi" in html
+    assert html.count("Số hộ phải là số nguyên từ 0 đến 10.000.000") == 6
+    assert "Xác nhận" not in html
+    assert db.session.scalar(sa.select(sa.func.count(HouseholdCount.id))) == before
+    assert units_named(db, "Ấp Bảy") == []
+
+
+def test_the_household_count_form_refuses_what_the_import_refuses_with_the_same_message(client, db, tree,
+                                                                                       login_as):
+    login_as("commune", tree.commune)
+    for typed in ("10000001", "10.000.001", "-5", "9e18", "100000000000000000000"):
+        resp = client.post(f"/units/{tree.hamlet.id}/households",
+                           data={"count-households": typed, "count-effective_on": "2025-01-01"})
+        assert resp.status_code == 400, typed
+        assert "Số hộ phải là số nguyên từ 0 đến 10.000.000" in resp.get_data(as_text=True), typed
+    resp = client.post(f"/units/{tree.hamlet.id}/households",
+                       data={"count-households": "10.000.000", "count-effective_on": "2025-01-01"})
+    assert resp.status_code == 302
+    assert db.session.get(AdminUnit, tree.hamlet.id).households_on(date(2025, 1, 1)).households == 10_000_000
+
+
+def test_the_database_refuses_a_household_count_outside_the_range(db, tree):
+    # PostgreSQL's integer column refuses 9×10¹⁸ even before the check; SQLite needs the check.
+    for households, refusal in ((-5, sa.exc.IntegrityError), (10_000_001, sa.exc.IntegrityError),
+                                (9 * 10**18, (sa.exc.IntegrityError, sa.exc.DataError))):
+        db.session.add(HouseholdCount(unit_id=tree.hamlet.id, households=households, effective_on=date(2020, 1, 1)))
+        with pytest.raises(refusal):
+            db.session.flush()
+        db.session.rollback()
+
+
+def test_bad_unit_codes_in_a_hamlet_upload_are_refused_by_row(client, db, tree, login_as):
+    login_as("commune", tree.commune)
+    data = xlsx_bytes([["Tên ấp", "Mã", "Số hộ"]] + [[f"Ấp {i}", code, 10] for i, code in enumerate(BAD_CODES)]
+                      + [["Ấp Tốt", "AP-01.b_2", 10]])
+    resp = upload(client, tree.commune.id, data, "ds-ap.xlsx")
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 422
+    assert f"{len(BAD_CODES)} trên {len(BAD_CODES) + 1} dòng có lỗi" in html
+    assert html.count("Mã: Mã có tối đa 20 ký tự") == len(BAD_CODES)
+    assert db.session.scalar(sa.select(AdminUnit).where(AdminUnit.code.in_(BAD_CODES + ["AP-01.b_2"]))) is None
+
+
+def test_the_cli_import_refuses_bad_codes_and_counts_naming_line_and_field(runner, db, tmp_path):
+    bad_code = BAD_CODES[0].replace('"', '""')
+    path = write_csv(tmp_path, (
+        "code,name,level,parent_code,households\n"
+        "93,Tỉnh Hậu Giang,province,,\n"
+        f'"{bad_code}",Huyện A,district,93,\n'             # line 3
+        "MÃ…Ấ,Huyện B,district,93,\n"                      # line 4
+        "931,Huyện C,district,93 x,\n"                      # line 5: the parent code
+        "932,Huyện D,district,93,100000000000000000000\n"   # line 6
+        "933,Huyện E,district,93,-5\n"                      # line 7
+        "934,Huyện F,district,93,9e18\n"                    # line 8
+    ))
+    before = db.session.scalar(sa.select(sa.func.count(AdminUnit.id)))
+    result = runner.invoke(args=["units", "import", str(path)])
+    assert result.exit_code != 0
+    out = result.output
+    for line in (3, 4):
+        assert f"units.csv:{line}: Code: A code has at most 20 characters" in out
+    assert "units.csv:5: Parent code: A code has at most 20 characters" in out
+    for line in (6, 7, 8):
+        assert f"units.csv:{line}: The number of households must be a whole number from 0 to 10,000,000" in out
+    assert "6 bad row(s) of 7; nothing imported" in out
+    assert db.session.scalar(sa.select(sa.func.count(AdminUnit.id))) == before
+
+
+def test_every_unit_created_goes_through_the_code_rule(db, tree):
+    from app.rules import RuleError
+    from app.units.services import create_unit
+    for code in BAD_CODES:
+        with pytest.raises(RuleError):
+            create_unit("Ấp Lạ", "hamlet", tree.commune, code)
+    assert create_unit("Ấp Lạ", "hamlet", tree.commune, " AP-01.b_2 ").code == "AP-01.b_2"

@@ -14,12 +14,13 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from app import rules
 from app.dates import today_vn
 from app.forms import CountField, LocalDateField, NotInFuture, strip_clean
 from app.teams.models import AFFILIATIONS, GENDERS, MEMBER_ROLES
 from app.teams.services import PhoneError, normalise_phone
 
-NAME_MAX = 200
+NAME_MAX = rules.NAME_MAX
 
 
 def _choices(labels: dict, blank=None) -> list[SelectChoice]:
@@ -108,7 +109,7 @@ class MemberForm(FlaskForm):
         Length(max=32, message=_l("This is not a phone number. Type 10 digits, e.g. 0912 345 678."))])
     gender = SelectField(_l("Gender"), choices=_choices(GENDERS, blank=_l("—")), validate_choice=False,
                          validators=[OneOf(["", *GENDERS])])
-    birth_year = CountField(_l("Year of birth"), max_value=9999, validators=[Optional()])
+    birth_year = CountField(_l("Year of birth"), rule=rules.birth_year, validators=[Optional()])
     role = SelectField(_l("Role in the team"), choices=_choices(MEMBER_ROLES), default="member",
                        validate_choice=False, validators=[OneOf(list(MEMBER_ROLES))])
     affiliation = SelectField(_l("Affiliation"), choices=_choices(AFFILIATIONS), default="other",
@@ -123,11 +124,6 @@ class MemberForm(FlaskForm):
             self.normalised_phone = normalise_phone(field.data)
         except PhoneError as exc:
             raise ValidationError(str(exc)) from exc
-
-    def validate_birth_year(self, field):
-        latest = today_vn().year - 14
-        if field.data is not None and not 1920 <= field.data <= latest:
-            raise ValidationError(_l("Enter a year between 1920 and %(latest)d.", latest=latest))
 
 
 class LeaveForm(FlaskForm):

@@ -9,9 +9,10 @@ from datetime import date
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
+from app import rules
 from app.extensions import db
 from app.scope import members_query
-from app.spreadsheets import SheetRow, date_cell, int_cell, read_rows, text_cell
+from app.spreadsheets import SheetRow, date_cell, read_rows, text_cell
 from app.teams import services
 from app.teams.models import AFFILIATIONS, Member, Team
 from app.text import fold
@@ -116,8 +117,8 @@ def check_members(rows: list[SheetRow], commune: AdminUnit, today: date, user=No
                         team_name=text_cell(v.get("team")))
         if not out.full_name:
             out.errors.append(_("The name is missing."))
-        elif len(out.full_name) > 200:
-            out.errors.append(_("The name is longer than %(n)d characters.", n=200))
+        elif len(out.full_name) > rules.NAME_MAX:
+            out.errors.append(_("The name is longer than %(n)d characters.", n=rules.NAME_MAX))
 
         raw_phone = text_cell(v.get("phone"))
         if not raw_phone:
@@ -152,12 +153,9 @@ def check_members(rows: list[SheetRow], commune: AdminUnit, today: date, user=No
         else:
             out.errors.append(_("Unknown gender %(value)s: use Nam or Nữ.", value=text_cell(v.get("gender"))))
         try:
-            out.birth_year = int_cell(v.get("birth_year"))
-        except ValueError:
-            out.errors.append(_("The year of birth must be a year, e.g. 1990."))
-        else:
-            if out.birth_year is not None and not 1920 <= out.birth_year <= today.year - 14:
-                out.errors.append(_("Enter a year between 1920 and %(latest)d.", latest=today.year - 14))
+            out.birth_year = rules.birth_year(v.get("birth_year"), today.year)
+        except rules.RuleError as exc:
+            out.errors.append(exc.message)
 
         role = _key(text_cell(v.get("role")))
         if role in ROLE_WORDS:

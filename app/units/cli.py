@@ -6,6 +6,7 @@ from flask.cli import AppGroup
 
 from app.dates import today_vn
 from app.extensions import db
+from app.rules import RuleError
 from app.spreadsheets import SpreadsheetError
 from app.units import gso
 from app.units.importer import apply_units, parse_units
@@ -21,6 +22,8 @@ def import_gso(code):
         stats = gso.import_province(code)
     except LookupError:
         raise click.ClickException(f"no province with GSO code {code!r} in vietnam-provinces") from None
+    except RuleError as exc:  # the same code rule as the forms and the import
+        raise click.ClickException(f"province {code}: {exc.message}") from None
     db.session.commit()
     click.echo(f"province {code}: {stats['created']} units created, {stats['updated']} renamed")
 

@@ -3,8 +3,9 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import HiddenField, StringField
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
+from app import rules
 from app.dates import today_vn
 from app.forms import CountField, LocalDateField, NotInFuture, strip_clean
 
@@ -12,8 +13,8 @@ from app.forms import CountField, LocalDateField, NotInFuture, strip_clean
 class HamletForm(FlaskForm):
     name = StringField(_l("Hamlet name"), filters=[strip_clean],
                        validators=[DataRequired(_l("Enter the hamlet's name.")),
-                                   Length(max=200, message=_l("At most %(max)d characters."))])
-    households = CountField(_l("Households"), validators=[Optional(), NumberRange(min=0)])
+                                   Length(max=rules.NAME_MAX, message=_l("At most %(max)d characters."))])
+    households = CountField(_l("Households"), rule=rules.households, validators=[Optional()])
     effective_on = LocalDateField(_l("Counted on"), default=today_vn,
                                   validators=[Optional(), NotInFuture()])
 
@@ -21,12 +22,12 @@ class HamletForm(FlaskForm):
 class RenameForm(FlaskForm):
     name = StringField(_l("Name"), filters=[strip_clean],
                        validators=[DataRequired(_l("Enter a name.")),
-                                   Length(max=200, message=_l("At most %(max)d characters."))])
+                                   Length(max=rules.NAME_MAX, message=_l("At most %(max)d characters."))])
 
 
 class HouseholdCountForm(FlaskForm):
-    households = CountField(_l("Households"), validators=[InputRequired(_l("Enter the number of households.")),
-                                                          NumberRange(min=0)])
+    households = CountField(_l("Households"), rule=rules.households,
+                            validators=[InputRequired(_l("Enter the number of households."))])
     effective_on = LocalDateField(_l("In effect from"), default=today_vn,
                                   validators=[InputRequired(_l("Enter the date.")), NotInFuture()])
 

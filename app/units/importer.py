@@ -5,8 +5,9 @@ from datetime import date
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
+from app import rules
 from app.extensions import db
-from app.spreadsheets import SheetRow, date_cell, int_cell, read_rows, text_cell
+from app.spreadsheets import SheetRow, date_cell, read_rows, text_cell
 from app.text import fold
 from app.units import services
 from app.units.models import LEVELS, AdminUnit
@@ -29,7 +30,7 @@ LEVEL_ALIASES = {
     "hamlet": "hamlet", "ap": "hamlet", "khom": "hamlet", "thon": "hamlet", "to_dan_pho": "hamlet",
     "khu_vuc": "hamlet", "ban": "hamlet", "lang": "hamlet",
 }
-MAX_NAME = 200
+MAX_NAME = rules.NAME_MAX
 
 
 @dataclass
@@ -50,21 +51,30 @@ class UnitRow:
 
 
 def _name_errors(name: str) -> list[str]:
-    if not name:
-        return [_("The name is missing.")]
-    if len(name) > MAX_NAME:
-        return [_("The name is longer than %(n)d characters.", n=MAX_NAME)]
+    try:
+        rules.unit_name(name)
+    except rules.RuleError as exc:
+        return [exc.message]
     return []
+
+
+def _code(row: SheetRow, column: str, out: UnitRow, label) -> str | None:
+    """The code in `column`, checked by the rule every path in shares; None (and an error) when refused."""
+    try:
+        return rules.unit_code(row.values.get(column))
+    except rules.RuleError as exc:
+        out.errors.append(f"{label()}: {exc.message}")
+        return None
 
 
 def _count_and_date(row: SheetRow, out: UnitRow, today: date) -> bool:
     """Parse households and effective date into `out`; False when the households cell is unusable."""
     households_ok = True
     try:
-        out.households = int_cell(row.values.get("households"))
-    except ValueError:
+        out.households = rules.households(row.values.get("households"))
+    except rules.RuleError as exc:
         households_ok = False
-        out.errors.append(_("The number of households must be a whole number, e.g. 1.851."))
+        out.errors.append(exc.message)
     try:
         out.effective_on = date_cell(row.values.get("effective_date"))
         if out.effective_on is None and out.households is not None:
@@ -82,23 +92,24 @@ def parse_units(filename: str, data: bytes, today: date) -> list[UnitRow]:
     parsed: list[UnitRow] = []
     codes_in_file: dict[str, UnitRow] = {}
     for row in rows:
-        out = UnitRow(line=row.line, code=text_cell(row.values.get("code")),
-                      name=text_cell(row.values.get("name")),
-                      parent_code=text_cell(row.values.get("parent_code")))
+        out = UnitRow(line=row.line, name=text_cell(row.values.get("name")))
+        code = _code(row, "code", out, lambda: _("Code"))
+        parent_code = _code(row, "parent_code", out, lambda: _("Parent code"))
+        out.code, out.parent_code = code or "", parent_code or ""
         out.errors += _name_errors(out.name)
         raw_level = text_cell(row.values.get("level"))
         out.level = LEVEL_ALIASES.get(fold(raw_level).replace(" ", "_"), "")
         if not out.level:
             out.errors.append(_("Unknown level %(level)r: use province, district, commune or hamlet.",
                                 level=raw_level))
-        if not out.code and out.level != "hamlet":
+        if code == "" and out.level != "hamlet":
             out.errors.append(_("The code is missing."))
         if out.code and out.code in codes_in_file:
             out.errors.append(_("Code %(code)s appears twice in the file (line %(line)d).",
                                 code=out.code, line=codes_in_file[out.code].line))
         if out.code:
             codes_in_file.setdefault(out.code, out)
-        if out.level and out.level != "province" and not out.parent_code:
+        if out.level and out.level != "province" and parent_code == "":
             out.errors.append(_("The parent code is missing."))
         _count_and_date(row, out, today)
         parsed.append(out)
@@ -175,8 +186,8 @@ def check_hamlets(rows: list[SheetRow], commune: AdminUnit, today: date) -> list
     seen: dict[str, int] = {}
     parsed = []
     for row in rows:
-        out = UnitRow(line=row.line, level="hamlet", name=text_cell(row.values.get("name")),
-                      code=text_cell(row.values.get("code")))
+        out = UnitRow(line=row.line, level="hamlet", name=text_cell(row.values.get("name")))
+        out.code = _code(row, "code", out, lambda: _("Code")) or ""
         out.errors += _name_errors(out.name)
         key = fold(out.name)
         if out.name and key in seen:

@@ -6,6 +6,7 @@ from sqlalchemy import orm
 
 from app.extensions import db
 from app.models_base import UTCDateTime, utcnow
+from app.rules import HOUSEHOLDS_MAX
 from app.text import fold
 
 LEVELS = ("province", "district", "commune", "hamlet")
@@ -87,7 +88,11 @@ class HouseholdCount(db.Model):
     """A unit's official number of households from a date on (counts change; old ones stay)."""
 
     __tablename__ = "household_counts"
-    __table_args__ = (sa.UniqueConstraint("unit_id", "effective_on", name="uq_household_counts_unit_date"),)
+    __table_args__ = (
+        sa.UniqueConstraint("unit_id", "effective_on", name="uq_household_counts_unit_date"),
+        # The limit app.rules.households applies to every form and import, also held by the database.
+        sa.CheckConstraint(f"households >= 0 AND households <= {HOUSEHOLDS_MAX}", name="households_range"),
+    )
 
     id: orm.Mapped[int] = orm.mapped_column(primary_key=True)
     unit_id: orm.Mapped[int] = orm.mapped_column(sa.ForeignKey("admin_units.id"), index=True)

@@ -3,6 +3,7 @@ from datetime import date
 
 import sqlalchemy as sa
 
+from app import rules
 from app.audit.models import record
 from app.extensions import db
 from app.text import fold
@@ -16,7 +17,9 @@ def find_child_by_name(parent: AdminUnit, name: str) -> AdminUnit | None:
 
 def create_unit(name: str, level: str, parent: AdminUnit | None, code: str | None = None,
                 user=None) -> AdminUnit:
-    unit = AdminUnit(code=code or None, level=level)
+    """Raises rules.RuleError for a code the forms and imports would refuse (they check it first)."""
+    code = rules.unit_code(code) or None
+    unit = AdminUnit(code=code, level=level)
     unit.set_name(name)
     db.session.add(unit)
     db.session.flush()
@@ -46,7 +49,12 @@ def restore_unit(unit: AdminUnit, user=None) -> None:
 
 
 def set_household_count(unit: AdminUnit, households: int, effective_on: date, user=None) -> HouseholdCount:
-    """Record the count in effect from a date; a second count for the same date replaces the first."""
+    """Record the count in effect from a date; a second count for the same date replaces the first.
+
+    Raises rules.RuleError for a count the forms and imports would refuse (they check it first)."""
+    if isinstance(households, bool) or not isinstance(households, int):
+        raise TypeError(f"a household count is an int, not {households!r}")
+    rules.households(households)
     existing = db.session.scalar(sa.select(HouseholdCount).where(
         HouseholdCount.unit_id == unit.id, HouseholdCount.effective_on == effective_on))
     before = {"households": existing.households if existing else None, "effective_on": effective_on}

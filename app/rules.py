@@ -1,0 +1,101 @@
+"""The rules a value must follow to be stored, one definition per kind of value.
+
+The web forms (through `app.forms.Rule` and `CountField(rule=...)`), the spreadsheet imports and the
+CLI commands all call these functions, so a value the form refuses is refused by every other path
+in, with the same message. The database holds the same limits as CHECK constraints.
+"""
+import re
+
+from flask_babel import format_decimal
+from flask_babel import gettext as _
+
+from app.dates import today_vn
+from app.text import clean
+
+# A hamlet has hundreds of households and the largest city about three million; ten million leaves
+# room for any real unit while a typing slip (an extra zero run, 9×10¹⁸) is refused.
+HOUSEHOLDS_MAX = 10_000_000
+NAME_MAX = 200
+UNIT_CODE_MAX = 20
+FIRST_BIRTH_YEAR = 1920
+MIN_MEMBER_AGE = 14
+# ASCII letters and digits and - . _ : GSO codes are digits, communes' own hamlet codes letters
+# and digits. Anything else (quotes, semicolons, look-alike letters) ends up in file names and links.
+_UNIT_CODE = re.compile(r"[A-Za-z0-9._-]+", re.ASCII)
+
+
+class RuleError(ValueError):
+    """The value breaks a rule; `message` is for the person who typed it."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+def whole_number(value: object) -> int | None:
+    """'1.851', '1,851', '1 851', 1851 and 1851.0 are all 1851; None when blank; ValueError when not a count."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, bool):
+        raise ValueError(value)
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        if not value.is_integer():  # also NaN and infinities
+            raise ValueError(value)
+        return int(value)
+    text = clean(str(value)).replace(" ", "")
+    if re.fullmatch(r"\d{1,3}([.,]\d{3})+", text):
+        text = re.sub(r"[.,]", "", text)
+    if not re.fullmatch(r"\d{1,9}", text):
+        raise ValueError(value)
+    return int(text)
+
+
+def households(value: object) -> int | None:
+    """A household count as typed or as a spreadsheet cell: None when blank, else 0..HOUSEHOLDS_MAX."""
+    try:
+        number = whole_number(value)
+    except ValueError:
+        number = -1
+    if number is not None and not 0 <= number <= HOUSEHOLDS_MAX:
+        raise RuleError(_("The number of households must be a whole number from 0 to %(max)s, e.g. 1.851.",
+                          max=format_decimal(HOUSEHOLDS_MAX)))
+    return number
+
+
+def birth_year(value: object, this_year: int | None = None) -> int | None:
+    """A member's year of birth: None when blank, else a year that makes them at least 14."""
+    latest = (this_year or today_vn().year) - MIN_MEMBER_AGE
+    try:
+        year = whole_number(value)
+    except ValueError:
+        raise RuleError(_("The year of birth must be a year, e.g. 1990.")) from None
+    if year is not None and not FIRST_BIRTH_YEAR <= year <= latest:
+        raise RuleError(_("Enter a year between 1920 and %(latest)d.", latest=latest))
+    return year
+
+
+def unit_code(value: object) -> str:
+    """An administrative unit's code: '' when blank, else letters, digits, '-', '.', '_', at most 20."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)  # a GSO code typed into Excel as a number
+    text = str(value).strip()
+    if text and (len(text) > UNIT_CODE_MAX or not _UNIT_CODE.fullmatch(text)):
+        raise RuleError(_("A code has at most %(n)d characters: letters A–Z, digits, '-', '.' or '_'.",
+                          n=UNIT_CODE_MAX))
+    return text
+
+
+def unit_name(value: object) -> str:
+    """A unit's name: required, at most NAME_MAX characters once cleaned."""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    name = clean(str(value)) if value is not None else ""
+    if not name:
+        raise RuleError(_("The name is missing."))
+    if len(name) > NAME_MAX:
+        raise RuleError(_("The name is longer than %(n)d characters.", n=NAME_MAX))
+    return name
