@@ -5,12 +5,7 @@ TEST_DB=postgres), with real sign-ins and CSRF tokens. Every distinct visit must
 a retried post must find the visit it made, a household must count once per service, nothing may
 fail with a 500 or 'database is locked', and `flask coverage verify` must find the tallies right.
 """
-import os
 import re
-import signal
-import socket
-import subprocess
-import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -31,6 +26,7 @@ from app.text import fold
 from app.visits.models import Adoption, Service, Visit, VisitService
 from app.visits.services import VisitData, create_visit
 from tests.conftest import PASSWORD
+from tests.servers import gunicorn
 from tests.test_teams import make_member
 from tests.test_teams import make_team as make_registered_team
 from tests.visits_helpers import TEAM_START, make_team
@@ -43,46 +39,13 @@ CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 KEY_RE = re.compile(r'name="key"[^>]*value="([0-9a-f]+)"|value="([0-9a-f]+)"[^>]*name="key"')
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def server(app, tmp_path):
     """gunicorn with several worker processes on the test database; always stopped afterwards."""
-    port = _free_port()
     log_path = tmp_path / "gunicorn.log"
-    env = {**os.environ, "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"], "SECRET_KEY": "concurrency-test",
-           "LOGIN_LIMIT_PER_ADDRESS": "100000 per minute", "PYTHONUNBUFFERED": "1"}
-    with open(log_path, "w") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "--workers", str(WORKERS), "--bind", f"127.0.0.1:{port}",
-             "--timeout", "60", "--graceful-timeout", "5", "wsgi:app"],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if requests.get(base + "/auth/login", timeout=10).status_code == 200:
-                    break
-            except requests.RequestException:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail("gunicorn did not start:\n" + log_path.read_text()[-3000:])
-            time.sleep(0.2)
+    url = app.config["SQLALCHEMY_DATABASE_URI"]
+    with gunicorn(url, log_path, workers=WORKERS, timeout=60, graceful=5) as (base, _proc):
         yield base, log_path
-    finally:
-        # The whole process group: the arbiter and its workers.
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait(5)
 
 
 def _seed(tree):

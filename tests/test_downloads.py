@@ -1,10 +1,5 @@
 """Downloads are named from a safe slug, whatever a unit's code or name holds already in the database."""
-import os
 import re
-import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -15,6 +10,7 @@ from app.auth.cli import create_user
 from app.downloads import file_name, slug
 from app.households.services import create_household
 from app.units.models import AdminUnit
+from tests import servers
 from tests.conftest import PASSWORD
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -93,35 +89,9 @@ GUNICORN_PORT = 55421
 @pytest.fixture
 def gunicorn(app, tmp_path):
     """One gunicorn worker on the test database; skipped if it cannot start here."""
-    log_path = tmp_path / "gunicorn.log"
-    env = {**os.environ, "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"], "SECRET_KEY": "downloads-test",
-           "PYTHONUNBUFFERED": "1"}
-    with open(log_path, "w") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "--workers", "1", "--bind", f"127.0.0.1:{GUNICORN_PORT}",
-             "--timeout", "30", "--graceful-timeout", "3", "wsgi:app"],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    base = f"http://127.0.0.1:{GUNICORN_PORT}"
-    try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                if requests.get(base + "/auth/login", timeout=5).status_code == 200:
-                    break
-            except requests.RequestException:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.skip("gunicorn did not start:\n" + log_path.read_text()[-2000:])
-            time.sleep(0.2)
+    with servers.gunicorn(app.config["SQLALCHEMY_DATABASE_URI"], tmp_path / "gunicorn.log", port=GUNICORN_PORT,
+                          start_within=20, not_started=pytest.skip) as (base, _proc):
         yield base
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait(5)
 
 
 def test_under_gunicorn_hostile_units_download_with_a_clean_name(tree, db, gunicorn):

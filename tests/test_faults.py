@@ -11,7 +11,6 @@ import signal
 import socket
 import sqlite3
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -23,6 +22,7 @@ import sqlalchemy as sa
 
 from app.units.models import AdminUnit
 from app.visits.models import Visit
+from tests import servers
 from tests.test_concurrency import _fresh_form, _seed, _sign_in
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -52,40 +52,14 @@ def _port() -> int:
 
 @contextlib.contextmanager
 def gunicorn(url: str, log_path: Path, workers: int = 2, worker_class: str = "sync", **env):
-    """gunicorn on `url`, started as tests/test_concurrency.py does; always stopped afterwards."""
+    """gunicorn on `url` in this suite's port range; always stopped afterwards."""
     try:
         import gunicorn as _gunicorn  # noqa: F401
     except ImportError:
         _missing("gunicorn is not installed")
-    port = _port()
-    environ = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": "faults-test", "PYTHONUNBUFFERED": "1",
-               "LOGIN_LIMIT_PER_ADDRESS": "100000 per minute", **env}
-    with open(log_path, "w") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--worker-class", worker_class,
-             "--bind", f"127.0.0.1:{port}", "--timeout", "30", "--graceful-timeout", "3", "wsgi:app"],
-            cwd=ROOT, env=environ, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if requests.get(base + "/auth/login", timeout=10).status_code == 200:
-                    break
-            except requests.RequestException:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail("gunicorn did not start:\n" + log_path.read_text()[-3000:])
-            time.sleep(0.2)
+    with servers.gunicorn(url, log_path, port=_port(), workers=workers, worker_class=worker_class,
+                          **env) as (base, proc):
         yield base, proc
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait(5)
 
 
 def _visit_post(s, base, household_id, member_id, note):
