@@ -28,7 +28,6 @@ from tests.test_concurrency import _fresh_form, _seed, _sign_in
 ROOT = Path(__file__).resolve().parent.parent
 PG_BIN = Path(os.environ.get("PG_BIN", "/usr/lib/postgresql/15/bin"))
 # Ports of this suite's own servers (a throwaway PostgreSQL, gunicorn).
-PG_PORT = int(os.environ.get("FAULTS_PG_PORT", "55431"))
 GUNICORN_PORTS = iter(range(55432, 55449))
 VIETNAMESE_TRY_AGAIN = "Vui lòng thử lại sau ít phút"
 
@@ -262,7 +261,7 @@ def _as_postgres(*args, **kwargs):
 
 @pytest.fixture
 def own_postgres():
-    """A throwaway PostgreSQL cluster on this suite's port, which the test may stop and start."""
+    """A throwaway PostgreSQL cluster on a free port, which the test may stop and start."""
     if not (PG_BIN / "initdb").exists() or not (PG_BIN / "pg_ctl").exists():
         _missing(f"PostgreSQL server binaries not found in {PG_BIN} (set PG_BIN)")
     if os.geteuid() == 0 and shutil.which("runuser") is None:
@@ -272,7 +271,8 @@ def own_postgres():
         shutil.chown(data, "postgres", "postgres")
     data.chmod(0o700)
     _as_postgres(PG_BIN / "initdb", "-D", data, "-A", "trust", "-U", "postgres", "-E", "UTF8", "--no-sync")
-    options = f"-c listen_addresses=127.0.0.1 -p {PG_PORT} -k {data} -c fsync=off -c full_page_writes=off"
+    port = servers.free_port()  # another run on this machine may hold any fixed port
+    options = f"-c listen_addresses=127.0.0.1 -p {port} -k {data} -c fsync=off -c full_page_writes=off"
 
     def start():
         _as_postgres(PG_BIN / "pg_ctl", "-D", data, "-l", data / "server.log", "-w", "-o", options, "start")
@@ -280,9 +280,9 @@ def own_postgres():
     def stop():
         _as_postgres(PG_BIN / "pg_ctl", "-D", data, "-m", "fast", "-w", "stop")
 
-    start()
     try:
-        yield f"postgresql+psycopg://postgres@127.0.0.1:{PG_PORT}/postgres", start, stop
+        start()
+        yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres", start, stop
     finally:
         with contextlib.suppress(subprocess.CalledProcessError, subprocess.TimeoutExpired):
             stop()
