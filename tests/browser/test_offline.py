@@ -108,6 +108,15 @@ def test_member_logs_visits_without_signal_and_they_are_sent_once(app, db, live_
     expect(refused).to_contain_text("đã bị xoá")
     assert _count(db) == before + 3
     assert len(phone.evaluate(OUTBOX)) == 1
+    # "Fix" puts it back in the form, with the key it was made with; "Discard" removes it, on purpose.
+    key = phone.evaluate(OUTBOX)[0]["key"]
+    refused.get_by_role("button", name="Sửa").click()
+    expect(phone.locator("input[name=key]")).to_have_value(key)
+    expect(phone.locator("#svc-vneid-guided")).to_be_checked()
+    refused.get_by_role("button", name="Bỏ").click()
+    expect(refused).to_have_count(0)
+    assert phone.evaluate(OUTBOX) == []
+    assert phone.evaluate(TEAM_KEPT)  # the team's data is still on the phone, until signing out
 
     # Signing out clears every record kept on the phone.
     phone.locator("footer").get_by_role("button", name="Đăng xuất").click()
