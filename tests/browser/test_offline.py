@@ -108,6 +108,14 @@ def test_member_logs_visits_without_signal_and_they_are_sent_once(app, db, live_
     expect(refused).to_contain_text("đã bị xoá")
     assert _count(db) == before + 3
     assert len(phone.evaluate(OUTBOX)) == 1
+    # Another account on the same phone (the session ended, no sign-out) neither sees nor sends it.
+    phone.context.clear_cookies()
+    sign_in(phone, live_server, "demo-leader", DEMO_PASSWORD)
+    phone.evaluate("() => window.cnscdFlush()")
+    expect(phone.locator("#outbox")).to_be_hidden()
+    phone.context.clear_cookies()
+    sign_in(phone, live_server, "demo-member", DEMO_PASSWORD)
+    expect(refused).to_contain_text("đã bị xoá")
     # "Fix" puts it back in the form, with the key it was made with; "Discard" removes it, on purpose.
     key = phone.evaluate(OUTBOX)[0]["key"]
     refused.get_by_role("button", name="Sửa").click()

@@ -8,6 +8,9 @@
   "use strict";
   if (!window.indexedDB || !window.fetch || !window.FormData) { return; }
   var DB = "cnscd", AGE = 10 * 60 * 1000, SENT = /^\/visits\/\d+$/;
+  // Whose phone session this is: another account signed in on the same phone (without signing
+  // out) neither sends nor sees the visits kept by the first; they wait for their author.
+  var USER = (document.currentScript && document.currentScript.getAttribute("data-user")) || "";
   var box = document.querySelector("[data-outbox]");
   var form = document.querySelector("form.visit-form");
   if (form && new URL(form.action, location.href).pathname !== "/visits/new") { form = null; }
@@ -40,7 +43,11 @@
     });
   }
 
-  function all() { return store("outbox", "readonly", function (s) { return s.getAll(); }); }
+  function all() {
+    return store("outbox", "readonly", function (s) { return s.getAll(); }).then(function (items) {
+      return items.filter(function (i) { return i.user === USER; });
+    });
+  }
   function put(item) { return store("outbox", "readwrite", function (s) { return s.put(item); }); }
   function drop(key) { return store("outbox", "readwrite", function (s) { return s.delete(key); }); }
 
@@ -87,13 +94,14 @@
   // --- the team's data, for the household search without signal ------------------------------
   function teamData(force) {
     return store("team", "readonly", function (s) { return s.get("team"); }).then(function (kept) {
+      if (kept && kept.user !== USER) { kept = null; }
       if (!force && kept && Date.now() - kept.at < AGE) { return kept.data; }
       if (!navigator.onLine) { return kept ? kept.data : null; }
       return fetch("/visits/team.json", {credentials: "same-origin"}).then(function (resp) {
         if (!resp.ok || resp.redirected) { return null; }  // signed out or not a field user
         return resp.json().then(function (data) {
           return store("team", "readwrite", function (s) {
-            return s.put({id: "team", at: Date.now(), data: data});
+            return s.put({id: "team", user: USER, at: Date.now(), data: data});
           }).then(function () { return data; });
         });
       }, function () { return kept ? kept.data : null; });
@@ -143,7 +151,7 @@
       label = lab ? lab.textContent : "";
     }
     label = (label || "") + " · " + get("visited_on");
-    return put({key: get("key"), fields: fields, label: label, at: Date.now()}).then(function () {
+    return put({key: get("key"), user: USER, fields: fields, label: label, at: Date.now()}).then(function () {
       form.reset();
       form.querySelector("input[name=key]").value = crypto.randomUUID().replace(/-/g, "");
       var results = document.getElementById("hh-results");
