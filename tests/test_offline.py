@@ -1,7 +1,6 @@
 """What the phone keeps for the visit form without signal: the team's data, the worker, the manifest."""
 import json
 
-from app.extensions import db
 from app.households import privacy
 from tests.html_tree import parse
 from tests.visits_helpers import household, sign_in_as

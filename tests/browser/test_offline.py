@@ -2,10 +2,10 @@
 import sqlalchemy as sa
 from playwright.sync_api import expect
 
+from app.auth.models import User
 from app.demo.seed import DEMO_PASSWORD, seed_demo
 from app.households import privacy
 from app.households.models import Household
-from app.auth.models import User
 from app.visits.models import Visit
 from tests.browser.conftest import sign_in
 
