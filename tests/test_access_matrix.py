@@ -52,6 +52,7 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ("main.set_language", "POST"): Entry(PUBLIC, outside="none"),
     ("static", "GET"): Entry(PUBLIC, query={"filename": "css/app.css"}, outside="none"),
     ("api.openapi", "GET"): Entry(PUBLIC, outside="none"),
+    ("main.service_worker", "GET"): Entry(PUBLIC, outside="none"),
     # Everyone signed in.
     ("main.index", "GET"): Entry(ALL, outside="none"),
     ("auth.logout", "POST"): Entry(ALL, outside="none", signs_out=True),
@@ -115,6 +116,7 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ("visits.new", "GET"): Entry(PROVINCE | FIELD, query={"team": "team"}, outside="filtered"),
     ("visits.new", "POST"): Entry(PROVINCE | FIELD, query={"team": "team"}, outside="filtered"),
     ("visits.household_options", "GET"): Entry(ALL, query={"visit": "visit", **Q}, outside="filtered"),
+    ("visits.team_data", "GET"): Entry(FIELD, outside="none"),
     ("visits.show", "GET"): Entry(ALL, {"visit_id": "visit"}),
     ("visits.edit", "GET"): Entry(OFFICER | {"team_leader"}, {"visit_id": "visit"}),
     ("visits.edit", "POST"): Entry(OFFICER | {"team_leader"}, {"visit_id": "visit"}),

@@ -1,4 +1,5 @@
-"""Home page and the language switch."""
+"""Home page, the language switch and the service worker."""
+import os
 import unicodedata
 from urllib.parse import unquote, urlsplit
 
@@ -44,6 +45,27 @@ MAX_DECODING = 4
 
 def _forbidden(ch: str) -> bool:
     return ch == "\\" or unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp")
+
+
+@bp.get("/sw.js")
+def service_worker():
+    """The service worker (app/static/js/sw.js), served from the site root so its scope covers the
+    visit form. Its cache is named after the static files it keeps: a release that changes one
+    changes this script, and the browser then installs it afresh and drops the old cache."""
+    from flask import current_app
+
+    from app.http_caching import static_version
+    with open(os.path.join(current_app.static_folder, "js", "sw.js"), encoding="utf-8") as f:
+        script = f.read()
+    version = "-".join(static_version(current_app, name) or "" for name in SW_VERSIONED)
+    response = current_app.response_class(script.replace("__VERSION__", version),
+                                          mimetype="text/javascript")
+    response.headers["Cache-Control"] = "no-cache"
+    response.headers["Service-Worker-Allowed"] = "/"
+    return response
+
+
+SW_VERSIONED = ("js/sw.js", "js/offline.js", "css/app.css", "vendor/htmx/htmx.min.js")
 
 
 @bp.get("/")

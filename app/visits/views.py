@@ -5,6 +5,7 @@ import sqlalchemy as sa
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from flask_wtf.csrf import generate_csrf
 from sqlalchemy.exc import IntegrityError
 from wtforms.fields.choices import SelectChoice
 
@@ -410,6 +411,29 @@ def household_options():
     return render_template("visits/_household_options.html", options=options,
                            duplicates=registry.duplicate_ids(options), selected_id=None,
                            similar=similar, q=text, hamlets=hamlets)
+
+
+@bp.get("/team.json")
+def team_data():
+    """What the visit form needs without signal, kept on the phone by app/static/js/offline.js: the
+    team's members and hamlets, and its households for the search (names and hamlets only)."""
+    if not can_log_visits():
+        abort(403)
+    team = current_user.team
+    hamlets = _hamlets(team)
+    names = {h.id: h.name for h in hamlets}
+    query, ids = _team_households(team)
+    rows = db.session.execute(
+        query.with_only_columns(Household.id, Household.head_name, Household.head_name_folded, Household.hamlet_id)
+        .where(Household.merged_into_id.is_(None), Household.erased_at.is_(None))
+        .order_by(Household.head_name_folded, Household.id))
+    return {
+        "csrf_token": generate_csrf(),
+        "members": [{"id": m.id, "name": m.full_name} for m in _members(team)],
+        "hamlets": [{"id": h.id, "name": h.name} for h in hamlets],
+        "households": [{"id": i, "name": name, "folded": folded, "hamlet": names.get(hamlet_id, "")}
+                       for i, name, folded, hamlet_id in rows],
+    }
 
 
 @bp.get("/<int:visit_id>")

@@ -40,9 +40,10 @@
         }
         return sleep(wait * 1000).then(function () { return attempt(n + 1); });
       }, function () {
-        // No answer at all (offline): give the browser's own submission a go.
+        // No answer at all (offline): kept on the phone to send later (offline.js), else the
+        // browser's own submission gets a go.
         if (button) { button.disabled = false; }
-        form.submit();
+        if (window.cnscdKeepVisit) { window.cnscdKeepVisit(body); } else { form.submit(); }
       });
     }
     attempt(1);

@@ -1,0 +1,136 @@
+"""A team member on a 360×740 phone without signal: visits kept on the phone, sent exactly once."""
+import sqlalchemy as sa
+from playwright.sync_api import expect
+
+from app.auth.models import User
+from app.demo.seed import DEMO_PASSWORD, seed_demo
+from app.households import privacy
+from app.households.models import Household
+from app.visits.models import Visit
+from tests.browser.conftest import sign_in
+
+NEW_NAME = "Danh Thị Sa Phol"
+
+OUTBOX = """() => new Promise((done) => {
+  const req = indexedDB.open('cnscd', 1);
+  req.onsuccess = () => { const r = req.result.transaction('outbox').objectStore('outbox').getAll();
+    r.onsuccess = () => { req.result.close(); done(r.result); }; };
+})"""
+TEAM_KEPT = """() => new Promise((done) => {
+  const req = indexedDB.open('cnscd', 1);
+  req.onsuccess = () => { const r = req.result.transaction('team').objectStore('team').get('team');
+    r.onsuccess = () => { req.result.close(); done(!!r.result); }; };
+})"""
+PUT_BACK = """(items) => new Promise((done) => {
+  const req = indexedDB.open('cnscd', 1);
+  req.onsuccess = () => { const tx = req.result.transaction('outbox', 'readwrite');
+    items.forEach((i) => tx.objectStore('outbox').put(i));
+    tx.oncomplete = () => { req.result.close(); done(); }; };
+})"""
+
+
+def _count(db):
+    db.session.expire_all()
+    return db.session.scalar(sa.select(sa.func.count(Visit.id)))
+
+
+def _log(page, household=None, new_name=None, search="nguyen"):
+    """Fill the visit form with one service and save it (no signal: the kept household list answers)."""
+    if new_name:
+        page.locator("label[for=hh-new]").click()
+        page.locator("summary", has_text="Thêm hộ mới").click()
+        page.fill("#new_name", new_name)
+    else:
+        page.fill("#q", search)
+        page.locator(f"#hh-results label[for=hh-{household}]").click()
+    page.locator("label[for=svc-vneid-guided]").click()
+    page.get_by_role("button", name="Lưu lượt hướng dẫn").click()
+
+
+def test_member_logs_visits_without_signal_and_they_are_sent_once(app, db, live_server, phone):
+    seed_demo()
+    errors = []
+    phone.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    sign_in(phone, live_server, "demo-member", DEMO_PASSWORD)
+    assert phone.url.endswith("/visits/new")
+    member = db.session.scalar(sa.select(User).where(User.username == "demo-member"))
+    households = list(db.session.scalars(
+        sa.select(Household).where(Household.hamlet_id.in_([h.id for h in member.team.hamlets]),
+                                   Household.erased_at.is_(None), Household.merged_into_id.is_(None),
+                                   Household.head_name_folded.contains("nguyen"))
+        .order_by(Household.id).limit(3)))
+    assert len(households) == 3
+    # The visits list once with signal, so the phone keeps it too; then the form, until kept.
+    phone.goto(f"{live_server}/visits/")
+    phone.goto(f"{live_server}/visits/new")
+    phone.wait_for_function("() => navigator.serviceWorker.controller !== null")
+    phone.wait_for_function("async () => !!(await caches.match('/visits/new')) && !!(await caches.match('/visits/'))")
+    phone.wait_for_function(TEAM_KEPT)
+    before = _count(db)
+
+    phone.context.set_offline(True)
+    phone.reload()
+    expect(phone.locator("#kept-copy")).to_be_visible()  # the form, from the phone
+    _log(phone, households[0].id)
+    expect(phone.locator("#outbox-count")).to_have_text("1 lượt chờ gửi")
+    _log(phone, households[1].id)
+    _log(phone, new_name=NEW_NAME)
+    expect(phone.locator("#outbox-count")).to_have_text("3 lượt chờ gửi")
+    kept = phone.evaluate(OUTBOX)
+    assert len({item["key"] for item in kept}) == 3
+    phone.goto(f"{live_server}/visits/")  # the list, from the phone, shows them waiting
+    expect(phone.locator("#outbox-count")).to_have_text("3 lượt chờ gửi")
+    assert _count(db) == before
+
+    phone.context.set_offline(False)  # signal again: sent by themselves
+    expect(phone.locator("#outbox-count")).to_be_hidden()
+    assert phone.evaluate(OUTBOX) == []
+    assert _count(db) == before + 3
+    assert db.session.scalar(sa.select(sa.func.count(Household.id)).where(Household.head_name == NEW_NAME)) == 1
+
+    # The queue replayed (a retry, a second tab): the server knows every key; still three.
+    phone.evaluate(PUT_BACK, kept)
+    phone.evaluate("() => window.cnscdFlush()")
+    assert phone.evaluate(OUTBOX) == []
+    assert _count(db) == before + 3
+    assert db.session.scalar(sa.select(sa.func.count(Household.id)).where(Household.head_name == NEW_NAME)) == 1
+
+    # A visit the server refuses (its household erased meanwhile) stays on the phone with the reason.
+    phone.goto(f"{live_server}/visits/new")
+    phone.context.set_offline(True)
+    _log(phone, households[2].id)
+    expect(phone.locator("#outbox-count")).to_have_text("1 lượt chờ gửi")
+    officer = db.session.scalar(sa.select(User).where(User.username == "demo-commune"))
+    privacy.erase(db.session.get(Household, households[2].id), "Hộ yêu cầu xoá dữ liệu", user=officer)
+    db.session.commit()
+    phone.context.set_offline(False)
+    refused = phone.locator(".outbox-refused li")
+    expect(refused).to_contain_text("đã bị xoá")
+    assert _count(db) == before + 3
+    assert len(phone.evaluate(OUTBOX)) == 1
+    # Another account on the same phone (the session ended, no sign-out) neither sees nor sends it.
+    phone.context.clear_cookies()
+    sign_in(phone, live_server, "demo-leader", DEMO_PASSWORD)
+    phone.evaluate("() => window.cnscdFlush()")
+    expect(phone.locator("#outbox")).to_be_hidden()
+    phone.context.clear_cookies()
+    sign_in(phone, live_server, "demo-member", DEMO_PASSWORD)
+    expect(refused).to_contain_text("đã bị xoá")
+    # "Fix" puts it back in the form, with the key it was made with; "Discard" removes it, on purpose.
+    key = phone.evaluate(OUTBOX)[0]["key"]
+    refused.get_by_role("button", name="Sửa").click()
+    expect(phone.locator("input[name=key]")).to_have_value(key)
+    expect(phone.locator("#svc-vneid-guided")).to_be_checked()
+    refused.get_by_role("button", name="Bỏ").click()
+    expect(refused).to_have_count(0)
+    assert phone.evaluate(OUTBOX) == []
+    assert phone.evaluate(TEAM_KEPT)  # the team's data is still on the phone, until signing out
+
+    # Signing out clears every record kept on the phone.
+    phone.locator("footer").get_by_role("button", name="Đăng xuất").click()
+    phone.wait_for_url("**/auth/login")
+    assert phone.evaluate("async () => (await indexedDB.databases()).map((d) => d.name)") == []
+    assert phone.evaluate("async () => await caches.keys()") == []
+    assert phone.evaluate("async () => (await navigator.serviceWorker.getRegistrations()).length") == 0
+    # The refused visit's answer (400) is the only error the browser logged.
+    assert [e for e in errors if "status of 400" not in e] == []
