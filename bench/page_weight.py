@@ -26,9 +26,10 @@ def _load(page, url: str) -> list[tuple[str, int]]:
     def finished(request):
         sizes.append((request.url.rsplit("/", 1)[-1], max(request.sizes()["responseBodySize"], 0)))
 
-    page.on("requestfinished", finished)
+    # The context sees the page's requests and its service worker's (a page the worker answers reports 0).
+    page.context.on("requestfinished", finished)
     page.goto(url, wait_until="networkidle")
-    page.remove_listener("requestfinished", finished)
+    page.context.remove_listener("requestfinished", finished)
     return sizes
 
 

@@ -15,7 +15,8 @@ NAME = "Thạch Thị Sa Rươl"
 
 
 def _transfer_meter(page):
-    """Bytes on the wire per response (compressed as served), from Chromium's own accounting."""
+    """Bytes on the wire per response (compressed as served), from Chromium's own accounting: the
+    page's requests and its service worker's (a page answered by the worker reports 0 itself)."""
     sizes = []
 
     def on_finished(request):
@@ -23,7 +24,7 @@ def _transfer_meter(page):
         body = max(request.sizes()["responseBodySize"], 0)  # negative for a file taken from the cache
         sizes.append((request.url, body, response.headers.get("content-encoding", "") if response else ""))
 
-    page.on("requestfinished", on_finished)
+    page.context.on("requestfinished", on_finished)
     return sizes
 
 
