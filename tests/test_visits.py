@@ -272,6 +272,35 @@ def test_find_button_works_without_javascript(client, leader, team, tree):
     assert visit_count() == 0
 
 
+def _new_household_fields(page):
+    """Whether the new-household fields are open, and the head's name they hold."""
+    tree = parse(page)
+    details = next(tree.find_all("details", **{"class": "new-household"}))
+    return "open" in details.attrs, details.find(id="new_name").attrs.get("value"), \
+        "checked" in tree.find(id="hh-new").attrs
+
+
+def test_a_new_household_after_a_search_takes_the_searched_name_without_javascript(client, leader, team, tree):
+    household(tree.hamlet, "Thạch Văn Sa")
+    data = form(members=[team[1][0].id], services={"dvc": "guided"}, q="Thạch Thị Sa Rươl", note="giữ lại")
+    # The search (button or as-you-type) offers to add what was searched for as a new household.
+    page = client.post("/visits/new", data=dict(data, find="1")).get_data(as_text=True)
+    assert 'name="add_new"' in page and "Thêm “Thạch Thị Sa Rươl” là hộ mới" in page
+    assert 'name="add_new"' in client.get("/visits/households?q=thach thi sa").get_data(as_text=True)
+    resp = client.post("/visits/new", data=dict(data, add_new="1"))
+    page = resp.get_data(as_text=True)
+    assert resp.status_code == 200 and visit_count() == 0 and "giữ lại" in page
+    assert _new_household_fields(page) == (True, "Thạch Thị Sa Rươl", True)
+    # A name typed into the new fields already is kept, not overwritten by the search.
+    page = client.post("/visits/new", data=dict(data, add_new="1", new_name="Thạch Sa")).get_data(as_text=True)
+    assert _new_household_fields(page) == (True, "Thạch Sa", True)
+    # A link can carry the name too.
+    page = client.get("/visits/new?new_name=Thạch Thị Sa Rươl").get_data(as_text=True)
+    assert _new_household_fields(page) == (True, "Thạch Thị Sa Rươl", True)
+    page = client.get("/visits/new").get_data(as_text=True)
+    assert _new_household_fields(page) == (False, "", False)
+
+
 def _log(client, h, on, services, member):
     resp = client.post("/visits/new", data=form(h.id, on=on, members=[member.id], services=services))
     assert resp.status_code == 303, resp.get_data(as_text=True)
