@@ -29,7 +29,7 @@ from app.text import clean
 from app.units.models import AdminUnit
 from app.visits import catalogue
 from app.visits.forms import VisitForm, new_key
-from app.visits.models import PILLARS, RESULTS, Visit, visit_members
+from app.visits.models import RESULTS, Visit, visit_members
 from app.visits.services import (
     VisitData,
     begin_visit_write,
@@ -131,12 +131,20 @@ def _form_services(visit: Visit | None = None):
     return services
 
 
-def _grouped(services):
-    groups = {}
-    for s in services:
-        groups.setdefault(s.pillar, []).append(s)
-    return [(PILLARS.get(p, p), groups[p]) for p in list(PILLARS) + sorted(set(groups) - set(PILLARS))
-            if p in groups]
+def _error_summary(form: VisitForm, service_errors) -> list[tuple[str, str]]:
+    """(anchor, message) for each field with an error, in the order of the page: the summary at the
+    top of a refused form links to each (the messages stay beside the fields too)."""
+    choices = form.members.choices or []
+    first_member = f"m-{choices[0].value}" if choices else "q"
+    anchors = [(form.visited_on, "visited_on"), (form.reason, "reason"), (form.household_id, "q"),
+               (form.new_name, "new_name"), (form.new_address, "new_address"), (form.new_phone, "new_phone"),
+               (form.new_size, "new_size"), (form.new_hamlet, "new_hamlet"), (form.members, first_member)]
+    out = [(anchor, " ".join(str(e) for e in f.errors)) for f, anchor in anchors if f.errors]
+    if service_errors:
+        out.append(("services", " ".join(service_errors)))
+    if form.note.errors:
+        out.append(("note", " ".join(str(e) for e in form.note.errors)))
+    return out
 
 
 def _correcting(form: VisitForm, team: Team | None, visit: Visit | None) -> bool:
@@ -159,7 +167,9 @@ def _render(form, team, services, chosen, service_errors=(), status=200, visit=N
         if selected is not None:
             options = [selected]
     return render_template(
-        "visits/form.html", form=form, team=team, visit=visit, groups=_grouped(services), chosen=chosen,
+        "visits/form.html", form=form, team=team, visit=visit,
+        services=catalogue.by_team_use(services, team.id if team is not None else None, today_vn()),
+        chosen=chosen, errors=_error_summary(form, service_errors) if status >= 400 else [],
         service_errors=list(service_errors), hamlets=hamlets, members=_members(team),
         options=options, q=q, selected_id=str(selected.id) if selected is not None else form.household_id.data,
         correcting=_correcting(form, team, visit), key_notice=key_notice,
