@@ -92,6 +92,9 @@ def test_one_time_password_must_be_changed_first(client, tree, db, login_as):
     db.session.commit()
     resp = client.get(f"/units/{tree.commune.id}")
     assert resp.status_code == 302 and resp.headers["Location"].endswith("/auth/password")
+    # This session did not sign in with the one-time password: it must be typed here.
+    resp = client.post("/auth/password", data={"new": "ca-phe-sua-da-2024", "confirm": "ca-phe-sua-da-2024"})
+    assert resp.status_code == 400 and "Hãy nhập mật khẩu hiện tại" in resp.get_data(as_text=True)
     # Too short and too common are refused, beside the field.
     resp = client.post("/auth/password", data={"current": PASSWORD, "new": "123456", "confirm": "123456"})
     assert resp.status_code == 400 and "Dùng ít nhất 10 ký tự." in resp.get_data(as_text=True)
@@ -197,3 +200,42 @@ def test_behind_a_proxy_the_forwarded_scheme_and_address_count(tmp_path):
     assert "Secure" in resp.headers["Set-Cookie"]
     proxied.test_client().get("/_probe", headers={"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.7"})
     assert seen == {"secure": True, "addr": "203.0.113.7"}
+
+
+def _one_time_user(db, tree, username):
+    from app.auth.cli import create_user
+    user = create_user(username, "commune", tree.commune, PASSWORD, full_name="Trưởng thôn")
+    user.must_change_password = True
+    db.session.commit()
+    return user
+
+
+def test_signing_in_with_a_one_time_password_asks_only_for_the_new_one(client, tree, db):
+    user = _one_time_user(db, tree, "mot-lan")
+    resp = client.post("/auth/login", data={"username": "mot-lan", "password": PASSWORD})
+    assert resp.headers["Location"].endswith("/auth/password")
+    page = client.get("/auth/password").get_data(as_text=True)
+    assert 'name="current"' not in page and 'name="new"' in page
+    # The one-time password itself is still not accepted as the new one.
+    resp = client.post("/auth/password", data={"new": PASSWORD, "confirm": PASSWORD})
+    assert resp.status_code == 400 and "khác mật khẩu hiện tại" in resp.get_data(as_text=True)
+    resp = client.post("/auth/password", data={"new": "ca-phe-sua-da-2024", "confirm": "ca-phe-sua-da-2024"})
+    assert resp.status_code == 302
+    user = db.session.get(User, user.id)
+    assert user.check_password("ca-phe-sua-da-2024") and not user.must_change_password
+    # Once changed, changing it again asks for the current password as always.
+    assert 'name="current"' in client.get("/auth/password").get_data(as_text=True)
+    resp = client.post("/auth/password", data={"new": "tra-da-via-he-2025", "confirm": "tra-da-via-he-2025"})
+    assert resp.status_code == 400 and db.session.get(User, user.id).check_password("ca-phe-sua-da-2024")
+
+
+def test_the_one_time_password_is_asked_again_after_the_grace_time(client, tree, db):
+    from app.auth.views import _ONE_TIME_MARK, ONE_TIME_GRACE_SECONDS
+    user = _one_time_user(db, tree, "mot-lan-cu")
+    client.post("/auth/login", data={"username": "mot-lan-cu", "password": PASSWORD})
+    with client.session_transaction() as sess:
+        sess[_ONE_TIME_MARK] = dict(sess[_ONE_TIME_MARK], at=sess[_ONE_TIME_MARK]["at"] - ONE_TIME_GRACE_SECONDS - 1)
+    assert 'name="current"' in client.get("/auth/password").get_data(as_text=True)
+    resp = client.post("/auth/password", data={"new": "ca-phe-sua-da-2024", "confirm": "ca-phe-sua-da-2024"})
+    assert resp.status_code == 400 and db.session.get(User, user.id).must_change_password
+

@@ -10,6 +10,7 @@ from app.auth.models import User
 from app.dates import today_vn
 from app.teams import services
 from app.teams.models import Member, Membership, Team
+from tests.html_tree import parse
 
 
 def make_team(tree, name="Tổ công nghệ số ấp Thạnh Hòa", commune=None, hamlets=None, db=None):
@@ -173,6 +174,30 @@ def test_add_member_stores_normalised_phone_and_nfc_name(client, db, tree, login
     assert "Trần Thị Bình" in html and "0987 654 321" in html and "Hội Liên hiệp Phụ nữ" in html
 
 
+def test_members_without_a_mobile_phone_are_registered_and_get_no_account(client, db, tree, login_as):
+    login_as("commune", tree.commune)
+    team = make_team(tree)
+    for name in ("Trưởng Ấp Già", "Bà Tư Không Điện Thoại"):  # two without a number: no clash between them
+        resp = client.post(f"/teams/{team.id}/members",
+                           data=member_form(**{"member-full_name": name, "member-phone": ""}))
+        assert resp.status_code == 302, resp.get_data(as_text=True)
+    elder = db.session.scalar(sa.select(Member).where(Member.full_name == "Trưởng Ấp Già"))
+    assert elder.phone == "" and elder.active_phone is None and elder.current.team_id == team.id
+    # The account button says why there is none, and the server refuses one all the same.
+    page = parse(client.get(f"/teams/members/{elder.id}").get_data(as_text=True))
+    button = next(page.find(id="account").find_all("button"))
+    assert "disabled" in button.attrs and button.attrs["aria-describedby"] == "account-why"
+    assert "không có số di động" in page.find(id="account-why").text().lower()
+    resp = client.post(f"/teams/members/{elder.id}/account")
+    assert resp.status_code == 303 and db.session.scalar(sa.select(User).where(User.member_id == elder.id)) is None
+    # A number given is still checked and unique among active members.
+    resp = client.post(f"/teams/{team.id}/members", data=member_form(**{"member-phone": "0912"}))
+    assert resp.status_code == 400
+    make_member(team, name="Có Số", phone="0987654321")
+    resp = client.post(f"/teams/{team.id}/members", data=member_form(**{"member-phone": "0987654321"}))
+    assert resp.status_code == 400 and db.session.scalar(sa.select(sa.func.count(Member.id))) == 3
+
+
 def test_duplicate_phone_is_refused_with_a_link_to_the_member(client, db, tree, login_as):
     login_as("commune", tree.commune)
     team = make_team(tree)
@@ -241,7 +266,6 @@ def test_htmx_add_returns_only_the_member_list(client, db, tree, login_as):
     ({"member-full_name": ""}, "Hãy nhập họ tên thành viên."),
     ({"member-full_name": "x" * 500}, "Tối đa 200 ký tự."),
     ({"member-phone": "091234567"}, "có 10 chữ số"),
-    ({"member-phone": ""}, "Hãy nhập số di động."),
     ({"member-phone": "+14155552671"}, "không phải số điện thoại Việt Nam"),
     ({"member-joined_on": (today_vn() + timedelta(days=3)).isoformat()}, "Ngày không được ở tương lai."),
     ({"member-birth_year": "1850"}, "Hãy nhập năm trong khoảng 1920"),

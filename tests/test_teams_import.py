@@ -98,6 +98,19 @@ def test_fixed_file_is_previewed_then_imported_on_confirm(client, db, tree, logi
     assert db.session.scalar(sa.select(sa.func.count(Membership.id))) == 3
 
 
+def test_members_without_a_mobile_number_are_imported(client, db, tree, login_as):
+    setup_teams(db, tree)
+    login_as("commune", tree.commune)
+    data = ("Họ tên;Số điện thoại;Tổ\nTrưởng Ấp Già;;tổ khu vực 2\nBà Tư;;tổ khu vực 2\n"
+            "Có Số;0912345678;tổ khu vực 2\n").encode()
+    html = upload(client, tree.commune, data, name="ds.csv").get_data(as_text=True)
+    assert "3 dòng hợp lệ" in html and "không có số di động" in html
+    payload = re.search(r'name="payload" type="hidden" value="([^"]+)"', html).group(1)
+    assert client.post(f"/teams/import/{tree.commune.id}/confirm", data={"payload": payload}).status_code == 302
+    phones = {m.full_name: m.phone for m in db.session.scalars(sa.select(Member))}
+    assert phones == {"Trưởng Ấp Già": "", "Bà Tư": "", "Có Số": "0912345678"}
+
+
 def test_csv_is_accepted_too(client, db, tree, login_as):
     setup_teams(db, tree)
     login_as("commune", tree.commune)

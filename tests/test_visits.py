@@ -1,4 +1,5 @@
 """The visit form: recording once, bad input, adoption dates, edit/delete rights and lists."""
+import re
 import threading
 from datetime import UTC, date, datetime, timedelta
 
@@ -201,6 +202,7 @@ def test_bad_input_is_refused_beside_the_field_and_kept(client, db, leader, team
     assert resp.status_code == 400
     assert message in page
     assert_error_beside(page, field, message)
+    assert_error_summarised(page, field, message)
     if field != "note":
         assert "ghi chú của tôi" in page  # what was typed is still there
     assert visit_count() == 0
@@ -234,6 +236,52 @@ def assert_error_beside(page, field, message):
         assert control.attrs.get("aria-invalid") == "true"
     others = [e.attrs["id"] for e in tree.iter() if e.attrs.get("id", "").endswith("-error") and e is not error]
     assert others == [], f"errors shown for other fields too: {others}"
+
+
+def assert_error_summarised(page, field, message):
+    """The refused form opens with a summary that takes the focus and links to the field in error."""
+    tree = parse(page)
+    summary = tree.find(id="error-summary")
+    assert summary is not None and "autofocus" in summary.attrs and summary.attrs.get("tabindex") == "-1"
+    order = [e.attrs.get("id") for e in tree.iter()]
+    assert order.index("error-summary") < order.index("visited_on")  # above every field
+    links = list(summary.find_all("a"))
+    assert len(links) == 1 and message in links[0].text()
+    target = tree.find(id=links[0].attrs["href"][1:])
+    assert target is not None
+    box = target if target.tag == "fieldset" and "group" in target.classes() else _box(target)
+    assert box is _box(tree.find(id=f"{field}-error")), f"the summary's link for {field} leads elsewhere"
+
+
+def test_the_error_summary_lists_every_error_in_page_order(client, db, leader, team, tree):
+    data = form(household_id="new", members=[], services={}, on=today_vn() + timedelta(days=1),
+                new_name="", q="tìm")
+    page = client.post("/visits/new", data=data).get_data(as_text=True)
+    tree = parse(page)
+    links = [a.attrs["href"] for a in tree.find(id="error-summary").find_all("a")]
+    first_member = next(tree.find_all("input", name="members")).attrs["id"]
+    assert links == ["#visited_on", "#new_name", f"#{first_member}", "#services"]
+    assert "error-summary" not in client.get("/visits/new").get_data(as_text=True)
+
+
+def _service_order(page):
+    return list(dict.fromkeys(re.findall(r'name="svc-([a-z_]+)"', page)))
+
+
+def test_services_the_team_used_most_in_the_last_90_days_come_first(client, db, leader, team, tree):
+    catalogue_order = _service_order(client.get("/visits/new").get_data(as_text=True))
+    assert catalogue_order[:3] == ["dvc", "vneid", "province_app"]  # no visits yet: the catalogue's order
+    h, member = household(tree.hamlet), team[1][0]
+    for days in (1, 2, 3):
+        _log(client, h, today_vn() - timedelta(days=days), {"e_health": "guided"}, member)
+    _log(client, h, today_vn() - timedelta(days=4), {"safe_online": "adopted", "e_health": "guided"}, member)
+    _log(client, h, today_vn() - timedelta(days=5), {"cashless": "guided"}, member)
+    # Older than 90 days: not counted, however many.
+    for days in (95, 96, 97, 98, 99, 100):
+        _log(client, h, today_vn() - timedelta(days=days), {"ecommerce": "adopted"}, member)
+    order = _service_order(client.get("/visits/new").get_data(as_text=True))
+    assert order[:3] == ["e_health", "cashless", "safe_online"]  # a tie keeps the catalogue's order
+    assert order[3:] == [c for c in catalogue_order if c not in order[:3]]
 
 
 def test_a_household_of_another_hamlet_or_commune_is_refused(client, db, leader, team, tree):
@@ -270,6 +318,35 @@ def test_find_button_works_without_javascript(client, leader, team, tree):
     page = resp.get_data(as_text=True)
     assert resp.status_code == 200 and "Trần Thị Đào" in page and "giữ lại" in page
     assert visit_count() == 0
+
+
+def _new_household_fields(page):
+    """Whether the new-household fields are open, and the head's name they hold."""
+    tree = parse(page)
+    details = next(tree.find_all("details", **{"class": "new-household"}))
+    return "open" in details.attrs, details.find(id="new_name").attrs.get("value"), \
+        "checked" in tree.find(id="hh-new").attrs
+
+
+def test_a_new_household_after_a_search_takes_the_searched_name_without_javascript(client, leader, team, tree):
+    household(tree.hamlet, "Thạch Văn Sa")
+    data = form(members=[team[1][0].id], services={"dvc": "guided"}, q="Thạch Thị Sa Rươl", note="giữ lại")
+    # The search (button or as-you-type) offers to add what was searched for as a new household.
+    page = client.post("/visits/new", data=dict(data, find="1")).get_data(as_text=True)
+    assert 'name="add_new"' in page and "Thêm “Thạch Thị Sa Rươl” là hộ mới" in page
+    assert 'name="add_new"' in client.get("/visits/households?q=thach thi sa").get_data(as_text=True)
+    resp = client.post("/visits/new", data=dict(data, add_new="1"))
+    page = resp.get_data(as_text=True)
+    assert resp.status_code == 200 and visit_count() == 0 and "giữ lại" in page
+    assert _new_household_fields(page) == (True, "Thạch Thị Sa Rươl", True)
+    # A name typed into the new fields already is kept, not overwritten by the search.
+    page = client.post("/visits/new", data=dict(data, add_new="1", new_name="Thạch Sa")).get_data(as_text=True)
+    assert _new_household_fields(page) == (True, "Thạch Sa", True)
+    # A link can carry the name too.
+    page = client.get("/visits/new?new_name=Thạch Thị Sa Rươl").get_data(as_text=True)
+    assert _new_household_fields(page) == (True, "Thạch Thị Sa Rươl", True)
+    page = client.get("/visits/new").get_data(as_text=True)
+    assert _new_household_fields(page) == (False, "", False)
 
 
 def _log(client, h, on, services, member):

@@ -1,7 +1,8 @@
 """Sign in, sign out, change password."""
+import time
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_url, login_user, logout_user
 
@@ -13,6 +14,22 @@ from app.main.views import safe_next
 from app.models_base import utcnow
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
+
+# A one-time password just typed at sign-in is not asked for again on the forced change, for this
+# long and in this session only; after that (or in another session) the form asks for it.
+ONE_TIME_GRACE_SECONDS = 10 * 60
+_ONE_TIME_MARK = "one_time_password_verified"
+
+
+def _one_time_password_just_verified() -> bool:
+    """Whether this session signed in with the one-time password moments ago, for this very account
+    (its id carries the session token, so a changed password or a sign-out elsewhere voids it)."""
+    mark = session.get(_ONE_TIME_MARK)
+    if not current_user.must_change_password or not isinstance(mark, dict):
+        return False
+    at = mark.get("at")
+    return (mark.get("id") == current_user.get_id() and isinstance(at, (int, float))
+            and 0 <= time.time() - at <= ONE_TIME_GRACE_SECONDS)
 
 
 def _login_username_key() -> str:
@@ -56,6 +73,7 @@ def login():
             user.last_login_at = utcnow()
             db.session.commit()
             if user.must_change_password:
+                session[_ONE_TIME_MARK] = {"id": user.get_id(), "at": time.time()}
                 return redirect(url_for("auth.change_password"))
             return redirect(safe_next(request.args.get("next"), url_for("main.index")))
         # For the operator: whose account is being guessed and from where; never the password.
@@ -83,17 +101,21 @@ def logout():
 @login_required
 def change_password():
     form = ChangePasswordForm()
+    verified = _one_time_password_just_verified()
+    if verified:
+        del form.current  # typed at sign-in a moment ago, in this session
     status = 200
     if form.validate_on_submit():
-        if not current_user.check_password(form.current.data):
+        if not verified and not current_user.check_password(form.current.data):
             form.current.errors.append(_("The current password is wrong."))
             status = 400
-        elif form.new.data == form.current.data:
+        elif current_user.check_password(form.new.data):
             form.new.errors.append(_("Choose a password different from the current one."))
             status = 400
         else:
             current_user.set_password(form.new.data)  # signs out the account's other sessions
             current_user.must_change_password = False
+            session.pop(_ONE_TIME_MARK, None)
             db.session.commit()
             login_user(current_user._get_current_object())  # this one carries the new token
             flash(_("Your password has been changed."), "success")

@@ -104,8 +104,10 @@ class MemberForm(FlaskForm):
     full_name = StringField(_l("Full name"), filters=[strip_clean], validators=[
         DataRequired(_l("Enter the member's full name.")),
         Length(max=NAME_MAX, message=_l("At most %(max)d characters."))])
-    phone = StringField(_l("Mobile number"), filters=[strip_clean], validators=[
-        DataRequired(_l("Enter the mobile number.")),
+    # Optional: an elderly hamlet head may have no mobile phone. Such a member gets no sign-in
+    # account (the number is the username); a number given is still checked and unique.
+    phone = StringField(_l("Mobile number (optional)"), filters=[strip_clean], validators=[
+        Optional(),
         Length(max=32, message=_l("This is not a phone number. Type 10 digits, e.g. 0912 345 678."))])
     gender = SelectField(_l("Gender"), choices=_choices(GENDERS, blank=_l("—")), validate_choice=False,
                          validators=[OneOf(["", *GENDERS])])

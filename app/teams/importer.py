@@ -121,9 +121,7 @@ def check_members(rows: list[SheetRow], commune: AdminUnit, today: date, user=No
             out.errors.append(_("The name is longer than %(n)d characters.", n=rules.NAME_MAX))
 
         raw_phone = text_cell(v.get("phone"))
-        if not raw_phone:
-            out.errors.append(_("The mobile number is missing."))
-        else:
+        if raw_phone:  # none is allowed: such a member gets no sign-in account
             try:
                 # Excel drops the leading 0 of a number typed as a number: 912345678 is 0912345678.
                 out.phone = services.normalise_phone(

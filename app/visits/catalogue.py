@@ -1,12 +1,12 @@
 """The services catalogue: the ten default services and the province staff's changes to it."""
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import sqlalchemy as sa
 
 from app.audit.models import record
 from app.extensions import db
-from app.visits.models import Service, Target
+from app.visits.models import Service, Target, Visit, VisitService
 
 # Stable codes: reports, imports and other provinces' data refer to services by code, never by name.
 DEFAULT_SERVICES = [
@@ -51,6 +51,23 @@ _ACTIVE = sa.select(Service).where(Service.active.is_(True)).order_by(Service.po
 
 def active_services() -> list[Service]:
     return list(db.session.scalars(_ACTIVE))
+
+
+# How far back the visit form looks to put a team's usual services first.
+USAGE_DAYS = 90
+
+
+def by_team_use(services: list[Service], team_id: int | None, today: date) -> list[Service]:
+    """The services the team's visits recorded most in the last days first, so the usual ones are at
+    the top of the form; the rest (and ties) keep the catalogue order."""
+    if team_id is None:
+        return list(services)
+    counts = dict(db.session.execute(
+        sa.select(VisitService.service_id, sa.func.count())
+        .join(Visit, Visit.id == VisitService.visit_id)
+        .where(Visit.team_id == team_id, Visit.visited_on > today - timedelta(days=USAGE_DAYS))
+        .group_by(VisitService.service_id)).all())
+    return sorted(services, key=lambda s: -counts.get(s.id, 0))  # sorted() is stable
 
 
 def _snapshot(service: Service) -> dict:

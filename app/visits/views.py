@@ -11,7 +11,7 @@ from wtforms.fields.choices import SelectChoice
 
 from app.dates import today_vn
 from app.extensions import db
-from app.forms import record_id
+from app.forms import record_id, strip_clean
 from app.households import services as registry
 from app.households.models import Household
 from app.reports import closing
@@ -30,7 +30,7 @@ from app.text import clean
 from app.units.models import AdminUnit
 from app.visits import catalogue
 from app.visits.forms import VisitForm, new_key
-from app.visits.models import PILLARS, RESULTS, Visit, visit_members
+from app.visits.models import RESULTS, Visit, visit_members
 from app.visits.services import (
     VisitData,
     begin_visit_write,
@@ -132,12 +132,20 @@ def _form_services(visit: Visit | None = None):
     return services
 
 
-def _grouped(services):
-    groups = {}
-    for s in services:
-        groups.setdefault(s.pillar, []).append(s)
-    return [(PILLARS.get(p, p), groups[p]) for p in list(PILLARS) + sorted(set(groups) - set(PILLARS))
-            if p in groups]
+def _error_summary(form: VisitForm, service_errors) -> list[tuple[str, str]]:
+    """(anchor, message) for each field with an error, in the order of the page: the summary at the
+    top of a refused form links to each (the messages stay beside the fields too)."""
+    choices = form.members.choices or []
+    first_member = f"m-{choices[0].value}" if choices else "q"
+    anchors = [(form.visited_on, "visited_on"), (form.reason, "reason"), (form.household_id, "q"),
+               (form.new_name, "new_name"), (form.new_address, "new_address"), (form.new_phone, "new_phone"),
+               (form.new_size, "new_size"), (form.new_hamlet, "new_hamlet"), (form.members, first_member)]
+    out = [(anchor, " ".join(str(e) for e in f.errors)) for f, anchor in anchors if f.errors]
+    if service_errors:
+        out.append(("services", " ".join(service_errors)))
+    if form.note.errors:
+        out.append(("note", " ".join(str(e) for e in form.note.errors)))
+    return out
 
 
 def _correcting(form: VisitForm, team: Team | None, visit: Visit | None) -> bool:
@@ -152,7 +160,7 @@ def _correcting(form: VisitForm, team: Team | None, visit: Visit | None) -> bool
 
 
 def _render(form, team, services, chosen, service_errors=(), status=200, visit=None, options=None,
-            selected=None, key_notice=None):
+            selected=None, key_notice=None, q=None):
     _set_choices(form, team, visit)
     hamlets = _hamlets(team)
     if options is None:
@@ -160,15 +168,25 @@ def _render(form, team, services, chosen, service_errors=(), status=200, visit=N
         if selected is not None:
             options = [selected]
     return render_template(
-        "visits/form.html", form=form, team=team, visit=visit, groups=_grouped(services), chosen=chosen,
+        "visits/form.html", form=form, team=team, visit=visit,
+        services=catalogue.by_team_use(services, team.id if team is not None else None, today_vn()),
+        chosen=chosen, errors=_error_summary(form, service_errors) if status >= 400 else [],
         service_errors=list(service_errors), hamlets=hamlets, members=_members(team),
-        options=options, selected_id=str(selected.id) if selected is not None else form.household_id.data,
+        options=options, q=q, selected_id=str(selected.id) if selected is not None else form.household_id.data,
         correcting=_correcting(form, team, visit), key_notice=key_notice,
         action_team=team.id if team is not None and not can_log_visits() else None,
         duplicates=registry.duplicate_ids(options), earliest=_earliest(team), today=today_vn(),
         open_new=bool(form.new_name.data or form.household_id.data == "new" or form.new_name.errors
                       or form.new_phone.errors or form.new_size.errors),
     ), status
+
+
+def _start_new_household(form: VisitForm) -> None:
+    """"A new household" chosen after a search: the name searched for becomes the head's name, so it
+    is not typed twice (the page's script does the same without a round trip)."""
+    if not form.new_name.data:
+        form.new_name.data = (form.q.data or "")[:200]
+    form.household_id.data = "new"
 
 
 def _team_households(team: Team | None):
@@ -317,6 +335,9 @@ def new():
             selected = db.session.scalar(query.where(Household.id == record_id(request.args["household"]),
                                                      Household.merged_into_id.is_(None),
                                                      Household.erased_at.is_(None)))
+        elif request.args.get("new_name"):
+            form.q.data = strip_clean(request.args["new_name"])[:100]
+            _start_new_household(form)
         return _render(form, team, services, {}, selected=selected)
 
     form = VisitForm()
@@ -326,7 +347,11 @@ def new():
         query, ids = _team_households(team)
         options = registry.search(query, form.q.data or "", ids, limit=20)
         _results, chosen, _errors = form.read_results(request.form, services)
-        return _render(form, team, services, chosen, options=options)
+        return _render(form, team, services, chosen, options=options, q=form.q.data)
+    if request.form.get("add_new") is not None:  # "add as a new household", without JavaScript
+        _start_new_household(form)
+        _results, chosen, _errors = form.read_results(request.form, services)
+        return _render(form, team, services, chosen)
 
     named = record_id(form.household_id.data)
     begin_visit_write(named)  # from here to the commit, no other post of this household runs its checks
@@ -461,7 +486,11 @@ def edit(visit_id: int):
         query, ids = _team_households(team)
         options = registry.search(query, form.q.data or "", ids, limit=20)
         _results, chosen, _errors = form.read_results(request.form, services)
-        return _render(form, team, services, chosen, visit=visit, options=options)
+        return _render(form, team, services, chosen, visit=visit, options=options, q=form.q.data)
+    if request.form.get("add_new") is not None:
+        _start_new_household(form)
+        _results, chosen, _errors = form.read_results(request.form, services)
+        return _render(form, team, services, chosen, visit=visit)
     data, new_household, chosen, service_errors = _validate(form, team, services, visit=visit)
     if data is None:
         return _render(form, team, services, chosen, service_errors, status=400, visit=visit,

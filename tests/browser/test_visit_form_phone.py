@@ -1,0 +1,53 @@
+"""The visit form on a 360×740 phone: a new household takes the searched name; a refused save shows
+its errors where the eye is."""
+from playwright.sync_api import expect
+
+from app.demo.seed import DEMO_PASSWORD, seed_demo
+from tests.browser.conftest import sign_in
+
+NAME = "Thạch Thị Sa Rươl"
+
+
+def test_a_new_household_takes_the_name_searched_for(app, db, live_server, phone):
+    seed_demo()
+    errors = []
+    phone.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    sign_in(phone, live_server, "demo-leader", DEMO_PASSWORD)
+    details = phone.locator("details.new-household")
+    expect(details).not_to_have_attribute("open", "")
+    with phone.expect_request_finished(lambda r: "/visits/households" in r.url):
+        phone.fill("#q", NAME)
+    add = phone.locator("button[name=add_new]")
+    expect(add).to_contain_text(NAME)
+    add.click()
+    expect(details).to_have_attribute("open", "")
+    expect(phone.locator("#new_name")).to_have_value(NAME)
+    expect(phone.locator("#new_name")).to_be_focused()
+    expect(phone.locator("#new_name")).to_be_in_viewport()
+    expect(phone.locator("#hh-new")).to_be_checked()
+    assert phone.url.endswith("/visits/new")  # opened in place: nothing was posted
+
+    # The "new household" choice does the same with what is in the search box.
+    phone.goto(f"{live_server}/visits/new")
+    phone.fill("#q", "Lâm Văn Út")
+    phone.locator("label[for=hh-new]").click()
+    expect(phone.locator("details.new-household")).to_have_attribute("open", "")
+    expect(phone.locator("#new_name")).to_have_value("Lâm Văn Út")
+    assert errors == []
+
+
+def test_a_refused_save_shows_the_error_summary_in_view(app, db, live_server, phone):
+    seed_demo()
+    sign_in(phone, live_server, "demo-leader", DEMO_PASSWORD)
+    phone.evaluate("window.scrollTo(0, document.body.scrollHeight)")
+    phone.get_by_role("button", name="Lưu lượt hướng dẫn").click()  # no household, no service
+    phone.wait_for_load_state("domcontentloaded")
+    summary = phone.locator("#error-summary")
+    expect(summary).to_be_in_viewport()
+    expect(summary).to_be_focused()
+    expect(summary.locator("a")).to_have_count(2)
+    # A link in the summary takes the user to the field, focused.
+    summary.locator("a[href='#services']").click()
+    focused = phone.evaluate("document.activeElement.name")
+    assert focused.startswith("svc-")
+    expect(phone.locator("#services-error")).to_be_in_viewport()
