@@ -37,8 +37,9 @@ def _count(db):
 def _log(page, household=None, new_name=None, search="nguyen"):
     """Fill the visit form with one service and save it (no signal: the kept household list answers)."""
     if new_name:
-        page.locator("label[for=hh-new]").click()
-        page.locator("summary", has_text="Thêm hộ mới").click()
+        page.locator("label[for=hh-new]").click()  # with JavaScript this opens the new household's fields
+        if not page.locator("details.new-household").evaluate("d => d.open"):
+            page.locator("summary", has_text="Thêm hộ mới").click()
         page.fill("#new_name", new_name)
     else:
         page.fill("#q", search)
