@@ -45,6 +45,9 @@ class Config:
     SESSION_COOKIE_SECURE = os.environ.get("SESSION_COOKIE_SECURE", "0") == "1"
     # Behind nginx: how many proxies' X-Forwarded-For/-Proto to trust. Without it every user would
     # share the proxy's address (one sign-in limit for all) and HTTPS would look like HTTP.
+    # Werkzeug's method for new password hashes; the test suite alone sets a fast one (it signs in
+    # thousands of times), and a hash names its own method, so checking needs no setting.
+    PASSWORD_HASH_METHOD = "scrypt"
     PROXY_COUNT = int(os.environ.get("PROXY_COUNT", "0") or 0)
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"

@@ -61,6 +61,8 @@ def app():
         # Every test signs in from 127.0.0.1; the per-account limit stays as in production.
         "LOGIN_LIMIT_PER_ADDRESS": "100000 per minute",
         "SERVER_NAME": None,
+        # scrypt costs 0.15 s a hash and as much a sign-in; test_auth holds production to scrypt.
+        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
     })
     with app.app_context():
         from flask_migrate import upgrade

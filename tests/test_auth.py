@@ -80,12 +80,6 @@ def test_unknown_language_is_ignored(client):
     assert "Đăng nhập" in client.get("/auth/login").get_data(as_text=True)
 
 
-def test_password_is_hashed_with_a_strong_kdf(tree, db, login_as):
-    user = login_as("commune", tree.commune)
-    stored = db.session.get(User, user.id).password_hash
-    assert stored.startswith("scrypt:") and PASSWORD not in stored
-
-
 def test_one_time_password_must_be_changed_first(client, tree, db, login_as):
     user = login_as("commune", tree.commune)
     db.session.get(User, user.id).must_change_password = True
@@ -239,3 +233,17 @@ def test_the_one_time_password_is_asked_again_after_the_grace_time(client, tree,
     resp = client.post("/auth/password", data={"new": "ca-phe-sua-da-2024", "confirm": "ca-phe-sua-da-2024"})
     assert resp.status_code == 400 and db.session.get(User, user.id).must_change_password
 
+
+
+def test_passwords_are_kept_as_scrypt_hashes_outside_the_test_suite(tree, db):
+    """The suite hashes with a fast method (conftest); the app as deployed keeps scrypt."""
+    from app import create_app
+    from app.auth.models import User
+    from app.config import Config
+    assert Config.PASSWORD_HASH_METHOD == "scrypt"
+    deployed = create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://", "SECRET_KEY": "x", "TESTING": True})
+    with deployed.app_context():
+        user = User(username="thu", role="commune")
+        user.set_password("mat-khau-dai-du")
+        assert user.password_hash.startswith("scrypt:") and "mat-khau-dai-du" not in user.password_hash
+        assert user.check_password("mat-khau-dai-du") and not user.check_password("sai")

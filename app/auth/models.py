@@ -3,6 +3,7 @@ import hmac
 import secrets
 
 import sqlalchemy as sa
+from flask import current_app, has_app_context
 from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
 from sqlalchemy import orm
@@ -75,7 +76,8 @@ class User(UserMixin, db.Model):
 
     def set_password(self, password: str) -> None:
         """A new password also ends every session opened with the old one."""
-        self.password_hash = generate_password_hash(password, method=PASSWORD_METHOD)
+        method = current_app.config["PASSWORD_HASH_METHOD"] if has_app_context() else PASSWORD_METHOD
+        self.password_hash = generate_password_hash(password, method=method)
         self.end_sessions()
 
     def check_password(self, password: str) -> bool:
