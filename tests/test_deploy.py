@@ -188,10 +188,16 @@ class Browser:
         self.cookies: dict[str, str] = {}
         self.origin = f"https://{HOST}:{HTTPS_PORT}"
 
+    def connection(self):
+        return http.client.HTTPSConnection("127.0.0.1", HTTPS_PORT, context=self.context, timeout=30)
+
+    def headers(self) -> dict:
+        return {"Host": f"{HOST}:{HTTPS_PORT}"}
+
     def request(self, method: str, path: str, body: bytes | None = None, headers: dict | None = None,
                 referer: str | None = None):
-        conn = http.client.HTTPSConnection("127.0.0.1", HTTPS_PORT, context=self.context, timeout=30)
-        h = {"Host": f"{HOST}:{HTTPS_PORT}", **(headers or {})}
+        conn = self.connection()
+        h = {**self.headers(), **(headers or {})}
         if self.cookies:
             h["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
         if referer:
@@ -468,22 +474,12 @@ class Direct(Browser):
     def __init__(self, port: int, cookies: dict):
         self.port, self.cookies, self.origin = port, cookies, f"https://{HOST}:{HTTPS_PORT}"
 
-    def request(self, method, path, body=None, headers=None, referer=None):
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
-        h = {"Host": HOST, "X-Forwarded-Host": HOST, "X-Forwarded-Port": str(HTTPS_PORT),
-             "X-Forwarded-Proto": "https", "X-Forwarded-For": "198.51.100.20", **(headers or {})}
-        if self.cookies:
-            h["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
-        if referer:
-            h["Referer"] = self.origin + referer
-        conn.request(method, path, body=body, headers=h)
-        resp = conn.getresponse()
-        data = resp.read().decode("utf-8", "replace")
-        for value in resp.headers.get_all("Set-Cookie") or []:
-            name, _, rest = value.partition("=")
-            self.cookies[name] = rest.split(";", 1)[0]
-        conn.close()
-        return resp, data
+    def connection(self):
+        return http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+
+    def headers(self) -> dict:
+        return {"Host": HOST, "X-Forwarded-Host": HOST, "X-Forwarded-Port": str(HTTPS_PORT),
+                "X-Forwarded-Proto": "https", "X-Forwarded-For": "198.51.100.20"}
 
 
 def test_two_servers_on_one_database_share_sessions_forms_counts_and_limits(deployment):
