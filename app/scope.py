@@ -1,8 +1,10 @@
 """Access in one place: which administrative units the signed-in user may see and change.
 
 Every view that lists or loads records asks this module; no view filters by unit on its own.
-Records outside the user's subtree answer 404, so their existence is not revealed.
+Records outside the user's subtree answer 404, so their existence is not revealed; a loader given
+`need=` (a predicate of the record and the user) answers 403 when the user may see but not do.
 """
+from collections.abc import Callable
 from functools import wraps
 
 import sqlalchemy as sa
@@ -31,10 +33,7 @@ def root_unit(user=None) -> AdminUnit | None:
 def unit_ids_in_scope(user=None) -> sa.Select:
     """A subquery of the ids of every unit the user may see (their unit and all below it)."""
     root = root_unit(user)
-    q = sa.select(AdminUnit.id)
-    if root is not None:
-        q = q.where(AdminUnit.path.startswith(root.path, autoescape=True))
-    return q
+    return sa.select(AdminUnit.id) if root is None else AdminUnit.subtree_ids(root)
 
 
 def in_scope(unit_id_column, user=None):
@@ -50,7 +49,7 @@ def units_query(user=None) -> sa.Select:
     root = root_unit(user)
     q = sa.select(AdminUnit)
     if root is not None:
-        q = q.where(AdminUnit.path.startswith(root.path, autoescape=True))
+        q = q.where(AdminUnit.within(root))
     return q
 
 
@@ -58,27 +57,28 @@ def can_see(unit: AdminUnit | None, user=None) -> bool:
     if unit is None:
         return False
     root = root_unit(user)
-    return root is None or unit.path.startswith(root.path)
+    return root is None or unit.is_within(root)
 
 
-def get_unit_or_404(unit_id: int, user=None) -> AdminUnit:
-    unit = db.session.scalar(units_query(user).where(AdminUnit.id == unit_id))
-    if unit is None:
+# --- Loaders -------------------------------------------------------------------------------------
+# A route's rule is its first line: `get_team_or_404(team_id, need=can_manage_team)` loads the record
+# through the user's scope (404 outside it, or when there is no such record) and then asks the
+# predicate, `need(record, user)`, answering 403 when it is false.
+
+Need = Callable[..., bool]
+
+
+def found_or_abort(record, need: Need | None = None, user=None):
+    """404 for a record not found in scope; 403 when `need(record, user)` is false; else the record."""
+    if record is None:
         abort(404)
-    return unit
+    if need is not None and not need(record, _user(user)):
+        abort(403)
+    return record
 
 
-def get_unit_and_ancestors_or_404(unit_id: int, user=None) -> tuple[AdminUnit, list[AdminUnit]]:
-    """The unit and, root first, the units above it that the user sees (for breadcrumbs): one query."""
-    from app.coverage.models import UnitAncestor
-    found = list(db.session.scalars(
-        sa.select(AdminUnit).join(UnitAncestor, UnitAncestor.ancestor_id == AdminUnit.id)
-        .where(UnitAncestor.unit_id == unit_id)))
-    unit = next((u for u in found if u.id == unit_id), None)
-    if unit is None or not can_see(unit, user):
-        abort(404)
-    above = sorted((u for u in found if u.id != unit_id and can_see(u, user)), key=lambda u: len(u.path))
-    return unit, above
+def get_unit_or_404(unit_id: int, user=None, *, need: Need | None = None) -> AdminUnit:
+    return found_or_abort(db.session.scalar(units_query(user).where(AdminUnit.id == unit_id)), need, user)
 
 
 def can_edit_structure(unit: AdminUnit, user=None) -> bool:
@@ -97,19 +97,39 @@ def can_set_households(unit: AdminUnit, user=None) -> bool:
     return user.role in STAFF_ROLES and can_see(unit, user)
 
 
-def roles_required(*roles):
-    """403 unless the signed-in user holds one of the roles (login is checked first)."""
+def can_edit_hamlets_of(commune: AdminUnit, user=None) -> bool:
+    """Add or import the hamlets of a commune."""
+    return commune.level == "commune" and can_edit_structure(commune, user)
+
+
+def can_edit_hamlet(hamlet: AdminUnit, user=None) -> bool:
+    """Rename, retire, restore or delete a hamlet: whoever edits its commune's structure."""
+    return hamlet.level == "hamlet" and hamlet.parent is not None and can_edit_structure(hamlet.parent, user)
+
+
+def requires(allowed: Callable[..., bool]):
+    """Decorator for a rule about the user alone: 403 unless `allowed(user)` (sign-in is checked first)."""
     def decorator(view):
         @wraps(view)
         def wrapped(*args, **kwargs):
             if not current_user.is_authenticated:
                 from app.extensions import login_manager
                 return login_manager.unauthorized()
-            if current_user.role not in roles:
+            if not allowed(current_user):
                 abort(403)
             return view(*args, **kwargs)
         return wrapped
     return decorator
+
+
+def roles_required(*roles):
+    """403 unless the signed-in user holds one of the roles (sign-in is checked first)."""
+    return requires(lambda user: user.role in roles)
+
+
+def is_staff(user=None) -> bool:
+    """Officers of a unit (admin, province, district, commune), as against team leaders and members."""
+    return _user(user).role in STAFF_ROLES
 
 
 # --- Teams and members -------------------------------------------------------------------------
@@ -131,12 +151,9 @@ def team_ids_in_scope(user=None) -> sa.Select:
     return teams_query(user).with_only_columns(Team.id)
 
 
-def get_team_or_404(team_id: int, user=None):
+def get_team_or_404(team_id: int | None, user=None, *, need: Need | None = None):
     from app.teams.models import Team
-    team = db.session.scalar(teams_query(user).where(Team.id == team_id))
-    if team is None:
-        abort(404)
-    return team
+    return found_or_abort(db.session.scalar(teams_query(user).where(Team.id == team_id)), need, user)
 
 
 def members_query(user=None) -> sa.Select:
@@ -146,12 +163,9 @@ def members_query(user=None) -> sa.Select:
         sa.select(Membership.member_id).where(Membership.team_id.in_(team_ids_in_scope(user)))))
 
 
-def get_member_or_404(member_id: int, user=None):
+def get_member_or_404(member_id: int, user=None, *, need: Need | None = None):
     from app.teams.models import Member
-    member = db.session.scalar(members_query(user).where(Member.id == member_id))
-    if member is None:
-        abort(404)
-    return member
+    return found_or_abort(db.session.scalar(members_query(user).where(Member.id == member_id)), need, user)
 
 
 def can_manage_team(team, user=None) -> bool:
@@ -182,7 +196,27 @@ def can_edit_members(team, user=None) -> bool:
         return True
     return (user.is_authenticated and user.role == "team_leader" and team is not None
             and user.team_id == team.id and team.commune_id == user.unit_id)
-# --- Households and visits (issue 4) -------------------------------------------------------------
+
+
+def can_edit_current_member(member, user=None) -> bool:
+    """Record a current member's leaving: whoever edits the members of their team."""
+    return member.current is not None and can_edit_members(member.current.team, user)
+
+
+def can_edit_member(member, user=None) -> bool:
+    """Edit a member's details: whoever edits their team's members; for a former member (say, a
+    changed number before rejoining), the officers of their last team."""
+    if member.current is not None:
+        return can_edit_members(member.current.team, user)
+    return member.latest is not None and can_manage_team(member.latest.team, user)
+
+
+def can_manage_member(member, user=None) -> bool:
+    """Move a member, make them leader, give them an account: the officers of their current (or last) team."""
+    return member.latest is not None and can_manage_team(member.latest.team, user)
+
+
+# --- Households and visits -----------------------------------------------------------------------
 # Team leaders and members see the hamlets their team serves; staff see their subtree as above.
 
 def team_hamlet_ids(user=None) -> sa.Select:
@@ -216,72 +250,26 @@ def visits_query(user=None) -> sa.Select:
     return sa.select(Visit).where(in_hamlet_scope(Visit.hamlet_id, user))
 
 
-def _household_among(lock: bool) -> tuple[sa.Select, sa.Select]:
-    """households_query()'s rules as two statements built once (staff; field users), for the
-    lookup every visit POST makes: the id, the hamlets asked about, the user's subtree by path
-    prefix and, for field users, their team's hamlets. With `lock` (PostgreSQL), the household's
-    visit lock is taken in the same round trip (unless it was merged: its visits go elsewhere)."""
+def get_household_or_404(household_id: int, user=None, *, need: Need | None = None):
     from app.households.models import Household
-    from app.teams.models import team_hamlets
-    units = AdminUnit.__table__.c
-    staff = sa.select(Household).where(
-        Household.id == sa.bindparam("household_id"),
-        Household.hamlet_id.in_(sa.bindparam("hamlet_ids", expanding=True)),
-        Household.hamlet_id.in_(sa.select(units.id).where(units.path.like(sa.bindparam("subtree")))))
-    if lock:
-        from app.visits.services import HOUSEHOLD_LOCK
-        staff = staff.add_columns(sa.case((Household.merged_into_id.is_(None),
-                                           sa.func.pg_advisory_xact_lock(HOUSEHOLD_LOCK, Household.id))))
-    field = staff.where(Household.hamlet_id.in_(
-        sa.select(team_hamlets.c.hamlet_id).where(team_hamlets.c.team_id == sa.bindparam("team_id"))))
-    return staff, field
+    return found_or_abort(db.session.scalar(households_query(user).where(Household.id == household_id)),
+                          need, user)
 
 
-_HOUSEHOLD_AMONG: dict[bool, tuple[sa.Select, sa.Select]] = {}
-
-
-def household_among(household_id: int, hamlet_ids, user=None, lock: bool = False):
-    """The household with this id if it lives in one of these hamlets and in the user's scope.
-
-    `lock`: about to log a visit to it, so on PostgreSQL take its lock (`lock_households`) now,
-    which saves that statement a round trip."""
-    from app.visits.services import held_household_locks
-    lock = lock and db.session.get_bind().dialect.name == "postgresql"
-    if lock not in _HOUSEHOLD_AMONG:
-        _HOUSEHOLD_AMONG[lock] = _household_among(lock)
-    user = _user(user)
-    root = root_unit(user)
-    # Paths are ids and slashes ("/1/7/42/"), so a prefix needs no LIKE escaping.
-    params = {"household_id": household_id, "hamlet_ids": list(hamlet_ids),
-              "subtree": (root.path if root is not None else "") + "%"}
-    if user.role in FIELD_ROLES:
-        household = db.session.scalar(_HOUSEHOLD_AMONG[lock][1], params | {"team_id": user.team_id})
-    else:
-        household = db.session.scalar(_HOUSEHOLD_AMONG[lock][0], params)
-    if lock and household is not None and household.merged_into_id is None:
-        held_household_locks().add(household.id)
-    return household
-
-
-def get_household_or_404(household_id: int, user=None):
-    from app.households.models import Household
-    household = db.session.scalar(households_query(user).where(Household.id == household_id))
-    if household is None:
-        abort(404)
-    return household
-
-
-def get_visit_or_404(visit_id: int, user=None):
+def get_visit_or_404(visit_id: int, user=None, *, need: Need | None = None):
     from app.visits.models import Visit
-    visit = db.session.scalar(visits_query(user).where(Visit.id == visit_id))
-    if visit is None:
-        abort(404)
-    return visit
+    return found_or_abort(db.session.scalar(visits_query(user).where(Visit.id == visit_id)), need, user)
 
 
 def can_log_visits(user=None) -> bool:
     user = _user(user)
     return user.role in FIELD_ROLES and user.team_id is not None
+
+
+def can_add_visits(user=None) -> bool:
+    """Open the visit form: a team's leader and members for their team; province staff (and admins)
+    for a team they name, to add a visit to a closed month."""
+    return can_log_visits(user) or _user(user).role in ("province", "admin")
 
 
 def can_edit_visit(visit, user=None) -> bool:
@@ -303,6 +291,13 @@ def can_edit_household(household, user=None) -> bool:
         return db.session.scalar(team_hamlet_ids(user).where(
             team_hamlets.c.hamlet_id == household.hamlet_id)) is not None
     return user.role in ("admin", "commune") and can_see(household.hamlet, user)
+
+
+def can_edit_household_details(household, user=None) -> bool:
+    """Edit a live household: not merged into another, not erased (an erased household that wants to
+    be registered again is a new record)."""
+    return (household.merged_into_id is None and household.erased_at is None
+            and can_edit_household(household, user))
 
 
 def can_merge_households(household, user=None) -> bool:
@@ -361,12 +356,8 @@ def get_account_or_404(account_id: int, user=None):
     user = _user(user)
     if not can_manage_accounts(user):
         abort(403)
-    account = db.session.scalar(accounts_query(user).where(User.id == account_id))
-    if account is None:
-        abort(404)
-    if account.id == user.id:
-        abort(403)
-    return account
+    return found_or_abort(db.session.scalar(accounts_query(user).where(User.id == account_id)),
+                          lambda account, user: account.id != user.id, user)
 
 
 def assignable_units(role: str, user=None) -> sa.Select:

@@ -216,8 +216,7 @@ def test_the_visit_forms_household_lookup_holds_the_household_until_it_commits(a
     if db.engine.dialect.name != "postgresql":
         pytest.skip("advisory locks: PostgreSQL only (SQLite writers take the database lock in turn)")
     from app.auth.models import User
-    from app.scope import household_among
-    from app.visits.services import held_household_locks, lock_households
+    from app.visits.services import held_household_locks, household_among, lock_households
     users, households = _seed(tree)
     found, release, waited = threading.Event(), threading.Event(), []
 

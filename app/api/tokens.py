@@ -2,24 +2,20 @@
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, session, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user
 
 from app.api.forms import RevokeForm, TokenForm
 from app.api.models import ApiToken, issue_token
 from app.audit.models import record
+from app.auth.guard import require_sign_in
 from app.auth.models import User
 from app.extensions import db
 from app.models_base import utcnow
 from app.scope import in_scope, roles_required
 
 bp = Blueprint("api_tokens", __name__, url_prefix="/api-tokens")
+require_sign_in(bp)
 NEW_TOKEN_KEY = "new_api_token"
-
-
-@bp.before_request
-@login_required
-def _signed_in():
-    return None
 
 
 def tokens_query() -> sa.Select:

@@ -70,7 +70,7 @@ def list_command(unit_code, role):
         unit = db.session.scalar(db.select(AdminUnit).where(AdminUnit.code == unit_code))
         if unit is None:
             raise click.ClickException(f"no unit with code {unit_code!r}")
-        query = query.where(AdminUnit.path.startswith(unit.path, autoescape=True))
+        query = query.where(AdminUnit.within(unit))
     if role:
         query = query.where(User.role == role)
     for user in db.session.scalars(query):

@@ -132,11 +132,6 @@ def _per_request(key, load):
     return cache[key]
 
 
-def _province_id(unit: AdminUnit) -> int | None:
-    first = unit.path.strip("/").split("/")[0]
-    return int(first) if first else None
-
-
 # Built once: the active services, each with its target in the unit's province if it has one.
 _SERVICES_AND_TARGETS = (
     sa.select(Service, Target)
@@ -148,9 +143,9 @@ def services_and_targets(unit: AdminUnit) -> tuple[list[Service], dict[int, Targ
     """The active services and the unit's province targets by service id, in one query per request
     (a page's table and trend share them)."""
     def load():
-        rows = db.session.execute(_SERVICES_AND_TARGETS, {"province": _province_id(unit)}).all()
+        rows = db.session.execute(_SERVICES_AND_TARGETS, {"province": unit.province_id}).all()
         return [s for s, _t in rows], {t.service_id: t for _s, t in rows if t is not None}
-    return _per_request(("services_and_targets", _province_id(unit)), load)
+    return _per_request(("services_and_targets", unit.province_id), load)
 
 
 def _is_counted(retired_on: date | None, on: date) -> bool:
@@ -169,7 +164,7 @@ class _Subtree:
             self.counts = {}
             self.children = {}
             return
-        cond = sa.or_(*[AdminUnit.path.startswith(r.path, autoescape=True) for r in roots])
+        cond = sa.or_(*[AdminUnit.within(r) for r in roots])
         for row in db.session.execute(sa.select(AdminUnit.id, AdminUnit.parent_id, AdminUnit.path,
                                                 AdminUnit.retired_on, AdminUnit.level).where(cond)):
             self.units[row.id] = row
@@ -491,7 +486,7 @@ def _row_plan(unit: AdminUnit) -> list[tuple]:
         services, targets = services_and_targets(unit)
         return [(s, s.code, float(targets[s.id].share) if s.id in targets else None,
                  targets[s.id].due_on if s.id in targets else None) for s in services]
-    return _per_request(("row_plan", _province_id(unit)), load)
+    return _per_request(("row_plan", unit.province_id), load)
 
 
 def coverage(unit: AdminUnit, on: date) -> CoverageTable:

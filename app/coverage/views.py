@@ -3,16 +3,17 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user
 
+from app.auth.guard import require_sign_in
 from app.coverage import charts, queries
+from app.coverage.ancestors import get_unit_and_ancestors_or_404
 from app.coverage.cells import CellWriter
 from app.dates import month_end, parse_month
 from app.extensions import db
 from app.scope import (
     FIELD_ROLES,
     STAFF_ROLES,
-    get_unit_and_ancestors_or_404,
     get_unit_or_404,
     roles_required,
     team_hamlets_query,
@@ -21,13 +22,8 @@ from app.templating import _date
 from app.text import sort_key
 
 bp = Blueprint("coverage", __name__, url_prefix="/coverage")
+require_sign_in(bp)
 TREND_MONTHS = 12
-
-
-@bp.before_request
-@login_required
-def _signed_in():
-    return None
 
 
 @bp.get("/")

@@ -151,7 +151,7 @@ def seed_province(echo=print, end: date | None = None) -> dict[str, float]:
     store.uninstall(loader.conn)
     province = db.session.scalar(sa.select(AdminUnit).where(AdminUnit.code == PROVINCE))
     communes = list(db.session.scalars(sa.select(AdminUnit).where(
-        AdminUnit.level == "commune", AdminUnit.path.startswith(province.path)).order_by(AdminUnit.code)))
+        AdminUnit.level == "commune", AdminUnit.within(province)).order_by(AdminUnit.code)))
     services = _ensure_services(loader)
     code_to_id = {c: i for i, c in services}
     loader.conn.execute(sa.text("DELETE FROM targets WHERE province_id = :p"), {"p": province.id})

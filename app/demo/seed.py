@@ -37,7 +37,7 @@ def seed_units(rng: random.Random) -> None:
     db.session.flush()
     province = by_code(PROVINCE)
     communes = db.session.scalars(sa.select(AdminUnit).where(
-        AdminUnit.level == "commune", AdminUnit.path.startswith(province.path))
+        AdminUnit.level == "commune", AdminUnit.within(province))
         .order_by(AdminUnit.code)).all()
     for commune in communes:
         n_hamlets = rng.randint(4, len(HAMLET_NAMES))
@@ -109,7 +109,7 @@ def seed_teams(rng: random.Random, users: dict[str, User]) -> None:
 
 # Features append their own steps here (households, visits ...), each taking (rng, users).
 def _seed_visits(rng, users):
-    from app.visits.demo import seed_visits
+    from app.demo.visits import seed_visits
     seed_visits(rng, users)
 
 

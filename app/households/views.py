@@ -1,9 +1,10 @@
 """The household registry: list and search, a household's page, edit, and merging duplicates."""
 import sqlalchemy as sa
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user
 
+from app.auth.guard import require_sign_in
 from app.downloads import file_name, send_download
 from app.extensions import db
 from app.households import privacy, services
@@ -11,6 +12,7 @@ from app.households.forms import EraseForm, HouseholdForm, MergeForm
 from app.households.models import Household
 from app.scope import (
     can_edit_household,
+    can_edit_household_details,
     can_edit_visit,
     can_log_visits,
     can_manage_household_data,
@@ -24,12 +26,7 @@ from app.visits import catalogue
 from app.visits.models import RESULTS, Adoption, Visit
 
 bp = Blueprint("households", __name__, url_prefix="/households")
-
-
-@bp.before_request
-@login_required
-def _signed_in():
-    return None
+require_sign_in(bp)
 
 
 @bp.get("/")
@@ -68,11 +65,7 @@ def show(household_id: int):
 
 @bp.route("/<int:household_id>/edit", methods=["GET", "POST"])
 def edit(household_id: int):
-    household = get_household_or_404(household_id)
-    # An erased household is not given a name again: if it wants to be registered, it is a new record.
-    if (not can_edit_household(household) or household.merged_into_id is not None
-            or household.erased_at is not None):
-        abort(403)
+    household = get_household_or_404(household_id, need=can_edit_household_details)
     form = HouseholdForm(obj=household)
     status = 200
     if form.validate_on_submit():
@@ -90,9 +83,7 @@ def edit(household_id: int):
 @bp.post("/<int:household_id>/merge")
 def merge(household_id: int):
     """Merge this household (the duplicate) into the one chosen to stay."""
-    household = get_household_or_404(household_id)
-    if not can_merge_households(household):
-        abort(403)
+    household = get_household_or_404(household_id, need=can_merge_households)
     form = MergeForm()
     if not form.validate_on_submit():
         return _render_show(household, merge_form=form, status=400)
@@ -109,17 +100,10 @@ def merge(household_id: int):
     return redirect(url_for("households.show", household_id=target.id), 303)
 
 
-def _data_household_or_error(household_id: int) -> Household:
-    household = get_household_or_404(household_id)
-    if not can_manage_household_data(household):
-        abort(403)
-    return household
-
-
 @bp.get("/<int:household_id>/export.json")
 def export(household_id: int):
     """Everything held about the household, for the household itself (a right under Decree 13/2023)."""
-    household = _data_household_or_error(household_id)
+    household = get_household_or_404(household_id, need=can_manage_household_data)
     body = privacy.export_json(household, user=current_user)
     db.session.commit()  # the export is audited
     return send_download(body, file_name("household", str(household.id), ext="json"),
@@ -128,7 +112,7 @@ def export(household_id: int):
 
 @bp.route("/<int:household_id>/erase", methods=["GET", "POST"])
 def erase(household_id: int):
-    household = _data_household_or_error(household_id)
+    household = get_household_or_404(household_id, need=can_manage_household_data)
     form = EraseForm()
     status = 200
     if request.method == "POST":

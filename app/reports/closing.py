@@ -12,7 +12,7 @@ from app.audit.models import record
 from app.dates import month_end, today_vn
 from app.extensions import db
 from app.reports.models import MonthClosure
-from app.reports.summary import compute_figures, province_of
+from app.reports.summary import compute_figures
 from app.scope import can_see
 from app.units.models import AdminUnit
 
@@ -37,7 +37,7 @@ def find_closure(unit: AdminUnit, year: int, month: int) -> MonthClosure | None:
 def closure_id(unit: AdminUnit, year: int, month: int) -> int | None:
     """The id of the month's closure, if any: all a visit's checks need, without loading the closure
     (they run on every visit saved)."""
-    return db.session.connection().scalar(_CLOSURE_ID, {"province_id": province_of(unit), "year": year,
+    return db.session.connection().scalar(_CLOSURE_ID, {"province_id": unit.province_id, "year": year,
                                                         "month": month})
 
 

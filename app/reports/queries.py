@@ -18,20 +18,16 @@ from app.units.models import AdminUnit
 from app.visits.models import Adoption, Target, Visit
 
 
-def subtree_ids(root: AdminUnit) -> sa.Select:
-    return sa.select(AdminUnit.id).where(AdminUnit.path.startswith(root.path, autoescape=True))
-
-
 def in_subtree(column, root: AdminUnit):
     """column IN (the subtree's unit ids), written `column + 0` so that SQLite plans these monthly
     queries on the date index (a month is a small slice) rather than on the unit index (every
     visit of the subtree, all years); PostgreSQL plans them the same either way."""
-    return (column + 0).in_(subtree_ids(root))
+    return (column + 0).in_(AdminUnit.subtree_ids(root))
 
 
 def subtree_units(root: AdminUnit) -> list[AdminUnit]:
     return list(db.session.scalars(
-        sa.select(AdminUnit).where(AdminUnit.path.startswith(root.path, autoescape=True))
+        sa.select(AdminUnit).where(AdminUnit.within(root))
         .order_by(AdminUnit.depth, AdminUnit.code, AdminUnit.name)))
 
 
@@ -105,7 +101,7 @@ def _open_membership(end: date):
 
 def teams_by_commune(root: AdminUnit, end: date, active_teams: set[int]) -> dict[int, tuple[int, int, int]]:
     """{commune_id: (teams, teams with a visit in the month, members at the end of the month)}."""
-    in_tree = Team.commune_id.in_(subtree_ids(root))
+    in_tree = Team.commune_id.in_(AdminUnit.subtree_ids(root))
     totals = dict(db.session.execute(
         sa.select(Team.commune_id, sa.func.count(Team.id)).where(in_tree, _teams_existing(end))
         .group_by(Team.commune_id)).all())
@@ -126,7 +122,7 @@ def teams_by_hamlet(root: AdminUnit, end: date,
     """Like teams_by_commune, for the teams serving each hamlet (a team may serve several);
     active = teams that logged a visit in the hamlet in the month."""
     th = team_hamlets
-    in_tree = th.c.hamlet_id.in_(subtree_ids(root))
+    in_tree = th.c.hamlet_id.in_(AdminUnit.subtree_ids(root))
     totals = dict(db.session.execute(
         sa.select(th.c.hamlet_id, sa.func.count(Team.id)).join(Team, Team.id == th.c.team_id)
         .where(in_tree, _teams_existing(end)).group_by(th.c.hamlet_id)).all())

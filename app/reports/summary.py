@@ -43,11 +43,6 @@ def check_month(value: str | None) -> tuple[int, int]:
     return parsed
 
 
-def province_of(unit: AdminUnit) -> int:
-    """The id at the top of the unit's path (its province, or itself)."""
-    return int(unit.path.strip("/").split("/")[0])
-
-
 def _ratio(part: int, whole: int) -> float | None:
     return part / whole if whole else None
 
@@ -78,7 +73,7 @@ def compute_figures(root: AdminUnit, year: int, month: int, full: bool = False) 
         else:
             units.append(u)
     needed = _needed(units, root, full)
-    services = queries.report_services(province_of(root))
+    services = queries.report_services(root.province_id)
     visits, reached_month, teams_in_hamlet, active_teams = queries.month_activity(root, start, end)
     new = queries.new_adoptions_by_hamlet(root, start, end)
     teams_c = queries.teams_by_commune(root, end, active_teams)
@@ -212,7 +207,7 @@ def summary_from_figures(data: dict, unit_id: int, closed_at=None) -> Summary:
 def closure_for(unit: AdminUnit, year: int, month: int):
     from app.reports.models import MonthClosure
     return db.session.scalar(sa.select(MonthClosure).where(
-        MonthClosure.province_id == province_of(unit), MonthClosure.year == year,
+        MonthClosure.province_id == unit.province_id, MonthClosure.year == year,
         MonthClosure.month == month))
 
 

@@ -1,7 +1,7 @@
 """Monthly summary pages, their exports and month closing."""
+import sqlalchemy as sa
 from flask import (
     Blueprint,
-    abort,
     flash,
     redirect,
     render_template,
@@ -9,26 +9,21 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user
 
+from app.auth.guard import require_sign_in
 from app.dates import today_vn
 from app.downloads import file_name, send_download, unit_slug
 from app.extensions import db
 from app.reports import closing, exports
 from app.reports.forms import CloseMonthForm, MonthForm, ReopenMonthForm
 from app.reports.models import MonthClosure
-from app.reports.summary import build_summary, province_of
-from app.scope import STAFF_ROLES, can_see, get_unit_or_404, roles_required
+from app.reports.summary import build_summary
+from app.scope import can_see, found_or_abort, get_unit_or_404, is_staff, roles_required
 from app.units.models import AdminUnit
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
-
-
-@bp.before_request
-@login_required
-def _signed_in():
-    if current_user.role not in STAFF_ROLES:
-        abort(403)
+require_sign_in(bp, allow=is_staff)
 
 
 def previous_month() -> str:
@@ -99,17 +94,10 @@ def monthly_csv(unit_id: int):
     return _download(unit_id, "csv")
 
 
-def _province() -> AdminUnit:
-    province = db.session.get(AdminUnit, province_of(current_user.unit))
-    if province is None or province.level != "province" or not closing.can_close(province, current_user):
-        abort(403)
-    return province
-
-
 @bp.route("/closing", methods=["GET", "POST"])
 @roles_required("province", "admin")
 def closing_page():
-    province = _province()
+    province = get_unit_or_404(current_user.unit.province_id, need=closing.can_close)
     form = CloseMonthForm(prefix="close")
     status = 200
     if form.validate_on_submit():
@@ -134,10 +122,9 @@ def closing_page():
 @roles_required("province", "admin")
 def reopen(closure_id: int):
     """Reopen a closed month (closed by mistake, or for late visits): the reason goes to the audit trail."""
-    province = _province()
-    closure = db.session.get(MonthClosure, closure_id)
-    if closure is None or closure.province_id != province.id:
-        abort(404)
+    province = get_unit_or_404(current_user.unit.province_id, need=closing.can_close)
+    closure = found_or_abort(db.session.scalar(sa.select(MonthClosure).where(
+        MonthClosure.id == closure_id, MonthClosure.province_id == province.id)))
     form = ReopenMonthForm()
     label = f"{closure.month:02d}/{closure.year}"
     if form.validate_on_submit():

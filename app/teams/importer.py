@@ -101,7 +101,6 @@ def rows_from_payload(rows: list[dict]) -> list[SheetRow]:
 
 
 def check_members(rows: list[SheetRow], commune: AdminUnit, today: date, user=None) -> list[MemberRow]:
-    province = services.province_of(commune)
     hamlets = {h.name_folded: h for h in db.session.scalars(
         sa.select(AdminUnit).where(AdminUnit.parent_id == commune.id, AdminUnit.retired_on.is_(None)))}
     teams = list(db.session.scalars(sa.select(Team).where(Team.commune_id == commune.id, Team.status == "active")))
@@ -134,7 +133,7 @@ def check_members(rows: list[SheetRow], commune: AdminUnit, today: date, user=No
                     out.errors.append(_("This number appears twice in the file (line %(line)d).",
                                         line=phones_seen[out.phone]))
                 phones_seen.setdefault(out.phone, row.line)
-                other = services.active_member_with_phone(out.phone, province.id)
+                other = services.active_member_with_phone(out.phone, commune.province_id)
                 if other is not None:
                     visible = user is not None and db.session.scalar(
                         members_query(user).where(Member.id == other.id)) is not None

@@ -106,6 +106,11 @@ class Member(db.Model):
         """The open membership, if the member is in a team now."""
         return next((m for m in self.memberships if m.left_on is None), None)
 
+    @property
+    def latest(self) -> "Membership | None":
+        """The open membership, or else the last one (a former member's last team)."""
+        return self.current or (self.memberships[-1] if self.memberships else None)
+
 
 class Membership(db.Model):
     """A member's time in one team; at most one is open (left_on is None) per member."""

@@ -65,12 +65,6 @@ def format_phone(value: str | None) -> str:
         return value
 
 
-def province_of(unit: AdminUnit) -> AdminUnit:
-    """The unit's province (or the root of its tree when none is marked as a province)."""
-    chain = unit.ancestors() + [unit]
-    return next((u for u in chain if u.level == "province"), chain[0])
-
-
 def active_member_with_phone(phone: str, province_id: int, exclude_member_id: int | None = None
                              ) -> Member | None:
     """The member with this phone who is in a team now, in the same province."""
@@ -180,7 +174,7 @@ def sync_active_phone(member: Member) -> None:
 def add_member(team: Team, *, full_name: str, gender: str, birth_year: int | None, phone: str,
                affiliation: str, role: str, joined_on: date, user=None) -> Member:
     member = Member(gender=gender or "", birth_year=birth_year, phone=phone, affiliation=affiliation or "other",
-                    province_id=province_of(team.commune).id)
+                    province_id=team.commune.province_id)
     member.set_name(full_name)
     db.session.add(member)
     db.session.flush()
@@ -345,7 +339,7 @@ def rollup(units: list[AdminUnit], team_ids_subquery: sa.Select) -> dict[int, di
     unit = orm.aliased(AdminUnit)
     commune = orm.aliased(AdminUnit)
     base = (sa.select(unit.id, Team.id.label("team_id"), Team.status)
-            .join(commune, commune.path.startswith(unit.path))
+            .join(commune, commune.within(unit.path))
             .join(Team, Team.commune_id == commune.id)
             .where(unit.id.in_([u.id for u in units]), Team.id.in_(team_ids_subquery))).subquery()
     out = {u.id: {"teams": 0, "active": 0, "members": 0} for u in units}

@@ -13,10 +13,11 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user, login_required
+from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import orm
 
+from app.auth.guard import require_sign_in
 from app.auth.models import ROLE_LABELS
 from app.dates import today_vn
 from app.extensions import db
@@ -24,8 +25,11 @@ from app.forms import record_id
 from app.imports import load_payload, preview_upload
 from app.scope import (
     FIELD_ROLES,
+    can_edit_current_member,
+    can_edit_member,
     can_edit_members,
     can_manage_commune_teams,
+    can_manage_member,
     can_manage_team,
     can_see,
     get_member_or_404,
@@ -84,12 +88,7 @@ AUDIT_ACTIONS = {
     "role": _l("role changed"), "disable": _l("account disabled"),
     "reset_password": _l("new one-time password given"),
 }
-
-
-@bp.before_request
-@login_required
-def _signed_in():
-    return None
+require_sign_in(bp)
 
 
 @bp.errorhandler(sa.exc.IntegrityError)
@@ -150,7 +149,7 @@ def index():
 
 
 def _filtered_teams(unit: AdminUnit, q: str, status: str, hamlet_id: int | None):
-    communes = sa.select(AdminUnit.id).where(AdminUnit.path.startswith(unit.path, autoescape=True))
+    communes = AdminUnit.subtree_ids(unit)
     query = teams_query().where(Team.commune_id.in_(communes))
     if status in TEAM_STATUSES:
         query = query.where(Team.status == status)
@@ -216,9 +215,7 @@ def _chosen_hamlets(commune: AdminUnit, ids: list[int]) -> list[AdminUnit]:
 
 @bp.route("/new/<int:commune_id>", methods=["GET", "POST"])
 def new_team(commune_id: int):
-    commune = get_unit_or_404(commune_id)
-    if not can_manage_commune_teams(commune):
-        abort(403)
+    commune = get_unit_or_404(commune_id, need=can_manage_commune_teams)
     form = TeamForm()
     form.hamlets.choices = _hamlet_choices(commune)
     status = 200
@@ -236,9 +233,7 @@ def new_team(commune_id: int):
 
 @bp.route("/<int:team_id>/edit", methods=["GET", "POST"])
 def edit_team(team_id: int):
-    team = get_team_or_404(team_id)
-    if not can_manage_team(team):
-        abort(403)
+    team = get_team_or_404(team_id, need=can_manage_team)
     form = TeamForm(data={"name": team.name, "decision_number": team.decision_number,
                           "decision_date": team.decision_date, "founded_on": team.founded_on,
                           "hamlets": [h.id for h in team.hamlets]})
@@ -258,9 +253,7 @@ def edit_team(team_id: int):
 
 @bp.route("/<int:team_id>/dissolve", methods=["GET", "POST"])
 def dissolve(team_id: int):
-    team = get_team_or_404(team_id)
-    if not can_manage_team(team):
-        abort(403)
+    team = get_team_or_404(team_id, need=can_manage_team)
     if not team.active:
         flash(_("This team is already dissolved."), "error")
         return redirect(url_for("teams.show", team_id=team.id))
@@ -280,9 +273,7 @@ def dissolve(team_id: int):
 
 @bp.post("/<int:team_id>/reactivate")
 def reactivate(team_id: int):
-    team = get_team_or_404(team_id)
-    if not can_manage_team(team):
-        abort(403)
+    team = get_team_or_404(team_id, need=can_manage_team)
     if not ActionForm().validate_on_submit():
         abort(400)
     if not team.active:
@@ -309,7 +300,7 @@ def _check_duplicate(form: MemberForm, team: Team, member: Member | None) -> boo
     """Add the duplicate-phone message beside the field; True when the number is free."""
     if form.phone.errors or not form.normalised_phone:
         return not form.phone.errors
-    dup = services.find_duplicate(form.normalised_phone, services.province_of(team.commune).id,
+    dup = services.find_duplicate(form.normalised_phone, team.commune.province_id,
                                   member.id if member else None, user=current_user)
     if dup is None:
         return True
@@ -373,9 +364,7 @@ def show(team_id: int):
 
 @bp.post("/<int:team_id>/members")
 def add_member(team_id: int):
-    team = get_team_or_404(team_id)
-    if not can_edit_members(team):
-        abort(403)
+    team = get_team_or_404(team_id, need=can_edit_members)
     form = _member_form()
     if not team.active:
         form.full_name.errors = [_("This team is dissolved; members can no longer join it.")]
@@ -422,9 +411,7 @@ def _render_members(team: Team, form: MemberForm, status: int):
 @bp.get("/<int:team_id>/check-phone")
 def check_phone(team_id: int):
     """As the phone is typed: its format, and whether an active member of the province already has it."""
-    team = get_team_or_404(team_id)
-    if not can_edit_members(team):
-        abort(403)
+    team = get_team_or_404(team_id, need=can_edit_members)
     raw = next((v for k, v in request.args.items() if k.endswith("phone")), "")[:32]
     exclude = record_id(request.args.get("member"))
     message, ok, phone = None, False, ""
@@ -434,7 +421,7 @@ def check_phone(team_id: int):
         except services.PhoneError as exc:
             message = str(exc)
         else:
-            dup = services.find_duplicate(phone, services.province_of(team.commune).id, exclude,
+            dup = services.find_duplicate(phone, team.commune.province_id, exclude,
                                           user=current_user)
             if dup is not None:
                 message = duplicate_message(dup)
@@ -445,19 +432,11 @@ def check_phone(team_id: int):
 
 # --- Members -----------------------------------------------------------------------------------
 
-def _editable_member(member_id: int) -> tuple[Member, Membership]:
-    member = get_member_or_404(member_id)
-    membership = member.current
-    if membership is None or not can_edit_members(membership.team):
-        abort(403)
-    return member, membership
-
-
 @bp.get("/members/<int:member_id>")
 def member(member_id: int):
     m = get_member_or_404(member_id)
     current = m.current
-    team = current.team if current else (m.memberships[-1].team if m.memberships else None)
+    team = m.latest.team if m.latest else None
     return render_template("teams/member.html", member=m, current=current, team=team,
                            events=services.member_events(m), accounts=services.accounts_of(m),
                            may_edit=current is not None and can_edit_members(current.team),
@@ -476,16 +455,9 @@ def member_row(member_id: int):
 
 @bp.route("/members/<int:member_id>/edit", methods=["GET", "POST"])
 def edit_member(member_id: int):
-    m = get_member_or_404(member_id)
-    membership = m.current
-    if membership is not None:
-        if not can_edit_members(membership.team):
-            abort(403)
-    else:
-        # A former member's details (say, a changed number before rejoining) are the officers' to fix.
-        membership = m.memberships[-1] if m.memberships else None
-        if membership is None or not can_manage_team(membership.team):
-            abort(403)
+    m = get_member_or_404(member_id, need=can_edit_member)
+    # A former member's details (say, a changed number before rejoining) are the officers' to fix.
+    membership = m.latest
     current = m.current is not None
     team = membership.team
     prefix = f"edit-{m.id}"
@@ -530,7 +502,8 @@ def edit_member(member_id: int):
 
 @bp.route("/members/<int:member_id>/leave", methods=["GET", "POST"])
 def leave(member_id: int):
-    m, membership = _editable_member(member_id)
+    m = get_member_or_404(member_id, need=can_edit_current_member)
+    membership = m.current
     form = LeaveForm()
     form.joined_on = membership.joined_on
     status = 200
@@ -544,18 +517,10 @@ def leave(member_id: int):
     return render_template("teams/leave.html", form=form, member=m, membership=membership), status
 
 
-def _managed_member(member_id: int) -> tuple[Member, Team]:
-    """A member and their current (or last) team, which the user must manage."""
-    m = get_member_or_404(member_id)
-    last = m.current or (m.memberships[-1] if m.memberships else None)
-    if last is None or not can_manage_team(last.team):
-        abort(403)
-    return m, last.team
-
-
 @bp.route("/members/<int:member_id>/move", methods=["GET", "POST"])
 def move(member_id: int):
-    m, team = _managed_member(member_id)
+    m = get_member_or_404(member_id, need=can_manage_member)
+    team = m.latest.team
     current = m.current
     form = MoveForm()
     targets = db.session.scalars(teams_query().where(Team.commune_id == team.commune_id, Team.status == "active")
@@ -581,7 +546,8 @@ def move(member_id: int):
 
 @bp.post("/members/<int:member_id>/leader")
 def make_leader(member_id: int):
-    m, team = _managed_member(member_id)
+    m = get_member_or_404(member_id, need=can_manage_member)
+    team = m.latest.team
     if not ActionForm().validate_on_submit():
         abort(400)
     if m.current is None:
@@ -596,7 +562,7 @@ def make_leader(member_id: int):
 @bp.post("/members/<int:member_id>/account")
 def account(member_id: int):
     """Create the member's sign-in account, or give a new one-time password; shown once, never stored."""
-    m, _team = _managed_member(member_id)
+    m = get_member_or_404(member_id, need=can_manage_member)
     if not ActionForm().validate_on_submit():
         abort(400)
     if m.current is None:
@@ -626,16 +592,9 @@ def account(member_id: int):
 
 # --- Import ------------------------------------------------------------------------------------
 
-def _importable_commune(commune_id: int) -> AdminUnit:
-    commune = get_unit_or_404(commune_id)
-    if not can_manage_commune_teams(commune):
-        abort(403)
-    return commune
-
-
 @bp.route("/import/<int:commune_id>", methods=["GET", "POST"])
 def import_members(commune_id: int):
-    commune = _importable_commune(commune_id)
+    commune = get_unit_or_404(commune_id, need=can_manage_commune_teams)
     form = UploadForm()
     rows, payload, status = preview_upload(
         form, lambda name, data: parse_members(name, data, commune, today_vn(), user=current_user),
@@ -647,7 +606,7 @@ def import_members(commune_id: int):
 
 @bp.post("/import/<int:commune_id>/confirm")
 def confirm_import(commune_id: int):
-    commune = _importable_commune(commune_id)
+    commune = get_unit_or_404(commune_id, need=can_manage_commune_teams)
     payload_rows = load_payload(ConfirmImportForm(), "member-import", commune.id)
     # Checked again against the database as it is now: a number may have been taken since the preview.
     rows = check_members(rows_from_payload(payload_rows), commune, today_vn(), user=current_user)

@@ -61,7 +61,31 @@ class AdminUnit(db.Model):
         return [found[i] for i in ids if i in found]
 
     def is_within(self, other: "AdminUnit") -> bool:
+        """This unit lies in the other's subtree (itself included): the Python twin of `within`."""
         return self.path.startswith(other.path)
+
+    @classmethod
+    def within(cls, root: "AdminUnit | str | sa.ColumnElement[str]") -> sa.ColumnElement[bool]:
+        """WHERE clause keeping the units of a subtree (the root included), given the root, its path,
+        or an expression of it (a bound parameter, another alias's path column): one prefix match on
+        the materialised path, at any depth. Works on an alias too: `orm.aliased(AdminUnit).within(...)`."""
+        path = root.path if isinstance(root, AdminUnit) else root
+        if isinstance(path, str):
+            return cls.path.startswith(path, autoescape=True)
+        # An expression: paths are digits and slashes, so there is nothing to escape.
+        return cls.path.startswith(path)
+
+    @classmethod
+    def subtree_ids(cls, root: "AdminUnit") -> sa.Select:
+        """A subquery of the ids of the root and every unit below it."""
+        return sa.select(cls.id).where(cls.within(root))
+
+    @property
+    def province_id(self) -> int | None:
+        """The id of the unit's province: the top of its tree (its path's first id; itself for a
+        province). None only before the unit is placed in the tree."""
+        first = self.path.strip("/").split("/")[0]
+        return int(first) if first else None
 
     def households_on(self, on: date) -> "HouseholdCount | None":
         """The count in effect on a date: the latest one dated on or before it."""

@@ -2,13 +2,22 @@
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user
 
+from app.auth.guard import require_sign_in
 from app.coverage.queries import households_by_unit
 from app.dates import today_vn
 from app.extensions import db
 from app.imports import load_payload, preview_upload
-from app.scope import can_edit_structure, can_see, can_set_households, get_unit_or_404, units_query
+from app.scope import (
+    can_edit_hamlet,
+    can_edit_hamlets_of,
+    can_edit_structure,
+    can_see,
+    can_set_households,
+    get_unit_or_404,
+    units_query,
+)
 from app.spreadsheets import SheetRow
 from app.text import fold, sort_key
 from app.units import services
@@ -18,12 +27,7 @@ from app.units.models import AdminUnit, HouseholdCount
 from app.users.checklist import first_run_checklist
 
 bp = Blueprint("units", __name__, url_prefix="/units")
-
-
-@bp.before_request
-@login_required
-def _signed_in():
-    return None
+require_sign_in(bp)
 
 
 def _children(unit: AdminUnit, q: str = ""):
@@ -54,7 +58,7 @@ def _render_unit(unit: AdminUnit, hamlet_form=None, count_form=None, status=200)
         history=history, current=history_current(history), summed=summed,
         households=households_by_unit([unit], today_vn())[unit.id],
         may_structure=may_structure, may_count=may_count, checklist=first_run_checklist(current_user, unit),
-        may_edit_self=unit.level == "hamlet" and unit.parent is not None and can_edit_structure(unit.parent),
+        may_edit_self=can_edit_hamlet(unit),
         hamlet_form=hamlet_form or (HamletForm(prefix="hamlet") if may_structure else None),
         count_form=count_form or (HouseholdCountForm(formdata=None, prefix="count") if may_count else None),
     ), status
@@ -78,9 +82,7 @@ def show(unit_id: int):
 
 @bp.post("/<int:unit_id>/hamlets")
 def add_hamlet(unit_id: int):
-    commune = get_unit_or_404(unit_id)
-    if not can_edit_structure(commune) or commune.level != "commune":
-        abort(403)
+    commune = get_unit_or_404(unit_id, need=can_edit_hamlets_of)
     form = HamletForm(prefix="hamlet")
     if form.validate_on_submit():
         if services.find_child_by_name(commune, form.name.data):
@@ -96,16 +98,9 @@ def add_hamlet(unit_id: int):
     return _render_unit(commune, hamlet_form=form, status=400)
 
 
-def _editable_hamlet(unit_id: int) -> AdminUnit:
-    hamlet = get_unit_or_404(unit_id)
-    if hamlet.level != "hamlet" or hamlet.parent is None or not can_edit_structure(hamlet.parent):
-        abort(403)
-    return hamlet
-
-
 @bp.route("/<int:unit_id>/rename", methods=["GET", "POST"])
 def rename(unit_id: int):
-    hamlet = _editable_hamlet(unit_id)
+    hamlet = get_unit_or_404(unit_id, need=can_edit_hamlet)
     form = RenameForm(obj=hamlet)
     status = 200
     if form.validate_on_submit():
@@ -126,7 +121,7 @@ def rename(unit_id: int):
 
 @bp.post("/<int:unit_id>/retire")
 def retire(unit_id: int):
-    hamlet = _editable_hamlet(unit_id)
+    hamlet = get_unit_or_404(unit_id, need=can_edit_hamlet)
     form = ConfirmImportForm(payload="retire")  # only for its CSRF token
     if not form.validate_on_submit():
         abort(400)
@@ -139,7 +134,7 @@ def retire(unit_id: int):
 
 @bp.post("/<int:unit_id>/restore")
 def restore(unit_id: int):
-    hamlet = _editable_hamlet(unit_id)
+    hamlet = get_unit_or_404(unit_id, need=can_edit_hamlet)
     form = ConfirmImportForm(payload="restore")
     if not form.validate_on_submit():
         abort(400)
@@ -153,7 +148,7 @@ def restore(unit_id: int):
 @bp.post("/<int:unit_id>/delete")
 def delete(unit_id: int):
     """Only a hamlet entered by mistake, with nothing attached to it, may be deleted."""
-    hamlet = _editable_hamlet(unit_id)
+    hamlet = get_unit_or_404(unit_id, need=can_edit_hamlet)
     form = ConfirmImportForm(payload="delete")
     if not form.validate_on_submit():
         abort(400)
@@ -172,9 +167,7 @@ def delete(unit_id: int):
 
 @bp.post("/<int:unit_id>/households")
 def set_households(unit_id: int):
-    unit = get_unit_or_404(unit_id)
-    if not can_set_households(unit):
-        abort(403)
+    unit = get_unit_or_404(unit_id, need=can_set_households)
     if has_active_children(unit):
         flash(_("%(name)s counts the sum of its units below: set their household counts instead.",
                 name=unit.name), "error")
@@ -195,9 +188,7 @@ def _rows_payload(rows: list[UnitRow]) -> list[dict]:
 
 @bp.route("/<int:unit_id>/import", methods=["GET", "POST"])
 def import_hamlets(unit_id: int):
-    commune = get_unit_or_404(unit_id)
-    if commune.level != "commune" or not can_edit_structure(commune):
-        abort(403)
+    commune = get_unit_or_404(unit_id, need=can_edit_hamlets_of)
     form = UploadForm()
     rows, payload, status = preview_upload(
         form, lambda name, data: parse_hamlets(name, data, commune, today_vn()), "hamlet-import",
@@ -208,9 +199,7 @@ def import_hamlets(unit_id: int):
 
 @bp.post("/<int:unit_id>/import/confirm")
 def confirm_import(unit_id: int):
-    commune = get_unit_or_404(unit_id)
-    if commune.level != "commune" or not can_edit_structure(commune):
-        abort(403)
+    commune = get_unit_or_404(unit_id, need=can_edit_hamlets_of)
     payload_rows = load_payload(ConfirmImportForm(), "hamlet-import", commune.id)
     # Re-check against the database as it is now: someone may have changed it since the preview.
     rows = check_hamlets([SheetRow(line=r["line"], values={

@@ -28,10 +28,10 @@ def first_run_checklist(user, unit: AdminUnit) -> Checklist | None:
     from app.visits.models import Target
     if user.role not in CHECKLIST_ROLES or unit.id != user.unit_id or unit.level != "province":
         return None
-    below = sa.select(AdminUnit.id).where(AdminUnit.path.startswith(unit.path, autoescape=True))
+    below = AdminUnit.subtree_ids(unit)
     # One round trip for the three questions: the landing page is opened often.
     row = db.session.execute(sa.select(
-        sa.exists().where(AdminUnit.path.startswith(unit.path, autoescape=True), AdminUnit.level == "commune"),
+        sa.exists().where(AdminUnit.within(unit), AdminUnit.level == "commune"),
         sa.exists().where(Target.province_id == unit.id),
         sa.exists().where(User.role.in_(("district", "commune")), User.unit_id.in_(below)),
     )).one()

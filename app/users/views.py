@@ -1,12 +1,13 @@
 """Account administration: admins and province staff manage the accounts below them in their area."""
 import sqlalchemy as sa
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user
 from sqlalchemy import orm
 
 from app.audit.models import AuditEvent
 from app.audit.words import describe
+from app.auth.guard import require_sign_in
 from app.auth.models import User
 from app.extensions import db
 from app.scope import (
@@ -21,14 +22,8 @@ from app.users import operations
 from app.users.forms import WEB_ROLES, AccountFilterForm, NewAccountForm
 
 bp = Blueprint("users", __name__, url_prefix="/users")
+require_sign_in(bp, allow=can_manage_accounts)
 LIST_LIMIT = 200
-
-
-@bp.before_request
-@login_required
-def _managers_only():
-    if not can_manage_accounts():
-        abort(403)
 
 
 def _units_for(role: str) -> list[tuple[AdminUnit, str]]:

@@ -2,22 +2,18 @@
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user
 from flask_wtf import FlaskForm
 
+from app.auth.guard import require_sign_in
 from app.extensions import db
-from app.scope import can_manage_services
+from app.scope import can_manage_services, requires
 from app.visits import catalogue
 from app.visits.catalogue_forms import NewServiceForm, ServiceForm
 from app.visits.models import PILLARS, Service
 
 bp = Blueprint("services", __name__, url_prefix="/services")
-
-
-@bp.before_request
-@login_required
-def _signed_in():
-    return None
+require_sign_in(bp)
 
 
 def _province_id():
@@ -40,19 +36,9 @@ def index():
     return _render_index()
 
 
-def _manageable(service_id: int) -> Service:
-    if not can_manage_services():
-        abort(403)
-    service = db.session.get(Service, service_id)
-    if service is None:
-        abort(404)
-    return service
-
-
 @bp.post("/")
+@requires(can_manage_services)
 def add():
-    if not can_manage_services():
-        abort(403)
     form = NewServiceForm(prefix="new")
     if form.validate_on_submit():
         if db.session.scalar(sa.select(Service.id).where(Service.code == form.code.data)):
@@ -67,8 +53,9 @@ def add():
 
 
 @bp.route("/<int:service_id>/edit", methods=["GET", "POST"])
+@requires(can_manage_services)
 def edit(service_id: int):
-    service = _manageable(service_id)
+    service = db.get_or_404(Service, service_id)
     province_id = _province_id()
     target = catalogue.targets_for(province_id).get(service.id) if province_id else None
     form = ServiceForm(obj=service)
@@ -90,8 +77,9 @@ def edit(service_id: int):
 
 
 @bp.post("/<int:service_id>/move")
+@requires(can_manage_services)
 def move(service_id: int):
-    service = _manageable(service_id)
+    service = db.get_or_404(Service, service_id)
     if not FlaskForm().validate_on_submit():
         abort(400)
     step = -1 if request.form.get("direction") == "up" else 1

@@ -9,12 +9,14 @@ from datetime import date, timedelta
 from functools import cache
 
 import sqlalchemy as sa
+from flask_login import current_user
 from sqlalchemy.dialects import postgresql, sqlite
 
 from app.audit.models import AuditEvent, event_row, record
 from app.extensions import db
 from app.households.models import Household
 from app.models_base import utcnow
+from app.scope import FIELD_ROLES, root_unit
 from app.visits.models import Adoption, DeletedVisitKey, Visit, VisitService, visit_members
 
 Pair = tuple[int, int]  # (household_id, service_id)
@@ -56,7 +58,7 @@ def lock_households(household_ids) -> None:
     committed visit. SQLite needs nothing: its writers take the database lock one at a time, and a
     transaction starts with its first write. Ids in order, so two transactions never wait on each other
     (the visit form's household lookup may have taken one lock already: a single household, see
-    `scope.household_among`).
+    `household_among`).
     """
     if db.session.get_bind().dialect.name != "postgresql":
         return
@@ -94,6 +96,49 @@ def held_household_locks() -> set[int]:
     if "household_locks" not in info or info["household_locks_of"] is not transaction:
         info["household_locks_of"], info["household_locks"] = transaction, set()
     return info["household_locks"]
+
+
+def _household_among(lock: bool) -> tuple[sa.Select, sa.Select]:
+    """scope.households_query()'s rules as two statements built once (staff; field users), for the
+    lookup every visit POST makes: the id, the hamlets asked about, the user's subtree and, for field
+    users, their team's hamlets. With `lock` (PostgreSQL), the household's visit lock is taken in
+    the same round trip (unless it was merged: its visits go elsewhere)."""
+    from app.teams.models import team_hamlets
+    from app.units.models import AdminUnit
+    staff = sa.select(Household).where(
+        Household.id == sa.bindparam("household_id"),
+        Household.hamlet_id.in_(sa.bindparam("hamlet_ids", expanding=True)),
+        Household.hamlet_id.in_(sa.select(AdminUnit.id).where(AdminUnit.within(sa.bindparam("subtree")))))
+    if lock:
+        staff = staff.add_columns(sa.case((Household.merged_into_id.is_(None),
+                                           sa.func.pg_advisory_xact_lock(HOUSEHOLD_LOCK, Household.id))))
+    field_users = staff.where(Household.hamlet_id.in_(
+        sa.select(team_hamlets.c.hamlet_id).where(team_hamlets.c.team_id == sa.bindparam("team_id"))))
+    return staff, field_users
+
+
+_HOUSEHOLD_AMONG: dict[bool, tuple[sa.Select, sa.Select]] = {}
+
+
+def household_among(household_id: int, hamlet_ids, user=None, lock: bool = False) -> Household | None:
+    """The household with this id if it lives in one of these hamlets and in the user's scope.
+
+    `lock`: about to log a visit to it, so on PostgreSQL take its lock (`lock_households`) now,
+    which saves that statement a round trip."""
+    user = user if user is not None else current_user
+    lock = lock and db.session.get_bind().dialect.name == "postgresql"
+    if lock not in _HOUSEHOLD_AMONG:
+        _HOUSEHOLD_AMONG[lock] = _household_among(lock)
+    root = root_unit(user)
+    params = {"household_id": household_id, "hamlet_ids": list(hamlet_ids),
+              "subtree": root.path if root is not None else ""}
+    if user.role in FIELD_ROLES:
+        household = db.session.scalar(_HOUSEHOLD_AMONG[lock][1], params | {"team_id": user.team_id})
+    else:
+        household = db.session.scalar(_HOUSEHOLD_AMONG[lock][0], params)
+    if lock and household is not None and household.merged_into_id is None:
+        held_household_locks().add(household.id)
+    return household
 
 
 def recompute_adoptions(pairs: set[Pair]) -> None:

@@ -4,11 +4,12 @@ from datetime import timedelta
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from sqlalchemy.exc import IntegrityError
 from wtforms.fields.choices import SelectChoice
 
+from app.auth.guard import require_sign_in
 from app.dates import today_vn
 from app.extensions import db
 from app.forms import record_id, strip_clean
@@ -16,11 +17,13 @@ from app.households import services as registry
 from app.households.models import Household
 from app.reports import closing
 from app.scope import (
+    can_add_visits,
     can_edit_visit,
     can_log_visits,
+    get_team_or_404,
     get_visit_or_404,
-    household_among,
     households_query,
+    requires,
     teams_query,
     visits_query,
 )
@@ -40,17 +43,13 @@ from app.visits.services import (
     find_by_key_and_recent,
     find_deleted_key,
     find_replay,
+    household_among,
     same_content,
     update_visit,
 )
 
 bp = Blueprint("visits", __name__, url_prefix="/visits")
-
-
-@bp.before_request
-@login_required
-def _signed_in():
-    return None
+require_sign_in(bp)
 
 
 # --- what a form needs to know about the team ---------------------------------------------------
@@ -312,17 +311,11 @@ def _team_for_new() -> Team:
     """The user's own team; province staff adding a visit to a closed month name the team."""
     if can_log_visits():
         return current_user.team
-    if current_user.role not in ("province", "admin"):
-        abort(403)
-    raw = request.values.get("team", "")
-    team_id = record_id(raw)
-    team = db.session.scalar(teams_query().where(Team.id == team_id)) if team_id is not None else None
-    if team is None:
-        abort(404)
-    return team
+    return get_team_or_404(record_id(request.values.get("team", "")))
 
 
 @bp.route("/new", methods=["GET", "POST"])
+@requires(can_add_visits)
 def new():
     team = _team_for_new()
     services = _form_services()
@@ -439,11 +432,10 @@ def household_options():
 
 
 @bp.get("/team.json")
+@requires(can_log_visits)
 def team_data():
     """What the visit form needs without signal, kept on the phone by app/static/js/offline.js: the
     team's members and hamlets, and its households for the search (names and hamlets only)."""
-    if not can_log_visits():
-        abort(403)
     team = current_user.team
     hamlets = _hamlets(team)
     names = {h.id: h.name for h in hamlets}
@@ -470,9 +462,7 @@ def show(visit_id: int):
 
 @bp.route("/<int:visit_id>/edit", methods=["GET", "POST"])
 def edit(visit_id: int):
-    visit = get_visit_or_404(visit_id)
-    if not _may_change(visit):
-        abort(403)
+    visit = get_visit_or_404(visit_id, need=_may_change)
     team = visit.team
     services = _form_services(visit)
     if request.method == "GET":
@@ -513,9 +503,7 @@ def edit(visit_id: int):
 
 @bp.route("/<int:visit_id>/delete", methods=["GET", "POST"])
 def delete(visit_id: int):
-    visit = get_visit_or_404(visit_id)
-    if not _may_change(visit):
-        abort(403)
+    visit = get_visit_or_404(visit_id, need=_may_change)
     correcting = closing.can_correct_visit(visit, current_user)
     if request.method == "POST":
         from flask_wtf import FlaskForm
@@ -538,12 +526,11 @@ def delete(visit_id: int):
 def closed_month_teams(household) -> list[Team]:
     """For province staff: the teams of the household's hamlet, to add a visit to a closed month."""
     from app.reports.models import MonthClosure
-    from app.reports.summary import province_of
     if can_log_visits() or household.merged_into_id is not None \
             or not closing.may_override(household.hamlet, current_user):
         return []
     if db.session.scalar(sa.select(MonthClosure.id).where(
-            MonthClosure.province_id == province_of(household.hamlet)).limit(1)) is None:
+            MonthClosure.province_id == household.hamlet.province_id).limit(1)) is None:
         return []
     # Dissolved teams too: the late visit may predate the dissolution.
     return list(db.session.scalars(
@@ -558,8 +545,10 @@ def _reason_missing(form: VisitForm, team: Team | None, visit: Visit | None) -> 
     return False
 
 
-def _may_change(visit: Visit) -> bool:
-    return can_edit_visit(visit) or closing.can_correct_visit(visit, current_user)
+def _may_change(visit: Visit, user=None) -> bool:
+    """Edit or delete a visit: whoever may edit it, or province staff correcting a closed month."""
+    user = user if user is not None else current_user
+    return can_edit_visit(visit, user) or closing.can_correct_visit(visit, user)
 
 
 def _closed_month_message(unit, visited_on, reason: str | None = "") -> str | None:
