@@ -63,3 +63,87 @@ def test_path_prefix_does_not_leak_to_lookalike_ids(db, tree):
     db.session.flush()
     visible = set(db.session.scalars(scope.unit_ids_in_scope(user)))
     assert not visible & {u.id for u in extra}
+
+
+def test_a_loader_answers_404_outside_the_area_and_403_when_its_need_is_false(db, tree):
+    from werkzeug.exceptions import Forbidden, NotFound
+
+    from app.auth.cli import create_user
+    officer = create_user("c", "commune", tree.commune, "x" * 12)
+    db.session.flush()
+    with pytest.raises(NotFound):
+        scope.get_unit_or_404(tree.other_commune.id, officer, need=scope.can_edit_hamlets_of)
+    with pytest.raises(NotFound):
+        scope.get_unit_or_404(999_999, officer)
+    # Inside the area, the predicate decides: a hamlet is not a commune whose hamlets one adds.
+    with pytest.raises(Forbidden):
+        scope.get_unit_or_404(tree.hamlet.id, officer, need=scope.can_edit_hamlets_of)
+    assert scope.get_unit_or_404(tree.commune.id, officer, need=scope.can_edit_hamlets_of) == tree.commune
+    assert scope.get_unit_or_404(tree.hamlet.id, officer, need=scope.can_edit_hamlet) == tree.hamlet
+    assert scope.get_unit_or_404(tree.hamlet.id, officer) == tree.hamlet
+
+
+def test_the_subtree_filter_keeps_the_root_and_everything_below_it_in_every_form(db, tree):
+    import sqlalchemy as sa
+    from sqlalchemy import orm
+    everything = list(db.session.scalars(sa.select(AdminUnit)))
+    for root in (tree.province, tree.district, tree.commune, tree.hamlet):
+        expected = {u.id for u in everything if u.is_within(root)}
+        assert {u.id for u in everything if u.path.startswith(root.path)} == expected
+        assert set(db.session.scalars(AdminUnit.subtree_ids(root))) == expected
+        # The path given as a bound parameter (statements built once) and as another alias's column.
+        by_param = sa.select(AdminUnit.id).where(AdminUnit.within(sa.bindparam("subtree")))
+        assert set(db.session.scalars(by_param, {"subtree": root.path})) == expected
+        above, below = orm.aliased(AdminUnit), orm.aliased(AdminUnit)
+        joined = sa.select(below.id).join(above, below.within(above.path)).where(above.id == root.id)
+        assert set(db.session.scalars(joined)) == expected
+    assert {tree.district.id, tree.commune.id, tree.hamlet.id} <= set(db.session.scalars(
+        AdminUnit.subtree_ids(tree.district)))
+    assert tree.other_commune.id not in set(db.session.scalars(AdminUnit.subtree_ids(tree.district)))
+
+
+def test_a_units_province_is_the_top_of_its_tree_at_every_depth(db, tree):
+    from app.units import services
+    for unit in (tree.province, tree.district, tree.other_district, tree.commune, tree.hamlet, tree.other_hamlet):
+        assert unit.province_id == tree.province.id
+    other = services.create_unit("Tỉnh Sóc Trăng", "province", None, "94")
+    db.session.flush()
+    commune = services.create_unit("Phường 1", "commune", other, "31507")
+    db.session.flush()
+    assert commune.province_id == other.id != tree.province.id
+
+
+def test_the_coverage_loader_gives_what_the_plain_loader_and_ancestors_give(app, db, tree):
+    """app.coverage.ancestors reads the unit and its breadcrumbs in one query; the plain way is the
+    scope loader and AdminUnit.ancestors(), filtered by what the user sees."""
+    from werkzeug.exceptions import NotFound
+
+    from app.auth.cli import create_user
+    from app.coverage.ancestors import get_unit_and_ancestors_or_404
+    users = [create_user("d", "district", tree.district, "x" * 12),
+             create_user("c", "commune", tree.commune, "x" * 12),
+             create_user("a", "admin", tree.province, "x" * 12)]
+    db.session.commit()
+    units = [tree.province, tree.district, tree.commune, tree.hamlet, tree.other_commune, tree.other_hamlet]
+    for user in users:
+        for unit in units:
+            try:
+                plain = scope.get_unit_or_404(unit.id, user)
+            except NotFound:
+                with pytest.raises(NotFound):
+                    get_unit_and_ancestors_or_404(unit.id, user)
+                continue
+            expected = (plain, [a for a in plain.ancestors() if scope.can_see(a, user)])
+            assert get_unit_and_ancestors_or_404(unit.id, user) == expected
+    assert get_unit_and_ancestors_or_404(tree.hamlet.id, users[0])[1] == [tree.district, tree.commune]
+
+
+def test_a_guarded_blueprint_sends_visitors_to_sign_in_and_refuses_whom_its_rule_refuses(client, tree, login_as):
+    for path in ("/units/%d" % tree.commune.id, "/teams/", "/households/", "/visits/", "/coverage/",
+                 "/reports/", "/services/", "/users/", "/api-tokens/"):
+        resp = client.get(path)
+        assert resp.status_code == 302 and "/auth/login" in resp.headers["Location"], path
+    login_as("team_member", tree.commune)
+    assert client.get("/reports/").status_code == 403   # staff only
+    assert client.get("/users/").status_code == 403     # account managers only
+    assert client.get("/services/").status_code == 200  # everyone signed in
