@@ -60,6 +60,11 @@ def can_see(unit: AdminUnit | None, user=None) -> bool:
     return root is None or unit.is_within(root)
 
 
+def visible_ancestors(unit: AdminUnit, user=None) -> list[AdminUnit]:
+    """The units above this one that the user sees, root first (breadcrumbs)."""
+    return [a for a in unit.ancestors() if can_see(a, user)]
+
+
 # --- Loaders -------------------------------------------------------------------------------------
 # A route's rule is its first line: `get_team_or_404(team_id, need=can_manage_team)` loads the record
 # through the user's scope (404 outside it, or when there is no such record) and then asks the

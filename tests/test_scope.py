@@ -133,13 +133,13 @@ def test_the_coverage_loader_gives_what_the_plain_loader_and_ancestors_give(app,
                 with pytest.raises(NotFound):
                     get_unit_and_ancestors_or_404(unit.id, user)
                 continue
-            expected = (plain, [a for a in plain.ancestors() if scope.can_see(a, user)])
+            expected = (plain, scope.visible_ancestors(plain, user))
             assert get_unit_and_ancestors_or_404(unit.id, user) == expected
     assert get_unit_and_ancestors_or_404(tree.hamlet.id, users[0])[1] == [tree.district, tree.commune]
 
 
 def test_a_guarded_blueprint_sends_visitors_to_sign_in_and_refuses_whom_its_rule_refuses(client, tree, login_as):
-    for path in ("/units/%d" % tree.commune.id, "/teams/", "/households/", "/visits/", "/coverage/",
+    for path in (f"/units/{tree.commune.id}", "/teams/", "/households/", "/visits/", "/coverage/",
                  "/reports/", "/services/", "/users/", "/api-tokens/"):
         resp = client.get(path)
         assert resp.status_code == 302 and "/auth/login" in resp.headers["Location"], path

@@ -11,7 +11,7 @@ from app.auth.guard import require_sign_in
 from app.auth.models import User
 from app.extensions import db
 from app.models_base import utcnow
-from app.scope import in_scope, roles_required
+from app.scope import found_or_abort, in_scope, roles_required
 
 bp = Blueprint("api_tokens", __name__, url_prefix="/api-tokens")
 require_sign_in(bp)
@@ -56,9 +56,7 @@ def create():
 @bp.post("/<int:token_id>/revoke")
 @roles_required("province", "admin")
 def revoke(token_id: int):
-    token = db.session.scalar(tokens_query().where(ApiToken.id == token_id))
-    if token is None:
-        abort(404)
+    token = found_or_abort(db.session.scalar(tokens_query().where(ApiToken.id == token_id)))
     if not RevokeForm().validate_on_submit():
         abort(400)
     if token.revoked_at is None:

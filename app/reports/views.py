@@ -19,7 +19,7 @@ from app.reports import closing, exports
 from app.reports.forms import CloseMonthForm, MonthForm, ReopenMonthForm
 from app.reports.models import MonthClosure
 from app.reports.summary import build_summary
-from app.scope import can_see, found_or_abort, get_unit_or_404, is_staff, roles_required
+from app.scope import found_or_abort, get_unit_or_404, is_staff, roles_required, visible_ancestors
 from app.units.models import AdminUnit
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
@@ -51,7 +51,7 @@ def _summary_or_error(unit_id: int):
 
 
 def _context(unit: AdminUnit, summary):
-    ancestors = [a for a in unit.ancestors() if can_see(a)]
+    ancestors = visible_ancestors(unit)
     return {"unit": unit, "ancestors": ancestors, "summary": summary,
             "service_name": exports.service_name, "may_close": closing.can_close(unit, current_user)}
 

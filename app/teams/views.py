@@ -31,13 +31,13 @@ from app.scope import (
     can_manage_commune_teams,
     can_manage_member,
     can_manage_team,
-    can_see,
     get_member_or_404,
     get_team_or_404,
     get_unit_or_404,
     team_ids_in_scope,
     teams_query,
     units_query,
+    visible_ancestors,
 )
 from app.teams import services
 from app.teams.forms import (
@@ -195,7 +195,7 @@ def listing(unit_id: int):
                           key=lambda c: sort_key(c.name))
     stats = services.rollup([unit] + children, team_ids_in_scope())
     return render_template("teams/list.html", **ctx, children=children, stats=stats,
-                           ancestors=[a for a in unit.ancestors() if can_see(a)],
+                           ancestors=visible_ancestors(unit),
                            may_register=can_manage_commune_teams(unit))
 
 

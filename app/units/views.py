@@ -13,10 +13,10 @@ from app.scope import (
     can_edit_hamlet,
     can_edit_hamlets_of,
     can_edit_structure,
-    can_see,
     can_set_households,
     get_unit_or_404,
     units_query,
+    visible_ancestors,
 )
 from app.spreadsheets import SheetRow
 from app.text import fold, sort_key
@@ -52,7 +52,7 @@ def _render_unit(unit: AdminUnit, hamlet_form=None, count_form=None, status=200)
     # count is neither asked for nor shown as its figure (DOMAIN.md: ratio of sums).
     summed = has_active_children(unit)
     may_count = can_set_households(unit) and not summed
-    ancestors = [a for a in unit.ancestors() if can_see(a)]
+    ancestors = visible_ancestors(unit)
     return render_template(
         "units/show.html", unit=unit, ancestors=ancestors, children=children, counts=counts, q=q,
         history=history, current=history_current(history), summed=summed,
