@@ -147,3 +147,39 @@ def test_a_guarded_blueprint_sends_visitors_to_sign_in_and_refuses_whom_its_rule
     assert client.get("/reports/").status_code == 403   # staff only
     assert client.get("/users/").status_code == 403     # account managers only
     assert client.get("/services/").status_code == 200  # everyone signed in
+
+
+def _imports(path) -> set[str]:
+    """The modules a source file imports, at its top or inside functions."""
+    import ast
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            found |= {node.module} | {f"{node.module}.{a.name}" for a in node.names}
+        elif isinstance(node, ast.Import):
+            found |= {a.name for a in node.names}
+    return found
+
+
+APP = __import__("pathlib").Path(__file__).resolve().parent.parent / "app"
+
+
+def test_the_access_rules_import_models_only_never_a_features_operations_or_coverage():
+    imported = {m for m in _imports(APP / "scope.py") if m.startswith("app.")}
+    assert imported, "the scan found no imports at all"
+    allowed = ("app.extensions", "app.units.models", "app.teams.models", "app.households.models",
+               "app.visits.models", "app.auth.models")
+    assert [m for m in imported if not m.startswith(allowed)] == []
+
+
+def test_no_feature_imports_the_demo_and_no_module_writes_the_subtree_filter_itself():
+    demo_users, subtree_writers = [], []
+    for path in APP.rglob("*.py"):
+        relative = path.relative_to(APP).as_posix()
+        if not relative.startswith("demo/") and relative != "__init__.py":
+            demo_users += [relative for m in _imports(path) if m.startswith("app.demo")]
+        if relative != "units/models.py" and ("path.startswith(" in path.read_text(encoding="utf-8")
+                                              or "path.like(" in path.read_text(encoding="utf-8")):
+            subtree_writers.append(relative)
+    assert demo_users == []
+    assert subtree_writers == []
