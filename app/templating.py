@@ -72,22 +72,22 @@ class _NumberFormat:
 
 
 @lru_cache(maxsize=64)
-def _format(locale_id: str, kind: str, digits: int = 0) -> _NumberFormat:
+def locale_format(locale_id: str, kind: str, digits: int = 0) -> _NumberFormat:
     if kind == "decimal":
         return _NumberFormat(locale_id, "", 0)
     return _NumberFormat(locale_id, "#,##0." + "0" * digits + "%" if digits else "#,##0%", digits)
 
 
-def _number(value, locale: str | None = None):
+def locale_number(value, locale: str | None = None):
     if value is None:
         return ""
-    return _format(locale or str(get_locale() or "vi"), "decimal").number(value)
+    return locale_format(locale or str(get_locale() or "vi"), "decimal").number(value)
 
 
-def _percent(value, digits: int = 1, locale: str | None = None):
+def locale_percent(value, digits: int = 1, locale: str | None = None):
     if value is None:
         return "–"
-    return _format(locale or str(get_locale() or "vi"), "percent", digits).share(value)
+    return locale_format(locale or str(get_locale() or "vi"), "percent", digits).share(value)
 
 
 @lru_cache(maxsize=4096)
@@ -96,7 +96,7 @@ def _day(locale_id: str, value: date, fmt: str) -> str:
     return format_date(value, fmt)
 
 
-def _date(value, fmt: str | None = None, locale: str | None = None):
+def locale_date(value, fmt: str | None = None, locale: str | None = None):
     """Vietnamese dates as officials write them, 23/05/2024; English in Babel's medium form."""
     if value is None:
         return ""
@@ -115,17 +115,17 @@ def _date(value, fmt: str | None = None, locale: str | None = None):
 
 @pass_context
 def _number_filter(context, value):
-    return _number(value, context.get("_locale_id"))
+    return locale_number(value, context.get("_locale_id"))
 
 
 @pass_context
 def _percent_filter(context, value, digits: int = 1):
-    return _percent(value, digits, context.get("_locale_id"))
+    return locale_percent(value, digits, context.get("_locale_id"))
 
 
 @pass_context
 def _date_filter(context, value, fmt: str | None = None):
-    return _date(value, fmt, context.get("_locale_id"))
+    return locale_date(value, fmt, context.get("_locale_id"))
 
 
 def _bound_gettext(translations):

@@ -17,7 +17,7 @@ from app.scope import (
     roles_required,
     team_hamlets_query,
 )
-from app.templating import _date
+from app.templating import locale_date
 from app.text import sort_key
 
 bp = Blueprint("coverage", __name__, url_prefix="/coverage")
@@ -37,7 +37,7 @@ def index():
 
 
 def _month_label(year: int, month: int) -> str:
-    return _date(month_end(year, month), "MM/yyyy")
+    return locale_date(month_end(year, month), "MM/yyyy")
 
 
 def _chosen_month() -> tuple[tuple[int, int] | None, str | None]:

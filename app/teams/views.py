@@ -97,8 +97,8 @@ def _conflict(exc):
     """Two people saving at once can trip the database's own rules (one team per member, one
     leader per team); the second one is told to look again rather than shown a server error."""
     db.session.rollback()
-    from app.main.errors import _page
-    return _page(409, _("Changed at the same time"),
+    from app.main.errors import error_page
+    return error_page(409, _("Changed at the same time"),
                  _("Someone else changed this team at the same moment. Reload the page and check before "
                    "saving again."))
 
@@ -111,7 +111,7 @@ def _phone_filter(value):
 @bp.app_template_global("audit_value")
 def audit_value(key: str, value):
     """An audit value as a person reads it: labels for codes, dates in the locale."""
-    from app.templating import _date
+    from app.templating import locale_date
     if value is None or value == "":
         return "–"
     labels = {"status": TEAM_STATUSES, "role": MEMBER_ROLES, "gender": GENDERS, "affiliation": AFFILIATIONS}
@@ -125,7 +125,7 @@ def audit_value(key: str, value):
         return services.format_phone(value)
     if key.endswith(("_on", "_date")) and isinstance(value, str):
         try:
-            return _date(date.fromisoformat(value))
+            return locale_date(date.fromisoformat(value))
         except ValueError:
             return value
     return value

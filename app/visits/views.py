@@ -25,7 +25,7 @@ from app.scope import (
     visits_query,
 )
 from app.teams.models import Member, Membership, Team, team_hamlets
-from app.templating import _date
+from app.templating import locale_date
 from app.text import clean
 from app.units.models import AdminUnit
 from app.visits import catalogue
@@ -205,7 +205,7 @@ def _validate(form: VisitForm, team: Team | None, services, visit: Visit | None 
         form.visited_on.errors = list(form.visited_on.errors) + [
             _("The team was founded on %(date)s: a visit cannot be dated earlier. If the team worked before "
               "that day, the commune officer can change its founding date on the team's page.",
-              date=_date(earliest))]
+              date=locale_date(earliest))]
     member_ids = form.members.data or []
     allowed = _member_ids(team)
     if visit is not None:
