@@ -13,7 +13,7 @@ from app.auth.cli import create_user
 from app.extensions import db as _db
 from app.units import services
 from app.units.models import AdminUnit
-from app.visits.catalogue import insert_default_services
+from app.catalogue.operations import insert_default_services
 
 PASSWORD = "mat-khau-thu-nghiem"
 # CI tries the same examples on every run, so a red build is the code's doing and can be rerun, and

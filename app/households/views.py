@@ -20,7 +20,7 @@ from app.scope import (
     visits_query,
 )
 from app.text import sort_key
-from app.visits import catalogue
+from app.catalogue import operations as catalogue
 from app.visits.models import RESULTS, Adoption, Visit
 
 bp = Blueprint("households", __name__, url_prefix="/households")

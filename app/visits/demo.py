@@ -10,7 +10,7 @@ from app.dates import today_vn
 from app.extensions import db
 from app.households.services import create_household
 from app.teams.models import Membership, Team
-from app.visits import catalogue
+from app.catalogue import operations as catalogue
 from app.visits.services import VisitData, create_visit
 
 VISITS_PER_TEAM = 60

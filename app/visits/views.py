@@ -28,7 +28,7 @@ from app.teams.models import Member, Membership, Team, team_hamlets
 from app.templating import locale_date
 from app.text import clean
 from app.units.models import AdminUnit
-from app.visits import catalogue
+from app.catalogue import operations as catalogue
 from app.visits.forms import VisitForm, new_key
 from app.visits.models import RESULTS, Visit, visit_members
 from app.visits.services import (

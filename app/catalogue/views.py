@@ -7,8 +7,8 @@ from flask_wtf import FlaskForm
 
 from app.extensions import db
 from app.scope import can_manage_services
-from app.visits import catalogue
-from app.visits.catalogue_forms import NewServiceForm, ServiceForm
+from app.catalogue import operations as catalogue
+from app.catalogue.forms import NewServiceForm, ServiceForm
 from app.visits.models import PILLARS, Service
 
 bp = Blueprint("services", __name__, url_prefix="/services")
@@ -28,7 +28,7 @@ def _province_id():
 def _render_index(new_form=None, status=200):
     province_id = _province_id()
     return render_template(
-        "visits/services.html", services=catalogue.all_services(), pillars=PILLARS,
+        "catalogue/services.html", services=catalogue.all_services(), pillars=PILLARS,
         targets=catalogue.targets_for(province_id) if province_id else {},
         may_manage=can_manage_services(),
         new_form=new_form or (NewServiceForm(formdata=None, prefix="new") if can_manage_services() else None),
@@ -85,7 +85,7 @@ def edit(service_id: int):
         return redirect(url_for("services.index"), 303)
     elif form.is_submitted():
         status = 400
-    return render_template("visits/service_edit.html", service=service, form=form,
+    return render_template("catalogue/service_edit.html", service=service, form=form,
                            has_province=province_id is not None), status
 
 
