@@ -4,7 +4,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, session, u
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from app.api.forms import RevokeForm, TokenForm
+from app.api.forms import TokenForm
 from app.api.models import ApiToken, issue_token
 from app.audit.models import record
 from app.auth.models import User
@@ -32,8 +32,7 @@ def _render(form: TokenForm, status: int = 200):
                                                         ApiToken.created_at.desc())).all()
     # Shown once, right after creation; the session copy is dropped as soon as it is displayed.
     secret = session.pop(NEW_TOKEN_KEY, None) if status == 200 else None
-    return render_template("api/tokens.html", form=form, tokens=tokens, secret=secret,
-                           revoke_form=RevokeForm()), status
+    return render_template("api/tokens.html", form=form, tokens=tokens, secret=secret), status
 
 
 @bp.get("/")
@@ -63,8 +62,6 @@ def revoke(token_id: int):
     token = db.session.scalar(tokens_query().where(ApiToken.id == token_id))
     if token is None:
         abort(404)
-    if not RevokeForm().validate_on_submit():
-        abort(400)
     if token.revoked_at is None:
         token.revoked_at = utcnow()
         record("revoke", "api_token", token.id, token.user.unit_id, before={"active": True}, after={"active": False})

@@ -3,12 +3,11 @@ import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from flask_wtf import FlaskForm
 
-from app.extensions import db
-from app.scope import can_manage_services
 from app.catalogue import operations as catalogue
 from app.catalogue.forms import NewServiceForm, ServiceForm
+from app.extensions import db
+from app.scope import can_manage_services
 from app.visits.models import PILLARS, Service
 
 bp = Blueprint("services", __name__, url_prefix="/services")
@@ -92,8 +91,6 @@ def edit(service_id: int):
 @bp.post("/<int:service_id>/move")
 def move(service_id: int):
     service = _manageable(service_id)
-    if not FlaskForm().validate_on_submit():
-        abort(400)
     step = -1 if request.form.get("direction") == "up" else 1
     catalogue.move_service(service, step, user=current_user)
     db.session.commit()

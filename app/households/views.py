@@ -4,6 +4,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from app.catalogue import operations as catalogue
 from app.downloads import file_name, send_download
 from app.extensions import db
 from app.households import privacy, services
@@ -20,7 +21,6 @@ from app.scope import (
     visits_query,
 )
 from app.text import sort_key
-from app.catalogue import operations as catalogue
 from app.visits.models import RESULTS, Adoption, Visit
 
 bp = Blueprint("households", __name__, url_prefix="/households")

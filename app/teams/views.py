@@ -37,7 +37,6 @@ from app.scope import (
 )
 from app.teams import services
 from app.teams.forms import (
-    ActionForm,
     ConfirmImportForm,
     DissolveForm,
     LeaveForm,
@@ -283,8 +282,6 @@ def reactivate(team_id: int):
     team = get_team_or_404(team_id)
     if not can_manage_team(team):
         abort(403)
-    if not ActionForm().validate_on_submit():
-        abort(400)
     if not team.active:
         services.reactivate_team(team, user=current_user)
         db.session.commit()
@@ -346,7 +343,7 @@ def _team_context(team: Team, add_form: MemberForm | None = None, note: str | No
                             reverse=True),
                 history=_history(team),
                 events=services.team_events(team), may_edit=may_edit, may_manage=can_manage_team(team),
-                add_form=add_form, note=note, action_form=ActionForm(),
+                add_form=add_form, note=note,
                 subjects={m.member_id: m.member.full_name for m in team.memberships})
 
 
@@ -461,7 +458,7 @@ def member(member_id: int):
     return render_template("teams/member.html", member=m, current=current, team=team,
                            events=services.member_events(m), accounts=services.accounts_of(m),
                            may_edit=current is not None and can_edit_members(current.team),
-                           may_manage=team is not None and can_manage_team(team), action_form=ActionForm())
+                           may_manage=team is not None and can_manage_team(team))
 
 
 @bp.get("/members/<int:member_id>/row")
@@ -582,8 +579,6 @@ def move(member_id: int):
 @bp.post("/members/<int:member_id>/leader")
 def make_leader(member_id: int):
     m, team = _managed_member(member_id)
-    if not ActionForm().validate_on_submit():
-        abort(400)
     if m.current is None:
         flash(_("%(name)s is no longer in a team.", name=m.full_name), "error")
         return redirect(url_for("teams.member", member_id=m.id)), 303
@@ -597,8 +592,6 @@ def make_leader(member_id: int):
 def account(member_id: int):
     """Create the member's sign-in account, or give a new one-time password; shown once, never stored."""
     m, _team = _managed_member(member_id)
-    if not ActionForm().validate_on_submit():
-        abort(400)
     if m.current is None:
         flash(_("%(name)s has left the team; an account cannot be given.", name=m.full_name), "error")
         return redirect(url_for("teams.member", member_id=m.id)), 303

@@ -9,6 +9,7 @@ from flask_wtf.csrf import generate_csrf
 from sqlalchemy.exc import IntegrityError
 from wtforms.fields.choices import SelectChoice
 
+from app.catalogue import operations as catalogue
 from app.dates import today_vn
 from app.extensions import db
 from app.forms import record_id, strip_clean
@@ -28,7 +29,6 @@ from app.teams.models import Member, Membership, Team, team_hamlets
 from app.templating import locale_date
 from app.text import clean
 from app.units.models import AdminUnit
-from app.catalogue import operations as catalogue
 from app.visits.forms import VisitForm, new_key
 from app.visits.models import RESULTS, Visit, visit_members
 from app.visits.services import (
@@ -518,9 +518,6 @@ def delete(visit_id: int):
         abort(403)
     correcting = closing.can_correct_visit(visit, current_user)
     if request.method == "POST":
-        from flask_wtf import FlaskForm
-        if not FlaskForm().validate_on_submit():
-            abort(400)
         household_id = visit.household_id
         reason = clean(request.form.get("reason", ""))[:500]
         closed = _closed_month_message(visit.hamlet, visit.visited_on, reason)
