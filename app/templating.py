@@ -5,10 +5,12 @@ from functools import lru_cache
 
 from babel import Locale
 from babel.numbers import get_decimal_symbol, parse_pattern
-from flask import has_request_context, request
+from flask import has_request_context
 from flask_babel import format_date, format_datetime, get_locale, get_translations
 from jinja2 import pass_context, pass_eval_context
 from markupsafe import Markup
+
+from app.fragments import wants_fragment
 
 _PROBE = 1234567.5
 _INF = float("inf")
@@ -151,7 +153,7 @@ def init_app(app):
 
     @app.context_processor
     def _htmx_flag():
-        return {"is_htmx": bool(getattr(request, "htmx", False))}
+        return {"is_htmx": wants_fragment()}
 
     @app.context_processor
     def _locale_bound():

@@ -1,7 +1,7 @@
 """Error pages: translated, small, and never a stack trace."""
 from urllib.parse import urlsplit
 
-from flask import current_app, render_template, request, session
+from flask import current_app, request, session
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -9,11 +9,11 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError
 
 from app.extensions import db
+from app.fragments import render_page
 
 
 def error_page(status: int, title: str, message: str):
-    template = "errors/_error.html" if getattr(request, "htmx", False) else "errors/error.html"
-    return render_template(template, status=status, title=title, message=message), status
+    return render_page("errors/error.html", "errors/_error.html", status=status, title=title, message=message), status
 
 
 def _standalone(status: int, title, message, headers=None):

@@ -21,6 +21,7 @@ from app.auth.models import ROLE_LABELS
 from app.dates import today_vn
 from app.extensions import db
 from app.forms import record_id
+from app.fragments import render_page, wants_fragment
 from app.imports import load_payload, preview_upload
 from app.scope import (
     FIELD_ROLES,
@@ -187,7 +188,7 @@ def listing(unit_id: int):
     ids = [t.id for t in teams]
     ctx = dict(unit=unit, teams=teams, more=more, q=q, status=status, hamlet_id=hamlet_id, hamlets=hamlets,
                counts=services.member_counts(ids), leaders=services.leaders(ids))
-    if request.htmx and request.htmx.target == "team-rows":
+    if wants_fragment("team-rows"):
         return render_template("teams/_rows.html", **ctx)
     children = []
     if unit.level != "commune":
@@ -391,7 +392,7 @@ def add_member(team_id: int):
                 raise
             return _render_members(team, form, status=409)
         note = _("%(name)s added to the team.", name=member.full_name)
-        if request.htmx:
+        if wants_fragment():
             db.session.refresh(team)
             return render_template("teams/_members.html", **_team_context(team, note=note))
         flash(note, "success")
@@ -411,9 +412,7 @@ def _check_leader_choice(form: MemberForm, team: Team, membership: Membership | 
 
 
 def _render_members(team: Team, form: MemberForm, status: int):
-    if request.htmx:
-        return render_template("teams/_members.html", **_team_context(team, add_form=form)), status
-    return render_template("teams/show.html", **_team_context(team, add_form=form)), status
+    return render_page("teams/show.html", "teams/_members.html", **_team_context(team, add_form=form)), status
 
 
 @bp.get("/<int:team_id>/check-phone")
@@ -508,9 +507,9 @@ def edit_member(member_id: int):
             except sa.exc.IntegrityError:
                 if not _phone_taken_meanwhile(form, team, m):
                     raise
-                template = "teams/_member_edit.html" if request.htmx and current else "teams/member_edit.html"
+                template = "teams/_member_edit.html" if wants_fragment() and current else "teams/member_edit.html"
                 return render_template(template, form=form, m=membership, team=team, member=m), 409
-            if request.htmx and current:
+            if wants_fragment() and current:
                 # A new leader changes two rows: the whole list is returned.
                 db.session.refresh(team)
                 html = render_template("teams/_members.html",
@@ -521,7 +520,7 @@ def edit_member(member_id: int):
                 return redirect(url_for("teams.member", member_id=m.id))
             return redirect(url_for("teams.show", team_id=team.id) + "#members")
         status = 400
-    template = "teams/_member_edit.html" if request.htmx and current else "teams/member_edit.html"
+    template = "teams/_member_edit.html" if wants_fragment() and current else "teams/member_edit.html"
     return render_template(template, form=form, m=membership, team=team, member=m), status
 
 
