@@ -1,5 +1,4 @@
 """Province staff edit the services catalogue; everyone signed in may read it."""
-import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -54,14 +53,11 @@ def add():
         abort(403)
     form = NewServiceForm(prefix="new")
     if form.validate_on_submit():
-        if db.session.scalar(sa.select(Service.id).where(Service.code == form.code.data)):
-            form.code.errors.append(_("Another service already has this code."))
-        else:
-            service = catalogue.add_service(form.code.data, form.pillar.data, form.name_vi.data,
-                                            form.name_en.data, user=current_user)
-            db.session.commit()
-            flash(_("Service %(name)s added.", name=service.name), "success")
-            return redirect(url_for("services.index"), 303)
+        service = catalogue.add_service(form.code.data, form.pillar.data, form.name_vi.data,
+                                        form.name_en.data, user=current_user)
+        db.session.commit()
+        flash(_("Service %(name)s added.", name=service.name), "success")
+        return redirect(url_for("services.index"), 303)
     return _render_index(new_form=form, status=400)
 
 
