@@ -76,8 +76,8 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(units_bp)
     app.register_blueprint(teams_bp)
     app.register_blueprint(audit_bp)
+    from app.catalogue.views import bp as services_bp
     from app.households.views import bp as households_bp
-    from app.visits.catalogue_views import bp as services_bp
     from app.visits.views import bp as visits_bp
     app.register_blueprint(households_bp)
     app.register_blueprint(visits_bp)

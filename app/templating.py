@@ -5,10 +5,12 @@ from functools import lru_cache
 
 from babel import Locale
 from babel.numbers import get_decimal_symbol, parse_pattern
-from flask import has_request_context, request
+from flask import has_request_context
 from flask_babel import format_date, format_datetime, get_locale, get_translations
 from jinja2 import pass_context, pass_eval_context
 from markupsafe import Markup
+
+from app.fragments import wants_fragment
 
 _PROBE = 1234567.5
 _INF = float("inf")
@@ -72,22 +74,22 @@ class _NumberFormat:
 
 
 @lru_cache(maxsize=64)
-def _format(locale_id: str, kind: str, digits: int = 0) -> _NumberFormat:
+def locale_format(locale_id: str, kind: str, digits: int = 0) -> _NumberFormat:
     if kind == "decimal":
         return _NumberFormat(locale_id, "", 0)
     return _NumberFormat(locale_id, "#,##0." + "0" * digits + "%" if digits else "#,##0%", digits)
 
 
-def _number(value, locale: str | None = None):
+def locale_number(value, locale: str | None = None):
     if value is None:
         return ""
-    return _format(locale or str(get_locale() or "vi"), "decimal").number(value)
+    return locale_format(locale or str(get_locale() or "vi"), "decimal").number(value)
 
 
-def _percent(value, digits: int = 1, locale: str | None = None):
+def locale_percent(value, digits: int = 1, locale: str | None = None):
     if value is None:
         return "–"
-    return _format(locale or str(get_locale() or "vi"), "percent", digits).share(value)
+    return locale_format(locale or str(get_locale() or "vi"), "percent", digits).share(value)
 
 
 @lru_cache(maxsize=4096)
@@ -96,7 +98,7 @@ def _day(locale_id: str, value: date, fmt: str) -> str:
     return format_date(value, fmt)
 
 
-def _date(value, fmt: str | None = None, locale: str | None = None):
+def locale_date(value, fmt: str | None = None, locale: str | None = None):
     """Vietnamese dates as officials write them, 23/05/2024; English in Babel's medium form."""
     if value is None:
         return ""
@@ -115,17 +117,17 @@ def _date(value, fmt: str | None = None, locale: str | None = None):
 
 @pass_context
 def _number_filter(context, value):
-    return _number(value, context.get("_locale_id"))
+    return locale_number(value, context.get("_locale_id"))
 
 
 @pass_context
 def _percent_filter(context, value, digits: int = 1):
-    return _percent(value, digits, context.get("_locale_id"))
+    return locale_percent(value, digits, context.get("_locale_id"))
 
 
 @pass_context
 def _date_filter(context, value, fmt: str | None = None):
-    return _date(value, fmt, context.get("_locale_id"))
+    return locale_date(value, fmt, context.get("_locale_id"))
 
 
 def _bound_gettext(translations):
@@ -151,7 +153,7 @@ def init_app(app):
 
     @app.context_processor
     def _htmx_flag():
-        return {"is_htmx": bool(getattr(request, "htmx", False))}
+        return {"is_htmx": wants_fragment()}
 
     @app.context_processor
     def _locale_bound():

@@ -10,10 +10,10 @@ from hypothesis import settings as hypothesis_settings
 
 from app import create_app
 from app.auth.cli import create_user
+from app.catalogue.operations import insert_default_services
 from app.extensions import db as _db
 from app.units import services
 from app.units.models import AdminUnit
-from app.visits.catalogue import insert_default_services
 
 PASSWORD = "mat-khau-thu-nghiem"
 # CI tries the same examples on every run, so a red build is the code's doing and can be rerun, and

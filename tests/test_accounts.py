@@ -325,7 +325,7 @@ def test_record_type_filter_finds_month_closings(client, tree, login_as, db):
 # --- First run ----------------------------------------------------------------------------------
 
 def test_first_run_checklist_guides_an_admin_until_every_step_is_done(client, db, login_as):
-    from app.visits.catalogue import set_target
+    from app.catalogue.operations import set_target
     from app.visits.models import Service
     province = units.create_unit("Tỉnh Hậu Giang", "province", None, "93")
     db.session.commit()

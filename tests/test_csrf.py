@@ -56,3 +56,54 @@ def test_token_from_the_page_is_accepted_in_form_and_header(csrf_app, db, tree):
     assert resp.status_code == 302
     resp = client.post(f"/units/{tree.commune.id}/hamlets", data={"hamlet-name": "Ấp Không Token"})
     assert resp.status_code == 400 and "Biểu mẫu đã hết hạn" in resp.get_data(as_text=True)
+
+
+def signed_in(flask_app, username):
+    """A client of the strict app signed in the way a browser does: with the login page's token."""
+    client = flask_app.test_client()
+    html = client.get("/auth/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html).group(1)
+    resp = client.post("/auth/login", data={"username": username, "password": "mat-khau-thu-nghiem",
+                                            "csrf_token": token})
+    assert resp.status_code == 302
+    return client
+
+
+def test_button_only_posts_without_the_token_are_refused_for_a_user_allowed_to_press_them(csrf_app, db, tree):
+    """The buttons carry only the page's token and their views check nothing themselves: the global
+    protection alone refuses them, even to an administrator who may press every one."""
+    from datetime import date
+
+    import sqlalchemy as sa
+
+    from app.api.models import ApiToken, issue_token
+    from app.auth.cli import create_user
+    from app.teams.models import Membership
+    from app.visits.models import Service, Visit
+    from app.visits.services import VisitData, create_visit
+    from tests.visits_helpers import household, make_team, service_id
+
+    admin = create_user("admin-csrf", "admin", tree.province, "mat-khau-thu-nghiem")
+    team, members = make_team(tree.commune, [tree.hamlet])
+    team.dissolved_on = date(2024, 6, 1)
+    members[1].phone = "0912345678"
+    token, _secret = issue_token(admin, "trung tâm")
+    db.session.commit()
+    visit_id = create_visit(VisitData(household=household(tree.hamlet), visited_on=date(2024, 4, 2),
+                                      results={service_id("dvc"): "guided"}, member_ids=[members[0].id]),
+                            "a" * 32, team.id, user=admin)
+    service = db.session.scalar(sa.select(Service).where(Service.active.is_(True))
+                                .order_by(Service.position.desc()).limit(1))
+    db.session.commit()
+    client = signed_in(csrf_app, "admin-csrf")
+    buttons = [f"/teams/{team.id}/reactivate", f"/teams/members/{members[1].id}/leader",
+               f"/teams/members/{members[1].id}/account", f"/api-tokens/{token.id}/revoke",
+               f"/services/{service.id}/move", f"/visits/{visit_id}/delete"]
+    for url in buttons:
+        resp = client.post(url, data={"direction": "up"})
+        assert resp.status_code == 400 and "Biểu mẫu đã hết hạn" in resp.get_data(as_text=True), url
+    db.session.expire_all()
+    assert db.session.get(type(team), team.id).dissolved_on == date(2024, 6, 1)
+    assert db.session.scalar(sa.select(Membership.role).where(Membership.member_id == members[1].id)) == "member"
+    assert db.session.get(ApiToken, token.id).revoked_at is None
+    assert db.session.get(Visit, visit_id) is not None

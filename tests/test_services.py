@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 
-from app.visits.catalogue import DEFAULT_SERVICES
+from app.catalogue.operations import DEFAULT_SERVICES
 from app.visits.models import Service, Target
 from tests.visits_helpers import sign_in_as
 

@@ -11,7 +11,3 @@ class TokenForm(FlaskForm):
     label = StringField(_l("What the token is for"), filters=[strip_clean],
                         validators=[DataRequired(_l("Say what the token is for, e.g. the operations centre.")),
                                     Length(max=100, message=_l("At most %(max)d characters."))])
-
-
-class RevokeForm(FlaskForm):
-    """Only for its CSRF token."""

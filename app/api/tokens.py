@@ -1,10 +1,10 @@
 """The API token page: province staff create tokens (shown once) and revoke them."""
 import sqlalchemy as sa
-from flask import Blueprint, abort, flash, redirect, render_template, session, url_for
+from flask import Blueprint, flash, redirect, render_template, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from app.api.forms import RevokeForm, TokenForm
+from app.api.forms import TokenForm
 from app.api.models import ApiToken, issue_token
 from app.audit.models import record
 from app.auth.guard import require_sign_in
@@ -28,8 +28,7 @@ def _render(form: TokenForm, status: int = 200):
                                                         ApiToken.created_at.desc())).all()
     # Shown once, right after creation; the session copy is dropped as soon as it is displayed.
     secret = session.pop(NEW_TOKEN_KEY, None) if status == 200 else None
-    return render_template("api/tokens.html", form=form, tokens=tokens, secret=secret,
-                           revoke_form=RevokeForm()), status
+    return render_template("api/tokens.html", form=form, tokens=tokens, secret=secret), status
 
 
 @bp.get("/")
@@ -57,8 +56,6 @@ def create():
 @roles_required("province", "admin")
 def revoke(token_id: int):
     token = found_or_abort(db.session.scalar(tokens_query().where(ApiToken.id == token_id)))
-    if not RevokeForm().validate_on_submit():
-        abort(400)
     if token.revoked_at is None:
         token.revoked_at = utcnow()
         record("revoke", "api_token", token.id, token.user.unit_id, before={"active": True}, after={"active": False})

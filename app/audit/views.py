@@ -2,7 +2,7 @@
 from datetime import datetime, time, timedelta
 
 import sqlalchemy as sa
-from flask import Blueprint, render_template, request
+from flask import Blueprint, request
 from sqlalchemy import orm
 
 from app.audit.forms import RECORD_TYPES, AuditFilterForm
@@ -12,6 +12,7 @@ from app.auth.models import User
 from app.auth.usernames import normalise_username
 from app.dates import VN
 from app.extensions import db
+from app.fragments import render_page
 from app.scope import in_scope, roles_required
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
@@ -45,7 +46,7 @@ def index():
     events = db.session.scalars(query.options(orm.selectinload(AuditEvent.user))
                                 .limit(PAGE_SIZE + 1).offset((page - 1) * PAGE_SIZE)).all()
     has_next = len(events) > PAGE_SIZE
-    template = "audit/_events.html" if request.htmx and request.htmx.target == "events" else "audit/index.html"
     base_args = {k: v for k, v in request.args.items() if k != "page"}
-    return render_template(template, form=form, entries=describe(events[:PAGE_SIZE]), page=page, has_next=has_next,
-                           record_types=RECORD_TYPES, base_args=base_args), status
+    return render_page("audit/index.html", "audit/_events.html", target="events", form=form,
+                       entries=describe(events[:PAGE_SIZE]), page=page, has_next=has_next,
+                       record_types=RECORD_TYPES, base_args=base_args), status

@@ -93,7 +93,7 @@ def _changes(event) -> dict:
 
 def _value(key: str, value):
     """A changed value as a person reads it: labels for codes, dates and numbers in the locale."""
-    from app.templating import _date, _number
+    from app.templating import locale_date, locale_number
     if value is None or value == "":
         return "–"
     if isinstance(value, bool):
@@ -108,15 +108,15 @@ def _value(key: str, value):
         from app.teams.models import TEAM_STATUSES
         return str(TEAM_STATUSES.get(value, value))
     if isinstance(value, int):
-        return _number(value)
+        return locale_number(value)
     if isinstance(value, str) and len(value) == 10 and key.endswith(("_on", "_date")):
         try:
-            return _date(date.fromisoformat(value))
+            return locale_date(date.fromisoformat(value))
         except ValueError:
             return value
     if isinstance(value, str) and key.endswith("_at"):
         try:
-            return _date(datetime.fromisoformat(value))
+            return locale_date(datetime.fromisoformat(value))
         except ValueError:
             return value
     if isinstance(value, (list, dict)):

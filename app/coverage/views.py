@@ -11,6 +11,7 @@ from app.coverage.ancestors import get_unit_and_ancestors_or_404
 from app.coverage.cells import CellWriter
 from app.dates import month_end, parse_month
 from app.extensions import db
+from app.fragments import render_page, wants_fragment
 from app.scope import (
     FIELD_ROLES,
     STAFF_ROLES,
@@ -18,7 +19,7 @@ from app.scope import (
     roles_required,
     team_hamlets_query,
 )
-from app.templating import _date
+from app.templating import locale_date
 from app.text import sort_key
 
 bp = Blueprint("coverage", __name__, url_prefix="/coverage")
@@ -33,7 +34,7 @@ def index():
 
 
 def _month_label(year: int, month: int) -> str:
-    return _date(month_end(year, month), "MM/yyyy")
+    return locale_date(month_end(year, month), "MM/yyyy")
 
 
 def _chosen_month() -> tuple[tuple[int, int] | None, str | None]:
@@ -102,10 +103,7 @@ def show(unit_id: int):
         if request.args.get("trend"):  # the page without JavaScript, asked for with its trend
             context.update(_trend(unit, year, month, table.services))
     status = 400 if error else 200
-    # htmx swaps the content area only; a history restore needs the whole page again.
-    partial = request.htmx and not request.headers.get("HX-History-Restore-Request")
-    template = "coverage/_content.html" if partial else "coverage/show.html"
-    return render_template(template, **context), status
+    return render_page("coverage/show.html", "coverage/_content.html", **context), status
 
 
 def _chosen_service(services):
@@ -134,7 +132,7 @@ def trend(unit_id: int):
     chosen, error = _chosen_month()
     if error:
         return render_template("coverage/_trend_error.html", error=error), 400
-    if not request.htmx:  # a plain request (a bookmark): the whole page, trend included
+    if not wants_fragment():  # a plain request (a bookmark): the whole page, trend included
         return redirect(coverage_url(unit.id, month=f"{chosen[0]}-{chosen[1]:02d}", trend=1) + "#trend")
     year, month = chosen
     services, _targets = queries.services_and_targets(unit)

@@ -121,7 +121,7 @@ def _sqlite_value(v):
 
 
 def _ensure_services(loader: Loader) -> list[tuple[int, str]]:
-    from app.visits.catalogue import insert_default_services
+    from app.catalogue.operations import insert_default_services
     insert_default_services(loader.conn)  # the migration inserts them; this covers older databases
     return [(r.id, r.code) for r in loader.conn.execute(
         sa.text("SELECT id, code FROM services WHERE active = :t ORDER BY position, id"), {"t": True})]

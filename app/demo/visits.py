@@ -6,11 +6,11 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
+from app.catalogue import operations as catalogue
 from app.dates import today_vn
 from app.extensions import db
 from app.households.services import create_household
 from app.teams.models import Membership, Team
-from app.visits import catalogue
 from app.visits.services import VisitData, create_visit
 
 VISITS_PER_TEAM = 60

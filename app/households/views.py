@@ -5,8 +5,10 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.auth.guard import require_sign_in
+from app.catalogue import operations as catalogue
 from app.downloads import file_name, send_download
 from app.extensions import db
+from app.fragments import wants_fragment
 from app.households import privacy, services
 from app.households.forms import EraseForm, HouseholdForm, MergeForm
 from app.households.models import Household
@@ -22,7 +24,6 @@ from app.scope import (
     visits_query,
 )
 from app.text import sort_key
-from app.visits import catalogue
 from app.visits.models import RESULTS, Adoption, Visit
 
 bp = Blueprint("households", __name__, url_prefix="/households")
@@ -35,7 +36,7 @@ def index():
     # The first hundred by folded name, shown in Vietnamese order.
     households = sorted(services.search(households_query(), q, limit=100), key=lambda h: sort_key(h.head_name))
     duplicates = services.duplicate_ids(households)
-    if request.htmx and request.htmx.target == "households":
+    if wants_fragment("households"):
         return render_template("households/_rows.html", households=households, duplicates=duplicates, q=q)
     return render_template("households/index.html", households=households, duplicates=duplicates, q=q)
 

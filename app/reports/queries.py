@@ -38,7 +38,7 @@ def report_services(province_id: int | None) -> list[dict]:
         targets = {t.service_id: t for t in db.session.scalars(
             sa.select(Target).where(Target.province_id == province_id))}
     out = []
-    from app.visits.catalogue import active_services
+    from app.catalogue.operations import active_services
     for s in active_services():
         t = targets.get(s.id)
         out.append({"id": s.id, "code": s.code, "name_vi": s.name_vi, "name_en": s.name_en,

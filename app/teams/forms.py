@@ -157,10 +157,6 @@ class MoveForm(FlaskForm):
             raise ValidationError(_l("Choose another active team of the commune."))
 
 
-class ActionForm(FlaskForm):
-    """A button that changes something: only the CSRF token."""
-
-
 class UploadForm(FlaskForm):
     file = FileField(_l("Excel or CSV file"), validators=[
         FileRequired(_l("Choose a file.")),

@@ -22,6 +22,7 @@ from app.auth.models import ROLE_LABELS
 from app.dates import today_vn
 from app.extensions import db
 from app.forms import record_id
+from app.fragments import render_page, wants_fragment
 from app.imports import load_payload, preview_upload
 from app.scope import (
     FIELD_ROLES,
@@ -41,7 +42,6 @@ from app.scope import (
 )
 from app.teams import services
 from app.teams.forms import (
-    ActionForm,
     ConfirmImportForm,
     DissolveForm,
     LeaveForm,
@@ -96,8 +96,8 @@ def _conflict(exc):
     """Two people saving at once can trip the database's own rules (one team per member, one
     leader per team); the second one is told to look again rather than shown a server error."""
     db.session.rollback()
-    from app.main.errors import _page
-    return _page(409, _("Changed at the same time"),
+    from app.main.errors import error_page
+    return error_page(409, _("Changed at the same time"),
                  _("Someone else changed this team at the same moment. Reload the page and check before "
                    "saving again."))
 
@@ -110,7 +110,7 @@ def _phone_filter(value):
 @bp.app_template_global("audit_value")
 def audit_value(key: str, value):
     """An audit value as a person reads it: labels for codes, dates in the locale."""
-    from app.templating import _date
+    from app.templating import locale_date
     if value is None or value == "":
         return "–"
     labels = {"status": TEAM_STATUSES, "role": MEMBER_ROLES, "gender": GENDERS, "affiliation": AFFILIATIONS}
@@ -124,7 +124,7 @@ def audit_value(key: str, value):
         return services.format_phone(value)
     if key.endswith(("_on", "_date")) and isinstance(value, str):
         try:
-            return _date(date.fromisoformat(value))
+            return locale_date(date.fromisoformat(value))
         except ValueError:
             return value
     return value
@@ -187,7 +187,7 @@ def listing(unit_id: int):
     ids = [t.id for t in teams]
     ctx = dict(unit=unit, teams=teams, more=more, q=q, status=status, hamlet_id=hamlet_id, hamlets=hamlets,
                counts=services.member_counts(ids), leaders=services.leaders(ids))
-    if request.htmx and request.htmx.target == "team-rows":
+    if wants_fragment("team-rows"):
         return render_template("teams/_rows.html", **ctx)
     children = []
     if unit.level != "commune":
@@ -274,8 +274,6 @@ def dissolve(team_id: int):
 @bp.post("/<int:team_id>/reactivate")
 def reactivate(team_id: int):
     team = get_team_or_404(team_id, need=can_manage_team)
-    if not ActionForm().validate_on_submit():
-        abort(400)
     if not team.active:
         services.reactivate_team(team, user=current_user)
         db.session.commit()
@@ -337,7 +335,7 @@ def _team_context(team: Team, add_form: MemberForm | None = None, note: str | No
                             reverse=True),
                 history=_history(team),
                 events=services.team_events(team), may_edit=may_edit, may_manage=can_manage_team(team),
-                add_form=add_form, note=note, action_form=ActionForm(),
+                add_form=add_form, note=note,
                 subjects={m.member_id: m.member.full_name for m in team.memberships})
 
 
@@ -383,7 +381,7 @@ def add_member(team_id: int):
                 raise
             return _render_members(team, form, status=409)
         note = _("%(name)s added to the team.", name=member.full_name)
-        if request.htmx:
+        if wants_fragment():
             db.session.refresh(team)
             return render_template("teams/_members.html", **_team_context(team, note=note))
         flash(note, "success")
@@ -403,9 +401,7 @@ def _check_leader_choice(form: MemberForm, team: Team, membership: Membership | 
 
 
 def _render_members(team: Team, form: MemberForm, status: int):
-    if request.htmx:
-        return render_template("teams/_members.html", **_team_context(team, add_form=form)), status
-    return render_template("teams/show.html", **_team_context(team, add_form=form)), status
+    return render_page("teams/show.html", "teams/_members.html", **_team_context(team, add_form=form)), status
 
 
 @bp.get("/<int:team_id>/check-phone")
@@ -440,7 +436,7 @@ def member(member_id: int):
     return render_template("teams/member.html", member=m, current=current, team=team,
                            events=services.member_events(m), accounts=services.accounts_of(m),
                            may_edit=current is not None and can_edit_members(current.team),
-                           may_manage=team is not None and can_manage_team(team), action_form=ActionForm())
+                           may_manage=team is not None and can_manage_team(team))
 
 
 @bp.get("/members/<int:member_id>/row")
@@ -483,9 +479,9 @@ def edit_member(member_id: int):
             except sa.exc.IntegrityError:
                 if not _phone_taken_meanwhile(form, team, m):
                     raise
-                template = "teams/_member_edit.html" if request.htmx and current else "teams/member_edit.html"
+                template = "teams/_member_edit.html" if wants_fragment() and current else "teams/member_edit.html"
                 return render_template(template, form=form, m=membership, team=team, member=m), 409
-            if request.htmx and current:
+            if wants_fragment() and current:
                 # A new leader changes two rows: the whole list is returned.
                 db.session.refresh(team)
                 html = render_template("teams/_members.html",
@@ -496,7 +492,7 @@ def edit_member(member_id: int):
                 return redirect(url_for("teams.member", member_id=m.id))
             return redirect(url_for("teams.show", team_id=team.id) + "#members")
         status = 400
-    template = "teams/_member_edit.html" if request.htmx and current else "teams/member_edit.html"
+    template = "teams/_member_edit.html" if wants_fragment() and current else "teams/member_edit.html"
     return render_template(template, form=form, m=membership, team=team, member=m), status
 
 
@@ -548,8 +544,6 @@ def move(member_id: int):
 def make_leader(member_id: int):
     m = get_member_or_404(member_id, need=can_manage_member)
     team = m.latest.team
-    if not ActionForm().validate_on_submit():
-        abort(400)
     if m.current is None:
         flash(_("%(name)s is no longer in a team.", name=m.full_name), "error")
         return redirect(url_for("teams.member", member_id=m.id)), 303
@@ -563,8 +557,6 @@ def make_leader(member_id: int):
 def account(member_id: int):
     """Create the member's sign-in account, or give a new one-time password; shown once, never stored."""
     m = get_member_or_404(member_id, need=can_manage_member)
-    if not ActionForm().validate_on_submit():
-        abort(400)
     if m.current is None:
         flash(_("%(name)s has left the team; an account cannot be given.", name=m.full_name), "error")
         return redirect(url_for("teams.member", member_id=m.id)), 303

@@ -8,6 +8,7 @@ from app.auth.guard import require_sign_in
 from app.coverage.queries import households_by_unit
 from app.dates import today_vn
 from app.extensions import db
+from app.fragments import wants_fragment
 from app.imports import load_payload, preview_upload
 from app.scope import (
     can_edit_hamlet,
@@ -43,7 +44,7 @@ def _children(unit: AdminUnit, q: str = ""):
 def _render_unit(unit: AdminUnit, hamlet_form=None, count_form=None, status=200):
     q = request.args.get("q", "")[:100]
     children, counts = _children(unit, q)
-    if request.htmx and request.htmx.target == "children":
+    if wants_fragment("children"):
         return render_template("units/_children.html", unit=unit, children=children, counts=counts, q=q)
     history = db.session.scalars(sa.select(HouseholdCount).where(HouseholdCount.unit_id == unit.id)
                                  .order_by(HouseholdCount.effective_on.desc()).limit(20)).all()

@@ -10,6 +10,7 @@ from app.audit.words import describe
 from app.auth.guard import require_sign_in
 from app.auth.models import User
 from app.extensions import db
+from app.fragments import wants_fragment
 from app.scope import (
     accounts_query,
     assignable_units,
@@ -69,7 +70,7 @@ def new():
         db.session.commit()
         return render_template("users/password.html", account=account, password=password, created=True)
     status = 400 if form.is_submitted() else 200
-    if request.htmx and request.htmx.target == "unit-field" and not request.htmx.history_restore_request:
+    if wants_fragment("unit-field"):
         return render_template("users/_unit_field.html", form=form), status
     return render_template("users/new.html", form=form), status
 

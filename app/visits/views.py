@@ -2,7 +2,7 @@
 from datetime import timedelta
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from wtforms.fields.choices import SelectChoice
 
 from app.auth.guard import require_sign_in
+from app.catalogue import operations as catalogue
 from app.dates import today_vn
 from app.extensions import db
 from app.forms import record_id, strip_clean
@@ -22,18 +23,15 @@ from app.scope import (
     can_log_visits,
     get_team_or_404,
     get_visit_or_404,
-    households_query,
     requires,
     teams_query,
     visits_query,
 )
-from app.teams.models import Member, Membership, Team, team_hamlets
-from app.templating import _date
+from app.teams.models import Team, team_hamlets
 from app.text import clean
-from app.units.models import AdminUnit
-from app.visits import catalogue
 from app.visits.forms import VisitForm, new_key
 from app.visits.models import RESULTS, Visit, visit_members
+from app.visits.roster import TeamRoster
 from app.visits.services import (
     VisitData,
     begin_visit_write,
@@ -43,7 +41,6 @@ from app.visits.services import (
     find_by_key_and_recent,
     find_deleted_key,
     find_replay,
-    household_among,
     same_content,
     update_visit,
 )
@@ -52,75 +49,7 @@ bp = Blueprint("visits", __name__, url_prefix="/visits")
 require_sign_in(bp)
 
 
-# --- what a form needs to know about the team ---------------------------------------------------
-
-def _hamlets(team: Team | None):
-    if team is None:
-        return []
-    return [h for h in team.hamlets if h.retired_on is None]
-
-
-def _team_ids(team: Team) -> tuple[list[int], set[int]]:
-    """The ids of the team's hamlets in service and of its current members, in one query: all that
-    checking a posted visit needs (loading them as objects cost a visit POST more than the query)."""
-    cache = g.setdefault("team_ids", {})
-    if team.id not in cache:
-        hamlet_ids, member_ids = [], set()
-        for kind, record in db.session.connection().execute(_TEAM_IDS, {"team_id": team.id}):
-            if kind == 0:
-                hamlet_ids.append(record)
-            else:
-                member_ids.add(record)
-        cache[team.id] = hamlet_ids, member_ids
-    return cache[team.id]
-
-
-_UNITS = AdminUnit.__table__
-_MEMBERSHIPS = Membership.__table__
-_TEAM_IDS = sa.union_all(
-    sa.select(sa.literal_column("0"), team_hamlets.c.hamlet_id)
-    .join(_UNITS, _UNITS.c.id == team_hamlets.c.hamlet_id)
-    .where(team_hamlets.c.team_id == sa.bindparam("team_id"), _UNITS.c.retired_on.is_(None)),
-    sa.select(sa.literal_column("1"), _MEMBERSHIPS.c.member_id)
-    .where(_MEMBERSHIPS.c.team_id == sa.bindparam("team_id"), _MEMBERSHIPS.c.left_on.is_(None)))
-
-
-def _hamlet_ids(team: Team | None) -> list[int]:
-    """The team's hamlets in service: from its hamlets when the page has loaded them, else by id."""
-    if team is None:
-        return []
-    if "hamlets" not in sa.inspect(team).unloaded:
-        return [h.id for h in _hamlets(team)]
-    return list(_team_ids(team)[0])
-
-
-def _member_ids(team: Team | None) -> set[int]:
-    """The team's current members: from the members when the page has loaded them, else by id."""
-    if team is None:
-        return set()
-    loaded = g.get("team_members", {}).get(team.id)
-    if loaded is not None:
-        return {m.id for m in loaded}
-    return set(_team_ids(team)[1])
-
-
-def _members(team: Team | None) -> list[Member]:
-    if team is None:
-        return []
-    # The choices, the check of the ticked members and the form page all ask: one query per request.
-    cache = g.setdefault("team_members", {})
-    if team.id not in cache:
-        cache[team.id] = list(db.session.scalars(
-            sa.select(Member).join(Membership, Membership.member_id == Member.id)
-            .where(Membership.team_id == team.id, Membership.left_on.is_(None))
-            .order_by(Member.name_folded)))
-    return list(cache[team.id])
-
-
-def _earliest(team: Team | None):
-    """A visit cannot predate its team: the day it was founded (see Team.visits_from)."""
-    return team.visits_from if team is not None else None
-
+# --- the form's page ----------------------------------------------------------------------------
 
 def _form_services(visit: Visit | None = None):
     """Active services, plus any a visit being edited already records."""
@@ -131,7 +60,7 @@ def _form_services(visit: Visit | None = None):
     return services
 
 
-def _error_summary(form: VisitForm, service_errors) -> list[tuple[str, str]]:
+def _error_summary(form: VisitForm) -> list[tuple[str, str]]:
     """(anchor, message) for each field with an error, in the order of the page: the summary at the
     top of a refused form links to each (the messages stay beside the fields too)."""
     choices = form.members.choices or []
@@ -140,8 +69,8 @@ def _error_summary(form: VisitForm, service_errors) -> list[tuple[str, str]]:
                (form.new_name, "new_name"), (form.new_address, "new_address"), (form.new_phone, "new_phone"),
                (form.new_size, "new_size"), (form.new_hamlet, "new_hamlet"), (form.members, first_member)]
     out = [(anchor, " ".join(str(e) for e in f.errors)) for f, anchor in anchors if f.errors]
-    if service_errors:
-        out.append(("services", " ".join(service_errors)))
+    if form.service_errors:
+        out.append(("services", " ".join(form.service_errors)))
     if form.note.errors:
         out.append(("note", " ".join(str(e) for e in form.note.errors)))
     return out
@@ -158,100 +87,83 @@ def _correcting(form: VisitForm, team: Team | None, visit: Visit | None) -> bool
             or closing.is_closed(unit, form.visited_on.data))
 
 
-def _render(form, team, services, chosen, service_errors=(), status=200, visit=None, options=None,
-            selected=None, key_notice=None, q=None):
-    _set_choices(form, team, visit)
-    hamlets = _hamlets(team)
+def _set_choices(form: VisitForm, roster: TeamRoster, visit: Visit | None = None) -> None:
+    """The choices only serve the page: the team's members and hamlets are checked by id."""
+    form.new_hamlet.choices = [SelectChoice(h.id, h.name) for h in roster.hamlets]
+    members = roster.members
+    if visit is not None:
+        members += [m for m in visit.members if m not in members]
+    form.members.choices = [SelectChoice(m.id, m.full_name) for m in members]
+
+
+def visit_page_context(form: VisitForm, roster: TeamRoster, *, refused: bool = False, options=None,
+                       selected: Household | None = None, key_notice: dict | None = None, q=None) -> dict:
+    """What visits/form.html shows: the form (with its errors when `refused`), the team's hamlets,
+    members and services, the households found (`options`) or the one chosen (`selected`)."""
+    visit, team = form.visit, roster.team
+    _set_choices(form, roster, visit)
     if options is None:
-        options = []
-        if selected is not None:
-            options = [selected]
-    return render_template(
-        "visits/form.html", form=form, team=team, visit=visit,
-        services=catalogue.by_team_use(services, team.id if team is not None else None, today_vn()),
-        chosen=chosen, errors=_error_summary(form, service_errors) if status >= 400 else [],
-        service_errors=list(service_errors), hamlets=hamlets, members=_members(team),
+        options = [selected] if selected is not None else []
+    return dict(
+        form=form, team=team, visit=visit,
+        services=catalogue.by_team_use(form.services, team.id if team is not None else None, today_vn()),
+        chosen=form.chosen, errors=_error_summary(form) if refused else [],
+        service_errors=list(form.service_errors), hamlets=roster.hamlets, members=roster.members,
         options=options, q=q, selected_id=str(selected.id) if selected is not None else form.household_id.data,
         correcting=_correcting(form, team, visit), key_notice=key_notice,
         action_team=team.id if team is not None and not can_log_visits() else None,
-        duplicates=registry.duplicate_ids(options), earliest=_earliest(team), today=today_vn(),
+        duplicates=registry.duplicate_ids(options), earliest=roster.earliest, today=today_vn(),
         open_new=bool(form.new_name.data or form.household_id.data == "new" or form.new_name.errors
                       or form.new_phone.errors or form.new_size.errors),
-    ), status
+    )
 
 
-def _start_new_household(form: VisitForm) -> None:
-    """"A new household" chosen after a search: the name searched for becomes the head's name, so it
-    is not typed twice (the page's script does the same without a round trip)."""
-    if not form.new_name.data:
-        form.new_name.data = (form.q.data or "")[:200]
-    form.household_id.data = "new"
+def _page(form: VisitForm, roster: TeamRoster, status: int = 200, **context):
+    return render_template("visits/form.html", **visit_page_context(form, roster, refused=status >= 400,
+                                                                     **context)), status
 
 
-def _team_households(team: Team | None):
-    ids = _hamlet_ids(team)
-    return households_query().where(Household.hamlet_id.in_(ids)), ids
+def _refused(form: VisitForm, roster: TeamRoster, status: int, **context):
+    """The form again with its errors and the input, the household chosen still chosen."""
+    return _page(form, roster, status, selected=_selected(form, roster), **context)
 
 
-def _validate(form: VisitForm, team: Team | None, services, visit: Visit | None = None):
-    """Everything the form says, checked against the team; (data, new household fields, errors)."""
-    ok = form.validate()
-    results, chosen, service_errors = form.read_results(request.form, services)
-    if not service_errors and not results:
-        service_errors.append(_("Mark at least one service as guided or adopted."))
-    earliest = _earliest(team)
-    if form.visited_on.data and earliest and form.visited_on.data < earliest:
-        form.visited_on.errors = list(form.visited_on.errors) + [
-            _("The team was founded on %(date)s: a visit cannot be dated earlier. If the team worked before "
-              "that day, the commune officer can change its founding date on the team's page.",
-              date=_date(earliest))]
-    member_ids = form.members.data or []
-    allowed = _member_ids(team)
-    if visit is not None:
-        allowed |= {m.id for m in visit.members}
-    if not member_ids:
-        form.members.errors = list(form.members.errors) + [_("Tick at least one member who was there.")]
-    elif not set(member_ids) <= allowed:
-        form.members.errors = list(form.members.errors) + [_("Tick only members of the team.")]
+def _selected(form: VisitForm, roster: TeamRoster):
+    if record_id(form.household_id.data) is not None:
+        query, _ids = roster.households()
+        return db.session.scalar(query.where(Household.id == record_id(form.household_id.data)))
+    return None
 
-    hamlet_ids = _hamlet_ids(team)
-    household, new = None, None
-    raw = (form.household_id.data or "").strip()
-    if raw and raw != "new":
-        if record_id(raw) is not None:
-            household = household_among(record_id(raw), hamlet_ids, lock=visit is None)
-        if household is None:
-            form.household_id.errors = [_("This household is not in your team's hamlets. Choose it again.")]
-        elif household.merged_into_id is not None:
-            household = db.session.get(Household, household.merged_into_id)
-        if household is not None and household.erased_at is not None:
-            # Its data was erased on request: a new session means registering the household again.
-            form.household_id.errors = [
-                _("This household's personal data was erased. Add it again as a new household.")]
-            household = None
-    elif raw == "new" or form.new_name.data:
-        if not form.new_name.data:
-            form.new_name.errors = list(form.new_name.errors) + [_("Enter the name of the head of the household.")]
-        hamlet_id = form.new_hamlet.data if len(hamlet_ids) > 1 else (hamlet_ids[0] if hamlet_ids else None)
-        if hamlet_id not in hamlet_ids:
-            form.new_hamlet.errors = [_("Choose one of your team's hamlets.")]
-        new = {"hamlet_id": hamlet_id, "head_name": form.new_name.data, "address": form.new_address.data or "",
-               "phone": form.new_phone.data or "", "size": form.new_size.data}
-    else:
-        form.household_id.errors = [_("Choose the household, or add a new one.")]
 
-    has_errors = (not ok or service_errors or form.visited_on.errors or form.members.errors
-                  or form.household_id.errors or form.new_name.errors or form.new_hamlet.errors)
-    data = None
-    if not has_errors:
-        data = VisitData(household=household, visited_on=form.visited_on.data, results=results,
-                         member_ids=sorted(set(member_ids)), note=form.note.data or "")
-    return data, new, chosen, service_errors
+def _without_javascript(form: VisitForm, roster: TeamRoster):
+    """The form's own buttons for phones without JavaScript: the search (`find`) lists the households
+    found; "add as a new household" (`add_new`) opens its fields. Nothing is saved."""
+    form.read_services()
+    if request.form.get("find") is not None:
+        query, ids = roster.households()
+        options = registry.search(query, form.q.data or "", ids, limit=20)
+        return _page(form, roster, options=options, q=form.q.data)
+    form.start_new_household()
+    return _page(form, roster)
 
+
+def _pressed_search_button() -> bool:
+    return request.form.get("find") is not None or request.form.get("add_new") is not None
+
+
+# --- a new visit, exactly once -------------------------------------------------------------------
 
 def _already(visit_id: int):
     flash(_("This visit was already recorded; here it is."), "info")
     return redirect(url_for("visits.show", visit_id=visit_id), 303)
+
+
+def _key_used(form: VisitForm, roster: TeamRoster, notice: dict):
+    """This form's key already made a visit, and what was posted now is not that visit (or the visit
+    was deleted since): nothing is saved; the form comes back with the input and a fresh key, so the
+    user decides whether it is a new visit."""
+    form.key.data = new_key()
+    return _refused(form, roster, 409, key_notice=notice)
 
 
 def _same_as(visit_id: int, data: VisitData, new: dict | None) -> bool:
@@ -269,25 +181,38 @@ def _same_as(visit_id: int, data: VisitData, new: dict | None) -> bool:
     return same_content(visit_id, data)
 
 
-def _as_posted(form, services) -> VisitData | None:
-    """What the form says, read without the team's rules: a form resent long after its visit was saved
-    may no longer pass them (a member ticked on it has left the team) and still is that visit."""
-    results, _chosen, errors = form.read_results(request.form, services)
-    household_id = record_id((form.household_id.data or "").strip())
-    household = db.session.get(Household, household_id) if household_id is not None else None
-    if errors or household is None or form.visited_on.data is None:
-        return None
-    return VisitData(household=household, visited_on=form.visited_on.data, results=results,
-                     member_ids=sorted(set(form.members.data or [])), note=form.note.data or "")
+def _earlier_posts(form: VisitForm):
+    """Lock the household named (from here to the commit, no other post of it runs its checks), then
+    look up what this form's key did before: (visit it made, recent visits of the household, deletion)."""
+    named = record_id(form.household_id.data)
+    begin_visit_write(named)
+    if named is None:
+        existing, recent = find_by_key(form.key.data), None
+    else:
+        existing, recent = find_by_key_and_recent(form.key.data, named)
+    deleted = find_deleted_key(form.key.data) if existing is None else None
+    return existing, recent, deleted
 
 
-def _key_used(form, team, services, chosen, service_errors, notice):
-    """This form's key already made a visit, and what was posted now is not that visit (or the visit
-    was deleted since): nothing is saved; the form comes back with the input and a fresh key, so the
-    user decides whether it is a new visit."""
-    form.key.data = new_key()
-    return _render(form, team, services, chosen, service_errors, status=409, selected=_selected(form, team),
-                   key_notice=notice)
+def _repeat(form: VisitForm, roster: TeamRoster, valid: bool, existing: int | None, deleted):
+    """A form whose key was used: the visit it made if it says the same, else the key-used notice."""
+    if existing is not None:
+        posted = form.visit_data() if valid else form.as_posted()
+        if posted is not None and _same_as(existing, posted, form.new_household()):
+            return _already(existing)
+        return _key_used(form, roster, {"kind": "other", "visit_id": existing})
+    return _key_used(form, roster, {"kind": "deleted", "visit_id": deleted.visit_id,
+                                    "household_id": deleted.household_id})
+
+
+def _month_refusal(team: Team, visited_on, reason: str | None) -> str | None:
+    """Why a new visit may not be dated in this month, if it may not: a closed month, or for province
+    staff an open one (the team logs its own visits)."""
+    closed = _closed_month_message(team.commune, visited_on, reason)
+    if closed is None and not can_log_visits() and not closing.is_closed(team.commune, visited_on):
+        closed = _("Month %(month)s is open: the team logs its own visits. Province staff add visits only "
+                   "to closed months.", month=f"{visited_on.month:02d}/{visited_on.year}")
+    return closed
 
 
 def _replayed_new_household(new: dict, data: VisitData) -> int | None:
@@ -307,6 +232,33 @@ def _replayed_new_household(new: dict, data: VisitData) -> int | None:
     return None
 
 
+def _replay(form: VisitForm, data: VisitData, recent) -> int | None:
+    """The visit this content already made within the replay window (another key, same visit)."""
+    if data.household is not None:
+        return find_replay(data, current_user.id, recent)
+    begin_visit_write(new_in_hamlet=form.new_hamlet_id)
+    return _replayed_new_household(form.new_household(), data)
+
+
+def _record(form: VisitForm, roster: TeamRoster, data: VisitData):
+    """Save the visit (and its new household); if a twin post won the race, answer with its visit."""
+    try:
+        if data.household is None:
+            data.household = registry.create_household(user=current_user, **form.new_household())
+        visit_id = create_visit(data, form.key.data, roster.team.id, user=current_user)
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        existing = find_by_key(form.key.data)
+        if existing is None:
+            raise
+        if same_content(existing, data):
+            return _already(existing)
+        return _key_used(form, roster, {"kind": "other", "visit_id": existing})
+    flash(_("Visit recorded."), "success")
+    return redirect(url_for("visits.show", visit_id=visit_id), 303)
+
+
 def _team_for_new() -> Team:
     """The user's own team; province staff adding a visit to a closed month name the team."""
     if can_log_visits():
@@ -314,104 +266,48 @@ def _team_for_new() -> Team:
     return get_team_or_404(record_id(request.values.get("team", "")))
 
 
+def _blank_form(roster: TeamRoster, services):
+    """Today, the user ticked as present; a household given by the link chosen, or a name to add."""
+    form = VisitForm(formdata=None, roster=roster, services=services, key=new_key(), visited_on=today_vn(),
+                     members=[current_user.member_id] if current_user.member_id else [])
+    selected = None
+    if record_id(request.args.get("household")) is not None:
+        query, _ids = roster.households()
+        selected = db.session.scalar(query.where(Household.id == record_id(request.args["household"]),
+                                                 Household.merged_into_id.is_(None),
+                                                 Household.erased_at.is_(None)))
+    elif request.args.get("new_name"):
+        form.q.data = strip_clean(request.args["new_name"])[:100]
+        form.start_new_household()
+    return _page(form, roster, selected=selected)
+
+
 @bp.route("/new", methods=["GET", "POST"])
 @requires(can_add_visits)
 def new():
     team = _team_for_new()
+    roster = TeamRoster(team)
     services = _form_services()
     if request.method == "GET":
-        form = VisitForm(formdata=None, key=new_key(), visited_on=today_vn(),
-                         members=[current_user.member_id] if current_user.member_id else [])
-        selected = None
-        if record_id(request.args.get("household")) is not None:
-            query, _ids = _team_households(team)
-            selected = db.session.scalar(query.where(Household.id == record_id(request.args["household"]),
-                                                     Household.merged_into_id.is_(None),
-                                                     Household.erased_at.is_(None)))
-        elif request.args.get("new_name"):
-            form.q.data = strip_clean(request.args["new_name"])[:100]
-            _start_new_household(form)
-        return _render(form, team, services, {}, selected=selected)
-
-    form = VisitForm()
+        return _blank_form(roster, services)
+    form = VisitForm(roster=roster, services=services)
     if not form.key_is_valid():
         abort(400)
-    if request.form.get("find") is not None:  # the search button, for phones without JavaScript
-        query, ids = _team_households(team)
-        options = registry.search(query, form.q.data or "", ids, limit=20)
-        _results, chosen, _errors = form.read_results(request.form, services)
-        return _render(form, team, services, chosen, options=options, q=form.q.data)
-    if request.form.get("add_new") is not None:  # "add as a new household", without JavaScript
-        _start_new_household(form)
-        _results, chosen, _errors = form.read_results(request.form, services)
-        return _render(form, team, services, chosen)
-
-    named = record_id(form.household_id.data)
-    begin_visit_write(named)  # from here to the commit, no other post of this household runs its checks
-    if named is None:
-        existing, recent = find_by_key(form.key.data), None
-    else:
-        existing, recent = find_by_key_and_recent(form.key.data, named)
-    deleted = find_deleted_key(form.key.data) if existing is None else None
-
-    data, new_household, chosen, service_errors = _validate(form, team, services)
-    if existing is not None:
-        posted = data or _as_posted(form, services)
-        if posted is not None and _same_as(existing, posted, new_household):
-            return _already(existing)
-        return _key_used(form, team, services, chosen, service_errors, {"kind": "other", "visit_id": existing})
-    if deleted is not None:
-        return _key_used(form, team, services, chosen, service_errors,
-                         {"kind": "deleted", "visit_id": deleted.visit_id, "household_id": deleted.household_id})
-    if data is None:
-        return _render(form, team, services, chosen, service_errors, status=400, selected=_selected(form, team))
-    if _reason_missing(form, team, None):
-        return _render(form, team, services, chosen, status=400, selected=_selected(form, team))
-    closed = _closed_month_message(team.commune, data.visited_on, form.reason.data)
-    if closed is None and not can_log_visits() and not closing.is_closed(team.commune, data.visited_on):
-        closed = _("Month %(month)s is open: the team logs its own visits. Province staff add visits only "
-                   "to closed months.", month=f"{data.visited_on.month:02d}/{data.visited_on.year}")
-    if closed:
-        form.visited_on.errors.append(closed)
-        return _render(form, team, services, chosen, status=409, selected=_selected(form, team))
-    if data.household is None:
-        begin_visit_write(new_in_hamlet=new_household["hamlet_id"])
-    replay = (find_replay(data, current_user.id, recent) if data.household is not None
-              else _replayed_new_household(new_household, data))
-    if replay is not None:
+    if _pressed_search_button():
+        return _without_javascript(form, roster)
+    existing, recent, deleted = _earlier_posts(form)
+    valid = form.validate()
+    if existing is not None or deleted is not None:
+        return _repeat(form, roster, valid, existing, deleted)
+    if not valid or not form.require_reason(_correcting(form, team, None)):
+        return _refused(form, roster, 400)
+    if (refusal := _month_refusal(team, form.visited_on.data, form.reason.data)) is not None:
+        form.refuse_date(refusal)
+        return _refused(form, roster, 409)
+    data = form.visit_data()
+    if (replay := _replay(form, data, recent)) is not None:
         return _already(replay)
-    try:
-        if data.household is None:
-            data.household = registry.create_household(user=current_user, **new_household)
-        visit_id = create_visit(data, form.key.data, team.id, user=current_user)
-        db.session.commit()
-    except IntegrityError:
-        # Two taps raced: the other request recorded the visit first; show that one.
-        db.session.rollback()
-        existing = find_by_key(form.key.data)
-        if existing is None:
-            raise
-        if same_content(existing, data):
-            return _already(existing)
-        return _key_used(form, team, services, chosen, service_errors, {"kind": "other", "visit_id": existing})
-    flash(_("Visit recorded."), "success")
-    return redirect(url_for("visits.show", visit_id=visit_id), 303)
-
-
-def _set_choices(form: VisitForm, team: Team | None, visit: Visit | None = None) -> None:
-    """The choices only serve the page: the team's members and hamlets are checked by id."""
-    form.new_hamlet.choices = [SelectChoice(h.id, h.name) for h in _hamlets(team)]
-    members = _members(team)
-    if visit is not None:
-        members += [m for m in visit.members if m not in members]
-    form.members.choices = [SelectChoice(m.id, m.full_name) for m in members]
-
-
-def _selected(form: VisitForm, team: Team | None):
-    if record_id(form.household_id.data) is not None:
-        query, _ids = _team_households(team)
-        return db.session.scalar(query.where(Household.id == record_id(form.household_id.data)))
-    return None
+    return _record(form, roster, data)
 
 
 @bp.get("/households")
@@ -423,8 +319,9 @@ def household_options():
         team = get_visit_or_404(visit_id).team
     text = (request.args.get("q") or request.args.get("new_name") or "")[:100]
     similar = request.args.get("mode") == "similar"
-    hamlets = _hamlets(team)  # first: the households' query then takes their ids from them
-    query, ids = _team_households(team)
+    roster = TeamRoster(team)
+    hamlets = roster.hamlets  # first: the households' query then takes their ids from them
+    query, ids = roster.households()
     options = registry.search(query, text, ids, limit=8) if (text.strip() or not similar) else []
     return render_template("visits/_household_options.html", options=options,
                            duplicates=registry.duplicate_ids(options), selected_id=None,
@@ -437,16 +334,17 @@ def team_data():
     """What the visit form needs without signal, kept on the phone by app/static/js/offline.js: the
     team's members and hamlets, and its households for the search (names and hamlets only)."""
     team = current_user.team
-    hamlets = _hamlets(team)
+    roster = TeamRoster(team)
+    hamlets = roster.hamlets
     names = {h.id: h.name for h in hamlets}
-    query, ids = _team_households(team)
+    query, ids = roster.households()
     rows = db.session.execute(
         query.with_only_columns(Household.id, Household.head_name, Household.head_name_folded, Household.hamlet_id)
         .where(Household.merged_into_id.is_(None), Household.erased_at.is_(None))
         .order_by(Household.head_name_folded, Household.id))
     return {
         "csrf_token": generate_csrf(),
-        "members": [{"id": m.id, "name": m.full_name} for m in _members(team)],
+        "members": [{"id": m.id, "name": m.full_name} for m in roster.members],
         "hamlets": [{"id": h.id, "name": h.name} for h in hamlets],
         "households": [{"id": i, "name": name, "folded": folded, "hamlet": names.get(hamlet_id, "")}
                        for i, name, folded, hamlet_id in rows],
@@ -463,38 +361,29 @@ def show(visit_id: int):
 @bp.route("/<int:visit_id>/edit", methods=["GET", "POST"])
 def edit(visit_id: int):
     visit = get_visit_or_404(visit_id, need=_may_change)
-    team = visit.team
+    roster = TeamRoster(visit.team)
     services = _form_services(visit)
     if request.method == "GET":
-        form = VisitForm(formdata=None, key=visit.idempotency_key, visited_on=visit.visited_on,
+        form = VisitForm(formdata=None, roster=roster, services=services, visit=visit,
+                         key=visit.idempotency_key, visited_on=visit.visited_on,
                          household_id=str(visit.household_id), members=[m.id for m in visit.members],
                          note=visit.note)
-        chosen = {vs.service.code: vs.result for vs in visit.services}
-        return _render(form, team, services, chosen, visit=visit, selected=visit.household)
-    form = VisitForm()
-    if request.form.get("find") is not None:
-        query, ids = _team_households(team)
-        options = registry.search(query, form.q.data or "", ids, limit=20)
-        _results, chosen, _errors = form.read_results(request.form, services)
-        return _render(form, team, services, chosen, visit=visit, options=options, q=form.q.data)
-    if request.form.get("add_new") is not None:
-        _start_new_household(form)
-        _results, chosen, _errors = form.read_results(request.form, services)
-        return _render(form, team, services, chosen, visit=visit)
-    data, new_household, chosen, service_errors = _validate(form, team, services, visit=visit)
-    if data is None:
-        return _render(form, team, services, chosen, service_errors, status=400, visit=visit,
-                       selected=_selected(form, team))
-    if _reason_missing(form, team, visit):
-        return _render(form, team, services, chosen, status=400, visit=visit, selected=_selected(form, team))
+        form.chosen = {vs.service.code: vs.result for vs in visit.services}
+        return _page(form, roster, selected=visit.household)
+    form = VisitForm(roster=roster, services=services, visit=visit)
+    if _pressed_search_button():
+        return _without_javascript(form, roster)
+    if not form.validate() or not form.require_reason(_correcting(form, roster.team, visit)):
+        return _refused(form, roster, 400)
     closed = _closed_month_message(visit.hamlet, visit.visited_on, form.reason.data)
-    if closed is None and data.visited_on != visit.visited_on:
-        closed = _closed_month_message(visit.hamlet, data.visited_on, form.reason.data)
+    if closed is None and form.visited_on.data != visit.visited_on:
+        closed = _closed_month_message(visit.hamlet, form.visited_on.data, form.reason.data)
     if closed:
-        form.visited_on.errors.append(closed)
-        return _render(form, team, services, chosen, status=409, visit=visit, selected=_selected(form, team))
+        form.refuse_date(closed)
+        return _refused(form, roster, 409)
+    data = form.visit_data()
     if data.household is None:
-        data.household = registry.create_household(user=current_user, **new_household)
+        data.household = registry.create_household(user=current_user, **form.new_household())
     update_visit(visit, data, user=current_user)
     db.session.commit()
     flash(_("Visit updated."), "success")
@@ -506,9 +395,6 @@ def delete(visit_id: int):
     visit = get_visit_or_404(visit_id, need=_may_change)
     correcting = closing.can_correct_visit(visit, current_user)
     if request.method == "POST":
-        from flask_wtf import FlaskForm
-        if not FlaskForm().validate_on_submit():
-            abort(400)
         household_id = visit.household_id
         reason = clean(request.form.get("reason", ""))[:500]
         closed = _closed_month_message(visit.hamlet, visit.visited_on, reason)
@@ -536,13 +422,6 @@ def closed_month_teams(household) -> list[Team]:
     return list(db.session.scalars(
         teams_query().join(team_hamlets, team_hamlets.c.team_id == Team.id)
         .where(team_hamlets.c.hamlet_id == household.hamlet_id).order_by(Team.name_folded)))
-
-
-def _reason_missing(form: VisitForm, team: Team | None, visit: Visit | None) -> bool:
-    if _correcting(form, team, visit) and not form.reason.data:
-        form.reason.errors = list(form.reason.errors) + [_("Give the reason for the correction.")]
-        return True
-    return False
 
 
 def _may_change(visit: Visit, user=None) -> bool:

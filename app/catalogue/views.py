@@ -1,15 +1,13 @@
 """Province staff edit the services catalogue; everyone signed in may read it."""
-import sqlalchemy as sa
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from flask_wtf import FlaskForm
 
 from app.auth.guard import require_sign_in
+from app.catalogue import operations as catalogue
+from app.catalogue.forms import NewServiceForm, ServiceForm
 from app.extensions import db
 from app.scope import can_manage_services, requires
-from app.visits import catalogue
-from app.visits.catalogue_forms import NewServiceForm, ServiceForm
 from app.visits.models import PILLARS, Service
 
 bp = Blueprint("services", __name__, url_prefix="/services")
@@ -24,7 +22,7 @@ def _province_id():
 def _render_index(new_form=None, status=200):
     province_id = _province_id()
     return render_template(
-        "visits/services.html", services=catalogue.all_services(), pillars=PILLARS,
+        "catalogue/services.html", services=catalogue.all_services(), pillars=PILLARS,
         targets=catalogue.targets_for(province_id) if province_id else {},
         may_manage=can_manage_services(),
         new_form=new_form or (NewServiceForm(formdata=None, prefix="new") if can_manage_services() else None),
@@ -41,14 +39,11 @@ def index():
 def add():
     form = NewServiceForm(prefix="new")
     if form.validate_on_submit():
-        if db.session.scalar(sa.select(Service.id).where(Service.code == form.code.data)):
-            form.code.errors.append(_("Another service already has this code."))
-        else:
-            service = catalogue.add_service(form.code.data, form.pillar.data, form.name_vi.data,
-                                            form.name_en.data, user=current_user)
-            db.session.commit()
-            flash(_("Service %(name)s added.", name=service.name), "success")
-            return redirect(url_for("services.index"), 303)
+        service = catalogue.add_service(form.code.data, form.pillar.data, form.name_vi.data,
+                                        form.name_en.data, user=current_user)
+        db.session.commit()
+        flash(_("Service %(name)s added.", name=service.name), "success")
+        return redirect(url_for("services.index"), 303)
     return _render_index(new_form=form, status=400)
 
 
@@ -72,7 +67,7 @@ def edit(service_id: int):
         return redirect(url_for("services.index"), 303)
     elif form.is_submitted():
         status = 400
-    return render_template("visits/service_edit.html", service=service, form=form,
+    return render_template("catalogue/service_edit.html", service=service, form=form,
                            has_province=province_id is not None), status
 
 
@@ -80,8 +75,6 @@ def edit(service_id: int):
 @requires(can_manage_services)
 def move(service_id: int):
     service = db.get_or_404(Service, service_id)
-    if not FlaskForm().validate_on_submit():
-        abort(400)
     step = -1 if request.form.get("direction") == "up" else 1
     catalogue.move_service(service, step, user=current_user)
     db.session.commit()

@@ -1,14 +1,16 @@
 """Forms for the province staff's services catalogue: names, order, on/off, targets."""
 from decimal import Decimal, InvalidOperation
 
+import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, SelectField, StringField
+from wtforms import BooleanField, SelectField, StringField, ValidationError
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
+from app.extensions import db
 from app.forms import LocalDateField, NoControlCharacters, strip_clean
-from app.visits.models import PILLARS
+from app.visits.models import PILLARS, Service
 
 
 class PercentField(StringField):
@@ -65,3 +67,7 @@ class NewServiceForm(FlaskForm):
                           validators=[DataRequired(_l("Enter the name.")), Length(max=200), NoControlCharacters()])
     name_en = StringField(_l("Name in English"), filters=[strip_clean],
                           validators=[DataRequired(_l("Enter the name.")), Length(max=200), NoControlCharacters()])
+
+    def validate_code(self, field):
+        if not field.errors and db.session.scalar(sa.select(Service.id).where(Service.code == field.data)):
+            raise ValidationError(_l("Another service already has this code."))

@@ -1,0 +1,130 @@
+"""The services catalogue: the ten default services and the province staff's changes to it."""
+from datetime import date, timedelta
+from decimal import Decimal
+
+import sqlalchemy as sa
+
+from app.audit.models import record
+from app.extensions import db
+from app.visits.models import Service, Target, Visit, VisitService
+
+# Stable codes: reports, imports and other provinces' data refer to services by code, never by name.
+DEFAULT_SERVICES = [
+    ("dvc", "government", "Tài khoản và hồ sơ dịch vụ công trực tuyến", "Online public services account and dossier"),
+    ("vneid", "government", "Định danh điện tử VNeID mức 2", "VNeID level-2 e-identity"),
+    ("province_app", "government", "Ứng dụng công dân của tỉnh", "Provincial citizen app"),
+    ("e_wallet", "economy", "Ví điện tử / Mobile Money", "E-wallet / Mobile Money"),
+    ("bank_account", "economy", "Tài khoản ngân hàng, ngân hàng số", "Bank account with online banking"),
+    ("cashless", "economy", "Thanh toán hóa đơn không dùng tiền mặt (QR)", "Cashless bill payment (QR)"),
+    ("ecommerce", "economy", "Bán hàng trên sàn thương mại điện tử (Postmart, Voso)",
+     "Selling on e-commerce platforms (Postmart, Voso)"),
+    ("smartphone", "society", "Sử dụng điện thoại thông minh cơ bản", "Smartphone basics"),
+    ("safe_online", "society", "An toàn trên mạng, phòng chống lừa đảo", "Online safety and scam awareness"),
+    ("e_health", "society", "Sổ sức khỏe điện tử", "Electronic health record"),
+]
+
+
+def insert_default_services(connection) -> int:
+    """Insert the default services a database lacks (by code); returns how many were added.
+
+    Takes a plain connection so the test suite can restore the catalogue after emptying tables.
+    """
+    services = sa.table("services", sa.column("code"), sa.column("pillar"), sa.column("name_vi"),
+                        sa.column("name_en"), sa.column("position"), sa.column("active"))
+    have = set(connection.execute(sa.select(services.c.code)).scalars())
+    rows = [{"code": code, "pillar": pillar, "name_vi": vi, "name_en": en, "position": (i + 1) * 10,
+             "active": True}
+            for i, (code, pillar, vi, en) in enumerate(DEFAULT_SERVICES) if code not in have]
+    if rows:
+        connection.execute(sa.insert(services), rows)
+    return len(rows)
+
+
+def all_services() -> list[Service]:
+    return list(db.session.scalars(sa.select(Service).order_by(Service.position, Service.id)))
+
+
+# Built once: every visit form and coverage page asks, and building the statement cost more than
+# running it.
+_ACTIVE = sa.select(Service).where(Service.active.is_(True)).order_by(Service.position, Service.id)
+
+
+def active_services() -> list[Service]:
+    return list(db.session.scalars(_ACTIVE))
+
+
+# How far back the visit form looks to put a team's usual services first.
+USAGE_DAYS = 90
+
+
+def by_team_use(services: list[Service], team_id: int | None, today: date) -> list[Service]:
+    """The services the team's visits recorded most in the last days first, so the usual ones are at
+    the top of the form; the rest (and ties) keep the catalogue order."""
+    if team_id is None:
+        return list(services)
+    counts = dict(db.session.execute(
+        sa.select(VisitService.service_id, sa.func.count())
+        .join(Visit, Visit.id == VisitService.visit_id)
+        .where(Visit.team_id == team_id, Visit.visited_on > today - timedelta(days=USAGE_DAYS))
+        .group_by(VisitService.service_id)).all())
+    return sorted(services, key=lambda s: -counts.get(s.id, 0))  # sorted() is stable
+
+
+def _snapshot(service: Service) -> dict:
+    return {"code": service.code, "pillar": service.pillar, "name_vi": service.name_vi,
+            "name_en": service.name_en, "position": service.position, "active": service.active}
+
+
+def add_service(code: str, pillar: str, name_vi: str, name_en: str, user=None) -> Service:
+    last = db.session.scalar(sa.select(sa.func.max(Service.position))) or 0
+    service = Service(code=code, pillar=pillar, name_vi=name_vi, name_en=name_en, position=last + 10,
+                      active=True)
+    db.session.add(service)
+    db.session.flush()
+    record("create", "service", service.id, None, after=_snapshot(service), user=user)
+    return service
+
+
+def update_service(service: Service, user=None, **changes) -> None:
+    before = _snapshot(service)
+    for key, value in changes.items():
+        setattr(service, key, value)
+    record("update", "service", service.id, None, before=before, after=_snapshot(service), user=user)
+
+
+def move_service(service: Service, step: int, user=None) -> None:
+    """Swap with the neighbour above (step -1) or below (+1); positions are renumbered 10, 20, ..."""
+    ordered = all_services()
+    i = ordered.index(service)
+    j = i + step
+    if 0 <= j < len(ordered):
+        ordered[i], ordered[j] = ordered[j], ordered[i]
+    for n, s in enumerate(ordered, start=1):
+        if s.position != n * 10:
+            s.position = n * 10
+    record("reorder", "service", service.id, None, after={"position": service.position}, user=user)
+
+
+def targets_for(province_id: int) -> dict[int, Target]:
+    return {t.service_id: t for t in db.session.scalars(
+        sa.select(Target).where(Target.province_id == province_id))}
+
+
+def set_target(service: Service, province_id: int, share: Decimal | None, due_on: date | None,
+               user=None) -> Target | None:
+    """Set (or, with no share, remove) the province's target for a service."""
+    target = db.session.scalar(sa.select(Target).where(Target.service_id == service.id,
+                                                       Target.province_id == province_id))
+    before = {"share": str(target.share) if target else None, "due_on": target.due_on if target else None}
+    if share is None:
+        if target is not None:
+            db.session.delete(target)
+        target = None
+    else:
+        if target is None:
+            target = Target(service_id=service.id, province_id=province_id, share=share, due_on=due_on)
+            db.session.add(target)
+        target.share, target.due_on = share, due_on
+    record("set_target", "service", service.id, province_id, before=before,
+           after={"share": str(share) if share is not None else None, "due_on": due_on}, user=user)
+    return target

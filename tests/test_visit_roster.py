@@ -1,0 +1,79 @@
+"""The team as the visit form sees it (TeamRoster), and the form's own checks against it."""
+from contextlib import contextmanager
+from datetime import date
+
+import sqlalchemy as sa
+
+from app.catalogue.operations import active_services
+from app.extensions import db
+from app.teams.models import Membership, Team
+from app.visits.forms import VisitForm
+from app.visits.roster import TeamRoster
+from tests.visits_helpers import TEAM_START, form, make_team
+
+
+def _team_with_a_retired_hamlet_and_a_departed_member(tree):
+    team, members = make_team(tree.commune, [tree.hamlet, tree.hamlet2])
+    tree.hamlet2.retired_on = date(2024, 5, 1)
+    db.session.scalar(sa.select(Membership).where(Membership.member_id == members[2].id)).left_on = date(2024, 5, 1)
+    db.session.commit()
+    db.session.expire_all()  # nothing of the team loaded, as at the start of a request
+    return db.session.get(Team, team.id), members
+
+
+@contextmanager
+def statements():
+    seen = []
+
+    def spy(conn, cursor, statement, parameters, context, executemany):
+        seen.append(statement)
+    sa.event.listen(db.engine, "before_cursor_execute", spy)
+    try:
+        yield seen
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", spy)
+
+
+def test_the_roster_reads_the_same_hamlets_and_members_by_id_as_by_loading_them(db, tree):
+    team, members = _team_with_a_retired_hamlet_and_a_departed_member(tree)
+    by_id = TeamRoster(team)
+    ids = (sorted(by_id.hamlet_ids), by_id.member_ids)
+    db.session.expire_all()
+    loaded = TeamRoster(db.session.get(Team, team.id))
+    assert [h.name for h in loaded.hamlets] == ["Khu vực 1"]
+    assert [m.full_name for m in loaded.members] == ["Nguyễn Thị Lan", "Trần Văn Bình"]
+    assert ids == (sorted(loaded.hamlet_ids), loaded.member_ids) == ([tree.hamlet.id], {members[0].id, members[1].id})
+
+
+def test_checking_a_posted_visit_asks_for_the_team_in_one_statement_however_often_it_is_asked(db, tree):
+    team, _members = _team_with_a_retired_hamlet_and_a_departed_member(tree)
+    roster = TeamRoster(team)
+    with statements() as seen:
+        for _ in range(3):
+            _ids = (roster.hamlet_ids, roster.member_ids)
+    assert len(seen) == 1 and "team_hamlets" in seen[0] and "memberships" in seen[0]
+
+
+def test_no_team_is_an_empty_roster(db):
+    roster = TeamRoster(None)
+    assert (roster.hamlets, roster.members, roster.hamlet_ids, roster.member_ids,
+            roster.earliest) == ([], [], [], set(), None)
+
+
+def test_the_form_itself_refuses_a_former_member_a_date_before_the_team_and_a_nameless_new_household(app, db, tree):
+    team, members = _team_with_a_retired_hamlet_and_a_departed_member(tree)
+    data = form(household_id="new", on=date(2024, 2, 1), members=[members[0].id, members[2].id],
+                services={"dvc": "guided"})
+    with app.test_request_context("/visits/new", method="POST", data=data):
+        visit_form = VisitForm(roster=TeamRoster(team), services=active_services())
+        assert visit_form.validate() is False
+        assert visit_form.members.errors == ["Chỉ chọn thành viên của tổ."]
+        assert "không thể trước ngày này" in visit_form.visited_on.errors[0]
+        assert visit_form.visited_on.errors[0].startswith(f"Tổ được thành lập ngày {TEAM_START:%d/%m/%Y}")
+        assert visit_form.new_name.errors == ["Nhập họ tên chủ hộ."]
+        assert visit_form.new_household()["hamlet_id"] == tree.hamlet.id  # the team's only hamlet in service
+    data = form(new_name="Lê Văn Tư", on=date(2024, 4, 1), members=[members[0].id], services={"dvc": "adopted"})
+    with app.test_request_context("/visits/new", method="POST", data=data):
+        visit_form = VisitForm(roster=TeamRoster(team), services=active_services())
+        assert visit_form.validate() is True
+        assert visit_form.visit_data().member_ids == [members[0].id] and visit_form.visit_data().household is None
