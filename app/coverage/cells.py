@@ -6,7 +6,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from markupsafe import Markup, escape
 
-from app.templating import _format
+from app.numbers import number_format
 
 
 class CellWriter:
@@ -17,8 +17,8 @@ class CellWriter:
     def __init__(self, services):
         locale = str(get_locale() or "vi")
         self.codes = [s.code for s in services]
-        self.number = _format(locale, "decimal").number
-        self.share = _format(locale, "percent", 1).share
+        self.number = number_format(locale, "decimal").number
+        self.share = number_format(locale, "percent", 1).share
         below, met = escape(_("Below target:")), escape(_("target met"))  # outside f-strings: extractable
         self.below = f'<span aria-hidden="true">▼ </span><span class="visually-hidden">{below} </span>'
         self.adopted = str(escape(_("%(n)s hh")))
