@@ -192,7 +192,7 @@ def _remembered_count_deltas(token: int, unit_ids: tuple[int, ...]) -> dict[int,
     one is never asked for again. The token is read (with the children) before the changes are, so
     a change committed in between leaves a fresh result under a stale token, never the reverse.
     Household counts change a few times a year; every coverage page and trend reads them (a
-    province page: every leaf's count history, ~3 ms on PostgreSQL)."""
+    province page: every leaf's count history)."""
     return _count_deltas_of(unit_ids)
 
 
