@@ -25,7 +25,7 @@ def chunks(ids: list[int], size: int = 500):
         yield ids[i:i + size]
 
 
-def is_counted(retired_on: date | None, on: date) -> bool:
+def _is_counted(retired_on: date | None, on: date) -> bool:
     return retired_on is None or retired_on > on
 
 
@@ -59,7 +59,7 @@ class Subtree:
             self.counts[unit_id].append((effective_on, households))
 
     def active_children(self, unit_id: int, on: date) -> list[int]:
-        return [c for c in self.children.get(unit_id, ()) if is_counted(self.units[c].retired_on, on)]
+        return [c for c in self.children.get(unit_id, ()) if _is_counted(self.units[c].retired_on, on)]
 
     def retired_ids(self) -> list[int]:
         return [u for u, row in self.units.items() if row.retired_on is not None]
@@ -117,7 +117,7 @@ class Subtree:
         stack = list(self.children.get(unit_id, ()))
         while stack:
             u = stack.pop()
-            if is_counted(self.units[u].retired_on, on):
+            if _is_counted(self.units[u].retired_on, on):
                 stack.extend(self.children.get(u, ()))
             else:
                 out.append(u)
