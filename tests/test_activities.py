@@ -256,3 +256,18 @@ def test_the_leader_sees_classes_shifts_and_visits_together_newest_first_and_no_
     assert [li.attrs["data-kind"] for li in items] == ["class", "shift", "visit"]
     assert "Đặng Văn Lâm" in items[2].text()
     assert all("Correct" in li.text() for li in items)
+
+
+def test_the_demo_has_classes_and_shifts_in_every_commune_with_teams_and_they_add_up(db):
+    from app.demo.seed import seed_demo
+    from app.teams.models import Team
+    seed_demo()
+    communes = set(db.session.scalars(sa.select(Team.commune_id)))
+    assert communes
+    assert set(db.session.scalars(sa.select(Class.commune_id))) == communes
+    assert set(db.session.scalars(sa.select(CentreShift.commune_id))) == communes
+    for klass in db.session.scalars(sa.select(Class)):
+        assert klass.age_15_17 + klass.age_18_59 + klass.age_60_plus == klass.learners_total
+        assert all(r.learners <= klass.learners_total for r in klass.results)
+        assert klass.held_on >= min(t.visits_from for t in klass.teams)
+    assert db.session.scalar(sa.select(sa.func.count(ClassLearner.household_id))) > 0

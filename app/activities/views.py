@@ -37,6 +37,7 @@ from app.scope import (
     get_shift_or_404,
     get_unit_or_404,
     shifts_query,
+    teams_query,
     visits_query,
 )
 from app.teams.models import Member, Membership, Team
@@ -69,9 +70,10 @@ def _hamlets(commune: AdminUnit) -> list[AdminUnit]:
 
 
 def _teams(commune: AdminUnit, keep=()) -> list[Team]:
-    return list(db.session.scalars(sa.select(Team).where(
-        Team.commune_id == commune.id, sa.or_(Team.status == "active", Team.id.in_(list(keep))))
-        .order_by(Team.name_folded)))
+    """The commune's teams the user may read (a team sees only itself), and those the class names."""
+    visible = teams_query().where(Team.commune_id == commune.id, Team.status == "active")
+    return list(db.session.scalars(sa.select(Team).where(sa.or_(
+        Team.id.in_(visible.with_only_columns(Team.id)), Team.id.in_(list(keep)))).order_by(Team.name_folded)))
 
 
 def _members(team_ids, keep=()) -> list[Member]:
