@@ -131,6 +131,21 @@ def match_household(commune_id: int, learner: Learner) -> int | None:
     return None
 
 
+def _loaded(model, ids) -> list:
+    """Records by id, from the session when it holds them already (a form has just loaded them)."""
+    return [r for r in (db.session.get(model, i) for i in sorted(set(ids))) if r is not None]
+
+
+def _learner_rows(data: ClassData) -> list[ClassLearner]:
+    rows = []
+    for row in data.learners:
+        learner = ClassLearner(hamlet_id=row.hamlet_id, phone=row.phone or None,
+                               household_id=match_household(data.commune_id, row))
+        learner.set_identity(data.commune_id, row.name, row.birth_year)
+        rows.append(learner)
+    return rows
+
+
 def _apply_class(klass: Class, data: ClassData) -> None:
     klass.commune_id, klass.held_on = data.commune_id, data.held_on
     klass.place_hamlet_id, klass.place_name = data.place_hamlet_id, data.place_name
@@ -138,9 +153,25 @@ def _apply_class(klass: Class, data: ClassData) -> None:
     klass.age_15_17, klass.age_18_59, klass.age_60_plus = data.age_15_17, data.age_18_59, data.age_60_plus
     klass.learners_female, klass.learners_male = data.learners_female, data.learners_male
     klass.note = data.note
-    klass.topics = list(db.session.scalars(sa.select(Topic).where(Topic.id.in_(data.topic_ids))))
-    klass.teams = list(db.session.scalars(sa.select(Team).where(Team.id.in_(data.team_ids))))
-    klass.members = list(db.session.scalars(sa.select(Member).where(Member.id.in_(data.member_ids))))
+    klass.topics = _loaded(Topic, data.topic_ids)
+    klass.teams = _loaded(Team, data.team_ids)
+    klass.members = _loaded(Member, data.member_ids)
+
+
+def create_class(data: ClassData, key: str, user=None) -> Class:
+    with db.session.no_autoflush:
+        klass = Class(key=key, created_by_id=user.id if user is not None else None, learners=_learner_rows(data),
+                      results=[ClassResult(service_id=s, learners=n) for s, n in sorted(data.results.items())])
+        _apply_class(klass, data)
+    db.session.add(klass)
+    db.session.flush()
+    record("create", "class", klass.id, klass.commune_id, after=class_snapshot(klass), user=user)
+    return klass
+
+
+def update_class(klass: Class, data: ClassData, user=None) -> Class:
+    before = class_snapshot(klass)
+    _apply_class(klass, data)
     have = {r.service_id: r for r in klass.results}
     for service_id, r in have.items():
         if service_id not in data.results:
@@ -152,25 +183,7 @@ def _apply_class(klass: Class, data: ClassData) -> None:
             klass.results.append(ClassResult(service_id=service_id, learners=n))
     klass.learners.clear()
     db.session.flush()
-    for row in data.learners:
-        learner = ClassLearner(hamlet_id=row.hamlet_id, phone=row.phone or None,
-                               household_id=match_household(data.commune_id, row))
-        learner.set_identity(data.commune_id, row.name, row.birth_year)
-        klass.learners.append(learner)
-
-
-def create_class(data: ClassData, key: str, user=None) -> Class:
-    klass = Class(key=key, created_by_id=user.id if user is not None else None)
-    db.session.add(klass)
-    _apply_class(klass, data)
-    db.session.flush()
-    record("create", "class", klass.id, klass.commune_id, after=class_snapshot(klass), user=user)
-    return klass
-
-
-def update_class(klass: Class, data: ClassData, user=None) -> Class:
-    before = class_snapshot(klass)
-    _apply_class(klass, data)
+    klass.learners.extend(_learner_rows(data))
     klass.updated_at = utcnow()
     db.session.flush()
     record("update", "class", klass.id, klass.commune_id, before=before, after=class_snapshot(klass), user=user)
@@ -204,7 +217,23 @@ def shift_matches(shift: CentreShift, data: ShiftData) -> bool:
 def _apply_shift(shift: CentreShift, data: ShiftData) -> None:
     shift.commune_id, shift.team_id, shift.held_on = data.commune_id, data.team_id, data.held_on
     shift.people_helped, shift.note = data.people_helped, data.note
-    shift.members = list(db.session.scalars(sa.select(Member).where(Member.id.in_(data.member_ids))))
+    shift.members = _loaded(Member, data.member_ids)
+
+
+def create_shift(data: ShiftData, key: str, user=None) -> CentreShift:
+    with db.session.no_autoflush:
+        shift = CentreShift(key=key, created_by_id=user.id if user is not None else None,
+                            dossiers=[ShiftDossier(service_id=s, dossiers=n) for s, n in sorted(data.dossiers.items())])
+        _apply_shift(shift, data)
+    db.session.add(shift)
+    db.session.flush()
+    record("create", "shift", shift.id, shift.commune_id, after=shift_snapshot(shift), user=user)
+    return shift
+
+
+def update_shift(shift: CentreShift, data: ShiftData, user=None) -> CentreShift:
+    before = shift_snapshot(shift)
+    _apply_shift(shift, data)
     have = {d.service_id: d for d in shift.dossiers}
     for service_id, d in have.items():
         if service_id not in data.dossiers:
@@ -214,20 +243,6 @@ def _apply_shift(shift: CentreShift, data: ShiftData) -> None:
     for service_id, n in data.dossiers.items():
         if service_id not in have:
             shift.dossiers.append(ShiftDossier(service_id=service_id, dossiers=n))
-
-
-def create_shift(data: ShiftData, key: str, user=None) -> CentreShift:
-    shift = CentreShift(key=key, created_by_id=user.id if user is not None else None)
-    db.session.add(shift)
-    _apply_shift(shift, data)
-    db.session.flush()
-    record("create", "shift", shift.id, shift.commune_id, after=shift_snapshot(shift), user=user)
-    return shift
-
-
-def update_shift(shift: CentreShift, data: ShiftData, user=None) -> CentreShift:
-    before = shift_snapshot(shift)
-    _apply_shift(shift, data)
     shift.updated_at = utcnow()
     db.session.flush()
     record("update", "shift", shift.id, shift.commune_id, before=before, after=shift_snapshot(shift), user=user)

@@ -14,8 +14,8 @@ from app.teams.models import Membership, Team
 from app.units.models import AdminUnit
 from app.visits import catalogue
 
-CLASSES_PER_TEAM = 8
-SHIFTS_PER_TEAM = 6
+CLASSES_PER_TEAM = 5
+SHIFTS_PER_TEAM = 3
 DAYS_BACK = 150
 
 
