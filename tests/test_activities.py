@@ -243,7 +243,7 @@ def test_the_leader_sees_classes_shifts_and_visits_together_newest_first_and_no_
     db.session.commit()
     other, _u = sign_in_as(app, "team_leader", tree.commune, team=other_team, member=other_members[0])
     h = household(tree.hamlet, "Đặng Văn Lâm")
-    assert browser.post("/visits/new", data=visit_form(h.id, on=date(2026, 3, 10), members=[members[0].id],
+    assert browser.post("/visits/new", data=visit_form(h.id, on=date(2026, 3, 14), members=[members[0].id],
                                                        services={"vneid": "guided"})).status_code == 303
     assert browser.post("/activities/classes/new", data=class_form(db, team, members, on=date(2026, 3, 12))
                         ).status_code == 303
@@ -253,8 +253,8 @@ def test_the_leader_sees_classes_shifts_and_visits_together_newest_first_and_no_
         db, other_team, other_members, on=date(2026, 3, 13), total="7", bands=("0", "7", "0"), sexes=("", ""))
     ).status_code == 303
     items = list(parse(browser.get("/activities/").get_data(as_text=True)).find(id="work-list").find_all("li"))
-    assert [li.attrs["data-kind"] for li in items] == ["class", "shift", "visit"]
-    assert "Đặng Văn Lâm" in items[2].text()
+    assert [li.attrs["data-kind"] for li in items] == ["visit", "class", "shift"]
+    assert "Đặng Văn Lâm" in items[0].text()
     assert all("Correct" in li.text() for li in items)
 
 
