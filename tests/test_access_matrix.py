@@ -141,6 +141,8 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ("activities.delete_shift", "POST"): Entry(OFFICER | {"team_leader"}, {"shift_id": "shift"}),
     ("activities.dossiers", "GET"): Entry(OFFICER, query={"commune": "commune"}),
     ("activities.dossiers", "POST"): Entry(OFFICER, query={"commune": "commune"}),
+    ("activities.topics", "GET"): Entry(PROVINCE, outside="none"),
+    ("activities.topics", "POST"): Entry(PROVINCE, outside="none"),
     # The service catalogue is the province's; everyone reads it.
     ("services.index", "GET"): Entry(ALL, outside="none"),
     ("services.add", "POST"): Entry(PROVINCE, outside="none"),

@@ -271,3 +271,27 @@ def test_the_demo_has_classes_and_shifts_in_every_commune_with_teams_and_they_ad
         assert all(r.learners <= klass.learners_total for r in klass.results)
         assert klass.held_on >= min(t.visits_from for t in klass.teams)
     assert db.session.scalar(sa.select(sa.func.count(ClassLearner.household_id))) > 0
+
+
+def test_province_staff_add_a_topic_that_their_provinces_class_form_offers_and_can_take_it_off(app, db, tree, crew):
+    browser, _leader, team, members = crew
+    staff = sign_in_as(app, "province", tree.province)[0]
+    assert staff.post("/activities/topics", data={"name": "Chuyển đổi số nông nghiệp", "name_en": ""}
+                      ).status_code == 303
+    again = staff.post("/activities/topics", data={"name": "chuyen doi so nong nghiep"})
+    assert again.status_code == 400 and parse(again.get_data(as_text=True)).find(id="name-error") is not None
+    topic = db.session.scalar(sa.select(Topic).where(Topic.province_id == tree.province.id))
+    assert topic.code == "chuyen_doi_so_nong_nghiep"
+    assert f'id="topics-{topic.id}"' in browser.get("/activities/classes/new").get_data(as_text=True)
+    # Another province's form does not offer it.
+    from app.units import services as units
+    far = units.create_unit("Tỉnh Sóc Trăng", "province", None, "94")
+    far_commune = units.create_unit("Phường 1", "commune", units.create_unit("TP Sóc Trăng", "district", far, "941"),
+                                    "31471")
+    far_team, far_members = make_team(far_commune, [])
+    db.session.commit()
+    far_leader = sign_in_as(app, "team_leader", far_commune, team=far_team, member=far_members[0])[0]
+    assert f'id="topics-{topic.id}"' not in far_leader.get("/activities/classes/new").get_data(as_text=True)
+
+    assert staff.post("/activities/topics", data={"toggle": str(topic.id)}).status_code == 303
+    assert f'id="topics-{topic.id}"' not in browser.get("/activities/classes/new").get_data(as_text=True)

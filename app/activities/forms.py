@@ -237,3 +237,19 @@ class DossierTotalForm(FlaskForm):
     def month_number(self) -> int:
         year, month = self.month.data.split("-")
         return int(year) * 100 + int(month)
+
+
+class TopicForm(FlaskForm):
+    name = StringField(_l("Topic"), filters=[strip_clean], validators=[
+        InputRequired(_l("Enter the topic's name.")), Length(max=200), NoControlCharacters()])
+    name_en = StringField(_l("Name in English (optional)"), filters=[strip_clean],
+                          validators=[Optional(), Length(max=200), NoControlCharacters()])
+
+    def __init__(self, *args, taken=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.taken = set(taken)  # folded names of the topics the province's classes already choose from
+
+    def validate_name(self, field):
+        from app.text import fold
+        if fold(field.data) in self.taken:
+            raise ValidationError(gettext("This topic is already in the list."))

@@ -18,10 +18,11 @@ from app.activities.forms import (
     ClassForm,
     DossierTotalForm,
     ShiftForm,
+    TopicForm,
     new_key,
 )
-from app.activities.models import CentreShift, Class, CommuneDossierTotal, ShiftDossier
-from app.activities.topics import topics_for
+from app.activities.models import CentreShift, Class, CommuneDossierTotal, ShiftDossier, Topic
+from app.activities.topics import add_topic, set_topic_active, topics_for
 from app.dates import today_vn
 from app.extensions import db
 from app.forms import record_id
@@ -501,6 +502,38 @@ def dossiers():
         form = DossierTotalForm(formdata=None, month=f"{today.year:04d}-{today.month:02d}")
     return render_template("activities/dossiers.html", form=form, commune=commune, rows=_dossier_rows(commune),
                            commune_arg=commune.id if raw else None), status
+
+
+# --- the province's list of topics -------------------------------------------------------------
+
+@bp.route("/topics", methods=["GET", "POST"])
+def topics():
+    """Province staff keep the skills classes choose from: the default list, then their own."""
+    if current_user.role not in ("province", "admin") or current_user.unit is None:
+        abort(403)
+    province_id = province_of(current_user.unit)
+    listed = list(db.session.scalars(sa.select(Topic).where(
+        sa.or_(Topic.province_id.is_(None), Topic.province_id == province_id))
+        .order_by(Topic.province_id.is_not(None), Topic.position, Topic.id)))
+    from app.text import fold
+    form = TopicForm(taken=[fold(t.name) for t in listed])
+    status = 200
+    if request.method == "POST":
+        toggle = record_id(request.form.get("toggle"))
+        if toggle is not None:
+            topic = next((t for t in listed if t.id == toggle and t.province_id == province_id), None)
+            if topic is None:
+                abort(404)
+            set_topic_active(topic, not topic.active, user=current_user)
+            db.session.commit()
+            return redirect(url_for("activities.topics"), 303)
+        if form.validate():
+            add_topic(province_id, form.name.data, form.name_en.data or "", user=current_user)
+            db.session.commit()
+            flash(_("Topic added."), "success")
+            return redirect(url_for("activities.topics"), 303)
+        status = 400
+    return render_template("activities/topics.html", form=form, topics=listed, province_id=province_id), status
 
 
 # --- the team's work on one list ----------------------------------------------------------------

@@ -49,6 +49,8 @@ SENTENCES = {
     ("shift", "delete"): _l("Deleted a one-stop-centre shift (%(name)s)"),
     ("dossier_total", "create"): _l("Recorded the commune's dossiers of a month (%(name)s)"),
     ("dossier_total", "update"): _l("Corrected the commune's dossiers of a month (%(name)s)"),
+    ("topic", "create"): _l("Added the class topic %(name)s"),
+    ("topic", "update"): _l("Changed the class topic %(name)s"),
     ("service", "create"): _l("Added the service %(name)s"),
     ("service", "update"): _l("Changed the service %(name)s"),
     ("service", "reorder"): _l("Moved the service %(name)s in the list"),
