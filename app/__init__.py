@@ -82,6 +82,8 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(households_bp)
     app.register_blueprint(visits_bp)
     app.register_blueprint(services_bp)
+    from app.activities.views import bp as activities_bp
+    app.register_blueprint(activities_bp)
     from app.api.tokens import bp as api_tokens_bp
     from app.api.views import bp as api_bp
     from app.reports.views import bp as reports_bp
@@ -160,6 +162,7 @@ class IdConverter(IntegerConverter):
 
 def _import_models() -> None:
     """Every model module, so relationships resolve and Alembic sees the whole schema."""
+    from app.activities import models as _activities  # noqa: F401
     from app.api import models as _api  # noqa: F401
     from app.audit import models as _audit  # noqa: F401
     from app.auth import models as _auth  # noqa: F401

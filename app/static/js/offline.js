@@ -1,4 +1,4 @@
-// For team leaders and members: the visit form without signal. A visit saved while offline waits
+// For team leaders and members: the visit and class forms without signal. A visit saved while offline waits
 // in IndexedDB on the phone ("3 visits waiting") and is sent by itself when the connection returns,
 // with the form key it was made with, so a retry or a second tab never records it twice (the server
 // answers a known key with the visit it already made). A visit the server refuses stays here with
@@ -7,13 +7,17 @@
 (function () {
   "use strict";
   if (!window.indexedDB || !window.fetch || !window.FormData) { return; }
-  var DB = "cnscd", AGE = 10 * 60 * 1000, SENT = /^\/visits\/\d+$/;
+  var DB = "cnscd", AGE = 10 * 60 * 1000, SENT = /^\/(visits|activities\/classes)\/\d+$/;
+  // The forms kept on the phone and sent later; an entry remembers which one it was made with.
+  var FORMS = ["/visits/new", "/activities/classes/new"];
   // Whose phone session this is: another account signed in on the same phone (without signing
   // out) neither sends nor sees the visits kept by the first; they wait for their author.
   var USER = (document.currentScript && document.currentScript.getAttribute("data-user")) || "";
   var box = document.querySelector("[data-outbox]");
   var form = document.querySelector("form.visit-form");
-  if (form && new URL(form.action, location.href).pathname !== "/visits/new") { form = null; }
+  var formPath = form ? new URL(form.action, location.href).pathname : "";
+  if (FORMS.indexOf(formPath) < 0) { form = null; }
+  function urlOf(item) { return item.url || "/visits/new"; }
 
   function open() {
     return new Promise(function (done, fail) {
@@ -83,7 +87,9 @@
         var li = el("li", {"data-key": item.key});
         li.appendChild(el("strong", null, item.label));
         li.appendChild(el("span", {"class": "error"}, item.reason));
-        if (form) { li.appendChild(el("button", {type: "button", "data-fix": item.key}, text("fix"))); }
+        if (form && urlOf(item) === formPath) {
+          li.appendChild(el("button", {type: "button", "data-fix": item.key}, text("fix")));
+        }
         li.appendChild(el("button", {type: "button", "data-discard": item.key}, text("discard")));
         list.appendChild(li);
       });
@@ -150,8 +156,11 @@
       var lab = radio && form.querySelector("label[for='" + radio.id + "'] strong");
       label = lab ? lab.textContent : "";
     }
-    label = (label || "") + " · " + get("visited_on");
-    return put({key: get("key"), user: USER, fields: fields, label: label, at: Date.now()}).then(function () {
+    if (form.hasAttribute("data-offline-label")) {
+      label = form.getAttribute("data-offline-label").replace("{n}", get("learners_total"));
+    }
+    label = (label || "") + " · " + (get("visited_on") || get("held_on"));
+    return put({key: get("key"), user: USER, fields: fields, label: label, at: Date.now(), url: formPath}).then(function () {
       form.reset();
       form.querySelector("input[name=key]").value = crypto.randomUUID().replace(/-/g, "");
       var results = document.getElementById("hh-results");
@@ -179,7 +188,7 @@
   function sendOne(item, token) {
     var body = new FormData();
     item.fields.forEach(function (p) { body.append(p[0], p[0] === "csrf_token" && token ? token : p[1]); });
-    return fetch("/visits/new", {method: "POST", body: body, credentials: "same-origin"}).then(function (resp) {
+    return fetch(urlOf(item), {method: "POST", body: body, credentials: "same-origin"}).then(function (resp) {
       var path = new URL(resp.url).pathname;
       if (resp.ok && SENT.test(path)) { return drop(item.key).then(function () { return true; }); }
       if (path.indexOf("/auth/") === 0 || resp.status === 503 || resp.status >= 500 || resp.ok) { return false; }
@@ -215,7 +224,7 @@
   function fix(key) {
     return all().then(function (items) {
       var item = items.filter(function (i) { return i.key === key; })[0];
-      if (!item) { return null; }
+      if (!item || urlOf(item) !== formPath) { return null; }
       var chosen = item.fields.filter(function (p) { return p[0] === "household_id"; })[0];
       var show = chosen && chosen[1] !== "new"
         ? teamData(false).then(function (data) {
@@ -232,6 +241,9 @@
           });
         });
         if (chosen && chosen[1] === "new") { form.querySelector("details.new-household").open = true; }
+        if (item.fields.some(function (p) { return /^learners-\d+-name$/.test(p[0]) && p[1]; })) {
+          form.querySelector("details.new-household").open = true;
+        }
         form.scrollIntoView();
       });
     });
@@ -257,6 +269,7 @@
         searchKept(form.querySelector("#q").value);
         return;
       }
+      if (event.submitter && event.submitter.name === "more_learners") { return; }  // the rows given will do
       var body = new FormData(form);
       if (event.submitter && event.submitter.name) { body.append(event.submitter.name, event.submitter.value); }
       keep(body);

@@ -1,0 +1,115 @@
+"""A team leader logs a class of 30 on a 360×740 phone: the taps and keystrokes it takes are counted
+and printed (pytest -s shows them), and the page never scrolls sideways."""
+import re
+
+import sqlalchemy as sa
+from playwright.sync_api import expect
+
+from app.activities.models import Class
+from app.demo.seed import DEMO_PASSWORD, seed_demo
+from tests.browser.conftest import shot, sign_in
+
+
+class Thumb:
+    """Taps and keystrokes, counted as a person would make them."""
+
+    def __init__(self, page):
+        self.page, self.taps, self.keys = page, 0, 0
+
+    def tap(self, locator):
+        locator.scroll_into_view_if_needed()
+        locator.tap()
+        self.taps += 1
+
+    def type(self, locator, text: str):
+        self.tap(locator)
+        self.page.keyboard.type(text)
+        self.keys += len(text)
+
+
+def test_a_leader_logs_a_class_of_30_on_a_phone_in_few_taps(app, db, live_server, phone):
+    seed_demo()
+    before = db.session.scalar(sa.select(sa.func.count(Class.id)))
+    errors = []
+    phone.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    sign_in(phone, live_server, "demo-leader", DEMO_PASSWORD)
+    thumb = Thumb(phone)
+    thumb.tap(phone.locator("nav a[href='/activities/classes/new']"))
+    phone.wait_for_url("**/activities/classes/new")
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 360
+    if phone.locator("#place_hamlet").input_value() == "":
+        thumb.tap(phone.locator("#place_hamlet"))
+        phone.locator("#place_hamlet").select_option(index=1)
+        thumb.taps += 1  # the choice in the list
+    thumb.tap(phone.locator("label[for^=topics-]").first)
+    thumb.type(phone.locator("#learners_total"), "30")
+    thumb.type(phone.locator("#age_15_17"), "2")
+    thumb.type(phone.locator("#age_18_59"), "20")
+    thumb.type(phone.locator("#age_60_plus"), "8")
+    thumb.type(phone.locator("#learners_female"), "16")
+    thumb.type(phone.locator("#learners_male"), "14")
+    thumb.type(phone.locator("#res-vneid"), "10")
+    thumb.tap(phone.locator("button[name=save]"))
+    phone.wait_for_url(re.compile(r"/activities/classes/\d+$"))
+    shot(phone, "class-saved-phone")
+    print(f"\nclass of 30 on a 360x740 phone: {thumb.taps} taps, {thumb.keys} keystrokes")
+    expect(phone.locator("h1")).to_contain_text("Buổi học ngày")
+    expect(phone.locator("main")).to_contain_text("30 người học")
+    db.session.expire_all()
+    assert db.session.scalar(sa.select(sa.func.count(Class.id))) == before + 1
+    klass = db.session.scalar(sa.select(Class).order_by(Class.id.desc()).limit(1))
+    assert (klass.learners_total, klass.age_18_59, klass.learners_female) == (30, 20, 16)
+    assert thumb.taps <= 12 and thumb.keys <= 15
+    assert errors == []
+
+
+def _classes(db):
+    db.session.expire_all()
+    return db.session.scalar(sa.select(sa.func.count(Class.id)))
+
+
+def _fill_class(page, total="25", bands=("0", "20", "5")):
+    page.locator("label[for^=topics-]").first.click()
+    page.fill("#learners_total", total)
+    for field, value in zip(("#age_15_17", "#age_18_59", "#age_60_plus"), bands, strict=True):
+        page.fill(field, value)
+    page.fill("#learners-0-name", "Nguyễn Thị Út") if page.locator("#learners").evaluate("d => d.open") else None
+    page.locator("button[name=save]").click()
+
+
+def test_a_class_logged_without_signal_waits_on_the_phone_and_is_sent_once(app, db, live_server, phone):
+    from tests.browser.test_offline import OUTBOX, PUT_BACK, TEAM_KEPT
+    seed_demo()
+    errors = []
+    phone.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    sign_in(phone, live_server, "demo-leader", DEMO_PASSWORD)
+    phone.evaluate("async () => { await navigator.serviceWorker.ready; }")
+    phone.goto(f"{live_server}/activities/classes/new")  # once the worker is there, so it keeps the form
+    phone.wait_for_function("() => navigator.serviceWorker.controller !== null")
+    phone.wait_for_function("async () => !!(await caches.match('/activities/classes/new'))")
+    phone.wait_for_function(TEAM_KEPT)
+    before = _classes(db)
+
+    phone.context.set_offline(True)
+    phone.reload()
+    expect(phone.locator("#kept-copy")).to_be_visible()  # the form, from the phone
+    _fill_class(phone)
+    expect(phone.locator("#outbox-count")).to_have_text("1 lượt chờ gửi")
+    _fill_class(phone, total="40", bands=("2", "30", "8"))
+    expect(phone.locator("#outbox-count")).to_have_text("2 lượt chờ gửi")
+    kept = phone.evaluate(OUTBOX)
+    assert [item["url"] for item in kept] == ["/activities/classes/new"] * 2
+    assert _classes(db) == before
+
+    phone.context.set_offline(False)  # signal again: sent by themselves, to the class form's address
+    expect(phone.locator("#outbox-count")).to_be_hidden()
+    assert phone.evaluate(OUTBOX) == []
+    assert _classes(db) == before + 2
+    totals = sorted(db.session.scalars(sa.select(Class.learners_total).order_by(Class.id.desc()).limit(2)))
+    assert totals == [25, 40]
+
+    phone.evaluate(PUT_BACK, kept)  # replayed: the server knows both keys
+    phone.evaluate("() => window.cnscdFlush()")
+    assert phone.evaluate(OUTBOX) == []
+    assert _classes(db) == before + 2
+    assert errors == []
