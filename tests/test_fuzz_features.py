@@ -17,7 +17,7 @@ from app.reports.models import MonthClosure
 from app.teams import services as team_services
 from app.teams.models import Member, Membership, Team
 from app.text import clean
-from app.units.models import AdminUnit, HouseholdCount
+from app.units.models import AdminUnit, AdultCount, HouseholdCount
 from app.units.services import create_unit
 from app.visits.models import Service, Target, Visit, VisitService
 from tests import visits_helpers
@@ -52,6 +52,9 @@ FUZZED = {
     "units.delete": "test_fuzz_unit_actions",
     "units.import_hamlets": "test_fuzz_uploads",
     "units.confirm_import": "test_fuzz_uploads",
+    "units.set_adults": "tests/test_fuzz.py::test_fuzz_hamlet_and_count_forms",
+    "units.import_adults": "test_fuzz_uploads",
+    "units.confirm_adults": "test_fuzz_uploads",
     "teams.new_team": "test_fuzz_team_forms",
     "teams.edit_team": "test_fuzz_team_forms",
     "teams.dissolve": "test_fuzz_team_forms",
@@ -172,15 +175,16 @@ def test_fuzz_uploads(client, db, tree, login_as):
              payload="")
     def run(hamlets, members, payload):
         for url, (name, data) in ((f"/units/{tree.commune.id}/import", hamlets),
+                                  (f"/units/{tree.commune.id}/adults/import", hamlets),
                                   (f"/teams/import/{tree.commune.id}", members)):
-            before = count(db, AdminUnit, HouseholdCount, Member, Membership)
+            before = count(db, AdminUnit, HouseholdCount, AdultCount, Member, Membership)
             resp = client.post(url, data={"file": (io.BytesIO(data), name)}, content_type="multipart/form-data")
             if _ok(resp, 200, 400, 422) != 200:
                 _has_error(resp)
             # A preview writes nothing; a forged payload is refused; the signed one is stored.
-            assert count(db, AdminUnit, HouseholdCount, Member, Membership) == before
+            assert count(db, AdminUnit, HouseholdCount, AdultCount, Member, Membership) == before
             _ok(client.post(url + "/confirm", data={"payload": payload}), 400)
-            assert count(db, AdminUnit, HouseholdCount, Member, Membership) == before
+            assert count(db, AdminUnit, HouseholdCount, AdultCount, Member, Membership) == before
             signed = re.search(r'name="payload"[^>]*value="([^"]+)"', _page(resp))
             if signed:
                 _ok(client.post(url + "/confirm", data={"payload": html.unescape(signed.group(1))}), 302, 409)
