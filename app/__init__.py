@@ -160,6 +160,7 @@ class IdConverter(IntegerConverter):
 
 def _import_models() -> None:
     """Every model module, so relationships resolve and Alembic sees the whole schema."""
+    from app.activities import models as _activities  # noqa: F401
     from app.api import models as _api  # noqa: F401
     from app.audit import models as _audit  # noqa: F401
     from app.auth import models as _auth  # noqa: F401

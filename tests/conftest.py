@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from hypothesis import settings as hypothesis_settings
 
 from app import create_app
+from app.activities.topics import insert_default_topics
 from app.auth.cli import create_user
 from app.extensions import db as _db
 from app.units import services
@@ -94,6 +95,7 @@ def _clean_tables(app):
                     conn.execute(sa.text(f'DELETE FROM "{t}"'))
             # The default services come from a data migration: every test starts with them.
             insert_default_services(conn)
+            insert_default_topics(conn)
 
 
 @pytest.fixture
