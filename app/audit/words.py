@@ -18,6 +18,7 @@ SENTENCES = {
     ("unit", "restore"): _l("Restored %(name)s"),
     ("unit", "set_households"): _l("Set the households of %(name)s: %(households)s"),
     ("unit", "set_adults"): _l("Set the adults of %(name)s: %(adults)s"),
+    ("unit", "set_adult_target"): _l("Set an adult indicator target of %(name)s"),
     ("unit", "delete"): _l("Deleted the hamlet %(name)s"),
     ("team", "create"): _l("Registered the team %(name)s"),
     ("team", "update"): _l("Changed the team %(name)s"),

@@ -7,16 +7,62 @@ figure mixes households with adults. Every share is a ratio of sums over the uni
         The official adults (aged 15 and over) as of `on`, rolled up as households are: a unit with
         child units counted on `on` is the sum of those children, a leaf its latest AdultCount in
         effect (0 if none); a unit retired on or before `on` no longer counts in its parent.
+
+    adult_months(units, months) -> {unit_id: {(year, month): AdultFigures}}
+        The indicators of each unit for each month (Asia/Ho_Chi_Minh calendar: a class's date is
+        its local date), everything recorded in the unit's subtree (unit_ancestors) counted:
+        - attendances: learners of classes held that month ("lượt người học": counted learners
+          cannot be told apart, so one person at two classes counts twice);
+        - named: distinct named learners (person_key) of classes held up to the month's end,
+          and named_share = named ÷ adults (both sums over the subtree);
+        - working: per service code, learners who came away with it working, classes of the month;
+        - online: dossiers filed online with the teams' help at one-stop-centre shifts that month;
+          online_share = online dossiers of the communes that entered their month's total ÷ those
+          totals (a commune without a total adds to neither side).
+    A class counts under its hamlet when it was held in one, else under its commune; a named
+    learner under the hamlet they live in when given, else where the class was held.
 """
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass, field
 from datetime import date
 
 import sqlalchemy as sa
 
+from app.activities.models import CentreShift, Class, ClassLearner, ClassResult, CommuneDossierTotal, ShiftDossier
+from app.coverage.models import ADULT_TARGET_INDICATORS, AdultTarget, UnitAncestor
+from app.dates import month_end, month_start
 from app.extensions import db
 from app.units.models import AdminUnit, AdultCount
+from app.visits.models import Service
+
+
+@dataclass
+class AdultFigures:
+    """One unit's adult indicators for one month: plain counts, shares derived from them."""
+    adults: int = 0
+    attendances: int = 0
+    named: int = 0
+    working: dict[str, int] = field(default_factory=dict)
+    online: int = 0
+    online_counted: int = 0    # online dossiers of the communes that entered their month's total
+    commune_dossiers: int = 0  # those totals
+
+    @property
+    def named_share(self) -> float | None:
+        return self.named / self.adults if self.adults else None
+
+    @property
+    def online_share(self) -> float | None:
+        return self.online_counted / self.commune_dossiers if self.commune_dossiers else None
+
+    def as_dict(self) -> dict:
+        """JSON-ready (what a month closing stores and the API sends)."""
+        return {"adults": self.adults, "attendances": self.attendances, "named": self.named,
+                "named_share": self.named_share, "working": dict(self.working), "online": self.online,
+                "online_counted": self.online_counted, "commune_dossiers": self.commune_dossiers,
+                "online_share": self.online_share}
 
 
 def _counted(retired_on: date | None, on: date) -> bool:
@@ -67,7 +113,155 @@ def adults_by_unit(units: list[AdminUnit], on: date) -> dict[int, int]:
     return {u.id: tree.adults(u.id, on) for u in units}
 
 
+def _topmost(units: list[AdminUnit]) -> list[AdminUnit]:
+    """The units not inside another of the list: their subtrees cover everyone's."""
+    ordered = sorted({u.id: u for u in units}.values(), key=lambda u: len(u.path))
+    out: list[AdminUnit] = []
+    for u in ordered:
+        if not any(u.path.startswith(t.path) for t in out):
+            out.append(u)
+    return out
+
+
+def _month_key(column):
+    """yyyymm of a date column, the same on SQLite and PostgreSQL."""
+    return (sa.cast(sa.extract("year", column), sa.Integer) * 100
+            + sa.cast(sa.extract("month", column), sa.Integer))
+
+
+def _key(year: int, month: int) -> int:
+    return year * 100 + month
+
+
+_CLASS_HOME = sa.func.coalesce(Class.place_hamlet_id, Class.commune_id)
+_LEARNER_HOME = sa.func.coalesce(ClassLearner.hamlet_id, Class.place_hamlet_id, Class.commune_id)
+
+
+def adult_months(units: list[AdminUnit], months: list[tuple[int, int]]) -> dict[int, dict[tuple[int, int], AdultFigures]]:
+    out = {u.id: {m: AdultFigures() for m in months} for u in units}
+    if not units or not months:
+        return out
+    ids = [u.id for u in units]
+    first, last = month_start(*min(months)), month_end(*max(months))
+    keys = {_key(*m): m for m in months}
+    tree = AdultTree(_topmost(units))
+    for u in units:
+        for m in months:
+            out[u.id][m].adults = tree.adults(u.id, month_end(*m))
+    anc = UnitAncestor.ancestor_id
+    in_range = Class.held_on.between(first, last)
+    for chunk in _chunks(ids):
+        mk = _month_key(Class.held_on)
+        for unit_id, key, n in db.session.execute(
+                sa.select(anc, mk, sa.func.sum(Class.learners_total))
+                .join(UnitAncestor, UnitAncestor.unit_id == _CLASS_HOME)
+                .where(anc.in_(chunk), in_range).group_by(anc, mk)):
+            if key in keys:
+                out[unit_id][keys[key]].attendances = int(n or 0)
+        for unit_id, key, code, n in db.session.execute(
+                sa.select(anc, mk, Service.code, sa.func.sum(ClassResult.learners))
+                .select_from(ClassResult).join(Class, Class.id == ClassResult.class_id)
+                .join(Service, Service.id == ClassResult.service_id)
+                .join(UnitAncestor, UnitAncestor.unit_id == _CLASS_HOME)
+                .where(anc.in_(chunk), in_range).group_by(anc, mk, Service.code)):
+            if key in keys:
+                out[unit_id][keys[key]].working[code] = int(n or 0)
+        # Named learners: each person's first class in the subtree, then how many firsts by each month's end.
+        firsts = (sa.select(anc.label("unit_id"), sa.func.min(Class.held_on).label("first"))
+                  .select_from(ClassLearner).join(Class, Class.id == ClassLearner.class_id)
+                  .join(UnitAncestor, UnitAncestor.unit_id == _LEARNER_HOME)
+                  .where(anc.in_(chunk), Class.held_on <= last)
+                  .group_by(anc, ClassLearner.person_key).subquery())
+        fk = _month_key(firsts.c.first)
+        per_month: dict[int, list[tuple[int, int]]] = defaultdict(list)
+        for unit_id, key, n in db.session.execute(
+                sa.select(firsts.c.unit_id, fk, sa.func.count()).group_by(firsts.c.unit_id, fk)):
+            per_month[unit_id].append((key, int(n)))
+        for unit_id, entries in per_month.items():
+            for m in months:
+                out[unit_id][m].named = sum(n for key, n in entries if key <= _key(*m))
+        sk = _month_key(CentreShift.held_on)
+        total = CommuneDossierTotal
+        for unit_id, key, n, counted in db.session.execute(
+                sa.select(anc, sk, sa.func.sum(ShiftDossier.dossiers),
+                          sa.func.sum(sa.case((total.id.isnot(None), ShiftDossier.dossiers), else_=0)))
+                .select_from(ShiftDossier).join(CentreShift, CentreShift.id == ShiftDossier.shift_id)
+                .join(UnitAncestor, UnitAncestor.unit_id == CentreShift.commune_id)
+                .outerjoin(total, sa.and_(total.commune_id == CentreShift.commune_id, total.month == sk))
+                .where(anc.in_(chunk), CentreShift.held_on.between(first, last)).group_by(anc, sk)):
+            if key in keys:
+                out[unit_id][keys[key]].online = int(n or 0)
+                out[unit_id][keys[key]].online_counted = int(counted or 0)
+        for unit_id, key, n in db.session.execute(
+                sa.select(anc, total.month, sa.func.sum(total.dossiers))
+                .join(UnitAncestor, UnitAncestor.unit_id == total.commune_id)
+                .where(anc.in_(chunk), total.month.in_(list(keys))).group_by(anc, total.month)):
+            out[unit_id][keys[key]].commune_dossiers = int(n or 0)
+    return out
+
+
+def adult_month(unit: AdminUnit, year: int, month: int) -> AdultFigures:
+    return adult_months([unit], [(year, month)])[unit.id][(year, month)]
+
+
+def _chunks(ids: list[int], size: int = 500):
+    for i in range(0, len(ids), size):
+        yield ids[i:i + size]
+
+
+def adult_targets(province_id: int | None) -> dict[str, AdultTarget]:
+    """The province's targets by indicator code (ADULT_TARGET_INDICATORS)."""
+    if province_id is None:
+        return {}
+    return {t.indicator: t for t in db.session.scalars(
+        sa.select(AdultTarget).where(AdultTarget.province_id == province_id))}
+
+
+def set_adult_target(province: AdminUnit, indicator: str, share, due_on: date | None, user=None) -> None:
+    """Set (share and date) or clear (share None) a province's target for an indicator, audited;
+    the caller commits."""
+    from app.audit.models import record
+    if indicator not in ADULT_TARGET_INDICATORS:
+        raise ValueError(f"unknown adult indicator {indicator!r}")
+    target = db.session.scalar(sa.select(AdultTarget).where(AdultTarget.province_id == province.id,
+                                                            AdultTarget.indicator == indicator))
+    before = {"indicator": indicator, "share": float(target.share) if target else None,
+              "due_on": target.due_on if target else None}
+    if share is None:
+        if target is None:
+            return
+        db.session.delete(target)
+    else:
+        if target is None:
+            target = AdultTarget(province_id=province.id, indicator=indicator)
+            db.session.add(target)
+        target.share, target.due_on = share, due_on
+    record("set_adult_target", "unit", province.id, province.id, before=before,
+           after={"indicator": indicator, "share": float(share) if share is not None else None,
+                  "due_on": due_on}, user=user)
+
+
+def named_learners_living_in(hamlet: AdminUnit) -> int:
+    """Distinct named learners who live in the hamlet (as the class form recorded them)."""
+    return db.session.scalar(sa.select(sa.func.count(sa.distinct(ClassLearner.person_key)))
+                             .where(ClassLearner.hamlet_id == hamlet.id)) or 0
+
+
 def adult_warning(unit: AdminUnit) -> str | None:
     """A hamlet whose adult population is below its distinct named learners: worth a second look,
-    not a refusal (the population may be an old count, or learners may live elsewhere)."""
-    return None
+    not a refusal (the population may be an old count, or learners may have moved)."""
+    from flask_babel import gettext as _
+
+    from app.dates import today_vn
+    if unit.level != "hamlet":
+        return None
+    count = db.session.scalar(sa.select(AdultCount).where(AdultCount.unit_id == unit.id,
+                                                          AdultCount.effective_on <= today_vn())
+                              .order_by(AdultCount.effective_on.desc()).limit(1))
+    if count is None:
+        return None
+    named = named_learners_living_in(unit)
+    if count.adults >= named:
+        return None
+    return _("%(name)s has %(adults)s adults on record but %(named)s named learners live there: "
+             "check the adult population.", name=unit.name, adults=count.adults, named=named)

@@ -1,7 +1,7 @@
 """adult counts (aged 15 and over, per unit, from a date) and the province's adult indicator targets
 
 Revision ID: a4d1e7c3b910
-Revises: b7d41c2e9a53
+Revises: db9efc4d5e93
 Create Date: 2026-12-01 23:50:00.000000
 
 """
@@ -10,7 +10,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'a4d1e7c3b910'
-down_revision = 'b7d41c2e9a53'
+down_revision = 'db9efc4d5e93'
 branch_labels = None
 depends_on = None
 
