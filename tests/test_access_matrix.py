@@ -133,6 +133,9 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ("services.edit", "POST"): Entry(PROVINCE, query={"service_id": "service"}, outside="none"),
     ("services.move", "POST"): Entry(PROVINCE, query={"service_id": "service"}, outside="none"),
     # Coverage and reports: staff, for their subtree; month closing is the province's.
+    ("coverage.indicators", "GET"): Entry(ALL, outside="none"),
+    ("coverage.adult_targets", "GET"): Entry(PROVINCE, outside="none"),
+    ("coverage.adult_targets", "POST"): Entry(PROVINCE, outside="none"),
     ("coverage.index", "GET"): Entry(STAFF, outside="none"),
     ("coverage.show", "GET"): Entry(STAFF, {"unit_id": "commune"}),
     ("coverage.trend", "GET"): Entry(STAFF, {"unit_id": "commune"}),

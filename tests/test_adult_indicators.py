@@ -59,3 +59,27 @@ def test_a_class_on_the_1st_at_six_in_the_morning_vietnam_time_counts_in_that_mo
     db.session.commit()
     assert adult_month(tree.commune, 2026, 3).attendances == 30
     assert adult_month(tree.commune, 2026, 2).attendances == 0
+
+
+def test_the_coverage_page_shows_the_adult_section_beside_the_households(db, tree, client, login_as):
+    adult_world.build(tree)
+    login_as("district", tree.district)
+    page = client.get(f"/coverage/{tree.district.id}?month=2026-03").get_data(as_text=True)
+    section = page[page.index('id="adults"'):]
+    # Phường I: 1.800 adults, 55 attendances, 5 named (0,3 %), 15 online dossiers (25,0 %).
+    assert "1.800" in section and ">55<" in section and "0,3%" in section and "25,0%" in section
+    assert "Households reached and services adopted" in page or "hộ" in page  # the household part is still there
+
+
+def test_province_staff_set_an_adult_target_and_the_coverage_page_shows_it(db, tree, client, login_as):
+    login_as("province", tree.province)
+    resp = client.post("/coverage/adult-targets", data={"named_share": "80", "named_due_on": "2026-12-31",
+                                                         "online_share": "", "online_due_on": ""})
+    assert resp.status_code == 303
+    page = client.get(f"/coverage/{tree.province.id}?month=2026-03").get_data(as_text=True)
+    assert "80%" in page[page.index('id="adults"'):]
+    # A share without its date is refused beside the field, and nothing changes.
+    resp = client.post("/coverage/adult-targets", data={"online_share": "80", "online_due_on": ""})
+    assert resp.status_code == 400
+    from app.coverage.adults import adult_targets
+    assert set(adult_targets(tree.province.id)) == {"named_share"}

@@ -265,3 +265,35 @@ def adult_warning(unit: AdminUnit) -> str | None:
         return None
     return _("%(name)s has %(adults)s adults on record but %(named)s named learners live there: "
              "check the adult population.", name=unit.name, adults=count.adults, named=named)
+
+
+@dataclass
+class AdultRow:
+    unit: AdminUnit
+    figures: AdultFigures
+    url: str | None = None
+
+
+@dataclass
+class AdultTable:
+    """What the coverage page's adult section shows: the unit, its child units, the province's targets."""
+    total: AdultRow
+    rows: list[AdultRow]
+    services: list  # the active services with learners who came away with them working, in order
+    named_target: AdultTarget | None
+    online_target: AdultTarget | None
+
+
+def adult_table(unit: AdminUnit, children: list[AdminUnit], year: int, month: int, services: list) -> AdultTable:
+    figures = adult_months([unit, *children], [(year, month)])
+    rows = [AdultRow(c, figures[c.id][(year, month)]) for c in children]
+    total = AdultRow(unit, figures[unit.id][(year, month)])
+    targets = adult_targets(province_id_of(unit))
+    return AdultTable(total=total, rows=rows,
+                      services=[s for s in services if total.figures.working.get(s.code)],
+                      named_target=targets.get("named_share"), online_target=targets.get("online_share"))
+
+
+def province_id_of(unit: AdminUnit) -> int | None:
+    first = unit.path.strip("/").split("/")[0]
+    return int(first) if first else None
