@@ -68,7 +68,7 @@ def test_the_coverage_page_shows_the_adult_section_beside_the_households(db, tre
     section = page[page.index('id="adults"'):]
     # Phường I: 1.800 adults, 55 attendances, 5 named (0,3 %), 15 online dossiers (25,0 %).
     assert "1.800" in section and ">55<" in section and "0,3%" in section and "25,0%" in section
-    assert "Households reached and services adopted" in page or "hộ" in page  # the household part is still there
+    assert 'class="table coverage-table"' in page  # the household table is still there, apart
 
 
 def test_province_staff_set_an_adult_target_and_the_coverage_page_shows_it(db, tree, client, login_as):
@@ -83,3 +83,70 @@ def test_province_staff_set_an_adult_target_and_the_coverage_page_shows_it(db, t
     assert resp.status_code == 400
     from app.coverage.adults import adult_targets
     assert set(adult_targets(tree.province.id)) == {"named_share"}
+
+
+def test_the_reports_xlsx_csv_page_and_the_api_agree_on_the_adult_figures(db, tree, client, login_as):
+    import csv
+    import io
+    import re
+
+    from openpyxl import load_workbook
+
+    from app.api.models import issue_token
+    adult_world.build(tree)
+    user = login_as("province", tree.province)
+    _token, secret = issue_token(user)
+    db.session.commit()
+    api = client.get("/api/v1/coverage?unit=930&month=2026-03", headers={"Authorization": f"Bearer {secret}"}).json
+    by_code = {c["unit"]["code"]: c["adults"] for c in api["children"]}
+    phuong_i = by_code["31318"]
+    assert (phuong_i["adults"], phuong_i["attendances"], phuong_i["named"]["learners"]) == (1800, 55, 5)
+    assert phuong_i["online_dossiers"]["share"] == 0.25
+    assert {w["code"]: w["learners"] for w in phuong_i["working"]}["vneid"] == 16
+    assert api["adults"]["adults"] == 1800 and by_code["31321"]["adults"] == 0
+
+    wb = load_workbook(io.BytesIO(client.get(f"/reports/{tree.district.id}/monthly.xlsx?month=2026-03").data))
+    ws = wb["Người trưởng thành"]
+    header = next(r for r in range(1, 10) if ws.cell(r, 1).value == "Cấp")
+    heads = [c.value for c in ws[header]]
+    rows = {r[1]: r for r in ws.iter_rows(min_row=header + 1, values_only=True)}
+    col = {h: i for i, h in enumerate(heads)}
+    raw = client.get(f"/reports/{tree.district.id}/monthly.csv?month=2026-03").data.decode("utf-8-sig")
+    csv_rows = {r[1]: r for r in csv.reader(io.StringIO(raw))}
+    csv_col = {h: i for i, h in enumerate(csv_rows["Mã"])}
+    for code, a in by_code.items():
+        x, c = rows[code], csv_rows[code]
+        for head, value in (("Người trưởng thành", a["adults"]), ("Lượt người học trong tháng", a["attendances"]),
+                            ("Học viên có tên (lũy kế)", a["named"]["learners"]),
+                            ("Hồ sơ trực tuyến được hỗ trợ trong tháng", a["online_dossiers"]["dossiers"])):
+            assert x[col[head]] == value and int(c[csv_col[head]]) == value, (code, head)
+        assert x[col["Hồ sơ trực tuyến: tỷ lệ trên tổng hồ sơ của các xã"]] == a["online_dossiers"]["share"]
+    page = client.get(f"/reports/{tree.district.id}/monthly?month=2026-03").get_data(as_text=True)
+    adults_part = page[page.index("report-adults"):]
+    assert re.search(r'data-unit="31318".*?data-key="adults">1\.800<', adults_part, re.DOTALL)
+    assert re.search(r'data-unit="31318".*?data-key="attendances">55<', adults_part, re.DOTALL)
+    assert re.search(r'data-unit="31318".*?data-key="online">15<br><small>25,0%', adults_part, re.DOTALL)
+    assert re.search(r'data-unit="31318".*?data-key="working:vneid">16<', adults_part, re.DOTALL)
+    # The household columns of the CSV are where they were: the adult ones come after them.
+    assert list(csv_col)[:4] == ["Cấp", "Mã", "Đơn vị", "Thuộc"]
+    assert csv_col["Người trưởng thành"] > csv_col["Số hộ"]
+
+
+def test_a_month_closed_before_the_adult_figures_keeps_its_snapshot(db, tree, client, login_as):
+    import json
+
+    from app.reports.models import MonthClosure
+    from app.reports.summary import compute_figures
+    adult_world.build(tree)
+    user = login_as("province", tree.province)
+    old = compute_figures(tree.province, 2026, 3, full=True)
+    old.pop("adult_targets")
+    for f in old["figures"].values():
+        f.pop("adults")
+    db.session.add(MonthClosure(province_id=tree.province.id, year=2026, month=3, closed_by_id=user.id,
+                                snapshot=json.dumps(old)))
+    db.session.commit()
+    page = client.get(f"/reports/{tree.province.id}/monthly?month=2026-03").get_data(as_text=True)
+    assert "report-adults" not in page  # no figures made up for a month frozen without them
+    raw = client.get(f"/reports/{tree.province.id}/monthly.csv?month=2026-03").data.decode("utf-8-sig")
+    assert "Người trưởng thành" not in raw.splitlines()[0]
