@@ -19,8 +19,9 @@ def service(code):
 
 
 def add_class(commune, held_on, total, ages, hamlet=None, named=(), results=None):
-    klass = Class(key=uuid.uuid4().hex, commune_id=commune.id, held_on=held_on, place_hamlet_id=hamlet.id if hamlet else None,
-                  place_name="" if hamlet else "Nhà văn hóa", learners_total=total,
+    klass = Class(key=uuid.uuid4().hex, commune_id=commune.id, held_on=held_on,
+                  place_hamlet_id=hamlet.id if hamlet else None, place_name="" if hamlet else "Nhà văn hóa",
+                  learners_total=total,
                   age_15_17=ages[0], age_18_59=ages[1], age_60_plus=ages[2])
     db.session.add(klass)
     db.session.flush()
@@ -49,12 +50,14 @@ def build(tree, household_id=None):
     add_class(tree.other_commune, date(2026, 3, 5), 20, (0, 15, 5), hamlet=tree.other_hamlet,
               named=[("Đỗ Văn Giang", 1960, tree.other_hamlet, None), ("Hồ Thị Hoa", 1962, tree.other_hamlet, None)],
               results={"vneid": 6})
-    shift = CentreShift(key=uuid.uuid4().hex, commune_id=tree.commune.id, held_on=date(2026, 3, 10), people_helped=15)
+    shift = CentreShift(key=uuid.uuid4().hex, commune_id=tree.commune.id, held_on=date(2026, 3, 10),
+                        people_helped=15)
     db.session.add(shift)
     db.session.flush()
     db.session.add_all([ShiftDossier(shift_id=shift.id, service_id=service("dvc").id, dossiers=12),
                         ShiftDossier(shift_id=shift.id, service_id=service("vneid").id, dossiers=3)])
-    other = CentreShift(key=uuid.uuid4().hex, commune_id=tree.other_commune.id, held_on=date(2026, 3, 11), people_helped=4)
+    other = CentreShift(key=uuid.uuid4().hex, commune_id=tree.other_commune.id, held_on=date(2026, 3, 11),
+                        people_helped=4)
     db.session.add(other)
     db.session.flush()
     db.session.add(ShiftDossier(shift_id=other.id, service_id=service("dvc").id, dossiers=5))

@@ -1,7 +1,6 @@
 """The adult indicators: ratios of sums at every level, per month in Vietnam's calendar, apart from households."""
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
-import sqlalchemy as sa
 import time_machine
 
 from app.coverage.adults import adult_month, adult_months
@@ -46,13 +45,14 @@ def test_a_class_does_not_change_the_household_coverage(db, tree, team, leader):
     adult_world.build(tree, household_id=home.id)
     after = coverage(tree.commune, date(2026, 3, 31))
     assert (after.total.households, after.total.reached) == (before.total.households, before.total.reached) == (730, 1)
-    assert {c: f.adopted for c, f in after.total.services.items()} == {c: f.adopted for c, f in before.total.services.items()}
+    adopted = {c: f.adopted for c, f in after.total.services.items()}
+    assert adopted == {c: f.adopted for c, f in before.total.services.items()}
     assert after.total.services["vneid"].adopted == 1  # the class's 16 VNeID learners are adults, not households
 
 
 def test_a_class_on_the_1st_at_six_in_the_morning_vietnam_time_counts_in_that_month(db, tree):
     # 23:00 UTC on 28 February is 06:00 on 1 March in Vietnam: the class's day, as the form defaults it.
-    with time_machine.travel(datetime(2026, 2, 28, 23, 0, tzinfo=timezone.utc), tick=False):
+    with time_machine.travel(datetime(2026, 2, 28, 23, 0, tzinfo=UTC), tick=False):
         held_on = today_vn()
     assert held_on == date(2026, 3, 1)
     adult_world.add_class(tree.commune, held_on, 30, (0, 30, 0))

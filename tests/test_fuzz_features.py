@@ -11,6 +11,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from app.api.models import ApiToken, issue_token
+from app.coverage.models import AdultTarget
 from app.households.models import Household
 from app.households.services import create_household
 from app.reports.models import MonthClosure
@@ -76,6 +77,7 @@ FUZZED = {
     "services.add": "test_fuzz_service_forms",
     "services.edit": "test_fuzz_service_forms",
     "services.move": "test_fuzz_service_forms",
+    "coverage.adult_targets": "test_fuzz_service_forms",
     "reports.closing_page": "test_fuzz_reports",
     "reports.reopen": "test_fuzz_reports",
     "api_tokens.create": "test_fuzz_api_tokens_and_api",
@@ -442,7 +444,14 @@ def test_fuzz_service_forms(client, db, tree, login_as):
             assert count(db, Target) == before
             assert shown(_page(resp), data["name_vi"])
         _ok(client.post(f"/services/{service.id}/move", data={"direction": data["direction"]}), 303)
+        before = count(db, AdultTarget)
+        targets = {"named_share": data["share"], "named_due_on": data["due_on"],
+                   "online_share": data["share"], "online_due_on": data["due_on"]}
+        resp = client.post("/coverage/adult-targets", data=targets)
+        if _ok(resp, 303, 400) == 400:
+            assert count(db, AdultTarget) == before
         db.session.expire_all()
+        assert all(0 < t.share <= 1 for t in db.session.scalars(sa.select(AdultTarget)))
         for s in db.session.scalars(sa.select(Service)):
             assert_clean(s.name_vi), assert_clean(s.name_en)
     run()

@@ -16,8 +16,10 @@ ADULTS = {
                    "see docs/indicators.md. Null for a month closed before they were recorded.",
     "required": ["adults", "attendances", "named", "working", "online_dossiers"],
     "properties": {
-        "adults": {**_count, "description": "Official adult population at the end of the month (sum of the units below)."},
-        "attendances": {**_count, "description": "Learners at the month's classes; a person at two classes counts twice."},
+        "adults": {**_count, "description": "Official adult population at the end of the month "
+                                            "(sum of the units below)."},
+        "attendances": {**_count, "description": "Learners at the month's classes; a person at two classes "
+                                                 "counts twice."},
         "named": {"type": "object", "required": ["learners", "share", "target"], "properties": {
             "learners": {**_count, "description": "Distinct named learners of classes up to the end of the month."},
             "share": {**_ratio, "description": "learners ÷ adults."},
@@ -26,10 +28,13 @@ ADULTS = {
                                                     "away with it working (households' adoptions not included).",
                     "items": {"type": "object", "required": ["code", "learners"],
                               "properties": {"code": {"type": "string"}, "learners": _count}}},
-        "online_dossiers": {"type": "object", "required": ["dossiers", "counted", "commune_dossiers", "share", "target"],
+        "online_dossiers": {"type": "object",
+                            "required": ["dossiers", "counted", "commune_dossiers", "share", "target"],
                             "properties": {
-                                "dossiers": {**_count, "description": "Filed online with the teams' help at one-stop-centre shifts in the month."},
-                                "counted": {**_count, "description": "Those of the communes that entered their month's total."},
+                                "dossiers": {**_count, "description": "Filed online with the teams' help at "
+                                                                      "one-stop-centre shifts in the month."},
+                                "counted": {**_count, "description": "Those of the communes that entered "
+                                                                     "their month's total."},
                                 "commune_dossiers": {**_count, "description": "The totals those communes entered."},
                                 "share": {**_ratio, "description": "counted ÷ commune_dossiers."},
                                 "target": _target}},

@@ -56,7 +56,8 @@ LEVELS = {"province": _l("Province"), "district": _l("District"), "commune": _l(
 
 FIELDS = {
     "name": _l("Name"), "level": _l("Level"), "code": _l("Code"), "retired_on": _l("Retired on"),
-    "households": _l("Households"), "adults": _l("Adults"), "indicator": _l("Indicator"), "effective_on": _l("In effect from"),
+    "households": _l("Households"), "adults": _l("Adults"), "indicator": _l("Indicator"),
+    "effective_on": _l("In effect from"),
     "decision_number": _l("Decision number"), "decision_date": _l("Decision date"), "status": _l("Status"),
     "dissolved_on": _l("Dissolved on"), "dissolved_reason": _l("Reason"), "hamlets": _l("Hamlets served"),
     "full_name": _l("Full name"), "gender": _l("Gender"), "birth_year": _l("Year of birth"),

@@ -137,7 +137,8 @@ _CLASS_HOME = sa.func.coalesce(Class.place_hamlet_id, Class.commune_id)
 _LEARNER_HOME = sa.func.coalesce(ClassLearner.hamlet_id, Class.place_hamlet_id, Class.commune_id)
 
 
-def adult_months(units: list[AdminUnit], months: list[tuple[int, int]]) -> dict[int, dict[tuple[int, int], AdultFigures]]:
+def adult_months(units: list[AdminUnit],
+                 months: list[tuple[int, int]]) -> dict[int, dict[tuple[int, int], AdultFigures]]:
     out = {u.id: {m: AdultFigures() for m in months} for u in units}
     if not units or not months:
         return out

@@ -1,10 +1,10 @@
 """The province's targets for the adult indicators (each a share by a date, or none)."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from wtforms.validators import Optional
 
 from app.forms import LocalDateField
 from app.visits.catalogue_forms import PercentField
-from wtforms.validators import Optional
 
 
 class AdultTargetForm(FlaskForm):

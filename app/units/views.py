@@ -13,6 +13,7 @@ from app.scope import can_edit_structure, can_see, can_set_households, get_unit_
 from app.spreadsheets import SheetRow
 from app.text import fold, sort_key
 from app.units import services
+from app.units.adult_import import AdultRow, apply_adults, check_adults, parse_adults
 from app.units.forms import (
     AdultCountForm,
     ConfirmImportForm,
@@ -21,7 +22,6 @@ from app.units.forms import (
     RenameForm,
     UploadForm,
 )
-from app.units.adult_import import AdultRow, apply_adults, check_adults, parse_adults
 from app.units.importer import UnitRow, apply_hamlets, check_hamlets, parse_hamlets
 from app.units.models import AdminUnit, AdultCount, HouseholdCount
 from app.users.checklist import first_run_checklist
