@@ -7,6 +7,7 @@ import sqlalchemy as sa
 from app.audit.models import AuditEvent
 from app.coverage.adults import adults_by_unit
 from app.units import services
+from app.dates import today_vn
 from app.units.models import AdultCount
 
 
@@ -68,3 +69,19 @@ def test_an_upload_naming_an_unknown_hamlet_saves_nothing(client, db, tree, logi
     assert resp.status_code == 422
     assert "Ấp Không Có" in resp.get_data(as_text=True) and 'name="payload"' not in resp.get_data(as_text=True)
     assert db.session.scalar(sa.select(sa.func.count(AdultCount.id))) == 0
+
+
+def test_an_adult_population_below_the_hamlets_named_learners_is_saved_with_a_warning(client, db, tree, login_as):
+    from tests import adult_world
+    adult_world.build(tree)  # Khu vực 1: 3 named learners live there
+    login_as("commune", tree.commune)
+    resp = client.post(f"/units/{tree.hamlet.id}/adults",
+                       data={"adults-adults": "2", "adults-effective_on": today_vn().isoformat()},
+                       follow_redirects=True)
+    page = resp.get_data(as_text=True)
+    assert resp.status_code == 200 and "có 2 người trưởng thành theo số liệu nhưng có 3 học viên có tên" in page
+    assert adults_by_unit([tree.hamlet], today_vn()) == {tree.hamlet.id: 2}  # warned, not refused
+    resp = client.post(f"/units/{tree.hamlet.id}/adults",
+                       data={"adults-adults": "3", "adults-effective_on": today_vn().isoformat()},
+                       follow_redirects=True)
+    assert "học viên có tên sống ở đó" not in resp.get_data(as_text=True)
