@@ -1,6 +1,7 @@
 """The adult indicators: ratios of sums at every level, per month in Vietnam's calendar, apart from households."""
 from datetime import UTC, date, datetime
 
+import sqlalchemy as sa
 import time_machine
 
 from app.coverage.adults import adult_month, adult_months
@@ -150,3 +151,23 @@ def test_a_month_closed_before_the_adult_figures_keeps_its_snapshot(db, tree, cl
     assert "report-adults" not in page  # no figures made up for a month frozen without them
     raw = client.get(f"/reports/{tree.province.id}/monthly.csv?month=2026-03").data.decode("utf-8-sig")
     assert "Người trưởng thành" not in raw.splitlines()[0]
+
+
+def test_the_province_seeds_classes_and_shifts_satisfy_the_schema_and_give_figures(db, tree, team):
+    import random
+
+    from app.demo.province import Loader, seed_adults
+    from app.visits.models import Service
+    loader = Loader()
+    hamlets = [(tree.hamlet.id, tree.commune), (tree.hamlet2.id, tree.commune)]
+    code_to_id = {c: i for i, c in db.session.execute(sa.select(Service.id, Service.code))}
+    counts = seed_adults(loader, random.Random(1), tree.province, hamlets, {tree.hamlet.id: 320, tree.hamlet2.id: 410},
+                         [(tree.hamlet.id, tree.commune.id)], team[0].id, code_to_id,
+                         date(2026, 1, 1), date(2026, 3, 31), datetime(2026, 4, 1, tzinfo=UTC))
+    db.session.commit()
+    assert counts["classes"] == 3 * 20  # about 20 classes per commune per month
+    march = adult_month(tree.commune, 2026, 3)
+    assert 20 * 20 <= march.attendances <= 20 * 200
+    # Named learners come from a pool of 400 people per commune: distinct people, fewer than the attendances.
+    assert 0 < march.named <= 400 < march.attendances
+    assert march.adults > 730 * 2 and march.online > 0 and sum(march.working.values()) > 0

@@ -6,8 +6,8 @@ import sqlalchemy as sa
 
 from app.audit.models import AuditEvent
 from app.coverage.adults import adults_by_unit
-from app.units import services
 from app.dates import today_vn
+from app.units import services
 from app.units.models import AdultCount
 
 
