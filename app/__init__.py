@@ -82,6 +82,8 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(households_bp)
     app.register_blueprint(visits_bp)
     app.register_blueprint(services_bp)
+    from app.activities.views import bp as activities_bp
+    app.register_blueprint(activities_bp)
     from app.api.tokens import bp as api_tokens_bp
     from app.api.views import bp as api_bp
     from app.reports.views import bp as reports_bp

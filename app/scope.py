@@ -374,3 +374,65 @@ def assignable_units(role: str, user=None) -> sa.Select:
     from app.auth.models import ROLE_LEVEL
     return units_query(user).where(AdminUnit.level == ROLE_LEVEL.get(role, "province"),
                                    AdminUnit.retired_on.is_(None))
+
+
+# --- Classes, one-stop-centre shifts, dossier totals -----------------------------------------------
+# Staff read those of their subtree; a team reads its own (a class taught with another team is both
+# teams'). The author, the leader of one of its teams and the commune officer correct or delete them.
+
+def classes_query(user=None) -> sa.Select:
+    from app.activities.models import Class, class_teams
+    user = _user(user)
+    q = sa.select(Class).where(in_scope(Class.commune_id, user))
+    if user.role in FIELD_ROLES:
+        own = sa.select(class_teams.c.class_id).where(class_teams.c.team_id == (user.team_id or -1))
+        q = q.where(Class.id.in_(own))
+    return q
+
+
+def get_class_or_404(class_id: int, user=None):
+    from app.activities.models import Class
+    klass = db.session.scalar(classes_query(user).where(Class.id == class_id))
+    if klass is None:
+        abort(404)
+    return klass
+
+
+def shifts_query(user=None) -> sa.Select:
+    from app.activities.models import CentreShift
+    user = _user(user)
+    q = sa.select(CentreShift).where(in_scope(CentreShift.commune_id, user))
+    if user.role in FIELD_ROLES:
+        q = q.where(CentreShift.team_id == (user.team_id or -1))
+    return q
+
+
+def get_shift_or_404(shift_id: int, user=None):
+    from app.activities.models import CentreShift
+    shift = db.session.scalar(shifts_query(user).where(CentreShift.id == shift_id))
+    if shift is None:
+        abort(404)
+    return shift
+
+
+def can_log_activities(user=None) -> bool:
+    """Classes and shifts are logged by the team that held them, as visits are."""
+    return can_log_visits(user)
+
+
+def can_edit_activity(record, team_ids, user=None) -> bool:
+    """A class or shift: its author, the leader of one of its teams, its commune's officer, admins."""
+    user = _user(user)
+    if not can_see(record.commune, user):
+        return False
+    if user.role == "admin" or record.created_by_id == user.id:
+        return True
+    if user.role == "team_leader":
+        return user.team_id is not None and user.team_id in team_ids
+    return user.role == "commune"
+
+
+def can_record_dossiers(commune: AdminUnit, user=None) -> bool:
+    """The commune's total dossiers of a month: its officer (and admins)."""
+    user = _user(user)
+    return user.role in ("admin", "commune") and commune.level == "commune" and can_see(commune, user)

@@ -45,6 +45,8 @@ class Area:
     closure: object = None
     token: object = None
     account: object = None  # a commune officer's account, for the account pages
+    klass: object = None    # a class the area's team held
+    shift: object = None    # a one-stop-centre shift of the area's team
     extra: dict = field(default_factory=dict)
     # The units of this area that a user outside it does not see (not the ancestors it shares).
     own_units: list = field(default_factory=list)
@@ -64,7 +66,7 @@ class Area:
         return {"commune": self.commune.id, "hamlet": self.hamlet.id, "team": self.team.id,
                 "member": self.member.id, "household": self.household.id, "visit": self.visit.id,
                 "closure": self.closure.id, "token": self.token.id, "province": self.province.id,
-                "account": self.account.id,
+                "account": self.account.id, "class": self.klass.id, "shift": self.shift.id,
                 "commune_code": self.commune.code}
 
 
@@ -108,6 +110,20 @@ def _visit(household, team, member, on):
     return v
 
 
+def _class_and_shift(area, on):
+    """A class and a shift of the area's team, taught and staffed by its member."""
+    from app.activities.models import CentreShift, Class
+    area.klass = Class(key=uuid.uuid4().hex, commune_id=area.commune.id, held_on=on, place_name="Trường tiểu học",
+                       learners_total=20, age_15_17=0, age_18_59=15, age_60_plus=5)
+    area.klass.teams.append(area.team)
+    area.klass.members.append(area.member)
+    area.shift = CentreShift(key=uuid.uuid4().hex, commune_id=area.commune.id, team_id=area.team.id, held_on=on,
+                             people_helped=6)
+    area.shift.members.append(area.member)
+    db.session.add_all([area.klass, area.shift])
+    db.session.flush()
+
+
 def user(username, role, unit, team=None, member=None):
     u = User(username=username, role=role, unit_id=unit.id, full_name=f"Người dùng {username}",
              password_hash=_HASH, team_id=team.id if team else None, member_id=member.id if member else None)
@@ -137,6 +153,7 @@ class World:
             area.extra["second"] = _member(area.team, f"Trần Văn Đức {i}", f"09180000{i}2")
             area.household = _household(area.hamlet, f"Lê Văn Hùng {i}", f"09130000{i}3", f"{i + 21} Lê Lợi")
             area.visit = _visit(area.household, area.team, area.member, today_vn())
+            _class_and_shift(area, today_vn())
             record("update", "household", area.household.id, area.hamlet.id, before={"note": ""},
                    after={"note": f"Ghi chú về {area.household.head_name}"}, user=None)
         for area in (self.inside, self.far):
@@ -175,6 +192,7 @@ class World:
         area.member = _member(inside.team, f"Phạm Thị Mới {n}", f"09170000{n:02d}")
         area.household = _household(inside.hamlet, f"Hộ Mới {n}")
         area.visit = _visit(area.household, inside.team, area.member, today_vn())
+        _class_and_shift(area, today_vn())
         area.closure = MonthClosure(province_id=inside.province.id, year=2022 - n // 12, month=n % 12 + 1,
                                     snapshot="{}")
         db.session.add(area.closure)

@@ -42,7 +42,7 @@ class Entry:
 
 
 KINDS = {"commune", "hamlet", "team", "member", "household", "visit", "closure", "token", "commune_code",
-         "account"}
+         "account", "class", "shift"}
 Q = {"q": "Lê Văn Hùng"}
 
 MATRIX: dict[tuple[str, str], Entry] = {
@@ -126,6 +126,27 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ("visits.edit", "POST"): Entry(OFFICER | {"team_leader"}, {"visit_id": "visit"}),
     ("visits.delete", "GET"): Entry(OFFICER | {"team_leader"}, {"visit_id": "visit"}),
     ("visits.delete", "POST"): Entry(OFFICER | {"team_leader"}, {"visit_id": "visit"}),
+    # Classes and one-stop-centre shifts: the team logs its own; correct and delete as visits;
+    # the commune officer enters the commune's dossiers of a month.
+    ("activities.index", "GET"): Entry(ALL, outside="filtered"),
+    ("activities.new_class", "GET"): Entry(FIELD, outside="none"),
+    ("activities.new_class", "POST"): Entry(FIELD, outside="none"),
+    ("activities.show_class", "GET"): Entry(ALL, {"class_id": "class"}),
+    ("activities.edit_class", "GET"): Entry(OFFICER | {"team_leader"}, {"class_id": "class"}),
+    ("activities.edit_class", "POST"): Entry(OFFICER | {"team_leader"}, {"class_id": "class"}),
+    ("activities.delete_class", "GET"): Entry(OFFICER | {"team_leader"}, {"class_id": "class"}),
+    ("activities.delete_class", "POST"): Entry(OFFICER | {"team_leader"}, {"class_id": "class"}),
+    ("activities.new_shift", "GET"): Entry(FIELD, outside="none"),
+    ("activities.new_shift", "POST"): Entry(FIELD, outside="none"),
+    ("activities.show_shift", "GET"): Entry(ALL, {"shift_id": "shift"}),
+    ("activities.edit_shift", "GET"): Entry(OFFICER | {"team_leader"}, {"shift_id": "shift"}),
+    ("activities.edit_shift", "POST"): Entry(OFFICER | {"team_leader"}, {"shift_id": "shift"}),
+    ("activities.delete_shift", "GET"): Entry(OFFICER | {"team_leader"}, {"shift_id": "shift"}),
+    ("activities.delete_shift", "POST"): Entry(OFFICER | {"team_leader"}, {"shift_id": "shift"}),
+    ("activities.dossiers", "GET"): Entry(OFFICER, query={"commune": "commune"}),
+    ("activities.dossiers", "POST"): Entry(OFFICER, query={"commune": "commune"}),
+    ("activities.topics", "GET"): Entry(PROVINCE, outside="none"),
+    ("activities.topics", "POST"): Entry(PROVINCE, outside="none"),
     # The service catalogue is the province's; everyone reads it.
     ("services.index", "GET"): Entry(ALL, outside="none"),
     ("services.add", "POST"): Entry(PROVINCE, outside="none"),

@@ -35,3 +35,33 @@ def insert_default_topics(connection) -> int:
     if rows:
         connection.execute(topics.insert(), rows)
     return len(rows)
+
+
+def add_topic(province_id: int, name: str, name_en: str = "", user=None) -> Topic:
+    """A province's own topic, after the default list; its code is made from the name (stable after)."""
+    import re
+
+    from app.audit.models import record
+    from app.text import fold
+    base = re.sub(r"[^a-z0-9]+", "_", fold(name)).strip("_")[:28] or "topic"
+    taken = set(db.session.scalars(sa.select(Topic.code).where(Topic.province_id == province_id)))
+    code, n = base, 1
+    while code in taken:
+        n += 1
+        code = f"{base}_{n}"
+    last = db.session.scalar(sa.select(sa.func.max(Topic.position)).where(
+        sa.or_(Topic.province_id.is_(None), Topic.province_id == province_id))) or 0
+    topic = Topic(province_id=province_id, code=code, name=name, name_en=name_en or "", position=last + 10)
+    db.session.add(topic)
+    db.session.flush()
+    record("create", "topic", topic.id, province_id, after={"code": code, "name": name}, user=user)
+    return topic
+
+
+def set_topic_active(topic: Topic, active: bool, user=None) -> None:
+    """Take a province's own topic off the class form (classes that chose it keep it), or back."""
+    from app.audit.models import record
+    record("update", "topic", topic.id, topic.province_id, before={"active": topic.active}, after={"active": active},
+           user=user)
+    topic.active = active
+    db.session.flush()

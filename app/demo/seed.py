@@ -116,7 +116,12 @@ def _seed_visits(rng, users):
     seed_visits(rng, users)
 
 
-EXTRA_STEPS: list = [seed_teams, _seed_visits]
+def _seed_activities(rng, users):
+    from app.demo.activities import seed_activities
+    seed_activities(rng, users)
+
+
+EXTRA_STEPS: list = [seed_teams, _seed_visits, _seed_activities]
 
 
 def is_seeded() -> bool:

@@ -1,0 +1,255 @@
+"""The class form, the one-stop-centre shift form and the commune officer's monthly dossier total."""
+import re
+from datetime import date
+
+from flask_babel import format_decimal, gettext
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    FieldList,
+    Form,
+    FormField,
+    HiddenField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+    ValidationError,
+)
+from wtforms.validators import InputRequired, Length, Optional
+
+from app.activities.models import DOSSIERS_MAX, LEARNERS_MAX, SHIFT_MAX
+from app.forms import CountField, LocalDateField, NoControlCharacters, NotInFuture, strip_clean
+from app.households.forms import VnMobile
+from app.rules import RuleError
+from app.rules import birth_year as birth_year_rule
+from app.text import clean_lines
+from app.visits.forms import KEY_RE, NoteLength, new_key  # noqa: F401  (new_key: the views' one source)
+
+RESULT_PREFIX = "res-"
+DOSSIER_PREFIX = "dos-"
+# Empty learner rows the form offers (and adds by this many when asked).
+LEARNER_ROWS = 5
+LEARNER_ROWS_MAX = 200
+MONTH_RE = re.compile(r"(\d{4})-(\d{2})")
+
+
+def _note_filter(value):
+    return clean_lines(value) if isinstance(value, str) else value
+
+
+class BirthYear:
+    def __call__(self, form, field):
+        if field.data in (None, ""):
+            field.data = None
+            return
+        try:
+            field.data = birth_year_rule(field.data)
+        except RuleError as exc:
+            raise ValidationError(exc.message) from None
+
+
+class LearnerForm(Form):
+    """One named learner (all optional: an empty row is skipped)."""
+
+    name = StringField(_l("Name"), filters=[strip_clean], validators=[Optional(), Length(max=200),
+                                                                      NoControlCharacters()])
+    birth_year = StringField(_l("Year of birth"), filters=[strip_clean], validators=[BirthYear()])
+    hamlet = SelectField(_l("Hamlet"), coerce=lambda v: int(v) if str(v).isdigit() else None,
+                         validate_choice=False)
+    phone = StringField(_l("Phone"), filters=[strip_clean], validators=[VnMobile()])
+
+    def validate_name(self, field):
+        if not field.data and (self.phone.data or self.birth_year.data):
+            raise ValidationError(gettext("Enter the learner's name, or clear the row."))
+
+    @property
+    def filled(self) -> bool:
+        return bool(self.name.data)
+
+
+class ActivityForm(FlaskForm):
+    """What classes and shifts share: the form key, the date, the members, a note, per-service counts."""
+
+    key = HiddenField()
+    held_on = LocalDateField(_l("Date"), validators=[InputRequired(_l("Enter the date.")), NotInFuture()])
+    members = SelectMultipleField(_l("Members"), coerce=int, validate_choice=False)
+    note = TextAreaField(_l("Note (optional)"), filters=[_note_filter], validators=[NoteLength()])
+
+    def __init__(self, *args, earliest: date | None = None, member_ids=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        # The day the team began work (Team.visits_from) and the members who may be ticked.
+        self.earliest = earliest
+        self.member_ids = set(member_ids)
+
+    def key_is_valid(self) -> bool:
+        return bool(self.key.data and KEY_RE.fullmatch(self.key.data))
+
+    def validate_held_on(self, field):
+        if field.data and self.earliest and field.data < self.earliest:
+            from app.templating import _date
+            raise ValidationError(gettext(
+                "The team was founded on %(date)s: a class or shift cannot be dated earlier.",
+                date=_date(self.earliest)))
+
+    def validate_members(self, field):
+        if not field.data:
+            raise ValidationError(gettext("Tick at least one member who was there."))
+        if not set(field.data) <= self.member_ids:
+            raise ValidationError(gettext("Tick only members of the team."))
+
+    def read_counts(self, formdata, services, prefix: str, most: int | None) -> tuple[dict, dict, dict]:
+        """Per-service counts posted as prefix+code: ({service_id: n>0}, {code: raw}, {code: error})."""
+        by_code = {s.code: s for s in services}
+        counts, raw, errors = {}, {}, {}
+        for name in formdata:
+            if not name.startswith(prefix):
+                continue
+            code, value = name[len(prefix):], (formdata.get(name) or "").strip()
+            raw[code] = value
+            service = by_code.get(code)
+            if service is None:
+                errors[code] = gettext("“%(code)s” is not a service of the catalogue.", code=code[:40])
+                continue
+            if value == "":
+                continue
+            digits = value.replace(".", "").replace(" ", "")
+            if not digits.isdigit() or len(digits) > 9:
+                errors[code] = gettext("Enter a whole number, e.g. 12.")
+            elif most is not None and int(digits) > most:
+                errors[code] = gettext("At most %(n)s: no more than the learners who came.",
+                                       n=format_decimal(most))
+            elif int(digits) > 0:
+                counts[service.id] = int(digits)
+        return counts, raw, errors
+
+
+class ClassForm(ActivityForm):
+    place_hamlet = SelectField(_l("Hamlet"), coerce=lambda v: int(v) if str(v).isdigit() else None,
+                               validate_choice=False)
+    place_name = StringField(_l("Place (school, cultural house…)"), filters=[strip_clean],
+                             validators=[Optional(), Length(max=200), NoControlCharacters()])
+    topics = SelectMultipleField(_l("Topics"), coerce=int, validate_choice=False)
+    teams = SelectMultipleField(_l("Teams"), coerce=int, validate_choice=False)
+    learners_total = CountField(_l("Learners"), max_value=LEARNERS_MAX,
+                                validators=[InputRequired(_l("Enter how many learners came."))])
+    age_15_17 = CountField(_l("Aged 15–17"), max_value=LEARNERS_MAX)
+    age_18_59 = CountField(_l("Aged 18–59"), max_value=LEARNERS_MAX)
+    age_60_plus = CountField(_l("Aged 60 and over"), max_value=LEARNERS_MAX)
+    learners_female = CountField(_l("Women"), max_value=LEARNERS_MAX)
+    learners_male = CountField(_l("Men"), max_value=LEARNERS_MAX)
+    # No Optional() on the bands and sexes: it would stop the cross-checks below on an empty field.
+    learners = FieldList(FormField(LearnerForm), min_entries=0, max_entries=LEARNER_ROWS_MAX)
+
+    def __init__(self, *args, hamlet_ids=(), topic_ids=(), team_ids=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.hamlet_ids, self.topic_ids, self.team_ids = set(hamlet_ids), set(topic_ids), set(team_ids)
+
+    def validate_place_name(self, field):
+        if self.place_hamlet.data is not None and self.place_hamlet.data not in self.hamlet_ids:
+            self.place_hamlet.errors.append(gettext("Choose one of the commune's hamlets."))
+        elif self.place_hamlet.data is None and not field.data:
+            raise ValidationError(gettext("Choose the hamlet, or write where the class was held."))
+
+    def validate_topics(self, field):
+        if not field.data:
+            raise ValidationError(gettext("Tap at least one topic."))
+        if not set(field.data) <= self.topic_ids:
+            raise ValidationError(gettext("Choose topics from the list."))
+
+    def validate_teams(self, field):
+        if not field.data:
+            raise ValidationError(gettext("Tick the team that taught."))
+        if not set(field.data) <= self.team_ids:
+            raise ValidationError(gettext("Choose teams of the commune."))
+
+    def validate_age_60_plus(self, field):
+        """The bands must add up to the learners counted (a band left empty counts as 0)."""
+        total = self.learners_total.data
+        bands = [self.age_15_17.data, self.age_18_59.data, field.data]
+        if total is None or any(f.errors for f in (self.age_15_17, self.age_18_59)):
+            return
+        if sum(b or 0 for b in bands) != total:
+            raise ValidationError(gettext(
+                "The age bands add up to %(sum)s, but %(total)s learners came: they must add up to the total.",
+                sum=format_decimal(sum(b or 0 for b in bands)), total=format_decimal(total)))
+
+    def validate_learners_male(self, field):
+        """Women and men: both empty (not recorded) or both given, adding up to the total."""
+        total, female = self.learners_total.data, self.learners_female.data
+        if total is None or self.learners_female.errors:
+            return
+        if female is None and field.data is None:
+            return
+        if female is None or field.data is None:
+            raise ValidationError(gettext("Give both women and men, or leave both empty if not counted."))
+        if female + field.data != total:
+            raise ValidationError(gettext(
+                "Women and men add up to %(sum)s, but %(total)s learners came.",
+                sum=format_decimal(female + field.data), total=format_decimal(total)))
+
+    def validate_learners(self, field):
+        named = sum(1 for row in field.entries if row.form.filled)
+        if self.learners_total.data is not None and named > self.learners_total.data:
+            raise ValidationError(gettext(
+                "%(named)s learners are named but only %(total)s came.",
+                named=format_decimal(named), total=format_decimal(self.learners_total.data)))
+        for row in field.entries:
+            hamlet = row.form.hamlet.data
+            if hamlet is not None and hamlet not in self.hamlet_ids:
+                row.form.hamlet.errors = list(row.form.hamlet.errors) + [
+                    gettext("Choose one of the commune's hamlets.")]
+                raise ValidationError(gettext("Correct the rows marked below."))
+
+
+class ShiftForm(ActivityForm):
+    commune = HiddenField()
+    people_helped = CountField(_l("People helped"), max_value=SHIFT_MAX,
+                               validators=[InputRequired(_l("Enter how many people the team helped."))])
+
+    def __init__(self, *args, commune_ids=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.commune_ids = set(commune_ids)
+
+    def validate_commune(self, field):
+        value = field.data
+        if not (value or "").isdigit() or int(value) not in self.commune_ids:
+            raise ValidationError(gettext(
+                "You can record shifts only at your own commune's one-stop centre."))
+
+
+class DossierTotalForm(FlaskForm):
+    month = StringField(_l("Month"), filters=[strip_clean],
+                        validators=[InputRequired(_l("Choose the month."))])
+    dossiers = CountField(_l("Dossiers the commune received"), max_value=DOSSIERS_MAX,
+                          validators=[InputRequired(_l("Enter the number of dossiers."))])
+
+    def validate_month(self, field):
+        from app.dates import today_vn
+        found = MONTH_RE.fullmatch(field.data or "")
+        if not found or not 1 <= int(found.group(2)) <= 12 or not 2000 <= int(found.group(1)) <= 2100:
+            raise ValidationError(gettext("Choose the month, e.g. 2026-03."))
+        today = today_vn()
+        if (int(found.group(1)), int(found.group(2))) > (today.year, today.month):
+            raise ValidationError(gettext("The month cannot be in the future."))
+
+    @property
+    def month_number(self) -> int:
+        year, month = self.month.data.split("-")
+        return int(year) * 100 + int(month)
+
+
+class TopicForm(FlaskForm):
+    name = StringField(_l("Topic"), filters=[strip_clean], validators=[
+        InputRequired(_l("Enter the topic's name.")), Length(max=200), NoControlCharacters()])
+    name_en = StringField(_l("Name in English (optional)"), filters=[strip_clean],
+                          validators=[Optional(), Length(max=200), NoControlCharacters()])
+
+    def __init__(self, *args, taken=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.taken = set(taken)  # folded names of the topics the province's classes already choose from
+
+    def validate_name(self, field):
+        from app.text import fold
+        if fold(field.data) in self.taken:
+            raise ValidationError(gettext("This topic is already in the list."))

@@ -1,0 +1,619 @@
+"""Classes and one-stop-centre shifts (log, show, correct, delete), the commune's monthly dossier
+total, and the team's work on one list: classes, shifts and visits together, newest first."""
+from dataclasses import dataclass
+from datetime import date
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy.exc import IntegrityError
+from wtforms.fields.choices import SelectChoice
+
+from app.activities import operations as ops
+from app.activities.forms import (
+    DOSSIER_PREFIX,
+    LEARNER_ROWS,
+    RESULT_PREFIX,
+    ClassForm,
+    DossierTotalForm,
+    ShiftForm,
+    TopicForm,
+    new_key,
+)
+from app.activities.models import CentreShift, Class, CommuneDossierTotal, ShiftDossier, Topic
+from app.activities.topics import add_topic, set_topic_active, topics_for
+from app.dates import today_vn
+from app.extensions import db
+from app.forms import record_id
+from app.reports import closing
+from app.reports.summary import province_of
+from app.scope import (
+    can_edit_activity,
+    can_edit_visit,
+    can_log_activities,
+    can_record_dossiers,
+    classes_query,
+    get_class_or_404,
+    get_shift_or_404,
+    get_unit_or_404,
+    shifts_query,
+    teams_query,
+    visits_query,
+)
+from app.teams.models import Member, Membership, Team
+from app.units.models import AdminUnit
+from app.visits import catalogue
+from app.visits.models import Visit, visit_members
+
+bp = Blueprint("activities", __name__, url_prefix="/activities")
+
+
+@bp.before_request
+@login_required
+def _signed_in():
+    return None
+
+
+# --- what the forms need to know --------------------------------------------------------------
+
+def _own_team() -> Team:
+    """Classes and shifts are logged by the team that held them: the user's own."""
+    if not can_log_activities():
+        abort(403)
+    return current_user.team
+
+
+def _hamlets(commune: AdminUnit) -> list[AdminUnit]:
+    return list(db.session.scalars(sa.select(AdminUnit).where(
+        AdminUnit.parent_id == commune.id, AdminUnit.level == "hamlet", AdminUnit.retired_on.is_(None))
+        .order_by(AdminUnit.name_folded)))
+
+
+def _teams(commune: AdminUnit, keep=()) -> list[Team]:
+    """The commune's teams the user may read (a team sees only itself), and those the class names."""
+    visible = teams_query().where(Team.commune_id == commune.id, Team.status == "active")
+    return list(db.session.scalars(sa.select(Team).where(sa.or_(
+        Team.id.in_(visible.with_only_columns(Team.id)), Team.id.in_(list(keep)))).order_by(Team.name_folded)))
+
+
+def _members(team_ids, keep=()) -> list[Member]:
+    """The current members of these teams, and any an entry being corrected already names."""
+    return list(db.session.scalars(
+        sa.select(Member).where(sa.or_(
+            Member.id.in_(sa.select(Membership.member_id).where(Membership.team_id.in_(list(team_ids)),
+                                                                Membership.left_on.is_(None))),
+            Member.id.in_(list(keep))))
+        .order_by(Member.name_folded)))
+
+
+def _services(have=()) -> list:
+    services = catalogue.active_services()
+    ids = {s.id for s in services}
+    return services + [s for s in have if s.id not in ids]
+
+
+def _closed_message(commune: AdminUnit, day: date | None) -> str | None:
+    """Closed months stay as reported (app.reports.closing), for classes and shifts as for visits."""
+    if day is not None and closing.is_closed(commune, day):
+        return _("Month %(month)s is closed: classes and shifts dated in it can no longer be added, changed or "
+                 "deleted. Ask province staff if a correction is needed.", month=f"{day.month:02d}/{day.year}")
+    return None
+
+
+def _already(endpoint: str, **args):
+    flash(_("This was already recorded; here it is."), "info")
+    return redirect(url_for(endpoint, **args), 303)
+
+
+# --- classes ----------------------------------------------------------------------------------
+
+@dataclass
+class ClassPage:
+    """What the class form is checked against and shows."""
+    commune: AdminUnit
+    team: Team | None
+    hamlets: list
+    teams: list
+    members: list
+    topics: list
+    services: list
+
+    @classmethod
+    def of(cls, commune: AdminUnit, team: Team | None, klass: Class | None = None) -> "ClassPage":
+        teams = _teams(commune, keep=[t.id for t in klass.teams] if klass else ())
+        team_ids = [t.id for t in (klass.teams if klass else [team])]
+        keep = [m.id for m in klass.members] if klass else []
+        topics = topics_for(province_of(commune))
+        if klass is not None:
+            topics += [t for t in klass.topics if t not in topics]
+        return cls(commune, team, _hamlets(commune), teams, _members(team_ids + ([team.id] if team else []), keep),
+                   topics, _services([r.service for r in klass.results] if klass else ()))
+
+    def form(self, earliest, **kwargs) -> ClassForm:
+        form = ClassForm(earliest=earliest, member_ids=[m.id for m in self.members],
+                         hamlet_ids=[h.id for h in self.hamlets], topic_ids=[t.id for t in self.topics],
+                         team_ids=[t.id for t in self.teams], **kwargs)
+        self.set_choices(form)
+        return form
+
+    def set_choices(self, form: ClassForm) -> None:
+        hamlets = [SelectChoice("", _("— the commune, or a place named below —"))] + [
+            SelectChoice(h.id, h.name) for h in self.hamlets]
+        form.place_hamlet.choices = hamlets
+        form.topics.choices = [SelectChoice(t.id, t.label) for t in self.topics]
+        form.teams.choices = [SelectChoice(t.id, t.name) for t in self.teams]
+        form.members.choices = [SelectChoice(m.id, m.full_name) for m in self.members]
+        for row in form.learners.entries:
+            row.form.hamlet.choices = [SelectChoice("", "—")] + [SelectChoice(h.id, h.name) for h in self.hamlets]
+
+
+def _class_data(form: ClassForm, commune: AdminUnit, results: dict) -> ops.ClassData:
+    learners = [ops.Learner(name=row.form.name.data, birth_year=row.form.birth_year.data,
+                            hamlet_id=row.form.hamlet.data, phone=row.form.phone.data or "")
+                for row in form.learners.entries if row.form.filled]
+    return ops.ClassData(
+        commune_id=commune.id, held_on=form.held_on.data, place_hamlet_id=form.place_hamlet.data,
+        place_name=form.place_name.data or "", learners_total=form.learners_total.data,
+        age_15_17=form.age_15_17.data or 0, age_18_59=form.age_18_59.data or 0,
+        age_60_plus=form.age_60_plus.data or 0, learners_female=form.learners_female.data,
+        learners_male=form.learners_male.data, topic_ids=sorted(set(form.topics.data)),
+        team_ids=sorted(set(form.teams.data)), member_ids=sorted(set(form.members.data)), results=results,
+        learners=learners, note=form.note.data or "")
+
+
+def _render_class(page: ClassPage, form: ClassForm, raw: dict, errors: dict, status=200, klass=None,
+                  notice=None):
+    page.set_choices(form)
+    summary = [(f.id, " ".join(str(e) for e in f.errors)) for f in form if f.errors and f.name != "learners"]
+    if form.learners.errors:
+        summary.append(("learners", " ".join(str(e) for e in form.learners.errors if isinstance(e, str))
+                        or _("Correct the rows marked below.")))
+    if errors:
+        summary.append(("results", " ".join(errors.values())))
+    team = page.team or (klass.teams[0] if klass is not None and klass.teams else None)
+    return render_template(
+        "activities/class_form.html", form=form, page=page, klass=klass, raw=raw, errors=errors,
+        summary=summary if status >= 400 else [], notice=notice, today=today_vn(),
+        earliest=team.visits_from if team else None), status
+
+
+def _read_class(form: ClassForm, page: ClassPage):
+    """(data or None, raw results, result errors) for a posted class form."""
+    ok = form.validate()
+    total = form.learners_total.data if not form.learners_total.errors else None
+    results, raw, errors = form.read_counts(request.form, page.services, RESULT_PREFIX, total)
+    data = _class_data(form, page.commune, results) if ok and not errors else None
+    return data, raw, errors
+
+
+def _more_rows(form: ClassForm) -> None:
+    for _i in range(LEARNER_ROWS):
+        form.learners.append_entry()
+
+
+@bp.route("/classes/new", methods=["GET", "POST"])
+def new_class():
+    team = _own_team()
+    page = ClassPage.of(team.commune, team)
+    if request.method == "GET":
+        hamlets = [h for h in team.hamlets if h.retired_on is None]
+        form = page.form(team.visits_from, formdata=None, key=new_key(), held_on=today_vn(), teams=[team.id],
+                         members=[current_user.member_id] if current_user.member_id else [],
+                         place_hamlet=hamlets[0].id if len(hamlets) == 1 else None)
+        _more_rows(form)
+        return _render_class(page, form, {}, {})
+    form = page.form(team.visits_from)
+    if not form.key_is_valid():
+        abort(400)
+    if request.form.get("more_learners") is not None:  # more rows for named learners, without JavaScript
+        _more_rows(form)
+        _results, raw, _errors = form.read_counts(request.form, page.services, RESULT_PREFIX, None)
+        return _render_class(page, form, raw, {})
+    ops.begin_write()  # from here to the commit, no other post of this form runs its checks
+    existing = ops.find_class_by_key(form.key.data)
+    deleted = ops.find_deleted_key(form.key.data) if existing is None else None
+    data, raw, errors = _read_class(form, page)
+    if existing is not None:
+        if data is not None and ops.class_matches(db.session.get(Class, existing), data):
+            return _already("activities.show_class", class_id=existing)
+        form.key.data = new_key()
+        return _render_class(page, form, raw, errors, 409, notice={"kind": "other", "class_id": existing})
+    if deleted is not None:
+        form.key.data = new_key()
+        return _render_class(page, form, raw, errors, 409, notice={"kind": "deleted"})
+    if data is None:
+        return _render_class(page, form, raw, errors, 400)
+    closed = _closed_message(team.commune, data.held_on)
+    if closed:
+        form.held_on.errors.append(closed)
+        return _render_class(page, form, raw, errors, 409)
+    try:
+        klass = ops.create_class(data, form.key.data, user=current_user)
+        db.session.commit()
+    except IntegrityError:
+        # Two taps raced: the other request recorded the class first; show that one.
+        db.session.rollback()
+        existing = ops.find_class_by_key(form.key.data)
+        if existing is None:
+            raise
+        if ops.class_matches(db.session.get(Class, existing), data):
+            return _already("activities.show_class", class_id=existing)
+        form.key.data = new_key()
+        return _render_class(page, form, raw, errors, 409, notice={"kind": "other", "class_id": existing})
+    flash(_("Class recorded."), "success")
+    return redirect(url_for("activities.show_class", class_id=klass.id), 303)
+
+
+def _may_change_class(klass: Class) -> bool:
+    return can_edit_activity(klass, {t.id for t in klass.teams})
+
+
+@bp.get("/classes/<int:class_id>")
+def show_class(class_id: int):
+    klass = get_class_or_404(class_id)
+    return render_template("activities/class_show.html", klass=klass, may_edit=_may_change_class(klass),
+                           may_log=can_log_activities(), closed=_closed_message(klass.commune, klass.held_on))
+
+
+@bp.route("/classes/<int:class_id>/edit", methods=["GET", "POST"])
+def edit_class(class_id: int):
+    klass = get_class_or_404(class_id)
+    if not _may_change_class(klass):
+        abort(403)
+    page = ClassPage.of(klass.commune, None, klass)
+    earliest = min((t.visits_from for t in klass.teams if t.visits_from), default=None)
+    if request.method == "GET":
+        form = page.form(earliest, formdata=None, key=klass.key, held_on=klass.held_on,
+                         place_hamlet=klass.place_hamlet_id, place_name=klass.place_name,
+                         topics=[t.id for t in klass.topics], teams=[t.id for t in klass.teams],
+                         members=[m.id for m in klass.members], learners_total=klass.learners_total,
+                         age_15_17=klass.age_15_17, age_18_59=klass.age_18_59, age_60_plus=klass.age_60_plus,
+                         learners_female=klass.learners_female, learners_male=klass.learners_male, note=klass.note,
+                         learners=[{"name": x.name, "birth_year": x.birth_year or "", "hamlet": x.hamlet_id,
+                                    "phone": x.phone or ""} for x in klass.learners])
+        _more_rows(form)
+        raw = {r.service.code: str(r.learners) for r in klass.results}
+        return _render_class(page, form, raw, {}, klass=klass)
+    form = page.form(earliest)
+    if request.form.get("more_learners") is not None:
+        _more_rows(form)
+        _results, raw, _errors = form.read_counts(request.form, page.services, RESULT_PREFIX, None)
+        return _render_class(page, form, raw, {}, klass=klass)
+    data, raw, errors = _read_class(form, page)
+    if data is None:
+        return _render_class(page, form, raw, errors, 400, klass=klass)
+    closed = _closed_message(klass.commune, klass.held_on) or _closed_message(klass.commune, data.held_on)
+    if closed:
+        form.held_on.errors.append(closed)
+        return _render_class(page, form, raw, errors, 409, klass=klass)
+    ops.update_class(klass, data, user=current_user)
+    db.session.commit()
+    flash(_("Class updated."), "success")
+    return redirect(url_for("activities.show_class", class_id=klass.id), 303)
+
+
+@bp.route("/classes/<int:class_id>/delete", methods=["GET", "POST"])
+def delete_class(class_id: int):
+    klass = get_class_or_404(class_id)
+    if not _may_change_class(klass):
+        abort(403)
+    closed = _closed_message(klass.commune, klass.held_on)
+    what = _("Class on %(date)s, %(n)s learners.", date=_day(klass.held_on), n=klass.learners_total)
+    if request.method == "POST" and not closed:
+        ops.delete_class(klass, user=current_user)
+        db.session.commit()
+        flash(_("Class deleted."), "success")
+        return redirect(url_for("activities.index"), 303)
+    return render_template("activities/delete.html", what=what, closed=closed,
+                           back=url_for("activities.show_class", class_id=klass.id)), (409 if closed and
+                                                                                       request.method == "POST"
+                                                                                       else 200)
+
+
+def _day(value: date) -> str:
+    from app.templating import _date
+    return _date(value)
+
+
+# --- shifts -----------------------------------------------------------------------------------
+
+def _shift_form(team: Team, shift: CentreShift | None = None, **kwargs) -> tuple[ShiftForm, list, list]:
+    keep = [m.id for m in shift.members] if shift else []
+    members = _members([team.id] if team else [], keep)
+    services = _services([d.service for d in shift.dossiers] if shift else ())
+    commune_ids = [shift.commune_id] if shift else [team.commune_id]
+    form = ShiftForm(earliest=team.visits_from if team else None, member_ids=[m.id for m in members],
+                     commune_ids=commune_ids, **kwargs)
+    form.members.choices = [SelectChoice(m.id, m.full_name) for m in members]
+    return form, members, services
+
+
+def _render_shift(form, team, services, raw, errors, status=200, shift=None, notice=None):
+    summary = [(f.id, " ".join(str(e) for e in f.errors)) for f in form if f.errors]
+    if errors:
+        summary.append(("dossiers", " ".join(errors.values())))
+    commune = shift.commune if shift else team.commune
+    return render_template("activities/shift_form.html", form=form, team=team, shift=shift, commune=commune,
+                           services=services, raw=raw, errors=errors, summary=summary if status >= 400 else [],
+                           notice=notice, today=today_vn(),
+                           earliest=team.visits_from if team else None), status
+
+
+def _read_shift(form: ShiftForm, team: Team | None, services):
+    ok = form.validate()
+    dossiers, raw, errors = form.read_counts(request.form, services, DOSSIER_PREFIX, None)
+    data = None
+    if ok and not errors:
+        data = ops.ShiftData(commune_id=int(form.commune.data), team_id=team.id if team else None,
+                             held_on=form.held_on.data, people_helped=form.people_helped.data,
+                             member_ids=sorted(set(form.members.data)), dossiers=dossiers, note=form.note.data or "")
+    return data, raw, errors
+
+
+@bp.route("/shifts/new", methods=["GET", "POST"])
+def new_shift():
+    team = _own_team()
+    if request.method == "GET":
+        form, _members_, services = _shift_form(
+            team, formdata=None, key=new_key(), held_on=today_vn(), commune=str(team.commune_id),
+            members=[current_user.member_id] if current_user.member_id else [])
+        return _render_shift(form, team, services, {}, {})
+    form, _members_, services = _shift_form(team)
+    if not form.key_is_valid():
+        abort(400)
+    ops.begin_write()
+    existing = ops.find_shift_by_key(form.key.data)
+    deleted = ops.find_deleted_key(form.key.data) if existing is None else None
+    data, raw, errors = _read_shift(form, team, services)
+    if existing is not None:
+        if data is not None and ops.shift_matches(db.session.get(CentreShift, existing), data):
+            return _already("activities.show_shift", shift_id=existing)
+        form.key.data = new_key()
+        return _render_shift(form, team, services, raw, errors, 409, notice={"kind": "other", "shift_id": existing})
+    if deleted is not None:
+        form.key.data = new_key()
+        return _render_shift(form, team, services, raw, errors, 409, notice={"kind": "deleted"})
+    if data is None:
+        return _render_shift(form, team, services, raw, errors, 400)
+    closed = _closed_message(team.commune, data.held_on)
+    if closed:
+        form.held_on.errors.append(closed)
+        return _render_shift(form, team, services, raw, errors, 409)
+    try:
+        shift = ops.create_shift(data, form.key.data, user=current_user)
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        existing = ops.find_shift_by_key(form.key.data)
+        if existing is None:
+            raise
+        if ops.shift_matches(db.session.get(CentreShift, existing), data):
+            return _already("activities.show_shift", shift_id=existing)
+        form.key.data = new_key()
+        return _render_shift(form, team, services, raw, errors, 409, notice={"kind": "other", "shift_id": existing})
+    flash(_("Shift recorded."), "success")
+    return redirect(url_for("activities.show_shift", shift_id=shift.id), 303)
+
+
+def _may_change_shift(shift: CentreShift) -> bool:
+    return can_edit_activity(shift, {shift.team_id} - {None})
+
+
+@bp.get("/shifts/<int:shift_id>")
+def show_shift(shift_id: int):
+    shift = get_shift_or_404(shift_id)
+    return render_template("activities/shift_show.html", shift=shift, may_edit=_may_change_shift(shift),
+                           may_log=can_log_activities(), closed=_closed_message(shift.commune, shift.held_on))
+
+
+@bp.route("/shifts/<int:shift_id>/edit", methods=["GET", "POST"])
+def edit_shift(shift_id: int):
+    shift = get_shift_or_404(shift_id)
+    if not _may_change_shift(shift):
+        abort(403)
+    team = shift.team
+    if request.method == "GET":
+        form, _members_, services = _shift_form(
+            team, shift, formdata=None, key=shift.key, held_on=shift.held_on, commune=str(shift.commune_id),
+            members=[m.id for m in shift.members], people_helped=shift.people_helped, note=shift.note)
+        raw = {d.service.code: str(d.dossiers) for d in shift.dossiers}
+        return _render_shift(form, team, services, raw, {}, shift=shift)
+    form, _members_, services = _shift_form(team, shift)
+    data, raw, errors = _read_shift(form, team, services)
+    if data is None:
+        return _render_shift(form, team, services, raw, errors, 400, shift=shift)
+    closed = _closed_message(shift.commune, shift.held_on) or _closed_message(shift.commune, data.held_on)
+    if closed:
+        form.held_on.errors.append(closed)
+        return _render_shift(form, team, services, raw, errors, 409, shift=shift)
+    ops.update_shift(shift, data, user=current_user)
+    db.session.commit()
+    flash(_("Shift updated."), "success")
+    return redirect(url_for("activities.show_shift", shift_id=shift.id), 303)
+
+
+@bp.route("/shifts/<int:shift_id>/delete", methods=["GET", "POST"])
+def delete_shift(shift_id: int):
+    shift = get_shift_or_404(shift_id)
+    if not _may_change_shift(shift):
+        abort(403)
+    closed = _closed_message(shift.commune, shift.held_on)
+    what = _("Shift on %(date)s, %(n)s people helped.", date=_day(shift.held_on), n=shift.people_helped)
+    if request.method == "POST" and not closed:
+        ops.delete_shift(shift, user=current_user)
+        db.session.commit()
+        flash(_("Shift deleted."), "success")
+        return redirect(url_for("activities.index"), 303)
+    status = 409 if closed and request.method == "POST" else 200
+    return render_template("activities/delete.html", what=what, closed=closed,
+                           back=url_for("activities.show_shift", shift_id=shift.id)), status
+
+
+# --- the commune's dossiers of a month ----------------------------------------------------------
+
+def _months_back(today: date, n: int) -> list[int]:
+    out, year, month = [], today.year, today.month
+    for _i in range(n):
+        out.append(year * 100 + month)
+        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
+    return out
+
+
+def _dossier_rows(commune: AdminUnit) -> list[dict]:
+    """The last 12 months: the commune's total, the dossiers filed online with the teams' help, the share."""
+    months = _months_back(today_vn(), 12)
+    totals = dict(db.session.execute(sa.select(CommuneDossierTotal.month, CommuneDossierTotal.dossiers).where(
+        CommuneDossierTotal.commune_id == commune.id, CommuneDossierTotal.month.in_(months))).all())
+    first = date(months[-1] // 100, months[-1] % 100, 1)
+    helped: dict[int, int] = {}
+    for held_on, n in db.session.execute(
+            sa.select(CentreShift.held_on, sa.func.sum(ShiftDossier.dossiers))
+            .join(ShiftDossier, ShiftDossier.shift_id == CentreShift.id)
+            .where(CentreShift.commune_id == commune.id, CentreShift.held_on >= first)
+            .group_by(CentreShift.held_on)):
+        key = held_on.year * 100 + held_on.month
+        helped[key] = helped.get(key, 0) + int(n or 0)
+    return [{"month": m, "label": f"{m % 100:02d}/{m // 100}", "total": totals.get(m),
+             "helped": helped.get(m, 0),
+             "share": (helped.get(m, 0) / totals[m]) if totals.get(m) else None} for m in months]
+
+
+@bp.route("/dossiers", methods=["GET", "POST"])
+def dossiers():
+    raw = request.values.get("commune")
+    commune = get_unit_or_404(record_id(raw)) if raw is not None and record_id(raw) is not None else None
+    if raw is not None and commune is None:
+        abort(404)
+    commune = commune or current_user.unit
+    if commune is None or not can_record_dossiers(commune):
+        abort(403)
+    status = 200
+    if request.method == "POST":
+        form = DossierTotalForm()
+        if form.validate():
+            ops.set_dossier_total(commune, form.month_number, form.dossiers.data, user=current_user)
+            db.session.commit()
+            flash(_("Dossiers of %(month)s recorded.", month=form.month.data), "success")
+            return redirect(url_for("activities.dossiers", commune=commune.id if raw else None), 303)
+        status = 400
+    else:
+        today = today_vn()
+        form = DossierTotalForm(formdata=None, month=f"{today.year:04d}-{today.month:02d}")
+    return render_template("activities/dossiers.html", form=form, commune=commune, rows=_dossier_rows(commune),
+                           commune_arg=commune.id if raw else None), status
+
+
+# --- the province's list of topics -------------------------------------------------------------
+
+@bp.route("/topics", methods=["GET", "POST"])
+def topics():
+    """Province staff keep the skills classes choose from: the default list, then their own."""
+    if current_user.role not in ("province", "admin") or current_user.unit is None:
+        abort(403)
+    province_id = province_of(current_user.unit)
+    listed = list(db.session.scalars(sa.select(Topic).where(
+        sa.or_(Topic.province_id.is_(None), Topic.province_id == province_id))
+        .order_by(Topic.province_id.is_not(None), Topic.position, Topic.id)))
+    from app.text import fold
+    form = TopicForm(taken=[fold(t.name) for t in listed])
+    status = 200
+    if request.method == "POST":
+        toggle = record_id(request.form.get("toggle"))
+        if toggle is not None:
+            topic = next((t for t in listed if t.id == toggle and t.province_id == province_id), None)
+            if topic is None:
+                abort(404)
+            set_topic_active(topic, not topic.active, user=current_user)
+            db.session.commit()
+            return redirect(url_for("activities.topics"), 303)
+        if form.validate():
+            add_topic(province_id, form.name.data, form.name_en.data or "", user=current_user)
+            db.session.commit()
+            flash(_("Topic added."), "success")
+            return redirect(url_for("activities.topics"), 303)
+        status = 400
+    return render_template("activities/topics.html", form=form, topics=listed, province_id=province_id), status
+
+
+# --- the team's work on one list ----------------------------------------------------------------
+
+@dataclass
+class Entry:
+    kind: str            # "class", "shift" or "visit"
+    day: date
+    created_at: object
+    title: str
+    meta: str
+    url: str
+    edit_url: str | None
+    delete_url: str | None
+
+
+LIST_MAX = 150
+
+
+@bp.get("/")
+def index():
+    """Classes, shifts and visits together, newest first: the team's for its leader, one's own for a
+    member (and those they took part in), the area's for staff."""
+    role = current_user.role
+    classes, shifts, visits = classes_query(), shifts_query(), visits_query()
+    if role == "team_leader":
+        visits = visits.where(Visit.team_id == current_user.team_id)
+        heading = _("Your team's work")
+    elif role == "team_member":
+        from app.activities.models import class_members, shift_members
+        me = current_user.member_id or -1
+        classes = classes.where(sa.or_(Class.created_by_id == current_user.id, Class.id.in_(
+            sa.select(class_members.c.class_id).where(class_members.c.member_id == me))))
+        shifts = shifts.where(sa.or_(CentreShift.created_by_id == current_user.id, CentreShift.id.in_(
+            sa.select(shift_members.c.shift_id).where(shift_members.c.member_id == me))))
+        visits = visits.where(sa.or_(Visit.author_id == current_user.id, Visit.id.in_(
+            sa.select(visit_members.c.visit_id).where(visit_members.c.member_id == me))))
+        heading = _("Your work")
+    else:
+        heading = _("Work in your area")
+    from app.reports.models import MonthClosure
+    # Closures are a few rows per province and year: read once, not once per entry.
+    closed_months = set(db.session.execute(sa.select(MonthClosure.province_id, MonthClosure.year,
+                                                     MonthClosure.month)).all())
+
+    def closed(unit, day):
+        return (province_of(unit), day.year, day.month) in closed_months
+
+    entries: list[Entry] = []
+    for k in db.session.scalars(classes.order_by(Class.held_on.desc(), Class.id.desc()).limit(LIST_MAX)
+                                .options(sa.orm.selectinload(Class.teams), sa.orm.selectinload(Class.topics),
+                                         sa.orm.selectinload(Class.commune))):
+        may = _may_change_class(k) and not closed(k.commune, k.held_on)
+        entries.append(Entry(
+            "class", k.held_on, k.created_at,
+            _("Class: %(n)s learners", n=k.learners_total),
+            ", ".join(t.label for t in k.topics),
+            url_for("activities.show_class", class_id=k.id),
+            url_for("activities.edit_class", class_id=k.id) if may else None,
+            url_for("activities.delete_class", class_id=k.id) if may else None))
+    for s in db.session.scalars(shifts.order_by(CentreShift.held_on.desc(), CentreShift.id.desc()).limit(LIST_MAX)
+                                .options(sa.orm.selectinload(CentreShift.dossiers),
+                                         sa.orm.selectinload(CentreShift.commune))):
+        may = _may_change_shift(s) and not closed(s.commune, s.held_on)
+        entries.append(Entry(
+            "shift", s.held_on, s.created_at,
+            _("One-stop-centre shift: %(n)s people helped", n=s.people_helped),
+            _("%(n)s online dossiers", n=s.dossiers_total),
+            url_for("activities.show_shift", shift_id=s.id),
+            url_for("activities.edit_shift", shift_id=s.id) if may else None,
+            url_for("activities.delete_shift", shift_id=s.id) if may else None))
+    for v in db.session.scalars(visits.order_by(Visit.visited_on.desc(), Visit.id.desc()).limit(LIST_MAX)
+                                .options(sa.orm.selectinload(Visit.household), sa.orm.selectinload(Visit.hamlet))):
+        may = can_edit_visit(v) and not closed(v.hamlet, v.visited_on)
+        entries.append(Entry(
+            "visit", v.visited_on, v.created_at,
+            _("Visit: %(name)s", name=v.household.display_name), v.hamlet.name,
+            url_for("visits.show", visit_id=v.id),
+            url_for("visits.edit", visit_id=v.id) if may else None,
+            url_for("visits.delete", visit_id=v.id) if may else None))
+    entries.sort(key=lambda e: (e.day, e.created_at), reverse=True)
+    return render_template("activities/index.html", entries=entries[:LIST_MAX], heading=heading,
+                           may_log=can_log_activities())

@@ -1,0 +1,297 @@
+"""Classes and one-stop-centre shifts as a team logs them, and the commune officer's dossier totals:
+counts that must add up, learners named and linked to households, the exactly-once key, the
+team's combined list, closed months, and a shift at another commune's centre refused."""
+import uuid
+from datetime import UTC, date, datetime
+
+import pytest
+import sqlalchemy as sa
+import time_machine
+
+from app.activities.models import CentreShift, Class, ClassLearner, CommuneDossierTotal, Topic
+from app.audit.models import AuditEvent
+from app.reports.models import MonthClosure
+from tests.html_tree import parse
+from tests.visits_helpers import form as visit_form
+from tests.visits_helpers import household, make_team, service_id, sign_in_as
+
+ON = date(2026, 3, 12)
+
+
+@pytest.fixture
+def crew(app, db, tree):
+    """A team of Khu vực 1 with three members, its leader signed in."""
+    team, members = make_team(tree.commune, [tree.hamlet])
+    db.session.commit()
+    browser, leader = sign_in_as(app, "team_leader", tree.commune, team=team, member=members[0])
+    leader.locale = "en"  # the messages below are read in English
+    db.session.commit()
+    return browser, leader, team, members
+
+
+def _topics(db, *codes):
+    return [str(i) for i in db.session.scalars(sa.select(Topic.id).where(Topic.code.in_(codes)))]
+
+
+def class_form(db, team, members, key=None, on=ON, total="30", bands=("4", "18", "8"), sexes=("17", "13"),
+               results=None, learners=(), **extra):
+    data = {"key": key or uuid.uuid4().hex, "held_on": on.isoformat(), "place_hamlet": "",
+            "place_name": "Nhà văn hóa khu vực 1", "topics": _topics(db, "vneid", "smartphone"),
+            "teams": [str(team.id)], "members": [str(m.id) for m in members[:2]],
+            "learners_total": total, "age_15_17": bands[0], "age_18_59": bands[1], "age_60_plus": bands[2],
+            "learners_female": sexes[0], "learners_male": sexes[1], "note": "", "save": "1"}
+    for code, n in (results or {}).items():
+        data[f"res-{code}"] = n
+    for i, (name, year, hamlet, phone) in enumerate(learners):
+        data.update({f"learners-{i}-name": name, f"learners-{i}-birth_year": year,
+                     f"learners-{i}-hamlet": hamlet, f"learners-{i}-phone": phone})
+    data.update(extra)
+    return data
+
+
+def _count(db, model):
+    db.session.expire_all()
+    return db.session.scalar(sa.select(sa.func.count()).select_from(model))
+
+
+def _coverage_rows(db):
+    """Every household coverage figure the database keeps: the class must change none of them."""
+    from app.coverage.models import HouseholdReach
+    from app.visits.models import Adoption
+    db.session.expire_all()
+    reach = sorted(db.session.execute(sa.select(HouseholdReach.__table__)).all())
+    adoptions = sorted(db.session.execute(sa.select(Adoption.__table__)).all())
+    tallies = {}
+    for table in db.metadata.sorted_tables:
+        if table.name.startswith("coverage"):
+            tallies[table.name] = sorted(map(tuple, db.session.execute(sa.select(table)).all()))
+    return reach, adoptions, tallies
+
+
+def test_a_leader_logs_a_class_of_30_with_5_named_learners_two_of_one_visited_household(db, tree, crew):
+    browser, leader, team, members = crew
+    home = household(tree.hamlet, "Trần Văn Hòa")
+    home.phone = "0912345678"
+    db.session.commit()
+    resp = browser.post("/visits/new", data=visit_form(home.id, on=date(2026, 3, 2), members=[members[0].id],
+                                                       services={"vneid": "adopted"}))
+    assert resp.status_code == 303
+    before = _coverage_rows(db)
+
+    learners = [("Trần Văn Hòa", "1968", str(tree.hamlet.id), "0912 345 678"),
+                ("Nguyễn Thị Mai", "1972", str(tree.hamlet.id), "0912345678"),   # his wife, the family phone
+                ("Lê Văn Tám", "2008", str(tree.hamlet2.id), ""),
+                ("Phạm Thị Hoa", "", "", ""),
+                ("Võ Văn Kiệt", "1950", "", "0987654321")]
+    resp = browser.post("/activities/classes/new", data=class_form(
+        db, team, members, results={"vneid": "12", "e_wallet": "5"}, learners=learners))
+    assert resp.status_code == 303, resp.get_data(as_text=True)[:2000]
+    klass = db.session.scalar(sa.select(Class))
+    assert (klass.learners_total, klass.age_15_17, klass.age_18_59, klass.age_60_plus) == (30, 4, 18, 8)
+    assert (klass.learners_female, klass.learners_male) == (17, 13)
+    assert {t.code for t in klass.topics} == {"vneid", "smartphone"}
+    assert [t.id for t in klass.teams] == [team.id]
+    assert {r.service.code: r.learners for r in klass.results} == {"vneid": 12, "e_wallet": 5}
+    named = {x.name: x for x in klass.learners}
+    assert len(named) == 5
+    assert named["Trần Văn Hòa"].household_id == home.id and named["Nguyễn Thị Mai"].household_id == home.id
+    assert named["Lê Văn Tám"].household_id is None and named["Võ Văn Kiệt"].household_id is None
+    assert named["Trần Văn Hòa"].phone == "0912345678"
+    # The class page names the household the two learners belong to.
+    page = browser.get(resp.headers["Location"]).get_data(as_text=True)
+    assert "30" in page and page.count("Trần Văn Hòa") >= 2
+    # A class adds learners, never households: every household coverage figure is as it was.
+    assert _coverage_rows(db) == before
+    event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.record_type == "class"))
+    assert event.action == "create" and event.record_id == klass.id and "Nguyễn Thị Mai" not in event.changes
+
+
+def test_a_learner_typed_without_diacritics_in_a_second_class_is_the_same_person(db, tree, crew):
+    browser, _leader, team, members = crew
+    for name in ("Nguyễn Thị Mai", "nguyen thi mai"):
+        resp = browser.post("/activities/classes/new", data=class_form(
+            db, team, members, learners=[(name, "1972", "", "")]))
+        assert resp.status_code == 303
+    keys = set(db.session.scalars(sa.select(ClassLearner.person_key)))
+    assert len(keys) == 1 and _count(db, ClassLearner) == 2
+
+
+@pytest.mark.parametrize("change, field_id, message", [
+    ({"bands": ("4", "18", "7")}, "age_60_plus", "must add up to the total"),
+    ({"sexes": ("17", "12")}, "learners_male", "add up to 29"),
+    ({"sexes": ("17", "")}, "learners_male", "Give both women and men"),
+    ({"results": {"vneid": "31"}}, "res-vneid", "At most 30"),
+    ({"on": date(2024, 2, 1)}, "held_on", "founded on"),
+    ({"topics": []}, "topics", "at least one topic"),
+    ({"learners": [("Lê Văn Tám", "", "", "0123")]}, "learners-0-phone", "10 digits"),
+])
+def test_a_class_whose_figures_do_not_hold_is_refused_beside_the_field_and_nothing_is_saved(
+        db, tree, crew, change, field_id, message):
+    browser, _leader, team, members = crew
+    extra = {"topics": change.pop("topics")} if "topics" in change else {}
+    resp = browser.post("/activities/classes/new", data=class_form(db, team, members, **change, **extra))
+    assert resp.status_code == 400
+    doc = parse(resp.get_data(as_text=True))
+    error = doc.find(id=f"{field_id}-error")
+    assert error is not None and message in error.text(), resp.get_data(as_text=True)[:3000]
+    # What was typed comes back.
+    assert doc.find(id="learners_total").attrs["value"] == "30"
+    assert _count(db, Class) == 0 and _count(db, ClassLearner) == 0
+
+
+def test_a_class_dated_tomorrow_in_vietnam_is_refused(app, db, tree, crew):
+    _browser, _leader, team, members = crew
+    with time_machine.travel(datetime(2026, 3, 31, 17, 30, tzinfo=UTC), tick=False):  # 00:30 on 1 April in VN
+        # Signed in at that moment: a session cookie signed later than the clock reads is not valid.
+        browser = sign_in_as(app, "team_leader", tree.commune, team=team, member=members[1])[0]
+        ok = browser.post("/activities/classes/new", data=class_form(db, team, members, on=date(2026, 4, 1)))
+        late = browser.post("/activities/classes/new", data=class_form(db, team, members, on=date(2026, 4, 2)))
+    assert ok.status_code == 303 and late.status_code == 400
+    assert db.session.scalar(sa.select(Class.held_on)) == date(2026, 4, 1)
+
+
+def test_the_class_form_opens_on_today_in_vietnam_with_the_leaders_team_and_self_ticked(app, db, tree, crew):
+    _browser, _leader, team, members = crew
+    with time_machine.travel(datetime(2026, 2, 28, 23, 0, tzinfo=UTC), tick=False):  # 06:00 on 1 March in VN
+        browser = sign_in_as(app, "team_leader", tree.commune, team=team, member=members[0])[0]
+        doc = parse(browser.get("/activities/classes/new").get_data(as_text=True))
+    assert doc.find(id="held_on").attrs["value"] == "2026-03-01"
+    assert doc.find(id=f"members-{members[0].id}").attrs.get("checked") is not None
+    assert doc.find(id=f"members-{members[1].id}").attrs.get("checked") is None
+
+
+def test_one_form_saved_twice_is_one_class_and_its_key_reused_for_other_figures_is_a_409(db, tree, crew):
+    browser, _leader, team, members = crew
+    data = class_form(db, team, members)
+    first = browser.post("/activities/classes/new", data=data)
+    again = browser.post("/activities/classes/new", data=data)
+    assert first.status_code == again.status_code == 303
+    assert first.headers["Location"] == again.headers["Location"]
+    other = browser.post("/activities/classes/new", data={**data, "learners_total": "31", "age_18_59": "19",
+                                                          "learners_male": "14"})
+    assert other.status_code == 409
+    assert parse(other.get_data(as_text=True)).find(id="key-notice") is not None
+    assert _count(db, Class) == 1
+
+    class_id = db.session.scalar(sa.select(Class.id))
+    assert browser.post(f"/activities/classes/{class_id}/delete").status_code == 303
+    replay = browser.post("/activities/classes/new", data=data)
+    assert replay.status_code == 409 and _count(db, Class) == 0
+
+
+def test_a_leader_corrects_and_deletes_a_class_but_not_in_a_closed_month(db, tree, crew):
+    browser, _leader, team, members = crew
+    assert browser.post("/activities/classes/new", data=class_form(db, team, members)).status_code == 303
+    class_id = db.session.scalar(sa.select(Class.id))
+    data = class_form(db, team, members, total="25", bands=("0", "20", "5"), sexes=("", ""))
+    assert browser.post(f"/activities/classes/{class_id}/edit", data=data).status_code == 303
+    db.session.expire_all()
+    klass = db.session.get(Class, class_id)
+    assert (klass.learners_total, klass.learners_female) == (25, None)
+
+    db.session.add(MonthClosure(province_id=tree.province.id, year=ON.year, month=ON.month, snapshot="{}"))
+    db.session.commit()
+    assert browser.post(f"/activities/classes/{class_id}/edit", data=class_form(db, team, members)).status_code == 409
+    assert browser.post(f"/activities/classes/{class_id}/delete").status_code == 409
+    db.session.expire_all()
+    assert db.session.get(Class, class_id).learners_total == 25
+
+
+def shift_form(team, members, commune, key=None, on=ON, people="14", dossiers=None):
+    data = {"key": key or uuid.uuid4().hex, "held_on": on.isoformat(), "commune": str(commune.id),
+            "members": [str(members[0].id)], "people_helped": people, "note": "", "save": "1"}
+    for code, n in (dossiers or {}).items():
+        data[f"dos-{code}"] = n
+    return data
+
+
+def test_a_shift_is_logged_with_its_online_dossiers_and_counts_against_the_communes_month(app, db, tree, crew):
+    browser, _leader, team, members = crew
+    resp = browser.post("/activities/shifts/new", data=shift_form(team, members, tree.commune,
+                                                                   dossiers={"dvc": "9", "vneid": "3"}))
+    assert resp.status_code == 303, resp.get_data(as_text=True)[:2000]
+    shift = db.session.scalar(sa.select(CentreShift))
+    assert (shift.commune_id, shift.team_id, shift.people_helped, shift.dossiers_total) == (
+        tree.commune.id, team.id, 14, 12)
+    assert {d.service_id: d.dossiers for d in shift.dossiers} == {service_id("dvc"): 9, service_id("vneid"): 3}
+
+    # The officer enters the commune's total for March: 12 of 40 were filed online with help.
+    officer = sign_in_as(app, "commune", tree.commune)[0]
+    assert officer.post("/activities/dossiers", data={"month": "2026-03", "dossiers": "40"}).status_code == 303
+    assert db.session.scalar(sa.select(CommuneDossierTotal.dossiers).where(
+        CommuneDossierTotal.month == 202603)) == 40
+    row = [tr for tr in parse(officer.get("/activities/dossiers").get_data(as_text=True))
+           .find(id="dossier-months").find_all("tr") if "03/2026" in tr.text()][0]
+    assert "40" in row.text() and "12" in row.text() and "30" in row.text()  # 12 / 40 = 30 %
+    bad = officer.post("/activities/dossiers", data={"month": "2026-13", "dossiers": "x"})
+    assert bad.status_code == 400
+    assert parse(bad.get_data(as_text=True)).find(id="month-error") is not None
+
+
+def test_a_shift_at_another_communes_centre_is_refused_and_nothing_is_saved(db, tree, crew):
+    browser, _leader, team, members = crew
+    resp = browser.post("/activities/shifts/new", data=shift_form(team, members, tree.other_commune))
+    assert resp.status_code == 400
+    error = parse(resp.get_data(as_text=True)).find(id="commune-error")
+    assert error is not None and "own commune" in error.text()
+    assert _count(db, CentreShift) == 0
+
+
+def test_the_leader_sees_classes_shifts_and_visits_together_newest_first_and_no_other_teams(app, db, tree, crew):
+    browser, _leader, team, members = crew
+    other_team, other_members = make_team(tree.commune, [tree.hamlet2], name="Tổ CNSCĐ Khu vực 2")
+    db.session.commit()
+    other, _u = sign_in_as(app, "team_leader", tree.commune, team=other_team, member=other_members[0])
+    h = household(tree.hamlet, "Đặng Văn Lâm")
+    assert browser.post("/visits/new", data=visit_form(h.id, on=date(2026, 3, 14), members=[members[0].id],
+                                                       services={"vneid": "guided"})).status_code == 303
+    assert browser.post("/activities/classes/new", data=class_form(db, team, members, on=date(2026, 3, 12))
+                        ).status_code == 303
+    assert browser.post("/activities/shifts/new", data=shift_form(team, members, tree.commune, on=date(2026, 3, 11))
+                        ).status_code == 303
+    assert other.post("/activities/classes/new", data=class_form(
+        db, other_team, other_members, on=date(2026, 3, 13), total="7", bands=("0", "7", "0"), sexes=("", ""))
+    ).status_code == 303
+    items = list(parse(browser.get("/activities/").get_data(as_text=True)).find(id="work-list").find_all("li"))
+    assert [li.attrs["data-kind"] for li in items] == ["visit", "class", "shift"]
+    assert "Đặng Văn Lâm" in items[0].text()
+    assert all("Correct" in li.text() for li in items)
+
+
+def test_the_demo_has_classes_and_shifts_in_every_commune_with_teams_and_they_add_up(db):
+    from app.demo.seed import seed_demo
+    from app.teams.models import Team
+    seed_demo()
+    communes = set(db.session.scalars(sa.select(Team.commune_id)))
+    assert communes
+    assert set(db.session.scalars(sa.select(Class.commune_id))) == communes
+    assert set(db.session.scalars(sa.select(CentreShift.commune_id))) == communes
+    for klass in db.session.scalars(sa.select(Class)):
+        assert klass.age_15_17 + klass.age_18_59 + klass.age_60_plus == klass.learners_total
+        assert all(r.learners <= klass.learners_total for r in klass.results)
+        assert klass.held_on >= min(t.visits_from for t in klass.teams)
+    assert db.session.scalar(sa.select(sa.func.count(ClassLearner.household_id))) > 0
+
+
+def test_province_staff_add_a_topic_that_their_provinces_class_form_offers_and_can_take_it_off(app, db, tree, crew):
+    browser, _leader, team, members = crew
+    staff = sign_in_as(app, "province", tree.province)[0]
+    assert staff.post("/activities/topics", data={"name": "Chuyển đổi số nông nghiệp", "name_en": ""}
+                      ).status_code == 303
+    again = staff.post("/activities/topics", data={"name": "chuyen doi so nong nghiep"})
+    assert again.status_code == 400 and parse(again.get_data(as_text=True)).find(id="name-error") is not None
+    topic = db.session.scalar(sa.select(Topic).where(Topic.province_id == tree.province.id))
+    assert topic.code == "chuyen_doi_so_nong_nghiep"
+    assert f'id="topics-{topic.id}"' in browser.get("/activities/classes/new").get_data(as_text=True)
+    # Another province's form does not offer it.
+    from app.units import services as units
+    far = units.create_unit("Tỉnh Sóc Trăng", "province", None, "94")
+    far_commune = units.create_unit("Phường 1", "commune", units.create_unit("TP Sóc Trăng", "district", far, "941"),
+                                    "31471")
+    far_team, far_members = make_team(far_commune, [])
+    db.session.commit()
+    far_leader = sign_in_as(app, "team_leader", far_commune, team=far_team, member=far_members[0])[0]
+    assert f'id="topics-{topic.id}"' not in far_leader.get("/activities/classes/new").get_data(as_text=True)
+
+    assert staff.post("/activities/topics", data={"toggle": str(topic.id)}).status_code == 303
+    assert f'id="topics-{topic.id}"' not in browser.get("/activities/classes/new").get_data(as_text=True)
