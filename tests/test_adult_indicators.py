@@ -6,7 +6,6 @@ import time_machine
 
 from app.coverage.adults import adult_month, adult_months
 from app.coverage.queries import coverage
-from app.dates import today_vn
 from tests import adult_world
 from tests.adult_world import COMMUNE, PROVINCE
 
@@ -51,13 +50,19 @@ def test_a_class_does_not_change_the_household_coverage(db, tree, team, leader):
     assert after.total.services["vneid"].adopted == 1  # the class's 16 VNeID learners are adults, not households
 
 
-def test_a_class_on_the_1st_at_six_in_the_morning_vietnam_time_counts_in_that_month(db, tree):
-    # 23:00 UTC on 28 February is 06:00 on 1 March in Vietnam: the class's day, as the form defaults it.
+def test_a_class_on_the_1st_at_six_in_the_morning_vietnam_time_counts_in_that_month(app, db, tree, team):
+    import re
+
+    from tests.test_activities import class_form
+    from tests.visits_helpers import sign_in_as
+    # 23:00 UTC on 28 February is 06:00 on 1 March in Vietnam: the leader logs the class on its form,
+    # whose date is today's in Vietnam.
     with time_machine.travel(datetime(2026, 2, 28, 23, 0, tzinfo=UTC), tick=False):
-        held_on = today_vn()
-    assert held_on == date(2026, 3, 1)
-    adult_world.add_class(tree.commune, held_on, 30, (0, 30, 0))
-    db.session.commit()
+        browser = sign_in_as(app, "team_leader", tree.commune, team=team[0], member=team[1][0])[0]
+        page = browser.get("/activities/classes/new").get_data(as_text=True)
+        held_on = date.fromisoformat(re.search(r'id="held_on"[^>]*value="([^"]+)"', page).group(1))
+        resp = browser.post("/activities/classes/new", data=class_form(db, team[0], team[1], on=held_on))
+    assert resp.status_code == 303
     assert adult_month(tree.commune, 2026, 3).attendances == 30
     assert adult_month(tree.commune, 2026, 2).attendances == 0
 
