@@ -82,8 +82,8 @@ def main() -> int:
         services = []
         for label, unit in (("province", province), ("district", district), ("commune", communes[0])):
             children = list(db.session.scalars(sa.select(AdminUnit).where(AdminUnit.parent_id == unit.id)))
-            for what, run in (("page section", lambda: adult_table(unit, children, 2026, 11, services)),
-                              ("12-month trend", lambda: adult_months([unit], last_months(2026, 11, 12)))):
+            for what, run in (("page section", lambda u=unit, c=children: adult_table(u, c, 2026, 11, services)),
+                              ("12-month trend", lambda u=unit: adult_months([u], last_months(2026, 11, 12)))):
                 times = []
                 for _ in range(args.rounds + 3):
                     t = time.perf_counter()
