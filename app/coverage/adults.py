@@ -19,8 +19,9 @@ figure mixes households with adults. Every share is a ratio of sums over the uni
         - online: dossiers filed online with the teams' help at one-stop-centre shifts that month;
           online_share = online dossiers of the communes that entered their month's total ÷ those
           totals (a commune without a total adds to neither side).
-    A class counts under its hamlet when it was held in one, else under its commune; a named
-    learner under the hamlet they live in when given, else where the class was held.
+    A class counts under its commune and the units above it, and under the hamlet it was held in;
+    a named learner under the class's commune, and under the hamlet they live in (when given, else
+    the hamlet the class was held in).
 """
 from __future__ import annotations
 
@@ -133,72 +134,129 @@ def _key(year: int, month: int) -> int:
     return year * 100 + month
 
 
-_CLASS_HOME = sa.func.coalesce(Class.place_hamlet_id, Class.commune_id)
-_LEARNER_HOME = sa.func.coalesce(ClassLearner.hamlet_id, Class.place_hamlet_id, Class.commune_id)
-
-
 def adult_months(units: list[AdminUnit],
                  months: list[tuple[int, int]]) -> dict[int, dict[tuple[int, int], AdultFigures]]:
     out = {u.id: {m: AdultFigures() for m in months} for u in units}
     if not units or not months:
         return out
-    ids = [u.id for u in units]
     first, last = month_start(*min(months)), month_end(*max(months))
-    keys = {_key(*m): m for m in months}
     tree = AdultTree(_topmost(units))
     for u in units:
         for m in months:
             out[u.id][m].adults = tree.adults(u.id, month_end(*m))
-    anc = UnitAncestor.ancestor_id
-    in_range = Class.held_on.between(first, last)
-    for chunk in _chunks(ids):
-        mk = _month_key(Class.held_on)
-        for unit_id, key, n in db.session.execute(
-                sa.select(anc, mk, sa.func.sum(Class.learners_total))
-                .join(UnitAncestor, UnitAncestor.unit_id == _CLASS_HOME)
-                .where(anc.in_(chunk), in_range).group_by(anc, mk)):
-            if key in keys:
-                out[unit_id][keys[key]].attendances = int(n or 0)
-        for unit_id, key, code, n in db.session.execute(
-                sa.select(anc, mk, Service.code, sa.func.sum(ClassResult.learners))
-                .select_from(ClassResult).join(Class, Class.id == ClassResult.class_id)
-                .join(Service, Service.id == ClassResult.service_id)
-                .join(UnitAncestor, UnitAncestor.unit_id == _CLASS_HOME)
-                .where(anc.in_(chunk), in_range).group_by(anc, mk, Service.code)):
-            if key in keys:
-                out[unit_id][keys[key]].working[code] = int(n or 0)
-        # Named learners: each person's first class in the subtree, then how many firsts by each month's end.
-        firsts = (sa.select(anc.label("unit_id"), sa.func.min(Class.held_on).label("first"))
-                  .select_from(ClassLearner).join(Class, Class.id == ClassLearner.class_id)
-                  .join(UnitAncestor, UnitAncestor.unit_id == _LEARNER_HOME)
-                  .where(anc.in_(chunk), Class.held_on <= last)
-                  .group_by(anc, ClassLearner.person_key).subquery())
-        fk = _month_key(firsts.c.first)
-        per_month: dict[int, list[tuple[int, int]]] = defaultdict(list)
-        for unit_id, key, n in db.session.execute(
-                sa.select(firsts.c.unit_id, fk, sa.func.count()).group_by(firsts.c.unit_id, fk)):
-            per_month[unit_id].append((key, int(n)))
-        for unit_id, entries in per_month.items():
-            for m in months:
-                out[unit_id][m].named = sum(n for key, n in entries if key <= _key(*m))
-        sk = _month_key(CentreShift.held_on)
-        total = CommuneDossierTotal
-        for unit_id, key, n, counted in db.session.execute(
-                sa.select(anc, sk, sa.func.sum(ShiftDossier.dossiers),
-                          sa.func.sum(sa.case((total.id.isnot(None), ShiftDossier.dossiers), else_=0)))
-                .select_from(ShiftDossier).join(CentreShift, CentreShift.id == ShiftDossier.shift_id)
-                .join(UnitAncestor, UnitAncestor.unit_id == CentreShift.commune_id)
-                .outerjoin(total, sa.and_(total.commune_id == CentreShift.commune_id, total.month == sk))
-                .where(anc.in_(chunk), CentreShift.held_on.between(first, last)).group_by(anc, sk)):
-            if key in keys:
-                out[unit_id][keys[key]].online = int(n or 0)
-                out[unit_id][keys[key]].online_counted = int(counted or 0)
-        for unit_id, key, n in db.session.execute(
-                sa.select(anc, total.month, sa.func.sum(total.dossiers))
-                .join(UnitAncestor, UnitAncestor.unit_id == total.commune_id)
-                .where(anc.in_(chunk), total.month.in_(list(keys))).group_by(anc, total.month)):
-            out[unit_id][keys[key]].commune_dossiers = int(n or 0)
+    hamlets = [u.id for u in units if u.level == "hamlet"]
+    upper = [u.id for u in units if u.level != "hamlet"]
+    # Activity joins the units through an indexed column, never an expression: a commune and the
+    # units above it count their communes' classes and shifts (class_id -> commune_id ->
+    # unit_ancestors), a hamlet the classes held in it.
+    for chunk in _chunks(upper):
+        _activity(out, months, first, last, UnitAncestor.ancestor_id, Class.commune_id, chunk,
+                  join=UnitAncestor.unit_id == Class.commune_id)
+        _shifts(out, months, first, last, chunk)
+        _named_upper(out, months, last, chunk)
+    for chunk in _chunks(hamlets):
+        _activity(out, months, first, last, Class.place_hamlet_id, Class.place_hamlet_id, chunk)
+        _named_hamlets(out, months, last, chunk)
     return out
+
+
+def _bucket(out, months, unit_id: int, key: int):
+    """The figures of (unit, month key), or None for a month not asked for."""
+    for m in months:
+        if _key(*m) == key:
+            return out[unit_id][m]
+    return None
+
+
+def _activity(out, months, first, last, unit_col, where_col, chunk, join=None):
+    """Attendances and services working per unit and month."""
+    mk = _month_key(Class.held_on)
+    in_range = Class.held_on.between(first, last)
+    q = sa.select(unit_col, mk, sa.func.sum(Class.learners_total)).select_from(Class)
+    r = (sa.select(unit_col, mk, Service.code, sa.func.sum(ClassResult.learners)).select_from(ClassResult)
+         .join(Class, Class.id == ClassResult.class_id).join(Service, Service.id == ClassResult.service_id))
+    if join is not None:
+        q, r = q.join(UnitAncestor, join), r.join(UnitAncestor, join)
+        keep = UnitAncestor.ancestor_id.in_(chunk)
+    else:
+        keep = where_col.in_(chunk)
+    for unit_id, key, n in db.session.execute(q.where(keep, in_range).group_by(unit_col, mk)):
+        f = _bucket(out, months, unit_id, key)
+        if f is not None:
+            f.attendances = int(n or 0)
+    for unit_id, key, code, n in db.session.execute(r.where(keep, in_range).group_by(unit_col, mk, Service.code)):
+        f = _bucket(out, months, unit_id, key)
+        if f is not None:
+            f.working[code] = int(n or 0)
+
+
+def _shifts(out, months, first, last, chunk):
+    """Online dossiers per unit and month, and the communes' totals (shifts belong to communes)."""
+    anc = UnitAncestor.ancestor_id
+    sk = _month_key(CentreShift.held_on)
+    total = CommuneDossierTotal
+    for unit_id, key, n, counted in db.session.execute(
+            sa.select(anc, sk, sa.func.sum(ShiftDossier.dossiers),
+                      sa.func.sum(sa.case((total.id.isnot(None), ShiftDossier.dossiers), else_=0)))
+            .select_from(ShiftDossier).join(CentreShift, CentreShift.id == ShiftDossier.shift_id)
+            .join(UnitAncestor, UnitAncestor.unit_id == CentreShift.commune_id)
+            .outerjoin(total, sa.and_(total.commune_id == CentreShift.commune_id, total.month == sk))
+            .where(anc.in_(chunk), CentreShift.held_on.between(first, last)).group_by(anc, sk)):
+        f = _bucket(out, months, unit_id, key)
+        if f is not None:
+            f.online, f.online_counted = int(n or 0), int(counted or 0)
+    for unit_id, key, n in db.session.execute(
+            sa.select(anc, total.month, sa.func.sum(total.dossiers))
+            .join(UnitAncestor, UnitAncestor.unit_id == total.commune_id)
+            .where(anc.in_(chunk), total.month.in_([_key(*m) for m in months])).group_by(anc, total.month)):
+        f = _bucket(out, months, unit_id, key)
+        if f is not None:
+            f.commune_dossiers = int(n or 0)
+
+
+def _cumulate(out, months, per_unit: dict[int, dict[int, int]]) -> None:
+    """Named learners by the end of each month from the number whose first class fell in each month."""
+    for unit_id, firsts in per_unit.items():
+        for m in months:
+            out[unit_id][m].named = sum(n for key, n in firsts.items() if key <= _key(*m))
+
+
+def _named_upper(out, months, last, chunk):
+    """Distinct named learners of communes and the units above them. A person_key holds its commune,
+    so nobody is shared between communes: a unit's learners are the sum of its communes'."""
+    communes = sa.select(UnitAncestor.unit_id).where(UnitAncestor.ancestor_id.in_(chunk))
+    firsts = (sa.select(Class.commune_id.label("commune_id"), sa.func.min(Class.held_on).label("first"))
+              .select_from(ClassLearner).join(Class, Class.id == ClassLearner.class_id)
+              .where(Class.commune_id.in_(communes), Class.held_on <= last)
+              .group_by(Class.commune_id, ClassLearner.person_key).subquery())
+    fk = _month_key(firsts.c.first)
+    by_commune: dict[int, dict[int, int]] = defaultdict(dict)
+    for commune_id, key, n in db.session.execute(
+            sa.select(firsts.c.commune_id, fk, sa.func.count()).group_by(firsts.c.commune_id, fk)):
+        by_commune[commune_id][key] = int(n)
+    per_unit: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))
+    for commune_id, ancestor_id in db.session.execute(
+            sa.select(UnitAncestor.unit_id, UnitAncestor.ancestor_id)
+            .where(UnitAncestor.ancestor_id.in_(chunk), UnitAncestor.unit_id.in_(list(by_commune) or [0]))):
+        for key, n in by_commune[commune_id].items():
+            per_unit[ancestor_id][key] += n
+    _cumulate(out, months, per_unit)
+
+
+def _named_hamlets(out, months, last, chunk):
+    """Distinct named learners living in each hamlet (or, with no hamlet given, taught in it)."""
+    home = sa.func.coalesce(ClassLearner.hamlet_id, Class.place_hamlet_id)
+    parents = sa.select(AdminUnit.parent_id).where(AdminUnit.id.in_(chunk))
+    firsts = (sa.select(home.label("hamlet_id"), sa.func.min(Class.held_on).label("first"))
+              .select_from(ClassLearner).join(Class, Class.id == ClassLearner.class_id)
+              .where(Class.commune_id.in_(parents), Class.held_on <= last, home.in_(chunk))
+              .group_by(home, ClassLearner.person_key).subquery())
+    fk = _month_key(firsts.c.first)
+    per_unit: dict[int, dict[int, int]] = defaultdict(dict)
+    for hamlet_id, key, n in db.session.execute(
+            sa.select(firsts.c.hamlet_id, fk, sa.func.count()).group_by(firsts.c.hamlet_id, fk)):
+        per_unit[hamlet_id][key] = int(n)
+    _cumulate(out, months, per_unit)
 
 
 def adult_month(unit: AdminUnit, year: int, month: int) -> AdultFigures:
