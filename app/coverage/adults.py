@@ -169,22 +169,34 @@ def _bucket(out, months, unit_id: int, key: int):
 
 
 def _activity(out, months, first, last, unit_col, where_col, chunk, join=None):
-    """Attendances and services working per unit and month."""
-    mk = _month_key(Class.held_on)
+    """Attendances and services working per unit and month. The month's classes are summed per
+    commune (or hamlet) first, through the date index, and only those sums meet the unit tree."""
+    mk = _month_key(Class.held_on).label("month")
     in_range = Class.held_on.between(first, last)
-    q = sa.select(unit_col, mk, sa.func.sum(Class.learners_total)).select_from(Class)
-    r = (sa.select(unit_col, mk, Service.code, sa.func.sum(ClassResult.learners)).select_from(ClassResult)
-         .join(Class, Class.id == ClassResult.class_id).join(Service, Service.id == ClassResult.service_id))
+    place = where_col.label("place")
+    classes = (sa.select(place, mk, sa.func.sum(Class.learners_total).label("n"))
+               .where(in_range).group_by(place, mk).subquery())
+    results = (sa.select(place, mk, ClassResult.service_id, sa.func.sum(ClassResult.learners).label("n"))
+               .join(Class, Class.id == ClassResult.class_id).where(in_range)
+               .group_by(place, mk, ClassResult.service_id).subquery())
     if join is not None:
-        q, r = q.join(UnitAncestor, join), r.join(UnitAncestor, join)
-        keep = UnitAncestor.ancestor_id.in_(chunk)
+        anc = UnitAncestor.ancestor_id
+        q = (sa.select(anc, classes.c.month, sa.func.sum(classes.c.n))
+             .join(UnitAncestor, UnitAncestor.unit_id == classes.c.place)
+             .where(anc.in_(chunk)).group_by(anc, classes.c.month))
+        r = (sa.select(anc, results.c.month, Service.code, sa.func.sum(results.c.n))
+             .join(UnitAncestor, UnitAncestor.unit_id == results.c.place)
+             .join(Service, Service.id == results.c.service_id)
+             .where(anc.in_(chunk)).group_by(anc, results.c.month, Service.code))
     else:
-        keep = where_col.in_(chunk)
-    for unit_id, key, n in db.session.execute(q.where(keep, in_range).group_by(unit_col, mk)):
+        q = sa.select(classes.c.place, classes.c.month, classes.c.n).where(classes.c.place.in_(chunk))
+        r = (sa.select(results.c.place, results.c.month, Service.code, results.c.n)
+             .join(Service, Service.id == results.c.service_id).where(results.c.place.in_(chunk)))
+    for unit_id, key, n in db.session.execute(q):
         f = _bucket(out, months, unit_id, key)
         if f is not None:
             f.attendances = int(n or 0)
-    for unit_id, key, code, n in db.session.execute(r.where(keep, in_range).group_by(unit_col, mk, Service.code)):
+    for unit_id, key, code, n in db.session.execute(r):
         f = _bucket(out, months, unit_id, key)
         if f is not None:
             f.working[code] = int(n or 0)
