@@ -174,10 +174,13 @@ def _activity(out, months, first, last, unit_col, where_col, chunk, join=None):
     mk = _month_key(Class.held_on).label("month")
     in_range = Class.held_on.between(first, last)
     place = where_col.label("place")
+    # Only the places under the units asked for: a commune's page reads its own classes, not the province's.
+    places = (where_col.in_(sa.select(UnitAncestor.unit_id).where(UnitAncestor.ancestor_id.in_(chunk)))
+              if join is not None else where_col.in_(chunk))
     classes = (sa.select(place, mk, sa.func.sum(Class.learners_total).label("n"))
-               .where(in_range).group_by(place, mk).subquery())
+               .where(in_range, places).group_by(place, mk).subquery())
     results = (sa.select(place, mk, ClassResult.service_id, sa.func.sum(ClassResult.learners).label("n"))
-               .join(Class, Class.id == ClassResult.class_id).where(in_range)
+               .join(Class, Class.id == ClassResult.class_id).where(in_range, places)
                .group_by(place, mk, ClassResult.service_id).subquery())
     if join is not None:
         anc = UnitAncestor.ancestor_id
