@@ -15,6 +15,8 @@ from app.text import clean
 # A hamlet has hundreds of households and the largest city about three million; ten million leaves
 # room for any real unit while a typing slip (an extra zero run, 9×10¹⁸) is refused.
 HOUSEHOLDS_MAX = 10_000_000
+# Adults (aged 15 and over) of one unit: Vietnam has about 80 million, no unit counts more.
+ADULTS_MAX = 100_000_000
 NAME_MAX = 200
 UNIT_CODE_MAX = 20
 FIRST_BIRTH_YEAR = 1920
@@ -61,6 +63,18 @@ def households(value: object) -> int | None:
     if number is not None and not 0 <= number <= HOUSEHOLDS_MAX:
         raise RuleError(_("The number of households must be a whole number from 0 to %(max)s, e.g. 1.851.",
                           max=format_decimal(HOUSEHOLDS_MAX)))
+    return number
+
+
+def adults(value: object) -> int | None:
+    """An adult population as typed or as a spreadsheet cell: None when blank, else 0..ADULTS_MAX."""
+    try:
+        number = whole_number(value)
+    except ValueError:
+        number = -1
+    if number is not None and not 0 <= number <= ADULTS_MAX:
+        raise RuleError(_("The number of adults must be a whole number from 0 to %(max)s, e.g. 1.851.",
+                          max=format_decimal(ADULTS_MAX)))
     return number
 
 

@@ -386,12 +386,9 @@ def classes_query(user=None) -> sa.Select:
     return q
 
 
-def get_class_or_404(class_id: int, user=None):
+def get_class_or_404(class_id: int, user=None, *, need: Need | None = None):
     from app.activities.models import Class
-    klass = db.session.scalar(classes_query(user).where(Class.id == class_id))
-    if klass is None:
-        abort(404)
-    return klass
+    return found_or_abort(db.session.scalar(classes_query(user).where(Class.id == class_id)), need, user)
 
 
 def shifts_query(user=None) -> sa.Select:
@@ -403,12 +400,9 @@ def shifts_query(user=None) -> sa.Select:
     return q
 
 
-def get_shift_or_404(shift_id: int, user=None):
+def get_shift_or_404(shift_id: int, user=None, *, need: Need | None = None):
     from app.activities.models import CentreShift
-    shift = db.session.scalar(shifts_query(user).where(CentreShift.id == shift_id))
-    if shift is None:
-        abort(404)
-    return shift
+    return found_or_abort(db.session.scalar(shifts_query(user).where(CentreShift.id == shift_id)), need, user)
 
 
 def can_log_activities(user=None) -> bool:
@@ -426,6 +420,12 @@ def can_edit_activity(record, team_ids, user=None) -> bool:
     if user.role == "team_leader":
         return user.team_id is not None and user.team_id in team_ids
     return user.role == "commune"
+
+
+def can_keep_topics(user=None) -> bool:
+    """The province's own class topics: its staff (and admins with a unit)."""
+    user = _user(user)
+    return user.role in ("province", "admin") and user.unit is not None
 
 
 def can_record_dossiers(commune: AdminUnit, user=None) -> bool:

@@ -7,7 +7,8 @@
 Seeds the database with `flask demo seed --scale province` when it has no users (reuses it
 otherwise), starts gunicorn on 127.0.0.1 only, signs in as tg-province (the pages) and as the team
 leader tg-leader (added if missing), then runs `--requests` rounds, sequentially: each round GETs
-every page once (the floor, the three coverage pages, their lazily loaded trends) and POSTs one
+every page once (the floor, the three coverage pages with their adult sections, their lazily loaded
+trends with their adult tables) and POSTs one
 visit (a different household of the team each time, members ticked, services guided or adopted).
 Prints p50/p95 of each and its ratio to the floor. Every run adds `--requests` + 5 visits, dated
 today; the next run continues with the team's next households.
@@ -173,9 +174,13 @@ def measure(client: Client, pages: list[tuple[str, str]], leader: Client, plan: 
     for i, household in enumerate(plan["households"][:warm + rounds]):
         for label, path in pages:
             t = time.perf_counter()
-            status, _ = client.get(path, htmx=path.endswith("/trend"))
+            status, body = client.get(path, htmx=path.endswith("/trend"))
             elapsed = (time.perf_counter() - t) * 1000
             assert status == 200, (path, status)
+            # The coverage pages are timed with their adult section ("Bình dân học vụ số"), the
+            # trends with their adult table: the figures the province now reports.
+            if path.startswith("/coverage/"):
+                assert (b'class="table adult-trend"' if path.endswith("/trend") else b'id="adults"') in body, path
             if i >= warm:  # the first rounds warm the caches and the workers
                 times[label].append(elapsed)
         fields = visit_fields(plan, household, token, rng)

@@ -71,6 +71,10 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ("units.restore", "POST"): Entry(OFFICER, {"unit_id": "hamlet"}),
     ("units.delete", "POST"): Entry(OFFICER, {"unit_id": "hamlet"}),
     ("units.set_households", "POST"): Entry(STAFF, {"unit_id": "hamlet"}),
+    ("units.set_adults", "POST"): Entry(STAFF, {"unit_id": "hamlet"}),
+    ("units.import_adults", "GET"): Entry(OFFICER, {"unit_id": "commune"}),
+    ("units.import_adults", "POST"): Entry(OFFICER, {"unit_id": "commune"}),
+    ("units.confirm_adults", "POST"): Entry(OFFICER, {"unit_id": "commune"}),
     # Teams: staff read their subtree, a team reads itself; commune officers manage; the leader
     # keeps the member list.
     ("teams.index", "GET"): Entry(ALL, outside="none"),
@@ -150,6 +154,9 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ("services.edit", "POST"): Entry(PROVINCE, query={"service_id": "service"}, outside="none"),
     ("services.move", "POST"): Entry(PROVINCE, query={"service_id": "service"}, outside="none"),
     # Coverage and reports: staff, for their subtree; month closing is the province's.
+    ("coverage.indicators", "GET"): Entry(ALL, outside="none"),
+    ("coverage.adult_targets", "GET"): Entry(PROVINCE, outside="none"),
+    ("coverage.adult_targets", "POST"): Entry(PROVINCE, outside="none"),
     ("coverage.index", "GET"): Entry(STAFF, outside="none"),
     ("coverage.show", "GET"): Entry(STAFF, {"unit_id": "commune"}),
     ("coverage.trend", "GET"): Entry(STAFF, {"unit_id": "commune"}),

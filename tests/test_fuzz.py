@@ -51,6 +51,9 @@ def test_fuzz_hamlet_and_count_forms(client, db, tree, login_as):
         resp = client.post(f"/units/{tree.hamlet.id}/households", data={
             "count-households": households, "count-effective_on": effective_on})
         assert resp.status_code in (302, 400)
+        resp = client.post(f"/units/{tree.hamlet.id}/adults", data={
+            "adults-adults": households, "adults-effective_on": effective_on})
+        assert resp.status_code in (302, 400)
         resp = client.post(f"/units/{tree.hamlet2.id}/rename", data={"name": name})
         assert resp.status_code in (302, 400)
     run()

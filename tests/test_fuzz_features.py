@@ -11,13 +11,14 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from app.api.models import ApiToken, issue_token
+from app.coverage.models import AdultTarget
 from app.households.models import Household
 from app.households.services import create_household
 from app.reports.models import MonthClosure
 from app.teams import services as team_services
 from app.teams.models import Member, Membership, Team
 from app.text import clean
-from app.units.models import AdminUnit, HouseholdCount
+from app.units.models import AdminUnit, AdultCount, HouseholdCount
 from app.units.services import create_unit
 from app.visits.models import Service, Target, Visit, VisitService
 from tests import visits_helpers
@@ -52,6 +53,9 @@ FUZZED = {
     "units.delete": "test_fuzz_unit_actions",
     "units.import_hamlets": "test_fuzz_uploads",
     "units.confirm_import": "test_fuzz_uploads",
+    "units.set_adults": "tests/test_fuzz.py::test_fuzz_hamlet_and_count_forms",
+    "units.import_adults": "test_fuzz_uploads",
+    "units.confirm_adults": "test_fuzz_uploads",
     "teams.new_team": "test_fuzz_team_forms",
     "teams.edit_team": "test_fuzz_team_forms",
     "teams.dissolve": "test_fuzz_team_forms",
@@ -73,6 +77,7 @@ FUZZED = {
     "services.add": "test_fuzz_service_forms",
     "services.edit": "test_fuzz_service_forms",
     "services.move": "test_fuzz_service_forms",
+    "coverage.adult_targets": "test_fuzz_service_forms",
     "reports.closing_page": "test_fuzz_reports",
     "reports.reopen": "test_fuzz_reports",
     "api_tokens.create": "test_fuzz_api_tokens_and_api",
@@ -172,15 +177,16 @@ def test_fuzz_uploads(client, db, tree, login_as):
              payload="")
     def run(hamlets, members, payload):
         for url, (name, data) in ((f"/units/{tree.commune.id}/import", hamlets),
+                                  (f"/units/{tree.commune.id}/adults/import", hamlets),
                                   (f"/teams/import/{tree.commune.id}", members)):
-            before = count(db, AdminUnit, HouseholdCount, Member, Membership)
+            before = count(db, AdminUnit, HouseholdCount, AdultCount, Member, Membership)
             resp = client.post(url, data={"file": (io.BytesIO(data), name)}, content_type="multipart/form-data")
             if _ok(resp, 200, 400, 422) != 200:
                 _has_error(resp)
             # A preview writes nothing; a forged payload is refused; the signed one is stored.
-            assert count(db, AdminUnit, HouseholdCount, Member, Membership) == before
+            assert count(db, AdminUnit, HouseholdCount, AdultCount, Member, Membership) == before
             _ok(client.post(url + "/confirm", data={"payload": payload}), 400)
-            assert count(db, AdminUnit, HouseholdCount, Member, Membership) == before
+            assert count(db, AdminUnit, HouseholdCount, AdultCount, Member, Membership) == before
             signed = re.search(r'name="payload"[^>]*value="([^"]+)"', _page(resp))
             if signed:
                 _ok(client.post(url + "/confirm", data={"payload": html.unescape(signed.group(1))}), 302, 409)
@@ -438,7 +444,14 @@ def test_fuzz_service_forms(client, db, tree, login_as):
             assert count(db, Target) == before
             assert shown(_page(resp), data["name_vi"])
         _ok(client.post(f"/services/{service.id}/move", data={"direction": data["direction"]}), 303)
+        before = count(db, AdultTarget)
+        targets = {"named_share": data["share"], "named_due_on": data["due_on"],
+                   "online_share": data["share"], "online_due_on": data["due_on"]}
+        resp = client.post("/coverage/adult-targets", data=targets)
+        if _ok(resp, 303, 400) == 400:
+            assert count(db, AdultTarget) == before
         db.session.expire_all()
+        assert all(0 < t.share <= 1 for t in db.session.scalars(sa.select(AdultTarget)))
         for s in db.session.scalars(sa.select(Service)):
             assert_clean(s.name_vi), assert_clean(s.name_en)
     run()

@@ -87,10 +87,10 @@ class ActivityForm(FlaskForm):
 
     def validate_held_on(self, field):
         if field.data and self.earliest and field.data < self.earliest:
-            from app.templating import _date
+            from app.templating import locale_date
             raise ValidationError(gettext(
                 "The team was founded on %(date)s: a class or shift cannot be dated earlier.",
-                date=_date(self.earliest)))
+                date=locale_date(self.earliest)))
 
     def validate_members(self, field):
         if not field.data:

@@ -6,7 +6,7 @@ from datetime import date
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 from wtforms.fields.choices import SelectChoice
 
@@ -23,44 +23,42 @@ from app.activities.forms import (
 )
 from app.activities.models import CentreShift, Class, CommuneDossierTotal, ShiftDossier, Topic
 from app.activities.topics import add_topic, set_topic_active, topics_for
+from app.auth.guard import require_sign_in
+from app.catalogue import operations as catalogue
 from app.dates import today_vn
 from app.extensions import db
 from app.forms import record_id
 from app.reports import closing
-from app.reports.summary import province_of
 from app.scope import (
     can_edit_activity,
     can_edit_visit,
+    can_keep_topics,
     can_log_activities,
     can_record_dossiers,
     classes_query,
+    found_or_abort,
     get_class_or_404,
     get_shift_or_404,
     get_unit_or_404,
+    requires,
     shifts_query,
     teams_query,
     visits_query,
 )
 from app.teams.models import Member, Membership, Team
 from app.units.models import AdminUnit
-from app.visits import catalogue
 from app.visits.models import Visit, visit_members
 
 bp = Blueprint("activities", __name__, url_prefix="/activities")
 
 
-@bp.before_request
-@login_required
-def _signed_in():
-    return None
+require_sign_in(bp)
 
 
 # --- what the forms need to know --------------------------------------------------------------
 
 def _own_team() -> Team:
     """Classes and shifts are logged by the team that held them: the user's own."""
-    if not can_log_activities():
-        abort(403)
     return current_user.team
 
 
@@ -124,7 +122,7 @@ class ClassPage:
         teams = _teams(commune, keep=[t.id for t in klass.teams] if klass else ())
         team_ids = [t.id for t in (klass.teams if klass else [team])]
         keep = [m.id for m in klass.members] if klass else []
-        topics = topics_for(province_of(commune))
+        topics = topics_for(commune.province_id)
         if klass is not None:
             topics += [t for t in klass.topics if t not in topics]
         return cls(commune, team, _hamlets(commune), teams, _members(team_ids + ([team.id] if team else []), keep),
@@ -193,6 +191,7 @@ def _more_rows(form: ClassForm) -> None:
 
 
 @bp.route("/classes/new", methods=["GET", "POST"])
+@requires(can_log_activities)
 def new_class():
     team = _own_team()
     page = ClassPage.of(team.commune, team)
@@ -245,8 +244,8 @@ def new_class():
     return redirect(url_for("activities.show_class", class_id=klass.id), 303)
 
 
-def _may_change_class(klass: Class) -> bool:
-    return can_edit_activity(klass, {t.id for t in klass.teams})
+def _may_change_class(klass: Class, user=None) -> bool:
+    return can_edit_activity(klass, {t.id for t in klass.teams}, user)
 
 
 @bp.get("/classes/<int:class_id>")
@@ -258,9 +257,7 @@ def show_class(class_id: int):
 
 @bp.route("/classes/<int:class_id>/edit", methods=["GET", "POST"])
 def edit_class(class_id: int):
-    klass = get_class_or_404(class_id)
-    if not _may_change_class(klass):
-        abort(403)
+    klass = get_class_or_404(class_id, need=_may_change_class)
     page = ClassPage.of(klass.commune, None, klass)
     earliest = min((t.visits_from for t in klass.teams if t.visits_from), default=None)
     if request.method == "GET":
@@ -295,9 +292,7 @@ def edit_class(class_id: int):
 
 @bp.route("/classes/<int:class_id>/delete", methods=["GET", "POST"])
 def delete_class(class_id: int):
-    klass = get_class_or_404(class_id)
-    if not _may_change_class(klass):
-        abort(403)
+    klass = get_class_or_404(class_id, need=_may_change_class)
     closed = _closed_message(klass.commune, klass.held_on)
     what = _("Class on %(date)s, %(n)s learners.", date=_day(klass.held_on), n=klass.learners_total)
     if request.method == "POST" and not closed:
@@ -312,8 +307,8 @@ def delete_class(class_id: int):
 
 
 def _day(value: date) -> str:
-    from app.templating import _date
-    return _date(value)
+    from app.templating import locale_date
+    return locale_date(value)
 
 
 # --- shifts -----------------------------------------------------------------------------------
@@ -352,6 +347,7 @@ def _read_shift(form: ShiftForm, team: Team | None, services):
 
 
 @bp.route("/shifts/new", methods=["GET", "POST"])
+@requires(can_log_activities)
 def new_shift():
     team = _own_team()
     if request.method == "GET":
@@ -396,8 +392,8 @@ def new_shift():
     return redirect(url_for("activities.show_shift", shift_id=shift.id), 303)
 
 
-def _may_change_shift(shift: CentreShift) -> bool:
-    return can_edit_activity(shift, {shift.team_id} - {None})
+def _may_change_shift(shift: CentreShift, user=None) -> bool:
+    return can_edit_activity(shift, {shift.team_id} - {None}, user)
 
 
 @bp.get("/shifts/<int:shift_id>")
@@ -409,9 +405,7 @@ def show_shift(shift_id: int):
 
 @bp.route("/shifts/<int:shift_id>/edit", methods=["GET", "POST"])
 def edit_shift(shift_id: int):
-    shift = get_shift_or_404(shift_id)
-    if not _may_change_shift(shift):
-        abort(403)
+    shift = get_shift_or_404(shift_id, need=_may_change_shift)
     team = shift.team
     if request.method == "GET":
         form, _members_, services = _shift_form(
@@ -435,9 +429,7 @@ def edit_shift(shift_id: int):
 
 @bp.route("/shifts/<int:shift_id>/delete", methods=["GET", "POST"])
 def delete_shift(shift_id: int):
-    shift = get_shift_or_404(shift_id)
-    if not _may_change_shift(shift):
-        abort(403)
+    shift = get_shift_or_404(shift_id, need=_may_change_shift)
     closed = _closed_message(shift.commune, shift.held_on)
     what = _("Shift on %(date)s, %(n)s people helped.", date=_day(shift.held_on), n=shift.people_helped)
     if request.method == "POST" and not closed:
@@ -482,12 +474,10 @@ def _dossier_rows(commune: AdminUnit) -> list[dict]:
 @bp.route("/dossiers", methods=["GET", "POST"])
 def dossiers():
     raw = request.values.get("commune")
-    commune = get_unit_or_404(record_id(raw)) if raw is not None and record_id(raw) is not None else None
-    if raw is not None and commune is None:
-        abort(404)
-    commune = commune or current_user.unit
-    if commune is None or not can_record_dossiers(commune):
-        abort(403)
+    if raw is not None:
+        commune = get_unit_or_404(record_id(raw) or 0, need=can_record_dossiers)
+    else:
+        commune = found_or_abort(current_user.unit or None, need=can_record_dossiers)
     status = 200
     if request.method == "POST":
         form = DossierTotalForm()
@@ -507,11 +497,10 @@ def dossiers():
 # --- the province's list of topics -------------------------------------------------------------
 
 @bp.route("/topics", methods=["GET", "POST"])
+@requires(can_keep_topics)
 def topics():
     """Province staff keep the skills classes choose from: the default list, then their own."""
-    if current_user.role not in ("province", "admin") or current_user.unit is None:
-        abort(403)
-    province_id = province_of(current_user.unit)
+    province_id = current_user.unit.province_id
     listed = list(db.session.scalars(sa.select(Topic).where(
         sa.or_(Topic.province_id.is_(None), Topic.province_id == province_id))
         .order_by(Topic.province_id.is_not(None), Topic.position, Topic.id)))
@@ -580,7 +569,7 @@ def index():
                                                      MonthClosure.month)).all())
 
     def closed(unit, day):
-        return (province_of(unit), day.year, day.month) in closed_months
+        return (unit.province_id, day.year, day.month) in closed_months
 
     entries: list[Entry] = []
     for k in db.session.scalars(classes.order_by(Class.held_on.desc(), Class.id.desc()).limit(LIST_MAX)

@@ -4,6 +4,43 @@ _share = {"type": "number", "nullable": True, "minimum": 0,
           "description": "A ratio (0.44 = 44 %); null when the unit has no household count."}
 _count = {"type": "integer", "minimum": 0}
 
+_target = {"type": "object", "nullable": True, "required": ["share", "date"],
+           "description": "The province's target for this share; null when it has set none.",
+           "properties": {"share": {"type": "number"}, "date": {"type": "string", "format": "date"}}}
+_ratio = {"type": "number", "nullable": True, "minimum": 0,
+          "description": "A ratio (0.44 = 44 %); null when its denominator is 0."}
+
+ADULTS = {
+    "type": "object", "nullable": True,
+    "description": "The adult indicators (people aged 15 and over), a measure separate from the households: "
+                   "see docs/indicators.md. Null for a month closed before they were recorded.",
+    "required": ["adults", "attendances", "named", "working", "online_dossiers"],
+    "properties": {
+        "adults": {**_count, "description": "Official adult population at the end of the month "
+                                            "(sum of the units below)."},
+        "attendances": {**_count, "description": "Learners at the month's classes; a person at two classes "
+                                                 "counts twice."},
+        "named": {"type": "object", "required": ["learners", "share", "target"], "properties": {
+            "learners": {**_count, "description": "Distinct named learners of classes up to the end of the month."},
+            "share": {**_ratio, "description": "learners ÷ adults."},
+            "target": _target}},
+        "working": {"type": "array", "description": "Per active service, learners of the month's classes who came "
+                                                    "away with it working (households' adoptions not included).",
+                    "items": {"type": "object", "required": ["code", "learners"],
+                              "properties": {"code": {"type": "string"}, "learners": _count}}},
+        "online_dossiers": {"type": "object",
+                            "required": ["dossiers", "counted", "commune_dossiers", "share", "target"],
+                            "properties": {
+                                "dossiers": {**_count, "description": "Filed online with the teams' help at "
+                                                                      "one-stop-centre shifts in the month."},
+                                "counted": {**_count, "description": "Those of the communes that entered "
+                                                                     "their month's total."},
+                                "commune_dossiers": {**_count, "description": "The totals those communes entered."},
+                                "share": {**_ratio, "description": "counted ÷ commune_dossiers."},
+                                "target": _target}},
+    },
+}
+
 UNIT_COVERAGE = {
     "type": "object",
     "required": ["unit", "month", "households", "reach", "services"],
@@ -28,6 +65,7 @@ UNIT_COVERAGE = {
                 "target": {"type": "object", "nullable": True, "required": ["share", "date"], "properties": {
                     "share": {"type": "number"}, "date": {"type": "string", "format": "date"}}},
             }}},
+        "adults": ADULTS,
     },
 }
 

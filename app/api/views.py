@@ -13,7 +13,24 @@ from app.units.models import AdminUnit
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 
-def unit_object(row: dict, services: list[dict], month: str) -> dict:
+def adult_object(row: dict, services: list[dict], targets: dict | None) -> dict | None:
+    """The adult indicators of a unit (app/coverage/adults.py); None for a month closed before they existed."""
+    a = row.get("adults")
+    if a is None or targets is None:
+        return None
+    return {
+        "adults": a["adults"],
+        "attendances": a["attendances"],
+        "named": {"learners": a["named"], "share": a["named_share"],
+                  "target": targets.get("named_share")},
+        "working": [{"code": s["code"], "learners": a["working"].get(s["code"], 0)} for s in services],
+        "online_dossiers": {"dossiers": a["online"], "counted": a["online_counted"],
+                            "commune_dossiers": a["commune_dossiers"], "share": a["online_share"],
+                            "target": targets.get("online_share")},
+    }
+
+
+def unit_object(row: dict, services: list[dict], month: str, adult_targets: dict | None = None) -> dict:
     return {
         "unit": {"code": row["code"], "name": row["name"], "level": row["level"]},
         "month": month,
@@ -27,6 +44,7 @@ def unit_object(row: dict, services: list[dict], month: str) -> dict:
             "target": ({"share": s["target_share"], "date": s["target_date"]}
                        if s["target_share"] is not None else None),
         } for s, figures in zip(services, row["services"])],
+        "adults": adult_object(row, services, adult_targets),
     }
 
 
@@ -46,8 +64,9 @@ def coverage():
     if unit is None:
         return api_error(404, "not_found", _("No unit with this code in your area."))
     summary = build_summary(unit, year, month)
-    body = unit_object(summary.total, summary.services, summary.month_label)
-    body["children"] = [unit_object(r, summary.services, summary.month_label) for r in summary.children]
+    targets = summary.adult_targets
+    body = unit_object(summary.total, summary.services, summary.month_label, targets)
+    body["children"] = [unit_object(r, summary.services, summary.month_label, targets) for r in summary.children]
     return jsonify(body)
 
 

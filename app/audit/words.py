@@ -17,6 +17,8 @@ SENTENCES = {
     ("unit", "retire"): _l("Retired %(name)s"),
     ("unit", "restore"): _l("Restored %(name)s"),
     ("unit", "set_households"): _l("Set the households of %(name)s: %(households)s"),
+    ("unit", "set_adults"): _l("Set the adults of %(name)s: %(adults)s"),
+    ("unit", "set_adult_target"): _l("Set an adult indicator target of %(name)s"),
     ("unit", "delete"): _l("Deleted the hamlet %(name)s"),
     ("team", "create"): _l("Registered the team %(name)s"),
     ("team", "update"): _l("Changed the team %(name)s"),
@@ -64,7 +66,8 @@ LEVELS = {"province": _l("Province"), "district": _l("District"), "commune": _l(
 
 FIELDS = {
     "name": _l("Name"), "level": _l("Level"), "code": _l("Code"), "retired_on": _l("Retired on"),
-    "households": _l("Households"), "effective_on": _l("In effect from"),
+    "households": _l("Households"), "adults": _l("Adults"), "indicator": _l("Indicator"),
+    "effective_on": _l("In effect from"),
     "decision_number": _l("Decision number"), "decision_date": _l("Decision date"), "status": _l("Status"),
     "dissolved_on": _l("Dissolved on"), "dissolved_reason": _l("Reason"), "hamlets": _l("Hamlets served"),
     "full_name": _l("Full name"), "gender": _l("Gender"), "birth_year": _l("Year of birth"),

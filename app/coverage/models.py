@@ -71,3 +71,23 @@ class CacheToken(db.Model):
 
     name: orm.Mapped[str] = orm.mapped_column(sa.String(32), primary_key=True)
     token: orm.Mapped[int] = orm.mapped_column(sa.BigInteger)
+
+
+# The adult indicators a province may set a target for: both are shares (a count has no denominator).
+ADULT_TARGET_INDICATORS = ("named_share", "online_share")
+
+
+class AdultTarget(db.Model):
+    """A province's target for an adult indicator (a share, 0 < share <= 1), by a date."""
+
+    __tablename__ = "adult_targets"
+    __table_args__ = (
+        sa.UniqueConstraint("province_id", "indicator", name="uq_adult_targets_province_indicator"),
+        sa.CheckConstraint("share > 0 AND share <= 1", name="share_range"),
+    )
+
+    id: orm.Mapped[int] = orm.mapped_column(primary_key=True)
+    province_id: orm.Mapped[int] = orm.mapped_column(sa.ForeignKey("admin_units.id"))
+    indicator: orm.Mapped[str] = orm.mapped_column(sa.String(32))
+    share: orm.Mapped[float] = orm.mapped_column(sa.Numeric(5, 4))
+    due_on: orm.Mapped[date] = orm.mapped_column(sa.Date)

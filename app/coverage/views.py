@@ -1,20 +1,22 @@
 """Coverage pages: a unit's children against their targets as of a month, and its trend."""
 from urllib.parse import urlencode
 
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.auth.guard import require_sign_in
-from app.coverage import charts, queries
+from app.coverage import adults, charts, queries
 from app.coverage.ancestors import get_unit_and_ancestors_or_404
 from app.coverage.cells import CellWriter
+from app.coverage.forms import AdultTargetForm
 from app.dates import month_end, parse_month
 from app.extensions import db
 from app.fragments import render_page, wants_fragment
 from app.scope import (
     FIELD_ROLES,
     STAFF_ROLES,
+    can_manage_services,
     get_unit_or_404,
     roles_required,
     team_hamlets_query,
@@ -100,6 +102,8 @@ def show(unit_id: int):
                        month_value=f"{year}-{month:02d}", month_label=_month_label(year, month),
                        services=table.services, trend_first=_first_trend_month(year, month),
                        service=chosen_service)
+        children = [r.unit for r in table.rows if r.unit is not None]
+        context.update(adult=adults.adult_table(unit, children, year, month, table.services))
         if request.args.get("trend"):  # the page without JavaScript, asked for with its trend
             context.update(_trend(unit, year, month, table.services))
     status = 400 if error else 200
@@ -120,8 +124,11 @@ def _trend(unit, year: int, month: int, services) -> dict:
     series = queries.monthly_series(unit, queries.last_months(year, month, TREND_MONTHS))
     writer = CellWriter(services)
     rows = [(_month_label(m.year, m.month), writer.shares(m.row)) for m in series]
+    months = queries.last_months(year, month, TREND_MONTHS)
+    adult_series = adults.adult_months([unit], months)[unit.id]
     return dict(series=series, trend_rows=rows,
-                charts=[charts.service_chart(s, series, _month_label) for s in services])
+                charts=[charts.service_chart(s, series, _month_label) for s in services],
+                adult_trend=[(_month_label(*m), adult_series[m]) for m in months])
 
 
 @bp.get("/<int:unit_id>/trend")
@@ -185,3 +192,39 @@ def coverage_url(unit_id: int, **params):
     args.update({k: v for k, v in params.items() if v is not None})
     return url_for("coverage.show", unit_id=unit_id, **args)
 
+
+
+@bp.get("/indicators")
+def indicators():
+    """How each adult indicator is counted (the same definitions as docs/indicators.md)."""
+    return render_template("coverage/indicators.html")
+
+
+def _province_of_user():
+    unit = current_user.unit
+    if unit is None or unit.level != "province" or not can_manage_services():
+        abort(403)
+    return unit
+
+
+@bp.route("/adult-targets", methods=["GET", "POST"])
+@roles_required("admin", "province")
+def adult_targets():
+    """The province's targets for the adult indicators, next to the service targets."""
+    province = _province_of_user()
+    current = adults.adult_targets(province.id)
+    form = AdultTargetForm(data={
+        "named_share": current["named_share"].share if "named_share" in current else None,
+        "named_due_on": current["named_share"].due_on if "named_share" in current else None,
+        "online_share": current["online_share"].share if "online_share" in current else None,
+        "online_due_on": current["online_share"].due_on if "online_share" in current else None,
+    } if request.method == "GET" else None)
+    if form.validate_on_submit():
+        for indicator, share, due_on in form.pairs():
+            adults.set_adult_target(province, indicator, share, due_on if share is not None else None,
+                                    user=current_user)
+        db.session.commit()
+        flash(_("Adult indicator targets saved."), "success")
+        return redirect(url_for("coverage.adult_targets"), 303)
+    status = 400 if form.is_submitted() else 200
+    return render_template("coverage/adult_targets.html", province=province, form=form), status

@@ -6,13 +6,12 @@ import sqlalchemy as sa
 
 from app.activities import operations as ops
 from app.activities.topics import topics_for
+from app.catalogue import operations as catalogue
 from app.dates import today_vn
 from app.extensions import db
 from app.households.models import Household
-from app.reports.summary import province_of
 from app.teams.models import Membership, Team
 from app.units.models import AdminUnit
-from app.visits import catalogue
 
 CLASSES_PER_TEAM = 5
 SHIFTS_PER_TEAM = 3
@@ -32,7 +31,7 @@ def seed_activities(rng, users) -> None:
     communes = db.session.scalars(sa.select(AdminUnit).where(AdminUnit.id.in_(
         sa.select(Team.commune_id).where(Team.status == "active"))).order_by(AdminUnit.id)).all()
     for c_index, commune in enumerate(communes):
-        topics = [t.id for t in topics_for(province_of(commune))]
+        topics = [t.id for t in topics_for(commune.province_id)]
         hamlets = [h.id for h in db.session.scalars(sa.select(AdminUnit).where(
             AdminUnit.parent_id == commune.id, AdminUnit.level == "hamlet", AdminUnit.retired_on.is_(None)))]
         heads = db.session.execute(sa.select(Household.head_name, Household.hamlet_id, Household.phone).where(

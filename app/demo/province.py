@@ -4,7 +4,9 @@ Sized from DOMAIN.md (Tiền Giang 2022: 1,250 teams, 8,014 members): the GSO li
 (11 districts, 164 communes), 1,000 hamlets, ~500,000 households, 1,250 teams, 8,000 members and
 ~3,000,000 visits over four years. Rows go in with bulk inserts (executemany on SQLite, COPY on
 PostgreSQL); adoptions are derived while the visits are generated (earliest adopting visit per
-household and service, lowest id on a tie), exactly as the visits feature keeps them.
+household and service, lowest id on a tie), exactly as the visits feature keeps them. The adults
+("Bình dân học vụ số"): adult counts per hamlet, about 20 classes per commune per month with learners,
+some named, and one-stop-centre shifts with dossiers (seed_adults).
 """
 from __future__ import annotations
 
@@ -125,6 +127,104 @@ def _ensure_services(loader: Loader) -> list[tuple[int, str]]:
     insert_default_services(loader.conn)  # the migration inserts them; this covers older databases
     return [(r.id, r.code) for r in loader.conn.execute(
         sa.text("SELECT id, code FROM services WHERE active = :t ORDER BY position, id"), {"t": True})]
+
+
+# "Bình dân học vụ số": about 20 classes per commune per month, a one-stop-centre shift most working
+# days, the adult population per hamlet (about 2.6 adults per household), the province's targets.
+CLASSES_PER_COMMUNE_MONTH = 20
+SHIFTS_PER_COMMUNE_MONTH = 8
+ADULT_TARGETS = {"named_share": 0.8, "online_share": 0.8}
+
+
+def seed_adults(loader: Loader, rng: random.Random, province: AdminUnit, hamlets, sizes, plan, first_team: int,
+                code_to_id: dict[str, int], start: date, end: date, stamp: datetime) -> dict[str, int]:
+    """Adult counts, classes with learners and results, shifts with dossiers, commune dossier totals."""
+    from app.activities.models import person_key
+    loader.load("adult_counts", ["unit_id", "adults", "effective_on", "recorded_at"],
+                [(hid, int(sizes[hid] * rng.uniform(2.3, 2.9)), start, stamp) for hid, _c in hamlets])
+    loader.conn.execute(sa.text("DELETE FROM adult_targets WHERE province_id = :p"), {"p": province.id})
+    loader.conn.execute(
+        sa.text("INSERT INTO adult_targets (province_id, indicator, share, due_on) VALUES (:p, :i, :s, :d)"),
+        [{"p": province.id, "i": i, "s": s, "d": date(2026, 12, 31)} for i, s in ADULT_TARGETS.items()])
+    commune_hamlets: dict[int, list[int]] = {}
+    for hid, commune in hamlets:
+        commune_hamlets.setdefault(commune.id, []).append(hid)
+    commune_teams: dict[int, list[int]] = {}
+    for n, (_hid, commune_id) in enumerate(plan):
+        commune_teams.setdefault(commune_id, []).append(first_team + n)
+    working = [code_to_id[c] for c in ("vneid", "dvc", "e_wallet", "smartphone") if c in code_to_id]
+    months = []
+    y, m = start.year, start.month
+    while (y, m) <= (end.year, end.month):
+        months.append((y, m))
+        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+    class_id, learner_id, shift_id = loader.next_id("classes"), loader.next_id("class_learners"), \
+        loader.next_id("centre_shifts")
+    classes, teams, learners, results, shifts, dossiers, totals = [], [], [], [], [], [], []
+    counts = {"classes": 0, "class_learners": 0, "centre_shifts": 0}
+    for commune_id, hids in commune_hamlets.items():
+        # The people named on this commune's classes: a pool smaller than the attendances, so the
+        # distinct named learners grow slower than the attendances, as they do.
+        pool = [(f"{rng.choice(SURNAMES)} {rng.choice(GIVEN)}", rng.randint(1950, 2009), rng.choice(hids))
+                for _ in range(400)]
+        for y, m in months:
+            last = (date(y + (m == 12), m % 12 + 1, 1) - timedelta(days=1)).day
+            for _ in range(CLASSES_PER_COMMUNE_MONTH):
+                held_on = date(y, m, rng.randint(1, last))
+                if held_on > end:
+                    continue
+                total = rng.randint(20, 200)
+                a = rng.randint(0, total // 10)
+                c = rng.randint(0, (total - a) // 3)
+                hamlet = rng.choice(hids) if rng.random() < 0.8 else None
+                classes.append((class_id, f"seed-class-{class_id}", commune_id, held_on, hamlet,
+                                "" if hamlet else "Nhà văn hóa xã", total, None, None, a, total - a - c, c, "",
+                                stamp, stamp))
+                teams.append((class_id, rng.choice(commune_teams[commune_id])))
+                if rng.random() < 0.25:
+                    for name, year, home in rng.sample(pool, rng.randint(5, 15)):
+                        learners.append((learner_id, class_id, name, fold(name), year, home, None, None,
+                                         person_key(commune_id, name, year)))
+                        learner_id += 1
+                for sid in rng.sample(working, 2):
+                    results.append((class_id, sid, rng.randint(0, total // 2)))
+                class_id += 1
+            for _ in range(SHIFTS_PER_COMMUNE_MONTH):
+                held_on = date(y, m, rng.randint(1, last))
+                if held_on > end:
+                    continue
+                shifts.append((shift_id, f"seed-shift-{shift_id}", commune_id, rng.choice(commune_teams[commune_id]),
+                               held_on, rng.randint(5, 40), "", stamp, stamp))
+                for sid in rng.sample(working, 2):
+                    dossiers.append((shift_id, sid, rng.randint(1, 15)))
+                shift_id += 1
+            if rng.random() < 0.9:  # most communes enter their month's total
+                totals.append((commune_id, y * 100 + m, rng.randint(150, 400), stamp))
+        if len(classes) >= 50_000:
+            counts["classes"] += _load_activities(loader, classes, teams, learners, results, shifts, dossiers)
+    counts["classes"] += _load_activities(loader, classes, teams, learners, results, shifts, dossiers)
+    loader.load("commune_dossier_totals", ["commune_id", "month", "dossiers", "recorded_at"], totals)
+    loader.fix_sequences(["adult_counts", "adult_targets", "classes", "class_learners", "centre_shifts",
+                          "commune_dossier_totals"])
+    counts["centre_shifts"] = db.session.scalar(sa.select(sa.func.count()).select_from(sa.table("centre_shifts")))
+    counts["class_learners"] = db.session.scalar(sa.select(sa.func.count()).select_from(sa.table("class_learners")))
+    return counts
+
+
+def _load_activities(loader: Loader, classes, teams, learners, results, shifts, dossiers) -> int:
+    n = loader.load("classes", ["id", "key", "commune_id", "held_on", "place_hamlet_id", "place_name",
+                                "learners_total", "learners_female", "learners_male", "age_15_17", "age_18_59",
+                                "age_60_plus", "note", "created_at", "updated_at"], classes)
+    loader.load("class_teams", ["class_id", "team_id"], teams)
+    loader.load("class_learners", ["id", "class_id", "name", "name_folded", "birth_year", "hamlet_id", "phone",
+                                   "household_id", "person_key"], learners)
+    loader.load("class_results", ["class_id", "service_id", "learners"], results)
+    loader.load("centre_shifts", ["id", "key", "commune_id", "team_id", "held_on", "people_helped", "note",
+                                  "created_at", "updated_at"], shifts)
+    loader.load("shift_dossiers", ["shift_id", "service_id", "dossiers"], dossiers)
+    for rows in (classes, teams, learners, results, shifts, dossiers):
+        rows.clear()
+    return n
 
 
 def seed_province(echo=print, end: date | None = None) -> dict[str, float]:
@@ -285,6 +385,9 @@ def seed_province(echo=print, end: date | None = None) -> dict[str, float]:
 
     store.rebuild(loader.conn)
     tick = lap("coverage tallies", tick)
+
+    counts.update(seed_adults(loader, rng, province, hamlets, sizes, plan, first_team, code_to_id, start, end, stamp))
+    tick = lap("adults, classes and shifts", tick)
 
     district = max((c.parent for c in communes), key=lambda d: len(by_commune) and sum(
         1 for c in communes if c.parent_id == d.id))

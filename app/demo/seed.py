@@ -43,7 +43,10 @@ def seed_units(rng: random.Random) -> None:
         n_hamlets = rng.randint(4, len(HAMLET_NAMES))
         for name in HAMLET_NAMES[:n_hamlets]:
             hamlet = services.create_unit(name, "hamlet", commune)
-            services.set_household_count(hamlet, rng.randint(120, 650), COUNTED_ON)
+            households = rng.randint(120, 650)
+            services.set_household_count(hamlet, households, COUNTED_ON)
+            # About 2.6 adults (15 and over) per household; derived, so the demo's other figures stay as they were.
+            services.set_adult_count(hamlet, households * 26 // 10, COUNTED_ON)
 
 
 def seed_users() -> dict[str, User]:

@@ -67,6 +67,33 @@ def columns(summary: Summary) -> list[tuple[str, str, object]]:
     return cols
 
 
+def adult_columns(summary: Summary) -> list[tuple[str, str, object]]:
+    """The adult indicators' columns (app/coverage/adults.py), after every household column; none
+    for a month closed before they existed."""
+    if summary.adult_targets is None:
+        return []
+    targets = summary.adult_targets
+
+    def adult(key):
+        return lambda r: (r["adults"] or {}).get(key)
+
+    cols = [
+        (_("Adults"), "int", adult("adults")),
+        (_("Class attendances in the month"), "int", adult("attendances")),
+        (_("Named learners (cumulative)"), "int", adult("named")),
+        (_("Named learners: share of adults"), "percent", adult("named_share")),
+        (_("Named learners: target"), "percent", lambda r: (targets.get("named_share") or {}).get("share")),
+        (_("Online dossiers filed with help in the month"), "int", adult("online")),
+        (_("Dossiers of the communes in the month"), "int", adult("commune_dossiers")),
+        (_("Online dossiers: share of the communes' dossiers"), "percent", adult("online_share")),
+        (_("Online dossiers: target"), "percent", lambda r: (targets.get("online_share") or {}).get("share")),
+    ]
+    for s in summary.services:
+        cols.append((_("%(service)s: learners with it working in the month", service=service_name(s)), "int",
+                     lambda r, code=s["code"]: ((r["adults"] or {}).get("working") or {}).get(code, 0)))
+    return cols
+
+
 def title(summary: Summary) -> str:
     return _("Monthly summary %(month)s/%(year)s: %(unit)s", month=f"{summary.month:02d}",
              year=summary.year, unit=summary.unit["name"])
@@ -136,9 +163,43 @@ def write_xlsx(summary: Summary) -> bytes:
         ws.print_options.gridLines = True
         ws.page_setup.orientation = "landscape"
         ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    _adult_sheet(wb, summary, used)
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
+
+
+def _adult_sheet(wb, summary: Summary, used: set[str]) -> None:
+    """A sheet of its own for the adult indicators, every level below the unit with its total last
+    (the household sheets stay as they were)."""
+    cols = adult_columns(summary)
+    if not cols:
+        return
+    ws = wb.create_sheet(_sheet_name(_("Adults"), used))
+    ws.append([neutralise(title(summary))])
+    ws["A1"].font = Font(bold=True, size=14)
+    ws.append([produced_line(summary)])
+    ws.append([])
+    ws.append([neutralise(h) for h in [_("Level"), _("Code"), _("Unit"), _("Belongs to")] + [c[0] for c in cols]])
+    header_row = ws.max_row
+    for cell in ws[header_row]:
+        cell.font = Font(bold=True)
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+    for _level, rows in summary.levels:
+        for r in rows:
+            ws.append([neutralise(v) for v in (level_name(r["level"]), r["code"] or "", r["name"], r["parent_name"])]
+                      + [c[2](r) for c in cols])
+    ws.append(["", "", _("Total"), ""] + [c[2](summary.total) for c in cols])
+    for cell in ws[ws.max_row]:
+        cell.font = Font(bold=True)
+    for i, (_h, kind, _g) in enumerate(cols, start=5):
+        for row in ws.iter_rows(min_row=header_row + 1, min_col=i, max_col=i):
+            row[0].number_format = PERCENT_FORMAT if kind == "percent" else INT_FORMAT
+        ws.column_dimensions[get_column_letter(i)].width = 14
+    ws.column_dimensions["C"].width = 28
+    ws.freeze_panes = ws.cell(row=header_row + 1, column=5)
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
 
 
 def _plain(value, kind: str):
@@ -150,8 +211,9 @@ def _plain(value, kind: str):
 
 
 def write_csv(summary: Summary) -> bytes:
-    """One table: the unit itself, then every level below; level and parent name say where a row sits."""
-    cols = columns(summary)
+    """One table: the unit itself, then every level below; level and parent name say where a row sits.
+    The adult indicators' columns come after the household ones."""
+    cols = columns(summary) + adult_columns(summary)
     out = io.StringIO()
     w = csv.writer(out, lineterminator="\r\n")
     w.writerow([neutralise(h) for h in [_("Level"), _("Code"), _("Unit"), _("Belongs to")] + [c[0] for c in cols]])

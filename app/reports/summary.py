@@ -124,9 +124,16 @@ def compute_figures(root: AdminUnit, year: int, month: int, full: bool = False) 
         if u.id in cumulative:
             f["households"], f["reached"], f["adopted"] = cumulative[u.id]
         figures[u.id] = f
+    # The adult indicators of every unit shown: a measure of their own, beside the household figures.
+    from app.coverage.adults import adult_months, adult_targets
+    shown = [u for u in units if u.id in needed]
+    for uid, by_month in adult_months(shown, [(year, month)]).items():
+        figures[uid]["adults"] = by_month[(year, month)].as_dict()
     return {
         "year": year, "month": month, "root_id": root.id,
         "services": services,
+        "adult_targets": {t.indicator: {"share": float(t.share), "date": t.due_on.isoformat()}
+                          for t in adult_targets(root.province_id).values()},
         "units": {str(u.id): {"id": u.id, "code": u.code, "name": u.name, "level": u.level,
                               "parent_id": u.parent_id, "depth": u.depth} for u in units if u.id in needed},
         "figures": {str(k): v for k, v in figures.items() if k in needed},
@@ -144,6 +151,8 @@ class Summary:
     levels: list[tuple[str, list[dict]]] = field(default_factory=list)
     closed_at: object = None
     produced_on: date = field(default_factory=today_vn)
+    # None for a month closed before the adult figures existed: its snapshot has none.
+    adult_targets: dict | None = None
 
     @property
     def month_label(self) -> str:
@@ -160,6 +169,7 @@ def _row(data: dict, uid: str, parent_name: str = "") -> dict:
     for k in COUNT_KEYS:
         row[k] = f[k]
     row["reach_share"] = _ratio(f["reached"], f["households"])
+    row["adults"] = f.get("adults")
     row["services"] = []
     for s in data["services"]:
         adopted = f["adopted"].get(s["code"], 0)
@@ -201,7 +211,8 @@ def summary_from_figures(data: dict, unit_id: int, closed_at=None) -> Summary:
         levels.append((level, rows))
     return Summary(unit=dict(units[uid]), year=data["year"], month=data["month"],
                    services=data["services"], total=_row(data, uid),
-                   children=levels[0][1] if levels else [], levels=levels, closed_at=closed_at)
+                   children=levels[0][1] if levels else [], levels=levels, closed_at=closed_at,
+                   adult_targets=data.get("adult_targets"))
 
 
 def closure_for(unit: AdminUnit, year: int, month: int):

@@ -32,6 +32,13 @@ class HouseholdCountForm(FlaskForm):
                                   validators=[InputRequired(_l("Enter the date.")), NotInFuture()])
 
 
+class AdultCountForm(FlaskForm):
+    adults = CountField(_l("Adults (aged 15 and over)"), rule=rules.adults,
+                        validators=[InputRequired(_l("Enter the number of adults."))])
+    effective_on = LocalDateField(_l("In effect from"), default=today_vn,
+                                  validators=[InputRequired(_l("Enter the date.")), NotInFuture()])
+
+
 class UploadForm(FlaskForm):
     file = FileField(_l("Excel or CSV file"), validators=[
         FileRequired(_l("Choose a file.")),

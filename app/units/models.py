@@ -1,4 +1,4 @@
-"""The administrative tree (province > district > commune > hamlet, any depth) and household counts."""
+"""The administrative tree (province > district > commune > hamlet, any depth), household and adult counts."""
 from datetime import date
 
 import sqlalchemy as sa
@@ -6,7 +6,7 @@ from sqlalchemy import orm
 
 from app.extensions import db
 from app.models_base import UTCDateTime, utcnow
-from app.rules import HOUSEHOLDS_MAX
+from app.rules import ADULTS_MAX, HOUSEHOLDS_MAX
 from app.text import fold
 
 LEVELS = ("province", "district", "commune", "hamlet")
@@ -126,3 +126,20 @@ class HouseholdCount(db.Model):
     recorded_at = orm.mapped_column(UTCDateTime, default=utcnow)
 
     unit: orm.Mapped[AdminUnit] = orm.relationship(back_populates="counts")
+
+
+class AdultCount(db.Model):
+    """A unit's official number of adults (aged 15 and over) from a date on, kept like household counts."""
+
+    __tablename__ = "adult_counts"
+    __table_args__ = (
+        sa.UniqueConstraint("unit_id", "effective_on", name="uq_adult_counts_unit_date"),
+        sa.CheckConstraint(f"adults >= 0 AND adults <= {ADULTS_MAX}", name="adults_range"),
+    )
+
+    id: orm.Mapped[int] = orm.mapped_column(primary_key=True)
+    unit_id: orm.Mapped[int] = orm.mapped_column(sa.ForeignKey("admin_units.id"), index=True)
+    adults: orm.Mapped[int]
+    effective_on: orm.Mapped[date] = orm.mapped_column(sa.Date)
+    recorded_by_id: orm.Mapped[int | None] = orm.mapped_column(sa.ForeignKey("users.id"))
+    recorded_at = orm.mapped_column(UTCDateTime, default=utcnow)

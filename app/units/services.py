@@ -7,7 +7,7 @@ from app import rules
 from app.audit.models import record
 from app.extensions import db
 from app.text import fold
-from app.units.models import AdminUnit, HouseholdCount
+from app.units.models import AdminUnit, AdultCount, HouseholdCount
 
 
 def find_child_by_name(parent: AdminUnit, name: str) -> AdminUnit | None:
@@ -66,6 +66,26 @@ def set_household_count(unit: AdminUnit, households: int, effective_on: date, us
         existing.recorded_by_id = user.id
     record("set_households", "unit", unit.id, unit.id, before=before,
            after={"households": households, "effective_on": effective_on}, user=user)
+    return existing
+
+
+def set_adult_count(unit: AdminUnit, adults: int, effective_on: date, user=None) -> AdultCount:
+    """Record the adult population (aged 15 and over) in effect from a date; a second one for the
+    same date replaces the first. Raises rules.RuleError for a number the forms and imports refuse."""
+    if isinstance(adults, bool) or not isinstance(adults, int):
+        raise TypeError(f"an adult count is an int, not {adults!r}")
+    rules.adults(adults)
+    existing = db.session.scalar(sa.select(AdultCount).where(
+        AdultCount.unit_id == unit.id, AdultCount.effective_on == effective_on))
+    before = {"adults": existing.adults if existing else None, "effective_on": effective_on}
+    if existing is None:
+        existing = AdultCount(unit_id=unit.id, effective_on=effective_on, adults=adults)
+        db.session.add(existing)
+    existing.adults = adults
+    if user is not None:
+        existing.recorded_by_id = user.id
+    record("set_adults", "unit", unit.id, unit.id, before=before,
+           after={"adults": adults, "effective_on": effective_on}, user=user)
     return existing
 
 

@@ -5,6 +5,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.auth.guard import require_sign_in
+from app.coverage.adults import adult_warning, adults_by_unit
 from app.coverage.queries import households_by_unit
 from app.dates import today_vn
 from app.extensions import db
@@ -22,9 +23,17 @@ from app.scope import (
 from app.spreadsheets import SheetRow
 from app.text import fold, sort_key
 from app.units import services
-from app.units.forms import ConfirmImportForm, HamletForm, HouseholdCountForm, RenameForm, UploadForm
+from app.units.adult_import import AdultRow, apply_adults, check_adults, parse_adults
+from app.units.forms import (
+    AdultCountForm,
+    ConfirmImportForm,
+    HamletForm,
+    HouseholdCountForm,
+    RenameForm,
+    UploadForm,
+)
 from app.units.importer import UnitRow, apply_hamlets, check_hamlets, parse_hamlets
-from app.units.models import AdminUnit, HouseholdCount
+from app.units.models import AdminUnit, AdultCount, HouseholdCount
 from app.users.checklist import first_run_checklist
 
 bp = Blueprint("units", __name__, url_prefix="/units")
@@ -41,7 +50,7 @@ def _children(unit: AdminUnit, q: str = ""):
     return children, counts
 
 
-def _render_unit(unit: AdminUnit, hamlet_form=None, count_form=None, status=200):
+def _render_unit(unit: AdminUnit, hamlet_form=None, count_form=None, adult_form=None, status=200):
     q = request.args.get("q", "")[:100]
     children, counts = _children(unit, q)
     if wants_fragment("children"):
@@ -54,6 +63,8 @@ def _render_unit(unit: AdminUnit, hamlet_form=None, count_form=None, status=200)
     summed = has_active_children(unit)
     may_count = can_set_households(unit) and not summed
     ancestors = visible_ancestors(unit)
+    adult_history = db.session.scalars(sa.select(AdultCount).where(AdultCount.unit_id == unit.id)
+                                       .order_by(AdultCount.effective_on.desc()).limit(20)).all()
     return render_template(
         "units/show.html", unit=unit, ancestors=ancestors, children=children, counts=counts, q=q,
         history=history, current=history_current(history), summed=summed,
@@ -62,6 +73,9 @@ def _render_unit(unit: AdminUnit, hamlet_form=None, count_form=None, status=200)
         may_edit_self=can_edit_hamlet(unit),
         hamlet_form=hamlet_form or (HamletForm(prefix="hamlet") if may_structure else None),
         count_form=count_form or (HouseholdCountForm(formdata=None, prefix="count") if may_count else None),
+        adults=adults_by_unit([unit], today_vn())[unit.id], adult_history=adult_history,
+        adult_current=history_current(adult_history), adult_warning=adult_warning(unit),
+        adult_form=adult_form or (AdultCountForm(formdata=None, prefix="adults") if may_count else None),
     ), status
 
 
@@ -213,4 +227,61 @@ def confirm_import(unit_id: int):
     stats = apply_hamlets(rows, commune, user=current_user)
     db.session.commit()
     flash(_("%(created)d hamlets added, %(updated)d updated.", **stats), "success")
+    return redirect(url_for("units.show", unit_id=commune.id))
+
+
+@bp.post("/<int:unit_id>/adults")
+def set_adults(unit_id: int):
+    unit = get_unit_or_404(unit_id)
+    if not can_set_households(unit):
+        abort(403)
+    if has_active_children(unit):
+        flash(_("%(name)s counts the sum of its units below: set their adult populations instead.",
+                name=unit.name), "error")
+        return _render_unit(unit, status=409)
+    form = AdultCountForm(prefix="adults")
+    if form.validate_on_submit():
+        services.set_adult_count(unit, form.adults.data, form.effective_on.data, user=current_user)
+        db.session.commit()
+        # Saved even when below the hamlet's named learners: the page shows that warning beside the figure.
+        flash(_("Adult population saved."), "success")
+        return redirect(url_for("units.show", unit_id=unit.id))
+    return _render_unit(unit, adult_form=form, status=400)
+
+
+def _adult_payload(rows: list[AdultRow]) -> list[dict]:
+    return [{"line": r.line, "name": r.name, "adults": r.adults,
+             "effective_on": r.effective_on.isoformat() if r.effective_on else None} for r in rows]
+
+
+@bp.route("/<int:unit_id>/adults/import", methods=["GET", "POST"])
+def import_adults(unit_id: int):
+    commune = get_unit_or_404(unit_id)
+    if commune.level != "commune" or not can_edit_structure(commune):
+        abort(403)
+    form = UploadForm()
+    rows, payload, status = preview_upload(
+        form, lambda name, data: parse_adults(name, data, commune, today_vn()), "adult-import",
+        commune.id, _adult_payload)
+    return render_template("units/import_adults.html", unit=commune, form=form, rows=rows,
+                           confirm_form=ConfirmImportForm(payload=payload) if payload else None), status
+
+
+@bp.post("/<int:unit_id>/adults/import/confirm")
+def confirm_adults(unit_id: int):
+    commune = get_unit_or_404(unit_id)
+    if commune.level != "commune" or not can_edit_structure(commune):
+        abort(403)
+    payload_rows = load_payload(ConfirmImportForm(), "adult-import", commune.id)
+    # Re-checked against the database as it is now: a hamlet may have been renamed since the preview.
+    rows = check_adults([SheetRow(line=r["line"], values={
+        "name": r["name"], "adults": r["adults"], "effective_date": r["effective_on"]})
+        for r in payload_rows], commune, today_vn())
+    if any(r.errors for r in rows):
+        flash(_("The list changed since the preview. Upload the file again."), "error")
+        return render_template("units/import_adults.html", unit=commune, form=UploadForm(formdata=None),
+                               rows=rows, confirm_form=None), 409
+    count = apply_adults(rows, commune, user=current_user)
+    db.session.commit()
+    flash(_("%(n)d adult populations saved.", n=count), "success")
     return redirect(url_for("units.show", unit_id=commune.id))

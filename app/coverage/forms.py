@@ -1,0 +1,27 @@
+"""The province's targets for the adult indicators (each a share by a date, or none)."""
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms.validators import Optional
+
+from app.catalogue.forms import PercentField
+from app.forms import LocalDateField
+
+
+class AdultTargetForm(FlaskForm):
+    named_share = PercentField(_l("Named learners, share of adults (%)"))
+    named_due_on = LocalDateField(_l("Target date"), validators=[Optional()])
+    online_share = PercentField(_l("Online dossiers filed with help, share of the commune's dossiers (%)"))
+    online_due_on = LocalDateField(_l("Target date"), validators=[Optional()])
+
+    def validate(self, extra_validators=None):
+        ok = super().validate(extra_validators)
+        # A share needs its date; Optional() stops the empty date's own checks, so the pair is checked here.
+        for share, due_on in ((self.named_share, self.named_due_on), (self.online_share, self.online_due_on)):
+            if ok is not None and share.data is not None and due_on.data is None and not due_on.errors:
+                due_on.errors = list(due_on.errors) + [_l("Enter the date by which the target should be reached.")]
+                ok = False
+        return ok
+
+    def pairs(self):
+        return (("named_share", self.named_share.data, self.named_due_on.data),
+                ("online_share", self.online_share.data, self.online_due_on.data))

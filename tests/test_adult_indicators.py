@@ -1,0 +1,178 @@
+"""The adult indicators: ratios of sums at every level, per month in Vietnam's calendar, apart from households."""
+from datetime import UTC, date, datetime
+
+import sqlalchemy as sa
+import time_machine
+
+from app.coverage.adults import adult_month, adult_months
+from app.coverage.queries import coverage
+from tests import adult_world
+from tests.adult_world import COMMUNE, PROVINCE
+
+
+def figures(f):
+    return dict(adults=f.adults, attendances=f.attendances, named=f.named, working=f.working, online=f.online,
+                online_counted=f.online_counted, commune_dossiers=f.commune_dossiers)
+
+
+def test_the_communes_and_the_provinces_adult_figures_equal_the_hand_summed_values(db, tree):
+    adult_world.build(tree)
+    commune, province = adult_month(tree.commune, *adult_world.MONTH), adult_month(tree.province, *adult_world.MONTH)
+    assert figures(commune) == COMMUNE
+    assert figures(province) == PROVINCE
+    assert commune.named_share == 5 / 1800 and province.named_share == 7 / 2400
+    assert commune.online_share == 15 / 60 and province.online_share == 15 / 60
+    hamlet = adult_month(tree.hamlet, *adult_world.MONTH)
+    # Khu vực 1: the class held there (30); its 3 named residents (An counted once) and Em, whose
+    # hamlet was not given, counted where the class was held.
+    assert (hamlet.attendances, hamlet.named, hamlet.adults) == (30, 4, 1000)
+
+
+def test_named_learners_accumulate_and_attendances_stay_in_their_month(db, tree):
+    adult_world.build(tree)
+    months = adult_months([tree.commune], [(2026, 2), (2026, 3), (2026, 4)])[tree.commune.id]
+    assert [m.attendances for m in months.values()] == [0, 55, 0]
+    assert [m.named for m in months.values()] == [0, 5, 5]
+
+
+def test_a_class_does_not_change_the_household_coverage(db, tree, team, leader):
+    from tests.visits_helpers import form, household
+    home = household(tree.hamlet)
+    resp = leader.post("/visits/new", data=form(home.id, on=date(2026, 3, 2), members=[team[1][0].id],
+                                                services={"vneid": "adopted"}))
+    assert resp.status_code in (302, 303), resp.get_data(as_text=True)[:2000]
+    before = coverage(tree.commune, date(2026, 3, 31))
+    adult_world.build(tree, household_id=home.id)
+    after = coverage(tree.commune, date(2026, 3, 31))
+    assert (after.total.households, after.total.reached) == (before.total.households, before.total.reached) == (730, 1)
+    adopted = {c: f.adopted for c, f in after.total.services.items()}
+    assert adopted == {c: f.adopted for c, f in before.total.services.items()}
+    assert after.total.services["vneid"].adopted == 1  # the class's 16 VNeID learners are adults, not households
+
+
+def test_a_class_on_the_1st_at_six_in_the_morning_vietnam_time_counts_in_that_month(app, db, tree, team):
+    import re
+
+    from tests.test_activities import class_form
+    from tests.visits_helpers import sign_in_as
+    # 23:00 UTC on 28 February is 06:00 on 1 March in Vietnam: the leader logs the class on its form,
+    # whose date is today's in Vietnam.
+    with time_machine.travel(datetime(2026, 2, 28, 23, 0, tzinfo=UTC), tick=False):
+        browser = sign_in_as(app, "team_leader", tree.commune, team=team[0], member=team[1][0])[0]
+        page = browser.get("/activities/classes/new").get_data(as_text=True)
+        held_on = date.fromisoformat(re.search(r'id="held_on"[^>]*value="([^"]+)"', page).group(1))
+        resp = browser.post("/activities/classes/new", data=class_form(db, team[0], team[1], on=held_on))
+    assert resp.status_code == 303
+    assert adult_month(tree.commune, 2026, 3).attendances == 30
+    assert adult_month(tree.commune, 2026, 2).attendances == 0
+
+
+def test_the_coverage_page_shows_the_adult_section_beside_the_households(db, tree, client, login_as):
+    adult_world.build(tree)
+    login_as("district", tree.district)
+    page = client.get(f"/coverage/{tree.district.id}?month=2026-03").get_data(as_text=True)
+    section = page[page.index('id="adults"'):]
+    # Phường I: 1.800 adults, 55 attendances, 5 named (0,3 %), 15 online dossiers (25,0 %).
+    assert "1.800" in section and ">55<" in section and "0,3%" in section and "25,0%" in section
+    assert 'class="table coverage-table"' in page  # the household table is still there, apart
+
+
+def test_province_staff_set_an_adult_target_and_the_coverage_page_shows_it(db, tree, client, login_as):
+    login_as("province", tree.province)
+    resp = client.post("/coverage/adult-targets", data={"named_share": "80", "named_due_on": "2026-12-31",
+                                                         "online_share": "", "online_due_on": ""})
+    assert resp.status_code == 303
+    page = client.get(f"/coverage/{tree.province.id}?month=2026-03").get_data(as_text=True)
+    assert "80%" in page[page.index('id="adults"'):]
+    # A share without its date is refused beside the field, and nothing changes.
+    resp = client.post("/coverage/adult-targets", data={"online_share": "80", "online_due_on": ""})
+    assert resp.status_code == 400
+    from app.coverage.adults import adult_targets
+    assert set(adult_targets(tree.province.id)) == {"named_share"}
+
+
+def test_the_reports_xlsx_csv_page_and_the_api_agree_on_the_adult_figures(db, tree, client, login_as):
+    import csv
+    import io
+    import re
+
+    from openpyxl import load_workbook
+
+    from app.api.models import issue_token
+    adult_world.build(tree)
+    user = login_as("province", tree.province)
+    _token, secret = issue_token(user)
+    db.session.commit()
+    api = client.get("/api/v1/coverage?unit=930&month=2026-03", headers={"Authorization": f"Bearer {secret}"}).json
+    by_code = {c["unit"]["code"]: c["adults"] for c in api["children"]}
+    phuong_i = by_code["31318"]
+    assert (phuong_i["adults"], phuong_i["attendances"], phuong_i["named"]["learners"]) == (1800, 55, 5)
+    assert phuong_i["online_dossiers"]["share"] == 0.25
+    assert {w["code"]: w["learners"] for w in phuong_i["working"]}["vneid"] == 16
+    assert api["adults"]["adults"] == 1800 and by_code["31321"]["adults"] == 0
+
+    wb = load_workbook(io.BytesIO(client.get(f"/reports/{tree.district.id}/monthly.xlsx?month=2026-03").data))
+    ws = wb["Người trưởng thành"]
+    header = next(r for r in range(1, 10) if ws.cell(r, 1).value == "Cấp")
+    heads = [c.value for c in ws[header]]
+    rows = {r[1]: r for r in ws.iter_rows(min_row=header + 1, values_only=True)}
+    col = {h: i for i, h in enumerate(heads)}
+    raw = client.get(f"/reports/{tree.district.id}/monthly.csv?month=2026-03").data.decode("utf-8-sig")
+    csv_rows = {r[1]: r for r in csv.reader(io.StringIO(raw))}
+    csv_col = {h: i for i, h in enumerate(csv_rows["Mã"])}
+    for code, a in by_code.items():
+        x, c = rows[code], csv_rows[code]
+        for head, value in (("Người trưởng thành", a["adults"]), ("Lượt người học trong tháng", a["attendances"]),
+                            ("Học viên có tên (lũy kế)", a["named"]["learners"]),
+                            ("Hồ sơ trực tuyến được hỗ trợ trong tháng", a["online_dossiers"]["dossiers"])):
+            assert x[col[head]] == value and int(c[csv_col[head]]) == value, (code, head)
+        assert x[col["Hồ sơ trực tuyến: tỷ lệ trên tổng hồ sơ của các xã"]] == a["online_dossiers"]["share"]
+    page = client.get(f"/reports/{tree.district.id}/monthly?month=2026-03").get_data(as_text=True)
+    adults_part = page[page.index("report-adults"):]
+    assert re.search(r'data-unit="31318".*?data-key="adults">1\.800<', adults_part, re.DOTALL)
+    assert re.search(r'data-unit="31318".*?data-key="attendances">55<', adults_part, re.DOTALL)
+    assert re.search(r'data-unit="31318".*?data-key="online">15<br><small>25,0%', adults_part, re.DOTALL)
+    assert re.search(r'data-unit="31318".*?data-key="working:vneid">16<', adults_part, re.DOTALL)
+    # The household columns of the CSV are where they were: the adult ones come after them.
+    assert list(csv_col)[:4] == ["Cấp", "Mã", "Đơn vị", "Thuộc"]
+    assert csv_col["Người trưởng thành"] > csv_col["Số hộ"]
+
+
+def test_a_month_closed_before_the_adult_figures_keeps_its_snapshot(db, tree, client, login_as):
+    import json
+
+    from app.reports.models import MonthClosure
+    from app.reports.summary import compute_figures
+    adult_world.build(tree)
+    user = login_as("province", tree.province)
+    old = compute_figures(tree.province, 2026, 3, full=True)
+    old.pop("adult_targets")
+    for f in old["figures"].values():
+        f.pop("adults")
+    db.session.add(MonthClosure(province_id=tree.province.id, year=2026, month=3, closed_by_id=user.id,
+                                snapshot=json.dumps(old)))
+    db.session.commit()
+    page = client.get(f"/reports/{tree.province.id}/monthly?month=2026-03").get_data(as_text=True)
+    assert "report-adults" not in page  # no figures made up for a month frozen without them
+    raw = client.get(f"/reports/{tree.province.id}/monthly.csv?month=2026-03").data.decode("utf-8-sig")
+    assert "Người trưởng thành" not in raw.splitlines()[0]
+
+
+def test_the_province_seeds_classes_and_shifts_satisfy_the_schema_and_give_figures(db, tree, team):
+    import random
+
+    from app.demo.province import Loader, seed_adults
+    from app.visits.models import Service
+    loader = Loader()
+    hamlets = [(tree.hamlet.id, tree.commune), (tree.hamlet2.id, tree.commune)]
+    code_to_id = {c: i for i, c in db.session.execute(sa.select(Service.id, Service.code))}
+    counts = seed_adults(loader, random.Random(1), tree.province, hamlets, {tree.hamlet.id: 320, tree.hamlet2.id: 410},
+                         [(tree.hamlet.id, tree.commune.id)], team[0].id, code_to_id,
+                         date(2026, 1, 1), date(2026, 3, 31), datetime(2026, 4, 1, tzinfo=UTC))
+    db.session.commit()
+    assert counts["classes"] == 3 * 20  # about 20 classes per commune per month
+    march = adult_month(tree.commune, 2026, 3)
+    assert 20 * 20 <= march.attendances <= 20 * 200
+    # Named learners come from a pool of 400 people per commune: distinct people, fewer than the attendances.
+    assert 0 < march.named <= 400 < march.attendances
+    assert march.adults > 730 * 2 and march.online > 0 and sum(march.working.values()) > 0

@@ -1,0 +1,87 @@
+"""Adult populations (aged 15 and over): kept hamlet by hamlet like household counts, rolled up, audited."""
+import io
+from datetime import date
+
+import sqlalchemy as sa
+
+from app.audit.models import AuditEvent
+from app.coverage.adults import adults_by_unit
+from app.dates import today_vn
+from app.units import services
+from app.units.models import AdultCount
+
+
+def test_an_officer_sets_a_hamlets_adults_and_the_commune_shows_the_sum(client, db, tree, login_as):
+    login_as("commune", tree.commune)
+    resp = client.post(f"/units/{tree.hamlet.id}/adults",
+                       data={"adults-adults": "1.021", "adults-effective_on": "2025-01-01"})
+    assert resp.status_code == 302
+    client.post(f"/units/{tree.hamlet2.id}/adults", data={"adults-adults": "800", "adults-effective_on": "2025-01-01"})
+    page = client.get(f"/units/{tree.commune.id}").get_data(as_text=True)
+    assert "1.821" in page  # 1,021 + 800, in Vietnamese digits
+    event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "set_adults",
+                                                          AuditEvent.record_id == tree.hamlet.id))
+    assert event is not None and '"after": 1021' in event.changes
+
+
+def test_a_bad_adult_count_is_refused_beside_the_field_and_nothing_is_saved(client, db, tree, login_as):
+    login_as("commune", tree.commune)
+    resp = client.post(f"/units/{tree.hamlet.id}/adults",
+                       data={"adults-adults": "-5", "adults-effective_on": "2025-01-01"})
+    assert resp.status_code == 400
+    assert "Số người trưởng thành phải là số nguyên từ 0 đến" in resp.get_data(as_text=True)
+    assert db.session.scalar(sa.select(sa.func.count(AdultCount.id))) == 0
+
+
+def test_adults_roll_up_as_the_latest_count_in_effect_per_leaf(db, tree):
+    services.set_adult_count(tree.hamlet, 1000, date(2024, 1, 1))
+    services.set_adult_count(tree.hamlet, 1100, date(2025, 1, 1))
+    services.set_adult_count(tree.hamlet2, 700, date(2024, 6, 1))
+    services.set_adult_count(tree.other_hamlet, 900, date(2024, 1, 1))
+    services.retire_unit(tree.hamlet2, date(2025, 3, 1))
+    db.session.commit()
+    on = adults_by_unit([tree.commune, tree.province], date(2024, 12, 31))
+    assert on == {tree.commune.id: 1700, tree.province.id: 2600}
+    later = adults_by_unit([tree.commune, tree.province], date(2025, 6, 30))
+    # hamlet2 retired on 1 March 2025: no longer counted in its commune.
+    assert later == {tree.commune.id: 1100, tree.province.id: 2000}
+
+
+def test_an_upload_previews_then_saves_every_hamlets_adults(client, db, tree, login_as):
+    login_as("commune", tree.commune)
+    csv = "Tên ấp,Số người từ 15 tuổi,Ngày hiệu lực\nKhu vuc 1,950,01/01/2025\nKhu vực 2,\"1.200\",01/01/2025\n"
+    resp = client.post(f"/units/{tree.commune.id}/adults/import",
+                       data={"file": (io.BytesIO(csv.encode()), "adults.csv")}, content_type="multipart/form-data")
+    assert resp.status_code == 200
+    assert db.session.scalar(sa.select(sa.func.count(AdultCount.id))) == 0  # a preview saves nothing
+    import html
+    import re
+    payload = html.unescape(re.search(r'name="payload"[^>]*value="([^"]+)"', resp.get_data(as_text=True)).group(1))
+    assert client.post(f"/units/{tree.commune.id}/adults/import/confirm", data={"payload": payload}).status_code == 302
+    assert adults_by_unit([tree.commune], date(2025, 2, 1)) == {tree.commune.id: 2150}
+
+
+def test_an_upload_naming_an_unknown_hamlet_saves_nothing(client, db, tree, login_as):
+    login_as("commune", tree.commune)
+    csv = "Tên ấp,Số người từ 15 tuổi\nKhu vực 1,950\nẤp Không Có,300\n"
+    resp = client.post(f"/units/{tree.commune.id}/adults/import",
+                       data={"file": (io.BytesIO(csv.encode()), "adults.csv")}, content_type="multipart/form-data")
+    assert resp.status_code == 422
+    assert "Ấp Không Có" in resp.get_data(as_text=True) and 'name="payload"' not in resp.get_data(as_text=True)
+    assert db.session.scalar(sa.select(sa.func.count(AdultCount.id))) == 0
+
+
+def test_an_adult_population_below_the_hamlets_named_learners_is_saved_with_a_warning(client, db, tree, login_as):
+    from tests import adult_world
+    adult_world.build(tree)  # Khu vực 1: 3 named learners live there
+    login_as("commune", tree.commune)
+    resp = client.post(f"/units/{tree.hamlet.id}/adults",
+                       data={"adults-adults": "2", "adults-effective_on": today_vn().isoformat()},
+                       follow_redirects=True)
+    page = resp.get_data(as_text=True)
+    assert resp.status_code == 200 and "có 2 người trưởng thành theo số liệu nhưng có 3 học viên có tên" in page
+    assert adults_by_unit([tree.hamlet], today_vn()) == {tree.hamlet.id: 2}  # warned, not refused
+    resp = client.post(f"/units/{tree.hamlet.id}/adults",
+                       data={"adults-adults": "3", "adults-effective_on": today_vn().isoformat()},
+                       follow_redirects=True)
+    assert "học viên có tên sống ở đó" not in resp.get_data(as_text=True)
