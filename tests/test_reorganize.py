@@ -7,6 +7,7 @@ import sqlalchemy as sa
 
 from app.auth.cli import create_user
 from app.auth.models import User
+from app.coverage import queries
 from app.coverage.models import CoverageTally
 from app.extensions import db as _db
 from app.reports import closing, exports
@@ -80,6 +81,7 @@ def test_a_plan_with_a_merge_a_reused_code_and_a_split_keeps_every_past_figure(a
     tree = world
     march = build_summary(_db.session.get(AdminUnit, tree.province), 2025, 3)
     before_xlsx, before_csv = exports.write_xlsx(march), exports.write_csv(march)
+    may_csv = exports.write_csv(build_summary(_db.session.get(AdminUnit, tree.province), 2025, 5))
     visits, adoptions = (_db.session.scalar(sa.select(sa.func.count()).select_from(t)) for t in (Visit, Adoption))
     old_ids = {n: getattr(tree, n) for n in ("province", "commune", "sibling_commune", "other_commune")}
     old_tallies = {(n, m): tally(i, m) for n, i in old_ids.items() for m in (202503, 202505, 202507)}
@@ -93,6 +95,12 @@ def test_a_plan_with_a_merge_a_reused_code_and_a_split_keeps_every_past_figure(a
     assert march.closed_at is not None
     assert exports.write_csv(march) == before_csv
     assert exports.write_xlsx(march) == before_xlsx
+    # An open month before the reform, counted now on the map as it was: the old province holds the
+    # hamlets, and their households and adoptions, it held then.
+    may = build_summary(_db.session.get(AdminUnit, tree.province), 2025, 5)
+    before_may = may_csv.decode("utf-8-sig").splitlines()[1].split(",")
+    after_may = exports.write_csv(may).decode("utf-8-sig").splitlines()[1].split(",")
+    assert may.closed_at is None and after_may[9:12] == before_may[9:12] and after_may[9] == "1610"
     assert visits == _db.session.scalar(sa.select(sa.func.count()).select_from(Visit))
     assert adoptions == _db.session.scalar(sa.select(sa.func.count()).select_from(Adoption))
 
@@ -114,6 +122,13 @@ def test_a_plan_with_a_merge_a_reused_code_and_a_split_keeps_every_past_figure(a
                 tally(h, month, 1) + tally(h, month, 2) for h in hamlets)
         assert tally(new_province.id, month) == sum(tally(u.id, month) for u in (vi_thanh, tan_hoa, thanh_xuan))
     assert min(tally(u.id, 202503) for u in (vi_thanh, tan_hoa, thanh_xuan)) > 0
+    # Household counts carry over with their hamlets: on today's units for every month...
+    in_may = date(2025, 5, 31)
+    assert queries.households_by_unit([vi_thanh, thanh_xuan], in_may) == {vi_thanh.id: 320 + 410 + 150,
+                                                                          thanh_xuan.id: 200}
+    # ...and on the old ones for the months they were valid.
+    old_commune = _db.session.get(AdminUnit, tree.commune)
+    assert queries.households_by_unit([old_commune], in_may) == {old_commune.id: 320 + 410}
     # ...and the old units keep what they had before it, and count nothing from the reform day on.
     for (name, month), value in old_tallies.items():
         assert tally(old_ids[name], month) == (value if month < 202507 else 0), (name, month)
