@@ -245,3 +245,46 @@ def test_a_plan_arriving_after_visits_on_its_new_units_is_refused(runner, world,
     assert "Visits were already logged on the new unit Xã Tân Hòa (31342) since 2025-07-10" in result.output
     _db.session.remove()
     assert unit_for_code("31321").name == "Phường III"
+
+
+def upload(client, path, url="/units/reorganize"):
+    with open(path, "rb") as fh:
+        return client.post(url, data={"file": (fh, path.name)}, content_type="multipart/form-data")
+
+
+def test_province_staff_preview_a_plan_in_the_web_ui_then_confirm_it(client, login_as, world, tmp_path):
+    login_as("province", _db.session.get(AdminUnit, world.province))
+    preview = upload(client, plan_csv(tmp_path, PLAN))
+    html = preview.get_data(as_text=True)
+    assert preview.status_code == 200, html
+    for line in ("31321 Phường Vị Thanh", "31321 Phường III", "xa-31338", "Tổ Phường I"):
+        assert line in html
+    assert unit_for_code("31321").name == "Phường III"  # the preview changed nothing
+    payload = html.split('name="payload" type="hidden" value="')[1].split('"')[0]
+    done = client.post("/units/reorganize/confirm", data={"payload": payload})
+    assert done.status_code == 303
+    assert unit_for_code("31321").name == "Phường Vị Thanh"
+    page = client.get(done.headers["Location"]).get_data(as_text=True)
+    assert "xa-31338" in page and "01/07/2025" in page
+    # The same payload again is refused: the staff now belong to the new province, not the plan's.
+    again = client.post("/units/reorganize/confirm", data={"payload": payload})
+    assert again.status_code == 400
+    assert _db.session.scalar(sa.select(sa.func.count()).select_from(Reorganization)) == 1
+
+
+def test_a_bad_plan_uploaded_lists_its_problems_by_line_and_offers_no_confirmation(client, login_as, world,
+                                                                                  tmp_path):
+    login_as("province", _db.session.get(AdminUnit, world.province))
+    resp = upload(client, plan_csv(tmp_path, PLAN[:-1]))
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 422
+    assert "Ấp Nhơn Thuận" in html and "/units/reorganize/confirm" not in html
+    not_a_sheet = tmp_path / "plan.xlsx"
+    not_a_sheet.write_bytes(b"not a workbook")
+    assert upload(client, not_a_sheet).status_code == 400
+
+
+def test_a_commune_officer_cannot_reorganize(client, login_as, world, tmp_path):
+    login_as("commune", _db.session.get(AdminUnit, world.commune))
+    assert upload(client, plan_csv(tmp_path, PLAN)).status_code == 403
+    assert unit_for_code("31321").name == "Phường III"

@@ -506,14 +506,19 @@ def draft_rows(new_province_code: str, day: date) -> list[list[str]]:
 
 
 def describe(outcome: Outcome) -> list[str]:
-    """What applying did, line by line, for the CLI and the confirmation page."""
-    out = [_("New unit: %(code)s %(name)s", code=u.code or "", name=u.name) for u in outcome.created]
-    out += [_("Ended: %(code)s %(name)s", code=u.code or "", name=u.name) for u in outcome.retired]
-    out.append(_("Hamlets moved: %(n)d", n=outcome.hamlets_moved))
-    out += [_("Team %(team)s: %(old)s -> %(new)s", team=t, old=o, new=n) for t, o, n in outcome.teams]
+    """What applying did, line by line, for the CLI and the pages."""
+    return describe_summary(outcome.reorganization.summary)
+
+
+def describe_summary(summary: dict) -> list[str]:
+    """The lines of a reorganization's recorded summary."""
+    out = [_("New unit: %(code)s %(name)s", code=c or "", name=n) for c, n in summary.get("created", [])]
+    out += [_("Ended: %(code)s %(name)s", code=c or "", name=n) for c, n in summary.get("retired", [])]
+    out.append(_("Hamlets moved: %(n)d", n=summary.get("hamlets_moved", 0)))
+    out += [_("Team %(team)s: %(old)s -> %(new)s", team=t, old=o, new=n) for t, o, n in summary.get("teams", [])]
     out += [(_("Account %(username)s moved to %(unit)s", username=u, unit=unit) if what == "moved"
              else _("Account %(username)s deactivated (was %(unit)s)", username=u, unit=unit))
-            for u, what, unit in outcome.accounts]
+            for u, what, unit in summary.get("accounts", [])]
     return out
 
 
