@@ -152,6 +152,10 @@ def test_a_plan_with_a_merge_a_reused_code_and_a_split_keeps_every_past_figure(a
                  "Account xa-31318 moved to Phường Vị Thanh", "Team Tổ Phường I: Phường I -> Phường Vị Thanh"):
         assert line in result.output
 
+    # March stays closed for the visits of the hamlets that were in the old province then.
+    moved = _db.session.get(AdminUnit, tree.hamlet)
+    assert closing.is_closed(moved, date(2025, 3, 4)) and not closing.is_closed(moved, date(2025, 5, 4))
+
     verify = runner.invoke(args=["coverage", "verify"])
     assert verify.exit_code == 0, verify.output
     vi_thanh_id = vi_thanh.id
