@@ -149,7 +149,7 @@ def test_a_plan_with_a_merge_a_reused_code_and_a_split_keeps_every_past_figure(a
     assert accounts["staff-93"].unit_id == new_province.id and accounts["xa-31318"].unit_id == vi_thanh.id
     assert not accounts["xa-31338"].is_enabled and not accounts["huyen-930"].is_enabled
     for line in ("Account xa-31338 deactivated", "Account huyen-930 deactivated",
-                 "Account xa-31318 moved to Phường Vị Thanh", "Team Tổ Phường I: Phường I -> Phường Vị Thanh"):
+                 "Account xa-31318 moved to Phường Vị Thanh", "Tổ Phường I moved from Phường I to Phường Vị Thanh"):
         assert line in result.output
 
     # March stays closed for the visits of the hamlets that were in the old province then.

@@ -515,7 +515,7 @@ def describe_summary(summary: dict) -> list[str]:
     out = [_("New unit: %(code)s %(name)s", code=c or "", name=n) for c, n in summary.get("created", [])]
     out += [_("Ended: %(code)s %(name)s", code=c or "", name=n) for c, n in summary.get("retired", [])]
     out.append(_("Hamlets moved: %(n)d", n=summary.get("hamlets_moved", 0)))
-    out += [_("Team %(team)s: %(old)s -> %(new)s", team=t, old=o, new=n) for t, o, n in summary.get("teams", [])]
+    out += [_("%(team)s moved from %(old)s to %(new)s", team=t, old=o, new=n) for t, o, n in summary.get("teams", [])]
     out += [(_("Account %(username)s moved to %(unit)s", username=u, unit=unit) if what == "moved"
              else _("Account %(username)s deactivated (was %(unit)s)", username=u, unit=unit))
             for u, what, unit in summary.get("accounts", [])]
