@@ -292,3 +292,24 @@ def test_a_commune_officer_cannot_reorganize(client, login_as, world, tmp_path):
     login_as("commune", _db.session.get(AdminUnit, world.commune))
     assert upload(client, plan_csv(tmp_path, PLAN)).status_code == 403
     assert unit_for_code("31321").name == "Phường III"
+
+
+def test_a_draft_from_the_official_links_lists_hau_giangs_communes_and_the_hamlets_of_its_split_ones(
+        runner, db, tmp_path):
+    assert runner.invoke(args=["units", "import-gso", "--province", "93", "--on", "2025-06-30"]).exit_code == 0
+    phu_huu = unit_for_code("31378", on=date(2025, 6, 30))   # Xã Phú Hữu, split by the official links
+    for name in ("Ấp Phú Lợi", "Ấp Phú Xuân"):
+        units.create_unit(name, "hamlet", phu_huu)
+    _db.session.commit()
+    out = tmp_path / "draft.csv"
+    result = runner.invoke(args=["units", "reorganize", "--draft", "--province", "92", "--on", "2025-07-01",
+                                 "--output", str(out)])
+    assert result.exit_code == 0, result.output
+    rows = [line.split(",") for line in out.read_text(encoding="utf-8").splitlines()]
+    assert rows[0][:5] == ["effective_on", "old_code", "old_name", "hamlet", "new_code"]
+    assert ["2025-07-01", "93", "", "", "92"] == rows[1:][1][:5]         # Hậu Giang goes into Cần Thơ
+    merged = {r[1]: r[4] for r in rows[1:] if r[2].startswith("Phường")}
+    assert merged["31318"] == merged["31321"] == merged["31330"] == "31321"  # Phường I, III, VII
+    split = [r for r in rows[1:] if r[1] == phu_huu.code]
+    assert [r[3] for r in split] == ["Ấp Phú Lợi", "Ấp Phú Xuân"] and {r[4] for r in split} == {""}
+    assert "Xã Phú Hữu" in split[0][5] and "|" in split[0][5]          # the candidates, to choose from
