@@ -9,12 +9,12 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from app.audit.models import record
+from app.coverage.models import UnitAncestor
 from app.dates import month_end, today_vn
 from app.extensions import db
 from app.reports.models import MonthClosure
 from app.reports.summary import compute_figures, province_of
 from app.scope import can_see
-from app.coverage.models import UnitAncestor
 from app.units.models import AdminUnit
 
 

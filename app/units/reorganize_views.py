@@ -2,7 +2,6 @@
 import base64
 
 import sqlalchemy as sa
-
 from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -98,7 +97,7 @@ def reorganize_confirm():
         flash(_("The database changed since the preview. Upload the plan again."), "error")
         return render_template("units/reorganize.html", province=province, form=PlanUploadForm(formdata=None),
                                plan=plan, changes=[], confirm_form=None), 409
-    outcome = reorganize.apply_plan(plan, user=current_user)
+    reorganize.apply_plan(plan, user=current_user)
     db.session.commit()
     flash(_("The reorganization effective on %(day)s is applied.", day=plan.effective_on.strftime("%d/%m/%Y")),
           "success")
