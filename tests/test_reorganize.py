@@ -313,3 +313,18 @@ def test_a_draft_from_the_official_links_lists_hau_giangs_communes_and_the_hamle
     split = [r for r in rows[1:] if r[1] == phu_huu.code]
     assert [r[3] for r in split] == ["Ấp Phú Lợi", "Ấp Phú Xuân"] and {r[4] for r in split} == {""}
     assert "Xã Phú Hữu" in split[0][5] and "|" in split[0][5]          # the candidates, to choose from
+
+
+def test_the_plan_rebinds_or_deactivates_the_accounts_it_names(runner, world, tmp_path):
+    path = plan_csv(tmp_path, PLAN)
+    with open(path, "a", encoding="utf-8") as fh:
+        fh.write("2025-07-01,,,31342,xa-31338\n2025-07-01,,,,xa-31318\n2025-07-01,,,31342,nobody\n")
+    refused = reorganize(runner, path)
+    assert refused.exit_code != 0 and "plan.csv:9: No account is named nobody." in refused.output
+    path.write_text("".join(path.read_text(encoding="utf-8").splitlines(keepends=True)[:-1]), encoding="utf-8")
+    result = reorganize(runner, path)
+    assert result.exit_code == 0, result.output
+    _db.session.remove()
+    accounts = {u.username: u for u in _db.session.scalars(sa.select(User))}
+    assert accounts["xa-31338"].unit_id == unit_for_code("31342").id and accounts["xa-31338"].is_enabled
+    assert not accounts["xa-31318"].is_enabled
