@@ -73,10 +73,11 @@ def visible_ancestors(unit: AdminUnit, user=None) -> list[AdminUnit]:
 Need = Callable[..., bool]
 
 
-def found_or_abort(record, need: Need | None = None, user=None):
-    """404 for a record not found in scope; 403 when `need(record, user)` is false; else the record."""
+def found_or_abort(record, need: Need | None = None, user=None, *, status: int = 404):
+    """404 (or `status`) for a record not found in scope; 403 when `need(record, user)` is false; else
+    the record."""
     if record is None:
-        abort(404)
+        abort(status)
     if need is not None and not need(record, _user(user)):
         abort(403)
     return record
@@ -420,6 +421,12 @@ def can_edit_activity(record, team_ids, user=None) -> bool:
     if user.role == "team_leader":
         return user.team_id is not None and user.team_id in team_ids
     return user.role == "commune"
+
+
+def can_reorganize(province: AdminUnit, user=None) -> bool:
+    """A reorganization plan for the province: its staff (and admins bound to it)."""
+    user = _user(user)
+    return user.role in ("province", "admin") and province.level == "province" and can_see(province, user)
 
 
 def can_keep_topics(user=None) -> bool:

@@ -75,6 +75,11 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ("units.import_adults", "GET"): Entry(OFFICER, {"unit_id": "commune"}),
     ("units.import_adults", "POST"): Entry(OFFICER, {"unit_id": "commune"}),
     ("units.confirm_adults", "POST"): Entry(OFFICER, {"unit_id": "commune"}),
+    # Province staff reorganize their own province (a plan, previewed, then confirmed).
+    ("units.reorganize_upload", "GET"): Entry(PROVINCE, outside="none"),
+    ("units.reorganize_upload", "POST"): Entry(PROVINCE, outside="none"),
+    ("units.reorganize_confirm", "POST"): Entry(PROVINCE, outside="none"),
+    ("units.reorganization_done", "GET"): Entry(PROVINCE, outside="none"),
     # Teams: staff read their subtree, a team reads itself; commune officers manage; the leader
     # keeps the member list.
     ("teams.index", "GET"): Entry(ALL, outside="none"),

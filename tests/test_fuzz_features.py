@@ -56,6 +56,8 @@ FUZZED = {
     "units.set_adults": "tests/test_fuzz.py::test_fuzz_hamlet_and_count_forms",
     "units.import_adults": "test_fuzz_uploads",
     "units.confirm_adults": "test_fuzz_uploads",
+    "units.reorganize_upload": "test_fuzz_reorganization_plans",
+    "units.reorganize_confirm": "test_fuzz_reorganization_plans",
     "teams.new_team": "test_fuzz_team_forms",
     "teams.edit_team": "test_fuzz_team_forms",
     "teams.dissolve": "test_fuzz_team_forms",
@@ -625,4 +627,28 @@ def test_fuzz_audit_filters(client, db, tree, login_as):
         resp = client.get("/audit/", query_string=data)
         if _ok(resp, 200, 400) == 400:
             _has_error(resp)
+    run()
+
+
+def test_fuzz_reorganization_plans(client, db, tree, login_as):
+    login_as("province", tree.province)
+    codes = st.one_of(st.sampled_from(["93", "92", "31318", "31321", "31342", ""]), st.sampled_from(HOSTILE_CODES))
+    row = st.tuples(st.sampled_from(["2025-07-01", "01/07/2025", "", "x"]), codes, name_text, codes,
+                    st.sampled_from(["", "nobody"])).map(list)
+
+    @FUZZ
+    @given(plan=spreadsheet_upload(["effective_on", "old_code", "hamlet", "new_code", "account"], row),
+           payload=nasty_text)
+    def run(plan, payload):
+        name, data = plan
+        before = count(db, AdminUnit, HouseholdCount, Member, Membership)
+        resp = client.post("/units/reorganize", data={"file": (io.BytesIO(data), name)},
+                           content_type="multipart/form-data")
+        if _ok(resp, 200, 400, 422) != 200:
+            _has_error(resp)
+        # A preview writes nothing; a forged payload is refused.
+        assert count(db, AdminUnit, HouseholdCount, Member, Membership) == before
+        _ok(client.post("/units/reorganize/confirm", data={"payload": payload}), 400)
+        assert count(db, AdminUnit, HouseholdCount, Member, Membership) == before
+
     run()

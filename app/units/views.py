@@ -232,9 +232,7 @@ def confirm_import(unit_id: int):
 
 @bp.post("/<int:unit_id>/adults")
 def set_adults(unit_id: int):
-    unit = get_unit_or_404(unit_id)
-    if not can_set_households(unit):
-        abort(403)
+    unit = get_unit_or_404(unit_id, need=can_set_households)
     if has_active_children(unit):
         flash(_("%(name)s counts the sum of its units below: set their adult populations instead.",
                 name=unit.name), "error")
@@ -256,9 +254,7 @@ def _adult_payload(rows: list[AdultRow]) -> list[dict]:
 
 @bp.route("/<int:unit_id>/adults/import", methods=["GET", "POST"])
 def import_adults(unit_id: int):
-    commune = get_unit_or_404(unit_id)
-    if commune.level != "commune" or not can_edit_structure(commune):
-        abort(403)
+    commune = get_unit_or_404(unit_id, need=can_edit_hamlets_of)
     form = UploadForm()
     rows, payload, status = preview_upload(
         form, lambda name, data: parse_adults(name, data, commune, today_vn()), "adult-import",
@@ -269,9 +265,7 @@ def import_adults(unit_id: int):
 
 @bp.post("/<int:unit_id>/adults/import/confirm")
 def confirm_adults(unit_id: int):
-    commune = get_unit_or_404(unit_id)
-    if commune.level != "commune" or not can_edit_structure(commune):
-        abort(403)
+    commune = get_unit_or_404(unit_id, need=can_edit_hamlets_of)
     payload_rows = load_payload(ConfirmImportForm(), "adult-import", commune.id)
     # Re-checked against the database as it is now: a hamlet may have been renamed since the preview.
     rows = check_adults([SheetRow(line=r["line"], values={
@@ -285,3 +279,6 @@ def confirm_adults(unit_id: int):
     db.session.commit()
     flash(_("%(n)d adult populations saved.", n=count), "success")
     return redirect(url_for("units.show", unit_id=commune.id))
+
+
+from app.units import reorganize_views  # noqa: E402,F401  (its routes are on this blueprint)
