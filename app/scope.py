@@ -371,6 +371,16 @@ def get_account_or_404(account_id: int, user=None):
 
 def assignable_units(role: str, user=None) -> sa.Select:
     """Units in the user's area at the level an account of `role` is bound to (admins: a province)."""
-    from app.auth.models import ROLE_LEVEL
-    return units_query(user).where(AdminUnit.level == ROLE_LEVEL.get(role, "province"),
+    from app.auth.models import ROLE_LEVELS
+    return units_query(user).where(AdminUnit.level.in_(ROLE_LEVELS.get(role, ("province",))),
                                    AdminUnit.retired_on.is_(None))
+
+
+# --- Areas ---------------------------------------------------------------------------------------
+# A province groups its communes into areas; its staff (and admins) make and change them.
+
+def can_manage_areas(province: AdminUnit, user=None) -> bool:
+    user = _user(user)
+    if province is None or province.level != "province" or not can_see(province, user):
+        return False
+    return user.role == "admin" or (user.role == "province" and user.unit_id == province.id)

@@ -16,9 +16,9 @@ from app.text import sort_key
 from app.units.models import AdminUnit
 
 COUNT_KEYS = ("teams", "active_teams", "members", "visits", "reached_month", "households", "reached")
-LEVEL_NAMES = {"province": _l("Province"), "district": _l("District"),
+LEVEL_NAMES = {"province": _l("Province"), "district": _l("District"), "area": _l("Commune area"),
                "commune": _l("Commune"), "hamlet": _l("Hamlet")}
-LEVEL_PLURALS = {"province": _l("Provinces"), "district": _l("Districts"),
+LEVEL_PLURALS = {"province": _l("Provinces"), "district": _l("Districts"), "area": _l("Commune areas"),
                  "commune": _l("Communes"), "hamlet": _l("Hamlets")}
 
 
