@@ -88,7 +88,8 @@ def test_a_commune_taken_out_of_an_area_leaves_none_of_its_figures_there(db, cli
     client.post(f"/areas/{world.province.id}", data={"name": "Khu vực Ngã Bảy"})
     other = _db.session.scalar(sa.select(AdminUnit).where(AdminUnit.name == "Khu vực Ngã Bảy"))
     # Xã Vị Thủy moves to the other area; ticking it there takes it out of the first.
-    resp = client.post(f"/areas/area/{other.id}", data={"name": "Khu vực Ngã Bảy", "communes": [vi_thuy.id, nga_bay.id]})
+    resp = client.post(f"/areas/area/{other.id}",
+                       data={"name": "Khu vực Ngã Bảy", "communes": [vi_thuy.id, nga_bay.id]})
     assert resp.status_code == 303
     _db.session.expire_all()
     area, other = _db.session.get(AdminUnit, area.id), _db.session.get(AdminUnit, other.id)
