@@ -118,8 +118,11 @@ def test_an_area_officer_sees_the_communes_of_the_area_and_no_other(db, client, 
     assert "Phường Vị Thanh" in text and "Xã Vị Thủy" in text and "Phường Ngã Bảy" not in text
     assert client.get(f"/coverage/{vi_thanh.id}?month=2025-09").status_code == 200
     assert client.get(f"/coverage/{nga_bay.id}?month=2025-09").status_code == 404
-    # Areas are the province's to make: the area officer may not open the areas page.
+    # Areas are the province's to make: the area officer may not open the areas page, nor change
+    # the communes of their own area.
     assert client.get(f"/areas/{world.province.id}").status_code == 404
+    assert client.get(f"/areas/area/{area.id}").status_code == 403
+    assert client.post(f"/areas/area/{area.id}", data={"name": "Khu vực khác"}).status_code == 403
 
 
 def test_an_area_name_taken_or_a_commune_of_another_province_is_refused_beside_the_field(db, client, login_as):

@@ -158,3 +158,52 @@ def test_the_trend_as_the_map_was_runs_through_the_old_units_up_to_the_reform(wo
     assert [m.row.households for m in series] == [1080] * 12
     ended = maps.series_then(world.phuong_3, [(2025, 6), (2025, 7)])
     assert ended[1] is None and ended[0].row.households == 250
+
+
+def test_the_monthly_report_shows_a_month_on_either_map(world, client, login_as):
+    login_as("province", world.province)
+    today = client.get(f"/reports/{world.vi_thanh.id}/monthly?month=2025-03")
+    assert today.status_code == 200 and "Khu vực 4" in today.get_data(as_text=True)
+    then = client.get(f"/reports/{world.vi_thanh.id}/monthly?month=2025-03&map=then")
+    text = " ".join(then.get_data(as_text=True).split())
+    assert then.status_code == 200
+    assert "Phường Vị Thanh chưa được thành lập vào 2025-03; khi đó là các đơn vị:" in text
+    assert f'/reports/{world.phuong_3.id}/monthly?month=2025-03&amp;map=then' in text
+    # The old province, as the map was by default: its districts, and the download says the same.
+    old = client.get(f"/reports/{world.old_province.id}/monthly?month=2025-03")
+    assert old.status_code == 200 and "Huyện Châu Thành A" in old.get_data(as_text=True)
+    csv = client.get(f"/reports/{world.old_province.id}/monthly.csv?month=2025-03").get_data(as_text=True)
+    assert "Huyện Châu Thành A" in csv and "Khu vực 4" not in csv
+
+
+def test_a_province_kept_through_the_reform_does_not_count_its_ended_districts_twice(db):
+    """Today's map of a province that lived on: its new communes hold the hamlets, and the ended
+    district and commune (still its children in the tree) are left out rather than added again."""
+    from app.areas.operations import move_subtree
+    from app.coverage import store
+    from app.units.models import Reorganization, UnitPlacement
+    from app.units.services import create_unit, set_household_count
+    from tests.maps_world import REFORM
+    from tests.test_coverage import households, make_services, visit
+    wallet, _vneid = make_services()
+    province = create_unit("Thành phố Hà Nội", "province", None, "01")
+    district = create_unit("Quận Ba Đình", "district", province, "001")
+    old = create_unit("Phường Phúc Xá", "commune", district, "00001")
+    hamlet = create_unit("Tổ dân phố 1", "hamlet", old)
+    set_household_count(hamlet, 400, date(2024, 1, 1))
+    visit(households(hamlet, 1)[0], date(2025, 2, 3), adopted=[wallet])
+    district.retired_on = old.retired_on = REFORM
+    _db.session.flush()
+    new = create_unit("Phường Ba Đình", "commune", province, "00004")
+    new.valid_from = REFORM
+    _db.session.add(UnitPlacement(unit_id=hamlet.id, parent_id=old.id, valid_to=REFORM))
+    move_subtree(hamlet, new)
+    _db.session.add(Reorganization(province_id=province.id, effective_on=REFORM, source_name="plan.csv"))
+    _db.session.flush()
+    store.rebuild(_db.session.connection())
+    _db.session.commit()
+    march = queries.coverage(province, date(2025, 3, 31))
+    assert [r.unit.name for r in march.rows] == ["Phường Ba Đình"]
+    assert _figures(march.total)[:2] == (400, 1)
+    then = maps.coverage_then(province, date(2025, 3, 31)).table
+    assert [r.unit.name for r in then.rows] == ["Quận Ba Đình"] and _figures(then.total)[:2] == (400, 1)
