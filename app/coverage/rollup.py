@@ -17,7 +17,7 @@ import sqlalchemy as sa
 
 from app.coverage.models import HOUSEHOLD_COUNTS, CacheToken, UnitAncestor
 from app.extensions import db
-from app.units.models import AdminUnit, HouseholdCount
+from app.units.models import AdminUnit, HouseholdCount, UnitPlacement
 
 
 def chunks(ids: list[int], size: int = 500):
@@ -57,16 +57,34 @@ class Subtree:
         for row in self.units.values():
             if row.parent_id in self.units:
                 self.children[row.parent_id].append(row.id)
+        # Units that hung here before a reorganization moved them (hamlets, moved whole): counted
+        # under their former parent until the day they left, as the map then was.
+        self.former: dict[int, list[tuple[int, date | None, date | None]]] = defaultdict(list)
+        unit_ids = sa.select(AdminUnit.id).where(cond)
+        placed = db.session.execute(sa.select(UnitPlacement.unit_id, UnitPlacement.parent_id, UnitPlacement.valid_from,
+                                              UnitPlacement.valid_to).where(UnitPlacement.parent_id.in_(unit_ids))).all()
+        for unit_id, parent_id, valid_from, valid_to in placed:
+            self.former[parent_id].append((unit_id, valid_from, valid_to))
+        moved_in = [p.unit_id for p in placed if p.unit_id not in self.units]
+        for ids in chunks(moved_in):
+            for row in db.session.execute(sa.select(AdminUnit.id, AdminUnit.parent_id, AdminUnit.path,
+                                                    AdminUnit.retired_on, AdminUnit.level)
+                                          .where(AdminUnit.id.in_(ids))):
+                self.units[row.id] = row
+        self.any_retired = self.any_retired or bool(placed)
         # Every count of every unit in the subtree, oldest first; a few per unit.
         self.counts: dict[int, list[tuple[date, int]]] = defaultdict(list)
-        unit_ids = sa.select(AdminUnit.id).where(cond)
-        for unit_id, effective_on, households in db.session.execute(
-                sa.select(HouseholdCount.unit_id, HouseholdCount.effective_on, HouseholdCount.households)
-                .where(HouseholdCount.unit_id.in_(unit_ids)).order_by(HouseholdCount.effective_on)):
-            self.counts[unit_id].append((effective_on, households))
+        for ids in [unit_ids, *chunks(moved_in)]:
+            for unit_id, effective_on, households in db.session.execute(
+                    sa.select(HouseholdCount.unit_id, HouseholdCount.effective_on, HouseholdCount.households)
+                    .where(HouseholdCount.unit_id.in_(ids)).order_by(HouseholdCount.effective_on)):
+                self.counts[unit_id].append((effective_on, households))
 
     def active_children(self, unit_id: int, on: date) -> list[int]:
-        return [c for c in self.children.get(unit_id, ()) if is_counted(self.units[c].retired_on, on)]
+        kids = [c for c in self.children.get(unit_id, ()) if is_counted(self.units[c].retired_on, on)]
+        return kids + [c for c, start, end in self.former.get(unit_id, ())
+                       if (start is None or start <= on) and (end is None or on < end)
+                       and is_counted(self.units[c].retired_on, on)]
 
     def retired_ids(self) -> list[int]:
         return [u for u, row in self.units.items() if row.retired_on is not None]
