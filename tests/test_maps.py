@@ -130,7 +130,7 @@ def test_an_old_unit_opens_on_its_last_month_as_the_map_was_for_those_who_hold_i
     status, text = _page(client, world.old_province)
     assert status == 200
     assert 'value="2025-06"' in text and "Huyện Châu Thành A" in text and "Thành phố Vị Thanh" in text
-    assert "Kết thúc từ 01/07/2025; các thôn, ấp chuyển về:" in text
+    assert "Kết thúc từ 01/07/2025; các thôn, ấp chuyển về:" in text and "Thành phố Cần Thơ</a>" in text
     status, text = _page(client, world.old_province, "?month=2025-09")
     assert status == 200 and "Tỉnh Hậu Giang không tồn tại vào 09/2025." in text
 
