@@ -207,3 +207,15 @@ def test_a_province_kept_through_the_reform_does_not_count_its_ended_districts_t
     assert _figures(march.total)[:2] == (400, 1)
     then = maps.coverage_then(province, date(2025, 3, 31)).table
     assert [r.unit.name for r in then.rows] == ["Quận Ba Đình"] and _figures(then.total)[:2] == (400, 1)
+
+
+def test_the_page_s_trend_follows_the_map_asked(world, client, login_as):
+    login_as("province", world.province)
+    for query in ("", "&map=then"):
+        status, text = _page(client, world.vi_thanh, f"?month=2025-10&trend=1{query}")
+        assert status == 200
+        rows = re.findall(r'<tr><th scope="row">(\d\d/\d{4})</th>(.*?)</tr>', text)
+        assert [m for m, _cells in rows][0] == "11/2024" and len(rows) == 12
+        assert all("1.080" in cells for _m, cells in rows), query  # no break at the reform
+    htmx = client.get(f"/coverage/{world.phuong_3.id}/trend?month=2025-06&map=then", headers={"HX-Request": "true"})
+    assert htmx.status_code == 200 and "06/2025" in htmx.get_data(as_text=True)

@@ -1,17 +1,13 @@
 """JSON API v1 for the provincial operations centre: coverage of a unit and its children for a month."""
-from datetime import date
-
-import sqlalchemy as sa
 from flask import Blueprint, jsonify, request
 from flask_babel import gettext as _
 
 from app.api.auth import api_error, token_required
 from app.api.openapi import openapi_document
-from app.dates import month_end, month_start
-from app.extensions import db
 from app.reports.summary import MonthError, build_summary, check_month
 from app.scope import can_see_in_time
 from app.text import clean
+from app.units.history import bearers_in_month
 from app.units.models import AdminUnit
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -38,17 +34,7 @@ def unit_for_month(code: str, year: int, month: int, today: bool = False) -> Adm
     """The unit that bore the code in the month (codes are reused: a code names a unit only with a
     date), or with `today` the one bearing it now; through the token user's scope, old units as
     the map was included (scope.can_see_in_time), so units elsewhere are "not found"."""
-    start, end = month_start(year, month), month_end(year, month)
-    q = sa.select(AdminUnit).where(AdminUnit.code == code)
-    if today:
-        q = q.where(AdminUnit.retired_on.is_(None))
-    else:
-        q = q.where(sa.or_(AdminUnit.valid_from.is_(None), AdminUnit.valid_from <= end),
-                    sa.or_(AdminUnit.retired_on.is_(None), AdminUnit.retired_on > start))
-    # The bearer at the month's end first (a code handed over mid-month), then the latest.
-    found = sorted(db.session.scalars(q), reverse=True,
-                   key=lambda u: (u.valid_on(end), u.valid_from or date.min, u.id))
-    return next((u for u in found if can_see_in_time(u)), None)
+    return next((u for u in bearers_in_month(code, year, month, today) if can_see_in_time(u)), None)
 
 
 @bp.get("/coverage")

@@ -1,13 +1,11 @@
 """`flask report monthly`: the monthly summary as an xlsx or CSV file, for scheduled jobs."""
 import click
-import sqlalchemy as sa
 from flask.cli import AppGroup
 from flask_babel import force_locale
 
-from app.extensions import db
 from app.reports import exports
 from app.reports.summary import MonthError, build_summary, check_month
-from app.units.models import AdminUnit
+from app.units.history import bearers_in_month
 
 report_cli = AppGroup("report", help="Reports.")
 
@@ -21,15 +19,16 @@ report_cli = AppGroup("report", help="Reports.")
               help="Language of the headers.")
 def monthly_command(unit_code, month, fmt, output, locale):
     """Write the monthly summary of a unit (the same figures as the page)."""
-    unit = db.session.scalar(sa.select(AdminUnit).where(AdminUnit.code == unit_code.strip()))
-    if unit is None:
-        raise click.ClickException(f"no unit with code {unit_code!r}")
     with force_locale(locale):
         try:
             year, mon = check_month(month)
         except MonthError as exc:
             raise click.ClickException(str(exc)) from exc
-        summary = build_summary(unit, year, mon)
+        # The unit that bore the code that month (codes are reused since the 2025 reform), as the map was.
+        unit = next(iter(bearers_in_month(unit_code.strip(), year, mon)), None)
+        if unit is None:
+            raise click.ClickException(f"no unit bore the code {unit_code!r} in {month}")
+        summary = build_summary(unit, year, mon, as_then=True)
         body = exports.write_xlsx(summary) if fmt == "xlsx" else exports.write_csv(summary)
     with open(output, "wb") as fh:
         fh.write(body)

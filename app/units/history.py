@@ -179,3 +179,17 @@ def replaced_ids(units: list[sa.Row | AdminUnit]) -> set[int]:
         if any(u.retired_on == on and u.path.startswith(path) for on, path in reorganized):
             out.add(u.id)
     return out
+
+
+def bearers_in_month(code: str, year: int, month: int, today: bool = False) -> list[AdminUnit]:
+    """The units that bore a code in a month, the bearer at the month's end first (a code handed
+    over mid-month), then the latest; with `today`, the unit bearing it now whatever the month."""
+    from app.dates import month_end, month_start
+    start, end = month_start(year, month), month_end(year, month)
+    q = sa.select(AdminUnit).where(AdminUnit.code == code)
+    if today:
+        q = q.where(AdminUnit.retired_on.is_(None))
+    else:
+        q = q.where(sa.or_(AdminUnit.valid_from.is_(None), AdminUnit.valid_from <= end),
+                    sa.or_(AdminUnit.retired_on.is_(None), AdminUnit.retired_on > start))
+    return sorted(db.session.scalars(q), reverse=True, key=lambda u: (u.valid_on(end), u.valid_from or date.min, u.id))
