@@ -8,6 +8,7 @@ its whole history with it, and the area it left keeps none of it (no placement i
 import sqlalchemy as sa
 
 from app.audit.models import record
+from app.dates import today_vn
 from app.extensions import db
 from app.units import services
 from app.units.models import AdminUnit
@@ -38,7 +39,11 @@ def find_area(province: AdminUnit, name: str) -> AdminUnit | None:
 
 
 def create_area(province: AdminUnit, name: str, user=None) -> AdminUnit:
-    return services.create_unit(name, AREA, province, user=user)
+    """An area is valid from the day it is made: on today's map it shows its communes' whole
+    history, and as the map was before that day it did not exist."""
+    area = services.create_unit(name, AREA, province, user=user)
+    area.valid_from = today_vn()
+    return area
 
 
 def move_subtree(unit: AdminUnit, parent: AdminUnit) -> None:
