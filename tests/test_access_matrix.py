@@ -71,6 +71,11 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ("units.restore", "POST"): Entry(OFFICER, {"unit_id": "hamlet"}),
     ("units.delete", "POST"): Entry(OFFICER, {"unit_id": "hamlet"}),
     ("units.set_households", "POST"): Entry(STAFF, {"unit_id": "hamlet"}),
+    # Province staff reorganize their own province (a plan, previewed, then confirmed).
+    ("units.reorganize_upload", "GET"): Entry(PROVINCE, outside="none"),
+    ("units.reorganize_upload", "POST"): Entry(PROVINCE, outside="none"),
+    ("units.reorganize_confirm", "POST"): Entry(PROVINCE, outside="none"),
+    ("units.reorganization_done", "GET"): Entry(PROVINCE, outside="none"),
     # Teams: staff read their subtree, a team reads itself; commune officers manage; the leader
     # keeps the member list.
     ("teams.index", "GET"): Entry(ALL, outside="none"),

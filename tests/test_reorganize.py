@@ -149,8 +149,12 @@ def test_a_plan_with_a_merge_a_reused_code_and_a_split_keeps_every_past_figure(a
     assert accounts["staff-93"].unit_id == new_province.id and accounts["xa-31318"].unit_id == vi_thanh.id
     assert not accounts["xa-31338"].is_enabled and not accounts["huyen-930"].is_enabled
     for line in ("Account xa-31338 deactivated", "Account huyen-930 deactivated",
-                 "Account xa-31318 moved to Phường Vị Thanh", "Team Tổ Phường I: Phường I -> Phường Vị Thanh"):
+                 "Account xa-31318 moved to Phường Vị Thanh", "Tổ Phường I moved from Phường I to Phường Vị Thanh"):
         assert line in result.output
+
+    # March stays closed for the visits of the hamlets that were in the old province then.
+    moved = _db.session.get(AdminUnit, tree.hamlet)
+    assert closing.is_closed(moved, date(2025, 3, 4)) and not closing.is_closed(moved, date(2025, 5, 4))
 
     verify = runner.invoke(args=["coverage", "verify"])
     assert verify.exit_code == 0, verify.output
@@ -245,3 +249,82 @@ def test_a_plan_arriving_after_visits_on_its_new_units_is_refused(runner, world,
     assert "Visits were already logged on the new unit Xã Tân Hòa (31342) since 2025-07-10" in result.output
     _db.session.remove()
     assert unit_for_code("31321").name == "Phường III"
+
+
+def upload(client, path, url="/units/reorganize"):
+    with open(path, "rb") as fh:
+        return client.post(url, data={"file": (fh, path.name)}, content_type="multipart/form-data")
+
+
+def test_province_staff_preview_a_plan_in_the_web_ui_then_confirm_it(client, login_as, world, tmp_path):
+    login_as("province", _db.session.get(AdminUnit, world.province))
+    preview = upload(client, plan_csv(tmp_path, PLAN))
+    html = preview.get_data(as_text=True)
+    assert preview.status_code == 200, html
+    for line in ("31321 Phường Vị Thanh", "31321 Phường III", "xa-31338", "Tổ Phường I"):
+        assert line in html
+    assert unit_for_code("31321").name == "Phường III"  # the preview changed nothing
+    payload = html.split('name="payload" type="hidden" value="')[1].split('"')[0]
+    done = client.post("/units/reorganize/confirm", data={"payload": payload})
+    assert done.status_code == 303
+    assert unit_for_code("31321").name == "Phường Vị Thanh"
+    page = client.get(done.headers["Location"]).get_data(as_text=True)
+    assert "xa-31338" in page and "01/07/2025" in page
+    # The same payload again is refused: the staff now belong to the new province, not the plan's.
+    again = client.post("/units/reorganize/confirm", data={"payload": payload})
+    assert again.status_code == 400
+    assert _db.session.scalar(sa.select(sa.func.count()).select_from(Reorganization)) == 1
+
+
+def test_a_bad_plan_uploaded_lists_its_problems_by_line_and_offers_no_confirmation(client, login_as, world,
+                                                                                  tmp_path):
+    login_as("province", _db.session.get(AdminUnit, world.province))
+    resp = upload(client, plan_csv(tmp_path, PLAN[:-1]))
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 422
+    assert "Ấp Nhơn Thuận" in html and "/units/reorganize/confirm" not in html
+    not_a_sheet = tmp_path / "plan.xlsx"
+    not_a_sheet.write_bytes(b"not a workbook")
+    assert upload(client, not_a_sheet).status_code == 400
+
+
+def test_a_commune_officer_cannot_reorganize(client, login_as, world, tmp_path):
+    login_as("commune", _db.session.get(AdminUnit, world.commune))
+    assert upload(client, plan_csv(tmp_path, PLAN)).status_code == 403
+    assert unit_for_code("31321").name == "Phường III"
+
+
+def test_a_draft_from_the_official_links_lists_hau_giangs_communes_and_the_hamlets_of_its_split_ones(
+        runner, db, tmp_path):
+    assert runner.invoke(args=["units", "import-gso", "--province", "93", "--on", "2025-06-30"]).exit_code == 0
+    phu_huu = unit_for_code("31378", on=date(2025, 6, 30))   # Xã Phú Hữu, split by the official links
+    for name in ("Ấp Phú Lợi", "Ấp Phú Xuân"):
+        units.create_unit(name, "hamlet", phu_huu)
+    _db.session.commit()
+    out = tmp_path / "draft.csv"
+    result = runner.invoke(args=["units", "reorganize", "--draft", "--province", "92", "--on", "2025-07-01",
+                                 "--output", str(out)])
+    assert result.exit_code == 0, result.output
+    rows = [line.split(",") for line in out.read_text(encoding="utf-8").splitlines()]
+    assert rows[0][:5] == ["effective_on", "old_code", "old_name", "hamlet", "new_code"]
+    assert ["2025-07-01", "93", "", "", "92"] == rows[1:][1][:5]         # Hậu Giang goes into Cần Thơ
+    merged = {r[1]: r[4] for r in rows[1:] if r[2].startswith("Phường")}
+    assert merged["31318"] == merged["31321"] == merged["31330"] == "31321"  # Phường I, III, VII
+    split = [r for r in rows[1:] if r[1] == phu_huu.code]
+    assert [r[3] for r in split] == ["Ấp Phú Lợi", "Ấp Phú Xuân"] and {r[4] for r in split} == {""}
+    assert "Xã Phú Hữu" in split[0][5] and "|" in split[0][5]          # the candidates, to choose from
+
+
+def test_the_plan_rebinds_or_deactivates_the_accounts_it_names(runner, world, tmp_path):
+    path = plan_csv(tmp_path, PLAN)
+    with open(path, "a", encoding="utf-8") as fh:
+        fh.write("2025-07-01,,,31342,xa-31338\n2025-07-01,,,,xa-31318\n2025-07-01,,,31342,nobody\n")
+    refused = reorganize(runner, path)
+    assert refused.exit_code != 0 and "plan.csv:9: No account is named nobody." in refused.output
+    path.write_text("".join(path.read_text(encoding="utf-8").splitlines(keepends=True)[:-1]), encoding="utf-8")
+    result = reorganize(runner, path)
+    assert result.exit_code == 0, result.output
+    _db.session.remove()
+    accounts = {u.username: u for u in _db.session.scalars(sa.select(User))}
+    assert accounts["xa-31338"].unit_id == unit_for_code("31342").id and accounts["xa-31338"].is_enabled
+    assert not accounts["xa-31318"].is_enabled

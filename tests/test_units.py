@@ -409,3 +409,15 @@ def test_every_unit_created_goes_through_the_code_rule(db, tree):
         with pytest.raises(RuleError):
             create_unit("Ấp Lạ", "hamlet", tree.commune, code)
     assert create_unit("Ấp Lạ", "hamlet", tree.commune, " AP-01.b_2 ").code == "AP-01.b_2"
+
+
+def test_a_phuong_is_labelled_phuong_and_a_special_zone_dac_khu_never_xa(runner, db, client, login_as):
+    assert runner.invoke(args=["units", "import-gso", "--province", "92", "--on", "2025-07-01"]).exit_code == 0
+    vi_thanh = db.session.scalar(sa.select(AdminUnit).where(AdminUnit.code == "31321"))
+    login_as("admin", vi_thanh.parent)
+    page = client.get(f"/units/{vi_thanh.id}").get_data(as_text=True)
+    import re
+    assert re.search(r"(\w+)\s*·\s*Mã 31321", page).group(1) == "Phường"
+    from app.units.kinds import label
+    assert label(AdminUnit(level="commune", kind="dac_khu")) == "Đặc khu"
+    assert label(AdminUnit(level="commune", kind=None)) == "Xã"

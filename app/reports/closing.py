@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from app.audit.models import record
+from app.coverage.models import UnitAncestor
 from app.dates import month_end, today_vn
 from app.extensions import db
 from app.reports.models import MonthClosure
@@ -36,14 +37,23 @@ def find_closure(unit: AdminUnit, year: int, month: int) -> MonthClosure | None:
 
 def closure_id(unit: AdminUnit, year: int, month: int) -> int | None:
     """The id of the month's closure, if any: all a visit's checks need, without loading the closure
-    (they run on every visit saved)."""
+    (they run on every visit saved). A unit moved by a reorganization is also bound by the closures of
+    the province it was in during that month."""
     return db.session.connection().scalar(_CLOSURE_ID, {"province_id": province_of(unit), "year": year,
-                                                        "month": month})
+                                                        "month": month, "unit": unit.id,
+                                                        "month_start": date(year, month, 1)})
 
 
-_CLOSURE_ID = sa.select(MonthClosure.__table__.c.id).where(
-    MonthClosure.__table__.c.province_id == sa.bindparam("province_id"),
-    MonthClosure.__table__.c.year == sa.bindparam("year"), MonthClosure.__table__.c.month == sa.bindparam("month"))
+def _closure_id() -> sa.Select:
+    closures, ancestors = MonthClosure.__table__.c, UnitAncestor.__table__.c
+    former = sa.select(ancestors.ancestor_id).where(ancestors.unit_id == sa.bindparam("unit"),
+                                                    ancestors.until > sa.bindparam("month_start"))
+    return sa.select(closures.id).where(
+        sa.or_(closures.province_id == sa.bindparam("province_id"), closures.province_id.in_(former)),
+        closures.year == sa.bindparam("year"), closures.month == sa.bindparam("month")).limit(1)
+
+
+_CLOSURE_ID = _closure_id()
 
 
 def closures_of(province: AdminUnit) -> list[MonthClosure]:

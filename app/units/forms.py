@@ -40,3 +40,9 @@ class UploadForm(FlaskForm):
 
 class ConfirmImportForm(FlaskForm):
     payload = HiddenField(validators=[DataRequired()])
+
+
+class PlanUploadForm(FlaskForm):
+    file = FileField(_l("Reorganization plan (Excel or CSV)"), validators=[
+        FileRequired(_l("Choose a file.")),
+        FileAllowed(["xlsx", "csv"], _l("Upload an Excel file (.xlsx) or a CSV file (.csv)."))])

@@ -59,7 +59,8 @@ class Plan:
     errors: list[str] = field(default_factory=list)  # problems of the plan as a whole
     old_provinces: dict[str, AdminUnit] = field(default_factory=dict)   # old code -> unit
     new_provinces: dict[str, str] = field(default_factory=dict)         # old province code -> new code
-    new_units: dict[str, tuple[str, str, str | None, str]] = field(default_factory=dict)  # code -> name, level, kind, parent
+    # new code -> (name, level, kind, parent code)
+    new_units: dict[str, tuple[str, str, str | None, str]] = field(default_factory=dict)
     hamlet_moves: list[tuple[AdminUnit, AdminUnit, str]] = field(default_factory=list)  # hamlet, old commune, new code
     commune_targets: dict[int, set[str]] = field(default_factory=dict)  # old commune id -> new codes
     accounts: dict[str, str] = field(default_factory=dict)               # username -> new code ("" to deactivate)
@@ -506,14 +507,20 @@ def draft_rows(new_province_code: str, day: date) -> list[list[str]]:
 
 
 def describe(outcome: Outcome) -> list[str]:
-    """What applying did, line by line, for the CLI and the confirmation page."""
-    out = [_("New unit: %(code)s %(name)s", code=u.code or "", name=u.name) for u in outcome.created]
-    out += [_("Ended: %(code)s %(name)s", code=u.code or "", name=u.name) for u in outcome.retired]
-    out.append(_("Hamlets moved: %(n)d", n=outcome.hamlets_moved))
-    out += [_("Team %(team)s: %(old)s -> %(new)s", team=t, old=o, new=n) for t, o, n in outcome.teams]
+    """What applying did, line by line, for the CLI and the pages."""
+    return describe_summary(outcome.reorganization.summary)
+
+
+def describe_summary(summary: dict) -> list[str]:
+    """The lines of a reorganization's recorded summary."""
+    out = [_("New unit: %(code)s %(name)s", code=c or "", name=n) for c, n in summary.get("created", [])]
+    out += [_("Ended: %(code)s %(name)s", code=c or "", name=n) for c, n in summary.get("retired", [])]
+    out.append(_("Hamlets moved: %(n)d", n=summary.get("hamlets_moved", 0)))
+    out += [_("%(team)s moved from %(old)s to %(new)s", team=t, old=o, new=n)
+            for t, o, n in summary.get("teams", [])]
     out += [(_("Account %(username)s moved to %(unit)s", username=u, unit=unit) if what == "moved"
              else _("Account %(username)s deactivated (was %(unit)s)", username=u, unit=unit))
-            for u, what, unit in outcome.accounts]
+            for u, what, unit in summary.get("accounts", [])]
     return out
 
 

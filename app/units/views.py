@@ -225,3 +225,6 @@ def confirm_import(unit_id: int):
     db.session.commit()
     flash(_("%(created)d hamlets added, %(updated)d updated.", **stats), "success")
     return redirect(url_for("units.show", unit_id=commune.id))
+
+
+from app.units import reorganize_views  # noqa: E402,F401  (its routes are on this blueprint)

@@ -1,0 +1,116 @@
+"""Province staff reorganize their province from the web: upload a plan, preview every change, confirm."""
+import base64
+
+import sqlalchemy as sa
+from flask import abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from itsdangerous import BadSignature, URLSafeSerializer
+
+from app.extensions import db
+from app.reports.summary import province_of
+from app.spreadsheets import SpreadsheetError
+from app.units import reorganize
+from app.units.forms import ConfirmImportForm, PlanUploadForm
+from app.units.models import AdminUnit, Reorganization
+from app.units.views import bp
+
+SALT = "reorganization-plan"
+
+
+def _province() -> AdminUnit:
+    """The signed-in province staff's (or admin's) province, still valid: the one a plan reorganizes."""
+    if current_user.role not in ("province", "admin"):
+        abort(403)
+    province = db.session.get(AdminUnit, province_of(current_user.unit))
+    if province is None or province.level != "province":
+        abort(403)
+    return province
+
+
+def _serializer() -> URLSafeSerializer:
+    from flask import current_app
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=SALT)
+
+
+def _checked(name: str, data: bytes, province: AdminUnit):
+    """The plan, checked; refused when it reorganizes another province than the user's."""
+    plan = reorganize.check_plan(name, reorganize.read_plan(name, data))
+    if plan.old_provinces and province.id not in {p.id for p in plan.old_provinces.values()} \
+            and current_user.role != "admin":
+        plan.errors.append(_("This plan does not reorganize your province (%(name)s).", name=province.name))
+    return plan
+
+
+def _preview(plan) -> list[str]:
+    """Everything applying would do, found by applying it in a savepoint rolled back at once."""
+    savepoint = db.session.begin_nested()
+    try:
+        return reorganize.describe(reorganize.apply_plan(plan, user=current_user))
+    finally:
+        savepoint.rollback()
+
+
+@bp.route("/reorganize", methods=["GET", "POST"])
+def reorganize_upload():
+    province = _province()
+    form = PlanUploadForm()
+    plan, changes, confirm, status = None, [], None, 200
+    if form.validate_on_submit():
+        upload = form.file.data
+        data = upload.read()
+        try:
+            plan = _checked(upload.filename, data, province)
+        except SpreadsheetError as exc:
+            form.file.errors.append(str(exc))
+            status = 400
+        else:
+            if plan.ok:
+                changes = _preview(plan)
+                confirm = ConfirmImportForm(payload=_serializer().dumps(
+                    {"province": province.id, "name": upload.filename, "data": base64.b64encode(data).decode()}))
+            else:
+                status = 422
+    elif form.is_submitted():
+        status = 400
+    return render_template("units/reorganize.html", province=province, form=form, plan=plan, changes=changes,
+                           confirm_form=confirm), status
+
+
+@bp.post("/reorganize/confirm")
+def reorganize_confirm():
+    province = _province()
+    form = ConfirmImportForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        payload = _serializer().loads(form.payload.data)
+        data = base64.b64decode(payload["data"])
+        name = payload["name"]
+    except (BadSignature, KeyError, TypeError, ValueError):
+        abort(400)
+    if payload.get("province") != province.id:
+        abort(400)
+    # Checked again against the database as it is now: it may have changed since the preview.
+    plan = _checked(name, data, province)
+    if not plan.ok:
+        flash(_("The database changed since the preview. Upload the plan again."), "error")
+        return render_template("units/reorganize.html", province=province, form=PlanUploadForm(formdata=None),
+                               plan=plan, changes=[], confirm_form=None), 409
+    reorganize.apply_plan(plan, user=current_user)
+    db.session.commit()
+    flash(_("The reorganization effective on %(day)s is applied.", day=plan.effective_on.strftime("%d/%m/%Y")),
+          "success")
+    return redirect(url_for("units.reorganization_done"), 303)
+
+
+@bp.get("/reorganize/done")
+def reorganization_done():
+    """What the province's latest reorganization did, as recorded when it was applied."""
+    province = _province()
+    reorg = db.session.scalar(sa.select(Reorganization).where(Reorganization.province_id == province.id)
+                              .order_by(Reorganization.id.desc()).limit(1))
+    if reorg is None:
+        return redirect(url_for("units.reorganize_upload"))
+    return render_template("units/reorganized.html", reorganization=reorg, province=province,
+                           changes=reorganize.describe_summary(reorg.summary))
