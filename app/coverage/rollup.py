@@ -25,7 +25,7 @@ def chunks(ids: list[int], size: int = 500):
         yield ids[i:i + size]
 
 
-def is_counted(retired_on: date | None, on: date) -> bool:
+def _is_counted(retired_on: date | None, on: date) -> bool:
     return retired_on is None or retired_on > on
 
 
@@ -82,10 +82,10 @@ class Subtree:
                 self.counts[unit_id].append((effective_on, households))
 
     def active_children(self, unit_id: int, on: date) -> list[int]:
-        kids = [c for c in self.children.get(unit_id, ()) if is_counted(self.units[c].retired_on, on)]
+        kids = [c for c in self.children.get(unit_id, ()) if _is_counted(self.units[c].retired_on, on)]
         return kids + [c for c, start, end in self.former.get(unit_id, ())
                        if (start is None or start <= on) and (end is None or on < end)
-                       and is_counted(self.units[c].retired_on, on)]
+                       and _is_counted(self.units[c].retired_on, on)]
 
     def retired_ids(self) -> list[int]:
         return [u for u, row in self.units.items() if row.retired_on is not None]
@@ -143,7 +143,7 @@ class Subtree:
         stack = list(self.children.get(unit_id, ()))
         while stack:
             u = stack.pop()
-            if is_counted(self.units[u].retired_on, on):
+            if _is_counted(self.units[u].retired_on, on):
                 stack.extend(self.children.get(u, ()))
             else:
                 out.append(u)
@@ -218,7 +218,7 @@ def _remembered_count_deltas(token: int, unit_ids: tuple[int, ...]) -> dict[int,
     one is never asked for again. The token is read (with the children) before the changes are, so
     a change committed in between leaves a fresh result under a stale token, never the reverse.
     Household counts change a few times a year; every coverage page and trend reads them (a
-    province page: every leaf's count history, ~3 ms on PostgreSQL)."""
+    province page: every leaf's count history)."""
     return _count_deltas_of(unit_ids)
 
 

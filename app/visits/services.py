@@ -6,15 +6,15 @@ the caller commits once, so a visit and its adoptions are written together or no
 """
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from functools import cache
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
-from app.audit.models import AuditEvent, event_row, record
+from app.audit.models import event_row, record
 from app.extensions import db
 from app.households.models import Household
 from app.models_base import utcnow
+from app.visits import fast_write
 from app.visits.models import Adoption, DeletedVisitKey, Visit, VisitService, visit_members
 
 Pair = tuple[int, int]  # (household_id, service_id)
@@ -227,7 +227,7 @@ def find_replay(data: VisitData, author_id: int | None, recent: Recent | None = 
     lock_households([data.household.id])  # held already unless the household was merged or just found
     # Only the household's index narrows the search: a household has a few visits, an author or a day
     # thousands, and a planner whose statistics predate a new author or today would take their index
-    # (PostgreSQL did: 1.3 ms reading a team leader's 3,300 visits). Author and day are checked here.
+    # (PostgreSQL did, reading all of a team leader's visits). Author and day are checked here.
     connection = db.session.connection()
     if recent is None or recent.household_id != data.household.id:
         recent = Recent(data.household.id, list(connection.execute(
@@ -281,9 +281,8 @@ def create_visit(data: VisitData, key: str, team_id: int | None, user=None) -> i
     """Write a new visit, its members, services, audit event and adoptions; return its id.
 
     Plain inserts rather than the unit of work: the rows are all known here, and the ORM's flush
-    of them cost more than everything else a visit POST does (profiled at province scale). On
-    PostgreSQL the visit, its members, its services and its audit event go in one statement: each
-    statement there is a round trip to the server, the largest part of a visit POST."""
+    of them cost more than everything else a visit POST does (profiled at province scale). The
+    first four go in one statement on PostgreSQL (app/visits/fast_write.py)."""
     lock_households([data.household.id])
     # What the request added before (a new household, a closed-month correction's audit event) is
     # written first, as the unit of work would have done.
@@ -298,70 +297,10 @@ def create_visit(data: VisitData, key: str, team_id: int | None, user=None) -> i
                 "services": {str(s): r for s, r in results}, "members": member_ids, "note": visit["note"]}
     event = event_row("create", "visit", None, visit["hamlet_id"], None, snapshot, user)
     # A second insert of the same key fails at the visit, before anything else is written.
-    if connection.dialect.name == "postgresql":
-        visit["id"] = connection.execute(_write_visit_pg(), visit | {
-            "now": utcnow(), "member_ids": member_ids, "service_ids": [s for s, _r in results],
-            "results": [r for _s, r in results], "user_id": event["user_id"], "changes": event["changes"],
-        }).scalar_one()
-    else:
-        visit["id"] = connection.execute(_INSERT_VISIT, visit).inserted_primary_key[0]
-        if member_ids:
-            connection.execute(_INSERT_MEMBERS, [{"visit_id": visit["id"], "member_id": m} for m in member_ids])
-        if results:
-            connection.execute(_INSERT_SERVICES, [{"visit_id": visit["id"], "service_id": s, "result": r}
-                                                  for s, r in results])
-        connection.execute(_INSERT_EVENT, event | {"record_id": visit["id"]})
+    visit["id"] = fast_write.insert_visit_rows(connection, visit, member_ids, results, event)
     pairs = {(visit["household_id"], s) for s, r in results if r == "adopted"}
     _after_visit_change(pairs, {visit["hamlet_id"]}, new_visit=visit)
     return visit["id"]
-
-
-_INSERT_VISIT = sa.insert(_VISITS)
-_INSERT_MEMBERS = sa.insert(visit_members)
-_INSERT_SERVICES = sa.insert(VisitService.__table__)
-_INSERT_EVENT = sa.insert(AuditEvent.__table__)
-
-
-@cache
-def _write_visit_pg() -> sa.Insert:
-    """create_visit's four inserts as one PostgreSQL statement (built once), returning the visit's id.
-
-    WITH new_visit AS (INSERT INTO visits … RETURNING id, hamlet_id),
-         new_members AS (INSERT INTO visit_members SELECT new_visit.id, unnest(member_ids) …),
-         new_services AS (INSERT INTO visit_services SELECT new_visit.id, unnest(service_ids, results) …)
-    INSERT INTO audit_events … SELECT …, new_visit.id, new_visit.hamlet_id … RETURNING record_id
-
-    Only the visit's insert fires a coverage trigger (reach); the adoptions, which fire the others,
-    stay a statement of their own after it, so every writer still locks tally rows in one order.
-    The foreign keys of the members and services are checked at the end of the statement, when the
-    visit is there."""
-    visits, events = _VISITS.c, AuditEvent.__table__.c
-    now = sa.bindparam("now", type_=visits.created_at.type)
-    new_visit = (sa.insert(_VISITS)
-                 .values({name: sa.bindparam(name, type_=visits[name].type) for name in (
-                     "household_id", "hamlet_id", "team_id", "visited_on", "note", "author_id", "idempotency_key")}
-                         | {"created_at": now, "updated_at": now})
-                 .returning(visits.id, visits.hamlet_id).cte("new_visit"))
-    members = sa.func.unnest(sa.bindparam("member_ids", type_=postgresql.ARRAY(sa.Integer))) \
-        .table_valued("member_id").render_derived()
-    new_members = sa.insert(visit_members).from_select(
-        ["visit_id", "member_id"],
-        sa.select(new_visit.c.id, members.c.member_id).select_from(new_visit.join(members, sa.true()))
-    ).cte("new_members")
-    services = sa.func.unnest(sa.bindparam("service_ids", type_=postgresql.ARRAY(sa.Integer)),
-                              sa.bindparam("results", type_=postgresql.ARRAY(sa.String))) \
-        .table_valued("service_id", "result").render_derived()
-    new_services = sa.insert(VisitService.__table__).from_select(
-        ["visit_id", "service_id", "result"],
-        sa.select(new_visit.c.id, services.c.service_id, services.c.result)
-        .select_from(new_visit.join(services, sa.true()))).cte("new_services")
-    event = sa.select(now.label("at"), sa.bindparam("user_id", type_=sa.Integer).label("user_id"),
-                      sa.literal("create").label("action"), sa.literal("visit").label("record_type"),
-                      new_visit.c.id.label("record_id"), new_visit.c.hamlet_id.label("unit_id"),
-                      sa.bindparam("changes", type_=sa.Text).label("changes"))
-    return (sa.insert(AuditEvent.__table__)
-            .from_select(["at", "user_id", "action", "record_type", "record_id", "unit_id", "changes"], event)
-            .add_cte(new_members, new_services).returning(events.record_id))
 
 
 def update_visit(visit: Visit, data: VisitData, user=None) -> Visit:
