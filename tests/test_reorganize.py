@@ -328,3 +328,16 @@ def test_the_plan_rebinds_or_deactivates_the_accounts_it_names(runner, world, tm
     accounts = {u.username: u for u in _db.session.scalars(sa.select(User))}
     assert accounts["xa-31338"].unit_id == unit_for_code("31342").id and accounts["xa-31338"].is_enabled
     assert not accounts["xa-31318"].is_enabled
+
+
+def test_the_report_command_takes_the_unit_that_bore_the_code_in_the_month_asked(runner, world, tmp_path):
+    assert reorganize(runner, plan_csv(tmp_path, PLAN)).exit_code == 0
+    for month, name in (("2025-03", "Phường III"), ("2025-08", "Phường Vị Thanh")):
+        out = tmp_path / f"{month}.csv"
+        result = runner.invoke(args=["report", "monthly", "--unit", "31321", "--month", month, "--format", "csv",
+                                     "--output", str(out)])
+        assert result.exit_code == 0, result.output
+        assert name in out.read_text(encoding="utf-8-sig").splitlines()[1]
+    missing = runner.invoke(args=["report", "monthly", "--unit", "31342", "--month", "2025-03", "--format", "csv",
+                                  "--output", str(tmp_path / "x.csv")])
+    assert missing.exit_code != 0 and "no unit with code '31342' in 2025-03" in missing.output

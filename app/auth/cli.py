@@ -6,7 +6,7 @@ from app.auth.models import ROLE_LEVELS, ROLES, User
 from app.auth.passwords import password_problem
 from app.auth.usernames import normalise_username
 from app.extensions import db
-from app.units.models import AdminUnit
+from app.units.models import AdminUnit, unit_for_code
 
 users_cli = AppGroup("users", help="Manage user accounts.")
 
@@ -38,7 +38,7 @@ def create_user(username: str, role: str, unit: AdminUnit, password: str, full_n
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
 def create_command(username, role, unit_code, full_name, password):
     """Create a user bound to one administrative unit."""
-    unit = db.session.scalar(db.select(AdminUnit).where(AdminUnit.code == unit_code))
+    unit = unit_for_code(unit_code)  # today's bearer of the code
     if unit is None:
         raise click.ClickException(f"no unit with code {unit_code!r}")
     problem = password_problem(password)
@@ -67,7 +67,7 @@ def list_command(unit_code, role):
     """List accounts: username, role, unit, enabled, last sign-in."""
     query = db.select(User).join(AdminUnit, AdminUnit.id == User.unit_id).order_by(AdminUnit.path, User.username)
     if unit_code:
-        unit = db.session.scalar(db.select(AdminUnit).where(AdminUnit.code == unit_code))
+        unit = unit_for_code(unit_code)  # today's bearer of the code
         if unit is None:
             raise click.ClickException(f"no unit with code {unit_code!r}")
         query = query.where(AdminUnit.path.startswith(unit.path, autoescape=True))

@@ -3,9 +3,10 @@ import click
 from flask.cli import AppGroup
 from flask_babel import force_locale
 
+from app.dates import month_end
 from app.reports import exports
 from app.reports.summary import MonthError, build_summary, check_month
-from app.units.history import bearers_in_month
+from app.units.models import unit_for_code
 
 report_cli = AppGroup("report", help="Reports.")
 
@@ -24,11 +25,12 @@ def monthly_command(unit_code, month, fmt, output, locale):
             year, mon = check_month(month)
         except MonthError as exc:
             raise click.ClickException(str(exc)) from exc
-        # The unit that bore the code that month (codes are reused since the 2025 reform), as the map was.
-        unit = next(iter(bearers_in_month(unit_code.strip(), year, mon)), None)
-        if unit is None:
-            raise click.ClickException(f"no unit bore the code {unit_code!r} in {month}")
-        summary = build_summary(unit, year, mon, as_then=True)
+    # A code names the unit that bore it in that month (codes were reused in 2025).
+    unit = unit_for_code(unit_code.strip(), on=month_end(year, mon))
+    if unit is None:
+        raise click.ClickException(f"no unit with code {unit_code!r} in {month}")
+    with force_locale(locale):
+        summary = build_summary(unit, year, mon, as_then=True)  # as the map was that month
         body = exports.write_xlsx(summary) if fmt == "xlsx" else exports.write_csv(summary)
     with open(output, "wb") as fh:
         fh.write(body)
