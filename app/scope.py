@@ -368,8 +368,8 @@ def get_account_or_404(account_id: int, user=None):
 
 def assignable_units(role: str, user=None) -> sa.Select:
     """Units in the user's area at the level an account of `role` is bound to (admins: a province)."""
-    from app.auth.models import ROLE_LEVEL
-    return units_query(user).where(AdminUnit.level == ROLE_LEVEL.get(role, "province"),
+    from app.auth.models import ROLE_LEVELS
+    return units_query(user).where(AdminUnit.level.in_(ROLE_LEVELS.get(role, ("province",))),
                                    AdminUnit.retired_on.is_(None))
 
 
@@ -439,3 +439,44 @@ def can_record_dossiers(commune: AdminUnit, user=None) -> bool:
     """The commune's total dossiers of a month: its officer (and admins)."""
     user = _user(user)
     return user.role in ("admin", "commune") and commune.level == "commune" and can_see(commune, user)
+
+
+# --- Areas ---------------------------------------------------------------------------------------
+# A province groups its communes into areas; its staff (and admins) make and change them.
+
+def can_manage_areas(province: AdminUnit, user=None) -> bool:
+    user = _user(user)
+    if province is None or province.level != "province" or not can_see(province, user):
+        return False
+    return user.role == "admin" or (user.role == "province" and user.unit_id == province.id)
+
+
+# --- Units of the map as it was ------------------------------------------------------------------
+# A unit that ended in a reorganization lies outside today's tree, yet its months are the past of
+# units the user now sees. The user may read it when everything it held on its last day (the
+# hamlets, which moved whole) now lies in their area: a province's staff read their old province,
+# an area officer the old district the area replaced, a commune officer the old communes merged
+# into theirs, but not an old commune split with another commune's area.
+
+def can_see_in_time(unit: AdminUnit | None, user=None) -> bool:
+    if unit is None:
+        return False
+    if can_see(unit, user):
+        return True
+    if unit.retired_on is None:
+        return False
+    from datetime import timedelta
+
+    from app.units.history import map_on
+    root = root_unit(user)
+    last = map_on(unit, unit.retired_on - timedelta(days=1))
+    held = [last.units[u] for u in last.leaves_below(unit.id) if u != unit.id]
+    return bool(held) and all(h.is_within(root) for h in held)
+
+
+def get_unit_in_time_or_404(unit_id: int, user=None) -> AdminUnit:
+    """A unit of today's area, or of the map as it was (can_see_in_time)."""
+    unit = db.session.get(AdminUnit, unit_id)
+    if unit is None or not can_see_in_time(unit, user):
+        abort(404)
+    return unit

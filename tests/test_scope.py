@@ -169,7 +169,9 @@ def test_the_access_rules_import_models_only_never_a_features_operations_or_cove
     assert imported, "the scan found no imports at all"
     import re
     model = re.compile(r"app\.\w+\.models(\.|$)")
-    assert [m for m in imported if not (m.startswith("app.extensions") or model.match(m))] == []
+    # app.units.history: where a unit hung in the past (placements), read for units of the old map.
+    allowed = ("app.extensions", "app.units.history")
+    assert [m for m in imported if not (m.startswith(allowed) or model.match(m))] == []
 
 
 def test_no_feature_imports_the_demo_and_no_module_writes_the_subtree_filter_itself():

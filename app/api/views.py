@@ -4,10 +4,10 @@ from flask_babel import gettext as _
 
 from app.api.auth import api_error, token_required
 from app.api.openapi import openapi_document
-from app.extensions import db
 from app.reports.summary import MonthError, build_summary, check_month
-from app.scope import units_query
+from app.scope import can_see_in_time
 from app.text import clean
+from app.units.history import bearers_in_month
 from app.units.models import AdminUnit
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -48,6 +48,13 @@ def unit_object(row: dict, services: list[dict], month: str, adult_targets: dict
     }
 
 
+def unit_for_month(code: str, year: int, month: int, today: bool = False) -> AdminUnit | None:
+    """The unit that bore the code in the month (codes are reused: a code names a unit only with a
+    date), or with `today` the one bearing it now; through the token user's scope, old units as
+    the map was included (scope.can_see_in_time), so units elsewhere are "not found"."""
+    return next((u for u in bearers_in_month(code, year, month, today) if can_see_in_time(u)), None)
+
+
 @bp.get("/coverage")
 @token_required
 def coverage():
@@ -59,11 +66,13 @@ def coverage():
         year, month = check_month(request.args.get("month"))
     except MonthError as exc:
         return api_error(400, "bad_month", str(exc))
-    # Through the token user's scope: units elsewhere are "not found", as on the web pages.
-    unit = db.session.scalar(units_query().where(AdminUnit.code == code[:20]))
+    map_mode = request.args.get("map", "then")
+    if map_mode not in ("then", "today"):
+        return api_error(400, "bad_request", _("map is then (the units of that month) or today (today's units)."))
+    unit = unit_for_month(code[:20], year, month, today=map_mode == "today")
     if unit is None:
-        return api_error(404, "not_found", _("No unit with this code in your area."))
-    summary = build_summary(unit, year, month)
+        return api_error(404, "not_found", _("No unit with this code in your area in that month."))
+    summary = build_summary(unit, year, month, as_then=map_mode == "then")
     targets = summary.adult_targets
     body = unit_object(summary.total, summary.services, summary.month_label, targets)
     body["children"] = [unit_object(r, summary.services, summary.month_label, targets) for r in summary.children]

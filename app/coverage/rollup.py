@@ -45,6 +45,15 @@ class Subtree:
         for row in db.session.execute(sa.select(AdminUnit.id, AdminUnit.parent_id, AdminUnit.path,
                                                 AdminUnit.retired_on, AdminUnit.level).where(cond)):
             self.units[row.id] = row
+        # Today's map below a unit valid today: units a reorganization ended are left out with
+        # everything below them (their hamlets' figures went on in the new units), so a kept province
+        # does not count them twice. Below an ended unit they stay: that is the map as it was.
+        from app.units.history import replaced_ids
+        gone = [] if any(r.retired_on is not None for r in roots) else [
+            self.units[u].path for u in replaced_ids(list(self.units.values()))]
+        if gone:
+            self.units = {u: row for u, row in self.units.items()
+                          if not any(AdminUnit.path_within(row.path, g) for g in gone)}
         self.any_retired = any(row.retired_on is not None for row in self.units.values())
         self.children: dict[int, list[int]] = defaultdict(list)
         for row in self.units.values():

@@ -1,12 +1,13 @@
 """Coverage pages: a unit's children against their targets as of a month, and its trend."""
+from datetime import timedelta
 from urllib.parse import urlencode
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.auth.guard import require_sign_in
-from app.coverage import adults, charts, queries
+from app.coverage import adults, charts, maps, queries
 from app.coverage.ancestors import get_unit_and_ancestors_or_404
 from app.coverage.cells import CellWriter
 from app.coverage.forms import AdultTargetForm
@@ -17,16 +18,21 @@ from app.scope import (
     FIELD_ROLES,
     STAFF_ROLES,
     can_manage_services,
-    get_unit_or_404,
+    found_or_abort,
+    get_unit_in_time_or_404,
     roles_required,
     team_hamlets_query,
 )
 from app.templating import locale_date
 from app.text import sort_key
+from app.units.history import before_note, successors
 
 bp = Blueprint("coverage", __name__, url_prefix="/coverage")
 require_sign_in(bp)
 TREND_MONTHS = 12
+# Today's units (a new commune's earlier months are its hamlets' figures), or the map as it was in
+# the month shown (the units valid then, under their parents then).
+MAPS = ("today", "then")
 
 
 @bp.get("/")
@@ -39,12 +45,28 @@ def _month_label(year: int, month: int) -> str:
     return locale_date(month_end(year, month), "MM/yyyy")
 
 
-def _chosen_month() -> tuple[tuple[int, int] | None, str | None]:
+def _map_mode(unit) -> str:
+    """The map asked for; unasked, today's for a unit valid today, the old map for one that ended."""
+    asked = request.args.get("map")
+    if asked in MAPS:
+        return asked
+    return "today" if unit.retired_on is None else "then"
+
+
+def _last_month(unit) -> tuple[int, int] | None:
+    """The month a page opens on for a unit that ended: its last one (today's month otherwise)."""
+    if unit is None or unit.retired_on is None:
+        return None
+    last = unit.retired_on - timedelta(days=1)
+    return last.year, last.month
+
+
+def _chosen_month(unit=None) -> tuple[tuple[int, int] | None, str | None]:
     """The month asked for, or an error message saying why it cannot be shown."""
     raw = request.args.get("month", "").strip()
     current = queries.default_month()
     if not raw:
-        return current, None
+        return _last_month(unit) or current, None
     chosen = parse_month(raw)
     if chosen is None:
         return None, _("Enter the month as year-month, for example %(example)s.",
@@ -74,16 +96,28 @@ def _sort_key(sort: str):
 @roles_required(*STAFF_ROLES)
 def show(unit_id: int):
     unit, ancestors = get_unit_and_ancestors_or_404(unit_id)
-    chosen, error = _chosen_month()
+    mode = _map_mode(unit)
+    chosen, error = _chosen_month(unit)
     sort = request.args.get("sort", "name")
     direction = "desc" if request.args.get("dir") == "desc" else "asc"
     if sort == "share":  # the phone form's "lowest share first": the chosen service's column
         sort, direction = f"s-{request.args.get('service', '')}", "asc"
     context = dict(unit=unit, ancestors=ancestors, error=error, sort=sort, dir=direction,
-                   month_value=request.args.get("month", "")[:20], table=None, series=None, charts=None)
+                   month_value=request.args.get("month", "")[:20], table=None, series=None, charts=None,
+                   map_mode=mode, map_param=request.args.get("map") if request.args.get("map") in MAPS else None,
+                   map_links={m: coverage_url(unit.id, map=m) for m in MAPS},
+                   before=before_note(unit), stand_ins=[], absent=False,
+                   successors=successors(unit) if unit.retired_on else [])
+    table = None
     if chosen is not None:
         year, month = chosen
-        table = queries.coverage(unit, month_end(year, month))
+        context.update(month_value=f"{year}-{month:02d}", month_label=_month_label(year, month))
+        if mode == "then":
+            then = maps.coverage_then(unit, month_end(year, month))
+            table, context["stand_ins"], context["absent"] = then.table, then.stand_ins, then.table is None
+        else:
+            table = queries.coverage(unit, month_end(year, month))
+    if table is not None:
         codes = {s.code for s in table.services}
         key = _sort_key(sort) if not sort.startswith("s-") or sort[2:] in codes else None
         # Names in Vietnamese order first, so rows tied on a figure stay in that order.
@@ -99,13 +133,12 @@ def show(unit_id: int):
         body = [(row, link(row.unit.id) if row.unit else None, writer.cells(row)) for row in table.rows]
         context.update(table=table, body=body, total_cells=writer.cells(table.total), sort=sort,
                        sort_links=_sort_links(unit.id, keys, sort, direction),
-                       month_value=f"{year}-{month:02d}", month_label=_month_label(year, month),
                        services=table.services, trend_first=_first_trend_month(year, month),
-                       service=chosen_service)
+                       service=chosen_service, counts_from=_counts_from(unit, table, mode))
         children = [r.unit for r in table.rows if r.unit is not None]
         context.update(adult=adults.adult_table(unit, children, year, month, table.services))
         if request.args.get("trend"):  # the page without JavaScript, asked for with its trend
-            context.update(_trend(unit, year, month, table.services))
+            context.update(_trend(unit, year, month, table.services, mode))
     status = 400 if error else 200
     return render_page("coverage/show.html", "coverage/_content.html", **context), status
 
@@ -120,8 +153,23 @@ def _first_trend_month(year: int, month: int) -> str:
     return _month_label(*queries.last_months(year, month, TREND_MONTHS)[0])
 
 
-def _trend(unit, year: int, month: int, services) -> dict:
-    series = queries.monthly_series(unit, queries.last_months(year, month, TREND_MONTHS))
+def _counts_from(unit, table, mode: str) -> str:
+    """Which household count the figure uses, said in words under the title."""
+    if table.rows and unit.level != "hamlet":
+        if mode == "then":
+            return _("Households: the sum of the counts in effect then of the hamlets it held at the end of the "
+                     "month.")
+        return _("Households: the sum of the counts in effect then of the hamlets it holds today (each "
+                 "hamlet's counts went with it).")
+    return _("Households: its own count in effect at the end of the month.")
+
+
+def _trend(unit, year: int, month: int, services, mode: str = "today") -> dict:
+    months = queries.last_months(year, month, TREND_MONTHS)
+    if mode == "then":
+        series = [m for m in maps.series_then(unit, months) if m is not None]
+    else:
+        series = queries.monthly_series(unit, months)
     writer = CellWriter(services)
     rows = [(_month_label(m.year, m.month), writer.shares(m.row)) for m in series]
     months = queries.last_months(year, month, TREND_MONTHS)
@@ -135,8 +183,8 @@ def _trend(unit, year: int, month: int, services) -> dict:
 @roles_required(*STAFF_ROLES)
 def trend(unit_id: int):
     """The month-by-month section alone, which the page loads when it is scrolled to (htmx)."""
-    unit = get_unit_or_404(unit_id)
-    chosen, error = _chosen_month()
+    unit = get_unit_in_time_or_404(unit_id)
+    chosen, error = _chosen_month(unit)
     if error:
         return render_template("coverage/_trend_error.html", error=error), 400
     if not wants_fragment():  # a plain request (a bookmark): the whole page, trend included
@@ -145,7 +193,7 @@ def trend(unit_id: int):
     services, _targets = queries.services_and_targets(unit)
     return render_template("coverage/_trend.html", unit=unit, services=services, month_label=_month_label(year, month),
                            trend_first=_first_trend_month(year, month),
-                           **_trend(unit, year, month, services))
+                           **_trend(unit, year, month, services, _map_mode(unit)))
 
 
 @bp.get("/team")
@@ -173,7 +221,7 @@ def _sort_links(unit_id: int, keys: list[str], sort: str, direction: str) -> dic
     """Each column header's link: the month kept, that column, the other direction if it is the
     sorted one. One url_for for the table instead of one per header."""
     base = url_for("coverage.show", unit_id=unit_id)
-    month = {k: request.args[k] for k in ("month", "service") if request.args.get(k)}
+    month = {k: request.args[k] for k in ("month", "service", "map") if request.args.get(k)}
     return {key: f"{base}?" + urlencode(month | {"sort": key,
                                                  "dir": "desc" if key == sort and direction == "asc" else "asc"})
             for key in keys}
@@ -188,7 +236,7 @@ def _unit_link():
 @bp.app_template_global()
 def coverage_url(unit_id: int, **params):
     """A coverage link that keeps the month, sort and direction unless told otherwise."""
-    args = {k: request.args.get(k) for k in ("month", "sort", "dir", "service") if request.args.get(k)}
+    args = {k: request.args.get(k) for k in ("month", "sort", "dir", "service", "map") if request.args.get(k)}
     args.update({k: v for k, v in params.items() if v is not None})
     return url_for("coverage.show", unit_id=unit_id, **args)
 
@@ -201,10 +249,11 @@ def indicators():
 
 
 def _province_of_user():
-    unit = current_user.unit
-    if unit is None or unit.level != "province" or not can_manage_services():
-        abort(403)
-    return unit
+    return found_or_abort(current_user.unit, need=_may_set_adult_targets, status=403)
+
+
+def _may_set_adult_targets(unit, user) -> bool:
+    return unit.level == "province" and can_manage_services(user)
 
 
 @bp.route("/adult-targets", methods=["GET", "POST"])

@@ -30,7 +30,7 @@ def monthly_command(unit_code, month, fmt, output, locale):
     if unit is None:
         raise click.ClickException(f"no unit with code {unit_code!r} in {month}")
     with force_locale(locale):
-        summary = build_summary(unit, year, mon)
+        summary = build_summary(unit, year, mon, as_then=True)  # as the map was that month
         body = exports.write_xlsx(summary) if fmt == "xlsx" else exports.write_csv(summary)
     with open(output, "wb") as fh:
         fh.write(body)

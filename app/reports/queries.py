@@ -18,11 +18,19 @@ from app.units.models import AdminUnit
 from app.visits.models import Adoption, Target, Visit
 
 
-def in_subtree(column, root: AdminUnit):
+def subtree_ids(root) -> sa.Select:
+    """The ids of the units below a root, or of the units a list names (the map as it was in a
+    month: the units that stood under a root then, some of which hang elsewhere now)."""
+    if isinstance(root, (list, tuple, set, frozenset)):
+        return sa.select(AdminUnit.id).where(AdminUnit.id.in_(list(root)))
+    return AdminUnit.subtree_ids(root)
+
+
+def in_subtree(column, root):
     """column IN (the subtree's unit ids), written `column + 0` so that SQLite plans these monthly
     queries on the date index (a month is a small slice) rather than on the unit index (every
     visit of the subtree, all years); PostgreSQL plans them the same either way."""
-    return (column + 0).in_(AdminUnit.subtree_ids(root))
+    return (column + 0).in_(subtree_ids(root))
 
 
 def subtree_units(root: AdminUnit) -> list[AdminUnit]:
@@ -101,7 +109,7 @@ def _open_membership(end: date):
 
 def teams_by_commune(root: AdminUnit, end: date, active_teams: set[int]) -> dict[int, tuple[int, int, int]]:
     """{commune_id: (teams, teams with a visit in the month, members at the end of the month)}."""
-    in_tree = Team.commune_id.in_(AdminUnit.subtree_ids(root))
+    in_tree = Team.commune_id.in_(subtree_ids(root))
     totals = dict(db.session.execute(
         sa.select(Team.commune_id, sa.func.count(Team.id)).where(in_tree, _teams_existing(end))
         .group_by(Team.commune_id)).all())
@@ -122,7 +130,7 @@ def teams_by_hamlet(root: AdminUnit, end: date,
     """Like teams_by_commune, for the teams serving each hamlet (a team may serve several);
     active = teams that logged a visit in the hamlet in the month."""
     th = team_hamlets
-    in_tree = th.c.hamlet_id.in_(AdminUnit.subtree_ids(root))
+    in_tree = th.c.hamlet_id.in_(subtree_ids(root))
     totals = dict(db.session.execute(
         sa.select(th.c.hamlet_id, sa.func.count(Team.id)).join(Team, Team.id == th.c.team_id)
         .where(in_tree, _teams_existing(end)).group_by(th.c.hamlet_id)).all())

@@ -12,14 +12,22 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.auth.guard import require_sign_in
-from app.dates import today_vn
+from app.dates import month_end, today_vn
 from app.downloads import file_name, send_download, unit_slug
 from app.extensions import db
 from app.reports import closing, exports
 from app.reports.forms import CloseMonthForm, MonthForm, ReopenMonthForm
 from app.reports.models import MonthClosure
 from app.reports.summary import build_summary
-from app.scope import found_or_abort, get_unit_or_404, is_staff, roles_required, visible_ancestors
+from app.scope import (
+    can_see_in_time,
+    found_or_abort,
+    get_unit_in_time_or_404,
+    get_unit_or_404,
+    is_staff,
+    roles_required,
+)
+from app.units.history import predecessors_on
 from app.units.models import AdminUnit
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
@@ -42,39 +50,57 @@ def index():
     return redirect(url_for("reports.monthly", unit_id=current_user.unit_id, month=previous_month()))
 
 
+MAPS = ("today", "then")
+
+
+def _map_mode(unit: AdminUnit) -> str:
+    """Today's units, or the map as it was in the month; unasked, the old map for a unit that ended."""
+    asked = request.args.get("map")
+    if asked in MAPS:
+        return asked
+    return "today" if unit.retired_on is None else "then"
+
+
 def _summary_or_error(unit_id: int):
-    unit = get_unit_or_404(unit_id)
+    unit = get_unit_in_time_or_404(unit_id)
     form = _month_form()
     if not form.validate():
         return unit, form, None
-    return unit, form, build_summary(unit, *form.month.parsed)
+    year, month = form.month.parsed
+    if _map_mode(unit) == "then" and not unit.valid_on(month_end(year, month)):
+        return unit, form, None  # the page names the units that stood for it then
+    return unit, form, build_summary(unit, year, month, as_then=_map_mode(unit) == "then")
 
 
-def _context(unit: AdminUnit, summary):
-    ancestors = visible_ancestors(unit)
-    return {"unit": unit, "ancestors": ancestors, "summary": summary,
+def _context(unit: AdminUnit, summary, form=None):
+    ancestors = [a for a in unit.ancestors() if can_see_in_time(a)]
+    mode, stand_ins = _map_mode(unit), []
+    if summary is None and form is not None and not form.errors and form.month.parsed:
+        stand_ins = [u for u, _split in predecessors_on(unit, month_end(*form.month.parsed))]
+    return {"unit": unit, "ancestors": ancestors, "summary": summary, "map_mode": mode, "stand_ins": stand_ins,
+            "map_param": request.args.get("map") if request.args.get("map") in MAPS else None,
             "service_name": exports.service_name, "may_close": closing.can_close(unit, current_user)}
 
 
 @bp.get("/<int:unit_id>/monthly")
 def monthly(unit_id: int):
     unit, form, summary = _summary_or_error(unit_id)
-    status = 200 if summary is not None else 400
-    return render_template("reports/monthly.html", form=form, **_context(unit, summary)), status
+    status = 200 if summary is not None or not form.errors else 400
+    return render_template("reports/monthly.html", form=form, **_context(unit, summary, form)), status
 
 
 @bp.get("/<int:unit_id>/monthly/print")
 def monthly_print(unit_id: int):
     unit, form, summary = _summary_or_error(unit_id)
     if summary is None:
-        return render_template("reports/monthly.html", form=form, **_context(unit, None)), 400
+        return render_template("reports/monthly.html", form=form, **_context(unit, None, form)), 400
     return render_template("reports/print.html", **_context(unit, summary))
 
 
 def _download(unit_id: int, kind: str):
     unit, form, summary = _summary_or_error(unit_id)
     if summary is None:
-        return render_template("reports/monthly.html", form=form, **_context(unit, None)), 400
+        return render_template("reports/monthly.html", form=form, **_context(unit, None, form)), 400
     name = file_name("bao-cao", unit_slug(unit), summary.month_label, ext=kind)
     if kind == "xlsx":
         body, mimetype = exports.write_xlsx(summary), \

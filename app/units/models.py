@@ -92,7 +92,12 @@ class AdminUnit(db.Model):
 
     def is_within(self, other: "AdminUnit") -> bool:
         """This unit lies in the other's subtree (itself included): the Python twin of `within`."""
-        return self.path.startswith(other.path)
+        return AdminUnit.path_within(self.path, other.path)
+
+    @staticmethod
+    def path_within(path: str, root_path: str) -> bool:
+        """A materialised path lies in the subtree of another (itself included)."""
+        return path.startswith(root_path)
 
     @classmethod
     def within(cls, root: "AdminUnit | str | sa.ColumnElement[str]") -> sa.ColumnElement[bool]:

@@ -291,7 +291,7 @@ def _check_new_codes(plan: Plan, day: date) -> None:
 
 
 def _check_account(plan: Plan, line: PlanLine, listed: dict) -> None:
-    from app.auth.models import ROLE_LEVEL, User
+    from app.auth.models import ROLE_LEVELS, User
     user = db.session.scalar(sa.select(User).where(User.username == line.account))
     if user is None:
         line.errors.append(_("No account is named %(username)s.", username=line.account))
@@ -299,7 +299,7 @@ def _check_account(plan: Plan, line: PlanLine, listed: dict) -> None:
     if line.new_code and line.new_code not in plan.new_units:
         line.errors.append(_("The code %(code)s is not a new unit of this plan.", code=line.new_code))
         return
-    if line.new_code and plan.new_units[line.new_code][1] != ROLE_LEVEL.get(user.role, "province") \
+    if line.new_code and plan.new_units[line.new_code][1] not in ROLE_LEVELS.get(user.role, ("province",)) \
             and user.role != "admin":
         line.errors.append(_("%(username)s's role needs a unit of another level.", username=user.username))
         return

@@ -1,0 +1,51 @@
+"""The API after a real reorganization (`flask units reorganize`, tests/test_reorganize.py's plan):
+a code names the unit that bore it in the month asked."""
+import pytest
+
+from app.api.models import issue_token
+from app.auth.models import User
+from app.extensions import db as _db
+from tests.test_reorganize import PLAN, plan_csv, reorganize, world  # noqa: F401 - the world fixture
+
+
+@pytest.fixture
+def secret(world, runner, tmp_path):  # noqa: F811 - the fixture imported above
+    result = reorganize(runner, plan_csv(tmp_path, PLAN))
+    assert result.exit_code == 0, result.output
+    _db.session.remove()
+    staff = _db.session.scalar(_db.select(User).where(User.username == "staff-93"))  # moved to Cần Thơ
+    _token, value = issue_token(staff, label="Trung tâm điều hành")
+    _db.session.commit()
+    return value
+
+
+def _get(client, secret, query):
+    return client.get(f"/api/v1/coverage?{query}", headers={"Authorization": f"Bearer {secret}"})
+
+
+def _adopted(body):
+    return sum(s["adopted"] for s in body["services"])
+
+
+def test_an_old_code_answers_for_an_old_month_and_the_reused_code_for_a_new_month(client, secret):
+    # 31318 (Phường I) ended with the reform: March is its month; September has no bearer of it.
+    old = _get(client, secret, "unit=31318&month=2025-03")
+    assert old.status_code == 200 and old.json["unit"]["name"] == "Phường I"
+    assert [c["unit"]["name"] for c in old.json["children"]] == ["Khu vực 1", "Khu vực 2"]
+    assert old.json["households"] == 320 + 410
+    assert _get(client, secret, "unit=31318&month=2025-09").status_code == 404
+    # 31321 was Phường III until June and is Phường Vị Thanh (I and III merged) from July.
+    before = _get(client, secret, "unit=31321&month=2025-05").json
+    after = _get(client, secret, "unit=31321&month=2025-07").json
+    assert before["unit"]["name"] == "Phường III" and before["households"] == 150
+    assert after["unit"]["name"] == "Phường Vị Thanh" and after["households"] == 320 + 410 + 150
+    # Today's Phường Vị Thanh in May: the figures of the hamlets it holds now, the two old communes' sum.
+    today = _get(client, secret, "unit=31321&month=2025-05&map=today").json
+    phuong_1 = _get(client, secret, "unit=31318&month=2025-05").json
+    assert today["unit"]["name"] == "Phường Vị Thanh"
+    assert (today["households"], _adopted(today)) == (phuong_1["households"] + before["households"],
+                                                      _adopted(phuong_1) + _adopted(before))
+    # The old province (93) in May, as the map was; the new one (92) did not exist yet.
+    assert _get(client, secret, "unit=93&month=2025-05").json["households"] == 1610
+    assert _get(client, secret, "unit=92&month=2025-05").status_code == 404
+    assert _get(client, secret, "unit=92&month=2025-09").json["households"] == 1610
