@@ -110,6 +110,10 @@ def _date(value, fmt: str | None = None, locale: str | None = None):
     return value
 
 
+# For messages built in Python (form errors, flashes) that name a day as the pages do.
+date_text = _date
+
+
 # The filters read the locale the context processor put in the template's context (one lookup per
 # render instead of one per figure); templates imported without context fall back to get_locale().
 

@@ -18,6 +18,8 @@ SENTENCES = {
     ("unit", "restore"): _l("Restored %(name)s"),
     ("unit", "set_households"): _l("Set the households of %(name)s: %(households)s"),
     ("unit", "delete"): _l("Deleted the hamlet %(name)s"),
+    ("unit", "merge"): _l("Merged the hamlet %(name)s into %(merged_into)s"),
+    ("unit", "split"): _l("Split the hamlet %(name)s into %(split_into)s"),
     ("team", "create"): _l("Registered the team %(name)s"),
     ("team", "update"): _l("Changed the team %(name)s"),
     ("team", "dissolve"): _l("Dissolved the team %(name)s"),
@@ -55,6 +57,7 @@ LEVELS = {"province": _l("Province"), "district": _l("District"), "commune": _l(
 FIELDS = {
     "name": _l("Name"), "level": _l("Level"), "code": _l("Code"), "retired_on": _l("Retired on"),
     "households": _l("Households"), "effective_on": _l("In effect from"),
+    "merged_into": _l("Merged into"), "split_into": _l("Split into"), "households_moved": _l("Households moved"),
     "decision_number": _l("Decision number"), "decision_date": _l("Decision date"), "status": _l("Status"),
     "dissolved_on": _l("Dissolved on"), "dissolved_reason": _l("Reason"), "hamlets": _l("Hamlets served"),
     "full_name": _l("Full name"), "gender": _l("Gender"), "birth_year": _l("Year of birth"),
