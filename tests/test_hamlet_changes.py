@@ -1,7 +1,7 @@
 """A commune officer merges, splits and renames hamlets from a date: households move with their visits
 from that day, earlier visits stay where they were, and the commune's figures do not change."""
 import uuid
-from datetime import date, timedelta
+from datetime import timedelta
 
 import sqlalchemy as sa
 

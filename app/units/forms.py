@@ -131,7 +131,7 @@ def split_form(hamlet, households):
             ok = super().validate(extra_validators)
             named = [i for i, (name, _c) in enumerate(self.part_fields()) if name.data]
             names = [self.part_fields()[i][0].data for i in named]
-            for i, (name, _count) in enumerate(self.part_fields()):
+            for name, _count in self.part_fields():
                 if name.data and _name_taken(self.hamlet, name.data):
                     name.errors.append(_l("This commune already has a hamlet with this name."))
                     ok = False

@@ -13,8 +13,15 @@ from app.spreadsheets import SheetRow
 from app.templating import date_text
 from app.text import fold, sort_key
 from app.units import hamlet_changes, services
-from app.units.forms import (ConfirmImportForm, HamletForm, HouseholdCountForm, MergeForm, RenameForm, UploadForm,
-                             split_form)
+from app.units.forms import (
+    ConfirmImportForm,
+    HamletForm,
+    HouseholdCountForm,
+    MergeForm,
+    RenameForm,
+    UploadForm,
+    split_form,
+)
 from app.units.importer import UnitRow, apply_hamlets, check_hamlets, parse_hamlets
 from app.units.models import AdminUnit, HouseholdCount
 from app.users.checklist import first_run_checklist
