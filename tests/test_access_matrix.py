@@ -70,6 +70,10 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ("units.retire", "POST"): Entry(OFFICER, {"unit_id": "hamlet"}),
     ("units.restore", "POST"): Entry(OFFICER, {"unit_id": "hamlet"}),
     ("units.delete", "POST"): Entry(OFFICER, {"unit_id": "hamlet"}),
+    ("units.merge", "GET"): Entry(OFFICER, {"unit_id": "hamlet"}),
+    ("units.merge", "POST"): Entry(OFFICER, {"unit_id": "hamlet"}),
+    ("units.split", "GET"): Entry(OFFICER, {"unit_id": "hamlet"}),
+    ("units.split", "POST"): Entry(OFFICER, {"unit_id": "hamlet"}),
     ("units.set_households", "POST"): Entry(STAFF, {"unit_id": "hamlet"}),
     # Teams: staff read their subtree, a team reads itself; commune officers manage; the leader
     # keeps the member list.
