@@ -151,6 +151,8 @@ def init_app(app):
     app.jinja_env.filters["number"] = _number_filter
     app.jinja_env.filters["percent"] = _percent_filter
     app.jinja_env.filters["date"] = _date_filter
+    from app.units.kinds import label as kind_label
+    app.jinja_env.filters["kind_label"] = kind_label
     app.jinja_env.globals["current_locale"] = lambda: str(get_locale() or "vi")
 
     @app.context_processor

@@ -16,7 +16,7 @@ def units_named(db, name):
 
 
 def test_import_gso_loads_hau_giang(runner, db):
-    result = runner.invoke(args=["units", "import-gso", "--province", "93"])
+    result = runner.invoke(args=["units", "import-gso", "--province", "93", "--on", "2025-06-30"])
     assert result.exit_code == 0, result.output
     province = db.session.scalar(sa.select(AdminUnit).where(AdminUnit.code == "93"))
     assert province.name == "Tỉnh Hậu Giang" and province.level == "province"
@@ -28,13 +28,40 @@ def test_import_gso_loads_hau_giang(runner, db):
     vi_thanh = db.session.scalar(sa.select(AdminUnit).where(AdminUnit.code == "930"))
     assert vi_thanh.name == "Thành phố Vị Thanh" and vi_thanh.parent_id == province.id
     # Running it again changes nothing.
-    again = runner.invoke(args=["units", "import-gso", "--province", "93"])
+    again = runner.invoke(args=["units", "import-gso", "--province", "93", "--on", "2025-06-30"])
     assert "0 units created" in again.output
 
 
 def test_import_gso_unknown_province(runner):
     result = runner.invoke(args=["units", "import-gso", "--province", "00"])
     assert result.exit_code != 0 and "no province" in result.output
+
+
+def test_import_gso_on_the_reform_day_loads_can_tho_with_its_103_communes_and_their_kinds(runner, db):
+    result = runner.invoke(args=["units", "import-gso", "--province", "92", "--on", "2025-07-01"])
+    assert result.exit_code == 0, result.output
+    province = db.session.scalar(sa.select(AdminUnit).where(AdminUnit.code == "92"))
+    assert province.name == "Thành phố Cần Thơ" and province.kind == "thanh_pho_tw"
+    communes = db.session.scalars(sa.select(AdminUnit).where(AdminUnit.parent_id == province.id)).all()
+    assert len(communes) == 103  # DOMAIN.md: 31 phường, 72 xã, no districts
+    kinds = [c.kind for c in communes]
+    assert (kinds.count("phuong"), kinds.count("xa")) == (31, 72)
+    vi_thanh = next(c for c in communes if c.code == "31321")
+    assert vi_thanh.name == "Phường Vị Thanh" and vi_thanh.valid_from == date(2025, 7, 1)
+
+
+def test_hau_giang_is_not_in_the_list_in_force_after_the_reform(runner, db):
+    result = runner.invoke(args=["units", "import-gso", "--province", "93", "--on", "2025-07-01"])
+    assert result.exit_code != 0 and "no province" in result.output
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(AdminUnit)) == 0
+
+
+def test_the_new_list_over_the_old_one_sharing_codes_is_refused_for_a_reorganization(runner, db):
+    assert runner.invoke(args=["units", "import-gso", "--province", "93", "--on", "2025-06-30"]).exit_code == 0
+    result = runner.invoke(args=["units", "import-gso", "--province", "92", "--on", "2025-07-01"])
+    assert result.exit_code != 0 and "reorganization" in result.output
+    old = db.session.scalar(sa.select(AdminUnit).where(AdminUnit.code == "31321"))
+    assert old.name == "Phường III"  # not renamed in place
 
 
 def write_csv(tmp_path, text, name="units.csv"):

@@ -1,7 +1,8 @@
 """Coverage tallies, kept by database triggers in the same transaction as every visit change.
 
 Three derived tables (see app/coverage/store.py for the triggers that keep them):
-- unit_ancestors: each unit with every unit above it and itself (a closure of the tree);
+- unit_ancestors: each unit with every unit above it and itself (a closure of the tree), and the
+  units it was under before a move, dated;
 - household_reach: each visited household's first visit date;
 - coverage_tallies: per unit, service (0 = reach) and month, how many households adopted the
   service (or were first visited) that month. Coverage as of a month is the sum up to it;
@@ -27,6 +28,9 @@ class UnitAncestor(db.Model):
                                                  primary_key=True)
     ancestor_id: orm.Mapped[int] = orm.mapped_column(sa.ForeignKey("admin_units.id", ondelete="CASCADE"),
                                                      primary_key=True, index=True)
+    # NULL: a current ancestor, counting all the unit's events. A date: a former ancestor (the unit
+    # moved away on that day), counting only the events dated before it, as the map then was.
+    until: orm.Mapped[date | None] = orm.mapped_column(sa.Date)
 
 
 class HouseholdReach(db.Model):

@@ -30,7 +30,8 @@ def _sqlite_month(day: str) -> str:
 
 
 def _sqlite_tally(hamlet: str, service: str, day: str, household: str, delta: str) -> str:
-    live = f"WHERE unit_id = {hamlet} AND (SELECT merged_into_id FROM households WHERE id = {household}) IS NULL "
+    live = (f"WHERE unit_id = {hamlet} AND (until IS NULL OR {day} < until) "
+            f"AND (SELECT merged_into_id FROM households WHERE id = {household}) IS NULL ")
     sql = (f"INSERT INTO coverage_tallies (unit_id, service_id, month, households) "
            f"SELECT ancestor_id, {service}, {_sqlite_month(day)}, {delta} FROM unit_ancestors {live}"
            f"ON CONFLICT (unit_id, service_id, month) DO UPDATE "
@@ -55,7 +56,8 @@ def _sqlite_reach(household: str) -> str:
 
 def _sqlite_merge(table: str, service: str, day: str) -> str:
     delta = "CASE WHEN NEW.merged_into_id IS NULL THEN 1 ELSE -1 END"
-    rows = f"FROM {table} x JOIN unit_ancestors ua ON ua.unit_id = x.hamlet_id WHERE x.household_id = NEW.id "
+    rows = (f"FROM {table} x JOIN unit_ancestors ua ON ua.unit_id = x.hamlet_id "
+            f"AND (ua.until IS NULL OR x.{day} < ua.until) WHERE x.household_id = NEW.id ")
     sql = (f"INSERT INTO coverage_tallies (unit_id, service_id, month, households) "
            f"SELECT ua.ancestor_id, {service}, {_sqlite_month('x.' + day)}, {delta} {rows}"
            f"ON CONFLICT (unit_id, service_id, month) DO UPDATE "
@@ -74,9 +76,11 @@ def sqlite_ddl() -> list[str]:
     return [
         "CREATE TRIGGER cov_units_ins AFTER INSERT ON admin_units BEGIN "
         f"INSERT INTO unit_ancestors (unit_id, ancestor_id) {anc.format(unit='NEW.id', path='NEW.path')}; END",
+        # A move keeps the dated rows of former ancestors (the reorganization writes them first).
         "CREATE TRIGGER cov_units_path AFTER UPDATE OF path ON admin_units BEGIN "
-        "DELETE FROM unit_ancestors WHERE unit_id = NEW.id; "
-        f"INSERT INTO unit_ancestors (unit_id, ancestor_id) {anc.format(unit='NEW.id', path='NEW.path')}; END",
+        "DELETE FROM unit_ancestors WHERE unit_id = NEW.id AND until IS NULL; "
+        f"INSERT INTO unit_ancestors (unit_id, ancestor_id) {anc.format(unit='NEW.id', path='NEW.path')} "
+        "ON CONFLICT (unit_id, ancestor_id) DO UPDATE SET until = NULL; END",
         "CREATE TRIGGER cov_adoptions_ins AFTER INSERT ON adoptions BEGIN "
         + tally("NEW.hamlet_id", "NEW.service_id", "NEW.adopted_on", "NEW.household_id", "1") + " END",
         "CREATE TRIGGER cov_adoptions_del AFTER DELETE ON adoptions BEGIN "
@@ -105,16 +109,17 @@ def sqlite_ddl() -> list[str]:
 
 _PG_TOTAL = """
       INSERT INTO coverage_totals AS t (unit_id, service_id, households)
-      SELECT ancestor_id, p_service, p_delta FROM unit_ancestors WHERE unit_id = p_hamlet ORDER BY ancestor_id
+      SELECT ancestor_id, p_service, p_delta FROM unit_ancestors
+      WHERE unit_id = p_hamlet AND (until IS NULL OR p_day < until) ORDER BY ancestor_id
       ON CONFLICT (unit_id, service_id) DO UPDATE SET households = t.households + EXCLUDED.households;"""
 
 _PG_MERGE_TOTAL = """
       INSERT INTO coverage_totals AS t (unit_id, service_id, households)
       SELECT ua.ancestor_id, x.service_id, v_delta
-      FROM (SELECT hamlet_id, service_id FROM adoptions WHERE household_id = NEW.id
+      FROM (SELECT hamlet_id, service_id, adopted_on AS day FROM adoptions WHERE household_id = NEW.id
             UNION ALL
-            SELECT hamlet_id, 0 FROM household_reach WHERE household_id = NEW.id) x
-      JOIN unit_ancestors ua ON ua.unit_id = x.hamlet_id
+            SELECT hamlet_id, 0, first_visited_on FROM household_reach WHERE household_id = NEW.id) x
+      JOIN unit_ancestors ua ON ua.unit_id = x.hamlet_id AND (ua.until IS NULL OR x.day < ua.until)
       ORDER BY ua.ancestor_id
       ON CONFLICT (unit_id, service_id) DO UPDATE SET households = t.households + EXCLUDED.households;"""
 
@@ -134,7 +139,7 @@ _PG_FUNCTIONS = [
       -- Ancestors in id order, so concurrent visits lock shared rows in the same order.
       INSERT INTO coverage_tallies AS t (unit_id, service_id, month, households)
       SELECT ancestor_id, p_service, (extract(year FROM p_day) * 100 + extract(month FROM p_day))::integer, p_delta
-      FROM unit_ancestors WHERE unit_id = p_hamlet ORDER BY ancestor_id
+      FROM unit_ancestors WHERE unit_id = p_hamlet AND (until IS NULL OR p_day < until) ORDER BY ancestor_id
       ON CONFLICT (unit_id, service_id, month) DO UPDATE SET households = t.households + EXCLUDED.households;
       -- totals
     END $$""",
@@ -154,9 +159,10 @@ _PG_FUNCTIONS = [
     END $$""",
     """CREATE OR REPLACE FUNCTION cov_units_trg() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
-      DELETE FROM unit_ancestors WHERE unit_id = NEW.id;
+      DELETE FROM unit_ancestors WHERE unit_id = NEW.id AND until IS NULL;
       INSERT INTO unit_ancestors (unit_id, ancestor_id)
-      SELECT NEW.id, a.id FROM admin_units a WHERE a.path <> '' AND substr(NEW.path, 1, length(a.path)) = a.path;
+      SELECT NEW.id, a.id FROM admin_units a WHERE a.path <> '' AND substr(NEW.path, 1, length(a.path)) = a.path
+      ON CONFLICT (unit_id, ancestor_id) DO UPDATE SET until = NULL;
       RETURN NULL;
     END $$""",
     """CREATE OR REPLACE FUNCTION cov_adoptions_trg() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -197,7 +203,7 @@ _PG_FUNCTIONS = [
       FROM (SELECT hamlet_id, service_id, adopted_on AS day FROM adoptions WHERE household_id = NEW.id
             UNION ALL
             SELECT hamlet_id, 0, first_visited_on FROM household_reach WHERE household_id = NEW.id) x
-      JOIN unit_ancestors ua ON ua.unit_id = x.hamlet_id
+      JOIN unit_ancestors ua ON ua.unit_id = x.hamlet_id AND (ua.until IS NULL OR x.day < ua.until)
       ORDER BY ua.ancestor_id
       ON CONFLICT (unit_id, service_id, month) DO UPDATE SET households = t.households + EXCLUDED.households;
       -- merge totals
@@ -335,8 +341,21 @@ def _month(conn, day: str) -> str:
 
 
 def expected_ancestors_sql() -> str:
-    return ("SELECT u.id AS unit_id, a.id AS ancestor_id FROM admin_units u JOIN admin_units a "
-            "ON a.path <> '' AND substr(u.path, 1, length(a.path)) = a.path")
+    """Current ancestors from the paths (until NULL), and former ones from the placements.
+
+    A unit placed under P until D (and everything below it) counted under P and P's ancestors
+    for the events before D; an ancestor it is under again today counts all its events.
+    """
+    current = ("SELECT u.id AS unit_id, a.id AS ancestor_id, NULL AS until FROM admin_units u JOIN admin_units a "
+               "ON a.path <> '' AND substr(u.path, 1, length(a.path)) = a.path")
+    former = ("SELECT d.id, a.id, max(p.valid_to) FROM unit_placements p "
+              "JOIN admin_units u ON u.id = p.unit_id "
+              "JOIN admin_units d ON u.path <> '' AND substr(d.path, 1, length(u.path)) = u.path "
+              "JOIN admin_units par ON par.id = p.parent_id "
+              "JOIN admin_units a ON a.path <> '' AND substr(par.path, 1, length(a.path)) = a.path "
+              "WHERE p.valid_to IS NOT NULL AND substr(d.path, 1, length(a.path)) <> a.path "
+              "GROUP BY d.id, a.id")
+    return f"{current} UNION ALL {former}"
 
 
 def expected_adoptions_sql() -> str:
@@ -357,17 +376,20 @@ def expected_reach_sql() -> str:
 
 def expected_tallies_sql(conn, reach_table: str = "household_reach") -> str:
     """Tallies from the adoptions and first visits of households not merged into another."""
+    # By day, not month: a former ancestor counts only the events before the day the unit moved.
     by_hamlet = (
-        f"SELECT a.hamlet_id, a.service_id, {_month(conn, 'a.adopted_on')} AS month, count(*) AS n "
+        "SELECT a.hamlet_id, a.service_id, a.adopted_on AS day, count(*) AS n "
         "FROM adoptions a JOIN households h ON h.id = a.household_id WHERE h.merged_into_id IS NULL "
-        f"GROUP BY a.hamlet_id, a.service_id, {_month(conn, 'a.adopted_on')} "
+        "GROUP BY a.hamlet_id, a.service_id, a.adopted_on "
         "UNION ALL "
-        f"SELECT r.hamlet_id, 0, {_month(conn, 'r.first_visited_on')}, count(*) "
+        "SELECT r.hamlet_id, 0, r.first_visited_on, count(*) "
         f"FROM {reach_table} r JOIN households h ON h.id = r.household_id WHERE h.merged_into_id IS NULL "
-        f"GROUP BY r.hamlet_id, {_month(conn, 'r.first_visited_on')}")
-    return ("SELECT ua.ancestor_id AS unit_id, x.service_id, x.month, sum(x.n) AS households "
+        "GROUP BY r.hamlet_id, r.first_visited_on")
+    return (f"SELECT ua.ancestor_id AS unit_id, x.service_id, {_month(conn, 'x.day')} AS month, "
+            "sum(x.n) AS households "
             f"FROM ({by_hamlet}) x JOIN unit_ancestors ua ON ua.unit_id = x.hamlet_id "
-            "GROUP BY ua.ancestor_id, x.service_id, x.month")
+            "AND (ua.until IS NULL OR x.day < ua.until) "
+            f"GROUP BY ua.ancestor_id, x.service_id, {_month(conn, 'x.day')}")
 
 
 def expected_totals_sql(tallies: str) -> str:
@@ -383,7 +405,7 @@ def rebuild(conn) -> dict[str, int]:
     conn.exec_driver_sql("DELETE FROM coverage_tallies")
     conn.exec_driver_sql("DELETE FROM household_reach")
     conn.exec_driver_sql("DELETE FROM unit_ancestors")
-    conn.exec_driver_sql(f"INSERT INTO unit_ancestors (unit_id, ancestor_id) {expected_ancestors_sql()}")
+    conn.exec_driver_sql(f"INSERT INTO unit_ancestors (unit_id, ancestor_id, until) {expected_ancestors_sql()}")
     conn.exec_driver_sql(f"INSERT INTO household_reach (household_id, hamlet_id, first_visited_on) "
                          f"{expected_reach_sql()}")
     conn.exec_driver_sql(f"INSERT INTO coverage_tallies (unit_id, service_id, month, households) "
@@ -422,7 +444,7 @@ def verify(conn) -> list[str]:
          "SELECT household_id, service_id, hamlet_id FROM adoptions"),
         ("household_reach", expected_reach_sql(),
          "SELECT household_id, hamlet_id, first_visited_on FROM household_reach"),
-        ("unit_ancestors", expected_ancestors_sql(), "SELECT unit_id, ancestor_id FROM unit_ancestors"),
+        ("unit_ancestors", expected_ancestors_sql(), "SELECT unit_id, ancestor_id, until FROM unit_ancestors"),
         ("coverage_tallies", expected_tallies_sql(conn, f"({expected_reach_sql()})"),
          "SELECT unit_id, service_id, month, households FROM coverage_tallies WHERE households <> 0"),
         ("coverage_totals",

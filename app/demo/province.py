@@ -143,7 +143,7 @@ def seed_province(echo=print, end: date | None = None) -> dict[str, float]:
         echo(f"  {name}: {timings[name]} s")
         return now
 
-    gso.import_province(PROVINCE)
+    gso.import_province(PROVINCE, on=date(2025, 6, 30))  # the demo is a province of the old map
     db.session.flush()
     loader = Loader()
     from app.coverage import store

@@ -33,7 +33,7 @@ def first_commune(district_code: str) -> AdminUnit:
 
 
 def seed_units(rng: random.Random) -> None:
-    gso.import_province(PROVINCE)
+    gso.import_province(PROVINCE, on=date(2025, 6, 30))  # the demo is a province of the old map
     db.session.flush()
     province = by_code(PROVINCE)
     communes = db.session.scalars(sa.select(AdminUnit).where(

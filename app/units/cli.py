@@ -8,24 +8,31 @@ from app.dates import today_vn
 from app.extensions import db
 from app.rules import RuleError
 from app.spreadsheets import SpreadsheetError
-from app.units import gso
+from app.units import gso, official
 from app.units.importer import apply_units, parse_units
 
 units_cli = AppGroup("units", help="Load administrative units.")
 
 
 @units_cli.command("import-gso")
-@click.option("--province", "code", required=True, help="GSO province code, e.g. 93 for Hậu Giang.")
-def import_gso(code):
-    """Load a province with its districts and communes from the GSO list."""
+@click.option("--province", "code", required=True, help="GSO province code, e.g. 92 for Cần Thơ.")
+@click.option("--on", "on", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="Load the list in force on this day (YYYY-MM-DD; default today): before 2025-07-01 the "
+                   "63-province, three-level list, from then the 34-province, two-level one.")
+def import_gso(code, on):
+    """Load a province with its units from the official list in force on a day."""
+    day = on.date() if on else today_vn()
     try:
-        stats = gso.import_province(code)
+        stats = gso.import_province(code, on=day)
     except LookupError:
-        raise click.ClickException(f"no province with GSO code {code!r} in vietnam-provinces") from None
+        raise click.ClickException(f"no province with GSO code {code!r} in the list in force on {day:%Y-%m-%d} "
+                                   f"({official.data_version()})") from None
+    except gso.ListConflict as exc:
+        raise click.ClickException(str(exc)) from None
     except RuleError as exc:  # the same code rule as the forms and the import
         raise click.ClickException(f"province {code}: {exc.message}") from None
     db.session.commit()
-    click.echo(f"province {code}: {stats['created']} units created, {stats['updated']} renamed")
+    click.echo(f"province {code} on {day:%Y-%m-%d}: {stats['created']} units created, {stats['updated']} renamed")
 
 
 @units_cli.command("import")

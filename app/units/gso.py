@@ -1,48 +1,61 @@
-"""Load a province and its districts and communes from the GSO list in `vietnam-provinces`.
+"""Load a province from the official list in force on a date (app.units.official).
 
-The pinned release (0.6.0) carries the 63-province, three-level list in force until 30 June 2025,
-the period the teams' records come from. Codes are written as the GSO writes them: province 2
-digits, district 3, commune 5.
+Before 1 July 2025: the 63-province, three-level list (province, district, commune). From then:
+the 34-province, two-level list (province, commune), each commune with its kind (xã, phường, đặc
+khu). Codes are written as the GSO writes them: province 2 digits, district 3, commune 5.
 """
-import json
+from datetime import date
 
 import sqlalchemy as sa
-import vietnam_provinces
+from flask_babel import gettext as _
 
 from app.extensions import db
-from app.units import services
+from app.units import official, services
 from app.units.models import AdminUnit
 
 
-def load_province(code: str) -> dict:
-    with open(vietnam_provinces.NESTED_DIVISIONS_JSON_PATH, encoding="utf-8") as fh:
-        provinces = json.load(fh)
-    for p in provinces:
-        if f"{p['code']:02d}" == code.zfill(2):
-            return p
-    raise LookupError(code)
+class ListConflict(ValueError):
+    """The list cannot be loaded over what the database holds (a reorganization is needed)."""
 
 
-def import_province(code: str, user=None) -> dict[str, int]:
-    """Create or rename the province's units; existing units keep their ids and records."""
-    data = load_province(code)
+def import_province(code: str, on: date | None = None, user=None) -> dict[str, int]:
+    """Create or rename the province's units valid on `on`; existing units keep their ids and records.
+
+    A unit of the list matches the unit bearing its code on that day. The two-level list's new
+    units are valid from 1 July 2025; loading it where the old list's units still bear its codes
+    is refused: that is a reorganization (`flask units reorganize`), which keeps their history.
+    """
+    from app.dates import today_vn
+    on = on or today_vn()
+    units = official.province_units(code, on)
+    valid_from = official.TWO_LEVELS_FROM if official.two_levels(on) else None
+    codes = [u.code for u in units]
+    same_list = AdminUnit.valid_on_clause(on)
+    if valid_from is not None:
+        # Units of the old map are still valid on that day until a reorganization ends them.
+        same_list = sa.and_(same_list, AdminUnit.valid_from >= valid_from)
+    valid = {u.code: u for u in db.session.scalars(
+        sa.select(AdminUnit).where(AdminUnit.code.in_(codes), same_list))}
+    current = {u.code: u for u in db.session.scalars(
+        sa.select(AdminUnit).where(AdminUnit.code.in_(codes), AdminUnit.retired_on.is_(None)))}
+    clash = sorted(c for c, u in current.items() if c not in valid)
+    if clash:
+        raise ListConflict(_("%(count)d code(s) of this list are borne today by units of an earlier list "
+                             "(%(codes)s): apply a reorganization plan instead.",
+                             count=len(clash), codes=", ".join(clash[:5])))
     stats = {"created": 0, "updated": 0}
-    existing = {u.code: u for u in db.session.scalars(sa.select(AdminUnit).where(AdminUnit.code.isnot(None)))}
-
-    def upsert(code: str, name: str, level: str, parent: AdminUnit | None) -> AdminUnit:
-        unit = existing.get(code)
+    made: dict[str, AdminUnit] = {}
+    for u in units:
+        unit = valid.get(u.code)
         if unit is None:
-            unit = services.create_unit(name, level, parent, code, user=user)
-            existing[code] = unit
+            parent = made.get(u.parent_code) if u.parent_code else None
+            unit = services.create_unit(u.name, u.level, parent, u.code, user=user)
+            unit.kind, unit.valid_from = u.kind, valid_from
             stats["created"] += 1
-        elif unit.name != name:
-            services.rename_unit(unit, name, user=user)
-            stats["updated"] += 1
-        return unit
-
-    province = upsert(f"{data['code']:02d}", data["name"], "province", None)
-    for d in data.get("districts", []):
-        district = upsert(f"{d['code']:03d}", d["name"], "district", province)
-        for w in d.get("wards", []):
-            upsert(f"{w['code']:05d}", w["name"], "commune", district)
+        else:
+            if unit.name != u.name:
+                services.rename_unit(unit, u.name, user=user)
+                stats["updated"] += 1
+            unit.kind = unit.kind or u.kind
+        made[u.code] = unit
     return stats

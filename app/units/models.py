@@ -1,4 +1,9 @@
-"""The administrative tree (province > district > commune > hamlet, any depth) and household counts."""
+"""The administrative tree (province > district > commune > hamlet, any depth) and household counts.
+
+Units live in time: a unit is valid from `valid_from` (NULL: since before records began) until the
+day before `retired_on` (NULL: still valid). A code names a unit only together with a date, since
+the 2025 reform gave new communes the codes of old ones.
+"""
 from datetime import date
 
 import sqlalchemy as sa
@@ -12,12 +17,27 @@ from app.text import fold
 LEVELS = ("province", "district", "commune", "hamlet")
 
 
+# The official kinds, as the GSO lists name them; a unit's level says where it sits in the tree.
+KINDS = ("tinh", "thanh_pho_tw", "huyen", "quan", "thi_xa", "thanh_pho", "xa", "phuong", "thi_tran", "dac_khu",
+         "ap", "thon", "to_dan_pho", "khom", "khu_pho")
+
+
 class AdminUnit(db.Model):
     __tablename__ = "admin_units"
+    __table_args__ = (
+        # One unit per code and start date; at most one still-valid bearer of a code.
+        sa.UniqueConstraint("code", "valid_from", name="uq_admin_units_code_valid_from"),
+        sa.Index("uq_admin_units_current_code", "code", unique=True,
+                 sqlite_where=sa.text("retired_on IS NULL AND code IS NOT NULL"),
+                 postgresql_where=sa.text("retired_on IS NULL AND code IS NOT NULL")),
+    )
 
     id: orm.Mapped[int] = orm.mapped_column(primary_key=True)
     # GSO code for provinces, districts and communes; hamlets have none unless the commune gives one.
-    code: orm.Mapped[str | None] = orm.mapped_column(sa.String(20), unique=True)
+    code: orm.Mapped[str | None] = orm.mapped_column(sa.String(20), index=True)
+    # The official kind (KINDS), or NULL where the list gives none; shown by app.units.kinds.label.
+    kind: orm.Mapped[str | None] = orm.mapped_column(sa.String(24))
+    valid_from: orm.Mapped[date | None] = orm.mapped_column(sa.Date)
     name: orm.Mapped[str] = orm.mapped_column(sa.String(200))
     name_folded: orm.Mapped[str] = orm.mapped_column(sa.String(200), index=True)
     level: orm.Mapped[str] = orm.mapped_column(sa.String(16), index=True)
@@ -51,6 +71,16 @@ class AdminUnit(db.Model):
     @property
     def active(self) -> bool:
         return self.retired_on is None
+
+    def valid_on(self, day: date) -> bool:
+        return (self.valid_from is None or self.valid_from <= day) and (self.retired_on is None
+                                                                        or day < self.retired_on)
+
+    @staticmethod
+    def valid_on_clause(day: date):
+        """The SQL form of `valid_on`, for queries."""
+        return sa.and_(sa.or_(AdminUnit.valid_from.is_(None), AdminUnit.valid_from <= day),
+                       sa.or_(AdminUnit.retired_on.is_(None), AdminUnit.retired_on > day))
 
     def ancestors(self) -> list["AdminUnit"]:
         """Root first, self excluded."""
@@ -102,6 +132,62 @@ class HouseholdCount(db.Model):
     recorded_at = orm.mapped_column(UTCDateTime, default=utcnow)
 
     unit: orm.Mapped[AdminUnit] = orm.relationship(back_populates="counts")
+
+
+def unit_for_code(code: str, on: date | None = None) -> AdminUnit | None:
+    """The unit that bore `code` on a day (today's bearer when no day is given); None when none did."""
+    q = sa.select(AdminUnit).where(AdminUnit.code == code)
+    if on is None:
+        q = q.where(AdminUnit.retired_on.is_(None))
+    else:
+        q = q.where(AdminUnit.valid_on_clause(on))
+    # Periods of one code never overlap (the reorganization refuses it), so at most one row.
+    return db.session.scalars(q.order_by(AdminUnit.valid_from.desc()).limit(1)).first()
+
+
+class UnitPlacement(db.Model):
+    """Where a unit hung in the past: under `parent_id` until the day before `valid_to`.
+
+    A unit that never moved has none; its current parent is `AdminUnit.parent_id`.
+    """
+
+    __tablename__ = "unit_placements"
+
+    id: orm.Mapped[int] = orm.mapped_column(primary_key=True)
+    unit_id: orm.Mapped[int] = orm.mapped_column(sa.ForeignKey("admin_units.id"), index=True)
+    parent_id: orm.Mapped[int] = orm.mapped_column(sa.ForeignKey("admin_units.id"), index=True)
+    valid_from: orm.Mapped[date | None] = orm.mapped_column(sa.Date)
+    valid_to: orm.Mapped[date | None] = orm.mapped_column(sa.Date)
+
+
+class Reorganization(db.Model):
+    """One dated step of a province's map: the plan applied, by whom, and what it did."""
+
+    __tablename__ = "reorganizations"
+
+    id: orm.Mapped[int] = orm.mapped_column(primary_key=True)
+    province_id: orm.Mapped[int] = orm.mapped_column(sa.ForeignKey("admin_units.id"), index=True)
+    effective_on: orm.Mapped[date] = orm.mapped_column(sa.Date)
+    source_name: orm.Mapped[str] = orm.mapped_column(sa.String(255))
+    applied_at = orm.mapped_column(UTCDateTime, default=utcnow)
+    applied_by_id: orm.Mapped[int | None] = orm.mapped_column(sa.ForeignKey("users.id"))
+    summary: orm.Mapped[dict] = orm.mapped_column(sa.JSON, default=dict)
+
+    successions: orm.Mapped[list["UnitSuccession"]] = orm.relationship(back_populates="reorganization")
+
+
+class UnitSuccession(db.Model):
+    """Old unit -> new unit in a reorganization; `split` when the old one went to several."""
+
+    __tablename__ = "unit_successions"
+
+    id: orm.Mapped[int] = orm.mapped_column(primary_key=True)
+    reorganization_id: orm.Mapped[int] = orm.mapped_column(sa.ForeignKey("reorganizations.id"), index=True)
+    old_unit_id: orm.Mapped[int] = orm.mapped_column(sa.ForeignKey("admin_units.id"), index=True)
+    new_unit_id: orm.Mapped[int] = orm.mapped_column(sa.ForeignKey("admin_units.id"), index=True)
+    split: orm.Mapped[bool] = orm.mapped_column(default=False)
+
+    reorganization: orm.Mapped[Reorganization] = orm.relationship(back_populates="successions")
 
 
 class HamletChange(db.Model):

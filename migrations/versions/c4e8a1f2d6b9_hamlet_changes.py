@@ -1,7 +1,7 @@
 """hamlet changes: merges, splits and renames of hamlets, each from a date
 
 Revision ID: c4e8a1f2d6b9
-Revises: b7d41c2e9a53
+Revises: c4e8a1f27d90
 Create Date: 2026-12-01 23:55:00.000000
 
 """
@@ -11,7 +11,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'c4e8a1f2d6b9'
-down_revision = 'b7d41c2e9a53'
+down_revision = 'c4e8a1f27d90'
 branch_labels = None
 depends_on = None
 
