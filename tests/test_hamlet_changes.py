@@ -112,6 +112,7 @@ def test_a_split_assigns_households_one_by_one_or_the_rest_in_bulk(db, tree, cli
     assert _hamlet_of_visits(third) == [(AFTER, part_b.id)]
     # Typed counts are kept; an empty one is the old count shared by households assigned (2 of 3).
     assert part_b.households_on(ON).households == 100
+    assert (part_b.valid_from, part_b.valid_on(ON - timedelta(days=1))) == (ON, False)
     assert part_a.households_on(ON).households == 213
     assert _totals(tree.commune) == commune_before
     assert _verify() == []
@@ -169,8 +170,14 @@ def test_bad_merges_and_splits_are_refused_with_a_message_and_change_nothing(db,
 
 
 def test_a_change_may_not_take_effect_before_the_hamlet_existed(db, tree, client, login_as):
-    household(tree.hamlet, "Nguyễn Văn An")
+    tree.hamlet2.valid_from = ON - timedelta(days=5)
+    _db.session.commit()
     login_as("commune", tree.commune, locale="en")
+    resp = client.post(f"/units/{tree.hamlet.id}/merge", data={
+        "target": str(tree.hamlet2.id), "effective_on": (ON - timedelta(days=6)).isoformat()})
+    assert resp.status_code == 400
+    assert "Khu vực 2 has existed in its present form only since" in resp.get_data(as_text=True)
+    household(tree.hamlet, "Nguyễn Văn An")
     resp = client.post(f"/units/{tree.hamlet.id}/split", data={
         "effective_on": ON.isoformat(), "name_1": "Khu vực 1A", "name_2": "Khu vực 1B", "rest": "1"})
     assert resp.status_code == 303
