@@ -183,8 +183,8 @@ def split_form(hamlet, households):
             return parts, assignment
 
     for i in range(1, PARTS + 1):
-        setattr(SplitForm, f"name_{i}", _name_field(_l("New hamlet %(n)d", n=i), required=False))
-        setattr(SplitForm, f"count_{i}", CountField(_l("Households from that date"), rule=rules.households,
+        setattr(SplitForm, f"name_{i}", _name_field(_l("Name of new hamlet %(n)d", n=i), required=False))
+        setattr(SplitForm, f"count_{i}", CountField(_l("Its households from that date"), rule=rules.households,
                                                     validators=[Optional()]))
     choices = [SelectChoice(value="", label=_l("—"))] + _part_choices()
     for h in households:
