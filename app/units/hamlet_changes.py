@@ -61,11 +61,12 @@ def history(hamlet: AdminUnit) -> list[HamletChange]:
 
 
 def earliest_date(hamlet: AdminUnit) -> date | None:
-    """The first day a new change of this hamlet may take effect: the day it came into being by a
-    split, or of its latest change, whichever is later (a history read in order)."""
-    return db.session.scalar(
+    """The first day a new change of this hamlet may take effect: the day it came into being, or of
+    its latest change, whichever is later (a history read in order)."""
+    latest = db.session.scalar(
         sa.select(sa.func.max(HamletChange.effective_on))
         .where(sa.or_(HamletChange.from_unit_id == hamlet.id, HamletChange.to_unit_id == hamlet.id)))
+    return max(filter(None, [latest, hamlet.valid_from]), default=None)
 
 
 def first_closed_month_from(unit: AdminUnit, on: date) -> tuple[int, int] | None:
@@ -211,6 +212,7 @@ def split_hamlet(source: AdminUnit, on: date, parts: list[Part], assignment: dic
     made = []
     for i, part in enumerate(parts):
         hamlet = services.create_unit(part.name, "hamlet", source.parent, user=user)
+        hamlet.valid_from, hamlet.kind = on, source.kind
         services.set_household_count(hamlet, part.households, on, user=user)
         ids = [h for h in households if assignment[h] == i]
         _move_households(ids, hamlet, on)
