@@ -3,7 +3,7 @@ statements), and anything that wrote is still rolled back when asked."""
 import pytest
 import sqlalchemy as sa
 
-from app import mark_written
+from app.database import mark_written
 from app.units.models import AdminUnit
 
 

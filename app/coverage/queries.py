@@ -27,22 +27,14 @@ average of the children's percentages; share is None when households is 0.
 """
 from __future__ import annotations
 
-from bisect import bisect_right
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from functools import lru_cache
 
 import sqlalchemy as sa
 
-from app.coverage.models import (
-    HOUSEHOLD_COUNTS,
-    CacheToken,
-    CoverageTally,
-    CoverageTotal,
-    HouseholdReach,
-    UnitAncestor,
-)
+from app.coverage.models import CoverageTally, CoverageTotal, HouseholdReach, UnitAncestor
+from app.coverage.rollup import LiveSubtree, Subtree, chunks, subtree_of
 from app.dates import VN, month_end, month_start
 from app.extensions import db
 from app.households.models import Household
@@ -153,246 +145,8 @@ def services_and_targets(unit: AdminUnit) -> tuple[list[Service], dict[int, Targ
     return _per_request(("services_and_targets", _province_id(unit)), load)
 
 
-def _is_counted(retired_on: date | None, on: date) -> bool:
-    return retired_on is None or retired_on > on
-
-
-class _Subtree:
-    """The units below some roots, loaded once, with their household counts over time."""
-
-    def __init__(self, roots: list[AdminUnit]):
-        self.units: dict[int, sa.Row] = {}
-        self._memo: dict[tuple[int, date], int] = {}
-        self._timelines: dict[int, tuple[list[date], list[int]]] = {}
-        self.any_retired = False
-        if not roots:
-            self.counts = {}
-            self.children = {}
-            return
-        cond = sa.or_(*[AdminUnit.path.startswith(r.path, autoescape=True) for r in roots])
-        for row in db.session.execute(sa.select(AdminUnit.id, AdminUnit.parent_id, AdminUnit.path,
-                                                AdminUnit.retired_on, AdminUnit.level).where(cond)):
-            self.units[row.id] = row
-        self.any_retired = any(row.retired_on is not None for row in self.units.values())
-        self.children: dict[int, list[int]] = defaultdict(list)
-        for row in self.units.values():
-            if row.parent_id in self.units:
-                self.children[row.parent_id].append(row.id)
-        # Every count of every unit in the subtree, oldest first; a few per unit.
-        self.counts: dict[int, list[tuple[date, int]]] = defaultdict(list)
-        unit_ids = sa.select(AdminUnit.id).where(cond)
-        for unit_id, effective_on, households in db.session.execute(
-                sa.select(HouseholdCount.unit_id, HouseholdCount.effective_on, HouseholdCount.households)
-                .where(HouseholdCount.unit_id.in_(unit_ids)).order_by(HouseholdCount.effective_on)):
-            self.counts[unit_id].append((effective_on, households))
-
-    def active_children(self, unit_id: int, on: date) -> list[int]:
-        return [c for c in self.children.get(unit_id, ()) if _is_counted(self.units[c].retired_on, on)]
-
-    def retired_ids(self) -> list[int]:
-        return [u for u, row in self.units.items() if row.retired_on is not None]
-
-    def households(self, unit_id: int, on: date) -> int:
-        if not self.any_retired:
-            dates, totals = self._timeline(unit_id)
-            i = bisect_right(dates, on)
-            return totals[i - 1] if i else 0
-        # Memoised: a province page asks for every level of a 1,000-hamlet tree for 13 dates.
-        key = (unit_id, on)
-        if key in self._memo:
-            return self._memo[key]
-        kids = self.active_children(unit_id, on)
-        if kids:
-            value = sum(self.households(k, on) for k in kids)
-        else:
-            value = 0
-            for effective_on, households in self.counts.get(unit_id, ()):
-                if effective_on > on:
-                    break
-                value = households
-        self._memo[key] = value
-        return value
-
-    def _timeline(self, unit_id: int) -> tuple[list[date], list[int]]:
-        """With no retired unit the tree never changes shape: a unit's households over time are one
-        running sum of its leaves' count changes, so each date is a binary search."""
-        if unit_id not in self._timelines:
-            deltas: dict[date, int] = defaultdict(int)
-            stack = [unit_id]
-            while stack:
-                u = stack.pop()
-                kids = self.children.get(u)
-                if kids:
-                    stack.extend(kids)
-                    continue
-                previous = 0
-                for effective_on, households in self.counts.get(u, ()):
-                    deltas[effective_on] += households - previous
-                    previous = households
-            dates = sorted(deltas)
-            totals, running = [], 0
-            for d in dates:
-                running += deltas[d]
-                totals.append(running)
-            self._timelines[unit_id] = (dates, totals)
-        return self._timelines[unit_id]
-
-    def excluded_below(self, unit_id: int, on: date) -> list[int]:
-        """Topmost units under unit_id retired on or before `on`: their records no longer count."""
-        if not self.any_retired:
-            return []
-        out = []
-        stack = list(self.children.get(unit_id, ()))
-        while stack:
-            u = stack.pop()
-            if _is_counted(self.units[u].retired_on, on):
-                stack.extend(self.children.get(u, ()))
-            else:
-                out.append(u)
-        return out
-
-
-class _LiveSubtree:
-    """A subtree none of whose units is retired, with household counts rolled up in SQL.
-
-    Same figures as _Subtree's no-retirement path (a unit's households are the sum of its leaves'
-    counts in effect), but the leaves' count changes are summed per ancestor by the database through
-    unit_ancestors, so a province page reads a few dozen rows instead of its 1,000-hamlet tree.
-    """
-
-    any_retired = False
-
-    def __init__(self, root: AdminUnit, child_units: list[AdminUnit], token: int | None = None):
-        self.root = root
-        self.token = token
-        # The child units themselves (the page's rows need them): held here, so the session's
-        # identity map, which holds them weakly, still has them when the rows are made.
-        self.child_units = child_units
-        self.children = {root.id: [u.id for u in self.child_units]}
-        self._timelines: dict[int, tuple[list[date], list[int]]] = {}
-
-    def active_children(self, unit_id: int, on: date) -> list[int]:
-        return list(self.children.get(unit_id, ()))
-
-    def excluded_below(self, unit_id: int, on: date) -> list[int]:
-        return []
-
-    def retired_ids(self) -> list[int]:
-        return []
-
-    def households(self, unit_id: int, on: date) -> int:
-        if unit_id not in self._timelines:
-            kids = self.children[self.root.id]
-            if unit_id == self.root.id or unit_id in kids:
-                # A page asks for the root and each child: one query for the children, and the
-                # root (nothing retired below it) is exactly their sum.
-                deltas = self._deltas(tuple(kids or [self.root.id]))
-                deltas[self.root.id] = [d for u in (kids or [self.root.id]) for d in deltas[u]]
-            else:
-                deltas = self._deltas((unit_id,))
-            for u, entries in deltas.items():
-                self._timelines[u] = _running(entries)
-        dates, totals = self._timelines[unit_id]
-        i = bisect_right(dates, on)
-        return totals[i - 1] if i else 0
-
-    def _deltas(self, unit_ids: tuple[int, ...]) -> dict[int, list[tuple[date, int]]]:
-        """Per unit, its leaves' count changes: from this worker's memory while the token says
-        nothing they depend on has changed since (a copy: the caller adds the root's)."""
-        if self.token is None:  # no token yet (a database emptied by hand): read them
-            return _count_deltas_of(unit_ids)
-        return dict(_remembered_count_deltas(self.token, unit_ids))
-
-
-def _count_deltas_of(unit_ids: tuple[int, ...]) -> dict[int, list[tuple[date, int]]]:
-    """Per unit, its leaves' count changes: (date, new count − the leaf's previous count)."""
-    out: dict[int, list[tuple[date, int]]] = {u: [] for u in unit_ids}
-    for chunk in _chunks(list(unit_ids)):
-        for unit_id, effective_on, delta in db.session.execute(_COUNT_DELTAS, {"units": chunk}):
-            out[unit_id].append((effective_on, int(delta)))
-    return out
-
-
-@lru_cache(maxsize=1024)
-def _remembered_count_deltas(token: int, unit_ids: tuple[int, ...]) -> dict[int, list[tuple[date, int]]]:
-    """The same, kept per (token, units). The triggers replace the token, in the transaction that
-    changes a household count or the tree's shape, by a random value: a result kept under the old
-    one is never asked for again. The token is read (with the children) before the changes are, so
-    a change committed in between leaves a fresh result under a stale token, never the reverse.
-    Household counts change a few times a year; every coverage page and trend reads them (a
-    province page: every leaf's count history, ~3 ms on PostgreSQL)."""
-    return _count_deltas_of(unit_ids)
-
-
-def _count_deltas() -> sa.Select:
-    """Each leaf's count changes summed per ancestor and date (Core columns: no ORM per call)."""
-    hc, prev = HouseholdCount.__table__.alias("hc"), HouseholdCount.__table__.alias("prev")
-    units, ancestors = AdminUnit.__table__.c, UnitAncestor.__table__.c
-    previous = (sa.select(prev.c.households)
-                .where(prev.c.unit_id == hc.c.unit_id, prev.c.effective_on < hc.c.effective_on)
-                .order_by(prev.c.effective_on.desc()).limit(1).scalar_subquery())
-    is_leaf = ~sa.exists().where(units.parent_id == hc.c.unit_id)
-    return (sa.select(ancestors.ancestor_id, hc.c.effective_on,
-                      sa.func.sum(hc.c.households - sa.func.coalesce(previous, 0)))
-            .join_from(UnitAncestor.__table__, hc, hc.c.unit_id == ancestors.unit_id)
-            .where(ancestors.ancestor_id.in_(sa.bindparam("units", expanding=True)), is_leaf)
-            .group_by(ancestors.ancestor_id, hc.c.effective_on))
-
-
-_COUNT_DELTAS = _count_deltas()  # built once
-
-
-def _running(entries: list[tuple[date, int]]) -> tuple[list[date], list[int]]:
-    """(dates, totals) from count changes, so a date's total is one binary search."""
-    by_date: dict[date, int] = defaultdict(int)
-    for day, delta in entries:
-        by_date[day] += delta
-    dates = sorted(by_date)
-    totals, running = [], 0
-    for day in dates:
-        running += by_date[day]
-        totals.append(running)
-    return dates, totals
-
-
-def _retired_below() -> sa.Select:
-    units, ancestors = AdminUnit.__table__.c, UnitAncestor.__table__.c
-    return (sa.select(sa.literal(1)).select_from(UnitAncestor.__table__)
-            .join(AdminUnit.__table__, units.id == ancestors.unit_id)
-            .where(ancestors.ancestor_id == sa.bindparam("unit"), units.retired_on.isnot(None)).limit(1))
-
-
-# Built once: the statements' construction cost more than running them.
-_RETIRED_BELOW = _retired_below()
-_TOKEN = sa.select(CacheToken.token).where(CacheToken.name == HOUSEHOLD_COUNTS).scalar_subquery()
-_CHILDREN_AND_RETIRED = (sa.select(AdminUnit, _RETIRED_BELOW.exists(), _TOKEN)
-                         .where(AdminUnit.parent_id == sa.bindparam("unit")))
-
-
-def _children_and_retired(unit: AdminUnit) -> tuple[list[AdminUnit], bool, int | None]:
-    """The unit's children, whether any unit of its subtree (itself included) is retired, and the
-    household roll-up's cache token: one round trip, the other questions asked beside the first."""
-    rows = db.session.execute(_CHILDREN_AND_RETIRED, {"unit": unit.id}).all()
-    if rows:
-        return [u for u, _r, _t in rows], bool(rows[0][1]), rows[0][2]
-    return [], db.session.execute(_RETIRED_BELOW, {"unit": unit.id}).first() is not None, None
-
-
-def _subtree(unit: AdminUnit) -> _Subtree | _LiveSubtree:
-    """One view of a unit's subtree per request: the table and the trend of a page share it.
-
-    Retired units change the tree's shape from date to date, which _Subtree follows in Python; a
-    subtree without any (the usual case) is rolled up in SQL."""
-    from flask import g, has_request_context
-    cache = g.setdefault("coverage_subtrees", {}) if has_request_context() else {}
-    if unit.id not in cache:
-        children, any_retired, token = _children_and_retired(unit)
-        cache[unit.id] = _Subtree([unit]) if any_retired else _LiveSubtree(unit, children, token)
-    return cache[unit.id]
-
-
 def households_by_unit(units: list[AdminUnit], on: date) -> dict[int, int]:
-    tree = _Subtree(units)
+    tree = Subtree(units)
     return {u.id: tree.households(u.id, on) for u in units}
 
 
@@ -431,7 +185,7 @@ def _sums(unit_ids: list[int], on: date) -> dict[int, dict[int, int]]:
     upto = month_key(on.year, on.month)
     if not is_month_end:
         upto = month_key(on.year, on.month - 1) if on.month > 1 else month_key(on.year - 1, 12)
-    for chunk in _chunks(unit_ids):
+    for chunk in chunks(unit_ids):
         for unit_id, service_id, n in db.session.execute(_SUMS_UPTO, {"units": chunk, "upto": upto}):
             out[unit_id][service_id] += int(n or 0)
         if not is_month_end:
@@ -455,12 +209,7 @@ def _sums(unit_ids: list[int], on: date) -> dict[int, dict[int, int]]:
     return out
 
 
-def _chunks(ids: list[int], size: int = 500):
-    for i in range(0, len(ids), size):
-        yield ids[i:i + size]
-
-
-def _tallies(tree: _Subtree, unit_ids: list[int], on: date) -> dict[int, dict[int, int]]:
+def _tallies(tree: Subtree | LiveSubtree, unit_ids: list[int], on: date) -> dict[int, dict[int, int]]:
     """For each unit, {service_id or REACH: households}, without what lies in retired subunits."""
     excluded = {u: tree.excluded_below(u, on) for u in unit_ids}
     sums = _sums(list(set(unit_ids) | {r for rs in excluded.values() for r in rs}), on)
@@ -496,7 +245,7 @@ def _row_plan(unit: AdminUnit) -> list[tuple]:
 
 def coverage(unit: AdminUnit, on: date) -> CoverageTable:
     services, _targets = services_and_targets(unit)
-    tree = _subtree(unit)
+    tree = subtree_of(unit)
     child_ids = tree.active_children(unit.id, on)
     if child_ids:
         tallies = _tallies(tree, child_ids, on)
@@ -568,14 +317,14 @@ def monthly_series(unit: AdminUnit, months: list[tuple[int, int]]) -> list[Cover
     if not months:
         return []
     plan = _row_plan(unit)
-    tree = _subtree(unit)
+    tree = subtree_of(unit)
     # The unit's monthly tallies and those of every retired unit below it (subtracted from the
     # month of their retirement on), in one query.
     retired = [u for u in tree.retired_ids() if u != unit.id]
     first = min(month_key(y, m) for y, m in months)
     last = max(month_key(y, m) for y, m in months)
     per: dict[int, dict[int, list[tuple[int, int]]]] = defaultdict(lambda: defaultdict(list))
-    for chunk in _chunks([unit.id] + retired):
+    for chunk in chunks([unit.id] + retired):
         # The months before the first one shown become one sum per service (month key 0): the
         # running total less every month from the first one on; then the months shown.
         before: dict[tuple[int, int], int] = defaultdict(int)

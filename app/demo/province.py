@@ -76,7 +76,7 @@ class Loader:
         self.pg = self.conn.dialect.name == "postgresql"
 
     def load(self, table: str, columns: list[str], rows) -> int:
-        from app import mark_written
+        from app.database import mark_written
         mark_written(self.conn)  # these rows go past SQLAlchemy: a failed load must still be rolled back
         n = 0
         if self.pg:

@@ -111,7 +111,7 @@ def erase(household: Household, reason: str, user=None) -> bool:
     connection = db.session.connection()
     if connection.dialect.name == "sqlite":
         # Old values are overwritten with zeros, not only unlinked (every connection has it on, see
-        # app._sqlite_pragmas; said again here because the erasure depends on it).
+        # app.database; said again here because the erasure depends on it).
         connection.exec_driver_sql("PRAGMA secure_delete=ON")
     records = [household] + list(db.session.scalars(
         sa.select(Household).where(Household.merged_into_id == household.id, Household.erased_at.is_(None))))

@@ -5,6 +5,7 @@ Headers follow the active locale (the CLI wraps calls in flask_babel.force_local
 import csv
 import io
 import re
+import zipfile
 from datetime import date
 
 from flask_babel import format_date, get_locale
@@ -136,9 +137,30 @@ def write_xlsx(summary: Summary) -> bytes:
         ws.print_options.gridLines = True
         ws.page_setup.orientation = "landscape"
         ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    if summary.closed_at is not None:
+        wb.properties.created = summary.closed_at.replace(tzinfo=None, microsecond=0)
     buf = io.BytesIO()
     wb.save(buf)
-    return buf.getvalue()
+    if summary.closed_at is None:
+        return buf.getvalue()
+    return _stamped(buf.getvalue(), summary.closed_at)
+
+
+def _stamped(xlsx: bytes, when) -> bytes:
+    """The workbook with every zip entry and its "modified" property dated `when`, so a closed
+    month's file is the same bytes whenever it is produced (openpyxl dates both with the clock)."""
+    out = io.BytesIO()
+    stamp = when.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
+    with zipfile.ZipFile(io.BytesIO(xlsx)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            fixed = zipfile.ZipInfo(info.filename, date_time=when.timetuple()[:6])
+            fixed.compress_type = zipfile.ZIP_DEFLATED
+            data = src.read(info.filename)
+            if info.filename == "docProps/core.xml":
+                data = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)", rb"\g<1>" + stamp + rb"\g<2>",
+                              data)
+            dst.writestr(fixed, data)
+    return out.getvalue()
 
 
 def _plain(value, kind: str):

@@ -8,7 +8,7 @@ from app.dates import today_vn
 from app.extensions import db
 from app.rules import RuleError
 from app.spreadsheets import SpreadsheetError
-from app.units import gso, official
+from app.units import gso, official, reorganize
 from app.units.importer import apply_units, parse_units
 
 units_cli = AppGroup("units", help="Load administrative units.")
@@ -56,3 +56,50 @@ def import_file(file: Path):
     db.session.commit()
     click.echo(f"{len(rows)} rows: {stats['created']} units created, {stats['updated']} renamed, "
                f"{stats['counts']} household counts set")
+
+
+@units_cli.command("reorganize")
+@click.option("--plan", "plan_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="The plan (xlsx or csv): old unit -> new unit from an effective date.")
+@click.option("--dry-run", is_flag=True, help="Show everything applying would do; write nothing.")
+@click.option("--draft", is_flag=True, help="Write a plan from the official old -> new links instead.")
+@click.option("--province", "province_code", help="With --draft: the new province's code, e.g. 92.")
+@click.option("--on", "on", type=click.DateTime(formats=["%Y-%m-%d"]), default="2025-07-01",
+              help="With --draft: the effective date (default 2025-07-01).")
+@click.option("--output", type=click.Path(dir_okay=False, path_type=Path), help="With --draft: the file to write.")
+def reorganize_command(plan_file, dry_run, draft, province_code, on, output):
+    """Apply a reorganization plan in one transaction, or draft one from the official links.
+
+    Every problem of the plan is listed with its line number, and nothing is applied if there is any.
+    """
+    if draft:
+        if not province_code or not output:
+            raise click.UsageError("--draft needs --province and --output")
+        try:
+            rows = reorganize.draft_rows(province_code, on.date())
+        except LookupError:
+            raise click.ClickException(f"no province {province_code!r} in the list in force on {on:%Y-%m-%d}") from None
+        reorganize.write_plan(output, rows)
+        click.echo(f"{output}: {len(rows)} lines from {official.data_version()}; review it, assign the hamlets "
+                   "of split communes, then apply it with --plan")
+        return
+    if plan_file is None:
+        raise click.UsageError("give --plan FILE (or --draft)")
+    try:
+        lines = reorganize.read_plan(plan_file.name, plan_file.read_bytes())
+    except SpreadsheetError as exc:
+        raise click.ClickException(str(exc)) from exc
+    plan = reorganize.check_plan(plan_file.name, lines)
+    if not plan.ok:
+        for line, problem in plan.problems():
+            click.echo(f"{plan_file.name}:{line}: {problem}" if line else f"{plan_file.name}: {problem}", err=True)
+        raise click.ClickException(f"{len(plan.problems())} problem(s); nothing applied")
+    outcome = reorganize.apply_plan(plan)
+    for text in reorganize.describe(outcome):
+        click.echo(text)
+    if dry_run:
+        db.session.rollback()
+        click.echo("dry run: nothing was written")
+        return
+    db.session.commit()
+    click.echo(f"applied: reorganization #{outcome.reorganization.id} effective {plan.effective_on:%Y-%m-%d}")

@@ -1,0 +1,85 @@
+"""The engine's hooks: SQLite's pragmas on every connection, and PostgreSQL's read-only transactions
+ending with COMMIT.
+
+Fast path: a transaction that only ran SELECTs commits instead of rolling back, so psycopg keeps its
+prepared statements; faster than the default rollback, after which every statement is parsed and
+planned anew (bench/README.md, "Fast paths"). tests/test_db_transactions.py holds it to the plain
+way's outcome: whatever wrote is still rolled back.
+"""
+from flask import Flask
+
+from app.extensions import db
+
+
+def init_app(app: Flask) -> None:
+    _sqlite_pragmas(app)
+    _postgres_keep_prepared(app)
+
+
+def _sqlite_pragmas(app: Flask) -> None:
+    """WAL and a busy timeout so field users writing at once wait instead of failing."""
+    from sqlalchemy import event
+    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        return
+    with app.app_context():
+        engine = db.engine
+
+        @event.listens_for(engine, "connect")
+        def _on_connect(dbapi_conn, _record):
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute(f"PRAGMA busy_timeout={int(app.config['SQLITE_BUSY_TIMEOUT_MS'])}")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            # Deleted and overwritten values are zeroed in the file, not left in free space: erased
+            # personal data must not stay readable on disk (app.households.privacy).
+            cur.execute("PRAGMA secure_delete=ON")
+            cur.close()
+
+
+def _postgres_keep_prepared(app: Flask) -> None:
+    """End read-only transactions with COMMIT on PostgreSQL, so psycopg keeps its prepared statements.
+
+    psycopg prepares a statement the fifth time a connection runs it; PostgreSQL then skips parsing
+    and planning it, which is most of a short query's cost. But psycopg forgets every prepared
+    statement at each ROLLBACK, and a request's session ends with one: no statement ever got to five.
+    A transaction that only ran SELECTs ends the same either way, so it commits instead. One that
+    ran anything else through SQLAlchemy, or failed, or was marked by `mark_written` (the bulk loader
+    writes through the driver), is rolled back as before.
+    """
+    from sqlalchemy import event
+    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        return
+    import psycopg
+    from psycopg.pq import TransactionStatus
+    with app.app_context():
+        engine = db.engine
+
+        @event.listens_for(engine, "begin")
+        def _on_begin(conn):
+            conn.info["wrote"] = False
+
+        @event.listens_for(engine, "before_cursor_execute")
+        def _on_execute(conn, _cursor, statement, _parameters, _context, executemany):
+            # Runs before every statement: once the transaction has written, nothing left to find out.
+            info = conn.info
+            if not info.get("wrote") and (executemany or statement[:32].lstrip()[:6].upper() != "SELECT"):
+                info["wrote"] = True
+
+        @event.listens_for(engine, "rollback")
+        def _on_rollback(conn):
+            # SQLAlchemy tells of a rollback even on a connection it has just found broken.
+            if conn.closed or conn.invalidated or conn.info.get("wrote", True):
+                return
+            driver = conn.connection.driver_connection
+            if driver.closed or driver.info.transaction_status != TransactionStatus.INTRANS:
+                return
+            try:
+                driver.commit()  # psycopg's own rollback then has nothing left to do
+            except psycopg.Error:
+                pass  # the rollback that follows deals with the connection as it would have
+
+
+def mark_written(connection) -> None:
+    """Tell the read-only check above that this transaction wrote through the driver directly."""
+    connection.info["wrote"] = True

@@ -1,0 +1,537 @@
+"""A reorganization of a province's map as one dated, reviewable step: read a plan, check it, apply it.
+
+The plan (xlsx or csv, one row per line): old unit -> new unit from an effective date. A province
+row (old province code -> new province code) says where the old province's communes go; a commune
+row sends an old commune whole to a new one; hamlet rows (the hamlet's name in the old commune)
+assign the hamlets of a commune split between several; an account row re-binds a user to a new
+unit, or with no new code deactivates it. Applying moves every hamlet whole (its households,
+counts, visits and adoptions hang on it), ends the old units' period, creates the new ones,
+moves teams and accounts, and records what it did. Mutations only: the caller commits.
+"""
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+
+from app.audit.models import record
+from app.extensions import db
+from app.spreadsheets import SheetRow, date_cell, read_rows, text_cell
+from app.text import fold
+from app.units import official, services
+from app.units.models import AdminUnit, Reorganization, UnitPlacement, UnitSuccession
+
+PLAN_COLUMNS = {
+    "effective_on": "effective_on", "effective_date": "effective_on", "ngay_hieu_luc": "effective_on",
+    "old_code": "old_code", "ma_cu": "old_code", "ma_don_vi_cu": "old_code",
+    "old_name": "old_name", "ten_cu": "old_name",
+    "hamlet": "hamlet", "ap": "hamlet", "thon_ap": "hamlet", "ten_ap": "hamlet",
+    "new_code": "new_code", "ma_moi": "new_code", "ma_don_vi_moi": "new_code",
+    "new_name": "new_name", "ten_moi": "new_name",
+    "account": "account", "tai_khoan": "account", "username": "account",
+}
+# Written by --draft, in this order; the reader accepts the aliases above too.
+DRAFT_HEADER = ["effective_on", "old_code", "old_name", "hamlet", "new_code", "new_name", "account"]
+
+
+
+@dataclass
+class PlanLine:
+    line: int
+    effective_on: date | None = None
+    old_code: str = ""
+    hamlet: str = ""
+    new_code: str = ""
+    new_name: str = ""
+    account: str = ""
+    errors: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Plan:
+    """A checked plan: its lines (each with its errors) and, when none has any, what applying does."""
+    source_name: str
+    lines: list[PlanLine]
+    effective_on: date | None = None
+    errors: list[str] = field(default_factory=list)  # problems of the plan as a whole
+    old_provinces: dict[str, AdminUnit] = field(default_factory=dict)   # old code -> unit
+    new_provinces: dict[str, str] = field(default_factory=dict)         # old province code -> new code
+    new_units: dict[str, tuple[str, str, str | None, str]] = field(default_factory=dict)  # code -> name, level, kind, parent
+    hamlet_moves: list[tuple[AdminUnit, AdminUnit, str]] = field(default_factory=list)  # hamlet, old commune, new code
+    commune_targets: dict[int, set[str]] = field(default_factory=dict)  # old commune id -> new codes
+    accounts: dict[str, str] = field(default_factory=dict)               # username -> new code ("" to deactivate)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors and not any(line.errors for line in self.lines)
+
+    def problems(self) -> list[tuple[int | None, str]]:
+        return ([(None, e) for e in self.errors]
+                + [(line.line, e) for line in self.lines for e in line.errors])
+
+
+def read_plan(filename: str, data: bytes) -> list[PlanLine]:
+    """The plan's lines with their cell errors; raises SpreadsheetError when it is not a spreadsheet."""
+    out = []
+    for row in read_rows(filename, data, PLAN_COLUMNS):
+        out.append(_line(row))
+    return out
+
+
+def _line(row: SheetRow) -> PlanLine:
+    line = PlanLine(line=row.line, old_code=text_cell(row.values.get("old_code")),
+                    hamlet=text_cell(row.values.get("hamlet")), new_code=text_cell(row.values.get("new_code")),
+                    new_name=text_cell(row.values.get("new_name")), account=text_cell(row.values.get("account")))
+    try:
+        line.effective_on = date_cell(row.values.get("effective_on"))
+    except ValueError:
+        line.errors.append(_("The effective date is not a date (use 2025-07-01 or 01/07/2025)."))
+    if line.effective_on is None and not line.errors:
+        line.errors.append(_("The effective date is missing."))
+    if not line.account and not line.old_code:
+        line.errors.append(_("The old unit's code is missing."))
+    if not line.account and not line.new_code:
+        line.errors.append(_("The new unit's code is missing."))
+    return line
+
+
+def _visits_under(unit: AdminUnit) -> date | None:
+    """The first visit logged in the unit's subtree, if any."""
+    from app.visits.models import Visit
+    return db.session.scalar(sa.select(sa.func.min(Visit.visited_on)).join(
+        AdminUnit, AdminUnit.id == Visit.hamlet_id).where(AdminUnit.path.startswith(unit.path)))
+
+
+def check_plan(source_name: str, lines: list[PlanLine]) -> Plan:
+    """Check every line against the database and the official list in force; nothing is written."""
+    plan = Plan(source_name=source_name, lines=lines)
+    days = Counter(line.effective_on for line in lines if line.effective_on)
+    if not days:
+        plan.errors.append(_("The plan has no effective date."))
+        return plan
+    day = plan.effective_on = days.most_common(1)[0][0]
+    for line in lines:
+        if line.effective_on and line.effective_on != day:
+            line.errors.append(_("All lines of a plan take effect on the same day (%(day)s).", day=day.isoformat()))
+    before = day - timedelta(days=1)
+    in_force = official.codes_in_force(day)
+    listed = {}
+
+    def old_unit(code: str, line: PlanLine) -> AdminUnit | None:
+        unit = db.session.scalar(sa.select(AdminUnit).where(AdminUnit.code == code,
+                                                            AdminUnit.valid_on_clause(before)))
+        if unit is None:
+            line.errors.append(_("No unit bears the code %(code)s on %(day)s.", code=code, day=before.isoformat()))
+        return unit
+
+    unit_lines = [ln for ln in lines if not ln.account]
+    # Province lines first: they say which old provinces the plan covers and where they go.
+    communes_of: dict[int, AdminUnit] = {}
+    for line in unit_lines:
+        if line.errors or line.hamlet:
+            continue
+        unit = old_unit(line.old_code, line)
+        if unit is None:
+            continue
+        if unit.level == "province":
+            if line.new_code not in in_force:
+                line.errors.append(_("The code %(code)s is not in the list in force on %(day)s.",
+                                     code=line.new_code, day=day.isoformat()))
+                continue
+            plan.old_provinces[unit.code] = unit
+            plan.new_provinces[unit.code] = line.new_code
+        elif unit.level in ("commune", "district"):
+            communes_of[line.line] = unit
+        else:
+            line.errors.append(_("%(code)s is a hamlet: name it in the hamlet column of its commune's line.",
+                                 code=line.old_code))
+    if not plan.old_provinces:
+        plan.errors.append(_("The plan names no old province (a line: old province code -> new province code)."))
+        return plan
+    _check_overlaps(plan, day)
+
+    # Commune and hamlet lines.
+    hamlet_target: dict[int, tuple[str, int]] = {}   # hamlet id -> new code, line
+    whole_target: dict[int, list[tuple[str, int]]] = defaultdict(list)  # old commune id -> [(new code, line)]
+    commune_by_id: dict[int, AdminUnit] = {}
+    for line in unit_lines:
+        if line.errors or line.line not in communes_of and not line.hamlet:
+            continue
+        commune = communes_of.get(line.line) or old_unit(line.old_code, line)
+        if commune is None:
+            continue
+        if commune.level == "district":
+            line.errors.append(_("%(code)s is a district: districts end with the reform; list its communes.",
+                                 code=line.old_code))
+            continue
+        province = commune.path.strip("/").split("/")[0]
+        old_province = next((p for p in plan.old_provinces.values() if str(p.id) == province), None)
+        if old_province is None:
+            line.errors.append(_("%(code)s is not in an old province of this plan.", code=line.old_code))
+            continue
+        if line.new_code not in in_force:
+            line.errors.append(_("The code %(code)s is not in the list in force on %(day)s.",
+                                 code=line.new_code, day=day.isoformat()))
+            continue
+        commune_by_id[commune.id] = commune
+        parent_code = plan.new_provinces[old_province.code]
+        _new_unit(plan, line, parent_code, day)
+        if line.hamlet:
+            hamlet = services.find_child_by_name(commune, line.hamlet)
+            if hamlet is None or hamlet.retired_on is not None:
+                line.errors.append(_("%(commune)s has no hamlet named %(hamlet)s.", commune=commune.name,
+                                     hamlet=line.hamlet))
+            elif hamlet.id in hamlet_target:
+                line.errors.append(_("Hamlet %(hamlet)s is already assigned on line %(line)d.",
+                                     hamlet=hamlet.name, line=hamlet_target[hamlet.id][1]))
+            else:
+                hamlet_target[hamlet.id] = (line.new_code, line.line)
+        else:
+            whole_target[commune.id].append((line.new_code, line.line))
+
+    for commune_id, targets in whole_target.items():
+        codes = {code for code, _line_no in targets}
+        if len(codes) > 1:
+            for _code, line_no in targets[1:]:
+                _line_by_no(lines, line_no).errors.append(_(
+                    "%(name)s goes to %(codes)s: say which hamlets go where (one line per hamlet).",
+                    name=commune_by_id[commune_id].name, codes=", ".join(sorted(codes))))
+
+    # Every commune of the old provinces must be placed, and every hamlet of a split commune.
+    for province in plan.old_provinces.values():
+        communes = db.session.scalars(sa.select(AdminUnit).where(
+            AdminUnit.path.startswith(province.path), AdminUnit.level == "commune",
+            AdminUnit.valid_on_clause(before))).all()
+        for commune in communes:
+            if commune.id not in commune_by_id:
+                plan.errors.append(_("%(name)s (%(code)s) is not in the plan.", name=commune.name,
+                                     code=commune.code or "-"))
+                continue
+            default = whole_target.get(commune.id, [])
+            hamlets = db.session.scalars(sa.select(AdminUnit).where(
+                AdminUnit.parent_id == commune.id, AdminUnit.retired_on.is_(None))).all()
+            targets = set()
+            for hamlet in hamlets:
+                if hamlet.id in hamlet_target:
+                    code = hamlet_target[hamlet.id][0]
+                elif len({c for c, _n in default}) == 1:
+                    code = default[0][0]
+                else:
+                    first_line = min([n for c, n in default] + [n for h, (c, n) in hamlet_target.items()
+                                                                  if h in {x.id for x in hamlets}] or [0])
+                    message = _("Hamlet %(hamlet)s of %(commune)s, which is split, is not assigned.",
+                                hamlet=hamlet.name, commune=commune.name)
+                    if first_line:
+                        _line_by_no(lines, first_line).errors.append(message)
+                    else:
+                        plan.errors.append(message)
+                    continue
+                targets.add(code)
+                plan.hamlet_moves.append((hamlet, commune, code))
+            targets |= {c for c, _n in default}
+            plan.commune_targets[commune.id] = targets
+    _check_new_codes(plan, day)
+    for line in lines:
+        if line.account:
+            _check_account(plan, line, listed)
+    return plan
+
+
+def _line_by_no(lines: list[PlanLine], number: int) -> PlanLine:
+    return next(line for line in lines if line.line == number)
+
+
+def _new_unit(plan: Plan, line: PlanLine, province_code: str, day: date) -> None:
+    if line.new_code in plan.new_units:
+        return
+    listed = {u.code: u for u in official.province_units(province_code, day)} if official.two_levels(day) else {}
+    known = listed.get(line.new_code)
+    name = line.new_name or (known.name if known else "")
+    if not name:
+        line.errors.append(_("The new unit %(code)s needs a name.", code=line.new_code))
+        return
+    if province_code not in plan.new_units:
+        province = listed.get(province_code)
+        plan.new_units[province_code] = (province.name if province else province_code, "province",
+                                         province.kind if province else None, "")
+    plan.new_units[line.new_code] = (name, "commune", known.kind if known else None, province_code)
+
+
+def _check_overlaps(plan: Plan, day: date) -> None:
+    """A plan dated on or before a reorganization already applied to one of its provinces is refused."""
+    ids = [p.id for p in plan.old_provinces.values()]
+    later = db.session.scalar(sa.select(Reorganization).join(
+        UnitSuccession, UnitSuccession.reorganization_id == Reorganization.id).where(
+        UnitSuccession.old_unit_id.in_(ids), Reorganization.effective_on >= day).limit(1))
+    if later is not None:
+        plan.errors.append(_("This plan overlaps the reorganization effective on %(day)s.",
+                             day=later.effective_on.isoformat()))
+
+
+def _check_new_codes(plan: Plan, day: date) -> None:
+    """A new code already borne on that day by a unit outside the plan's old units is refused."""
+    old_ids = {p.id for p in plan.old_provinces.values()}
+    for code in plan.new_units:
+        unit = db.session.scalar(sa.select(AdminUnit).where(AdminUnit.code == code, AdminUnit.valid_on_clause(day))
+                                 .limit(1))
+        if unit is None or int(unit.path.strip("/").split("/")[0]) in old_ids:
+            continue
+        first = _visits_under(unit)
+        if first is not None:
+            plan.errors.append(_("Visits were already logged on the new unit %(name)s (%(code)s) since %(day)s: "
+                                 "a plan cannot come after them.", name=unit.name, code=code,
+                                 day=first.isoformat()))
+        else:
+            plan.errors.append(_("The code %(code)s is already borne on %(day)s by %(name)s.", code=code,
+                                 day=day.isoformat(), name=unit.name))
+
+
+def _check_account(plan: Plan, line: PlanLine, listed: dict) -> None:
+    from app.auth.models import ROLE_LEVEL, User
+    user = db.session.scalar(sa.select(User).where(User.username == line.account))
+    if user is None:
+        line.errors.append(_("No account is named %(username)s.", username=line.account))
+        return
+    if line.new_code and line.new_code not in plan.new_units:
+        line.errors.append(_("The code %(code)s is not a new unit of this plan.", code=line.new_code))
+        return
+    if line.new_code and plan.new_units[line.new_code][1] != ROLE_LEVEL.get(user.role, "province") \
+            and user.role != "admin":
+        line.errors.append(_("%(username)s's role needs a unit of another level.", username=user.username))
+        return
+    if line.account in listed:
+        line.errors.append(_("%(username)s is already on line %(line)d.", username=line.account,
+                             line=listed[line.account]))
+        return
+    listed[line.account] = line.line
+    plan.accounts[line.account] = line.new_code
+
+
+# ---------------------------------------------------------------------------------------------
+# Applying a checked plan.
+
+@dataclass
+class Outcome:
+    reorganization: Reorganization
+    created: list[AdminUnit]
+    retired: list[AdminUnit]
+    hamlets_moved: int
+    teams: list[tuple[str, str, str]]        # team, old commune, new commune
+    accounts: list[tuple[str, str, str]]     # username, what happened, unit
+
+
+def _former_ancestors(hamlet: AdminUnit, new_parent: AdminUnit, day: date) -> None:
+    """Date the hamlet's ancestors it leaves: they keep counting its events before `day` only."""
+    old = {int(p) for p in hamlet.path.strip("/").split("/")[:-1]}
+    new = {int(p) for p in new_parent.path.strip("/").split("/")}
+    leaving = sorted(old - new)
+    if leaving:
+        db.session.execute(sa.text(
+            "UPDATE unit_ancestors SET until = :day WHERE unit_id = :unit AND until IS NULL "
+            "AND ancestor_id IN ({})".format(", ".join(str(i) for i in leaving))),
+            {"day": day, "unit": hamlet.id})
+
+
+def _recount(unit_ids: set[int]) -> None:
+    """Recompute these units' coverage tallies from the visits, as `flask coverage verify` does."""
+    from app.coverage import store
+    conn = db.session.connection()
+    ids = ", ".join(str(i) for i in sorted(unit_ids))
+    conn.exec_driver_sql(f"DELETE FROM coverage_tallies WHERE unit_id IN ({ids})")
+    conn.exec_driver_sql(f"DELETE FROM coverage_totals WHERE unit_id IN ({ids})")
+    tallies = f"SELECT * FROM ({store.expected_tallies_sql(conn)}) t WHERE unit_id IN ({ids})"
+    conn.exec_driver_sql(f"INSERT INTO coverage_tallies (unit_id, service_id, month, households) {tallies}")
+    conn.exec_driver_sql("INSERT INTO coverage_totals (unit_id, service_id, households) "
+                         + store.expected_totals_sql(f"SELECT unit_id, service_id, households FROM coverage_tallies "
+                                                     f"WHERE unit_id IN ({ids})"))
+
+
+def apply_plan(plan: Plan, user=None) -> Outcome:
+    """Apply a checked plan in the caller's transaction (which commits, or rolls back on a dry run)."""
+    from app.auth.models import User
+    from app.teams.models import Team
+    if not plan.ok:
+        raise ValueError("refusing to apply a plan with problems")
+    day = plan.effective_on
+    before = day - timedelta(days=1)
+    # End the old units first: the new ones may take their codes (one current bearer per code).
+    retired: list[AdminUnit] = []
+    old_ids: set[int] = set()
+    for province in plan.old_provinces.values():
+        for unit in db.session.scalars(sa.select(AdminUnit).where(
+                AdminUnit.path.startswith(province.path), AdminUnit.level != "hamlet",
+                AdminUnit.valid_on_clause(before)).order_by(AdminUnit.depth)):
+            unit.retired_on = day
+            retired.append(unit)
+            old_ids.add(unit.id)
+    db.session.flush()
+
+    created: dict[str, AdminUnit] = {}
+    for code, (name, level, kind, parent_code) in sorted(plan.new_units.items(), key=lambda kv: kv[1][1] != "province"):
+        unit = services.create_unit(name, level, created.get(parent_code), code, user=user)
+        unit.kind, unit.valid_from = kind, day
+        created[code] = unit
+    db.session.flush()
+
+    reorg = Reorganization(province_id=created[next(iter(plan.new_provinces.values()))].id, effective_on=day,
+                           source_name=plan.source_name[:255], applied_by_id=getattr(user, "id", None), summary={})
+    db.session.add(reorg)
+    db.session.flush()
+
+    for hamlet, old_commune, code in plan.hamlet_moves:
+        new_parent = created[code]
+        db.session.add(UnitPlacement(unit_id=hamlet.id, parent_id=old_commune.id, valid_from=hamlet.valid_from,
+                                     valid_to=day))
+        db.session.flush()
+        _former_ancestors(hamlet, new_parent, day)
+        hamlet.place_under(new_parent)
+        db.session.flush()
+    touched = old_ids | {u.id for u in created.values()}
+    if plan.hamlet_moves:
+        _recount(touched)
+
+    for commune_id, codes in plan.commune_targets.items():
+        for code in sorted(codes):
+            db.session.add(UnitSuccession(reorganization_id=reorg.id, old_unit_id=commune_id,
+                                          new_unit_id=created[code].id, split=len(codes) > 1))
+    for old_code, new_code in plan.new_provinces.items():
+        db.session.add(UnitSuccession(reorganization_id=reorg.id, old_unit_id=plan.old_provinces[old_code].id,
+                                      new_unit_id=created[new_code].id, split=False))
+
+    # Teams follow their hamlets: to the new commune holding most of them (the whole commune's heir
+    # when it went whole).
+    from app.teams.models import team_hamlets
+    moved_to = {h.id: created[c] for h, _o, c in plan.hamlet_moves}
+    teams_out = []
+    for team in db.session.scalars(sa.select(Team).where(Team.commune_id.in_(old_ids)).order_by(Team.id)):
+        targets = plan.commune_targets.get(team.commune_id, set())
+        if len(targets) == 1:
+            dest = created[next(iter(targets))]
+        else:
+            hamlets = db.session.scalars(sa.select(team_hamlets.c.hamlet_id).where(
+                team_hamlets.c.team_id == team.id)).all()
+            votes = Counter(moved_to[h].id for h in hamlets if h in moved_to)
+            dest_id = votes.most_common(1)[0][0] if votes else created[sorted(targets)[0]].id
+            dest = next(u for u in created.values() if u.id == dest_id)
+        old = db.session.get(AdminUnit, team.commune_id)
+        record("move", "team", team.id, dest.id, before={"commune": old.name, "commune_id": old.id},
+               after={"commune": dest.name, "commune_id": dest.id, "on": day.isoformat()}, user=user)
+        team.commune_id = dest.id
+        teams_out.append((team.name, old.name, dest.name))
+
+    accounts_out = []
+    for account in db.session.scalars(sa.select(User).where(User.unit_id.in_(old_ids)).order_by(User.username)):
+        if account.username in plan.accounts:
+            code = plan.accounts[account.username]
+            dest = created.get(code) if code else None
+        elif account.team_id is not None:
+            dest = db.session.get(AdminUnit, db.session.get(Team, account.team_id).commune_id)
+        else:
+            dest = _heir(plan, created, account)
+        old = db.session.get(AdminUnit, account.unit_id)
+        if dest is None:
+            if account.is_enabled:
+                account.is_enabled = False
+                account.end_sessions()
+            record("disable", "user", account.id, old.id, before={"is_enabled": True, "unit": old.name},
+                   after={"is_enabled": False, "username": account.username, "reason": "reorganization"}, user=user)
+            accounts_out.append((account.username, "deactivated", old.name))
+        else:
+            account.unit_id = dest.id
+            record("update", "user", account.id, dest.id, before={"unit": old.name},
+                   after={"unit": dest.name, "username": account.username}, user=user)
+            accounts_out.append((account.username, "moved", dest.name))
+
+    reorg.summary = {
+        "effective_on": day.isoformat(),
+        "created": [[u.code, u.name] for u in created.values()],
+        "retired": [[u.code, u.name] for u in retired],
+        "hamlets_moved": len(plan.hamlet_moves),
+        "teams": [list(t) for t in teams_out],
+        "accounts": [list(a) for a in accounts_out],
+    }
+    record("reorganize", "unit", reorg.id, reorg.province_id, after={
+        "effective_on": day.isoformat(), "source": plan.source_name, "created": len(created),
+        "retired": len(retired), "hamlets_moved": len(plan.hamlet_moves)}, user=user)
+    return Outcome(reorg, list(created.values()), retired, len(plan.hamlet_moves), teams_out, accounts_out)
+
+
+def _heir(plan: Plan, created: dict[str, AdminUnit], account) -> AdminUnit | None:
+    """Where an account of an ended unit goes when the plan does not say: the one successor of its
+    unit at its role's level, or nowhere (a district officer; an officer of a split commune)."""
+    unit = db.session.get(AdminUnit, account.unit_id)
+    if unit.level == "province":
+        code = plan.new_provinces.get(unit.code)
+        return created.get(code) if code else None
+    if unit.level == "commune":
+        targets = plan.commune_targets.get(unit.id, set())
+        return created[next(iter(targets))] if len(targets) == 1 else None
+    return None
+
+
+# ---------------------------------------------------------------------------------------------
+# A draft plan from the official links, for the province to review and complete.
+
+def draft_rows(new_province_code: str, day: date) -> list[list[str]]:
+    """Lines of a plan for a new province from the official old -> new links (DRAFT_HEADER order).
+
+    A split commune gets one line per hamlet it has in the database, its new code left for the
+    province to choose among the official candidates written in the name column.
+    """
+    links = official.links_into(new_province_code)
+    new_names = {u.code: u.name for u in official.province_units(new_province_code, day)}
+    old_provinces = sorted({link.old_province_code for link in links})
+    rows = [[day.isoformat(), code, "", "", new_province_code, new_names[new_province_code], ""]
+            for code in old_provinces]
+    by_old: dict[str, list[str]] = defaultdict(list)
+    for link in links:
+        by_old[link.old_code].append(link.new_code)
+    for old_code in sorted(by_old):
+        targets = sorted(set(by_old[old_code]))
+        unit = db.session.scalar(sa.select(AdminUnit).where(AdminUnit.code == old_code,
+                                                            AdminUnit.valid_on_clause(day - timedelta(days=1))))
+        old_name = unit.name if unit else ""
+        if len(targets) == 1:
+            rows.append([day.isoformat(), old_code, old_name, "", targets[0], new_names.get(targets[0], ""), ""])
+            continue
+        choices = " | ".join(f"{c} {new_names.get(c, '')}" for c in targets)
+        hamlets = db.session.scalars(sa.select(AdminUnit).where(
+            AdminUnit.parent_id == unit.id, AdminUnit.retired_on.is_(None))).all() if unit else []
+        for hamlet in sorted(hamlets, key=lambda h: fold(h.name)) or [None]:
+            rows.append([day.isoformat(), old_code, old_name, hamlet.name if hamlet else "", "", choices, ""])
+    return rows
+
+
+def describe(outcome: Outcome) -> list[str]:
+    """What applying did, line by line, for the CLI and the confirmation page."""
+    out = [_("New unit: %(code)s %(name)s", code=u.code or "", name=u.name) for u in outcome.created]
+    out += [_("Ended: %(code)s %(name)s", code=u.code or "", name=u.name) for u in outcome.retired]
+    out.append(_("Hamlets moved: %(n)d", n=outcome.hamlets_moved))
+    out += [_("Team %(team)s: %(old)s -> %(new)s", team=t, old=o, new=n) for t, o, n in outcome.teams]
+    out += [(_("Account %(username)s moved to %(unit)s", username=u, unit=unit) if what == "moved"
+             else _("Account %(username)s deactivated (was %(unit)s)", username=u, unit=unit))
+            for u, what, unit in outcome.accounts]
+    return out
+
+
+def write_plan(path, rows: list[list[str]]) -> None:
+    """An xlsx (or csv, by the file's suffix) with DRAFT_HEADER and the rows."""
+    import csv
+
+    from openpyxl import Workbook
+    if str(path).lower().endswith(".csv"):
+        with open(path, "w", newline="", encoding="utf-8") as fh:
+            writer = csv.writer(fh)
+            writer.writerow(DRAFT_HEADER)
+            writer.writerows(rows)
+        return
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "plan"
+    sheet.append(DRAFT_HEADER)
+    for row in rows:
+        sheet.append(row)
+    book.save(path)

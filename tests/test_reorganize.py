@@ -1,0 +1,232 @@
+"""A province carried through the 2025 reform: a plan with a merge, a reused code and a split along
+hamlets, applied in one step; every past figure kept."""
+from datetime import date
+
+import pytest
+import sqlalchemy as sa
+
+from app.auth.cli import create_user
+from app.auth.models import User
+from app.coverage.models import CoverageTally
+from app.extensions import db as _db
+from app.reports import closing, exports
+from app.reports.summary import build_summary
+from app.teams.models import Team
+from app.units import services as units
+from app.units.models import AdminUnit, Reorganization, UnitSuccession, unit_for_code
+from app.visits.models import Adoption, Visit
+from tests.test_coverage import households, make_services, visit
+
+REFORM = date(2025, 7, 1)
+
+
+def plan_csv(tmp_path, rows, name="plan.csv", day="2025-07-01"):
+    """The plan's lines are (old code, hamlet, new code); the header is line 1."""
+    text = "effective_on,old_code,hamlet,new_code,account\n" + "".join(
+        f"{day},{old},{hamlet},{new},\n" for old, hamlet, new in rows)
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+# Phường I and III of Vị Thanh merge into Phường Vị Thanh, which takes Phường III's code 31321;
+# Thị trấn Một Ngàn is split along its hamlets between Xã Tân Hòa and Xã Thạnh Xuân.
+PLAN = [("93", "", "92"), ("31318", "", "31321"), ("31321", "", "31321"),
+        ("31338", "Ấp Nhơn Xuân", "31342"), ("31338", "Ấp Nhơn Thuận", "31360")]
+
+
+@pytest.fixture
+def world(db, tree):
+    """Visits over several months in every hamlet, March closed, teams and accounts on the old map."""
+    from tests.visits_helpers import make_team
+    wallet, vneid = make_services()
+    tree.hamlet3 = units.create_unit("Khu vực 3", "hamlet", tree.sibling_commune)
+    tree.other_hamlet2 = units.create_unit("Ấp Nhơn Thuận", "hamlet", tree.other_commune)
+    units.set_household_count(tree.hamlet3, 150, date(2024, 1, 1))
+    units.set_household_count(tree.other_hamlet2, 200, date(2024, 1, 1))
+    team_i, _m = make_team(tree.commune, [tree.hamlet, tree.hamlet2], name="Tổ Phường I")
+    team_split, _m = make_team(tree.other_commune, [tree.other_hamlet, tree.other_hamlet2], name="Tổ Một Ngàn")
+    days = [date(2025, 3, 4), date(2025, 5, 20), date(2025, 7, 3)]
+    for hamlet, n in ((tree.hamlet, 3), (tree.hamlet2, 2), (tree.hamlet3, 2), (tree.other_hamlet, 2),
+                      (tree.other_hamlet2, 3)):
+        for i, h in enumerate(households(hamlet, n)):
+            first, second = (wallet, vneid) if i % 2 == 0 else (vneid, wallet)
+            visit(h, days[i % 3], adopted=[first], guided=[second])
+            if i == 0:
+                visit(h, days[2], adopted=[vneid])
+    staff = create_user("staff-93", "province", tree.province, "matkhau-dai-du-12")
+    create_user("xa-31318", "commune", tree.commune, "matkhau-dai-du-12")
+    create_user("xa-31338", "commune", tree.other_commune, "matkhau-dai-du-12")
+    create_user("huyen-930", "district", tree.district, "matkhau-dai-du-12")
+    _db.session.flush()
+    closing.close_month(tree.province, 2025, 3, staff)
+    _db.session.commit()
+    tree.teams = (team_i.id, team_split.id)
+    # Plain ids: the CLI's commit detaches the objects the tests hold.
+    return type("World", (), {name: value.id for name, value in vars(tree).items()
+                              if isinstance(value, AdminUnit)} | {"teams": tree.teams})
+
+
+def tally(unit_id, month, service_id=0):
+    return _db.session.scalar(sa.select(sa.func.coalesce(sa.func.sum(CoverageTally.households), 0)).where(
+        CoverageTally.unit_id == unit_id, CoverageTally.month == month, CoverageTally.service_id == service_id))
+
+
+def reorganize(runner, path, *extra):
+    return runner.invoke(args=["units", "reorganize", "--plan", str(path), *extra])
+
+
+def test_a_plan_with_a_merge_a_reused_code_and_a_split_keeps_every_past_figure(app, runner, world, tmp_path):
+    tree = world
+    march = build_summary(_db.session.get(AdminUnit, tree.province), 2025, 3)
+    before_xlsx, before_csv = exports.write_xlsx(march), exports.write_csv(march)
+    visits, adoptions = (_db.session.scalar(sa.select(sa.func.count()).select_from(t)) for t in (Visit, Adoption))
+    old_ids = {n: getattr(tree, n) for n in ("province", "commune", "sibling_commune", "other_commune")}
+    old_tallies = {(n, m): tally(i, m) for n, i in old_ids.items() for m in (202503, 202505, 202507)}
+
+    result = reorganize(runner, plan_csv(tmp_path, PLAN))
+    assert result.exit_code == 0, result.output
+    _db.session.remove()
+
+    # The closed month's exports are byte for byte the same; no visit or adoption lost or added.
+    march = build_summary(_db.session.get(AdminUnit, tree.province), 2025, 3)
+    assert march.closed_at is not None
+    assert exports.write_csv(march) == before_csv
+    assert exports.write_xlsx(march) == before_xlsx
+    assert visits == _db.session.scalar(sa.select(sa.func.count()).select_from(Visit))
+    assert adoptions == _db.session.scalar(sa.select(sa.func.count()).select_from(Adoption))
+
+    # The code names the unit that bore it on the day asked; the old one is neither renamed nor hidden.
+    old_iii, vi_thanh = unit_for_code("31321", on=date(2025, 3, 15)), unit_for_code("31321", on=date(2025, 8, 1))
+    assert (old_iii.name, old_iii.retired_on) == ("Phường III", REFORM)
+    assert (vi_thanh.name, vi_thanh.kind, vi_thanh.valid_from) == ("Phường Vị Thanh", "phuong", REFORM)
+    assert unit_for_code("31321").id == vi_thanh.id
+    tan_hoa, thanh_xuan = unit_for_code("31342"), unit_for_code("31360")
+    new_province = unit_for_code("92")
+    assert vi_thanh.parent_id == tan_hoa.parent_id == new_province.id  # two levels
+
+    # Each new commune's months before the reform are the sums of the hamlets it holds now...
+    for month in (202503, 202505, 202507):
+        for new, hamlets in ((vi_thanh, (tree.hamlet, tree.hamlet2, tree.hamlet3)), (tan_hoa, (tree.other_hamlet,)),
+                             (thanh_xuan, (tree.other_hamlet2,))):
+            assert tally(new.id, month) == sum(tally(h, month) for h in hamlets), (new.name, month)
+            assert tally(new.id, month, 1) + tally(new.id, month, 2) == sum(
+                tally(h, month, 1) + tally(h, month, 2) for h in hamlets)
+        assert tally(new_province.id, month) == sum(tally(u.id, month) for u in (vi_thanh, tan_hoa, thanh_xuan))
+    assert min(tally(u.id, 202503) for u in (vi_thanh, tan_hoa, thanh_xuan)) > 0
+    # ...and the old units keep what they had before it, and count nothing from the reform day on.
+    for (name, month), value in old_tallies.items():
+        assert tally(old_ids[name], month) == (value if month < 202507 else 0), (name, month)
+    assert old_tallies[("province", 202507)] > 0
+
+    # Successions say where figures before the reform come from.
+    sources = _db.session.scalars(sa.select(UnitSuccession.old_unit_id).where(
+        UnitSuccession.new_unit_id == vi_thanh.id)).all()
+    assert sorted(sources) == sorted([tree.commune, tree.sibling_commune])
+    split = _db.session.scalars(sa.select(UnitSuccession.split).where(
+        UnitSuccession.old_unit_id == tree.other_commune)).all()
+    assert split == [True, True]
+
+    # Teams follow their hamlets; accounts of ended units are moved or deactivated, each listed.
+    team_i, team_split = (_db.session.get(Team, i) for i in world.teams)
+    assert team_i.commune_id == vi_thanh.id and team_split.commune_id in (tan_hoa.id, thanh_xuan.id)
+    accounts = {u.username: u for u in _db.session.scalars(sa.select(User))}
+    assert accounts["staff-93"].unit_id == new_province.id and accounts["xa-31318"].unit_id == vi_thanh.id
+    assert not accounts["xa-31338"].is_enabled and not accounts["huyen-930"].is_enabled
+    for line in ("Account xa-31338 deactivated", "Account huyen-930 deactivated",
+                 "Account xa-31318 moved to Phường Vị Thanh", "Team Tổ Phường I: Phường I -> Phường Vị Thanh"):
+        assert line in result.output
+
+    verify = runner.invoke(args=["coverage", "verify"])
+    assert verify.exit_code == 0, verify.output
+    vi_thanh_id = vi_thanh.id
+    rebuilt = runner.invoke(args=["coverage", "rebuild"])
+    assert rebuilt.exit_code == 0, rebuilt.output
+    _db.session.remove()
+    assert tally(vi_thanh_id, 202503) == sum(tally(h, 202503) for h in (tree.hamlet, tree.hamlet2, tree.hamlet3))
+    assert tally(old_ids["commune"], 202507) == 0 and tally(old_ids["commune"], 202505) > 0
+
+
+def test_a_visit_corrected_after_the_reform_moves_between_old_and_new_units_by_its_date(app, runner, world,
+                                                                                       tmp_path):
+    tree = world
+    assert reorganize(runner, plan_csv(tmp_path, PLAN)).exit_code == 0
+    _db.session.remove()
+    wallet, vneid = make_services()
+    h = households(_db.session.get(AdminUnit, tree.hamlet), 1)[0]
+    vi_thanh = unit_for_code("31321")
+    visit(h, date(2025, 5, 2), adopted=[wallet])   # late paper record from before the reform
+    visit(h, date(2025, 8, 2), adopted=[vneid])
+    _db.session.commit()
+    assert tally(tree.commune, 202505, wallet.id) == tally(vi_thanh.id, 202505, wallet.id) - tally(
+        tree.sibling_commune, 202505, wallet.id)
+    assert tally(tree.commune, 202508, vneid.id) == 0 and tally(vi_thanh.id, 202508, vneid.id) == 1
+    verify = runner.invoke(args=["coverage", "verify"])
+    assert verify.exit_code == 0, verify.output
+
+
+def test_a_dry_run_shows_everything_and_writes_nothing(runner, world, tmp_path):
+    count = _db.session.scalar(sa.select(sa.func.count()).select_from(AdminUnit))
+    result = reorganize(runner, plan_csv(tmp_path, PLAN), "--dry-run")
+    assert result.exit_code == 0, result.output
+    assert "New unit: 31321 Phường Vị Thanh" in result.output and "Ended: 31321 Phường III" in result.output
+    assert "dry run" in result.output
+    _db.session.remove()
+    assert _db.session.scalar(sa.select(sa.func.count()).select_from(AdminUnit)) == count
+    assert _db.session.scalar(sa.select(sa.func.count()).select_from(Reorganization)) == 0
+    assert unit_for_code("31321").name == "Phường III"
+
+
+@pytest.mark.parametrize("rows, expected", [
+    # A hamlet of a split commune left out.
+    (PLAN[:-1], ["plan.csv:5: Hamlet Ấp Nhơn Thuận of Thị trấn Một Ngàn, which is split, is not assigned."]),
+    # One old unit to two new ones without saying which hamlets go where.
+    (PLAN[:3] + [("31338", "", "31342"), ("31338", "", "31360")],
+     ["plan.csv:6: Thị trấn Một Ngàn goes to 31342, 31360: say which hamlets go where"]),
+    # A code absent from the list in force.
+    (PLAN[:1] + [("31318", "", "99999")] + PLAN[2:],
+     ["plan.csv:3: The code 99999 is not in the list in force on 2025-07-01."]),
+    # An old code no unit bore the day before, and a commune of the province missing.
+    (PLAN[:1] + [("31399", "", "31321")] + PLAN[2:],
+     ["plan.csv:3: No unit bears the code 31399 on 2025-06-30.", "Phường I (31318) is not in the plan."]),
+])
+def test_a_bad_plan_lists_every_problem_by_line_and_applies_nothing(runner, world, tmp_path, rows, expected):
+    result = reorganize(runner, plan_csv(tmp_path, rows))
+    assert result.exit_code != 0
+    for text in expected:
+        assert text in result.output
+    assert "nothing applied" in result.output
+    _db.session.remove()
+    assert _db.session.scalar(sa.select(sa.func.count()).select_from(Reorganization)) == 0
+    assert unit_for_code("31321").name == "Phường III"
+
+
+def test_a_plan_overlapping_an_earlier_reorganization_is_refused(runner, world, tmp_path):
+    assert reorganize(runner, plan_csv(tmp_path, PLAN)).exit_code == 0
+    earlier = reorganize(runner, plan_csv(tmp_path, PLAN, name="earlier.csv", day="2025-06-01"))
+    assert earlier.exit_code != 0
+    assert "earlier.csv: This plan overlaps the reorganization effective on 2025-07-01." in earlier.output
+    again = reorganize(runner, plan_csv(tmp_path, [("92", "", "92")], name="again.csv"))
+    assert again.exit_code != 0
+    assert "again.csv:2: No unit bears the code 92 on 2025-06-30." in again.output
+    _db.session.remove()
+    # The same plan a second time: its old units are no longer valid the day before.
+    twice = reorganize(runner, plan_csv(tmp_path, PLAN, name="twice.csv"))
+    assert twice.exit_code != 0 and "nothing applied" in twice.output
+    assert _db.session.scalar(sa.select(sa.func.count()).select_from(Reorganization)) == 1
+
+
+def test_a_plan_arriving_after_visits_on_its_new_units_is_refused(runner, world, tmp_path):
+    wallet, _vneid = make_services()
+    province = units.create_unit("Thành phố Cần Thơ (nhập tay)", "province", None, "92")
+    commune = units.create_unit("Xã Tân Hòa", "commune", province, "31342")
+    hamlet = units.create_unit("Ấp 1", "hamlet", commune)
+    for u in (province, commune):
+        u.valid_from = REFORM
+    visit(households(hamlet, 1)[0], date(2025, 7, 10), adopted=[wallet])
+    _db.session.commit()
+    result = reorganize(runner, plan_csv(tmp_path, PLAN))
+    assert result.exit_code != 0
+    assert "Visits were already logged on the new unit Xã Tân Hòa (31342) since 2025-07-10" in result.output
+    _db.session.remove()
+    assert unit_for_code("31321").name == "Phường III"

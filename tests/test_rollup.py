@@ -1,0 +1,78 @@
+"""The household roll-up's fast path (counts summed per ancestor in SQL, kept in the worker's memory
+under the triggers' token) gives the same households as a plain sum of the leaves' latest counts,
+before and after the counts and the tree change."""
+from collections import defaultdict
+from datetime import date
+
+import sqlalchemy as sa
+
+from app.coverage import rollup
+from app.units import services as units
+from app.units.models import AdminUnit, HouseholdCount
+
+DATES = [date(2023, 12, 31), date(2024, 1, 1), date(2024, 3, 15), date(2024, 5, 31), date(2024, 6, 1),
+         date(2024, 9, 14), date(2024, 9, 15), date(2024, 12, 31), date(2025, 6, 30)]
+
+
+def _plain_households(db, unit_id: int, on: date) -> int:
+    """The leaves counted on `on` below the unit (itself if none), each at its latest count by then."""
+    children, retired = defaultdict(list), {}
+    for uid, parent_id, retired_on in db.session.execute(
+            sa.select(AdminUnit.id, AdminUnit.parent_id, AdminUnit.retired_on)):
+        children[parent_id].append(uid)
+        retired[uid] = retired_on
+    leaves, stack = [], [unit_id]
+    while stack:
+        u = stack.pop()
+        kids = [c for c in children[u] if retired[c] is None or retired[c] > on]
+        stack.extend(kids) if kids else leaves.append(u)
+    hc = HouseholdCount.__table__.alias("hc")
+    latest = (sa.select(sa.func.max(HouseholdCount.effective_on))
+              .where(HouseholdCount.unit_id == hc.c.unit_id, HouseholdCount.effective_on <= on).scalar_subquery())
+    return db.session.scalar(sa.select(sa.func.coalesce(sa.func.sum(hc.c.households), 0))
+                             .where(hc.c.unit_id.in_(leaves), hc.c.effective_on == latest))
+
+
+def _assert_rolled_up_as_plain(db, tree, walked=()) -> None:
+    """Every unit's households and its children's, on every date; `walked` names the units with a
+    retired unit below them, whose roll-up is the Python walk (the others take the fast path)."""
+    units_ = [tree.province, tree.district, tree.other_district, tree.commune, tree.sibling_commune,
+              tree.other_commune, tree.hamlet]
+    for unit in units_:
+        view = rollup.subtree_of(unit)
+        assert isinstance(view, rollup.Subtree if unit in walked else rollup.LiveSubtree), unit.name
+        for on in DATES:
+            asked = [unit.id] + view.active_children(unit.id, on)
+            got = {u: view.households(u, on) for u in asked}
+            assert got == {u: _plain_households(db, u, on) for u in asked}, (unit.name, on)
+    for on in DATES:
+        assert rollup.Subtree(units_).households(tree.province.id, on) == _plain_households(db, tree.province.id, on)
+
+
+def test_the_remembered_roll_up_equals_a_plain_sum_of_the_leaves_after_every_change(db, tree):
+    units.set_household_count(tree.hamlet, 350, date(2024, 6, 1))
+    units.set_household_count(tree.hamlet2, 400, date(2024, 9, 15))
+    db.session.commit()
+    _assert_rolled_up_as_plain(db, tree)  # remembered now
+
+    units.set_household_count(tree.hamlet, 360, date(2024, 3, 15))  # between two known counts
+    db.session.commit()
+    _assert_rolled_up_as_plain(db, tree)
+    db.session.execute(sa.text("UPDATE household_counts SET households = 111 WHERE unit_id = :u"),
+                       {"u": tree.other_hamlet.id})  # by hand: the trigger still replaces the token
+    db.session.commit()
+    _assert_rolled_up_as_plain(db, tree)
+    # The tree's shape: a commune with its own count, then a hamlet below it that counts alone.
+    units.set_household_count(tree.sibling_commune, 200, date(2024, 1, 1))
+    db.session.commit()
+    _assert_rolled_up_as_plain(db, tree)
+    hamlet = units.create_unit("Khu vực 5", "hamlet", tree.sibling_commune)
+    units.set_household_count(hamlet, 90, date(2024, 5, 31))
+    db.session.commit()
+    _assert_rolled_up_as_plain(db, tree)
+
+    # A retired hamlet stops counting from its retirement: the plain walk of Subtree takes over.
+    units.retire_unit(tree.hamlet2, date(2024, 9, 14))
+    db.session.commit()
+    tree.refresh()
+    _assert_rolled_up_as_plain(db, tree, walked=(tree.province, tree.district, tree.commune))
