@@ -89,6 +89,8 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(api_tokens_bp)
     from app.users.views import bp as users_bp
     app.register_blueprint(users_bp)
+    from app.areas.views import bp as areas_bp
+    app.register_blueprint(areas_bp)
     csrf.exempt(api_bp)  # bearer-authenticated and read-only: no cookie, so no CSRF to defend against
     app.register_blueprint(api_bp)
 

@@ -371,6 +371,60 @@ def get_account_or_404(account_id: int, user=None):
 
 def assignable_units(role: str, user=None) -> sa.Select:
     """Units in the user's area at the level an account of `role` is bound to (admins: a province)."""
-    from app.auth.models import ROLE_LEVEL
-    return units_query(user).where(AdminUnit.level == ROLE_LEVEL.get(role, "province"),
+    from app.auth.models import ROLE_LEVELS
+    return units_query(user).where(AdminUnit.level.in_(ROLE_LEVELS.get(role, ("province",))),
                                    AdminUnit.retired_on.is_(None))
+
+
+# --- Areas ---------------------------------------------------------------------------------------
+# A province groups its communes into areas; its staff (and admins) make and change them.
+
+def can_manage_areas(province: AdminUnit, user=None) -> bool:
+    user = _user(user)
+    if province is None or province.level != "province" or not can_see(province, user):
+        return False
+    return user.role == "admin" or (user.role == "province" and user.unit_id == province.id)
+
+
+# --- Units of the map as it was ------------------------------------------------------------------
+# A unit that ended in a reorganization lies outside today's tree, yet its months are the past of
+# units the user now sees. The user may read it when everything it held on its last day (the
+# hamlets, which moved whole) now lies in their area: a province's staff read their old province,
+# an area officer the old district the area replaced, a commune officer the old communes merged
+# into theirs, but not an old commune split with another commune's area.
+
+def can_see_in_time(unit: AdminUnit | None, user=None) -> bool:
+    if unit is None:
+        return False
+    if can_see(unit, user):
+        return True
+    if unit.retired_on is None:
+        return False
+    from datetime import timedelta
+
+    from app.units.history import map_on
+    root = root_unit(user)
+    last = map_on(unit, unit.retired_on - timedelta(days=1))
+    held = [last.units[u] for u in last.leaves_below(unit.id) if u != unit.id]
+    return bool(held) and all(h.path.startswith(root.path) for h in held)
+
+
+def get_unit_in_time_or_404(unit_id: int, user=None, with_ancestors: bool = False):
+    """A unit of today's area, or of the map as it was (can_see_in_time); with its ancestors that
+    the user may read, root first, for breadcrumbs."""
+    if with_ancestors:
+        from app.coverage.models import UnitAncestor
+        found = list(db.session.scalars(
+            sa.select(AdminUnit).join(UnitAncestor, UnitAncestor.ancestor_id == AdminUnit.id)
+            .where(UnitAncestor.unit_id == unit_id, UnitAncestor.until.is_(None))))
+        unit = next((u for u in found if u.id == unit_id), None)
+    else:
+        unit = db.session.get(AdminUnit, unit_id)
+    if unit is None or not can_see_in_time(unit, user):
+        abort(404)
+    if not with_ancestors:
+        return unit
+    # Today's ancestors in one query; an old unit's are old units too, each checked in time.
+    seen = can_see if can_see(unit, user) else can_see_in_time
+    above = sorted((u for u in found if u.id != unit_id and seen(u, user)), key=lambda u: len(u.path))
+    return unit, above

@@ -64,7 +64,7 @@ class Area:
         return {"commune": self.commune.id, "hamlet": self.hamlet.id, "team": self.team.id,
                 "member": self.member.id, "household": self.household.id, "visit": self.visit.id,
                 "closure": self.closure.id, "token": self.token.id, "province": self.province.id,
-                "account": self.account.id,
+                "account": self.account.id, "area": self.extra["area"].id,
                 "commune_code": self.commune.code}
 
 
@@ -144,6 +144,11 @@ class World:
             db.session.add(area.closure)
         db.session.flush()
         self.near.closure = self.far.closure  # closures belong to provinces
+        # An area (a group of communes) in each province, empty: the area pages are the province's.
+        for area, label in ((self.inside, "Vị Thanh"), (self.far, "Sóc Trăng")):
+            area.extra["area"] = units.create_unit(f"Cụm {label}", "area", area.province)
+        self.near.extra["area"] = self.sibling.extra["area"] = self.inside.extra["area"]
+        self.far.own_units.append(self.far.extra["area"])
         self.sibling.closure = self.inside.closure
         inside = self.inside
         self.users = {
@@ -172,6 +177,7 @@ class World:
         inside = self.inside
         hamlet = units.create_unit(f"Khu vực mới {n}", "hamlet", inside.commune)
         area = Area(inside.province, inside.district, inside.commune, hamlet, team=inside.team)
+        area.extra["area"] = inside.extra["area"]
         area.member = _member(inside.team, f"Phạm Thị Mới {n}", f"09170000{n:02d}")
         area.household = _household(inside.hamlet, f"Hộ Mới {n}")
         area.visit = _visit(area.household, inside.team, area.member, today_vn())

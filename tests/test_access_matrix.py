@@ -42,7 +42,7 @@ class Entry:
 
 
 KINDS = {"commune", "hamlet", "team", "member", "household", "visit", "closure", "token", "commune_code",
-         "account"}
+         "account", "province", "area"}
 Q = {"q": "Lê Văn Hùng"}
 
 MATRIX: dict[tuple[str, str], Entry] = {
@@ -162,6 +162,11 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ("users.disable", "POST"): Entry(PROVINCE, {"account_id": "account"}),
     ("users.enable", "POST"): Entry(PROVINCE, {"account_id": "account"}),
     ("users.reset_password", "POST"): Entry(PROVINCE, {"account_id": "account"}),
+    # Areas (groups of communes): the province's staff make them and choose their communes.
+    ("areas.index", "GET"): Entry(PROVINCE, {"unit_id": "province"}),
+    ("areas.create", "POST"): Entry(PROVINCE, {"unit_id": "province"}),
+    ("areas.edit", "GET"): Entry(PROVINCE, {"area_id": "area"}),
+    ("areas.edit", "POST"): Entry(PROVINCE, {"area_id": "area"}),
 }
 
 REFUSED = (403, 404)

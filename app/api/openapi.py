@@ -11,7 +11,7 @@ UNIT_COVERAGE = {
         "unit": {"type": "object", "required": ["code", "name", "level"], "properties": {
             "code": {"type": "string", "nullable": True, "description": "GSO code; hamlets may have none"},
             "name": {"type": "string"},
-            "level": {"type": "string", "enum": ["province", "district", "commune", "hamlet"]},
+            "level": {"type": "string", "enum": ["province", "district", "area", "commune", "hamlet"]},
         }},
         "month": {"type": "string", "pattern": r"^\d{4}-\d{2}$"},
         "households": _count,
@@ -57,18 +57,25 @@ def openapi_document() -> dict:
                 "operationId": "getCoverage",
                 "summary": "Coverage of a unit and of each unit directly below it, at the end of a month",
                 "parameters": [
-                    {"name": "unit", "in": "query", "required": True, "description": "GSO code, e.g. 93",
+                    {"name": "unit", "in": "query", "required": True,
+                     "description": "GSO code, e.g. 93: the unit that bore it in the month (codes are reused "
+                                    "since the 2025 reform), or today's bearer with map=today",
                      "schema": {"type": "string", "maxLength": 20}},
                     {"name": "month", "in": "query", "required": True, "description": "YYYY-MM, not in the future",
                      "schema": {"type": "string", "pattern": r"^[0-9]{4}-(0[1-9]|1[0-2])$",
                                 "example": "2024-10"}},
+                    {"name": "map", "in": "query", "required": False,
+                     "description": "then (default): the units as the map was in the month, each under its "
+                                    "parent then; today: today's units, a new unit's earlier months being the "
+                                    "figures of the hamlets it holds now",
+                     "schema": {"type": "string", "enum": ["then", "today"], "default": "then"}},
                 ],
                 "responses": {
                     "200": {"description": "The unit's figures and its children's",
                             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Coverage"}}}},
-                    "400": _error("Missing unit, or a malformed month, or one that has not begun"),
+                    "400": _error("Missing unit, or a malformed month, or one that has not begun, or an unknown map"),
                     "401": _error("Missing, unknown or revoked token"),
-                    "404": _error("No such unit in the token user's area"),
+                    "404": _error("No unit bore this code in the month in the token user's area"),
                 },
             }},
         },

@@ -20,6 +20,7 @@ SENTENCES = {
     ("unit", "delete"): _l("Deleted the hamlet %(name)s"),
     ("unit", "merge"): _l("Merged the hamlet %(name)s into %(merged_into)s"),
     ("unit", "split"): _l("Split the hamlet %(name)s into %(split_into)s"),
+    ("unit", "set_communes"): _l("Changed the communes of the area %(name)s"),
     ("team", "create"): _l("Registered the team %(name)s"),
     ("team", "update"): _l("Changed the team %(name)s"),
     ("team", "dissolve"): _l("Dissolved the team %(name)s"),
@@ -52,7 +53,8 @@ SENTENCES = {
     ("month_closure", "edit_closed_month"): _l("Corrected a visit dated in the closed month %(name)s"),
 }
 FALLBACK = _l("Changed %(name)s")
-LEVELS = {"province": _l("Province"), "district": _l("District"), "commune": _l("Commune"), "hamlet": _l("Hamlet")}
+LEVELS = {"province": _l("Province"), "district": _l("District"), "area": _l("Commune area"),
+          "commune": _l("Commune"), "hamlet": _l("Hamlet")}
 
 FIELDS = {
     "name": _l("Name"), "level": _l("Level"), "code": _l("Code"), "retired_on": _l("Retired on"),
@@ -74,6 +76,7 @@ FIELDS = {
     "name_en": _l("Name (English)"), "position": _l("Position"), "share": _l("Target share"),
     "due_on": _l("Target date"), "month": _l("Month"), "closed_at": _l("Closed at"),
     "closed_by": _l("Closed by"), "visit_date": _l("Visit date"),
+    "communes_in": _l("Communes added"), "communes_out": _l("Communes returned to the province"),
 }
 
 

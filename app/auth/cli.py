@@ -2,7 +2,7 @@
 import click
 from flask.cli import AppGroup
 
-from app.auth.models import ROLE_LEVEL, ROLES, User
+from app.auth.models import ROLE_LEVELS, ROLES, User
 from app.auth.passwords import password_problem
 from app.auth.usernames import normalise_username
 from app.extensions import db
@@ -18,9 +18,9 @@ def create_user(username: str, role: str, unit: AdminUnit, password: str, full_n
         raise ValueError("a username has 1 to 64 visible characters")
     if role not in ROLES:
         raise ValueError(f"unknown role {role!r}; one of {', '.join(ROLES)}")
-    level = ROLE_LEVEL.get(role)
-    if level and unit.level != level:
-        raise ValueError(f"a {role} user must be bound to a {level}, not a {unit.level}")
+    levels = ROLE_LEVELS.get(role)
+    if levels and unit.level not in levels:
+        raise ValueError(f"a {role} user must be bound to a {' or '.join(levels)}, not a {unit.level}")
     if db.session.scalar(db.select(User.id).where(User.username == username)):
         raise ValueError(f"username {username!r} is taken")
     user = User(username=username, role=role, unit=unit, full_name=full_name,

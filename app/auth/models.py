@@ -16,18 +16,19 @@ ROLES = ("admin", "province", "district", "commune", "team_leader", "team_member
 ROLE_LABELS = {
     "admin": _l("Administrator"),
     "province": _l("Province staff"),
-    "district": _l("District officer"),
+    "district": _l("District or area officer"),
     "commune": _l("Commune officer"),
     "team_leader": _l("Team leader"),
     "team_member": _l("Team member"),
 }
-# The level of unit each role is bound to; admin may sit anywhere (usually a province).
-ROLE_LEVEL = {
-    "province": "province",
-    "district": "district",
-    "commune": "commune",
-    "team_leader": "commune",
-    "team_member": "commune",
+# The levels of unit each role may be bound to; admin may sit anywhere (usually a province). The
+# district officer's successor on the two-level map follows an area (a group of communes).
+ROLE_LEVELS = {
+    "province": ("province",),
+    "district": ("district", "area"),
+    "commune": ("commune",),
+    "team_leader": ("commune",),
+    "team_member": ("commune",),
 }
 # scrypt is Werkzeug's strongest built-in KDF; parameters are stored in the hash itself.
 PASSWORD_METHOD = "scrypt"

@@ -45,6 +45,13 @@ class Subtree:
         for row in db.session.execute(sa.select(AdminUnit.id, AdminUnit.parent_id, AdminUnit.path,
                                                 AdminUnit.retired_on, AdminUnit.level).where(cond)):
             self.units[row.id] = row
+        # Today's map: units a reorganization ended are left out with everything below them (their
+        # hamlets' figures went on in the new units), so a kept province does not count them twice.
+        from app.units.history import replaced_ids
+        gone = [self.units[u].path for u in replaced_ids(list(self.units.values()))
+                if u not in {r.id for r in roots}]
+        if gone:
+            self.units = {u: row for u, row in self.units.items() if not row.path.startswith(tuple(gone))}
         self.any_retired = any(row.retired_on is not None for row in self.units.values())
         self.children: dict[int, list[int]] = defaultdict(list)
         for row in self.units.values():

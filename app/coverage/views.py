@@ -1,27 +1,31 @@
 """Coverage pages: a unit's children against their targets as of a month, and its trend."""
+from datetime import timedelta
 from urllib.parse import urlencode
 
 from flask import Blueprint, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from app.coverage import charts, queries
+from app.coverage import charts, maps, queries
 from app.coverage.cells import CellWriter
 from app.dates import month_end, parse_month
 from app.extensions import db
 from app.scope import (
     FIELD_ROLES,
     STAFF_ROLES,
-    get_unit_and_ancestors_or_404,
-    get_unit_or_404,
+    get_unit_in_time_or_404,
     roles_required,
     team_hamlets_query,
 )
 from app.templating import _date
 from app.text import sort_key
+from app.units.history import before_note, successors
 
 bp = Blueprint("coverage", __name__, url_prefix="/coverage")
 TREND_MONTHS = 12
+# Today's units (a new commune's earlier months are its hamlets' figures), or the map as it was in
+# the month shown (the units valid then, under their parents then).
+MAPS = ("today", "then")
 
 
 @bp.before_request
@@ -40,12 +44,28 @@ def _month_label(year: int, month: int) -> str:
     return _date(month_end(year, month), "MM/yyyy")
 
 
-def _chosen_month() -> tuple[tuple[int, int] | None, str | None]:
+def _map_mode(unit) -> str:
+    """The map asked for; unasked, today's for a unit valid today, the old map for one that ended."""
+    asked = request.args.get("map")
+    if asked in MAPS:
+        return asked
+    return "today" if unit.retired_on is None else "then"
+
+
+def _last_month(unit) -> tuple[int, int] | None:
+    """The month a page opens on for a unit that ended: its last one (today's month otherwise)."""
+    if unit is None or unit.retired_on is None:
+        return None
+    last = unit.retired_on - timedelta(days=1)
+    return last.year, last.month
+
+
+def _chosen_month(unit=None) -> tuple[tuple[int, int] | None, str | None]:
     """The month asked for, or an error message saying why it cannot be shown."""
     raw = request.args.get("month", "").strip()
     current = queries.default_month()
     if not raw:
-        return current, None
+        return _last_month(unit) or current, None
     chosen = parse_month(raw)
     if chosen is None:
         return None, _("Enter the month as year-month, for example %(example)s.",
@@ -74,17 +94,29 @@ def _sort_key(sort: str):
 @bp.get("/<int:unit_id>")
 @roles_required(*STAFF_ROLES)
 def show(unit_id: int):
-    unit, ancestors = get_unit_and_ancestors_or_404(unit_id)
-    chosen, error = _chosen_month()
+    unit, ancestors = get_unit_in_time_or_404(unit_id, with_ancestors=True)
+    mode = _map_mode(unit)
+    chosen, error = _chosen_month(unit)
     sort = request.args.get("sort", "name")
     direction = "desc" if request.args.get("dir") == "desc" else "asc"
     if sort == "share":  # the phone form's "lowest share first": the chosen service's column
         sort, direction = f"s-{request.args.get('service', '')}", "asc"
     context = dict(unit=unit, ancestors=ancestors, error=error, sort=sort, dir=direction,
-                   month_value=request.args.get("month", "")[:20], table=None, series=None, charts=None)
+                   month_value=request.args.get("month", "")[:20], table=None, series=None, charts=None,
+                   map_mode=mode, map_param=request.args.get("map") if request.args.get("map") in MAPS else None,
+                   map_links={m: coverage_url(unit.id, map=m) for m in MAPS},
+                   before=before_note(unit), stand_ins=[], absent=False,
+                   successors=successors(unit) if unit.retired_on else [])
+    table = None
     if chosen is not None:
         year, month = chosen
-        table = queries.coverage(unit, month_end(year, month))
+        context.update(month_value=f"{year}-{month:02d}", month_label=_month_label(year, month))
+        if mode == "then":
+            then = maps.coverage_then(unit, month_end(year, month))
+            table, context["stand_ins"], context["absent"] = then.table, then.stand_ins, then.table is None
+        else:
+            table = queries.coverage(unit, month_end(year, month))
+    if table is not None:
         codes = {s.code for s in table.services}
         key = _sort_key(sort) if not sort.startswith("s-") or sort[2:] in codes else None
         # Names in Vietnamese order first, so rows tied on a figure stay in that order.
@@ -100,11 +132,10 @@ def show(unit_id: int):
         body = [(row, link(row.unit.id) if row.unit else None, writer.cells(row)) for row in table.rows]
         context.update(table=table, body=body, total_cells=writer.cells(table.total), sort=sort,
                        sort_links=_sort_links(unit.id, keys, sort, direction),
-                       month_value=f"{year}-{month:02d}", month_label=_month_label(year, month),
                        services=table.services, trend_first=_first_trend_month(year, month),
-                       service=chosen_service)
+                       service=chosen_service, counts_from=_counts_from(unit, table, mode))
         if request.args.get("trend"):  # the page without JavaScript, asked for with its trend
-            context.update(_trend(unit, year, month, table.services))
+            context.update(_trend(unit, year, month, table.services, mode))
     status = 400 if error else 200
     # htmx swaps the content area only; a history restore needs the whole page again.
     partial = request.htmx and not request.headers.get("HX-History-Restore-Request")
@@ -122,8 +153,23 @@ def _first_trend_month(year: int, month: int) -> str:
     return _month_label(*queries.last_months(year, month, TREND_MONTHS)[0])
 
 
-def _trend(unit, year: int, month: int, services) -> dict:
-    series = queries.monthly_series(unit, queries.last_months(year, month, TREND_MONTHS))
+def _counts_from(unit, table, mode: str) -> str:
+    """Which household count the figure uses, said in words under the title."""
+    if table.rows and unit.level != "hamlet":
+        if mode == "then":
+            return _("Households: the sum of the counts in effect then of the hamlets it held at the end of the "
+                     "month.")
+        return _("Households: the sum of the counts in effect then of the hamlets it holds today (each "
+                 "hamlet's counts went with it).")
+    return _("Households: its own count in effect at the end of the month.")
+
+
+def _trend(unit, year: int, month: int, services, mode: str = "today") -> dict:
+    months = queries.last_months(year, month, TREND_MONTHS)
+    if mode == "then":
+        series = [m for m in maps.series_then(unit, months) if m is not None]
+    else:
+        series = queries.monthly_series(unit, months)
     writer = CellWriter(services)
     rows = [(_month_label(m.year, m.month), writer.shares(m.row)) for m in series]
     return dict(series=series, trend_rows=rows,
@@ -134,8 +180,8 @@ def _trend(unit, year: int, month: int, services) -> dict:
 @roles_required(*STAFF_ROLES)
 def trend(unit_id: int):
     """The month-by-month section alone, which the page loads when it is scrolled to (htmx)."""
-    unit = get_unit_or_404(unit_id)
-    chosen, error = _chosen_month()
+    unit = get_unit_in_time_or_404(unit_id)
+    chosen, error = _chosen_month(unit)
     if error:
         return render_template("coverage/_trend_error.html", error=error), 400
     if not request.htmx:  # a plain request (a bookmark): the whole page, trend included
@@ -144,7 +190,7 @@ def trend(unit_id: int):
     services, _targets = queries.services_and_targets(unit)
     return render_template("coverage/_trend.html", unit=unit, services=services, month_label=_month_label(year, month),
                            trend_first=_first_trend_month(year, month),
-                           **_trend(unit, year, month, services))
+                           **_trend(unit, year, month, services, _map_mode(unit)))
 
 
 @bp.get("/team")
@@ -172,7 +218,7 @@ def _sort_links(unit_id: int, keys: list[str], sort: str, direction: str) -> dic
     """Each column header's link: the month kept, that column, the other direction if it is the
     sorted one. One url_for for the table instead of one per header."""
     base = url_for("coverage.show", unit_id=unit_id)
-    month = {k: request.args[k] for k in ("month", "service") if request.args.get(k)}
+    month = {k: request.args[k] for k in ("month", "service", "map") if request.args.get(k)}
     return {key: f"{base}?" + urlencode(month | {"sort": key,
                                                  "dir": "desc" if key == sort and direction == "asc" else "asc"})
             for key in keys}
@@ -187,7 +233,7 @@ def _unit_link():
 @bp.app_template_global()
 def coverage_url(unit_id: int, **params):
     """A coverage link that keeps the month, sort and direction unless told otherwise."""
-    args = {k: request.args.get(k) for k in ("month", "sort", "dir", "service") if request.args.get(k)}
+    args = {k: request.args.get(k) for k in ("month", "sort", "dir", "service", "map") if request.args.get(k)}
     args.update({k: v for k, v in params.items() if v is not None})
     return url_for("coverage.show", unit_id=unit_id, **args)
 

@@ -18,11 +18,15 @@ from app.units.models import AdminUnit
 from app.visits.models import Adoption, Target, Visit
 
 
-def subtree_ids(root: AdminUnit) -> sa.Select:
+def subtree_ids(root) -> sa.Select:
+    """The ids of the units below a root, or of the units a list names (the map as it was in a
+    month: the units that stood under a root then, some of which hang elsewhere now)."""
+    if isinstance(root, (list, tuple, set, frozenset)):
+        return sa.select(AdminUnit.id).where(AdminUnit.id.in_(list(root)))
     return sa.select(AdminUnit.id).where(AdminUnit.path.startswith(root.path, autoescape=True))
 
 
-def in_subtree(column, root: AdminUnit):
+def in_subtree(column, root):
     """column IN (the subtree's unit ids), written `column + 0` so that SQLite plans these monthly
     queries on the date index (a month is a small slice) rather than on the unit index (every
     visit of the subtree, all years); PostgreSQL plans them the same either way."""

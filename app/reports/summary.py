@@ -16,9 +16,9 @@ from app.text import sort_key
 from app.units.models import AdminUnit
 
 COUNT_KEYS = ("teams", "active_teams", "members", "visits", "reached_month", "households", "reached")
-LEVEL_NAMES = {"province": _l("Province"), "district": _l("District"),
+LEVEL_NAMES = {"province": _l("Province"), "district": _l("District"), "area": _l("Commune area"),
                "commune": _l("Commune"), "hamlet": _l("Hamlet")}
-LEVEL_PLURALS = {"province": _l("Provinces"), "district": _l("Districts"),
+LEVEL_PLURALS = {"province": _l("Provinces"), "district": _l("Districts"), "area": _l("Commune areas"),
                  "commune": _l("Communes"), "hamlet": _l("Hamlets")}
 
 
@@ -60,29 +60,57 @@ def _needed(units: list[AdminUnit], root: AdminUnit, full: bool) -> set[int]:
             if full or u.level != "hamlet" or u.parent_id == root.id or u.id == root.id}
 
 
-def compute_figures(root: AdminUnit, year: int, month: int, full: bool = False) -> dict:
+@dataclass
+class _Placed:
+    """A unit where it stood in the month reported (its parent and depth then)."""
+    id: int
+    code: str | None
+    name: str
+    level: str
+    parent_id: int | None
+    depth: int
+
+
+def _units_then(root: AdminUnit, end: date) -> list[_Placed]:
+    from app.units.history import map_on
+    tree = map_on(root, end)
+    return [_Placed(u.id, u.code, u.name, u.level, tree.parents.get(u.id, root.parent_id), tree.depths[u.id])
+            for u in tree.units.values()]
+
+
+def compute_figures(root: AdminUnit, year: int, month: int, full: bool = False, as_then: bool = False) -> dict:
     """Counts for the root and the units below it that a report shows, as plain JSON-ready data.
 
     Activity in the month comes from app.reports.queries; cumulative households, reach and
     adoptions at the end of the month come from app.coverage.queries (the one coverage computation).
+    `as_then`: the units as the map was at the end of the month (app.coverage.maps), not today's.
     """
+    from app.coverage.maps import coverage_then
     from app.coverage.queries import coverage
 
     start, end = month_start(year, month), month_end(year, month)
-    # Units retired by the end of the month no longer count, with everything below them.
-    retired: set[int] = set()
-    units = []
-    for u in queries.subtree_units(root):
-        if u.id != root.id and (u.parent_id in retired or (u.retired_on is not None and u.retired_on <= end)):
-            retired.add(u.id)
-        else:
-            units.append(u)
+    if as_then:
+        units = _units_then(root, end)
+        within = [u.id for u in units]
+
+        def coverage(unit, on):  # noqa: F811 - the same table, on the map of the month
+            return coverage_then(unit, on).table
+    else:
+        # Units retired by the end of the month no longer count, with everything below them.
+        retired: set[int] = set()
+        units = []
+        for u in queries.subtree_units(root):
+            if u.id != root.id and (u.parent_id in retired or (u.retired_on is not None and u.retired_on <= end)):
+                retired.add(u.id)
+            else:
+                units.append(u)
+        within = root
     needed = _needed(units, root, full)
     services = queries.report_services(province_of(root))
-    visits, reached_month, teams_in_hamlet, active_teams = queries.month_activity(root, start, end)
-    new = queries.new_adoptions_by_hamlet(root, start, end)
-    teams_c = queries.teams_by_commune(root, end, active_teams)
-    teams_h = queries.teams_by_hamlet(root, end, teams_in_hamlet)
+    visits, reached_month, teams_in_hamlet, active_teams = queries.month_activity(within, start, end)
+    new = queries.new_adoptions_by_hamlet(within, start, end)
+    teams_c = queries.teams_by_commune(within, end, active_teams)
+    teams_h = queries.teams_by_hamlet(within, end, teams_in_hamlet)
 
     children: dict[int, list[int]] = {}
     for u in units:
@@ -96,7 +124,7 @@ def compute_figures(root: AdminUnit, year: int, month: int, full: bool = False) 
 
     for u in units:
         if u.id in needed and any(c in needed for c in children.get(u.id, [])):
-            table = coverage(u, end)
+            table = coverage(db.session.get(AdminUnit, u.id) if as_then else u, end)
             cumulative[u.id] = keep(table.total)
             for r in table.rows:
                 if r.unit is not None:
@@ -216,11 +244,12 @@ def closure_for(unit: AdminUnit, year: int, month: int):
         MonthClosure.month == month))
 
 
-def build_summary(unit: AdminUnit, year: int, month: int) -> Summary:
-    """The summary as reported: a closed month from its snapshot, an open one counted now."""
+def build_summary(unit: AdminUnit, year: int, month: int, as_then: bool = False) -> Summary:
+    """The summary as reported: a closed month from its snapshot, an open one counted now
+    (`as_then`: on the units as the map was that month, else on today's)."""
     closure = closure_for(unit, year, month)
     if closure is not None:
         data = closure.snapshot_data
         if str(unit.id) in data.get("units", {}):
             return summary_from_figures(data, unit.id, closed_at=closure.closed_at)
-    return summary_from_figures(compute_figures(unit, year, month), unit.id)
+    return summary_from_figures(compute_figures(unit, year, month, as_then=as_then), unit.id)

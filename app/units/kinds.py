@@ -8,7 +8,8 @@ KIND_LABELS = {
     "ap": _l("Hamlet (ấp)"), "thon": _l("Village (thôn)"), "to_dan_pho": _l("Residential group"),
     "khom": _l("Hamlet (khóm)"), "khu_pho": _l("Quarter"),
 }
-LEVEL_LABELS = {"province": _l("Province"), "district": _l("District"), "commune": _l("Commune"),
+LEVEL_LABELS = {"province": _l("Province"), "district": _l("District"), "area": _l("Commune area"),
+                "commune": _l("Commune"),
                 "hamlet": _l("Hamlet")}
 
 

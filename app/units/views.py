@@ -8,7 +8,7 @@ from app.coverage.queries import households_by_unit
 from app.dates import today_vn
 from app.extensions import db
 from app.imports import load_payload, preview_upload
-from app.scope import can_edit_structure, can_see, can_set_households, get_unit_or_404, units_query
+from app.scope import can_edit_structure, can_manage_areas, can_see, can_set_households, get_unit_or_404, units_query
 from app.spreadsheets import SheetRow
 from app.templating import date_text
 from app.text import fold, sort_key
@@ -62,7 +62,8 @@ def _render_unit(unit: AdminUnit, hamlet_form=None, count_form=None, status=200)
         "units/show.html", unit=unit, ancestors=ancestors, children=children, counts=counts, q=q,
         history=history, current=history_current(history), summed=summed,
         households=households_by_unit([unit], today_vn())[unit.id],
-        may_structure=may_structure, may_count=may_count, checklist=first_run_checklist(current_user, unit),
+        may_structure=may_structure, may_count=may_count, may_areas=can_manage_areas(unit),
+        checklist=first_run_checklist(current_user, unit),
         changes=hamlet_changes.history(unit) if unit.level == "hamlet" else [],
         may_edit_self=unit.level == "hamlet" and unit.parent is not None and can_edit_structure(unit.parent),
         hamlet_form=hamlet_form or (HamletForm(prefix="hamlet") if may_structure else None),

@@ -1,0 +1,90 @@
+"""Area pages for province staff: the province's areas, a new area, an area's name and communes."""
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from app.areas import operations
+from app.areas.forms import AreaCommunesForm, AreaForm
+from app.extensions import db
+from app.scope import can_manage_areas, get_unit_or_404
+from app.units import services
+
+bp = Blueprint("areas", __name__, url_prefix="/areas")
+
+
+@bp.before_request
+@login_required
+def _signed_in():
+    return None
+
+
+def _province_or_404(unit_id: int):
+    province = get_unit_or_404(unit_id)
+    if not can_manage_areas(province):
+        abort(403)
+    return province
+
+
+def _area_or_404(area_id: int):
+    area = get_unit_or_404(area_id)
+    if area.level != operations.AREA or not can_manage_areas(area.parent):
+        abort(403 if area.level == operations.AREA else 404)
+    return area
+
+
+def _taken(province, but=None) -> set[str]:
+    return {a.name_folded for a in operations.province_areas(province) if but is None or a.id != but.id}
+
+
+def _render_index(province, form, status=200):
+    areas = operations.province_areas(province)
+    communes = operations.province_communes(province)
+    counts = {a.id: sum(1 for c in communes if c.parent_id == a.id) for a in areas}
+    loose = [c for c in communes if c.parent_id == province.id]
+    return render_template("areas/index.html", province=province, areas=areas, counts=counts, loose=loose,
+                           form=form), status
+
+
+@bp.get("/<int:unit_id>")
+def index(unit_id: int):
+    province = _province_or_404(unit_id)
+    return _render_index(province, AreaForm(formdata=None))
+
+
+@bp.post("/<int:unit_id>")
+def create(unit_id: int):
+    province = _province_or_404(unit_id)
+    form = AreaForm(taken=_taken(province))
+    if not form.validate_on_submit():
+        return _render_index(province, form, 400)
+    area = operations.create_area(province, form.name.data, user=current_user)
+    db.session.commit()
+    flash(_("Area %(name)s added. Now choose its communes.", name=area.name), "success")
+    return redirect(url_for("areas.edit", area_id=area.id), 303)
+
+
+@bp.route("/area/<int:area_id>", methods=["GET", "POST"])
+def edit(area_id: int):
+    area = _area_or_404(area_id)
+    province = area.parent
+    communes = operations.province_communes(province)
+    areas = {a.id: a.name for a in operations.province_areas(province)}
+    form = AreaCommunesForm(obj=area, taken=_taken(province, but=area))
+    form.communes.choices = [(c.id, c.name) for c in communes]
+    if not form.is_submitted():
+        form.communes.data = [c.id for c in communes if c.parent_id == area.id]
+    status = 200
+    if form.validate_on_submit():
+        if form.name.data != area.name:
+            services.rename_unit(area, form.name.data, user=current_user)
+        moved = operations.set_area_communes(area, set(form.communes.data or []), user=current_user)
+        db.session.commit()
+        flash(_("Area %(name)s saved: %(added)d communes added, %(removed)d returned to the province.",
+                name=form.name.data, added=len(moved["in"]), removed=len(moved["out"])), "success")
+        return redirect(url_for("areas.index", unit_id=province.id), 303)
+    if form.is_submitted():
+        status = 400
+    # Beside each commune, the area it is in now (ticking it moves it here).
+    elsewhere = {c.id: areas[c.parent_id] for c in communes if c.parent_id in areas and c.parent_id != area.id}
+    return render_template("areas/edit.html", area=area, province=province, form=form,
+                           communes=communes, elsewhere=elsewhere), status

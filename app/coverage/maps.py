@@ -1,0 +1,131 @@
+"""Coverage "as the map was": a month's figures on the units valid then, each under its parent then.
+
+The plain way, from the leaves: a unit's figure in a month is the sum of the tallies and household
+counts of the units that stood below it with nothing below them (hamlets, as a rule) on that
+month's last day. Exact, since visits hang on households in hamlets and hamlets move whole. Today's
+map (app.coverage.queries) reads each unit's own running tallies instead.
+
+A unit not yet valid in the month stands for the units it replaced (its predecessors then); a
+unit no longer valid in it has no figures.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date
+
+import sqlalchemy as sa
+
+from app.coverage.models import CoverageTally
+from app.coverage.queries import (
+    REACH,
+    CoverageMonth,
+    CoverageRow,
+    CoverageTable,
+    ServiceFigure,
+    coverage,
+    month_key,
+    services_and_targets,
+)
+from app.dates import month_end
+from app.extensions import db
+from app.units.history import map_on, predecessors_on
+from app.units.models import AdminUnit, HouseholdCount
+
+
+@dataclass
+class ThenTable:
+    """A month as the map was: the table, or None when the unit had no figures then, and the units
+    that stood for the unit in that month when it did not exist yet (its predecessors)."""
+    table: CoverageTable | None
+    stand_ins: list[tuple[AdminUnit, bool]]
+
+
+def _leaf_figures(leaves: list[int], on: date) -> tuple[dict[int, dict[int, int]], dict[int, int]]:
+    """Per leaf: its tallies up to the month of `on` and its household count in effect on `on`."""
+    tallies: dict[int, dict[int, int]] = {u: defaultdict(int) for u in leaves}
+    households: dict[int, int] = dict.fromkeys(leaves, 0)
+    t = CoverageTally.__table__.c
+    for chunk in _chunks(leaves):
+        for unit_id, service_id, n in db.session.execute(
+                sa.select(t.unit_id, t.service_id, sa.func.sum(t.households))
+                .where(t.unit_id.in_(chunk), t.month <= month_key(on.year, on.month))
+                .group_by(t.unit_id, t.service_id)):
+            tallies[unit_id][service_id] += int(n or 0)
+        for unit_id, n in db.session.execute(
+                sa.select(HouseholdCount.unit_id, HouseholdCount.households)
+                .where(HouseholdCount.unit_id.in_(chunk), HouseholdCount.effective_on <= on)
+                .order_by(HouseholdCount.effective_on)):
+            households[unit_id] = n  # the latest count in effect wins
+    return tallies, households
+
+
+def _chunks(ids: list[int], size: int = 500):
+    for i in range(0, len(ids), size):
+        yield ids[i:i + size]
+
+
+def _row(unit: AdminUnit, leaves: list[int], tallies, households, services, targets) -> CoverageRow:
+    total = sum(households[leaf] for leaf in leaves)
+    tally: dict[int, int] = defaultdict(int)
+    for leaf in leaves:
+        for key, n in tallies[leaf].items():
+            tally[key] += n
+    figures = {}
+    for s in services:
+        target = targets.get(s.id)
+        n = tally.get(s.id, 0)
+        figures[s.code] = ServiceFigure(service=s, adopted=n, share=n / total if total else None,
+                                        target_share=float(target.share) if target else None,
+                                        target_date=target.due_on if target else None)
+    return CoverageRow(households=total, reached=tally.get(REACH, 0), services=figures, unit=unit)
+
+
+def _table(unit: AdminUnit, rows_of: list[tuple[AdminUnit, list[int]]], on: date,
+           total_leaves: list[int]) -> CoverageTable:
+    services, targets = services_and_targets(unit)
+    leaves = sorted(set(total_leaves) | {leaf for _u, ls in rows_of for leaf in ls})
+    tallies, households = _leaf_figures(leaves, on)
+    rows = [_row(u, ls, tallies, households, services, targets) for u, ls in rows_of]
+    rows.sort(key=lambda r: (r.unit.name_folded, r.unit.id))
+    return CoverageTable(unit=unit, on=on, services=services, rows=rows,
+                         total=_row(unit, total_leaves, tallies, households, services, targets))
+
+
+def coverage_then(unit: AdminUnit, on: date) -> ThenTable:
+    """The unit's children valid on `on`, each under the parent it had then, with their figures."""
+    if unit.valid_on(on):
+        if unit.level == "hamlet":
+            return ThenTable(coverage(unit, on), [])
+        tree = map_on(unit, on)
+        kids = [tree.units[c] for c in tree.children.get(unit.id, ())]
+        rows = [(k, tree.leaves_below(k.id)) for k in kids]
+        return ThenTable(_table(unit, rows, on, tree.leaves_below(unit.id)), [])
+    stand_ins = predecessors_on(unit, on)
+    if not stand_ins:
+        return ThenTable(None, [])
+    rows = [(old, map_on(old, on).leaves_below(old.id)) for old, _split in stand_ins]
+    return ThenTable(_table(unit, rows, on, sorted({leaf for _u, ls in rows for leaf in ls})), stand_ins)
+
+
+def series_then(unit: AdminUnit, months: list[tuple[int, int]]) -> list[CoverageMonth | None]:
+    """The unit's figures month by month as the map was (its predecessors' before it existed);
+    None for a month it no longer existed in."""
+    services, targets = services_and_targets(unit)
+    plan: list[tuple[tuple[int, int], date, list[int]]] = []
+    for year, month in months:
+        on = month_end(year, month)
+        if unit.valid_on(on):
+            leaves = map_on(unit, on).leaves_below(unit.id) if unit.level != "hamlet" else [unit.id]
+        else:
+            leaves = sorted({leaf for old, _s in predecessors_on(unit, on)
+                             for leaf in map_on(old, on).leaves_below(old.id)})
+        plan.append(((year, month), on, leaves))
+    out: list[CoverageMonth | None] = []
+    for (year, month), on, leaves in plan:
+        if not leaves and not unit.valid_on(on):
+            out.append(None)
+            continue
+        tallies, households = _leaf_figures(leaves, on)
+        out.append(CoverageMonth(year, month, on, _row(unit, leaves, tallies, households, services, targets)))
+    return out

@@ -1,0 +1,181 @@
+"""The map in time: which units stood where on a given day, and which units replaced which.
+
+Read-only questions about the administrative tree's past, asked by the coverage pages, reports
+and the API when they show a month "as the map was" (the units valid in that month, each under
+the parent it had then) rather than on today's units. A unit's current parent is its parent_id;
+unit_placements record where it hung before it moved; unit_successions link old units to new.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+import sqlalchemy as sa
+
+from app.extensions import db
+from app.units.models import AdminUnit, Reorganization, UnitPlacement, UnitSuccession
+
+
+def _placed_on(day: date):
+    return sa.and_(sa.or_(UnitPlacement.valid_from.is_(None), UnitPlacement.valid_from <= day),
+                   sa.or_(UnitPlacement.valid_to.is_(None), UnitPlacement.valid_to > day))
+
+
+@dataclass
+class MapOn:
+    """A unit's subtree as it stood on a day: only units valid then, each under its parent then."""
+    root: AdminUnit
+    day: date
+    units: dict[int, AdminUnit] = field(default_factory=dict)
+    children: dict[int, list[int]] = field(default_factory=lambda: defaultdict(list))
+    parents: dict[int, int] = field(default_factory=dict)
+    depths: dict[int, int] = field(default_factory=dict)
+
+    def ids(self) -> list[int]:
+        return list(self.units)
+
+    def leaves_below(self, unit_id: int) -> list[int]:
+        """The units with nothing below them on the day, under unit_id (itself if it has nothing)."""
+        out, stack = [], [unit_id]
+        while stack:
+            u = stack.pop()
+            kids = self.children.get(u)
+            if kids:
+                stack.extend(kids)
+            else:
+                out.append(u)
+        return out
+
+
+def map_on(root: AdminUnit, day: date) -> MapOn:
+    """Load the units that stood under `root` on `day`: its current subtree, plus every unit placed
+    under one of those on that day (a hamlet that has since moved into a new commune), with its own
+    subtree, until nothing more is found. Placements are few, so this is a handful of queries."""
+    found: dict[int, AdminUnit] = {}
+    paths = [root.path]
+    while paths:
+        cond = sa.or_(*[AdminUnit.path.startswith(p, autoescape=True) for p in paths])
+        new = [u for u in db.session.scalars(sa.select(AdminUnit).where(cond)) if u.id not in found]
+        found.update({u.id: u for u in new})
+        if not new:
+            break
+        placed = db.session.scalars(
+            sa.select(AdminUnit).join(UnitPlacement, UnitPlacement.unit_id == AdminUnit.id)
+            .where(UnitPlacement.parent_id.in_([u.id for u in new]), _placed_on(day))).all()
+        paths = [u.path for u in placed if u.id not in found]
+    placements = {}
+    if found:
+        for unit_id, parent_id in db.session.execute(
+                sa.select(UnitPlacement.unit_id, UnitPlacement.parent_id)
+                .where(UnitPlacement.unit_id.in_(list(found)), _placed_on(day))):
+            placements[unit_id] = parent_id
+    result = MapOn(root=root, day=day, depths={root.id: 0})
+    by_parent: dict[int, list[AdminUnit]] = defaultdict(list)
+    for u in found.values():
+        parent = placements.get(u.id, u.parent_id)
+        if u.id != root.id and parent is not None and u.valid_on(day):
+            by_parent[parent].append(u)
+    result.units[root.id] = root
+    stack = [root.id]
+    while stack:
+        u = stack.pop()
+        for child in by_parent.get(u, ()):
+            if child.id in result.units:
+                continue
+            result.units[child.id] = child
+            result.children[u].append(child.id)
+            result.parents[child.id] = u
+            result.depths[child.id] = result.depths[u] + 1
+            stack.append(child.id)
+    return result
+
+
+def predecessors(unit: AdminUnit) -> list[tuple[AdminUnit, bool]]:
+    """The units this one replaced in a reorganization, each with whether it was split."""
+    rows = db.session.execute(
+        sa.select(AdminUnit, UnitSuccession.split).join(UnitSuccession, UnitSuccession.old_unit_id == AdminUnit.id)
+        .where(UnitSuccession.new_unit_id == unit.id).order_by(AdminUnit.name_folded, AdminUnit.id)).all()
+    return [(u, split) for u, split in rows]
+
+
+def successors(unit: AdminUnit) -> list[AdminUnit]:
+    return list(db.session.scalars(
+        sa.select(AdminUnit).join(UnitSuccession, UnitSuccession.new_unit_id == AdminUnit.id)
+        .where(UnitSuccession.old_unit_id == unit.id).order_by(AdminUnit.name_folded, AdminUnit.id)))
+
+
+def predecessors_on(unit: AdminUnit, day: date) -> list[tuple[AdminUnit, bool]]:
+    """The units that stood for this one on `day`: itself if it was valid then, else its
+    predecessors (and theirs, back to that day). `split` says one of them also went elsewhere."""
+    out, seen, stack = [], set(), [(unit, False)]
+    while stack:
+        u, split = stack.pop()
+        if u.id in seen:
+            continue
+        seen.add(u.id)
+        if u.valid_on(day):
+            out.append((u, split))
+        elif u.valid_from is not None and day < u.valid_from:
+            stack.extend((p, split or s) for p, s in predecessors(u))
+    return sorted(out, key=lambda p: (p[0].name_folded, p[0].id))
+
+
+@dataclass
+class BeforeNote:
+    """"before 07/2025: Phường I, III, VII of Thành phố Vị Thanh": where a new unit's earlier figures come from."""
+    until: date
+    groups: list[tuple[str, list[str]]]  # (the predecessors' parent's name, their names shortened)
+    split: list[str]                     # predecessors that also went to other units
+
+
+def _shorten(names: list[str]) -> list[str]:
+    """["Phường I", "Phường III"] -> ["Phường I", "III"]: the kind is said once when all share it."""
+    firsts = {n.split(" ", 1)[0] for n in names}
+    if len(names) < 2 or len(firsts) != 1 or any(" " not in n for n in names):
+        return names
+    return [names[0]] + [n.split(" ", 1)[1] for n in names[1:]]
+
+
+def before_note(unit: AdminUnit) -> BeforeNote | None:
+    """For a unit made by a reorganization: its predecessors, grouped under their parents then."""
+    if unit.valid_from is None:
+        return None
+    olds = predecessors(unit)
+    if not olds:
+        return None
+    day = unit.valid_from - timedelta(days=1)
+    parents: dict[int | None, list[AdminUnit]] = defaultdict(list)
+    for old, _split in olds:
+        parents[_parent_on(old, day)].append(old)
+    names = {p.id: p.name for p in db.session.scalars(
+        sa.select(AdminUnit).where(AdminUnit.id.in_([p for p in parents if p is not None])))}
+    from app.text import sort_key
+    groups = [(names.get(pid, ""), _shorten(sorted((u.name for u in units), key=sort_key)))
+              for pid, units in sorted(parents.items(), key=lambda kv: sort_key(names.get(kv[0], "")))]
+    return BeforeNote(until=unit.valid_from, groups=groups, split=[u.name for u, s in olds if s])
+
+
+def _parent_on(unit: AdminUnit, day: date) -> int | None:
+    placed = db.session.scalar(sa.select(UnitPlacement.parent_id).where(UnitPlacement.unit_id == unit.id,
+                                                                        _placed_on(day)))
+    return placed if placed is not None else unit.parent_id
+
+
+def replaced_ids(units: list[sa.Row | AdminUnit]) -> set[int]:
+    """Among these units (each with id, path and retired_on), those a reorganization ended: the old
+    units of its successions, and every unit of its province retired on its effective date (a
+    district abolished has no successor). Today's map leaves them out: their figures went on
+    with the hamlets they held, into the new units."""
+    retired = [u for u in units if u.retired_on is not None]
+    if not retired:
+        return set()
+    ids = [u.id for u in retired]
+    out = set(db.session.scalars(sa.select(UnitSuccession.old_unit_id).where(UnitSuccession.old_unit_id.in_(ids))))
+    reorganized = db.session.execute(
+        sa.select(Reorganization.effective_on, AdminUnit.path)
+        .join(AdminUnit, AdminUnit.id == Reorganization.province_id)).all()
+    for u in retired:
+        if any(u.retired_on == on and u.path.startswith(path) for on, path in reorganized):
+            out.add(u.id)
+    return out

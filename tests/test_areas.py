@@ -1,0 +1,153 @@
+"""Areas: a two-level province groups its communes into named areas; an area officer sees its
+communes; coverage rolls up province → area → commune, or province → commune without areas."""
+from datetime import date
+
+import sqlalchemy as sa
+
+from app.coverage import queries
+from app.extensions import db as _db
+from app.units.models import AdminUnit
+from app.units.services import create_unit, set_household_count
+from tests.test_coverage import households, make_services, visit
+
+
+class TwoLevels:
+    """A province after the reform: communes straight under it, each with a hamlet and visits."""
+
+    def __init__(self):
+        self.province = create_unit("Thành phố Cần Thơ", "province", None, "92")
+        self.communes, self.hamlets = [], []
+        for i, (name, code, n) in enumerate((("Phường Vị Thanh", "31321", 300), ("Xã Vị Thủy", "31351", 200),
+                                              ("Phường Ngã Bảy", "31411", 500))):
+            commune = create_unit(name, "commune", self.province, code)
+            hamlet = create_unit(f"Khu vực {i + 1}", "hamlet", commune)
+            set_household_count(hamlet, n, date(2024, 1, 1))
+            self.communes.append(commune)
+            self.hamlets.append(hamlet)
+        self.wallet, _vneid = make_services()
+        # Adoptions before and after the reform date, so an area shows its communes' whole history.
+        for hamlet, days in zip(self.hamlets, ((date(2025, 3, 4), date(2025, 9, 2)), (date(2025, 8, 5),),
+                                               (date(2024, 11, 20),))):
+            for day, hh in zip(days, households(hamlet, len(days))):
+                visit(hh, day, adopted=[self.wallet])
+        _db.session.commit()
+
+
+def _verify(runner):
+    _db.session.remove()
+    result = runner.invoke(args=["coverage", "verify"])
+    assert result.exit_code == 0, result.output
+
+
+def test_without_areas_the_province_rolls_up_straight_to_its_communes(db, runner):
+    world = TwoLevels()
+    table = queries.coverage(world.province, date(2025, 9, 30))
+    assert [r.unit.name for r in table.rows] == ["Phường Ngã Bảy", "Phường Vị Thanh", "Xã Vị Thủy"]
+    assert table.total.households == 1000
+    assert table.total.services["ewallet"].adopted == 4
+
+
+def test_province_staff_group_communes_into_an_area_whose_figures_are_their_whole_history(
+        db, client, login_as, runner):
+    world = TwoLevels()
+    vi_thanh, vi_thuy, nga_bay = world.communes
+    login_as("province", world.province)
+    page = client.get(f"/areas/{world.province.id}")
+    assert page.status_code == 200 and "3 xã, phường chưa thuộc cụm nào." in page.get_data(as_text=True)
+    resp = client.post(f"/areas/{world.province.id}", data={"name": "Khu vực Vị Thanh"})
+    assert resp.status_code == 303
+    area = _db.session.scalar(sa.select(AdminUnit).where(AdminUnit.level == "area"))
+    resp = client.post(f"/areas/area/{area.id}", data={"name": "Khu vực Vị Thanh",
+                                                      "communes": [vi_thanh.id, vi_thuy.id]})
+    assert resp.status_code == 303
+    _db.session.expire_all()
+    assert {c.parent_id for c in (vi_thanh, vi_thuy)} == {area.id}
+    assert _db.session.get(AdminUnit, world.hamlets[0].id).path.startswith(area.path)
+    # The area's months before it was made, and before the reform, are its communes' figures.
+    march = queries.coverage(area, date(2025, 3, 31))
+    assert (march.total.households, march.total.services["ewallet"].adopted) == (500, 1)
+    sept = queries.coverage(area, date(2025, 9, 30))
+    assert [r.unit.name for r in sept.rows] == ["Phường Vị Thanh", "Xã Vị Thủy"]
+    assert sept.total.services["ewallet"].adopted == 3
+    series = queries.monthly_series(area, [(2025, 2), (2025, 3), (2025, 8), (2025, 9)])
+    assert [m.row.services["ewallet"].adopted for m in series] == [0, 1, 2, 3]
+    # The province: an area and a commune in no area; the same total as before.
+    province = queries.coverage(world.province, date(2025, 9, 30))
+    assert [r.unit.name for r in province.rows] == ["Khu vực Vị Thanh", "Phường Ngã Bảy"]
+    assert (province.total.households, province.total.services["ewallet"].adopted) == (1000, 4)
+    _verify(runner)
+
+
+def test_a_commune_taken_out_of_an_area_leaves_none_of_its_figures_there(db, client, login_as, runner):
+    world = TwoLevels()
+    vi_thanh, vi_thuy, nga_bay = world.communes
+    login_as("province", world.province)
+    client.post(f"/areas/{world.province.id}", data={"name": "Khu vực Vị Thanh"})
+    area = _db.session.scalar(sa.select(AdminUnit).where(AdminUnit.level == "area"))
+    client.post(f"/areas/area/{area.id}", data={"name": "Khu vực Vị Thanh", "communes": [vi_thanh.id, vi_thuy.id]})
+    client.post(f"/areas/{world.province.id}", data={"name": "Khu vực Ngã Bảy"})
+    other = _db.session.scalar(sa.select(AdminUnit).where(AdminUnit.name == "Khu vực Ngã Bảy"))
+    # Xã Vị Thủy moves to the other area; ticking it there takes it out of the first.
+    resp = client.post(f"/areas/area/{other.id}",
+                       data={"name": "Khu vực Ngã Bảy", "communes": [vi_thuy.id, nga_bay.id]})
+    assert resp.status_code == 303
+    _db.session.expire_all()
+    area, other = _db.session.get(AdminUnit, area.id), _db.session.get(AdminUnit, other.id)
+    sept = date(2025, 9, 30)
+    assert queries.coverage(area, sept).total.services["ewallet"].adopted == 2
+    assert queries.coverage(other, sept).total.services["ewallet"].adopted == 2
+    # Unticked, a commune goes back directly under the province.
+    client.post(f"/areas/area/{area.id}", data={"name": "Khu vực Vị Thanh", "communes": []})
+    _db.session.expire_all()
+    assert _db.session.get(AdminUnit, vi_thanh.id).parent_id == world.province.id
+    assert queries.coverage(_db.session.get(AdminUnit, area.id), sept).total.households == 0
+    _verify(runner)
+
+
+def test_an_area_officer_sees_the_communes_of_the_area_and_no_other(db, client, login_as):
+    world = TwoLevels()
+    vi_thanh, vi_thuy, nga_bay = world.communes
+    area = create_unit("Khu vực Vị Thanh", "area", world.province)
+    from app.areas.operations import set_area_communes
+    set_area_communes(area, {vi_thanh.id, vi_thuy.id})
+    _db.session.commit()
+    login_as("district", area)
+    page = client.get(f"/coverage/{area.id}?month=2025-09")
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert "Phường Vị Thanh" in text and "Xã Vị Thủy" in text and "Phường Ngã Bảy" not in text
+    assert client.get(f"/coverage/{vi_thanh.id}?month=2025-09").status_code == 200
+    assert client.get(f"/coverage/{nga_bay.id}?month=2025-09").status_code == 404
+    # Areas are the province's to make: the area officer may not open the areas page.
+    assert client.get(f"/areas/{world.province.id}").status_code == 404
+
+
+def test_an_area_name_taken_or_a_commune_of_another_province_is_refused_beside_the_field(db, client, login_as):
+    world = TwoLevels()
+    elsewhere = create_unit("Tỉnh Vĩnh Long", "province", None, "86")
+    stranger = create_unit("Phường 1", "commune", elsewhere, "29500")
+    _db.session.commit()
+    login_as("province", world.province)
+    client.post(f"/areas/{world.province.id}", data={"name": "Khu vực Vị Thanh"})
+    resp = client.post(f"/areas/{world.province.id}", data={"name": "khu vuc vi thanh"})
+    assert resp.status_code == 400
+    assert "Tỉnh đã có một cụm với tên này." in resp.get_data(as_text=True)
+    assert 'value="khu vuc vi thanh"' in resp.get_data(as_text=True)
+    area = _db.session.scalar(sa.select(AdminUnit).where(AdminUnit.level == "area"))
+    resp = client.post(f"/areas/area/{area.id}", data={"name": "Khu vực Vị Thanh", "communes": [stranger.id]})
+    assert resp.status_code == 400
+    assert "Chỉ chọn xã, phường của tỉnh này." in resp.get_data(as_text=True)
+    _db.session.expire_all()
+    assert _db.session.get(AdminUnit, stranger.id).parent_id == elsewhere.id
+
+
+def test_a_district_officer_account_may_be_bound_to_an_area(db):
+    from app.auth.cli import create_user
+    world = TwoLevels()
+    area = create_unit("Khu vực Vị Thanh", "area", world.province)
+    user = create_user("can-bo-khu-vuc", "district", area, "mat-khau-dai-du-1")
+    _db.session.flush()
+    assert user.unit_id == area.id
+    import pytest
+    with pytest.raises(ValueError, match="district or area"):
+        create_user("can-bo-xa", "district", world.communes[0], "mat-khau-dai-du-1")

@@ -1,0 +1,160 @@
+"""Any month on today's units or as the map was, across the 2025 reform (tests/maps_world.py)."""
+import re
+from datetime import date
+
+import pytest
+
+from app.coverage import maps, queries
+from app.extensions import db as _db
+from tests.maps_world import Reformed
+
+
+@pytest.fixture
+def world(db):
+    return Reformed()
+
+
+def _figures(row):
+    return row.households, row.services["ewallet"].adopted, row.services["vneid"].adopted
+
+
+def test_a_new_commune_s_months_before_the_reform_are_the_sums_of_its_hamlets(world):
+    march = queries.coverage(world.vi_thanh, date(2025, 3, 31))
+    assert _figures(march.total) == (320 + 410 + 250 + 100, 2, 1)
+    assert [r.unit.name for r in march.rows] == ["Khu vực 1", "Khu vực 2", "Khu vực 3", "Khu vực 4"]
+    province = queries.coverage(world.province, date(2025, 3, 31))
+    assert [r.unit.name for r in province.rows] == ["Phường Vị Thanh", "Xã Một Ngàn", "Xã Tân Hòa"]
+    assert _figures(province.total) == (1810, 3, 1)
+
+
+def test_a_new_commune_s_twelve_month_trend_runs_across_the_reform_without_a_break(world):
+    series = queries.monthly_series(world.vi_thanh, queries.last_months(2025, 10, 12))
+    assert [m.row.households for m in series] == [1080] * 12
+    assert [m.row.services["ewallet"].adopted for m in series] == [1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 3, 3]
+
+
+def test_as_the_map_was_an_old_month_shows_the_old_districts_and_communes(world):
+    then = maps.coverage_then(world.old_province, date(2025, 3, 31)).table
+    assert [r.unit.name for r in then.rows] == ["Huyện Châu Thành A", "Thành phố Vị Thanh"]
+    assert [_figures(r) for r in then.rows] == [(730, 1, 0), (1080, 2, 1)]
+    commune = maps.coverage_then(world.mot_ngan_old, date(2025, 6, 30)).table
+    assert [r.unit.name for r in commune.rows] == ["Ấp Nhơn Lộc", "Ấp Nhơn Xuân"]
+    assert _figures(commune.total) == (730, 2, 0)
+
+
+def _api(client, secret, query):
+    return client.get(f"/api/v1/coverage?{query}", headers={"Authorization": f"Bearer {secret}"})
+
+
+@pytest.fixture
+def token(world, db):
+    from app.api.models import issue_token
+    from app.auth.cli import create_user
+    user = create_user("trung-tam-can-tho", "province", world.province, "mat-khau-dai-du-1")
+    _db.session.flush()
+    _token, secret = issue_token(user, label="Trung tâm điều hành")
+    _db.session.commit()
+    return secret
+
+
+def _services(body):
+    return {s["code"]: s["adopted"] for s in body["services"]}
+
+
+def test_the_api_answers_an_old_code_for_an_old_month_and_the_reused_code_for_a_new_one(world, client, token):
+    # 31321 was Phường III until June 2025, and is Phường Vị Thanh since July.
+    old = _api(client, token, "unit=31321&month=2025-03")
+    assert old.status_code == 200
+    assert old.json["unit"] == {"code": "31321", "name": "Phường III", "level": "commune"}
+    assert old.json["households"] == 250 and _services(old.json) == {"ewallet": 1, "vneid": 1}
+    assert [c["unit"]["name"] for c in old.json["children"]] == ["Khu vực 3"]
+    new = _api(client, token, "unit=31321&month=2025-09")
+    assert new.json["unit"]["name"] == "Phường Vị Thanh"
+    assert new.json["households"] == 1080 and _services(new.json) == {"ewallet": 3, "vneid": 2}
+    # June is the old commune's last month, July the new one's first.
+    assert _api(client, token, "unit=31321&month=2025-06").json["unit"]["name"] == "Phường III"
+    assert _api(client, token, "unit=31321&month=2025-07").json["unit"]["name"] == "Phường Vị Thanh"
+    # The old province, as the map was: its districts.
+    hau_giang = _api(client, token, "unit=93&month=2025-03").json
+    assert [c["unit"]["name"] for c in hau_giang["children"]] == ["Huyện Châu Thành A", "Thành phố Vị Thanh"]
+    assert hau_giang["households"] == 1810
+
+
+def test_the_api_shows_an_old_month_on_today_s_units_when_asked(world, client, token):
+    body = _api(client, token, "unit=31321&month=2025-03&map=today").json
+    assert body["unit"]["name"] == "Phường Vị Thanh"
+    assert body["households"] == 1080 and _services(body) == {"ewallet": 2, "vneid": 1}
+    province = _api(client, token, "unit=92&month=2025-03&map=today").json
+    assert [c["unit"]["name"] for c in province["children"]] == ["Phường Vị Thanh", "Xã Một Ngàn", "Xã Tân Hòa"]
+
+
+def test_a_code_without_a_unit_in_the_month_asked_is_404_and_a_bad_map_400_never_500(world, client, token):
+    # Xã Tân Hòa's code came in July 2025; Cần Thơ (92) had no unit in this database before.
+    assert _api(client, token, "unit=31340&month=2025-03").status_code == 404
+    assert _api(client, token, "unit=92&month=2025-03").status_code == 404
+    assert _api(client, token, "unit=31321&month=2025-03&map=yesterday").status_code == 400
+
+
+def _page(client, unit, query=""):
+    resp = client.get(f"/coverage/{unit.id}{query}")
+    return resp.status_code, " ".join(resp.get_data(as_text=True).split())  # as read, lines joined
+
+
+def test_the_page_opens_on_today_s_units_and_says_where_the_earlier_figures_come_from(world, client, login_as):
+    login_as("province", world.province)
+    status, text = _page(client, world.vi_thanh, "?month=2025-03")
+    assert status == 200
+    assert "Trước 07/2025: Phường I, III, VII của Thành phố Vị Thanh." in re.sub(r" \.", ".", text)
+    assert "Số liệu các tháng trước đó là số liệu của các thôn, ấp thuộc đơn vị hiện nay." in text
+    assert "tổng số hộ có hiệu lực khi đó của các thôn, ấp thuộc đơn vị hiện nay" in text
+    assert 'aria-current="true" class="current">Đơn vị hiện nay</a>' in text
+    assert "Khu vực 4" in text and "1.080" in text
+    # The switch keeps the month: the same month as the map was.
+    assert f'href="/coverage/{world.vi_thanh.id}?month=2025-03&amp;map=then"' in text
+
+
+def test_as_the_map_was_a_new_commune_shows_the_units_that_stood_for_it(world, client, login_as):
+    login_as("province", world.province)
+    status, text = _page(client, world.vi_thanh, "?month=2025-03&map=then")
+    assert status == 200
+    assert "Phường Vị Thanh chưa được thành lập vào 03/2025; khi đó là các đơn vị:" in text
+    assert f'href="/coverage/{world.phuong_3.id}?month=2025-03&amp;map=then"' in text
+    assert "Khu vực 4" not in text  # the old communes are the rows, not today's hamlets
+    # Their links open: province staff read the old units whose hamlets are all theirs now.
+    status, text = _page(client, world.phuong_3, "?month=2025-03&map=then")
+    assert status == 200 and "Khu vực 3" in text
+
+
+def test_an_old_unit_opens_on_its_last_month_as_the_map_was_for_those_who_hold_its_hamlets(world, client, login_as):
+    login_as("province", world.province)
+    status, text = _page(client, world.old_province)
+    assert status == 200
+    assert 'value="2025-06"' in text and "Huyện Châu Thành A" in text and "Thành phố Vị Thanh" in text
+    assert "Kết thúc từ 01/07/2025; các thôn, ấp chuyển về:" in text
+    status, text = _page(client, world.old_province, "?month=2025-09")
+    assert status == 200 and "Tỉnh Hậu Giang không tồn tại vào 09/2025." in text
+
+
+def test_a_split_commune_stays_closed_to_an_officer_who_holds_only_part_of_it(world, app):
+    from app.auth.cli import create_user
+    from tests.conftest import PASSWORD
+    from tests.visits_helpers import Browser
+    tan_hoa, vi_thanh = Browser(app), Browser(app)
+    for browser, name, commune in ((tan_hoa, "can-bo-tan-hoa", world.tan_hoa),
+                                   (vi_thanh, "can-bo-vi-thanh", world.vi_thanh)):
+        create_user(name, "commune", commune, PASSWORD)
+        _db.session.commit()
+        assert browser.open("POST", "/auth/login", data={"username": name, "password": PASSWORD}).status_code == 302
+    assert tan_hoa.open("GET", f"/coverage/{world.mot_ngan_old.id}").status_code == 404
+    assert vi_thanh.open("GET", f"/coverage/{world.phuong_1.id}").status_code == 200
+    assert vi_thanh.open("GET", f"/coverage/{world.vi_thanh_city.id}").status_code == 200
+    assert vi_thanh.open("GET", f"/coverage/{world.old_province.id}").status_code == 404
+
+
+def test_the_trend_as_the_map_was_runs_through_the_old_units_up_to_the_reform(world, client, login_as):
+    series = maps.series_then(world.vi_thanh, queries.last_months(2025, 10, 12))
+    # Before July the sum of Phường I, III and VII; after it Phường Vị Thanh itself: the same hamlets.
+    assert [m.row.services["ewallet"].adopted for m in series] == [1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 3, 3]
+    assert [m.row.households for m in series] == [1080] * 12
+    ended = maps.series_then(world.phuong_3, [(2025, 6), (2025, 7)])
+    assert ended[1] is None and ended[0].row.households == 250
