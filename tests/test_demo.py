@@ -10,6 +10,7 @@ from app.coverage import store
 from app.coverage.models import CoverageTotal
 from app.demo.seed import seed_demo
 from app.extensions import db as _db
+from app.teams.models import Member
 from app.units import hamlet_changes
 from app.units.models import AdminUnit, unit_for_code
 from app.visits.models import Target, Visit
@@ -50,6 +51,8 @@ def test_the_demo_carries_hau_giang_through_the_reform_into_can_tho(db):
     assert _count(sa.select(Visit).where(Visit.visited_on < REFORM)) > 300
     assert _count(sa.select(Visit).where(Visit.visited_on >= REFORM)) > 200
     assert _count(sa.select(Target).where(Target.province_id == new.id)) > 0
+    # A member's phone stays unique in the province the member's team is in now.
+    assert set(_db.session.scalars(sa.select(Member.province_id))) == {new.id}
     accounts = {u.username: u for u in _db.session.scalars(sa.select(User))}
     area = _db.session.get(AdminUnit, accounts["demo-area"].unit_id)
     assert (accounts["demo-area"].role, area.level, area.parent_id) == ("district", "area", new.id)
