@@ -85,3 +85,24 @@ def seed_targets(province: AdminUnit, rng: random.Random) -> None:
 
 def seed_area_officer(area: AdminUnit, password: str) -> User:
     return create_user("demo-area", "district", area, password, full_name="Lê Văn Phúc")
+
+
+def rename_clashing_hamlets(province: AdminUnit) -> int:
+    """Hamlets of merged communes that now share a name with a sibling get their old commune's
+    name added, from the reform's day, as a commune does in its hamlet review (the first keeps it)."""
+    from app.text import fold
+    from app.units.hamlet_changes import rename_hamlet
+    from app.units.models import UnitPlacement
+    hamlets = db.session.scalars(sa.select(AdminUnit).where(
+        AdminUnit.path.startswith(province.path), AdminUnit.level == "hamlet").order_by(AdminUnit.id)).all()
+    seen, renamed = set(), 0
+    for hamlet in hamlets:
+        key = (hamlet.parent_id, fold(hamlet.name))
+        if key in seen:
+            old = db.session.scalar(sa.select(AdminUnit).join(UnitPlacement, UnitPlacement.parent_id == AdminUnit.id)
+                                    .where(UnitPlacement.unit_id == hamlet.id))
+            if old is not None:
+                rename_hamlet(hamlet, f"{hamlet.name} ({old.name})", REFORM_ON)
+                renamed += 1
+        seen.add(key)
+    return renamed

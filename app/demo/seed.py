@@ -128,6 +128,7 @@ def _reform(rng, users):
     reform.reorganize_into_can_tho(old_province)
     province = db.session.scalar(sa.select(AdminUnit).where(AdminUnit.code == reform.NEW_PROVINCE,
                                                             AdminUnit.retired_on.is_(None)))
+    reform.rename_clashing_hamlets(province)
     reform.seed_new_hamlets(rng, province, HAMLET_NAMES, reform.REFORM_ON)
     users["demo-area"] = reform.seed_area_officer(reform.seed_area(province, old_district), DEMO_PASSWORD)
     reform.seed_targets(province, rng)
