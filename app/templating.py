@@ -43,6 +43,8 @@ def locale_date(value, fmt: str | None = None, locale: str | None = None):
     return value
 
 
+
+
 # The filters read the locale the context processor put in the template's context (one lookup per
 # render instead of one per figure); templates imported without context fall back to get_locale().
 

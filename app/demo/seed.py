@@ -4,12 +4,13 @@ Sized from the source articles (Hậu Giang 2024: 8 district-level units, 75 com
 per hamlet). Deterministic, so screenshots and tests see the same names every time.
 """
 import random
-from datetime import date
+from datetime import date, timedelta
 
 import sqlalchemy as sa
 
 from app.auth.cli import create_user
 from app.auth.models import User
+from app.dates import today_vn
 from app.extensions import db
 from app.units import gso, services
 from app.units.models import AdminUnit
@@ -17,7 +18,7 @@ from app.units.models import AdminUnit
 DEMO_PASSWORD = "matkhau-demo-2024"
 PROVINCE = "93"          # Hậu Giang
 DISTRICT = "930"         # Thành phố Vị Thanh
-OTHER_DISTRICT = "931"   # Huyện Châu Thành A
+OTHER_DISTRICT = "931"   # Thành phố Ngã Bảy
 HAMLET_NAMES = ["Ấp 1", "Ấp 2", "Ấp 3", "Ấp Thạnh Hòa", "Khu vực Ngã Tư", "Ấp Mỹ Lợi", "Ấp Đông Bình"]
 COUNTED_ON = date(2024, 1, 1)
 
@@ -110,10 +111,34 @@ def seed_teams(rng: random.Random, users: dict[str, User]) -> None:
                 users[username] = user
 
 
+HISTORY_FROM = date(2023, 1, 1)
+VISITS_BEFORE_REFORM = 70   # per team, from HISTORY_FROM to 30 June 2025
+VISITS_SINCE_REFORM = 40    # per team, from 1 July 2025 to today
+
+
 # Features append their own steps here (households, visits ...), each taking (rng, users).
 def _seed_visits(rng, users):
+    from app.demo.reform import REFORM_ON
     from app.demo.visits import seed_visits
-    seed_visits(rng, users)
+    seed_visits(rng, users, HISTORY_FROM, REFORM_ON - timedelta(days=1), VISITS_BEFORE_REFORM, phase=1)
+
+
+def _reform(rng, users):
+    """Hậu Giang becomes part of Cần Thơ on 1 July 2025; the teams go on visiting since."""
+    from app.demo import reform
+    from app.demo.visits import seed_visits
+    old_province, old_district = by_code(PROVINCE), by_code(DISTRICT)
+    reform.reorganize_into_can_tho(old_province)
+    province = db.session.scalar(sa.select(AdminUnit).where(AdminUnit.code == reform.NEW_PROVINCE,
+                                                            AdminUnit.retired_on.is_(None)))
+    reform.rename_clashing_hamlets(province)
+    reform.seed_new_hamlets(rng, province, HAMLET_NAMES, reform.REFORM_ON)
+    users["demo-area"] = reform.seed_area_officer(reform.seed_area(province, old_district), DEMO_PASSWORD)
+    reform.seed_targets(province, rng)
+    db.session.flush()
+    for user in users.values():
+        db.session.refresh(user)
+    seed_visits(rng, users, reform.REFORM_ON, today_vn(), VISITS_SINCE_REFORM, phase=2)
 
 
 def _seed_activities(rng, users):
@@ -121,7 +146,7 @@ def _seed_activities(rng, users):
     seed_activities(rng, users)
 
 
-EXTRA_STEPS: list = [seed_teams, _seed_visits, _seed_activities]
+EXTRA_STEPS: list = [seed_teams, _seed_visits, _reform, _seed_activities]
 
 
 def is_seeded() -> bool:

@@ -2,12 +2,14 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
-from wtforms import HiddenField, StringField
+from wtforms import HiddenField, SelectChoice, SelectField, StringField, ValidationError
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from app import rules
 from app.dates import today_vn
-from app.forms import CountField, LocalDateField, NotInFuture, strip_clean
+from app.forms import CountField, LocalDateField, NotInFuture, record_id, strip_clean
+from app.units import hamlet_changes
+from app.units.services import find_child_by_name
 
 
 class HamletForm(FlaskForm):
@@ -20,9 +22,174 @@ class HamletForm(FlaskForm):
 
 
 class RenameForm(FlaskForm):
+    """A correction of the name, or (with a date) the commune's official renaming, kept in the history."""
     name = StringField(_l("Name"), filters=[strip_clean],
                        validators=[DataRequired(_l("Enter a name.")),
                                    Length(max=rules.NAME_MAX, message=_l("At most %(max)d characters."))])
+    effective_on = LocalDateField(_l("Renamed by decision from"), validators=[Optional()],
+                                  description=_l("Leave empty to correct a spelling mistake."))
+
+    def __init__(self, *args, hamlet=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.hamlet = hamlet
+
+    def validate_name(self, field):
+        clash = find_child_by_name(self.hamlet.parent, field.data or "")
+        if clash is not None and clash.id != self.hamlet.id:
+            raise ValidationError(_l("This commune already has a hamlet with this name."))
+
+    def validate_effective_on(self, field):
+        if field.data is not None:
+            problem = hamlet_changes.date_problem([self.hamlet], field.data)
+            if problem:
+                raise ValidationError(problem)
+
+
+def _name_field(label, required=True):
+    first = DataRequired(_l("Enter the hamlet's name.")) if required else Optional()
+    return StringField(label, filters=[strip_clean],
+                       validators=[first, Length(max=rules.NAME_MAX, message=_l("At most %(max)d characters."))])
+
+
+def _name_taken(hamlet, name: str, allowed_ids=()) -> bool:
+    """Another active hamlet of the commune bears the name (the changed hamlets themselves may keep it)."""
+    clash = find_child_by_name(hamlet.parent, name)
+    return clash is not None and clash.retired_on is None and clash.id not in (hamlet.id, *allowed_ids)
+
+
+class MergeForm(FlaskForm):
+    """Merge the hamlet the page is about into another hamlet of its commune, from a date."""
+    target = SelectField(_l("Merge into"), validate_choice=False,
+                         validators=[InputRequired(_l("Choose the hamlet it joins."))])
+    effective_on = LocalDateField(_l("From"), validators=[InputRequired(_l("Enter the date."))])
+    households = CountField(_l("Households of the merged hamlet from that date"), rule=rules.households,
+                            validators=[Optional()],
+                            description=_l("Leave empty to add up the two hamlets' counts."))
+    new_name = _name_field(_l("New name of the merged hamlet (optional)"), required=False)
+
+    def __init__(self, *args, hamlet, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.hamlet = hamlet
+        self.siblings = hamlet_changes.sibling_hamlets(hamlet)
+        self.target.choices = ([SelectChoice(value="", label=_l("Choose a hamlet"))]
+                               + [SelectChoice(value=str(h.id), label=h.name) for h in self.siblings])
+        self.target_unit = None
+
+    def validate_target(self, field):
+        chosen = record_id(field.data)
+        if chosen == self.hamlet.id:
+            raise ValidationError(_l("A hamlet cannot be merged into itself."))
+        self.target_unit = next((h for h in self.siblings if h.id == chosen), None)
+        if self.target_unit is None:
+            raise ValidationError(_l("Choose another active hamlet of this commune."))
+
+    def validate_effective_on(self, field):
+        if field.data is not None:
+            problem = hamlet_changes.date_problem([self.hamlet, *filter(None, [self.target_unit])], field.data)
+            if problem:
+                raise ValidationError(problem)
+
+    def validate_new_name(self, field):
+        if field.data and _name_taken(self.hamlet, field.data, [self.target_unit.id] if self.target_unit else []):
+            raise ValidationError(_l("This commune already has a hamlet with this name."))
+
+    def merged_count(self) -> int | None:
+        """The count typed, or the two counts added up."""
+        if self.households.data is not None:
+            return self.households.data
+        return hamlet_changes.suggested_merge_count(self.hamlet, self.target_unit, self.effective_on.data)
+
+
+PARTS = 3
+
+
+def _part_choices():
+    return [SelectChoice(value=str(i + 1), label=_l("New hamlet %(n)d", n=i + 1)) for i in range(PARTS)]
+
+
+def split_form(hamlet, households):
+    """The split form of this hamlet: up to three new hamlets, and a choice per household."""
+
+    class SplitForm(FlaskForm):
+        effective_on = LocalDateField(_l("From"), validators=[InputRequired(_l("Enter the date."))])
+        rest = SelectField(_l("Every household not chosen below goes to"), validate_choice=False,
+                           choices=[SelectChoice(value="", label=_l("— choose each one below —"))] + _part_choices())
+
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self.hamlet = hamlet
+            self.households = households
+            self.assignment: dict[int, int] = {}
+
+        def part_fields(self):
+            return [(getattr(self, f"name_{i}"), getattr(self, f"count_{i}")) for i in range(1, PARTS + 1)]
+
+        def household_fields(self):
+            return [(h, getattr(self, f"h{h.id}")) for h in self.households]
+
+        def validate(self, extra_validators=None):
+            ok = super().validate(extra_validators)
+            named = [i for i, (name, _c) in enumerate(self.part_fields()) if name.data]
+            names = [self.part_fields()[i][0].data for i in named]
+            for name, _count in self.part_fields():
+                if name.data and _name_taken(self.hamlet, name.data):
+                    name.errors.append(_l("This commune already has a hamlet with this name."))
+                    ok = False
+                elif name.data and names.count(name.data) > 1:
+                    name.errors.append(_l("Give each new hamlet its own name."))
+                    ok = False
+            if len(named) < 2:
+                self.name_2.errors.append(_l("A split makes at least two hamlets: name the second one."))
+                ok = False
+            rest = int(self.rest.data) - 1 if self.rest.data in ("1", "2", "3") else None
+            unassigned = 0
+            for household, field in self.household_fields():
+                part = int(field.data) - 1 if field.data in ("1", "2", "3") else rest
+                if part is None:
+                    unassigned += 1
+                elif part not in named:
+                    field.errors.append(_l("Name new hamlet %(n)d first.", n=part + 1))
+                    ok = False
+                else:
+                    self.assignment[household.id] = part
+            if rest is not None and rest not in named:
+                self.rest.errors.append(_l("Name new hamlet %(n)d first.", n=rest + 1))
+                ok = False
+            if unassigned:
+                self.rest.errors.append(_l("%(n)d households are not assigned: choose a new hamlet for each, "
+                                           "or one for all the others.", n=unassigned))
+                ok = False
+            return ok
+
+        def validate_effective_on(self, field):
+            if field.data is not None:
+                problem = hamlet_changes.date_problem([self.hamlet], field.data)
+                if problem:
+                    raise ValidationError(problem)
+
+        def parts(self) -> tuple[list[hamlet_changes.Part], dict[int, int]]:
+            """The named parts with their counts (typed, or the old count shared by households
+            assigned), and the assignment renumbered to them."""
+            named = [i for i, (name, _c) in enumerate(self.part_fields()) if name.data]
+            index = {old: new for new, old in enumerate(named)}
+            assignment = {h: index[p] for h, p in self.assignment.items()}
+            assigned = [sum(1 for p in assignment.values() if p == k) for k in range(len(named))]
+            shares = hamlet_changes.suggested_split_counts(self.hamlet, self.effective_on.data, assigned)
+            parts = []
+            for k, i in enumerate(named):
+                name, count = self.part_fields()[i]
+                households = count.data if count.data is not None else (shares[k] if shares else 0)
+                parts.append(hamlet_changes.Part(name.data, households))
+            return parts, assignment
+
+    for i in range(1, PARTS + 1):
+        setattr(SplitForm, f"name_{i}", _name_field(_l("Name of new hamlet %(n)d", n=i), required=False))
+        setattr(SplitForm, f"count_{i}", CountField(_l("Its households from that date"), rule=rules.households,
+                                                    validators=[Optional()]))
+    choices = [SelectChoice(value="", label=_l("—"))] + _part_choices()
+    for h in households:
+        setattr(SplitForm, f"h{h.id}", SelectField(h.display_name, choices=choices, validate_choice=False))
+    return SplitForm
 
 
 class HouseholdCountForm(FlaskForm):

@@ -234,3 +234,30 @@ class UnitSuccession(db.Model):
     split: orm.Mapped[bool] = orm.mapped_column(default=False)
 
     reorganization: orm.Mapped[Reorganization] = orm.relationship(back_populates="successions")
+
+
+class HamletChange(db.Model):
+    """One link of a hamlet change decided by the commune (merge, split, rename), from a date.
+
+    A merge of A into B is one row A→B; a split of A into X and Y is two rows A→X, A→Y; a rename
+    is one row from the hamlet to itself with both names. The hamlet pages show their history
+    from these rows; the audit trail holds who did it and the counts set with it.
+    """
+
+    __tablename__ = "hamlet_changes"
+
+    id: orm.Mapped[int] = orm.mapped_column(primary_key=True)
+    kind: orm.Mapped[str] = orm.mapped_column(sa.String(16))  # merge | split | rename
+    effective_on: orm.Mapped[date] = orm.mapped_column(sa.Date)
+    commune_id: orm.Mapped[int] = orm.mapped_column(sa.ForeignKey("admin_units.id"), index=True)
+    from_unit_id: orm.Mapped[int] = orm.mapped_column(sa.ForeignKey("admin_units.id"), index=True)
+    to_unit_id: orm.Mapped[int] = orm.mapped_column(sa.ForeignKey("admin_units.id"), index=True)
+    # The names as they were on the day, so the history reads right after later renames.
+    from_name: orm.Mapped[str] = orm.mapped_column(sa.String(200))
+    to_name: orm.Mapped[str] = orm.mapped_column(sa.String(200))
+    households_moved: orm.Mapped[int] = orm.mapped_column(default=0)
+    recorded_by_id: orm.Mapped[int | None] = orm.mapped_column(sa.ForeignKey("users.id"))
+    recorded_at = orm.mapped_column(UTCDateTime, default=utcnow)
+
+    from_unit: orm.Mapped[AdminUnit] = orm.relationship(foreign_keys=[from_unit_id])
+    to_unit: orm.Mapped[AdminUnit] = orm.relationship(foreign_keys=[to_unit_id])

@@ -423,6 +423,13 @@ def apply_plan(plan: Plan, user=None) -> Outcome:
         team.commune_id = dest.id
         teams_out.append((team.name, old.name, dest.name))
 
+    # Members' phones are unique per province (the database refuses a second active one): they
+    # belong to the new province now, so a number taken there is still refused.
+    from app.teams.models import Member
+    for old_code, new_code in plan.new_provinces.items():
+        db.session.execute(sa.update(Member).where(Member.province_id == plan.old_provinces[old_code].id)
+                           .values(province_id=created[new_code].id).execution_options(synchronize_session=False))
+
     accounts_out = []
     for account in db.session.scalars(sa.select(User).where(User.unit_id.in_(old_ids)).order_by(User.username)):
         if account.username in plan.accounts:

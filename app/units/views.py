@@ -22,16 +22,19 @@ from app.scope import (
     visible_ancestors,
 )
 from app.spreadsheets import SheetRow
+from app.templating import locale_date
 from app.text import fold, sort_key
-from app.units import services
+from app.units import hamlet_changes, services
 from app.units.adult_import import AdultRow, apply_adults, check_adults, parse_adults
 from app.units.forms import (
     AdultCountForm,
     ConfirmImportForm,
     HamletForm,
     HouseholdCountForm,
+    MergeForm,
     RenameForm,
     UploadForm,
+    split_form,
 )
 from app.units.importer import UnitRow, apply_hamlets, check_hamlets, parse_hamlets
 from app.units.models import AdminUnit, AdultCount, HouseholdCount
@@ -72,6 +75,7 @@ def _render_unit(unit: AdminUnit, hamlet_form=None, count_form=None, adult_form=
         households=households_by_unit([unit], today_vn())[unit.id],
         may_structure=may_structure, may_count=may_count, may_areas=can_manage_areas(unit),
         checklist=first_run_checklist(current_user, unit),
+        changes=hamlet_changes.history(unit) if unit.level == "hamlet" else [],
         may_edit_self=can_edit_hamlet(unit),
         hamlet_form=hamlet_form or (HamletForm(prefix="hamlet") if may_structure else None),
         count_form=count_form or (HouseholdCountForm(formdata=None, prefix="count") if may_count else None),
@@ -118,22 +122,59 @@ def add_hamlet(unit_id: int):
 @bp.route("/<int:unit_id>/rename", methods=["GET", "POST"])
 def rename(unit_id: int):
     hamlet = get_unit_or_404(unit_id, need=can_edit_hamlet)
-    form = RenameForm(obj=hamlet)
-    status = 200
+    form = RenameForm(obj=hamlet, hamlet=hamlet)
     if form.validate_on_submit():
-        clash = services.find_child_by_name(hamlet.parent, form.name.data)
-        if clash is not None and clash.id != hamlet.id:
-            form.name.errors.append(_("This commune already has a hamlet with this name."))
-            status = 400
+        if form.effective_on.data is not None:
+            hamlet_changes.rename_hamlet(hamlet, form.name.data, form.effective_on.data, user=current_user)
+        elif form.name.data != hamlet.name:
+            services.rename_unit(hamlet, form.name.data, user=current_user)
         else:
-            if form.name.data != hamlet.name:
-                services.rename_unit(hamlet, form.name.data, user=current_user)
-                db.session.commit()
-                flash(_("Renamed to %(name)s.", name=hamlet.name), "success")
             return redirect(url_for("units.show", unit_id=hamlet.id))
-    elif form.is_submitted():
-        status = 400
+        db.session.commit()
+        flash(_("Renamed to %(name)s.", name=hamlet.name), "success")
+        return redirect(url_for("units.show", unit_id=hamlet.id))
+    status = 400 if form.is_submitted() else 200
     return render_template("units/rename.html", unit=hamlet, form=form), status
+
+
+def _changeable_hamlet(unit_id: int) -> AdminUnit:
+    hamlet = get_unit_or_404(unit_id, need=can_edit_hamlet)
+    if hamlet.retired_on is not None:
+        abort(409)
+    return hamlet
+
+
+@bp.route("/<int:unit_id>/merge", methods=["GET", "POST"])
+def merge(unit_id: int):
+    hamlet = _changeable_hamlet(unit_id)
+    form = MergeForm(hamlet=hamlet, effective_on=today_vn())
+    if form.validate_on_submit():
+        target = form.target_unit
+        hamlet_changes.merge_hamlets(hamlet, target, form.effective_on.data, form.merged_count() or 0,
+                                     new_name=form.new_name.data or None, user=current_user)
+        db.session.commit()
+        flash(_("%(name)s is merged into %(target)s from %(date)s.", name=hamlet.name, target=target.name,
+                date=locale_date(form.effective_on.data)), "success")
+        return redirect(url_for("units.show", unit_id=target.id), 303)
+    status = 400 if form.is_submitted() else 200
+    return render_template("units/merge.html", unit=hamlet, form=form,
+                           current=hamlet.households_on(today_vn())), status
+
+
+@bp.route("/<int:unit_id>/split", methods=["GET", "POST"])
+def split(unit_id: int):
+    hamlet = _changeable_hamlet(unit_id)
+    form = split_form(hamlet, hamlet_changes.households_of(hamlet))(effective_on=today_vn())
+    if form.validate_on_submit():
+        parts, assignment = form.parts()
+        made = hamlet_changes.split_hamlet(hamlet, form.effective_on.data, parts, assignment, user=current_user)
+        db.session.commit()
+        flash(_("%(name)s is split into %(parts)s from %(date)s.", name=hamlet.name,
+                parts=", ".join(h.name for h in made), date=locale_date(form.effective_on.data)), "success")
+        return redirect(url_for("units.show", unit_id=hamlet.parent_id), 303)
+    status = 400 if form.is_submitted() else 200
+    return render_template("units/split.html", unit=hamlet, form=form,
+                           current=hamlet.households_on(today_vn())), status
 
 
 @bp.post("/<int:unit_id>/retire")

@@ -83,7 +83,7 @@ def _crawl(page, base: str, start: str) -> dict[str, tuple[int, list[str], list[
 
 
 @pytest.mark.parametrize("username,expected", [
-    ("demo-district", ("/coverage/", "/reports/", "/units/", "/teams/", "/audit/", "/households/")),
+    ("demo-area", ("/coverage/", "/reports/", "/units/", "/teams/", "/audit/", "/households/")),
     ("demo-leader", ("/visits/new", "/visits/", "/coverage/team", "/households/")),
 ])
 def test_every_page_a_user_reaches_fits_a_phone_with_44px_targets(app, db, live_server, phone, username,

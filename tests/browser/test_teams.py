@@ -30,7 +30,7 @@ def test_register_a_team_with_two_members_on_a_phone(app, db, live_server, phone
     sign_in(phone, live_server, "demo-commune", DEMO_PASSWORD)
 
     phone.get_by_role("link", name="Tổ CNSCĐ").click()
-    expect(phone.locator("h1")).to_contain_text("Phường I")
+    expect(phone.locator("h1")).to_contain_text("Phường Vị Thanh")
     shot(phone, "teams-list-phone")
     phone.get_by_role("link", name="Đăng ký tổ").click()
     phone.fill("#name", "Tổ công nghệ số cộng đồng ấp Mới")
@@ -109,11 +109,12 @@ def test_register_a_team_with_two_members_on_a_phone(app, db, live_server, phone
 
 def test_team_pages_on_desktop(app, db, live_server, desktop):
     seed_demo()
-    sign_in(desktop, live_server, "demo-district", DEMO_PASSWORD)
+    sign_in(desktop, live_server, "demo-area", DEMO_PASSWORD)
     desktop.goto(f"{live_server}/teams/")
-    expect(desktop.locator("h1")).to_contain_text("Thành phố Vị Thanh")
+    expect(desktop.locator("h1")).to_contain_text("Khu vực Vị Thanh")
     shot(desktop, "teams-district-desktop")
-    expect(desktop.locator("#team-rows li.team-item")).to_have_count(7)  # the demo teams of Phường I
+    # The demo teams of Phường I, moved to Phường Vị Thanh by the reorganization.
+    expect(desktop.locator("#team-rows li.team-item")).to_have_count(7)
     desktop.fill("#q", "nga tu")  # without diacritics, through htmx
     expect(desktop.locator("#team-rows li.team-item")).to_have_count(1)
     expect(desktop.locator("#team-rows")).to_contain_text("Khu vực Ngã Tư")

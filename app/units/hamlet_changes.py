@@ -1,0 +1,235 @@
+"""Hamlet changes decided by the commune (merge, split, rename), each from a date, in the caller's
+transaction (nothing here commits).
+
+A household moves whole to its new hamlet; its visits (and the adoptions they set) dated on or after
+the change follow it, and those dated before stay on the old hamlet. So every household keeps
+counting once, the commune and everything above it keep exactly the figures they had, and a hamlet's
+months before the change read as the map was then. That is why the date may not lie in a closed
+month (or before one): no visit of a closed month changes hamlet.
+"""
+from dataclasses import dataclass
+from datetime import date
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+
+from app.audit.models import record
+from app.dates import today_vn
+from app.extensions import db
+from app.households.models import Household
+from app.reports.models import MonthClosure
+from app.teams.models import team_hamlets
+from app.templating import locale_date
+from app.units import services
+from app.units.models import AdminUnit, HamletChange
+from app.visits.models import Adoption, Visit
+from app.visits.services import lock_households
+
+
+class HamletChangeError(ValueError):
+    """A change the forms would refuse; str() is the translated message."""
+
+
+@dataclass
+class Part:
+    """One hamlet a split makes: its name and household count from the date."""
+    name: str
+    households: int
+
+
+def households_of(hamlet: AdminUnit) -> list[Household]:
+    """The hamlet's households a split assigns (duplicates merged into another follow that one)."""
+    return list(db.session.scalars(
+        sa.select(Household).where(Household.hamlet_id == hamlet.id, Household.merged_into_id.is_(None))
+        .order_by(Household.head_name_folded, Household.id)))
+
+
+def sibling_hamlets(hamlet: AdminUnit) -> list[AdminUnit]:
+    """The other active hamlets of the same commune: what a hamlet may be merged into."""
+    return list(db.session.scalars(
+        sa.select(AdminUnit).where(AdminUnit.parent_id == hamlet.parent_id, AdminUnit.level == "hamlet",
+                                   AdminUnit.id != hamlet.id, AdminUnit.retired_on.is_(None))
+        .order_by(AdminUnit.name_folded)))
+
+
+def history(hamlet: AdminUnit) -> list[HamletChange]:
+    """Every change the hamlet took part in, oldest first."""
+    return list(db.session.scalars(
+        sa.select(HamletChange).where(sa.or_(HamletChange.from_unit_id == hamlet.id,
+                                             HamletChange.to_unit_id == hamlet.id))
+        .order_by(HamletChange.effective_on, HamletChange.id)))
+
+
+def earliest_date(hamlet: AdminUnit) -> date | None:
+    """The first day a new change of this hamlet may take effect: the day it came into being, or of
+    its latest change, whichever is later (a history read in order)."""
+    latest = db.session.scalar(
+        sa.select(sa.func.max(HamletChange.effective_on))
+        .where(sa.or_(HamletChange.from_unit_id == hamlet.id, HamletChange.to_unit_id == hamlet.id)))
+    return max(filter(None, [latest, hamlet.valid_from]), default=None)
+
+
+def first_closed_month_from(unit: AdminUnit, on: date) -> tuple[int, int] | None:
+    """The earliest closed month of the unit's province from the month of `on` on, if any."""
+    province_id = int(unit.path.strip("/").split("/")[0])
+    row = db.session.execute(
+        sa.select(MonthClosure.year, MonthClosure.month)
+        .where(MonthClosure.province_id == province_id,
+               MonthClosure.year * 100 + MonthClosure.month >= on.year * 100 + on.month)
+        .order_by(MonthClosure.year, MonthClosure.month).limit(1)).first()
+    return (row[0], row[1]) if row else None
+
+
+def date_problem(hamlets: list[AdminUnit], on: date) -> str | None:
+    """Why a change of these hamlets may not take effect on this date, or None."""
+    if on > today_vn():
+        return _("The change must already be in effect: give today's date or an earlier one.")
+    for hamlet in hamlets:
+        earliest = earliest_date(hamlet)
+        if earliest is not None and on < earliest:
+            return _("%(name)s has existed in its present form only since %(date)s: give that date or a later one.",
+                     name=hamlet.name, date=locale_date(earliest))
+    closed = first_closed_month_from(hamlets[0], on)
+    if closed is not None:
+        return _("Month %(month)s is closed: a change may only take effect after the last closed month, "
+                 "so that no closed month's figures change.", month=f"{closed[1]:02d}/{closed[0]}")
+    return None
+
+
+def count_on(hamlet: AdminUnit, on: date) -> int | None:
+    current = hamlet.households_on(on)
+    return current.households if current is not None else None
+
+
+def suggested_merge_count(source: AdminUnit, target: AdminUnit, on: date) -> int | None:
+    """The two counts in effect on the day added up (what the merged hamlet counts unless told)."""
+    counts = [c for c in (count_on(source, on), count_on(target, on)) if c is not None]
+    return sum(counts) if counts else None
+
+
+def suggested_split_counts(source: AdminUnit, on: date, assigned: list[int]) -> list[int] | None:
+    """The old count shared in proportion to the registered households each part receives
+    (`assigned[i]` of them), rounded so the parts add up to the old count; None without a count."""
+    total = count_on(source, on)
+    if total is None:
+        return None
+    n = sum(assigned)
+    if n == 0:
+        share = [total // len(assigned)] * len(assigned)
+        share[0] += total - sum(share)
+        return share
+    share = [total * a // n for a in assigned]
+    # The rounding remainder goes to the parts that lost the most to it.
+    order = sorted(range(len(assigned)), key=lambda i: -(total * assigned[i] % n))
+    for i in order[: total - sum(share)]:
+        share[i] += 1
+    return share
+
+
+def _move_households(household_ids: list[int], target: AdminUnit, on: date) -> None:
+    """Households to their new hamlet, with their visits (and adoptions) dated from `on`; the
+    coverage triggers move the tallies of those visits within the commune."""
+    if not household_ids:
+        return
+    lock_households(household_ids)
+    duplicates = sa.select(Household.id).where(Household.merged_into_id.in_(household_ids))
+    db.session.execute(sa.update(Household).where(sa.or_(Household.id.in_(household_ids),
+                                                         Household.id.in_(duplicates)))
+                       .values(hamlet_id=target.id).execution_options(synchronize_session=False))
+    moved_visits = (sa.select(Visit.id).where(Visit.household_id.in_(household_ids), Visit.visited_on >= on)
+                    .scalar_subquery())
+    db.session.execute(sa.update(Adoption).where(Adoption.visit_id.in_(moved_visits))
+                       .values(hamlet_id=target.id).execution_options(synchronize_session=False))
+    db.session.execute(sa.update(Visit).where(Visit.household_id.in_(household_ids), Visit.visited_on >= on)
+                       .values(hamlet_id=target.id).execution_options(synchronize_session=False))
+
+
+def _extend_teams(source: AdminUnit, targets: list[AdminUnit]) -> None:
+    """Teams that served the old hamlet serve its successors, so they still find its households."""
+    teams = list(db.session.scalars(sa.select(team_hamlets.c.team_id).where(team_hamlets.c.hamlet_id == source.id)))
+    for target in targets:
+        have = set(db.session.scalars(sa.select(team_hamlets.c.team_id)
+                                      .where(team_hamlets.c.hamlet_id == target.id)))
+        rows = [{"team_id": t, "hamlet_id": target.id} for t in teams if t not in have]
+        if rows:
+            db.session.execute(team_hamlets.insert(), rows)
+
+
+def _link(kind: str, on: date, source: AdminUnit, target: AdminUnit, moved: int, user,
+          from_name: str | None = None) -> HamletChange:
+    change = HamletChange(kind=kind, effective_on=on, commune_id=source.parent_id, from_unit_id=source.id,
+                          to_unit_id=target.id, from_name=from_name or source.name, to_name=target.name,
+                          households_moved=moved, recorded_by_id=user.id if user is not None else None)
+    db.session.add(change)
+    return change
+
+
+def _check(hamlets: list[AdminUnit], on: date) -> None:
+    commune_ids = {h.parent_id for h in hamlets}
+    if any(h.level != "hamlet" or h.retired_on is not None for h in hamlets) or len(commune_ids) != 1:
+        raise HamletChangeError(_("Only active hamlets of the same commune can be changed together."))
+    problem = date_problem(hamlets, on)
+    if problem:
+        raise HamletChangeError(problem)
+
+
+def merge_hamlets(source: AdminUnit, target: AdminUnit, on: date, households: int,
+                  new_name: str | None = None, user=None) -> HamletChange:
+    """Merge `source` into `target` from `on`: source ends the day before, its households move, the
+    target counts `households` from that day (and takes `new_name` if given)."""
+    if source.id == target.id:
+        raise HamletChangeError(_("A hamlet cannot be merged into itself."))
+    _check([source, target], on)
+    ids = list(db.session.scalars(sa.select(Household.id).where(Household.hamlet_id == source.id,
+                                                                Household.merged_into_id.is_(None))))
+    source_count = count_on(source, on)
+    _move_households(ids, target, on)
+    _extend_teams(source, [target])
+    if new_name and new_name != target.name:
+        rename_hamlet(target, new_name, on, user=user)
+    services.retire_unit(source, on, user=user)
+    services.set_household_count(target, households, on, user=user)
+    change = _link("merge", on, source, target, len(ids), user)
+    record("merge", "unit", source.id, source.parent_id,
+           before={"name": source.name, "households": source_count},
+           after={"merged_into": target.name, "effective_on": on, "households_moved": len(ids),
+                  "households": households}, user=user)
+    return change
+
+
+def split_hamlet(source: AdminUnit, on: date, parts: list[Part], assignment: dict[int, int],
+                 user=None) -> list[AdminUnit]:
+    """Split `source` from `on` into new hamlets, each household to the part `assignment` gives it
+    (household id -> index in `parts`); every household must be given one."""
+    _check([source], on)
+    if len(parts) < 2:
+        raise HamletChangeError(_("A split makes at least two hamlets."))
+    households = [h.id for h in households_of(source)]
+    unassigned = [h for h in households if assignment.get(h) not in range(len(parts))]
+    if unassigned:
+        raise HamletChangeError(_("%(n)d households are not assigned to a new hamlet.", n=len(unassigned)))
+    source_count = count_on(source, on)
+    made = []
+    for i, part in enumerate(parts):
+        hamlet = services.create_unit(part.name, "hamlet", source.parent, user=user)
+        hamlet.valid_from, hamlet.kind = on, source.kind
+        services.set_household_count(hamlet, part.households, on, user=user)
+        ids = [h for h in households if assignment[h] == i]
+        _move_households(ids, hamlet, on)
+        _link("split", on, source, hamlet, len(ids), user)
+        made.append(hamlet)
+    _extend_teams(source, made)
+    services.retire_unit(source, on, user=user)
+    record("split", "unit", source.id, source.parent_id,
+           before={"name": source.name, "households": source_count},
+           after={"split_into": ", ".join(h.name for h in made), "effective_on": on,
+                  "households_moved": len(households)}, user=user)
+    return made
+
+
+def rename_hamlet(hamlet: AdminUnit, name: str, on: date, user=None) -> HamletChange:
+    """The commune's official renaming from a date, kept in the hamlet's history."""
+    _check([hamlet], on)
+    before = hamlet.name
+    services.rename_unit(hamlet, name, user=user)
+    return _link("rename", on, hamlet, hamlet, 0, user, from_name=before)

@@ -1,0 +1,190 @@
+"""A commune officer merges, splits and renames hamlets from a date: households move with their visits
+from that day, earlier visits stay where they were, and the commune's figures do not change."""
+import uuid
+from datetime import timedelta
+
+import sqlalchemy as sa
+
+from app.audit.models import AuditEvent
+from app.coverage.models import CoverageTotal
+from app.dates import today_vn
+from app.extensions import db as _db
+from app.households.models import Household
+from app.reports.models import MonthClosure
+from app.units.models import AdminUnit, HamletChange
+from app.visits.models import Adoption, Visit
+from app.visits.services import VisitData, create_visit
+from tests.visits_helpers import household, make_team, service_id
+
+TODAY = today_vn()
+# The change takes effect on the first of last month; one visit was logged before it, one after.
+ON = (TODAY.replace(day=1) - timedelta(days=1)).replace(day=1)
+BEFORE = ON - timedelta(days=40)
+AFTER = ON + timedelta(days=3)
+
+
+def _visit(h, on, adopted=True):
+    results = {service_id("vneid"): "adopted"} if adopted else {}
+    create_visit(VisitData(h, on, results), uuid.uuid4().hex, None)
+    _db.session.commit()
+
+
+def _totals(unit):
+    return dict(_db.session.execute(sa.select(CoverageTotal.service_id, CoverageTotal.households)
+                                    .where(CoverageTotal.unit_id == unit.id, CoverageTotal.households != 0)).all())
+
+
+def _verify(runner):
+    """What `flask coverage verify` says: its output and exit code (0: tallies agree with the visits)."""
+    _db.session.commit()
+    result = runner.invoke(args=["coverage", "verify"])
+    return result.output if result.exit_code else ""
+
+
+def _hamlet_of_visits(h):
+    return sorted((v.visited_on, v.hamlet_id) for v in _db.session.scalars(
+        sa.select(Visit).where(Visit.household_id == h.id)))
+
+
+def test_a_merge_moves_the_households_and_their_later_visits_and_the_commune_keeps_its_figures(
+        db, tree, client, login_as, runner):
+    a, b = tree.hamlet, tree.hamlet2
+    team, _members = make_team(tree.commune, [a])
+    moved = household(a, "Nguyễn Văn An")
+    _visit(moved, BEFORE)
+    _visit(moved, AFTER, adopted=False)
+    late = household(a, "Trần Thị Bé")
+    _visit(late, AFTER)
+    stays = household(b, "Lê Văn Cường")
+    _visit(stays, BEFORE)
+    commune_before = _totals(tree.commune)
+    login_as("commune", tree.commune)
+
+    page = client.get(f"/units/{a.id}/merge")
+    assert page.status_code == 200 and "Khu vực 2" in page.get_data(as_text=True)
+    resp = client.post(f"/units/{a.id}/merge", data={"target": str(b.id), "effective_on": ON.isoformat(),
+                                                      "households": "", "new_name": ""})
+    assert resp.status_code == 303, resp.get_data(as_text=True)
+
+    tree.refresh()
+    a, b = tree.hamlet, tree.hamlet2
+    assert a.retired_on == ON
+    assert {h.hamlet_id for h in _db.session.scalars(sa.select(Household))} == {b.id}
+    # The visit before the date stays on the old hamlet; the ones from the date on follow the household.
+    assert _hamlet_of_visits(moved) == [(BEFORE, a.id), (AFTER, b.id)]
+    assert _db.session.scalar(sa.select(Adoption.hamlet_id).where(Adoption.household_id == late.id)) == b.id
+    assert _totals(tree.commune) == commune_before
+    assert _totals(a) == {0: 1, service_id("vneid"): 1}
+    assert _totals(b) == {0: 2, service_id("vneid"): 2}
+    # Left empty, the merged hamlet counts both hamlets' households from the date.
+    assert b.households_on(ON).households == 320 + 410
+    assert a.households_on(ON - timedelta(days=1)).households == 320
+    assert team.id in {t.id for t in _db.session.scalars(sa.select(type(team)).where(
+        type(team).hamlets.any(AdminUnit.id == b.id)))}
+    assert _verify(runner) == ""
+    event = _db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "merge"))
+    assert event.record_id == a.id
+    page = client.get(f"/units/{b.id}").get_data(as_text=True)
+    assert "Khu vực 1" in page and 'id="hamlet-history"' in page
+
+
+def test_a_split_assigns_households_one_by_one_or_the_rest_in_bulk(db, tree, client, login_as, runner):
+    a = tree.hamlet
+    first, second, third = (household(a, n) for n in ("Nguyễn Văn An", "Phạm Thị Hoa", "Võ Văn Tám"))
+    _visit(first, BEFORE)
+    _visit(third, AFTER)
+    commune_before = _totals(tree.commune)
+    login_as("commune", tree.commune)
+    page = client.get(f"/units/{a.id}/split").get_data(as_text=True)
+    assert "Phạm Thị Hoa" in page
+
+    resp = client.post(f"/units/{a.id}/split", data={
+        "effective_on": ON.isoformat(), "name_1": "Khu vực 1A", "count_1": "", "name_2": "Khu vực 1B",
+        "count_2": "100", "name_3": "", "count_3": "", "rest": "1", f"h{third.id}": "2"})
+    assert resp.status_code == 303, resp.get_data(as_text=True)
+
+    tree.refresh()
+    assert tree.hamlet.retired_on == ON
+    part_a, part_b = (_db.session.scalar(sa.select(AdminUnit).where(AdminUnit.name == n))
+                      for n in ("Khu vực 1A", "Khu vực 1B"))
+    homes = dict(_db.session.execute(sa.select(Household.head_name, Household.hamlet_id)).all())
+    assert homes == {"Nguyễn Văn An": part_a.id, "Phạm Thị Hoa": part_a.id, "Võ Văn Tám": part_b.id}
+    assert _hamlet_of_visits(first) == [(BEFORE, a.id)]
+    assert _hamlet_of_visits(third) == [(AFTER, part_b.id)]
+    # Typed counts are kept; an empty one is the old count shared by households assigned (2 of 3).
+    assert part_b.households_on(ON).households == 100
+    assert (part_b.valid_from, part_b.valid_on(ON - timedelta(days=1))) == (ON, False)
+    assert part_a.households_on(ON).households == 213
+    assert _totals(tree.commune) == commune_before
+    assert _verify(runner) == ""
+    page = client.get(f"/units/{part_b.id}").get_data(as_text=True)
+    assert "Khu vực 1" in page and 'id="hamlet-history"' in page
+
+
+def test_a_rename_from_a_date_is_kept_in_the_hamlets_history(db, tree, client, login_as):
+    login_as("commune", tree.commune)
+    resp = client.post(f"/units/{tree.hamlet.id}/rename", data={"name": "Khu vực Mới",
+                                                                "effective_on": ON.isoformat()})
+    assert resp.status_code == 302
+    change = _db.session.scalar(sa.select(HamletChange))
+    assert (change.kind, change.from_name, change.to_name, change.effective_on) == (
+        "rename", "Khu vực 1", "Khu vực Mới", ON)
+    page = client.get(f"/units/{tree.hamlet.id}").get_data(as_text=True)
+    assert "Khu vực 1" in page and "Khu vực Mới" in page
+
+
+def test_another_communes_hamlet_cannot_be_merged_or_split(db, tree, client, login_as):
+    login_as("commune", tree.commune)
+    for action in ("merge", "split"):
+        assert client.get(f"/units/{tree.other_hamlet.id}/{action}").status_code == 404
+        assert client.post(f"/units/{tree.other_hamlet.id}/{action}", data={}).status_code == 404
+    assert _db.session.get(AdminUnit, tree.other_hamlet.id).retired_on is None
+
+
+def _refused(client, url, data, message):
+    resp = client.post(url, data=data)
+    body = resp.get_data(as_text=True)
+    assert resp.status_code == 400, body
+    assert message in body
+    assert _db.session.scalar(sa.select(sa.func.count(HamletChange.id))) == 0
+    assert _db.session.scalar(sa.select(sa.func.count(AdminUnit.id)).where(AdminUnit.retired_on.is_not(None))) == 0
+
+
+def test_bad_merges_and_splits_are_refused_with_a_message_and_change_nothing(db, tree, client, login_as):
+    a, b = tree.hamlet, tree.hamlet2
+    for name in ("Nguyễn Văn An", "Phạm Thị Hoa"):
+        household(a, name)
+    login_as("commune", tree.commune, locale="en")
+    merge = {"target": str(b.id), "effective_on": ON.isoformat(), "households": "", "new_name": ""}
+    url = f"/units/{a.id}/merge"
+    _refused(client, url, merge | {"target": str(a.id)}, "cannot be merged into itself")
+    _refused(client, url, merge | {"target": str(tree.other_hamlet.id)}, "another active hamlet of this commune")
+    _refused(client, url, merge | {"effective_on": (TODAY + timedelta(days=1)).isoformat()}, "already be in effect")
+
+    split = {"effective_on": ON.isoformat(), "name_1": "Khu vực 1A", "name_2": "Khu vực 1B", "rest": ""}
+    _refused(client, f"/units/{a.id}/split", split, "2 households are not assigned")
+    _refused(client, f"/units/{a.id}/split", split | {"name_2": "", "rest": "1"}, "at least two hamlets")
+
+    _db.session.add(MonthClosure(province_id=tree.province.id, year=ON.year, month=ON.month))
+    _db.session.commit()
+    _refused(client, url, merge, f"Month {ON.month:02d}/{ON.year} is closed")
+
+
+def test_a_change_may_not_take_effect_before_the_hamlet_existed(db, tree, client, login_as):
+    tree.hamlet2.valid_from = ON - timedelta(days=5)
+    _db.session.commit()
+    login_as("commune", tree.commune, locale="en")
+    resp = client.post(f"/units/{tree.hamlet.id}/merge", data={
+        "target": str(tree.hamlet2.id), "effective_on": (ON - timedelta(days=6)).isoformat()})
+    assert resp.status_code == 400
+    assert "Khu vực 2 has existed in its present form only since" in resp.get_data(as_text=True)
+    household(tree.hamlet, "Nguyễn Văn An")
+    resp = client.post(f"/units/{tree.hamlet.id}/split", data={
+        "effective_on": ON.isoformat(), "name_1": "Khu vực 1A", "name_2": "Khu vực 1B", "rest": "1"})
+    assert resp.status_code == 303
+    part = _db.session.scalar(sa.select(AdminUnit).where(AdminUnit.name == "Khu vực 1A"))
+    resp = client.post(f"/units/{part.id}/merge", data={
+        "target": str(tree.hamlet2.id), "effective_on": (ON - timedelta(days=1)).isoformat()})
+    assert resp.status_code == 400
+    assert "has existed in its present form only since" in resp.get_data(as_text=True)
+    assert _db.session.get(AdminUnit, part.id).retired_on is None
