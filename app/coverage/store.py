@@ -348,14 +348,18 @@ def expected_ancestors_sql() -> str:
     """
     current = ("SELECT u.id AS unit_id, a.id AS ancestor_id, NULL AS until FROM admin_units u JOIN admin_units a "
                "ON a.path <> '' AND substr(u.path, 1, length(a.path)) = a.path")
-    former = ("SELECT d.id, a.id, max(p.valid_to) FROM unit_placements p "
-              "JOIN admin_units u ON u.id = p.unit_id "
-              "JOIN admin_units d ON u.path <> '' AND substr(d.path, 1, length(u.path)) = u.path "
-              "JOIN admin_units par ON par.id = p.parent_id "
-              "JOIN admin_units a ON a.path <> '' AND substr(par.path, 1, length(a.path)) = a.path "
-              "WHERE p.valid_to IS NOT NULL AND substr(d.path, 1, length(a.path)) <> a.path "
-              "GROUP BY d.id, a.id")
-    return f"{current} UNION ALL {former}"
+    # Step by step, each step materialised: left to itself the planner joins every unit with every
+    # unit before it looks at the (few) placements, which took minutes on the demo's 900 units.
+    moved = ("SELECT p.valid_to, u.path AS upath, par.path AS ppath FROM unit_placements p "
+             "JOIN admin_units u ON u.id = p.unit_id JOIN admin_units par ON par.id = p.parent_id "
+             "WHERE p.valid_to IS NOT NULL AND u.path <> ''")
+    below = ("SELECT m.valid_to, m.ppath, d.id AS did, d.path AS dpath FROM moved m "
+             "JOIN admin_units d ON substr(d.path, 1, length(m.upath)) = m.upath")
+    former = ("SELECT b.did, a.id, max(b.valid_to) FROM below b "
+              "JOIN admin_units a ON a.path <> '' AND substr(b.ppath, 1, length(a.path)) = a.path "
+              "WHERE substr(b.dpath, 1, length(a.path)) <> a.path GROUP BY b.did, a.id")
+    return (f"WITH moved AS MATERIALIZED ({moved}), below AS MATERIALIZED ({below}) "
+            f"{current} UNION ALL {former}")
 
 
 def expected_adoptions_sql() -> str:
