@@ -24,7 +24,7 @@ from app.households.models import Household
 from app.reports.models import MonthClosure
 from app.teams.models import Member, Membership, Team
 from app.text import fold
-from app.units import services as units
+from app.units import operations as units
 from app.visits.models import Adoption, Service, Visit, VisitService, visit_members
 
 ROLES = ("admin", "province", "district", "commune", "team_leader", "team_member")
@@ -53,7 +53,7 @@ class Area:
 
     def names(self) -> list[str]:
         """What a page would show of this area's records: none may appear to a user outside it."""
-        from app.teams.services import format_phone
+        from app.teams.operations import format_phone
         people = [self.member, self.extra.get("second")]
         phones = [p.phone for p in people if p is not None] + [self.household.phone]
         return ([self.household.head_name, self.household.address, self.team.name]

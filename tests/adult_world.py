@@ -7,7 +7,7 @@ import sqlalchemy as sa
 
 from app.activities.models import CentreShift, Class, ClassLearner, ClassResult, CommuneDossierTotal, ShiftDossier
 from app.extensions import db
-from app.units import services
+from app.units import operations as unit_ops
 from app.visits.models import Service
 
 MONTH = (2026, 3)
@@ -38,7 +38,7 @@ def add_class(commune, held_on, total, ages, hamlet=None, named=(), results=None
 def build(tree, household_id=None):
     """Adults: Khu vực 1 1,000, Khu vực 2 800 (Phường I: 1,800), Ấp Nhơn Xuân 600; province 2,400."""
     for unit, n in ((tree.hamlet, 1000), (tree.hamlet2, 800), (tree.other_hamlet, 600)):
-        services.set_adult_count(unit, n, date(2025, 1, 1))
+        unit_ops.set_adult_count(unit, n, date(2025, 1, 1))
     named = [("Nguyễn Văn An", 1970, tree.hamlet, household_id), ("Trần Thị Bình", 1972, tree.hamlet, household_id),
              ("Lê Văn Cường", 1990, tree.hamlet, None), ("Phạm Thị Dung", 1985, tree.hamlet2, None),
              ("Võ Văn Em", 2008, None, None)]

@@ -13,7 +13,7 @@ from app.activities.topics import insert_default_topics
 from app.auth.cli import create_user
 from app.catalogue.operations import insert_default_services
 from app.extensions import db as _db
-from app.units import services
+from app.units import operations as unit_ops
 from app.units.models import AdminUnit
 
 PASSWORD = "mat-khau-thu-nghiem"
@@ -119,17 +119,17 @@ class Tree:
     """A small province: two districts, three communes, hamlets with household counts."""
 
     def __init__(self):
-        self.province = services.create_unit("Tỉnh Hậu Giang", "province", None, "93")
-        self.district = services.create_unit("Thành phố Vị Thanh", "district", self.province, "930")
-        self.other_district = services.create_unit("Huyện Châu Thành A", "district", self.province, "931")
-        self.commune = services.create_unit("Phường I", "commune", self.district, "31318")
-        self.sibling_commune = services.create_unit("Phường III", "commune", self.district, "31321")
-        self.other_commune = services.create_unit("Thị trấn Một Ngàn", "commune", self.other_district, "31338")
-        self.hamlet = services.create_unit("Khu vực 1", "hamlet", self.commune)
-        self.hamlet2 = services.create_unit("Khu vực 2", "hamlet", self.commune)
-        self.other_hamlet = services.create_unit("Ấp Nhơn Xuân", "hamlet", self.other_commune)
+        self.province = unit_ops.create_unit("Tỉnh Hậu Giang", "province", None, "93")
+        self.district = unit_ops.create_unit("Thành phố Vị Thanh", "district", self.province, "930")
+        self.other_district = unit_ops.create_unit("Huyện Châu Thành A", "district", self.province, "931")
+        self.commune = unit_ops.create_unit("Phường I", "commune", self.district, "31318")
+        self.sibling_commune = unit_ops.create_unit("Phường III", "commune", self.district, "31321")
+        self.other_commune = unit_ops.create_unit("Thị trấn Một Ngàn", "commune", self.other_district, "31338")
+        self.hamlet = unit_ops.create_unit("Khu vực 1", "hamlet", self.commune)
+        self.hamlet2 = unit_ops.create_unit("Khu vực 2", "hamlet", self.commune)
+        self.other_hamlet = unit_ops.create_unit("Ấp Nhơn Xuân", "hamlet", self.other_commune)
         for unit, n in ((self.hamlet, 320), (self.hamlet2, 410), (self.other_hamlet, 530)):
-            services.set_household_count(unit, n, date(2024, 1, 1))
+            unit_ops.set_household_count(unit, n, date(2024, 1, 1))
         _db.session.commit()
 
     def refresh(self):

@@ -13,7 +13,7 @@ from datetime import date
 
 from app.extensions import db
 from app.units.models import Reorganization, UnitPlacement, UnitSuccession
-from app.units.services import create_unit, set_household_count
+from app.units.operations import create_unit, set_household_count
 from tests.test_coverage import households, make_services, visit
 
 REFORM = date(2025, 7, 1)

@@ -11,7 +11,7 @@ from app.audit.models import AuditEvent
 from app.audit.words import SENTENCES
 from app.auth.cli import create_user
 from app.auth.models import User
-from app.units import services as units
+from app.units import operations as units
 from tests.conftest import PASSWORD
 from tests.visits_helpers import Browser
 

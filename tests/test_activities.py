@@ -284,7 +284,7 @@ def test_province_staff_add_a_topic_that_their_provinces_class_form_offers_and_c
     assert topic.code == "chuyen_doi_so_nong_nghiep"
     assert f'id="topics-{topic.id}"' in browser.get("/activities/classes/new").get_data(as_text=True)
     # Another province's form does not offer it.
-    from app.units import services as units
+    from app.units import operations as units
     far = units.create_unit("Tỉnh Sóc Trăng", "province", None, "94")
     far_commune = units.create_unit("Phường 1", "commune", units.create_unit("TP Sóc Trăng", "district", far, "941"),
                                     "31471")

@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from app.audit.models import AuditEvent
 from app.coverage.adults import adults_by_unit
 from app.dates import today_vn
-from app.units import services
+from app.units import operations as unit_ops
 from app.units.models import AdultCount
 
 
@@ -34,11 +34,11 @@ def test_a_bad_adult_count_is_refused_beside_the_field_and_nothing_is_saved(clie
 
 
 def test_adults_roll_up_as_the_latest_count_in_effect_per_leaf(db, tree):
-    services.set_adult_count(tree.hamlet, 1000, date(2024, 1, 1))
-    services.set_adult_count(tree.hamlet, 1100, date(2025, 1, 1))
-    services.set_adult_count(tree.hamlet2, 700, date(2024, 6, 1))
-    services.set_adult_count(tree.other_hamlet, 900, date(2024, 1, 1))
-    services.retire_unit(tree.hamlet2, date(2025, 3, 1))
+    unit_ops.set_adult_count(tree.hamlet, 1000, date(2024, 1, 1))
+    unit_ops.set_adult_count(tree.hamlet, 1100, date(2025, 1, 1))
+    unit_ops.set_adult_count(tree.hamlet2, 700, date(2024, 6, 1))
+    unit_ops.set_adult_count(tree.other_hamlet, 900, date(2024, 1, 1))
+    unit_ops.retire_unit(tree.hamlet2, date(2025, 3, 1))
     db.session.commit()
     on = adults_by_unit([tree.commune, tree.province], date(2024, 12, 31))
     assert on == {tree.commune.id: 1700, tree.province.id: 2600}

@@ -9,7 +9,7 @@ from schemathesis import GenerationMode
 
 from app.api.models import ApiToken, hash_token, issue_token
 from app.audit.models import AuditEvent
-from app.units.services import create_unit
+from app.units.operations import create_unit
 from tests.report_data import Activity, forget_signed_in_user
 
 MONTH = "2024-10"

@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from app.coverage import queries
 from app.extensions import db as _db
 from app.units.models import AdminUnit
-from app.units.services import create_unit, set_household_count
+from app.units.operations import create_unit, set_household_count
 from tests.test_coverage import households, make_services, visit
 
 

@@ -5,9 +5,9 @@ from app.dates import today_vn
 
 
 def test_district_officer_browses_changes_of_their_area_only(client, db, tree, login_as):
-    from app.units import services
-    services.rename_unit(tree.hamlet, "Khu vực Một")                # in the district
-    services.rename_unit(tree.other_hamlet, "Ấp Nhơn Xuân A")      # another district
+    from app.units import operations as unit_ops
+    unit_ops.rename_unit(tree.hamlet, "Khu vực Một")                # in the district
+    unit_ops.rename_unit(tree.other_hamlet, "Ấp Nhơn Xuân A")      # another district
     db.session.commit()
     login_as("district", tree.district)
     html = client.get("/audit/").get_data(as_text=True)

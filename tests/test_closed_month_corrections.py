@@ -97,7 +97,7 @@ def test_field_users_and_commune_officers_still_cannot_change_a_closed_month(app
 
 
 def test_province_staff_cannot_edit_open_months_or_other_provinces(app, tree, db):
-    from app.units.services import create_unit
+    from app.units.operations import create_unit
     activity = Activity(tree)
     staff, _user = _close(app, tree)
     november = db.session.scalar(sa.select(Visit).where(Visit.visited_on == date(2024, 11, 1)))

@@ -8,7 +8,7 @@ import pytest
 
 from app.extensions import db as _db
 from app.text import sort_key
-from app.units import services
+from app.units import operations as unit_ops
 
 HAMLETS = ["Khu vực 10", "Ấp Đông Bình", "Ấp Bắc", "Ấp An", "Ấp Dừa"]
 # Khu vực 1 and 2 are the conftest tree's own hamlets of Phường I.
@@ -46,8 +46,8 @@ def test_case_and_decomposed_input_do_not_change_the_order():
 def hamlets(tree):
     made = []
     for i, name in enumerate(HAMLETS):
-        hamlet = services.create_unit(name, "hamlet", tree.commune)
-        services.set_household_count(hamlet, 10 + i, date(2024, 1, 1))
+        hamlet = unit_ops.create_unit(name, "hamlet", tree.commune)
+        unit_ops.set_household_count(hamlet, 10 + i, date(2024, 1, 1))
         made.append(hamlet)
     _db.session.commit()
     return made

@@ -19,12 +19,12 @@ import sqlalchemy as sa
 from app.auth.cli import create_user
 from app.extensions import db as _db
 from app.households.models import Household
-from app.households.services import create_household
-from app.teams import services
+from app.households.operations import create_household
+from app.teams import operations as team_ops
 from app.teams.models import Member, Membership, Team
 from app.text import fold
 from app.visits.models import Adoption, Service, Visit, VisitService
-from app.visits.services import VisitData, create_visit
+from app.visits.operations import VisitData, create_visit
 from tests.conftest import PASSWORD
 from tests.servers import gunicorn
 from tests.test_teams import make_member
@@ -216,7 +216,7 @@ def test_the_visit_forms_household_lookup_holds_the_household_until_it_commits(a
     if db.engine.dialect.name != "postgresql":
         pytest.skip("advisory locks: PostgreSQL only (SQLite writers take the database lock in turn)")
     from app.auth.models import User
-    from app.visits.services import held_household_locks, household_among, lock_households
+    from app.visits.operations import held_household_locks, household_among, lock_households
     users, households = _seed(tree)
     found, release, waited = threading.Event(), threading.Event(), []
 
@@ -273,7 +273,7 @@ def test_the_database_refuses_a_second_active_member_with_the_phone(db, tree):
         make_member(team, name="Võ Thị Diệu", phone="0987654321")
     _db.session.rollback()
     # A member who left frees the number; another province is another register.
-    services.leave(_db.session.get(Member, first.id), date(2024, 1, 31))
+    team_ops.leave(_db.session.get(Member, first.id), date(2024, 1, 31))
     _db.session.commit()
     make_member(team, name="Võ Thị Diệu", phone="0987654321")
     assert _db.session.get(Member, first.id).active_phone is None
@@ -290,7 +290,7 @@ def test_two_officers_saving_one_phone_at_once_get_a_message_beside_the_field(ap
     def first_officer():
         try:
             with app.app_context():
-                services.add_member(_db.session.get(Team, other_team_id), full_name="Lê Văn Cường", gender="male",
+                team_ops.add_member(_db.session.get(Team, other_team_id), full_name="Lê Văn Cường", gender="male",
                                     birth_year=1990, phone="0987654321", affiliation="youth_union", role="member",
                                     joined_on=date(2023, 5, 1))
                 _db.session.flush()

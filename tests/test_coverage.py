@@ -9,7 +9,7 @@ from app.coverage import queries
 from app.dates import month_end
 from app.extensions import db as _db
 from app.households.models import Household
-from app.units import services as units
+from app.units import operations as units
 from app.visits.models import Adoption, Target, Visit, VisitService
 
 _keys = itertools.count(1)

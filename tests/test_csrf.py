@@ -80,7 +80,7 @@ def test_button_only_posts_without_the_token_are_refused_for_a_user_allowed_to_p
     from app.auth.cli import create_user
     from app.teams.models import Membership
     from app.visits.models import Service, Visit
-    from app.visits.services import VisitData, create_visit
+    from app.visits.operations import VisitData, create_visit
     from tests.visits_helpers import household, make_team, service_id
 
     admin = create_user("admin-csrf", "admin", tree.province, "mat-khau-thu-nghiem")

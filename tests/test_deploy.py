@@ -33,13 +33,13 @@ SETUP_SCRIPT = f"""
 from datetime import date
 from app.auth.cli import create_user
 from app.extensions import db
-from app.units import services
+from app.units import operations as unit_ops
 from tests.visits_helpers import make_team
-province = services.create_unit("Tỉnh Hậu Giang", "province", None, "93")
-district = services.create_unit("Thành phố Vị Thanh", "district", province, "930")
-commune = services.create_unit("Phường I", "commune", district, "31318")
-hamlet = services.create_unit("Khu vực 1", "hamlet", commune)
-services.set_household_count(hamlet, 320, date(2024, 1, 1))
+province = unit_ops.create_unit("Tỉnh Hậu Giang", "province", None, "93")
+district = unit_ops.create_unit("Thành phố Vị Thanh", "district", province, "930")
+commune = unit_ops.create_unit("Phường I", "commune", district, "31318")
+hamlet = unit_ops.create_unit("Khu vực 1", "hamlet", commune)
+unit_ops.set_household_count(hamlet, 320, date(2024, 1, 1))
 team, members = make_team(commune, [hamlet])
 create_user("xa-trien-khai", "commune", commune, {PASSWORD!r})
 leader = create_user("to-truong-trien-khai", "team_leader", commune, {PASSWORD!r})

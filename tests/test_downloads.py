@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from app.auth.cli import create_user
 from app.downloads import file_name, slug
-from app.households.services import create_household
+from app.households.operations import create_household
 from app.units.models import AdminUnit
 from tests import servers
 from tests.conftest import PASSWORD

@@ -13,13 +13,13 @@ from hypothesis import strategies as st
 from app.api.models import ApiToken, issue_token
 from app.coverage.models import AdultTarget
 from app.households.models import Household
-from app.households.services import create_household
+from app.households.operations import create_household
 from app.reports.models import MonthClosure
-from app.teams import services as team_services
+from app.teams import operations as team_ops
 from app.teams.models import Member, Membership, Team
 from app.text import clean
 from app.units.models import AdminUnit, AdultCount, HouseholdCount
-from app.units.services import create_unit
+from app.units.operations import create_unit
 from app.visits.models import Service, Target, Visit, VisitService
 from tests import visits_helpers
 from tests.conftest import PASSWORD
@@ -161,7 +161,7 @@ MEMBER_HEADER = ["Họ tên", "Số điện thoại", "Giới tính", "Năm sinh
 
 def test_fuzz_uploads(client, db, tree, login_as):
     login_as("commune", tree.commune)
-    team_services.create_team(tree.commune, "Tổ Khu vực 1", "", FOUNDED, [tree.hamlet])
+    team_ops.create_team(tree.commune, "Tổ Khu vực 1", "", FOUNDED, [tree.hamlet])
     db.session.commit()
     past = st.dates(date(2023, 1, 1), date.today()).map(date.isoformat)
     households = st.one_of(st.integers(0, 5000).map(str), st.sampled_from(HOSTILE_COUNTS))
@@ -206,7 +206,7 @@ def test_fuzz_uploads(client, db, tree, login_as):
 
 def test_fuzz_team_forms(client, db, tree, login_as):
     login_as("commune", tree.commune)
-    team = team_services.create_team(tree.commune, "Tổ Khu vực 1", "", FOUNDED, [tree.hamlet])
+    team = team_ops.create_team(tree.commune, "Tổ Khu vực 1", "", FOUNDED, [tree.hamlet])
     db.session.commit()
     valid = {"name": name_text, "decision_number": st.sampled_from(["", "125/QĐ-UBND"]),
              "decision_date": st.dates(date(2020, 1, 1), FOUNDED).map(date.isoformat),
@@ -249,8 +249,8 @@ def test_fuzz_team_forms(client, db, tree, login_as):
 
 def test_fuzz_member_forms(client, db, tree, login_as):
     login_as("commune", tree.commune)
-    team = team_services.create_team(tree.commune, "Tổ Khu vực 1", "", FOUNDED, [tree.hamlet])
-    other = team_services.create_team(tree.commune, "Tổ Khu vực 2", "", FOUNDED, [tree.hamlet2])
+    team = team_ops.create_team(tree.commune, "Tổ Khu vực 1", "", FOUNDED, [tree.hamlet])
+    other = team_ops.create_team(tree.commune, "Tổ Khu vực 2", "", FOUNDED, [tree.hamlet2])
     db.session.commit()
     numbers = iter(range(1, 10**6))
 
@@ -258,7 +258,7 @@ def test_fuzz_member_forms(client, db, tree, login_as):
         return f"091{next(numbers):07d}"
 
     def fresh_member():
-        m = team_services.add_member(team, full_name="Lê Văn Tám", gender="", birth_year=None, phone=fresh_phone(),
+        m = team_ops.add_member(team, full_name="Lê Văn Tám", gender="", birth_year=None, phone=fresh_phone(),
                                      affiliation="other", role="member", joined_on=date(2023, 1, 1))
         db.session.commit()
         return m
@@ -583,7 +583,7 @@ def test_fuzz_sign_in_next(client, db, tree):
 
 def test_fuzz_query_parameters(client, db, tree, login_as):
     login_as("commune", tree.commune)
-    team = team_services.create_team(tree.commune, "Tổ Khu vực 1", "", date(2022, 3, 15), [tree.hamlet])
+    team = team_ops.create_team(tree.commune, "Tổ Khu vực 1", "", date(2022, 3, 15), [tree.hamlet])
     db.session.commit()
 
     @FUZZ

@@ -13,7 +13,7 @@ from app.households.models import Household
 from app.reports.models import MonthClosure
 from app.units.models import AdminUnit, HamletChange
 from app.visits.models import Adoption, Visit
-from app.visits.services import VisitData, create_visit
+from app.visits.operations import VisitData, create_visit
 from tests.visits_helpers import household, make_team, service_id
 
 TODAY = today_vn()

@@ -4,7 +4,7 @@ from datetime import date
 
 import sqlalchemy as sa
 
-from app.units import services
+from app.units import operations as unit_ops
 from app.units.models import HouseholdCount
 
 
@@ -39,9 +39,9 @@ def test_a_commune_without_hamlets_keeps_its_own_count_and_form(tree, login_as, 
 
 
 def test_the_district_page_lists_each_commune_as_coverage_counts_it(tree, login_as, client, db):
-    services.set_household_count(tree.sibling_commune, 1500, date(2024, 1, 1))
+    unit_ops.set_household_count(tree.sibling_commune, 1500, date(2024, 1, 1))
     # An own count left on a commune with hamlets is not what coverage uses: not shown either.
-    services.set_household_count(tree.commune, 9999, date(2024, 1, 1))
+    unit_ops.set_household_count(tree.commune, 9999, date(2024, 1, 1))
     db.session.commit()
     login_as("district", tree.district)
     html = client.get(f"/units/{tree.district.id}").get_data(as_text=True)

@@ -182,7 +182,7 @@ def test_a_province_kept_through_the_reform_does_not_count_its_ended_districts_t
     from app.areas.operations import move_subtree
     from app.coverage import store
     from app.units.models import Reorganization, UnitPlacement
-    from app.units.services import create_unit, set_household_count
+    from app.units.operations import create_unit, set_household_count
     from tests.maps_world import REFORM
     from tests.test_coverage import households, make_services, visit
     wallet, _vneid = make_services()

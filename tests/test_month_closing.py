@@ -108,7 +108,7 @@ def test_province_staff_with_a_reason_may_edit_and_it_is_audited(tree, activity,
 
 
 def test_another_provinces_staff_cannot_edit(tree, activity, db, login_as):
-    from app.units.services import create_unit
+    from app.units.operations import create_unit
     staff = login_as("province", tree.province)
     close_month(tree.province, 2024, 10, staff)
     other = create_unit("Tỉnh Sóc Trăng", "province", None, "94")
@@ -136,7 +136,7 @@ def test_closed_months_export_is_unchanged_after_an_attempted_edit(tree, activit
     # month's report does not move.
     h = activity.households["h2"]
     visit(h, date(2024, 10, 20), activity.team, {activity.wallet: "adopted"})
-    from app.units.services import set_household_count
+    from app.units.operations import set_household_count
     set_household_count(tree.hamlet, 999, date(2024, 10, 1))
     db.session.commit()
     again = client.get(f"/reports/{tree.province.id}/monthly.xlsx?month={MONTH}").data

@@ -13,7 +13,7 @@ from app.extensions import db as _db
 from app.reports import closing, exports
 from app.reports.summary import build_summary
 from app.teams.models import Team
-from app.units import services as units
+from app.units import operations as units
 from app.units.models import AdminUnit, Reorganization, UnitSuccession, unit_for_code
 from app.visits.models import Adoption, Visit
 from tests.test_coverage import households, make_services, visit

@@ -7,7 +7,7 @@ from datetime import date
 import sqlalchemy as sa
 
 from app.coverage import rollup
-from app.units import services as units
+from app.units import operations as units
 from app.units.models import AdminUnit, HouseholdCount
 
 DATES = [date(2023, 12, 31), date(2024, 1, 1), date(2024, 3, 15), date(2024, 5, 31), date(2024, 6, 1),

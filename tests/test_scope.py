@@ -56,8 +56,8 @@ def test_scope_helper_queries(app, db, tree):
 def test_path_prefix_does_not_leak_to_lookalike_ids(db, tree):
     """Unit /1/2/ must not see /1/23/: the path ends with a slash for that reason."""
     from app.auth.cli import create_user
-    from app.units import services
-    extra = [services.create_unit(f"Xã {i}", "commune", tree.other_district, f"9{i:04d}") for i in range(25)]
+    from app.units import operations as unit_ops
+    extra = [unit_ops.create_unit(f"Xã {i}", "commune", tree.other_district, f"9{i:04d}") for i in range(25)]
     db.session.flush()
     user = create_user("c", "commune", tree.commune, "x" * 12)
     db.session.flush()
@@ -103,12 +103,12 @@ def test_the_subtree_filter_keeps_the_root_and_everything_below_it_in_every_form
 
 
 def test_a_units_province_is_the_top_of_its_tree_at_every_depth(db, tree):
-    from app.units import services
+    from app.units import operations as unit_ops
     for unit in (tree.province, tree.district, tree.other_district, tree.commune, tree.hamlet, tree.other_hamlet):
         assert unit.province_id == tree.province.id
-    other = services.create_unit("Tỉnh Sóc Trăng", "province", None, "94")
+    other = unit_ops.create_unit("Tỉnh Sóc Trăng", "province", None, "94")
     db.session.flush()
-    commune = services.create_unit("Phường 1", "commune", other, "31507")
+    commune = unit_ops.create_unit("Phường 1", "commune", other, "31507")
     db.session.flush()
     assert commune.province_id == other.id != tree.province.id
 

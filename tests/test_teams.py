@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from app.audit.models import AuditEvent
 from app.auth.models import User
 from app.dates import today_vn
-from app.teams import services
+from app.teams import operations as team_ops
 from app.teams.models import Member, Membership, Team
 from tests.html_tree import parse
 
@@ -17,14 +17,14 @@ def make_team(tree, name="Tổ công nghệ số ấp Thạnh Hòa", commune=Non
     from app.extensions import db as _db
     commune = commune or tree.commune
     hamlets = hamlets if hamlets is not None else ([tree.hamlet] if commune.id == tree.commune.id else [])
-    team = services.create_team(commune, name, "125/QĐ-UBND", date(2022, 3, 15), hamlets)
+    team = team_ops.create_team(commune, name, "125/QĐ-UBND", date(2022, 3, 15), hamlets)
     _db.session.commit()
     return team
 
 
 def make_member(team, name="Nguyễn Văn An", phone="0912345678", role="member", joined=date(2022, 4, 1)):
     from app.extensions import db as _db
-    m = services.add_member(team, full_name=name, gender="male", birth_year=1990, phone=phone,
+    m = team_ops.add_member(team, full_name=name, gender="male", birth_year=1990, phone=phone,
                             affiliation="youth_union", role=role, joined_on=joined)
     _db.session.commit()
     return m
@@ -43,7 +43,7 @@ def member_form(**over):
 @pytest.mark.parametrize("raw", ["0912 345 678", "+84912345678", "84912345678", "0912.345.678",
                                  "(+84) 912-345-678"])
 def test_the_same_mobile_number_written_every_way(raw):
-    assert services.normalise_phone(raw) == "0912345678"
+    assert team_ops.normalise_phone(raw) == "0912345678"
 
 
 @pytest.mark.parametrize("raw,words", [
@@ -53,8 +53,8 @@ def test_the_same_mobile_number_written_every_way(raw):
 ])
 def test_wrong_phone_numbers_are_refused_with_a_reason(app, raw, words):
     with app.test_request_context():
-        with pytest.raises(services.PhoneError) as exc:
-            services.normalise_phone(raw)
+        with pytest.raises(team_ops.PhoneError) as exc:
+            team_ops.normalise_phone(raw)
         assert words in str(exc.value)
 
 
@@ -361,7 +361,7 @@ def test_one_leader_at_a_time(client, db, tree, login_as):
     db.session.expire_all()
     assert db.session.get(Member, first.id).current.role == "member"
     assert db.session.get(Member, second.id).current.role == "leader"
-    assert services.open_leader(db.session.get(Team, team.id)).member_id == second.id
+    assert team_ops.open_leader(db.session.get(Team, team.id)).member_id == second.id
     # The first leader's account follows the role.
     assert db.session.scalar(sa.select(User).where(User.member_id == first.id)).role == "team_member"
     # Adding a new member as leader also hands the role over.
@@ -648,7 +648,7 @@ def test_a_team_leader_cannot_hand_over_or_give_up_the_leadership(client, db, tr
     data[f"edit-{leader_member.id}-role"] = "leader"  # unchanged role: the rest may be edited
     assert client.post(f"/teams/members/{leader_member.id}/edit", data=data).status_code == 302
     db.session.expire_all()
-    assert services.open_leader(db.session.get(Team, team.id)).member_id == leader_member.id
+    assert team_ops.open_leader(db.session.get(Team, team.id)).member_id == leader_member.id
 
 
 def test_a_former_member_rejoins_and_a_dissolved_team_is_made_active_again(client, db, tree, login_as):

@@ -6,7 +6,7 @@ from datetime import date
 import sqlalchemy as sa
 from openpyxl import Workbook, load_workbook
 
-from app.teams import services
+from app.teams import operations as team_ops
 from app.teams.models import Member, Membership, Team
 
 HEADER = ["Họ tên", "Số điện thoại", "Giới tính", "Năm sinh", "Vai trò", "Đơn vị công tác", "Ấp", "Ngày tham gia"]
@@ -27,8 +27,8 @@ def xlsx(rows, header=HEADER) -> bytes:
 
 
 def setup_teams(db, tree):
-    one = services.create_team(tree.commune, "Tổ khu vực 1", "", None, [tree.hamlet])
-    two = services.create_team(tree.commune, "Tổ khu vực 2", "", None, [tree.hamlet2])
+    one = team_ops.create_team(tree.commune, "Tổ khu vực 1", "", None, [tree.hamlet])
+    two = team_ops.create_team(tree.commune, "Tổ khu vực 2", "", None, [tree.hamlet2])
     db.session.commit()
     return one, two
 
@@ -47,7 +47,7 @@ GOOD = [
 
 def test_xlsx_with_bad_rows_shows_every_problem_and_writes_nothing(client, db, tree, login_as):
     one, _two = setup_teams(db, tree)
-    services.add_member(one, full_name="Đã Có", gender="", birth_year=None, phone="0987654321",
+    team_ops.add_member(one, full_name="Đã Có", gender="", birth_year=None, phone="0987654321",
                         affiliation="other", role="member", joined_on=date(2022, 1, 1))
     db.session.commit()
     login_as("commune", tree.commune)
@@ -150,7 +150,7 @@ def test_a_tampered_payload_is_refused(app, client, db, tree, login_as):
 
 
 def test_hamlet_without_team_is_a_problem(client, db, tree, login_as):
-    services.create_team(tree.commune, "Tổ khu vực 1", "", None, [tree.hamlet])
+    team_ops.create_team(tree.commune, "Tổ khu vực 1", "", None, [tree.hamlet])
     db.session.commit()
     login_as("commune", tree.commune)
     resp = upload(client, tree.commune, xlsx([["Nguyễn Văn An", "0912345678", "", None, "", "", "Khu vực 2", None]]))

@@ -132,8 +132,8 @@ def test_import_rejects_a_file_that_is_not_a_spreadsheet(runner, tmp_path):
 
 
 def test_household_count_applies_from_its_date(db, tree):
-    from app.units import services
-    services.set_household_count(tree.hamlet, 350, date(2025, 1, 1))
+    from app.units import operations as unit_ops
+    unit_ops.set_household_count(tree.hamlet, 350, date(2025, 1, 1))
     db.session.commit()
     tree.refresh()
     assert tree.hamlet.households_on(date(2024, 12, 31)).households == 320
@@ -404,7 +404,7 @@ def test_the_cli_import_refuses_bad_codes_and_counts_naming_line_and_field(runne
 
 def test_every_unit_created_goes_through_the_code_rule(db, tree):
     from app.rules import RuleError
-    from app.units.services import create_unit
+    from app.units.operations import create_unit
     for code in BAD_CODES:
         with pytest.raises(RuleError):
             create_unit("Ấp Lạ", "hamlet", tree.commune, code)

@@ -12,7 +12,7 @@ from app.dates import today_vn
 from app.households.models import Household
 from app.teams.models import Member
 from app.visits.models import Adoption, Visit, VisitService
-from app.visits.services import REPLAY_WINDOW
+from app.visits.operations import REPLAY_WINDOW
 from tests.conftest import PASSWORD
 from tests.html_tree import parse
 from tests.visits_helpers import (
@@ -98,7 +98,7 @@ def test_the_same_form_resent_after_the_replay_window_records_no_second_visit(cl
     """A phone that lost its connection sends the form again later: past the 10 minutes in which a
     repost is recognised by what it says, its key alone finds the visit it made, even once the form
     would no longer pass (a member ticked on it has left the team since)."""
-    from app.teams import services as teams
+    from app.teams import operations as teams
     h = household(tree.hamlet)
     data = form(h.id, members=[team[1][0].id, team[1][1].id], services={"dvc": "adopted"}, on=today_vn())
     sent = datetime.now(UTC)

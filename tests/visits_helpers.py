@@ -5,7 +5,7 @@ from datetime import date
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.households.services import create_household
+from app.households.operations import create_household
 from app.teams.models import Member, Membership, Team
 from app.text import fold
 from app.visits.models import Adoption, Service, Visit

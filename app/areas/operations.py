@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from app.audit.models import record
 from app.dates import today_vn
 from app.extensions import db
-from app.units import services
+from app.units import operations as unit_ops
 from app.units.models import AdminUnit
 
 AREA = "area"
@@ -34,14 +34,14 @@ def province_areas(province: AdminUnit) -> list[AdminUnit]:
 
 
 def find_area(province: AdminUnit, name: str) -> AdminUnit | None:
-    found = services.find_child_by_name(province, name)
+    found = unit_ops.find_child_by_name(province, name)
     return found if found is not None and found.level == AREA else None
 
 
 def create_area(province: AdminUnit, name: str, user=None) -> AdminUnit:
     """An area is valid from the day it is made: on today's map it shows its communes' whole
     history, and as the map was before that day it did not exist."""
-    area = services.create_unit(name, AREA, province, user=user)
+    area = unit_ops.create_unit(name, AREA, province, user=user)
     area.valid_from = today_vn()
     return area
 

@@ -8,7 +8,7 @@ from app.areas.forms import AreaCommunesForm, AreaForm
 from app.auth.guard import require_sign_in
 from app.extensions import db
 from app.scope import can_manage_areas, found_or_abort, get_unit_or_404, units_query
-from app.units import services
+from app.units import operations as unit_ops
 from app.units.models import AdminUnit
 
 bp = Blueprint("areas", __name__, url_prefix="/areas")
@@ -71,7 +71,7 @@ def edit(area_id: int):
     status = 200
     if form.validate_on_submit():
         if form.name.data != area.name:
-            services.rename_unit(area, form.name.data, user=current_user)
+            unit_ops.rename_unit(area, form.name.data, user=current_user)
         moved = operations.set_area_communes(area, set(form.communes.data or []), user=current_user)
         db.session.commit()
         flash(_("Area %(name)s saved: %(added)d communes added, %(removed)d returned to the province.",

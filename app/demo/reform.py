@@ -12,7 +12,8 @@ from sqlalchemy import orm
 from app.auth.cli import create_user
 from app.auth.models import User
 from app.extensions import db
-from app.units import gso, reorganize, services
+from app.units import gso, reorganize
+from app.units import operations as unit_ops
 from app.units.models import AdminUnit, UnitSuccession
 from app.visits.models import Service, Target
 
@@ -61,8 +62,8 @@ def seed_new_hamlets(rng: random.Random, province: AdminUnit, names: list[str], 
         ~sa.exists().where(below.parent_id == AdminUnit.id)).order_by(AdminUnit.code)).all()
     for commune in empty:
         for name in names[:rng.randint(3, 5)]:
-            hamlet = services.create_unit(name, "hamlet", commune)
-            services.set_household_count(hamlet, rng.randint(150, 700), counted_on)
+            hamlet = unit_ops.create_unit(name, "hamlet", commune)
+            unit_ops.set_household_count(hamlet, rng.randint(150, 700), counted_on)
 
 
 def seed_area(province: AdminUnit, old_district: AdminUnit) -> AdminUnit:

@@ -12,7 +12,8 @@ from app.auth.cli import create_user
 from app.auth.models import User
 from app.dates import today_vn
 from app.extensions import db
-from app.units import gso, services
+from app.units import gso
+from app.units import operations as unit_ops
 from app.units.models import AdminUnit
 
 DEMO_PASSWORD = "matkhau-demo-2024"
@@ -43,11 +44,11 @@ def seed_units(rng: random.Random) -> None:
     for commune in communes:
         n_hamlets = rng.randint(4, len(HAMLET_NAMES))
         for name in HAMLET_NAMES[:n_hamlets]:
-            hamlet = services.create_unit(name, "hamlet", commune)
+            hamlet = unit_ops.create_unit(name, "hamlet", commune)
             households = rng.randint(120, 650)
-            services.set_household_count(hamlet, households, COUNTED_ON)
+            unit_ops.set_household_count(hamlet, households, COUNTED_ON)
             # About 2.6 adults (15 and over) per household; derived, so the demo's other figures stay as they were.
-            services.set_adult_count(hamlet, households * 26 // 10, COUNTED_ON)
+            unit_ops.set_adult_count(hamlet, households * 26 // 10, COUNTED_ON)
 
 
 def seed_users() -> dict[str, User]:

@@ -1,6 +1,6 @@
 """Demo step: households and visits between two dates for the demo commune's teams.
 
-Recorded through app.visits.services, so adoptions are exactly what the visits imply.
+Recorded through app.visits.operations, so adoptions are exactly what the visits imply.
 """
 from datetime import date, timedelta
 
@@ -10,9 +10,9 @@ from app.catalogue import operations as catalogue
 from app.dates import today_vn
 from app.extensions import db
 from app.households.models import Household
-from app.households.services import create_household
+from app.households.operations import create_household
 from app.teams.models import Membership, Team
-from app.visits.services import VisitData, create_visit
+from app.visits.operations import VisitData, create_visit
 
 VISITS_PER_TEAM = 60
 HOUSEHOLDS_PER_HAMLET = 25

@@ -9,7 +9,8 @@ from app.catalogue import operations as catalogue
 from app.downloads import file_name, send_download
 from app.extensions import db
 from app.fragments import wants_fragment
-from app.households import privacy, services
+from app.households import operations as household_ops
+from app.households import privacy
 from app.households.forms import EraseForm, HouseholdForm, MergeForm
 from app.households.models import Household
 from app.scope import (
@@ -34,8 +35,8 @@ require_sign_in(bp)
 def index():
     q = (request.args.get("q") or "")[:100]
     # The first hundred by folded name, shown in Vietnamese order.
-    households = sorted(services.search(households_query(), q, limit=100), key=lambda h: sort_key(h.head_name))
-    duplicates = services.duplicate_ids(households)
+    households = sorted(household_ops.search(households_query(), q, limit=100), key=lambda h: sort_key(h.head_name))
+    duplicates = household_ops.duplicate_ids(households)
     if wants_fragment("households"):
         return render_template("households/_rows.html", households=households, duplicates=duplicates, q=q)
     return render_template("households/index.html", households=households, duplicates=duplicates, q=q)
@@ -47,7 +48,7 @@ def _render_show(household: Household, merge_form=None, status=200):
     visits = list(db.session.scalars(visits_query().where(Visit.household_id == household.id)
                                      .order_by(Visit.visited_on.desc(), Visit.id.desc())))
     live = household.merged_into_id is None and household.erased_at is None
-    duplicates = services.possible_duplicates(household) if live else []
+    duplicates = household_ops.possible_duplicates(household) if live else []
     may_merge = bool(duplicates) and can_merge_households(household)
     return render_template(
         "households/show.html", household=household, adoptions=adoptions, visits=visits, results=RESULTS,
@@ -70,7 +71,7 @@ def edit(household_id: int):
     form = HouseholdForm(obj=household)
     status = 200
     if form.validate_on_submit():
-        services.update_household(household, user=current_user, head_name=form.head_name.data,
+        household_ops.update_household(household, user=current_user, head_name=form.head_name.data,
                                   address=form.address.data or "", phone=form.phone.data or "",
                                   size=form.size.data)
         db.session.commit()
@@ -95,7 +96,7 @@ def merge(household_id: int):
         form.target_id.errors = list(form.target_id.errors) + [
             _("Choose another household of the same hamlet that has not been merged.")]
         return _render_show(household, merge_form=form, status=400)
-    moved = services.merge_households(household, target, user=current_user)
+    moved = household_ops.merge_households(household, target, user=current_user)
     db.session.commit()
     flash(_("Merged: %(n)s visits moved to %(name)s.", n=moved, name=target.display_name), "success")
     return redirect(url_for("households.show", household_id=target.id), 303)

@@ -18,7 +18,7 @@ from app import rules
 from app.dates import today_vn
 from app.forms import CountField, LocalDateField, NotInFuture, strip_clean
 from app.teams.models import AFFILIATIONS, GENDERS, MEMBER_ROLES
-from app.teams.services import PhoneError, normalise_phone
+from app.teams.operations import PhoneError, normalise_phone
 
 NAME_MAX = rules.NAME_MAX
 

@@ -13,7 +13,7 @@ from app import rules
 from app.extensions import db
 from app.scope import members_query
 from app.spreadsheets import SheetRow, date_cell, read_rows, text_cell
-from app.teams import services
+from app.teams import operations as team_ops
 from app.teams.models import AFFILIATIONS, Member, Team
 from app.text import fold
 from app.units.models import AdminUnit
@@ -105,8 +105,8 @@ def check_members(rows: list[SheetRow], commune: AdminUnit, today: date, user=No
         sa.select(AdminUnit).where(AdminUnit.parent_id == commune.id, AdminUnit.retired_on.is_(None)))}
     teams = list(db.session.scalars(sa.select(Team).where(Team.commune_id == commune.id, Team.status == "active")))
     teams_by_name = {t.name_folded: t for t in teams}
-    serving = services.hamlet_ids_of(teams)
-    leaders = services.leaders([t.id for t in teams])
+    serving = team_ops.hamlet_ids_of(teams)
+    leaders = team_ops.leaders([t.id for t in teams])
     phones_seen: dict[str, int] = {}
     leaders_in_file: dict[int, int] = {}
     parsed = []
@@ -123,9 +123,9 @@ def check_members(rows: list[SheetRow], commune: AdminUnit, today: date, user=No
         if raw_phone:  # none is allowed: such a member gets no sign-in account
             try:
                 # Excel drops the leading 0 of a number typed as a number: 912345678 is 0912345678.
-                out.phone = services.normalise_phone(
+                out.phone = team_ops.normalise_phone(
                     "0" + raw_phone if raw_phone.isdigit() and len(raw_phone) == 9 else raw_phone)
-            except services.PhoneError as exc:
+            except team_ops.PhoneError as exc:
                 out.phone = raw_phone
                 out.errors.append(str(exc))
             else:
@@ -133,7 +133,7 @@ def check_members(rows: list[SheetRow], commune: AdminUnit, today: date, user=No
                     out.errors.append(_("This number appears twice in the file (line %(line)d).",
                                         line=phones_seen[out.phone]))
                 phones_seen.setdefault(out.phone, row.line)
-                other = services.active_member_with_phone(out.phone, commune.province_id)
+                other = team_ops.active_member_with_phone(out.phone, commune.province_id)
                 if other is not None:
                     visible = user is not None and db.session.scalar(
                         members_query(user).where(Member.id == other.id)) is not None
@@ -215,7 +215,7 @@ def apply_members(rows: list[MemberRow], user=None) -> int:
         raise ValueError("refusing to import rows with errors")
     for r in rows:
         team = db.session.get(Team, r.team_id)
-        services.add_member(team, full_name=r.full_name, gender=r.gender, birth_year=r.birth_year,
+        team_ops.add_member(team, full_name=r.full_name, gender=r.gender, birth_year=r.birth_year,
                             phone=r.phone, affiliation=r.affiliation, role=r.role, joined_on=r.joined_on,
                             user=user)
     return len(rows)

@@ -40,7 +40,7 @@ from app.scope import (
     units_query,
     visible_ancestors,
 )
-from app.teams import services
+from app.teams import operations as team_ops
 from app.teams.forms import (
     ConfirmImportForm,
     DissolveForm,
@@ -104,7 +104,7 @@ def _conflict(exc):
 
 @bp.app_template_filter("phone")
 def _phone_filter(value):
-    return services.format_phone(value)
+    return team_ops.format_phone(value)
 
 
 @bp.app_template_global("audit_value")
@@ -121,7 +121,7 @@ def audit_value(key: str, value):
     if key in labels:
         return labels[key].get(value, value)
     if key == "phone":
-        return services.format_phone(value)
+        return team_ops.format_phone(value)
     if key.endswith(("_on", "_date")) and isinstance(value, str):
         try:
             return locale_date(date.fromisoformat(value))
@@ -186,14 +186,14 @@ def listing(unit_id: int):
     teams = sorted(teams[:LIST_LIMIT], key=lambda t: (t.status, sort_key(t.name)))
     ids = [t.id for t in teams]
     ctx = dict(unit=unit, teams=teams, more=more, q=q, status=status, hamlet_id=hamlet_id, hamlets=hamlets,
-               counts=services.member_counts(ids), leaders=services.leaders(ids))
+               counts=team_ops.member_counts(ids), leaders=team_ops.leaders(ids))
     if wants_fragment("team-rows"):
         return render_template("teams/_rows.html", **ctx)
     children = []
     if unit.level != "commune":
         children = sorted(db.session.scalars(units_query().where(AdminUnit.parent_id == unit.id)),
                           key=lambda c: sort_key(c.name))
-    stats = services.rollup([unit] + children, team_ids_in_scope())
+    stats = team_ops.rollup([unit] + children, team_ids_in_scope())
     return render_template("teams/list.html", **ctx, children=children, stats=stats,
                            ancestors=visible_ancestors(unit),
                            may_register=can_manage_commune_teams(unit))
@@ -220,7 +220,7 @@ def new_team(commune_id: int):
     form.hamlets.choices = _hamlet_choices(commune)
     status = 200
     if form.validate_on_submit():
-        team = services.create_team(commune, form.name.data, form.decision_number.data, form.decision_date.data,
+        team = team_ops.create_team(commune, form.name.data, form.decision_number.data, form.decision_date.data,
                                     _chosen_hamlets(commune, form.hamlets.data), user=current_user,
                                     founded_on=form.founded_on.data)
         db.session.commit()
@@ -240,7 +240,7 @@ def edit_team(team_id: int):
     form.hamlets.choices = _hamlet_choices(team.commune, team)
     status = 200
     if form.validate_on_submit():
-        services.update_team(team, form.name.data, form.decision_number.data, form.decision_date.data,
+        team_ops.update_team(team, form.name.data, form.decision_number.data, form.decision_date.data,
                              _chosen_hamlets(team.commune, form.hamlets.data), user=current_user,
                              founded_on=form.founded_on.data)
         db.session.commit()
@@ -261,7 +261,7 @@ def dissolve(team_id: int):
     form.decision_date = team.decision_date
     status = 200
     if form.validate_on_submit():
-        services.dissolve_team(team, form.dissolved_on.data, form.reason.data, user=current_user)
+        team_ops.dissolve_team(team, form.dissolved_on.data, form.reason.data, user=current_user)
         db.session.commit()
         flash(_("Team %(name)s is dissolved. Its members have left and their accounts are disabled.",
                 name=team.name), "success")
@@ -275,7 +275,7 @@ def dissolve(team_id: int):
 def reactivate(team_id: int):
     team = get_team_or_404(team_id, need=can_manage_team)
     if not team.active:
-        services.reactivate_team(team, user=current_user)
+        team_ops.reactivate_team(team, user=current_user)
         db.session.commit()
         flash(_("Team %(name)s is active again.", name=team.name), "success")
     return redirect(url_for("teams.show", team_id=team.id))
@@ -286,7 +286,7 @@ def _member_form(member: Member | None = None, prefix: str = "member", submitted
     data = None
     if member is not None:
         membership = member.current
-        data = {"full_name": member.full_name, "phone": services.format_phone(member.phone),
+        data = {"full_name": member.full_name, "phone": team_ops.format_phone(member.phone),
                 "gender": member.gender, "birth_year": member.birth_year, "affiliation": member.affiliation,
                 "role": membership.role if membership else "member",
                 "joined_on": membership.joined_on if membership else None}
@@ -298,7 +298,7 @@ def _check_duplicate(form: MemberForm, team: Team, member: Member | None) -> boo
     """Add the duplicate-phone message beside the field; True when the number is free."""
     if form.phone.errors or not form.normalised_phone:
         return not form.phone.errors
-    dup = services.find_duplicate(form.normalised_phone, team.commune.province_id,
+    dup = team_ops.find_duplicate(form.normalised_phone, team.commune.province_id,
                                   member.id if member else None, user=current_user)
     if dup is None:
         return True
@@ -313,7 +313,7 @@ def _phone_taken_meanwhile(form: MemberForm, team: Team, member: Member | None) 
     return not _check_duplicate(form, team, member)
 
 
-def duplicate_message(dup: services.Duplicate):
+def duplicate_message(dup: team_ops.Duplicate):
     if dup.member is None:
         return _("This number is already used by an active member elsewhere in the province.")
     link = Markup('<a href="{}">{}</a>').format(url_for("teams.member", member_id=dup.member.id),
@@ -334,7 +334,7 @@ def _team_context(team: Team, add_form: MemberForm | None = None, note: str | No
                 past=sorted([m for m in memberships if m.left_on is not None], key=lambda m: m.left_on,
                             reverse=True),
                 history=_history(team),
-                events=services.team_events(team), may_edit=may_edit, may_manage=can_manage_team(team),
+                events=team_ops.team_events(team), may_edit=may_edit, may_manage=can_manage_team(team),
                 add_form=add_form, note=note,
                 subjects={m.member_id: m.member.full_name for m in team.memberships})
 
@@ -371,7 +371,7 @@ def add_member(team_id: int):
     valid = _check_leader_choice(form, team, None) and valid
     if _check_duplicate(form, team, None) and valid:
         try:
-            member = services.add_member(team, full_name=form.full_name.data, gender=form.gender.data,
+            member = team_ops.add_member(team, full_name=form.full_name.data, gender=form.gender.data,
                                          birth_year=form.birth_year.data, phone=form.normalised_phone,
                                          affiliation=form.affiliation.data, role=form.role.data,
                                          joined_on=form.joined_on.data, user=current_user)
@@ -413,11 +413,11 @@ def check_phone(team_id: int):
     message, ok, phone = None, False, ""
     if raw.strip():
         try:
-            phone = services.normalise_phone(raw)
-        except services.PhoneError as exc:
+            phone = team_ops.normalise_phone(raw)
+        except team_ops.PhoneError as exc:
             message = str(exc)
         else:
-            dup = services.find_duplicate(phone, team.commune.province_id, exclude,
+            dup = team_ops.find_duplicate(phone, team.commune.province_id, exclude,
                                           user=current_user)
             if dup is not None:
                 message = duplicate_message(dup)
@@ -434,7 +434,7 @@ def member(member_id: int):
     current = m.current
     team = m.latest.team if m.latest else None
     return render_template("teams/member.html", member=m, current=current, team=team,
-                           events=services.member_events(m), accounts=services.accounts_of(m),
+                           events=team_ops.member_events(m), accounts=team_ops.accounts_of(m),
                            may_edit=current is not None and can_edit_members(current.team),
                            may_manage=team is not None and can_manage_team(team))
 
@@ -470,7 +470,7 @@ def edit_member(member_id: int):
             valid = _check_duplicate(form, team, m) and valid
         if valid:
             try:
-                services.update_member(m, full_name=form.full_name.data, gender=form.gender.data,
+                team_ops.update_member(m, full_name=form.full_name.data, gender=form.gender.data,
                                        birth_year=form.birth_year.data, phone=form.normalised_phone,
                                        affiliation=form.affiliation.data,
                                        role=form.role.data if current else None,
@@ -504,7 +504,7 @@ def leave(member_id: int):
     form.joined_on = membership.joined_on
     status = 200
     if form.validate_on_submit():
-        services.leave(m, form.left_on.data, user=current_user)
+        team_ops.leave(m, form.left_on.data, user=current_user)
         db.session.commit()
         flash(_("%(name)s has left the team. Their account, if any, is disabled.", name=m.full_name), "success")
         return redirect(url_for("teams.show", team_id=membership.team_id))
@@ -527,11 +527,11 @@ def move(member_id: int):
     status = 200
     if form.validate_on_submit():
         target = db.session.get(Team, form.team.data)
-        if current is None and services.active_member_with_phone(m.phone, m.province_id, m.id) is not None:
+        if current is None and team_ops.active_member_with_phone(m.phone, m.province_id, m.id) is not None:
             # Rejoining: someone else may have been given this number since the member left.
             form.team.errors = [_("Another active member now has this member's phone number. Change it first.")]
         else:
-            services.move(m, target, form.moved_on.data, role=form.role.data, user=current_user)
+            team_ops.move(m, target, form.moved_on.data, role=form.role.data, user=current_user)
             db.session.commit()
             flash(_("%(name)s now belongs to %(team)s.", name=m.full_name, team=target.name), "success")
             return redirect(url_for("teams.show", team_id=target.id))
@@ -547,7 +547,7 @@ def make_leader(member_id: int):
     if m.current is None:
         flash(_("%(name)s is no longer in a team.", name=m.full_name), "error")
         return redirect(url_for("teams.member", member_id=m.id)), 303
-    services.make_leader(m, user=current_user)
+    team_ops.make_leader(m, user=current_user)
     db.session.commit()
     flash(_("%(name)s is now the team leader.", name=m.full_name), "success")
     return redirect(url_for("teams.show", team_id=team.id))
@@ -563,20 +563,20 @@ def account(member_id: int):
     if not m.phone:
         flash(_("Enter %(name)s's mobile number first: it is the username.", name=m.full_name), "error")
         return redirect(url_for("teams.member", member_id=m.id)), 303
-    existing = services.accounts_of(m)
+    existing = team_ops.accounts_of(m)
     if existing:
         user = existing[0]
-        password = services.new_password()
+        password = team_ops.new_password()
         user.set_password(password)
         user.must_change_password, user.is_enabled = True, True
         from app.audit.models import record
         record("reset_password", "user", user.id, user.unit_id, after={"username": user.username},
                user=current_user)
     else:
-        if services.username_taken(m.phone):
+        if team_ops.username_taken(m.phone):
             flash(_("The username %(username)s is already taken by another account.", username=m.phone), "error")
             return redirect(url_for("teams.member", member_id=m.id)), 303
-        user, password = services.create_account(m, user=current_user)
+        user, password = team_ops.create_account(m, user=current_user)
     db.session.commit()
     return render_template("teams/account.html", member=m, account=user, password=password,
                            created=not existing)

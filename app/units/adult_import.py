@@ -11,7 +11,7 @@ from app import rules
 from app.extensions import db
 from app.spreadsheets import SheetRow, date_cell, read_rows, text_cell
 from app.text import fold
-from app.units import services
+from app.units import operations as unit_ops
 from app.units.models import AdminUnit
 
 ADULT_COLUMNS = {
@@ -77,5 +77,5 @@ def apply_adults(rows: list[AdultRow], commune: AdminUnit, user=None) -> int:
     if any(r.errors for r in rows):
         raise ValueError("refusing to import rows with errors")
     for r in rows:
-        services.set_adult_count(db.session.get(AdminUnit, r.hamlet_id), r.adults, r.effective_on, user=user)
+        unit_ops.set_adult_count(db.session.get(AdminUnit, r.hamlet_id), r.adults, r.effective_on, user=user)
     return len(rows)

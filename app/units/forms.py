@@ -9,7 +9,7 @@ from app import rules
 from app.dates import today_vn
 from app.forms import CountField, LocalDateField, NotInFuture, record_id, strip_clean
 from app.units import hamlet_changes
-from app.units.services import find_child_by_name
+from app.units.operations import find_child_by_name
 
 
 class HamletForm(FlaskForm):

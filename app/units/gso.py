@@ -10,7 +10,8 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from app.extensions import db
-from app.units import official, services
+from app.units import official
+from app.units import operations as unit_ops
 from app.units.models import AdminUnit
 
 
@@ -49,12 +50,12 @@ def import_province(code: str, on: date | None = None, user=None) -> dict[str, i
         unit = valid.get(u.code)
         if unit is None:
             parent = made.get(u.parent_code) if u.parent_code else None
-            unit = services.create_unit(u.name, u.level, parent, u.code, user=user)
+            unit = unit_ops.create_unit(u.name, u.level, parent, u.code, user=user)
             unit.kind, unit.valid_from = u.kind, valid_from
             stats["created"] += 1
         else:
             if unit.name != u.name:
-                services.rename_unit(unit, u.name, user=user)
+                unit_ops.rename_unit(unit, u.name, user=user)
                 stats["updated"] += 1
             unit.kind = unit.kind or u.kind
         made[u.code] = unit

@@ -20,10 +20,10 @@ from app.households.models import Household
 from app.reports.models import MonthClosure
 from app.teams.models import team_hamlets
 from app.templating import locale_date
-from app.units import services
+from app.units import operations as unit_ops
 from app.units.models import AdminUnit, HamletChange
 from app.visits.models import Adoption, Visit
-from app.visits.services import lock_households
+from app.visits.operations import lock_households
 
 
 class HamletChangeError(ValueError):
@@ -187,8 +187,8 @@ def merge_hamlets(source: AdminUnit, target: AdminUnit, on: date, households: in
     _extend_teams(source, [target])
     if new_name and new_name != target.name:
         rename_hamlet(target, new_name, on, user=user)
-    services.retire_unit(source, on, user=user)
-    services.set_household_count(target, households, on, user=user)
+    unit_ops.retire_unit(source, on, user=user)
+    unit_ops.set_household_count(target, households, on, user=user)
     change = _link("merge", on, source, target, len(ids), user)
     record("merge", "unit", source.id, source.parent_id,
            before={"name": source.name, "households": source_count},
@@ -211,15 +211,15 @@ def split_hamlet(source: AdminUnit, on: date, parts: list[Part], assignment: dic
     source_count = count_on(source, on)
     made = []
     for i, part in enumerate(parts):
-        hamlet = services.create_unit(part.name, "hamlet", source.parent, user=user)
+        hamlet = unit_ops.create_unit(part.name, "hamlet", source.parent, user=user)
         hamlet.valid_from, hamlet.kind = on, source.kind
-        services.set_household_count(hamlet, part.households, on, user=user)
+        unit_ops.set_household_count(hamlet, part.households, on, user=user)
         ids = [h for h in households if assignment[h] == i]
         _move_households(ids, hamlet, on)
         _link("split", on, source, hamlet, len(ids), user)
         made.append(hamlet)
     _extend_teams(source, made)
-    services.retire_unit(source, on, user=user)
+    unit_ops.retire_unit(source, on, user=user)
     record("split", "unit", source.id, source.parent_id,
            before={"name": source.name, "households": source_count},
            after={"split_into": ", ".join(h.name for h in made), "effective_on": on,
@@ -231,5 +231,5 @@ def rename_hamlet(hamlet: AdminUnit, name: str, on: date, user=None) -> HamletCh
     """The commune's official renaming from a date, kept in the hamlet's history."""
     _check([hamlet], on)
     before = hamlet.name
-    services.rename_unit(hamlet, name, user=user)
+    unit_ops.rename_unit(hamlet, name, user=user)
     return _link("rename", on, hamlet, hamlet, 0, user, from_name=before)

@@ -9,7 +9,7 @@ from app import rules
 from app.extensions import db
 from app.spreadsheets import SheetRow, date_cell, read_rows, text_cell
 from app.text import fold
-from app.units import services
+from app.units import operations as unit_ops
 from app.units.models import LEVELS, AdminUnit
 
 UNIT_COLUMNS = {
@@ -151,17 +151,17 @@ def apply_units(rows: list[UnitRow], user=None) -> dict[str, int]:
         if r.code:
             unit = db.session.scalar(sa.select(AdminUnit).where(AdminUnit.code == r.code))
         elif parent is not None:
-            unit = services.find_child_by_name(parent, r.name)
+            unit = unit_ops.find_child_by_name(parent, r.name)
         if unit is None:
-            unit = services.create_unit(r.name, r.level, parent, r.code or None, user=user)
+            unit = unit_ops.create_unit(r.name, r.level, parent, r.code or None, user=user)
             stats["created"] += 1
         elif unit.name != r.name:
-            services.rename_unit(unit, r.name, user=user)
+            unit_ops.rename_unit(unit, r.name, user=user)
             stats["updated"] += 1
         if r.code:
             by_code[r.code] = unit
         if r.households is not None:
-            services.set_household_count(unit, r.households, r.effective_on, user=user)
+            unit_ops.set_household_count(unit, r.households, r.effective_on, user=user)
             stats["counts"] += 1
     return stats
 
@@ -211,13 +211,13 @@ def apply_hamlets(rows: list[UnitRow], commune: AdminUnit, user=None) -> dict[st
         raise ValueError("refusing to import rows with errors")
     stats = {"created": 0, "updated": 0}
     for r in rows:
-        unit = services.find_child_by_name(commune, r.name)
+        unit = unit_ops.find_child_by_name(commune, r.name)
         if unit is None:
-            unit = services.create_unit(r.name, "hamlet", commune, r.code or None, user=user)
+            unit = unit_ops.create_unit(r.name, "hamlet", commune, r.code or None, user=user)
             stats["created"] += 1
         else:
             stats["updated"] += 1
             if unit.retired_on is not None:
-                services.restore_unit(unit, user=user)
-        services.set_household_count(unit, r.households, r.effective_on, user=user)
+                unit_ops.restore_unit(unit, user=user)
+        unit_ops.set_household_count(unit, r.households, r.effective_on, user=user)
     return stats

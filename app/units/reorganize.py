@@ -21,7 +21,8 @@ from app.audit.models import record
 from app.extensions import db
 from app.spreadsheets import SheetRow, date_cell, read_rows, text_cell
 from app.text import fold
-from app.units import official, services
+from app.units import official
+from app.units import operations as unit_ops
 from app.units.models import AdminUnit, Reorganization, UnitPlacement, UnitSuccession
 
 PLAN_COLUMNS = {
@@ -181,7 +182,7 @@ def check_plan(source_name: str, lines: list[PlanLine]) -> Plan:
         parent_code = plan.new_provinces[old_province.code]
         _new_unit(plan, line, parent_code, day)
         if line.hamlet:
-            hamlet = services.find_child_by_name(commune, line.hamlet)
+            hamlet = unit_ops.find_child_by_name(commune, line.hamlet)
             if hamlet is None or hamlet.retired_on is not None:
                 line.errors.append(_("%(commune)s has no hamlet named %(hamlet)s.", commune=commune.name,
                                      hamlet=line.hamlet))
@@ -372,7 +373,7 @@ def apply_plan(plan: Plan, user=None) -> Outcome:
 
     created: dict[str, AdminUnit] = {}
     for code, (name, level, kind, parent_code) in sorted(plan.new_units.items(), key=lambda kv: kv[1][1] != "province"):
-        unit = services.create_unit(name, level, created.get(parent_code), code, user=user)
+        unit = unit_ops.create_unit(name, level, created.get(parent_code), code, user=user)
         unit.kind, unit.valid_from = kind, day
         created[code] = unit
     db.session.flush()

@@ -24,7 +24,8 @@ from app.scope import (
 from app.spreadsheets import SheetRow
 from app.templating import locale_date
 from app.text import fold, sort_key
-from app.units import hamlet_changes, services
+from app.units import hamlet_changes
+from app.units import operations as unit_ops
 from app.units.adult_import import AdultRow, apply_adults, check_adults, parse_adults
 from app.units.forms import (
     AdultCountForm,
@@ -106,12 +107,12 @@ def add_hamlet(unit_id: int):
     commune = get_unit_or_404(unit_id, need=can_edit_hamlets_of)
     form = HamletForm(prefix="hamlet")
     if form.validate_on_submit():
-        if services.find_child_by_name(commune, form.name.data):
+        if unit_ops.find_child_by_name(commune, form.name.data):
             form.name.errors.append(_("This commune already has a hamlet with this name."))
         else:
-            hamlet = services.create_unit(form.name.data, "hamlet", commune, user=current_user)
+            hamlet = unit_ops.create_unit(form.name.data, "hamlet", commune, user=current_user)
             if form.households.data is not None:
-                services.set_household_count(hamlet, form.households.data,
+                unit_ops.set_household_count(hamlet, form.households.data,
                                              form.effective_on.data or today_vn(), user=current_user)
             db.session.commit()
             flash(_("Hamlet %(name)s added.", name=hamlet.name), "success")
@@ -127,7 +128,7 @@ def rename(unit_id: int):
         if form.effective_on.data is not None:
             hamlet_changes.rename_hamlet(hamlet, form.name.data, form.effective_on.data, user=current_user)
         elif form.name.data != hamlet.name:
-            services.rename_unit(hamlet, form.name.data, user=current_user)
+            unit_ops.rename_unit(hamlet, form.name.data, user=current_user)
         else:
             return redirect(url_for("units.show", unit_id=hamlet.id))
         db.session.commit()
@@ -184,7 +185,7 @@ def retire(unit_id: int):
     if not form.validate_on_submit():
         abort(400)
     if hamlet.retired_on is None:
-        services.retire_unit(hamlet, today_vn(), user=current_user)
+        unit_ops.retire_unit(hamlet, today_vn(), user=current_user)
         db.session.commit()
         flash(_("%(name)s is retired. Its records and counts stay.", name=hamlet.name), "success")
     return redirect(url_for("units.show", unit_id=hamlet.parent_id))
@@ -197,7 +198,7 @@ def restore(unit_id: int):
     if not form.validate_on_submit():
         abort(400)
     if hamlet.retired_on is not None:
-        services.restore_unit(hamlet, user=current_user)
+        unit_ops.restore_unit(hamlet, user=current_user)
         db.session.commit()
         flash(_("%(name)s is active again.", name=hamlet.name), "success")
     return redirect(url_for("units.show", unit_id=hamlet.id))
@@ -232,7 +233,7 @@ def set_households(unit_id: int):
         return _render_unit(unit, status=409)
     form = HouseholdCountForm(prefix="count")
     if form.validate_on_submit():
-        services.set_household_count(unit, form.households.data, form.effective_on.data, user=current_user)
+        unit_ops.set_household_count(unit, form.households.data, form.effective_on.data, user=current_user)
         db.session.commit()
         flash(_("Household count saved."), "success")
         return redirect(url_for("units.show", unit_id=unit.id))
@@ -282,7 +283,7 @@ def set_adults(unit_id: int):
         return _render_unit(unit, status=409)
     form = AdultCountForm(prefix="adults")
     if form.validate_on_submit():
-        services.set_adult_count(unit, form.adults.data, form.effective_on.data, user=current_user)
+        unit_ops.set_adult_count(unit, form.adults.data, form.effective_on.data, user=current_user)
         db.session.commit()
         # Saved even when below the hamlet's named learners: the page shows that warning beside the figure.
         flash(_("Adult population saved."), "success")

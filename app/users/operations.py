@@ -5,7 +5,7 @@
 from app.audit.models import record
 from app.auth.cli import create_user
 from app.auth.models import User
-from app.teams.services import new_password
+from app.teams.operations import new_password
 from app.units.models import AdminUnit
 
 

@@ -30,8 +30,8 @@ from app.households.forms import VnMobile
 from app.households.models import Household
 from app.templating import locale_date
 from app.text import clean_lines
+from app.visits.operations import VisitData, household_among
 from app.visits.roster import TeamRoster
-from app.visits.services import VisitData, household_among
 
 NOTE_MAX = 2000
 KEY_RE = re.compile(r"[0-9a-f]{32}")

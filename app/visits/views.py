@@ -14,7 +14,7 @@ from app.catalogue import operations as catalogue
 from app.dates import today_vn
 from app.extensions import db
 from app.forms import record_id, strip_clean
-from app.households import services as registry
+from app.households import operations as registry
 from app.households.models import Household
 from app.reports import closing
 from app.scope import (
@@ -31,8 +31,7 @@ from app.teams.models import Team, team_hamlets
 from app.text import clean
 from app.visits.forms import VisitForm, new_key
 from app.visits.models import RESULTS, Visit, visit_members
-from app.visits.roster import TeamRoster
-from app.visits.services import (
+from app.visits.operations import (
     VisitData,
     begin_visit_write,
     create_visit,
@@ -44,6 +43,7 @@ from app.visits.services import (
     same_content,
     update_visit,
 )
+from app.visits.roster import TeamRoster
 
 bp = Blueprint("visits", __name__, url_prefix="/visits")
 require_sign_in(bp)
@@ -219,7 +219,7 @@ def _replayed_new_household(new: dict, data: VisitData) -> int | None:
     """A repost that would add the same new household again finds the visit it made the first time."""
     from app.models_base import utcnow
     from app.text import fold
-    from app.visits.services import REPLAY_WINDOW
+    from app.visits.operations import REPLAY_WINDOW
     recent = db.session.scalars(sa.select(Household).where(
         Household.hamlet_id == new["hamlet_id"], Household.head_name_folded == fold(new["head_name"]),
         Household.created_by_id == current_user.id, Household.created_at >= utcnow() - REPLAY_WINDOW))

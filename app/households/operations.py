@@ -71,7 +71,7 @@ def possible_duplicates(household: Household) -> list[Household]:
 
 def merge_households(source: Household, target: Household, user=None) -> int:
     """Fold a duplicate into the household that stays: its visits move, adoptions count once."""
-    from app.visits.services import move_household_visits
+    from app.visits.operations import move_household_visits
     if source.id == target.id or source.hamlet_id != target.hamlet_id:
         raise ValueError("only two different households of the same hamlet can be merged")
     if source.merged_into_id is not None or target.merged_into_id is not None:
