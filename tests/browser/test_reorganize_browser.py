@@ -19,7 +19,7 @@ def test_province_staff_preview_and_apply_a_plan_on_a_phone(app, db, world, live
     changes = page.locator("#preview ul.plan-changes")
     expect(changes).to_contain_text("Đơn vị mới: 31321 Phường Vị Thanh")
     expect(changes).to_contain_text("Chấm dứt: 31321 Phường III")
-    expect(changes).to_contain_text("Tài khoản xa-31338 bị vô hiệu hoá")
+    expect(changes).to_contain_text("Tài khoản xa-31338 bị vô hiệu hóa")
     apply = page.get_by_role("button", name="Áp dụng phương án sắp xếp")
     box = apply.bounding_box()
     assert box["height"] >= 44 and box["x"] >= 0 and box["x"] + box["width"] <= 360
