@@ -6,6 +6,7 @@ from datetime import date
 import sqlalchemy as sa
 
 from app.activities.models import CentreShift, Class, ClassLearner, ClassResult, CommuneDossierTotal, ShiftDossier
+from app.coverage import named_learners
 from app.extensions import db
 from app.units import services
 from app.visits.models import Service
@@ -32,6 +33,8 @@ def add_class(commune, held_on, total, ages, hamlet=None, named=(), results=None
     for code, n in (results or {}).items():
         db.session.add(ClassResult(class_id=klass.id, service_id=service(code).id, learners=n))
     db.session.flush()
+    db.session.refresh(klass)
+    named_learners.ClassChange().done(klass)  # as the class operations do
     return klass
 
 

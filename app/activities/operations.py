@@ -17,6 +17,7 @@ from app.activities.models import (
     Topic,
 )
 from app.audit.models import record
+from app.coverage.named_learners import ClassChange
 from app.extensions import db
 from app.households.models import Household
 from app.models_base import utcnow
@@ -165,12 +166,14 @@ def create_class(data: ClassData, key: str, user=None) -> Class:
         _apply_class(klass, data)
     db.session.add(klass)
     db.session.flush()
+    ClassChange().done(klass)
     record("create", "class", klass.id, klass.commune_id, after=class_snapshot(klass), user=user)
     return klass
 
 
 def update_class(klass: Class, data: ClassData, user=None) -> Class:
     before = class_snapshot(klass)
+    change = ClassChange(klass)
     _apply_class(klass, data)
     have = {r.service_id: r for r in klass.results}
     for service_id, r in have.items():
@@ -186,6 +189,7 @@ def update_class(klass: Class, data: ClassData, user=None) -> Class:
     klass.learners.extend(_learner_rows(data))
     klass.updated_at = utcnow()
     db.session.flush()
+    change.done(klass)
     record("update", "class", klass.id, klass.commune_id, before=before, after=class_snapshot(klass), user=user)
     return klass
 
@@ -194,8 +198,10 @@ def delete_class(klass: Class, user=None) -> None:
     # The key stays used: replaying the form of a deleted class must not record it again.
     db.session.merge(DeletedActivityKey(key=klass.key, kind="class", record_id=klass.id, deleted_at=utcnow()))
     record("delete", "class", klass.id, klass.commune_id, before=class_snapshot(klass), user=user)
+    change = ClassChange(klass)
     db.session.delete(klass)
     db.session.flush()
+    change.done(None)
 
 
 # --- shifts -------------------------------------------------------------------------------------

@@ -32,6 +32,7 @@ from datetime import date
 import sqlalchemy as sa
 
 from app.activities.models import CentreShift, Class, ClassLearner, ClassResult, CommuneDossierTotal, ShiftDossier
+from app.coverage import named_learners
 from app.coverage.models import ADULT_TARGET_INDICATORS, AdultTarget, UnitAncestor
 from app.dates import month_end, month_start
 from app.extensions import db
@@ -237,41 +238,13 @@ def _cumulate(out, months, per_unit: dict[int, dict[int, int]]) -> None:
 
 
 def _named_upper(out, months, last, chunk):
-    """Distinct named learners of communes and the units above them. A person_key holds its commune,
-    so nobody is shared between communes: a unit's learners are the sum of its communes'."""
-    communes = sa.select(UnitAncestor.unit_id).where(UnitAncestor.ancestor_id.in_(chunk))
-    firsts = (sa.select(Class.commune_id.label("commune_id"), sa.func.min(Class.held_on).label("first"))
-              .select_from(ClassLearner).join(Class, Class.id == ClassLearner.class_id)
-              .where(Class.commune_id.in_(communes), Class.held_on <= last)
-              .group_by(Class.commune_id, ClassLearner.person_key).subquery())
-    fk = _month_key(firsts.c.first)
-    by_commune: dict[int, dict[int, int]] = defaultdict(dict)
-    for commune_id, key, n in db.session.execute(
-            sa.select(firsts.c.commune_id, fk, sa.func.count()).group_by(firsts.c.commune_id, fk)):
-        by_commune[commune_id][key] = int(n)
-    per_unit: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))
-    for commune_id, ancestor_id in db.session.execute(
-            sa.select(UnitAncestor.unit_id, UnitAncestor.ancestor_id)
-            .where(UnitAncestor.ancestor_id.in_(chunk), UnitAncestor.unit_id.in_(list(by_commune) or [0]))):
-        for key, n in by_commune[commune_id].items():
-            per_unit[ancestor_id][key] += n
-    _cumulate(out, months, per_unit)
+    """Distinct named learners of communes and the units above them (app/coverage/named_learners.py)."""
+    _cumulate(out, months, named_learners.upper_firsts(chunk, _key(last.year, last.month)))
 
 
 def _named_hamlets(out, months, last, chunk):
     """Distinct named learners living in each hamlet (or, with no hamlet given, taught in it)."""
-    home = sa.func.coalesce(ClassLearner.hamlet_id, Class.place_hamlet_id)
-    parents = sa.select(AdminUnit.parent_id).where(AdminUnit.id.in_(chunk))
-    firsts = (sa.select(home.label("hamlet_id"), sa.func.min(Class.held_on).label("first"))
-              .select_from(ClassLearner).join(Class, Class.id == ClassLearner.class_id)
-              .where(Class.commune_id.in_(parents), Class.held_on <= last, home.in_(chunk))
-              .group_by(home, ClassLearner.person_key).subquery())
-    fk = _month_key(firsts.c.first)
-    per_unit: dict[int, dict[int, int]] = defaultdict(dict)
-    for hamlet_id, key, n in db.session.execute(
-            sa.select(firsts.c.hamlet_id, fk, sa.func.count()).group_by(firsts.c.hamlet_id, fk)):
-        per_unit[hamlet_id][key] = int(n)
-    _cumulate(out, months, per_unit)
+    _cumulate(out, months, named_learners.hamlet_firsts(chunk, _key(last.year, last.month)))
 
 
 def adult_month(unit: AdminUnit, year: int, month: int) -> AdultFigures:

@@ -95,3 +95,16 @@ class AdultTarget(db.Model):
     indicator: orm.Mapped[str] = orm.mapped_column(sa.String(32))
     share: orm.Mapped[float] = orm.mapped_column(sa.Numeric(5, 4))
     due_on: orm.Mapped[date] = orm.mapped_column(sa.Date)
+
+
+class NamedLearnerMonth(db.Model):
+    """How many named learners had their first class in a month: per commune (unit_id = commune_id),
+    and per hamlet they live in (or were taught in) with the class's commune. Kept by
+    app/coverage/named_learners.py in the same transaction as every class change."""
+
+    __tablename__ = "named_learner_months"
+
+    unit_id: orm.Mapped[int] = orm.mapped_column(primary_key=True)
+    commune_id: orm.Mapped[int] = orm.mapped_column(primary_key=True)
+    month: orm.Mapped[int] = orm.mapped_column(primary_key=True)  # yyyymm
+    learners: orm.Mapped[int] = orm.mapped_column(default=0)
