@@ -31,10 +31,10 @@ from datetime import date
 
 import sqlalchemy as sa
 
-from app.activities.models import CentreShift, Class, ClassLearner, ClassResult, CommuneDossierTotal, ShiftDossier
-from app.coverage import named_learners
+from app.activities.models import ClassLearner, CommuneDossierTotal
+from app.coverage import activity_months, named_learners
 from app.coverage.models import ADULT_TARGET_INDICATORS, AdultTarget, UnitAncestor
-from app.dates import month_end, month_start
+from app.dates import month_end
 from app.extensions import db
 from app.units.models import AdminUnit, AdultCount
 from app.visits.models import Service
@@ -140,25 +140,39 @@ def adult_months(units: list[AdminUnit],
     out = {u.id: {m: AdultFigures() for m in months} for u in units}
     if not units or not months:
         return out
-    first, last = month_start(*min(months)), month_end(*max(months))
+    last = month_end(*max(months))
     tree = AdultTree(_topmost(units))
     for u in units:
         for m in months:
             out[u.id][m].adults = tree.adults(u.id, month_end(*m))
     hamlets = [u.id for u in units if u.level == "hamlet"]
     upper = [u.id for u in units if u.level != "hamlet"]
-    # Activity joins the units through an indexed column, never an expression: a commune and the
-    # units above it count their communes' classes and shifts (class_id -> commune_id ->
-    # unit_ancestors), a hamlet the classes held in it.
+    # The month sums and first-class months are kept per commune and hamlet as classes and shifts
+    # change (app/coverage/activity_months.py, named_learners.py): a page rolls up a few rows.
+    first_key, last_key = _key(*min(months)), _key(*max(months))
+    codes = dict(db.session.execute(sa.select(Service.id, Service.code)).all())
     for chunk in _chunks(upper):
-        _activity(out, months, first, last, UnitAncestor.ancestor_id, Class.commune_id, chunk,
-                  join=UnitAncestor.unit_id == Class.commune_id)
-        _shifts(out, months, first, last, chunk)
+        for unit_id, key, measure, n, counted in activity_months.upper_sums(chunk, first_key, last_key):
+            _add(out, months, codes, unit_id, key, measure, n, counted)
+        _dossier_totals(out, months, chunk)
         _named_upper(out, months, last, chunk)
     for chunk in _chunks(hamlets):
-        _activity(out, months, first, last, Class.place_hamlet_id, Class.place_hamlet_id, chunk)
+        for unit_id, key, measure, n in activity_months.hamlet_sums(chunk, first_key, last_key):
+            _add(out, months, codes, unit_id, key, measure, n, 0)
         _named_hamlets(out, months, last, chunk)
     return out
+
+
+def _add(out, months, codes, unit_id, key, measure, n, counted):
+    f = _bucket(out, months, unit_id, key)
+    if f is None:
+        return
+    if measure == activity_months.ATTENDANCES:
+        f.attendances = int(n or 0)
+    elif measure == activity_months.ONLINE:
+        f.online, f.online_counted = int(n or 0), int(counted or 0)
+    else:
+        f.working[codes[measure]] = int(n or 0)
 
 
 def _bucket(out, months, unit_id: int, key: int):
@@ -169,58 +183,10 @@ def _bucket(out, months, unit_id: int, key: int):
     return None
 
 
-def _activity(out, months, first, last, unit_col, where_col, chunk, join=None):
-    """Attendances and services working per unit and month. The month's classes are summed per
-    commune (or hamlet) first, through the date index, and only those sums meet the unit tree."""
-    mk = _month_key(Class.held_on).label("month")
-    in_range = Class.held_on.between(first, last)
-    place = where_col.label("place")
-    # Only the places under the units asked for: a commune's page reads its own classes, not the province's.
-    places = (where_col.in_(sa.select(UnitAncestor.unit_id).where(UnitAncestor.ancestor_id.in_(chunk)))
-              if join is not None else where_col.in_(chunk))
-    classes = (sa.select(place, mk, sa.func.sum(Class.learners_total).label("n"))
-               .where(in_range, places).group_by(place, mk).subquery())
-    results = (sa.select(place, mk, ClassResult.service_id, sa.func.sum(ClassResult.learners).label("n"))
-               .join(Class, Class.id == ClassResult.class_id).where(in_range, places)
-               .group_by(place, mk, ClassResult.service_id).subquery())
-    if join is not None:
-        anc = UnitAncestor.ancestor_id
-        q = (sa.select(anc, classes.c.month, sa.func.sum(classes.c.n))
-             .join(UnitAncestor, UnitAncestor.unit_id == classes.c.place)
-             .where(anc.in_(chunk)).group_by(anc, classes.c.month))
-        r = (sa.select(anc, results.c.month, Service.code, sa.func.sum(results.c.n))
-             .join(UnitAncestor, UnitAncestor.unit_id == results.c.place)
-             .join(Service, Service.id == results.c.service_id)
-             .where(anc.in_(chunk)).group_by(anc, results.c.month, Service.code))
-    else:
-        q = sa.select(classes.c.place, classes.c.month, classes.c.n).where(classes.c.place.in_(chunk))
-        r = (sa.select(results.c.place, results.c.month, Service.code, results.c.n)
-             .join(Service, Service.id == results.c.service_id).where(results.c.place.in_(chunk)))
-    for unit_id, key, n in db.session.execute(q):
-        f = _bucket(out, months, unit_id, key)
-        if f is not None:
-            f.attendances = int(n or 0)
-    for unit_id, key, code, n in db.session.execute(r):
-        f = _bucket(out, months, unit_id, key)
-        if f is not None:
-            f.working[code] = int(n or 0)
-
-
-def _shifts(out, months, first, last, chunk):
-    """Online dossiers per unit and month, and the communes' totals (shifts belong to communes)."""
+def _dossier_totals(out, months, chunk):
+    """The totals the communes entered for their months (the online share's denominator)."""
     anc = UnitAncestor.ancestor_id
-    sk = _month_key(CentreShift.held_on)
     total = CommuneDossierTotal
-    for unit_id, key, n, counted in db.session.execute(
-            sa.select(anc, sk, sa.func.sum(ShiftDossier.dossiers),
-                      sa.func.sum(sa.case((total.id.isnot(None), ShiftDossier.dossiers), else_=0)))
-            .select_from(ShiftDossier).join(CentreShift, CentreShift.id == ShiftDossier.shift_id)
-            .join(UnitAncestor, UnitAncestor.unit_id == CentreShift.commune_id)
-            .outerjoin(total, sa.and_(total.commune_id == CentreShift.commune_id, total.month == sk))
-            .where(anc.in_(chunk), CentreShift.held_on.between(first, last)).group_by(anc, sk)):
-        f = _bucket(out, months, unit_id, key)
-        if f is not None:
-            f.online, f.online_counted = int(n or 0), int(counted or 0)
     for unit_id, key, n in db.session.execute(
             sa.select(anc, total.month, sa.func.sum(total.dossiers))
             .join(UnitAncestor, UnitAncestor.unit_id == total.commune_id)

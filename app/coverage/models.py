@@ -108,3 +108,17 @@ class NamedLearnerMonth(db.Model):
     commune_id: orm.Mapped[int] = orm.mapped_column(primary_key=True)
     month: orm.Mapped[int] = orm.mapped_column(primary_key=True)  # yyyymm
     learners: orm.Mapped[int] = orm.mapped_column(default=0)
+
+
+class ActivityMonth(db.Model):
+    """A month's classes and shifts summed per commune (unit_id = commune_id) and per hamlet a class
+    was held in (with the class's commune): measure 0 learners, > 0 a service's id (learners with it
+    working), -1 online dossiers. Kept by app/coverage/activity_months.py with every class and shift change."""
+
+    __tablename__ = "activity_months"
+
+    unit_id: orm.Mapped[int] = orm.mapped_column(primary_key=True)
+    commune_id: orm.Mapped[int] = orm.mapped_column(primary_key=True)
+    month: orm.Mapped[int] = orm.mapped_column(primary_key=True)  # yyyymm
+    measure: orm.Mapped[int] = orm.mapped_column(primary_key=True)
+    n: orm.Mapped[int] = orm.mapped_column(default=0)

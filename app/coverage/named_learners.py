@@ -32,7 +32,7 @@ COMMUNE_LEARNERS_LOCK = 7311
 Key = tuple[int, int, str]  # (unit_id, commune_id, person_key): unit_id is the commune or a hamlet
 
 
-def _month(d: date) -> int:
+def month_of(d: date) -> int:
     return d.year * 100 + d.month
 
 
@@ -56,7 +56,7 @@ class ClassChange:
         self.before_month = None
         if klass is not None:
             self.before = _keys(klass.commune_id, klass.place_hamlet_id, klass.learners)
-            self.before_month = _month(klass.held_on)
+            self.before_month = month_of(klass.held_on)
 
     def done(self, klass: Class | None = None) -> None:
         after: set[Key] = set()
@@ -64,11 +64,11 @@ class ClassChange:
         if klass is not None:
             self.class_id = klass.id
             after = _keys(klass.commune_id, klass.place_hamlet_id, klass.learners)
-            after_month = _month(klass.held_on)
+            after_month = month_of(klass.held_on)
         keys = self.before | after
         if not keys:
             return
-        _lock({c for _u, c, _p in keys})
+        lock_communes({c for _u, c, _p in keys})
         others = _firsts_elsewhere(keys, self.class_id)
         delta: dict[tuple[int, int, int], int] = defaultdict(int)
         for key in keys:
@@ -88,7 +88,7 @@ def _earliest(*months: int | None) -> int | None:
     return min(present) if present else None
 
 
-def _lock(commune_ids: set[int]) -> None:
+def lock_communes(commune_ids: set[int]) -> None:
     """PostgreSQL: two transactions naming the same person must not both miss each other's class.
     SQLite's writers already hold the database lock one at a time (begin_write)."""
     if db.session.get_bind().dialect.name != "postgresql":
@@ -108,7 +108,7 @@ def _firsts_elsewhere(keys: set[Key], class_id: int | None) -> dict[Key, int]:
         q = q.where(Class.id != class_id)
     out: dict[Key, int] = {}
     for commune_id, hamlet_id, person_key, first in db.session.execute(q):
-        m = _month(first)
+        m = month_of(first)
         for key in ((commune_id, commune_id, person_key), (hamlet_id, commune_id, person_key)):
             if key in keys and (key not in out or m < out[key]):
                 out[key] = m
@@ -123,7 +123,8 @@ def _apply(delta: dict[tuple[int, int, int], int]) -> None:
         where = sa.and_(t.c.unit_id == unit_id, t.c.commune_id == commune_id, t.c.month == month)
         if db.session.execute(sa.update(t).where(where).values(learners=t.c.learners + n)).rowcount == 0:
             db.session.execute(sa.insert(t).values(unit_id=unit_id, commune_id=commune_id, month=month, learners=n))
-    db.session.execute(sa.delete(t).where(t.c.learners == 0))
+        else:
+            db.session.execute(sa.delete(t).where(where, t.c.learners == 0))
 
 
 # --- reading ------------------------------------------------------------------------------------
