@@ -140,7 +140,6 @@ def adult_months(units: list[AdminUnit],
     out = {u.id: {m: AdultFigures() for m in months} for u in units}
     if not units or not months:
         return out
-    last = month_end(*max(months))
     tree = AdultTree(_topmost(units))
     for u in units:
         for m in months:
@@ -155,11 +154,11 @@ def adult_months(units: list[AdminUnit],
         for unit_id, key, measure, n, counted in activity_months.upper_sums(chunk, first_key, last_key):
             _add(out, months, codes, unit_id, key, measure, n, counted)
         _dossier_totals(out, months, chunk)
-        _named_upper(out, months, last, chunk)
+        _cumulate(out, months, named_learners.upper_firsts(chunk, first_key, last_key))
     for chunk in _chunks(hamlets):
         for unit_id, key, measure, n in activity_months.hamlet_sums(chunk, first_key, last_key):
             _add(out, months, codes, unit_id, key, measure, n, 0)
-        _named_hamlets(out, months, last, chunk)
+        _cumulate(out, months, named_learners.hamlet_firsts(chunk, first_key, last_key))
     return out
 
 
@@ -197,20 +196,11 @@ def _dossier_totals(out, months, chunk):
 
 
 def _cumulate(out, months, per_unit: dict[int, dict[int, int]]) -> None:
-    """Named learners by the end of each month from the number whose first class fell in each month."""
+    """Named learners by the end of each month from the number whose first class fell in each month
+    (key 0: all the months before the first asked for)."""
     for unit_id, firsts in per_unit.items():
         for m in months:
             out[unit_id][m].named = sum(n for key, n in firsts.items() if key <= _key(*m))
-
-
-def _named_upper(out, months, last, chunk):
-    """Distinct named learners of communes and the units above them (app/coverage/named_learners.py)."""
-    _cumulate(out, months, named_learners.upper_firsts(chunk, _key(last.year, last.month)))
-
-
-def _named_hamlets(out, months, last, chunk):
-    """Distinct named learners living in each hamlet (or, with no hamlet given, taught in it)."""
-    _cumulate(out, months, named_learners.hamlet_firsts(chunk, _key(last.year, last.month)))
 
 
 def adult_month(unit: AdminUnit, year: int, month: int) -> AdultFigures:

@@ -129,28 +129,31 @@ def _apply(delta: dict[tuple[int, int, int], int]) -> None:
 
 # --- reading ------------------------------------------------------------------------------------
 
-def upper_firsts(chunk: list[int], last_key: int) -> dict[int, dict[int, int]]:
-    """{unit_id: {yyyymm: learners whose first class fell that month}} for communes and units above."""
+def upper_firsts(chunk: list[int], first_key: int, last_key: int) -> dict[int, dict[int, int]]:
+    """{unit_id: {yyyymm: learners whose first class fell that month}} for communes and units above;
+    the months before first_key summed under 0 (a page needs their total, not each of them)."""
     n = NamedLearnerMonth
+    month = sa.case((n.month < first_key, 0), else_=n.month)
     per_unit: dict[int, dict[int, int]] = defaultdict(dict)
     for unit_id, key, count in db.session.execute(
-            sa.select(UnitAncestor.ancestor_id, n.month, sa.func.sum(n.learners))
+            sa.select(UnitAncestor.ancestor_id, month, sa.func.sum(n.learners))
             .select_from(UnitAncestor).join(n, n.unit_id == UnitAncestor.unit_id)
             .where(UnitAncestor.ancestor_id.in_(chunk), n.commune_id == UnitAncestor.unit_id, n.month <= last_key)
-            .group_by(UnitAncestor.ancestor_id, n.month)):
+            .group_by(UnitAncestor.ancestor_id, month)):
         per_unit[unit_id][key] = int(count)
     return per_unit
 
 
-def hamlet_firsts(chunk: list[int], last_key: int) -> dict[int, dict[int, int]]:
+def hamlet_firsts(chunk: list[int], first_key: int, last_key: int) -> dict[int, dict[int, int]]:
     """The same for hamlets: learners living there, of the classes of the hamlets' communes."""
     n = NamedLearnerMonth
+    month = sa.case((n.month < first_key, 0), else_=n.month)
     parents = sa.select(AdminUnit.parent_id).where(AdminUnit.id.in_(chunk))
     per_unit: dict[int, dict[int, int]] = defaultdict(dict)
     for unit_id, key, count in db.session.execute(
-            sa.select(n.unit_id, n.month, sa.func.sum(n.learners))
+            sa.select(n.unit_id, month, sa.func.sum(n.learners))
             .where(n.unit_id.in_(chunk), n.commune_id.in_(parents), n.commune_id != n.unit_id, n.month <= last_key)
-            .group_by(n.unit_id, n.month)):
+            .group_by(n.unit_id, month)):
         per_unit[unit_id][key] = int(count)
     return per_unit
 
