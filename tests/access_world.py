@@ -123,6 +123,9 @@ def _class_and_shift(area, on):
     area.shift.members.append(area.member)
     db.session.add_all([area.klass, area.shift])
     db.session.flush()
+    from app.coverage import activity_months
+    activity_months.ClassChange().done(area.klass)  # as the class and shift operations do
+    activity_months.ShiftChange().done(area.shift)
 
 
 def user(username, role, unit, team=None, member=None):

@@ -6,6 +6,7 @@ from datetime import date
 import sqlalchemy as sa
 
 from app.activities.models import CentreShift, Class, ClassLearner, ClassResult, CommuneDossierTotal, ShiftDossier
+from app.coverage import activity_months, named_learners
 from app.extensions import db
 from app.units import operations as unit_ops
 from app.visits.models import Service
@@ -32,6 +33,9 @@ def add_class(commune, held_on, total, ages, hamlet=None, named=(), results=None
     for code, n in (results or {}).items():
         db.session.add(ClassResult(class_id=klass.id, service_id=service(code).id, learners=n))
     db.session.flush()
+    db.session.refresh(klass)
+    named_learners.ClassChange().done(klass)  # as the class operations do
+    activity_months.ClassChange().done(klass)
     return klass
 
 
@@ -61,6 +65,10 @@ def build(tree, household_id=None):
     db.session.add(other)
     db.session.flush()
     db.session.add(ShiftDossier(shift_id=other.id, service_id=service("dvc").id, dossiers=5))
+    db.session.flush()
+    for s in (shift, other):  # as the shift operations do
+        db.session.refresh(s)
+        activity_months.ShiftChange().done(s)
     # Only Phường I entered its month's total: Thị trấn Một Ngàn's 5 dossiers count as filed, not in the share.
     db.session.add(CommuneDossierTotal(commune_id=tree.commune.id, month=202603, dossiers=60))
     db.session.commit()

@@ -17,6 +17,7 @@ from app.activities.models import (
     Topic,
 )
 from app.audit.models import record
+from app.coverage import activity_months, named_learners
 from app.extensions import db
 from app.households.models import Household
 from app.models_base import utcnow
@@ -165,12 +166,15 @@ def create_class(data: ClassData, key: str, user=None) -> Class:
         _apply_class(klass, data)
     db.session.add(klass)
     db.session.flush()
+    named_learners.ClassChange().done(klass)
+    activity_months.ClassChange().done(klass)
     record("create", "class", klass.id, klass.commune_id, after=class_snapshot(klass), user=user)
     return klass
 
 
 def update_class(klass: Class, data: ClassData, user=None) -> Class:
     before = class_snapshot(klass)
+    changes = named_learners.ClassChange(klass), activity_months.ClassChange(klass)
     _apply_class(klass, data)
     have = {r.service_id: r for r in klass.results}
     for service_id, r in have.items():
@@ -186,6 +190,8 @@ def update_class(klass: Class, data: ClassData, user=None) -> Class:
     klass.learners.extend(_learner_rows(data))
     klass.updated_at = utcnow()
     db.session.flush()
+    for change in changes:
+        change.done(klass)
     record("update", "class", klass.id, klass.commune_id, before=before, after=class_snapshot(klass), user=user)
     return klass
 
@@ -194,8 +200,11 @@ def delete_class(klass: Class, user=None) -> None:
     # The key stays used: replaying the form of a deleted class must not record it again.
     db.session.merge(DeletedActivityKey(key=klass.key, kind="class", record_id=klass.id, deleted_at=utcnow()))
     record("delete", "class", klass.id, klass.commune_id, before=class_snapshot(klass), user=user)
+    changes = named_learners.ClassChange(klass), activity_months.ClassChange(klass)
     db.session.delete(klass)
     db.session.flush()
+    for change in changes:
+        change.done(None)
 
 
 # --- shifts -------------------------------------------------------------------------------------
@@ -227,12 +236,14 @@ def create_shift(data: ShiftData, key: str, user=None) -> CentreShift:
         _apply_shift(shift, data)
     db.session.add(shift)
     db.session.flush()
+    activity_months.ShiftChange().done(shift)
     record("create", "shift", shift.id, shift.commune_id, after=shift_snapshot(shift), user=user)
     return shift
 
 
 def update_shift(shift: CentreShift, data: ShiftData, user=None) -> CentreShift:
     before = shift_snapshot(shift)
+    change = activity_months.ShiftChange(shift)
     _apply_shift(shift, data)
     have = {d.service_id: d for d in shift.dossiers}
     for service_id, d in have.items():
@@ -245,6 +256,7 @@ def update_shift(shift: CentreShift, data: ShiftData, user=None) -> CentreShift:
             shift.dossiers.append(ShiftDossier(service_id=service_id, dossiers=n))
     shift.updated_at = utcnow()
     db.session.flush()
+    change.done(shift)
     record("update", "shift", shift.id, shift.commune_id, before=before, after=shift_snapshot(shift), user=user)
     return shift
 
@@ -252,8 +264,10 @@ def update_shift(shift: CentreShift, data: ShiftData, user=None) -> CentreShift:
 def delete_shift(shift: CentreShift, user=None) -> None:
     db.session.merge(DeletedActivityKey(key=shift.key, kind="shift", record_id=shift.id, deleted_at=utcnow()))
     record("delete", "shift", shift.id, shift.commune_id, before=shift_snapshot(shift), user=user)
+    change = activity_months.ShiftChange(shift)
     db.session.delete(shift)
     db.session.flush()
+    change.done(None)
 
 
 # --- the commune's dossiers of a month ------------------------------------------------------------

@@ -31,9 +31,10 @@ from datetime import date
 
 import sqlalchemy as sa
 
-from app.activities.models import CentreShift, Class, ClassLearner, ClassResult, CommuneDossierTotal, ShiftDossier
+from app.activities.models import ClassLearner, CommuneDossierTotal
+from app.coverage import activity_months, named_learners
 from app.coverage.models import ADULT_TARGET_INDICATORS, AdultTarget, UnitAncestor
-from app.dates import month_end, month_start
+from app.dates import month_end
 from app.extensions import db
 from app.units.models import AdminUnit, AdultCount
 from app.visits.models import Service
@@ -139,25 +140,38 @@ def adult_months(units: list[AdminUnit],
     out = {u.id: {m: AdultFigures() for m in months} for u in units}
     if not units or not months:
         return out
-    first, last = month_start(*min(months)), month_end(*max(months))
     tree = AdultTree(_topmost(units))
     for u in units:
         for m in months:
             out[u.id][m].adults = tree.adults(u.id, month_end(*m))
     hamlets = [u.id for u in units if u.level == "hamlet"]
     upper = [u.id for u in units if u.level != "hamlet"]
-    # Activity joins the units through an indexed column, never an expression: a commune and the
-    # units above it count their communes' classes and shifts (class_id -> commune_id ->
-    # unit_ancestors), a hamlet the classes held in it.
+    # The month sums and first-class months are kept per commune and hamlet as classes and shifts
+    # change (app/coverage/activity_months.py, named_learners.py): a page rolls up a few rows.
+    first_key, last_key = _key(*min(months)), _key(*max(months))
+    codes = dict(db.session.execute(sa.select(Service.id, Service.code)).all())
     for chunk in _chunks(upper):
-        _activity(out, months, first, last, UnitAncestor.ancestor_id, Class.commune_id, chunk,
-                  join=UnitAncestor.unit_id == Class.commune_id)
-        _shifts(out, months, first, last, chunk)
-        _named_upper(out, months, last, chunk)
+        for unit_id, key, measure, n, counted in activity_months.upper_sums(chunk, first_key, last_key):
+            _add(out, months, codes, unit_id, key, measure, n, counted)
+        _dossier_totals(out, months, chunk)
+        _cumulate(out, months, named_learners.upper_firsts(chunk, first_key, last_key))
     for chunk in _chunks(hamlets):
-        _activity(out, months, first, last, Class.place_hamlet_id, Class.place_hamlet_id, chunk)
-        _named_hamlets(out, months, last, chunk)
+        for unit_id, key, measure, n in activity_months.hamlet_sums(chunk, first_key, last_key):
+            _add(out, months, codes, unit_id, key, measure, n, 0)
+        _cumulate(out, months, named_learners.hamlet_firsts(chunk, first_key, last_key))
     return out
+
+
+def _add(out, months, codes, unit_id, key, measure, n, counted):
+    f = _bucket(out, months, unit_id, key)
+    if f is None:
+        return
+    if measure == activity_months.ATTENDANCES:
+        f.attendances = int(n or 0)
+    elif measure == activity_months.ONLINE:
+        f.online, f.online_counted = int(n or 0), int(counted or 0)
+    else:
+        f.working[codes[measure]] = int(n or 0)
 
 
 def _bucket(out, months, unit_id: int, key: int):
@@ -168,58 +182,10 @@ def _bucket(out, months, unit_id: int, key: int):
     return None
 
 
-def _activity(out, months, first, last, unit_col, where_col, chunk, join=None):
-    """Attendances and services working per unit and month. The month's classes are summed per
-    commune (or hamlet) first, through the date index, and only those sums meet the unit tree."""
-    mk = _month_key(Class.held_on).label("month")
-    in_range = Class.held_on.between(first, last)
-    place = where_col.label("place")
-    # Only the places under the units asked for: a commune's page reads its own classes, not the province's.
-    places = (where_col.in_(sa.select(UnitAncestor.unit_id).where(UnitAncestor.ancestor_id.in_(chunk)))
-              if join is not None else where_col.in_(chunk))
-    classes = (sa.select(place, mk, sa.func.sum(Class.learners_total).label("n"))
-               .where(in_range, places).group_by(place, mk).subquery())
-    results = (sa.select(place, mk, ClassResult.service_id, sa.func.sum(ClassResult.learners).label("n"))
-               .join(Class, Class.id == ClassResult.class_id).where(in_range, places)
-               .group_by(place, mk, ClassResult.service_id).subquery())
-    if join is not None:
-        anc = UnitAncestor.ancestor_id
-        q = (sa.select(anc, classes.c.month, sa.func.sum(classes.c.n))
-             .join(UnitAncestor, UnitAncestor.unit_id == classes.c.place)
-             .where(anc.in_(chunk)).group_by(anc, classes.c.month))
-        r = (sa.select(anc, results.c.month, Service.code, sa.func.sum(results.c.n))
-             .join(UnitAncestor, UnitAncestor.unit_id == results.c.place)
-             .join(Service, Service.id == results.c.service_id)
-             .where(anc.in_(chunk)).group_by(anc, results.c.month, Service.code))
-    else:
-        q = sa.select(classes.c.place, classes.c.month, classes.c.n).where(classes.c.place.in_(chunk))
-        r = (sa.select(results.c.place, results.c.month, Service.code, results.c.n)
-             .join(Service, Service.id == results.c.service_id).where(results.c.place.in_(chunk)))
-    for unit_id, key, n in db.session.execute(q):
-        f = _bucket(out, months, unit_id, key)
-        if f is not None:
-            f.attendances = int(n or 0)
-    for unit_id, key, code, n in db.session.execute(r):
-        f = _bucket(out, months, unit_id, key)
-        if f is not None:
-            f.working[code] = int(n or 0)
-
-
-def _shifts(out, months, first, last, chunk):
-    """Online dossiers per unit and month, and the communes' totals (shifts belong to communes)."""
+def _dossier_totals(out, months, chunk):
+    """The totals the communes entered for their months (the online share's denominator)."""
     anc = UnitAncestor.ancestor_id
-    sk = _month_key(CentreShift.held_on)
     total = CommuneDossierTotal
-    for unit_id, key, n, counted in db.session.execute(
-            sa.select(anc, sk, sa.func.sum(ShiftDossier.dossiers),
-                      sa.func.sum(sa.case((total.id.isnot(None), ShiftDossier.dossiers), else_=0)))
-            .select_from(ShiftDossier).join(CentreShift, CentreShift.id == ShiftDossier.shift_id)
-            .join(UnitAncestor, UnitAncestor.unit_id == CentreShift.commune_id)
-            .outerjoin(total, sa.and_(total.commune_id == CentreShift.commune_id, total.month == sk))
-            .where(anc.in_(chunk), CentreShift.held_on.between(first, last)).group_by(anc, sk)):
-        f = _bucket(out, months, unit_id, key)
-        if f is not None:
-            f.online, f.online_counted = int(n or 0), int(counted or 0)
     for unit_id, key, n in db.session.execute(
             sa.select(anc, total.month, sa.func.sum(total.dossiers))
             .join(UnitAncestor, UnitAncestor.unit_id == total.commune_id)
@@ -230,48 +196,11 @@ def _shifts(out, months, first, last, chunk):
 
 
 def _cumulate(out, months, per_unit: dict[int, dict[int, int]]) -> None:
-    """Named learners by the end of each month from the number whose first class fell in each month."""
+    """Named learners by the end of each month from the number whose first class fell in each month
+    (key 0: all the months before the first asked for)."""
     for unit_id, firsts in per_unit.items():
         for m in months:
             out[unit_id][m].named = sum(n for key, n in firsts.items() if key <= _key(*m))
-
-
-def _named_upper(out, months, last, chunk):
-    """Distinct named learners of communes and the units above them. A person_key holds its commune,
-    so nobody is shared between communes: a unit's learners are the sum of its communes'."""
-    communes = sa.select(UnitAncestor.unit_id).where(UnitAncestor.ancestor_id.in_(chunk))
-    firsts = (sa.select(Class.commune_id.label("commune_id"), sa.func.min(Class.held_on).label("first"))
-              .select_from(ClassLearner).join(Class, Class.id == ClassLearner.class_id)
-              .where(Class.commune_id.in_(communes), Class.held_on <= last)
-              .group_by(Class.commune_id, ClassLearner.person_key).subquery())
-    fk = _month_key(firsts.c.first)
-    by_commune: dict[int, dict[int, int]] = defaultdict(dict)
-    for commune_id, key, n in db.session.execute(
-            sa.select(firsts.c.commune_id, fk, sa.func.count()).group_by(firsts.c.commune_id, fk)):
-        by_commune[commune_id][key] = int(n)
-    per_unit: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))
-    for commune_id, ancestor_id in db.session.execute(
-            sa.select(UnitAncestor.unit_id, UnitAncestor.ancestor_id)
-            .where(UnitAncestor.ancestor_id.in_(chunk), UnitAncestor.unit_id.in_(list(by_commune) or [0]))):
-        for key, n in by_commune[commune_id].items():
-            per_unit[ancestor_id][key] += n
-    _cumulate(out, months, per_unit)
-
-
-def _named_hamlets(out, months, last, chunk):
-    """Distinct named learners living in each hamlet (or, with no hamlet given, taught in it)."""
-    home = sa.func.coalesce(ClassLearner.hamlet_id, Class.place_hamlet_id)
-    parents = sa.select(AdminUnit.parent_id).where(AdminUnit.id.in_(chunk))
-    firsts = (sa.select(home.label("hamlet_id"), sa.func.min(Class.held_on).label("first"))
-              .select_from(ClassLearner).join(Class, Class.id == ClassLearner.class_id)
-              .where(Class.commune_id.in_(parents), Class.held_on <= last, home.in_(chunk))
-              .group_by(home, ClassLearner.person_key).subquery())
-    fk = _month_key(firsts.c.first)
-    per_unit: dict[int, dict[int, int]] = defaultdict(dict)
-    for hamlet_id, key, n in db.session.execute(
-            sa.select(firsts.c.hamlet_id, fk, sa.func.count()).group_by(firsts.c.hamlet_id, fk)):
-        per_unit[hamlet_id][key] = int(n)
-    _cumulate(out, months, per_unit)
 
 
 def adult_month(unit: AdminUnit, year: int, month: int) -> AdultFigures:

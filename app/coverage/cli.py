@@ -4,7 +4,7 @@ import sys
 import click
 from flask.cli import AppGroup
 
-from app.coverage import store
+from app.coverage import activity_months, named_learners, store
 from app.extensions import db
 
 coverage_cli = AppGroup("coverage", help="Coverage tallies.")
@@ -13,7 +13,8 @@ coverage_cli = AppGroup("coverage", help="Coverage tallies.")
 @coverage_cli.command("verify")
 def verify_command():
     """Recompute adoptions, reach and tallies from the visits and report any difference."""
-    problems = store.verify(db.session.connection())
+    problems = (store.verify(db.session.connection()) + named_learners.verify(db.session.connection())
+                + activity_months.verify(db.session.connection()))
     db.session.rollback()
     if problems:
         for line in problems:
@@ -26,5 +27,7 @@ def verify_command():
 def rebuild_command():
     """Recompute the reach and tally tables from the visits (after a bulk load or a repair)."""
     counts = store.rebuild(db.session.connection())
+    counts["named_learner_months"] = named_learners.rebuild(db.session.connection())
+    counts["activity_months"] = activity_months.rebuild(db.session.connection())
     db.session.commit()
     click.echo("rebuilt: " + ", ".join(f"{k} {v}" for k, v in counts.items()))

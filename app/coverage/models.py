@@ -95,3 +95,30 @@ class AdultTarget(db.Model):
     indicator: orm.Mapped[str] = orm.mapped_column(sa.String(32))
     share: orm.Mapped[float] = orm.mapped_column(sa.Numeric(5, 4))
     due_on: orm.Mapped[date] = orm.mapped_column(sa.Date)
+
+
+class NamedLearnerMonth(db.Model):
+    """How many named learners had their first class in a month: per commune (unit_id = commune_id),
+    and per hamlet they live in (or were taught in) with the class's commune. Kept by
+    app/coverage/named_learners.py in the same transaction as every class change."""
+
+    __tablename__ = "named_learner_months"
+
+    unit_id: orm.Mapped[int] = orm.mapped_column(primary_key=True)
+    commune_id: orm.Mapped[int] = orm.mapped_column(primary_key=True)
+    month: orm.Mapped[int] = orm.mapped_column(primary_key=True)  # yyyymm
+    learners: orm.Mapped[int] = orm.mapped_column(default=0)
+
+
+class ActivityMonth(db.Model):
+    """A month's classes and shifts summed per commune (unit_id = commune_id) and per hamlet a class
+    was held in (with the class's commune): measure 0 learners, > 0 a service's id (learners with it
+    working), -1 online dossiers. Kept by app/coverage/activity_months.py with every class and shift change."""
+
+    __tablename__ = "activity_months"
+
+    unit_id: orm.Mapped[int] = orm.mapped_column(primary_key=True)
+    commune_id: orm.Mapped[int] = orm.mapped_column(primary_key=True)
+    month: orm.Mapped[int] = orm.mapped_column(primary_key=True)  # yyyymm
+    measure: orm.Mapped[int] = orm.mapped_column(primary_key=True)
+    n: orm.Mapped[int] = orm.mapped_column(default=0)

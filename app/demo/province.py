@@ -206,6 +206,10 @@ def seed_adults(loader: Loader, rng: random.Random, province: AdminUnit, hamlets
     loader.load("commune_dossier_totals", ["commune_id", "month", "dossiers", "recorded_at"], totals)
     loader.fix_sequences(["adult_counts", "adult_targets", "classes", "class_learners", "centre_shifts",
                           "commune_dossier_totals"])
+    from app.coverage import activity_months, named_learners
+    # Loaded past the class and shift operations, which keep these.
+    named_learners.rebuild(loader.conn)
+    activity_months.rebuild(loader.conn)
     counts["centre_shifts"] = db.session.scalar(sa.select(sa.func.count()).select_from(sa.table("centre_shifts")))
     counts["class_learners"] = db.session.scalar(sa.select(sa.func.count()).select_from(sa.table("class_learners")))
     return counts
