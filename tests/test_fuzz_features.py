@@ -743,6 +743,12 @@ def test_fuzz_class_forms(app, db, tree):
                    "learners_male": "", "learner_name": "An\x00", "learner_birth_year": "²",
                    "learner_hamlet": "٣", "learner_phone": "0912\x00345678", "note": "", "result_code": code,
                    "result": str(2**70)}, more=False, delete=False, other=2**70)
+    @example(data={"key": "new", "held_on": date.today().isoformat(), "place_hamlet": "", "place_name": "Nhà văn hóa",
+                   "topics": topic_ids[:1], "teams": [str(team.id)], "members": [str(members[0].id)],
+                   "learners_total": " ", "age_15_17": "", "age_18_59": "", "age_60_plus": "",
+                   "learners_female": "", "learners_male": "", "learner_name": "", "learner_birth_year": "",
+                   "learner_hamlet": "", "learner_phone": "", "note": "", "result_code": code, "result": ""},
+             more=False, delete=False, other=1)
     def run(data, more, delete, other):
         form = post_form(data)
         if more:
@@ -793,6 +799,9 @@ def test_fuzz_shift_forms(app, db, tree):
     @example(data={"key": "new", "held_on": date.today().isoformat(), "commune": "²", "members": ["٣"],
                    "people_helped": str(2**70), "note": "Ghi\x00 chú", "dossier_code": code, "dossier": "1e9"},
              delete=False, other=2**70)
+    @example(data={"key": "new", "held_on": date.today().isoformat(), "commune": str(tree.commune.id),
+                   "members": [str(members[0].id)], "people_helped": "\u00a0", "note": "", "dossier_code": code,
+                   "dossier": ""}, delete=False, other=1)
     def run(data, delete, other):
         form = {k: v for k, v in data.items() if not k.startswith("dossier")}
         form["key"] = uuid.uuid4().hex if data["key"] == "new" else data["key"]
@@ -839,6 +848,8 @@ def test_fuzz_dossier_totals_and_topics(app, db, tree):
     @given(data=form_data(valid, hostile), own=st.booleans())
     @example(data={"month": "2025-03\x00", "dossiers": "٣", "commune": "²", "name": "Zalo\x00",
                    "name_en": "\u202e", "toggle": str(2**70)}, own=False)
+    @example(data={"month": "2025-03", "dossiers": " ", "commune": None, "name": "Zalo", "name_en": "",
+                   "toggle": None}, own=False)
     def run(data, own):
         form = {k: data[k] for k in ("month", "dossiers")}
         if data["commune"] is not None:
