@@ -696,6 +696,7 @@ def _learner_names_clean(db):
         if klass.learners_female is not None:
             assert klass.learners_female + klass.learners_male == klass.learners_total
         assert len(klass.learners) <= klass.learners_total
+        assert all(0 < r.learners <= klass.learners_total for r in klass.results)
         for learner in klass.learners:
             assert_clean(learner.name)
             assert learner.phone is None or (learner.phone.isascii() and learner.phone.isdigit())
@@ -708,6 +709,8 @@ def test_fuzz_class_forms(app, db, tree):
     topic_ids = [str(i) for i in db.session.scalars(sa.select(Topic.id).where(Topic.active).order_by(Topic.id))][:3]
     code = db.session.scalar(sa.select(Service.code).where(Service.active).order_by(Service.id))
     hamlet = str(tree.hamlet.id)
+    # Numbers that read well but do not add up (30 learners: 4 + 18 + 8, 17 women and 13 men), and junk.
+    wrong_count = st.one_of(st.sampled_from(["0", "14", "29", "31", "200", "201"]), number_text)
     valid = {"key": st.just("new"),
              "held_on": st.dates(visits_helpers.TEAM_START, date.today()).map(date.isoformat),
              "place_hamlet": st.sampled_from(["", hamlet]), "place_name": name_text,
@@ -721,9 +724,9 @@ def test_fuzz_class_forms(app, db, tree):
     hostile = {"key": nasty_text, "held_on": date_text, "place_hamlet": st.one_of(
         st.just(str(tree.other_hamlet.id)), id_text), "place_name": nasty_text,
         "topics": st.lists(id_text, max_size=3), "teams": st.lists(id_text, max_size=3),
-        "members": st.lists(id_text, max_size=3), "learners_total": number_text, "age_15_17": number_text,
-        "age_18_59": number_text, "age_60_plus": number_text, "learners_female": number_text,
-        "learners_male": number_text, "learner_name": nasty_text, "learner_birth_year": number_text,
+        "members": st.lists(id_text, max_size=3), "learners_total": wrong_count, "age_15_17": wrong_count,
+        "age_18_59": wrong_count, "age_60_plus": wrong_count, "learners_female": wrong_count,
+        "learners_male": wrong_count, "learner_name": nasty_text, "learner_birth_year": number_text,
         "learner_hamlet": st.one_of(st.just(str(tree.other_hamlet.id)), id_text), "learner_phone": number_text,
         "note": st.just("x\x00" * 1500), "result_code": nasty_text, "result": number_text}
 
@@ -748,7 +751,19 @@ def test_fuzz_class_forms(app, db, tree):
                    "learners_total": " ", "age_15_17": "", "age_18_59": "", "age_60_plus": "",
                    "learners_female": "", "learners_male": "", "learner_name": "", "learner_birth_year": "",
                    "learner_hamlet": "", "learner_phone": "", "note": "", "result_code": code, "result": ""},
-             more=False, delete=False, other=1)
+             more=False, delete=False, other=2**70)
+    @example(data={"key": "new", "held_on": date.today().isoformat(), "place_hamlet": hamlet, "place_name": "",
+                   "topics": topic_ids[:1], "teams": [str(team.id)], "members": [str(members[0].id)],
+                   "learners_total": "30", "age_15_17": "4", "age_18_59": "18", "age_60_plus": "8",
+                   "learners_female": "17", "learners_male": "14", "learner_name": "", "learner_birth_year": "",
+                   "learner_hamlet": "", "learner_phone": "", "note": "", "result_code": code, "result": ""},
+             more=False, delete=False, other=2**70)
+    @example(data={"key": "new", "held_on": date.today().isoformat(), "place_hamlet": hamlet, "place_name": "",
+                   "topics": topic_ids[:1], "teams": [str(team.id)], "members": [str(members[0].id)],
+                   "learners_total": "30", "age_15_17": "4", "age_18_59": "18", "age_60_plus": "8",
+                   "learners_female": "", "learners_male": "", "learner_name": "", "learner_birth_year": "",
+                   "learner_hamlet": "", "learner_phone": "", "note": "", "result_code": code, "result": "31"},
+             more=False, delete=False, other=2**70)
     def run(data, more, delete, other):
         form = post_form(data)
         if more:
@@ -801,7 +816,7 @@ def test_fuzz_shift_forms(app, db, tree):
              delete=False, other=2**70)
     @example(data={"key": "new", "held_on": date.today().isoformat(), "commune": str(tree.commune.id),
                    "members": [str(members[0].id)], "people_helped": "\u00a0", "note": "", "dossier_code": code,
-                   "dossier": ""}, delete=False, other=1)
+                   "dossier": ""}, delete=False, other=2**70)
     def run(data, delete, other):
         form = {k: v for k, v in data.items() if not k.startswith("dossier")}
         form["key"] = uuid.uuid4().hex if data["key"] == "new" else data["key"]
@@ -848,6 +863,8 @@ def test_fuzz_dossier_totals_and_topics(app, db, tree):
     @given(data=form_data(valid, hostile), own=st.booleans())
     @example(data={"month": "2025-03\x00", "dossiers": "٣", "commune": "²", "name": "Zalo\x00",
                    "name_en": "\u202e", "toggle": str(2**70)}, own=False)
+    @example(data={"month": "2025-00", "dossiers": "12", "commune": None, "name": "Zalo", "name_en": "",
+                   "toggle": None}, own=False)
     @example(data={"month": "2025-03", "dossiers": " ", "commune": None, "name": "Zalo", "name_en": "",
                    "toggle": None}, own=False)
     def run(data, own):
@@ -895,9 +912,10 @@ def test_fuzz_area_forms(app, db, tree):
     staff, _u = visits_helpers.sign_in_as(app, "province", tree.province)
     ids = [str(c.id) for c in communes]
     valid = {"name": name_text, "new_name": name_text, "communes": st.lists(st.sampled_from(ids), unique=True)}
+    # Communes under a district, or no commune at all: not this page's to move.
+    foreign = [str(tree.commune.id), str(tree.other_commune.id), str(tree.province.id)]
     hostile = {"name": nasty_text, "new_name": nasty_text, "communes": st.lists(st.one_of(
-        st.sampled_from([str(tree.commune.id), str(tree.other_commune.id), str(tree.province.id)]), id_text),
-        min_size=1, max_size=3)}
+        st.sampled_from(foreign), id_text), min_size=1, max_size=3)}
 
     def layout():
         db.session.expire_all()
@@ -907,6 +925,7 @@ def test_fuzz_area_forms(app, db, tree):
     @FUZZ_FEW
     @given(data=form_data(valid, hostile), other=url_id)
     @example(data={"name": "Cụm\x00 1", "new_name": "\u202e", "communes": ["²", str(2**70)]}, other=2**70)
+    @example(data={"name": "Cụm 2", "new_name": "Cụm 2", "communes": [ids[0], str(tree.commune.id)]}, other=2**70)
     def run(data, other):
         before = count(db, AdminUnit)
         resp = staff.post(f"/areas/{tree.province.id}", data={"name": data["name"]})
@@ -918,6 +937,8 @@ def test_fuzz_area_forms(app, db, tree):
         if area is not None:
             before = layout()
             resp = staff.post(f"/areas/area/{area.id}", data={"name": data["new_name"], "communes": data["communes"]})
+            if set(foreign) & set(data["communes"]):
+                assert resp.status_code == 400  # refused, not silently left out
             if _ok(resp, 303, 400) == 400:
                 assert layout() == before
                 _has_error(resp)
@@ -968,6 +989,12 @@ def test_fuzz_hamlet_merge_and_split(client, db, tree, login_as):
     @example(data={"target": "²", "effective_on": "\x002024-01-01", "households": "٣", "new_name": "Ấp\x00 Mới",
                    "name_1": "\u202e", "name_2": "Ấp\x00 Hai", "name_3": "", "count_1": str(2**70),
                    "count_2": "-5", "count_3": "", "rest": "\x00", "household": "٣"}, other=2**31)
+    @example(data={"target": "sibling", "effective_on": (date.today() + timedelta(days=1)).isoformat(),
+                   "households": "", "new_name": "", "name_1": "Ấp Một", "name_2": "Ấp Hai", "name_3": "",
+                   "count_1": "", "count_2": "", "count_3": "", "rest": "1", "household": ""}, other=2**70)
+    @example(data={"target": "sibling", "effective_on": "2025-01-01", "households": "", "new_name": "",
+                   "name_1": "Ấp Ba", "name_2": "Ấp Bốn", "name_3": "", "count_1": "", "count_2": "", "count_3": "",
+                   "rest": "\x00", "household": ""}, other=2**70)
     def run(data, other):
         a, b, c = (create_unit(f"Ấp {uuid.uuid4().hex[:12]}", "hamlet", tree.commune) for _i in range(3))
         for unit in (a, b, c):
