@@ -1020,8 +1020,8 @@ def test_fuzz_hamlet_merge_and_split(client, db, tree, login_as):
             assert state() == before
             _has_error(resp)
             assert shown(_page(resp), data["name_1"])
-        _ok(client.post(f"/units/{other}/merge", data={"target": str(b.id)}), 400, 404, 409)
-        _ok(client.post(f"/units/{other}/split", data=form), 400, 404, 409)
+        _ok(client.post(f"/units/{other}/merge", data={"target": str(b.id)}), 400, 403, 404, 409)
+        _ok(client.post(f"/units/{other}/split", data=form), 400, 403, 404, 409)
         db.session.expire_all()
         active = list(db.session.scalars(sa.select(AdminUnit).where(AdminUnit.parent_id == tree.commune.id,
                                                                     AdminUnit.retired_on.is_(None))))
