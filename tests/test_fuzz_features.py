@@ -764,6 +764,12 @@ def test_fuzz_class_forms(app, db, tree):
                    "learners_female": "", "learners_male": "", "learner_name": "", "learner_birth_year": "",
                    "learner_hamlet": "", "learner_phone": "", "note": "", "result_code": code, "result": "31"},
              more=False, delete=False, other=2**70)
+    @example(data={"key": "new", "held_on": date.today().isoformat(), "place_hamlet": hamlet, "place_name": "",
+                   "topics": topic_ids[:1], "teams": [str(team.id)], "members": [str(members[0].id)],
+                   "learners_total": "30", "age_15_17": "4", "age_18_59": "18", "age_60_plus": "8",
+                   "learners_female": "", "learners_male": "", "learner_name": "", "learner_birth_year": "",
+                   "learner_hamlet": "", "learner_phone": "", "note": "", "result_code": code, "result": "1²"},
+             more=False, delete=False, other=2**70)
     def run(data, more, delete, other):
         form = post_form(data)
         if more:

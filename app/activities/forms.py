@@ -114,7 +114,8 @@ class ActivityForm(FlaskForm):
             if value == "":
                 continue
             digits = value.replace(".", "").replace(" ", "")
-            if not digits.isdigit() or len(digits) > 9:
+            # isascii: '²' and '٣' pass isdigit, then int() refuses or misreads them.
+            if not (digits.isascii() and digits.isdigit()) or len(digits) > 9:
                 errors[code] = gettext("Enter a whole number, e.g. 12.")
             elif most is not None and int(digits) > most:
                 errors[code] = gettext("At most %(n)s: no more than the learners who came.",
