@@ -49,6 +49,11 @@ class CountField(StringField):
     def process_formdata(self, valuelist):
         self.raw = valuelist[0] if valuelist else ""
         self.data = None
+        if valuelist and isinstance(valuelist[0], str) and not valuelist[0].strip():
+            # Only spaces is no count typed: InputRequired, which reads raw_data, then asks for one
+            # (as Optional() already skips it) instead of letting None through to the database.
+            self.raw_data = []
+            return
         if not valuelist:
             return
         if self.rule is not None:

@@ -19,7 +19,7 @@ from wtforms import (
 from wtforms.validators import InputRequired, Length, Optional
 
 from app.activities.models import DOSSIERS_MAX, LEARNERS_MAX, SHIFT_MAX
-from app.forms import CountField, LocalDateField, NoControlCharacters, NotInFuture, strip_clean
+from app.forms import CountField, LocalDateField, NoControlCharacters, NotInFuture, record_id, strip_clean
 from app.households.forms import VnMobile
 from app.rules import RuleError
 from app.rules import birth_year as birth_year_rule
@@ -114,7 +114,8 @@ class ActivityForm(FlaskForm):
             if value == "":
                 continue
             digits = value.replace(".", "").replace(" ", "")
-            if not digits.isdigit() or len(digits) > 9:
+            # isascii: '²' and '٣' pass isdigit, then int() refuses or misreads them.
+            if not (digits.isascii() and digits.isdigit()) or len(digits) > 9:
                 errors[code] = gettext("Enter a whole number, e.g. 12.")
             elif most is not None and int(digits) > most:
                 errors[code] = gettext("At most %(n)s: no more than the learners who came.",
@@ -212,8 +213,8 @@ class ShiftForm(ActivityForm):
         self.commune_ids = set(commune_ids)
 
     def validate_commune(self, field):
-        value = field.data
-        if not (value or "").isdigit() or int(value) not in self.commune_ids:
+        # record_id, not str.isdigit: '²' passes isdigit and then breaks int().
+        if record_id(field.data) not in self.commune_ids:
             raise ValidationError(gettext(
                 "You can record shifts only at your own commune's one-stop centre."))
 

@@ -8,6 +8,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional
 from app import rules
 from app.dates import today_vn
 from app.forms import CountField, LocalDateField, NotInFuture, record_id, strip_clean
+from app.text import fold
 from app.units import hamlet_changes
 from app.units.operations import find_child_by_name
 
@@ -130,12 +131,13 @@ def split_form(hamlet, households):
         def validate(self, extra_validators=None):
             ok = super().validate(extra_validators)
             named = [i for i, (name, _c) in enumerate(self.part_fields()) if name.data]
-            names = [self.part_fields()[i][0].data for i in named]
+            # Folded, as the commune's hamlets are told apart: "Ấp Mới" and "ấp mới" are one name.
+            names = [fold(self.part_fields()[i][0].data) for i in named]
             for name, _count in self.part_fields():
                 if name.data and _name_taken(self.hamlet, name.data):
                     name.errors.append(_l("This commune already has a hamlet with this name."))
                     ok = False
-                elif name.data and names.count(name.data) > 1:
+                elif name.data and names.count(fold(name.data)) > 1:
                     name.errors.append(_l("Give each new hamlet its own name."))
                     ok = False
             if len(named) < 2:
