@@ -214,7 +214,7 @@ def test_the_page_s_trend_follows_the_map_asked(world, client, login_as):
     for query in ("", "&map=then"):
         status, text = _page(client, world.vi_thanh, f"?month=2025-10&trend=1{query}")
         assert status == 200
-        households_trend = text.split('<table class="table adult-trend">')[0]  # the adults' table follows
+        households_trend = text.split('<table class="table adult-trend')[0]  # the adults' table follows
         rows = re.findall(r'<tr><th scope="row">(\d\d/\d{4})</th>(.*?)</tr>', households_trend)
         assert [m for m, _cells in rows][0] == "11/2024" and len(rows) == 12
         assert all("1.080" in cells for _m, cells in rows), query  # no break at the reform
