@@ -293,17 +293,21 @@ def edit_class(class_id: int):
 @bp.route("/classes/<int:class_id>/delete", methods=["GET", "POST"])
 def delete_class(class_id: int):
     klass = get_class_or_404(class_id, need=_may_change_class)
-    closed = _closed_message(klass.commune, klass.held_on)
     what = _("Class on %(date)s, %(n)s learners.", date=_day(klass.held_on), n=klass.learners_total)
+    return _delete_page(klass, what, ops.delete_class, _("Class deleted."),
+                        url_for("activities.show_class", class_id=klass.id))
+
+
+def _delete_page(record, what: str, delete, done: str, back: str):
+    """Ask, then delete a class or shift, unless its month is closed (then 409 on the POST)."""
+    closed = _closed_message(record.commune, record.held_on)
     if request.method == "POST" and not closed:
-        ops.delete_class(klass, user=current_user)
+        delete(record, user=current_user)
         db.session.commit()
-        flash(_("Class deleted."), "success")
+        flash(done, "success")
         return redirect(url_for("activities.index"), 303)
-    return render_template("activities/delete.html", what=what, closed=closed,
-                           back=url_for("activities.show_class", class_id=klass.id)), (409 if closed and
-                                                                                       request.method == "POST"
-                                                                                       else 200)
+    status = 409 if closed and request.method == "POST" else 200
+    return render_template("activities/delete.html", what=what, closed=closed, back=back), status
 
 
 def _day(value: date) -> str:
@@ -430,16 +434,9 @@ def edit_shift(shift_id: int):
 @bp.route("/shifts/<int:shift_id>/delete", methods=["GET", "POST"])
 def delete_shift(shift_id: int):
     shift = get_shift_or_404(shift_id, need=_may_change_shift)
-    closed = _closed_message(shift.commune, shift.held_on)
     what = _("Shift on %(date)s, %(n)s people helped.", date=_day(shift.held_on), n=shift.people_helped)
-    if request.method == "POST" and not closed:
-        ops.delete_shift(shift, user=current_user)
-        db.session.commit()
-        flash(_("Shift deleted."), "success")
-        return redirect(url_for("activities.index"), 303)
-    status = 409 if closed and request.method == "POST" else 200
-    return render_template("activities/delete.html", what=what, closed=closed,
-                           back=url_for("activities.show_shift", shift_id=shift.id)), status
+    return _delete_page(shift, what, ops.delete_shift, _("Shift deleted."),
+                        url_for("activities.show_shift", shift_id=shift.id))
 
 
 # --- the commune's dossiers of a month ----------------------------------------------------------
