@@ -1,15 +1,32 @@
-"""The upload → preview → confirm steps every spreadsheet import shares (hamlets, members).
+"""The upload → preview → confirm steps every spreadsheet import shares (hamlets, adults, members).
 
 The preview signs the parsed rows into the confirm form, so nothing is stored between the two
 requests and a tampered payload is refused; the confirm step re-checks the rows against the database.
 """
 from collections.abc import Callable
+from dataclasses import dataclass
 
-from flask import abort, current_app
+from flask import abort, current_app, flash, redirect, render_template
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileAllowed, FileField, FileRequired
 from itsdangerous import BadSignature, URLSafeSerializer
+from wtforms import HiddenField
+from wtforms.validators import DataRequired
 
+from app.extensions import db
 from app.spreadsheets import SpreadsheetError
+
+
+class UploadForm(FlaskForm):
+    file = FileField(_l("Excel or CSV file"), validators=[
+        FileRequired(_l("Choose a file.")),
+        FileAllowed(["xlsx", "csv"], _l("Upload an Excel file (.xlsx) or a CSV file (.csv)."))])
+
+
+class ConfirmImportForm(FlaskForm):
+    payload = HiddenField(validators=[DataRequired()])
 
 
 def _serializer(salt: str) -> URLSafeSerializer:
@@ -50,3 +67,39 @@ def load_payload(form, salt: str, commune_id: int) -> list:
     if not isinstance(data, dict) or data.get("commune") != commune_id or not isinstance(data.get("rows"), list):
         abort(400)
     return data["rows"]
+
+
+@dataclass(frozen=True)
+class SheetImport:
+    """One kind of commune sheet: how its file is read, carried to the confirm step, checked again and applied.
+
+    `parse(filename, data, commune)` and `recheck(payload_rows, commune)` give rows with `.errors`;
+    `apply(rows, commune)` writes them (without committing) and returns the message to show.
+    """
+    salt: str
+    template: str
+    parse: Callable
+    to_payload: Callable
+    recheck: Callable
+    apply: Callable
+
+    def preview(self, commune, /, **context):
+        """The upload page: the form, or the rows read from the file with the confirm button when all pass."""
+        form = UploadForm()
+        rows, payload, status = preview_upload(
+            form, lambda name, data: self.parse(name, data, commune), self.salt, commune.id, self.to_payload)
+        return render_template(self.template, form=form, rows=rows,
+                               confirm_form=ConfirmImportForm(payload=payload) if payload else None,
+                               **context), status
+
+    def confirm(self, commune, next_url: str, /, **context):
+        """Apply the signed rows if they still pass against the database as it is now, else show them (409)."""
+        rows = self.recheck(load_payload(ConfirmImportForm(), self.salt, commune.id), commune)
+        if any(r.errors for r in rows):
+            flash(_("The list changed since the preview. Upload the file again."), "error")
+            return render_template(self.template, form=UploadForm(formdata=None), rows=rows, confirm_form=None,
+                                   **context), 409
+        message = self.apply(rows, commune)
+        db.session.commit()
+        flash(message, "success")
+        return redirect(next_url)

@@ -228,6 +228,26 @@ def test_a_shift_is_logged_with_its_online_dossiers_and_counts_against_the_commu
     assert parse(bad.get_data(as_text=True)).find(id="month-error") is not None
 
 
+def test_one_shift_form_saved_twice_is_one_shift_and_its_key_never_records_other_figures(db, tree, crew):
+    browser, _leader, team, members = crew
+    data = shift_form(team, members, tree.commune, dossiers={"dvc": "2"})
+    first = browser.post("/activities/shifts/new", data=data)
+    again = browser.post("/activities/shifts/new", data=data)
+    assert first.status_code == again.status_code == 303
+    assert first.headers["Location"] == again.headers["Location"]
+    other = browser.post("/activities/shifts/new", data={**data, "people_helped": "15"})
+    assert other.status_code == 409
+    page = parse(other.get_data(as_text=True))
+    assert page.find(id="key-notice") is not None
+    assert next(page.find_all("input", name="key")).attrs["value"] != data["key"]  # a fresh key to send again
+    assert _count(db, CentreShift) == 1
+
+    shift_id = db.session.scalar(sa.select(CentreShift.id))
+    assert browser.post(f"/activities/shifts/{shift_id}/delete").status_code == 303
+    assert browser.post("/activities/shifts/new", data=data).status_code == 409
+    assert _count(db, CentreShift) == 0
+
+
 def test_a_shift_at_another_communes_centre_is_refused_and_nothing_is_saved(db, tree, crew):
     browser, _leader, team, members = crew
     resp = browser.post("/activities/shifts/new", data=shift_form(team, members, tree.other_commune))

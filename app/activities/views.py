@@ -1,5 +1,6 @@
 """Classes and one-stop-centre shifts (log, show, correct, delete), the commune's monthly dossier
 total, and the team's work on one list: classes, shifts and visits together, newest first."""
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
@@ -102,6 +103,65 @@ def _closed_message(commune: AdminUnit, day: date | None) -> str | None:
 def _already(endpoint: str, **args):
     flash(_("This was already recorded; here it is."), "info")
     return redirect(url_for(endpoint, **args), 303)
+
+
+@dataclass(frozen=True)
+class _Logged:
+    """What differs between recording a class and a shift exactly once by the form's key."""
+    model: type
+    find_by_key: Callable
+    matches: Callable
+    create: Callable
+    show: str
+    id_arg: str
+    recorded: Callable
+
+
+def _record_once(kind: _Logged, form, read: Callable, render: Callable, commune: AdminUnit):
+    """Record the form's entry once per key, as a visit is: a key seen before shows its record if the content is
+    the same, else a 409 with the input kept and a fresh key; a deleted record's key is never reused; two taps that
+    race commit one record and show it to both. `read()` gives (data or None, raw counts, errors);
+    `render(raw, errors, status, notice=None)` the form page."""
+    ops.begin_write()  # from here to the commit, no other post of this form runs its checks
+    existing = kind.find_by_key(form.key.data)
+    deleted = ops.find_deleted_key(form.key.data) if existing is None else None
+    data, raw, errors = read()
+
+    def same_key(existing_id: int):
+        if data is not None and kind.matches(db.session.get(kind.model, existing_id), data):
+            return _already(kind.show, **{kind.id_arg: existing_id})
+        form.key.data = new_key()
+        return render(raw, errors, 409, notice={"kind": "other", kind.id_arg: existing_id})
+
+    if existing is not None:
+        return same_key(existing)
+    if deleted is not None:
+        form.key.data = new_key()
+        return render(raw, errors, 409, notice={"kind": "deleted"})
+    if data is None:
+        return render(raw, errors, 400)
+    closed = _closed_message(commune, data.held_on)
+    if closed:
+        form.held_on.errors.append(closed)
+        return render(raw, errors, 409)
+    try:
+        record = kind.create(data, form.key.data, user=current_user)
+        db.session.commit()
+    except IntegrityError:
+        # Two taps raced: the other request recorded it first; show that one.
+        db.session.rollback()
+        existing = kind.find_by_key(form.key.data)
+        if existing is None:
+            raise
+        return same_key(existing)
+    flash(kind.recorded(), "success")
+    return redirect(url_for(kind.show, **{kind.id_arg: record.id}), 303)
+
+
+_CLASS = _Logged(Class, ops.find_class_by_key, ops.class_matches, ops.create_class, "activities.show_class",
+                 "class_id", lambda: _("Class recorded."))
+_SHIFT = _Logged(CentreShift, ops.find_shift_by_key, ops.shift_matches, ops.create_shift, "activities.show_shift",
+                 "shift_id", lambda: _("Shift recorded."))
 
 
 # --- classes ----------------------------------------------------------------------------------
@@ -209,39 +269,10 @@ def new_class():
         _more_rows(form)
         _results, raw, _errors = form.read_counts(request.form, page.services, RESULT_PREFIX, None)
         return _render_class(page, form, raw, {})
-    ops.begin_write()  # from here to the commit, no other post of this form runs its checks
-    existing = ops.find_class_by_key(form.key.data)
-    deleted = ops.find_deleted_key(form.key.data) if existing is None else None
-    data, raw, errors = _read_class(form, page)
-    if existing is not None:
-        if data is not None and ops.class_matches(db.session.get(Class, existing), data):
-            return _already("activities.show_class", class_id=existing)
-        form.key.data = new_key()
-        return _render_class(page, form, raw, errors, 409, notice={"kind": "other", "class_id": existing})
-    if deleted is not None:
-        form.key.data = new_key()
-        return _render_class(page, form, raw, errors, 409, notice={"kind": "deleted"})
-    if data is None:
-        return _render_class(page, form, raw, errors, 400)
-    closed = _closed_message(team.commune, data.held_on)
-    if closed:
-        form.held_on.errors.append(closed)
-        return _render_class(page, form, raw, errors, 409)
-    try:
-        klass = ops.create_class(data, form.key.data, user=current_user)
-        db.session.commit()
-    except IntegrityError:
-        # Two taps raced: the other request recorded the class first; show that one.
-        db.session.rollback()
-        existing = ops.find_class_by_key(form.key.data)
-        if existing is None:
-            raise
-        if ops.class_matches(db.session.get(Class, existing), data):
-            return _already("activities.show_class", class_id=existing)
-        form.key.data = new_key()
-        return _render_class(page, form, raw, errors, 409, notice={"kind": "other", "class_id": existing})
-    flash(_("Class recorded."), "success")
-    return redirect(url_for("activities.show_class", class_id=klass.id), 303)
+    return _record_once(_CLASS, form, lambda: _read_class(form, page),
+                        lambda raw, errors, status, notice=None: _render_class(page, form, raw, errors, status,
+                                                                              notice=notice),
+                        team.commune)
 
 
 def _may_change_class(klass: Class, user=None) -> bool:
@@ -362,38 +393,10 @@ def new_shift():
     form, _members_, services = _shift_form(team)
     if not form.key_is_valid():
         abort(400)
-    ops.begin_write()
-    existing = ops.find_shift_by_key(form.key.data)
-    deleted = ops.find_deleted_key(form.key.data) if existing is None else None
-    data, raw, errors = _read_shift(form, team, services)
-    if existing is not None:
-        if data is not None and ops.shift_matches(db.session.get(CentreShift, existing), data):
-            return _already("activities.show_shift", shift_id=existing)
-        form.key.data = new_key()
-        return _render_shift(form, team, services, raw, errors, 409, notice={"kind": "other", "shift_id": existing})
-    if deleted is not None:
-        form.key.data = new_key()
-        return _render_shift(form, team, services, raw, errors, 409, notice={"kind": "deleted"})
-    if data is None:
-        return _render_shift(form, team, services, raw, errors, 400)
-    closed = _closed_message(team.commune, data.held_on)
-    if closed:
-        form.held_on.errors.append(closed)
-        return _render_shift(form, team, services, raw, errors, 409)
-    try:
-        shift = ops.create_shift(data, form.key.data, user=current_user)
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
-        existing = ops.find_shift_by_key(form.key.data)
-        if existing is None:
-            raise
-        if ops.shift_matches(db.session.get(CentreShift, existing), data):
-            return _already("activities.show_shift", shift_id=existing)
-        form.key.data = new_key()
-        return _render_shift(form, team, services, raw, errors, 409, notice={"kind": "other", "shift_id": existing})
-    flash(_("Shift recorded."), "success")
-    return redirect(url_for("activities.show_shift", shift_id=shift.id), 303)
+    return _record_once(_SHIFT, form, lambda: _read_shift(form, team, services),
+                        lambda raw, errors, status, notice=None: _render_shift(form, team, services, raw, errors,
+                                                                              status, notice=notice),
+                        team.commune)
 
 
 def _may_change_shift(shift: CentreShift, user=None) -> bool:

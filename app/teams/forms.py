@@ -1,9 +1,7 @@
 """Forms for teams and members; every message is ours (WTForms ships no Vietnamese)."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import (
-    HiddenField,
     SelectChoice,
     SelectField,
     SelectMultipleField,
@@ -156,12 +154,3 @@ class MoveForm(FlaskForm):
         if field.data not in offered(field):
             raise ValidationError(_l("Choose another active team of the commune."))
 
-
-class UploadForm(FlaskForm):
-    file = FileField(_l("Excel or CSV file"), validators=[
-        FileRequired(_l("Choose a file.")),
-        FileAllowed(["xlsx", "csv"], _l("Upload an Excel file (.xlsx) or a CSV file (.csv)."))])
-
-
-class ConfirmImportForm(FlaskForm):
-    payload = HiddenField(validators=[DataRequired()])

@@ -23,7 +23,7 @@ from app.dates import today_vn
 from app.extensions import db
 from app.forms import record_id
 from app.fragments import render_page, wants_fragment
-from app.imports import load_payload, preview_upload
+from app.imports import SheetImport
 from app.scope import (
     FIELD_ROLES,
     can_edit_current_member,
@@ -42,13 +42,11 @@ from app.scope import (
 )
 from app.teams import operations as team_ops
 from app.teams.forms import (
-    ConfirmImportForm,
     DissolveForm,
     LeaveForm,
     MemberForm,
     MoveForm,
     TeamForm,
-    UploadForm,
     choices,
 )
 from app.teams.importer import (
@@ -584,31 +582,28 @@ def account(member_id: int):
 
 # --- Import ------------------------------------------------------------------------------------
 
+# Checked again at confirmation against the database as it is then: a number may have been taken since the preview.
+MEMBER_SHEET = SheetImport(
+    salt="member-import", template="teams/import.html",
+    parse=lambda name, data, commune: parse_members(name, data, commune, today_vn(), user=current_user),
+    to_payload=lambda rows: [r.payload() for r in rows],
+    recheck=lambda rows, commune: check_members(rows_from_payload(rows), commune, today_vn(), user=current_user),
+    apply=lambda rows, commune: _("%(n)d members added.", n=apply_members(rows, user=current_user)))
+
+
+def _commune_teams(commune: AdminUnit) -> dict:
+    return {t.id: t for t in db.session.scalars(sa.select(Team).where(Team.commune_id == commune.id))}
+
+
 @bp.route("/import/<int:commune_id>", methods=["GET", "POST"])
 def import_members(commune_id: int):
     commune = get_unit_or_404(commune_id, need=can_manage_commune_teams)
-    form = UploadForm()
-    rows, payload, status = preview_upload(
-        form, lambda name, data: parse_members(name, data, commune, today_vn(), user=current_user),
-        "member-import", commune.id, lambda parsed: [r.payload() for r in parsed])
-    teams = {t.id: t for t in db.session.scalars(sa.select(Team).where(Team.commune_id == commune.id))}
-    return render_template("teams/import.html", commune=commune, form=form, rows=rows, teams=teams,
-                           confirm_form=ConfirmImportForm(payload=payload) if payload else None), status
+    return MEMBER_SHEET.preview(commune, commune=commune, teams=_commune_teams(commune))
 
 
 @bp.post("/import/<int:commune_id>/confirm")
 def confirm_import(commune_id: int):
     commune = get_unit_or_404(commune_id, need=can_manage_commune_teams)
-    payload_rows = load_payload(ConfirmImportForm(), "member-import", commune.id)
-    # Checked again against the database as it is now: a number may have been taken since the preview.
-    rows = check_members(rows_from_payload(payload_rows), commune, today_vn(), user=current_user)
-    if any(r.errors for r in rows):
-        flash(_("The list changed since the preview. Upload the file again."), "error")
-        teams = {t.id: t for t in db.session.scalars(sa.select(Team).where(Team.commune_id == commune.id))}
-        return render_template("teams/import.html", commune=commune, form=UploadForm(formdata=None), rows=rows,
-                               teams=teams, confirm_form=None), 409
-    n = apply_members(rows, user=current_user)
-    db.session.commit()
-    flash(_("%(n)d members added.", n=n), "success")
-    return redirect(url_for("teams.listing", unit_id=commune.id))
+    return MEMBER_SHEET.confirm(commune, url_for("teams.listing", unit_id=commune.id),
+                                commune=commune, teams=_commune_teams(commune))
 

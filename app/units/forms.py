@@ -2,7 +2,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
-from wtforms import HiddenField, SelectChoice, SelectField, StringField, ValidationError
+from wtforms import SelectChoice, SelectField, StringField, ValidationError
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from app import rules
@@ -207,15 +207,6 @@ class AdultCountForm(FlaskForm):
     effective_on = LocalDateField(_l("In effect from"), default=today_vn,
                                   validators=[InputRequired(_l("Enter the date.")), NotInFuture()])
 
-
-class UploadForm(FlaskForm):
-    file = FileField(_l("Excel or CSV file"), validators=[
-        FileRequired(_l("Choose a file.")),
-        FileAllowed(["xlsx", "csv"], _l("Upload an Excel file (.xlsx) or a CSV file (.csv)."))])
-
-
-class ConfirmImportForm(FlaskForm):
-    payload = HiddenField(validators=[DataRequired()])
 
 
 class PlanUploadForm(FlaskForm):

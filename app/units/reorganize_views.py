@@ -8,10 +8,11 @@ from flask_login import current_user
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from app.extensions import db
+from app.imports import ConfirmImportForm
 from app.scope import can_reorganize, found_or_abort
 from app.spreadsheets import SpreadsheetError
 from app.units import reorganize
-from app.units.forms import ConfirmImportForm, PlanUploadForm
+from app.units.forms import PlanUploadForm
 from app.units.models import AdminUnit, Reorganization
 from app.units.views import bp
 

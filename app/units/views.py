@@ -10,7 +10,7 @@ from app.coverage.queries import households_by_unit
 from app.dates import today_vn
 from app.extensions import db
 from app.fragments import wants_fragment
-from app.imports import load_payload, preview_upload
+from app.imports import ConfirmImportForm, SheetImport
 from app.scope import (
     can_edit_hamlet,
     can_edit_hamlets_of,
@@ -26,18 +26,16 @@ from app.templating import locale_date
 from app.text import fold, sort_key
 from app.units import hamlet_changes
 from app.units import operations as unit_ops
-from app.units.adult_import import AdultRow, apply_adults, check_adults, parse_adults
+from app.units.adult_import import apply_adults, check_adults, parse_adults
 from app.units.forms import (
     AdultCountForm,
-    ConfirmImportForm,
     HamletForm,
     HouseholdCountForm,
     MergeForm,
     RenameForm,
-    UploadForm,
     split_form,
 )
-from app.units.importer import UnitRow, apply_hamlets, check_hamlets, parse_hamlets
+from app.units.importer import apply_hamlets, check_hamlets, parse_hamlets
 from app.units.models import AdminUnit, AdultCount, HouseholdCount
 from app.users.checklist import first_run_checklist
 
@@ -240,38 +238,29 @@ def set_households(unit_id: int):
     return _render_unit(unit, count_form=form, status=400)
 
 
-def _rows_payload(rows: list[UnitRow]) -> list[dict]:
-    return [{"line": r.line, "name": r.name, "code": r.code, "households": r.households,
-             "effective_on": r.effective_on.isoformat() if r.effective_on else None} for r in rows]
+HAMLET_SHEET = SheetImport(
+    salt="hamlet-import", template="units/import.html",
+    parse=lambda name, data, commune: parse_hamlets(name, data, commune, today_vn()),
+    to_payload=lambda rows: [{"line": r.line, "name": r.name, "code": r.code, "households": r.households,
+                              "effective_on": r.effective_on.isoformat() if r.effective_on else None}
+                             for r in rows],
+    recheck=lambda rows, commune: check_hamlets([SheetRow(line=r["line"], values={
+        "name": r["name"], "code": r["code"], "households": r["households"], "effective_date": r["effective_on"]})
+        for r in rows], commune, today_vn()),
+    apply=lambda rows, commune: _("%(created)d hamlets added, %(updated)d updated.",
+                                  **apply_hamlets(rows, commune, user=current_user)))
 
 
 @bp.route("/<int:unit_id>/import", methods=["GET", "POST"])
 def import_hamlets(unit_id: int):
     commune = get_unit_or_404(unit_id, need=can_edit_hamlets_of)
-    form = UploadForm()
-    rows, payload, status = preview_upload(
-        form, lambda name, data: parse_hamlets(name, data, commune, today_vn()), "hamlet-import",
-        commune.id, _rows_payload)
-    return render_template("units/import.html", unit=commune, form=form, rows=rows,
-                           confirm_form=ConfirmImportForm(payload=payload) if payload else None), status
+    return HAMLET_SHEET.preview(commune, unit=commune)
 
 
 @bp.post("/<int:unit_id>/import/confirm")
 def confirm_import(unit_id: int):
     commune = get_unit_or_404(unit_id, need=can_edit_hamlets_of)
-    payload_rows = load_payload(ConfirmImportForm(), "hamlet-import", commune.id)
-    # Re-check against the database as it is now: someone may have changed it since the preview.
-    rows = check_hamlets([SheetRow(line=r["line"], values={
-        "name": r["name"], "code": r["code"], "households": r["households"],
-        "effective_date": r["effective_on"]}) for r in payload_rows], commune, today_vn())
-    if any(r.errors for r in rows):
-        flash(_("The list changed since the preview. Upload the file again."), "error")
-        return render_template("units/import.html", unit=commune, form=UploadForm(formdata=None),
-                               rows=rows, confirm_form=None), 409
-    stats = apply_hamlets(rows, commune, user=current_user)
-    db.session.commit()
-    flash(_("%(created)d hamlets added, %(updated)d updated.", **stats), "success")
-    return redirect(url_for("units.show", unit_id=commune.id))
+    return HAMLET_SHEET.confirm(commune, url_for("units.show", unit_id=commune.id), unit=commune)
 
 
 @bp.post("/<int:unit_id>/adults")
@@ -291,38 +280,30 @@ def set_adults(unit_id: int):
     return _render_unit(unit, adult_form=form, status=400)
 
 
-def _adult_payload(rows: list[AdultRow]) -> list[dict]:
-    return [{"line": r.line, "name": r.name, "adults": r.adults,
-             "effective_on": r.effective_on.isoformat() if r.effective_on else None} for r in rows]
+# Re-checked at confirmation against the database as it is then: a hamlet may have been renamed since the preview.
+ADULT_SHEET = SheetImport(
+    salt="adult-import", template="units/import_adults.html",
+    parse=lambda name, data, commune: parse_adults(name, data, commune, today_vn()),
+    to_payload=lambda rows: [{"line": r.line, "name": r.name, "adults": r.adults,
+                              "effective_on": r.effective_on.isoformat() if r.effective_on else None}
+                             for r in rows],
+    recheck=lambda rows, commune: check_adults([SheetRow(line=r["line"], values={
+        "name": r["name"], "adults": r["adults"], "effective_date": r["effective_on"]})
+        for r in rows], commune, today_vn()),
+    apply=lambda rows, commune: _("%(n)d adult populations saved.",
+                                  n=apply_adults(rows, commune, user=current_user)))
 
 
 @bp.route("/<int:unit_id>/adults/import", methods=["GET", "POST"])
 def import_adults(unit_id: int):
     commune = get_unit_or_404(unit_id, need=can_edit_hamlets_of)
-    form = UploadForm()
-    rows, payload, status = preview_upload(
-        form, lambda name, data: parse_adults(name, data, commune, today_vn()), "adult-import",
-        commune.id, _adult_payload)
-    return render_template("units/import_adults.html", unit=commune, form=form, rows=rows,
-                           confirm_form=ConfirmImportForm(payload=payload) if payload else None), status
+    return ADULT_SHEET.preview(commune, unit=commune)
 
 
 @bp.post("/<int:unit_id>/adults/import/confirm")
 def confirm_adults(unit_id: int):
     commune = get_unit_or_404(unit_id, need=can_edit_hamlets_of)
-    payload_rows = load_payload(ConfirmImportForm(), "adult-import", commune.id)
-    # Re-checked against the database as it is now: a hamlet may have been renamed since the preview.
-    rows = check_adults([SheetRow(line=r["line"], values={
-        "name": r["name"], "adults": r["adults"], "effective_date": r["effective_on"]})
-        for r in payload_rows], commune, today_vn())
-    if any(r.errors for r in rows):
-        flash(_("The list changed since the preview. Upload the file again."), "error")
-        return render_template("units/import_adults.html", unit=commune, form=UploadForm(formdata=None),
-                               rows=rows, confirm_form=None), 409
-    count = apply_adults(rows, commune, user=current_user)
-    db.session.commit()
-    flash(_("%(n)d adult populations saved.", n=count), "success")
-    return redirect(url_for("units.show", unit_id=commune.id))
+    return ADULT_SHEET.confirm(commune, url_for("units.show", unit_id=commune.id), unit=commune)
 
 
 from app.units import reorganize_views  # noqa: E402,F401  (its routes are on this blueprint)
