@@ -68,6 +68,54 @@ def parse(notice: str) -> dict | None:
             "generic": bool(re.search(r"\$\d", json.dumps(plan))), "scans": scans(plan)}
 
 
+# "Children and retired units", as it was (the retired units found through unit_ancestors) and as it
+# is (through the retired units' own path index); $1 the unit, $2 its path.
+RETIRED_CHECK = {
+    "through unit_ancestors (before)":
+        "SELECT admin_units.id, EXISTS (SELECT 1 FROM unit_ancestors JOIN admin_units u ON u.id = unit_ancestors.unit_id "
+        "WHERE unit_ancestors.ancestor_id = $1 AND u.retired_on IS NOT NULL LIMIT 1) FROM admin_units WHERE parent_id = $1",
+    "through the retired units' path index (after)":
+        "SELECT admin_units.id, EXISTS (SELECT 1 FROM admin_units u WHERE u.path LIKE $2 || '%' "
+        "AND u.retired_on IS NOT NULL LIMIT 1) FROM admin_units WHERE parent_id = $1",
+}
+
+
+def compare_retired_check(url: str, units: dict[str, int], runs: int) -> None:
+    """Each shape prepared (SQL PREPARE), run six times so PostgreSQL settles on its plan, then
+    `runs` times under EXPLAIN ANALYZE: the server's execution time, median. Before and after this
+    change's indexes: they are dropped inside a transaction that is rolled back (it locks
+    admin_units while it runs: use a copy)."""
+    import psycopg
+    with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://")) as conn:
+        paths = {label: conn.execute("SELECT path FROM admin_units WHERE id = %s", (uid,)).fetchone()[0]
+                 for label, uid in units.items()}
+        print(f"\n'children and retired units': server execution time, median of {runs} runs, prepared")
+        for indexes in ("without", "with"):
+            if indexes == "without":
+                conn.execute("SAVEPOINT before_indexes")
+                conn.execute("DROP INDEX IF EXISTS ix_admin_units_retired_path")
+                conn.execute("DROP INDEX IF EXISTS ix_admin_units_path_prefix")
+            # Prepared anew each time: psycopg deallocates everything on a rollback, even to a savepoint.
+            conn.execute("DEALLOCATE ALL")
+            for n, sql in enumerate(RETIRED_CHECK.values()):
+                conn.execute(f"PREPARE shape{n}(integer, varchar) AS {sql}")
+            for label, uid in units.items():
+                for n, shape in enumerate(RETIRED_CHECK):
+                    call = f"EXECUTE shape{n}({uid}, '{paths[label]}')"
+                    for _ in range(6):
+                        conn.execute(call).fetchall()
+                    times, plan = [], None
+                    for _ in range(runs):
+                        plan = conn.execute(f"EXPLAIN (ANALYZE, FORMAT JSON) {call}").fetchone()[0][0]
+                        times.append(plan["Execution Time"])
+                    times.sort()
+                    print(f"  {label:9s} {indexes} the new indexes, {shape:46s} {times[len(times) // 2]:6.3f} ms, "
+                          f"{touched(plan['Plan'])} rows read")
+            if indexes == "without":
+                conn.execute("ROLLBACK TO SAVEPOINT before_indexes")
+        conn.rollback()
+
+
 def build_app(url: str, notices: list[str]):
     from sqlalchemy import event
 
@@ -96,9 +144,14 @@ def main() -> int:
     parser.add_argument("--database-url", required=True)
     parser.add_argument("--repeat", type=int, default=12, help="runs of each page before the one reported")
     parser.add_argument("--show", type=int, default=6, help="statements shown per page, most rows touched first")
+    parser.add_argument("--compare-runs", type=int, default=300,
+                        help="runs of each shape of the 'children and retired units' statement (0: skip)")
+    parser.add_argument("--compare-only", action="store_true", help="only the statement's before/after timing")
     args = parser.parse_args()
     if not args.database_url.startswith("postgres"):
         raise SystemExit("auto_explain is PostgreSQL's: give a postgresql:// URL")
+    if args.compare_only:
+        return compare_only(args.database_url, args.compare_runs)
     from coverage_bench import unit_ids, visit_fields, visit_plan
     import random
 
@@ -163,17 +216,35 @@ def main() -> int:
             print(f"  {r['ms']:7.2f} ms  returned {r['returned']:>7}  touched {r['touched']:>9}  buffers "
                   f"{r['buffers']:>6}{'  generic' if r['generic'] else ''}  {text[:110]}")
             print(f"           {'; '.join(sorted(set(r['scans'])))[:200]}")
-    flagged = []
-    for text, r in report["province"].items():
-        small = report["commune"].get(text)
-        if small and r["touched"] > 20 * max(r["returned"], 1) and r["touched"] > 5 * max(small["touched"], 1):
-            flagged.append((text, r, small))
-    print("\nGrowing with the units under the page (province vs commune page):")
-    for text, r, small in flagged or []:
-        print(f"  touched {r['touched']} vs {small['touched']}, returned {r['returned']} vs {small['returned']}, "
-              f"{r['ms']:.2f} vs {small['ms']:.2f} ms{'  generic' if r['generic'] else ''}: {text[:150]}")
+    print("\nGrowing with the units under the page: on a province page 500+ rows read and 5x what the same "
+          "statement reads on the commune's page of that kind; on a commune page 500+ rows read for 20x fewer returned")
+    flagged = 0
+    for label in [lb for lb in report if lb.startswith("province") and "xlsx" not in lb]:
+        counterpart = report.get(label.replace("province", "commune", 1), {})
+        for text, big in report[label].items():
+            small = counterpart.get(text)
+            if big["touched"] >= 500 and (small is None or big["touched"] > 5 * max(small["touched"], 1)):
+                flagged += 1
+                c = f"{small['touched']} ({small['ms']:.2f} ms)" if small else "not run there"
+                print(f"  {label}: {big['touched']} rows read, {big['returned']} returned, {big['ms']:.2f} ms; "
+                      f"commune page: {c}{'  generic' if big['generic'] else ''}: {text[:120]}")
+    for label in [lb for lb in report if lb.startswith("commune")]:
+        for text, small in report[label].items():
+            if small["touched"] >= 500 and small["touched"] > 20 * max(small["returned"], 1):
+                flagged += 1
+                print(f"  {label}: {small['touched']} rows read, {small['returned']} returned, {small['ms']:.2f} ms"
+                      f"{'  generic' if small['generic'] else ''}: {text[:120]}")
     if not flagged:
         print("  none")
+    if args.compare_runs:
+        compare_retired_check(args.database_url, {"commune": comm, "province": prov}, args.compare_runs)
+    return 0
+
+
+def compare_only(url: str, runs: int) -> int:
+    from coverage_bench import unit_ids
+    ids = unit_ids(url)
+    compare_retired_check(url, {"commune": ids["tg-commune"], "province": ids["tg-province"]}, runs)
     return 0
 
 

@@ -63,7 +63,7 @@ PROVINCE_SCALE = Scale()
 # 5 M households in 10,000 hamlets (khu phố, ấp) of ~500, teams and members at Tiền Giang's rate per
 # hamlet, 30 M visits (six per household, as in Tiền Giang).
 CITY_SCALE = Scale(code="79", on=date(2025, 7, 1), hamlets=10_000, teams=12_500, members=80_000,
-                   visits=30_000_000, name="Hồ Chí Minh")
+                   visits=30_000_000, name="Hồ Chí Minh City")
 
 # Province targets (DOMAIN.md: Tiền Giang >50% with an e-payment account by 2025).
 TARGETS = {"e_wallet": 0.5, "bank_account": 0.5, "vneid": 0.8, "dvc": 0.5, "cashless": 0.4}
