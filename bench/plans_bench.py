@@ -20,7 +20,6 @@ import json
 import re
 import sys
 import time
-from collections import defaultdict
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -72,8 +71,9 @@ def parse(notice: str) -> dict | None:
 # is (through the retired units' own path index); $1 the unit, $2 its path.
 RETIRED_CHECK = {
     "through unit_ancestors (before)":
-        "SELECT admin_units.id, EXISTS (SELECT 1 FROM unit_ancestors JOIN admin_units u ON u.id = unit_ancestors.unit_id "
-        "WHERE unit_ancestors.ancestor_id = $1 AND u.retired_on IS NOT NULL LIMIT 1) FROM admin_units WHERE parent_id = $1",
+        "SELECT admin_units.id, EXISTS (SELECT 1 FROM unit_ancestors JOIN admin_units u "
+        "ON u.id = unit_ancestors.unit_id WHERE unit_ancestors.ancestor_id = $1 AND u.retired_on IS NOT NULL "
+        "LIMIT 1) FROM admin_units WHERE parent_id = $1",
     "through the retired units' path index (after)":
         "SELECT admin_units.id, EXISTS (SELECT 1 FROM admin_units u WHERE u.path LIKE $2 || '%' "
         "AND u.retired_on IS NOT NULL LIMIT 1) FROM admin_units WHERE parent_id = $1",
@@ -152,10 +152,10 @@ def main() -> int:
         raise SystemExit("auto_explain is PostgreSQL's: give a postgresql:// URL")
     if args.compare_only:
         return compare_only(args.database_url, args.compare_runs)
-    from coverage_bench import unit_ids, visit_fields, visit_plan
     import random
 
     import sqlalchemy as sa
+    from coverage_bench import unit_ids, visit_fields, visit_plan
     from werkzeug.datastructures import MultiDict
     ids = unit_ids(args.database_url)
     plan = visit_plan(args.database_url, args.repeat + 1)

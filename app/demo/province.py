@@ -49,7 +49,7 @@ class Scale:
     classes_per_commune_month: int = 20
     shifts_per_commune_month: int = 8
 
-    def fraction(self, share: float) -> "Scale":
+    def fraction(self, share: float) -> Scale:
         """The same province with its hamlets, teams, members and visits cut to a share (for a measured
         trial of a seed too long to run whole)."""
         def cut(n: int) -> int:

@@ -163,7 +163,8 @@ class HouseholdCount(db.Model):
     id: orm.Mapped[int] = orm.mapped_column(primary_key=True)
     unit_id: orm.Mapped[int] = orm.mapped_column(sa.ForeignKey("admin_units.id"), index=True)
     households: orm.Mapped[int]
-    effective_on: orm.Mapped[date] = orm.mapped_column(sa.Date)
+    # Indexed for the first month with data (coverage.queries.first_data_month): one index entry, not every count.
+    effective_on: orm.Mapped[date] = orm.mapped_column(sa.Date, index=True)
     recorded_by_id: orm.Mapped[int | None] = orm.mapped_column(sa.ForeignKey("users.id"))
     recorded_at = orm.mapped_column(UTCDateTime, default=utcnow)
 
