@@ -1,8 +1,10 @@
 """`flask demo seed` tells the 2025 reform: Hậu Giang on the old map with visits to June 2025,
 reorganized by the official plan into Cần Thơ with its 103 communes, visits since, targets, an area
 with its officer; and a commune's hamlet review afterwards keeps the tallies right."""
+import os
 from datetime import date
 
+import pytest
 import sqlalchemy as sa
 
 from app.auth.models import User
@@ -73,3 +75,35 @@ def test_the_demo_carries_hau_giang_through_the_reform_into_can_tho(db):
     assert totals == dict(_db.session.execute(sa.select(CoverageTotal.service_id, CoverageTotal.households)
                                               .where(CoverageTotal.unit_id == commune.id)).all())
     assert _tallies_disagree() == 0
+
+
+@pytest.mark.skipif(os.environ.get("TEST_DB") == "postgres", reason="the refusal is SQLite's")
+def test_the_city_seed_refuses_sqlite_with_a_reason_and_loads_nothing(db, runner):
+    result = runner.invoke(args=["demo", "seed", "--scale", "city"])
+    assert result.exit_code != 0
+    assert "needs PostgreSQL" in result.output
+    assert _count(sa.select(AdminUnit)) == 0
+
+
+@pytest.mark.skipif(os.environ.get("TEST_DB") != "postgres", reason="--scale city is PostgreSQL's")
+def test_a_tiny_city_seed_puts_168_communes_straight_under_the_city_with_hamlets_visits_and_classes(db):
+    from dataclasses import replace
+
+    from app.demo.province import CITY_SCALE, seed_province
+    from app.teams.models import Team
+    # The city's own code path at a few households per hamlet, one hamlet per commune.
+    scale = replace(CITY_SCALE.fraction(0.0001), hamlet_households=(3, 5), classes_per_commune_month=1,
+                    shifts_per_commune_month=1)
+    stats = seed_province(echo=lambda *_a: None, end=date(2025, 9, 30), scale=scale)
+    city = unit_for_code("79")
+    communes = _db.session.scalars(sa.select(AdminUnit).where(AdminUnit.level == "commune")).all()
+    assert len(communes) == 168 and {c.parent_id for c in communes} == {city.id}
+    assert {c.kind for c in communes} == {"phuong", "xa", "dac_khu"}
+    assert _count(sa.select(AdminUnit).where(AdminUnit.level == "district")) == 0
+    hamlets = _db.session.scalars(sa.select(AdminUnit).where(AdminUnit.level == "hamlet")).all()
+    assert len(hamlets) == 168 and {h.parent_id for h in hamlets} == {c.id for c in communes}
+    assert _count(sa.select(Team)) == 168 and stats["visits"] > 0 and stats["classes"] > 0
+    assert min(v.visited_on for v in _db.session.scalars(sa.select(Visit))) >= REFORM
+    assert _tallies_disagree() == 0
+    users = {u.username: u.unit_id for u in _db.session.scalars(sa.select(User))}
+    assert users["tg-province"] == city.id and "tg-district" not in users and "tg-leader" in users

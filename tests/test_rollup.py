@@ -1,9 +1,12 @@
 """The household roll-up's fast path (counts summed per ancestor in SQL, kept in the worker's memory
 under the triggers' token) gives the same households as a plain sum of the leaves' latest counts,
 before and after the counts and the tree change."""
+import os
+import re
 from collections import defaultdict
 from datetime import date
 
+import pytest
 import sqlalchemy as sa
 
 from app.coverage import rollup
@@ -76,3 +79,51 @@ def test_the_remembered_roll_up_equals_a_plain_sum_of_the_leaves_after_every_cha
     db.session.commit()
     tree.refresh()
     _assert_rolled_up_as_plain(db, tree, walked=(tree.province, tree.district, tree.commune))
+
+
+
+def _rows_read(plan: dict) -> int:
+    """Rows every node of an executed plan produced or filtered out, over all its loops."""
+    own = (plan.get("Actual Rows", 0) + plan.get("Rows Removed by Filter", 0)
+           + plan.get("Rows Removed by Join Filter", 0)) * plan.get("Actual Loops", 1)
+    return own + sum(_rows_read(child) for child in plan.get("Plans", ()))
+
+
+def _executed_plan(db, sql: str, params: dict, generic: bool) -> dict:
+    """The statement's plan, run, as a prepared statement gets it: after its fifth run PostgreSQL may
+    keep one generic plan that knows nothing of the values (`generic`), or plan each run (not)."""
+    names = list(dict.fromkeys(re.findall(r"%\((\w+)\)s", sql)))
+    prepared = re.sub(r"%\((\w+)\)s", lambda m: f"${names.index(m.group(1)) + 1}", sql).replace("%%", "%")
+    # Through the driver itself: the SQL carries a literal % that a parameter style would take for one.
+    raw = db.session.connection().connection.driver_connection
+    raw.execute(f"SET LOCAL plan_cache_mode = {'force_generic_plan' if generic else 'force_custom_plan'}")
+    raw.execute(f"PREPARE plan_probe AS {prepared}")
+    try:
+        args = ", ".join(str(params[n]) if isinstance(params[n], int) else "'" + params[n] + "'" for n in names)
+        return raw.execute(f"EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE plan_probe({args})").fetchone()[0][0]["Plan"]
+    finally:
+        raw.execute("DEALLOCATE plan_probe")
+
+
+@pytest.mark.skipif(os.environ.get("TEST_DB") != "postgres", reason="PostgreSQL's plans")
+def test_a_small_units_page_reads_its_own_units_not_the_province_even_once_the_statement_is_prepared(db, tree):
+    # A province of 600 hamlets more, all in one commune: a page of another reads none of them.
+    big = units.create_unit("Xã Lớn", "commune", tree.district, "99999")
+    db.session.flush()
+    db.session.execute(sa.insert(AdminUnit), [
+        {"name": f"Ấp {i}", "name_folded": f"ap {i}", "level": "hamlet", "parent_id": big.id, "depth": big.depth + 1,
+         "path": big.path} for i in range(600)])
+    db.session.execute(sa.update(AdminUnit).where(AdminUnit.parent_id == big.id)
+                       .values(path=AdminUnit.path + sa.cast(AdminUnit.id, sa.String) + "/"))
+    db.session.execute(sa.text("ANALYZE admin_units"))
+    from sqlalchemy.dialects import postgresql
+    dialect = postgresql.psycopg.dialect()
+    # The children with "any retired below" beside them; for a unit without children, the latter alone.
+    statements = [rollup._CHILDREN_AND_RETIRED.compile(dialect=dialect), rollup._RETIRED_BELOW.compile(dialect=dialect)]
+    for unit in (tree.hamlet, tree.commune):
+        shown = len(db.session.scalars(sa.select(AdminUnit.id).where(AdminUnit.within(unit))).all())
+        for statement in statements:
+            params = dict(statement.params, unit=unit.id, path=unit.path)
+            for generic in (False, True):
+                read = _rows_read(_executed_plan(db, str(statement), params, generic))
+                assert read <= 3 * shown + 5, (unit.name, str(statement)[:40], generic, read)

@@ -1,4 +1,5 @@
-"""`flask demo seed`: demo data on the first run only (`--scale province` for a Tiền Giang-sized one)."""
+"""`flask demo seed`: demo data on the first run only (`--scale province` for a Tiền Giang-sized one,
+`--scale city` for one the size of Hồ Chí Minh City)."""
 import click
 from flask.cli import AppGroup
 
@@ -10,10 +11,16 @@ demo_cli = AppGroup("demo", help="Demo data.")
 
 
 @demo_cli.command("seed")
-@click.option("--scale", type=click.Choice(["small", "province"]), default="small", show_default=True,
-              help="small: Hậu Giang with a few accounts; province: Tiền Giang at full size for benchmarks.")
-def seed_command(scale):
+@click.option("--scale", type=click.Choice(["small", "province", "city"]), default="small", show_default=True,
+              help="small: Hậu Giang with a few accounts; province: Tiền Giang at full size for benchmarks; "
+                   "city: Hồ Chí Minh City after 2025 (168 communes, ~5 M households, ~30 M visits; PostgreSQL only).")
+@click.option("--fraction", type=click.FloatRange(0, 1, min_open=True), default=1.0, show_default=True,
+              help="province and city: hamlets, teams, members and visits cut to this share (a trial run).")
+def seed_command(scale, fraction):
     """Load the demo province and accounts, unless the database already has users."""
+    if scale == "city" and db.engine.dialect.name != "postgresql":
+        raise click.ClickException("--scale city needs PostgreSQL (about 30 million visits): set DATABASE_URL "
+                                   "to a postgresql:// database")
     if is_seeded():
         click.echo("database already has users; demo data not loaded")
         return
@@ -23,10 +30,12 @@ def seed_command(scale):
     if units:
         raise click.ClickException(f"the database holds {units} administrative units that the demo did not "
                                    "make; demo data is loaded only into an empty database")
-    if scale == "province":
-        from app.demo.province import USERS, seed_province
-        click.echo("building a province the size of Tiền Giang ...")
-        stats = seed_province(echo=click.echo)
+    if scale in ("province", "city"):
+        from app.demo.province import CITY_SCALE, PROVINCE_SCALE, USERS, seed_province
+        sizes = (CITY_SCALE if scale == "city" else PROVINCE_SCALE).fraction(fraction)
+        click.echo(f"building a province the size of {sizes.name}"
+                   + (f" (a {fraction:g} share)" if fraction < 1 else "") + " ...")
+        stats = seed_province(echo=click.echo, scale=sizes)
         click.echo(f"province loaded in {stats['total']} s: {stats['units']} units, {stats['households']} households, "
                    f"{stats['teams']} teams, {stats['members']} members, {stats['visits']} visits, "
                    f"{stats['adoptions']} adoptions; accounts {', '.join(u for u, _r, _l in USERS)} "

@@ -1,4 +1,5 @@
-"""`flask demo seed --scale province`: a province the size of Tiền Giang, for benchmarks.
+"""`flask demo seed --scale province`: a province the size of Tiền Giang, for benchmarks (`--scale city`:
+one the size of Hồ Chí Minh City after 2025, the same seed with the sizes of Scale below).
 
 Sized from DOMAIN.md (Tiền Giang 2022: 1,250 teams, 8,014 members): the GSO list of Tiền Giang
 (11 districts, 164 communes), 1,000 hamlets, ~500,000 households, 1,250 teams, 8,000 members and
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import random
 import time
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 
 import sqlalchemy as sa
@@ -29,6 +31,39 @@ MEMBERS = 8000
 VISITS = 3_000_000
 YEARS = 4
 BATCH = 50_000
+
+
+@dataclass(frozen=True)
+class Scale:
+    """What the seed builds: a province of the official list on a day (its communes are the list's),
+    with hamlets, teams, members and visits in these numbers."""
+    code: str = PROVINCE
+    on: date = date(2025, 6, 30)  # the old map: three levels
+    hamlets: int = HAMLETS
+    teams: int = TEAMS
+    members: int = MEMBERS
+    visits: int = VISITS
+    years: int = YEARS  # visits over these years up to today, from the units' first day at the latest
+    name: str = "Tiền Giang"
+    hamlet_households: tuple[int, int] = (250, 750)  # a hamlet's households, drawn between these
+    classes_per_commune_month: int = 20
+    shifts_per_commune_month: int = 8
+
+    def fraction(self, share: float) -> Scale:
+        """The same province with its hamlets, teams, members and visits cut to a share (for a measured
+        trial of a seed too long to run whole)."""
+        def cut(n: int) -> int:
+            return max(1, round(n * share))
+        return replace(self, hamlets=cut(self.hamlets), teams=cut(self.teams), members=cut(self.members),
+                       visits=cut(self.visits))
+
+
+PROVINCE_SCALE = Scale()
+# Hồ Chí Minh City from 1 July 2025: 168 communes (phường, xã, đặc khu) directly under the city, about
+# 5 M households in 10,000 hamlets (khu phố, ấp) of ~500, teams and members at Tiền Giang's rate per
+# hamlet, 30 M visits (six per household, as in Tiền Giang).
+CITY_SCALE = Scale(code="79", on=date(2025, 7, 1), hamlets=10_000, teams=12_500, members=80_000,
+                   visits=30_000_000, name="Hồ Chí Minh City")
 
 # Province targets (DOMAIN.md: Tiền Giang >50% with an e-payment account by 2025).
 TARGETS = {"e_wallet": 0.5, "bank_account": 0.5, "vneid": 0.8, "dvc": 0.5, "cashless": 0.4}
@@ -131,13 +166,15 @@ def _ensure_services(loader: Loader) -> list[tuple[int, str]]:
 
 # "Bình dân học vụ số": about 20 classes per commune per month, a one-stop-centre shift most working
 # days, the adult population per hamlet (about 2.6 adults per household), the province's targets.
-CLASSES_PER_COMMUNE_MONTH = 20
-SHIFTS_PER_COMMUNE_MONTH = 8
+CLASSES_PER_COMMUNE_MONTH = Scale.classes_per_commune_month
+SHIFTS_PER_COMMUNE_MONTH = Scale.shifts_per_commune_month
 ADULT_TARGETS = {"named_share": 0.8, "online_share": 0.8}
 
 
 def seed_adults(loader: Loader, rng: random.Random, province: AdminUnit, hamlets, sizes, plan, first_team: int,
-                code_to_id: dict[str, int], start: date, end: date, stamp: datetime) -> dict[str, int]:
+                code_to_id: dict[str, int], start: date, end: date, stamp: datetime,
+                classes_per_month: int = CLASSES_PER_COMMUNE_MONTH,
+                shifts_per_month: int = SHIFTS_PER_COMMUNE_MONTH) -> dict[str, int]:
     """Adult counts, classes with learners and results, shifts with dossiers, commune dossier totals."""
     from app.activities.models import person_key
     loader.load("adult_counts", ["unit_id", "adults", "effective_on", "recorded_at"],
@@ -169,7 +206,7 @@ def seed_adults(loader: Loader, rng: random.Random, province: AdminUnit, hamlets
                 for _ in range(400)]
         for y, m in months:
             last = (date(y + (m == 12), m % 12 + 1, 1) - timedelta(days=1)).day
-            for _ in range(CLASSES_PER_COMMUNE_MONTH):
+            for _ in range(classes_per_month):
                 held_on = date(y, m, rng.randint(1, last))
                 if held_on > end:
                     continue
@@ -189,7 +226,7 @@ def seed_adults(loader: Loader, rng: random.Random, province: AdminUnit, hamlets
                 for sid in rng.sample(working, 2):
                     results.append((class_id, sid, rng.randint(0, total // 2)))
                 class_id += 1
-            for _ in range(SHIFTS_PER_COMMUNE_MONTH):
+            for _ in range(shifts_per_month):
                 held_on = date(y, m, rng.randint(1, last))
                 if held_on > end:
                     continue
@@ -231,12 +268,15 @@ def _load_activities(loader: Loader, classes, teams, learners, results, shifts, 
     return n
 
 
-def seed_province(echo=print, end: date | None = None) -> dict[str, float]:
+def seed_province(echo=print, end: date | None = None, scale: Scale = PROVINCE_SCALE) -> dict[str, float]:
     """Build the province; `end` is the last visit date (today in Vietnam by default)."""
     from app.dates import today_vn
+    from app.units import official
     end = end or today_vn()
-    start = date(end.year - YEARS, end.month, 1)
-    rng = random.Random(82)
+    start = date(end.year - scale.years, end.month, 1)
+    if official.two_levels(scale.on):  # no visit before the new map's units existed
+        start = max(start, official.TWO_LEVELS_FROM)
+    rng = random.Random(int(scale.code))
     t0 = time.monotonic()
     stamp = datetime.now(UTC)
     timings: dict[str, float] = {}
@@ -247,13 +287,13 @@ def seed_province(echo=print, end: date | None = None) -> dict[str, float]:
         echo(f"  {name}: {timings[name]} s")
         return now
 
-    gso.import_province(PROVINCE, on=date(2025, 6, 30))  # the demo is a province of the old map
+    gso.import_province(scale.code, on=scale.on)
     db.session.flush()
     loader = Loader()
     from app.coverage import store
     # Row triggers would make millions of inserts crawl; the tallies are rebuilt in bulk below.
     store.uninstall(loader.conn)
-    province = db.session.scalar(sa.select(AdminUnit).where(AdminUnit.code == PROVINCE))
+    province = db.session.scalar(sa.select(AdminUnit).where(AdminUnit.code == scale.code))
     communes = list(db.session.scalars(sa.select(AdminUnit).where(
         AdminUnit.level == "commune", AdminUnit.within(province)).order_by(AdminUnit.code)))
     services = _ensure_services(loader)
@@ -269,11 +309,16 @@ def seed_province(echo=print, end: date | None = None) -> dict[str, float]:
     # newer count (counts change over time).
     hamlet_id = loader.next_id("admin_units")
     hamlets = []  # (id, commune)
-    per_commune = [HAMLETS // len(communes)] * len(communes)
-    for i in rng.sample(range(len(communes)), HAMLETS - sum(per_commune)):
+    # At least one hamlet per commune, whatever share was asked: every commune gets teams.
+    n_hamlets = max(scale.hamlets, len(communes))
+    per_commune = [n_hamlets // len(communes)] * len(communes)
+    for i in rng.sample(range(len(communes)), n_hamlets - sum(per_commune)):
         per_commune[i] += 1
     unit_rows, count_rows = [], []
     sizes = {}
+    newer_count_on = date(end.year - 2, 7, 1)
+    if newer_count_on <= start:  # a province whose visits start later (the new map's)
+        newer_count_on = start + (end - start) / 2
     for commune, k in zip(communes, per_commune):
         for j in range(k):
             name = f"{rng.choice(HAMLET_PREFIXES)} {HAMLET_NAMES[j % len(HAMLET_NAMES)]}" + (
@@ -281,11 +326,11 @@ def seed_province(echo=print, end: date | None = None) -> dict[str, float]:
             name = f"{name} {j + 1}"
             unit_rows.append((hamlet_id, None, name, fold(name), "hamlet", commune.id,
                               f"{commune.path}{hamlet_id}/", commune.depth + 1, None, stamp))
-            size = rng.randint(250, 750)
+            size = rng.randint(*scale.hamlet_households)
             sizes[hamlet_id] = size
-            count_rows.append((hamlet_id, size - rng.randint(0, 30), start, stamp))
+            count_rows.append((hamlet_id, size - rng.randint(0, min(30, size)), start, stamp))
             if rng.random() < 0.3:
-                count_rows.append((hamlet_id, size, date(end.year - 2, 7, 1), stamp))
+                count_rows.append((hamlet_id, size, newer_count_on, stamp))
             else:
                 count_rows[-1] = (hamlet_id, size, start, stamp)
             hamlets.append((hamlet_id, commune))
@@ -301,7 +346,7 @@ def seed_province(echo=print, end: date | None = None) -> dict[str, float]:
     by_commune: dict[int, list[int]] = {}
     for hid, commune in hamlets:
         by_commune.setdefault(commune.id, []).append(hid)
-    extra = TEAMS - len(hamlets)
+    extra = max(0, scale.teams - len(hamlets))
     commune_ids = [c.id for c in communes]
     plan = [(hid, commune.id) for hid, commune in hamlets] + [
         (None, commune_ids[i % len(commune_ids)]) for i in range(extra)]
@@ -320,7 +365,8 @@ def seed_province(echo=print, end: date | None = None) -> dict[str, float]:
     loader.load("team_hamlets", ["team_id", "hamlet_id"], team_hamlet_rows)
     member_id = loader.next_id("members")
     member_rows, membership_rows = [], []
-    for k in range(MEMBERS):
+    members = max(scale.members, len(plan))  # a leader for every team at least
+    for k in range(members):
         full = f"{rng.choice(SURNAMES)} {rng.choice(GIVEN)}"
         member_rows.append((member_id + k, full, fold(full), "", 1965 + k % 40, f"09{30000000 + k:08d}",
                             f"09{30000000 + k:08d}", "other", province.id, stamp))
@@ -335,7 +381,7 @@ def seed_province(echo=print, end: date | None = None) -> dict[str, float]:
     household_id = loader.next_id("households")
     visit_id = loader.next_id("visits")
     total_households = sum(sizes.values())
-    mean_visits = VISITS / (total_households * 0.85)
+    mean_visits = scale.visits / (total_households * 0.85)
     span = (end - start).days
     households, visits, visit_services, adoptions = [], [], [], []
     service_ids = [i for i, _ in services]
@@ -390,7 +436,8 @@ def seed_province(echo=print, end: date | None = None) -> dict[str, float]:
     store.rebuild(loader.conn)
     tick = lap("coverage tallies", tick)
 
-    counts.update(seed_adults(loader, rng, province, hamlets, sizes, plan, first_team, code_to_id, start, end, stamp))
+    counts.update(seed_adults(loader, rng, province, hamlets, sizes, plan, first_team, code_to_id, start, end, stamp,
+                              scale.classes_per_commune_month, scale.shifts_per_commune_month))
     tick = lap("adults, classes and shifts", tick)
 
     district = max((c.parent for c in communes), key=lambda d: len(by_commune) and sum(
@@ -399,6 +446,8 @@ def seed_province(echo=print, end: date | None = None) -> dict[str, float]:
     from app.demo.seed import DEMO_PASSWORD
     for username, role, level in USERS:
         unit = {"province": province, "district": district, "commune": commune}[level]
+        if level == "district" and district.id == province.id:
+            continue  # two levels: no district, so no district officer
         create_user(username, role, unit, DEMO_PASSWORD, full_name=username)
     ensure_field_user()
     db.session.commit()
@@ -413,5 +462,5 @@ def seed_province(echo=print, end: date | None = None) -> dict[str, float]:
     counts.update(timings)
     counts["units"] = db.session.scalar(sa.select(sa.func.count(AdminUnit.id)))
     counts["teams"] = len(team_rows)
-    counts["members"] = MEMBERS
+    counts["members"] = members
     return counts

@@ -30,6 +30,13 @@ class AdminUnit(db.Model):
         sa.Index("uq_admin_units_current_code", "code", unique=True,
                  sqlite_where=sa.text("retired_on IS NULL AND code IS NOT NULL"),
                  postgresql_where=sa.text("retired_on IS NULL AND code IS NOT NULL")),
+        # The prefix match of `within` on PostgreSQL: a plain index on path serves LIKE only under the
+        # C collation, so without these a database created in C.UTF-8 or vi_VN scans every unit.
+        sa.Index("ix_admin_units_path_prefix", "path", postgresql_ops={"path": "varchar_pattern_ops"}),
+        # The retired units alone, by path: "is any unit of this subtree retired" reads the retired
+        # units under the page (none, usually), not the subtree.
+        sa.Index("ix_admin_units_retired_path", "path", postgresql_ops={"path": "varchar_pattern_ops"},
+                 sqlite_where=sa.text("retired_on IS NOT NULL"), postgresql_where=sa.text("retired_on IS NOT NULL")),
     )
 
     id: orm.Mapped[int] = orm.mapped_column(primary_key=True)
@@ -156,7 +163,8 @@ class HouseholdCount(db.Model):
     id: orm.Mapped[int] = orm.mapped_column(primary_key=True)
     unit_id: orm.Mapped[int] = orm.mapped_column(sa.ForeignKey("admin_units.id"), index=True)
     households: orm.Mapped[int]
-    effective_on: orm.Mapped[date] = orm.mapped_column(sa.Date)
+    # Indexed for the first month with data (coverage.queries.first_data_month): one index entry, not every count.
+    effective_on: orm.Mapped[date] = orm.mapped_column(sa.Date, index=True)
     recorded_by_id: orm.Mapped[int | None] = orm.mapped_column(sa.ForeignKey("users.id"))
     recorded_at = orm.mapped_column(UTCDateTime, default=utcnow)
 
