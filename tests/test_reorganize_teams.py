@@ -1,0 +1,79 @@
+"""Teams on the map as it was: a month before the reform counts each old unit's teams where they
+were then, though the reorganization moved them with their hamlets (tests/test_reorganize.py's plan)."""
+from datetime import date
+
+import pytest
+
+from app.extensions import db as _db
+from app.reports import exports
+from app.reports.summary import build_summary
+from app.teams.models import Team
+from app.units.models import AdminUnit, unit_for_code
+from tests.test_coverage import households, visit
+from tests.test_reorganize import PLAN, plan_csv, reorganize, world  # noqa: F401 - the world fixture
+
+
+def _unit(unit_id):
+    return _db.session.get(AdminUnit, unit_id)
+
+
+def _teams(summary):
+    """{unit name: (teams, teams active, members)} of every row the report shows, and its total."""
+    rows = {r["name"]: (r["teams"], r["active_teams"], r["members"]) for _l, level in summary.levels for r in level}
+    rows[summary.unit["name"]] = (summary.total["teams"], summary.total["active_teams"], summary.total["members"])
+    return rows
+
+
+@pytest.fixture
+def reformed(world, runner, tmp_path):  # noqa: F811 - the fixture imported above
+    # Each team logs a visit in May, so it is active in that month.
+    for team_id, hamlet_id in zip(world.teams, (world.hamlet, world.other_hamlet2)):
+        visit(households(_unit(hamlet_id), 1)[0], date(2025, 5, 6), team=_db.session.get(Team, team_id))
+    _db.session.commit()
+    before = {m: build_summary(_unit(world.province), 2025, m) for m in (3, 5)}
+    result = reorganize(runner, plan_csv(tmp_path, PLAN))
+    assert result.exit_code == 0, result.output
+    _db.session.remove()
+    return world, before
+
+
+def test_an_old_district_and_commune_count_the_teams_they_had_in_a_month_before_the_reform(reformed):
+    world, before = reformed
+    may = build_summary(_unit(world.province), 2025, 5, as_then=True)
+    teams = _teams(may)
+    # Tổ Phường I was Phường I's (Thành phố Vị Thanh's) in May; Tổ Một Ngàn was Thị trấn Một Ngàn's.
+    assert teams["Phường I"] == (1, 1, 3) and teams["Thành phố Vị Thanh"] == (1, 1, 3)
+    assert teams["Thị trấn Một Ngàn"] == (1, 1, 3) and teams["Huyện Châu Thành A"] == (1, 1, 3)
+    assert teams["Phường III"] == (0, 0, 0) and teams["Tỉnh Hậu Giang"] == (2, 2, 6)
+    # The same figures the report gave before the reform moved the teams.
+    assert teams == _teams(before[5])
+    commune = build_summary(_unit(world.commune), 2025, 5, as_then=True)
+    assert (commune.total["teams"], commune.total["members"]) == (1, 3)
+
+
+def test_on_today_s_units_a_month_before_the_reform_counts_the_new_commune_s_teams(reformed):
+    world, _before = reformed
+    vi_thanh = unit_for_code("31321")
+    may = build_summary(vi_thanh, 2025, 5)
+    assert (may.total["teams"], may.total["active_teams"], may.total["members"]) == (1, 1, 3)
+    province = _teams(build_summary(unit_for_code("92"), 2025, 5))
+    assert province["Phường Vị Thanh"] == (1, 1, 3) and province["Thành phố Cần Thơ"] == (2, 2, 6)
+    # From the reform on, the old units count no team: their teams are the new communes'.
+    assert build_summary(unit_for_code("92"), 2025, 8).total["teams"] == 2
+    assert build_summary(_unit(world.commune), 2025, 6, as_then=True).total["teams"] == 1
+
+
+def test_a_month_before_the_reform_reports_the_same_teams_in_every_download(reformed, client, login_as):
+    world, before = reformed
+    login_as("province", unit_for_code("92"))
+    march_before = exports.write_csv(before[3])
+    may_before = exports.write_csv(before[5])
+    march = client.get(f"/reports/{world.province}/monthly.csv?month=2025-03")
+    may = client.get(f"/reports/{world.province}/monthly.csv?month=2025-05")
+    assert march.status_code == may.status_code == 200
+    assert march.data == march_before          # closed: its snapshot
+    # Open, counted now on the map as it was: the same teams and members as before the reform.
+    assert [line.split(",")[:7] for line in may.data.decode("utf-8-sig").splitlines()] == \
+        [line.split(",")[:7] for line in may_before.decode("utf-8-sig").splitlines()]
+    page = client.get(f"/reports/{world.district}/monthly?month=2025-05")
+    assert page.status_code == 200
