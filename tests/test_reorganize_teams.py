@@ -3,6 +3,7 @@ were then, though the reorganization moved them with their hamlets (tests/test_r
 from datetime import date
 
 import pytest
+from flask_babel import refresh
 
 from app.extensions import db as _db
 from app.reports import exports
@@ -34,6 +35,7 @@ def reformed(world, runner, tmp_path):  # noqa: F811 - the fixture imported abov
     result = reorganize(runner, plan_csv(tmp_path, PLAN))
     assert result.exit_code == 0, result.output
     _db.session.remove()
+    refresh()  # the command chose English for its output in this application context
     return world, before
 
 
@@ -77,3 +79,14 @@ def test_a_month_before_the_reform_reports_the_same_teams_in_every_download(refo
         [line.split(",")[:7] for line in may_before.decode("utf-8-sig").splitlines()]
     page = client.get(f"/reports/{world.district}/monthly?month=2025-05")
     assert page.status_code == 200
+
+
+def test_a_moved_team_s_history_shows_its_old_commune_and_its_new_one(reformed, client, login_as):
+    world, _before = reformed
+    vi_thanh = unit_for_code("31321")
+    login_as("commune", vi_thanh)
+    page = client.get(f"/teams/{world.teams[0]}")
+    text = " ".join(page.get_data(as_text=True).split())
+    assert page.status_code == 200
+    assert ("<strong>01/07/2025</strong> Chuyển cùng các thôn, ấp từ Phường I về Phường Vị Thanh "
+            "theo phương án sắp xếp") in text

@@ -85,6 +85,8 @@ class TeamPlacement(db.Model):
     valid_from: orm.Mapped[date | None] = orm.mapped_column(sa.Date)
     valid_to: orm.Mapped[date] = orm.mapped_column(sa.Date)
 
+    commune = orm.relationship("AdminUnit")
+
 
 def team_commune_on(day: date):
     """The commune a team was in on `day`, as a column expression: its placement then, else its commune now."""
