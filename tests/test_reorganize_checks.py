@@ -108,3 +108,25 @@ def test_pre_reform_months_still_roll_up_through_their_districts_once_the_new_pr
     assert [r.unit.name for r in today.rows] == ["Phường Vị Thanh"] and today.total.households == 880
     verify = runner.invoke(args=["coverage", "verify"])
     assert verify.exit_code == 0, verify.output
+
+
+def test_a_reused_code_on_today_s_map_names_today_s_unit_and_an_ended_code_is_not_found_never_500(  # noqa: F811
+        runner, client, world, tmp_path):
+    from app.api.models import issue_token
+    from app.auth.models import User
+    assert reorganize(runner, plan_csv(tmp_path, PLAN)).exit_code == 0
+    _db.session.remove()
+    staff = _db.session.scalar(sa.select(User).where(User.username == "staff-93"))
+    _token, secret = issue_token(staff, label="Trung tâm điều hành")
+    _db.session.commit()
+
+    def get(query):
+        return client.get(f"/api/v1/coverage?{query}", headers={"Authorization": f"Bearer {secret}"})
+
+    # 31321 matched Phường III in March and Phường Vị Thanh since July: today's map takes today's.
+    today = get("unit=31321&month=2025-03&map=today")
+    assert today.status_code == 200 and today.json["unit"]["name"] == "Phường Vị Thanh"
+    assert get("unit=31321&month=2025-03").json["unit"]["name"] == "Phường III"
+    # Phường I's code ended with the reform: no unit bears it today, whatever the month.
+    assert get("unit=31318&month=2025-03&map=today").status_code == 404
+    assert get("unit=31318&month=2025-03").json["unit"]["name"] == "Phường I"
