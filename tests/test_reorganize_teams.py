@@ -1,5 +1,6 @@
 """Teams on the map as it was: a month before the reform counts each old unit's teams where they
 were then, though the reorganization moved them with their hamlets (tests/test_reorganize.py's plan)."""
+import re
 from datetime import date
 
 import pytest
@@ -39,7 +40,24 @@ def reformed(world, runner, tmp_path):  # noqa: F811 - the fixture imported abov
     return world, before
 
 
-def test_an_old_district_and_commune_count_the_teams_they_had_in_a_month_before_the_reform(reformed):
+def _xlsx_teams(data: bytes) -> dict[str, tuple]:
+    """{unit name: (teams, teams active, members)} from every sheet of a report's workbook."""
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+    out = {}
+    for ws in load_workbook(BytesIO(data)).worksheets:
+        rows = list(ws.iter_rows(values_only=True))
+        head = rows[3]  # after the title, the produced line and a blank row
+        lead = 3 if head[2] in ("Thuộc", "Belongs to") else 2
+        if head[lead] not in ("Số tổ", "Number of teams"):
+            continue  # the adults' sheet
+        out.update({r[1]: tuple(r[lead:lead + 3]) for r in rows[4:] if r[0]})  # the total has no code
+    return out
+
+
+def test_an_old_district_and_commune_count_the_teams_they_had_in_a_month_before_the_reform(
+        reformed, client, login_as):
     world, before = reformed
     may = build_summary(_unit(world.province), 2025, 5, as_then=True)
     teams = _teams(may)
@@ -49,41 +67,39 @@ def test_an_old_district_and_commune_count_the_teams_they_had_in_a_month_before_
     assert teams["Phường III"] == (0, 0, 0) and teams["Tỉnh Hậu Giang"] == (2, 2, 6)
     # The same figures the report gave before the reform moved the teams.
     assert teams == _teams(before[5])
-    commune = build_summary(_unit(world.commune), 2025, 5, as_then=True)
-    assert (commune.total["teams"], commune.total["members"]) == (1, 3)
+    # June, the old units' last month, still counts them; the new province counts them from July.
+    assert build_summary(_unit(world.commune), 2025, 6, as_then=True).total["teams"] == 1
+    assert build_summary(unit_for_code("92"), 2025, 8).total["teams"] == 2
+
+    # Every download says the same: the closed March byte for byte, the open May counted now.
+    login_as("province", unit_for_code("92"))
+    march_csv, march_xlsx = exports.write_csv(before[3]), exports.write_xlsx(before[3])
+    may_before = exports.write_csv(before[5])
+    assert client.get(f"/reports/{world.province}/monthly.csv?month=2025-03").data == march_csv
+    assert client.get(f"/reports/{world.province}/monthly.xlsx?month=2025-03").data == march_xlsx
+    may_csv = client.get(f"/reports/{world.province}/monthly.csv?month=2025-05").data
+    assert [line.split(",")[1:7] for line in may_csv.decode("utf-8-sig").splitlines()[1:]] == \
+        [line.split(",")[1:7] for line in may_before.decode("utf-8-sig").splitlines()[1:]]
+    may_xlsx = _xlsx_teams(client.get(f"/reports/{world.province}/monthly.xlsx?month=2025-05").data)
+    assert may_xlsx["Phường I"] == may_xlsx["Thành phố Vị Thanh"] == (1, 1, 3)
+    for page in ("monthly", "monthly/print"):
+        resp = client.get(f"/reports/{world.district}/{page}?month=2025-05")
+        cells = {name: counts for name, *counts in re.findall(
+            r'<th scope="row">(?:<a[^>]*>)?(Phường III|Phường I)(?:</a>)?</th>\s*'
+            r'<td[^>]*data-key="teams">(\d+)</td>\s*<td[^>]*data-key="active_teams">(\d+)</td>\s*'
+            r'<td[^>]*data-key="members">(\d+)</td>', resp.get_data(as_text=True))}
+        assert resp.status_code == 200 and cells["Phường I"] == ["1", "1", "3"], page
+        assert cells["Phường III"] == ["0", "0", "0"]
 
 
-def test_on_today_s_units_a_month_before_the_reform_counts_the_new_commune_s_teams(reformed):
+def test_on_today_s_units_the_new_commune_counts_its_teams_and_the_team_s_history_shows_both_communes(
+        reformed, client, login_as):
     world, _before = reformed
     vi_thanh = unit_for_code("31321")
     may = build_summary(vi_thanh, 2025, 5)
     assert (may.total["teams"], may.total["active_teams"], may.total["members"]) == (1, 1, 3)
     province = _teams(build_summary(unit_for_code("92"), 2025, 5))
     assert province["Phường Vị Thanh"] == (1, 1, 3) and province["Thành phố Cần Thơ"] == (2, 2, 6)
-    # From the reform on, the old units count no team: their teams are the new communes'.
-    assert build_summary(unit_for_code("92"), 2025, 8).total["teams"] == 2
-    assert build_summary(_unit(world.commune), 2025, 6, as_then=True).total["teams"] == 1
-
-
-def test_a_month_before_the_reform_reports_the_same_teams_in_every_download(reformed, client, login_as):
-    world, before = reformed
-    login_as("province", unit_for_code("92"))
-    march_before = exports.write_csv(before[3])
-    may_before = exports.write_csv(before[5])
-    march = client.get(f"/reports/{world.province}/monthly.csv?month=2025-03")
-    may = client.get(f"/reports/{world.province}/monthly.csv?month=2025-05")
-    assert march.status_code == may.status_code == 200
-    assert march.data == march_before          # closed: its snapshot
-    # Open, counted now on the map as it was: the same teams and members as before the reform.
-    assert [line.split(",")[:7] for line in may.data.decode("utf-8-sig").splitlines()] == \
-        [line.split(",")[:7] for line in may_before.decode("utf-8-sig").splitlines()]
-    page = client.get(f"/reports/{world.district}/monthly?month=2025-05")
-    assert page.status_code == 200
-
-
-def test_a_moved_team_s_history_shows_its_old_commune_and_its_new_one(reformed, client, login_as):
-    world, _before = reformed
-    vi_thanh = unit_for_code("31321")
     login_as("commune", vi_thanh)
     page = client.get(f"/teams/{world.teams[0]}")
     text = " ".join(page.get_data(as_text=True).split())
