@@ -7,6 +7,8 @@ from datetime import date
 import sqlalchemy as sa
 from flask_babel import refresh
 
+from app.api.models import issue_token
+from app.auth.models import User
 from app.coverage import maps, queries
 from app.extensions import db as _db
 from app.reports import exports
@@ -19,8 +21,8 @@ def _text(resp):
     return re.sub(r" ([.:;])", r"\1", " ".join(resp.get_data(as_text=True).split()))
 
 
-def test_a_plan_with_several_problems_lists_each_by_line_at_once_and_applies_nothing(  # noqa: F811
-        runner, client, login_as, world, tmp_path):
+def test_a_plan_with_several_problems_lists_each_by_line_at_once_and_applies_nothing(
+        runner, client, login_as, world, tmp_path):  # noqa: F811 - the fixture imported above
     rows = [("93", "", "92"), ("31318", "", "99999"), ("31321", "", "31321"),
             ("31338", "Ấp Nhơn Xuân", "31342"), ("31338", "Ấp Nhơn Xuân", "31360"), ("31321", "", "31342")]
     path = plan_csv(tmp_path, rows)
@@ -57,8 +59,8 @@ def test_a_plan_with_several_problems_lists_each_by_line_at_once_and_applies_not
     assert unit_for_code("31321").name == "Phường III"
 
 
-def test_after_a_real_plan_the_new_communes_pages_say_where_their_earlier_figures_come_from(  # noqa: F811
-        runner, client, login_as, world, tmp_path):
+def test_after_a_real_plan_pages_say_where_earlier_figures_come_from_and_a_code_names_its_month_s_unit(
+        runner, client, login_as, world, tmp_path):  # noqa: F811 - the fixture imported above
     assert reorganize(runner, plan_csv(tmp_path, PLAN)).exit_code == 0
     _db.session.remove()
     refresh()  # the command chose English for its output in this application context
@@ -73,6 +75,22 @@ def test_after_a_real_plan_the_new_communes_pages_say_where_their_earlier_figure
     assert "Trước 07/2025: Thị trấn Một Ngàn của Huyện Châu Thành A." in tan_hoa
     assert "Được chia cho nhiều đơn vị: Thị trấn Một Ngàn." in tan_hoa
 
+    # The API: a code that matched two units names the one of the month asked.
+    staff = _db.session.scalar(sa.select(User).where(User.username == "staff-93"))
+    _token, secret = issue_token(staff, label="Trung tâm điều hành")
+    _db.session.commit()
+
+    def get(query):
+        return client.get(f"/api/v1/coverage?{query}", headers={"Authorization": f"Bearer {secret}"})
+
+    # 31321 matched Phường III in March and Phường Vị Thanh since July: today's map takes today's.
+    today = get("unit=31321&month=2025-03&map=today")
+    assert today.status_code == 200 and today.json["unit"]["name"] == "Phường Vị Thanh"
+    assert get("unit=31321&month=2025-03").json["unit"]["name"] == "Phường III"
+    # Phường I's code ended with the reform: no unit bears it today, whatever the month.
+    assert get("unit=31318&month=2025-03&map=today").status_code == 404
+    assert get("unit=31318&month=2025-03").json["unit"]["name"] == "Phường I"
+
 
 def _household_rows(summary) -> list[list[str]]:
     """The CSV's rows below its header from the code on (the level's name follows the locale), cut after
@@ -81,8 +99,8 @@ def _household_rows(summary) -> list[list[str]]:
     return [line.split(",")[1:width] for line in exports.write_csv(summary).decode("utf-8-sig").splitlines()[1:]]
 
 
-def test_pre_reform_months_still_roll_up_through_their_districts_once_the_new_province_has_areas(  # noqa: F811
-        runner, client, login_as, world, tmp_path):
+def test_pre_reform_months_still_roll_up_through_their_districts_once_the_new_province_has_areas(
+        runner, client, login_as, world, tmp_path):  # noqa: F811 - the fixture imported above
     may_before = _household_rows(build_summary(_db.session.get(AdminUnit, world.province), 2025, 5))
     assert reorganize(runner, plan_csv(tmp_path, PLAN)).exit_code == 0
     _db.session.remove()
@@ -108,25 +126,3 @@ def test_pre_reform_months_still_roll_up_through_their_districts_once_the_new_pr
     assert [r.unit.name for r in today.rows] == ["Phường Vị Thanh"] and today.total.households == 880
     verify = runner.invoke(args=["coverage", "verify"])
     assert verify.exit_code == 0, verify.output
-
-
-def test_a_reused_code_on_today_s_map_names_today_s_unit_and_an_ended_code_is_not_found_never_500(  # noqa: F811
-        runner, client, world, tmp_path):
-    from app.api.models import issue_token
-    from app.auth.models import User
-    assert reorganize(runner, plan_csv(tmp_path, PLAN)).exit_code == 0
-    _db.session.remove()
-    staff = _db.session.scalar(sa.select(User).where(User.username == "staff-93"))
-    _token, secret = issue_token(staff, label="Trung tâm điều hành")
-    _db.session.commit()
-
-    def get(query):
-        return client.get(f"/api/v1/coverage?{query}", headers={"Authorization": f"Bearer {secret}"})
-
-    # 31321 matched Phường III in March and Phường Vị Thanh since July: today's map takes today's.
-    today = get("unit=31321&month=2025-03&map=today")
-    assert today.status_code == 200 and today.json["unit"]["name"] == "Phường Vị Thanh"
-    assert get("unit=31321&month=2025-03").json["unit"]["name"] == "Phường III"
-    # Phường I's code ended with the reform: no unit bears it today, whatever the month.
-    assert get("unit=31318&month=2025-03&map=today").status_code == 404
-    assert get("unit=31318&month=2025-03").json["unit"]["name"] == "Phường I"

@@ -58,7 +58,7 @@ def _xlsx_teams(data: bytes) -> dict[str, tuple]:
 
 def test_an_old_district_and_commune_count_the_teams_they_had_in_a_month_before_the_reform(
         reformed, client, login_as):
-    world, before = reformed
+    world, before = reformed  # noqa: F811 - the ids of the world fixture
     may = build_summary(_unit(world.province), 2025, 5, as_then=True)
     teams = _teams(may)
     # Tổ Phường I was Phường I's (Thành phố Vị Thanh's) in May; Tổ Một Ngàn was Thị trấn Một Ngàn's.
@@ -94,7 +94,7 @@ def test_an_old_district_and_commune_count_the_teams_they_had_in_a_month_before_
 
 def test_on_today_s_units_the_new_commune_counts_its_teams_and_the_team_s_history_shows_both_communes(
         reformed, client, login_as):
-    world, _before = reformed
+    world, _before = reformed  # noqa: F811 - the ids of the world fixture
     vi_thanh = unit_for_code("31321")
     may = build_summary(vi_thanh, 2025, 5)
     assert (may.total["teams"], may.total["active_teams"], may.total["members"]) == (1, 1, 3)
