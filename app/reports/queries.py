@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.households.models import Household
-from app.teams.models import Membership, Team, team_hamlets
+from app.teams.models import Membership, Team, team_commune_on, team_hamlets
 from app.units.models import AdminUnit
 from app.visits.models import Adoption, Target, Visit
 
@@ -107,20 +107,24 @@ def _open_membership(end: date):
                    sa.or_(Membership.left_on.is_(None), Membership.left_on > end))
 
 
-def teams_by_commune(root: AdminUnit, end: date, active_teams: set[int]) -> dict[int, tuple[int, int, int]]:
-    """{commune_id: (teams, teams with a visit in the month, members at the end of the month)}."""
-    in_tree = Team.commune_id.in_(subtree_ids(root))
+def teams_by_commune(root: AdminUnit, end: date, active_teams: set[int],
+                     in_time: bool = False) -> dict[int, tuple[int, int, int]]:
+    """{commune_id: (teams, teams with a visit in the month, members at the end of the month)};
+    `in_time`: each team under the commune it was in at the month's end (the map as it was: a
+    reorganization moved teams with their hamlets), else under its commune today."""
+    commune = team_commune_on(end) if in_time else Team.commune_id
+    in_tree = commune.in_(subtree_ids(root))
     totals = dict(db.session.execute(
-        sa.select(Team.commune_id, sa.func.count(Team.id)).where(in_tree, _teams_existing(end))
-        .group_by(Team.commune_id)).all())
+        sa.select(commune, sa.func.count(Team.id)).where(in_tree, _teams_existing(end))
+        .group_by(commune)).all())
     active: dict[int, int] = defaultdict(int)
-    for team_id, commune_id in db.session.execute(sa.select(Team.id, Team.commune_id).where(in_tree)):
+    for team_id, commune_id in db.session.execute(sa.select(Team.id, commune).where(in_tree)):
         if team_id in active_teams:
             active[commune_id] += 1
     members = dict(db.session.execute(
-        sa.select(Team.commune_id, sa.func.count(sa.distinct(Membership.member_id)))
+        sa.select(commune, sa.func.count(sa.distinct(Membership.member_id)))
         .join(Membership, Membership.team_id == Team.id)
-        .where(in_tree, _teams_existing(end), _open_membership(end)).group_by(Team.commune_id)).all())
+        .where(in_tree, _teams_existing(end), _open_membership(end)).group_by(commune)).all())
     return {c: (int(totals.get(c, 0)), active.get(c, 0), int(members.get(c, 0)))
             for c in set(totals) | set(active) | set(members)}
 

@@ -104,7 +104,7 @@ def compute_figures(root: AdminUnit, year: int, month: int, full: bool = False, 
     services = queries.report_services(root.province_id)
     visits, reached_month, teams_in_hamlet, active_teams = queries.month_activity(within, start, end)
     new = queries.new_adoptions_by_hamlet(within, start, end)
-    teams_c = queries.teams_by_commune(within, end, active_teams)
+    teams_c = queries.teams_by_commune(within, end, active_teams, in_time=as_then)
     teams_h = queries.teams_by_hamlet(within, end, teams_in_hamlet)
 
     children: dict[int, list[int]] = {}

@@ -72,6 +72,31 @@ class Team(db.Model):
         return self.founded_on or self.decision_date or self.registered_on
 
 
+class TeamPlacement(db.Model):
+    """Where a team was before it moved: in `commune_id` until the day before `valid_to` (from
+    `valid_from`, or since it began when None). A team that never moved has none; its commune now
+    is `Team.commune_id`. The map as it was counts a month's teams where they were then."""
+
+    __tablename__ = "team_placements"
+
+    id: orm.Mapped[int] = orm.mapped_column(primary_key=True)
+    team_id: orm.Mapped[int] = orm.mapped_column(sa.ForeignKey("teams.id"), index=True)
+    commune_id: orm.Mapped[int] = orm.mapped_column(sa.ForeignKey("admin_units.id"), index=True)
+    valid_from: orm.Mapped[date | None] = orm.mapped_column(sa.Date)
+    valid_to: orm.Mapped[date] = orm.mapped_column(sa.Date)
+
+    commune = orm.relationship("AdminUnit")
+
+
+def team_commune_on(day: date):
+    """The commune a team was in on `day`, as a column expression: its placement then, else its commune now."""
+    p = TeamPlacement.__table__.c
+    then = (sa.select(p.commune_id)
+            .where(p.team_id == Team.id, sa.or_(p.valid_from.is_(None), p.valid_from <= day), p.valid_to > day)
+            .order_by(p.valid_to).limit(1).scalar_subquery())
+    return sa.func.coalesce(then, Team.commune_id)
+
+
 class Member(db.Model):
     __tablename__ = "members"
     __table_args__ = (

@@ -19,7 +19,7 @@ from app.auth.usernames import normalise_username
 from app.dates import today_vn
 from app.extensions import db
 from app.scope import members_query
-from app.teams.models import Member, Membership, Team, team_hamlets
+from app.teams.models import Member, Membership, Team, TeamPlacement, team_hamlets
 from app.units.models import AdminUnit
 
 # A one-time password is read aloud or copied by hand: no look-alike characters (0/O, 1/l/I).
@@ -354,6 +354,12 @@ def rollup(units: list[AdminUnit], team_ids_subquery: sa.Select) -> dict[int, di
             .where(Membership.left_on.is_(None)).group_by(base.c.id)):
         out[unit_id]["members"] = members
     return out
+
+
+def placements(team: Team) -> list[TeamPlacement]:
+    """Where the team was before each move a reorganization made, oldest first."""
+    return list(db.session.scalars(sa.select(TeamPlacement).where(TeamPlacement.team_id == team.id)
+                                   .order_by(TeamPlacement.valid_to)))
 
 
 def team_events(team: Team, limit: int = 100) -> list[AuditEvent]:

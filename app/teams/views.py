@@ -338,18 +338,23 @@ def _team_context(team: Team, add_form: MemberForm | None = None, note: str | No
 
 
 def _history(team: Team) -> list[tuple[date, str, Membership | None]]:
-    """The team's dated events, newest first: founded, members joining and leaving, dissolved."""
-    entries = []  # (date, order within a day, kind, membership)
+    """The team's dated events, newest first: founded, moved to another commune by a
+    reorganization (from which to which), members joining and leaving, dissolved."""
+    entries = []  # (date, order within a day, tie-break, kind, membership or (old commune, new commune))
     if team.decision_date:
-        entries.append((team.decision_date, 0, "founded", None))
+        entries.append((team.decision_date, 0, 0, "founded", None))
+    placed = team_ops.placements(team)
+    communes = [p.commune.name for p in placed] + [team.commune.name]
+    for day, old, new in zip([p.valid_to for p in placed], communes, communes[1:]):
+        entries.append((day, 1, 0, "moved", (old, new)))
     for m in team.memberships:
-        entries.append((m.joined_on, 1, "joined", m))
+        entries.append((m.joined_on, 2, m.id, "joined", m))
         if m.left_on:
-            entries.append((m.left_on, 2, "left", m))
+            entries.append((m.left_on, 3, m.id, "left", m))
     if team.dissolved_on:
-        entries.append((team.dissolved_on, 3, "dissolved", None))
-    entries.sort(key=lambda e: (e[0], e[1], e[3].id if e[3] else 0), reverse=True)
-    return [(d, kind, m) for d, _order, kind, m in entries]
+        entries.append((team.dissolved_on, 4, 0, "dissolved", None))
+    entries.sort(key=lambda e: e[:3], reverse=True)
+    return [(d, kind, m) for d, _order, _tie, kind, m in entries]
 
 
 @bp.get("/<int:team_id>")

@@ -405,9 +405,13 @@ def apply_plan(plan: Plan, user=None) -> Outcome:
 
     # Teams follow their hamlets: to the new commune holding most of them (the whole commune's heir
     # when it went whole).
-    from app.teams.models import team_hamlets
+    from app.teams.models import TeamPlacement, team_hamlets
     moved_to = {h.id: created[c] for h, _o, c in plan.hamlet_moves}
     teams_out = []
+    moved_before = dict(db.session.execute(
+        sa.select(TeamPlacement.team_id, sa.func.max(TeamPlacement.valid_to))
+        .join(Team, Team.id == TeamPlacement.team_id).where(Team.commune_id.in_(old_ids))
+        .group_by(TeamPlacement.team_id)).all())
     for team in db.session.scalars(sa.select(Team).where(Team.commune_id.in_(old_ids)).order_by(Team.id)):
         targets = plan.commune_targets.get(team.commune_id, set())
         if len(targets) == 1:
@@ -421,6 +425,9 @@ def apply_plan(plan: Plan, user=None) -> Outcome:
         old = db.session.get(AdminUnit, team.commune_id)
         record("move", "team", team.id, dest.id, before={"commune": old.name, "commune_id": old.id},
                after={"commune": dest.name, "commune_id": dest.id, "on": day.isoformat()}, user=user)
+        # Where it was until the effective day, for the map as it was (since its previous move, if any).
+        db.session.add(TeamPlacement(team_id=team.id, commune_id=old.id, valid_from=moved_before.get(team.id),
+                                     valid_to=day))
         team.commune_id = dest.id
         teams_out.append((team.name, old.name, dest.name))
 
