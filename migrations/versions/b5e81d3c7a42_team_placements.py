@@ -7,7 +7,7 @@ commune a reorganization made with no such event, the old commune that held most
 the day before.
 
 Revision ID: b5e81d3c7a42
-Revises: f3a9c71d5b20
+Revises: b5e2d8a41c07
 Create Date: 2026-12-02 03:00:00
 
 """
@@ -20,7 +20,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'b5e81d3c7a42'
-down_revision = 'f3a9c71d5b20'
+down_revision = 'b5e2d8a41c07'
 branch_labels = None
 depends_on = None
 
