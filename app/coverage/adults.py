@@ -32,7 +32,7 @@ from datetime import date
 import sqlalchemy as sa
 
 from app.activities.models import ClassLearner, CommuneDossierTotal
-from app.coverage import activity_months, named_learners
+from app.coverage import activity_months, named_learners, rollup
 from app.coverage.models import ADULT_TARGET_INDICATORS, AdultTarget, UnitAncestor
 from app.dates import month_end
 from app.extensions import db
@@ -140,7 +140,9 @@ def adult_months(units: list[AdminUnit],
     out = {u.id: {m: AdultFigures() for m in months} for u in units}
     if not units or not months:
         return out
-    tree = AdultTree(_topmost(units))
+    roots = _topmost(units)
+    # Rolled up in SQL and kept under a token (app/coverage/rollup.py) unless a unit below is retired.
+    tree = rollup.adult_roll_up(roots, [u.id for u in units]) or AdultTree(roots)
     for u in units:
         for m in months:
             out[u.id][m].adults = tree.adults(u.id, month_end(*m))
