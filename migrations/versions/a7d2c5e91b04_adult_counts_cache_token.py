@@ -4,7 +4,8 @@ Every coverage page and trend reads the adult counts of every leaf under its uni
 scale ~2,200 units and their counts loaded into Python per request). Counts change a few times a
 year, so workers keep the roll-up in memory under a token that triggers replace, in the same
 transaction, whenever an adult count or the tree's shape (a unit added, moved or deleted) changes:
-the same events as the household token, on adult_counts instead of household_counts.
+the same events as the household token, on adult_counts instead of household_counts, and any
+change to unit_ancestors, which the roll-up joins (`flask coverage rebuild` rewrites it).
 
 The triggers are named adult_token_*, not cov_*: they are not coverage tallies, and `flask coverage
 verify` compares the cov_* triggers with app/coverage/store.py.
@@ -51,6 +52,8 @@ INSTALL = {
          'EACH STATEMENT EXECUTE FUNCTION adult_token_bump()'),
         ('CREATE TRIGGER adult_token_units AFTER INSERT OR DELETE OR UPDATE OF parent_id, path OR TRUNCATE ON '
          'admin_units FOR EACH STATEMENT EXECUTE FUNCTION adult_token_bump()'),
+        ('CREATE TRIGGER adult_token_ancestors AFTER INSERT OR DELETE OR UPDATE OR TRUNCATE ON unit_ancestors FOR '
+         'EACH STATEMENT EXECUTE FUNCTION adult_token_bump()'),
     ],
     "sqlite": [
         ('CREATE TRIGGER adult_token_counts_ins AFTER INSERT ON adult_counts BEGIN INSERT INTO cache_tokens '
@@ -71,6 +74,15 @@ INSTALL = {
         ('CREATE TRIGGER adult_token_units_del AFTER DELETE ON admin_units BEGIN INSERT INTO cache_tokens (name, '
          "token) VALUES ('adult_counts', random()) ON CONFLICT (name) DO UPDATE SET token = "
          'excluded.token; END'),
+        ('CREATE TRIGGER adult_token_ancestors_ins AFTER INSERT ON unit_ancestors BEGIN INSERT INTO cache_tokens '
+         "(name, token) VALUES ('adult_counts', random()) ON CONFLICT (name) DO UPDATE SET token = "
+         'excluded.token; END'),
+        ('CREATE TRIGGER adult_token_ancestors_upd AFTER UPDATE ON unit_ancestors BEGIN INSERT INTO cache_tokens '
+         "(name, token) VALUES ('adult_counts', random()) ON CONFLICT (name) DO UPDATE SET token = "
+         'excluded.token; END'),
+        ('CREATE TRIGGER adult_token_ancestors_del AFTER DELETE ON unit_ancestors BEGIN INSERT INTO cache_tokens '
+         "(name, token) VALUES ('adult_counts', random()) ON CONFLICT (name) DO UPDATE SET token = "
+         'excluded.token; END'),
     ],
 }
 
@@ -89,6 +101,7 @@ UNINSTALL = {
     "postgresql": [
         'DROP TRIGGER IF EXISTS adult_token_counts ON adult_counts',
         'DROP TRIGGER IF EXISTS adult_token_units ON admin_units',
+        'DROP TRIGGER IF EXISTS adult_token_ancestors ON unit_ancestors',
         'DROP FUNCTION IF EXISTS adult_token_bump()',
     ],
     "sqlite": [
@@ -98,5 +111,8 @@ UNINSTALL = {
         'DROP TRIGGER IF EXISTS adult_token_units_ins',
         'DROP TRIGGER IF EXISTS adult_token_units_upd',
         'DROP TRIGGER IF EXISTS adult_token_units_del',
+        'DROP TRIGGER IF EXISTS adult_token_ancestors_ins',
+        'DROP TRIGGER IF EXISTS adult_token_ancestors_upd',
+        'DROP TRIGGER IF EXISTS adult_token_ancestors_del',
     ],
 }
