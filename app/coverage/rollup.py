@@ -330,7 +330,8 @@ def adult_token_ddl(dialect: str) -> list[str]:
         return [PG_ADULT_TOKEN_FUNCTION] + [
             f"CREATE TRIGGER {name} {when} ON {table} FOR EACH STATEMENT EXECUTE FUNCTION adult_token_bump()"
             for name, table, when in PG_ADULT_TOKEN_TRIGGERS]
-    return [f"CREATE TRIGGER {name} {when} BEGIN {_SQLITE_ADULT_TOKEN} END" for name, when in SQLITE_ADULT_TOKEN_TRIGGERS]
+    return [f"CREATE TRIGGER {name} {when} BEGIN {_SQLITE_ADULT_TOKEN} END"
+            for name, when in SQLITE_ADULT_TOKEN_TRIGGERS]
 
 
 def replace_adult_token(conn) -> None:
