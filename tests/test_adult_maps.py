@@ -18,6 +18,11 @@ MARCH = (2025, 3)
 
 @pytest.fixture
 def world(db):
+    return build()
+
+
+def build() -> Reformed:
+    """The reorganized world with adults and classes on the old communes before the reform."""
     w = Reformed()
     h = w.hamlets
     for name, n in ADULTS.items():

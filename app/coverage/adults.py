@@ -32,7 +32,7 @@ from datetime import date
 import sqlalchemy as sa
 
 from app.activities.models import ClassLearner, CommuneDossierTotal
-from app.coverage import activity_months, named_learners, rollup
+from app.coverage import activity_months, by_commune, named_learners, rollup
 from app.coverage.models import ADULT_TARGET_INDICATORS, ActivityMonth, AdultTarget, NamedLearnerMonth, UnitAncestor
 from app.dates import month_end
 from app.extensions import db
@@ -142,7 +142,8 @@ def adult_months(units: list[AdminUnit],
         return out
     roots = _topmost(units)
     # Rolled up in SQL and kept under a token (app/coverage/rollup.py) unless a unit below is retired.
-    tree = rollup.adult_roll_up(roots, [u.id for u in units]) or AdultTree(roots)
+    token, any_retired = rollup.adult_token_and_retired(roots)
+    tree = AdultTree(roots) if any_retired else rollup.adult_roll_up(token, [u.id for u in units])
     for u in units:
         for m in months:
             out[u.id][m].adults = tree.adults(u.id, month_end(*m))
@@ -152,11 +153,17 @@ def adult_months(units: list[AdminUnit],
     # change (app/coverage/activity_months.py, named_learners.py): a page rolls up a few rows.
     first_key, last_key = _key(*min(months)), _key(*max(months))
     codes = dict(db.session.execute(sa.select(Service.id, Service.code)).all())
-    for chunk in _chunks(upper):
-        for unit_id, key, measure, n, counted in activity_months.upper_sums(chunk, first_key, last_key):
+    if upper:
+        # Each commune's rows once, added up per unit (app/coverage/by_commune.py): the plain queries
+        # (activity_months.upper_sums, named_learners.upper_firsts, dossier_totals) read them per unit.
+        communes = by_commune.commune_map(upper, token)
+        for unit_id, key, measure, n, counted in by_commune.upper_sums(communes, first_key, last_key):
             _add(out, months, codes, unit_id, key, measure, n, counted)
-        _dossier_totals(out, months, chunk)
-        _cumulate(out, months, named_learners.upper_firsts(chunk, first_key, last_key))
+        for (unit_id, key), n in by_commune.dossier_totals(communes, [_key(*m) for m in months]).items():
+            f = _bucket(out, months, unit_id, key)
+            if f is not None:
+                f.commune_dossiers = n
+        _cumulate(out, months, by_commune.upper_firsts(communes, first_key, last_key))
     for chunk in _chunks(hamlets):
         for unit_id, key, measure, n in activity_months.hamlet_sums(chunk, first_key, last_key):
             _add(out, months, codes, unit_id, key, measure, n, 0)
@@ -319,17 +326,15 @@ def _bucket(out, months, unit_id: int, key: int):
     return None
 
 
-def _dossier_totals(out, months, chunk):
-    """The totals the communes entered for their months (the online share's denominator)."""
+def dossier_totals(chunk: list[int], keys: list[int]) -> dict[tuple[int, int], int]:
+    """The plain way: the totals the communes under each unit entered for their months (the online
+    share's denominator), {(unit_id, yyyymm): dossiers}."""
     anc = UnitAncestor.ancestor_id
     total = CommuneDossierTotal
-    for unit_id, key, n in db.session.execute(
-            sa.select(anc, total.month, sa.func.sum(total.dossiers))
-            .join(UnitAncestor, UnitAncestor.unit_id == total.commune_id)
-            .where(anc.in_(chunk), total.month.in_([_key(*m) for m in months])).group_by(anc, total.month)):
-        f = _bucket(out, months, unit_id, key)
-        if f is not None:
-            f.commune_dossiers = int(n or 0)
+    return {(unit_id, key): int(n or 0) for unit_id, key, n in db.session.execute(
+        sa.select(anc, total.month, sa.func.sum(total.dossiers))
+        .join(UnitAncestor, UnitAncestor.unit_id == total.commune_id)
+        .where(anc.in_(chunk), total.month.in_(keys)).group_by(anc, total.month))}
 
 
 def _cumulate(out, months, per_unit: dict[int, dict[int, int]]) -> None:

@@ -385,14 +385,18 @@ _ADULT_DELTAS = _adult_deltas()
 _ADULT_TOKEN_AND_RETIRED = _adult_token_and_retired()
 
 
-def adult_roll_up(roots: list[AdminUnit], unit_ids: list[int]) -> AdultRollUp | None:
-    """The adults of unit_ids (all within roots) rolled up in SQL, or None when a unit below the
-    roots is retired (the tree's shape then changes with the date: AdultTree follows it)."""
+def adult_token_and_retired(roots: list[AdminUnit]) -> tuple[int | None, bool]:
+    """The adult roll-up's token and whether a unit below the roots (or a root) is retired: then
+    the tree's shape changes with the date, which AdultTree follows and the fast path does not."""
     if not roots:
-        return AdultRollUp({u: ([], []) for u in unit_ids})
+        return None, False
     token, any_retired = db.session.execute(_ADULT_TOKEN_AND_RETIRED, {"roots": [r.id for r in roots]}).one()
-    if any_retired:
-        return None
+    return token, bool(any_retired)
+
+
+def adult_roll_up(token: int | None, unit_ids: list[int]) -> AdultRollUp:
+    """The adults of unit_ids rolled up in SQL, kept under the token (None: no token, read them);
+    only for units with no retired unit below them (adult_token_and_retired)."""
     key = tuple(sorted(set(unit_ids)))
     return AdultRollUp(_adult_timelines_of(key) if token is None else _remembered_adult_timelines(token, key))
 
