@@ -52,21 +52,30 @@ def commune_map(unit_ids: list[int], token: int | None) -> CommuneMap:
     return _map_of(key) if token is None else _remembered_map(token, key)
 
 
+def _alone(communes: CommuneMap) -> tuple[int, ...] | None:
+    """The one unit every commune counts under, if there is one and nothing else."""
+    units = set(communes.values())
+    return next(iter(units)) if len(units) == 1 and len(next(iter(units))) == 1 else None
+
+
 def upper_sums(communes: CommuneMap, first: int, last: int) -> list[tuple[int, int, int, int, int]]:
     """As activity_months.upper_sums: (unit_id, yyyymm, measure, n, n of communes that entered the
     month's dossier total), months first..last."""
     a, total = ActivityMonth.__table__.c, CommuneDossierTotal.__table__
     counted = sa.case((total.c.id.isnot(None), a.n), else_=0)
+    # Every commune under one unit (a trend asks for its unit alone): the database adds them up.
+    alone = _alone(communes)
+    columns = ([sa.literal(0), a.month, a.measure, sa.func.sum(a.n), sa.func.sum(counted)] if alone
+               else [a.commune_id, a.month, a.measure, a.n, counted])
     sums: dict[tuple[int, int, int], list[int]] = defaultdict(lambda: [0, 0])
     for chunk in _chunks(sorted(communes)):
-        for commune_id, month, measure, n, c in db.session.execute(
-                sa.select(a.commune_id, a.month, a.measure, a.n, counted)
-                .select_from(ActivityMonth.__table__.outerjoin(
-                    total, sa.and_(a.measure == ONLINE, total.c.commune_id == a.commune_id,
-                                   total.c.month == a.month)))
-                .where(a.unit_id.in_(chunk), a.commune_id == a.unit_id,
-                       a.month.between(first, last))):
-            for unit_id in communes[commune_id]:
+        q = (sa.select(*columns)
+             .select_from(ActivityMonth.__table__.outerjoin(
+                 total, sa.and_(a.measure == ONLINE, total.c.commune_id == a.commune_id, total.c.month == a.month)))
+             .where(a.unit_id.in_(chunk), a.commune_id == a.unit_id, a.month.between(first, last)))
+        for commune_id, month, measure, n, c in db.session.execute(q.group_by(a.month, a.measure) if alone else q):
+            n, c = int(n or 0), int(c or 0)
+            for unit_id in alone or communes[commune_id]:
                 s = sums[(unit_id, month, measure)]
                 s[0] += n
                 s[1] += c
@@ -79,13 +88,13 @@ def upper_firsts(communes: CommuneMap, first_key: int, last_key: int) -> dict[in
     n = NamedLearnerMonth.__table__.c
     month = sa.case((n.month < first_key, 0), else_=n.month)
     per_unit: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))
+    alone = _alone(communes)
     for chunk in _chunks(sorted(communes)):
-        for commune_id, key, count in db.session.execute(
-                sa.select(n.commune_id, month, sa.func.sum(n.learners))
-                .where(n.unit_id.in_(chunk), n.commune_id == n.unit_id,
-                       n.month <= last_key)
-                .group_by(n.commune_id, month)):
-            for unit_id in communes[commune_id]:
+        by = [month] if alone else [n.commune_id, month]
+        for *commune, key, count in db.session.execute(
+                sa.select(*by, sa.func.sum(n.learners))
+                .where(n.unit_id.in_(chunk), n.commune_id == n.unit_id, n.month <= last_key).group_by(*by)):
+            for unit_id in alone or communes[commune[0]]:
                 per_unit[unit_id][key] += int(count)
     return {u: dict(by_month) for u, by_month in per_unit.items()}
 
