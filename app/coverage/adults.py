@@ -19,6 +19,9 @@ figure mixes households with adults. Every share is a ratio of sums over the uni
         - online: dossiers filed online with the teams' help at one-stop-centre shifts that month;
           online_share = online dossiers of the communes that entered their month's total ÷ those
           totals (a commune without a total adds to neither side).
+    adult_months_then(units, months)
+        The same as the map was in each month (the `?map=then` pages): the units valid then, each
+        under its parent then, or a unit's predecessors before it existed (app.units.history).
     A class counts under its commune and the units above it, and under the hamlet it was held in;
     a named learner under the class's commune, and under the hamlet they live in (when given, else
     the hamlet the class was held in).
