@@ -180,7 +180,7 @@ def measure(client: Client, pages: list[tuple[str, str]], leader: Client, plan: 
             # The coverage pages are timed with their adult section ("Bình dân học vụ số"), the
             # trends with their adult table: the figures the province now reports.
             if path.startswith("/coverage/"):
-                assert (b'class="table adult-trend"' if path.endswith("/trend") else b'id="adults"') in body, path
+                assert (b'class="table adult-trend' if path.endswith("/trend") else b'id="adults"') in body, path
             if i >= warm:  # the first rounds warm the caches and the workers
                 times[label].append(elapsed)
         fields = visit_fields(plan, household, token, rng)
@@ -209,13 +209,14 @@ def main() -> int:
     parser.add_argument("--requests", type=int, default=300)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--pages", type=int, default=7, help="time only the first N pages (1 = the floor only)")
+    parser.add_argument("--port", type=int, default=0, help="gunicorn's port on 127.0.0.1 (0: any free one)")
     args = parser.parse_args()
     env = dict(os.environ, DATABASE_URL=args.database_url, FLASK_APP="wsgi.py", SECRET_KEY="bench-secret",
                LOGIN_LIMIT_PER_ADDRESS="1000 per minute")
     ensure_seeded(args.database_url, env)
     ids = unit_ids(args.database_url)
     plan = visit_plan(args.database_url, args.requests + 5)
-    port = free_port()
+    port = args.port or free_port()
     server = subprocess.Popen([str(BIN / "gunicorn"), "-w", str(args.workers), "-b", f"127.0.0.1:{port}",
                                "--access-logfile", "/dev/null", "wsgi:app"], env=env, cwd=ROOT)
     try:

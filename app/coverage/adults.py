@@ -19,6 +19,9 @@ figure mixes households with adults. Every share is a ratio of sums over the uni
         - online: dossiers filed online with the teams' help at one-stop-centre shifts that month;
           online_share = online dossiers of the communes that entered their month's total ÷ those
           totals (a commune without a total adds to neither side).
+    adult_months_then(units, months)
+        The same as the map was in each month (the `?map=then` pages): the units valid then, each
+        under its parent then, or a unit's predecessors before it existed (app.units.history).
     A class counts under its commune and the units above it, and under the hamlet it was held in;
     a named learner under the class's commune, and under the hamlet they live in (when given, else
     the hamlet the class was held in).
@@ -32,8 +35,8 @@ from datetime import date
 import sqlalchemy as sa
 
 from app.activities.models import ClassLearner, CommuneDossierTotal
-from app.coverage import activity_months, named_learners
-from app.coverage.models import ADULT_TARGET_INDICATORS, AdultTarget, UnitAncestor
+from app.coverage import activity_months, by_commune, named_learners, rollup
+from app.coverage.models import ADULT_TARGET_INDICATORS, ActivityMonth, AdultTarget, NamedLearnerMonth, UnitAncestor
 from app.dates import month_end
 from app.extensions import db
 from app.units.models import AdminUnit, AdultCount
@@ -140,7 +143,10 @@ def adult_months(units: list[AdminUnit],
     out = {u.id: {m: AdultFigures() for m in months} for u in units}
     if not units or not months:
         return out
-    tree = AdultTree(_topmost(units))
+    roots = _topmost(units)
+    # Rolled up in SQL and kept under a token (app/coverage/rollup.py) unless a unit below is retired.
+    token, any_retired = rollup.adult_token_and_retired(roots)
+    tree = AdultTree(roots) if any_retired else rollup.adult_roll_up(token, [u.id for u in units])
     for u in units:
         for m in months:
             out[u.id][m].adults = tree.adults(u.id, month_end(*m))
@@ -150,15 +156,156 @@ def adult_months(units: list[AdminUnit],
     # change (app/coverage/activity_months.py, named_learners.py): a page rolls up a few rows.
     first_key, last_key = _key(*min(months)), _key(*max(months))
     codes = dict(db.session.execute(sa.select(Service.id, Service.code)).all())
-    for chunk in _chunks(upper):
-        for unit_id, key, measure, n, counted in activity_months.upper_sums(chunk, first_key, last_key):
+    if upper:
+        # Each commune's rows once, added up per unit (app/coverage/by_commune.py): the plain queries
+        # (activity_months.upper_sums, named_learners.upper_firsts, dossier_totals) read them per unit.
+        communes = by_commune.commune_map(upper, token)
+        for unit_id, key, measure, n, counted in by_commune.upper_sums(communes, first_key, last_key):
             _add(out, months, codes, unit_id, key, measure, n, counted)
-        _dossier_totals(out, months, chunk)
-        _cumulate(out, months, named_learners.upper_firsts(chunk, first_key, last_key))
+        for (unit_id, key), n in by_commune.dossier_totals(communes, [_key(*m) for m in months]).items():
+            f = _bucket(out, months, unit_id, key)
+            if f is not None:
+                f.commune_dossiers = n
+        _cumulate(out, months, by_commune.upper_firsts(communes, first_key, last_key))
     for chunk in _chunks(hamlets):
         for unit_id, key, measure, n in activity_months.hamlet_sums(chunk, first_key, last_key):
             _add(out, months, codes, unit_id, key, measure, n, 0)
         _cumulate(out, months, named_learners.hamlet_firsts(chunk, first_key, last_key))
+    return out
+
+
+@dataclass
+class _Then:
+    """What a unit stood for in a month as the map was: the units valid then below it (or below its
+    predecessors, when it did not exist yet), the leaves among them, and for a hamlet its commune then."""
+    ids: set[int] = field(default_factory=set)
+    leaves: set[int] = field(default_factory=set)
+    hamlets: list[tuple[int, int | None]] = field(default_factory=list)  # (hamlet, its commune then)
+
+
+def _parent_then(unit: AdminUnit, on: date) -> int | None:
+    from app.units.models import UnitPlacement
+    placed = db.session.scalar(sa.select(UnitPlacement.parent_id).where(
+        UnitPlacement.unit_id == unit.id, sa.or_(UnitPlacement.valid_from.is_(None), UnitPlacement.valid_from <= on),
+        sa.or_(UnitPlacement.valid_to.is_(None), UnitPlacement.valid_to > on)))
+    return placed if placed is not None else unit.parent_id
+
+
+def _then_groups(units: list[AdminUnit], on: date) -> dict[int, _Then]:
+    """Each unit as the map was on `on` (app.units.history.map_on): one tree for a unit and the
+    units of the list inside it, as the coverage table of that month has them."""
+    from app.units.history import map_on, predecessors_on
+    trees = []
+
+    def tree_of(unit: AdminUnit):
+        for t in trees:
+            if unit.id in t.units:
+                return t
+        trees.append(map_on(unit, on))
+        return trees[-1]
+
+    def stood(unit: AdminUnit, group: _Then) -> None:
+        t = tree_of(unit)
+        stack = [unit.id]
+        while stack:
+            u = stack.pop()
+            group.ids.add(u)
+            stack.extend(t.children.get(u, ()))
+        group.leaves.update(t.leaves_below(unit.id))
+        if unit.level == "hamlet":
+            group.hamlets.append((unit.id, t.parents.get(unit.id) or _parent_then(unit, on)))
+
+    out = {}
+    for unit in sorted(units, key=lambda u: len(u.path)):  # the widest first: their trees serve the rest
+        group = out[unit.id] = _Then()
+        if unit.valid_on(on):
+            stood(unit, group)
+        else:
+            for old, _split in predecessors_on(unit, on):
+                stood(old, group)
+    return out
+
+
+def adult_months_then(units: list[AdminUnit],
+                      months: list[tuple[int, int]]) -> dict[int, dict[tuple[int, int], AdultFigures]]:
+    """adult_months as the map was in each month: a unit's figures are those of the units that stood
+    below it then (its predecessors' before it existed), whatever moved since. The plain way, from
+    the leaves and communes of that month's tree: adults are its leaves' counts in effect at the
+    month's end; classes, shifts and named learners count under the commune they were recorded in
+    (a hamlet's: those held in it, and its learners of its commune then)."""
+    out = {u.id: {m: AdultFigures() for m in months} for u in units}
+    if not units or not months:
+        return out
+    codes = dict(db.session.execute(sa.select(Service.id, Service.code)).all())
+    first_key, last_key = _key(*min(months)), _key(*max(months))
+    plans = {m: _then_groups(units, month_end(*m)) for m in months}
+    leaves = sorted({leaf for g in plans.values() for t in g.values() for leaf in t.leaves})
+    communes = sorted({u for g in plans.values() for t in g.values() if not t.hamlets for u in t.ids})
+    hamlets = sorted({h for g in plans.values() for t in g.values() for h, _c in t.hamlets})
+    counts: dict[int, list[tuple[date, int]]] = defaultdict(list)
+    for chunk in _chunks(leaves):
+        for unit_id, effective_on, n in db.session.execute(
+                sa.select(AdultCount.unit_id, AdultCount.effective_on, AdultCount.adults)
+                .where(AdultCount.unit_id.in_(chunk)).order_by(AdultCount.effective_on)):
+            counts[unit_id].append((effective_on, n))
+    # Per commune: the month sums, the dossier totals entered and the named learners' first months.
+    sums: dict[tuple[int, int], list] = defaultdict(list)
+    totals: dict[tuple[int, int], int] = {}
+    firsts: dict[int, dict[int, int]] = defaultdict(dict)
+    a, total, nl = ActivityMonth, CommuneDossierTotal, NamedLearnerMonth
+    for chunk in _chunks(communes):
+        counted = sa.case((total.id.isnot(None), a.n), else_=0)
+        for commune_id, key, measure, n, c in db.session.execute(
+                sa.select(a.commune_id, a.month, a.measure, sa.func.sum(a.n), sa.func.sum(counted))
+                .outerjoin(total, sa.and_(a.measure == activity_months.ONLINE, total.commune_id == a.commune_id,
+                                          total.month == a.month))
+                .where(a.unit_id.in_(chunk), a.commune_id == a.unit_id, a.month.between(first_key, last_key))
+                .group_by(a.commune_id, a.month, a.measure)):
+            sums[(commune_id, key)].append((measure, n, c))
+        for commune_id, key, n in db.session.execute(
+                sa.select(total.commune_id, total.month, total.dossiers)
+                .where(total.commune_id.in_(chunk), total.month.between(first_key, last_key))):
+            totals[(commune_id, key)] = int(n or 0)
+        month = sa.case((nl.month < first_key, 0), else_=nl.month)
+        for commune_id, key, n in db.session.execute(
+                sa.select(nl.commune_id, month, sa.func.sum(nl.learners))
+                .where(nl.unit_id.in_(chunk), nl.commune_id == nl.unit_id, nl.month <= last_key)
+                .group_by(nl.commune_id, month)):
+            firsts[commune_id][key] = int(n)
+    hamlet_rows: dict[tuple[int, int], list] = defaultdict(list)
+    hamlet_firsts: dict[tuple[int, int], dict[int, int]] = defaultdict(dict)
+    for chunk in _chunks(hamlets):
+        for hamlet_id, key, measure, n in activity_months.hamlet_sums(chunk, first_key, last_key):
+            hamlet_rows[(hamlet_id, key)].append((measure, n, 0))
+        month = sa.case((nl.month < first_key, 0), else_=nl.month)
+        for hamlet_id, commune_id, key, n in db.session.execute(
+                sa.select(nl.unit_id, nl.commune_id, month, sa.func.sum(nl.learners))
+                .where(nl.unit_id.in_(chunk), nl.commune_id != nl.unit_id, nl.month <= last_key)
+                .group_by(nl.unit_id, nl.commune_id, month)):
+            hamlet_firsts[(hamlet_id, commune_id)][key] = int(n)
+    for m in months:
+        on, key = month_end(*m), _key(*m)
+        for unit_id, group in plans[m].items():
+            f = out[unit_id][m]
+            for leaf in group.leaves:
+                f.adults += next((n for d, n in reversed(counts.get(leaf, ())) if d <= on), 0)
+            if group.hamlets:
+                rows = [r for h, _c in group.hamlets for r in hamlet_rows.get((h, key), ())]
+                named = [hamlet_firsts.get((h, c), {}) for h, c in group.hamlets]
+            else:
+                rows = [r for c in group.ids for r in sums.get((c, key), ())]
+                named = [firsts[c] for c in group.ids if c in firsts]
+                f.commune_dossiers = sum(totals.get((c, key), 0) for c in group.ids)
+            for measure, n, counted in rows:
+                n, counted = int(n or 0), int(counted or 0)
+                if measure == activity_months.ATTENDANCES:
+                    f.attendances += n
+                elif measure == activity_months.ONLINE:
+                    f.online += n
+                    f.online_counted += counted
+                else:
+                    f.working[codes[measure]] = f.working.get(codes[measure], 0) + n
+            f.named = sum(n for per_month in named for k, n in per_month.items() if k <= key)
     return out
 
 
@@ -182,17 +329,15 @@ def _bucket(out, months, unit_id: int, key: int):
     return None
 
 
-def _dossier_totals(out, months, chunk):
-    """The totals the communes entered for their months (the online share's denominator)."""
+def dossier_totals(chunk: list[int], keys: list[int]) -> dict[tuple[int, int], int]:
+    """The plain way: the totals the communes under each unit entered for their months (the online
+    share's denominator), {(unit_id, yyyymm): dossiers}."""
     anc = UnitAncestor.ancestor_id
     total = CommuneDossierTotal
-    for unit_id, key, n in db.session.execute(
-            sa.select(anc, total.month, sa.func.sum(total.dossiers))
-            .join(UnitAncestor, UnitAncestor.unit_id == total.commune_id)
-            .where(anc.in_(chunk), total.month.in_([_key(*m) for m in months])).group_by(anc, total.month)):
-        f = _bucket(out, months, unit_id, key)
-        if f is not None:
-            f.commune_dossiers = int(n or 0)
+    return {(unit_id, key): int(n or 0) for unit_id, key, n in db.session.execute(
+        sa.select(anc, total.month, sa.func.sum(total.dossiers))
+        .join(UnitAncestor, UnitAncestor.unit_id == total.commune_id)
+        .where(anc.in_(chunk), total.month.in_(keys)).group_by(anc, total.month))}
 
 
 def _cumulate(out, months, per_unit: dict[int, dict[int, int]]) -> None:
@@ -287,8 +432,10 @@ class AdultTable:
     online_target: AdultTarget | None
 
 
-def adult_table(unit: AdminUnit, children: list[AdminUnit], year: int, month: int, services: list) -> AdultTable:
-    figures = adult_months([unit, *children], [(year, month)])
+def adult_table(unit: AdminUnit, children: list[AdminUnit], year: int, month: int, services: list,
+                then: bool = False) -> AdultTable:
+    """`then`: as the map was that month (the children are the units of the coverage table then)."""
+    figures = (adult_months_then if then else adult_months)([unit, *children], [(year, month)])
     rows = [AdultRow(c, figures[c.id][(year, month)]) for c in children]
     total = AdultRow(unit, figures[unit.id][(year, month)])
     targets = adult_targets(province_id_of(unit))

@@ -290,3 +290,131 @@ def subtree_of(unit: AdminUnit) -> Subtree | LiveSubtree:
         children, any_retired, token = _children_and_retired(unit)
         cache[unit.id] = Subtree([unit]) if any_retired else LiveSubtree(unit, children, token)
     return cache[unit.id]
+
+
+# --- Adults -------------------------------------------------------------------------------------
+# Fast path: AdultRollUp sums the leaves' adult count changes per ancestor in SQL and keeps the result
+# in this worker's memory under the adult_counts token (triggers of migration a7d2c5e91b04); faster
+# than adults.AdultTree, which loads every unit below the roots and every count they had into Python
+# (kept for subtrees with a retired unit, and as the reference). tests/test_adult_rollup.py holds
+# both equal to a plain sum of the leaves' counts; bench/README.md ("Adult indicators") the figures.
+
+ADULT_COUNTS = "adult_counts"  # cache_tokens.name: adult counts, and which units are leaves under which
+
+_SQLITE_ADULT_TOKEN = ("INSERT INTO cache_tokens (name, token) VALUES ('adult_counts', random()) "
+                       "ON CONFLICT (name) DO UPDATE SET token = excluded.token;")
+_PG_ADULT_TOKEN = ("INSERT INTO cache_tokens (name, token) VALUES ('adult_counts', (random() * 9.2e18)::bigint) "
+                   "ON CONFLICT (name) DO UPDATE SET token = EXCLUDED.token;")
+SQLITE_ADULT_TOKEN_TRIGGERS = [
+    ("adult_token_counts_ins", "AFTER INSERT ON adult_counts"),
+    ("adult_token_counts_upd", "AFTER UPDATE ON adult_counts"),
+    ("adult_token_counts_del", "AFTER DELETE ON adult_counts"),
+    ("adult_token_units_ins", "AFTER INSERT ON admin_units"),
+    ("adult_token_units_upd", "AFTER UPDATE OF parent_id, path ON admin_units"),
+    ("adult_token_units_del", "AFTER DELETE ON admin_units"),
+    # The roll-up joins unit_ancestors: `flask coverage rebuild` rewrites it with the cov_* triggers off.
+    ("adult_token_ancestors_ins", "AFTER INSERT ON unit_ancestors"),
+    ("adult_token_ancestors_upd", "AFTER UPDATE ON unit_ancestors"),
+    ("adult_token_ancestors_del", "AFTER DELETE ON unit_ancestors"),
+]
+PG_ADULT_TOKEN_FUNCTION = (f"CREATE OR REPLACE FUNCTION adult_token_bump() RETURNS trigger LANGUAGE plpgsql AS $$\n"
+                           f"    BEGIN\n      {_PG_ADULT_TOKEN}\n      RETURN NULL;\n    END $$")
+PG_ADULT_TOKEN_TRIGGERS = [  # statement-level: a bulk load replaces the token once
+    ("adult_token_counts", "adult_counts", "AFTER INSERT OR DELETE OR UPDATE OR TRUNCATE"),
+    ("adult_token_units", "admin_units", "AFTER INSERT OR DELETE OR UPDATE OF parent_id, path OR TRUNCATE"),
+    ("adult_token_ancestors", "unit_ancestors", "AFTER INSERT OR DELETE OR UPDATE OR TRUNCATE"),
+]
+
+
+def adult_token_ddl(dialect: str) -> list[str]:
+    """The adult token's triggers as this module builds them (the migration carries a frozen copy)."""
+    if dialect == "postgresql":
+        return [PG_ADULT_TOKEN_FUNCTION] + [
+            f"CREATE TRIGGER {name} {when} ON {table} FOR EACH STATEMENT EXECUTE FUNCTION adult_token_bump()"
+            for name, table, when in PG_ADULT_TOKEN_TRIGGERS]
+    return [f"CREATE TRIGGER {name} {when} BEGIN {_SQLITE_ADULT_TOKEN} END"
+            for name, when in SQLITE_ADULT_TOKEN_TRIGGERS]
+
+
+def replace_adult_token(conn) -> None:
+    """Mark every worker's cached adult roll-up stale (the triggers do it on every change)."""
+    conn.exec_driver_sql(_PG_ADULT_TOKEN if conn.dialect.name == "postgresql" else _SQLITE_ADULT_TOKEN)
+
+
+class AdultRollUp:
+    """Adults of some units over time, for subtrees with no retired unit: the same figures as
+    AdultTree (a unit with units below it is the sum of its leaves' counts in effect), each date
+    a binary search in a running sum of the leaves' count changes."""
+
+    def __init__(self, timelines: dict[int, tuple[list[date], list[int]]]):
+        self._timelines = timelines
+
+    def adults(self, unit_id: int, on: date) -> int:
+        dates, totals = self._timelines[unit_id]
+        i = bisect_right(dates, on)
+        return totals[i - 1] if i else 0
+
+
+def _adult_deltas() -> sa.Select:
+    """Each leaf's adult count changes summed per current ancestor and date."""
+    from app.units.models import AdultCount
+    ac, prev = AdultCount.__table__.alias("ac"), AdultCount.__table__.alias("prev")
+    units, ancestors = AdminUnit.__table__.c, UnitAncestor.__table__.c
+    previous = (sa.select(prev.c.adults)
+                .where(prev.c.unit_id == ac.c.unit_id, prev.c.effective_on < ac.c.effective_on)
+                .order_by(prev.c.effective_on.desc()).limit(1).scalar_subquery())
+    is_leaf = ~sa.exists().where(units.parent_id == ac.c.unit_id)
+    return (sa.select(ancestors.ancestor_id, ac.c.effective_on,
+                      sa.func.sum(ac.c.adults - sa.func.coalesce(previous, 0)))
+            .join_from(UnitAncestor.__table__, ac, ac.c.unit_id == ancestors.unit_id)
+            .where(ancestors.ancestor_id.in_(sa.bindparam("units", expanding=True)), ancestors.until.is_(None),
+                   is_leaf)
+            .group_by(ancestors.ancestor_id, ac.c.effective_on))
+
+
+def _adult_token_and_retired() -> sa.Select:
+    units, ancestors = AdminUnit.__table__.c, UnitAncestor.__table__.c
+    retired = (sa.select(sa.literal(1)).select_from(UnitAncestor.__table__)
+               .join(AdminUnit.__table__, units.id == ancestors.unit_id)
+               .where(ancestors.ancestor_id.in_(sa.bindparam("roots", expanding=True)), ancestors.until.is_(None),
+                      units.retired_on.isnot(None)).limit(1))
+    token = sa.select(CacheToken.token).where(CacheToken.name == ADULT_COUNTS).scalar_subquery()
+    return sa.select(token, retired.exists())
+
+
+# Built once: the statements' construction cost more than running them.
+_ADULT_DELTAS = _adult_deltas()
+_ADULT_TOKEN_AND_RETIRED = _adult_token_and_retired()
+
+
+def adult_token_and_retired(roots: list[AdminUnit]) -> tuple[int | None, bool]:
+    """The adult roll-up's token and whether a unit below the roots (or a root) is retired: then
+    the tree's shape changes with the date, which AdultTree follows and the fast path does not."""
+    if not roots:
+        return None, False
+    token, any_retired = db.session.execute(_ADULT_TOKEN_AND_RETIRED, {"roots": [r.id for r in roots]}).one()
+    return token, bool(any_retired)
+
+
+def adult_roll_up(token: int | None, unit_ids: list[int]) -> AdultRollUp:
+    """The adults of unit_ids rolled up in SQL, kept under the token (None: no token, read them);
+    only for units with no retired unit below them (adult_token_and_retired)."""
+    key = tuple(sorted(set(unit_ids)))
+    return AdultRollUp(_adult_timelines_of(key) if token is None else _remembered_adult_timelines(token, key))
+
+
+def _adult_timelines_of(unit_ids: tuple[int, ...]) -> dict[int, tuple[list[date], list[int]]]:
+    """Per unit, (dates, adults from each date): its leaves' count changes, summed as they run."""
+    out: dict[int, list[tuple[date, int]]] = {u: [] for u in unit_ids}
+    for chunk in chunks(list(unit_ids)):
+        for unit_id, effective_on, delta in db.session.execute(_ADULT_DELTAS, {"units": chunk}):
+            out[unit_id].append((effective_on, int(delta)))
+    return {u: _running(entries) for u, entries in out.items()}
+
+
+@lru_cache(maxsize=1024)
+def _remembered_adult_timelines(token: int, unit_ids: tuple[int, ...]) -> dict[int, tuple[list[date], list[int]]]:
+    """The same, kept per (token, units), as _remembered_count_deltas with the adult token (read
+    before the counts, so a change committed in between leaves a fresh result under a stale token).
+    Nothing mutates what it returns."""
+    return _adult_timelines_of(unit_ids)

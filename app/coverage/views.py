@@ -136,7 +136,7 @@ def show(unit_id: int):
                        services=table.services, trend_first=_first_trend_month(year, month),
                        service=chosen_service, counts_from=_counts_from(unit, table, mode))
         children = [r.unit for r in table.rows if r.unit is not None]
-        context.update(adult=adults.adult_table(unit, children, year, month, table.services))
+        context.update(adult=adults.adult_table(unit, children, year, month, table.services, then=mode == "then"))
         if request.args.get("trend"):  # the page without JavaScript, asked for with its trend
             context.update(_trend(unit, year, month, table.services, mode))
     status = 400 if error else 200
@@ -173,7 +173,7 @@ def _trend(unit, year: int, month: int, services, mode: str = "today") -> dict:
     writer = CellWriter(services)
     rows = [(_month_label(m.year, m.month), writer.shares(m.row)) for m in series]
     months = queries.last_months(year, month, TREND_MONTHS)
-    adult_series = adults.adult_months([unit], months)[unit.id]
+    adult_series = (adults.adult_months_then if mode == "then" else adults.adult_months)([unit], months)[unit.id]
     return dict(series=series, trend_rows=rows,
                 charts=[charts.service_chart(s, series, _month_label) for s in services],
                 adult_trend=[(_month_label(*m), adult_series[m]) for m in months])

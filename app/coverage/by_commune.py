@@ -1,0 +1,111 @@
+"""The adult month sums, named learners' first months and dossier totals of communes and the units
+above them, each commune's rows read once and added up per unit in Python.
+
+Fast path: faster than the plain queries (activity_months.upper_sums, named_learners.upper_firsts,
+adults.dossier_totals), which join unit_ancestors and so read every commune's rows once per unit
+asked: a province page read them for the province and again for each of its districts. Here the
+communes' rows are read once, and which asked units each commune counts under (every unit_ancestors
+row, former ancestors included, as the plain queries join them) is kept in the worker's memory under
+the adult roll-up's token (app/coverage/rollup.py), which the triggers replace whenever units or
+unit_ancestors change. tests/test_by_commune.py holds each equal to its plain query.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from functools import lru_cache
+
+import sqlalchemy as sa
+
+from app.activities.models import CommuneDossierTotal
+from app.coverage.activity_months import ONLINE
+from app.coverage.models import ActivityMonth, NamedLearnerMonth, UnitAncestor
+from app.extensions import db
+from app.units.models import AdminUnit
+
+CommuneMap = dict[int, tuple[int, ...]]  # commune (or any unit above hamlets) -> the asked units it counts under
+
+
+def _chunks(ids: list[int], size: int = 500):
+    for i in range(0, len(ids), size):
+        yield ids[i:i + size]
+
+
+def _map_of(unit_ids: tuple[int, ...]) -> CommuneMap:
+    ua, units = UnitAncestor.__table__.c, AdminUnit.__table__.c
+    out: dict[int, list[int]] = defaultdict(list)
+    for chunk in _chunks(list(unit_ids)):
+        for unit_id, ancestor_id in db.session.execute(
+                sa.select(ua.unit_id, ua.ancestor_id).join(AdminUnit.__table__, units.id == ua.unit_id)
+                .where(ua.ancestor_id.in_(chunk), units.level != "hamlet")):
+            out[unit_id].append(ancestor_id)
+    return {c: tuple(a) for c, a in out.items()}
+
+
+@lru_cache(maxsize=256)
+def _remembered_map(token: int, unit_ids: tuple[int, ...]) -> CommuneMap:
+    return _map_of(unit_ids)
+
+
+def commune_map(unit_ids: list[int], token: int | None) -> CommuneMap:
+    """Which of unit_ids each unit above the hamlets below them counts under (None: no token, read it)."""
+    key = tuple(sorted(set(unit_ids)))
+    return _map_of(key) if token is None else _remembered_map(token, key)
+
+
+def _alone(communes: CommuneMap) -> tuple[int, ...] | None:
+    """The one unit every commune counts under, if there is one and nothing else."""
+    units = set(communes.values())
+    return next(iter(units)) if len(units) == 1 and len(next(iter(units))) == 1 else None
+
+
+def upper_sums(communes: CommuneMap, first: int, last: int) -> list[tuple[int, int, int, int, int]]:
+    """As activity_months.upper_sums: (unit_id, yyyymm, measure, n, n of communes that entered the
+    month's dossier total), months first..last."""
+    a, total = ActivityMonth.__table__.c, CommuneDossierTotal.__table__
+    counted = sa.case((total.c.id.isnot(None), a.n), else_=0)
+    # Every commune under one unit (a trend asks for its unit alone): the database adds them up.
+    alone = _alone(communes)
+    columns = ([sa.literal(0), a.month, a.measure, sa.func.sum(a.n), sa.func.sum(counted)] if alone
+               else [a.commune_id, a.month, a.measure, a.n, counted])
+    sums: dict[tuple[int, int, int], list[int]] = defaultdict(lambda: [0, 0])
+    for chunk in _chunks(sorted(communes)):
+        q = (sa.select(*columns)
+             .select_from(ActivityMonth.__table__.outerjoin(
+                 total, sa.and_(a.measure == ONLINE, total.c.commune_id == a.commune_id, total.c.month == a.month)))
+             .where(a.unit_id.in_(chunk), a.commune_id == a.unit_id, a.month.between(first, last)))
+        for commune_id, month, measure, n, c in db.session.execute(q.group_by(a.month, a.measure) if alone else q):
+            n, c = int(n or 0), int(c or 0)
+            for unit_id in alone or communes[commune_id]:
+                s = sums[(unit_id, month, measure)]
+                s[0] += n
+                s[1] += c
+    return [(u, m, measure, n, c) for (u, m, measure), (n, c) in sums.items()]
+
+
+def upper_firsts(communes: CommuneMap, first_key: int, last_key: int) -> dict[int, dict[int, int]]:
+    """As named_learners.upper_firsts: {unit_id: {yyyymm: learners whose first class fell that month}},
+    the months before first_key under 0."""
+    n = NamedLearnerMonth.__table__.c
+    month = sa.case((n.month < first_key, 0), else_=n.month)
+    per_unit: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))
+    alone = _alone(communes)
+    for chunk in _chunks(sorted(communes)):
+        by = [month] if alone else [n.commune_id, month]
+        for *commune, key, count in db.session.execute(
+                sa.select(*by, sa.func.sum(n.learners))
+                .where(n.unit_id.in_(chunk), n.commune_id == n.unit_id, n.month <= last_key).group_by(*by)):
+            for unit_id in alone or communes[commune[0]]:
+                per_unit[unit_id][key] += int(count)
+    return {u: dict(by_month) for u, by_month in per_unit.items()}
+
+
+def dossier_totals(communes: CommuneMap, keys: list[int]) -> dict[tuple[int, int], int]:
+    """As adults.dossier_totals: {(unit_id, yyyymm): the dossiers its communes entered for the month}."""
+    t = CommuneDossierTotal.__table__.c
+    out: dict[tuple[int, int], int] = defaultdict(int)
+    for chunk in _chunks(sorted(communes)):
+        for commune_id, month, dossiers in db.session.execute(
+                sa.select(t.commune_id, t.month, t.dossiers).where(t.commune_id.in_(chunk), t.month.in_(keys))):
+            for unit_id in communes[commune_id]:
+                out[(unit_id, month)] += int(dossiers or 0)
+    return dict(out)

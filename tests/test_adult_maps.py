@@ -1,0 +1,82 @@
+"""Adults as the map was: a month before the 2025 reform shows the adult figures of the units valid
+then, summed from their hamlets and communes then (tests/maps_world.py), on the page and its trend."""
+import re
+from datetime import date
+
+import pytest
+
+from app.coverage import adults
+from app.extensions import db as _db
+from app.units import operations as unit_ops
+from tests.adult_world import add_class
+from tests.maps_world import Reformed
+
+ADULTS = {"Khu vực 1": 1000, "Khu vực 2": 800, "Khu vực 3": 500, "Khu vực 4": 300, "Ấp Nhơn Xuân": 600,
+          "Ấp Nhơn Lộc": 400}
+MARCH = (2025, 3)
+
+
+@pytest.fixture
+def world(db):
+    return build()
+
+
+def build() -> Reformed:
+    """The reorganized world with adults and classes on the old communes before the reform."""
+    w = Reformed()
+    h = w.hamlets
+    for name, n in ADULTS.items():
+        unit_ops.set_adult_count(h[name], n, date(2024, 1, 1))
+    unit_ops.set_adult_count(h["Khu vực 1"], 1100, date(2025, 4, 1))  # after the month: not counted in it
+    # Before the reform, on the old communes: Phường I has 4 named learners by the end of March
+    # (one from February), living in Khu vực 1 (2, one of them through the class's place) and 2.
+    add_class(w.phuong_1, date(2025, 2, 20), 15, (0, 10, 5), named=[("Lê Văn Cường", 1990, h["Khu vực 2"], None)])
+    add_class(w.phuong_1, date(2025, 3, 14), 30, (3, 20, 7), hamlet=h["Khu vực 1"],
+              named=[("Nguyễn Văn An", 1970, h["Khu vực 1"], None), ("Trần Thị Bình", 1972, None, None),
+                     ("Phạm Thị Dung", 1985, h["Khu vực 2"], None)], results={"vneid": 12})
+    add_class(w.phuong_1, date(2025, 3, 21), 20, (0, 15, 5), named=[("nguyen van an", 1970, h["Khu vực 1"], None)],
+              results={"vneid": 4})
+    add_class(w.mot_ngan_old, date(2025, 3, 5), 25, (0, 20, 5), hamlet=h["Ấp Nhơn Lộc"],
+              named=[("Đỗ Văn Giang", 1960, h["Ấp Nhơn Lộc"], None), ("Hồ Thị Hoa", 1962, h["Ấp Nhơn Xuân"], None)],
+              results={"vneid": 6})
+    # After the reform, on the new commune: never in a month before it.
+    add_class(w.vi_thanh, date(2025, 9, 9), 40, (0, 30, 10), hamlet=h["Khu vực 1"],
+              named=[("Võ Văn Em", 1980, h["Khu vực 1"], None)])
+    _db.session.commit()
+    return w
+
+
+def _then(unit, month=MARCH):
+    return adults.adult_months_then([unit], [month])[unit.id][month]
+
+
+def test_an_old_commune_s_adults_and_named_learners_before_the_reform_are_its_hamlets_then(world):
+    commune = _then(world.phuong_1)
+    assert (commune.adults, commune.named, commune.attendances, commune.working) == (1000 + 800, 4, 30 + 20,
+                                                                                      {"vneid": 16})
+    kv1, kv2 = _then(world.hamlets["Khu vực 1"]), _then(world.hamlets["Khu vực 2"])
+    assert (kv1.adults, kv1.named, kv1.attendances) == (1000, 2, 30)
+    assert (kv2.adults, kv2.named, kv2.attendances) == (800, 2, 0)
+    district = _then(world.vi_thanh_city)
+    assert (district.adults, district.named, district.attendances) == (1000 + 800 + 500 + 300, 4, 50)
+    province = _then(world.old_province)
+    assert (province.adults, province.named, province.attendances) == (3600, 6, 75)
+    # The new commune, not yet formed, stands for Phường I, III and VII; in September it is itself.
+    new = _then(world.vi_thanh)
+    assert (new.adults, new.named, new.attendances) == (2600, 4, 50)
+    september = _then(world.vi_thanh, (2025, 9))
+    assert (september.adults, september.named, september.attendances) == (1100 + 800 + 500 + 300, 1, 40)
+
+
+def test_the_old_map_page_and_trend_show_the_adults_of_the_units_then(world, client, login_as):
+    login_as("province", world.province)
+    text = " ".join(client.get(f"/coverage/{world.vi_thanh_city.id}?month=2025-03&map=then&trend=1")
+                    .get_data(as_text=True).split())
+    section = text[text.index('id="adults"'):]
+    rows = re.findall(r"<tr[^>]*>(.*?)</tr>", section)
+    phuong_1 = next(r for r in rows if "Phường I<" in r or "Phường I </" in r or ">Phường I" in r)
+    assert "1.800" in phuong_1 and ">4<" in phuong_1
+    assert "2.600" in section
+    trend = text[text.index('adult-trend'):]
+    march = next(r for r in re.findall(r"<tr[^>]*>(.*?)</tr>", trend) if "03/2025" in r)
+    assert "2.600" in march and ">4<" in march
