@@ -11,7 +11,7 @@ The triggers are named adult_token_*, not cov_*: they are not coverage tallies, 
 verify` compares the cov_* triggers with app/coverage/store.py.
 
 Revision ID: a7d2c5e91b04
-Revises: f3a9c71d5b20
+Revises: b5e81d3c7a42
 Create Date: 2026-12-02 02:50:00
 
 """
@@ -20,7 +20,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'a7d2c5e91b04'
-down_revision = 'f3a9c71d5b20'
+down_revision = 'b5e81d3c7a42'
 branch_labels = None
 depends_on = None
 
