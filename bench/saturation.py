@@ -252,7 +252,7 @@ def pct(values: list[float], p: int) -> float:
 
 
 def level(port: int, master: int, plans_: list[dict], units: dict, leaders: int, officers: int,
-          seconds: float, warmup: float, url: str) -> dict:
+          seconds: float, warmup: float, url: str, profile: str | None) -> dict:
     run = Run()
     clients = []
     for plan in plans_[:leaders]:
@@ -274,6 +274,10 @@ def level(port: int, master: int, plans_: list[dict], units: dict, leaders: int,
         th.start()
     time.sleep(warmup)
     workers = workers_of(master)
+    spies = [] if not profile else [subprocess.Popen(  # sampled over the measured seconds only
+        [str(BIN / "py-spy"), "record", "--pid", str(pid), "--rate", "200", "--nonblocking",
+         "--duration", str(int(seconds)), "--format", "raw", "-o", f"{profile}-{pid}.txt"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for pid in workers]
     cpu0, t0 = worker_cpu(master), time.perf_counter()
     run.recording = True
     time.sleep(seconds)
@@ -281,6 +285,8 @@ def level(port: int, master: int, plans_: list[dict], units: dict, leaders: int,
     cpu1, t1 = worker_cpu(master), time.perf_counter()
     n = len(run.times)
     run.stop = True
+    for spy in spies:
+        spy.wait()
     for th in threads:
         th.join(timeout=70)
     after = visits_by(url, ids)
@@ -303,6 +309,8 @@ def main() -> int:
     parser.add_argument("--verify", action="store_true",
                         help="then run `flask coverage verify` (minutes at province scale)")
     args = parser.parse_args()
+    if args.profile:
+        os.makedirs(args.profile, exist_ok=True)
     levels = [int(x) for x in args.leaders.split(",")]
     env = dict(os.environ, DATABASE_URL=args.database_url, FLASK_APP="wsgi.py", SECRET_KEY="bench-secret",
                LOGIN_LIMIT_PER_ADDRESS="100000 per minute", LOGIN_LIMIT_PER_ACCOUNT="100000 per minute")
@@ -323,18 +331,9 @@ def main() -> int:
         print(f"{db}, gunicorn {args.workers} sync workers, {args.seconds:.0f} s per level "
               f"(after {args.warmup:.0f} s warm-up), load average {os.getloadavg()[0]:.1f}")
         for n in levels:
-            spies = []
-            if args.profile:
-                os.makedirs(args.profile, exist_ok=True)
-                spies = [subprocess.Popen(
-                    [str(BIN / "py-spy"), "record", "--pid", str(pid), "--rate", "200", "--nonblocking",
-                     "--duration", str(int(args.warmup + args.seconds)), "--format", "raw",
-                     "-o", f"{args.profile}/{db.lower()}-{n}-{pid}.txt"],
-                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for pid in workers_of(server.pid)]
+            profile = f"{args.profile}/{db.lower()}-{n}" if args.profile else None
             r = level(port, server.pid, plans_, units, n, args.officers, args.seconds, args.warmup,
-                      args.database_url)
-            for spy in spies:
-                spy.wait()
+                      args.database_url, profile)
             lost = "nothing lost" if r["stored"] == r["posted"] else f"LOST: {r['posted']} answered 303, {r['stored']} stored"
             print(f"  {n:3d} leaders + {args.officers} officers: {r['rps']:6.1f} req/s   p50 {r['p50']:6.1f} ms   "
                   f"p95 {r['p95']:6.1f} ms   p99 {r['p99']:6.1f} ms   CPU/request {r['cpu_ms']:5.2f} ms   "
