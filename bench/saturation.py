@@ -17,6 +17,7 @@ other load on the machine does not count), errors, and whether anything was lost
 database by the bench's leaders = POSTs answered 303). `flask coverage verify` runs at the end.
 """
 import argparse
+import gzip
 import http.client
 import os
 import random
@@ -132,7 +133,8 @@ class Client:
 
     def request(self, method: str, path: str, body: dict | list | None = None,
                 htmx: bool = False) -> tuple[int, dict, bytes]:
-        headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())}
+        # As a browser asks: the app gzips its pages, and that is part of the workers' cost.
+        headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items()), "Accept-Encoding": "gzip"}
         if htmx:
             headers["HX-Request"] = "true"
         data = None
@@ -144,6 +146,8 @@ class Client:
             conn.request(method, path, body=data, headers=headers)
             resp = conn.getresponse()
             payload = resp.read()
+            if resp.getheader("Content-Encoding") == "gzip":
+                payload = gzip.decompress(payload)
             for name, value in resp.getheaders():
                 if name.lower() == "set-cookie":
                     key, _, rest = value.partition("=")
@@ -306,6 +310,9 @@ def main() -> int:
     parser.add_argument("--warmup", type=float, default=3)
     parser.add_argument("--profile", metavar="DIR",
                         help="also run py-spy on every worker during each level; flame graphs go to DIR")
+    parser.add_argument("--app-dir", default=str(ROOT),
+                        help="serve the app from this checkout (e.g. `git worktree add /tmp/before main`), "
+                             "to compare code versions in alternating runs on the same database")
     parser.add_argument("--verify", action="store_true",
                         help="then run `flask coverage verify` (minutes at province scale)")
     args = parser.parse_args()
@@ -319,7 +326,7 @@ def main() -> int:
     port = free_port()
     server = subprocess.Popen([str(BIN / "gunicorn"), "-c", str(ROOT / "deploy" / "gunicorn.conf.py"),
                                "-w", str(args.workers), "-b", f"127.0.0.1:{port}",
-                               "--access-logfile", "/dev/null"], env=env, cwd=ROOT)
+                               "--access-logfile", "/dev/null", "--chdir", args.app_dir], env=env, cwd=args.app_dir)
     db = "PostgreSQL" if args.database_url.startswith("postgres") else "SQLite"
     try:
         for _ in range(150):
@@ -328,7 +335,7 @@ def main() -> int:
                 break
             except OSError:
                 time.sleep(0.2)
-        print(f"{db}, gunicorn {args.workers} sync workers, {args.seconds:.0f} s per level "
+        print(f"{db}, app from {args.app_dir}, gunicorn {args.workers} sync workers, {args.seconds:.0f} s per level "
               f"(after {args.warmup:.0f} s warm-up), load average {os.getloadavg()[0]:.1f}")
         for n in levels:
             profile = f"{args.profile}/{db.lower()}-{n}" if args.profile else None
