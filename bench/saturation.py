@@ -3,7 +3,7 @@ latency and the workers' CPU per request.
 
     .venv/bin/python bench/saturation.py --database-url sqlite:////work/bench-data/saturation.db
     .venv/bin/python bench/saturation.py --database-url postgresql://postgres@127.0.0.1:54329/cnscd_saturation_big
-    options: --workers 4  --leaders 20,40,80  --officers 5  --seconds 20  --warmup 3
+    options: --workers 4  --leaders 20,40,80  --officers 5  --seconds 20  --warmup 10
 
 Needs a province seed (`flask demo seed --scale province`); writes to it (visits, and the `sat-leader-N`
 accounts, one per team, added through `create_user` on the first run), so run it on a copy.
@@ -307,7 +307,9 @@ def main() -> int:
     parser.add_argument("--leaders", default="20,40,80")
     parser.add_argument("--officers", type=int, default=5)
     parser.add_argument("--seconds", type=float, default=20)
-    parser.add_argument("--warmup", type=float, default=3)
+    # Long enough for every worker to have compiled its templates (Jinja compiles each on first use):
+    # a compile inside the measured seconds would count as CPU of the requests.
+    parser.add_argument("--warmup", type=float, default=10)
     parser.add_argument("--profile", metavar="DIR",
                         help="also run py-spy on every worker during each level; flame graphs go to DIR")
     parser.add_argument("--app-dir", default=str(ROOT),
