@@ -343,7 +343,8 @@ def main() -> int:
             profile = f"{args.profile}/{db.lower()}-{n}" if args.profile else None
             r = level(port, server.pid, plans_, units, n, args.officers, args.seconds, args.warmup,
                       args.database_url, profile)
-            lost = "nothing lost" if r["stored"] == r["posted"] else f"LOST: {r['posted']} answered 303, {r['stored']} stored"
+            lost = ("nothing lost" if r["stored"] == r["posted"]
+                    else f"LOST: {r['posted']} answered 303, {r['stored']} stored")
             print(f"  {n:3d} leaders + {args.officers} officers: {r['rps']:6.1f} req/s   p50 {r['p50']:6.1f} ms   "
                   f"p95 {r['p95']:6.1f} ms   p99 {r['p99']:6.1f} ms   CPU/request {r['cpu_ms']:5.2f} ms   "
                   f"errors {len(r['errors'])}   {lost}" + ("   (a worker restarted)" if r["restarted"] else ""))
