@@ -29,7 +29,9 @@ class Config:
     SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-change-me")
     # None without DATABASE_URL: create_app then uses the development SQLite file, or refuses to start.
     SQLALCHEMY_DATABASE_URI = database_url(os.environ["DATABASE_URL"]) if os.environ.get("DATABASE_URL") else None
-    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    # No `SELECT 1` before every request: app.database checks a PostgreSQL connection's socket at
+    # checkout instead, and SQLite has no server to lose.
+    SQLALCHEMY_ENGINE_OPTIONS = {}
     # SQLite: how long a writer waits for the database's write lock before the request answers 503
     # (keep it well under gunicorn's --timeout, or the worker is killed while it waits).
     SQLITE_BUSY_TIMEOUT_MS = int(os.environ.get("SQLITE_BUSY_TIMEOUT_MS", "10000") or 10000)

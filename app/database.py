@@ -1,5 +1,5 @@
-"""The engine's hooks: SQLite's pragmas on every connection, and PostgreSQL's read-only transactions
-ending with COMMIT.
+"""The engine's hooks: SQLite's pragmas on every connection, PostgreSQL's read-only transactions
+ending with COMMIT, and PostgreSQL's pooled connections checked at checkout without a round trip.
 
 Fast path: a transaction that only ran SELECTs commits instead of rolling back, so psycopg keeps its
 prepared statements; faster than the default rollback, after which every statement is parsed and
@@ -14,6 +14,7 @@ from app.extensions import db
 def init_app(app: Flask) -> None:
     _sqlite_pragmas(app)
     _postgres_keep_prepared(app)
+    _postgres_checkout_check(app)
 
 
 def _sqlite_pragmas(app: Flask) -> None:
@@ -78,6 +79,39 @@ def _postgres_keep_prepared(app: Flask) -> None:
                 driver.commit()  # psycopg's own rollback then has nothing left to do
             except psycopg.Error:
                 pass  # the rollback that follows deals with the connection as it would have
+
+
+def _postgres_checkout_check(app: Flask) -> None:
+    """Replace a pooled PostgreSQL connection the server has closed before a request uses it.
+
+    A restarting or terminating server tells its connections so (an error message, then end of file),
+    so the socket of a connection it closed reads as ready while the connection sits idle in the
+    pool: one poll, no round trip, unlike pool_pre_ping's `SELECT 1` on every checkout. The pool then
+    opens a new connection. A server that vanished without a word (a cut cable) is found by the first
+    statement instead: that request answers 503 and the pool drops its connections
+    (app.main.errors), as tests/test_faults.py holds.
+    """
+    from sqlalchemy import event, exc
+    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        return
+    with app.app_context():
+        engine = db.engine
+        if engine.pool._pre_ping:
+            return  # configured to ping anyway: nothing to add
+
+        @event.listens_for(engine, "checkout")
+        def _on_checkout(dbapi_conn, _record, _proxy):
+            if dbapi_conn.closed or _ready_to_read(dbapi_conn.fileno()):
+                raise exc.DisconnectionError("the server closed this pooled connection")
+
+
+def _ready_to_read(fd: int) -> bool:
+    """Whether an idle connection's socket has something to read: between requests the server sends
+    nothing unless it is closing the connection."""
+    import select
+    poller = select.poll()
+    poller.register(fd, select.POLLIN | select.POLLERR | select.POLLHUP)
+    return bool(poller.poll(0))
 
 
 def mark_written(connection) -> None:

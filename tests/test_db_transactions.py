@@ -1,5 +1,7 @@
 """How transactions end on PostgreSQL: read-only ones commit (so psycopg keeps its prepared
 statements), and anything that wrote is still rolled back when asked."""
+import time
+
 import pytest
 import sqlalchemy as sa
 
@@ -77,3 +79,25 @@ def test_connection_lost_mid_transaction_rolls_back_cleanly(pg):
         conn.rollback()
     with pg.engine.connect() as conn:  # the pool hands out a working connection again
         assert conn.execute(sa.select(1)).scalar() == 1
+
+
+def test_pooled_connections_the_server_closed_are_replaced_before_a_request_uses_them(pg):
+    # What a server restart does to every idle connection in the pool, done to this pool's alone.
+    held = [pg.engine.connect() for _ in range(3)]
+    pids = {c.execute(sa.text("SELECT pg_backend_pid()")).scalar() for c in held}
+    for c in held:
+        c.close()  # back into the pool, idle
+    killer = sa.create_engine(pg.engine.url, poolclass=sa.pool.NullPool)
+    with killer.connect() as conn:
+        conn.execute(sa.text("SELECT pg_terminate_backend(pid) FROM unnest(CAST(:pids AS int[])) AS pid"),
+                     {"pids": list(pids)})
+        conn.commit()
+    killer.dispose()
+    time.sleep(0.2)  # the server's goodbye reaches the sockets
+    again = [pg.engine.connect() for _ in range(3)]
+    try:
+        # No error: each closed connection was swapped for a new one at checkout, without a ping.
+        assert not pids & {c.execute(sa.text("SELECT pg_backend_pid()")).scalar() for c in again}
+    finally:
+        for c in again:
+            c.close()

@@ -77,7 +77,7 @@ def init_app(app):
         try:
             db.session.rollback()
         except DBAPIError:
-            db.session.close()  # the connection is gone; the pool replaces it (pre-ping)
+            db.session.close()  # the connection is gone; the pool replaces it (app.database)
         if disk_full(e):
             current_app.logger.error("database disk full: %s", (str(e.orig).splitlines() or [""])[0])
             return _standalone(507, _l("The server's disk is full"),
