@@ -338,17 +338,9 @@ def _former_ancestors(hamlet: AdminUnit, new_parent: AdminUnit, day: date) -> No
 
 
 def _recount(unit_ids: set[int]) -> None:
-    """Recompute these units' coverage tallies from the visits, as `flask coverage verify` does."""
-    from app.coverage import store
-    conn = db.session.connection()
-    ids = ", ".join(str(i) for i in sorted(unit_ids))
-    conn.exec_driver_sql(f"DELETE FROM coverage_tallies WHERE unit_id IN ({ids})")
-    conn.exec_driver_sql(f"DELETE FROM coverage_totals WHERE unit_id IN ({ids})")
-    tallies = f"SELECT * FROM ({store.expected_tallies_sql(conn)}) t WHERE unit_id IN ({ids})"
-    conn.exec_driver_sql(f"INSERT INTO coverage_tallies (unit_id, service_id, month, households) {tallies}")
-    conn.exec_driver_sql("INSERT INTO coverage_totals (unit_id, service_id, households) "
-                         + store.expected_totals_sql(f"SELECT unit_id, service_id, households FROM coverage_tallies "
-                                                     f"WHERE unit_id IN ({ids})"))
+    """Recompute these units' coverage tallies, as `flask coverage verify` would find them."""
+    from app.coverage import hamlet_recount
+    hamlet_recount.recount(unit_ids)
 
 
 def apply_plan(plan: Plan, user=None) -> Outcome:
