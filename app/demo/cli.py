@@ -1,4 +1,5 @@
-"""`flask demo seed`: demo data on the first run only (`--scale province` for a Tiền Giang-sized one)."""
+"""`flask demo seed`: demo data on the first run only (`--scale province` for a Tiền Giang-sized one,
+`--reform` to carry it into new Đồng Tháp by the official plan)."""
 import click
 from flask.cli import AppGroup
 
@@ -12,8 +13,13 @@ demo_cli = AppGroup("demo", help="Demo data.")
 @demo_cli.command("seed")
 @click.option("--scale", type=click.Choice(["small", "province"]), default="small", show_default=True,
               help="small: Hậu Giang with a few accounts; province: Tiền Giang at full size for benchmarks.")
-def seed_command(scale):
+@click.option("--reform", is_flag=True,
+              help="With --scale province: then apply the official plan that makes Tiền Giang part of "
+                   "Đồng Tháp from 2025-07-01 (the small demo always tells its reform).")
+def seed_command(scale, reform):
     """Load the demo province and accounts, unless the database already has users."""
+    if reform and scale != "province":
+        raise click.UsageError("--reform goes with --scale province (the small demo always tells its reform)")
     if is_seeded():
         click.echo("database already has users; demo data not loaded")
         return
@@ -31,6 +37,14 @@ def seed_command(scale):
                    f"{stats['teams']} teams, {stats['members']} members, {stats['visits']} visits, "
                    f"{stats['adoptions']} adoptions; accounts {', '.join(u for u, _r, _l in USERS)} "
                    f"(password {DEMO_PASSWORD})")
+        if reform:
+            from app.demo.province_reform import reform_province
+            click.echo("carrying it through the 2025 reform into Đồng Tháp ...")
+            timings = reform_province(echo=click.echo)
+            db.session.commit()
+            db.session.execute(db.text("ANALYZE"))  # as the seed does after its bulk loads
+            db.session.commit()
+            click.echo(f"reform applied in {sum(timings.values()):.1f} s")
         return
     stats = seed_demo()
     click.echo(f"demo data loaded: {stats['units']} units, {stats['users']} accounts "

@@ -28,6 +28,7 @@ TEAMS = 1250
 MEMBERS = 8000
 VISITS = 3_000_000
 YEARS = 4
+HOUSEHOLDS_PER_HAMLET = (250, 750)
 BATCH = 50_000
 
 # Province targets (DOMAIN.md: Tiền Giang >50% with an e-payment account by 2025).
@@ -281,7 +282,7 @@ def seed_province(echo=print, end: date | None = None) -> dict[str, float]:
             name = f"{name} {j + 1}"
             unit_rows.append((hamlet_id, None, name, fold(name), "hamlet", commune.id,
                               f"{commune.path}{hamlet_id}/", commune.depth + 1, None, stamp))
-            size = rng.randint(250, 750)
+            size = rng.randint(*HOUSEHOLDS_PER_HAMLET)
             sizes[hamlet_id] = size
             count_rows.append((hamlet_id, size - rng.randint(0, 30), start, stamp))
             if rng.random() < 0.3:

@@ -85,7 +85,7 @@ def after_reform(rng: random.Random, echo=print) -> dict[str, float]:
     district = db.session.scalar(sa.select(AdminUnit).join(User, User.unit_id == AdminUnit.id)
                                  .where(User.username == "tg-district"))
     if district is not None and district.level == "district":
-        rebind_district_officer(reform.seed_area(province, district))
+        rebind_district_officer(reform.seed_area(province, district, AREA_NAME))
     db.session.flush()
     lap("targets and the area")
     move_activities_since(old, REFORM_ON)

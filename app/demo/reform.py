@@ -67,13 +67,13 @@ def seed_new_hamlets(rng: random.Random, province: AdminUnit, names: list[str], 
             unit_ops.set_household_count(hamlet, rng.randint(150, 700), counted_on)
 
 
-def seed_area(province: AdminUnit, old_district: AdminUnit) -> AdminUnit:
+def seed_area(province: AdminUnit, old_district: AdminUnit, name: str = AREA_NAME) -> AdminUnit:
     """An area of the communes that received the former district's communes."""
     from app.areas.operations import create_area, set_area_communes
     old_communes = sa.select(AdminUnit.id).where(AdminUnit.parent_id == old_district.id)
     heirs = set(db.session.scalars(sa.select(UnitSuccession.new_unit_id).where(
         UnitSuccession.old_unit_id.in_(old_communes))))
-    area = create_area(province, AREA_NAME)
+    area = create_area(province, name)
     db.session.flush()
     set_area_communes(area, heirs)
     return area
