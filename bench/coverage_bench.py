@@ -180,7 +180,7 @@ def measure(client: Client, pages: list[tuple[str, str]], leader: Client, plan: 
             # The coverage pages are timed with their adult section ("Bình dân học vụ số"), the
             # trends with their adult table: the figures the province now reports.
             if path.startswith("/coverage/"):
-                assert (b'class="table adult-trend"' if path.endswith("/trend") else b'id="adults"') in body, path
+                assert (b'class="table adult-trend' if path.endswith("/trend") else b'id="adults"') in body, path
             if i >= warm:  # the first rounds warm the caches and the workers
                 times[label].append(elapsed)
         fields = visit_fields(plan, household, token, rng)

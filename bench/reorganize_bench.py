@@ -184,7 +184,8 @@ def main() -> int:
         print(f"draft (official links, split communes' hamlets dealt out): {figures['draft']:.1f} s, "
               f"{lines} lines, {hamlet_lines} of them hamlets of split communes")
         figures["dry run"], output = flask(env, "units", "reorganize", "--plan", str(plan_file), "--dry-run")
-        print(f"flask units reorganize --plan --dry-run: {figures['dry run']:.1f} s ({output.strip().splitlines()[-1]})")
+        last = output.strip().splitlines()[-1]
+        print(f"flask units reorganize --plan --dry-run: {figures['dry run']:.1f} s ({last})")
         figures["apply"], output = flask(env, "units", "reorganize", "--plan", str(plan_file))
         summary = [ln for ln in output.splitlines() if ln.startswith(("Hamlets moved", "applied"))]
         print(f"flask units reorganize --plan: {figures['apply']:.1f} s ({'; '.join(summary)}); {load()}")

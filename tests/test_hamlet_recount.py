@@ -1,6 +1,5 @@
 """The reorganization's recount from the hamlets' tallies (app/coverage/hamlet_recount.py) gives what
 the plain recount from every adoption and first visit gives (`flask coverage verify`)."""
-from datetime import date
 
 import pytest
 

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 from datetime import date
 
-import sqlalchemy as sa
-
 from app.extensions import db
 
 
