@@ -325,16 +325,21 @@ class Outcome:
     accounts: list[tuple[str, str, str]]     # username, what happened, unit
 
 
-def _former_ancestors(hamlet: AdminUnit, new_parent: AdminUnit, day: date) -> None:
-    """Date the hamlet's ancestors it leaves: they keep counting its events before `day` only."""
-    old = {int(p) for p in hamlet.path.strip("/").split("/")[:-1]}
-    new = {int(p) for p in new_parent.path.strip("/").split("/")}
-    leaving = sorted(old - new)
-    if leaving:
+def _former_ancestors(moves: list[tuple[AdminUnit, AdminUnit]], day: date) -> None:
+    """Date the ancestors each hamlet leaves for its new parent: they keep counting its events before
+    `day` only. One statement per set of ancestors left (the hamlets of one old commune share it)."""
+    by_leaving: dict[tuple[int, ...], list[int]] = defaultdict(list)
+    for hamlet, new_parent in moves:
+        old = {int(p) for p in hamlet.path.strip("/").split("/")[:-1]}
+        new = {int(p) for p in new_parent.path.strip("/").split("/")}
+        leaving = tuple(sorted(old - new))
+        if leaving:
+            by_leaving[leaving].append(hamlet.id)
+    for leaving, hamlet_ids in by_leaving.items():
         db.session.execute(sa.text(
-            "UPDATE unit_ancestors SET until = :day WHERE unit_id = :unit AND until IS NULL "
-            "AND ancestor_id IN ({})".format(", ".join(str(i) for i in leaving))),
-            {"day": day, "unit": hamlet.id})
+            "UPDATE unit_ancestors SET until = :day WHERE until IS NULL AND unit_id IN ({}) "
+            "AND ancestor_id IN ({})".format(", ".join(str(i) for i in hamlet_ids),
+                                              ", ".join(str(i) for i in leaving))), {"day": day})
 
 
 def _recount(unit_ids: set[int]) -> None:
@@ -375,14 +380,15 @@ def apply_plan(plan: Plan, user=None) -> Outcome:
     db.session.add(reorg)
     db.session.flush()
 
-    for hamlet, old_commune, code in plan.hamlet_moves:
-        new_parent = created[code]
-        db.session.add(UnitPlacement(unit_id=hamlet.id, parent_id=old_commune.id, valid_from=hamlet.valid_from,
-                                     valid_to=day))
-        db.session.flush()
-        _former_ancestors(hamlet, new_parent, day)
-        hamlet.place_under(new_parent)
-        db.session.flush()
+    # Every hamlet at once: its placement until the day, its former ancestors dated (before the
+    # path changes, whose trigger keeps dated rows), then its new path.
+    db.session.add_all([UnitPlacement(unit_id=hamlet.id, parent_id=old_commune.id, valid_from=hamlet.valid_from,
+                                      valid_to=day) for hamlet, old_commune, _code in plan.hamlet_moves])
+    db.session.flush()
+    _former_ancestors([(hamlet, created[code]) for hamlet, _old, code in plan.hamlet_moves], day)
+    for hamlet, _old_commune, code in plan.hamlet_moves:
+        hamlet.place_under(created[code])
+    db.session.flush()
     touched = old_ids | {u.id for u in created.values()}
     if plan.hamlet_moves:
         _recount(touched)
