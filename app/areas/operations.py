@@ -66,23 +66,10 @@ def move_subtree(unit: AdminUnit, parent: AdminUnit) -> None:
 
 
 def recount_tallies(unit_ids: list[int]) -> None:
-    """Recompute these units' coverage tallies and totals from the visits, through unit_ancestors
-    as it now is: exact after a move, for the few units (areas) a move changes."""
-    from app.coverage.store import expected_tallies_sql
-    if not unit_ids:
-        return
-    conn = db.session.connection()
-    ids = ", ".join(str(int(u)) for u in unit_ids)
-    tallies = expected_tallies_sql(conn)
-    conn.exec_driver_sql(f"DELETE FROM coverage_tallies WHERE unit_id IN ({ids})")
-    conn.exec_driver_sql(f"DELETE FROM coverage_totals WHERE unit_id IN ({ids})")
-    conn.exec_driver_sql(
-        "INSERT INTO coverage_tallies (unit_id, service_id, month, households) "
-        f"SELECT unit_id, service_id, month, households FROM ({tallies}) t WHERE unit_id IN ({ids})")
-    conn.exec_driver_sql(
-        "INSERT INTO coverage_totals (unit_id, service_id, households) "
-        "SELECT unit_id, service_id, sum(households) FROM coverage_tallies "
-        f"WHERE unit_id IN ({ids}) GROUP BY unit_id, service_id")
+    """Recompute these units' coverage tallies and totals through unit_ancestors as it now is:
+    exact after a move, for the few units (areas) a move changes."""
+    from app.coverage import hamlet_recount
+    hamlet_recount.recount({int(u) for u in unit_ids})
 
 
 def set_area_communes(area: AdminUnit, commune_ids: set[int], user=None) -> dict[str, list[str]]:

@@ -1,5 +1,6 @@
 """`flask demo seed`: demo data on the first run only (`--scale province` for a Tiền Giang-sized one,
-`--scale city` for one the size of Hồ Chí Minh City)."""
+`--reform` to carry it into new Đồng Tháp by the official plan, `--scale city` for one the size of
+Hồ Chí Minh City)."""
 import click
 from flask.cli import AppGroup
 
@@ -16,8 +17,13 @@ demo_cli = AppGroup("demo", help="Demo data.")
                    "city: Hồ Chí Minh City after 2025 (168 communes, ~5 M households, ~30 M visits; PostgreSQL only).")
 @click.option("--fraction", type=click.FloatRange(0, 1, min_open=True), default=1.0, show_default=True,
               help="province and city: hamlets, teams, members and visits cut to this share (a trial run).")
-def seed_command(scale, fraction):
+@click.option("--reform", is_flag=True,
+              help="With --scale province: then apply the official plan that makes Tiền Giang part of "
+                   "Đồng Tháp from 2025-07-01 (the small demo always tells its reform).")
+def seed_command(scale, fraction, reform):
     """Load the demo province and accounts, unless the database already has users."""
+    if reform and scale != "province":
+        raise click.UsageError("--reform goes with --scale province (the small demo always tells its reform)")
     if scale == "city" and db.engine.dialect.name != "postgresql":
         raise click.ClickException("--scale city needs PostgreSQL (about 30 million visits): set DATABASE_URL "
                                    "to a postgresql:// database")
@@ -40,6 +46,14 @@ def seed_command(scale, fraction):
                    f"{stats['teams']} teams, {stats['members']} members, {stats['visits']} visits, "
                    f"{stats['adoptions']} adoptions; accounts {', '.join(u for u, _r, _l in USERS)} "
                    f"(password {DEMO_PASSWORD})")
+        if reform:
+            from app.demo.province_reform import reform_province
+            click.echo("carrying it through the 2025 reform into Đồng Tháp ...")
+            timings = reform_province(echo=click.echo)
+            db.session.commit()
+            db.session.execute(db.text("ANALYZE"))  # as the seed does after its bulk loads
+            db.session.commit()
+            click.echo(f"reform applied in {sum(timings.values()):.1f} s")
         return
     stats = seed_demo()
     click.echo(f"demo data loaded: {stats['units']} units, {stats['users']} accounts "

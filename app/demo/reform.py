@@ -23,15 +23,16 @@ AREA_NAME = "Khu vực Vị Thanh"
 TARGETS_DUE = date(2026, 12, 31)
 
 
-def _plan_lines(old_province: AdminUnit) -> list[reorganize.PlanLine]:
-    """The official draft for new Cần Thơ, kept to the lines of the old province the demo holds
-    (old Cần Thơ and Sóc Trăng are not in it), each split commune's hamlets dealt out in turn
-    among the official candidates, as a province would complete the draft."""
+def official_plan_lines(old_province: AdminUnit, new_province: str = NEW_PROVINCE,
+                        on: date = REFORM_ON) -> list[reorganize.PlanLine]:
+    """The official draft for the new province, kept to the lines of the old province the demo holds
+    (for Cần Thơ, old Cần Thơ and Sóc Trăng are not in it), each split commune's hamlets dealt out
+    in turn among the official candidates, as a province would complete the draft."""
     held = set(db.session.scalars(sa.select(AdminUnit.code).where(
         AdminUnit.within(old_province), AdminUnit.code.is_not(None))))
     lines, turn = [], {}
     for number, (day, old_code, _old_name, hamlet, new_code, new_name, account) in enumerate(
-            reorganize.draft_rows(NEW_PROVINCE, REFORM_ON), start=2):
+            reorganize.draft_rows(new_province, on), start=2):
         if old_code not in held:
             continue
         if hamlet and not new_code:
@@ -44,7 +45,7 @@ def _plan_lines(old_province: AdminUnit) -> list[reorganize.PlanLine]:
 
 
 def reorganize_into_can_tho(old_province: AdminUnit) -> reorganize.Outcome:
-    plan = reorganize.check_plan("demo: official plan for Cần Thơ (92)", _plan_lines(old_province))
+    plan = reorganize.check_plan("demo: official plan for Cần Thơ (92)", official_plan_lines(old_province))
     if not plan.ok:
         raise RuntimeError("the demo's plan has problems: " + "; ".join(m for _l, m in plan.problems()[:5]))
     outcome = reorganize.apply_plan(plan)
@@ -66,13 +67,13 @@ def seed_new_hamlets(rng: random.Random, province: AdminUnit, names: list[str], 
             unit_ops.set_household_count(hamlet, rng.randint(150, 700), counted_on)
 
 
-def seed_area(province: AdminUnit, old_district: AdminUnit) -> AdminUnit:
+def seed_area(province: AdminUnit, old_district: AdminUnit, name: str = AREA_NAME) -> AdminUnit:
     """An area of the communes that received the former district's communes."""
     from app.areas.operations import create_area, set_area_communes
     old_communes = sa.select(AdminUnit.id).where(AdminUnit.parent_id == old_district.id)
     heirs = set(db.session.scalars(sa.select(UnitSuccession.new_unit_id).where(
         UnitSuccession.old_unit_id.in_(old_communes))))
-    area = create_area(province, AREA_NAME)
+    area = create_area(province, name)
     db.session.flush()
     set_area_communes(area, heirs)
     return area

@@ -325,30 +325,27 @@ class Outcome:
     accounts: list[tuple[str, str, str]]     # username, what happened, unit
 
 
-def _former_ancestors(hamlet: AdminUnit, new_parent: AdminUnit, day: date) -> None:
-    """Date the hamlet's ancestors it leaves: they keep counting its events before `day` only."""
-    old = {int(p) for p in hamlet.path.strip("/").split("/")[:-1]}
-    new = {int(p) for p in new_parent.path.strip("/").split("/")}
-    leaving = sorted(old - new)
-    if leaving:
+def _former_ancestors(moves: list[tuple[AdminUnit, AdminUnit]], day: date) -> None:
+    """Date the ancestors each hamlet leaves for its new parent: they keep counting its events before
+    `day` only. One statement per set of ancestors left (the hamlets of one old commune share it)."""
+    by_leaving: dict[tuple[int, ...], list[int]] = defaultdict(list)
+    for hamlet, new_parent in moves:
+        old = {int(p) for p in hamlet.path.strip("/").split("/")[:-1]}
+        new = {int(p) for p in new_parent.path.strip("/").split("/")}
+        leaving = tuple(sorted(old - new))
+        if leaving:
+            by_leaving[leaving].append(hamlet.id)
+    for leaving, hamlet_ids in by_leaving.items():
         db.session.execute(sa.text(
-            "UPDATE unit_ancestors SET until = :day WHERE unit_id = :unit AND until IS NULL "
-            "AND ancestor_id IN ({})".format(", ".join(str(i) for i in leaving))),
-            {"day": day, "unit": hamlet.id})
+            "UPDATE unit_ancestors SET until = :day WHERE until IS NULL AND unit_id IN ({}) "
+            "AND ancestor_id IN ({})".format(", ".join(str(i) for i in hamlet_ids),
+                                              ", ".join(str(i) for i in leaving))), {"day": day})
 
 
 def _recount(unit_ids: set[int]) -> None:
-    """Recompute these units' coverage tallies from the visits, as `flask coverage verify` does."""
-    from app.coverage import store
-    conn = db.session.connection()
-    ids = ", ".join(str(i) for i in sorted(unit_ids))
-    conn.exec_driver_sql(f"DELETE FROM coverage_tallies WHERE unit_id IN ({ids})")
-    conn.exec_driver_sql(f"DELETE FROM coverage_totals WHERE unit_id IN ({ids})")
-    tallies = f"SELECT * FROM ({store.expected_tallies_sql(conn)}) t WHERE unit_id IN ({ids})"
-    conn.exec_driver_sql(f"INSERT INTO coverage_tallies (unit_id, service_id, month, households) {tallies}")
-    conn.exec_driver_sql("INSERT INTO coverage_totals (unit_id, service_id, households) "
-                         + store.expected_totals_sql(f"SELECT unit_id, service_id, households FROM coverage_tallies "
-                                                     f"WHERE unit_id IN ({ids})"))
+    """Recompute these units' coverage tallies, as `flask coverage verify` would find them."""
+    from app.coverage import hamlet_recount
+    hamlet_recount.recount(unit_ids)
 
 
 def apply_plan(plan: Plan, user=None) -> Outcome:
@@ -383,14 +380,15 @@ def apply_plan(plan: Plan, user=None) -> Outcome:
     db.session.add(reorg)
     db.session.flush()
 
-    for hamlet, old_commune, code in plan.hamlet_moves:
-        new_parent = created[code]
-        db.session.add(UnitPlacement(unit_id=hamlet.id, parent_id=old_commune.id, valid_from=hamlet.valid_from,
-                                     valid_to=day))
-        db.session.flush()
-        _former_ancestors(hamlet, new_parent, day)
-        hamlet.place_under(new_parent)
-        db.session.flush()
+    # Every hamlet at once: its placement until the day, its former ancestors dated (before the
+    # path changes, whose trigger keeps dated rows), then its new path.
+    db.session.add_all([UnitPlacement(unit_id=hamlet.id, parent_id=old_commune.id, valid_from=hamlet.valid_from,
+                                      valid_to=day) for hamlet, old_commune, _code in plan.hamlet_moves])
+    db.session.flush()
+    _former_ancestors([(hamlet, created[code]) for hamlet, _old, code in plan.hamlet_moves], day)
+    for hamlet, _old_commune, code in plan.hamlet_moves:
+        hamlet.place_under(created[code])
+    db.session.flush()
     touched = old_ids | {u.id for u in created.values()}
     if plan.hamlet_moves:
         _recount(touched)

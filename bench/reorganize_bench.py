@@ -1,0 +1,222 @@
+"""Reorganizing a province: Tiền Giang's official plan into Đồng Tháp, timed on a copy of a province-scale database.
+
+    .venv/bin/python bench/reorganize_bench.py --database-url sqlite:////work/bench-data/s22/province.db
+    .venv/bin/python bench/reorganize_bench.py --database-url postgresql://postgres@127.0.0.1:54329/cnscd_bench22
+
+The database given (seeded by `flask demo seed --scale province`, on the old map) is never written:
+the script copies it (SQLite: a backup beside it, `<name>-reorganize.db`; PostgreSQL: `createdb -T`,
+`<name>_reorganize`, which needs no one else connected to it) and works on the copy, so it can be
+re-run. On the copy it times the coverage pages as bench/coverage_bench.py does (`--requests` rounds,
+the same functions), drafts the official plan and completes it as the seed does
+(app/demo/province_reform.py), times `flask units reorganize --plan FILE --dry-run` and then the same
+without --dry-run (each the whole command, start-up included), runs what follows the plan in the
+seed (the rest of new Đồng Tháp, targets, tg-district's area, activities since the reform), times
+`flask coverage verify`, and times the coverage pages again. The copy is dropped at the end unless
+--keep.
+"""
+import argparse
+import os
+import sqlite3
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+import coverage_bench as cb  # noqa: E402
+
+BIN = ROOT / ".venv" / "bin"
+
+
+def load() -> str:
+    return "load average " + ", ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def pg_parts(url: str) -> tuple[list[str], str]:
+    """createdb/dropdb connection options and the database name of a postgresql:// URL."""
+    from urllib.parse import urlsplit
+    u = urlsplit(url)
+    opts = ["-h", u.hostname or "127.0.0.1", "-p", str(u.port or 5432), "-U", u.username or "postgres"]
+    return opts, u.path.lstrip("/")
+
+
+def make_copy(url: str) -> str:
+    if url.startswith("sqlite"):
+        source = Path(url.split("sqlite:///", 1)[1])
+        target = source.with_name(source.stem + "-reorganize.db")
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            Path(str(target) + suffix).unlink(missing_ok=True)
+        src = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+        dst = sqlite3.connect(target)
+        src.backup(dst)
+        src.close()
+        dst.close()
+        return f"sqlite:///{target}"
+    opts, name = pg_parts(url)
+    copy = f"{name}_reorganize"
+    subprocess.run(["dropdb", *opts, "--if-exists", copy], check=True)
+    subprocess.run(["createdb", *opts, "-T", name, copy], check=True)
+    return url.rsplit("/", 1)[0] + "/" + copy
+
+
+def drop_copy(url: str) -> None:
+    if url.startswith("sqlite"):
+        path = url.split("sqlite:///", 1)[1]
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            Path(path + suffix).unlink(missing_ok=True)
+        return
+    opts, name = pg_parts(url)
+    subprocess.run(["dropdb", *opts, "--if-exists", name], check=True)
+
+
+def flask(env: dict, *args: str) -> tuple[float, str]:
+    """Run a flask command to its end: (seconds, its output); exits the bench if it fails."""
+    started = time.monotonic()
+    done = subprocess.run([str(BIN / "flask"), *args], env=env, cwd=ROOT, capture_output=True, text=True)
+    took = time.monotonic() - started
+    if done.returncode != 0:
+        raise SystemExit(f"flask {' '.join(args)} failed ({done.returncode}):\n{done.stdout[-3000:]}"
+                         f"\n{done.stderr[-3000:]}")
+    return took, done.stdout
+
+
+def in_app(url: str, work):
+    """Run work() in an app context on the database (the caller commits); returns its result."""
+    from app import create_app
+    from app.config import database_url
+    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url(url)})
+    with app.app_context():
+        from app.extensions import db
+        try:
+            return work()
+        finally:
+            db.session.remove()
+            db.engine.dispose()
+
+
+def coverage(url: str, env: dict, rounds: int, workers: int) -> dict[str, tuple[float, float, float]]:
+    """The coverage bench's rounds on the database: label -> (p50, p95, p95 / floor's p95)."""
+    ids = cb.unit_ids(url)
+    plan = cb.visit_plan(url, rounds + 5)
+    port = cb.free_port()
+    server = subprocess.Popen([str(BIN / "gunicorn"), "-w", str(workers), "-b", f"127.0.0.1:{port}",
+                               "--access-logfile", "/dev/null", "wsgi:app"], env=env, cwd=ROOT)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(150):
+            try:
+                urllib.request.urlopen(base + "/auth/login", timeout=2).read()
+                break
+            except OSError:
+                time.sleep(0.2)
+        client = cb.Client(base)
+        client.sign_in("tg-province")
+        pages = [
+            ("floor: change-password page", "/auth/password"),
+            ("province coverage", f"/coverage/{ids['tg-province']}"),
+            ("district coverage", f"/coverage/{ids['tg-district']}"),
+            ("commune coverage", f"/coverage/{ids['tg-commune']}"),
+            ("province trend (htmx, on scroll)", f"/coverage/{ids['tg-province']}/trend"),
+            ("district trend (htmx, on scroll)", f"/coverage/{ids['tg-district']}/trend"),
+            ("commune trend (htmx, on scroll)", f"/coverage/{ids['tg-commune']}/trend"),
+        ]
+        leader = cb.Client(base)
+        leader.sign_in(plan["username"])
+        times = cb.measure(client, pages, leader, plan, rounds)
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+    out, floor = {}, None
+    for label, values in times.items():
+        p50, p95 = cb.pct(values, 50), cb.pct(values, 95)
+        floor = floor or p95
+        out[label] = (p50, p95, p95 / floor)
+    return out
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--database-url", required=True, help="a province-scale database on the old map (copied)")
+    parser.add_argument("--requests", type=int, default=200, help="coverage rounds before and after (0: none)")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--keep", action="store_true", help="keep the reorganized copy")
+    args = parser.parse_args()
+    kind = "PostgreSQL" if args.database_url.startswith("postgres") else "SQLite"
+    print(f"{kind}; at the start: {load()}")
+    started = time.monotonic()
+    url = make_copy(args.database_url)
+    print(f"copy: {url} in {time.monotonic() - started:.0f} s")
+    env = dict(os.environ, DATABASE_URL=url, FLASK_APP="wsgi.py", SECRET_KEY="bench-secret",
+               LOGIN_LIMIT_PER_ADDRESS="1000 per minute")
+    figures: dict[str, float] = {}
+    try:
+        def state():
+            import sqlalchemy as sa
+
+            from app.extensions import db
+            from app.households.models import Household
+            from app.units.models import Reorganization
+            return (db.session.scalar(sa.select(sa.func.count()).select_from(Reorganization)),
+                    db.session.scalar(sa.select(sa.func.count()).select_from(Household)))
+        reorganizations, households = in_app(url, state)
+        if reorganizations:
+            raise SystemExit("this database was reorganized already: give one seeded on the old map")
+        print(f"{households:,} households")
+        before = coverage(url, env, args.requests, args.workers) if args.requests else {}
+
+        plan_file = Path(url.split("sqlite:///", 1)[1]).with_suffix(".plan.xlsx") if kind == "SQLite" else \
+            ROOT / "instance" / "reorganize-bench.plan.xlsx"
+        plan_file.parent.mkdir(exist_ok=True)
+
+        def draft():
+            from app.demo import province_reform
+            from app.units import reorganize
+            t = time.monotonic()
+            rows = province_reform.plan_rows(province_reform.plan_lines())
+            took = time.monotonic() - t
+            reorganize.write_plan(plan_file, rows)
+            return took, len(rows), sum(1 for r in rows if r[3])
+        figures["draft"], lines, hamlet_lines = in_app(url, draft)
+        print(f"draft (official links, split communes' hamlets dealt out): {figures['draft']:.1f} s, "
+              f"{lines} lines, {hamlet_lines} of them hamlets of split communes")
+        figures["dry run"], output = flask(env, "units", "reorganize", "--plan", str(plan_file), "--dry-run")
+        last = output.strip().splitlines()[-1]
+        print(f"flask units reorganize --plan --dry-run: {figures['dry run']:.1f} s ({last})")
+        figures["apply"], output = flask(env, "units", "reorganize", "--plan", str(plan_file))
+        summary = [ln for ln in output.splitlines() if ln.startswith(("Hamlets moved", "applied"))]
+        print(f"flask units reorganize --plan: {figures['apply']:.1f} s ({'; '.join(summary)}); {load()}")
+
+        def after():
+            import random
+
+            from app.demo import province_reform
+            from app.extensions import db
+            timings = province_reform.after_reform(random.Random(87), echo=lambda text: print(" ", text))
+            db.session.commit()
+            return sum(timings.values())
+        figures["after"] = in_app(url, after)
+        print(f"what follows the plan in the seed: {figures['after']:.1f} s")
+        figures["verify"], output = flask(env, "coverage", "verify")
+        print(f"flask coverage verify: {figures['verify']:.1f} s ({output.strip().splitlines()[-1]}); {load()}")
+        after_figures = coverage(url, env, args.requests, args.workers) if args.requests else {}
+        if before:
+            print(f"coverage pages, {args.requests} rounds each (gunicorn {args.workers} workers), before -> after "
+                  f"the reorganization (p50 / p95 ms, p95 / floor):")
+            for label, (p50, p95, ratio) in before.items():
+                a50, a95, aratio = after_figures[label]
+                mark = "" if aratio <= ratio * 1.1 else "   <- worse"
+                print(f"  {label:34s} {p50:6.1f} / {p95:6.1f} / {ratio:4.2f}  ->  {a50:6.1f} / {a95:6.1f} / "
+                      f"{aratio:4.2f}{mark}")
+        print(f"at the end: {load()}; total {time.monotonic() - started:.0f} s")
+    finally:
+        if not args.keep:
+            drop_copy(url)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,37 @@
+"""The reorganization's recount from the hamlets' tallies (app/coverage/hamlet_recount.py) gives what
+the plain recount from every adoption and first visit gives (`flask coverage verify`)."""
+
+import pytest
+
+from app.coverage import hamlet_recount
+from app.extensions import db as _db
+from app.units.models import unit_for_code
+from tests.test_reorganize import PLAN, plan_csv, reorganize, tally, world  # noqa: F401 (world: a fixture)
+
+
+def test_a_plan_dated_mid_month_counts_the_days_before_it_under_the_old_units_and_all_under_the_new(
+        runner, world, tmp_path):  # noqa: F811
+    # The world's last visits are on 3 July; a plan from 5 July splits July between the maps.
+    result = reorganize(runner, plan_csv(tmp_path, PLAN, day="2025-07-05"))
+    assert result.exit_code == 0, result.output
+    _db.session.remove()
+    july_before = tally(world.commune, 202507)
+    assert july_before > 0 and tally(world.province, 202507) > 0
+    vi_thanh = unit_for_code("31321")
+    assert tally(vi_thanh.id, 202507) == sum(tally(h, 202507) for h in (world.hamlet, world.hamlet2, world.hamlet3))
+    verify = runner.invoke(args=["coverage", "verify"])
+    assert verify.exit_code == 0, verify.output
+
+
+def test_a_plan_from_the_first_of_a_month_leaves_that_month_to_the_new_units(runner, world, tmp_path):  # noqa: F811
+    result = reorganize(runner, plan_csv(tmp_path, PLAN, day="2025-07-01"))
+    assert result.exit_code == 0, result.output
+    _db.session.remove()
+    assert tally(world.commune, 202507) == 0 and tally(world.commune, 202505) > 0
+    verify = runner.invoke(args=["coverage", "verify"])
+    assert verify.exit_code == 0, verify.output
+
+
+def test_the_recount_refuses_hamlets_whose_tallies_it_reads(app, world):  # noqa: F811
+    with pytest.raises(ValueError):
+        hamlet_recount.recount({world.hamlet})
