@@ -33,9 +33,9 @@ run: setup migrate seed
 
 # The suite on SQLite; then on PostgreSQL when TEST_DATABASE_URL is set (CI sets it and
 # REQUIRE_POSTGRES=1 / REQUIRE_BROWSER=1, so a missing server or browser fails instead of skipping).
-# Each pass runs in TEST_WORKERS pytest-xdist processes, a test file to a process, each process on a
-# database of its own (TEST_WORKERS=0: one process, as before).
-TEST_WORKERS ?= 2
+# TEST_WORKERS=2 runs each pass in two pytest-xdist processes, a test file to a process, each on a
+# database of its own. One process until two have passed the whole suite twice on an idle machine.
+TEST_WORKERS ?= 0
 PYTEST := $(BIN)/python -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --dist loadfile
 test: setup
 	$(PYTEST)
