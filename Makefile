@@ -33,11 +33,15 @@ run: setup migrate seed
 
 # The suite on SQLite; then on PostgreSQL when TEST_DATABASE_URL is set (CI sets it and
 # REQUIRE_POSTGRES=1 / REQUIRE_BROWSER=1, so a missing server or browser fails instead of skipping).
+# TEST_WORKERS=2 runs each pass in two pytest-xdist processes, a test file to a process, each on a
+# database of its own. One process until two have passed the whole suite twice on an idle machine.
+TEST_WORKERS ?= 0
+PYTEST := $(BIN)/python -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --dist loadfile
 test: setup
-	$(BIN)/python -m pytest -q -p no:cacheprovider
+	$(PYTEST)
 	@if [ -n "$$TEST_DATABASE_URL" ]; then \
 	  echo "== the suite again, on PostgreSQL =="; \
-	  TEST_DB=postgres $(BIN)/python -m pytest -q -p no:cacheprovider; \
+	  TEST_DB=postgres $(PYTEST); \
 	elif [ "$$REQUIRE_POSTGRES" = "1" ]; then \
 	  echo "REQUIRE_POSTGRES=1 but TEST_DATABASE_URL is not set" >&2; exit 1; \
 	fi

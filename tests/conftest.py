@@ -15,6 +15,7 @@ from app.catalogue.operations import insert_default_services
 from app.extensions import db as _db
 from app.units import operations as unit_ops
 from app.units.models import AdminUnit
+from tests import table_reset
 
 PASSWORD = "mat-khau-thu-nghiem"
 # CI tries the same examples on every run, so a red build is the code's doing and can be rerun, and
@@ -32,9 +33,29 @@ def _database_url() -> str:
         if not url:
             pytest.exit("TEST_DB=postgres needs TEST_DATABASE_URL", returncode=2)
         from app.config import database_url
-        return database_url(url)
+        return _worker_database(database_url(url))
     path = os.path.join(tempfile.mkdtemp(prefix="cnscd-test-"), "test.db")
     return f"sqlite:///{path}"
+
+
+def _worker_database(url: str) -> str:
+    """Under pytest-xdist (`-n 2`) each worker gets a database of its own beside the named one,
+    `cnscd_test_gw0`, `cnscd_test_gw1`…, created on first use; without xdist, the named one."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker:
+        return url
+    parsed = sa.engine.make_url(url)
+    name = f"{parsed.database}_{worker}"
+    engine = sa.create_engine(parsed, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            if not conn.scalar(sa.text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}):
+                conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    except sa.exc.OperationalError as exc:
+        pytest.exit(f"cannot make the PostgreSQL test database {name}: {exc}", returncode=2)
+    finally:
+        engine.dispose()
+    return parsed.set(database=name).render_as_string(hide_password=False)
 
 
 def _reset_schema(url: str) -> None:
@@ -89,7 +110,7 @@ def _clean_tables(app):
         tables = [t.name for t in reversed(_db.metadata.sorted_tables)]
         with _db.engine.begin() as conn:
             if conn.dialect.name == "postgresql":
-                conn.execute(sa.text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
+                table_reset.empty(conn, tables)
             else:
                 for t in tables:
                     conn.execute(sa.text(f'DELETE FROM "{t}"'))

@@ -83,13 +83,10 @@ def test_household_export_of_a_hostile_hamlet_is_a_clean_attachment(tree, login_
     assert resp.headers["Cache-Control"] == "no-store"
 
 
-GUNICORN_PORT = 55421
-
-
 @pytest.fixture
 def gunicorn(app, tmp_path):
     """One gunicorn worker on the test database; skipped if it cannot start here."""
-    with servers.gunicorn(app.config["SQLALCHEMY_DATABASE_URI"], tmp_path / "gunicorn.log", port=GUNICORN_PORT,
+    with servers.gunicorn(app.config["SQLALCHEMY_DATABASE_URI"], tmp_path / "gunicorn.log",
                           start_within=20, not_started=pytest.skip) as (base, _proc):
         yield base
 
