@@ -3,13 +3,13 @@
 TRUNCATE gives every table and index a new file, a quarter of a second for the forty-odd tables after
 each of the suite's hundreds of tests. DELETE on tables of a few rows, with triggers and foreign-key
 checks off (`session_replication_role`, a superuser's setting), then restarting the sequences that
-handed out a value and replacing the household-count token as TRUNCATE's own trigger does, leaves the
+handed out a value and replacing the roll-ups' cache tokens as TRUNCATE's own triggers do, leaves the
 same state: tests/test_table_reset.py holds the two equal. A role that may not turn triggers off gets
 TRUNCATE.
 """
 import sqlalchemy as sa
 
-from app.coverage import store
+from app.coverage import rollup, store
 
 # The sequences the tables own (serial and identity columns) that have handed out a value.
 _USED_SEQUENCES = sa.text(
@@ -36,6 +36,8 @@ def empty(conn, tables: list[str]) -> None:
     used = conn.execute(_USED_SEQUENCES, {"tables": tables}).scalars().all()
     conn.exec_driver_sql("".join(f"ALTER SEQUENCE {seq} RESTART; " for seq in used)
                          + "SET LOCAL session_replication_role = origin")
-    # TRUNCATE on admin_units and household_counts fires cov_token_bump (statement triggers fire on
-    # empty tables too): the token row is replaced after every clean either way.
+    # TRUNCATE on admin_units, household_counts and adult_counts fires cov_token_bump and
+    # adult_token_bump (statement triggers fire on empty tables too): both token rows are replaced after
+    # every clean either way.
     store.replace_token(conn)
+    rollup.replace_adult_token(conn)
