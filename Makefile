@@ -33,9 +33,9 @@ run: setup migrate seed
 
 # The suite on SQLite; then on PostgreSQL when TEST_DATABASE_URL is set (CI sets it and
 # REQUIRE_POSTGRES=1 / REQUIRE_BROWSER=1, so a missing server or browser fails instead of skipping).
-# TEST_WORKERS=2 runs each pass in two pytest-xdist processes, a test file to a process, each on a
-# database of its own. One process until two have passed the whole suite twice on an idle machine.
-TEST_WORKERS ?= 0
+# Each pass in two pytest-xdist processes (CI's two cores), a test file to a process, each on a
+# database of its own; TEST_WORKERS=0 for one process.
+TEST_WORKERS ?= 2
 PYTEST := $(BIN)/python -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --dist loadfile
 test: setup
 	$(PYTEST)

@@ -19,6 +19,7 @@ from app.visits.models import Adoption, Service, Visit
 ERASED_FIELDS = {"head_name": "", "head_name_folded": "", "address": "", "phone": "", "size": None}
 # The tables an erasure rewrites: their old row versions still hold the values until cleaned up.
 ERASURE_TABLES = ("households", "visits", "audit_events")
+VACUUM_WAIT_MS = 5000  # per table, at most, after an erasure on PostgreSQL
 # Keys of audit `changes` that carried those values (households) and visit notes (visits).
 HOUSEHOLD_AUDIT_KEYS = ("head_name", "address", "phone", "size")
 VISIT_AUDIT_KEYS = ("note",)
@@ -174,8 +175,18 @@ def reach_the_disk() -> bool:
                                 "the next checkpoint will")
             return not busy
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-            for table in ERASURE_TABLES:
-                connection.exec_driver_sql(f'VACUUM "{table}"')
+            # The officer is waiting for the page: a VACUUM that must wait for a reader's open result
+            # on a page it cleans gives up after a few seconds (logged below; autovacuum's next pass
+            # removes those versions).
+            connection.exec_driver_sql(f"SET statement_timeout = '{VACUUM_WAIT_MS}ms'")
+            try:
+                for table in ERASURE_TABLES:
+                    # TRUNCATE false: giving empty trailing pages back to the system needs the table
+                    # to itself, and VACUUM waits up to 5 s per table for that while any reader has it
+                    # open; the old row versions are removed either way.
+                    connection.exec_driver_sql(f'VACUUM (TRUNCATE false) "{table}"')
+            finally:
+                connection.exec_driver_sql("RESET statement_timeout")
         return True
     except sa.exc.DBAPIError:
         _logger.exception("erasure: cleaning the old copies on disk failed")
