@@ -83,7 +83,11 @@ def test_the_remembered_roll_up_equals_a_plain_sum_of_the_leaves_after_every_cha
 
 
 def _rows_read(plan: dict) -> int:
-    """Rows every node of an executed plan produced or filtered out, over all its loops."""
+    """Rows every node of an executed plan produced or filtered out, over all its loops, on the units'
+    tables: the one-row cache_tokens is left out (its index also counts the dead versions that each
+    token replacement leaves until autovacuum, however many units there are)."""
+    if plan.get("Relation Name") == "cache_tokens" or plan.get("Index Name", "").startswith("pk_cache_tokens"):
+        return 0
     own = (plan.get("Actual Rows", 0) + plan.get("Rows Removed by Filter", 0)
            + plan.get("Rows Removed by Join Filter", 0)) * plan.get("Actual Loops", 1)
     return own + sum(_rows_read(child) for child in plan.get("Plans", ()))
