@@ -17,7 +17,7 @@ import sqlalchemy as sa
 
 from app.coverage.models import HOUSEHOLD_COUNTS, CacheToken, UnitAncestor
 from app.extensions import db
-from app.units.models import AdminUnit, HouseholdCount, UnitPlacement
+from app.units.models import AdminUnit, AdultCount, HouseholdCount, UnitPlacement
 
 
 def chunks(ids: list[int], size: int = 500):
@@ -223,22 +223,25 @@ def _remembered_count_deltas(token: int, unit_ids: tuple[int, ...]) -> dict[int,
     return _count_deltas_of(unit_ids)
 
 
-def _count_deltas() -> sa.Select:
-    """Each leaf's count changes summed per ancestor and date (Core columns: no ORM per call)."""
-    hc, prev = HouseholdCount.__table__.alias("hc"), HouseholdCount.__table__.alias("prev")
+def _leaf_deltas(table: sa.Table, column: str, alias: str, current_ancestors_only: bool = False) -> sa.Select:
+    """Each leaf's count changes (`table.column`, dated by effective_on) summed per ancestor and date
+    (Core columns: no ORM per call). `current_ancestors_only`: today's ancestors, not former ones."""
+    c, prev = table.alias(alias), table.alias("prev")
     units, ancestors = AdminUnit.__table__.c, UnitAncestor.__table__.c
-    previous = (sa.select(prev.c.households)
-                .where(prev.c.unit_id == hc.c.unit_id, prev.c.effective_on < hc.c.effective_on)
+    previous = (sa.select(prev.c[column])
+                .where(prev.c.unit_id == c.c.unit_id, prev.c.effective_on < c.c.effective_on)
                 .order_by(prev.c.effective_on.desc()).limit(1).scalar_subquery())
-    is_leaf = ~sa.exists().where(units.parent_id == hc.c.unit_id)
-    return (sa.select(ancestors.ancestor_id, hc.c.effective_on,
-                      sa.func.sum(hc.c.households - sa.func.coalesce(previous, 0)))
-            .join_from(UnitAncestor.__table__, hc, hc.c.unit_id == ancestors.unit_id)
-            .where(ancestors.ancestor_id.in_(sa.bindparam("units", expanding=True)), is_leaf)
-            .group_by(ancestors.ancestor_id, hc.c.effective_on))
+    is_leaf = ~sa.exists().where(units.parent_id == c.c.unit_id)
+    conditions = [ancestors.ancestor_id.in_(sa.bindparam("units", expanding=True)), is_leaf]
+    if current_ancestors_only:
+        conditions.append(ancestors.until.is_(None))
+    return (sa.select(ancestors.ancestor_id, c.c.effective_on, sa.func.sum(c.c[column] - sa.func.coalesce(previous, 0)))
+            .join_from(UnitAncestor.__table__, c, c.c.unit_id == ancestors.unit_id)
+            .where(*conditions)
+            .group_by(ancestors.ancestor_id, c.c.effective_on))
 
 
-_COUNT_DELTAS = _count_deltas()  # built once
+_COUNT_DELTAS = _leaf_deltas(HouseholdCount.__table__, "households", "hc")  # built once
 
 
 def _running(entries: list[tuple[date, int]]) -> tuple[list[date], list[int]]:
@@ -355,23 +358,6 @@ class AdultRollUp:
         return totals[i - 1] if i else 0
 
 
-def _adult_deltas() -> sa.Select:
-    """Each leaf's adult count changes summed per current ancestor and date."""
-    from app.units.models import AdultCount
-    ac, prev = AdultCount.__table__.alias("ac"), AdultCount.__table__.alias("prev")
-    units, ancestors = AdminUnit.__table__.c, UnitAncestor.__table__.c
-    previous = (sa.select(prev.c.adults)
-                .where(prev.c.unit_id == ac.c.unit_id, prev.c.effective_on < ac.c.effective_on)
-                .order_by(prev.c.effective_on.desc()).limit(1).scalar_subquery())
-    is_leaf = ~sa.exists().where(units.parent_id == ac.c.unit_id)
-    return (sa.select(ancestors.ancestor_id, ac.c.effective_on,
-                      sa.func.sum(ac.c.adults - sa.func.coalesce(previous, 0)))
-            .join_from(UnitAncestor.__table__, ac, ac.c.unit_id == ancestors.unit_id)
-            .where(ancestors.ancestor_id.in_(sa.bindparam("units", expanding=True)), ancestors.until.is_(None),
-                   is_leaf)
-            .group_by(ancestors.ancestor_id, ac.c.effective_on))
-
-
 def _adult_token_and_retired() -> sa.Select:
     units, ancestors = AdminUnit.__table__.c, UnitAncestor.__table__.c
     retired = (sa.select(sa.literal(1)).select_from(UnitAncestor.__table__)
@@ -383,7 +369,7 @@ def _adult_token_and_retired() -> sa.Select:
 
 
 # Built once: the statements' construction cost more than running them.
-_ADULT_DELTAS = _adult_deltas()
+_ADULT_DELTAS = _leaf_deltas(AdultCount.__table__, "adults", "ac", current_ancestors_only=True)
 _ADULT_TOKEN_AND_RETIRED = _adult_token_and_retired()
 
 
