@@ -203,6 +203,48 @@ def pct(values: list[float], p: float) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[int(p) - 1]
 
 
+def run_rounds(url: str, env: dict, rounds: int, workers: int, pages: int = 7,
+               port: int = 0) -> dict[str, tuple[float, float, float]]:
+    """Start gunicorn on the database, run the rounds, stop it: label -> (p50, p95, p95 / floor's p95)."""
+    ids = unit_ids(url)
+    plan = visit_plan(url, rounds + 5)
+    port = port or free_port()
+    server = subprocess.Popen([str(BIN / "gunicorn"), "-w", str(workers), "-b", f"127.0.0.1:{port}",
+                               "--access-logfile", "/dev/null", "wsgi:app"], env=env, cwd=ROOT)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(150):
+            try:
+                urllib.request.urlopen(base + "/auth/login", timeout=2).read()
+                break
+            except OSError:
+                time.sleep(0.2)
+        client = Client(base)
+        client.sign_in("tg-province")
+        timed = [
+            ("floor: change-password page", "/auth/password"),
+            ("province coverage", f"/coverage/{ids['tg-province']}"),
+            ("district coverage", f"/coverage/{ids['tg-district']}"),
+            ("commune coverage", f"/coverage/{ids['tg-commune']}"),
+            # The 12-month trend, which a page loads with htmx when it is scrolled to.
+            ("province trend (htmx, on scroll)", f"/coverage/{ids['tg-province']}/trend"),
+            ("district trend (htmx, on scroll)", f"/coverage/{ids['tg-district']}/trend"),
+            ("commune trend (htmx, on scroll)", f"/coverage/{ids['tg-commune']}/trend"),
+        ]
+        leader = Client(base)
+        leader.sign_in(plan["username"])
+        times = measure(client, timed[:pages], leader, plan, rounds)
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+    out, floor = {}, None
+    for label, values in times.items():
+        p50, p95 = pct(values, 50), pct(values, 95)
+        floor = floor or p95
+        out[label] = (p50, p95, p95 / floor)
+    return out
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database-url", default=f"sqlite:///{ROOT / 'instance' / 'bench-province.db'}")
@@ -214,44 +256,11 @@ def main() -> int:
     env = dict(os.environ, DATABASE_URL=args.database_url, FLASK_APP="wsgi.py", SECRET_KEY="bench-secret",
                LOGIN_LIMIT_PER_ADDRESS="1000 per minute")
     ensure_seeded(args.database_url, env)
-    ids = unit_ids(args.database_url)
-    plan = visit_plan(args.database_url, args.requests + 5)
-    port = args.port or free_port()
-    server = subprocess.Popen([str(BIN / "gunicorn"), "-w", str(args.workers), "-b", f"127.0.0.1:{port}",
-                               "--access-logfile", "/dev/null", "wsgi:app"], env=env, cwd=ROOT)
-    try:
-        base = f"http://127.0.0.1:{port}"
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(base + "/auth/login", timeout=2).read()
-                break
-            except OSError:
-                time.sleep(0.2)
-        client = Client(base)
-        client.sign_in("tg-province")
-        pages = [
-            ("floor: change-password page", "/auth/password"),
-            ("province coverage", f"/coverage/{ids['tg-province']}"),
-            ("district coverage", f"/coverage/{ids['tg-district']}"),
-            ("commune coverage", f"/coverage/{ids['tg-commune']}"),
-            # The 12-month trend, which a page loads with htmx when it is scrolled to.
-            ("province trend (htmx, on scroll)", f"/coverage/{ids['tg-province']}/trend"),
-            ("district trend (htmx, on scroll)", f"/coverage/{ids['tg-district']}/trend"),
-            ("commune trend (htmx, on scroll)", f"/coverage/{ids['tg-commune']}/trend"),
-        ]
-        db = "PostgreSQL" if args.database_url.startswith("postgres") else "SQLite"
-        print(f"{db}, gunicorn {args.workers} workers, {args.requests} rounds (each page once + one visit, sequential)")
-        leader = Client(base)
-        leader.sign_in(plan["username"])
-        times = measure(client, pages[:args.pages], leader, plan, args.requests)
-        floor = None
-        for label, values in times.items():
-            p50, p95 = pct(values, 50), pct(values, 95)
-            floor = floor or p95
-            print(f"  {label:32s} p50 {p50:7.1f} ms   p95 {p95:7.1f} ms   p95/floor {p95 / floor:5.2f}")
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
+    db = "PostgreSQL" if args.database_url.startswith("postgres") else "SQLite"
+    print(f"{db}, gunicorn {args.workers} workers, {args.requests} rounds (each page once + one visit, sequential)")
+    for label, (p50, p95, ratio) in run_rounds(args.database_url, env, args.requests, args.workers,
+                                               pages=args.pages, port=args.port).items():
+        print(f"  {label:32s} p50 {p50:7.1f} ms   p95 {p95:7.1f} ms   p95/floor {ratio:5.2f}")
     return 0
 
 

@@ -20,7 +20,6 @@ import sqlite3
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -100,42 +99,7 @@ def in_app(url: str, work):
 
 def coverage(url: str, env: dict, rounds: int, workers: int) -> dict[str, tuple[float, float, float]]:
     """The coverage bench's rounds on the database: label -> (p50, p95, p95 / floor's p95)."""
-    ids = cb.unit_ids(url)
-    plan = cb.visit_plan(url, rounds + 5)
-    port = cb.free_port()
-    server = subprocess.Popen([str(BIN / "gunicorn"), "-w", str(workers), "-b", f"127.0.0.1:{port}",
-                               "--access-logfile", "/dev/null", "wsgi:app"], env=env, cwd=ROOT)
-    try:
-        base = f"http://127.0.0.1:{port}"
-        for _ in range(150):
-            try:
-                urllib.request.urlopen(base + "/auth/login", timeout=2).read()
-                break
-            except OSError:
-                time.sleep(0.2)
-        client = cb.Client(base)
-        client.sign_in("tg-province")
-        pages = [
-            ("floor: change-password page", "/auth/password"),
-            ("province coverage", f"/coverage/{ids['tg-province']}"),
-            ("district coverage", f"/coverage/{ids['tg-district']}"),
-            ("commune coverage", f"/coverage/{ids['tg-commune']}"),
-            ("province trend (htmx, on scroll)", f"/coverage/{ids['tg-province']}/trend"),
-            ("district trend (htmx, on scroll)", f"/coverage/{ids['tg-district']}/trend"),
-            ("commune trend (htmx, on scroll)", f"/coverage/{ids['tg-commune']}/trend"),
-        ]
-        leader = cb.Client(base)
-        leader.sign_in(plan["username"])
-        times = cb.measure(client, pages, leader, plan, rounds)
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
-    out, floor = {}, None
-    for label, values in times.items():
-        p50, p95 = cb.pct(values, 50), cb.pct(values, 95)
-        floor = floor or p95
-        out[label] = (p50, p95, p95 / floor)
-    return out
+    return cb.run_rounds(url, env, rounds, workers)
 
 
 def main() -> int:
