@@ -52,7 +52,7 @@ def _assert_rolled_up_as_plain(units_, walked=()) -> None:
         _db.session.refresh(unit)
         kids = list(_db.session.scalars(sa.select(AdminUnit).where(AdminUnit.parent_id == unit.id)))
         asked = [unit.id] + [k.id for k in kids]
-        token, any_retired = rollup.adult_token_and_retired([unit])
+        token, _activity, any_retired = rollup.adult_tokens_and_retired([unit])
         assert any_retired == (unit in walked), unit.name
         fast = None if any_retired else rollup.adult_roll_up(token, asked)
         reference = adults.AdultTree([unit])

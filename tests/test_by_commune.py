@@ -1,8 +1,13 @@
 """The communes' adult month sums, named learners' first months and dossier totals read once and
 added up per unit (app/coverage/by_commune.py) equal the plain queries joined through unit_ancestors,
 on the adult world, on a reorganized one (former ancestors included), and after the tree changes."""
+import importlib.util
+from datetime import date
+from pathlib import Path
+
 import sqlalchemy as sa
 
+from app.activities.models import Class
 from app.areas.operations import move_subtree
 from app.coverage import activity_months, adults, by_commune, named_learners, rollup
 from app.extensions import db as _db
@@ -15,7 +20,7 @@ RANGES = [(202501, 202501), (202503, 202503), (202408, 202603), (202603, 202603)
 
 def _assert_as_plain() -> None:
     upper = sorted(_db.session.scalars(sa.select(AdminUnit.id).where(AdminUnit.level != "hamlet")))
-    token, _retired = rollup.adult_token_and_retired(list(_db.session.scalars(
+    token, _activity, _retired = rollup.adult_tokens_and_retired(list(_db.session.scalars(
         sa.select(AdminUnit).where(AdminUnit.id.in_(upper)))))
     for asked in [upper, upper[:1], upper[1:3]]:
         communes = by_commune.commune_map(asked, token)
@@ -43,3 +48,92 @@ def test_the_communes_read_once_equal_the_plain_queries_across_a_reorganization(
     move_subtree(world.phuong_7, world.chau_thanh_a)
     db.session.commit()
     _assert_as_plain()
+
+
+def _figures(units, months):
+    return {u.id: {m: f.as_dict() for m, f in by_month.items()}
+            for u, by_month in zip(units, adults.adult_months(units, months).values(), strict=True)}
+
+
+def _adult_rows_read(run) -> list[str]:
+    """The statements `run` sends that read the adult month tables."""
+    seen: list[str] = []
+
+    def note(conn, cursor, statement, *args):
+        if any(t in statement for t in ("activity_months", "named_learner_months", "commune_dossier_totals")):
+            seen.append(statement)
+
+    engine = _db.engine
+    sa.event.listen(engine, "before_cursor_execute", note)
+    try:
+        run()
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", note)
+    return seen
+
+
+def test_the_remembered_month_figures_are_read_once_and_follow_every_change(db, tree):
+    """A page between two changes reads none of the adult rows; after a class, a deleted class, a
+    dossier total, a change by hand in SQL or a moved commune, the next page shows it, equal to
+    figures read afresh."""
+    from app.activities import operations as activities
+
+    adult_world.build(tree)
+    units = [tree.province, tree.district, tree.other_district, tree.commune, tree.hamlet, tree.other_hamlet]
+    months = [(2026, 2), (2026, 3), (2026, 4)]
+
+    def shown():
+        return _figures(units, months)
+
+    def fresh():
+        by_commune._remembered.cache_clear()
+        return _figures(units, months)
+
+    before = shown()
+    assert before == fresh()
+    assert before[tree.province.id][(2026, 3)]["attendances"] == adult_world.PROVINCE["attendances"]
+    assert _adult_rows_read(shown) == []  # remembered: the second page reads no adult row
+
+    adult_world.add_class(tree.commune, date(2026, 3, 28), 40, (0, 30, 10), hamlet=tree.hamlet2,
+                          named=[("Ngô Thị Ích", 1980, tree.hamlet2, None)], results={"vneid": 9})
+    db.session.commit()
+    now = shown()
+    assert now == fresh()
+    assert now[tree.province.id][(2026, 3)]["attendances"] == 75 + 40
+    assert now[tree.district.id][(2026, 3)]["named"] == 5 + 1
+    assert now[tree.commune.id][(2026, 4)]["attendances"] == 0
+    assert now[tree.commune.id][(2026, 3)]["working"]["vneid"] == 16 + 9
+
+    klass = db.session.scalar(sa.select(Class).where(Class.learners_total == 40))
+    activities.delete_class(klass)
+    db.session.commit()
+    assert shown() == before
+
+    activities.set_dossier_total(tree.other_commune, 202603, 50)
+    db.session.commit()
+    now = shown()
+    assert now == fresh()
+    assert now[tree.province.id][(2026, 3)]["commune_dossiers"] == 60 + 50
+    assert now[tree.province.id][(2026, 3)]["online_counted"] == 15 + 5
+
+    db.session.execute(sa.text("UPDATE activity_months SET n = n + 100 WHERE commune_id = :c"),
+                       {"c": tree.other_commune.id})  # by hand: the trigger still replaces the token
+    db.session.commit()
+    now = shown()
+    assert now == fresh()
+    assert now[tree.other_district.id] != before[tree.other_district.id]
+
+    move_subtree(tree.commune, tree.other_district)  # the units' map changes: the other token
+    db.session.commit()
+    now = shown()
+    assert now == fresh()
+    assert now[tree.other_district.id][(2026, 3)]["attendances"] > now[tree.district.id][(2026, 3)]["attendances"]
+
+
+def test_the_migration_carries_the_activity_token_triggers_this_module_builds():
+    path = Path(__file__).parent.parent / "migrations/versions/c4e7a1f93d62_adult_activity_cache_token.py"
+    spec = importlib.util.spec_from_file_location("activity_token_migration", path)
+    migration = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(migration)
+    for dialect in ("sqlite", "postgresql"):
+        assert migration.INSTALL[dialect] == by_commune.activity_token_ddl(dialect)

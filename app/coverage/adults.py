@@ -35,7 +35,7 @@ from datetime import date
 import sqlalchemy as sa
 
 from app.activities.models import ClassLearner, CommuneDossierTotal
-from app.coverage import activity_months, by_commune, named_learners, rollup
+from app.coverage import activity_months, by_commune, rollup
 from app.coverage.models import ADULT_TARGET_INDICATORS, ActivityMonth, AdultTarget, NamedLearnerMonth, UnitAncestor
 from app.dates import month_end
 from app.extensions import db
@@ -145,7 +145,7 @@ def adult_months(units: list[AdminUnit],
         return out
     roots = _topmost(units)
     # Rolled up in SQL and kept under a token (app/coverage/rollup.py) unless a unit below is retired.
-    token, any_retired = rollup.adult_token_and_retired(roots)
+    token, activity, any_retired = rollup.adult_tokens_and_retired(roots)
     tree = AdultTree(roots) if any_retired else rollup.adult_roll_up(token, [u.id for u in units])
     for u in units:
         for m in months:
@@ -153,24 +153,21 @@ def adult_months(units: list[AdminUnit],
     hamlets = [u.id for u in units if u.level == "hamlet"]
     upper = [u.id for u in units if u.level != "hamlet"]
     # The month sums and first-class months are kept per commune and hamlet as classes and shifts
-    # change (app/coverage/activity_months.py, named_learners.py): a page rolls up a few rows.
+    # change (app/coverage/activity_months.py, named_learners.py), each commune's rows read once and
+    # added up per unit, and the result kept between pages under the tokens (app/coverage/by_commune.py).
     first_key, last_key = _key(*min(months)), _key(*max(months))
     codes = dict(db.session.execute(sa.select(Service.id, Service.code)).all())
-    if upper:
-        # Each commune's rows once, added up per unit (app/coverage/by_commune.py): the plain queries
-        # (activity_months.upper_sums, named_learners.upper_firsts, dossier_totals) read them per unit.
-        communes = by_commune.commune_map(upper, token)
-        for unit_id, key, measure, n, counted in by_commune.upper_sums(communes, first_key, last_key):
+    for asked, read in ((upper, by_commune.month_figures), (hamlets, by_commune.hamlet_figures)):
+        if not asked:
+            continue
+        figures = read(asked, token, activity, first_key, last_key)
+        for unit_id, key, measure, n, counted in figures.sums:
             _add(out, months, codes, unit_id, key, measure, n, counted)
-        for (unit_id, key), n in by_commune.dossier_totals(communes, [_key(*m) for m in months]).items():
+        for (unit_id, key), n in figures.dossiers.items():
             f = _bucket(out, months, unit_id, key)
             if f is not None:
                 f.commune_dossiers = n
-        _cumulate(out, months, by_commune.upper_firsts(communes, first_key, last_key))
-    for chunk in _chunks(hamlets):
-        for unit_id, key, measure, n in activity_months.hamlet_sums(chunk, first_key, last_key):
-            _add(out, months, codes, unit_id, key, measure, n, 0)
-        _cumulate(out, months, named_learners.hamlet_firsts(chunk, first_key, last_key))
+        _cumulate(out, months, figures.firsts)
     return out
 
 

@@ -8,17 +8,26 @@ communes' rows are read once, and which asked units each commune counts under (e
 row, former ancestors included, as the plain queries join them) is kept in the worker's memory under
 the adult roll-up's token (app/coverage/rollup.py), which the triggers replace whenever units or
 unit_ancestors change. tests/test_by_commune.py holds each equal to its plain query.
+
+Fast path on top: what a page asks for (month_figures, hamlet_figures) is kept in the worker's memory
+under two tokens, the adult roll-up's and the adult_activity token, which triggers replace in the same
+transaction whenever activity_months, named_learner_months or commune_dossier_totals change (a class,
+a shift, a dossier total, a reorganization). Faster than reading and adding them up on every page:
+logging visits changes none of them, so a coverage page between two classes reads none of its adult
+rows. tests/test_by_commune.py holds the remembered figures equal to fresh ones after each change.
 """
 from __future__ import annotations
 
 from collections import defaultdict
 from functools import lru_cache
+from typing import NamedTuple
 
 import sqlalchemy as sa
 
 from app.activities.models import CommuneDossierTotal
+from app.coverage import activity_months, named_learners, rollup
 from app.coverage.activity_months import ONLINE
-from app.coverage.models import ActivityMonth, NamedLearnerMonth, UnitAncestor
+from app.coverage.models import ADULT_ACTIVITY, ActivityMonth, NamedLearnerMonth, UnitAncestor
 from app.extensions import db
 from app.units.models import AdminUnit
 
@@ -109,3 +118,77 @@ def dossier_totals(communes: CommuneMap, keys: list[int]) -> dict[tuple[int, int
             for unit_id in communes[commune_id]:
                 out[(unit_id, month)] += int(dossiers or 0)
     return dict(out)
+
+
+# --- The adult_activity token and what is kept under it -----------------------------------------
+
+_ACTIVITY_TABLES = {"activity_months": "months", "named_learner_months": "learners",
+                    "commune_dossier_totals": "dossiers"}
+SQLITE_ACTIVITY_TOKEN_TRIGGERS = [
+    (f"activity_token_{short}_{event[:3].lower()}", f"AFTER {event} ON {table}")
+    for table, short in _ACTIVITY_TABLES.items() for event in ("INSERT", "UPDATE", "DELETE")]
+PG_ACTIVITY_TOKEN_TRIGGERS = [  # statement-level: a bulk load replaces the token once
+    (f"activity_token_{short}", table, "AFTER INSERT OR DELETE OR UPDATE OR TRUNCATE")
+    for table, short in _ACTIVITY_TABLES.items()]
+
+
+def activity_token_ddl(dialect: str) -> list[str]:
+    """The adult_activity token's triggers as this module builds them (the migration carries a frozen copy)."""
+    return rollup.token_ddl(ADULT_ACTIVITY, "activity_token_bump", SQLITE_ACTIVITY_TOKEN_TRIGGERS,
+                            PG_ACTIVITY_TOKEN_TRIGGERS, dialect)
+
+
+def replace_activity_token(conn) -> None:
+    """Mark every worker's remembered adult month figures stale (the triggers do it on every change)."""
+    rollup.replace_token(conn, ADULT_ACTIVITY)
+
+
+class MonthFigures(NamedTuple):
+    """Units' adult month rows for months first..last, as upper_sums / hamlet_sums, dossier_totals
+    and upper_firsts / hamlet_firsts give them. Nothing mutates them once made."""
+    sums: tuple
+    dossiers: dict[tuple[int, int], int]
+    firsts: dict[int, dict[int, int]]
+
+
+def _upper_figures(unit_ids: tuple[int, ...], token: int | None, first: int, last: int) -> MonthFigures:
+    communes = commune_map(list(unit_ids), token)
+    keys = [k for k in range(first, last + 1) if 1 <= k % 100 <= 12]
+    return MonthFigures(tuple(upper_sums(communes, first, last)), dossier_totals(communes, keys),
+                        upper_firsts(communes, first, last))
+
+
+def _hamlet_figures(unit_ids: tuple[int, ...], first: int, last: int) -> MonthFigures:
+    sums, firsts = [], {}
+    for chunk in _chunks(list(unit_ids)):
+        sums.extend((u, key, measure, n, 0) for u, key, measure, n in activity_months.hamlet_sums(chunk, first, last))
+        firsts.update(named_learners.hamlet_firsts(chunk, first, last))
+    return MonthFigures(tuple(sums), {}, firsts)
+
+
+@lru_cache(maxsize=512)
+def _remembered(kind: str, token: int, activity: int, unit_ids: tuple[int, ...], first: int,
+                last: int) -> MonthFigures:
+    """Kept per tokens and question. Both tokens are read before the rows are, so a change committed
+    in between leaves fresh figures under a stale token, never the reverse."""
+    if kind == "upper":
+        return _upper_figures(unit_ids, token, first, last)
+    return _hamlet_figures(unit_ids, first, last)
+
+
+def month_figures(unit_ids: list[int], token: int | None, activity: int | None, first: int,
+                  last: int) -> MonthFigures:
+    """The month rows of units above the hamlets (None for a token: none yet, read them)."""
+    key = tuple(sorted(set(unit_ids)))
+    if token is None or activity is None:
+        return _upper_figures(key, token, first, last)
+    return _remembered("upper", token, activity, key, first, last)
+
+
+def hamlet_figures(unit_ids: list[int], token: int | None, activity: int | None, first: int,
+                   last: int) -> MonthFigures:
+    """The month rows of hamlets (their dossiers: none, a total is a commune's)."""
+    key = tuple(sorted(set(unit_ids)))
+    if token is None or activity is None:
+        return _hamlet_figures(key, first, last)
+    return _remembered("hamlet", token, activity, key, first, last)

@@ -68,6 +68,7 @@ class CoverageTotal(db.Model):
 
 # The token of the household roll-up: household counts, and which units are leaves under which.
 HOUSEHOLD_COUNTS = "household_counts"
+ADULT_ACTIVITY = "adult_activity"  # cache_tokens.name: the adult month tables (app/coverage/by_commune.py)
 
 
 class CacheToken(db.Model):

@@ -15,7 +15,7 @@ from functools import lru_cache
 
 import sqlalchemy as sa
 
-from app.coverage.models import HOUSEHOLD_COUNTS, CacheToken, UnitAncestor
+from app.coverage.models import ADULT_ACTIVITY, HOUSEHOLD_COUNTS, CacheToken, UnitAncestor
 from app.extensions import db
 from app.units.models import AdminUnit, AdultCount, HouseholdCount, UnitPlacement
 
@@ -304,10 +304,33 @@ def subtree_of(unit: AdminUnit) -> Subtree | LiveSubtree:
 
 ADULT_COUNTS = "adult_counts"  # cache_tokens.name: adult counts, and which units are leaves under which
 
-_SQLITE_ADULT_TOKEN = ("INSERT INTO cache_tokens (name, token) VALUES ('adult_counts', random()) "
-                       "ON CONFLICT (name) DO UPDATE SET token = excluded.token;")
-_PG_ADULT_TOKEN = ("INSERT INTO cache_tokens (name, token) VALUES ('adult_counts', (random() * 9.2e18)::bigint) "
-                   "ON CONFLICT (name) DO UPDATE SET token = EXCLUDED.token;")
+def _token_upsert(name: str, dialect: str) -> str:
+    """The statement that replaces cache_tokens row `name` with a random token."""
+    value = "(random() * 9.2e18)::bigint" if dialect == "postgresql" else "random()"
+    excluded = "EXCLUDED" if dialect == "postgresql" else "excluded"
+    return (f"INSERT INTO cache_tokens (name, token) VALUES ('{name}', {value}) "
+            f"ON CONFLICT (name) DO UPDATE SET token = {excluded}.token;")
+
+
+def token_ddl(name: str, function: str, sqlite_triggers: list[tuple[str, str]],
+              pg_triggers: list[tuple[str, str, str]], dialect: str) -> list[str]:
+    """Triggers that replace token `name` whenever their tables change, in the same transaction:
+    row-level on SQLite (name, "AFTER … ON table"), statement-level on PostgreSQL (name, table, events)
+    through one plpgsql function, so a bulk load replaces the token once."""
+    upsert = _token_upsert(name, dialect)
+    if dialect == "postgresql":
+        return [f"CREATE OR REPLACE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql AS $$\n"
+                f"    BEGIN\n      {upsert}\n      RETURN NULL;\n    END $$"] + [
+            f"CREATE TRIGGER {trigger} {when} ON {table} FOR EACH STATEMENT EXECUTE FUNCTION {function}()"
+            for trigger, table, when in pg_triggers]
+    return [f"CREATE TRIGGER {trigger} {when} BEGIN {upsert} END" for trigger, when in sqlite_triggers]
+
+
+def replace_token(conn, name: str) -> None:
+    """Mark every worker's cache under token `name` stale (the triggers do it on every change)."""
+    conn.exec_driver_sql(_token_upsert(name, conn.dialect.name))
+
+
 SQLITE_ADULT_TOKEN_TRIGGERS = [
     ("adult_token_counts_ins", "AFTER INSERT ON adult_counts"),
     ("adult_token_counts_upd", "AFTER UPDATE ON adult_counts"),
@@ -320,8 +343,6 @@ SQLITE_ADULT_TOKEN_TRIGGERS = [
     ("adult_token_ancestors_upd", "AFTER UPDATE ON unit_ancestors"),
     ("adult_token_ancestors_del", "AFTER DELETE ON unit_ancestors"),
 ]
-PG_ADULT_TOKEN_FUNCTION = (f"CREATE OR REPLACE FUNCTION adult_token_bump() RETURNS trigger LANGUAGE plpgsql AS $$\n"
-                           f"    BEGIN\n      {_PG_ADULT_TOKEN}\n      RETURN NULL;\n    END $$")
 PG_ADULT_TOKEN_TRIGGERS = [  # statement-level: a bulk load replaces the token once
     ("adult_token_counts", "adult_counts", "AFTER INSERT OR DELETE OR UPDATE OR TRUNCATE"),
     ("adult_token_units", "admin_units", "AFTER INSERT OR DELETE OR UPDATE OF parent_id, path OR TRUNCATE"),
@@ -331,17 +352,12 @@ PG_ADULT_TOKEN_TRIGGERS = [  # statement-level: a bulk load replaces the token o
 
 def adult_token_ddl(dialect: str) -> list[str]:
     """The adult token's triggers as this module builds them (the migration carries a frozen copy)."""
-    if dialect == "postgresql":
-        return [PG_ADULT_TOKEN_FUNCTION] + [
-            f"CREATE TRIGGER {name} {when} ON {table} FOR EACH STATEMENT EXECUTE FUNCTION adult_token_bump()"
-            for name, table, when in PG_ADULT_TOKEN_TRIGGERS]
-    return [f"CREATE TRIGGER {name} {when} BEGIN {_SQLITE_ADULT_TOKEN} END"
-            for name, when in SQLITE_ADULT_TOKEN_TRIGGERS]
+    return token_ddl(ADULT_COUNTS, "adult_token_bump", SQLITE_ADULT_TOKEN_TRIGGERS, PG_ADULT_TOKEN_TRIGGERS, dialect)
 
 
 def replace_adult_token(conn) -> None:
     """Mark every worker's cached adult roll-up stale (the triggers do it on every change)."""
-    conn.exec_driver_sql(_PG_ADULT_TOKEN if conn.dialect.name == "postgresql" else _SQLITE_ADULT_TOKEN)
+    replace_token(conn, ADULT_COUNTS)
 
 
 class AdultRollUp:
@@ -358,33 +374,36 @@ class AdultRollUp:
         return totals[i - 1] if i else 0
 
 
-def _adult_token_and_retired() -> sa.Select:
+def _adult_tokens_and_retired() -> sa.Select:
     units, ancestors = AdminUnit.__table__.c, UnitAncestor.__table__.c
     retired = (sa.select(sa.literal(1)).select_from(UnitAncestor.__table__)
                .join(AdminUnit.__table__, units.id == ancestors.unit_id)
                .where(ancestors.ancestor_id.in_(sa.bindparam("roots", expanding=True)), ancestors.until.is_(None),
                       units.retired_on.isnot(None)).limit(1))
     token = sa.select(CacheToken.token).where(CacheToken.name == ADULT_COUNTS).scalar_subquery()
-    return sa.select(token, retired.exists())
+    activity = sa.select(CacheToken.token).where(CacheToken.name == ADULT_ACTIVITY).scalar_subquery()
+    return sa.select(token, activity, retired.exists())
 
 
 # Built once: the statements' construction cost more than running them.
 _ADULT_DELTAS = _leaf_deltas(AdultCount.__table__, "adults", "ac", current_ancestors_only=True)
-_ADULT_TOKEN_AND_RETIRED = _adult_token_and_retired()
+_ADULT_TOKEN_AND_RETIRED = _adult_tokens_and_retired()
 
 
-def adult_token_and_retired(roots: list[AdminUnit]) -> tuple[int | None, bool]:
-    """The adult roll-up's token and whether a unit below the roots (or a root) is retired: then
-    the tree's shape changes with the date, which AdultTree follows and the fast path does not."""
+def adult_tokens_and_retired(roots: list[AdminUnit]) -> tuple[int | None, int | None, bool]:
+    """The adult roll-up's token, the adult_activity token (app/coverage/by_commune.py) and whether
+    a unit below the roots (or a root) is retired: then the tree's shape changes with the date, which
+    AdultTree follows and the fast path does not. One round trip."""
     if not roots:
-        return None, False
-    token, any_retired = db.session.execute(_ADULT_TOKEN_AND_RETIRED, {"roots": [r.id for r in roots]}).one()
-    return token, bool(any_retired)
+        return None, None, False
+    token, activity, any_retired = db.session.execute(
+        _ADULT_TOKEN_AND_RETIRED, {"roots": [r.id for r in roots]}).one()
+    return token, activity, bool(any_retired)
 
 
 def adult_roll_up(token: int | None, unit_ids: list[int]) -> AdultRollUp:
     """The adults of unit_ids rolled up in SQL, kept under the token (None: no token, read them);
-    only for units with no retired unit below them (adult_token_and_retired)."""
+    only for units with no retired unit below them (adult_tokens_and_retired)."""
     key = tuple(sorted(set(unit_ids)))
     return AdultRollUp(_adult_timelines_of(key) if token is None else _remembered_adult_timelines(token, key))
 
