@@ -1,5 +1,6 @@
 """Text helpers for Vietnamese names: store NFC, search without diacritics."""
 import unicodedata
+from functools import lru_cache
 
 _CONTROL = {"Cc", "Cf", "Cs", "Co", "Cn"}
 
@@ -82,11 +83,13 @@ def _letters(value: str):
             yield _OTHER, ord(lower), tone, ch != lower
 
 
+@lru_cache(maxsize=8192)
 def sort_key(value: str | None) -> tuple:
     """Key for sorting Vietnamese names: sorted(names, key=sort_key).
 
     Letters and numbers first, then tones, then case, then the text itself (so equal keys never
-    depend on the input order)."""
+    depend on the input order). Remembered per worker: a coverage page sorts the same unit names
+    on every request (a pure function of its text; a tuple, never changed)."""
     parts = list(_letters(value or ""))
     return (tuple((kind, primary) for kind, primary, _tone, _up in parts),
             tuple(tone for _k, _p, tone, _up in parts),

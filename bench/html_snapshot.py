@@ -41,9 +41,9 @@ ROOT = ROOT if (ROOT / "app").is_dir() else Path.cwd()
 sys.path.insert(0, str(ROOT))
 
 # Each demo account in Vietnamese, then two of them again in English (numbers and dates read differently).
-ACCOUNTS = (("demo-admin", "vi"), ("demo-province", "vi"), ("demo-district", "vi"), ("demo-commune", "vi"),
+ACCOUNTS = (("demo-admin", "vi"), ("demo-province", "vi"), ("demo-area", "vi"), ("demo-commune", "vi"),
             ("demo-commune-2", "vi"), ("demo-leader", "vi"), ("demo-member", "vi"),
-            ("demo-district", "en"), ("demo-leader", "en"))
+            ("demo-area", "en"), ("demo-leader", "en"))
 STOPPED_AT = datetime(2026, 12, 2, 3, 0, tzinfo=UTC)  # 10:00 in Vietnam
 MAX_PAGES = 200
 PER_KIND = 2

@@ -72,3 +72,53 @@ def test_the_python_cells_are_the_macros_cells(app, locale):
             assert written[kind] == expected
     short, met = ("điểm phần trăm", "đạt chỉ tiêu") if locale == "vi" else ("pts short", "target met")
     assert short in written["cells"] and met in written["cells"] and "–" in written["shares"]
+
+
+# The adult section's rows as coverage/_adults.html wrote them before its cells came from CellWriter.
+PLAIN_ADULT = """
+{% set l_adults, l_att, l_named, l_named_share, l_online, l_online_share = _("Adults"), _("Attendances (month)"), _("Named learners"), _("Share of adults"), _("Online dossiers (month)"), _("Share of dossiers") %}
+{% for f in rows %}<tr>
+  <td class="num" data-label="{{ l_adults }}">{{ f.adults|number }}</td>
+  <td class="num" data-label="{{ l_att }}">{{ f.attendances|number }}</td>
+  <td class="num" data-label="{{ l_named }}">{{ f.named|number }}</td>
+  <td class="num{% if named_target and f.named_share is not none and f.named_share < named_target.share|float %} below{% endif %}" data-label="{{ l_named_share }}">{{ f.named_share|percent if f.named_share is not none else '–' }}</td>
+  <td class="num" data-label="{{ l_online }}">{{ f.online|number }}</td>
+  <td class="num{% if online_target and f.online_share is not none and f.online_share < online_target.share|float %} below{% endif %}" data-label="{{ l_online_share }}">{{ f.online_share|percent if f.online_share is not none else '–' }}</td>
+</tr><tr>{% for s in services %}<td class="num" data-label="{{ s.name }}">{{ f.working.get(s.code, 0)|number }}</td>{% endfor %}</tr>
+{% endfor %}"""  # noqa: E501
+
+
+def _adult_rows(services, count=300):
+    from app.coverage.adults import AdultFigures
+    rng = random.Random(16)
+    rows = []
+    for _ in range(count):
+        adults = rng.choice([0, 1, 35, 1800, 412345, rng.randint(0, 10**6)])
+        dossiers = rng.choice([0, 60, rng.randint(0, 5000)])
+        rows.append(AdultFigures(
+            adults=adults, attendances=rng.randint(0, 5000), named=rng.randint(0, adults) if adults else 0,
+            working={s.code: rng.randint(1, 300) for s in services if rng.random() < 0.6},
+            online=rng.randint(0, 900), online_counted=rng.randint(0, dossiers), commune_dossiers=dossiers))
+    return rows
+
+
+@pytest.mark.parametrize("locale", ["vi", "en"])
+@pytest.mark.parametrize("targets", [(None, None), (0.3, 0.8), (0.0, 1.0)])
+def test_the_python_adult_cells_are_the_templates_cells(app, locale, targets):
+    services = [SimpleNamespace(code=code, name=name) for code, name in
+                (("vneid", "VNeID mức 2"), ("e_wallet", "Ví điện tử & <ngân hàng>"), ("dvc", "Dịch vụ công"))]
+    rows = _adult_rows(services)
+    named, online = (SimpleNamespace(share=str(t)) if t is not None else None for t in targets)
+    with app.test_request_context(headers={"Accept-Language": locale}):
+        from flask import session
+        session["locale"] = locale
+        expected = _squeeze(app.jinja_env.from_string(PLAIN_ADULT).render(
+            rows=rows, services=services, named_target=named, online_target=online))
+        writer = CellWriter(services)
+        written = _squeeze("".join(
+            f"<tr>{writer.adult_cells(f, *targets)}</tr><tr>{writer.working_cells(f, services)}</tr>" for f in rows))
+    assert written == expected
+    assert "&lt;ngân hàng&gt;" in written
+    assert ("Người học có ghi tên" if locale == "vi" else "Named learners") in written
+    if targets[0]:
+        assert "num below" in written

@@ -2,7 +2,9 @@
 
 Fast path: faster than the plain macro (a district page's ~25 rows × 10 services were ~750 filter
 calls and ~500 gettext calls through Jinja's call machinery, most of the page's render time).
-tests/test_coverage_cells.py holds it equal to that macro; bench/README.md ("Fast paths") has the figures."""
+The adult section's cells likewise (a district page's ~25 rows × 6 figures and × the services with
+learners who came away with them working, ~10 ms of its render through the template's loops).
+tests/test_coverage_cells.py holds both equal to those macros; bench/README.md ("Fast paths") has the figures."""
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from markupsafe import Markup, escape
@@ -57,3 +59,34 @@ class CellWriter:
                f'<td class="num">{self.percent(row.reach_share)}</td>']
         out += [f'<td class="num">{self.percent(row.services[code].share)}</td>' for code in self.codes]
         return Markup("".join(out))
+
+    # --- The adult section (coverage/_adults.html): a stacked table, each cell labelled for phones ---
+
+    def _adult_labels(self) -> list[str]:
+        if not hasattr(self, "_labels"):
+            self._labels = [str(escape(label)) for label in (
+                _("Adults"), _("Attendances (month)"), _("Named learners"), _("Share of adults"),
+                _("Online dossiers (month)"), _("Share of dossiers"))]
+        return self._labels
+
+    def adult_cells(self, f, named_target: float | None, online_target: float | None) -> Markup:
+        """One unit's adult figures (app.coverage.adults.AdultFigures); a share under the province's
+        target marked `below`."""
+        adults, attendances, named, named_share, online, online_share = self._adult_labels()
+
+        def share(value, target, label):
+            below = " below" if target is not None and value is not None and value < target else ""
+            return f'<td class="num{below}" data-label="{label}">{self.percent(value)}</td>'
+
+        return Markup(f'<td class="num" data-label="{adults}">{self.number(f.adults)}</td>'
+                      f'<td class="num" data-label="{attendances}">{self.number(f.attendances)}</td>'
+                      f'<td class="num" data-label="{named}">{self.number(f.named)}</td>'
+                      + share(f.named_share, named_target, named_share)
+                      + f'<td class="num" data-label="{online}">{self.number(f.online)}</td>'
+                      + share(f.online_share, online_target, online_share))
+
+    def working_cells(self, f, services) -> Markup:
+        """Per service, the learners who came away with it working."""
+        working, number = f.working, self.number
+        return Markup("".join(f'<td class="num" data-label="{escape(s.name)}">{number(working.get(s.code, 0))}</td>'
+                              for s in services))

@@ -136,7 +136,11 @@ def show(unit_id: int):
                        services=table.services, trend_first=_first_trend_month(year, month),
                        service=chosen_service, counts_from=_counts_from(unit, table, mode))
         children = [r.unit for r in table.rows if r.unit is not None]
-        context.update(adult=adults.adult_table(unit, children, year, month, table.services, then=mode == "then"))
+        adult = adults.adult_table(unit, children, year, month, table.services, then=mode == "then")
+        named, online = (float(t.share) if t else None for t in (adult.named_target, adult.online_target))
+        context.update(adult=adult, adult_body=[
+            (row, writer.adult_cells(row.figures, named, online), writer.working_cells(row.figures, adult.services))
+            for row in adult.rows + [adult.total]])
         if request.args.get("trend"):  # the page without JavaScript, asked for with its trend
             context.update(_trend(unit, year, month, table.services, mode))
     status = 400 if error else 200
