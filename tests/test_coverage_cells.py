@@ -122,3 +122,29 @@ def test_the_python_adult_cells_are_the_templates_cells(app, locale, targets):
     assert ("Người học có ghi tên" if locale == "vi" else "Named learners") in written
     if targets[0]:
         assert "num below" in written
+
+
+# A phone card's figures as coverage/_content.html wrote them before they came from CellWriter.card.
+PLAIN_CARD = """
+{% for row in rows %}{% set f = row.services[code] %}<li class="{{ ' below' if f.below_target }}">
+<span class="share">{% if f.below_target %}<span aria-hidden="true">▼ </span><span class="visually-hidden">{{ _("Below target:") }} </span>{% endif %}{{ f.share|percent if f.share is not none else '–' }}</span>
+<p class="meta">{{ _("%(n)s hh", n=f.adopted|number) }} / {{ row.households|number }}{% if f.gap is not none %} · {% if f.below_target %}{{ _("%(gap)s pts short", gap=(-f.gap * 100)|round(1)|number) }}{% else %}{{ _("target met") }}{% endif %}{% endif %} · {{ _("Reach") }} {{ row.reach_share|percent if row.reach_share is not none else '–' }}</p></li>
+{% endfor %}"""  # noqa: E501
+
+
+@pytest.mark.parametrize("locale", ["vi", "en"])
+def test_the_python_phone_cards_are_the_templates_cards(app, locale):
+    services = [SimpleNamespace(code=code) for code in ("dvc", "vneid")]
+    rows = _rows(services)
+    with app.test_request_context(headers={"Accept-Language": locale}):
+        from flask import session
+        session["locale"] = locale
+        writer = CellWriter(services)
+        for code in ("dvc", "vneid"):
+            expected = _squeeze(app.jinja_env.from_string(PLAIN_CARD).render(rows=rows, code=code))
+            cards = [writer.card(row, code) for row in rows]
+            written = _squeeze("".join(f'<li class="{" below" if below else ""}">{share}{meta}</li>'
+                                       for below, share, meta in cards))
+            assert written == expected
+    assert any(below for below, _s, _m in cards) and not all(below for below, _s, _m in cards)
+    assert ("đạt chỉ tiêu" if locale == "vi" else "target met") in written

@@ -27,6 +27,7 @@ class CellWriter:
         self.adopted = str(escape(_("%(n)s hh")))
         self.short = str(escape(_("%(gap)s pts short")))
         self.met = f'<span class="sub gap">{met}</span>'
+        self.met_text, self.reach = str(met), str(escape(_("Reach")))
 
     def percent(self, value) -> str:
         return "–" if value is None else self.share(value)
@@ -52,6 +53,17 @@ class CellWriter:
                     out.append(self.met)
             out.append("</td>")
         return Markup("".join(out))
+
+    def card(self, row, code: str) -> tuple[bool, Markup, Markup]:
+        """A phone's card for one unit and the chosen service: (below target, the share, the line under it)."""
+        f = row.services[code]
+        below = f.below_target
+        share = Markup(f'<span class="share">{self.below if below else ""}{self.percent(f.share)}</span>')
+        meta = [f'<p class="meta">{self.adopted % {"n": self.number(f.adopted)}} / {self.number(row.households)}']
+        if f.gap is not None:
+            meta.append(" · " + (self.short % {"gap": self.number(round(-f.gap * 100, 1))} if below else self.met_text))
+        meta.append(f" · {self.reach} {self.percent(row.reach_share)}</p>")
+        return below, share, Markup("".join(meta))
 
     def shares(self, row) -> Markup:
         """A trend table's cells: households, reach and each service's share, nothing more."""
@@ -88,5 +100,13 @@ class CellWriter:
     def working_cells(self, f, services) -> Markup:
         """Per service, the learners who came away with it working."""
         working, number = f.working, self.number
-        return Markup("".join(f'<td class="num" data-label="{escape(s.name)}">{number(working.get(s.code, 0))}</td>'
-                              for s in services))
+        labels = self._service_labels(services)
+        return Markup("".join(f'<td class="num" data-label="{label}">{number(working.get(code, 0))}</td>'
+                              for code, label in labels))
+
+    def _service_labels(self, services) -> list[tuple[str, str]]:
+        """(code, escaped name) of each service, made once per page (a name is translated on each read)."""
+        key = tuple(s.code for s in services)
+        if getattr(self, "_labels_key", None) != key:
+            self._labels_key, self._labels_of = key, [(s.code, str(escape(s.name))) for s in services]
+        return self._labels_of

@@ -130,8 +130,11 @@ def show(unit_id: int):
         writer = CellWriter(table.services)
         link = _unit_link()
         keys = ["name", "households", "reached", "reach"] + [f"s-{s.code}" for s in table.services]
-        body = [(row, link(row.unit.id) if row.unit else None, writer.cells(row)) for row in table.rows]
+        code = chosen_service.code if chosen_service else None
+        body = [(row, link(row.unit.id) if row.unit else None, writer.cells(row), code and writer.card(row, code))
+                for row in table.rows]
         context.update(table=table, body=body, total_cells=writer.cells(table.total), sort=sort,
+                       total_card=code and writer.card(table.total, code),
                        sort_links=_sort_links(unit.id, keys, sort, direction),
                        services=table.services, trend_first=_first_trend_month(year, month),
                        service=chosen_service, counts_from=_counts_from(unit, table, mode))
