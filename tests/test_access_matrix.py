@@ -169,6 +169,7 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ("coverage.index", "GET"): Entry(STAFF, outside="none"),
     ("coverage.show", "GET"): Entry(STAFF, {"unit_id": "commune"}),
     ("coverage.trend", "GET"): Entry(STAFF, {"unit_id": "commune"}),
+    ("coverage.adult_section", "GET"): Entry(STAFF, {"unit_id": "commune"}),
     # Team leaders and members: their own team's hamlets only (tests/test_team_progress.py checks the leaks).
     ("coverage.team", "GET"): Entry(FIELD, outside="filtered"),
     ("reports.index", "GET"): Entry(STAFF, outside="none"),

@@ -1,4 +1,5 @@
 """The adult indicators: ratios of sums at every level, per month in Vietnam's calendar, apart from households."""
+import re
 from datetime import UTC, date, datetime
 
 import sqlalchemy as sa
@@ -67,14 +68,42 @@ def test_a_class_on_the_1st_at_six_in_the_morning_vietnam_time_counts_in_that_mo
     assert adult_month(tree.commune, 2026, 2).attendances == 0
 
 
+def _adult_section(client, unit_id: int, query: str = "month=2026-03"):
+    """The adult section as the coverage page loads it when scrolled to (htmx)."""
+    return client.get(f"/coverage/{unit_id}/adults?{query}", headers={"HX-Request": "true"})
+
+
 def test_the_coverage_page_shows_the_adult_section_beside_the_households(db, tree, client, login_as):
     adult_world.build(tree)
     login_as("district", tree.district)
     page = client.get(f"/coverage/{tree.district.id}?month=2026-03").get_data(as_text=True)
-    section = page[page.index('id="adults"'):]
-    # Phường I: 1.800 adults, 55 attendances, 5 named (0,3 %), 15 online dossiers (25,0 %).
-    assert "1.800" in section and ">55<" in section and "0,3%" in section and "25,0%" in section
-    assert 'class="table coverage-table"' in page  # the household table is still there, apart
+    assert 'class="table coverage-table"' in page  # the household table, apart
+    # The section below it loads on scroll, for the month shown, with a link for a browser without JavaScript.
+    placeholder = page[page.index('id="adults"'):]
+    assert f'hx-get="/coverage/{tree.district.id}/adults?month=2026-03"' in placeholder
+    assert 'hx-trigger="revealed"' in placeholder and "adults=1" in placeholder
+    resp = _adult_section(client, tree.district.id)
+    assert resp.status_code == 200 and "<html" not in resp.get_data(as_text=True)
+    without_js = client.get(f"/coverage/{tree.district.id}?month=2026-03&adults=1").get_data(as_text=True)
+    for section in (resp.get_data(as_text=True), without_js[without_js.index('id="adults"'):]):
+        # Phường I: 1.800 adults, 55 attendances, 5 named (0,3 %), 15 online dossiers (25,0 %).
+        row = next(r for r in re.findall(r"<tr[^>]*>(.*?)</tr>", section, re.S) if "Phường I<" in r)
+        assert "1.800" in row and ">55<" in row and "0,3%" in row and "25,0%" in row
+        assert ">Lượt người học (tháng)<" in section  # the column headers, translated
+    # A bookmark of the section alone opens the page with it; a bad month is said where it would be.
+    plain = client.get(f"/coverage/{tree.district.id}/adults?month=2026-03")
+    assert plain.status_code == 302 and plain.headers["Location"].endswith("adults=1#adults")
+    bad = _adult_section(client, tree.district.id, "month=2026-13")
+    assert bad.status_code == 400 and 'role="alert"' in bad.get_data(as_text=True)
+
+
+def test_the_adult_section_is_scoped_as_the_page(db, tree, client, login_as):
+    """(Team leaders and members get 403: tests/test_access_matrix.py, as for every route.)"""
+    adult_world.build(tree)
+    login_as("district", tree.district)
+    assert _adult_section(client, tree.other_district.id).status_code == 404
+    assert _adult_section(client, tree.province.id).status_code == 404
+    assert _adult_section(client, tree.commune.id).status_code == 200
 
 
 def test_province_staff_set_an_adult_target_and_the_coverage_page_shows_it(db, tree, client, login_as):
@@ -82,8 +111,7 @@ def test_province_staff_set_an_adult_target_and_the_coverage_page_shows_it(db, t
     resp = client.post("/coverage/adult-targets", data={"named_share": "80", "named_due_on": "2026-12-31",
                                                          "online_share": "", "online_due_on": ""})
     assert resp.status_code == 303
-    page = client.get(f"/coverage/{tree.province.id}?month=2026-03").get_data(as_text=True)
-    assert "80%" in page[page.index('id="adults"'):]
+    assert "80%" in _adult_section(client, tree.province.id).get_data(as_text=True)
     # A share without its date is refused beside the field, and nothing changes.
     resp = client.post("/coverage/adult-targets", data={"online_share": "80", "online_due_on": ""})
     assert resp.status_code == 400

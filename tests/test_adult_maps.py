@@ -70,13 +70,17 @@ def test_an_old_commune_s_adults_and_named_learners_before_the_reform_are_its_ha
 
 def test_the_old_map_page_and_trend_show_the_adults_of_the_units_then(world, client, login_as):
     login_as("province", world.province)
-    text = " ".join(client.get(f"/coverage/{world.vi_thanh_city.id}?month=2025-03&map=then&trend=1")
+    # The page without JavaScript, asked for with its trend and its adult section.
+    text = " ".join(client.get(f"/coverage/{world.vi_thanh_city.id}?month=2025-03&map=then&trend=1&adults=1")
                     .get_data(as_text=True).split())
-    section = text[text.index('id="adults"'):]
-    rows = re.findall(r"<tr[^>]*>(.*?)</tr>", section)
-    phuong_1 = next(r for r in rows if "Phường I<" in r or "Phường I </" in r or ">Phường I" in r)
-    assert "1.800" in phuong_1 and ">4<" in phuong_1
-    assert "2.600" in section
+    # The adult section as the page loads it on scroll (htmx), on the same map.
+    fragment = " ".join(client.get(f"/coverage/{world.vi_thanh_city.id}/adults?month=2025-03&map=then",
+                                   headers={"HX-Request": "true"}).get_data(as_text=True).split())
+    for section in (text[text.index('id="adults"'):], fragment):
+        rows = re.findall(r"<tr[^>]*>(.*?)</tr>", section)
+        phuong_1 = next(r for r in rows if "Phường I<" in r or "Phường I </" in r or ">Phường I" in r)
+        assert "1.800" in phuong_1 and ">4<" in phuong_1
+        assert "2.600" in section
     trend = text[text.index('adult-trend'):]
     march = next(r for r in re.findall(r"<tr[^>]*>(.*?)</tr>", trend) if "03/2025" in r)
     assert "2.600" in march and ">4<" in march

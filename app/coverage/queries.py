@@ -261,6 +261,11 @@ def coverage(unit: AdminUnit, on: date) -> CoverageTable:
     return CoverageTable(unit=unit, on=on, services=services, total=total, rows=rows)
 
 
+def child_units(unit: AdminUnit, on: date) -> list[AdminUnit]:
+    """The units of `unit`'s coverage table on `on` (today's map), as coverage() finds them."""
+    return list(_units(subtree_of(unit).active_children(unit.id, on)).values())
+
+
 def sum_rows(rows: list[CoverageRow]) -> CoverageRow:
     """Several units' rows as one (a team's hamlets): households and adopters summed, shares a ratio of sums."""
     households = sum(r.households for r in rows)

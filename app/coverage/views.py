@@ -2,7 +2,7 @@
 from datetime import timedelta
 from urllib.parse import urlencode
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -138,12 +138,9 @@ def show(unit_id: int):
                        sort_links=_sort_links(unit.id, keys, sort, direction),
                        services=table.services, trend_first=_first_trend_month(year, month),
                        service=chosen_service, counts_from=_counts_from(unit, table, mode))
-        children = [r.unit for r in table.rows if r.unit is not None]
-        adult = adults.adult_table(unit, children, year, month, table.services, then=mode == "then")
-        named, online = (float(t.share) if t else None for t in (adult.named_target, adult.online_target))
-        context.update(adult=adult, adult_body=[
-            (row, writer.adult_cells(row.figures, named, online), writer.working_cells(row.figures, adult.services))
-            for row in adult.rows + [adult.total]])
+        if request.args.get("adults"):  # the page without JavaScript, asked for with its adult section
+            children = sorted((r.unit for r in table.rows if r.unit is not None), key=lambda u: (u.name_folded, u.id))
+            context.update(_adult_section(unit, children, year, month, table.services, mode, writer))
         if request.args.get("trend"):  # the page without JavaScript, asked for with its trend
             context.update(_trend(unit, year, month, table.services, mode))
     status = 400 if error else 200
@@ -186,6 +183,40 @@ def _trend(unit, year: int, month: int, services, mode: str = "today") -> dict:
                 adult_trend=[(_month_label(*m), adult_series[m]) for m in months])
 
 
+def _adult_section(unit, children, year: int, month: int, services, mode: str, writer: CellWriter) -> dict:
+    """The adult section's table and its rows' cells: the unit and its children, by name."""
+    adult = adults.adult_table(unit, children, year, month, services, then=mode == "then")
+    named, online = (float(t.share) if t else None for t in (adult.named_target, adult.online_target))
+    return dict(adult=adult, adult_body=[
+        (row, writer.adult_cells(row.figures, named, online), writer.working_cells(row.figures, adult.services))
+        for row in adult.rows + [adult.total]])
+
+
+@bp.get("/<int:unit_id>/adults")
+@roles_required(*STAFF_ROLES)
+def adult_section(unit_id: int):
+    """The adult section alone, which the page loads when it is scrolled to (htmx), as the trend."""
+    unit = get_unit_in_time_or_404(unit_id)
+    chosen, error = _chosen_month(unit)
+    if error:
+        return render_template("coverage/_section_error.html", section="adults", error=error), 400
+    if not wants_fragment():  # a plain request (a bookmark): the whole page, adult section included
+        return redirect(coverage_url(unit.id, month=f"{chosen[0]}-{chosen[1]:02d}", adults=1) + "#adults")
+    year, month = chosen
+    mode = _map_mode(unit)
+    if mode == "then":
+        table = maps.coverage_then(unit, month_end(year, month)).table
+        if table is None:  # the unit did not exist that month: its page shows no section either
+            abort(404)
+        children = [r.unit for r in table.rows if r.unit is not None]
+    else:
+        children = queries.child_units(unit, month_end(year, month))
+    services, _targets = queries.services_and_targets(unit)
+    return render_template("coverage/_adults.html", unit=unit, month_label=_month_label(year, month),
+                           **_adult_section(unit, sorted(children, key=lambda u: (u.name_folded, u.id)), year, month,
+                                            services, mode, CellWriter(services)))
+
+
 @bp.get("/<int:unit_id>/trend")
 @roles_required(*STAFF_ROLES)
 def trend(unit_id: int):
@@ -193,7 +224,7 @@ def trend(unit_id: int):
     unit = get_unit_in_time_or_404(unit_id)
     chosen, error = _chosen_month(unit)
     if error:
-        return render_template("coverage/_trend_error.html", error=error), 400
+        return render_template("coverage/_section_error.html", section="trend", error=error), 400
     if not wants_fragment():  # a plain request (a bookmark): the whole page, trend included
         return redirect(coverage_url(unit.id, month=f"{chosen[0]}-{chosen[1]:02d}", trend=1) + "#trend")
     year, month = chosen
