@@ -48,27 +48,39 @@ class MapOn:
         return out
 
 
+def _chunks(ids: list[int], size: int = 500):
+    for i in range(0, len(ids), size):
+        yield ids[i:i + size]
+
+
 def map_on(root: AdminUnit, day: date) -> MapOn:
     """Load the units that stood under `root` on `day`: its current subtree, plus every unit placed
     under one of those on that day (a hamlet that has since moved into a new commune), with its own
-    subtree, until nothing more is found. Placements are few, so this is a handful of queries."""
+    subtree, until nothing more is found. A reorganization places every hamlet it moved (a province:
+    a thousand and more), so the placed units are asked for by id, a chunk at a time, and what is
+    below them by parent, level by level (mostly nothing: they are hamlets)."""
     found: dict[int, AdminUnit] = {}
-    paths = [root.path]
-    while paths:
-        cond = sa.or_(*[AdminUnit.within(p) for p in paths])
-        new = [u for u in db.session.scalars(sa.select(AdminUnit).where(cond)) if u.id not in found]
+    new = list(db.session.scalars(sa.select(AdminUnit).where(AdminUnit.within(root))))
+    while new:
         found.update({u.id: u for u in new})
-        if not new:
-            break
-        placed = db.session.scalars(
-            sa.select(AdminUnit).join(UnitPlacement, UnitPlacement.unit_id == AdminUnit.id)
-            .where(UnitPlacement.parent_id.in_([u.id for u in new]), _placed_on(day))).all()
-        paths = [u.path for u in placed if u.id not in found]
+        placed: list[AdminUnit] = []
+        for chunk in _chunks([u.id for u in new]):
+            placed += db.session.scalars(
+                sa.select(AdminUnit).join(UnitPlacement, UnitPlacement.unit_id == AdminUnit.id)
+                .where(UnitPlacement.parent_id.in_(chunk), _placed_on(day))).all()
+        new = list({u.id: u for u in placed if u.id not in found}.values())
+        level = [u.id for u in new]
+        while level:  # the placed units' own subtrees, as they are today
+            below = [u for chunk in _chunks(level)
+                     for u in db.session.scalars(sa.select(AdminUnit).where(AdminUnit.parent_id.in_(chunk)))
+                     if u.id not in found]
+            new += below
+            level = [u.id for u in below]
     placements = {}
-    if found:
+    for chunk in _chunks(list(found)):
         for unit_id, parent_id in db.session.execute(
                 sa.select(UnitPlacement.unit_id, UnitPlacement.parent_id)
-                .where(UnitPlacement.unit_id.in_(list(found)), _placed_on(day))):
+                .where(UnitPlacement.unit_id.in_(chunk), _placed_on(day))):
             placements[unit_id] = parent_id
     result = MapOn(root=root, day=day, depths={root.id: 0})
     by_parent: dict[int, list[AdminUnit]] = defaultdict(list)
