@@ -365,20 +365,21 @@ def placements(team: Team) -> list[TeamPlacement]:
 def team_events(team: Team, limit: int = 100) -> list[AuditEvent]:
     """The team's own events and those of everyone who was ever in it, newest first."""
     member_ids = sa.select(Membership.member_id).where(Membership.team_id == team.id)
-    return list(db.session.scalars(
-        sa.select(AuditEvent).where(sa.or_(
-            sa.and_(AuditEvent.record_type == "team", AuditEvent.record_id == team.id),
-            sa.and_(AuditEvent.record_type == "member", AuditEvent.record_id.in_(member_ids))))
-        .order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(limit)))
+    return _events_of("team", team.id, "member", member_ids, limit)
 
 
 def member_events(member: Member, limit: int = 100) -> list[AuditEvent]:
     """The member's own events and those of their sign-in accounts, newest first."""
     account_ids = sa.select(User.id).where(User.member_id == member.id)
+    return _events_of("member", member.id, "user", account_ids, limit)
+
+
+def _events_of(own_type: str, own_id: int, related_type: str, related_ids, limit: int) -> list[AuditEvent]:
+    """A record's own events and those of the records related to it (a subquery of their ids), newest first."""
     return list(db.session.scalars(
         sa.select(AuditEvent).where(sa.or_(
-            sa.and_(AuditEvent.record_type == "member", AuditEvent.record_id == member.id),
-            sa.and_(AuditEvent.record_type == "user", AuditEvent.record_id.in_(account_ids))))
+            sa.and_(AuditEvent.record_type == own_type, AuditEvent.record_id == own_id),
+            sa.and_(AuditEvent.record_type == related_type, AuditEvent.record_id.in_(related_ids))))
         .order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(limit)))
 
 
