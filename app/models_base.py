@@ -23,3 +23,17 @@ class UTCDateTime(TypeDecorator):
         if value is not None and value.tzinfo is None:
             value = value.replace(tzinfo=UTC)
         return value
+
+
+def sync_per_service(rows: list, wanted: dict, field: str, make) -> None:
+    """Makes a record's per-service rows match `wanted` (service id -> value): rows that stay are updated in place
+    rather than deleted and inserted again."""
+    have = {row.service_id: row for row in rows}
+    for service_id, row in have.items():
+        if service_id not in wanted:
+            rows.remove(row)
+        else:
+            setattr(row, field, wanted[service_id])
+    for service_id, value in wanted.items():
+        if service_id not in have:
+            rows.append(make(service_id, value))

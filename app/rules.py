@@ -56,25 +56,24 @@ def whole_number(value: object) -> int | None:
 
 def households(value: object) -> int | None:
     """A household count as typed or as a spreadsheet cell: None when blank, else 0..HOUSEHOLDS_MAX."""
-    try:
-        number = whole_number(value)
-    except ValueError:
-        number = -1
-    if number is not None and not 0 <= number <= HOUSEHOLDS_MAX:
-        raise RuleError(_("The number of households must be a whole number from 0 to %(max)s, e.g. 1.851.",
-                          max=format_decimal(HOUSEHOLDS_MAX)))
-    return number
+    return _count(value, HOUSEHOLDS_MAX, lambda limit: _(
+        "The number of households must be a whole number from 0 to %(max)s, e.g. 1.851.", max=limit))
 
 
 def adults(value: object) -> int | None:
     """An adult population as typed or as a spreadsheet cell: None when blank, else 0..ADULTS_MAX."""
+    return _count(value, ADULTS_MAX, lambda limit: _(
+        "The number of adults must be a whole number from 0 to %(max)s, e.g. 1.851.", max=limit))
+
+
+def _count(value: object, maximum: int, refusal) -> int | None:
+    """None when blank, else a whole number from 0 to maximum; `refusal(the maximum, formatted)` says why not."""
     try:
         number = whole_number(value)
     except ValueError:
         number = -1
-    if number is not None and not 0 <= number <= ADULTS_MAX:
-        raise RuleError(_("The number of adults must be a whole number from 0 to %(max)s, e.g. 1.851.",
-                          max=format_decimal(ADULTS_MAX)))
+    if number is not None and not 0 <= number <= maximum:
+        raise RuleError(refusal(format_decimal(maximum)))
     return number
 
 

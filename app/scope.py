@@ -145,10 +145,16 @@ def is_staff(user=None) -> bool:
 def teams_query(user=None) -> sa.Select:
     """Select Team rows the user may read; callers add their own filters and order."""
     from app.teams.models import Team
+    return _commune_rows(Team, user, lambda team_id: Team.id == team_id)
+
+
+def _commune_rows(model, user, of_team) -> sa.Select:
+    """Select the model's rows in the communes of the user's area; a team leader or member gets only their own
+    team's, `of_team(team_id)` saying which those are."""
     user = _user(user)
-    q = sa.select(Team).where(in_scope(Team.commune_id, user))
+    q = sa.select(model).where(in_scope(model.commune_id, user))
     if user.role in FIELD_ROLES:
-        q = q.where(Team.id == (user.team_id or -1))
+        q = q.where(of_team(user.team_id or -1))
     return q
 
 
@@ -280,13 +286,19 @@ def can_add_visits(user=None) -> bool:
 
 def can_edit_visit(visit, user=None) -> bool:
     """The author, the leader of the visit's team, the commune officer (and admins); above: read-only."""
+    return _may_correct(visit.hamlet, visit.author_id, {visit.team_id} - {None}, user)
+
+
+def _may_correct(place: AdminUnit, author_id: int | None, team_ids, user) -> bool:
+    """A visit, class or shift seen by the user: its author, the leader of one of its teams, the commune officer
+    (and admins)."""
     user = _user(user)
-    if not can_see(visit.hamlet, user):
+    if not can_see(place, user):
         return False
-    if user.role == "admin" or visit.author_id == user.id:
+    if user.role == "admin" or author_id == user.id:
         return True
     if user.role == "team_leader":
-        return visit.team_id is not None and visit.team_id == user.team_id
+        return user.team_id is not None and user.team_id in team_ids
     return user.role == "commune"
 
 
@@ -379,12 +391,8 @@ def assignable_units(role: str, user=None) -> sa.Select:
 
 def classes_query(user=None) -> sa.Select:
     from app.activities.models import Class, class_teams
-    user = _user(user)
-    q = sa.select(Class).where(in_scope(Class.commune_id, user))
-    if user.role in FIELD_ROLES:
-        own = sa.select(class_teams.c.class_id).where(class_teams.c.team_id == (user.team_id or -1))
-        q = q.where(Class.id.in_(own))
-    return q
+    return _commune_rows(Class, user, lambda team_id: Class.id.in_(
+        sa.select(class_teams.c.class_id).where(class_teams.c.team_id == team_id)))
 
 
 def get_class_or_404(class_id: int, user=None, *, need: Need | None = None):
@@ -394,11 +402,7 @@ def get_class_or_404(class_id: int, user=None, *, need: Need | None = None):
 
 def shifts_query(user=None) -> sa.Select:
     from app.activities.models import CentreShift
-    user = _user(user)
-    q = sa.select(CentreShift).where(in_scope(CentreShift.commune_id, user))
-    if user.role in FIELD_ROLES:
-        q = q.where(CentreShift.team_id == (user.team_id or -1))
-    return q
+    return _commune_rows(CentreShift, user, lambda team_id: CentreShift.team_id == team_id)
 
 
 def get_shift_or_404(shift_id: int, user=None, *, need: Need | None = None):
@@ -413,14 +417,7 @@ def can_log_activities(user=None) -> bool:
 
 def can_edit_activity(record, team_ids, user=None) -> bool:
     """A class or shift: its author, the leader of one of its teams, its commune's officer, admins."""
-    user = _user(user)
-    if not can_see(record.commune, user):
-        return False
-    if user.role == "admin" or record.created_by_id == user.id:
-        return True
-    if user.role == "team_leader":
-        return user.team_id is not None and user.team_id in team_ids
-    return user.role == "commune"
+    return _may_correct(record.commune, record.created_by_id, team_ids, user)
 
 
 def can_reorganize(province: AdminUnit, user=None) -> bool:

@@ -20,7 +20,7 @@ from app.audit.models import record
 from app.coverage import activity_months, named_learners
 from app.extensions import db
 from app.households.models import Household
-from app.models_base import utcnow
+from app.models_base import sync_per_service, utcnow
 from app.teams.models import Member, Team
 from app.text import fold
 from app.units.models import AdminUnit
@@ -176,15 +176,8 @@ def update_class(klass: Class, data: ClassData, user=None) -> Class:
     before = class_snapshot(klass)
     changes = named_learners.ClassChange(klass), activity_months.ClassChange(klass)
     _apply_class(klass, data)
-    have = {r.service_id: r for r in klass.results}
-    for service_id, r in have.items():
-        if service_id not in data.results:
-            klass.results.remove(r)
-        else:
-            r.learners = data.results[service_id]
-    for service_id, n in data.results.items():
-        if service_id not in have:
-            klass.results.append(ClassResult(service_id=service_id, learners=n))
+    sync_per_service(klass.results, data.results, "learners",
+                     lambda service_id, n: ClassResult(service_id=service_id, learners=n))
     klass.learners.clear()
     db.session.flush()
     klass.learners.extend(_learner_rows(data))
@@ -197,11 +190,15 @@ def update_class(klass: Class, data: ClassData, user=None) -> Class:
 
 
 def delete_class(klass: Class, user=None) -> None:
-    # The key stays used: replaying the form of a deleted class must not record it again.
-    db.session.merge(DeletedActivityKey(key=klass.key, kind="class", record_id=klass.id, deleted_at=utcnow()))
-    record("delete", "class", klass.id, klass.commune_id, before=class_snapshot(klass), user=user)
-    changes = named_learners.ClassChange(klass), activity_months.ClassChange(klass)
-    db.session.delete(klass)
+    _delete_activity(klass, "class", class_snapshot(klass),
+                     (named_learners.ClassChange(klass), activity_months.ClassChange(klass)), user)
+
+
+def _delete_activity(activity: Class | CentreShift, kind: str, snapshot: dict, changes, user) -> None:
+    # The key stays used: replaying the form of a deleted class or shift must not record it again.
+    db.session.merge(DeletedActivityKey(key=activity.key, kind=kind, record_id=activity.id, deleted_at=utcnow()))
+    record("delete", kind, activity.id, activity.commune_id, before=snapshot, user=user)
+    db.session.delete(activity)
     db.session.flush()
     for change in changes:
         change.done(None)
@@ -245,15 +242,8 @@ def update_shift(shift: CentreShift, data: ShiftData, user=None) -> CentreShift:
     before = shift_snapshot(shift)
     change = activity_months.ShiftChange(shift)
     _apply_shift(shift, data)
-    have = {d.service_id: d for d in shift.dossiers}
-    for service_id, d in have.items():
-        if service_id not in data.dossiers:
-            shift.dossiers.remove(d)
-        else:
-            d.dossiers = data.dossiers[service_id]
-    for service_id, n in data.dossiers.items():
-        if service_id not in have:
-            shift.dossiers.append(ShiftDossier(service_id=service_id, dossiers=n))
+    sync_per_service(shift.dossiers, data.dossiers, "dossiers",
+                     lambda service_id, n: ShiftDossier(service_id=service_id, dossiers=n))
     shift.updated_at = utcnow()
     db.session.flush()
     change.done(shift)
@@ -262,12 +252,7 @@ def update_shift(shift: CentreShift, data: ShiftData, user=None) -> CentreShift:
 
 
 def delete_shift(shift: CentreShift, user=None) -> None:
-    db.session.merge(DeletedActivityKey(key=shift.key, kind="shift", record_id=shift.id, deleted_at=utcnow()))
-    record("delete", "shift", shift.id, shift.commune_id, before=shift_snapshot(shift), user=user)
-    change = activity_months.ShiftChange(shift)
-    db.session.delete(shift)
-    db.session.flush()
-    change.done(None)
+    _delete_activity(shift, "shift", shift_snapshot(shift), (activity_months.ShiftChange(shift),), user)
 
 
 # --- the commune's dossiers of a month ------------------------------------------------------------

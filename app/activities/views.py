@@ -311,14 +311,20 @@ def edit_class(class_id: int):
     data, raw, errors = _read_class(form, page)
     if data is None:
         return _render_class(page, form, raw, errors, 400, klass=klass)
-    closed = _closed_message(klass.commune, klass.held_on) or _closed_message(klass.commune, data.held_on)
+    return _save_edit(klass, form, data, lambda status: _render_class(page, form, raw, errors, status, klass=klass),
+                      ops.update_class, _("Class updated."), url_for("activities.show_class", class_id=klass.id))
+
+
+def _save_edit(record, form, data, render, update, done: str, show: str):
+    """Save an edited class or shift, unless the month it was in or is moved to is closed (then 409)."""
+    closed = _closed_message(record.commune, record.held_on) or _closed_message(record.commune, data.held_on)
     if closed:
         form.held_on.errors.append(closed)
-        return _render_class(page, form, raw, errors, 409, klass=klass)
-    ops.update_class(klass, data, user=current_user)
+        return render(409)
+    update(record, data, user=current_user)
     db.session.commit()
-    flash(_("Class updated."), "success")
-    return redirect(url_for("activities.show_class", class_id=klass.id), 303)
+    flash(done, "success")
+    return redirect(show, 303)
 
 
 @bp.route("/classes/<int:class_id>/delete", methods=["GET", "POST"])
@@ -424,14 +430,9 @@ def edit_shift(shift_id: int):
     data, raw, errors = _read_shift(form, team, services)
     if data is None:
         return _render_shift(form, team, services, raw, errors, 400, shift=shift)
-    closed = _closed_message(shift.commune, shift.held_on) or _closed_message(shift.commune, data.held_on)
-    if closed:
-        form.held_on.errors.append(closed)
-        return _render_shift(form, team, services, raw, errors, 409, shift=shift)
-    ops.update_shift(shift, data, user=current_user)
-    db.session.commit()
-    flash(_("Shift updated."), "success")
-    return redirect(url_for("activities.show_shift", shift_id=shift.id), 303)
+    return _save_edit(shift, form, data, lambda status: _render_shift(form, team, services, raw, errors, status,
+                                                                      shift=shift),
+                      ops.update_shift, _("Shift updated."), url_for("activities.show_shift", shift_id=shift.id))
 
 
 @bp.route("/shifts/<int:shift_id>/delete", methods=["GET", "POST"])

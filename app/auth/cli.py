@@ -85,10 +85,7 @@ def list_command(unit_code, role):
 def disable_command(username):
     """Disable an account: it cannot sign in, its sessions end and its API tokens stop working."""
     from app.users.operations import disable_account
-    user = _account(username)
-    changed = disable_account(user)
-    db.session.commit()
-    click.echo(f"disabled {user.username}" if changed else f"{user.username} was already disabled")
+    _switch_account(username, disable_account, "disabled")
 
 
 @users_cli.command("enable")
@@ -96,10 +93,14 @@ def disable_command(username):
 def enable_command(username):
     """Enable a disabled account again."""
     from app.users.operations import enable_account
+    _switch_account(username, enable_account, "enabled")
+
+
+def _switch_account(username, switch, state: str) -> None:
     user = _account(username)
-    changed = enable_account(user)
+    changed = switch(user)
     db.session.commit()
-    click.echo(f"enabled {user.username}" if changed else f"{user.username} was already enabled")
+    click.echo(f"{state} {user.username}" if changed else f"{user.username} was already {state}")
 
 
 @users_cli.command("set-password")

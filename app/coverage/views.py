@@ -192,16 +192,26 @@ def _adult_section(unit, children, year: int, month: int, services, mode: str, w
         for row in adult.rows + [adult.total]])
 
 
+def _section_month(unit, section: str):
+    """The month of a section the page loads when it is scrolled to, or the answer instead: the error for a bad
+    month (400), or for a plain request (a bookmark) the whole page with that section included."""
+    chosen, error = _chosen_month(unit)
+    if error:
+        return None, (render_template("coverage/_section_error.html", section=section, error=error), 400)
+    if not wants_fragment():
+        return None, redirect(coverage_url(unit.id, month=f"{chosen[0]}-{chosen[1]:02d}", **{section: 1})
+                              + f"#{section}")
+    return chosen, None
+
+
 @bp.get("/<int:unit_id>/adults")
 @roles_required(*STAFF_ROLES)
 def adult_section(unit_id: int):
     """The adult section alone, which the page loads when it is scrolled to (htmx), as the trend."""
     unit = get_unit_in_time_or_404(unit_id)
-    chosen, error = _chosen_month(unit)
-    if error:
-        return render_template("coverage/_section_error.html", section="adults", error=error), 400
-    if not wants_fragment():  # a plain request (a bookmark): the whole page, adult section included
-        return redirect(coverage_url(unit.id, month=f"{chosen[0]}-{chosen[1]:02d}", adults=1) + "#adults")
+    chosen, answer = _section_month(unit, "adults")
+    if answer is not None:
+        return answer
     year, month = chosen
     mode = _map_mode(unit)
     if mode == "then":
@@ -222,11 +232,9 @@ def adult_section(unit_id: int):
 def trend(unit_id: int):
     """The month-by-month section alone, which the page loads when it is scrolled to (htmx)."""
     unit = get_unit_in_time_or_404(unit_id)
-    chosen, error = _chosen_month(unit)
-    if error:
-        return render_template("coverage/_section_error.html", section="trend", error=error), 400
-    if not wants_fragment():  # a plain request (a bookmark): the whole page, trend included
-        return redirect(coverage_url(unit.id, month=f"{chosen[0]}-{chosen[1]:02d}", trend=1) + "#trend")
+    chosen, answer = _section_month(unit, "trend")
+    if answer is not None:
+        return answer
     year, month = chosen
     services, _targets = queries.services_and_targets(unit)
     return render_template("coverage/_trend.html", unit=unit, services=services, month_label=_month_label(year, month),

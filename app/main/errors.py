@@ -16,6 +16,10 @@ def error_page(status: int, title: str, message: str):
     return render_page("errors/error.html", "errors/_error.html", status=status, title=title, message=message), status
 
 
+def _plain_error(status: int, title, message):
+    return lambda e: error_page(status, str(title), str(message))
+
+
 def _standalone(status: int, title, message, headers=None):
     """An error page that asks nothing of the database (it may be unreachable): the language is the
     session's choice, else Vietnamese, never the signed-in user's (title and message lazy, so they
@@ -44,21 +48,13 @@ def init_app(app):
         return error_page(400, _("The form has expired"),
                      _("For your safety the form was not accepted. Go back, reload the page and send it again."))
 
-    @app.errorhandler(403)
-    def forbidden(e):
-        return error_page(403, _("Not allowed"), _("Your account may not open or change this."))
-
-    @app.errorhandler(404)
-    def not_found(e):
-        return error_page(404, _("Not found"), _("This page does not exist, or it is outside your area."))
-
-    @app.errorhandler(405)
-    def method_not_allowed(e):
-        return error_page(405, _("Not allowed"), _("This address does not accept that kind of request."))
-
-    @app.errorhandler(413)
-    def too_large(e):
-        return error_page(413, _("File too large"), _("The file is larger than 5 MB. Split it and upload the parts."))
+    # The pages that only say what went wrong (lazy: translated at each request, in its language).
+    for status, title, message in (
+            (403, _l("Not allowed"), _l("Your account may not open or change this.")),
+            (404, _l("Not found"), _l("This page does not exist, or it is outside your area.")),
+            (405, _l("Not allowed"), _l("This address does not accept that kind of request.")),
+            (413, _l("File too large"), _l("The file is larger than 5 MB. Split it and upload the parts."))):
+        app.register_error_handler(status, _plain_error(status, title, message))
 
     @app.errorhandler(429)
     def too_many(e):

@@ -164,6 +164,17 @@ def _demote_leader(team: Team, keep: Member | None, user=None) -> None:
         _sync_account(current.member)
 
 
+def _join(member: Member, team: Team, role: str, joined_on: date, user) -> Membership:
+    """Open the member's membership of a team; a new leader makes room first."""
+    if role == "leader":
+        _demote_leader(team, member, user=user)
+    membership = Membership(member=member, team=team, role=role, joined_on=joined_on)
+    db.session.add(membership)
+    db.session.flush()
+    sync_active_phone(member)
+    return membership
+
+
 def sync_active_phone(member: Member) -> None:
     """Mirror the phone into active_phone while the member has an open membership (see Member)."""
     open_ = any(m.left_on is None for m in member.memberships)
@@ -178,12 +189,7 @@ def add_member(team: Team, *, full_name: str, gender: str, birth_year: int | Non
     member.set_name(full_name)
     db.session.add(member)
     db.session.flush()
-    if role == "leader":
-        _demote_leader(team, member, user=user)
-    membership = Membership(member=member, team=team, role=role, joined_on=joined_on)
-    db.session.add(membership)
-    db.session.flush()
-    sync_active_phone(member)
+    _join(member, team, role, joined_on, user)
     record("create", "member", member.id, team.commune_id, after={
         **_member_snapshot(member), "team": team.name, "role": role, "joined_on": joined_on}, user=user)
     return member
@@ -240,12 +246,7 @@ def move(member: Member, to_team: Team, on: date, role: str = "member", user=Non
     if old is not None:
         old.left_on = on
         db.session.flush()
-    if role == "leader":
-        _demote_leader(to_team, member, user=user)
-    membership = Membership(member=member, team=to_team, role=role, joined_on=on)
-    db.session.add(membership)
-    db.session.flush()
-    sync_active_phone(member)
+    membership = _join(member, to_team, role, on, user)
     record("move", "member", member.id, to_team.commune_id,
            before={"team": old.team.name if old else None, "role": old.role if old else None},
            after={"team": to_team.name, "role": role, "joined_on": on}, user=user)
@@ -365,20 +366,21 @@ def placements(team: Team) -> list[TeamPlacement]:
 def team_events(team: Team, limit: int = 100) -> list[AuditEvent]:
     """The team's own events and those of everyone who was ever in it, newest first."""
     member_ids = sa.select(Membership.member_id).where(Membership.team_id == team.id)
-    return list(db.session.scalars(
-        sa.select(AuditEvent).where(sa.or_(
-            sa.and_(AuditEvent.record_type == "team", AuditEvent.record_id == team.id),
-            sa.and_(AuditEvent.record_type == "member", AuditEvent.record_id.in_(member_ids))))
-        .order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(limit)))
+    return _events_of("team", team.id, "member", member_ids, limit)
 
 
 def member_events(member: Member, limit: int = 100) -> list[AuditEvent]:
     """The member's own events and those of their sign-in accounts, newest first."""
     account_ids = sa.select(User.id).where(User.member_id == member.id)
+    return _events_of("member", member.id, "user", account_ids, limit)
+
+
+def _events_of(own_type: str, own_id: int, related_type: str, related_ids, limit: int) -> list[AuditEvent]:
+    """A record's own events and those of the records related to it (a subquery of their ids), newest first."""
     return list(db.session.scalars(
         sa.select(AuditEvent).where(sa.or_(
-            sa.and_(AuditEvent.record_type == "member", AuditEvent.record_id == member.id),
-            sa.and_(AuditEvent.record_type == "user", AuditEvent.record_id.in_(account_ids))))
+            sa.and_(AuditEvent.record_type == own_type, AuditEvent.record_id == own_id),
+            sa.and_(AuditEvent.record_type == related_type, AuditEvent.record_id.in_(related_ids))))
         .order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(limit)))
 
 

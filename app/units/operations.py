@@ -55,18 +55,9 @@ def set_household_count(unit: AdminUnit, households: int, effective_on: date, us
     if isinstance(households, bool) or not isinstance(households, int):
         raise TypeError(f"a household count is an int, not {households!r}")
     rules.households(households)
-    existing = db.session.scalar(sa.select(HouseholdCount).where(
-        HouseholdCount.unit_id == unit.id, HouseholdCount.effective_on == effective_on))
-    before = {"households": existing.households if existing else None, "effective_on": effective_on}
-    if existing is None:
-        existing = HouseholdCount(unit=unit, effective_on=effective_on, households=households)
-        db.session.add(existing)
-    existing.households = households
-    if user is not None:
-        existing.recorded_by_id = user.id
-    record("set_households", "unit", unit.id, unit.id, before=before,
-           after={"households": households, "effective_on": effective_on}, user=user)
-    return existing
+    # Through the relationship, so that the unit's loaded counts see a new one.
+    return _set_count(HouseholdCount, "households", households, unit, effective_on, "set_households", user,
+                      link={"unit": unit})
 
 
 def set_adult_count(unit: AdminUnit, adults: int, effective_on: date, user=None) -> AdultCount:
@@ -75,17 +66,22 @@ def set_adult_count(unit: AdminUnit, adults: int, effective_on: date, user=None)
     if isinstance(adults, bool) or not isinstance(adults, int):
         raise TypeError(f"an adult count is an int, not {adults!r}")
     rules.adults(adults)
-    existing = db.session.scalar(sa.select(AdultCount).where(
-        AdultCount.unit_id == unit.id, AdultCount.effective_on == effective_on))
-    before = {"adults": existing.adults if existing else None, "effective_on": effective_on}
+    return _set_count(AdultCount, "adults", adults, unit, effective_on, "set_adults", user, link={"unit_id": unit.id})
+
+
+def _set_count(model, field: str, value: int, unit: AdminUnit, effective_on: date, action: str, user, link: dict):
+    """The count (`model`, its figure in `field`) in effect from a date, replacing one of the same date;
+    `link` ties a new row to the unit."""
+    existing = db.session.scalar(sa.select(model).where(model.unit_id == unit.id, model.effective_on == effective_on))
+    before = {field: getattr(existing, field) if existing else None, "effective_on": effective_on}
     if existing is None:
-        existing = AdultCount(unit_id=unit.id, effective_on=effective_on, adults=adults)
+        existing = model(effective_on=effective_on, **{field: value}, **link)
         db.session.add(existing)
-    existing.adults = adults
+    setattr(existing, field, value)
     if user is not None:
         existing.recorded_by_id = user.id
-    record("set_adults", "unit", unit.id, unit.id, before=before,
-           after={"adults": adults, "effective_on": effective_on}, user=user)
+    record(action, "unit", unit.id, unit.id, before=before, after={field: value, "effective_on": effective_on},
+           user=user)
     return existing
 
 

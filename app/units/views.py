@@ -225,17 +225,25 @@ def delete(unit_id: int):
 @bp.post("/<int:unit_id>/households")
 def set_households(unit_id: int):
     unit = get_unit_or_404(unit_id, need=can_set_households)
-    if has_active_children(unit):
-        flash(_("%(name)s counts the sum of its units below: set their household counts instead.",
-                name=unit.name), "error")
-        return _render_unit(unit, status=409)
     form = HouseholdCountForm(prefix="count")
+    return _save_count(
+        unit, form, "count_form",
+        _("%(name)s counts the sum of its units below: set their household counts instead.", name=unit.name),
+        lambda: unit_ops.set_household_count(unit, form.households.data, form.effective_on.data, user=current_user),
+        _("Household count saved."))
+
+
+def _save_count(unit: AdminUnit, form, form_name: str, summed: str, save, saved: str):
+    """Save a unit's household count or adult population; a unit with active units below counts their sum (409)."""
+    if has_active_children(unit):
+        flash(summed, "error")
+        return _render_unit(unit, status=409)
     if form.validate_on_submit():
-        unit_ops.set_household_count(unit, form.households.data, form.effective_on.data, user=current_user)
+        save()
         db.session.commit()
-        flash(_("Household count saved."), "success")
+        flash(saved, "success")
         return redirect(url_for("units.show", unit_id=unit.id))
-    return _render_unit(unit, count_form=form, status=400)
+    return _render_unit(unit, status=400, **{form_name: form})
 
 
 HAMLET_SHEET = SheetImport(
@@ -266,18 +274,13 @@ def confirm_import(unit_id: int):
 @bp.post("/<int:unit_id>/adults")
 def set_adults(unit_id: int):
     unit = get_unit_or_404(unit_id, need=can_set_households)
-    if has_active_children(unit):
-        flash(_("%(name)s counts the sum of its units below: set their adult populations instead.",
-                name=unit.name), "error")
-        return _render_unit(unit, status=409)
     form = AdultCountForm(prefix="adults")
-    if form.validate_on_submit():
-        unit_ops.set_adult_count(unit, form.adults.data, form.effective_on.data, user=current_user)
-        db.session.commit()
-        # Saved even when below the hamlet's named learners: the page shows that warning beside the figure.
-        flash(_("Adult population saved."), "success")
-        return redirect(url_for("units.show", unit_id=unit.id))
-    return _render_unit(unit, adult_form=form, status=400)
+    # Saved even when below the hamlet's named learners: the page shows that warning beside the figure.
+    return _save_count(
+        unit, form, "adult_form",
+        _("%(name)s counts the sum of its units below: set their adult populations instead.", name=unit.name),
+        lambda: unit_ops.set_adult_count(unit, form.adults.data, form.effective_on.data, user=current_user),
+        _("Adult population saved."))
 
 
 # Re-checked at confirmation against the database as it is then: a hamlet may have been renamed since the preview.

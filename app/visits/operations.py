@@ -14,7 +14,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from app.audit.models import event_row, record
 from app.extensions import db
 from app.households.models import Household
-from app.models_base import utcnow
+from app.models_base import sync_per_service, utcnow
 from app.scope import FIELD_ROLES, root_unit
 from app.visits import fast_write
 from app.visits.models import Adoption, DeletedVisitKey, Visit, VisitService, visit_members
@@ -356,15 +356,8 @@ def update_visit(visit: Visit, data: VisitData, user=None) -> Visit:
     visit.household_id, visit.hamlet_id = data.household.id, data.household.hamlet_id
     visit.visited_on, visit.note = data.visited_on, data.note
     visit.members = _members(data.member_ids)
-    current = {vs.service_id: vs for vs in visit.services}
-    for service_id, vs in current.items():
-        if service_id not in data.results:
-            visit.services.remove(vs)
-        else:
-            vs.result = data.results[service_id]
-    for service_id, result in data.results.items():
-        if service_id not in current:
-            visit.services.append(VisitService(service_id=service_id, result=result))
+    sync_per_service(visit.services, data.results, "result",
+                     lambda service_id, result: VisitService(service_id=service_id, result=result))
     visit.updated_at = utcnow()
     db.session.flush()
     db.session.expire(visit, ["household"])
