@@ -6,6 +6,7 @@ the caller commits once, so a visit and its adoptions are written together or no
 """
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import NamedTuple
 
 import sqlalchemy as sa
 from flask_login import current_user
@@ -251,18 +252,29 @@ class Recent:
     rows: list[tuple]
 
 
-def find_by_key_and_recent(key: str, household_id: int) -> tuple[int | None, Recent]:
-    """`find_by_key`, and the recent visits of the household the form names for `find_replay`:
-    one statement instead of two, on the path every visit POST takes."""
+class DeletedKey(NamedTuple):
+    """What a deleted visit's key recorded: the visit it made and its household."""
+    visit_id: int
+    household_id: int | None
+
+
+def find_by_key_and_recent(key: str, household_id: int) -> tuple[int | None, Recent, DeletedKey | None]:
+    """`find_by_key`, the recent visits of the household the form names for `find_replay`, and
+    `find_deleted_key` when the key made no visit: one statement instead of three, on the path every
+    visit POST takes."""
     since = utcnow() - REPLAY_WINDOW
-    found, recent = None, Recent(household_id, [])
-    for visit_id, key_of, household_of, created_at, visited_on, author_id, note in db.session.connection().execute(
-            _BY_KEY_OR_RECENT, {"key": key, "household_id": household_id, "since": since}):
+    found, recent, deleted = None, Recent(household_id, []), None
+    rows = db.session.connection().execute(_BY_KEY_OR_RECENT, {"key": key, "household_id": household_id,
+                                                                "since": since})
+    for kind, visit_id, key_of, household_of, created_at, visited_on, author_id, note in rows:
+        if kind == _DELETED:
+            deleted = DeletedKey(visit_id, household_of)
+            continue
         if key_of == key:
             found = visit_id
         if household_of == household_id and created_at >= since:
             recent.rows.append((visit_id, visited_on, author_id, note))
-    return found, recent
+    return found, recent, deleted if found is None else None
 
 
 def find_replay(data: VisitData, author_id: int | None, recent: Recent | None = None) -> int | None:
@@ -297,13 +309,20 @@ def find_replay(data: VisitData, author_id: int | None, recent: Recent | None = 
 _RECENT = (sa.select(_VISITS.c.id, _VISITS.c.visited_on, _VISITS.c.author_id, _VISITS.c.note)
            .where(_VISITS.c.household_id == sa.bindparam("household_id"),
                   _VISITS.c.created_at >= sa.bindparam("since")))
-# Both indexes serve it: SQLite's multi-index OR, PostgreSQL's BitmapOr (checked on the province seed).
-_BY_KEY_OR_RECENT = (
-    sa.select(_VISITS.c.id, _VISITS.c.idempotency_key, _VISITS.c.household_id, _VISITS.c.created_at,
-              _VISITS.c.visited_on, _VISITS.c.author_id, _VISITS.c.note)
+# Both indexes serve the visits' part: SQLite's multi-index OR, PostgreSQL's BitmapOr (checked on the
+# province seed); the deleted keys' part is a primary-key lookup. `kind` tells the two apart.
+_VISIT, _DELETED = 0, 1
+_DELETED_KEYS = DeletedVisitKey.__table__.c
+_BY_KEY_OR_RECENT = sa.union_all(
+    sa.select(sa.literal_column(str(_VISIT)).label("kind"), _VISITS.c.id, _VISITS.c.idempotency_key,
+              _VISITS.c.household_id, _VISITS.c.created_at, _VISITS.c.visited_on, _VISITS.c.author_id,
+              _VISITS.c.note)
     .where(sa.or_(_VISITS.c.idempotency_key == sa.bindparam("key"),
                   sa.and_(_VISITS.c.household_id == sa.bindparam("household_id"),
-                          _VISITS.c.created_at >= sa.bindparam("since")))))
+                          _VISITS.c.created_at >= sa.bindparam("since")))),
+    sa.select(sa.literal_column(str(_DELETED)), _DELETED_KEYS.visit_id, _DELETED_KEYS.idempotency_key,
+              _DELETED_KEYS.household_id, sa.null(), sa.null(), sa.null(), sa.null())
+    .where(_DELETED_KEYS.idempotency_key == sa.bindparam("key")))
 _SERVICES_OF = (sa.select(VisitService.__table__.c.visit_id, VisitService.__table__.c.service_id,
                           VisitService.__table__.c.result)
                 .where(VisitService.__table__.c.visit_id.in_(sa.bindparam("ids", expanding=True))))

@@ -188,10 +188,8 @@ def _earlier_posts(form: VisitForm):
     begin_visit_write(named)
     if named is None:
         existing, recent = find_by_key(form.key.data), None
-    else:
-        existing, recent = find_by_key_and_recent(form.key.data, named)
-    deleted = find_deleted_key(form.key.data) if existing is None else None
-    return existing, recent, deleted
+        return existing, recent, find_deleted_key(form.key.data) if existing is None else None
+    return find_by_key_and_recent(form.key.data, named)
 
 
 def _repeat(form: VisitForm, roster: TeamRoster, valid: bool, existing: int | None, deleted):
