@@ -1,10 +1,8 @@
 """The adult roll-up's fast path (adult counts summed per ancestor in SQL, kept in the worker's memory
 under the adult_counts token) gives the same adults as AdultTree, the Python walk, and as a plain sum
 of the leaves' latest counts, before and after the counts and the tree change."""
-import importlib.util
 from collections import defaultdict
 from datetime import date
-from pathlib import Path
 
 import sqlalchemy as sa
 
@@ -14,6 +12,7 @@ from app.extensions import db as _db
 from app.units import hamlet_changes
 from app.units import operations as units
 from app.units.models import AdminUnit, AdultCount
+from tests import migration_files
 
 DATES = [date(2023, 12, 31), date(2024, 1, 1), date(2024, 3, 15), date(2024, 5, 31), date(2024, 6, 1),
          date(2024, 9, 14), date(2024, 9, 15), date(2025, 6, 30), date(2025, 7, 1), date(2026, 3, 31)]
@@ -127,9 +126,6 @@ def test_a_reorganization_s_new_units_take_the_fast_path_with_the_hamlets_adults
 
 
 def test_the_migration_carries_the_token_triggers_this_module_builds():
-    path = Path(__file__).parent.parent / "migrations/versions/a7d2c5e91b04_adult_counts_cache_token.py"
-    spec = importlib.util.spec_from_file_location("adult_token_migration", path)
-    migration = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(migration)
+    migration = migration_files.load("a7d2c5e91b04")
     for dialect in ("sqlite", "postgresql"):
         assert migration.INSTALL[dialect] == rollup.adult_token_ddl(dialect)

@@ -1,9 +1,7 @@
 """The communes' adult month sums, named learners' first months and dossier totals read once and
 added up per unit (app/coverage/by_commune.py) equal the plain queries joined through unit_ancestors,
 on the adult world, on a reorganized one (former ancestors included), and after the tree changes."""
-import importlib.util
 from datetime import date
-from pathlib import Path
 
 import sqlalchemy as sa
 
@@ -12,7 +10,7 @@ from app.areas.operations import move_subtree
 from app.coverage import activity_months, adults, by_commune, named_learners, rollup
 from app.extensions import db as _db
 from app.units.models import AdminUnit
-from tests import adult_world
+from tests import adult_world, migration_files
 from tests.test_adult_maps import build
 
 RANGES = [(202501, 202501), (202503, 202503), (202408, 202603), (202603, 202603), (202609, 202612)]
@@ -131,9 +129,6 @@ def test_the_remembered_month_figures_are_read_once_and_follow_every_change(db, 
 
 
 def test_the_migration_carries_the_activity_token_triggers_this_module_builds():
-    path = Path(__file__).parent.parent / "migrations/versions/c4e7a1f93d62_adult_activity_cache_token.py"
-    spec = importlib.util.spec_from_file_location("activity_token_migration", path)
-    migration = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(migration)
+    migration = migration_files.load("c4e7a1f93d62")
     for dialect in ("sqlite", "postgresql"):
         assert migration.INSTALL[dialect] == by_commune.activity_token_ddl(dialect)

@@ -1,8 +1,6 @@
 """A team registered after the fact enters its older paper records: visits count from its founding day."""
-import importlib.util
 import re
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -10,6 +8,7 @@ import sqlalchemy as sa
 from app.dates import today_vn
 from app.teams.models import Member, Membership, Team
 from app.text import fold
+from tests import migration_files
 from tests.visits_helpers import form, household, sign_in_as, visit_count
 
 DECISION = date(2024, 3, 1)
@@ -90,10 +89,7 @@ def test_a_founding_day_in_the_future_is_refused_beside_the_field(db, tree, offi
 
 
 def test_the_migration_gives_old_teams_their_decision_date_or_their_registration_day(db, tree):
-    path = next(Path(__file__).parent.parent.glob("migrations/versions/49c5cf0a1898_*.py"))
-    spec = importlib.util.spec_from_file_location("founded_on_migration", path)
-    migration = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(migration)
+    migration = migration_files.load("49c5cf0a1898")
     # 20:00 UTC on 1 May is already 2 May in Vietnam.
     registered = datetime(2024, 5, 1, 20, 0, tzinfo=UTC)
     decided = Team(commune_id=tree.commune.id, name="A", name_folded="a", decision_date=DECISION,

@@ -1,6 +1,4 @@
 """Usernames have one canonical form: at creation, at sign-in, in the per-account limit and in the data."""
-import importlib.util
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -8,6 +6,7 @@ import sqlalchemy as sa
 from app.auth.cli import create_user
 from app.auth.models import User
 from app.auth.usernames import normalise_username
+from tests import migration_files
 from tests.conftest import PASSWORD
 
 # The same name as a person sees it, written the ways an attacker or a copy-paste writes it.
@@ -75,11 +74,7 @@ def test_the_command_line_creates_the_normal_form(runner, tree, db):
 
 
 def _migration():
-    path = next(Path(__file__).parent.parent.glob("migrations/versions/91d31081335c_*.py"))
-    spec = importlib.util.spec_from_file_location("usernames_migration", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return migration_files.load("91d31081335c")
 
 
 def test_the_migration_normalises_existing_usernames_and_reports_collisions(tree, db, capsys):

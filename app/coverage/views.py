@@ -139,7 +139,7 @@ def show(unit_id: int):
                        services=table.services, trend_first=_first_trend_month(year, month),
                        service=chosen_service, counts_from=_counts_from(unit, table, mode))
         if request.args.get("adults"):  # the page without JavaScript, asked for with its adult section
-            children = sorted((r.unit for r in table.rows if r.unit is not None), key=lambda u: (u.name_folded, u.id))
+            children = [r.unit for r in table.rows if r.unit is not None]
             context.update(_adult_section(unit, children, year, month, table.services, mode, writer))
         if request.args.get("trend"):  # the page without JavaScript, asked for with its trend
             context.update(_trend(unit, year, month, table.services, mode))
@@ -185,6 +185,7 @@ def _trend(unit, year: int, month: int, services, mode: str = "today") -> dict:
 
 def _adult_section(unit, children, year: int, month: int, services, mode: str, writer: CellWriter) -> dict:
     """The adult section's table and its rows' cells: the unit and its children, by name."""
+    children = sorted(children, key=lambda u: (u.name_folded, u.id))
     adult = adults.adult_table(unit, children, year, month, services, then=mode == "then")
     named, online = (float(t.share) if t else None for t in (adult.named_target, adult.online_target))
     return dict(adult=adult, adult_body=[
@@ -223,8 +224,7 @@ def adult_section(unit_id: int):
         children = queries.child_units(unit, month_end(year, month))
     services, _targets = queries.services_and_targets(unit)
     return render_template("coverage/_adults.html", unit=unit, month_label=_month_label(year, month),
-                           **_adult_section(unit, sorted(children, key=lambda u: (u.name_folded, u.id)), year, month,
-                                            services, mode, CellWriter(services)))
+                           **_adult_section(unit, children, year, month, services, mode, CellWriter(services)))
 
 
 @bp.get("/<int:unit_id>/trend")
