@@ -81,7 +81,7 @@ def test_the_coverage_page_shows_the_adult_section_beside_the_households(db, tre
     # The section below it loads on scroll, for the month shown, with a link for a browser without JavaScript.
     placeholder = page[page.index('id="adults"'):]
     assert f'hx-get="/coverage/{tree.district.id}/adults?month=2026-03"' in placeholder
-    assert 'hx-trigger="revealed"' in placeholder and "adults=1" in placeholder
+    assert 'hx-trigger="intersect once"' in placeholder and "adults=1" in placeholder
     resp = _adult_section(client, tree.district.id)
     assert resp.status_code == 200 and "<html" not in resp.get_data(as_text=True)
     without_js = client.get(f"/coverage/{tree.district.id}?month=2026-03&adults=1").get_data(as_text=True)

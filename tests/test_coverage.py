@@ -330,7 +330,7 @@ def test_the_trend_loads_with_htmx_or_through_a_plain_link(db, tree, client, log
     login_as("district", tree.district)
     html = client.get(f"/coverage/{tree.district.id}?month=2024-03").get_data(as_text=True)
     # The page carries the table at once and the trend as a placeholder htmx fills when scrolled to.
-    assert "<svg" not in html and 'hx-trigger="revealed"' in html
+    assert "<svg" not in html and 'hx-trigger="intersect once"' in html
     assert f'hx-get="/coverage/{tree.district.id}/trend?month=2024-03"' in html
     assert "Xem diễn biến từng tháng" in html  # the link for phones without JavaScript
     resp = client.get(f"/coverage/{tree.district.id}/trend?month=2024-03", headers={"HX-Request": "true"})
