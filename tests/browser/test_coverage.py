@@ -73,6 +73,9 @@ def test_district_coverage_on_a_desktop(app, db, tree, live_server, desktop):
     sign_in(desktop, live_server, "cb-huyen", "mat-khau-huyen-2024")
     desktop.goto(f"{live_server}/coverage/{tree.district.id}?month=2024-06")
     expect(desktop.locator("table.coverage-table")).to_be_visible()
+    # Scrolled down as a reader does: the adult section loads and grows, then the trend below it.
+    desktop.evaluate("window.scrollTo(0, document.body.scrollHeight)")
+    expect(desktop.locator("table.adult-table")).to_be_attached()
     desktop.evaluate("window.scrollTo(0, document.body.scrollHeight)")
     expect(desktop.locator("svg.trend").first).to_be_visible()
     expect(desktop.locator("table.trend-table")).to_be_attached()
