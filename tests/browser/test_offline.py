@@ -135,3 +135,35 @@ def test_member_logs_visits_without_signal_and_they_are_sent_once(app, db, live_
     assert phone.evaluate("async () => (await navigator.serviceWorker.getRegistrations()).length") == 0
     # The refused visit's answer (400) is the only error the browser logged.
     assert [e for e in errors if "status of 400" not in e] == []
+
+
+def test_weak_signal_the_kept_list_answers_and_the_visit_waits(app, db, live_server, phone):
+    """The phone believes it is online, but nothing gets through (a dead mobile connection, a captive
+    wifi): the household search answers from the list kept on the phone, and the visit waits there."""
+    seed_demo()
+    sign_in(phone, live_server, "demo-member", DEMO_PASSWORD)
+    member = db.session.scalar(sa.select(User).where(User.username == "demo-member"))
+    household = db.session.scalar(
+        sa.select(Household).where(Household.hamlet_id.in_([h.id for h in member.team.hamlets]),
+                                   Household.erased_at.is_(None), Household.merged_into_id.is_(None),
+                                   Household.head_name_folded.contains("nguyen"))
+        .order_by(Household.id).limit(1))
+    phone.goto(f"{live_server}/visits/new")
+    phone.wait_for_function(TEAM_KEPT)
+    before = _count(db)
+
+    phone.route("**/visits/households*", lambda route: route.abort("internetdisconnected"))
+    phone.route("**/visits/new", lambda route: route.abort("internetdisconnected")
+                if route.request.method == "POST" else route.continue_())
+    assert phone.evaluate("() => navigator.onLine")
+    _log(phone, household.id)  # the search's request fails: the kept list shows the household
+    expect(phone.locator("#outbox-count")).to_have_text("1 lượt chờ gửi")
+    assert _count(db) == before
+
+    phone.unroute("**/visits/households*")
+    phone.unroute("**/visits/new")
+    phone.evaluate("() => window.cnscdFlush()")
+    expect(phone.locator("#outbox-count")).to_be_hidden()
+    assert _count(db) == before + 1
+    visit = db.session.scalar(sa.select(Visit).order_by(Visit.id.desc()).limit(1))
+    assert visit.household_id == household.id

@@ -18,6 +18,9 @@
   var formPath = form ? new URL(form.action, location.href).pathname : "";
   if (FORMS.indexOf(formPath) < 0) { form = null; }
   function urlOf(item) { return item.url || "/visits/new"; }
+  // The phone says so, or the service worker answered with the copy kept on the phone (the network
+  // did not answer, though the phone believed it was online).
+  function noSignal() { return !navigator.onLine || document.documentElement.hasAttribute("data-kept-copy"); }
 
   function open() {
     return new Promise(function (done, fail) {
@@ -253,6 +256,13 @@
   if (form) {
     // Before resend.js: without signal the visit is kept on the phone, not posted.
     window.addEventListener("submit", function (event) {
+      var finding = event.submitter && event.submitter.name === "find";
+      if (event.target === form && finding && noSignal()) {
+        event.preventDefault();
+        event.stopImmediatePropagation();
+        searchKept(form.querySelector("#q").value);
+        return;
+      }
       if (event.target !== form || navigator.onLine) {
         if (event.target === form) {
           // Sent now with signal: a refused visit being fixed leaves the list (the form carries it).
@@ -265,19 +275,22 @@
       }
       event.preventDefault();
       event.stopImmediatePropagation();
-      if (event.submitter && event.submitter.name === "find") {
-        searchKept(form.querySelector("#q").value);
-        return;
-      }
       if (event.submitter && event.submitter.name === "more_learners") { return; }  // the rows given will do
       var body = new FormData(form);
       if (event.submitter && event.submitter.name) { body.append(event.submitter.name, event.submitter.value); }
       keep(body);
     }, true);
     var q = form.querySelector("#q");
-    if (q) { q.addEventListener("input", function () { if (!navigator.onLine) { searchKept(q.value); } }); }
+    if (q) { q.addEventListener("input", function () { if (noSignal()) { searchKept(q.value); } }); }
     document.addEventListener("htmx:beforeRequest", function (event) {
-      if (!navigator.onLine) { event.preventDefault(); }  // no signal: the kept list answers instead
+      if (noSignal()) { event.preventDefault(); }  // no signal: the kept list answers instead
+    });
+    // Weak signal: the phone says it is online but the search gets no answer (or only a gateway's
+    // error). The kept list answers, as it does without signal.
+    ["htmx:sendError", "htmx:timeout", "htmx:responseError"].forEach(function (name) {
+      document.addEventListener(name, function (event) {
+        if (q && event.detail && event.detail.elt === q) { searchKept(q.value); }
+      });
     });
   }
 
