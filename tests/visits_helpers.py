@@ -86,10 +86,15 @@ class Browser:
         return self.open("POST", url, **kwargs)
 
 
+_NO_DIGITS = str.maketrans("0123456789", "ghijklmnop")
+
+
 def sign_in_as(app, role, unit, team=None, member=None, username=None):
     from app.auth.cli import create_user
     from tests.conftest import PASSWORD
-    username = username or f"{role}-{uuid.uuid4().hex[:8]}"
+    # Letters only: a page's figures are checked by the numbers in it, which a random username's digits
+    # could otherwise contain ("leader-2cd9c410" holds 410).
+    username = username or f"{role}-{uuid.uuid4().hex[:8].translate(_NO_DIGITS)}"
     user = create_user(username, role, unit, PASSWORD, full_name=f"Người dùng {username}")
     if team is not None:
         user.team_id = team.id
