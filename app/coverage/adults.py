@@ -229,7 +229,23 @@ def adult_months_then(units: list[AdminUnit],
     below it then (its predecessors' before it existed), whatever moved since. The plain way, from
     the leaves and communes of that month's tree: adults are its leaves' counts in effect at the
     month's end; classes, shifts and named learners count under the commune they were recorded in
-    (a hamlet's: those held in it, and its learners of its commune then)."""
+    (a hamlet's: those held in it, and its learners of its commune then).
+
+    Fast path: a unit whose map has not changed since the first month has today's figures
+    (`adult_months`), rather than a tree of the map built for each month (twelve of a province's
+    for its trend); tests/test_maps_fast.py holds both ways equal."""
+    from app.units.history import same_map_since
+    same = []
+    if units and months:
+        first = month_end(*min(months))
+        same = [u for u in units if u.retired_on is None and same_map_since(u, first)]
+    rest = [u for u in units if u not in same]
+    return (adult_months(same, months) if same else {}) | adult_months_from_leaves(rest, months)
+
+
+def adult_months_from_leaves(units: list[AdminUnit],
+                             months: list[tuple[int, int]]) -> dict[int, dict[tuple[int, int], AdultFigures]]:
+    """The plain way for adult_months_then: each month's tree, its leaves and communes then."""
     out = {u.id: {m: AdultFigures() for m in months} for u in units}
     if not units or not months:
         return out

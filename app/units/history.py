@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 import sqlalchemy as sa
+from sqlalchemy import orm
 
 from app.extensions import db
 from app.units.models import AdminUnit, Reorganization, UnitPlacement, UnitSuccession
@@ -205,3 +206,20 @@ def bearers_in_month(code: str, year: int, month: int, today: bool = False) -> l
         q = q.where(sa.or_(AdminUnit.valid_from.is_(None), AdminUnit.valid_from <= end),
                     sa.or_(AdminUnit.retired_on.is_(None), AdminUnit.retired_on > start))
     return sorted(db.session.scalars(q), reverse=True, key=lambda u: (u.valid_on(end), u.valid_from or date.min, u.id))
+
+
+def same_map_since(unit: AdminUnit, on: date) -> bool:
+    """Nothing under the unit (itself included) began after `on`, ended, or hung elsewhere on `on`
+    than it does today: its subtree on `on` is its subtree today. One statement, which stops at the
+    first change it finds."""
+    below = orm.aliased(AdminUnit)
+    later = sa.or_(UnitPlacement.valid_to.is_(None), UnitPlacement.valid_to > on)
+    changed = [
+        # A unit that began after the day, or has ended (on whatever day: the plain way decides).
+        sa.select(AdminUnit.id).where(AdminUnit.within(unit),
+                                      sa.or_(AdminUnit.valid_from > on, AdminUnit.retired_on.isnot(None))),
+        # A unit below today that hung elsewhere on the day, or one that hung below then and has moved.
+        sa.select(UnitPlacement.id).join(below, below.id == UnitPlacement.unit_id).where(below.within(unit), later),
+        sa.select(UnitPlacement.id).join(below, below.id == UnitPlacement.parent_id).where(below.within(unit), later),
+    ]
+    return not db.session.execute(sa.select(*(sa.exists(q) for q in changed))).one().count(True)

@@ -1,0 +1,113 @@
+""""As the map was" on a unit whose map has not changed since the month takes today's running tallies
+(app.coverage.maps.same_map_since); the figures are those the plain sum of the leaves gives, and a
+unit whose map did change since keeps the plain way."""
+from datetime import date
+
+import pytest
+
+from app.coverage import maps
+from app.dates import month_end
+from app.extensions import db
+from app.units.hamlet_changes import rename_hamlet
+from app.units.operations import create_unit
+from tests.maps_world import Reformed
+from tests.test_coverage import households, visit
+
+
+@pytest.fixture
+def world(db):
+    return Reformed()
+
+
+def _figures(table) -> tuple:
+    """What a reader sees: each row's unit, households, reach and adopters per service, and the total."""
+    def row(r):
+        return (r.unit.id if r.unit is not None else None, r.households, r.reached,
+                tuple(sorted((code, f.adopted) for code, f in r.services.items())))
+    return tuple(sorted(row(r) for r in table.rows)), row(table.total)
+
+
+def _series(months) -> list:
+    return [None if m is None else (m.year, m.month, _figures_row(m.row)) for m in months]
+
+
+def _figures_row(r) -> tuple:
+    return r.households, r.reached, tuple(sorted((code, f.adopted) for code, f in r.services.items()))
+
+
+MONTHS = [(2025, m) for m in range(7, 13)] + [(2026, m) for m in range(1, 13)]
+
+
+def test_after_the_reform_the_new_units_map_is_today_s_and_the_figures_are_the_leaves_sums(world):
+    for unit in (world.province, world.vi_thanh, world.mot_ngan, world.tan_hoa):
+        for year, month in MONTHS:
+            on = month_end(year, month)
+            assert maps.same_map_since(unit, on), (unit.name, on)
+            assert _figures(maps.coverage_then(unit, on).table) == _figures(maps.coverage_from_leaves(unit, on))
+        assert _series(maps.series_then(unit, MONTHS)) == _series(maps.series_from_leaves(unit, MONTHS))
+    # The province's figures after the reform hold the visits of its hamlets from before it.
+    table = maps.coverage_then(world.province, month_end(2025, 9)).table
+    assert table.total.services["ewallet"].adopted == 5
+
+
+def test_a_unit_whose_map_changed_since_the_month_keeps_the_plain_way(world):
+    # Before the reform: the old units ended, their hamlets moved since.
+    for unit in (world.old_province, world.vi_thanh_city, world.phuong_1, world.mot_ngan_old):
+        assert not maps.same_map_since(unit, month_end(2025, 3)), unit.name
+    # A hamlet added to Xã Tân Hòa in 2026: its map in 2025 is not today's; from then on it is.
+    new = create_unit("Ấp Mới", "hamlet", world.tan_hoa)
+    new.valid_from = date(2026, 3, 1)
+    db.session.flush()
+    visit(households(new, 1)[0], date(2026, 3, 9), adopted=[world.wallet])
+    db.session.commit()
+    assert not maps.same_map_since(world.tan_hoa, month_end(2026, 1))
+    assert not maps.same_map_since(world.province, month_end(2026, 1))
+    assert maps.same_map_since(world.tan_hoa, month_end(2026, 3))
+    assert maps.same_map_since(world.vi_thanh, month_end(2026, 1))  # nothing changed under it
+    for unit in (world.province, world.tan_hoa):
+        for year, month in MONTHS:
+            on = month_end(year, month)
+            assert _figures(maps.coverage_then(unit, on).table) == _figures(maps.coverage_from_leaves(unit, on))
+        assert _series(maps.series_then(unit, MONTHS)) == _series(maps.series_from_leaves(unit, MONTHS))
+    january = maps.coverage_then(world.tan_hoa, month_end(2026, 1)).table
+    assert new.id not in {r.unit.id for r in january.rows}
+
+
+def test_a_hamlet_that_moved_or_ended_since_the_month_is_a_change(world):
+    # Khu vực 4 moves from Phường Vị Thanh to Xã Một Ngàn in 2026, with its placement recorded.
+    from app.areas.operations import move_subtree
+    from app.units.models import UnitPlacement
+    hamlet = world.hamlets["Khu vực 4"]
+    db.session.add(UnitPlacement(unit_id=hamlet.id, parent_id=hamlet.parent_id, valid_from=date(2025, 7, 1),
+                                 valid_to=date(2026, 2, 1)))
+    move_subtree(hamlet, world.mot_ngan)
+    db.session.commit()
+    assert not maps.same_map_since(world.vi_thanh, month_end(2026, 1))  # it hung here then
+    assert not maps.same_map_since(world.mot_ngan, month_end(2026, 1))  # it hangs here now
+    assert maps.same_map_since(world.mot_ngan, month_end(2026, 2))
+    for unit in (world.vi_thanh, world.mot_ngan, world.province):
+        on = month_end(2026, 1)
+        assert _figures(maps.coverage_then(unit, on).table) == _figures(maps.coverage_from_leaves(unit, on))
+    # A renamed hamlet is the same unit: no change of map.
+    rename_hamlet(world.hamlets["Khu vực 1"], "Khu vực Một", date(2026, 5, 1))
+    db.session.commit()
+    assert maps.same_map_since(world.vi_thanh, month_end(2026, 2))
+
+
+def test_adults_as_the_map_was_after_the_reform_are_today_s_figures(db):
+    from app.coverage import adults
+    from tests.adult_world import add_class
+    from tests.test_adult_maps import build
+    world = build()
+    add_class(world.vi_thanh, date(2025, 9, 12), 18, (2, 12, 4), hamlet=world.hamlets["Khu vực 2"],
+              named=[("Võ Thị Lan", 1968, world.hamlets["Khu vực 2"], None)], results={"vneid": 6})
+    db.session.commit()
+    units = [world.province, world.vi_thanh, world.mot_ngan, world.tan_hoa, world.hamlets["Khu vực 2"]]
+    months = MONTHS[:6]
+    fast = adults.adult_months_then(units, months)
+    assert fast == adults.adult_months_from_leaves(units, months)
+    assert fast[world.vi_thanh.id][(2025, 9)] != fast[world.vi_thanh.id][(2025, 8)]  # September's class shows
+    assert fast[world.vi_thanh.id][(2025, 9)].working == {"vneid": 6}
+    # Before the reform the new units did not exist: the plain way, through the units that stood for them.
+    before = [(2025, m) for m in range(1, 7)]
+    assert adults.adult_months_then(units, before) == adults.adult_months_from_leaves(units, before)
