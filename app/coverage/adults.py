@@ -235,10 +235,13 @@ def adult_months_then(units: list[AdminUnit],
     (`adult_months`), rather than a tree of the map built for each month (twelve of a province's
     for its trend); tests/test_maps_fast.py holds both ways equal."""
     from app.units.history import same_map_since
-    same = []
+    same: list[AdminUnit] = []
     if units and months:
         first = month_end(*min(months))
-        same = [u for u in units if u.retired_on is None and same_map_since(u, first)]
+        # The widest first: below a unit whose map has not changed, nothing has (a page's children).
+        for u in sorted(units, key=lambda u: len(u.path)):
+            if u.retired_on is None and (any(u.path.startswith(s.path) for s in same) or same_map_since(u, first)):
+                same.append(u)
     rest = [u for u in units if u not in same]
     return (adult_months(same, months) if same else {}) | adult_months_from_leaves(rest, months)
 
