@@ -222,4 +222,4 @@ def same_map_since(unit: AdminUnit, on: date) -> bool:
         sa.select(UnitPlacement.id).join(below, below.id == UnitPlacement.unit_id).where(below.within(unit), later),
         sa.select(UnitPlacement.id).join(below, below.id == UnitPlacement.parent_id).where(below.within(unit), later),
     ]
-    return not db.session.execute(sa.select(*(sa.exists(q) for q in changed))).one().count(True)
+    return not any(db.session.execute(sa.select(*(sa.exists(q) for q in changed))).one())
