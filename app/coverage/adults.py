@@ -240,7 +240,7 @@ def adult_months_then(units: list[AdminUnit],
         first = month_end(*min(months))
         # The widest first: below a unit whose map has not changed, nothing has (a page's children).
         for u in sorted(units, key=lambda u: len(u.path)):
-            if u.retired_on is None and (any(u.path.startswith(s.path) for s in same) or same_map_since(u, first)):
+            if u.retired_on is None and (any(u.is_within(s) for s in same) or same_map_since(u, first)):
                 same.append(u)
     rest = [u for u in units if u not in same]
     return (adult_months(same, months) if same else {}) | adult_months_from_leaves(rest, months)
