@@ -325,8 +325,10 @@
     navigator.serviceWorker.register("/sw.js", {scope: "/"}).then(function () {
       return navigator.serviceWorker.ready;
     }).then(function (reg) {
-      // What this page loaded before the worker controlled it, for the first time without signal.
-      var keep = location.search ? [] : [location.pathname];
+      // What this page loaded before the worker controlled it, for the first time without signal. A
+      // page the worker answered is kept by the worker already: asking again could fetch it twice
+      // (the worker's copy may still be on its way into the cache).
+      var keep = location.search || navigator.serviceWorker.controller ? [] : [location.pathname];
       document.querySelectorAll("link[rel=stylesheet], script[src], link[rel=manifest]").forEach(function (n) {
         keep.push(n.href || n.src);
       });
