@@ -39,6 +39,7 @@ from app.coverage import activity_months, by_commune, rollup
 from app.coverage.models import ADULT_TARGET_INDICATORS, ActivityMonth, AdultTarget, NamedLearnerMonth, UnitAncestor
 from app.dates import month_end
 from app.extensions import db
+from app.units.history import map_on, predecessors_on, same_map_since
 from app.units.models import AdminUnit, AdultCount
 from app.visits.models import Service
 
@@ -191,7 +192,6 @@ def _parent_then(unit: AdminUnit, on: date) -> int | None:
 def _then_groups(units: list[AdminUnit], on: date) -> dict[int, _Then]:
     """Each unit as the map was on `on` (app.units.history.map_on): one tree for a unit and the
     units of the list inside it, as the coverage table of that month has them."""
-    from app.units.history import map_on, predecessors_on
     trees = []
 
     def tree_of(unit: AdminUnit):
@@ -234,7 +234,6 @@ def adult_months_then(units: list[AdminUnit],
     Fast path: a unit whose map has not changed since the first month has today's figures
     (`adult_months`), rather than a tree of the map built for each month (twelve of a province's
     for its trend); tests/test_maps_fast.py holds both ways equal."""
-    from app.units.history import same_map_since
     same: list[AdminUnit] = []
     if units and months:
         first = month_end(*min(months))
