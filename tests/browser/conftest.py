@@ -72,6 +72,15 @@ def shot(page, name: str) -> None:
         page.screenshot(path=os.path.join(folder, f"{name}.png"), full_page=True)
 
 
+def script_errors(page) -> list[str]:
+    """The page's console errors as they come, but for the browser's own line for a request made
+    without signal ("net::ERR_INTERNET_DISCONNECTED"): the offline tests make those on purpose."""
+    errors = []
+    page.on("console", lambda m: errors.append(m.text)
+            if m.type == "error" and "ERR_INTERNET_DISCONNECTED" not in m.text else None)
+    return errors
+
+
 def sign_in(page, base: str, username: str, password: str) -> None:
     page.goto(f"{base}/auth/login")
     page.fill("#username", username)

@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 
 from app.activities.models import Class
 from app.demo.seed import DEMO_PASSWORD, seed_demo
-from tests.browser.conftest import shot, sign_in
+from tests.browser.conftest import script_errors, shot, sign_in
 
 
 class Thumb:
@@ -30,8 +30,7 @@ class Thumb:
 def test_a_leader_logs_a_class_of_30_on_a_phone_in_few_taps(app, db, live_server, phone):
     seed_demo()
     before = db.session.scalar(sa.select(sa.func.count(Class.id)))
-    errors = []
-    phone.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    errors = script_errors(phone)
     sign_in(phone, live_server, "demo-leader", DEMO_PASSWORD)
     thumb = Thumb(phone)
     thumb.tap(phone.locator("nav a[href='/activities/classes/new']"))
@@ -80,8 +79,7 @@ def _fill_class(page, total="25", bands=("0", "20", "5")):
 def test_a_class_logged_without_signal_waits_on_the_phone_and_is_sent_once(app, db, live_server, phone):
     from tests.browser.test_offline import OUTBOX, PUT_BACK, TEAM_KEPT
     seed_demo()
-    errors = []
-    phone.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    errors = script_errors(phone)
     sign_in(phone, live_server, "demo-leader", DEMO_PASSWORD)
     phone.evaluate("async () => { await navigator.serviceWorker.ready; }")
     phone.goto(f"{live_server}/activities/classes/new")  # once the worker is there, so it keeps the form

@@ -173,7 +173,8 @@
       var status = document.getElementById("resend-status");
       if (status) { status.textContent = text("kept"); status.hidden = false; }
       window.scrollTo(0, 0);
-      return render();
+      retryIn = 2000;  // a new visit waits: try soon again
+      return render().then(again);
     });
   }
   window.cnscdKeepVisit = function (body) { return keep(body); };
@@ -220,9 +221,22 @@
     };
     // One tab sends at a time; the server's key check covers the rest.
     var sent = navigator.locks ? navigator.locks.request("cnscd-outbox", run) : run();
-    return sent.then(render, render);
+    return sent.then(render, render).then(again, again);
   }
   window.cnscdFlush = flush;
+
+  // The "online" event cannot be waited for: on a weak signal, or on a page the phone loaded
+  // without signal, the browser says it is online all along and never sends one. While visits
+  // wait, try again soon after a failed attempt, then less and less often (2 s, 4 s, … 30 s).
+  var retryIn = 2000, retry = null;
+  function again() {
+    return all().then(function (items) {
+      clearTimeout(retry);
+      if (!items.some(function (i) { return !i.reason; })) { retryIn = 2000; return; }
+      retry = setTimeout(flush, retryIn);
+      retryIn = Math.min(retryIn * 2, 30000);
+    });
+  }
 
   function fix(key) {
     return all().then(function (items) {
