@@ -31,4 +31,6 @@ def test_an_old_commune_whose_thousand_hamlets_moved_still_opens_as_the_map_was(
     resp = client.get(f"/coverage/{old.id}")  # on its last month, as the map was
     assert resp.status_code == 200, resp.status_code
     text = resp.get_data(as_text=True)
-    assert "Xã Cũ" in text and "Ấp 1049" in text
+    assert "Xã Cũ" in text and ">Ấp 0<" in text and "1–20 trên 1.050" in text  # a page of its rows at a time
+    last = client.get(f"/coverage/{old.id}?page=53").get_data(as_text=True)
+    assert ">Ấp 1049<" in last and "1.041–1.050 trên 1.050" in last

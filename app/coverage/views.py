@@ -14,6 +14,7 @@ from app.coverage.forms import AdultTargetForm
 from app.dates import month_end, parse_month
 from app.extensions import db
 from app.fragments import render_page, wants_fragment
+from app.paging import RowPage
 from app.scope import (
     FIELD_ROLES,
     STAFF_ROLES,
@@ -131,9 +132,12 @@ def show(unit_id: int):
         link = _unit_link()
         keys = ["name", "households", "reached", "reach"] + [f"s-{s.code}" for s in table.services]
         code = chosen_service.code if chosen_service else None
+        # Sorted whole, written out a page at a time (app/paging.py): a province of 168 communes costs a page.
+        rows = RowPage.asked(len(table.rows), request.args.get("page"))
         body = [(row, link(row.unit.id) if row.unit else None, writer.cells(row), code and writer.card(row, code))
-                for row in table.rows]
-        context.update(table=table, body=body, total_cells=writer.cells(table.total), sort=sort,
+                for row in rows.of(table.rows)]
+        context.update(table=table, body=body, total_cells=writer.cells(table.total), sort=sort, rows=rows,
+                       page_url=lambda n: coverage_url(unit.id, sort=sort, page=n if n > 1 else None),
                        total_card=code and writer.card(table.total, code),
                        sort_links=_sort_links(unit.id, keys, sort, direction),
                        services=table.services, trend_first=_first_trend_month(year, month),
@@ -186,11 +190,17 @@ def _trend(unit, year: int, month: int, services, mode: str = "today") -> dict:
 def _adult_section(unit, children, year: int, month: int, services, mode: str, writer: CellWriter) -> dict:
     """The adult section's table and its rows' cells: the unit and its children, by name."""
     children = sorted(children, key=lambda u: (u.name_folded, u.id))
-    adult = adults.adult_table(unit, children, year, month, services, then=mode == "then")
+    rows = RowPage.asked(len(children), request.args.get("apage"))  # its own page of units, by name
+    adult = adults.adult_table(unit, rows.of(children), year, month, services, then=mode == "then")
     named, online = (float(t.share) if t else None for t in (adult.named_target, adult.online_target))
-    return dict(adult=adult, adult_body=[
+    month_value, map_param = f"{year}-{month:02d}", request.args.get("map") if request.args.get("map") in MAPS else None
+    return dict(adult=adult, adult_rows=rows, adult_body=[
         (row, writer.adult_cells(row.figures, named, online), writer.working_cells(row.figures, adult.services))
-        for row in adult.rows + [adult.total]])
+        for row in adult.rows + [adult.total]],
+        adult_href=lambda n: coverage_url(unit.id, month=month_value, page=request.args.get("page"), adults=1,
+                                          apage=n if n > 1 else None) + "#adults",
+        adult_hx=lambda n: url_for("coverage.adult_section", unit_id=unit.id, month=month_value, map=map_param,
+                                   apage=n if n > 1 else None))
 
 
 def _section_month(unit, section: str):
@@ -200,7 +210,8 @@ def _section_month(unit, section: str):
     if error:
         return None, (render_template("coverage/_section_error.html", section=section, error=error), 400)
     if not wants_fragment():
-        return None, redirect(coverage_url(unit.id, month=f"{chosen[0]}-{chosen[1]:02d}", **{section: 1})
+        month = f"{chosen[0]}-{chosen[1]:02d}"
+        return None, redirect(coverage_url(unit.id, month=month, apage=request.args.get("apage"), **{section: 1})
                               + f"#{section}")
     return chosen, None
 

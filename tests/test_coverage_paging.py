@@ -1,0 +1,118 @@
+"""A province on the two-level map lists its communes a page at a time: the whole table sorted and
+totalled, one page of it written out, the page links keeping the month and the order."""
+from datetime import date
+
+import pytest
+
+from app.extensions import db as _db
+from app.units import operations as units
+from tests.html_tree import parse
+from tests.test_coverage import households, make_services, visit
+
+COMMUNES = 45
+
+
+@pytest.fixture
+def province(db):
+    """45 communes of 100 households each; in Xã Số k, k households adopted the e-wallet (k%)."""
+    wallet, _vneid = make_services()
+    province = units.create_unit("Thành phố Cần Thơ", "province", None, "92")
+    for k in range(1, COMMUNES + 1):
+        commune = units.create_unit(f"Xã Số {k:02d}", "commune", province, f"9{k:04d}")
+        hamlet = units.create_unit("Ấp Một", "hamlet", commune)
+        units.set_household_count(hamlet, 100, date(2025, 7, 1))
+        for h in households(hamlet, k):
+            visit(h, date(2025, 8, 3), adopted=[wallet])
+    _db.session.commit()
+    return province
+
+
+def first(element, tag: str, **attrs):
+    return next(element.find_all(tag, **attrs), None)
+
+
+def _rows(html: str) -> list[str]:
+    """The unit names in the wide table's body, in order."""
+    body = first(first(parse(html), "table", **{"class": "table coverage-table"}), "tbody")
+    return [th.text().strip() for th in body.find_all("th")]
+
+
+def _cards(html: str) -> list[str]:
+    cards = first(parse(html), "ul", **{"class": "unit-cards"})
+    heads = [first(li, "div", **{"class": "unit-card-head"}) for li in cards.find_all("li")]
+    return [(first(head, "a") or first(head, "strong")).text().strip() for head in heads]
+
+
+def _pager(html: str):
+    return first(parse(html), "nav", **{"class": "pager rows-pager"})
+
+
+def test_a_long_table_shows_a_page_of_units_and_the_whole_total(province, client, login_as):
+    login_as("province", province)
+    html = client.get(f"/coverage/{province.id}?month=2025-08").get_data(as_text=True)
+    assert _rows(html) == [f"Xã Số {k:02d}" for k in range(1, 21)]
+    # A phone's cards are the same units; the total is the whole province's, every page.
+    assert _cards(html)[:20] == [f"Xã Số {k:02d}" for k in range(1, 21)] and len(_cards(html)) == 21
+    total = first(parse(html), "tfoot").text()
+    assert "4.500" in total and "1.035 hộ" in total  # 45 × 100 households; 1 + 2 + … + 45 adopted
+    pager = _pager(html)
+    assert "1–20 trên 45" in pager.text()
+    links = list(pager.find_all("a"))
+    assert [a.attrs["rel"] for a in links] == ["next"]
+    assert links[0].attrs["href"] == links[0].attrs["hx-get"]
+    assert "page=2" in links[0].attrs["href"] and "month=2025-08" in links[0].attrs["href"]
+
+    last = client.get(links[0].attrs["href"].replace("page=2", "page=3")).get_data(as_text=True)
+    assert _rows(last) == [f"Xã Số {k:02d}" for k in range(41, 46)]
+    assert "41–45 trên 45" in _pager(last).text()
+    assert [a.attrs["rel"] for a in _pager(last).find_all("a")] == ["prev"]
+    assert "4.500" in first(parse(last), "tfoot").text()
+
+
+def test_the_order_runs_across_the_whole_table_and_the_links_keep_it(province, client, login_as):
+    login_as("province", province)
+    html = client.get(f"/coverage/{province.id}?month=2025-08&sort=s-ewallet&dir=desc").get_data(as_text=True)
+    assert _rows(html) == [f"Xã Số {k:02d}" for k in range(45, 25, -1)]  # the highest shares of all 45
+    nxt = next(_pager(html).find_all("a", rel="next")).attrs["href"]
+    assert "sort=s-ewallet" in nxt and "dir=desc" in nxt
+    assert _rows(client.get(nxt).get_data(as_text=True)) == [f"Xã Số {k:02d}" for k in range(25, 5, -1)]
+    # A phone's "lowest share first" is the lowest of all the communes, not of one page.
+    html = client.get(f"/coverage/{province.id}?month=2025-08&service=ewallet&sort=share").get_data(as_text=True)
+    assert _cards(html)[:3] == ["Xã Số 01", "Xã Số 02", "Xã Số 03"]
+    nxt = next(_pager(html).find_all("a", rel="next")).attrs["href"]
+    assert _cards(client.get(nxt).get_data(as_text=True))[:2] == ["Xã Số 21", "Xã Số 22"]
+
+
+@pytest.mark.parametrize("page, first", [("0", 1), ("-3", 1), ("abc", 1), ("２", 21), ("3", 41), ("999", 41), ("", 1), (" 2 ", 21)])
+def test_a_page_that_does_not_exist_shows_the_nearest_one(province, client, login_as, page, first):
+    login_as("province", province)
+    resp = client.get(f"/coverage/{province.id}?month=2025-08&page={page}")
+    assert resp.status_code == 200
+    assert _rows(resp.get_data(as_text=True))[0] == f"Xã Số {first:02d}"
+
+
+def test_a_table_that_fits_on_one_page_has_no_page_links(db, tree, client, login_as):
+    login_as("district", tree.district)
+    html = client.get(f"/coverage/{tree.district.id}").get_data(as_text=True)
+    assert "Phường I" in html and "Phường III" in html and _pager(html) is None
+
+
+def test_the_adult_section_pages_through_the_units_by_name(province, client, login_as):
+    login_as("province", province)
+    part = client.get(f"/coverage/{province.id}/adults?month=2025-08&apage=2",
+                      headers={"HX-Request": "true"}).get_data(as_text=True)
+    table = first(parse(part), "table", **{"class": "table adult-table stack"})
+    names = [th.text().strip() for th in table.find_all("th", scope="row")]
+    assert names[1:] == [f"Xã Số {k:02d}" for k in range(21, 41)] + ["Tổng: Thành phố Cần Thơ"]
+    pager = _pager(part)
+    assert "21–40 trên 45" in pager.text()
+    nxt = next(pager.find_all("a", rel="next"))
+    assert nxt.attrs["hx-get"] == f"/coverage/{province.id}/adults?month=2025-08&apage=3"
+    assert nxt.attrs["hx-target"] == "#adults" and nxt.attrs["hx-swap"] == "outerHTML"
+    # Without JavaScript the link opens the page with its adult section on that page.
+    assert "adults=1" in nxt.attrs["href"] and "apage=3" in nxt.attrs["href"]
+    page = client.get(nxt.attrs["href"].split("#")[0]).get_data(as_text=True)
+    table = first(parse(page), "table", **{"class": "table adult-table stack"})
+    assert [th.text().strip() for th in table.find_all("th", scope="row")][1] == "Xã Số 41"
+    plain = client.get(f"/coverage/{province.id}/adults?month=2025-08&apage=2")
+    assert plain.status_code == 302 and "apage=2" in plain.headers["Location"]
