@@ -38,7 +38,11 @@ def find_closure(unit: AdminUnit, year: int, month: int) -> MonthClosure | None:
 def closure_id(unit: AdminUnit, year: int, month: int) -> int | None:
     """The id of the month's closure, if any: all a visit's checks need, without loading the closure
     (they run on every visit saved). A unit moved by a reorganization is also bound by the closures of
-    the province it was in during that month."""
+    the province it was in during that month. A month that has not ended has none (close_month refuses
+    it), so a visit dated this month, nearly every visit, asks the database nothing here."""
+    today = today_vn()
+    if (year, month) >= (today.year, today.month):
+        return None
     return db.session.connection().scalar(_CLOSURE_ID, {"province_id": unit.province_id, "year": year,
                                                         "month": month, "unit": unit.id,
                                                         "month_start": date(year, month, 1)})
