@@ -34,10 +34,11 @@ from datetime import date, datetime
 import sqlalchemy as sa
 
 from app.coverage.models import CoverageTally, CoverageTotal, HouseholdReach, UnitAncestor
-from app.coverage.rollup import LiveSubtree, Subtree, chunks, subtree_of
+from app.coverage.rollup import LiveSubtree, Subtree, subtree_of
 from app.dates import VN, month_end, month_start
 from app.extensions import db
 from app.households.models import Household
+from app.id_lists import IdListStatement
 from app.units.models import AdminUnit, HouseholdCount
 from app.visits.models import Adoption, Service, Target, Visit
 
@@ -149,21 +150,21 @@ def households_by_unit(units: list[AdminUnit], on: date) -> dict[int, int]:
 # Tallies: distinct households per (unit, service) as of a date. REACH (0) stands for any visit.
 
 _TALLY, _TOTAL = CoverageTally.__table__.c, CoverageTotal.__table__.c
-_UNITS = sa.bindparam("units", expanding=True)
-# Built once (Core columns, so no ORM machinery per call). Each unit's running totals, less the
-# months after the one shown: none for the current month, the page everyone opens, so it reads one
-# row per unit and service instead of summing every month since the first visit.
-_SUMS_UPTO = sa.union_all(
-    sa.select(_TOTAL.unit_id, _TOTAL.service_id, _TOTAL.households).where(_TOTAL.unit_id.in_(_UNITS)),
+# Built once per form (app/id_lists.py: the ids as one array on PostgreSQL), Core columns, so no ORM
+# machinery per call. Each unit's running totals, less the months after the one shown: none for the
+# current month, the page everyone opens, so it reads one row per unit and service instead of summing
+# every month since the first visit.
+_SUMS_UPTO = IdListStatement(lambda among: sa.union_all(
+    sa.select(_TOTAL.unit_id, _TOTAL.service_id, _TOTAL.households).where(among(_TOTAL.unit_id, "units")),
     sa.select(_TALLY.unit_id, _TALLY.service_id, -sa.func.sum(_TALLY.households))
-    .where(_TALLY.unit_id.in_(_UNITS), _TALLY.month > sa.bindparam("upto"))
-    .group_by(_TALLY.unit_id, _TALLY.service_id))
+    .where(among(_TALLY.unit_id, "units"), _TALLY.month > sa.bindparam("upto"))
+    .group_by(_TALLY.unit_id, _TALLY.service_id)))
 # The running totals (month 0) and every month from the first one a trend shows.
-_MONTHS_FROM = sa.union_all(
+_MONTHS_FROM = IdListStatement(lambda among: sa.union_all(
     sa.select(_TOTAL.unit_id, _TOTAL.service_id, sa.literal(0), _TOTAL.households)
-    .where(_TOTAL.unit_id.in_(_UNITS)),
+    .where(among(_TOTAL.unit_id, "units")),
     sa.select(_TALLY.unit_id, _TALLY.service_id, _TALLY.month, _TALLY.households)
-    .where(_TALLY.unit_id.in_(_UNITS), _TALLY.month >= sa.bindparam("first")))
+    .where(among(_TALLY.unit_id, "units"), _TALLY.month >= sa.bindparam("first"))))
 
 
 def _sums(unit_ids: list[int], on: date) -> dict[int, dict[int, int]]:
@@ -180,8 +181,8 @@ def _sums(unit_ids: list[int], on: date) -> dict[int, dict[int, int]]:
     upto = month_key(on.year, on.month)
     if not is_month_end:
         upto = month_key(on.year, on.month - 1) if on.month > 1 else month_key(on.year - 1, 12)
-    for chunk in chunks(unit_ids):
-        for unit_id, service_id, n in db.session.execute(_SUMS_UPTO, {"units": chunk, "upto": upto}):
+    for statement, chunk in _SUMS_UPTO.chunked(unit_ids):
+        for unit_id, service_id, n in db.session.execute(statement, {"units": chunk, "upto": upto}):
             out[unit_id][service_id] += int(n or 0)
         if not is_month_end:
             first = month_start(on.year, on.month)
@@ -324,11 +325,11 @@ def monthly_series(unit: AdminUnit, months: list[tuple[int, int]]) -> list[Cover
     first = min(month_key(y, m) for y, m in months)
     last = max(month_key(y, m) for y, m in months)
     per: dict[int, dict[int, list[tuple[int, int]]]] = defaultdict(lambda: defaultdict(list))
-    for chunk in chunks([unit.id] + retired):
+    for statement, chunk in _MONTHS_FROM.chunked([unit.id] + retired):
         # The months before the first one shown become one sum per service (month key 0): the
         # running total less every month from the first one on; then the months shown.
         before: dict[tuple[int, int], int] = defaultdict(int)
-        for unit_id, service_id, month, n in db.session.execute(_MONTHS_FROM, {"units": chunk, "first": first}):
+        for unit_id, service_id, month, n in db.session.execute(statement, {"units": chunk, "first": first}):
             if month == 0:
                 before[unit_id, service_id] += int(n or 0)
                 continue
