@@ -116,3 +116,35 @@ def test_the_adult_section_pages_through_the_units_by_name(province, client, log
     assert [th.text().strip() for th in table.find_all("th", scope="row")][1] == "Xã Số 41"
     plain = client.get(f"/coverage/{province.id}/adults?month=2025-08&apage=2")
     assert plain.status_code == 302 and "apage=2" in plain.headers["Location"]
+
+
+def _figures(row):
+    return (row.name, row.households, row.reached, {c: f.adopted for c, f in row.services.items()})
+
+
+def _both_ways(unit, on):
+    """Each page in name order (both directions) as coverage_by_name builds it, and as a slice of the whole."""
+    from app.coverage import queries
+    from app.text import sort_key
+    whole = queries.coverage(unit, on)
+    for descending in (False, True):
+        ordered = sorted(whole.rows, key=lambda r: sort_key(r.name), reverse=descending)
+        for number in (1, 2, 3):
+            table, page = queries.coverage_by_name(unit, on, str(number), descending)
+            assert [_figures(r) for r in table.rows] == [_figures(r) for r in page.of(ordered)]
+            assert _figures(table.total) == _figures(whole.total)
+            assert page.count == len(whole.rows)
+
+
+def test_a_page_in_name_order_has_the_figures_of_the_whole_table(app, province):
+    with app.test_request_context():
+        _both_ways(province, date(2025, 8, 31))
+        _both_ways(province, date(2025, 8, 15))  # a partial month: the days counted from the adoptions
+
+
+def test_a_page_in_name_order_on_a_three_level_tree(app, tree):
+    from tests.test_coverage import _page_data
+    _page_data(tree)
+    with app.test_request_context():
+        for unit in (tree.province, tree.district, tree.commune, tree.hamlet):
+            _both_ways(unit, date(2024, 3, 31))

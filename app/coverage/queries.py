@@ -39,6 +39,7 @@ from app.dates import VN, month_end, month_start
 from app.extensions import db
 from app.households.models import Household
 from app.id_lists import IdListStatement
+from app.paging import RowPage
 from app.units.models import AdminUnit, HouseholdCount
 from app.visits.models import Adoption, Service, Target, Visit
 
@@ -260,6 +261,38 @@ def coverage(unit: AdminUnit, on: date) -> CoverageTable:
     if not child_ids and unit.level == "hamlet":
         rows = _team_rows(unit, on, total.households, plan)
     return CoverageTable(unit=unit, on=on, services=services, total=total, rows=rows)
+
+
+def coverage_by_name(unit: AdminUnit, on: date, asked_page: str | None,
+                     descending: bool = False) -> tuple[CoverageTable, RowPage]:
+    """The table in name order (Vietnamese, as the page sorts it) with only the asked page of its rows
+    built (app/paging.py), and which page that is: a page of a province's 168 communes reads the
+    tallies of 20 and the province's own.
+
+    The total is then the unit's own running tallies, which are the sum of its children's where no
+    unit below it is retired (LiveSubtree: every leaf's tallies reach each ancestor through
+    unit_ancestors). Elsewhere (units retired below, a hamlet's team rows) the whole table is built
+    and sliced. tests/test_coverage_paging.py holds both ways to the same rows and total."""
+    from app.text import sort_key
+    tree = subtree_of(unit)
+    child_ids = tree.active_children(unit.id, on)
+    if tree.any_retired or not child_ids:
+        table = coverage(unit, on)
+        table.rows.sort(key=lambda r: sort_key(r.name), reverse=descending)
+        page = RowPage.asked(len(table.rows), asked_page)
+        table.rows = page.of(table.rows)
+        return table, page
+    services, _targets = services_and_targets(unit)
+    children = _units(child_ids)
+    ordered = sorted(child_ids, key=lambda c: (children[c].name_folded, c))
+    ordered.sort(key=lambda c: sort_key(children[c].name), reverse=descending)
+    page = RowPage.asked(len(ordered), asked_page)
+    shown = page.of(ordered)
+    tallies = _tallies(tree, shown + [unit.id], on)
+    plan = _row_plan(unit)
+    rows = [_row(tree.households(c, on), tallies[c], plan, unit=children[c]) for c in shown]
+    total = _row(tree.households(unit.id, on), tallies[unit.id], plan, unit=unit)
+    return CoverageTable(unit=unit, on=on, services=services, total=total, rows=rows), page
 
 
 def child_units(unit: AdminUnit, on: date) -> list[AdminUnit]:

@@ -82,6 +82,13 @@ def _chosen_month(unit=None) -> tuple[tuple[int, int] | None, str | None]:
     return chosen, None
 
 
+def _figure_key(sort: str, services):
+    """The key that orders rows by the figure asked for, or None for name order (an unknown column too)."""
+    if sort.startswith("s-") and sort[2:] not in {s.code for s in services}:
+        return None
+    return _sort_key(sort)
+
+
 def _sort_key(sort: str):
     if sort in ("households", "reached"):
         return lambda r: getattr(r, sort)
@@ -109,33 +116,38 @@ def show(unit_id: int):
                    map_links={m: coverage_url(unit.id, map=m) for m in MAPS},
                    before=before_note(unit), stand_ins=[], absent=False,
                    successors=successors(unit) if unit.retired_on else [])
-    table = None
+    table = rows = None
     if chosen is not None:
         year, month = chosen
         context.update(month_value=f"{year}-{month:02d}", month_label=_month_label(year, month))
         if mode == "then":
             then = maps.coverage_then(unit, month_end(year, month))
             table, context["stand_ins"], context["absent"] = then.table, then.stand_ins, then.table is None
+        elif _figure_key(sort, queries.services_and_targets(unit)[0]) is None:
+            # In name order only the page's rows are built (a province of 168 communes costs a page).
+            table, rows = queries.coverage_by_name(unit, month_end(year, month), request.args.get("page"),
+                                                   descending=direction == "desc")
         else:
             table = queries.coverage(unit, month_end(year, month))
     if table is not None:
-        codes = {s.code for s in table.services}
-        key = _sort_key(sort) if not sort.startswith("s-") or sort[2:] in codes else None
-        # Names in Vietnamese order first, so rows tied on a figure stay in that order.
-        table.rows.sort(key=lambda r: sort_key(r.name), reverse=key is None and direction == "desc")
+        key = _figure_key(sort, table.services)
+        if rows is None:
+            # Names in Vietnamese order first, so rows tied on a figure stay in that order.
+            table.rows.sort(key=lambda r: sort_key(r.name), reverse=key is None and direction == "desc")
+            if key is not None:
+                table.rows.sort(key=key, reverse=direction == "desc")
+            # Sorted whole, written out a page at a time (app/paging.py).
+            rows = RowPage.asked(len(table.rows), request.args.get("page"))
+            table.rows = rows.of(table.rows)
         if key is None:
             sort = "name"
-        else:
-            table.rows.sort(key=key, reverse=direction == "desc")
         chosen_service = _chosen_service(table.services)
         writer = CellWriter(table.services)
         link = _unit_link()
         keys = ["name", "households", "reached", "reach"] + [f"s-{s.code}" for s in table.services]
         code = chosen_service.code if chosen_service else None
-        # Sorted whole, written out a page at a time (app/paging.py): a province of 168 communes costs a page.
-        rows = RowPage.asked(len(table.rows), request.args.get("page"))
         body = [(row, link(row.unit.id) if row.unit else None, writer.cells(row), code and writer.card(row, code))
-                for row in rows.of(table.rows)]
+                for row in table.rows]
         context.update(table=table, body=body, total_cells=writer.cells(table.total), sort=sort, rows=rows,
                        page_url=lambda n: coverage_url(unit.id, sort=sort, page=n if n > 1 else None),
                        total_card=code and writer.card(table.total, code),
@@ -143,7 +155,7 @@ def show(unit_id: int):
                        services=table.services, trend_first=_first_trend_month(year, month),
                        service=chosen_service, counts_from=_counts_from(unit, table, mode))
         if request.args.get("adults"):  # the page without JavaScript, asked for with its adult section
-            children = [r.unit for r in table.rows if r.unit is not None]
+            children = _adult_children(unit, year, month, mode)
             context.update(_adult_section(unit, children, year, month, table.services, mode, writer))
         if request.args.get("trend"):  # the page without JavaScript, asked for with its trend
             context.update(_trend(unit, year, month, table.services, mode))
@@ -216,6 +228,14 @@ def _section_month(unit, section: str):
     return chosen, None
 
 
+def _adult_children(unit, year: int, month: int, mode: str):
+    """The units of the adult section: those of the coverage table, all of them (None: the unit did not exist)."""
+    if mode == "then":
+        table = maps.coverage_then(unit, month_end(year, month)).table
+        return None if table is None else [r.unit for r in table.rows if r.unit is not None]
+    return queries.child_units(unit, month_end(year, month))
+
+
 @bp.get("/<int:unit_id>/adults")
 @roles_required(*STAFF_ROLES)
 def adult_section(unit_id: int):
@@ -226,13 +246,9 @@ def adult_section(unit_id: int):
         return answer
     year, month = chosen
     mode = _map_mode(unit)
-    if mode == "then":
-        table = maps.coverage_then(unit, month_end(year, month)).table
-        if table is None:  # the unit did not exist that month: its page shows no section either
-            abort(404)
-        children = [r.unit for r in table.rows if r.unit is not None]
-    else:
-        children = queries.child_units(unit, month_end(year, month))
+    children = _adult_children(unit, year, month, mode)
+    if children is None:  # the unit did not exist that month: its page shows no section either
+        abort(404)
     services, _targets = queries.services_and_targets(unit)
     return render_template("coverage/_adults.html", unit=unit, month_label=_month_label(year, month),
                            **_adult_section(unit, children, year, month, services, mode, CellWriter(services)))
