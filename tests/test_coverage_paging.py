@@ -83,6 +83,18 @@ def test_the_order_runs_across_the_whole_table_and_the_links_keep_it(province, c
     assert _cards(client.get(nxt).get_data(as_text=True))[:2] == ["Xã Số 21", "Xã Số 22"]
 
 
+def test_a_last_page_of_one_row_says_which_row(db, client, login_as):
+    province = units.create_unit("Tỉnh Lẻ", "province", None, "96")
+    for k in range(1, 22):
+        units.create_unit(f"Xã Lẻ {k:02d}", "commune", province, f"96{k:03d}")
+    _db.session.commit()
+    login_as("province", province)
+    html = client.get(f"/coverage/{province.id}?page=2").get_data(as_text=True)
+    assert _rows(html) == ["Xã Lẻ 21"]
+    assert "21 trên 21" in _pager(html).text()
+    assert "–" not in first(_pager(html), "span", **{"class": "pager-count"}).text()
+
+
 @pytest.mark.parametrize("page, first", [("0", 1), ("-3", 1), ("abc", 1), ("２", 21), ("3", 41), ("999", 41), ("", 1), (" 2 ", 21)])
 def test_a_page_that_does_not_exist_shows_the_nearest_one(province, client, login_as, page, first):
     login_as("province", province)
