@@ -109,10 +109,14 @@ def test_member_logs_visits_without_signal_and_they_are_sent_once(app, db, live_
     assert _count(db) == before + 3
     assert len(phone.evaluate(OUTBOX)) == 1
     # Another account on the same phone (the session ended, no sign-out) neither sees nor sends it.
+    # The page is left first: signed out under it, a request it still makes is answered with the
+    # sign-in page, whose redirect would race the next account's own navigation to it.
+    phone.goto("about:blank")
     phone.context.clear_cookies()
     sign_in(phone, live_server, "demo-leader", DEMO_PASSWORD)
     phone.evaluate("() => window.cnscdFlush()")
     expect(phone.locator("#outbox")).to_be_hidden()
+    phone.goto("about:blank")
     phone.context.clear_cookies()
     sign_in(phone, live_server, "demo-member", DEMO_PASSWORD)
     expect(refused).to_contain_text("đã bị xoá")
