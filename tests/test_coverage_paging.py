@@ -95,7 +95,8 @@ def test_a_last_page_of_one_row_says_which_row(db, client, login_as):
     assert "–" not in first(_pager(html), "span", **{"class": "pager-count"}).text()
 
 
-@pytest.mark.parametrize("page, first", [("0", 1), ("-3", 1), ("abc", 1), ("２", 21), ("3", 41), ("999", 41), ("", 1), (" 2 ", 21)])
+@pytest.mark.parametrize("page, first", [("0", 1), ("-3", 1), ("abc", 1), ("２", 21), ("3", 41), ("999", 41),
+                                         ("", 1), (" 2 ", 21)])
 def test_a_page_that_does_not_exist_shows_the_nearest_one(province, client, login_as, page, first):
     login_as("province", province)
     resp = client.get(f"/coverage/{province.id}?month=2025-08&page={page}")
