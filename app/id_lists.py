@@ -17,6 +17,12 @@ from app.extensions import db
 CHUNK = 500  # ids per statement where they are bound one by one (SQLite)
 
 
+def chunks(ids: list[int], size: int = CHUNK) -> Iterator[list[int]]:
+    """The ids a statement's worth at a time, for an IN whose values are bound one by one."""
+    for i in range(0, len(ids), size):
+        yield ids[i:i + size]
+
+
 def _expanding(column, name: str):
     return column.in_(sa.bindparam(name, expanding=True))
 
@@ -38,5 +44,5 @@ class IdListStatement:
         if dialect == "postgresql":
             yield self.forms["postgresql"], list(ids)
             return
-        for i in range(0, len(ids), CHUNK):
-            yield self.forms["default"], ids[i:i + CHUNK]
+        for chunk in chunks(ids):
+            yield self.forms["default"], chunk

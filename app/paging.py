@@ -22,8 +22,8 @@ class RowPage:
             number = int((raw or "1").strip())
         except ValueError:
             number = 1
-        pages = max(1, -(-count // size))
-        return cls(min(max(number, 1), pages), count, size)
+        last = cls(1, count, size).pages
+        return cls(min(max(number, 1), last), count, size)
 
     @property
     def pages(self) -> int:

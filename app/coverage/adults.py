@@ -39,6 +39,7 @@ from app.coverage import activity_months, by_commune, rollup
 from app.coverage.models import ADULT_TARGET_INDICATORS, ActivityMonth, AdultTarget, NamedLearnerMonth, UnitAncestor
 from app.dates import month_end
 from app.extensions import db
+from app.id_lists import chunks
 from app.units.history import map_on, predecessors_on, same_map_since
 from app.units.models import AdminUnit, AdultCount
 from app.visits.models import Service
@@ -258,7 +259,7 @@ def adult_months_from_leaves(units: list[AdminUnit],
     communes = sorted({u for g in plans.values() for t in g.values() if not t.hamlets for u in t.ids})
     hamlets = sorted({h for g in plans.values() for t in g.values() for h, _c in t.hamlets})
     counts: dict[int, list[tuple[date, int]]] = defaultdict(list)
-    for chunk in _chunks(leaves):
+    for chunk in chunks(leaves):
         for unit_id, effective_on, n in db.session.execute(
                 sa.select(AdultCount.unit_id, AdultCount.effective_on, AdultCount.adults)
                 .where(AdultCount.unit_id.in_(chunk)).order_by(AdultCount.effective_on)):
@@ -268,7 +269,7 @@ def adult_months_from_leaves(units: list[AdminUnit],
     totals: dict[tuple[int, int], int] = {}
     firsts: dict[int, dict[int, int]] = defaultdict(dict)
     a, total, nl = ActivityMonth, CommuneDossierTotal, NamedLearnerMonth
-    for chunk in _chunks(communes):
+    for chunk in chunks(communes):
         counted = sa.case((total.id.isnot(None), a.n), else_=0)
         for commune_id, key, measure, n, c in db.session.execute(
                 sa.select(a.commune_id, a.month, a.measure, sa.func.sum(a.n), sa.func.sum(counted))
@@ -289,7 +290,7 @@ def adult_months_from_leaves(units: list[AdminUnit],
             firsts[commune_id][key] = int(n)
     hamlet_rows: dict[tuple[int, int], list] = defaultdict(list)
     hamlet_firsts: dict[tuple[int, int], dict[int, int]] = defaultdict(dict)
-    for chunk in _chunks(hamlets):
+    for chunk in chunks(hamlets):
         for hamlet_id, key, measure, n in activity_months.hamlet_sums(chunk, first_key, last_key):
             hamlet_rows[(hamlet_id, key)].append((measure, n, 0))
         month = sa.case((nl.month < first_key, 0), else_=nl.month)
@@ -366,10 +367,6 @@ def _cumulate(out, months, per_unit: dict[int, dict[int, int]]) -> None:
 def adult_month(unit: AdminUnit, year: int, month: int) -> AdultFigures:
     return adult_months([unit], [(year, month)])[unit.id][(year, month)]
 
-
-def _chunks(ids: list[int], size: int = 500):
-    for i in range(0, len(ids), size):
-        yield ids[i:i + size]
 
 
 def adult_targets(province_id: int | None) -> dict[str, AdultTarget]:

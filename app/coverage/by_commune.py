@@ -29,20 +29,17 @@ from app.coverage import activity_months, named_learners, rollup
 from app.coverage.activity_months import ONLINE
 from app.coverage.models import ADULT_ACTIVITY, ActivityMonth, NamedLearnerMonth, UnitAncestor
 from app.extensions import db
+from app.id_lists import chunks
 from app.units.models import AdminUnit
 
 CommuneMap = dict[int, tuple[int, ...]]  # commune (or any unit above hamlets) -> the asked units it counts under
 
 
-def _chunks(ids: list[int], size: int = 500):
-    for i in range(0, len(ids), size):
-        yield ids[i:i + size]
-
 
 def _map_of(unit_ids: tuple[int, ...]) -> CommuneMap:
     ua, units = UnitAncestor.__table__.c, AdminUnit.__table__.c
     out: dict[int, list[int]] = defaultdict(list)
-    for chunk in _chunks(list(unit_ids)):
+    for chunk in chunks(list(unit_ids)):
         for unit_id, ancestor_id in db.session.execute(
                 sa.select(ua.unit_id, ua.ancestor_id).join(AdminUnit.__table__, units.id == ua.unit_id)
                 .where(ua.ancestor_id.in_(chunk), units.level != "hamlet")):
@@ -77,7 +74,7 @@ def upper_sums(communes: CommuneMap, first: int, last: int) -> list[tuple[int, i
     columns = ([sa.literal(0), a.month, a.measure, sa.func.sum(a.n), sa.func.sum(counted)] if alone
                else [a.commune_id, a.month, a.measure, a.n, counted])
     sums: dict[tuple[int, int, int], list[int]] = defaultdict(lambda: [0, 0])
-    for chunk in _chunks(sorted(communes)):
+    for chunk in chunks(sorted(communes)):
         q = (sa.select(*columns)
              .select_from(ActivityMonth.__table__.outerjoin(
                  total, sa.and_(a.measure == ONLINE, total.c.commune_id == a.commune_id, total.c.month == a.month)))
@@ -98,7 +95,7 @@ def upper_firsts(communes: CommuneMap, first_key: int, last_key: int) -> dict[in
     month = sa.case((n.month < first_key, 0), else_=n.month)
     per_unit: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))
     alone = _alone(communes)
-    for chunk in _chunks(sorted(communes)):
+    for chunk in chunks(sorted(communes)):
         by = [month] if alone else [n.commune_id, month]
         for *commune, key, count in db.session.execute(
                 sa.select(*by, sa.func.sum(n.learners))
@@ -112,7 +109,7 @@ def dossier_totals(communes: CommuneMap, keys: list[int]) -> dict[tuple[int, int
     """As adults.dossier_totals: {(unit_id, yyyymm): the dossiers its communes entered for the month}."""
     t = CommuneDossierTotal.__table__.c
     out: dict[tuple[int, int], int] = defaultdict(int)
-    for chunk in _chunks(sorted(communes)):
+    for chunk in chunks(sorted(communes)):
         for commune_id, month, dossiers in db.session.execute(
                 sa.select(t.commune_id, t.month, t.dossiers).where(t.commune_id.in_(chunk), t.month.in_(keys))):
             for unit_id in communes[commune_id]:
@@ -160,7 +157,7 @@ def _upper_figures(unit_ids: tuple[int, ...], token: int | None, first: int, las
 
 def _hamlet_figures(unit_ids: tuple[int, ...], first: int, last: int) -> MonthFigures:
     sums, firsts = [], {}
-    for chunk in _chunks(list(unit_ids)):
+    for chunk in chunks(list(unit_ids)):
         sums.extend((u, key, measure, n, 0) for u, key, measure, n in activity_months.hamlet_sums(chunk, first, last))
         firsts.update(named_learners.hamlet_firsts(chunk, first, last))
     return MonthFigures(tuple(sums), {}, firsts)

@@ -35,6 +35,7 @@ from app.coverage.queries import (
 )
 from app.dates import month_end
 from app.extensions import db
+from app.id_lists import chunks
 from app.units.history import map_on, predecessors_on, same_map_since
 from app.units.models import AdminUnit, HouseholdCount
 
@@ -52,7 +53,7 @@ def _leaf_figures(leaves: list[int], on: date) -> tuple[dict[int, dict[int, int]
     tallies: dict[int, dict[int, int]] = {u: defaultdict(int) for u in leaves}
     households: dict[int, int] = dict.fromkeys(leaves, 0)
     t = CoverageTally.__table__.c
-    for chunk in _chunks(leaves):
+    for chunk in chunks(leaves):
         for unit_id, service_id, n in db.session.execute(
                 sa.select(t.unit_id, t.service_id, sa.func.sum(t.households))
                 .where(t.unit_id.in_(chunk), t.month <= month_key(on.year, on.month))
@@ -65,10 +66,6 @@ def _leaf_figures(leaves: list[int], on: date) -> tuple[dict[int, dict[int, int]
             households[unit_id] = n  # the latest count in effect wins
     return tallies, households
 
-
-def _chunks(ids: list[int], size: int = 500):
-    for i in range(0, len(ids), size):
-        yield ids[i:i + size]
 
 
 def _row(unit: AdminUnit, leaves: list[int], tallies, households, services, targets) -> CoverageRow:

@@ -17,12 +17,8 @@ import sqlalchemy as sa
 
 from app.coverage.models import ADULT_ACTIVITY, HOUSEHOLD_COUNTS, CacheToken, UnitAncestor
 from app.extensions import db
+from app.id_lists import chunks
 from app.units.models import AdminUnit, AdultCount, HouseholdCount, UnitPlacement
-
-
-def chunks(ids: list[int], size: int = 500):
-    for i in range(0, len(ids), size):
-        yield ids[i:i + size]
 
 
 def _is_counted(retired_on: date | None, on: date) -> bool:

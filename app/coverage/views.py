@@ -54,6 +54,12 @@ def _map_mode(unit) -> str:
     return "today" if unit.retired_on is None else "then"
 
 
+def _map_param() -> str | None:
+    """The map asked for in the query string, to carry in links (None when not asked)."""
+    asked = request.args.get("map")
+    return asked if asked in MAPS else None
+
+
 def _last_month(unit) -> tuple[int, int] | None:
     """The month a page opens on for a unit that ended: its last one (today's month otherwise)."""
     if unit is None or unit.retired_on is None:
@@ -112,25 +118,25 @@ def show(unit_id: int):
         sort, direction = f"s-{request.args.get('service', '')}", "asc"
     context = dict(unit=unit, ancestors=ancestors, error=error, sort=sort, dir=direction,
                    month_value=request.args.get("month", "")[:20], table=None, series=None, charts=None,
-                   map_mode=mode, map_param=request.args.get("map") if request.args.get("map") in MAPS else None,
+                   map_mode=mode, map_param=_map_param(),
                    map_links={m: coverage_url(unit.id, map=m) for m in MAPS},
                    before=before_note(unit), stand_ins=[], absent=False,
                    successors=successors(unit) if unit.retired_on else [])
     table = rows = None
+    key = _figure_key(sort, queries.services_and_targets(unit)[0])  # None: name order
     if chosen is not None:
         year, month = chosen
         context.update(month_value=f"{year}-{month:02d}", month_label=_month_label(year, month))
         if mode == "then":
             then = maps.coverage_then(unit, month_end(year, month))
             table, context["stand_ins"], context["absent"] = then.table, then.stand_ins, then.table is None
-        elif _figure_key(sort, queries.services_and_targets(unit)[0]) is None:
+        elif key is None:
             # In name order only the page's rows are built (a province of 168 communes costs a page).
             table, rows = queries.coverage_by_name(unit, month_end(year, month), request.args.get("page"),
                                                    descending=direction == "desc")
         else:
             table = queries.coverage(unit, month_end(year, month))
     if table is not None:
-        key = _figure_key(sort, table.services)
         if rows is None:
             # Names in Vietnamese order first, so rows tied on a figure stay in that order.
             table.rows.sort(key=lambda r: sort_key(r.name), reverse=key is None and direction == "desc")
@@ -205,13 +211,13 @@ def _adult_section(unit, children, year: int, month: int, services, mode: str, w
     rows = RowPage.asked(len(children), request.args.get("apage"))  # its own page of units, by name
     adult = adults.adult_table(unit, rows.of(children), year, month, services, then=mode == "then")
     named, online = (float(t.share) if t else None for t in (adult.named_target, adult.online_target))
-    month_value, map_param = f"{year}-{month:02d}", request.args.get("map") if request.args.get("map") in MAPS else None
+    month_value = f"{year}-{month:02d}"
     return dict(adult=adult, adult_rows=rows, adult_body=[
         (row, writer.adult_cells(row.figures, named, online), writer.working_cells(row.figures, adult.services))
         for row in adult.rows + [adult.total]],
         adult_href=lambda n: coverage_url(unit.id, month=month_value, page=request.args.get("page"), adults=1,
                                           apage=n if n > 1 else None) + "#adults",
-        adult_hx=lambda n: url_for("coverage.adult_section", unit_id=unit.id, month=month_value, map=map_param,
+        adult_hx=lambda n: url_for("coverage.adult_section", unit_id=unit.id, month=month_value, map=_map_param(),
                                    apage=n if n > 1 else None))
 
 

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy import orm
 
 from app.extensions import db
+from app.id_lists import chunks
 from app.units.models import AdminUnit, Reorganization, UnitPlacement, UnitSuccession
 
 
@@ -49,10 +50,6 @@ class MapOn:
         return out
 
 
-def _chunks(ids: list[int], size: int = 500):
-    for i in range(0, len(ids), size):
-        yield ids[i:i + size]
-
 
 def map_on(root: AdminUnit, day: date) -> MapOn:
     """Load the units that stood under `root` on `day`: its current subtree, plus every unit placed
@@ -65,20 +62,20 @@ def map_on(root: AdminUnit, day: date) -> MapOn:
     while new:
         found.update({u.id: u for u in new})
         placed: list[AdminUnit] = []
-        for chunk in _chunks([u.id for u in new]):
+        for chunk in chunks([u.id for u in new]):
             placed += db.session.scalars(
                 sa.select(AdminUnit).join(UnitPlacement, UnitPlacement.unit_id == AdminUnit.id)
                 .where(UnitPlacement.parent_id.in_(chunk), _placed_on(day))).all()
         new = list({u.id: u for u in placed if u.id not in found}.values())
         level = [u.id for u in new]
         while level:  # the placed units' own subtrees, as they are today
-            below = [u for chunk in _chunks(level)
+            below = [u for chunk in chunks(level)
                      for u in db.session.scalars(sa.select(AdminUnit).where(AdminUnit.parent_id.in_(chunk)))
                      if u.id not in found]
             new += below
             level = [u.id for u in below]
     placements = {}
-    for chunk in _chunks(list(found)):
+    for chunk in chunks(list(found)):
         for unit_id, parent_id in db.session.execute(
                 sa.select(UnitPlacement.unit_id, UnitPlacement.parent_id)
                 .where(UnitPlacement.unit_id.in_(chunk), _placed_on(day))):

@@ -8,6 +8,8 @@
   "use strict";
   if (!window.indexedDB || !window.fetch || !window.FormData) { return; }
   var DB = "cnscd", AGE = 10 * 60 * 1000, SENT = /^\/(visits|activities\/classes)\/\d+$/;
+  // When the visits that wait are tried again (again(), below), and the timer that will do it.
+  var retryIn = 2000, retry = null;
   // The forms kept on the phone and sent later; an entry remembers which one it was made with.
   var FORMS = ["/visits/new", "/activities/classes/new"];
   // Whose phone session this is: another account signed in on the same phone (without signing
@@ -228,7 +230,6 @@
   // The "online" event cannot be waited for: on a weak signal, or on a page the phone loaded
   // without signal, the browser says it is online all along and never sends one. While visits
   // wait, try again soon after a failed attempt, then less and less often (2 s, 4 s, … 30 s).
-  var retryIn = 2000, retry = null;
   function again() {
     return all().then(function (items) {
       clearTimeout(retry);
