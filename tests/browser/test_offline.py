@@ -21,6 +21,19 @@ TEAM_KEPT = """() => new Promise((done) => {
   req.onsuccess = () => { const r = req.result.transaction('team').objectStore('team').get('team');
     r.onsuccess = () => { req.result.close(); done(!!r.result); }; };
 })"""
+PHONE_STATE = """async () => {
+  const team = await new Promise((done) => {
+    const req = indexedDB.open('cnscd', 1);
+    req.onsuccess = () => { const r = req.result.transaction('team').objectStore('team').get('team');
+      r.onsuccess = () => { req.result.close(); done(r.result); }; };
+  });
+  return {onLine: navigator.onLine, kept: document.documentElement.hasAttribute('data-kept-copy'),
+          controlled: !!navigator.serviceWorker.controller, q: document.querySelector('#q').value,
+          user: document.querySelector('script[data-user]').getAttribute('data-user'),
+          teamUser: team && team.user, teamAge: team && Date.now() - team.at,
+          teamHouseholds: team && team.data && team.data.households.map((h) => h.id),
+          results: document.querySelector('#hh-results').innerHTML};
+}"""
 PUT_BACK = """(items) => new Promise((done) => {
   const req = indexedDB.open('cnscd', 1);
   req.onsuccess = () => { const tx = req.result.transaction('outbox', 'readwrite');
@@ -43,7 +56,12 @@ def _log(page, household=None, new_name=None, search="nguyen"):
         page.fill("#new_name", new_name)
     else:
         page.fill("#q", search)
-        page.locator(f"#hh-results label[for=hh-{household}]").click()
+        choice = page.locator(f"#hh-results label[for=hh-{household}]")
+        try:
+            choice.wait_for(timeout=15000)
+        except Exception as exc:  # what the phone showed, for a failure seen once in CI and never here
+            raise AssertionError(f"household {household} not offered: {page.evaluate(PHONE_STATE)}") from exc
+        choice.click()
     page.locator("label[for=svc-vneid-guided]").click()
     page.get_by_role("button", name="Lưu lượt hướng dẫn").click()
 
