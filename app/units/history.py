@@ -147,29 +147,40 @@ def _shorten(names: list[str]) -> list[str]:
     return [names[0]] + [n.split(" ", 1)[1] for n in names[1:]]
 
 
+def _before_note_statement() -> sa.Select:
+    old, parent = orm.aliased(AdminUnit), orm.aliased(AdminUnit)
+    day = sa.bindparam("day", type_=sa.Date)
+    placed_then = sa.and_(sa.or_(UnitPlacement.valid_from.is_(None), UnitPlacement.valid_from <= day),
+                          sa.or_(UnitPlacement.valid_to.is_(None), UnitPlacement.valid_to > day))
+    placed = (sa.select(UnitPlacement.parent_id).where(UnitPlacement.unit_id == old.id, placed_then)
+              .limit(1).correlate(old).scalar_subquery())
+    return (sa.select(old.name, UnitSuccession.split, parent.id, parent.name)
+            .select_from(UnitSuccession).join(old, old.id == UnitSuccession.old_unit_id)
+            .outerjoin(parent, parent.id == sa.func.coalesce(placed, old.parent_id))
+            .where(UnitSuccession.new_unit_id == sa.bindparam("unit")).order_by(old.name_folded, old.id))
+
+
+_BEFORE_NOTE = _before_note_statement()  # built once: two aliases of the units cost more than the query
+
+
 def before_note(unit: AdminUnit) -> BeforeNote | None:
-    """For a unit made by a reorganization: its predecessors, grouped under their parents then."""
+    """For a unit made by a reorganization: its predecessors, grouped under their parents then (the
+    parent a predecessor had the day before, from its placements if it moved). One statement: a
+    commune made of four old ones costs one round trip, not six."""
     if unit.valid_from is None:
         return None
-    olds = predecessors(unit)
-    if not olds:
+    rows = db.session.execute(_BEFORE_NOTE, {"unit": unit.id, "day": unit.valid_from - timedelta(days=1)}).all()
+    if not rows:
         return None
-    day = unit.valid_from - timedelta(days=1)
-    parents: dict[int | None, list[AdminUnit]] = defaultdict(list)
-    for old, _split in olds:
-        parents[_parent_on(old, day)].append(old)
-    names = {p.id: p.name for p in db.session.scalars(
-        sa.select(AdminUnit).where(AdminUnit.id.in_([p for p in parents if p is not None])))}
     from app.text import sort_key
-    groups = [(names.get(pid, ""), _shorten(sorted((u.name for u in units), key=sort_key)))
-              for pid, units in sorted(parents.items(), key=lambda kv: sort_key(names.get(kv[0], "")))]
-    return BeforeNote(until=unit.valid_from, groups=groups, split=[u.name for u, s in olds if s])
-
-
-def _parent_on(unit: AdminUnit, day: date) -> int | None:
-    placed = db.session.scalar(sa.select(UnitPlacement.parent_id).where(UnitPlacement.unit_id == unit.id,
-                                                                        _placed_on(day)))
-    return placed if placed is not None else unit.parent_id
+    parents: dict[int | None, list[str]] = defaultdict(list)
+    names = {}
+    for name, _split, parent_id, parent_name in rows:
+        parents[parent_id].append(name)
+        names[parent_id] = parent_name or ""
+    groups = [(names[pid], _shorten(sorted(olds, key=sort_key)))
+              for pid, olds in sorted(parents.items(), key=lambda kv: sort_key(names[kv[0]]))]
+    return BeforeNote(until=unit.valid_from, groups=groups, split=[name for name, split, _p, _n in rows if split])
 
 
 def replaced_ids(units: list[sa.Row | AdminUnit]) -> set[int]:
