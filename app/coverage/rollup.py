@@ -162,8 +162,9 @@ class LiveSubtree:
         self.token = token
         self.children = {root.id: [c.id for c in child_rows]}
         # The children's names, to sort them: a page then loads only the units it shows.
-        self.names = {c.id: (c.name_folded, c.name) for c in child_rows}
+        self.names = {unit_id: (folded, name) for unit_id, name, folded, *_rest in child_rows}
         self._timelines: dict[int, tuple[list[date], list[int]]] = {}
+        self._entries: dict[int, list[tuple[date, int]]] = {}
 
     def active_children(self, unit_id: int, on: date) -> list[int]:
         return list(self.children.get(unit_id, ()))
@@ -176,16 +177,18 @@ class LiveSubtree:
 
     def households(self, unit_id: int, on: date) -> int:
         if unit_id not in self._timelines:
-            kids = self.children[self.root.id]
-            if unit_id == self.root.id or unit_id in kids:
-                # A page asks for the root and each child: one query for the children, and the
-                # root (nothing retired below it) is exactly their sum.
-                deltas = self._deltas(tuple(kids or [self.root.id]))
-                deltas[self.root.id] = [d for u in (kids or [self.root.id]) for d in deltas[u]]
-            else:
-                deltas = self._deltas((unit_id,))
-            for u, entries in deltas.items():
-                self._timelines[u] = _running(entries)
+            if unit_id not in self._entries:
+                kids = self.children[self.root.id]
+                if unit_id == self.root.id or unit_id in kids:
+                    # A page asks for the root and each child: one query for the children, and the
+                    # root (nothing retired below it) is exactly their sum.
+                    deltas = self._deltas(tuple(kids or [self.root.id]))
+                    deltas[self.root.id] = [d for u in (kids or [self.root.id]) for d in deltas[u]]
+                else:
+                    deltas = self._deltas((unit_id,))
+                self._entries.update(deltas)
+            # Running sums only for the units asked about (a page of 20 among 168 communes).
+            self._timelines[unit_id] = _running(self._entries[unit_id])
         dates, totals = self._timelines[unit_id]
         i = bisect_right(dates, on)
         return totals[i - 1] if i else 0

@@ -7,6 +7,7 @@ unit_placements record where it hung before it moved; unit_successions link old 
 """
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -147,7 +148,10 @@ def _shorten(names: list[str]) -> list[str]:
     return [names[0]] + [n.split(" ", 1)[1] for n in names[1:]]
 
 
+@functools.cache
 def _before_note_statement() -> sa.Select:
+    """Built once, on first use (two aliases of the units cost more than the query; at import time
+    the mappers they configure may not all be defined yet)."""
     old, parent = orm.aliased(AdminUnit), orm.aliased(AdminUnit)
     day = sa.bindparam("day", type_=sa.Date)
     placed_then = sa.and_(sa.or_(UnitPlacement.valid_from.is_(None), UnitPlacement.valid_from <= day),
@@ -160,16 +164,13 @@ def _before_note_statement() -> sa.Select:
             .where(UnitSuccession.new_unit_id == sa.bindparam("unit")).order_by(old.name_folded, old.id))
 
 
-_BEFORE_NOTE = _before_note_statement()  # built once: two aliases of the units cost more than the query
-
-
 def before_note(unit: AdminUnit) -> BeforeNote | None:
     """For a unit made by a reorganization: its predecessors, grouped under their parents then (the
     parent a predecessor had the day before, from its placements if it moved). One statement: a
     commune made of four old ones costs one round trip, not six."""
     if unit.valid_from is None:
         return None
-    rows = db.session.execute(_BEFORE_NOTE, {"unit": unit.id, "day": unit.valid_from - timedelta(days=1)}).all()
+    rows = db.session.execute(_before_note_statement(), {"unit": unit.id, "day": unit.valid_from - timedelta(days=1)}).all()
     if not rows:
         return None
     from app.text import sort_key
