@@ -157,12 +157,13 @@ class LiveSubtree:
 
     any_retired = False
 
-    def __init__(self, root: AdminUnit, child_rows: list[sa.Row], token: int | None = None):
+    def __init__(self, root: AdminUnit, child_units: list[AdminUnit], token: int | None = None):
         self.root = root
         self.token = token
-        self.children = {root.id: [c.id for c in child_rows]}
-        # The children's names, to sort them: a page then loads only the units it shows.
-        self.names = {unit_id: (folded, name) for unit_id, name, folded, *_rest in child_rows}
+        # The child units themselves (the page's rows and the adult section need them): held here, so
+        # the session's identity map, which holds them weakly, still has them when the rows are made.
+        self.child_units = child_units
+        self.children = {root.id: [u.id for u in self.child_units]}
         self._timelines: dict[int, tuple[list[date], list[int]]] = {}
         self._entries: dict[int, list[tuple[date, int]]] = {}
 
@@ -267,19 +268,16 @@ def _retired_below() -> sa.Select:
 # Built once: the statements' construction cost more than running them.
 _RETIRED_BELOW = _retired_below()
 _TOKEN = sa.select(CacheToken.token).where(CacheToken.name == HOUSEHOLD_COUNTS).scalar_subquery()
-# The children as plain rows (id and names), not ORM objects: a province's 168 communes cost a tenth.
-_CHILDREN_AND_RETIRED = (sa.select(AdminUnit.id, AdminUnit.name, AdminUnit.name_folded, _RETIRED_BELOW.exists(),
-                                   _TOKEN)
+_CHILDREN_AND_RETIRED = (sa.select(AdminUnit, _RETIRED_BELOW.exists(), _TOKEN)
                          .where(AdminUnit.parent_id == sa.bindparam("unit")))
 
 
-def _children_and_retired(unit: AdminUnit) -> tuple[list[sa.Row], bool, int | None]:
-    """The unit's children (id, name, name_folded), whether any unit of its subtree (itself included)
-    is retired, and the household roll-up's cache token: one round trip, the other questions asked
-    beside the first."""
+def _children_and_retired(unit: AdminUnit) -> tuple[list[AdminUnit], bool, int | None]:
+    """The unit's children, whether any unit of its subtree (itself included) is retired, and the
+    household roll-up's cache token: one round trip, the other questions asked beside the first."""
     rows = db.session.execute(_CHILDREN_AND_RETIRED, {"unit": unit.id, "path": unit.path}).all()
     if rows:
-        return rows, bool(rows[0][3]), rows[0][4]
+        return [u for u, _r, _t in rows], bool(rows[0][1]), rows[0][2]
     return [], db.session.execute(_RETIRED_BELOW, {"path": unit.path}).first() is not None, None
 
 
