@@ -321,8 +321,9 @@ def _units(ids: list[int]) -> dict[int, AdminUnit]:
     """Units by id, from the session when this request has already loaded them (one round trip less)."""
     found = {i: db.session.identity_map.get(db.session.identity_key(AdminUnit, i)) for i in ids}
     missing = [i for i, u in found.items() if u is None]
-    for statement, chunk in _UNITS_BY_ID.chunked(missing) if missing else ():
-        found.update({u.id: u for u in db.session.scalars(statement, {"ids": chunk})})
+    if missing:
+        for statement, chunk in _UNITS_BY_ID.chunked(missing):
+            found.update({u.id: u for u in db.session.scalars(statement, {"ids": chunk})})
     return found
 
 

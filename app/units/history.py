@@ -153,9 +153,7 @@ def _before_note_statement() -> sa.Select:
     """Built once, on first use (two aliases of the units cost more than the query; at import time
     the mappers they configure may not all be defined yet)."""
     old, parent = orm.aliased(AdminUnit), orm.aliased(AdminUnit)
-    day = sa.bindparam("day", type_=sa.Date)
-    placed_then = sa.and_(sa.or_(UnitPlacement.valid_from.is_(None), UnitPlacement.valid_from <= day),
-                          sa.or_(UnitPlacement.valid_to.is_(None), UnitPlacement.valid_to > day))
+    placed_then = _placed_on(sa.bindparam("day", type_=sa.Date))
     placed = (sa.select(UnitPlacement.parent_id).where(UnitPlacement.unit_id == old.id, placed_then)
               .limit(1).correlate(old).scalar_subquery())
     return (sa.select(old.name, UnitSuccession.split, parent.id, parent.name)
@@ -170,7 +168,8 @@ def before_note(unit: AdminUnit) -> BeforeNote | None:
     commune made of four old ones costs one round trip, not six."""
     if unit.valid_from is None:
         return None
-    rows = db.session.execute(_before_note_statement(), {"unit": unit.id, "day": unit.valid_from - timedelta(days=1)}).all()
+    day_before = unit.valid_from - timedelta(days=1)
+    rows = db.session.execute(_before_note_statement(), {"unit": unit.id, "day": day_before}).all()
     if not rows:
         return None
     from app.text import sort_key
