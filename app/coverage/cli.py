@@ -12,7 +12,7 @@ coverage_cli = AppGroup("coverage", help="Coverage tallies.")
 
 @coverage_cli.command("verify")
 def verify_command():
-    """Recompute adoptions, reach and tallies from the visits and report any difference."""
+    """Recompute adoptions, reach, tallies and month counts from the visits and report any difference."""
     problems = (store.verify(db.session.connection()) + named_learners.verify(db.session.connection())
                 + activity_months.verify(db.session.connection()))
     db.session.rollback()
@@ -20,7 +20,7 @@ def verify_command():
         for line in problems:
             click.echo(line)
         sys.exit(1)
-    click.echo("coverage verified: adoptions, reach and tallies agree with the visits")
+    click.echo("coverage verified: adoptions, reach, tallies and month counts agree with the visits")
 
 
 @coverage_cli.command("rebuild")

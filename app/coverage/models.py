@@ -123,3 +123,36 @@ class ActivityMonth(db.Model):
     month: orm.Mapped[int] = orm.mapped_column(primary_key=True)  # yyyymm
     measure: orm.Mapped[int] = orm.mapped_column(primary_key=True)
     n: orm.Mapped[int] = orm.mapped_column(default=0)
+
+
+# --- A month's visits and households visited per hamlet, for the monthly summary (kept by the
+# triggers of app/coverage/visit_months.py; the plain count is tests/test_visit_months.py's) ---
+
+class VisitMonth(db.Model):
+    """Visits per month, hamlet and team (team_id 0: a visit with no team)."""
+    __tablename__ = "visit_months"
+
+    month: orm.Mapped[int] = orm.mapped_column(primary_key=True, autoincrement=False)  # yyyymm
+    hamlet_id: orm.Mapped[int] = orm.mapped_column(primary_key=True, autoincrement=False)
+    team_id: orm.Mapped[int] = orm.mapped_column(primary_key=True, autoincrement=False)
+    visits: orm.Mapped[int] = orm.mapped_column(default=0)
+
+
+class HouseholdMonth(db.Model):
+    """Each household visited in a month, with the hamlet its visits were logged in (a row per
+    hamlet, should a month's visits of one household name two)."""
+    __tablename__ = "household_months"
+
+    household_id: orm.Mapped[int] = orm.mapped_column(primary_key=True, autoincrement=False)
+    month: orm.Mapped[int] = orm.mapped_column(primary_key=True, autoincrement=False)
+    hamlet_id: orm.Mapped[int] = orm.mapped_column(primary_key=True, autoincrement=False)
+
+
+class ReachMonth(db.Model):
+    """Households visited per month and hamlet, those merged into another left out: household_months'
+    rows counted."""
+    __tablename__ = "reach_months"
+
+    month: orm.Mapped[int] = orm.mapped_column(primary_key=True, autoincrement=False)
+    hamlet_id: orm.Mapped[int] = orm.mapped_column(primary_key=True, autoincrement=False)
+    households: orm.Mapped[int] = orm.mapped_column(default=0)

@@ -5,7 +5,8 @@ bulk seed, a hand-run SQL fix — updates the tallies in its own transaction, on
 PostgreSQL. The chain: visits → household_reach; adoptions and household_reach → coverage_tallies
 (per month) and coverage_totals (all months) for the hamlet and every unit above it (via
 unit_ancestors); households.merged_into_id → removes or restores a merged household's
-contributions; admin_units → unit_ancestors.
+contributions; admin_units → unit_ancestors; and visits → the month tables of the monthly summary
+(app/coverage/visit_months.py).
 
 The migrations that install these hold a frozen copy of the SQL as it was when each was written;
 a test checks that the schema they build has exactly the triggers this module builds, so a change
@@ -17,9 +18,11 @@ import re
 
 import sqlalchemy as sa
 
+from app.coverage import visit_months
+
 TRIGGERS = ["cov_units_ins", "cov_units_path", "cov_adoptions_ins", "cov_adoptions_del", "cov_adoptions_upd",
             "cov_reach_ins", "cov_reach_del", "cov_reach_upd", "cov_visits_ins", "cov_visits_del",
-            "cov_visits_upd", "cov_households_merge"]
+            "cov_visits_upd", "cov_households_merge"] + visit_months.TRIGGERS
 
 _ANCESTORS = ("SELECT {unit}, a.id FROM admin_units a "
               "WHERE a.path <> '' AND substr({path}, 1, length(a.path)) = a.path")
@@ -104,7 +107,7 @@ def sqlite_ddl() -> list[str]:
         "WHEN (OLD.merged_into_id IS NULL) <> (NEW.merged_into_id IS NULL) BEGIN "
         + _sqlite_merge("adoptions", "x.service_id", "adopted_on")
         + _sqlite_merge("household_reach", "0", "first_visited_on") + " END",
-    ]
+    ] + visit_months.sqlite_ddl()
 
 
 _PG_TOTAL = """
@@ -125,7 +128,8 @@ _PG_MERGE_TOTAL = """
 
 
 def pg_functions() -> list[str]:
-    return [ddl.replace("-- totals", _PG_TOTAL).replace("-- merge totals", _PG_MERGE_TOTAL) for ddl in _PG_FUNCTIONS]
+    return ([ddl.replace("-- totals", _PG_TOTAL).replace("-- merge totals", _PG_MERGE_TOTAL) for ddl in _PG_FUNCTIONS]
+            + visit_months.PG_FUNCTION_DDL)
 
 
 _PG_FUNCTIONS = [
@@ -225,7 +229,7 @@ PG_TRIGGERS = [
     ("cov_visits_del", "visits", "AFTER DELETE", "cov_visits_trg"),
     ("cov_visits_upd", "visits", "AFTER UPDATE OF household_id, hamlet_id, visited_on", "cov_visits_trg"),
     ("cov_households_merge", "households", "AFTER UPDATE OF merged_into_id", "cov_households_trg"),
-]
+] + visit_months.PG_TRIGGERS
 
 
 # cache_tokens: whenever household counts or the tree's shape change, the token is replaced by a
@@ -324,7 +328,7 @@ def uninstall(conn) -> None:
             conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS {name} ON {tables[name]}")
         for fn in ("cov_token_bump()", "cov_households_trg()", "cov_visits_trg()", "cov_reach_trg()",
                    "cov_adoptions_trg()", "cov_units_trg()", "cov_reach(integer)",
-                   "cov_tally(integer, integer, date, integer, integer)"):
+                   "cov_tally(integer, integer, date, integer, integer)", *visit_months.PG_FUNCTIONS):
             conn.exec_driver_sql(f"DROP FUNCTION IF EXISTS {fn}")
         return
     for name in trigger_names("sqlite"):
@@ -412,13 +416,15 @@ def rebuild(conn) -> dict[str, int]:
     conn.exec_driver_sql(f"INSERT INTO unit_ancestors (unit_id, ancestor_id, until) {expected_ancestors_sql()}")
     conn.exec_driver_sql(f"INSERT INTO household_reach (household_id, hamlet_id, first_visited_on) "
                          f"{expected_reach_sql()}")
+    for sql in visit_months.rebuild_sql(conn.dialect.name):
+        conn.exec_driver_sql(sql)
     conn.exec_driver_sql(f"INSERT INTO coverage_tallies (unit_id, service_id, month, households) "
                          f"{expected_tallies_sql(conn)}")
     conn.exec_driver_sql("INSERT INTO coverage_totals (unit_id, service_id, households) "
                          + expected_totals_sql("SELECT unit_id, service_id, households FROM coverage_tallies"))
     install(conn)
     replace_token(conn)
-    tables = ["unit_ancestors", "household_reach", "coverage_tallies", "coverage_totals"]
+    tables = ["unit_ancestors", "household_reach", "coverage_tallies", "coverage_totals", *visit_months.TABLES]
     return {t: conn.execute(sa.text(f"SELECT count(*) FROM {t}")).scalar() for t in tables}
 
 
@@ -436,9 +442,10 @@ def verify(conn) -> list[str]:
     """Differences between what the visits imply and what is stored; empty when all agree.
 
     Adoption is checked against its definition (earliest adopting visit per household and service,
-    the lowest id on a tie); household_reach, unit_ancestors and coverage_tallies against a
-    recomputation. The tallies are compared with what the *recomputed* reach implies, so a wrong
-    reach row is reported once, where it is, and not again in every ancestor's tally.
+    the lowest id on a tie); household_reach, unit_ancestors, coverage_tallies and the month tables
+    (app/coverage/visit_months.py) against a recomputation. The tallies are compared with what the
+    *recomputed* reach implies, so a wrong reach row is reported once, where it is, and not again in
+    every ancestor's tally.
     """
     checks = [
         ("adoptions", expected_adoptions_sql(),
@@ -468,4 +475,4 @@ def verify(conn) -> list[str]:
             problems.append(f"{name}: {missing} rows expected but missing or different, {extra} rows stored "
                             f"but not implied by the visits")
             problems += [f"  expected {r}" for r in show_m] + [f"  stored   {r}" for r in show_x]
-    return problems
+    return problems + visit_months.verify(conn)

@@ -9,12 +9,6 @@ from app.models_base import UTCDateTime, utcnow
 
 class Household(db.Model):
     __tablename__ = "households"
-    # The few merged households, which every monthly count leaves out (`NOT IN` them): without it
-    # PostgreSQL reads the whole table to find them (500,000 rows at province scale, per statement).
-    __table_args__ = (
-        sa.Index("ix_households_merged", "id", sqlite_where=sa.text("merged_into_id IS NOT NULL"),
-                 postgresql_where=sa.text("merged_into_id IS NOT NULL")),
-    )
 
     id: orm.Mapped[int] = orm.mapped_column(primary_key=True)
     hamlet_id: orm.Mapped[int] = orm.mapped_column(sa.ForeignKey("admin_units.id"), index=True)

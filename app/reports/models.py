@@ -6,11 +6,11 @@ from sqlalchemy import orm
 
 from app.extensions import db
 from app.models_base import UTCDateTime, utcnow
-from app.visits.models import Adoption, Visit
+from app.visits.models import Adoption
 
-# Covering indexes for the monthly report: a month's visits and adoptions are read from the
-# index alone (a province-scale month is ~60,000 visits among millions; see bench/export_bench.py).
-sa.Index("ix_visits_month_report", Visit.visited_on, Visit.hamlet_id, Visit.team_id, Visit.household_id)
+# A covering index of the adoptions by day, for coverage as of a day within a month (the month's
+# adoptions up to that day, app/coverage/queries.py). The monthly report's counts come from the
+# month tables the visit triggers keep (app/coverage/visit_months.py).
 sa.Index("ix_adoptions_month_report", Adoption.adopted_on, Adoption.hamlet_id, Adoption.service_id,
          Adoption.household_id)
 

@@ -11,11 +11,11 @@ from datetime import date
 
 import sqlalchemy as sa
 
+from app.coverage.models import CoverageTally, ReachMonth, VisitMonth
 from app.extensions import db
-from app.households.models import Household
 from app.teams.models import Membership, Team, team_commune_on, team_hamlets
 from app.units.models import AdminUnit
-from app.visits.models import Adoption, Target, Visit
+from app.visits.models import Target
 
 
 def subtree_ids(root) -> sa.Select:
@@ -24,13 +24,6 @@ def subtree_ids(root) -> sa.Select:
     if isinstance(root, (list, tuple, set, frozenset)):
         return sa.select(AdminUnit.id).where(AdminUnit.id.in_(list(root)))
     return AdminUnit.subtree_ids(root)
-
-
-def in_subtree(column, root):
-    """column IN (the subtree's unit ids), written `column + 0` so that SQLite plans these monthly
-    queries on the date index (a month is a small slice) rather than on the unit index (every
-    visit of the subtree, all years); PostgreSQL plans them the same either way."""
-    return (column + 0).in_(subtree_ids(root))
 
 
 def subtree_units(root: AdminUnit) -> list[AdminUnit]:
@@ -55,42 +48,42 @@ def report_services(province_id: int | None) -> list[dict]:
     return out
 
 
-def _merged_households() -> sa.Select:
-    """Households merged into another are not counted, as in the coverage figures. They are few,
-    so excluding them keeps the monthly queries on the covering indexes (app.reports.models)."""
-    return sa.select(Household.id).where(Household.merged_into_id.isnot(None))
+def _hamlets(root):
+    """The hamlets of a subtree (or of a list of units: the map as it was in a month)."""
+    return sa.select(AdminUnit.id).where(AdminUnit.id.in_(subtree_ids(root)), AdminUnit.level == "hamlet")
 
 
-def month_activity(root: AdminUnit, start: date, end: date):
-    """Visits dated in [start, end], in two passes over the month:
-    ({hamlet: visits}, {hamlet: distinct households visited}, {hamlet: {team ids}}, {team ids})."""
+def month_activity(root: AdminUnit, year: int, month: int):
+    """A month's visits from the month tables the visit triggers keep (app/coverage/visit_months.py):
+    ({hamlet: visits}, {hamlet: distinct households visited, those merged into another left out},
+    {hamlet: {team ids}}, {team ids})."""
+    month = year * 100 + month
     visits: dict[int, int] = defaultdict(int)
     teams_in_hamlet: dict[int, set[int]] = defaultdict(set)
     active_teams: set[int] = set()
+    vm, rm = VisitMonth, ReachMonth
     for h, t, n in db.session.execute(
-            sa.select(Visit.hamlet_id, Visit.team_id, sa.func.count())
-            .where(in_subtree(Visit.hamlet_id, root), Visit.visited_on.between(start, end))
-            .group_by(Visit.hamlet_id, Visit.team_id)):
+            sa.select(vm.hamlet_id, vm.team_id, vm.visits)
+            .where(vm.month == month, vm.visits != 0, vm.hamlet_id.in_(_hamlets(root)))):
         visits[h] += int(n)
-        if t is not None:
+        if t:  # 0: visits logged without a team
             teams_in_hamlet[h].add(t)
             active_teams.add(t)
     reached = {h: int(n) for h, n in db.session.execute(
-        sa.select(Visit.hamlet_id, sa.func.count(sa.distinct(Visit.household_id)))
-        .where(Visit.household_id.notin_(_merged_households()), in_subtree(Visit.hamlet_id, root),
-               Visit.visited_on.between(start, end))
-        .group_by(Visit.hamlet_id))}
+        sa.select(rm.hamlet_id, rm.households)
+        .where(rm.month == month, rm.households != 0, rm.hamlet_id.in_(_hamlets(root))))}
     return visits, reached, teams_in_hamlet, active_teams
 
 
-def new_adoptions_by_hamlet(root: AdminUnit, start: date, end: date) -> dict[int, dict[int, int]]:
-    """{hamlet_id: {service_id: households that first adopted the service in [start, end]}}."""
+def new_adoptions_by_hamlet(root: AdminUnit, year: int, month: int) -> dict[int, dict[int, int]]:
+    """{hamlet_id: {service_id: households that first adopted the service in the month}}: each
+    hamlet's own coverage tally of the month (app/coverage/store.py), which counts exactly those."""
+    month = year * 100 + month
     out: dict[int, dict[int, int]] = defaultdict(dict)
+    t = CoverageTally
     rows = db.session.execute(
-        sa.select(Adoption.hamlet_id, Adoption.service_id, sa.func.count())
-        .where(Adoption.household_id.notin_(_merged_households()), in_subtree(Adoption.hamlet_id, root),
-               Adoption.adopted_on.between(start, end))
-        .group_by(Adoption.hamlet_id, Adoption.service_id))
+        sa.select(t.unit_id, t.service_id, t.households)
+        .where(t.month == month, t.service_id != 0, t.households != 0, t.unit_id.in_(_hamlets(root))))
     for h, s, n in rows:
         out[h][s] = int(n)
     return out

@@ -83,7 +83,7 @@ def compute_figures(root: AdminUnit, year: int, month: int, full: bool = False, 
     from app.coverage.maps import coverage_then
     from app.coverage.queries import coverage
 
-    start, end = month_start(year, month), month_end(year, month)
+    end = month_end(year, month)
     if as_then:
         units = _units_then(root, end)
         within = [u.id for u in units]
@@ -102,8 +102,8 @@ def compute_figures(root: AdminUnit, year: int, month: int, full: bool = False, 
         within = root
     needed = _needed(units, root, full)
     services = queries.report_services(root.province_id)
-    visits, reached_month, teams_in_hamlet, active_teams = queries.month_activity(within, start, end)
-    new = queries.new_adoptions_by_hamlet(within, start, end)
+    visits, reached_month, teams_in_hamlet, active_teams = queries.month_activity(within, year, month)
+    new = queries.new_adoptions_by_hamlet(within, year, month)
     teams_c = queries.teams_by_commune(within, end, active_teams, in_time=as_then)
     teams_h = queries.teams_by_hamlet(within, end, teams_in_hamlet)
 
