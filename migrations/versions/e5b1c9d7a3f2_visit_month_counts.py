@@ -8,6 +8,9 @@ here from the visits already recorded. Two indexes the report's counts read go, 
 them now: the visits' covering index by day (`ix_visits_month_report`; one entry less to write per
 visit) and the partial index of merged households.
 
+Visits and household merges wait while the tables are filled (PostgreSQL: 30 s on the province
+seed, 5 min on the city; the upgrade runs while the app serves, and the visit form resends).
+
 Revision ID: e5b1c9d7a3f2
 Revises: d2f6b8a4c1e5
 Create Date: 2026-12-02 23:45:00
@@ -44,6 +47,10 @@ def upgrade():
     sa.PrimaryKeyConstraint('month', 'hamlet_id', name=op.f('pk_reach_months'))
     )
     conn = op.get_bind()
+    if conn.dialect.name == "postgresql":
+        # A visit logged (or a household merged) between the fill and the triggers would be missed:
+        # writers wait for this transaction instead (a few minutes on a city; the visit form resends).
+        conn.exec_driver_sql("LOCK TABLE visits, households IN SHARE MODE")
     for sql in FILL[conn.dialect.name] + INSTALL[conn.dialect.name]:
         conn.exec_driver_sql(sql)
     op.drop_index("ix_households_merged", table_name="households")
