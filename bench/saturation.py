@@ -205,8 +205,11 @@ def leader_loop(client: Client, plan: dict, run: Run, rng: random.Random) -> Non
             token = csrf(page)
             household = plan["households"][plan["next"] % len(plan["households"])]
             plan["next"] += 1
+            # A note of its own: once a leader has been round its team's households, the same
+            # household, members and services within ten minutes would be the app's replay of the
+            # earlier visit (answered 303, nothing stored, rightly), not a new one to count.
             fields = [("csrf_token", token), ("key", uuid.uuid4().hex), ("visited_on", today()),
-                      ("household_id", str(household)), ("note", "")]
+                      ("household_id", str(household)), ("note", f"bench {plan['next']}")]
             fields += [("members", str(m)) for m in plan["members"][:rng.choice((1, 2))]]
             for code in rng.sample(plan["codes"], rng.choice((1, 2, 2, 3))):
                 fields.append((f"svc-{code}", rng.choice(("guided", "guided", "adopted"))))
