@@ -268,9 +268,11 @@ def get_household_or_404(household_id: int, user=None, *, need: Need | None = No
                           need, user)
 
 
-def get_visit_or_404(visit_id: int, user=None, *, need: Need | None = None):
+def get_visit_or_404(visit_id: int, user=None, *, need: Need | None = None, options: tuple = ()):
+    """`options`: loader options for what the page will show of the visit (loaded with it)."""
     from app.visits.models import Visit
-    return found_or_abort(db.session.scalar(visits_query(user).where(Visit.id == visit_id)), need, user)
+    return found_or_abort(db.session.scalar(visits_query(user).where(Visit.id == visit_id).options(*options)),
+                          need, user)
 
 
 def can_log_visits(user=None) -> bool:

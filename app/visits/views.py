@@ -1,4 +1,5 @@
 """The visit form (the field users' home screen), a visit's page, edit, delete and recent lists."""
+import functools
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -6,6 +7,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
+from sqlalchemy import orm
 from sqlalchemy.exc import IntegrityError
 from wtforms.fields.choices import SelectChoice
 
@@ -30,7 +32,7 @@ from app.scope import (
 from app.teams.models import Team, team_hamlets
 from app.text import clean
 from app.visits.forms import VisitForm, new_key
-from app.visits.models import RESULTS, Visit, visit_members
+from app.visits.models import RESULTS, Visit, VisitService, visit_members
 from app.visits.operations import (
     VisitData,
     begin_visit_write,
@@ -349,9 +351,18 @@ def team_data():
     }
 
 
+@functools.cache
+def _shown_with_visit() -> tuple:
+    """What the visit's page shows, loaded with it: its household and hamlet in the same statement, its
+    services with their names and its members in one more each (lazily: a statement per service).
+    Built once, on first use (loader options are immutable)."""
+    return (orm.joinedload(Visit.household), orm.joinedload(Visit.hamlet),
+            orm.selectinload(Visit.services).joinedload(VisitService.service), orm.selectinload(Visit.members))
+
+
 @bp.get("/<int:visit_id>")
 def show(visit_id: int):
-    visit = get_visit_or_404(visit_id)
+    visit = get_visit_or_404(visit_id, options=_shown_with_visit())
     return render_template("visits/show.html", visit=visit, results=RESULTS, may_edit=_may_change(visit),
                            may_log=can_log_visits(), closed=closing.is_closed(visit.hamlet, visit.visited_on))
 
