@@ -284,6 +284,22 @@ def test_services_the_team_used_most_in_the_last_90_days_come_first(client, db, 
     assert order[3:] == [c for c in catalogue_order if c not in order[:3]]
 
 
+def test_a_busy_team_s_form_orders_its_services_by_its_latest_visits(client, db, leader, team, tree, monkeypatch):
+    # However many visits the team made in 90 days, the form counts only its latest ones (here 3).
+    from app.catalogue import operations as catalogue
+    monkeypatch.setattr(catalogue, "USAGE_VISITS", 3)
+    h, member = household(tree.hamlet), team[1][0]
+    for days in (10, 11, 12, 13, 14):
+        _log(client, h, today_vn() - timedelta(days=days), {"cashless": "guided"}, member)
+    for days in (1, 2, 3):
+        _log(client, h, today_vn() - timedelta(days=days), {"e_health": "guided"}, member)
+    order = _service_order(client.get("/visits/new").get_data(as_text=True))
+    assert order[0] == "e_health"  # all 90 days counted, cashless's 5 would come first
+    monkeypatch.setattr(catalogue, "USAGE_VISITS", 300)
+    order = _service_order(client.get("/visits/new").get_data(as_text=True))
+    assert order[:2] == ["cashless", "e_health"]
+
+
 def test_a_household_of_another_hamlet_or_commune_is_refused(client, db, leader, team, tree):
     outside = [household(tree.hamlet2, "Võ Văn Kiệt"), household(tree.other_hamlet, "Đỗ Thị Mai")]
     for h in outside:

@@ -57,7 +57,8 @@ class Target(db.Model):
 
 class Visit(db.Model):
     __tablename__ = "visits"
-    __table_args__ = (sa.Index("ix_visits_team_id_visited_on", "team_id", "visited_on"),)
+    # The visit form reads a team's latest visits (their ids, from the index alone on PostgreSQL).
+    __table_args__ = (sa.Index("ix_visits_team_id_visited_on", "team_id", "visited_on", postgresql_include=["id"]),)
 
     id: orm.Mapped[int] = orm.mapped_column(primary_key=True)
     household_id: orm.Mapped[int] = orm.mapped_column(sa.ForeignKey("households.id"), index=True)
