@@ -110,6 +110,10 @@ def visit_plan(url: str, n: int) -> dict:
     return {"username": username, "members": members, "households": chosen, "codes": codes, "seed": done}
 
 
+def csrf_in(page: bytes) -> str:
+    return re.search(rb'name="csrf_token"[^>]*value="([^"]+)"', page).group(1).decode()
+
+
 class NoRedirect(urllib.request.HTTPRedirectHandler):
     def redirect_request(self, *args, **kwargs):
         return None
@@ -130,10 +134,6 @@ class Client:
         except urllib.error.HTTPError as exc:
             return exc.code, exc.headers.get("Location") or exc.read().decode(errors="replace")[:2000]
 
-    def csrf(self, path: str) -> str:
-        _, body = self.get(path)
-        return re.search(rb'name="csrf_token"[^>]*value="([^"]+)"', body).group(1).decode()
-
     def get(self, path: str, htmx: bool = False) -> tuple[int, bytes]:
         # As a browser asks: the app gzips pages, and that is part of the cost.
         headers = {"Accept-Encoding": "gzip"} | ({"HX-Request": "true"} if htmx else {})
@@ -146,7 +146,7 @@ class Client:
 
     def sign_in(self, username: str) -> None:
         _, body = self.get("/auth/login")
-        token = re.search(rb'name="csrf_token"[^>]*value="([^"]+)"', body).group(1).decode()
+        token = csrf_in(body)
         data = urllib.parse.urlencode({"csrf_token": token, "username": username, "password": PASSWORD}).encode()
         with self.opener.open(self.base + "/auth/login", data=data, timeout=30) as resp:
             if "/auth/login" in resp.url:
@@ -169,7 +169,6 @@ def measure(client: Client, pages: list[tuple[str, str]], leader: Client, plan: 
     """Round-robin: each round times every page once and logs one visit, so a burst of load from
     elsewhere on the machine hits all the figures alike instead of whichever block ran then."""
     rng = random.Random(plan["seed"])
-    token = leader.csrf("/visits/new")
     times: dict[str, list[float]] = {label: [] for label, _ in pages}
     times[VISIT_FORM], times[VISIT] = [], []
     for i, household in enumerate(plan["households"][:warm + rounds]):
@@ -195,7 +194,7 @@ def measure(client: Client, pages: list[tuple[str, str]], leader: Client, plan: 
         assert status == 200 and b'name="household_id"' in body, status
         if i >= warm:
             times[VISIT_FORM].append(elapsed)
-        fields = visit_fields(plan, household, token, rng)
+        fields = visit_fields(plan, household, csrf_in(body), rng)
         t = time.perf_counter()
         status, location = leader.post("/visits/new", fields)
         elapsed = (time.perf_counter() - t) * 1000

@@ -57,14 +57,14 @@ class Target(db.Model):
 
 class Visit(db.Model):
     __tablename__ = "visits"
-    # The visit form reads a team's latest visits (their ids, from the index alone on PostgreSQL).
+    # team_id is indexed with the day: every visit form reads its team's latest visits (their ids,
+    # from the index alone on PostgreSQL).
     __table_args__ = (sa.Index("ix_visits_team_id_visited_on", "team_id", "visited_on", postgresql_include=["id"]),)
 
     id: orm.Mapped[int] = orm.mapped_column(primary_key=True)
     household_id: orm.Mapped[int] = orm.mapped_column(sa.ForeignKey("households.id"), index=True)
     # Denormalised from the household so scope and coverage queries need no join.
     hamlet_id: orm.Mapped[int] = orm.mapped_column(sa.ForeignKey("admin_units.id"), index=True)
-    # Indexed with the day (below): a team's recent visits are read by every visit form.
     team_id: orm.Mapped[int | None] = orm.mapped_column(sa.ForeignKey("teams.id"))
     visited_on: orm.Mapped[date] = orm.mapped_column(sa.Date, index=True)
     note: orm.Mapped[str] = orm.mapped_column(sa.Text, default="")

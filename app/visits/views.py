@@ -354,8 +354,8 @@ def team_data():
 @functools.cache
 def _shown_with_visit() -> tuple:
     """What the visit's page shows, loaded with it: its household and hamlet in the same statement, its
-    services with their names and its members in one more each (lazily: a statement per service).
-    Built once, on first use (loader options are immutable)."""
+    services with their names and its members in one more each (loaded lazily, each service's name was
+    a statement of its own). Built once, on first use (loader options are immutable)."""
     return (orm.joinedload(Visit.household), orm.joinedload(Visit.hamlet),
             orm.selectinload(Visit.services).joinedload(VisitService.service), orm.selectinload(Visit.members))
 

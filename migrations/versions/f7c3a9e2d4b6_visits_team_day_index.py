@@ -9,8 +9,8 @@ reads the team's latest entries only, and with the visit's id in the index (Post
 SQLite's index entries hold it anyway) not the visits themselves. The new index serves every lookup
 by team as the old one did.
 
-Building it reads the visits once: PostgreSQL lets nobody write visits meanwhile (seconds on a
-province, about a minute on a city's 30 M visits).
+Building it reads the visits once: PostgreSQL lets nobody write visits meanwhile (2.3 s on a
+province's 3 M visits, 15-17 s on a city's 30 M).
 
 Revision ID: f7c3a9e2d4b6
 Revises: e5b1c9d7a3f2
