@@ -164,15 +164,57 @@ def visit_fields(plan: dict, household: int, token: str, rng: random.Random) -> 
     return fields + [("save", "1")]
 
 
-def measure(client: Client, pages: list[tuple[str, str]], leader: Client, plan: dict, rounds: int,
-            warm: int = 5) -> dict[str, list[float]]:
-    """Round-robin: each round times every page once and logs one visit, so a burst of load from
-    elsewhere on the machine hits all the figures alike instead of whichever block ran then."""
-    rng = random.Random(plan["seed"])
-    times: dict[str, list[float]] = {label: [] for label, _ in pages}
-    times[VISIT_FORM], times[VISIT] = [], []
-    for i, household in enumerate(plan["households"][:warm + rounds]):
-        for label, path in pages:
+class Target:
+    """One database under its own gunicorn: its signed-in clients, the leader's visit plan, its timings."""
+
+    def __init__(self, url: str, env: dict, rounds: int, workers: int, pages: int, port: int = 0):
+        self.url, self.ids, self.plan = url, unit_ids(url), visit_plan(url, rounds + 5)
+        self.rng = random.Random(self.plan["seed"])
+        port = port or free_port()
+        self.server = subprocess.Popen([str(BIN / "gunicorn"), "-w", str(workers), "-b", f"127.0.0.1:{port}",
+                                        "--access-logfile", "/dev/null", "wsgi:app"],
+                                       env=dict(env, DATABASE_URL=url), cwd=ROOT)
+        self.base = f"http://127.0.0.1:{port}"
+        ids = self.ids
+        timed = [
+            ("floor: change-password page", "/auth/password"),
+            ("province coverage", f"/coverage/{ids['tg-province']}"),
+            ("district coverage", f"/coverage/{ids['tg-district']}"),
+            ("commune coverage", f"/coverage/{ids['tg-commune']}"),
+            # The 12-month trend, which a page loads with htmx when it is scrolled to.
+            ("province trend (htmx, on scroll)", f"/coverage/{ids['tg-province']}/trend"),
+            ("district trend (htmx, on scroll)", f"/coverage/{ids['tg-district']}/trend"),
+            ("commune trend (htmx, on scroll)", f"/coverage/{ids['tg-commune']}/trend"),
+            # The adult section below the household table, likewise loaded when scrolled to.
+            ("province adults (htmx, on scroll)", f"/coverage/{ids['tg-province']}/adults"),
+            ("district adults (htmx, on scroll)", f"/coverage/{ids['tg-district']}/adults"),
+            ("commune adults (htmx, on scroll)", f"/coverage/{ids['tg-commune']}/adults"),
+        ]
+        # A city seed has no district (two levels): its district rows are left out.
+        self.pages = [(label, path) for label, path in timed[:pages] if "/None" not in path]
+        self.times: dict[str, list[float]] = {label: [] for label, _ in self.pages}
+        self.times[VISIT_FORM], self.times[VISIT] = [], []
+
+    def start(self) -> None:
+        for _ in range(150):
+            try:
+                urllib.request.urlopen(self.base + "/auth/login", timeout=2).read()
+                break
+            except OSError:
+                time.sleep(0.2)
+        self.client = Client(self.base)
+        self.client.sign_in("tg-province")
+        self.leader = Client(self.base)
+        self.leader.sign_in(self.plan["username"])
+
+    def stop(self) -> None:
+        self.server.terminate()
+        self.server.wait(timeout=10)
+
+    def one_round(self, i: int, warm: int) -> None:
+        """Every page once, then the visit form and one visit (household i of the plan)."""
+        client, leader, times, plan = self.client, self.leader, self.times, self.plan
+        for label, path in self.pages:
             t = time.perf_counter()
             lazy = path.endswith(("/trend", "/adults"))
             status, body = client.get(path, htmx=lazy)
@@ -194,7 +236,8 @@ def measure(client: Client, pages: list[tuple[str, str]], leader: Client, plan: 
         assert status == 200 and b'name="household_id"' in body, status
         if i >= warm:
             times[VISIT_FORM].append(elapsed)
-        fields = visit_fields(plan, household, csrf_in(body), rng)
+        household = plan["households"][i]
+        fields = visit_fields(plan, household, csrf_in(body), self.rng)
         t = time.perf_counter()
         status, location = leader.post("/visits/new", fields)
         elapsed = (time.perf_counter() - t) * 1000
@@ -207,77 +250,68 @@ def measure(client: Client, pages: list[tuple[str, str]], leader: Client, plan: 
         leader.get(urllib.parse.urlsplit(location).path)
         if i >= warm:
             times[VISIT].append(elapsed)
-    return times
+
+    def figures(self) -> dict[str, tuple[float, float, float]]:
+        """label -> (p50, p95, p95 / floor's p95)."""
+        out, floor = {}, None
+        for label, values in self.times.items():
+            p50, p95 = pct(values, 50), pct(values, 95)
+            floor = floor or p95
+            out[label] = (p50, p95, p95 / floor)
+        return out
 
 
 def pct(values: list[float], p: float) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[int(p) - 1]
 
 
-def run_rounds(url: str, env: dict, rounds: int, workers: int, pages: int = 10,
-               port: int = 0) -> dict[str, tuple[float, float, float]]:
-    """Start gunicorn on the database, run the rounds, stop it: label -> (p50, p95, p95 / floor's p95)."""
-    ids = unit_ids(url)
-    plan = visit_plan(url, rounds + 5)
-    port = port or free_port()
-    server = subprocess.Popen([str(BIN / "gunicorn"), "-w", str(workers), "-b", f"127.0.0.1:{port}",
-                               "--access-logfile", "/dev/null", "wsgi:app"], env=env, cwd=ROOT)
+def run_rounds(urls: list[str], env: dict, rounds: int, workers: int, pages: int = 10,
+               port: int = 0, warm: int = 5) -> list[dict[str, tuple[float, float, float]]]:
+    """Start gunicorn on each database, run the rounds, stop them: per database, label -> (p50, p95,
+    p95 / floor's p95). With several databases each round runs on every one in turn (the first one
+    first in even rounds, last in odd ones), so a change in this machine's speed hits them alike."""
+    targets = []
     try:
-        base = f"http://127.0.0.1:{port}"
-        for _ in range(150):
-            try:
-                urllib.request.urlopen(base + "/auth/login", timeout=2).read()
-                break
-            except OSError:
-                time.sleep(0.2)
-        client = Client(base)
-        client.sign_in("tg-province")
-        timed = [
-            ("floor: change-password page", "/auth/password"),
-            ("province coverage", f"/coverage/{ids['tg-province']}"),
-            ("district coverage", f"/coverage/{ids['tg-district']}"),
-            ("commune coverage", f"/coverage/{ids['tg-commune']}"),
-            # The 12-month trend, which a page loads with htmx when it is scrolled to.
-            ("province trend (htmx, on scroll)", f"/coverage/{ids['tg-province']}/trend"),
-            ("district trend (htmx, on scroll)", f"/coverage/{ids['tg-district']}/trend"),
-            ("commune trend (htmx, on scroll)", f"/coverage/{ids['tg-commune']}/trend"),
-            # The adult section below the household table, likewise loaded when scrolled to.
-            ("province adults (htmx, on scroll)", f"/coverage/{ids['tg-province']}/adults"),
-            ("district adults (htmx, on scroll)", f"/coverage/{ids['tg-district']}/adults"),
-            ("commune adults (htmx, on scroll)", f"/coverage/{ids['tg-commune']}/adults"),
-        ]
-        # A city seed has no district (two levels): its district rows are left out.
-        timed = [(label, path) for label, path in timed[:pages] if "/None" not in path]
-        leader = Client(base)
-        leader.sign_in(plan["username"])
-        times = measure(client, timed, leader, plan, rounds)
+        for n, url in enumerate(urls):
+            targets.append(Target(url, env, rounds, workers, pages, port=port + n if port else 0))
+        for target in targets:
+            target.start()
+        for i in range(warm + rounds):
+            for target in (targets if i % 2 == 0 else targets[::-1]):
+                target.one_round(i, warm)
     finally:
-        server.terminate()
-        server.wait(timeout=10)
-    out, floor = {}, None
-    for label, values in times.items():
-        p50, p95 = pct(values, 50), pct(values, 95)
-        floor = floor or p95
-        out[label] = (p50, p95, p95 / floor)
-    return out
+        for target in targets:
+            target.stop()
+    return [target.figures() for target in targets]
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--database-url", default=f"sqlite:///{ROOT / 'instance' / 'bench-province.db'}")
+    parser.add_argument("--database-url", action="append",
+                        help="the database (default: SQLite at instance/bench-province.db); given several "
+                             "times, the rounds alternate between them and the p95s are compared to the first")
     parser.add_argument("--requests", type=int, default=300)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--pages", type=int, default=10, help="time only the first N pages (1 = the floor only)")
     parser.add_argument("--port", type=int, default=0, help="gunicorn's port on 127.0.0.1 (0: any free one)")
     args = parser.parse_args()
-    env = dict(os.environ, DATABASE_URL=args.database_url, FLASK_APP="wsgi.py", SECRET_KEY="bench-secret",
-               LOGIN_LIMIT_PER_ADDRESS="1000 per minute")
-    ensure_seeded(args.database_url, env)
-    db = "PostgreSQL" if args.database_url.startswith("postgres") else "SQLite"
-    print(f"{db}, gunicorn {args.workers} workers, {args.requests} rounds (each page once + one visit, sequential)")
-    for label, (p50, p95, ratio) in run_rounds(args.database_url, env, args.requests, args.workers,
-                                               pages=args.pages, port=args.port).items():
-        print(f"  {label:32s} p50 {p50:7.1f} ms   p95 {p95:7.1f} ms   p95/floor {ratio:5.2f}")
+    urls = args.database_url or [f"sqlite:///{ROOT / 'instance' / 'bench-province.db'}"]
+    env = dict(os.environ, FLASK_APP="wsgi.py", SECRET_KEY="bench-secret", LOGIN_LIMIT_PER_ADDRESS="1000 per minute")
+    for url in urls:
+        ensure_seeded(url, dict(env, DATABASE_URL=url))
+    results = run_rounds(urls, env, args.requests, args.workers, pages=args.pages, port=args.port)
+    for url, figures in zip(urls, results):
+        db = "PostgreSQL" if url.startswith("postgres") else "SQLite"
+        print(f"{db} ({url.rsplit('/', 1)[-1]}), gunicorn {args.workers} workers, {args.requests} rounds "
+              "(each page once + one visit, sequential)")
+        for label, (p50, p95, ratio) in figures.items():
+            print(f"  {label:32s} p50 {p50:7.1f} ms   p95 {p95:7.1f} ms   p95/floor {ratio:5.2f}")
+    first = results[0]
+    for url, figures in zip(urls[1:], results[1:]):
+        print(f"p95 of {url.rsplit('/', 1)[-1]} ÷ p95 of {urls[0].rsplit('/', 1)[-1]}, same rounds:")
+        for label, (_p50, p95, _ratio) in figures.items():
+            if label in first:
+                print(f"  {label:32s} {p95 / first[label][1]:5.2f}")
     return 0
 
 

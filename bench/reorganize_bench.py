@@ -99,7 +99,7 @@ def in_app(url: str, work):
 
 def coverage(url: str, env: dict, rounds: int, workers: int) -> dict[str, tuple[float, float, float]]:
     """The coverage bench's rounds on the database: label -> (p50, p95, p95 / floor's p95)."""
-    return cb.run_rounds(url, env, rounds, workers)
+    return cb.run_rounds([url], env, rounds, workers)[0]
 
 
 def main() -> int:

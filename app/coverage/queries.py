@@ -72,7 +72,8 @@ class CoverageRow:
     households: int
     reached: int
     services: dict[str, ServiceFigure]
-    unit: AdminUnit | None = None
+    # The row's unit; in coverage_by_name's rows, its (id, name, name_folded) row instead.
+    unit: AdminUnit | sa.Row | None = None
     team: object | None = None  # app.teams.models.Team for a hamlet's per-team rows
 
     @property
@@ -283,21 +284,35 @@ def coverage_by_name(unit: AdminUnit, on: date, asked_page: str | None,
         table.rows = page.of(table.rows)
         return table, page
     services, _targets = services_and_targets(unit)
-    children = _units(child_ids)
-    ordered = sorted(child_ids, key=lambda c: (children[c].name_folded, c))
-    ordered.sort(key=lambda c: sort_key(children[c].name), reverse=descending)
+    # The children as plain (id, name, name_folded) rows: sorted by name, and a row's unit on the page
+    # (which shows its name and links to its id); no unit object made for any of them.
+    named = tree.child_rows
+    ordered = sorted(child_ids, key=lambda c: (named[c].name_folded, c))
+    ordered.sort(key=lambda c: sort_key(named[c].name), reverse=descending)
     page = RowPage.asked(len(ordered), asked_page)
     shown = page.of(ordered)
     tallies = _tallies(tree, shown + [unit.id], on)
     plan = _row_plan(unit)
-    rows = [_row(tree.households(c, on), tallies[c], plan, unit=children[c]) for c in shown]
+    rows = [_row(tree.households(c, on), tallies[c], plan, unit=named[c]) for c in shown]
     total = _row(tree.households(unit.id, on), tallies[unit.id], plan, unit=unit)
     return CoverageTable(unit=unit, on=on, services=services, total=total, rows=rows), page
 
 
-def child_units(unit: AdminUnit, on: date) -> list[AdminUnit]:
-    """The units of `unit`'s coverage table on `on` (today's map), as coverage() finds them."""
-    return list(_units(subtree_of(unit).active_children(unit.id, on)).values())
+def child_units(unit: AdminUnit, on: date) -> list:
+    """The units of `unit`'s coverage table on `on` (today's map), as coverage() finds them: each with
+    its id, name and name_folded; plain rows where the subtree has no retired unit (as_units makes
+    units of the ones a page shows)."""
+    tree = subtree_of(unit)
+    ids = tree.active_children(unit.id, on)
+    if isinstance(tree, LiveSubtree):
+        return [tree.child_rows[i] for i in ids]
+    return list(_units(ids).values())
+
+
+def as_units(entries: list) -> list[AdminUnit]:
+    """The units of child_units' entries, in their order (one statement for those not yet loaded)."""
+    found = _units([e.id for e in entries])
+    return [found[e.id] for e in entries]
 
 
 def sum_rows(rows: list[CoverageRow]) -> CoverageRow:

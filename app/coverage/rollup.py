@@ -157,13 +157,13 @@ class LiveSubtree:
 
     any_retired = False
 
-    def __init__(self, root: AdminUnit, child_units: list[AdminUnit], token: int | None = None):
+    def __init__(self, root: AdminUnit, child_rows: list[sa.Row], token: int | None = None):
         self.root = root
         self.token = token
-        # The child units themselves (the page's rows and the adult section need them): held here, so
-        # the session's identity map, which holds them weakly, still has them when the rows are made.
-        self.child_units = child_units
-        self.children = {root.id: [u.id for u in self.child_units]}
+        # The children as (id, name, name_folded) rows, not units: a page sorts all of them by name and
+        # makes units of the 20 it shows (a city's province has 168 communes).
+        self.child_rows = {r.id: r for r in child_rows}
+        self.children = {root.id: list(self.child_rows)}
         self._timelines: dict[int, tuple[list[date], list[int]]] = {}
         self._entries: dict[int, list[tuple[date, int]]] = {}
 
@@ -268,16 +268,19 @@ def _retired_below() -> sa.Select:
 # Built once: the statements' construction cost more than running them.
 _RETIRED_BELOW = _retired_below()
 _TOKEN = sa.select(CacheToken.token).where(CacheToken.name == HOUSEHOLD_COUNTS).scalar_subquery()
-_CHILDREN_AND_RETIRED = (sa.select(AdminUnit, _RETIRED_BELOW.exists(), _TOKEN)
-                         .where(AdminUnit.parent_id == sa.bindparam("unit")))
+_UNITS = AdminUnit.__table__.c
+_CHILDREN_AND_RETIRED = (sa.select(_UNITS.id, _UNITS.name, _UNITS.name_folded, _RETIRED_BELOW.exists().label("retired"),
+                                   _TOKEN.label("token"))
+                         .where(_UNITS.parent_id == sa.bindparam("unit")))
 
 
-def _children_and_retired(unit: AdminUnit) -> tuple[list[AdminUnit], bool, int | None]:
-    """The unit's children, whether any unit of its subtree (itself included) is retired, and the
-    household roll-up's cache token: one round trip, the other questions asked beside the first."""
+def _children_and_retired(unit: AdminUnit) -> tuple[list[sa.Row], bool, int | None]:
+    """The unit's children as (id, name, name_folded) rows, whether any unit of its subtree (itself
+    included) is retired, and the household roll-up's cache token: one round trip, the other questions
+    asked beside the first."""
     rows = db.session.execute(_CHILDREN_AND_RETIRED, {"unit": unit.id, "path": unit.path}).all()
     if rows:
-        return [u for u, _r, _t in rows], bool(rows[0][1]), rows[0][2]
+        return rows, bool(rows[0].retired), rows[0].token
     return [], db.session.execute(_RETIRED_BELOW, {"path": unit.path}).first() is not None, None
 
 
