@@ -64,3 +64,29 @@ def test_negative_big_and_odd_values_match_babel(locale):
         share = number_format(locale, "percent", digits)
         for v in shares:
             assert share.share(v) == format_percent(v, pattern, locale=locale), (v, digits)
+
+
+@pytest.mark.parametrize("locale", ["vi", "en", "en_IN"])
+@pytest.mark.parametrize("digits", [0, 1])
+def test_a_share_from_its_two_whole_numbers_is_babels_share_of_their_quotient(locale, digits):
+    """NumberFormat.ratio writes part / whole from the integers: every small fraction (ties such as
+    1/8 and 5/10000 included), households up to a city's, and what it leaves to share()."""
+    rng = random.Random(13)
+    pattern = "#,##0." + "0" * digits + "%" if digits else "#,##0%"
+    fmt = number_format(locale, "percent", digits)
+    pairs = ([(n, d) for d in range(1, 300) for n in range(0, d + 2)]
+             + [(5, 10000), (15, 10000), (25, 10000), (1, 8), (3, 8), (1, 16), (1, 2000), (3, 2000), (10**8, 3)]
+             + [(rng.randint(0, 5 * 10**6), rng.randint(1, 5 * 10**6)) for _ in range(5000)]
+             + [(7, 10**9 + 7), (2**40, 3)])  # past the integer path's bound: share() writes them
+    for part, whole in pairs:
+        assert fmt.ratio(part, whole) == format_percent(part / whole, pattern, locale=locale), (part, whole)
+
+
+@pytest.mark.parametrize("locale", ["vi", "en", "en_IN"])
+def test_points_rounded_to_one_decimal_are_written_as_babel_writes_them(locale):
+    rng = random.Random(17)
+    fmt = number_format(locale, "decimal")
+    values = [0.0, 0.1, 10.0, 46.0, 99.9, 100.0, 1234.5, 123456.7, -3.5] + [
+        round(rng.uniform(0, 100), 1) for _ in range(5000)] + [round(rng.uniform(0, 10**7), 1) for _ in range(500)]
+    for v in values:
+        assert fmt.one_decimal(v) == format_decimal(v, locale=locale), v

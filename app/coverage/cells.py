@@ -21,7 +21,9 @@ class CellWriter:
         locale = str(get_locale() or "vi")
         self.codes = [s.code for s in services]
         self.number = number_format(locale, "decimal").number
+        self.points = number_format(locale, "decimal").one_decimal
         self.share = number_format(locale, "percent", 1).share
+        self.ratio = number_format(locale, "percent", 1).ratio
         below, met = escape(_("Below target:")), escape(_("target met"))  # outside f-strings: extractable
         self.below = f'<span aria-hidden="true">▼ </span><span class="visually-hidden">{below} </span>'
         self.adopted = str(escape(_("%(n)s hh")))
@@ -34,36 +36,44 @@ class CellWriter:
 
     def cells(self, row) -> Markup:
         # Formatted numbers hold only digits, separators and the locale's % sign: nothing to escape.
-        out = [f'<td class="num">{self.number(row.households)}</td>',
-               f'<td class="num">{self.number(row.reached)}</td>',
-               f'<td class="num">{self.percent(row.reach_share)}</td>']
+        # A share is its row's adopters over its households (app/coverage/queries.py), written from
+        # the two whole numbers (NumberFormat.ratio: the same digits as from the float).
+        number, ratio, households = self.number, self.ratio, row.households
+        reach = "–" if not households else ratio(row.reached, households)
+        out = [f'<td class="num">{number(households)}</td><td class="num">{number(row.reached)}</td>'
+               f'<td class="num">{reach}</td>']
+        services = row.services
         for code in self.codes:
-            f = row.services[code]
-            gap = f.gap
-            below = gap is not None and gap < 0
-            out.append('<td class="num cov below">' if below else '<td class="num cov">')
-            out.append(f'<span class="share">{self.below if below else ""}{self.percent(f.share)}</span>')
-            out.append(f'<span class="sub">{self.adopted % {"n": self.number(f.adopted)}}</span>')
-            if gap is not None:
-                if below:
-                    # As the template did: points short, rounded to one decimal.
-                    points = self.number(round(-gap * 100, 1))
-                    out.append(f'<span class="sub gap">{self.short % {"gap": points}}</span>')
-                else:
-                    out.append(self.met)
-            out.append("</td>")
+            f = services[code]
+            share = "–" if f.share is None else ratio(f.adopted, households)
+            adopted = self.adopted % {"n": number(f.adopted)}
+            if f.share is None or f.target_share is None:
+                out.append(f'<td class="num cov"><span class="share">{share}</span>'
+                           f'<span class="sub">{adopted}</span></td>')
+                continue
+            gap = f.share - f.target_share
+            if gap < 0:
+                # As the template did: points short, rounded to one decimal.
+                points = self.short % {"gap": self.points(round(-gap * 100, 1))}
+                out.append(f'<td class="num cov below"><span class="share">{self.below}{share}</span>'
+                           f'<span class="sub">{adopted}</span><span class="sub gap">{points}</span></td>')
+            else:
+                out.append(f'<td class="num cov"><span class="share">{share}</span>'
+                           f'<span class="sub">{adopted}</span>{self.met}</td>')
         return Markup("".join(out))
 
     def card(self, row, code: str) -> tuple[bool, Markup, Markup]:
         """A phone's card for one unit and the chosen service: (below target, the share, the line under it)."""
-        f = row.services[code]
-        below = f.below_target
-        share = Markup(f'<span class="share">{self.below if below else ""}{self.percent(f.share)}</span>')
-        meta = [f'<p class="meta">{self.adopted % {"n": self.number(f.adopted)}} / {self.number(row.households)}']
-        if f.gap is not None:
-            meta.append(" · " + (self.short % {"gap": self.number(round(-f.gap * 100, 1))} if below else self.met_text))
-        meta.append(f" · {self.reach} {self.percent(row.reach_share)}</p>")
-        return below, share, Markup("".join(meta))
+        f, households, number = row.services[code], row.households, self.number
+        gap = None if f.share is None or f.target_share is None else f.share - f.target_share
+        below = gap is not None and gap < 0
+        share = "–" if f.share is None else self.ratio(f.adopted, households)
+        reach = "–" if not households else self.ratio(row.reached, households)
+        meta = [f'<p class="meta">{self.adopted % {"n": number(f.adopted)}} / {number(households)}']
+        if gap is not None:
+            meta.append(" · " + (self.short % {"gap": self.points(round(-gap * 100, 1))} if below else self.met_text))
+        meta.append(f" · {self.reach} {reach}</p>")
+        return below, Markup(f'<span class="share">{self.below if below else ""}{share}</span>'), Markup("".join(meta))
 
     def shares(self, row) -> Markup:
         """A trend table's cells: households, reach and each service's share, nothing more."""

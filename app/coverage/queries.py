@@ -184,7 +184,7 @@ def _sums(unit_ids: list[int], on: date) -> dict[int, dict[int, int]]:
     if not is_month_end:
         upto = month_key(on.year, on.month - 1) if on.month > 1 else month_key(on.year - 1, 12)
     for statement, chunk in _SUMS_UPTO.chunked(unit_ids):
-        for unit_id, service_id, n in db.session.execute(statement, {"units": chunk, "upto": upto}):
+        for unit_id, service_id, n in db.session.execute(statement, {"units": chunk, "upto": upto}).all():
             out[unit_id][service_id] += int(n or 0)
         if not is_month_end:
             first = month_start(on.year, on.month)
