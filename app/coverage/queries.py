@@ -46,7 +46,7 @@ from app.visits.models import Adoption, Service, Target, Visit
 REACH = 0  # the service id under which reach (any visit) is tallied
 
 
-@dataclass
+@dataclass(slots=True)
 class ServiceFigure:
     """One service in one row: adopting households, their share, and the province's target."""
     service: Service
@@ -67,7 +67,7 @@ class ServiceFigure:
         return self.gap is not None and self.gap < 0
 
 
-@dataclass
+@dataclass(slots=True)
 class CoverageRow:
     households: int
     reached: int
