@@ -121,11 +121,12 @@ def adults_by_unit(units: list[AdminUnit], on: date) -> dict[int, int]:
 
 
 def _topmost(units: list[AdminUnit]) -> list[AdminUnit]:
-    """The units not inside another of the list: their subtrees cover everyone's."""
+    """The units not inside another of the list: their subtrees cover everyone's (a unit, or a plain
+    row with its id, level and path: queries.child_units)."""
     ordered = sorted({u.id: u for u in units}.values(), key=lambda u: len(u.path))
     out: list[AdminUnit] = []
     for u in ordered:
-        if not any(u.is_within(t) for t in out):
+        if not any(AdminUnit.path_within(u.path, t.path) for t in out):
             out.append(u)
     return out
 
@@ -446,7 +447,8 @@ class AdultTable:
 
 def adult_table(unit: AdminUnit, children: list[AdminUnit], year: int, month: int, services: list,
                 then: bool = False) -> AdultTable:
-    """`then`: as the map was that month (the children are the units of the coverage table then)."""
+    """`then`: as the map was that month (the children are the units of the coverage table then);
+    otherwise the children may be queries.child_units' plain rows (id, name, level, path)."""
     figures = (adult_months_then if then else adult_months)([unit, *children], [(year, month)])
     rows = [AdultRow(c, figures[c.id][(year, month)]) for c in children]
     total = AdultRow(unit, figures[unit.id][(year, month)])

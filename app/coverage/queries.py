@@ -72,7 +72,7 @@ class CoverageRow:
     households: int
     reached: int
     services: dict[str, ServiceFigure]
-    # The row's unit; in coverage_by_name's rows, its (id, name, name_folded) row instead.
+    # The row's unit; in coverage_by_name's rows, its plain row (rollup.LiveSubtree.child_rows) instead.
     unit: AdminUnit | sa.Row | None = None
     team: object | None = None  # app.teams.models.Team for a hamlet's per-team rows
 
@@ -300,19 +300,13 @@ def coverage_by_name(unit: AdminUnit, on: date, asked_page: str | None,
 
 def child_units(unit: AdminUnit, on: date) -> list:
     """The units of `unit`'s coverage table on `on` (today's map), as coverage() finds them: each with
-    its id, name and name_folded; plain rows where the subtree has no retired unit (as_units makes
-    units of the ones a page shows)."""
+    its id, name, name_folded, level and path; plain rows where no unit below is retired (the adult
+    section reads no more of them)."""
     tree = subtree_of(unit)
     ids = tree.active_children(unit.id, on)
     if isinstance(tree, LiveSubtree):
         return [tree.child_rows[i] for i in ids]
     return list(_units(ids).values())
-
-
-def as_units(entries: list) -> list[AdminUnit]:
-    """The units of child_units' entries, in their order (one statement for those not yet loaded)."""
-    found = _units([e.id for e in entries])
-    return [found[e.id] for e in entries]
 
 
 def sum_rows(rows: list[CoverageRow]) -> CoverageRow:

@@ -160,8 +160,8 @@ class LiveSubtree:
     def __init__(self, root: AdminUnit, child_rows: list[sa.Row], token: int | None = None):
         self.root = root
         self.token = token
-        # The children as (id, name, name_folded) rows, not units: a page sorts all of them by name and
-        # makes units of the 20 it shows (a city's province has 168 communes).
+        # The children as (id, name, name_folded, level, path) rows, not units: a page sorts all of them
+        # by name and shows 20 (a city's province has 168 communes); no unit object made for any.
         self.child_rows = {r.id: r for r in child_rows}
         self.children = {root.id: list(self.child_rows)}
         self._timelines: dict[int, tuple[list[date], list[int]]] = {}
@@ -269,13 +269,13 @@ def _retired_below() -> sa.Select:
 _RETIRED_BELOW = _retired_below()
 _TOKEN = sa.select(CacheToken.token).where(CacheToken.name == HOUSEHOLD_COUNTS).scalar_subquery()
 _UNITS = AdminUnit.__table__.c
-_CHILDREN_AND_RETIRED = (sa.select(_UNITS.id, _UNITS.name, _UNITS.name_folded, _RETIRED_BELOW.exists().label("retired"),
-                                   _TOKEN.label("token"))
+_CHILDREN_AND_RETIRED = (sa.select(_UNITS.id, _UNITS.name, _UNITS.name_folded, _UNITS.level, _UNITS.path,
+                                   _RETIRED_BELOW.exists().label("retired"), _TOKEN.label("token"))
                          .where(_UNITS.parent_id == sa.bindparam("unit")))
 
 
 def _children_and_retired(unit: AdminUnit) -> tuple[list[sa.Row], bool, int | None]:
-    """The unit's children as (id, name, name_folded) rows, whether any unit of its subtree (itself
+    """The unit's children as (id, name, name_folded, level, path) rows, whether any unit of its subtree (itself
     included) is retired, and the household roll-up's cache token: one round trip, the other questions
     asked beside the first."""
     rows = db.session.execute(_CHILDREN_AND_RETIRED, {"unit": unit.id, "path": unit.path}).all()

@@ -209,7 +209,7 @@ def _adult_section(unit, children, year: int, month: int, services, mode: str, w
     """The adult section's table and its rows' cells: the unit and its children, by name."""
     children = sorted(children, key=lambda u: (u.name_folded, u.id))
     rows = RowPage.asked(len(children), request.args.get("apage"))  # its own page of units, by name
-    adult = adults.adult_table(unit, queries.as_units(rows.of(children)), year, month, services, then=mode == "then")
+    adult = adults.adult_table(unit, rows.of(children), year, month, services, then=mode == "then")
     named, online = (float(t.share) if t else None for t in (adult.named_target, adult.online_target))
     month_value = f"{year}-{month:02d}"
     return dict(adult=adult, adult_rows=rows, adult_body=[
