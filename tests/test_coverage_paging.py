@@ -161,3 +161,23 @@ def test_a_page_in_name_order_on_a_three_level_tree(app, tree):
     with app.test_request_context():
         for unit in (tree.province, tree.district, tree.commune, tree.hamlet):
             _both_ways(unit, date(2024, 3, 31))
+
+
+def test_the_adult_section_lists_the_units_in_the_household_tables_order(db, client, login_as):
+    """Vietnamese order, not the letters without their marks: "Xã Dương Hòa" before "Xã Đa Lộc" (D
+    before Đ), so page 1 of the adult section is page 1 of the table above it."""
+    wallet, _vneid = make_services()
+    province = units.create_unit("Tỉnh Thử", "province", None, "91")
+    names = ["Xã Đa Lộc", "Xã Dương Hòa", "Xã Đông Thái", "Xã Dừa", "Xã An Biên", "Xã Ân Thạnh"]
+    for n, name in enumerate(names):
+        hamlet = units.create_unit("Ấp Một", "hamlet", units.create_unit(name, "commune", province, f"91{n:03d}"))
+        units.set_household_count(hamlet, 10, date(2025, 7, 1))
+    _db.session.commit()
+    login_as("province", province)
+    table = _rows(client.get(f"/coverage/{province.id}?month=2025-08").get_data(as_text=True))
+    part = client.get(f"/coverage/{province.id}/adults?month=2025-08",
+                      headers={"HX-Request": "true"}).get_data(as_text=True)
+    adult = first(parse(part), "table", **{"class": "table adult-table stack"})
+    rows = [th.text().strip() for th in adult.find_all("th", scope="row")][1:-1]
+    assert table == ["Xã An Biên", "Xã Ân Thạnh", "Xã Dừa", "Xã Dương Hòa", "Xã Đa Lộc", "Xã Đông Thái"]
+    assert rows == table
