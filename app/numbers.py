@@ -43,7 +43,7 @@ class NumberFormat:
         self.quick = self.separators is not None
         # The same symbols for the short paths that write a whole part and its decimals apart
         # (str.replace of one character costs a tenth of str.translate).
-        self.group, self.decimal = probe[1], probe[-3]
+        self.group, self.decimal = probe[1], (probe[-3] if digits else None)
         self.ratio_unit = 10 ** digits
         self.ratio_scale = 100 * self.ratio_unit
         # Non-negative floats in a plain decimal pattern ("#,##0.###": a page's "10,3 points short"):

@@ -95,3 +95,11 @@ def sort_key(value: str | None) -> tuple:
             tuple(tone for _k, _p, tone, _up in parts),
             tuple(up for _k, _p, _t, up in parts),
             value or "")
+
+
+def by_name(items: list, descending: bool = False) -> list:
+    """Units (or rows with name, name_folded and id) in the order the coverage pages list them:
+    Vietnamese name order, ties by folded name and id (ascending, whichever the direction)."""
+    ordered = sorted(items, key=lambda u: (u.name_folded, u.id))
+    ordered.sort(key=lambda u: sort_key(u.name), reverse=descending)
+    return ordered

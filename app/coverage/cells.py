@@ -47,11 +47,11 @@ class CellWriter:
             f = services[code]
             share = "–" if f.share is None else ratio(f.adopted, households)
             adopted = self.adopted % {"n": number(f.adopted)}
-            if f.share is None or f.target_share is None:
+            gap = f.gap
+            if gap is None:
                 out.append(f'<td class="num cov"><span class="share">{share}</span>'
                            f'<span class="sub">{adopted}</span></td>')
                 continue
-            gap = f.share - f.target_share
             if gap < 0:
                 # As the template did: points short, rounded to one decimal.
                 points = self.short % {"gap": self.points(round(-gap * 100, 1))}
@@ -65,7 +65,7 @@ class CellWriter:
     def card(self, row, code: str) -> tuple[bool, Markup, Markup]:
         """A phone's card for one unit and the chosen service: (below target, the share, the line under it)."""
         f, households, number = row.services[code], row.households, self.number
-        gap = None if f.share is None or f.target_share is None else f.share - f.target_share
+        gap = f.gap
         below = gap is not None and gap < 0
         share = "–" if f.share is None else self.ratio(f.adopted, households)
         reach = "–" if not households else self.ratio(row.reached, households)

@@ -274,7 +274,7 @@ def coverage_by_name(unit: AdminUnit, on: date, asked_page: str | None,
     unit below it is retired (LiveSubtree: every leaf's tallies reach each ancestor through
     unit_ancestors). Elsewhere (units retired below, a hamlet's team rows) the whole table is built
     and sliced. tests/test_coverage_paging.py holds both ways to the same rows and total."""
-    from app.text import sort_key
+    from app.text import by_name, sort_key
     tree = subtree_of(unit)
     child_ids = tree.active_children(unit.id, on)
     if tree.any_retired or not child_ids:
@@ -287,8 +287,7 @@ def coverage_by_name(unit: AdminUnit, on: date, asked_page: str | None,
     # The children as plain (id, name, name_folded) rows: sorted by name, and a row's unit on the page
     # (which shows its name and links to its id); no unit object made for any of them.
     named = tree.child_rows
-    ordered = sorted(child_ids, key=lambda c: (named[c].name_folded, c))
-    ordered.sort(key=lambda c: sort_key(named[c].name), reverse=descending)
+    ordered = [r.id for r in by_name([named[c] for c in child_ids], descending)]
     page = RowPage.asked(len(ordered), asked_page)
     shown = page.of(ordered)
     tallies = _tallies(tree, shown + [unit.id], on)

@@ -25,7 +25,7 @@ from app.scope import (
     team_hamlets_query,
 )
 from app.templating import locale_date
-from app.text import sort_key
+from app.text import by_name, sort_key
 from app.units.history import before_note, successors
 
 bp = Blueprint("coverage", __name__, url_prefix="/coverage")
@@ -208,8 +208,7 @@ def _trend(unit, year: int, month: int, services, mode: str = "today") -> dict:
 def _adult_section(unit, children, year: int, month: int, services, mode: str, writer: CellWriter) -> dict:
     """The adult section's table and its rows' cells: the unit and its children, by name in the
     household table's order (Vietnamese: "Dương" before "Đa"), so a page of each lists the same units."""
-    children = sorted(children, key=lambda u: (u.name_folded, u.id))
-    children.sort(key=lambda u: sort_key(u.name))
+    children = by_name(children)
     rows = RowPage.asked(len(children), request.args.get("apage"))  # its own page of units, by name
     adult = adults.adult_table(unit, rows.of(children), year, month, services, then=mode == "then")
     named, online = (float(t.share) if t else None for t in (adult.named_target, adult.online_target))
