@@ -113,6 +113,18 @@ def test_the_page_opens_on_today_s_units_and_says_where_the_earlier_figures_come
     assert f'href="/coverage/{world.vi_thanh.id}?month=2025-03&amp;map=then"' in text
 
 
+def test_the_note_follows_a_correction_of_an_old_unit_s_name_at_once(world, client, login_as):
+    # The worker keeps the note under the units' token; a renamed predecessor replaces the token.
+    from app.units.operations import rename_unit
+    login_as("province", world.province)
+    _status, text = _page(client, world.vi_thanh)
+    assert "Trước 07/2025: Phường I, III, VII của Thành phố Vị Thanh." in re.sub(r" \.", ".", text)
+    rename_unit(world.phuong_7, "Phường 7")
+    _db.session.commit()
+    _status, text = _page(client, world.vi_thanh)
+    assert "Trước 07/2025: Phường 7, I, III của Thành phố Vị Thanh." in re.sub(r" \.", ".", text)
+
+
 def test_as_the_map_was_a_new_commune_shows_the_units_that_stood_for_it(world, client, login_as):
     login_as("province", world.province)
     status, text = _page(client, world.vi_thanh, "?month=2025-03&map=then")

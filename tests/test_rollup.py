@@ -82,6 +82,33 @@ def test_the_remembered_roll_up_equals_a_plain_sum_of_the_leaves_after_every_cha
 
 
 
+def test_a_page_lists_a_renamed_added_or_retired_unit_at_once_in_its_name_order(db, tree, client, login_as):
+    """The worker keeps a unit's children and their name order under the token: every change to the
+    units replaces it, so the next page (the same worker) lists what the database holds."""
+    login_as("province", tree.province)
+
+    def rows(query=""):  # the table's units, in its order
+        html = client.get(f"/coverage/{tree.district.id}{query}").get_data(as_text=True)
+        return re.findall(r'<th scope="row">\s*<a [^>]*>([^<]*)</a>', html)
+
+    assert rows() == ["Phường I", "Phường III"]  # kept now
+    units.rename_unit(tree.commune, "Phường Vị Tân")
+    db.session.commit()
+    assert rows() == ["Phường III", "Phường Vị Tân"]
+    # By hand, as a repair would: the trigger still replaces the token.
+    db.session.execute(sa.text("UPDATE admin_units SET name = 'Phường An Bình', name_folded = 'phuong an binh' "
+                               "WHERE id = :u"), {"u": tree.sibling_commune.id})
+    db.session.commit()
+    assert rows() == ["Phường An Bình", "Phường Vị Tân"]
+    assert rows("?dir=desc") == ["Phường Vị Tân", "Phường An Bình"]
+    units.create_unit("Phường Bảy", "commune", tree.district, "31324")
+    db.session.commit()
+    assert rows() == ["Phường An Bình", "Phường Bảy", "Phường Vị Tân"]
+    units.retire_unit(tree.sibling_commune, date(2024, 9, 14))
+    db.session.commit()
+    assert rows() == ["Phường Bảy", "Phường Vị Tân"]
+
+
 def _rows_read(plan: dict) -> int:
     """Rows every node of an executed plan produced or filtered out, over all its loops, on the units'
     tables: the one-row cache_tokens is left out (its index also counts the dead versions that each

@@ -40,6 +40,7 @@ from app.extensions import db
 from app.households.models import Household
 from app.id_lists import IdListStatement
 from app.paging import RowPage
+from app.request_memo import per_request
 from app.units.models import AdminUnit, HouseholdCount
 from app.visits.models import Adoption, Service, Target, Visit
 
@@ -118,13 +119,7 @@ def default_month(now: datetime | None = None) -> tuple[int, int]:
 
 def _per_request(key, load):
     """A page's table and trend both need the services and targets: load them once per request."""
-    from flask import g, has_request_context
-    if not has_request_context():
-        return load()
-    cache = g.setdefault("coverage_memo", {})
-    if key not in cache:
-        cache[key] = load()
-    return cache[key]
+    return per_request(("coverage", key), load)
 
 
 # Built once: the active services, each with its target in the unit's province if it has one.
@@ -274,20 +269,21 @@ def coverage_by_name(unit: AdminUnit, on: date, asked_page: str | None,
     unit below it is retired (LiveSubtree: every leaf's tallies reach each ancestor through
     unit_ancestors). Elsewhere (units retired below, a hamlet's team rows) the whole table is built
     and sliced. tests/test_coverage_paging.py holds both ways to the same rows and total."""
-    from app.text import by_name, sort_key
+    from app.text import sort_key
     tree = subtree_of(unit)
     child_ids = tree.active_children(unit.id, on)
-    if tree.any_retired or not child_ids:
+    if not isinstance(tree, LiveSubtree) or not child_ids:
         table = coverage(unit, on)
         table.rows.sort(key=lambda r: sort_key(r.name), reverse=descending)
         page = RowPage.asked(len(table.rows), asked_page)
         table.rows = page.of(table.rows)
         return table, page
     services, _targets = services_and_targets(unit)
-    # The children as plain (id, name, name_folded) rows: sorted by name, and a row's unit on the page
-    # (which shows its name and links to its id); no unit object made for any of them.
+    # The children as plain (id, name, name_folded) rows, in name order as this worker keeps them
+    # (rollup.Children), each the row's unit on the page (which shows its name and links to its id);
+    # no unit object made for any of them.
     named = tree.child_rows
-    ordered = [r.id for r in by_name([named[c] for c in child_ids], descending)]
+    ordered = list(tree.children_by_name(descending))
     page = RowPage.asked(len(ordered), asked_page)
     shown = page.of(ordered)
     tallies = _tallies(tree, shown + [unit.id], on)

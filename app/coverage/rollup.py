@@ -12,12 +12,14 @@ from bisect import bisect_right
 from collections import defaultdict
 from datetime import date
 from functools import lru_cache
+from typing import NamedTuple
 
 import sqlalchemy as sa
 
 from app.coverage.models import ADULT_ACTIVITY, HOUSEHOLD_COUNTS, CacheToken, UnitAncestor
 from app.extensions import db
 from app.id_lists import chunks
+from app.request_memo import per_request
 from app.units.models import AdminUnit, AdultCount, HouseholdCount, UnitPlacement
 
 
@@ -157,15 +159,20 @@ class LiveSubtree:
 
     any_retired = False
 
-    def __init__(self, root: AdminUnit, child_rows: list[sa.Row], token: int | None = None):
+    def __init__(self, root: AdminUnit, children: Children, token: int | None = None):
         self.root = root
         self.token = token
-        # The children as (id, name, name_folded, level, path) rows, not units: a page sorts all of them
-        # by name and shows 20 (a city's province has 168 communes); no unit object made for any.
-        self.child_rows = {r.id: r for r in child_rows}
+        # The children as (id, name, name_folded, level, path) rows, not units, and their name order: a
+        # page shows 20 of them (a city's province has 168 communes); no unit object made for any.
+        self.child_rows = {r.id: r for r in children.rows}
         self.children = {root.id: list(self.child_rows)}
+        self._by_name = children
         self._timelines: dict[int, tuple[list[date], list[int]]] = {}
         self._entries: dict[int, list[tuple[date, int]]] = {}
+
+    def children_by_name(self, descending: bool = False) -> tuple[int, ...]:
+        """The root's children's ids in the pages' name order (app.text.by_name)."""
+        return self._by_name.by_name_descending if descending else self._by_name.by_name
 
     def active_children(self, unit_id: int, on: date) -> list[int]:
         return list(self.children.get(unit_id, ()))
@@ -215,8 +222,8 @@ def _count_deltas_of(unit_ids: tuple[int, ...]) -> dict[int, list[tuple[date, in
 def _remembered_count_deltas(token: int, unit_ids: tuple[int, ...]) -> dict[int, list[tuple[date, int]]]:
     """The same, kept per (token, units). The triggers replace the token, in the transaction that
     changes a household count or the tree's shape, by a random value: a result kept under the old
-    one is never asked for again. The token is read (with the children) before the changes are, so
-    a change committed in between leaves a fresh result under a stale token, never the reverse.
+    one is never asked for again. The token is read (tree_token) before the changes are, so a
+    change committed in between leaves a fresh result under a stale token, never the reverse.
     Household counts change a few times a year; every coverage page and trend reads them (a
     province page: every leaf's count history)."""
     return _count_deltas_of(unit_ids)
@@ -267,21 +274,53 @@ def _retired_below() -> sa.Select:
 
 # Built once: the statements' construction cost more than running them.
 _RETIRED_BELOW = _retired_below()
-_TOKEN = sa.select(CacheToken.token).where(CacheToken.name == HOUSEHOLD_COUNTS).scalar_subquery()
+_TOKEN = sa.select(CacheToken.token).where(CacheToken.name == HOUSEHOLD_COUNTS)
 _UNITS = AdminUnit.__table__.c
 _CHILDREN_AND_RETIRED = (sa.select(_UNITS.id, _UNITS.name, _UNITS.name_folded, _UNITS.level, _UNITS.path,
-                                   _RETIRED_BELOW.exists().label("retired"), _TOKEN.label("token"))
+                                   _RETIRED_BELOW.exists().label("retired"))
                          .where(_UNITS.parent_id == sa.bindparam("unit")))
 
 
-def _children_and_retired(unit: AdminUnit) -> tuple[list[sa.Row], bool, int | None]:
-    """The unit's children as (id, name, name_folded, level, path) rows, whether any unit of its subtree (itself
-    included) is retired, and the household roll-up's cache token: one round trip, the other questions
-    asked beside the first."""
-    rows = db.session.execute(_CHILDREN_AND_RETIRED, {"unit": unit.id, "path": unit.path}).all()
+def tree_token() -> int | None:
+    """The token of the units and their household counts (None before the first), read once per
+    request and before anything kept under it is: the triggers replace it, in the same transaction,
+    on any change to the household counts, the units, their successions or placements, so a result
+    read after it and kept under it is never older than the token says."""
+    return per_request("tree_token", lambda: db.session.scalar(_TOKEN))
+
+
+class Children(NamedTuple):
+    """A unit's children as (id, name, name_folded, level, path) rows, whether any unit of its subtree
+    (itself included) is retired, and the children's ids in the pages' name order (app.text.by_name),
+    each way. Kept per worker under the tree token; nothing changes one once made."""
+    rows: tuple[sa.Row, ...]
+    any_retired: bool
+    by_name: tuple[int, ...]
+    by_name_descending: tuple[int, ...]
+
+
+def _read_children(unit_id: int, path: str) -> Children:
+    from app.text import by_name
+    rows = tuple(db.session.execute(_CHILDREN_AND_RETIRED, {"unit": unit_id, "path": path}).all())
     if rows:
-        return rows, bool(rows[0].retired), rows[0].token
-    return [], db.session.execute(_RETIRED_BELOW, {"path": unit.path}).first() is not None, None
+        any_retired = bool(rows[0].retired)
+    else:
+        any_retired = db.session.execute(_RETIRED_BELOW, {"path": path}).first() is not None
+    return Children(rows, any_retired, tuple(r.id for r in by_name(list(rows))),
+                    tuple(r.id for r in by_name(list(rows), descending=True)))
+
+
+@lru_cache(maxsize=2048)
+def _remembered_children(token: int, unit_id: int, path: str) -> Children:
+    """A unit's children, kept per tree token: a city's province page read its 168 communes, and
+    sorted them, to show 20, on every request."""
+    return _read_children(unit_id, path)
+
+
+def _children_of(unit: AdminUnit, token: int | None) -> Children:
+    if token is None:  # no token yet (a database emptied by hand): read them
+        return _read_children(unit.id, unit.path)
+    return _remembered_children(token, unit.id, unit.path)
 
 
 def subtree_of(unit: AdminUnit) -> Subtree | LiveSubtree:
@@ -289,12 +328,11 @@ def subtree_of(unit: AdminUnit) -> Subtree | LiveSubtree:
 
     Retired units change the tree's shape from date to date, which Subtree follows in Python; a
     subtree without any (the usual case) is rolled up in SQL."""
-    from flask import g, has_request_context
-    cache = g.setdefault("coverage_subtrees", {}) if has_request_context() else {}
-    if unit.id not in cache:
-        children, any_retired, token = _children_and_retired(unit)
-        cache[unit.id] = Subtree([unit]) if any_retired else LiveSubtree(unit, children, token)
-    return cache[unit.id]
+    def load():
+        token = tree_token()
+        children = _children_of(unit, token)
+        return Subtree([unit]) if children.any_retired else LiveSubtree(unit, children, token)
+    return per_request(("subtree", unit.id), load)
 
 
 # --- Adults -------------------------------------------------------------------------------------

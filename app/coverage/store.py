@@ -232,8 +232,10 @@ PG_TRIGGERS = [
 ] + visit_months.PG_TRIGGERS
 
 
-# cache_tokens: whenever household counts or the tree's shape change, the token is replaced by a
-# random value, in the same transaction; the household roll-up cached in a worker is keyed by it.
+# cache_tokens: whenever household counts or the units change (the tree's shape, a name, a date, a
+# succession or a placement of a reorganization), the token is replaced by a random value, in the same
+# transaction; what a worker keeps of them is keyed by it (the household roll-up, a unit's children,
+# a reorganized unit's "before 07/2025" note: app/coverage/rollup.py).
 _SQLITE_TOKEN = ("INSERT INTO cache_tokens (name, token) VALUES ('household_counts', random()) "
                  "ON CONFLICT (name) DO UPDATE SET token = excluded.token;")
 _PG_TOKEN = ("INSERT INTO cache_tokens (name, token) VALUES ('household_counts', (random() * 9.2e18)::bigint) "
@@ -243,15 +245,19 @@ SQLITE_TOKEN_TRIGGERS = [
     ("cov_token_counts_upd", "AFTER UPDATE ON household_counts"),
     ("cov_token_counts_del", "AFTER DELETE ON household_counts"),
     ("cov_token_units_ins", "AFTER INSERT ON admin_units"),
-    ("cov_token_units_upd", "AFTER UPDATE OF parent_id, path ON admin_units"),
+    ("cov_token_units_upd", "AFTER UPDATE ON admin_units"),
     ("cov_token_units_del", "AFTER DELETE ON admin_units"),
-]
+] + [(f"cov_token_{short}_{event[:3].lower()}", f"AFTER {event} ON {table}")
+     for table, short in (("unit_successions", "successions"), ("unit_placements", "placements"))
+     for event in ("INSERT", "UPDATE", "DELETE")]
 PG_TOKEN_FUNCTION = (f"CREATE OR REPLACE FUNCTION cov_token_bump() RETURNS trigger LANGUAGE plpgsql AS $$\n"
                      f"    BEGIN\n      {_PG_TOKEN}\n      RETURN NULL;\n    END $$")
 # Statement-level: a bulk load replaces the token once, not once per row.
 PG_TOKEN_TRIGGERS = [
     ("cov_token_counts", "household_counts", "AFTER INSERT OR DELETE OR UPDATE OR TRUNCATE"),
-    ("cov_token_units", "admin_units", "AFTER INSERT OR DELETE OR UPDATE OF parent_id, path OR TRUNCATE"),
+    ("cov_token_units", "admin_units", "AFTER INSERT OR DELETE OR UPDATE OR TRUNCATE"),
+    ("cov_token_successions", "unit_successions", "AFTER INSERT OR DELETE OR UPDATE OR TRUNCATE"),
+    ("cov_token_placements", "unit_placements", "AFTER INSERT OR DELETE OR UPDATE OR TRUNCATE"),
 ]
 
 

@@ -132,12 +132,12 @@ def predecessors_on(unit: AdminUnit, day: date) -> list[tuple[AdminUnit, bool]]:
     return sorted(out, key=lambda p: (p[0].name_folded, p[0].id))
 
 
-@dataclass
+@dataclass(frozen=True)
 class BeforeNote:
     """"before 07/2025: Phường I, III, VII of Thành phố Vị Thanh": where a new unit's earlier figures come from."""
     until: date
-    groups: list[tuple[str, list[str]]]  # (the predecessors' parent's name, their names shortened)
-    split: list[str]                     # predecessors that also went to other units
+    groups: tuple[tuple[str, tuple[str, ...]], ...]  # (the predecessors' parent's name, their names shortened)
+    split: tuple[str, ...]                           # predecessors that also went to other units
 
 
 def _shorten(names: list[str]) -> list[str]:
@@ -164,12 +164,26 @@ def _before_note_statement() -> sa.Select:
 
 def before_note(unit: AdminUnit) -> BeforeNote | None:
     """For a unit made by a reorganization: its predecessors, grouped under their parents then (the
-    parent a predecessor had the day before, from its placements if it moved). One statement: a
-    commune made of four old ones costs one round trip, not six."""
+    parent a predecessor had the day before, from its placements if it moved). Kept per worker under
+    the tree token (app/coverage/rollup.py), which any change to the units, their successions or
+    placements replaces: every page of a reorganized unit shows the note."""
     if unit.valid_from is None:
         return None
-    day_before = unit.valid_from - timedelta(days=1)
-    rows = db.session.execute(_before_note_statement(), {"unit": unit.id, "day": day_before}).all()
+    from app.coverage.rollup import tree_token
+    token = tree_token()
+    if token is None:  # no token yet (a database emptied by hand): read it
+        return _read_before_note(unit.id, unit.valid_from)
+    return _remembered_before_note(token, unit.id, unit.valid_from)
+
+
+@functools.lru_cache(maxsize=2048)
+def _remembered_before_note(token: int, unit_id: int, valid_from: date) -> BeforeNote | None:
+    return _read_before_note(unit_id, valid_from)
+
+
+def _read_before_note(unit_id: int, valid_from: date) -> BeforeNote | None:
+    """One statement: a commune made of four old ones costs one round trip, not six."""
+    rows = db.session.execute(_before_note_statement(), {"unit": unit_id, "day": valid_from - timedelta(days=1)}).all()
     if not rows:
         return None
     from app.text import sort_key
@@ -178,9 +192,9 @@ def before_note(unit: AdminUnit) -> BeforeNote | None:
     for name, _split, parent_id, parent_name in rows:
         parents[parent_id].append(name)
         names[parent_id] = parent_name or ""
-    groups = [(names[pid], _shorten(sorted(olds, key=sort_key)))
-              for pid, olds in sorted(parents.items(), key=lambda kv: sort_key(names[kv[0]]))]
-    return BeforeNote(until=unit.valid_from, groups=groups, split=[name for name, split, _p, _n in rows if split])
+    groups = tuple((names[pid], tuple(_shorten(sorted(olds, key=sort_key))))
+                   for pid, olds in sorted(parents.items(), key=lambda kv: sort_key(names[kv[0]])))
+    return BeforeNote(until=valid_from, groups=groups, split=tuple(name for name, split, _p, _n in rows if split))
 
 
 def replaced_ids(units: list[sa.Row | AdminUnit]) -> set[int]:
