@@ -294,14 +294,15 @@ def coverage_by_name(unit: AdminUnit, on: date, asked_page: str | None,
 
 
 def child_units(unit: AdminUnit, on: date) -> list:
-    """The units of `unit`'s coverage table on `on` (today's map), as coverage() finds them: each with
-    its id, name, name_folded, level and path; plain rows where no unit below is retired (the adult
-    section reads no more of them)."""
+    """The units of `unit`'s coverage table on `on` (today's map), as coverage() finds them, in the
+    table's name order (app.text.by_name): each with its id, name, name_folded, level and path; plain
+    rows where no unit below is retired (the adult section reads no more of them), in the order this
+    worker keeps them."""
+    from app.text import by_name
     tree = subtree_of(unit)
-    ids = tree.active_children(unit.id, on)
     if isinstance(tree, LiveSubtree):
-        return [tree.child_rows[i] for i in ids]
-    return list(_units(ids).values())
+        return [tree.child_rows[i] for i in tree.children_by_name()]
+    return by_name(list(_units(tree.active_children(unit.id, on)).values()))
 
 
 def sum_rows(rows: list[CoverageRow]) -> CoverageRow:

@@ -274,19 +274,24 @@ def _retired_below() -> sa.Select:
 
 # Built once: the statements' construction cost more than running them.
 _RETIRED_BELOW = _retired_below()
-_TOKEN = sa.select(CacheToken.token).where(CacheToken.name == HOUSEHOLD_COUNTS)
+_TOKENS = sa.select(CacheToken.name, CacheToken.token)
 _UNITS = AdminUnit.__table__.c
 _CHILDREN_AND_RETIRED = (sa.select(_UNITS.id, _UNITS.name, _UNITS.name_folded, _UNITS.level, _UNITS.path,
                                    _RETIRED_BELOW.exists().label("retired"))
                          .where(_UNITS.parent_id == sa.bindparam("unit")))
 
 
+def _tokens() -> dict[str, int]:
+    """Every cache token (a few rows), read once per request and before anything kept under one is:
+    the triggers replace a token in the transaction that changes what is kept under it, so a result
+    read after its token and kept under it is never older than the token says."""
+    return per_request("cache_tokens", lambda: dict(db.session.execute(_TOKENS).all()))
+
+
 def tree_token() -> int | None:
-    """The token of the units and their household counts (None before the first), read once per
-    request and before anything kept under it is: the triggers replace it, in the same transaction,
-    on any change to the household counts, the units, their successions or placements, so a result
-    read after it and kept under it is never older than the token says."""
-    return per_request("tree_token", lambda: db.session.scalar(_TOKEN))
+    """The token of the units and their household counts (None before the first): the triggers replace
+    it on any change to the household counts, the units, their successions or placements."""
+    return _tokens().get(HOUSEHOLD_COUNTS)
 
 
 class Children(NamedTuple):
@@ -414,31 +419,25 @@ class AdultRollUp:
         return totals[i - 1] if i else 0
 
 
-def _adult_tokens_and_retired() -> sa.Select:
-    units, ancestors = AdminUnit.__table__.c, UnitAncestor.__table__.c
-    retired = (sa.select(sa.literal(1)).select_from(UnitAncestor.__table__)
-               .join(AdminUnit.__table__, units.id == ancestors.unit_id)
-               .where(ancestors.ancestor_id.in_(sa.bindparam("roots", expanding=True)), ancestors.until.is_(None),
-                      units.retired_on.isnot(None)).limit(1))
-    token = sa.select(CacheToken.token).where(CacheToken.name == ADULT_COUNTS).scalar_subquery()
-    activity = sa.select(CacheToken.token).where(CacheToken.name == ADULT_ACTIVITY).scalar_subquery()
-    return sa.select(token, activity, retired.exists())
-
-
-# Built once: the statements' construction cost more than running them.
+# Built once: the statement's construction cost more than running it.
 _ADULT_DELTAS = _leaf_deltas(AdultCount.__table__, "adults", "ac", current_ancestors_only=True)
-_ADULT_TOKEN_AND_RETIRED = _adult_tokens_and_retired()
+
+
+def any_retired_below(roots: list) -> bool:
+    """Whether a unit of the roots' subtrees (a root included) is retired: asked of each root's
+    children as this worker keeps them under the tree token (one statement for a root not kept yet)."""
+    token = tree_token()
+    return any(_children_of(root, token).any_retired for root in roots)
 
 
 def adult_tokens_and_retired(roots: list[AdminUnit]) -> tuple[int | None, int | None, bool]:
     """The adult roll-up's token, the adult_activity token (app/coverage/by_commune.py) and whether
     a unit below the roots (or a root) is retired: then the tree's shape changes with the date, which
-    AdultTree follows and the fast path does not. One round trip."""
+    AdultTree follows and the fast path does not. The tokens are the request's (_tokens)."""
     if not roots:
         return None, None, False
-    token, activity, any_retired = db.session.execute(
-        _ADULT_TOKEN_AND_RETIRED, {"roots": [r.id for r in roots]}).one()
-    return token, activity, bool(any_retired)
+    tokens = _tokens()
+    return tokens.get(ADULT_COUNTS), tokens.get(ADULT_ACTIVITY), any_retired_below(roots)
 
 
 def adult_roll_up(token: int | None, unit_ids: list[int]) -> AdultRollUp:

@@ -206,9 +206,8 @@ def _trend(unit, year: int, month: int, services, mode: str = "today") -> dict:
 
 
 def _adult_section(unit, children, year: int, month: int, services, mode: str, writer: CellWriter) -> dict:
-    """The adult section's table and its rows' cells: the unit and its children, by name in the
+    """The adult section's table and its rows' cells: the unit and its children, which come by name in the
     household table's order (Vietnamese: "Dương" before "Đa"), so a page of each lists the same units."""
-    children = by_name(children)
     rows = RowPage.asked(len(children), request.args.get("apage"))  # its own page of units, by name
     adult = adults.adult_table(unit, rows.of(children), year, month, services, then=mode == "then")
     named, online = (float(t.share) if t else None for t in (adult.named_target, adult.online_target))
@@ -236,10 +235,11 @@ def _section_month(unit, section: str):
 
 
 def _adult_children(unit, year: int, month: int, mode: str):
-    """The units of the adult section: those of the coverage table, all of them (None: the unit did not exist)."""
+    """The units of the adult section: those of the coverage table, all of them, by name in its order
+    (None: the unit did not exist)."""
     if mode == "then":
         table = maps.coverage_then(unit, month_end(year, month)).table
-        return None if table is None else [r.unit for r in table.rows if r.unit is not None]
+        return None if table is None else by_name([r.unit for r in table.rows if r.unit is not None])
     return queries.child_units(unit, month_end(year, month))
 
 
