@@ -148,3 +148,25 @@ def test_the_python_phone_cards_are_the_templates_cards(app, locale):
             assert written == expected
     assert any(below for below, _s, _m in cards) and not all(below for below, _s, _m in cards)
     assert ("đạt chỉ tiêu" if locale == "vi" else "target met") in written
+
+
+def test_a_row_written_before_is_written_anew_when_its_target_share_or_language_changes(app):
+    # Each worker keeps the cells of the rows it wrote, by everything they show: the same households
+    # and adopters under another target (the province changed it), another share or language.
+    from flask import session
+    service = SimpleNamespace(code="vneid")
+
+    def row(adopted, share, target):
+        figure = ServiceFigure(service=service, adopted=adopted, share=share, target_share=target)
+        return CoverageRow(households=200, reached=120, services={"vneid": figure})
+
+    for locale, short, met in (("vi", "thiếu %s điểm phần trăm", "đạt chỉ tiêu"), ("en", "%s pts short", "target met")):
+        with app.test_request_context():
+            session["locale"] = locale
+            writer = CellWriter([service])
+            assert short % 5 in writer.cells(row(90, 0.45, 0.5))
+            assert short % 15 in writer.cells(row(90, 0.45, 0.6))
+            assert met in writer.cells(row(90, 0.45, 0.4))
+            assert short % 5 in CellWriter([service]).cells(row(90, 0.45, 0.5))  # kept, and still right
+            # The same adopters over the same households with another share (a row built otherwise).
+            assert short % 10 in writer.cells(row(90, 0.5, 0.6))

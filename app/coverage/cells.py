@@ -4,12 +4,21 @@ Fast path: faster than the plain macro (a district page's ~25 rows × 10 service
 calls and ~500 gettext calls through Jinja's call machinery, most of the page's render time).
 The adult section's cells likewise (a district page's ~25 rows × 6 figures and × the services with
 learners who came away with them working, ~10 ms of its render through the template's loops).
-tests/test_coverage_cells.py holds both equal to those macros; bench/README.md ("Fast paths") has the figures."""
+tests/test_coverage_cells.py holds both equal to those macros; bench/README.md ("Fast paths") has the figures.
+
+A row's cells are a pure function of the locale, the services shown and the figures the row holds: each
+worker keeps the markup of the rows it wrote (bounded), so a page opened again writes only the rows whose
+figures changed (a table row cost ~40 µs of formatting, ~half of its cost; bench/README.md, round 13)."""
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from markupsafe import Markup, escape
 
 from app.numbers import number_format
+
+# The cells' markup by everything _cells reads: the writer's locale and services, then the row's
+# households, reached, and per service its adopted, share and target (the gap is share − target).
+_KEPT_CELLS: dict[tuple, Markup] = {}
+_KEPT_MAX = 4096  # rows; a page shows 20 of them; emptied whole when full
 
 
 class CellWriter:
@@ -20,6 +29,7 @@ class CellWriter:
     def __init__(self, services):
         locale = str(get_locale() or "vi")
         self.codes = [s.code for s in services]
+        self.kept_as = (locale, tuple(self.codes))
         self.number = number_format(locale, "decimal").number
         self.points = number_format(locale, "decimal").one_decimal
         self.share = number_format(locale, "percent", 1).share
@@ -35,6 +45,18 @@ class CellWriter:
         return "–" if value is None else self.share(value)
 
     def cells(self, row) -> Markup:
+        """The row's cells, as this worker last wrote them for the same figures (see the module's note)."""
+        services = row.services
+        figures = [services[code] for code in self.codes]
+        key = (self.kept_as, row.households, row.reached, *[(f.adopted, f.share, f.target_share) for f in figures])
+        markup = _KEPT_CELLS.get(key)
+        if markup is None:
+            if len(_KEPT_CELLS) >= _KEPT_MAX:
+                _KEPT_CELLS.clear()
+            markup = _KEPT_CELLS[key] = self._cells(row)
+        return markup
+
+    def _cells(self, row) -> Markup:
         # Formatted numbers hold only digits, separators and the locale's % sign: nothing to escape.
         # A share is its row's adopters over its households (app/coverage/queries.py), written from
         # the two whole numbers (NumberFormat.ratio: the same digits as from the float).
