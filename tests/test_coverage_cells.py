@@ -170,3 +170,44 @@ def test_a_row_written_before_is_written_anew_when_its_target_share_or_language_
             assert short % 5 in CellWriter([service]).cells(row(90, 0.45, 0.5))  # kept, and still right
             # The same adopters over the same households with another share (a row built otherwise).
             assert short % 10 in writer.cells(row(90, 0.5, 0.6))
+
+
+# The table's body rows and the phone cards as coverage/_content.html wrote them before they came from
+# CellWriter (table_row, card_item).
+PLAIN_ROWS = """
+{% for row, url in body %}<tr{% if row.below_any_target %} class="lagging"{% endif %}>
+  <th scope="row">
+    {% if url %}<a href="{{ url }}" hx-get="{{ url }}" hx-target="#coverage" hx-push-url="true">{{ row.name }}</a>
+    {% else %}{{ row.name }}{% endif %}
+  </th>
+  {{ writer.cells(row) }}
+</tr>{% endfor %}
+{% for row, url in body %}{% set below, share, meta = writer.card(row, code) %}<li class="{{ ' below' if below }}">
+  <div class="unit-card-head">
+    {% if url %}<a href="{{ url }}" hx-get="{{ url }}" hx-target="#coverage" hx-push-url="true">{{ row.name }}</a>
+    {% else %}<strong>{{ row.name }}</strong>{% endif %}
+    {{ share }}
+  </div>
+  {{ meta }}
+</li>{% endfor %}"""
+
+
+@pytest.mark.parametrize("locale", ["vi", "en"])
+def test_the_python_table_rows_and_cards_are_the_templates(app, locale):
+    services = [SimpleNamespace(code=code) for code in ("dvc", "vneid", "hocso")]
+    names = ["Ấp Đông Hòa <1>", 'Tổ "A" & B', "Xã Đông Hòa Hiệp", "Ấp Long Hưng 4 (Xã Hòa Khánh)"]
+    urls = ["/coverage/448", "/coverage/9?month=2026-11&sort=name", None]
+    rows = _rows(services, 120)
+    for i, row in enumerate(rows):
+        row.unit = SimpleNamespace(name=names[i % len(names)])
+    body = [(row, urls[i % len(urls)]) for i, row in enumerate(rows)]
+    with app.test_request_context():
+        from flask import session
+        session["locale"] = locale
+        writer = CellWriter(services)
+        for code in ("dvc", "hocso"):
+            expected = _squeeze(app.jinja_env.from_string(PLAIN_ROWS).render(body=body, writer=writer, code=code))
+            written = _squeeze("".join([writer.table_row(row, url) for row, url in body]
+                                       + [writer.card_item(row, url, code) for row, url in body]))
+            assert written == expected
+    assert "&lt;1&gt;" in written and "&amp;sort=name" in written and 'class="lagging"' in written

@@ -15,10 +15,20 @@ from markupsafe import Markup, escape
 
 from app.numbers import number_format
 
-# The cells' markup by everything _cells reads: the writer's locale and services, then the row's
-# households, reached, and per service its adopted, share and target (the gap is share − target).
-_KEPT_CELLS: dict[tuple, Markup] = {}
-_KEPT_MAX = 4096  # rows; a page shows 20 of them; emptied whole when full
+# A row's markup by everything it shows: the writer's locale and services, the row's households, reached,
+# and per service its adopted, share and target (the gap is share − target); a table row and a card also
+# by the unit's name and address, a card by the service chosen.
+_KEPT: dict[tuple, Markup] = {}
+_KEPT_MAX = 8192  # a page shows 20 rows, each its cells, its table row and its card; emptied whole when full
+
+
+def _kept(key: tuple, write) -> Markup:
+    markup = _KEPT.get(key)
+    if markup is None:
+        if len(_KEPT) >= _KEPT_MAX:
+            _KEPT.clear()
+        markup = _KEPT[key] = write()
+    return markup
 
 
 class CellWriter:
@@ -44,17 +54,39 @@ class CellWriter:
     def percent(self, value) -> str:
         return "–" if value is None else self.share(value)
 
-    def cells(self, row) -> Markup:
-        """The row's cells, as this worker last wrote them for the same figures (see the module's note)."""
+    def _figures(self, row) -> tuple:
+        """What the row's markup shows of its figures, as the key it is kept under (see the module's note)."""
         services = row.services
-        figures = [services[code] for code in self.codes]
-        key = (self.kept_as, row.households, row.reached, *[(f.adopted, f.share, f.target_share) for f in figures])
-        markup = _KEPT_CELLS.get(key)
-        if markup is None:
-            if len(_KEPT_CELLS) >= _KEPT_MAX:
-                _KEPT_CELLS.clear()
-            markup = _KEPT_CELLS[key] = self._cells(row)
-        return markup
+        return (self.kept_as, row.households, row.reached,
+                *[(f.adopted, f.share, f.target_share) for f in (services[code] for code in self.codes)])
+
+    def cells(self, row) -> Markup:
+        """The row's cells, as this worker last wrote them for the same figures."""
+        return _kept(("cells", self._figures(row)), lambda: self._cells(row))
+
+    def table_row(self, row, url: str | None) -> Markup:
+        """A body row of the table: the unit's name (a link to its page where `url`) and its cells."""
+        return _kept(("row", self._figures(row), row.name, url), lambda: self._table_row(row, url))
+
+    def card_item(self, row, url: str | None, code: str) -> Markup:
+        """A phone's card for one unit of the table and the chosen service (`card`), as a list item."""
+        return _kept(("card", self._figures(row), row.name, url, code), lambda: self._card_item(row, url, code))
+
+    def _unit_name(self, row, url: str | None, plain: str) -> str:
+        name = escape(row.name)
+        if url:
+            url = escape(url)
+            return f'<a href="{url}" hx-get="{url}" hx-target="#coverage" hx-push-url="true">{name}</a>'
+        return plain.format(name)
+
+    def _table_row(self, row, url: str | None) -> Markup:
+        lagging = ' class="lagging"' if row.below_any_target else ""
+        return Markup(f'<tr{lagging}><th scope="row">{self._unit_name(row, url, "{}")}</th>{self._cells(row)}</tr>')
+
+    def _card_item(self, row, url: str | None, code: str) -> Markup:
+        below, share, meta = self.card(row, code)
+        return Markup(f'<li class="{" below" if below else ""}"><div class="unit-card-head">'
+                      f'{self._unit_name(row, url, "<strong>{}</strong>")}{share}</div>{meta}</li>')
 
     def _cells(self, row) -> Markup:
         # Formatted numbers hold only digits, separators and the locale's % sign: nothing to escape.
