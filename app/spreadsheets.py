@@ -13,6 +13,7 @@ from xml.parsers import expat
 
 from flask_babel import lazy_gettext as _l
 
+from app.forms import FIRST_YEAR, LAST_YEAR
 from app.rules import whole_number
 from app.text import clean, fold
 
@@ -353,9 +354,17 @@ def int_cell(value: object) -> int | None:
 
 
 def date_cell(value: object) -> date | None:
-    """Excel dates, ISO 2024-05-23 and Vietnamese 23/05/2024; None when blank; ValueError otherwise."""
+    """Excel dates, ISO 2024-05-23 and Vietnamese 23/05/2024; None when blank; ValueError otherwise,
+    also for a year outside the forms' (app.forms: 0001-01-01 parses, then overflows date arithmetic)."""
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
+    found = _date_of(value)
+    if found is None or not FIRST_YEAR <= found.year <= LAST_YEAR:
+        raise ValueError(value)
+    return found
+
+
+def _date_of(value: object) -> date | None:
     if isinstance(value, datetime):
         return value.date()
     if isinstance(value, date):
@@ -366,4 +375,4 @@ def date_cell(value: object) -> date | None:
             return datetime.strptime(text, fmt).date()
         except ValueError:
             continue
-    raise ValueError(value)
+    return None

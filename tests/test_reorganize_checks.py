@@ -126,3 +126,17 @@ def test_pre_reform_months_still_roll_up_through_their_districts_once_the_new_pr
     assert [r.unit.name for r in today.rows] == ["Phường Vị Thanh"] and today.total.households == 880
     verify = runner.invoke(args=["coverage", "verify"])
     assert verify.exit_code == 0, verify.output
+
+
+def test_a_plan_dated_in_year_one_is_told_its_date_is_not_one_not_a_500(
+        runner, client, login_as, world, tmp_path):  # noqa: F811 - the fixture imported above
+    # 0001-01-01 parses as a date; the day before it does not exist (the fuzz run found the 500).
+    path = plan_csv(tmp_path, PLAN, day="0001-01-01")
+    login_as("province", _db.session.get(AdminUnit, world.province))
+    resp = upload(client, path)
+    text = _text(resp)
+    assert resp.status_code == 422
+    assert "Dòng 2:</strong> Ngày có hiệu lực không hợp lệ (dùng 2025-07-01 hoặc 01/07/2025)." in text
+    result = reorganize(runner, path)
+    assert result.exit_code != 0 and "nothing applied" in result.output
+    assert unit_for_code("31321").name == "Phường III"
