@@ -55,6 +55,7 @@ def test_a_unit_whose_map_changed_since_the_month_keeps_the_plain_way(world):
     for unit in (world.old_province, world.vi_thanh_city, world.phuong_1, world.mot_ngan_old):
         assert not maps.same_map_since(unit, month_end(2025, 3)), unit.name
     # A hamlet added to Xã Tân Hòa in 2026: its map in 2025 is not today's; from then on it is.
+    assert maps.same_map_since(world.tan_hoa, month_end(2026, 1))  # the answer is kept under the tree token
     new = create_unit("Ấp Mới", "hamlet", world.tan_hoa)
     new.valid_from = date(2026, 3, 1)
     db.session.flush()
