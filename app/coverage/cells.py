@@ -19,7 +19,7 @@ from app.numbers import number_format
 # and per service its adopted, share and target (the gap is share − target); a table row and a card also
 # by the unit's name and address, a card by the service chosen.
 _KEPT: dict[tuple, Markup] = {}
-_KEPT_MAX = 8192  # a page shows 20 rows, each its cells, its table row and its card; emptied whole when full
+_KEPT_MAX = 4096  # a page of 20 rows keeps ~60 (cells, row, card), ~2.4 KB each: ~10 MB; emptied whole when full
 
 
 def _kept(key: tuple, write) -> Markup:
