@@ -22,12 +22,13 @@ _KEPT: dict[tuple, Markup] = {}
 _KEPT_MAX = 4096  # a page of 20 rows keeps ~60 (cells, row, card), ~2.4 KB each: ~10 MB; emptied whole when full
 
 
-def _kept(key: tuple, write) -> Markup:
+def _kept(key: tuple, write, *args) -> Markup:
+    """write(*args), or what it wrote last under `key`."""
     markup = _KEPT.get(key)
     if markup is None:
         if len(_KEPT) >= _KEPT_MAX:
             _KEPT.clear()
-        markup = _KEPT[key] = write()
+        markup = _KEPT[key] = write(*args)
     return markup
 
 
@@ -62,15 +63,26 @@ class CellWriter:
 
     def cells(self, row) -> Markup:
         """The row's cells, as this worker last wrote them for the same figures."""
-        return _kept(("cells", self._figures(row)), lambda: self._cells(row))
+        return _kept(("cells", self._figures(row)), self._cells, row)
+
+    def body(self, rows, urls, code: str | None) -> tuple[list[Markup], list[Markup]]:
+        """The table's body rows and, where a service is chosen (`code`), the phone's cards: each unit's
+        name (a link to its page where its url is) with its figures; each row's key made once for both."""
+        table_rows, cards = [], []
+        for row, url in zip(rows, urls, strict=True):
+            figures = self._figures(row)
+            table_rows.append(_kept(("row", figures, row.name, url), self._table_row, row, url))
+            if code:
+                cards.append(_kept(("card", figures, row.name, url, code), self._card_item, row, url, code))
+        return table_rows, cards
 
     def table_row(self, row, url: str | None) -> Markup:
-        """A body row of the table: the unit's name (a link to its page where `url`) and its cells."""
-        return _kept(("row", self._figures(row), row.name, url), lambda: self._table_row(row, url))
+        """One body row of the table (as `body` writes it)."""
+        return self.body([row], [url], None)[0][0]
 
     def card_item(self, row, url: str | None, code: str) -> Markup:
-        """A phone's card for one unit of the table and the chosen service (`card`), as a list item."""
-        return _kept(("card", self._figures(row), row.name, url, code), lambda: self._card_item(row, url, code))
+        """One phone card for the chosen service (as `body` writes it)."""
+        return self.body([row], [url], code)[1][0]
 
     def _unit_name(self, row, url: str | None, plain: str) -> str:
         name = escape(row.name)

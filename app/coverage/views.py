@@ -153,9 +153,9 @@ def show(unit_id: int):
         keys = ["name", "households", "reached", "reach"] + [f"s-{s.code}" for s in table.services]
         code = chosen_service.code if chosen_service else None
         urls = [link(row.unit.id) if row.unit else None for row in table.rows]
-        context.update(table=table, table_rows=[writer.table_row(row, url) for row, url in zip(table.rows, urls)],
-                       cards=[writer.card_item(row, url, code) for row, url in zip(table.rows, urls)] if code else [],
-                       total_cells=writer.cells(table.total), sort=sort, rows=rows,
+        table_rows, cards = writer.body(table.rows, urls, code)
+        context.update(table=table, table_rows=table_rows, cards=cards, total_cells=writer.cells(table.total),
+                       sort=sort, rows=rows,
                        page_url=lambda n: coverage_url(unit.id, sort=sort, page=n if n > 1 else None),
                        total_card=code and writer.card(table.total, code),
                        sort_links=_sort_links(unit.id, keys, sort, direction),
