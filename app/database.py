@@ -1,5 +1,6 @@
 """The engine's hooks: SQLite's pragmas on every connection, PostgreSQL's read-only transactions
-ending with COMMIT, and PostgreSQL's pooled connections checked at checkout without a round trip.
+ending with COMMIT, a page read on PostgreSQL without a transaction until it writes, and PostgreSQL's
+pooled connections checked at checkout without a round trip.
 
 Fast path: a transaction that only ran SELECTs commits instead of rolling back, so psycopg keeps its
 prepared statements; faster than the default rollback, after which every statement is parsed and
@@ -15,6 +16,7 @@ def init_app(app: Flask) -> None:
     _sqlite_pragmas(app)
     _postgres_keep_prepared(app)
     _postgres_checkout_check(app)
+    _postgres_reads_outside_transactions(app)
 
 
 def _sqlite_pragmas(app: Flask) -> None:
@@ -64,7 +66,7 @@ def _postgres_keep_prepared(app: Flask) -> None:
         def _on_execute(conn, _cursor, statement, _parameters, _context, executemany):
             # Runs before every statement: once the transaction has written, nothing left to find out.
             info = conn.info
-            if not info.get("wrote") and (executemany or statement[:32].lstrip()[:6].upper() != "SELECT"):
+            if not info.get("wrote") and not _plain_select(statement, executemany):
                 info["wrote"] = True
 
         @event.listens_for(engine, "rollback")
@@ -103,6 +105,55 @@ def _postgres_checkout_check(app: Flask) -> None:
         def _on_checkout(dbapi_conn, _record, _proxy):
             if dbapi_conn.closed or _ready_to_read(dbapi_conn.fileno()):
                 raise exc.DisconnectionError("the server closed this pooled connection")
+
+
+def _plain_select(statement: str, executemany: bool) -> bool:
+    """A statement that only reads (SQLAlchemy writes INSERT, UPDATE, DELETE, WITH ... for anything else)."""
+    return not executemany and statement[:32].lstrip()[:6].upper() == "SELECT"
+
+
+# Statements that must run inside the transaction even when they only read: they lock until it ends.
+_LOCKING = ("pg_advisory_xact_lock", " FOR UPDATE", " FOR NO KEY UPDATE", " FOR SHARE", " FOR KEY SHARE")
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def _postgres_reads_outside_transactions(app: Flask) -> None:
+    """A page asked for with GET reads without a transaction on PostgreSQL, until it writes or locks.
+
+    psycopg sends BEGIN before a transaction's first statement and the session ends it with COMMIT (or
+    ROLLBACK): two round trips of a page's 3–7, and the server's work for each (bench/README.md,
+    round 14: 10–12% of a worker's CPU and ~15% of the server's on the pages leaders and officers
+    open). Under READ COMMITTED, PostgreSQL's default, every statement already sees its own snapshot,
+    so reads outside a transaction see what they would inside one. What differs is what a transaction
+    holds: its writes, undone together, and its locks. So a GET's connection starts in autocommit, and
+    the first statement that writes or locks (anything but a plain SELECT) turns autocommit off before
+    it runs: psycopg opens the transaction with it, and the request ends it as before. Other methods,
+    and work outside a request (the CLI, tests' own statements), keep the transaction from the first
+    statement. tests/test_db_transactions.py holds both.
+    """
+    from flask import has_request_context, request
+    from sqlalchemy import event
+    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        return
+    with app.app_context():
+        engine = db.engine
+
+        @event.listens_for(engine, "checkout")
+        def _per_request(dbapi_conn, record, _proxy):
+            reads_outside = has_request_context() and request.method in SAFE_METHODS
+            record.info["reads_outside"] = reads_outside
+            if not dbapi_conn.closed:
+                dbapi_conn.autocommit = reads_outside
+
+        @event.listens_for(engine, "before_cursor_execute")
+        def _transaction_from_first_write(conn, _cursor, statement, _parameters, _context, executemany):
+            info = conn.info
+            if not info.get("reads_outside"):
+                return  # in a transaction from the start, or already since an earlier write
+            if not _plain_select(statement, executemany) or any(lock in statement for lock in _LOCKING):
+                info["reads_outside"] = False
+                if conn.get_execution_options().get("isolation_level") is None:  # not asked for by the code
+                    conn.connection.driver_connection.autocommit = False  # psycopg sends BEGIN before it
 
 
 def _ready_to_read(fd: int) -> bool:

@@ -250,6 +250,26 @@ def worker_cpu(master: int) -> float:
     return total / TICKS
 
 
+def server_cpu(url: str) -> float:
+    """Seconds of CPU used so far by the PostgreSQL server's processes serving this database (its
+    backends, by their title `postgres: USER DBNAME ...`): on one machine with the app, its share of
+    the cores is the workers' to lose. 0 for SQLite, which works inside the workers."""
+    if not url.startswith("postgres"):
+        return 0.0
+    name = urllib.parse.urlsplit(url).path.lstrip("/").encode()
+    total = 0
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            words = cmdline.read_bytes().split()
+            if len(words) < 3 or words[0] != b"postgres:" or words[2] != name:
+                continue
+            fields = (cmdline.parent / "stat").read_text().rsplit(")", 1)[1].split()
+        except (FileNotFoundError, ProcessLookupError, PermissionError):
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / TICKS
+
+
 def workers_of(master: int) -> list[int]:
     return [int(p) for p in Path(f"/proc/{master}/task/{master}/children").read_text().split()]
 
@@ -285,11 +305,11 @@ def level(port: int, master: int, plans_: list[dict], units: dict, leaders: int,
         [str(BIN / "py-spy"), "record", "--pid", str(pid), "--rate", "200", "--nonblocking",
          "--duration", str(int(seconds)), "--format", "raw", "-o", f"{profile}-{pid}.txt"],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for pid in workers]
-    cpu0, t0 = worker_cpu(master), time.perf_counter()
+    cpu0, server0, t0 = worker_cpu(master), server_cpu(url), time.perf_counter()
     run.recording = True
     time.sleep(seconds)
     run.recording = False
-    cpu1, t1 = worker_cpu(master), time.perf_counter()
+    cpu1, server1, t1 = worker_cpu(master), server_cpu(url), time.perf_counter()
     n = len(run.times)
     run.stop = True
     for spy in spies:
@@ -299,7 +319,7 @@ def level(port: int, master: int, plans_: list[dict], units: dict, leaders: int,
     after = visits_by(url, ids)
     return {"leaders": leaders, "officers": officers, "requests": n, "rps": n / (t1 - t0),
             "p50": pct(run.times, 50), "p95": pct(run.times, 95), "p99": pct(run.times, 99),
-            "cpu_ms": (cpu1 - cpu0) * 1000 / n, "errors": run.errors, "posted": run.posted,
+            "cpu_ms": (cpu1 - cpu0) * 1000 / n, "server_ms": (server1 - server0) * 1000 / n, "errors": run.errors, "posted": run.posted,
             "stored": after - before, "restarted": workers != workers_of(master)}
 
 
@@ -349,7 +369,8 @@ def main() -> int:
             lost = ("nothing lost" if r["stored"] == r["posted"]
                     else f"LOST: {r['posted']} answered 303, {r['stored']} stored")
             print(f"  {n:3d} leaders + {args.officers} officers: {r['rps']:6.1f} req/s   p50 {r['p50']:6.1f} ms   "
-                  f"p95 {r['p95']:6.1f} ms   p99 {r['p99']:6.1f} ms   CPU/request {r['cpu_ms']:5.2f} ms   "
+                  f"p95 {r['p95']:6.1f} ms   p99 {r['p99']:6.1f} ms   CPU/request {r['cpu_ms']:5.2f} ms"
+                  + (f" + server {r['server_ms']:4.2f} ms" if db == "PostgreSQL" else "") + "   "
                   f"errors {len(r['errors'])}   {lost}" + ("   (a worker restarted)" if r["restarted"] else ""))
             for e in sorted(set(r["errors"]))[:5]:
                 print("      error:", e[:300])

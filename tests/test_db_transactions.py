@@ -101,3 +101,81 @@ def test_pooled_connections_the_server_closed_are_replaced_before_a_request_uses
     finally:
         for c in again:
             c.close()
+
+
+# --- GET pages read without a transaction until they write or lock (app/database.py) ---------------
+
+def _status(pg):
+    from psycopg.pq import TransactionStatus
+    return TransactionStatus(pg.session.connection().connection.driver_connection.info.transaction_status).name
+
+
+def _others_see(pg, name: str) -> bool:
+    with pg.engine.connect() as conn:
+        return name in _units(conn)
+
+
+def _new_unit(name: str) -> AdminUnit:
+    return AdminUnit(name=name, name_folded="", level="hamlet", path="")
+
+
+def test_a_get_reads_without_a_transaction_and_a_post_inside_one(app, pg):
+    query = sa.select(AdminUnit.__table__.c.id)
+    for method, expected in (("GET", "IDLE"), ("HEAD", "IDLE"), ("POST", "INTRANS"), ("DELETE", "INTRANS")):
+        pg.session.close()
+        with app.test_request_context("/", method=method):
+            pg.session.execute(query).all()
+            assert _status(pg) == expected, method  # IDLE: no BEGIN was sent, nothing to end
+            pg.session.close()
+    pg.session.execute(query).all()  # outside a request (the CLI, a test's own statements): as ever
+    assert _status(pg) == "INTRANS"
+
+
+def test_a_get_that_writes_does_so_in_one_transaction_undone_whole(app, pg):
+    pg.session.close()
+    with app.test_request_context("/", method="GET"):
+        pg.session.execute(sa.select(AdminUnit.__table__.c.id)).all()
+        pg.session.add(_new_unit("Ấp Một"))
+        pg.session.flush()
+        assert _status(pg) == "INTRANS"  # the write opened the transaction
+        pg.session.add(_new_unit("Ấp Hai"))
+        pg.session.flush()
+        assert not _others_see(pg, "Ấp Một")  # not committed statement by statement
+        pg.session.rollback()
+        assert not _others_see(pg, "Ấp Một") and not _others_see(pg, "Ấp Hai")
+        pg.session.add(_new_unit("Ấp Ba"))
+        pg.session.commit()
+        assert _others_see(pg, "Ấp Ba")
+
+
+def test_a_lock_taken_in_a_get_is_held_until_the_request_ends(app, pg):
+    pg.session.close()
+    with app.test_request_context("/", method="GET"):
+        pg.session.execute(sa.select(sa.func.pg_advisory_xact_lock(424242, 7)))
+        assert _status(pg) == "INTRANS"
+        with pg.engine.connect() as other:
+            assert other.execute(sa.select(sa.func.pg_try_advisory_xact_lock(424242, 7))).scalar() is False
+            other.rollback()
+        pg.session.commit()
+        with pg.engine.connect() as other:
+            assert other.execute(sa.select(sa.func.pg_try_advisory_xact_lock(424242, 7))).scalar() is True
+            other.rollback()
+
+
+def test_a_signed_in_page_runs_its_statements_without_begin(app, pg, tree, login_as, client):
+    from sqlalchemy import event
+    login_as("province", tree.province)
+    page = f"/coverage/{tree.province.id}"
+    seen = []
+
+    def after(conn, _cursor, statement, *_args):
+        seen.append(conn.connection.driver_connection.info.transaction_status)
+
+    event.listen(pg.engine, "after_cursor_execute", after)
+    try:
+        pg.session.commit()  # the connection goes back: the page checks one out as a request does
+        assert client.get(page).status_code == 200
+    finally:
+        event.remove(pg.engine, "after_cursor_execute", after)
+    from psycopg.pq import TransactionStatus
+    assert len(seen) >= 3 and set(seen) == {TransactionStatus.IDLE}
