@@ -319,7 +319,8 @@ def level(port: int, master: int, plans_: list[dict], units: dict, leaders: int,
     after = visits_by(url, ids)
     return {"leaders": leaders, "officers": officers, "requests": n, "rps": n / (t1 - t0),
             "p50": pct(run.times, 50), "p95": pct(run.times, 95), "p99": pct(run.times, 99),
-            "cpu_ms": (cpu1 - cpu0) * 1000 / n, "server_ms": (server1 - server0) * 1000 / n, "errors": run.errors, "posted": run.posted,
+            "cpu_ms": (cpu1 - cpu0) * 1000 / n, "server_ms": (server1 - server0) * 1000 / n,
+            "errors": run.errors, "posted": run.posted,
             "stored": after - before, "restarted": workers != workers_of(master)}
 
 
