@@ -121,12 +121,13 @@ def _postgres_reads_outside_transactions(app: Flask) -> None:
     """A page asked for with GET reads without a transaction on PostgreSQL, until it writes or locks.
 
     psycopg sends BEGIN before a transaction's first statement and the session ends it with COMMIT (or
-    ROLLBACK): two round trips of a page's 3–7, and the server's work for each (bench/README.md,
-    round 14: 10–12% of a worker's CPU and ~15% of the server's on the pages leaders and officers
-    open). Under READ COMMITTED, PostgreSQL's default, every statement already sees its own snapshot,
+    ROLLBACK): two round trips of a page's 3–7, each a wait on the network when the database is on
+    another host, and two commands for the server (bench/README.md, round 14: on one machine the CPU
+    this saves is inside the machine's noise). Under READ COMMITTED, PostgreSQL's default, every statement already sees its own snapshot,
     so reads outside a transaction see what they would inside one. What differs is what a transaction
     holds: its writes, undone together, and its locks. So a GET's connection starts in autocommit, and
-    the first statement that writes or locks (anything but a plain SELECT) turns autocommit off before
+    the first statement that writes or locks (anything but a plain SELECT), or streams its rows through
+    a server-side cursor (which PostgreSQL declares only in a transaction), turns autocommit off before
     it runs: psycopg opens the transaction with it, and the request ends it as before. Other methods,
     and work outside a request (the CLI, tests' own statements), keep the transaction from the first
     statement. tests/test_db_transactions.py holds both.
@@ -135,6 +136,7 @@ def _postgres_reads_outside_transactions(app: Flask) -> None:
     from sqlalchemy import event
     if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
         return
+    import psycopg
     with app.app_context():
         engine = db.engine
 
@@ -146,11 +148,14 @@ def _postgres_reads_outside_transactions(app: Flask) -> None:
                 dbapi_conn.autocommit = reads_outside
 
         @event.listens_for(engine, "before_cursor_execute")
-        def _transaction_from_first_write(conn, _cursor, statement, _parameters, _context, executemany):
+        def _transaction_from_first_write(conn, cursor, statement, _parameters, _context, executemany):
             info = conn.info
             if not info.get("reads_outside"):
                 return  # in a transaction from the start, or already since an earlier write
-            if not _plain_select(statement, executemany) or any(lock in statement for lock in _LOCKING):
+            # A result streamed through a server-side cursor (yield_per) needs a transaction too: PostgreSQL
+            # declares cursors only inside one.
+            if (not _plain_select(statement, executemany) or any(lock in statement for lock in _LOCKING)
+                    or isinstance(cursor, psycopg.ServerCursor)):
                 info["reads_outside"] = False
                 if conn.get_execution_options().get("isolation_level") is None:  # not asked for by the code
                     conn.connection.driver_connection.autocommit = False  # psycopg sends BEGIN before it

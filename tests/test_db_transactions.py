@@ -162,6 +162,17 @@ def test_a_lock_taken_in_a_get_is_held_until_the_request_ends(app, pg):
             other.rollback()
 
 
+def test_a_get_streaming_a_result_reads_it_inside_a_transaction(app, pg):
+    # yield_per reads through a server-side cursor, which PostgreSQL declares only inside a transaction.
+    pg.session.add_all([_new_unit(f"Ấp {i}") for i in range(5)])
+    pg.session.commit()
+    pg.session.close()
+    with app.test_request_context("/", method="GET"):
+        names = [u.name for u in pg.session.scalars(sa.select(AdminUnit).execution_options(yield_per=2))]
+        assert len([n for n in names if n.startswith("Ấp ")]) == 5
+        pg.session.close()
+
+
 def test_a_signed_in_page_runs_its_statements_without_begin(app, pg, tree, login_as, client):
     from sqlalchemy import event
     login_as("province", tree.province)
