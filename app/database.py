@@ -123,8 +123,9 @@ def _postgres_reads_outside_transactions(app: Flask) -> None:
     psycopg sends BEGIN before a transaction's first statement and the session ends it with COMMIT (or
     ROLLBACK): two round trips of a page's 3–7, each a wait on the network when the database is on
     another host, and two commands for the server (bench/README.md, round 14: on one machine the CPU
-    this saves is inside the machine's noise). Under READ COMMITTED, PostgreSQL's default, every statement already sees its own snapshot,
-    so reads outside a transaction see what they would inside one. What differs is what a transaction
+    this saves is inside the machine's noise). Under READ COMMITTED, PostgreSQL's default, every
+    statement already sees its own snapshot, so reads outside a transaction see what they would
+    inside one. What differs is what a transaction
     holds: its writes, undone together, and its locks. So a GET's connection starts in autocommit, and
     the first statement that writes or locks (anything but a plain SELECT), or streams its rows through
     a server-side cursor (which PostgreSQL declares only in a transaction), turns autocommit off before

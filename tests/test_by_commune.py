@@ -84,7 +84,8 @@ def test_the_remembered_month_figures_are_read_once_and_follow_every_change(db, 
         return _figures(units, months)
 
     def fresh():
-        by_commune._remembered.cache_clear()
+        by_commune._upper_figures.cache_clear()
+        by_commune._hamlet_figures.cache_clear()
         return _figures(units, months)
 
     before = shown()

@@ -19,7 +19,6 @@ rows. tests/test_by_commune.py holds the remembered figures equal to fresh ones 
 from __future__ import annotations
 
 from collections import defaultdict
-from functools import lru_cache
 from typing import NamedTuple
 
 import sqlalchemy as sa
@@ -31,11 +30,13 @@ from app.coverage.models import ADULT_ACTIVITY, ActivityMonth, NamedLearnerMonth
 from app.extensions import db
 from app.id_lists import chunks
 from app.units.models import AdminUnit
+from app.worker_memo import kept_under_tokens
 
 CommuneMap = dict[int, tuple[int, ...]]  # commune (or any unit above hamlets) -> the asked units it counts under
 
 
 
+@kept_under_tokens(maxsize=256)
 def _map_of(unit_ids: tuple[int, ...]) -> CommuneMap:
     ua, units = UnitAncestor.__table__.c, AdminUnit.__table__.c
     out: dict[int, list[int]] = defaultdict(list)
@@ -47,15 +48,10 @@ def _map_of(unit_ids: tuple[int, ...]) -> CommuneMap:
     return {c: tuple(a) for c, a in out.items()}
 
 
-@lru_cache(maxsize=256)
-def _remembered_map(token: int, unit_ids: tuple[int, ...]) -> CommuneMap:
-    return _map_of(unit_ids)
-
-
 def commune_map(unit_ids: list[int], token: int | None) -> CommuneMap:
     """Which of unit_ids each unit above the hamlets below them counts under (None: no token, read it)."""
     key = tuple(sorted(set(unit_ids)))
-    return _map_of(key) if token is None else _remembered_map(token, key)
+    return _map_of((token,), key)
 
 
 def _alone(communes: CommuneMap) -> tuple[int, ...] | None:
@@ -148,6 +144,8 @@ class MonthFigures(NamedTuple):
     firsts: dict[int, dict[int, int]]
 
 
+# Kept per (adult token, adult_activity token) and question (app/worker_memo.py).
+@kept_under_tokens(maxsize=256)
 def _upper_figures(unit_ids: tuple[int, ...], token: int | None, first: int, last: int) -> MonthFigures:
     communes = commune_map(list(unit_ids), token)
     keys = [k for k in range(first, last + 1) if 1 <= k % 100 <= 12]
@@ -155,6 +153,7 @@ def _upper_figures(unit_ids: tuple[int, ...], token: int | None, first: int, las
                         upper_firsts(communes, first, last))
 
 
+@kept_under_tokens(maxsize=256)
 def _hamlet_figures(unit_ids: tuple[int, ...], first: int, last: int) -> MonthFigures:
     sums, firsts = [], {}
     for chunk in chunks(list(unit_ids)):
@@ -163,29 +162,13 @@ def _hamlet_figures(unit_ids: tuple[int, ...], first: int, last: int) -> MonthFi
     return MonthFigures(tuple(sums), {}, firsts)
 
 
-@lru_cache(maxsize=512)
-def _remembered(kind: str, token: int, activity: int, unit_ids: tuple[int, ...], first: int,
-                last: int) -> MonthFigures:
-    """Kept per tokens and question. Both tokens are read before the rows are, so a change committed
-    in between leaves fresh figures under a stale token, never the reverse."""
-    if kind == "upper":
-        return _upper_figures(unit_ids, token, first, last)
-    return _hamlet_figures(unit_ids, first, last)
-
-
 def month_figures(unit_ids: list[int], token: int | None, activity: int | None, first: int,
                   last: int) -> MonthFigures:
     """The month rows of units above the hamlets (None for a token: none yet, read them)."""
-    key = tuple(sorted(set(unit_ids)))
-    if token is None or activity is None:
-        return _upper_figures(key, token, first, last)
-    return _remembered("upper", token, activity, key, first, last)
+    return _upper_figures((token, activity), tuple(sorted(set(unit_ids))), token, first, last)
 
 
 def hamlet_figures(unit_ids: list[int], token: int | None, activity: int | None, first: int,
                    last: int) -> MonthFigures:
     """The month rows of hamlets (their dossiers: none, a total is a commune's)."""
-    key = tuple(sorted(set(unit_ids)))
-    if token is None or activity is None:
-        return _hamlet_figures(key, first, last)
-    return _remembered("hamlet", token, activity, key, first, last)
+    return _hamlet_figures((token, activity), tuple(sorted(set(unit_ids))), first, last)

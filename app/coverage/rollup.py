@@ -11,7 +11,6 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections import defaultdict
 from datetime import date
-from functools import lru_cache
 from typing import NamedTuple
 
 import sqlalchemy as sa
@@ -21,6 +20,7 @@ from app.extensions import db
 from app.id_lists import chunks
 from app.request_memo import per_request
 from app.units.models import AdminUnit, AdultCount, HouseholdCount, UnitPlacement
+from app.worker_memo import kept_under_tokens
 
 
 def _is_counted(retired_on: date | None, on: date) -> bool:
@@ -202,31 +202,21 @@ class LiveSubtree:
         return totals[i - 1] if i else 0
 
     def _deltas(self, unit_ids: tuple[int, ...]) -> dict[int, list[tuple[date, int]]]:
-        """Per unit, its leaves' count changes: from this worker's memory while the token says
-        nothing they depend on has changed since (a copy: the caller adds the root's)."""
-        if self.token is None:  # no token yet (a database emptied by hand): read them
-            return _count_deltas_of(unit_ids)
-        return dict(_remembered_count_deltas(self.token, unit_ids))
+        """Per unit, its leaves' count changes, as kept under the tree token (a copy: the caller adds
+        the root's)."""
+        return dict(_count_deltas_of((self.token,), unit_ids))
 
 
+@kept_under_tokens(maxsize=1024)
 def _count_deltas_of(unit_ids: tuple[int, ...]) -> dict[int, list[tuple[date, int]]]:
-    """Per unit, its leaves' count changes: (date, new count − the leaf's previous count)."""
+    """Per unit, its leaves' count changes: (date, new count − the leaf's previous count). Household
+    counts change a few times a year; every coverage page and trend reads them (a province page: every
+    leaf's count history)."""
     out: dict[int, list[tuple[date, int]]] = {u: [] for u in unit_ids}
     for chunk in chunks(list(unit_ids)):
         for unit_id, effective_on, delta in db.session.execute(_COUNT_DELTAS, {"units": chunk}):
             out[unit_id].append((effective_on, int(delta)))
     return out
-
-
-@lru_cache(maxsize=1024)
-def _remembered_count_deltas(token: int, unit_ids: tuple[int, ...]) -> dict[int, list[tuple[date, int]]]:
-    """The same, kept per (token, units). The triggers replace the token, in the transaction that
-    changes a household count or the tree's shape, by a random value: a result kept under the old
-    one is never asked for again. The token is read (tree_token) before the changes are, so a
-    change committed in between leaves a fresh result under a stale token, never the reverse.
-    Household counts change a few times a year; every coverage page and trend reads them (a
-    province page: every leaf's count history)."""
-    return _count_deltas_of(unit_ids)
 
 
 def _leaf_deltas(table: sa.Table, column: str, alias: str, current_ancestors_only: bool = False) -> sa.Select:
@@ -304,7 +294,10 @@ class Children(NamedTuple):
     by_name_descending: tuple[int, ...]
 
 
-def _read_children(unit_id: int, path: str) -> Children:
+@kept_under_tokens(maxsize=2048)
+def _children(unit_id: int, path: str) -> Children:
+    """A unit's children (a city's province page read its 168 communes, and sorted them, to show 20,
+    on every request before they were kept)."""
     from app.text import by_name
     rows = tuple(db.session.execute(_CHILDREN_AND_RETIRED, {"unit": unit_id, "path": path}).all())
     if rows:
@@ -315,17 +308,8 @@ def _read_children(unit_id: int, path: str) -> Children:
                     tuple(r.id for r in by_name(list(rows), descending=True)))
 
 
-@lru_cache(maxsize=2048)
-def _remembered_children(token: int, unit_id: int, path: str) -> Children:
-    """A unit's children, kept per tree token: a city's province page read its 168 communes, and
-    sorted them, to show 20, on every request."""
-    return _read_children(unit_id, path)
-
-
 def _children_of(unit: AdminUnit, token: int | None) -> Children:
-    if token is None:  # no token yet (a database emptied by hand): read them
-        return _read_children(unit.id, unit.path)
-    return _remembered_children(token, unit.id, unit.path)
+    return _children((token,), unit.id, unit.path)
 
 
 def subtree_of(unit: AdminUnit) -> Subtree | LiveSubtree:
@@ -444,21 +428,15 @@ def adult_roll_up(token: int | None, unit_ids: list[int]) -> AdultRollUp:
     """The adults of unit_ids rolled up in SQL, kept under the token (None: no token, read them);
     only for units with no retired unit below them (adult_tokens_and_retired)."""
     key = tuple(sorted(set(unit_ids)))
-    return AdultRollUp(_adult_timelines_of(key) if token is None else _remembered_adult_timelines(token, key))
+    return AdultRollUp(_adult_timelines_of((token,), key))
 
 
+@kept_under_tokens(maxsize=1024)
 def _adult_timelines_of(unit_ids: tuple[int, ...]) -> dict[int, tuple[list[date], list[int]]]:
-    """Per unit, (dates, adults from each date): its leaves' count changes, summed as they run."""
+    """Per unit, (dates, adults from each date): its leaves' count changes, summed as they run; kept
+    under the adult token."""
     out: dict[int, list[tuple[date, int]]] = {u: [] for u in unit_ids}
     for chunk in chunks(list(unit_ids)):
         for unit_id, effective_on, delta in db.session.execute(_ADULT_DELTAS, {"units": chunk}):
             out[unit_id].append((effective_on, int(delta)))
     return {u: _running(entries) for u, entries in out.items()}
-
-
-@lru_cache(maxsize=1024)
-def _remembered_adult_timelines(token: int, unit_ids: tuple[int, ...]) -> dict[int, tuple[list[date], list[int]]]:
-    """The same, kept per (token, units), as _remembered_count_deltas with the adult token (read
-    before the counts, so a change committed in between leaves a fresh result under a stale token).
-    Nothing mutates what it returns."""
-    return _adult_timelines_of(unit_ids)

@@ -18,6 +18,7 @@ from sqlalchemy import orm
 from app.extensions import db
 from app.id_lists import chunks
 from app.units.models import AdminUnit, Reorganization, UnitPlacement, UnitSuccession
+from app.worker_memo import kept_under_tokens
 
 
 def _placed_on(day: date):
@@ -170,17 +171,10 @@ def before_note(unit: AdminUnit) -> BeforeNote | None:
     if unit.valid_from is None:
         return None
     from app.coverage.rollup import tree_token
-    token = tree_token()
-    if token is None:  # no token yet (a database emptied by hand): read it
-        return _read_before_note(unit.id, unit.valid_from)
-    return _remembered_before_note(token, unit.id, unit.valid_from)
+    return _read_before_note((tree_token(),), unit.id, unit.valid_from)
 
 
-@functools.lru_cache(maxsize=2048)
-def _remembered_before_note(token: int, unit_id: int, valid_from: date) -> BeforeNote | None:
-    return _read_before_note(unit_id, valid_from)
-
-
+@kept_under_tokens(maxsize=2048)
 def _read_before_note(unit_id: int, valid_from: date) -> BeforeNote | None:
     """One statement: a commune made of four old ones costs one round trip, not six."""
     rows = db.session.execute(_before_note_statement(), {"unit": unit_id, "day": valid_from - timedelta(days=1)}).all()
@@ -237,17 +231,10 @@ def same_map_since(unit: AdminUnit, on: date) -> bool:
     change to the units or their placements replaces (its prepared, generic plan cannot use the path
     index: it read every unit of the database, 10,170 on the city seed, 0.75 ms)."""
     from app.coverage.rollup import tree_token
-    token = tree_token()
-    if token is None:  # no token yet (a database emptied by hand): ask
-        return _same_map_since(unit.path, on)
-    return _remembered_same_map(token, unit.path, on)
+    return _same_map_since((tree_token(),), unit.path, on)
 
 
-@functools.lru_cache(maxsize=4096)
-def _remembered_same_map(token: int, path: str, on: date) -> bool:
-    return _same_map_since(path, on)
-
-
+@kept_under_tokens(maxsize=4096)
 def _same_map_since(path: str, on: date) -> bool:
     """The question for the subtree at `path` (a unit's path names it)."""
     below = orm.aliased(AdminUnit)
