@@ -299,6 +299,40 @@ def test_a_past_month_is_the_running_total_less_the_later_months(db, tree):
     assert [m.row.reached for m in series] == [1, 2, 2]
 
 
+def test_this_and_last_month_leave_out_what_came_after_them_as_months_further_back_do(db, tree):
+    # The months shown most (this one, the last) take the later tallies ungrouped through another index
+    # (app/coverage/queries.py, _SUMS_UPTO_RECENT); further back they are grouped in SQL. Same figures.
+    from datetime import timedelta
+
+    from app.dates import today_vn
+    wallet, vneid = make_services()
+    today = today_vn()
+    this = today.replace(day=1)
+    last = (this - timedelta(days=1)).replace(day=1)
+    earlier = (last - timedelta(days=1)).replace(day=1)
+    a, b, c, d = households(tree.hamlet, 4)
+    visit(a, earlier, adopted=[wallet])
+    visit(b, last, adopted=[wallet, vneid])
+    visit(c, this, adopted=[vneid])
+    visit(d, today, adopted=[wallet], guided=[vneid])
+    db.session.commit()
+    shown = [queries.coverage(tree.commune, month_end(m.year, m.month)).total for m in (earlier, last, this)]
+    assert [t.services["ewallet"].adopted for t in shown] == [1, 2, 3]
+    assert [t.services["vneid"].adopted for t in shown] == [0, 1, 2]
+    assert [t.reached for t in shown] == [1, 2, 4]
+    units = [tree.province.id, tree.district.id, tree.commune.id, tree.hamlet.id]
+    for m in (earlier, last, this):
+        upto = queries.month_key(m.year, m.month)
+        sums = []
+        for statement in (queries._SUMS_UPTO, queries._SUMS_UPTO_RECENT):
+            total: dict = {}
+            for stmt, chunk in statement.chunked(units):
+                for unit_id, service_id, n in db.session.execute(stmt, {"units": chunk, "upto": upto}):
+                    total[(unit_id, service_id)] = total.get((unit_id, service_id), 0) + int(n or 0)
+            sums.append(total)
+        assert sums[0] == sums[1], m
+
+
 def _page_data(tree):
     wallet, vneid = make_services()
     _db.session.add(Target(service_id=wallet.id, province_id=tree.province.id, share=0.5, due_on=date(2025, 12, 31)))
