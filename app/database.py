@@ -124,14 +124,13 @@ def _postgres_reads_outside_transactions(app: Flask) -> None:
     ROLLBACK): two round trips of a page's 3–7, each a wait on the network when the database is on
     another host, and two commands for the server (bench/README.md, round 14: on one machine the CPU
     this saves is inside the machine's noise). Under READ COMMITTED, PostgreSQL's default, every
-    statement already sees its own snapshot, so reads outside a transaction see what they would
-    inside one. What differs is what a transaction
-    holds: its writes, undone together, and its locks. So a GET's connection starts in autocommit, and
-    the first statement that writes or locks (anything but a plain SELECT), or streams its rows through
-    a server-side cursor (which PostgreSQL declares only in a transaction), turns autocommit off before
-    it runs: psycopg opens the transaction with it, and the request ends it as before. Other methods,
-    and work outside a request (the CLI, tests' own statements), keep the transaction from the first
-    statement. tests/test_db_transactions.py holds both.
+    statement already sees its own snapshot, so reads outside a transaction see what they would inside
+    one. What differs is what a transaction holds: its writes, undone together, and its locks. So a
+    GET's connection starts in autocommit, and the first statement that writes or locks (anything but a
+    plain SELECT), or streams its rows through a server-side cursor (which PostgreSQL declares only in a
+    transaction), turns autocommit off before it runs: psycopg opens the transaction with it, and the
+    request ends it as before. Other methods, and work outside a request (the CLI, tests' own
+    statements), keep the transaction from the first statement. tests/test_db_transactions.py holds both.
     """
     from flask import has_request_context, request
     from sqlalchemy import event

@@ -27,6 +27,5 @@ def kept_under_tokens(maxsize: int):
                 return read(*question)
             return remembered(tokens, *question)
         get.cache_clear = remembered.cache_clear
-        get.read = read
         return get
     return decorate

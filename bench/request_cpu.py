@@ -19,6 +19,8 @@ checkout given twice (3 Dec 2026): 6% on the workers' CPU, 10% on the server's; 
 runs, or one process switching between the two ways (bench/reads_outside_transactions.py does).
 """
 import argparse
+import gzip
+import itertools
 import json
 import os
 import random
@@ -41,13 +43,14 @@ def worker(app_dir: str, url: str) -> None:
     import logging
     logging.disable(logging.WARNING)
     from saturation import OFFICERS, PASSWORD, csrf, plans, today
+    from werkzeug.datastructures import MultiDict
 
     from app import create_app
     from app.config import database_url
     app = create_app({"SQLALCHEMY_DATABASE_URI": database_url(url), "SECRET_KEY": "bench-secret",
                       "LOGIN_LIMIT_PER_ADDRESS": "100000 per minute", "LOGIN_LIMIT_PER_ACCOUNT": "100000 per minute"})
     leaders, units = plans(url, LEADERS_PER_ROUND)
-    gzip = {"Accept-Encoding": "gzip"}
+    gzipped = {"Accept-Encoding": "gzip"}
 
     def signed_in(username):
         client = app.test_client()
@@ -69,10 +72,9 @@ def worker(app_dir: str, url: str) -> None:
         return resp
 
     def leader(client, plan):
-        page = timed("form", client.get, "/visits/new", headers=gzip)
+        page = timed("form", client.get, "/visits/new", headers=gzipped)
         assert page.status_code == 200, page.status_code
-        import gzip as gz
-        token = csrf(gz.decompress(page.data) if page.headers.get("Content-Encoding") == "gzip" else page.data)
+        token = csrf(gzip.decompress(page.data) if page.headers.get("Content-Encoding") == "gzip" else page.data)
         household = plan["households"][plan["next"] % len(plan["households"])]
         plan["next"] += 1
         fields = [("csrf_token", token), ("key", uuid.uuid4().hex), ("visited_on", today()),
@@ -81,22 +83,22 @@ def worker(app_dir: str, url: str) -> None:
         fields += [(f"svc-{code}", rng.choice(("guided", "guided", "adopted")))
                    for code in rng.sample(plan["codes"], rng.choice((1, 2, 2, 3)))]
         fields.append(("save", "1"))
-        from werkzeug.datastructures import MultiDict
-        resp = timed("post", client.post, "/visits/new", data=MultiDict(fields), headers=gzip)
+        resp = timed("post", client.post, "/visits/new", data=MultiDict(fields), headers=gzipped)
         assert resp.status_code == 303, (resp.status_code, resp.data[:300])
-        assert timed("visit", client.get, resp.headers["Location"], headers=gzip).status_code == 200
+        assert timed("visit", client.get, resp.headers["Location"], headers=gzipped).status_code == 200
 
     def officer(client, unit_id):
-        assert timed("coverage", client.get, f"/coverage/{unit_id}", headers=gzip).status_code == 200
+        assert timed("coverage", client.get, f"/coverage/{unit_id}", headers=gzipped).status_code == 200
         assert timed("trend", client.get, f"/coverage/{unit_id}/trend",
-                     headers=gzip | {"HX-Request": "true"}).status_code == 200
+                     headers=gzipped | {"HX-Request": "true"}).status_code == 200
 
-    def rounds(n, start=[0]):  # noqa: B006 -- the officer's turn carries from batch to batch
+    officers = itertools.cycle(officer_clients)  # the officer's turn carries from batch to batch
+
+    def rounds(n):
         for _ in range(n):
             for client, plan in leader_clients:
                 leader(client, plan)
-            officer(*officer_clients[start[0] % len(officer_clients)])
-            start[0] += 1
+            officer(*next(officers))
 
     rounds(6)  # warm-up: templates compiled, statements prepared, caches filled
     import app as package

@@ -240,14 +240,17 @@ def officer_loop(client: Client, unit_id: int, run: Run) -> None:
 
 def worker_cpu(master: int) -> float:
     """Seconds of CPU (user + system) used so far by the gunicorn master's children."""
-    total = 0
-    for pid in Path(f"/proc/{master}/task/{master}/children").read_text().split():
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except FileNotFoundError:
-            continue
-        total += int(fields[11]) + int(fields[12])  # utime, stime
-    return total / TICKS
+    pids = Path(f"/proc/{master}/task/{master}/children").read_text().split()
+    return sum(cpu_seconds(Path(f"/proc/{pid}")) for pid in pids)
+
+
+def cpu_seconds(proc: Path) -> float:
+    """User + system CPU seconds of the process at /proc/PID (0 if it has ended)."""
+    try:
+        fields = (proc / "stat").read_text().rsplit(")", 1)[1].split()
+    except (FileNotFoundError, ProcessLookupError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / TICKS  # utime, stime
 
 
 def server_cpu(url: str) -> float:
@@ -257,17 +260,15 @@ def server_cpu(url: str) -> float:
     if not url.startswith("postgres"):
         return 0.0
     name = urllib.parse.urlsplit(url).path.lstrip("/").encode()
-    total = 0
+    total = 0.0
     for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
         try:
             words = cmdline.read_bytes().split()
-            if len(words) < 3 or words[0] != b"postgres:" or words[2] != name:
-                continue
-            fields = (cmdline.parent / "stat").read_text().rsplit(")", 1)[1].split()
         except (FileNotFoundError, ProcessLookupError, PermissionError):
             continue
-        total += int(fields[11]) + int(fields[12])
-    return total / TICKS
+        if len(words) >= 3 and words[0] == b"postgres:" and words[2] == name:
+            total += cpu_seconds(cmdline.parent)
+    return total
 
 
 def workers_of(master: int) -> list[int]:

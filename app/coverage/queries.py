@@ -181,6 +181,11 @@ _MONTHS_FROM = IdListStatement(lambda among: sa.union_all(
     .where(among(_TALLY.unit_id, "units"), _TALLY.month >= sa.bindparam("first"))))
 
 
+def _month_before(day: date) -> int:
+    """The month_key of the month before `day`'s."""
+    return month_key(day.year, day.month - 1) if day.month > 1 else month_key(day.year - 1, 12)
+
+
 def _sums(unit_ids: list[int], on: date) -> dict[int, dict[int, int]]:
     """{unit: {service or REACH: households}} from the live tallies, everything under each unit.
 
@@ -192,12 +197,8 @@ def _sums(unit_ids: list[int], on: date) -> dict[int, dict[int, int]]:
     if not unit_ids:
         return out
     is_month_end = on == month_end(on.year, on.month)
-    upto = month_key(on.year, on.month)
-    if not is_month_end:
-        upto = month_key(on.year, on.month - 1) if on.month > 1 else month_key(on.year - 1, 12)
-    today = today_vn()
-    last_month = month_key(today.year, today.month - 1) if today.month > 1 else month_key(today.year - 1, 12)
-    sums_upto = _SUMS_UPTO_RECENT if upto >= last_month else _SUMS_UPTO  # the same rows; a plan for each
+    upto = month_key(on.year, on.month) if is_month_end else _month_before(on)
+    sums_upto = _SUMS_UPTO_RECENT if upto >= _month_before(today_vn()) else _SUMS_UPTO  # same rows, two plans
     for statement, chunk in sums_upto.chunked(unit_ids):
         for unit_id, service_id, n in db.session.execute(statement, {"units": chunk, "upto": upto}).all():
             out[unit_id][service_id] += int(n or 0)
