@@ -49,7 +49,8 @@ def test_a_refused_save_shows_the_error_summary_in_view(app, db, live_server, ph
     # A link in the summary takes the user to the field, focused.
     summary.locator("a[href='#services']").click()
     # The focus moves in the link's click handler: wait for it rather than read it at once (two browsers
-    # share CI's cores).
-    phone.wait_for_function("(document.activeElement && document.activeElement.name || '').startsWith('svc-')",
+    # share CI's cores). A function, not a bare expression: Playwright re-evaluates an expression with
+    # eval() when it polls, which the app's Content-Security-Policy refuses (a failure only when slow).
+    phone.wait_for_function("() => (document.activeElement && document.activeElement.name || '').startsWith('svc-')",
                             timeout=5000)
     expect(phone.locator("#services-error")).to_be_in_viewport()
