@@ -9,6 +9,7 @@ from markupsafe import Markup
 
 from app.fragments import wants_fragment
 from app.numbers import number_format
+from app.widgets import render as render_widget
 
 
 def locale_number(value, locale: str | None = None):
@@ -85,6 +86,7 @@ def init_app(app):
     from app.units.kinds import label as kind_label
     app.jinja_env.filters["kind_label"] = kind_label
     app.jinja_env.globals["current_locale"] = lambda: str(get_locale() or "vi")
+    app.jinja_env.globals["widget"] = render_widget
 
     @app.context_processor
     def _htmx_flag():

@@ -300,6 +300,39 @@ def test_a_busy_team_s_form_orders_its_services_by_its_latest_visits(client, db,
     assert order[:2] == ["cashless", "e_health"]
 
 
+def _plain_services_block(app, services, locale):
+    """The services fieldset rendered from the template on its own, as a form with nothing chosen has it."""
+    from flask import render_template
+    from flask_babel import force_locale
+    with app.test_request_context(), force_locale(locale):
+        return render_template("visits/_services.html", services=services, chosen={}, service_errors=[])
+
+
+def test_a_blank_form_s_services_are_the_template_s_in_the_user_s_language_and_names(app, client, db, leader):
+    # A blank form's services are rendered once per worker (app/visits/blank_services.py): in each
+    # language, and again once a service's name changes.
+    from app.catalogue import operations as catalogue
+    services = catalogue.active_services()
+    for service in services:  # named in Vietnamese only: the names alike in both languages
+        service.name_en = service.name_vi
+    db.session.commit()
+    vietnamese = _plain_services_block(app, services, "vi")
+    assert "hồ sơ dịch vụ công trực tuyến" in vietnamese and "Đã sử dụng" in vietnamese
+    assert vietnamese in client.get("/visits/new").get_data(as_text=True)
+
+    leader.locale = "en"
+    db.session.commit()
+    page = client.get("/visits/new").get_data(as_text=True)
+    english = _plain_services_block(app, services, "en")
+    assert english in page and vietnamese not in page
+    assert "hồ sơ dịch vụ công trực tuyến" in english and "Adopted" in english
+
+    services[0].name_en = "Public services online (renamed)"
+    db.session.commit()
+    page = client.get("/visits/new").get_data(as_text=True)
+    assert "Public services online (renamed)" in page and _plain_services_block(app, services, "en") in page
+
+
 def test_a_household_of_another_hamlet_or_commune_is_refused(client, db, leader, team, tree):
     outside = [household(tree.hamlet2, "Võ Văn Kiệt"), household(tree.other_hamlet, "Đỗ Thị Mai")]
     for h in outside:

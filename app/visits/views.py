@@ -31,6 +31,7 @@ from app.scope import (
 )
 from app.teams.models import Team, team_hamlets
 from app.text import clean
+from app.visits.blank_services import blank_services
 from app.visits.forms import VisitForm, new_key
 from app.visits.models import RESULTS, Visit, VisitService, visit_members
 from app.visits.operations import (
@@ -106,9 +107,10 @@ def visit_page_context(form: VisitForm, roster: TeamRoster, *, refused: bool = F
     _set_choices(form, roster, visit)
     if options is None:
         options = [selected] if selected is not None else []
+    services = catalogue.by_team_use(form.services, team.id if team is not None else None, today_vn())
     return dict(
-        form=form, team=team, visit=visit,
-        services=catalogue.by_team_use(form.services, team.id if team is not None else None, today_vn()),
+        form=form, team=team, visit=visit, services=services,
+        blank_services=None if form.chosen or form.service_errors else blank_services(services),
         chosen=form.chosen, errors=_error_summary(form) if refused else [],
         service_errors=list(form.service_errors), hamlets=roster.hamlets, members=roster.members,
         options=options, q=q, selected_id=str(selected.id) if selected is not None else form.household_id.data,
