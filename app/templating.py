@@ -8,6 +8,7 @@ from jinja2 import pass_context, pass_eval_context
 from markupsafe import Markup
 
 from app.fragments import wants_fragment
+from app.menu import menu
 from app.numbers import number_format
 from app.widgets import render as render_widget
 
@@ -87,6 +88,7 @@ def init_app(app):
     app.jinja_env.filters["kind_label"] = kind_label
     app.jinja_env.globals["current_locale"] = lambda: str(get_locale() or "vi")
     app.jinja_env.globals["widget"] = render_widget
+    app.jinja_env.globals["menu"] = menu
 
     @app.context_processor
     def _htmx_flag():

@@ -16,3 +16,31 @@ def test_a_section_shows_its_list_or_else_only_its_empty_message(app):
             '{% endcall %}').render
         assert " ".join(render(items=["a", "b"]).split()) == "<ul><li>a</li><li>b</li></ul>"
         assert " ".join(render(items=[]).split()) == "<p>Nothing yet.</p>"
+
+
+def _plain_menu(app, user, locale):
+    """The menu template rendered on its own for the user: the top row and the "More" list."""
+    from flask import render_template
+    from flask_babel import force_locale
+    from flask_login import login_user
+    with app.test_request_context(), force_locale(locale):
+        login_user(user)
+        return render_template("_nav.html", more=False), render_template("_nav.html", more=True)
+
+
+def test_every_page_s_menu_is_the_template_s_for_the_user_s_role_unit_and_language(app, db, tree, team):
+    # The menu is kept per worker (app/menu.py); each user still gets the links of their own role,
+    # unit and language: a commune's officer then its team's leader, another commune, the same in English.
+    from tests.visits_helpers import sign_in_as
+    for role, unit, locale in (("commune", tree.commune, "vi"), ("team_leader", tree.commune, "vi"),
+                               ("commune", tree.sibling_commune, "vi"), ("commune", tree.commune, "en"),
+                               ("district", tree.district, "vi"), ("province", tree.province, "en")):
+        browser, user = sign_in_as(app, role, unit, team[0] if role == "team_leader" else None)
+        user.locale = locale
+        db.session.commit()
+        page = browser.get("/auth/password").get_data(as_text=True)
+        top, more = _plain_menu(app, user, locale)
+        assert f'<nav class="top-nav" aria-label="{"Menu" if locale == "en" else "Trình đơn"}">{top}</nav>' in page
+        assert more in page, (role, unit.name, locale)
+        if role == "commune":
+            assert f'href="/coverage/{unit.id}"' in top
