@@ -3,6 +3,7 @@ from datetime import timedelta
 from urllib.parse import urlencode
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -42,8 +43,8 @@ def index():
     return redirect(url_for("coverage.show", unit_id=current_user.unit_id))
 
 
-def _month_label(year: int, month: int) -> str:
-    return locale_date(month_end(year, month), "MM/yyyy")
+def _month_label(year: int, month: int, locale: str | None = None) -> str:
+    return locale_date(month_end(year, month), "MM/yyyy", locale)
 
 
 def _map_mode(unit) -> str:
@@ -198,12 +199,15 @@ def _trend(unit, year: int, month: int, services, mode: str = "today") -> dict:
     else:
         series = queries.monthly_series(unit, months)
     writer = CellWriter(services)
-    rows = [(_month_label(m.year, m.month), writer.shares(m.row)) for m in series]
-    months = queries.last_months(year, month, TREND_MONTHS)
+    # Each month's label made once, in the page's language looked up once: the table, every chart and
+    # the adults' rows show the same twelve.
+    locale = str(get_locale() or "vi")
+    labels = {m: _month_label(*m, locale) for m in months}
+    rows = [(labels[m.year, m.month], writer.shares(m.row)) for m in series]
     adult_series = (adults.adult_months_then if mode == "then" else adults.adult_months)([unit], months)[unit.id]
     return dict(series=series, trend_rows=rows,
-                charts=[charts.service_chart(s, series, _month_label) for s in services],
-                adult_trend=[(_month_label(*m), adult_series[m]) for m in months])
+                charts=[charts.service_chart(s, series, lambda y, m: labels[y, m]) for s in services],
+                adult_trend=[(labels[m], adult_series[m]) for m in months])
 
 
 def _adult_section(unit, children, year: int, month: int, services, mode: str, writer: CellWriter) -> dict:
