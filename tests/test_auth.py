@@ -1,4 +1,6 @@
 """Sign-in, sign-out, language, password change, security headers."""
+import pytest
+
 from app.auth.models import User
 from tests.conftest import PASSWORD
 
@@ -247,3 +249,15 @@ def test_passwords_are_kept_as_scrypt_hashes_outside_the_test_suite(tree, db):
         user.set_password("mat-khau-dai-du")
         assert user.password_hash.startswith("scrypt:") and "mat-khau-dai-du" not in user.password_hash
         assert user.check_password("mat-khau-dai-du") and not user.check_password("sai")
+
+
+@pytest.mark.parametrize("session_id", ["99999999999999999999999:token", "-3:token", "0:token", "abc:token", ":"])
+def test_a_session_naming_no_possible_account_is_signed_out_not_an_error(app, tree, db, session_id):
+    # Only a server holding the secret key can write such a cookie; should one exist, it names nobody.
+    from tests.visits_helpers import sign_in_as
+    browser, _user = sign_in_as(app, "commune", tree.commune)
+    assert browser.get("/teams/").status_code == 302  # signed in: on to the commune's teams
+    with app.app_context(), browser.client.session_transaction() as sess:
+        sess["_user_id"] = session_id
+    resp = browser.get("/teams/")
+    assert resp.status_code == 302 and "/auth/login" in resp.headers["Location"]
