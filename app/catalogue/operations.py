@@ -59,18 +59,21 @@ USAGE_DAYS = 90
 USAGE_VISITS = 300
 
 
+# Built once: every visit form asks; the bounds are parameters.
+_LATEST = (sa.select(Visit.id)
+           .where(Visit.team_id == sa.bindparam("team_id"), Visit.visited_on > sa.bindparam("since"))
+           .order_by(Visit.visited_on.desc()).limit(sa.bindparam("visits", type_=sa.Integer)).subquery())
+_USE = (sa.select(VisitService.service_id, sa.func.count())
+        .join(_LATEST, _LATEST.c.id == VisitService.visit_id).group_by(VisitService.service_id))
+
+
 def by_team_use(services: list[Service], team_id: int | None, today: date) -> list[Service]:
     """The services the team's latest visits recorded most first, so the usual ones are at the top of
     the form; the rest (and ties) keep the catalogue order."""
     if team_id is None:
         return list(services)
-    latest = (sa.select(Visit.id)
-              .where(Visit.team_id == team_id, Visit.visited_on > today - timedelta(days=USAGE_DAYS))
-              .order_by(Visit.visited_on.desc()).limit(USAGE_VISITS).subquery())
-    counts = dict(db.session.execute(
-        sa.select(VisitService.service_id, sa.func.count())
-        .join(latest, latest.c.id == VisitService.visit_id)
-        .group_by(VisitService.service_id)).all())
+    counts = dict(db.session.execute(_USE, {"team_id": team_id, "since": today - timedelta(days=USAGE_DAYS),
+                                            "visits": USAGE_VISITS}).all())
     return sorted(services, key=lambda s: -counts.get(s.id, 0))  # sorted() is stable
 
 
