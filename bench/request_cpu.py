@@ -3,6 +3,7 @@
     .venv/bin/python bench/request_cpu.py --database-url postgresql://postgres@127.0.0.1:55432/copy \
         --app-dir /tmp/before --app-dir .
     options: --batches 16  --rounds 10  (a round: 4 leader loops and 1 officer loop, 14 requests)
+             --calls (then Python calls per request, counted under cProfile: they do not drift)
 
 `bench/saturation.py` measures throughput under load, but on a shared 2-core machine its CPU per request
 swings by ±20% between identical runs: it cannot show a change of 10%. This script takes the same mix
@@ -19,10 +20,12 @@ checkout given twice (3 Dec 2026): 6% on the workers' CPU, 10% on the server's; 
 runs, or one process switching between the two ways (bench/reads_outside_transactions.py does).
 """
 import argparse
+import cProfile
 import gzip
 import itertools
 import json
 import os
+import pstats
 import random
 import statistics
 import subprocess
@@ -63,10 +66,16 @@ def worker(app_dir: str, url: str) -> None:
     officer_clients = [(signed_in(name), units[name]) for name in OFFICERS]
     rng = random.Random(1)
     spent = {k: [0.0, 0] for k in KINDS}
+    profiles = {}  # kind -> cProfile.Profile while Python calls are counted (a "calls N" line)
 
     def timed(kind, call, *args, **kwargs):
+        profile = profiles.get(kind)
         t = time.process_time()
+        if profile is not None:
+            profile.enable()
         resp = call(*args, **kwargs)
+        if profile is not None:
+            profile.disable()
         spent[kind][0] += time.process_time() - t
         spent[kind][1] += 1
         return resp
@@ -106,8 +115,15 @@ def worker(app_dir: str, url: str) -> None:
     for line in sys.stdin:
         for k in KINDS:
             spent[k] = [0.0, 0]
-        rounds(int(line))
-        print(json.dumps(spent), flush=True)
+        counting = line.startswith("calls ")
+        if counting:
+            profiles.update((k, cProfile.Profile()) for k in KINDS)
+        rounds(int(line.split()[-1]))
+        if counting:
+            calls = {k: pstats.Stats(profiles.pop(k)).total_calls / spent[k][1] for k in KINDS}
+            print(json.dumps(calls), flush=True)
+        else:
+            print(json.dumps(spent), flush=True)
 
 
 def main() -> int:
@@ -121,6 +137,9 @@ def main() -> int:
                         help="processes per version, their batches pooled: two processes of the same code "
                              "differ by up to ~8%% on this machine (memory layout), which one process per "
                              "version would count as the code's")
+    parser.add_argument("--calls", action="store_true",
+                        help="then one more batch per process under cProfile: Python calls per request, which "
+                             "do not drift with the machine's speed")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
@@ -156,6 +175,13 @@ def main() -> int:
                 per_kind[i][k].append(cpu * 1000 / count)
             mix[i].append(sum(cpu for cpu, _ in spent.values()) * 1000 / n)
             server[i].append((s1 - s0) * 1000 / n)
+    calls = [{k: [] for k in KINDS} for _ in dirs]
+    if args.calls:
+        for k, p in enumerate(procs):
+            p.stdin.write(f"calls {args.rounds}\n")
+            p.stdin.flush()
+            for kind, n in json.loads(p.stdout.readline()).items():
+                calls[version[k]][kind].append(n)
     for p in procs:
         p.stdin.close()
         p.wait()
@@ -167,6 +193,14 @@ def main() -> int:
     for i, d in enumerate(dirs):
         print(f"  {d[-40:]:40s} " + " ".join(f"{statistics.median(per_kind[i][k]):8.2f}" for k in KINDS)
               + f" {statistics.median(mix[i]):8.2f}" + (f" {statistics.median(server[i]):8.2f}" if pg else ""))
+    if args.calls:
+        print(f"Python calls per request (cProfile, {args.rounds} rounds in each process):")
+        print(f"  {'version':40s} " + " ".join(f"{k:>8s}" for k in KINDS) + "      mix")
+        for i, d in enumerate(dirs):
+            per = {k: statistics.mean(calls[i][k]) for k in KINDS}
+            mixed = (LEADERS_PER_ROUND * (per["form"] + per["post"] + per["visit"]) + per["coverage"] + per["trend"]) \
+                / (3 * LEADERS_PER_ROUND + 2)
+            print(f"  {d[-40:]:40s} " + " ".join(f"{per[k]:8.0f}" for k in KINDS) + f" {mixed:8.0f}")
     return 0
 
 
