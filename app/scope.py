@@ -5,7 +5,7 @@ Records outside the user's subtree answer 404, so their existence is not reveale
 `need=` (a predicate of the record and the user) answers 403 when the user may see but not do.
 """
 from collections.abc import Callable
-from functools import wraps
+from functools import lru_cache, wraps
 
 import sqlalchemy as sa
 from flask import abort
@@ -243,23 +243,44 @@ def team_hamlets_query(user=None) -> sa.Select:
     return units_query(user).where(AdminUnit.level == "hamlet", AdminUnit.id.in_(team_hamlet_ids(user)))
 
 
+def _hamlet_scope(user) -> tuple[str | None, bool, int | None]:
+    """All that the hamlet scope reads of the user: their root unit's path (None: the whole tree),
+    whether they work in the field and, if so, their team."""
+    root = root_unit(user)
+    field = user.role in FIELD_ROLES
+    return (root.path if root is not None else None), field, (user.team_id if field else None)
+
+
+def _in_hamlets(hamlet_id_column, root_path: str | None, field: bool, team_id: int | None):
+    from app.teams.models import team_hamlets
+    clause = sa.true() if root_path is None else hamlet_id_column.in_(
+        sa.select(AdminUnit.id).where(AdminUnit.within(root_path)))
+    if field:
+        clause = sa.and_(clause, hamlet_id_column.in_(
+            sa.select(team_hamlets.c.hamlet_id).where(team_hamlets.c.team_id == team_id)))
+    return clause
+
+
 def in_hamlet_scope(hamlet_id_column, user=None):
     """WHERE clause for records that live in a hamlet: the unit subtree, narrowed to the team's hamlets."""
-    user = _user(user)
-    clause = in_scope(hamlet_id_column, user)
-    if user.role in FIELD_ROLES:
-        clause = sa.and_(clause, hamlet_id_column.in_(team_hamlet_ids(user)))
-    return clause
+    return _in_hamlets(hamlet_id_column, *_hamlet_scope(_user(user)))
+
+
+@lru_cache(maxsize=1024)
+def _records_in_hamlets(model, scope: tuple) -> sa.Select:
+    # One statement per kind of record and scope, built once: every visit and household page asks, and
+    # building it (with its cache key) cost more than the rest of the lookup's Python.
+    return sa.select(model).where(_in_hamlets(model.hamlet_id, *scope))
 
 
 def households_query(user=None) -> sa.Select:
     from app.households.models import Household
-    return sa.select(Household).where(in_hamlet_scope(Household.hamlet_id, user))
+    return _records_in_hamlets(Household, _hamlet_scope(_user(user)))
 
 
 def visits_query(user=None) -> sa.Select:
     from app.visits.models import Visit
-    return sa.select(Visit).where(in_hamlet_scope(Visit.hamlet_id, user))
+    return _records_in_hamlets(Visit, _hamlet_scope(_user(user)))
 
 
 def get_household_or_404(household_id: int, user=None, *, need: Need | None = None):

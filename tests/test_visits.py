@@ -477,6 +477,24 @@ def test_field_users_see_only_their_team_hamlets(app, client, db, leader, team, 
     assert "Võ Văn Kiệt" not in client.get("/households/?q=vo").get_data(as_text=True)
 
 
+def test_an_account_moved_to_another_team_sees_that_team_s_hamlets_on_its_next_page(app, client, db, leader, team,
+                                                                                    tree):
+    # The scoped statements are built once per scope (app/scope.py): the team is part of it.
+    other_team, others = make_team(tree.commune, [tree.hamlet2], name="Tổ Khu vực 2")
+    h1, h2 = household(tree.hamlet), household(tree.hamlet2, "Võ Văn Kiệt")
+    c, _user = sign_in_as(app, "team_leader", tree.commune, other_team, others[0])
+    theirs = _log(c, h2, date(2024, 6, 1), {"dvc": "adopted"}, others[0])
+    ours = _log(client, h1, date(2024, 6, 1), {"dvc": "adopted"}, team[1][0])
+    assert client.get(f"/visits/{theirs}").status_code == 404
+    assert client.get(f"/visits/{ours}").status_code == 200
+    leader.team_id = other_team.id
+    db.session.commit()
+    assert client.get(f"/visits/{theirs}").status_code == 200
+    assert client.get(f"/households/{h2.id}").status_code == 200
+    assert client.get(f"/visits/{ours}").status_code == 404
+    assert client.get(f"/households/{h1.id}").status_code == 404
+
+
 def test_recent_lists_count_today_week_and_month(client, db, leader, team, tree):
     h = household(tree.hamlet)
     today = today_vn()
