@@ -15,11 +15,13 @@ class _Shown(NamedTuple):
 
 
 @lru_cache(maxsize=256)
-def _rendered(locale: str, services: tuple[_Shown, ...]) -> Markup:
-    # The locale is part of the key: render_template translates with the request's, the same one.
+def _rendered(language: str, services: tuple[_Shown, ...]) -> Markup:
+    # The language is part of the key: render_template translates with the request's, the same one.
     return Markup(render_template("visits/_services.html", services=services, chosen={}, service_errors=[]))
 
 
 def blank_services(services) -> Markup:
     """The services fieldset of a form with nothing chosen, in this order, in the request's language."""
-    return _rendered(str(get_locale() or "vi"), tuple(_Shown(s.code, s.name) for s in services))
+    locale = get_locale()
+    language = locale.language if locale is not None else "vi"
+    return _rendered(language, tuple(_Shown(s.code, s.name_in(language)) for s in services))

@@ -37,7 +37,11 @@ class Service(db.Model):
     @property
     def name(self) -> str:
         locale = get_locale()
-        return self.name_en if locale is not None and locale.language == "en" else self.name_vi
+        return self.name_in(locale.language if locale is not None else "vi")
+
+    def name_in(self, language: str) -> str:
+        """The name in a language ("vi", "en"); Vietnamese for any other."""
+        return self.name_en if language == "en" else self.name_vi
 
 
 class Target(db.Model):
