@@ -4,8 +4,8 @@ shares those four."""
 from functools import lru_cache
 
 from flask import render_template, request
-from flask_babel import get_locale
 from flask_login import current_user
+from jinja2 import pass_context
 from markupsafe import Markup
 
 
@@ -15,7 +15,8 @@ def _rendered(role: str, unit_id: int | None, locale: str, root: str, more: bool
     return Markup(render_template("_nav.html", more=more))
 
 
-def menu(more: bool = False) -> Markup:
-    """The menu's links (`more`: the "More" list) for the signed-in user."""
-    return _rendered(current_user.role, current_user.unit_id, str(get_locale() or "vi"), request.script_root,
-                     more)
+@pass_context
+def menu(context, more: bool = False) -> Markup:
+    """The menu's links (`more`: the "More" list) for the signed-in user, in the page's language (the
+    locale the context processor put in the template's context: app/templating.py)."""
+    return _rendered(current_user.role, current_user.unit_id, context["_locale_id"], request.script_root, more)

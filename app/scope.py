@@ -231,11 +231,14 @@ def can_manage_member(member, user=None) -> bool:
 # --- Households and visits -----------------------------------------------------------------------
 # Team leaders and members see the hamlets their team serves; staff see their subtree as above.
 
+def _hamlets_of_team(team_id: int | None) -> sa.Select:
+    from app.teams.models import team_hamlets
+    return sa.select(team_hamlets.c.hamlet_id).where(team_hamlets.c.team_id == team_id)
+
+
 def team_hamlet_ids(user=None) -> sa.Select:
     """The hamlets of the user's team (none when the account has no team)."""
-    from app.teams.models import team_hamlets
-    user = _user(user)
-    return sa.select(team_hamlets.c.hamlet_id).where(team_hamlets.c.team_id == user.team_id)
+    return _hamlets_of_team(_user(user).team_id)
 
 
 def team_hamlets_query(user=None) -> sa.Select:
@@ -252,12 +255,9 @@ def _hamlet_scope(user) -> tuple[str | None, bool, int | None]:
 
 
 def _in_hamlets(hamlet_id_column, root_path: str | None, field: bool, team_id: int | None):
-    from app.teams.models import team_hamlets
-    clause = sa.true() if root_path is None else hamlet_id_column.in_(
-        sa.select(AdminUnit.id).where(AdminUnit.within(root_path)))
+    clause = sa.true() if root_path is None else hamlet_id_column.in_(AdminUnit.subtree_ids(root_path))
     if field:
-        clause = sa.and_(clause, hamlet_id_column.in_(
-            sa.select(team_hamlets.c.hamlet_id).where(team_hamlets.c.team_id == team_id)))
+        clause = sa.and_(clause, hamlet_id_column.in_(_hamlets_of_team(team_id)))
     return clause
 
 

@@ -38,7 +38,7 @@ class CellWriter:
     The strings go through `_` (flask_babel's gettext) so that `make extract-messages` finds them."""
 
     def __init__(self, services):
-        locale = str(get_locale() or "vi")
+        self.locale = locale = str(get_locale() or "vi")
         self.codes = [s.code for s in services]
         self.kept_as = (locale, tuple(self.codes))
         self.number = number_format(locale, "decimal").number

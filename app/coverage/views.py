@@ -3,7 +3,6 @@ from datetime import timedelta
 from urllib.parse import urlencode
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -199,10 +198,9 @@ def _trend(unit, year: int, month: int, services, mode: str = "today") -> dict:
     else:
         series = queries.monthly_series(unit, months)
     writer = CellWriter(services)
-    # Each month's label made once, in the page's language looked up once: the table, every chart and
-    # the adults' rows show the same twelve.
-    locale = str(get_locale() or "vi")
-    labels = {m: _month_label(*m, locale) for m in months}
+    # Each month's label made once, in the writer's language: the table, every chart and the adults'
+    # rows show the same twelve.
+    labels = {m: _month_label(*m, writer.locale) for m in months}
     rows = [(labels[m.year, m.month], writer.shares(m.row)) for m in series]
     adult_series = (adults.adult_months_then if mode == "then" else adults.adult_months)([unit], months)[unit.id]
     return dict(series=series, trend_rows=rows,

@@ -118,8 +118,8 @@ class AdminUnit(db.Model):
         return cls.path.startswith(path)
 
     @classmethod
-    def subtree_ids(cls, root: "AdminUnit") -> sa.Select:
-        """A subquery of the ids of the root and every unit below it."""
+    def subtree_ids(cls, root: "AdminUnit | str") -> sa.Select:
+        """A subquery of the ids of the root (or the root's path) and every unit below it."""
         return sa.select(cls.id).where(cls.within(root))
 
     @property
