@@ -7,6 +7,7 @@ import sqlalchemy as sa
 from app.catalogue.operations import active_services
 from app.extensions import db
 from app.teams.models import Membership, Team
+from app.units import operations as unit_ops
 from app.visits.forms import VisitForm
 from app.visits.roster import TeamRoster
 from tests.visits_helpers import TEAM_START, form, make_team
@@ -34,23 +35,32 @@ def statements():
         sa.event.remove(db.engine, "before_cursor_execute", spy)
 
 
-def test_the_roster_reads_the_same_hamlets_and_members_by_id_as_by_loading_them(db, tree):
+def test_the_roster_holds_the_hamlets_in_service_and_the_current_members_by_name(db, tree):
     team, members = _team_with_a_retired_hamlet_and_a_departed_member(tree)
-    by_id = TeamRoster(team)
-    ids = (sorted(by_id.hamlet_ids), by_id.member_ids)
+    extra = unit_ops.create_unit("Ấp Bình Đông", "hamlet", tree.commune)
+    team.hamlets.append(extra)
+    db.session.commit()
     db.session.expire_all()
-    loaded = TeamRoster(db.session.get(Team, team.id))
-    assert [h.name for h in loaded.hamlets] == ["Khu vực 1"]
-    assert [m.full_name for m in loaded.members] == ["Nguyễn Thị Lan", "Trần Văn Bình"]
-    assert ids == (sorted(loaded.hamlet_ids), loaded.member_ids) == ([tree.hamlet.id], {members[0].id, members[1].id})
+    team = db.session.get(Team, team.id)
+    roster = TeamRoster(team)
+    # In the order the ORM gives them (Team.hamlets by name, in the database's collation; members by
+    # their folded names), the retired hamlet and the member who left out.
+    in_service = [h for h in team.hamlets if h.retired_on is None]
+    assert [(h.id, h.name) for h in roster.hamlets] == [(h.id, h.name) for h in in_service]
+    assert sorted(h.name for h in roster.hamlets) == ["Khu vực 1", "Ấp Bình Đông"]
+    assert [(m.id, m.full_name) for m in roster.members] == [(members[0].id, "Nguyễn Thị Lan"),
+                                                             (members[1].id, "Trần Văn Bình")]
+    assert (roster.hamlet_ids, roster.member_ids) == ([h.id for h in in_service], {members[0].id, members[1].id})
+    roster.members.append(members[2])  # a page adding a visit's former member has a list of its own
+    assert len(roster.members) == 2
 
 
-def test_checking_a_posted_visit_asks_for_the_team_in_one_statement_however_often_it_is_asked(db, tree):
+def test_the_form_asks_for_the_team_in_one_statement_however_often_it_is_asked(db, tree):
     team, _members = _team_with_a_retired_hamlet_and_a_departed_member(tree)
     roster = TeamRoster(team)
     with statements() as seen:
         for _ in range(3):
-            _ids = (roster.hamlet_ids, roster.member_ids)
+            _ids = (roster.hamlets, roster.members, roster.hamlet_ids, roster.member_ids)
     assert len(seen) == 1 and "team_hamlets" in seen[0] and "memberships" in seen[0]
 
 

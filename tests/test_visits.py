@@ -10,7 +10,7 @@ import time_machine
 from app.audit.models import AuditEvent
 from app.dates import today_vn
 from app.households.models import Household
-from app.teams.models import Member
+from app.teams.models import Member, Membership
 from app.visits.models import Adoption, Visit, VisitService
 from app.visits.operations import REPLAY_WINDOW
 from tests.conftest import PASSWORD
@@ -440,6 +440,22 @@ def test_a_tie_on_date_goes_to_the_lowest_visit_id(client, db, leader, team, tre
     assert adoption(h.id, "cashless").visit_id == earlier and adoption(h.id, "dvc").adopted_on == date(2024, 7, 1)
     result = runner.invoke(args=["coverage", "verify"])
     assert result.exit_code == 0, result.output
+
+
+def test_editing_a_visit_shows_a_member_who_has_left_since_once_and_ticked(client, db, leader, team, tree):
+    h = household(tree.hamlet)
+    lan, binh, khang = team[1]
+    resp = client.post("/visits/new", data=form(h.id, on=date(2024, 6, 1), members=[lan.id, khang.id],
+                                                services={"dvc": "guided"}))
+    visit_id = int(resp.headers["Location"].rsplit("/", 1)[1])
+    db.session.scalar(sa.select(Membership).where(Membership.member_id == khang.id)).left_on = date(2024, 7, 1)
+    db.session.commit()
+    page = parse(client.get(f"/visits/{visit_id}/edit").get_data(as_text=True))
+    boxes = [(box.attrs["value"], "checked" in box.attrs) for box in page.find_all("input", name="members")]
+    # The current members first, by name, then the one who has left: each once, those who were there ticked.
+    assert boxes == [(str(lan.id), True), (str(binh.id), False), (str(khang.id), True)]
+    labels = [label.text().strip() for label in page.find(id="members").find_all("label")]
+    assert labels == ["Nguyễn Thị Lan", "Trần Văn Bình", "Lê Minh Khang"]
 
 
 def test_edit_and_delete_rights(app, client, db, leader, team, tree):

@@ -95,7 +95,8 @@ def _set_choices(form: VisitForm, roster: TeamRoster, visit: Visit | None = None
     form.new_hamlet.choices = [SelectChoice(h.id, h.name) for h in roster.hamlets]
     members = roster.members
     if visit is not None:
-        members += [m for m in visit.members if m not in members]
+        current = {m.id for m in members}
+        members += [m for m in visit.members if m.id not in current]
     form.members.choices = [SelectChoice(m.id, m.full_name) for m in members]
 
 
