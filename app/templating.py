@@ -10,6 +10,7 @@ from markupsafe import Markup
 from app.fragments import wants_fragment
 from app.menu import menu
 from app.numbers import number_format
+from app.paging import row_pager
 from app.widgets import render as render_widget
 
 
@@ -89,6 +90,7 @@ def init_app(app):
     app.jinja_env.globals["current_locale"] = lambda: str(get_locale() or "vi")
     app.jinja_env.globals["widget"] = render_widget
     app.jinja_env.globals["menu"] = menu
+    app.jinja_env.globals["row_pager"] = row_pager
 
     @app.context_processor
     def _htmx_flag():

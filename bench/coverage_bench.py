@@ -193,6 +193,7 @@ class Target:
         # A city seed has no district (two levels): its district rows are left out.
         self.pages = [(label, path) for label, path in timed[:pages] if "/None" not in path]
         self.times: dict[str, list[float]] = {label: [] for label, _ in self.pages}
+        self.rows: dict[str, int] = {}  # label -> the table rows the page shows (`<tr>`s, headings included)
         self.times[VISIT_FORM], self.times[VISIT] = [], []
 
     def start(self) -> None:
@@ -226,6 +227,7 @@ class Target:
                 expected = (b'class="table adult-trend' if path.endswith("/trend") else
                             b'class="table adult-table' if path.endswith("/adults") else b'id="adults"')
                 assert expected in body, path
+            self.rows.setdefault(label, body.count(b"<tr"))
             if i >= warm:  # the first rounds warm the caches and the workers
                 times[label].append(elapsed)
         # The form first, as the leader opens it (the field users' home screen; what it reads grows
@@ -266,9 +268,10 @@ def pct(values: list[float], p: float) -> float:
 
 
 def run_rounds(urls: list[str], env: dict, rounds: int, workers: int, pages: int = 10,
-               port: int = 0, warm: int = 5) -> list[dict[str, tuple[float, float, float]]]:
+               port: int = 0, warm: int = 5, with_rows: bool = False) -> list:
     """Start gunicorn on each database, run the rounds, stop them: per database, label -> (p50, p95,
-    p95 / floor's p95). With several databases each round runs on every one in turn (the first one
+    p95 / floor's p95), or with `with_rows` (that, label -> table rows shown). With several databases
+    each round runs on every one in turn (the first one
     first in even rounds, last in odd ones), so a change in this machine's speed hits them alike."""
     targets = []
     try:
@@ -282,6 +285,8 @@ def run_rounds(urls: list[str], env: dict, rounds: int, workers: int, pages: int
     finally:
         for target in targets:
             target.stop()
+    if with_rows:
+        return [(target.figures(), target.rows) for target in targets]
     return [target.figures() for target in targets]
 
 

@@ -4,15 +4,19 @@
     .venv/bin/python bench/reorganize_bench.py --database-url postgresql://postgres@127.0.0.1:54329/cnscd_bench22
 
 The database given (seeded by `flask demo seed --scale province`, on the old map) is never written:
-the script copies it (SQLite: a backup beside it, `<name>-reorganize.db`; PostgreSQL: `createdb -T`,
-`<name>_reorganize`, which needs no one else connected to it) and works on the copy, so it can be
-re-run. On the copy it times the coverage pages as bench/coverage_bench.py does (`--requests` rounds,
-the same functions), drafts the official plan and completes it as the seed does
+the script makes two copies of it (SQLite: backups beside it, `<name>-oldmap.db` and
+`<name>-reorganize.db`; PostgreSQL: `createdb -T`, `<name>_oldmap` and `<name>_reorganize`, which needs
+no one else connected to it). On the second it drafts the official plan and completes it as the seed does
 (app/demo/province_reform.py), times `flask units reorganize --plan FILE --dry-run` and then the same
-without --dry-run (each the whole command, start-up included), runs what follows the plan in the
-seed (the rest of new Đồng Tháp, targets, tg-district's area, activities since the reform), times
-`flask coverage verify`, and times the coverage pages again. The copy is dropped at the end unless
---keep.
+without --dry-run (each the whole command, start-up included), runs what follows the plan in the seed
+(the rest of new Đồng Tháp, targets, tg-district's area, activities since the reform) and times
+`flask coverage verify`. Then it times the coverage pages as bench/coverage_bench.py does
+(`--requests` rounds, the same functions) on both copies **in the same rounds**, taking turns (the old
+map's copy first in even rounds, last in odd ones): a change of this machine's speed falls on before
+and after alike, which timing them one after the other (as this script did until round 16) did not.
+Beside each page it prints the table rows it shows on each map: after the reform the province page
+lists its communes (20 a page) where it listed 11 districts, and Xã Cái Bè holds the hamlets of three
+old communes. The copies are dropped at the end unless --keep.
 """
 import argparse
 import os
@@ -43,10 +47,10 @@ def pg_parts(url: str) -> tuple[list[str], str]:
     return opts, u.path.lstrip("/")
 
 
-def make_copy(url: str) -> str:
+def make_copy(url: str, suffix: str = "reorganize") -> str:
     if url.startswith("sqlite"):
         source = Path(url.split("sqlite:///", 1)[1])
-        target = source.with_name(source.stem + "-reorganize.db")
+        target = source.with_name(f"{source.stem}-{suffix}.db")
         for suffix in ("", "-wal", "-shm", "-journal"):
             Path(str(target) + suffix).unlink(missing_ok=True)
         src = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
@@ -56,7 +60,7 @@ def make_copy(url: str) -> str:
         dst.close()
         return f"sqlite:///{target}"
     opts, name = pg_parts(url)
-    copy = f"{name}_reorganize"
+    copy = f"{name}_{suffix}"
     subprocess.run(["dropdb", *opts, "--if-exists", copy], check=True)
     subprocess.run(["createdb", *opts, "-T", name, copy], check=True)
     return url.rsplit("/", 1)[0] + "/" + copy
@@ -97,9 +101,10 @@ def in_app(url: str, work):
             db.engine.dispose()
 
 
-def coverage(url: str, env: dict, rounds: int, workers: int) -> dict[str, tuple[float, float, float]]:
-    """The coverage bench's rounds on the database: label -> (p50, p95, p95 / floor's p95)."""
-    return cb.run_rounds([url], env, rounds, workers)[0]
+def coverage(urls: list[str], env: dict, rounds: int, workers: int):
+    """The coverage bench's rounds on the databases, taking turns: per database, label -> (p50, p95,
+    p95 / floor's p95), and label -> the table rows each page shows."""
+    return cb.run_rounds(urls, env, rounds, workers, with_rows=True)
 
 
 def main() -> int:
@@ -113,7 +118,8 @@ def main() -> int:
     print(f"{kind}; at the start: {load()}")
     started = time.monotonic()
     url = make_copy(args.database_url)
-    print(f"copy: {url} in {time.monotonic() - started:.0f} s")
+    before_url = make_copy(args.database_url, "oldmap") if args.requests else None
+    print(f"copies: {url}, {before_url} in {time.monotonic() - started:.0f} s")
     env = dict(os.environ, DATABASE_URL=url, FLASK_APP="wsgi.py", SECRET_KEY="bench-secret",
                LOGIN_LIMIT_PER_ADDRESS="1000 per minute")
     figures: dict[str, float] = {}
@@ -130,7 +136,6 @@ def main() -> int:
         if reorganizations:
             raise SystemExit("this database was reorganized already: give one seeded on the old map")
         print(f"{households:,} households")
-        before = coverage(url, env, args.requests, args.workers) if args.requests else {}
 
         plan_file = Path(url.split("sqlite:///", 1)[1]).with_suffix(".plan.xlsx") if kind == "SQLite" else \
             ROOT / "instance" / "reorganize-bench.plan.xlsx"
@@ -166,19 +171,22 @@ def main() -> int:
         print(f"what follows the plan in the seed: {figures['after']:.1f} s")
         figures["verify"], output = flask(env, "coverage", "verify")
         print(f"flask coverage verify: {figures['verify']:.1f} s ({output.strip().splitlines()[-1]}); {load()}")
-        after_figures = coverage(url, env, args.requests, args.workers) if args.requests else {}
-        if before:
-            print(f"coverage pages, {args.requests} rounds each (gunicorn {args.workers} workers), before -> after "
-                  f"the reorganization (p50 / p95 ms, p95 / floor):")
+        if args.requests:
+            (before, before_rows), (after_figures, after_rows) = coverage([before_url, url], env, args.requests,
+                                                                          args.workers)
+            print(f"coverage pages, {args.requests} rounds each (gunicorn {args.workers} workers), the old map's "
+                  f"copy -> the reorganized one, in the same rounds (p50 / p95 ms, p95 / floor; table rows):")
             for label, (p50, p95, ratio) in before.items():
                 a50, a95, aratio = after_figures[label]
                 mark = "" if aratio <= ratio * 1.1 else "   <- worse"
-                print(f"  {label:34s} {p50:6.1f} / {p95:6.1f} / {ratio:4.2f}  ->  {a50:6.1f} / {a95:6.1f} / "
-                      f"{aratio:4.2f}{mark}")
+                print(f"  {label:34s} {p50:6.1f} / {p95:6.1f} / {ratio:4.2f} ({before_rows.get(label, 0):3d})  ->  "
+                      f"{a50:6.1f} / {a95:6.1f} / {aratio:4.2f} ({after_rows.get(label, 0):3d}){mark}")
         print(f"at the end: {load()}; total {time.monotonic() - started:.0f} s")
     finally:
         if not args.keep:
             drop_copy(url)
+            if before_url:
+                drop_copy(before_url)
     return 0
 
 

@@ -181,3 +181,41 @@ def test_the_adult_section_lists_the_units_in_the_household_tables_order(db, cli
     rows = [th.text().strip() for th in adult.find_all("th", scope="row")][1:-1]
     assert table == ["Xã An Biên", "Xã Ân Thạnh", "Xã Dừa", "Xã Dương Hòa", "Xã Đa Lộc", "Xã Đông Thái"]
     assert rows == table
+
+
+# The macro the pages used before the links were written in Python (app/paging.py `row_pager`): the plain way.
+PAGER_MACRO = """{% macro pager(rows, href, hx, hx_attrs, label) -%}
+{% if rows.pages > 1 %}
+<nav class="pager rows-pager" aria-label="{{ label }}">
+  {#- One address made per link where htmx asks for the same one (`hx` is `href`). #}
+  {% if rows.previous %}{% set to = href(rows.previous) %}<a href="{{ to }}" hx-get="{{ to if hx is sameas href else hx(rows.previous) }}" {{ hx_attrs }} rel="prev">‹ {{ _("Previous") }}</a>{% else %}<span class="pager-edge"></span>{% endif %}
+  <span class="pager-count">{% if rows.stop > rows.start + 1 %}{{ _("%(first)s–%(last)s of %(count)s", first=(rows.start + 1)|number, last=rows.stop|number, count=rows.count|number) }}{% else %}{{ _("%(first)s of %(count)s", first=rows.stop|number, count=rows.count|number) }}{% endif %}</span>
+  {% if rows.next %}{% set to = href(rows.next) %}<a href="{{ to }}" hx-get="{{ to if hx is sameas href else hx(rows.next) }}" {{ hx_attrs }} rel="next">{{ _("Next") }} ›</a>{% else %}<span class="pager-edge"></span>{% endif %}
+</nav>
+{% endif %}
+{%- endmacro %}"""  # noqa: E501
+
+
+@pytest.mark.parametrize("language", ["vi", "en"])
+def test_the_page_links_are_the_macro_s_byte_for_byte(app, db, language):
+    from flask import render_template_string, session
+    from markupsafe import Markup
+
+    from app.paging import RowPage
+    both = "{{ pager(rows, href, hx, attrs, label) }}|{{ row_pager(rows, href, hx, attrs, label) }}"
+    same = lambda n: f"/coverage/7?month=2025-08&sort=s-ewallet&page={n}"
+    other = lambda n: f"/coverage/7/adults?apage={n}&x=<a>"
+    cases = [RowPage.asked(count, page, size) for count, page, size in
+             [(45, "1", 20), (45, "2", 20), (45, "3", 20), (41, "3", 20), (20, "1", 20), (0, "1", 20),
+              (12_345, "300", 20), (12_345, "9999", 20), (3, "2", 1)]]
+    with app.test_request_context("/"):
+        session["locale"] = language
+        for rows in cases:
+            for href, hx in ((same, same), (same, other)):
+                for attrs, label in ((Markup('hx-target="#coverage" hx-push-url="true"'), "Trang của bảng"),
+                                     ('hx-target="#a" & <b>', 'Pages "of" <the> table')):
+                    plain, fast = render_template_string(PAGER_MACRO + both, rows=rows, href=href, hx=hx,
+                                                         attrs=attrs, label=label).split("|")
+                    assert fast == plain, (rows, href is hx, attrs)
+        shown = render_template_string("{{ row_pager(rows, h, h, '', 'x') }}", rows=cases[-2], h=same)
+        assert ("12.341–12.345 trên 12.345" if language == "vi" else "12,341–12,345 of 12,345") in shown
