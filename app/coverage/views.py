@@ -319,7 +319,8 @@ def _unit_link():
 @bp.app_template_global()
 def coverage_url(unit_id: int, **params):
     """A coverage link that keeps the month, sort and direction unless told otherwise."""
-    args = {k: request.args.get(k) for k in ("month", "sort", "dir", "service", "map") if request.args.get(k)}
+    asked = request.args
+    args = {k: asked[k] for k in ("month", "sort", "dir", "service", "map") if asked.get(k)}
     args.update({k: v for k, v in params.items() if v is not None})
     return url_for("coverage.show", unit_id=unit_id, **args)
 
