@@ -50,6 +50,7 @@ def fixed_url(endpoint: str, **values) -> str:
 
 def init_app(app: Flask) -> None:
     app.jinja_env.globals["fixed_url"] = fixed_url
+
     @app.url_defaults
     def _versioned_static(endpoint, values):
         if endpoint == "static" and "v" not in values and "filename" in values:

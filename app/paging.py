@@ -62,10 +62,11 @@ def row_pager(context, rows: RowPage, href, hx, hx_attrs: Markup, label: str) ->
     Fast path: faster than a Jinja macro imported from _macros.html (the plain way, kept in
     tests/test_coverage_paging.py), which cost ~140 µs a table (678 Python calls): the import looked the
     macros' module up, and its `_` and `|number` could not see the page's language, so each string and
-    number went through flask-babel's context. This reads the page's language from the context the
-    context processor filled (app/templating.py), once. `href(n)` is the link to page n, `hx(n)` what htmx
-    asks for (the same address when `hx` is `href`). tests/test_coverage_paging.py holds it to the macro
-    byte for byte in both languages."""
+    number went through flask-babel's context. This takes the numbers' language from the page's
+    context (app/templating.py) and translates its four strings once each. Nothing when the table fits
+    on one page. `href(n)` is the link to page n, `hx(n)` what htmx asks for (the same address when `hx`
+    is `href`), `hx_attrs` where it swaps. tests/test_coverage_paging.py holds it to the macro byte for
+    byte in both languages."""
     if rows.pages <= 1:
         return Markup("")
     number = number_format(context.get("_locale_id") or str(get_locale() or "vi"), "decimal").number
