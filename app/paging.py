@@ -5,7 +5,7 @@ the whole table is still sorted and totalled, but only one page of it is written
 costs what a page of rows costs however large the province (bench/README.md, "Rows by the page")."""
 from dataclasses import dataclass
 
-from flask_babel import get_locale, gettext
+from flask_babel import gettext
 from jinja2 import pass_context
 from markupsafe import Markup, escape
 
@@ -63,13 +63,13 @@ def row_pager(context, rows: RowPage, href, hx, hx_attrs: Markup, label: str) ->
     tests/test_coverage_paging.py), which cost ~140 µs a table (678 Python calls): the import looked the
     macros' module up, and its `_` and `|number` could not see the page's language, so each string and
     number went through flask-babel's context. This takes the numbers' language from the page's
-    context (app/templating.py) and translates its four strings once each. Nothing when the table fits
+    context, as the menu does (app/templating.py) and translates its four strings once each. Nothing when the table fits
     on one page. `href(n)` is the link to page n, `hx(n)` what htmx asks for (the same address when `hx`
     is `href`), `hx_attrs` where it swaps. tests/test_coverage_paging.py holds it to the macro byte for
     byte in both languages."""
     if rows.pages <= 1:
         return Markup("")
-    number = number_format(context.get("_locale_id") or str(get_locale() or "vi"), "decimal").number
+    number = number_format(context["_locale_id"], "decimal").number
 
     def link(n: int, rel: str, text: str) -> str:
         to = href(n)

@@ -227,7 +227,8 @@ class Target:
                 expected = (b'class="table adult-trend' if path.endswith("/trend") else
                             b'class="table adult-table' if path.endswith("/adults") else b'id="adults"')
                 assert expected in body, path
-            self.rows.setdefault(label, body.count(b"<tr"))
+            if label not in self.rows:
+                self.rows[label] = body.count(b"<tr")
             if i >= warm:  # the first rounds warm the caches and the workers
                 times[label].append(elapsed)
         # The form first, as the leader opens it (the field users' home screen; what it reads grows

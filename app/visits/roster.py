@@ -29,8 +29,7 @@ class RosterMember(NamedTuple):
 # The team's hamlets in service (kind 0, by name, as Team.hamlets orders them) and its current members
 # (kind 1, by folded name) in one statement of plain columns: all the form shows of them (its choices)
 # and all that checking a posted visit needs (their ids). Loading them as ORM objects, the hamlets
-# through Team.hamlets, cost ~2 ms of Python a form (bench/README.md, "Fast paths").
-_KIND, _SORT = sa.literal_column("kind"), sa.literal_column("sort")
+# through Team.hamlets, cost ~800 Python calls a form (bench/README.md, "Fast paths").
 _TEAM = sa.union_all(
     sa.select(sa.literal(0).label("kind"), _UNITS.c.id, _UNITS.c.name, _UNITS.c.name.label("sort"))
     .join(team_hamlets, team_hamlets.c.hamlet_id == _UNITS.c.id)
@@ -38,7 +37,7 @@ _TEAM = sa.union_all(
     sa.select(sa.literal(1).label("kind"), _MEMBERS.c.id, _MEMBERS.c.full_name, _MEMBERS.c.name_folded.label("sort"))
     .join(_MEMBERSHIPS, _MEMBERSHIPS.c.member_id == _MEMBERS.c.id)
     .where(_MEMBERSHIPS.c.team_id == sa.bindparam("team_id"), _MEMBERSHIPS.c.left_on.is_(None)),
-).order_by(_KIND, _SORT, sa.literal_column("id"))
+).order_by(*(sa.literal_column(c) for c in ("kind", "sort", "id")))
 
 
 class TeamRoster:
