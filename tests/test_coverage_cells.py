@@ -211,3 +211,67 @@ def test_the_python_table_rows_and_cards_are_the_templates(app, locale):
                                        + [writer.card_item(row, url, code) for row, url in body]))
             assert written == expected
     assert "&lt;1&gt;" in written and "&amp;sort=name" in written and 'class="lagging"' in written
+
+
+def _tallied_rows(services, count=200, seed=5):
+    """(row made from a tally, the same row given its figures as the plain way builds them), with every case:
+    no households, services missing from the tally, no target, below, on and above one."""
+    from datetime import date
+
+    from app.coverage.queries import REACH, RowPlan
+    rng = random.Random(seed)
+    out = []
+    for _ in range(count):
+        entries = tuple((s, s.code, rng.choice([None, 0.0, 0.5, 0.7, 1.0]), rng.choice([None, date(2026, 12, 31)]))
+                        for s in services)
+        plan = RowPlan(entries, tuple(s.id for s in services), tuple((code, share) for _s, code, share, _d in entries))
+        households = rng.choice([0, 1, 7, 320, 1851, 500291])
+        tally = {s.id: rng.randint(0, households) for s in services if households and rng.random() < 0.8}
+        tally[REACH] = rng.randint(0, households) if households else 0
+        plain = CoverageRow(households=households, reached=tally[REACH], services={
+            code: ServiceFigure(service=s, adopted=tally.get(s.id, 0),
+                                share=tally.get(s.id, 0) / households if households else None,
+                                target_share=target, target_date=due)
+            for s, code, target, due in entries})
+        out.append((CoverageRow.tallied(households, tally, plan), plain))
+    return out
+
+
+@pytest.mark.parametrize("locale", ["vi", "en"])
+def test_a_row_made_from_a_tally_has_the_figures_and_markup_of_one_given_them(app, locale):
+    services = [SimpleNamespace(code=code, id=i) for i, code in enumerate(("dvc", "vneid", "hocso"), start=1)]
+    pairs = _tallied_rows(services)
+    with app.test_request_context():
+        from flask import session
+        session["locale"] = locale
+        writer = CellWriter(services)
+        for n, (tallied, plain) in enumerate(pairs):
+            tallied.unit = plain.unit = SimpleNamespace(name=f"Ấp Đông Hòa {n}")
+            # Written from the tally first, then from the figures, then again from the tally (kept): the same.
+            cells = writer.cells(tallied)
+            assert cells == writer.cells(plain) == writer.cells(tallied)
+            assert writer.table_row(tallied, "/coverage/7") == writer.table_row(plain, "/coverage/7")
+            assert writer.card_item(tallied, None, "vneid") == writer.card_item(plain, None, "vneid")
+            assert tallied.services == plain.services and tallied == plain
+            assert tallied.below_any_target == plain.below_any_target
+
+
+def test_a_row_from_a_tally_is_written_anew_when_its_target_or_households_change_and_not_otherwise(app):
+    from app.coverage.queries import REACH, RowPlan
+    service = SimpleNamespace(code="vneid", id=3)
+
+    def row(households, adopted, target):
+        plan = RowPlan(((service, "vneid", target, None),), (3,), (("vneid", target),))
+        return CoverageRow.tallied(households, {3: adopted, REACH: 150}, plan)
+
+    with app.test_request_context():
+        from flask import session
+        session["locale"] = "en"
+        writer = CellWriter([service])
+        assert "5 pts short" in writer.cells(row(200, 90, 0.5))
+        assert "15 pts short" in writer.cells(row(200, 90, 0.6))  # the province raised its target
+        assert "target met" in writer.cells(row(180, 90, 0.5))    # fewer households: 50%
+        assert "40.0%" in writer.cells(row(200, 80, None)) and "pts short" not in writer.cells(row(200, 80, None))
+        again = row(200, 90, 0.5)
+        assert "5 pts short" in writer.cells(again)
+        assert again._services is None  # kept: written without making its figures

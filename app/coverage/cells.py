@@ -56,7 +56,12 @@ class CellWriter:
         return "–" if value is None else self.share(value)
 
     def _figures(self, row) -> tuple:
-        """What the row's markup shows of its figures, as the key it is kept under (see the module's note)."""
+        """What the row's markup shows of its figures, as the key it is kept under (see the module's note).
+        A row made from a tally gives what its figures are made of (CoverageRow.tallied_key), so a row
+        kept already is written without making them; its key is a tuple where the other form has a number."""
+        tallied = row.tallied_key()
+        if tallied is not None:
+            return self.kept_as, tallied
         services = row.services
         return (self.kept_as, row.households, row.reached,
                 *[(f.adopted, f.share, f.target_share) for f in (services[code] for code in self.codes)])

@@ -68,14 +68,49 @@ class ServiceFigure:
         return self.gap is not None and self.gap < 0
 
 
-@dataclass(slots=True)
 class CoverageRow:
-    households: int
-    reached: int
-    services: dict[str, ServiceFigure]
-    # The row's unit; in coverage_by_name's rows, its plain row (rollup.LiveSubtree.child_rows) instead.
-    unit: AdminUnit | sa.Row | None = None
-    team: object | None = None  # app.teams.models.Team for a hamlet's per-team rows
+    """A unit's (or a team's) households, reached, and per service code its ServiceFigure.
+
+    Built either with its figures (`services`), or from a tally and the request's RowPlan
+    (`CoverageRow.tallied`): then it keeps only the adopters per service, in the plan's order, and makes
+    its ServiceFigures when something first asks for `services`. A table page whose rows' markup this
+    worker has written already never asks (app/coverage/cells.py keys the markup on `tallied_key`): ten
+    figure objects a row not made (bench/README.md, round 17)."""
+    __slots__ = ("households", "reached", "unit", "team", "_services", "_plan", "_adopted")
+
+    def __init__(self, households: int, reached: int, services: dict[str, ServiceFigure] | None = None,
+                 unit: AdminUnit | sa.Row | None = None, team: object | None = None):
+        self.households, self.reached = households, reached
+        # The row's unit; in coverage_by_name's rows, its plain row (rollup.LiveSubtree.child_rows) instead.
+        self.unit = unit
+        self.team = team  # app.teams.models.Team for a hamlet's per-team rows
+        self._services, self._plan, self._adopted = services, None, None
+
+    @classmethod
+    def tallied(cls, households: int, tally: dict[int, int], plan: RowPlan, unit=None, team=None) -> CoverageRow:
+        """The row of a tally ({service id or REACH: households}): its adopters read now, figures on demand."""
+        row = cls(households, tally.get(REACH, 0), None, unit, team)
+        get = tally.get
+        row._plan, row._adopted = plan, tuple([get(i, 0) for i in plan.ids])
+        return row
+
+    @property
+    def services(self) -> dict[str, ServiceFigure]:
+        services = self._services
+        if services is None:
+            households = self.households
+            services = self._services = {
+                code: ServiceFigure(service=service, adopted=n, share=n / households if households else None,
+                                    target_share=target_share, target_date=target_date)
+                for (service, code, target_share, target_date), n in zip(self._plan.entries, self._adopted)}
+        return services
+
+    def tallied_key(self) -> tuple | None:
+        """For a row made by `tallied`: everything its figures are made of (the plan's codes and targets,
+        households, reached, the adopters per service); None for a row given its figures."""
+        if self._plan is None:
+            return None
+        return self._plan.key, self.households, self.reached, self._adopted
 
     @property
     def reach_share(self) -> float | None:
@@ -88,6 +123,28 @@ class CoverageRow:
     @property
     def below_any_target(self) -> bool:
         return any(f.below_target for f in self.services.values())
+
+    def __eq__(self, other) -> bool:
+        if not isinstance(other, CoverageRow):
+            return NotImplemented
+        return ((self.households, self.reached, self.services, self.unit, self.team)
+                == (other.households, other.reached, other.services, other.unit, other.team))
+
+    __hash__ = None
+
+    def __repr__(self) -> str:
+        return (f"CoverageRow(households={self.households!r}, reached={self.reached!r}, "
+                f"services={self.services!r}, unit={self.unit!r}, team={self.team!r})")
+
+
+@dataclass(frozen=True, slots=True)
+class RowPlan:
+    """Per active service, what every row of a request repeats: (the service, its code, the province's
+    target share and date); the services' ids in that order; and `key`, the (code, target share) pairs a
+    row's markup takes from it."""
+    entries: tuple[tuple[Service, str, float | None, date | None], ...]
+    ids: tuple[int, ...]
+    key: tuple[tuple[str, float | None], ...]
 
 
 @dataclass
@@ -237,23 +294,18 @@ def _tallies(tree: Subtree | LiveSubtree, unit_ids: list[int], on: date) -> dict
     return out
 
 
-def _row(households: int, tally: dict[int, int], plan: list[tuple], unit=None, team=None) -> CoverageRow:
-    figures = {}
-    for service, code, target_share, target_date in plan:
-        n = tally.get(service.id, 0)
-        figures[code] = ServiceFigure(service=service, adopted=n, share=n / households if households else None,
-                                      target_share=target_share, target_date=target_date)
-    return CoverageRow(households=households, reached=tally.get(REACH, 0), services=figures,
-                       unit=unit, team=team)
+def _row(households: int, tally: dict[int, int], plan: RowPlan, unit=None, team=None) -> CoverageRow:
+    return CoverageRow.tallied(households, tally, plan, unit, team)
 
 
-def _row_plan(unit: AdminUnit) -> list[tuple]:
+def _row_plan(unit: AdminUnit) -> RowPlan:
     """Per active service, what every row repeats (the service, its code, the province's target):
     read off the ORM objects once per request, not once per row (a district page has ~26 rows)."""
     def load():
         services, targets = services_and_targets(unit)
-        return [(s, s.code, float(targets[s.id].share) if s.id in targets else None,
-                 targets[s.id].due_on if s.id in targets else None) for s in services]
+        entries = tuple((s, s.code, float(targets[s.id].share) if s.id in targets else None,
+                         targets[s.id].due_on if s.id in targets else None) for s in services)
+        return RowPlan(entries, tuple(s.id for s in services), tuple((code, share) for _s, code, share, _d in entries))
     return _per_request(("row_plan", unit.province_id), load)
 
 
@@ -353,7 +405,7 @@ def _units(ids: list[int]) -> dict[int, AdminUnit]:
     return found
 
 
-def _team_rows(hamlet: AdminUnit, on: date, households: int, plan: list[tuple]) -> list[CoverageRow]:
+def _team_rows(hamlet: AdminUnit, on: date, households: int, plan: RowPlan) -> list[CoverageRow]:
     """Per team serving a hamlet: the households it reached and the adoptions its visits established."""
     from app.teams.models import Team, team_hamlets
     live = Household.merged_into_id.is_(None)

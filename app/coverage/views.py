@@ -5,6 +5,7 @@ from urllib.parse import urlencode
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from markupsafe import Markup
 
 from app.auth.guard import require_sign_in
 from app.coverage import adults, charts, maps, queries
@@ -154,7 +155,10 @@ def show(unit_id: int):
         code = chosen_service.code if chosen_service else None
         urls = [link(row.unit.id) if row.unit else None for row in table.rows]
         table_rows, cards = writer.body(table.rows, urls, code)
-        context.update(table=table, table_rows=table_rows, cards=cards, total_cells=writer.cells(table.total),
+        # Joined here, each followed by the template's line break, rather than looped over in the template,
+        # whose every item went through its nested blocks' generators (~16 calls a row; the same bytes).
+        context.update(table=table, table_rows=_lines(table_rows, "\n    "), cards=_lines(cards, "\n  "),
+                       total_cells=writer.cells(table.total),
                        sort=sort, rows=rows,
                        page_url=lambda n: coverage_url(unit.id, sort=sort, page=n if n > 1 else None),
                        total_card=code and writer.card(table.total, code),
@@ -168,6 +172,11 @@ def show(unit_id: int):
             context.update(_trend(unit, year, month, table.services, mode))
     status = 400 if error else 200
     return render_page("coverage/show.html", "coverage/_content.html", **context), status
+
+
+def _lines(items: list[Markup], after: str) -> Markup:
+    """Markup items (written and escaped by CellWriter) each followed by `after`, as one Markup."""
+    return Markup(after.join(items) + after) if items else Markup("")
 
 
 def _chosen_service(services):
