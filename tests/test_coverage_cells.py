@@ -275,3 +275,42 @@ def test_a_row_from_a_tally_is_written_anew_when_its_target_or_households_change
         again = row(200, 90, 0.5)
         assert "5 pts short" in writer.cells(again)
         assert again._services is None  # kept: written without making its figures
+
+
+# The adult section's two table bodies as coverage/_adults.html looped over them before CellWriter.adult_body.
+PLAIN_ADULT_BODIES = """{% set total_name = _("Total: %(name)s", name=unit.name) -%}
+{% for row, cells, _working in adult_body %}
+      <tr{% if loop.last %} class="total"{% endif %}><th scope="row">{{ total_name if loop.last else row.unit.name }}</th>{{ cells }}</tr>
+    {% endfor %}|{% for row, _cells, working in adult_body %}
+      <tr{% if loop.last %} class="total"{% endif %}><th scope="row">{{ total_name if loop.last else row.unit.name }}</th>{{ working }}</tr>
+    {% endfor %}"""  # noqa: E501
+
+
+@pytest.mark.parametrize("locale", ["vi", "en"])
+def test_the_adult_section_s_rows_are_the_template_loops_byte_for_byte(app, locale):
+    from app.coverage.adults import AdultRow
+    services = [SimpleNamespace(code=code, name=name) for code, name in
+                (("vneid", "VNeID mức 2"), ("e_wallet", "Ví điện tử & <ngân hàng>"))]
+    names = ["Xã Đông Hòa <Hiệp>", 'Ấp "Một" & Hai', "Phường Vị Thanh"]
+    figures = _adult_rows(services, 60)
+    rows = [AdultRow(SimpleNamespace(name=names[i % 3]), f) for i, f in enumerate(figures[:-1])]
+    total = AdultRow(SimpleNamespace(name="Tỉnh <Cần Thơ>"), figures[-1])
+    with app.test_request_context():
+        from flask import session
+        session["locale"] = locale
+        from flask_babel import gettext
+        for named, online in ((None, None), (0.3, 0.8), (0.5, 0.2)):
+            writer = CellWriter(services)
+            body = [(r, writer.adult_cells(r.figures, named, online), writer.working_cells(r.figures, services))
+                    for r in rows + [total]]
+            expected = app.jinja_env.from_string(PLAIN_ADULT_BODIES).render(adult_body=body, unit=total.unit)
+            for _ in range(2):  # written, then kept
+                written = writer.adult_body(rows, total, gettext("Total: %(name)s", name=total.unit.name),
+                                            named, online, services)
+                assert f"{written[0]}|{written[1]}" == expected
+        assert "Xã Đông Hòa &lt;Hiệp&gt;" in written[0] and "&lt;Cần Thơ&gt;" in written[1]
+        # A service renamed: the kept rows are written anew under the new name.
+        renamed = [SimpleNamespace(code="vneid", name="Định danh mức 2"), services[1]]
+        working = CellWriter(renamed).adult_body(rows, total, gettext("Total: %(name)s", name=total.unit.name),
+                                                 None, None, renamed)[1]
+        assert working.count('data-label="Định danh mức 2"') == len(rows) + 1 and "VNeID mức 2" not in working

@@ -185,6 +185,31 @@ class CellWriter:
         return Markup("".join(f'<td class="num" data-label="{label}">{number(working.get(code, 0))}</td>'
                               for code, label in labels))
 
+    def adult_body(self, rows, total, total_name: str, named_target: float | None, online_target: float | None,
+                   services) -> tuple[Markup, Markup]:
+        """The adult section's two tables' bodies (coverage/_adults.html): per unit (app.coverage.adults.AdultRow)
+        then the total (named `total_name`), a row of its figures and a row of the services working, each
+        as the template's loop laid it out. A unit's two rows are kept per worker by everything they show."""
+        labels = tuple(self._service_labels(services))
+        shown = (self.kept_as, named_target, online_target, labels)
+        figures, working = [], []
+        last = len(rows)
+        for i, row in enumerate([*rows, total]):
+            f, is_total = row.figures, i == last
+            name = total_name if is_total else row.unit.name
+            key = ("adult", shown, name, is_total, f.adults, f.attendances, f.named, f.online, f.online_counted,
+                   f.commune_dossiers, tuple([f.working.get(code, 0) for code, _label in labels]))
+            pair = _kept(key, self._adult_pair, f, name, is_total, named_target, online_target, services)
+            figures.append(pair[0])
+            working.append(pair[1])
+        return Markup("".join(figures)), Markup("".join(working))
+
+    def _adult_pair(self, f, name: str, is_total: bool, named_target, online_target, services) -> tuple[str, str]:
+        total = ' class="total"' if is_total else ""
+        head = f'\n      <tr{total}><th scope="row">{escape(name)}</th>'
+        return (f"{head}{self.adult_cells(f, named_target, online_target)}</tr>\n    ",
+                f"{head}{self.working_cells(f, services)}</tr>\n    ")
+
     def _service_labels(self, services) -> list[tuple[str, str]]:
         """(code, escaped name) of each service, made once per page (a name is translated on each read)."""
         key = tuple(s.code for s in services)

@@ -224,9 +224,9 @@ def _adult_section(unit, children, year: int, month: int, services, mode: str, w
     adult = adults.adult_table(unit, rows.of(children), year, month, services, then=mode == "then")
     named, online = (float(t.share) if t else None for t in (adult.named_target, adult.online_target))
     month_value = f"{year}-{month:02d}"
-    return dict(adult=adult, adult_rows=rows, adult_body=[
-        (row, writer.adult_cells(row.figures, named, online), writer.working_cells(row.figures, adult.services))
-        for row in adult.rows + [adult.total]],
+    figure_rows, working_rows = writer.adult_body(adult.rows, adult.total, _("Total: %(name)s", name=unit.name),
+                                                  named, online, adult.services)
+    return dict(adult=adult, adult_rows=rows, adult_figure_rows=figure_rows, adult_working_rows=working_rows,
         adult_href=lambda n: coverage_url(unit.id, month=month_value, page=request.args.get("page"), adults=1,
                                           apage=n if n > 1 else None) + "#adults",
         adult_hx=lambda n: url_for("coverage.adult_section", unit_id=unit.id, month=month_value, map=_map_param(),
