@@ -294,10 +294,6 @@ def _tallies(tree: Subtree | LiveSubtree, unit_ids: list[int], on: date) -> dict
     return out
 
 
-def _row(households: int, tally: dict[int, int], plan: RowPlan, unit=None, team=None) -> CoverageRow:
-    return CoverageRow.tallied(households, tally, plan, unit, team)
-
-
 def _row_plan(unit: AdminUnit) -> RowPlan:
     """Per active service, what every row repeats (the service, its code, the province's target):
     read off the ORM objects once per request, not once per row (a district page has ~26 rows)."""
@@ -324,9 +320,9 @@ def coverage(unit: AdminUnit, on: date) -> CoverageTable:
         tallies = _tallies(tree, [unit.id], on)
     children = _units(child_ids)
     plan = _row_plan(unit)
-    rows = [_row(tree.households(c, on), tallies[c], plan, unit=children[c])
+    rows = [CoverageRow.tallied(tree.households(c, on), tallies[c], plan, unit=children[c])
             for c in sorted(child_ids, key=lambda c: (children[c].name_folded, c))]
-    total = _row(tree.households(unit.id, on), tallies[unit.id], plan, unit=unit)
+    total = CoverageRow.tallied(tree.households(unit.id, on), tallies[unit.id], plan, unit=unit)
     if not child_ids and unit.level == "hamlet":
         rows = _team_rows(unit, on, total.households, plan)
     return CoverageTable(unit=unit, on=on, services=services, total=total, rows=rows)
@@ -361,8 +357,8 @@ def coverage_by_name(unit: AdminUnit, on: date, asked_page: str | None,
     shown = page.of(ordered)
     tallies = _tallies(tree, shown + [unit.id], on)
     plan = _row_plan(unit)
-    rows = [_row(tree.households(c, on), tallies[c], plan, unit=named[c]) for c in shown]
-    total = _row(tree.households(unit.id, on), tallies[unit.id], plan, unit=unit)
+    rows = [CoverageRow.tallied(tree.households(c, on), tallies[c], plan, unit=named[c]) for c in shown]
+    total = CoverageRow.tallied(tree.households(unit.id, on), tallies[unit.id], plan, unit=unit)
     return CoverageTable(unit=unit, on=on, services=services, total=total, rows=rows), page
 
 
@@ -428,7 +424,7 @@ def _team_rows(hamlet: AdminUnit, on: date, households: int, plan: RowPlan) -> l
     if not team_ids:
         return []
     teams = db.session.scalars(sa.select(Team).where(Team.id.in_(team_ids)).order_by(Team.name_folded, Team.id))
-    return [_row(households, tally[t.id], plan, team=t) for t in teams]
+    return [CoverageRow.tallied(households, tally[t.id], plan, team=t) for t in teams]
 
 
 def monthly_series(unit: AdminUnit, months: list[tuple[int, int]]) -> list[CoverageMonth]:
@@ -467,7 +463,8 @@ def monthly_series(unit: AdminUnit, months: list[tuple[int, int]]) -> list[Cover
         for r in tree.excluded_below(unit.id, on):
             for sid, n in upto(r, key).items():
                 tally[sid] -= n
-        out.append(CoverageMonth(year, month, on, _row(tree.households(unit.id, on), tally, plan, unit=unit)))
+        row = CoverageRow.tallied(tree.households(unit.id, on), tally, plan, unit=unit)
+        out.append(CoverageMonth(year, month, on, row))
     return out
 
 
