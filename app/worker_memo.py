@@ -7,10 +7,10 @@ fresh result under a stale token, never the reverse; a result kept under an old 
 for again and falls out of the bounded cache. With a token missing (None: a database emptied by hand,
 no trigger has run yet) the result is read every time.
 
-Kept here: a unit's children, its leaves' count changes, the adult roll-up (app/coverage/rollup.py),
-the commune map and month figures (app/coverage/by_commune.py), a reorganized unit's "before 07/2025"
-note and "has the map changed since" (app/units/history.py). Each is held to its plain read after every
-kind of change by the tests named beside it."""
+Kept here: a unit's children, its leaves' count changes and its children's running household totals,
+the adult roll-up (app/coverage/rollup.py), the commune map and month figures (app/coverage/by_commune.py),
+a reorganized unit's "before 07/2025" note and "has the map changed since" (app/units/history.py). Each
+is held to its plain read after every kind of change by the tests named beside it."""
 from functools import lru_cache, wraps
 
 

@@ -274,7 +274,17 @@ def test_a_row_from_a_tally_is_written_anew_when_its_target_or_households_change
         assert "40.0%" in writer.cells(row(200, 80, None)) and "pts short" not in writer.cells(row(200, 80, None))
         again = row(200, 90, 0.5)
         assert "5 pts short" in writer.cells(again)
-        assert again._services is None  # kept: written without making its figures
+        assert not _figures_made(again)  # kept: written without making its figures
+        assert again.services["vneid"].share == 0.45 and _figures_made(again)
+
+
+def _figures_made(row) -> bool:
+    """Whether the row's `services` slot is set (reading it through the row would make them)."""
+    try:
+        CoverageRow.services.__get__(row, CoverageRow)
+    except AttributeError:
+        return False
+    return True
 
 
 # The adult section's two table bodies as coverage/_adults.html looped over them before CellWriter.adult_body.

@@ -73,10 +73,11 @@ class CoverageRow:
 
     Built either with its figures (`services`), or from a tally and the request's RowPlan
     (`CoverageRow.tallied`): then it keeps only the adopters per service, in the plan's order, and makes
-    its ServiceFigures when something first asks for `services`. A table page whose rows' markup this
-    worker has written already never asks (app/coverage/cells.py keys the markup on `tallied_key`): ten
-    figure objects a row not made (bench/README.md, round 17)."""
-    __slots__ = ("households", "reached", "unit", "team", "_services", "_plan", "_adopted")
+    its ServiceFigures when something first reads `services` (an unset slot: `__getattr__` fills it, and
+    later reads are plain attribute reads). A table page whose rows' markup this worker has written
+    already never reads it (app/coverage/cells.py keys the markup on `tallied_key`): ten figure objects a
+    row not made (bench/README.md, round 17)."""
+    __slots__ = ("households", "reached", "unit", "team", "services", "_plan", "_adopted")
 
     def __init__(self, households: int, reached: int, services: dict[str, ServiceFigure] | None = None,
                  unit: AdminUnit | sa.Row | None = None, team: object | None = None):
@@ -84,7 +85,9 @@ class CoverageRow:
         # The row's unit; in coverage_by_name's rows, its plain row (rollup.LiveSubtree.child_rows) instead.
         self.unit = unit
         self.team = team  # app.teams.models.Team for a hamlet's per-team rows
-        self._services, self._plan, self._adopted = services, None, None
+        self._plan = self._adopted = None
+        if services is not None:
+            self.services = services
 
     @classmethod
     def tallied(cls, households: int, tally: dict[int, int], plan: RowPlan, unit=None, team=None) -> CoverageRow:
@@ -94,15 +97,15 @@ class CoverageRow:
         row._plan, row._adopted = plan, tuple([get(i, 0) for i in plan.ids])
         return row
 
-    @property
-    def services(self) -> dict[str, ServiceFigure]:
-        services = self._services
-        if services is None:
-            households = self.households
-            services = self._services = {
-                code: ServiceFigure(service=service, adopted=n, share=n / households if households else None,
-                                    target_share=target_share, target_date=target_date)
-                for (service, code, target_share, target_date), n in zip(self._plan.entries, self._adopted)}
+    def __getattr__(self, name: str):
+        """Only for `services` not made yet (a row made by `tallied`): its figures, made once."""
+        if name != "services" or self._plan is None:
+            raise AttributeError(name)
+        households = self.households
+        self.services = services = {
+            code: ServiceFigure(service=service, adopted=n, share=n / households if households else None,
+                                target_share=target_share, target_date=target_date)
+            for (service, code, target_share, target_date), n in zip(self._plan.entries, self._adopted)}
         return services
 
     def tallied_key(self) -> tuple | None:
@@ -370,7 +373,7 @@ def child_units(unit: AdminUnit, on: date) -> list:
     from app.text import by_name
     tree = subtree_of(unit)
     if isinstance(tree, LiveSubtree):
-        return [tree.child_rows[i] for i in tree.children_by_name()]
+        return list(tree.rows_by_name)
     return by_name(list(_units(tree.active_children(unit.id, on)).values()))
 
 

@@ -164,18 +164,21 @@ class LiveSubtree:
         self.token = token
         # The children as (id, name, name_folded, level, path) rows, not units, and their name order: a
         # page shows 20 of them (a city's province has 168 communes); no unit object made for any.
-        self.child_rows = {r.id: r for r in children.rows}
-        self.children = {root.id: list(self.child_rows)}
-        self._by_name = children
+        self.child_rows = children.by_id
+        self._children = children
         self._timelines: dict[int, tuple[list[date], list[int]]] = {}
-        self._entries: dict[int, list[tuple[date, int]]] = {}
 
     def children_by_name(self, descending: bool = False) -> tuple[int, ...]:
         """The root's children's ids in the pages' name order (app.text.by_name)."""
-        return self._by_name.by_name_descending if descending else self._by_name.by_name
+        return self._children.by_name_descending if descending else self._children.by_name
+
+    @property
+    def rows_by_name(self) -> tuple[sa.Row, ...]:
+        """The root's children's rows in the pages' name order."""
+        return self._children.rows_by_name
 
     def active_children(self, unit_id: int, on: date) -> list[int]:
-        return list(self.children.get(unit_id, ()))
+        return list(self._children.ids) if unit_id == self.root.id else []
 
     def excluded_below(self, unit_id: int, on: date) -> list[int]:
         return []
@@ -184,39 +187,43 @@ class LiveSubtree:
         return []
 
     def households(self, unit_id: int, on: date) -> int:
-        if unit_id not in self._timelines:
-            if unit_id not in self._entries:
-                kids = self.children[self.root.id]
-                if unit_id == self.root.id or unit_id in kids:
-                    # A page asks for the root and each child: one query for the children, and the
-                    # root (nothing retired below it) is exactly their sum.
-                    deltas = self._deltas(tuple(kids or [self.root.id]))
-                    deltas[self.root.id] = [d for u in (kids or [self.root.id]) for d in deltas[u]]
-                else:
-                    deltas = self._deltas((unit_id,))
-                self._entries.update(deltas)
-            # Running sums only for the units asked about (a page of 20 among 168 communes).
-            self._timelines[unit_id] = _running(self._entries[unit_id])
-        dates, totals = self._timelines[unit_id]
+        timeline = self._timelines.get(unit_id)
+        if timeline is None:
+            if unit_id == self.root.id or unit_id in self.child_rows:
+                # A page asks for the root and its children: their running totals, kept under the tree
+                # token, the root's (nothing retired below it) the sum of the children's.
+                timeline = _count_timelines_of((self.token,), self.root.id, self._children.ids)[unit_id]
+            else:
+                timeline = _running(_count_deltas_of((self.token,), (unit_id,))[unit_id])
+            self._timelines[unit_id] = timeline
+        dates, totals = timeline
         i = bisect_right(dates, on)
         return totals[i - 1] if i else 0
 
-    def _deltas(self, unit_ids: tuple[int, ...]) -> dict[int, list[tuple[date, int]]]:
-        """Per unit, its leaves' count changes, as kept under the tree token (a copy: the caller adds
-        the root's)."""
-        return dict(_count_deltas_of((self.token,), unit_ids))
 
-
-@kept_under_tokens(maxsize=1024)
-def _count_deltas_of(unit_ids: tuple[int, ...]) -> dict[int, list[tuple[date, int]]]:
-    """Per unit, its leaves' count changes: (date, new count − the leaf's previous count). Household
-    counts change a few times a year; every coverage page and trend reads them (a province page: every
-    leaf's count history)."""
+def _read_count_deltas(unit_ids: tuple[int, ...]) -> dict[int, list[tuple[date, int]]]:
+    """Per unit, its leaves' count changes: (date, new count − the leaf's previous count)."""
     out: dict[int, list[tuple[date, int]]] = {u: [] for u in unit_ids}
     for chunk in chunks(list(unit_ids)):
         for unit_id, effective_on, delta in db.session.execute(_COUNT_DELTAS, {"units": chunk}):
             out[unit_id].append((effective_on, int(delta)))
     return out
+
+
+# Household counts change a few times a year; every coverage page and trend reads them (a province
+# page: every leaf's count history). Both kept under the tree token, which any count change replaces.
+_count_deltas_of = kept_under_tokens(maxsize=1024)(_read_count_deltas)
+
+
+@kept_under_tokens(maxsize=1024)
+def _count_timelines_of(root_id: int, children: tuple[int, ...]) -> dict[int, tuple[list[date], list[int]]]:
+    """(dates, households from each date) of a unit's children and of the unit, which is their sum (no
+    unit below it retired; a unit without children is its own leaf): made once per worker and token, not
+    per request (a city's province page summed its 168 communes' count changes on every request)."""
+    deltas = _read_count_deltas(children or (root_id,))
+    timelines = {u: _running(entries) for u, entries in deltas.items()}
+    timelines[root_id] = _running([d for u in (children or (root_id,)) for d in deltas[u]])
+    return timelines
 
 
 def _leaf_deltas(table: sa.Table, column: str, alias: str, current_ancestors_only: bool = False) -> sa.Select:
@@ -287,11 +294,15 @@ def tree_token() -> int | None:
 class Children(NamedTuple):
     """A unit's children as (id, name, name_folded, level, path) rows, whether any unit of its subtree
     (itself included) is retired, and the children's ids in the pages' name order (app.text.by_name),
-    each way. Kept per worker under the tree token; nothing changes one once made."""
+    each way; the rows by id and in name order. Kept per worker under the tree token; nothing changes
+    one once made (a city's province page made the 168 communes' lookups on every request before)."""
     rows: tuple[sa.Row, ...]
     any_retired: bool
     by_name: tuple[int, ...]
     by_name_descending: tuple[int, ...]
+    by_id: dict[int, sa.Row]
+    rows_by_name: tuple[sa.Row, ...]
+    ids: tuple[int, ...]
 
 
 @kept_under_tokens(maxsize=2048)
@@ -304,8 +315,10 @@ def _children(unit_id: int, path: str) -> Children:
         any_retired = bool(rows[0].retired)
     else:
         any_retired = db.session.execute(_RETIRED_BELOW, {"path": path}).first() is not None
-    return Children(rows, any_retired, tuple(r.id for r in by_name(list(rows))),
-                    tuple(r.id for r in by_name(list(rows), descending=True)))
+    ordered = tuple(by_name(list(rows)))
+    return Children(rows, any_retired, tuple(r.id for r in ordered),
+                    tuple(r.id for r in by_name(list(rows), descending=True)), {r.id: r for r in rows}, ordered,
+                    tuple(r.id for r in rows))
 
 
 def _children_of(unit: AdminUnit, token: int | None) -> Children:
