@@ -150,9 +150,11 @@ def adult_months(units: list[AdminUnit],
     # Rolled up in SQL and kept under a token (app/coverage/rollup.py) unless a unit below is retired.
     token, activity, any_retired = rollup.adult_tokens_and_retired(roots)
     tree = AdultTree(roots) if any_retired else rollup.adult_roll_up(token, [u.id for u in units])
+    ends = [(m, month_end(*m)) for m in months]  # made once, not per unit
     for u in units:
-        for m in months:
-            out[u.id][m].adults = tree.adults(u.id, month_end(*m))
+        figures_of = out[u.id]
+        for m, end in ends:
+            figures_of[m].adults = tree.adults(u.id, end)
     hamlets = [u.id for u in units if u.level == "hamlet"]
     upper = [u.id for u in units if u.level != "hamlet"]
     # The month sums and first-class months are kept per commune and hamlet as classes and shifts
@@ -164,12 +166,13 @@ def adult_months(units: list[AdminUnit],
         if not asked:
             continue
         figures = read(asked, token, activity, first_key, last_key)
+        shown = {_key(*m): m for m in months}  # a month key -> the month asked for (others are left out)
         for unit_id, key, measure, n, counted in figures.sums:
-            _add(out, months, codes, unit_id, key, measure, n, counted)
+            if key in shown:
+                _add(out[unit_id][shown[key]], codes, measure, n, counted)
         for (unit_id, key), n in figures.dossiers.items():
-            f = _bucket(out, months, unit_id, key)
-            if f is not None:
-                f.commune_dossiers = n
+            if key in shown:
+                out[unit_id][shown[key]].commune_dossiers = n
         _cumulate(out, months, figures.firsts)
     return out
 
@@ -326,24 +329,15 @@ def adult_months_from_leaves(units: list[AdminUnit],
     return out
 
 
-def _add(out, months, codes, unit_id, key, measure, n, counted):
-    f = _bucket(out, months, unit_id, key)
-    if f is None:
-        return
+def _add(f: AdultFigures, codes, measure, n, counted) -> None:
+    """One month sum (by_commune's rows: attendances, online dossiers, or a service working) into a
+    unit's figures for that month."""
     if measure == activity_months.ATTENDANCES:
         f.attendances = int(n or 0)
     elif measure == activity_months.ONLINE:
         f.online, f.online_counted = int(n or 0), int(counted or 0)
     else:
         f.working[codes[measure]] = int(n or 0)
-
-
-def _bucket(out, months, unit_id: int, key: int):
-    """The figures of (unit, month key), or None for a month not asked for."""
-    for m in months:
-        if _key(*m) == key:
-            return out[unit_id][m]
-    return None
 
 
 def dossier_totals(chunk: list[int], keys: list[int]) -> dict[tuple[int, int], int]:
@@ -360,9 +354,11 @@ def dossier_totals(chunk: list[int], keys: list[int]) -> dict[tuple[int, int], i
 def _cumulate(out, months, per_unit: dict[int, dict[int, int]]) -> None:
     """Named learners by the end of each month from the number whose first class fell in each month
     (key 0: all the months before the first asked for)."""
+    keys = [(m, _key(*m)) for m in months]
     for unit_id, firsts in per_unit.items():
-        for m in months:
-            out[unit_id][m].named = sum(n for key, n in firsts.items() if key <= _key(*m))
+        figures_of = out[unit_id]
+        for m, upto in keys:
+            figures_of[m].named = sum([n for key, n in firsts.items() if key <= upto])
 
 
 def adult_month(unit: AdminUnit, year: int, month: int) -> AdultFigures:
