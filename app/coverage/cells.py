@@ -18,11 +18,12 @@ from app.numbers import number_format
 # A row's markup by everything it shows: the writer's locale and services, the row's households, reached,
 # and per service its adopted, share and target (the gap is share − target); a table row and a card also
 # by the unit's name and address, a card by the service chosen.
-_KEPT: dict[tuple, Markup] = {}
+# The adult section's two rows of a unit likewise, as a pair, by its name and everything its figures show.
+_KEPT: dict[tuple, Markup | tuple[str, str]] = {}
 _KEPT_MAX = 4096  # a page of 20 rows keeps ~60 (cells, row, card), ~2.4 KB each: ~10 MB; emptied whole when full
 
 
-def _kept(key: tuple, write, *args) -> Markup:
+def _kept(key: tuple, write, *args):
     """write(*args), or what it wrote last under `key`."""
     markup = _KEPT.get(key)
     if markup is None:
