@@ -33,6 +33,22 @@ def test_a_bad_adult_count_is_refused_beside_the_field_and_nothing_is_saved(clie
     assert db.session.scalar(sa.select(sa.func.count(AdultCount.id))) == 0
 
 
+
+def test_the_largest_adult_count_is_a_hundred_million_and_one_more_is_refused(client, db, tree, login_as):
+    # Vietnam has about 80 million adults: no unit counts more than 100,000,000 (app/rules.py, ADULTS_MAX).
+    login_as("commune", tree.commune)
+    resp = client.post(f"/units/{tree.hamlet.id}/adults",
+                       data={"adults-adults": "100.000.001", "adults-effective_on": "2025-01-01"})
+    assert resp.status_code == 400
+    html = resp.get_data(as_text=True)
+    assert "Số người trưởng thành phải là số nguyên từ 0 đến 100.000.000" in html
+    assert 'value="100.000.001"' in html  # what was typed stays in the field
+    assert db.session.scalar(sa.select(sa.func.count(AdultCount.id))) == 0
+    resp = client.post(f"/units/{tree.hamlet.id}/adults",
+                       data={"adults-adults": "100.000.000", "adults-effective_on": "2025-01-01"})
+    assert resp.status_code == 302
+    assert db.session.scalar(sa.select(AdultCount.adults)) == 100_000_000
+
 def test_adults_roll_up_as_the_latest_count_in_effect_per_leaf(db, tree):
     unit_ops.set_adult_count(tree.hamlet, 1000, date(2024, 1, 1))
     unit_ops.set_adult_count(tree.hamlet, 1100, date(2025, 1, 1))

@@ -333,6 +333,23 @@ def test_this_and_last_month_leave_out_what_came_after_them_as_months_further_ba
         assert sums[0] == sums[1], m
 
 
+
+def test_a_day_inside_a_month_counts_that_month_from_its_first_day(db, tree):
+    # The current month's page shows figures as of today, not a month's end: its days are counted from the
+    # adoptions and first visits themselves, from the 1st up to the day shown (app/coverage/queries.py, _sums).
+    wallet, _vneid = make_services()
+    before, first, shown, after = households(tree.hamlet, 4)
+    visit(before, date(2024, 2, 29), adopted=[wallet])
+    visit(first, date(2024, 3, 1), adopted=[wallet])
+    visit(shown, date(2024, 3, 5), adopted=[wallet])
+    visit(after, date(2024, 3, 6), adopted=[wallet])
+    db.session.commit()
+    for unit in (tree.hamlet, tree.commune, tree.province):
+        on_the_5th = queries.coverage(unit, date(2024, 3, 5)).total
+        assert (on_the_5th.services["ewallet"].adopted, on_the_5th.reached) == (3, 3), unit.name
+        on_the_1st = queries.coverage(unit, date(2024, 3, 1)).total
+        assert (on_the_1st.services["ewallet"].adopted, on_the_1st.reached) == (2, 2), unit.name
+
 def _page_data(tree):
     wallet, vneid = make_services()
     _db.session.add(Target(service_id=wallet.id, province_id=tree.province.id, share=0.5, due_on=date(2025, 12, 31)))

@@ -281,6 +281,23 @@ def test_member_bad_input(client, db, tree, login_as, over, message):
     assert db.session.scalar(sa.select(sa.func.count(Member.id))) == 0
 
 
+
+def test_a_member_is_born_from_1920_and_at_least_fourteen_this_year(client, db, tree, login_as):
+    login_as("commune", tree.commune)
+    team = make_team(tree)
+    youngest = today_vn().year - 14
+    for year in ("1919", str(youngest + 1)):
+        resp = client.post(f"/teams/{team.id}/members", data=member_form(**{"member-birth_year": year}))
+        html = resp.get_data(as_text=True)
+        assert resp.status_code == 400 and f"Hãy nhập năm trong khoảng 1920 đến {youngest}" in html, year
+        assert f'value="{year}"' in html, year
+    assert db.session.scalar(sa.select(sa.func.count(Member.id))) == 0
+    for n, year in enumerate(("1920", str(youngest))):
+        resp = client.post(f"/teams/{team.id}/members", data=member_form(
+            **{"member-birth_year": year, "member-phone": f"098765432{n}"}))
+        assert resp.status_code in (200, 302, 303), year
+    assert sorted(db.session.scalars(sa.select(Member.birth_year))) == [1920, youngest]
+
 def test_leaving_before_joining_is_refused(client, db, tree, login_as):
     login_as("commune", tree.commune)
     team = make_team(tree)

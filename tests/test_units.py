@@ -282,6 +282,21 @@ def test_hamlet_upload_preview_shows_problems_and_writes_nothing(client, db, tre
     assert units_named(db, "Ấp Mới") == []
 
 
+
+def test_an_uploaded_hamlet_name_may_have_200_characters_and_not_one_more(client, db, tree, login_as):
+    # As the form's limit (above), by characters, not bytes: "Ấ" is three bytes in UTF-8.
+    login_as("commune", tree.commune)
+    longest, too_long = "Ấp " + "Ấ" * 197, "Ấp " + "Ấ" * 198
+    resp = upload(client, tree.commune.id, xlsx_bytes([["Tên ấp", "Số hộ"], [too_long, 10]]), "ds-ap.xlsx")
+    assert resp.status_code == 422 and "Tên dài quá 200 ký tự." in resp.get_data(as_text=True)
+    resp = upload(client, tree.commune.id, xlsx_bytes([["Tên ấp", "Số hộ"], [longest, 10]]), "ds-ap.xlsx")
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 200 and "Tên dài quá" not in html
+    import re
+    payload = re.search(r'name="payload" type="hidden" value="([^"]+)"', html).group(1)
+    assert client.post(f"/units/{tree.commune.id}/import/confirm", data={"payload": payload}).status_code == 302
+    assert len(units_named(db, longest)) == 1 and units_named(db, too_long) == []
+
 def test_hamlet_upload_preview_then_confirm(client, db, tree, login_as):
     login_as("commune", tree.commune)
     data = ("Tên ấp;Số hộ\nẤp Mới;120\nkhu vuc 1;333\n").encode("utf-8-sig")
