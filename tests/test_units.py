@@ -383,11 +383,11 @@ def test_the_database_refuses_a_household_count_outside_the_range(db, tree):
 def test_bad_unit_codes_in_a_hamlet_upload_are_refused_by_row(client, db, tree, login_as):
     login_as("commune", tree.commune)
     data = xlsx_bytes([["Tên ấp", "Mã", "Số hộ"]] + [[f"Ấp {i}", code, 10] for i, code in enumerate(BAD_CODES)]
-                      + [["Ấp Tốt", "AP-01.b_2", 10]])
+                      + [["Ấp Tốt", "AP-01.b_2", 10], ["Ấp Dài", "A" * 20, 10]])  # 20 characters: the most
     resp = upload(client, tree.commune.id, data, "ds-ap.xlsx")
     html = resp.get_data(as_text=True)
     assert resp.status_code == 422
-    assert f"{len(BAD_CODES)} trên {len(BAD_CODES) + 1} dòng có lỗi" in html
+    assert f"{len(BAD_CODES)} trên {len(BAD_CODES) + 2} dòng có lỗi" in html
     assert html.count("Mã: Mã có tối đa 20 ký tự") == len(BAD_CODES)
     assert db.session.scalar(sa.select(AdminUnit).where(AdminUnit.code.in_(BAD_CODES + ["AP-01.b_2"]))) is None
 
