@@ -485,13 +485,10 @@ def can_see_in_time(unit: AdminUnit | None, user=None) -> bool:
         return True
     if unit.retired_on is None:
         return False
-    from datetime import timedelta
-
-    from app.units.history import map_on
+    from app.units.history import held_on_last_day
     root = root_unit(user)
-    last = map_on(unit, unit.retired_on - timedelta(days=1))
-    held = [last.units[u] for u in last.leaves_below(unit.id) if u != unit.id]
-    return bool(held) and all(h.is_within(root) for h in held)
+    held = held_on_last_day(unit)
+    return bool(held) and all(AdminUnit.path_within(path, root.path) for path in held)
 
 
 def get_unit_in_time_or_404(unit_id: int, user=None) -> AdminUnit:

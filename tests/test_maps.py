@@ -163,6 +163,35 @@ def test_a_split_commune_stays_closed_to_an_officer_who_holds_only_part_of_it(wo
     assert vi_thanh.open("GET", f"/coverage/{world.old_province.id}").status_code == 404
 
 
+
+def test_an_old_unit_closes_to_an_officer_once_a_hamlet_it_held_has_moved_out_of_their_commune(world, app):
+    # Who may read an old unit is kept per worker (app.units.history.held_on_last_day): a move of one of
+    # its hamlets must close it at once, on the next request.
+    from app.areas.operations import move_subtree
+    from app.auth.cli import create_user
+    from app.units.models import UnitPlacement
+    from tests.conftest import PASSWORD
+    from tests.visits_helpers import Browser
+    vi_thanh = Browser(app)
+    create_user("can-bo-vi-thanh", "commune", world.vi_thanh, PASSWORD)
+    _db.session.commit()
+    signed_in = vi_thanh.open("POST", "/auth/login", data={"username": "can-bo-vi-thanh", "password": PASSWORD})
+    assert signed_in.status_code == 302
+    old_units = (world.phuong_1, world.vi_thanh_city)
+    assert [vi_thanh.open("GET", f"/coverage/{u.id}").status_code for u in old_units] == [200, 200]
+    fragment = {"HX-Request": "true"}
+    assert vi_thanh.open("GET", f"/coverage/{world.phuong_3.id}/trend", headers=fragment).status_code == 200
+    # Khu vực 2, of Phường I until the reform, goes on to Xã Một Ngàn in February 2026.
+    hamlet = world.hamlets["Khu vực 2"]
+    _db.session.add(UnitPlacement(unit_id=hamlet.id, parent_id=hamlet.parent_id, valid_from=date(2025, 7, 1),
+                                  valid_to=date(2026, 2, 1)))
+    move_subtree(hamlet, world.mot_ngan)
+    _db.session.commit()
+    assert [vi_thanh.open("GET", f"/coverage/{u.id}").status_code for u in old_units] == [404, 404]
+    assert vi_thanh.open("GET", f"/coverage/{world.phuong_1.id}/adults", headers=fragment).status_code == 404
+    # Phường III held only Khu vực 3, still in Phường Vị Thanh.
+    assert vi_thanh.open("GET", f"/coverage/{world.phuong_3.id}/trend", headers=fragment).status_code == 200
+
 def test_the_trend_as_the_map_was_runs_through_the_old_units_up_to_the_reform(world, client, login_as):
     series = maps.series_then(world.vi_thanh, queries.last_months(2025, 10, 12))
     # Before July the sum of Phường I, III and VII; after it Phường Vị Thanh itself: the same hamlets.

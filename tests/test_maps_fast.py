@@ -6,6 +6,7 @@ from datetime import date
 import pytest
 
 from app.coverage import maps
+from app.coverage.adults import adult_months_from_leaves
 from app.dates import month_end
 from app.extensions import db
 from app.units.hamlet_changes import rename_hamlet
@@ -94,6 +95,34 @@ def test_a_hamlet_that_moved_or_ended_since_the_month_is_a_change(world):
     db.session.commit()
     assert maps.same_map_since(world.vi_thanh, month_end(2026, 2))
 
+
+
+def test_the_plain_way_follows_a_hamlet_that_moves_at_once(world):
+    # The plain way's tree of a day is kept per worker as ids (app.units.history.shape_on): asked before a
+    # move and again after it, it answers with the map after the move.
+    from app.areas.operations import move_subtree
+    from app.units.models import AdultCount, UnitPlacement
+    db.session.add(AdultCount(unit_id=world.hamlets["Khu vực 4"].id, adults=70, effective_on=date(2025, 1, 1)))
+    db.session.commit()
+    march, months = month_end(2026, 3), [(2026, 1), (2026, 3)]
+    assert maps.coverage_from_leaves(world.vi_thanh, march).total.households == 320 + 410 + 250 + 100
+    assert [m.row.households for m in maps.series_from_leaves(world.vi_thanh, months)] == [1080, 1080]
+    adults = adult_months_from_leaves([world.vi_thanh, world.mot_ngan], months)
+    assert [adults[world.vi_thanh.id][m].adults for m in months] == [70, 70]
+    # Khu vực 4 hung under Phường Vị Thanh until February 2026; it is in Xã Một Ngàn from then on.
+    hamlet = world.hamlets["Khu vực 4"]
+    db.session.add(UnitPlacement(unit_id=hamlet.id, parent_id=hamlet.parent_id, valid_from=date(2025, 7, 1),
+                                 valid_to=date(2026, 2, 1)))
+    move_subtree(hamlet, world.mot_ngan)
+    db.session.commit()
+    march_then = maps.coverage_from_leaves(world.vi_thanh, march)
+    assert march_then.total.households == 320 + 410 + 250
+    assert hamlet.id not in {r.unit.id for r in march_then.rows}
+    assert [m.row.households for m in maps.series_from_leaves(world.vi_thanh, months)] == [1080, 980]
+    assert [m.row.households for m in maps.series_from_leaves(world.mot_ngan, months)] == [530, 630]
+    adults = adult_months_from_leaves([world.vi_thanh, world.mot_ngan], months)
+    assert [adults[world.vi_thanh.id][m].adults for m in months] == [70, 0]
+    assert [adults[world.mot_ngan.id][m].adults for m in months] == [0, 70]
 
 def test_adults_as_the_map_was_after_the_reform_are_today_s_figures(db):
     from app.coverage import adults

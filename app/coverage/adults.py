@@ -40,7 +40,7 @@ from app.coverage.models import ADULT_TARGET_INDICATORS, ActivityMonth, AdultTar
 from app.dates import month_end
 from app.extensions import db
 from app.id_lists import chunks
-from app.units.history import map_on, predecessors_on, same_map_since
+from app.units.history import predecessors_on, same_map_since, shape_on
 from app.units.models import AdminUnit, AdultCount
 from app.visits.models import Service
 
@@ -195,15 +195,15 @@ def _parent_then(unit: AdminUnit, on: date) -> int | None:
 
 
 def _then_groups(units: list[AdminUnit], on: date) -> dict[int, _Then]:
-    """Each unit as the map was on `on` (app.units.history.map_on): one tree for a unit and the
-    units of the list inside it, as the coverage table of that month has them."""
+    """Each unit as the map was on `on` (app.units.history.map_on, its ids kept per worker: shape_on):
+    one tree for a unit and the units of the list inside it, as the coverage table of that month has them."""
     trees = []
 
     def tree_of(unit: AdminUnit):
         for t in trees:
-            if unit.id in t.units:
+            if t.holds(unit.id):
                 return t
-        trees.append(map_on(unit, on))
+        trees.append(shape_on(unit, on))
         return trees[-1]
 
     def stood(unit: AdminUnit, group: _Then) -> None:

@@ -36,7 +36,7 @@ from app.coverage.queries import (
 from app.dates import month_end
 from app.extensions import db
 from app.id_lists import chunks
-from app.units.history import map_on, predecessors_on, same_map_since
+from app.units.history import predecessors_on, same_map_since, shape_on
 from app.units.models import AdminUnit, HouseholdCount
 
 
@@ -104,14 +104,15 @@ def coverage_then(unit: AdminUnit, on: date) -> ThenTable:
     stand_ins = predecessors_on(unit, on)
     if not stand_ins:
         return ThenTable(None, [])
-    rows = [(old, map_on(old, on).leaves_below(old.id)) for old, _split in stand_ins]
+    rows = [(old, shape_on(old, on).leaves_below(old.id)) for old, _split in stand_ins]
     return ThenTable(_table(unit, rows, on, sorted({leaf for _u, ls in rows for leaf in ls})), stand_ins)
 
 
 def coverage_from_leaves(unit: AdminUnit, on: date) -> CoverageTable:
     """The plain way for a unit valid on `on`: its children then, each the sum of its leaves then."""
-    tree = map_on(unit, on)
-    kids = [tree.units[c] for c in tree.children.get(unit.id, ())]
+    tree = shape_on(unit, on)
+    kid_ids = tree.children.get(unit.id, ())
+    kids = list(db.session.scalars(sa.select(AdminUnit).where(AdminUnit.id.in_(kid_ids)))) if kid_ids else []
     rows = [(k, tree.leaves_below(k.id)) for k in kids]
     return _table(unit, rows, on, tree.leaves_below(unit.id))
 
@@ -131,10 +132,10 @@ def series_from_leaves(unit: AdminUnit, months: list[tuple[int, int]]) -> list[C
     for year, month in months:
         on = month_end(year, month)
         if unit.valid_on(on):
-            leaves = map_on(unit, on).leaves_below(unit.id) if unit.level != "hamlet" else [unit.id]
+            leaves = shape_on(unit, on).leaves_below(unit.id) if unit.level != "hamlet" else [unit.id]
         else:
             leaves = sorted({leaf for old, _s in predecessors_on(unit, on)
-                             for leaf in map_on(old, on).leaves_below(old.id)})
+                             for leaf in shape_on(old, on).leaves_below(old.id)})
         plan.append(((year, month), on, leaves))
     out: list[CoverageMonth | None] = []
     for (year, month), on, leaves in plan:

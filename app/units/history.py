@@ -103,6 +103,61 @@ def map_on(root: AdminUnit, day: date) -> MapOn:
     return result
 
 
+
+
+@dataclass(frozen=True)
+class MapShape:
+    """map_on's tree as ids only: its root, each unit's children and parent on the day. Kept per worker
+    and shared by every request that asks the same question: nothing changes one once made."""
+    root_id: int
+    children: dict[int, tuple[int, ...]]
+    parents: dict[int, int]
+
+    def holds(self, unit_id: int) -> bool:
+        return unit_id == self.root_id or unit_id in self.parents
+
+    def leaves_below(self, unit_id: int) -> list[int]:
+        """As MapOn.leaves_below."""
+        out, stack = [], [unit_id]
+        while stack:
+            u = stack.pop()
+            kids = self.children.get(u)
+            if kids:
+                stack.extend(kids)
+            else:
+                out.append(u)
+        return out
+
+
+def shape_on(root: AdminUnit, day: date) -> MapShape:
+    """The ids of `map_on(root, day)`, kept per worker under the tree token (app/coverage/rollup.py), which
+    any change to the units or their placements replaces. An old-map page sums its leaves month by month:
+    its trend built the map twelve times a request (the demo's Hậu Giang: ~40 ms each)."""
+    from app.coverage.rollup import tree_token
+    return _shape_on((tree_token(),), root.id, day)
+
+
+@kept_under_tokens(maxsize=128)
+def _shape_on(root_id: int, day: date) -> MapShape:
+    tree = map_on(db.session.get(AdminUnit, root_id), day)
+    return MapShape(root_id, {u: tuple(kids) for u, kids in tree.children.items()}, dict(tree.parents))
+
+def held_on_last_day(unit: AdminUnit) -> tuple[str, ...]:
+    """For a unit that has ended: the paths, as they are today, of what it held on its last day (the
+    units with nothing below them on its map of that day; empty if it held nothing). Where they lie now
+    decides who may still read it (app.scope.can_see_in_time), asked on every request for an old unit's
+    page, its sections and the old units in its breadcrumbs. Kept per worker under the tree token
+    (app/coverage/rollup.py), which any change to the units or their placements replaces: building an old
+    province's map of a day reads every unit it held (~40 ms for the demo's Hậu Giang)."""
+    from app.coverage.rollup import tree_token
+    return _held_on_last_day((tree_token(),), unit.id, unit.retired_on - timedelta(days=1))
+
+
+@kept_under_tokens(maxsize=1024)
+def _held_on_last_day(unit_id: int, day: date) -> tuple[str, ...]:
+    last = map_on(db.session.get(AdminUnit, unit_id), day)
+    return tuple(last.units[u].path for u in last.leaves_below(unit_id) if u != unit_id)
+
 def predecessors(unit: AdminUnit) -> list[tuple[AdminUnit, bool]]:
     """The units this one replaced in a reorganization, each with whether it was split."""
     rows = db.session.execute(
