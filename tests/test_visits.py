@@ -187,6 +187,8 @@ def test_replayed_form_after_sign_out_records_nothing(client, db, leader, team, 
     ({"svc-dvc": "maybe"}, "services", "Chọn chưa hướng dẫn"),
     ({"svc-dvc": "none"}, "services", "ít nhất một dịch vụ"),
     ({"note": "x" * 100_000}, "note", "100.000 ký tự"),
+    ({"note": "ồ" * 2001}, "note", "2.001 ký tự, tối đa 2.000"),
+    ({"household_id": "new", "new_name": "Lê Văn Tư", "new_size": "51"}, "new_size", "từ 1 đến 50"),
     ({"members": []}, "members", "ít nhất một thành viên"),
     ({"household_id": ""}, "household", "Chọn hộ gia đình"),
     ({"household_id": "new", "new_name": ""}, "new_name", "Nhập họ tên chủ hộ"),
@@ -209,9 +211,24 @@ def test_bad_input_is_refused_beside_the_field_and_kept(client, db, leader, team
     assert db.session.scalar(sa.select(sa.func.count(Household.id))) == 1
 
 
+
+def test_the_limits_themselves_are_taken(client, db, leader, team, tree):
+    # The day the team was founded, a note of 2,000 characters, a new household of 50 people.
+    h = household(tree.hamlet)
+    members = [team[1][0].id]
+    resp = client.post("/visits/new", data=form(h.id, on=TEAM_START, members=members, services={"dvc": "adopted"},
+                                                note="ồ" * 2000))
+    assert resp.status_code == 303
+    resp = client.post("/visits/new", data=form(members=members, services={"vneid": "guided"}, on=today_vn(),
+                                                household_id="new", new_name="Lê Văn Tư", new_size="50"))
+    assert resp.status_code == 303
+    visits = db.session.scalars(sa.select(Visit).order_by(Visit.id)).all()
+    assert [v.visited_on for v in visits] == [TEAM_START, today_vn()] and len(visits[0].note) == 2000
+    assert db.session.scalar(sa.select(Household.size).where(Household.head_name == "Lê Văn Tư")) == 50
+
 # The form's control for each field checked above (a service is one radio group among several).
 CONTROL = {"visited_on": "visited_on", "services": "svc-dvc", "note": "note", "members": "members",
-           "household": "household_id", "new_name": "new_name", "new_phone": "new_phone"}
+           "household": "household_id", "new_name": "new_name", "new_phone": "new_phone", "new_size": "new_size"}
 
 
 def _box(element):
