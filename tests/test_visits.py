@@ -66,6 +66,7 @@ def test_log_a_visit_with_a_new_household(client, db, leader, team, tree):
     assert resp.status_code == 303
     visit = db.session.scalar(sa.select(Visit))
     assert visit.household.head_name == "Nguyễn Văn An" and visit.household.phone == "0912345678"
+    assert visit.household.address == "Kế chợ"
     assert visit.hamlet_id == tree.hamlet.id and visit.team_id == team[0].id
     assert {vs.service.code: vs.result for vs in visit.services} == {"e_wallet": "adopted", "vneid": "guided"}
     assert adoption(visit.household_id, "e_wallet").adopted_on == today_vn()
