@@ -180,6 +180,25 @@ def test_replayed_form_after_sign_out_records_nothing(client, db, leader, team, 
     assert visit_count() == 0
 
 
+
+def test_a_team_of_two_hamlets_adds_a_household_to_the_hamlet_chosen(app, db, tree):
+    from tests.visits_helpers import make_team
+    team, members = make_team(tree.commune, [tree.hamlet, tree.hamlet2], name="Tổ CNSCĐ hai khu vực")
+    db.session.commit()
+    browser, _leader = sign_in_as(app, "team_leader", tree.commune, team, members[0])
+    page = browser.get("/visits/new").get_data(as_text=True)
+    assert 'name="new_hamlet"' in page and "Khu vực 2" in page  # two hamlets: the form asks which
+    base = dict(on=today_vn(), members=[members[0].id], services={"vneid": "guided"}, household_id="new")
+    resp = browser.post("/visits/new", data=form(**base, new_name="Phan Thị Hai", new_hamlet=str(tree.hamlet2.id)))
+    assert resp.status_code == 303
+    added = db.session.scalar(sa.select(Household).where(Household.head_name == "Phan Thị Hai"))
+    assert added.hamlet_id == tree.hamlet2.id
+    assert db.session.scalar(sa.select(Visit.hamlet_id).where(Visit.household_id == added.id)) == tree.hamlet2.id
+    # A hamlet the team does not serve is refused beside the field, and nothing is added.
+    resp = browser.post("/visits/new", data=form(**base, new_name="Võ Văn Ba", new_hamlet=str(tree.other_hamlet.id)))
+    assert resp.status_code == 400 and "Chọn một ấp do tổ phụ trách." in resp.get_data(as_text=True)
+    assert db.session.scalar(sa.select(Household).where(Household.head_name == "Võ Văn Ba")) is None
+
 @pytest.mark.parametrize("change, field, message", [
     ({"visited_on": (today_vn() + timedelta(days=1)).isoformat()}, "visited_on", "không được ở tương lai"),
     ({"visited_on": (TEAM_START - timedelta(days=1)).isoformat()}, "visited_on", "Tổ được thành lập ngày 01/03/2024"),
