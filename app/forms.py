@@ -1,8 +1,10 @@
 """Shared form pieces: text cleaning and the validators every feature uses."""
 from datetime import date
 
+from flask_babel import get_translations
 from flask_babel import lazy_gettext as _l
-from wtforms import DateField, StringField, ValidationError
+from flask_wtf import FlaskForm
+from wtforms import DateField, Form, StringField, ValidationError
 
 from app.dates import today_vn
 from app.rules import RuleError, whole_number
@@ -13,6 +15,39 @@ from app.text import clean
 MAX_ID = 2**31 - 1
 FIRST_YEAR, LAST_YEAR = 1900, 2999
 
+
+
+class CatalogueTranslations:
+    """WTForms' own messages through this app's catalogue, in the request's language (the messages are
+    listed in app/wtforms_messages.py). WTForms formats what these return with its own values."""
+
+    def gettext(self, string: str) -> str:
+        return get_translations().ugettext(string)
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        return get_translations().ungettext(singular, plural, n)
+
+
+_CATALOGUE = CatalogueTranslations()
+
+
+class _CatalogueMeta:
+    def get_translations(self, form):
+        return _CATALOGUE
+
+
+class AppForm(FlaskForm):
+    """Every form of the app that posts: Flask-WTF's (CSRF), its default messages in the page's language."""
+
+    class Meta(_CatalogueMeta):
+        pass
+
+
+class PlainForm(Form):
+    """A form without CSRF (a page's GET filters, the rows of a FieldList), its messages likewise."""
+
+    class Meta(_CatalogueMeta):
+        pass
 
 def record_id(value) -> int | None:
     """A record id from a form or a link: plain ASCII digits in the database's range, else None."""

@@ -9,23 +9,23 @@ from dataclasses import dataclass
 from flask import abort, current_app, flash, redirect, render_template
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from itsdangerous import BadSignature, URLSafeSerializer
 from wtforms import HiddenField
 from wtforms.validators import DataRequired
 
 from app.extensions import db
+from app.forms import AppForm
 from app.spreadsheets import SpreadsheetError
 
 
-class UploadForm(FlaskForm):
+class UploadForm(AppForm):
     file = FileField(_l("Excel or CSV file"), validators=[
         FileRequired(_l("Choose a file.")),
         FileAllowed(["xlsx", "csv"], _l("Upload an Excel file (.xlsx) or a CSV file (.csv)."))])
 
 
-class ConfirmImportForm(FlaskForm):
+class ConfirmImportForm(AppForm):
     payload = HiddenField(validators=[DataRequired()])
 
 

@@ -36,3 +36,33 @@ def test_every_vietnamese_string_is_still_found_by_extraction():
     ids = [m.id if isinstance(m.id, str) else m.id[0] for m in _vietnamese() if m.id]
     stale = sorted(i for i in ids if i not in extracted)
     assert stale == []
+
+
+def test_wtforms_own_messages_are_translated():
+    # WTForms ships no Vietnamese: its validators' and fields' default messages come from this catalogue
+    # (app/wtforms_messages.py, app.forms.AppForm), each message of the installed WTForms.
+    from wtforms.i18n import messages_path
+    with open(Path(messages_path()) / "wtforms.pot", "rb") as f:
+        theirs = [m.id if isinstance(m.id, str) else m.id[0] for m in read_po(f) if m.id]
+    catalogue = _vietnamese()
+    assert theirs and sorted(i for i in theirs if not (catalogue.get(i) and catalogue.get(i).string)) == []
+
+
+def test_every_form_asks_this_catalogue_for_wtforms_messages():
+    import importlib
+    import pkgutil
+
+    import wtforms
+
+    import app
+    from app.forms import AppForm, PlainForm
+    for module in pkgutil.walk_packages(app.__path__, "app."):
+        importlib.import_module(module.name)
+
+    def subclasses(cls):
+        for sub in cls.__subclasses__():
+            yield sub
+            yield from subclasses(sub)
+    ours = [c for c in subclasses(wtforms.Form) if c.__module__.startswith("app.")]
+    assert len(ours) > 20
+    assert [c.__qualname__ for c in ours if not issubclass(c, (AppForm, PlainForm))] == []

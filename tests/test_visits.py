@@ -209,6 +209,8 @@ def test_a_team_of_two_hamlets_adds_a_household_to_the_hamlet_chosen(app, db, tr
     ({"note": "x" * 100_000}, "note", "100.000 ký tự"),
     ({"note": "ồ" * 2001}, "note", "2.001 ký tự, tối đa 2.000"),
     ({"household_id": "new", "new_name": "Lê Văn Tư", "new_size": "51"}, "new_size", "từ 1 đến 50"),
+    ({"household_id": "new", "new_name": "Ấ" * 201}, "new_name", "Tối đa 200 ký tự."),
+    ({"household_id": "new", "new_name": "Lê Văn Tư", "new_address": "ố" * 201}, "new_address", "Tối đa 200 ký tự."),
     ({"members": []}, "members", "ít nhất một thành viên"),
     ({"household_id": ""}, "household", "Chọn hộ gia đình"),
     ({"household_id": "new", "new_name": ""}, "new_name", "Nhập họ tên chủ hộ"),
@@ -248,7 +250,8 @@ def test_the_limits_themselves_are_taken(client, db, leader, team, tree):
 
 # The form's control for each field checked above (a service is one radio group among several).
 CONTROL = {"visited_on": "visited_on", "services": "svc-dvc", "note": "note", "members": "members",
-           "household": "household_id", "new_name": "new_name", "new_phone": "new_phone", "new_size": "new_size"}
+           "household": "household_id", "new_name": "new_name", "new_phone": "new_phone", "new_size": "new_size",
+           "new_address": "new_address"}
 
 
 def _box(element):

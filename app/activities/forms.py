@@ -4,10 +4,8 @@ from datetime import date
 
 from flask_babel import format_decimal, gettext
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     FieldList,
-    Form,
     FormField,
     HiddenField,
     SelectField,
@@ -19,7 +17,16 @@ from wtforms import (
 from wtforms.validators import InputRequired, Length, Optional
 
 from app.activities.models import DOSSIERS_MAX, LEARNERS_MAX, SHIFT_MAX
-from app.forms import CountField, LocalDateField, NoControlCharacters, NotInFuture, record_id, strip_clean
+from app.forms import (
+    AppForm,
+    CountField,
+    LocalDateField,
+    NoControlCharacters,
+    NotInFuture,
+    PlainForm,
+    record_id,
+    strip_clean,
+)
 from app.households.forms import VnMobile
 from app.rules import RuleError
 from app.rules import birth_year as birth_year_rule
@@ -49,7 +56,7 @@ class BirthYear:
             raise ValidationError(exc.message) from None
 
 
-class LearnerForm(Form):
+class LearnerForm(PlainForm):
     """One named learner (all optional: an empty row is skipped)."""
 
     name = StringField(_l("Name"), filters=[strip_clean], validators=[Optional(), Length(max=200),
@@ -68,7 +75,7 @@ class LearnerForm(Form):
         return bool(self.name.data)
 
 
-class ActivityForm(FlaskForm):
+class ActivityForm(AppForm):
     """What classes and shifts share: the form key, the date, the members, a note, per-service counts."""
 
     key = HiddenField()
@@ -219,7 +226,7 @@ class ShiftForm(ActivityForm):
                 "You can record shifts only at your own commune's one-stop centre."))
 
 
-class DossierTotalForm(FlaskForm):
+class DossierTotalForm(AppForm):
     month = StringField(_l("Month"), filters=[strip_clean],
                         validators=[InputRequired(_l("Choose the month."))])
     dossiers = CountField(_l("Dossiers the commune received"), max_value=DOSSIERS_MAX,
@@ -240,7 +247,7 @@ class DossierTotalForm(FlaskForm):
         return int(year) * 100 + int(month)
 
 
-class TopicForm(FlaskForm):
+class TopicForm(AppForm):
     name = StringField(_l("Topic"), filters=[strip_clean], validators=[
         InputRequired(_l("Enter the topic's name.")), Length(max=200), NoControlCharacters()])
     name_en = StringField(_l("Name in English (optional)"), filters=[strip_clean],

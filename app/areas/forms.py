@@ -1,11 +1,10 @@
 """Forms for a province's areas: a name, and the communes an area groups."""
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import StringField
 from wtforms.validators import DataRequired, Length, ValidationError
 
 from app import rules
-from app.forms import strip_clean
+from app.forms import AppForm, strip_clean
 from app.teams.forms import CheckboxesField
 
 
@@ -19,7 +18,7 @@ class CommuneCheckboxes(CheckboxesField):
             raise ValueError(_l("Choose communes of this province only.")) from exc
 
 
-class AreaForm(FlaskForm):
+class AreaForm(AppForm):
     """A new area's name; `taken` (names of the province's other areas, folded) is set by the view."""
     name = StringField(_l("Area name"), filters=[strip_clean],
                        validators=[DataRequired(_l("Enter the area's name.")),

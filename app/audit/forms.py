@@ -1,9 +1,9 @@
 """Filters of the audit trail page (GET form: no CSRF, nothing changes)."""
 from flask_babel import lazy_gettext as _l
-from wtforms import Form, SelectChoice, SelectField, StringField
+from wtforms import SelectChoice, SelectField, StringField
 from wtforms.validators import Length, Optional
 
-from app.forms import LocalDateField, strip_clean
+from app.forms import LocalDateField, PlainForm, strip_clean
 
 RECORD_TYPES = {
     "": _l("All records"),
@@ -22,7 +22,7 @@ RECORD_TYPES = {
 }
 
 
-class AuditFilterForm(Form):
+class AuditFilterForm(PlainForm):
     user = StringField(_l("Username"), filters=[strip_clean], validators=[Optional(), Length(max=64)])
     record_type = SelectField(_l("Record"), choices=[SelectChoice(value=k, label=v) for k, v in RECORD_TYPES.items()],
                               default="",

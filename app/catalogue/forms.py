@@ -3,13 +3,12 @@ from decimal import Decimal, InvalidOperation
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField, StringField, ValidationError
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 from app.extensions import db
-from app.forms import LocalDateField, NoControlCharacters, strip_clean
+from app.forms import AppForm, LocalDateField, NoControlCharacters, strip_clean
 from app.visits.models import PILLARS, Service
 
 
@@ -38,7 +37,7 @@ class PercentField(StringField):
         return "" if self.data is None else f"{(Decimal(self.data) * 100).normalize():f}"
 
 
-class ServiceForm(FlaskForm):
+class ServiceForm(AppForm):
     name_vi = StringField(_l("Name in Vietnamese"), filters=[strip_clean],
                           validators=[DataRequired(_l("Enter the name.")), Length(max=200), NoControlCharacters()])
     name_en = StringField(_l("Name in English"), filters=[strip_clean],
@@ -57,7 +56,7 @@ class ServiceForm(FlaskForm):
         return ok
 
 
-class NewServiceForm(FlaskForm):
+class NewServiceForm(AppForm):
     code = StringField(_l("Code"), filters=[lambda v: v.strip().lower() if isinstance(v, str) else v],
                        validators=[DataRequired(_l("Enter a code.")),
                                    Regexp(r"^[a-z][a-z0-9_]{1,31}$", message=_l(

@@ -1,13 +1,12 @@
 """The province's targets for the adult indicators (each a share by a date, or none)."""
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms.validators import Optional
 
 from app.catalogue.forms import PercentField
-from app.forms import LocalDateField
+from app.forms import AppForm, LocalDateField
 
 
-class AdultTargetForm(FlaskForm):
+class AdultTargetForm(AppForm):
     named_share = PercentField(_l("Named learners, share of adults (%)"))
     named_due_on = LocalDateField(_l("Target date"), validators=[Optional()])
     online_share = PercentField(_l("Online dossiers filed with help, share of the commune's dossiers (%)"))

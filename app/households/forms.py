@@ -1,11 +1,10 @@
 """Household fields shared by the registry and the visit form: names, Vietnamese mobile numbers."""
 import phonenumbers
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, StringField, TextAreaField, ValidationError
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from app.forms import MAX_ID, CountField, NoControlCharacters, strip_clean
+from app.forms import MAX_ID, AppForm, CountField, NoControlCharacters, strip_clean
 
 
 def national_mobile(value: str) -> str:
@@ -38,7 +37,7 @@ class VnMobile:
 NAME_MESSAGE = _l("Enter the name of the head of the household.")
 
 
-class HouseholdForm(FlaskForm):
+class HouseholdForm(AppForm):
     head_name = StringField(_l("Head of household"), filters=[strip_clean],
                             validators=[DataRequired(NAME_MESSAGE), Length(max=200), NoControlCharacters()])
     address = StringField(_l("House number or landmark"), filters=[strip_clean],
@@ -48,13 +47,13 @@ class HouseholdForm(FlaskForm):
                       validators=[Optional(), NumberRange(min=1, message=_l("Enter a number from 1 to 50."))])
 
 
-class MergeForm(FlaskForm):
+class MergeForm(AppForm):
     target_id = IntegerField(_l("Keep this household"), validators=[
         DataRequired(_l("Choose the household to keep.")),
         NumberRange(min=1, max=MAX_ID, message=_l("Choose the household to keep."))])
 
 
-class EraseForm(FlaskForm):
+class EraseForm(AppForm):
     """The officer confirms an erasure asked for by the household, and says why (for the audit trail)."""
 
     reason = TextAreaField(_l("Reason (e.g. the household's written request of 12/05/2024)"),

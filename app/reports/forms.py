@@ -1,10 +1,9 @@
 """Forms of the reports pages: choosing a month, closing one."""
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, ValidationError
 
-from app.forms import strip_clean
+from app.forms import AppForm, strip_clean
 from app.reports.summary import MonthError, check_month
 
 
@@ -22,7 +21,7 @@ class MonthField(StringField):
                 raise ValidationError(str(exc)) from exc
 
 
-class MonthForm(FlaskForm):
+class MonthForm(AppForm):
     """A GET form: no CSRF token, its values sit in the address."""
 
     class Meta:
@@ -32,12 +31,12 @@ class MonthForm(FlaskForm):
                        validators=[DataRequired(_l("Enter the month as YYYY-MM, for example 2024-10."))])
 
 
-class CloseMonthForm(FlaskForm):
+class CloseMonthForm(AppForm):
     month = MonthField(_l("Month to close"), filters=[strip_clean],
                        validators=[DataRequired(_l("Enter the month as YYYY-MM, for example 2024-10."))])
 
 
-class ReopenMonthForm(FlaskForm):
+class ReopenMonthForm(AppForm):
     reason = TextAreaField(_l("Reason for reopening"), filters=[strip_clean],
                            validators=[DataRequired(_l("Give the reason for reopening the month.")),
                                        Length(max=500)])

@@ -1,6 +1,5 @@
 """Forms for teams and members; every message is ours (WTForms ships no Vietnamese)."""
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     SelectChoice,
     SelectField,
@@ -14,7 +13,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from app import rules
 from app.dates import today_vn
-from app.forms import CountField, LocalDateField, NotInFuture, strip_clean
+from app.forms import AppForm, CountField, LocalDateField, NotInFuture, strip_clean
 from app.teams.models import AFFILIATIONS, GENDERS, MEMBER_ROLES
 from app.teams.operations import PhoneError, normalise_phone
 
@@ -72,7 +71,7 @@ class CheckboxesField(SelectMultipleField):
             raise ValueError(_l("Choose hamlets of this commune only.")) from exc
 
 
-class TeamForm(FlaskForm):
+class TeamForm(AppForm):
     name = StringField(_l("Team name"), filters=[strip_clean], validators=[
         DataRequired(_l("Enter the team's name.")),
         Length(max=NAME_MAX, message=_l("At most %(max)d characters."))])
@@ -89,7 +88,7 @@ class TeamForm(FlaskForm):
             raise ValidationError(_l("Choose hamlets of this commune only."))
 
 
-class DissolveForm(FlaskForm):
+class DissolveForm(AppForm):
     dissolved_on = LocalDateField(_l("Dissolved on"), default=today_vn, validators=[
         InputRequired(_l("Enter the date.")), NotInFuture(),
         NotBefore("decision_date", _l("The team cannot be dissolved before the decision that set it up."))])
@@ -98,7 +97,7 @@ class DissolveForm(FlaskForm):
     decision_date = None  # set by the view from the team
 
 
-class MemberForm(FlaskForm):
+class MemberForm(AppForm):
     full_name = StringField(_l("Full name"), filters=[strip_clean], validators=[
         DataRequired(_l("Enter the member's full name.")),
         Length(max=NAME_MAX, message=_l("At most %(max)d characters."))])
@@ -126,7 +125,7 @@ class MemberForm(FlaskForm):
             raise ValidationError(str(exc)) from exc
 
 
-class LeaveForm(FlaskForm):
+class LeaveForm(AppForm):
     left_on = LocalDateField(_l("Left on"), default=today_vn, validators=[
         InputRequired(_l("Enter the date.")), NotInFuture(),
         NotBefore("joined_on", _l("A member cannot leave before joining."))])
@@ -141,7 +140,7 @@ class IdSelectField(SelectField):
             self.data = None
 
 
-class MoveForm(FlaskForm):
+class MoveForm(AppForm):
     team = IdSelectField(_l("New team"), coerce=int, validate_choice=False)
     moved_on = LocalDateField(_l("Moved on"), default=today_vn, validators=[
         InputRequired(_l("Enter the date.")), NotInFuture(),

@@ -1,19 +1,18 @@
 """Forms for hamlets and household counts."""
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import SelectChoice, SelectField, StringField, ValidationError
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from app import rules
 from app.dates import today_vn
-from app.forms import CountField, LocalDateField, NotInFuture, record_id, strip_clean
+from app.forms import AppForm, CountField, LocalDateField, NotInFuture, record_id, strip_clean
 from app.text import fold
 from app.units import hamlet_changes
 from app.units.operations import find_child_by_name
 
 
-class HamletForm(FlaskForm):
+class HamletForm(AppForm):
     name = StringField(_l("Hamlet name"), filters=[strip_clean],
                        validators=[DataRequired(_l("Enter the hamlet's name.")),
                                    Length(max=rules.NAME_MAX, message=_l("At most %(max)d characters."))])
@@ -22,7 +21,7 @@ class HamletForm(FlaskForm):
                                   validators=[Optional(), NotInFuture()])
 
 
-class RenameForm(FlaskForm):
+class RenameForm(AppForm):
     """A correction of the name, or (with a date) the commune's official renaming, kept in the history."""
     name = StringField(_l("Name"), filters=[strip_clean],
                        validators=[DataRequired(_l("Enter a name.")),
@@ -58,7 +57,7 @@ def _name_taken(hamlet, name: str, allowed_ids=()) -> bool:
     return clash is not None and clash.retired_on is None and clash.id not in (hamlet.id, *allowed_ids)
 
 
-class MergeForm(FlaskForm):
+class MergeForm(AppForm):
     """Merge the hamlet the page is about into another hamlet of its commune, from a date."""
     target = SelectField(_l("Merge into"), validate_choice=False,
                          validators=[InputRequired(_l("Choose the hamlet it joins."))])
@@ -111,7 +110,7 @@ def _part_choices():
 def split_form(hamlet, households):
     """The split form of this hamlet: up to three new hamlets, and a choice per household."""
 
-    class SplitForm(FlaskForm):
+    class SplitForm(AppForm):
         effective_on = LocalDateField(_l("From"), validators=[InputRequired(_l("Enter the date."))])
         rest = SelectField(_l("Every household not chosen below goes to"), validate_choice=False,
                            choices=[SelectChoice(value="", label=_l("— choose each one below —"))] + _part_choices())
@@ -194,14 +193,14 @@ def split_form(hamlet, households):
     return SplitForm
 
 
-class HouseholdCountForm(FlaskForm):
+class HouseholdCountForm(AppForm):
     households = CountField(_l("Households"), rule=rules.households,
                             validators=[InputRequired(_l("Enter the number of households."))])
     effective_on = LocalDateField(_l("In effect from"), default=today_vn,
                                   validators=[InputRequired(_l("Enter the date.")), NotInFuture()])
 
 
-class AdultCountForm(FlaskForm):
+class AdultCountForm(AppForm):
     adults = CountField(_l("Adults (aged 15 and over)"), rule=rules.adults,
                         validators=[InputRequired(_l("Enter the number of adults."))])
     effective_on = LocalDateField(_l("In effect from"), default=today_vn,
@@ -209,7 +208,7 @@ class AdultCountForm(FlaskForm):
 
 
 
-class PlanUploadForm(FlaskForm):
+class PlanUploadForm(AppForm):
     file = FileField(_l("Reorganization plan (Excel or CSV)"), validators=[
         FileRequired(_l("Choose a file.")),
         FileAllowed(["xlsx", "csv"], _l("Upload an Excel file (.xlsx) or a CSV file (.csv)."))])

@@ -1,13 +1,12 @@
 """Account forms: a new staff account, and the list's search."""
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
-from wtforms import Form, SelectChoice, SelectField, StringField
+from wtforms import SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 
 from app.auth.models import ROLE_LABELS, ROLES, User
 from app.extensions import db
-from app.forms import NoControlCharacters, strip_clean
+from app.forms import AppForm, NoControlCharacters, PlainForm, strip_clean
 
 # Team accounts belong to a member and are given from the member's page (the team needs them).
 WEB_ROLES = ("admin", "province", "district", "commune")
@@ -17,7 +16,7 @@ def lower(value):
     return value.lower() if isinstance(value, str) else value
 
 
-class NewAccountForm(FlaskForm):
+class NewAccountForm(AppForm):
     username = StringField(_l("Username"), filters=[strip_clean, lower], validators=[
         DataRequired(_l("Enter a username.")), Length(min=3, max=64, message=_l("Use 3 to 64 characters.")),
         Regexp(r"^[a-z0-9][a-z0-9._-]*$", message=_l("Use letters a–z, digits, dots, dashes or underscores."))])
@@ -53,7 +52,7 @@ class NewAccountForm(FlaskForm):
         return next(u for u, _label in self.units if u.id == self.unit.data)
 
 
-class AccountFilterForm(Form):
+class AccountFilterForm(PlainForm):
     q = StringField(_l("Search"), filters=[strip_clean], validators=[Optional(), Length(max=64)])
     role = SelectField(_l("Role"), validators=[Optional()], validate_choice=True)
     state = SelectField(_l("State"), validators=[Optional()], validate_choice=True, choices=[

@@ -6,7 +6,6 @@ import uuid
 from flask import request
 from flask_babel import format_decimal, gettext
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     HiddenField,
     SelectField,
@@ -19,6 +18,7 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from app.extensions import db
 from app.forms import (
+    AppForm,
     CountField,
     LocalDateField,
     NoControlCharacters,
@@ -51,7 +51,7 @@ def new_key() -> str:
     return uuid.uuid4().hex
 
 
-class VisitForm(FlaskForm):
+class VisitForm(AppForm):
     key = HiddenField()
     visited_on = LocalDateField(_l("Date of the visit"),
                                 validators=[InputRequired(_l("Enter the date of the visit.")), NotInFuture()])
