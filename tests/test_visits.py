@@ -235,7 +235,7 @@ def test_bad_input_is_refused_beside_the_field_and_kept(client, db, leader, team
 
 
 def test_the_limits_themselves_are_taken(client, db, leader, team, tree):
-    # The day the team was founded, a note of 2,000 characters, a new household of 50 people.
+    # The day the team was founded, a note of 2,000 characters, new households of 50 people and of 1.
     h = household(tree.hamlet)
     members = [team[1][0].id]
     resp = client.post("/visits/new", data=form(h.id, on=TEAM_START, members=members, services={"dvc": "adopted"},
@@ -244,9 +244,16 @@ def test_the_limits_themselves_are_taken(client, db, leader, team, tree):
     resp = client.post("/visits/new", data=form(members=members, services={"vneid": "guided"}, on=today_vn(),
                                                 household_id="new", new_name="Lê Văn Tư", new_size="50"))
     assert resp.status_code == 303
+    # A household of one person, visited by the whole team.
+    everyone = [m.id for m in team[1]]
+    resp = client.post("/visits/new", data=form(members=everyone, services={"vneid": "guided"}, on=today_vn(),
+                                                household_id="new", new_name="Bà Năm", new_size="1"))
+    assert resp.status_code == 303
     visits = db.session.scalars(sa.select(Visit).order_by(Visit.id)).all()
-    assert [v.visited_on for v in visits] == [TEAM_START, today_vn()] and len(visits[0].note) == 2000
+    assert [v.visited_on for v in visits] == [TEAM_START, today_vn(), today_vn()] and len(visits[0].note) == 2000
     assert db.session.scalar(sa.select(Household.size).where(Household.head_name == "Lê Văn Tư")) == 50
+    assert db.session.scalar(sa.select(Household.size).where(Household.head_name == "Bà Năm")) == 1
+    assert sorted(m.id for m in visits[2].members) == sorted(everyone)
 
 # The form's control for each field checked above (a service is one radio group among several).
 CONTROL = {"visited_on": "visited_on", "services": "svc-dvc", "note": "note", "members": "members",
