@@ -5,7 +5,7 @@ from datetime import date
 
 import pytest
 
-from app.coverage import maps
+from app.coverage import maps, queries
 from app.coverage.adults import adult_months_from_leaves
 from app.dates import month_end
 from app.extensions import db
@@ -123,6 +123,19 @@ def test_the_plain_way_follows_a_hamlet_that_moves_at_once(world):
     adults = adult_months_from_leaves([world.vi_thanh, world.mot_ngan], months)
     assert [adults[world.vi_thanh.id][m].adults for m in months] == [70, 0]
     assert [adults[world.mot_ngan.id][m].adults for m in months] == [0, 70]
+
+
+def test_the_plain_way_takes_each_hamlet_s_count_in_effect_in_each_month(world):
+    from app.units.operations import set_household_count
+    set_household_count(world.hamlets["Khu vực 1"], 400, date(2026, 2, 1))
+    set_household_count(world.hamlets["Khu vực 1"], 380, date(2026, 3, 15))
+    db.session.commit()
+    months = [(2025, 12), (2026, 1), (2026, 2), (2026, 3), (2026, 4)]
+    series = maps.series_from_leaves(world.vi_thanh, months)
+    assert [m.row.households for m in series] == [1080, 1080, 1160, 1140, 1140]
+    assert [maps.coverage_from_leaves(world.vi_thanh, month_end(*m)).total.households for m in months] == \
+        [1080, 1080, 1160, 1140, 1140]
+    assert _series(series) == _series(queries.monthly_series(world.vi_thanh, months))
 
 def test_adults_as_the_map_was_after_the_reform_are_today_s_figures(db):
     from app.coverage import adults
