@@ -1,8 +1,12 @@
 """Scope: a user sees and changes only their own unit's subtree; outside it is 404 or 403."""
+from datetime import date
+
 import pytest
 
 from app import scope
 from app.units.models import AdminUnit
+
+TODAY = date(2024, 6, 3)
 
 
 def test_commune_user_sees_nothing_of_another_commune(client, tree, login_as):
@@ -185,3 +189,58 @@ def test_no_feature_imports_the_demo_and_no_module_writes_the_subtree_filter_its
             subtree_writers.append(relative)
     assert demo_users == []
     assert subtree_writers == []
+
+
+def test_every_may_change_rule_refuses_what_lies_outside_the_officer_s_commune(app, db, tree):
+    # The pages load records through scoped queries first (404 outside the area); these rules are asked
+    # again before any change, and must refuse on their own what lies outside, as they allow what is inside.
+    from app.activities.models import Class
+    from app.auth.cli import create_user
+    from app.households.operations import create_household
+    from app.visits.models import Visit
+    from tests.visits_helpers import make_team
+    officer = create_user("can-bo-xa", "commune", tree.commune, "x" * 12)
+    own_team, own_members = make_team(tree.commune, [tree.hamlet], name="Tổ CNSCĐ Khu vực 1")
+    far_team, far_members = make_team(tree.other_commune, [tree.other_hamlet], name="Tổ CNSCĐ Nhơn Xuân")
+    own_household = create_household(tree.hamlet.id, "Nguyễn Văn An", "")
+    far_household = create_household(tree.other_hamlet.id, "Trần Văn Bình", "")
+    db.session.flush()
+    own_visit, far_visit = (Visit(household_id=h.id, hamlet_id=h.hamlet_id, team_id=t.id, visited_on=TODAY,
+                                  idempotency_key=key)
+                            for h, t, key in ((own_household, own_team, "a" * 32), (far_household, far_team, "b" * 32)))
+    db.session.add_all([own_visit, far_visit])
+    db.session.flush()
+    own_member, far_member = own_members[1], far_members[1]
+    own_class = Class(commune=tree.commune, held_on=TODAY)
+    far_class = Class(commune=tree.other_commune, held_on=TODAY)
+    rules = [
+        ("can_see", tree.hamlet, tree.other_hamlet),
+        ("can_edit_structure", tree.commune, tree.other_commune),
+        ("can_set_households", tree.hamlet, tree.other_hamlet),
+        ("can_edit_hamlets_of", tree.commune, tree.other_commune),
+        ("can_edit_hamlet", tree.hamlet, tree.other_hamlet),
+        ("can_manage_team", own_team, far_team),
+        ("can_manage_commune_teams", tree.commune, tree.other_commune),
+        ("can_edit_members", own_team, far_team),
+        ("can_edit_member", own_member, far_member),
+        ("can_edit_current_member", own_member, far_member),
+        ("can_manage_member", own_member, far_member),
+        ("can_edit_household", own_household, far_household),
+        ("can_edit_household_details", own_household, far_household),
+        ("can_merge_households", own_household, far_household),
+        ("can_manage_household_data", own_household, far_household),
+        ("can_edit_visit", own_visit, far_visit),
+        ("can_record_dossiers", tree.commune, tree.other_commune),
+    ]
+    answers = {name: (getattr(scope, name)(inside, officer), getattr(scope, name)(outside, officer))
+               for name, inside, outside in rules}
+    answers["can_edit_activity"] = (scope.can_edit_activity(own_class, set(), officer),
+                                    scope.can_edit_activity(far_class, set(), officer))
+    assert answers == {name: (True, False) for name in answers}
+    # Nothing at all is nobody's; the province's own rules are not a commune officer's.
+    assert not scope.can_see(None, officer) and not scope.can_manage_team(None, officer)
+    assert not scope.can_manage_commune_teams(None, officer) and not scope.can_manage_household_data(None, officer)
+    assert not scope.can_reorganize(tree.province, officer) and not scope.can_manage_areas(tree.province, officer)
+    # "In time" (old units of the map as it was) opens no unit of today's map outside the area.
+    assert scope.can_see_in_time(tree.hamlet, officer)
+    assert not scope.can_see_in_time(tree.other_commune, officer) and not scope.can_see_in_time(None, officer)
