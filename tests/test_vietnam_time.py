@@ -46,6 +46,10 @@ def test_half_past_midnight_in_vietnam_is_already_the_first_of_december(app, db,
         assert page.find(id="month").attrs["value"] == "2026-12"
         resp = officer.get("/reports/")
         assert resp.status_code == 302 and resp.headers["Location"].endswith("month=2026-11")
+        # December has begun: its report so far opens; January has not.
+        assert officer.get(f"/reports/{tree.commune.id}/monthly?month=2026-12").status_code == 200
+        resp = officer.get(f"/reports/{tree.commune.id}/monthly?month=2027-01")
+        assert resp.status_code == 400 and "Tháng này chưa bắt đầu" in resp.get_data(as_text=True)
 
 
 def test_times_are_shown_in_vietnam_time(app, db, tree, team):
