@@ -53,6 +53,30 @@ def test_commune_report_lists_its_hamlets(tree, activity):
     assert s.total["teams"] == 1 and s.total["members"] == 3
 
 
+
+def test_a_quiet_commune_and_a_quiet_hamlet_report_zeros_beside_active_ones(tree, activity, db):
+    # Phường III (tree.sibling_commune) has no team, no visit and no adoption: every figure of its row is 0;
+    # so has a hamlet of Phường I that no team serves and nobody visited.
+    from datetime import date
+
+    from app.units.operations import create_unit, set_household_count
+    quiet_hamlet = create_unit("Khu vực 9", "hamlet", tree.commune)
+    set_household_count(quiet_hamlet, 150, date(2024, 1, 1))
+    db.session.commit()
+    hamlets = {r["id"]: r for r in build_summary(tree.commune, 2024, 10).children}
+    figures = ("teams", "active_teams", "members", "visits", "reached_month", "reached", "households")
+    assert [hamlets[quiet_hamlet.id][k] for k in figures] == [0, 0, 0, 0, 0, 0, 150]
+    assert [(svc["new"], svc["adopted"]) for svc in hamlets[quiet_hamlet.id]["services"]] == [(0, 0), (0, 0)]
+    assert [hamlets[tree.hamlet.id][k] for k in figures[:5]] == [1, 1, 3, 2, 2]
+    s = build_summary(tree.district, 2024, 10)
+    rows = {r["id"]: r for r in s.children}
+    quiet, active = rows[tree.sibling_commune.id], rows[tree.commune.id]
+    assert [quiet[k] for k in ("teams", "active_teams", "members", "visits", "reached_month", "reached")] == [0] * 6
+    assert [(svc["new"], svc["adopted"]) for svc in quiet["services"]] == [(0, 0), (0, 0)]
+    assert [active[k] for k in ("teams", "active_teams", "members", "visits", "reached_month", "reached")] == \
+        [1, 1, 3, 3, 3, 4]
+    assert [(svc["new"], svc["adopted"]) for svc in active["services"]] == [(2, 3), (1, 1)]
+
 def _xlsx_rows(data: bytes, sheet_index: int = 0):
     wb = load_workbook(io.BytesIO(data))
     ws = wb.worksheets[sheet_index]
