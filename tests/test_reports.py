@@ -77,6 +77,29 @@ def test_a_quiet_commune_and_a_quiet_hamlet_report_zeros_beside_active_ones(tree
         [1, 1, 3, 3, 3, 4]
     assert [(svc["new"], svc["adopted"]) for svc in active["services"]] == [(2, 3), (1, 1)]
 
+
+def test_teams_and_members_count_as_they_stood_on_the_month_s_last_day(tree, activity, db):
+    # October 2024 ends on the 31st: a team set up that day counts, one dissolved that day does not; a
+    # member who joined that day counts, one who left that day does not.
+    from datetime import date
+
+    from app.teams.models import Membership
+    from tests.report_data import make_team
+    founded = make_team(tree.sibling_commune, [], ["Đỗ Văn Một", "Đỗ Văn Hai", "Đỗ Văn Ba"])
+    founded.decision_date = date(2024, 10, 31)
+    one, two, three = db.session.query(Membership).filter_by(team_id=founded.id).order_by(Membership.id).all()
+    one.joined_on = two.joined_on = three.joined_on = date(2024, 10, 31)
+    three.joined_on, three.left_on = date(2024, 10, 1), date(2024, 10, 31)
+    dissolved = make_team(tree.sibling_commune, [], ["Đỗ Thị Bốn"])
+    dissolved.name, dissolved.name_folded, dissolved.dissolved_on = "Tổ giải thể", "to giai the", date(2024, 10, 31)
+    db.session.commit()
+
+    def sibling(month):
+        row = next(r for r in build_summary(tree.district, 2024, month).children if r["id"] == tree.sibling_commune.id)
+        return row["teams"], row["members"]
+    assert sibling(9) == (1, 1)  # only the team dissolved on 31 October, with its member
+    assert sibling(10) == (1, 2)  # only the team set up on 31 October, with the two who had not left
+
 def _xlsx_rows(data: bytes, sheet_index: int = 0):
     wb = load_workbook(io.BytesIO(data))
     ws = wb.worksheets[sheet_index]
