@@ -41,15 +41,19 @@ class MapOn:
 
     def leaves_below(self, unit_id: int) -> list[int]:
         """The units with nothing below them on the day, under unit_id (itself if it has nothing)."""
-        out, stack = [], [unit_id]
-        while stack:
-            u = stack.pop()
-            kids = self.children.get(u)
-            if kids:
-                stack.extend(kids)
-            else:
-                out.append(u)
-        return out
+        return _leaves_below(self.children, unit_id)
+
+
+def _leaves_below(children, unit_id: int) -> list[int]:
+    out, stack = [], [unit_id]
+    while stack:
+        u = stack.pop()
+        kids = children.get(u)
+        if kids:
+            stack.extend(kids)
+        else:
+            out.append(u)
+    return out
 
 
 
@@ -118,15 +122,7 @@ class MapShape:
 
     def leaves_below(self, unit_id: int) -> list[int]:
         """As MapOn.leaves_below."""
-        out, stack = [], [unit_id]
-        while stack:
-            u = stack.pop()
-            kids = self.children.get(u)
-            if kids:
-                stack.extend(kids)
-            else:
-                out.append(u)
-        return out
+        return _leaves_below(self.children, unit_id)
 
 
 def shape_on(root: AdminUnit, day: date) -> MapShape:
