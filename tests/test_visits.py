@@ -131,6 +131,24 @@ def test_a_repost_with_a_fresh_key_is_recognised_as_a_replay(client, db, leader,
     assert db.session.scalar(sa.select(sa.func.count(Household.id))) == 1
 
 
+
+def test_a_fresh_key_with_the_same_content_is_a_replay_for_ten_minutes_and_a_new_visit_after(
+        client, db, leader, team, tree):
+    # The same person, household, day, services, members and note, with a fresh key: up to ten minutes
+    # after the first it is that visit sent again; from then on, a second visit of the same kind.
+    h = household(tree.hamlet)
+    data = form(h.id, members=[team[1][0].id], services={"dvc": "adopted"}, on=today_vn())
+    sent = datetime.now(UTC).replace(microsecond=0)
+    with time_machine.travel(sent, tick=False):
+        first = client.post("/visits/new", data=data)
+    ten_minutes = timedelta(minutes=10)  # the replay window the README states, not the constant
+    for after, visits in ((ten_minutes, 1), (ten_minutes + timedelta(seconds=1), 2)):
+        data["key"] = form()["key"]
+        with time_machine.travel(sent + after, tick=False):
+            again = client.post("/visits/new", data=data)
+        assert again.status_code == 303 and visit_count() == visits, after
+        assert (again.headers["Location"] == first.headers["Location"]) == (visits == 1), after
+
 def test_a_replay_is_told_from_another_visit_to_the_household_that_day(client, db, leader, team, tree):
     """Two different visits to one household the same day are both kept; a repost of the second
     (fresh key) leads to the second, not the first."""
