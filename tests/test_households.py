@@ -71,6 +71,8 @@ def test_commune_officer_merges_duplicates_and_adoptions_count_once(app, db, lea
     kept = adoption(keep.id, "e_wallet")
     assert kept.visit_id == early and kept.adopted_on == date(2024, 5, 1)
     assert adoption(dup.id, "e_wallet") is None
+    # What only the duplicate had adopted is now the kept household's.
+    assert adoption(keep.id, "dvc").adopted_on == date(2024, 5, 1) and adoption(dup.id, "dvc") is None
     assert db.session.scalar(sa.select(AuditEvent.id).where(AuditEvent.action == "merge")) is not None
     # the merged record is no longer offered in searches
     assert "Le Thi Be" not in leader.get("/visits/households?q=le thi").get_data(as_text=True)
