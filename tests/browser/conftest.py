@@ -4,6 +4,7 @@ Without the browser these tests skip, unless REQUIRE_BROWSER=1 (CI), when they f
 """
 import os
 import threading
+import time
 from contextlib import contextmanager
 
 import pytest
@@ -88,6 +89,18 @@ def sign_in(page, base: str, username: str, password: str) -> None:
     page.click("button.primary")
     page.wait_for_load_state("domcontentloaded")
 
+
+
+def wait_until(page, predicate: str, timeout: float = 15.0) -> None:
+    """Wait until an async page function resolves truthy. Playwright's wait_for_function takes the promise
+    an async predicate returns for a truthy value and returns at once (microsoft/playwright#29132): a
+    test that waited so for the phone to keep the team's list went offline before it was kept, now and
+    then, in CI. page.evaluate awaits the promise; this asks again until it is true."""
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(predicate):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not true within {timeout:.0f} s: {predicate}")
+        page.wait_for_timeout(100)
 
 @contextmanager
 def htmx_settles(page, selector: str):

@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 
 from app.activities.models import Class
 from app.demo.seed import DEMO_PASSWORD, seed_demo
-from tests.browser.conftest import script_errors, shot, sign_in
+from tests.browser.conftest import script_errors, shot, sign_in, wait_until
 
 
 class Thumb:
@@ -84,8 +84,8 @@ def test_a_class_logged_without_signal_waits_on_the_phone_and_is_sent_once(app, 
     phone.evaluate("async () => { await navigator.serviceWorker.ready; }")
     phone.goto(f"{live_server}/activities/classes/new")  # once the worker is there, so it keeps the form
     phone.wait_for_function("() => navigator.serviceWorker.controller !== null")
-    phone.wait_for_function("async () => !!(await caches.match('/activities/classes/new'))")
-    phone.wait_for_function(TEAM_KEPT)
+    wait_until(phone, "async () => !!(await caches.match('/activities/classes/new'))")
+    wait_until(phone, TEAM_KEPT)
     before = _classes(db)
 
     phone.context.set_offline(True)

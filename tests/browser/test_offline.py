@@ -8,7 +8,7 @@ from app.demo.seed import DEMO_PASSWORD, seed_demo
 from app.households import privacy
 from app.households.models import Household
 from app.visits.models import Visit
-from tests.browser.conftest import script_errors, sign_in
+from tests.browser.conftest import script_errors, sign_in, wait_until
 
 NEW_NAME = "Danh Thị Sa Phol"
 
@@ -83,8 +83,8 @@ def test_member_logs_visits_without_signal_and_they_are_sent_once(app, db, live_
     phone.goto(f"{live_server}/visits/")
     phone.goto(f"{live_server}/visits/new")
     phone.wait_for_function("() => navigator.serviceWorker.controller !== null")
-    phone.wait_for_function("async () => !!(await caches.match('/visits/new')) && !!(await caches.match('/visits/'))")
-    phone.wait_for_function(TEAM_KEPT)
+    wait_until(phone, "async () => !!(await caches.match('/visits/new')) && !!(await caches.match('/visits/'))")
+    wait_until(phone, TEAM_KEPT)
     before = _count(db)
 
     phone.context.set_offline(True)
@@ -171,7 +171,7 @@ def test_weak_signal_the_kept_list_answers_and_the_visit_waits(app, db, live_ser
                                    Household.head_name_folded.contains("nguyen"))
         .order_by(Household.id).limit(1))
     phone.goto(f"{live_server}/visits/new")
-    phone.wait_for_function(TEAM_KEPT)
+    wait_until(phone, TEAM_KEPT)
     before = _count(db)
 
     posts = []
