@@ -83,16 +83,3 @@ def _set_count(model, field: str, value: int, unit: AdminUnit, effective_on: dat
     record(action, "unit", unit.id, unit.id, before=before, after={field: value, "effective_on": effective_on},
            user=user)
     return existing
-
-
-def current_counts(unit_ids: list[int], on: date) -> dict[int, HouseholdCount]:
-    """For each unit, the count in effect on a date (one query for the whole list)."""
-    if not unit_ids:
-        return {}
-    latest = (sa.select(HouseholdCount.unit_id, sa.func.max(HouseholdCount.effective_on).label("d"))
-              .where(HouseholdCount.unit_id.in_(unit_ids), HouseholdCount.effective_on <= on)
-              .group_by(HouseholdCount.unit_id).subquery())
-    rows = db.session.scalars(sa.select(HouseholdCount).join(
-        latest, sa.and_(HouseholdCount.unit_id == latest.c.unit_id,
-                        HouseholdCount.effective_on == latest.c.d)))
-    return {c.unit_id: c for c in rows}
