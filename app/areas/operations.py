@@ -33,11 +33,6 @@ def province_areas(province: AdminUnit) -> list[AdminUnit]:
         .order_by(AdminUnit.name_folded, AdminUnit.id)))
 
 
-def find_area(province: AdminUnit, name: str) -> AdminUnit | None:
-    found = unit_ops.find_child_by_name(province, name)
-    return found if found is not None and found.level == AREA else None
-
-
 def create_area(province: AdminUnit, name: str, user=None) -> AdminUnit:
     """An area is valid from the day it is made: on today's map it shows its communes' whole
     history, and as the map was before that day it did not exist."""

@@ -131,12 +131,6 @@ def _topmost(units: list[AdminUnit]) -> list[AdminUnit]:
     return out
 
 
-def _month_key(column):
-    """yyyymm of a date column, the same on SQLite and PostgreSQL."""
-    return (sa.cast(sa.extract("year", column), sa.Integer) * 100
-            + sa.cast(sa.extract("month", column), sa.Integer))
-
-
 def _key(year: int, month: int) -> int:
     return year * 100 + month
 
