@@ -59,12 +59,18 @@ def _leaf_figures(leaves: list[int], on: date) -> tuple[dict[int, dict[int, int]
                 .where(t.unit_id.in_(chunk), t.month <= month_key(on.year, on.month))
                 .group_by(t.unit_id, t.service_id)):
             tallies[unit_id][service_id] += int(n or 0)
-        for unit_id, n in db.session.execute(
-                sa.select(HouseholdCount.unit_id, HouseholdCount.households)
-                .where(HouseholdCount.unit_id.in_(chunk), HouseholdCount.effective_on <= on)
-                .order_by(HouseholdCount.effective_on)):
+        for unit_id, _day, n in _dated_counts(chunk, on):
             households[unit_id] = n  # the latest count in effect wins
     return tallies, households
+
+
+def _dated_counts(leaves: list[int], upto: date):
+    """The leaves' household counts in effect from a day up to `upto`: (unit, effective day, households),
+    the earliest first."""
+    return db.session.execute(
+        sa.select(HouseholdCount.unit_id, HouseholdCount.effective_on, HouseholdCount.households)
+        .where(HouseholdCount.unit_id.in_(leaves), HouseholdCount.effective_on <= upto)
+        .order_by(HouseholdCount.effective_on))
 
 
 
@@ -176,10 +182,7 @@ def _summed_by_month(leaves: list[int], days: list[date]) -> dict[date, tuple[in
                 .where(t.unit_id.in_(chunk), t.month <= month_key(last.year, last.month))
                 .group_by(t.month, t.service_id)):
             by_month[month][service_id] += int(n or 0)
-        for unit_id, effective_on, n in db.session.execute(
-                sa.select(HouseholdCount.unit_id, HouseholdCount.effective_on, HouseholdCount.households)
-                .where(HouseholdCount.unit_id.in_(chunk), HouseholdCount.effective_on <= last)
-                .order_by(HouseholdCount.effective_on)):
+        for unit_id, effective_on, n in _dated_counts(chunk, last):
             counts[unit_id].append((effective_on, n))
     out = {}
     for on in days:
