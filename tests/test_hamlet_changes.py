@@ -1,8 +1,9 @@
 """A commune officer merges, splits and renames hamlets from a date: households move with their visits
 from that day, earlier visits stay where they were, and the commune's figures do not change."""
 import uuid
-from datetime import timedelta
+from datetime import date, timedelta
 
+import pytest
 import sqlalchemy as sa
 
 from app.audit.models import AuditEvent
@@ -188,3 +189,110 @@ def test_a_change_may_not_take_effect_before_the_hamlet_existed(db, tree, client
     assert resp.status_code == 400
     assert "has existed in its present form only since" in resp.get_data(as_text=True)
     assert _db.session.get(AdminUnit, part.id).retired_on is None
+
+
+def test_a_change_may_take_effect_today_or_on_the_first_day_the_hamlet_existed(db, tree, client, login_as):
+    login_as("commune", tree.commune, locale="en")
+    household(tree.hamlet, "Nguyễn Văn An")
+    resp = client.post(f"/units/{tree.hamlet.id}/split", data={
+        "effective_on": ON.isoformat(), "name_1": "Khu vực 1A", "name_2": "Khu vực 1B", "rest": "1"})
+    assert resp.status_code == 303, resp.get_data(as_text=True)
+    part = _db.session.scalar(sa.select(AdminUnit).where(AdminUnit.name == "Khu vực 1B"))
+    # The part came into being on ON: a change from that very day is its first possible one.
+    resp = client.post(f"/units/{part.id}/rename", data={"name": "Khu vực Bến Đò", "effective_on": ON.isoformat()})
+    assert resp.status_code == 302, resp.get_data(as_text=True)
+    # And a change decided today takes effect today.
+    resp = client.post(f"/units/{part.id}/merge", data={
+        "target": str(tree.hamlet2.id), "effective_on": TODAY.isoformat(), "households": "", "new_name": ""})
+    assert resp.status_code == 303, resp.get_data(as_text=True)
+    assert _db.session.get(AdminUnit, part.id).retired_on == TODAY
+
+
+def test_another_hamlets_later_change_does_not_hold_back_this_one(db, tree, client, login_as):
+    login_as("commune", tree.commune, locale="en")
+    resp = client.post(f"/units/{tree.hamlet2.id}/rename", data={"name": "Khu vực Hai",
+                                                                 "effective_on": AFTER.isoformat()})
+    assert resp.status_code == 302
+    resp = client.post(f"/units/{tree.hamlet.id}/rename", data={"name": "Khu vực Một",
+                                                                "effective_on": ON.isoformat()})
+    assert resp.status_code == 302, resp.get_data(as_text=True)
+    # Its own later change does.
+    resp = client.post(f"/units/{tree.hamlet2.id}/rename", data={"name": "Khu vực 2",
+                                                                 "effective_on": ON.isoformat()})
+    assert resp.status_code == 400 and "has existed in its present form only since" in resp.get_data(as_text=True)
+    # Each hamlet's history lists its own changes only.
+    history = client.get(f"/units/{tree.hamlet.id}").get_data(as_text=True).split('id="hamlet-history"')[1]
+    assert "Khu vực Một" in history and "Khu vực Hai" not in history
+
+
+def test_a_closed_month_before_the_change_does_not_hold_it_back(db, tree, client, login_as):
+    _db.session.add(MonthClosure(province_id=tree.province.id, year=BEFORE.year, month=BEFORE.month))
+    _db.session.commit()
+    login_as("commune", tree.commune, locale="en")
+    resp = client.post(f"/units/{tree.hamlet.id}/merge", data={
+        "target": str(tree.hamlet2.id), "effective_on": ON.isoformat(), "households": "", "new_name": ""})
+    assert resp.status_code == 303, resp.get_data(as_text=True)
+
+
+def test_a_rename_records_who_made_it_and_moves_no_household(db, tree, client, login_as):
+    officer = login_as("commune", tree.commune)
+    client.post(f"/units/{tree.hamlet.id}/rename", data={"name": "Khu vực Mới", "effective_on": ON.isoformat()})
+    change = _db.session.scalar(sa.select(HamletChange))
+    assert (change.recorded_by_id, change.households_moved, change.commune_id) == (officer.id, 0, tree.commune.id)
+
+
+def test_a_merge_may_give_the_merged_hamlet_a_new_name(db, tree, client, login_as):
+    household(tree.hamlet, "Nguyễn Văn An")
+    login_as("commune", tree.commune)
+    resp = client.post(f"/units/{tree.hamlet.id}/merge", data={
+        "target": str(tree.hamlet2.id), "effective_on": ON.isoformat(), "households": "700",
+        "new_name": "Khu vực Hòa Bình"})
+    assert resp.status_code == 303, resp.get_data(as_text=True)
+    tree.refresh()
+    assert tree.hamlet2.name == "Khu vực Hòa Bình"
+    assert tree.hamlet2.households_on(ON).households == 700
+    kinds = [(c.kind, c.from_name, c.to_name) for c in _db.session.scalars(
+        sa.select(HamletChange).order_by(HamletChange.id))]
+    assert kinds == [("rename", "Khu vực 2", "Khu vực Hòa Bình"), ("merge", "Khu vực 1", "Khu vực Hòa Bình")]
+    page = client.get(f"/units/{tree.hamlet2.id}").get_data(as_text=True)
+    assert "Khu vực 1" in page and "Khu vực 2" in page
+
+
+def test_a_visit_on_the_day_of_the_change_follows_its_household(db, tree, client, login_as):
+    h = household(tree.hamlet, "Nguyễn Văn An")
+    make_team(tree.commune, [tree.hamlet])
+    _visit(h, ON)
+    login_as("commune", tree.commune)
+    resp = client.post(f"/units/{tree.hamlet.id}/merge", data={
+        "target": str(tree.hamlet2.id), "effective_on": ON.isoformat(), "households": "", "new_name": ""})
+    assert resp.status_code == 303
+    assert _hamlet_of_visits(h) == [(ON, tree.hamlet2.id)]
+    assert _db.session.scalar(sa.select(Adoption.hamlet_id).where(Adoption.household_id == h.id)) == tree.hamlet2.id
+
+
+def test_only_active_hamlets_of_one_commune_change_together(db, tree):
+    from app.units import hamlet_changes
+    from app.units import operations as unit_ops
+    gone = unit_ops.create_unit("Khu vực 3", "hamlet", tree.commune)
+    unit_ops.retire_unit(gone, ON)
+    _db.session.commit()
+    for call in (lambda: hamlet_changes.rename_hamlet(gone, "Khu vực Ba", TODAY),
+                 lambda: hamlet_changes.merge_hamlets(tree.hamlet, gone, TODAY, 100),
+                 lambda: hamlet_changes.merge_hamlets(tree.hamlet, tree.other_hamlet, TODAY, 100),
+                 lambda: hamlet_changes.rename_hamlet(tree.commune, "Phường Một", TODAY)):
+        with pytest.raises(hamlet_changes.HamletChangeError):
+            call()
+    _db.session.rollback()
+    assert _db.session.scalar(sa.select(sa.func.count(HamletChange.id))) == 0
+
+
+def test_a_splits_suggested_counts_share_the_old_count_by_households_and_add_up(db, tree):
+    from app.units.hamlet_changes import suggested_split_counts
+    # 320 households counted; 2 and 1 registered households go to the two parts.
+    assert suggested_split_counts(tree.hamlet, ON, [2, 1]) == [213, 107]
+    assert suggested_split_counts(tree.hamlet, ON, [1, 1, 1]) == [107, 107, 106]
+    # No household registered yet: the count shared evenly, the remainder one each.
+    assert suggested_split_counts(tree.hamlet, ON, [0, 0, 0]) == [107, 107, 106]
+    assert suggested_split_counts(tree.hamlet, ON, [5, 0]) == [320, 0]
+    # A hamlet with no count has nothing to share.
+    assert suggested_split_counts(tree.hamlet, date(2023, 1, 1), [1, 1]) is None

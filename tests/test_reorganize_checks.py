@@ -140,3 +140,25 @@ def test_a_plan_dated_in_year_one_is_told_its_date_is_not_one_not_a_500(
     result = reorganize(runner, path)
     assert result.exit_code != 0 and "nothing applied" in result.output
     assert unit_for_code("31321").name == "Phường III"
+
+
+def test_a_line_without_its_date_or_an_account_sent_to_a_unit_of_the_wrong_level_is_refused(
+        runner, world, tmp_path):  # noqa: F811 - the fixture imported above
+    path = plan_csv(tmp_path, PLAN)
+    with open(path, "a", encoding="utf-8") as fh:
+        # line 7: a commune officer sent to the new province; line 8: a hamlet line with no date.
+        fh.write("2025-07-01,,,92,xa-31338\n,31338,Ấp Nhơn Xuân,31342,\n")
+    result = reorganize(runner, path)
+    assert result.exit_code != 0 and "nothing applied" in result.output
+    assert "plan.csv:7: xa-31338's role needs a unit of another level." in result.output
+    assert "plan.csv:8: The effective date is missing." in result.output
+    _db.session.remove()
+    assert _db.session.scalar(sa.select(sa.func.count()).select_from(Reorganization)) == 0
+    # The province's staff account may go to the new province.
+    path = plan_csv(tmp_path, PLAN)
+    with open(path, "a", encoding="utf-8") as fh:
+        fh.write("2025-07-01,,,92,staff-93\n")
+    assert reorganize(runner, path).exit_code == 0
+    _db.session.remove()
+    staff = _db.session.scalar(sa.select(User).where(User.username == "staff-93"))
+    assert staff.unit_id == unit_for_code("92").id and staff.is_enabled

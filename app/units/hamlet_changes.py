@@ -114,10 +114,8 @@ def suggested_split_counts(source: AdminUnit, on: date, assigned: list[int]) -> 
     if total is None:
         return None
     n = sum(assigned)
-    if n == 0:
-        share = [total // len(assigned)] * len(assigned)
-        share[0] += total - sum(share)
-        return share
+    if n == 0:  # no household registered yet: shared evenly
+        assigned, n = [1] * len(assigned), len(assigned)
     share = [total * a // n for a in assigned]
     # The rounding remainder goes to the parts that lost the most to it.
     order = sorted(range(len(assigned)), key=lambda i: -(total * assigned[i] % n))
