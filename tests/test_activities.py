@@ -97,6 +97,7 @@ def test_a_leader_logs_a_class_of_30_with_5_named_learners_two_of_one_visited_ho
     assert named["Trần Văn Hòa"].household_id == home.id and named["Nguyễn Thị Mai"].household_id == home.id
     assert named["Lê Văn Tám"].household_id is None and named["Võ Văn Kiệt"].household_id is None
     assert named["Trần Văn Hòa"].phone == "0912345678"
+    assert (named["Trần Văn Hòa"].birth_year, named["Phạm Thị Hoa"].birth_year) == (1968, None)
     # The class page names the household the two learners belong to.
     page = browser.get(resp.headers["Location"]).get_data(as_text=True)
     assert "30" in page and page.count("Trần Văn Hòa") >= 2
@@ -124,6 +125,8 @@ def test_a_learner_typed_without_diacritics_in_a_second_class_is_the_same_person
     ({"on": date(2024, 2, 1)}, "held_on", "founded on"),
     ({"topics": []}, "topics", "at least one topic"),
     ({"learners": [("Lê Văn Tám", "", "", "0123")]}, "learners-0-phone", "10 digits"),
+    ({"learners": [("Lê Văn Tám", "1890", "", "")]}, "learners-0-birth_year", "between 1920"),
+    ({"learners": [("Lê Văn Tám", "năm 90", "", "")]}, "learners-0-birth_year", "must be a year"),
 ])
 def test_a_class_whose_figures_do_not_hold_is_refused_beside_the_field_and_nothing_is_saved(
         db, tree, crew, change, field_id, message):
@@ -315,3 +318,30 @@ def test_province_staff_add_a_topic_that_their_provinces_class_form_offers_and_c
 
     assert staff.post("/activities/topics", data={"toggle": str(topic.id)}).status_code == 303
     assert f'id="topics-{topic.id}"' not in browser.get("/activities/classes/new").get_data(as_text=True)
+
+
+def test_a_class_with_no_total_is_asked_for_it_alone_and_a_place_in_another_commune_is_refused(db, tree, crew):
+    browser, _leader, team, members = crew
+    # The bands and sexes cannot be checked against a total not given: one message, beside the total.
+    resp = browser.post("/activities/classes/new", data=class_form(db, team, members, total=""))
+    assert resp.status_code == 400
+    doc = parse(resp.get_data(as_text=True))
+    assert "how many learners came" in doc.find(id="learners_total-error").text()
+    assert doc.find(id="age_60_plus-error") is None and doc.find(id="learners_male-error") is None
+    # A band that is not a number is refused beside itself, and the sum is not checked on top of it.
+    resp = browser.post("/activities/classes/new", data=class_form(db, team, members, bands=("4", "mười", "8"),
+                                                                   sexes=("x", "13")))
+    doc = parse(resp.get_data(as_text=True))
+    assert doc.find(id="age_18_59-error") is not None and doc.find(id="age_60_plus-error") is None
+    assert doc.find(id="learners_female-error") is not None and doc.find(id="learners_male-error") is None
+    # The hamlet where the class was held must be one of the commune's.
+    resp = browser.post("/activities/classes/new", data=class_form(
+        db, team, members, place_hamlet=str(tree.other_hamlet.id)))
+    assert resp.status_code == 400
+    error = parse(resp.get_data(as_text=True)).find(id="place_hamlet-error")
+    assert error is not None and "one of the commune's hamlets" in error.text()
+    resp = browser.post("/activities/classes/new", data=class_form(
+        db, team, members, place_hamlet=str(tree.hamlet2.id), place_name=""))
+    assert resp.status_code == 303
+    assert db.session.scalar(sa.select(Class.place_hamlet_id)) == tree.hamlet2.id
+    assert _count(db, Class) == 1

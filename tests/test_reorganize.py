@@ -225,6 +225,10 @@ def test_a_plan_overlapping_an_earlier_reorganization_is_refused(runner, world, 
     earlier = reorganize(runner, plan_csv(tmp_path, PLAN, name="earlier.csv", day="2025-06-01"))
     assert earlier.exit_code != 0
     assert "earlier.csv: This plan overlaps the reorganization effective on 2025-07-01." in earlier.output
+    # The same plan again, on the same day: the province it names ended that day, by that plan.
+    again = reorganize(runner, plan_csv(tmp_path, PLAN, name="again.csv"))
+    assert again.exit_code != 0
+    assert "again.csv: This plan overlaps the reorganization effective on 2025-07-01." in again.output
     again = reorganize(runner, plan_csv(tmp_path, [("92", "", "92")], name="again.csv"))
     assert again.exit_code != 0
     assert "again.csv:2: No unit bears the code 92 on 2025-06-30." in again.output
@@ -328,6 +332,12 @@ def test_the_plan_rebinds_or_deactivates_the_accounts_it_names(runner, world, tm
     accounts = {u.username: u for u in _db.session.scalars(sa.select(User))}
     assert accounts["xa-31338"].unit_id == unit_for_code("31342").id and accounts["xa-31338"].is_enabled
     assert not accounts["xa-31318"].is_enabled
+    # The audit trail says the account was switched off, and why.
+    from app.audit.models import AuditEvent
+    event = _db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "disable",
+                                                           AuditEvent.record_id == accounts["xa-31318"].id))
+    changes = {k: (b, a) for k, b, a in event.change_items}
+    assert changes["is_enabled"] == (True, False) and changes["reason"] == (None, "reorganization")
 
 
 def test_the_report_command_takes_the_unit_that_bore_the_code_in_the_month_asked(runner, world, tmp_path):
@@ -341,3 +351,15 @@ def test_the_report_command_takes_the_unit_that_bore_the_code_in_the_month_asked
     missing = runner.invoke(args=["report", "monthly", "--unit", "31342", "--month", "2025-03", "--format", "csv",
                                   "--output", str(tmp_path / "x.csv")])
     assert missing.exit_code != 0 and "no unit with code '31342' in 2025-03" in missing.output
+
+
+def test_a_team_of_a_split_commune_goes_where_most_of_its_hamlets_go(runner, world, tmp_path):
+    from tests.visits_helpers import make_team
+    nhon_thuan = _db.session.get(AdminUnit, world.other_hamlet2)
+    team, _members = make_team(nhon_thuan.parent, [nhon_thuan], name="Tổ Ấp Nhơn Thuận")
+    _db.session.commit()
+    team_id = team.id
+    assert reorganize(runner, plan_csv(tmp_path, PLAN)).exit_code == 0
+    _db.session.remove()
+    # Its only hamlet went to Xã Thạnh Xuân (31360), not to the first of the two new communes.
+    assert _db.session.get(Team, team_id).commune_id == unit_for_code("31360").id

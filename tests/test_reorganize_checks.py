@@ -68,6 +68,9 @@ def test_after_a_real_plan_pages_say_where_earlier_figures_come_from_and_a_code_
     vi_thanh = _text(client.get(f"/coverage/{unit_for_code('31321').id}?month=2025-05"))
     assert "Trước 07/2025: Phường I, III của Thành phố Vị Thanh." in vi_thanh
     assert "Số liệu các tháng trước đó là số liệu của các thôn, ấp thuộc đơn vị hiện nay." in vi_thanh
+    assert "Được chia cho nhiều đơn vị" not in vi_thanh  # two communes went into it whole
+    province = _text(client.get(f"/coverage/{unit_for_code('92').id}?month=2025-05"))
+    assert "Trước 07/2025: Tỉnh Hậu Giang." in province and "Được chia cho nhiều đơn vị" not in province
     # Which household count a commune's figure uses: its hamlets' counts in effect then.
     assert "tổng số hộ có hiệu lực khi đó của các thôn, ấp thuộc đơn vị hiện nay" in vi_thanh
     assert "880" in vi_thanh  # Khu vực 1, 2 and 3: 320 + 410 + 150, carried over with their hamlets

@@ -153,10 +153,12 @@ class ClassForm(ActivityForm):
         super().__init__(*args, **kwargs)
         self.hamlet_ids, self.topic_ids, self.team_ids = set(hamlet_ids), set(topic_ids), set(team_ids)
 
+    def validate_place_hamlet(self, field):
+        if field.data is not None and field.data not in self.hamlet_ids:
+            raise ValidationError(gettext("Choose one of the commune's hamlets."))
+
     def validate_place_name(self, field):
-        if self.place_hamlet.data is not None and self.place_hamlet.data not in self.hamlet_ids:
-            self.place_hamlet.errors.append(gettext("Choose one of the commune's hamlets."))
-        elif self.place_hamlet.data is None and not field.data:
+        if self.place_hamlet.data is None and not field.data:
             raise ValidationError(gettext("Choose the hamlet, or write where the class was held."))
 
     def validate_topics(self, field):
