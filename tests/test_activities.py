@@ -126,6 +126,10 @@ def test_a_learner_typed_without_diacritics_in_a_second_class_is_the_same_person
     ({"topics": []}, "topics", "at least one topic"),
     ({"learners": [("Lê Văn Tám", "", "", "0123")]}, "learners-0-phone", "10 digits"),
     ({"learners": [("Lê Văn Tám", "1890", "", "")]}, "learners-0-birth_year", "between 1920"),
+    ({"learners": [("", "", "", "0912345678")]}, "learners-0-name", "Enter the learner's name"),
+    ({"learners": [("", "1972", "", "")]}, "learners-0-name", "Enter the learner's name"),
+    ({"results": {"vneid": "12a"}}, "res-vneid", "whole number"),
+    ({"place_name": "  "}, "place_name", "Choose the hamlet, or write where the class was held"),
     ({"learners": [("Lê Văn Tám", "năm 90", "", "")]}, "learners-0-birth_year", "must be a year"),
 ])
 def test_a_class_whose_figures_do_not_hold_is_refused_beside_the_field_and_nothing_is_saved(
@@ -345,3 +349,29 @@ def test_a_class_with_no_total_is_asked_for_it_alone_and_a_place_in_another_comm
     assert resp.status_code == 303
     assert db.session.scalar(sa.select(Class.place_hamlet_id)) == tree.hamlet2.id
     assert _count(db, Class) == 1
+
+
+def test_a_class_on_the_teams_founding_day_by_the_whole_team_is_saved_and_a_bad_form_key_is_a_400(db, tree, crew):
+    from tests.visits_helpers import TEAM_START
+    browser, _leader, team, members = crew
+    data = class_form(db, team, members, on=TEAM_START)
+    data["members"] = [str(m.id) for m in members]
+    assert browser.post("/activities/classes/new", data=data).status_code == 303
+    assert db.session.scalar(sa.select(Class.held_on)) == TEAM_START
+    assert len(db.session.scalar(sa.select(Class)).members) == len(members)
+    # A form key that is not one the form makes: refused, nothing saved.
+    assert browser.post("/activities/classes/new", data=class_form(db, team, members, key="k")).status_code == 400
+    assert _count(db, Class) == 1
+
+
+def test_the_communes_dossier_total_is_for_a_real_month_up_to_this_one(app, db, tree):
+    from app.dates import today_vn
+    officer = sign_in_as(app, "commune", tree.commune)[0]
+    this_month = today_vn().strftime("%Y-%m")
+    assert officer.post("/activities/dossiers", data={"month": this_month, "dossiers": "25"}).status_code == 303
+    assert db.session.scalar(sa.select(CommuneDossierTotal.dossiers)) == 25
+    for month in ("1999-05", "2026-00", "2026-3", "tháng 3"):
+        bad = officer.post("/activities/dossiers", data={"month": month, "dossiers": "25"})
+        assert bad.status_code == 400, month
+        assert parse(bad.get_data(as_text=True)).find(id="month-error") is not None, month
+    assert _count(db, CommuneDossierTotal) == 1

@@ -356,10 +356,16 @@ def test_the_report_command_takes_the_unit_that_bore_the_code_in_the_month_asked
 def test_a_team_of_a_split_commune_goes_where_most_of_its_hamlets_go(runner, world, tmp_path):
     from tests.visits_helpers import make_team
     nhon_thuan = _db.session.get(AdminUnit, world.other_hamlet2)
-    team, _members = make_team(nhon_thuan.parent, [nhon_thuan], name="Tổ Ấp Nhơn Thuận")
+    team, members = make_team(nhon_thuan.parent, [nhon_thuan], name="Tổ Ấp Nhơn Thuận")
+    for m in members:
+        m.province_id = world.province
     _db.session.commit()
-    team_id = team.id
+    team_id, members = team.id, [type("M", (), {"id": m.id}) for m in members]
     assert reorganize(runner, plan_csv(tmp_path, PLAN)).exit_code == 0
     _db.session.remove()
     # Its only hamlet went to Xã Thạnh Xuân (31360), not to the first of the two new communes.
     assert _db.session.get(Team, team_id).commune_id == unit_for_code("31360").id
+    # Its members belong to the new province (a phone number is unique within one).
+    from app.teams.models import Member
+    assert set(_db.session.scalars(sa.select(Member.province_id).where(
+        Member.id.in_([m.id for m in members])))) == {unit_for_code("92").id}

@@ -59,8 +59,9 @@ class BirthYear:
 class LearnerForm(PlainForm):
     """One named learner (all optional: an empty row is skipped)."""
 
-    name = StringField(_l("Name"), filters=[strip_clean], validators=[Optional(), Length(max=200),
-                                                                      NoControlCharacters()])
+    # No Optional(): it would end the checks on an empty name, validate_name's among them, and a row
+    # with only a phone typed would be dropped without a word.
+    name = StringField(_l("Name"), filters=[strip_clean], validators=[Length(max=200), NoControlCharacters()])
     birth_year = StringField(_l("Year of birth"), filters=[strip_clean], validators=[BirthYear()])
     hamlet = SelectField(_l("Hamlet"), coerce=lambda v: int(v) if str(v).isdigit() else None,
                          validate_choice=False)
@@ -135,8 +136,9 @@ class ActivityForm(AppForm):
 class ClassForm(ActivityForm):
     place_hamlet = SelectField(_l("Hamlet"), coerce=lambda v: int(v) if str(v).isdigit() else None,
                                validate_choice=False)
+    # No Optional(): validate_place_name must see an empty place (no hamlet chosen either).
     place_name = StringField(_l("Place (school, cultural house…)"), filters=[strip_clean],
-                             validators=[Optional(), Length(max=200), NoControlCharacters()])
+                             validators=[Length(max=200), NoControlCharacters()])
     topics = SelectMultipleField(_l("Topics"), coerce=int, validate_choice=False)
     teams = SelectMultipleField(_l("Teams"), coerce=int, validate_choice=False)
     learners_total = CountField(_l("Learners"), max_value=LEARNERS_MAX,
