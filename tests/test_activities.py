@@ -375,3 +375,24 @@ def test_the_communes_dossier_total_is_for_a_real_month_up_to_this_one(app, db, 
         assert bad.status_code == 400, month
         assert parse(bad.get_data(as_text=True)).find(id="month-error") is not None, month
     assert _count(db, CommuneDossierTotal) == 1
+
+
+def test_named_learners_stop_at_200_rows_with_a_message_never_a_500_or_a_silent_cut(db, tree, crew):
+    from app.activities.forms import LEARNER_ROWS_MAX
+    browser, _leader, team, members = crew
+    # "More rows" adds five at a time up to the most, then says so instead of offering more.
+    data = class_form(db, team, members)
+    data.update({f"learners-{i}-name": "" for i in range(LEARNER_ROWS_MAX - 2)}, more_learners="1")
+    page = browser.post("/activities/classes/new", data=data).get_data(as_text=True)
+    assert page.count('name="learners-') == 4 * LEARNER_ROWS_MAX and 'name="more_learners"' not in page
+    assert "At most 200 named learners in one class." in page
+    data.update({f"learners-{i}-name": "" for i in range(LEARNER_ROWS_MAX + 30)})
+    assert browser.post("/activities/classes/new", data=data).status_code == 200
+    # Names posted beyond the most (a replayed or forged form) are refused, not dropped.
+    data = class_form(db, team, members, total="300", bands=("0", "300", "0"), sexes=("", ""))
+    data.update({f"learners-{i}-name": f"Người học {i}" for i in range(LEARNER_ROWS_MAX + 1)})
+    resp = browser.post("/activities/classes/new", data=data)
+    assert resp.status_code == 400
+    assert "At most 200 named learners in one class." in parse(resp.get_data(as_text=True)).find(
+        id="learners-error").text()
+    assert _count(db, Class) == 0 and _count(db, ClassLearner) == 0

@@ -39,6 +39,7 @@ DOSSIER_PREFIX = "dos-"
 LEARNER_ROWS = 5
 LEARNER_ROWS_MAX = 200
 MONTH_RE = re.compile(r"(\d{4})-(\d{2})")
+LEARNER_FIELD_RE = re.compile(r"learners-(\d+)-")
 
 
 def _note_filter(value):
@@ -155,6 +156,22 @@ class ClassForm(ActivityForm):
         super().__init__(*args, **kwargs)
         self.hamlet_ids, self.topic_ids, self.team_ids = set(hamlet_ids), set(topic_ids), set(team_ids)
 
+    def process(self, formdata=None, *args, **kwargs):
+        formdata = self.meta.wrap_formdata(self, formdata)
+        # FieldList reads the first max_entries rows posted and drops the others without a word; a
+        # dropped row that holds something is refused in validate_learners instead.
+        self.rows_dropped = False
+        if formdata:
+            rows: dict[int, bool] = {}
+            for key in formdata:
+                found = LEARNER_FIELD_RE.match(key)
+                if found:
+                    index = int(found.group(1))
+                    rows[index] = rows.get(index, False) or any(v.strip() for v in formdata.getlist(key))
+            beyond = sorted(rows)[LEARNER_ROWS_MAX:]
+            self.rows_dropped = any(rows[i] for i in beyond)
+        super().process(formdata, *args, **kwargs)
+
     def validate_place_hamlet(self, field):
         if field.data is not None and field.data not in self.hamlet_ids:
             raise ValidationError(gettext("Choose one of the commune's hamlets."))
@@ -201,6 +218,9 @@ class ClassForm(ActivityForm):
                 sum=format_decimal(female + field.data), total=format_decimal(total)))
 
     def validate_learners(self, field):
+        if self.rows_dropped:
+            raise ValidationError(gettext("At most %(n)s named learners in one class.",
+                                          n=format_decimal(LEARNER_ROWS_MAX)))
         named = sum(1 for row in field.entries if row.form.filled)
         if self.learners_total.data is not None and named > self.learners_total.data:
             raise ValidationError(gettext(

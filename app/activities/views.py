@@ -246,7 +246,9 @@ def _read_class(form: ClassForm, page: ClassPage):
 
 
 def _more_rows(form: ClassForm) -> None:
-    for _i in range(LEARNER_ROWS):
+    """Five more empty rows, up to the form's most (WTForms refuses an entry beyond it with an error)."""
+    room = form.learners.max_entries - len(form.learners.entries)
+    for _i in range(min(LEARNER_ROWS, room)):
         form.learners.append_entry()
 
 
