@@ -393,6 +393,8 @@ def test_named_learners_stop_at_200_rows_with_a_message_never_a_500_or_a_silent_
     data.update({f"learners-{i}-name": f"Người học {i}" for i in range(LEARNER_ROWS_MAX + 1)})
     resp = browser.post("/activities/classes/new", data=data)
     assert resp.status_code == 400
-    assert "At most 200 named learners in one class." in parse(resp.get_data(as_text=True)).find(
-        id="learners-error").text()
+    doc = parse(resp.get_data(as_text=True))
+    assert "At most 200 named learners in one class." in doc.find(id="learners-error").text()
+    # The list of what to correct, above the form, leads to it.
+    assert "At most 200 named learners" in doc.find(id="error-summary").find(href="#learners").text()
     assert _count(db, Class) == 0 and _count(db, ClassLearner) == 0
