@@ -141,6 +141,9 @@ def test_a_class_whose_figures_do_not_hold_is_refused_beside_the_field_and_nothi
     doc = parse(resp.get_data(as_text=True))
     error = doc.find(id=f"{field_id}-error")
     assert error is not None and message in error.text(), resp.get_data(as_text=True)[:3000]
+    # The list above the form leads to it (a learner's row through the learners, a count through the results).
+    anchor = "learners" if field_id.startswith("learners-") else "results" if field_id.startswith("res-") else field_id
+    assert doc.find(id="error-summary").find(href=f"#{anchor}") is not None
     # What was typed comes back.
     assert doc.find(id="learners_total").attrs["value"] == "30"
     assert _count(db, Class) == 0 and _count(db, ClassLearner) == 0
