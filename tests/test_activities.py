@@ -286,6 +286,13 @@ def test_the_leader_sees_classes_shifts_and_visits_together_newest_first_and_no_
     assert [li.attrs["data-kind"] for li in items] == ["visit", "class", "shift"]
     assert "Đặng Văn Lâm" in items[0].text()
     assert all("Correct" in li.text() for li in items)
+    # A visit another member of the team logged, without the leader, is the team's work too.
+    member_browser, _m = sign_in_as(app, "team_member", tree.commune, team=team, member=members[2])
+    h2 = household(tree.hamlet, "Lý Thị Năm")
+    assert member_browser.post("/visits/new", data=visit_form(h2.id, on=date(2026, 3, 15), members=[members[2].id],
+                                                              services={"vneid": "guided"})).status_code == 303
+    items = list(parse(browser.get("/activities/").get_data(as_text=True)).find(id="work-list").find_all("li"))
+    assert "Lý Thị Năm" in items[0].text() and len(items) == 4
 
 
 def test_the_demo_has_classes_and_shifts_in_every_commune_with_teams_and_they_add_up(db):
@@ -401,3 +408,25 @@ def test_named_learners_stop_at_200_rows_with_a_message_never_a_500_or_a_silent_
     # The list of what to correct, above the form, leads to it.
     assert "At most 200 named learners" in doc.find(id="error-summary").find(href="#learners").text()
     assert _count(db, Class) == 0 and _count(db, ClassLearner) == 0
+
+
+def test_a_leader_corrects_a_shift_and_a_bad_count_is_refused_beside_the_dossiers(db, tree, crew):
+    browser, _leader, team, members = crew
+    assert browser.post("/activities/shifts/new", data=shift_form(team, members, tree.commune,
+                                                                  dossiers={"dvc": "9"})).status_code == 303
+    shift_id = db.session.scalar(sa.select(CentreShift.id))
+    form = parse(browser.get(f"/activities/shifts/{shift_id}/edit").get_data(as_text=True))
+    assert form.find(id="people_helped").attrs["value"] == "14" and form.find(name="dos-dvc").attrs["value"] == "9"
+    data = shift_form(team, members, tree.commune, people="20", dossiers={"dvc": "chín"})
+    resp = browser.post(f"/activities/shifts/{shift_id}/edit", data=data)
+    assert resp.status_code == 400
+    doc = parse(resp.get_data(as_text=True))
+    assert doc.find(id="error-summary").find(href="#dossiers") is not None
+    assert doc.find(id="people_helped").attrs["value"] == "20"  # what was typed comes back
+    db.session.expire_all()
+    assert db.session.get(CentreShift, shift_id).people_helped == 14
+    data = shift_form(team, members, tree.commune, people="20", dossiers={"dvc": "11"})
+    assert browser.post(f"/activities/shifts/{shift_id}/edit", data=data).status_code == 303
+    db.session.expire_all()
+    shift = db.session.get(CentreShift, shift_id)
+    assert (shift.people_helped, shift.dossiers_total) == (20, 11)

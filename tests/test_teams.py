@@ -124,6 +124,9 @@ def test_edit_team_is_audited_before_and_after(client, db, tree, login_as):
     html = client.get(f"/teams/{team.id}").get_data(as_text=True)
     assert "Tổ công nghệ số ấp Thạnh Hòa</del> → <ins>Tổ ấp Mới" in html
     assert "Khu vực 1</del> → <ins>Khu vực 2" in html
+    db.session.expire_all()
+    saved = db.session.get(Team, team.id)
+    assert (saved.decision_number, saved.decision_date) == ("125/QĐ-UBND", date(2022, 3, 15))
 
 
 def test_dissolve_team_closes_memberships_and_disables_accounts(client, db, tree, login_as):
@@ -324,6 +327,7 @@ def test_inline_edit_of_a_member(client, db, tree, login_as):
     db.session.expire_all()
     m = db.session.get(Member, m.id)
     assert (m.full_name, m.phone, m.affiliation, m.current.role) == ("Nguyễn Văn Ân", "0912345679", "teacher", "deputy")
+    assert (m.gender, m.birth_year, m.current.joined_on) == ("male", 1991, date(2022, 4, 1))
     html = client.get(f"/teams/members/{m.id}").get_data(as_text=True)
     assert "0912 345 678</del> → <ins>0912 345 679" in html
     # Without JavaScript: the same form as a page, then a redirect.
