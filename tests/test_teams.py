@@ -321,13 +321,13 @@ def test_inline_edit_of_a_member(client, db, tree, login_as):
     assert 'value="0912 345 678"' in form
     data = {f"edit-{m.id}-{k}": v for k, v in {"full_name": "Nguyễn Văn Ân", "phone": "0912345679",
                                                "gender": "male", "birth_year": "1991", "role": "deputy",
-                                               "affiliation": "teacher", "joined_on": "2022-04-01"}.items()}
+                                               "affiliation": "teacher", "joined_on": "2022-05-02"}.items()}
     resp = client.post(f"/teams/members/{m.id}/edit", data=data, headers={"HX-Request": "true"})
     assert resp.status_code == 200 and resp.headers["HX-Retarget"] == "#members"
     db.session.expire_all()
     m = db.session.get(Member, m.id)
     assert (m.full_name, m.phone, m.affiliation, m.current.role) == ("Nguyễn Văn Ân", "0912345679", "teacher", "deputy")
-    assert (m.gender, m.birth_year, m.current.joined_on) == ("male", 1991, date(2022, 4, 1))
+    assert (m.gender, m.birth_year, m.current.joined_on) == ("male", 1991, date(2022, 5, 2))
     html = client.get(f"/teams/members/{m.id}").get_data(as_text=True)
     assert "0912 345 678</del> → <ins>0912 345 679" in html
     # Without JavaScript: the same form as a page, then a redirect.
@@ -353,6 +353,29 @@ def test_leave_closes_the_membership_and_disables_the_account(client, db, tree, 
     assert history.index("29/02/2024") < history.index("01/04/2022") < history.index("15/03/2022")
     # The member record stays: members are never deleted.
     assert client.get(f"/teams/members/{m.id}").status_code == 200
+    # The number of a member who has left is free for someone who joins.
+    resp = client.post(f"/teams/{team.id}/members", data=member_form(**{"member-phone": "0912 345 678"}))
+    assert resp.status_code == 302, resp.get_data(as_text=True)[:2000]
+    newcomer = db.session.scalar(sa.select(Member).where(Member.full_name == "Trần Thị Bình"))
+    assert newcomer.active_phone == "0912345678" and db.session.get(Member, m.id).active_phone is None
+
+
+def test_a_member_made_leader_on_edit_takes_over_from_the_leader(client, db, tree, login_as):
+    login_as("commune", tree.commune)
+    team = make_team(tree)
+    old = make_member(team, name="Nguyễn Văn An", phone="0912345678", role="leader")
+    new = make_member(team, name="Lê Thị Cúc", phone="0912345670")
+    client.post(f"/teams/members/{old.id}/account")
+    data = {f"edit-{new.id}-{k}": v for k, v in {"full_name": "Lê Thị Cúc", "phone": "0912345670", "gender": "female",
+                                                 "birth_year": "1990", "role": "leader", "affiliation": "other",
+                                                 "joined_on": "2022-04-01"}.items()}
+    assert client.post(f"/teams/members/{new.id}/edit", data=data).status_code == 302
+    db.session.expire_all()
+    roles = {ms.member.full_name: ms.role for ms in db.session.scalars(sa.select(Membership).where(
+        Membership.team_id == team.id, Membership.left_on.is_(None)))}
+    assert roles == {"Nguyễn Văn An": "member", "Lê Thị Cúc": "leader"}
+    # The former leader's account follows: a member's now.
+    assert db.session.scalar(sa.select(User.role).where(User.member_id == old.id)) == "team_member"
 
 
 def test_move_keeps_the_earlier_membership(client, db, tree, login_as):
