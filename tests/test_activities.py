@@ -207,6 +207,20 @@ def test_a_leader_corrects_and_deletes_a_class_but_not_in_a_closed_month(db, tre
     assert db.session.get(Class, class_id).learners_total == 25
 
 
+def test_a_class_cannot_be_moved_into_a_closed_month(db, tree, crew):
+    browser, _leader, team, members = crew
+    assert browser.post("/activities/classes/new", data=class_form(db, team, members)).status_code == 303
+    class_id = db.session.scalar(sa.select(Class.id))
+    february = date(2026, 2, 20)
+    db.session.add(MonthClosure(province_id=tree.province.id, year=2026, month=2, snapshot="{}"))
+    db.session.commit()
+    resp = browser.post(f"/activities/classes/{class_id}/edit", data=class_form(db, team, members, on=february))
+    assert resp.status_code == 409
+    assert parse(resp.get_data(as_text=True)).find(id="held_on-error") is not None
+    db.session.expire_all()
+    assert db.session.get(Class, class_id).held_on == ON
+
+
 def shift_form(team, members, commune, key=None, on=ON, people="14", dossiers=None):
     data = {"key": key or uuid.uuid4().hex, "held_on": on.isoformat(), "commune": str(commune.id),
             "members": [str(members[0].id)], "people_helped": people, "note": "", "save": "1"}
@@ -230,6 +244,7 @@ def test_a_shift_is_logged_with_its_online_dossiers_and_counts_against_the_commu
     assert officer.post("/activities/dossiers", data={"month": "2026-03", "dossiers": "40"}).status_code == 303
     assert db.session.scalar(sa.select(CommuneDossierTotal.dossiers).where(
         CommuneDossierTotal.month == 202603)) == 40
+    assert officer.get("/activities/dossiers").status_code == 200
     row = [tr for tr in parse(officer.get("/activities/dossiers").get_data(as_text=True))
            .find(id="dossier-months").find_all("tr") if "03/2026" in tr.text()][0]
     assert "40" in row.text() and "12" in row.text() and "30" in row.text()  # 12 / 40 = 30 %
@@ -430,3 +445,16 @@ def test_a_leader_corrects_a_shift_and_a_bad_count_is_refused_beside_the_dossier
     db.session.expire_all()
     shift = db.session.get(CentreShift, shift_id)
     assert (shift.people_helped, shift.dossiers_total) == (20, 11)
+
+
+def test_a_member_sees_the_work_they_logged_or_took_part_in_and_not_the_rest_of_the_team(app, db, tree, crew):
+    browser, _leader, team, members = crew
+    member_browser, _m = sign_in_as(app, "team_member", tree.commune, team=team, member=members[1])
+    with_them, without_them = household(tree.hamlet, "Đặng Văn Lâm"), household(tree.hamlet, "Lý Thị Năm")
+    for h, ticked in ((with_them, [members[0].id, members[1].id]), (without_them, [members[0].id])):
+        assert browser.post("/visits/new", data=visit_form(h.id, on=date(2026, 3, 14), members=ticked,
+                                                           services={"vneid": "guided"})).status_code == 303
+    assert browser.post("/activities/shifts/new", data=shift_form(team, members, tree.commune)).status_code == 303
+    page = parse(member_browser.get("/activities/").get_data(as_text=True))
+    items = list(page.find(id="work-list").find_all("li"))
+    assert [li.attrs["data-kind"] for li in items] == ["visit"] and "Đặng Văn Lâm" in items[0].text()
