@@ -203,6 +203,9 @@ def test_a_leader_corrects_and_deletes_a_class_but_not_in_a_closed_month(db, tre
     db.session.commit()
     assert browser.post(f"/activities/classes/{class_id}/edit", data=class_form(db, team, members)).status_code == 409
     assert browser.post(f"/activities/classes/{class_id}/delete").status_code == 409
+    # Asking to delete it shows why it cannot be (a page, not an error).
+    ask = browser.get(f"/activities/classes/{class_id}/delete")
+    assert ask.status_code == 200 and "closed" in ask.get_data(as_text=True)
     db.session.expire_all()
     assert db.session.get(Class, class_id).learners_total == 25
 
@@ -245,9 +248,17 @@ def test_a_shift_is_logged_with_its_online_dossiers_and_counts_against_the_commu
     assert db.session.scalar(sa.select(CommuneDossierTotal.dossiers).where(
         CommuneDossierTotal.month == 202603)) == 40
     assert officer.get("/activities/dossiers").status_code == 200
-    row = [tr for tr in parse(officer.get("/activities/dossiers").get_data(as_text=True))
-           .find(id="dossier-months").find_all("tr") if "03/2026" in tr.text()][0]
-    assert "40" in row.text() and "12" in row.text() and "30" in row.text()  # 12 / 40 = 30 %
+    rows = list(parse(officer.get("/activities/dossiers").get_data(as_text=True)).find(id="dossier-months")
+                .find_all("tr"))[1:]
+    assert len(rows) == 12  # the last twelve months
+    row = [tr for tr in rows if "03/2026" in tr.text()][0]
+    assert [td.text().strip() for td in row.find_all("td")] == ["03/2026", "40", "12", "30,0%"]  # 12 / 40
+    # A second shift that month adds its dossiers.
+    assert browser.post("/activities/shifts/new", data=shift_form(team, members, tree.commune, on=date(2026, 3, 20),
+                                                                   dossiers={"dvc": "5"})).status_code == 303
+    row = [tr for tr in parse(officer.get("/activities/dossiers").get_data(as_text=True)).find(id="dossier-months")
+           .find_all("tr") if "03/2026" in tr.text()][0]
+    assert [td.text().strip() for td in row.find_all("td")] == ["03/2026", "40", "17", "42,5%"]
     bad = officer.post("/activities/dossiers", data={"month": "2026-13", "dossiers": "x"})
     assert bad.status_code == 400
     assert parse(bad.get_data(as_text=True)).find(id="month-error") is not None
