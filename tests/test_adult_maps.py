@@ -68,6 +68,19 @@ def test_an_old_commune_s_adults_and_named_learners_before_the_reform_are_its_ha
     assert (september.adults, september.named, september.attendances) == (1100 + 800 + 500 + 300, 1, 40)
 
 
+def test_a_learner_with_no_hamlet_counts_in_the_old_commune_and_above_but_in_no_hamlet(world):
+    # A class at the commune's cultural house, its one named learner's hamlet not known.
+    add_class(world.phuong_3, date(2025, 3, 18), 12, (0, 12, 0), named=[("Mai Văn Tư", 1975, None, None)])
+    _db.session.commit()
+    assert _then(world.phuong_3).named == 1
+    assert _then(world.hamlets["Khu vực 3"]).named == 0
+    assert _then(world.vi_thanh_city).named == 4 + 1
+    # In the month before, it had not happened yet.
+    assert _then(world.phuong_3, (2025, 2)).named == 0
+    # Before any adult count was entered (they take effect in January 2024), a unit counts no adults.
+    assert (_then(world.phuong_1, (2023, 12)).adults, _then(world.vi_thanh_city, (2023, 12)).adults) == (0, 0)
+
+
 def test_the_old_map_page_and_trend_show_the_adults_of_the_units_then(world, client, login_as):
     login_as("province", world.province)
     # The page without JavaScript, asked for with its trend and its adult section.
