@@ -81,6 +81,40 @@ def test_a_learner_with_no_hamlet_counts_in_the_old_commune_and_above_but_in_no_
     assert (_then(world.phuong_1, (2023, 12)).adults, _then(world.vi_thanh_city, (2023, 12)).adults) == (0, 0)
 
 
+def _shift(commune, on, dossiers):
+    import uuid
+
+    from app.activities.models import CentreShift, ShiftDossier
+    from app.coverage import activity_months
+    from tests.adult_world import service
+    shift = CentreShift(key=uuid.uuid4().hex, commune_id=commune.id, held_on=on, people_helped=dossiers)
+    _db.session.add(shift)
+    _db.session.flush()
+    _db.session.add(ShiftDossier(shift_id=shift.id, service_id=service("dvc").id, dossiers=dossiers))
+    _db.session.flush()
+    _db.session.refresh(shift)
+    activity_months.ShiftChange().done(shift)  # as the shift operations do
+
+
+def test_online_dossiers_before_the_reform_count_in_the_share_only_where_the_commune_gave_its_total(world):
+    from app.activities.models import CommuneDossierTotal
+    _shift(world.phuong_1, date(2025, 3, 10), 6)
+    _shift(world.phuong_3, date(2025, 3, 11), 4)
+    _shift(world.phuong_1, date(2025, 2, 12), 9)  # another month, with a total of its own
+    _shift(world.phuong_7, date(2025, 3, 12), 2)  # Phường VII gave February's total, not March's
+    _db.session.add_all([CommuneDossierTotal(commune_id=world.phuong_1.id, month=202503, dossiers=20),
+                         CommuneDossierTotal(commune_id=world.phuong_1.id, month=202502, dossiers=90),
+                         CommuneDossierTotal(commune_id=world.phuong_7.id, month=202502, dossiers=30)])
+    _db.session.commit()
+    p1, p3, city = _then(world.phuong_1), _then(world.phuong_3), _then(world.vi_thanh_city)
+    assert (p1.online, p1.online_counted, p1.commune_dossiers, p1.online_share) == (6, 6, 20, 0.3)
+    # Phường III gave no total: its 4 dossiers are filed, but not in the share.
+    assert (p3.online, p3.online_counted, p3.commune_dossiers, p3.online_share) == (4, 0, 0, None)
+    assert (city.online, city.online_counted, city.commune_dossiers) == (12, 6, 20)
+    february = _then(world.vi_thanh_city, (2025, 2))
+    assert (february.online, february.online_counted, february.commune_dossiers) == (9, 9, 120)
+
+
 def test_the_old_map_page_and_trend_show_the_adults_of_the_units_then(world, client, login_as):
     login_as("province", world.province)
     # The page without JavaScript, asked for with its trend and its adult section.
