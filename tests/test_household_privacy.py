@@ -194,6 +194,9 @@ def test_erasure_reaches_a_duplicate_merged_into_it(app, db, officer, tree):
     assert officer.post(f"/households/{kept.id}/erase", data={"reason": "Yêu cầu", "confirm": "y"}).status_code == 303
     text = _everything_text(db)
     assert "Nguyen Thi Hong Nhung" not in text and "Gần chợ" not in text and NAME not in text
+    # The audit says what was erased: one duplicate, and no visit note (there was no visit).
+    changes = json.loads(db.session.scalar(sa.select(AuditEvent.changes).where(AuditEvent.action == "erase")))
+    assert (changes["merged_duplicates_erased"]["after"], changes["visit_notes_cleared"]["after"]) == (1, 0)
 
 
 def _disk_bytes(db) -> bytes:
@@ -267,3 +270,27 @@ def test_an_erasure_vacuums_the_tables_it_rewrote_on_postgresql(app, db, officer
                     ).bindparams(sa.bindparam("t", expanding=True))
     vacuumed = dict(db.session.execute(stats, {"t": list(ERASURE_TABLES)}).all())
     assert all(vacuumed[t] is not None and vacuumed[t] >= started for t in ERASURE_TABLES), vacuumed
+
+
+def test_erasure_reaches_notes_in_the_audit_of_a_corrected_and_of_a_deleted_visit(app, db, officer, tree, team,
+                                                                               leader):
+    h = household(tree.hamlet, NAME, ADDRESS)
+    members = team[1]
+    ids = []
+    for on in (ON, date(2024, 6, 2)):
+        resp = leader.post("/visits/new", data=form(h.id, on=on, members=[members[0].id],
+                                                    services={"vneid": "guided"}, note="Lần đầu: gặp anh Tùng"))
+        assert resp.status_code == 303
+        ids.append(int(resp.headers["Location"].rstrip("/").split("/")[-1]))
+    # The first visit's note corrected (its audit event holds both notes, not the household), the
+    # second visit deleted (its event outlives it).
+    resp = leader.post(f"/visits/{ids[0]}/edit", data=form(h.id, on=ON, members=[members[0].id],
+                                                           services={"vneid": "guided"},
+                                                           note="Sửa lại: chị Nhung tự cài"))
+    assert resp.status_code in (302, 303), resp.get_data(as_text=True)[:1500]
+    assert leader.post(f"/visits/{ids[1]}/delete").status_code in (302, 303)
+    assert "anh Tùng" in _everything_text(db) and "tự cài" in _everything_text(db)
+    resp = officer.post(f"/households/{h.id}/erase", data={"reason": "Đơn đề nghị", "confirm": "y"})
+    assert resp.status_code == 303
+    text = _everything_text(db)
+    assert "anh Tùng" not in text and "tự cài" not in text and NAME not in text
