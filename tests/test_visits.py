@@ -22,6 +22,7 @@ from tests.visits_helpers import (
     form,
     household,
     make_team,
+    service_id,
     sign_in_as,
     visit_count,
 )
@@ -618,3 +619,27 @@ def test_demo_visits_imply_exactly_the_stored_adoptions(db):
         expected.setdefault((household_id, service_id_), (on, visit_id, hamlet_id))
     assert len(stored) > 100 and stored == expected
     assert db.session.scalar(sa.select(sa.func.count(Visit.id))) >= 300
+
+
+def test_of_two_visits_on_one_day_that_both_adopt_the_first_holds_the_adoption_until_deleted(db, tree):
+    import uuid
+
+    from app.visits.operations import VisitData, create_visit, delete_visit
+    h = household(tree.hamlet, "Nguyễn Văn Hai")
+    vneid = service_id("vneid")
+    on = date(2024, 5, 2)
+    first, second = (create_visit(VisitData(h, on, {vneid: "adopted"}), uuid.uuid4().hex, None) for _ in range(2))
+    db.session.commit()
+
+    def adopting_visit():
+        db.session.expire_all()
+        return db.session.scalar(sa.select(Adoption.visit_id).where(Adoption.household_id == h.id,
+                                                                    Adoption.service_id == vneid))
+
+    assert adopting_visit() == first
+    delete_visit(db.session.get(Visit, first))
+    db.session.commit()
+    assert adopting_visit() == second  # still adopted, by the visit that is left
+    delete_visit(db.session.get(Visit, second))
+    db.session.commit()
+    assert adopting_visit() is None
