@@ -42,6 +42,25 @@ def test_as_the_map_was_an_old_month_shows_the_old_districts_and_communes(world)
     assert _figures(commune.total) == (730, 2, 0)
 
 
+def test_as_the_map_was_shares_are_of_the_households_counted_then_from_the_month_s_last_day(world):
+    from app.units.operations import set_household_count
+    then = maps.coverage_then(world.old_province, date(2025, 3, 31)).table
+    shares = [r.services["ewallet"].share for r in then.rows]
+    assert shares == [pytest.approx(1 / 730), pytest.approx(2 / 1080)]
+    # A count that takes effect on a month's last day is that month's; the month before keeps the old one.
+    set_household_count(world.hamlets["Khu vực 4"], 150, date(2025, 3, 31))
+    _db.session.commit()
+    assert maps.coverage_then(world.vi_thanh_city, date(2025, 3, 31)).table.total.households == 1080 + 50
+    series = maps.series_then(world.vi_thanh, [(2025, 2), (2025, 3)])
+    assert [m.row.households for m in series] == [1080, 1130]
+    # March's own visits (Khu vực 3, on the 10th) count in March, the last month asked.
+    assert [m.row.services["ewallet"].adopted for m in series] == [1, 2]
+    # Before any count took effect, no household is counted, whichever way the month is read.
+    series = maps.series_then(world.vi_thanh, [(2023, 12), (2024, 1)])
+    assert [m.row.households for m in series] == [0, 1080]
+    assert maps.coverage_then(world.old_province, date(2023, 12, 31)).table.total.households == 0
+
+
 def _api(client, secret, query):
     return client.get(f"/api/v1/coverage?{query}", headers={"Authorization": f"Bearer {secret}"})
 
