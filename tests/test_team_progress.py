@@ -67,3 +67,17 @@ def test_the_menu_leads_field_users_to_their_team_progress(app, db, tree):
     browser, _user = sign_in_as(app, "team_leader", tree.commune, activity.team)
     html = browser.get("/visits/").get_data(as_text=True)
     assert 'href="/coverage/team"' in html and "Tiến độ của tổ" in html
+
+
+def test_a_service_exactly_at_its_target_is_met_not_below(app, db, tree):
+    from datetime import date
+
+    from app.units.operations import set_household_count
+    activity = Activity(tree)
+    activity.team.hamlets.remove(tree.hamlet2)
+    set_household_count(tree.hamlet, 4, date(2024, 2, 1))  # 2 e-wallets of 4 households: the 50 % target
+    db.session.commit()
+    browser, _user = sign_in_as(app, "team_leader", tree.commune, activity.team)
+    html = " ".join(_page(browser).split())
+    assert "50,0%" in html and "chỉ tiêu 50% · đạt chỉ tiêu" in html
+    assert "Dưới mục tiêu" not in html and "▼" not in html
