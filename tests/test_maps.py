@@ -280,3 +280,16 @@ def test_the_page_s_trend_follows_the_map_asked(world, client, login_as):
         assert all("1.080" in cells for _m, cells in rows), query  # no break at the reform
     htmx = client.get(f"/coverage/{world.phuong_3.id}/trend?month=2025-06&map=then", headers={"HX-Request": "true"})
     assert htmx.status_code == 200 and "06/2025" in htmx.get_data(as_text=True)
+
+
+def test_the_before_note_says_a_kind_once_only_when_all_the_old_units_share_it():
+    from app.units.history import _shorten
+    assert _shorten(["Phường I", "Phường III", "Phường VII"]) == ["Phường I", "III", "VII"]
+    # Units of different kinds, or one alone, or a name of one word, are written whole.
+    assert _shorten(["Phường I", "Xã Hỏa Lựu"]) == ["Phường I", "Xã Hỏa Lựu"]
+    assert _shorten(["Thị trấn Một Ngàn"]) == ["Thị trấn Một Ngàn"]
+    assert _shorten(["Phường I", "Phường"]) == ["Phường I", "Phường"]
+    # A kind of two words is said once, whole.
+    assert _shorten(["Thị trấn Một Ngàn", "Thị trấn Bảy Ngàn"]) == ["Thị trấn Một Ngàn", "Bảy Ngàn"]
+    assert _shorten(["Thị trấn Cái Bè", "Thị xã Cai Lậy"]) == ["Thị trấn Cái Bè", "Thị xã Cai Lậy"]
+    assert _shorten(["Ấp Bắc", "Ấp Nam"]) == ["Ấp Bắc", "Ấp Nam"]  # no unit kind of the official list

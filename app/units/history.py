@@ -192,12 +192,20 @@ class BeforeNote:
     split: tuple[str, ...]                           # predecessors that also went to other units
 
 
+def _kind_word(name: str) -> str | None:
+    """The official kind a unit's name opens with ("Thị trấn Một Ngàn" -> "Thị trấn"), if any."""
+    from app.units.official import KIND_WORDS
+    return next((k for k in KIND_WORDS if name.startswith(k + " ") and name[len(k) + 1:].strip()), None)
+
+
 def _shorten(names: list[str]) -> list[str]:
-    """["Phường I", "Phường III"] -> ["Phường I", "III"]: the kind is said once when all share it."""
-    firsts = {n.split(" ", 1)[0] for n in names}
-    if len(names) < 2 or len(firsts) != 1 or any(" " not in n for n in names):
+    """["Phường I", "Phường III"] -> ["Phường I", "III"]: the kind is said once when all share it
+    (a kind of two words, "Thị trấn", whole)."""
+    kinds = {_kind_word(n) for n in names}
+    if len(names) < 2 or len(kinds) != 1 or None in kinds:
         return names
-    return [names[0]] + [n.split(" ", 1)[1] for n in names[1:]]
+    cut = len(kinds.pop()) + 1
+    return [names[0]] + [n[cut:] for n in names[1:]]
 
 
 @functools.cache

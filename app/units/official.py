@@ -21,6 +21,8 @@ PACKAGE = "vietnamadminunits"
 
 _KINDS = {"Phường": "phuong", "Xã": "xa", "Thị trấn": "thi_tran", "Đặc khu": "dac_khu",
           "Quận": "quan", "Huyện": "huyen", "Thị xã": "thi_xa", "Thành phố": "thanh_pho"}
+# The words a unit's name opens with to say its kind, the longer first ("Thị trấn" before any "Thị").
+KIND_WORDS = tuple(sorted([*_KINDS, "Tỉnh"], key=len, reverse=True))
 
 
 @dataclass(frozen=True)
