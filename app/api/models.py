@@ -34,10 +34,6 @@ class ApiToken(db.Model):
     user = orm.relationship("User", foreign_keys=[user_id])
     created_by = orm.relationship("User", foreign_keys=[created_by_id])
 
-    @property
-    def active(self) -> bool:
-        return self.revoked_at is None
-
 
 def issue_token(user, label: str = "", created_by=None) -> tuple[ApiToken, str]:
     """A new token for the user; the plain secret is returned once and never stored."""
