@@ -81,3 +81,5 @@ def test_a_service_exactly_at_its_target_is_met_not_below(app, db, tree):
     html = " ".join(_page(browser).split())
     assert "50,0%" in html and "chỉ tiêu 50% · đạt chỉ tiêu" in html
     assert "Dưới mục tiêu" not in html and "▼" not in html
+    # Reach, likewise a ratio of the households counted: 3 of the 4 visited.
+    assert "4 hộ; đã tiếp cận 3 (75,0%)." in html and "Khu vực 1 · 4 hộ · Tỷ lệ tiếp cận 75,0%" in html
