@@ -71,6 +71,9 @@ def test_only_a_hash_is_stored(tree, db, province_token):
     token = db.session.scalar(sa.select(ApiToken))
     assert token.token_hash == hash_token(province_token) and province_token not in token.token_hash
     assert province_token.startswith(token.hint)
+    # The hint tells tokens apart on the page: the prefix and four characters of the secret, no more.
+    from app.api.models import TOKEN_PREFIX
+    assert len(token.hint) == len(TOKEN_PREFIX) + 4
 
 
 def test_token_of_another_province_gets_404(tree, activity, client, db, login_as):
