@@ -62,7 +62,10 @@ def test_province_staff_group_communes_into_an_area_whose_figures_are_their_whol
     assert resp.status_code == 303
     _db.session.expire_all()
     assert {c.parent_id for c in (vi_thanh, vi_thuy)} == {area.id}
-    assert _db.session.get(AdminUnit, world.hamlets[0].id).path.startswith(area.path)
+    hamlet = _db.session.get(AdminUnit, world.hamlets[0].id)
+    assert hamlet.path == f"{hamlet.parent.path}{hamlet.id}/" and hamlet.path.startswith(area.path)
+    # Each unit one level below its parent: province 0, area 1, commune 2, hamlet 3.
+    assert (area.depth, hamlet.parent.depth, hamlet.depth) == (1, 2, 3)
     # The area's months before it was made, and before the reform, are its communes' figures.
     march = queries.coverage(area, date(2025, 3, 31))
     assert (march.total.households, march.total.services["ewallet"].adopted) == (500, 1)
