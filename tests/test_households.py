@@ -78,6 +78,19 @@ def test_commune_officer_merges_duplicates_and_adoptions_count_once(app, db, lea
     assert "Le Thi Be" not in leader.get("/visits/households?q=le thi").get_data(as_text=True)
 
 
+def test_a_merge_keeps_the_kept_households_details_and_takes_only_those_it_lacks(app, db, tree):
+    keep = household(tree.hamlet, "Lê Thị Bé", "Số 4")
+    dup = household(tree.hamlet, "Le Thi Be", "Gần chợ")
+    keep.size, dup.phone, dup.size = 5, "0912345678", 3
+    db.session.commit()
+    officer, _user = sign_in_as(app, "commune", tree.commune)
+    assert officer.post(f"/households/{dup.id}/merge", data={"target_id": keep.id}).status_code == 303
+    db.session.expire_all()
+    kept = db.session.get(Household, keep.id)
+    # Its own address and size stay; the phone it lacked comes from the duplicate.
+    assert (kept.address, kept.size, kept.phone) == ("Số 4", 5, "0912345678")
+
+
 def test_merge_refuses_bad_targets_and_field_users(app, db, leader, tree):
     a = household(tree.hamlet, "Lê Thị Bé")
     b = household(tree.hamlet, "Lê Thị Bé")
