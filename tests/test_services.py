@@ -80,6 +80,13 @@ def test_add_and_reorder_services(app, db, tree):
     first = db.session.scalar(sa.select(Service).where(Service.code == "dvc"))
     staff.post(f"/services/{first.id}/move", data={"direction": "up"})  # already first: stays
     assert _codes(db)[0] == "dvc"
+    second = db.session.scalar(sa.select(Service).where(Service.code == _codes(db)[1]))
+    assert staff.post(f"/services/{second.id}/move", data={"direction": "up"}).status_code in (302, 303)
+    assert _codes(db)[:2] == [second.code, "dvc"]  # the second can take the first place
+    last = _codes(db)[-1]
+    resp = staff.post(f"/services/{db.session.scalar(sa.select(Service.id).where(Service.code == last))}/move",
+                      data={"direction": "down"})
+    assert resp.status_code in (302, 303) and _codes(db)[-1] == last  # already last: stays
 
 
 def test_only_province_staff_manage_the_catalogue(app, db, tree):
