@@ -296,3 +296,18 @@ def test_a_splits_suggested_counts_share_the_old_count_by_households_and_add_up(
     assert suggested_split_counts(tree.hamlet, ON, [5, 0]) == [320, 0]
     # A hamlet with no count has nothing to share.
     assert suggested_split_counts(tree.hamlet, date(2023, 1, 1), [1, 1]) is None
+
+
+def test_a_new_hamlets_name_may_not_be_an_active_siblings_but_may_be_a_retired_ones(db, tree, client, login_as):
+    from app.units import operations as unit_ops
+    gone = unit_ops.create_unit("Khu vực Cũ", "hamlet", tree.commune)
+    unit_ops.retire_unit(gone, ON - timedelta(days=30))
+    household(tree.hamlet, "Nguyễn Văn An")
+    _db.session.commit()
+    login_as("commune", tree.commune, locale="en")
+    split = {"effective_on": ON.isoformat(), "name_1": "khu vực 2", "name_2": "Khu vực 1B", "rest": "1"}
+    resp = client.post(f"/units/{tree.hamlet.id}/split", data=split)
+    assert resp.status_code == 400 and "already has a hamlet with this name" in resp.get_data(as_text=True)
+    resp = client.post(f"/units/{tree.hamlet.id}/split", data=split | {"name_1": "Khu vực Cũ"})
+    assert resp.status_code == 303, resp.get_data(as_text=True)[:2000]
+    assert _db.session.scalar(sa.select(sa.func.count(AdminUnit.id)).where(AdminUnit.name == "Khu vực Cũ")) == 2

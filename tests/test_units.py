@@ -203,6 +203,11 @@ def test_rename_and_retire_hamlet(client, db, tree, login_as):
     assert hamlet.households_on(date(2024, 2, 1)).households == 320
     html = client.get(f"/units/{tree.commune.id}").get_data(as_text=True)
     assert "ngừng sử dụng" in html
+    # Retired by a slip of the finger: restored, with its counts.
+    assert client.post(f"/units/{tree.hamlet.id}/restore", data={"payload": "1"}).status_code == 302
+    db.session.expire_all()
+    hamlet = db.session.get(AdminUnit, tree.hamlet.id)
+    assert hamlet.retired_on is None and hamlet.households_on(date(2024, 2, 1)).households == 320
 
 
 def test_hamlet_with_records_cannot_be_deleted(client, db, tree, login_as):
