@@ -192,6 +192,10 @@ def test_duplicate_hamlet_name_without_diacritics_is_refused(client, tree, login
 
 def test_rename_and_retire_hamlet(client, db, tree, login_as):
     login_as("commune", tree.commune)
+    # Not to a sibling's name, however it is typed; its own, with the case corrected, is fine.
+    resp = client.post(f"/units/{tree.hamlet.id}/rename", data={"name": "KHU VỰC 2"})
+    assert resp.status_code == 400 and "Xã đã có ấp với tên này." in resp.get_data(as_text=True)
+    assert client.post(f"/units/{tree.hamlet.id}/rename", data={"name": "Khu Vực 1"}).status_code == 302
     resp = client.post(f"/units/{tree.hamlet.id}/rename", data={"name": "Khu vực Một"})
     assert resp.status_code == 302
     resp = client.post(f"/units/{tree.hamlet.id}/retire", data={"payload": "1"})
