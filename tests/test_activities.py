@@ -130,13 +130,19 @@ def test_a_learner_typed_without_diacritics_in_a_second_class_is_the_same_person
     ({"learners": [("", "1972", "", "")]}, "learners-0-name", "Enter the learner's name"),
     ({"results": {"vneid": "12a"}}, "res-vneid", "whole number"),
     ({"place_name": "  "}, "place_name", "Choose the hamlet, or write where the class was held"),
+    ({"learners": [(f"Người học {i}", "", "", "") for i in range(31)]}, "learners", "31 learners are named"),
+    ({"topics": ["999999"]}, "topics", "Choose topics from the list"),
+    ({"teams": ["999999"]}, "teams", "Choose teams of the commune"),
+    ({"members": ["999999"]}, "members", "Tick only members of the team"),
     ({"learners": [("Lê Văn Tám", "năm 90", "", "")]}, "learners-0-birth_year", "must be a year"),
 ])
 def test_a_class_whose_figures_do_not_hold_is_refused_beside_the_field_and_nothing_is_saved(
         db, tree, crew, change, field_id, message):
     browser, _leader, team, members = crew
-    extra = {"topics": change.pop("topics")} if "topics" in change else {}
-    resp = browser.post("/activities/classes/new", data=class_form(db, team, members, **change, **extra))
+    extra = {key: change.pop(key) for key in ("topics", "teams", "members") if key in change}
+    data = class_form(db, team, members, **change)
+    data.update(extra)
+    resp = browser.post("/activities/classes/new", data=data)
     assert resp.status_code == 400
     doc = parse(resp.get_data(as_text=True))
     error = doc.find(id=f"{field_id}-error")
@@ -390,10 +396,12 @@ def test_a_class_with_no_total_is_asked_for_it_alone_and_a_place_in_another_comm
 def test_a_class_on_the_teams_founding_day_by_the_whole_team_is_saved_and_a_bad_form_key_is_a_400(db, tree, crew):
     from tests.visits_helpers import TEAM_START
     browser, _leader, team, members = crew
-    data = class_form(db, team, members, on=TEAM_START)
+    data = class_form(db, team, members, on=TEAM_START, results={"vneid": "0", "e_wallet": "2"})
     data["members"] = [str(m.id) for m in members]
     assert browser.post("/activities/classes/new", data=data).status_code == 303
     assert db.session.scalar(sa.select(Class.held_on)) == TEAM_START
+    # A count of 0 is no result: only the service some learners came away with is kept.
+    assert {r.service.code: r.learners for r in db.session.scalar(sa.select(Class)).results} == {"e_wallet": 2}
     assert len(db.session.scalar(sa.select(Class)).members) == len(members)
     # A form key that is not one the form makes: refused, nothing saved.
     assert browser.post("/activities/classes/new", data=class_form(db, team, members, key="k")).status_code == 400
@@ -469,3 +477,12 @@ def test_a_member_sees_the_work_they_logged_or_took_part_in_and_not_the_rest_of_
     page = parse(member_browser.get("/activities/").get_data(as_text=True))
     items = list(page.find(id="work-list").find_all("li"))
     assert [li.attrs["data-kind"] for li in items] == ["visit"] and "Đặng Văn Lâm" in items[0].text()
+
+
+def test_a_result_for_a_service_not_in_the_catalogue_is_refused_and_said_above_the_form(db, tree, crew):
+    browser, _leader, team, members = crew
+    resp = browser.post("/activities/classes/new", data=class_form(db, team, members, results={"khong_co": "3"}))
+    assert resp.status_code == 400
+    summary = parse(resp.get_data(as_text=True)).find(id="error-summary")
+    assert "“khong_co” is not a service of the catalogue." in summary.text()
+    assert _count(db, Class) == 0
