@@ -424,7 +424,13 @@ def test_the_communes_dossier_total_is_for_a_real_month_up_to_this_one(app, db, 
 def test_named_learners_stop_at_200_rows_with_a_message_never_a_500_or_a_silent_cut(db, tree, crew):
     from app.activities.forms import LEARNER_ROWS_MAX
     browser, _leader, team, members = crew
-    # "More rows" adds five at a time up to the most, then says so instead of offering more.
+    # The form opens with five empty rows; "More rows" adds five at a time up to the most, then says
+    # so instead of offering more.
+    assert browser.get("/activities/classes/new").get_data(as_text=True).count('name="learners-') == 4 * 5
+    data = class_form(db, team, members)
+    data.update({f"learners-{i}-name": "" for i in range(5)}, more_learners="1")
+    assert browser.post("/activities/classes/new", data=data).get_data(as_text=True).count(
+        'name="learners-') == 4 * 10
     data = class_form(db, team, members)
     data.update({f"learners-{i}-name": "" for i in range(LEARNER_ROWS_MAX - 2)}, more_learners="1")
     page = browser.post("/activities/classes/new", data=data).get_data(as_text=True)
