@@ -492,3 +492,30 @@ def test_a_result_for_a_service_not_in_the_catalogue_is_refused_and_said_above_t
     summary = parse(resp.get_data(as_text=True)).find(id="error-summary")
     assert "“khong_co” is not a service of the catalogue." in summary.text()
     assert _count(db, Class) == 0
+
+
+def test_a_class_at_its_limits_is_saved_and_a_learner_of_another_commune_refused_beside_the_row(db, tree, crew):
+    browser, _leader, team, members = crew
+    # Every topic offered, every learner named, all of them with the service working.
+    topics = [str(t) for t in db.session.scalars(sa.select(Topic.id).where(Topic.province_id.is_(None),
+                                                                            Topic.active.is_(True)))]
+    data = class_form(db, team, members, total="2", bands=("0", "2", "0"), sexes=("", ""),
+                      results={"vneid": "2"}, learners=[("Lê Văn Tám", "", "", ""), ("Võ Thị Chín", "", "", "")])
+    data["topics"] = topics
+    assert browser.post("/activities/classes/new", data=data).status_code == 303
+    klass = db.session.scalar(sa.select(Class))
+    assert (len(klass.learners), len(klass.topics), klass.results[0].learners) == (2, len(topics), 2)
+    # A learner's hamlet must be one of the commune's.
+    resp = browser.post("/activities/classes/new", data=class_form(
+        db, team, members, learners=[("Lê Văn Tám", "", str(tree.other_hamlet.id), "")]))
+    assert resp.status_code == 400
+    error = parse(resp.get_data(as_text=True)).find(id="learners-0-hamlet-error")
+    assert error is not None and "one of the commune's hamlets" in error.text()
+    assert _count(db, Class) == 1
+
+
+def test_a_dossier_total_for_december_or_january_2000_is_a_real_month(app, db, tree):
+    officer = sign_in_as(app, "commune", tree.commune)[0]
+    for month in ("2025-12", "2000-01"):
+        assert officer.post("/activities/dossiers", data={"month": month, "dossiers": "7"}).status_code == 303, month
+    assert _count(db, CommuneDossierTotal) == 2
