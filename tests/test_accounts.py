@@ -230,6 +230,29 @@ def test_province_staff_cannot_touch_admins_or_another_provinces_accounts(client
         ["xa-phuong-1"]
 
 
+def test_the_account_list_filters_by_name_role_and_state_and_a_bad_filter_is_a_400(client, tree, login_as, db):
+    create_user("xa-phuong-1", "commune", tree.commune, PASSWORD, full_name="Nguyễn Thị Lan")
+    create_user("huyen-vi-thanh", "district", tree.district, PASSWORD, full_name="Trần Văn Bình")
+    gone = create_user("xa-phuong-3", "commune", tree.sibling_commune, PASSWORD, full_name="Lê Văn Cường")
+    gone.is_enabled = False
+    db.session.commit()
+    login_as("province", tree.province)
+
+    def listed(query):
+        resp = client.get(f"/users/?{query}")
+        return resp.status_code, set(re.findall(r"<strong>([^<]+)</strong>", resp.get_data(as_text=True)))
+
+    assert listed("role=commune")[1] >= {"xa-phuong-1", "xa-phuong-3"}
+    assert "huyen-vi-thanh" not in listed("role=commune")[1]
+    assert listed("role=district")[1] == {"huyen-vi-thanh"}
+    status, names = listed("state=disabled")
+    assert (status, names) == (200, {"xa-phuong-3"})
+    assert "xa-phuong-3" not in listed("state=enabled")[1] and "xa-phuong-1" in listed("state=enabled")[1]
+    assert listed("q=bình")[1] == {"huyen-vi-thanh"}  # the full name, in any case
+    for bad in ("role=admin", "role=khong-co", "state=maybe"):
+        assert listed(bad)[0] == 400, bad
+
+
 def test_an_admin_cannot_disable_their_own_account(client, tree, login_as, db):
     me = login_as("admin", tree.province)
     assert client.post(f"/users/{me.id}/disable").status_code == 403
