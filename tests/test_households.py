@@ -76,6 +76,12 @@ def test_commune_officer_merges_duplicates_and_adoptions_count_once(app, db, lea
     assert db.session.scalar(sa.select(AuditEvent.id).where(AuditEvent.action == "merge")) is not None
     # the merged record is no longer offered in searches
     assert "Le Thi Be" not in leader.get("/visits/households?q=le thi").get_data(as_text=True)
+    # nor offered for merging again on its own page
+    assert "Gộp hộ trùng" not in officer.get(f"/households/{dup.id}").get_data(as_text=True)
+    # The list's search, as htmx asks for it, answers its rows alone; the plain page, the whole page.
+    rows = officer.get("/households/?q=le thi", headers={"HX-Request": "true", "HX-Target": "households"})
+    assert "Lê Thị Bé" in rows.get_data(as_text=True) and "<html" not in rows.get_data(as_text=True)
+    assert "<html" in officer.get("/households/?q=le thi").get_data(as_text=True)
 
 
 def test_a_merge_keeps_the_kept_households_details_and_takes_only_those_it_lacks(app, db, tree):
