@@ -360,24 +360,6 @@ def test_leave_closes_the_membership_and_disables_the_account(client, db, tree, 
     assert newcomer.active_phone == "0912345678" and db.session.get(Member, m.id).active_phone is None
 
 
-def test_a_member_made_leader_on_edit_takes_over_from_the_leader(client, db, tree, login_as):
-    login_as("commune", tree.commune)
-    team = make_team(tree)
-    old = make_member(team, name="Nguyễn Văn An", phone="0912345678", role="leader")
-    new = make_member(team, name="Lê Thị Cúc", phone="0912345670")
-    client.post(f"/teams/members/{old.id}/account")
-    data = {f"edit-{new.id}-{k}": v for k, v in {"full_name": "Lê Thị Cúc", "phone": "0912345670", "gender": "female",
-                                                 "birth_year": "1990", "role": "leader", "affiliation": "other",
-                                                 "joined_on": "2022-04-01"}.items()}
-    assert client.post(f"/teams/members/{new.id}/edit", data=data).status_code == 302
-    db.session.expire_all()
-    roles = {ms.member.full_name: ms.role for ms in db.session.scalars(sa.select(Membership).where(
-        Membership.team_id == team.id, Membership.left_on.is_(None)))}
-    assert roles == {"Nguyễn Văn An": "member", "Lê Thị Cúc": "leader"}
-    # The former leader's account follows: a member's now.
-    assert db.session.scalar(sa.select(User.role).where(User.member_id == old.id)) == "team_member"
-
-
 def test_move_keeps_the_earlier_membership(client, db, tree, login_as):
     login_as("commune", tree.commune)
     team = make_team(tree)
@@ -395,17 +377,27 @@ def test_move_keeps_the_earlier_membership(client, db, tree, login_as):
     assert bad.status_code == 400 and "trước ngày thành viên vào tổ hiện tại" in bad.get_data(as_text=True)
 
 
-def test_one_leader_at_a_time(client, db, tree, login_as):
+@pytest.mark.parametrize("way", ["leader button", "edit form"])
+def test_one_leader_at_a_time(client, db, tree, login_as, way):
     login_as("commune", tree.commune)
     team = make_team(tree)
     first = make_member(team, name="Lê Văn Một", phone="0912000001", role="leader")
     second = make_member(team, name="Lê Văn Hai", phone="0912000002")
     client.post(f"/teams/members/{first.id}/account")
-    assert client.post(f"/teams/members/{second.id}/leader").status_code == 302
+    if way == "leader button":
+        assert client.post(f"/teams/members/{second.id}/leader").status_code == 302
+    else:  # the officer edits the member and chooses the leader's role
+        data = {f"edit-{second.id}-{k}": v for k, v in {
+            "full_name": "Lê Văn Hai", "phone": "0912000002", "gender": "male", "birth_year": "1990",
+            "role": "leader", "affiliation": "other", "joined_on": "2022-04-01"}.items()}
+        assert client.post(f"/teams/members/{second.id}/edit", data=data).status_code == 302
     db.session.expire_all()
     assert db.session.get(Member, first.id).current.role == "member"
     assert db.session.get(Member, second.id).current.role == "leader"
     assert team_ops.open_leader(db.session.get(Team, team.id)).member_id == second.id
+    roles = {ms.member.full_name: ms.role for ms in db.session.scalars(sa.select(Membership).where(
+        Membership.team_id == team.id, Membership.left_on.is_(None)))}
+    assert roles == {"Lê Văn Một": "member", "Lê Văn Hai": "leader"}
     # The first leader's account follows the role.
     assert db.session.scalar(sa.select(User).where(User.member_id == first.id)).role == "team_member"
     # Adding a new member as leader also hands the role over.
