@@ -18,6 +18,7 @@ from sqlalchemy import orm
 from app.extensions import db
 from app.id_lists import chunks
 from app.units.models import AdminUnit, Reorganization, UnitPlacement, UnitSuccession
+from app.units.official import KIND_WORDS
 from app.worker_memo import kept_under_tokens
 
 
@@ -194,7 +195,6 @@ class BeforeNote:
 
 def _kind_word(name: str) -> str | None:
     """The official kind a unit's name opens with ("Thị trấn Một Ngàn" -> "Thị trấn"), if any."""
-    from app.units.official import KIND_WORDS
     return next((k for k in KIND_WORDS if name.startswith(k + " ") and name[len(k) + 1:].strip()), None)
 
 
