@@ -125,6 +125,28 @@ def test_the_plain_way_follows_a_hamlet_that_moves_at_once(world):
     assert [adults[world.mot_ngan.id][m].adults for m in months] == [0, 70]
 
 
+def test_a_hamlet_placed_from_a_month_s_last_day_hangs_there_in_that_month(world):
+    # Khu vực 4 leaves Phường Vị Thanh on 31 January 2026 for Xã Một Ngàn, and goes on to Xã Tân Hòa on
+    # 1 March: January's map (its last day) has it in Xã Một Ngàn, February's too, March's in Xã Tân Hòa.
+    from app.areas.operations import move_subtree
+    from app.units.models import UnitPlacement
+    hamlet = world.hamlets["Khu vực 4"]
+    db.session.add_all([
+        UnitPlacement(unit_id=hamlet.id, parent_id=world.vi_thanh.id, valid_from=date(2025, 7, 1),
+                      valid_to=date(2026, 1, 31)),
+        UnitPlacement(unit_id=hamlet.id, parent_id=world.mot_ngan.id, valid_from=date(2026, 1, 31),
+                      valid_to=date(2026, 3, 1))])
+    move_subtree(hamlet, world.tan_hoa)
+    db.session.commit()
+    months = [(2025, 12), (2026, 1), (2026, 2), (2026, 3)]
+    assert [m.row.households for m in maps.series_from_leaves(world.vi_thanh, months)] == [1080, 980, 980, 980]
+    assert [m.row.households for m in maps.series_from_leaves(world.mot_ngan, months)] == [530, 630, 630, 530]
+    assert [m.row.households for m in maps.series_from_leaves(world.tan_hoa, months)] == [200, 200, 200, 300]
+    january = maps.coverage_then(world.mot_ngan, month_end(2026, 1)).table
+    assert hamlet.id in {r.unit.id for r in january.rows}
+    assert hamlet.id not in {r.unit.id for r in maps.coverage_then(world.vi_thanh, month_end(2026, 1)).table.rows}
+
+
 def test_the_plain_way_takes_each_hamlet_s_count_in_effect_in_each_month(world):
     from app.units.operations import set_household_count
     set_household_count(world.hamlets["Khu vực 1"], 400, date(2026, 2, 1))
