@@ -248,6 +248,8 @@ def test_bad_input_is_refused_beside_the_field_and_kept(client, db, leader, team
     assert_error_summarised(page, field, message)
     if field != "note":
         assert "ghi chú của tôi" in page  # what was typed is still there
+    if str(data["household_id"]) == str(h.id):  # the household chosen is still chosen, under its name
+        assert f'value="{h.id}" id="hh-{h.id}" checked>' in page and h.head_name in page
     assert visit_count() == 0
     assert db.session.scalar(sa.select(sa.func.count(Household.id))) == 1
 
