@@ -150,6 +150,23 @@ def test_a_fresh_key_with_the_same_content_is_a_replay_for_ten_minutes_and_a_new
         assert again.status_code == 303 and visit_count() == visits, after
         assert (again.headers["Location"] == first.headers["Location"]) == (visits == 1), after
 
+def test_a_form_opened_before_a_merge_and_sent_twice_records_one_visit_on_the_kept_household(
+        client, db, leader, team, tree):
+    # The form names a household merged since it opened: the visit goes to the household kept, and the
+    # same form sent again with a fresh key (the back button) is that visit, found among the kept one's.
+    from app.households.operations import merge_households
+    twin, kept = household(tree.hamlet, "Trần Văn Bình"), household(tree.hamlet, "Trần Văn Bình", "14 Lê Lợi")
+    merge_households(twin, kept)
+    db.session.commit()
+    data = form(twin.id, members=[team[1][0].id], services={"dvc": "adopted"}, on=today_vn())
+    first = client.post("/visits/new", data=data)
+    data["key"] = form()["key"]
+    again = client.post("/visits/new", data=data)
+    assert first.status_code == again.status_code == 303
+    assert again.headers["Location"] == first.headers["Location"]
+    assert db.session.scalars(sa.select(Visit.household_id)).all() == [kept.id]
+
+
 def test_a_replay_is_told_from_another_visit_to_the_household_that_day(client, db, leader, team, tree):
     """Two different visits to one household the same day are both kept; a repost of the second
     (fresh key) leads to the second, not the first."""
