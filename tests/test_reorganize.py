@@ -357,14 +357,17 @@ def test_a_team_of_a_split_commune_goes_where_most_of_its_hamlets_go(runner, wor
     from tests.visits_helpers import make_team
     nhon_thuan = _db.session.get(AdminUnit, world.other_hamlet2)
     team, members = make_team(nhon_thuan.parent, [nhon_thuan], name="Tổ Ấp Nhơn Thuận")
-    for m in members:
+    # A team that serves no hamlet yet has no vote: it goes to the first of the new communes by code.
+    unplaced, others = make_team(nhon_thuan.parent, [], name="Tổ Mới Lập")
+    for m in members + others:
         m.province_id = world.province
     _db.session.commit()
-    team_id, members = team.id, [type("M", (), {"id": m.id}) for m in members]
+    team_id, unplaced_id, members = team.id, unplaced.id, [type("M", (), {"id": m.id}) for m in members]
     assert reorganize(runner, plan_csv(tmp_path, PLAN)).exit_code == 0
     _db.session.remove()
     # Its only hamlet went to Xã Thạnh Xuân (31360), not to the first of the two new communes.
     assert _db.session.get(Team, team_id).commune_id == unit_for_code("31360").id
+    assert _db.session.get(Team, unplaced_id).commune_id == unit_for_code("31342").id
     # Its members belong to the new province (a phone number is unique within one).
     from app.teams.models import Member
     assert set(_db.session.scalars(sa.select(Member.province_id).where(
