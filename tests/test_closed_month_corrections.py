@@ -113,6 +113,34 @@ def test_province_staff_cannot_edit_open_months_or_other_provinces(app, tree, db
     assert db.session.get(Visit, v.id) is not None
 
 
+def test_an_administrator_edits_an_open_month_freely_and_gives_a_reason_to_move_a_visit_into_a_closed_one(
+        app, tree, db):
+    activity = Activity(tree)
+    _close(app, tree)
+    admin, _user = sign_in_as(app, "admin", tree.province)
+    november = db.session.scalar(sa.select(Visit).where(Visit.visited_on == date(2024, 11, 1)))
+    assert 'name="reason"' not in admin.get(f"/visits/{november.id}/edit").get_data(as_text=True)
+    data = form(november.household_id, on=date(2024, 11, 1), members=_members(activity.team),
+                services={"vneid": "guided"}, key=november.idempotency_key)
+    assert admin.post(f"/visits/{november.id}/edit", data=data).status_code == 303
+    db.session.expire_all()
+    assert [vs.result for vs in db.session.get(Visit, november.id).services] == ["guided"]
+    assert _events("edit_closed_month") == []
+    # Moved into October, which is closed: the form asks why, beside the reason, and keeps the visit as it was.
+    resp = admin.post(f"/visits/{november.id}/edit", data={**data, "visited_on": "2024-10-30"})
+    assert resp.status_code == 400
+    assert 'id="reason-error"' in resp.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Visit, november.id).visited_on == date(2024, 11, 1)
+    resp = admin.post(f"/visits/{november.id}/edit", data={**data, "visited_on": "2024-10-30",
+                                                            "reason": "Tổ ghi nhầm ngày"})
+    assert resp.status_code == 303
+    db.session.expire_all()
+    assert db.session.get(Visit, november.id).visited_on == date(2024, 10, 30)
+    (event,) = _events("edit_closed_month")
+    assert "Tổ ghi nhầm ngày" in event.changes
+
+
 def test_province_staff_delete_a_closed_months_visit_with_a_reason(app, tree, db):
     activity = Activity(tree)
     staff, _user = _close(app, tree)
