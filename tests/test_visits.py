@@ -597,14 +597,19 @@ def test_an_account_moved_to_another_team_sees_that_team_s_hamlets_on_its_next_p
 
 
 def test_recent_lists_count_today_week_and_month(client, db, leader, team, tree):
+    # Wednesday 16 December 2026 in Vietnam: the week began on Monday the 14th, the month on the 1st.
     h = household(tree.hamlet)
-    today = today_vn()
-    _log(client, h, today, {"dvc": "guided"}, team[1][0])
-    _log(client, h, today.replace(day=1), {"vneid": "guided"}, team[1][0])
-    page = client.get("/visits/?period=month").get_data(as_text=True)
-    assert page.count("Nguyễn Văn An") == 2
-    today_page = client.get("/visits/?period=today").get_data(as_text=True)
-    assert "<strong>1</strong>" in today_page or today.day == 1
+    days = [date(2026, 11, 30), date(2026, 12, 1), date(2026, 12, 13), date(2026, 12, 14), date(2026, 12, 16)]
+    with time_machine.travel(datetime(2026, 12, 16, 3, 0, tzinfo=UTC), tick=False):
+        for i, day in enumerate(days):
+            _log(client, h, day, {"dvc" if i % 2 else "vneid": "guided"}, team[1][0])
+        pages = {p: client.get(f"/visits/?period={p}").get_data(as_text=True) for p in ("today", "week", "month")}
+    for period, shown in (("today", 1), ("week", 2), ("month", 4)):
+        page = pages[period]
+        tabs = dict(re.findall(r'period=(\w+)"[^>]*>\s*[^<]*<strong>(\d+)</strong>', page))
+        assert tabs == {"today": "1", "week": "2", "month": "4"}, period
+        assert page.count("Nguyễn Văn An") == shown, period
+    assert "30/11/2026" not in pages["month"] and "14/12/2026" in pages["week"] and "13/12/2026" not in pages["week"]
 
 
 def test_commune_officers_cannot_log_visits_but_see_them(app, db, tree):
