@@ -100,7 +100,7 @@ def _set_choices(form: VisitForm, roster: TeamRoster, visit: Visit | None = None
     form.members.choices = [SelectChoice(m.id, m.full_name) for m in members]
 
 
-def visit_page_context(form: VisitForm, roster: TeamRoster, *, refused: bool = False, options=None,
+def visit_page_context(form: VisitForm, roster: TeamRoster, *, refused: bool, options=None,
                        selected: Household | None = None, key_notice: dict | None = None, q=None) -> dict:
     """What visits/form.html shows: the form (with its errors when `refused`), the team's hamlets,
     members and services, the households found (`options`) or the one chosen (`selected`)."""
