@@ -84,14 +84,18 @@ def test_log_a_visit_with_a_new_household(client, db, leader, team, tree):
     assert changes["services"] == services and changes["household_id"] == visit.household_id
 
 
-def test_the_same_form_posted_twice_records_one_visit(client, db, leader, team, tree):
-    h = household(tree.hamlet)
-    data = form(h.id, members=[team[1][0].id], services={"dvc": "adopted"}, on=today_vn())
+@pytest.mark.parametrize("new_household", [False, True], ids=["registered household", "new household"])
+def test_the_same_form_posted_twice_records_one_visit(client, db, leader, team, tree, new_household):
+    # The second post is the first one's answer: with a new household, that household is not added twice.
+    chosen = {"household_id": "new", "new_name": "Phạm Thị Hoa"} if new_household else \
+        {"household_id": household(tree.hamlet).id}
+    data = form(members=[team[1][0].id], services={"dvc": "adopted"}, on=today_vn(), **chosen)
     first = client.post("/visits/new", data=data)
     second = client.post("/visits/new", data=data)
     assert first.status_code == 303 and second.status_code == 303
     assert first.headers["Location"] == second.headers["Location"]
     assert visit_count() == 1
+    assert db.session.scalar(sa.select(sa.func.count(Household.id))) == 1
     page = client.get(second.headers["Location"]).get_data(as_text=True)
     assert "Lượt hướng dẫn này đã được ghi" in page
 
