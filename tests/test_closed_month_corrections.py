@@ -164,6 +164,16 @@ def test_province_staff_add_a_late_visit_to_a_closed_month(app, tree, db):
     h3 = activity.households["h3"]
     household_page = staff.get(f"/households/{h3.id}").get_data(as_text=True)
     assert f"/visits/new?household={h3.id}&amp;team={activity.team.id}" in household_page
+    # Not on a household merged into another (its visits go to the one kept), nor for the team's own leader.
+    from app.households.operations import merge_households
+    from tests.report_data import household
+    twin = household(tree.hamlet, "Hộ Ba")
+    merge_households(twin, h3)
+    db.session.commit()
+    assert "&amp;team=" not in staff.get(f"/households/{twin.id}").get_data(as_text=True)
+    leader, _ = sign_in_as(app, "team_leader", tree.commune, team=activity.team)
+    led = leader.get(f"/households/{h3.id}")
+    assert led.status_code == 200 and "&amp;team=" not in led.get_data(as_text=True)
 
     page = staff.get(f"/visits/new?household={h3.id}&team={activity.team.id}")
     assert page.status_code == 200 and 'name="reason"' in page.get_data(as_text=True)
