@@ -83,16 +83,19 @@ def test_commune_officer_registers_a_team(client, db, tree, login_as):
     ({"hamlets": []}, "Hãy chọn ít nhất một ấp."),
     ({"decision_date": "2022-02-30"}, "nhập ngày hợp lệ."),
 ])
-def test_team_form_bad_input_is_refused_and_kept(client, db, tree, login_as, data, message):
+@pytest.mark.parametrize("editing", [False, True], ids=["new team", "team edited"])
+def test_team_form_bad_input_is_refused_and_kept(client, db, tree, login_as, data, message, editing):
     login_as("commune", tree.commune)
+    team = make_team(tree) if editing else None
     form = {"name": "Tổ ấp Một", "decision_number": "12/QĐ", "decision_date": "2022-03-15",
             "hamlets": [str(tree.hamlet.id)]}
     form.update(data)
-    resp = client.post(f"/teams/new/{tree.commune.id}", data=form)
+    resp = client.post(f"/teams/{team.id}/edit" if editing else f"/teams/new/{tree.commune.id}", data=form)
     html = resp.get_data(as_text=True)
     assert resp.status_code == 400 and message in html
     assert 'value="12/QĐ"' in html  # what was typed is still there
-    assert db.session.scalar(sa.select(sa.func.count(Team.id))) == 0
+    db.session.expire_all()
+    assert db.session.scalars(sa.select(Team.name)).all() == (["Tổ công nghệ số ấp Thạnh Hòa"] if editing else [])
 
 
 def test_a_hamlet_of_another_commune_cannot_be_slipped_in(client, db, tree, login_as):
