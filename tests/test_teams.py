@@ -473,6 +473,22 @@ def test_list_counts_filters_and_search_without_diacritics(client, db, tree, log
     assert "Không có tổ nào phù hợp." in client.get(base + "?q=zzz").get_data(as_text=True)
 
 
+def test_a_commune_of_more_than_two_hundred_teams_lists_the_first_two_hundred_and_says_so(client, db, tree, login_as):
+    from app.teams.models import Team
+    from app.text import fold
+    login_as("commune", tree.commune)
+    names = [f"Tổ số {i:03d}" for i in range(1, 202)]
+    db.session.add_all([Team(commune_id=tree.commune.id, name=n, name_folded=fold(n), decision_date=date(2022, 3, 15))
+                        for n in names])
+    db.session.commit()
+    base = f"/teams/unit/{tree.commune.id}"
+    rows = client.get(base).get_data(as_text=True).split('id="team-rows"')[1]
+    assert all(n in rows for n in names[:200]) and names[200] not in rows
+    assert "Chỉ hiện 200 tổ đầu tiên. Hãy thu hẹp tìm kiếm." in rows
+    narrowed = client.get(base + "?q=to so 20").get_data(as_text=True).split('id="team-rows"')[1]
+    assert "Tổ số 201" in narrowed and "Tổ số 199" not in narrowed and "Chỉ hiện" not in narrowed
+
+
 def test_district_and_province_roll_up_per_child_unit(client, db, tree, login_as):
     a = make_team(tree, name="Tổ A")
     make_member(a, phone="0912000001")
