@@ -1,4 +1,5 @@
 """Teams and members: registration, phones, memberships, leaders, accounts, lists, audit and bad input."""
+import re
 import unicodedata
 from datetime import date, timedelta
 
@@ -59,6 +60,22 @@ def test_wrong_phone_numbers_are_refused_with_a_reason(app, raw, words):
 
 
 # --- Teams -------------------------------------------------------------------------------------
+
+def test_the_team_forms_open_filled_with_what_they_change(client, db, tree, login_as):
+    login_as("commune", tree.commune)
+    blank = client.get(f"/teams/new/{tree.commune.id}")
+    html = blank.get_data(as_text=True)
+    assert blank.status_code == 200 and "Khu vực 1" in html and "Khu vực 2" in html and "Ấp Nhơn Xuân" not in html
+    team = make_team(tree)
+    edit = client.get(f"/teams/{team.id}/edit")
+    html = edit.get_data(as_text=True)
+    assert edit.status_code == 200
+    assert 'value="Tổ công nghệ số ấp Thạnh Hòa"' in html and 'value="125/QĐ-UBND"' in html
+    ticked = re.findall(r'<input checked id="hamlets-\d+" name="hamlets" type="checkbox" value="(\d+)">', html)
+    assert 'value="2022-03-15"' in html and ticked == [str(tree.hamlet.id)]
+    dissolve = client.get(f"/teams/{team.id}/dissolve")
+    assert dissolve.status_code == 200 and 'name="dissolved_on"' in dissolve.get_data(as_text=True)
+
 
 def test_commune_officer_registers_a_team(client, db, tree, login_as):
     login_as("commune", tree.commune)
@@ -130,6 +147,11 @@ def test_edit_team_is_audited_before_and_after(client, db, tree, login_as):
     db.session.expire_all()
     saved = db.session.get(Team, team.id)
     assert (saved.decision_number, saved.decision_date) == ("125/QĐ-UBND", date(2022, 3, 15))
+    # A number taken away reads as a dash, not as an empty or "None" value.
+    client.post(f"/teams/{team.id}/edit", data={"name": "Tổ ấp Mới", "decision_number": "",
+                                                "decision_date": "2022-03-15", "hamlets": [str(tree.hamlet2.id)]})
+    html = client.get(f"/teams/{team.id}").get_data(as_text=True)
+    assert "Số quyết định: <del>125/QĐ-UBND</del> → <ins>–</ins>" in html
 
 
 def test_dissolve_team_closes_memberships_and_disables_accounts(client, db, tree, login_as):
@@ -478,10 +500,15 @@ def test_a_commune_of_more_than_two_hundred_teams_lists_the_first_two_hundred_an
     from app.text import fold
     login_as("commune", tree.commune)
     names = [f"Tổ số {i:03d}" for i in range(1, 202)]
-    db.session.add_all([Team(commune_id=tree.commune.id, name=n, name_folded=fold(n), decision_date=date(2022, 3, 15))
-                        for n in names])
-    db.session.commit()
+    teams = [Team(commune_id=tree.commune.id, name=n, name_folded=fold(n), decision_date=date(2022, 3, 15))
+             for n in names]
     base = f"/teams/unit/{tree.commune.id}"
+    db.session.add_all(teams[:200])
+    db.session.commit()
+    rows = client.get(base).get_data(as_text=True).split('id="team-rows"')[1]
+    assert all(n in rows for n in names[:200]) and "Chỉ hiện" not in rows  # all of them: nothing to say
+    db.session.add(teams[200])
+    db.session.commit()
     rows = client.get(base).get_data(as_text=True).split('id="team-rows"')[1]
     assert all(n in rows for n in names[:200]) and names[200] not in rows
     assert "Chỉ hiện 200 tổ đầu tiên. Hãy thu hẹp tìm kiếm." in rows
