@@ -450,11 +450,13 @@ def test_search_as_you_type_without_diacritics(client, leader, tree):
 
 def test_find_button_works_without_javascript(client, leader, team, tree):
     household(tree.hamlet, "Trần Thị Đào")
+    household(tree.hamlet, "Lê Văn Sáu")
     data = form(members=[team[1][0].id], services={"dvc": "guided"}, q="tran thi dao", find="1",
                 note="giữ lại")
     resp = client.post("/visits/new", data=data)
     page = resp.get_data(as_text=True)
     assert resp.status_code == 200 and "Trần Thị Đào" in page and "giữ lại" in page
+    assert "Lê Văn Sáu" not in page  # only the households the search found
     assert visit_count() == 0
 
 
