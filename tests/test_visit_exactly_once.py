@@ -121,3 +121,20 @@ def test_the_same_key_with_other_content_answers_409_and_keeps_the_new_input(app
     assert leader.post("/visits/new", data={**changed, "key": _page_key(html)}).status_code == 303
     assert visit_count() == 2
     assert db.session.scalar(sa.select(sa.func.count()).select_from(DeletedVisitKey)) == 0
+
+
+def test_the_same_key_with_another_new_household_answers_409_and_adds_no_household(app, db, tree, team):
+    # The first post added "Đặng Văn Tám" with its visit; the same form key now names another new household.
+    t, members = team
+    leader, _user = sign_in_as(app, "team_leader", tree.commune, t, members[0])
+    data = form(on=ON, members=[members[0].id], services={"vneid": "guided"}, household_id="new",
+                new_name="Đặng Văn Tám")
+    assert leader.post("/visits/new", data=data).status_code == 303
+    resp = leader.post("/visits/new", data={**data, "new_name": "Đặng Thị Chín"})
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 409 and "Biểu mẫu này đã được lưu thành một lượt khác" in html
+    assert 'value="Đặng Thị Chín"' in html
+    db.session.expire_all()
+    assert visit_count() == 1
+    assert db.session.scalars(sa.select(Household.head_name)).all() == ["Đặng Văn Tám"]
+
