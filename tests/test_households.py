@@ -40,6 +40,9 @@ def test_names_are_stored_nfc_and_found_without_diacritics(db, leader, team, tre
     assert "Nguyễn Văn Ân" in page
     hint = leader.get("/visits/households?mode=similar&new_name=nguyen van").get_data(as_text=True)
     assert "Nguyễn Văn Ân" in hint and "Chọn hộ đó thay vì thêm lại" in hint
+    # A new household's name not typed yet suggests nothing; the search box left empty lists the households.
+    assert "Nguyễn Văn Ân" not in leader.get("/visits/households?mode=similar&new_name=+").get_data(as_text=True)
+    assert "Nguyễn Văn Ân" in leader.get("/visits/households?q=").get_data(as_text=True)
 
 
 def test_a_possible_duplicate_is_flagged(db, leader, tree):
