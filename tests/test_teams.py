@@ -77,6 +77,19 @@ def test_the_team_forms_open_filled_with_what_they_change(client, db, tree, logi
     assert dissolve.status_code == 200 and 'name="dissolved_on"' in dissolve.get_data(as_text=True)
 
 
+def test_the_member_forms_open_for_the_member_named(client, db, tree, login_as):
+    login_as("commune", tree.commune)
+    team = make_team(tree)
+    make_team(tree, name="Tổ khu vực Hai", hamlets=[tree.hamlet2])
+    member = make_member(team, name="Đỗ Thị Hằng")
+    leave = client.get(f"/teams/members/{member.id}/leave")
+    assert leave.status_code == 200 and "Đỗ Thị Hằng rời Tổ công nghệ số ấp Thạnh Hòa" in leave.get_data(as_text=True)
+    move = client.get(f"/teams/members/{member.id}/move")
+    html = move.get_data(as_text=True)
+    assert move.status_code == 200 and "Tổ khu vực Hai" in html
+    assert "Tổ công nghệ số ấp Thạnh Hòa</option>" not in html  # not the team they are in
+
+
 def test_commune_officer_registers_a_team(client, db, tree, login_as):
     login_as("commune", tree.commune)
     decomposed = unicodedata.normalize("NFD", "Tổ công nghệ số ấp Thạnh Hòa")
