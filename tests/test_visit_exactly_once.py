@@ -5,6 +5,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 
+import pytest
 import requests
 import sqlalchemy as sa
 
@@ -71,14 +72,17 @@ def test_five_parallel_posts_of_one_visit_with_five_fresh_keys_record_one_visit(
     assert "Traceback" not in log_path.read_text()
 
 
-def test_replaying_the_form_of_a_deleted_visit_says_so_and_records_nothing(app, db, tree, team):
+@pytest.mark.parametrize("new_household", [False, True], ids=["registered household", "new household"])
+def test_replaying_the_form_of_a_deleted_visit_says_so_and_records_nothing(app, db, tree, team, new_household):
     t, members = team
     leader, _user = sign_in_as(app, "team_leader", tree.commune, t, members[0])
-    h = household(tree.hamlet, "Phan Văn Hậu")
-    data = form(h.id, on=ON, members=[members[0].id], services={"vneid": "guided"}, note="lần đầu")
+    chosen = {"household_id": "new", "new_name": "Phan Văn Hậu"} if new_household else \
+        {"household_id": household(tree.hamlet, "Phan Văn Hậu").id}
+    data = form(on=ON, members=[members[0].id], services={"vneid": "guided"}, note="lần đầu", **chosen)
     resp = leader.post("/visits/new", data=data)
     assert resp.status_code == 303
     visit_id = int(resp.headers["Location"].rsplit("/", 1)[-1])
+    h = db.session.get(Visit, visit_id).household
     assert leader.post(f"/visits/{visit_id}/delete", data={}).status_code == 303
     assert visit_count() == 0
 
