@@ -315,3 +315,42 @@ def test_two_officers_saving_one_phone_at_once_get_a_message_beside_the_field(ap
     assert "Lê Văn Cường" in html and "đang hoạt động" in html and 'value="Trần Thị Bình"' in html
     db.session.expire_all()
     assert [m.full_name for m in db.session.scalars(sa.select(Member))] == ["Lê Văn Cường"]
+
+
+def test_two_officers_naming_two_leaders_at_once_leave_one_and_tell_the_second(app, client, db, tree, login_as):
+    """The first choice is written but not committed when the second officer's request reads the same leader,
+    demotes them and names another (it waits for the first to commit); the database's one-leader rule then
+    refuses the second, who is told to look again."""
+    team = make_registered_team(tree)
+    make_member(team, name="Lê Văn Cường", phone="0912000001", role="leader")
+    first_choice = make_member(team, name="Trần Thị Bình", phone="0912000002")
+    second_choice = make_member(team, name="Võ Thị Diệu", phone="0912000003")
+    first_id, second_id, team_id = first_choice.id, second_choice.id, team.id
+    login_as("commune", tree.commune)
+    written, errors = threading.Event(), []
+
+    def first_officer():
+        try:
+            with app.app_context():
+                team_ops.make_leader(_db.session.get(Member, first_id))
+                _db.session.flush()
+                written.set()
+                time.sleep(1.0)  # the second request reaches the old leader's row meanwhile, and waits
+                _db.session.commit()
+        except Exception as exc:
+            errors.append(exc)
+            written.set()
+
+    thread = threading.Thread(target=first_officer)
+    thread.start()
+    assert written.wait(10)
+    resp = client.post(f"/teams/members/{second_id}/leader")
+    thread.join(20)
+    assert not errors, errors
+    assert resp.status_code == 409
+    assert "Có thay đổi cùng lúc" in resp.get_data(as_text=True)
+    db.session.expire_all()
+    leaders = db.session.scalars(sa.select(Membership.member_id).where(
+        Membership.team_id == team_id, Membership.role == "leader", Membership.left_on.is_(None))).all()
+    assert leaders == [first_id]
+
