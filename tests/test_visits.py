@@ -627,10 +627,11 @@ def test_commune_officers_cannot_log_visits_but_see_them(app, db, tree):
 def test_a_member_sees_the_visits_they_made_or_attended(app, db, client, leader, team, tree):
     h = household(tree.hamlet)
     member_user_browser, _member = sign_in_as(app, "team_member", tree.commune, team[0], team[1][1])
-    _log(client, h, today_vn(), {"dvc": "guided"}, team[1][0])                    # leader alone
-    _log(client, h, today_vn(), {"vneid": "guided", "dvc": "adopted"}, team[1][1])  # with the member
+    alone = _log(client, h, today_vn(), {"dvc": "guided"}, team[1][0])                    # leader alone
+    attended = _log(client, h, today_vn(), {"vneid": "guided", "dvc": "adopted"}, team[1][1])  # with the member
     page = member_user_browser.get("/visits/?period=today").get_data(as_text=True)
     assert page.count("Nguyễn Văn An") == 1 and "Lượt hướng dẫn của bạn" in page
+    assert f'href="/visits/{attended}"' in page and f'href="/visits/{alone}"' not in page
     assert page.count("Nguyễn Văn An") < client.get("/visits/?period=today").get_data(as_text=True).count(
         "Nguyễn Văn An")
 
