@@ -93,6 +93,14 @@ def test_field_users_and_commune_officers_still_cannot_change_a_closed_month(app
     assert 'name="reason"' not in officer.get(f"/visits/{v.id}/edit").get_data(as_text=True)
     assert officer.post(f"/visits/{v.id}/delete", data={"reason": "x"}).status_code == 409
     assert db.session.get(Visit, v.id) is not None
+    # Nor can an open month's visit be moved into the closed one.
+    november = db.session.scalar(sa.select(Visit).where(Visit.visited_on == date(2024, 11, 1)))
+    moved = form(november.household_id, on=date(2024, 10, 30), members=_members(activity.team),
+                 services={"vneid": "adopted"}, key=november.idempotency_key)
+    resp = officer.post(f"/visits/{november.id}/edit", data=moved)
+    assert resp.status_code == 409 and "đã khóa sổ" in resp.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Visit, november.id).visited_on == date(2024, 11, 1)
     assert _events("edit_closed_month") == []
 
 
