@@ -185,6 +185,7 @@ def test_province_staff_add_a_late_visit_to_a_closed_month(app, tree, db):
 
     page = staff.get(f"/visits/new?household={h3.id}&team={activity.team.id}")
     assert page.status_code == 200 and 'name="reason"' in page.get_data(as_text=True)
+    assert f'action="/visits/new?team={activity.team.id}"' in page.get_data(as_text=True)  # sent for that team
     count = db.session.scalar(sa.select(sa.func.count(Visit.id)))
     data = form(h3.id, on=date(2024, 10, 20), members=_members(activity.team)[:1],
                 services={"vneid": "adopted"}, team=str(activity.team.id))

@@ -438,6 +438,31 @@ def test_members_of_another_team_are_refused(client, db, leader, team, tree):
     assert resp.status_code == 400 and visit_count() == 0
 
 
+@pytest.mark.parametrize("key", [None, "", "abc", "g" * 32, "0" * 33])
+def test_a_visit_form_without_its_own_key_is_a_400_and_saves_nothing(client, db, leader, team, tree, key):
+    data = form(household(tree.hamlet).id, members=[team[1][0].id], services={"dvc": "adopted"}, on=today_vn())
+    if key is None:
+        del data["key"]
+    else:
+        data["key"] = key
+    assert client.post("/visits/new", data=data).status_code == 400
+    assert visit_count() == 0
+
+
+def test_the_household_s_link_opens_the_form_with_that_household_chosen(client, db, leader, team, tree):
+    chosen, other = household(tree.hamlet, "Đinh Thị Mai"), household(tree.hamlet, "Hà Văn Tùng")
+    page = client.get(f"/visits/new?household={chosen.id}").get_data(as_text=True)
+    assert f'value="{chosen.id}" id="hh-{chosen.id}" checked>' in page and "Hà Văn Tùng" not in page
+    # A household merged since, or one of another commune, is not chosen.
+    from app.households.operations import merge_households
+    merge_households(other, chosen)
+    stranger = household(tree.other_hamlet, "Lò Văn Pá")
+    db.session.commit()
+    for h in (other, stranger):
+        page = client.get(f"/visits/new?household={h.id}").get_data(as_text=True)
+        assert f'id="hh-{h.id}"' not in page and h.head_name not in page
+
+
 def test_search_as_you_type_without_diacritics(client, leader, tree):
     household(tree.hamlet, "Nguyễn Văn An")
     household(tree.hamlet2, "Nguyễn Văn Anh")  # not the team's hamlet
