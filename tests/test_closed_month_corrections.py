@@ -172,6 +172,7 @@ def test_province_staff_add_a_late_visit_to_a_closed_month(app, tree, db):
     h3 = activity.households["h3"]
     household_page = staff.get(f"/households/{h3.id}").get_data(as_text=True)
     assert f"/visits/new?household={h3.id}&amp;team={activity.team.id}" in household_page
+    assert f"team={activity.other_team.id}" not in household_page  # it serves another hamlet
     # Not on a household merged into another (its visits go to the one kept), nor for the team's own leader.
     from app.households.operations import merge_households
     from tests.report_data import household
