@@ -574,6 +574,23 @@ def test_editing_a_visit_shows_a_member_who_has_left_since_once_and_ticked(clien
     assert labels == ["Nguyễn Thị Lan", "Trần Văn Bình", "Lê Minh Khang"]
 
 
+def test_a_service_switched_off_stays_on_the_visits_that_record_it(client, db, leader, team, tree):
+    from app.visits.models import Service
+    h = household(tree.hamlet)
+    visit_id = _log(client, h, today_vn(), {"e_wallet": "adopted", "dvc": "guided"}, team[1][0])
+    db.session.scalar(sa.select(Service).where(Service.code == "e_wallet")).active = False
+    db.session.commit()
+    assert 'name="svc-e_wallet"' not in client.get("/visits/new").get_data(as_text=True)
+    edit = client.get(f"/visits/{visit_id}/edit").get_data(as_text=True)
+    assert edit.count('name="svc-e_wallet"') == 3  # its three choices, "adopted" ticked
+    assert re.search(r'name="svc-e_wallet"[^>]*value="adopted"[^>]*checked', edit)
+    data = form(h.id, members=[team[1][0].id], services={"e_wallet": "adopted", "dvc": "adopted"}, on=today_vn())
+    assert client.post(f"/visits/{visit_id}/edit", data=data).status_code == 303
+    db.session.expire_all()
+    assert {vs.service.code: vs.result for vs in db.session.get(Visit, visit_id).services} == \
+        {"e_wallet": "adopted", "dvc": "adopted"}
+
+
 def test_edit_and_delete_rights(app, client, db, leader, team, tree):
     h = household(tree.hamlet)
     visit_id = _log(client, h, date(2024, 6, 1), {"dvc": "adopted"}, team[1][0])
