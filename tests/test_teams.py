@@ -289,6 +289,9 @@ def test_check_phone_as_it_is_typed(client, db, tree, login_as):
     own = client.get(f"/teams/{team.id}/check-phone?edit-1-phone=0987654321&member={existing.id}")
     own = own.get_data(as_text=True)
     assert "hợp lệ" in own
+    # A field emptied again says nothing: the phone is optional.
+    blank = client.get(f"/teams/{team.id}/check-phone?member-phone=+", headers=headers)
+    assert blank.status_code == 200 and blank.get_data(as_text=True).strip() == ""
 
 
 def test_htmx_add_returns_only_the_member_list(client, db, tree, login_as):
@@ -478,6 +481,21 @@ def test_account_for_a_member(client, app, db, tree, login_as):
     assert resp.status_code == 302 and resp.location.endswith("/auth/password")
     g.pop("_login_user", None)
     assert leader.get(f"/teams/{team.id}").location.endswith("/auth/password")
+
+
+def test_a_member_who_has_left_cannot_be_made_leader_and_has_no_row(client, db, tree, login_as):
+    login_as("commune", tree.commune)
+    team = make_team(tree)
+    make_member(team, name="Lê Văn Cường", phone="0912000001", role="leader")
+    gone = make_member(team, name="Phan Thị Út", phone="0912000002")
+    team_ops.leave(gone, date(2024, 1, 31))
+    db.session.commit()
+    resp = client.post(f"/teams/members/{gone.id}/leader")
+    assert resp.status_code == 303 and resp.location.endswith(f"/teams/members/{gone.id}")
+    assert "Phan Thị Út hiện không thuộc tổ nào." in client.get(resp.location).get_data(as_text=True)
+    db.session.expire_all()
+    assert team_ops.open_leader(db.session.get(Team, team.id)).member.full_name == "Lê Văn Cường"
+    assert client.get(f"/teams/members/{gone.id}/row", headers={"HX-Request": "true"}).status_code == 404
 
 
 # --- Lists -------------------------------------------------------------------------------------
