@@ -90,7 +90,12 @@ def test_one_time_password_must_be_changed_first(client, tree, db, login_as):
     db.session.commit()
     resp = client.get(f"/units/{tree.commune.id}")
     assert resp.status_code == 302 and resp.headers["Location"].endswith("/auth/password")
-    # This session did not sign in with the one-time password: it must be typed here.
+    page = client.get("/auth/password")
+    assert page.status_code == 200 and 'name="current"' in page.get_data(as_text=True)
+    # This session did not sign in with the one-time password: it must be typed here, and rightly.
+    resp = client.post("/auth/password", data={"current": "khong-phai-mat-khau", "new": "ca-phe-sua-da-2024",
+                                               "confirm": "ca-phe-sua-da-2024"})
+    assert resp.status_code == 400 and "Mật khẩu hiện tại không đúng." in resp.get_data(as_text=True)
     resp = client.post("/auth/password", data={"new": "ca-phe-sua-da-2024", "confirm": "ca-phe-sua-da-2024"})
     assert resp.status_code == 400 and "Hãy nhập mật khẩu hiện tại" in resp.get_data(as_text=True)
     # Too short and too common are refused, beside the field.
