@@ -112,6 +112,7 @@ def test_commune_officer_registers_a_team(client, db, tree, login_as):
     ({"decision_date": (today_vn() + timedelta(days=1)).isoformat()}, "Ngày không được ở tương lai."),
     ({"hamlets": []}, "Hãy chọn ít nhất một ấp."),
     ({"decision_date": "2022-02-30"}, "nhập ngày hợp lệ."),
+    ({"decision_number": "12/QĐ" + "-" * 60}, "Tối đa 64 ký tự."),
 ])
 @pytest.mark.parametrize("editing", [False, True], ids=["new team", "team edited"])
 def test_team_form_bad_input_is_refused_and_kept(client, db, tree, login_as, data, message, editing):
@@ -123,7 +124,7 @@ def test_team_form_bad_input_is_refused_and_kept(client, db, tree, login_as, dat
     resp = client.post(f"/teams/{team.id}/edit" if editing else f"/teams/new/{tree.commune.id}", data=form)
     html = resp.get_data(as_text=True)
     assert resp.status_code == 400 and message in html
-    assert 'value="12/QĐ"' in html  # what was typed is still there
+    assert f'value="{form["decision_number"]}"' in html  # what was typed is still there
     db.session.expire_all()
     assert db.session.scalars(sa.select(Team.name)).all() == (["Tổ công nghệ số ấp Thạnh Hòa"] if editing else [])
 
@@ -189,6 +190,7 @@ def test_dissolve_team_closes_memberships_and_disables_accounts(client, db, tree
     ({"dissolved_on": (today_vn() + timedelta(days=2)).isoformat(), "reason": "x"}, "Ngày không được ở tương lai."),
     ({"dissolved_on": "2020-01-01", "reason": "x"}, "trước quyết định thành lập"),
     ({"dissolved_on": "2024-01-01", "reason": ""}, "Hãy nêu lý do."),
+    ({"dissolved_on": "2024-01-01", "reason": "ý" * 501}, "Tối đa 500 ký tự."),
 ])
 def test_dissolve_bad_input(client, db, tree, login_as, data, message):
     login_as("commune", tree.commune)
@@ -197,6 +199,27 @@ def test_dissolve_bad_input(client, db, tree, login_as, data, message):
     assert resp.status_code == 400 and message in resp.get_data(as_text=True)
     db.session.expire_all()
     assert db.session.get(Team, team.id).status == "active"
+
+
+def test_a_team_s_limits_are_taken(client, db, tree, login_as):
+    # A decision number of 64 characters; dissolved on the day of the decision that set it up, with a reason of
+    # 500 characters; a member who leaves on the day they joined.
+    login_as("commune", tree.commune)
+    number = "QĐ-" + "9" * 61
+    resp = client.post(f"/teams/new/{tree.commune.id}", data={
+        "name": "Tổ ấp Một", "decision_number": number, "decision_date": "2022-03-15", "hamlets": [str(tree.hamlet.id)]})
+    assert resp.status_code == 302
+    team = db.session.scalar(sa.select(Team))
+    member = make_member(team, name="Phan Thị Út", joined=date(2023, 5, 2))
+    resp = client.post(f"/teams/members/{member.id}/leave", data={"left_on": "2023-05-02"})
+    assert resp.status_code == 302
+    resp = client.post(f"/teams/{team.id}/dissolve", data={"dissolved_on": "2022-03-15", "reason": "ý" * 500})
+    assert resp.status_code == 302
+    db.session.expire_all()
+    team = db.session.get(Team, team.id)
+    assert (team.decision_number, team.status, team.dissolved_on) == (number, "dissolved", date(2022, 3, 15))
+    assert len(team.dissolved_reason) == 500
+    assert [ms.left_on for ms in db.session.get(Member, member.id).memberships] == [date(2023, 5, 2)]
 
 
 # --- Members -----------------------------------------------------------------------------------
