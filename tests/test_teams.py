@@ -84,6 +84,11 @@ def test_the_member_forms_open_for_the_member_named(client, db, tree, login_as):
     member = make_member(team, name="Đỗ Thị Hằng")
     leave = client.get(f"/teams/members/{member.id}/leave")
     assert leave.status_code == 200 and "Đỗ Thị Hằng rời Tổ công nghệ số ấp Thạnh Hòa" in leave.get_data(as_text=True)
+    # The add form: gender may be left unsaid; a role and an affiliation are always chosen.
+    page = client.get(f"/teams/{team.id}").get_data(as_text=True)
+    selects = dict(re.findall(r'<select[^>]*name="member-(\w+)"[^>]*>\s*<option([^>]*)>', page))
+    assert 'value=""' in selects["gender"], selects
+    assert 'value=""' not in selects["role"] and 'value=""' not in selects["affiliation"]
     move = client.get(f"/teams/members/{member.id}/move")
     html = move.get_data(as_text=True)
     assert move.status_code == 200 and "Tổ khu vực Hai" in html
@@ -206,8 +211,9 @@ def test_a_team_s_limits_are_taken(client, db, tree, login_as):
     # 500 characters; a member who leaves on the day they joined.
     login_as("commune", tree.commune)
     number = "QĐ-" + "9" * 61
-    resp = client.post(f"/teams/new/{tree.commune.id}", data={
-        "name": "Tổ ấp Một", "decision_number": number, "decision_date": "2022-03-15", "hamlets": [str(tree.hamlet.id)]})
+    resp = client.post(f"/teams/new/{tree.commune.id}", data={"name": "Tổ ấp Một", "decision_number": number,
+                                                               "decision_date": "2022-03-15",
+                                                               "hamlets": [str(tree.hamlet.id)]})
     assert resp.status_code == 302
     team = db.session.scalar(sa.select(Team))
     member = make_member(team, name="Phan Thị Út", joined=date(2023, 5, 2))
