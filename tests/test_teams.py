@@ -228,6 +228,32 @@ def test_a_team_s_limits_are_taken(client, db, tree, login_as):
     assert [ms.left_on for ms in db.session.get(Member, member.id).memberships] == [date(2023, 5, 2)]
 
 
+def test_a_team_s_history_reads_newest_first_and_in_the_order_of_a_day_s_events(client, db, tree, login_as):
+    # Founded on 15/03/2022 with its first members; on 31/01/2024 a member joins and leaves, the first two
+    # leave (the one who joined last first in the list, as the newest) and the team is dissolved.
+    login_as("commune", tree.commune)
+    team = make_team(tree)
+    lan = make_member(team, name="Nguyễn Thị Lan", phone="0912000001", joined=date(2022, 3, 15))
+    binh = make_member(team, name="Trần Văn Bình", phone="0912000002", joined=date(2022, 3, 15))
+    ut = make_member(team, name="Phan Thị Út", phone="0912000003", joined=date(2024, 1, 31))  # in and out that day
+    for m in (lan, binh, ut):
+        team_ops.leave(m, date(2024, 1, 31))
+    team_ops.dissolve_team(team, date(2024, 1, 31), "Sáp nhập ấp")
+    db.session.commit()
+    page = client.get(f"/teams/{team.id}").get_data(as_text=True)
+    history = [" ".join(item.split()) for item in re.findall(r"<li><strong>(.*?)</li>", page, re.S)]
+    assert [re.sub(r"<[^>]+>", "", item) for item in history] == [
+        "31/01/2024 Tổ giải thể: Sáp nhập ấp",
+        "31/01/2024 Phan Thị Út rời tổ",
+        "31/01/2024 Trần Văn Bình rời tổ",
+        "31/01/2024 Nguyễn Thị Lan rời tổ",
+        "31/01/2024 Phan Thị Út vào tổ, vai trò thành viên",
+        "15/03/2022 Trần Văn Bình vào tổ, vai trò thành viên",
+        "15/03/2022 Nguyễn Thị Lan vào tổ, vai trò thành viên",
+        "15/03/2022 Thành lập tổ theo quyết định 125/QĐ-UBND",
+    ]
+
+
 # --- Members -----------------------------------------------------------------------------------
 
 def test_add_member_stores_normalised_phone_and_nfc_name(client, db, tree, login_as):
