@@ -553,6 +553,22 @@ def test_a_member_who_has_left_cannot_be_made_leader_and_has_no_row(client, db, 
     assert client.get(f"/teams/members/{gone.id}/row", headers={"HX-Request": "true"}).status_code == 404
 
 
+def test_an_account_is_not_given_when_the_member_s_phone_is_another_account_s_username(client, db, tree, login_as):
+    from app.auth.cli import create_user
+    from tests.conftest import PASSWORD
+    login_as("commune", tree.commune)
+    team = make_team(tree)
+    m = make_member(team, name="Lê Văn Tám", role="leader", phone="0912345678")
+    create_user("0912345678", "commune", tree.commune, PASSWORD, full_name="Cán bộ xã")
+    db.session.commit()
+    resp = client.post(f"/teams/members/{m.id}/account")
+    assert resp.status_code == 303 and resp.location.endswith(f"/teams/members/{m.id}")
+    page = client.get(resp.location).get_data(as_text=True)
+    assert "Tên đăng nhập 0912345678 đã được tài khoản khác sử dụng." in page
+    assert db.session.scalar(sa.select(User).where(User.username == "0912345678")).member_id is None
+    assert db.session.scalar(sa.select(sa.func.count(User.id)).where(User.member_id == m.id)) == 0
+
+
 # --- Lists -------------------------------------------------------------------------------------
 
 def test_list_counts_filters_and_search_without_diacritics(client, db, tree, login_as):
