@@ -282,6 +282,27 @@ def test_the_page_s_trend_follows_the_map_asked(world, client, login_as):
     assert htmx.status_code == 200 and "06/2025" in htmx.get_data(as_text=True)
 
 
+def test_after_a_hamlet_moved_the_trend_and_adults_as_the_map_was_keep_it_where_it_was(world, client, login_as):
+    # Khu vực 4 (100 households) leaves Phường Vị Thanh for Xã Một Ngàn on 1 February 2026. January on the
+    # map as it was still holds it; on today's map it is Xã Một Ngàn's all along.
+    from app.areas.operations import move_subtree
+    from app.units.models import UnitPlacement
+    hamlet = world.hamlets["Khu vực 4"]
+    _db.session.add(UnitPlacement(unit_id=hamlet.id, parent_id=hamlet.parent_id, valid_from=date(2025, 7, 1),
+                                  valid_to=date(2026, 2, 1)))
+    move_subtree(hamlet, world.mot_ngan)
+    _db.session.commit()
+    login_as("province", world.province)
+    fragment = {"HX-Request": "true"}
+    for query, january, in_adults in (("", "980", False), ("&map=then", "1.080", True)):
+        trend = client.get(f"/coverage/{world.vi_thanh.id}/trend?month=2026-03{query}", headers=fragment)
+        rows = dict(re.findall(r'<tr><th scope="row">(\d\d/\d{4})</th><td class="num">([\d.]+)</td>',
+                               trend.get_data(as_text=True)))
+        assert (rows["01/2026"], rows["03/2026"]) == (january, "980"), query
+        adults = client.get(f"/coverage/{world.vi_thanh.id}/adults?month=2026-01{query}", headers=fragment)
+        assert adults.status_code == 200 and ("Khu vực 4" in adults.get_data(as_text=True)) == in_adults, query
+
+
 def test_the_before_note_says_a_kind_once_only_when_all_the_old_units_share_it():
     from app.units.history import _shorten
     assert _shorten(["Phường I", "Phường III", "Phường VII"]) == ["Phường I", "III", "VII"]
