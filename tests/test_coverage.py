@@ -1,5 +1,6 @@
 """Coverage: roll-ups as ratios of sums, counts over time, months in Vietnam, scope and bad input."""
 import itertools
+import re
 from datetime import UTC, date, datetime
 
 import pytest
@@ -415,6 +416,32 @@ def test_sorting_by_a_column_orders_the_rows(db, tree, client, login_as):
     assert client.get(f"/coverage/{tree.commune.id}?sort=nonsense").status_code == 200
 
 
+def test_each_sort_orders_the_rows_by_its_own_figure(db, tree, client, login_as):
+    # Three hamlets whose name order is none of the figures' orders: Ấp Mới 90 of 100 (90%), Khu vực 1
+    # 40 of 320 (12,5%), Khu vực 2 250 of 410 (61%).
+    wallet, _vneid = _page_data(tree)
+    new = units.create_unit("Ấp Mới", "hamlet", tree.commune)
+    units.set_household_count(new, 100, date(2024, 1, 1))
+    for h in households(new, 90):
+        visit(h, date(2024, 3, 7), adopted=[wallet])
+    _db.session.commit()
+    login_as("commune", tree.commune)
+
+    def order(query: str) -> list[str]:
+        html = client.get(f"/coverage/{tree.commune.id}?month=2024-03{query}").get_data(as_text=True)
+        body = html[html.index("<tbody>"):html.index("</tbody>")]
+        return re.findall(r'<th scope="row"><a [^>]*>([^<]+)</a>', body)
+
+    assert order("") == ["Ấp Mới", "Khu vực 1", "Khu vực 2"]
+    assert order("&sort=s-ewallet&dir=desc") == ["Ấp Mới", "Khu vực 2", "Khu vực 1"]
+    assert order("&sort=s-ewallet&dir=asc") == ["Khu vực 1", "Khu vực 2", "Ấp Mới"]
+    assert order("&sort=reach&dir=desc") == ["Ấp Mới", "Khu vực 2", "Khu vực 1"]
+    assert order("&sort=reached&dir=desc") == ["Khu vực 2", "Ấp Mới", "Khu vực 1"]
+    assert order("&sort=households&dir=desc") == ["Khu vực 2", "Khu vực 1", "Ấp Mới"]
+    # A service that is not shown, or no column at all: the names, in the direction asked.
+    assert order("&sort=s-bogus&dir=desc") == order("&sort=nonsense&dir=desc") == ["Khu vực 2", "Khu vực 1", "Ấp Mới"]
+
+
 def test_drill_down_with_htmx_returns_only_the_content(db, tree, client, login_as):
     _page_data(tree)
     login_as("district", tree.district)
@@ -473,6 +500,17 @@ def test_bad_months_get_a_clear_message_and_400(db, tree, client, login_as, mont
     assert resp.status_code == 400
     assert message in html
     assert "<tbody>" not in html  # no figures for a month that cannot be shown
+
+
+def test_the_first_month_with_records_and_the_current_month_are_shown(db, tree, client, login_as):
+    # The records begin in January 2024 (the tree's household counts); the current month is open but shown.
+    _page_data(tree)
+    login_as("district", tree.district)
+    year, month = queries.default_month()
+    nxt = (year + month // 12, month % 12 + 1)
+    for asked, status in (("2024-01", 200), (f"{year}-{month:02d}", 200), ("2023-12", 400),
+                          (f"{nxt[0]}-{nxt[1]:02d}", 400)):
+        assert client.get(f"/coverage/{tree.district.id}", query_string={"month": asked}).status_code == status, asked
 
 
 def test_the_migrations_install_the_triggers_this_version_builds(db):
