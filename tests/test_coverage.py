@@ -440,6 +440,27 @@ def test_each_sort_orders_the_rows_by_its_own_figure(db, tree, client, login_as)
     assert order("&sort=households&dir=desc") == ["Khu vực 2", "Khu vực 1", "Ấp Mới"]
     # A service that is not shown, or no column at all: the names, in the direction asked.
     assert order("&sort=s-bogus&dir=desc") == order("&sort=nonsense&dir=desc") == ["Khu vực 2", "Khu vực 1", "Ấp Mới"]
+    # The header marks the column the rows follow, for screen readers too.
+    for query, marked in (("&sort=reach&dir=desc", "Tỷ lệ tiếp cận"), ("&sort=s-bogus&dir=desc", "Đơn vị")):
+        html = client.get(f"/coverage/{tree.commune.id}?month=2024-03{query}").get_data(as_text=True)
+        headers = re.findall(r'<th scope="col"[^>]*aria-sort="(\w+)">\s*<a [^>]*>([^<]+)<', html)
+        assert headers == [("descending", marked)], (query, headers)
+
+
+def test_the_page_says_which_household_count_its_figure_uses(db, tree, client, login_as):
+    # A commune sums its hamlets' counts; a hamlet, whose rows are teams, and a commune with no hamlet use
+    # their own.
+    from tests.visits_helpers import make_team
+    _page_data(tree)
+    make_team(tree.commune, [tree.hamlet])  # the hamlet's page lists it as a row
+    empty = units.create_unit("Xã Không Ấp", "commune", tree.district)
+    _db.session.commit()
+    login_as("district", tree.district)
+    sums = "Số hộ: tổng số hộ có hiệu lực khi đó của các thôn, ấp thuộc đơn vị hiện nay"
+    own = "Số hộ: số hộ của chính đơn vị có hiệu lực vào cuối tháng."
+    for unit, said in ((tree.commune, sums), (tree.hamlet, own), (empty, own)):
+        html = " ".join(client.get(f"/coverage/{unit.id}?month=2024-03").get_data(as_text=True).split())
+        assert said in html and (sums if said == own else own) not in html, unit.name
 
 
 def test_drill_down_with_htmx_returns_only_the_content(db, tree, client, login_as):
