@@ -5,11 +5,12 @@ import io
 import time
 import tracemalloc
 import zipfile
+from datetime import date, datetime
 
 import pytest
 from openpyxl import Workbook
 
-from app.spreadsheets import MAX_ROWS, SpreadsheetError, read_rows
+from app.spreadsheets import MAX_ROWS, SpreadsheetError, date_cell, read_rows
 from app.units.importer import HAMLET_COLUMNS
 from app.units.models import AdminUnit, HouseholdCount
 from tests.fuzz_strategies import count
@@ -220,3 +221,34 @@ def test_a_broken_quote_is_refused_naming_its_line(app):
     with app.test_request_context(), pytest.raises(SpreadsheetError) as refused:
         read_rows("ds.csv", 'Tên ấp,Số hộ\nẤp Một,1\nẤp Hai,2\n"Ấp Ba,3\n'.encode(), HAMLET_COLUMNS)
     assert str(refused.value).startswith("Line 4 of the CSV file could not be read")
+
+
+def test_a_broken_quote_on_the_first_line_names_line_1(app):
+    with app.test_request_context(), pytest.raises(SpreadsheetError) as refused:
+        read_rows("ds.csv", '"Tên ấp"x,Số hộ\nẤp Một,1\n'.encode(), HAMLET_COLUMNS)
+    assert str(refused.value).startswith("Line 1 of the CSV file could not be read")
+
+
+def test_a_csv_line_of_10000_characters_is_read_and_one_longer_refused_naming_it(app):
+    name = "Ấp " + "a" * (10_000 - len("Ấp ,12\n"))
+    assert csv_values(app, f"Tên ấp,Số hộ\n{name},12\n") == [(2, {"name": name, "households": "12"})]
+    with app.test_request_context(), pytest.raises(SpreadsheetError) as refused:
+        read_rows("ds.csv", f"Tên ấp,Số hộ\n{name}a,12\n".encode(), HAMLET_COLUMNS)
+    assert str(refused.value) == "Line 2 of the CSV file is longer than 10000 characters."
+
+
+@pytest.mark.parametrize("typed, read", [
+    ("2024-05-23", date(2024, 5, 23)), ("23/05/2024", date(2024, 5, 23)), ("23-05-2024", date(2024, 5, 23)),
+    ("23.05.2024", date(2024, 5, 23)), (" 1/1/1900 ", date(1900, 1, 1)), ("31/12/2999", date(2999, 12, 31)),
+    (datetime(2024, 5, 23, 8, 30), date(2024, 5, 23)), (date(2024, 5, 23), date(2024, 5, 23)),
+    (None, None), ("", None), ("   ", None),
+])
+def test_a_date_cell_reads_what_excel_and_people_write(typed, read):
+    assert date_cell(typed) == read
+
+
+@pytest.mark.parametrize("typed", ["31/02/2024", "2024-13-01", "23/05/24", "0001-01-01", "31/12/1899",
+                                   "01/01/3000", "hôm qua", datetime(1899, 12, 31)])
+def test_a_date_cell_that_is_no_date_or_out_of_the_years_is_refused(typed):
+    with pytest.raises(ValueError):
+        date_cell(typed)
