@@ -108,13 +108,18 @@ def test_the_adult_section_is_scoped_as_the_page(db, tree, client, login_as):
 
 def test_province_staff_set_an_adult_target_and_the_coverage_page_shows_it(db, tree, client, login_as):
     login_as("province", tree.province)
+    page = client.get("/coverage/adult-targets")
+    assert page.status_code == 200 and 'name="named_share"' in page.get_data(as_text=True)
     resp = client.post("/coverage/adult-targets", data={"named_share": "80", "named_due_on": "2026-12-31",
                                                          "online_share": "", "online_due_on": ""})
     assert resp.status_code == 303
     assert "80%" in _adult_section(client, tree.province.id).get_data(as_text=True)
     # A share without its date is refused beside the field, and nothing changes.
     resp = client.post("/coverage/adult-targets", data={"online_share": "80", "online_due_on": ""})
-    assert resp.status_code == 400
+    assert resp.status_code == 400 and 'value="80"' in resp.get_data(as_text=True)
+    # Opened again, the form holds the target saved.
+    again = client.get("/coverage/adult-targets").get_data(as_text=True)
+    assert 'value="80"' in again and 'value="2026-12-31"' in again
     from app.coverage.adults import adult_targets
     assert set(adult_targets(tree.province.id)) == {"named_share"}
 

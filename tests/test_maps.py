@@ -128,6 +128,7 @@ def test_the_page_opens_on_today_s_units_and_says_where_the_earlier_figures_come
     assert "tổng số hộ có hiệu lực khi đó của các thôn, ấp thuộc đơn vị hiện nay" in text
     assert 'aria-current="true" class="current">Đơn vị hiện nay</a>' in text
     assert "Khu vực 4" in text and "1.080" in text
+    assert "không tồn tại vào" not in text  # it holds its hamlets' months: nothing is missing
     # The switch keeps the month: the same month as the map was.
     assert f'href="/coverage/{world.vi_thanh.id}?month=2025-03&amp;map=then"' in text
 
