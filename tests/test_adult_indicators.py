@@ -106,7 +106,7 @@ def test_the_adult_section_is_scoped_as_the_page(db, tree, client, login_as):
     assert _adult_section(client, tree.commune.id).status_code == 200
 
 
-def test_province_staff_set_an_adult_target_and_the_coverage_page_shows_it(db, tree, client, login_as):
+def test_province_staff_set_an_adult_target_and_the_coverage_page_shows_it(app, db, tree, client, login_as):
     login_as("province", tree.province)
     page = client.get("/coverage/adult-targets")
     assert page.status_code == 200 and 'name="named_share"' in page.get_data(as_text=True)
@@ -117,6 +117,10 @@ def test_province_staff_set_an_adult_target_and_the_coverage_page_shows_it(db, t
     # A share without its date is refused beside the field, and nothing changes.
     resp = client.post("/coverage/adult-targets", data={"online_share": "80", "online_due_on": ""})
     assert resp.status_code == 400 and 'value="80"' in resp.get_data(as_text=True)
+    # An administrator bound to a commune has no province to set them for.
+    from tests.visits_helpers import sign_in_as
+    commune_admin, _user = sign_in_as(app, "admin", tree.commune)
+    assert commune_admin.get("/coverage/adult-targets").status_code == 403
     # Opened again, the form holds the target saved.
     again = client.get("/coverage/adult-targets").get_data(as_text=True)
     assert 'value="80"' in again and 'value="2026-12-31"' in again

@@ -304,6 +304,19 @@ def test_after_a_hamlet_moved_the_trend_and_adults_as_the_map_was_keep_it_where_
         assert adults.status_code == 200 and ("Khu vực 4" in adults.get_data(as_text=True)) == in_adults, query
 
 
+def test_a_unit_set_up_later_has_no_adult_section_for_a_month_before_it_as_the_map_was(world, client, login_as):
+    from app.units.operations import create_unit
+    new = create_unit("Xã Tân Lập", "commune", world.province, "31399")
+    new.valid_from = date(2026, 1, 1)
+    _db.session.commit()
+    login_as("province", world.province)
+    fragment = {"HX-Request": "true"}
+    assert client.get(f"/coverage/{new.id}/adults?month=2025-03&map=then", headers=fragment).status_code == 404
+    assert client.get(f"/coverage/{new.id}/adults?month=2026-03&map=then", headers=fragment).status_code == 200
+    status, text = _page(client, new, "?month=2025-03&map=then")
+    assert status == 200 and "Xã Tân Lập không tồn tại vào 03/2025." in text
+
+
 def test_the_before_note_says_a_kind_once_only_when_all_the_old_units_share_it():
     from app.units.history import _shorten
     assert _shorten(["Phường I", "Phường III", "Phường VII"]) == ["Phường I", "III", "VII"]
