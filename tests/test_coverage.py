@@ -390,6 +390,7 @@ def test_the_trend_loads_with_htmx_or_through_a_plain_link(db, tree, client, log
     assert resp.status_code == 200 and "<html" not in part
     assert "<svg" in part and "polyline" in part and 'style="' not in part
     assert "trend-table" in part and "03/2024" in part and "04/2023" in part
+    assert "Theo từng tháng, 04/2023 – 03/2024" in part  # twelve months to the month shown
     # Without JavaScript: the link shows the whole page with the trend in it.
     html = client.get(f"/coverage/{tree.district.id}?month=2024-03&trend=1").get_data(as_text=True)
     assert "<html" in html and "coverage-table" in html and "<svg" in html and "trend-table" in html
