@@ -252,3 +252,15 @@ def test_a_date_cell_reads_what_excel_and_people_write(typed, read):
 def test_a_date_cell_that_is_no_date_or_out_of_the_years_is_refused(typed):
     with pytest.raises(ValueError):
         date_cell(typed)
+
+
+def test_a_csv_from_an_old_mac_ends_its_lines_with_cr_alone_and_is_read(app):
+    assert csv_values(app, "Tên ấp;Số hộ\rẤp Một;12\rẤp Hai;30") == [
+        (2, {"name": "Ấp Một", "households": "12"}), (3, {"name": "Ấp Hai", "households": "30"})]
+
+
+def test_a_csv_with_a_line_that_is_not_utf8_names_that_line(app):
+    data = "Tên ấp,Số hộ\nẤp Một,12\n".encode() + b"\xc2p Hai,30\n" + b"Ap Ba,4\n"  # line 3 typed in another encoding
+    with app.test_request_context(), pytest.raises(SpreadsheetError) as refused:
+        read_rows("ds.csv", data, HAMLET_COLUMNS)
+    assert "Line 3 is not UTF-8 text." in str(refused.value)
