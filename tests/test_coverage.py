@@ -418,13 +418,15 @@ def test_sorting_by_a_column_orders_the_rows(db, tree, client, login_as):
 
 
 def test_each_sort_orders_the_rows_by_its_own_figure(db, tree, client, login_as):
-    # Three hamlets whose name order is none of the figures' orders: Ấp Mới 90 of 100 (90%), Khu vực 1
-    # 40 of 320 (12,5%), Khu vực 2 250 of 410 (61%).
+    # Hamlets whose name order is none of the figures' orders: Ấp Mới 90 of 100 (90%), Khu vực 1 40 of 320
+    # (12,5%), Khu vực 2 250 of 410 (61%); Ấp Trống and Ấp Vắng have no count yet, so no share ("–").
     wallet, _vneid = _page_data(tree)
     new = units.create_unit("Ấp Mới", "hamlet", tree.commune)
     units.set_household_count(new, 100, date(2024, 1, 1))
     for h in households(new, 90):
         visit(h, date(2024, 3, 7), adopted=[wallet])
+    units.create_unit("Ấp Vắng", "hamlet", tree.commune)
+    units.create_unit("Ấp Trống", "hamlet", tree.commune)
     _db.session.commit()
     login_as("commune", tree.commune)
 
@@ -433,19 +435,26 @@ def test_each_sort_orders_the_rows_by_its_own_figure(db, tree, client, login_as)
         body = html[html.index("<tbody>"):html.index("</tbody>")]
         return re.findall(r'<th scope="row"><a [^>]*>([^<]+)</a>', body)
 
-    assert order("") == ["Ấp Mới", "Khu vực 1", "Khu vực 2"]
-    assert order("&sort=s-ewallet&dir=desc") == ["Ấp Mới", "Khu vực 2", "Khu vực 1"]
-    assert order("&sort=s-ewallet&dir=asc") == ["Khu vực 1", "Khu vực 2", "Ấp Mới"]
-    assert order("&sort=reach&dir=desc") == ["Ấp Mới", "Khu vực 2", "Khu vực 1"]
-    assert order("&sort=reached&dir=desc") == ["Khu vực 2", "Ấp Mới", "Khu vực 1"]
-    assert order("&sort=households&dir=desc") == ["Khu vực 2", "Khu vực 1", "Ấp Mới"]
+    assert order("") == ["Ấp Mới", "Ấp Trống", "Ấp Vắng", "Khu vực 1", "Khu vực 2"]
+    # By a share: the units without one after the lowest going down, before it going up; ties by name.
+    assert order("&sort=s-ewallet&dir=desc") == ["Ấp Mới", "Khu vực 2", "Khu vực 1", "Ấp Trống", "Ấp Vắng"]
+    assert order("&sort=s-ewallet&dir=asc") == ["Ấp Trống", "Ấp Vắng", "Khu vực 1", "Khu vực 2", "Ấp Mới"]
+    assert order("&sort=reach&dir=desc") == ["Ấp Mới", "Khu vực 2", "Khu vực 1", "Ấp Trống", "Ấp Vắng"]
+    assert order("&sort=reach&dir=asc") == ["Ấp Trống", "Ấp Vắng", "Khu vực 1", "Khu vực 2", "Ấp Mới"]
+    assert order("&sort=reached&dir=desc") == ["Khu vực 2", "Ấp Mới", "Khu vực 1", "Ấp Trống", "Ấp Vắng"]
+    assert order("&sort=households&dir=desc") == ["Khu vực 2", "Khu vực 1", "Ấp Mới", "Ấp Trống", "Ấp Vắng"]
     # A service that is not shown, or no column at all: the names, in the direction asked.
-    assert order("&sort=s-bogus&dir=desc") == order("&sort=nonsense&dir=desc") == ["Khu vực 2", "Khu vực 1", "Ấp Mới"]
+    assert order("&sort=s-bogus&dir=desc") == order("&sort=nonsense&dir=desc") == \
+        ["Khu vực 2", "Khu vực 1", "Ấp Vắng", "Ấp Trống", "Ấp Mới"]
     # The header marks the column the rows follow, for screen readers too.
     for query, marked in (("&sort=reach&dir=desc", "Tỷ lệ tiếp cận"), ("&sort=s-bogus&dir=desc", "Đơn vị")):
         html = client.get(f"/coverage/{tree.commune.id}?month=2024-03{query}").get_data(as_text=True)
         headers = re.findall(r'<th scope="col"[^>]*aria-sort="(\w+)">\s*<a [^>]*>([^<]+)<', html)
         assert headers == [("descending", marked)], (query, headers)
+    # A phone shows one service at a time: the one asked for, else the first.
+    for query, shown in (("&service=vneid", "vneid"), ("&service=bogus", "ewallet"), ("", "ewallet")):
+        html = client.get(f"/coverage/{tree.commune.id}?month=2024-03{query}").get_data(as_text=True)
+        assert re.findall(r'<option value="(\w+)" selected>', html.split('id="service"')[1])[:1] == [shown], query
 
 
 def test_the_page_says_which_household_count_its_figure_uses(db, tree, client, login_as):
