@@ -112,21 +112,6 @@ class CountField(StringField):
         return "" if self.data is None else str(self.data)
 
 
-class Rule:
-    """WTForms validator from a function of app.rules, so a form and an import refuse alike."""
-
-    def __init__(self, check):
-        self.check = check
-
-    def __call__(self, form, field):
-        if field.data in (None, ""):
-            return
-        try:
-            field.data = self.check(field.data)
-        except RuleError as exc:
-            raise ValidationError(exc.message) from None
-
-
 class LocalDateField(DateField):
     """An <input type=date>, with a message a person understands when the value is not a date."""
 

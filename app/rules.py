@@ -1,6 +1,6 @@
 """The rules a value must follow to be stored, one definition per kind of value.
 
-The web forms (through `app.forms.Rule` and `CountField(rule=...)`), the spreadsheet imports and the
+The web forms (through `CountField(rule=...)` and their own validators), the spreadsheet imports and the
 CLI commands all call these functions, so a value the form refuses is refused by every other path
 in, with the same message. The database holds the same limits as CHECK constraints.
 """
