@@ -1,4 +1,5 @@
 """Random input into every foundation form: never a 500, never a half-written record."""
+import pytest
 import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -85,3 +86,15 @@ def test_hypothesis_tries_the_same_examples_in_ci_and_random_ones_elsewhere():
         assert settings.default.derandomize and settings.default.database is None
     else:
         assert not settings.default.derandomize and settings.default.database is not None
+
+
+@pytest.mark.parametrize("record", ["2147483647", "2147483648"])
+def test_ids_at_the_database_s_largest_integer_and_one_past_it_are_not_found_never_a_500(client, tree, login_as,
+                                                                                         record):
+    # The largest id a PostgreSQL integer holds, and the first it cannot: both are records that do not exist.
+    from app.forms import record_id
+    login_as("commune", tree.commune)
+    assert record_id(record) == (int(record) if record == "2147483647" else None)
+    for path in (f"/teams/{record}", f"/households/{record}", f"/coverage/{record}", f"/units/{record}"):
+        assert client.get(path).status_code == 404, path
+    assert client.get(f"/teams/unit/{tree.commune.id}?hamlet={record}").status_code == 200
