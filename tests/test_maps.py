@@ -295,6 +295,12 @@ def test_after_a_hamlet_moved_the_trend_and_adults_as_the_map_was_keep_it_where_
     _db.session.commit()
     login_as("province", world.province)
     fragment = {"HX-Request": "true"}
+    # The page as the map was loads its sections (on scroll) as the map was too; a map not offered is ignored.
+    _status, text = _page(client, world.vi_thanh, "?month=2026-01&map=then")
+    for section in ("adults", "trend"):
+        assert f'hx-get="/coverage/{world.vi_thanh.id}/{section}?month=2026-01&amp;map=then"' in text
+    _status, text = _page(client, world.vi_thanh, "?month=2026-01&map=sometime")
+    assert f'hx-get="/coverage/{world.vi_thanh.id}/trend?month=2026-01"' in text
     for query, january, in_adults in (("", "980", False), ("&map=then", "1.080", True)):
         trend = client.get(f"/coverage/{world.vi_thanh.id}/trend?month=2026-03{query}", headers=fragment)
         rows = dict(re.findall(r'<tr><th scope="row">(\d\d/\d{4})</th><td class="num">([\d.]+)</td>',
