@@ -98,3 +98,11 @@ def test_ids_at_the_database_s_largest_integer_and_one_past_it_are_not_found_nev
     for path in (f"/teams/{record}", f"/households/{record}", f"/coverage/{record}", f"/units/{record}"):
         assert client.get(path).status_code == 404, path
     assert client.get(f"/teams/unit/{tree.commune.id}?hamlet={record}").status_code == 200
+
+
+@pytest.mark.parametrize("typed, read", [("1", 1), (" 7 ", 7), ("0000000042", 42), ("0", None), ("-1", None),
+                                         ("00000000042", None), ("٣", None), ("²", None), ("1.0", None), ("", None),
+                                         (None, None), (7, None)])
+def test_a_record_id_is_plain_digits_from_1_up(typed, read):
+    from app.forms import record_id
+    assert record_id(typed) == read
