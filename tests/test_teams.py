@@ -618,6 +618,55 @@ def test_a_commune_of_more_than_two_hundred_teams_lists_the_first_two_hundred_an
     assert "Tổ số 201" in narrowed and "Tổ số 199" not in narrowed and "Chỉ hiện" not in narrowed
 
 
+def test_a_team_is_found_by_its_current_members_and_a_percent_sign_is_only_a_character(client, db, tree, login_as):
+    login_as("commune", tree.commune)
+    a = make_team(tree, name="Tổ ấp Thạnh Hòa")
+    make_team(tree, name="Tổ khu vực Đông", hamlets=[tree.hamlet2])
+    make_member(a, name="Nguyễn Văn Đạt", phone="0912000001")
+    gone = make_member(a, name="Hồ Thị Xuân", phone="0912000002")
+    team_ops.leave(gone, date(2024, 1, 31))
+    db.session.commit()
+    base = f"/teams/unit/{tree.commune.id}"
+
+    def found(q: str) -> list[str]:
+        rows = client.get(base, query_string={"q": q}).get_data(as_text=True).split('id="team-rows"')[1]
+        return [name for name in ("Tổ ấp Thạnh Hòa", "Tổ khu vực Đông") if name in rows]
+
+    assert found("dat") == ["Tổ ấp Thạnh Hòa"]
+    assert found("ho thi xuan") == []  # she has left the team
+    assert found("%") == found("_") == []  # in no name: not a wildcard
+
+
+def test_a_team_s_page_lists_its_leader_deputy_and_members_then_its_former_members_latest_first(
+        client, db, tree, login_as):
+    login_as("commune", tree.commune)
+    team = make_team(tree)
+    make_member(team, name="Vũ Thị An", phone="0912000001")
+    make_member(team, name="Lê Văn Tâm", phone="0912000002", role="deputy")
+    make_member(team, name="Trần Văn Bình", phone="0912000003", role="leader")
+    make_member(team, name="Đặng Văn Chí", phone="0912000004")
+    first, second = (make_member(team, name=n, phone=p) for n, p in (("Ông Văn Một", "0912000005"),
+                                                                      ("Bà Thị Hai", "0912000006")))
+    team_ops.leave(first, date(2023, 6, 30))
+    team_ops.leave(second, date(2024, 2, 1))
+    db.session.commit()
+    page = client.get(f"/teams/{team.id}").get_data(as_text=True)
+    assert re.search(r'id="team-leader"><a [^>]*>Trần Văn Bình</a>', page)
+    now, former = page.split("Thành viên cũ (2)")
+    assert re.findall(r"<strong>([^<]+)</strong></a>", now) == ["Trần Văn Bình", "Lê Văn Tâm", "Đặng Văn Chí",
+                                                               "Vũ Thị An"]
+    assert re.findall(r'<li class="member retired">\s*<a [^>]*>([^<]+)</a>', former) == ["Bà Thị Hai", "Ông Văn Một"]
+
+
+def test_a_retired_hamlet_is_offered_only_to_the_team_that_still_serves_it(client, db, tree, login_as):
+    login_as("commune", tree.commune)
+    serving = make_team(tree, hamlets=[tree.hamlet2])
+    tree.hamlet2.retired_on = date(2025, 7, 1)
+    db.session.commit()
+    assert "Khu vực 2" not in client.get(f"/teams/new/{tree.commune.id}").get_data(as_text=True)
+    assert "Khu vực 2" in client.get(f"/teams/{serving.id}/edit").get_data(as_text=True)
+
+
 def test_district_and_province_roll_up_per_child_unit(client, db, tree, login_as):
     a = make_team(tree, name="Tổ A")
     make_member(a, phone="0912000001")
