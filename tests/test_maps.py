@@ -287,8 +287,9 @@ def test_after_a_hamlet_moved_the_trend_and_adults_as_the_map_was_keep_it_where_
     # Khu vực 4 (100 households) leaves Phường Vị Thanh for Xã Một Ngàn on 1 February 2026. January on the
     # map as it was still holds it; on today's map it is Xã Một Ngàn's all along.
     from app.areas.operations import move_subtree
-    from app.units.models import UnitPlacement
+    from app.units.models import AdultCount, UnitPlacement
     hamlet = world.hamlets["Khu vực 4"]
+    _db.session.add(AdultCount(unit_id=hamlet.id, adults=70, effective_on=date(2025, 1, 1)))
     _db.session.add(UnitPlacement(unit_id=hamlet.id, parent_id=hamlet.parent_id, valid_from=date(2025, 7, 1),
                                   valid_to=date(2026, 2, 1)))
     move_subtree(hamlet, world.mot_ngan)
@@ -306,6 +307,10 @@ def test_after_a_hamlet_moved_the_trend_and_adults_as_the_map_was_keep_it_where_
         rows = dict(re.findall(r'<tr><th scope="row">(\d\d/\d{4})</th><td class="num">([\d.]+)</td>',
                                trend.get_data(as_text=True)))
         assert (rows["01/2026"], rows["03/2026"]) == (january, "980"), query
+        adult_trend = trend.get_data(as_text=True).split('<table class="table adult-trend')[1]
+        adult_rows = dict(re.findall(r'<tr><th scope="row">(\d\d/\d{4})</th>\s*<td class="num"[^>]*>([\d.]+)</td>',
+                                     adult_trend))
+        assert (adult_rows["01/2026"], adult_rows["03/2026"]) == ("70" if in_adults else "0", "0"), query
         adults = client.get(f"/coverage/{world.vi_thanh.id}/adults?month=2026-01{query}", headers=fragment)
         assert adults.status_code == 200 and ("Khu vực 4" in adults.get_data(as_text=True)) == in_adults, query
 
