@@ -137,6 +137,8 @@ def test_token_page_creates_shows_once_and_revokes(tree, activity, client, login
     assert api.get(f"/api/v1/coverage?unit=93&month={MONTH}", headers=bearer(secret)).status_code == 401
     actions = set(db.session.scalars(sa.select(AuditEvent.action).where(AuditEvent.record_type == "api_token")))
     assert actions == {"create", "revoke"}
+    revoked = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "revoke"))
+    assert {field: (before, after) for field, before, after in revoked.change_items} == {"active": (True, False)}
 
 
 def test_token_page_is_for_province_staff_and_scoped(tree, client, login_as, db):
