@@ -180,3 +180,24 @@ def test_birth_years_outside_the_form_range_are_refused_by_row_with_the_form_mes
             "member-joined_on": "2024-01-01"})
         assert resp.status_code == 400 and message in resp.get_data(as_text=True), typed
     assert db.session.scalar(sa.select(sa.func.count(Member.id))) == 0
+
+
+def test_a_name_of_200_characters_is_taken_one_longer_refused_and_a_hamlet_of_two_teams_asks_which(
+        client, db, tree, login_as):
+    setup_teams(db, tree)
+    third = team_ops.create_team(tree.commune, "Tổ khu vực 1B", "", None, [tree.hamlet])  # Khu vực 1 has two now
+    db.session.commit()
+    login_as("commune", tree.commune)
+    longest = "Nguyễn " + "Thị" * 64 + "A"  # 200 characters
+    assert len(longest) == 200
+    rows = [[longest, "0912000001", "Nữ", 1990, "", "", "Khu vực 2", None],                     # line 2: taken
+            [longest + "n", "0912000002", "Nữ", 1990, "", "", "Khu vực 2", None],               # line 3: too long
+            ["Mai Văn Tư", "0912000003", "Nam", 1990, "", "", "Khu vực 1", None],               # line 4: which team?
+            ["Mai Văn Năm", "0912000004", "Nam", 1990, "", "", "Khu vực 1", None, third.name]]  # line 5: named
+    resp = upload(client, tree.commune, xlsx(rows, header=HEADER + ["Tổ"]))
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 422
+    assert {int(n) for n in re.findall(r'<li class="bad" data-line="(\d+)">', html)} == {3, 4}
+    assert "Tên dài quá 200 ký tự." in html
+    assert "Có nhiều tổ phụ trách Khu vực 1: hãy thêm cột Tổ ghi rõ tên tổ." in html
+    assert db.session.scalar(sa.select(sa.func.count(Member.id))) == 0
