@@ -201,3 +201,18 @@ def test_a_name_of_200_characters_is_taken_one_longer_refused_and_a_hamlet_of_tw
     assert "Tên dài quá 200 ký tự." in html
     assert "Có nhiều tổ phụ trách Khu vực 1: hãy thêm cột Tổ ghi rõ tên tổ." in html
     assert db.session.scalar(sa.select(sa.func.count(Member.id))) == 0
+
+
+def test_a_number_held_by_a_member_outside_the_commune_is_refused_without_naming_them(client, db, tree, login_as):
+    setup_teams(db, tree)
+    elsewhere = team_ops.create_team(tree.other_commune, "Tổ ấp Nhơn Xuân", "", None, [tree.other_hamlet])
+    team_ops.add_member(elsewhere, full_name="Châu Thị Kín", gender="", birth_year=None, phone="0987654321",
+                        affiliation="other", role="member", joined_on=date(2022, 1, 1))
+    db.session.commit()
+    login_as("commune", tree.commune)
+    resp = upload(client, tree.commune, xlsx([["Huỳnh Văn Phúc", "0987654321", "Nam", 1990, "", "", "Khu vực 1",
+                                               None]]))
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 422
+    assert "Số này đã thuộc về một thành viên đang hoạt động ở nơi khác trong tỉnh." in html
+    assert "Châu Thị Kín" not in html
