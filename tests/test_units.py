@@ -1,5 +1,6 @@
 """The administrative tree: GSO and file imports, hamlets, household counts, and their scope."""
 import io
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -289,6 +290,22 @@ def test_hamlet_upload_preview_shows_problems_and_writes_nothing(client, db, tre
     assert "Thiếu tên." in html and "Số hộ phải là số nguyên" in html
     assert "Xác nhận" not in html
     assert units_named(db, "Ấp Mới") == []
+
+
+def test_hamlet_upload_asks_for_each_count_and_refuses_a_code_held_by_another_unit(client, db, tree, login_as):
+    login_as("commune", tree.commune)
+    code = tree.other_commune.code
+    data = xlsx_bytes([["Tên ấp", "Mã", "Số hộ"],
+                       ["Ấp Mới", None, None],           # line 2: no count
+                       ["Ấp Hai", code, 40],             # line 3: another unit's code
+                       ["Ấp Ba", "31399", 55]])          # line 4: a code nobody holds
+    resp = upload(client, tree.commune.id, data, "ds-ap.xlsx")
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 422
+    assert {int(n) for n in re.findall(r'<tr class="bad">\s*<td class="num">(\d+)</td>', html)} == {2, 3}
+    assert "2 trên 3 dòng có lỗi" in html
+    assert "Thiếu số hộ." in html and f"Mã {code} thuộc về đơn vị khác." in html
+    assert units_named(db, "Ấp Ba") == []
 
 
 
