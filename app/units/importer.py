@@ -45,10 +45,6 @@ class UnitRow:
     errors: list[str] = field(default_factory=list)
     existing_id: int | None = None
 
-    @property
-    def ok(self) -> bool:
-        return not self.errors
-
 
 def _name_errors(name: str) -> list[str]:
     try:
