@@ -109,6 +109,23 @@ def test_import_file_any_depth_with_counts(runner, db, tmp_path):
     assert hamlet.path == f"{commune.path}{hamlet.id}/" and hamlet.depth == 2
 
 
+def test_importing_a_file_again_renames_by_code_finds_codeless_hamlets_by_name_and_refuses_a_code_of_another_level(
+        runner, db, tmp_path):
+    first = ("Mã,Tên,Cấp,Mã cha,Số hộ\n92,Thành phố Cần Thơ,tỉnh,,\n31117,Phường Ninh Kiều,xã,92,\n"
+             ",Khu vực 1,ấp,31117,410\n,Khu vực 2,ấp,31117,380\n")
+    result = runner.invoke(args=["units", "import", str(write_csv(tmp_path, first))])
+    assert result.exit_code == 0 and "4 units created, 0 renamed, 2 household counts" in result.output, result.output
+    again = first.replace("Phường Ninh Kiều", "Phường Ninh Kiều Mới").replace("410", "415")
+    result = runner.invoke(args=["units", "import", str(write_csv(tmp_path, again))])
+    assert result.exit_code == 0 and "0 units created, 1 renamed, 2 household counts" in result.output, result.output
+    hamlets = db.session.scalars(sa.select(AdminUnit).where(AdminUnit.level == "hamlet")).all()
+    assert sorted(h.name for h in hamlets) == ["Khu vực 1", "Khu vực 2"]
+    assert db.session.scalar(sa.select(AdminUnit.name).where(AdminUnit.code == "31117")) == "Phường Ninh Kiều Mới"
+    wrong = "Mã,Tên,Cấp,Mã cha\n92,Thành phố Cần Thơ,tỉnh,\n31117,Phường Ninh Kiều,tỉnh,\n"
+    result = runner.invoke(args=["units", "import", str(write_csv(tmp_path, wrong))])
+    assert result.exit_code != 0 and "units.csv:3: Code 31117 already exists as a commune." in result.output
+
+
 def test_import_xlsx(runner, db, tmp_path):
     wb = Workbook()
     ws = wb.active
