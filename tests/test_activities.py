@@ -80,7 +80,7 @@ def test_a_leader_logs_a_class_of_30_with_5_named_learners_two_of_one_visited_ho
 
     learners = [("Trần Văn Hòa", "1968", str(tree.hamlet.id), "0912 345 678"),
                 ("Nguyễn Thị Mai", "1972", str(tree.hamlet.id), "0912345678"),   # his wife, the family phone
-                ("Lê Văn Tám", "2008", str(tree.hamlet2.id), ""),
+                ("Lê Văn Tám", "2008", str(tree.hamlet2.id), "0912345678"),  # that phone, in another hamlet
                 ("Phạm Thị Hoa", "", "", ""),
                 ("Võ Văn Kiệt", "1950", "", "0987654321")]
     resp = browser.post("/activities/classes/new", data=class_form(
