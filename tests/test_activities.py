@@ -268,6 +268,11 @@ def test_a_shift_is_logged_with_its_online_dossiers_and_counts_against_the_commu
     bad = officer.post("/activities/dossiers", data={"month": "2026-13", "dossiers": "x"})
     assert bad.status_code == 400
     assert parse(bad.get_data(as_text=True)).find(id="month-error") is not None
+    # February's total is a row of its own; correcting March's leaves it as it was.
+    assert officer.post("/activities/dossiers", data={"month": "2026-02", "dossiers": "25"}).status_code == 303
+    assert officer.post("/activities/dossiers", data={"month": "2026-03", "dossiers": "50"}).status_code == 303
+    totals = dict(db.session.execute(sa.select(CommuneDossierTotal.month, CommuneDossierTotal.dossiers)).all())
+    assert totals == {202602: 25, 202603: 50}
 
 
 def test_one_shift_form_saved_twice_is_one_shift_and_its_key_never_records_other_figures(db, tree, crew):
