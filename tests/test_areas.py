@@ -1,5 +1,6 @@
 """Areas: a two-level province groups its communes into named areas; an area officer sees its
 communes; coverage rolls up province → area → commune, or province → commune without areas."""
+import re
 from datetime import date
 
 import sqlalchemy as sa
@@ -78,6 +79,21 @@ def test_province_staff_group_communes_into_an_area_whose_figures_are_their_whol
     province = queries.coverage(world.province, date(2025, 9, 30))
     assert [r.unit.name for r in province.rows] == ["Khu vực Vị Thanh", "Phường Ngã Bảy"]
     assert (province.total.households, province.total.services["ewallet"].adopted) == (1000, 4)
+    # Opened again, its communes are ticked; renamed there, the new name is kept and audited.
+    page = client.get(f"/areas/area/{area.id}")
+    ticked = re.findall(r'<input type="checkbox" name="communes" value="(\d+)" id="commune-\d+" checked>',
+                        page.get_data(as_text=True))
+    assert page.status_code == 200 and sorted(ticked) == sorted([str(vi_thanh.id), str(vi_thuy.id)])
+    resp = client.post(f"/areas/area/{area.id}", data={"name": "Cụm Vị Thanh – Vị Thủy",
+                                                      "communes": [vi_thanh.id, vi_thuy.id]})
+    assert resp.status_code == 303
+    _db.session.expire_all()
+    assert _db.session.get(AdminUnit, area.id).name == "Cụm Vị Thanh – Vị Thủy"
+    from app.audit.models import AuditEvent
+    renamed = _db.session.scalars(sa.select(AuditEvent).where(
+        AuditEvent.record_type == "unit", AuditEvent.record_id == area.id, AuditEvent.action == "update")).all()
+    assert [{f: (b, a) for f, b, a in e.change_items} for e in renamed] == [
+        {"name": ("Khu vực Vị Thanh", "Cụm Vị Thanh – Vị Thủy")}]
     _verify(runner)
 
 
