@@ -79,6 +79,8 @@ def test_province_staff_group_communes_into_an_area_whose_figures_are_their_whol
     province = queries.coverage(world.province, date(2025, 9, 30))
     assert [r.unit.name for r in province.rows] == ["Khu vực Vị Thanh", "Phường Ngã Bảy"]
     assert (province.total.households, province.total.services["ewallet"].adopted) == (1000, 4)
+    index = client.get(f"/areas/{world.province.id}").get_data(as_text=True)
+    assert re.search(r'>Khu vực Vị Thanh</a></td><td class="num">2</td>', index)  # its two communes
     # Opened again, its communes are ticked; renamed there, the new name is kept and audited.
     page = client.get(f"/areas/area/{area.id}")
     ticked = re.findall(r'<input type="checkbox" name="communes" value="(\d+)" id="commune-\d+" checked>',
