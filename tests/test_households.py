@@ -129,6 +129,22 @@ def test_edit_a_household_with_bad_input_keeps_it(db, leader, tree):
     assert (h.head_name, h.phone, h.size) == ("Trần Văn Tứ", "0987654321", 4)
 
 
+@pytest.mark.parametrize("field, taken, refused, message", [
+    ("head_name", "Nguyễn " + "Ấ" * 193, "Nguyễn " + "Ấ" * 194, "200"),
+    ("address", "Số " + "9" * 197, "Số " + "9" * 198, "200"),
+    ("size", "50", "51", "từ 1 đến 50"),
+    ("size", "1", "0", "từ 1 đến 50"),
+])
+def test_a_household_s_limits_are_taken_and_one_past_them_refused(db, leader, tree, field, taken, refused, message):
+    h = household(tree.hamlet, "Trần Văn Tư")
+    data = {"head_name": "Trần Văn Tư", "address": "Kế bên trường"}
+    resp = leader.post(f"/households/{h.id}/edit", data={**data, field: refused})
+    assert resp.status_code == 400 and message in resp.get_data(as_text=True)
+    assert leader.post(f"/households/{h.id}/edit", data={**data, field: taken}).status_code == 303
+    db.session.expire_all()
+    assert str(getattr(db.session.get(Household, h.id), field)) == taken
+
+
 def test_households_outside_scope_are_not_found(app, db, leader, tree):
     inside = household(tree.hamlet, "Nguyễn Thị Hai")
     other = household(tree.other_hamlet, "Đỗ Thị Mai")
