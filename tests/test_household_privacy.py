@@ -90,8 +90,11 @@ def test_erasure_removes_name_phone_and_notes_everywhere_but_keeps_statistics(ap
 
     page = officer.get(f"/households/{visited.id}/erase").get_data(as_text=True)
     assert "không thể hoàn tác" in page.lower() and "ghi chú" in page
-    resp = officer.post(f"/households/{visited.id}/erase", data={"reason": "Đơn đề nghị ngày 20/05/2024",
-                                                                 "confirm": "y"})
+    # A reason of 500 characters at most: one more is refused and nothing is erased.
+    reason = "Đơn đề nghị ngày 20/05/2024. " + "ý" * 471
+    too_long = officer.post(f"/households/{visited.id}/erase", data={"reason": reason + "!", "confirm": "y"})
+    assert too_long.status_code == 400 and NAME in _everything_text(db)
+    resp = officer.post(f"/households/{visited.id}/erase", data={"reason": reason, "confirm": "y"})
     assert resp.status_code == 303
 
     text = _everything_text(db)
@@ -113,7 +116,7 @@ def test_erasure_removes_name_phone_and_notes_everywhere_but_keeps_statistics(ap
     changes = json.loads(event.changes)
     assert event.record_id == h.id and event.user_id == h.erased_by_id
     assert "head_name" in changes["erased_fields"]["after"] and changes["visit_notes_cleared"]["after"] == 1
-    assert changes["reason"]["after"] == "Đơn đề nghị ngày 20/05/2024"
+    assert changes["reason"]["after"] == reason
 
     # Shown through a translated label, found by no search.
     show = officer.get(f"/households/{h.id}").get_data(as_text=True)
