@@ -279,23 +279,19 @@ def test_the_database_refuses_a_second_active_member_with_the_phone(db, tree):
     assert _db.session.get(Member, first.id).active_phone is None
 
 
-def test_two_officers_saving_one_phone_at_once_get_a_message_beside_the_field(app, client, db, tree, login_as):
-    """The first save is written but not committed when the second passes the check and inserts."""
-    team_id = make_registered_team(tree).id
-    other_team_id = make_registered_team(tree, name="Tổ khu vực 2", hamlets=[tree.hamlet2]).id
-    login_as("commune", tree.commune)
-    written = threading.Event()
-    errors = []
+def _while_a_first_officer_holds_a_write(app, write, second_request):
+    """Run `write` in another thread as a first officer's save: written (flushed) but not committed for a
+    second, during which `second_request` is sent and reaches the same rows; then it commits. The second
+    request's response, once both are done."""
+    written, errors = threading.Event(), []
 
     def first_officer():
         try:
             with app.app_context():
-                team_ops.add_member(_db.session.get(Team, other_team_id), full_name="Lê Văn Cường", gender="male",
-                                    birth_year=1990, phone="0987654321", affiliation="youth_union", role="member",
-                                    joined_on=date(2023, 5, 1))
+                write()
                 _db.session.flush()
                 written.set()
-                time.sleep(1.0)  # the second request reaches its insert meanwhile, and waits
+                time.sleep(1.0)  # the second request reaches the rows meanwhile, and waits
                 _db.session.commit()
         except Exception as exc:
             errors.append(exc)
@@ -304,12 +300,24 @@ def test_two_officers_saving_one_phone_at_once_get_a_message_beside_the_field(ap
     thread = threading.Thread(target=first_officer)
     thread.start()
     assert written.wait(10)
-    resp = client.post(f"/teams/{team_id}/members", data={
-        "member-full_name": "Trần Thị Bình", "member-phone": "0987 654 321", "member-gender": "female",
-        "member-birth_year": "1995", "member-role": "member", "member-affiliation": "womens_union",
-        "member-joined_on": "2023-05-01"})
+    resp = second_request()
     thread.join(20)
     assert not errors, errors
+    return resp
+
+
+def test_two_officers_saving_one_phone_at_once_get_a_message_beside_the_field(app, client, db, tree, login_as):
+    """The first save is written but not committed when the second passes the check and inserts."""
+    team_id = make_registered_team(tree).id
+    other_team_id = make_registered_team(tree, name="Tổ khu vực 2", hamlets=[tree.hamlet2]).id
+    login_as("commune", tree.commune)
+    resp = _while_a_first_officer_holds_a_write(app, lambda: team_ops.add_member(
+        _db.session.get(Team, other_team_id), full_name="Lê Văn Cường", gender="male", birth_year=1990,
+        phone="0987654321", affiliation="youth_union", role="member", joined_on=date(2023, 5, 1)),
+        lambda: client.post(f"/teams/{team_id}/members", data={
+            "member-full_name": "Trần Thị Bình", "member-phone": "0987 654 321", "member-gender": "female",
+            "member-birth_year": "1995", "member-role": "member", "member-affiliation": "womens_union",
+            "member-joined_on": "2023-05-01"}))
     html = resp.get_data(as_text=True)
     assert resp.status_code == 409, html[:500]
     assert "Lê Văn Cường" in html and "đang hoạt động" in html and 'value="Trần Thị Bình"' in html
@@ -327,26 +335,8 @@ def test_two_officers_naming_two_leaders_at_once_leave_one_and_tell_the_second(a
     second_choice = make_member(team, name="Võ Thị Diệu", phone="0912000003")
     first_id, second_id, team_id = first_choice.id, second_choice.id, team.id
     login_as("commune", tree.commune)
-    written, errors = threading.Event(), []
-
-    def first_officer():
-        try:
-            with app.app_context():
-                team_ops.make_leader(_db.session.get(Member, first_id))
-                _db.session.flush()
-                written.set()
-                time.sleep(1.0)  # the second request reaches the old leader's row meanwhile, and waits
-                _db.session.commit()
-        except Exception as exc:
-            errors.append(exc)
-            written.set()
-
-    thread = threading.Thread(target=first_officer)
-    thread.start()
-    assert written.wait(10)
-    resp = client.post(f"/teams/members/{second_id}/leader")
-    thread.join(20)
-    assert not errors, errors
+    resp = _while_a_first_officer_holds_a_write(app, lambda: team_ops.make_leader(_db.session.get(Member, first_id)),
+                                                lambda: client.post(f"/teams/members/{second_id}/leader"))
     assert resp.status_code == 409
     assert "Có thay đổi cùng lúc" in resp.get_data(as_text=True)
     db.session.expire_all()
