@@ -2,6 +2,7 @@
 import csv
 import io
 import re
+import unicodedata
 from datetime import date
 
 import pytest
@@ -40,6 +41,24 @@ def test_case_and_decomposed_input_do_not_change_the_order():
     decomposed = "A\u0302\u0301p \u0110o\u0302ng"  # Ấp Đông typed with combining marks
     assert sort_key(decomposed)[:2] == sort_key("Ấp Đông")[:2]
     assert sorted(["ấp bắc", "Ấp An", "ẤP CÁ"], key=sort_key) == ["Ấp An", "ấp bắc", "ẤP CÁ"]
+    # A đ typed as d with a combining stroke is still đ, after every d.
+    assert sorted(["d\u0335ông", "Dương", "Đa"], key=sort_key) == ["Dương", "Đa", "d\u0335ông"]
+
+
+def test_the_tone_decides_before_the_case_does():
+    # Upper-case sorts after lower-case only when the letters and tones tie: a capital's code point
+    # never lets it jump a lower tone.
+    assert sorted(["àn", "An"], key=sort_key) == ["An", "àn"]
+    assert sorted(["ản", "Àn"], key=sort_key) == ["Àn", "ản"]
+    assert sorted(["ạn", "Án"], key=sort_key) == ["Án", "ạn"]
+    # Letters and tones tie: lower-case first.
+    assert sorted(["AN", "An", "an"], key=sort_key) == ["an", "An", "AN"]
+
+
+def test_names_equal_but_for_their_code_points_keep_one_order_whatever_the_input_order():
+    composed = "Ấp Đông"
+    decomposed = unicodedata.normalize("NFD", composed)
+    assert sorted([composed, decomposed], key=sort_key) == sorted([decomposed, composed], key=sort_key)
 
 
 @pytest.fixture
