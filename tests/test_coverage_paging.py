@@ -67,6 +67,12 @@ def test_a_long_table_shows_a_page_of_units_and_the_whole_total(province, client
     assert "41–45 trên 45" in _pager(last).text()
     assert [a.attrs["rel"] for a in _pager(last).find_all("a")] == ["prev"]
     assert "4.500" in first(parse(last), "tfoot").text()
+    # Back from the last page is the page before it, not the first.
+    back = next(_pager(last).find_all("a", rel="prev")).attrs["href"]
+    assert "page=2" in back and "month=2025-08" in back
+    middle = client.get(back).get_data(as_text=True)
+    assert _rows(middle) == [f"Xã Số {k:02d}" for k in range(21, 41)]
+    assert [a.attrs["rel"] for a in _pager(middle).find_all("a")] == ["prev", "next"]
 
 
 def test_the_order_runs_across_the_whole_table_and_the_links_keep_it(province, client, login_as):
@@ -93,6 +99,12 @@ def test_a_last_page_of_one_row_says_which_row(db, client, login_as):
     assert _rows(html) == ["Xã Lẻ 21"]
     assert "21 trên 21" in _pager(html).text()
     assert "–" not in first(_pager(html), "span", **{"class": "pager-count"}).text()
+    # Two rows on the last page are a range.
+    units.create_unit("Xã Lẻ 22", "commune", province, "96022")
+    _db.session.commit()
+    html = client.get(f"/coverage/{province.id}?page=2").get_data(as_text=True)
+    assert _rows(html) == ["Xã Lẻ 21", "Xã Lẻ 22"]
+    assert first(_pager(html), "span", **{"class": "pager-count"}).text().strip() == "21–22 trên 22"
 
 
 @pytest.mark.parametrize("page, first", [("0", 1), ("-3", 1), ("abc", 1), ("２", 21), ("3", 41), ("999", 41),
