@@ -38,6 +38,9 @@ def test_a_plan_with_several_problems_lists_each_by_line_at_once_and_applies_not
                  "plan.csv:8: No account is named nobody.",
                  "plan.csv: Phường I (31318) is not in the plan."):
         assert text in result.output
+    # On standard error, where a script running the command looks for what went wrong.
+    assert "plan.csv:3: The code 99999" in result.stderr and "plan.csv: Phường I" in result.stderr
+    assert "plan.csv" not in result.stdout
     # The same plan uploaded: the same problems, each beside its line number, and no way to apply it.
     refresh()  # the command chose English for its output in this application context
     login_as("province", _db.session.get(AdminUnit, world.province))

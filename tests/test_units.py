@@ -124,6 +124,29 @@ def test_importing_a_file_again_renames_by_code_finds_codeless_hamlets_by_name_a
     wrong = "Mã,Tên,Cấp,Mã cha\n92,Thành phố Cần Thơ,tỉnh,\n31117,Phường Ninh Kiều,tỉnh,\n"
     result = runner.invoke(args=["units", "import", str(write_csv(tmp_path, wrong))])
     assert result.exit_code != 0 and "units.csv:3: Code 31117 already exists as a commune." in result.output
+    assert "units.csv:3:" in result.stderr and "units.csv" not in result.stdout
+
+
+def test_the_unit_commands_given_too_little_or_a_folder_say_what_is_missing_and_change_nothing(runner, db, tmp_path):
+    before = db.session.scalar(sa.select(sa.func.count()).select_from(AdminUnit))
+    cases = [
+        (["units", "import-gso"], "Missing option '--province'"),
+        (["units", "import", str(tmp_path / "missing.csv")], "does not exist"),
+        (["units", "import", str(tmp_path)], "is a directory"),
+        (["units", "reorganize"], "give --plan FILE (or --draft)"),
+        (["units", "reorganize", "--plan", str(tmp_path / "missing.xlsx")], "does not exist"),
+        (["units", "reorganize", "--plan", str(tmp_path)], "is a directory"),
+        (["units", "reorganize", "--draft", "--province", "92"], "--draft needs --province and --output"),
+        (["units", "reorganize", "--draft", "--output", str(tmp_path / "plan.xlsx")],
+         "--draft needs --province and --output"),
+        (["units", "reorganize", "--draft", "--province", "92", "--output", str(tmp_path)], "is a directory"),
+    ]
+    for args, message in cases:
+        result = runner.invoke(args=args)
+        assert result.exit_code == 2, (args, result.output)  # a usage error, not a traceback
+        assert message in result.stderr, (args, result.stderr)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(AdminUnit)) == before
+    assert not (tmp_path / "plan.xlsx").exists()
 
 
 def test_import_xlsx(runner, db, tmp_path):
