@@ -4,15 +4,21 @@ Static URLs carry a digest of the file (`?v=…`), so a file served under its cu
 cached for a year without revalidation; a new release changes the URL. Error pages and forms
 re-rendered with errors are compressed like any other page (Flask-Compress skips non-2xx replies).
 """
+import gzip
 import hashlib
 import os
+import re
 from functools import lru_cache
 
+import pyzstd
 from flask import Flask, current_app, request, url_for
+from flask_compress.flask_compress import _choose_algorithm
 
 from app.extensions import compress
 
 YEAR = 365 * 24 * 3600
+# The mark Flask-Compress puts at the end of an ETag it compressed: `:gzip"`, `:zstd"`.
+_ENCODED_TAG = re.compile(r':(?:gzip|zstd|br|deflate)"')
 
 
 @lru_cache(maxsize=256)
@@ -28,6 +34,22 @@ def static_version(app: Flask, filename: str) -> str | None:
         return _digest(path, os.stat(path).st_mtime_ns)
     except (OSError, ValueError):
         return None
+
+
+def choose_encoding(accept_encoding: str) -> str | None:
+    """The encoding Flask-Compress would choose for this Accept-Encoding (zstd, gzip or None)."""
+    return _choose_algorithm(compress.enabled_algorithms, accept_encoding)
+
+
+@lru_cache(maxsize=64)
+def _compressed_file(path: str, version: str, algorithm: str) -> bytes:
+    """A static file at the highest level its encoding has: zstd 19 writes htmx.min.js in 16.2 KB
+    where zstd 3 (the pages' level) takes 17.9 and gzip 6 16.9; it costs ~30 ms, once per worker."""
+    with open(path, "rb") as f:
+        data = f.read()
+    if algorithm == "zstd":
+        return pyzstd.compress(data, 19)
+    return gzip.compress(data, 9, mtime=0)
 
 
 @lru_cache(maxsize=256)
@@ -60,12 +82,12 @@ def init_app(app: Flask) -> None:
 
     @app.before_request
     def _conditional_static():
-        # Flask-Compress marks the ETag it compressed (`"abc:gzip"`); the browser sends that back, which
-        # would never match the file's own ETag, so every revalidation got the whole file again.
+        # Flask-Compress marks the ETag it compressed (`"abc:gzip"`, `"abc:zstd"`); the browser sends that
+        # back, which would never match the file's own ETag, so every revalidation got the whole file again.
         if request.endpoint == "static":
             tag = request.environ.get("HTTP_IF_NONE_MATCH")
-            if tag and ":gzip\"" in tag:
-                request.environ["HTTP_IF_NONE_MATCH"] = tag.replace(":gzip\"", "\"")
+            if tag and ":" in tag:
+                request.environ["HTTP_IF_NONE_MATCH"] = _ENCODED_TAG.sub('"', tag)
 
     @app.after_request
     def _cache_static(response):
@@ -74,6 +96,28 @@ def init_app(app: Flask) -> None:
             filename = (request.view_args or {}).get("filename", "")
             if wanted and wanted == static_version(app, filename):
                 response.headers["Cache-Control"] = f"public, max-age={YEAR}, immutable"
+        return response
+
+    @app.after_request
+    def _compress_static(response):
+        # Registered after Flask-Compress, so it runs before it: a static file is compressed here, at
+        # the highest level, once per worker and file (a release changes the file's digest and
+        # restarts the workers); Flask-Compress then sees it encoded and leaves it.
+        if request.endpoint != "static" or response.status_code != 200 or "Content-Encoding" in response.headers:
+            return response
+        algorithm = choose_encoding(request.headers.get("Accept-Encoding", ""))
+        filename = (request.view_args or {}).get("filename", "")
+        version = static_version(app, filename)
+        if algorithm is None or version is None or response.mimetype not in compress.compress_mimetypes_set:
+            return response
+        response.direct_passthrough = False
+        response.set_data(_compressed_file(os.path.join(app.static_folder, filename), version, algorithm))
+        response.headers["Content-Encoding"] = algorithm
+        response.headers["Content-Length"] = str(response.content_length)
+        response.vary.add("Accept-Encoding")
+        etag = response.headers.get("ETag")
+        if etag:  # as Flask-Compress marks it, so the revalidation above matches it
+            response.headers["ETag"] = f'{etag[:-1]}:{algorithm}"'
         return response
 
     @app.after_request

@@ -14,7 +14,6 @@ Prints p50/p95 of each and its ratio to the floor. Every run adds `--requests` +
 today; the next run continues with the team's next households.
 """
 import argparse
-import gzip
 import http.cookiejar
 import os
 import random
@@ -32,6 +31,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import sqlalchemy as sa
+from encoding import ACCEPT_ENCODING, decoded
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = ROOT / ".venv" / "bin"
@@ -135,14 +135,11 @@ class Client:
             return exc.code, exc.headers.get("Location") or exc.read().decode(errors="replace")[:2000]
 
     def get(self, path: str, htmx: bool = False) -> tuple[int, bytes]:
-        # As a browser asks: the app gzips pages, and that is part of the cost.
-        headers = {"Accept-Encoding": "gzip"} | ({"HX-Request": "true"} if htmx else {})
+        # As a browser asks (bench/encoding.py): the app compresses pages, and that is part of the cost.
+        headers = {"Accept-Encoding": ACCEPT_ENCODING} | ({"HX-Request": "true"} if htmx else {})
         request = urllib.request.Request(self.base + path, headers=headers)
         with self.opener.open(request, timeout=30) as resp:
-            body = resp.read()
-            if resp.headers.get("Content-Encoding") == "gzip":
-                body = gzip.decompress(body)
-            return resp.status, body
+            return resp.status, decoded(resp.read(), resp.headers.get("Content-Encoding"))
 
     def sign_in(self, username: str) -> None:
         _, body = self.get("/auth/login")

@@ -11,18 +11,18 @@ without the load: each `--app-dir` (a checkout; `git worktree add /tmp/before RE
 its own with Flask's test client (no HTTP server, so no socket or gunicorn cost: what is left is the
 app's), and the processes take turns, a batch of rounds each, so a drift of the machine falls on both.
 A round is what `saturation.py`'s clients do: four team leaders (`sat-leader-0..3`, added on the first
-run) each GET the visit form, POST a visit (CSRF token, fresh key, the team's next household) and GET
-the visit's page; then one officer (tg-province, tg-district, tg-commune in turn) GETs the coverage page
-and its htmx trend. Pages are asked for gzipped. Per version it prints the median over batches of the
-CPU per request of each kind and of the whole mix, and for PostgreSQL the server's CPU per request (its
-backends for this database, from /proc). Writes visits: run it on a copy. Its own noise, the same
-checkout given twice (3 Dec 2026): 6% on the workers' CPU, 10% on the server's; smaller changes need many
-runs, or one process switching between the two ways (bench/reads_outside_transactions.py does).
+run) each GET the visit form, POST a visit (CSRF token, fresh key, the team's next household) and GET the
+visit's page; then one officer (tg-province, tg-district, tg-commune in turn) GETs the coverage page and
+its htmx trend. Pages are asked for compressed, as a browser asks (bench/encoding.py). Per version it
+prints the median over batches of the CPU per request of each kind and of the whole mix, and for
+PostgreSQL the server's CPU per request (its backends for this database, from /proc). Writes visits: run
+it on a copy. Its own noise, the same checkout given twice (3 Dec 2026): 6% on the workers' CPU, 10% on
+the server's; smaller changes need many runs, or one process switching between the two ways
+(bench/reads_outside_transactions.py does).
 """
 import argparse
 import cProfile
 import gc
-import gzip
 import itertools
 import json
 import os
@@ -34,6 +34,8 @@ import sys
 import time
 import uuid
 from pathlib import Path
+
+from encoding import ACCEPT_ENCODING, decoded
 
 HERE = Path(__file__).resolve().parent
 KINDS = ("form", "post", "visit", "coverage", "trend")
@@ -58,7 +60,7 @@ def worker(app_dir: str, url: str) -> None:
     gc.collect()
     gc.freeze()
     leaders, units = plans(url, LEADERS_PER_ROUND)
-    gzipped = {"Accept-Encoding": "gzip"}
+    gzipped = {"Accept-Encoding": ACCEPT_ENCODING}  # as a browser asks (bench/encoding.py)
 
     def signed_in(username):
         client = app.test_client()
@@ -88,7 +90,7 @@ def worker(app_dir: str, url: str) -> None:
     def leader(client, plan):
         page = timed("form", client.get, "/visits/new", headers=gzipped)
         assert page.status_code == 200, page.status_code
-        token = csrf(gzip.decompress(page.data) if page.headers.get("Content-Encoding") == "gzip" else page.data)
+        token = csrf(decoded(page.data, page.headers.get("Content-Encoding")))
         household = plan["households"][plan["next"] % len(plan["households"])]
         plan["next"] += 1
         fields = [("csrf_token", token), ("key", uuid.uuid4().hex), ("visited_on", today()),

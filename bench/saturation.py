@@ -17,7 +17,6 @@ other load on the machine does not count), errors, and whether anything was lost
 database by the bench's leaders = POSTs answered 303). `flask coverage verify` runs at the end.
 """
 import argparse
-import gzip
 import http.client
 import os
 import random
@@ -34,6 +33,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import sqlalchemy as sa
+from encoding import ACCEPT_ENCODING, decoded
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = ROOT / ".venv" / "bin"
@@ -133,8 +133,9 @@ class Client:
 
     def request(self, method: str, path: str, body: dict | list | None = None,
                 htmx: bool = False) -> tuple[int, dict, bytes]:
-        # As a browser asks: the app gzips its pages, and that is part of the workers' cost.
-        headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items()), "Accept-Encoding": "gzip"}
+        # As a browser asks (bench/encoding.py): the app compresses its pages, part of the workers' cost.
+        headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items()),
+                   "Accept-Encoding": ACCEPT_ENCODING}
         if htmx:
             headers["HX-Request"] = "true"
         data = None
@@ -145,9 +146,7 @@ class Client:
         try:
             conn.request(method, path, body=data, headers=headers)
             resp = conn.getresponse()
-            payload = resp.read()
-            if resp.getheader("Content-Encoding") == "gzip":
-                payload = gzip.decompress(payload)
+            payload = decoded(resp.read(), resp.getheader("Content-Encoding"))
             for name, value in resp.getheaders():
                 if name.lower() == "set-cookie":
                     key, _, rest = value.partition("=")

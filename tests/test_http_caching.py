@@ -4,6 +4,7 @@ import os
 import re
 from pathlib import Path
 
+import pyzstd
 from flask import url_for
 
 from app.http_caching import fixed_url, static_version
@@ -48,12 +49,75 @@ def test_revalidating_a_compressed_static_file_answers_304(client):
     assert again.get_data() == b""
 
 
+# What Chromium (and Firefox, and Python's requests) send: every encoding at the same weight.
+BROWSER = "gzip, deflate, br, zstd"
+
+
+def test_revalidating_a_static_file_sent_as_zstd_answers_304(client):
+    first = client.get("/static/css/app.css", headers={"Accept-Encoding": BROWSER})
+    etag = first.headers["ETag"]
+    assert first.headers["Content-Encoding"] == "zstd" and etag.endswith(':zstd"')
+    first.close()
+    again = client.get("/static/css/app.css", headers={"Accept-Encoding": BROWSER, "If-None-Match": etag})
+    assert again.status_code == 304
+    # Another file's tag is not taken for this one's.
+    other = client.get("/static/css/app.css", headers={"Accept-Encoding": BROWSER, "If-None-Match": '"abc:zstd"'})
+    assert other.status_code == 200
+    other.close()
+
+
+def test_static_files_travel_at_their_encoding_s_highest_level(app, client):
+    # A phone downloads htmx, the stylesheet and the offline script once per release: they are
+    # compressed harder than pages are (smaller than zstd's level 3 and gzip's level 6), and whole.
+    url = _static_url(client, "vendor/htmx/htmx.min.js")
+    with open(os.path.join(app.static_folder, "vendor/htmx/htmx.min.js"), "rb") as f:
+        original = f.read()
+    for asked, encoding, decode, page_level in (
+            (BROWSER, "zstd", pyzstd.decompress, lambda d: pyzstd.compress(d, 3)),
+            ("gzip, deflate, br", "gzip", gzip.decompress, lambda d: gzip.compress(d, 6))):
+        resp = client.get(url, headers={"Accept-Encoding": asked})
+        body = resp.get_data()
+        assert resp.headers["Content-Encoding"] == encoding
+        assert int(resp.headers["Content-Length"]) == len(body)
+        assert "Accept-Encoding" in resp.headers["Vary"]
+        assert decode(body) == original
+        assert len(body) < len(page_level(original))
+    plain = client.get(url, headers={"Accept-Encoding": "identity"})
+    assert "Content-Encoding" not in plain.headers and plain.get_data() == original
+    plain.close()
+
+
+def test_a_browser_that_takes_zstd_gets_the_same_page_in_zstd_and_one_that_does_not_gets_gzip(
+        client, login_as, tree):
+    login_as("commune", tree.commune)
+    url = f"/coverage/{tree.commune.id}"
+    as_browser = client.get(url, headers={"Accept-Encoding": BROWSER})
+    as_safari = client.get(url, headers={"Accept-Encoding": "gzip, deflate, br"})
+    plain = client.get(url, headers={"Accept-Encoding": "identity"})
+    assert as_browser.headers["Content-Encoding"] == "zstd" and as_safari.headers["Content-Encoding"] == "gzip"
+    assert "Content-Encoding" not in plain.headers
+    assert "Accept-Encoding" in as_browser.headers["Vary"]
+    page = plain.get_data()
+    assert len(as_browser.get_data()) < len(page) / 3
+    # The CSRF token in the header's forms differs between requests; the rest is the same page.
+    token = re.compile(rb'name="csrf_token" type="hidden" value="[^"]+"')
+    same = [token.sub(b"", body) for body in (pyzstd.decompress(as_browser.get_data()),
+                                              gzip.decompress(as_safari.get_data()), page)]
+    assert same[0] == same[1] == same[2] and "Tỷ lệ".encode() in same[0]
+    # A client that prefers gzip by weight gets gzip.
+    weighted = client.get(url, headers={"Accept-Encoding": "zstd;q=0.5, gzip"})
+    assert weighted.headers["Content-Encoding"] == "gzip"
+
+
 def test_error_pages_are_compressed(client):
     resp = client.get("/no-such-page", headers={"Accept-Encoding": "gzip"})
     assert resp.status_code == 404
     assert resp.headers["Content-Encoding"] == "gzip"
     body = gzip.decompress(resp.get_data()).decode()
     assert "<html" in body and "Không tìm thấy" in body
+    as_browser = client.get("/no-such-page", headers={"Accept-Encoding": BROWSER})
+    assert as_browser.status_code == 404 and as_browser.headers["Content-Encoding"] == "zstd"
+    assert "Không tìm thấy" in pyzstd.decompress(as_browser.get_data()).decode()
 
 
 def test_a_form_rerendered_with_errors_is_compressed(client, login_as, tree):
