@@ -60,6 +60,7 @@ def test_revalidating_a_static_file_sent_as_zstd_answers_304(client):
     first.close()
     again = client.get("/static/css/app.css", headers={"Accept-Encoding": BROWSER, "If-None-Match": etag})
     assert again.status_code == 304
+    assert again.get_data() == b"" and "Content-Encoding" not in again.headers
     # Another file's tag is not taken for this one's.
     other = client.get("/static/css/app.css", headers={"Accept-Encoding": BROWSER, "If-None-Match": '"abc:zstd"'})
     assert other.status_code == 200
