@@ -107,6 +107,20 @@ def test_rebuilding_the_month_sums_gives_what_the_operations_kept(db, tree):
     kept = sorted(db.session.execute(sa.select(t)).all())
     assert len(kept) == 5  # learners and vneid for the commune and the hamlet, the commune's dossiers
     db.session.execute(sa.delete(t).where(t.c.measure == activity_months.ONLINE))
-    assert activity_months.verify()  # a wrong table is reported
+    key = (tree.commune.id, tree.commune.id, 202602, activity_months.ONLINE)
+    # The lost row of 12 dossiers is named with both figures.
+    assert activity_months.verify() == [f"activity_months {key}: expected 12, stored 0"]
     activity_months.rebuild()
     assert sorted(db.session.execute(sa.select(t)).all()) == kept
+    assert activity_months.verify() == []
+    # A row of 1 that should not be there.
+    stray = (tree.other_commune.id, tree.other_commune.id, 202602, activity_months.ONLINE)
+    db.session.execute(sa.insert(t).values(dict(zip(("unit_id", "commune_id", "month", "measure"), stray), n=1)))
+    assert activity_months.verify() == [f"activity_months {stray}: expected 0, stored 1"]
+    # A lost row of 1.
+    db.session.execute(sa.delete(t).where(t.c.commune_id == tree.other_commune.id))
+    ops.create_shift(shift_data(tree.commune, date(2026, 3, 5), {"dvc": 1}), uuid.uuid4().hex)
+    db.session.commit()
+    db.session.execute(sa.delete(t).where(t.c.month == 202603))
+    assert activity_months.verify() == [
+        f"activity_months {(tree.commune.id, tree.commune.id, 202603, activity_months.ONLINE)}: expected 1, stored 0"]

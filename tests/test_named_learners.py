@@ -94,3 +94,14 @@ def test_rebuilding_the_named_learner_months_gives_what_the_operations_kept(db, 
     assert named_learners.verify()  # a wrong table is reported
     named_learners.rebuild()
     assert sorted(db.session.execute(sa.select(t)).all()) == kept
+    assert named_learners.verify() == []
+    # A row lost and a row that should not be there, each of one learner, each named with both figures.
+    lost = db.session.execute(sa.select(t.c.unit_id, t.c.commune_id, t.c.month).where(t.c.learners == 1)).first()
+    db.session.execute(sa.delete(t).where(t.c.unit_id == lost.unit_id, t.c.commune_id == lost.commune_id,
+                                          t.c.month == lost.month))
+    db.session.execute(sa.insert(t).values(unit_id=tree.other_commune.id, commune_id=tree.other_commune.id,
+                                           month=202602, learners=1))
+    assert named_learners.verify() == [
+        f"named_learner_months {k}: expected {want}, stored {have}"
+        for k, want, have in sorted([((lost.unit_id, lost.commune_id, lost.month), 1, 0),
+                                     ((tree.other_commune.id, tree.other_commune.id, 202602), 0, 1)])]
