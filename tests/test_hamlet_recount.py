@@ -1,11 +1,15 @@
 """The reorganization's recount from the hamlets' tallies (app/coverage/hamlet_recount.py) gives what
 the plain recount from every adoption and first visit gives (`flask coverage verify`)."""
+from datetime import date
 
 import pytest
+import sqlalchemy as sa
 
 from app.coverage import hamlet_recount
 from app.extensions import db as _db
-from app.units.models import unit_for_code
+from app.units.models import AdminUnit, unit_for_code
+from app.visits.models import Service
+from tests.test_coverage import households, visit
 from tests.test_reorganize import PLAN, plan_csv, reorganize, tally, world  # noqa: F401 (world: a fixture)
 
 
@@ -28,6 +32,21 @@ def test_a_plan_from_the_first_of_a_month_leaves_that_month_to_the_new_units(run
     assert result.exit_code == 0, result.output
     _db.session.remove()
     assert tally(world.commune, 202507) == 0 and tally(world.commune, 202505) > 0
+    verify = runner.invoke(args=["coverage", "verify"])
+    assert verify.exit_code == 0, verify.output
+
+
+def test_a_plan_from_the_second_of_a_month_counts_the_first_under_the_old_units(runner, world, tmp_path):  # noqa: F811
+    # One household reached on 1 July, before a plan from 2 July: July's first day stays Phường I's.
+    hamlet = _db.session.get(AdminUnit, world.hamlet)
+    wallet = _db.session.scalar(sa.select(Service).where(Service.code == "e_wallet"))
+    visit(households(hamlet, 1)[0], date(2025, 7, 1), adopted=[wallet])
+    wallet_id = wallet.id
+    _db.session.commit()
+    result = reorganize(runner, plan_csv(tmp_path, PLAN, day="2025-07-02"))
+    assert result.exit_code == 0, result.output
+    _db.session.remove()
+    assert tally(world.commune, 202507) == 1 and tally(world.commune, 202507, wallet_id) == 1
     verify = runner.invoke(args=["coverage", "verify"])
     assert verify.exit_code == 0, verify.output
 
