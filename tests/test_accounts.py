@@ -288,6 +288,34 @@ def test_a_disabled_account_cannot_sign_in_and_the_change_is_audited_with_who_di
 
 # --- Command line -------------------------------------------------------------------------------
 
+def test_cli_asks_a_password_twice_without_showing_it_and_names_a_missing_option(app, runner, tree, db):
+    typed = "mat-khau-huyen-1\nmat-khau-khac-2\nmat-khau-huyen-1\nmat-khau-huyen-1\n"  # a slip, then again
+    result = runner.invoke(args=["users", "create", "--username", "can-bo-moi", "--role", "district",
+                                 "--unit", "930"], input=typed)
+    assert result.exit_code == 0, result.output
+    assert "do not match" in result.output and "mat-khau" not in result.output
+    assert db.session.scalar(sa.select(User).where(User.username == "can-bo-moi")).check_password("mat-khau-huyen-1")
+    result = runner.invoke(args=["users", "set-password", "can-bo-moi"],
+                           input="mat-khau-moi-99\nmat-khau-moi-98\nmat-khau-moi-99\nmat-khau-moi-99\n")
+    assert result.exit_code == 0, result.output
+    assert "do not match" in result.output and "mat-khau" not in result.output
+    db.session.expire_all()
+    assert db.session.scalar(sa.select(User).where(User.username == "can-bo-moi")).check_password("mat-khau-moi-99")
+    whole = ["--username", "can-bo-khac", "--role", "district", "--unit", "930", "--password", "mat-khau-huyen-1"]
+    for option in ("--username", "--role", "--unit"):
+        at = whole.index(option)
+        result = runner.invoke(args=["users", "create", *whole[:at], *whole[at + 2:]])
+        assert result.exit_code == 2 and f"Missing option '{option}'" in result.output, (option, result.output)
+    assert db.session.scalar(sa.select(User).where(User.username == "can-bo-khac")) is None
+
+
+def test_an_account_name_has_one_to_sixty_four_visible_characters(db, tree):
+    create_user("a" * 64, "commune", tree.commune, "mat-khau-huyen-1")
+    for name in ("a" * 65, "", "\u200b"):
+        with pytest.raises(ValueError, match="1 to 64"):
+            create_user(name, "commune", tree.commune, "mat-khau-huyen-1")
+
+
 def test_cli_creates_lists_disables_enables_and_sets_passwords_audited_as_the_system(app, runner, tree, db):
     result = runner.invoke(args=["users", "create", "--username", "Can-Bo-Huyen", "--role", "district",
                                  "--unit", "930", "--password", "mat-khau-huyen-1"])
