@@ -16,6 +16,7 @@ from app.teams.models import Team
 from app.units import operations as units
 from app.units.models import AdminUnit, Reorganization, UnitSuccession, unit_for_code
 from app.visits.models import Adoption, Visit
+from tests.report_data import forget_signed_in_user
 from tests.test_coverage import households, make_services, visit
 
 REFORM = date(2025, 7, 1)
@@ -290,6 +291,48 @@ def test_a_bad_plan_uploaded_lists_its_problems_by_line_and_offers_no_confirmati
     not_a_sheet = tmp_path / "plan.xlsx"
     not_a_sheet.write_bytes(b"not a workbook")
     assert upload(client, not_a_sheet).status_code == 400
+
+
+def test_staff_of_another_province_cannot_reorganize_this_one_and_an_administrator_may(
+        app, client, login_as, world, tmp_path):
+    elsewhere = units.create_unit("Tỉnh Sóc Trăng", "province", None, "94")
+    _db.session.commit()
+    login_as("province", elsewhere)
+    resp = upload(client, plan_csv(tmp_path, PLAN))
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 422
+    assert "Phương án này không sắp xếp tỉnh của bạn (Tỉnh Sóc Trăng)." in html
+    assert "/units/reorganize/confirm" not in html
+    forget_signed_in_user()
+    admin = app.test_client()
+    login_as("admin", elsewhere, http=admin)
+    assert upload(admin, plan_csv(tmp_path, PLAN)).status_code == 200
+    assert unit_for_code("31321").name == "Phường III"
+
+
+def test_a_plan_form_without_a_file_or_a_confirmation_without_its_preview_is_refused(
+        client, login_as, world, tmp_path):
+    login_as("province", _db.session.get(AdminUnit, world.province))
+    resp = client.post("/units/reorganize", data={}, content_type="multipart/form-data")
+    assert resp.status_code == 400 and "Hãy chọn một tệp." in resp.get_data(as_text=True)
+    assert client.post("/units/reorganize/confirm", data={}).status_code == 400
+    assert client.post("/units/reorganize/confirm", data={"payload": "not-signed"}).status_code == 400
+    assert unit_for_code("31321").name == "Phường III"
+
+
+def test_a_plan_confirmed_after_the_units_changed_is_checked_again_and_not_applied(
+        client, login_as, world, tmp_path):
+    login_as("province", _db.session.get(AdminUnit, world.province))
+    html = upload(client, plan_csv(tmp_path, PLAN)).get_data(as_text=True)
+    payload = html.split('name="payload" type="hidden" value="')[1].split('"')[0]
+    # Meanwhile the split commune gets a hamlet the plan does not assign.
+    units.create_unit("Ấp Nhơn Mới", "hamlet", _db.session.get(AdminUnit, world.other_commune))
+    _db.session.commit()
+    resp = client.post("/units/reorganize/confirm", data={"payload": payload})
+    assert resp.status_code == 409
+    assert "Dữ liệu đã thay đổi từ lúc xem trước." in resp.get_data(as_text=True)
+    assert unit_for_code("31321").name == "Phường III"
+    assert _db.session.scalar(sa.select(sa.func.count()).select_from(Reorganization)) == 0
 
 
 def test_a_commune_officer_cannot_reorganize(client, login_as, world, tmp_path):
