@@ -28,9 +28,15 @@ def test_import_gso_loads_hau_giang(runner, db):
     assert communes == 75       # DOMAIN.md: 75 communes
     vi_thanh = db.session.scalar(sa.select(AdminUnit).where(AdminUnit.code == "930"))
     assert vi_thanh.name == "Thành phố Vị Thanh" and vi_thanh.parent_id == province.id
-    # Running it again changes nothing.
+    assert "84 units created, 0 renamed" in result.output  # the province, 8 districts, 75 communes
+    # Running it again changes nothing; a name edited since is put back, and said.
+    vi_thanh.name, vi_thanh.kind = "Thành phố Vị Thanh (sửa tay)", None
+    db.session.commit()
     again = runner.invoke(args=["units", "import-gso", "--province", "93", "--on", "2025-06-30"])
-    assert "0 units created" in again.output
+    assert again.exit_code == 0 and "0 units created, 1 renamed" in again.output, again.output
+    db.session.expire_all()
+    vi_thanh = db.session.scalar(sa.select(AdminUnit).where(AdminUnit.code == "930"))
+    assert vi_thanh.name == "Thành phố Vị Thanh" and vi_thanh.kind == "thanh_pho"
 
 
 def test_import_gso_unknown_province(runner):
@@ -49,6 +55,10 @@ def test_import_gso_on_the_reform_day_loads_can_tho_with_its_103_communes_and_th
     assert (kinds.count("phuong"), kinds.count("xa")) == (31, 72)
     vi_thanh = next(c for c in communes if c.code == "31321")
     assert vi_thanh.name == "Phường Vị Thanh" and vi_thanh.valid_from == date(2025, 7, 1)
+    assert "104 units created, 0 renamed" in result.output
+    # The same list again is the same units, not a clash with an earlier list.
+    again = runner.invoke(args=["units", "import-gso", "--province", "92", "--on", "2026-12-01"])
+    assert again.exit_code == 0 and "0 units created, 0 renamed" in again.output, again.output
 
 
 def test_hau_giang_is_not_in_the_list_in_force_after_the_reform(runner, db):
@@ -61,6 +71,10 @@ def test_the_new_list_over_the_old_one_sharing_codes_is_refused_for_a_reorganiza
     assert runner.invoke(args=["units", "import-gso", "--province", "93", "--on", "2025-06-30"]).exit_code == 0
     result = runner.invoke(args=["units", "import-gso", "--province", "92", "--on", "2025-07-01"])
     assert result.exit_code != 0 and "reorganization" in result.output
+    # It says how many codes clash and names the first five.
+    clash = re.search(r"(\d+) code\(s\) of this list are borne today by units of an earlier list \(([^)]*)\)",
+                      result.output)
+    assert clash and int(clash.group(1)) > 5 and len(clash.group(2).split(", ")) == 5, result.output
     old = db.session.scalar(sa.select(AdminUnit).where(AdminUnit.code == "31321"))
     assert old.name == "Phường III"  # not renamed in place
 
