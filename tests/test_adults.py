@@ -1,6 +1,6 @@
 """Adult populations (aged 15 and over): kept hamlet by hamlet like household counts, rolled up, audited."""
 import io
-from datetime import date
+from datetime import date, timedelta
 
 import sqlalchemy as sa
 
@@ -85,6 +85,17 @@ def test_an_upload_naming_an_unknown_hamlet_saves_nothing(client, db, tree, logi
     assert resp.status_code == 422
     assert "Ấp Không Có" in resp.get_data(as_text=True) and 'name="payload"' not in resp.get_data(as_text=True)
     assert db.session.scalar(sa.select(sa.func.count(AdultCount.id))) == 0
+
+
+def test_an_upload_dated_today_is_taken_and_one_dated_tomorrow_is_refused_by_line(db, tree):
+    from app.dates import today_vn
+    from app.units.adult_import import parse_adults
+    today = today_vn()
+    csv = ("Tên ấp,Số người từ 15 tuổi,Ngày hiệu lực\n"
+           f"Khu vực 1,950,{today:%d/%m/%Y}\nKhu vực 2,800,{today + timedelta(days=1):%d/%m/%Y}\n")
+    first, second = parse_adults("adults.csv", csv.encode(), tree.commune, today)
+    assert first.errors == [] and first.effective_on == today
+    assert [str(e) for e in second.errors] == ["The effective date is in the future."] and second.line == 3
 
 
 def test_an_adult_population_below_the_hamlets_named_learners_is_saved_with_a_warning(client, db, tree, login_as):

@@ -120,14 +120,16 @@ def test_security_headers(client):
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
 
 
-def test_login_is_rate_limited_per_account(client, tree, db):
+def test_login_is_rate_limited_per_account(client, tree, db, caplog):
     from app.auth.cli import create_user
     create_user("bi-do-mat-khau", "commune", tree.commune, PASSWORD)
     db.session.commit()
-    codes = [client.post("/auth/login", data={"username": "bi-do-mat-khau", "password": "sai"}).status_code
+    codes = [client.post("/auth/login", data={"username": " Bi-Do-Mat-Khau ", "password": "sai"}).status_code
              for _ in range(11)]
     assert codes[:10] == [401] * 10
     assert codes[10] == 429
+    # The log says which account was being guessed, for whoever watches the server.
+    assert any("rate limit" in r.getMessage() and "for 'bi-do-mat-khau'" in r.getMessage() for r in caplog.records)
     # Even the right password waits now, with a translated message.
     resp = client.post("/auth/login", data={"username": "bi-do-mat-khau", "password": PASSWORD})
     assert resp.status_code == 429 and "Quá nhiều lần thử" in resp.get_data(as_text=True)

@@ -316,7 +316,8 @@ def test_a_plan_form_without_a_file_or_a_confirmation_without_its_preview_is_ref
     resp = client.post("/units/reorganize", data={}, content_type="multipart/form-data")
     assert resp.status_code == 400 and "Hãy chọn một tệp." in resp.get_data(as_text=True)
     assert client.post("/units/reorganize/confirm", data={}).status_code == 400
-    assert client.post("/units/reorganize/confirm", data={"payload": "not-signed"}).status_code == 400
+    forged = client.post("/units/reorganize/confirm", data={"payload": "not-signed"})
+    assert forged.status_code == 400 and "Yêu cầu không hợp lệ" in forged.get_data(as_text=True)
     assert unit_for_code("31321").name == "Phường III"
 
 
