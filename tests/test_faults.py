@@ -75,6 +75,29 @@ def _visits(db, key=None):
     return db.session.scalar(query)
 
 
+# --- A fault of our own: a 500 page in Vietnamese, the request's writes undone, the error logged ---------
+
+def test_an_unexpected_error_is_a_vietnamese_500_page_that_undoes_the_request_s_writes(app, db, caplog):
+    from app import create_app
+    from app.extensions import db as _db
+    from app.units.operations import create_unit
+    broken = create_app({**{k: app.config[k] for k in ("SQLALCHEMY_DATABASE_URI", "SECRET_KEY")},
+                         "WTF_CSRF_ENABLED": False, "PROPAGATE_EXCEPTIONS": False})
+
+    def half_done():
+        create_unit("Tỉnh Dở Dang", "province", None, "99")
+        _db.session.flush()
+        raise RuntimeError("a bug")
+
+    broken.add_url_rule("/half-done", "half_done", half_done)
+    resp = broken.test_client().get("/half-done")
+    body = resp.get_data(as_text=True)
+    assert resp.status_code == 500 and "Đã có lỗi xảy ra" in body and "a bug" not in body
+    assert any("Exception on /half-done" in r.getMessage() and r.exc_info for r in caplog.records)
+    db.session.rollback()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(AdminUnit).where(AdminUnit.code == "99")) == 0
+
+
 # --- SQLite: a writer that cannot get the lock in time gets a 503, whatever the worker class ---------
 
 @pytest.mark.parametrize("worker_class", ["sync", "gthread"])

@@ -338,7 +338,9 @@ def test_a_plan_confirmed_after_the_units_changed_is_checked_again_and_not_appli
 
 def test_a_commune_officer_cannot_reorganize(client, login_as, world, tmp_path):
     login_as("commune", _db.session.get(AdminUnit, world.commune))
-    assert upload(client, plan_csv(tmp_path, PLAN)).status_code == 403
+    refused = upload(client, plan_csv(tmp_path, PLAN))
+    assert refused.status_code == 403
+    assert "Tài khoản của bạn không được xem hoặc thay đổi nội dung này." in refused.get_data(as_text=True)
     assert unit_for_code("31321").name == "Phường III"
 
 
