@@ -10,6 +10,7 @@ from openpyxl import Workbook
 from app.audit.models import AuditEvent
 from app.dates import today_vn
 from app.units.models import AdminUnit, HouseholdCount
+from app.units.operations import create_unit
 
 
 def units_named(db, name):
@@ -394,6 +395,40 @@ def test_hamlet_upload_preview_then_confirm(client, db, tree, login_as):
     # A tampered payload is refused.
     resp = client.post(f"/units/{tree.commune.id}/import/confirm", data={"payload": payload[:-3] + "abc"})
     assert resp.status_code == 400
+
+
+def test_a_preview_of_one_commune_cannot_be_confirmed_on_another(client, db, tree, login_as):
+    # An administrator may import the hamlets of every commune of the province: the signed rows still
+    # belong to the commune they were previewed for.
+    login_as("admin", tree.province)
+    data = "Tên ấp;Số hộ\nẤp Lạc Chỗ;120\n".encode("utf-8-sig")
+    html = upload(client, tree.commune.id, data, "ds-ap.csv").get_data(as_text=True)
+    payload = re.search(r'name="payload" type="hidden" value="([^"]+)"', html).group(1)
+    resp = client.post(f"/units/{tree.sibling_commune.id}/import/confirm", data={"payload": payload})
+    assert resp.status_code == 400 and "Yêu cầu không hợp lệ" in resp.get_data(as_text=True)
+    assert units_named(db, "Ấp Lạc Chỗ") == []
+    assert client.post(f"/units/{tree.commune.id}/import/confirm", data={"payload": payload}).status_code == 302
+    assert [u.parent_id for u in units_named(db, "Ấp Lạc Chỗ")] == [tree.commune.id]
+
+
+def test_an_import_without_its_file_or_its_preview_or_after_the_list_changed_is_refused(client, db, tree, login_as):
+    login_as("commune", tree.commune)
+    resp = client.post(f"/units/{tree.commune.id}/import", data={}, content_type="multipart/form-data")
+    assert resp.status_code == 400 and "Hãy chọn một tệp." in resp.get_data(as_text=True)
+    assert client.post(f"/units/{tree.commune.id}/import/confirm", data={}).status_code == 400
+    header_only = upload(client, tree.commune.id, xlsx_bytes([["Tên ấp", "Mã", "Số hộ"]]), "ds-ap.xlsx")
+    assert header_only.status_code == 400
+    assert "Tệp không có dòng dữ liệu nào dưới dòng tiêu đề." in header_only.get_data(as_text=True)
+    data = xlsx_bytes([["Tên ấp", "Mã", "Số hộ"], ["Ấp Ba", "31399", 55]])
+    html = upload(client, tree.commune.id, data, "ds-ap.xlsx").get_data(as_text=True)
+    payload = re.search(r'name="payload" type="hidden" value="([^"]+)"', html).group(1)
+    # Meanwhile another unit takes the code: the confirmation checks the rows again and applies nothing.
+    create_unit("Ấp Khác", "hamlet", tree.other_commune, "31399")
+    db.session.commit()
+    resp = client.post(f"/units/{tree.commune.id}/import/confirm", data={"payload": payload})
+    assert resp.status_code == 409
+    assert "Danh sách đã thay đổi kể từ khi xem trước." in resp.get_data(as_text=True)
+    assert units_named(db, "Ấp Ba") == []
 
 
 def test_upload_of_something_that_is_not_a_spreadsheet(client, tree, login_as):
