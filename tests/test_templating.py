@@ -1,11 +1,36 @@
 """The number, percent and date filters (tests/test_numbers.py holds the numbers to Babel), and the layout macros."""
-from datetime import date
+import re
+from datetime import date, datetime
 
 
 def test_filters_in_a_request_follow_the_user_language(app):
     with app.test_request_context():
         render = app.jinja_env.from_string("{{ n|number }} {{ s|percent }} {{ d|date }} {{ d|date('MM/yyyy') }}").render
         assert render(n=1851, s=0.4471, d=date(2024, 5, 23)) == "1.851 44,7% 23/05/2024 05/2024"
+        # A moment (the history pages' "when", stored in UTC) as officials write it, in Vietnam's time:
+        # the time, then the day.
+        from app.templating import locale_date
+        assert locale_date(datetime(2024, 5, 23, 14, 5)) == "21:05 23/05/2024"
+        assert locale_date(datetime(2024, 5, 23, 18, 30)) == "01:30 24/05/2024"
+
+
+def test_filters_messages_and_the_page_s_language_follow_an_english_reader(app, client):
+    from flask import session
+
+    from app.templating import locale_date, locale_number, locale_percent
+    with app.test_request_context():
+        session["locale"] = "en"
+        render = app.jinja_env.from_string("{{ n|number }} {{ s|percent }} {{ d|date }} {{ d|date('MM/yyyy') }}").render
+        assert render(n=1851, s=0.4471, d=date(2024, 5, 23)) == "1,851 44.7% May 23, 2024 05/2024"
+        # As the flash messages and the history pages write them, from Python.
+        assert (locale_number(1851), locale_percent(0.4471), locale_date(date(2024, 5, 23))) == \
+            ("1,851", "44.7%", "May 23, 2024")
+    # The page tells the browser (and a screen reader) its language, and the switch shows the one chosen.
+    assert client.post("/language", data={"lang": "en"}).status_code in (302, 303)
+    html = client.get("/auth/login").get_data(as_text=True)
+    assert '<html lang="en">' in html
+    assert re.search(r'<button name="lang" value="en"\s+aria-pressed="true"', html)
+    assert not re.search(r'<button name="lang" value="vi"\s+aria-pressed="true"', html)
 
 
 def test_a_section_shows_its_list_or_else_only_its_empty_message(app):
