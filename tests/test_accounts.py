@@ -324,6 +324,7 @@ def test_cli_creates_lists_disables_enables_and_sets_passwords_audited_as_the_sy
     session = _signed_in(app, "can-bo-huyen", "mat-khau-huyen-1")
     result = runner.invoke(args=["users", "list", "--unit", "93"])
     assert "can-bo-huyen\tdistrict\t930\tThành phố Vị Thanh\tenabled\t" in result.output
+    assert len(result.output.splitlines()) == 1  # one line an account, each with its own unit
     assert runner.invoke(args=["users", "disable", "can-bo-huyen"]).exit_code == 0
     assert "DISABLED" in runner.invoke(args=["users", "list", "--role", "district"]).output
     assert _signed_out(session)
