@@ -58,8 +58,8 @@ class Config:
                           "application/json", "image/svg+xml", "text/csv"]
     # zstd to the browsers that ask for it (Chromium since 123, Firefox since 126: the phones in the
     # field, and Python's requests), gzip to the rest (Safari). zstd level 3 writes about what gzip
-    # level 6 does (a commune's 56 KB page: 6.7 against 6.5 KB) in a fifth of the CPU (bench/README.md,
-    # "Compression"). No brotli: at the quality that matches gzip's size it costs more CPU than gzip.
+    # level 6 does (a commune's 56 KB page: 6.7 against 6.5 KB) in a quarter of the CPU (bench/README.md,
+    # round 19). No brotli: at the quality that matches gzip's size it costs more CPU than gzip.
     COMPRESS_ALGORITHM = ["zstd", "gzip"]
     COMPRESS_ZSTD_LEVEL = 3
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")

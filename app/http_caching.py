@@ -38,7 +38,7 @@ def static_version(app: Flask, filename: str) -> str | None:
 
 def choose_encoding(accept_encoding: str) -> str | None:
     """The encoding Flask-Compress would choose for this Accept-Encoding (zstd, gzip or None)."""
-    return _choose_algorithm(compress.enabled_algorithms, accept_encoding)
+    return _choose_algorithm(tuple(current_app.config["COMPRESS_ALGORITHM"]), accept_encoding)
 
 
 @lru_cache(maxsize=64)
@@ -108,7 +108,7 @@ def init_app(app: Flask) -> None:
         algorithm = choose_encoding(request.headers.get("Accept-Encoding", ""))
         filename = (request.view_args or {}).get("filename", "")
         version = static_version(app, filename)
-        if algorithm is None or version is None or response.mimetype not in compress.compress_mimetypes_set:
+        if algorithm is None or version is None or response.mimetype not in app.config["COMPRESS_MIMETYPES"]:
             return response
         response.direct_passthrough = False
         response.set_data(_compressed_file(os.path.join(app.static_folder, filename), version, algorithm))

@@ -60,7 +60,7 @@ def worker(app_dir: str, url: str) -> None:
     gc.collect()
     gc.freeze()
     leaders, units = plans(url, LEADERS_PER_ROUND)
-    gzipped = {"Accept-Encoding": ACCEPT_ENCODING}  # as a browser asks (bench/encoding.py)
+    compressed = {"Accept-Encoding": ACCEPT_ENCODING}  # as a browser asks (bench/encoding.py)
 
     def signed_in(username):
         client = app.test_client()
@@ -88,7 +88,7 @@ def worker(app_dir: str, url: str) -> None:
         return resp
 
     def leader(client, plan):
-        page = timed("form", client.get, "/visits/new", headers=gzipped)
+        page = timed("form", client.get, "/visits/new", headers=compressed)
         assert page.status_code == 200, page.status_code
         token = csrf(decoded(page.data, page.headers.get("Content-Encoding")))
         household = plan["households"][plan["next"] % len(plan["households"])]
@@ -99,14 +99,14 @@ def worker(app_dir: str, url: str) -> None:
         fields += [(f"svc-{code}", rng.choice(("guided", "guided", "adopted")))
                    for code in rng.sample(plan["codes"], rng.choice((1, 2, 2, 3)))]
         fields.append(("save", "1"))
-        resp = timed("post", client.post, "/visits/new", data=MultiDict(fields), headers=gzipped)
+        resp = timed("post", client.post, "/visits/new", data=MultiDict(fields), headers=compressed)
         assert resp.status_code == 303, (resp.status_code, resp.data[:300])
-        assert timed("visit", client.get, resp.headers["Location"], headers=gzipped).status_code == 200
+        assert timed("visit", client.get, resp.headers["Location"], headers=compressed).status_code == 200
 
     def officer(client, unit_id):
-        assert timed("coverage", client.get, f"/coverage/{unit_id}", headers=gzipped).status_code == 200
+        assert timed("coverage", client.get, f"/coverage/{unit_id}", headers=compressed).status_code == 200
         assert timed("trend", client.get, f"/coverage/{unit_id}/trend",
-                     headers=gzipped | {"HX-Request": "true"}).status_code == 200
+                     headers=compressed | {"HX-Request": "true"}).status_code == 200
 
     officers = itertools.cycle(officer_clients)  # the officer's turn carries from batch to batch
 
