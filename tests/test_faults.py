@@ -135,14 +135,16 @@ def test_a_visit_posted_while_sqlite_is_locked_gets_503_then_its_retry_is_record
     assert "Traceback" not in log and "database unavailable, answered 503" in log
 
 
-def test_the_visit_form_loads_its_resend_script_from_a_file(app, db, tree, team):
+@pytest.mark.parametrize("form", ["/visits/new", "/activities/classes/new", "/activities/shifts/new"])
+def test_the_field_forms_load_their_resend_script_from_a_file(app, db, tree, team, form):
     """The resend-on-503 script is a static file (the CSP forbids inline scripts) and the form is a
-    plain POST form still, so it works without JavaScript."""
+    plain POST form still, so it works without JavaScript: on each form a team logs its work with."""
     from tests.visits_helpers import sign_in_as
     leader, _user = sign_in_as(app, "team_leader", tree.commune, team[0], team[1][0])
-    html = leader.get("/visits/new").get_data(as_text=True)
+    html = leader.get(form).get_data(as_text=True)
     assert re.search(r'<script src="/static/js/resend\.js[^"]*" defer></script>', html)
     assert re.search(r'<form method="post"[^>]*data-resend', html) and "<script>" not in html
+    assert 'id="resend-status"' in html
     script = leader.get("/static/js/resend.js")
     assert script.status_code == 200
     body = script.get_data(as_text=True)

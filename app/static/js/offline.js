@@ -1,4 +1,4 @@
-// For team leaders and members: the visit and class forms without signal. A visit saved while offline waits
+// For team leaders and members: the visit, class and shift forms without signal. A visit saved while offline waits
 // in IndexedDB on the phone ("3 visits waiting") and is sent by itself when the connection returns,
 // with the form key it was made with, so a retry or a second tab never records it twice (the server
 // answers a known key with the visit it already made). A visit the server refuses stays here with
@@ -7,11 +7,11 @@
 (function () {
   "use strict";
   if (!window.indexedDB || !window.fetch || !window.FormData) { return; }
-  var DB = "cnscd", AGE = 10 * 60 * 1000, SENT = /^\/(visits|activities\/classes)\/\d+$/;
+  var DB = "cnscd", AGE = 10 * 60 * 1000, SENT = /^\/(visits|activities\/classes|activities\/shifts)\/\d+$/;
   // When the visits that wait are tried again (again(), below), and the timer that will do it.
   var retryIn = 2000, retry = null;
   // The forms kept on the phone and sent later; an entry remembers which one it was made with.
-  var FORMS = ["/visits/new", "/activities/classes/new"];
+  var FORMS = ["/visits/new", "/activities/classes/new", "/activities/shifts/new"];
   // Whose phone session this is: another account signed in on the same phone (without signing
   // out) neither sends nor sees the visits kept by the first; they wait for their author.
   var USER = (document.currentScript && document.currentScript.getAttribute("data-user")) || "";
@@ -161,8 +161,8 @@
       var lab = radio && form.querySelector("label[for='" + radio.id + "'] strong");
       label = lab ? lab.textContent : "";
     }
-    if (form.hasAttribute("data-offline-label")) {
-      label = form.getAttribute("data-offline-label").replace("{n}", get("learners_total"));
+    if (form.hasAttribute("data-offline-label")) {  // a class or a shift: its count, from the field named
+      label = form.getAttribute("data-offline-label").replace("{n}", get(form.getAttribute("data-offline-count")));
     }
     label = (label || "") + " · " + (get("visited_on") || get("held_on"));
     return put({key: get("key"), user: USER, fields: fields, label: label, at: Date.now(), url: formPath}).then(function () {

@@ -1,10 +1,10 @@
-// The service worker (served as /sw.js, scope "/"): keeps what the visit and class forms need for a phone
+// The service worker (served as /sw.js, scope "/"): keeps what the visit, class and shift forms need for a phone
 // without signal. Static files (their URLs carry a digest of their content) come from the cache
 // first; the visit form and the visits list from the network first, else the copy kept the last
 // time. Visits saved without signal wait in IndexedDB (app/static/js/offline.js), not here.
 "use strict";
 var CACHE = "cnscd-__VERSION__";
-var PAGES = ["/visits/new", "/visits/", "/activities/classes/new"];
+var PAGES = ["/visits/new", "/visits/", "/activities/classes/new", "/activities/shifts/new"];
 
 self.addEventListener("install", function () { self.skipWaiting(); });
 
