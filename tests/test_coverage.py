@@ -263,6 +263,29 @@ def test_verify_reports_a_tally_that_disagrees_with_the_visits(app, db, tree, ru
     assert queries.coverage(tree.district, date(2024, 6, 30)).total.services["ewallet"].adopted == 1
 
 
+def test_verify_reports_a_tally_row_lost_or_stray_on_its_own(app, db, tree, runner):
+    """A row gone (a hand-run DELETE) or one too many (a hand-run INSERT) is a fault by itself, with
+    nothing different beside it."""
+    wallet, _ = make_services()
+    (a,) = households(tree.hamlet, 1)
+    visit(a, date(2024, 6, 3), adopted=[wallet])
+    db.session.commit()
+    db.session.execute(sa.text("DELETE FROM coverage_tallies WHERE unit_id = :u AND service_id = :s"),
+                       {"u": tree.district.id, "s": wallet.id})
+    db.session.commit()
+    result = runner.invoke(args=["coverage", "verify"])
+    assert result.exit_code == 1
+    assert "coverage_tallies: 1 rows expected but missing or different, 0 rows stored" in result.output
+    assert runner.invoke(args=["coverage", "rebuild"]).exit_code == 0
+    db.session.execute(sa.text("INSERT INTO coverage_tallies (unit_id, service_id, month, households) "
+                               "VALUES (:u, :s, 202403, 2)"), {"u": tree.district.id, "s": wallet.id})
+    db.session.commit()
+    result = runner.invoke(args=["coverage", "verify"])
+    assert result.exit_code == 1
+    assert "coverage_tallies: 0 rows expected but missing or different, 1 rows stored" in result.output
+    assert runner.invoke(args=["coverage", "rebuild"]).exit_code == 0
+
+
 def test_verify_reports_a_running_total_that_disagrees_and_rebuild_repairs_it(app, db, tree, runner):
     """The current month reads the running totals: a wrong one would show on every page until found."""
     wallet, _ = make_services()
