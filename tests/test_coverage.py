@@ -286,6 +286,19 @@ def test_verify_reports_a_tally_row_lost_or_stray_on_its_own(app, db, tree, runn
     assert runner.invoke(args=["coverage", "rebuild"]).exit_code == 0
 
 
+def test_verify_names_a_lost_trigger_and_rebuild_puts_it_back(app, db, tree, runner):
+    """A table rebuilt by a migration (SQLite's batch mode) loses its triggers, and with them the live
+    tallies: verify says which and what to run."""
+    on = " ON visits" if db.engine.dialect.name == "postgresql" else ""
+    db.session.execute(sa.text(f"DROP TRIGGER cov_visits_ins{on}"))
+    db.session.commit()
+    result = runner.invoke(args=["coverage", "verify"])
+    assert result.exit_code == 1
+    assert "triggers missing (run `flask coverage rebuild`): cov_visits_ins" in result.output
+    assert runner.invoke(args=["coverage", "rebuild"]).exit_code == 0
+    assert runner.invoke(args=["coverage", "verify"]).exit_code == 0
+
+
 def test_verify_reports_a_running_total_that_disagrees_and_rebuild_repairs_it(app, db, tree, runner):
     """The current month reads the running totals: a wrong one would show on every page until found."""
     wallet, _ = make_services()
