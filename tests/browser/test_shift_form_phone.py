@@ -80,3 +80,33 @@ def test_a_shift_saved_with_signal_goes_to_its_page(app, db, live_server, phone)
     expect(phone.locator("main")).to_contain_text("9")
     assert _shifts(db) == before + 1
     assert errors == []
+
+
+def test_a_refused_shift_seen_from_the_visit_form_opens_in_the_shift_form_to_fix(app, db, live_server, phone):
+    """The list of refused records shows on each field form; one made with another form links to it."""
+    seed_demo()
+    errors = script_errors(phone)
+    sign_in(phone, live_server, "demo-leader", DEMO_PASSWORD)
+    phone.goto(f"{live_server}/activities/shifts/new")
+    wait_until(phone, TEAM_KEPT)
+    before = _shifts(db)
+    phone.context.set_offline(True)
+    _fill_shift(phone, "15", "6")
+    expect(phone.locator("#outbox-count")).to_have_text("1 lượt chờ gửi")
+    (item,) = phone.evaluate(OUTBOX)
+    # As the server's answer would leave it (a refusal is tested on the visit form, test_offline.py).
+    phone.evaluate(PUT_BACK, [item | {"reason": "Tháng 12/2026 đã khoá sổ."}])
+    phone.context.set_offline(False)
+
+    phone.goto(f"{live_server}/visits/new")
+    refused = phone.locator(".outbox-refused li")
+    expect(refused).to_contain_text("Ca hỗ trợ: 15 người được hỗ trợ")
+    expect(refused).to_contain_text("đã khoá sổ")
+    expect(refused.get_by_role("button", name="Sửa")).to_have_count(0)  # not a visit: not this form's
+    refused.get_by_role("link", name="Sửa").click()
+    phone.wait_for_url(re.compile(r"/activities/shifts/new#fix-"))
+    expect(phone.locator("input[name=key]")).to_have_value(item["key"])
+    expect(phone.locator("#people_helped")).to_have_value("15")
+    expect(phone.locator("#dossiers input").first).to_have_value("6")
+    assert _shifts(db) == before  # a refused record is not sent again until fixed
+    assert errors == []

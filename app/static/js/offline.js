@@ -94,6 +94,8 @@
         li.appendChild(el("span", {"class": "error"}, item.reason));
         if (form && urlOf(item) === formPath) {
           li.appendChild(el("button", {type: "button", "data-fix": item.key}, text("fix")));
+        } else {  // made with another form (a class seen from the visit form, or any from the list): open it there
+          li.appendChild(el("a", {"class": "button", href: urlOf(item) + "#fix-" + item.key}, text("fix")));
         }
         li.appendChild(el("button", {type: "button", "data-discard": item.key}, text("discard")));
         list.appendChild(li);
@@ -355,6 +357,8 @@
   setInterval(flush, 60000);
   render().then(function () {
     if (form) { teamData(false); }
+    // Opened from another page's "Fix" link: the refused record goes back into this form.
+    if (form && location.hash.indexOf("#fix-") === 0) { fix(location.hash.slice(5)); }
     return flush();
   });
 }());
