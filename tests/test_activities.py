@@ -371,6 +371,28 @@ def test_province_staff_add_a_topic_that_their_provinces_class_form_offers_and_c
     assert f'id="topics-{topic.id}"' not in browser.get("/activities/classes/new").get_data(as_text=True)
 
 
+def test_a_topic_whose_code_is_taken_gets_the_next_one_and_its_english_name_shows_in_english(app, db, tree, crew):
+    """Two names that differ only in punctuation make the same code: the second is numbered, and both stay
+    on the form; a topic's English name is what an English reader sees, its Vietnamese name the rest."""
+    browser, _leader, _team, _members = crew
+    staff = sign_in_as(app, "province", tree.province)[0]
+    assert staff.post("/activities/topics", data={"name": "Nông nghiệp số"}).status_code == 303
+    assert staff.post("/activities/topics", data={"name": "Nông nghiệp - số", "name_en": "Digital farming"}
+                      ).status_code == 303
+    assert staff.post("/activities/topics", data={"name": "Nông nghiệp: số!"}).status_code == 303
+    codes = list(db.session.scalars(sa.select(Topic.code).where(Topic.province_id == tree.province.id)
+                                    .order_by(Topic.id)))
+    assert codes == ["nong_nghiep_so", "nong_nghiep_so_2", "nong_nghiep_so_3"]
+    second = db.session.scalar(sa.select(Topic).where(Topic.code == "nong_nghiep_so_2"))
+    first = db.session.scalar(sa.select(Topic).where(Topic.code == "nong_nghiep_so"))
+    english = parse(browser.get("/activities/classes/new").get_data(as_text=True))  # the crew's leader reads English
+    assert english.find(**{"for": f"topics-{second.id}"}).text().strip() == "Digital farming"
+    assert english.find(**{"for": f"topics-{first.id}"}).text().strip() == "Nông nghiệp số"  # none in English
+    assert browser.post("/language", data={"lang": "vi"}).status_code in (302, 303)
+    vietnamese = parse(browser.get("/activities/classes/new").get_data(as_text=True))
+    assert vietnamese.find(**{"for": f"topics-{second.id}"}).text().strip() == "Nông nghiệp - số"
+
+
 def test_a_class_with_no_total_is_asked_for_it_alone_and_a_place_in_another_commune_is_refused(db, tree, crew):
     browser, _leader, team, members = crew
     # The bands and sexes cannot be checked against a total not given: one message, beside the total.
