@@ -332,6 +332,57 @@ def test_the_leader_sees_classes_shifts_and_visits_together_newest_first_and_no_
     assert "Lý Thị Năm" in items[0].text() and len(items) == 4
 
 
+def _work_list(browser, query: str = "") -> tuple[list[tuple[str, str]], object]:
+    """The list's entries as (kind, date shown) and the page it is on."""
+    page = parse(browser.get("/activities/" + query).get_data(as_text=True))
+    found = page.find(id="work-list")
+    items = list(found.find_all("li")) if found is not None else []
+    return [(li.attrs["data-kind"], li.find(**{"class": "meta"}).text().split(" · ")[0]) for li in items], page
+
+
+def test_the_work_list_goes_a_page_of_30_at_a_time_and_one_kind_at_a_time(app, db, tree, crew):
+    from datetime import timedelta
+    browser, leader, team, members = crew
+    leader.locale = "vi"
+    db.session.commit()
+    h = household(tree.hamlet, "Đặng Văn Lâm")
+    first = date(2026, 2, 1)
+    for i in range(33):  # a visit a day from 1 February, the newest on 5 March
+        assert browser.post("/visits/new", data=visit_form(h.id, on=first + timedelta(days=i), members=[members[0].id],
+                                                           services={"vneid": "guided"})).status_code == 303
+    for on in (date(2026, 3, 6), date(2026, 2, 10)):
+        assert browser.post("/activities/classes/new", data=class_form(db, team, members, on=on)).status_code == 303
+    assert browser.post("/activities/shifts/new", data=shift_form(team, members, tree.commune, on=date(2026, 2, 20))
+                        ).status_code == 303
+
+    one, page = _work_list(browser)
+    two, page2 = _work_list(browser, "?page=2")
+    assert len(one) == 30 and len(two) == 6
+    every = one + two
+    assert every[0] == ("class", "06/03/2026") and every[1] == ("visit", "05/03/2026")
+    days = [date(*reversed([int(x) for x in d.split("/")])) for _k, d in every]
+    assert days == sorted(days, reverse=True)  # newest first, across the two pages
+    assert sorted(k for k, _d in every) == ["class"] * 2 + ["shift"] + ["visit"] * 33
+    assert page.find(**{"class": "pager-count"}).text() == "1–30 trên 36"
+    assert page2.find(**{"class": "pager-count"}).text() == "31–36 trên 36"
+    assert _work_list(browser, "?page=99")[0] == two  # past the end: the last page
+    assert _work_list(browser, "?page=x")[0] == one
+
+    # One kind alone; the tabs count each kind of the whole list.
+    classes, page = _work_list(browser, "?kind=class")
+    assert classes == [("class", "06/03/2026"), ("class", "10/02/2026")]
+    tabs = {a.attrs["href"]: a.text().split()[-1]
+            for a in page.find(**{"class": "tabs four"}).find_all("a")}
+    assert tabs == {"/activities/": "36", "/activities/?kind=class": "2", "/activities/?kind=shift": "1",
+                    "/activities/?kind=visit": "33"}
+    current = page.find(**{"class": "tabs four"}).find(**{"aria-current": "page"})
+    assert current.attrs["href"] == "/activities/?kind=class"
+    assert page.find(**{"class": "pager-count"}) is None  # one page: no page links
+    visits, page = _work_list(browser, "?kind=visit&page=2")
+    assert [k for k, _d in visits] == ["visit"] * 3 and visits[-1] == ("visit", "01/02/2026")
+    assert _work_list(browser, "?kind=nonsense")[0] == one
+
+
 def test_the_demo_has_classes_and_shifts_in_every_commune_with_teams_and_they_add_up(db):
     from app.demo.seed import seed_demo
     from app.teams.models import Team

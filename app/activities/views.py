@@ -29,6 +29,7 @@ from app.catalogue import operations as catalogue
 from app.dates import today_vn
 from app.extensions import db
 from app.forms import record_id
+from app.paging import RowPage
 from app.reports import closing
 from app.scope import (
     can_edit_activity,
@@ -542,30 +543,65 @@ class Entry:
     delete_url: str | None
 
 
-LIST_MAX = 150
+KINDS = ("class", "shift", "visit")
+PAGE_SIZE = 30
+
+
+def _work_queries() -> tuple[dict[str, sa.Select], str]:
+    """What the user's list holds of each kind (the team's for its leader, one's own for a member and
+    what they took part in, the area's for staff), and the list's heading."""
+    role = current_user.role
+    queries = {"class": classes_query(), "shift": shifts_query(), "visit": visits_query()}
+    if role == "team_leader":
+        queries["visit"] = queries["visit"].where(Visit.team_id == current_user.team_id)
+        return queries, _("Your team's work")
+    if role == "team_member":
+        from app.activities.models import class_members, shift_members
+        me = current_user.member_id or -1
+        queries["class"] = queries["class"].where(sa.or_(Class.created_by_id == current_user.id, Class.id.in_(
+            sa.select(class_members.c.class_id).where(class_members.c.member_id == me))))
+        queries["shift"] = queries["shift"].where(sa.or_(
+            CentreShift.created_by_id == current_user.id, CentreShift.id.in_(
+                sa.select(shift_members.c.shift_id).where(shift_members.c.member_id == me))))
+        queries["visit"] = queries["visit"].where(sa.or_(Visit.author_id == current_user.id, Visit.id.in_(
+            sa.select(visit_members.c.visit_id).where(visit_members.c.member_id == me))))
+        return queries, _("Your work")
+    return queries, _("Work in your area")
+
+
+# Each kind's day and id, the list's order: newest day first, then the last logged.
+_ORDER = {"class": (Class.held_on, Class.created_at, Class.id),
+          "shift": (CentreShift.held_on, CentreShift.created_at, CentreShift.id),
+          "visit": (Visit.visited_on, Visit.created_at, Visit.id)}
+
+
+def _page_of_work(queries: dict[str, sa.Select], kinds: tuple[str, ...], page: RowPage) -> list[tuple[str, int]]:
+    """The (kind, id) of the page's entries, in the list's order: each kind's first rows up to the page's
+    end (day, time and id only), merged, and the page cut from them."""
+    keys = []
+    for kind in kinds:
+        day, created, ident = _ORDER[kind]
+        q = queries[kind].with_only_columns(day, created, ident).order_by(
+            day.desc(), created.desc().nulls_last(), ident.desc())
+        keys += [(d, c, kind, i) for d, c, i in db.session.execute(q.limit(page.stop))]
+    # A row written without its time (by hand in SQL) comes after those of its day that have one, as above.
+    keys.sort(key=lambda k: (k[0], k[1] is not None, k[1] or 0, -KINDS.index(k[2]), k[3]), reverse=True)
+    return [(kind, ident) for _d, _c, kind, ident in keys[page.start:page.stop]]
 
 
 @bp.get("/")
 def index():
-    """Classes, shifts and visits together, newest first: the team's for its leader, one's own for a
-    member (and those they took part in), the area's for staff."""
-    role = current_user.role
-    classes, shifts, visits = classes_query(), shifts_query(), visits_query()
-    if role == "team_leader":
-        visits = visits.where(Visit.team_id == current_user.team_id)
-        heading = _("Your team's work")
-    elif role == "team_member":
-        from app.activities.models import class_members, shift_members
-        me = current_user.member_id or -1
-        classes = classes.where(sa.or_(Class.created_by_id == current_user.id, Class.id.in_(
-            sa.select(class_members.c.class_id).where(class_members.c.member_id == me))))
-        shifts = shifts.where(sa.or_(CentreShift.created_by_id == current_user.id, CentreShift.id.in_(
-            sa.select(shift_members.c.shift_id).where(shift_members.c.member_id == me))))
-        visits = visits.where(sa.or_(Visit.author_id == current_user.id, Visit.id.in_(
-            sa.select(visit_members.c.visit_id).where(visit_members.c.member_id == me))))
-        heading = _("Your work")
-    else:
-        heading = _("Work in your area")
+    """Classes, shifts and visits together, newest first, a page at a time; one kind alone with `kind`."""
+    queries, heading = _work_queries()
+    kind = request.args.get("kind")
+    kind = kind if kind in KINDS else None
+    counts = {k: db.session.scalar(sa.select(sa.func.count()).select_from(q.order_by(None).subquery()))
+              for k, q in queries.items()}
+    kinds = (kind,) if kind else KINDS
+    page = RowPage.asked(sum(counts[k] for k in kinds), request.args.get("page"), size=PAGE_SIZE)
+    chosen = _page_of_work(queries, kinds, page)
+    ids = {k: [i for kk, i in chosen if kk == k] for k in KINDS}
+
     from app.reports.models import MonthClosure
     # Closures are a few rows per province and year: read once, not once per entry.
     closed_months = set(db.session.execute(sa.select(MonthClosure.province_id, MonthClosure.year,
@@ -574,38 +610,42 @@ def index():
     def closed(unit, day):
         return (unit.province_id, day.year, day.month) in closed_months
 
-    entries: list[Entry] = []
-    for k in db.session.scalars(classes.order_by(Class.held_on.desc(), Class.id.desc()).limit(LIST_MAX)
-                                .options(sa.orm.selectinload(Class.teams), sa.orm.selectinload(Class.topics),
-                                         sa.orm.selectinload(Class.commune))):
-        may = _may_change_class(k) and not closed(k.commune, k.held_on)
-        entries.append(Entry(
-            "class", k.held_on, k.created_at,
-            _("Class: %(n)s learners", n=k.learners_total),
-            ", ".join(t.label for t in k.topics),
-            url_for("activities.show_class", class_id=k.id),
-            url_for("activities.edit_class", class_id=k.id) if may else None,
-            url_for("activities.delete_class", class_id=k.id) if may else None))
-    for s in db.session.scalars(shifts.order_by(CentreShift.held_on.desc(), CentreShift.id.desc()).limit(LIST_MAX)
-                                .options(sa.orm.selectinload(CentreShift.dossiers),
-                                         sa.orm.selectinload(CentreShift.commune))):
-        may = _may_change_shift(s) and not closed(s.commune, s.held_on)
-        entries.append(Entry(
-            "shift", s.held_on, s.created_at,
-            _("One-stop-centre shift: %(n)s people helped", n=s.people_helped),
-            _("%(n)s online dossiers", n=s.dossiers_total),
-            url_for("activities.show_shift", shift_id=s.id),
-            url_for("activities.edit_shift", shift_id=s.id) if may else None,
-            url_for("activities.delete_shift", shift_id=s.id) if may else None))
-    for v in db.session.scalars(visits.order_by(Visit.visited_on.desc(), Visit.id.desc()).limit(LIST_MAX)
-                                .options(sa.orm.selectinload(Visit.household), sa.orm.selectinload(Visit.hamlet))):
-        may = can_edit_visit(v) and not closed(v.hamlet, v.visited_on)
-        entries.append(Entry(
-            "visit", v.visited_on, v.created_at,
-            _("Visit: %(name)s", name=v.household.display_name), v.hamlet.name,
-            url_for("visits.show", visit_id=v.id),
-            url_for("visits.edit", visit_id=v.id) if may else None,
-            url_for("visits.delete", visit_id=v.id) if may else None))
-    entries.sort(key=lambda e: (e.day, e.created_at), reverse=True)
-    return render_template("activities/index.html", entries=entries[:LIST_MAX], heading=heading,
-                           may_log=can_log_activities())
+    entries: dict[tuple[str, int], Entry] = {}
+    if ids["class"]:
+        for k in db.session.scalars(sa.select(Class).where(Class.id.in_(ids["class"])).options(
+                sa.orm.selectinload(Class.topics), sa.orm.selectinload(Class.commune))):
+            may = _may_change_class(k) and not closed(k.commune, k.held_on)
+            entries["class", k.id] = Entry(
+                "class", k.held_on, k.created_at,
+                _("Class: %(n)s learners", n=k.learners_total),
+                ", ".join(t.label for t in k.topics),
+                url_for("activities.show_class", class_id=k.id),
+                url_for("activities.edit_class", class_id=k.id) if may else None,
+                url_for("activities.delete_class", class_id=k.id) if may else None)
+    if ids["shift"]:
+        for s in db.session.scalars(sa.select(CentreShift).where(CentreShift.id.in_(ids["shift"])).options(
+                sa.orm.selectinload(CentreShift.dossiers), sa.orm.selectinload(CentreShift.commune))):
+            may = _may_change_shift(s) and not closed(s.commune, s.held_on)
+            entries["shift", s.id] = Entry(
+                "shift", s.held_on, s.created_at,
+                _("One-stop-centre shift: %(n)s people helped", n=s.people_helped),
+                _("%(n)s online dossiers", n=s.dossiers_total),
+                url_for("activities.show_shift", shift_id=s.id),
+                url_for("activities.edit_shift", shift_id=s.id) if may else None,
+                url_for("activities.delete_shift", shift_id=s.id) if may else None)
+    if ids["visit"]:
+        for v in db.session.scalars(sa.select(Visit).where(Visit.id.in_(ids["visit"])).options(
+                sa.orm.selectinload(Visit.household), sa.orm.selectinload(Visit.hamlet))):
+            may = can_edit_visit(v) and not closed(v.hamlet, v.visited_on)
+            entries["visit", v.id] = Entry(
+                "visit", v.visited_on, v.created_at,
+                _("Visit: %(name)s", name=v.household.display_name), v.hamlet.name,
+                url_for("visits.show", visit_id=v.id),
+                url_for("visits.edit", visit_id=v.id) if may else None,
+                url_for("visits.delete", visit_id=v.id) if may else None)
+
+    def page_url(n: int) -> str:
+        return url_for("activities.index", kind=kind, page=n if n > 1 else None)
+    shown = [entries[key] for key in chosen if key in entries]  # (one deleted in between is left out)
+    return render_template("activities/index.html", entries=shown, heading=heading, may_log=can_log_activities(),
+                           kind=kind, counts=counts, rows=page, page_url=page_url)

@@ -48,8 +48,8 @@ def test_shifts_logged_without_signal_wait_on_the_phone_and_are_sent_once(app, d
     assert len({item["key"] for item in kept}) == 2
     # What the list says of each should the server refuse it (a shift has no household to name).
     # (IndexedDB lists them by key, a random one: in no set order)
-    assert sorted(item["label"].split(" · ")[0] for item in kept) == ["Ca hỗ trợ: 12 người được hỗ trợ",
-                                                                       "Ca hỗ trợ: 7 người được hỗ trợ"]
+    assert sorted(item["label"].split(" · ")[0] for item in kept) == ["Ca trực: 12 người được hỗ trợ",
+                                                                       "Ca trực: 7 người được hỗ trợ"]
     assert _shifts(db) == before
 
     phone.context.set_offline(False)  # signal again: sent by themselves, to the shift form's address
@@ -100,7 +100,7 @@ def test_a_refused_shift_seen_from_the_visit_form_opens_in_the_shift_form_to_fix
 
     phone.goto(f"{live_server}/visits/new")
     refused = phone.locator(".outbox-refused li")
-    expect(refused).to_contain_text("Ca hỗ trợ: 15 người được hỗ trợ")
+    expect(refused).to_contain_text("Ca trực: 15 người được hỗ trợ")
     expect(refused).to_contain_text("đã khoá sổ")
     expect(refused.get_by_role("button", name="Sửa")).to_have_count(0)  # not a visit: not this form's
     refused.get_by_role("link", name="Sửa").click()
