@@ -231,3 +231,38 @@ def test_the_page_links_are_the_macro_s_byte_for_byte(app, db, language):
                     assert fast == plain, (rows, href is hx, attrs)
         shown = render_template_string("{{ row_pager(rows, h, h, '', 'x') }}", rows=cases[-2], h=same)
         assert ("12.341–12.345 trên 12.345" if language == "vi" else "12,341–12,345 of 12,345") in shown
+
+
+def _report_units(html: str) -> list[str]:
+    """The units of the report's first table (activity in the month), total last."""
+    table = first(parse(html), "table", **{"class": "table report stack"})
+    return [tr.attrs["data-unit"] for tr in first(table, "tbody").find_all("tr")]
+
+
+def test_the_monthly_report_on_screen_goes_20_units_a_page_and_its_downloads_hold_them_all(province, client,
+                                                                                             login_as):
+    """A province of 45 communes: each page of the screen report holds 20 of them and the whole total, in
+    every table; the page links keep the month; the printable page and the csv hold all 45."""
+    login_as("province", province)
+    codes = [f"9{k:04d}" for k in range(1, COMMUNES + 1)]
+    html = client.get(f"/reports/{province.id}/monthly?month=2025-08").get_data(as_text=True)
+    assert _report_units(html) == codes[:20] + ["92"]
+    for table in parse(html).find_all("table"):  # activity, new adoptions, coverage (and adults if shown)
+        assert [tr.attrs["data-unit"] for tr in first(table, "tbody").find_all("tr")] == codes[:20] + ["92"]
+    # The total is the whole province's on every page: 45 × 100 households, 1 + 2 + … + 45 adopted.
+    coverage_total = [tr for tr in parse(html).find_all("tr", **{"data-unit": "92"}) if "4.500" in tr.text()]
+    assert len(coverage_total) == 1 and "1.035" in coverage_total[0].text()
+    assert "20 trên 45" in first(parse(html), "p", **{"class": "hint"}).text()
+    pager = _pager(html)
+    assert "1–20 trên 45" in pager.text()
+    following = first(pager, "a", rel="next").attrs["href"]
+    assert following == f"/reports/{province.id}/monthly?month=2025-08&page=2"
+    last = client.get(f"/reports/{province.id}/monthly?month=2025-08&page=3").get_data(as_text=True)
+    assert _report_units(last) == codes[40:] + ["92"]
+    assert "41–45 trên 45" in _pager(last).text()
+    assert _report_units(client.get(f"/reports/{province.id}/monthly?month=2025-08&page=9")
+                         .get_data(as_text=True)) == codes[40:] + ["92"]  # past the end: the last page
+    printable = client.get(f"/reports/{province.id}/monthly/print?month=2025-08").get_data(as_text=True)
+    assert _report_units(printable) == codes + ["92"] and _pager(printable) is None
+    csv = client.get(f"/reports/{province.id}/monthly.csv?month=2025-08").get_data(as_text=True)
+    assert all(code in csv for code in codes)
