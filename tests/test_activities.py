@@ -597,3 +597,45 @@ def test_a_dossier_total_for_december_or_january_2000_is_a_real_month(app, db, t
     for month in ("2025-12", "2000-01"):
         assert officer.post("/activities/dossiers", data={"month": month, "dossiers": "7"}).status_code == 303, month
     assert _count(db, CommuneDossierTotal) == 2
+
+
+def test_the_audit_trail_shows_what_a_visit_a_class_and_a_shift_held_in_words_not_ids(app, db, tree, crew):
+    """An officer reading the trail sees names where the records hold ids (the team, its members, the
+    household, the services and topics), each field under its label, and a month as a month."""
+    import re
+
+    from app.visits.models import Service
+    browser, _leader, team, members = crew
+    h = household(tree.hamlet, "Đặng Văn Lâm")
+    assert browser.post("/visits/new", data=visit_form(h.id, on=date(2026, 3, 14), members=[members[0].id],
+                                                       services={"vneid": "adopted"})).status_code == 303
+    assert browser.post("/activities/classes/new", data=class_form(db, team, members, results={"vneid": "6"})
+                        ).status_code == 303
+    assert browser.post("/activities/shifts/new", data=shift_form(team, members, tree.commune, dossiers={"dvc": "5"})
+                        ).status_code == 303
+    officer = sign_in_as(app, "commune", tree.commune)[0]
+    assert officer.post("/activities/dossiers", data={"month": "2026-03", "dossiers": "40"}).status_code == 303
+    vneid, dvc = (db.session.scalar(sa.select(Service.name_vi).where(Service.code == c)) for c in ("vneid", "dvc"))
+
+    staff = sign_in_as(app, "province", tree.province)[0]
+    doc = parse(staff.get("/audit/").get_data(as_text=True))
+    pairs = [(dt.text(), dd.text()) for dl in doc.find_all("dl", **{"class": "changes"})
+             for dt, dd in zip(dl.find_all("dt"), dl.find_all("dd"), strict=True)]
+    assert pairs
+    assert [label for label, _v in pairs if re.fullmatch(r"[a-z0-9_]+", label)] == []  # no field's code shown
+    # The visit
+    assert ("Hộ gia đình", "Đặng Văn Lâm") in pairs
+    assert ("Thành viên tham gia", members[0].full_name) in pairs
+    assert ("Dịch vụ", f"{vneid}: Đã sử dụng") in pairs
+    # The class
+    assert ("Tổ CNSCĐ", team.name) in pairs
+    assert ("Thành viên tham gia", f"{members[0].full_name}, {members[1].full_name}") in pairs
+    assert ("Học viên sử dụng được dịch vụ sau buổi học", f"{vneid}: 6") in pairs
+    topics = dict(pairs)["Nội dung"]
+    assert "Cài đặt và sử dụng VNeID" in topics and "Sử dụng điện thoại thông minh" in topics
+    assert ("Ngày", "12/03/2026") in pairs
+    # The shift
+    assert ("Xã", tree.commune.name) in pairs and ("Tổ", team.name) in pairs
+    assert ("Hồ sơ", f"{dvc}: 5") in pairs and ("Số người được hỗ trợ", "14") in pairs
+    # The commune's dossiers of March
+    assert ("Tháng", "03/2026") in pairs and ("Hồ sơ", "40") in pairs

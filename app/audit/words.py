@@ -93,7 +93,23 @@ FIELDS = {
     "due_on": _l("Target date"), "month": _l("Month"), "closed_at": _l("Closed at"),
     "closed_by": _l("Closed by"), "visit_date": _l("Visit date"),
     "communes_in": _l("Communes added"), "communes_out": _l("Communes returned to the province"),
+    # classes, shifts, the commune's dossiers, moves and reorganizations
+    "held_on": _l("Date"), "on": _l("Date"), "commune": _l("Commune"), "commune_id": _l("Commune"),
+    "team_id": _l("Team"), "teams": _l("Teams"), "topics": _l("Topics"), "learners_total": _l("Learners"),
+    "age_15_17": _l("Aged 15–17"), "age_18_59": _l("Aged 18–59"), "age_60_plus": _l("Aged 60 and over"),
+    "learners_female": _l("Women"), "learners_male": _l("Men"), "named_learners": _l("Named learners"),
+    "place_hamlet_id": _l("Hamlet"), "place_name": _l("Place (school, cultural house…)"),
+    "results": _l("Learners who came away with a service working"), "people_helped": _l("People helped"),
+    "dossiers": _l("Dossiers"), "created": _l("Units created"), "retired": _l("Units ended"),
+    "hamlets_moved": _l("Hamlets moved"), "source": _l("Plan"),
 }
+
+# Keys whose values are ids of other records (one id or a list of them), by the kind of record named.
+REFERENCES = {"commune_id": "unit", "hamlet_id": "unit", "place_hamlet_id": "unit", "team_id": "team",
+              "teams": "team", "member_id": "member", "members": "member", "household_id": "household",
+              "merged_into_id": "household", "topics": "topic"}
+# Keys whose values map a service's id to what happened with it: a visit's result, a count.
+PER_SERVICE = {"services", "dossiers", "results"}
 
 
 @dataclass
@@ -113,13 +129,30 @@ def _changes(event) -> dict:
     return data if isinstance(data, dict) else {}
 
 
-def _value(key: str, value):
-    """A changed value as a person reads it: labels for codes, dates and numbers in the locale."""
+def _value(key: str, value, refs: dict | None = None):
+    """A changed value as a person reads it: labels for codes, names for ids, dates and numbers in the
+    locale. `refs`: (kind, id) -> name, for the ids the events name (`_referenced`)."""
     from app.templating import locale_date, locale_number
-    if value is None or value == "":
+    if value is None or value == "" or value == []:
         return "–"
     if isinstance(value, bool):
         return _("yes") if value else _("no")
+    if key in REFERENCES and refs is not None and isinstance(value, (int, list)):
+        kind = REFERENCES[key]
+        ids = value if isinstance(value, list) else [value]
+        return ", ".join(refs.get((kind, i)) or f"#{i}" for i in ids)
+    if key in PER_SERVICE and isinstance(value, dict):
+        from app.visits.models import RESULTS
+        parts = []
+        for sid, what in value.items():
+            name = (refs or {}).get(("service", int(sid))) if str(sid).isdigit() else None
+            shown = str(RESULTS.get(what, what)) if isinstance(what, str) else locale_number(what)
+            parts.append(f"{name or '#' + str(sid)}: {shown}")
+        return "; ".join(parts)
+    if key == "month" and isinstance(value, int) and 100001 <= value <= 999912:  # yyyymm
+        return f"{value % 100:02d}/{value // 100}"
+    if key == "month" and _month(value):
+        return _month(value)
     if key == "role":
         from app.auth.models import ROLE_LABELS
         from app.teams.models import MEMBER_ROLES
@@ -214,9 +247,47 @@ def _name(event, changes: dict, names: dict) -> str:
     return f"#{event.record_id}" if event.record_id is not None else "–"
 
 
+def _referenced(events) -> dict[tuple[str, int], str]:
+    """The names of the records the events' changes refer to by id (units, teams, members, households,
+    topics, services): one query per kind of record."""
+    from app.activities.models import Topic
+    from app.households.models import Household
+    from app.teams.models import Member, Team
+    from app.units.models import AdminUnit
+    from app.visits.models import Service
+    wanted: dict[str, set[int]] = {}
+    for e in events:
+        for key, item in _changes(e).items():
+            if not isinstance(item, dict):
+                continue
+            for value in (item.get("before"), item.get("after")):
+                if key in REFERENCES and isinstance(value, (int, list)):
+                    ids = value if isinstance(value, list) else [value]
+                    wanted.setdefault(REFERENCES[key], set()).update(i for i in ids if isinstance(i, int))
+                elif key in PER_SERVICE and isinstance(value, dict):
+                    wanted.setdefault("service", set()).update(int(k) for k in value if str(k).isdigit())
+    out: dict[tuple[str, int], str] = {}
+    for kind, model, column in (("unit", AdminUnit, AdminUnit.name), ("team", Team, Team.name),
+                                ("member", Member, Member.full_name)):
+        if wanted.get(kind):
+            for rid, name in db.session.execute(sa.select(model.id, column).where(model.id.in_(wanted[kind]))):
+                out[(kind, rid)] = name
+    if wanted.get("service"):  # in the reader's language
+        for service in db.session.scalars(sa.select(Service).where(Service.id.in_(wanted["service"]))):
+            out[("service", service.id)] = service.name
+    if wanted.get("household"):
+        for h in db.session.scalars(sa.select(Household).where(Household.id.in_(wanted["household"]))):
+            out[("household", h.id)] = h.display_name
+    if wanted.get("topic"):
+        for t in db.session.scalars(sa.select(Topic).where(Topic.id.in_(wanted["topic"]))):
+            out[("topic", t.id)] = t.label
+    return out
+
+
 def describe(events) -> list[Entry]:
     """The events as sentences in the current language, with their changes under field labels."""
     names = _names(events)
+    refs = _referenced(events)
     out = []
     for e in events:
         changes = _changes(e)
@@ -230,8 +301,9 @@ def describe(events) -> list[Entry]:
             sentence = str(sentence_of) % _Defaulting(values)
         except (KeyError, TypeError, ValueError):
             sentence = str(FALLBACK) % {"name": values["name"]}
-        details = [(str(FIELDS.get(k, k)), _value(k, item.get("before")) if item.get("before") is not None else None,
-                    _value(k, item.get("after")))
+        details = [(str(FIELDS.get(k, k)),
+                    _value(k, item.get("before"), refs) if item.get("before") is not None else None,
+                    _value(k, item.get("after"), refs))
                    for k, item in changes.items() if isinstance(item, dict)]
         who = e.user.username if e.user is not None else _("system (command line)")
         out.append(Entry(e, sentence, who, details))
