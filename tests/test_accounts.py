@@ -365,6 +365,20 @@ def test_every_audit_event_kind_in_the_app_has_a_sentence():
     assert {(t, a) for a, t in kinds} - SENTENCES.keys() == set()
 
 
+def test_every_field_the_app_audits_has_a_label():
+    """The trail shows each changed field under its label (app/audit/words.py FIELDS), never its code: the
+    keys of every before/after written in a record() call and of every snapshot function that feeds one."""
+    from app.audit.words import FIELDS
+    source = "\n".join(p.read_text(encoding="utf-8") for p in Path("app").rglob("*.py"))
+    keys = set()
+    for found in re.finditer(r"(?:before|after)=\{([^}]*)\}", source):
+        keys |= set(re.findall(r'"(\w+)":', found.group(1)))
+    for found in re.finditer(r"def _?\w*snapshot\w*\([^)]*\)[^:]*:\s*\n(.*?)\n\n", source, re.S):
+        keys |= set(re.findall(r'"(\w+)":', found.group(1)))
+    assert {"held_on", "people_helped", "head_name", "founded_on", "households"} <= keys  # the scan finds them
+    assert keys - FIELDS.keys() == set()
+
+
 def test_record_type_filter_finds_month_closings(client, tree, login_as, db):
     from app.audit.models import record
     record("close_month", "month_closure", 1, tree.province.id, after={"month": "2024-09"})

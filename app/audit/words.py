@@ -101,13 +101,15 @@ FIELDS = {
     "place_hamlet_id": _l("Hamlet"), "place_name": _l("Place (school, cultural house…)"),
     "results": _l("Learners who came away with a service working"), "people_helped": _l("People helped"),
     "dossiers": _l("Dossiers"), "created": _l("Units created"), "retired": _l("Units ended"),
-    "hamlets_moved": _l("Hamlets moved"), "source": _l("Plan"),
+    "hamlets_moved": _l("Hamlets moved"), "source": _l("Plan"), "founded_on": _l("Founded on"),
+    "unit_id": _l("Unit"), "visit_notes_cleared": _l("Visit notes cleared"),
+    "merged_duplicates_erased": _l("Merged duplicates erased"), "visit notes": _l("Visit notes"),
 }
 
 # Keys whose values are ids of other records (one id or a list of them), by the kind of record named.
-REFERENCES = {"commune_id": "unit", "hamlet_id": "unit", "place_hamlet_id": "unit", "team_id": "team",
-              "teams": "team", "member_id": "member", "members": "member", "household_id": "household",
-              "merged_into_id": "household", "topics": "topic"}
+REFERENCES = {"unit_id": "unit", "commune_id": "unit", "hamlet_id": "unit", "place_hamlet_id": "unit",
+              "team_id": "team", "teams": "team", "member_id": "member", "members": "member",
+              "household_id": "household", "merged_into_id": "household", "topics": "topic"}
 # Keys whose values map a service's id to what happened with it: a visit's result, a count.
 PER_SERVICE = {"services", "dossiers", "results"}
 
@@ -140,7 +142,9 @@ def _value(key: str, value, refs: dict | None = None):
     if key in REFERENCES and refs is not None and isinstance(value, (int, list)):
         kind = REFERENCES[key]
         ids = value if isinstance(value, list) else [value]
-        return ", ".join(refs.get((kind, i)) or f"#{i}" for i in ids)
+        return ", ".join((refs.get((kind, i)) if isinstance(i, int) else None) or f"#{i}" for i in ids)
+    if key == "erased_fields" and isinstance(value, str):  # the fields' codes, joined
+        return ", ".join(str(FIELDS.get(part.strip(), part.strip())) for part in value.split(","))
     if key in PER_SERVICE and isinstance(value, dict):
         from app.visits.models import RESULTS
         parts = []
