@@ -613,7 +613,8 @@ def index():
     entries: dict[tuple[str, int], Entry] = {}
     if ids["class"]:
         for k in db.session.scalars(sa.select(Class).where(Class.id.in_(ids["class"])).options(
-                sa.orm.selectinload(Class.topics), sa.orm.selectinload(Class.commune))):
+                sa.orm.selectinload(Class.teams), sa.orm.selectinload(Class.topics),
+                sa.orm.selectinload(Class.commune))):
             may = _may_change_class(k) and not closed(k.commune, k.held_on)
             entries["class", k.id] = Entry(
                 "class", k.held_on, k.created_at,

@@ -142,7 +142,7 @@ def _value(key: str, value, refs: dict | None = None):
     if key in REFERENCES and refs is not None and isinstance(value, (int, list)):
         kind = REFERENCES[key]
         ids = value if isinstance(value, list) else [value]
-        return ", ".join((refs.get((kind, i)) if isinstance(i, int) else None) or f"#{i}" for i in ids)
+        return ", ".join((refs.get((kind, i)) or f"#{i}") if isinstance(i, int) else str(i) for i in ids)
     if key == "erased_fields" and isinstance(value, str):  # the fields' codes, joined
         return ", ".join(str(FIELDS.get(part.strip(), part.strip())) for part in value.split(","))
     if key in PER_SERVICE and isinstance(value, dict):

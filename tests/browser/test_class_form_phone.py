@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 
 from app.activities.models import Class
 from app.demo.seed import DEMO_PASSWORD, seed_demo
-from tests.browser.conftest import script_errors, shot, sign_in, wait_until
+from tests.browser.conftest import script_errors, shot, sign_in
 
 
 class Thumb:
@@ -77,15 +77,11 @@ def _fill_class(page, total="25", bands=("0", "20", "5")):
 
 
 def test_a_class_logged_without_signal_waits_on_the_phone_and_is_sent_once(app, db, live_server, phone):
-    from tests.browser.test_offline import OUTBOX, PUT_BACK, TEAM_KEPT
+    from tests.browser.test_offline import OUTBOX, PUT_BACK, keep_form_on_phone
     seed_demo()
     errors = script_errors(phone)
     sign_in(phone, live_server, "demo-leader", DEMO_PASSWORD)
-    phone.evaluate("async () => { await navigator.serviceWorker.ready; }")
-    phone.goto(f"{live_server}/activities/classes/new")  # once the worker is there, so it keeps the form
-    phone.wait_for_function("() => navigator.serviceWorker.controller !== null")
-    wait_until(phone, "async () => !!(await caches.match('/activities/classes/new'))")
-    wait_until(phone, TEAM_KEPT)
+    keep_form_on_phone(phone, live_server, "/activities/classes/new")
     before = _classes(db)
 
     phone.context.set_offline(True)

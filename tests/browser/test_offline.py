@@ -39,6 +39,16 @@ PUT_BACK = """(items) => new Promise((done) => {
 })"""
 
 
+def keep_form_on_phone(phone, live_server: str, path: str) -> None:
+    """Open a field form once the service worker controls the page, and wait until the phone keeps the
+    form and the team's data: what a leader has after opening it once with signal."""
+    phone.evaluate("async () => { await navigator.serviceWorker.ready; }")
+    phone.goto(f"{live_server}{path}")  # once the worker is there, so it keeps the form
+    phone.wait_for_function("() => navigator.serviceWorker.controller !== null")
+    wait_until(phone, f"async () => !!(await caches.match('{path}'))")
+    wait_until(phone, TEAM_KEPT)
+
+
 def _count(db):
     db.session.expire_all()
     return db.session.scalar(sa.select(sa.func.count(Visit.id)))

@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 from app.activities.models import CentreShift, ShiftDossier
 from app.demo.seed import DEMO_PASSWORD, seed_demo
 from tests.browser.conftest import script_errors, sign_in, wait_until
-from tests.browser.test_offline import OUTBOX, PUT_BACK, TEAM_KEPT
+from tests.browser.test_offline import OUTBOX, PUT_BACK, TEAM_KEPT, keep_form_on_phone
 
 
 def _shifts(db) -> int:
@@ -27,11 +27,7 @@ def test_shifts_logged_without_signal_wait_on_the_phone_and_are_sent_once(app, d
     seed_demo()
     errors = script_errors(phone)
     sign_in(phone, live_server, "demo-leader", DEMO_PASSWORD)
-    phone.evaluate("async () => { await navigator.serviceWorker.ready; }")
-    phone.goto(f"{live_server}/activities/shifts/new")  # once the worker is there, so it keeps the form
-    phone.wait_for_function("() => navigator.serviceWorker.controller !== null")
-    wait_until(phone, "async () => !!(await caches.match('/activities/shifts/new'))")
-    wait_until(phone, TEAM_KEPT)
+    keep_form_on_phone(phone, live_server, "/activities/shifts/new")
     before = _shifts(db)
 
     phone.context.set_offline(True)
