@@ -340,7 +340,7 @@ def _work_list(browser, query: str = "") -> tuple[list[tuple[str, str]], object]
     return [(li.attrs["data-kind"], li.find(**{"class": "meta"}).text().split(" · ")[0]) for li in items], page
 
 
-def test_the_work_list_goes_a_page_of_30_at_a_time_and_one_kind_at_a_time(app, db, tree, crew):
+def test_the_work_list_goes_a_page_of_30_at_a_time_and_one_kind_at_a_time(app, db, tree, crew, monkeypatch):
     from datetime import timedelta
     browser, leader, team, members = crew
     leader.locale = "vi"
@@ -381,6 +381,19 @@ def test_the_work_list_goes_a_page_of_30_at_a_time_and_one_kind_at_a_time(app, d
     visits, page = _work_list(browser, "?kind=visit&page=2")
     assert [k for k, _d in visits] == ["visit"] * 3 and visits[-1] == ("visit", "01/02/2026")
     assert _work_list(browser, "?kind=nonsense")[0] == one
+    assert "báo cáo tháng đếm đủ" not in page.text()
+
+    # A province's staff would list millions: the list goes back so many entries of each kind, and says so.
+    from app.activities import views
+    monkeypatch.setattr(views, "LISTED_MAX", 10)
+    listed, page = _work_list(browser)
+    tabs = {a.attrs["href"]: a.text().split()[-1] for a in page.find(**{"class": "tabs four"}).find_all("a")}
+    assert tabs == {"/activities/": "13+", "/activities/?kind=class": "2", "/activities/?kind=shift": "1",
+                    "/activities/?kind=visit": "10+"}
+    assert "10 mục gần nhất của mỗi loại" in page.text()
+    assert sorted(k for k, _d in listed) == ["class"] * 2 + ["shift"] + ["visit"] * 10
+    assert listed[:2] == one[:2] and listed[-1] == ("class", "10/02/2026")
+    assert ("visit", "24/02/2026") in listed and ("visit", "23/02/2026") not in listed  # the 10 newest visits
 
 
 def test_the_demo_has_classes_and_shifts_in_every_commune_with_teams_and_they_add_up(db):

@@ -545,6 +545,10 @@ class Entry:
 
 KINDS = ("class", "shift", "visit")
 PAGE_SIZE = 30
+# The list goes back this many entries of each kind: a team's years of work, where a province's staff
+# would count millions (3 M visits on the province seed: counting them cost 250 ms a page). The monthly
+# report counts them all.
+LISTED_MAX = 3000
 
 
 def _work_queries() -> tuple[dict[str, sa.Select], str]:
@@ -583,7 +587,7 @@ def _page_of_work(queries: dict[str, sa.Select], kinds: tuple[str, ...], page: R
         day, created, ident = _ORDER[kind]
         q = queries[kind].with_only_columns(day, created, ident).order_by(
             day.desc(), created.desc().nulls_last(), ident.desc())
-        keys += [(d, c, kind, i) for d, c, i in db.session.execute(q.limit(page.stop))]
+        keys += [(d, c, kind, i) for d, c, i in db.session.execute(q.limit(min(page.stop, LISTED_MAX)))]
     # A row written without its time (by hand in SQL) comes after those of its day that have one, as above.
     keys.sort(key=lambda k: (k[0], k[1] is not None, k[1] or 0, -KINDS.index(k[2]), k[3]), reverse=True)
     return [(kind, ident) for _d, _c, kind, ident in keys[page.start:page.stop]]
@@ -595,8 +599,10 @@ def index():
     queries, heading = _work_queries()
     kind = request.args.get("kind")
     kind = kind if kind in KINDS else None
-    counts = {k: db.session.scalar(sa.select(sa.func.count()).select_from(q.order_by(None).subquery()))
-              for k, q in queries.items()}
+    counts = {k: db.session.scalar(sa.select(sa.func.count()).select_from(
+        q.with_only_columns(_ORDER[k][2]).order_by(None).limit(LISTED_MAX + 1).subquery())) for k, q in queries.items()}
+    more = {k for k, n in counts.items() if n > LISTED_MAX}  # shown as "3.000+"
+    counts = {k: min(n, LISTED_MAX) for k, n in counts.items()}
     kinds = (kind,) if kind else KINDS
     page = RowPage.asked(sum(counts[k] for k in kinds), request.args.get("page"), size=PAGE_SIZE)
     chosen = _page_of_work(queries, kinds, page)
@@ -649,4 +655,4 @@ def index():
         return url_for("activities.index", kind=kind, page=n if n > 1 else None)
     shown = [entries[key] for key in chosen if key in entries]  # (one deleted in between is left out)
     return render_template("activities/index.html", entries=shown, heading=heading, may_log=can_log_activities(),
-                           kind=kind, counts=counts, rows=page, page_url=page_url)
+                           kind=kind, counts=counts, more=more, rows=page, page_url=page_url, listed_max=LISTED_MAX)
