@@ -652,3 +652,10 @@ def test_the_audit_trail_shows_what_a_visit_a_class_and_a_shift_held_in_words_no
     assert ("Hồ sơ", f"{dvc}: 5") in pairs and ("Số người được hỗ trợ", "14") in pairs
     # The commune's dossiers of March
     assert ("Tháng", "03/2026") in pairs and ("Hồ sơ", "40") in pairs
+    # A deletion: what the shift held, struck through, and a dash after it.
+    shift_id = db.session.scalar(sa.select(CentreShift.id))
+    assert browser.post(f"/activities/shifts/{shift_id}/delete").status_code == 303
+    deleted = parse(staff.get("/audit/?record_type=shift").get_data(as_text=True)).find_all("li")
+    gone = next(li for li in deleted if "Đã xóa" in li.text())
+    details = dict((dt.text(), dd.text()) for dt, dd in zip(gone.find_all("dt"), gone.find_all("dd"), strict=True))
+    assert details["Số người được hỗ trợ"] == "14 → –" and details["Tổ"] == f"{team.name} → –"
