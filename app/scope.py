@@ -283,6 +283,20 @@ def visits_query(user=None) -> sa.Select:
     return _records_in_hamlets(Visit, _hamlet_scope(_user(user)))
 
 
+def wide_visits_query(user=None) -> sa.Select:
+    """visits_query for reading a wide area's visits newest first (a list's page). On SQLite the area's
+    hamlets are matched row by row (`+visits.hamlet_id`, which no index serves), so SQLite walks the
+    visit-date index backwards and stops at the page's end, where it read every visit of the area by
+    hamlet and sorted them: a province of 3 M visits, 1.3 s → 5 ms. Only for an area holding many
+    visits: walking the dates through an area holding none reads the whole table (16 s)."""
+    from app.visits.models import Visit
+    root_path, field, team_id = _hamlet_scope(_user(user))
+    column = Visit.hamlet_id
+    if db.session.get_bind().dialect.name == "sqlite":
+        column = sa.literal_column("+visits.hamlet_id")  # the same rows; the plan walks the dates
+    return sa.select(Visit).where(_in_hamlets(column, root_path, field, team_id))
+
+
 def get_household_or_404(household_id: int, user=None, *, need: Need | None = None):
     from app.households.models import Household
     return found_or_abort(db.session.scalar(households_query(user).where(Household.id == household_id)),

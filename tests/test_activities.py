@@ -659,3 +659,34 @@ def test_the_audit_trail_shows_what_a_visit_a_class_and_a_shift_held_in_words_no
     gone = next(li for li in deleted if "Đã xóa" in li.text())
     details = dict((dt.text(), dd.text()) for dt, dd in zip(gone.find_all("dt"), gone.find_all("dd"), strict=True))
     assert details["Số người được hỗ trợ"] == "14 → –" and details["Tổ"] == f"{team.name} → –"
+
+
+def test_a_wide_area_reads_its_newest_visits_by_date_and_nothing_outside_it(app, db, tree, crew, monkeypatch):
+    """Past the list's reach (an area holding more visits than it lists) staff read the newest visits by
+    their date (scope.wide_visits_query): the same visits the plain query would give, still only the area's."""
+    from datetime import timedelta
+
+    from app.activities import views
+    browser, _leader, _team, members = crew
+    far_team, far_members = make_team(tree.other_commune, [tree.other_hamlet], name="Tổ CNSCĐ Một Ngàn")
+    db.session.commit()
+    far_leader = sign_in_as(app, "team_leader", tree.other_commune, team=far_team, member=far_members[0])[0]
+    near, far = household(tree.hamlet, "Đặng Văn Lâm"), household(tree.other_hamlet, "Lê Thị Xa")
+    first = date(2026, 2, 1)
+    for i in range(8):  # the district's: 1–8 February; the next district's: 1, 3, … 15 February
+        assert browser.post("/visits/new", data=visit_form(near.id, on=first + timedelta(days=i),
+                                                           members=[members[0].id], services={"vneid": "guided"})
+                            ).status_code == 303
+        assert far_leader.post("/visits/new", data=visit_form(far.id, on=first + timedelta(days=2 * i),
+                                                              members=[far_members[0].id],
+                                                              services={"vneid": "guided"})).status_code == 303
+    district = sign_in_as(app, "district", tree.district)[0]
+    province = sign_in_as(app, "province", tree.province)[0]
+    plain = {who: _work_list(client, "?kind=visit")[0] for who, client in (("district", district),
+                                                                            ("province", province))}
+    monkeypatch.setattr(views, "LISTED_MAX", 5)
+    assert _work_list(district, "?kind=visit")[0] == plain["district"][:5] == [
+        ("visit", f"0{d}/02/2026") for d in (8, 7, 6, 5, 4)]
+    assert _work_list(province, "?kind=visit")[0] == plain["province"][:5]
+    assert [d for _k, d in plain["province"][:5]] == ["15/02/2026", "13/02/2026", "11/02/2026", "09/02/2026",
+                                                      "08/02/2026"]

@@ -32,6 +32,7 @@ from app.forms import record_id
 from app.paging import RowPage
 from app.reports import closing
 from app.scope import (
+    FIELD_ROLES,
     can_edit_activity,
     can_edit_visit,
     can_keep_topics,
@@ -46,6 +47,7 @@ from app.scope import (
     shifts_query,
     teams_query,
     visits_query,
+    wide_visits_query,
 )
 from app.teams.models import Member, Membership, Team
 from app.units.models import AdminUnit
@@ -603,6 +605,8 @@ def index():
         q.with_only_columns(_ORDER[k][2]).order_by(None).limit(LISTED_MAX + 1).subquery())) for k, q in queries.items()}
     more = {k for k, n in counts.items() if n > LISTED_MAX}  # shown as "3.000+"
     counts = {k: min(n, LISTED_MAX) for k, n in counts.items()}
+    if "visit" in more and current_user.role not in FIELD_ROLES:
+        queries["visit"] = wide_visits_query()  # the same visits, read newest first by their date
     kinds = (kind,) if kind else KINDS
     page = RowPage.asked(sum(counts[k] for k in kinds), request.args.get("page"), size=PAGE_SIZE)
     chosen = _page_of_work(queries, kinds, page)
