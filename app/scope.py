@@ -283,6 +283,10 @@ def visits_query(user=None) -> sa.Select:
     return _records_in_hamlets(Visit, _hamlet_scope(_user(user)))
 
 
+# Roles whose area is a province or a group of communes (or everything): their visits are many.
+WIDE_ROLES = ("admin", "province", "district")
+
+
 def wide_visits_query(user=None) -> sa.Select:
     """visits_query for reading a wide area's visits newest first (a list's page). On SQLite the area's
     hamlets are matched row by row (`+visits.hamlet_id`, which no index serves), so SQLite walks the

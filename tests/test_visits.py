@@ -660,6 +660,29 @@ def test_recent_lists_count_today_week_and_month(client, db, leader, team, tree)
     assert "30/11/2026" not in pages["month"] and "14/12/2026" in pages["week"] and "13/12/2026" not in pages["week"]
 
 
+def test_an_area_s_officer_counts_and_lists_its_own_visits_read_by_date(app, db, client, leader, team, tree):
+    """District and province officers' lists read their visits by date (scope.wide_visits_query): the
+    counts and rows are their area's, the next district's visits are not."""
+    far_team, far_members = make_team(tree.other_commune, [tree.other_hamlet], name="Tổ CNSCĐ Một Ngàn")
+    far_leader, _u = sign_in_as(app, "team_leader", tree.other_commune, far_team, far_members[0])
+    near, far = household(tree.hamlet), household(tree.other_hamlet, "Lê Thị Xa")
+    with time_machine.travel(datetime(2026, 12, 16, 3, 0, tzinfo=UTC), tick=False):
+        for day in (date(2026, 11, 30), date(2026, 12, 2), date(2026, 12, 15), date(2026, 12, 16)):
+            _log(client, near, day, {"vneid": "guided"}, team[1][0])
+        for day in (date(2026, 12, 3), date(2026, 12, 16)):
+            _log(far_leader, far, day, {"vneid": "guided"}, far_members[0])
+        pages = {}
+        for role, unit in (("district", tree.district), ("province", tree.province)):
+            officer, _o = sign_in_as(app, role, unit)
+            pages[role] = {p: officer.get(f"/visits/?period={p}").get_data(as_text=True) for p in ("today", "month")}
+    for role, want in (("district", {"today": "1", "week": "2", "month": "3"}),
+                       ("province", {"today": "2", "week": "3", "month": "5"})):
+        for period, page in pages[role].items():
+            assert dict(re.findall(r'period=(\w+)"[^>]*>\s*[^<]*<strong>(\d+)</strong>', page)) == want, (role, period)
+    assert "Lê Thị Xa" not in pages["district"]["month"] and pages["district"]["month"].count("Nguyễn Văn An") == 3
+    assert pages["province"]["month"].count("Lê Thị Xa") == 2 and "30/11/2026" not in pages["province"]["month"]
+
+
 def test_commune_officers_cannot_log_visits_but_see_them(app, db, tree):
     officer, _user = sign_in_as(app, "commune", tree.commune)
     assert officer.get("/visits/new").status_code == 403

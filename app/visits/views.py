@@ -20,6 +20,7 @@ from app.households import operations as registry
 from app.households.models import Household
 from app.reports import closing
 from app.scope import (
+    WIDE_ROLES,
     can_add_visits,
     can_edit_visit,
     can_log_visits,
@@ -28,6 +29,7 @@ from app.scope import (
     requires,
     teams_query,
     visits_query,
+    wide_visits_query,
 )
 from app.teams.models import Team, team_hamlets
 from app.text import clean
@@ -469,7 +471,8 @@ def index():
     period = request.args.get("period", "today")
     if period not in PERIODS:
         period = "today"
-    query = visits_query()
+    # A province's or an area's visits are many: read by their date (the period), not all by hamlet.
+    query = wide_visits_query() if current_user.role in WIDE_ROLES else visits_query()
     if current_user.role == "team_leader":
         query = query.where(Visit.team_id == current_user.team_id)
         heading = _("Your team's visits")
