@@ -394,6 +394,20 @@ def test_the_work_list_goes_a_page_of_30_at_a_time_and_one_kind_at_a_time(app, d
     assert sorted(k for k, _d in listed) == ["class"] * 2 + ["shift"] + ["visit"] * 10
     assert listed[:2] == one[:2] and listed[-1] == ("class", "10/02/2026")
     assert ("visit", "24/02/2026") in listed and ("visit", "23/02/2026") not in listed  # the 10 newest visits
+    monkeypatch.setattr(views, "LISTED_MAX", 2)  # as many classes as it lists: all of them, no "+"
+    tabs = {a.attrs["href"]: a.text().split()[-1]
+            for a in _work_list(browser)[1].find(**{"class": "tabs four"}).find_all("a")}
+    assert tabs["/activities/?kind=class"] == "2" and tabs["/activities/?kind=visit"] == "2+"
+
+    # A closed month's entries can no longer be corrected from the list; the month before still can.
+    monkeypatch.setattr(views, "LISTED_MAX", 3000)
+    db.session.add(MonthClosure(province_id=tree.province.id, year=2026, month=3, snapshot="{}"))
+    db.session.commit()
+    items = list(parse(browser.get("/activities/").get_data(as_text=True)).find(id="work-list").find_all("li"))
+    march = [li for li in items if "/03/2026" in li.text()]
+    february = [li for li in items if "/02/2026" in li.text()]
+    assert len(march) == 6 and not any("Correct" in li.text() or "Sửa" in li.text() for li in march)
+    assert february and all("Sửa" in li.text() for li in february)
 
 
 def test_the_demo_has_classes_and_shifts_in_every_commune_with_teams_and_they_add_up(db):
@@ -571,9 +585,20 @@ def test_a_member_sees_the_work_they_logged_or_took_part_in_and_not_the_rest_of_
         assert browser.post("/visits/new", data=visit_form(h.id, on=date(2026, 3, 14), members=ticked,
                                                            services={"vneid": "guided"})).status_code == 303
     assert browser.post("/activities/shifts/new", data=shift_form(team, members, tree.commune)).status_code == 303
+    assert browser.post("/activities/classes/new", data=class_form(db, team, [members[0]], on=date(2026, 3, 13))
+                        ).status_code == 303  # the leader's class without them
     page = parse(member_browser.get("/activities/").get_data(as_text=True))
     items = list(page.find(id="work-list").find_all("li"))
     assert [li.attrs["data-kind"] for li in items] == ["visit"] and "Đặng Văn Lâm" in items[0].text()
+    # What they logged themselves is theirs, ticked or not.
+    assert member_browser.post("/activities/classes/new", data=class_form(
+        db, team, [members[0]], on=date(2026, 3, 10), total="9", bands=("0", "9", "0"), sexes=("", ""))
+    ).status_code == 303
+    assert member_browser.post("/activities/shifts/new", data=shift_form(team, members, tree.commune,
+                                                                          on=date(2026, 3, 9))).status_code == 303
+    items = list(parse(member_browser.get("/activities/").get_data(as_text=True)).find(id="work-list").find_all("li"))
+    assert [li.attrs["data-kind"] for li in items] == ["visit", "class", "shift"]
+    assert "9" in items[1].text()
 
 
 def test_a_result_for_a_service_not_in_the_catalogue_is_refused_and_said_above_the_form(db, tree, crew):
