@@ -11,6 +11,7 @@ import time_machine
 from app.activities.models import CentreShift, Class, ClassLearner, CommuneDossierTotal, Topic
 from app.audit.models import AuditEvent
 from app.reports.models import MonthClosure
+from app.visits.models import Visit
 from tests.html_tree import parse
 from tests.visits_helpers import form as visit_form
 from tests.visits_helpers import household, make_team, service_id, sign_in_as
@@ -715,3 +716,21 @@ def test_a_wide_area_reads_its_newest_visits_by_date_and_nothing_outside_it(app,
     assert _work_list(province, "?kind=visit")[0] == plain["province"][:5]
     assert [d for _k, d in plain["province"][:5]] == ["15/02/2026", "13/02/2026", "11/02/2026", "09/02/2026",
                                                       "08/02/2026"]
+
+
+def test_a_record_written_without_its_time_comes_after_its_day_s_others(app, db, tree, crew):
+    """A visit put in by hand in SQL without created_at (an old import) sorts after the day's entries
+    that have one, on both databases, and does not break the list."""
+    browser, _leader, team, members = crew
+    h = household(tree.hamlet, "Đặng Văn Lâm")
+    on = date(2026, 3, 14)
+    assert browser.post("/visits/new", data=visit_form(h.id, on=on, members=[members[0].id],
+                                                       services={"vneid": "guided"})).status_code == 303
+    assert browser.post("/activities/classes/new", data=class_form(db, team, members, on=on)).status_code == 303
+    assert browser.post("/visits/new", data=visit_form(h.id, on=date(2026, 3, 13), members=[members[0].id],
+                                                       services={"vneid": "guided"})).status_code == 303
+    first_visit = db.session.scalar(sa.select(sa.func.min(Visit.id)))
+    db.session.execute(sa.update(Visit).where(Visit.id == first_visit).values(created_at=None))
+    db.session.commit()
+    listed, _page = _work_list(browser)
+    assert listed == [("class", "Mar 14, 2026"), ("visit", "Mar 14, 2026"), ("visit", "Mar 13, 2026")]  # in English
