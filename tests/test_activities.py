@@ -2,7 +2,7 @@
 counts that must add up, learners named and linked to households, the exactly-once key, the
 team's combined list, closed months, and a shift at another commune's centre refused."""
 import uuid
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -727,10 +727,19 @@ def test_a_record_written_without_its_time_comes_after_its_day_s_others(app, db,
     assert browser.post("/visits/new", data=visit_form(h.id, on=on, members=[members[0].id],
                                                        services={"vneid": "guided"})).status_code == 303
     assert browser.post("/activities/classes/new", data=class_form(db, team, members, on=on)).status_code == 303
+    later = household(tree.hamlet, "Lý Thị Năm")  # logged an hour after the class, for the same day
+    assert browser.post("/visits/new", data=visit_form(later.id, on=on, members=[members[0].id],
+                                                       services={"vneid": "guided"})).status_code == 303
+    db.session.execute(sa.update(Visit).where(Visit.household_id == later.id).values(
+        created_at=datetime.now(UTC) + timedelta(hours=1)))
+    db.session.commit()
     assert browser.post("/visits/new", data=visit_form(h.id, on=date(2026, 3, 13), members=[members[0].id],
                                                        services={"vneid": "guided"})).status_code == 303
     first_visit = db.session.scalar(sa.select(sa.func.min(Visit.id)))
     db.session.execute(sa.update(Visit).where(Visit.id == first_visit).values(created_at=None))
     db.session.commit()
-    listed, _page = _work_list(browser)
-    assert listed == [("class", "Mar 14, 2026"), ("visit", "Mar 14, 2026"), ("visit", "Mar 13, 2026")]  # in English
+    listed, page = _work_list(browser)
+    # A day's entries newest logged first, whatever their kind; the one without its time last.
+    assert listed == [("visit", "Mar 14, 2026"), ("class", "Mar 14, 2026"), ("visit", "Mar 14, 2026"),
+                      ("visit", "Mar 13, 2026")]  # the crew's leader reads English
+    assert "Lý Thị Năm" in next(page.find(id="work-list").find_all("li")).text()
