@@ -106,3 +106,27 @@ def test_a_refused_shift_seen_from_the_visit_form_opens_in_the_shift_form_to_fix
     expect(phone.locator("#dossiers input").first).to_have_value("6")
     assert _shifts(db) == before  # a refused record is not sent again until fixed
     assert errors == []
+
+
+def test_the_shift_and_class_forms_are_kept_on_the_phone_without_having_been_opened(app, db, live_server, phone):
+    """A leader who opened only the visit form and the visits list with signal can open the shift and class
+    forms without it."""
+    seed_demo()
+    errors = script_errors(phone)
+    sign_in(phone, live_server, "demo-leader", DEMO_PASSWORD)
+    keep_form_on_phone(phone, live_server, "/visits/new")
+    assert not phone.evaluate("async () => !!(await caches.match('/activities/shifts/new'))")  # not from a form
+    phone.goto(f"{live_server}/visits/")
+    for path in ("/activities/shifts/new", "/activities/classes/new"):
+        wait_until(phone, f"async () => !!(await caches.match('{path}'))")
+    before = _shifts(db)
+    phone.context.set_offline(True)
+    phone.goto(f"{live_server}/activities/shifts/new")
+    expect(phone.locator("#kept-copy")).to_be_visible()
+    expect(phone.locator("h1")).to_contain_text("Ghi ca hỗ trợ")
+    _fill_shift(phone, "4", "1")
+    expect(phone.locator("#outbox-count")).to_have_text("1 lượt chờ gửi")
+    phone.context.set_offline(False)
+    expect(phone.locator("#outbox-count")).to_be_hidden()
+    assert _shifts(db) == before + 1 and phone.evaluate(OUTBOX) == []
+    assert errors == []

@@ -349,6 +349,11 @@
       document.querySelectorAll("link[rel=stylesheet], script[src], link[rel=manifest]").forEach(function (n) {
         keep.push(n.href || n.src);
       });
+      // From any other page (the visits list, a saved visit's page), the field forms, once each (the
+      // worker skips what it keeps already): a member who has only ever opened the visit form can still
+      // log a class or a shift where there is no signal. Not from a form itself, whose first and repeat
+      // loads stay as light as they were (bench/page_weight.py).
+      if (FORMS.indexOf(location.pathname) < 0) { FORMS.forEach(function (path) { keep.push(path); }); }
       if (reg.active) { reg.active.postMessage({keep: keep}); }
     }).catch(function () { return null; });
   }
