@@ -685,6 +685,8 @@ def test_the_audit_trail_shows_what_a_visit_a_class_and_a_shift_held_in_words_no
     gone = next(li for li in deleted if "Đã xóa" in li.text())
     details = dict((dt.text(), dd.text()) for dt, dd in zip(gone.find_all("dt"), gone.find_all("dd"), strict=True))
     assert details["Số người được hỗ trợ"] == "14 → –" and details["Tổ"] == f"{team.name} → –"
+    assert "Ghi chú" not in details  # no note before, none after: nothing to say
+    assert "Ghi chú" not in dict(pairs)  # nor when logged without one
 
 
 def test_a_wide_area_reads_its_newest_visits_by_date_and_nothing_outside_it(app, db, tree, crew, monkeypatch):

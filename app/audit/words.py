@@ -135,7 +135,7 @@ def _value(key: str, value, refs: dict | None = None):
     """A changed value as a person reads it: labels for codes, names for ids, dates and numbers in the
     locale. `refs`: (kind, id) -> name, for the ids the events name (`_referenced`)."""
     from app.templating import locale_date, locale_number
-    if value is None or value == "" or value == []:
+    if _empty(value):
         return "–"
     if isinstance(value, bool):
         return _("yes") if value else _("no")
@@ -181,6 +181,10 @@ def _value(key: str, value, refs: dict | None = None):
     if isinstance(value, (list, dict)):
         return ", ".join(map(str, value)) if isinstance(value, list) else json.dumps(value, ensure_ascii=False)
     return value
+
+
+def _empty(value) -> bool:
+    return value is None or value == "" or value == []
 
 
 def _month(value) -> str | None:
@@ -305,10 +309,12 @@ def describe(events) -> list[Entry]:
             sentence = str(sentence_of) % _Defaulting(values)
         except (KeyError, TypeError, ValueError):
             sentence = str(FALLBACK) % {"name": values["name"]}
+        # A field empty on both sides (a class logged or deleted without a note) says nothing: left out.
         details = [(str(FIELDS.get(k, k)),
                     _value(k, item.get("before"), refs) if item.get("before") is not None else None,
                     _value(k, item.get("after"), refs))
-                   for k, item in changes.items() if isinstance(item, dict)]
+                   for k, item in changes.items()
+                   if isinstance(item, dict) and not (_empty(item.get("before")) and _empty(item.get("after")))]
         who = e.user.username if e.user is not None else _("system (command line)")
         out.append(Entry(e, sentence, who, details))
     return out
