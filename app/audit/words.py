@@ -133,7 +133,7 @@ def _changes(event) -> dict:
 
 def _value(key: str, value, refs: dict | None = None):
     """A changed value as a person reads it: labels for codes, names for ids, dates and numbers in the
-    locale. `refs`: (kind, id) -> name, for the ids the events name (`_referenced`)."""
+    locale. `refs`: (kind, id) -> name, for the ids the events name (`_names`)."""
     from app.templating import locale_date, locale_number
     if _empty(value):
         return "–"
@@ -194,7 +194,9 @@ def _month(value) -> str | None:
 
 
 def _names(events) -> dict[tuple[str, int], str]:
-    """The current name of every record the events refer to: one query per kind of record."""
+    """The current name of every record the events refer to, as their subject or by an id in their
+    changes (units, teams, members, households, topics, services): one query per kind of record."""
+    from app.activities.models import Topic
     from app.api.models import ApiToken
     from app.auth.models import User
     from app.households.models import Household
@@ -205,17 +207,20 @@ def _names(events) -> dict[tuple[str, int], str]:
     for e in events:
         if e.record_id is not None:
             wanted.setdefault(e.record_type, set()).add(e.record_id)
+        for key, item in _changes(e).items():
+            if not isinstance(item, dict):
+                continue
+            for value in (item.get("before"), item.get("after")):
+                if key in REFERENCES and isinstance(value, (int, list)):
+                    ids = value if isinstance(value, list) else [value]
+                    wanted.setdefault(REFERENCES[key], set()).update(i for i in ids if isinstance(i, int))
+                elif key in PER_SERVICE and isinstance(value, dict):
+                    wanted.setdefault("service", set()).update(int(k) for k in value if str(k).isdigit())
     visits = {}
     if wanted.get("visit"):
         visits = dict(db.session.execute(sa.select(Visit.id, Visit.household_id)
                                          .where(Visit.id.in_(wanted["visit"]))).all())
     households = set(wanted.get("household", ())) | set(visits.values())
-    for e in events:
-        if e.record_type == "visit":
-            hid = (_changes(e).get("household_id") or {})
-            for side in ("after", "before"):
-                if isinstance(hid, dict) and isinstance(hid.get(side), int):
-                    households.add(hid[side])
     out: dict[tuple[str, int], str] = {}
     simple = (("unit", AdminUnit, AdminUnit.name), ("team", Team, Team.name), ("member", Member, Member.full_name),
               ("user", User, User.username), ("api_token", ApiToken, ApiToken.label))
@@ -229,9 +234,12 @@ def _names(events) -> dict[tuple[str, int], str]:
     for vid, hid in visits.items():
         if ("household", hid) in out:
             out[("visit", vid)] = out[("household", hid)]
-    if wanted.get("service"):
-        for s in db.session.scalars(sa.select(Service).where(Service.id.in_(wanted["service"]))):
-            out[("service", s.id)] = s.name
+    if wanted.get("service"):  # in the reader's language
+        for service in db.session.scalars(sa.select(Service).where(Service.id.in_(wanted["service"]))):
+            out[("service", service.id)] = service.name
+    if wanted.get("topic"):
+        for t in db.session.scalars(sa.select(Topic).where(Topic.id.in_(wanted["topic"]))):
+            out[("topic", t.id)] = t.label
     return out
 
 
@@ -255,47 +263,9 @@ def _name(event, changes: dict, names: dict) -> str:
     return f"#{event.record_id}" if event.record_id is not None else "–"
 
 
-def _referenced(events) -> dict[tuple[str, int], str]:
-    """The names of the records the events' changes refer to by id (units, teams, members, households,
-    topics, services): one query per kind of record."""
-    from app.activities.models import Topic
-    from app.households.models import Household
-    from app.teams.models import Member, Team
-    from app.units.models import AdminUnit
-    from app.visits.models import Service
-    wanted: dict[str, set[int]] = {}
-    for e in events:
-        for key, item in _changes(e).items():
-            if not isinstance(item, dict):
-                continue
-            for value in (item.get("before"), item.get("after")):
-                if key in REFERENCES and isinstance(value, (int, list)):
-                    ids = value if isinstance(value, list) else [value]
-                    wanted.setdefault(REFERENCES[key], set()).update(i for i in ids if isinstance(i, int))
-                elif key in PER_SERVICE and isinstance(value, dict):
-                    wanted.setdefault("service", set()).update(int(k) for k in value if str(k).isdigit())
-    out: dict[tuple[str, int], str] = {}
-    for kind, model, column in (("unit", AdminUnit, AdminUnit.name), ("team", Team, Team.name),
-                                ("member", Member, Member.full_name)):
-        if wanted.get(kind):
-            for rid, name in db.session.execute(sa.select(model.id, column).where(model.id.in_(wanted[kind]))):
-                out[(kind, rid)] = name
-    if wanted.get("service"):  # in the reader's language
-        for service in db.session.scalars(sa.select(Service).where(Service.id.in_(wanted["service"]))):
-            out[("service", service.id)] = service.name
-    if wanted.get("household"):
-        for h in db.session.scalars(sa.select(Household).where(Household.id.in_(wanted["household"]))):
-            out[("household", h.id)] = h.display_name
-    if wanted.get("topic"):
-        for t in db.session.scalars(sa.select(Topic).where(Topic.id.in_(wanted["topic"]))):
-            out[("topic", t.id)] = t.label
-    return out
-
-
 def describe(events) -> list[Entry]:
     """The events as sentences in the current language, with their changes under field labels."""
     names = _names(events)
-    refs = _referenced(events)
     out = []
     for e in events:
         changes = _changes(e)
@@ -311,8 +281,8 @@ def describe(events) -> list[Entry]:
             sentence = str(FALLBACK) % {"name": values["name"]}
         # A field empty on both sides (a class logged or deleted without a note) says nothing: left out.
         details = [(str(FIELDS.get(k, k)),
-                    _value(k, item.get("before"), refs) if item.get("before") is not None else None,
-                    _value(k, item.get("after"), refs))
+                    _value(k, item.get("before"), names) if item.get("before") is not None else None,
+                    _value(k, item.get("after"), names))
                    for k, item in changes.items()
                    if isinstance(item, dict) and not (_empty(item.get("before")) and _empty(item.get("after")))]
         who = e.user.username if e.user is not None else _("system (command line)")
