@@ -228,7 +228,7 @@ def test_the_monthly_report_shows_a_month_on_either_map(world, client, login_as)
     then = client.get(f"/reports/{world.vi_thanh.id}/monthly?month=2025-03&map=then")
     text = " ".join(then.get_data(as_text=True).split())
     assert then.status_code == 200
-    assert "Phường Vị Thanh chưa được thành lập vào 2025-03; khi đó là các đơn vị:" in text
+    assert "Phường Vị Thanh chưa được thành lập vào 03/2025; khi đó là các đơn vị:" in text
     assert f'/reports/{world.phuong_3.id}/monthly?month=2025-03&amp;map=then' in text
     # The old province, as the map was by default: its districts, and the download says the same.
     old = client.get(f"/reports/{world.old_province.id}/monthly?month=2025-03")

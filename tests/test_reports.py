@@ -266,3 +266,18 @@ def test_nav_shows_reports_for_staff(tree, login_as, client):
     login_as("district", tree.district)
     html = client.get(f"/units/{tree.district.id}").get_data(as_text=True)
     assert "/reports/" in html and "Báo cáo" in html
+
+
+def test_a_unit_retired_by_the_months_end_leaves_that_months_report_on_todays_map(tree, activity, db):
+    # Phường I ended on 31 October: on today's map October's report no longer has it (nor its visits);
+    # September's, when it still stood, does.
+    from datetime import date
+
+    from app.units import operations as unit_ops
+    unit_ops.retire_unit(tree.commune, date(2024, 10, 31))
+    db.session.commit()
+    october = build_summary(tree.district, 2024, 10)
+    assert [r["code"] for r in october.children] == ["31321"] and october.total["visits"] == 0
+    assert build_summary(tree.province, 2024, 10).total["visits"] == 1  # Thị trấn Một Ngàn's
+    september = build_summary(tree.district, 2024, 9)
+    assert [r["code"] for r in september.children] == ["31318", "31321"] and september.total["visits"] == 1

@@ -12,11 +12,13 @@ from app.extensions import db
 from app.households.models import Household
 from app.households.operations import merge_households
 from app.reports import queries
+from app.reports.periods import Period
 from app.reports.summary import compute_figures
 from app.visits.models import Adoption, Visit, VisitService
 from tests.report_data import Activity, household, visit
 
 MONTHS = [(2024, 9), (2024, 10), (2024, 11), (2024, 12)]
+QUARTERS = [Period.quarter(2024, 3), Period.quarter(2024, 4)]
 
 
 def plain_activity(root, start, end):
@@ -61,6 +63,11 @@ def assert_same_as_plain(tree):
             visits, reached, teams, active = queries.month_activity(root, year, month)
             assert (dict(visits), reached, dict(teams), active) == plain_activity(root, start, end), (root, month)
             assert dict(queries.new_adoptions_by_hamlet(root, year, month)) == plain_new_adoptions(root, start, end)
+        for period in QUARTERS:  # a quarter's households counted once, whichever of its months saw them
+            start, end = date(period.year, period.first, 1), period.end
+            visits, reached, teams, active = queries.period_activity(root, period)
+            assert (dict(visits), reached, dict(teams), active) == plain_activity(root, start, end), (root, period)
+            assert dict(queries.new_adoptions_in(root, period)) == plain_new_adoptions(root, start, end)
     assert store.verify(db.session.connection()) == []
 
 

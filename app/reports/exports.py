@@ -1,4 +1,4 @@
-"""XLSX and CSV files of a monthly summary, with formula-like text neutralised.
+"""XLSX and CSV files of a monthly or quarterly summary, with formula-like text neutralised.
 
 Headers follow the active locale (the CLI wraps calls in flask_babel.force_locale).
 """
@@ -42,13 +42,15 @@ def service_name(service: dict) -> str:
 
 
 def columns(summary: Summary) -> list[tuple[str, str, object]]:
-    """(header, kind, getter) for every figure column; kind is int, percent or text."""
+    """(header, kind, getter) for every figure column; kind is int, percent or text. The headings
+    name the summary's period (a month or a quarter)."""
+    w = summary.words
     cols = [
         (_("Number of teams"), "int", lambda r: r["teams"]),
-        (_("Teams active in the month"), "int", lambda r: r["active_teams"]),
+        (str(w["active_teams"]), "int", lambda r: r["active_teams"]),
         (_("Number of members"), "int", lambda r: r["members"]),
-        (_("Visits in the month"), "int", lambda r: r["visits"]),
-        (_("Households reached in the month"), "int", lambda r: r["reached_month"]),
+        (str(w["visits"]), "int", lambda r: r["visits"]),
+        (str(w["reached"]), "int", lambda r: r["reached_month"]),
         (_("Households"), "int", lambda r: r["households"]),
         (_("Households reached (cumulative)"), "int", lambda r: r["reached"]),
         (_("Reach"), "percent", lambda r: r["reach_share"]),
@@ -56,8 +58,7 @@ def columns(summary: Summary) -> list[tuple[str, str, object]]:
     for i, s in enumerate(summary.services):
         name = service_name(s)
         cols += [
-            (_("%(service)s: new adoptions in the month", service=name), "int",
-             lambda r, i=i: r["services"][i]["new"]),
+            (str(w["new_of"](name)), "int", lambda r, i=i: r["services"][i]["new"]),
             (_("%(service)s: adopting households", service=name), "int",
              lambda r, i=i: r["services"][i]["adopted"]),
             (_("%(service)s: coverage", service=name), "percent",
@@ -73,29 +74,31 @@ def adult_columns(summary: Summary) -> list[tuple[str, str, object]]:
     for a month closed before they existed."""
     if summary.adult_targets is None:
         return []
-    targets = summary.adult_targets
+    targets, w = summary.adult_targets, summary.words
 
     def adult(key):
         return lambda r: (r["adults"] or {}).get(key)
 
     cols = [
         (_("Adults"), "int", adult("adults")),
-        (_("Class attendances in the month"), "int", adult("attendances")),
+        (str(w["attendances_long"]), "int", adult("attendances")),
         (_("Named learners (cumulative)"), "int", adult("named")),
         (_("Named learners: share of adults"), "percent", adult("named_share")),
         (_("Named learners: target"), "percent", lambda r: (targets.get("named_share") or {}).get("share")),
-        (_("Online dossiers filed with help in the month"), "int", adult("online")),
-        (_("Dossiers of the communes in the month"), "int", adult("commune_dossiers")),
+        (str(w["online_long"]), "int", adult("online")),
+        (str(w["dossiers"]), "int", adult("commune_dossiers")),
         (_("Online dossiers: share of the communes' dossiers"), "percent", adult("online_share")),
         (_("Online dossiers: target"), "percent", lambda r: (targets.get("online_share") or {}).get("share")),
     ]
     for s in summary.services:
-        cols.append((_("%(service)s: learners with it working in the month", service=service_name(s)), "int",
+        cols.append((str(w["working_of"](service_name(s))), "int",
                      lambda r, code=s["code"]: ((r["adults"] or {}).get("working") or {}).get(code, 0)))
     return cols
 
 
 def title(summary: Summary) -> str:
+    if summary.period.kind == "quarter":
+        return _("Quarterly summary, %(quarter)s: %(unit)s", quarter=summary.period.shown, unit=summary.unit["name"])
     return _("Monthly summary %(month)s/%(year)s: %(unit)s", month=f"{summary.month:02d}",
              year=summary.year, unit=summary.unit["name"])
 

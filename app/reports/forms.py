@@ -1,9 +1,10 @@
-"""Forms of the reports pages: choosing a month, closing one."""
+"""Forms of the reports pages: choosing a month or a quarter, closing a month."""
 from flask_babel import lazy_gettext as _l
-from wtforms import StringField, TextAreaField
+from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, ValidationError
 
 from app.forms import AppForm, strip_clean
+from app.reports.periods import Period, PeriodError, check_quarter, recent_quarters
 from app.reports.summary import MonthError, check_month
 
 
@@ -29,6 +30,44 @@ class MonthForm(AppForm):
 
     month = MonthField(_l("Month"), filters=[strip_clean],
                        validators=[DataRequired(_l("Enter the month as YYYY-MM, for example 2024-10."))])
+
+
+class QuarterField(SelectField):
+    """A quarter chosen from the last three years' (YYYY-Qn; an earlier one typed in the address is
+    shown too); `.parsed` holds (year, quarter) once validated."""
+
+    parsed: tuple[int, int] | None = None
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, validate_choice=False, **kwargs)
+
+    def pre_validate(self, form):
+        self.parsed = None
+        if self.data:
+            try:
+                self.parsed = check_quarter(self.data)
+            except PeriodError as exc:
+                if self.data not in dict(self.choices):  # shown as asked, beside its message
+                    self.choices.append((self.data, self.data))
+                raise ValidationError(str(exc)) from exc
+            label = Period.quarter(*self.parsed).label
+            self.data = label
+            if label not in dict(self.choices):
+                self.choices.append((label, Period.quarter(*self.parsed).shown))
+
+
+class QuarterForm(AppForm):
+    """A GET form, as MonthForm."""
+
+    class Meta:
+        csrf = False
+
+    quarter = QuarterField(_l("Reporting quarter"), filters=[strip_clean],
+                           validators=[DataRequired(_l("Enter the quarter as YYYY-Qn, for example 2026-Q3."))])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.quarter.choices = recent_quarters(12)
 
 
 class CloseMonthForm(AppForm):

@@ -1,4 +1,4 @@
-"""Report-specific SQL: teams, members, visits, households reached and new adoptions in a month.
+"""Report-specific SQL: teams, members, visits, households reached and new adoptions in a month or quarter.
 
 Cumulative coverage (households, reach, adopting households) is not here: it comes from
 app.coverage.queries, the one place that computes it.
@@ -11,8 +11,10 @@ from datetime import date
 
 import sqlalchemy as sa
 
-from app.coverage.models import CoverageTally, ReachMonth, VisitMonth
+from app.coverage.models import CoverageTally, HouseholdMonth, ReachMonth, VisitMonth
 from app.extensions import db
+from app.households.models import Household
+from app.reports.periods import Period
 from app.teams.models import Membership, Team, team_commune_on, team_hamlets
 from app.units.models import AdminUnit
 from app.visits.models import Target
@@ -54,38 +56,57 @@ def _hamlets(root):
 
 
 def month_activity(root: AdminUnit, year: int, month: int):
-    """A month's visits from the month tables the visit triggers keep (app/coverage/visit_months.py):
+    """A month's visits: period_activity of one month."""
+    return period_activity(root, Period.month(year, month))
+
+
+def period_activity(root: AdminUnit, period: Period):
+    """A period's visits from the month tables the visit triggers keep (app/coverage/visit_months.py):
     ({hamlet: visits}, {hamlet: distinct households visited, those merged into another left out},
-    {hamlet: {team ids}}, {team ids})."""
-    month = year * 100 + month
+    {hamlet: {team ids}}, {team ids}). A quarter's households are counted once however many of its
+    months they were visited in: its months' household rows, not their monthly counts, are counted."""
+    first, last = period.keys
     visits: dict[int, int] = defaultdict(int)
     teams_in_hamlet: dict[int, set[int]] = defaultdict(set)
     active_teams: set[int] = set()
-    vm, rm = VisitMonth, ReachMonth
+    vm, rm, hm = VisitMonth, ReachMonth, HouseholdMonth
     for h, t, n in db.session.execute(
             sa.select(vm.hamlet_id, vm.team_id, vm.visits)
-            .where(vm.month == month, vm.visits != 0, vm.hamlet_id.in_(_hamlets(root)))):
+            .where(vm.month.between(first, last), vm.visits != 0, vm.hamlet_id.in_(_hamlets(root)))):
         visits[h] += int(n)
         if t:  # 0: visits logged without a team
             teams_in_hamlet[h].add(t)
             active_teams.add(t)
-    reached = {h: int(n) for h, n in db.session.execute(
-        sa.select(rm.hamlet_id, rm.households)
-        .where(rm.month == month, rm.households != 0, rm.hamlet_id.in_(_hamlets(root))))}
+    if first == last:
+        counted = (sa.select(rm.hamlet_id, rm.households)
+                   .where(rm.month == first, rm.households != 0, rm.hamlet_id.in_(_hamlets(root))))
+    else:
+        counted = (sa.select(hm.hamlet_id, sa.func.count(sa.distinct(hm.household_id)))
+                   .join(Household, sa.and_(Household.id == hm.household_id, Household.merged_into_id.is_(None)))
+                   .where(hm.month.between(first, last), hm.hamlet_id.in_(_hamlets(root)))
+                   .group_by(hm.hamlet_id))
+    reached = {h: int(n) for h, n in db.session.execute(counted)}
     return visits, reached, teams_in_hamlet, active_teams
 
 
 def new_adoptions_by_hamlet(root: AdminUnit, year: int, month: int) -> dict[int, dict[int, int]]:
-    """{hamlet_id: {service_id: households that first adopted the service in the month}}: each
-    hamlet's own coverage tally of the month (app/coverage/store.py), which counts exactly those."""
-    month = year * 100 + month
+    return new_adoptions_in(root, Period.month(year, month))
+
+
+def new_adoptions_in(root: AdminUnit, period: Period) -> dict[int, dict[int, int]]:
+    """{hamlet_id: {service_id: households that first adopted the service in the period}}: each
+    hamlet's own coverage tallies of its months (app/coverage/store.py), which count exactly those
+    (a household adopts a service once, so a quarter's months add up)."""
+    first, last = period.keys
     out: dict[int, dict[int, int]] = defaultdict(dict)
     t = CoverageTally
     rows = db.session.execute(
-        sa.select(t.unit_id, t.service_id, t.households)
-        .where(t.month == month, t.service_id != 0, t.households != 0, t.unit_id.in_(_hamlets(root))))
+        sa.select(t.unit_id, t.service_id, sa.func.sum(t.households))
+        .where(t.month.between(first, last), t.service_id != 0, t.households != 0, t.unit_id.in_(_hamlets(root)))
+        .group_by(t.unit_id, t.service_id))
     for h, s, n in rows:
-        out[h][s] = int(n)
+        if n:
+            out[h][s] = int(n)
     return out
 
 

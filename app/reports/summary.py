@@ -1,4 +1,5 @@
-"""The monthly summary of a unit: one set of figures behind the page, the exports, the CLI and the API.
+"""The monthly (or quarterly) summary of a unit: one set of figures behind the page, the exports, the CLI
+and the API.
 
 `compute_figures` counts everything for a subtree once (plain counts, JSON-ready, also what a
 month closing stores); `build_summary` turns those counts into the rows a report shows.
@@ -9,9 +10,10 @@ from datetime import date
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
-from app.dates import month_end, month_start, today_vn
+from app.dates import month_start, today_vn
 from app.extensions import db
 from app.reports import queries
+from app.reports.periods import Period
 from app.text import sort_key
 from app.units.models import AdminUnit
 
@@ -73,8 +75,11 @@ def _units_then(root: AdminUnit, end: date) -> list[_Placed]:
             for u in tree.units.values()]
 
 
-def compute_figures(root: AdminUnit, year: int, month: int, full: bool = False, as_then: bool = False) -> dict:
+def compute_figures(root: AdminUnit, year: int, month: int, full: bool = False, as_then: bool = False,
+                    first: int | None = None) -> dict:
     """Counts for the root and the units below it that a report shows, as plain JSON-ready data.
+    The month `month`, or months `first` to `month` of the year (a quarter: app/reports/periods.py):
+    activity over them all, what stands at a date at the end of the last.
 
     Activity in the month comes from app.reports.queries; cumulative households, reach and
     adoptions at the end of the month come from app.coverage.queries (the one coverage computation).
@@ -83,7 +88,8 @@ def compute_figures(root: AdminUnit, year: int, month: int, full: bool = False, 
     from app.coverage.maps import coverage_then
     from app.coverage.queries import coverage
 
-    end = month_end(year, month)
+    period = Period(year, first or month, month)
+    end = period.end
     if as_then:
         units = _units_then(root, end)
         within = [u.id for u in units]
@@ -102,8 +108,8 @@ def compute_figures(root: AdminUnit, year: int, month: int, full: bool = False, 
         within = root
     needed = _needed(units, root, full)
     services = queries.report_services(root.province_id)
-    visits, reached_month, teams_in_hamlet, active_teams = queries.month_activity(within, year, month)
-    new = queries.new_adoptions_by_hamlet(within, year, month)
+    visits, reached_month, teams_in_hamlet, active_teams = queries.period_activity(within, period)
+    new = queries.new_adoptions_in(within, period)
     teams_c = queries.teams_by_commune(within, end, active_teams, in_time=as_then)
     teams_h = queries.teams_by_hamlet(within, end, teams_in_hamlet)
 
@@ -159,10 +165,10 @@ def compute_figures(root: AdminUnit, year: int, month: int, full: bool = False, 
     shown = [u for u in units if u.id in needed]
     if as_then:
         shown = list(db.session.scalars(sa.select(AdminUnit).where(AdminUnit.id.in_([u.id for u in shown]))))
-    for uid, by_month in adult_months(shown, [(year, month)]).items():
-        figures[uid]["adults"] = by_month[(year, month)].as_dict()
+    for uid, by_month in adult_months(shown, period.months).items():
+        figures[uid]["adults"] = _over_period([by_month[m] for m in period.months])
     return {
-        "year": year, "month": month, "root_id": root.id,
+        "year": year, "month": month, "root_id": root.id, **({"first": period.first} if first else {}),
         "services": services,
         "adult_targets": {t.indicator: {"share": float(t.share), "date": t.due_on.isoformat()}
                           for t in adult_targets(root.province_id).values()},
@@ -170,6 +176,24 @@ def compute_figures(root: AdminUnit, year: int, month: int, full: bool = False, 
                               "parent_id": u.parent_id, "depth": u.depth} for u in units if u.id in needed},
         "figures": {str(k): v for k, v in figures.items() if k in needed},
     }
+
+
+def _over_period(months: list) -> dict:
+    """A period's adult figures from its months' (app.coverage.adults.AdultFigures, oldest first): the
+    adults and named learners standing at its end, the classes' and shifts' flows added up."""
+    from app.coverage.adults import AdultFigures
+    last = months[-1]
+    if len(months) == 1:
+        return last.as_dict()
+    total = AdultFigures(adults=last.adults, named=last.named)
+    for f in months:
+        total.attendances += f.attendances
+        total.online += f.online
+        total.online_counted += f.online_counted
+        total.commune_dossiers += f.commune_dossiers
+        for code, n in f.working.items():
+            total.working[code] = total.working.get(code, 0) + n
+    return total.as_dict()
 
 
 @dataclass
@@ -185,10 +209,20 @@ class Summary:
     produced_on: date = field(default_factory=today_vn)
     # None for a month closed before the adult figures existed: its snapshot has none.
     adult_targets: dict | None = None
+    first: int | None = None  # a quarter's first month; None: the month alone
+
+    @property
+    def period(self) -> Period:
+        return Period(self.year, self.first or self.month, self.month)
 
     @property
     def month_label(self) -> str:
-        return f"{self.year:04d}-{self.month:02d}"
+        """The period as the address and the file name carry it: 2026-10, or 2026-Q4."""
+        return self.period.label
+
+    @property
+    def words(self) -> dict:
+        return self.period.words
 
     def level_title(self, level: str) -> str:
         return str(LEVEL_PLURALS.get(level, level))
@@ -241,7 +275,7 @@ def summary_from_figures(data: dict, unit_id: int, closed_at=None) -> Summary:
             continue
         rows = [_row(data, k, units[str(units[k]["parent_id"])]["name"]) for k in keys]
         levels.append((level, rows))
-    return Summary(unit=dict(units[uid]), year=data["year"], month=data["month"],
+    return Summary(unit=dict(units[uid]), year=data["year"], month=data["month"], first=data.get("first"),
                    services=data["services"], total=_row(data, uid),
                    children=levels[0][1] if levels else [], levels=levels, closed_at=closed_at,
                    adult_targets=data.get("adult_targets"))
@@ -263,3 +297,11 @@ def build_summary(unit: AdminUnit, year: int, month: int, as_then: bool = False)
         if str(unit.id) in data.get("units", {}):
             return summary_from_figures(data, unit.id, closed_at=closure.closed_at)
     return summary_from_figures(compute_figures(unit, year, month, as_then=as_then), unit.id)
+
+
+def build_quarter_summary(unit: AdminUnit, year: int, quarter: int, as_then: bool = False) -> Summary:
+    """A quarter counted from the records as they stand (closed months' snapshots keep no households or
+    teams by month that a quarter could count once)."""
+    period = Period.quarter(year, quarter)
+    return summary_from_figures(compute_figures(unit, year, period.last, as_then=as_then, first=period.first),
+                                unit.id)

@@ -1,4 +1,4 @@
-"""Monthly summary pages, their exports and month closing."""
+"""Monthly and quarterly summary pages, their exports, and month closing."""
 import dataclasses
 
 import sqlalchemy as sa
@@ -14,14 +14,15 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.auth.guard import require_sign_in
-from app.dates import month_end, today_vn
+from app.dates import today_vn
 from app.downloads import file_name, send_download, unit_slug
 from app.extensions import db
 from app.paging import RowPage
 from app.reports import closing, exports
-from app.reports.forms import CloseMonthForm, MonthForm, ReopenMonthForm
+from app.reports.forms import CloseMonthForm, MonthForm, QuarterForm, ReopenMonthForm
 from app.reports.models import MonthClosure
-from app.reports.summary import build_summary
+from app.reports.periods import Period
+from app.reports.summary import build_quarter_summary, build_summary
 from app.scope import (
     can_see_in_time,
     found_or_abort,
@@ -43,9 +44,33 @@ def previous_month() -> str:
     return f"{year:04d}-{month:02d}"
 
 
-def _month_form() -> MonthForm:
-    return MonthForm(request.args, meta={"csrf": False}) if "month" in request.args else \
-        MonthForm(data={"month": previous_month()}, meta={"csrf": False})
+def previous_quarter() -> str:
+    today = today_vn()
+    year, quarter = today.year, (today.month + 2) // 3 - 1
+    return Period.quarter(*((year, quarter) if quarter else (year - 1, 4))).label
+
+
+# A summary covers a month or a quarter: each has its page, printable page and downloads, and the
+# address names it by `month=YYYY-MM` or `quarter=YYYY-Qn`.
+PERIODS = {
+    "month": {"param": "month", "form": MonthForm, "default": previous_month, "page": "reports.monthly",
+              "print": "reports.monthly_print", "xlsx": "reports.monthly_xlsx", "csv": "reports.monthly_csv"},
+    "quarter": {"param": "quarter", "form": QuarterForm, "default": previous_quarter, "page": "reports.quarterly",
+                "print": "reports.quarterly_print", "xlsx": "reports.quarterly_xlsx", "csv": "reports.quarterly_csv"},
+}
+
+
+def _period_form(kind: str):
+    p = PERIODS[kind]
+    if p["param"] in request.args:
+        return p["form"](request.args, meta={"csrf": False})
+    return p["form"](data={p["param"]: p["default"]()}, meta={"csrf": False})
+
+
+def _asked_period(kind: str, form) -> Period:
+    if kind == "month":
+        return Period.month(*form.month.parsed)
+    return Period.quarter(*form.quarter.parsed)
 
 
 @bp.get("/")
@@ -64,59 +89,73 @@ def _map_mode(unit: AdminUnit) -> str:
     return "today" if unit.retired_on is None else "then"
 
 
-def _summary_or_error(unit_id: int):
+def _summary_or_error(unit_id: int, kind: str):
     unit = get_unit_in_time_or_404(unit_id)
-    form = _month_form()
+    form = _period_form(kind)
     if not form.validate():
         return unit, form, None
-    year, month = form.month.parsed
-    if _map_mode(unit) == "then" and not unit.valid_on(month_end(year, month)):
+    period = _asked_period(kind, form)
+    as_then = _map_mode(unit) == "then"
+    if as_then and not unit.valid_on(period.end):
         return unit, form, None  # the page names the units that stood for it then
-    return unit, form, build_summary(unit, year, month, as_then=_map_mode(unit) == "then")
+    if kind == "month":
+        return unit, form, build_summary(unit, period.year, period.last, as_then=as_then)
+    return unit, form, build_quarter_summary(unit, period.year, period.quarter_number, as_then=as_then)
 
 
-def _context(unit: AdminUnit, summary, form=None):
+def _context(unit: AdminUnit, kind: str, summary, form):
     ancestors = [a for a in unit.ancestors() if can_see_in_time(a)]
-    mode, stand_ins = _map_mode(unit), []
-    if summary is None and form is not None and not form.errors and form.month.parsed:
-        stand_ins = [u for u, _split in predecessors_on(unit, month_end(*form.month.parsed))]
-    return {"unit": unit, "ancestors": ancestors, "summary": summary, "map_mode": mode, "stand_ins": stand_ins,
+    mode, stand_ins, period = _map_mode(unit), [], None
+    if not form.errors and form[PERIODS[kind]["param"]].parsed:
+        period = _asked_period(kind, form)
+        if summary is None:
+            stand_ins = [u for u, _split in predecessors_on(unit, period.end)]
+    param = PERIODS[kind]["param"]
+
+    def period_url(endpoint: str, unit_id: int, value: str, **args) -> str:
+        """A link to a summary of the period: `month=` or `quarter=` first, as people read an address."""
+        return url_for(endpoint, unit_id=unit_id, **{param: value}, **args)
+    return {"unit": unit, "ancestors": ancestors, "period_url": period_url, "summary": summary, "map_mode": mode,
+            "stand_ins": stand_ins,
             "map_param": request.args.get("map") if request.args.get("map") in MAPS else None,
-            "service_name": exports.service_name, "may_close": closing.can_close(unit, current_user)}
+            "service_name": exports.service_name, "may_close": closing.can_close(unit, current_user),
+            "form": form, "kind": kind, "routes": PERIODS[kind], "param": PERIODS[kind]["param"],
+            "period_field": form[PERIODS[kind]["param"]], "period": period, "words": Period.words_of(kind),
+            "period_over": period is not None and period.end < today_vn(), "summary_title": exports.title,
+            # Each unit's name in the tables links to its own summary of the same period.
+            "unit_url": (lambda uid: period_url(PERIODS[kind]["page"], uid, summary.month_label)) if summary else None}
 
 
-@bp.get("/<int:unit_id>/monthly")
-def monthly(unit_id: int):
-    """The month's summary on screen, 20 units below at a time with the total (a province of 103
+def _page(unit_id: int, kind: str):
+    """A period's summary on screen, 20 units below at a time with the total (a province of 103
     communes was ~260,000 px tall on a phone); the printable page and the downloads hold every unit."""
-    unit, form, summary = _summary_or_error(unit_id)
+    unit, form, summary = _summary_or_error(unit_id, kind)
     status = 200 if summary is not None or not form.errors else 400
     rows = None
     if summary is not None:
         rows = RowPage.asked(len(summary.children), request.args.get("page"))
         summary = dataclasses.replace(summary, children=rows.of(summary.children))
-    context = _context(unit, summary, form)
+    context = _context(unit, kind, summary, form)
 
     def page_url(n: int) -> str:
-        return url_for("reports.monthly", unit_id=unit.id, month=form.month.data, map=context["map_param"],
-                       page=n if n > 1 else None)
-    return render_template("reports/monthly.html", form=form, rows=rows, page_url=page_url, **context), status
+        return context["period_url"](PERIODS[kind]["page"], unit.id, context["period_field"].data,
+                                     map=context["map_param"], page=n if n > 1 else None)
+    return render_template("reports/summary.html", rows=rows, page_url=page_url, **context), status
 
 
-@bp.get("/<int:unit_id>/monthly/print")
-def monthly_print(unit_id: int):
-    unit, form, summary = _summary_or_error(unit_id)
+def _print(unit_id: int, kind: str):
+    unit, form, summary = _summary_or_error(unit_id, kind)
     if summary is None:
-        return render_template("reports/monthly.html", form=form, **_context(unit, None, form)), 400
-    return render_template("reports/print.html", **_context(unit, summary))
+        return render_template("reports/summary.html", **_context(unit, kind, None, form)), 400
+    return render_template("reports/print.html", **_context(unit, kind, summary, form))
 
 
-def _download(unit_id: int, kind: str):
-    unit, form, summary = _summary_or_error(unit_id)
+def _download(unit_id: int, kind: str, ext: str):
+    unit, form, summary = _summary_or_error(unit_id, kind)
     if summary is None:
-        return render_template("reports/monthly.html", form=form, **_context(unit, None, form)), 400
-    name = file_name("bao-cao", unit_slug(unit), summary.month_label, ext=kind)
-    if kind == "xlsx":
+        return render_template("reports/summary.html", **_context(unit, kind, None, form)), 400
+    name = file_name("bao-cao", unit_slug(unit), summary.month_label, ext=ext)
+    if ext == "xlsx":
         body, mimetype = exports.write_xlsx(summary), \
             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     else:
@@ -124,14 +163,45 @@ def _download(unit_id: int, kind: str):
     return send_download(body, name, mimetype)
 
 
+@bp.get("/<int:unit_id>/monthly")
+def monthly(unit_id: int):
+    return _page(unit_id, "month")
+
+
+@bp.get("/<int:unit_id>/monthly/print")
+def monthly_print(unit_id: int):
+    return _print(unit_id, "month")
+
+
 @bp.get("/<int:unit_id>/monthly.xlsx")
 def monthly_xlsx(unit_id: int):
-    return _download(unit_id, "xlsx")
+    return _download(unit_id, "month", "xlsx")
 
 
 @bp.get("/<int:unit_id>/monthly.csv")
 def monthly_csv(unit_id: int):
-    return _download(unit_id, "csv")
+    return _download(unit_id, "month", "csv")
+
+
+@bp.get("/<int:unit_id>/quarterly")
+def quarterly(unit_id: int):
+    """A quarter's summary: its three months' activity, coverage at its end (app/reports/periods.py)."""
+    return _page(unit_id, "quarter")
+
+
+@bp.get("/<int:unit_id>/quarterly/print")
+def quarterly_print(unit_id: int):
+    return _print(unit_id, "quarter")
+
+
+@bp.get("/<int:unit_id>/quarterly.xlsx")
+def quarterly_xlsx(unit_id: int):
+    return _download(unit_id, "quarter", "xlsx")
+
+
+@bp.get("/<int:unit_id>/quarterly.csv")
+def quarterly_csv(unit_id: int):
+    return _download(unit_id, "quarter", "csv")
 
 
 @bp.route("/closing", methods=["GET", "POST"])
