@@ -135,9 +135,12 @@ def test_the_quarter_asked_by_default_is_the_last_one_ended(tree, login_as, clie
         login_as("province", tree.province)
         page = parse(client.get(f"/reports/{tree.province.id}/quarterly").get_data(as_text=True))
         assert _chosen(page) == "2026-Q3"
-        # The chooser offers the quarter under way and those before it, newest first.
+        # The chooser offers the quarter under way and those before it back to 2022, newest first.
         options = [o.attrs["value"] for o in page.find(id="quarter").find_all("option")]
-        assert options[:3] == ["2026-Q4", "2026-Q3", "2026-Q2"] and len(options) == 12
+        assert options[:3] == ["2026-Q4", "2026-Q3", "2026-Q2"] and options[-1] == "2022-Q1" and len(options) == 20
+        # One from before, asked for in the address, is reported and shown chosen.
+        older = parse(client.get(f"/reports/{tree.province.id}/quarterly?quarter=2021-Q4").get_data(as_text=True))
+        assert _chosen(older) == "2021-Q4" and "Quý IV/2021" in older.text()
         current = client.get(f"/reports/{tree.province.id}/quarterly?quarter=2026-Q4").get_data(as_text=True)
         assert "Quý chưa kết thúc" in current
     with time_machine.travel(datetime(2027, 2, 1, 3, 0, tzinfo=UTC), tick=False):

@@ -33,7 +33,7 @@ class MonthForm(AppForm):
 
 
 class QuarterField(SelectField):
-    """A quarter chosen from the last three years' (YYYY-Qn; an earlier one typed in the address is
+    """A quarter chosen from a list (YYYY-Qn; one the list does not offer, typed in the address, is
     shown too); `.parsed` holds (year, quarter) once validated."""
 
     parsed: tuple[int, int] | None = None
@@ -67,7 +67,7 @@ class QuarterForm(AppForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.quarter.choices = recent_quarters(12)
+        self.quarter.choices = recent_quarters()
 
 
 class CloseMonthForm(AppForm):

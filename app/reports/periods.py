@@ -96,12 +96,17 @@ def check_quarter(value: str | None) -> tuple[int, int]:
     return parsed
 
 
-def recent_quarters(count: int = 8) -> list[tuple[str, str]]:
-    """The current quarter and those before it, newest first, as (label, shown) for a chooser."""
+# The chooser offers the quarters since the teams were being set up across the provinces (2022); an
+# earlier one typed in the address is still reported.
+FIRST_OFFERED = (2022, 1)
+
+
+def recent_quarters() -> list[tuple[str, str]]:
+    """The current quarter and those before it back to FIRST_OFFERED, newest first, as (label, shown)."""
     today = today_vn()
     year, quarter = today.year, (today.month + 2) // 3
     out = []
-    for _ in range(count):
+    while (year, quarter) >= FIRST_OFFERED:
         p = Period.quarter(year, quarter)
         out.append((p.label, p.shown))
         year, quarter = (year, quarter - 1) if quarter > 1 else (year - 1, 4)
