@@ -1,4 +1,6 @@
 """Province staff on desktop and phone: the monthly summary, its printable version, tokens."""
+from datetime import date
+
 from playwright.sync_api import expect
 
 from app.auth.cli import create_user
@@ -80,3 +82,33 @@ def test_province_staff_correct_a_closed_month_on_a_phone(app, db, tree, live_se
     page.get_by_role("button", name="Mở lại sổ").click()
     page.wait_for_load_state("domcontentloaded")
     expect(page.locator("body")).to_contain_text("Đã mở lại sổ tháng 10/2024")
+
+
+def test_a_quarter_chosen_on_a_phone(app, db, tree, live_server, phone):
+    """From the month's summary to the quarter's, the quarter picked from the list, as on a phone."""
+    from tests.report_data import visit
+    a = Activity(tree)
+    visit(a.households["h1"], date(2024, 12, 10), a.team, {a.wallet: "guided"})  # Hộ Một again in December
+    create_user("tinh-quy", "province", tree.province, PASSWORD, full_name="Cán bộ tỉnh")
+    db.session.commit()
+    errors = []
+    phone.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    sign_in(phone, live_server, "tinh-quy", PASSWORD)
+    phone.goto(f"{live_server}/reports/{tree.district.id}/monthly?month=2024-10")
+    phone.get_by_role("link", name="Theo quý").click()
+    phone.wait_for_load_state("domcontentloaded")
+    phone.locator("#quarter").select_option(label="Quý IV/2024")
+    phone.get_by_role("button", name="Xem").click()
+    phone.wait_for_load_state("domcontentloaded")
+    expect(phone.locator("h1")).to_contain_text("Báo cáo quý: Thành phố Vị Thanh")
+    assert "quarter=2024-Q4" in phone.url
+    total = phone.locator("tr.total").first
+    # Five visits over October to December, three households: Hộ Một and Hộ Hai each counted once.
+    expect(total.locator('td[data-key="visits"]')).to_have_text("5")
+    expect(total.locator('td[data-key="reached_month"]')).to_have_text("3")
+    assert phone.evaluate("document.documentElement.scrollWidth") <= phone.viewport_size["width"]
+    shot(phone, "reports-quarterly-phone")
+    phone.get_by_role("link", name="Bản in").click()
+    phone.wait_for_load_state("domcontentloaded")
+    expect(phone.locator("h1")).to_contain_text("Báo cáo tổng hợp Quý IV/2024: Thành phố Vị Thanh")
+    assert not errors
