@@ -83,10 +83,11 @@ def test_the_quarter_page_names_the_quarter_and_links_its_units_to_their_quarter
     assert f"/reports/{tree.commune.id}/quarterly?quarter={Q4}" in links  # a unit's own quarter
     assert f"/reports/{tree.district.id}/quarterly.xlsx?quarter={Q4}" in links
     assert f"/reports/{tree.province.id}/quarterly?quarter={Q4}" in links  # the crumbs keep the quarter
-    # The two kinds of summary link to each other.
-    assert f"/reports/{tree.district.id}/monthly" in links
-    month_page = parse(client.get(f"/reports/{tree.district.id}/monthly?month=2024-10").get_data(as_text=True))
-    assert f"/reports/{tree.district.id}/quarterly" in [a.attrs["href"] for a in month_page.find_all("a")]
+    # The two kinds of summary link to each other, keeping the time asked: the quarter's last month, the
+    # month's quarter.
+    assert f"/reports/{tree.district.id}/monthly?month=2024-12" in links
+    month_page = parse(client.get(f"/reports/{tree.district.id}/monthly?month=2024-11").get_data(as_text=True))
+    assert f"/reports/{tree.district.id}/quarterly?quarter={Q4}" in [a.attrs["href"] for a in month_page.find_all("a")]
     # A quarter that has ended says it is counted from today's records; a lower-case q is understood.
     assert "Tính từ dữ liệu hiện có" in text and "Quý chưa kết thúc" not in text
     assert client.get(f"/reports/{tree.district.id}/quarterly?quarter=2024-q4").status_code == 200
@@ -143,6 +144,12 @@ def test_the_quarter_asked_by_default_is_the_last_one_ended(tree, login_as, clie
         assert _chosen(older) == "2021-Q4" and "Quý IV/2021" in older.text()
         current = client.get(f"/reports/{tree.province.id}/quarterly?quarter=2026-Q4").get_data(as_text=True)
         assert "Quý chưa kết thúc" in current
+    with time_machine.travel(datetime(2026, 11, 5, 3, 0, tzinfo=UTC), tick=False):
+        login_as("province", tree.province)
+        current = client.get(f"/reports/{tree.province.id}/quarterly?quarter=2026-Q4").get_data(as_text=True)
+        # The quarter under way links to this month, not to December, which has not begun.
+        months = re.findall(rf'href="/reports/{tree.province.id}/monthly\?month=([\d-]+)"', current)
+        assert months == ["2026-11"]
     with time_machine.travel(datetime(2027, 2, 1, 3, 0, tzinfo=UTC), tick=False):
         login_as("province", tree.province)
         page = parse(client.get(f"/reports/{tree.province.id}/quarterly").get_data(as_text=True))

@@ -105,25 +105,40 @@ def _summary_or_error(unit_id: int, kind: str):
 
 def _context(unit: AdminUnit, kind: str, summary, form):
     ancestors = [a for a in unit.ancestors() if can_see_in_time(a)]
+    param = PERIODS[kind]["param"]
     mode, stand_ins, period = _map_mode(unit), [], None
-    if not form.errors and form[PERIODS[kind]["param"]].parsed:
+    if not form.errors and form[param].parsed:
         period = _asked_period(kind, form)
         if summary is None:
             stand_ins = [u for u, _split in predecessors_on(unit, period.end)]
-    param = PERIODS[kind]["param"]
 
     def period_url(endpoint: str, unit_id: int, value: str, **args) -> str:
         """A link to a summary of the period: `month=` or `quarter=` first, as people read an address."""
         return url_for(endpoint, unit_id=unit_id, **{param: value}, **args)
+    map_param = request.args.get("map") if request.args.get("map") in MAPS else None
     return {"unit": unit, "ancestors": ancestors, "period_url": period_url, "summary": summary, "map_mode": mode,
-            "stand_ins": stand_ins,
-            "map_param": request.args.get("map") if request.args.get("map") in MAPS else None,
+            "stand_ins": stand_ins, "map_param": map_param,
             "service_name": exports.service_name, "may_close": closing.can_close(unit, current_user),
-            "form": form, "kind": kind, "routes": PERIODS[kind], "param": PERIODS[kind]["param"],
-            "period_field": form[PERIODS[kind]["param"]], "period": period, "words": Period.words_of(kind),
+            "form": form, "kind": kind, "routes": PERIODS[kind], "param": param,
+            "period_field": form[param], "period": period, "words": Period.words_of(kind),
             "period_over": period is not None and period.end < today_vn(), "summary_title": exports.title,
+            "switch_to": _switch_to(kind, period, unit, map_param),
             # Each unit's name in the tables links to its own summary of the same period.
             "unit_url": (lambda uid: period_url(PERIODS[kind]["page"], uid, summary.month_label)) if summary else None}
+
+
+def _switch_to(kind: str, period: Period | None, unit: AdminUnit, map_param: str | None) -> dict[str, str]:
+    """The links between a unit's two summaries, keeping the time asked: a month's quarter, a quarter's
+    last month (or this month, for the quarter under way)."""
+    other_kind = "quarter" if kind == "month" else "month"
+    asked = {}
+    if period is not None and kind == "month":
+        asked = {"quarter": Period.quarter(period.year, period.quarter_number).label}
+    elif period is not None:
+        today = today_vn()
+        asked = {"month": Period.month(*min((period.year, period.last), (today.year, today.month))).label}
+    return {kind: url_for(PERIODS[kind]["page"], unit_id=unit.id, map=map_param),
+            other_kind: url_for(PERIODS[other_kind]["page"], unit_id=unit.id, **asked, map=map_param)}
 
 
 def _page(unit_id: int, kind: str):
