@@ -209,3 +209,15 @@ def test_the_cli_writes_the_quarter_the_page_shows(tree, activity, runner, tmp_p
         assert res.exit_code != 0 and message in res.output
     res = runner.invoke(args=["report", "quarterly", "--unit", "99999", "--quarter", Q4, "--output", str(out)])
     assert res.exit_code != 0 and "no unit" in res.output
+
+
+def test_a_quarter_opens_on_its_first_day_in_vietnam_time(tree, login_as, client):
+    # 17:30 UTC on 30 September is 00:30 on 1 October in Vietnam: the fourth quarter has begun there.
+    with time_machine.travel(datetime(2026, 9, 30, 17, 30, tzinfo=UTC), tick=False):
+        login_as("province", tree.province)
+        assert client.get(f"/reports/{tree.province.id}/quarterly?quarter=2026-Q4").status_code == 200
+        resp = client.get(f"/reports/{tree.province.id}/quarterly?quarter=2027-Q1")
+        assert resp.status_code == 400 and "Quý này chưa bắt đầu" in resp.get_data(as_text=True)
+    with time_machine.travel(datetime(2026, 9, 30, 16, 30, tzinfo=UTC), tick=False):  # 23:30 on the 30th
+        login_as("province", tree.province)
+        assert client.get(f"/reports/{tree.province.id}/quarterly?quarter=2026-Q4").status_code == 400
