@@ -118,7 +118,8 @@ def test_the_printable_page_the_xlsx_and_the_csv_hold_the_quarter(tree, activity
 
 
 @pytest.mark.parametrize("quarter,message", [
-    ("2024-Q5", "YYYY-Qn"), ("2024-10", "YYYY-Qn"), ("abc", "YYYY-Qn"), ("", "YYYY-Qn"),
+    ("2024-Q5", "YYYY-Qn"), ("2024-10", "YYYY-Qn"), ("abc", "YYYY-Qn"), ("", "YYYY-Qn"), ("0000-Q1", "YYYY-Qn"),
+    ("1899-Q4", "YYYY-Qn"),
     ("2999-Q1", "Quý này chưa bắt đầu")])
 def test_a_bad_quarter_is_a_400_with_its_message_beside_the_field(tree, login_as, client, quarter, message):
     login_as("province", tree.province)
@@ -142,6 +143,7 @@ def test_the_quarter_asked_by_default_is_the_last_one_ended(tree, login_as, clie
         # One from before, asked for in the address, is reported and shown chosen.
         older = parse(client.get(f"/reports/{tree.province.id}/quarterly?quarter=2021-Q4").get_data(as_text=True))
         assert _chosen(older) == "2021-Q4" and "Quý IV/2021" in older.text()
+        assert client.get(f"/reports/{tree.province.id}/quarterly?quarter=1900-Q1").status_code == 200  # the earliest
         current = client.get(f"/reports/{tree.province.id}/quarterly?quarter=2026-Q4").get_data(as_text=True)
         assert "Quý chưa kết thúc" in current
     with time_machine.travel(datetime(2026, 11, 5, 3, 0, tzinfo=UTC), tick=False):
