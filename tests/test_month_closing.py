@@ -150,3 +150,21 @@ def test_closed_months_export_is_unchanged_after_an_attempted_edit(tree, activit
     nov = client.get(f"/reports/{tree.province.id}/monthly.xlsx?month=2024-11").data
     assert _numbers(nov) != _numbers(closed)
     assert staff.id
+
+
+def test_the_closing_page_offers_last_month_the_one_usually_closed(tree, login_as, client):
+    from datetime import UTC, datetime
+
+    import time_machine
+
+    from tests.html_tree import parse
+    # In January, last month is December of the year before.
+    for now, expected in ((datetime(2027, 1, 10, 3, 0, tzinfo=UTC), "2026-12"),
+                          (datetime(2026, 12, 5, 3, 0, tzinfo=UTC), "2026-11")):
+        with time_machine.travel(now, tick=False):
+            login_as("province", tree.province)
+            resp = client.get("/reports/closing")
+            assert resp.status_code == 200
+            assert parse(resp.get_data(as_text=True)).find(id="close-month").attrs["value"] == expected
+            report = client.get("/reports/")  # the summary opens on the same month
+            assert report.headers["Location"].endswith(f"month={expected}")

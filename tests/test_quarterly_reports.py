@@ -223,3 +223,14 @@ def test_a_quarter_opens_on_its_first_day_in_vietnam_time(tree, login_as, client
     with time_machine.travel(datetime(2026, 9, 30, 16, 30, tzinfo=UTC), tick=False):  # 23:30 on the 30th
         login_as("province", tree.province)
         assert client.get(f"/reports/{tree.province.id}/quarterly?quarter=2026-Q4").status_code == 400
+
+
+def test_the_map_asked_is_kept_in_the_links_and_an_unknown_one_is_dropped(tree, activity, login_as, client):
+    login_as("province", tree.province)
+    district = f"/reports/{tree.district.id}"
+    for path in (f"{district}/quarterly?quarter={Q4}", f"{district}/monthly?month=2024-10"):
+        then = [a.attrs["href"] for a in parse(client.get(path + "&map=then").get_data(as_text=True)).find_all("a")]
+        assert any(".xlsx?" in h and h.endswith("&map=then") for h in then), then
+        odd = [a.attrs["href"] for a in parse(client.get(path + "&map=sideways").get_data(as_text=True)).find_all("a")]
+        assert not any("sideways" in h for h in odd)
+        assert any(".xlsx?" in h and "map=" not in h for h in odd)
