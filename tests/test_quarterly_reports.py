@@ -146,6 +146,13 @@ def test_the_quarter_asked_by_default_is_the_last_one_ended(tree, login_as, clie
         assert client.get(f"/reports/{tree.province.id}/quarterly?quarter=1900-Q1").status_code == 200  # the earliest
         current = client.get(f"/reports/{tree.province.id}/quarterly?quarter=2026-Q4").get_data(as_text=True)
         assert "Quý chưa kết thúc" in current
+    # On the quarter's last day in Vietnam it is not over yet; from the next day it is.
+    for now, over in ((datetime(2026, 12, 31, 16, 0, tzinfo=UTC), False),
+                      (datetime(2026, 12, 31, 17, 30, tzinfo=UTC), True)):
+        with time_machine.travel(now, tick=False):
+            login_as("province", tree.province)
+            text = client.get(f"/reports/{tree.province.id}/quarterly?quarter=2026-Q4").get_data(as_text=True)
+            assert ("Quý chưa kết thúc" not in text) == over, now
     with time_machine.travel(datetime(2026, 11, 5, 3, 0, tzinfo=UTC), tick=False):
         login_as("province", tree.province)
         current = client.get(f"/reports/{tree.province.id}/quarterly?quarter=2026-Q4").get_data(as_text=True)
