@@ -222,6 +222,11 @@ def test_reopening_a_month_needs_a_reason_and_lets_teams_edit_again(app, tree, d
     db.session.expire_all()
     assert find_closure(tree.province, 2024, 10) is not None
 
+    # A reason is at most 500 characters: a longer one is kept in the box with the message beside it.
+    too_long = "Khóa nhầm tháng, " + "đ" * 484
+    resp = staff.post(f"/reports/closing/{closure_id}/reopen", data={"reason": too_long})
+    assert resp.status_code == 400 and too_long in resp.get_data(as_text=True)
+    assert "500" in resp.get_data(as_text=True) and find_closure(tree.province, 2024, 10) is not None
     resp = staff.post(f"/reports/closing/{closure_id}/reopen", data={"reason": "Khóa nhầm tháng"})
     assert resp.status_code == 303
     db.session.expire_all()

@@ -38,10 +38,7 @@ class QuarterField(SelectField):
 
     parsed: tuple[int, int] | None = None
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, validate_choice=False, **kwargs)
-
-    def pre_validate(self, form):
+    def pre_validate(self, form):  # in place of SelectField's "one of the choices"
         self.parsed = None
         if self.data:
             try:
