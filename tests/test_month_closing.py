@@ -125,6 +125,12 @@ def test_closed_months_export_is_unchanged_after_an_attempted_edit(tree, activit
     assert client.post("/reports/closing", data={"close-month": MONTH}).status_code == 302
     closed = client.get(f"/reports/{tree.province.id}/monthly.xlsx?month={MONTH}").data
     assert _numbers(closed) == _numbers(before_close)
+    # The line under the title: the day it was produced, as people write it, and whether the month is closed.
+    from app.dates import today_vn
+    produced = [load_workbook(io.BytesIO(x)).worksheets[0]["A2"].value for x in (before_close, closed)]
+    assert produced[0] == f"Ngày lập: {today_vn():%d/%m/%Y}"
+    assert produced[1].startswith("Ngày lập: ")
+    assert produced[1].endswith(" · Tháng đã khóa sổ; số liệu tại thời điểm khóa sổ")
     csv_closed = client.get(f"/reports/{tree.province.id}/monthly.csv?month={MONTH}").data
 
     from app.auth.cli import create_user
