@@ -174,3 +174,35 @@ def test_the_closing_page_offers_last_month_the_one_usually_closed(tree, login_a
             assert parse(resp.get_data(as_text=True)).find(id="close-month").attrs["value"] == expected
             report = client.get("/reports/")  # the summary opens on the same month
             assert report.headers["Location"].endswith(f"month={expected}")
+
+
+def test_a_communes_report_of_a_closed_month_comes_whole_from_the_snapshot(tree, activity, login_as, client, db):
+    from tests.html_tree import parse
+    login_as("province", tree.province)
+    assert client.post("/reports/closing", data={"close-month": MONTH}).status_code == 302
+    # A visit slipped in behind the lock does not show: the commune's page, hamlets and all, is the snapshot's.
+    visit(activity.households["h3"], date(2024, 10, 25), activity.team, {activity.wallet: "guided"})
+    db.session.commit()
+    page = parse(client.get(f"/reports/{tree.commune.id}/monthly?month={MONTH}").get_data(as_text=True))
+    assert "Đã khóa sổ" in page.text()
+    activity_table = next(page.find_all("table"))
+    visits = {tr.find(tag="th").text(): tr.find(**{"data-key": "visits"}).text()
+              for tr in activity_table.find(tag="tbody").find_all("tr")}
+    assert visits == {"Khu vực 1": "2", "Khu vực 2": "1", "Tổng cộng": "3"}
+
+
+def test_only_the_provinces_own_report_offers_to_close_a_month_and_never_on_its_last_day(tree, login_as, client):
+    from datetime import UTC, datetime
+
+    import time_machine
+    login_as("province", tree.province)
+    assert "/reports/closing" in client.get(f"/reports/{tree.province.id}/monthly?month={MONTH}").get_data(as_text=True)
+    assert "/reports/closing" not in client.get(f"/reports/{tree.district.id}/monthly?month={MONTH}").get_data(
+        as_text=True)
+    # 23:30 on 31 October in Vietnam: October has not ended; half an hour later it has.
+    for now, status in ((datetime(2024, 10, 31, 16, 30, tzinfo=UTC), 400),
+                        (datetime(2024, 10, 31, 17, 30, tzinfo=UTC), 302)):
+        with time_machine.travel(now, tick=False):
+            login_as("province", tree.province)
+            resp = client.post("/reports/closing", data={"close-month": MONTH})
+            assert resp.status_code == status, now

@@ -259,6 +259,7 @@ def test_cli_english_headers(tree, activity, runner, tmp_path):
     assert res.exit_code == 0, res.output
     wb = load_workbook(out)
     assert wb.sheetnames == ["Communes", "Adults"]
+    assert re.fullmatch(r"Produced on [A-Z][a-z]{2} \d{1,2}, \d{4}", wb.worksheets[0]["A2"].value)  # Dec 5, 2026
     assert [c.value for c in wb.worksheets[0][4]][:3] == ["Code", "Unit", "Number of teams"]
 
 
