@@ -131,8 +131,12 @@ def test_xlsx_has_sheets_headers_numbers_and_totals(tree, activity, login_as, cl
     total = rows[-1]
     assert total[1] == "Tổng cộng"
     assert total[col["Số hộ"]] == 1260 and total[cov_col] == pytest.approx(4 / 1260)
-    _wb, _communes, _h, cheads, crows = _xlsx_rows(resp.data, 1)
+    _wb, communes, cheader, cheads, crows = _xlsx_rows(resp.data, 1)
     assert cheads[2] == "Thuộc"
+    # With the parent's column the figures start one column later, and so do the frozen panes and formats.
+    assert communes.freeze_panes == f"D{cheader + 1}"
+    first_figures = communes[cheader + 1]
+    assert (first_figures[2].number_format, first_figures[3].number_format) == ("General", "#,##0")
     assert [r[0] for r in crows[:-1]] == ["31338", "31318", "31321"]  # under their districts, in name order
 
 
