@@ -235,6 +235,17 @@ def test_the_monthly_report_shows_a_month_on_either_map(world, client, login_as)
     assert old.status_code == 200 and "Huyện Châu Thành A" in old.get_data(as_text=True)
     csv = client.get(f"/reports/{world.old_province.id}/monthly.csv?month=2025-03").get_data(as_text=True)
     assert "Huyện Châu Thành A" in csv and "Khu vực 4" not in csv
+    # A quarter the same: before the reform, the units that stood for the new commune then; the quarter
+    # after it, the new commune's hamlets with the visits of its three months.
+    then = client.get(f"/reports/{world.vi_thanh.id}/quarterly?quarter=2025-Q2&map=then")
+    text = " ".join(then.get_data(as_text=True).split())
+    assert then.status_code == 200
+    assert "Phường Vị Thanh chưa được thành lập vào Quý II/2025; khi đó là các đơn vị:" in text
+    assert f'/reports/{world.phuong_3.id}/quarterly?quarter=2025-Q2&amp;map=then' in text
+    old = client.get(f"/reports/{world.old_province.id}/quarterly.csv?quarter=2025-Q2").get_data(as_text=True)
+    assert "Huyện Châu Thành A" in old and "Khu vực 4" not in old
+    after = client.get(f"/reports/{world.vi_thanh.id}/quarterly?quarter=2025-Q3&map=then").get_data(as_text=True)
+    assert re.search(r'class="total".*?data-key="visits">1<', after, re.DOTALL)  # Khu vực 2, 3 September
 
 
 def test_a_province_kept_through_the_reform_does_not_count_its_ended_districts_twice(db):
