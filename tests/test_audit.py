@@ -42,3 +42,57 @@ def test_bad_filters_are_a_400_not_a_500(client, tree, login_as):
 def test_commune_and_field_users_cannot_open_it(client, tree, login_as):
     login_as("commune", tree.commune)
     assert client.get("/audit/").status_code == 403
+
+
+def _trail(client, query=""):
+    """Each event's sentence and its changes, (label, what it reads), as the trail shows them."""
+    from tests.html_tree import parse
+    out = []
+    for li in parse(client.get(f"/audit/{query}").get_data(as_text=True)).find_all("li"):
+        dl = li.find(tag="dl", **{"class": "changes"})
+        if dl is not None:
+            pairs = [(dt.text(), dd.text()) for dt, dd in zip(dl.find_all("dt"), dl.find_all("dd"), strict=True)]
+            out.append((li.text(), dict(pairs)))
+    return out
+
+
+def test_each_kind_of_value_reads_as_a_person_writes_it(client, db, tree, login_as):
+    """Codes as labels, ids as names, dates, months and numbers as Vietnamese write them; an empty side as a
+    dash; a field empty on both sides left out."""
+    from app.audit.models import record
+    from app.teams.models import Team
+    from app.text import fold
+    team = Team(commune=tree.commune, name="Tổ CNSCĐ Khu vực 1", name_folded=fold("Tổ CNSCĐ Khu vực 1"))
+    db.session.add(team)
+    db.session.flush()
+    record("update", "team", team.id, tree.commune.id,
+           before={"status": "active", "decision_date": "2022-03-15", "hamlets": ["Khu vực 1"], "note": "",
+                   "level": "hamlet", "role": "deputy", "households": 1200, "hamlet_id": tree.hamlet.id,
+                   "is_enabled": True, "dissolved_reason": None},
+           after={"status": "dissolved", "decision_date": "2023-01-09", "hamlets": ["Khu vực 1", "Khu vực 2"],
+                  "note": None, "level": "commune", "role": "commune", "households": 1851,
+                  "hamlet_id": tree.hamlet2.id, "is_enabled": False, "dissolved_reason": "Sáp nhập"})
+    record("update", "unit", tree.commune.id, tree.commune.id,
+           before={"month": 202410, "closed_at": "2024-11-02T03:15:00+00:00", "retired_on": "2025-07-01",
+                   "communes_in": [], "communes_out": []},
+           after={"month": "2025-03", "closed_at": None, "retired_on": "not-a-date", "communes_in": ["Xã Tân Hòa"],
+                  "communes_out": []})
+    db.session.commit()
+    login_as("province", tree.province)
+    (_sentence, team_changes), = [e for e in _trail(client, "?record_type=team")]
+    assert team_changes == {
+        "Trạng thái": "Đang hoạt động → Đã giải thể",
+        "Ngày quyết định": "15/03/2022 → 09/01/2023",
+        "Các ấp phụ trách": "Khu vực 1 → Khu vực 1, Khu vực 2",
+        "Cấp": "Ấp → Xã",
+        "Vai trò": "Tổ phó → Cán bộ xã",
+        "Số hộ": "1.200 → 1.851",
+        "Ấp": "Khu vực 1 → Khu vực 2",
+        "Tài khoản hoạt động": "có → không",
+        "Lý do": "Sáp nhập",  # nothing before: no arrow
+    }  # the note, empty before and after, says nothing
+    (unit_changes,) = [changes for _sentence, changes in _trail(client, "?record_type=unit") if "Tháng" in changes]
+    # A month kept as yyyymm or as YYYY-MM; a time in Vietnam's (03:15 UTC); a value that is not a date as it
+    # is; an empty list as a dash, and as nothing when it stays empty.
+    assert unit_changes == {"Tháng": "10/2024 → 03/2025", "Khóa sổ lúc": "10:15 02/11/2024 → –",
+                            "Ngừng sử dụng từ": "01/07/2025 → not-a-date", "Xã được thêm": "– → Xã Tân Hòa"}
