@@ -96,3 +96,29 @@ def test_each_kind_of_value_reads_as_a_person_writes_it(client, db, tree, login_
     # is; an empty list as a dash, and as nothing when it stays empty.
     assert unit_changes == {"Tháng": "10/2024 → 03/2025", "Khóa sổ lúc": "10:15 02/11/2024 → –",
                             "Ngừng sử dụng từ": "01/07/2025 → not-a-date", "Xã được thêm": "– → Xã Tân Hòa"}
+
+
+def test_records_that_are_gone_are_still_named_in_the_trail(app, db, tree, team):
+    """A deleted visit is named by its household, a deleted hamlet by the name it had."""
+    from datetime import date
+
+    from tests.visits_helpers import form, household, sign_in_as
+    leader = sign_in_as(app, "team_leader", tree.commune, team[0], team[1][0])[0]
+    h = household(tree.hamlet, "Trịnh Thị Ngọc Hân")
+    resp = leader.post("/visits/new", data=form(h.id, on=date(2026, 3, 2), members=[team[1][0].id],
+                                                services={"vneid": "guided"}))
+    assert resp.status_code == 303
+    visit_id = int(resp.headers["Location"].rstrip("/").split("/")[-1])
+    assert leader.post(f"/visits/{visit_id}/delete").status_code == 303
+    officer = sign_in_as(app, "commune", tree.commune)[0]
+    officer.post(f"/units/{tree.commune.id}/hamlets", data={"hamlet-name": "Ấp Tạm Thời"})
+    import sqlalchemy as sa
+
+    from app.units.models import AdminUnit
+    temporary = db.session.scalar(sa.select(AdminUnit).where(AdminUnit.name == "Ấp Tạm Thời"))
+    assert officer.post(f"/units/{temporary.id}/delete", data={"payload": "1"}).status_code in (302, 303)
+    staff = sign_in_as(app, "province", tree.province)[0]
+    sentences = [sentence for sentence, _changes in _trail(staff)]
+    assert any("Đã ghi một lượt hướng dẫn tại hộ Trịnh Thị Ngọc Hân" in s for s in sentences)
+    assert any("Đã xóa một lượt hướng dẫn tại hộ Trịnh Thị Ngọc Hân" in s for s in sentences)
+    assert any("Đã xóa ấp Ấp Tạm Thời" in s for s in sentences)

@@ -269,11 +269,13 @@ def describe(events) -> list[Entry]:
     out = []
     for e in events:
         changes = _changes(e)
-        values = {"name": _name(e, changes, names)}
+        values = {}
         for key, item in changes.items():
             if isinstance(item, dict):
                 values[key] = _value(key, item.get("after"))
                 values["before_" + key] = _value(key, item.get("before"))
+        # The record's name, whatever its changes hold under "name": a deleted hamlet's "after" is empty.
+        values["name"] = _name(e, changes, names)
         sentence_of = SENTENCES.get((e.record_type, e.action), FALLBACK)
         try:
             sentence = str(sentence_of) % _Defaulting(values)
