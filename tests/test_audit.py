@@ -74,9 +74,9 @@ def test_each_kind_of_value_reads_as_a_person_writes_it(client, db, tree, login_
                   "hamlet_id": tree.hamlet2.id, "is_enabled": False, "dissolved_reason": "Sáp nhập"})
     record("update", "unit", tree.commune.id, tree.commune.id,
            before={"month": 202410, "closed_at": "2024-11-02T03:15:00+00:00", "retired_on": "2025-07-01",
-                   "communes_in": [], "communes_out": []},
+                   "communes_in": [], "communes_out": [], "source": None},
            after={"month": "2025-03", "closed_at": None, "retired_on": "not-a-date", "communes_in": ["Xã Tân Hòa"],
-                  "communes_out": []})
+                  "communes_out": [], "source": {"tệp": "Kế hoạch Đồng Tháp.xlsx"}})
     db.session.commit()
     login_as("province", tree.province)
     (_sentence, team_changes), = [e for e in _trail(client, "?record_type=team")]
@@ -95,7 +95,8 @@ def test_each_kind_of_value_reads_as_a_person_writes_it(client, db, tree, login_
     # A month kept as yyyymm or as YYYY-MM; a time in Vietnam's (03:15 UTC); a value that is not a date as it
     # is; an empty list as a dash, and as nothing when it stays empty.
     assert unit_changes == {"Tháng": "10/2024 → 03/2025", "Khóa sổ lúc": "10:15 02/11/2024 → –",
-                            "Ngừng sử dụng từ": "01/07/2025 → not-a-date", "Xã được thêm": "– → Xã Tân Hòa"}
+                            "Ngừng sử dụng từ": "01/07/2025 → not-a-date", "Xã được thêm": "– → Xã Tân Hòa",
+                            "Phương án": '{"tệp": "Kế hoạch Đồng Tháp.xlsx"}'}
 
 
 def test_records_that_are_gone_are_still_named_in_the_trail(app, db, tree, team):
