@@ -160,7 +160,3 @@ class Membership(db.Model):
 
     member: orm.Mapped[Member] = orm.relationship(back_populates="memberships")
     team: orm.Mapped[Team] = orm.relationship(back_populates="memberships")
-
-    @property
-    def is_open(self) -> bool:
-        return self.left_on is None
