@@ -5,7 +5,7 @@ from flask_babel import force_locale
 
 from app.reports import exports
 from app.reports.periods import Period, PeriodError, check_quarter
-from app.reports.summary import MonthError, build_quarter_summary, build_summary, check_month
+from app.reports.summary import MonthError, check_month, summary_of
 from app.units.models import unit_for_code
 
 report_cli = AppGroup("report", help="Reports.")
@@ -30,10 +30,7 @@ def _write(unit_code: str, period: Period, fmt: str, output: str, locale: str) -
     if unit is None:
         raise click.ClickException(f"no unit with code {unit_code!r} in {period.label}")
     with force_locale(locale):
-        if period.kind == "month":
-            summary = build_summary(unit, period.year, period.last, as_then=True)
-        else:
-            summary = build_quarter_summary(unit, period.year, period.quarter_number, as_then=True)
+        summary = summary_of(unit, period, as_then=True)
         body = exports.write_xlsx(summary) if fmt == "xlsx" else exports.write_csv(summary)
     with open(output, "wb") as fh:
         fh.write(body)

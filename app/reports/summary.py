@@ -299,6 +299,13 @@ def build_summary(unit: AdminUnit, year: int, month: int, as_then: bool = False)
     return summary_from_figures(compute_figures(unit, year, month, as_then=as_then), unit.id)
 
 
+def summary_of(unit: AdminUnit, period: Period, as_then: bool = False) -> Summary:
+    """The summary of a month (a closed one from its snapshot) or of a quarter."""
+    if period.kind == "month":
+        return build_summary(unit, period.year, period.last, as_then=as_then)
+    return build_quarter_summary(unit, period.year, period.quarter_number, as_then=as_then)
+
+
 def build_quarter_summary(unit: AdminUnit, year: int, quarter: int, as_then: bool = False) -> Summary:
     """A quarter counted from the records as they stand (closed months' snapshots keep no households or
     teams by month that a quarter could count once)."""

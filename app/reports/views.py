@@ -22,7 +22,7 @@ from app.reports import closing, exports
 from app.reports.forms import CloseMonthForm, MonthForm, QuarterForm, ReopenMonthForm
 from app.reports.models import MonthClosure
 from app.reports.periods import Period
-from app.reports.summary import build_quarter_summary, build_summary
+from app.reports.summary import summary_of
 from app.scope import (
     can_see_in_time,
     found_or_abort,
@@ -98,9 +98,7 @@ def _summary_or_error(unit_id: int, kind: str):
     as_then = _map_mode(unit) == "then"
     if as_then and not unit.valid_on(period.end):
         return unit, form, None  # the page names the units that stood for it then
-    if kind == "month":
-        return unit, form, build_summary(unit, period.year, period.last, as_then=as_then)
-    return unit, form, build_quarter_summary(unit, period.year, period.quarter_number, as_then=as_then)
+    return unit, form, summary_of(unit, period, as_then=as_then)
 
 
 def _context(unit: AdminUnit, kind: str, summary, form):
