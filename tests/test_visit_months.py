@@ -19,6 +19,7 @@ from tests.report_data import Activity, household, visit
 
 MONTHS = [(2024, 9), (2024, 10), (2024, 11), (2024, 12)]
 QUARTERS = [Period.quarter(2024, 3), Period.quarter(2024, 4)]
+OCTOBER = Period.month(2024, 10)
 
 
 def plain_activity(root, start, end):
@@ -60,9 +61,10 @@ def assert_same_as_plain(tree):
     for root in roots:
         for year, month in MONTHS:
             start, end = date(year, month, 1), month_end(year, month)
-            visits, reached, teams, active = queries.month_activity(root, year, month)
+            one = Period.month(year, month)
+            visits, reached, teams, active = queries.period_activity(root, one)
             assert (dict(visits), reached, dict(teams), active) == plain_activity(root, start, end), (root, month)
-            assert dict(queries.new_adoptions_by_hamlet(root, year, month)) == plain_new_adoptions(root, start, end)
+            assert dict(queries.new_adoptions_in(root, one)) == plain_new_adoptions(root, start, end)
         for period in QUARTERS:  # a quarter's households counted once, whichever of its months saw them
             start, end = date(period.year, period.first, 1), period.end
             visits, reached, teams, active = queries.period_activity(root, period)
@@ -80,7 +82,7 @@ def test_the_month_tables_count_what_the_visits_say(db, tree):
     nobody = visit(h2, date(2024, 10, 21), a.team, {})
     nobody.team_id = None
     db.session.commit()
-    visits, reached, teams, active = queries.month_activity(tree.commune, 2024, 10)
+    visits, reached, teams, active = queries.period_activity(tree.commune, OCTOBER)
     assert visits == {tree.hamlet.id: 4, tree.hamlet2.id: 1}
     assert reached == {tree.hamlet.id: 2, tree.hamlet2.id: 1}
     assert teams == {tree.hamlet.id: {a.team.id}, tree.hamlet2.id: {a.team.id}} and active == {a.team.id}
@@ -115,14 +117,14 @@ def test_moved_changed_and_deleted_visits_leave_the_counts_exact(db, tree):
     db.session.execute(sa.update(Household).where(Household.id == h2.id).values(hamlet_id=tree.hamlet2.id))
     db.session.execute(sa.update(Visit).where(Visit.household_id == h2.id).values(hamlet_id=tree.hamlet2.id))
     db.session.execute(sa.update(Adoption).where(Adoption.household_id == h2.id).values(hamlet_id=tree.hamlet2.id))
-    _visits, reached, _teams, _active = queries.month_activity(tree.commune, 2024, 10)
+    _visits, reached, _teams, _active = queries.period_activity(tree.commune, OCTOBER)
     assert reached == {tree.hamlet.id: 1, tree.hamlet2.id: 2}
     assert_same_as_plain(tree)
     # One statement deleting both: the household leaves October's count.
     october = sa.select(Visit.id).where(Visit.household_id == h2.id, Visit.visited_on < date(2024, 11, 1))
     db.session.execute(sa.delete(VisitService).where(VisitService.visit_id.in_(october)))
     db.session.execute(sa.delete(Visit).where(Visit.id.in_(october.scalar_subquery())))
-    _visits, reached, _teams, _active = queries.month_activity(tree.commune, 2024, 10)
+    _visits, reached, _teams, _active = queries.period_activity(tree.commune, OCTOBER)
     assert reached == {tree.hamlet.id: 1, tree.hamlet2.id: 1}
     assert_same_as_plain(tree)
 
@@ -133,11 +135,11 @@ def test_a_merged_household_stops_counting_as_reached_and_counts_again_when_unme
     twin = household(tree.hamlet, "Hộ Một (trùng)")
     visit(twin, date(2024, 10, 3), a.team, {})
     db.session.commit()
-    _v, reached, _t, _a = queries.month_activity(tree.commune, 2024, 10)
+    _v, reached, _t, _a = queries.period_activity(tree.commune, OCTOBER)
     assert reached[tree.hamlet.id] == 3
     merge_households(twin, h1)  # its visit moves to h1, reached already that month
     db.session.flush()
-    _v, reached, _t, _a = queries.month_activity(tree.commune, 2024, 10)
+    _v, reached, _t, _a = queries.period_activity(tree.commune, OCTOBER)
     assert reached[tree.hamlet.id] == 2
     assert_same_as_plain(tree)
     # Merged without its visits moved (as an older merge left them): its months stop counting, then

@@ -55,11 +55,6 @@ def _hamlets(root):
     return sa.select(AdminUnit.id).where(AdminUnit.id.in_(subtree_ids(root)), AdminUnit.level == "hamlet")
 
 
-def month_activity(root: AdminUnit, year: int, month: int):
-    """A month's visits: period_activity of one month."""
-    return period_activity(root, Period.month(year, month))
-
-
 def period_activity(root: AdminUnit, period: Period):
     """A period's visits from the month tables the visit triggers keep (app/coverage/visit_months.py):
     ({hamlet: visits}, {hamlet: distinct households visited, those merged into another left out},
@@ -87,10 +82,6 @@ def period_activity(root: AdminUnit, period: Period):
                    .group_by(hm.hamlet_id))
     reached = {h: int(n) for h, n in db.session.execute(counted)}
     return visits, reached, teams_in_hamlet, active_teams
-
-
-def new_adoptions_by_hamlet(root: AdminUnit, year: int, month: int) -> dict[int, dict[int, int]]:
-    return new_adoptions_in(root, Period.month(year, month))
 
 
 def new_adoptions_in(root: AdminUnit, period: Period) -> dict[int, dict[int, int]]:
