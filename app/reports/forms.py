@@ -47,10 +47,10 @@ class QuarterField(SelectField):
                 if self.data not in dict(self.choices):  # shown as asked, beside its message
                     self.choices.append((self.data, self.data))
                 raise ValidationError(str(exc)) from exc
-            label = Period.quarter(*self.parsed).label
-            self.data = label
-            if label not in dict(self.choices):
-                self.choices.append((label, Period.quarter(*self.parsed).shown))
+            quarter = Period.quarter(*self.parsed)
+            self.data = quarter.label
+            if quarter.label not in dict(self.choices):
+                self.choices.append((quarter.label, quarter.shown))
 
 
 class QuarterForm(AppForm):
