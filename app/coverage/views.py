@@ -12,6 +12,7 @@ from app.coverage import adults, charts, maps, queries
 from app.coverage.ancestors import get_unit_and_ancestors_or_404
 from app.coverage.cells import CellWriter
 from app.coverage.forms import AdultTargetForm
+from app.coverage.team_month import team_message, team_month
 from app.dates import month_end, parse_month
 from app.extensions import db
 from app.fragments import render_page, wants_fragment
@@ -303,9 +304,13 @@ def team():
         year, month = chosen
         on = month_end(year, month)
         tables = [queries.coverage(h, on) for h in hamlets]
+        total = queries.sum_rows([t.total for t in tables])
+        label = _month_label(year, month)
+        done = team_month(current_user.team_id, year, month)
         context.update(hamlets=[(t.unit, t.total) for t in tables if t.unit.active or t.total.households],
-                       total=queries.sum_rows([t.total for t in tables]), services=tables[0].services,
-                       month_value=f"{year}-{month:02d}", month_label=_month_label(year, month))
+                       total=total, services=tables[0].services, month_value=f"{year}-{month:02d}",
+                       month_label=label, done=done,
+                       message=team_message(current_user.team.name, label, done, tables[0].services, total))
     return render_template("coverage/team.html", **context), 400 if error else 200
 
 

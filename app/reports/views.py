@@ -20,6 +20,7 @@ from app.extensions import db
 from app.paging import RowPage
 from app.reports import closing, exports
 from app.reports.forms import CloseMonthForm, MonthForm, QuarterForm, ReopenMonthForm
+from app.reports.message import summary_message
 from app.reports.models import MonthClosure
 from app.reports.periods import Period
 from app.reports.summary import summary_of
@@ -121,6 +122,7 @@ def _context(unit: AdminUnit, kind: str, summary, form):
             "period_field": form[param], "period": period, "words": Period.words_of(kind),
             "period_over": period is not None and period.end < today_vn(), "summary_title": exports.title,
             "switch_to": _switch_to(kind, period, unit, map_param),
+            "message": summary_message(summary, exports.service_name) if summary else None,
             # Each unit's name in the tables links to its own summary of the same period.
             "unit_url": (lambda uid: period_url(PERIODS[kind]["page"], uid, summary.month_label)) if summary else None}
 
