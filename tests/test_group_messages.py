@@ -7,7 +7,9 @@ from datetime import date
 
 from app.activities.models import CentreShift, Class, ShiftDossier
 from app.coverage import activity_months, named_learners
+from app.coverage.team_month import TeamMonth, team_month
 from app.extensions import db
+from app.units import operations as unit_ops
 from tests.html_tree import parse
 from tests.report_data import Activity, visit
 from tests.visits_helpers import sign_in_as
@@ -137,3 +139,44 @@ def test_the_quarter_message_adds_up_its_months(app, db, tree, login_as, client)
     assert "- Lượt người học trong quý: 65" in lines  # 40 in October, 25 in November
     assert "+ Định danh điện tử VNeID mức 2: 0,3%, thêm 2 hộ" in lines  # Hộ Bốn, then Hộ Hai
 
+
+
+def test_november_has_visits_and_a_class_but_no_shift(app, db, tree):
+    activity = _october_with_classes_and_shifts(tree)
+    browser, _user = sign_in_as(app, "team_leader", tree.commune, activity.team)
+    message = _message(browser.get("/coverage/team?month=2024-11").get_data(as_text=True), "team-message")
+    assert message.splitlines() == [
+        f"{activity.team.name}, tháng 11/2024:",
+        "- 1 lượt hướng dẫn tại 1 hộ",
+        "- Số hộ bắt đầu sử dụng dịch vụ:",
+        "  + Định danh điện tử VNeID mức 2: 1 hộ",  # Hộ Hai, 1 November
+        "- 1 buổi học, 25 người học",
+        "Các ấp của tổ đến cuối tháng: 730 hộ, đã tiếp cận 4 hộ (0,5%).",
+    ]
+
+
+def test_a_hamlet_not_yet_counted_gives_no_reach(app, db, tree):
+    activity = _october_with_classes_and_shifts(tree)
+    # The team now serves a new hamlet whose household count the commune has not entered.
+    activity.team.hamlets[:] = [unit_ops.create_unit("Khu vực 3", "hamlet", tree.commune)]
+    db.session.commit()
+    browser, _user = sign_in_as(app, "team_leader", tree.commune, activity.team)
+    message = _message(browser.get("/coverage/team?month=2024-10").get_data(as_text=True), "team-message")
+    assert message.splitlines()[1] == "- 4 lượt hướng dẫn tại 3 hộ"
+    assert "Các ấp của tổ" not in message and " 0 hộ" not in message
+
+
+def test_a_month_without_work_counts_nothing(app, db, tree):
+    activity = _october_with_classes_and_shifts(tree)
+    assert team_month(activity.team.id, 2024, 8) == TeamMonth(
+        visits=0, households=0, adopted={}, classes=0, learners=0, shifts=0, people_helped=0, dossiers_online=0)
+
+
+def test_a_month_without_classes_says_none_came(app, db, tree, login_as, client):
+    _october_with_classes_and_shifts(tree)
+    login_as("commune", tree.commune)
+    html = client.get(f"/reports/{tree.commune.id}/monthly?month=2024-09").get_data(as_text=True)
+    lines = _message(html, "summary-message").splitlines()
+    assert "- Lượt hướng dẫn trong tháng: 1" in lines  # Hộ Ba, 20 September
+    assert "- Lượt người học trong tháng: 0" in lines
+    assert "- Hồ sơ trực tuyến được hỗ trợ trong tháng: 4" in lines  # the shift of 30 September

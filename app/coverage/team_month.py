@@ -8,7 +8,7 @@ classes the team held with their learners, and its shifts at the one-stop centre
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
@@ -21,17 +21,17 @@ from app.templating import locale_number, locale_percent
 from app.visits.models import Adoption, Visit
 
 
-@dataclass
+@dataclass(frozen=True)
 class TeamMonth:
-    visits: int = 0
-    households: int = 0
+    visits: int
+    households: int
     # {service id: households that first adopted it through the team's visits in the month}
-    adopted: dict[int, int] = field(default_factory=dict)
-    classes: int = 0
-    learners: int = 0
-    shifts: int = 0
-    people_helped: int = 0
-    dossiers_online: int = 0
+    adopted: dict[int, int]
+    classes: int
+    learners: int
+    shifts: int
+    people_helped: int
+    dossiers_online: int
 
     @property
     def anything(self) -> bool:
@@ -41,34 +41,37 @@ class TeamMonth:
 def team_month(team_id: int, year: int, month: int) -> TeamMonth:
     first, last = month_start(year, month), month_end(year, month)
     live = Household.merged_into_id.is_(None)
-    out = TeamMonth()
-    out.visits, out.households = db.session.execute(
+    visits, households = db.session.execute(
         sa.select(sa.func.count(Visit.id), sa.func.count(sa.distinct(Visit.household_id)))
         .join(Household, Household.id == Visit.household_id)
         .where(live, Visit.team_id == team_id, Visit.visited_on.between(first, last))).one()
-    out.adopted = {service_id: n for service_id, n in db.session.execute(
+    adopted = {service_id: n for service_id, n in db.session.execute(
         sa.select(Adoption.service_id, sa.func.count())
         .join(Visit, Visit.id == Adoption.visit_id)
         .join(Household, Household.id == Adoption.household_id)
         .where(live, Visit.team_id == team_id, Adoption.adopted_on.between(first, last))
         .group_by(Adoption.service_id))}
-    out.classes, out.learners = db.session.execute(
-        sa.select(sa.func.count(Class.id), sa.func.coalesce(sa.func.sum(Class.learners_total), 0))
+    classes, learners = db.session.execute(
+        sa.select(sa.func.count(Class.id), sa.func.sum(Class.learners_total))
         .join(class_teams, class_teams.c.class_id == Class.id)
         .where(class_teams.c.team_id == team_id, Class.held_on.between(first, last))).one()
-    out.shifts, out.people_helped = db.session.execute(
-        sa.select(sa.func.count(CentreShift.id), sa.func.coalesce(sa.func.sum(CentreShift.people_helped), 0))
+    shifts, people_helped = db.session.execute(
+        sa.select(sa.func.count(CentreShift.id), sa.func.sum(CentreShift.people_helped))
         .where(CentreShift.team_id == team_id, CentreShift.held_on.between(first, last))).one()
-    out.dossiers_online = db.session.scalar(
-        sa.select(sa.func.coalesce(sa.func.sum(ShiftDossier.dossiers), 0))
+    dossiers_online = db.session.scalar(
+        sa.select(sa.func.sum(ShiftDossier.dossiers))
         .join(CentreShift, CentreShift.id == ShiftDossier.shift_id)
         .where(CentreShift.team_id == team_id, CentreShift.held_on.between(first, last)))
-    return out
+    # A sum over no rows is NULL: none.
+    return TeamMonth(visits=visits, households=households, adopted=adopted, classes=classes,
+                     learners=learners or 0, shifts=shifts, people_helped=people_helped or 0,
+                     dossiers_online=dossiers_online or 0)
 
 
 def team_message(team_name: str, month_label: str, done: TeamMonth, services: list, total) -> str:
     """The plain text a leader pastes into the group: what the team did in the month, then where its
-    hamlets stand at the month's end (`total`: their CoverageRow, or None)."""
+    hamlets stand at the month's end (`total`: their CoverageRow; left out while they count no
+    household, as before the commune has entered their counts)."""
     n = locale_number
     lines = [_("%(team)s, month %(month)s:", team=team_name, month=month_label)]
     if not done.anything:
@@ -89,7 +92,7 @@ def team_message(team_name: str, month_label: str, done: TeamMonth, services: li
         if done.dossiers_online:
             shift += ", " + _("%(dossiers)s dossiers filed online", dossiers=n(done.dossiers_online))
         lines.append("- " + shift)
-    if total is not None and total.households:
+    if total.households:
         lines.append(_("The team's hamlets at the month's end: %(households)s households, %(reached)s reached "
                        "(%(share)s).", households=n(total.households), reached=n(total.reached),
                        share=locale_percent(total.reach_share)))

@@ -20,8 +20,8 @@ def summary_message(summary: Summary, service_name) -> str:
     lines.append(f"- {w['reached']}: {n(t['reached_month'])}")
     lines.append(f"- {w['active_teams']}: " + _("%(active)s of %(teams)s", active=n(t["active_teams"]),
                                                     teams=n(t["teams"])))
-    adults = t.get("adults") or {}
-    if summary.adult_targets is not None and adults:
+    if summary.adult_targets is not None:  # None: a month closed before the adult figures existed
+        adults = t.get("adults") or {}
         lines.append(f"- {w['attendances_long']}: {n(adults.get('attendances') or 0)}")
         if adults.get("online"):
             lines.append(f"- {w['online_long']}: {n(adults['online'])}")
