@@ -80,6 +80,8 @@ class Activity:
 
 def forget_signed_in_user():
     """The test app context outlives requests, so Flask-Login's per-request user (g._login_user)
-    would carry over to the next client; drop it before acting as someone else."""
+    would carry over to the next client, as would the language chosen for them; drop both before acting
+    as someone else."""
     from flask import g
     g.pop("_login_user", None)
+    g.pop("_flask_babel", None)  # and the language Flask-Babel kept for them

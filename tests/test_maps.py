@@ -350,3 +350,18 @@ def test_the_before_note_says_a_kind_once_only_when_all_the_old_units_share_it()
     assert _shorten(["Thị trấn Một Ngàn", "Thị trấn Bảy Ngàn"]) == ["Thị trấn Một Ngàn", "Bảy Ngàn"]
     assert _shorten(["Thị trấn Cái Bè", "Thị xã Cai Lậy"]) == ["Thị trấn Cái Bè", "Thị xã Cai Lậy"]
     assert _shorten(["Ấp Bắc", "Ấp Nam"]) == ["Ấp Bắc", "Ấp Nam"]  # no unit kind of the official list
+
+
+def test_a_unit_is_last_counted_in_the_last_month_it_stood_at_the_end_of():
+    from app.units.history import last_counted_month
+    from app.units.models import AdminUnit
+
+    def ended(day):
+        return last_counted_month(AdminUnit(name="Phường I", level="commune", retired_on=day))
+
+    assert ended(date(2025, 7, 1)) == (2025, 6)  # its last day was 30 June
+    assert ended(date(2025, 7, 15)) == (2025, 6)  # gone before July's end
+    assert ended(date(2025, 7, 31)) == (2025, 6)  # its last day, 30 July, was not July's end
+    assert ended(date(2025, 8, 1)) == (2025, 7)
+    assert ended(date(2026, 1, 1)) == (2025, 12)
+    assert last_counted_month(AdminUnit(name="Phường Vị Thanh", level="commune")) is None  # still in use

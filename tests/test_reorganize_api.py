@@ -1,10 +1,12 @@
 """The API after a real reorganization (`flask units reorganize`, tests/test_reorganize.py's plan):
-a code names the unit that bore it in the month asked."""
+a code names the unit that bore it in the month asked (and a unit that ended mid-month, its summary page)."""
 import pytest
 
 from app.api.models import issue_token
 from app.auth.models import User
 from app.extensions import db as _db
+from app.units.models import AdminUnit
+from tests.report_data import forget_signed_in_user
 from tests.test_reorganize import PLAN, plan_csv, reorganize, world  # noqa: F401 - the world fixture
 
 
@@ -49,3 +51,43 @@ def test_an_old_code_answers_for_an_old_month_and_the_reused_code_for_a_new_mont
     assert _get(client, secret, "unit=93&month=2025-05").json["households"] == 1610
     assert _get(client, secret, "unit=92&month=2025-05").status_code == 404
     assert _get(client, secret, "unit=92&month=2025-09").json["households"] == 1610
+
+
+def test_a_code_retired_on_the_first_answers_for_the_month_before_only(client, secret):
+    # Phường I's last day was 30 June 2025: June is its last month, July none of its own.
+    june = _get(client, secret, "unit=31318&month=2025-06")
+    assert june.status_code == 200 and june.json["unit"]["name"] == "Phường I"
+    july = _get(client, secret, "unit=31318&month=2025-07")
+    assert july.status_code == 404
+    assert july.json["error"]["message"] == "No unit with this code in your area in that month."
+    assert _get(client, secret, "unit=92&month=2025-06").status_code == 404
+
+
+def test_a_code_handed_over_mid_month_names_the_bearer_at_the_month_end(world, runner, tmp_path, client,  # noqa: F811
+                                                                        login_as):
+    # The same plan, effective on 15 July: in July 31321 was Phường III, then Phường Vị Thanh.
+    result = reorganize(runner, plan_csv(tmp_path, PLAN, day="2025-07-15"))
+    assert result.exit_code == 0, result.output
+    _db.session.remove()
+    staff = _db.session.scalar(_db.select(User).where(User.username == "staff-93"))
+    _token, value = issue_token(staff, label="Trung tâm điều hành")
+    _db.session.commit()
+    assert _get(client, value, "unit=31321&month=2025-07").json["unit"]["name"] == "Phường Vị Thanh"
+    assert _get(client, value, "unit=31321&month=2025-06").json["unit"]["name"] == "Phường III"
+    # Phường I bore 31318 until 14 July, and nothing at July's end, when July is counted: June was its
+    # last month, and the answer says so.
+    assert _get(client, value, "unit=31318&month=2025-06").json["unit"]["name"] == "Phường I"
+    july = _get(client, value, "unit=31318&month=2025-07")
+    assert july.status_code == 404
+    assert july.json["error"]["message"] == (  # in the token owner's language
+        "Phường I ended on Jul 14, 2025. A month is counted at its end, so its last month is 2025-06.")
+    # Its summary page for July says the same, and links to June's.
+    phuong_1 = _db.session.scalar(_db.select(AdminUnit).where(AdminUnit.code == "31318"))
+    forget_signed_in_user()
+    login_as("province", _db.session.scalar(_db.select(AdminUnit).where(AdminUnit.code == "92")))
+    page = client.get(f"/reports/{phuong_1.id}/monthly?month=2025-07")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert ("Phường I kết thúc ngày 14/07/2025. Số liệu của một kỳ tính đến cuối kỳ, nên tháng cuối cùng của "
+            "đơn vị là 06/2025.") in html
+    assert f'href="/reports/{phuong_1.id}/monthly?month=2025-06' in html

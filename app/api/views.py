@@ -1,13 +1,17 @@
 """JSON API v1 for the provincial operations centre: coverage of a unit and its children for a month."""
+from datetime import timedelta
+
 from flask import Blueprint, jsonify, request
 from flask_babel import gettext as _
 
 from app.api.auth import api_error, token_required
 from app.api.openapi import openapi_document
+from app.dates import month_end
 from app.reports.summary import MonthError, build_summary, check_month
 from app.scope import can_see_in_time
+from app.templating import locale_date
 from app.text import clean
-from app.units.history import bearers_in_month
+from app.units.history import bearers_in_month, last_counted_month
 from app.units.models import AdminUnit
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -72,6 +76,12 @@ def coverage():
     unit = unit_for_month(code[:20], year, month, today=map_mode == "today")
     if unit is None:
         return api_error(404, "not_found", _("No unit with this code in your area in that month."))
+    if map_mode == "then" and not unit.valid_on(month_end(year, month)):
+        # It bore the code during the month, ended before the month's end, and nothing bore it then.
+        last = last_counted_month(unit)
+        return api_error(404, "not_found", _(
+            "%(name)s ended on %(day)s. A month is counted at its end, so its last month is %(month)s.",
+            name=unit.name, day=locale_date(unit.retired_on - timedelta(days=1)), month=f"{last[0]}-{last[1]:02d}"))
     summary = build_summary(unit, year, month, as_then=map_mode == "then")
     targets = summary.adult_targets
     body = unit_object(summary.total, summary.services, summary.month_label, targets)

@@ -1,5 +1,6 @@
 """Monthly and quarterly summary pages, their exports, and month closing."""
 import dataclasses
+from datetime import timedelta
 
 import sqlalchemy as sa
 from flask import (
@@ -14,7 +15,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.auth.guard import require_sign_in
-from app.dates import today_vn
+from app.dates import month_start, today_vn
 from app.downloads import file_name, send_download, unit_slug
 from app.extensions import db
 from app.paging import RowPage
@@ -32,7 +33,7 @@ from app.scope import (
     is_staff,
     roles_required,
 )
-from app.units.history import predecessors_on
+from app.units.history import last_counted_month, predecessors_on
 from app.units.models import AdminUnit
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
@@ -105,18 +106,22 @@ def _summary_or_error(unit_id: int, kind: str):
 def _context(unit: AdminUnit, kind: str, summary, form):
     ancestors = [a for a in unit.ancestors() if can_see_in_time(a)]
     param = PERIODS[kind]["param"]
-    mode, stand_ins, period = _map_mode(unit), [], None
+    mode, stand_ins, period, ended = _map_mode(unit), [], None, None
     if not form.errors and form[param].parsed:
         period = _asked_period(kind, form)
         if summary is None:
             stand_ins = [u for u, _split in predecessors_on(unit, period.end)]
+            if unit.retired_on is not None and month_start(period.year, period.first) < unit.retired_on <= period.end:
+                # It ended during the period: counted at the period's end, it was last counted earlier.
+                last = last_counted_month(unit)
+                ended = {"day": unit.retired_on - timedelta(days=1), "month": Period.month(*last)}
 
     def period_url(endpoint: str, unit_id: int, value: str, **args) -> str:
         """A link to a summary of the period: `month=` or `quarter=` first, as people read an address."""
         return url_for(endpoint, unit_id=unit_id, **{param: value}, **args)
     map_param = request.args.get("map") if request.args.get("map") in MAPS else None
     return {"unit": unit, "ancestors": ancestors, "period_url": period_url, "summary": summary, "map_mode": mode,
-            "stand_ins": stand_ins, "map_param": map_param,
+            "stand_ins": stand_ins, "map_param": map_param, "ended": ended,
             "service_name": exports.service_name, "may_close": closing.can_close(unit, current_user),
             "form": form, "kind": kind, "routes": PERIODS[kind], "param": param,
             "period_field": form[param], "period": period, "words": Period.words_of(kind),

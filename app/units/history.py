@@ -15,6 +15,7 @@ from datetime import date, timedelta
 import sqlalchemy as sa
 from sqlalchemy import orm
 
+from app.dates import month_end, month_start
 from app.extensions import db
 from app.id_lists import chunks
 from app.units.models import AdminUnit, Reorganization, UnitPlacement, UnitSuccession
@@ -272,7 +273,6 @@ def replaced_ids(units: list[sa.Row | AdminUnit]) -> set[int]:
 def bearers_in_month(code: str, year: int, month: int, today: bool = False) -> list[AdminUnit]:
     """The units that bore a code in a month, the bearer at the month's end first (a code handed
     over mid-month), then the latest; with `today`, the unit bearing it now whatever the month."""
-    from app.dates import month_end, month_start
     start, end = month_start(year, month), month_end(year, month)
     q = sa.select(AdminUnit).where(AdminUnit.code == code)
     if today:
@@ -281,6 +281,19 @@ def bearers_in_month(code: str, year: int, month: int, today: bool = False) -> l
         q = q.where(sa.or_(AdminUnit.valid_from.is_(None), AdminUnit.valid_from <= end),
                     sa.or_(AdminUnit.retired_on.is_(None), AdminUnit.retired_on > start))
     return sorted(db.session.scalars(q), reverse=True, key=lambda u: (u.valid_on(end), u.valid_from or date.min, u.id))
+
+
+def last_counted_month(unit: AdminUnit) -> tuple[int, int] | None:
+    """For a unit that has ended: the last month it stood at the end of. A month is counted at its end,
+    so a unit that ended during a month (a reorganization effective on the 15th) was last counted the
+    month before."""
+    if unit.retired_on is None:
+        return None
+    last_day = unit.retired_on - timedelta(days=1)
+    if last_day == month_end(last_day.year, last_day.month):
+        return last_day.year, last_day.month
+    first = last_day.replace(day=1) - timedelta(days=1)
+    return first.year, first.month
 
 
 def same_map_since(unit: AdminUnit, on: date) -> bool:
