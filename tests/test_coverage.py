@@ -637,3 +637,28 @@ def test_household_counts_are_kept_between_loads_and_a_change_shows_on_the_next(
     assert runner.invoke(args=["coverage", "rebuild"]).exit_code == 0  # a bulk load runs without triggers
     db.session.expire_all()
     assert db.session.scalar(household_token) != token
+
+
+def test_coverage_as_of_a_day_within_a_month_counts_up_to_that_day(db, tree):
+    """Coverage is defined as of a date: a day inside a month takes the earlier months whole and this
+    month's adoptions and first visits up to and including that day."""
+    from tests.report_data import Activity, household, visit
+    activity = Activity(tree)  # e-wallets: Hộ Ba 20 Sep, Hộ Một 1 Oct, Hộ Bốn 31 Oct (Khu vực 2)
+    h6 = household(tree.hamlet, "Hộ Sáu")
+    visit(h6, date(2024, 12, 10), activity.team, {activity.wallet: "adopted"})
+    visit(activity.households["h2"], date(2025, 1, 8), activity.team, {activity.wallet: "adopted"})
+    _db.session.commit()
+
+    def wallets_and_reach(unit, day):
+        total = queries.coverage(unit, day).total
+        return total.services["e_wallet"].adopted, total.reached
+
+    assert wallets_and_reach(tree.commune, date(2024, 9, 30)) == (1, 1)  # Hộ Ba
+    assert wallets_and_reach(tree.commune, date(2024, 10, 1)) == (2, 2)  # and Hộ Một, that day
+    assert wallets_and_reach(tree.commune, date(2024, 10, 15)) == (2, 3)  # Hộ Hai visited, not adopting
+    assert wallets_and_reach(tree.commune, date(2024, 10, 30)) == (2, 3)
+    assert wallets_and_reach(tree.commune, date(2024, 10, 31)) == (3, 4)  # Hộ Bốn
+    assert wallets_and_reach(tree.hamlet, date(2024, 10, 31)) == (2, 3)  # Khu vực 1 only
+    # Across a year's turn: December whole, then January up to the day.
+    assert wallets_and_reach(tree.commune, date(2025, 1, 7)) == (4, 5)  # Hộ Sáu in December
+    assert wallets_and_reach(tree.commune, date(2025, 1, 8)) == (5, 5)  # Hộ Hai, 8 January
