@@ -10,7 +10,8 @@ milliseconds, not a key derivation per role.
 """
 import uuid
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
+from decimal import Decimal
 
 import sqlalchemy as sa
 from werkzeug.security import generate_password_hash
@@ -25,7 +26,7 @@ from app.reports.models import MonthClosure
 from app.teams.models import Member, Membership, Team
 from app.text import fold
 from app.units import operations as units
-from app.visits.models import Adoption, Service, Visit, VisitService, visit_members
+from app.visits.models import Adoption, Service, Target, Visit, VisitService, visit_members
 
 ROLES = ("admin", "province", "district", "commune", "team_leader", "team_member")
 _HASH = generate_password_hash("mat-khau-thu-nghiem", method="scrypt")
@@ -46,6 +47,7 @@ class Area:
     token: object = None
     account: object = None  # a commune officer's account, for the account pages
     klass: object = None    # a class the area's team held
+    target: object = None   # a milestone of the province's target for the world's service
     shift: object = None    # a one-stop-centre shift of the area's team
     extra: dict = field(default_factory=dict)
     # The units of this area that a user outside it does not see (not the ancestors it shares).
@@ -67,7 +69,7 @@ class Area:
                 "member": self.member.id, "household": self.household.id, "visit": self.visit.id,
                 "closure": self.closure.id, "token": self.token.id, "province": self.province.id,
                 "account": self.account.id, "class": self.klass.id, "shift": self.shift.id,
-                "area": self.extra["area"].id,
+                "area": self.extra["area"].id, "target": self.target.id,
                 "commune_code": self.commune.code}
 
 
@@ -126,6 +128,13 @@ def _class_and_shift(area, on):
     from app.coverage import activity_months
     activity_months.ClassChange().done(area.klass)  # as the class and shift operations do
     activity_months.ShiftChange().done(area.shift)
+
+
+def _target(service, province, due_on):
+    target = Target(service_id=service.id, province_id=province.id, share=Decimal("0.8"), due_on=due_on)
+    db.session.add(target)
+    db.session.flush()
+    return target
 
 
 def user(username, role, unit, team=None, member=None):
@@ -190,6 +199,9 @@ class World:
             area.extra.setdefault("labels", []).append(area.account.username)
         self.sibling.account = inside.account  # the commune's officer: no team role may open accounts
         self.service = db.session.scalar(sa.select(Service).where(Service.code == "vneid"))
+        for area in (inside, self.far):  # targets belong to provinces
+            area.target = _target(self.service, area.province, date(2030, 12, 31))
+        self.near.target = self.sibling.target = inside.target
         db.session.commit()
 
     def fresh_inside(self, n: int) -> Area:
@@ -208,6 +220,7 @@ class World:
         db.session.add(area.closure)
         area.token, _secret = issue_token(self.users["province"], f"Mã mới {n}")
         area.account = user(f"can-bo-moi-{n}", "commune", inside.commune)
+        area.target = _target(self.service, inside.province, date(2029, 1, 1) + timedelta(days=n))
         db.session.commit()
         return area
 

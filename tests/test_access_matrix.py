@@ -42,7 +42,7 @@ class Entry:
 
 
 KINDS = {"commune", "hamlet", "team", "member", "household", "visit", "closure", "token", "commune_code",
-         "account", "class", "shift", "province", "area"}
+         "account", "class", "shift", "province", "area", "target"}
 Q = {"q": "Lê Văn Hùng"}
 
 MATRIX: dict[tuple[str, str], Entry] = {
@@ -162,6 +162,7 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ("services.edit", "GET"): Entry(PROVINCE, query={"service_id": "service"}, outside="none"),
     ("services.edit", "POST"): Entry(PROVINCE, query={"service_id": "service"}, outside="none"),
     ("services.move", "POST"): Entry(PROVINCE, query={"service_id": "service"}, outside="none"),
+    ("services.remove_target", "POST"): Entry(PROVINCE, query={"service_id": "service", "target_id": "target"}),
     # Coverage and reports: staff, for their subtree; month closing is the province's.
     ("coverage.indicators", "GET"): Entry(ALL, outside="none"),
     ("coverage.adult_targets", "GET"): Entry(PROVINCE, outside="none"),

@@ -41,11 +41,16 @@ def test_province_staff_rename_deactivate_and_set_a_target(app, db, tree):
     assert (target.province_id, target.share, target.due_on) == (tree.province.id, Decimal("0.5"), date(2025, 12, 31))
     page = staff.get("/services/").get_data(as_text=True)
     assert "Ví điện tử, Mobile Money" in page and "50%" in page and "31/12/2025" in page
-    # switched off, it leaves the visit form
+    # switched off, it leaves the visit form; the target stays (no date given: no milestone touched)
     staff.post(f"/services/{wallet.id}/edit", data={"name_vi": "Ví điện tử", "name_en": "E-wallet"})
     db.session.expire_all()
     assert db.session.get(Service, wallet.id).active is False
-    assert db.session.scalar(sa.select(Target.id)) is None  # no share: target removed
+    assert db.session.scalar(sa.select(Target.share)) == Decimal("0.5")
+    # an empty share with the milestone's date removes it
+    resp = staff.post(f"/services/{wallet.id}/edit", data={"name_vi": "Ví điện tử", "name_en": "E-wallet",
+                                                           "due_on": "2025-12-31"})
+    assert resp.status_code == 303, resp.get_data(as_text=True)
+    assert db.session.scalar(sa.select(Target.id)) is None
 
 
 def test_bad_catalogue_input_is_refused(app, db, tree):

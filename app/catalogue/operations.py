@@ -5,6 +5,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 
 from app.audit.models import record
+from app.dates import today_vn
 from app.extensions import db
 from app.visits.models import Service, Target, Visit, VisitService
 
@@ -112,26 +113,60 @@ def move_service(service: Service, step: int, user=None) -> None:
     record("reorder", "service", service.id, None, after={"position": service.position}, user=user)
 
 
-def targets_for(province_id: int) -> dict[int, Target]:
-    return {t.service_id: t for t in db.session.scalars(
-        sa.select(Target).where(Target.province_id == province_id))}
+def milestone_on(milestones: list[Target], day: date) -> Target | None:
+    """The milestone in force on a day: the earliest one not yet passed (due on or after the day), else
+    the latest (a target whose date has passed still stands until the province sets the next)."""
+    ahead = [t for t in milestones if t.due_on >= day]
+    if ahead:
+        return min(ahead, key=lambda t: t.due_on)
+    return max(milestones, key=lambda t: t.due_on, default=None)
+
+
+def milestones_for(province_id: int) -> dict[int, list[Target]]:
+    """Each service's milestones in the province, by date."""
+    out: dict[int, list[Target]] = {}
+    for t in db.session.scalars(sa.select(Target).where(Target.province_id == province_id)
+                                .order_by(Target.due_on)):
+        out.setdefault(t.service_id, []).append(t)
+    return out
+
+
+def targets_for(province_id: int, on: date | None = None) -> dict[int, Target]:
+    """Each service's milestone in force on a day (today by default)."""
+    day = on or today_vn()
+    return {service_id: milestone_on(ms, day) for service_id, ms in milestones_for(province_id).items()}
 
 
 def set_target(service: Service, province_id: int, share: Decimal | None, due_on: date | None,
                user=None) -> Target | None:
-    """Set (or, with no share, remove) the province's target for a service."""
+    """Set the province's milestone for a service on a date (a new date adds one), or, with no share,
+    remove the milestone of that date."""
+    if due_on is None:
+        return None
     target = db.session.scalar(sa.select(Target).where(Target.service_id == service.id,
-                                                       Target.province_id == province_id))
+                                                       Target.province_id == province_id, Target.due_on == due_on))
+    if target is None and share is None:
+        return None
     before = {"share": str(target.share) if target else None, "due_on": target.due_on if target else None}
     if share is None:
-        if target is not None:
-            db.session.delete(target)
+        db.session.delete(target)
         target = None
     else:
         if target is None:
             target = Target(service_id=service.id, province_id=province_id, share=share, due_on=due_on)
             db.session.add(target)
-        target.share, target.due_on = share, due_on
+        elif target.share == share:
+            return target  # nothing changed: no entry in the trail
+        target.share = share
     record("set_target", "service", service.id, province_id, before=before,
-           after={"share": str(share) if share is not None else None, "due_on": due_on}, user=user)
+           after={"share": str(share) if share is not None else None, "due_on": due_on if share is not None else None},
+           user=user)
     return target
+
+
+def remove_target(target: Target, user=None) -> None:
+    """Remove one milestone of a province's target."""
+    record("set_target", "service", target.service_id, target.province_id,
+           before={"share": str(target.share), "due_on": target.due_on}, after={"share": None, "due_on": None},
+           user=user)
+    db.session.delete(target)

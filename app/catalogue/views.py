@@ -1,5 +1,5 @@
 """Province staff edit the services catalogue; everyone signed in may read it."""
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -8,7 +8,8 @@ from app.catalogue import operations as catalogue
 from app.catalogue.forms import NewServiceForm, ServiceForm
 from app.extensions import db
 from app.scope import can_manage_services, requires
-from app.visits.models import PILLARS, Service
+from app.templating import locale_date, locale_percent
+from app.visits.models import PILLARS, Service, Target
 
 bp = Blueprint("services", __name__, url_prefix="/services")
 require_sign_in(bp)
@@ -21,9 +22,10 @@ def _province_id():
 
 def _render_index(new_form=None, status=200):
     province_id = _province_id()
+    milestones = catalogue.milestones_for(province_id) if province_id else {}
     return render_template(
-        "catalogue/services.html", services=catalogue.all_services(), pillars=PILLARS,
-        targets=catalogue.targets_for(province_id) if province_id else {},
+        "catalogue/services.html", services=catalogue.all_services(), pillars=PILLARS, milestones=milestones,
+        in_force={sid: t.id for sid, t in catalogue.targets_for(province_id).items()} if province_id else {},
         may_manage=can_manage_services(),
         new_form=new_form or (NewServiceForm(formdata=None, prefix="new") if can_manage_services() else None),
     ), status
@@ -52,6 +54,8 @@ def add():
 def edit(service_id: int):
     service = db.get_or_404(Service, service_id)
     province_id = _province_id()
+    # The form opens on the milestone in force today: saving it unchanged changes nothing, a new share
+    # changes it, a new date adds a milestone (each milestone is known by its date).
     target = catalogue.targets_for(province_id).get(service.id) if province_id else None
     form = ServiceForm(obj=service)
     if request.method == "GET" and target is not None:
@@ -68,7 +72,24 @@ def edit(service_id: int):
     elif form.is_submitted():
         status = 400
     return render_template("catalogue/service_edit.html", service=service, form=form,
-                           has_province=province_id is not None), status
+                           has_province=province_id is not None,
+                           milestones=catalogue.milestones_for(province_id).get(service.id, []) if province_id else [],
+                           in_force=target), status
+
+
+@bp.post("/<int:service_id>/targets/<int:target_id>/remove")
+@requires(can_manage_services)
+def remove_target(service_id: int, target_id: int):
+    """Remove one milestone of the province's target: only one of the staff's own province."""
+    province_id = _province_id()
+    target = db.session.get(Target, target_id)
+    if province_id is None or target is None or target.province_id != province_id or target.service_id != service_id:
+        abort(404)
+    catalogue.remove_target(target, user=current_user)
+    db.session.commit()
+    flash(_("Target of %(share)s by %(date)s removed.", share=locale_percent(target.share, 0),
+            date=locale_date(target.due_on)), "success")
+    return redirect(url_for("services.edit", service_id=service_id), 303)
 
 
 @bp.post("/<int:service_id>/move")

@@ -97,7 +97,7 @@ def _summed_row(unit: AdminUnit, total: int, tally: dict[int, int], services, ta
 
 def _table(unit: AdminUnit, rows_of: list[tuple[AdminUnit, list[int]]], on: date,
            total_leaves: list[int]) -> CoverageTable:
-    services, targets = services_and_targets(unit)
+    services, targets = services_and_targets(unit, on)
     leaves = sorted(set(total_leaves) | {leaf for _u, ls in rows_of for leaf in ls})
     tallies, households = _leaf_figures(leaves, on)
     rows = [_row(u, ls, tallies, households, services, targets) for u, ls in rows_of]
@@ -143,7 +143,7 @@ def series_from_leaves(unit: AdminUnit, months: list[tuple[int, int]]) -> list[C
     their tallies month by month and their household counts, each read once and summed over the
     leaves in SQL, then added up month by month (a province's twelve months on the old map read
     each of its thousand hamlets' tallies twelve times, one row per hamlet and service: 1.6 s)."""
-    services, targets = services_and_targets(unit)
+    services, _targets = services_and_targets(unit)
     plan: list[tuple[tuple[int, int], date, tuple[int, ...]]] = []
     for year, month in months:
         on = month_end(year, month)
@@ -163,6 +163,8 @@ def series_from_leaves(unit: AdminUnit, months: list[tuple[int, int]]) -> list[C
             out.append(None)
             continue
         households, tally = summed[(leaves, on)]
+        # Each month against the target milestone in force at its end.
+        targets = services_and_targets(unit, on)[1]
         out.append(CoverageMonth(year, month, on, _summed_row(unit, households, tally, services, targets)))
     return out
 

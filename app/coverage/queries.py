@@ -33,6 +33,7 @@ from datetime import date, datetime
 
 import sqlalchemy as sa
 
+from app.catalogue.operations import milestone_on
 from app.coverage.models import CoverageTally, CoverageTotal, HouseholdReach, UnitAncestor
 from app.coverage.rollup import LiveSubtree, Subtree, subtree_of
 from app.dates import VN, month_end, month_start, today_vn
@@ -182,20 +183,28 @@ def _per_request(key, load):
     return per_request(("coverage", key), load)
 
 
-# Built once: the active services, each with its target in the unit's province if it has one.
+# Built once: the active services, each with its target's milestones in the unit's province, by date.
 _SERVICES_AND_TARGETS = (
     sa.select(Service, Target)
     .outerjoin(Target, sa.and_(Target.service_id == Service.id, Target.province_id == sa.bindparam("province")))
-    .where(Service.active.is_(True)).order_by(Service.position, Service.id))
+    .where(Service.active.is_(True)).order_by(Service.position, Service.id, Target.due_on))
 
 
-def services_and_targets(unit: AdminUnit) -> tuple[list[Service], dict[int, Target]]:
-    """The active services and the unit's province targets by service id, in one query per request
-    (a page's table and trend share them)."""
+def services_and_targets(unit: AdminUnit, on: date | None = None) -> tuple[list[Service], dict[int, Target]]:
+    """The active services and, by service id, the province's target milestone in force on `on` (the end
+    of the month shown; today if not given), in one query per request (a page's table and trend share
+    them)."""
     def load():
-        rows = db.session.execute(_SERVICES_AND_TARGETS, {"province": unit.province_id}).all()
-        return [s for s, _t in rows], {t.service_id: t for _s, t in rows if t is not None}
-    return _per_request(("services_and_targets", unit.province_id), load)
+        services: dict[int, Service] = {}
+        milestones: dict[int, list[Target]] = defaultdict(list)
+        for s, t in db.session.execute(_SERVICES_AND_TARGETS, {"province": unit.province_id}).all():
+            services[s.id] = s
+            if t is not None:
+                milestones[s.id].append(t)
+        return list(services.values()), dict(milestones)
+    services, milestones = _per_request(("services_and_targets", unit.province_id), load)
+    day = on or today_vn()
+    return services, {sid: milestone_on(ms, day) for sid, ms in milestones.items()}
 
 
 def households_by_unit(units: list[AdminUnit], on: date) -> dict[int, int]:
@@ -297,19 +306,19 @@ def _tallies(tree: Subtree | LiveSubtree, unit_ids: list[int], on: date) -> dict
     return out
 
 
-def _row_plan(unit: AdminUnit) -> RowPlan:
-    """Per active service, what every row repeats (the service, its code, the province's target):
-    read off the ORM objects once per request, not once per row (a district page has ~26 rows)."""
+def _row_plan(unit: AdminUnit, on: date) -> RowPlan:
+    """Per active service, what every row repeats (the service, its code, the province's target in force
+    on `on`): read off the ORM objects once per request, not once per row (a district page has ~26 rows)."""
     def load():
-        services, targets = services_and_targets(unit)
+        services, targets = services_and_targets(unit, on)
         entries = tuple((s, s.code, float(targets[s.id].share) if s.id in targets else None,
                          targets[s.id].due_on if s.id in targets else None) for s in services)
         return RowPlan(entries, tuple(s.id for s in services), tuple((code, share) for _s, code, share, _d in entries))
-    return _per_request(("row_plan", unit.province_id), load)
+    return _per_request(("row_plan", unit.province_id, on), load)
 
 
 def coverage(unit: AdminUnit, on: date) -> CoverageTable:
-    services, _targets = services_and_targets(unit)
+    services, _targets = services_and_targets(unit, on)
     tree = subtree_of(unit)
     child_ids = tree.active_children(unit.id, on)
     if child_ids:
@@ -322,7 +331,7 @@ def coverage(unit: AdminUnit, on: date) -> CoverageTable:
     else:
         tallies = _tallies(tree, [unit.id], on)
     children = _units(child_ids)
-    plan = _row_plan(unit)
+    plan = _row_plan(unit, on)
     rows = [CoverageRow.tallied(tree.households(c, on), tallies[c], plan, unit=children[c])
             for c in sorted(child_ids, key=lambda c: (children[c].name_folded, c))]
     total = CoverageRow.tallied(tree.households(unit.id, on), tallies[unit.id], plan, unit=unit)
@@ -350,7 +359,7 @@ def coverage_by_name(unit: AdminUnit, on: date, asked_page: str | None,
         page = RowPage.asked(len(table.rows), asked_page)
         table.rows = page.of(table.rows)
         return table, page
-    services, _targets = services_and_targets(unit)
+    services, _targets = services_and_targets(unit, on)
     # The children as plain (id, name, name_folded) rows, in name order as this worker keeps them
     # (rollup.Children), each the row's unit on the page (which shows its name and links to its id);
     # no unit object made for any of them.
@@ -359,7 +368,7 @@ def coverage_by_name(unit: AdminUnit, on: date, asked_page: str | None,
     page = RowPage.asked(len(ordered), asked_page)
     shown = page.of(ordered)
     tallies = _tallies(tree, shown + [unit.id], on)
-    plan = _row_plan(unit)
+    plan = _row_plan(unit, on)
     rows = [CoverageRow.tallied(tree.households(c, on), tallies[c], plan, unit=named[c]) for c in shown]
     total = CoverageRow.tallied(tree.households(unit.id, on), tallies[unit.id], plan, unit=unit)
     return CoverageTable(unit=unit, on=on, services=services, total=total, rows=rows), page
@@ -433,7 +442,6 @@ def _team_rows(hamlet: AdminUnit, on: date, households: int, plan: RowPlan) -> l
 def monthly_series(unit: AdminUnit, months: list[tuple[int, int]]) -> list[CoverageMonth]:
     if not months:
         return []
-    plan = _row_plan(unit)
     tree = subtree_of(unit)
     # The unit's monthly tallies and those of every retired unit below it (subtracted from the
     # month of their retirement on), in one query.
@@ -466,7 +474,8 @@ def monthly_series(unit: AdminUnit, months: list[tuple[int, int]]) -> list[Cover
         for r in tree.excluded_below(unit.id, on):
             for sid, n in upto(r, key).items():
                 tally[sid] -= n
-        row = CoverageRow.tallied(tree.households(unit.id, on), tally, plan, unit=unit)
+        # Each month against the target milestone in force at its end.
+        row = CoverageRow.tallied(tree.households(unit.id, on), tally, _row_plan(unit, on), unit=unit)
         out.append(CoverageMonth(year, month, on, row))
     return out
 

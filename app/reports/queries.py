@@ -17,7 +17,6 @@ from app.households.models import Household
 from app.reports.periods import Period
 from app.teams.models import Membership, Team, team_commune_on, team_hamlets
 from app.units.models import AdminUnit
-from app.visits.models import Target
 
 
 def subtree_ids(root) -> sa.Select:
@@ -34,14 +33,12 @@ def subtree_units(root: AdminUnit) -> list[AdminUnit]:
         .order_by(AdminUnit.depth, AdminUnit.code, AdminUnit.name)))
 
 
-def report_services(province_id: int | None) -> list[dict]:
-    """Active services in catalogue order, each with the province's target."""
-    targets = {}
-    if province_id is not None:
-        targets = {t.service_id: t for t in db.session.scalars(
-            sa.select(Target).where(Target.province_id == province_id))}
+def report_services(province_id: int | None, on: date | None = None) -> list[dict]:
+    """Active services in catalogue order, each with the province's target milestone in force on `on`
+    (the period's end; today if not given)."""
+    from app.catalogue.operations import active_services, targets_for
+    targets = targets_for(province_id, on) if province_id is not None else {}
     out = []
-    from app.catalogue.operations import active_services
     for s in active_services():
         t = targets.get(s.id)
         out.append({"id": s.id, "code": s.code, "name_vi": s.name_vi, "name_en": s.name_en,

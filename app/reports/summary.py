@@ -107,7 +107,7 @@ def compute_figures(root: AdminUnit, year: int, month: int, full: bool = False, 
                 units.append(u)
         within = root
     needed = _needed(units, root, full)
-    services = queries.report_services(root.province_id)
+    services = queries.report_services(root.province_id, end)
     visits, reached_month, teams_in_hamlet, active_teams = queries.period_activity(within, period)
     new = queries.new_adoptions_in(within, period)
     teams_c = queries.teams_by_commune(within, end, active_teams, in_time=as_then)

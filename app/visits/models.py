@@ -45,10 +45,13 @@ class Service(db.Model):
 
 
 class Target(db.Model):
-    """A province's target share of households for a service, by a date."""
+    """A milestone of a province's target for a service: a share of households by a date. A province
+    may set several (50% by 2025, 80% by 2030); a month is shown against the one in force at its end
+    (app.catalogue.operations.milestone_on)."""
 
     __tablename__ = "targets"
-    __table_args__ = (sa.UniqueConstraint("service_id", "province_id", name="uq_targets_service_province"),)
+    __table_args__ = (
+        sa.UniqueConstraint("service_id", "province_id", "due_on", name="uq_targets_service_province_due"),)
 
     id: orm.Mapped[int] = orm.mapped_column(primary_key=True)
     service_id: orm.Mapped[int] = orm.mapped_column(sa.ForeignKey("services.id"))

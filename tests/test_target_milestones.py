@@ -1,0 +1,137 @@
+"""A province's target as milestones (e-wallets: 50% by 2025, 80% by 2030): each month is shown against
+the milestone in force at its end, and province staff add and remove milestones one by one."""
+from datetime import date
+from decimal import Decimal
+
+import sqlalchemy as sa
+
+from app.api.models import issue_token
+from app.audit.models import AuditEvent
+from app.catalogue.operations import milestone_on
+from app.coverage import queries
+from app.dates import month_end
+from app.reports.summary import build_summary
+from app.units import operations as unit_ops
+from app.visits.models import Target
+from tests.html_tree import parse
+from tests.report_data import Activity, forget_signed_in_user
+from tests.visits_helpers import sign_in_as
+
+
+def _milestone(share, due):
+    return Target(share=Decimal(share), due_on=due)
+
+
+def test_the_milestone_in_force_is_the_earliest_not_yet_passed_else_the_last():
+    by_2025, by_2030 = _milestone("0.5", date(2025, 12, 31)), _milestone("0.8", date(2030, 12, 31))
+    both = [by_2030, by_2025]  # in any order
+    assert milestone_on(both, date(2024, 10, 31)) is by_2025
+    assert milestone_on(both, date(2025, 12, 31)) is by_2025  # due that day: still the bar
+    assert milestone_on(both, date(2026, 1, 31)) is by_2030
+    assert milestone_on(both, date(2030, 12, 31)) is by_2030
+    assert milestone_on(both, date(2031, 1, 31)) is by_2030  # all passed: the last one stands
+    assert milestone_on([by_2025], date(2026, 11, 30)) is by_2025
+    assert milestone_on([], date(2026, 11, 30)) is None
+
+
+def _two_milestones(db, tree):
+    """The report world (e-wallets: 50% by 31/12/2025) with a second milestone, 80% by 31/12/2030."""
+    activity = Activity(tree)
+    db.session.add(Target(service_id=activity.wallet.id, province_id=tree.province.id, share=Decimal("0.8"),
+                          due_on=date(2030, 12, 31)))
+    db.session.commit()
+    return activity
+
+
+def test_each_month_is_shown_against_the_milestone_in_force_at_its_end(app, db, tree, client, login_as):
+    _two_milestones(db, tree)
+
+    def wallet_target(year, month):
+        f = queries.coverage(tree.commune, month_end(year, month)).total.services["e_wallet"]
+        return f.target_share, f.target_date
+
+    assert wallet_target(2024, 10) == (0.5, date(2025, 12, 31))
+    assert wallet_target(2025, 12) == (0.5, date(2025, 12, 31))
+    assert wallet_target(2026, 1) == (0.8, date(2030, 12, 31))
+    # The trend: each of its months against its own milestone.
+    series = queries.monthly_series(tree.commune, [(2025, 11), (2025, 12), (2026, 1), (2026, 2)])
+    assert [m.row.services["e_wallet"].target_share for m in series] == [0.5, 0.5, 0.8, 0.8]
+    # The monthly report and its export.
+    assert build_summary(tree.province, 2025, 12).services[0]["target_share"] == 0.5
+    assert build_summary(tree.province, 2026, 1).services[0]["target_share"] == 0.8
+    # The coverage page a district officer opens.
+    login_as("district", tree.district)
+    for month, shown, not_shown in (("2025-12", "31/12/2025", "31/12/2030"), ("2026-01", "31/12/2030", "31/12/2025")):
+        html = client.get(f"/coverage/{tree.commune.id}?month={month}&service=e_wallet").get_data(as_text=True)
+        assert shown in html and not_shown not in html, month
+
+
+def test_the_api_gives_the_month_its_milestone(app, db, tree, client, login_as):
+    _two_milestones(db, tree)
+    user = login_as("province", tree.province, username="ttdh")
+    _token, secret = issue_token(user, label="test")
+    db.session.commit()
+
+    def wallet(month):
+        body = client.get(f"/api/v1/coverage?unit=93&month={month}", headers={"Authorization": f"Bearer {secret}"}).json
+        return next(s["target"] for s in body["services"] if s["code"] == "e_wallet")
+
+    assert wallet("2025-06") == {"share": 0.5, "date": "2025-12-31"}
+    assert wallet("2026-06") == {"share": 0.8, "date": "2030-12-31"}
+
+
+def test_province_staff_add_change_and_remove_milestones(app, db, tree):
+    activity = Activity(tree)  # 50% by 31/12/2025
+    wallet = activity.wallet
+    staff, _user = sign_in_as(app, "province", tree.province)
+    # The form opens on the milestone in force today: the only one, passed or not.
+    form = parse(staff.get(f"/services/{wallet.id}/edit").get_data(as_text=True))
+    assert form.find(id="due_on").attrs["value"] == "2025-12-31"
+    base = {"name_vi": wallet.name_vi, "name_en": wallet.name_en, "active": "y"}
+    for share, due in (("80", "2030-12-31"), ("65", "2025-12-31")):  # a new date, then the same date
+        resp = staff.post(f"/services/{wallet.id}/edit", data={**base, "share": share, "due_on": due})
+        assert resp.status_code == 303
+
+    def milestones():
+        db.session.expire_all()
+        return [(t.share, t.due_on) for t in db.session.scalars(
+            sa.select(Target).where(Target.service_id == wallet.id).order_by(Target.due_on))]
+
+    assert milestones() == [(Decimal("0.65"), date(2025, 12, 31)), (Decimal("0.8"), date(2030, 12, 31))]
+    listing = staff.get("/services/").get_data(as_text=True)
+    row = parse(listing).find(**{"data-code": "e_wallet"}).text()
+    assert "65% · 31/12/2025" in row and "80% · 31/12/2030" in row
+    page = parse(staff.get(f"/services/{wallet.id}/edit").get_data(as_text=True))
+    items = [li.text() for li in page.find(**{"class": "milestones"}).find_all("li")]
+    assert len(items) == 2 and "Đang áp dụng" not in items[0] and "Đang áp dụng" in items[1]
+    # Removing the 2030 one by its button leaves the 2025 one.
+    later = db.session.scalar(sa.select(Target).where(Target.due_on == date(2030, 12, 31)))
+    resp = staff.post(f"/services/{wallet.id}/targets/{later.id}/remove")
+    assert resp.status_code == 303
+    assert milestones() == [(Decimal("0.65"), date(2025, 12, 31))]
+    trail = [{k: (b, a) for k, b, a in e.change_items} for e in db.session.scalars(
+        sa.select(AuditEvent).where(AuditEvent.action == "set_target").order_by(AuditEvent.id))]
+    assert trail == [
+        {"share": (None, "0.8000"), "due_on": (None, "2030-12-31")},  # added
+        {"share": ("0.5000", "0.6500")},  # changed, same date
+        {"share": ("0.8000", None), "due_on": ("2030-12-31", None)},  # removed
+    ]
+
+
+def test_a_milestone_is_removed_only_by_its_own_province_staff(app, db, tree):
+    activity = _two_milestones(db, tree)
+    later = db.session.scalar(sa.select(Target).where(Target.due_on == date(2030, 12, 31)))
+    url = f"/services/{activity.wallet.id}/targets/{later.id}/remove"
+    leader, _user = sign_in_as(app, "team_leader", tree.commune, activity.team)
+    assert leader.post(url).status_code == 403
+    forget_signed_in_user()
+    district, _user = sign_in_as(app, "district", tree.district)
+    assert district.post(url).status_code == 403
+    forget_signed_in_user()
+    staff, _user = sign_in_as(app, "province", tree.province)
+    assert staff.post(f"/services/{activity.wallet.id + 1}/targets/{later.id}/remove").status_code == 404
+    assert staff.post(f"/services/{activity.wallet.id}/targets/{later.id + 99}/remove").status_code == 404
+    forget_signed_in_user()
+    elsewhere, _user = sign_in_as(app, "province", unit_ops.create_unit("Tỉnh Sóc Trăng", "province", None, code="94"))
+    assert elsewhere.post(url).status_code == 404
+    assert db.session.get(Target, later.id) is not None
