@@ -527,14 +527,25 @@ def test_a_hamlet_shows_the_teams_serving_it(db, tree, client, login_as):
     wallet, _ = make_services()
     team = Team(commune_id=tree.commune.id, name="Tổ CNSCĐ Khu vực 1", name_folded="to cnscd khu vuc 1")
     team.hamlets.append(_db.session.get(type(tree.hamlet), tree.hamlet.id))
-    _db.session.add(team)
+    # A second team serving the hamlet, with no visit yet, and another hamlet's team.
+    idle = Team(commune_id=tree.commune.id, name="Tổ CNSCĐ Khu vực 1B", name_folded="to cnscd khu vuc 1b")
+    idle.hamlets.append(_db.session.get(type(tree.hamlet), tree.hamlet.id))
+    elsewhere = Team(commune_id=tree.commune.id, name="Tổ CNSCĐ Khu vực 2", name_folded="to cnscd khu vuc 2")
+    elsewhere.hamlets.append(_db.session.get(type(tree.hamlet2), tree.hamlet2.id))
+    _db.session.add_all([team, idle, elsewhere])
     _db.session.flush()
     for h in households(tree.hamlet, 10):
         visit(h, date(2024, 3, 5), adopted=[wallet], team=team)
+    last_day = households(tree.hamlet, 1)[0]
+    visit(last_day, date(2024, 3, 31), adopted=[wallet], team=team)  # March's last day counts in March
+    visit(households(tree.hamlet2, 1)[0], date(2024, 3, 6), adopted=[wallet], team=elsewhere)
     _db.session.commit()
     table = queries.coverage(tree.hamlet, date(2024, 3, 31))
-    assert [r.name for r in table.rows] == ["Tổ CNSCĐ Khu vực 1"]
-    assert table.rows[0].reached == 10 and table.rows[0].services["ewallet"].adopted == 10
+    assert [r.name for r in table.rows] == ["Tổ CNSCĐ Khu vực 1", "Tổ CNSCĐ Khu vực 1B"]
+    assert table.rows[0].reached == 11 and table.rows[0].services["ewallet"].adopted == 11
+    assert table.rows[1].reached == 0 and table.rows[1].services["ewallet"].adopted == 0
+    before = queries.coverage(tree.hamlet, date(2024, 3, 30)).rows[0]
+    assert before.reached == 10 and before.services["ewallet"].adopted == 10
     login_as("commune", tree.commune)
     assert "Tổ CNSCĐ Khu vực 1" in client.get(f"/coverage/{tree.hamlet.id}?month=2024-03").get_data(as_text=True)
 
