@@ -92,6 +92,10 @@ def test_add_and_reorder_services(app, db, tree):
     resp = staff.post(f"/services/{db.session.scalar(sa.select(Service.id).where(Service.code == last))}/move",
                       data={"direction": "down"})
     assert resp.status_code in (302, 303) and _codes(db)[-1] == last  # already last: stays
+    order = _codes(db)
+    fourth = db.session.scalar(sa.select(Service.id).where(Service.code == order[3]))
+    staff.post(f"/services/{fourth}/move", data={"direction": "down"})
+    assert _codes(db) == order[:3] + [order[4], order[3]] + order[5:]  # one place down, the rest as they were
 
 
 def test_only_province_staff_manage_the_catalogue(app, db, tree):

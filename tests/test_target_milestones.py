@@ -108,6 +108,8 @@ def test_province_staff_add_change_and_remove_milestones(app, db, tree):
     later = db.session.scalar(sa.select(Target).where(Target.due_on == date(2030, 12, 31)))
     resp = staff.post(f"/services/{wallet.id}/targets/{later.id}/remove")
     assert resp.status_code == 303
+    page = staff.get(resp.headers["Location"])
+    assert page.status_code == 200 and "Đã xóa mốc chỉ tiêu 80% đến 31/12/2030." in page.get_data(as_text=True)
     assert milestones() == [(Decimal("0.65"), date(2025, 12, 31))]
     trail = [{k: (b, a) for k, b, a in e.change_items} for e in db.session.scalars(
         sa.select(AuditEvent).where(AuditEvent.action == "set_target").order_by(AuditEvent.id))]
