@@ -19,6 +19,7 @@ from werkzeug.security import generate_password_hash
 from app.api.models import issue_token
 from app.audit.models import record
 from app.auth.models import User
+from app.coverage.models import AdultTarget
 from app.dates import today_vn
 from app.extensions import db
 from app.households.models import Household
@@ -48,6 +49,7 @@ class Area:
     account: object = None  # a commune officer's account, for the account pages
     klass: object = None    # a class the area's team held
     target: object = None   # a milestone of the province's target for the world's service
+    adult_target: object = None  # a milestone of the province's adult target (named learners)
     shift: object = None    # a one-stop-centre shift of the area's team
     extra: dict = field(default_factory=dict)
     # The units of this area that a user outside it does not see (not the ancestors it shares).
@@ -69,7 +71,7 @@ class Area:
                 "member": self.member.id, "household": self.household.id, "visit": self.visit.id,
                 "closure": self.closure.id, "token": self.token.id, "province": self.province.id,
                 "account": self.account.id, "class": self.klass.id, "shift": self.shift.id,
-                "area": self.extra["area"].id, "target": self.target.id,
+                "area": self.extra["area"].id, "target": self.target.id, "adult_target": self.adult_target.id,
                 "commune_code": self.commune.code}
 
 
@@ -132,6 +134,13 @@ def _class_and_shift(area, on):
 
 def _target(service, province, due_on):
     target = Target(service_id=service.id, province_id=province.id, share=Decimal("0.8"), due_on=due_on)
+    db.session.add(target)
+    db.session.flush()
+    return target
+
+
+def _adult_target(province, due_on):
+    target = AdultTarget(province_id=province.id, indicator="named_share", share=Decimal("0.8"), due_on=due_on)
     db.session.add(target)
     db.session.flush()
     return target
@@ -201,7 +210,9 @@ class World:
         self.service = db.session.scalar(sa.select(Service).where(Service.code == "vneid"))
         for area in (inside, self.far):  # targets belong to provinces
             area.target = _target(self.service, area.province, date(2030, 12, 31))
+            area.adult_target = _adult_target(area.province, date(2030, 12, 31))
         self.near.target = self.sibling.target = inside.target
+        self.near.adult_target = self.sibling.adult_target = inside.adult_target
         db.session.commit()
 
     def fresh_inside(self, n: int) -> Area:
@@ -221,6 +232,7 @@ class World:
         area.token, _secret = issue_token(self.users["province"], f"Mã mới {n}")
         area.account = user(f"can-bo-moi-{n}", "commune", inside.commune)
         area.target = _target(self.service, inside.province, date(2029, 1, 1) + timedelta(days=n))
+        area.adult_target = _adult_target(inside.province, date(2029, 1, 1) + timedelta(days=n))
         db.session.commit()
         return area
 

@@ -42,7 +42,7 @@ class Entry:
 
 
 KINDS = {"commune", "hamlet", "team", "member", "household", "visit", "closure", "token", "commune_code",
-         "account", "class", "shift", "province", "area", "target"}
+         "account", "class", "shift", "province", "area", "target", "adult_target"}
 Q = {"q": "Lê Văn Hùng"}
 
 MATRIX: dict[tuple[str, str], Entry] = {
@@ -163,6 +163,7 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ("services.edit", "POST"): Entry(PROVINCE, query={"service_id": "service"}, outside="none"),
     ("services.move", "POST"): Entry(PROVINCE, query={"service_id": "service"}, outside="none"),
     ("services.remove_target", "POST"): Entry(PROVINCE, query={"service_id": "service", "target_id": "target"}),
+    ("coverage.remove_adult_target", "POST"): Entry(PROVINCE, query={"target_id": "adult_target"}),
     # Coverage and reports: staff, for their subtree; month closing is the province's.
     ("coverage.indicators", "GET"): Entry(ALL, outside="none"),
     ("coverage.adult_targets", "GET"): Entry(PROVINCE, outside="none"),

@@ -122,6 +122,7 @@ NO_INPUT = {
     # reads no field: the milestone is named by the path (tests/test_target_milestones.py: ids not the
     # staff's own province's, or unknown, are a 404)
     "services.remove_target",
+    "coverage.remove_adult_target",  # the same, for an adult target's milestone
 }
 
 

@@ -137,3 +137,64 @@ def test_a_milestone_is_removed_only_by_its_own_province_staff(app, db, tree):
     elsewhere, _user = sign_in_as(app, "province", unit_ops.create_unit("Tỉnh Sóc Trăng", "province", None, code="94"))
     assert elsewhere.post(url).status_code == 404
     assert db.session.get(Target, later.id) is not None
+
+
+# --- The adult indicators' targets: the same milestones --------------------------------------------
+
+def test_adult_targets_are_milestones_too(app, db, tree, client, login_as):
+    from app.coverage import adults
+    from app.coverage.models import AdultTarget
+    from tests import adult_world
+    adult_world.build(tree)  # March 2026's classes
+    login_as("province", tree.province)
+    # Named learners: 80% by 31/12/2025, then 100% by 31/12/2026 (Hồ Chí Minh City's VNeID targets).
+    # The first saved twice (unchanged: one entry in the trail), then changed at the same date.
+    for share, due in (("70", "2025-12-31"), ("70", "2025-12-31"), ("80", "2025-12-31"), ("100", "2026-12-31")):
+        resp = client.post("/coverage/adult-targets", data={"named_share": share, "named_due_on": due,
+                                                             "online_share": "", "online_due_on": ""})
+        assert resp.status_code == 303
+
+    def named_target(year, month):
+        t = adults.adult_table(tree.commune, [], year, month, []).named_target
+        return (float(t.share), t.due_on) if t else None
+
+    assert named_target(2025, 11) == (0.8, date(2025, 12, 31))
+    assert named_target(2026, 3) == (1.0, date(2026, 12, 31))
+    assert build_summary(tree.province, 2025, 12).adult_targets["named_share"]["share"] == 0.8
+    assert build_summary(tree.province, 2026, 3).adult_targets["named_share"]["share"] == 1.0
+    section = client.get(f"/coverage/{tree.commune.id}/adults?month=2026-03", headers={"HX-Request": "true"})
+    assert "100%" in section.get_data(as_text=True) and "31/12/2026" in section.get_data(as_text=True)
+    # The page lists both, the one in force today marked; removing one by its button leaves the other.
+    page = parse(client.get("/coverage/adult-targets").get_data(as_text=True))
+    items = [li.text() for li in page.find(**{"class": "milestones"}).find_all("li")]
+    assert [" ".join(i.split()) for i in items] == ["80% đến 31/12/2025 Xóa", "100% đến 31/12/2026 Đang áp dụng Xóa"]
+    first = db.session.scalar(sa.select(AdultTarget).where(AdultTarget.due_on == date(2025, 12, 31)))
+    resp = client.post(f"/coverage/adult-targets/{first.id}/remove")
+    assert resp.status_code == 303
+    assert "Đã xóa mốc chỉ tiêu 80% đến 31/12/2025." in client.get(resp.headers["Location"]).get_data(as_text=True)
+    db.session.expire_all()
+    assert [(float(t.share), t.due_on) for t in db.session.scalars(sa.select(AdultTarget))] == [
+        (1.0, date(2026, 12, 31))]
+    # An empty share with a milestone's date removes it, as the page says.
+    resp = client.post("/coverage/adult-targets", data={"named_share": "", "named_due_on": "2026-12-31",
+                                                         "online_share": "", "online_due_on": ""})
+    assert resp.status_code == 303 and db.session.scalar(sa.select(sa.func.count()).select_from(AdultTarget)) == 0
+    trail = [{k: (b, a) for k, b, a in e.change_items} for e in db.session.scalars(
+        sa.select(AuditEvent).where(AuditEvent.action == "set_adult_target").order_by(AuditEvent.id))]
+    assert [t["share"] for t in trail] == [(None, 0.7), (0.7, 0.8), (None, 1.0), (0.8, None), (1.0, None)]
+
+
+def test_an_adult_milestone_is_removed_only_by_its_own_province_staff(app, db, tree):
+    from app.coverage.models import AdultTarget
+    target = AdultTarget(province_id=tree.province.id, indicator="online_share", share=Decimal("0.8"),
+                         due_on=date(2026, 12, 31))
+    db.session.add(target)
+    db.session.commit()
+    url = f"/coverage/adult-targets/{target.id}/remove"
+    district, _user = sign_in_as(app, "district", tree.district)
+    assert district.post(url).status_code == 403
+    forget_signed_in_user()
+    elsewhere, _user = sign_in_as(app, "province", unit_ops.create_unit("Tỉnh Sóc Trăng", "province", None, code="94"))
+    assert elsewhere.post(url).status_code == 404
+    assert elsewhere.post(f"/coverage/adult-targets/{target.id + 99}/remove").status_code == 404
+    assert db.session.get(AdultTarget, target.id) is not None

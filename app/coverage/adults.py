@@ -37,7 +37,7 @@ import sqlalchemy as sa
 from app.activities.models import ClassLearner, CommuneDossierTotal
 from app.coverage import activity_months, by_commune, rollup
 from app.coverage.models import ADULT_TARGET_INDICATORS, ActivityMonth, AdultTarget, NamedLearnerMonth, UnitAncestor
-from app.dates import month_end
+from app.dates import month_end, today_vn
 from app.extensions import db
 from app.id_lists import chunks
 from app.units.history import predecessors_on, same_map_since, shape_on
@@ -360,36 +360,60 @@ def adult_month(unit: AdminUnit, year: int, month: int) -> AdultFigures:
 
 
 
-def adult_targets(province_id: int | None) -> dict[str, AdultTarget]:
-    """The province's targets by indicator code (ADULT_TARGET_INDICATORS)."""
+def adult_milestones(province_id: int | None) -> dict[str, list[AdultTarget]]:
+    """The province's target milestones by indicator code (ADULT_TARGET_INDICATORS), by date."""
+    out: dict[str, list[AdultTarget]] = {}
     if province_id is None:
-        return {}
-    return {t.indicator: t for t in db.session.scalars(
-        sa.select(AdultTarget).where(AdultTarget.province_id == province_id))}
+        return out
+    for t in db.session.scalars(sa.select(AdultTarget).where(AdultTarget.province_id == province_id)
+                                .order_by(AdultTarget.due_on)):
+        out.setdefault(t.indicator, []).append(t)
+    return out
+
+
+def adult_targets(province_id: int | None, on: date | None = None) -> dict[str, AdultTarget]:
+    """The province's target by indicator code: the milestone in force on `on` (the end of the month
+    shown; today if not given)."""
+    from app.catalogue.operations import milestone_on
+    day = on or today_vn()
+    return {indicator: milestone_on(ms, day) for indicator, ms in adult_milestones(province_id).items()}
 
 
 def set_adult_target(province: AdminUnit, indicator: str, share, due_on: date | None, user=None) -> None:
-    """Set (share and date) or clear (share None) a province's target for an indicator, audited;
-    the caller commits."""
-    from app.audit.models import record
+    """Set a province's milestone for an indicator on a date (a new date adds one), or, with no share,
+    remove the milestone of that date; audited; the caller commits."""
     if indicator not in ADULT_TARGET_INDICATORS:
         raise ValueError(f"unknown adult indicator {indicator!r}")
-    target = db.session.scalar(sa.select(AdultTarget).where(AdultTarget.province_id == province.id,
-                                                            AdultTarget.indicator == indicator))
+    if due_on is None:
+        return
+    target = db.session.scalar(sa.select(AdultTarget).where(
+        AdultTarget.province_id == province.id, AdultTarget.indicator == indicator, AdultTarget.due_on == due_on))
+    if share is None:
+        if target is not None:
+            remove_adult_target(target, user=user)
+        return
+    if target is not None and target.share == share:
+        return  # nothing changed: no entry in the trail
     before = {"indicator": indicator, "share": float(target.share) if target else None,
               "due_on": target.due_on if target else None}
-    if share is None:
-        if target is None:
-            return
-        db.session.delete(target)
-    else:
-        if target is None:
-            target = AdultTarget(province_id=province.id, indicator=indicator)
-            db.session.add(target)
-        target.share, target.due_on = share, due_on
-    record("set_adult_target", "unit", province.id, province.id, before=before,
-           after={"indicator": indicator, "share": float(share) if share is not None else None,
-                  "due_on": due_on}, user=user)
+    if target is None:
+        target = AdultTarget(province_id=province.id, indicator=indicator, due_on=due_on)
+        db.session.add(target)
+    target.share = share
+    _record_target(province.id, before, {"indicator": indicator, "share": float(share), "due_on": due_on}, user)
+
+
+def remove_adult_target(target: AdultTarget, user=None) -> None:
+    """Remove one milestone of a province's adult target, audited; the caller commits."""
+    _record_target(target.province_id, {"indicator": target.indicator, "share": float(target.share),
+                                        "due_on": target.due_on},
+                   {"indicator": target.indicator, "share": None, "due_on": None}, user)
+    db.session.delete(target)
+
+
+def _record_target(province_id: int, before: dict, after: dict, user) -> None:
+    from app.audit.models import record
+    record("set_adult_target", "unit", province_id, province_id, before=before, after=after, user=user)
 
 
 def named_learners_living_in(hamlet: AdminUnit) -> int:
@@ -442,7 +466,7 @@ def adult_table(unit: AdminUnit, children: list[AdminUnit], year: int, month: in
     figures = (adult_months_then if then else adult_months)([unit, *children], [(year, month)])
     rows = [AdultRow(c, figures[c.id][(year, month)]) for c in children]
     total = AdultRow(unit, figures[unit.id][(year, month)])
-    targets = adult_targets(province_id_of(unit))
+    targets = adult_targets(province_id_of(unit), month_end(year, month))
     return AdultTable(total=total, rows=rows,
                       services=[s for s in services if total.figures.working.get(s.code)],
                       named_target=targets.get("named_share"), online_target=targets.get("online_share"))

@@ -83,11 +83,13 @@ ADULT_TARGET_INDICATORS = ("named_share", "online_share")
 
 
 class AdultTarget(db.Model):
-    """A province's target for an adult indicator (a share, 0 < share <= 1), by a date."""
+    """A milestone of a province's target for an adult indicator: a share (0 < share <= 1) by a date.
+    A province may set several (80% in 2025, 100% in 2026); a month is shown against the one in force
+    at its end (app.catalogue.operations.milestone_on)."""
 
     __tablename__ = "adult_targets"
     __table_args__ = (
-        sa.UniqueConstraint("province_id", "indicator", name="uq_adult_targets_province_indicator"),
+        sa.UniqueConstraint("province_id", "indicator", "due_on", name="uq_adult_targets_province_indicator_due"),
         sa.CheckConstraint("share > 0 AND share <= 1", name="share_range"),
     )
 

@@ -12,6 +12,7 @@ from app.coverage import adults, charts, maps, queries
 from app.coverage.ancestors import get_unit_and_ancestors_or_404
 from app.coverage.cells import CellWriter
 from app.coverage.forms import AdultTargetForm
+from app.coverage.models import AdultTarget
 from app.coverage.team_month import team_message, team_month
 from app.dates import month_end, parse_month
 from app.extensions import db
@@ -26,7 +27,7 @@ from app.scope import (
     roles_required,
     team_hamlets_query,
 )
-from app.templating import locale_date
+from app.templating import locale_date, locale_percent
 from app.text import by_name, sort_key
 from app.units.history import before_note, successors
 
@@ -368,10 +369,25 @@ def adult_targets():
     } if request.method == "GET" else None)
     if form.validate_on_submit():
         for indicator, share, due_on in form.pairs():
-            adults.set_adult_target(province, indicator, share, due_on if share is not None else None,
-                                    user=current_user)
+            adults.set_adult_target(province, indicator, share, due_on, user=current_user)
         db.session.commit()
         flash(_("Adult indicator targets saved."), "success")
         return redirect(url_for("coverage.adult_targets"), 303)
     status = 400 if form.is_submitted() else 200
-    return render_template("coverage/adult_targets.html", province=province, form=form), status
+    return render_template("coverage/adult_targets.html", province=province, form=form, current=current,
+                           milestones=adults.adult_milestones(province.id)), status
+
+
+@bp.post("/adult-targets/<int:target_id>/remove")
+@roles_required("admin", "province")
+def remove_adult_target(target_id: int):
+    """Remove one milestone of an adult target: only one of the staff's own province."""
+    province = _province_of_user()
+    target = db.session.get(AdultTarget, target_id)
+    if target is None or target.province_id != province.id:
+        abort(404)
+    adults.remove_adult_target(target, user=current_user)
+    db.session.commit()
+    flash(_("Target of %(share)s by %(date)s removed.", share=locale_percent(target.share, 0),
+            date=locale_date(target.due_on)), "success")
+    return redirect(url_for("coverage.adult_targets"), 303)

@@ -171,7 +171,7 @@ def compute_figures(root: AdminUnit, year: int, month: int, full: bool = False, 
         "year": year, "month": month, "root_id": root.id, **({"first": period.first} if first else {}),
         "services": services,
         "adult_targets": {t.indicator: {"share": float(t.share), "date": t.due_on.isoformat()}
-                          for t in adult_targets(root.province_id).values()},
+                          for t in adult_targets(root.province_id, end).values()},
         "units": {str(u.id): {"id": u.id, "code": u.code, "name": u.name, "level": u.level,
                               "parent_id": u.parent_id, "depth": u.depth} for u in units if u.id in needed},
         "figures": {str(k): v for k, v in figures.items() if k in needed},
