@@ -365,3 +365,18 @@ def test_a_unit_is_last_counted_in_the_last_month_it_stood_at_the_end_of():
     assert ended(date(2025, 8, 1)) == (2025, 7)
     assert ended(date(2026, 1, 1)) == (2025, 12)
     assert last_counted_month(AdminUnit(name="Phường Vị Thanh", level="commune")) is None  # still in use
+
+
+def test_a_unit_is_valid_from_its_first_day_to_the_day_before_it_ended(db, tree):
+    import sqlalchemy as sa
+
+    from app.units.models import AdminUnit
+    vi_thanh = _db.session.get(AdminUnit, tree.commune.id)
+    vi_thanh.valid_from, vi_thanh.retired_on = date(2025, 7, 1), date(2026, 1, 1)
+    _db.session.commit()
+    days = {date(2025, 6, 30): False, date(2025, 7, 1): True, date(2025, 12, 31): True, date(2026, 1, 1): False}
+    for day, valid in days.items():
+        assert vi_thanh.valid_on(day) is valid, day
+        in_sql = _db.session.scalar(sa.select(sa.func.count()).select_from(AdminUnit).where(
+            AdminUnit.id == vi_thanh.id, AdminUnit.valid_on_clause(day)))
+        assert in_sql == int(valid), day  # the SQL form agrees

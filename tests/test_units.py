@@ -279,7 +279,13 @@ def test_hamlet_with_records_cannot_be_deleted(client, db, tree, login_as):
     resp = client.post(f"/units/{tree.hamlet.id}/delete", data={"payload": "1"})
     assert resp.status_code == 303
     assert db.session.get(AdminUnit, tree.hamlet.id) is not None
-    # One entered by mistake, with nothing attached, may go.
+    # A team serving it is a record too.
+    from tests.visits_helpers import make_team
+    make_team(tree.commune, [tree.hamlet2])
+    db.session.commit()
+    assert client.post(f"/units/{tree.hamlet2.id}/delete", data={"payload": "1"}).status_code == 303
+    assert db.session.get(AdminUnit, tree.hamlet2.id) is not None
+    # One entered by mistake, with nothing attached, may go (another hamlet's team is not its own).
     resp = client.post(f"/units/{tree.commune.id}/hamlets", data={"hamlet-name": "Ấp Nhập Nhầm"})
     mistake = units_named(db, "Ấp Nhập Nhầm")[0]
     resp = client.post(f"/units/{mistake.id}/delete", data={"payload": "1"})
