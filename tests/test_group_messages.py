@@ -182,3 +182,18 @@ def test_a_month_without_classes_says_none_came(app, db, tree, login_as, client)
     assert "- Lượt hướng dẫn trong tháng: 1" in lines  # Hộ Ba, 20 September
     assert "- Lượt người học trong tháng: 0" in lines
     assert "- Hồ sơ trực tuyến được hỗ trợ trong tháng: 4" in lines  # the shift of 30 September
+
+
+def test_in_english_a_count_of_one_is_singular(app, db, tree):
+    activity = _october_with_classes_and_shifts(tree)
+    browser, _user = sign_in_as(app, "team_member", tree.other_commune, activity.other_team)
+    browser.post("/language", data={"lang": "en"})
+    message = _message(browser.get("/coverage/team?month=2024-10").get_data(as_text=True), "team-message")
+    assert message.splitlines()[1:] == [
+        "- 1 visit to 1 household",
+        "- Households that began using a service:",
+        "  + E-wallet / Mobile Money: 1 hh",
+        "- 1 class, 30 learners",
+        "- 1 shift at the one-stop centre, 7 people helped",
+        "The team's hamlets at the month's end: 530 households, 1 reached (0.2%).",
+    ]

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from app.activities.models import CentreShift, Class, ShiftDossier, class_teams
 from app.dates import month_end, month_start
@@ -73,24 +74,31 @@ def team_message(team_name: str, month_label: str, done: TeamMonth, services: li
     hamlets stand at the month's end (`total`: their CoverageRow; left out while they count no
     household, as before the commune has entered their counts)."""
     n = locale_number
+    d = done
+    # Each count with its noun, singular or plural as the language has them (Vietnamese has one form).
     lines = [_("%(team)s, month %(month)s:", team=team_name, month=month_label)]
-    if not done.anything:
+    if not d.anything:
         lines.append("- " + _("No visit, class or shift recorded."))
-    if done.visits:
-        lines.append("- " + _("%(visits)s visits to %(households)s households",
-                              visits=n(done.visits), households=n(done.households)))
-    firsts = [f"  + {s.name}: " + _("%(n)s hh", n=n(done.adopted[s.id])) for s in services if done.adopted.get(s.id)]
+    if d.visits:
+        visits = ngettext("%(count)s visit", "%(count)s visits", d.visits, count=n(d.visits))
+        households = ngettext("%(count)s household", "%(count)s households", d.households, count=n(d.households))
+        lines.append("- " + _("%(visits)s to %(households)s", visits=visits, households=households))
+    firsts = [f"  + {s.name}: " + _("%(n)s hh", n=n(d.adopted[s.id])) for s in services if d.adopted.get(s.id)]
     if firsts:
         lines.append("- " + _("Households that began using a service:"))
         lines.extend(firsts)
-    if done.classes:
-        lines.append("- " + _("%(classes)s classes, %(learners)s learners",
-                              classes=n(done.classes), learners=n(done.learners)))
-    if done.shifts:
-        shift = _("%(shifts)s shifts at the one-stop centre, %(people)s people helped",
-                  shifts=n(done.shifts), people=n(done.people_helped))
-        if done.dossiers_online:
-            shift += ", " + _("%(dossiers)s dossiers filed online", dossiers=n(done.dossiers_online))
+    if d.classes:
+        classes = ngettext("%(count)s class", "%(count)s classes", d.classes, count=n(d.classes))
+        learners = ngettext("%(count)s learner", "%(count)s learners", d.learners, count=n(d.learners))
+        lines.append("- " + _("%(classes)s, %(learners)s", classes=classes, learners=learners))
+    if d.shifts:
+        shifts = ngettext("%(count)s shift", "%(count)s shifts", d.shifts, count=n(d.shifts))
+        people = ngettext("%(count)s person helped", "%(count)s people helped", d.people_helped,
+                          count=n(d.people_helped))
+        shift = _("%(shifts)s at the one-stop centre, %(people)s", shifts=shifts, people=people)
+        if d.dossiers_online:
+            shift += ", " + ngettext("%(count)s dossier filed online", "%(count)s dossiers filed online",
+                                     d.dossiers_online, count=n(d.dossiers_online))
         lines.append("- " + shift)
     if total.households:
         lines.append(_("The team's hamlets at the month's end: %(households)s households, %(reached)s reached "
