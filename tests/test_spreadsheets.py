@@ -264,3 +264,39 @@ def test_a_csv_with_a_line_that_is_not_utf8_names_that_line(app):
     with app.test_request_context(), pytest.raises(SpreadsheetError) as refused:
         read_rows("ds.csv", data, HAMLET_COLUMNS)
     assert "Line 3 is not UTF-8 text." in str(refused.value)
+
+
+def _csv(rows: list[str], header: str = "Tên ấp,Số hộ,Ghi chú") -> bytes:
+    return ("\n".join([header, *rows]) + "\n").encode()
+
+
+def test_the_limits_are_where_they_say(app):
+    """Each limit lets through a file exactly at it and refuses one a step past it."""
+    from app.spreadsheets import MAX_COLUMNS
+    max_file_bytes, max_lines = 5 * 1024 * 1024, 40_000  # as the messages and the README say
+    with app.test_request_context():
+        # Rows: 20,000 below the header are read, 20,001 are refused.
+        assert len(read_rows("a.csv", _csv([f"Ấp {i},{i}," for i in range(MAX_ROWS)]), HAMLET_COLUMNS)) == MAX_ROWS
+        with pytest.raises(SpreadsheetError, match="20000"):
+            read_rows("a.csv", _csv([f"Ấp {i},{i}," for i in range(MAX_ROWS + 1)]), HAMLET_COLUMNS)
+        # Lines, blank ones included: 40,000 are read, 40,001 are refused.
+        blank_to = ["Ấp 1,1,"] + [""] * (max_lines - 2)  # with the header: 40,000 lines
+        assert len(read_rows("a.csv", _csv(blank_to), HAMLET_COLUMNS)) == 1
+        with pytest.raises(SpreadsheetError, match="20000"):
+            read_rows("a.csv", _csv(blank_to + [""]), HAMLET_COLUMNS)
+        # Bytes: a file of exactly 5 MB is read; one byte more is refused before it is read.
+        rows, size = [], len(_csv([]))
+        while size + 400 < max_file_bytes:
+            rows.append(f"Ấp {len(rows):05d},{len(rows)}," + "x" * 280)
+            size += len(rows[-1].encode()) + 1
+        data = _csv(rows)
+        data = data[:-1] + b"x" * (max_file_bytes - len(data)) + b"\n"  # the last note fills it up
+        assert len(data) == max_file_bytes and len(read_rows("a.csv", data, HAMLET_COLUMNS)) == len(rows)
+        with pytest.raises(SpreadsheetError, match="5 MB"):
+            read_rows("a.csv", data + b"\n", HAMLET_COLUMNS)
+        # Columns: a sheet 200 columns wide (to GR) is read, 201 (to GS) is refused.
+        assert MAX_COLUMNS == 200
+        rows = read_rows("a.xlsx", workbook(sheet(HEADER_ROW + hamlet_rows(2, 3), "A1:GR3")), HAMLET_COLUMNS)
+        assert [r.values for r in rows] == [{"name": "Ấp 2", "households": 2}, {"name": "Ấp 3", "households": 3}]
+        with pytest.raises(SpreadsheetError, match=" 200 "):
+            read_rows("a.xlsx", workbook(sheet(HEADER_ROW + hamlet_rows(2, 3), "A1:GS3")), HAMLET_COLUMNS)
