@@ -122,6 +122,13 @@ def milestone_on(milestones: list[Target], day: date) -> Target | None:
     return max(milestones, key=lambda t: t.due_on, default=None)
 
 
+def in_force(milestones: dict, on: date | None = None) -> dict:
+    """{key: its milestones} (a service's, an adult indicator's) -> {key: the one in force on `on`, today
+    by default}."""
+    day = on or today_vn()
+    return {key: milestone_on(ms, day) for key, ms in milestones.items()}
+
+
 def milestones_for(province_id: int) -> dict[int, list[Target]]:
     """Each service's milestones in the province, by date."""
     out: dict[int, list[Target]] = {}
@@ -133,8 +140,7 @@ def milestones_for(province_id: int) -> dict[int, list[Target]]:
 
 def targets_for(province_id: int, on: date | None = None) -> dict[int, Target]:
     """Each service's milestone in force on a day (today by default)."""
-    day = on or today_vn()
-    return {service_id: milestone_on(ms, day) for service_id, ms in milestones_for(province_id).items()}
+    return in_force(milestones_for(province_id), on)
 
 
 def set_target(service: Service, province_id: int, share: Decimal | None, due_on: date | None,

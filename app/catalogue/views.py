@@ -6,6 +6,7 @@ from flask_login import current_user
 from app.auth.guard import require_sign_in
 from app.catalogue import operations as catalogue
 from app.catalogue.forms import NewServiceForm, ServiceForm
+from app.dates import today_vn
 from app.extensions import db
 from app.scope import can_manage_services, requires
 from app.templating import locale_date, locale_percent
@@ -25,7 +26,7 @@ def _render_index(new_form=None, status=200):
     milestones = catalogue.milestones_for(province_id) if province_id else {}
     return render_template(
         "catalogue/services.html", services=catalogue.all_services(), pillars=PILLARS, milestones=milestones,
-        in_force={sid: t.id for sid, t in catalogue.targets_for(province_id).items()} if province_id else {},
+        in_force={sid: t.id for sid, t in catalogue.in_force(milestones).items()},
         may_manage=can_manage_services(),
         new_form=new_form or (NewServiceForm(formdata=None, prefix="new") if can_manage_services() else None),
     ), status
@@ -56,7 +57,8 @@ def edit(service_id: int):
     province_id = _province_id()
     # The form opens on the milestone in force today: saving it unchanged changes nothing, a new share
     # changes it, a new date adds a milestone (each milestone is known by its date).
-    target = catalogue.targets_for(province_id).get(service.id) if province_id else None
+    milestones = catalogue.milestones_for(province_id).get(service.id, []) if province_id else []
+    target = catalogue.milestone_on(milestones, today_vn())
     form = ServiceForm(obj=service)
     if request.method == "GET" and target is not None:
         form.share.data, form.due_on.data = target.share, target.due_on
@@ -73,8 +75,7 @@ def edit(service_id: int):
         status = 400
     return render_template("catalogue/service_edit.html", service=service, form=form,
                            has_province=province_id is not None,
-                           milestones=catalogue.milestones_for(province_id).get(service.id, []) if province_id else [],
-                           in_force=target), status
+                           milestones=milestones, in_force=target), status
 
 
 @bp.post("/<int:service_id>/targets/<int:target_id>/remove")

@@ -37,7 +37,7 @@ import sqlalchemy as sa
 from app.activities.models import ClassLearner, CommuneDossierTotal
 from app.coverage import activity_months, by_commune, rollup
 from app.coverage.models import ADULT_TARGET_INDICATORS, ActivityMonth, AdultTarget, NamedLearnerMonth, UnitAncestor
-from app.dates import month_end, today_vn
+from app.dates import month_end
 from app.extensions import db
 from app.id_lists import chunks
 from app.units.history import predecessors_on, same_map_since, shape_on
@@ -374,9 +374,8 @@ def adult_milestones(province_id: int | None) -> dict[str, list[AdultTarget]]:
 def adult_targets(province_id: int | None, on: date | None = None) -> dict[str, AdultTarget]:
     """The province's target by indicator code: the milestone in force on `on` (the end of the month
     shown; today if not given)."""
-    from app.catalogue.operations import milestone_on
-    day = on or today_vn()
-    return {indicator: milestone_on(ms, day) for indicator, ms in adult_milestones(province_id).items()}
+    from app.catalogue.operations import in_force
+    return in_force(adult_milestones(province_id), on)
 
 
 def set_adult_target(province: AdminUnit, indicator: str, share, due_on: date | None, user=None) -> None:

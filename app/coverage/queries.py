@@ -33,7 +33,7 @@ from datetime import date, datetime
 
 import sqlalchemy as sa
 
-from app.catalogue.operations import milestone_on
+from app.catalogue.operations import in_force
 from app.coverage.models import CoverageTally, CoverageTotal, HouseholdReach, UnitAncestor
 from app.coverage.rollup import LiveSubtree, Subtree, subtree_of
 from app.dates import VN, month_end, month_start, today_vn
@@ -203,8 +203,7 @@ def services_and_targets(unit: AdminUnit, on: date | None = None) -> tuple[list[
                 milestones[s.id].append(t)
         return list(services.values()), dict(milestones)
     services, milestones = _per_request(("services_and_targets", unit.province_id), load)
-    day = on or today_vn()
-    return services, {sid: milestone_on(ms, day) for sid, ms in milestones.items()}
+    return services, in_force(milestones, on)
 
 
 def households_by_unit(units: list[AdminUnit], on: date) -> dict[int, int]:

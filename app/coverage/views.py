@@ -8,6 +8,7 @@ from flask_login import current_user
 from markupsafe import Markup
 
 from app.auth.guard import require_sign_in
+from app.catalogue.operations import in_force
 from app.coverage import adults, charts, maps, queries
 from app.coverage.ancestors import get_unit_and_ancestors_or_404
 from app.coverage.cells import CellWriter
@@ -310,7 +311,7 @@ def team():
         done = team_month(current_user.team_id, year, month)
         context.update(hamlets=[(t.unit, t.total) for t in tables if t.unit.active or t.total.households],
                        total=total, services=tables[0].services, month_value=f"{year}-{month:02d}",
-                       month_label=label, done=done,
+                       month_label=label,
                        message=team_message(current_user.team.name, label, done, tables[0].services, total))
     return render_template("coverage/team.html", **context), 400 if error else 200
 
@@ -360,7 +361,8 @@ def _may_set_adult_targets(unit, user) -> bool:
 def adult_targets():
     """The province's targets for the adult indicators, next to the service targets."""
     province = _province_of_user()
-    current = adults.adult_targets(province.id)
+    milestones = adults.adult_milestones(province.id)
+    current = in_force(milestones)
     form = AdultTargetForm(data={
         "named_share": current["named_share"].share if "named_share" in current else None,
         "named_due_on": current["named_share"].due_on if "named_share" in current else None,
@@ -375,7 +377,7 @@ def adult_targets():
         return redirect(url_for("coverage.adult_targets"), 303)
     status = 400 if form.is_submitted() else 200
     return render_template("coverage/adult_targets.html", province=province, form=form, current=current,
-                           milestones=adults.adult_milestones(province.id)), status
+                           milestones=milestones), status
 
 
 @bp.post("/adult-targets/<int:target_id>/remove")
