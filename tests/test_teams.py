@@ -764,6 +764,11 @@ def test_team_leader_edits_own_members_only(client, db, tree, login_as):
     assert client.post(f"/teams/{team.id}/members", data=member_form()).status_code == 302
     added = db.session.scalar(sa.select(Member).where(Member.full_name == "Trần Thị Bình"))
     assert client.post(f"/teams/members/{added.id}/leave", data={"left_on": "2024-01-01"}).status_code == 302
+    # A former member's details are the commune officers' to fix, not the leader's.
+    assert client.get(f"/teams/members/{added.id}/edit").status_code == 403
+    assert client.post(f"/teams/members/{added.id}/edit",
+                       data={f"edit-{added.id}-full_name": "Tên Khác"}).status_code == 403
+    assert db.session.get(Member, added.id).full_name == "Trần Thị Bình"
     # Not the team itself, nor accounts, nor another team.
     edit_team = client.post(f"/teams/{team.id}/edit", data={"name": "x", "hamlets": [str(tree.hamlet.id)]})
     assert edit_team.status_code == 403

@@ -524,6 +524,7 @@ def test_the_cli_import_refuses_bad_codes_and_counts_naming_line_and_field(runne
         "932,Huyện D,district,93,100000000000000000000\n"   # line 6
         "933,Huyện E,district,93,-5\n"                      # line 7
         "934,Huyện F,district,93,9e18\n"                    # line 8
+        "935,Huyện G,district,93,khoảng 200\n"              # line 9: words, not a number
     ))
     before = db.session.scalar(sa.select(sa.func.count(AdminUnit.id)))
     result = runner.invoke(args=["units", "import", str(path)])
@@ -532,9 +533,9 @@ def test_the_cli_import_refuses_bad_codes_and_counts_naming_line_and_field(runne
     for line in (3, 4):
         assert f"units.csv:{line}: Code: A code has at most 20 characters" in out
     assert "units.csv:5: Parent code: A code has at most 20 characters" in out
-    for line in (6, 7, 8):
+    for line in (6, 7, 8, 9):
         assert f"units.csv:{line}: The number of households must be a whole number from 0 to 10,000,000" in out
-    assert "6 bad row(s) of 7; nothing imported" in out
+    assert "7 bad row(s) of 8; nothing imported" in out
     assert db.session.scalar(sa.select(sa.func.count(AdminUnit.id))) == before
 
 
