@@ -61,12 +61,18 @@ def test_province_staff_correct_a_closed_months_visit_with_a_reason(app, tree, d
     db.session.expire_all()
     assert [vs.result for vs in db.session.get(Visit, v.id).services] == ["guided"]
 
-    resp = staff.post(f"/visits/{v.id}/edit", data={**data, "reason": "Tổ báo nhầm: hộ đã cài ví"})
+    longest = ("Tổ báo nhầm: hộ đã cài ví; " * 20)[:500]  # a reason holds 500 characters at most
+    resp = staff.post(f"/visits/{v.id}/edit", data={**data, "reason": longest + "a"})
+    assert resp.status_code == 400
+    html = resp.get_data(as_text=True)
+    assert 'id="reason-error"' in html and "500" in html and longest + "a" in html
+    resp = staff.post(f"/visits/{v.id}/edit", data={**data, "reason": longest})
     assert resp.status_code == 303
     db.session.expire_all()
     assert [vs.result for vs in db.session.get(Visit, v.id).services] == ["adopted"]
     (event,) = _events("edit_closed_month")
     assert event.user_id == user.id and "Tổ báo nhầm: hộ đã cài ví" in json.loads(event.changes)["reason"]["after"]
+    assert json.loads(event.changes)["reason"]["after"] == longest
 
 
 def test_the_closed_months_report_stays_as_closed_after_a_correction(app, tree, db):
