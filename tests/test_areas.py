@@ -177,3 +177,13 @@ def test_a_district_officer_account_may_be_bound_to_an_area(db):
     import pytest
     with pytest.raises(ValueError, match="district or area"):
         create_user("can-bo-xa", "district", world.communes[0], "mat-khau-dai-du-1")
+
+
+def test_areas_are_made_under_a_province_only_even_by_an_administrator(db, client, login_as):
+    world = TwoLevels()
+    commune = world.communes[0]
+    login_as("admin", world.province)
+    assert client.get(f"/areas/{world.province.id}").status_code == 200
+    assert client.get(f"/areas/{commune.id}").status_code == 403
+    assert client.post(f"/areas/{commune.id}", data={"name": "Khu vực lạ"}).status_code == 403
+    assert _db.session.scalar(sa.select(sa.func.count(AdminUnit.id)).where(AdminUnit.level == "area")) == 0
