@@ -1,5 +1,6 @@
 """Sessions that end, account administration from the web and the command line, the audit trail in
 words, and the first-run checklist."""
+import json
 import re
 from pathlib import Path
 
@@ -282,6 +283,9 @@ def test_a_disabled_account_cannot_sign_in_and_the_change_is_audited_with_who_di
     for action in ("disable", "enable", "reset_password"):
         [event] = _events(db, action, target.id)
         assert event.user_id == admin.id and event.unit_id == tree.commune.id
+    changes = {action: json.loads(_events(db, action, target.id)[0].changes) for action in ("disable", "enable")}
+    assert changes["disable"]["is_enabled"] == {"before": True, "after": False}
+    assert changes["enable"]["is_enabled"] == {"before": False, "after": True}
     html = client.get(f"/users/{target.id}").get_data(as_text=True)
     assert "Đã khóa tài khoản can-bo-xa" in html and "Đã mở lại tài khoản can-bo-xa" in html
 
@@ -325,10 +329,13 @@ def test_cli_creates_lists_disables_enables_and_sets_passwords_audited_as_the_sy
     result = runner.invoke(args=["users", "list", "--unit", "93"])
     assert "can-bo-huyen\tdistrict\t930\tThành phố Vị Thanh\tenabled\t" in result.output
     assert len(result.output.splitlines()) == 1  # one line an account, each with its own unit
-    assert runner.invoke(args=["users", "disable", "can-bo-huyen"]).exit_code == 0
+    assert runner.invoke(args=["users", "disable", "can-bo-huyen"]).output == "disabled can-bo-huyen\n"
     assert "DISABLED" in runner.invoke(args=["users", "list", "--role", "district"]).output
     assert _signed_out(session)
-    assert runner.invoke(args=["users", "enable", "can-bo-huyen"]).exit_code == 0
+    # Asked twice (a command run again): it says so and records nothing more.
+    assert runner.invoke(args=["users", "disable", "can-bo-huyen"]).output == "can-bo-huyen was already disabled\n"
+    assert runner.invoke(args=["users", "enable", "can-bo-huyen"]).output == "enabled can-bo-huyen\n"
+    assert runner.invoke(args=["users", "enable", "can-bo-huyen"]).output == "can-bo-huyen was already enabled\n"
     result = runner.invoke(args=["users", "set-password", "can-bo-huyen", "--password", "mat-khau-moi-99"])
     assert result.exit_code == 0, result.output
     assert runner.invoke(args=["users", "set-password", "can-bo-huyen", "--password", "123456"]).exit_code != 0
