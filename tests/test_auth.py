@@ -274,3 +274,13 @@ def test_a_session_naming_no_possible_account_is_signed_out_not_an_error(app, tr
         sess["_user_id"] = session_id
     resp = browser.get("/teams/")
     assert resp.status_code == 302 and "/auth/login" in resp.headers["Location"]
+
+
+def test_a_password_needs_ten_characters_and_four_different_ones(app):
+    from app.auth.passwords import password_problem
+    with app.test_request_context():
+        assert password_problem("mưa-hè-91") is not None          # 9 characters
+        assert password_problem("mưa-hè-912") is None             # 10
+        assert password_problem("abcabcabcabc") is not None       # 12 characters, 3 different ones
+        assert password_problem("abcdabcdabcd") is None           # 4 different ones
+        assert password_problem("VietNam123") is not None         # a common one, whatever its case
