@@ -133,3 +133,35 @@ def test_the_migration_carries_the_activity_token_triggers_this_module_builds():
     migration = migration_files.load("c4e7a1f93d62")
     for dialect in ("sqlite", "postgresql"):
         assert migration.INSTALL[dialect] == by_commune.activity_token_ddl(dialect)
+
+
+def test_december_and_january_dossier_totals_count_and_a_total_of_none_adds_nothing(db, tree):
+    """The months asked run across a new year: December's and January's totals are both counted, in the
+    commune and every unit above it; a commune that entered 0 dossiers adds 0."""
+    from app.activities import operations as activities
+
+    adult_world.build(tree)
+    units = [tree.province, tree.district, tree.commune]
+    months = [(2025, 12), (2026, 1)]
+    before = _figures(units, months)
+    activities.set_dossier_total(tree.commune, 202512, 7)
+    activities.set_dossier_total(tree.commune, 202601, 9)
+    activities.set_dossier_total(tree.other_commune, 202601, 0)
+    db.session.commit()
+    after = _figures(units, months)
+    for unit in units:
+        added = {m: after[unit.id][m]["commune_dossiers"] - before[unit.id][m]["commune_dossiers"] for m in months}
+        assert added == {(2025, 12): 7, (2026, 1): 9}, unit.name
+
+
+def test_units_of_one_level_asked_together_each_count_their_own_communes(db, tree):
+    """Two districts asked together (each commune under one of them only) get what each gets alone."""
+    adult_world.build(tree)
+    adult_world.add_class(tree.other_commune, date(2026, 3, 12), 25, (0, 20, 5))  # activity in both districts
+    db.session.commit()
+    months = [(2026, 2), (2026, 3), (2026, 4)]
+    together = _figures([tree.district, tree.other_district], months)
+    assert together[tree.district.id] == _figures([tree.district], months)[tree.district.id]
+    assert together[tree.other_district.id] == _figures([tree.other_district], months)[tree.other_district.id]
+    assert together[tree.other_district.id][(2026, 3)]["attendances"] >= 25
+    assert together[tree.district.id] != together[tree.other_district.id]
