@@ -300,3 +300,12 @@ def test_the_limits_are_where_they_say(app):
         assert [r.values for r in rows] == [{"name": "Ấp 2", "households": 2}, {"name": "Ấp 3", "households": 3}]
         with pytest.raises(SpreadsheetError, match=" 200 "):
             read_rows("a.xlsx", workbook(sheet(HEADER_ROW + hamlet_rows(2, 3), "A1:GS3")), HAMLET_COLUMNS)
+
+
+def test_a_semicolon_file_whose_header_has_commas_is_read_by_its_rows_not_its_header(app):
+    # The header alone splits into more cells at the commas; the rows below say it is a semicolon file.
+    text = ("Tên ấp;Số hộ;Ghi chú (nếu có, ghi rõ, ví dụ: mới, cũ)\n"
+            "Ấp Một;120;mới\nẤp Hai;85;\nẤp Ba, xóm Chợ;40;cũ\n")
+    assert csv_values(app, text) == [(2, {"name": "Ấp Một", "households": "120"}),
+                                     (3, {"name": "Ấp Hai", "households": "85"}),
+                                     (4, {"name": "Ấp Ba, xóm Chợ", "households": "40"})]
