@@ -322,6 +322,15 @@ def test_the_leader_sees_classes_shifts_and_visits_together_newest_first_and_no_
     ).status_code == 303
     items = list(parse(browser.get("/activities/").get_data(as_text=True)).find(id="work-list").find_all("li"))
     assert [li.attrs["data-kind"] for li in items] == ["visit", "class", "shift"]
+    # The other team's class is theirs to correct: not this leader's, though it is in the same commune.
+    theirs = db.session.scalar(sa.select(Class.id).where(Class.learners_total == 7))
+    assert browser.get(f"/activities/classes/{theirs}/edit").status_code in (403, 404)
+    assert browser.post(f"/activities/classes/{theirs}/edit", data=class_form(
+        db, other_team, other_members, on=date(2026, 3, 13), total="9", bands=("0", "9", "0"), sexes=("", ""))
+    ).status_code in (403, 404)
+    assert browser.post(f"/activities/classes/{theirs}/delete").status_code in (403, 404)
+    db.session.expire_all()
+    assert db.session.get(Class, theirs).learners_total == 7
     assert "Đặng Văn Lâm" in items[0].text()
     assert all("Correct" in li.text() for li in items)
     # A visit another member of the team logged, without the leader, is the team's work too.

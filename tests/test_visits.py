@@ -739,3 +739,23 @@ def test_of_two_visits_on_one_day_that_both_adopt_the_first_holds_the_adoption_u
     delete_visit(db.session.get(Visit, second))
     db.session.commit()
     assert adopting_visit() is None
+
+
+def test_a_leader_cannot_correct_another_teams_visit_in_a_hamlet_both_teams_serve(app, db, tree, client, team):
+    """Two teams serve Khu vực 1; a visit is its own team's to correct (its author, its leader), not the
+    other team's leader's, though it lies in a hamlet they serve too."""
+    other_team, other_members = make_team(tree.commune, [tree.hamlet], name="Tổ CNSCĐ Khu vực 1B")
+    db.session.commit()
+    other, _user = sign_in_as(app, "team_leader", tree.commune, other_team, other_members[0])
+    h = household(tree.hamlet, "Phan Thị Mười")
+    db.session.commit()
+    sent = form(h.id, on=today_vn(), members=[other_members[0].id], services={"vneid": "guided"})
+    assert other.post("/visits/new", data=sent).status_code == 303
+    visit_id = db.session.scalar(sa.select(Visit.id).where(Visit.team_id == other_team.id))
+    changed = form(h.id, on=today_vn(), members=[other_members[0].id], services={"vneid": "adopted"})
+    assert client.get(f"/visits/{visit_id}/edit").status_code in (403, 404)
+    assert client.post(f"/visits/{visit_id}/edit", data=changed).status_code in (403, 404)
+    assert client.post(f"/visits/{visit_id}/delete").status_code in (403, 404)
+    db.session.expire_all()
+    assert [s.result for s in db.session.get(Visit, visit_id).services] == ["guided"]
+    assert other.get(f"/visits/{visit_id}/edit").status_code == 200  # its own leader may
