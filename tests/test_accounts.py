@@ -268,6 +268,13 @@ def test_officers_below_the_province_cannot_manage_accounts(client, tree, login_
     assert client.post("/users/new", data={"username": "x-y-z", "full_name": "X", "role": "commune",
                                            "unit": tree.commune.id}).status_code == 403
     assert db.session.scalar(sa.select(User.id).where(User.username == "x-y-z")) is None
+    # Nor any one account, their own commune's included: not theirs to manage (403, whatever it is).
+    other = create_user("can-bo-xa-khac", "commune", tree.commune, PASSWORD)
+    db.session.commit()
+    for path in (f"/users/{other.id}", f"/users/{other.id}/disable", f"/users/{other.id}/password"):
+        resp = client.get(path) if path.count("/") == 2 else client.post(path)
+        assert resp.status_code == 403, path
+    assert db.session.get(User, other.id).is_enabled
 
 
 def test_a_disabled_account_cannot_sign_in_and_the_change_is_audited_with_who_did_it(
