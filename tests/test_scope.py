@@ -87,6 +87,42 @@ def test_a_loader_answers_404_outside_the_area_and_403_when_its_need_is_false(db
     assert scope.get_unit_or_404(tree.hamlet.id, officer) == tree.hamlet
 
 
+def test_a_visit_is_found_for_each_user_by_their_own_scope_whoever_asked_before(db, tree):
+    """The statement that finds a visit is kept per scope: users of two communes and two teams asking
+    in turn, in one worker, each find their own visits only."""
+    from werkzeug.exceptions import NotFound
+
+    from app.auth.cli import create_user
+    from app.households.operations import create_household
+    from app.visits.models import Visit
+    from tests.visits_helpers import make_team
+    teams = [make_team(tree.commune, [tree.hamlet], name="Tổ 1")[0],
+             make_team(tree.commune, [tree.hamlet2], name="Tổ 2")[0],
+             make_team(tree.other_commune, [tree.other_hamlet], name="Tổ Nhơn Xuân")[0]]
+    visits = []
+    for i, team in enumerate(teams):
+        h = create_household(team.hamlets[0].id, f"Hộ {i}", "")
+        db.session.flush()
+        visits.append(Visit(household_id=h.id, hamlet_id=h.hamlet_id, team_id=team.id, visited_on=TODAY,
+                            idempotency_key=str(i) * 32))
+    db.session.add_all(visits)
+    officers = [create_user("xa-1", "commune", tree.commune, "x" * 12),
+                create_user("xa-2", "commune", tree.other_commune, "x" * 12)]
+    leaders = [create_user(f"to-{i}", "team_leader", tree.commune, "x" * 12) for i in range(2)]
+    for leader, team in zip(leaders, teams, strict=False):
+        leader.team_id = team.id
+    db.session.flush()
+    sees = {officers[0]: {0, 1}, officers[1]: {2}, leaders[0]: {0}, leaders[1]: {1}}
+    for _round in range(2):
+        for user, own in sees.items():
+            for i, v in enumerate(visits):
+                if i in own:
+                    assert scope.get_visit_or_404(v.id, user) == v
+                else:
+                    with pytest.raises(NotFound):
+                        scope.get_visit_or_404(v.id, user)
+
+
 def test_the_subtree_filter_keeps_the_root_and_everything_below_it_in_every_form(db, tree):
     import sqlalchemy as sa
     from sqlalchemy import orm
