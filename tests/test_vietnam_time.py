@@ -78,3 +78,12 @@ def test_times_are_shown_in_vietnam_time(app, db, tree, team):
         assert SHOWN_IN_VN in page and SHOWN_IN_UTC not in page, name
     from app.visits.models import Visit
     assert db.session.scalar(sa.select(Visit.created_at)) == HALF_PAST_MIDNIGHT_IN_VN
+
+
+def test_a_month_is_year_dash_month_from_1900_to_9999():
+    from app.dates import parse_month
+    assert parse_month("2024-10") == (2024, 10)
+    assert parse_month("1900-01") == (1900, 1) and parse_month("9999-12") == (9999, 12)
+    assert parse_month("２０２４-10") == (2024, 10)  # digits typed full width read as the same month
+    for bad in ("1899-12", "2024-00", "2024-13", "2024-1", "24-10", "2024/10", "", None):
+        assert parse_month(bad) is None, bad
