@@ -27,6 +27,8 @@ def test_letters_follow_the_vietnamese_alphabet_not_code_points():
 def test_numbers_sort_by_their_value_and_before_letters():
     assert sorted(["Khu vực 10", "Khu vực 2", "Khu vực 1", "Khu vực A", "Khu vực 02b"], key=sort_key) == \
         ["Khu vực 1", "Khu vực 2", "Khu vực 02b", "Khu vực 10", "Khu vực A"]
+    assert sorted(["Khu phố 3B", "Khu phố 12", "Khu phố 3A", "Khu phố 3"], key=sort_key) == \
+        ["Khu phố 3", "Khu phố 3A", "Khu phố 3B", "Khu phố 12"]
 
 
 def test_tones_only_break_ties_of_the_letters():
