@@ -22,6 +22,14 @@ DISGUISES = [
     "ｂｉ－ｄｏ－ｍａｔ－ｋｈａｕ",     # full-width forms
     "  bi-do-mat-khau ",
     "\u200b" * 500 + "bi-do-mat-khau",  # padding longer than any username
+    # Default-ignorable letters and marks that are not format characters: each shows nothing.
+    *(f"bi-do-{chr(c)}mat-khau" for c in (
+        0x034F,                   # combining grapheme joiner
+        0x115F, 0x1160, 0x3164, 0xFFA0,  # Hangul fillers
+        0x17B4, 0x17B5,           # Khmer inherent vowels
+        0x180B, 0x180F,           # Mongolian variation selectors, first and last
+        0xFE00, 0xFE0F,           # variation selectors, first and last
+        0xE0100, 0xE01EF)),       # variation selectors supplement, first and last
 ]
 
 
