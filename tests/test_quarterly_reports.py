@@ -7,6 +7,7 @@ import uuid
 from datetime import UTC, date, datetime
 
 import pytest
+import sqlalchemy as sa
 import time_machine
 from openpyxl import load_workbook
 
@@ -241,3 +242,45 @@ def test_the_map_asked_is_kept_in_the_links_and_an_unknown_one_is_dropped(tree, 
         odd = [a.attrs["href"] for a in parse(client.get(path + "&map=sideways").get_data(as_text=True)).find_all("a")]
         assert not any("sideways" in h for h in odd)
         assert any(".xlsx?" in h and "map=" not in h for h in odd)
+
+
+def test_a_household_first_visited_in_the_quarters_last_month_counts_and_a_merged_one_once(tree, activity):
+    from app.households.operations import merge_households
+    a = activity
+    # Hộ Ba, visited in September, again in December: reached in the quarter, not in October.
+    visit(a.households["h3"], date(2024, 12, 5), a.team, {a.wallet: "guided"})
+    db.session.commit()
+    assert build_quarter_summary(tree.commune, 2024, 4).total["reached_month"] == 4
+    assert [build_summary(tree.commune, 2024, m).total["reached_month"] for m in (10, 11, 12)] == [3, 1, 2]
+    # Hộ Hai turns out to be Hộ Một: one household reached, not two.
+    merge_households(a.households["h2"], a.households["h1"])
+    db.session.commit()
+    assert build_quarter_summary(tree.commune, 2024, 4).total["reached_month"] == 3
+
+
+def test_a_team_that_logged_nothing_in_the_month_is_counted_but_not_active(tree, activity):
+    # November: Phường I's team visited Hộ Hai; Thị trấn Một Ngàn's team logged nothing.
+    november = build_summary(tree.other_district, 2024, 11)
+    row = next(r for r in november.children if r["name"] == tree.other_commune.name)
+    assert (row["teams"], row["active_teams"], row["members"], row["visits"]) == (1, 0, 1, 0)
+    province = build_summary(tree.province, 2024, 11).total
+    assert (province["teams"], province["active_teams"]) == (2, 1)
+    # Its hamlet, served by the idle team: one team, none active.
+    hamlet = next(r for r in build_summary(tree.other_commune, 2024, 11).children
+                  if r["name"] == tree.other_hamlet.name)
+    assert (hamlet["teams"], hamlet["active_teams"], hamlet["members"]) == (1, 0, 1)
+    # Its last member leaves at October's end: in November it is a team of no members, not of one.
+    from app.teams.models import Membership
+    for m in db.session.scalars(sa.select(Membership).where(Membership.team_id == _a_team_of(tree.other_commune))):
+        m.left_on = m.left_on or date(2024, 10, 31)
+    db.session.commit()
+    row = next(r for r in build_summary(tree.other_district, 2024, 11).children if r["name"] == tree.other_commune.name)
+    assert (row["teams"], row["members"]) == (1, 0)
+    hamlet = next(r for r in build_summary(tree.other_commune, 2024, 11).children
+                  if r["name"] == tree.other_hamlet.name)
+    assert (hamlet["teams"], hamlet["members"]) == (1, 0)
+
+
+def _a_team_of(commune) -> int:
+    from app.teams.models import Team
+    return db.session.scalar(sa.select(Team.id).where(Team.commune_id == commune.id))
