@@ -124,6 +124,12 @@ def test_cli_prints_a_working_token(tree, activity, runner, client, login_as, db
 def test_token_page_creates_shows_once_and_revokes(tree, activity, client, login_as, db):
     login_as("province", tree.province)
     assert client.post("/api-tokens/", data={"token-label": ""}).status_code == 400
+    # What a token is for says it in 100 characters at most; one more is refused beside the field, kept.
+    longest = ("Trung tâm điều hành thông minh tỉnh; " * 3)[:100]
+    refused = client.post("/api-tokens/", data={"token-label": longest + "x"})
+    assert refused.status_code == 400 and "Tối đa 100 ký tự" in refused.get_data(as_text=True)
+    assert f'value="{longest}x"' in refused.get_data(as_text=True)
+    assert db.session.scalar(sa.select(sa.func.count(ApiToken.id))) == 0
     resp = client.post("/api-tokens/", data={"token-label": "Trung tâm điều hành"})
     assert resp.status_code == 302
     page = client.get("/api-tokens/").get_data(as_text=True)
