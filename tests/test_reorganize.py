@@ -206,6 +206,9 @@ def test_a_dry_run_shows_everything_and_writes_nothing(runner, world, tmp_path):
     # A code absent from the list in force.
     (PLAN[:1] + [("31318", "", "99999")] + PLAN[2:],
      ["plan.csv:3: The code 99999 is not in the list in force on 2025-07-01."]),
+    # A code of the list before the reform only (Thành phố Vị Thanh, a district, gone on 1 July 2025).
+    (PLAN[:1] + [("31318", "", "930")] + PLAN[2:],
+     ["plan.csv:3: The code 930 is not in the list in force on 2025-07-01."]),
     # An old code no unit bore the day before, and a commune of the province missing.
     (PLAN[:1] + [("31399", "", "31321")] + PLAN[2:],
      ["plan.csv:3: No unit bears the code 31399 on 2025-06-30.", "Phường I (31318) is not in the plan."]),
