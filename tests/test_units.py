@@ -40,6 +40,18 @@ def test_import_gso_loads_hau_giang(runner, db):
     assert vi_thanh.name == "Thành phố Vị Thanh" and vi_thanh.kind == "thanh_pho"
 
 
+def test_import_gso_keeps_an_island_district_without_communes(runner, db):
+    """Before the reform Đà Nẵng's Huyện Hoàng Sa had no commune: it is loaded as a district of none, and
+    no commune without a code is made for it."""
+    result = runner.invoke(args=["units", "import-gso", "--province", "48", "--on", "2025-06-30"])
+    assert result.exit_code == 0, result.output
+    hoang_sa = db.session.scalar(sa.select(AdminUnit).where(AdminUnit.code == "498"))
+    assert hoang_sa.name == "Huyện Hoàng Sa" and hoang_sa.level == "district"
+    assert db.session.scalar(sa.select(sa.func.count()).where(AdminUnit.parent_id == hoang_sa.id)) == 0
+    assert db.session.scalar(sa.select(sa.func.count()).where(
+        AdminUnit.level == "commune", sa.or_(AdminUnit.code.is_(None), AdminUnit.code == ""))) == 0
+
+
 def test_import_gso_unknown_province(runner):
     result = runner.invoke(args=["units", "import-gso", "--province", "00"])
     assert result.exit_code != 0 and "no province" in result.output
