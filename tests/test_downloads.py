@@ -38,6 +38,9 @@ def test_slugs_are_ascii_words_joined_by_hyphens():
     assert slug("\r\n\x00\"';") == ""
     assert file_name("bao-cao", "Ấp Đông", "2026-11", ext="xlsx") == "bao-cao-ap-dong-2026-11.xlsx"
     assert file_name("", "\u200b", ext="csv") == "tai-ve.csv"
+    # A long name is cut at 60 characters, never in the middle of a hyphen run at the end.
+    assert slug("Ấp " + "Phú Hòa " * 20) == ("ap-" + "phu-hoa-" * 8)[:60].strip("-")
+    assert len(slug("x" * 100)) == 60
 
 
 @pytest.mark.parametrize("kind", ["xlsx", "csv"])
@@ -82,6 +85,7 @@ def test_household_export_of_a_hostile_hamlet_is_a_clean_attachment(tree, login_
     assert resp.status_code == 200
     assert resp.headers["Content-Disposition"] == f"attachment; filename=household-{household.id}.json"
     assert resp.headers["Cache-Control"] == "no-store"
+    assert "ETag" not in resp.headers  # personal data: nothing a cache could revalidate
 
 
 @pytest.fixture
