@@ -155,13 +155,19 @@ def test_closed_months_export_is_unchanged_after_an_attempted_edit(tree, activit
     assert find_closure(tree.province, 2024, 11) is None
     nov = client.get(f"/reports/{tree.province.id}/monthly.xlsx?month=2024-11").data
     assert _numbers(nov) != _numbers(closed)
-    # A closed month's file is the same bytes whenever it is downloaded (a checksum or a diff stays quiet).
-    from datetime import UTC, datetime, timedelta
+    # A closed month's file is the same bytes whenever it is downloaded (a checksum or a diff stays quiet):
+    # later the same day, and after Vietnam's next midnight.
+    from datetime import datetime, time, timedelta
 
     import time_machine
-    with time_machine.travel(datetime.now(UTC) + timedelta(hours=3)):
-        later = client.get(f"/reports/{tree.province.id}/monthly.xlsx?month={MONTH}").data
-    assert later == again
+
+    from app.dates import VN, now_vn
+    midnight = datetime.combine(now_vn().date() + timedelta(days=1), time(0, 0), tzinfo=VN)
+    for moment in (midnight - timedelta(minutes=30), midnight + timedelta(minutes=30)):
+        with time_machine.travel(moment):
+            later = client.get(f"/reports/{tree.province.id}/monthly.xlsx?month={MONTH}")
+            assert later.status_code == 200 and later.data == again, moment
+            assert client.get(f"/reports/{tree.province.id}/monthly.csv?month={MONTH}").data == csv_closed, moment
     assert staff.id
 
 
