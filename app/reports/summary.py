@@ -277,11 +277,11 @@ def summary_from_figures(data: dict, unit_id: int, closed_at=None) -> Summary:
         levels.append((level, rows))
     # A closed month's report is the one made when it was closed: dated that day (in Vietnam), not the day
     # it is downloaded, so its file is the same bytes whenever it is produced.
-    produced = {"produced_on": closed_at.astimezone(VN).date()} if closed_at is not None else {}
     return Summary(unit=dict(units[uid]), year=data["year"], month=data["month"], first=data.get("first"),
                    services=data["services"], total=_row(data, uid),
                    children=levels[0][1] if levels else [], levels=levels, closed_at=closed_at,
-                   adult_targets=data.get("adult_targets"), **produced)
+                   adult_targets=data.get("adult_targets"),
+                   produced_on=closed_at.astimezone(VN).date() if closed_at is not None else today_vn())
 
 
 def closure_for(unit: AdminUnit, year: int, month: int):
