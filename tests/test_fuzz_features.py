@@ -24,6 +24,7 @@ from app.activities.models import (
 )
 from app.api.models import ApiToken, issue_token
 from app.coverage.models import AdultTarget
+from app.forms import record_id
 from app.households.models import Household
 from app.households.operations import create_household
 from app.reports.models import MonthClosure
@@ -862,6 +863,12 @@ def test_fuzz_dossier_totals_and_topics(app, db, tree):
     officer, _u = visits_helpers.sign_in_as(app, "commune", tree.commune)
     staff, _u = visits_helpers.sign_in_as(app, "province", tree.province)
     this_month = date.today().strftime("%Y-%m")
+    # The commune's own hamlet given as the commune: refused, nothing written.
+    before = count(db, CommuneDossierTotal)
+    resp = officer.post("/activities/dossiers", data={"month": "2025-03", "dossiers": "12",
+                                                      "commune": str(tree.hamlet.id)})
+    assert resp.status_code == 403 and count(db, CommuneDossierTotal) == before
+    visible_not_commune = {tree.hamlet.id, tree.hamlet2.id}
     valid = {"month": st.sampled_from(["2025-03", this_month]), "dossiers": st.sampled_from(["0", "120", "1.200"]),
              "commune": st.sampled_from([None, str(tree.commune.id)]), "name": name_text,
              "name_en": st.one_of(st.just(""), name_text), "toggle": st.just(None)}
@@ -879,11 +886,16 @@ def test_fuzz_dossier_totals_and_topics(app, db, tree):
                    "toggle": None}, own=False)
     def run(data, own):
         form = {k: data[k] for k in ("month", "dossiers")}
+        allowed = (303, 400, 404)
         if data["commune"] is not None:
             form["commune"] = data["commune"]
+            # An id that lands on a unit the officer sees but that is no commune (one of their hamlets)
+            # is refused as not theirs to record: 403, as above.
+            if record_id(data["commune"]) in visible_not_commune:
+                allowed = (403,)
         before = count(db, CommuneDossierTotal)
         resp = officer.post("/activities/dossiers", data=form)
-        if _ok(resp, 303, 400, 404) != 303:
+        if _ok(resp, *allowed) != 303:
             assert count(db, CommuneDossierTotal) == before
         if resp.status_code == 400:
             _has_error(resp)
