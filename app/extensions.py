@@ -1,5 +1,8 @@
 """Flask extensions, created once and bound to the app in create_app()."""
-from flask_babel import Babel
+from functools import cached_property
+
+from flask import request
+from flask_babel import Babel, Domain, _get_current_context
 from flask_compress import Compress
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -22,8 +25,43 @@ metadata = MetaData(naming_convention={
 db = SQLAlchemy(metadata=metadata)
 migrate = Migrate()
 login_manager = LoginManager()
-babel = Babel()
+
+
+class _RequestDomain(Domain):
+    """The message catalogue found once per request. Flask-Babel finds it again for every string: the
+    locale selected, turned into its name and looked up in the cache (~100 strings on a page). Kept where
+    Flask-Babel's own `refresh()` and `force_locale()` clear it (`babel_translations`), so a language
+    changed within a request is still followed."""
+
+    def get_translations(self):
+        ctx = _get_current_context()
+        if ctx is None:
+            return super().get_translations()
+        found = getattr(ctx, "babel_translations", None)
+        if found is None:
+            found = ctx.babel_translations = super().get_translations()
+        return found
+
+
+class _Babel(Babel):
+    @cached_property
+    def domain_instance(self):
+        return _RequestDomain(domain=self.domain)
+
+
+babel = _Babel()
 csrf = CSRFProtect()
 htmx = Htmx()
 compress = Compress()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
+
+# The sign-in form is the one endpoint with limits (app/auth/views.py). Without this filter Flask-Limiter
+# works out on every request which limits apply to its endpoint (~4% of the lightest page's CPU); any other
+# endpoint now skips that. A limit put on another view needs its endpoint here
+# (tests/test_rate_limits.py checks that every limited view is listed).
+LIMITED_ENDPOINTS = frozenset({"auth.login"})
+
+
+@limiter.request_filter
+def _not_limited() -> bool:
+    return request.endpoint not in LIMITED_ENDPOINTS

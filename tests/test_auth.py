@@ -154,6 +154,17 @@ def test_login_is_rate_limited_per_address(app, client, monkeypatch):
     assert resp.status_code == 401
 
 
+def test_every_view_with_a_rate_limit_is_checked(app):
+    """Flask-Limiter looks only at the endpoints in LIMITED_ENDPOINTS (app/extensions.py): a limit put on
+    any other view would never trip. The views it marked as limited are exactly those."""
+    from flask_limiter.util import get_qualified_name
+
+    from app.extensions import LIMITED_ENDPOINTS, limiter
+    marked = {endpoint for endpoint, view in app.view_functions.items()
+              if get_qualified_name(view) in limiter._marked_for_limiting}
+    assert marked == LIMITED_ENDPOINTS == {"auth.login"}
+
+
 def test_htmx_request_after_the_session_expired_sends_the_whole_page_to_sign_in(client):
     from urllib.parse import parse_qs, urlsplit
     """Not the sign-in page swapped into a search box: htmx is told to go there, and back after."""
