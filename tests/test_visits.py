@@ -11,7 +11,7 @@ from app.audit.models import AuditEvent
 from app.dates import today_vn
 from app.households.models import Household
 from app.teams.models import Member, Membership
-from app.visits.models import Adoption, Visit, VisitService
+from app.visits.models import Adoption, Visit, VisitService, visit_members
 from app.visits.operations import REPLAY_WINDOW
 from tests.conftest import PASSWORD
 from tests.html_tree import parse
@@ -556,6 +556,45 @@ def test_a_tie_on_date_goes_to_the_lowest_visit_id(client, db, leader, team, tre
     assert adoption(h.id, "cashless").visit_id == earlier and adoption(h.id, "dvc").adopted_on == date(2024, 7, 1)
     result = runner.invoke(args=["coverage", "verify"])
     assert result.exit_code == 0, result.output
+
+
+def test_a_visit_s_page_lists_its_services_in_catalogue_order_and_its_members_by_name(client, db, leader, team, tree):
+    """The page a saved visit opens: each service with its result, in the catalogue's order whatever the
+    order ticked; the members present by name; nothing of another visit; the services' English names in
+    English."""
+    from app.visits.models import Service
+    lan, binh, khang = team[1]
+    positions = dict(db.session.execute(sa.select(Service.code, Service.position)).all())
+    ticked = {"e_wallet": "adopted", "vneid": "guided", "dvc": "guided"}
+    assert len(set(positions[c] for c in ticked)) == 3
+    first, second = household(tree.hamlet), household(tree.hamlet, "Trần Thị Bé", "3 Hùng Vương")
+    resp = client.post("/visits/new", data=form(first.id, on=today_vn(), members=[lan.id, khang.id, binh.id],
+                                                 services=ticked))
+    assert resp.status_code == 303
+    # another visit, other services and members: none of it on the first one's page
+    assert client.post("/visits/new", data=form(second.id, on=today_vn(), members=[binh.id],
+                                                services={"cashless": "adopted"})).status_code == 303
+    page = parse(client.get(resp.headers["Location"]).get_data(as_text=True))
+    names = {s.code: (s.name_vi, s.name_en) for s in db.session.scalars(sa.select(Service))}
+    badges = {"guided": "Đã hướng dẫn", "adopted": "Đã sử dụng"}
+    def listed(page):
+        results = next(e for e in page.find_all("ul") if "results" in e.classes())
+        return [" ".join(li.text().split()) for li in results.find_all("li")]
+
+    def said(page):
+        return " ".join(page.text().split())
+    assert listed(page) == [f"{badges[ticked[c]]} {names[c][0]}" for c in sorted(ticked, key=positions.get)]
+    assert "Thành viên tham gia: Lê Minh Khang, Nguyễn Thị Lan, Trần Văn Bình" in said(page)
+    leader.locale = "en"
+    db.session.commit()
+    page = parse(client.get(resp.headers["Location"]).get_data(as_text=True))
+    badges = {"guided": "Guided", "adopted": "Adopted"}
+    assert listed(page) == [f"{badges[ticked[c]]} {names[c][1]}" for c in sorted(ticked, key=positions.get)]
+    # a visit with no member recorded (logged by province staff, say) says so
+    visit_id = int(resp.headers["Location"].rsplit("/", 1)[1])
+    db.session.execute(sa.delete(visit_members).where(visit_members.c.visit_id == visit_id))
+    db.session.commit()
+    assert "Members present: –" in said(parse(client.get(resp.headers["Location"]).get_data(as_text=True)))
 
 
 def test_editing_a_visit_shows_a_member_who_has_left_since_once_and_ticked(client, db, leader, team, tree):

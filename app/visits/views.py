@@ -35,7 +35,7 @@ from app.teams.models import Team, team_hamlets
 from app.text import clean
 from app.visits.blank_services import blank_services
 from app.visits.forms import VisitForm, new_key
-from app.visits.models import RESULTS, Visit, VisitService, visit_members
+from app.visits.models import RESULTS, Visit, visit_members
 from app.visits.operations import (
     VisitData,
     begin_visit_write,
@@ -49,6 +49,7 @@ from app.visits.operations import (
     update_visit,
 )
 from app.visits.roster import TeamRoster
+from app.visits.shown import listed_with
 
 bp = Blueprint("visits", __name__, url_prefix="/visits")
 require_sign_in(bp)
@@ -358,18 +359,19 @@ def team_data():
 
 @functools.cache
 def _shown_with_visit() -> tuple:
-    """What the visit's page shows, loaded with it: its household and hamlet in the same statement, its
-    services with their names and its members in one more each (loaded lazily, each service's name was
-    a statement of its own). Built once, on first use (loader options are immutable)."""
-    return (orm.joinedload(Visit.household), orm.joinedload(Visit.hamlet),
-            orm.selectinload(Visit.services).joinedload(VisitService.service), orm.selectinload(Visit.members))
+    """What the visit's page shows of it, loaded with it: its household and hamlet in the same statement
+    (its services and members follow as plain rows, app/visits/shown.py). Built once, on first use (loader
+    options are immutable)."""
+    return (orm.joinedload(Visit.household), orm.joinedload(Visit.hamlet))
 
 
 @bp.get("/<int:visit_id>")
 def show(visit_id: int):
     visit = get_visit_or_404(visit_id, options=_shown_with_visit())
-    return render_template("visits/show.html", visit=visit, results=RESULTS, may_edit=_may_change(visit),
-                           may_log=can_log_visits(), closed=closing.is_closed(visit.hamlet, visit.visited_on))
+    services, members = listed_with(visit.id)
+    return render_template("visits/show.html", visit=visit, services=services, members=members, results=RESULTS,
+                           may_edit=_may_change(visit), may_log=can_log_visits(),
+                           closed=closing.is_closed(visit.hamlet, visit.visited_on))
 
 
 @bp.route("/<int:visit_id>/edit", methods=["GET", "POST"])
