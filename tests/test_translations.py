@@ -66,3 +66,28 @@ def test_every_form_asks_this_catalogue_for_wtforms_messages():
     ours = [c for c in subclasses(wtforms.Form) if c.__module__.startswith("app.")]
     assert len(ours) > 20
     assert [c.__qualname__ for c in ours if not issubclass(c, (AppForm, PlainForm))] == []
+
+
+def test_a_language_changed_within_a_request_is_followed(app):
+    """The catalogue is found once per request (app/extensions.py), yet a language changed within it, by
+    force_locale (the error page that needs no database) or by refresh() after the choice changed, is
+    followed, in Python and in templates, and the request's own language comes back after force_locale."""
+    from flask import render_template_string, session
+    from flask_babel import force_locale, gettext, refresh
+
+    def said():
+        return gettext("Sign out"), render_template_string("{{ _('Sign out') }}")
+
+    with app.test_request_context("/"):
+        session["locale"] = "vi"
+        assert said() == ("Đăng xuất", "Đăng xuất")
+        with force_locale("en"):
+            assert said() == ("Sign out", "Sign out")
+        assert said() == ("Đăng xuất", "Đăng xuất")
+        session["locale"] = "en"
+        assert said() == ("Đăng xuất", "Đăng xuất")  # kept for the request, as Flask-Babel keeps the locale
+        refresh()
+        assert said() == ("Sign out", "Sign out")
+        with force_locale("vi"):
+            assert said() == ("Đăng xuất", "Đăng xuất")
+        assert said() == ("Sign out", "Sign out")
