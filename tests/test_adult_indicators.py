@@ -7,6 +7,7 @@ import time_machine
 
 from app.coverage.adults import adult_month, adult_months
 from app.coverage.queries import coverage
+from app.visits.models import Service
 from tests import adult_world
 from tests.adult_world import COMMUNE, PROVINCE
 
@@ -166,6 +167,21 @@ def test_the_reports_xlsx_csv_page_and_the_api_agree_on_the_adult_figures(db, tr
                             ("Hồ sơ trực tuyến được hỗ trợ trong tháng", a["online_dossiers"]["dossiers"])):
             assert x[col[head]] == value and int(c[csv_col[head]]) == value, (code, head)
         assert x[col["Hồ sơ trực tuyến: tỷ lệ trên tổng hồ sơ của các xã"]] == a["online_dossiers"]["share"]
+    # Each figure shows as what it is: a share as a percentage, a count as a whole number, on every row down
+    # to the total; the level, code, unit and parent columns stay frozen on the left.
+    assert ws.freeze_panes == f"E{header + 1}"
+    shares = [h for h in heads[4:] if "tỷ lệ" in h or "chỉ tiêu" in h]
+    assert len(shares) == 4
+    for row in ws.iter_rows(min_row=header + 1):
+        assert row[0].value or row[2].value == "Tổng cộng"
+        for cell, head in zip(row[4:], heads[4:]):
+            assert cell.number_format == ("0.0%" if head in shares else "#,##0"), (row[2].value, head)
+    # A service no learner came away with reads 0, as in the API.
+    nobody = next(c for c, n in working.items() if n == 0)
+    service = db.session.scalar(sa.select(Service).where(Service.code == nobody))
+    learned = f"{service.name_vi}: số học viên sử dụng được trong tháng"
+    assert rows["31318"][col[learned]] == 0
+    assert rows["31318"][col["Định danh điện tử VNeID mức 2: số học viên sử dụng được trong tháng"]] == 16
     page = client.get(f"/reports/{tree.district.id}/monthly?month=2026-03").get_data(as_text=True)
     adults_part = page[page.index("report-adults"):]
     assert re.search(r'data-unit="31318".*?data-key="adults">1\.800<', adults_part, re.DOTALL)

@@ -286,3 +286,15 @@ def test_a_unit_retired_by_the_months_end_leaves_that_months_report_on_todays_ma
     assert build_summary(tree.province, 2024, 10).total["visits"] == 1  # Thị trấn Một Ngàn's
     september = build_summary(tree.district, 2024, 9)
     assert [r["code"] for r in september.children] == ["31318", "31321"] and september.total["visits"] == 1
+
+
+def test_sheet_names_are_ones_excel_opens_and_never_repeat():
+    """Excel refuses a workbook whose sheet name is over 31 characters, holds []:*?/\\ or repeats one."""
+    from app.reports.exports import _sheet_name
+    used = set()
+    long = "Cấp xã: Phường Vị Thanh [mới]/2025?* và các xã sáp nhập"
+    first = _sheet_name(long, used)
+    assert len(first) == 31 and not set("[]:*?/\\") & set(first) and first.startswith("Cấp xã  Phường Vị Thanh  mới ")
+    again = [_sheet_name(long, used) for _ in range(2)]
+    assert again == [first[:28] + " 2", first[:28] + " 3"]
+    assert _sheet_name("", used) == "Sheet" and _sheet_name("", used) == "Sheet 2"
