@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/request_cpu.py --database-url postgresql://postgres@127.0.0.1:55432/copy \
         --app-dir /tmp/before --app-dir .
+    (a worktree first needs its catalogue compiled: cd /tmp/before && pybabel compile -d translations)
     options: --batches 16  --rounds 10  (a round: 4 leader loops and 1 officer loop, 14 requests)
              --calls (then Python calls per request, counted under cProfile: they do not drift)
 
@@ -156,6 +157,12 @@ def main() -> int:
     from saturation import ensure_leaders, server_cpu
     ensure_leaders(args.database_url, LEADERS_PER_ROUND)
     dirs = [str(Path(d).resolve()) for d in (args.app_dir or [str(HERE.parent)])]
+    for d in dirs:
+        # A checkout made with `git worktree add` has no compiled catalogue (the .mo files are not in git):
+        # its pages would come out in English, shorter and cheaper than the Vietnamese ones compared with.
+        if not (Path(d) / "translations" / "vi" / "LC_MESSAGES" / "messages.mo").is_file():
+            raise SystemExit(f"{d} has no compiled Vietnamese catalogue: (cd {d} && "
+                             f"{Path(sys.executable).parent}/pybabel compile -d translations)")
     procs, version = [], []  # version[k]: which of dirs process k runs
     for k in range(args.processes * len(dirs)):
         d = dirs[k % len(dirs)]

@@ -422,6 +422,67 @@ def test_a_blank_form_s_services_are_the_template_s_in_the_user_s_language_and_n
     assert "Public services online (renamed)" in page and _plain_services_block(app, services, "en") in page
 
 
+def _plain_household_fields(app, team, locale):
+    """A new visit's fields for a new household rendered from the template on its own, empty and folded."""
+    from flask import render_template
+    from flask_babel import force_locale
+    from wtforms.fields.choices import SelectChoice
+
+    from app.visits.forms import VisitForm
+    from app.visits.roster import TeamRoster
+    with app.test_request_context(), force_locale(locale):
+        hamlets = TeamRoster(team).hamlets
+        form = VisitForm(formdata=None)
+        form.new_hamlet.choices = [SelectChoice(h.id, h.name) for h in hamlets]
+        return render_template("visits/_new_household.html", form=form, visit=None, hamlets=hamlets, open_new=False)
+
+
+def test_a_new_visit_s_household_fields_are_the_template_s_for_the_team_s_hamlets_and_language(
+        app, client, db, leader, team, tree):
+    # Rendered once per worker (app/visits/blank_services.py): the template's, for the team's hamlets as they
+    # are now, in the user's language; a form that opens them filled, or a refused one, renders them itself.
+    from flask import template_rendered
+    one_hamlet = _plain_household_fields(app, team[0], "vi")
+    assert "Thêm hộ mới" in one_hamlet and 'id="new_hamlet"' not in one_hamlet
+    from app.visits import blank_services
+    blank_services._HOUSEHOLD_FIELDS.clear()  # kept per worker: earlier tests' forms may have filled it
+    rendered = []
+    with template_rendered.connected_to(lambda _app, template, context: rendered.append(template.name), app):
+        for _ in range(3):
+            assert one_hamlet in client.get("/visits/new").get_data(as_text=True)
+    # Rendered on its own for the first form, then taken as kept.
+    assert rendered.count("visits/_new_household.html") == 1 and rendered.count("visits/form.html") == 3
+
+    team[0].hamlets.append(tree.hamlet2)
+    db.session.commit()
+    two_hamlets = _plain_household_fields(app, team[0], "vi")
+    assert 'id="new_hamlet"' in two_hamlets and "Khu vực 2" in two_hamlets
+    page = client.get("/visits/new").get_data(as_text=True)
+    assert two_hamlets in page and one_hamlet not in page
+
+    tree.hamlet2.name = "Khu vực 2 mới"
+    db.session.commit()
+    page = client.get("/visits/new").get_data(as_text=True)
+    assert "Khu vực 2 mới" in page and _plain_household_fields(app, team[0], "vi") in page
+
+    leader.locale = "en"
+    db.session.commit()
+    page = client.get("/visits/new").get_data(as_text=True)
+    english = _plain_household_fields(app, team[0], "en")
+    assert "Add a new household" in english and english in page and "Thêm hộ mới" not in page
+
+    # Opened with a name to add: the fields come filled and open, not the kept ones.
+    page = client.get("/visits/new?new_name=Lê%20Thị%20Hồng").get_data(as_text=True)
+    assert english not in page and '<details class="new-household" open>' in page
+    assert 'value="Lê Thị Hồng"' in page
+    # A refused post shows what was typed.
+    page = client.post("/visits/new", data=form(household_id="new", new_name="Lê Thị Hồng", new_phone="12",
+                                                members=[team[1][0].id], services={"dvc": "guided"}))
+    assert page.status_code == 400
+    text = page.get_data(as_text=True)
+    assert english not in text and 'value="Lê Thị Hồng"' in text and 'value="12"' in text
+
+
 def test_a_household_of_another_hamlet_or_commune_is_refused(client, db, leader, team, tree):
     outside = [household(tree.hamlet2, "Võ Văn Kiệt"), household(tree.other_hamlet, "Đỗ Thị Mai")]
     for h in outside:

@@ -1,5 +1,7 @@
-"""A blank visit form's services (nothing chosen, no error), rendered once per worker for each language
-and list of services instead of on every form (templates/visits/_services.html is the plain way)."""
+"""A blank visit form's fixed parts, rendered once per worker instead of on every form: its services
+(nothing chosen, no error) for each language and list of services (templates/visits/_services.html is
+the plain way), and a new visit's empty, folded fields for a new household for each language and list of
+the team's hamlets (templates/visits/_new_household.html)."""
 from functools import lru_cache
 from typing import NamedTuple
 
@@ -25,3 +27,23 @@ def blank_services(services) -> Markup:
     locale = get_locale()
     language = locale.language if locale is not None else "vi"
     return _rendered(language, tuple(_Shown(s.code, s.name_in(language)) for s in services))
+
+
+# (language, the hamlets' (id, name) pairs) -> the fields, rendered from the first form that asked.
+_HOUSEHOLD_FIELDS: dict[tuple, Markup] = {}
+
+
+def blank_household(form, hamlets) -> Markup:
+    """The fields for a new household of a new visit's form that opens with them empty and folded, in the
+    request's language, for the team's hamlets (`hamlets`: those the form offers, with `id` and `name`).
+    `form` is the request's form, whose household fields are empty: a first request renders from it."""
+    locale = get_locale()
+    language = locale.language if locale is not None else "vi"
+    key = (language, tuple((h.id, h.name) for h in hamlets))
+    found = _HOUSEHOLD_FIELDS.get(key)
+    if found is None:
+        if len(_HOUSEHOLD_FIELDS) >= 1024:  # a bound: a province's teams and both languages fit
+            _HOUSEHOLD_FIELDS.clear()
+        found = _HOUSEHOLD_FIELDS[key] = Markup(render_template(
+            "visits/_new_household.html", form=form, visit=None, hamlets=hamlets, open_new=False))
+    return found

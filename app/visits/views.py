@@ -33,7 +33,7 @@ from app.scope import (
 )
 from app.teams.models import Team, team_hamlets
 from app.text import clean
-from app.visits.blank_services import blank_services
+from app.visits.blank_services import blank_household, blank_services
 from app.visits.forms import VisitForm, new_key
 from app.visits.models import RESULTS, Visit, visit_members
 from app.visits.operations import (
@@ -112,6 +112,8 @@ def visit_page_context(form: VisitForm, roster: TeamRoster, *, refused: bool, op
     if options is None:
         options = [selected] if selected is not None else []
     services = catalogue.by_team_use(form.services, team.id if team is not None else None, today_vn())
+    open_new = bool(form.new_name.data or form.household_id.data == "new" or form.new_name.errors
+                    or form.new_phone.errors or form.new_size.errors)
     return dict(
         form=form, team=team, visit=visit, services=services,
         blank_services=None if form.chosen or form.service_errors else blank_services(services),
@@ -121,9 +123,16 @@ def visit_page_context(form: VisitForm, roster: TeamRoster, *, refused: bool, op
         correcting=_correcting(form, team, visit), key_notice=key_notice,
         action_team=team.id if team is not None and not can_log_visits() else None,
         duplicates=registry.duplicate_ids(options), earliest=roster.earliest, today=today_vn(),
-        open_new=bool(form.new_name.data or form.household_id.data == "new" or form.new_name.errors
-                      or form.new_phone.errors or form.new_size.errors),
+        open_new=open_new,
+        blank_household=blank_household(form, roster.hamlets) if _household_fields_blank(form, open_new) else None,
     )
+
+
+def _household_fields_blank(form: VisitForm, open_new: bool) -> bool:
+    """A new visit's form, opened (not posted) with its fields for a new household empty and folded."""
+    return (request.method == "GET" and form.visit is None and not open_new
+            and not any(f.data or f.errors for f in (form.new_name, form.new_address, form.new_phone,
+                                                     form.new_size, form.new_hamlet)))
 
 
 def _page(form: VisitForm, roster: TeamRoster, status: int = 200, **context):
