@@ -1,4 +1,5 @@
 """Sign-in, sign-out, language, password change, security headers."""
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -118,6 +119,14 @@ def test_security_headers(client):
     assert resp.headers["X-Frame-Options"] == "DENY"
     cookie = resp.headers.get("Set-Cookie", "")
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    # A page is never kept by the phone's cache or a proxy (households' names on a shared phone); a static
+    # file is, for a long time (it is named by its content's digest).
+    assert resp.headers["Cache-Control"] == "no-store"
+    page = resp.get_data(as_text=True)
+    css = re.search(r'href="(/static/css/app\.css\?v=[^"]+)"', page).group(1)
+    static = client.get(css)
+    assert static.status_code == 200 and "no-store" not in static.headers["Cache-Control"]
+    assert "max-age=" in static.headers["Cache-Control"]
 
 
 def test_login_is_rate_limited_per_account(client, tree, db, caplog):

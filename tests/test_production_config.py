@@ -61,6 +61,24 @@ def test_the_app_refuses_to_start_without_a_database_outside_development(monkeyp
     assert create_app({"SQLALCHEMY_DATABASE_URI": None}).config["SQLALCHEMY_DATABASE_URI"].endswith("instance/app.db")
 
 
+def test_a_server_started_with_the_development_secret_key_says_so_in_its_log(tmp_path, caplog):
+    """The session cookies of a server left on the development SECRET_KEY can be forged by anyone who read
+    the code: its log says so at start, and says nothing once a key is set (or in tests and debug runs)."""
+    import logging
+    url = f"sqlite:///{tmp_path / 'x.db'}"
+    warning = "SECRET_KEY is the development default"
+    with caplog.at_level(logging.WARNING):
+        create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "dev-only-change-me"})
+    assert sum(warning in r.getMessage() for r in caplog.records) == 1
+    for quiet in ({"SECRET_KEY": "a-real-secret-from-the-env-file"},
+                  {"SECRET_KEY": "dev-only-change-me", "TESTING": True},
+                  {"SECRET_KEY": "dev-only-change-me", "DEBUG": True}):
+        caplog.clear()
+        with caplog.at_level(logging.WARNING):
+            create_app({"SQLALCHEMY_DATABASE_URI": url} | quiet)
+        assert not any(warning in r.getMessage() for r in caplog.records), quiet
+
+
 def test_the_instance_folder_is_made_only_for_a_sqlite_file_inside_it(tmp_path, monkeypatch):
     """A service user may not write to the code's folder: on PostgreSQL nothing is created there."""
     import app as app_package
