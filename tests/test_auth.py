@@ -304,3 +304,20 @@ def test_a_password_needs_ten_characters_and_four_different_ones(app):
         assert password_problem("abcabcabcabc") is not None       # 12 characters, 3 different ones
         assert password_problem("abcdabcdabcd") is None           # 4 different ones
         assert password_problem("VietNam123") is not None         # a common one, whatever its case
+
+
+def test_the_home_page_sends_each_user_to_where_their_work_starts(app, db, tree):
+    """A team's leader or member to the visit form; an officer to their unit's page; a field account not (or
+    no longer) in a team to its unit's page too, not to a form that has no team to log for."""
+    from tests.visits_helpers import make_team, sign_in_as
+    team, _members = make_team(tree.commune, [tree.hamlet])
+    db.session.commit()
+    for role, unit, in_team, expected in (
+            ("team_leader", tree.commune, team, "/visits/new"),
+            ("team_member", tree.commune, team, "/visits/new"),
+            ("team_member", tree.commune, None, f"/units/{tree.commune.id}"),
+            ("commune", tree.commune, None, f"/units/{tree.commune.id}"),
+            ("province", tree.province, None, f"/units/{tree.province.id}")):
+        browser, _user = sign_in_as(app, role, unit, team=in_team)
+        resp = browser.get("/")
+        assert resp.status_code == 302 and resp.headers["Location"] == expected, (role, in_team)

@@ -36,6 +36,19 @@ def test_paths_on_this_site_are_kept(target, expected):
     assert safe_next(target, FALLBACK) == expected
 
 
+def test_the_bounds_of_a_next_value_are_where_they_are_said_to_be():
+    """A link back of up to 2,000 characters is kept, one longer is not; a path percent-encoded up to three
+    times over (a link back carried through other links) is kept, four times over is not."""
+    kept = "/households/?q=" + "a" * (2000 - len("/households/?q="))
+    assert safe_next(kept, FALLBACK) == kept and safe_next(kept + "a", FALLBACK) == FALLBACK
+    from urllib.parse import quote
+    path = "/households/?q=Nguyễn"
+    layers = [path]
+    for _ in range(4):
+        layers.append(quote(layers[-1], safe="/?="))
+    assert [safe_next(layer, FALLBACK) != FALLBACK for layer in layers] == [True, True, True, True, False]
+
+
 def _on_this_site(location: str) -> bool:
     parts = urlsplit(location)
     return (parts.netloc in ("", "localhost") and parts.path.startswith("/") and not parts.path.startswith("//")
