@@ -123,3 +123,62 @@ def test_records_that_are_gone_are_still_named_in_the_trail(app, db, tree, team)
     assert any("Đã ghi một lượt hướng dẫn tại hộ Trịnh Thị Ngọc Hân" in s for s in sentences)
     assert any("Đã xóa một lượt hướng dẫn tại hộ Trịnh Thị Ngọc Hân" in s for s in sentences)
     assert any("Đã xóa ấp Ấp Tạm Thời" in s for s in sentences)
+
+
+def _renames(db, tree, times):
+    """A hamlet renamed at each of `times` (aware datetimes), to "Ấp mốc NN" (NN its place in `times`); the
+    trail holds nothing else."""
+    import sqlalchemy as sa
+
+    from app.audit.models import AuditEvent, record
+    db.session.execute(sa.delete(AuditEvent))
+    for n, at in enumerate(times):
+        event = record("update", "unit", tree.hamlet.id, tree.hamlet.id, before={"name": "Khu vực 1"},
+                       after={"name": f"Ấp mốc {n:02d}"})
+        event.at = at
+    db.session.commit()
+
+
+def _shown(client, query):
+    import re
+    return sorted(int(n) for n in re.findall(r"Ấp mốc (\d\d)", client.get(f"/audit/{query}").get_data(as_text=True)))
+
+
+def test_a_date_filter_takes_whole_vietnamese_days_from_first_to_last(client, db, tree, login_as):
+    from datetime import datetime
+
+    from app.dates import VN
+    _renames(db, tree, [datetime(2026, 3, 9, 23, 59, 59, tzinfo=VN),   # 0: the day before
+                        datetime(2026, 3, 10, 0, 0, tzinfo=VN),        # 1: the first day's first second
+                        datetime(2026, 3, 11, 23, 59, 59, tzinfo=VN),  # 2: the last day's last second
+                        datetime(2026, 3, 12, 0, 0, tzinfo=VN)])       # 3: the day after
+    login_as("province", tree.province)
+    assert _shown(client, "?date_from=2026-03-10&date_to=2026-03-11") == [1, 2]
+    assert _shown(client, "?date_from=2026-03-10") == [1, 2, 3]
+    assert _shown(client, "?date_to=2026-03-09") == [0]
+
+
+def test_the_trail_pages_fifty_events_newest_first_keeping_the_filters(client, db, tree, login_as):
+    from datetime import UTC, datetime
+    from urllib.parse import parse_qs, urlsplit
+
+    from tests.html_tree import parse
+    _renames(db, tree, [datetime(2026, 3, 1, 8, n, tzinfo=UTC) for n in range(51)])
+    login_as("province", tree.province)
+    first = client.get("/audit/?record_type=unit")
+    assert first.status_code == 200
+    assert _shown(client, "?record_type=unit") == list(range(1, 51))  # the newest fifty
+    links = {a.text().strip(): a.attrs["href"] for a in parse(first.get_data(as_text=True)).find_all("a")
+             if "page=" in a.attrs.get("href", "")}
+    older = urlsplit(links["Cũ hơn ›"])
+    assert parse_qs(older.query) == {"page": ["2"], "record_type": ["unit"]} and "‹ Mới hơn" not in links
+    assert _shown(client, f"?{older.query}") == [0]
+    second = parse(client.get(f"/audit/?{older.query}").get_data(as_text=True))
+    hrefs = [a.attrs["href"] for a in second.find_all("a") if "page=" in a.attrs.get("href", "")]
+    assert [parse_qs(urlsplit(h).query) for h in hrefs] == [{"page": ["1"], "record_type": ["unit"]}]
+    # A page number that is not one shows the first page.
+    assert _shown(client, "?record_type=unit&page=abc") == list(range(1, 51))
+    # Fifty events in all: one page, and no link to an empty one.
+    _renames(db, tree, [datetime(2026, 3, 1, 8, n, tzinfo=UTC) for n in range(50)])
+    page = client.get("/audit/?record_type=unit").get_data(as_text=True)
+    assert _shown(client, "?record_type=unit") == list(range(50)) and "page=" not in page
