@@ -73,6 +73,28 @@ def test_bad_catalogue_input_is_refused(app, db, tree):
     assert len(_codes(db)) == 10 and db.session.get(Service, wallet.id).name_vi != "Ví"
 
 
+def test_a_target_share_is_above_0_and_at_most_100_percent_and_opens_as_it_was_typed(app, db, tree):
+    """A share of households: 0 is no target, past 100 % cannot be; 0,01 % and 100 % can. The edit page
+    opens on the milestone in force, its share as a person writes it (44.7, not 0.447)."""
+    staff, _user = sign_in_as(app, "province", tree.province)
+    wallet = db.session.scalar(sa.select(Service).where(Service.code == "e_wallet"))
+    due = date(date.today().year + 1, 12, 31).isoformat()
+
+    def post(share):
+        return staff.post(f"/services/{wallet.id}/edit", data={"name_vi": "Ví điện tử", "name_en": "E-wallet",
+                                                               "active": "y", "share": share, "due_on": due})
+    for refused in ("0", "-1", "100,01", "100.5", "101"):
+        resp = post(refused)
+        assert resp.status_code == 400 and "lớn hơn 0 và không quá 100" in resp.get_data(as_text=True), refused
+    assert db.session.scalar(sa.select(Target.id)) is None
+    for typed, stored in (("0,01", Decimal("0.0001")), ("100", Decimal("1")), ("44,7 %", Decimal("0.447"))):
+        assert post(typed).status_code == 303, typed
+        db.session.expire_all()
+        assert db.session.scalar(sa.select(Target.share)) == stored, typed
+    page = staff.get(f"/services/{wallet.id}/edit").get_data(as_text=True)
+    assert 'name="share"' in page and 'value="44.7"' in page
+
+
 def test_add_and_reorder_services(app, db, tree):
     staff, _user = sign_in_as(app, "province", tree.province)
     resp = staff.post("/services/", data={"new-code": "hau_giang_app", "new-pillar": "government",
