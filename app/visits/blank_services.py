@@ -6,8 +6,9 @@ from functools import lru_cache
 from typing import NamedTuple
 
 from flask import render_template
-from flask_babel import get_locale
 from markupsafe import Markup
+
+from app.visits.models import page_language
 
 
 class _Shown(NamedTuple):
@@ -24,8 +25,7 @@ def _rendered(language: str, services: tuple[_Shown, ...]) -> Markup:
 
 def blank_services(services) -> Markup:
     """The services fieldset of a form with nothing chosen, in this order, in the request's language."""
-    locale = get_locale()
-    language = locale.language if locale is not None else "vi"
+    language = page_language()
     return _rendered(language, tuple(_Shown(s.code, s.name_in(language)) for s in services))
 
 
@@ -37,9 +37,7 @@ def blank_household(form, hamlets) -> Markup:
     """The fields for a new household of a new visit's form that opens with them empty and folded, in the
     request's language, for the team's hamlets (`hamlets`: those the form offers, with `id` and `name`).
     `form` is the request's form, whose household fields are empty: a first request renders from it."""
-    locale = get_locale()
-    language = locale.language if locale is not None else "vi"
-    key = (language, tuple((h.id, h.name) for h in hamlets))
+    key = (page_language(), tuple((h.id, h.name) for h in hamlets))
     found = _HOUSEHOLD_FIELDS.get(key)
     if found is None:
         if len(_HOUSEHOLD_FIELDS) >= 1024:  # a bound: a province's teams and both languages fit

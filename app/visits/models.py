@@ -23,6 +23,17 @@ visit_members = sa.Table(
 )
 
 
+def page_language() -> str:
+    """The language of the request's page for a service's name ("vi" outside a request)."""
+    locale = get_locale()
+    return locale.language if locale is not None else "vi"
+
+
+def service_name(name_vi: str, name_en: str, language: str) -> str:
+    """A service's name in a language ("vi", "en"); Vietnamese for any other."""
+    return name_en if language == "en" else name_vi
+
+
 class Service(db.Model):
     __tablename__ = "services"
 
@@ -36,12 +47,11 @@ class Service(db.Model):
 
     @property
     def name(self) -> str:
-        locale = get_locale()
-        return self.name_in(locale.language if locale is not None else "vi")
+        return self.name_in(page_language())
 
     def name_in(self, language: str) -> str:
         """The name in a language ("vi", "en"); Vietnamese for any other."""
-        return self.name_en if language == "en" else self.name_vi
+        return service_name(self.name_vi, self.name_en, language)
 
 
 class Target(db.Model):

@@ -3,11 +3,10 @@ results and its members, as plain rows."""
 from typing import NamedTuple
 
 import sqlalchemy as sa
-from flask_babel import get_locale
 
 from app.extensions import db
 from app.teams.models import Member
-from app.visits.models import Service, VisitService, visit_members
+from app.visits.models import Service, VisitService, page_language, service_name, visit_members
 
 _RECORDED = VisitService.__table__
 _SERVICES = Service.__table__
@@ -34,14 +33,14 @@ class RecordedService(NamedTuple):
 
 
 def listed_with(visit_id: int) -> tuple[list[RecordedService], list[str]]:
-    """The visit's services (result and name in the page's language) and its members' names."""
-    locale = get_locale()
-    english = locale is not None and locale.language == "en"
+    """The visit's services (result and name in the page's language) and its members' names. Reads by id
+    alone: the caller has found the visit through the user's scope (`get_visit_or_404`)."""
+    language = page_language()
     services, members = [], []
     for kind, result, name_vi, name_en, _position, _sort in db.session.connection().execute(
             _LISTED, {"visit_id": visit_id}):
         if kind == 0:
-            services.append(RecordedService(result, name_en if english else name_vi))
+            services.append(RecordedService(result, service_name(name_vi, name_en, language)))
         else:
             members.append(name_vi)
     return services, members
