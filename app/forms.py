@@ -9,6 +9,7 @@ from wtforms import DateField, Form, StringField, ValidationError
 from app.dates import today_vn
 from app.rules import RuleError, whole_number
 from app.text import clean
+from app.widgets import FastRendering
 
 # Primary keys are 32-bit integers on PostgreSQL; a larger number cannot name a record, and SQLite
 # cannot even bind one above 64 bits, so such ids are "not found" before any query runs.
@@ -31,7 +32,9 @@ class CatalogueTranslations:
 _CATALOGUE = CatalogueTranslations()
 
 
-class _CatalogueMeta:
+class _CatalogueMeta(FastRendering):
+    """The app's forms' Meta: messages from its catalogue, inputs written without WTForms' formatter."""
+
     def get_translations(self, form):
         return _CATALOGUE
 

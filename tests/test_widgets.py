@@ -16,9 +16,10 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
+from wtforms.meta import DefaultMeta
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
-from app.forms import CountField, LocalDateField
+from app.forms import AppForm, CountField, LocalDateField
 from app.widgets import render
 from tests.visits_helpers import form
 
@@ -44,6 +45,13 @@ class Everything(FlaskForm):
     number = IntegerField("Số")
     secret = PasswordField("Mật khẩu")
     choice = SelectField("Ấp", choices=[SelectChoice("1", "Ấp Mỹ Lợi"), SelectChoice("2", AWKWARD)])
+
+
+class AppEverything(Everything, AppForm):
+    """The same fields in one of the app's forms, whose Meta writes them (app.widgets.FastRendering)."""
+
+    class Meta:
+        csrf = True
 
 
 ATTRS = [
@@ -73,6 +81,22 @@ def test_every_field_renders_as_wtforms_writes_it(app, data, attrs):
             form.validate()
         for field in form:
             assert render(field, dict(attrs)) == field(**attrs), field.name
+
+
+@pytest.mark.parametrize("data", FORMDATA, ids=["blank", "typed and refused"])
+@pytest.mark.parametrize("attrs", ATTRS, ids=range(len(ATTRS)))
+def test_the_app_s_forms_write_every_field_as_wtforms_widgets_do(app, data, attrs):
+    with app.test_request_context():
+        form = AppEverything(formdata=data)
+        if data:
+            form.validate()
+        assert "csrf_token" in form._fields
+        wtforms = DefaultMeta()  # WTForms' own rendering: its widget, with the field's render_kw
+        for field in form:
+            assert field(**attrs) == wtforms.render_field(field, attrs), field.name
+            assert render(field, dict(attrs)) == wtforms.render_field(field, attrs), field.name
+        hidden = [wtforms.render_field(f, {}) for f in form if f.type in ("HiddenField", "CSRFTokenField")]
+        assert form.hidden_tag() == Markup("\n".join(hidden))
 
 
 def test_a_form_with_its_own_field_rendering_keeps_it(app):
