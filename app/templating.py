@@ -8,7 +8,7 @@ from jinja2 import pass_context, pass_eval_context
 from markupsafe import Markup
 
 from app.fragments import wants_fragment
-from app.menu import menu
+from app.menu import menu, page_footer, page_header
 from app.numbers import number_format
 from app.paging import row_pager
 from app.widgets import render as render_widget
@@ -90,6 +90,8 @@ def init_app(app):
     app.jinja_env.globals["current_locale"] = lambda: str(get_locale() or "vi")
     app.jinja_env.globals["widget"] = render_widget
     app.jinja_env.globals["menu"] = menu
+    app.jinja_env.globals["page_header"] = page_header
+    app.jinja_env.globals["page_footer"] = page_footer
     app.jinja_env.globals["row_pager"] = row_pager
 
     @app.context_processor

@@ -69,3 +69,62 @@ def test_every_page_s_menu_is_the_template_s_for_the_user_s_role_unit_and_langua
         assert more in page, (role, unit.name, locale)
         if role == "commune":
             assert f'href="/coverage/{unit.id}"' in top
+
+
+def _plain_chrome(app, user, locale, path, method, csrf):
+    """The header and footer templates rendered on their own, for the user, the page and its CSRF token."""
+    from flask import render_template, request
+    from flask_babel import force_locale
+    from flask_login import login_user
+    with app.test_request_context(path, method=method), force_locale(locale):
+        if user is not None:
+            login_user(user)
+        came_from = request.full_path if method == "GET" else ""
+        header = render_template("_header.html", csrf=csrf, came_from=came_from).strip()
+        footer = render_template("_footer.html", csrf=csrf).strip() if user is not None else None
+    return header, footer
+
+
+def _csrf_of(page: str) -> str:
+    return re.search(r'"X-CSRFToken": "([^"]+)"', page).group(1)
+
+
+def test_every_page_s_header_and_footer_are_the_templates_for_the_user_the_page_and_its_token(
+        app, db, client, tree, team):
+    # Kept per worker (app/menu.py) and filled with the request's token and address: each user still gets
+    # their own menu, name, role, unit and language, each page its own address to come back to.
+    from tests.visits_helpers import sign_in_as
+    page = client.get("/auth/login?next=%2Fcoverage%2F").get_data(as_text=True)  # nobody signed in
+    header, footer = _plain_chrome(app, None, "vi", "/auth/login?next=%2Fcoverage%2F", "GET", _csrf_of(page))
+    assert header in page and '<footer class="foot">' not in page
+    assert 'name="next" value="/auth/login?next=%2Fcoverage%2F"' in header
+    for role, unit, locale, path in (("commune", tree.commune, "vi", "/auth/password"),
+                                     ("team_leader", tree.commune, "vi", "/visits/new"),
+                                     ("commune", tree.sibling_commune, "en", f"/units/{tree.sibling_commune.id}"),
+                                     ("province", tree.province, "en", f"/coverage/{tree.province.id}?month=2026-11")):
+        browser, user = sign_in_as(app, role, unit, team[0] if role == "team_leader" else None)
+        user.locale = locale
+        db.session.commit()
+        page = browser.get(path).get_data(as_text=True)
+        header, footer = _plain_chrome(app, user, locale, path, "GET", _csrf_of(page))
+        assert header in page, (role, path)
+        assert footer in page and unit.name in footer, (role, path)
+        # A refused form (a POST) has no address to come back to; the same user, the same chrome otherwise.
+        if path == "/auth/password":
+            refused = browser.post(path, data={"csrf_token": _csrf_of(page), "current": "sai"})
+            assert refused.status_code == 400
+            refused_page = refused.get_data(as_text=True)
+            header, footer = _plain_chrome(app, user, locale, path, "POST", _csrf_of(refused_page))
+            assert header in refused_page and 'name="next" value=""' in header and footer in refused_page
+        # What the footer shows of the user changes at once: a new name.
+        user.full_name = f"Nguyễn Thị Ánh {role}"
+        db.session.commit()
+        page = browser.get(path).get_data(as_text=True)
+        header, footer = _plain_chrome(app, user, locale, path, "GET", _csrf_of(page))
+        assert f"Nguyễn Thị Ánh {role}" in footer and footer in page
+    # And of the user's unit: a new name (the last user's, the province's).
+    tree.province.name = "Tỉnh Cần Thơ Mới"
+    db.session.commit()
+    page = browser.get(path).get_data(as_text=True)
+    header, footer = _plain_chrome(app, user, "en", path, "GET", _csrf_of(page))
+    assert "Tỉnh Cần Thơ Mới" in footer and footer in page
