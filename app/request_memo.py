@@ -16,6 +16,12 @@ def per_request(key, load):
     return memo[key]
 
 
+def remember(key, value) -> None:
+    """What per_request(key, ...) gives for the rest of the request, read along with something else."""
+    if has_request_context():
+        g.setdefault("request_memo", {})[key] = value
+
+
 def init_app(app: Flask) -> None:
     @app.teardown_request
     def _forget(_error=None) -> None:

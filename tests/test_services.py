@@ -1,4 +1,5 @@
 """The services catalogue: ten defaults in every database, province staff edit names, order, targets."""
+import re
 from datetime import date
 from decimal import Decimal
 
@@ -6,7 +7,8 @@ import sqlalchemy as sa
 
 from app.catalogue.operations import DEFAULT_SERVICES
 from app.visits.models import Service, Target
-from tests.visits_helpers import sign_in_as
+from tests.visits_helpers import form, sign_in_as
+from tests.visits_helpers import household as household_in
 
 CODES = ["dvc", "vneid", "province_app", "e_wallet", "bank_account", "cashless", "ecommerce", "smartphone",
          "safe_online", "e_health"]
@@ -132,3 +134,87 @@ def test_only_province_staff_manage_the_catalogue(app, db, tree):
     db.session.expire_all()
     assert db.session.get(Service, wallet.id).name_vi == "Ví điện tử / Mobile Money"
     assert len(_codes(db)) == 10
+
+
+def _offered(leader) -> list[tuple[str, str]]:
+    """The services the visit form offers, in its order: (code, name)."""
+    page = leader.get("/visits/new").get_data(as_text=True)
+    return [(code, name) for name, code in re.findall(
+        r'<fieldset class="svc">\s*<legend>([^<]+)</legend>\s*<div class="seg">\s*<input type="radio" name="svc-(\w+)"',
+        page)]
+
+
+def _catalogue(db) -> list[tuple[str, str]]:
+    """The active services read the plain way, in catalogue order."""
+    from app.catalogue.operations import active_services
+    db.session.expire_all()
+    return [(s.code, s.name_vi) for s in active_services()]
+
+
+def test_the_visit_form_offers_the_catalogue_as_it_is_after_every_change(app, db, tree, team, leader):
+    # The form's services are kept per worker under a token the catalogue's triggers replace
+    # (app/catalogue/operations.py `form_services`): each change shows on the leader's next form.
+    staff, _user = sign_in_as(app, "province", tree.province)
+    assert _offered(leader) == _catalogue(db) and len(_offered(leader)) == 10
+    wallet = db.session.scalar(sa.select(Service).where(Service.code == "e_wallet"))
+    staff.post(f"/services/{wallet.id}/edit", data={"name_vi": "Ví điện tử, Mobile Money", "name_en": "E-wallet",
+                                                     "active": "y"})
+    assert ("e_wallet", "Ví điện tử, Mobile Money") in _offered(leader) and _offered(leader) == _catalogue(db)
+    staff.post(f"/services/{wallet.id}/edit", data={"name_vi": "Ví điện tử", "name_en": "E-wallet"})  # off
+    assert "e_wallet" not in dict(_offered(leader)) and _offered(leader) == _catalogue(db)
+    # A form opened before still names it: the post is refused beside the services, nothing saved.
+    household = household_in(tree.hamlet)
+    resp = leader.post("/visits/new", data=form(household.id, members=[team[1][0].id],
+                                                services={"e_wallet": "adopted"}, save="1"))
+    assert resp.status_code == 400 and "“e_wallet”" in resp.get_data(as_text=True)  # named beside the services
+    staff.post("/services/", data={"new-code": "hau_giang_app", "new-pillar": "government",
+                                   "new-name_vi": "Ứng dụng Hậu Giang", "new-name_en": "Hau Giang app"})
+    assert _offered(leader)[-1] == ("hau_giang_app", "Ứng dụng Hậu Giang") and _offered(leader) == _catalogue(db)
+    added = db.session.scalar(sa.select(Service.id).where(Service.code == "hau_giang_app"))
+    staff.post(f"/services/{added}/move", data={"direction": "up"})
+    assert _offered(leader)[-2][0] == "hau_giang_app" and _offered(leader) == _catalogue(db)
+    resp = leader.post("/visits/new", data=form(household.id, members=[team[1][0].id],
+                                                services={"hau_giang_app": "adopted"}, save="1"))
+    assert resp.status_code == 303, resp.get_data(as_text=True)
+    # Now the service the team recorded comes first (the rest in catalogue order).
+    assert _offered(leader)[0][0] == "hau_giang_app" and sorted(_offered(leader)) == sorted(_catalogue(db))
+    # Changed by hand in the database: the trigger replaces the token all the same.
+    db.session.execute(sa.text("UPDATE services SET name_vi = 'Sổ sức khỏe điện tử (VNeID)' WHERE code = 'e_health'"))
+    db.session.commit()
+    assert ("e_health", "Sổ sức khỏe điện tử (VNeID)") in _offered(leader)
+    assert sorted(_offered(leader)) == sorted(_catalogue(db))
+
+
+def test_the_migration_carries_the_catalogue_and_teams_token_triggers_the_modules_build():
+    from app.catalogue.operations import catalogue_token_ddl
+    from app.visits.roster import teams_token_ddl
+    from tests import migration_files
+    migration = migration_files.load("b7e4d2a9c1f5")
+    for dialect in ("sqlite", "postgresql"):
+        assert migration.INSTALL[dialect] == catalogue_token_ddl(dialect) + teams_token_ddl(dialect)
+
+
+def test_a_signed_in_request_reads_the_cache_tokens_with_its_user(app, db, tree, team):
+    # One statement for both: what the request keeps per worker is read under the tokens it found then.
+    from flask import g
+
+    from app.auth.models import load_user
+    from app.coverage.models import CacheToken
+    _browser, user = sign_in_as(app, "team_leader", tree.commune, team[0], team[1][0])
+    statements = []
+
+    def count(_conn, _cursor, statement, *_args):
+        statements.append(statement)
+
+    session_id = user.get_id()
+    with app.test_request_context("/visits/new"):
+        db.session.remove()  # a new request's session: nothing read yet
+        sa.event.listen(db.engine, "before_cursor_execute", count)
+        try:
+            assert load_user(session_id) is not None
+        finally:
+            sa.event.remove(db.engine, "before_cursor_execute", count)
+        tokens = dict(g.request_memo["cache_tokens"])
+    assert len(statements) == 1, statements
+    table = dict(db.session.execute(sa.select(CacheToken.name, CacheToken.token)).all())
+    assert tokens == table and {"household_counts", "catalogue", "teams"} <= set(tokens)

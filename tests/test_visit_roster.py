@@ -55,13 +55,24 @@ def test_the_roster_holds_the_hamlets_in_service_and_the_current_members_by_name
     assert len(roster.members) == 2
 
 
-def test_the_form_asks_for_the_team_in_one_statement_however_often_it_is_asked(db, tree):
+def test_the_form_asks_for_the_team_in_one_statement_however_often_it_is_asked_and_keeps_it(app, db, tree):
+    from app.coverage.rollup import _tokens
+    from app.visits.roster import _team_rows
     team, _members = _team_with_a_retired_hamlet_and_a_departed_member(tree)
-    roster = TeamRoster(team)
-    with statements() as seen:
-        for _ in range(3):
-            _ids = (roster.hamlets, roster.members, roster.hamlet_ids, roster.member_ids)
-    assert len(seen) == 1 and "team_hamlets" in seen[0] and "memberships" in seen[0]
+    _team_rows.cache_clear()
+    with app.test_request_context():
+        _tokens()  # read with the user at the start of a signed-in request
+        roster = TeamRoster(team)
+        with statements() as seen:
+            for _ in range(3):
+                _ids = (roster.hamlets, roster.members, roster.hamlet_ids, roster.member_ids)
+        assert len(seen) == 1 and "team_hamlets" in seen[0] and "memberships" in seen[0]
+    with app.test_request_context():  # the next request: kept, as long as the tokens say nothing changed
+        _tokens()
+        with statements() as seen:
+            again = TeamRoster(team)
+            assert (again.hamlets, again.members) == (roster.hamlets, roster.members)
+        assert seen == []
 
 
 def test_no_team_is_an_empty_roster(db):

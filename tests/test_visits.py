@@ -859,3 +859,67 @@ def test_a_leader_cannot_correct_another_teams_visit_in_a_hamlet_both_teams_serv
     db.session.expire_all()
     assert [s.result for s in db.session.get(Visit, visit_id).services] == ["guided"]
     assert other.get(f"/visits/{visit_id}/edit").status_code == 200  # its own leader may
+
+
+def _team_on_form(client) -> tuple[list[tuple[int, str]], list[tuple[int, str]]]:
+    """The hamlets (the new household's choice, when the team serves several) and members the form offers."""
+    page = client.get("/visits/new").get_data(as_text=True)
+    members = [(int(i), name.strip()) for i, name in re.findall(
+        r'name="members" value="(\d+)" id="m-\d+"[^>]*>\s*<label for="m-\d+">([^<]+)</label>', page)]
+    select = re.search(r'<select[^>]*name="new_hamlet"[^>]*>(.*?)</select>', page, re.S)
+    hamlets = [(int(i), name) for i, name in re.findall(r'<option[^>]*value="(\d+)"[^>]*>([^<]+)</option>',
+                                                        select.group(1))] if select else []
+    return hamlets, members
+
+
+def _team_read_plainly(team) -> tuple[list[tuple[int, str]], list[tuple[int, str]]]:
+    from app.extensions import db
+    from app.visits.roster import _TEAM
+    rows = db.session.connection().execute(_TEAM, {"team_id": team.id}).all()
+    hamlets = [(i, name) for kind, i, name, _sort in rows if kind == 0]
+    return (hamlets if len(hamlets) > 1 else []), [(i, name) for kind, i, name, _sort in rows if kind == 1]
+
+
+def test_the_visit_form_offers_the_team_as_it_is_after_every_change(client, db, tree, team):
+    # The team's hamlets and members are kept per worker under the units' and the teams' tokens, which
+    # triggers replace (app/visits/roster.py): each change shows on the leader's next form, and a posted
+    # visit is checked against the team as it is.
+    from app.units import operations as unit_ops
+    the_team, members = team
+    assert _team_on_form(client) == _team_read_plainly(the_team) and len(_team_on_form(client)[1]) == 3
+    the_team.hamlets.append(tree.hamlet2)
+    db.session.commit()
+    assert [h for _i, h in _team_on_form(client)[0]] == ["Khu vực 1", "Khu vực 2"]
+    unit_ops.rename_unit(tree.hamlet2, "Khu vực 2A")
+    db.session.commit()
+    assert (tree.hamlet2.id, "Khu vực 2A") in _team_on_form(client)[0]
+    assert _team_on_form(client) == _team_read_plainly(the_team)
+
+    khang = members[2]
+    db.session.scalar(sa.select(Membership).where(Membership.member_id == khang.id)).left_on = today_vn()
+    db.session.commit()
+    assert khang.id not in dict(_team_on_form(client)[1]) and _team_on_form(client) == _team_read_plainly(the_team)
+    target = household(tree.hamlet)
+    resp = client.post("/visits/new", data=form(target.id, members=[khang.id], services={"dvc": "guided"}, save="1"))
+    assert resp.status_code == 400 and visit_count() == 0  # no longer the team's
+
+    newcomer = Member(full_name="Phạm Thị Ánh", name_folded="pham thi anh")
+    db.session.add(newcomer)
+    db.session.add(Membership(member=newcomer, team=the_team, role="member", joined_on=today_vn()))
+    db.session.commit()
+    assert (newcomer.id, "Phạm Thị Ánh") in _team_on_form(client)[1]
+    resp = client.post("/visits/new", data=form(target.id, members=[newcomer.id], services={"dvc": "guided"},
+                                                save="1"))
+    assert resp.status_code == 303 and visit_count() == 1
+    newcomer.full_name = "Phạm Thị Ngọc Ánh"
+    db.session.commit()
+    assert (newcomer.id, "Phạm Thị Ngọc Ánh") in _team_on_form(client)[1]
+
+    the_team.hamlets.remove(tree.hamlet2)  # one hamlet left: no choice to make
+    db.session.commit()
+    assert _team_on_form(client) == _team_read_plainly(the_team) == ([], _team_read_plainly(the_team)[1])
+    resp = client.post("/visits/new", data=form("new", members=[newcomer.id], services={"dvc": "guided"},
+                                                new_name="Lê Văn Tư", new_hamlet=str(tree.hamlet2.id), save="1"))
+    assert resp.status_code == 303 and visit_count() == 2
+    added = db.session.scalar(sa.select(Household).where(Household.head_name == "Lê Văn Tư"))
+    assert added.hamlet_id == tree.hamlet.id  # the team's one hamlet, whatever an old form said

@@ -92,12 +92,16 @@ class User(UserMixin, db.Model):
 
 
 @functools.cache
-def _user_with_unit_and_team() -> sa.Select:
+def _user_with_unit_and_team(dialect: str) -> sa.Select:
     """Every page shows the user's unit and scopes its queries by it, and a field user's pages all
-    start from their team: loaded with the user, one round trip. Built once, on first use, once every
-    model is mapped: building the statement (session.get builds one on every call) and its cache key
-    was a third of the loader's work."""
-    return (sa.select(User).options(orm.joinedload(User.unit), orm.joinedload(User.team))
+    start from their team: loaded with the user, one round trip, and with them the cache tokens that
+    what the request keeps per worker is read under (app/coverage/rollup.py `tokens_column`: the visit
+    form's services and team, a coverage page's units), which no longer cost a round trip of their own.
+    Built once per database, on first use, once every model is mapped: building the statement
+    (session.get builds one on every call) and its cache key was a third of the loader's work."""
+    from app.coverage.rollup import tokens_column
+    return (sa.select(User, tokens_column(dialect))
+            .options(orm.joinedload(User.unit), orm.joinedload(User.team))
             .where(User.id == sa.bindparam("user_id")))
 
 
@@ -111,7 +115,13 @@ def load_user(session_id: str):
         return None
     if not 0 < number <= MAX_ID:
         return None
-    user = db.session.execute(_user_with_unit_and_team(), {"user_id": number}).scalar_one_or_none()
-    if user is None or not user.is_enabled or not token or not hmac.compare_digest(token, user.session_token):
+    statement = _user_with_unit_and_team(db.session.get_bind().dialect.name)
+    row = db.session.execute(statement, {"user_id": number}).one_or_none()
+    if row is None:
         return None
+    user, tokens = row
+    if not user.is_enabled or not token or not hmac.compare_digest(token, user.session_token):
+        return None
+    from app.coverage.rollup import remember_tokens
+    remember_tokens(tokens)
     return user

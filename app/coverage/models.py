@@ -69,6 +69,8 @@ class CoverageTotal(db.Model):
 # The token of the household roll-up: household counts, and which units are leaves under which.
 HOUSEHOLD_COUNTS = "household_counts"
 ADULT_ACTIVITY = "adult_activity"  # cache_tokens.name: the adult month tables (app/coverage/by_commune.py)
+CATALOGUE = "catalogue"  # the services (app/catalogue/operations.py `form_services`)
+TEAMS = "teams"  # the teams' hamlets, memberships and members (app/visits/roster.py)
 
 
 class CacheToken(db.Model):

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from app.coverage.models import ADULT_ACTIVITY, HOUSEHOLD_COUNTS, CacheToken, UnitAncestor
 from app.extensions import db
 from app.id_lists import chunks
-from app.request_memo import per_request
+from app.request_memo import per_request, remember
 from app.units.models import AdminUnit, AdultCount, HouseholdCount, UnitPlacement
 from app.worker_memo import kept_under_tokens
 
@@ -281,8 +281,32 @@ _CHILDREN_AND_RETIRED = (sa.select(_UNITS.id, _UNITS.name, _UNITS.name_folded, _
 def _tokens() -> dict[str, int]:
     """Every cache token (a few rows), read once per request and before anything kept under one is:
     the triggers replace a token in the transaction that changes what is kept under it, so a result
-    read after its token and kept under it is never older than the token says."""
+    read after its token and kept under it is never older than the token says. A signed-in user's
+    request has them already: the user loader reads them in its own statement (`tokens_column`)."""
     return per_request("cache_tokens", lambda: dict(db.session.execute(_TOKENS).all()))
+
+
+def token(name: str) -> int | None:
+    """The request's token `name` (None before its first: what is kept under it is then read every time)."""
+    return _tokens().get(name)
+
+
+def tokens_column(dialect: str) -> sa.ScalarSelect:
+    """Every cache token as one text, name=token,…, for a statement that reads them along with its own
+    columns (the user loader: no round trip of their own); `remember_tokens` takes it."""
+    pairs = CacheToken.name + "=" + sa.cast(CacheToken.token, sa.Text)
+    joined = sa.func.string_agg(pairs, ",") if dialect == "postgresql" else sa.func.group_concat(pairs, ",")
+    return sa.select(joined).scalar_subquery()
+
+
+def remember_tokens(joined: str | None) -> None:
+    """The request's tokens, as `tokens_column` read them: what `_tokens()` gives for the rest of it."""
+    tokens = {}
+    for pair in (joined or "").split(","):
+        name, _sep, token = pair.partition("=")
+        if name:
+            tokens[name] = int(token)
+    remember("cache_tokens", tokens)
 
 
 def tree_token() -> int | None:

@@ -5,11 +5,13 @@ from typing import NamedTuple
 
 import sqlalchemy as sa
 
+from app.coverage.models import HOUSEHOLD_COUNTS, TEAMS
 from app.extensions import db
 from app.households.models import Household
 from app.scope import households_query
 from app.teams.models import Member, Membership, Team, team_hamlets
 from app.units.models import AdminUnit
+from app.worker_memo import kept_under_tokens
 
 _UNITS = AdminUnit.__table__
 _MEMBERS = Member.__table__
@@ -40,6 +42,36 @@ _TEAM = sa.union_all(
 ).order_by(*(sa.literal_column(c) for c in ("kind", "sort", "id")))
 
 
+# Fast path: every visit form and every visit POST reads its team; kept per worker under the units' token
+# (a hamlet renamed or retired) and the teams' token, which triggers replace whenever a team's hamlets,
+# memberships or members change (migration b7e4d2a9c1f5): a statement less on each (bench/README.md,
+# round 22). tests/test_visits.py holds the form to the team after each kind of change.
+@kept_under_tokens(maxsize=4096)
+def _team_rows(team_id: int) -> tuple[tuple[RosterHamlet, ...], tuple[RosterMember, ...]]:
+    hamlets, members = [], []
+    for kind, record_id, name, _sort in db.session.connection().execute(_TEAM, {"team_id": team_id}):
+        if kind == 0:
+            hamlets.append(RosterHamlet(record_id, name))
+        else:
+            members.append(RosterMember(record_id, name))
+    return tuple(hamlets), tuple(members)
+
+
+SQLITE_TEAMS_TOKEN_TRIGGERS = [(f"teams_token_{short}_{event[:3].lower()}", f"AFTER {event} ON {table}")
+                               for table, short in (("team_hamlets", "hamlets"), ("memberships", "memberships"),
+                                                    ("members", "members"))
+                               for event in ("INSERT", "UPDATE", "DELETE")]
+PG_TEAMS_TOKEN_TRIGGERS = [(f"teams_token_{short}", table, "AFTER INSERT OR DELETE OR UPDATE OR TRUNCATE")
+                           for table, short in (("team_hamlets", "hamlets"), ("memberships", "memberships"),
+                                                ("members", "members"))]
+
+
+def teams_token_ddl(dialect: str) -> list[str]:
+    """The teams token's triggers as this module builds them (the migration carries a frozen copy)."""
+    from app.coverage.rollup import token_ddl
+    return token_ddl(TEAMS, "teams_token_bump", SQLITE_TEAMS_TOKEN_TRIGGERS, PG_TEAMS_TOKEN_TRIGGERS, dialect)
+
+
 class TeamRoster:
     """The team's hamlets and members: as ids for the checks of a posted visit, as objects for a page.
 
@@ -55,14 +87,11 @@ class TeamRoster:
 
     @cached_property
     def _read(self) -> tuple[list[RosterHamlet], list[RosterMember]]:
-        hamlets, members = [], []
-        if self.team is not None:
-            for kind, record_id, name, _sort in db.session.connection().execute(_TEAM, {"team_id": self.team.id}):
-                if kind == 0:
-                    hamlets.append(RosterHamlet(record_id, name))
-                else:
-                    members.append(RosterMember(record_id, name))
-        return hamlets, members
+        if self.team is None:
+            return [], []
+        from app.coverage.rollup import token
+        hamlets, members = _team_rows((token(HOUSEHOLD_COUNTS), token(TEAMS)), self.team.id)
+        return list(hamlets), list(members)
 
     @property
     def hamlets(self) -> list[RosterHamlet]:

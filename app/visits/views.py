@@ -59,7 +59,7 @@ require_sign_in(bp)
 
 def _form_services(visit: Visit | None = None):
     """Active services, plus any a visit being edited already records."""
-    services = catalogue.active_services()
+    services = catalogue.form_services()
     if visit is not None:
         have = {s.id for s in services}
         services += [vs.service for vs in visit.services if vs.service_id not in have]
