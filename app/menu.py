@@ -4,9 +4,10 @@ everyone who shares those four), and the header and footer around every page (te
 templates/_footer.html), rendered once for what they show and given the request's own values, its CSRF
 token and its address, in place of two markers.
 
-Fast path: the header and footer cost ~83 µs of a page's render (bench/README.md, round 22), ~5 µs kept.
-tests/test_menu.py holds them to their templates rendered the plain way, for every role, both languages,
-a form page (no address to come back to) and a change to what the footer shows of the user."""
+Fast path: the header and footer cost ~83 µs of a page's render; kept, ~20 µs (the base page 156 -> 99 µs,
+bench/README.md, round 23). tests/test_templating.py holds the menu, the header and the footer to their
+templates rendered the plain way: several roles and units, both languages, a refused form (no address to
+come back to), the sign-in page, a new name of the user and of its unit."""
 import secrets
 from functools import lru_cache
 
@@ -30,8 +31,9 @@ def menu(context, more: bool = False) -> Markup:
     return _rendered(current_user.role, current_user.unit_id, context["_locale_id"], request.script_root, more)
 
 
-# Stand-ins for the request's CSRF token and address while the chrome is rendered to be kept: random for
-# each worker, so no text a user typed (a name in the footer) can hold one.
+# Stand-ins for the request's CSRF token and address while the chrome is rendered to be kept: random at
+# each start of the app, and never sent (always replaced), so no text a user typed (a name in the footer)
+# can hold one.
 _CSRF, _NEXT = f"csrf-{secrets.token_hex(12)}", f"next-{secrets.token_hex(12)}"
 
 

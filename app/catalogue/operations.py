@@ -59,7 +59,7 @@ def active_services() -> list[Service]:
 
 # --- The visit form's services, kept per worker ----------------------------------------------------
 # Fast path: every visit form and every visit POST offers the active services; read as ORM objects
-# that was a statement and ~90 µs a request (bench/README.md, round 22). They are kept per worker as
+# that was a statement and ~90 µs a request (bench/README.md, round 23). They are kept per worker as
 # plain rows under the catalogue token, which triggers replace whenever the services change (migration
 # b7e4d2a9c1f5). tests/test_services.py holds the form to the catalogue after each kind of change.
 
