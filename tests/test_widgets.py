@@ -123,3 +123,14 @@ def test_the_visit_form_s_fields_carry_the_user_s_input_escaped(db, leader):
     assert 'value="Nguyễn Thị &#34;Lan&#34; &lt;b&gt;&amp;amp;&lt;/b&gt; &#39;Bà Tư&#39;"' in html
     assert "&lt;script&gt;x&lt;/script&gt;</textarea>" in html
     assert "<script>x</script>" not in html
+
+
+def test_a_field_given_a_name_of_its_own_is_refused_as_wtforms_refuses_it(app):
+    # WTForms writes the field's own name: asked for another one, it raises; the app's forms say the same.
+    with app.test_request_context():
+        form = AppEverything()
+        for field in (form.name, form.note, form.hidden):
+            with pytest.raises(TypeError, match="multiple values for keyword argument 'name'"):
+                field(name="khac")
+            with pytest.raises(TypeError, match="multiple values for keyword argument 'name'"):
+                render(field, {"name": "khac"})
