@@ -93,16 +93,10 @@ def form_services() -> list[FormService]:
     return list(_active_rows((token(CATALOGUE),)))
 
 
-SQLITE_CATALOGUE_TOKEN_TRIGGERS = [(f"catalogue_token_services_{event[:3].lower()}", f"AFTER {event} ON services")
-                                   for event in ("INSERT", "UPDATE", "DELETE")]
-PG_CATALOGUE_TOKEN_TRIGGERS = [("catalogue_token_services", "services", "AFTER INSERT OR DELETE OR UPDATE OR TRUNCATE")]
-
-
 def catalogue_token_ddl(dialect: str) -> list[str]:
     """The catalogue token's triggers as this module builds them (the migration carries a frozen copy)."""
-    from app.coverage.rollup import token_ddl
-    return token_ddl(CATALOGUE, "catalogue_token_bump", SQLITE_CATALOGUE_TOKEN_TRIGGERS,
-                     PG_CATALOGUE_TOKEN_TRIGGERS, dialect)
+    from app.coverage.rollup import tables_token_ddl
+    return tables_token_ddl(CATALOGUE, "catalogue_token", {"services": "services"}, dialect)
 
 
 # How far back the visit form looks to put a team's usual services first: the team's latest visits

@@ -117,18 +117,11 @@ def dossier_totals(communes: CommuneMap, keys: list[int]) -> dict[tuple[int, int
 
 _ACTIVITY_TABLES = {"activity_months": "months", "named_learner_months": "learners",
                     "commune_dossier_totals": "dossiers"}
-SQLITE_ACTIVITY_TOKEN_TRIGGERS = [
-    (f"activity_token_{short}_{event[:3].lower()}", f"AFTER {event} ON {table}")
-    for table, short in _ACTIVITY_TABLES.items() for event in ("INSERT", "UPDATE", "DELETE")]
-PG_ACTIVITY_TOKEN_TRIGGERS = [  # statement-level: a bulk load replaces the token once
-    (f"activity_token_{short}", table, "AFTER INSERT OR DELETE OR UPDATE OR TRUNCATE")
-    for table, short in _ACTIVITY_TABLES.items()]
 
 
 def activity_token_ddl(dialect: str) -> list[str]:
     """The adult_activity token's triggers as this module builds them (the migration carries a frozen copy)."""
-    return rollup.token_ddl(ADULT_ACTIVITY, "activity_token_bump", SQLITE_ACTIVITY_TOKEN_TRIGGERS,
-                            PG_ACTIVITY_TOKEN_TRIGGERS, dialect)
+    return rollup.tables_token_ddl(ADULT_ACTIVITY, "activity_token", _ACTIVITY_TABLES, dialect)
 
 
 def replace_activity_token(conn) -> None:

@@ -392,6 +392,17 @@ def token_ddl(name: str, function: str, sqlite_triggers: list[tuple[str, str]],
     return [f"CREATE TRIGGER {trigger} {when} BEGIN {upsert} END" for trigger, when in sqlite_triggers]
 
 
+def tables_token_ddl(name: str, prefix: str, tables: dict[str, str], dialect: str) -> list[str]:
+    """`token_ddl` for a token replaced on any change to these tables ({table: its short name in the
+    triggers' names}): `{prefix}_{short}_ins|upd|del` on SQLite, `{prefix}_{short}` on PostgreSQL, through
+    the function `{prefix}_bump`."""
+    sqlite = [(f"{prefix}_{short}_{event[:3].lower()}", f"AFTER {event} ON {table}")
+              for table, short in tables.items() for event in ("INSERT", "UPDATE", "DELETE")]
+    pg = [(f"{prefix}_{short}", table, "AFTER INSERT OR DELETE OR UPDATE OR TRUNCATE")  # a bulk load: once
+          for table, short in tables.items()]
+    return token_ddl(name, f"{prefix}_bump", sqlite, pg, dialect)
+
+
 def replace_token(conn, name: str) -> None:
     """Mark every worker's cache under token `name` stale (the triggers do it on every change)."""
     conn.exec_driver_sql(_token_upsert(name, conn.dialect.name))

@@ -45,7 +45,7 @@ _TEAM = sa.union_all(
 # Fast path: every visit form and every visit POST reads its team; kept per worker under the units' token
 # (a hamlet renamed or retired) and the teams' token, which triggers replace whenever a team's hamlets,
 # memberships or members change (migration b7e4d2a9c1f5): a statement less on each (bench/README.md,
-# round 22). tests/test_visits.py holds the form to the team after each kind of change.
+# round 23). tests/test_visits.py holds the form to the team after each kind of change.
 @kept_under_tokens(maxsize=4096)
 def _team_rows(team_id: int) -> tuple[tuple[RosterHamlet, ...], tuple[RosterMember, ...]]:
     hamlets, members = [], []
@@ -57,19 +57,11 @@ def _team_rows(team_id: int) -> tuple[tuple[RosterHamlet, ...], tuple[RosterMemb
     return tuple(hamlets), tuple(members)
 
 
-SQLITE_TEAMS_TOKEN_TRIGGERS = [(f"teams_token_{short}_{event[:3].lower()}", f"AFTER {event} ON {table}")
-                               for table, short in (("team_hamlets", "hamlets"), ("memberships", "memberships"),
-                                                    ("members", "members"))
-                               for event in ("INSERT", "UPDATE", "DELETE")]
-PG_TEAMS_TOKEN_TRIGGERS = [(f"teams_token_{short}", table, "AFTER INSERT OR DELETE OR UPDATE OR TRUNCATE")
-                           for table, short in (("team_hamlets", "hamlets"), ("memberships", "memberships"),
-                                                ("members", "members"))]
-
-
 def teams_token_ddl(dialect: str) -> list[str]:
     """The teams token's triggers as this module builds them (the migration carries a frozen copy)."""
-    from app.coverage.rollup import token_ddl
-    return token_ddl(TEAMS, "teams_token_bump", SQLITE_TEAMS_TOKEN_TRIGGERS, PG_TEAMS_TOKEN_TRIGGERS, dialect)
+    from app.coverage.rollup import tables_token_ddl
+    return tables_token_ddl(TEAMS, "teams_token", {"team_hamlets": "hamlets", "memberships": "memberships",
+                                                   "members": "members"}, dialect)
 
 
 class TeamRoster:
