@@ -321,3 +321,71 @@ def test_the_home_page_sends_each_user_to_where_their_work_starts(app, db, tree)
         browser, _user = sign_in_as(app, role, unit, team=in_team)
         resp = browser.get("/")
         assert resp.status_code == 302 and resp.headers["Location"] == expected, (role, in_team)
+
+
+def test_every_page_follows_the_account_its_unit_and_team_as_the_database_has_them(app, db, tree, team):
+    # A worker keeps the signed-in user, their unit and team between requests (app/auth/models.py): each
+    # change below, made by hand in SQL as another server or a script would, shows on the next page.
+    import sqlalchemy as sa
+
+    from tests.visits_helpers import sign_in_as
+    browser, user = sign_in_as(app, "team_leader", tree.commune, team[0], team[1][0])
+
+    def page(url="/visits/new"):
+        return browser.get(url)
+
+    def change(sql, **params):
+        db.session.execute(sa.text(sql), {"id": user.id, **params})
+        db.session.commit()
+
+    html = page().get_data(as_text=True)
+    assert user.full_name in html and tree.commune.name in html and team[0].name in html
+    change("UPDATE users SET full_name = 'Trần Thị Ánh Tuyết' WHERE id = :id")
+    assert "Trần Thị Ánh Tuyết" in page().get_data(as_text=True)
+    db.session.execute(sa.text("UPDATE admin_units SET name = 'Xã Vị Thủy Mới' WHERE id = :unit"),
+                       {"unit": tree.commune.id})
+    db.session.commit()
+    assert "Xã Vị Thủy Mới" in page().get_data(as_text=True)
+    db.session.execute(sa.text("UPDATE teams SET name = 'Tổ CNSCĐ Ấp Mỹ Hòa' WHERE id = :team"), {"team": team[0].id})
+    db.session.commit()
+    assert "Tổ CNSCĐ Ấp Mỹ Hòa" in page().get_data(as_text=True)
+    change("UPDATE users SET locale = 'en' WHERE id = :id")
+    assert '<html lang="en">' in page().get_data(as_text=True)
+    change("UPDATE users SET must_change_password = :yes WHERE id = :id", yes=True)
+    resp = page()
+    assert resp.status_code == 302 and "/auth/password" in resp.headers["Location"]
+    change("UPDATE users SET must_change_password = :no WHERE id = :id", no=False)
+    assert page().status_code == 200
+    # Another role: the visit form is a field user's; a commune officer's home is their commune.
+    change("UPDATE users SET role = 'commune', team_id = NULL, member_id = NULL WHERE id = :id")
+    resp = page("/")
+    assert resp.status_code == 302 and f"/units/{tree.commune.id}" in resp.headers["Location"]
+    change("UPDATE users SET is_enabled = :no WHERE id = :id", no=False)
+    resp = page("/")
+    assert resp.status_code == 302 and "/auth/login" in resp.headers["Location"]
+    change("UPDATE users SET is_enabled = :yes WHERE id = :id", yes=True)
+    assert page("/").status_code == 302 and "/auth/login" not in page("/").headers["Location"]
+    change("UPDATE users SET session_token = 'khac' WHERE id = :id")  # signed out everywhere
+    assert "/auth/login" in page("/").headers["Location"]
+
+
+def test_what_a_request_changes_on_its_user_stays_in_that_request(app, db, tree):
+    # The kept objects are merged into each request's session as copies: a change a request makes and
+    # does not commit is not what the next request finds.
+    from app.auth.cli import create_user
+    from app.auth.models import load_user
+    user = create_user("can-bo-tam", "commune", tree.commune, PASSWORD, full_name="Phạm Văn Tâm")
+    db.session.commit()
+    session_id, commune_name = user.get_id(), tree.commune.name
+    with app.test_request_context("/"):
+        db.session.remove()
+        first = load_user(session_id)
+        first.full_name = "Đổi Tên Không Lưu"
+        first.unit.name = "Xã Không Lưu"
+        db.session.rollback()
+        db.session.remove()
+    with app.test_request_context("/"):
+        again = load_user(session_id)
+        assert again is not first
+        assert (again.full_name, again.unit.name) == ("Phạm Văn Tâm", commune_name)
+        db.session.remove()

@@ -185,6 +185,14 @@ def test_the_visit_form_offers_the_catalogue_as_it_is_after_every_change(app, db
     assert sorted(_offered(leader)) == sorted(_catalogue(db))
 
 
+def test_the_migration_carries_the_accounts_token_triggers_the_module_builds():
+    from app.auth.models import accounts_token_ddl
+    from tests import migration_files
+    migration = migration_files.load("e3a1c7b5d920")
+    for dialect in ("sqlite", "postgresql"):
+        assert migration.INSTALL[dialect] == accounts_token_ddl(dialect)
+
+
 def test_the_migration_carries_the_catalogue_and_teams_token_triggers_the_modules_build():
     from app.catalogue.operations import catalogue_token_ddl
     from app.visits.roster import teams_token_ddl
@@ -194,27 +202,40 @@ def test_the_migration_carries_the_catalogue_and_teams_token_triggers_the_module
         assert migration.INSTALL[dialect] == catalogue_token_ddl(dialect) + teams_token_ddl(dialect)
 
 
-def test_a_signed_in_request_reads_the_cache_tokens_with_its_user(app, db, tree, team):
-    # One statement for both: what the request keeps per worker is read under the tokens it found then.
+def test_a_signed_in_request_reads_the_cache_tokens_and_its_user_only_when_an_account_changed(app, db, tree, team):
+    # The tokens are the request's first statement: what it keeps per worker is read under them. The user,
+    # their unit and team are read once per worker and accounts token, then only merged (no statement).
     from flask import g
 
     from app.auth.models import load_user
     from app.coverage.models import CacheToken
     _browser, user = sign_in_as(app, "team_leader", tree.commune, team[0], team[1][0])
-    statements = []
-
-    def count(_conn, _cursor, statement, *_args):
-        statements.append(statement)
-
     session_id = user.get_id()
-    with app.test_request_context("/visits/new"):
-        db.session.remove()  # a new request's session: nothing read yet
-        sa.event.listen(db.engine, "before_cursor_execute", count)
-        try:
-            assert load_user(session_id) is not None
-        finally:
-            sa.event.remove(db.engine, "before_cursor_execute", count)
-        tokens = dict(g.request_memo["cache_tokens"])
-    assert len(statements) == 1, statements
-    table = dict(db.session.execute(sa.select(CacheToken.name, CacheToken.token)).all())
-    assert tokens == table and {"household_counts", "catalogue", "teams"} <= set(tokens)
+
+    def a_request():
+        statements = []
+
+        def count(_conn, _cursor, statement, *_args):
+            statements.append(statement)
+
+        with app.test_request_context("/visits/new"):
+            db.session.remove()  # a new request's session: nothing read yet
+            sa.event.listen(db.engine, "before_cursor_execute", count)
+            try:
+                loaded = load_user(session_id)
+                names = (loaded.full_name, loaded.unit.name, loaded.team.name)
+            finally:
+                sa.event.remove(db.engine, "before_cursor_execute", count)
+            tokens = dict(g.request_memo["cache_tokens"])
+        table = dict(db.session.execute(sa.select(CacheToken.name, CacheToken.token)).all())
+        assert tokens == table and {"household_counts", "catalogue", "teams", "accounts"} <= set(tokens)
+        return len(statements), names
+
+    first = a_request()
+    assert a_request() == (1, first[1])  # kept: the tokens only
+    db.session.execute(sa.text("UPDATE users SET full_name = 'Lê Thị Hồng Nhung' WHERE id = :id"), {"id": user.id})
+    db.session.commit()
+    assert a_request() == (2, ("Lê Thị Hồng Nhung", first[1][1], first[1][2]))  # read again once
+    assert a_request()[0] == 1
+
+

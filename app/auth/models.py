@@ -13,6 +13,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from app.extensions import db, login_manager
 from app.forms import MAX_ID
 from app.models_base import UTCDateTime, utcnow
+from app.worker_memo import kept_under_tokens
 
 ROLES = ("admin", "province", "district", "commune", "team_leader", "team_member")
 ROLE_LABELS = {
@@ -91,18 +92,47 @@ class User(UserMixin, db.Model):
         return str(ROLE_LABELS.get(self.role, self.role))
 
 
+# --- The signed-in user, kept per worker ------------------------------------------------------------
+# Fast path: every request loads its user with their unit and team. Loaded through the ORM that was
+# ~0.2 ms of CPU a request on SQLite and ~0.4 on PostgreSQL (three entities, 37 columns: SQLAlchemy
+# builds its row loaders on every execution; bench/README.md, round 24). A worker now keeps the three
+# objects, detached, per user and per the accounts token (triggers replace it on any change to users
+# and teams, migration e3a1c7b5d920) and the tree token (any change to the units); a request reads only
+# the tokens and merges a copy into its session without SQL (`Session.merge(load=False)`), so what the
+# request changes on its user never reaches the kept objects. tests/test_auth.py holds every page to the
+# account, unit and team as the database has them after each kind of change, made through the app or
+# by hand in SQL.
+
 @functools.cache
-def _user_with_unit_and_team(dialect: str) -> sa.Select:
-    """Every page shows the user's unit and scopes its queries by it, and a field user's pages all
-    start from their team: loaded with the user, one round trip, and with them the cache tokens that
-    what the request keeps per worker is read under (app/coverage/rollup.py `tokens_column`: the visit
-    form's services and team, a coverage page's units), which no longer cost a round trip of their own.
-    Built once per database, on first use, once every model is mapped: building the statement
-    (session.get builds one on every call) and its cache key was a third of the loader's work."""
-    from app.coverage.rollup import tokens_column
-    return (sa.select(User, tokens_column(dialect))
-            .options(orm.joinedload(User.unit), orm.joinedload(User.team))
+def _user_with_unit_and_team() -> sa.Select:
+    """Built once, on first use, once every model is mapped (session.get builds one on every call)."""
+    return (sa.select(User).options(orm.joinedload(User.unit), orm.joinedload(User.team))
             .where(User.id == sa.bindparam("user_id")))
+
+
+@functools.cache
+def _request_tokens(dialect: str) -> sa.Select:
+    """Every cache token in one text (app/coverage/rollup.py `tokens_column`): the request's first
+    statement, before anything it keeps per worker is read under them."""
+    from app.coverage.rollup import tokens_column
+    return sa.select(tokens_column(dialect))
+
+
+def _read_user(user_id: int):
+    """The user with unit and team, detached (None if there is no such user): read in a session of its
+    own on the request's connection, so nothing the request's session holds is touched."""
+    with orm.Session(bind=db.session.connection()) as own:
+        return own.execute(_user_with_unit_and_team(), {"user_id": user_id}).scalar_one_or_none()
+
+
+_kept_user = kept_under_tokens(maxsize=2048)(_read_user)
+
+
+def accounts_token_ddl(dialect: str) -> list[str]:
+    """The accounts token's triggers as this module builds them (the migration carries a frozen copy)."""
+    from app.coverage.models import ACCOUNTS
+    from app.coverage.rollup import tables_token_ddl
+    return tables_token_ddl(ACCOUNTS, "accounts_token", {"users": "users", "teams": "teams"}, dialect)
 
 
 @login_manager.user_loader
@@ -115,13 +145,12 @@ def load_user(session_id: str):
         return None
     if not 0 < number <= MAX_ID:
         return None
-    statement = _user_with_unit_and_team(db.session.get_bind().dialect.name)
-    row = db.session.execute(statement, {"user_id": number}).one_or_none()
-    if row is None:
-        return None
-    user, tokens = row
-    if not user.is_enabled or not token or not hmac.compare_digest(token, user.session_token):
-        return None
+    from app.coverage.models import ACCOUNTS, HOUSEHOLD_COUNTS
     from app.coverage.rollup import remember_tokens
-    remember_tokens(tokens)
-    return user
+    from app.coverage.rollup import token as cache_token
+    connection = db.session.connection()
+    remember_tokens(connection.execute(_request_tokens(connection.dialect.name)).scalar())
+    kept = _kept_user((cache_token(ACCOUNTS), cache_token(HOUSEHOLD_COUNTS)), number)
+    if kept is None or not kept.is_enabled or not token or not hmac.compare_digest(token, kept.session_token):
+        return None
+    return db.session.merge(kept, load=False)

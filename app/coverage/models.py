@@ -71,6 +71,7 @@ HOUSEHOLD_COUNTS = "household_counts"
 ADULT_ACTIVITY = "adult_activity"  # cache_tokens.name: the adult month tables (app/coverage/by_commune.py)
 CATALOGUE = "catalogue"  # the services (app/catalogue/operations.py `form_services`)
 TEAMS = "teams"  # the teams' hamlets, memberships and members (app/visits/roster.py)
+ACCOUNTS = "accounts"  # the users and the teams (app/auth/models.py `load_user`)
 
 
 class CacheToken(db.Model):
