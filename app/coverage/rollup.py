@@ -282,7 +282,7 @@ def _tokens() -> dict[str, int]:
     """Every cache token (a few rows), read once per request and before anything kept under one is:
     the triggers replace a token in the transaction that changes what is kept under it, so a result
     read after its token and kept under it is never older than the token says. A signed-in user's
-    request has them already: the user loader reads them in its own statement (`tokens_column`)."""
+    request has them already: the user loader reads them first (`tokens_column`)."""
     return per_request("cache_tokens", lambda: dict(db.session.execute(_TOKENS).all()))
 
 
@@ -292,8 +292,8 @@ def token(name: str) -> int | None:
 
 
 def tokens_column(dialect: str) -> sa.ScalarSelect:
-    """Every cache token as one text, name=token,…, for a statement that reads them along with its own
-    columns (the user loader: no round trip of their own); `remember_tokens` takes it."""
+    """Every cache token as one text, name=token,…: one row and one column, as the user loader reads them
+    first thing in a signed-in request; `remember_tokens` takes it."""
     pairs = CacheToken.name + "=" + sa.cast(CacheToken.token, sa.Text)
     joined = sa.func.string_agg(pairs, ",") if dialect == "postgresql" else sa.func.group_concat(pairs, ",")
     return sa.select(joined).scalar_subquery()
