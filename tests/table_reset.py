@@ -10,7 +10,7 @@ TRUNCATE.
 import sqlalchemy as sa
 
 from app.coverage import by_commune, rollup, store
-from app.coverage.models import ACCOUNTS, CATALOGUE, TEAMS
+from app.coverage.models import ACCOUNTS, CATALOGUE, TARGETS, TEAMS
 
 # The sequences the tables own (serial and identity columns) that have handed out a value.
 _USED_SEQUENCES = sa.text(
@@ -38,12 +38,13 @@ def empty(conn, tables: list[str]) -> None:
     conn.exec_driver_sql("".join(f"ALTER SEQUENCE {seq} RESTART; " for seq in used)
                          + "SET LOCAL session_replication_role = origin")
     # TRUNCATE on admin_units, household_counts, adult_counts, the adult month tables, the services and
-    # the teams' tables, users fires cov_token_bump, adult_token_bump, activity_token_bump,
-    # catalogue_token_bump, teams_token_bump and accounts_token_bump (statement triggers fire on empty
-    # tables too): the six token rows are replaced after every clean either way.
+    # the teams' tables, users and targets fires cov_token_bump, adult_token_bump, activity_token_bump,
+    # catalogue_token_bump, teams_token_bump, accounts_token_bump and targets_token_bump (statement
+    # triggers fire on empty tables too): the seven token rows are replaced after every clean either way.
     store.replace_token(conn)
     rollup.replace_adult_token(conn)
     by_commune.replace_activity_token(conn)
     rollup.replace_token(conn, CATALOGUE)
     rollup.replace_token(conn, TEAMS)
     rollup.replace_token(conn, ACCOUNTS)
+    rollup.replace_token(conn, TARGETS)

@@ -198,3 +198,44 @@ def test_an_adult_milestone_is_removed_only_by_its_own_province_staff(app, db, t
     assert elsewhere.post(url).status_code == 404
     assert elsewhere.post(f"/coverage/adult-targets/{target.id + 99}/remove").status_code == 404
     assert db.session.get(AdultTarget, target.id) is not None
+
+
+def test_the_coverage_pages_follow_the_targets_and_services_after_every_change(app, db, tree):
+    # Workers keep the province's milestones and the active services between pages (under the targets
+    # and catalogue tokens): each change below, through the app or by hand in SQL, shows on the next page.
+    activity = Activity(tree)  # e-wallets: 50% by 31/12/2025
+    wallet = activity.wallet
+    officer, _user = sign_in_as(app, "district", tree.district)
+    staff, _staff = sign_in_as(app, "province", tree.province)
+
+    def page(month="2026-01"):
+        return officer.get(f"/coverage/{tree.commune.id}?month={month}&service=e_wallet").get_data(as_text=True)
+
+    def trend():
+        return officer.get(f"/coverage/{tree.commune.id}/trend?month=2026-01",
+                           headers={"HX-Request": "true"}).get_data(as_text=True)
+
+    assert "31/12/2025" in page()
+    base = {"name_vi": wallet.name_vi, "name_en": wallet.name_en, "active": "y"}
+    resp = staff.post(f"/services/{wallet.id}/edit", data={**base, "share": "80", "due_on": "2030-12-31"})
+    assert resp.status_code == 303
+    assert "31/12/2030" in page() and "31/12/2025" in page("2025-12")
+    db.session.execute(sa.text("UPDATE targets SET due_on = :d WHERE due_on = :was"),
+                       {"d": date(2029, 6, 30), "was": date(2030, 12, 31)})
+    db.session.commit()
+    assert "30/06/2029" in page() and "31/12/2030" not in page()
+    # Another province's milestone is not this one's.
+    other = unit_ops.create_unit("Tỉnh Khác", "province", None, code="96")
+    db.session.add(Target(service_id=wallet.id, province_id=other.id, share=Decimal("0.9"), due_on=date(2027, 3, 31)))
+    db.session.commit()
+    assert "31/03/2027" not in page() and "30/06/2029" in page()
+    db.session.execute(sa.text("DELETE FROM targets WHERE province_id = :p"), {"p": tree.province.id})
+    db.session.commit()
+    assert "30/06/2029" not in page() and "31/12/2025" not in page()
+    # The services: renamed by hand, then switched off through the app.
+    db.session.execute(sa.text("UPDATE services SET name_vi = 'Ví điện tử VNPT Money' WHERE code = 'e_wallet'"))
+    db.session.commit()
+    assert "Ví điện tử VNPT Money" in page() and "Ví điện tử VNPT Money" in trend()
+    assert staff.post(f"/services/{wallet.id}/edit",
+                      data={"name_vi": "Ví điện tử VNPT Money", "name_en": wallet.name_en}).status_code == 303
+    assert "Ví điện tử VNPT Money" not in page() and "Ví điện tử VNPT Money" not in trend()

@@ -6,7 +6,7 @@ from typing import NamedTuple
 import sqlalchemy as sa
 
 from app.audit.models import record
-from app.coverage.models import CATALOGUE
+from app.coverage.models import CATALOGUE, TARGETS
 from app.dates import today_vn
 from app.extensions import db
 from app.visits.models import Service, Target, Visit, VisitService, page_language, service_name
@@ -91,6 +91,59 @@ def form_services() -> list[FormService]:
     """The active services in catalogue order, as the visit form offers them."""
     from app.coverage.rollup import token
     return list(_active_rows((token(CATALOGUE),)))
+
+
+_SERVICE_CODES = sa.select(Service.id, Service.code)
+
+
+@kept_under_tokens(maxsize=4)
+def _codes() -> dict[int, str]:
+    return dict(db.session.execute(_SERVICE_CODES).all())
+
+
+def service_codes() -> dict[int, str]:
+    """Every service's code by its id, switched off or not (the adult figures' sums name them by id)."""
+    from app.coverage.rollup import token
+    return dict(_codes((token(CATALOGUE),)))
+
+
+# --- A province's target milestones, kept per worker ---------------------------------------------
+# Fast path: every coverage page, trend and map shows each service against the province's target in
+# force; read with the services as ORM objects that was a statement and ~0.2 ms a page (bench/README.md,
+# round 25). Kept per worker as plain rows under the targets token (triggers on `targets`, migration
+# a5c8e2f4b7d1); the services are the visit form's (`form_services`). tests/test_target_milestones.py
+# holds the pages to the targets as they are after each kind of change.
+
+class Milestone(NamedTuple):
+    """What the pages read of a target milestone (as Target has them)."""
+    id: int
+    service_id: int
+    share: Decimal
+    due_on: date
+
+
+_MILESTONES = (sa.select(Target.id, Target.service_id, Target.share, Target.due_on)
+               .where(Target.province_id == sa.bindparam("province")).order_by(Target.service_id, Target.due_on))
+
+
+@kept_under_tokens(maxsize=64)
+def _milestones_of(province_id: int) -> dict[int, tuple[Milestone, ...]]:
+    by_service: dict[int, list[Milestone]] = {}
+    for row in db.session.execute(_MILESTONES, {"province": province_id}):
+        by_service.setdefault(row.service_id, []).append(Milestone(*row))
+    return {service_id: tuple(ms) for service_id, ms in by_service.items()}
+
+
+def province_milestones(province_id: int) -> dict[int, tuple[Milestone, ...]]:
+    """A province's target milestones by service id, each service's in date order."""
+    from app.coverage.rollup import token
+    return dict(_milestones_of((token(TARGETS),), province_id))
+
+
+def targets_token_ddl(dialect: str) -> list[str]:
+    """The targets token's triggers as this module builds them (the migration carries a frozen copy)."""
+    from app.coverage.rollup import tables_token_ddl
+    return tables_token_ddl(TARGETS, "targets_token", {"targets": "targets"}, dialect)
 
 
 def catalogue_token_ddl(dialect: str) -> list[str]:

@@ -35,6 +35,7 @@ from datetime import date
 import sqlalchemy as sa
 
 from app.activities.models import ClassLearner, CommuneDossierTotal
+from app.catalogue.operations import service_codes
 from app.coverage import activity_months, by_commune, rollup
 from app.coverage.models import ADULT_TARGET_INDICATORS, ActivityMonth, AdultTarget, NamedLearnerMonth, UnitAncestor
 from app.dates import month_end
@@ -42,7 +43,6 @@ from app.extensions import db
 from app.id_lists import chunks
 from app.units.history import predecessors_on, same_map_since, shape_on
 from app.units.models import AdminUnit, AdultCount
-from app.visits.models import Service
 
 
 @dataclass
@@ -155,7 +155,7 @@ def adult_months(units: list[AdminUnit],
     # change (app/coverage/activity_months.py, named_learners.py), each commune's rows read once and
     # added up per unit, and the result kept between pages under the tokens (app/coverage/by_commune.py).
     first_key, last_key = _key(*min(months)), _key(*max(months))
-    codes = dict(db.session.execute(sa.select(Service.id, Service.code)).all())
+    codes = service_codes()
     for asked, read in ((upper, by_commune.month_figures), (hamlets, by_commune.hamlet_figures)):
         if not asked:
             continue
@@ -250,7 +250,7 @@ def adult_months_from_leaves(units: list[AdminUnit],
     out = {u.id: {m: AdultFigures() for m in months} for u in units}
     if not units or not months:
         return out
-    codes = dict(db.session.execute(sa.select(Service.id, Service.code)).all())
+    codes = service_codes()
     first_key, last_key = _key(*min(months)), _key(*max(months))
     plans = {m: _then_groups(units, month_end(*m)) for m in months}
     leaves = sorted({leaf for g in plans.values() for t in g.values() for leaf in t.leaves})

@@ -72,6 +72,7 @@ ADULT_ACTIVITY = "adult_activity"  # cache_tokens.name: the adult month tables (
 CATALOGUE = "catalogue"  # the services (app/catalogue/operations.py `form_services`)
 TEAMS = "teams"  # the teams' hamlets, memberships and members (app/visits/roster.py)
 ACCOUNTS = "accounts"  # the users and the teams (app/auth/models.py `load_user`)
+TARGETS = "targets"  # the provinces' service targets (app/catalogue/operations.py `province_milestones`)
 
 
 class CacheToken(db.Model):

@@ -33,7 +33,7 @@ from datetime import date, datetime
 
 import sqlalchemy as sa
 
-from app.catalogue.operations import in_force
+from app.catalogue.operations import form_services, in_force, province_milestones
 from app.coverage.models import CoverageTally, CoverageTotal, HouseholdReach, UnitAncestor
 from app.coverage.rollup import LiveSubtree, Subtree, subtree_of
 from app.dates import VN, month_end, month_start, today_vn
@@ -43,7 +43,7 @@ from app.id_lists import IdListStatement
 from app.paging import RowPage
 from app.request_memo import per_request
 from app.units.models import AdminUnit, HouseholdCount
-from app.visits.models import Adoption, Service, Target, Visit
+from app.visits.models import Adoption, Service, Visit
 
 REACH = 0  # the service id under which reach (any visit) is tallied
 
@@ -183,27 +183,13 @@ def _per_request(key, load):
     return per_request(("coverage", key), load)
 
 
-# Built once: the active services, each with its target's milestones in the unit's province, by date.
-_SERVICES_AND_TARGETS = (
-    sa.select(Service, Target)
-    .outerjoin(Target, sa.and_(Target.service_id == Service.id, Target.province_id == sa.bindparam("province")))
-    .where(Service.active.is_(True)).order_by(Service.position, Service.id, Target.due_on))
-
-
-def services_and_targets(unit: AdminUnit, on: date | None = None) -> tuple[list[Service], dict[int, Target]]:
-    """The active services and, by service id, the province's target milestone in force on `on` (the end
-    of the month shown; today if not given), in one query per request (a page's table and trend share
-    them)."""
-    def load():
-        services: dict[int, Service] = {}
-        milestones: dict[int, list[Target]] = defaultdict(list)
-        for s, t in db.session.execute(_SERVICES_AND_TARGETS, {"province": unit.province_id}).all():
-            services[s.id] = s
-            if t is not None:
-                milestones[s.id].append(t)
-        return list(services.values()), dict(milestones)
-    services, milestones = _per_request(("services_and_targets", unit.province_id), load)
-    return services, in_force(milestones, on)
+def services_and_targets(unit: AdminUnit, on: date | None = None) -> tuple[list, dict]:
+    """The active services (the visit form's rows: id, code, names) and, by service id, the province's
+    target milestone in force on `on` (the end of the month shown; today if not given). Both kept per
+    worker under their tokens (app/catalogue/operations.py)."""
+    services = form_services()
+    milestones = province_milestones(unit.province_id)
+    return services, in_force({s.id: milestones[s.id] for s in services if s.id in milestones}, on)
 
 
 def households_by_unit(units: list[AdminUnit], on: date) -> dict[int, int]:
@@ -307,7 +293,7 @@ def _tallies(tree: Subtree | LiveSubtree, unit_ids: list[int], on: date) -> dict
 
 def _row_plan(unit: AdminUnit, on: date) -> RowPlan:
     """Per active service, what every row repeats (the service, its code, the province's target in force
-    on `on`): read off the ORM objects once per request, not once per row (a district page has ~26 rows)."""
+    on `on`): worked out once per request, not once per row (a district page has ~26 rows)."""
     def load():
         services, targets = services_and_targets(unit, on)
         entries = tuple((s, s.code, float(targets[s.id].share) if s.id in targets else None,
