@@ -4,6 +4,7 @@ An adoption (household, service) is dated by the earliest visit that marked the 
 (on a tie, the lowest visit id) and disappears when no visit marks it any more. Nothing here commits:
 the caller commits once, so a visit and its adoptions are written together or not at all.
 """
+import functools
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import NamedTuple
@@ -176,22 +177,26 @@ def recompute_adoptions(pairs: set[Pair]) -> None:
     db.session.flush()
 
 
-def _adoption_upsert(dialect: str) -> sa.Insert:
-    """The one-row upsert a new visit's adoptions go through, built once per dialect."""
-    stmt = _ADOPTION_UPSERTS.get(dialect)
-    if stmt is None:
-        table = Adoption.__table__
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        new = insert(table).excluded
-        stmt = _ADOPTION_UPSERTS[dialect] = insert(table).on_conflict_do_update(
-            index_elements=[table.c.household_id, table.c.service_id],
-            set_={"adopted_on": new.adopted_on, "visit_id": new.visit_id, "hamlet_id": new.hamlet_id},
-            where=sa.or_(new.adopted_on < table.c.adopted_on,
-                         sa.and_(new.adopted_on == table.c.adopted_on, new.visit_id < table.c.visit_id)))
-    return stmt
+@functools.cache
+def _adoption_upsert(dialect: str) -> sa.TextClause:
+    """The one-row upsert a new visit's adoptions go through, built once per dialect.
 
-
-_ADOPTION_UPSERTS: dict[str, sa.Insert] = {}
+    SQLAlchemy 2.0 keeps no compiled form of an INSERT … ON CONFLICT (the dialects' Insert is not
+    cacheable), so built as one it was compiled again on every POST that adopted something: a twentieth
+    of the POST's CPU (bench/README.md, round 25). The same statement's SQL, written once by SQLAlchemy
+    from the construct below, runs as a text statement, which it caches; its parameters typed as the
+    table's columns (a date as each database stores it)."""
+    table = Adoption.__table__
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    new = insert(table).excluded
+    upsert = insert(table).on_conflict_do_update(
+        index_elements=[table.c.household_id, table.c.service_id],
+        set_={"adopted_on": new.adopted_on, "visit_id": new.visit_id, "hamlet_id": new.hamlet_id},
+        where=sa.or_(new.adopted_on < table.c.adopted_on,
+                     sa.and_(new.adopted_on == table.c.adopted_on, new.visit_id < table.c.visit_id)))
+    named = (postgresql if dialect == "postgresql" else sqlite).dialect(paramstyle="named")
+    sql = str(upsert.compile(dialect=named, column_keys=[c.name for c in table.c]))
+    return sa.text(sql).bindparams(*(sa.bindparam(c.name, type_=c.type) for c in table.c))
 
 
 def _adopt_for_new_visit(visit: dict, pairs: set[Pair]) -> None:
