@@ -519,6 +519,17 @@ def test_two_servers_on_one_database_share_sessions_forms_counts_and_limits(depl
     _resp, after = two.get(coverage)
     assert "4.321" in after
 
+    # Signed out through one server, the session's cookie no longer opens a page on the other (each worker
+    # keeps the signed-in account in memory: the second server has it from the page just above). A copy
+    # of the cookie stands for the same session left open on another phone.
+    elsewhere = Direct(GUNICORN_PORT, dict(cookies))
+    _resp, page = elsewhere.get(coverage)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)  # the footer's sign-out form
+    resp, _body = elsewhere.post_form("/auth/logout", [("csrf_token", token)], coverage)
+    assert resp.status in (302, 303)
+    resp, _body = two.get(coverage)
+    assert resp.status == 302 and "/auth/login" in resp.headers["Location"]
+
     # The sign-in limit (2 a minute in the test's env file) counts across both servers.
     statuses = [Direct(port, {}).sign_in("thu-hai-may", "sai-mat-khau")[0].status
                 for port in (GUNICORN_PORT, SECOND_PORT, GUNICORN_PORT)]
