@@ -27,6 +27,7 @@ import argparse
 import difflib
 import os
 import re
+import shutil
 import sys
 import tempfile
 from collections import Counter
@@ -149,6 +150,13 @@ def snapshot(out: Path) -> None:
 
     db_dir = tempfile.mkdtemp(prefix="cnscd-html-")
     os.environ.pop("DATABASE_URL", None)
+    try:
+        _snapshot(out, db_dir, time_machine)
+    finally:
+        shutil.rmtree(db_dir, ignore_errors=True)
+
+
+def _snapshot(out: Path, db_dir: str, time_machine) -> None:
     with time_machine.travel(STOPPED_AT, tick=False):
         from flask_migrate import upgrade
 

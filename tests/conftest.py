@@ -1,6 +1,8 @@
 """Test fixtures: the app on a real database (SQLite by default, PostgreSQL with TEST_DB=postgres),
 built by the real migrations, a client, and a `login_as(role, unit)` helper."""
+import atexit
 import os
+import shutil
 import tempfile
 from datetime import date
 
@@ -34,8 +36,9 @@ def _database_url() -> str:
             pytest.exit("TEST_DB=postgres needs TEST_DATABASE_URL", returncode=2)
         from app.config import database_url
         return _worker_database(database_url(url))
-    path = os.path.join(tempfile.mkdtemp(prefix="cnscd-test-"), "test.db")
-    return f"sqlite:///{path}"
+    folder = tempfile.mkdtemp(prefix="cnscd-test-")
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)  # each run's database goes with it
+    return f"sqlite:///{os.path.join(folder, 'test.db')}"
 
 
 def _worker_database(url: str) -> str:

@@ -1,6 +1,7 @@
 """Released migrations stay as they were, and a database made at any released revision upgrades."""
 import hashlib
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -35,7 +36,9 @@ def bridge_url(app):
     """An empty database of the suite's kind: a SQLite file, or a schema of its own on PostgreSQL."""
     url = app.config["SQLALCHEMY_DATABASE_URI"]
     if not url.startswith("postgresql"):
-        yield f"sqlite:///{os.path.join(tempfile.mkdtemp(prefix='cnscd-bridge-'), 'old.db')}"
+        folder = tempfile.mkdtemp(prefix="cnscd-bridge-")
+        yield f"sqlite:///{os.path.join(folder, 'old.db')}"
+        shutil.rmtree(folder, ignore_errors=True)
         return
     engine = sa.create_engine(url)
     with engine.begin() as conn:
