@@ -10,6 +10,9 @@ from flask_login import UserMixin
 from sqlalchemy import orm
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from app.coverage.models import ACCOUNTS, HOUSEHOLD_COUNTS
+from app.coverage.rollup import read_tokens, tables_token_ddl
+from app.coverage.rollup import token as cache_token
 from app.extensions import db, login_manager
 from app.forms import MAX_ID
 from app.models_base import UTCDateTime, utcnow
@@ -110,14 +113,6 @@ def _user_with_unit_and_team() -> sa.Select:
             .where(User.id == sa.bindparam("user_id")))
 
 
-@functools.cache
-def _request_tokens(dialect: str) -> sa.Select:
-    """Every cache token in one text (app/coverage/rollup.py `tokens_column`): the request's first
-    statement, before anything it keeps per worker is read under them."""
-    from app.coverage.rollup import tokens_column
-    return sa.select(tokens_column(dialect))
-
-
 def _read_user(user_id: int):
     """The user with unit and team, detached (None if there is no such user): read in a session of its
     own on the request's connection, so nothing the request's session holds is touched."""
@@ -130,8 +125,6 @@ _kept_user = kept_under_tokens(maxsize=2048)(_read_user)
 
 def accounts_token_ddl(dialect: str) -> list[str]:
     """The accounts token's triggers as this module builds them (the migration carries a frozen copy)."""
-    from app.coverage.models import ACCOUNTS
-    from app.coverage.rollup import tables_token_ddl
     return tables_token_ddl(ACCOUNTS, "accounts_token", {"users": "users", "teams": "teams"}, dialect)
 
 
@@ -145,11 +138,7 @@ def load_user(session_id: str):
         return None
     if not 0 < number <= MAX_ID:
         return None
-    from app.coverage.models import ACCOUNTS, HOUSEHOLD_COUNTS
-    from app.coverage.rollup import remember_tokens
-    from app.coverage.rollup import token as cache_token
-    connection = db.session.connection()
-    remember_tokens(connection.execute(_request_tokens(connection.dialect.name)).scalar())
+    read_tokens(db.session.connection())  # first: what the request keeps per worker is read under them
     kept = _kept_user((cache_token(ACCOUNTS), cache_token(HOUSEHOLD_COUNTS)), number)
     if kept is None or not kept.is_enabled or not token or not hmac.compare_digest(token, kept.session_token):
         return None

@@ -7,6 +7,7 @@ import sqlalchemy as sa
 
 from app.audit.models import record
 from app.coverage.models import CATALOGUE, TARGETS
+from app.coverage.rollup import tables_token_ddl, token
 from app.dates import today_vn
 from app.extensions import db
 from app.visits.models import Service, Target, Visit, VisitService, page_language, service_name
@@ -89,7 +90,6 @@ def _active_rows() -> tuple[FormService, ...]:
 
 def form_services() -> list[FormService]:
     """The active services in catalogue order, as the visit form offers them."""
-    from app.coverage.rollup import token
     return list(_active_rows((token(CATALOGUE),)))
 
 
@@ -103,7 +103,6 @@ def _codes() -> dict[int, str]:
 
 def service_codes() -> dict[int, str]:
     """Every service's code by its id, switched off or not (the adult figures' sums name them by id)."""
-    from app.coverage.rollup import token
     return dict(_codes((token(CATALOGUE),)))
 
 
@@ -136,19 +135,16 @@ def _milestones_of(province_id: int) -> dict[int, tuple[Milestone, ...]]:
 
 def province_milestones(province_id: int) -> dict[int, tuple[Milestone, ...]]:
     """A province's target milestones by service id, each service's in date order."""
-    from app.coverage.rollup import token
     return dict(_milestones_of((token(TARGETS),), province_id))
 
 
 def targets_token_ddl(dialect: str) -> list[str]:
     """The targets token's triggers as this module builds them (the migration carries a frozen copy)."""
-    from app.coverage.rollup import tables_token_ddl
     return tables_token_ddl(TARGETS, "targets_token", {"targets": "targets"}, dialect)
 
 
 def catalogue_token_ddl(dialect: str) -> list[str]:
     """The catalogue token's triggers as this module builds them (the migration carries a frozen copy)."""
-    from app.coverage.rollup import tables_token_ddl
     return tables_token_ddl(CATALOGUE, "catalogue_token", {"services": "services"}, dialect)
 
 

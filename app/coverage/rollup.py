@@ -8,6 +8,7 @@ bench/README.md ("Fast paths") has the figures.
 """
 from __future__ import annotations
 
+import functools
 from bisect import bisect_right
 from collections import defaultdict
 from datetime import date
@@ -282,7 +283,7 @@ def _tokens() -> dict[str, int]:
     """Every cache token (a few rows), read once per request and before anything kept under one is:
     the triggers replace a token in the transaction that changes what is kept under it, so a result
     read after its token and kept under it is never older than the token says. A signed-in user's
-    request has them already: the user loader reads them first (`tokens_column`)."""
+    request has them already: the user loader reads them first (`read_tokens`)."""
     return per_request("cache_tokens", lambda: dict(db.session.execute(_TOKENS).all()))
 
 
@@ -291,21 +292,22 @@ def token(name: str) -> int | None:
     return _tokens().get(name)
 
 
-def tokens_column(dialect: str) -> sa.ScalarSelect:
-    """Every cache token as one text, name=token,…: one row and one column, as the user loader reads them
-    first thing in a signed-in request; `remember_tokens` takes it."""
+@functools.cache
+def _joined_tokens(dialect: str) -> sa.Select:
+    """Every cache token as one text, name=token,…: one row and one column (built once per database)."""
     pairs = CacheToken.name + "=" + sa.cast(CacheToken.token, sa.Text)
     joined = sa.func.string_agg(pairs, ",") if dialect == "postgresql" else sa.func.group_concat(pairs, ",")
-    return sa.select(joined).scalar_subquery()
+    return sa.select(joined)
 
 
-def remember_tokens(joined: str | None) -> None:
-    """The request's tokens, as `tokens_column` read them: what `_tokens()` gives for the rest of it."""
+def read_tokens(connection) -> None:
+    """Read the request's tokens now, in one row, on the request's connection: what `_tokens()` gives for
+    the rest of it. The user loader's first statement in a signed-in request."""
     tokens = {}
-    for pair in (joined or "").split(","):
-        name, _sep, token = pair.partition("=")
+    for pair in (connection.execute(_joined_tokens(connection.dialect.name)).scalar() or "").split(","):
+        name, _sep, value = pair.partition("=")
         if name:
-            tokens[name] = int(token)
+            tokens[name] = int(value)
     remember("cache_tokens", tokens)
 
 

@@ -6,6 +6,7 @@ from typing import NamedTuple
 import sqlalchemy as sa
 
 from app.coverage.models import HOUSEHOLD_COUNTS, TEAMS
+from app.coverage.rollup import tables_token_ddl, token
 from app.extensions import db
 from app.households.models import Household
 from app.scope import households_query
@@ -59,7 +60,6 @@ def _team_rows(team_id: int) -> tuple[tuple[RosterHamlet, ...], tuple[RosterMemb
 
 def teams_token_ddl(dialect: str) -> list[str]:
     """The teams token's triggers as this module builds them (the migration carries a frozen copy)."""
-    from app.coverage.rollup import tables_token_ddl
     return tables_token_ddl(TEAMS, "teams_token", {"team_hamlets": "hamlets", "memberships": "memberships",
                                                    "members": "members"}, dialect)
 
@@ -81,7 +81,6 @@ class TeamRoster:
     def _read(self) -> tuple[list[RosterHamlet], list[RosterMember]]:
         if self.team is None:
             return [], []
-        from app.coverage.rollup import token
         hamlets, members = _team_rows((token(HOUSEHOLD_COUNTS), token(TEAMS)), self.team.id)
         return list(hamlets), list(members)
 
