@@ -1,11 +1,13 @@
 """The services catalogue: ten defaults in every database, province staff edit names, order, targets."""
 import re
-from datetime import date
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 import sqlalchemy as sa
+import time_machine
 
 from app.catalogue.operations import DEFAULT_SERVICES
+from app.dates import VN, today_vn
 from app.visits.models import Service, Target
 from tests.visits_helpers import form, sign_in_as
 from tests.visits_helpers import household as household_in
@@ -176,8 +178,10 @@ def test_the_visit_form_offers_the_catalogue_as_it_is_after_every_change(app, db
     resp = leader.post("/visits/new", data=form(household.id, members=[team[1][0].id],
                                                 services={"hau_giang_app": "adopted"}, save="1"))
     assert resp.status_code == 303, resp.get_data(as_text=True)
-    # Now the service the team recorded comes first (the rest in catalogue order).
-    assert _offered(leader)[0][0] == "hau_giang_app" and sorted(_offered(leader)) == sorted(_catalogue(db))
+    # The next morning the service the team recorded comes first (the rest in catalogue order).
+    assert _offered(leader) == _catalogue(db)  # today's visits move nothing until then
+    with time_machine.travel(datetime.combine(today_vn() + timedelta(days=1), time(7), tzinfo=VN), tick=False):
+        assert _offered(leader)[0][0] == "hau_giang_app" and sorted(_offered(leader)) == sorted(_catalogue(db))
     # Changed by hand in the database: the trigger replaces the token all the same.
     db.session.execute(sa.text("UPDATE services SET name_vi = 'Sổ sức khỏe điện tử (VNeID)' WHERE code = 'e_health'"))
     db.session.commit()

@@ -1,14 +1,14 @@
 """The visit form: recording once, bad input, adoption dates, edit/delete rights and lists."""
 import re
 import threading
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 import sqlalchemy as sa
 import time_machine
 
 from app.audit.models import AuditEvent
-from app.dates import today_vn
+from app.dates import VN, today_vn
 from app.households.models import Household
 from app.teams.models import Member, Membership
 from app.visits.models import Adoption, Visit, VisitService, visit_members
@@ -357,6 +357,11 @@ def _service_order(page):
     return list(dict.fromkeys(re.findall(r'name="svc-([a-z_]+)"', page)))
 
 
+def _tomorrow_morning():
+    """07:00 tomorrow in Vietnam: when the team opens the form the next day."""
+    return datetime.combine(today_vn() + timedelta(days=1), time(7), tzinfo=VN)
+
+
 def test_services_the_team_used_most_in_the_last_90_days_come_first(client, db, leader, team, tree):
     catalogue_order = _service_order(client.get("/visits/new").get_data(as_text=True))
     assert catalogue_order[:3] == ["dvc", "vneid", "province_app"]  # no visits yet: the catalogue's order
@@ -368,9 +373,51 @@ def test_services_the_team_used_most_in_the_last_90_days_come_first(client, db, 
     # Older than 90 days: not counted, however many.
     for days in (95, 96, 97, 98, 99, 100):
         _log(client, h, today_vn() - timedelta(days=days), {"ecommerce": "adopted"}, member)
-    order = _service_order(client.get("/visits/new").get_data(as_text=True))
+    # Recorded today: the boxes stay where they were while the team logs the day's visits, on every
+    # worker, also one that opens its first form of the day only now and reads the visits afresh.
+    assert _service_order(client.get("/visits/new").get_data(as_text=True)) == catalogue_order
+    from app.catalogue import operations as catalogue
+    catalogue._team_use.cache_clear()
+    assert _service_order(client.get("/visits/new").get_data(as_text=True)) == catalogue_order
+    with time_machine.travel(_tomorrow_morning(), tick=False):
+        order = _service_order(client.get("/visits/new").get_data(as_text=True))
     assert order[:3] == ["e_health", "cashless", "safe_online"]  # a tie keeps the catalogue's order
     assert order[3:] == [c for c in catalogue_order if c not in order[:3]]
+
+
+def test_the_service_order_follows_the_visits_of_the_day_before_as_they_stand(client, db, leader, team, tree):
+    # The next morning counts what the days before hold then: a visit recorded, edited or deleted
+    # yesterday (or earlier) counts as it stands, the team's other visits and other teams' not at all.
+    h, member = household(tree.hamlet), team[1][0]
+    kept = _log(client, h, today_vn() - timedelta(days=1), {"smartphone": "guided"}, member)
+    edited = _log(client, h, today_vn() - timedelta(days=2), {"e_wallet": "guided"}, member)
+    deleted = _log(client, h, today_vn() - timedelta(days=3), {"bank_account": "guided"}, member)
+    deleted_too = _log(client, h, today_vn() - timedelta(days=4), {"bank_account": "guided"}, member)
+    resp = client.post(f"/visits/{edited}/edit", data=form(h.id, on=today_vn() - timedelta(days=2),
+                                                         members=[member.id], services={"vneid": "guided"}))
+    assert resp.status_code == 303
+    for visit_id in (deleted, deleted_too):
+        assert client.post(f"/visits/{visit_id}/delete", data={}).status_code == 303
+    assert db.session.get(Visit, kept) is not None and db.session.get(Visit, deleted) is None
+    with time_machine.travel(_tomorrow_morning(), tick=False):
+        order = _service_order(client.get("/visits/new").get_data(as_text=True))
+    assert order[:2] == ["vneid", "smartphone"]  # vneid before smartphone: the catalogue's order of a tie
+    assert order.index("bank_account") > order.index("e_wallet")  # deleted: back in the catalogue's order
+
+
+def test_the_day_the_service_order_counts_up_to_begins_at_midnight_in_vietnam(client, db, leader, team, tree):
+    h, member = household(tree.hamlet), team[1][0]
+    day = today_vn()
+    late = _log(client, h, day - timedelta(days=1), {"cashless": "guided"}, member)
+    early = [_log(client, h, day - timedelta(days=1), {"e_health": "guided"}, member) for _ in range(2)]
+    # Recorded at 23:30 the night before (16:30 UTC) and at 00:30 today (17:30 UTC the day before).
+    for visit_id, at in [(late, time(23, 30)), *((v, time(0, 30)) for v in early)]:
+        on = day - timedelta(days=1) if at.hour == 23 else day
+        db.session.execute(sa.update(Visit).where(Visit.id == visit_id)
+                           .values(created_at=datetime.combine(on, at, tzinfo=VN).astimezone(UTC)))
+    db.session.commit()
+    order = _service_order(client.get("/visits/new").get_data(as_text=True))
+    assert order[0] == "cashless" and order.index("e_health") == 9  # the catalogue puts e_health last
 
 
 def test_a_busy_team_s_form_orders_its_services_by_its_latest_visits(client, db, leader, team, tree, monkeypatch):
@@ -382,10 +429,11 @@ def test_a_busy_team_s_form_orders_its_services_by_its_latest_visits(client, db,
         _log(client, h, today_vn() - timedelta(days=days), {"cashless": "guided"}, member)
     for days in (1, 2, 3):
         _log(client, h, today_vn() - timedelta(days=days), {"e_health": "guided"}, member)
-    order = _service_order(client.get("/visits/new").get_data(as_text=True))
-    assert order[0] == "e_health"  # all 90 days counted, cashless's 5 would come first
-    monkeypatch.setattr(catalogue, "USAGE_VISITS", 300)
-    order = _service_order(client.get("/visits/new").get_data(as_text=True))
+    with time_machine.travel(_tomorrow_morning(), tick=False):
+        order = _service_order(client.get("/visits/new").get_data(as_text=True))
+        assert order[0] == "e_health"  # all 90 days counted, cashless's 5 would come first
+        monkeypatch.setattr(catalogue, "USAGE_VISITS", 300)
+        order = _service_order(client.get("/visits/new").get_data(as_text=True))
     assert order[:2] == ["cashless", "e_health"]
 
 
