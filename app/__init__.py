@@ -22,10 +22,23 @@ def select_locale() -> str:
 
 class _SessionInterface(SecureCookieSessionInterface):
     """The session cookie is `Secure` whenever the request came over HTTPS, not only when
-    SESSION_COOKIE_SECURE says so (behind a proxy, with PROXY_COUNT set)."""
+    SESSION_COOKIE_SECURE says so (behind a proxy, with PROXY_COUNT set).
+
+    Fast path: Flask builds the cookie's signing serializer afresh each time it reads or writes the
+    cookie (~30 µs of CPU a request in the saturation mix, bench/README.md round 26); it holds nothing
+    but the keys and settings, so it is built once per secret key (and fallbacks)."""
+
+    def __init__(self):
+        self._serializers = {}
 
     def get_cookie_secure(self, app) -> bool:
         return bool(app.config["SESSION_COOKIE_SECURE"] or (has_request_context() and request.is_secure))
+
+    def get_signing_serializer(self, app):
+        keys = (app.secret_key, tuple(app.config["SECRET_KEY_FALLBACKS"] or ()))
+        if keys not in self._serializers:
+            self._serializers[keys] = super().get_signing_serializer(app)
+        return self._serializers[keys]
 
 
 def create_app(config: dict | None = None) -> Flask:

@@ -199,6 +199,31 @@ def test_htmx_request_with_a_one_time_password_goes_to_the_password_page(tree, l
     assert resp.status_code == 403 and resp.headers["HX-Redirect"] == "/auth/password"
 
 
+def test_a_session_opens_under_the_secret_key_that_signed_it_or_a_fallback_listed(app, client, tree, login_as,
+                                                                                monkeypatch):
+    # Rotating SECRET_KEY signs everyone out unless the old key is listed in SECRET_KEY_FALLBACKS.
+    from flask import g
+    login_as("commune", tree.commune)
+    cookie = client.get_cookie("session").value  # signed under the key in force at sign-in
+
+    def opens():
+        client.set_cookie("session", cookie)  # a refused cookie is replaced by the sign-in page's session
+        g.pop("_login_user", None)  # the test's app context outlives requests; a served request starts without
+        return client.get(f"/units/{tree.commune.id}").status_code == 200  # else to the sign-in page
+
+    assert opens()
+    old = app.config["SECRET_KEY"]
+    monkeypatch.setitem(app.config, "SECRET_KEY", "a-new-key-after-a-leak-0123456789")
+    monkeypatch.setitem(app.config, "SECRET_KEY_FALLBACKS", [])
+    assert not opens()
+    monkeypatch.setitem(app.config, "SECRET_KEY_FALLBACKS", ["another-old-key-0123456789", old])
+    assert opens()
+    monkeypatch.setitem(app.config, "SECRET_KEY_FALLBACKS", ["another-old-key-0123456789"])
+    assert not opens()
+    monkeypatch.setitem(app.config, "SECRET_KEY", old)
+    assert opens()
+
+
 def test_session_cookie_is_secure_over_https_and_behind_a_proxy(app, client):
     over_http = client.get("/auth/login").headers.get("Set-Cookie", "")
     assert "Secure" not in over_http and "HttpOnly" in over_http
