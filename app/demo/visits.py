@@ -2,16 +2,17 @@
 
 Recorded through app.visits.operations, so adoptions are exactly what the visits imply.
 """
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 
 import sqlalchemy as sa
 
 from app.catalogue import operations as catalogue
-from app.dates import today_vn
+from app.dates import VN, now_vn, today_vn
 from app.extensions import db
 from app.households.models import Household
 from app.households.operations import create_household
 from app.teams.models import Membership, Team
+from app.visits.models import Visit
 from app.visits.operations import VisitData, create_visit
 
 VISITS_PER_TEAM = 60
@@ -31,6 +32,7 @@ def seed_visits(rng, users, start: date | None = None, end: date | None = None,
     end = end or today_vn()
     start = start or end - timedelta(days=DAYS_BACK)
     teams = db.session.scalars(sa.select(Team).where(Team.commune_id == commune.id).order_by(Team.id)).all()
+    now, recorded = now_vn(), []
     for t_index, team in enumerate(teams):
         members = [m.member_id for m in db.session.scalars(
             sa.select(Membership).where(Membership.team_id == team.id).order_by(Membership.id))]
@@ -51,5 +53,16 @@ def seed_visits(rng, users, start: date | None = None, end: date | None = None,
             results = {s.id: rng.choice(("guided", "adopted", "adopted")) for s in chosen}
             data = VisitData(household=household, visited_on=start + timedelta(days=rng.randint(0, (end - start).days)),
                              results=results, member_ids=rng.sample(members, min(len(members), rng.randint(1, 2))))
-            create_visit(data, f"demo{phase}{t_index:04d}{i:06d}".ljust(32, "0"), team.id,
-                         user=author if t_index == 0 else None)
+            visit_id = create_visit(data, f"demo{phase}{t_index:04d}{i:06d}".ljust(32, "0"), team.id,
+                                    user=author if t_index == 0 else None)
+            recorded.append({"id": visit_id, "created_at": recorded_on(data.visited_on, now),
+                             "updated_at": recorded_on(data.visited_on, now)})
+    # Recorded on the day of the visit, as a team in the field records it, not at the moment of seeding:
+    # the visit's page says so, and the visit form's order of services counts what was recorded before today.
+    if recorded:
+        db.session.execute(sa.update(Visit), recorded)
+
+
+def recorded_on(visited_on: date, now: datetime) -> datetime:
+    """16:00 in Vietnam on the day of the visit (now, for a visit of today before 16:00)."""
+    return min(datetime.combine(visited_on, time(16), tzinfo=VN), now)
