@@ -266,6 +266,17 @@ def in_hamlet_scope(hamlet_id_column, user=None):
     return _in_hamlets(hamlet_id_column, *_hamlet_scope(_user(user)))
 
 
+def hamlet_scope(user=None) -> tuple:
+    """All that the hamlet scope reads of the user, as a key: a statement built once per scope takes its
+    WHERE clause from `in_hamlets(column, scope)`."""
+    return _hamlet_scope(_user(user))
+
+
+def in_hamlets(hamlet_id_column, scope: tuple):
+    """`in_hamlet_scope` for the scope `hamlet_scope` gave."""
+    return _in_hamlets(hamlet_id_column, *scope)
+
+
 @lru_cache(maxsize=1024)
 def _records_in_hamlets(model, scope: tuple) -> sa.Select:
     # One statement per kind of record and scope, built once: every visit and household page asks, and

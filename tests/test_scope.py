@@ -123,6 +123,68 @@ def test_a_visit_is_found_for_each_user_by_their_own_scope_whoever_asked_before(
                         scope.get_visit_or_404(v.id, user)
 
 
+def test_the_visit_page_s_loader_finds_what_the_scope_loader_finds_and_reads_it_alike(db, tree):
+    """The visit's page reads its visit as plain columns (app/visits/shown.py): for every role, the same
+    visits found (404 for the rest), the same fields, and the rules it asks answer as for the ORM visit,
+    in an open month and a closed one."""
+    from datetime import date
+
+    from werkzeug.exceptions import NotFound
+
+    from app.auth.cli import create_user
+    from app.households.operations import create_household
+    from app.reports import closing
+    from app.visits.models import Visit
+    from app.visits.shown import get_shown_visit_or_404
+    from tests.visits_helpers import make_team
+    teams = [make_team(tree.commune, [tree.hamlet], name="Tổ Vị Thanh")[0],
+             make_team(tree.other_commune, [tree.other_hamlet], name="Tổ Nhơn Xuân")[0]]
+    leaders = [create_user(f"to-{i}", "team_leader", tree.commune if i == 0 else tree.other_commune, "x" * 12,
+                           full_name=["Trần Thị Bích", ""][i]) for i in range(2)]
+    for leader, team in zip(leaders, teams, strict=True):
+        leader.team_id = team.id
+    users = [*leaders, create_user("xa", "commune", tree.commune, "x" * 12),
+             create_user("huyen", "district", tree.district, "x" * 12),
+             create_user("tinh", "province", tree.province, "x" * 12),
+             create_user("qtv", "admin", tree.province, "x" * 12)]
+    db.session.flush()
+    visits = []
+    for i, (team, on) in enumerate([(teams[0], date(2024, 10, 15)), (teams[0], TODAY), (teams[1], TODAY)]):
+        h = create_household(team.hamlets[0].id, f"Nguyễn Văn Ấn {i}", "Số 7, hẻm 12" if i else "")
+        db.session.flush()
+        visits.append(Visit(household_id=h.id, hamlet_id=h.hamlet_id, team_id=team.id, visited_on=on,
+                            idempotency_key=str(i) * 32, note="Đã cài VNeID" if i else None,
+                            author_id=leaders[1].id if i == 2 else (leaders[0].id if i == 1 else None)))
+    db.session.add_all(visits)
+    db.session.flush()
+    visits[1].household.erased_at = visits[1].created_at  # its personal data erased on request
+    closing.close_month(tree.province, 2024, 10, users[4])
+    db.session.commit()
+    for user in users:
+        for v in visits:
+            try:
+                plain = scope.get_visit_or_404(v.id, user)
+            except NotFound:
+                with pytest.raises(NotFound):
+                    get_shown_visit_or_404(v.id, user)
+                continue
+            shown = get_shown_visit_or_404(v.id, user)
+            author = plain.author
+            assert shown.author == ((author.full_name, author.username) if author else None)
+            assert (shown.id, shown.household_id, shown.hamlet.id, shown.hamlet.name, shown.team_id, shown.team_name,
+                    shown.author_id, shown.visited_on, shown.note, shown.created_at, shown.household_name,
+                    shown.household_address) == (
+                plain.id, plain.household_id, plain.hamlet.id, plain.hamlet.name, plain.team_id,
+                plain.team.name, plain.author_id, plain.visited_on, plain.note, plain.created_at,
+                plain.household.display_name, plain.household.address)
+            assert shown.hamlet.province_id == plain.hamlet.province_id == tree.province.id
+            for rule in (scope.can_edit_visit, closing.can_correct_visit):
+                assert rule(shown, user) == rule(plain, user), (rule.__name__, user.username, v.visited_on)
+            assert closing.is_closed(shown.hamlet, shown.visited_on) == (v.visited_on.month == 10)
+            assert scope.can_see(shown.hamlet, user) and scope.can_see(plain.hamlet, user)
+    assert sum(scope.can_see(get_shown_visit_or_404(v.id, users[5]).hamlet, users[4]) for v in visits) == 3
+
+
 def test_the_subtree_filter_keeps_the_root_and_everything_below_it_in_every_form(db, tree):
     import sqlalchemy as sa
     from sqlalchemy import orm

@@ -32,6 +32,11 @@ class Household(db.Model):
     @property
     def display_name(self) -> str:
         """The head's name, or a translated label once the household's personal data is erased."""
-        if self.erased_at is not None:
-            return _("Erased household #%(id)s", id=self.id)
-        return self.head_name
+        return shown_name(self.id, self.head_name, self.erased_at)
+
+
+def shown_name(household_id: int, head_name: str, erased_at) -> str:
+    """A household's name as pages show it: the head's, or a translated label once erased."""
+    if erased_at is not None:
+        return _("Erased household #%(id)s", id=household_id)
+    return head_name

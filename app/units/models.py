@@ -5,6 +5,7 @@ day before `retired_on` (NULL: still valid). A code names a unit only together w
 the 2025 reform gave new communes the codes of old ones.
 """
 from datetime import date
+from typing import NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy import orm
@@ -126,8 +127,7 @@ class AdminUnit(db.Model):
     def province_id(self) -> int | None:
         """The id of the unit's province: the top of its tree (its path's first id; itself for a
         province). None only before the unit is placed in the tree."""
-        first = self.path.strip("/").split("/")[0]
-        return int(first) if first else None
+        return province_of_path(self.path)
 
     def households_on(self, on: date) -> "HouseholdCount | None":
         """The count in effect on a date: the latest one dated on or before it."""
@@ -148,6 +148,28 @@ class AdminUnit(db.Model):
             sa.select(team_hamlets.c.team_id).where(team_hamlets.c.hamlet_id == self.id),
         ]
         return any(db.session.execute(q.limit(1)).first() for q in checks)
+
+
+def province_of_path(path: str) -> int | None:
+    """The id of the province at the top of a materialised path (None for an empty one)."""
+    first = path.strip("/").split("/")[0]
+    return int(first) if first else None
+
+
+class UnitPlace(NamedTuple):
+    """Where a unit sits in the tree: all that the access rules (app.scope `can_see`) and the month
+    closing (app.reports.closing) read of a unit, and its name. A page that reads its record as plain
+    columns, not as ORM objects, hands its unit to the rules as this (the visit's page: app/visits/shown.py)."""
+    id: int
+    path: str
+    name: str
+
+    def is_within(self, other) -> bool:
+        return AdminUnit.path_within(self.path, other.path)
+
+    @property
+    def province_id(self) -> int | None:
+        return province_of_path(self.path)
 
 
 class HouseholdCount(db.Model):

@@ -7,7 +7,6 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
-from sqlalchemy import orm
 from sqlalchemy.exc import IntegrityError
 from wtforms.fields.choices import SelectChoice
 
@@ -49,7 +48,7 @@ from app.visits.operations import (
     update_visit,
 )
 from app.visits.roster import TeamRoster
-from app.visits.shown import listed_with
+from app.visits.shown import get_shown_visit_or_404, listed_with
 
 bp = Blueprint("visits", __name__, url_prefix="/visits")
 require_sign_in(bp)
@@ -367,16 +366,9 @@ def team_data():
 
 
 @functools.cache
-def _shown_with_visit() -> tuple:
-    """What the visit's page shows of it, loaded with it: its household and hamlet in the same statement
-    (its services and members follow as plain rows, app/visits/shown.py). Built once, on first use (loader
-    options are immutable)."""
-    return (orm.joinedload(Visit.household), orm.joinedload(Visit.hamlet))
-
-
 @bp.get("/<int:visit_id>")
 def show(visit_id: int):
-    visit = get_visit_or_404(visit_id, options=_shown_with_visit())
+    visit = get_shown_visit_or_404(visit_id)
     services, members = listed_with(visit.id)
     return render_template("visits/show.html", visit=visit, services=services, members=members, results=RESULTS,
                            may_edit=_may_change(visit), may_log=can_log_visits(),
@@ -449,7 +441,7 @@ def closed_month_teams(household) -> list[Team]:
         .where(team_hamlets.c.hamlet_id == household.hamlet_id).order_by(Team.name_folded)))
 
 
-def _may_change(visit: Visit, user=None) -> bool:
+def _may_change(visit, user=None) -> bool:
     """Edit or delete a visit: whoever may edit it, or province staff correcting a closed month."""
     user = user if user is not None else current_user
     return can_edit_visit(visit, user) or closing.can_correct_visit(visit, user)
