@@ -30,7 +30,7 @@ from app.households.forms import VnMobile
 from app.households.models import Household
 from app.templating import locale_date
 from app.text import clean_lines
-from app.visits.operations import VisitData, household_among
+from app.visits.operations import HouseholdRef, VisitData, household_among
 from app.visits.roster import TeamRoster
 
 NOTE_MAX = 2000
@@ -82,7 +82,7 @@ class VisitForm(AppForm):
         self.roster = roster if roster is not None else TeamRoster(None)
         self.services = list(services)
         self.visit = visit
-        self.household: Household | None = None
+        self.household: Household | HouseholdRef | None = None
         self.results: dict[int, str] = {}
         self.chosen: dict[str, str] = {}  # the posted choice per service code, to show it again
         self.service_errors: list[str] = []

@@ -34,7 +34,7 @@ _VISITS = Visit.__table__
 
 @dataclass
 class VisitData:
-    household: Household
+    household: "Household | HouseholdRef"
     visited_on: date
     results: dict[int, str]           # service_id -> "guided" | "adopted"
     member_ids: list[int] = field(default_factory=list)
@@ -100,6 +100,15 @@ def held_household_locks() -> set[int]:
     return info["household_locks"]
 
 
+class HouseholdRef(NamedTuple):
+    """What a visit's checks and writes read of its household (VisitData.household may be this or a
+    Household): household_among reads these columns alone, not the ORM object (bench/README.md, round 26)."""
+    id: int
+    hamlet_id: int
+    merged_into_id: int | None
+    erased_at: object  # a datetime once the household's personal data was erased
+
+
 def _household_among(lock: bool) -> tuple[sa.Select, sa.Select]:
     """scope.households_query()'s rules as two statements built once (staff; field users), for the
     lookup every visit POST makes: the id, the hamlets asked about, the user's subtree and, for field
@@ -107,14 +116,15 @@ def _household_among(lock: bool) -> tuple[sa.Select, sa.Select]:
     the same round trip (unless it was merged: its visits go elsewhere)."""
     from app.teams.models import team_hamlets
     from app.units.models import AdminUnit
-    staff = sa.select(Household).where(
-        Household.id == sa.bindparam("household_id"),
-        Household.hamlet_id.in_(sa.bindparam("hamlet_ids", expanding=True)),
-        Household.hamlet_id.in_(sa.select(AdminUnit.id).where(AdminUnit.within(sa.bindparam("subtree")))))
+    households = Household.__table__.c
+    staff = sa.select(households.id, households.hamlet_id, households.merged_into_id, households.erased_at).where(
+        households.id == sa.bindparam("household_id"),
+        households.hamlet_id.in_(sa.bindparam("hamlet_ids", expanding=True)),
+        households.hamlet_id.in_(sa.select(AdminUnit.id).where(AdminUnit.within(sa.bindparam("subtree")))))
     if lock:
-        staff = staff.add_columns(sa.case((Household.merged_into_id.is_(None),
-                                           sa.func.pg_advisory_xact_lock(HOUSEHOLD_LOCK, Household.id))))
-    field_users = staff.where(Household.hamlet_id.in_(
+        staff = staff.add_columns(sa.case((households.merged_into_id.is_(None),
+                                           sa.func.pg_advisory_xact_lock(HOUSEHOLD_LOCK, households.id))))
+    field_users = staff.where(households.hamlet_id.in_(
         sa.select(team_hamlets.c.hamlet_id).where(team_hamlets.c.team_id == sa.bindparam("team_id"))))
     return staff, field_users
 
@@ -122,22 +132,24 @@ def _household_among(lock: bool) -> tuple[sa.Select, sa.Select]:
 _HOUSEHOLD_AMONG: dict[bool, tuple[sa.Select, sa.Select]] = {}
 
 
-def household_among(household_id: int, hamlet_ids, user=None, lock: bool = False) -> Household | None:
+def household_among(household_id: int, hamlet_ids, user=None, lock: bool = False) -> HouseholdRef | None:
     """The household with this id if it lives in one of these hamlets and in the user's scope.
 
     `lock`: about to log a visit to it, so on PostgreSQL take its lock (`lock_households`) now,
     which saves that statement a round trip."""
     user = user if user is not None else current_user
-    lock = lock and db.session.get_bind().dialect.name == "postgresql"
+    connection = db.session.connection()
+    lock = lock and connection.dialect.name == "postgresql"
     if lock not in _HOUSEHOLD_AMONG:
         _HOUSEHOLD_AMONG[lock] = _household_among(lock)
     root = root_unit(user)
     params = {"household_id": household_id, "hamlet_ids": list(hamlet_ids),
               "subtree": root.path if root is not None else ""}
     if user.role in FIELD_ROLES:
-        household = db.session.scalar(_HOUSEHOLD_AMONG[lock][1], params | {"team_id": user.team_id})
+        row = connection.execute(_HOUSEHOLD_AMONG[lock][1], params | {"team_id": user.team_id}).first()
     else:
-        household = db.session.scalar(_HOUSEHOLD_AMONG[lock][0], params)
+        row = connection.execute(_HOUSEHOLD_AMONG[lock][0], params).first()
+    household = HouseholdRef(*row[:4]) if row is not None else None
     if lock and household is not None and household.merged_into_id is None:
         held_household_locks().add(household.id)
     return household
