@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from app.auth.models import User
 from app.coverage import store
 from app.coverage.models import CoverageTotal
+from app.dates import VN, now_vn
 from app.demo.seed import seed_demo
 from app.extensions import db as _db
 from app.teams.models import Member
@@ -52,6 +53,9 @@ def test_the_demo_carries_hau_giang_through_the_reform_into_can_tho(db):
     assert days[0] < date(2023, 3, 1) and days[1] >= REFORM
     assert _count(sa.select(Visit).where(Visit.visited_on < REFORM)) > 300
     assert _count(sa.select(Visit).where(Visit.visited_on >= REFORM)) > 200
+    # Each visit recorded on its own day in Vietnam (not all at the moment of seeding), none in the future.
+    recorded = _db.session.execute(sa.select(Visit.visited_on, Visit.created_at)).all()
+    assert all(at.astimezone(VN).date() == on and at <= now_vn() for on, at in recorded)
     assert _count(sa.select(Target).where(Target.province_id == new.id)) > 0
     # A member's phone stays unique in the province the member's team is in now.
     assert set(_db.session.scalars(sa.select(Member.province_id))) == {new.id}

@@ -55,8 +55,8 @@ def seed_visits(rng, users, start: date | None = None, end: date | None = None,
                              results=results, member_ids=rng.sample(members, min(len(members), rng.randint(1, 2))))
             visit_id = create_visit(data, f"demo{phase}{t_index:04d}{i:06d}".ljust(32, "0"), team.id,
                                     user=author if t_index == 0 else None)
-            recorded.append({"id": visit_id, "created_at": recorded_on(data.visited_on, now),
-                             "updated_at": recorded_on(data.visited_on, now)})
+            at = recorded_on(data.visited_on, now)
+            recorded.append({"id": visit_id, "created_at": at, "updated_at": at})
     # Recorded on the day of the visit, as a team in the field records it, not at the moment of seeding:
     # the visit's page says so, and the visit form's order of services counts what was recorded before today.
     if recorded:

@@ -5,11 +5,12 @@ from functools import lru_cache
 from typing import NamedTuple
 
 import sqlalchemy as sa
+from flask import abort
 
 from app.auth.models import User
 from app.extensions import db
 from app.households.models import Household, shown_name
-from app.scope import found_or_abort, hamlet_scope, in_hamlets
+from app.scope import hamlet_scope, in_hamlets
 from app.teams.models import Member, Team
 from app.units.models import AdminUnit, UnitPlace
 from app.visits.models import Service, Visit, VisitService, page_language, service_name, visit_members
@@ -60,14 +61,15 @@ def _shown(scope: tuple) -> sa.Select:
 
 def get_shown_visit_or_404(visit_id: int, user=None) -> ShownVisit:
     """The visit as its page shows it, if the user may read it (404 otherwise), as `get_visit_or_404`."""
-    row = db.session.execute(_shown(hamlet_scope(user)), {"visit_id": visit_id}).one_or_none()
+    row = db.session.connection().execute(_shown(hamlet_scope(user)), {"visit_id": visit_id}).one_or_none()
     if row is None:
-        return found_or_abort(None)
+        abort(404)
     (visit_id, household_id, hamlet_id, hamlet_path, hamlet_name, team_id, team_name, author_id, author_name,
      author_username, visited_on, note, created_at, head_name, erased_at, address) = row
     return ShownVisit(visit_id, household_id, UnitPlace(hamlet_id, hamlet_path, hamlet_name), team_id, team_name,
                       author_id, Author(author_name, author_username) if author_username is not None else None,
                       visited_on, note, created_at, shown_name(household_id, head_name, erased_at), address or "")
+
 
 _RECORDED = VisitService.__table__
 _SERVICES = Service.__table__
