@@ -319,17 +319,15 @@ def get_household_or_404(household_id: int, user=None, *, need: Need | None = No
 
 
 @lru_cache(maxsize=1024)
-def _visit_by_id(scope: tuple, options: tuple) -> sa.Select:
-    # Built once per scope and loader options, the visit's id a parameter: a visit's page (the one every
-    # saved visit opens) spent a tenth of its Python building this statement and its cache key anew.
+def _visit_by_id(scope: tuple) -> sa.Select:
+    # Built once per scope, the visit's id a parameter: finding a visit (its edit and delete pages; its own
+    # page reads plain columns, app/visits/shown.py) spent a tenth of its Python building this statement anew.
     from app.visits.models import Visit
-    return _records_in_hamlets(Visit, scope).where(Visit.id == sa.bindparam("visit_id")).options(*options)
+    return _records_in_hamlets(Visit, scope).where(Visit.id == sa.bindparam("visit_id"))
 
 
-def get_visit_or_404(visit_id: int, user=None, *, need: Need | None = None, options: tuple = ()):
-    """`options`: loader options for what the page will show of the visit (loaded with it); a tuple built
-    once (the statement is kept per scope and options)."""
-    statement = _visit_by_id(_hamlet_scope(_user(user)), options)
+def get_visit_or_404(visit_id: int, user=None, *, need: Need | None = None):
+    statement = _visit_by_id(_hamlet_scope(_user(user)))
     return found_or_abort(db.session.scalar(statement, {"visit_id": visit_id}), need, user)
 
 

@@ -1,5 +1,4 @@
 """The visit form (the field users' home screen), a visit's page, edit, delete and recent lists."""
-import functools
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -365,7 +364,6 @@ def team_data():
     }
 
 
-@functools.cache
 @bp.get("/<int:visit_id>")
 def show(visit_id: int):
     visit = get_shown_visit_or_404(visit_id)
