@@ -426,14 +426,15 @@ def accounts_query(user=None) -> sa.Select:
     return sa.select(User).where(in_scope(User.unit_id, user), User.role.in_(manageable_roles(user)))
 
 
-def get_account_or_404(account_id: int, user=None):
-    """An account the user manages; 404 outside their area, 403 for their own (no locking oneself out)."""
+def get_account_or_404(account_id: int, user=None, *, own_too: bool = False):
+    """An account the user manages; 404 outside their area, 403 for their own (no locking oneself out)
+    unless `own_too` (its page, which reads and changes nothing)."""
     from app.auth.models import User
     user = _user(user)
     if not can_manage_accounts(user):
         abort(403)
     return found_or_abort(db.session.scalar(accounts_query(user).where(User.id == account_id)),
-                          lambda account, user: account.id != user.id, user)
+                          None if own_too else (lambda account, user: account.id != user.id), user)
 
 
 def assignable_units(role: str, user=None) -> sa.Select:

@@ -257,8 +257,28 @@ def test_the_account_list_filters_by_name_role_and_state_and_a_bad_filter_is_a_4
 def test_an_admin_cannot_disable_their_own_account(client, tree, login_as, db):
     me = login_as("admin", tree.province)
     assert client.post(f"/users/{me.id}/disable").status_code == 403
+    assert client.post(f"/users/{me.id}/password").status_code == 403
     db.session.expire_all()
-    assert db.session.get(User, me.id).is_enabled
+    assert db.session.get(User, me.id).is_enabled and not db.session.get(User, me.id).must_change_password
+
+
+def test_an_admin_s_own_account_in_the_list_opens_its_page_without_the_actions(client, tree, login_as, db):
+    """The list links every account it shows, the admin's own too: its page opens (not a 403 behind a link)
+    with its history, says why it has no disable or new-password buttons, and leads to the password page."""
+    me = login_as("admin", tree.province)
+    other = _account(db, "xa-phuong-1", "commune", tree.commune)
+    listing = client.get("/users/").get_data(as_text=True)
+    mine = re.search(rf'<li class="[^"]*account-item[^"]*">\s*<a href="/users/{me.id}">.*?</li>', listing, re.S)
+    assert mine and ">Bạn<" in mine.group(0)
+    theirs = re.search(rf'<a href="/users/{other.id}">.*?</li>', listing, re.S)
+    assert ">Bạn<" not in theirs.group(0)
+    resp = client.get(f"/users/{me.id}")
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 200 and me.username in html
+    assert 'id="own-account"' in html and 'href="/auth/password"' in html
+    assert 'id="disable-account"' not in html and 'id="reset-password"' not in html
+    html = client.get(f"/users/{other.id}").get_data(as_text=True)
+    assert 'id="disable-account"' in html and 'id="reset-password"' in html and 'id="own-account"' not in html
 
 
 @pytest.mark.parametrize("role", ["district", "commune", "team_leader", "team_member"])

@@ -77,7 +77,7 @@ def new():
 
 @bp.get("/<int:account_id>")
 def show(account_id: int):
-    account = get_account_or_404(account_id)
+    account = get_account_or_404(account_id, own_too=True)
     events = db.session.scalars(sa.select(AuditEvent).where(AuditEvent.record_type == "user",
                                                             AuditEvent.record_id == account.id)
                                 .order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(50)).all()
