@@ -673,3 +673,5 @@ def test_coverage_as_of_a_day_within_a_month_counts_up_to_that_day(db, tree):
     # Across a year's turn: December whole, then January up to the day.
     assert wallets_and_reach(tree.commune, date(2025, 1, 7)) == (4, 5)  # Hộ Sáu in December
     assert wallets_and_reach(tree.commune, date(2025, 1, 8)) == (5, 5)  # Hộ Hai, 8 January
+    # February: January whole (the month before it, not December's), then February up to the day.
+    assert wallets_and_reach(tree.commune, date(2025, 2, 10)) == (5, 5)

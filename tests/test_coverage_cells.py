@@ -254,6 +254,10 @@ def test_a_row_made_from_a_tally_has_the_figures_and_markup_of_one_given_them(ap
             assert writer.card_item(tallied, None, "vneid") == writer.card_item(plain, None, "vneid")
             assert tallied.services == plain.services and tallied == plain
             assert tallied.below_any_target == plain.below_any_target
+    # A name the row does not have stays missing on both (a template's typo shows empty, not the figures).
+    tallied, plain = pairs[0]
+    assert not hasattr(tallied, "share") and not hasattr(plain, "share")
+    assert getattr(_tallied_rows(services, count=1)[0][0], "figures", None) is None
 
 
 def test_a_row_from_a_tally_is_written_anew_when_its_target_or_households_change_and_not_otherwise(app):
