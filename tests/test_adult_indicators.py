@@ -74,6 +74,27 @@ def _adult_section(client, unit_id: int, query: str = "month=2026-03"):
     return client.get(f"/coverage/{unit_id}/adults?{query}", headers={"HX-Request": "true"})
 
 
+def test_the_adult_section_lists_the_units_active_in_its_month_when_one_below_was_retired(db, tree, client,
+                                                                                         login_as):
+    """A commune whose Khu vực 2 was retired on 1 March 2025: its section for June lists Khu vực 1 alone,
+    for January both, each with its adults."""
+    from app.units import operations as unit_ops
+    unit_ops.set_adult_count(tree.hamlet, 1000, date(2024, 1, 1))
+    unit_ops.set_adult_count(tree.hamlet2, 700, date(2024, 1, 1))
+    unit_ops.retire_unit(tree.hamlet2, date(2025, 3, 1))
+    db.session.commit()
+    login_as("commune", tree.commune)
+
+    def rows(month):
+        resp = _adult_section(client, tree.commune.id, f"month={month}")
+        assert resp.status_code == 200, month
+        return {name: "1.000" in row or "700" in row
+                for row in re.findall(r"<tr[^>]*>(.*?)</tr>", resp.get_data(as_text=True), re.S)
+                for name in (tree.hamlet.name, tree.hamlet2.name) if f">{name}<" in row}
+    assert rows("2025-06") == {tree.hamlet.name: True}
+    assert rows("2025-01") == {tree.hamlet.name: True, tree.hamlet2.name: True}
+
+
 def test_the_coverage_page_shows_the_adult_section_beside_the_households(db, tree, client, login_as):
     adult_world.build(tree)
     login_as("district", tree.district)

@@ -336,6 +336,35 @@ def test_a_past_month_is_the_running_total_less_the_later_months(db, tree):
     assert [m.row.reached for m in series] == [1, 2, 2]
 
 
+def test_the_trend_shows_each_month_as_the_table_does_with_a_retired_hamlet_and_a_deleted_visit(db, tree):
+    """The 12-month trend is read another way (running totals less later months, in one statement) than
+    the table of each month: the same figures, also after a hamlet is retired (its households leave its
+    commune's figures from that month) and after a visit is deleted (its service's total back to 0)."""
+    wallet, vneid = make_services()
+    a, gone = households(tree.hamlet, 2)
+    b, c = households(tree.hamlet2, 2)
+    visit(a, date(2024, 5, 3), adopted=[wallet])
+    visit(b, date(2024, 6, 20), adopted=[wallet, vneid])
+    visit(c, date(2024, 7, 10), adopted=[vneid])
+    mistaken = visit(gone, date(2024, 6, 2), adopted=[vneid])
+    db.session.commit()
+    db.session.delete(db.session.get(Adoption, (gone.id, vneid.id)))
+    db.session.flush()
+    db.session.delete(mistaken)
+    units.retire_unit(tree.hamlet2, date(2024, 8, 1))
+    db.session.commit()
+    months = [(2024, 5), (2024, 6), (2024, 7), (2024, 8)]
+    for unit, wallets, vneids, reached in ((tree.commune, [1, 2, 2, 1], [0, 1, 2, 0], [1, 2, 3, 1]),
+                                           (tree.hamlet, [1, 1, 1, 1], [0, 0, 0, 0], [1, 1, 1, 1])):
+        series = [m.row for m in queries.monthly_series(unit, months)]
+        tables = [queries.coverage(unit, month_end(y, m)).total for y, m in months]
+        assert [r.services["ewallet"].adopted for r in series] == wallets, unit.name
+        assert [r.services["vneid"].adopted for r in series] == vneids, unit.name
+        assert [r.reached for r in series] == reached, unit.name
+        assert [(r.services["ewallet"].adopted, r.services["vneid"].adopted, r.reached) for r in series] == \
+            [(r.services["ewallet"].adopted, r.services["vneid"].adopted, r.reached) for r in tables], unit.name
+
+
 def test_this_and_last_month_leave_out_what_came_after_them_as_months_further_back_do(db, tree):
     # The months shown most (this one, the last) take the later tallies ungrouped through another index
     # (app/coverage/queries.py, _SUMS_UPTO_RECENT); further back they are grouped in SQL. Same figures.
@@ -534,7 +563,8 @@ def test_a_hamlet_shows_the_teams_serving_it(db, tree, client, login_as):
     elsewhere.hamlets.append(_db.session.get(type(tree.hamlet2), tree.hamlet2.id))
     _db.session.add_all([team, idle, elsewhere])
     _db.session.flush()
-    for h in households(tree.hamlet, 10):
+    visited = households(tree.hamlet, 10)
+    for h in visited:
         visit(h, date(2024, 3, 5), adopted=[wallet], team=team)
     last_day = households(tree.hamlet, 1)[0]
     visit(last_day, date(2024, 3, 31), adopted=[wallet], team=team)  # March's last day counts in March
@@ -546,6 +576,11 @@ def test_a_hamlet_shows_the_teams_serving_it(db, tree, client, login_as):
     assert table.rows[1].reached == 0 and table.rows[1].services["ewallet"].adopted == 0
     before = queries.coverage(tree.hamlet, date(2024, 3, 30)).rows[0]
     assert before.reached == 10 and before.services["ewallet"].adopted == 10
+    # A household found to be another's double (merged into it) counts for the team no more.
+    visited[0].merged_into_id = visited[1].id
+    _db.session.commit()
+    merged = queries.coverage(tree.hamlet, date(2024, 3, 31)).rows[0]
+    assert merged.reached == 10 and merged.services["ewallet"].adopted == 10
     login_as("commune", tree.commune)
     assert "Tổ CNSCĐ Khu vực 1" in client.get(f"/coverage/{tree.hamlet.id}?month=2024-03").get_data(as_text=True)
 
