@@ -1,4 +1,6 @@
 """Team leaders and members see their own team's hamlets against the province's targets, nothing else."""
+import pytest
+
 from app.coverage import queries
 from app.dates import month_end
 from tests.report_data import Activity, forget_signed_in_user
@@ -60,6 +62,20 @@ def test_a_field_user_without_a_team_is_told_so_and_a_bad_month_is_a_400(app, db
     assert "chưa phụ trách ấp nào" in _page(browser)
     resp = browser.get("/coverage/team?month=2099-01")
     assert resp.status_code == 400 and 'role="alert"' in resp.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("role", ["team_leader", "team_member"])
+def test_a_field_account_without_a_team_is_refused_the_forms_that_log_work(app, db, tree, role):
+    """A leader's or member's account bound to no team (`flask users create` without one) has no team to
+    log for: the visit, class and shift forms answer 403, never a form for nobody or a 500."""
+    import sqlalchemy as sa
+
+    from app.visits.models import Visit
+    browser, _user = sign_in_as(app, role, tree.commune)
+    for path in ("/visits/new", "/visits/team.json", "/activities/classes/new", "/activities/shifts/new"):
+        assert browser.get(path).status_code == 403, path
+    assert browser.post("/visits/new", data={"key": "k-1", "visited_on": "2026-11-30"}).status_code == 403
+    assert db.session.scalar(sa.select(sa.func.count(Visit.id))) == 0
 
 
 def test_the_menu_leads_field_users_to_their_team_progress(app, db, tree):

@@ -971,3 +971,4 @@ def test_the_visit_form_offers_the_team_as_it_is_after_every_change(client, db, 
     assert resp.status_code == 303 and visit_count() == 2
     added = db.session.scalar(sa.select(Household).where(Household.head_name == "Lê Văn Tư"))
     assert added.hamlet_id == tree.hamlet.id  # the team's one hamlet, whatever an old form said
+
