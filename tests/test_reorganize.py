@@ -185,6 +185,26 @@ def test_a_visit_corrected_after_the_reform_moves_between_old_and_new_units_by_i
     assert verify.exit_code == 0, verify.output
 
 
+def test_a_month_the_old_province_closed_stays_closed_for_its_moved_hamlets_and_for_nobody_else(
+        app, runner, world, tmp_path):
+    """March 2025 was closed by Hậu Giang: after the reform its hamlets, now in Cần Thơ, still count it
+    closed (their visits of March are locked); a hamlet of another province, which closed nothing, is not
+    bound by it, nor are the moved hamlets in May, which nobody closed."""
+    tree = world
+    soc_trang = units.create_unit("Tỉnh Sóc Trăng", "province", None, "94")
+    far_hamlet = units.create_unit("Ấp Hòa Thành", "hamlet", units.create_unit(
+        "Phường 1", "commune", units.create_unit("Thành phố Sóc Trăng", "district", soc_trang, "941"), "31507"))
+    _db.session.commit()
+    far_hamlet_id = far_hamlet.id
+    assert reorganize(runner, plan_csv(tmp_path, PLAN)).exit_code == 0
+    _db.session.remove()
+    moved = _db.session.get(AdminUnit, tree.hamlet)
+    assert moved.province_id == unit_for_code("92").id
+    assert closing.is_closed(moved, date(2025, 3, 10))
+    assert not closing.is_closed(moved, date(2025, 5, 10))
+    assert not closing.is_closed(_db.session.get(AdminUnit, far_hamlet_id), date(2025, 3, 10))
+
+
 def test_a_dry_run_shows_everything_and_writes_nothing(runner, world, tmp_path):
     count = _db.session.scalar(sa.select(sa.func.count()).select_from(AdminUnit))
     result = reorganize(runner, plan_csv(tmp_path, PLAN), "--dry-run")
