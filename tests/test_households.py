@@ -1,5 +1,6 @@
 """Household registry: names without diacritics, phones, duplicates flagged, merging by the commune."""
-from datetime import date
+import re
+from datetime import UTC, date, datetime
 
 import pytest
 import sqlalchemy as sa
@@ -49,10 +50,15 @@ def test_a_possible_duplicate_is_flagged(db, leader, tree):
     a = household(tree.hamlet, "Lê Thị Bé", "Số 4")
     household(tree.hamlet, "Le Thi Be", "Số 40")
     household(tree.hamlet2, "Lê Thị Bé")  # another hamlet: not a duplicate
-    assert "có thể trùng" in leader.get("/households/?q=le thi be").get_data(as_text=True)
+    alone = household(tree.hamlet, "Trần Văn Tư")
+    listing = leader.get("/households/?q=").get_data(as_text=True)
+    rows = [chunk[chunk.rindex("<li"):] for chunk in listing.split("</li>") if "<li" in chunk]  # innermost items
+    flagged = sorted(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", r)).strip() for r in rows if "có thể trùng" in r)
+    assert flagged == ["Le Thi Be Số 40 · Khu vực 1 có thể trùng", "Lê Thị Bé Số 4 · Khu vực 1 có thể trùng"]
     page = leader.get(f"/households/{a.id}").get_data(as_text=True)
     assert "Ấp này có hộ khác trùng tên chủ hộ" in page and "Số 40" in page
     assert "Gộp hộ trùng" not in page  # a team leader may not merge
+    assert "Ấp này có hộ khác trùng tên chủ hộ" not in leader.get(f"/households/{alone.id}").get_data(as_text=True)
 
 
 def test_commune_officer_merges_duplicates_and_adoptions_count_once(app, db, leader, team, tree):
@@ -113,6 +119,24 @@ def test_merge_refuses_bad_targets_and_field_users(app, db, leader, tree):
     assert outsider.post(f"/households/{a.id}/merge", data={"target_id": b.id}).status_code == 404
     db.session.expire_all()
     assert all(h.merged_into_id is None for h in db.session.scalars(sa.select(Household)))
+
+
+def test_the_merge_itself_refuses_what_the_page_refuses(db, tree):
+    """The page checks the chosen household first; the merge holds the same rules for any other caller:
+    two different live households of one hamlet, or nothing changes."""
+    from app.households.operations import merge_households
+    a, b = household(tree.hamlet, "Lê Thị Bé"), household(tree.hamlet, "Lê Thị Bé")
+    other = household(tree.hamlet2, "Lê Thị Bé")
+    merged, erased = household(tree.hamlet, "Lê Thị Bé"), household(tree.hamlet, "Lê Thị Bé")
+    merged.merged_into_id = b.id
+    erased.erased_at = datetime.now(UTC)
+    db.session.commit()
+    for source, target in ((a, a), (a, other), (other, a), (a, merged), (merged, a), (a, erased), (erased, a)):
+        with pytest.raises(ValueError):
+            merge_households(source, target)
+    db.session.rollback()
+    assert [h.merged_into_id for h in (a, b, other, erased)] == [None, None, None, None]
+    assert merged.merged_into_id == b.id
 
 
 def test_edit_a_household_with_bad_input_keeps_it(db, leader, tree):
