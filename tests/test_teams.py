@@ -669,16 +669,35 @@ def test_a_retired_hamlet_is_offered_only_to_the_team_that_still_serves_it(clien
 
 def test_district_and_province_roll_up_per_child_unit(client, db, tree, login_as):
     a = make_team(tree, name="Tổ A")
-    make_member(a, phone="0912000001")
-    make_member(a, phone="0912000002")
+    make_member(a, name="Nguyễn Văn Đạt", phone="0912000001", role="leader")
+    make_member(a, name="Lê Thị Hoa", phone="0912000002")
     c = make_team(tree, name="Tổ C", commune=tree.other_commune, hamlets=[tree.other_hamlet])
-    make_member(c, phone="0912000003")
+    make_member(c, name="Trần Văn Bé", phone="0912000003", role="leader")
+    make_member(c, name="Phạm Thị Mai", phone="0912000004")
+    d = make_team(tree, name="Tổ D", commune=tree.other_commune, hamlets=[])
     login_as("province", tree.province)
     html = client.get(f"/teams/unit/{tree.province.id}").get_data(as_text=True)
-    assert '<dt>Số tổ</dt><dd>2</dd>' in html and '<dt>Thành viên</dt><dd>3</dd>' in html
-    vi_thanh = html.split("Thành phố Vị Thanh</a></td>")[1].split("</tr>")[0]
-    assert [cell.split(">")[1] for cell in vi_thanh.split("</td>")[:3]] == ["1", "1", "2"]
+    assert '<dt>Số tổ</dt><dd>3</dd>' in html and '<dt>Thành viên</dt><dd>4</dd>' in html
+
+    def cells(page, name):
+        row = page.split(f"{name}</a></td>")[1].split("</tr>")[0]
+        return [cell.split(">")[1] for cell in row.split("</td>")[:3]]  # teams, active, members
+    assert cells(html, "Thành phố Vị Thanh") == ["1", "1", "2"]
+    assert cells(html, "Huyện Châu Thành A") == ["2", "2", "2"]
     assert "Tổ A" in html and "Tổ C" in html
+    # Each team beside its own leader, whoever else is in it.
+    rows = html.split('id="team-rows"')[1]
+    assert "Tổ A" in rows.split("Tổ trưởng: Nguyễn Văn Đạt")[0].rsplit("</li>", 1)[-1]
+    assert "Tổ C" in rows.split("Tổ trưởng: Trần Văn Bé")[0].rsplit("</li>", 1)[-1]
+    assert "Lê Thị Hoa" not in rows and "Phạm Thị Mai" not in rows
+    # A commune with no team, and one whose teams were all dissolved (their members left): zeros, not ones.
+    for team in (c, d):
+        team_ops.dissolve_team(db.session.get(Team, team.id), date(2024, 1, 1), "Sáp nhập")
+    db.session.commit()
+    district = client.get(f"/teams/unit/{tree.district.id}").get_data(as_text=True)
+    assert cells(district, "Phường III") == ["0", "0", "0"]
+    other = client.get(f"/teams/unit/{tree.other_district.id}").get_data(as_text=True)
+    assert cells(other, "Thị trấn Một Ngàn") == ["2", "0", "0"]
     # No register button for province staff: they read.
     assert "Đăng ký tổ" not in client.get(f"/teams/unit/{tree.commune.id}").get_data(as_text=True)
 
