@@ -4,7 +4,7 @@ import csv
 import io
 import re
 import uuid
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -221,16 +221,22 @@ def test_the_cli_writes_the_quarter_the_page_shows(tree, activity, runner, tmp_p
     assert res.exit_code != 0 and "no unit" in res.output
 
 
-def test_a_quarter_opens_on_its_first_day_in_vietnam_time(tree, login_as, client):
+@pytest.mark.parametrize("last_evening,period,this_one,next_one,message", [
     # 17:30 UTC on 30 September is 00:30 on 1 October in Vietnam: the fourth quarter has begun there.
-    with time_machine.travel(datetime(2026, 9, 30, 17, 30, tzinfo=UTC), tick=False):
+    (datetime(2026, 9, 30, 16, 30, tzinfo=UTC), "quarterly?quarter", "2026-Q4", "2027-Q1", "Quý này chưa bắt đầu"),
+    # 17:30 UTC on 30 November is 00:30 on 1 December: December's report (so far) opens there.
+    (datetime(2026, 11, 30, 16, 30, tzinfo=UTC), "monthly?month", "2026-12", "2027-01", "chưa bắt đầu"),
+])
+def test_a_period_opens_on_its_first_day_in_vietnam_time(tree, login_as, client, last_evening, period, this_one,
+                                                          next_one, message):
+    with time_machine.travel(last_evening + timedelta(hours=1), tick=False):
         login_as("province", tree.province)
-        assert client.get(f"/reports/{tree.province.id}/quarterly?quarter=2026-Q4").status_code == 200
-        resp = client.get(f"/reports/{tree.province.id}/quarterly?quarter=2027-Q1")
-        assert resp.status_code == 400 and "Quý này chưa bắt đầu" in resp.get_data(as_text=True)
-    with time_machine.travel(datetime(2026, 9, 30, 16, 30, tzinfo=UTC), tick=False):  # 23:30 on the 30th
+        assert client.get(f"/reports/{tree.province.id}/{period}={this_one}").status_code == 200
+        resp = client.get(f"/reports/{tree.province.id}/{period}={next_one}")
+        assert resp.status_code == 400 and message in resp.get_data(as_text=True)
+    with time_machine.travel(last_evening, tick=False):  # 23:30 on the last day
         login_as("province", tree.province)
-        assert client.get(f"/reports/{tree.province.id}/quarterly?quarter=2026-Q4").status_code == 400
+        assert client.get(f"/reports/{tree.province.id}/{period}={this_one}").status_code == 400
 
 
 def test_the_map_asked_is_kept_in_the_links_and_an_unknown_one_is_dropped(tree, activity, login_as, client):

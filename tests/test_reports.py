@@ -2,7 +2,6 @@
 import csv
 import io
 import re
-from datetime import UTC, datetime
 
 import pytest
 from openpyxl import load_workbook
@@ -234,19 +233,6 @@ def test_bad_month_is_a_400_with_a_message(tree, login_as, client, month, messag
         assert resp.status_code == 400
         html = resp.get_data(as_text=True)
         assert message in html and f'value="{month}"' in html
-
-
-def test_a_month_s_report_opens_on_its_first_day_in_vietnam_time(tree, login_as, client):
-    # 17:30 UTC on 30 November is 00:30 on 1 December in Vietnam: December's report (so far) opens there.
-    import time_machine
-    with time_machine.travel(datetime(2026, 11, 30, 17, 30, tzinfo=UTC), tick=False):
-        login_as("province", tree.province)
-        assert client.get(f"/reports/{tree.province.id}/monthly?month=2026-12").status_code == 200
-        resp = client.get(f"/reports/{tree.province.id}/monthly?month=2027-01")
-        assert resp.status_code == 400 and "chưa bắt đầu" in resp.get_data(as_text=True)
-    with time_machine.travel(datetime(2026, 11, 30, 16, 30, tzinfo=UTC), tick=False):  # 23:30 on the 30th
-        login_as("province", tree.province)
-        assert client.get(f"/reports/{tree.province.id}/monthly?month=2026-12").status_code == 400
 
 
 def test_units_outside_scope_are_not_found(tree, activity, login_as, client):
