@@ -85,14 +85,15 @@ def test_a_leader_logs_a_class_of_30_with_5_named_learners_two_of_one_visited_ho
                 ("Phạm Thị Hoa", "", "", ""),
                 ("Võ Văn Kiệt", "1950", "", "0987654321")]
     resp = browser.post("/activities/classes/new", data=class_form(
-        db, team, members, results={"vneid": "12", "e_wallet": "5"}, learners=learners))
+        db, team, members, results={"vneid": "12", "e_wallet": "5", "dvc": "1", "cashless": "0"}, learners=learners))
     assert resp.status_code == 303, resp.get_data(as_text=True)[:2000]
     klass = db.session.scalar(sa.select(Class))
     assert (klass.learners_total, klass.age_15_17, klass.age_18_59, klass.age_60_plus) == (30, 4, 18, 8)
     assert (klass.learners_female, klass.learners_male) == (17, 13)
     assert {t.code for t in klass.topics} == {"vneid", "smartphone"}
     assert [t.id for t in klass.teams] == [team.id]
-    assert {r.service.code: r.learners for r in klass.results} == {"vneid": 12, "e_wallet": 5}
+    # A service one learner took is kept; one nobody took (0) is not a result.
+    assert {r.service.code: r.learners for r in klass.results} == {"vneid": 12, "e_wallet": 5, "dvc": 1}
     named = {x.name: x for x in klass.learners}
     assert len(named) == 5
     assert named["Trần Văn Hòa"].household_id == home.id and named["Nguyễn Thị Mai"].household_id == home.id
@@ -120,6 +121,8 @@ def test_a_learner_typed_without_diacritics_in_a_second_class_is_the_same_person
 
 @pytest.mark.parametrize("change, field_id, message", [
     ({"bands": ("4", "18", "7")}, "age_60_plus", "must add up to the total"),
+    # A band left empty counts as none, in the check and in the sum the message gives.
+    ({"bands": ("4", "", "7")}, "age_60_plus", "The age bands add up to 11, but 30 learners came"),
     ({"sexes": ("17", "12")}, "learners_male", "add up to 29"),
     ({"sexes": ("17", "")}, "learners_male", "Give both women and men"),
     ({"results": {"vneid": "31"}}, "res-vneid", "At most 30"),
@@ -529,10 +532,15 @@ def test_the_communes_dossier_total_is_for_a_real_month_up_to_this_one(app, db, 
     this_month = today_vn().strftime("%Y-%m")
     assert officer.post("/activities/dossiers", data={"month": this_month, "dossiers": "25"}).status_code == 303
     assert db.session.scalar(sa.select(CommuneDossierTotal.dossiers)) == 25
-    for month in ("1999-05", "2026-00", "2026-3", "tháng 3"):
+    for month in ("1999-05", "2026-00", "2025-13", "2026-3", "tháng 3"):
         bad = officer.post("/activities/dossiers", data={"month": month, "dossiers": "25"})
         assert bad.status_code == 400, month
-        assert parse(bad.get_data(as_text=True)).find(id="month-error") is not None, month
+        assert "Chọn tháng, ví dụ 2026-03." in parse(bad.get_data(as_text=True)).find(id="month-error").text()
+    # Next month (in Vietnam) has not begun: its dossiers cannot be counted yet.
+    following = (today_vn().replace(day=1) + timedelta(days=31)).strftime("%Y-%m")
+    bad = officer.post("/activities/dossiers", data={"month": following, "dossiers": "25"})
+    assert bad.status_code == 400
+    assert "Tháng không thể ở tương lai." in parse(bad.get_data(as_text=True)).find(id="month-error").text()
     assert _count(db, CommuneDossierTotal) == 1
 
 

@@ -167,6 +167,55 @@ def test_concurrent_visits_are_recorded_once_and_tallies_agree(app, db, tree, se
     assert result.exit_code == 0, result.output
 
 
+def test_a_class_or_a_shift_sent_twice_at_once_is_recorded_once(app, db, tree, server):
+    """A double tap on a slow connection sends a class's or a shift's form twice at the same moment:
+    both answers lead to the one record it made, through several workers."""
+    from app.activities.models import CentreShift, Class, Topic
+    base, log_path = server
+    team, members = make_team(tree.commune, [tree.hamlet])
+    user = create_user("to-truong-lop", "team_leader", tree.commune, PASSWORD, full_name=members[0].full_name)
+    user.team_id, user.member_id = team.id, members[0].id
+    topics = [str(i) for i in db.session.scalars(sa.select(Topic.id).order_by(Topic.id).limit(2))]
+    _db.session.commit()
+    s = _sign_in(base, "to-truong-lop")
+    csrf = CSRF_RE.search(s.get(base + "/activities/classes/new", timeout=30).text).group(1)
+    forms = []
+    for i in range(4):
+        on = (date(2026, 3, 2) + timedelta(days=i)).isoformat()
+        forms.append(("/activities/classes/new", {
+            "csrf_token": csrf, "key": f"{i:032x}", "held_on": on, "place_hamlet": "",
+            "place_name": f"Nhà văn hóa ấp {i + 1}", "topics": topics, "teams": [str(team.id)],
+            "members": [str(members[0].id)], "learners_total": "20", "age_15_17": "2", "age_18_59": "12",
+            "age_60_plus": "6", "learners_female": "", "learners_male": "", "note": "", "save": "1"}))
+        forms.append(("/activities/shifts/new", {
+            "csrf_token": csrf, "key": f"{i + 100:032x}", "held_on": on, "commune": str(tree.commune.id),
+            "members": [str(members[0].id)], "people_helped": str(10 + i), "note": "", "save": "1"}))
+    posts = [form for form in forms for _copy in range(2)]
+    start = threading.Barrier(len(posts))
+
+    def send(job):
+        path, data = job
+        sender = requests.Session()
+        sender.cookies.update(s.cookies.get_dict())
+        start.wait()
+        resp = sender.post(base + path, data=data, allow_redirects=False, timeout=60)
+        return data["key"], resp.status_code, resp.headers.get("Location", ""), resp.text[:300]
+
+    with ThreadPoolExecutor(max_workers=len(posts)) as pool:
+        results = list(pool.map(send, posts))
+    log = log_path.read_text()
+    assert all(r[1] == 303 for r in results), f"{results}\n{log[-3000:]}"
+    assert "Traceback" not in log and "database is locked" not in log, log[-3000:]
+    places = {}
+    for key, _status, location, _body in results:
+        places.setdefault(key, set()).add(location)
+    assert len(places) == 8 and all(len(p) == 1 for p in places.values()), places
+    db.session.expire_all()
+    assert sorted(c.place_name for c in db.session.scalars(sa.select(Class))) == [
+        f"Nhà văn hóa ấp {i}" for i in range(1, 5)]
+    assert sorted(x.people_helped for x in db.session.scalars(sa.select(CentreShift))) == [10, 11, 12, 13]
+
+
 def test_two_open_transactions_on_one_household_keep_the_earliest_dates(app, db, tree, runner):
     """The interleaving HTTP timing rarely hits, forced: the earlier visit is written but not committed
     when the later one for the same household is written; both adopt the same service."""
