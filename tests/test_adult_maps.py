@@ -57,6 +57,9 @@ def test_an_old_commune_s_adults_and_named_learners_before_the_reform_are_its_ha
     kv1, kv2 = _then(world.hamlets["Khu vực 1"]), _then(world.hamlets["Khu vực 2"])
     assert (kv1.adults, kv1.named, kv1.attendances) == (1000, 2, 30)
     assert (kv2.adults, kv2.named, kv2.attendances) == (800, 2, 0)
+    # Thị trấn Một Ngàn's hamlets, each now in another commune: their learners of its class then.
+    for name in ("Ấp Nhơn Lộc", "Ấp Nhơn Xuân"):
+        assert _then(world.hamlets[name]).named == 1, name
     district = _then(world.vi_thanh_city)
     assert (district.adults, district.named, district.attendances) == (1000 + 800 + 500 + 300, 4, 50)
     province = _then(world.old_province)
@@ -66,6 +69,10 @@ def test_an_old_commune_s_adults_and_named_learners_before_the_reform_are_its_ha
     assert (new.adults, new.named, new.attendances) == (2600, 4, 50)
     september = _then(world.vi_thanh, (2025, 9))
     assert (september.adults, september.named, september.attendances) == (1100 + 800 + 500 + 300, 1, 40)
+    # A count taken on the month's last day is that month's.
+    unit_ops.set_adult_count(world.hamlets["Khu vực 3"], 520, date(2025, 3, 31))
+    _db.session.commit()
+    assert (_then(world.hamlets["Khu vực 3"], (2025, 2)).adults, _then(world.hamlets["Khu vực 3"]).adults) == (500, 520)
 
 
 def test_a_learner_with_no_hamlet_counts_in_the_old_commune_and_above_but_in_no_hamlet(world):

@@ -112,3 +112,9 @@ def test_an_adult_population_below_the_hamlets_named_learners_is_saved_with_a_wa
                        data={"adults-adults": "3", "adults-effective_on": today_vn().isoformat()},
                        follow_redirects=True)
     assert "học viên có tên sống ở đó" not in resp.get_data(as_text=True)
+    # Khu vực 2 has one named learner: 2 adults there is no cause for a warning (the learners of
+    # other hamlets are not its own).
+    resp = client.post(f"/units/{tree.hamlet2.id}/adults",
+                       data={"adults-adults": "2", "adults-effective_on": today_vn().isoformat()},
+                       follow_redirects=True)
+    assert resp.status_code == 200 and "học viên có tên sống ở đó" not in resp.get_data(as_text=True)

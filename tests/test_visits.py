@@ -106,7 +106,8 @@ def test_the_same_form_resent_after_the_replay_window_records_no_second_visit(cl
     would no longer pass (a member ticked on it has left the team since)."""
     from app.teams import operations as teams
     h = household(tree.hamlet)
-    data = form(h.id, members=[team[1][0].id, team[1][1].id], services={"dvc": "adopted"}, on=today_vn())
+    data = form(h.id, members=[team[1][0].id, team[1][1].id], services={"dvc": "adopted"}, on=today_vn(),
+                note="Ông Tư nhờ cài lại mật khẩu VNeID")
     sent = datetime.now(UTC)
     with time_machine.travel(sent, tick=False):
         first = client.post("/visits/new", data=data)
