@@ -194,6 +194,10 @@ def test_erasure_reaches_a_duplicate_merged_into_it(app, db, officer, tree):
     kept = household(tree.hamlet, NAME)
     dup = household(tree.hamlet, "Nguyen Thi Hong Nhung", "Gần chợ")
     assert officer.post(f"/households/{dup.id}/merge", data={"target_id": kept.id}).status_code == 303
+    # Before the erasure, the household's export carries the duplicate merged into it.
+    exported = json.loads(officer.get(f"/households/{kept.id}/export.json").get_data(as_text=True))
+    assert [(d["id"], d["head_name"], d["address"]) for d in exported["merged_duplicates"]] == [
+        (dup.id, "Nguyen Thi Hong Nhung", "Gần chợ")]
     assert officer.post(f"/households/{kept.id}/erase", data={"reason": "Yêu cầu", "confirm": "y"}).status_code == 303
     text = _everything_text(db)
     assert "Nguyen Thi Hong Nhung" not in text and "Gần chợ" not in text and NAME not in text
