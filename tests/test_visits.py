@@ -371,9 +371,12 @@ def test_services_the_team_used_most_in_the_last_90_days_come_first(client, db, 
         _log(client, h, today_vn() - timedelta(days=days), {"e_health": "guided"}, member)
     _log(client, h, today_vn() - timedelta(days=4), {"safe_online": "adopted", "e_health": "guided"}, member)
     _log(client, h, today_vn() - timedelta(days=5), {"cashless": "guided"}, member)
-    # Older than 90 days: not counted, however many.
-    for days in (95, 96, 97, 98, 99, 100):
-        _log(client, h, today_vn() - timedelta(days=days), {"ecommerce": "adopted"}, member)
+    # Counted tomorrow: the 90 days up to tomorrow (its day 89 before it, twice), not the day before them
+    # (tomorrow's 90th day back), however many.
+    for _twice in range(2):
+        _log(client, h, today_vn() - timedelta(days=88), {"province_app": "guided"}, member)
+    for _times in range(6):
+        _log(client, h, today_vn() - timedelta(days=89), {"ecommerce": "adopted"}, member)
     # Recorded today: the boxes stay where they were while the team logs the day's visits, on every
     # worker, also one that opens its first form of the day only now and reads the visits afresh.
     assert _service_order(client.get("/visits/new").get_data(as_text=True)) == catalogue_order
@@ -382,8 +385,8 @@ def test_services_the_team_used_most_in_the_last_90_days_come_first(client, db, 
     assert _service_order(client.get("/visits/new").get_data(as_text=True)) == catalogue_order
     with time_machine.travel(_tomorrow_morning(), tick=False):
         order = _service_order(client.get("/visits/new").get_data(as_text=True))
-    assert order[:3] == ["e_health", "cashless", "safe_online"]  # a tie keeps the catalogue's order
-    assert order[3:] == [c for c in catalogue_order if c not in order[:3]]
+    assert order[:4] == ["e_health", "province_app", "cashless", "safe_online"]  # a tie: the catalogue's order
+    assert order[4:] == [c for c in catalogue_order if c not in order[:4]]
 
 
 def test_the_service_order_follows_the_visits_of_the_day_before_as_they_stand(client, db, leader, team, tree):
