@@ -8,6 +8,7 @@ import sqlalchemy as sa
 
 from app.audit.models import AuditEvent
 from app.coverage.models import CoverageTotal
+from app.coverage.queries import households_by_unit
 from app.dates import today_vn
 from app.extensions import db as _db
 from app.households.models import Household
@@ -311,3 +312,65 @@ def test_a_new_hamlets_name_may_not_be_an_active_siblings_but_may_be_a_retired_o
     resp = client.post(f"/units/{tree.hamlet.id}/split", data=split | {"name_1": "Khu vực Cũ"})
     assert resp.status_code == 303, resp.get_data(as_text=True)[:2000]
     assert _db.session.scalar(sa.select(sa.func.count(AdminUnit.id)).where(AdminUnit.name == "Khu vực Cũ")) == 2
+
+
+def _import_hamlets(client, commune, text):
+    """Upload a hamlet list and confirm it; the preview's response when it has problems."""
+    import io
+    import re
+    resp = client.post(f"/units/{commune.id}/import", data={"file": (io.BytesIO(text.encode("utf-8")), "ds-ap.csv")},
+                       content_type="multipart/form-data")
+    payload = re.search(r'name="payload" type="hidden" value="([^"]+)"', resp.get_data(as_text=True))
+    if resp.status_code != 200 or payload is None:
+        return resp
+    return client.post(f"/units/{commune.id}/import/confirm", data={"payload": payload.group(1)})
+
+
+def test_a_hamlet_ended_by_a_merge_is_not_made_active_again_by_hand_or_by_a_list(db, tree, client, login_as):
+    from app.units import operations as unit_ops
+    a, b = tree.hamlet, tree.hamlet2
+    household(a, "Nguyễn Văn An")
+    by_hand = unit_ops.create_unit("Ấp Cũ", "hamlet", tree.commune)
+    unit_ops.set_household_count(by_hand, 90, BEFORE)
+    unit_ops.retire_unit(by_hand, BEFORE + timedelta(days=1))
+    _db.session.commit()
+    login_as("commune", tree.commune)
+    assert client.post(f"/units/{a.id}/merge", data={"target": str(b.id), "effective_on": ON.isoformat(),
+                                                      "households": "", "new_name": ""}).status_code == 303
+    commune_count = households_by_unit([tree.commune], TODAY)[tree.commune.id]
+
+    # Its page offers no "Make active again" (Sử dụng lại); the button posted anyway is refused.
+    assert "Sử dụng lại" not in client.get(f"/units/{a.id}").get_data(as_text=True)
+    resp = client.post(f"/units/{a.id}/restore", data={"payload": "1"})
+    assert resp.status_code == 409
+    assert "không thể sử dụng lại" in resp.get_data(as_text=True)
+    # A list still naming it is refused at that line; one naming the hamlet retired by hand brings it back.
+    resp = _import_hamlets(client, tree.commune, "Tên ấp;Số hộ\nKhu vực 1;300\nẤp Cũ;95\n")
+    assert resp.status_code == 422 and "Khu vực 1 đã được nhập hoặc chia từ" in resp.get_data(as_text=True)
+    assert _import_hamlets(client, tree.commune, "Tên ấp;Số hộ\nấp cũ;95\n").status_code == 302
+    _db.session.expire_all()
+    tree.refresh()
+    assert tree.hamlet.retired_on == ON
+    assert households_by_unit([tree.commune], TODAY)[tree.commune.id] == commune_count + 95
+    restored = _db.session.get(AdminUnit, by_hand.id)
+    assert restored.retired_on is None and restored.households_on(TODAY).households == 95
+
+
+def test_a_name_an_ended_hamlet_shares_with_an_active_one_names_the_active_one(db, tree, client, login_as):
+    from app.units import operations as unit_ops
+    household(tree.hamlet, "Nguyễn Văn An")
+    login_as("commune", tree.commune)
+    # Khu vực 1 is split; one of its parts takes the name Khu vực 1 again.
+    resp = client.post(f"/units/{tree.hamlet.id}/split", data={
+        "effective_on": ON.isoformat(), "name_1": "Khu vực 1", "name_2": "Khu vực 1B", "rest": "1"})
+    assert resp.status_code == 303, resp.get_data(as_text=True)[:2000]
+    new = _db.session.scalar(sa.select(AdminUnit).where(AdminUnit.name == "Khu vực 1",
+                                                        AdminUnit.retired_on.is_(None)))
+    assert new is not None and new.id != tree.hamlet.id
+    assert unit_ops.find_child_by_name(tree.commune, "khu vuc 1").id == new.id
+    # A list naming Khu vực 1 counts the active one; another hamlet may not take the name.
+    assert _import_hamlets(client, tree.commune, "Tên ấp;Số hộ\nKhu vực 1;210\n").status_code == 302
+    _db.session.expire_all()
+    assert _db.session.get(AdminUnit, new.id).households_on(TODAY).households == 210
+    resp = client.post(f"/units/{tree.hamlet2.id}/rename", data={"name": "Khu Vực 1", "effective_on": ""})
+    assert resp.status_code == 400 and "Xã đã có ấp với tên này." in resp.get_data(as_text=True)

@@ -441,3 +441,34 @@ def test_a_team_of_a_split_commune_goes_where_most_of_its_hamlets_go(runner, wor
     from app.teams.models import Member
     assert set(_db.session.scalars(sa.select(Member.province_id).where(
         Member.id.in_([m.id for m in members])))) == {unit_for_code("92").id}
+
+
+def test_a_unit_import_after_the_reform_takes_each_code_s_bearer_today_and_leaves_ended_units_alone(
+        runner, world, tmp_path):
+    assert reorganize(runner, plan_csv(tmp_path, PLAN)).exit_code == 0
+    path = tmp_path / "units.csv"
+    # 31321 was Phường III's and is Phường Vị Thanh's now: the import renames and counts the new commune.
+    path.write_text("Mã,Tên,Cấp,Mã cha,Số hộ,Ngày hiệu lực\n"
+                    "31321,Phường Vị Thanh (mới),xã,92,\"4.120\",01/08/2025\n", encoding="utf-8")
+    result = runner.invoke(args=["units", "import", str(path)])
+    assert result.exit_code == 0 and "0 units created, 1 renamed, 1 household counts set" in result.output, \
+        result.output
+    _db.session.remove()
+    vi_thanh, old = unit_for_code("31321"), unit_for_code("31321", date(2025, 6, 30))
+    assert (vi_thanh.name, vi_thanh.households_on(date(2025, 8, 1)).households) == ("Phường Vị Thanh (mới)", 4120)
+    assert (old.name, old.retired_on, old.households_on(date(2025, 8, 1))) == ("Phường III", REFORM, None)
+
+    # A code only an ended unit bore, as a unit or as a parent: refused by line, nothing written.
+    before = _db.session.scalar(sa.select(sa.func.count(AdminUnit.id)))
+    path.write_text("Mã,Tên,Cấp,Mã cha,Số hộ\n"
+                    "31318,Phường I,xã,92,\n"
+                    "39999,Xã Mới,xã,930,\n", encoding="utf-8")
+    result = runner.invoke(args=["units", "import", str(path)])
+    assert result.exit_code != 0
+    assert ("units.csv:2: Code 31318 was Phường I's until 2025-06-30: an ended unit's code passes to a new unit "
+            "only through a reorganization (flask units reorganize).") in result.output
+    assert ("units.csv:3: Parent code 930 was Thành phố Vị Thanh's until 2025-06-30: give the code of the "
+            "parent unit in force now.") in result.output
+    _db.session.remove()
+    assert _db.session.scalar(sa.select(sa.func.count(AdminUnit.id))) == before
+    assert _db.session.get(AdminUnit, world.commune).name == "Phường I"

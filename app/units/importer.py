@@ -1,6 +1,6 @@
 """Import administrative units and hamlet lists from CSV/XLSX: validate every row, then all or nothing."""
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
@@ -8,9 +8,10 @@ from flask_babel import gettext as _
 from app import rules
 from app.extensions import db
 from app.spreadsheets import SheetRow, date_cell, read_rows, text_cell
+from app.templating import locale_date
 from app.text import fold
 from app.units import operations as unit_ops
-from app.units.models import LEVELS, AdminUnit
+from app.units.models import LEVELS, AdminUnit, unit_for_code
 
 UNIT_COLUMNS = {
     "code": "code", "ma": "code", "ma_don_vi": "code",
@@ -110,8 +111,13 @@ def parse_units(filename: str, data: bytes, today: date) -> list[UnitRow]:
         _count_and_date(row, out, today)
         parsed.append(out)
 
+    # A code names the unit bearing it today: one that ended (a reorganization may have handed its code
+    # to a new unit) is never renamed, counted or hung under by an import.
     wanted = {r.parent_code for r in parsed if r.parent_code} | {r.code for r in parsed if r.code}
-    in_db = {u.code: u for u in db.session.scalars(sa.select(AdminUnit).where(AdminUnit.code.in_(wanted)))}
+    in_db = {u.code: u for u in db.session.scalars(sa.select(AdminUnit).where(
+        AdminUnit.code.in_(wanted), AdminUnit.retired_on.is_(None)))}
+    ended = {u.code: u for u in db.session.scalars(sa.select(AdminUnit).where(
+        AdminUnit.code.in_(wanted - set(in_db)), AdminUnit.retired_on.is_not(None)).order_by(AdminUnit.retired_on))}
     for out in parsed:
         if out.code in in_db:
             existing = in_db[out.code]
@@ -119,10 +125,21 @@ def parse_units(filename: str, data: bytes, today: date) -> list[UnitRow]:
             if out.level and existing.level != out.level:
                 out.errors.append(_("Code %(code)s already exists as a %(level)s.", code=out.code,
                                     level=existing.level))
+        elif out.code in ended:
+            gone = ended[out.code]
+            out.errors.append(_("Code %(code)s was %(name)s's until %(day)s: an ended unit's code passes to a new "
+                                "unit only through a reorganization (flask units reorganize).", code=out.code,
+                                name=gone.name, day=(gone.retired_on - timedelta(days=1)).isoformat()))
         if out.parent_code:
             parent_level = (codes_in_file[out.parent_code].level if out.parent_code in codes_in_file
                             else in_db[out.parent_code].level if out.parent_code in in_db else None)
-            if parent_level is None:
+            if parent_level is None and out.parent_code in ended:
+                gone = ended[out.parent_code]
+                out.errors.append(_("Parent code %(code)s was %(name)s's until %(day)s: give the code of the "
+                                    "parent unit in force now.",
+                                    code=out.parent_code, name=gone.name,
+                                    day=(gone.retired_on - timedelta(days=1)).isoformat()))
+            elif parent_level is None:
                 out.errors.append(_("Parent code %(code)s is neither in the file nor in the database.",
                                     code=out.parent_code))
             elif out.level and parent_level in LEVELS and LEVELS.index(parent_level) >= LEVELS.index(out.level):
@@ -141,13 +158,14 @@ def apply_units(rows: list[UnitRow], user=None) -> dict[str, int]:
     for r in order:
         parent = None
         if r.parent_code:
-            parent = by_code.get(r.parent_code) or db.session.scalar(
-                sa.select(AdminUnit).where(AdminUnit.code == r.parent_code))
+            parent = by_code.get(r.parent_code) or unit_for_code(r.parent_code)
         unit = None
         if r.code:
-            unit = db.session.scalar(sa.select(AdminUnit).where(AdminUnit.code == r.code))
+            unit = unit_for_code(r.code)
         elif parent is not None:
             unit = unit_ops.find_child_by_name(parent, r.name)
+            if unit is not None and unit.retired_on is not None:
+                unit = None  # an ended unit of that name stays as it was; a new one takes the name
         if unit is None:
             unit = unit_ops.create_unit(r.name, r.level, parent, r.code or None, user=user)
             stats["created"] += 1
@@ -177,8 +195,15 @@ def parse_hamlets(filename: str, data: bytes, commune: AdminUnit, today: date) -
 
 
 def check_hamlets(rows: list[SheetRow], commune: AdminUnit, today: date) -> list[UnitRow]:
-    existing = {u.name_folded: u for u in db.session.scalars(
-        sa.select(AdminUnit).where(AdminUnit.parent_id == commune.id))}
+    """A row names an active hamlet of the commune (updated), one retired by hand (made active again),
+    or a new one. A hamlet that ended by a merge or a split is refused: its households went with the
+    change, and made active again it would count its old households beside them."""
+    from app.units.hamlet_changes import ended_by_change
+    existing: dict[str, AdminUnit] = {}
+    # Active hamlets last, so each name keeps its active bearer over an ended namesake.
+    for u in db.session.scalars(sa.select(AdminUnit).where(AdminUnit.parent_id == commune.id).order_by(
+            AdminUnit.retired_on.is_(None), AdminUnit.retired_on, AdminUnit.id)):
+        existing[u.name_folded] = u
     seen: dict[str, int] = {}
     parsed = []
     for row in rows:
@@ -191,11 +216,15 @@ def check_hamlets(rows: list[SheetRow], commune: AdminUnit, today: date) -> list
                                 line=seen[key]))
         seen.setdefault(key, row.line)
         if key in existing:
-            out.existing_id = existing[key].id
+            found = existing[key]
+            out.existing_id = found.id
+            if ended_by_change(found):
+                out.errors.append(_("%(name)s was merged or split from %(day)s (see its page): leave it out of the "
+                                    "list.", name=found.name, day=locale_date(found.retired_on)))
         if _count_and_date(row, out, today) and out.households is None:
             out.errors.append(_("The number of households is missing."))
         if out.code:
-            other = db.session.scalar(sa.select(AdminUnit).where(AdminUnit.code == out.code))
+            other = unit_for_code(out.code)
             if other is not None and other.id != out.existing_id:
                 out.errors.append(_("Code %(code)s belongs to another unit.", code=out.code))
         parsed.append(out)
@@ -207,7 +236,7 @@ def apply_hamlets(rows: list[UnitRow], commune: AdminUnit, user=None) -> dict[st
         raise ValueError("refusing to import rows with errors")
     stats = {"created": 0, "updated": 0}
     for r in rows:
-        unit = unit_ops.find_child_by_name(commune, r.name)
+        unit = db.session.get(AdminUnit, r.existing_id) if r.existing_id else None
         if unit is None:
             unit = unit_ops.create_unit(r.name, "hamlet", commune, r.code or None, user=user)
             stats["created"] += 1

@@ -11,8 +11,12 @@ from app.units.models import AdminUnit, AdultCount, HouseholdCount
 
 
 def find_child_by_name(parent: AdminUnit, name: str) -> AdminUnit | None:
+    """The child bearing the name (diacritics and case aside): the active one if any (a hamlet ended
+    by a merge may share its name with a later one), else the latest to end."""
     return db.session.scalar(sa.select(AdminUnit).where(AdminUnit.parent_id == parent.id,
-                                                        AdminUnit.name_folded == fold(name)))
+                                                        AdminUnit.name_folded == fold(name))
+                             .order_by(AdminUnit.retired_on.is_not(None), AdminUnit.retired_on.desc(),
+                                       AdminUnit.id.desc()).limit(1))
 
 
 def create_unit(name: str, level: str, parent: AdminUnit | None, code: str | None = None,
