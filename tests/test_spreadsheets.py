@@ -175,12 +175,47 @@ def test_an_ordinary_workbook_with_a_dimension_is_read(app):
                                         {"name": "Ấp 'Chợ'", "households": "1.851", "effective_date": None}]
 
 
+def test_blank_rows_are_skipped_and_the_line_numbers_stay_the_sheets(app):
+    # A blank row above the header, one between the hamlets (cells of spaces count as blank) and the
+    # formatted but empty rows Excel leaves at the end.
+    wb = Workbook()
+    for row in ([None, None], ["Tên ấp", "Số hộ"], ["Ấp Mới", 120], ["  ", None], ["Ấp Hai", 45], [None, ""],
+                [None, None]):
+        wb.active.append(row)
+    out = io.BytesIO()
+    wb.save(out)
+    with app.test_request_context():
+        rows = read_rows("ds.xlsx", out.getvalue(), HAMLET_COLUMNS)
+    assert [(r.line, r.values) for r in rows] == [(3, {"name": "Ấp Mới", "households": 120}),
+                                                  (5, {"name": "Ấp Hai", "households": 45})]
+
+
+def test_an_excel_file_whose_name_lost_its_extension_is_read_as_excel(app):
+    # A phone's chat app may save a received workbook as "ds-ap" (or name it .csv): its content decides.
+    wb = Workbook()
+    for row in (["Tên ấp", "Số hộ"], ["Ấp Mới", 120]):
+        wb.active.append(row)
+    out = io.BytesIO()
+    wb.save(out)
+    with app.test_request_context():
+        for name in ("ds-ap", "ds-ap.csv"):
+            assert [r.values for r in read_rows(name, out.getvalue(), HAMLET_COLUMNS)] == [
+                {"name": "Ấp Mới", "households": 120}], name
+
+
 # --- CSV -------------------------------------------------------------------------------------------
 
 def csv_values(app, text: str | bytes):
     data = text.encode("utf-8") if isinstance(text, str) else text
     with app.test_request_context():
         return [(r.line, r.values) for r in read_rows("ds.csv", data, HAMLET_COLUMNS)]
+
+
+def test_a_row_shorter_than_the_header_reads_its_missing_cells_as_empty(app):
+    # A file whose editor dropped the empty cells at the end of a line.
+    assert csv_values(app, "Tên ấp;Số hộ;Ngày hiệu lực\nẤp Mới\nẤp Hai;30\n") == [
+        (2, {"name": "Ấp Mới", "households": None, "effective_date": None}),
+        (3, {"name": "Ấp Hai", "households": "30", "effective_date": None})]
 
 
 def test_apostrophes_in_csv_names_are_letters_not_quotes(app):
