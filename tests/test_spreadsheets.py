@@ -175,6 +175,33 @@ def test_an_ordinary_workbook_with_a_dimension_is_read(app):
                                         {"name": "Ấp 'Chợ'", "households": "1.851", "effective_date": None}]
 
 
+def test_a_workbook_as_excel_saves_it_with_its_text_in_the_shared_strings_is_read(app):
+    # openpyxl writes each text into its cell; Excel and LibreOffice write it once in
+    # xl/sharedStrings.xml and the cells point to it.
+    names = ["Tên ấp", "Số hộ", "Ấp Mới", "Ấp Hai"]
+    strings = (f'<?xml version="1.0" encoding="UTF-8"?><sst xmlns="{MAIN}" count="4" uniqueCount="4">'
+               + "".join(f"<si><t>{n}</t></si>" for n in names) + "</sst>")
+    rows = ('<row r="1"><c r="A1" t="s"><v>0</v></c><c r="B1" t="s"><v>1</v></c></row>'
+            '<row r="2"><c r="A2" t="s"><v>2</v></c><c r="B2"><v>120</v></c></row>'
+            '<row r="3"><c r="A3" t="s"><v>3</v></c><c r="B3"><v>45</v></c></row>')
+    src = zipfile.ZipFile(io.BytesIO(_base_workbook()))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            data = src.read(info)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                data = sheet(rows).encode()
+            elif info.filename == "[Content_Types].xml":
+                data = data.replace(b"</Types>", b'<Override PartName="/xl/sharedStrings.xml" ContentType="application/'
+                                    b'vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/></Types>')
+            dst.writestr(info.filename, data)
+        dst.writestr("xl/sharedStrings.xml", strings.encode())
+    with app.test_request_context():
+        read = read_rows("ds-ap.xlsx", out.getvalue(), HAMLET_COLUMNS)
+    assert [(r.line, r.values) for r in read] == [(2, {"name": "Ấp Mới", "households": 120}),
+                                                  (3, {"name": "Ấp Hai", "households": 45})]
+
+
 def test_blank_rows_are_skipped_and_the_line_numbers_stay_the_sheets(app):
     # A blank row above the header, one between the hamlets (cells of spaces count as blank) and the
     # formatted but empty rows Excel leaves at the end.
