@@ -163,14 +163,21 @@ def test_a_workbook_declaring_xml_entities_is_refused(app):
     assert str(refused.value) == "This file is not a readable Excel workbook."
 
 
-def test_an_ordinary_workbook_with_a_dimension_is_read(app):
+def plain_workbook(rows) -> bytes:
+    """A workbook of these rows as openpyxl writes it (each text in its cell)."""
     wb = Workbook()
-    for row in (["Tên ấp", "Số hộ", "Ngày hiệu lực"], ["Ấp Mới", 120, "01/06/2024"], ["Ấp 'Chợ'", "1.851", None]):
+    for row in rows:
         wb.active.append(row)
     out = io.BytesIO()
     wb.save(out)
+    return out.getvalue()
+
+
+def test_an_ordinary_workbook_with_a_dimension_is_read(app):
+    data = plain_workbook([["Tên ấp", "Số hộ", "Ngày hiệu lực"], ["Ấp Mới", 120, "01/06/2024"],
+                           ["Ấp 'Chợ'", "1.851", None]])
     with app.test_request_context():
-        rows = read_rows("ds.xlsx", out.getvalue(), HAMLET_COLUMNS)
+        rows = read_rows("ds.xlsx", data, HAMLET_COLUMNS)
     assert [r.values for r in rows] == [{"name": "Ấp Mới", "households": 120, "effective_date": "01/06/2024"},
                                         {"name": "Ấp 'Chợ'", "households": "1.851", "effective_date": None}]
 
@@ -205,28 +212,20 @@ def test_a_workbook_as_excel_saves_it_with_its_text_in_the_shared_strings_is_rea
 def test_blank_rows_are_skipped_and_the_line_numbers_stay_the_sheets(app):
     # A blank row above the header, one between the hamlets (cells of spaces count as blank) and the
     # formatted but empty rows Excel leaves at the end.
-    wb = Workbook()
-    for row in ([None, None], ["Tên ấp", "Số hộ"], ["Ấp Mới", 120], ["  ", None], ["Ấp Hai", 45], [None, ""],
-                [None, None]):
-        wb.active.append(row)
-    out = io.BytesIO()
-    wb.save(out)
+    data = plain_workbook([[None, None], ["Tên ấp", "Số hộ"], ["Ấp Mới", 120], ["  ", None], ["Ấp Hai", 45],
+                           [None, ""], [None, None]])
     with app.test_request_context():
-        rows = read_rows("ds.xlsx", out.getvalue(), HAMLET_COLUMNS)
+        rows = read_rows("ds.xlsx", data, HAMLET_COLUMNS)
     assert [(r.line, r.values) for r in rows] == [(3, {"name": "Ấp Mới", "households": 120}),
                                                   (5, {"name": "Ấp Hai", "households": 45})]
 
 
 def test_an_excel_file_whose_name_lost_its_extension_is_read_as_excel(app):
     # A phone's chat app may save a received workbook as "ds-ap" (or name it .csv): its content decides.
-    wb = Workbook()
-    for row in (["Tên ấp", "Số hộ"], ["Ấp Mới", 120]):
-        wb.active.append(row)
-    out = io.BytesIO()
-    wb.save(out)
+    data = plain_workbook([["Tên ấp", "Số hộ"], ["Ấp Mới", 120]])
     with app.test_request_context():
         for name in ("ds-ap", "ds-ap.csv"):
-            assert [r.values for r in read_rows(name, out.getvalue(), HAMLET_COLUMNS)] == [
+            assert [r.values for r in read_rows(name, data, HAMLET_COLUMNS)] == [
                 {"name": "Ấp Mới", "households": 120}], name
 
 
