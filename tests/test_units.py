@@ -323,6 +323,40 @@ def test_set_household_count_and_history(client, db, tree, login_as):
     assert counts == [320, 0]
 
 
+def _earlier(html: str, label: str) -> list[str]:
+    """The rows of an earlier-counts table on a unit's page: "in effect from · figure"."""
+    table = html.split(f"<summary>{label}</summary>", 1)[1].split("</table>", 1)[0]
+    rows = re.findall(r"<tr><td>([^<]*)</td><td class=\"num\">([^<]*)</td></tr>", table)
+    return [" · ".join(cells) for cells in rows]
+
+
+def test_a_unit_page_shows_its_own_counts_and_a_commune_with_hamlets_asks_for_none(client, db, tree, login_as):
+    from app.units.operations import set_adult_count
+    today = today_vn()
+    set_adult_count(tree.hamlet, 900, date(2024, 1, 1))
+    set_adult_count(tree.hamlet2, 700, date(2024, 1, 1))
+    db.session.commit()
+    login_as("commune", tree.commune)
+    assert client.post(f"/units/{tree.hamlet.id}/households",
+                       data={"count-households": "333", "count-effective_on": today.isoformat()}).status_code == 302
+    html = client.get(f"/units/{tree.hamlet.id}").get_data(as_text=True)
+    # Today's count is the one in effect; the earlier counts are the hamlet's own (Khu vực 2 has 410 and 700).
+    assert f"333 hộ, áp dụng từ {today:%d/%m/%Y}" in html
+    assert _earlier(html, "Số hộ các lần trước") == [f"{today:%d/%m/%Y} · 333", "01/01/2024 · 320"]
+    assert _earlier(html, "Các số liệu người trưởng thành trước đây") == ["01/01/2024 · 900"]
+    # Phường I counts its hamlets' sum: no form asks for its own count, and a count sent anyway is refused.
+    html = client.get(f"/units/{tree.commune.id}").get_data(as_text=True)
+    assert 'name="count-households"' not in html and 'name="adults-adults"' not in html
+    resp = client.post(f"/units/{tree.commune.id}/households",
+                       data={"count-households": "999", "count-effective_on": today.isoformat()})
+    assert resp.status_code == 409 and "tính theo tổng số hộ của các đơn vị trực thuộc" in resp.get_data(as_text=True)
+    assert db.session.get(AdminUnit, tree.commune.id).households_on(today) is None
+    # A retired hamlet is listed after the active ones.
+    assert client.post(f"/units/{tree.hamlet.id}/retire", data={"payload": "1"}).status_code == 302
+    listed = client.get(f"/units/{tree.commune.id}").get_data(as_text=True).split('id="children"', 1)[1]
+    assert listed.index("Khu vực 2") < listed.index("Khu vực 1")
+
+
 def test_district_officer_sets_commune_count_but_cannot_add_hamlets(client, db, tree, login_as):
     login_as("district", tree.district)
     # Phường III has no hamlets: its own count is the one coverage uses.
