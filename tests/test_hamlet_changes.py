@@ -344,6 +344,8 @@ def test_a_hamlet_ended_by_a_merge_is_not_made_active_again_by_hand_or_by_a_list
     resp = client.post(f"/units/{a.id}/restore", data={"payload": "1"})
     assert resp.status_code == 409
     assert "không thể sử dụng lại" in resp.get_data(as_text=True)
+    with pytest.raises(ValueError):  # nor by any other caller
+        unit_ops.restore_unit(_db.session.get(AdminUnit, a.id))
     # A list still naming it is refused at that line; one naming the hamlet retired by hand brings it back.
     resp = _import_hamlets(client, tree.commune, "Tên ấp;Số hộ\nKhu vực 1;300\nẤp Cũ;95\n")
     assert resp.status_code == 422 and "Khu vực 1 đã được nhập hoặc chia từ" in resp.get_data(as_text=True)

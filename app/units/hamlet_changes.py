@@ -60,13 +60,6 @@ def history(hamlet: AdminUnit) -> list[HamletChange]:
         .order_by(HamletChange.effective_on, HamletChange.id)))
 
 
-def ended_by_change(hamlet: AdminUnit) -> bool:
-    """Whether the hamlet ended by a merge into another or a split: its households went with the change,
-    so it cannot simply be made active again (one retired by hand can)."""
-    return hamlet.retired_on is not None and bool(db.session.scalar(sa.select(sa.exists().where(
-        HamletChange.from_unit_id == hamlet.id, HamletChange.kind.in_(("merge", "split"))))))
-
-
 def earliest_date(hamlet: AdminUnit) -> date | None:
     """The first day a new change of this hamlet may take effect: the day it came into being, or of
     its latest change, whichever is later (a history read in order)."""

@@ -116,8 +116,10 @@ def parse_units(filename: str, data: bytes, today: date) -> list[UnitRow]:
     wanted = {r.parent_code for r in parsed if r.parent_code} | {r.code for r in parsed if r.code}
     in_db = {u.code: u for u in db.session.scalars(sa.select(AdminUnit).where(
         AdminUnit.code.in_(wanted), AdminUnit.retired_on.is_(None)))}
-    ended = {u.code: u for u in db.session.scalars(sa.select(AdminUnit).where(
-        AdminUnit.code.in_(wanted - set(in_db)), AdminUnit.retired_on.is_not(None)).order_by(AdminUnit.retired_on))}
+    # code -> (name, last day) of the latest unit that bore it
+    ended = {u.code: (u.name, (u.retired_on - timedelta(days=1)).isoformat()) for u in db.session.scalars(
+        sa.select(AdminUnit).where(AdminUnit.code.in_(wanted - set(in_db)), AdminUnit.retired_on.is_not(None))
+        .order_by(AdminUnit.retired_on))}
     for out in parsed:
         if out.code in in_db:
             existing = in_db[out.code]
@@ -126,19 +128,17 @@ def parse_units(filename: str, data: bytes, today: date) -> list[UnitRow]:
                 out.errors.append(_("Code %(code)s already exists as a %(level)s.", code=out.code,
                                     level=existing.level))
         elif out.code in ended:
-            gone = ended[out.code]
+            name, day = ended[out.code]
             out.errors.append(_("Code %(code)s was %(name)s's until %(day)s: an ended unit's code passes to a new "
                                 "unit only through a reorganization (flask units reorganize).", code=out.code,
-                                name=gone.name, day=(gone.retired_on - timedelta(days=1)).isoformat()))
+                                name=name, day=day))
         if out.parent_code:
             parent_level = (codes_in_file[out.parent_code].level if out.parent_code in codes_in_file
                             else in_db[out.parent_code].level if out.parent_code in in_db else None)
             if parent_level is None and out.parent_code in ended:
-                gone = ended[out.parent_code]
+                name, day = ended[out.parent_code]
                 out.errors.append(_("Parent code %(code)s was %(name)s's until %(day)s: give the code of the "
-                                    "parent unit in force now.",
-                                    code=out.parent_code, name=gone.name,
-                                    day=(gone.retired_on - timedelta(days=1)).isoformat()))
+                                    "parent unit in force now.", code=out.parent_code, name=name, day=day))
             elif parent_level is None:
                 out.errors.append(_("Parent code %(code)s is neither in the file nor in the database.",
                                     code=out.parent_code))
@@ -198,7 +198,6 @@ def check_hamlets(rows: list[SheetRow], commune: AdminUnit, today: date) -> list
     """A row names an active hamlet of the commune (updated), one retired by hand (made active again),
     or a new one. A hamlet that ended by a merge or a split is refused: its households went with the
     change, and made active again it would count its old households beside them."""
-    from app.units.hamlet_changes import ended_by_change
     existing: dict[str, AdminUnit] = {}
     # Active hamlets last, so each name keeps its active bearer over an ended namesake.
     for u in db.session.scalars(sa.select(AdminUnit).where(AdminUnit.parent_id == commune.id).order_by(
@@ -218,7 +217,7 @@ def check_hamlets(rows: list[SheetRow], commune: AdminUnit, today: date) -> list
         if key in existing:
             found = existing[key]
             out.existing_id = found.id
-            if ended_by_change(found):
+            if unit_ops.ended_by_change(found):
                 out.errors.append(_("%(name)s was merged or split from %(day)s (see its page): leave it out of the "
                                     "list.", name=found.name, day=locale_date(found.retired_on)))
         if _count_and_date(row, out, today) and out.households is None:

@@ -7,7 +7,7 @@ from app import rules
 from app.audit.models import record
 from app.extensions import db
 from app.text import fold
-from app.units.models import AdminUnit, AdultCount, HouseholdCount
+from app.units.models import AdminUnit, AdultCount, HamletChange, HouseholdCount
 
 
 def find_child_by_name(parent: AdminUnit, name: str) -> AdminUnit | None:
@@ -45,7 +45,17 @@ def retire_unit(unit: AdminUnit, on: date, user=None) -> None:
            user=user)
 
 
+def ended_by_change(unit: AdminUnit) -> bool:
+    """Whether the hamlet ended by a merge into another or a split: its households went with the change,
+    so it cannot simply be made active again (one retired by hand can)."""
+    return unit.retired_on is not None and bool(db.session.scalar(sa.select(sa.exists().where(
+        HamletChange.from_unit_id == unit.id, HamletChange.kind.in_(("merge", "split"))))))
+
+
 def restore_unit(unit: AdminUnit, user=None) -> None:
+    """Raises ValueError for a hamlet ended by a merge or a split (the page and the upload say why first)."""
+    if ended_by_change(unit):
+        raise ValueError("a hamlet ended by a merge or a split is not made active again")
     before = unit.retired_on
     unit.retired_on = None
     record("restore", "unit", unit.id, unit.id, before={"retired_on": before}, after={"retired_on": None},

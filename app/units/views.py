@@ -75,7 +75,7 @@ def _render_unit(unit: AdminUnit, hamlet_form=None, count_form=None, adult_form=
         may_structure=may_structure, may_count=may_count, may_areas=can_manage_areas(unit),
         checklist=first_run_checklist(current_user, unit),
         changes=hamlet_changes.history(unit) if unit.level == "hamlet" else [],
-        may_edit_self=can_edit_hamlet(unit), ended_by_change=hamlet_changes.ended_by_change(unit),
+        may_edit_self=can_edit_hamlet(unit), ended_by_change=unit_ops.ended_by_change(unit),
         hamlet_form=hamlet_form or (HamletForm(prefix="hamlet") if may_structure else None),
         count_form=count_form or (HouseholdCountForm(formdata=None, prefix="count") if may_count else None),
         adults=adults_by_unit([unit], today_vn())[unit.id], adult_history=adult_history,
@@ -195,7 +195,7 @@ def restore(unit_id: int):
     form = ConfirmImportForm(payload="restore")
     if not form.validate_on_submit():
         abort(400)
-    if hamlet_changes.ended_by_change(hamlet):
+    if unit_ops.ended_by_change(hamlet):
         # Its households went to the hamlets it became: active again, it would count its old
         # household count beside theirs.
         flash(_("%(name)s ended by a merge or a split (see its history): it cannot be made active again.",
