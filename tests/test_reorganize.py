@@ -472,3 +472,73 @@ def test_a_unit_import_after_the_reform_takes_each_code_s_bearer_today_and_leave
     _db.session.remove()
     assert _db.session.scalar(sa.select(sa.func.count(AdminUnit.id))) == before
     assert _db.session.get(AdminUnit, world.commune).name == "Phường I"
+
+
+def test_a_second_reorganization_of_a_reorganized_province_keeps_both_earlier_maps(app, runner, world, tmp_path):
+    """Cần Thơ reorganized again from 2026-01-01: Xã Tân Hòa joins Phường Vị Thanh. Each code then names
+    three units in turn, a team moved twice was in each commune for its own stretch, and every month
+    before either reform still counts where it did."""
+    from app.teams.models import team_commune_on
+    tree = world
+    assert reorganize(runner, plan_csv(tmp_path, PLAN)).exit_code == 0
+    _db.session.remove()
+    wallet, vneid = make_services()
+    vi_thanh_1, tan_hoa = unit_for_code("31321"), unit_for_code("31342")
+    between = households(_db.session.get(AdminUnit, tree.other_hamlet), 2)
+    visit(between[0], date(2025, 9, 10), adopted=[wallet])
+    visit(between[1], date(2025, 9, 12), adopted=[vneid], guided=[wallet])
+    _db.session.commit()
+    september = build_summary(unit_for_code("92"), 2025, 9)
+    closing.close_month(unit_for_code("92"), 2025, 9, _db.session.scalar(sa.select(User).where(
+        User.username == "staff-93")))
+    _db.session.commit()
+    sept_csv, sept_xlsx = exports.write_csv(september), exports.write_xlsx(
+        build_summary(unit_for_code("92"), 2025, 9))
+    tallies = {(h, m): tally(h, m) for h in (tree.hamlet, tree.hamlet2, tree.hamlet3, tree.other_hamlet,
+                                            tree.other_hamlet2) for m in (202503, 202507, 202509)}
+    ids_1 = (vi_thanh_1.id, tan_hoa.id, unit_for_code("92").id)
+
+    second = [("92", "", "92"), ("31321", "", "31321"), ("31342", "", "31321"), ("31360", "", "31360")]
+    result = reorganize(runner, plan_csv(tmp_path, second, name="second.csv", day="2026-01-01"))
+    assert result.exit_code == 0, result.output
+    _db.session.remove()
+
+    # 31321: Phường III, then the first Phường Vị Thanh, then the one that took in Xã Tân Hòa.
+    bearers = [unit_for_code("31321", on=d) for d in (date(2025, 3, 1), date(2025, 9, 1), date(2026, 2, 1))]
+    assert [b.name for b in bearers] == ["Phường III", "Phường Vị Thanh", "Phường Vị Thanh"]
+    assert len({b.id for b in bearers}) == 3 and bearers[1].id == ids_1[0]
+    assert (bearers[1].valid_from, bearers[1].retired_on) == (REFORM, date(2026, 1, 1))
+    vi_thanh_2 = bearers[2]
+    assert unit_for_code("31342") is None or unit_for_code("31342").retired_on == date(2026, 1, 1)
+
+    # Tổ Phường I was in Phường I, then in the first Vị Thanh, then in the second: each for its stretch.
+    team_id = world.teams[0]
+    where = {d: _db.session.scalar(sa.select(team_commune_on(d)).where(Team.id == team_id))
+             for d in (date(2025, 6, 30), date(2025, 7, 1), date(2025, 12, 31), date(2026, 1, 1))}
+    assert where == {date(2025, 6, 30): tree.commune, date(2025, 7, 1): ids_1[0],
+                     date(2025, 12, 31): ids_1[0], date(2026, 1, 1): vi_thanh_2.id}
+    from app.teams.operations import placements
+    assert [(p.commune_id, p.valid_from, p.valid_to) for p in placements(_db.session.get(Team, team_id))] == [
+        (tree.commune, None, REFORM), (ids_1[0], REFORM, date(2026, 1, 1))]
+
+    # The hamlets' own figures are untouched; the second Vị Thanh's months are its hamlets' sums, back to
+    # before the first reform; September, closed between the two, is byte for byte the same.
+    assert {k: tally(*k) for k in tallies} == tallies
+    held = (tree.hamlet, tree.hamlet2, tree.hamlet3, tree.other_hamlet)
+    for month in (202503, 202507, 202509):
+        assert tally(vi_thanh_2.id, month) == sum(tallies[(h, month)] for h in held), month
+    assert tally(ids_1[0], 202509) == sum(tallies[(h, 202509)] for h in held[:3])
+    assert tally(ids_1[1], 202509) == tallies[(tree.other_hamlet, 202509)] > 0
+    september = build_summary(_db.session.get(AdminUnit, ids_1[2]), 2025, 9)
+    assert september.closed_at is not None
+    assert exports.write_csv(september) == sept_csv and exports.write_xlsx(september) == sept_xlsx
+
+    # October 2025 as the map was: the first Cần Thơ's three communes; on today's map: the second's two,
+    # the second Vị Thanh counting Xã Tân Hòa's households.
+    as_then = build_summary(_db.session.get(AdminUnit, ids_1[2]), 2025, 10, as_then=True)
+    assert [c["name"] for c in as_then.children] == ["Phường Vị Thanh", "Xã Tân Hòa", "Xã Thạnh Xuân"]
+    today = build_summary(unit_for_code("92"), 2025, 10)
+    assert [c["name"] for c in today.children] == ["Phường Vị Thanh", "Xã Thạnh Xuân"]
+    assert today.children[0]["households"] == sum(c["households"] for c in as_then.children[:2])
+    verify = runner.invoke(args=["coverage", "verify"])
+    assert verify.exit_code == 0, verify.output
