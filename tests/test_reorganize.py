@@ -1,6 +1,6 @@
 """A province carried through the 2025 reform: a plan with a merge, a reused code and a split along
 hamlets, applied in one step; every past figure kept."""
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -277,6 +277,31 @@ def test_a_plan_arriving_after_visits_on_its_new_units_is_refused(runner, world,
     assert "Visits were already logged on the new unit Xã Tân Hòa (31342) since 2025-07-10" in result.output
     _db.session.remove()
     assert unit_for_code("31321").name == "Phường III"
+
+
+def test_a_plan_dated_after_today_is_shown_by_a_dry_run_and_applied_by_nothing(client, login_as, runner, world,
+                                                                               tmp_path):
+    """Applied ahead, a plan would move hamlets, teams and accounts now, before its day: the dry run shows
+    it, applying it is refused (as a hamlet change dated after today is), on the command line and the web."""
+    from app.dates import today_vn
+    day = (today_vn() + timedelta(days=40)).isoformat()
+    path = plan_csv(tmp_path, PLAN, name="ahead.csv", day=day)
+    login_as("province", _db.session.get(AdminUnit, world.province))
+    resp = upload(client, path)
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 422 and "/units/reorganize/confirm" not in html
+    assert f"Phương án có hiệu lực từ {day}, sau hôm nay: chỉ áp dụng được từ ngày đó trở đi." in html
+    dry = reorganize(runner, path, "--dry-run")
+    assert dry.exit_code == 0, dry.output
+    assert "Tổ Phường I" in dry.output and "31321 Phường Vị Thanh" in dry.output
+    assert f"the plan takes effect on {day}, after today: it can be applied from that day on" in dry.output
+    applied = reorganize(runner, path)
+    assert applied.exit_code != 0 and "nothing applied" in applied.output
+    assert f"ahead.csv: Phương án có hiệu lực từ {day}, sau hôm nay" in applied.output  # the locale cached above
+    _db.session.remove()
+    assert _db.session.scalar(sa.select(sa.func.count()).select_from(Reorganization)) == 0
+    assert unit_for_code("31321").name == "Phường III"
+    assert _db.session.get(Team, world.teams[0]).commune_id == world.commune
 
 
 def upload(client, path, url="/units/reorganize"):

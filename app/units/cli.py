@@ -89,7 +89,7 @@ def reorganize_command(plan_file, dry_run, draft, province_code, on, output):
         lines = reorganize.read_plan(plan_file.name, plan_file.read_bytes())
     except SpreadsheetError as exc:
         raise click.ClickException(str(exc)) from exc
-    plan = reorganize.check_plan(plan_file.name, lines)
+    plan = reorganize.check_plan(plan_file.name, lines, ahead=dry_run)
     if not plan.ok:
         for line, problem in plan.problems():
             click.echo(f"{plan_file.name}:{line}: {problem}" if line else f"{plan_file.name}: {problem}", err=True)
@@ -100,6 +100,9 @@ def reorganize_command(plan_file, dry_run, draft, province_code, on, output):
     if dry_run:
         db.session.rollback()
         click.echo("dry run: nothing was written")
+        if plan.effective_on > today_vn():
+            click.echo(f"the plan takes effect on {plan.effective_on:%Y-%m-%d}, after today: "
+                       "it can be applied from that day on")
         return
     db.session.commit()
     click.echo(f"applied: reorganization #{outcome.reorganization.id} effective {plan.effective_on:%Y-%m-%d}")

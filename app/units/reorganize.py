@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from app.audit.models import record
+from app.dates import today_vn
 from app.extensions import db
 from app.spreadsheets import SheetRow, date_cell, read_rows, text_cell
 from app.text import fold
@@ -107,14 +108,20 @@ def _visits_under(unit: AdminUnit) -> date | None:
         AdminUnit, AdminUnit.id == Visit.hamlet_id).where(AdminUnit.within(unit)))
 
 
-def check_plan(source_name: str, lines: list[PlanLine]) -> Plan:
-    """Check every line against the database and the official list in force; nothing is written."""
+def check_plan(source_name: str, lines: list[PlanLine], ahead: bool = False) -> Plan:
+    """Check every line against the database and the official list in force; nothing is written.
+
+    A plan dated after today is refused (applied, it would move hamlets, teams and accounts now, before
+    its day), as a hamlet change is; `ahead` lets a dry run show such a plan all the same."""
     plan = Plan(source_name=source_name, lines=lines)
     days = Counter(line.effective_on for line in lines if line.effective_on)
     if not days:
         plan.errors.append(_("The plan has no effective date."))
         return plan
     day = plan.effective_on = days.most_common(1)[0][0]
+    if day > today_vn() and not ahead:
+        plan.errors.append(_("The plan takes effect on %(day)s, after today: it can be applied from that day on.",
+                             day=day.isoformat()))
     for line in lines:
         if line.effective_on and line.effective_on != day:
             line.errors.append(_("All lines of a plan take effect on the same day (%(day)s).", day=day.isoformat()))
