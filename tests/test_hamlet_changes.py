@@ -376,3 +376,69 @@ def test_a_name_an_ended_hamlet_shares_with_an_active_one_names_the_active_one(d
     assert _db.session.get(AdminUnit, new.id).households_on(TODAY).households == 210
     resp = client.post(f"/units/{tree.hamlet2.id}/rename", data={"name": "Khu Vực 1", "effective_on": ""})
     assert resp.status_code == 400 and "Xã đã có ấp với tên này." in resp.get_data(as_text=True)
+
+
+def test_an_ended_hamlet_takes_counts_up_to_its_last_day_only(db, tree, client, login_as):
+    """A count from a hamlet's end on is counted nowhere: the page offers its last day, and a later date
+    is refused beside the field, by its page and by an adult upload, with nothing written. A name it
+    shares with an active hamlet names the active one."""
+    import io
+    import re
+
+    from app.units import operations as unit_ops
+    from app.units.models import AdultCount, HouseholdCount
+    household(tree.hamlet, "Nguyễn Văn An")
+    login_as("commune", tree.commune)
+    resp = client.post(f"/units/{tree.hamlet.id}/merge", data={"target": str(tree.hamlet2.id),
+                                                                "effective_on": ON.isoformat()})
+    assert resp.status_code == 303, resp.get_data(as_text=True)[:2000]
+    merged = _db.session.get(AdminUnit, tree.hamlet.id)
+    last = ON - timedelta(days=1)
+    assert merged.last_day == last
+    page = client.get(f"/units/{merged.id}").get_data(as_text=True)
+    assert re.search(rf'name="count-effective_on"[^>]*value="{last.isoformat()}"', page), page
+    counts = _db.session.scalar(sa.select(sa.func.count(HouseholdCount.id)))
+    for day in (ON, TODAY):
+        resp = client.post(f"/units/{merged.id}/households", data={"count-households": "300",
+                                                                     "count-effective_on": day.isoformat()})
+        html = resp.get_data(as_text=True)
+        assert resp.status_code == 400
+        assert f"Khu vực 1 chỉ còn hiệu lực đến hết {last:%d/%m/%Y}" in html
+        assert 'value="300"' in html  # the user's figure is kept
+        resp = client.post(f"/units/{merged.id}/adults", data={"adults-adults": "700",
+                                                                "adults-effective_on": day.isoformat()})
+        assert resp.status_code == 400 and f"đến hết {last:%d/%m/%Y}" in resp.get_data(as_text=True)
+    assert _db.session.scalar(sa.select(sa.func.count(HouseholdCount.id))) == counts
+    assert _db.session.scalar(sa.select(sa.func.count(AdultCount.id))) == 0
+    with pytest.raises(ValueError):
+        unit_ops.set_household_count(merged, 300, ON)
+    # Its last day corrects its history.
+    resp = client.post(f"/units/{merged.id}/households", data={"count-households": "300",
+                                                                 "count-effective_on": last.isoformat()})
+    assert resp.status_code == 302
+    assert _db.session.get(AdminUnit, merged.id).households_on(last).households == 300
+
+    # An adult upload: the ended hamlet dated today is refused by line; once a new Khu vực 1 exists, the
+    # name is the new one's.
+    def upload(text):
+        return client.post(f"/units/{tree.commune.id}/adults/import",
+                           data={"file": (io.BytesIO(text.encode()), "adults.csv")},
+                           content_type="multipart/form-data")
+    resp = upload("Tên ấp,Số người từ 15 tuổi\nKhu vực 1,700\n")
+    assert resp.status_code == 422 and f"đến hết {last:%d/%m/%Y}" in resp.get_data(as_text=True)
+    assert upload(f"Tên ấp,Số người từ 15 tuổi,Ngày hiệu lực\nKhu vực 1,700,{last:%d/%m/%Y}\n").status_code == 200
+    # Ấp Ba merges into Khu vực 2, which takes its name: the upload's Ấp Ba is the active hamlet, whichever
+    # of the two namesakes came first.
+    ba = unit_ops.create_unit("Ấp Ba", "hamlet", _db.session.get(AdminUnit, tree.commune.id))
+    _db.session.commit()
+    resp = client.post(f"/units/{ba.id}/merge", data={"target": str(tree.hamlet2.id), "effective_on": ON.isoformat(),
+                                                       "new_name": "Ấp Ba"})
+    assert resp.status_code == 303, resp.get_data(as_text=True)[:2000]
+    resp = upload("Tên ấp,Số người từ 15 tuổi\nẤp Ba,700\n")
+    assert resp.status_code == 200, resp.get_data(as_text=True)
+    payload = re.search(r'name="payload"[^>]*value="([^"]+)"', resp.get_data(as_text=True)).group(1)
+    import html as html_lib
+    done = client.post(f"/units/{tree.commune.id}/adults/import/confirm",
+                       data={"payload": html_lib.unescape(payload)})
+    assert done.status_code == 302
+    assert _db.session.scalars(sa.select(AdultCount.unit_id)).all() == [tree.hamlet2.id]

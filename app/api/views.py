@@ -1,5 +1,4 @@
 """JSON API v1 for the provincial operations centre: coverage of a unit and its children for a month."""
-from datetime import timedelta
 
 from flask import Blueprint, jsonify, request
 from flask_babel import gettext as _
@@ -81,7 +80,7 @@ def coverage():
         last = last_counted_month(unit)
         return api_error(404, "not_found", _(
             "%(name)s ended on %(day)s. A month is counted at its end, so its last month is %(month)s.",
-            name=unit.name, day=locale_date(unit.retired_on - timedelta(days=1)), month=f"{last[0]}-{last[1]:02d}"))
+            name=unit.name, day=locale_date(unit.last_day), month=f"{last[0]}-{last[1]:02d}"))
     summary = build_summary(unit, year, month, as_then=map_mode == "then")
     targets = summary.adult_targets
     body = unit_object(summary.total, summary.services, summary.month_label, targets)

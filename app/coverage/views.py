@@ -1,5 +1,4 @@
 """Coverage pages: a unit's children against their targets as of a month, and its trend."""
-from datetime import timedelta
 from urllib.parse import urlencode
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -68,7 +67,7 @@ def _last_month(unit) -> tuple[int, int] | None:
     """The month a page opens on for a unit that ended: its last one (today's month otherwise)."""
     if unit is None or unit.retired_on is None:
         return None
-    last = unit.retired_on - timedelta(days=1)
+    last = unit.last_day
     return last.year, last.month
 
 

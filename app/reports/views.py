@@ -1,6 +1,5 @@
 """Monthly and quarterly summary pages, their exports, and month closing."""
 import dataclasses
-from datetime import timedelta
 
 import sqlalchemy as sa
 from flask import (
@@ -114,7 +113,7 @@ def _context(unit: AdminUnit, kind: str, summary, form):
             if unit.retired_on is not None and month_start(period.year, period.first) < unit.retired_on <= period.end:
                 # It ended during the period: counted at the period's end, it was last counted earlier.
                 last = last_counted_month(unit)
-                ended = {"day": unit.retired_on - timedelta(days=1), "month": Period.month(*last)}
+                ended = {"day": unit.last_day, "month": Period.month(*last)}
 
     def period_url(endpoint: str, unit_id: int, value: str, **args) -> str:
         """A link to a summary of the period: `month=` or `quarter=` first, as people read an address."""

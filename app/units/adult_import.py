@@ -39,8 +39,11 @@ def parse_adults(filename: str, data: bytes, commune: AdminUnit, today: date) ->
 
 
 def check_adults(rows: list[SheetRow], commune: AdminUnit, today: date) -> list[AdultRow]:
+    # A name an ended hamlet shares with an active one (a split may give a part the old name) names the
+    # active one: ended hamlets first, so the active one overwrites them.
     hamlets = {u.name_folded: u for u in db.session.scalars(
-        sa.select(AdminUnit).where(AdminUnit.parent_id == commune.id, AdminUnit.level == "hamlet"))}
+        sa.select(AdminUnit).where(AdminUnit.parent_id == commune.id, AdminUnit.level == "hamlet")
+        .order_by(AdminUnit.retired_on.is_(None), AdminUnit.retired_on, AdminUnit.id))}
     seen: dict[str, int] = {}
     parsed = []
     for row in rows:
@@ -68,6 +71,10 @@ def check_adults(rows: list[SheetRow], commune: AdminUnit, today: date) -> list[
             out.errors.append(_("The effective date is not a date (use 23/05/2024 or 2024-05-23)."))
         if out.effective_on and out.effective_on > today:
             out.errors.append(_("The effective date is in the future."))
+        elif out.effective_on and out.hamlet_id:
+            ended = unit_ops.ended_refusal(hamlets[key], out.effective_on)
+            if ended:
+                out.errors.append(ended)
         parsed.append(out)
     return parsed
 

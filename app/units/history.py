@@ -148,7 +148,7 @@ def held_on_last_day(unit: AdminUnit) -> tuple[str, ...]:
     (app/coverage/rollup.py), which any change to the units or their placements replaces: building an old
     province's map of a day reads every unit it held (~40 ms for the demo's Hậu Giang)."""
     from app.coverage.rollup import tree_token
-    return _held_on_last_day((tree_token(),), unit.id, unit.retired_on - timedelta(days=1))
+    return _held_on_last_day((tree_token(),), unit.id, unit.last_day)
 
 
 @kept_under_tokens(maxsize=1024)
@@ -289,7 +289,7 @@ def last_counted_month(unit: AdminUnit) -> tuple[int, int] | None:
     month before."""
     if unit.retired_on is None:
         return None
-    last_day = unit.retired_on - timedelta(days=1)
+    last_day = unit.last_day
     if last_day == month_end(last_day.year, last_day.month):
         return last_day.year, last_day.month
     first = last_day.replace(day=1) - timedelta(days=1)

@@ -1,6 +1,6 @@
 """Import administrative units and hamlet lists from CSV/XLSX: validate every row, then all or nothing."""
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
@@ -117,7 +117,7 @@ def parse_units(filename: str, data: bytes, today: date) -> list[UnitRow]:
     in_db = {u.code: u for u in db.session.scalars(sa.select(AdminUnit).where(
         AdminUnit.code.in_(wanted), AdminUnit.retired_on.is_(None)))}
     # code -> (name, last day) of the latest unit that bore it
-    ended = {u.code: (u.name, (u.retired_on - timedelta(days=1)).isoformat()) for u in db.session.scalars(
+    ended = {u.code: (u.name, u.last_day.isoformat()) for u in db.session.scalars(
         sa.select(AdminUnit).where(AdminUnit.code.in_(wanted - set(in_db)), AdminUnit.retired_on.is_not(None))
         .order_by(AdminUnit.retired_on))}
     for out in parsed:

@@ -4,7 +4,7 @@ Units live in time: a unit is valid from `valid_from` (NULL: since before record
 day before `retired_on` (NULL: still valid). A code names a unit only together with a date, since
 the 2025 reform gave new communes the codes of old ones.
 """
-from datetime import date
+from datetime import date, timedelta
 from typing import NamedTuple
 
 import sqlalchemy as sa
@@ -79,6 +79,11 @@ class AdminUnit(db.Model):
     @property
     def active(self) -> bool:
         return self.retired_on is None
+
+    @property
+    def last_day(self) -> date | None:
+        """The last day the unit was valid (the day before `retired_on`); None while it still is."""
+        return None if self.retired_on is None else self.retired_on - timedelta(days=1)
 
     def valid_on(self, day: date) -> bool:
         return (self.valid_from is None or self.valid_from <= day) and (self.retired_on is None

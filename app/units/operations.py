@@ -2,10 +2,12 @@
 from datetime import date
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 
 from app import rules
 from app.audit.models import record
 from app.extensions import db
+from app.templating import locale_date
 from app.text import fold
 from app.units.models import AdminUnit, AdultCount, HamletChange, HouseholdCount
 
@@ -62,6 +64,15 @@ def restore_unit(unit: AdminUnit, user=None) -> None:
            user=user)
 
 
+def ended_refusal(unit: AdminUnit, effective_on: date) -> str | None:
+    """Why a count in effect from `effective_on` cannot be given to the unit: it had ended by then, and a
+    count from its end on is counted nowhere. None when it can."""
+    if unit.retired_on is None or effective_on < unit.retired_on:
+        return None
+    return _("%(name)s was in effect until %(day)s: a count for it takes a date up to that day.",
+             name=unit.name, day=locale_date(unit.last_day))
+
+
 def set_household_count(unit: AdminUnit, households: int, effective_on: date, user=None) -> HouseholdCount:
     """Record the count in effect from a date; a second count for the same date replaces the first.
 
@@ -85,7 +96,10 @@ def set_adult_count(unit: AdminUnit, adults: int, effective_on: date, user=None)
 
 def _set_count(model, field: str, value: int, unit: AdminUnit, effective_on: date, action: str, user, link: dict):
     """The count (`model`, its figure in `field`) in effect from a date, replacing one of the same date;
-    `link` ties a new row to the unit."""
+    `link` ties a new row to the unit. Raises ValueError for a date from the unit's end on (the forms and
+    imports say why first: `ended_refusal`)."""
+    if ended_refusal(unit, effective_on):
+        raise ValueError(f"unit {unit.id} ended on {unit.retired_on}: no count from {effective_on}")
     existing = db.session.scalar(sa.select(model).where(model.unit_id == unit.id, model.effective_on == effective_on))
     before = {field: getattr(existing, field) if existing else None, "effective_on": effective_on}
     if existing is None:

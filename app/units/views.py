@@ -66,6 +66,8 @@ def _render_unit(unit: AdminUnit, hamlet_form=None, count_form=None, adult_form=
     summed = has_active_children(unit)
     may_count = can_set_households(unit) and not summed
     ancestors = visible_ancestors(unit)
+    # An ended unit's count corrects its history: the form offers its last day, not today.
+    dated = {"effective_on": unit.last_day} if unit.retired_on is not None else {}
     adult_history = db.session.scalars(sa.select(AdultCount).where(AdultCount.unit_id == unit.id)
                                        .order_by(AdultCount.effective_on.desc()).limit(20)).all()
     return render_template(
@@ -77,10 +79,10 @@ def _render_unit(unit: AdminUnit, hamlet_form=None, count_form=None, adult_form=
         changes=hamlet_changes.history(unit) if unit.level == "hamlet" else [],
         may_edit_self=can_edit_hamlet(unit), ended_by_change=unit_ops.ended_by_change(unit),
         hamlet_form=hamlet_form or (HamletForm(prefix="hamlet") if may_structure else None),
-        count_form=count_form or (HouseholdCountForm(formdata=None, prefix="count") if may_count else None),
+        count_form=count_form or (HouseholdCountForm(formdata=None, prefix="count", **dated) if may_count else None),
         adults=adults_by_unit([unit], today_vn())[unit.id], adult_history=adult_history,
         adult_current=history_current(adult_history), adult_warning=adult_warning(unit),
-        adult_form=adult_form or (AdultCountForm(formdata=None, prefix="adults") if may_count else None),
+        adult_form=adult_form or (AdultCountForm(formdata=None, prefix="adults", **dated) if may_count else None),
     ), status
 
 
@@ -245,10 +247,14 @@ def _save_count(unit: AdminUnit, form, form_name: str, summed: str, save, saved:
         flash(summed, "error")
         return _render_unit(unit, status=409)
     if form.validate_on_submit():
-        save()
-        db.session.commit()
-        flash(saved, "success")
-        return redirect(url_for("units.show", unit_id=unit.id))
+        ended = unit_ops.ended_refusal(unit, form.effective_on.data)
+        if ended:
+            form.effective_on.errors.append(ended)
+        else:
+            save()
+            db.session.commit()
+            flash(saved, "success")
+            return redirect(url_for("units.show", unit_id=unit.id))
     return _render_unit(unit, status=400, **{form_name: form})
 
 
