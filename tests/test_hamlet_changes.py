@@ -314,6 +314,35 @@ def test_a_new_hamlets_name_may_not_be_an_active_siblings_but_may_be_a_retired_o
     assert _db.session.scalar(sa.select(sa.func.count(AdminUnit.id)).where(AdminUnit.name == "Khu vực Cũ")) == 2
 
 
+def test_a_hamlet_added_or_renamed_by_hand_may_take_a_merged_hamlets_name_and_is_sent_back_to_a_retired_one(
+        db, tree, client, login_as):
+    """A hamlet retired by hand is made active again to keep its history: a new hamlet (or a rename) taking
+    its name is refused with that advice. A name a merge freed may be taken, as a split's part may."""
+    from app.units import operations as unit_ops
+    gone = unit_ops.create_unit("Khu vực Cũ", "hamlet", tree.commune)
+    unit_ops.retire_unit(gone, ON - timedelta(days=30))
+    _db.session.commit()
+    login_as("commune", tree.commune)
+    resp = client.post(f"/units/{tree.hamlet.id}/merge", data={"target": str(tree.hamlet2.id),
+                                                                "effective_on": ON.isoformat()})
+    assert resp.status_code == 303, resp.get_data(as_text=True)[:2000]
+    retired = f"Khu vực Cũ, ngừng sử dụng từ {ON - timedelta(days=30):%d/%m/%Y}, đang mang tên này"
+    resp = client.post(f"/units/{tree.commune.id}/hamlets", data={"hamlet-name": "khu vuc cu"})
+    assert resp.status_code == 400 and retired in resp.get_data(as_text=True)
+    resp = client.post(f"/units/{tree.hamlet2.id}/rename", data={"name": "Khu vực Cũ", "effective_on": ""})
+    assert resp.status_code == 400 and retired in resp.get_data(as_text=True)
+    resp = client.post(f"/units/{tree.commune.id}/hamlets", data={"hamlet-name": "Khu vực 2"})
+    assert resp.status_code == 400 and "Xã đã có ấp với tên này." in resp.get_data(as_text=True)
+    # Khu vực 1 ended by the merge: its name is free for a new hamlet, then for a rename back and forth.
+    resp = client.post(f"/units/{tree.commune.id}/hamlets", data={"hamlet-name": "Khu vực 1"})
+    assert resp.status_code == 302, resp.get_data(as_text=True)[:2000]
+    new = _db.session.scalar(sa.select(AdminUnit).where(AdminUnit.name == "Khu vực 1", AdminUnit.retired_on.is_(None)))
+    assert new is not None and new.id != tree.hamlet.id
+    assert client.post(f"/units/{new.id}/rename", data={"name": "Khu vực 1A", "effective_on": ""}).status_code == 302
+    assert client.post(f"/units/{new.id}/rename", data={"name": "Khu Vực 1", "effective_on": ""}).status_code == 302
+    assert _db.session.get(AdminUnit, new.id).name == "Khu Vực 1"
+
+
 def _import_hamlets(client, commune, text):
     """Upload a hamlet list and confirm it; the preview's response when it has problems."""
     import io

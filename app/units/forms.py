@@ -1,4 +1,5 @@
 """Forms for hamlets and household counts."""
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import SelectChoice, SelectField, StringField, ValidationError
@@ -7,9 +8,10 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional
 from app import rules
 from app.dates import today_vn
 from app.forms import AppForm, CountField, LocalDateField, NotInFuture, record_id, strip_clean
+from app.templating import locale_date
 from app.text import fold
 from app.units import hamlet_changes
-from app.units.operations import find_child_by_name
+from app.units.operations import ended_by_change, find_child_by_name
 
 
 class HamletForm(AppForm):
@@ -34,9 +36,9 @@ class RenameForm(AppForm):
         self.hamlet = hamlet
 
     def validate_name(self, field):
-        clash = find_child_by_name(self.hamlet.parent, field.data or "")
-        if clash is not None and clash.id != self.hamlet.id:
-            raise ValidationError(_l("This commune already has a hamlet with this name."))
+        problem = hamlet_name_problem(self.hamlet.parent, field.data or "", own_id=self.hamlet.id)
+        if problem:
+            raise ValidationError(problem)
 
     def validate_effective_on(self, field):
         if field.data is not None:
@@ -49,6 +51,21 @@ def _name_field(label, required=True):
     first = DataRequired(_l("Enter the hamlet's name.")) if required else Optional()
     return StringField(label, filters=[strip_clean],
                        validators=[first, Length(max=rules.NAME_MAX, message=_l("At most %(max)d characters."))])
+
+
+def hamlet_name_problem(commune, name: str, own_id: int | None = None) -> str | None:
+    """Why a hamlet added or renamed by hand may not take the name: an active hamlet of the commune bears
+    it, or one retired by hand does (made active again, that one keeps its history). A hamlet that ended
+    by a merge or a split leaves its name free, as a split's parts may take it."""
+    clash = find_child_by_name(commune, name)
+    if clash is None or clash.id == own_id:
+        return None
+    if clash.retired_on is None:
+        return _("This commune already has a hamlet with this name.")
+    if ended_by_change(clash):
+        return None
+    return _("%(name)s, retired on %(day)s, bears this name: make it active again on its page, or choose "
+             "another name.", name=clash.name, day=locale_date(clash.retired_on))
 
 
 def _name_taken(hamlet, name: str, allowed_ids=()) -> bool:

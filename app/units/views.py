@@ -33,6 +33,7 @@ from app.units.forms import (
     HouseholdCountForm,
     MergeForm,
     RenameForm,
+    hamlet_name_problem,
     split_form,
 )
 from app.units.importer import apply_hamlets, check_hamlets, parse_hamlets
@@ -107,8 +108,9 @@ def add_hamlet(unit_id: int):
     commune = get_unit_or_404(unit_id, need=can_edit_hamlets_of)
     form = HamletForm(prefix="hamlet")
     if form.validate_on_submit():
-        if unit_ops.find_child_by_name(commune, form.name.data):
-            form.name.errors.append(_("This commune already has a hamlet with this name."))
+        problem = hamlet_name_problem(commune, form.name.data)
+        if problem:
+            form.name.errors.append(problem)
         else:
             hamlet = unit_ops.create_unit(form.name.data, "hamlet", commune, user=current_user)
             if form.households.data is not None:
