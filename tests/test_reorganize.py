@@ -185,6 +185,21 @@ def test_a_visit_corrected_after_the_reform_moves_between_old_and_new_units_by_i
     assert verify.exit_code == 0, verify.output
 
 
+def test_a_hamlet_retired_after_the_reform_still_counts_in_its_new_commune_until_then(app, runner, world, tmp_path):
+    """Today's map leaves out the units the reform ended, not a hamlet of a new commune retired by hand later:
+    it counts in Phường Vị Thanh (and in Cần Thơ) until the day it was retired, and in no month after."""
+    assert reorganize(runner, plan_csv(tmp_path, PLAN)).exit_code == 0
+    _db.session.remove()
+    units.retire_unit(_db.session.get(AdminUnit, world.hamlet3), date(2025, 9, 1))
+    _db.session.commit()
+    vi_thanh, province = unit_for_code("31321"), unit_for_code("92")
+    august, september = date(2025, 8, 15), date(2025, 9, 15)
+    assert queries.households_by_unit([vi_thanh], august) == {vi_thanh.id: 320 + 410 + 150}
+    assert queries.households_by_unit([vi_thanh], september) == {vi_thanh.id: 320 + 410}
+    assert queries.households_by_unit([province], august)[province.id] == \
+        queries.households_by_unit([province], september)[province.id] + 150
+
+
 def test_a_month_the_old_province_closed_stays_closed_for_its_moved_hamlets_and_for_nobody_else(
         app, runner, world, tmp_path):
     """March 2025 was closed by Hậu Giang: after the reform its hamlets, now in Cần Thơ, still count it
@@ -558,6 +573,13 @@ def test_a_second_reorganization_of_a_reorganized_province_keeps_both_earlier_ma
     assert september.closed_at is not None
     assert exports.write_csv(september) == sept_csv and exports.write_xlsx(september) == sept_xlsx
 
+    # Before the first reform the second Vị Thanh stands for the communes its predecessors took in, back
+    # through both: Thị trấn Một Ngàn, split in 2025, is said split though Xã Tân Hòa joined whole in 2026.
+    from app.units.history import predecessors_on
+    assert [(u.name, split) for u, split in predecessors_on(vi_thanh_2, date(2025, 3, 1))] == [
+        ("Phường I", False), ("Phường III", False), ("Thị trấn Một Ngàn", True)]
+    assert [(u.id, split) for u, split in predecessors_on(vi_thanh_2, date(2025, 9, 1))] == [
+        (ids_1[0], False), (ids_1[1], False)]
     # October 2025 as the map was: the first Cần Thơ's three communes; on today's map: the second's two,
     # the second Vị Thanh counting Xã Tân Hòa's households.
     as_then = build_summary(_db.session.get(AdminUnit, ids_1[2]), 2025, 10, as_then=True)
