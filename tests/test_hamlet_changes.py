@@ -441,6 +441,13 @@ def test_an_ended_hamlet_takes_counts_up_to_its_last_day_only(db, tree, client, 
     assert _db.session.scalar(sa.select(sa.func.count(AdultCount.id))) == 0
     with pytest.raises(ValueError):
         unit_ops.set_household_count(merged, 300, ON)
+    # A renaming by decision dated from its end on is refused too (a name it never bore); its name corrected
+    # without a date is kept, as the history shows it.
+    resp = client.post(f"/units/{merged.id}/rename", data={"name": "Khu vực Một", "effective_on": ON.isoformat()})
+    assert resp.status_code == 400 and f"Khu vực 1 chỉ còn hiệu lực đến hết {last:%d/%m/%Y}: thay đổi" in \
+        resp.get_data(as_text=True)
+    assert _db.session.get(AdminUnit, merged.id).name == "Khu vực 1"
+    assert _db.session.scalar(sa.select(sa.func.count(HamletChange.id)).where(HamletChange.kind == "rename")) == 0
     # Its last day corrects its history.
     resp = client.post(f"/units/{merged.id}/households", data={"count-households": "300",
                                                                  "count-effective_on": last.isoformat()})

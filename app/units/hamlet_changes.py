@@ -85,6 +85,9 @@ def date_problem(hamlets: list[AdminUnit], on: date) -> str | None:
     if on > today_vn():
         return _("The change must already be in effect: give today's date or an earlier one.")
     for hamlet in hamlets:
+        if hamlet.retired_on is not None and on >= hamlet.retired_on:
+            return _("%(name)s was in effect until %(day)s: a change to it takes effect on that day at the latest.",
+                     name=hamlet.name, day=locale_date(hamlet.last_day))
         earliest = earliest_date(hamlet)
         if earliest is not None and on < earliest:
             return _("%(name)s has existed in its present form only since %(date)s: give that date or a later one.",
