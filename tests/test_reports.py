@@ -298,3 +298,19 @@ def test_sheet_names_are_ones_excel_opens_and_never_repeat():
     again = [_sheet_name(long, used) for _ in range(2)]
     assert again == [first[:28] + " 2", first[:28] + " 3"]
     assert _sheet_name("", used) == "Sheet" and _sheet_name("", used) == "Sheet 2"
+
+
+@pytest.mark.parametrize("today, month, quarter", [
+    ("2027-01-15", "2026-12", "2026-Q4"), ("2027-02-01", "2027-01", "2026-Q4"), ("2027-03-31", "2027-02", "2026-Q4"),
+    ("2027-04-01", "2027-03", "2027-Q1"), ("2027-12-31", "2027-11", "2027-Q3")])
+def test_a_report_opens_on_the_last_whole_month_and_quarter_in_vietnam(client, login_as, tree, monkeypatch, today,
+                                                                       month, quarter):
+    """Staff open the report on the month (and quarter) that has ended, across the turn of the year."""
+    from datetime import date
+
+    from app.reports import views
+    monkeypatch.setattr(views, "today_vn", lambda: date.fromisoformat(today))
+    login_as("province", tree.province)
+    page = client.get(f"/reports/{tree.province.id}/monthly").get_data(as_text=True)
+    assert re.search(rf'name="month"[^>]*value="{month}"', page), page
+    assert views.previous_quarter() == quarter  # the quarter's list is built from the real day: asked directly
