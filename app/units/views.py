@@ -68,7 +68,7 @@ def _render_unit(unit: AdminUnit, hamlet_form=None, count_form=None, adult_form=
     may_count = can_set_households(unit) and not summed
     ancestors = visible_ancestors(unit)
     # An ended unit's count corrects its history: the form offers its last day, not today.
-    dated = {"effective_on": unit.last_day} if unit.retired_on is not None else {}
+    dated = {"effective_on": min(unit.last_day, today_vn())} if unit.retired_on is not None else {}
     adult_history = db.session.scalars(sa.select(AdultCount).where(AdultCount.unit_id == unit.id)
                                        .order_by(AdultCount.effective_on.desc()).limit(20)).all()
     return render_template(
