@@ -157,6 +157,19 @@ def test_as_the_map_was_a_new_commune_shows_the_units_that_stood_for_it(world, c
     assert status == 200 and "Khu vực 3" in text
 
 
+def test_as_the_map_was_the_rows_follow_the_name_order_asked(world, client, login_as):
+    login_as("province", world.province)
+
+    def names(query):
+        status, text = _page(client, world.vi_thanh_city, "?month=2025-03&map=then" + query)
+        assert status == 200
+        body = text[text.index("<tbody>"):text.index("</tbody>")]
+        return re.findall(r'<th scope="row"><a [^>]*>([^<]+)</a>', body)
+
+    assert names("") == names("&sort=name&dir=asc") == ["Phường I", "Phường III", "Phường VII"]
+    assert names("&sort=name&dir=desc") == ["Phường VII", "Phường III", "Phường I"]
+
+
 def test_an_old_unit_opens_on_its_last_month_as_the_map_was_for_those_who_hold_its_hamlets(world, client, login_as):
     login_as("province", world.province)
     status, text = _page(client, world.old_province)
