@@ -141,6 +141,16 @@ def test_the_adult_section_pages_through_the_units_by_name(province, client, log
     assert [th.text().strip() for th in table.find_all("th", scope="row")][1] == "Xã Số 41"
     plain = client.get(f"/coverage/{province.id}/adults?month=2025-08&apage=2")
     assert plain.status_code == 302 and "apage=2" in plain.headers["Location"]
+    assert "month=2025-08" in plain.headers["Location"]  # the bookmark keeps its month
+    # Page 2 and back: the first page's "next" names page 2, the second's "previous" names none (the first).
+    prev = next(pager.find_all("a", rel="prev"))
+    assert prev.attrs["hx-get"] == f"/coverage/{province.id}/adults?month=2025-08"
+    assert "apage" not in prev.attrs["href"]
+    opening = _pager(client.get(f"/coverage/{province.id}/adults?month=2025-08",
+                                headers={"HX-Request": "true"}).get_data(as_text=True))
+    to_two = next(opening.find_all("a", rel="next"))
+    assert to_two.attrs["hx-get"] == f"/coverage/{province.id}/adults?month=2025-08&apage=2"
+    assert "apage=2" in to_two.attrs["href"]
 
 
 def _figures(row):
