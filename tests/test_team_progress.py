@@ -76,6 +76,7 @@ def test_a_field_account_without_a_team_is_refused_the_forms_that_log_work(app, 
         assert browser.get(path).status_code == 403, path
     assert browser.post("/visits/new", data={"key": "k-1", "visited_on": "2026-11-30"}).status_code == 403
     assert db.session.scalar(sa.select(sa.func.count(Visit.id))) == 0
+    assert browser.get("/teams/").status_code == 404  # "my team": there is none to show
 
 
 def test_the_menu_leads_field_users_to_their_team_progress(app, db, tree):
