@@ -1,6 +1,7 @@
 """Classes and one-stop-centre shifts as a team logs them, and the commune officer's dossier totals:
 counts that must add up, learners named and linked to households, the exactly-once key, the
 team's combined list, closed months, and a shift at another commune's centre refused."""
+import re
 import uuid
 from datetime import UTC, date, datetime, timedelta
 
@@ -11,7 +12,7 @@ import time_machine
 from app.activities.models import CentreShift, Class, ClassLearner, CommuneDossierTotal, Topic
 from app.audit.models import AuditEvent
 from app.reports.models import MonthClosure
-from app.visits.models import Visit
+from app.visits.models import Service, Visit
 from tests.html_tree import parse
 from tests.visits_helpers import form as visit_form
 from tests.visits_helpers import household, make_team, service_id, sign_in_as
@@ -762,3 +763,31 @@ def test_a_record_written_without_its_time_comes_after_its_day_s_others(app, db,
     assert listed == [("visit", "Mar 14, 2026"), ("class", "Mar 14, 2026"), ("visit", "Mar 14, 2026"),
                       ("visit", "Mar 13, 2026")]  # the crew's leader reads English
     assert "Lý Thị Năm" in next(page.find(id="work-list").find_all("li")).text()
+
+
+def test_a_class_keeps_what_it_recorded_after_the_lists_change_and_a_blank_age_band_is_none(db, tree, crew):
+    """A blank age band is stored as none; a topic and a service taken off the lists since stay on the class's
+    edit form, ticked and filled in (else saving a correction would drop them); a new class dated in a
+    closed month is refused beside its date."""
+    browser, _leader, team, members = crew
+    data = class_form(db, team, members, bands=("", "22", "8"), results={"vneid": "12"})
+    assert browser.post("/activities/classes/new", data=data).status_code == 303
+    klass = db.session.scalar(sa.select(Class))
+    assert (klass.age_15_17, klass.age_18_59, klass.age_60_plus) == (0, 22, 8)
+    db.session.execute(sa.update(Service).where(Service.code == "vneid").values(active=False))
+    db.session.execute(sa.update(Topic).where(Topic.code == "smartphone").values(active=False))
+    db.session.commit()
+    assert 'name="res-vneid"' not in browser.get("/activities/classes/new").get_data(as_text=True)
+    html = browser.get(f"/activities/classes/{klass.id}/edit").get_data(as_text=True)
+    smartphone = db.session.scalar(sa.select(Topic.id).where(Topic.code == "smartphone"))
+    box = re.search(rf'<input[^>]*id="topics-{smartphone}"[^>]*>', html)
+    assert box is not None and "checked" in box.group(0)
+    field = re.search(r'<input[^>]*name="res-vneid"[^>]*>', html)
+    assert field is not None and 'value="12"' in field.group(0)
+
+    db.session.add(MonthClosure(province_id=tree.province.id, year=ON.year, month=ON.month, snapshot="{}"))
+    db.session.commit()
+    resp = browser.post("/activities/classes/new", data=class_form(db, team, members, topics=_topics(db, "vneid")))
+    assert resp.status_code == 409
+    assert parse(resp.get_data(as_text=True)).find(id="held_on-error") is not None
+    assert _count(db, Class) == 1
