@@ -155,6 +155,8 @@ def test_a_class_whose_figures_do_not_hold_is_refused_beside_the_field_and_nothi
     # The list above the form leads to it (a learner's row through the learners, a count through the results).
     anchor = "learners" if field_id.startswith("learners-") else "results" if field_id.startswith("res-") else field_id
     assert doc.find(id="error-summary").find(href=f"#{anchor}") is not None
+    # One link per field in error, not one for every field of the form.
+    assert len(list(doc.find(id="error-summary").find_all("a"))) == 1
     # What was typed comes back.
     assert doc.find(id="learners_total").attrs["value"] == "30"
     assert _count(db, Class) == 0 and _count(db, ClassLearner) == 0
@@ -179,6 +181,9 @@ def test_the_class_form_opens_on_today_in_vietnam_with_the_leaders_team_and_self
     assert doc.find(id="held_on").attrs["value"] == "2026-03-01"
     assert doc.find(id=f"members-{members[0].id}").attrs.get("checked") is not None
     assert doc.find(id=f"members-{members[1].id}").attrs.get("checked") is None
+    # The team serves one hamlet: the class is placed there unless the leader says otherwise.
+    chosen = [o for o in doc.find(id="place_hamlet").find_all("option") if o.attrs.get("selected") is not None]
+    assert [o.attrs["value"] for o in chosen] == [str(tree.hamlet.id)]
 
 
 def test_one_form_saved_twice_is_one_class_and_its_key_reused_for_other_figures_is_a_409(db, tree, crew):
