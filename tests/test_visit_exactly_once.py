@@ -142,3 +142,18 @@ def test_the_same_key_with_another_new_household_answers_409_and_adds_no_househo
     assert visit_count() == 1
     assert db.session.scalars(sa.select(Household.head_name)).all() == ["Đặng Văn Tám"]
 
+
+
+def test_a_saved_form_sent_again_with_its_household_cleared_is_told_its_key_was_used(app, db, tree, team):
+    """Back on a saved form, the household taken off and sent again: nothing saved, a 409 with the input and
+    the key-used notice, never a 500."""
+    t, members = team
+    leader, _user = sign_in_as(app, "team_leader", tree.commune, t, members[0])
+    h = household(tree.hamlet, "Võ Thị Sáu")
+    data = form(h.id, on=ON, members=[members[0].id], services={"vneid": "guided"})
+    assert leader.post("/visits/new", data=data).status_code == 303
+    resp = leader.post("/visits/new", data={**data, "household_id": ""})
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 409, html[:2000]
+    assert "Biểu mẫu này đã được lưu thành một lượt khác" in html
+    assert visit_count() == 1
