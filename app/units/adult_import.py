@@ -4,7 +4,6 @@ The hamlets must already exist (the hamlet list import creates them); rows are m
 from dataclasses import dataclass, field
 from datetime import date
 
-import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from app import rules
@@ -40,10 +39,8 @@ def parse_adults(filename: str, data: bytes, commune: AdminUnit, today: date) ->
 
 def check_adults(rows: list[SheetRow], commune: AdminUnit, today: date) -> list[AdultRow]:
     # A name an ended hamlet shares with an active one (a split may give a part the old name) names the
-    # active one: ended hamlets first, so the active one overwrites them.
-    hamlets = {u.name_folded: u for u in db.session.scalars(
-        sa.select(AdminUnit).where(AdminUnit.parent_id == commune.id, AdminUnit.level == "hamlet")
-        .order_by(AdminUnit.retired_on.is_(None), AdminUnit.retired_on, AdminUnit.id))}
+    # active one.
+    hamlets = unit_ops.children_by_name(commune)
     seen: dict[str, int] = {}
     parsed = []
     for row in rows:

@@ -198,11 +198,7 @@ def check_hamlets(rows: list[SheetRow], commune: AdminUnit, today: date) -> list
     """A row names an active hamlet of the commune (updated), one retired by hand (made active again),
     or a new one. A hamlet that ended by a merge or a split is refused: its households went with the
     change, and made active again it would count its old households beside them."""
-    existing: dict[str, AdminUnit] = {}
-    # Active hamlets last, so each name keeps its active bearer over an ended namesake.
-    for u in db.session.scalars(sa.select(AdminUnit).where(AdminUnit.parent_id == commune.id).order_by(
-            AdminUnit.retired_on.is_(None), AdminUnit.retired_on, AdminUnit.id)):
-        existing[u.name_folded] = u
+    existing = unit_ops.children_by_name(commune)
     seen: dict[str, int] = {}
     parsed = []
     for row in rows:

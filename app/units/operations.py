@@ -21,6 +21,14 @@ def find_child_by_name(parent: AdminUnit, name: str) -> AdminUnit | None:
                                        AdminUnit.id.desc()).limit(1))
 
 
+def children_by_name(parent: AdminUnit) -> dict[str, AdminUnit]:
+    """Every child by its folded name; where an ended child shares its name with an active one, the active
+    one, as `find_child_by_name` (ended ones first, so the active one overwrites them)."""
+    return {u.name_folded: u for u in db.session.scalars(
+        sa.select(AdminUnit).where(AdminUnit.parent_id == parent.id)
+        .order_by(AdminUnit.retired_on.is_(None), AdminUnit.retired_on, AdminUnit.id))}
+
+
 def create_unit(name: str, level: str, parent: AdminUnit | None, code: str | None = None,
                 user=None) -> AdminUnit:
     """Raises rules.RuleError for a code the forms and imports would refuse (they check it first)."""
