@@ -67,13 +67,16 @@ def _render_unit(unit: AdminUnit, hamlet_form=None, count_form=None, adult_form=
     summed = has_active_children(unit)
     may_count = can_set_households(unit) and not summed
     ancestors = visible_ancestors(unit)
-    # An ended unit's count corrects its history: the form offers its last day, not today.
+    # An ended unit's count corrects its history: the form offers its last day, not today, and the
+    # figure shown is the one in effect on that day.
+    ended_on = unit.last_day if unit.retired_on is not None and unit.retired_on <= today_vn() else None
     dated = {"effective_on": min(unit.last_day, today_vn())} if unit.retired_on is not None else {}
+    day = ended_on or today_vn()
     adult_history = db.session.scalars(sa.select(AdultCount).where(AdultCount.unit_id == unit.id)
                                        .order_by(AdultCount.effective_on.desc()).limit(20)).all()
     return render_template(
         "units/show.html", unit=unit, ancestors=ancestors, children=children, counts=counts, q=q,
-        history=history, current=history_current(history), summed=summed,
+        history=history, current=history_current(history, day), summed=summed, ended_on=ended_on,
         households=households_by_unit([unit], today_vn())[unit.id],
         may_structure=may_structure, may_count=may_count, may_areas=can_manage_areas(unit),
         checklist=first_run_checklist(current_user, unit),
@@ -82,7 +85,7 @@ def _render_unit(unit: AdminUnit, hamlet_form=None, count_form=None, adult_form=
         hamlet_form=hamlet_form or (HamletForm(prefix="hamlet") if may_structure else None),
         count_form=count_form or (HouseholdCountForm(formdata=None, prefix="count", **dated) if may_count else None),
         adults=adults_by_unit([unit], today_vn())[unit.id], adult_history=adult_history,
-        adult_current=history_current(adult_history), adult_warning=adult_warning(unit),
+        adult_current=history_current(adult_history, day), adult_warning=adult_warning(unit),
         adult_form=adult_form or (AdultCountForm(formdata=None, prefix="adults", **dated) if may_count else None),
     ), status
 
@@ -93,9 +96,9 @@ def has_active_children(unit: AdminUnit) -> bool:
     return db.session.scalar(sa.select(sa.exists().where(AdminUnit.parent_id == unit.id, counted)))
 
 
-def history_current(history: list[HouseholdCount]):
-    today = today_vn()
-    return next((c for c in history if c.effective_on <= today), None)
+def history_current(history: list[HouseholdCount], day):
+    """The count in effect on `day`, from a unit's counts newest first."""
+    return next((c for c in history if c.effective_on <= day), None)
 
 
 @bp.get("/<int:unit_id>")
