@@ -290,3 +290,18 @@ def test_a_team_that_logged_nothing_in_the_month_is_counted_but_not_active(tree,
 def _a_team_of(commune) -> int:
     from app.teams.models import Team
     return db.session.scalar(sa.select(Team.id).where(Team.commune_id == commune.id))
+
+
+def test_a_hamlet_served_by_two_teams_counts_both_and_their_members_once_each(tree, activity):
+    # A second team serves Ấp Nhơn Xuân beside Thị trấn Một Ngàn's own: the hamlet counts two teams, the
+    # active one of them (it visited in October) and the members of both; Khu vực 1 keeps its one team.
+    from tests.report_data import make_team
+    second = make_team(tree.other_commune, [tree.other_hamlet], ["Huỳnh Văn Sáu", "Lý Thị Bảy"])
+    second.name, second.name_folded = "Tổ hai", "to hai"
+    db.session.commit()
+    rows = {r["id"]: r for r in build_summary(tree.other_commune, 2024, 10).children}
+    assert (rows[tree.other_hamlet.id]["teams"], rows[tree.other_hamlet.id]["active_teams"],
+            rows[tree.other_hamlet.id]["members"]) == (2, 1, 3)
+    rows = {r["id"]: r for r in build_summary(tree.commune, 2024, 10).children}
+    assert (rows[tree.hamlet.id]["teams"], rows[tree.hamlet.id]["members"]) == (1, 3)
+    assert build_summary(tree.province, 2024, 10).total["teams"] == 3

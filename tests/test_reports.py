@@ -4,6 +4,7 @@ import io
 import re
 
 import pytest
+import sqlalchemy as sa
 from openpyxl import load_workbook
 
 from app.reports.exports import neutralise
@@ -31,6 +32,27 @@ def test_october_figures_of_the_province(tree, activity):
     # Children in Vietnamese name order, as on the coverage page (not by GSO code).
     assert [r["code"] for r in s.children] == ["931", "930"]
     assert [lvl for lvl, _rows in s.levels] == ["district", "commune"]
+
+
+def test_every_active_service_counts_its_new_adoptions_the_catalogues_first_too(tree, activity, db):
+    # The online public services account, first in the default catalogue, made active beside the two:
+    # Hộ Năm adopted it in October and Hộ Một in November.
+    from datetime import date
+
+    from app.visits.models import Service
+    from tests.report_data import visit
+    dvc = db.session.scalar(sa.select(Service).where(Service.code == "dvc"))
+    dvc.active = True
+    visit(activity.households["h5"], date(2024, 10, 20), activity.other_team, {dvc: "adopted"})
+    visit(activity.households["h1"], date(2024, 11, 3), activity.team, {dvc: "adopted"})
+    db.session.commit()
+    october = build_summary(tree.province, 2024, 10).total
+    figures = {svc["code"]: (svc["new"], svc["adopted"]) for svc in october["services"]}
+    assert figures == {"dvc": (1, 1), "e_wallet": (3, 4), "vneid": (1, 1)}
+    hamlet = next(r for r in build_summary(tree.other_commune, 2024, 11).children if r["id"] == tree.other_hamlet.id)
+    assert {svc["code"]: (svc["new"], svc["adopted"]) for svc in hamlet["services"]}["dvc"] == (0, 1)
+    commune = build_summary(tree.commune, 2024, 11).total
+    assert {svc["code"]: (svc["new"], svc["adopted"]) for svc in commune["services"]}["dvc"] == (1, 1)
 
 
 def test_each_parent_is_the_ratio_of_its_childrens_sums(tree, activity):
