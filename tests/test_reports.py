@@ -131,6 +131,25 @@ def _xlsx_rows(data: bytes, sheet_index: int = 0):
     return wb, ws, header_row, heads, rows
 
 
+def test_a_team_dissolved_after_its_visits_counts_among_the_months_teams_and_never_fewer_than_the_active(
+        tree, activity, db):
+    # Thị trấn Một Ngàn's team visits Hộ Năm on 7 October and is dissolved on the 20th: October counts it
+    # as a team, active, with no member left at the month's end; in November it is gone.
+    from datetime import date
+    activity.other_team.dissolved_on = date(2024, 10, 20)
+    db.session.commit()
+
+    def row(root, unit, month):
+        r = next(r for r in build_summary(root, 2024, month).children if r["id"] == unit.id)
+        return r["teams"], r["active_teams"], r["members"]
+    assert row(tree.other_district, tree.other_commune, 10) == (1, 1, 0)
+    assert row(tree.other_commune, tree.other_hamlet, 10) == (1, 1, 0)
+    assert row(tree.other_district, tree.other_commune, 11) == (0, 0, 0)
+    assert row(tree.other_commune, tree.other_hamlet, 11) == (0, 0, 0)
+    october = build_summary(tree.province, 2024, 10).total
+    assert (october["teams"], october["active_teams"]) == (2, 2)
+
+
 def test_xlsx_has_sheets_headers_numbers_and_totals(tree, activity, login_as, client):
     login_as("province", tree.province)
     resp = client.get(f"/reports/{tree.province.id}/monthly.xlsx?month={MONTH}")

@@ -113,36 +113,43 @@ def teams_by_commune(root: AdminUnit, end: date, active_teams: set[int],
                      in_time: bool = False) -> dict[int, tuple[int, int, int]]:
     """{commune_id: (teams, teams with a visit in the month, members at the end of the month)};
     `in_time`: each team under the commune it was in at the month's end (the map as it was: a
-    reorganization moved teams with their hamlets), else under its commune today."""
+    reorganization moved teams with their hamlets), else under its commune today. The teams are those
+    that existed at the month's end and those that logged a visit in it (one dissolved after its
+    visits worked that month): a commune never has more active teams than teams."""
     commune = team_commune_on(end) if in_time else Team.commune_id
     in_tree = commune.in_(subtree_ids(root))
-    totals = dict(db.session.execute(
-        sa.select(commune, sa.func.count(Team.id)).where(in_tree, _teams_existing(end))
-        .group_by(commune)).all())
+    totals: dict[int, int] = defaultdict(int)
     active: dict[int, int] = defaultdict(int)
-    for team_id, commune_id in db.session.execute(sa.select(Team.id, commune).where(in_tree)):
-        if team_id in active_teams:
+    for team_id, commune_id, existing in db.session.execute(
+            sa.select(Team.id, commune, sa.case((_teams_existing(end), True), else_=False)).where(in_tree)):
+        worked = team_id in active_teams
+        if existing or worked:
+            totals[commune_id] += 1
+        if worked:
             active[commune_id] += 1
     members = dict(db.session.execute(
         sa.select(commune, sa.func.count(sa.distinct(Membership.member_id)))
         .join(Membership, Membership.team_id == Team.id)
         .where(in_tree, _teams_existing(end), _open_membership(end)).group_by(commune)).all())
-    return {c: (int(totals.get(c, 0)), active.get(c, 0), int(members.get(c, 0)))
-            for c in set(totals) | set(active) | set(members)}
+    return {c: (totals.get(c, 0), active.get(c, 0), int(members.get(c, 0))) for c in set(totals) | set(members)}
 
 
 def teams_by_hamlet(root: AdminUnit, end: date,
                     teams_in_hamlet: dict[int, set[int]]) -> dict[int, tuple[int, int, int]]:
-    """Like teams_by_commune, for the teams serving each hamlet (a team may serve several);
-    active = teams that logged a visit in the hamlet in the month."""
+    """Like teams_by_commune, for the teams serving each hamlet (a team may serve several) at the
+    month's end and those that logged a visit in it; active = teams that logged a visit in the hamlet
+    in the month."""
     th = team_hamlets
     in_tree = th.c.hamlet_id.in_(subtree_ids(root))
-    totals = dict(db.session.execute(
-        sa.select(th.c.hamlet_id, sa.func.count(Team.id)).join(Team, Team.id == th.c.team_id)
-        .where(in_tree, _teams_existing(end)).group_by(th.c.hamlet_id)).all())
+    teams: dict[int, set[int]] = defaultdict(set)
+    for hamlet_id, team_id in db.session.execute(
+            sa.select(th.c.hamlet_id, Team.id).join(Team, Team.id == th.c.team_id)
+            .where(in_tree, _teams_existing(end))):
+        teams[hamlet_id].add(team_id)
     members = dict(db.session.execute(
         sa.select(th.c.hamlet_id, sa.func.count(sa.distinct(Membership.member_id)))
         .join(Team, Team.id == th.c.team_id).join(Membership, Membership.team_id == Team.id)
         .where(in_tree, _teams_existing(end), _open_membership(end)).group_by(th.c.hamlet_id)).all())
-    return {h: (int(totals.get(h, 0)), len(teams_in_hamlet.get(h, ())), int(members.get(h, 0)))
-            for h in set(totals) | set(teams_in_hamlet) | set(members)}
+    return {h: (len(teams.get(h, set()) | teams_in_hamlet.get(h, set())), len(teams_in_hamlet.get(h, ())),
+                int(members.get(h, 0)))
+            for h in set(teams) | set(teams_in_hamlet) | set(members)}
