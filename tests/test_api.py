@@ -99,7 +99,8 @@ def test_district_token_is_scoped_like_its_user(tree, activity, client, db, logi
 
 @pytest.mark.parametrize("query,code", [
     ("unit=93&month=2024-13", "bad_month"), ("unit=93&month=10-2024", "bad_month"),
-    ("unit=93&month=2999-01", "bad_month"), ("unit=93", "bad_month"), ("month=2024-10", "bad_request")])
+    ("unit=93&month=2999-01", "bad_month"), ("unit=93", "bad_month"), ("month=2024-10", "bad_request"),
+    ("unit=93&month=2024-10&map=yesterday", "bad_request")])
 def test_bad_queries_are_400(tree, client, province_token, query, code):
     resp = client.get(f"/api/v1/coverage?{query}", headers=bearer(province_token))
     assert resp.status_code == 400 and resp.json["error"]["code"] == code

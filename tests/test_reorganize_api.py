@@ -45,6 +45,9 @@ def test_an_old_code_answers_for_an_old_month_and_the_reused_code_for_a_new_mont
     today = _get(client, secret, "unit=31321&month=2025-05&map=today").json
     phuong_1 = _get(client, secret, "unit=31318&month=2025-05").json
     assert today["unit"]["name"] == "Phường Vị Thanh"
+    # ... its rows the three hamlets it holds now; Phường III's in May, as the map was, its one.
+    assert [c["unit"]["name"] for c in today["children"]] == ["Khu vực 1", "Khu vực 2", "Khu vực 3"]
+    assert [c["unit"]["name"] for c in before["children"]] == ["Khu vực 3"]
     assert (today["households"], _adopted(today)) == (phuong_1["households"] + before["households"],
                                                       _adopted(phuong_1) + _adopted(before))
     # The old province (93) in May, as the map was; the new one (92) did not exist yet.
