@@ -34,6 +34,10 @@ def _assert_as_plain() -> None:
 
 def test_the_communes_read_once_equal_the_plain_queries_on_the_adult_world(db, tree):
     adult_world.build(tree)
+    # A class at the commune's cultural house, its named learner of no hamlet: counted by the commune
+    # and the units above it only.
+    adult_world.add_class(tree.commune, date(2026, 1, 9), 12, (0, 10, 2), named=[("Trịnh Văn Khách", 1980, None, None)])
+    db.session.commit()
     _assert_as_plain()
     move_subtree(tree.commune, tree.other_district)  # the remembered map must follow the move
     db.session.commit()
