@@ -100,3 +100,22 @@ def test_a_service_exactly_at_its_target_is_met_not_below(app, db, tree):
     assert "Dưới mục tiêu" not in html and "▼" not in html
     # Reach, likewise a ratio of the households counted: 3 of the 4 visited.
     assert "4 hộ; đã tiếp cận 3 (75,0%)." in html and "Khu vực 1 · 4 hộ · Tỷ lệ tiếp cận 75,0%" in html
+
+
+def test_a_new_hamlet_without_a_count_is_listed_and_a_retired_empty_one_is_not(app, db, tree):
+    # The team takes on Khu vực 5, set up without a household count yet: the leader sees it (0 households,
+    # a count to ask the commune for). Khu vực 6, retired with no household ever counted, is left out.
+    from datetime import date
+
+    from app.units.operations import create_unit
+    activity = Activity(tree)
+    new = create_unit("Khu vực 5", "hamlet", tree.commune)
+    gone = create_unit("Khu vực 6", "hamlet", tree.commune)
+    gone.retired_on = date(2024, 6, 1)
+    activity.team.hamlets.extend([new, gone])
+    db.session.commit()
+    browser, _user = sign_in_as(app, "team_leader", tree.commune, activity.team)
+    html = _page(browser)
+    assert "Khu vực 5" in html and "Khu vực 1" in html
+    assert "Khu vực 6" not in html
+    assert "730 hộ" in html  # the total: Khu vực 1 and 2, nothing added by the new hamlet
