@@ -475,9 +475,17 @@ def test_sorting_by_a_column_orders_the_rows(db, tree, client, login_as):
     html = client.get(f"/coverage/{tree.commune.id}?month=2024-03&sort=s-ewallet&dir=desc").get_data(as_text=True)
     body = html[html.index("<tbody>"):html.index("</tbody>")]
     assert body.index("Khu vực 2") < body.index("Khu vực 1")  # 250/410 before 40/320
+    # The sorted column's heading turns the order round; every other heading sorts its own column
+    # ascending; each keeps the month.
+    head = html[html.index("<thead>"):html.index("</thead>")].replace("&amp;", "&")
+    base = f"/coverage/{tree.commune.id}?month=2024-03"
+    assert f'href="{base}&sort=s-ewallet&dir=asc"' in head and f'href="{base}&sort=name&dir=asc"' in head
     html = client.get(f"/coverage/{tree.commune.id}?month=2024-03&sort=s-ewallet&dir=asc").get_data(as_text=True)
     body = html[html.index("<tbody>"):html.index("</tbody>")]
     assert body.index("Khu vực 1") < body.index("Khu vực 2")
+    head = html[html.index("<thead>"):html.index("</thead>")].replace("&amp;", "&")
+    assert f'href="{base}&sort=s-ewallet&dir=desc"' in head and f'href="{base}&sort=name&dir=asc"' in head
+    assert f'href="{base}&sort=households&dir=asc"' in head
     # An unknown column falls back to the name order instead of failing.
     assert client.get(f"/coverage/{tree.commune.id}?sort=nonsense").status_code == 200
 
