@@ -426,8 +426,13 @@ def test_inline_edit_of_a_member(client, db, tree, login_as):
     assert (m.gender, m.birth_year, m.current.joined_on) == ("male", 1991, date(2022, 5, 2))
     html = client.get(f"/teams/members/{m.id}").get_data(as_text=True)
     assert "0912 345 678</del> → <ins>0912 345 679" in html
-    # Without JavaScript: the same form as a page, then a redirect.
+    # Without JavaScript: the same form as a page, then a redirect; refused, the page again, the input kept
+    # and the message beside the field.
     assert client.get(f"/teams/members/{m.id}/edit").status_code == 200
+    refused = client.post(f"/teams/members/{m.id}/edit", data=data | {f"edit-{m.id}-birth_year": "1890"})
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 400 and page.lstrip().lower().startswith("<!doctype html>")
+    assert 'value="1890"' in page and 'value="Nguyễn Văn Ân"' in page
     data[f"edit-{m.id}-full_name"] = "Nguyễn Văn Ấn"
     assert client.post(f"/teams/members/{m.id}/edit", data=data).status_code == 302
 
@@ -749,15 +754,26 @@ def test_another_communes_officer_gets_404_for_every_team_url(client, db, tree, 
     assert client.get(f"/teams/unit/{tree.commune.id}").status_code == 404
 
 
-def test_district_staff_read_but_do_not_change(client, db, tree, login_as):
+OFFICERS_BUTTONS = ("Chuyển sang tổ khác", "Chọn làm tổ trưởng", "Tạo tài khoản đăng nhập", "Ghi nhận rời tổ")
+
+
+def test_district_staff_read_but_do_not_change(app, client, db, tree, login_as):
+    from tests.visits_helpers import sign_in_as
     team = make_team(tree)
     member = make_member(team)
+    officer, _user = sign_in_as(app, "commune", tree.commune)  # the commune's officers have the buttons
+    html = officer.get(f"/teams/members/{member.id}").get_data(as_text=True)
+    assert all(button in html for button in OFFICERS_BUTTONS)
     login_as("district", tree.district)
     assert client.get(f"/teams/{team.id}").status_code == 200
     assert client.get(f"/teams/members/{member.id}").status_code == 200
     assert client.get(f"/teams/unit/{tree.district.id}").status_code == 200
     html = client.get(f"/teams/{team.id}").get_data(as_text=True)
     assert "Thêm thành viên" not in html and "Sửa thông tin tổ" not in html
+    # The member's page: read, with none of the officers' buttons.
+    html = client.get(f"/teams/members/{member.id}").get_data(as_text=True)
+    for button in OFFICERS_BUTTONS:
+        assert button not in html, button
     _gets, posts = _team_urls(team, member)
     for url, data in posts:
         assert client.post(url, data=data).status_code == 403, url
