@@ -285,6 +285,34 @@ def test_a_shift_is_logged_with_its_online_dossiers_and_counts_against_the_commu
     assert totals == {202602: 25, 202603: 50}
 
 
+def test_the_dossier_table_runs_back_twelve_months_across_the_new_year_in_vietnam(app, db, tree):
+    # 15 February 2026 in Vietnam: the table runs 02/2026, 01/2026, 12/2025 ... 03/2025, newest first. A shift
+    # on 1 March 2025 counts in its first row; one on 28 February 2025 is before the table.
+    from app.activities.models import ShiftDossier
+    for held_on, n in ((date(2025, 3, 1), 4), (date(2025, 2, 28), 7), (date(2025, 12, 31), 3), (date(2026, 1, 1), 2)):
+        shift = CentreShift(key=uuid.uuid4().hex, commune_id=tree.commune.id, held_on=held_on, people_helped=n)
+        db.session.add(shift)
+        db.session.flush()
+        db.session.add(ShiftDossier(shift_id=shift.id, service_id=service_id("dvc"), dossiers=n))
+    db.session.add_all([CommuneDossierTotal(commune_id=tree.commune.id, month=202512, dossiers=12),
+                        CommuneDossierTotal(commune_id=tree.commune.id, month=202511, dossiers=40),
+                        CommuneDossierTotal(commune_id=tree.commune.id, month=202502, dossiers=70)])
+    db.session.commit()
+    with time_machine.travel(datetime(2026, 2, 14, 17, 30, tzinfo=UTC), tick=False):  # 00:30 on the 15th in VN
+        officer = sign_in_as(app, "commune", tree.commune)[0]
+        resp = officer.get("/activities/dossiers")
+    assert resp.status_code == 200, resp.status_code
+    page = parse(resp.get_data(as_text=True))
+    rows = [[td.text().strip() for td in tr.find_all("td")] for tr in page.find(id="dossier-months").find_all("tr")][1:]
+    assert [r[0] for r in rows] == ["02/2026", "01/2026", "12/2025", "11/2025", "10/2025", "09/2025", "08/2025",
+                                    "07/2025", "06/2025", "05/2025", "04/2025", "03/2025"]
+    assert rows[1] == ["01/2026", "–", "2", "–"]
+    assert rows[2] == ["12/2025", "12", "3", "25,0%"]
+    assert rows[3] == ["11/2025", "40", "0", "0,0%"]  # a total, no shift: none filed with help
+    assert rows[-1] == ["03/2025", "–", "4", "–"]
+    assert sum(int(r[2]) for r in rows) == 9  # not February 2025's 7
+
+
 def test_one_shift_form_saved_twice_is_one_shift_and_its_key_never_records_other_figures(db, tree, crew):
     browser, _leader, team, members = crew
     data = shift_form(team, members, tree.commune, dossiers={"dvc": "2"})
