@@ -257,6 +257,16 @@ def test_a_shift_is_logged_with_its_online_dossiers_and_counts_against_the_commu
     assert (shift.commune_id, shift.team_id, shift.people_helped, shift.dossiers_total) == (
         tree.commune.id, team.id, 14, 12)
     assert {d.service_id: d.dossiers for d in shift.dossiers} == {service_id("dvc"): 9, service_id("vneid"): 3}
+    # Its note, kept as typed and shown on its page; corrected, the new one.
+    data = shift_form(team, members, tree.commune, on=date(2026, 3, 13)) | {"note": "Hướng dẫn cụ Tư nộp hồ sơ"}
+    assert browser.post("/activities/shifts/new", data=data).status_code == 303
+    noted = db.session.scalar(sa.select(CentreShift).where(CentreShift.held_on == date(2026, 3, 13)))
+    assert noted.note == "Hướng dẫn cụ Tư nộp hồ sơ"
+    assert "Hướng dẫn cụ Tư nộp hồ sơ" in browser.get(f"/activities/shifts/{noted.id}").get_data(as_text=True)
+    data = shift_form(team, members, tree.commune, on=date(2026, 3, 13)) | {"note": "Cụ Tư và cụ Năm"}
+    assert browser.post(f"/activities/shifts/{noted.id}/edit", data=data).status_code == 303
+    db.session.expire_all()
+    assert db.session.get(CentreShift, noted.id).note == "Cụ Tư và cụ Năm"  # (no dossiers: March's share stays)
 
     # The officer enters the commune's total for March: 12 of 40 were filed online with help.
     officer = sign_in_as(app, "commune", tree.commune)[0]
