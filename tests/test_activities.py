@@ -504,6 +504,17 @@ def test_province_staff_add_a_topic_that_their_provinces_class_form_offers_and_c
 
     assert staff.post("/activities/topics", data={"toggle": str(topic.id)}).status_code == 303
     assert f'id="topics-{topic.id}"' not in browser.get("/activities/classes/new").get_data(as_text=True)
+    # The default list is every province's: no province takes a topic of it off (404), nor another's.
+    national = db.session.scalar(sa.select(Topic).where(Topic.province_id.is_(None)).order_by(Topic.id))
+    far_topic = Topic(code="far_topic", name="Chủ đề Sóc Trăng", province_id=far.id, position=1000)
+    db.session.add(far_topic)
+    db.session.commit()
+    for other in (national, far_topic):
+        assert staff.post("/activities/topics", data={"toggle": str(other.id)}).status_code == 404
+        db.session.expire_all()
+        assert db.session.get(Topic, other.id).active
+    assert f'id="topics-{national.id}"' in browser.get("/activities/classes/new").get_data(as_text=True)
+    assert not db.session.get(Topic, topic.id).active
 
 
 def test_a_topic_whose_code_is_taken_gets_the_next_one_and_its_english_name_shows_in_english(app, db, tree, crew):
