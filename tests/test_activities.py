@@ -458,12 +458,15 @@ def test_the_work_list_goes_a_page_of_30_at_a_time_and_one_kind_at_a_time(app, d
 
     # A closed month's entries can no longer be corrected from the list; the month before still can.
     monkeypatch.setattr(views, "LISTED_MAX", 3000)
+    assert browser.post("/activities/shifts/new", data=shift_form(team, members, tree.commune, on=date(2026, 3, 5))
+                        ).status_code == 303  # a shift of March too
     db.session.add(MonthClosure(province_id=tree.province.id, year=2026, month=3, snapshot="{}"))
     db.session.commit()
     items = list(parse(browser.get("/activities/").get_data(as_text=True)).find(id="work-list").find_all("li"))
     march = [li for li in items if "/03/2026" in li.text()]
     february = [li for li in items if "/02/2026" in li.text()]
-    assert len(march) == 6 and not any("Correct" in li.text() or "Sửa" in li.text() for li in march)
+    assert sum("Ca trực" in li.text() for li in march) == 1
+    assert len(march) == 7 and not any("Correct" in li.text() or "Sửa" in li.text() for li in march)
     assert february and all("Sửa" in li.text() for li in february)
 
 
