@@ -586,6 +586,17 @@ def test_search_as_you_type_without_diacritics(client, leader, tree):
     assert len(resp.get_data()) < 5000
 
 
+def test_search_as_you_type_offers_at_most_eight_households_best_first(client, leader, tree):
+    # Ten households of the team's hamlet bear "Nguyễn Văn": a phone's screen gets eight, and a name typed
+    # in full finds its own household among them.
+    names = [f"Nguyễn Văn {n}" for n in ("An", "Bình", "Cường", "Dũng", "Em", "Giang", "Hải", "Khánh", "Lộc", "Minh")]
+    for name in names:
+        household(tree.hamlet, name)
+    page = client.get("/visits/households?q=nguyen van", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert sum(name in page for name in names) == 8
+    assert "Nguyễn Văn Minh" in client.get("/visits/households?q=nguyen van minh").get_data(as_text=True)
+
+
 def test_find_button_works_without_javascript(client, leader, team, tree):
     household(tree.hamlet, "Trần Thị Đào")
     household(tree.hamlet, "Lê Văn Sáu")
