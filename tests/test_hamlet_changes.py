@@ -368,8 +368,12 @@ def test_a_hamlet_ended_by_a_merge_is_not_made_active_again_by_hand_or_by_a_list
                                                       "households": "", "new_name": ""}).status_code == 303
     commune_count = households_by_unit([tree.commune], TODAY)[tree.commune.id]
 
-    # Its page offers no "Make active again" (Sử dụng lại); the button posted anyway is refused.
+    # Its page offers no "Make active again" (Sử dụng lại); the button posted anyway is refused. Nor may it
+    # be merged or split again (409).
     assert "Sử dụng lại" not in client.get(f"/units/{a.id}").get_data(as_text=True)
+    for change in ("merge", "split"):
+        assert client.get(f"/units/{a.id}/{change}").status_code == 409
+        assert client.get(f"/units/{b.id}/{change}").status_code == 200
     resp = client.post(f"/units/{a.id}/restore", data={"payload": "1"})
     assert resp.status_code == 409
     assert "không thể sử dụng lại" in resp.get_data(as_text=True)
@@ -494,3 +498,37 @@ def test_an_ended_hamlet_takes_counts_up_to_its_last_day_only(db, tree, client, 
     # (the ended Khu vực 1 keeps the count set above for its last day)
     assert _db.session.scalars(sa.select(AdultCount.unit_id).where(AdultCount.unit_id != merged.id)).all() == \
         [tree.hamlet2.id]
+
+
+def test_a_hamlet_retired_today_shows_its_count_of_yesterday_and_leaves_its_commune_without_active_hamlets(
+        db, tree, client, login_as):
+    """Retired by the button, a hamlet ends today: its page gives its count as of yesterday, its last day;
+    a commune whose hamlets all ended today asks for its own count again."""
+    from app.units import operations as unit_ops
+    login_as("commune", tree.commune)
+    yesterday = TODAY - timedelta(days=1)
+    for hamlet in (tree.hamlet, tree.hamlet2):
+        assert client.post(f"/units/{hamlet.id}/retire", data={"payload": "retire"}).status_code == 302
+    _db.session.expire_all()
+    assert _db.session.get(AdminUnit, tree.hamlet.id).retired_on == TODAY
+    page = client.get(f"/units/{tree.hamlet.id}").get_data(as_text=True)
+    assert f"320 hộ vào ngày cuối, {yesterday:%d/%m/%Y} (số liệu áp dụng từ" in page, page
+    commune = client.get(f"/units/{tree.commune.id}").get_data(as_text=True)
+    assert 'name="count-households"' in commune and "tổng số hộ của các đơn vị" not in commune
+    unit_ops.restore_unit(_db.session.get(AdminUnit, tree.hamlet2.id))
+    _db.session.commit()
+    commune = client.get(f"/units/{tree.commune.id}").get_data(as_text=True)
+    assert 'name="count-households"' not in commune and "tổng số hộ của các đơn vị" in commune
+
+
+def test_two_hamlets_without_counts_merge_into_one_without_a_count(db, tree, client, login_as):
+    from app.units import operations as unit_ops
+    a = unit_ops.create_unit("Ấp Tân Lập", "hamlet", tree.commune)
+    b = unit_ops.create_unit("Ấp Tân Lợi", "hamlet", tree.commune)
+    _db.session.commit()
+    login_as("commune", tree.commune)
+    assert client.get(f"/units/{a.id}/merge").status_code == 200
+    assert client.post(f"/units/{a.id}/merge", data={"target": str(b.id), "effective_on": ON.isoformat(),
+                                                      "households": "", "new_name": ""}).status_code == 303
+    merged = _db.session.get(AdminUnit, b.id)
+    assert merged.households_on(TODAY) is None or merged.households_on(TODAY).households == 0
