@@ -67,11 +67,11 @@ def _render_unit(unit: AdminUnit, hamlet_form=None, count_form=None, adult_form=
     summed = has_active_children(unit)
     may_count = can_set_households(unit) and not summed
     ancestors = visible_ancestors(unit)
-    # An ended unit's count corrects its history: the form offers its last day, not today, and the
-    # figure shown is the one in effect on that day.
+    # An ended unit's count corrects its history: the figure shown is the one in effect on its last day,
+    # and the form offers that day, not today (a unit retired from a later day counts until then).
     ended_on = unit.last_day if unit.retired_on is not None and unit.retired_on <= today_vn() else None
-    dated = {"effective_on": min(unit.last_day, today_vn())} if unit.retired_on is not None else {}
     day = ended_on or today_vn()
+    dated = {"effective_on": day} if unit.retired_on is not None else {}
     adult_history = db.session.scalars(sa.select(AdultCount).where(AdultCount.unit_id == unit.id)
                                        .order_by(AdultCount.effective_on.desc()).limit(20)).all()
     return render_template(
