@@ -532,3 +532,35 @@ def test_two_hamlets_without_counts_merge_into_one_without_a_count(db, tree, cli
                                                       "households": "", "new_name": ""}).status_code == 303
     merged = _db.session.get(AdminUnit, b.id)
     assert merged.households_on(TODAY) is None or merged.households_on(TODAY).households == 0
+
+
+def test_a_split_is_dated_from_the_hamlets_start_and_sends_the_unchosen_households_where_asked(
+        db, tree, client, login_as):
+    # Khu vực 2 exists in its present form from five days before ON: a split dated the day before that is
+    # refused beside its date, nothing split; dated ON, "every household not chosen" goes to new hamlet 2.
+    tree.hamlet2.valid_from = ON - timedelta(days=5)
+    h = household(tree.hamlet2, "Trần Văn Bảy")
+    _db.session.commit()
+    login_as("commune", tree.commune, locale="en")
+    split = {"name_1": "Khu vực 2A", "name_2": "Khu vực 2B", "rest": "2"}
+    resp = client.post(f"/units/{tree.hamlet2.id}/split",
+                       data=split | {"effective_on": (ON - timedelta(days=6)).isoformat()})
+    assert resp.status_code == 400
+    assert "Khu vực 2 has existed in its present form only since" in resp.get_data(as_text=True)
+    assert _db.session.get(AdminUnit, tree.hamlet2.id).retired_on is None
+    resp = client.post(f"/units/{tree.hamlet2.id}/split", data=split | {"effective_on": ON.isoformat()})
+    assert resp.status_code == 303, resp.get_data(as_text=True)[:2000]
+    part_b = _db.session.scalar(sa.select(AdminUnit).where(AdminUnit.name == "Khu vực 2B"))
+    assert _db.session.get(Household, h.id).hamlet_id == part_b.id
+    # A hamlet without a household count splits into parts without one (none is given a made-up figure).
+    from app.units import operations as unit_ops
+    bare = unit_ops.create_unit("Ấp Tân Lập", "hamlet", tree.commune)
+    household(bare, "Lê Thị Tám")
+    _db.session.commit()
+    resp = client.post(f"/units/{bare.id}/split", data={"name_1": "Ấp Tân Lập A", "name_2": "Ấp Tân Lập B",
+                                                         "rest": "1", "effective_on": ON.isoformat()})
+    assert resp.status_code == 303
+    for name in ("Ấp Tân Lập A", "Ấp Tân Lập B"):
+        part = _db.session.scalar(sa.select(AdminUnit).where(AdminUnit.name == name))
+        count = part.households_on(TODAY)
+        assert count is None or count.households == 0, name
