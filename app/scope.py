@@ -261,11 +261,6 @@ def _in_hamlets(hamlet_id_column, root_path: str | None, field: bool, team_id: i
     return clause
 
 
-def in_hamlet_scope(hamlet_id_column, user=None):
-    """WHERE clause for records that live in a hamlet: the unit subtree, narrowed to the team's hamlets."""
-    return _in_hamlets(hamlet_id_column, *_hamlet_scope(_user(user)))
-
-
 def hamlet_scope(user=None) -> tuple:
     """All that the hamlet scope reads of the user, as a key: a statement built once per scope takes its
     WHERE clause from `in_hamlets(column, scope)`."""
@@ -273,7 +268,8 @@ def hamlet_scope(user=None) -> tuple:
 
 
 def in_hamlets(hamlet_id_column, scope: tuple):
-    """`in_hamlet_scope` for the scope `hamlet_scope` gave."""
+    """WHERE clause for records that live in a hamlet, for the scope `hamlet_scope` gave: the user's
+    subtree, narrowed for field users to their team's hamlets."""
     return _in_hamlets(hamlet_id_column, *scope)
 
 

@@ -447,6 +447,11 @@ def test_leave_closes_the_membership_and_disables_the_account(client, db, tree, 
     db.session.expire_all()
     assert db.session.get(Member, m.id).memberships[0].left_on == date(2024, 2, 29)
     assert db.session.scalar(sa.select(User).where(User.member_id == m.id)).is_enabled is False
+    # The form sent again (a second tap, the back button) finds no membership to close: refused, the day kept.
+    assert client.post(f"/teams/members/{m.id}/leave", data={"left_on": "2024-03-01"}).status_code == 403
+    assert client.get(f"/teams/members/{m.id}/leave").status_code == 403
+    db.session.expire_all()
+    assert [ms.left_on for ms in db.session.get(Member, m.id).memberships] == [date(2024, 2, 29)]
     html = client.get(f"/teams/{team.id}").get_data(as_text=True)
     assert "Thành viên cũ (1)" in html and "01/04/2022 – 29/02/2024" in html
     assert f'đã rời tổ: <a href="/teams/members/{m.id}">Nguyễn Văn An</a>' in html  # the team's audit trail

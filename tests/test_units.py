@@ -367,6 +367,31 @@ def test_district_officer_sets_commune_count_but_cannot_add_hamlets(client, db, 
     assert client.post(f"/units/{tree.commune.id}/hamlets", data={"hamlet-name": "Ấp Mới"}).status_code == 403
 
 
+
+def test_the_hamlet_forms_act_on_hamlets_of_a_commune_only_even_for_an_admin(client, db, tree, login_as):
+    """An admin edits every commune's hamlets, but a hamlet goes under a commune, and renaming, retiring,
+    merging, splitting or deleting through the hamlet pages takes a hamlet: a district or a commune
+    asked there is refused and stays as it was."""
+    login_as("admin", tree.province)
+    for unit in (tree.province, tree.district, tree.hamlet):
+        assert client.post(f"/units/{unit.id}/hamlets", data={"hamlet-name": "Ấp Mới"}).status_code == 403
+    assert db.session.scalar(sa.select(AdminUnit).where(AdminUnit.name == "Ấp Mới")) is None
+    for unit in (tree.commune, tree.district):
+        assert client.post(f"/units/{unit.id}/rename", data={"name": "Tên khác"}).status_code == 403
+        for action in ("merge", "split"):
+            assert client.get(f"/units/{unit.id}/{action}").status_code == 403
+        for action in ("retire", "delete"):
+            assert client.post(f"/units/{unit.id}/{action}", data={"payload": "1"}).status_code == 403
+    tree.refresh()
+    assert (tree.commune.name, tree.commune.retired_on) == ("Phường I", None)
+    assert (tree.district.name, tree.district.retired_on) == ("Thành phố Vị Thanh", None)
+    # The same forms on a hamlet go through.
+    assert client.post(f"/units/{tree.commune.id}/hamlets", data={"hamlet-name": "Ấp Mới"}).status_code == 302
+    assert client.post(f"/units/{tree.hamlet.id}/rename", data={"name": "Khu vực Một"}).status_code == 302
+    tree.refresh()
+    assert tree.hamlet.name == "Khu vực Một"
+
+
 # --- web: hamlet list upload -------------------------------------------------------------------
 
 def xlsx_bytes(rows):
