@@ -32,6 +32,7 @@ from app.scope import (
     can_manage_commune_teams,
     can_manage_member,
     can_manage_team,
+    found_or_abort,
     get_member_or_404,
     get_team_or_404,
     get_unit_or_404,
@@ -501,7 +502,14 @@ def edit_member(member_id: int):
 
 @bp.route("/members/<int:member_id>/leave", methods=["GET", "POST"])
 def leave(member_id: int):
-    m = get_member_or_404(member_id, need=can_edit_current_member)
+    m = get_member_or_404(member_id)
+    if m.current is None and m.latest is not None and can_edit_members(m.latest.team):
+        # Already left (the form sent twice, or from a page opened before): say so, as a dissolved team does.
+        from app.templating import locale_date
+        flash(_("%(name)s already left the team on %(day)s.", name=m.full_name,
+                day=locale_date(m.latest.left_on)), "error")
+        return redirect(url_for("teams.member", member_id=m.id))
+    found_or_abort(m, need=can_edit_current_member)
     membership = m.current
     form = LeaveForm()
     form.joined_on = membership.joined_on
