@@ -87,6 +87,11 @@ def test_commune_officer_merges_duplicates_and_adoptions_count_once(app, db, lea
     assert "Le Thi Be" not in leader.get("/visits/households?q=le thi").get_data(as_text=True)
     # nor offered for merging again on its own page
     assert "Gộp hộ trùng" not in officer.get(f"/households/{dup.id}").get_data(as_text=True)
+    # and its details are not edited any more, by the leader or the officer: the kept household's are.
+    for client in (leader, officer):
+        assert client.get(f"/households/{dup.id}/edit").status_code == 403
+        assert client.post(f"/households/{dup.id}/edit", data={"head_name": "Lê Thị Bé Hai"}).status_code == 403
+    assert db.session.get(Household, dup.id).head_name == "Le Thi Be"
     # The list's search, as htmx asks for it, answers its rows alone; the plain page, the whole page.
     rows = officer.get("/households/?q=le thi", headers={"HX-Request": "true", "HX-Target": "households"})
     assert "Lê Thị Bé" in rows.get_data(as_text=True) and "<html" not in rows.get_data(as_text=True)
