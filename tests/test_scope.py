@@ -57,6 +57,25 @@ def test_scope_helper_queries(app, db, tree):
     assert scope.can_see(tree.hamlet, district_user) and not scope.can_see(tree.other_hamlet, district_user)
 
 
+def test_an_admin_sees_every_province_whichever_unit_the_account_is_bound_to(client, db, tree, login_as):
+    """Every account is bound to a unit; an administrator's is where they sit, not the edge of what they see."""
+    from app.units.operations import create_unit
+    other = create_unit("Tỉnh Sóc Trăng", "province", None, "94")
+    commune = create_unit("Phường 1", "commune", other, "31498")
+    hamlet = create_unit("Khóm 1", "hamlet", commune)
+    db.session.commit()
+    admin = login_as("admin", tree.province)
+    assert {other.id, commune.id, hamlet.id} <= set(db.session.scalars(scope.unit_ids_in_scope(admin)))
+    assert scope.can_see(hamlet, admin)
+    for unit in (other, commune, hamlet):
+        assert client.get(f"/units/{unit.id}").status_code == 200
+    assert "Khóm 1" in client.get(f"/units/{commune.id}").get_data(as_text=True)
+    # A province officer of the same province does not see the other one.
+    client.post("/auth/logout")
+    login_as("province", tree.province)
+    assert client.get(f"/units/{commune.id}").status_code == 404
+
+
 def test_path_prefix_does_not_leak_to_lookalike_ids(db, tree):
     """Unit /1/2/ must not see /1/23/: the path ends with a slash for that reason."""
     from app.auth.cli import create_user
