@@ -295,6 +295,20 @@ def test_a_shift_is_logged_with_its_online_dossiers_and_counts_against_the_commu
     assert totals == {202602: 25, 202603: 50}
 
 
+def test_an_admin_records_a_commune_s_dossiers_and_never_a_district_s_or_a_province_s(app, db, tree):
+    admin = sign_in_as(app, "admin", tree.province)[0]
+    for unit in (tree.province, tree.district, tree.hamlet):
+        assert admin.get(f"/activities/dossiers?commune={unit.id}").status_code == 403
+        refused = admin.post(f"/activities/dossiers?commune={unit.id}", data={"month": "2026-03", "dossiers": "40"})
+        assert refused.status_code == 403
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(CommuneDossierTotal)) == 0
+    saved = admin.post(f"/activities/dossiers?commune={tree.other_commune.id}",
+                       data={"month": "2026-03", "dossiers": "40"})
+    assert saved.status_code == 303
+    assert db.session.execute(sa.select(CommuneDossierTotal.commune_id, CommuneDossierTotal.month,
+                                        CommuneDossierTotal.dossiers)).all() == [(tree.other_commune.id, 202603, 40)]
+
+
 def test_the_dossier_table_runs_back_twelve_months_across_the_new_year_in_vietnam(app, db, tree):
     # 15 February 2026 in Vietnam: the table runs 02/2026, 01/2026, 12/2025 ... 03/2025, newest first. A shift
     # on 1 March 2025 counts in its first row; one on 28 February 2025 is before the table.

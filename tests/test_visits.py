@@ -766,6 +766,13 @@ def test_edit_and_delete_rights(app, client, db, leader, team, tree):
     assert member_client.get(f"/visits/{visit_id}").status_code == 200
     assert member_client.post(f"/visits/{visit_id}/edit", data=edit).status_code == 403
     assert member_client.post(f"/visits/{visit_id}/delete").status_code == 403
+    # A visit the member logged is theirs to correct and to delete.
+    own = _log(member_client, h, date(2024, 6, 2), {"vneid": "adopted"}, team[1][1])
+    own_edit = form(h.id, on=date(2024, 6, 2), members=[team[1][1].id], services={"vneid": "guided"})
+    assert member_client.post(f"/visits/{own}/edit", data=own_edit).status_code == 303
+    assert adoption(h.id, "vneid") is None
+    assert member_client.post(f"/visits/{own}/delete").status_code == 303
+    assert db.session.get(Visit, own) is None
     district = other("district", tree.district)
     assert district.get(f"/visits/{visit_id}").status_code == 200
     assert district.post(f"/visits/{visit_id}/delete").status_code == 403
