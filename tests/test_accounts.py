@@ -167,6 +167,14 @@ def test_admin_creates_a_commune_officer_whose_one_time_password_must_be_changed
     assert newcomer.get(f"/units/{tree.commune.id}").headers["Location"].endswith("/auth/password")
     [event] = _events(db, "create", account.id)
     assert event.user_id == admin.id
+    # An admin reaches every kind of account below: each one's page opens.
+    others = [create_user(f"tk-{role}", role, unit, PASSWORD) for role, unit in (
+        ("admin", tree.province), ("province", tree.province), ("district", tree.district),
+        ("team_leader", tree.commune), ("team_member", tree.commune))]
+    db.session.commit()
+    listed = client.get("/users/").get_data(as_text=True)
+    for other in others:
+        assert other.username in listed and client.get(f"/users/{other.id}").status_code == 200, other.role
 
 
 def test_the_unit_picker_offers_only_the_roles_level_inside_the_area(client, tree, login_as, db):
@@ -216,10 +224,16 @@ def test_province_staff_cannot_touch_admins_or_another_provinces_accounts(client
     admin = create_user("quan-tri", "admin", tree.province, PASSWORD)
     colleague = create_user("tinh-2", "province", tree.province, PASSWORD)
     mine = create_user("xa-phuong-1", "commune", tree.commune, PASSWORD)
+    # The province's team accounts too: a leader or member who lost their phone asks the province.
+    leader = create_user("0912000001", "team_leader", tree.commune, PASSWORD)
+    member = create_user("0912000002", "team_member", tree.commune, PASSWORD)
     db.session.commit()
     me = login_as("province", tree.province)
     html = client.get("/users/").get_data(as_text=True)
-    assert "xa-phuong-1" in html
+    assert "xa-phuong-1" in html and "0912000001" in html and "0912000002" in html
+    for account in (leader, member):
+        assert client.get(f"/users/{account.id}").status_code == 200
+        assert client.post(f"/users/{account.id}/password").status_code == 200
     assert "xa-soc-trang" not in html and "quan-tri" not in html and "tinh-2" not in html
     for account in (far_officer, admin, colleague):
         assert client.post(f"/users/{account.id}/disable").status_code == 404
