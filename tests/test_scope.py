@@ -361,3 +361,9 @@ def test_every_may_change_rule_refuses_what_lies_outside_the_officer_s_commune(a
     # "In time" (old units of the map as it was) opens no unit of today's map outside the area.
     assert scope.can_see_in_time(tree.hamlet, officer)
     assert not scope.can_see_in_time(tree.other_commune, officer) and not scope.can_see_in_time(None, officer)
+    # An ended unit that held nothing on its last day (a commune never given hamlets) is nobody's past.
+    from app.units import operations as unit_ops
+    empty = unit_ops.create_unit("Xã Cũ", "commune", tree.other_district, "31339")
+    unit_ops.retire_unit(empty, date(2025, 7, 1))
+    db.session.flush()
+    assert empty.retired_on is not None and not scope.can_see_in_time(empty, officer)

@@ -150,6 +150,25 @@ def test_a_merged_household_stops_counting_as_reached_and_counts_again_when_unme
     assert_same_as_plain(tree)
 
 
+def test_a_household_whose_only_neighbour_is_a_merged_duplicate_counts_as_reached(db, tree):
+    """Whether a visit's household was merged away is asked of that household alone: a hamlet whose
+    other registered household is a merged duplicate still counts the one visited, and stops when the
+    visit goes."""
+    from tests.visits_helpers import make_team
+    team, _members = make_team(tree.commune, [tree.hamlet])
+    kept, duplicate = household(tree.hamlet, "Hộ Giữ Lại"), household(tree.hamlet, "Hộ Trùng")
+    duplicate.merged_into_id = kept.id
+    db.session.flush()
+    only = visit(kept, date(2024, 10, 5), team, {})
+    _v, reached, _t, _a = queries.period_activity(tree.commune, OCTOBER)
+    assert reached == {tree.hamlet.id: 1}
+    assert_same_as_plain(tree)
+    db.session.delete(only)
+    db.session.flush()
+    assert queries.period_activity(tree.commune, OCTOBER)[1] == {}
+    assert_same_as_plain(tree)
+
+
 def test_the_summary_reads_the_same_figures_as_before(db, tree):
     a = Activity(tree)
     visit(a.households["h1"], date(2024, 10, 28), a.team, {a.vneid: "adopted"})
