@@ -92,11 +92,12 @@ def test_a_merge_moves_the_households_and_their_later_visits_and_the_commune_kee
 
 def test_a_split_assigns_households_one_by_one_or_the_rest_in_bulk(db, tree, client, login_as, runner):
     a = tree.hamlet
+    team, _members = make_team(tree.commune, [a])
     first, second, third = (household(a, n) for n in ("Nguyễn Văn An", "Phạm Thị Hoa", "Võ Văn Tám"))
     _visit(first, BEFORE)
     _visit(third, AFTER)
     commune_before = _totals(tree.commune)
-    login_as("commune", tree.commune)
+    officer = login_as("commune", tree.commune)
     page = client.get(f"/units/{a.id}/split").get_data(as_text=True)
     assert "Phạm Thị Hoa" in page
 
@@ -119,6 +120,11 @@ def test_a_split_assigns_households_one_by_one_or_the_rest_in_bulk(db, tree, cli
     assert part_a.households_on(ON).households == 213
     assert _totals(tree.commune) == commune_before
     assert _verify(runner) == ""
+    # The team that served the old hamlet serves both parts, so it still finds every household.
+    _db.session.expire_all()
+    assert {h.id for h in _db.session.get(type(team), team.id).hamlets} >= {part_a.id, part_b.id}
+    event = _db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "split"))
+    assert (event.record_id, event.user_id) == (a.id, officer.id)
     page = client.get(f"/units/{part_b.id}").get_data(as_text=True)
     assert "Khu vực 1" in page and 'id="hamlet-history"' in page
 
@@ -280,9 +286,15 @@ def test_only_active_hamlets_of_one_commune_change_together(db, tree):
     for call in (lambda: hamlet_changes.rename_hamlet(gone, "Khu vực Ba", TODAY),
                  lambda: hamlet_changes.merge_hamlets(tree.hamlet, gone, TODAY, 100),
                  lambda: hamlet_changes.merge_hamlets(tree.hamlet, tree.other_hamlet, TODAY, 100),
-                 lambda: hamlet_changes.rename_hamlet(tree.commune, "Phường Một", TODAY)):
-        with pytest.raises(hamlet_changes.HamletChangeError):
+                 lambda: hamlet_changes.rename_hamlet(tree.commune, "Phường Một", TODAY),
+                 lambda: hamlet_changes.split_hamlet(gone, TODAY, [hamlet_changes.Part("A", 1),
+                                                                   hamlet_changes.Part("B", 1)], {})):
+        with pytest.raises(hamlet_changes.HamletChangeError) as refused:
             call()
+        assert str(refused.value) in ("Chỉ có thể thay đổi cùng lúc các thôn, ấp đang hoạt động của cùng một xã.",
+                                      "Only active hamlets of the same commune can be changed together.")
+    with pytest.raises(hamlet_changes.HamletChangeError):  # one part is not a split
+        hamlet_changes.split_hamlet(tree.hamlet2, TODAY, [hamlet_changes.Part("Khu vực 2A", 410)], {})
     _db.session.rollback()
     assert _db.session.scalar(sa.select(sa.func.count(HamletChange.id))) == 0
 
