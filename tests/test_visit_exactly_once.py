@@ -127,6 +127,46 @@ def test_the_same_key_with_other_content_answers_409_and_keeps_the_new_input(app
     assert db.session.scalar(sa.select(sa.func.count()).select_from(DeletedVisitKey)) == 0
 
 
+@pytest.mark.parametrize("change", ["household", "date", "members", "service", "result", "note"])
+def test_the_same_key_with_any_one_field_changed_answers_409_and_records_nothing(app, db, tree, team, change):
+    """Each thing a visit records decides alone whether a form sent again under its key is the same visit."""
+    t, members = team
+    leader, _user = sign_in_as(app, "team_leader", tree.commune, t, members[0])
+    h, other = household(tree.hamlet, "Võ Thị Sáu"), household(tree.hamlet, "Lê Văn Tám")
+    data = form(h.id, on=ON, members=[members[0].id], services={"vneid": "guided"})
+    assert leader.post("/visits/new", data=data).status_code == 303
+    changed = dict(data)
+    if change == "household":
+        changed["household_id"] = str(other.id)
+    elif change == "date":
+        changed["visited_on"] = date(2024, 6, 13).isoformat()
+    elif change == "members":
+        changed["members"] = [str(members[0].id), str(members[1].id)]
+    elif change == "service":
+        changed["svc-dvc"] = "guided"
+    elif change == "result":
+        changed["svc-vneid"] = "adopted"
+    else:
+        changed["note"] = "Hẹn quay lại"
+    assert leader.post("/visits/new", data=changed).status_code == 409, change
+    assert visit_count() == 1
+
+
+def test_the_same_visit_logged_by_two_members_on_their_own_phones_is_two_visits(app, db, tree, team):
+    """A repost with a fresh key is a replay only when the same person sent it: a teammate who logs the same
+    household, day and services a minute later logs a visit of their own."""
+    t, members = team
+    leader, _user = sign_in_as(app, "team_leader", tree.commune, t, members[0])
+    member, _member_user = sign_in_as(app, "team_member", tree.commune, t, members[1])
+    h = household(tree.hamlet, "Võ Thị Sáu")
+    same = {"on": ON, "members": [members[0].id, members[1].id], "services": {"vneid": "guided"}}
+    assert leader.post("/visits/new", data=form(h.id, **same)).status_code == 303
+    assert member.post("/visits/new", data=form(h.id, **same)).status_code == 303
+    assert visit_count() == 2
+    assert leader.post("/visits/new", data=form(h.id, **same)).status_code == 303  # the leader's back button
+    assert visit_count() == 2
+
+
 def test_the_same_key_with_another_new_household_answers_409_and_adds_no_household(app, db, tree, team):
     # The first post added "Đặng Văn Tám" with its visit; the same form key now names another new household.
     t, members = team
