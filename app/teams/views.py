@@ -66,6 +66,7 @@ from app.teams.models import (
     Team,
     team_hamlets,
 )
+from app.templating import locale_date
 from app.text import fold, sort_key
 from app.units.models import AdminUnit
 
@@ -109,7 +110,6 @@ def _phone_filter(value):
 @bp.app_template_global("audit_value")
 def audit_value(key: str, value):
     """An audit value as a person reads it: labels for codes, dates in the locale."""
-    from app.templating import locale_date
     if value is None or value == "":
         return "–"
     labels = {"status": TEAM_STATUSES, "role": MEMBER_ROLES, "gender": GENDERS, "affiliation": AFFILIATIONS}
@@ -505,7 +505,6 @@ def leave(member_id: int):
     m = get_member_or_404(member_id)
     if m.current is None and m.latest is not None and can_edit_members(m.latest.team):
         # Already left (the form sent twice, or from a page opened before): say so, as a dissolved team does.
-        from app.templating import locale_date
         flash(_("%(name)s already left the team on %(day)s.", name=m.full_name,
                 day=locale_date(m.latest.left_on)), "error")
         return redirect(url_for("teams.member", member_id=m.id))
