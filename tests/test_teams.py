@@ -485,6 +485,15 @@ def test_move_keeps_the_earlier_membership(client, db, tree, login_as):
     ms = db.session.get(Member, m.id).memberships
     assert [(x.team_id, x.joined_on, x.left_on) for x in ms] == [
         (team.id, date(2022, 4, 1), date(2024, 3, 1)), (other.id, date(2024, 3, 1), None)]
+    # The same form sent again (a second tap, a page opened before): the member's page says where they are,
+    # and nothing changes.
+    again = client.post(f"/teams/members/{m.id}/move", data={"team": str(other.id), "role": "member",
+                                                             "moved_on": "2024-03-05"}, follow_redirects=True)
+    assert again.status_code == 200 and again.request.path == f"/teams/members/{m.id}"
+    assert "Nguyễn Văn An đã thuộc Tổ khu vực 2 từ ngày 01/03/2024." in again.get_data(as_text=True)
+    db.session.expire_all()
+    assert [(x.team_id, x.joined_on, x.left_on) for x in db.session.get(Member, m.id).memberships] == [
+        (team.id, date(2022, 4, 1), date(2024, 3, 1)), (other.id, date(2024, 3, 1), None)]
     bad = client.post(f"/teams/members/{m.id}/move", data={"team": str(team.id), "role": "member",
                                                            "moved_on": "2024-02-01"})
     assert bad.status_code == 400 and "trước ngày thành viên vào tổ hiện tại" in bad.get_data(as_text=True)

@@ -535,6 +535,11 @@ def move(member_id: int):
     last = m.memberships[-1] if m.memberships else None
     form.joined_on = current.joined_on if current else (last.left_on if last else None)
     status = 200
+    if current is not None and form.is_submitted() and request.form.get("team") == str(current.team_id):
+        # Already in the team asked for (the form sent twice, or from a page opened before): say so.
+        flash(_("%(name)s is already in %(team)s, since %(day)s.", name=m.full_name, team=current.team.name,
+                day=locale_date(current.joined_on)), "error")
+        return redirect(url_for("teams.member", member_id=m.id))
     if form.validate_on_submit():
         target = db.session.get(Team, form.team.data)
         if current is None and team_ops.active_member_with_phone(m.phone, m.province_id, m.id) is not None:
