@@ -83,6 +83,12 @@ def test_commune_officer_merges_duplicates_and_adoptions_count_once(app, db, lea
     # What only the duplicate had adopted is now the kept household's.
     assert adoption(keep.id, "dvc").adopted_on == date(2024, 5, 1) and adoption(dup.id, "dvc") is None
     assert db.session.scalar(sa.select(AuditEvent.id).where(AuditEvent.action == "merge")) is not None
+    # The confirmation sent again (back button, double tap) finds the merge done and says so; nothing moves.
+    again = officer.post(f"/households/{dup.id}/merge", data={"target_id": keep.id}, follow_redirects=True)
+    assert again.status_code == 200 and again.request.path == f"/households/{keep.id}"
+    assert "Hộ này đã được gộp vào Lê Thị Bé." in again.get_data(as_text=True)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent)
+                             .where(AuditEvent.action == "merge")) == 1
     # the merged record is no longer offered in searches
     assert "Le Thi Be" not in leader.get("/visits/households?q=le thi").get_data(as_text=True)
     # nor offered for merging again on its own page

@@ -90,6 +90,10 @@ def merge(household_id: int):
     if not form.validate_on_submit():
         return _render_show(household, merge_form=form, status=400)
     target = db.session.scalar(households_query().where(Household.id == form.target_id.data))
+    if target is not None and household.merged_into_id == target.id:
+        # A second confirmation (back button, double tap) finds the merge done.
+        flash(_("This household was already merged into %(name)s.", name=target.display_name), "info")
+        return redirect(url_for("households.show", household_id=target.id), 303)
     if (target is None or target.id == household.id or target.hamlet_id != household.hamlet_id
             or target.merged_into_id is not None or household.merged_into_id is not None
             or target.erased_at is not None or household.erased_at is not None):
