@@ -773,6 +773,10 @@ def test_edit_and_delete_rights(app, client, db, leader, team, tree):
     assert adoption(h.id, "vneid") is None
     assert member_client.post(f"/visits/{own}/delete").status_code == 303
     assert db.session.get(Visit, own) is None
+    # The confirmation sent again (back button, double tap) goes to the household with a word, not a 404.
+    again = member_client.post(f"/visits/{own}/delete", follow_redirects=True)
+    assert again.status_code == 200 and again.request.path == f"/households/{h.id}"
+    assert "Lượt hướng dẫn này đã được xóa." in again.get_data(as_text=True)
     district = other("district", tree.district)
     assert district.get(f"/visits/{visit_id}").status_code == 200
     assert district.post(f"/visits/{visit_id}/delete").status_code == 403
@@ -780,6 +784,7 @@ def test_edit_and_delete_rights(app, client, db, leader, team, tree):
         assert outsider.get(f"/visits/{visit_id}").status_code == 404
         assert outsider.post(f"/visits/{visit_id}/edit", data=edit).status_code == 404
         assert outsider.post(f"/visits/{visit_id}/delete").status_code == 404
+        assert outsider.post(f"/visits/{own}/delete").status_code == 404  # deleted, and not theirs to know
     assert adoption(h.id, "dvc") is not None
     officer = other("commune", tree.commune)
     assert officer.post(f"/visits/{visit_id}/edit", data=edit).status_code == 303

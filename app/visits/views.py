@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from sqlalchemy.exc import IntegrityError
+from werkzeug.exceptions import NotFound
 from wtforms.fields.choices import SelectChoice
 
 from app.auth.guard import require_sign_in
@@ -24,6 +25,7 @@ from app.scope import (
     can_log_visits,
     get_team_or_404,
     get_visit_or_404,
+    households_query,
     requires,
     teams_query,
     visits_query,
@@ -33,7 +35,7 @@ from app.teams.models import Team, team_hamlets
 from app.text import clean
 from app.visits.blank_services import blank_household, blank_services
 from app.visits.forms import VisitForm, new_key
-from app.visits.models import RESULTS, Visit, visit_members
+from app.visits.models import RESULTS, DeletedVisitKey, Visit, visit_members
 from app.visits.operations import (
     VisitData,
     begin_visit_write,
@@ -407,7 +409,15 @@ def edit(visit_id: int):
 
 @bp.route("/<int:visit_id>/delete", methods=["GET", "POST"])
 def delete(visit_id: int):
-    visit = get_visit_or_404(visit_id, need=_may_change)
+    try:
+        visit = get_visit_or_404(visit_id, need=_may_change)
+    except NotFound:
+        household_id = _household_of_deleted(visit_id) if request.method == "POST" else None
+        if household_id is None:
+            raise
+        # The confirmation sent again (back button, double tap) finds the visit gone: say so.
+        flash(_("This visit was already deleted."), "info")
+        return redirect(url_for("households.show", household_id=household_id), 303)
     correcting = closing.can_correct_visit(visit, current_user)
     if request.method == "POST":
         household_id = visit.household_id
@@ -421,6 +431,15 @@ def delete(visit_id: int):
         flash(_("Visit deleted."), "success")
         return redirect(url_for("households.show", household_id=household_id), 303)
     return render_template("visits/delete.html", visit=visit, correcting=correcting, reason="")
+
+
+def _household_of_deleted(visit_id: int) -> int | None:
+    """The household of a visit deleted before, if the user may see it."""
+    household_id = db.session.scalar(sa.select(DeletedVisitKey.household_id)
+                                     .where(DeletedVisitKey.visit_id == visit_id).limit(1))
+    if household_id is None:
+        return None
+    return db.session.scalar(households_query().with_only_columns(Household.id).where(Household.id == household_id))
 
 
 @bp.app_template_global()
