@@ -201,6 +201,10 @@ def test_one_form_saved_twice_is_one_class_and_its_key_reused_for_other_figures_
 
     class_id = db.session.scalar(sa.select(Class.id))
     assert browser.post(f"/activities/classes/{class_id}/delete").status_code == 303
+    # The confirmation sent again (back button, double tap): back to the list with a word, not a 404.
+    again = browser.post(f"/activities/classes/{class_id}/delete", follow_redirects=True)
+    assert again.status_code == 200 and again.request.path == "/activities/"
+    assert "This class was already deleted." in again.get_data(as_text=True)
     replay = browser.post("/activities/classes/new", data=data)
     assert replay.status_code == 409 and _count(db, Class) == 0
 
@@ -353,6 +357,9 @@ def test_one_shift_form_saved_twice_is_one_shift_and_its_key_never_records_other
 
     shift_id = db.session.scalar(sa.select(CentreShift.id))
     assert browser.post(f"/activities/shifts/{shift_id}/delete").status_code == 303
+    again = browser.post(f"/activities/shifts/{shift_id}/delete", follow_redirects=True)
+    assert again.status_code == 200 and again.request.path == "/activities/"
+    assert "This shift was already deleted." in again.get_data(as_text=True)
     assert browser.post("/activities/shifts/new", data=data).status_code == 409
     assert _count(db, CentreShift) == 0
 
@@ -392,6 +399,10 @@ def test_the_leader_sees_classes_shifts_and_visits_together_newest_first_and_no_
     assert browser.post(f"/activities/classes/{theirs}/delete").status_code in (403, 404)
     db.session.expire_all()
     assert db.session.get(Class, theirs).learners_total == 7
+    # Deleted by its own team, it is still nothing to this leader: a 404, not the word its team gets.
+    assert other.post(f"/activities/classes/{theirs}/delete").status_code == 303
+    assert browser.post(f"/activities/classes/{theirs}/delete").status_code == 404
+    assert other.post(f"/activities/classes/{theirs}/delete").status_code == 303
     assert "Đặng Văn Lâm" in items[0].text()
     assert all("Correct" in li.text() for li in items)
     # A visit another member of the team logged, without the leader, is the team's work too.

@@ -9,6 +9,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
+from werkzeug.exceptions import NotFound
 from wtforms.fields.choices import SelectChoice
 
 from app.activities import operations as ops
@@ -24,6 +25,7 @@ from app.activities.forms import (
 )
 from app.activities.models import CentreShift, Class, CommuneDossierTotal, ShiftDossier, Topic
 from app.activities.topics import add_topic, set_topic_active, topics_for
+from app.audit.models import AuditEvent
 from app.auth.guard import require_sign_in
 from app.catalogue import operations as catalogue
 from app.dates import today_vn
@@ -334,7 +336,10 @@ def _save_edit(record, form, data, render, update, done: str, show: str):
 
 @bp.route("/classes/<int:class_id>/delete", methods=["GET", "POST"])
 def delete_class(class_id: int):
-    klass = get_class_or_404(class_id, need=_may_change_class)
+    try:
+        klass = get_class_or_404(class_id, need=_may_change_class)
+    except NotFound:
+        return _deleted_before("class", class_id, _("This class was already deleted."))
     what = _("Class on %(date)s, %(n)s learners.", date=_day(klass.held_on), n=klass.learners_total)
     return _delete_page(klass, what, ops.delete_class, _("Class deleted."),
                         url_for("activities.show_class", class_id=klass.id))
@@ -350,6 +355,17 @@ def _delete_page(record, what: str, delete, done: str, back: str):
         return redirect(url_for("activities.index"), 303)
     status = 409 if closed and request.method == "POST" else 200
     return render_template("activities/delete.html", what=what, closed=closed, back=back), status
+
+
+def _deleted_before(kind: str, record_id: int, message: str):
+    """The delete confirmation sent again (back button, double tap) by the one who deleted the class or shift:
+    back to the list with a word. Anything else not found stays a 404."""
+    if request.method != "POST" or db.session.scalar(sa.select(AuditEvent.id).where(
+            AuditEvent.record_type == kind, AuditEvent.record_id == record_id, AuditEvent.action == "delete",
+            AuditEvent.user_id == current_user.id).limit(1)) is None:
+        abort(404)
+    flash(message, "info")
+    return redirect(url_for("activities.index"), 303)
 
 
 def _day(value: date) -> str:
@@ -442,7 +458,10 @@ def edit_shift(shift_id: int):
 
 @bp.route("/shifts/<int:shift_id>/delete", methods=["GET", "POST"])
 def delete_shift(shift_id: int):
-    shift = get_shift_or_404(shift_id, need=_may_change_shift)
+    try:
+        shift = get_shift_or_404(shift_id, need=_may_change_shift)
+    except NotFound:
+        return _deleted_before("shift", shift_id, _("This shift was already deleted."))
     what = _("Shift on %(date)s, %(n)s people helped.", date=_day(shift.held_on), n=shift.people_helped)
     return _delete_page(shift, what, ops.delete_shift, _("Shift deleted."),
                         url_for("activities.show_shift", shift_id=shift.id))
