@@ -304,6 +304,14 @@ def test_hamlet_with_records_cannot_be_deleted(client, db, tree, login_as):
     assert resp.status_code == 302
     db.session.expire_all()
     assert units_named(db, "Ấp Nhập Nhầm") == []
+    # The confirmation sent again (back button, double tap): the commune's page says it is done, not a 404.
+    again = client.post(f"/units/{mistake.id}/delete", data={"payload": "1"}, follow_redirects=True)
+    assert again.status_code == 200 and again.request.path == f"/units/{tree.commune.id}"
+    assert "Ấp này đã được xóa." in again.get_data(as_text=True)
+    # Anyone else finds nothing there.
+    client.post("/auth/logout")
+    login_as("commune", tree.commune)
+    assert client.post(f"/units/{mistake.id}/delete", data={"payload": "1"}).status_code == 404
 
 
 def test_set_household_count_and_history(client, db, tree, login_as):

@@ -25,7 +25,7 @@ from app.activities.forms import (
 )
 from app.activities.models import CentreShift, Class, CommuneDossierTotal, ShiftDossier, Topic
 from app.activities.topics import add_topic, set_topic_active, topics_for
-from app.audit.models import AuditEvent
+from app.audit.models import deleted_by
 from app.auth.guard import require_sign_in
 from app.catalogue import operations as catalogue
 from app.dates import today_vn
@@ -360,9 +360,7 @@ def _delete_page(record, what: str, delete, done: str, back: str):
 def _deleted_before(kind: str, record_id: int, message: str):
     """The delete confirmation sent again (back button, double tap) by the one who deleted the class or shift:
     back to the list with a word. Anything else not found stays a 404."""
-    if request.method != "POST" or db.session.scalar(sa.select(AuditEvent.id).where(
-            AuditEvent.record_type == kind, AuditEvent.record_id == record_id, AuditEvent.action == "delete",
-            AuditEvent.user_id == current_user.id).limit(1)) is None:
+    if request.method != "POST" or deleted_by(current_user, kind, record_id) is None:
         abort(404)
     flash(message, "info")
     return redirect(url_for("activities.index"), 303)

@@ -64,3 +64,11 @@ def record(action: str, record_type: str, record_id: int | None, unit_id: int | 
     event = AuditEvent(**event_row(action, record_type, record_id, unit_id, before, after, user))
     db.session.add(event)
     return event
+
+
+def deleted_by(user, record_type: str, record_id: int) -> AuditEvent | None:
+    """The user's own deletion of the record, if they made one: a confirmation sent again (back button, double
+    tap) finds the record gone, and the page can say so instead of "not found"."""
+    return db.session.scalar(sa.select(AuditEvent).where(
+        AuditEvent.record_type == record_type, AuditEvent.record_id == record_id, AuditEvent.action == "delete",
+        AuditEvent.user_id == user.id).order_by(AuditEvent.id.desc()).limit(1))

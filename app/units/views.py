@@ -3,7 +3,9 @@ import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from werkzeug.exceptions import NotFound
 
+from app.audit.models import deleted_by
 from app.auth.guard import require_sign_in
 from app.coverage.adults import adult_warning, adults_by_unit
 from app.coverage.queries import households_by_unit
@@ -218,7 +220,15 @@ def restore(unit_id: int):
 @bp.post("/<int:unit_id>/delete")
 def delete(unit_id: int):
     """Only a hamlet entered by mistake, with nothing attached to it, may be deleted."""
-    hamlet = get_unit_or_404(unit_id, need=can_edit_hamlet)
+    try:
+        hamlet = get_unit_or_404(unit_id, need=can_edit_hamlet)
+    except NotFound:
+        done = deleted_by(current_user, "unit", unit_id)
+        if done is None:
+            raise
+        # The confirmation sent again (back button, double tap) finds the hamlet gone: say so.
+        flash(_("This hamlet was already deleted."), "info")
+        return redirect(url_for("units.show", unit_id=done.unit_id), 303)
     form = ConfirmImportForm(payload="delete")
     if not form.validate_on_submit():
         abort(400)
