@@ -69,6 +69,7 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ("units.rename", "POST"): Entry(OFFICER, {"unit_id": "hamlet"}),
     ("units.retire", "POST"): Entry(OFFICER, {"unit_id": "hamlet"}),
     ("units.restore", "POST"): Entry(OFFICER, {"unit_id": "hamlet"}),
+    ("units.delete", "GET"): Entry(OFFICER, {"unit_id": "hamlet"}),
     ("units.delete", "POST"): Entry(OFFICER, {"unit_id": "hamlet"}),
     ("units.merge", "GET"): Entry(OFFICER, {"unit_id": "hamlet"}),
     ("units.merge", "POST"): Entry(OFFICER, {"unit_id": "hamlet"}),

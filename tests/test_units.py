@@ -11,6 +11,7 @@ from app.audit.models import AuditEvent
 from app.dates import today_vn
 from app.units.models import AdminUnit, HouseholdCount
 from app.units.operations import create_unit
+from tests.html_tree import parse
 
 
 def units_named(db, name):
@@ -301,7 +302,7 @@ def test_hamlet_with_records_cannot_be_deleted(client, db, tree, login_as):
     resp = client.post(f"/units/{tree.commune.id}/hamlets", data={"hamlet-name": "Ấp Nhập Nhầm"})
     mistake = units_named(db, "Ấp Nhập Nhầm")[0]
     resp = client.post(f"/units/{mistake.id}/delete", data={"payload": "1"})
-    assert resp.status_code == 302
+    assert resp.status_code == 303
     db.session.expire_all()
     assert units_named(db, "Ấp Nhập Nhầm") == []
     # The confirmation sent again (back button, double tap): the commune's page says it is done, not a 404.
@@ -312,6 +313,60 @@ def test_hamlet_with_records_cannot_be_deleted(client, db, tree, login_as):
     client.post("/auth/logout")
     login_as("commune", tree.commune)
     assert client.post(f"/units/{mistake.id}/delete", data={"payload": "1"}).status_code == 404
+
+
+def test_a_hamlet_entered_by_mistake_is_deleted_from_its_page_after_a_question_with_its_counts(
+        client, db, tree, login_as):
+    from app.units.models import AdultCount, HouseholdCount
+    login_as("commune", tree.commune)
+    client.post(f"/units/{tree.commune.id}/hamlets", data={"hamlet-name": "Ấp Nhập Nhầm", "hamlet-households": "12"})
+    mistake = units_named(db, "Ấp Nhập Nhầm")[0]
+    assert client.post(f"/units/{mistake.id}/adults", data={"adults-adults": "30", "adults-effective_on": "2025-01-01"}
+                       ).status_code in (302, 303)
+    page = parse(client.get(f"/units/{mistake.id}").get_data(as_text=True))
+    button = page.find(href=f"/units/{mistake.id}/delete")
+    assert button is not None and button.text() == "Xóa"
+    ask = client.get(f"/units/{mistake.id}/delete").get_data(as_text=True)
+    assert "Xóa Ấp Nhập Nhầm?" in ask and "không thể hoàn tác" in ask
+    assert units_named(db, "Ấp Nhập Nhầm") != []  # asking deletes nothing
+    done = client.post(f"/units/{mistake.id}/delete", data={"payload": "1"}, follow_redirects=True)
+    assert done.status_code == 200 and done.request.path == f"/units/{tree.commune.id}"
+    assert "Đã xóa Ấp Nhập Nhầm." in done.get_data(as_text=True)
+    db.session.expire_all()
+    assert units_named(db, "Ấp Nhập Nhầm") == []
+    for model in (HouseholdCount, AdultCount):
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(model)
+                                 .where(model.unit_id == mistake.id)) == 0
+    # A hamlet with households has no such button; asked anyway, the page says why and offers nothing to tap.
+    from app.households.models import Household
+    db.session.add(Household(hamlet_id=tree.hamlet.id, head_name="Nguyễn Văn An", head_name_folded="nguyen van an"))
+    db.session.commit()
+    assert parse(client.get(f"/units/{tree.hamlet.id}").get_data(as_text=True)).find(
+        href=f"/units/{tree.hamlet.id}/delete") is None
+    held = parse(client.get(f"/units/{tree.hamlet.id}/delete").get_data(as_text=True))
+    assert held.find(id="held") is not None and not any("danger" in b.classes() for b in held.find_all("button"))
+
+
+def test_the_empty_part_of_a_split_is_not_deleted_though_it_has_no_households(
+        client, db, tree, login_as):
+    """The map's history points at it: deleting it would leave that pointing at nothing (on PostgreSQL, a 500)."""
+    from app.units.models import HamletChange
+    from tests.visits_helpers import household
+    household(tree.hamlet2, "Nguyễn Văn An")
+    login_as("commune", tree.commune)
+    resp = client.post(f"/units/{tree.hamlet2.id}/split", data={
+        "effective_on": "2026-11-01", "name_1": "Khu vực 2A", "count_1": "", "name_2": "Khu vực 2B",
+        "count_2": "", "name_3": "", "count_3": "", "rest": "1"})
+    assert resp.status_code == 303, resp.get_data(as_text=True)[:2000]
+    empty = units_named(db, "Khu vực 2B")[0]
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(HamletChange)
+                             .where(HamletChange.to_unit_id == empty.id)) == 1
+    assert parse(client.get(f"/units/{empty.id}").get_data(as_text=True)).find(
+        href=f"/units/{empty.id}/delete") is None
+    refused = client.post(f"/units/{empty.id}/delete", data={"payload": "1"}, follow_redirects=True)
+    assert refused.status_code == 200 and "không thể xóa" in refused.get_data(as_text=True)
+    db.session.expire_all()
+    assert units_named(db, "Khu vực 2B") == [empty]
 
 
 def test_set_household_count_and_history(client, db, tree, login_as):

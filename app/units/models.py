@@ -142,17 +142,22 @@ class AdminUnit(db.Model):
             .order_by(HouseholdCount.effective_on.desc()).limit(1))
 
     def has_records(self) -> bool:
-        """Anything hangs on this unit (children, teams, households, users), so it may not be deleted."""
-        from app.auth.models import User
-        from app.households.models import Household
-        from app.teams.models import team_hamlets
-        checks = [
-            sa.select(AdminUnit.id).where(AdminUnit.parent_id == self.id),
-            sa.select(User.id).where(User.unit_id == self.id),
-            sa.select(Household.id).where(Household.hamlet_id == self.id),
-            sa.select(team_hamlets.c.team_id).where(team_hamlets.c.hamlet_id == self.id),
-        ]
-        return any(db.session.execute(q.limit(1)).first() for q in checks)
+        """Anything hangs on this unit (units below it, teams, households, visits, users, classes, changes of
+        the map, ...), so it may not be deleted. Every table that points at a unit is asked, but its own counts
+        (they go with it) and what the database derives from it (ON DELETE CASCADE)."""
+        refs = [sa.exists().where(column == self.id) for column in referencing_columns()]
+        return bool(db.session.scalar(sa.select(sa.or_(*refs))))
+
+
+# A unit's own figures: deleted with it (a hamlet entered by mistake, its counts typed with it).
+OWN_TABLES = ("household_counts", "adult_counts")
+
+
+def referencing_columns() -> list[sa.Column]:
+    """The columns of other records that point at a unit and would be left pointing at nothing."""
+    return [fk.parent for table in db.metadata.sorted_tables for fk in table.foreign_keys
+            if fk.column.table.name == AdminUnit.__tablename__ and fk.ondelete != "CASCADE"
+            and table.name not in OWN_TABLES]
 
 
 def province_of_path(path: str) -> int | None:

@@ -64,6 +64,7 @@ def _render_unit(unit: AdminUnit, hamlet_form=None, count_form=None, adult_form=
     history = db.session.scalars(sa.select(HouseholdCount).where(HouseholdCount.unit_id == unit.id)
                                  .order_by(HouseholdCount.effective_on.desc()).limit(20)).all()
     may_structure = can_edit_structure(unit)
+    may_edit_self = can_edit_hamlet(unit)
     # One rule, coverage's own: a unit with active units below it counts their sum, so its own
     # count is neither asked for nor shown as its figure (DOMAIN.md: ratio of sums).
     summed = has_active_children(unit)
@@ -83,7 +84,9 @@ def _render_unit(unit: AdminUnit, hamlet_form=None, count_form=None, adult_form=
         may_structure=may_structure, may_count=may_count, may_areas=can_manage_areas(unit),
         checklist=first_run_checklist(current_user, unit),
         changes=hamlet_changes.history(unit) if unit.level == "hamlet" else [],
-        may_edit_self=can_edit_hamlet(unit), ended_by_change=unit_ops.ended_by_change(unit),
+        may_edit_self=may_edit_self, ended_by_change=unit_ops.ended_by_change(unit),
+        # A hamlet entered by mistake, nothing recorded in it yet.
+        may_delete=may_edit_self and not unit.has_records(),
         hamlet_form=hamlet_form or (HamletForm(prefix="hamlet") if may_structure else None),
         count_form=count_form or (HouseholdCountForm(formdata=None, prefix="count", **dated) if may_count else None),
         adults=adults_by_unit([unit], today_vn())[unit.id], adult_history=adult_history,
@@ -217,32 +220,37 @@ def restore(unit_id: int):
     return redirect(url_for("units.show", unit_id=hamlet.id))
 
 
-@bp.post("/<int:unit_id>/delete")
+@bp.route("/<int:unit_id>/delete", methods=["GET", "POST"])
 def delete(unit_id: int):
-    """Only a hamlet entered by mistake, with nothing attached to it, may be deleted."""
+    """Only a hamlet entered by mistake, with nothing attached to it, may be deleted: asked, then done."""
     try:
         hamlet = get_unit_or_404(unit_id, need=can_edit_hamlet)
     except NotFound:
-        done = deleted_by(current_user, "unit", unit_id)
+        done = deleted_by(current_user, "unit", unit_id) if request.method == "POST" else None
         if done is None:
             raise
         # The confirmation sent again (back button, double tap) finds the hamlet gone: say so.
         flash(_("This hamlet was already deleted."), "info")
         return redirect(url_for("units.show", unit_id=done.unit_id), 303)
+    held = hamlet.has_records()
+    if request.method == "GET":
+        return render_template("units/delete.html", unit=hamlet, held=held, form=ConfirmImportForm(payload="1"))
     form = ConfirmImportForm(payload="delete")
     if not form.validate_on_submit():
         abort(400)
-    if hamlet.has_records():
+    if held:
         flash(_("%(name)s has records and cannot be deleted; retire it instead.", name=hamlet.name), "error")
         return redirect(url_for("units.show", unit_id=hamlet.id)), 303
     parent_id = hamlet.parent_id
     from app.audit.models import record
     record("delete", "unit", hamlet.id, parent_id, before={"name": hamlet.name, "level": hamlet.level},
            user=current_user)
+    # Its own counts go with it (the household counts by the relationship's cascade).
+    db.session.execute(sa.delete(AdultCount).where(AdultCount.unit_id == hamlet.id))
     db.session.delete(hamlet)
     db.session.commit()
     flash(_("%(name)s deleted.", name=hamlet.name), "success")
-    return redirect(url_for("units.show", unit_id=parent_id))
+    return redirect(url_for("units.show", unit_id=parent_id), 303)
 
 
 @bp.post("/<int:unit_id>/households")
