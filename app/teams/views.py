@@ -254,7 +254,7 @@ def edit_team(team_id: int):
 def dissolve(team_id: int):
     team = get_team_or_404(team_id, need=can_manage_team)
     if not team.active:
-        flash(_("This team is already dissolved."), "error")
+        flash(_("This team is already dissolved."), "info")
         return redirect(url_for("teams.show", team_id=team.id))
     form = DissolveForm()
     form.decision_date = team.decision_date
@@ -506,7 +506,7 @@ def leave(member_id: int):
     if m.current is None and m.latest is not None and can_edit_members(m.latest.team):
         # Already left (the form sent twice, or from a page opened before): say so, as a dissolved team does.
         flash(_("%(name)s already left the team on %(day)s.", name=m.full_name,
-                day=locale_date(m.latest.left_on)), "error")
+                day=locale_date(m.latest.left_on)), "info")
         return redirect(url_for("teams.member", member_id=m.id))
     found_or_abort(m, need=can_edit_current_member)
     membership = m.current
@@ -538,7 +538,7 @@ def move(member_id: int):
     if current is not None and form.is_submitted() and request.form.get("team") == str(current.team_id):
         # Already in the team asked for (the form sent twice, or from a page opened before): say so.
         flash(_("%(name)s is already in %(team)s, since %(day)s.", name=m.full_name, team=current.team.name,
-                day=locale_date(current.joined_on)), "error")
+                day=locale_date(current.joined_on)), "info")
         return redirect(url_for("teams.member", member_id=m.id))
     if form.validate_on_submit():
         target = db.session.get(Team, form.team.data)
