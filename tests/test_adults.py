@@ -103,18 +103,21 @@ def test_an_adult_population_below_the_hamlets_named_learners_is_saved_with_a_wa
     adult_world.build(tree)  # Khu vực 1: 3 named learners live there
     login_as("commune", tree.commune)
     resp = client.post(f"/units/{tree.hamlet.id}/adults",
-                       data={"adults-adults": "2", "adults-effective_on": today_vn().isoformat()},
+                       data={"adults-adults": "2", "adults-effective_on": today_vn().isoformat(),
+                             "adults-confirm": "2"},  # far below the count before: asked, and confirmed
                        follow_redirects=True)
     page = resp.get_data(as_text=True)
     assert resp.status_code == 200 and "có 2 người trưởng thành theo số liệu nhưng có 3 học viên có tên" in page
     assert adults_by_unit([tree.hamlet], today_vn()) == {tree.hamlet.id: 2}  # warned, not refused
     resp = client.post(f"/units/{tree.hamlet.id}/adults",
-                       data={"adults-adults": "3", "adults-effective_on": today_vn().isoformat()},
+                       data={"adults-adults": "3", "adults-effective_on": today_vn().isoformat(),
+                             "adults-confirm": "3"},
                        follow_redirects=True)
     assert "học viên có tên sống ở đó" not in resp.get_data(as_text=True)
     # Khu vực 2 has one named learner: 2 adults there is no cause for a warning (the learners of
     # other hamlets are not its own).
     resp = client.post(f"/units/{tree.hamlet2.id}/adults",
-                       data={"adults-adults": "2", "adults-effective_on": today_vn().isoformat()},
+                       data={"adults-adults": "2", "adults-effective_on": today_vn().isoformat(),
+                             "adults-confirm": "2"},
                        follow_redirects=True)
     assert resp.status_code == 200 and "học viên có tên sống ở đó" not in resp.get_data(as_text=True)

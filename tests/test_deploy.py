@@ -510,14 +510,14 @@ def test_two_servers_on_one_database_share_sessions_forms_counts_and_limits(depl
     # worker keeps the counts' roll-up in memory: the second server has read it before the change).
     coverage = "/coverage/" + unit_path.rstrip("/").rsplit("/", 1)[1]
     resp, before = two.get(coverage)
-    assert resp.status == 200 and "320" in before and "4.321" not in before
+    assert resp.status == 200 and "320" in before and "1.234" not in before
     _resp, page = one.get(hamlet)
-    resp, body = one.post_form(f"{hamlet}/households", [("count-households", "4321"),
+    resp, body = one.post_form(f"{hamlet}/households", [("count-households", "1234"),
                                                         ("count-effective_on", "2025-01-01"),
                                                         ("count-csrf_token", csrf_token(page))], hamlet)
     assert resp.status in (302, 303), body
     _resp, after = two.get(coverage)
-    assert "4.321" in after
+    assert "1.234" in after
 
     # Signed out through one server, the session's cookie no longer opens a page on the other (each worker
     # keeps the signed-in account in memory: the second server has it from the page just above). A copy

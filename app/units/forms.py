@@ -2,7 +2,7 @@
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileAllowed, FileField, FileRequired
-from wtforms import SelectChoice, SelectField, StringField, ValidationError
+from wtforms import HiddenField, SelectChoice, SelectField, StringField, ValidationError
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from app import rules
@@ -215,6 +215,8 @@ class HouseholdCountForm(AppForm):
                             validators=[InputRequired(_l("Enter the number of households."))])
     effective_on = LocalDateField(_l("In effect from"), default=today_vn,
                                   validators=[InputRequired(_l("Enter the date.")), NotInFuture()])
+    # The number the officer was asked to check and saves all the same (app/units/views.py, _save_count).
+    confirm = HiddenField()
 
 
 class AdultCountForm(AppForm):
@@ -222,6 +224,7 @@ class AdultCountForm(AppForm):
                         validators=[InputRequired(_l("Enter the number of adults."))])
     effective_on = LocalDateField(_l("In effect from"), default=today_vn,
                                   validators=[InputRequired(_l("Enter the date.")), NotInFuture()])
+    confirm = HiddenField()
 
 
 

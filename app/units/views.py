@@ -1,6 +1,9 @@
 """Unit pages: the tree below the user's unit, hamlets and household counts."""
+from datetime import timedelta
+
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.exceptions import NotFound
@@ -12,6 +15,7 @@ from app.coverage.queries import households_by_unit
 from app.dates import today_vn
 from app.extensions import db
 from app.fragments import wants_fragment
+from app.households.models import Household
 from app.imports import ConfirmImportForm, SheetImport
 from app.scope import (
     can_edit_hamlet,
@@ -261,24 +265,63 @@ def set_households(unit_id: int):
         unit, form, "count_form",
         _("%(name)s counts the sum of its units below: set their household counts instead.", name=unit.name),
         lambda: unit_ops.set_household_count(unit, form.households.data, form.effective_on.data, user=current_user),
-        _("Household count saved."))
+        _("Household count saved."), form.households,
+        lambda: _unlikely_households(unit, form.households.data, form.effective_on.data))
 
 
-def _save_count(unit: AdminUnit, form, form_name: str, summed: str, save, saved: str):
-    """Save a unit's household count or adult population; a unit with active units below counts their sum (409)."""
+def _save_count(unit: AdminUnit, form, form_name: str, summed: str, save, saved: str, figure, unlikely):
+    """Save a unit's household count or adult population; a unit with active units below counts their sum (409).
+    A number that looks like a slip (`unlikely` says why) is asked about first: the form comes back with the
+    question beside the number (409), and saving the same number again saves it."""
     if has_active_children(unit):
         flash(summed, "error")
         return _render_unit(unit, status=409)
     if form.validate_on_submit():
         ended = unit_ops.ended_refusal(unit, form.effective_on.data)
+        question = None if form.confirm.data == str(figure.data) else unlikely()
         if ended:
             form.effective_on.errors.append(ended)
+        elif question:
+            figure.errors.append(question)
+            form.confirm.data = str(figure.data)
+            return _render_unit(unit, status=409, **{form_name: form})
         else:
             save()
             db.session.commit()
             flash(saved, "success")
             return redirect(url_for("units.show", unit_id=unit.id))
     return _render_unit(unit, status=400, **{form_name: form})
+
+
+def _slip_of_a_digit(typed: int, previous) -> bool:
+    """Ten times the figure in effect before, or a tenth of it: a digit typed twice or left out."""
+    return previous is not None and previous > 0 and (typed >= 10 * previous or 10 * typed <= previous)
+
+
+def _unlikely_households(unit: AdminUnit, typed: int, effective_on) -> str | None:
+    before = unit.households_on(effective_on - timedelta(days=1))
+    registered = db.session.scalar(sa.select(sa.func.count()).select_from(Household).where(
+        Household.hamlet_id == unit.id, Household.merged_into_id.is_(None))) if unit.level == "hamlet" else 0
+    if registered > typed:
+        return _("%(name)s already has %(registered)s households registered in the app, more than %(typed)s: its "
+                 "coverage would pass 100%%. Check the number; to save it all the same, save it again.",
+                 name=unit.name, registered=format_decimal(registered), typed=format_decimal(typed))
+    if _slip_of_a_digit(typed, before and before.households):
+        return _("%(typed)s is far from the count before, %(before)s: check for a digit typed twice or left out. "
+                 "To save it all the same, save it again.",
+                 typed=format_decimal(typed), before=format_decimal(before.households))
+    return None
+
+
+def _unlikely_adults(unit: AdminUnit, typed: int, effective_on) -> str | None:
+    before = db.session.scalar(sa.select(AdultCount.adults).where(
+        AdultCount.unit_id == unit.id, AdultCount.effective_on < effective_on)
+        .order_by(AdultCount.effective_on.desc()).limit(1))
+    if _slip_of_a_digit(typed, before):
+        return _("%(typed)s is far from the adult population before, %(before)s: check for a digit typed twice "
+                 "or left out. To save it all the same, save it again.",
+                 typed=format_decimal(typed), before=format_decimal(before))
+    return None
 
 
 HAMLET_SHEET = SheetImport(
@@ -315,7 +358,8 @@ def set_adults(unit_id: int):
         unit, form, "adult_form",
         _("%(name)s counts the sum of its units below: set their adult populations instead.", name=unit.name),
         lambda: unit_ops.set_adult_count(unit, form.adults.data, form.effective_on.data, user=current_user),
-        _("Adult population saved."))
+        _("Adult population saved."), form.adults,
+        lambda: _unlikely_adults(unit, form.adults.data, form.effective_on.data))
 
 
 # Re-checked at confirmation against the database as it is then: a hamlet may have been renamed since the preview.
