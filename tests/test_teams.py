@@ -156,8 +156,8 @@ def test_script_in_names_is_shown_as_text(client, db, tree, login_as):
 def test_edit_team_is_audited_before_and_after(client, db, tree, login_as):
     login_as("commune", tree.commune)
     team = make_team(tree)
-    resp = client.post(f"/teams/{team.id}/edit", data={"name": "Tổ ấp Mới", "decision_number": "125/QĐ-UBND",
-                                                       "decision_date": "2022-03-15",
+    resp = client.post(f"/teams/{team.id}/edit", data={"name": "Tổ ấp Mới", "decision_number": "126/QĐ-UBND",
+                                                       "decision_date": "2022-05-20", "founded_on": "",
                                                        "hamlets": [str(tree.hamlet2.id)]})
     assert resp.status_code == 302
     html = client.get(f"/teams/{team.id}").get_data(as_text=True)
@@ -165,7 +165,23 @@ def test_edit_team_is_audited_before_and_after(client, db, tree, login_as):
     assert "Khu vực 1</del> → <ins>Khu vực 2" in html
     db.session.expire_all()
     saved = db.session.get(Team, team.id)
-    assert (saved.decision_number, saved.decision_date) == ("125/QĐ-UBND", date(2022, 3, 15))
+    # The founding day emptied: the team began work on its (new) decision date.
+    assert (saved.decision_number, saved.decision_date, saved.founded_on) == (
+        "126/QĐ-UBND", date(2022, 5, 20), date(2022, 5, 20))
+    client.post(f"/teams/{team.id}/edit", data={"name": "Tổ ấp Mới", "decision_number": "126/QĐ-UBND",
+                                                "decision_date": "2022-05-20", "founded_on": "2022-06-01",
+                                                "hamlets": [str(tree.hamlet2.id)]})
+    db.session.expire_all()
+    assert db.session.get(Team, team.id).founded_on == date(2022, 6, 1)
+    # Neither date: the day it was registered in the app.
+    client.post(f"/teams/{team.id}/edit", data={"name": "Tổ ấp Mới", "decision_number": "126/QĐ-UBND",
+                                                "decision_date": "", "founded_on": "",
+                                                "hamlets": [str(tree.hamlet2.id)]})
+    db.session.expire_all()
+    saved = db.session.get(Team, team.id)
+    assert (saved.decision_date, saved.founded_on) == (None, saved.registered_on)
+    client.post(f"/teams/{team.id}/edit", data={"name": "Tổ ấp Mới", "decision_number": "125/QĐ-UBND",
+                                                "decision_date": "2022-03-15", "hamlets": [str(tree.hamlet2.id)]})
     # A number taken away reads as a dash, not as an empty or "None" value.
     client.post(f"/teams/{team.id}/edit", data={"name": "Tổ ấp Mới", "decision_number": "",
                                                 "decision_date": "2022-03-15", "hamlets": [str(tree.hamlet2.id)]})
@@ -979,3 +995,45 @@ def test_a_former_member_rejoins_and_a_dissolved_team_is_made_active_again(clien
     actions = db.session.scalars(sa.select(AuditEvent.action).where(
         AuditEvent.record_type == "team", AuditEvent.record_id == team.id).order_by(AuditEvent.id)).all()
     assert actions == ["create", "dissolve", "reactivate"]
+
+
+def test_a_members_life_is_in_their_audit_trail_newest_first_with_who_did_what(client, db, tree, login_as):
+    """Added, corrected, moved, made leader, given an account, left: each step is on the member's page, with
+    the fields it changed; the team's page shows the member's steps among its own."""
+    officer = login_as("commune", tree.commune, locale="en")
+    team = make_team(tree)
+    other = make_team(tree, name="Tổ khu vực 2", hamlets=[tree.hamlet2])
+    assert client.post(f"/teams/{team.id}/members", data=member_form()).status_code == 302
+    m = db.session.scalar(sa.select(Member).where(Member.full_name == "Trần Thị Bình"))
+    data = {f"edit-{m.id}-{k}": v for k, v in {"full_name": "Trần Thị Bình", "phone": "0987 654 322",
+                                               "gender": "female", "birth_year": "1995", "role": "deputy",
+                                               "affiliation": "womens_union", "joined_on": "2023-05-01"}.items()}
+    assert client.post(f"/teams/members/{m.id}/edit", data=data).status_code == 302
+    assert client.post(f"/teams/members/{m.id}/move", data={"team": str(other.id), "role": "member",
+                                                            "moved_on": "2024-03-01"}).status_code == 302
+    assert client.post(f"/teams/members/{m.id}/leader").status_code == 302
+    assert client.post(f"/teams/members/{m.id}/account").status_code == 200
+    assert client.post(f"/teams/members/{m.id}/leave", data={"left_on": "2024-06-30"}).status_code == 302
+    page = parse(client.get(f"/teams/members/{m.id}").get_data(as_text=True))
+    steps = [li for li in page.find(id="audit").find_all("li") if "audit-changes" not in li.parent.classes()]
+    heads = [" ".join(next(li.find_all("div")).text().split()) for li in steps]
+    who = officer.full_name
+    # Newest first; the account is disabled in the same step as the leave, after it.
+    assert [h.split(" · ", 1)[1] for h in heads] == [
+        f"{who} · account disabled", f"{who} · left the team", f"{who} · created", f"{who} · role changed",
+        f"{who} · moved", f"{who} · changed", f"{who} · created"]
+    changes = [" ".join(li.text().split()).split(" · ", 2)[2] for li in steps]
+    assert changes[0] == "account disabled Account enabled: yes → no Username: 0987654322"
+    assert changes[1] == "left the team Left on: Jun 30, 2024"
+    # The account's member by name, never by the database's number.
+    assert changes[2] == "created Member: Trần Thị Bình Role in the team: Team leader Username: 0987654322"
+    assert changes[3] == "role changed Role in the team: Member → Leader Team: Tổ khu vực 2"
+    assert changes[4] == ("moved Joined on: Mar 1, 2024 Role in the team: Deputy leader → Member "
+                          "Team: Tổ công nghệ số ấp Thạnh Hòa → Tổ khu vực 2")
+    assert changes[5] == "changed Mobile number: 0987 654 321 → 0987 654 322 Role in the team: Member → Deputy leader"
+    assert changes[6] == ("created Affiliation: Women's union Year of birth: 1995 Full name: Trần Thị Bình "
+                          "Gender: Female Joined on: May 1, 2023 Mobile number: 0987 654 321 Role in the team: Member "
+                          "Team: Tổ công nghệ số ấp Thạnh Hòa")
+    # The team the member was in first keeps their steps in its own trail.
+    trail = " ".join(parse(client.get(f"/teams/{team.id}").get_data(as_text=True)).find(id="audit").text().split())
+    assert "moved: Trần Thị Bình" in trail and "created: Trần Thị Bình" in trail

@@ -80,7 +80,7 @@ AUDIT_FIELDS = {
     "hamlets": _l("Hamlets served"), "full_name": _l("Full name"), "gender": _l("Gender"),
     "birth_year": _l("Year of birth"), "phone": _l("Mobile number"), "affiliation": _l("Affiliation"),
     "role": _l("Role in the team"), "joined_on": _l("Joined on"), "left_on": _l("Left on"), "team": _l("Team"),
-    "username": _l("Username"), "is_enabled": _l("Account enabled"),
+    "username": _l("Username"), "is_enabled": _l("Account enabled"), "member_id": _l("Member"),
 }
 AUDIT_ACTIONS = {
     "create": _l("created"), "update": _l("changed"), "dissolve": _l("dissolved"),
@@ -121,6 +121,9 @@ def audit_value(key: str, value):
         return labels[key].get(value, value)
     if key == "phone":
         return team_ops.format_phone(value)
+    if key == "member_id":  # an account's member: by name, not by the database's number
+        member = db.session.get(Member, value) if isinstance(value, int) else None
+        return member.full_name if member is not None else value
     if key.endswith(("_on", "_date")) and isinstance(value, str):
         try:
             return locale_date(date.fromisoformat(value))
