@@ -1037,3 +1037,51 @@ def test_a_members_life_is_in_their_audit_trail_newest_first_with_who_did_what(c
     # The team the member was in first keeps their steps in its own trail.
     trail = " ".join(parse(client.get(f"/teams/{team.id}").get_data(as_text=True)).find(id="audit").text().split())
     assert "moved: Trần Thị Bình" in trail and "created: Trần Thị Bình" in trail
+
+
+def test_a_members_account_follows_their_team_and_role_and_is_signed_out_when_they_leave(
+        app, client, db, tree, login_as):
+    from tests.visits_helpers import sign_in_as
+    team = make_team(tree)
+    other = make_team(tree, name="Tổ khu vực 2", hamlets=[tree.hamlet2])
+    m = make_member(team)
+    phone, account = sign_in_as(app, "team_member", tree.commune, team, m)
+    assert phone.get("/visits/new").status_code == 200
+    login_as("commune", tree.commune)
+
+    def held():
+        db.session.expire_all()
+        a = db.session.get(User, account.id)
+        return a.role, a.team_id, a.is_enabled
+
+    assert client.post(f"/teams/members/{m.id}/leader").status_code == 302
+    assert held() == ("team_leader", team.id, True)
+    assert client.post(f"/teams/members/{m.id}/move", data={"team": str(other.id), "role": "member",
+                                                            "moved_on": "2024-03-01"}).status_code == 302
+    assert held() == ("team_member", other.id, True)
+    data = {f"edit-{m.id}-{k}": v for k, v in {"full_name": "Nguyễn Văn An", "phone": "0912 345 678",
+                                               "gender": "male", "birth_year": "1990", "role": "leader",
+                                               "affiliation": "youth_union", "joined_on": "2024-03-01"}.items()}
+    assert client.post(f"/teams/members/{m.id}/edit", data=data).status_code == 302
+    assert held() == ("team_leader", other.id, True)
+    # Leaving disables the account: the phone already signed in is signed out on its next page.
+    assert client.post(f"/teams/members/{m.id}/leave", data={"left_on": "2024-06-30"}).status_code == 302
+    assert held()[2] is False
+    out = phone.get("/visits/new")
+    assert out.status_code == 302 and "/auth/login" in out.headers["Location"]
+
+
+def test_a_members_new_number_is_theirs_and_their_old_one_free(client, db, tree, login_as):
+    login_as("commune", tree.commune)
+    team = make_team(tree)
+    m = make_member(team, phone="0912345678")
+    data = {f"edit-{m.id}-{k}": v for k, v in {"full_name": "Nguyễn Văn An", "phone": "0912 345 679",
+                                               "gender": "male", "birth_year": "1990", "role": "member",
+                                               "affiliation": "youth_union", "joined_on": "2022-04-01"}.items()}
+    assert client.post(f"/teams/members/{m.id}/edit", data=data).status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Member, m.id).active_phone == "0912345679"
+    taken = client.post(f"/teams/{team.id}/members", data=member_form(**{"member-phone": "0912 345 679"}))
+    assert taken.status_code == 400 and "Nguyễn Văn An" in taken.get_data(as_text=True)
+    assert client.post(f"/teams/{team.id}/members", data=member_form(**{"member-phone": "0912 345 678"})
+                       ).status_code == 302
