@@ -97,6 +97,9 @@ def app():
         # What they installed, before any test rebuilds the triggers from app code.
         with _db.engine.connect() as conn:
             MIGRATED_TRIGGERS.update(store.definitions(conn))
+        # A migration turns SQLite's foreign keys off on its connection (rebuilding a referenced table), as
+        # `flask db upgrade` does in its own process: the tests' connections start afresh, as the app's do.
+        _db.engine.dispose()
     yield app
     with app.app_context():
         _db.engine.dispose()
