@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.exceptions import NotFound
 
-from app.audit.models import deleted_by
+from app.audit.models import deleted_by, record
 from app.auth.guard import require_sign_in
 from app.coverage.adults import adult_warning, adults_by_unit
 from app.coverage.queries import households_by_unit
@@ -246,7 +246,6 @@ def delete(unit_id: int):
         flash(_("%(name)s has records and cannot be deleted; retire it instead.", name=hamlet.name), "error")
         return redirect(url_for("units.show", unit_id=hamlet.id)), 303
     parent_id = hamlet.parent_id
-    from app.audit.models import record
     record("delete", "unit", hamlet.id, parent_id, before={"name": hamlet.name, "level": hamlet.level},
            user=current_user)
     # Its own counts go with it (the household counts by the relationship's cascade).
@@ -278,10 +277,9 @@ def _save_count(unit: AdminUnit, form, form_name: str, summed: str, save, saved:
         return _render_unit(unit, status=409)
     if form.validate_on_submit():
         ended = unit_ops.ended_refusal(unit, form.effective_on.data)
-        question = None if form.confirm.data == str(figure.data) else unlikely()
         if ended:
             form.effective_on.errors.append(ended)
-        elif question:
+        elif form.confirm.data != str(figure.data) and (question := unlikely()):
             figure.errors.append(question)
             form.confirm.data = str(figure.data)
             return _render_unit(unit, status=409, **{form_name: form})
