@@ -21,7 +21,11 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 DEPLOY = ROOT / "deploy"
-PG_PORT, REDIS_PORT, GUNICORN_PORT, HTTPS_PORT, HTTP_PORT, SECOND_PORT = 55460, 55461, 55462, 55463, 55464, 55465
+# Below Linux's ephemeral ports (32768–60999), so that no port servers.free_port() picks in the other test
+# worker, nor an outgoing connection's, is one of these while this module starts its servers. (A failure seen
+# once in CI, likely from this: the fixture found 55462 listening at start, then a test's first request to it
+# was refused.)
+PG_PORT, REDIS_PORT, GUNICORN_PORT, HTTPS_PORT, HTTP_PORT, SECOND_PORT = 29460, 29461, 29462, 29463, 29464, 29465
 HOST = "cnscd.example.vn"
 # A user without a home and without write access to the code, like the unit's service user.
 SERVICE_USER, SERVICE_GROUP = "nobody", "nogroup"

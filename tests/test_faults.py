@@ -27,8 +27,9 @@ from tests.test_concurrency import _fresh_form, _seed, _sign_in
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_BIN = Path(os.environ.get("PG_BIN", "/usr/lib/postgresql/15/bin"))
-# Ports of this suite's own servers (a throwaway PostgreSQL, gunicorn).
-GUNICORN_PORTS = iter(range(55432, 55449))
+# Ports of this suite's own servers (a throwaway PostgreSQL, gunicorn), below the ephemeral ports (see
+# test_deploy.py).
+GUNICORN_PORTS = iter(range(29432, 29449))
 VIETNAMESE_TRY_AGAIN = "Vui lòng thử lại sau ít phút"
 
 

@@ -41,7 +41,7 @@ def test_gunicorn_without_database_url_stops_with_the_status_the_unit_does_not_r
     """Exit status 4 (deploy/cnscd.service: RestartPreventExitStatus=4), not workers restarted forever."""
     try:
         proc = subprocess.run(
-            [str(Path(sys.executable).parent / "gunicorn"), "--bind", "127.0.0.1:55466", "--workers", "1",
+            [str(Path(sys.executable).parent / "gunicorn"), "--bind", "127.0.0.1:29466", "--workers", "1",
              "--no-control-socket", "wsgi:app"],
             cwd=ROOT, env=_production_env(), capture_output=True, text=True, timeout=60)
     except subprocess.TimeoutExpired:
