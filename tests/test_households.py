@@ -73,6 +73,8 @@ def test_commune_officer_merges_duplicates_and_adoptions_count_once(app, db, lea
     assert "Gộp hộ trùng" in page
     resp = officer.post(f"/households/{dup.id}/merge", data={"target_id": keep.id})
     assert resp.status_code == 303
+    assert "Đã gộp: 1 lượt hướng dẫn chuyển sang hộ Lê Thị Bé." in officer.get(
+        resp.headers["Location"]).get_data(as_text=True)
     db.session.expire_all()
     assert db.session.get(Household, dup.id).merged_into_id == keep.id
     assert set(db.session.scalars(sa.select(Visit.household_id))) == {keep.id}

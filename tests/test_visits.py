@@ -669,6 +669,42 @@ def test_adoption_is_dated_by_the_first_visit_and_moves_on_edit_and_delete(clien
     assert actions.count("delete") == 2 and actions.count("update") == 2
 
 
+def test_a_visit_corrected_to_another_household_and_other_members_takes_its_adoptions_and_counts_along(
+        client, db, leader, team, tree, runner):
+    """The wrong household was chosen (of another hamlet the team serves), and the wrong members ticked: the
+    correction moves the visit, its adoptions (one service now adopted too) and the hamlets' figures."""
+    from app.coverage.models import CoverageTotal
+    crew, (lan, binh, khang) = team
+    crew.hamlets.append(tree.hamlet2)
+    db.session.commit()
+    wrong = household(tree.hamlet, "Nguyễn Văn An")
+    right = household(tree.hamlet2, "Nguyễn Văn Ân", "5 Trần Phú")
+    visit_id = _log(client, wrong, date(2024, 6, 10), {"e_wallet": "adopted", "dvc": "guided"}, lan)
+    assert adoption(wrong.id, "e_wallet") is not None
+
+    def reached(hamlet):
+        return db.session.scalar(sa.select(sa.func.sum(CoverageTotal.households)).where(
+            CoverageTotal.unit_id == hamlet.id, CoverageTotal.service_id == 0)) or 0
+
+    assert (reached(tree.hamlet), reached(tree.hamlet2)) == (1, 0)
+    corrected = form(right.id, on=date(2024, 6, 10), members=[binh.id, khang.id],
+                     services={"e_wallet": "adopted", "dvc": "adopted"})
+    resp = client.post(f"/visits/{visit_id}/edit", data=corrected)
+    assert resp.status_code == 303, resp.get_data(as_text=True)[:2000]
+    db.session.expire_all()
+    visit = db.session.get(Visit, visit_id)
+    assert (visit.household_id, visit.hamlet_id) == (right.id, tree.hamlet2.id)
+    assert sorted(m.full_name for m in visit.members) == ["Lê Minh Khang", "Trần Văn Bình"]
+    assert adoption(wrong.id, "e_wallet") is None
+    assert adoption(right.id, "e_wallet").visit_id == visit_id
+    assert adoption(right.id, "dvc").adopted_on == date(2024, 6, 10)  # guided, now adopted
+    assert (reached(tree.hamlet), reached(tree.hamlet2)) == (0, 1)
+    page = client.get(f"/visits/{visit_id}").get_data(as_text=True)
+    assert "Nguyễn Văn Ân" in page and "Trần Văn Bình" in page and "Nguyễn Thị Lan" not in page
+    result = runner.invoke(args=["coverage", "verify"])
+    assert result.exit_code == 0, result.output
+
+
 def test_a_tie_on_date_goes_to_the_lowest_visit_id(client, db, leader, team, tree, runner):
     h = household(tree.hamlet)
     a = _log(client, h, date(2024, 6, 1), {"cashless": "adopted"}, team[1][0])

@@ -227,12 +227,12 @@ def _adopt_for_new_visit(visit: dict, pairs: set[Pair]) -> None:
          "visit_id": visit["id"]} for h, s in sorted(pairs)])
 
 
-def _after_visit_change(pairs: set[Pair], hamlet_ids: set[int], new_visit: dict | None = None) -> None:
+def _after_visit_change(pairs: set[Pair], new_visit: dict | None = None) -> None:
     """The one hook every visit change goes through, inside the caller's transaction.
 
-    `pairs` are the (household, service) pairs whose adoption may have changed, `hamlet_ids` the
-    hamlets whose visits changed, `new_visit` the row of the visit just added when that is the whole change.
-    Anything derived from visits (aggregates for coverage) belongs here.
+    `pairs` are the (household, service) pairs whose adoption may have changed, `new_visit` the row of the
+    visit just added when that is the whole change. Anything derived from visits that the database's
+    triggers do not keep (app/coverage/store.py) belongs here.
     """
     if new_visit is not None:
         _adopt_for_new_visit(new_visit, pairs)
@@ -380,7 +380,7 @@ def create_visit(data: VisitData, key: str, team_id: int | None, user=None) -> i
     # A second insert of the same key fails at the visit, before anything else is written.
     visit["id"] = fast_write.insert_visit_rows(connection, visit, member_ids, results, event)
     pairs = {(visit["household_id"], s) for s, r in results if r == "adopted"}
-    _after_visit_change(pairs, {visit["hamlet_id"]}, new_visit=visit)
+    _after_visit_change(pairs, new_visit=visit)
     return visit["id"]
 
 
@@ -388,7 +388,6 @@ def update_visit(visit: Visit, data: VisitData, user=None) -> Visit:
     lock_households([visit.household_id, data.household.id])
     before = _snapshot(visit)
     pairs = _adopted_pairs(visit)
-    hamlets = {visit.hamlet_id}
     visit.household_id, visit.hamlet_id = data.household.id, data.household.hamlet_id
     visit.visited_on, visit.note = data.visited_on, data.note
     visit.members = _members(data.member_ids)
@@ -398,9 +397,8 @@ def update_visit(visit: Visit, data: VisitData, user=None) -> Visit:
     db.session.flush()
     db.session.expire(visit, ["household"])
     pairs |= _adopted_pairs(visit)
-    hamlets.add(visit.hamlet_id)
     record("update", "visit", visit.id, visit.hamlet_id, before=before, after=_snapshot(visit), user=user)
-    _after_visit_change(pairs, hamlets)
+    _after_visit_change(pairs)
     return visit
 
 
@@ -410,14 +408,13 @@ def delete_visit(visit: Visit, user=None) -> None:
     db.session.merge(DeletedVisitKey(idempotency_key=visit.idempotency_key, visit_id=visit.id,
                                      household_id=visit.household_id, deleted_at=utcnow()))
     pairs = _adopted_pairs(visit)
-    hamlets = {visit.hamlet_id}
     record("delete", "visit", visit.id, visit.hamlet_id, before=_snapshot(visit), user=user)
     # Adoptions point at the visit that set them; let go of them first, the hook sets them again
     # from the visits that remain.
     db.session.execute(sa.delete(Adoption).where(Adoption.visit_id == visit.id))
     db.session.delete(visit)
     db.session.flush()
-    _after_visit_change(pairs, hamlets)
+    _after_visit_change(pairs)
 
 
 def move_household_visits(source: Household, target: Household) -> int:
@@ -429,5 +426,5 @@ def move_household_visits(source: Household, target: Household) -> int:
         .values(household_id=target.id, hamlet_id=target.hamlet_id)
         .execution_options(synchronize_session="fetch")).rowcount
     pairs = {(source.id, s) for s in services} | {(target.id, s) for s in services}
-    _after_visit_change(pairs, {source.hamlet_id, target.hamlet_id})
+    _after_visit_change(pairs)
     return moved
