@@ -1,4 +1,5 @@
 """The visit form: recording once, bad input, adoption dates, edit/delete rights and lists."""
+import json
 import re
 import threading
 from datetime import UTC, date, datetime, time, timedelta
@@ -702,7 +703,6 @@ def test_a_visit_corrected_to_another_household_and_other_members_takes_its_adop
     page = client.get(f"/visits/{visit_id}").get_data(as_text=True)
     assert "Nguyễn Văn Ân" in page and "Trần Văn Bình" in page and "Nguyễn Thị Lan" not in page
     # The trail keeps the visit as it was and as it is.
-    import json
     changes = json.loads(db.session.scalar(sa.select(AuditEvent.changes).where(
         AuditEvent.record_type == "visit", AuditEvent.record_id == visit_id, AuditEvent.action == "update")))
     assert changes["household_id"] == {"before": wrong.id, "after": right.id}

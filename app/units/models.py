@@ -4,6 +4,7 @@ Units live in time: a unit is valid from `valid_from` (NULL: since before record
 day before `retired_on` (NULL: still valid). A code names a unit only together with a date, since
 the 2025 reform gave new communes the codes of old ones.
 """
+import functools
 from datetime import date, timedelta
 from typing import NamedTuple
 
@@ -153,11 +154,13 @@ class AdminUnit(db.Model):
 OWN_TABLES = ("household_counts", "adult_counts")
 
 
-def referencing_columns() -> list[sa.Column]:
-    """The columns of other records that point at a unit and would be left pointing at nothing."""
-    return [fk.parent for table in db.metadata.sorted_tables for fk in table.foreign_keys
+@functools.cache
+def referencing_columns() -> tuple[sa.Column, ...]:
+    """The columns of other records that point at a unit and would be left pointing at nothing (the schema
+    is fixed once the app has loaded its models: worked out once per worker)."""
+    return tuple(fk.parent for table in db.metadata.sorted_tables for fk in table.foreign_keys
             if fk.column.table.name == AdminUnit.__tablename__ and fk.ondelete != "CASCADE"
-            and table.name not in OWN_TABLES]
+            and table.name not in OWN_TABLES)
 
 
 def province_of_path(path: str) -> int | None:
