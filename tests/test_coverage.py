@@ -365,6 +365,35 @@ def test_the_trend_shows_each_month_as_the_table_does_with_a_retired_hamlet_and_
             [(r.services["ewallet"].adopted, r.services["vneid"].adopted, r.reached) for r in tables], unit.name
 
 
+def test_a_retired_hamlet_leaves_its_commune_district_and_province_alike_from_its_retirement(db, tree):
+    """A hamlet retired with visits in it stops counting from that day at every level above it, not only
+    in its commune: the district's and the province's tables and trends lose its households, adopters and
+    reach in the same month (each level is the sum of the one below)."""
+    wallet, _vneid = make_services()
+    (a,) = households(tree.hamlet, 1)
+    b, c = households(tree.hamlet2, 2)
+    visit(a, date(2024, 5, 3), adopted=[wallet])
+    visit(b, date(2024, 5, 4), adopted=[wallet])
+    visit(c, date(2024, 5, 5))
+    units.retire_unit(tree.hamlet2, date(2024, 8, 1))
+    db.session.commit()
+    other_district = 530
+    for unit, households_july, households_august in (
+            (tree.commune, 320 + 410, 320), (tree.district, 320 + 410, 320),
+            (tree.province, 320 + 410 + other_district, 320 + other_district)):
+        july, august = (queries.coverage(unit, month_end(2024, m)).total for m in (7, 8))
+        assert (july.households, july.services["ewallet"].adopted, july.reached) == (households_july, 2, 3), unit.name
+        assert (august.households, august.services["ewallet"].adopted, august.reached) == \
+            (households_august, 1, 1), unit.name
+        trend = [m.row for m in queries.monthly_series(unit, [(2024, 7), (2024, 8)])]
+        assert [(r.households, r.services["ewallet"].adopted, r.reached) for r in trend] == \
+            [(households_july, 2, 3), (households_august, 1, 1)], unit.name
+    # The province's rows are its districts, each as its own page shows it.
+    province = queries.coverage(tree.province, month_end(2024, 8))
+    assert {r.name: (r.households, r.services["ewallet"].adopted, r.reached) for r in province.rows}[
+        tree.district.name] == (320, 1, 1)
+
+
 def test_this_and_last_month_leave_out_what_came_after_them_as_months_further_back_do(db, tree):
     # The months shown most (this one, the last) take the later tallies ungrouped through another index
     # (app/coverage/queries.py, _SUMS_UPTO_RECENT); further back they are grouped in SQL. Same figures.
