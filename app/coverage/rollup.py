@@ -158,8 +158,6 @@ class LiveSubtree:
     unit_ancestors, so a province page reads a few dozen rows instead of its 1,000-hamlet tree.
     """
 
-    any_retired = False
-
     def __init__(self, root: AdminUnit, children: Children, token: int | None = None):
         self.root = root
         self.token = token
@@ -188,14 +186,12 @@ class LiveSubtree:
         return []
 
     def households(self, unit_id: int, on: date) -> int:
+        """The root's or a child's households on `on` (a page asks for nothing else)."""
         timeline = self._timelines.get(unit_id)
         if timeline is None:
-            if unit_id == self.root.id or unit_id in self.child_rows:
-                # A page asks for the root and its children: their running totals, kept under the tree
-                # token, the root's (nothing retired below it) the sum of the children's.
-                timeline = _count_timelines_of((self.token,), self.root.id, self._children.ids)[unit_id]
-            else:
-                timeline = _running(_count_deltas_of((self.token,), (unit_id,))[unit_id])
+            # Their running totals, kept under the tree token, the root's (nothing retired below it) the
+            # sum of the children's.
+            timeline = _count_timelines_of((self.token,), self.root.id, self._children.ids)[unit_id]
             self._timelines[unit_id] = timeline
         dates, totals = timeline
         i = bisect_right(dates, on)
@@ -212,10 +208,7 @@ def _read_count_deltas(unit_ids: tuple[int, ...]) -> dict[int, list[tuple[date, 
 
 
 # Household counts change a few times a year; every coverage page and trend reads them (a province
-# page: every leaf's count history). Both kept under the tree token, which any count change replaces.
-_count_deltas_of = kept_under_tokens(maxsize=1024)(_read_count_deltas)
-
-
+# page: every leaf's count history): kept under the tree token, which any count change replaces.
 @kept_under_tokens(maxsize=1024)
 def _count_timelines_of(root_id: int, children: tuple[int, ...]) -> dict[int, tuple[list[date], list[int]]]:
     """(dates, households from each date) of a unit's children and of the unit, which is their sum (no
