@@ -177,6 +177,21 @@ def test_a_page_in_name_order_has_the_figures_of_the_whole_table(app, province):
         _both_ways(province, date(2025, 8, 15))  # a partial month: the days counted from the adoptions
 
 
+def test_a_page_in_name_order_with_a_retired_unit_below_is_a_slice_of_the_whole_table(app, province):
+    """With a unit retired below the province (a commune, here), its table is built whole and sliced:
+    the same pages, in either direction, as where nothing is retired."""
+    from app.units.models import AdminUnit
+    retired = _db.session.scalar(_db.select(AdminUnit).where(AdminUnit.name == "Xã Số 07"))
+    units.retire_unit(retired, date(2025, 8, 1))
+    _db.session.commit()
+    with app.test_request_context():
+        _both_ways(province, date(2025, 8, 31))
+        from app.coverage import queries
+        table, page = queries.coverage_by_name(province, date(2025, 8, 31), "3", True)
+        assert page.count == COMMUNES - 1
+        assert [r.name for r in table.rows] == [f"Xã Số {k:02d}" for k in (4, 3, 2, 1)]  # 45–26, then 25–8 and 6, 5
+
+
 def test_a_page_in_name_order_on_a_three_level_tree(app, tree):
     from tests.test_coverage import _page_data
     _page_data(tree)
