@@ -394,6 +394,32 @@ def test_a_retired_hamlet_leaves_its_commune_district_and_province_alike_from_it
         tree.district.name] == (320, 1, 1)
 
 
+def test_a_day_inside_a_month_counts_the_days_up_to_it_across_a_new_year(db, tree):
+    """coverage(unit, on) on a day that is not a month's end: the whole months before it, and the days of
+    its month up to it (adopters and reach), never the rest of the month; in January the months before
+    are last year's."""
+    wallet, vneid = make_services()
+    a, b, c, d = households(tree.hamlet, 4)
+    visit(a, date(2024, 12, 20), adopted=[wallet])
+    visit(b, date(2025, 1, 10), adopted=[wallet, vneid])
+    visit(c, date(2025, 1, 25), adopted=[vneid])
+    visit(d, date(2025, 2, 3))
+    db.session.commit()
+
+    def figures(on):
+        total = queries.coverage(tree.commune, on).total
+        return total.services["ewallet"].adopted, total.services["vneid"].adopted, total.reached
+
+    assert figures(date(2024, 12, 19)) == (0, 0, 0)
+    assert figures(date(2024, 12, 20)) == (1, 0, 1)
+    assert figures(date(2025, 1, 9)) == (1, 0, 1)
+    assert figures(date(2025, 1, 10)) == (2, 1, 2)
+    assert figures(date(2025, 1, 24)) == (2, 1, 2)
+    assert figures(date(2025, 1, 31)) == (2, 2, 3)
+    assert figures(date(2025, 2, 2)) == (2, 2, 3)
+    assert figures(date(2025, 2, 15)) == (2, 2, 4)
+
+
 def test_this_and_last_month_leave_out_what_came_after_them_as_months_further_back_do(db, tree):
     # The months shown most (this one, the last) take the later tallies ungrouped through another index
     # (app/coverage/queries.py, _SUMS_UPTO_RECENT); further back they are grouped in SQL. Same figures.
