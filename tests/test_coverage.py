@@ -648,6 +648,17 @@ def test_a_hamlet_shows_the_teams_serving_it(db, tree, client, login_as):
     assert "Tổ CNSCĐ Khu vực 1" in client.get(f"/coverage/{tree.hamlet.id}?month=2024-03").get_data(as_text=True)
 
 
+def test_a_hamlet_no_team_serves_shows_its_figures_and_says_no_team_serves_it(db, tree, client, login_as):
+    units.set_household_count(tree.hamlet, 320, date(2024, 1, 1))
+    _db.session.commit()
+    table = queries.coverage(tree.hamlet, date(2024, 3, 31))
+    assert table.rows == [] and table.total.households == 320 and table.total.reached == 0
+    login_as("commune", tree.commune)
+    resp = client.get(f"/coverage/{tree.hamlet.id}?month=2024-03")
+    assert resp.status_code == 200
+    assert "Chưa có tổ nào phụ trách ấp này." in resp.get_data(as_text=True)
+
+
 def test_a_district_officer_gets_404_for_another_district(db, tree, client, login_as):
     login_as("district", tree.district)
     assert client.get(f"/coverage/{tree.other_district.id}").status_code == 404
