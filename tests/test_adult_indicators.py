@@ -37,6 +37,18 @@ def test_named_learners_accumulate_and_attendances_stay_in_their_month(db, tree)
     assert [m.named for m in months.values()] == [0, 5, 5]
 
 
+def test_a_month_without_a_dossier_total_has_no_online_share_rather_than_zero(db, tree):
+    """February: no shift, no total entered: nothing to divide, so no share (the page shows a dash), and
+    every count of the month 0 but the adults."""
+    adult_world.build(tree)
+    february = adult_months([tree.commune, tree.province], [(2026, 2)])
+    for unit in (tree.commune, tree.province):
+        f = february[unit.id][(2026, 2)]
+        assert (f.online, f.online_counted, f.commune_dossiers, f.attendances) == (0, 0, 0, 0), unit.name
+        assert f.online_share is None, unit.name
+        assert f.adults > 0, unit.name
+
+
 def test_a_class_does_not_change_the_household_coverage(db, tree, team, leader):
     from tests.visits_helpers import form, household
     home = household(tree.hamlet)
