@@ -258,6 +258,10 @@ def test_verify_reports_a_tally_that_disagrees_with_the_visits(app, db, tree, ru
     result = runner.invoke(args=["coverage", "verify"])
     assert result.exit_code == 1
     assert "coverage_tallies: 1 rows expected but missing or different, 1 rows stored" in result.output
+    # Each wrong row is shown both ways (unit, service, month, households), so it can be found.
+    lines = result.output.splitlines()
+    assert f"  expected ({tree.district.id}, {wallet.id}, 202406, 1)" in lines
+    assert f"  stored   ({tree.district.id}, {wallet.id}, 202406, 6)" in lines
     # A rebuild from the visits repairs it (and the autouse check after the test agrees).
     assert runner.invoke(args=["coverage", "rebuild"]).exit_code == 0
     assert queries.coverage(tree.district, date(2024, 6, 30)).total.services["ewallet"].adopted == 1

@@ -480,5 +480,6 @@ def verify(conn) -> list[str]:
         if missing or extra:
             problems.append(f"{name}: {missing} rows expected but missing or different, {extra} rows stored "
                             f"but not implied by the visits")
-            problems += [f"  expected {r}" for r in show_m] + [f"  stored   {r}" for r in show_x]
+            problems += ([f"  expected {visit_months.row_text(r)}" for r in show_m]
+                         + [f"  stored   {visit_months.row_text(r)}" for r in show_x])
     return problems + visit_months.verify(conn)

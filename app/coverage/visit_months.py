@@ -166,6 +166,12 @@ def rebuild_sql(dialect: str) -> list[str]:
     return out
 
 
+def row_text(row) -> str:
+    """A row as `flask coverage verify` shows it: its values as written, (12, 3, 202406, 1), not as Python
+    would repeat them (PostgreSQL's sums come back as Decimal('1'), dates as datetime.date(…))."""
+    return "(" + ", ".join(str(v) for v in row) + ")"
+
+
 def verify(conn, limit: int = 20) -> list[str]:
     """Differences between the three tables and what the visits imply; empty when all agree.
 
@@ -180,7 +186,7 @@ def verify(conn, limit: int = 20) -> list[str]:
         n = conn.exec_driver_sql(f"SELECT count(*) FROM ({sql}) d").scalar()
         if n:
             problems.append(f"{name}: {n} {what}")
-            problems.extend(f"  {tuple(r)}" for r in conn.exec_driver_sql(f"{sql} LIMIT {limit}"))
+            problems.extend(f"  {row_text(r)}" for r in conn.exec_driver_sql(f"{sql} LIMIT {limit}"))
 
     for table, zero in (("visit_months", "visits"), ("reach_months", "households")):
         stored = f"SELECT {COLUMNS[table]} FROM {table} WHERE {zero} <> 0"
