@@ -177,10 +177,15 @@ def test_a_visit_corrected_after_the_reform_moves_between_old_and_new_units_by_i
     vi_thanh = unit_for_code("31321")
     visit(h, date(2025, 5, 2), adopted=[wallet])   # late paper record from before the reform
     visit(h, date(2025, 8, 2), adopted=[vneid])
+    # The reform's own day belongs to the new map: the old commune (ended that day) does not count it.
+    july = tally(vi_thanh.id, 202507, wallet.id)
+    on_the_day = households(_db.session.get(AdminUnit, tree.hamlet), 1)[0]
+    visit(on_the_day, REFORM, adopted=[wallet])
     _db.session.commit()
     assert tally(tree.commune, 202505, wallet.id) == tally(vi_thanh.id, 202505, wallet.id) - tally(
         tree.sibling_commune, 202505, wallet.id)
     assert tally(tree.commune, 202508, vneid.id) == 0 and tally(vi_thanh.id, 202508, vneid.id) == 1
+    assert tally(tree.commune, 202507, wallet.id) == 0 and tally(vi_thanh.id, 202507, wallet.id) == july + 1
     verify = runner.invoke(args=["coverage", "verify"])
     assert verify.exit_code == 0, verify.output
 

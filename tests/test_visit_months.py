@@ -201,3 +201,21 @@ def test_verify_names_each_table_whose_rows_the_visits_do_not_imply(db, tree):
             assert f"  ({h1.id}, 202301, {tree.hamlet.id})" in problems
         db.session.rollback()  # back to the recorded month, for the next one
         assert store.verify(db.session.connection()) == []
+
+
+def test_a_rebuild_puts_the_month_tables_back_from_the_visits(db, tree, runner):
+    """`flask coverage rebuild` (the repair verify points to) recomputes the month tables too: a month
+    table broken by hand is right again, and the monthly figures with it."""
+    Activity(tree)
+    db.session.commit()
+    before = queries.period_activity(tree.province, OCTOBER)
+    conn = db.session.connection()
+    conn.exec_driver_sql("UPDATE visit_months SET visits = visits + 3 WHERE month = 202410")
+    conn.exec_driver_sql("DELETE FROM reach_months WHERE month = 202410")
+    conn.exec_driver_sql("DELETE FROM household_months")
+    db.session.commit()
+    assert queries.period_activity(tree.province, OCTOBER) != before
+    result = runner.invoke(args=["coverage", "rebuild"])
+    assert result.exit_code == 0, result.output
+    assert queries.period_activity(tree.province, OCTOBER) == before
+    assert_same_as_plain(tree)

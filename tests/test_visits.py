@@ -670,6 +670,21 @@ def test_adoption_is_dated_by_the_first_visit_and_moves_on_edit_and_delete(clien
     assert actions.count("delete") == 2 and actions.count("update") == 2
 
 
+def test_a_household_visited_twice_in_a_day_adopts_with_the_visit_that_marked_it(client, db, leader, team, tree):
+    """Back the same afternoon: the morning's visit only guided the e-wallet, the afternoon's saw it
+    adopted. The adoption is the afternoon's visit, and `flask coverage verify` agrees."""
+    from app.coverage import store
+    h = household(tree.hamlet)
+    m = team[1][0]
+    morning = _log(client, h, date(2024, 6, 10), {"e_wallet": "guided", "dvc": "adopted"}, m)
+    afternoon = _log(client, h, date(2024, 6, 10), {"e_wallet": "adopted"}, m)
+    assert morning < afternoon
+    a = adoption(h.id, "e_wallet")
+    assert (a.adopted_on, a.visit_id) == (date(2024, 6, 10), afternoon)
+    assert adoption(h.id, "dvc").visit_id == morning
+    assert store.verify(db.session.connection()) == []
+
+
 def test_a_visit_corrected_to_another_household_and_other_members_takes_its_adoptions_and_counts_along(
         client, db, leader, team, tree, runner):
     """The wrong household was chosen (of another hamlet the team serves), and the wrong members ticked: the
