@@ -105,11 +105,16 @@ def test_province_staff_add_change_and_remove_milestones(app, db, tree):
     items = [li.text() for li in page.find(**{"class": "milestones"}).find_all("li")]
     assert len(items) == 2 and "Đang áp dụng" not in items[0] and "Đang áp dụng" in items[1]
     # Removing the 2030 one by its button leaves the 2025 one.
-    later = db.session.scalar(sa.select(Target).where(Target.due_on == date(2030, 12, 31)))
-    resp = staff.post(f"/services/{wallet.id}/targets/{later.id}/remove")
+    later = db.session.scalar(sa.select(Target.id).where(Target.due_on == date(2030, 12, 31)))
+    resp = staff.post(f"/services/{wallet.id}/targets/{later}/remove")
     assert resp.status_code == 303
     page = staff.get(resp.headers["Location"])
     assert page.status_code == 200 and "Đã xóa mốc chỉ tiêu 80% đến 31/12/2030." in page.get_data(as_text=True)
+    assert milestones() == [(Decimal("0.65"), date(2025, 12, 31))]
+    # The button sent again (a double tap, the back button): the page says it is gone, nothing else changes.
+    again = staff.post(f"/services/{wallet.id}/targets/{later}/remove")
+    assert again.status_code == 303 and again.headers["Location"] == resp.headers["Location"]
+    assert "Mốc chỉ tiêu này đã được xóa." in staff.get(again.headers["Location"]).get_data(as_text=True)
     assert milestones() == [(Decimal("0.65"), date(2025, 12, 31))]
     trail = [{k: (b, a) for k, b, a in e.change_items} for e in db.session.scalars(
         sa.select(AuditEvent).where(AuditEvent.action == "set_target").order_by(AuditEvent.id))]
@@ -137,6 +142,13 @@ def test_a_milestone_is_removed_only_by_its_own_province_staff(app, db, tree):
     elsewhere, _user = sign_in_as(app, "province", unit_ops.create_unit("Tỉnh Sóc Trăng", "province", None, code="94"))
     assert elsewhere.post(url).status_code == 404
     assert db.session.get(Target, later.id) is not None
+    # Once their own staff removed it, the others are still told nothing: not found.
+    forget_signed_in_user()
+    staff, _user = sign_in_as(app, "province", tree.province)
+    assert staff.post(url).status_code == 303 and staff.post(url).status_code == 303
+    forget_signed_in_user()
+    elsewhere, _user = sign_in_as(app, "province", unit_ops.create_unit("Tỉnh Bạc Liêu", "province", None, code="95"))
+    assert elsewhere.post(url).status_code == 404
 
 
 # --- The adult indicators' targets: the same milestones --------------------------------------------
@@ -172,6 +184,9 @@ def test_adult_targets_are_milestones_too(app, db, tree, client, login_as):
     resp = client.post(f"/coverage/adult-targets/{first.id}/remove")
     assert resp.status_code == 303
     assert "Đã xóa mốc chỉ tiêu 80% đến 31/12/2025." in client.get(resp.headers["Location"]).get_data(as_text=True)
+    again = client.post(f"/coverage/adult-targets/{first.id}/remove")  # sent again: gone, and said so
+    assert again.status_code == 303 and again.headers["Location"] == resp.headers["Location"]
+    assert "Mốc chỉ tiêu này đã được xóa." in client.get(again.headers["Location"]).get_data(as_text=True)
     db.session.expire_all()
     assert [(float(t.share), t.due_on) for t in db.session.scalars(sa.select(AdultTarget))] == [
         (1.0, date(2026, 12, 31))]

@@ -3,6 +3,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from app.audit.models import removed_milestone_by
 from app.auth.guard import require_sign_in
 from app.catalogue import operations as catalogue
 from app.catalogue.forms import NewServiceForm, ServiceForm
@@ -84,6 +85,11 @@ def remove_target(service_id: int, target_id: int):
     """Remove one milestone of the province's target: only one of the staff's own province."""
     province_id = _province_id()
     target = db.session.get(Target, target_id)
+    if (target is None and province_id is not None
+            and removed_milestone_by(current_user, "service", service_id, "set_target")):
+        # The remove button sent again (double tap, back button): the milestone is gone already.
+        flash(_("This milestone was already removed."), "info")
+        return redirect(url_for("services.edit", service_id=service_id), 303)
     if province_id is None or target is None or target.province_id != province_id or target.service_id != service_id:
         abort(404)
     catalogue.remove_target(target, user=current_user)

@@ -6,6 +6,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup
 
+from app.audit.models import removed_milestone_by
 from app.auth.guard import require_sign_in
 from app.catalogue.operations import in_force
 from app.coverage import adults, charts, maps, queries
@@ -385,6 +386,10 @@ def remove_adult_target(target_id: int):
     """Remove one milestone of an adult target: only one of the staff's own province."""
     province = _province_of_user()
     target = db.session.get(AdultTarget, target_id)
+    if target is None and removed_milestone_by(current_user, "unit", province.id, "set_adult_target"):
+        # The remove button sent again (double tap, back button): the milestone is gone already.
+        flash(_("This milestone was already removed."), "info")
+        return redirect(url_for("coverage.adult_targets"), 303)
     if target is None or target.province_id != province.id:
         abort(404)
     adults.remove_adult_target(target, user=current_user)
