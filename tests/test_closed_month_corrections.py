@@ -243,4 +243,11 @@ def test_reopening_a_month_needs_a_reason_and_lets_teams_edit_again(app, tree, d
     data = form(v.household_id, on=date(2024, 10, 15), members=_members(activity.team),
                 services={"e_wallet": "adopted"}, key=v.idempotency_key)
     assert officer.post(f"/visits/{v.id}/edit", data=data).status_code == 303
-    assert staff.post(f"/reports/closing/{closure_id}/reopen", data={"reason": "again"}).status_code == 404
+    # The form sent again (a double tap, the back button): the month is open already, and the page says so.
+    again = staff.post(f"/reports/closing/{closure_id}/reopen", data={"reason": "Khóa nhầm tháng"})
+    assert again.status_code == 303 and again.headers["Location"].endswith("/reports/closing")
+    assert "Tháng 10/2024 đã được mở lại." in staff.get(again.headers["Location"]).get_data(as_text=True)
+    assert len(_events("reopen_month")) == 1
+    # Anyone else finds nothing there.
+    other, _ = sign_in_as(app, "province", tree.province)
+    assert other.post(f"/reports/closing/{closure_id}/reopen", data={"reason": "again"}).status_code == 404

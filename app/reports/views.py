@@ -13,6 +13,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from app.audit.models import deleted_by
 from app.auth.guard import require_sign_in
 from app.dates import month_start, today_vn
 from app.downloads import file_name, send_download, unit_slug
@@ -252,8 +253,16 @@ def closing_page():
 def reopen(closure_id: int):
     """Reopen a closed month (closed by mistake, or for late visits): the reason goes to the audit trail."""
     province = get_unit_or_404(current_user.unit.province_id, need=closing.can_close)
-    closure = found_or_abort(db.session.scalar(sa.select(MonthClosure).where(
-        MonthClosure.id == closure_id, MonthClosure.province_id == province.id)))
+    closure = db.session.scalar(sa.select(MonthClosure).where(
+        MonthClosure.id == closure_id, MonthClosure.province_id == province.id))
+    if closure is None and request.method == "POST":
+        done = deleted_by(current_user, "month_closure", closure_id, action="reopen_month")
+        if done is not None and done.unit_id == province.id:
+            # The form sent again (double tap, back button): the month is open already.
+            month = next((b for key, b, _a in done.change_items if key == "month"), "")
+            flash(_("Month %(month)s was already reopened.", month="/".join(reversed(month.split("-")))), "info")
+            return redirect(url_for("reports.closing_page"), 303)
+    closure = found_or_abort(closure)
     form = ReopenMonthForm()
     label = f"{closure.month:02d}/{closure.year}"
     if form.validate_on_submit():
