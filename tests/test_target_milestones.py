@@ -199,6 +199,22 @@ def test_adult_targets_are_milestones_too(app, db, tree, client, login_as):
     assert [t["share"] for t in trail] == [(None, 0.7), (0.7, 0.8), (None, 1.0), (0.8, None), (1.0, None)]
 
 
+def test_the_adult_section_shows_each_target_under_its_own_share(app, db, tree, client, login_as):
+    """The adult table's "Province target" row: the named learners' target under their share of adults,
+    the online dossiers' under their share of dossiers, nothing under the month's dossiers (no target)."""
+    from tests import adult_world
+    adult_world.build(tree)
+    login_as("province", tree.province)
+    resp = client.post("/coverage/adult-targets", data={"named_share": "80", "named_due_on": "2026-12-31",
+                                                         "online_share": "60", "online_due_on": "2027-06-30"})
+    assert resp.status_code == 303
+    section = client.get(f"/coverage/{tree.commune.id}/adults?month=2026-03", headers={"HX-Request": "true"})
+    row = parse(section.get_data(as_text=True)).find(**{"class": "targets"})
+    cells = {td.attrs["data-label"]: " ".join(td.text().split()) for td in row.find_all("td")}
+    assert cells == {"Tỷ lệ trên người trưởng thành": "80%đến 31/12/2026", "Hồ sơ trực tuyến (tháng)": "",
+                     "Tỷ lệ trên tổng hồ sơ": "60%đến 30/06/2027"}
+
+
 def test_an_adult_milestone_is_removed_only_by_its_own_province_staff(app, db, tree):
     from app.coverage.models import AdultTarget
     target = AdultTarget(province_id=tree.province.id, indicator="online_share", share=Decimal("0.8"),
