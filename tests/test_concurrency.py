@@ -312,6 +312,42 @@ def test_the_visit_forms_household_lookup_holds_the_household_until_it_commits(a
         _db.session.rollback()
 
 
+def test_a_new_visits_checks_run_under_sqlites_write_lock_until_it_commits(app, db, tree):
+    """SQLite: a new visit takes the database's write lock before its form key and replay checks (BEGIN
+    IMMEDIATE), not at its first insert after them, so a second post of the same visit (another worker)
+    waits for the first to commit and then finds it; one already inside a transaction goes on in it."""
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite's write lock; PostgreSQL takes the household's lock (the test above)")
+    import sqlite3
+
+    from app.visits.operations import begin_visit_write
+    (household_id,) = [create_household(tree.hamlet.id, "Nguyễn Văn Tư").id]
+    _db.session.commit()
+
+    def another_writer_can_begin() -> bool:
+        other = sqlite3.connect(db.engine.url.database, timeout=0, isolation_level=None)
+        try:
+            other.execute("BEGIN IMMEDIATE")
+            other.execute("ROLLBACK")
+            return True
+        except sqlite3.OperationalError as exc:
+            assert "locked" in str(exc)
+            return False
+        finally:
+            other.close()
+
+    assert another_writer_can_begin()
+    begin_visit_write(household_id)
+    assert not another_writer_can_begin()
+    begin_visit_write(household_id)  # already writing: the same transaction goes on
+    _db.session.rollback()
+    assert another_writer_can_begin()
+    _db.session.execute(sa.select(Household.id).where(Household.id == household_id))  # a read began it
+    begin_visit_write(new_in_hamlet=tree.hamlet.id)
+    assert not another_writer_can_begin()
+    _db.session.rollback()
+
+
 # --- Members' phone numbers: unique among a province's active members, in the database itself ----------
 
 def test_the_database_refuses_a_second_active_member_with_the_phone(db, tree):
