@@ -156,6 +156,26 @@ def test_a_fresh_key_with_the_same_content_is_a_replay_for_ten_minutes_and_a_new
         assert again.status_code == 303 and visit_count() == visits, after
         assert (again.headers["Location"] == first.headers["Location"]) == (visits == 1), after
 
+def test_a_fresh_key_with_other_members_or_another_note_is_another_visit(client, db, leader, team, tree):
+    """Only the same visit sent again is a replay: the leader back in the afternoon with another member,
+    or noting something else, with the same services, logs a second visit of the day."""
+    h = household(tree.hamlet)
+    lan, binh = team[1][0], team[1][1]
+    morning = form(h.id, members=[lan.id], services={"dvc": "guided"}, on=today_vn(), note="Hẹn quay lại chiều")
+    first = client.post("/visits/new", data=morning)
+    afternoon = dict(morning, key=form()["key"], members=[str(binh.id)])
+    second = client.post("/visits/new", data=afternoon)
+    assert first.status_code == second.status_code == 303 and visit_count() == 2
+    assert second.headers["Location"] != first.headers["Location"]
+    noted = dict(morning, key=form()["key"], note="Đã cài xong VNeID cho con trai")
+    third = client.post("/visits/new", data=noted)
+    assert third.status_code == 303 and visit_count() == 3
+    assert third.headers["Location"] not in (first.headers["Location"], second.headers["Location"])
+    # And the morning's form sent again as it was is still the morning's visit.
+    again = client.post("/visits/new", data=dict(morning, key=form()["key"]))
+    assert again.headers["Location"] == first.headers["Location"] and visit_count() == 3
+
+
 def test_a_form_opened_before_a_merge_and_sent_twice_records_one_visit_on_the_kept_household(
         client, db, leader, team, tree):
     # The form names a household merged since it opened: the visit goes to the household kept, and the
