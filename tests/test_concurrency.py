@@ -307,6 +307,17 @@ def test_the_visit_forms_household_lookup_holds_the_household_until_it_commits(a
         assert statements == []  # already held by this transaction
         lock_households([households[1]])
         assert len(statements) == 1 and "pg_advisory_xact_lock" in statements[0]
+        lock_households([households[1]])
+        assert len(statements) == 1  # held now: not asked for twice
+        # A lookup without the lock (an edit form's) holds nothing: a later write still takes it.
+        household_among(households[2], [tree.hamlet.id], user=user)
+        assert held_household_locks() == {households[0], households[1]}
+        # The locks go with the transaction: the next one takes them again.
+        _db.session.rollback()
+        statements.clear()
+        lock_households([households[1]])
+        assert len(statements) == 1 and "pg_advisory_xact_lock" in statements[-1]
+        assert held_household_locks() == {households[1]}
     finally:
         sa.event.remove(_db.engine, "before_cursor_execute", count)
         _db.session.rollback()
