@@ -12,6 +12,7 @@ from app.extensions import db as _db
 from app.households.models import Household
 from app.units import operations as units
 from app.visits.models import Adoption, Target, Visit, VisitService
+from tests.html_tree import parse
 
 _keys = itertools.count(1)
 
@@ -499,6 +500,10 @@ def test_district_officer_sees_communes_with_targets_and_totals(db, tree, client
     assert "730" in html
     assert 'style="' not in html
     assert "Độ phủ" in html  # the navigation link
+    # The target row: the e-wallet's share and its date apart, as a screen reader reads them; the others none.
+    row = parse(html).find(**{"class": "targets"})
+    cells = [" ".join(td.text().split()) for td in row.find_all("td")]
+    assert "50% đến 31/12/2025" in cells and set(cells) == {"50% đến 31/12/2025", "–"}
 
 
 def test_the_trend_loads_with_htmx_or_through_a_plain_link(db, tree, client, login_as):

@@ -211,8 +211,8 @@ def test_the_adult_section_shows_each_target_under_its_own_share(app, db, tree, 
     section = client.get(f"/coverage/{tree.commune.id}/adults?month=2026-03", headers={"HX-Request": "true"})
     row = parse(section.get_data(as_text=True)).find(**{"class": "targets"})
     cells = {td.attrs["data-label"]: " ".join(td.text().split()) for td in row.find_all("td")}
-    assert cells == {"Tỷ lệ trên người trưởng thành": "80%đến 31/12/2026", "Hồ sơ trực tuyến (tháng)": "",
-                     "Tỷ lệ trên tổng hồ sơ": "60%đến 30/06/2027"}
+    assert cells == {"Tỷ lệ trên người trưởng thành": "80% đến 31/12/2026", "Hồ sơ trực tuyến (tháng)": "",
+                     "Tỷ lệ trên tổng hồ sơ": "60% đến 30/06/2027"}
 
 
 def test_an_adult_milestone_is_removed_only_by_its_own_province_staff(app, db, tree):
