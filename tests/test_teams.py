@@ -59,6 +59,14 @@ def test_wrong_phone_numbers_are_refused_with_a_reason(app, raw, words):
         assert words in str(exc.value)
 
 
+@pytest.mark.parametrize("stored,shown", [("0912345678", "0912 345 678"), ("", ""), (None, ""),
+                                           ("chưa có số", "chưa có số")])
+def test_a_stored_number_is_shown_as_people_read_it_and_one_it_cannot_read_as_it_was(stored, shown):
+    """A number the phone library cannot read (kept from before numbers were checked) is shown as stored,
+    never blanked or shown as "None"."""
+    assert team_ops.format_phone(stored) == shown
+
+
 # --- Teams -------------------------------------------------------------------------------------
 
 def test_the_team_forms_open_filled_with_what_they_change(client, db, tree, login_as):
