@@ -25,6 +25,11 @@ def parse_month(value: str | None) -> tuple[int, int] | None:
     return year, month
 
 
+def month_label(year: int, month: int) -> str:
+    """(2024, 10) -> '10/2024', a month as people write it in messages."""
+    return f"{month:02d}/{year}"
+
+
 def month_end(year: int, month: int) -> date:
     return date(year, month, calendar.monthrange(year, month)[1])
 

@@ -25,10 +25,10 @@ from app.activities.forms import (
 )
 from app.activities.models import CentreShift, Class, CommuneDossierTotal, ShiftDossier, Topic
 from app.activities.topics import add_topic, set_topic_active, topics_for
-from app.audit.models import deleted_by
+from app.audit.models import done_by
 from app.auth.guard import require_sign_in
 from app.catalogue import operations as catalogue
-from app.dates import today_vn
+from app.dates import month_label, today_vn
 from app.extensions import db
 from app.forms import record_id
 from app.paging import RowPage
@@ -101,7 +101,7 @@ def _closed_message(commune: AdminUnit, day: date | None) -> str | None:
     """Closed months stay as reported (app.reports.closing), for classes and shifts as for visits."""
     if day is not None and closing.is_closed(commune, day):
         return _("Month %(month)s is closed: classes and shifts dated in it can no longer be added, changed or "
-                 "deleted. Ask province staff if a correction is needed.", month=f"{day.month:02d}/{day.year}")
+                 "deleted. Ask province staff if a correction is needed.", month=month_label(day.year, day.month))
     return None
 
 
@@ -360,7 +360,7 @@ def _delete_page(record, what: str, delete, done: str, back: str):
 def _deleted_before(kind: str, record_id: int, message: str):
     """The delete confirmation sent again (back button, double tap) by the one who deleted the class or shift:
     back to the list with a word. Anything else not found stays a 404."""
-    if request.method != "POST" or deleted_by(current_user, kind, record_id) is None:
+    if request.method != "POST" or done_by(current_user, kind, record_id) is None:
         abort(404)
     flash(message, "info")
     return redirect(url_for("activities.index"), 303)

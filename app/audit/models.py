@@ -66,10 +66,10 @@ def record(action: str, record_type: str, record_id: int | None, unit_id: int | 
     return event
 
 
-def deleted_by(user, record_type: str, record_id: int, action: str = "delete") -> AuditEvent | None:
-    """The user's own deletion of the record, if they made one: a confirmation sent again (back button, double
-    tap) finds the record gone, and the page can say so instead of "not found". (With another action: the
-    user's latest event of it on the record.)"""
+def done_by(user, record_type: str, record_id: int, action: str = "delete") -> AuditEvent | None:
+    """The user's latest event of this action on the record (by default its deletion), if they made one: a
+    confirmation sent again (back button, double tap) finds the record gone or already changed, and the page
+    can say so instead of "not found"."""
     return db.session.scalar(sa.select(AuditEvent).where(
         AuditEvent.record_type == record_type, AuditEvent.record_id == record_id, AuditEvent.action == action,
         AuditEvent.user_id == user.id).order_by(AuditEvent.id.desc()).limit(1))
@@ -78,5 +78,5 @@ def deleted_by(user, record_type: str, record_id: int, action: str = "delete") -
 def removed_milestone_by(user, record_type: str, record_id: int, action: str) -> bool:
     """Whether the user's latest change of a target (a service's, or a province's adult ones) removed a
     milestone: its remove button sent again finds the milestone gone, and the page says so."""
-    event = deleted_by(user, record_type, record_id, action=action)
+    event = done_by(user, record_type, record_id, action=action)
     return event is not None and any(key == "share" and after is None for key, _b, after in event.change_items)

@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 
 from app.audit.models import record
 from app.coverage.models import UnitAncestor
-from app.dates import month_end, today_vn
+from app.dates import month_end, month_label, today_vn
 from app.extensions import db
 from app.reports.models import MonthClosure
 from app.reports.summary import compute_figures
@@ -129,7 +129,7 @@ def ensure_visit_date_editable(hamlet_or_unit: AdminUnit, visit_date: date, user
     closed = closure_id(hamlet_or_unit, visit_date.year, visit_date.month)
     if closed is None:
         return
-    label = f"{visit_date.month:02d}/{visit_date.year}"
+    label = month_label(visit_date.year, visit_date.month)
     if user is None or user.role not in ("province", "admin") or not can_see(hamlet_or_unit, user):
         raise MonthClosedError(_("Month %(month)s is closed: visits dated in it can no longer be added, "
                                  "changed or deleted. Ask province staff if a correction is needed.",

@@ -13,9 +13,9 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from app.audit.models import deleted_by
+from app.audit.models import done_by
 from app.auth.guard import require_sign_in
-from app.dates import month_start, today_vn
+from app.dates import month_label, month_start, parse_month, today_vn
 from app.downloads import file_name, send_download, unit_slug
 from app.extensions import db
 from app.paging import RowPage
@@ -238,7 +238,7 @@ def closing_page():
             form.month.errors.append(exc.message)
         else:
             db.session.commit()
-            flash(_("Month %(month)s closed. Its figures are now fixed.", month=f"{month:02d}/{year}"), "success")
+            flash(_("Month %(month)s closed. Its figures are now fixed.", month=month_label(year, month)), "success")
             return redirect(url_for("reports.closing_page"))
     if form.is_submitted():
         status = 400
@@ -256,15 +256,15 @@ def reopen(closure_id: int):
     closure = db.session.scalar(sa.select(MonthClosure).where(
         MonthClosure.id == closure_id, MonthClosure.province_id == province.id))
     if closure is None and request.method == "POST":
-        done = deleted_by(current_user, "month_closure", closure_id, action="reopen_month")
+        done = done_by(current_user, "month_closure", closure_id, action="reopen_month")
         if done is not None and done.unit_id == province.id:
             # The form sent again (double tap, back button): the month is open already.
-            month = next((b for key, b, _a in done.change_items if key == "month"), "")
-            flash(_("Month %(month)s was already reopened.", month="/".join(reversed(month.split("-")))), "info")
+            month = parse_month(next((b for key, b, _a in done.change_items if key == "month"), None))
+            flash(_("Month %(month)s was already reopened.", month=month_label(*month) if month else ""), "info")
             return redirect(url_for("reports.closing_page"), 303)
     closure = found_or_abort(closure)
     form = ReopenMonthForm()
-    label = f"{closure.month:02d}/{closure.year}"
+    label = month_label(closure.year, closure.month)
     if form.validate_on_submit():
         try:
             closing.reopen_month(closure, current_user, form.reason.data)

@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.exceptions import NotFound
 
-from app.audit.models import deleted_by, record
+from app.audit.models import done_by, record
 from app.auth.guard import require_sign_in
 from app.coverage.adults import adult_warning, adults_by_unit
 from app.coverage.queries import households_by_unit
@@ -230,7 +230,7 @@ def delete(unit_id: int):
     try:
         hamlet = get_unit_or_404(unit_id, need=can_edit_hamlet)
     except NotFound:
-        done = deleted_by(current_user, "unit", unit_id) if request.method == "POST" else None
+        done = done_by(current_user, "unit", unit_id) if request.method == "POST" else None
         if done is None:
             raise
         # The confirmation sent again (back button, double tap) finds the hamlet gone: say so.

@@ -12,7 +12,7 @@ from wtforms.fields.choices import SelectChoice
 
 from app.auth.guard import require_sign_in
 from app.catalogue import operations as catalogue
-from app.dates import today_vn
+from app.dates import month_label, today_vn
 from app.extensions import db
 from app.forms import record_id, strip_clean
 from app.households import operations as registry
@@ -226,7 +226,7 @@ def _month_refusal(team: Team, visited_on, reason: str | None) -> str | None:
     closed = _closed_month_message(team.commune, visited_on, reason)
     if closed is None and not can_log_visits() and not closing.is_closed(team.commune, visited_on):
         closed = _("Month %(month)s is open: the team logs its own visits. Province staff add visits only "
-                   "to closed months.", month=f"{visited_on.month:02d}/{visited_on.year}")
+                   "to closed months.", month=month_label(visited_on.year, visited_on.month))
     return closed
 
 
