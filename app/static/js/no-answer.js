@@ -1,0 +1,61 @@
+// A tap that loads part of a page (htmx) must never seem to do nothing. While the request is on its way its
+// target is marked busy (dimmed by the stylesheet); when no answer comes (no signal, a dropped connection) or
+// the server fails (5xx), the page stays as it was, with whatever the user typed, and a bar at the foot of
+// the screen says so in the page's language (the words come on this script's tag). The next answer that
+// arrives takes the bar away. A part of a page that deals with a missing answer itself (the visit form's
+// household search, which answers from the list kept on the phone) carries data-own-errors and is left to it.
+(function () {
+  "use strict";
+  var words = document.currentScript;
+  var bar = null;
+
+  function hide() {
+    if (bar) { bar.hidden = true; }
+  }
+
+  function show(key) {
+    if (!bar) {
+      bar = document.createElement("div");
+      bar.className = "no-answer";
+      bar.setAttribute("role", "alert");
+      var text = document.createElement("p");
+      var close = document.createElement("button");
+      close.type = "button";
+      close.textContent = "×";
+      close.setAttribute("aria-label", words.getAttribute("data-close"));
+      close.addEventListener("click", hide);
+      bar.appendChild(text);
+      bar.appendChild(close);
+      document.body.appendChild(bar);
+    }
+    bar.firstChild.textContent = words.getAttribute(key);
+    bar.hidden = false;
+  }
+
+  function own(event) {
+    var elt = event.detail && event.detail.elt;
+    return elt && elt.closest && elt.closest("[data-own-errors]");
+  }
+
+  function target(event) {
+    return (event.detail && (event.detail.target || event.detail.elt)) || null;
+  }
+
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var t = target(event);
+    if (t && t.setAttribute) { t.setAttribute("aria-busy", "true"); }
+  });
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var t = target(event);
+    if (t && t.removeAttribute) { t.removeAttribute("aria-busy"); }
+    if (event.detail && event.detail.successful === true) { hide(); }
+  });
+  ["htmx:sendError", "htmx:timeout"].forEach(function (name) {
+    document.addEventListener(name, function (event) {
+      if (!own(event)) { show("data-no-answer"); }
+    });
+  });
+  document.addEventListener("htmx:responseError", function (event) {
+    if (!own(event)) { show("data-failed"); }
+  });
+})();

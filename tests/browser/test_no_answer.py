@@ -1,0 +1,83 @@
+"""A tap that loads part of a page never seems to do nothing: with no signal, or a server that fails, the page
+stays as it was with what was typed, and a bar says so (app/static/js/no-answer.js)."""
+import sqlalchemy as sa
+from playwright.sync_api import expect
+
+from app.auth.models import User
+from app.demo.seed import DEMO_PASSWORD, seed_demo
+from app.teams.models import Member, Team
+from tests.browser.conftest import htmx_settles, shot, sign_in
+
+NO_SIGNAL = "Không nhận được trả lời: hãy kiểm tra sóng rồi thử lại. Trang này vẫn giữ nguyên như trước."
+SERVER_FAILED = "Máy chủ chưa trả lời được lúc này: hãy thử lại sau ít phút. Trang này vẫn giữ nguyên như trước."
+
+
+def _members_named(db, name: str) -> int:
+    db.session.expire_all()
+    return db.session.scalar(sa.select(sa.func.count()).select_from(Member).where(Member.full_name == name))
+
+
+def test_a_member_added_without_signal_is_kept_in_the_form_and_the_bar_says_why(app, db, live_server, phone):
+    seed_demo()
+    sign_in(phone, live_server, "demo-commune", DEMO_PASSWORD)
+    commune = db.session.scalar(sa.select(User).where(User.username == "demo-commune")).unit
+    team = db.session.scalar(sa.select(Team).where(Team.commune_id == commune.id).order_by(Team.id).limit(1))
+    phone.get_by_role("link", name="Tổ CNSCĐ").click()
+    phone.get_by_role("link", name=team.name, exact=True).click()
+    expect(phone.locator("#member-full_name")).to_be_visible()
+    name = "Lê Thị Hồng Nhung"
+    phone.fill("#member-full_name", name)
+
+    phone.context.set_offline(True)
+    phone.get_by_role("button", name="Thêm thành viên").click()
+    bar = phone.locator(".no-answer")
+    expect(bar).to_be_visible()
+    expect(bar).to_have_text(NO_SIGNAL + "×")
+    expect(bar).to_have_attribute("role", "alert")
+    expect(phone.locator("#member-full_name")).to_have_value(name)
+    assert _members_named(db, name) == 0
+    # The bar fits a 360-px screen and its close button is a thumb's size.
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 360
+    close = bar.get_by_role("button", name="Đóng")
+    assert close.bounding_box()["height"] >= 44 and close.bounding_box()["width"] >= 44
+    shot(phone, "no-answer-member-phone")
+
+    # The signal back, the same tap saves the member and the bar goes.
+    phone.context.set_offline(False)
+    with htmx_settles(phone, "#members"):
+        phone.get_by_role("button", name="Thêm thành viên").click()
+    expect(phone.locator("#members .flash")).to_contain_text(f"Đã thêm {name} vào tổ.")
+    expect(bar).to_be_hidden()
+    assert _members_named(db, name) == 1
+
+
+def test_a_drill_down_the_server_fails_leaves_the_page_and_says_so(app, db, live_server, phone):
+    seed_demo()
+    sign_in(phone, live_server, "demo-area", DEMO_PASSWORD)
+    phone.get_by_role("link", name="Độ phủ").click()
+    heading = phone.locator("h1").inner_text()
+    card = phone.locator(".unit-cards a").first
+    target = card.inner_text().strip()
+    address = phone.url
+
+    # A gateway in front of the app answers 502 for the part of the page asked for.
+    def failing(route):
+        if route.request.headers.get("hx-request") == "true":
+            route.fulfill(status=502, body="Bad Gateway")
+        else:
+            route.continue_()
+    phone.route("**/coverage/**", failing)
+    card.click()
+    bar = phone.locator(".no-answer")
+    expect(bar).to_contain_text(SERVER_FAILED)
+    expect(phone.locator("h1")).to_have_text(heading)
+    assert phone.url == address
+    bar.get_by_role("button", name="Đóng").click()
+    expect(bar).to_be_hidden()
+
+    # Asked again once the server answers: the unit's page, and no bar.
+    phone.unroute("**/coverage/**")
+    card.click()
+    expect(phone.locator("h1")).to_contain_text(target)
+    expect(bar).to_be_hidden()
+    assert phone.url != address
