@@ -626,12 +626,17 @@ def test_list_counts_filters_and_search_without_diacritics(client, db, tree, log
     a = make_team(tree, name="Tổ ấp Thạnh Hòa")
     b = make_team(tree, name="Tổ khu vực Đông", hamlets=[tree.hamlet2])
     make_member(a, name="Nguyễn Văn Đạt", phone="0912000001")
-    make_member(a, name="Lê Thị Hoa", phone="0912000002")
+    make_member(a, name="Lê Thị Hoa", phone="0912000002", role="leader")
     make_member(b, name="Trần Văn Bé", phone="0912000003")
     client.post(f"/teams/{b.id}/dissolve", data={"dissolved_on": "2024-01-01", "reason": "Sáp nhập"})
     base = f"/teams/unit/{tree.commune.id}"
     html = client.get(base).get_data(as_text=True)
     assert "Tổ ấp Thạnh Hòa" in html and "Tổ khu vực Đông" in html
+    # Each team's line: its members now and its leader (the dissolved team's members have left it).
+    lines = {next(li.find_all("strong")).text(): " ".join(li.text().split())
+             for li in parse(html).find_all("li") if "team-item" in li.classes()}
+    assert "2 thành viên · Tổ trưởng: Lê Thị Hoa" in lines["Tổ ấp Thạnh Hòa"]
+    assert "0 thành viên" in lines["Tổ khu vực Đông"] and "Tổ trưởng" not in lines["Tổ khu vực Đông"]
     assert '<dt>Số tổ</dt><dd>2</dd>' in html and '<dt>Tổ đang hoạt động</dt><dd>1</dd>' in html
     assert '<dt>Thành viên</dt><dd>2</dd>' in html
     found = client.get(base + "?q=thanh hoa", headers={"HX-Request": "true", "HX-Target": "team-rows"})
