@@ -133,7 +133,7 @@ def test_the_adult_section_pages_through_the_units_by_name(province, client, log
     assert "21–40 trên 45" in pager.text()
     nxt = next(pager.find_all("a", rel="next"))
     assert nxt.attrs["hx-get"] == f"/coverage/{province.id}/adults?month=2025-08&apage=3"
-    assert nxt.attrs["hx-target"] == "#adults" and nxt.attrs["hx-swap"] == "outerHTML"
+    assert nxt.attrs["hx-target"] == "#adults" and nxt.attrs["hx-swap"] == "outerHTML show:top"
     # Without JavaScript the link opens the page with its adult section on that page.
     assert "adults=1" in nxt.attrs["href"] and "apage=3" in nxt.attrs["href"]
     page = client.get(nxt.attrs["href"].split("#")[0]).get_data(as_text=True)

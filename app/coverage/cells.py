@@ -94,7 +94,8 @@ class CellWriter:
         name = escape(row.name)
         if url:
             url = escape(url)
-            return f'<a href="{url}" hx-get="{url}" hx-target="#coverage" hx-push-url="true">{name}</a>'
+            return (f'<a href="{url}" hx-get="{url}" hx-target="#coverage" hx-swap="innerHTML show:window:top" '
+                    f'hx-push-url="true">{name}</a>')
         return plain.format(name)
 
     def _table_row(self, row, url: str | None) -> Markup:
