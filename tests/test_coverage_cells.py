@@ -177,14 +177,16 @@ def test_a_row_written_before_is_written_anew_when_its_target_share_or_language_
 PLAIN_ROWS = """
 {% for row, url in body %}<tr{% if row.below_any_target %} class="lagging"{% endif %}>
   <th scope="row">
-    {% if url %}<a href="{{ url }}" hx-get="{{ url }}" hx-target="#coverage" hx-swap="innerHTML show:window:top" hx-push-url="true">{{ row.name }}</a>
+    {% if url %}<a href="{{ url }}" hx-get="{{ url }}" hx-target="#coverage"
+       hx-swap="innerHTML show:window:top" hx-push-url="true">{{ row.name }}</a>
     {% else %}{{ row.name }}{% endif %}
   </th>
   {{ writer.cells(row) }}
 </tr>{% endfor %}
 {% for row, url in body %}{% set below, share, meta = writer.card(row, code) %}<li class="{{ ' below' if below }}">
   <div class="unit-card-head">
-    {% if url %}<a href="{{ url }}" hx-get="{{ url }}" hx-target="#coverage" hx-swap="innerHTML show:window:top" hx-push-url="true">{{ row.name }}</a>
+    {% if url %}<a href="{{ url }}" hx-get="{{ url }}" hx-target="#coverage"
+       hx-swap="innerHTML show:window:top" hx-push-url="true">{{ row.name }}</a>
     {% else %}<strong>{{ row.name }}</strong>{% endif %}
     {{ share }}
   </div>
