@@ -65,7 +65,7 @@ def service_worker():
     return response
 
 
-SW_VERSIONED = ("js/sw.js", "js/offline.js", "js/no-answer.js", "css/app.css", "vendor/htmx/htmx.min.js")
+SW_VERSIONED = ("js/sw.js", "js/offline.js", "js/htmx-feedback.js", "css/app.css", "vendor/htmx/htmx.min.js")
 
 
 @bp.get("/")

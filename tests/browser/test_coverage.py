@@ -59,6 +59,7 @@ def test_district_coverage_on_a_phone(app, db, tree, live_server, phone):
     expect(phone.locator("h1")).to_have_text("Độ phủ: Phường I")
     # It opens at its top, as a page does (the tap came from below the fold: the trend had been scrolled to).
     phone.wait_for_function("() => window.scrollY === 0", timeout=5000)
+    expect(phone.locator("h1")).to_be_focused()  # where a screen reader starts reading, as on a new page
     assert f"/coverage/{tree.commune.id}" in phone.url and "month=2024-06" in phone.url
     assert "service=vneid" in phone.url
     phone.go_back()

@@ -1,5 +1,5 @@
 """A tap that loads part of a page never seems to do nothing: with no signal, or a server that fails, the page
-stays as it was with what was typed, and a bar says so (app/static/js/no-answer.js)."""
+stays as it was with what was typed, and a bar says so (app/static/js/htmx-feedback.js)."""
 import sqlalchemy as sa
 from playwright.sync_api import expect
 

@@ -197,7 +197,7 @@ def test_weak_signal_the_kept_list_answers_and_the_visit_waits(app, db, live_ser
     assert phone.evaluate("() => navigator.onLine")
     _log(phone, household.id)  # the search's request fails: the kept list shows the household
     expect(phone.locator("#outbox-count")).to_have_text("1 lượt chờ gửi")
-    # The form deals with the missing answers itself: no "no answer" bar over it (app/static/js/no-answer.js).
+    # The form deals with the missing answers itself: no "no answer" bar over it (app/static/js/htmx-feedback.js).
     assert phone.locator(".no-answer:not([hidden])").count() == 0
     assert _count(db) == before
     # No "online" event will ever come (the phone thinks it is online): the phone tries again by itself.

@@ -1,4 +1,10 @@
-// A tap that loads part of a page (htmx) must never seem to do nothing. While the request is on its way its
+// What a tap that loads part of a page (htmx) tells the user, as a whole page's load would.
+//
+// A part that takes the place of a page (its address pushed into the history: a unit opened from the coverage
+// page, a page of a list) takes the focus on its heading, so a screen reader reads where the user now is; the
+// window's scroll is left to the link's own hx-swap (show:window:top).
+//
+// It must never seem to do nothing. While the request is on its way its
 // target is marked busy (dimmed by the stylesheet); when no answer comes (no signal, a dropped connection) or
 // the server fails (5xx), the page stays as it was, with whatever the user typed, and a bar at the foot of
 // the screen says so in the page's language (the words come on this script's tag). The next answer that
@@ -49,6 +55,19 @@
     var t = target(event);
     if (t && t.removeAttribute) { t.removeAttribute("aria-busy"); }
     if (event.detail && event.detail.successful === true) { hide(); }
+  });
+  // The history is written just before the swap; the new heading is there once it has settled. Only for a
+  // link: a search box or a select that pushes its address keeps the focus the user is typing or choosing in.
+  var pushed = false;
+  document.addEventListener("htmx:pushedIntoHistory", function () { pushed = true; });
+  document.addEventListener("htmx:afterSettle", function (event) {
+    var asked = event.detail && event.detail.requestConfig && event.detail.requestConfig.elt;
+    if (!pushed) { return; }
+    pushed = false;
+    var heading = document.querySelector("main h1");
+    if (!asked || asked.tagName !== "A" || !heading) { return; }
+    if (!heading.hasAttribute("tabindex")) { heading.setAttribute("tabindex", "-1"); }
+    heading.focus({preventScroll: true});
   });
   ["htmx:sendError", "htmx:timeout"].forEach(function (name) {
     document.addEventListener(name, function (event) {
