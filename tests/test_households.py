@@ -128,10 +128,21 @@ def test_merge_refuses_bad_targets_and_field_users(app, db, leader, tree):
     for target in (a.id, other.id, 999999, "x"):
         resp = officer.post(f"/households/{a.id}/merge", data={"target_id": target})
         assert resp.status_code == 400
+    # A household already merged into another is neither merged into (its visits went elsewhere) nor merged
+    # again elsewhere; an erased one takes nobody's visits: each refused beside the choice, never a 500.
+    kept, merged, erased = (household(tree.hamlet, "Lê Thị Bé") for _ in range(3))
+    merged.merged_into_id = kept.id
+    erased.erased_at = datetime.now(UTC)
+    db.session.commit()
+    for source, target in ((a, merged), (merged, b), (a, erased)):
+        resp = officer.post(f"/households/{source.id}/merge", data={"target_id": target.id})
+        assert resp.status_code == 400, (source.head_name, target.id)
+        assert "Chọn một hộ khác cùng ấp và chưa bị gộp." in resp.get_data(as_text=True)
     outsider, _user = sign_in_as(app, "commune", tree.sibling_commune)
     assert outsider.post(f"/households/{a.id}/merge", data={"target_id": b.id}).status_code == 404
     db.session.expire_all()
-    assert all(h.merged_into_id is None for h in db.session.scalars(sa.select(Household)))
+    assert [h.id for h in db.session.scalars(sa.select(Household).where(Household.merged_into_id.isnot(None)))] \
+        == [merged.id]
 
 
 def test_the_merge_itself_refuses_what_the_page_refuses(db, tree):
@@ -154,6 +165,8 @@ def test_the_merge_itself_refuses_what_the_page_refuses(db, tree):
 
 def test_edit_a_household_with_bad_input_keeps_it(db, leader, tree):
     h = household(tree.hamlet, "Trần Văn Tư")
+    blank = leader.get(f"/households/{h.id}/edit")
+    assert blank.status_code == 200 and 'value="Trần Văn Tư"' in blank.get_data(as_text=True)
     resp = leader.post(f"/households/{h.id}/edit", data={"head_name": "Trần Văn Tư", "phone": "0291 123",
                                                          "size": "abc", "address": "Kế bên trường"})
     page = resp.get_data(as_text=True)
@@ -161,6 +174,7 @@ def test_edit_a_household_with_bad_input_keeps_it(db, leader, tree):
     resp = leader.post(f"/households/{h.id}/edit", data={"head_name": "Trần  Văn Tứ", "phone": "+84 987 654 321",
                                                          "size": "4"})
     assert resp.status_code == 303
+    assert "Đã lưu thông tin hộ." in leader.get(resp.headers["Location"]).get_data(as_text=True)
     db.session.expire_all()
     h = db.session.get(Household, h.id)
     assert (h.head_name, h.phone, h.size) == ("Trần Văn Tứ", "0987654321", 4)
