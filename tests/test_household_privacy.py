@@ -153,11 +153,16 @@ def test_get_changes_nothing_and_bad_posts_keep_input(db, officer, visited):
 
 def test_double_erase_is_harmless(db, officer, visited, runner):
     data = {"reason": "Yêu cầu của hộ", "confirm": "y"}
-    assert officer.post(f"/households/{visited.id}/erase", data=data).status_code == 303
+    done = officer.post(f"/households/{visited.id}/erase", data=data)
+    assert done.status_code == 303
+    assert "Đã xoá dữ liệu cá nhân. Các lượt hướng dẫn của hộ vẫn được tính." in officer.get(
+        done.headers["Location"]).get_data(as_text=True)
     db.session.expire_all()
     first = db.session.get(Household, visited.id).erased_at
     resp = officer.post(f"/households/{visited.id}/erase", data=data)
     assert resp.status_code == 303
+    assert "Dữ liệu cá nhân của hộ này đã được xoá trước đó." in officer.get(
+        resp.headers["Location"]).get_data(as_text=True)
     db.session.expire_all()
     assert db.session.get(Household, visited.id).erased_at == first
     assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent)

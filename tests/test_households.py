@@ -55,6 +55,8 @@ def test_a_possible_duplicate_is_flagged(db, leader, tree):
     rows = [chunk[chunk.rindex("<li"):] for chunk in listing.split("</li>") if "<li" in chunk]  # innermost items
     flagged = sorted(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", r)).strip() for r in rows if "có thể trùng" in r)
     assert flagged == ["Le Thi Be Số 40 · Khu vực 1 có thể trùng", "Lê Thị Bé Số 4 · Khu vực 1 có thể trùng"]
+    searched = leader.get("/households/?q=tran van").get_data(as_text=True)  # the search narrows the list
+    assert "Trần Văn Tư" in searched and "Lê Thị Bé" not in searched and "Le Thi Be" not in searched
     page = leader.get(f"/households/{a.id}").get_data(as_text=True)
     assert "Ấp này có hộ khác trùng tên chủ hộ" in page and "Số 40" in page
     assert "Gộp hộ trùng" not in page  # a team leader may not merge
@@ -134,7 +136,7 @@ def test_merge_refuses_bad_targets_and_field_users(app, db, leader, tree):
     merged.merged_into_id = kept.id
     erased.erased_at = datetime.now(UTC)
     db.session.commit()
-    for source, target in ((a, merged), (merged, b), (a, erased)):
+    for source, target in ((a, merged), (merged, b), (a, erased), (erased, b)):
         resp = officer.post(f"/households/{source.id}/merge", data={"target_id": target.id})
         assert resp.status_code == 400, (source.head_name, target.id)
         assert "Chọn một hộ khác cùng ấp và chưa bị gộp." in resp.get_data(as_text=True)
