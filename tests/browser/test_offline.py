@@ -100,6 +100,11 @@ def test_member_logs_visits_without_signal_and_they_are_sent_once(app, db, live_
     phone.context.set_offline(True)
     phone.reload()
     expect(phone.locator("#kept-copy")).to_be_visible()  # the form, from the phone
+    # The search's request called off (the phone's list answers) leaves nothing dimmed as if on its way.
+    phone.fill("#q", "nguyen")
+    expect(phone.locator(f"#hh-results label[for=hh-{households[0].id}]")).to_be_visible()
+    phone.wait_for_timeout(500)  # past the search's 300 ms delay, when htmx would have sent it
+    assert phone.locator("[aria-busy]").count() == 0
     _log(phone, households[0].id)
     expect(phone.locator("#outbox-count")).to_have_text("1 lượt chờ gửi")
     _log(phone, households[1].id)

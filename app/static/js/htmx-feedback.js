@@ -47,7 +47,9 @@
     return (event.detail && (event.detail.target || event.detail.elt)) || null;
   }
 
-  document.addEventListener("htmx:beforeRequest", function (event) {
+  // On its way only once sent: a request another script calls off (the visit form without signal answers its
+  // search from the phone) must not leave its target dimmed.
+  document.addEventListener("htmx:beforeSend", function (event) {
     var t = target(event);
     if (t && t.setAttribute) { t.setAttribute("aria-busy", "true"); }
   });
