@@ -127,9 +127,18 @@ def test_erasure_removes_name_phone_and_notes_everywhere_but_keeps_statistics(ap
     assert f"Hộ đã xoá dữ liệu #{h.id}" in officer.get(f"/visits/{visit_id}").get_data(as_text=True)
 
 
-def test_erased_household_is_not_edited_nor_visited_again(db, officer, leader, visited, team):
+def test_erased_household_is_not_edited_nor_visited_again(app, db, officer, leader, visited, team, tree):
+    edit_link, log_link = f'href="/households/{visited.id}/edit"', f'href="/visits/new?household={visited.id}"'
+    page = leader.get(f"/households/{visited.id}").get_data(as_text=True)
+    assert edit_link in page and log_link in page
+    district = sign_in_as(app, "district", tree.district)[0]  # reads the household, neither edits nor logs
+    page = district.get(f"/households/{visited.id}")
+    assert page.status_code == 200 and edit_link not in page.get_data(as_text=True)
+    assert log_link not in page.get_data(as_text=True)
     resp = officer.post(f"/households/{visited.id}/erase", data={"reason": "Yêu cầu", "confirm": "y"})
     assert resp.status_code == 303
+    page = leader.get(f"/households/{visited.id}").get_data(as_text=True)
+    assert edit_link not in page and log_link not in page
     assert leader.post(f"/households/{visited.id}/edit", data={"head_name": NAME}).status_code == 403
     resp = leader.post("/visits/new", data=form(visited.id, on=ON, members=[team[1][0].id],
                                                 services={"vneid": "guided"}))
