@@ -209,3 +209,18 @@ def test_households_outside_scope_are_not_found(app, db, leader, tree):
     assert leader.post(f"/households/{other.id}/edit", data={"head_name": "X"}).status_code == 404
     db.session.expire_all()
     assert db.session.get(Household, other.id).head_name == "Đỗ Thị Mai"
+
+
+def test_a_household_s_page_lists_its_own_adoptions_only(db, leader, team, tree):
+    """Two neighbours, each adopting another service on another day: each page shows its own, with the day."""
+    from tests.html_tree import parse
+    an, binh = household(tree.hamlet, "Nguyễn Văn An"), household(tree.hamlet, "Trần Thị Bình")
+    for h, code, day in ((an, "e_wallet", date(2024, 3, 5)), (binh, "vneid", date(2024, 4, 9))):
+        resp = leader.post("/visits/new", data=form(h.id, on=day, members=[team[1][0].id], services={code: "adopted"}))
+        assert resp.status_code == 303
+    for h, shown in ((an, {"e_wallet": "từ 05/03/2024", "vneid": "–"}),
+                     (binh, {"e_wallet": "–", "vneid": "từ 09/04/2024"})):
+        table = parse(leader.get(f"/households/{h.id}").get_data(as_text=True)).find(id="adoptions")
+        cells = {tr.attrs["data-service"]: " ".join(list(tr.find_all("td"))[1].text().split())
+                 for tr in table.find_all("tr") if "data-service" in tr.attrs}
+        assert {code: cells[code] for code in shown} == shown, h.head_name
