@@ -224,3 +224,8 @@ def test_a_household_s_page_lists_its_own_adoptions_only(db, leader, team, tree)
         cells = {tr.attrs["data-service"]: " ".join(list(tr.find_all("td"))[1].text().split())
                  for tr in table.find_all("tr") if "data-service" in tr.attrs}
         assert {code: cells[code] for code in shown} == shown, h.head_name
+    # And its own visits only.
+    own = {h.id: db.session.scalar(sa.select(Visit.id).where(Visit.household_id == h.id)) for h in (an, binh)}
+    for h, other in ((an, binh), (binh, an)):
+        page = leader.get(f"/households/{h.id}").get_data(as_text=True)
+        assert f'href="/visits/{own[h.id]}"' in page and f'href="/visits/{own[other.id]}"' not in page
