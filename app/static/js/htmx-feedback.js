@@ -71,9 +71,13 @@
     if (!heading.hasAttribute("tabindex")) { heading.setAttribute("tabindex", "-1"); }
     heading.focus({preventScroll: true});
   });
+  // Something sent (a member added, a change saved) may have arrived even though its answer did not: the bar
+  // says to look before sending it again, rather than to try again outright.
   ["htmx:sendError", "htmx:timeout"].forEach(function (name) {
     document.addEventListener(name, function (event) {
-      if (!own(event)) { show("data-no-answer"); }
+      var config = event.detail && event.detail.requestConfig;
+      var sent = config && config.verb && config.verb !== "get";
+      if (!own(event)) { show(sent ? "data-no-answer-sent" : "data-no-answer"); }
     });
   });
   document.addEventListener("htmx:responseError", function (event) {
