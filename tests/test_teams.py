@@ -318,6 +318,42 @@ def test_members_without_a_mobile_phone_are_registered_and_get_no_account(client
     assert resp.status_code == 400 and db.session.scalar(sa.select(sa.func.count(Member.id))) == 3
 
 
+def test_a_name_already_in_the_team_is_asked_about_then_added_when_sent_again(client, db, tree, login_as):
+    """The add form sent again after an answer that never came (or the same person registered twice) would add a
+    member without a phone twice: the same name, even typed without accents, is asked about beside the name with
+    a link to the member; sent once more as it came back, it is added (two people may share a name)."""
+    login_as("commune", tree.commune)
+    team = make_team(tree)
+    data = member_form(**{"member-full_name": "Nguyễn Thị Mai", "member-phone": ""})
+    assert client.post(f"/teams/{team.id}/members", data=data).status_code == 302
+    mai = db.session.scalar(sa.select(Member).where(Member.full_name == "Nguyễn Thị Mai"))
+    again = client.post(f"/teams/{team.id}/members", data={**data, "member-full_name": "nguyen thi mai",
+                                                           "member-birth_year": "1988"},
+                        headers={"HX-Request": "true"})
+    page = parse(again.get_data(as_text=True))
+    assert again.status_code == 400
+    error = " ".join(page.find(id="member-full_name-error").text().split())
+    assert error == ("Nguyễn Thị Mai đã là thành viên của tổ này từ 01/05/2023. Nếu đây là một người khác trùng "
+                     "tên, hãy bấm thêm thành viên lần nữa.")
+    assert next(page.find(id="member-full_name-error").find_all("a")).attrs["href"] == f"/teams/members/{mai.id}"
+    assert page.find(id="member-full_name").attrs["value"] == "nguyen thi mai"  # the input kept
+    assert page.find(id="member-birth_year").attrs["value"] == "1988"
+    assert db.session.scalar(sa.select(sa.func.count(Member.id))) == 1
+    # Sent once more as it came back (the question's answer rides in a hidden field): added.
+    confirm = page.find(id="member-confirm_name").attrs["value"]
+    resp = client.post(f"/teams/{team.id}/members", data={**data, "member-full_name": "nguyen thi mai",
+                                                          "member-confirm_name": confirm})
+    assert resp.status_code == 302 and db.session.scalar(sa.select(sa.func.count(Member.id))) == 2
+    # The same name in another team is not asked about, nor a member who has left.
+    other = make_team(tree, name="Tổ khu vực Đông", hamlets=[tree.hamlet2])
+    assert client.post(f"/teams/{other.id}/members", data=data).status_code == 302
+    tam = make_member(team, name="Phạm Văn Tám", phone="0912000008")
+    team_ops.leave(tam, date(2024, 1, 31))
+    db.session.commit()
+    resp = client.post(f"/teams/{team.id}/members", data={**data, "member-full_name": "Phạm Văn Tám"})
+    assert resp.status_code == 302
+
+
 def test_duplicate_phone_is_refused_with_a_link_to_the_member(client, db, tree, login_as):
     login_as("commune", tree.commune)
     team = make_team(tree)
@@ -415,9 +451,9 @@ def test_a_member_is_born_from_1920_and_at_least_fourteen_this_year(client, db, 
         assert resp.status_code == 400 and f"Hãy nhập năm trong khoảng 1920 đến {youngest}" in html, year
         assert f'value="{year}"' in html, year
     assert db.session.scalar(sa.select(sa.func.count(Member.id))) == 0
-    for n, year in enumerate(("1920", str(youngest))):
+    for n, (name, year) in enumerate((("Trần Thị Bình", "1920"), ("Lê Văn Cường", str(youngest)))):
         resp = client.post(f"/teams/{team.id}/members", data=member_form(
-            **{"member-birth_year": year, "member-phone": f"098765432{n}"}))
+            **{"member-full_name": name, "member-birth_year": year, "member-phone": f"098765432{n}"}))
         assert resp.status_code in (200, 302, 303), year
     assert sorted(db.session.scalars(sa.select(Member.birth_year))) == [1920, youngest]
 

@@ -1,6 +1,7 @@
 """Forms for teams and members; every message is ours (WTForms ships no Vietnamese)."""
 from flask_babel import lazy_gettext as _l
 from wtforms import (
+    HiddenField,
     SelectChoice,
     SelectField,
     SelectMultipleField,
@@ -115,6 +116,8 @@ class MemberForm(AppForm):
                               validate_choice=False, validators=[OneOf(list(AFFILIATIONS))])
     joined_on = LocalDateField(_l("Joined on"), default=today_vn, validators=[
         InputRequired(_l("Enter the date.")), NotInFuture()])
+    # The name the officer was told is already in the team and adds all the same (teams.views._check_same_name).
+    confirm_name = HiddenField()
 
     normalised_phone = ""
 

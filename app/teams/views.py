@@ -308,6 +308,30 @@ def _check_duplicate(form: MemberForm, team: Team, member: Member | None) -> boo
     return False
 
 
+def _check_same_name(form: MemberForm, team: Team) -> bool:
+    """A member of the same name already in the team (the form sent again after an answer that never came,
+    or the same person registered twice) is asked about first, beside the name; the same name sent again
+    adds them (two people may share a name). True when there is nothing to ask."""
+    if form.full_name.errors or not form.full_name.data:
+        return True
+    folded = fold(form.full_name.data)[:200]
+    if form.confirm_name.data == folded:
+        return True
+    same = db.session.scalar(
+        sa.select(Membership).join(Member, Member.id == Membership.member_id)
+        .where(Membership.team_id == team.id, Membership.left_on.is_(None), Member.name_folded == folded)
+        .order_by(Membership.joined_on).limit(1))
+    if same is None:
+        return True
+    link = Markup('<a href="{}">{}</a>').format(url_for("teams.member", member_id=same.member_id),
+                                                same.member.full_name)
+    form.full_name.errors = list(form.full_name.errors) + [Markup(_(
+        "%(name)s is already in this team, since %(day)s. If this is another person of the same name, "
+        "add them again.")) % {"name": link, "day": locale_date(same.joined_on)}]
+    form.confirm_name.data = folded
+    return False
+
+
 def _phone_taken_meanwhile(form: MemberForm, team: Team, member: Member | None) -> bool:
     """After the database refused a save: was it another officer giving the number away at the same
     moment (the unique index on active members' phones)? Then the message goes beside the field."""
@@ -376,6 +400,7 @@ def add_member(team_id: int):
         return _render_members(team, form, status=409)
     valid = form.validate_on_submit()
     valid = _check_leader_choice(form, team, None) and valid
+    valid = _check_same_name(form, team) and valid
     if _check_duplicate(form, team, None) and valid:
         try:
             member = team_ops.add_member(team, full_name=form.full_name.data, gender=form.gender.data,
