@@ -8,6 +8,8 @@ from datetime import date
 
 import pytest
 import sqlalchemy as sa
+from flask import has_app_context
+from flask.testing import FlaskClient
 from hypothesis import settings as hypothesis_settings
 
 from app import create_app
@@ -100,6 +102,7 @@ def app():
         # A migration turns SQLite's foreign keys off on its connection (rebuilding a referenced table), as
         # `flask db upgrade` does in its own process: the tests' connections start afresh, as the app's do.
         _db.engine.dispose()
+    app.test_client_class = FreshContextClient  # every client the tests make, the fixture's and their own
     yield app
     with app.app_context():
         _db.engine.dispose()
@@ -130,6 +133,21 @@ def db(app):
     with app.app_context():
         yield _db
         _db.session.remove()
+
+
+class FreshContextClient(FlaskClient):
+    """The test client, each request in an app context of its own, as a served request has: what a view
+    leaves uncommitted is rolled back when its request ends, as in production, instead of staying visible to
+    the test through the `db` fixture's session (a view that forgot to commit would pass). The test's own
+    session then reads afresh what the request committed."""
+
+    def open(self, *args, **kwargs):
+        outer = has_app_context()
+        with self.application.app_context():
+            response = super().open(*args, **kwargs)
+        if outer:
+            _db.session.expire_all()
+        return response
 
 
 @pytest.fixture

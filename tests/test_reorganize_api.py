@@ -62,7 +62,8 @@ def test_a_code_retired_on_the_first_answers_for_the_month_before_only(client, s
     assert june.status_code == 200 and june.json["unit"]["name"] == "Phường I"
     july = _get(client, secret, "unit=31318&month=2025-07")
     assert july.status_code == 404
-    assert july.json["error"]["message"] == "No unit with this code in your area in that month."
+    assert july.json["error"]["message"] == (  # in the token owner's language
+        "Không có đơn vị nào mang mã này trong địa bàn của bạn vào tháng đó.")
     assert _get(client, secret, "unit=92&month=2025-06").status_code == 404
 
 
@@ -83,7 +84,8 @@ def test_a_code_handed_over_mid_month_names_the_bearer_at_the_month_end(world, r
     july = _get(client, value, "unit=31318&month=2025-07")
     assert july.status_code == 404
     assert july.json["error"]["message"] == (  # in the token owner's language
-        "Phường I ended on Jul 14, 2025. A month is counted at its end, so its last month is 2025-06.")
+        "Phường I kết thúc ngày 14/07/2025. Số liệu của một tháng tính đến cuối tháng, nên tháng cuối cùng của "
+        "đơn vị là 2025-06.")
     # Its summary page for July says the same, and links to June's.
     phuong_1 = _db.session.scalar(_db.select(AdminUnit).where(AdminUnit.code == "31318"))
     forget_signed_in_user()

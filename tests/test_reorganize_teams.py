@@ -73,8 +73,9 @@ def test_an_old_district_and_commune_count_the_teams_they_had_in_a_month_before_
 
     # Every download says the same: the closed March byte for byte, the open May counted now.
     login_as("province", unit_for_code("92"))
-    march_csv, march_xlsx = exports.write_csv(before[3]), exports.write_xlsx(before[3])
-    may_before = exports.write_csv(before[5])
+    with client.application.test_request_context():  # in the page's language, as the downloads are
+        march_csv, march_xlsx = exports.write_csv(before[3]), exports.write_xlsx(before[3])
+        may_before = exports.write_csv(before[5])
     assert client.get(f"/reports/{world.province}/monthly.csv?month=2025-03").data == march_csv
     assert client.get(f"/reports/{world.province}/monthly.xlsx?month=2025-03").data == march_xlsx
     may_csv = client.get(f"/reports/{world.province}/monthly.csv?month=2025-05").data
