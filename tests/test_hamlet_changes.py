@@ -67,6 +67,8 @@ def test_a_merge_moves_the_households_and_their_later_visits_and_the_commune_kee
     resp = client.post(f"/units/{a.id}/merge", data={"target": str(b.id), "effective_on": ON.isoformat(),
                                                       "households": "", "new_name": ""})
     assert resp.status_code == 303, resp.get_data(as_text=True)
+    assert f"Đã sáp nhập Khu vực 1 vào Khu vực 2 từ ngày {ON:%d/%m/%Y}." in client.get(
+        resp.location).get_data(as_text=True)
 
     tree.refresh()
     a, b = tree.hamlet, tree.hamlet2
@@ -105,6 +107,8 @@ def test_a_split_assigns_households_one_by_one_or_the_rest_in_bulk(db, tree, cli
         "effective_on": ON.isoformat(), "name_1": "Khu vực 1A", "count_1": "", "name_2": "Khu vực 1B",
         "count_2": "100", "name_3": "", "count_3": "", "rest": "1", f"h{third.id}": "2"})
     assert resp.status_code == 303, resp.get_data(as_text=True)
+    assert f"Đã chia Khu vực 1 thành Khu vực 1A, Khu vực 1B từ ngày {ON:%d/%m/%Y}." in client.get(
+        resp.location).get_data(as_text=True)
 
     tree.refresh()
     assert tree.hamlet.retired_on == ON

@@ -218,6 +218,7 @@ def test_commune_officer_adds_hamlet_with_count(client, db, tree, login_as):
                        data={"hamlet-name": "  A\u0302\u0301p Tha\u0323nh Ho\u0300a  ", "hamlet-households": "1.851",
                              "hamlet-effective_on": "2024-05-23"})
     assert resp.status_code == 302
+    assert "Đã thêm ấp Ấp Thạnh Hòa." in client.get(resp.location).get_data(as_text=True)
     hamlet = units_named(db, "Ấp Thạnh Hòa")  # decomposed input, stored NFC and trimmed
     assert len(hamlet) == 1
     assert hamlet[0].parent_id == tree.commune.id and hamlet[0].name_folded == "ap thanh hoa"
@@ -267,8 +268,11 @@ def test_rename_and_retire_hamlet(client, db, tree, login_as):
     assert client.post(f"/units/{tree.hamlet.id}/rename", data={"name": "Khu Vực 1"}).status_code == 302
     resp = client.post(f"/units/{tree.hamlet.id}/rename", data={"name": "Khu vực Một"})
     assert resp.status_code == 302
+    assert "Đã đổi tên thành Khu vực Một." in client.get(resp.location).get_data(as_text=True)
     resp = client.post(f"/units/{tree.hamlet.id}/retire", data={"payload": "1"})
     assert resp.status_code == 302
+    assert "Đã ngừng sử dụng Khu vực Một. Dữ liệu và số hộ vẫn được giữ." in client.get(
+        resp.location).get_data(as_text=True)
     db.session.expire_all()
     hamlet = db.session.get(AdminUnit, tree.hamlet.id)
     assert hamlet.name == "Khu vực Một" and hamlet.retired_on == today_vn()
@@ -277,7 +281,9 @@ def test_rename_and_retire_hamlet(client, db, tree, login_as):
     html = client.get(f"/units/{tree.commune.id}").get_data(as_text=True)
     assert "ngừng sử dụng" in html
     # Retired by a slip of the finger: restored, with its counts.
-    assert client.post(f"/units/{tree.hamlet.id}/restore", data={"payload": "1"}).status_code == 302
+    resp = client.post(f"/units/{tree.hamlet.id}/restore", data={"payload": "1"})
+    assert resp.status_code == 302
+    assert "Khu vực Một đã được sử dụng lại." in client.get(resp.location).get_data(as_text=True)
     db.session.expire_all()
     hamlet = db.session.get(AdminUnit, tree.hamlet.id)
     assert hamlet.retired_on is None and hamlet.households_on(date(2024, 2, 1)).households == 320
@@ -419,9 +425,10 @@ def test_a_count_that_looks_like_a_slip_of_the_finger_is_asked_about_then_saved_
     resp = client.post(url, data={"count-households": "3200", "count-effective_on": "2025-03-01",
                                   "count-confirm": "3200"})
     assert resp.status_code == 302 and saved() == 3200
-    # Corrected on the same day, the count is compared with the one before that day, not with the slip.
-    assert client.post(url, data={"count-households": "350", "count-effective_on": "2025-03-01"}).status_code == 302
-    assert saved() == 350
+    # Corrected on the same day, the count is compared with the one before that day (320), not with the slip
+    # (3,200: 300 would be a tenth of it).
+    assert client.post(url, data={"count-households": "300", "count-effective_on": "2025-03-01"}).status_code == 302
+    assert saved() == 300
     # Fewer households than the app already holds for the hamlet would put its coverage past 100%.
     for n in range(3):
         db.session.add(Household(hamlet_id=tree.hamlet.id, head_name=f"Hộ {n}", head_name_folded=f"ho {n}"))
@@ -429,6 +436,18 @@ def test_a_count_that_looks_like_a_slip_of_the_finger_is_asked_about_then_saved_
     resp = client.post(url, data={"count-households": "2", "count-effective_on": "2025-04-01"})
     error = parse(resp.get_data(as_text=True)).find(id="count-households-error")
     assert resp.status_code == 409 and "đã có 3 hộ được ghi nhận trong ứng dụng, nhiều hơn 2" in error.text()
+    # A new hamlet with no count yet: as many households as it holds is no slip; nor is any number after a
+    # count of 0 (nothing to be ten times of).
+    from app.units.operations import create_unit, set_household_count
+    new, empty = create_unit("Ấp Mới", "hamlet", tree.commune), create_unit("Ấp Trống", "hamlet", tree.commune)
+    set_household_count(empty, 0, date(2024, 1, 1))
+    for n in range(3):
+        db.session.add(Household(hamlet_id=new.id, head_name=f"Hộ mới {n}", head_name_folded=f"ho moi {n}"))
+    db.session.commit()
+    for hamlet, typed in ((new, "3"), (empty, "120")):
+        resp = client.post(f"/units/{hamlet.id}/households", data={"count-households": typed,
+                                                                    "count-effective_on": "2025-04-01"})
+        assert resp.status_code == 302, (hamlet.name, resp.get_data(as_text=True)[:2000])
     # The adult population likewise.
     adults = f"/units/{tree.hamlet.id}/adults"
     assert client.post(adults, data={"adults-adults": "900", "adults-effective_on": "2025-01-01"}).status_code == 302
@@ -747,3 +766,17 @@ def test_a_phuong_is_labelled_phuong_and_a_special_zone_dac_khu_never_xa(runner,
     with client.application.test_request_context():  # a page's language (the command line's is English)
         assert label(AdminUnit(level="commune", kind="dac_khu")) == "Đặc khu"
         assert label(AdminUnit(level="commune", kind=None)) == "Xã"
+
+
+def test_the_count_forms_are_offered_to_staff_only(app, db, tree, team):
+    """Staff of the hamlet's units set its households and adults; its team's leader reads the same page without
+    the forms (a refused post would be their only answer)."""
+    from tests.visits_helpers import sign_in_as
+    officer = sign_in_as(app, "district", tree.district)[0]
+    leader = sign_in_as(app, "team_leader", tree.commune, team[0], team[1][0])[0]
+    mine = parse(officer.get(f"/units/{tree.hamlet.id}").get_data(as_text=True))
+    assert mine.find(name="count-households") is not None and mine.find(name="adults-adults") is not None
+    theirs = leader.get(f"/units/{tree.hamlet.id}")
+    page = parse(theirs.get_data(as_text=True))
+    assert theirs.status_code == 200 and "Khu vực 1" in theirs.get_data(as_text=True)
+    assert page.find(name="count-households") is None and page.find(name="adults-adults") is None
