@@ -262,6 +262,8 @@ def test_duplicate_hamlet_name_without_diacritics_is_refused(client, tree, login
 
 def test_rename_and_retire_hamlet(client, db, tree, login_as):
     login_as("commune", tree.commune)
+    form = client.get(f"/units/{tree.hamlet.id}/rename")
+    assert form.status_code == 200 and 'value="Khu vực 1"' in form.get_data(as_text=True)
     # Not to a sibling's name, however it is typed; its own, with the case corrected, is fine.
     resp = client.post(f"/units/{tree.hamlet.id}/rename", data={"name": "KHU VỰC 2"})
     assert resp.status_code == 400 and "Xã đã có ấp với tên này." in resp.get_data(as_text=True)
