@@ -782,3 +782,18 @@ def test_the_count_forms_are_offered_to_staff_only(app, db, tree, team):
     page = parse(theirs.get_data(as_text=True))
     assert theirs.status_code == 200 and "Khu vực 1" in theirs.get_data(as_text=True)
     assert page.find(name="count-households") is None and page.find(name="adults-adults") is None
+
+
+def test_a_commune_page_offers_the_new_hamlet_form_to_its_officer_and_filters_hamlets_by_name(app, db, tree, team):
+    from tests.visits_helpers import sign_in_as
+    officer = sign_in_as(app, "commune", tree.commune)[0]
+    leader = sign_in_as(app, "team_leader", tree.commune, team[0], team[1][0])[0]
+    assert parse(officer.get(f"/units/{tree.commune.id}").get_data(as_text=True)).find(name="hamlet-name") is not None
+    theirs = leader.get(f"/units/{tree.commune.id}")
+    assert theirs.status_code == 200 and parse(theirs.get_data(as_text=True)).find(name="hamlet-name") is None
+    # The hamlet filter takes what is typed as text: "%" and "_" are no wildcards.
+    def listed(q):
+        rows = officer.get(f"/units/{tree.commune.id}", query_string={"q": q},
+                           headers={"HX-Request": "true", "HX-Target": "children"}).get_data(as_text=True)
+        return [name for name in ("Khu vực 1", "Khu vực 2") if name in rows]
+    assert listed("vuc 2") == ["Khu vực 2"] and listed("%") == [] and listed("Khu_vực") == []
