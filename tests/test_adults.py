@@ -73,7 +73,9 @@ def test_an_upload_previews_then_saves_every_hamlets_adults(client, db, tree, lo
     import html
     import re
     payload = html.unescape(re.search(r'name="payload"[^>]*value="([^"]+)"', resp.get_data(as_text=True)).group(1))
-    assert client.post(f"/units/{tree.commune.id}/adults/import/confirm", data={"payload": payload}).status_code == 302
+    done = client.post(f"/units/{tree.commune.id}/adults/import/confirm", data={"payload": payload})
+    assert done.status_code == 302
+    assert "Đã lưu số người trưởng thành của 2 ấp." in client.get(done.location).get_data(as_text=True)
     assert adults_by_unit([tree.commune], date(2025, 2, 1)) == {tree.commune.id: 2150}
 
 
