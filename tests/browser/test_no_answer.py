@@ -91,3 +91,13 @@ def test_a_drill_down_the_server_fails_leaves_the_page_and_says_so(app, db, live
     expect(phone.locator("h1")).to_contain_text(target)
     expect(bar).to_be_hidden()
     assert phone.url != address
+
+    # Back to the first page (htmx's kept copy of it), then no signal again: the bar still comes, once.
+    phone.go_back()
+    expect(phone.locator("h1")).to_have_text(heading)
+    phone.context.set_offline(True)
+    phone.locator(".unit-cards a").first.click()
+    expect(bar).to_have_count(1)
+    expect(bar).to_be_visible()
+    expect(bar).to_have_text(NO_SIGNAL + "×")
+    phone.context.set_offline(False)

@@ -20,7 +20,7 @@
   }
 
   function show(key) {
-    if (!bar) {
+    if (!bar || !bar.isConnected) {  // none yet, or gone with a page htmx put back from its history
       bar = document.createElement("div");
       bar.className = "no-answer";
       bar.setAttribute("role", "alert");
