@@ -334,6 +334,10 @@ def test_a_hamlet_entered_by_mistake_is_deleted_from_its_page_after_a_question_w
     page = parse(client.get(f"/units/{mistake_id}").get_data(as_text=True))
     button = page.find(href=f"/units/{mistake_id}/delete")
     assert button is not None and button.text() == "Xóa"
+    from tests.visits_helpers import sign_in_as  # district staff read the page, and delete nothing
+    district = sign_in_as(client.application, "district", tree.district)[0]
+    assert parse(district.get(f"/units/{mistake_id}").get_data(as_text=True)).find(
+        href=f"/units/{mistake_id}/delete") is None
     ask = client.get(f"/units/{mistake_id}/delete").get_data(as_text=True)
     assert "Xóa Ấp Nhập Nhầm?" in ask and "không thể hoàn tác" in ask
     assert units_named(db, "Ấp Nhập Nhầm") != []  # asking deletes nothing
