@@ -466,6 +466,8 @@ def test_a_count_that_looks_like_a_slip_of_the_finger_is_asked_about_then_saved_
                                      "adults-confirm": "9000"})
     assert resp.status_code == 302
     assert "Đã lưu số người trưởng thành." in client.get(resp.location).get_data(as_text=True)
+    # Corrected on the same day: weighed against 900, the figure before that day, not the 9,000 it replaces.
+    assert client.post(adults, data={"adults-adults": "850", "adults-effective_on": "2025-02-01"}).status_code == 302
 
 
 def _earlier(html: str, label: str) -> list[str]:
