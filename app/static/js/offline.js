@@ -339,13 +339,16 @@
   });
 
   if (navigator.serviceWorker && window.isSecureContext) {
+    // Whether the worker answered this page, asked now: once the new worker takes the page over
+    // (clients.claim), `controller` is set although the page came from the network and was never kept.
+    var answered = !!navigator.serviceWorker.controller;
     navigator.serviceWorker.register("/sw.js", {scope: "/"}).then(function () {
       return navigator.serviceWorker.ready;
     }).then(function (reg) {
       // What this page loaded before the worker controlled it, for the first time without signal. A
       // page the worker answered is kept by the worker already: asking again could fetch it twice
       // (the worker's copy may still be on its way into the cache).
-      var keep = location.search || navigator.serviceWorker.controller ? [] : [location.pathname];
+      var keep = location.search || answered ? [] : [location.pathname];
       document.querySelectorAll("link[rel=stylesheet], script[src], link[rel=manifest]").forEach(function (n) {
         keep.push(n.href || n.src);
       });
