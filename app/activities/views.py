@@ -489,7 +489,7 @@ def _dossier_rows(commune: AdminUnit) -> list[dict]:
             .group_by(CentreShift.held_on)):
         key = held_on.year * 100 + held_on.month
         helped[key] = helped.get(key, 0) + int(n or 0)
-    return [{"month": m, "label": f"{m % 100:02d}/{m // 100}", "total": totals.get(m),
+    return [{"month": m, "label": month_label(m // 100, m % 100), "total": totals.get(m),
              "helped": helped.get(m, 0),
              "share": (helped.get(m, 0) / totals[m]) if totals.get(m) else None} for m in months]
 

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from app.dates import month_label
 from app.extensions import db
 
 # (record type, action) -> sentence; %(name)s names the record, other keys come from its changes.
@@ -154,7 +155,7 @@ def _value(key: str, value, refs: dict | None = None):
             parts.append(f"{name or '#' + str(sid)}: {shown}")
         return "; ".join(parts)
     if key == "month" and isinstance(value, int) and 100001 <= value <= 999912:  # yyyymm
-        return f"{value % 100:02d}/{value // 100}"
+        return month_label(value // 100, value % 100)
     if key == "month" and _month(value):
         return _month(value)
     if key == "role":

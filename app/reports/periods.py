@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
 
-from app.dates import month_end, month_start, today_vn
+from app.dates import month_end, month_label, month_start, today_vn
 
 ROMAN = {1: "I", 2: "II", 3: "III", 4: "IV"}
 
@@ -66,7 +66,7 @@ class Period:
     def shown(self) -> str:
         """As people write it: 10/2026, or Quý IV/2026."""
         if self.kind == "month":
-            return f"{self.last:02d}/{self.year}"
+            return month_label(self.year, self.last)
         return str(_l("Quarter %(quarter)s/%(year)s", quarter=ROMAN[self.quarter_number], year=self.year))
 
     @property

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from app.audit.models import record
-from app.dates import today_vn
+from app.dates import month_label, today_vn
 from app.extensions import db
 from app.households.models import Household
 from app.reports.models import MonthClosure
@@ -95,7 +95,7 @@ def date_problem(hamlets: list[AdminUnit], on: date) -> str | None:
     closed = first_closed_month_from(hamlets[0], on)
     if closed is not None:
         return _("Month %(month)s is closed: a change may only take effect after the last closed month, "
-                 "so that no closed month's figures change.", month=f"{closed[1]:02d}/{closed[0]}")
+                 "so that no closed month's figures change.", month=month_label(closed[0], closed[1]))
     return None
 
 
