@@ -101,3 +101,60 @@ def test_a_drill_down_the_server_fails_leaves_the_page_and_says_so(app, db, live
     expect(bar).to_be_visible()
     expect(bar).to_have_text(NO_SIGNAL + "×")
     phone.context.set_offline(False)
+
+
+def _held_until_asked(phone, held: list) -> None:
+    for _ in range(100):
+        if held:
+            return
+        phone.wait_for_timeout(100)
+    raise AssertionError("the request was never sent")
+
+
+def test_a_section_already_on_its_way_does_not_take_the_bar_away(app, db, live_server, phone):
+    """The page's trend, asked for as it was scrolled to, arrives after a tap that got no answer: the bar about
+    that tap stays until something asked after it is answered."""
+    seed_demo()
+    sign_in(phone, live_server, "demo-area", DEMO_PASSWORD)
+    held = []
+    phone.route("**/coverage/*/trend*", lambda route: held.append(route))
+    phone.get_by_role("link", name="Độ phủ").click()
+    heading = phone.locator("h1").inner_text()
+    phone.locator("#trend").scroll_into_view_if_needed()
+    _held_until_asked(phone, held)
+
+    phone.context.set_offline(True)
+    card = phone.locator(".unit-cards a").first
+    target = card.inner_text().strip()
+    card.click()
+    bar = phone.locator(".no-answer")
+    expect(bar).to_have_text(NO_SIGNAL + "×")
+    phone.context.set_offline(False)
+    held[0].continue_()
+    expect(phone.locator("#trend svg").first).to_be_visible()  # the trend has arrived
+    expect(bar).to_be_visible()
+    expect(phone.locator("h1")).to_have_text(heading)
+
+    # The tap made again is answered: the unit opens and the bar goes.
+    card.click()
+    expect(phone.locator("h1")).to_contain_text(target)
+    expect(bar).to_be_hidden()
+
+
+def test_a_tap_that_never_gets_an_answer_ends_in_the_bar(app, db, live_server, phone):
+    """A dead connection that never says so (the request sent, nothing comes back): after htmx's 20 s the bar
+    says there was no answer and the page is no longer dimmed."""
+    seed_demo()
+    sign_in(phone, live_server, "demo-area", DEMO_PASSWORD)
+    phone.get_by_role("link", name="Độ phủ").click()
+    heading = phone.locator("h1").inner_text()
+    held = []
+    phone.route("**/coverage/*", lambda route: held.append(route))
+    phone.locator(".unit-cards a").first.click()
+    _held_until_asked(phone, held)
+    expect(phone.locator("#coverage")).to_have_attribute("aria-busy", "true")  # dimmed while on its way
+    bar = phone.locator(".no-answer")
+    expect(bar).to_have_text(NO_SIGNAL + "×", timeout=30_000)
+    expect(phone.locator("[aria-busy]")).to_have_count(0)
+    expect(phone.locator("h1")).to_have_text(heading)
+    phone.unroute("**/coverage/*")  # htmx has given the request up: nothing is left held
