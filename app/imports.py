@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from itsdangerous import BadSignature, URLSafeSerializer
-from wtforms import HiddenField
+from wtforms import BooleanField, HiddenField
 from wtforms.validators import DataRequired
 
 from app.extensions import db
@@ -27,6 +27,8 @@ class UploadForm(AppForm):
 
 class ConfirmImportForm(AppForm):
     payload = HiddenField(validators=[DataRequired()])
+    # Rows flagged at the preview (a question, not a problem) are left out unless this is ticked.
+    take_flagged = BooleanField()
 
 
 def _serializer(salt: str) -> URLSafeSerializer:
@@ -73,8 +75,10 @@ def load_payload(form, salt: str, commune_id: int) -> list:
 class SheetImport:
     """One kind of commune sheet: how its file is read, carried to the confirm step, checked again and applied.
 
-    `parse(filename, data, commune)` and `recheck(payload_rows, commune)` give rows with `.errors`;
-    `apply(rows, commune)` writes them (without committing) and returns the message to show.
+    `parse(filename, data, commune)` and `recheck(payload_rows, commune)` give rows with `.errors`, and may
+    give rows a `.flag` (a question: the member list's name already in the team); `apply(rows, commune)`
+    writes them (without committing) and returns the message to show; `left_out(n)` says what became of n
+    flagged rows the officer chose not to add.
     """
     salt: str
     template: str
@@ -82,6 +86,7 @@ class SheetImport:
     to_payload: Callable
     recheck: Callable
     apply: Callable
+    left_out: Callable | None = None
 
     def preview(self, commune, /, **context):
         """The upload page: the form, or the rows read from the file with the confirm button when all pass."""
@@ -94,12 +99,20 @@ class SheetImport:
 
     def confirm(self, commune, next_url: str, /, **context):
         """Apply the signed rows if they still pass against the database as it is now, else show them (409)."""
-        rows = self.recheck(load_payload(ConfirmImportForm(), self.salt, commune.id), commune)
+        form = ConfirmImportForm()
+        rows = self.recheck(load_payload(form, self.salt, commune.id), commune)
         if any(r.errors for r in rows):
             flash(_("The list changed since the preview. Upload the file again."), "error")
             return render_template(self.template, form=UploadForm(formdata=None), rows=rows, confirm_form=None,
                                    **context), 409
+        flagged = [r for r in rows if getattr(r, "flag", "")]
+        if flagged and not form.take_flagged.data:
+            rows = [r for r in rows if not getattr(r, "flag", "")]
+        else:
+            flagged = []
         message = self.apply(rows, commune)
         db.session.commit()
         flash(message, "success")
+        if flagged and self.left_out is not None:
+            flash(self.left_out(len(flagged)), "info")
         return redirect(next_url)

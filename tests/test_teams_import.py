@@ -216,3 +216,52 @@ def test_a_number_held_by_a_member_outside_the_commune_is_refused_without_naming
     assert resp.status_code == 422
     assert "Số này đã thuộc về một thành viên đang hoạt động ở nơi khác trong tỉnh." in html
     assert "Châu Thị Kín" not in html
+
+
+def test_names_already_in_the_team_are_asked_about_and_left_out_unless_the_officer_adds_them(
+        client, db, tree, login_as):
+    """The same list without phone numbers uploaded twice (the first answer lost on a weak signal) must not
+    register everyone twice; two people may share a name, so the officer can add them all the same."""
+    one, two = setup_teams(db, tree)
+    team_ops.add_member(one, full_name="Nguyễn Quốc Phúc", gender="", birth_year=None, phone="",
+                        affiliation="other", role="member", joined_on=date(2022, 3, 15))
+    left = team_ops.add_member(one, full_name="Bà Tư", gender="", birth_year=None, phone="",
+                               affiliation="other", role="member", joined_on=date(2021, 1, 1))
+    team_ops.leave(left, date(2023, 1, 1))
+    db.session.commit()
+    login_as("commune", tree.commune)
+    data = ("Họ tên;Tổ\n"
+            "nguyen quoc phuc;Tổ khu vực 1\n"      # line 2: in the team, accents aside
+            "Nguyễn Quốc Phúc;Tổ khu vực 2\n"      # line 3: the same name in another team: not asked
+            "Lê Thị Hoa;Tổ khu vực 1\n"            # line 4: new
+            "Lê Thị Hoa;Tổ khu vực 1\n"            # line 5: the same name on an earlier line of the same team
+            "Bà Tư;Tổ khu vực 1\n").encode()       # line 6: the same name as a member who left: not asked
+    resp = upload(client, tree.commune, data, name="ds.csv")
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 200
+    flagged = {int(n) for n in re.findall(r'<li class="flagged" data-line="(\d+)">', html)}
+    assert flagged == {2, 5}
+    assert "Nguyễn Quốc Phúc đã là thành viên của tổ này từ 15/03/2022." in html
+    assert "Trùng tên với dòng 4, cùng một tổ." in html
+    assert "2 dòng ghi tên người đã có trong tổ" in html
+    payload = re.search(r'name="payload" type="hidden" value="([^"]+)"', html).group(1)
+
+    # Confirmed as it comes: the two asked about are left out, and the page says so.
+    resp = client.post(f"/teams/import/{tree.commune.id}/confirm", data={"payload": payload},
+                       follow_redirects=True)
+    page = resp.get_data(as_text=True)
+    assert "Đã thêm 3 thành viên." in page and "2 dòng không được thêm" in page
+    in_team = sorted((m.full_name, m.current.team_id) for m in db.session.scalars(sa.select(Member))
+                     if m.current is not None)
+    assert in_team == sorted([("Nguyễn Quốc Phúc", one.id), ("Nguyễn Quốc Phúc", two.id), ("Lê Thị Hoa", one.id),
+                              ("Bà Tư", one.id)])
+
+    # The same file again: now every row but the other team's is in its team already.
+    html = upload(client, tree.commune, data, name="ds.csv").get_data(as_text=True)
+    assert {int(n) for n in re.findall(r'<li class="flagged" data-line="(\d+)">', html)} == {2, 3, 4, 5, 6}
+    payload = re.search(r'name="payload" type="hidden" value="([^"]+)"', html).group(1)
+    # Ticked, they are added: other people of the same names.
+    resp = client.post(f"/teams/import/{tree.commune.id}/confirm", data={"payload": payload, "take_flagged": "y"})
+    assert resp.status_code == 302
+    names = sorted(m.full_name for m in db.session.scalars(sa.select(Member)) if m.current is not None)
+    assert names == ["Bà Tư"] * 2 + ["Lê Thị Hoa"] * 3 + ["Nguyễn Quốc Phúc"] * 3 + ["nguyen quoc phuc"]

@@ -14,7 +14,8 @@ from app.extensions import db
 from app.scope import members_query
 from app.spreadsheets import SheetRow, date_cell, read_rows, text_cell
 from app.teams import operations as team_ops
-from app.teams.models import AFFILIATIONS, Member, Team
+from app.teams.models import AFFILIATIONS, Member, Membership, Team
+from app.templating import locale_date
 from app.text import fold
 from app.units.models import AdminUnit
 
@@ -69,10 +70,14 @@ class MemberRow:
     joined_on: date | None = None
     team_id: int | None = None
     errors: list[str] = field(default_factory=list)
+    # Not a problem, a question: the name is already in the team (the same list uploaded twice, or a
+    # member added by hand before). Such a row is left out unless the officer says to add it all the same.
+    flag: str = ""
 
     def payload(self) -> dict:
         data = asdict(self)
         data.pop("errors")
+        data.pop("flag")
         data["joined_on"] = self.joined_on.isoformat() if self.joined_on else None
         return data
 
@@ -107,6 +112,8 @@ def check_members(rows: list[SheetRow], commune: AdminUnit, today: date, user=No
     teams_by_name = {t.name_folded: t for t in teams}
     serving = team_ops.hamlet_ids_of(teams)
     leaders = team_ops.leaders([t.id for t in teams])
+    in_teams = _names_in_teams([t.id for t in teams])
+    names_seen: dict[tuple[int, str], int] = {}
     phones_seen: dict[str, int] = {}
     leaders_in_file: dict[int, int] = {}
     parsed = []
@@ -179,8 +186,34 @@ def check_members(rows: list[SheetRow], commune: AdminUnit, today: date, user=No
                 out.errors.append(_("A second leader for the same team (line %(line)d).",
                                     line=leaders_in_file[out.team_id]))
             leaders_in_file.setdefault(out.team_id, row.line)
+        if out.team_id is not None and out.full_name:
+            _flag_same_name(out, in_teams, names_seen)
         parsed.append(out)
     return parsed
+
+
+def _names_in_teams(team_ids: list[int]) -> dict[tuple[int, str], tuple[str, date]]:
+    """(team, folded name) → the name and joining day of the longest-serving active member of that name."""
+    if not team_ids:
+        return {}
+    rows = db.session.execute(
+        sa.select(Membership.team_id, Member.name_folded, Member.full_name, Membership.joined_on)
+        .join(Member, Member.id == Membership.member_id)
+        .where(Membership.team_id.in_(team_ids), Membership.left_on.is_(None))
+        .order_by(Membership.joined_on.desc(), Membership.id.desc()))
+    return {(team_id, folded): (name, joined) for team_id, folded, name, joined in rows}
+
+
+def _flag_same_name(out: MemberRow, in_teams: dict, names_seen: dict) -> None:
+    """The add form's question, asked of a row: its name (accents aside) already in the team, or on an
+    earlier line for the same team."""
+    key = (out.team_id, fold(out.full_name)[:200])
+    if key in in_teams:
+        name, joined = in_teams[key]
+        out.flag = _("%(name)s is already in this team, since %(day)s.", name=name, day=locale_date(joined))
+    elif key in names_seen:
+        out.flag = _("The same name as line %(line)d, in the same team.", line=names_seen[key])
+    names_seen.setdefault(key, out.line)
 
 
 def _resolve_team(out: MemberRow, commune, hamlets, teams_by_name, teams, serving) -> None:

@@ -633,7 +633,8 @@ MEMBER_SHEET = SheetImport(
     parse=lambda name, data, commune: parse_members(name, data, commune, today_vn(), user=current_user),
     to_payload=lambda rows: [r.payload() for r in rows],
     recheck=lambda rows, commune: check_members(rows_from_payload(rows), commune, today_vn(), user=current_user),
-    apply=lambda rows, commune: _("%(n)d members added.", n=apply_members(rows, user=current_user)))
+    apply=lambda rows, commune: _("%(n)d members added.", n=apply_members(rows, user=current_user)),
+    left_out=lambda n: _("%(n)d rows were left out: their names are already in their teams.", n=n))
 
 
 def _commune_teams(commune: AdminUnit) -> dict:
