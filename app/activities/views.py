@@ -52,6 +52,7 @@ from app.scope import (
     wide_visits_query,
 )
 from app.teams.models import Member, Membership, Team
+from app.teams.names import member_choices
 from app.units.models import AdminUnit
 from app.visits.models import Visit, visit_members
 
@@ -206,7 +207,7 @@ class ClassPage:
         form.place_hamlet.choices = hamlets
         form.topics.choices = [SelectChoice(t.id, t.label) for t in self.topics]
         form.teams.choices = [SelectChoice(t.id, t.name) for t in self.teams]
-        form.members.choices = [SelectChoice(m.id, m.full_name) for m in self.members]
+        form.members.choices = member_choices(self.members)
         for row in form.learners.entries:
             row.form.hamlet.choices = [SelectChoice("", "—")] + [SelectChoice(h.id, h.name) for h in self.hamlets]
 
@@ -380,7 +381,7 @@ def _shift_form(team: Team, shift: CentreShift | None = None, **kwargs) -> tuple
     commune_ids = [shift.commune_id] if shift else [team.commune_id]
     form = ShiftForm(earliest=team.visits_from if team else None, member_ids=[m.id for m in members],
                      commune_ids=commune_ids, **kwargs)
-    form.members.choices = [SelectChoice(m.id, m.full_name) for m in members]
+    form.members.choices = member_choices(members)
     return form, members, services
 
 

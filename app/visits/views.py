@@ -32,6 +32,7 @@ from app.scope import (
     wide_visits_query,
 )
 from app.teams.models import Team, team_hamlets
+from app.teams.names import member_choices
 from app.text import clean
 from app.visits.blank_services import blank_household, blank_services
 from app.visits.forms import VisitForm, new_key
@@ -100,7 +101,7 @@ def _set_choices(form: VisitForm, roster: TeamRoster, visit: Visit | None = None
     if visit is not None:
         current = {m.id for m in members}
         members += [m for m in visit.members if m.id not in current]
-    form.members.choices = [SelectChoice(m.id, m.full_name) for m in members]
+    form.members.choices = member_choices(members)
 
 
 def visit_page_context(form: VisitForm, roster: TeamRoster, *, refused: bool, options=None,
@@ -359,7 +360,7 @@ def team_data():
         .order_by(Household.head_name_folded, Household.id))
     return {
         "csrf_token": generate_csrf(),
-        "members": [{"id": m.id, "name": m.full_name} for m in roster.members],
+        "members": [{"id": c.value, "name": c.label} for c in member_choices(roster.members)],
         "hamlets": [{"id": h.id, "name": h.name} for h in hamlets],
         "households": [{"id": i, "name": name, "folded": folded, "hamlet": names.get(hamlet_id, "")}
                        for i, name, folded, hamlet_id in rows],
