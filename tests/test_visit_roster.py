@@ -101,7 +101,7 @@ def test_the_form_itself_refuses_a_former_member_a_date_before_the_team_and_a_na
 
 
 def test_members_of_the_same_name_are_told_apart_on_the_visit_class_and_shift_forms(app, db, tree):
-    """Four members named Phạm Văn Hùng in one team: a tick beside the name alone would be a guess. Each is
+    """Five members named Phạm Văn Hùng in one team: a tick beside the name alone would be a guess. Each is
     told apart by the year of birth where it is theirs alone, else the mobile number's last digits, else the
     order in which they were registered; a name of one member stays as it is."""
     from app.teams.models import Member
@@ -109,7 +109,8 @@ def test_members_of_the_same_name_are_told_apart_on_the_visit_class_and_shift_fo
     from tests.visits_helpers import sign_in_as
     team, members = make_team(tree.commune, [tree.hamlet])
     hung = []
-    for year, phone in ((1990, "0912345678"), (1990, "0912000111"), (1985, None), (None, None)):
+    for year, phone in ((1990, "0912345678"), (1990, "0912000111"), (1985, None), (None, None),
+                        (None, "0977000678")):
         m = Member(full_name="Phạm Văn Hùng", name_folded=fold("Phạm Văn Hùng"), birth_year=year, phone=phone)
         db.session.add(m)
         db.session.add(Membership(member=m, team=team, role="member", joined_on=TEAM_START))
@@ -117,9 +118,10 @@ def test_members_of_the_same_name_are_told_apart_on_the_visit_class_and_shift_fo
         hung.append(m.id)
     db.session.commit()
     browser, _leader = sign_in_as(app, "team_leader", tree.commune, team=team, member=members[0])
-    expected = {hung[0]: "Phạm Văn Hùng (số máy …678)", hung[1]: "Phạm Văn Hùng (số máy …111)",
+    # The first shares its year with the second and its last three digits with the fifth, who gave no year.
+    expected = {hung[0]: "Phạm Văn Hùng (người thứ 1 cùng tên)", hung[1]: "Phạm Văn Hùng (số máy …111)",
                 hung[2]: "Phạm Văn Hùng (sinh năm 1985)", hung[3]: "Phạm Văn Hùng (người thứ 4 cùng tên)",
-                members[0].id: "Nguyễn Thị Lan"}
+                hung[4]: "Phạm Văn Hùng (người thứ 5 cùng tên)", members[0].id: "Nguyễn Thị Lan"}
     for path, prefix in (("/visits/new", "m"), ("/activities/classes/new", "members"),
                          ("/activities/shifts/new", "members")):
         page = browser.get(path).get_data(as_text=True)
