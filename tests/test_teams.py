@@ -142,6 +142,36 @@ def test_team_form_bad_input_is_refused_and_kept(client, db, tree, login_as, dat
     assert db.session.scalars(sa.select(Team.name)).all() == (["Tổ công nghệ số ấp Thạnh Hòa"] if editing else [])
 
 
+def test_a_team_registered_twice_is_refused_beside_the_name_with_a_link_to_the_first(client, db, tree, login_as):
+    """The new-team form sent twice (a double tap, or again after an answer that never came) must not register
+    two teams of one name in the commune; a dissolved team's name, or another commune's, may be taken again."""
+    login_as("commune", tree.commune)
+    form = {"name": "Tổ công nghệ số ấp Thạnh Hòa", "decision_number": "125/QĐ-UBND", "decision_date": "2022-03-15",
+            "hamlets": [str(tree.hamlet.id)]}
+    first = client.post(f"/teams/new/{tree.commune.id}", data=form)
+    assert first.status_code == 302
+    team_id = db.session.scalar(sa.select(Team.id))
+    again = client.post(f"/teams/new/{tree.commune.id}", data=dict(form, name="to cong nghe so ap THANH HOA"))
+    html = again.get_data(as_text=True)
+    assert again.status_code == 400
+    assert (f'{tree.commune.name} đã có một tổ đang hoạt động mang tên này: '
+            f'<a href="/teams/{team_id}">Tổ công nghệ số ấp Thạnh Hòa</a>.') in html
+    assert 'value="to cong nghe so ap THANH HOA"' in html  # what was typed is kept
+    assert db.session.scalar(sa.select(sa.func.count(Team.id))) == 1
+
+    # Another team renamed to it is refused too; the team itself keeps its name through an edit.
+    other = make_team(tree, name="Tổ khu vực Hai")
+    renamed = client.post(f"/teams/{other.id}/edit", data=dict(form, name="Tổ công nghệ số ấp Thạnh Hòa"))
+    assert renamed.status_code == 400 and "đã có một tổ đang hoạt động mang tên này" in renamed.get_data(as_text=True)
+    assert client.post(f"/teams/{team_id}/edit", data=dict(form, decision_number="126/QĐ-UBND")).status_code == 302
+
+    # Once the first is dissolved, a new team may bear the name.
+    db.session.get(Team, team_id).status = "dissolved"
+    db.session.commit()
+    assert client.post(f"/teams/new/{tree.commune.id}", data=form).status_code == 302
+    assert db.session.scalar(sa.select(sa.func.count(Team.id)).where(Team.status == "active")) == 2
+
+
 def test_a_hamlet_of_another_commune_cannot_be_slipped_in(client, db, tree, login_as):
     login_as("commune", tree.commune)
     resp = client.post(f"/teams/new/{tree.commune.id}", data={"name": "Tổ lạ", "hamlets": [str(tree.other_hamlet.id)]})

@@ -221,7 +221,8 @@ def new_team(commune_id: int):
     form = TeamForm()
     form.hamlets.choices = _hamlet_choices(commune)
     status = 200
-    if form.validate_on_submit():
+    valid = form.validate_on_submit()
+    if _name_is_free(form, commune, None) and valid:
         team = team_ops.create_team(commune, form.name.data, form.decision_number.data, form.decision_date.data,
                                     _chosen_hamlets(commune, form.hamlets.data), user=current_user,
                                     founded_on=form.founded_on.data)
@@ -233,6 +234,23 @@ def new_team(commune_id: int):
     return render_template("teams/team_form.html", form=form, commune=commune, team=None), status
 
 
+def _name_is_free(form: TeamForm, commune: AdminUnit, team: Team | None) -> bool:
+    """Two active teams of one name in a commune could not be told apart in any list: the new-team form sent
+    twice (a double tap, or again after an answer that never came) would register the team twice. The name
+    goes beside the field with a link to the team that has it."""
+    if not form.is_submitted() or form.name.errors or not form.name.data or (team is not None and not team.active):
+        return True
+    same = db.session.scalar(sa.select(Team).where(
+        Team.commune_id == commune.id, Team.status == "active", Team.name_folded == fold(form.name.data)[:200],
+        Team.id != (team.id if team is not None else -1)).limit(1))
+    if same is None:
+        return True
+    link = Markup('<a href="{}">{}</a>').format(url_for("teams.show", team_id=same.id), same.name)
+    form.name.errors = list(form.name.errors) + [Markup(_(
+        "%(commune)s already has an active team of this name: %(team)s.")) % {"commune": commune.name, "team": link}]
+    return False
+
+
 @bp.route("/<int:team_id>/edit", methods=["GET", "POST"])
 def edit_team(team_id: int):
     team = get_team_or_404(team_id, need=can_manage_team)
@@ -241,7 +259,8 @@ def edit_team(team_id: int):
                           "hamlets": [h.id for h in team.hamlets]})
     form.hamlets.choices = _hamlet_choices(team.commune, team)
     status = 200
-    if form.validate_on_submit():
+    valid = form.validate_on_submit()
+    if _name_is_free(form, team.commune, team) and valid:
         team_ops.update_team(team, form.name.data, form.decision_number.data, form.decision_date.data,
                              _chosen_hamlets(team.commune, form.hamlets.data), user=current_user,
                              founded_on=form.founded_on.data)
