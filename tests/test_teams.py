@@ -154,15 +154,15 @@ def test_a_team_registered_twice_is_refused_beside_the_name_with_a_link_to_the_f
     again = client.post(f"/teams/new/{tree.commune.id}", data=dict(form, name="to cong nghe so ap THANH HOA"))
     html = again.get_data(as_text=True)
     assert again.status_code == 400
-    assert (f'{tree.commune.name} đã có một tổ đang hoạt động mang tên này: '
-            f'<a href="/teams/{team_id}">Tổ công nghệ số ấp Thạnh Hòa</a>.') in html
+    assert (f'<a href="/teams/{team_id}">Tổ công nghệ số ấp Thạnh Hòa</a> đã là một tổ đang hoạt động của '
+            f'{tree.commune.name}.') in html
     assert 'value="to cong nghe so ap THANH HOA"' in html  # what was typed is kept
     assert db.session.scalar(sa.select(sa.func.count(Team.id))) == 1
 
     # Another team renamed to it is refused too; the team itself keeps its name through an edit.
     other = make_team(tree, name="Tổ khu vực Hai")
     renamed = client.post(f"/teams/{other.id}/edit", data=dict(form, name="Tổ công nghệ số ấp Thạnh Hòa"))
-    assert renamed.status_code == 400 and "đã có một tổ đang hoạt động mang tên này" in renamed.get_data(as_text=True)
+    assert renamed.status_code == 400 and "đã là một tổ đang hoạt động của" in renamed.get_data(as_text=True)
     assert client.post(f"/teams/{team_id}/edit", data=dict(form, decision_number="126/QĐ-UBND")).status_code == 302
 
     # Once the first is dissolved, a new team may bear the name.

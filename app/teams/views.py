@@ -247,7 +247,7 @@ def _name_is_free(form: TeamForm, commune: AdminUnit, team: Team | None) -> bool
         return True
     link = Markup('<a href="{}">{}</a>').format(url_for("teams.show", team_id=same.id), same.name)
     form.name.errors = list(form.name.errors) + [Markup(_(
-        "%(commune)s already has an active team of this name: %(team)s.")) % {"commune": commune.name, "team": link}]
+        "%(team)s is already an active team of %(commune)s.")) % {"commune": commune.name, "team": link}]
     return False
 
 
