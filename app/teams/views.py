@@ -240,6 +240,7 @@ def _name_is_free(form: TeamForm, commune: AdminUnit, team: Team | None) -> bool
     goes beside the field with a link to the team that has it."""
     if not form.is_submitted() or form.name.errors or not form.name.data or (team is not None and not team.active):
         return True
+    team_ops.lock_names(commune.id)
     same = db.session.scalar(sa.select(Team).where(
         Team.commune_id == commune.id, Team.status == "active", Team.name_folded == fold(form.name.data)[:200],
         Team.id != (team.id if team is not None else -1)).limit(1))
@@ -419,6 +420,7 @@ def add_member(team_id: int):
         return _render_members(team, form, status=409)
     valid = form.validate_on_submit()
     valid = _check_leader_choice(form, team, None) and valid
+    team_ops.lock_names(team.commune_id)
     valid = _check_same_name(form, team) and valid
     if _check_duplicate(form, team, None) and valid:
         try:
@@ -646,12 +648,18 @@ def account(member_id: int):
 
 # --- Import ------------------------------------------------------------------------------------
 
+def _recheck_members(rows: list[dict], commune: AdminUnit):
+    """The rows again, under the commune's names lock: one preview confirmed twice at once adds its rows once."""
+    team_ops.lock_names(commune.id)
+    return check_members(rows_from_payload(rows), commune, today_vn(), user=current_user)
+
+
 # Checked again at confirmation against the database as it is then: a number may have been taken since the preview.
 MEMBER_SHEET = SheetImport(
     salt="member-import", template="teams/import.html",
     parse=lambda name, data, commune: parse_members(name, data, commune, today_vn(), user=current_user),
     to_payload=lambda rows: [r.payload() for r in rows],
-    recheck=lambda rows, commune: check_members(rows_from_payload(rows), commune, today_vn(), user=current_user),
+    recheck=_recheck_members,
     apply=lambda rows, commune: _("%(n)d members added.", n=apply_members(rows, user=current_user)),
     left_out=lambda n: _("%(n)d rows were left out: their names are already in their teams.", n=n))
 
