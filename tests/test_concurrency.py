@@ -23,6 +23,7 @@ from app.households.operations import create_household
 from app.teams import operations as team_ops
 from app.teams.models import Member, Membership, Team
 from app.text import fold
+from app.units import operations as unit_ops
 from app.visits.models import Adoption, Service, Visit, VisitService
 from app.visits.operations import VisitData, create_visit
 from tests.conftest import PASSWORD
@@ -453,7 +454,7 @@ def test_a_team_sent_twice_at_once_is_registered_once(app, client, db, tree, log
     login_as("commune", tree.commune)
 
     def first_post():
-        team_ops.lock_names(commune_id)  # as the view does before its check
+        unit_ops.lock_commune_names(commune_id)  # as the view does before its check
         team_ops.create_team(_db.session.get(type(tree.commune), commune_id), "Tổ công nghệ số ấp Thạnh Hòa",
                              "", None, [_db.session.get(type(tree.hamlet), tree.hamlet.id)])
 
@@ -472,7 +473,7 @@ def test_a_member_sent_twice_at_once_is_added_once(app, client, db, tree, login_
 
     def first_post():
         team = _db.session.get(Team, team_id)
-        team_ops.lock_names(team.commune_id)
+        unit_ops.lock_commune_names(team.commune_id)
         team_ops.add_member(team, full_name="Lê Thị Hoa", gender="female", birth_year=None, phone="",
                             affiliation="other", role="member", joined_on=date(2023, 5, 1))
 
@@ -497,7 +498,7 @@ def test_one_member_list_confirmed_twice_at_once_adds_its_rows_once(app, client,
 
     def first_confirm():
         team = _db.session.get(Team, team_id)
-        team_ops.lock_names(team.commune_id)
+        unit_ops.lock_commune_names(team.commune_id)
         team_ops.add_member(team, full_name="Bà Tư", gender="", birth_year=None, phone="", affiliation="other",
                             role="member", joined_on=date(2023, 5, 1))
 
@@ -506,3 +507,23 @@ def test_one_member_list_confirmed_twice_at_once_adds_its_rows_once(app, client,
     assert resp.status_code == 200 and "1 dòng không được thêm" in resp.get_data(as_text=True)
     db.session.expire_all()
     assert [m.full_name for m in db.session.scalars(sa.select(Member))] == ["Bà Tư"]
+
+
+def test_a_hamlet_sent_twice_at_once_is_added_once(app, client, db, tree, login_as):
+    """The commune's add-hamlet form, sent twice at once: the second waits for the first, then finds the name."""
+    from app.units.models import AdminUnit
+    commune_id = tree.commune.id
+    login_as("commune", tree.commune)
+
+    def first_post():
+        unit_ops.lock_commune_names(commune_id)
+        unit_ops.create_unit("Ấp Tân Long", "hamlet", _db.session.get(AdminUnit, commune_id))
+
+    resp = _while_a_first_officer_holds_a_write(app, first_post, lambda: client.post(
+        f"/units/{commune_id}/hamlets", data={"hamlet-name": "Ấp Tân Long", "hamlet-households": "120"}))
+    assert resp.status_code == 400, resp.get_data(as_text=True)[:300]
+    html = resp.get_data(as_text=True)
+    assert "Xã đã có ấp với tên này." in html and 'value="Ấp Tân Long"' in html
+    db.session.expire_all()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(AdminUnit).where(
+        AdminUnit.parent_id == commune_id, AdminUnit.name == "Ấp Tân Long")) == 1

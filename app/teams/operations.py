@@ -27,23 +27,6 @@ PASSWORD_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
 PASSWORD_LENGTH = 12
 
 
-# Namespace of the PostgreSQL advisory locks taken per commune while a name is checked and saved (the second
-# key is the commune's id).
-COMMUNE_NAMES_LOCK = 7321
-
-
-def lock_names(commune_id: int) -> None:
-    """Before a team's name is checked against the commune's active teams, or a member's against their team, and
-    saved: two posts of one form at the same moment (a double tap on a weak signal, two workers) must not both
-    find the name free and both save it. PostgreSQL: the commune's advisory lock, held to the commit. SQLite:
-    the database's write lock now (BEGIN IMMEDIATE) rather than at the insert, after the check."""
-    connection = db.session.connection()
-    if connection.dialect.name == "postgresql":
-        connection.execute(sa.select(sa.func.pg_advisory_xact_lock(COMMUNE_NAMES_LOCK, commune_id)))
-    elif not connection.connection.driver_connection.in_transaction:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
-
-
 class PhoneError(ValueError):
     """The typed number is not a Vietnamese mobile number; the message is for the user."""
 
