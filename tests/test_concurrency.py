@@ -454,7 +454,7 @@ def test_a_team_sent_twice_at_once_is_registered_once(app, client, db, tree, log
     login_as("commune", tree.commune)
 
     def first_post():
-        unit_ops.lock_commune_names(commune_id)  # as the view does before its check
+        unit_ops.lock_names_under(commune_id)  # as the view does before its check
         team_ops.create_team(_db.session.get(type(tree.commune), commune_id), "Tổ công nghệ số ấp Thạnh Hòa",
                              "", None, [_db.session.get(type(tree.hamlet), tree.hamlet.id)])
 
@@ -473,7 +473,7 @@ def test_a_member_sent_twice_at_once_is_added_once(app, client, db, tree, login_
 
     def first_post():
         team = _db.session.get(Team, team_id)
-        unit_ops.lock_commune_names(team.commune_id)
+        unit_ops.lock_names_under(team.commune_id)
         team_ops.add_member(team, full_name="Lê Thị Hoa", gender="female", birth_year=None, phone="",
                             affiliation="other", role="member", joined_on=date(2023, 5, 1))
 
@@ -498,7 +498,7 @@ def test_one_member_list_confirmed_twice_at_once_adds_its_rows_once(app, client,
 
     def first_confirm():
         team = _db.session.get(Team, team_id)
-        unit_ops.lock_commune_names(team.commune_id)
+        unit_ops.lock_names_under(team.commune_id)
         team_ops.add_member(team, full_name="Bà Tư", gender="", birth_year=None, phone="", affiliation="other",
                             role="member", joined_on=date(2023, 5, 1))
 
@@ -516,7 +516,7 @@ def test_a_hamlet_sent_twice_at_once_is_added_once(app, client, db, tree, login_
     login_as("commune", tree.commune)
 
     def first_post():
-        unit_ops.lock_commune_names(commune_id)
+        unit_ops.lock_names_under(commune_id)
         unit_ops.create_unit("Ấp Tân Long", "hamlet", _db.session.get(AdminUnit, commune_id))
 
     resp = _while_a_first_officer_holds_a_write(app, first_post, lambda: client.post(
@@ -527,3 +527,42 @@ def test_a_hamlet_sent_twice_at_once_is_added_once(app, client, db, tree, login_
     db.session.expire_all()
     assert db.session.scalar(sa.select(sa.func.count()).select_from(AdminUnit).where(
         AdminUnit.parent_id == commune_id, AdminUnit.name == "Ấp Tân Long")) == 1
+
+
+def test_a_class_topic_sent_twice_at_once_is_added_once(app, client, db, tree, login_as):
+    """Province staff's new topic, sent twice at once: the second waits, then finds it in the list (its code is
+    unique per province: without the wait the second insert was refused by the database, a 500)."""
+    from app.activities.models import Topic
+    from app.activities.topics import add_topic
+    province_id = tree.province.id
+    login_as("province", tree.province)
+
+    def first_post():
+        unit_ops.lock_names_under(province_id)
+        add_topic(province_id, "Chuyển đổi số nông nghiệp")
+
+    resp = _while_a_first_officer_holds_a_write(app, first_post, lambda: client.post(
+        "/activities/topics", data={"name": "Chuyển đổi số nông nghiệp", "name_en": ""}))
+    assert resp.status_code == 400, resp.get_data(as_text=True)[:300]
+    db.session.expire_all()
+    assert db.session.scalars(sa.select(Topic.code).where(Topic.province_id == province_id)).all() == [
+        "chuyen_doi_so_nong_nghiep"]
+
+
+def test_an_area_sent_twice_at_once_is_added_once(app, client, db, login_as):
+    from app.areas import operations as areas
+    from app.units.models import AdminUnit
+    from tests.test_areas import TwoLevels
+    world = TwoLevels()
+    province_id = world.province.id
+    login_as("province", world.province)
+
+    def first_post():
+        unit_ops.lock_names_under(province_id)
+        areas.create_area(_db.session.get(AdminUnit, province_id), "Khu vực Vị Thanh")
+
+    resp = _while_a_first_officer_holds_a_write(app, first_post, lambda: client.post(
+        f"/areas/{province_id}", data={"name": "Khu vực Vị Thanh"}))
+    assert resp.status_code == 400 and "Tỉnh đã có một cụm với tên này." in resp.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.scalars(sa.select(AdminUnit.name).where(AdminUnit.level == "area")).all() == ["Khu vực Vị Thanh"]
