@@ -566,3 +566,25 @@ def test_an_area_sent_twice_at_once_is_added_once(app, client, db, login_as):
     assert resp.status_code == 400 and "Tỉnh đã có một cụm với tên này." in resp.get_data(as_text=True)
     db.session.expire_all()
     assert db.session.scalars(sa.select(AdminUnit.name).where(AdminUnit.level == "area")).all() == ["Khu vực Vị Thanh"]
+
+
+def test_two_officers_saving_a_hamlets_count_for_one_day_at_once_get_a_409_not_a_500(app, client, db, tree,
+                                                                                      login_as):
+    """A count for a day that has none is inserted; the second of two saves at once for that day finds none
+    either, and the database's one-count-a-day rule refuses its row. The second officer is told someone saved
+    at the same moment (409), and the first count stands."""
+    from app.units.models import AdminUnit, HouseholdCount
+    hamlet_id = tree.hamlet.id
+    login_as("commune", tree.commune)
+
+    def first_post():
+        unit_ops.set_household_count(_db.session.get(AdminUnit, hamlet_id), 335, date(2026, 3, 1))
+
+    resp = _while_a_first_officer_holds_a_write(app, first_post, lambda: client.post(
+        f"/units/{hamlet_id}/households", data={"count-households": "336", "count-effective_on": "2026-03-01"}))
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 409, html[:300]
+    assert "Có người khác vừa lưu cùng nội dung này vào đúng lúc đó" in html
+    db.session.expire_all()
+    assert db.session.scalars(sa.select(HouseholdCount.households).where(
+        HouseholdCount.unit_id == hamlet_id, HouseholdCount.effective_on == date(2026, 3, 1))).all() == [335]

@@ -6,7 +6,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from app.extensions import db
 from app.fragments import render_page
@@ -79,6 +79,12 @@ def init_app(app):
             return _standalone(507, _l("The server's disk is full"),
                                _l("Nothing was saved: the whole change was undone. Tell the administrator, "
                                  "who must free disk space; then send it again."))
+        if same_moment(e):
+            current_app.logger.warning("a unique rule refused a save made at the same moment as another, answered "
+                                       "409: %s", (str(e.orig).splitlines() or [""])[0])
+            return error_page(409, _("Changed at the same time"),
+                              _("Someone else saved the same thing at the same moment, so what you sent was not "
+                                "saved. Reload the page, check, and send it again if it is still needed."))
         if not transient(e):
             raise e
         current_app.logger.warning("database unavailable, answered 503: %s", (str(e.orig).splitlines() or [""])[0])
@@ -96,6 +102,14 @@ def init_app(app):
 def disk_full(e: DBAPIError) -> bool:
     """SQLite's SQLITE_FULL, PostgreSQL's disk_full (53100)."""
     return "database or disk is full" in str(e.orig) or getattr(e.orig, "sqlstate", None) == "53100"
+
+
+def same_moment(e: DBAPIError) -> bool:
+    """A unique rule of the database refused the row (SQLite's UNIQUE constraint, PostgreSQL's 23505): the
+    forms check first, so what gets here is two saves of the same thing at the same moment (two officers,
+    or one form sent twice), each having found it free."""
+    return isinstance(e, IntegrityError) and (
+        "UNIQUE constraint failed" in str(e.orig) or getattr(e.orig, "sqlstate", None) == "23505")
 
 
 def transient(e: DBAPIError) -> bool:
