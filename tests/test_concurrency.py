@@ -454,7 +454,7 @@ def test_a_team_sent_twice_at_once_is_registered_once(app, client, db, tree, log
     login_as("commune", tree.commune)
 
     def first_post():
-        unit_ops.lock_names_under(commune_id)  # as the view does before its check
+        unit_ops.lock_unit(commune_id)  # as the view does before its check
         team_ops.create_team(_db.session.get(type(tree.commune), commune_id), "Tổ công nghệ số ấp Thạnh Hòa",
                              "", None, [_db.session.get(type(tree.hamlet), tree.hamlet.id)])
 
@@ -473,7 +473,7 @@ def test_a_member_sent_twice_at_once_is_added_once(app, client, db, tree, login_
 
     def first_post():
         team = _db.session.get(Team, team_id)
-        unit_ops.lock_names_under(team.commune_id)
+        unit_ops.lock_unit(team.commune_id)
         team_ops.add_member(team, full_name="Lê Thị Hoa", gender="female", birth_year=None, phone="",
                             affiliation="other", role="member", joined_on=date(2023, 5, 1))
 
@@ -498,7 +498,7 @@ def test_one_member_list_confirmed_twice_at_once_adds_its_rows_once(app, client,
 
     def first_confirm():
         team = _db.session.get(Team, team_id)
-        unit_ops.lock_names_under(team.commune_id)
+        unit_ops.lock_unit(team.commune_id)
         team_ops.add_member(team, full_name="Bà Tư", gender="", birth_year=None, phone="", affiliation="other",
                             role="member", joined_on=date(2023, 5, 1))
 
@@ -516,7 +516,7 @@ def test_a_hamlet_sent_twice_at_once_is_added_once(app, client, db, tree, login_
     login_as("commune", tree.commune)
 
     def first_post():
-        unit_ops.lock_names_under(commune_id)
+        unit_ops.lock_unit(commune_id)
         unit_ops.create_unit("Ấp Tân Long", "hamlet", _db.session.get(AdminUnit, commune_id))
 
     resp = _while_a_first_officer_holds_a_write(app, first_post, lambda: client.post(
@@ -538,7 +538,7 @@ def test_a_class_topic_sent_twice_at_once_is_added_once(app, client, db, tree, l
     login_as("province", tree.province)
 
     def first_post():
-        unit_ops.lock_names_under(province_id)
+        unit_ops.lock_unit(province_id)
         add_topic(province_id, "Chuyển đổi số nông nghiệp")
 
     resp = _while_a_first_officer_holds_a_write(app, first_post, lambda: client.post(
@@ -558,7 +558,7 @@ def test_an_area_sent_twice_at_once_is_added_once(app, client, db, login_as):
     login_as("province", world.province)
 
     def first_post():
-        unit_ops.lock_names_under(province_id)
+        unit_ops.lock_unit(province_id)
         areas.create_area(_db.session.get(AdminUnit, province_id), "Khu vực Vị Thanh")
 
     resp = _while_a_first_officer_holds_a_write(app, first_post, lambda: client.post(
@@ -568,23 +568,44 @@ def test_an_area_sent_twice_at_once_is_added_once(app, client, db, login_as):
     assert db.session.scalars(sa.select(AdminUnit.name).where(AdminUnit.level == "area")).all() == ["Khu vực Vị Thanh"]
 
 
-def test_two_officers_saving_a_hamlets_count_for_one_day_at_once_get_a_409_not_a_500(app, client, db, tree,
-                                                                                      login_as):
-    """A count for a day that has none is inserted; the second of two saves at once for that day finds none
-    either, and the database's one-count-a-day rule refuses its row. The second officer is told someone saved
-    at the same moment (409), and the first count stands."""
+def test_two_officers_saving_a_hamlets_count_for_one_day_at_once_leave_the_later_one(app, client, db, tree,
+                                                                                     login_as):
+    """A count for a day that has none is inserted. The second of two saves at once for that day waits for the
+    first (the hamlet's lock), then replaces it, as a count saved later for the same day does; without the wait
+    it found no count either and the database's one-count-a-day rule refused its row (a 500)."""
     from app.units.models import AdminUnit, HouseholdCount
     hamlet_id = tree.hamlet.id
     login_as("commune", tree.commune)
 
     def first_post():
+        unit_ops.lock_unit(hamlet_id)  # as the view does before its checks
         unit_ops.set_household_count(_db.session.get(AdminUnit, hamlet_id), 335, date(2026, 3, 1))
 
     resp = _while_a_first_officer_holds_a_write(app, first_post, lambda: client.post(
         f"/units/{hamlet_id}/households", data={"count-households": "336", "count-effective_on": "2026-03-01"}))
+    assert resp.status_code == 302, resp.get_data(as_text=True)[:300]
+    db.session.expire_all()
+    assert db.session.scalars(sa.select(HouseholdCount.households).where(
+        HouseholdCount.unit_id == hamlet_id, HouseholdCount.effective_on == date(2026, 3, 1))).all() == [336]
+
+
+def test_a_save_refused_by_a_unique_rule_at_the_same_moment_answers_409_not_a_500(app, client, db, tree, login_as):
+    """Any other save that two people make at once and a unique rule of the database settles (here two admins
+    giving one username): the second is told someone saved the same thing at that moment, and nothing of it is
+    kept."""
+    from app.auth.models import User
+    login_as("admin", tree.province)
+    commune_id = tree.commune.id
+
+    def first_admin():
+        create_user("nguyen.van.an", "commune", _db.session.get(type(tree.commune), commune_id), PASSWORD,
+                    full_name="Nguyễn Văn An")
+
+    resp = _while_a_first_officer_holds_a_write(app, first_admin, lambda: client.post("/users/new", data={
+        "username": "Nguyen.Van.An", "full_name": "Nguyễn Văn Ân", "role": "commune", "unit": commune_id}))
     html = resp.get_data(as_text=True)
     assert resp.status_code == 409, html[:300]
     assert "Có người khác vừa lưu cùng nội dung này vào đúng lúc đó" in html
     db.session.expire_all()
-    assert db.session.scalars(sa.select(HouseholdCount.households).where(
-        HouseholdCount.unit_id == hamlet_id, HouseholdCount.effective_on == date(2026, 3, 1))).all() == [335]
+    assert db.session.scalars(sa.select(User.full_name).where(User.username == "nguyen.van.an")).all() == [
+        "Nguyễn Văn An"]

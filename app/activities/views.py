@@ -527,7 +527,7 @@ def topics():
     """Province staff keep the skills classes choose from: the default list, then their own."""
     province_id = current_user.unit.province_id
     if request.method == "POST":
-        unit_ops.lock_names_under(province_id)  # a topic sent twice at once is added once (its code is unique)
+        unit_ops.lock_unit(province_id)  # a topic sent twice at once is added once (its code is unique)
     listed = list(db.session.scalars(sa.select(Topic).where(
         sa.or_(Topic.province_id.is_(None), Topic.province_id == province_id))
         .order_by(Topic.province_id.is_not(None), Topic.position, Topic.id)))

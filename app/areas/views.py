@@ -49,7 +49,7 @@ def index(unit_id: int):
 @bp.post("/<int:unit_id>")
 def create(unit_id: int):
     province = _province_or_404(unit_id)
-    unit_ops.lock_names_under(province.id)  # an area sent twice at once is added once
+    unit_ops.lock_unit(province.id)  # an area sent twice at once is added once
     form = AreaForm(taken=_taken(province))
     if not form.validate_on_submit():
         return _render_index(province, form, 400)

@@ -241,7 +241,7 @@ def _name_is_free(form: TeamForm, commune: AdminUnit, team: Team | None) -> bool
     goes beside the field with a link to the team that has it."""
     if not form.is_submitted() or form.name.errors or not form.name.data or (team is not None and not team.active):
         return True
-    unit_ops.lock_names_under(commune.id)
+    unit_ops.lock_unit(commune.id)
     same = db.session.scalar(sa.select(Team).where(
         Team.commune_id == commune.id, Team.status == "active", Team.name_folded == fold(form.name.data)[:200],
         Team.id != (team.id if team is not None else -1)).limit(1))
@@ -421,7 +421,7 @@ def add_member(team_id: int):
         return _render_members(team, form, status=409)
     valid = form.validate_on_submit()
     valid = _check_leader_choice(form, team, None) and valid
-    unit_ops.lock_names_under(team.commune_id)
+    unit_ops.lock_unit(team.commune_id)
     valid = _check_same_name(form, team) and valid
     if _check_duplicate(form, team, None) and valid:
         try:
@@ -651,7 +651,7 @@ def account(member_id: int):
 
 def _recheck_members(rows: list[dict], commune: AdminUnit):
     """The rows again, under the commune's names lock: one preview confirmed twice at once adds its rows once."""
-    unit_ops.lock_names_under(commune.id)
+    unit_ops.lock_unit(commune.id)
     return check_members(rows_from_payload(rows), commune, today_vn(), user=current_user)
 
 

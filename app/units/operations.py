@@ -11,20 +11,20 @@ from app.templating import locale_date
 from app.text import fold
 from app.units.models import AdminUnit, AdultCount, HamletChange, HouseholdCount
 
-# Namespace of the PostgreSQL advisory locks taken per unit while a name under it is checked and saved (the
+# Namespace of the PostgreSQL advisory locks taken per unit while something of it is checked and saved (the
 # second key is the unit's id).
-NAMES_LOCK = 7321
+UNIT_LOCK = 7321
 
 
-def lock_names_under(unit_id: int) -> None:
-    """Before a name is checked and saved among the unit's own (a commune's hamlets, its active teams, its teams'
-    members; a province's areas and class topics): two posts of one form at the same moment (a double tap on a
-    weak signal, two workers) must not both find the name free and both save it. PostgreSQL: the unit's
-    advisory lock, held to the commit. SQLite: the database's write lock now (BEGIN IMMEDIATE) rather than at
-    the insert, after the check."""
+def lock_unit(unit_id: int) -> None:
+    """Before something of the unit's is checked and saved (a name among a commune's hamlets, its active teams
+    or its teams' members, a province's areas or class topics; a hamlet's count for a day): two posts of one
+    form at the same moment (a double tap on a weak signal, two workers, two officers) must not both find it
+    free and both save it. PostgreSQL: the unit's advisory lock, held to the commit. SQLite: the database's
+    write lock now (BEGIN IMMEDIATE) rather than at the insert, after the check."""
     connection = db.session.connection()
     if connection.dialect.name == "postgresql":
-        connection.execute(sa.select(sa.func.pg_advisory_xact_lock(NAMES_LOCK, unit_id)))
+        connection.execute(sa.select(sa.func.pg_advisory_xact_lock(UNIT_LOCK, unit_id)))
     elif not connection.connection.driver_connection.in_transaction:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 

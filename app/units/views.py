@@ -120,7 +120,7 @@ def add_hamlet(unit_id: int):
     commune = get_unit_or_404(unit_id, need=can_edit_hamlets_of)
     form = HamletForm(prefix="hamlet")
     if form.validate_on_submit():
-        unit_ops.lock_names_under(commune.id)  # the form sent twice at once adds the hamlet once
+        unit_ops.lock_unit(commune.id)  # the form sent twice at once adds the hamlet once
         problem = hamlet_name_problem(commune, form.name.data)
         if problem:
             form.name.errors.append(problem)
@@ -277,6 +277,7 @@ def _save_count(unit: AdminUnit, form, form_name: str, summed: str, save, saved:
         flash(summed, "error")
         return _render_unit(unit, status=409)
     if form.validate_on_submit():
+        unit_ops.lock_unit(unit.id)  # saved twice at once, the second replaces the first, as one saved later does
         ended = unit_ops.ended_refusal(unit, form.effective_on.data)
         if ended:
             form.effective_on.errors.append(ended)
@@ -325,7 +326,7 @@ def _unlikely_adults(unit: AdminUnit, typed: int, effective_on) -> str | None:
 
 def _recheck_hamlets(rows: list[dict], commune: AdminUnit):
     """The rows again, under the commune's names lock: one preview confirmed twice at once adds its hamlets once."""
-    unit_ops.lock_names_under(commune.id)
+    unit_ops.lock_unit(commune.id)
     return check_hamlets([SheetRow(line=r["line"], values={
         "name": r["name"], "code": r["code"], "households": r["households"], "effective_date": r["effective_on"]})
         for r in rows], commune, today_vn())
