@@ -609,3 +609,24 @@ def test_a_save_refused_by_a_unique_rule_at_the_same_moment_answers_409_not_a_50
     db.session.expire_all()
     assert db.session.scalars(sa.select(User.full_name).where(User.username == "nguyen.van.an")).all() == [
         "Nguyễn Văn An"]
+
+
+def test_a_count_saved_while_its_hamlet_is_deleted_answers_409_not_a_500(app, client, db, tree, login_as):
+    """One officer deletes a hamlet entered by mistake while another saves its count: the second page found the
+    hamlet, and the database refuses a count for a hamlet that no longer is. The second officer is told so."""
+    from app.units.models import AdminUnit, HouseholdCount
+    hamlet_id = tree.hamlet.id
+    login_as("commune", tree.commune)
+
+    def first_officer_deletes():
+        _db.session.delete(_db.session.get(AdminUnit, hamlet_id))  # its counts go with it
+
+    resp = _while_a_first_officer_holds_a_write(app, first_officer_deletes, lambda: client.post(
+        f"/units/{hamlet_id}/households", data={"count-households": "336", "count-effective_on": "2026-03-01"}))
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 409, html[:300]
+    assert "Nội dung bạn thay đổi vừa bị người khác xóa" in html
+    db.session.expire_all()
+    assert db.session.get(AdminUnit, hamlet_id) is None
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(HouseholdCount).where(
+        HouseholdCount.unit_id == hamlet_id)) == 0

@@ -85,6 +85,12 @@ def init_app(app):
             return error_page(409, _("Changed at the same time"),
                               _("Someone else saved the same thing at the same moment, so what you sent was not "
                                 "saved. Reload the page, check, and send it again if it is still needed."))
+        if gone_meanwhile(e):
+            current_app.logger.warning("a save referred to a row removed at the same moment, answered 409: %s",
+                                       (str(e.orig).splitlines() or [""])[0])
+            return error_page(409, _("Changed at the same time"),
+                              _("What this change refers to was removed by someone else at the same moment, so "
+                                "nothing was saved. Reload the page and check."))
         if not transient(e):
             raise e
         current_app.logger.warning("database unavailable, answered 503: %s", (str(e.orig).splitlines() or [""])[0])
@@ -110,6 +116,14 @@ def same_moment(e: DBAPIError) -> bool:
     or one form sent twice), each having found it free."""
     return isinstance(e, IntegrityError) and (
         "UNIQUE constraint failed" in str(e.orig) or getattr(e.orig, "sqlstate", None) == "23505")
+
+
+def gone_meanwhile(e: DBAPIError) -> bool:
+    """A reference rule of the database refused the row (SQLite's FOREIGN KEY constraint, PostgreSQL's 23503):
+    the page found what it refers to, and someone removed it before the save (a hamlet deleted while its count
+    is saved)."""
+    return isinstance(e, IntegrityError) and (
+        "FOREIGN KEY constraint failed" in str(e.orig) or getattr(e.orig, "sqlstate", None) == "23503")
 
 
 def transient(e: DBAPIError) -> bool:
