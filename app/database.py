@@ -173,3 +173,10 @@ def _ready_to_read(fd: int) -> bool:
 def mark_written(connection) -> None:
     """Tell the read-only check above that this transaction wrote through the driver directly."""
     connection.info["wrote"] = True
+
+
+def sqlite_write_lock_now(connection) -> None:
+    """SQLite: take the database's write lock now (BEGIN IMMEDIATE), before a check that the insert after it
+    relies on, rather than at the insert; a transaction already open goes on as it is. Nothing on PostgreSQL."""
+    if connection.dialect.name == "sqlite" and not connection.connection.driver_connection.in_transaction:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")

@@ -18,6 +18,7 @@ from app.activities.models import (
 )
 from app.audit.models import record
 from app.coverage import activity_months, named_learners
+from app.database import sqlite_write_lock_now
 from app.extensions import db
 from app.households.models import Household
 from app.models_base import sync_per_service, utcnow
@@ -83,9 +84,7 @@ def find_deleted_key(key: str) -> DeletedActivityKey | None:
 def begin_write() -> None:
     """SQLite: take the write lock before the key checks (BEGIN IMMEDIATE), so two posts of one form
     cannot both find no class and both insert; the unique key settles it on PostgreSQL."""
-    connection = db.session.connection()
-    if connection.dialect.name == "sqlite" and not connection.connection.driver_connection.in_transaction:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    sqlite_write_lock_now(db.session.connection())
 
 
 # --- classes ------------------------------------------------------------------------------------

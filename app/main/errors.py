@@ -79,18 +79,11 @@ def init_app(app):
             return _standalone(507, _l("The server's disk is full"),
                                _l("Nothing was saved: the whole change was undone. Tell the administrator, "
                                  "who must free disk space; then send it again."))
-        if same_moment(e):
-            current_app.logger.warning("a unique rule refused a save made at the same moment as another, answered "
-                                       "409: %s", (str(e.orig).splitlines() or [""])[0])
-            return error_page(409, _("Changed at the same time"),
-                              _("Someone else saved the same thing at the same moment, so what you sent was not "
-                                "saved. Reload the page, check, and send it again if it is still needed."))
-        if gone_meanwhile(e):
-            current_app.logger.warning("a save referred to a row removed at the same moment, answered 409: %s",
-                                       (str(e.orig).splitlines() or [""])[0])
-            return error_page(409, _("Changed at the same time"),
-                              _("What this change refers to was removed by someone else at the same moment, so "
-                                "nothing was saved. Reload the page and check."))
+        message = at_the_same_moment(e)
+        if message is not None:
+            current_app.logger.warning("a rule of the database refused a save made at the same moment as another, "
+                                       "answered 409: %s", (str(e.orig).splitlines() or [""])[0])
+            return error_page(409, _("Changed at the same time"), message)
         if not transient(e):
             raise e
         current_app.logger.warning("database unavailable, answered 503: %s", (str(e.orig).splitlines() or [""])[0])
@@ -110,20 +103,22 @@ def disk_full(e: DBAPIError) -> bool:
     return "database or disk is full" in str(e.orig) or getattr(e.orig, "sqlstate", None) == "53100"
 
 
-def same_moment(e: DBAPIError) -> bool:
-    """A unique rule of the database refused the row (SQLite's UNIQUE constraint, PostgreSQL's 23505): the
-    forms check first, so what gets here is two saves of the same thing at the same moment (two officers,
-    or one form sent twice), each having found it free."""
-    return isinstance(e, IntegrityError) and (
-        "UNIQUE constraint failed" in str(e.orig) or getattr(e.orig, "sqlstate", None) == "23505")
-
-
-def gone_meanwhile(e: DBAPIError) -> bool:
-    """A reference rule of the database refused the row (SQLite's FOREIGN KEY constraint, PostgreSQL's 23503):
-    the page found what it refers to, and someone removed it before the save (a hamlet deleted while its count
-    is saved)."""
-    return isinstance(e, IntegrityError) and (
-        "FOREIGN KEY constraint failed" in str(e.orig) or getattr(e.orig, "sqlstate", None) == "23503")
+def at_the_same_moment(e: DBAPIError) -> str | None:
+    """What to tell the user when a rule of the database refused the row because of another save made at the
+    same moment, else None. The forms check first, so a unique rule refusing it (SQLite's UNIQUE constraint,
+    PostgreSQL's 23505) means two saves of the same thing (two officers, or one form sent twice), each having
+    found it free; a reference rule (FOREIGN KEY, 23503) means the page found what it refers to and someone
+    removed it before the save (a hamlet deleted while its count is saved)."""
+    if not isinstance(e, IntegrityError):
+        return None
+    message, code = str(e.orig), getattr(e.orig, "sqlstate", None)
+    if "UNIQUE constraint failed" in message or code == "23505":
+        return _("Someone else saved the same thing at the same moment, so what you sent was not saved. Reload "
+                 "the page, check, and send it again if it is still needed.")
+    if "FOREIGN KEY constraint failed" in message or code == "23503":
+        return _("What this change refers to was removed by someone else at the same moment, so nothing was "
+                 "saved. Reload the page and check.")
+    return None
 
 
 def transient(e: DBAPIError) -> bool:

@@ -23,10 +23,10 @@ def telling_apart(members) -> dict[int, str]:
     labels = {}
     for name in {m.full_name for m in shared}:
         ids = sorted(m.id for m in shared if m.full_name == name)
-        years = Counter(facts.get(i, (None, ""))[0] for i in ids)
-        tails = Counter(facts.get(i, (None, ""))[1][-3:] for i in ids)
+        years = Counter(facts[i][0] for i in ids)
+        tails = Counter(facts[i][1][-3:] for i in ids)
         for order, member_id in enumerate(ids, start=1):
-            year, phone = facts.get(member_id, (None, ""))
+            year, phone = facts[member_id]
             if year and years[year] == 1:
                 labels[member_id] = _("%(name)s (born %(year)s)", name=name, year=year)
             elif phone and tails[phone[-3:]] == 1:

@@ -6,6 +6,7 @@ from flask_babel import gettext as _
 
 from app import rules
 from app.audit.models import record
+from app.database import sqlite_write_lock_now
 from app.extensions import db
 from app.templating import locale_date
 from app.text import fold
@@ -25,8 +26,7 @@ def lock_unit(unit_id: int) -> None:
     connection = db.session.connection()
     if connection.dialect.name == "postgresql":
         connection.execute(sa.select(sa.func.pg_advisory_xact_lock(UNIT_LOCK, unit_id)))
-    elif not connection.connection.driver_connection.in_transaction:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    sqlite_write_lock_now(connection)
 
 
 def find_child_by_name(parent: AdminUnit, name: str) -> AdminUnit | None:

@@ -14,6 +14,7 @@ from flask_login import current_user
 from sqlalchemy.dialects import postgresql, sqlite
 
 from app.audit.models import event_row, record
+from app.database import sqlite_write_lock_now
 from app.extensions import db
 from app.households.models import Household
 from app.models_base import sync_per_service, utcnow
@@ -85,9 +86,7 @@ def begin_visit_write(household_id: int | None = None, new_in_hamlet: int | None
         if new_in_hamlet is not None:
             connection.execute(sa.select(sa.func.pg_advisory_xact_lock(NEW_HOUSEHOLD_LOCK, new_in_hamlet)))
         return
-    driver = connection.connection.driver_connection
-    if not driver.in_transaction:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    sqlite_write_lock_now(connection)
 
 
 def held_household_locks() -> set[int]:
