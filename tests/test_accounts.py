@@ -157,6 +157,7 @@ def test_admin_creates_a_commune_officer_whose_one_time_password_must_be_changed
                                            "role": "commune", "unit": tree.commune.id})
     html = resp.get_data(as_text=True)
     assert resp.status_code == 200 and "nguyen.van.an" in html
+    assert "<h1>Đã tạo tài khoản</h1>" in html and "Mật khẩu dùng một lần mới" not in html
     password = re.search(r'id="account-password">([^<]+)<', html).group(1)
     account = db.session.scalar(sa.select(User).where(User.username == "nguyen.van.an"))
     assert account.role == "commune" and account.unit_id == tree.commune.id and account.must_change_password
@@ -189,8 +190,13 @@ def test_the_unit_picker_offers_only_the_roles_level_inside_the_area(client, tre
                       ).get_data(as_text=True)
     assert html.lstrip().startswith('<div id="unit-field">')
     assert "Phường I — Thành phố Vị Thanh" in html and ">Thành phố Vị Thanh</option>" not in html
-    roles = re.findall(r'<option[^>]*value="(\w+)"', client.get("/users/new").get_data(as_text=True))
+    page = client.get("/users/new")
+    roles = re.findall(r'<option[^>]*value="(\w+)"', page.get_data(as_text=True))
+    assert page.status_code == 200
     assert "admin" not in roles and "province" not in roles and "district" in roles
+    # Opened without a role, the form is for the commonest account, a commune officer: its communes are offered.
+    assert re.search(r'<option selected value="commune">', page.get_data(as_text=True))
+    assert "Phường I — Thành phố Vị Thanh" in page.get_data(as_text=True)
 
 
 @pytest.mark.parametrize("data,field_error", [
@@ -199,6 +205,9 @@ def test_the_unit_picker_offers_only_the_roles_level_inside_the_area(client, tre
     ({"role": "commune", "unit": "far"}, "Hãy chọn một trong các đơn vị trong danh sách cho vai trò này."),
     ({"role": "commune", "unit": "commune", "username": "province-1"}, "Tên đăng nhập này đã có người dùng."),
     ({"role": "commune", "unit": "commune", "username": "a b"}, "Chỉ dùng chữ a–z"),
+    ({"role": "commune", "unit": "commune", "username": "ab"}, "Dùng từ 3 đến 64 ký tự."),
+    ({"role": "commune", "unit": "commune", "username": "a" * 65}, "Dùng từ 3 đến 64 ký tự."),
+    ({"role": "commune", "unit": "commune", "full_name": "Đ" * 201}, "Tối đa 200 ký tự."),
 ])
 def test_bad_account_forms_are_a_400_with_the_message_beside_the_field(client, tree, login_as, db, data,
                                                                         field_error):
@@ -207,14 +216,26 @@ def test_bad_account_forms_are_a_400_with_the_message_beside_the_field(client, t
     db.session.commit()
     login_as("province", tree.province)
     unit = {"province": tree.province.id, "commune": tree.commune.id, "far": far_commune.id}[data["unit"]]
-    form = {"username": data.get("username", "can-bo-moi"), "full_name": "Trần Thị Bình", "role": data["role"],
-            "unit": unit}
+    form = {"username": data.get("username", "can-bo-moi"), "full_name": data.get("full_name", "Trần Thị Bình"),
+            "role": data["role"], "unit": unit}
     before = db.session.scalar(sa.select(sa.func.count(User.id)))
     resp = client.post("/users/new", data=form)
     html = resp.get_data(as_text=True)
-    assert resp.status_code == 400 and field_error in html
-    assert 'value="Trần Thị Bình"' in html
+    # One message, ours, beside the one field (not WTForms' own "not a valid choice" as well).
+    [error] = re.findall(r'<p id="[a-z_]+-error" class="error" role="alert">([^<]*)</p>', html)
+    assert resp.status_code == 400 and field_error in error
+    assert f'value="{form["full_name"]}"' in html
     assert db.session.scalar(sa.select(sa.func.count(User.id))) == before
+
+
+def test_usernames_of_three_and_sixty_four_characters_and_a_full_name_of_two_hundred_are_accepted(
+        client, tree, login_as, db):
+    login_as("province", tree.province)
+    for username, full_name in (("abc", "Lê Thị Hồng"), ("a" * 64, "Nguyễn " + "Đ" * 193)):
+        resp = client.post("/users/new", data={"username": username, "full_name": full_name, "role": "commune",
+                                               "unit": tree.commune.id})
+        assert resp.status_code == 200 and "<h1>Đã tạo tài khoản</h1>" in resp.get_data(as_text=True)
+        assert db.session.scalar(sa.select(User.full_name).where(User.username == username)) == full_name
 
 
 def test_province_staff_cannot_touch_admins_or_another_provinces_accounts(client, tree, login_as, db):
@@ -264,8 +285,37 @@ def test_the_account_list_filters_by_name_role_and_state_and_a_bad_filter_is_a_4
     assert (status, names) == (200, {"xa-phuong-3"})
     assert "xa-phuong-3" not in listed("state=enabled")[1] and "xa-phuong-1" in listed("state=enabled")[1]
     assert listed("q=bình")[1] == {"huyen-vi-thanh"}  # the full name, in any case
-    for bad in ("role=admin", "role=khong-co", "state=maybe"):
+    # What is typed is looked for as it is: "_" and "%" are no wildcards.
+    create_user("xa_phuong_2", "commune", tree.commune, PASSWORD, full_name="Phạm Thị Hoa")
+    db.session.commit()
+    assert listed("q=_")[1] == {"xa_phuong_2"}
+    assert listed("q=%25")[1] == set()
+    for bad in ("role=admin", "role=khong-co", "state=maybe", "q=" + "a" * 65):
         assert listed(bad)[0] == 400, bad
+    assert listed("q=" + "a" * 64) == (200, set())
+
+
+def test_the_account_list_shows_its_first_two_hundred_and_says_there_are_more(client, tree, login_as, db):
+    """A province has hundreds of team accounts: the list shows 200 and asks to narrow the search, and with
+    exactly 200 it shows them all and says nothing."""
+    login_as("province", tree.province)
+    db.session.execute(sa.insert(User), [
+        {"username": f"0912{n:06d}", "password_hash": "!", "full_name": "", "role": "team_member",
+         "unit_id": tree.commune.id} for n in range(199)])
+    db.session.commit()
+
+    def shown():
+        html = client.get("/users/?role=team_member").get_data(as_text=True)
+        return len(re.findall(r"<strong>0912\d{6}</strong>", html)), "Hãy thu hẹp tìm kiếm." in html
+
+    assert shown() == (199, False)
+    db.session.add(User(username="0912999998", password_hash="!", role="team_member", unit_id=tree.commune.id))
+    db.session.commit()
+    assert shown() == (200, False)
+    db.session.add(User(username="0912999999", password_hash="!", role="team_member", unit_id=tree.commune.id))
+    db.session.commit()
+    assert shown() == (200, True)
+    assert "Chỉ hiện 200 tài khoản đầu tiên." in client.get("/users/?role=team_member").get_data(as_text=True)
 
 
 def test_an_admin_cannot_disable_their_own_account(client, tree, login_as, db):
@@ -316,11 +366,14 @@ def test_a_disabled_account_cannot_sign_in_and_the_change_is_audited_with_who_di
     target = create_user("can-bo-xa", "commune", tree.commune, PASSWORD)
     db.session.commit()
     admin = login_as("admin", tree.province)
-    client.post(f"/users/{target.id}/disable")
+    page = client.post(f"/users/{target.id}/disable", follow_redirects=True).get_data(as_text=True)
+    assert "Tài khoản can-bo-xa đã bị khóa và đã bị đăng xuất trên mọi thiết bị." in page
     assert Browser(app).post("/auth/login", data={"username": "can-bo-xa", "password": PASSWORD}
                                   ).status_code == 401
-    client.post(f"/users/{target.id}/enable")
-    client.post(f"/users/{target.id}/password")
+    page = client.post(f"/users/{target.id}/enable", follow_redirects=True).get_data(as_text=True)
+    assert "Tài khoản can-bo-xa đã có thể đăng nhập lại." in page
+    page = client.post(f"/users/{target.id}/password").get_data(as_text=True)
+    assert "<h1>Mật khẩu dùng một lần mới</h1>" in page and "Đã tạo tài khoản" not in page
     for action in ("disable", "enable", "reset_password"):
         [event] = _events(db, action, target.id)
         assert event.user_id == admin.id and event.unit_id == tree.commune.id

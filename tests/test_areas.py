@@ -117,12 +117,70 @@ def test_a_commune_taken_out_of_an_area_leaves_none_of_its_figures_there(db, cli
     sept = date(2025, 9, 30)
     assert queries.coverage(area, sept).total.services["ewallet"].adopted == 2
     assert queries.coverage(other, sept).total.services["ewallet"].adopted == 2
+    # The province's rows for its areas too: each area's own figures, the one left no longer counting the commune.
+    rows = {r.unit.name: (r.households, r.services["ewallet"].adopted)
+            for r in queries.coverage(_db.session.get(AdminUnit, world.province.id), sept).rows}
+    assert rows == {"Khu vực Vị Thanh": (300, 2), "Khu vực Ngã Bảy": (700, 2)}
     # Unticked, a commune goes back directly under the province.
     client.post(f"/areas/area/{area.id}", data={"name": "Khu vực Vị Thanh", "communes": []})
     _db.session.expire_all()
     assert _db.session.get(AdminUnit, vi_thanh.id).parent_id == world.province.id
     assert queries.coverage(_db.session.get(AdminUnit, area.id), sept).total.households == 0
     _verify(runner)
+
+
+def test_each_area_change_says_what_it_did_and_the_communes_moved_are_audited(db, client, login_as):
+    world = TwoLevels()
+    vi_thanh, vi_thuy, nga_bay = world.communes
+    officer = login_as("province", world.province)
+    page = client.post(f"/areas/{world.province.id}", data={"name": "Khu vực Vị Thanh"}, follow_redirects=True)
+    assert "Đã thêm cụm Khu vực Vị Thanh. Bây giờ hãy chọn các xã của cụm." in page.get_data(as_text=True)
+    area = _db.session.scalar(sa.select(AdminUnit).where(AdminUnit.level == "area"))
+
+    def save(*communes):
+        return client.post(f"/areas/area/{area.id}", data={"name": "Khu vực Vị Thanh", "communes": list(communes)},
+                           follow_redirects=True).get_data(as_text=True)
+
+    assert "Đã lưu cụm Khu vực Vị Thanh: thêm 2 xã, trả 0 xã về trực thuộc tỉnh." in save(vi_thanh.id, vi_thuy.id)
+    assert "Đã lưu cụm Khu vực Vị Thanh: thêm 1 xã, trả 1 xã về trực thuộc tỉnh." in save(vi_thanh.id, nga_bay.id)
+    # Saved again with nothing changed: said, and nothing audited.
+    assert "Đã lưu cụm Khu vực Vị Thanh: thêm 0 xã, trả 0 xã về trực thuộc tỉnh." in save(vi_thanh.id, nga_bay.id)
+    from app.audit.models import AuditEvent
+    _db.session.expire_all()
+    events = _db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "set_communes",
+                                                             AuditEvent.record_id == area.id)
+                                 .order_by(AuditEvent.id)).all()
+    assert [(e.user_id, e.unit_id) for e in events] == [(officer.id, area.id)] * 2
+    assert [{f: (b, a) for f, b, a in e.change_items} for e in events] == [
+        {"communes_in": (None, ["Phường Vị Thanh", "Xã Vị Thủy"]), "communes_out": ([], None)},
+        {"communes_in": (None, ["Phường Ngã Bảy"]), "communes_out": (["Xã Vị Thủy"], None)}]
+
+
+def test_an_area_is_not_renamed_to_another_areas_name_and_its_page_says_where_each_commune_is(
+        db, client, login_as):
+    world = TwoLevels()
+    vi_thanh, vi_thuy, nga_bay = world.communes
+    login_as("province", world.province)
+    for name in ("Khu vực Vị Thanh", "Khu vực Ngã Bảy"):
+        client.post(f"/areas/{world.province.id}", data={"name": name})
+    first, second = _db.session.scalars(sa.select(AdminUnit).where(AdminUnit.level == "area")
+                                        .order_by(AdminUnit.id)).all()
+    client.post(f"/areas/area/{second.id}", data={"name": "Khu vực Ngã Bảy", "communes": [nga_bay.id]})
+    resp = client.post(f"/areas/area/{first.id}", data={"name": "Khu Vực Ngã Bảy", "communes": [vi_thanh.id]})
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 400 and "Tỉnh đã có một cụm với tên này." in html
+    assert 'value="Khu Vực Ngã Bảy"' in html
+    _db.session.expire_all()
+    assert _db.session.get(AdminUnit, first.id).name == "Khu vực Vị Thanh"
+    assert _db.session.get(AdminUnit, vi_thanh.id).parent_id == world.province.id
+    # Beside a commune of the other area, that area (ticking it moves it here); beside the others, nothing.
+    html = client.get(f"/areas/area/{first.id}").get_data(as_text=True)
+    labels = dict(re.findall(r'<label for="commune-(\d+)">(.*?)</label>', html))
+    assert labels == {str(vi_thanh.id): "Phường Vị Thanh", str(vi_thuy.id): "Xã Vị Thủy",
+                      str(nga_bay.id): 'Phường Ngã Bảy <span class="meta">(hiện thuộc Khu vực Ngã Bảy)</span>'}
+    labels = dict(re.findall(r'<label for="commune-(\d+)">(.*?)</label>',
+                             client.get(f"/areas/area/{second.id}").get_data(as_text=True)))
+    assert labels[str(nga_bay.id)] == "Phường Ngã Bảy"
 
 
 def test_an_area_officer_sees_the_communes_of_the_area_and_no_other(db, client, login_as):

@@ -28,11 +28,11 @@ LIST_LIMIT = 200
 
 
 def _units_for(role: str) -> list[tuple[AdminUnit, str]]:
-    """The units offered for a role, each labelled with the unit above it (two communes may share a name)."""
+    """The units offered for a role, each labelled with the unit above it (two communes may share a name; a
+    province has none)."""
     units = db.session.scalars(assignable_units(role).options(orm.joinedload(AdminUnit.parent))
                                .order_by(AdminUnit.path)).all()
-    return [(u, f"{u.name} — {u.parent.name}" if u.parent is not None and u.level != "province" else u.name)
-            for u in units]
+    return [(u, f"{u.name} — {u.parent.name}" if u.parent is not None else u.name) for u in units]
 
 
 def _web_roles() -> tuple[str, ...]:
