@@ -136,12 +136,24 @@ def test_token_page_creates_shows_once_and_revokes(tree, activity, client, login
     page = client.get("/api-tokens/").get_data(as_text=True)
     secret = re.search(r'id="new-token">([^<]+)<', page).group(1)
     assert "Trung tâm điều hành" in page
+    assert "Đã tạo mã truy cập. Hãy sao chép ngay: mã sẽ không hiển thị lại." in page
     assert 'id="new-token"' not in client.get("/api-tokens/").get_data(as_text=True)  # shown once
     api = client.application.test_client()
     assert api.get(f"/api/v1/coverage?unit=93&month={MONTH}", headers=bearer(secret)).status_code == 200
     token = db.session.scalar(sa.select(ApiToken))
     assert client.post(f"/api-tokens/{token.id}/revoke").status_code == 302
+    page = client.get("/api-tokens/").get_data(as_text=True)
+    assert "Đã thu hồi mã truy cập. Các hệ thống dùng mã này sẽ bị từ chối từ bây giờ." in page
     assert api.get(f"/api/v1/coverage?unit=93&month={MONTH}", headers=bearer(secret)).status_code == 401
+    # Revoked again (the button sent twice): the first revocation and its one audit entry stand.
+    db.session.expire_all()
+    revoked_at = db.session.get(ApiToken, token.id).revoked_at
+    assert client.post(f"/api-tokens/{token.id}/revoke").status_code == 302
+    db.session.expire_all()
+    assert db.session.get(ApiToken, token.id).revoked_at == revoked_at
+    events = db.session.scalars(sa.select(AuditEvent).where(AuditEvent.record_type == "api_token")
+                                .order_by(AuditEvent.id)).all()
+    assert [(e.action, e.record_id) for e in events] == [("create", token.id), ("revoke", token.id)]
     actions = set(db.session.scalars(sa.select(AuditEvent.action).where(AuditEvent.record_type == "api_token")))
     assert actions == {"create", "revoke"}
     revoked = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "revoke"))

@@ -37,10 +37,15 @@ def test_names_follow_the_language(app, db, tree):
 def test_province_staff_rename_deactivate_and_set_a_target(app, db, tree):
     staff, _user = sign_in_as(app, "province", tree.province)
     wallet = db.session.scalar(sa.select(Service).where(Service.code == "e_wallet"))
+    # Opened before the province has any target for it: the share and date are empty.
+    page = staff.get(f"/services/{wallet.id}/edit")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and re.search(r'<input[^>]*name="share"[^>]*value=""', html)
     resp = staff.post(f"/services/{wallet.id}/edit", data={
         "name_vi": "Ví điện tử, Mobile Money", "name_en": "E-wallet", "active": "y",
         "share": "50%", "due_on": "2025-12-31"})
     assert resp.status_code == 303
+    assert "Đã lưu dịch vụ Ví điện tử, Mobile Money." in staff.get(resp.headers["Location"]).get_data(as_text=True)
     target = db.session.scalar(sa.select(Target).where(Target.service_id == wallet.id))
     assert (target.province_id, target.share, target.due_on) == (tree.province.id, Decimal("0.5"), date(2025, 12, 31))
     page = staff.get("/services/").get_data(as_text=True)
@@ -55,6 +60,21 @@ def test_province_staff_rename_deactivate_and_set_a_target(app, db, tree):
                                                            "due_on": "2025-12-31"})
     assert resp.status_code == 303, resp.get_data(as_text=True)
     assert db.session.scalar(sa.select(Target.id)) is None
+
+
+def test_an_administrator_of_no_province_renames_a_service_and_sets_no_target(app, db, tree):
+    """Targets are a province's: an administrator bound to a district edits the catalogue, is offered no
+    target, and a share sent all the same (an edited form) writes none."""
+    admin, _user = sign_in_as(app, "admin", tree.district)
+    wallet = db.session.scalar(sa.select(Service).where(Service.code == "e_wallet"))
+    page = admin.get(f"/services/{wallet.id}/edit")
+    assert page.status_code == 200 and 'name="share"' not in page.get_data(as_text=True)
+    resp = admin.post(f"/services/{wallet.id}/edit", data={"name_vi": "Ví điện tử (quốc gia)", "name_en": "E-wallet",
+                                                           "active": "y", "share": "50", "due_on": "2026-12-31"})
+    assert resp.status_code == 303
+    db.session.expire_all()
+    assert db.session.get(Service, wallet.id).name_vi == "Ví điện tử (quốc gia)"
+    assert db.session.scalar(sa.select(sa.func.count(Target.id))) == 0
 
 
 def test_bad_catalogue_input_is_refused(app, db, tree):
@@ -104,6 +124,7 @@ def test_add_and_reorder_services(app, db, tree):
     resp = staff.post("/services/", data={"new-code": "hau_giang_app", "new-pillar": "government",
                                           "new-name_vi": "Ứng dụng Hậu Giang", "new-name_en": "Hau Giang app"})
     assert resp.status_code == 303
+    assert "Đã thêm dịch vụ Ứng dụng Hậu Giang." in staff.get(resp.headers["Location"]).get_data(as_text=True)
     assert _codes(db)[-1] == "hau_giang_app"
     added = db.session.scalar(sa.select(Service).where(Service.code == "hau_giang_app"))
     staff.post(f"/services/{added.id}/move", data={"direction": "up"})
