@@ -342,7 +342,7 @@ def test_province_staff_preview_a_plan_in_the_web_ui_then_confirm_it(client, log
     assert done.status_code == 303
     assert unit_for_code("31321").name == "Phường Vị Thanh"
     page = client.get(done.headers["Location"]).get_data(as_text=True)
-    assert "xa-31338" in page and "01/07/2025" in page
+    assert "xa-31338" in page and "Đã áp dụng phương án sắp xếp hiệu lực từ 01/07/2025." in page
     # The same payload again is refused: the staff now belong to the new province, not the plan's.
     again = client.post("/units/reorganize/confirm", data={"payload": payload})
     assert again.status_code == 400
@@ -381,6 +381,9 @@ def test_staff_of_another_province_cannot_reorganize_this_one_and_an_administrat
 def test_a_plan_form_without_a_file_or_a_confirmation_without_its_preview_is_refused(
         client, login_as, world, tmp_path):
     login_as("province", _db.session.get(AdminUnit, world.province))
+    # The page of what the last reorganization did, before there is one: the upload page.
+    done = client.get("/units/reorganize/done")
+    assert done.status_code == 302 and done.headers["Location"].endswith("/units/reorganize")
     resp = client.post("/units/reorganize", data={}, content_type="multipart/form-data")
     assert resp.status_code == 400 and "Hãy chọn một tệp." in resp.get_data(as_text=True)
     assert client.post("/units/reorganize/confirm", data={}).status_code == 400

@@ -116,12 +116,18 @@ def test_province_staff_add_change_and_remove_milestones(app, db, tree):
     assert again.status_code == 303 and again.headers["Location"] == resp.headers["Location"]
     assert "Mốc chỉ tiêu này đã được xóa." in staff.get(again.headers["Location"]).get_data(as_text=True)
     assert milestones() == [(Decimal("0.65"), date(2025, 12, 31))]
+    # Another milestone of the same service is still removed by its own button.
+    earlier = db.session.scalar(sa.select(Target.id).where(Target.due_on == date(2025, 12, 31)))
+    page = staff.post(f"/services/{wallet.id}/targets/{earlier}/remove", follow_redirects=True)
+    assert "Đã xóa mốc chỉ tiêu 65% đến 31/12/2025." in page.get_data(as_text=True)
+    assert milestones() == []
     trail = [{k: (b, a) for k, b, a in e.change_items} for e in db.session.scalars(
         sa.select(AuditEvent).where(AuditEvent.action == "set_target").order_by(AuditEvent.id))]
     assert trail == [
         {"share": (None, "0.8000"), "due_on": (None, "2030-12-31")},  # added
         {"share": ("0.5000", "0.6500")},  # changed, same date
         {"share": ("0.8000", None), "due_on": ("2030-12-31", None)},  # removed
+        {"share": ("0.6500", None), "due_on": ("2025-12-31", None)},  # removed
     ]
 
 

@@ -11,6 +11,7 @@ from app.extensions import db
 from app.imports import ConfirmImportForm
 from app.scope import can_reorganize, found_or_abort
 from app.spreadsheets import SpreadsheetError
+from app.templating import locale_date
 from app.units import reorganize
 from app.units.forms import PlanUploadForm
 from app.units.models import AdminUnit, Reorganization
@@ -97,8 +98,7 @@ def reorganize_confirm():
                                plan=plan, changes=[], confirm_form=None), 409
     reorganize.apply_plan(plan, user=current_user)
     db.session.commit()
-    flash(_("The reorganization effective on %(day)s is applied.", day=plan.effective_on.strftime("%d/%m/%Y")),
-          "success")
+    flash(_("The reorganization effective on %(day)s is applied.", day=locale_date(plan.effective_on)), "success")
     return redirect(url_for("units.reorganization_done"), 303)
 
 
