@@ -384,6 +384,7 @@ def test_a_plan_form_without_a_file_or_a_confirmation_without_its_preview_is_ref
     # The page of what the last reorganization did, before there is one: the upload page.
     done = client.get("/units/reorganize/done")
     assert done.status_code == 302 and done.headers["Location"].endswith("/units/reorganize")
+    assert client.get(done.headers["Location"]).status_code == 200
     resp = client.post("/units/reorganize", data={}, content_type="multipart/form-data")
     assert resp.status_code == 400 and "Hãy chọn một tệp." in resp.get_data(as_text=True)
     assert client.post("/units/reorganize/confirm", data={}).status_code == 400

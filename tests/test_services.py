@@ -82,11 +82,15 @@ def test_bad_catalogue_input_is_refused(app, db, tree):
     wallet = db.session.scalar(sa.select(Service).where(Service.code == "e_wallet"))
     for data, message in [({"share": "150", "due_on": "2025-12-31"}, "không quá 100"),
                           ({"share": "nửa", "due_on": "2025-12-31"}, "Nhập tỷ lệ phần trăm"),
+                          ({"share": "NaN", "due_on": "2025-12-31"}, "Nhập tỷ lệ phần trăm"),
+                          ({"share": "Infinity", "due_on": "2025-12-31"}, "Nhập tỷ lệ phần trăm"),
                           ({"share": "50"}, "Nhập ngày cần đạt chỉ tiêu"),
                           ({"name_vi": ""}, "Nhập tên")]:
         payload = {"name_vi": "Ví", "name_en": "Wallet", "active": "y", **data}
         resp = staff.post(f"/services/{wallet.id}/edit", data=payload)
         assert resp.status_code == 400 and message in resp.get_data(as_text=True)
+        if "share" in data:  # the share comes back as typed
+            assert re.search(rf'<input[^>]*name="share"[^>]*value="{data["share"]}"', resp.get_data(as_text=True))
     resp = staff.post("/services/", data={"new-code": "E Wallet!", "new-pillar": "economy",
                                           "new-name_vi": "Ví", "new-name_en": "Wallet"})
     assert resp.status_code == 400 and "chữ thường" in resp.get_data(as_text=True)
