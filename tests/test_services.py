@@ -85,7 +85,9 @@ def test_bad_catalogue_input_is_refused(app, db, tree):
                           ({"share": "NaN", "due_on": "2025-12-31"}, "Nhập tỷ lệ phần trăm"),
                           ({"share": "Infinity", "due_on": "2025-12-31"}, "Nhập tỷ lệ phần trăm"),
                           ({"share": "50"}, "Nhập ngày cần đạt chỉ tiêu"),
-                          ({"name_vi": ""}, "Nhập tên")]:
+                          ({"name_vi": ""}, "Nhập tên"),
+                          ({"name_vi": "Ví điện tử " + "x" * 190}, "Tối đa 200 ký tự."),
+                          ({"name_en": "E-wallet " + "x" * 192}, "Tối đa 200 ký tự.")]:
         payload = {"name_vi": "Ví", "name_en": "Wallet", "active": "y", **data}
         resp = staff.post(f"/services/{wallet.id}/edit", data=payload)
         assert resp.status_code == 400 and message in resp.get_data(as_text=True)
@@ -97,6 +99,11 @@ def test_bad_catalogue_input_is_refused(app, db, tree):
     resp = staff.post("/services/", data={"new-code": "dvc", "new-pillar": "government",
                                           "new-name_vi": "Trùng", "new-name_en": "Same"})
     assert resp.status_code == 400 and "Mã này đã được dùng" in resp.get_data(as_text=True)
+    for long_name in ({"new-name_vi": "Ứng dụng " + "x" * 192}, {"new-name_en": "Province app " + "x" * 188}):
+        resp = staff.post("/services/", data={"new-code": "tinh_app", "new-pillar": "government",
+                                              "new-name_vi": "Ứng dụng tỉnh", "new-name_en": "Province app",
+                                              **long_name})
+        assert resp.status_code == 400 and "Tối đa 200 ký tự." in resp.get_data(as_text=True)
     assert db.session.scalar(sa.select(Target.id)) is None
     assert len(_codes(db)) == 10 and db.session.get(Service, wallet.id).name_vi != "Ví"
 
