@@ -1,4 +1,5 @@
 """The team as the visit form sees it (TeamRoster), and the form's own checks against it."""
+import re
 from contextlib import contextmanager
 from datetime import date
 
@@ -127,3 +128,21 @@ def test_members_of_the_same_name_are_told_apart_on_the_visit_class_and_shift_fo
         page = browser.get(path).get_data(as_text=True)
         for member_id, label in expected.items():
             assert f'<label for="{prefix}-{member_id}">{label}</label>' in page, (path, label)
+    # Ticked, they are told apart on the pages of what was logged too, among the members listed there (the
+    # second and the third differ by their years).
+    from tests.test_activities import class_form, shift_form
+    from tests.visits_helpers import household
+    ticked = [hung[2], hung[1], members[0].id]
+    shown = "Nguyễn Thị Lan, Phạm Văn Hùng (sinh năm 1985), Phạm Văn Hùng (sinh năm 1990)"
+    home = household(tree.hamlet, name="Trần Văn Bảy")
+    db.session.commit()
+    logged = [browser.post("/visits/new", data=form(home.id, members=ticked, services={"dvc": "guided"})),
+              browser.post("/activities/classes/new", data=class_form(db, team, members) | {
+                  "members": [str(i) for i in ticked]}),
+              browser.post("/activities/shifts/new", data=shift_form(team, members, tree.commune) | {
+                  "members": [str(i) for i in ticked]})]
+    for resp in logged:
+        assert resp.status_code == 303, resp.get_data(as_text=True)[:1000]
+        page = browser.get(resp.headers["Location"]).get_data(as_text=True)
+        names = re.search(r"<strong>(?:Thành viên tham gia|Thành viên):</strong> ([^<]*)</p>", page)
+        assert names and sorted(names.group(1).split(", ")) == sorted(shown.split(", ")), resp.headers["Location"]

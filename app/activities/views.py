@@ -52,7 +52,7 @@ from app.scope import (
     wide_visits_query,
 )
 from app.teams.models import Member, Membership, Team
-from app.teams.names import member_choices
+from app.teams.names import member_choices, telling_apart
 from app.units import operations as unit_ops
 from app.units.models import AdminUnit
 from app.visits.models import Visit, visit_members
@@ -284,6 +284,12 @@ def new_class():
                         team.commune)
 
 
+def _names(members) -> list[str]:
+    """The members' names as a page lists them, two of one name told apart."""
+    labels = telling_apart(members)
+    return [labels.get(m.id, m.full_name) for m in members]
+
+
 def _may_change_class(klass: Class, user=None) -> bool:
     return can_edit_activity(klass, {t.id for t in klass.teams}, user)
 
@@ -291,7 +297,8 @@ def _may_change_class(klass: Class, user=None) -> bool:
 @bp.get("/classes/<int:class_id>")
 def show_class(class_id: int):
     klass = get_class_or_404(class_id)
-    return render_template("activities/class_show.html", klass=klass, may_edit=_may_change_class(klass),
+    return render_template("activities/class_show.html", klass=klass, members=_names(klass.members),
+                           may_edit=_may_change_class(klass),
                            may_log=can_log_activities(), closed=_closed_message(klass.commune, klass.held_on))
 
 
@@ -433,7 +440,8 @@ def _may_change_shift(shift: CentreShift, user=None) -> bool:
 @bp.get("/shifts/<int:shift_id>")
 def show_shift(shift_id: int):
     shift = get_shift_or_404(shift_id)
-    return render_template("activities/shift_show.html", shift=shift, may_edit=_may_change_shift(shift),
+    return render_template("activities/shift_show.html", shift=shift, members=_names(shift.members),
+                           may_edit=_may_change_shift(shift),
                            may_log=can_log_activities(), closed=_closed_message(shift.commune, shift.held_on))
 
 

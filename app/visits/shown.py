@@ -12,6 +12,7 @@ from app.extensions import db
 from app.households.models import Household, shown_name
 from app.scope import hamlet_scope, in_hamlets
 from app.teams.models import Member, Team
+from app.teams.names import telling_apart
 from app.units.models import AdminUnit, UnitPlace
 from app.visits.models import Service, Visit, VisitService, page_language, service_name, visit_members
 
@@ -75,7 +76,8 @@ _RECORDED = VisitService.__table__
 _SERVICES = Service.__table__
 _MEMBERS = Member.__table__
 
-# The visit's services (kind 0, in catalogue order) and members (kind 1, by name) in one statement of
+# The visit's services (kind 0, in catalogue order) and members (kind 1, by name; its id as text in the
+# English name's column) in one statement of
 # plain columns. Loaded as ORM collections (two selectin loads, each with its statement and cache key
 # made on every request) they were ~35% of the page's Python (bench/README.md, "Fast paths").
 _LISTED = sa.union_all(
@@ -83,11 +85,16 @@ _LISTED = sa.union_all(
               _SERVICES.c.position.label("position"), _SERVICES.c.name_vi.label("sort"))
     .join(_SERVICES, _SERVICES.c.id == _RECORDED.c.service_id)
     .where(_RECORDED.c.visit_id == sa.bindparam("visit_id")),
-    sa.select(sa.literal(1).label("kind"), sa.literal(""), _MEMBERS.c.full_name, _MEMBERS.c.full_name,
+    sa.select(sa.literal(1).label("kind"), sa.literal(""), _MEMBERS.c.full_name, sa.cast(_MEMBERS.c.id, sa.String),
               sa.literal(0), _MEMBERS.c.name_folded)
     .join(visit_members, visit_members.c.member_id == _MEMBERS.c.id)
     .where(visit_members.c.visit_id == sa.bindparam("visit_id")),
 ).order_by(*(sa.literal_column(c) for c in ("kind", "position", "sort")))
+
+
+class NamedMember(NamedTuple):
+    id: int
+    full_name: str
 
 
 class RecordedService(NamedTuple):
@@ -96,8 +103,8 @@ class RecordedService(NamedTuple):
 
 
 def listed_with(visit_id: int) -> tuple[list[RecordedService], list[str]]:
-    """The visit's services (result and name in the page's language) and its members' names. Reads by id
-    alone: the caller has found the visit through the user's scope (`get_visit_or_404`)."""
+    """The visit's services (result and name in the page's language) and its members' names, two of one name
+    told apart. Reads by id alone: the caller has found the visit through the user's scope (`get_visit_or_404`)."""
     language = page_language()
     services, members = [], []
     for kind, result, name_vi, name_en, _position, _sort in db.session.connection().execute(
@@ -105,5 +112,6 @@ def listed_with(visit_id: int) -> tuple[list[RecordedService], list[str]]:
         if kind == 0:
             services.append(RecordedService(result, service_name(name_vi, name_en, language)))
         else:
-            members.append(name_vi)
-    return services, members
+            members.append(NamedMember(int(name_en), name_vi))
+    labels = telling_apart(members)
+    return services, [labels.get(m.id, m.full_name) for m in members]
