@@ -183,6 +183,38 @@ def test_an_area_is_not_renamed_to_another_areas_name_and_its_page_says_where_ea
     assert labels[str(nga_bay.id)] == "Phường Ngã Bảy"
 
 
+def test_as_the_map_was_before_an_area_was_made_its_communes_stand_under_the_province(db, client, login_as):
+    """An area is today's grouping: on the map of a month before it was made, the communes it now groups stand
+    under the province, each with its figures, in pages, trends and reports alike."""
+    from app.coverage import maps
+    from app.reports.summary import compute_figures
+    world = TwoLevels()
+    vi_thanh, vi_thuy, nga_bay = world.communes
+    login_as("province", world.province)
+    client.post(f"/areas/{world.province.id}", data={"name": "Khu vực Vị Thanh"})
+    area = _db.session.scalar(sa.select(AdminUnit).where(AdminUnit.level == "area"))
+    client.post(f"/areas/area/{area.id}", data={"name": "Khu vực Vị Thanh", "communes": [vi_thanh.id, vi_thuy.id]})
+    _db.session.expire_all()
+    province = _db.session.get(AdminUnit, world.province.id)
+    sept = date(2025, 9, 30)
+    then = maps.coverage_then(province, sept).table
+    assert {r.unit.name: (r.households, r.services["ewallet"].adopted) for r in then.rows} == {
+        "Phường Vị Thanh": (300, 2), "Xã Vị Thủy": (200, 1), "Phường Ngã Bảy": (500, 1)}
+    assert (then.total.households, then.total.services["ewallet"].adopted) == (1000, 4)
+    series = maps.series_then(province, [(2025, 8), (2025, 9)])
+    assert [(m.row.households, m.row.services["ewallet"].adopted) for m in series] == [(1000, 3), (1000, 4)]
+    page = client.get(f"/coverage/{province.id}?month=2025-09&map=then").get_data(as_text=True)
+    assert ">Xã Vị Thủy</a>" in page and ">Khu vực Vị Thanh</a>" not in page
+    figures = compute_figures(province, 2025, 9, as_then=True)
+    assert {str(vi_thanh.id), str(vi_thuy.id), str(nga_bay.id)} <= set(figures["units"])
+    assert str(area.id) not in figures["units"]
+    # On this month's map the area stands, with the same total.
+    today = date.today()
+    now = maps.coverage_then(province, date(today.year, today.month, 28)).table
+    assert sorted(r.unit.name for r in now.rows) == ["Khu vực Vị Thanh", "Phường Ngã Bảy"]
+    assert now.total.households == 1000
+
+
 def test_an_area_officer_sees_the_communes_of_the_area_and_no_other(db, client, login_as):
     world = TwoLevels()
     vi_thanh, vi_thuy, nga_bay = world.communes

@@ -3,7 +3,9 @@
 An area is an AdminUnit of level "area" between its province and the communes it groups, so
 scope (a path prefix) and the coverage roll-up (unit_ancestors) work through it like any unit.
 An area is today's grouping, not a step of the map's history: a commune moved into an area brings
-its whole history with it, and the area it left keeps none of it (no placement is recorded).
+its whole history with it, and the area it left keeps none of it (no placement is recorded). On the
+map as it was on a day before an area was made, its communes stand under the province
+(app.units.history.map_on).
 """
 import sqlalchemy as sa
 

@@ -91,7 +91,13 @@ def map_on(root: AdminUnit, day: date) -> MapOn:
     result = MapOn(root=root, day=day, depths={root.id: 0})
     by_parent: dict[int, list[AdminUnit]] = defaultdict(list)
     for u in found.values():
-        parent = placements.get(u.id, u.parent_id)
+        parent = placements.get(u.id)
+        if parent is None:
+            parent = u.parent_id
+            # An area is today's grouping, not a step of the map's history (app/areas/operations.py): on a day
+            # it did not stand, the communes it now groups hung under the unit above it.
+            while parent in found and found[parent].level == "area" and not found[parent].valid_on(day):
+                parent = found[parent].parent_id
         if u.id != root.id and parent is not None and u.valid_on(day):
             by_parent[parent].append(u)
     result.units[root.id] = root
