@@ -203,8 +203,10 @@ def test_the_unit_picker_offers_only_the_roles_level_inside_the_area(client, tre
     ({"role": "admin", "unit": "province"}, "Hãy chọn một trong các vai trò trong danh sách."),
     ({"role": "district", "unit": "commune"}, "Hãy chọn một trong các đơn vị trong danh sách cho vai trò này."),
     ({"role": "commune", "unit": "far"}, "Hãy chọn một trong các đơn vị trong danh sách cho vai trò này."),
-    ({"role": "commune", "unit": "commune", "username": "province-1"}, "Tên đăng nhập này đã có người dùng."),
-    ({"role": "commune", "unit": "commune", "username": "a b"}, "Chỉ dùng chữ a–z"),
+    ({"role": "commune", "unit": "commune", "username": "province-1"},
+     "Tên đăng nhập này đã có người dùng. Hãy chọn tên khác."),
+    ({"role": "commune", "unit": "commune", "username": "a b"},
+     "Chỉ dùng chữ a–z không dấu, chữ số, dấu chấm, gạch ngang hoặc gạch dưới."),
     ({"role": "commune", "unit": "commune", "username": "ab"}, "Dùng từ 3 đến 64 ký tự."),
     ({"role": "commune", "unit": "commune", "username": "a" * 65}, "Dùng từ 3 đến 64 ký tự."),
     ({"role": "commune", "unit": "commune", "full_name": "Đ" * 201}, "Tối đa 200 ký tự."),
@@ -223,7 +225,7 @@ def test_bad_account_forms_are_a_400_with_the_message_beside_the_field(client, t
     html = resp.get_data(as_text=True)
     # One message, ours, beside the one field (not WTForms' own "not a valid choice" as well).
     [error] = re.findall(r'<p id="[a-z_]+-error" class="error" role="alert">([^<]*)</p>', html)
-    assert resp.status_code == 400 and field_error in error
+    assert resp.status_code == 400 and error == field_error
     assert f'value="{form["full_name"]}"' in html
     assert db.session.scalar(sa.select(sa.func.count(User.id))) == before
 
