@@ -221,7 +221,7 @@ class World:
         inside = self.inside
         hamlet = units.create_unit(f"Khu vực mới {n}", "hamlet", inside.commune)
         area = Area(inside.province, inside.district, inside.commune, hamlet, team=inside.team)
-        area.extra["area"] = inside.extra["area"]
+        area.extra["area"] = units.create_unit(f"Cụm mới {n}", "area", inside.province)  # one a request may remove
         area.member = _member(inside.team, f"Phạm Thị Mới {n}", f"09170000{n:02d}")
         area.household = _household(inside.hamlet, f"Hộ Mới {n}")
         area.visit = _visit(area.household, inside.team, area.member, today_vn())

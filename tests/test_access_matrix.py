@@ -208,6 +208,8 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ("areas.create", "POST"): Entry(PROVINCE, {"unit_id": "province"}),
     ("areas.edit", "GET"): Entry(PROVINCE, {"area_id": "area"}),
     ("areas.edit", "POST"): Entry(PROVINCE, {"area_id": "area"}),
+    ("areas.remove", "GET"): Entry(PROVINCE, {"area_id": "area"}),
+    ("areas.remove", "POST"): Entry(PROVINCE, {"area_id": "area"}),
 }
 
 REFUSED = (403, 404)

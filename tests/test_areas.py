@@ -215,6 +215,69 @@ def test_as_the_map_was_before_an_area_was_made_its_communes_stand_under_the_pro
     assert now.total.households == 1000
 
 
+def test_an_area_no_longer_wanted_is_removed_and_its_communes_go_back_under_the_province(
+        db, client, login_as, runner):
+    world = TwoLevels()
+    vi_thanh, vi_thuy, nga_bay = world.communes
+    officer = login_as("province", world.province)
+    client.post(f"/areas/{world.province.id}", data={"name": "Khu vực Vị Thanh"})
+    area = _db.session.scalar(sa.select(AdminUnit).where(AdminUnit.level == "area"))
+    area_id = area.id
+    client.post(f"/areas/area/{area_id}", data={"name": "Khu vực Vị Thanh", "communes": [vi_thanh.id, vi_thuy.id]})
+    assert f'href="/areas/area/{area_id}/remove"' in client.get(f"/areas/area/{area_id}").get_data(as_text=True)
+    asked = client.get(f"/areas/area/{area_id}/remove").get_data(as_text=True)
+    assert "Xóa cụm Khu vực Vị Thanh?" in asked and "(Phường Vị Thanh, Xã Vị Thủy)" in asked
+    _db.session.expire_all()
+    assert _db.session.get(AdminUnit, area_id) is not None  # asking removed nothing
+    done = client.post(f"/areas/area/{area_id}/remove", follow_redirects=True)
+    assert done.status_code == 200 and done.request.path == f"/areas/{world.province.id}"
+    assert "Đã xóa cụm Khu vực Vị Thanh: 2 xã trở lại trực thuộc tỉnh." in done.get_data(as_text=True)
+    _db.session.expire_all()
+    assert _db.session.get(AdminUnit, area_id) is None
+    assert {_db.session.get(AdminUnit, c.id).parent_id for c in (vi_thanh, vi_thuy)} == {world.province.id}
+    sept = queries.coverage(_db.session.get(AdminUnit, world.province.id), date(2025, 9, 30))
+    assert sorted(r.unit.name for r in sept.rows) == ["Phường Ngã Bảy", "Phường Vị Thanh", "Xã Vị Thủy"]
+    assert (sept.total.households, sept.total.services["ewallet"].adopted) == (1000, 4)
+    from app.audit.models import AuditEvent
+    [event] = _db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "remove_area")).all()
+    assert (event.record_id, event.unit_id, event.user_id) == (area_id, world.province.id, officer.id)
+    # The confirmation sent again (a double tap) says it is done already.
+    again = client.post(f"/areas/area/{area_id}/remove")
+    assert again.status_code == 303 and again.headers["Location"].endswith(f"/areas/{world.province.id}")
+    assert "Cụm này đã được xóa." in client.get(again.headers["Location"]).get_data(as_text=True)
+    _verify(runner)
+
+
+def test_an_area_with_an_account_bound_to_it_is_not_removed_and_only_its_provinces_staff_remove_one(
+        db, client, login_as):
+    from app.auth.cli import create_user
+    world = TwoLevels()
+    area = create_unit("Khu vực Vị Thanh", "area", world.province)
+    empty = create_unit("Khu vực Ngã Bảy", "area", world.province)
+    create_user("can-bo-khu-vuc", "district", area, "mat-khau-dai-du-1")
+    elsewhere = create_unit("Tỉnh Vĩnh Long", "province", None, "86")
+    _db.session.commit()
+    login_as("province", world.province)
+    asked = client.get(f"/areas/area/{area.id}/remove").get_data(as_text=True)
+    assert "Tài khoản can-bo-khu-vuc đang gắn với cụm này nên không xóa được cụm." in asked
+    assert 'class="primary danger"' not in asked
+    refused = client.post(f"/areas/area/{area.id}/remove")
+    assert refused.status_code == 409 and "can-bo-khu-vuc" in refused.get_data(as_text=True)
+    _db.session.expire_all()
+    assert _db.session.get(AdminUnit, area.id) is not None
+    assert "Cụm không có xã nào." in client.get(f"/areas/area/{empty.id}/remove").get_data(as_text=True)
+    # Staff of another province, and the area's own officer, may not remove it.
+    from tests.report_data import forget_signed_in_user
+    for role, unit, status in (("province", elsewhere, 404), ("district", empty, 403)):
+        forget_signed_in_user()
+        other = client.application.test_client()
+        login_as(role, unit, http=other)
+        assert other.post(f"/areas/area/{empty.id}/remove").status_code == status, role
+        assert other.get(f"/areas/area/{empty.id}/remove").status_code == status, role
+    _db.session.expire_all()
+    assert _db.session.get(AdminUnit, empty.id) is not None
+
+
 def test_an_area_officer_sees_the_communes_of_the_area_and_no_other(db, client, login_as):
     world = TwoLevels()
     vi_thanh, vi_thuy, nga_bay = world.communes

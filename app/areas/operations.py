@@ -10,6 +10,7 @@ map as it was on a day before an area was made, its communes stand under the pro
 import sqlalchemy as sa
 
 from app.audit.models import record
+from app.auth.models import User
 from app.dates import today_vn
 from app.extensions import db
 from app.units import operations as unit_ops
@@ -90,3 +91,20 @@ def set_area_communes(area: AdminUnit, commune_ids: set[int], user=None) -> dict
         record("set_communes", "unit", area.id, area.id, before={"communes_out": moved_out},
                after={"communes_in": moved_in}, user=user)
     return {"in": moved_in, "out": moved_out}
+
+
+def accounts_bound(area: AdminUnit) -> list[str]:
+    """The usernames of the accounts bound to the area (its officers), disabled ones too."""
+    return list(db.session.scalars(sa.select(User.username).where(User.unit_id == area.id).order_by(User.username)))
+
+
+def remove_area(area: AdminUnit, user=None) -> list[str]:
+    """Return the area's communes to the province and delete the area: a grouping of today has no history
+    of its own (its communes bring theirs back with them). The caller has checked that no account is bound
+    to it. Returns the names of the communes returned."""
+    province_id, area_id, name = area.parent_id, area.id, area.name
+    returned = set_area_communes(area, set(), user=user)["out"]
+    record("remove_area", "unit", area_id, province_id, before={"name": name}, user=user)
+    db.session.delete(db.session.get(AdminUnit, area_id))
+    db.session.flush()
+    return returned

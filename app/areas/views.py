@@ -1,12 +1,16 @@
 """Area pages for province staff: the province's areas, a new area, an area's name and communes."""
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
+from werkzeug.exceptions import NotFound
 
 from app.areas import operations
 from app.areas.forms import AreaCommunesForm, AreaForm
+from app.audit.models import done_by
 from app.auth.guard import require_sign_in
 from app.extensions import db
+from app.imports import ConfirmImportForm
 from app.scope import can_manage_areas, found_or_abort, get_unit_or_404, units_query
 from app.units import operations as unit_ops
 from app.units.models import AdminUnit
@@ -84,3 +88,35 @@ def edit(area_id: int):
     elsewhere = {c.id: areas[c.parent_id] for c in communes if c.parent_id in areas and c.parent_id != area.id}
     return render_template("areas/edit.html", area=area, province=province, form=form,
                            communes=communes, elsewhere=elsewhere), status
+
+
+@bp.route("/area/<int:area_id>/remove", methods=["GET", "POST"])
+def remove(area_id: int):
+    """An area made by mistake or no longer wanted: asked, then its communes go back under the province and the
+    area is deleted; refused while an account is bound to it."""
+    try:
+        area = _area_or_404(area_id)
+    except NotFound:
+        done = done_by(current_user, "unit", area_id, action="remove_area") if request.method == "POST" else None
+        if done is None:
+            raise
+        # The confirmation sent again (back button, double tap) finds the area gone: say so.
+        flash(_("This area was already removed."), "info")
+        return redirect(url_for("areas.index", unit_id=done.unit_id), 303)
+    province = area.parent
+    communes = [c for c in operations.province_communes(province) if c.parent_id == area.id]
+    accounts = operations.accounts_bound(area)
+    status = 200
+    if request.method == "POST":
+        if not ConfirmImportForm(payload="remove").validate_on_submit():
+            abort(400)
+        if not accounts:
+            returned = operations.remove_area(area, user=current_user)
+            db.session.commit()
+            flash(ngettext("Area %(name)s removed: its %(num)d commune is directly under the province again.",
+                           "Area %(name)s removed: its %(num)d communes are directly under the province again.",
+                           len(returned), name=area.name), "success")
+            return redirect(url_for("areas.index", unit_id=province.id), 303)
+        status = 409
+    return render_template("areas/remove.html", area=area, province=province, communes=communes,
+                           accounts=accounts, form=ConfirmImportForm(payload="1")), status

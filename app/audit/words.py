@@ -24,6 +24,7 @@ SENTENCES = {
     ("unit", "merge"): _l("Merged the hamlet %(name)s into %(merged_into)s"),
     ("unit", "split"): _l("Split the hamlet %(name)s into %(split_into)s"),
     ("unit", "set_communes"): _l("Changed the communes of the area %(name)s"),
+    ("unit", "remove_area"): _l("Removed the area %(name)s"),
     ("unit", "reorganize"): _l("Applied a reorganization from %(effective_on)s"),
     ("team", "create"): _l("Registered the team %(name)s"),
     ("team", "update"): _l("Changed the team %(name)s"),
