@@ -1,5 +1,6 @@
 """A province carried through the 2025 reform: a plan with a merge, a reused code and a split along
 hamlets, applied in one step; every past figure kept."""
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -358,7 +359,9 @@ def test_a_bad_plan_uploaded_lists_its_problems_by_line_and_offers_no_confirmati
     assert "Ấp Nhơn Thuận" in html and "/units/reorganize/confirm" not in html
     not_a_sheet = tmp_path / "plan.xlsx"
     not_a_sheet.write_bytes(b"not a workbook")
-    assert upload(client, not_a_sheet).status_code == 400
+    refused = upload(client, not_a_sheet)
+    error = re.search(r'<p id="file-error" class="error" role="alert">([^<]+)</p>', refused.get_data(as_text=True))
+    assert refused.status_code == 400 and error and error.group(1) == "Tệp này không phải là tệp Excel đọc được."
 
 
 def test_staff_of_another_province_cannot_reorganize_this_one_and_an_administrator_may(

@@ -227,6 +227,16 @@ def test_edit_team_is_audited_before_and_after(client, db, tree, login_as):
     assert "Số quyết định: <del>125/QĐ-UBND</del> → <ins>–</ins>" in html
 
 
+def test_a_team_registered_without_a_decision_date_is_dissolved_on_any_past_day(client, db, tree, login_as):
+    login_as("commune", tree.commune)
+    team = team_ops.create_team(tree.commune, "Tổ ấp Mới", "", None, [tree.hamlet], founded_on=date(2020, 1, 1))
+    db.session.commit()
+    resp = client.post(f"/teams/{team.id}/dissolve", data={"dissolved_on": "2021-06-30", "reason": "Lập nhầm"})
+    assert resp.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Team, team.id).dissolved_on == date(2021, 6, 30)
+
+
 def test_dissolve_team_closes_memberships_and_disables_accounts(client, db, tree, login_as):
     login_as("commune", tree.commune)
     team = make_team(tree)
@@ -587,6 +597,19 @@ def test_move_keeps_the_earlier_membership(client, db, tree, login_as):
     bad = client.post(f"/teams/members/{m.id}/move", data={"team": str(team.id), "role": "member",
                                                            "moved_on": "2024-02-01"})
     assert bad.status_code == 400 and "trước ngày thành viên vào tổ hiện tại" in bad.get_data(as_text=True)
+    # Only to another active team of the commune: not another commune's, not a dissolved one (an edited form).
+    elsewhere = make_team(tree, name="Tổ xã bên", commune=tree.sibling_commune)
+    gone = make_team(tree, name="Tổ đã giải thể", hamlets=[tree.hamlet2])
+    team_ops.dissolve_team(gone, date(2024, 5, 1), "Sáp nhập")
+    db.session.commit()
+    for target in (elsewhere, gone):
+        refused = client.post(f"/teams/members/{m.id}/move", data={"team": str(target.id), "role": "member",
+                                                                   "moved_on": "2024-06-01"})
+        assert refused.status_code == 400, target.name
+        assert "Hãy chọn một tổ khác đang hoạt động của xã." in refused.get_data(as_text=True)
+    db.session.expire_all()
+    assert [(x.team_id, x.left_on) for x in db.session.get(Member, m.id).memberships] == [
+        (team.id, date(2024, 3, 1)), (other.id, None)]
 
 
 @pytest.mark.parametrize("way", ["leader button", "edit form"])
