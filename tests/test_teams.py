@@ -343,6 +343,13 @@ def test_members_without_a_mobile_phone_are_registered_and_get_no_account(client
         assert resp.status_code == 302, resp.get_data(as_text=True)
     elder = db.session.scalar(sa.select(Member).where(Member.full_name == "Trưởng Ấp Già"))
     assert elder.phone == "" and elder.active_phone is None and elder.current.team_id == team.id
+    # The gender is optional too: a form that sends none (left blank, or an older page without the field).
+    for name, gender in (("Lê Văn Sáu", {"member-gender": ""}), ("Lê Văn Bảy", {})):
+        data = {k: v for k, v in member_form(**{"member-full_name": name, "member-phone": ""}).items()
+                if k != "member-gender"} | gender
+        resp = client.post(f"/teams/{team.id}/members", data=data)
+        assert resp.status_code == 302, resp.get_data(as_text=True)
+        assert db.session.scalar(sa.select(Member.gender).where(Member.full_name == name)) in ("", None)
     # The account button says why there is none, and the server refuses one all the same.
     page = parse(client.get(f"/teams/members/{elder.id}").get_data(as_text=True))
     button = next(page.find(id="account").find_all("button"))
@@ -355,7 +362,7 @@ def test_members_without_a_mobile_phone_are_registered_and_get_no_account(client
     assert resp.status_code == 400
     make_member(team, name="Có Số", phone="0987654321")
     resp = client.post(f"/teams/{team.id}/members", data=member_form(**{"member-phone": "0987654321"}))
-    assert resp.status_code == 400 and db.session.scalar(sa.select(sa.func.count(Member.id))) == 3
+    assert resp.status_code == 400 and db.session.scalar(sa.select(sa.func.count(Member.id))) == 5
 
 
 def test_a_name_already_in_the_team_is_asked_about_then_added_when_sent_again(client, db, tree, login_as):

@@ -28,3 +28,8 @@ def test_a_note_keeps_its_lines_each_cleaned_and_loses_blank_ends():
     assert clean_lines(note) == "Hộ đã cài VNeID\nCần quay lại"
     assert clean_lines(None) == ""
     assert clean_lines("Nguye\u0302\u0303n") == "Nguyễn"
+
+
+def test_nothing_given_is_an_empty_text_not_an_error():
+    """A field the form did not send reaches the filters as None."""
+    assert (clean(None), clean_lines(None), fold(None)) == ("", "", "")
