@@ -174,10 +174,11 @@ def test_a_team_registered_twice_is_refused_beside_the_name_with_a_link_to_the_f
 
 def test_a_hamlet_of_another_commune_cannot_be_slipped_in(client, db, tree, login_as):
     login_as("commune", tree.commune)
-    resp = client.post(f"/teams/new/{tree.commune.id}", data={"name": "Tổ lạ", "hamlets": [str(tree.other_hamlet.id)]})
-    assert resp.status_code == 400 and "Chỉ chọn các ấp của xã này." in resp.get_data(as_text=True)
-    resp = client.post(f"/teams/new/{tree.commune.id}", data={"name": "Tổ lạ", "hamlets": ["abc"]})
-    assert resp.status_code == 400
+    for hamlets in ([str(tree.other_hamlet.id)], ["abc"]):
+        resp = client.post(f"/teams/new/{tree.commune.id}", data={"name": "Tổ lạ", "hamlets": hamlets})
+        errors = re.findall(r'<p id="hamlets-error" class="error" role="alert">([^<]*)</p>',
+                            resp.get_data(as_text=True))
+        assert resp.status_code == 400 and errors == ["Chỉ chọn các ấp của xã này."], hamlets
     assert db.session.scalar(sa.select(sa.func.count(Team.id))) == 0
 
 
@@ -476,6 +477,8 @@ def test_htmx_add_returns_only_the_member_list(client, db, tree, login_as):
     ({"member-joined_on": (today_vn() + timedelta(days=3)).isoformat()}, "Ngày không được ở tương lai."),
     ({"member-birth_year": "1850"}, "Hãy nhập năm trong khoảng 1920"),
     ({"member-role": "boss"}, "Hãy chọn một trong các lựa chọn."),
+    ({"member-gender": "khac"}, "Hãy chọn một trong các lựa chọn."),
+    ({"member-affiliation": "hoi-kin"}, "Hãy chọn một trong các lựa chọn."),
 ])
 def test_member_bad_input(client, db, tree, login_as, over, message):
     login_as("commune", tree.commune)
@@ -483,6 +486,9 @@ def test_member_bad_input(client, db, tree, login_as, over, message):
     resp = client.post(f"/teams/{team.id}/members", data=member_form(**over))
     html = resp.get_data(as_text=True)
     assert resp.status_code == 400 and message in html
+    # One message beside the one field, ours alone (a whole sentence is the whole message; a part, part of it).
+    [error] = re.findall(r'<p id="[a-z_-]+-error" class="error" role="alert">([^<]*)</p>', html)
+    assert error == message if message.endswith(".") else message in error
     assert f'value="{over.get("member-joined_on", "2023-05-01")}"' in html  # typed input kept
     assert db.session.scalar(sa.select(sa.func.count(Member.id))) == 0
 

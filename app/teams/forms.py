@@ -83,6 +83,8 @@ class TeamForm(AppForm):
     hamlets = CheckboxesField(_l("Hamlets served"), coerce=int, validate_choice=False)
 
     def validate_hamlets(self, field):
+        if field.errors:  # a value that is not a hamlet's id: said already
+            return
         if not field.data:
             raise ValidationError(_l("Choose at least one hamlet."))
         if any(h not in offered(field) for h in field.data):
