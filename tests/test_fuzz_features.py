@@ -114,6 +114,7 @@ FUZZED = {
     "activities.topics": "test_fuzz_dossier_totals_and_topics",
     "areas.create": "test_fuzz_area_forms",
     "areas.edit": "test_fuzz_area_forms",
+    "areas.remove": "test_fuzz_area_forms",
     "units.merge": "test_fuzz_hamlet_merge_and_split",
     "units.split": "test_fuzz_hamlet_merge_and_split",
 }
@@ -967,6 +968,9 @@ def test_fuzz_area_forms(app, db, tree):
                 _has_error(resp)
                 assert shown(_page(resp), data["new_name"])
         _ok(staff.post(f"/areas/area/{other}", data={"name": data["new_name"]}), 303, 400, 403, 404)
+        _ok(staff.post(f"/areas/area/{other}/remove", data={"payload": data["new_name"]}), 303, 400, 403, 404)
+        if area is not None and data["communes"] == ids:  # now and then an area goes, whatever the form says
+            _ok(staff.post(f"/areas/area/{area.id}/remove", data={"payload": data["name"]}), 303, 400)
         # Beyond the largest id, werkzeug answers 405 here (the GET and POST rules of the path are split).
         _ok(staff.post(f"/areas/{other}", data={"name": data["name"]}), 303, 400, 403, 404, 405)
         db.session.expire_all()
