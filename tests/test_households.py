@@ -180,6 +180,15 @@ def test_edit_a_household_with_bad_input_keeps_it(db, leader, tree):
     db.session.expire_all()
     h = db.session.get(Household, h.id)
     assert (h.head_name, h.phone, h.size) == ("Trần Văn Tứ", "0987654321", 4)
+    # A number of another country, or a landline, is no Vietnamese mobile; an emptied phone is stored empty.
+    for phone in ("+1 415 555 2671", "+44 7911 123456", "0292 3821 111"):
+        resp = leader.post(f"/households/{h.id}/edit", data={"head_name": "Trần Văn Tứ", "phone": phone})
+        assert resp.status_code == 400 and "số di động" in resp.get_data(as_text=True), phone
+    # A form without the field (an older page) keeps the number; blanked, it is stored empty.
+    for sent, kept in (({}, "0987654321"), ({"phone": " "}, "")):
+        assert leader.post(f"/households/{h.id}/edit", data={"head_name": "Trần Văn Tứ", **sent}).status_code == 303
+        db.session.expire_all()
+        assert db.session.get(Household, h.id).phone == kept
 
 
 @pytest.mark.parametrize("field, taken, refused, message", [
