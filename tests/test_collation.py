@@ -31,6 +31,12 @@ def test_numbers_sort_by_their_value_and_before_letters():
         ["Khu phố 3", "Khu phố 3A", "Khu phố 3B", "Khu phố 12"]
 
 
+def test_a_space_sorts_first_then_numbers_then_letters_then_other_signs_and_no_name_breaks_the_order():
+    """Punctuation and digits of other scripts ("²", "٣") are kept in names: they sort, after the letters."""
+    names = ["Tổ (mới)", "Tổ 2-B", "Tổ 2 A", "Tổ An", "Tổ ²", "Tổ ٣"]
+    assert sorted(names, key=sort_key) == ["Tổ 2 A", "Tổ 2-B", "Tổ An", "Tổ (mới)", "Tổ ²", "Tổ ٣"]
+
+
 def test_tones_only_break_ties_of_the_letters():
     # Tones in dictionary order (none, huyền, hỏi, ngã, sắc, nặng), and only after the letters differ:
     # "Ấp Anh" follows every "An…" whatever its tone.
