@@ -107,3 +107,19 @@ def test_button_only_posts_without_the_token_are_refused_for_a_user_allowed_to_p
     assert db.session.scalar(sa.select(Membership.role).where(Membership.member_id == members[1].id)) == "member"
     assert db.session.get(ApiToken, token.id).revoked_at is None
     assert db.session.get(Visit, visit_id) is not None
+
+
+def test_the_report_period_forms_are_read_from_the_address_without_a_token(csrf_app, db, tree):
+    """Choosing a month or a quarter is a GET: its address is a link to share, and it carries no token."""
+    from app.auth.cli import create_user
+    create_user("tinh-csrf", "province", tree.province, "mat-khau-thu-nghiem")
+    db.session.commit()
+    client = csrf_app.test_client()
+    html = client.get("/auth/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html).group(1)
+    assert client.post("/auth/login", data={"username": "tinh-csrf", "password": "mat-khau-thu-nghiem",
+                                            "csrf_token": token}).status_code == 302
+    for path, shown in ((f"/reports/{tree.province.id}/monthly?month=2024-10", "10/2024"),
+                        (f"/reports/{tree.province.id}/quarterly?quarter=2024-Q4", "2024")):
+        resp = client.get(path)
+        assert resp.status_code == 200 and shown in resp.get_data(as_text=True), path

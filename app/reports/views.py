@@ -65,8 +65,8 @@ PERIODS = {
 def _period_form(kind: str):
     p = PERIODS[kind]
     if p["param"] in request.args:
-        return p["form"](request.args, meta={"csrf": False})
-    return p["form"](data={p["param"]: p["default"]()}, meta={"csrf": False})
+        return p["form"](request.args)
+    return p["form"](data={p["param"]: p["default"]()})
 
 
 def _asked_period(kind: str, form) -> Period:
