@@ -144,6 +144,8 @@ def test_the_quarter_asked_by_default_is_the_last_one_ended(tree, login_as, clie
         # One from before, asked for in the address, is reported and shown chosen.
         older = parse(client.get(f"/reports/{tree.province.id}/quarterly?quarter=2021-Q4").get_data(as_text=True))
         assert _chosen(older) == "2021-Q4" and "Quý IV/2021" in older.text()
+        typed = parse(client.get(f"/reports/{tree.province.id}/quarterly?quarter=2026-q2").get_data(as_text=True))
+        assert _chosen(typed) == "2026-Q2"  # typed in lower case, chosen in the list as it is written there
         assert client.get(f"/reports/{tree.province.id}/quarterly?quarter=1900-Q1").status_code == 200  # the earliest
         current = client.get(f"/reports/{tree.province.id}/quarterly?quarter=2026-Q4").get_data(as_text=True)
         assert "Quý chưa kết thúc" in current
