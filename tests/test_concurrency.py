@@ -630,3 +630,26 @@ def test_a_count_saved_while_its_hamlet_is_deleted_answers_409_not_a_500(app, cl
     assert db.session.get(AdminUnit, hamlet_id) is None
     assert db.session.scalar(sa.select(sa.func.count()).select_from(HouseholdCount).where(
         HouseholdCount.unit_id == hamlet_id)) == 0
+
+
+def test_an_area_removed_twice_at_the_same_moment_is_removed_once_and_the_second_is_told(
+        app, client, db, tree, login_as):
+    """A double tap on the remove button on a slow line: the first removal is written but not committed when the
+    second arrives; the second waits for it, then finds the area gone and says so (without the lock, PostgreSQL
+    answered 500: the second deleted a row already deleted)."""
+    from app.areas import operations as area_ops
+    from app.units.models import AdminUnit
+    area = unit_ops.create_unit("Khu vực Vị Thanh", "area", tree.province)
+    db.session.commit()
+    area_id, province_id = area.id, tree.province.id
+    login_as("province", tree.province)
+
+    def first_removal():
+        unit_ops.lock_unit(province_id)
+        area_ops.remove_area(_db.session.get(AdminUnit, area_id))
+
+    resp = _while_a_first_officer_holds_a_write(
+        app, first_removal, lambda: client.post(f"/areas/area/{area_id}/remove", follow_redirects=True))
+    assert resp.status_code == 200 and "Cụm này đã được xóa." in resp.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(AdminUnit, area_id) is None

@@ -1,4 +1,5 @@
 """Area pages for province staff: the province's areas, a new area, an area's name and communes."""
+import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
@@ -104,12 +105,17 @@ def remove(area_id: int):
         flash(_("This area was already removed."), "info")
         return redirect(url_for("areas.index", unit_id=done.unit_id), 303)
     province = area.parent
-    communes = [c for c in operations.province_communes(province) if c.parent_id == area.id]
-    accounts = operations.accounts_bound(area)
     status = 200
     if request.method == "POST":
         if not ConfirmImportForm(payload="remove").validate_on_submit():
             abort(400)
+        unit_ops.lock_unit(province.id)  # the confirmation sent twice at the same moment removes it once
+        if db.session.scalar(sa.select(AdminUnit.id).where(AdminUnit.id == area.id)) is None:
+            flash(_("This area was already removed."), "info")
+            return redirect(url_for("areas.index", unit_id=province.id), 303)
+    communes = [c for c in operations.province_communes(province) if c.parent_id == area.id]
+    accounts = operations.accounts_bound(area)
+    if request.method == "POST":
         if not accounts:
             returned = operations.remove_area(area, user=current_user)
             db.session.commit()
