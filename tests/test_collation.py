@@ -35,6 +35,8 @@ def test_a_space_sorts_first_then_numbers_then_letters_then_other_signs_and_no_n
     """Punctuation and digits of other scripts ("²", "٣") are kept in names: they sort, after the letters."""
     names = ["Tổ (mới)", "Tổ 2-B", "Tổ 2 A", "Tổ An", "Tổ ²", "Tổ ٣"]
     assert sorted(names, key=sort_key) == ["Tổ 2 A", "Tổ 2-B", "Tổ An", "Tổ (mới)", "Tổ ²", "Tổ ٣"]
+    assert sorted(["Ấp 1²", "Ấp 1"], key=sort_key) == ["Ấp 1", "Ấp 1²"]  # a number ends at its last ASCII digit
+    assert sort_key(None) == sort_key("")  # a unit without a name sorts as an empty one
 
 
 def test_tones_only_break_ties_of_the_letters():
