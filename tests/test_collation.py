@@ -37,6 +37,7 @@ def test_a_space_sorts_first_then_numbers_then_letters_then_other_signs_and_no_n
     assert sorted(names, key=sort_key) == ["Tổ 2 A", "Tổ 2-B", "Tổ An", "Tổ (mới)", "Tổ ²", "Tổ ٣"]
     assert sorted(["Ấp 1²", "Ấp 1"], key=sort_key) == ["Ấp 1", "Ấp 1²"]  # a number ends at its last ASCII digit
     assert sort_key(None) == sort_key("")  # a unit without a name sorts as an empty one
+    assert sorted(["Ấp AN", "Ấp An", "Ấp an"], key=sort_key) == ["Ấp an", "Ấp An", "Ấp AN"]  # lower case first
 
 
 def test_tones_only_break_ties_of_the_letters():

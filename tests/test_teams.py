@@ -218,7 +218,7 @@ def test_edit_team_is_audited_before_and_after(client, db, tree, login_as):
                                                 "hamlets": [str(tree.hamlet2.id)]})
     db.session.expire_all()
     saved = db.session.get(Team, team.id)
-    assert (saved.decision_date, saved.founded_on) == (None, saved.registered_on)
+    assert (saved.decision_date, saved.founded_on) == (None, saved.registered_on) == (None, today_vn())
     client.post(f"/teams/{team.id}/edit", data={"name": "Tổ ấp Mới", "decision_number": "125/QĐ-UBND",
                                                 "decision_date": "2022-03-15", "hamlets": [str(tree.hamlet2.id)]})
     # A number taken away reads as a dash, not as an empty or "None" value.
