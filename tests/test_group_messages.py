@@ -157,6 +157,19 @@ def test_november_has_visits_and_a_class_but_no_shift(app, db, tree):
     ]
 
 
+def test_a_month_of_a_class_alone_or_a_shift_alone_is_a_month_of_work(app, db, tree):
+    activity = _october_with_classes_and_shifts(tree)
+    _class(activity.team, tree.commune, date(2024, 12, 5), 18)
+    _shift(activity.team, tree.commune, date(2025, 1, 9), 6)
+    db.session.commit()
+    browser, _user = sign_in_as(app, "team_leader", tree.commune, activity.team)
+    for month, work in (("2024-12", "- 1 buổi học, 18 người học"),
+                        ("2025-01", "- 1 ca trực tại Trung tâm phục vụ hành chính công, hỗ trợ 6 người")):
+        page = browser.get(f"/coverage/team?month={month}").get_data(as_text=True)
+        lines = _message(page, "team-message").splitlines()
+        assert lines[1] == work and not any("Chưa ghi" in line for line in lines), (month, lines)
+
+
 def test_a_hamlet_not_yet_counted_gives_no_reach(app, db, tree):
     activity = _october_with_classes_and_shifts(tree)
     # The team now serves a new hamlet whose household count the commune has not entered.
