@@ -2,6 +2,7 @@
 import io
 from datetime import date, timedelta
 
+import pytest
 import sqlalchemy as sa
 
 from app.audit.models import AuditEvent
@@ -123,3 +124,32 @@ def test_an_adult_population_below_the_hamlets_named_learners_is_saved_with_a_wa
                              "adults-confirm": "2"},
                        follow_redirects=True)
     assert resp.status_code == 200 and "học viên có tên sống ở đó" not in resp.get_data(as_text=True)
+
+
+def test_each_problem_of_an_adult_upload_is_told_on_its_line_and_nothing_with_one_is_saved(db, tree):
+    from app.units.adult_import import apply_adults, parse_adults
+    for name in ("Ấp Ba", "Ấp Bốn"):
+        unit_ops.create_unit(name, "hamlet", tree.commune)
+    old = unit_ops.create_unit("Ấp Cũ", "hamlet", tree.commune)
+    unit_ops.retire_unit(old, date(2024, 6, 1))
+    db.session.commit()
+    csv = ("Tên ấp,Số người từ 15 tuổi,Ngày hiệu lực\n"
+           ",100,01/01/2025\n"
+           "Khu vực 1,950,01/01/2025\n"
+           "khu vuc 1,960,01/01/2025\n"
+           "Khu vực 2,,01/01/2025\n"
+           "Ấp Ba,một trăm,01/01/2025\n"
+           "Ấp Bốn,300,ngày đầu năm\n"
+           "Ấp Cũ,300,01/01/2025\n")
+    rows = parse_adults("adults.csv", csv.encode(), tree.commune, date(2025, 3, 1))
+    errors = {r.line: [str(e) for e in r.errors] for r in rows}
+    assert errors[2] == ["The hamlet's name is missing."]
+    assert errors[3] == [] and rows[1].adults == 950 and rows[1].hamlet_id == tree.hamlet.id
+    assert errors[4] == ["khu vuc 1 appears twice in the file (line 3)."]
+    assert errors[5] == ["The number of adults is missing."]
+    assert len(errors[6]) == 1 and "một trăm" not in errors[6][0]
+    assert errors[7] == ["The effective date is not a date (use 23/05/2024 or 2024-05-23)."]
+    assert errors[8] == ["Ấp Cũ was in effect until May 31, 2024: a count for it takes a date up to that day."]
+    with pytest.raises(ValueError):
+        apply_adults(rows, tree.commune)
+    assert db.session.scalar(sa.select(sa.func.count(AdultCount.id))) == 0
