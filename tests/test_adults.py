@@ -128,7 +128,7 @@ def test_an_adult_population_below_the_hamlets_named_learners_is_saved_with_a_wa
 
 def test_each_problem_of_an_adult_upload_is_told_on_its_line_and_nothing_with_one_is_saved(db, tree):
     from app.units.adult_import import apply_adults, parse_adults
-    for name in ("Ấp Ba", "Ấp Bốn"):
+    for name in ("Ấp Ba", "Ấp Bốn", "Ấp Năm"):
         unit_ops.create_unit(name, "hamlet", tree.commune)
     old = unit_ops.create_unit("Ấp Cũ", "hamlet", tree.commune)
     unit_ops.retire_unit(old, date(2024, 6, 1))
@@ -140,7 +140,8 @@ def test_each_problem_of_an_adult_upload_is_told_on_its_line_and_nothing_with_on
            "Khu vực 2,,01/01/2025\n"
            "Ấp Ba,một trăm,01/01/2025\n"
            "Ấp Bốn,300,ngày đầu năm\n"
-           "Ấp Cũ,300,01/01/2025\n")
+           "Ấp Cũ,300,01/01/2025\n"
+           "Ấp Năm,420,\n")
     rows = parse_adults("adults.csv", csv.encode(), tree.commune, date(2025, 3, 1))
     errors = {r.line: [str(e) for e in r.errors] for r in rows}
     assert errors[2] == ["The hamlet's name is missing."]
@@ -150,6 +151,7 @@ def test_each_problem_of_an_adult_upload_is_told_on_its_line_and_nothing_with_on
     assert len(errors[6]) == 1 and "một trăm" not in errors[6][0]
     assert errors[7] == ["The effective date is not a date (use 23/05/2024 or 2024-05-23)."]
     assert errors[8] == ["Ấp Cũ was in effect until May 31, 2024: a count for it takes a date up to that day."]
+    assert errors[9] == [] and rows[-1].effective_on == date(2025, 3, 1)  # no date: in effect from the upload's day
     with pytest.raises(ValueError):
         apply_adults(rows, tree.commune)
     assert db.session.scalar(sa.select(sa.func.count(AdultCount.id))) == 0
