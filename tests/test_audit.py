@@ -1,6 +1,8 @@
 """The audit trail: recorded with each change, browsable by province and district staff in scope."""
 from datetime import timedelta
 
+import pytest
+
 from app.dates import today_vn
 
 
@@ -182,3 +184,29 @@ def test_the_trail_pages_fifty_events_newest_first_keeping_the_filters(client, d
     _renames(db, tree, [datetime(2026, 3, 1, 8, n, tzinfo=UTC) for n in range(50)])
     page = client.get("/audit/?record_type=unit").get_data(as_text=True)
     assert _shown(client, "?record_type=unit") == list(range(50)) and "page=" not in page
+
+
+@pytest.mark.parametrize("key,value,shown", [
+    ("is_enabled", True, "có"), ("is_enabled", False, "không"),
+    ("note", "", "–"), ("note", None, "–"), ("members", [], "–"),
+    ("members", [3, 4], "Lan, #4"),  # a member by name; one no longer found by its id
+    ("team_id", 7, "Tổ 1"),
+    ("erased_fields", "head_name, phone", "Chủ hộ, Số di động"),
+    ("services", {"1": "adopted", "2": "guided"}, "DVC: Đã sử dụng; #2: Đã hướng dẫn"),
+    ("dossiers", {"1": 1200}, "DVC: 1.200"),
+    ("month", 202410, "10/2024"), ("month", "2024-10", "10/2024"), ("month", 99, "99"),
+    ("role", "province", "Cán bộ tỉnh"), ("role", "leader", "Tổ trưởng"), ("role", "chief", "chief"),
+    ("level", "area", "Cụm xã"), ("level", "x", "x"), ("status", "dissolved", "Đã giải thể"),
+    ("households", 1200, "1.200"),
+    ("joined_on", "2024-05-23", "23/05/2024"), ("joined_on", "2024-13-01", "2024-13-01"),
+    ("created_at", "2024-05-23T03:04:05+00:00", "10:04 23/05/2024"),  # in Vietnam's time
+    ("created_at", "hôm qua", "hôm qua"),
+    ("hamlets", ["Ấp A", "Ấp B"], "Ấp A, Ấp B"), ("split_into", {"a": 1}, '{"a": 1}'), ("name", "Ấp Một", "Ấp Một"),
+])
+def test_each_kind_of_changed_value_reads_as_a_person_writes_it(app, key, value, shown):
+    from flask_babel import force_locale
+
+    from app.audit.words import _value
+    names = {("member", 3): "Lan", ("team", 7): "Tổ 1", ("service", 1): "DVC"}
+    with app.test_request_context(), force_locale("vi"):
+        assert _value(key, value, names) == shown
