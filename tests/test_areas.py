@@ -34,6 +34,15 @@ class TwoLevels:
         _db.session.commit()
 
 
+def _area_of_vi_thanh(client, world) -> AdminUnit:
+    """Province staff (signed in on `client`) add the area Khu vực Vị Thanh and give it Vị Thanh and Vị Thủy."""
+    vi_thanh, vi_thuy, _nga_bay = world.communes
+    client.post(f"/areas/{world.province.id}", data={"name": "Khu vực Vị Thanh"})
+    area = _db.session.scalar(sa.select(AdminUnit).where(AdminUnit.name == "Khu vực Vị Thanh"))
+    client.post(f"/areas/area/{area.id}", data={"name": "Khu vực Vị Thanh", "communes": [vi_thanh.id, vi_thuy.id]})
+    return area
+
+
 def _verify(runner):
     _db.session.remove()
     result = runner.invoke(args=["coverage", "verify"])
@@ -103,9 +112,7 @@ def test_a_commune_taken_out_of_an_area_leaves_none_of_its_figures_there(db, cli
     world = TwoLevels()
     vi_thanh, vi_thuy, nga_bay = world.communes
     login_as("province", world.province)
-    client.post(f"/areas/{world.province.id}", data={"name": "Khu vực Vị Thanh"})
-    area = _db.session.scalar(sa.select(AdminUnit).where(AdminUnit.level == "area"))
-    client.post(f"/areas/area/{area.id}", data={"name": "Khu vực Vị Thanh", "communes": [vi_thanh.id, vi_thuy.id]})
+    area = _area_of_vi_thanh(client, world)
     client.post(f"/areas/{world.province.id}", data={"name": "Khu vực Ngã Bảy"})
     other = _db.session.scalar(sa.select(AdminUnit).where(AdminUnit.name == "Khu vực Ngã Bảy"))
     # Xã Vị Thủy moves to the other area; ticking it there takes it out of the first.
@@ -191,9 +198,7 @@ def test_as_the_map_was_before_an_area_was_made_its_communes_stand_under_the_pro
     world = TwoLevels()
     vi_thanh, vi_thuy, nga_bay = world.communes
     login_as("province", world.province)
-    client.post(f"/areas/{world.province.id}", data={"name": "Khu vực Vị Thanh"})
-    area = _db.session.scalar(sa.select(AdminUnit).where(AdminUnit.level == "area"))
-    client.post(f"/areas/area/{area.id}", data={"name": "Khu vực Vị Thanh", "communes": [vi_thanh.id, vi_thuy.id]})
+    area = _area_of_vi_thanh(client, world)
     _db.session.expire_all()
     province = _db.session.get(AdminUnit, world.province.id)
     sept = date(2025, 9, 30)
@@ -220,10 +225,7 @@ def test_an_area_no_longer_wanted_is_removed_and_its_communes_go_back_under_the_
     world = TwoLevels()
     vi_thanh, vi_thuy, nga_bay = world.communes
     officer = login_as("province", world.province)
-    client.post(f"/areas/{world.province.id}", data={"name": "Khu vực Vị Thanh"})
-    area = _db.session.scalar(sa.select(AdminUnit).where(AdminUnit.level == "area"))
-    area_id = area.id
-    client.post(f"/areas/area/{area_id}", data={"name": "Khu vực Vị Thanh", "communes": [vi_thanh.id, vi_thuy.id]})
+    area_id = _area_of_vi_thanh(client, world).id
     assert f'href="/areas/area/{area_id}/remove"' in client.get(f"/areas/area/{area_id}").get_data(as_text=True)
     asked = client.get(f"/areas/area/{area_id}/remove").get_data(as_text=True)
     assert "Xóa cụm Khu vực Vị Thanh?" in asked and "(Phường Vị Thanh, Xã Vị Thủy)" in asked

@@ -39,16 +39,22 @@ def test_every_post_without_token_is_refused(csrf_app, tree):
             assert resp.status_code == 400, (rule.rule, method, "htmx")
 
 
-def test_token_from_the_page_is_accepted_in_form_and_header(csrf_app, db, tree):
+def _signed_in_with_the_pages_token(csrf_app, db, username, role, unit):
+    """A browser signed in through the sign-in form, sending the token its page gave."""
     from app.auth.cli import create_user
-    create_user("xa-csrf", "commune", tree.commune, "mat-khau-thu-nghiem")
+    create_user(username, role, unit, "mat-khau-thu-nghiem")
     db.session.commit()
     client = csrf_app.test_client()
     html = client.get("/auth/login").get_data(as_text=True)
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html).group(1)
-    resp = client.post("/auth/login", data={"username": "xa-csrf", "password": "mat-khau-thu-nghiem",
+    resp = client.post("/auth/login", data={"username": username, "password": "mat-khau-thu-nghiem",
                                             "csrf_token": token})
     assert resp.status_code == 302
+    return client
+
+
+def test_token_from_the_page_is_accepted_in_form_and_header(csrf_app, db, tree):
+    client = _signed_in_with_the_pages_token(csrf_app, db, "xa-csrf", "commune", tree.commune)
     page = client.get(f"/units/{tree.commune.id}").get_data(as_text=True)
     header_token = re.search(r'"X-CSRFToken": "([^"]+)"', page).group(1)
     resp = client.post(f"/units/{tree.commune.id}/hamlets", data={"hamlet-name": "Ấp Có Token"},
@@ -111,14 +117,7 @@ def test_button_only_posts_without_the_token_are_refused_for_a_user_allowed_to_p
 
 def test_the_report_period_forms_are_read_from_the_address_without_a_token(csrf_app, db, tree):
     """Choosing a month or a quarter is a GET: its address is a link to share, and it carries no token."""
-    from app.auth.cli import create_user
-    create_user("tinh-csrf", "province", tree.province, "mat-khau-thu-nghiem")
-    db.session.commit()
-    client = csrf_app.test_client()
-    html = client.get("/auth/login").get_data(as_text=True)
-    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html).group(1)
-    assert client.post("/auth/login", data={"username": "tinh-csrf", "password": "mat-khau-thu-nghiem",
-                                            "csrf_token": token}).status_code == 302
+    client = _signed_in_with_the_pages_token(csrf_app, db, "tinh-csrf", "province", tree.province)
     for path, shown in ((f"/reports/{tree.province.id}/monthly?month=2024-10", "10/2024"),
                         (f"/reports/{tree.province.id}/quarterly?quarter=2024-Q4", "2024")):
         resp = client.get(path)
