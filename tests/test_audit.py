@@ -210,3 +210,37 @@ def test_each_kind_of_changed_value_reads_as_a_person_writes_it(app, key, value,
     names = {("member", 3): "Lan", ("team", 7): "Tổ 1", ("service", 1): "DVC"}
     with app.test_request_context(), force_locale("vi"):
         assert _value(key, value, names) == shown
+
+
+def test_a_visit_s_entry_names_its_household_services_and_members_and_a_class_s_its_topics(app, db, tree):
+    """What a visit or a class refers to by id (household, services, members, topics) reads by name."""
+    import sqlalchemy as sa
+    from flask_babel import force_locale
+
+    from app.audit.models import AuditEvent
+    from app.audit.words import describe
+    from tests.test_activities import class_form
+    from tests.visits_helpers import form, household, make_team, sign_in_as
+    team, members = make_team(tree.commune, [tree.hamlet])
+    home = household(tree.hamlet, name="Trần Văn Bảy")
+    db.session.commit()
+    leader, _user = sign_in_as(app, "team_leader", tree.commune, team=team, member=members[0])
+    assert leader.post("/visits/new", data=form(home.id, members=[members[0].id],
+                                                services={"dvc": "guided"})).status_code == 303
+    assert leader.post("/activities/classes/new", data=class_form(db, team, members)).status_code == 303
+    # Corrected, its entry holds only what changed: the household is found through the visit.
+    from app.visits.models import Visit
+    visit_id, key = db.session.execute(sa.select(Visit.id, Visit.idempotency_key)).one()
+    assert leader.post(f"/visits/{visit_id}/edit", data=form(home.id, members=[members[0].id], key=key,
+                                                            services={"dvc": "adopted"})).status_code == 303
+    events = db.session.scalars(sa.select(AuditEvent).where(AuditEvent.record_type.in_(("visit", "class")))
+                                .order_by(AuditEvent.id)).all()
+    with app.test_request_context(), force_locale("vi"):
+        visit, klass, corrected = describe(events)
+        assert corrected.sentence == "Đã sửa một lượt hướng dẫn tại hộ Trần Văn Bảy"
+        assert visit.sentence == "Đã ghi một lượt hướng dẫn tại hộ Trần Văn Bảy"
+        details = {label: after for label, _before, after in visit.details}
+        assert details["Dịch vụ"] == "Tài khoản và hồ sơ dịch vụ công trực tuyến: Đã hướng dẫn"
+        assert (details["Hộ gia đình"], details["Thành viên tham gia"]) == ("Trần Văn Bảy", members[0].full_name)
+        topics = {label: after for label, _before, after in klass.details}["Nội dung"]
+        assert "#" not in topics and len(topics.split(", ")) == 2
