@@ -243,6 +243,11 @@ def test_an_area_no_longer_wanted_is_removed_and_its_communes_go_back_under_the_
     from app.audit.models import AuditEvent
     [event] = _db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "remove_area")).all()
     assert (event.record_id, event.unit_id, event.user_id) == (area_id, world.province.id, officer.id)
+    from flask_babel import force_locale
+
+    from app.audit.words import describe
+    with client.application.test_request_context(), force_locale("vi"):
+        assert describe([event])[0].sentence == "Đã xóa cụm Khu vực Vị Thanh"  # by the name it had
     # The confirmation sent again (a double tap) says it is done already.
     again = client.post(f"/areas/area/{area_id}/remove")
     assert again.status_code == 303 and again.headers["Location"].endswith(f"/areas/{world.province.id}")
