@@ -203,6 +203,7 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ("users.disable", "POST"): Entry(PROVINCE, {"account_id": "account"}),
     ("users.enable", "POST"): Entry(PROVINCE, {"account_id": "account"}),
     ("users.reset_password", "POST"): Entry(PROVINCE, {"account_id": "account"}),
+    ("users.bind", "POST"): Entry(PROVINCE, {"account_id": "account"}),
     # Areas (groups of communes): the province's staff make them and choose their communes.
     ("areas.index", "GET"): Entry(PROVINCE, {"unit_id": "province"}),
     ("areas.create", "POST"): Entry(PROVINCE, {"unit_id": "province"}),

@@ -320,6 +320,36 @@ def test_the_account_list_shows_its_first_two_hundred_and_says_there_are_more(cl
     assert "Chỉ hiện 200 tài khoản đầu tiên." in client.get("/users/?role=team_member").get_data(as_text=True)
 
 
+def test_only_a_staff_account_of_ones_area_is_bound_to_another_unit_and_only_to_one_listed(
+        client, tree, login_as, db):
+    """A commune officer moves to the next commune; a team account follows its member's team instead; one's own
+    account and another province's are not one's to move; the same unit again changes nothing."""
+    me = login_as("province", tree.province)
+    officer = _account(db, "xa-phuong-1", "commune", tree.commune)
+    leader = _account(db, "0912000001", "team_leader", tree.commune)
+    far = units.create_unit("Tỉnh Sóc Trăng", "province", None, "94")
+    far_commune = units.create_unit("Phường 1", "commune", units.create_unit("TP Sóc Trăng", "district", far), "1")
+    stranger = _account(db, "xa-soc-trang", "commune", far_commune)
+    assert 'id="bind"' in client.get(f"/users/{officer.id}").get_data(as_text=True)
+    for account in (leader, me):
+        assert 'id="bind"' not in client.get(f"/users/{account.id}").get_data(as_text=True)
+    assert client.post(f"/users/{leader.id}/unit", data={"bind-unit": tree.sibling_commune.id}).status_code == 403
+    assert client.post(f"/users/{me.id}/unit", data={"bind-unit": tree.district.id}).status_code == 404  # as disable
+    assert client.post(f"/users/{stranger.id}/unit", data={"bind-unit": tree.commune.id}).status_code == 404
+    for bad in (far_commune.id, tree.district.id, "x", ""):
+        resp = client.post(f"/users/{officer.id}/unit", data={"bind-unit": bad})
+        assert resp.status_code == 400, bad
+        assert re.search(r'<p id="bind-unit-error" class="error" role="alert">[^<]+</p>', resp.get_data(as_text=True))
+    assert client.post(f"/users/{officer.id}/unit", data={"bind-unit": tree.commune.id}).status_code == 303
+    assert _events(db, "update", officer.id) == []  # the same unit: nothing changed
+    assert client.post(f"/users/{officer.id}/unit", data={"bind-unit": tree.sibling_commune.id}).status_code == 303
+    db.session.expire_all()
+    assert [db.session.get(User, a.id).unit_id for a in (officer, leader, me, stranger)] == [
+        tree.sibling_commune.id, tree.commune.id, tree.province.id, far_commune.id]
+    [event] = _events(db, "update", officer.id)
+    assert event.user_id == me.id
+
+
 def test_an_admin_cannot_disable_their_own_account(client, tree, login_as, db):
     me = login_as("admin", tree.province)
     assert client.post(f"/users/{me.id}/disable").status_code == 403
@@ -558,5 +588,9 @@ def test_fuzz_account_forms(client, tree, login_as, db):
         account = target.id if data["account"] == "own" else data["account"]
         resp = client.post(f"/users/{account}/{data['action']}")
         assert resp.status_code in (200, 303, 404), resp.status_code
+        resp = client.post(f"/users/{account}/unit", data={"bind-unit": data["unit"]})
+        assert resp.status_code in (303, 400, 404), resp.status_code
+        if resp.status_code == 400:
+            assert db.session.get(User, target.id).unit_id == tree.commune.id
 
     run()

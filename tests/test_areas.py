@@ -285,6 +285,47 @@ def test_an_area_with_an_account_bound_to_it_is_not_removed_and_only_its_provinc
     assert _db.session.get(AdminUnit, empty.id) is not None
 
 
+def test_an_area_officer_is_bound_to_another_area_then_the_empty_area_is_removed(db, client, login_as):
+    """An area's officer changes post: province staff bind the account to another area from its page; it then
+    opens the new area's communes and no longer the old one's, and the old area, with no account bound, goes."""
+    from app.audit.models import AuditEvent
+    from app.auth.cli import create_user
+    from app.auth.models import User
+    from tests.report_data import forget_signed_in_user
+    world = TwoLevels()
+    vi_thanh, vi_thuy, nga_bay = world.communes
+    login_as("province", world.province)
+    area = _area_of_vi_thanh(client, world)
+    other = create_unit("Khu vực Ngã Bảy", "area", world.province)
+    from app.areas.operations import set_area_communes
+    set_area_communes(other, {nga_bay.id})
+    officer = create_user("can-bo-khu-vuc", "district", area, "mat-khau-dai-du-1")
+    _db.session.commit()
+    page = client.get(f"/users/{officer.id}").get_data(as_text=True)
+    options = re.findall(r'<option (?:selected )?value="(\d+)">([^<]+)</option>', page)
+    assert sorted(name for _id, name in options) == ["Khu vực Ngã Bảy — Thành phố Cần Thơ",
+                                                     "Khu vực Vị Thanh — Thành phố Cần Thơ"]
+    refused = client.post(f"/users/{officer.id}/unit", data={"bind-unit": str(vi_thanh.id)})  # a commune
+    assert refused.status_code == 400 and "Hãy chọn một trong các đơn vị trong danh sách cho vai trò này." in \
+        refused.get_data(as_text=True)
+    done = client.post(f"/users/{officer.id}/unit", data={"bind-unit": str(other.id)}, follow_redirects=True)
+    assert "Tài khoản can-bo-khu-vuc nay gắn với Khu vực Ngã Bảy." in done.get_data(as_text=True)
+    assert "Đã gắn tài khoản can-bo-khu-vuc với Khu vực Ngã Bảy" in done.get_data(as_text=True)  # its history
+    _db.session.expire_all()
+    assert _db.session.get(User, officer.id).unit_id == other.id
+    [event] = _db.session.scalars(sa.select(AuditEvent).where(AuditEvent.record_type == "user",
+                                                              AuditEvent.action == "update")).all()
+    assert event.unit_id == other.id
+    # The officer's pages follow: the new area's commune, no longer the old one's.
+    forget_signed_in_user()
+    theirs = client.application.test_client()
+    theirs.post("/auth/login", data={"username": "can-bo-khu-vuc", "password": "mat-khau-dai-du-1"})
+    assert theirs.get(f"/coverage/{nga_bay.id}?month=2025-09").status_code == 200
+    assert theirs.get(f"/coverage/{vi_thanh.id}?month=2025-09").status_code == 404
+    # The old area, with no account bound now, can go.
+    assert client.post(f"/areas/area/{area.id}/remove").status_code == 303
+
+
 def test_an_area_officer_sees_the_communes_of_the_area_and_no_other(db, client, login_as):
     world = TwoLevels()
     vi_thanh, vi_thuy, nga_bay = world.communes

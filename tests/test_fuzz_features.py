@@ -102,6 +102,7 @@ FUZZED = {
     "users.disable": "tests/test_accounts.py::test_fuzz_account_forms",
     "users.enable": "tests/test_accounts.py::test_fuzz_account_forms",
     "users.reset_password": "tests/test_accounts.py::test_fuzz_account_forms",
+    "users.bind": "tests/test_accounts.py::test_fuzz_account_forms",
     "auth.change_password": "test_fuzz_password_and_language",
     "main.set_language": "test_fuzz_password_and_language",
     "activities.new_class": "test_fuzz_class_forms",

@@ -52,6 +52,24 @@ class NewAccountForm(AppForm):
         return next(u for u, _label in self.units if u.id == self.unit.data)
 
 
+class BindForm(AppForm):
+    """Another unit for a staff account; `units` (the units offered for its role) set by the view."""
+    unit = SelectField(_l("Move to"), coerce=int, validate_choice=False,
+                       validators=[DataRequired(_l("Choose the unit the account is bound to."))])
+
+    def __init__(self, *args, units: list, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.units = units
+        self.unit.choices = [(u.id, label) for u, label in units]
+
+    def validate_unit(self, field):
+        if field.data not in {u.id for u, _label in self.units}:
+            raise ValidationError(_l("Choose one of the units listed for this role."))
+
+    def chosen_unit(self):
+        return next(u for u, _label in self.units if u.id == self.unit.data)
+
+
 class AccountFilterForm(PlainForm):
     q = StringField(_l("Search"), filters=[strip_clean], validators=[Optional(), Length(max=64)])
     role = SelectField(_l("Role"), validators=[Optional()], validate_choice=True)

@@ -51,3 +51,15 @@ def reset_password(account: User, actor=None, password: str | None = None) -> st
     record("reset_password", "user", account.id, account.unit_id, after={"username": account.username},
            user=actor)
     return password
+
+
+def bind_account(account: User, unit: AdminUnit, actor=None) -> bool:
+    """Bind a staff account to another unit of its role's level (an officer who changes post, an area
+    officer whose area is regrouped); its pages follow from the next request. False when it is there."""
+    if account.unit_id == unit.id:
+        return False
+    before = account.unit_id
+    account.unit_id = unit.id
+    record("update", "user", account.id, unit.id, before={"unit_id": before},
+           after={"unit": unit.name, "username": account.username}, user=actor)
+    return True

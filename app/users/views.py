@@ -1,6 +1,6 @@
 """Account administration: admins and province staff manage the accounts below them in their area."""
 import sqlalchemy as sa
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import orm
@@ -20,7 +20,7 @@ from app.scope import (
 )
 from app.units.models import AdminUnit
 from app.users import operations
-from app.users.forms import WEB_ROLES, AccountFilterForm, NewAccountForm
+from app.users.forms import WEB_ROLES, AccountFilterForm, BindForm, NewAccountForm
 
 bp = Blueprint("users", __name__, url_prefix="/users")
 require_sign_in(bp, allow=can_manage_accounts)
@@ -75,13 +75,41 @@ def new():
     return render_template("users/new.html", form=form), status
 
 
-@bp.get("/<int:account_id>")
-def show(account_id: int):
-    account = get_account_or_404(account_id, own_too=True)
+def _bind_form(account, formdata=None):
+    """The form moving a staff account to another unit, or None: not for one's own account, nor for a team
+    account (it follows its member's team)."""
+    if account.id == current_user.id or account.role not in _web_roles():
+        return None
+    return BindForm(formdata, units=_units_for(account.role), unit=account.unit_id, prefix="bind")
+
+
+def _render_show(account, bind_form=None, status=200):
     events = db.session.scalars(sa.select(AuditEvent).where(AuditEvent.record_type == "user",
                                                             AuditEvent.record_id == account.id)
                                 .order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(50)).all()
-    return render_template("users/show.html", account=account, entries=describe(events))
+    return render_template("users/show.html", account=account, entries=describe(events),
+                           bind_form=bind_form or _bind_form(account)), status
+
+
+@bp.get("/<int:account_id>")
+def show(account_id: int):
+    return _render_show(get_account_or_404(account_id, own_too=True))
+
+
+@bp.post("/<int:account_id>/unit")
+def bind(account_id: int):
+    account = get_account_or_404(account_id)
+    form = _bind_form(account, request.form)
+    if form is None:
+        abort(403)
+    if not form.validate_on_submit():
+        return _render_show(account, form, 400)
+    unit = form.chosen_unit()
+    if operations.bind_account(account, unit, actor=current_user):
+        db.session.commit()
+        flash(_("The account %(username)s is now bound to %(unit)s.", username=account.username, unit=unit.name),
+              "success")
+    return redirect(url_for("users.show", account_id=account.id), 303)
 
 
 @bp.post("/<int:account_id>/disable")
