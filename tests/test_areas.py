@@ -258,6 +258,7 @@ def test_an_area_no_longer_wanted_is_removed_and_its_communes_go_back_under_the_
 def test_an_area_with_an_account_bound_to_it_is_not_removed_and_only_its_provinces_staff_remove_one(
         db, client, login_as):
     from app.auth.cli import create_user
+    from app.auth.models import User
     world = TwoLevels()
     area = create_unit("Khu vực Vị Thanh", "area", world.province)
     empty = create_unit("Khu vực Ngã Bảy", "area", world.province)
@@ -267,6 +268,8 @@ def test_an_area_with_an_account_bound_to_it_is_not_removed_and_only_its_provinc
     login_as("province", world.province)
     asked = client.get(f"/areas/area/{area.id}/remove").get_data(as_text=True)
     assert "Tài khoản can-bo-khu-vuc đang gắn với cụm này nên không xóa được cụm." in asked
+    officer_id = _db.session.scalar(sa.select(User.id).where(User.username == "can-bo-khu-vuc"))
+    assert f'<a href="/users/{officer_id}">can-bo-khu-vuc</a>' in asked  # where to bind it elsewhere
     assert 'class="primary danger"' not in asked
     refused = client.post(f"/areas/area/{area.id}/remove")
     assert refused.status_code == 409 and "can-bo-khu-vuc" in refused.get_data(as_text=True)
