@@ -16,7 +16,18 @@ def lower(value):
     return value.lower() if isinstance(value, str) else value
 
 
-class NewAccountForm(AppForm):
+class OfferedUnits:
+    """A form's `unit` chosen among `self.units`, the (unit, label) pairs offered for the account's role."""
+
+    def validate_unit(self, field):
+        if field.data not in {u.id for u, _label in self.units}:
+            raise ValidationError(_l("Choose one of the units listed for this role."))
+
+    def chosen_unit(self):
+        return next(u for u, _label in self.units if u.id == self.unit.data)
+
+
+class NewAccountForm(OfferedUnits, AppForm):
     username = StringField(_l("Username"), filters=[strip_clean, lower], validators=[
         DataRequired(_l("Enter a username.")), Length(min=3, max=64, message=_l("Use 3 to 64 characters.")),
         Regexp(r"^[a-z0-9][a-z0-9._-]*$", message=_l("Use letters a–z, digits, dots, dashes or underscores."))])
@@ -44,15 +55,8 @@ class NewAccountForm(AppForm):
         if db.session.scalar(sa.select(User.id).where(User.username == field.data)) is not None:
             raise ValidationError(_l("This username is taken. Choose another."))
 
-    def validate_unit(self, field):
-        if field.data not in {u.id for u, _label in self.units}:
-            raise ValidationError(_l("Choose one of the units listed for this role."))
 
-    def chosen_unit(self):
-        return next(u for u, _label in self.units if u.id == self.unit.data)
-
-
-class BindForm(AppForm):
+class BindForm(OfferedUnits, AppForm):
     """Another unit for a staff account; `units` (the units offered for its role) set by the view."""
     unit = SelectField(_l("Move to"), coerce=int, validate_choice=False,
                        validators=[DataRequired(_l("Choose the unit the account is bound to."))])
@@ -61,13 +65,6 @@ class BindForm(AppForm):
         super().__init__(*args, **kwargs)
         self.units = units
         self.unit.choices = [(u.id, label) for u, label in units]
-
-    def validate_unit(self, field):
-        if field.data not in {u.id for u, _label in self.units}:
-            raise ValidationError(_l("Choose one of the units listed for this role."))
-
-    def chosen_unit(self):
-        return next(u for u, _label in self.units if u.id == self.unit.data)
 
 
 class AccountFilterForm(PlainForm):

@@ -88,7 +88,7 @@ def _render_show(account, bind_form=None, status=200):
                                                             AuditEvent.record_id == account.id)
                                 .order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(50)).all()
     return render_template("users/show.html", account=account, entries=describe(events),
-                           bind_form=bind_form or _bind_form(account)), status
+                           bind_form=_bind_form(account) if bind_form is None else bind_form), status
 
 
 @bp.get("/<int:account_id>")
