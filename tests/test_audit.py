@@ -244,3 +244,20 @@ def test_a_visit_s_entry_names_its_household_services_and_members_and_a_class_s_
         assert (details["Hộ gia đình"], details["Thành viên tham gia"]) == ("Trần Văn Bảy", members[0].full_name)
         topics = {label: after for label, _before, after in klass.details}["Nội dung"]
         assert "#" not in topics and len(topics.split(", ")) == 2
+
+
+def test_an_entry_of_an_older_shape_still_reads_as_a_sentence(app, db, tree):
+    """Entries written by earlier versions: a change list that is not JSON, or a sentence's value missing."""
+    from flask_babel import force_locale
+
+    from app.audit.models import AuditEvent
+    from app.audit.words import describe
+    broken = AuditEvent(action="update", record_type="team", record_id=999, changes="{not json")
+    renamed = AuditEvent(action="update", record_type="unit", record_id=tree.hamlet.id,
+                         changes='{"name": {"after": "Khu vực Một"}}')
+    db.session.add_all([broken, renamed])
+    db.session.commit()
+    with app.test_request_context(), force_locale("vi"):
+        first, second = describe([broken, renamed])
+        assert first.details == [] and first.sentence.endswith("#999")
+        assert second.sentence == "Đã đổi tên – thành Khu vực 1"
