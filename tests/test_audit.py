@@ -253,11 +253,13 @@ def test_an_entry_of_an_older_shape_still_reads_as_a_sentence(app, db, tree):
     from app.audit.models import AuditEvent
     from app.audit.words import describe
     broken = AuditEvent(action="update", record_type="team", record_id=999, changes="{not json")
-    renamed = AuditEvent(action="update", record_type="unit", record_id=tree.hamlet.id,
-                         changes='{"name": {"after": "Khu vực Một"}}')
-    db.session.add_all([broken, renamed])
+    from app.auth.cli import create_user
+    account = create_user("can-bo-cu", "district", tree.district, "mat-khau-dai-du-1")
+    db.session.flush()
+    bound = AuditEvent(action="update", record_type="user", record_id=account.id, changes="{}")  # no unit
+    db.session.add_all([broken, bound])
     db.session.commit()
     with app.test_request_context(), force_locale("vi"):
-        first, second = describe([broken, renamed])
+        first, second = describe([broken, bound])
         assert first.details == [] and first.sentence.endswith("#999")
-        assert second.sentence == "Đã đổi tên – thành Khu vực 1"
+        assert second.sentence == "Đã gắn tài khoản can-bo-cu với –"
