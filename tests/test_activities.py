@@ -873,3 +873,38 @@ def test_a_class_keeps_what_it_recorded_after_the_lists_change_and_a_blank_age_b
     assert resp.status_code == 409
     assert parse(resp.get_data(as_text=True)).find(id="held_on-error") is not None
     assert _count(db, Class) == 1
+
+
+def test_a_provinces_own_topic_gets_a_code_from_its_name_and_comes_after_the_default_list(db, tree):
+    import json
+
+    from app.activities import topics
+    from app.audit.models import AuditEvent
+    from app.units import operations as unit_ops
+    defaults_end = db.session.scalar(sa.select(sa.func.max(Topic.position)).where(Topic.province_id.is_(None)))
+    first = topics.add_topic(tree.province.id, "Dùng Zalo an toàn")
+    second = topics.add_topic(tree.province.id, "Dùng Zalo an toàn!")  # the same code once folded: numbered
+    blank = topics.add_topic(tree.province.id, "???")
+    assert (first.code, second.code, blank.code) == ("dung_zalo_an_toan", "dung_zalo_an_toan_2", "topic")
+    long_one = topics.add_topic(tree.province.id, "Hướng dẫn người cao tuổi dùng ứng dụng ngân hàng số")
+    assert long_one.code == "huong_dan_nguoi_cao_tuoi_dun"  # 28 characters at most, room for a number
+    long_one.active = False
+    assert [t.position for t in (first, second, blank, long_one)] == [defaults_end + 10 * n for n in (1, 2, 3, 4)]
+    # Another province's own list is its own: the same name, the same code, after the default list.
+    elsewhere = unit_ops.create_unit("Tỉnh Vĩnh Long", "province", None, "86")
+    theirs = topics.add_topic(elsewhere.id, "Dùng Zalo an toàn")
+    assert (theirs.code, theirs.position) == ("dung_zalo_an_toan", defaults_end + 10)
+    listed = [t.code for t in topics.topics_for(tree.province.id)]
+    assert listed[-3:] == ["dung_zalo_an_toan", "dung_zalo_an_toan_2", "topic"] and len(listed) == 9 + 3
+    topics.set_topic_active(first, False)
+    db.session.commit()
+    assert "dung_zalo_an_toan" not in [t.code for t in topics.topics_for(tree.province.id)]
+    assert [t.code for t in topics.topics_for(elsewhere.id)][-1] == "dung_zalo_an_toan"
+    events = db.session.scalars(sa.select(AuditEvent).where(AuditEvent.record_type == "topic")
+                                .order_by(AuditEvent.id)).all()
+    assert [(e.action, e.record_id, e.unit_id) for e in events] == [
+        ("create", first.id, tree.province.id), ("create", second.id, tree.province.id),
+        ("create", blank.id, tree.province.id), ("create", long_one.id, tree.province.id),
+        ("create", theirs.id, elsewhere.id),
+        ("update", first.id, tree.province.id)]
+    assert json.loads(events[-1].changes)["active"] == {"before": True, "after": False}
