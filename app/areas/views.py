@@ -91,38 +91,39 @@ def edit(area_id: int):
                            communes=communes, elsewhere=elsewhere), status
 
 
+def _already_removed(province_id: int):
+    """The confirmation sent again (back button, double tap) finds the area gone: say so."""
+    flash(_("This area was already removed."), "info")
+    return redirect(url_for("areas.index", unit_id=province_id), 303)
+
+
 @bp.route("/area/<int:area_id>/remove", methods=["GET", "POST"])
 def remove(area_id: int):
     """An area made by mistake or no longer wanted: asked, then its communes go back under the province and the
     area is deleted; refused while an account is bound to it."""
+    posted = request.method == "POST"
     try:
         area = _area_or_404(area_id)
     except NotFound:
-        done = done_by(current_user, "unit", area_id, action="remove_area") if request.method == "POST" else None
+        done = done_by(current_user, "unit", area_id, action="remove_area") if posted else None
         if done is None:
             raise
-        # The confirmation sent again (back button, double tap) finds the area gone: say so.
-        flash(_("This area was already removed."), "info")
-        return redirect(url_for("areas.index", unit_id=done.unit_id), 303)
+        return _already_removed(done.unit_id)
     province = area.parent
-    status = 200
-    if request.method == "POST":
+    if posted:
         if not ConfirmImportForm(payload="remove").validate_on_submit():
             abort(400)
         unit_ops.lock_unit(province.id)  # the confirmation sent twice at the same moment removes it once
         if db.session.scalar(sa.select(AdminUnit.id).where(AdminUnit.id == area.id)) is None:
-            flash(_("This area was already removed."), "info")
-            return redirect(url_for("areas.index", unit_id=province.id), 303)
+            return _already_removed(province.id)
     communes = [c for c in operations.province_communes(province) if c.parent_id == area.id]
     accounts = operations.accounts_bound(area)
-    if request.method == "POST":
-        if not accounts:
-            returned = operations.remove_area(area, user=current_user)
-            db.session.commit()
-            flash(ngettext("Area %(name)s removed: its %(num)d commune is directly under the province again.",
-                           "Area %(name)s removed: its %(num)d communes are directly under the province again.",
-                           len(returned), name=area.name), "success")
-            return redirect(url_for("areas.index", unit_id=province.id), 303)
-        status = 409
+    if posted and not accounts:
+        returned = operations.remove_area(area, user=current_user)
+        db.session.commit()
+        flash(ngettext("Area %(name)s removed: its %(num)d commune is directly under the province again.",
+                       "Area %(name)s removed: its %(num)d communes are directly under the province again.",
+                       len(returned), name=area.name), "success")
+        return redirect(url_for("areas.index", unit_id=province.id), 303)
     return render_template("areas/remove.html", area=area, province=province, communes=communes,
-                           accounts=accounts, form=ConfirmImportForm(payload="1")), status
+                           accounts=accounts, form=ConfirmImportForm(payload="1")), 409 if posted else 200
