@@ -7,7 +7,8 @@ latency and the workers' CPU per request.
 
 Needs a province seed (`flask demo seed --scale province`); writes to it (visits, and the `sat-leader-N`
 accounts, one per team, added through `create_user` on the first run), so run it on a copy.
-Starts gunicorn (sync workers, as deploy/gunicorn.conf.py) on 127.0.0.1. Each **leader** is a thread
+Starts gunicorn (sync workers, as deploy/gunicorn.conf.py; `--worker-class gthread` to compare) on
+127.0.0.1. Each **leader** is a thread
 signed in as a distinct team leader that loops: GET the visit form, POST a visit (CSRF token, a fresh
 idempotency key, the next household of its team, 1-2 members, 1-3 services), GET the page the 303
 names. Each **officer** loops over the coverage page and the htmx trend of its unit (province,
@@ -125,11 +126,14 @@ def visits_by(url: str, user_ids: list[int]) -> int:
 
 
 class Client:
-    """One user's browser: cookies, one HTTP/1.1 connection at a time (gunicorn's sync workers close it)."""
+    """One user's browser: cookies, one HTTP/1.1 connection kept open while the server keeps it (gunicorn's
+    sync workers close it after each answer; gthread workers keep it for their keep-alive seconds). A
+    request on a kept connection that the server closed meanwhile is sent again on a new one, as browsers do."""
 
     def __init__(self, port: int):
         self.port = port
         self.cookies: dict[str, str] = {}
+        self.conn: http.client.HTTPConnection | None = None
 
     def request(self, method: str, path: str, body: dict | list | None = None,
                 htmx: bool = False) -> tuple[int, dict, bytes]:
@@ -142,18 +146,33 @@ class Client:
         if body is not None:
             data = urllib.parse.urlencode(body)
             headers["Content-Type"] = "application/x-www-form-urlencoded"
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+        reused = self.conn is not None
+        if self.conn is None:
+            self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
         try:
-            conn.request(method, path, body=data, headers=headers)
-            resp = conn.getresponse()
+            self.conn.request(method, path, body=data, headers=headers)
+            resp = self.conn.getresponse()
             payload = decoded(resp.read(), resp.getheader("Content-Encoding"))
-            for name, value in resp.getheaders():
-                if name.lower() == "set-cookie":
-                    key, _, rest = value.partition("=")
-                    self.cookies[key] = rest.split(";", 1)[0]
-            return resp.status, dict((k.lower(), v) for k, v in resp.getheaders()), payload
-        finally:
-            conn.close()
+        except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+            self.close()
+            if not reused:
+                raise
+            return self.request(method, path, body, htmx)  # the kept connection had been closed: a new one
+        except BaseException:
+            self.close()
+            raise
+        if resp.will_close:
+            self.close()
+        for name, value in resp.getheaders():
+            if name.lower() == "set-cookie":
+                key, _, rest = value.partition("=")
+                self.cookies[key] = rest.split(";", 1)[0]
+        return resp.status, dict((k.lower(), v) for k, v in resp.getheaders()), payload
+
+    def close(self) -> None:
+        if self.conn is not None:
+            self.conn.close()
+            self.conn = None
 
     def sign_in(self, username: str) -> None:
         _, _, page = self.request("GET", "/auth/login")
@@ -328,6 +347,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database-url", required=True)
     parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--worker-class", choices=("sync", "gthread"), default="sync",
+                        help="gthread: one thread per worker that keeps connections open between requests "
+                             "(keep-alive), as deploy/gunicorn.conf.py does not by default")
     parser.add_argument("--leaders", default="20,40,80")
     parser.add_argument("--officers", type=int, default=5)
     parser.add_argument("--seconds", type=float, default=20)
@@ -351,7 +373,8 @@ def main() -> int:
     plans_, units = plans(args.database_url, max(levels))
     port = free_port()
     server = subprocess.Popen([str(BIN / "gunicorn"), "-c", str(ROOT / "deploy" / "gunicorn.conf.py"),
-                               "-w", str(args.workers), "-b", f"127.0.0.1:{port}",
+                               "-w", str(args.workers), "-k", args.worker_class, "--threads", "1",
+                               "-b", f"127.0.0.1:{port}",
                                "--access-logfile", "/dev/null", "--chdir", args.app_dir], env=env, cwd=args.app_dir)
     db = "PostgreSQL" if args.database_url.startswith("postgres") else "SQLite"
     try:
@@ -361,7 +384,8 @@ def main() -> int:
                 break
             except OSError:
                 time.sleep(0.2)
-        print(f"{db}, app from {args.app_dir}, gunicorn {args.workers} sync workers, {args.seconds:.0f} s per level "
+        print(f"{db}, app from {args.app_dir}, gunicorn {args.workers} {args.worker_class} workers, "
+              f"{args.seconds:.0f} s per level "
               f"(after {args.warmup:.0f} s warm-up), load average {os.getloadavg()[0]:.1f}")
         for n in levels:
             profile = f"{args.profile}/{db.lower()}-{n}" if args.profile else None
