@@ -7,15 +7,14 @@ latency and the workers' CPU per request.
 
 Needs a province seed (`flask demo seed --scale province`); writes to it (visits, and the `sat-leader-N`
 accounts, one per team, added through `create_user` on the first run), so run it on a copy.
-Starts gunicorn (sync workers, as deploy/gunicorn.conf.py; `--worker-class gthread` to compare) on
-127.0.0.1. Each **leader** is a thread
-signed in as a distinct team leader that loops: GET the visit form, POST a visit (CSRF token, a fresh
-idempotency key, the next household of its team, 1-2 members, 1-3 services), GET the page the 303
-names. Each **officer** loops over the coverage page and the htmx trend of its unit (province,
-district, commune, in turn). Per level it prints req/s, p50/p95/p99 of every request, the workers'
-CPU per request (utime+stime of the gunicorn workers from /proc over the level ÷ requests answered:
-other load on the machine does not count), errors, and whether anything was lost (visits in the
-database by the bench's leaders = POSTs answered 303). `flask coverage verify` runs at the end.
+Starts gunicorn (sync workers, as deploy/gunicorn.conf.py; `--worker-class gthread` to compare) on 127.0.0.1.
+Each **leader** is a thread signed in as a distinct team leader that loops: GET the visit form, POST a visit
+(CSRF token, a fresh idempotency key, the next household of its team, 1-2 members, 1-3 services), GET the page
+the 303 names. Each **officer** loops over the coverage page and the htmx trend of its unit (province,
+district, commune, in turn). Per level it prints req/s, p50/p95/p99 of every request, the workers' CPU per
+request (utime+stime of the gunicorn workers from /proc over the level ÷ requests answered: other load on the
+machine does not count), errors, and whether anything was lost (visits in the database by the bench's leaders
+= POSTs answered 303). `flask coverage verify` runs at the end.
 """
 import argparse
 import http.client
