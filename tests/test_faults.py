@@ -14,6 +14,7 @@ import subprocess
 import tempfile
 import threading
 import time
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -97,6 +98,38 @@ def test_an_unexpected_error_is_a_vietnamese_500_page_that_undoes_the_request_s_
     assert any("Exception on /half-done" in r.getMessage() and r.exc_info for r in caplog.records)
     db.session.rollback()
     assert db.session.scalar(sa.select(sa.func.count()).select_from(AdminUnit).where(AdminUnit.code == "99")) == 0
+
+
+def test_a_value_refused_by_a_check_of_the_database_is_a_422_page_and_nothing_of_the_request_is_kept(
+        app, db, tree, caplog):
+    """The forms check each value before the database does; a form that lacked a check would meet the
+    database's own rule (here a hamlet's household count below zero): the user is told in Vietnamese that
+    nothing was saved (422, not a server error), the request's other writes are undone, the error is logged."""
+    from app import create_app
+    from app.extensions import db as _db
+    from app.units.models import HouseholdCount
+    from app.units.operations import create_unit
+    hamlet_id = tree.hamlet.id
+    lacking = create_app({**{k: app.config[k] for k in ("SQLALCHEMY_DATABASE_URI", "SECRET_KEY")},
+                          "WTF_CSRF_ENABLED": False, "PROPAGATE_EXCEPTIONS": False})
+
+    def unchecked_count():
+        create_unit("Tỉnh Dở Dang", "province", None, "99")
+        _db.session.add(HouseholdCount(unit_id=hamlet_id, households=-5, effective_on=date(2026, 3, 1)))
+        _db.session.flush()
+        return "saved"
+
+    lacking.add_url_rule("/unchecked-count", "unchecked_count", unchecked_count, methods=["POST"])
+    resp = lacking.test_client().post("/unchecked-count")
+    body = resp.get_data(as_text=True)
+    assert resp.status_code == 422, body[:300]
+    assert "Chưa lưu" in body and "nên chưa có gì được lưu" in body and "households_range" not in body
+    assert any(r.levelname == "ERROR" and "refused a value on POST /unchecked-count" in r.getMessage()
+               for r in caplog.records)
+    db.session.rollback()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(AdminUnit).where(AdminUnit.code == "99")) == 0
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(HouseholdCount).where(
+        HouseholdCount.unit_id == hamlet_id, HouseholdCount.households < 0)) == 0
 
 
 # --- SQLite: a writer that cannot get the lock in time gets a 503, whatever the worker class ---------

@@ -84,6 +84,14 @@ def init_app(app):
             current_app.logger.warning("a rule of the database refused a save made at the same moment as another, "
                                        "answered 409: %s", (str(e.orig).splitlines() or [""])[0])
             return error_page(409, _("Changed at the same time"), message)
+        if refused_by_a_check(e):
+            # The forms check every value first, so this is a check a form lacks: logged as an error to mend,
+            # and the user told that nothing was saved rather than shown a server error.
+            current_app.logger.error("a check of the database refused a value on %s %s, answered 422: %s",
+                                     request.method, request.path, (str(e.orig).splitlines() or [""])[0])
+            return error_page(422, _("Not saved"),
+                              _("A value you sent is outside what can be saved, so nothing was saved. Go back, "
+                                "check the numbers and dates, and send it again."))
         if not transient(e):
             raise e
         current_app.logger.warning("database unavailable, answered 503: %s", (str(e.orig).splitlines() or [""])[0])
@@ -119,6 +127,12 @@ def at_the_same_moment(e: DBAPIError) -> str | None:
         return _("What this change refers to was removed by someone else at the same moment, so nothing was "
                  "saved. Reload the page and check.")
     return None
+
+
+def refused_by_a_check(e: DBAPIError) -> bool:
+    """A CHECK rule of the database refused a value (SQLite's "CHECK constraint failed", PostgreSQL's 23514)."""
+    return isinstance(e, IntegrityError) and (
+        "CHECK constraint failed" in str(e.orig) or getattr(e.orig, "sqlstate", None) == "23514")
 
 
 def transient(e: DBAPIError) -> bool:
