@@ -190,6 +190,32 @@ def test_an_area_is_not_renamed_to_another_areas_name_and_its_page_says_where_ea
     assert labels[str(nga_bay.id)] == "Phường Ngã Bảy"
 
 
+def test_an_areas_page_lists_its_own_communes_first_then_the_free_ones_then_those_of_other_areas(
+        db, client, login_as):
+    """A province of a hundred communes: on a phone the officer sees what the area holds and what is free to add
+    before the communes other areas hold, each group in the province's order, and a search box to narrow them."""
+    world = TwoLevels()
+    vi_thanh, vi_thuy, nga_bay = world.communes
+    login_as("province", world.province)
+    for name in ("Khu vực Vị Thủy", "Khu vực Ngã Bảy"):
+        client.post(f"/areas/{world.province.id}", data={"name": name})
+    first, second = _db.session.scalars(sa.select(AdminUnit).where(AdminUnit.level == "area")
+                                        .order_by(AdminUnit.id)).all()
+    client.post(f"/areas/area/{first.id}", data={"name": "Khu vực Vị Thủy", "communes": [vi_thuy.id]})
+    client.post(f"/areas/area/{second.id}", data={"name": "Khu vực Ngã Bảy", "communes": [nga_bay.id]})
+    html = client.get(f"/areas/area/{first.id}").get_data(as_text=True)
+    listed = re.findall(r'id="commune-(\d+)"', html)
+    assert listed == [str(vi_thuy.id), str(vi_thanh.id), str(nga_bay.id)]
+    assert re.search(rf'id="commune-{vi_thuy.id}"\s+checked', html)
+    assert 'data-filter-list="#area-communes" hidden' in html and "Tìm xã, phường" in html
+    # A refused save lists them in the same order, with the officer's ticks kept.
+    resp = client.post(f"/areas/area/{first.id}", data={"name": "", "communes": [vi_thanh.id]})
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 400
+    assert re.findall(r'id="commune-(\d+)"', html) == listed
+    assert re.findall(r'id="commune-(\d+)"\s+checked', html) == [str(vi_thanh.id)]
+
+
 def test_as_the_map_was_before_an_area_was_made_its_communes_stand_under_the_province(db, client, login_as):
     """An area is today's grouping: on the map of a month before it was made, the communes it now groups stand
     under the province, each with its figures, in pages, trends and reports alike."""

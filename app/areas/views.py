@@ -68,8 +68,11 @@ def create(unit_id: int):
 def edit(area_id: int):
     area = _area_or_404(area_id)
     province = area.parent
-    communes = operations.province_communes(province)
     areas = {a.id: a.name for a in operations.province_areas(province)}
+    # Its own communes first, then those in no area, then those in other areas: on a phone, what the area holds
+    # and what is free to add come before a hundred others (each group in the province's order).
+    communes = sorted(operations.province_communes(province),
+                      key=lambda c: 0 if c.parent_id == area.id else 2 if c.parent_id in areas else 1)
     form = AreaCommunesForm(obj=area, taken=_taken(province, but=area))
     form.communes.choices = [(c.id, c.name) for c in communes]
     if not form.is_submitted():
