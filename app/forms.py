@@ -1,7 +1,7 @@
 """Shared form pieces: text cleaning and the validators every feature uses."""
 from datetime import date
 
-from flask_babel import get_translations
+from flask_babel import format_number, get_translations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, Form, StringField, ValidationError
@@ -107,7 +107,7 @@ class CountField(StringField):
             raise ValueError(_l("Enter a whole number, e.g. 1851.")) from None
         if self.data is not None and self.data > self.max_value:
             self.data = None
-            raise ValueError(_l("The number is too large."))
+            raise ValueError(_l("The number is too large: at most %(max)s.", max=format_number(self.max_value)))
 
     def _value(self):
         if getattr(self, "raw", None) is not None and self.raw != "":

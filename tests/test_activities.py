@@ -908,3 +908,42 @@ def test_a_provinces_own_topic_gets_a_code_from_its_name_and_comes_after_the_def
         ("create", theirs.id, elsewhere.id),
         ("update", first.id, tree.province.id)]
     assert json.loads(events[-1].changes)["active"] == {"before": True, "after": False}
+
+
+def test_the_largest_class_shift_and_dossier_month_are_saved_and_one_more_is_refused_beside_the_field(
+        app, db, tree, crew):
+    """A school hall's class of a thousand, a thousand people helped or dossiers in a shift, a ward's million
+    dossiers in a month are recorded; one more is a slip of the finger, refused beside its field, nothing saved."""
+    browser, _leader, team, members = crew
+    resp = browser.post("/activities/classes/new", data=class_form(
+        db, team, members, total="1001", bands=("1", "1000", "0"), sexes=("", "")))
+    assert resp.status_code == 400
+    assert "at most 1,000." in parse(resp.get_data(as_text=True)).find(id="learners_total-error").text()
+    assert _count(db, Class) == 0
+    resp = browser.post("/activities/classes/new", data=class_form(
+        db, team, members, total="1000", bands=("0", "1000", "0"), sexes=("500", "500")))
+    assert resp.status_code == 303
+    assert db.session.scalar(sa.select(Class.learners_total)) == 1000
+
+    resp = browser.post("/activities/shifts/new", data=shift_form(team, members, tree.commune, people="1001"))
+    assert resp.status_code == 400
+    assert "at most 1,000." in parse(resp.get_data(as_text=True)).find(id="people_helped-error").text()
+    resp = browser.post("/activities/shifts/new", data=shift_form(team, members, tree.commune, people="1000",
+                                                                 dossiers={"vneid": "1001"}))
+    assert resp.status_code == 400 and _count(db, CentreShift) == 0
+    html = resp.get_data(as_text=True)
+    assert parse(html).find(id="dos-vneid-error").text() == "At most 1,000 in one shift."
+    assert 'value="1001"' in html  # the slip shown as typed, to mend
+    resp = browser.post("/activities/shifts/new", data=shift_form(team, members, tree.commune, people="1000",
+                                                                 dossiers={"vneid": "1000"}))
+    assert resp.status_code == 303
+    shift = db.session.scalar(sa.select(CentreShift))
+    assert (shift.people_helped, shift.dossiers_total) == (1000, 1000)
+
+    officer = sign_in_as(app, "commune", tree.commune)[0]
+    month = ON.strftime("%Y-%m")
+    resp = officer.post("/activities/dossiers", data={"month": month, "dossiers": "1000001"})
+    assert resp.status_code == 400 and parse(resp.get_data(as_text=True)).find(id="dossiers-error") is not None
+    assert _count(db, CommuneDossierTotal) == 0
+    assert officer.post("/activities/dossiers", data={"month": month, "dossiers": "1000000"}).status_code == 303
+    assert db.session.scalar(sa.select(CommuneDossierTotal.dossiers)) == 1_000_000

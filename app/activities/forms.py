@@ -107,8 +107,14 @@ class ActivityForm(AppForm):
         if not set(field.data) <= self.member_ids:
             raise ValidationError(gettext("Tick only members of the team."))
 
-    def read_counts(self, formdata, services, prefix: str, most: int | None) -> tuple[dict, dict, dict]:
-        """Per-service counts posted as prefix+code: ({service_id: n>0}, {code: raw}, {code: error})."""
+    @staticmethod
+    def raw_counts(formdata, prefix: str) -> dict[str, str]:
+        """The per-service counts as typed ({code: text}), to show them again."""
+        return {name[len(prefix):]: (formdata.get(name) or "").strip() for name in formdata if name.startswith(prefix)}
+
+    def read_counts(self, formdata, services, prefix: str, most: int, too_many) -> tuple[dict, dict, dict]:
+        """Per-service counts posted as prefix+code: ({service_id: n>0}, {code: raw}, {code: error}); a count
+        above `most` gets `too_many` (a lazy message with %(n)s for the most)."""
         by_code = {s.code: s for s in services}
         counts, raw, errors = {}, {}, {}
         for name in formdata:
@@ -126,9 +132,8 @@ class ActivityForm(AppForm):
             # isascii: '²' and '٣' pass isdigit, then int() refuses or misreads them.
             if not (digits.isascii() and digits.isdigit()) or len(digits) > 9:
                 errors[code] = gettext("Enter a whole number, e.g. 12.")
-            elif most is not None and int(digits) > most:
-                errors[code] = gettext("At most %(n)s: no more than the learners who came.",
-                                       n=format_decimal(most))
+            elif int(digits) > most:
+                errors[code] = str(too_many) % {"n": format_decimal(most)}
             elif int(digits) > 0:
                 counts[service.id] = int(digits)
         return counts, raw, errors

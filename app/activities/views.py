@@ -7,6 +7,7 @@ from datetime import date
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import NotFound
@@ -23,7 +24,7 @@ from app.activities.forms import (
     TopicForm,
     new_key,
 )
-from app.activities.models import CentreShift, Class, CommuneDossierTotal, ShiftDossier, Topic
+from app.activities.models import LEARNERS_MAX, SHIFT_MAX, CentreShift, Class, CommuneDossierTotal, ShiftDossier, Topic
 from app.activities.topics import add_topic, set_topic_active, topics_for
 from app.audit.models import done_by
 from app.auth.guard import require_sign_in
@@ -247,7 +248,9 @@ def _read_class(form: ClassForm, page: ClassPage):
     """(data or None, raw results, result errors) for a posted class form."""
     ok = form.validate()
     total = form.learners_total.data if not form.learners_total.errors else None
-    results, raw, errors = form.read_counts(request.form, page.services, RESULT_PREFIX, total)
+    results, raw, errors = form.read_counts(
+        request.form, page.services, RESULT_PREFIX, LEARNERS_MAX if total is None else total,
+        _l("At most %(n)s: no more than the learners who came."))
     data = _class_data(form, page.commune, results) if ok and not errors else None
     return data, raw, errors
 
@@ -276,7 +279,7 @@ def new_class():
         abort(400)
     if request.form.get("more_learners") is not None:  # more rows for named learners, without JavaScript
         _more_rows(form)
-        _results, raw, _errors = form.read_counts(request.form, page.services, RESULT_PREFIX, None)
+        raw = form.raw_counts(request.form, RESULT_PREFIX)
         return _render_class(page, form, raw, {})
     return _record_once(_CLASS, form, lambda: _read_class(form, page),
                         lambda raw, errors, status, notice=None: _render_class(page, form, raw, errors, status,
@@ -322,7 +325,7 @@ def edit_class(class_id: int):
     form = page.form(earliest)
     if request.form.get("more_learners") is not None:
         _more_rows(form)
-        _results, raw, _errors = form.read_counts(request.form, page.services, RESULT_PREFIX, None)
+        raw = form.raw_counts(request.form, RESULT_PREFIX)
         return _render_class(page, form, raw, {}, klass=klass)
     data, raw, errors = _read_class(form, page)
     if data is None:
@@ -406,7 +409,8 @@ def _render_shift(form, team, services, raw, errors, status=200, shift=None, not
 
 def _read_shift(form: ShiftForm, team: Team | None, services):
     ok = form.validate()
-    dossiers, raw, errors = form.read_counts(request.form, services, DOSSIER_PREFIX, None)
+    dossiers, raw, errors = form.read_counts(request.form, services, DOSSIER_PREFIX, SHIFT_MAX,
+                                             _l("At most %(n)s in one shift."))
     data = None
     if ok and not errors:
         data = ops.ShiftData(commune_id=int(form.commune.data), team_id=team.id if team else None,
