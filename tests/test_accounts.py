@@ -439,6 +439,57 @@ def test_cli_asks_a_password_twice_without_showing_it_and_names_a_missing_option
     assert db.session.scalar(sa.select(User).where(User.username == "can-bo-khac")) is None
 
 
+def test_cli_binds_an_officer_to_another_unit_of_its_level_audited_and_refuses_what_does_not_fit(
+        app, runner, tree, db):
+    """An officer who changes post is bound to the new unit from the server (an area, which has no code, by its
+    id); a unit of another level, a team account, an unknown unit or neither option is refused, nothing kept."""
+    officer = create_user("can-bo-huyen", "district", tree.district, PASSWORD, full_name="Trần Thị Hoa")
+    commune_officer = create_user("can-bo-xa", "commune", tree.commune, PASSWORD)
+    area = units.create_unit("Khu vực Châu Thành", "area", tree.province)
+    db.session.commit()
+    session = _signed_in(app, "can-bo-huyen", PASSWORD)
+    result = runner.invoke(args=["users", "bind", "Can-Bo-Huyen", "--unit", "931"])
+    assert (result.exit_code, result.output) == (0, "can-bo-huyen bound to Huyện Châu Thành A\n")
+    assert runner.invoke(args=["users", "bind", "can-bo-huyen", "--unit", "931"]).output == (
+        "can-bo-huyen was already bound to Huyện Châu Thành A\n")
+    # Its pages follow from its next request: the other district's commune, not its old one.
+    assert session.get(f"/units/{tree.other_commune.id}").status_code == 200
+    assert session.get(f"/units/{tree.commune.id}").status_code in (403, 404)
+    result = runner.invoke(args=["users", "bind", "can-bo-huyen", "--unit-id", str(area.id)])
+    assert (result.exit_code, result.output) == (0, "can-bo-huyen bound to Khu vực Châu Thành\n")
+    refused = {
+        ("can-bo-huyen", "--unit", "31318"): "a district account is bound to a district or area, not a commune",
+        ("can-bo-xa", "--unit", "930"): "a commune account is bound to a commune, not a district",
+        ("can-bo-huyen", "--unit", "99999"): "no current unit '99999'",
+        ("khong-co", "--unit", "930"): "no user 'khong-co'",
+    }
+    for args, message in refused.items():
+        result = runner.invoke(args=["users", "bind", *args])
+        assert result.exit_code == 1 and message in result.output, (args, result.output)
+    result = runner.invoke(args=["users", "bind", "can-bo-huyen"])
+    assert result.exit_code == 2 and "--unit CODE or by --unit-id ID" in result.output
+    result = runner.invoke(args=["users", "bind", "can-bo-huyen", "--unit", "930", "--unit-id", str(area.id)])
+    assert result.exit_code == 2
+    db.session.expire_all()
+    assert (db.session.get(User, officer.id).unit_id, db.session.get(User, commune_officer.id).unit_id) == (
+        area.id, tree.commune.id)
+    events = sorted(_events(db, "update", officer.id), key=lambda e: e.id)
+    assert [(e.user_id, json.loads(e.changes)["unit_id"]["before"]) for e in events] == [
+        (None, tree.district.id), (None, tree.other_district.id)]
+
+
+def test_cli_does_not_bind_a_team_account_which_follows_its_team(app, runner, tree, db):
+    from tests.visits_helpers import make_team
+    team, members = make_team(tree.commune, [tree.hamlet])
+    leader = create_user("to-truong", "team_leader", tree.commune, PASSWORD)
+    leader.team_id, leader.member_id = team.id, members[0].id
+    db.session.commit()
+    result = runner.invoke(args=["users", "bind", "to-truong", "--unit", "31321"])
+    assert result.exit_code == 1 and "to-truong is a team account" in result.output
+    db.session.expire_all()
+    assert db.session.get(User, leader.id).unit_id == tree.commune.id
+
+
 def test_an_account_name_has_one_to_sixty_four_visible_characters(db, tree):
     create_user("a" * 64, "commune", tree.commune, "mat-khau-huyen-1")
     for name in ("a" * 65, "", "\u200b"):

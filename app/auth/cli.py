@@ -103,6 +103,32 @@ def _switch_account(username, switch, state: str) -> None:
     click.echo(f"{state} {user.username}" if changed else f"{user.username} was already {state}")
 
 
+@users_cli.command("bind")
+@click.argument("username")
+@click.option("--unit", "unit_code", default=None, help="Code of the unit (today's bearer of the code).")
+@click.option("--unit-id", type=int, default=None,
+              help="Id of the unit, as in its page's address (an area has no code: /areas/area/ID).")
+def bind_command(username, unit_code, unit_id):
+    """Bind a staff account to another unit of its role's level (an officer who changes post)."""
+    if (unit_code is None) == (unit_id is None):
+        raise click.UsageError("give the unit by --unit CODE or by --unit-id ID")
+    user = _account(username)
+    if user.team_id is not None or user.role in ("team_leader", "team_member"):
+        raise click.ClickException(f"{user.username} is a team account: it follows its team's commune (move the "
+                                   "team, or the member to another team)")
+    unit = unit_for_code(unit_code) if unit_code is not None else db.session.get(AdminUnit, unit_id)
+    if unit is None or unit.retired_on is not None:
+        raise click.ClickException(f"no current unit {unit_code or unit_id!r}")
+    levels = ROLE_LEVELS.get(user.role)
+    if levels and unit.level not in levels:
+        raise click.ClickException(f"a {user.role} account is bound to a {' or '.join(levels)}, not a {unit.level}")
+    from app.users.operations import bind_account
+    changed = bind_account(user, unit)  # audited
+    db.session.commit()
+    click.echo(f"{user.username} bound to {unit.name}" if changed else f"{user.username} was already bound to "
+               f"{unit.name}")
+
+
 @users_cli.command("set-password")
 @click.argument("username")
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
