@@ -54,8 +54,25 @@ def test_import_gso_keeps_an_island_district_without_communes(runner, db):
 
 
 def test_import_gso_unknown_province(runner):
-    result = runner.invoke(args=["units", "import-gso", "--province", "00"])
-    assert result.exit_code != 0 and "no province" in result.output
+    """On either list, a code no province bears is refused, naming the list's day and the data it came from."""
+    from importlib.metadata import version
+    for on in ("2025-06-30", "2026-12-01"):
+        result = runner.invoke(args=["units", "import-gso", "--province", "00", "--on", on])
+        assert result.exit_code == 1, result.output
+        assert (f"no province with GSO code '00' in the list in force on {on} "
+                f"(vietnamadminunits {version('vietnamadminunits')})") in result.output
+
+
+def test_a_province_code_typed_without_its_leading_zero_is_the_same_province():
+    """Tuyên Quang is 08 on both lists; an officer typing 8 (or " 8 ") means it."""
+    from app.units import official
+    for day in (date(2025, 6, 30), date(2025, 7, 1)):
+        units = official.province_units(" 8 ", day)
+        assert units == official.province_units("08", day) and units[0].name == "Tỉnh Tuyên Quang", day
+        assert units[0].code == "08"
+    links = official.links_into("8")
+    assert links == official.links_into("08") and len(links) > 100
+    assert {link.old_province_code for link in links} == {"02", "08"}  # Hà Giang's communes and its own
 
 
 def test_import_gso_on_the_reform_day_loads_can_tho_with_its_103_communes_and_their_kinds(runner, db):
