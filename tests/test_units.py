@@ -190,6 +190,10 @@ def test_the_unit_commands_given_too_little_or_a_folder_say_what_is_missing_and_
         result = runner.invoke(args=args)
         assert result.exit_code == 2, (args, result.output)  # a usage error, not a traceback
         assert message in result.stderr, (args, result.stderr)
+    # A draft for a province the two-level list does not hold (Hậu Giang was merged into Cần Thơ) is refused.
+    result = runner.invoke(args=["units", "reorganize", "--draft", "--province", "93", "--output",
+                                 str(tmp_path / "plan.xlsx")])
+    assert result.exit_code == 1 and "no province '93' in the list in force on 2025-07-01" in result.output
     assert db.session.scalar(sa.select(sa.func.count()).select_from(AdminUnit)) == before
     assert not (tmp_path / "plan.xlsx").exists()
 
