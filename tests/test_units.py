@@ -63,6 +63,26 @@ def test_import_gso_unknown_province(runner):
                 f"(vietnamadminunits {version('vietnamadminunits')})") in result.output
 
 
+def test_the_official_links_into_can_tho_say_which_old_communes_merged_whole_and_which_were_split():
+    """New Cần Thơ (92) took in old Cần Thơ, Hậu Giang and Sóc Trăng: each of its 103 communes has its old ones;
+    Phường Vị Thanh took Phường I, III and VII whole; old Phường Bùi Hữu Nghĩa (31178) was split between Phường
+    Cái Khế and Phường Bình Thủy, and only an old commune that went to several new ones is marked split (its
+    hamlets must then be assigned one by one in the plan)."""
+    from app.units import official
+    links = official.links_into("92")
+    assert {link.old_province_code for link in links} == {"92", "93", "94"}
+    assert len({link.new_code for link in links}) == 103 and all(link.old_code for link in links)
+    assert [(x.old_code, x.old_province_code, x.split) for x in links if x.new_code == "31321"] == [
+        ("31318", "93", False), ("31321", "93", False), ("31330", "93", False)]
+    assert [(x.new_code, x.split) for x in links if x.old_code == "31178"] == [("31120", True), ("31168", True)]
+    targets: dict[str, list] = {}
+    for link in links:
+        targets.setdefault(link.old_code, []).append(link)
+    for old, its in targets.items():
+        assert {x.split for x in its} == {len(its) > 1}, old
+    assert sum(len(its) > 1 for its in targets.values()) == 19
+
+
 def test_a_province_code_typed_without_its_leading_zero_is_the_same_province():
     """Tuyên Quang is 08 on both lists; an officer typing 8 (or " 8 ") means it."""
     from app.units import official
