@@ -81,6 +81,10 @@ def test_the_official_links_into_can_tho_say_which_old_communes_merged_whole_and
     for old, its in targets.items():
         assert {x.split for x in its} == {len(its) > 1}, old
     assert sum(len(its) > 1 for its in targets.values()) == 19
+    # Hải Phòng's Đặc khu Bạch Long Vĩ was an island district without communes: it has no old commune to draft.
+    haiphong = official.links_into("31")
+    assert haiphong and all(link.old_code for link in haiphong)
+    assert [x for x in haiphong if x.new_code == "11948"] == []
 
 
 def test_a_province_code_typed_without_its_leading_zero_is_the_same_province():
