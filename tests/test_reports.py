@@ -295,6 +295,11 @@ def test_cli_errors_are_clear(tree, runner, tmp_path):
     assert res.exit_code != 0 and "no unit" in res.output
     res = runner.invoke(args=["report", "monthly", "--unit", "93", "--month", "10/2024", "--output", out])
     assert res.exit_code != 0 and "YYYY-MM" in res.output
+    # A scheduled job whose folder is gone gets one line saying so, not a traceback.
+    missing = tmp_path / "gone" / "x.xlsx"
+    res = runner.invoke(args=["report", "monthly", "--unit", "93", "--month", MONTH, "--output", str(missing)])
+    assert res.exit_code == 1 and res.exception is not None and isinstance(res.exception, SystemExit)
+    assert f"could not write {missing}: No such file or directory" in res.output
 
 
 def test_cli_english_headers(tree, activity, runner, tmp_path):

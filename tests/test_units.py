@@ -218,6 +218,10 @@ def test_the_unit_commands_given_too_little_or_a_folder_say_what_is_missing_and_
     result = runner.invoke(args=["units", "reorganize", "--draft", "--province", "93", "--output",
                                  str(tmp_path / "plan.xlsx")])
     assert result.exit_code == 1 and "no province '93' in the list in force on 2025-07-01" in result.output
+    missing = tmp_path / "gone" / "plan.xlsx"
+    result = runner.invoke(args=["units", "reorganize", "--draft", "--province", "92", "--output", str(missing)])
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
+    assert f"could not write {missing}: No such file or directory" in result.output
     assert db.session.scalar(sa.select(sa.func.count()).select_from(AdminUnit)) == before
     assert not (tmp_path / "plan.xlsx").exists()
 

@@ -32,8 +32,11 @@ def _write(unit_code: str, period: Period, fmt: str, output: str, locale: str) -
     with force_locale(locale):
         summary = summary_of(unit, period, as_then=True)
         body = exports.write_xlsx(summary) if fmt == "xlsx" else exports.write_csv(summary)
-    with open(output, "wb") as fh:
-        fh.write(body)
+    try:
+        with open(output, "wb") as fh:
+            fh.write(body)
+    except OSError as exc:  # a folder that is not there, a full disk: said in a line, not a traceback
+        raise click.ClickException(f"could not write {output}: {exc.strerror or exc}") from exc
     click.echo(f"wrote {output} ({len(body)} bytes): {unit.name}, {period.label}, "
                f"{len(summary.children)} units below")
 

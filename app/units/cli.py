@@ -79,7 +79,10 @@ def reorganize_command(plan_file, dry_run, draft, province_code, on, output):
             rows = reorganize.draft_rows(province_code, on.date())
         except LookupError:
             raise click.ClickException(f"no province {province_code!r} in the list in force on {on:%Y-%m-%d}") from None
-        reorganize.write_plan(output, rows)
+        try:
+            reorganize.write_plan(output, rows)
+        except OSError as exc:  # a folder that is not there: said in a line, not a traceback
+            raise click.ClickException(f"could not write {output}: {exc.strerror or exc}") from exc
         click.echo(f"{output}: {len(rows)} lines from {official.data_version()}; review it, assign the hamlets "
                    "of split communes, then apply it with --plan")
         return
