@@ -25,6 +25,8 @@ def backup_command(output: Path):
             "this database is PostgreSQL: use pg_dump --format=custom (see README, 'Backups')")
     if output.exists():
         raise click.ClickException(f"{output} exists; choose a new file name")
+    if not output.parent.is_dir():
+        raise click.ClickException(f"{output.parent} is not a folder here; make it first, or choose another path")
     source = sqlite3.connect(url.database)
     target = sqlite3.connect(output)
     try:

@@ -33,6 +33,11 @@ def test_backup_restores_every_record(app, db, tree, runner, tmp_path, login_as)
     # Never overwrites an earlier backup.
     again = runner.invoke(args=["backup", "--output", str(out)])
     assert again.exit_code != 0 and "exists" in again.output
+    # A folder that is not there is said in a line (a nightly job's mount gone), not a traceback.
+    gone = tmp_path / "mnt" / "backup.db"
+    result = runner.invoke(args=["backup", "--output", str(gone)])
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
+    assert f"{gone.parent} is not a folder here" in result.output and not gone.parent.exists()
 
 
 def test_backup_needs_an_output(runner):
