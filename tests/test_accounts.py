@@ -495,6 +495,10 @@ def test_an_account_name_has_one_to_sixty_four_visible_characters(db, tree):
     for name in ("a" * 65, "", "\u200b"):
         with pytest.raises(ValueError, match="1 to 64"):
             create_user(name, "commune", tree.commune, "mat-khau-huyen-1")
+    # A role the app does not know is refused (the web form and the command offer only the six).
+    with pytest.raises(ValueError, match="unknown role 'superuser'"):
+        create_user("b", "superuser", tree.commune, "mat-khau-huyen-1")
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(User).where(User.username == "b")) == 0
 
 
 def test_cli_creates_lists_disables_enables_and_sets_passwords_audited_as_the_system(app, runner, tree, db):
