@@ -499,6 +499,8 @@ def test_an_account_name_has_one_to_sixty_four_visible_characters(db, tree):
     with pytest.raises(ValueError, match="unknown role 'superuser'"):
         create_user("b", "superuser", tree.commune, "mat-khau-huyen-1")
     assert db.session.scalar(sa.select(sa.func.count()).select_from(User).where(User.username == "b")) == 0
+    with pytest.raises(ValueError, match="a commune user must be bound to a commune, not a district"):
+        create_user("c", "commune", tree.district, "mat-khau-huyen-1")
 
 
 def test_cli_creates_lists_disables_enables_and_sets_passwords_audited_as_the_system(app, runner, tree, db):
@@ -521,6 +523,9 @@ def test_cli_creates_lists_disables_enables_and_sets_passwords_audited_as_the_sy
     assert result.exit_code == 0, result.output
     assert runner.invoke(args=["users", "set-password", "can-bo-huyen", "--password", "123456"]).exit_code != 0
     assert runner.invoke(args=["users", "disable", "khong-co"]).exit_code != 0
+    result = runner.invoke(args=["users", "create", "--username", "can-bo-khac", "--role", "commune", "--unit",
+                                 "99999", "--password", "mat-khau-huyen-1"])
+    assert result.exit_code == 1 and "no unit with code '99999'" in result.output, result.output
     db.session.expire_all()
     user = db.session.get(User, user.id)
     assert user.is_enabled and user.must_change_password and user.check_password("mat-khau-moi-99")
