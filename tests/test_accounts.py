@@ -526,6 +526,19 @@ def test_cli_creates_lists_disables_enables_and_sets_passwords_audited_as_the_sy
     result = runner.invoke(args=["users", "create", "--username", "can-bo-khac", "--role", "commune", "--unit",
                                  "99999", "--password", "mat-khau-huyen-1"])
     assert result.exit_code == 1 and "no unit with code '99999'" in result.output, result.output
+    result = runner.invoke(args=["users", "create", "--username", "can-bo-khac", "--role", "commune", "--unit",
+                                 "31338", "--password", "123456"])
+    assert result.exit_code == 1 and db.session.scalar(sa.select(User).where(User.username == "can-bo-khac")) is None
+    # The list by unit holds the accounts at or below it, by role those of the role.
+    assert runner.invoke(args=["users", "create", "--username", "can-bo-xa", "--role", "commune", "--unit",
+                               "31338", "--password", "mat-khau-xa-12"]).exit_code == 0
+    listed = {unit: [line.split("\t")[0] for line in runner.invoke(args=["users", "list", "--unit", unit])
+                     .output.splitlines()] for unit in ("93", "930", "931", "31338")}
+    assert listed == {"93": ["can-bo-huyen", "can-bo-xa"], "930": ["can-bo-huyen"], "931": ["can-bo-xa"],
+                      "31338": ["can-bo-xa"]}
+    assert [line.split("\t")[0] for line in runner.invoke(args=["users", "list", "--role", "commune"])
+            .output.splitlines()] == ["can-bo-xa"]
+    assert runner.invoke(args=["users", "list", "--unit", "99999"]).exit_code == 1
     db.session.expire_all()
     user = db.session.get(User, user.id)
     assert user.is_enabled and user.must_change_password and user.check_password("mat-khau-moi-99")
