@@ -2,6 +2,7 @@
 words, and the first-run checklist."""
 import json
 import re
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -468,6 +469,17 @@ def test_cli_binds_an_officer_to_another_unit_of_its_level_audited_and_refuses_w
         assert result.exit_code == 1 and message in result.output, (args, result.output)
     result = runner.invoke(args=["users", "bind", "can-bo-huyen"])
     assert result.exit_code == 2 and "--unit CODE or by --unit-id ID" in result.output
+    # A unit that no longer stands (ended by a reorganization) is no post to bind to.
+    old_district = units.create_unit("Huyện Vị Thủy", "district", tree.province, "934")
+    old_district.retired_on = date(2025, 7, 1)
+    db.session.commit()
+    result = runner.invoke(args=["users", "bind", "can-bo-huyen", "--unit-id", str(old_district.id)])
+    assert result.exit_code == 1 and f"no current unit {old_district.id}" in result.output, result.output
+    # An administrator may be bound to any unit.
+    create_user("quan-tri", "admin", tree.province, PASSWORD)
+    db.session.commit()
+    assert runner.invoke(args=["users", "bind", "quan-tri", "--unit", "31318"]).output == (
+        "quan-tri bound to Phường I\n")
     result = runner.invoke(args=["users", "bind", "can-bo-huyen", "--unit", "930", "--unit-id", str(area.id)])
     assert result.exit_code == 2
     db.session.expire_all()
@@ -526,6 +538,9 @@ def test_cli_creates_lists_disables_enables_and_sets_passwords_audited_as_the_sy
     result = runner.invoke(args=["users", "create", "--username", "can-bo-khac", "--role", "commune", "--unit",
                                  "99999", "--password", "mat-khau-huyen-1"])
     assert result.exit_code == 1 and "no unit with code '99999'" in result.output, result.output
+    result = runner.invoke(args=["users", "create", "--username", "CAN-BO-HUYEN", "--role", "commune", "--unit",
+                                 "31338", "--password", "mat-khau-huyen-1"])
+    assert result.exit_code == 1 and "username 'can-bo-huyen' is taken" in result.output, result.output
     result = runner.invoke(args=["users", "create", "--username", "can-bo-khac", "--role", "commune", "--unit",
                                  "31338", "--password", "123456"])
     assert result.exit_code == 1 and db.session.scalar(sa.select(User).where(User.username == "can-bo-khac")) is None
