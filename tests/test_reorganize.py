@@ -462,7 +462,20 @@ def test_the_plan_rebinds_or_deactivates_the_accounts_it_names(runner, world, tm
 
 
 def test_the_report_command_takes_the_unit_that_bore_the_code_in_the_month_asked(runner, world, tmp_path):
+    def may_of_hau_giang(name):
+        out = tmp_path / name
+        result = runner.invoke(args=["report", "monthly", "--unit", "93", "--month", "2025-05", "--format", "csv",
+                                     "--output", str(out)])
+        assert result.exit_code == 0, result.output
+        return result.output, out.read_text(encoding="utf-8-sig").splitlines()
+
+    said, before = may_of_hau_giang("before.csv")
     assert reorganize(runner, plan_csv(tmp_path, PLAN)).exit_code == 0
+    # An open month before the reform, asked of the old province's code: its districts as the map was then,
+    # the same rows as before the plan was applied.
+    said_after, after = may_of_hau_giang("after.csv")
+    assert said_after.replace("after.csv", "before.csv") == said and "Tỉnh Hậu Giang, 2025-05, 2 units below" in said
+    assert after[1:] == before[1:] and any(",930,Thành phố Vị Thanh," in line for line in after)
     for month, name in (("2025-03", "Phường III"), ("2025-08", "Phường Vị Thanh")):
         out = tmp_path / f"{month}.csv"
         result = runner.invoke(args=["report", "monthly", "--unit", "31321", "--month", month, "--format", "csv",

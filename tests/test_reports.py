@@ -295,6 +295,14 @@ def test_cli_errors_are_clear(tree, runner, tmp_path):
     assert res.exit_code != 0 and "no unit" in res.output
     res = runner.invoke(args=["report", "monthly", "--unit", "93", "--month", "10/2024", "--output", out])
     assert res.exit_code != 0 and "YYYY-MM" in res.output
+    # Each option a report needs, left out, is named (a usage error, exit 2), nothing written.
+    whole = {"monthly": ["--month", MONTH], "quarterly": ["--quarter", "2024-Q4"]}
+    for command, period in whole.items():
+        args = [*period, "--unit", "93", "--output", out]
+        for at in range(0, len(args), 2):
+            res = runner.invoke(args=["report", command, *args[:at], *args[at + 2:]])
+            assert res.exit_code == 2 and f"Missing option '{args[at]}'" in res.output, (command, res.output)
+    assert not (tmp_path / "x.xlsx").exists()
     # A scheduled job whose folder is gone gets one line saying so, not a traceback.
     missing = tmp_path / "gone" / "x.xlsx"
     res = runner.invoke(args=["report", "monthly", "--unit", "93", "--month", MONTH, "--output", str(missing)])
