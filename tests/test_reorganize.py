@@ -90,6 +90,8 @@ def test_a_plan_with_a_merge_a_reused_code_and_a_split_keeps_every_past_figure(a
 
     result = reorganize(runner, plan_csv(tmp_path, PLAN))
     assert result.exit_code == 0, result.output
+    reorganization_id = _db.session.scalar(sa.select(Reorganization.id))
+    assert result.output.endswith(f"applied: reorganization #{reorganization_id} effective 2025-07-01\n")
     _db.session.remove()
 
     # The closed month's exports are byte for byte the same; no visit or adoption lost or added.
@@ -231,7 +233,8 @@ def test_a_dry_run_shows_everything_and_writes_nothing(runner, world, tmp_path):
     result = reorganize(runner, plan_csv(tmp_path, PLAN), "--dry-run")
     assert result.exit_code == 0, result.output
     assert "New unit: 31321 Phường Vị Thanh" in result.output and "Ended: 31321 Phường III" in result.output
-    assert "dry run" in result.output
+    assert "dry run: nothing was written" in result.output and "after today" not in result.output
+    assert "applied:" not in result.output
     _db.session.remove()
     assert _db.session.scalar(sa.select(sa.func.count()).select_from(AdminUnit)) == count
     assert _db.session.scalar(sa.select(sa.func.count()).select_from(Reorganization)) == 0
@@ -431,6 +434,8 @@ def test_a_draft_from_the_official_links_lists_hau_giangs_communes_and_the_hamle
                                  "--output", str(out)])
     assert result.exit_code == 0, result.output
     rows = [line.split(",") for line in out.read_text(encoding="utf-8").splitlines()]
+    assert result.output.startswith(f"{out}: {len(rows) - 1} lines from vietnamadminunits ")
+    assert "assign the hamlets of split communes, then apply it with --plan" in result.output
     assert rows[0][:5] == ["effective_on", "old_code", "old_name", "hamlet", "new_code"]
     assert ["2025-07-01", "93", "", "", "92"] == rows[1:][1][:5]         # Hậu Giang goes into Cần Thơ
     merged = {r[1]: r[4] for r in rows[1:] if r[2].startswith("Phường")}
