@@ -328,6 +328,21 @@ def test_a_plan_dated_after_today_is_shown_by_a_dry_run_and_applied_by_nothing(c
     assert _db.session.get(Team, world.teams[0]).commune_id == world.commune
 
 
+def test_a_plan_dated_today_in_vietnam_is_not_ahead_and_a_plan_that_is_no_spreadsheet_is_refused_in_a_line(
+        runner, world, tmp_path):
+    from app.dates import today_vn
+    dry = reorganize(runner, plan_csv(tmp_path, PLAN, day=today_vn().isoformat()), "--dry-run")
+    assert dry.exit_code == 0 and "dry run: nothing was written" in dry.output, dry.output
+    assert "after today" not in dry.output
+    broken = tmp_path / "plan.xlsx"
+    broken.write_bytes(b"PK\x03\x04 not really a workbook")
+    result = reorganize(runner, broken)
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
+    assert result.output.startswith("Error: ") and len(result.output.splitlines()) == 1
+    _db.session.remove()
+    assert _db.session.scalar(sa.select(sa.func.count()).select_from(Reorganization)) == 0
+
+
 def upload(client, path, url="/units/reorganize"):
     with open(path, "rb") as fh:
         return client.post(url, data={"file": (fh, path.name)}, content_type="multipart/form-data")
