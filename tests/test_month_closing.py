@@ -162,8 +162,11 @@ def test_closed_months_export_is_unchanged_after_an_attempted_edit(tree, activit
     import time_machine
 
     from app.dates import VN, now_vn
-    midnight = datetime.combine(now_vn().date() + timedelta(days=1), time(0, 0), tzinfo=VN)
-    for moment in (midnight - timedelta(minutes=30), midnight + timedelta(minutes=30)):
+    now = now_vn()
+    midnight = datetime.combine(now.date() + timedelta(days=1), time(0, 0), tzinfo=VN)
+    # Halfway to midnight is later the same day whenever the test runs (never before the sign-in: a moment
+    # before it, 23:30 when run at 23:45, is a session from the future).
+    for moment in (now + (midnight - now) / 2, midnight + timedelta(minutes=30)):
         with time_machine.travel(moment):
             later = client.get(f"/reports/{tree.province.id}/monthly.xlsx?month={MONTH}")
             assert later.status_code == 200 and later.data == again, moment
