@@ -71,11 +71,22 @@ def test_a_shift_saved_with_signal_goes_to_its_page(app, db, live_server, phone)
     sign_in(phone, live_server, "demo-leader", DEMO_PASSWORD)
     phone.goto(f"{live_server}/activities/shifts/new")
     before = _shifts(db)
-    _fill_shift(phone, "9", "4")
+    # A slip of the finger first (4,000 dossiers of one service): that count alone is outlined and said wrong,
+    # the other counts keep their plain border; nothing is saved.
+    _fill_shift(phone, "9", "4000")
+    wrong = phone.locator("#dossiers input").first
+    expect(wrong).to_have_attribute("aria-invalid", "true")
+    expect(phone.locator("#dossiers p.error")).to_have_text("Nhiều nhất 1.000 trong một ca trực.")
+    borders = phone.eval_on_selector_all("#dossiers input", "els => els.map(e => getComputedStyle(e).borderTopColor)")
+    assert borders[0] == "rgb(179, 38, 30)" and set(borders[1:]) == {"rgb(138, 150, 163)"}, borders
+    assert _shifts(db) == before
+    assert phone.locator("#members input").first.is_checked()  # the refused form keeps what was ticked
+    phone.locator("#dossiers input").first.fill("4")
+    phone.locator("button[name=save]").click()
     phone.wait_for_url(re.compile(r"/activities/shifts/\d+$"))
     expect(phone.locator("main")).to_contain_text("9")
     assert _shifts(db) == before + 1
-    assert errors == []
+    assert errors == ["Failed to load resource: the server responded with a status of 400 (BAD REQUEST)"]  # the slip
 
 
 def test_a_refused_shift_seen_from_the_visit_form_opens_in_the_shift_form_to_fix(app, db, live_server, phone):
