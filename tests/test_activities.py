@@ -156,9 +156,13 @@ def test_a_class_whose_figures_do_not_hold_is_refused_beside_the_field_and_nothi
     doc = parse(resp.get_data(as_text=True))
     error = doc.find(id=f"{field_id}-error")
     assert error is not None and message in error.text(), resp.get_data(as_text=True)[:3000]
-    # The list above the form leads to it (a learner's row through the learners, a count through the results).
-    anchor = "learners" if field_id.startswith("learners-") else "results" if field_id.startswith("res-") else field_id
-    assert doc.find(id="error-summary").find(href=f"#{anchor}") is not None
+    # The list above the form leads to it (a learner's row through the learners, a count to its own box, named).
+    anchor = "learners" if field_id.startswith("learners-") else field_id
+    link = doc.find(id="error-summary").find(href=f"#{anchor}")
+    assert link is not None
+    if field_id.startswith("res-"):
+        label = next(doc.find_all("label", **{"for": field_id})).text()
+        assert link.text().startswith(f"{label}: ") and message in link.text()
     # One link per field in error, not one for every field of the form.
     assert len(list(doc.find(id="error-summary").find_all("a"))) == 1
     # What was typed comes back.
@@ -672,7 +676,9 @@ def test_a_leader_corrects_a_shift_and_a_bad_count_is_refused_beside_the_dossier
     resp = browser.post(f"/activities/shifts/{shift_id}/edit", data=data)
     assert resp.status_code == 400
     doc = parse(resp.get_data(as_text=True))
-    assert doc.find(id="error-summary").find(href="#dossiers") is not None
+    link = doc.find(id="error-summary").find(href="#dos-dvc")
+    label = next(doc.find_all("label", **{"for": "dos-dvc"})).text()
+    assert link is not None and link.text() == f"{label}: Enter a whole number, e.g. 12."
     assert doc.find(id="people_helped").attrs["value"] == "20"  # what was typed comes back
     db.session.expire_all()
     assert db.session.get(CentreShift, shift_id).people_helped == 14

@@ -228,6 +228,14 @@ def _class_data(form: ClassForm, commune: AdminUnit, results: dict) -> ops.Class
         learners=learners, note=form.note.data or "")
 
 
+def _count_errors(errors: dict, services, prefix: str, group: str) -> list[tuple[str, str]]:
+    """The error summary's lines for per-service counts: each names its service and leads to its box (a code
+    that is no service of the catalogue, to the group)."""
+    names = {s.code: s.name for s in services}
+    return [(f"{prefix}{code}", f"{names[code]}: {message}") if code in names else (group, message)
+            for code, message in errors.items()]
+
+
 def _render_class(page: ClassPage, form: ClassForm, raw: dict, errors: dict, status=200, klass=None,
                   notice=None):
     page.set_choices(form)
@@ -235,8 +243,7 @@ def _render_class(page: ClassPage, form: ClassForm, raw: dict, errors: dict, sta
     if form.learners.errors:
         summary.append(("learners", " ".join(str(e) for e in form.learners.errors if isinstance(e, str))
                         or _("Correct the rows marked below.")))
-    if errors:
-        summary.append(("results", " ".join(errors.values())))
+    summary += _count_errors(errors, page.services, RESULT_PREFIX, "results")
     team = page.team or (klass.teams[0] if klass is not None and klass.teams else None)
     return render_template(
         "activities/class_form.html", form=form, page=page, klass=klass, raw=raw, errors=errors,
@@ -398,8 +405,7 @@ def _shift_form(team: Team, shift: CentreShift | None = None, **kwargs) -> tuple
 
 def _render_shift(form, team, services, raw, errors, status=200, shift=None, notice=None):
     summary = [(f.id, " ".join(str(e) for e in f.errors)) for f in form if f.errors]
-    if errors:
-        summary.append(("dossiers", " ".join(errors.values())))
+    summary += _count_errors(errors, services, DOSSIER_PREFIX, "dossiers")
     commune = shift.commune if shift else team.commune
     return render_template("activities/shift_form.html", form=form, team=team, shift=shift, commune=commune,
                            services=services, raw=raw, errors=errors, summary=summary if status >= 400 else [],
