@@ -43,6 +43,13 @@ def _area_of_vi_thanh(client, world) -> AdminUnit:
     return area
 
 
+def _add_areas(client, world, *names) -> list[AdminUnit]:
+    """Province staff (signed in on `client`) add areas of these names, without communes; the province's areas."""
+    for name in names:
+        client.post(f"/areas/{world.province.id}", data={"name": name})
+    return list(_db.session.scalars(sa.select(AdminUnit).where(AdminUnit.level == "area").order_by(AdminUnit.id)))
+
+
 def _verify(runner):
     _db.session.remove()
     result = runner.invoke(args=["coverage", "verify"])
@@ -168,10 +175,7 @@ def test_an_area_is_not_renamed_to_another_areas_name_and_its_page_says_where_ea
     world = TwoLevels()
     vi_thanh, vi_thuy, nga_bay = world.communes
     login_as("province", world.province)
-    for name in ("Khu vực Vị Thanh", "Khu vực Ngã Bảy"):
-        client.post(f"/areas/{world.province.id}", data={"name": name})
-    first, second = _db.session.scalars(sa.select(AdminUnit).where(AdminUnit.level == "area")
-                                        .order_by(AdminUnit.id)).all()
+    first, second = _add_areas(client, world, *("Khu vực Vị Thanh", "Khu vực Ngã Bảy"))
     client.post(f"/areas/area/{second.id}", data={"name": "Khu vực Ngã Bảy", "communes": [nga_bay.id]})
     resp = client.post(f"/areas/area/{first.id}", data={"name": "Khu Vực Ngã Bảy", "communes": [vi_thanh.id]})
     html = resp.get_data(as_text=True)
@@ -197,10 +201,7 @@ def test_an_areas_page_lists_its_own_communes_first_then_the_free_ones_then_thos
     world = TwoLevels()
     vi_thanh, vi_thuy, nga_bay = world.communes
     login_as("province", world.province)
-    for name in ("Khu vực Vị Thủy", "Khu vực Ngã Bảy"):
-        client.post(f"/areas/{world.province.id}", data={"name": name})
-    first, second = _db.session.scalars(sa.select(AdminUnit).where(AdminUnit.level == "area")
-                                        .order_by(AdminUnit.id)).all()
+    first, second = _add_areas(client, world, *("Khu vực Vị Thủy", "Khu vực Ngã Bảy"))
     client.post(f"/areas/area/{first.id}", data={"name": "Khu vực Vị Thủy", "communes": [vi_thuy.id]})
     client.post(f"/areas/area/{second.id}", data={"name": "Khu vực Ngã Bảy", "communes": [nga_bay.id]})
     html = client.get(f"/areas/area/{first.id}").get_data(as_text=True)
