@@ -138,3 +138,9 @@ class NotInFuture:
     def __call__(self, form, field):
         if isinstance(field.data, date) and field.data > today_vn():
             raise ValidationError(_l("The date cannot be in the future."))
+
+
+def summary_line(label, messages) -> str:
+    """A line of a refused form's error summary: what the field is called, then what is wrong with it (read out
+    alone by a screen reader, and clear on a phone where the field itself is screens away)."""
+    return f"{label}: {' '.join(str(m) for m in messages)}"

@@ -372,6 +372,10 @@ def test_the_error_summary_lists_every_error_in_page_order(client, db, leader, t
     links = [a.attrs["href"] for a in tree.find(id="error-summary").find_all("a")]
     first_member = next(tree.find_all("input", name="members")).attrs["id"]
     assert links == ["#visited_on", "#new_name", f"#{first_member}", "#services"]
+    # Each line says which field it is about, as the page names it, then what is wrong.
+    texts = [a.text() for a in tree.find(id="error-summary").find_all("a")]
+    assert [t.split(": ", 1)[0] for t in texts] == [
+        "Ngày hướng dẫn", "Chủ hộ", "Thành viên tham gia", "Dịch vụ"], texts
     assert "error-summary" not in client.get("/visits/new").get_data(as_text=True)
 
 

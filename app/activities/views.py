@@ -31,7 +31,7 @@ from app.auth.guard import require_sign_in
 from app.catalogue import operations as catalogue
 from app.dates import month_label, today_vn
 from app.extensions import db
-from app.forms import record_id
+from app.forms import record_id, summary_line
 from app.paging import RowPage
 from app.reports import closing
 from app.scope import (
@@ -232,17 +232,18 @@ def _count_errors(errors: dict, services, prefix: str, group: str) -> list[tuple
     """The error summary's lines for per-service counts: each names its service and leads to its box (a code
     that is no service of the catalogue, to the group)."""
     names = {s.code: s.name for s in services}
-    return [(f"{prefix}{code}", f"{names[code]}: {message}") if code in names else (group, message)
+    return [(f"{prefix}{code}", summary_line(names[code], [message])) if code in names else (group, message)
             for code, message in errors.items()]
 
 
 def _render_class(page: ClassPage, form: ClassForm, raw: dict, errors: dict, status=200, klass=None,
                   notice=None):
     page.set_choices(form)
-    summary = [(f.id, " ".join(str(e) for e in f.errors)) for f in form if f.errors and f.name != "learners"]
+    summary = [(f.id, summary_line(f.label.text, f.errors)) for f in form if f.errors and f.name != "learners"]
     if form.learners.errors:
-        summary.append(("learners", " ".join(str(e) for e in form.learners.errors if isinstance(e, str))
-                        or _("Correct the rows marked below.")))
+        summary.append(("learners", summary_line(_("Named learners"), [e for e in form.learners.errors
+                                                                       if isinstance(e, str)]
+                                                 or [_("Correct the rows marked below.")])))
     summary += _count_errors(errors, page.services, RESULT_PREFIX, "results")
     team = page.team or (klass.teams[0] if klass is not None and klass.teams else None)
     return render_template(
@@ -404,7 +405,7 @@ def _shift_form(team: Team, shift: CentreShift | None = None, **kwargs) -> tuple
 
 
 def _render_shift(form, team, services, raw, errors, status=200, shift=None, notice=None):
-    summary = [(f.id, " ".join(str(e) for e in f.errors)) for f in form if f.errors]
+    summary = [(f.id, summary_line(f.label.text, f.errors)) for f in form if f.errors]
     summary += _count_errors(errors, services, DOSSIER_PREFIX, "dossiers")
     commune = shift.commune if shift else team.commune
     return render_template("activities/shift_form.html", form=form, team=team, shift=shift, commune=commune,

@@ -14,7 +14,7 @@ from app.auth.guard import require_sign_in
 from app.catalogue import operations as catalogue
 from app.dates import month_label, today_vn
 from app.extensions import db
-from app.forms import record_id, strip_clean
+from app.forms import record_id, strip_clean, summary_line
 from app.households import operations as registry
 from app.households.models import Household
 from app.reports import closing
@@ -75,11 +75,13 @@ def _error_summary(form: VisitForm) -> list[tuple[str, str]]:
     anchors = [(form.visited_on, "visited_on"), (form.reason, "reason"), (form.household_id, "q"),
                (form.new_name, "new_name"), (form.new_address, "new_address"), (form.new_phone, "new_phone"),
                (form.new_size, "new_size"), (form.new_hamlet, "new_hamlet"), (form.members, first_member)]
-    out = [(anchor, " ".join(str(e) for e in f.errors)) for f, anchor in anchors if f.errors]
+    # The household's id has no label of its own: the household's box is named on the page.
+    labels = {"q": _("Household")}
+    out = [(anchor, summary_line(labels.get(anchor, f.label.text), f.errors)) for f, anchor in anchors if f.errors]
     if form.service_errors:
-        out.append(("services", " ".join(form.service_errors)))
+        out.append(("services", summary_line(_("Services"), form.service_errors)))
     if form.note.errors:
-        out.append(("note", " ".join(str(e) for e in form.note.errors)))
+        out.append(("note", summary_line(form.note.label.text, form.note.errors)))
     return out
 
 
