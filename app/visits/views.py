@@ -67,6 +67,11 @@ def _form_services(visit: Visit | None = None):
     return services
 
 
+def _label(form: VisitForm, field) -> str:
+    # The household's id has no label of its own: the household's box is named on the page.
+    return _("Household") if field is form.household_id else field.label.text
+
+
 def _error_summary(form: VisitForm) -> list[tuple[str, str]]:
     """(anchor, message) for each field with an error, in the order of the page: the summary at the
     top of a refused form links to each (the messages stay beside the fields too)."""
@@ -75,9 +80,7 @@ def _error_summary(form: VisitForm) -> list[tuple[str, str]]:
     anchors = [(form.visited_on, "visited_on"), (form.reason, "reason"), (form.household_id, "q"),
                (form.new_name, "new_name"), (form.new_address, "new_address"), (form.new_phone, "new_phone"),
                (form.new_size, "new_size"), (form.new_hamlet, "new_hamlet"), (form.members, first_member)]
-    # The household's id has no label of its own: the household's box is named on the page.
-    labels = {"q": _("Household")}
-    out = [(anchor, summary_line(labels.get(anchor, f.label.text), f.errors)) for f, anchor in anchors if f.errors]
+    out = [(anchor, summary_line(_label(form, f), f.errors)) for f, anchor in anchors if f.errors]
     if form.service_errors:
         out.append(("services", summary_line(_("Services"), form.service_errors)))
     if form.note.errors:
