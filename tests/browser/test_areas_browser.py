@@ -22,6 +22,8 @@ def test_province_staff_find_communes_by_part_of_their_name_and_save_the_ticked_
     phone.goto(f"{live_server}/areas/area/{area.id}")
     search = phone.get_by_label("Tìm xã, phường")
     expect(search).to_be_visible()
+    ticked = phone.locator("[data-filter-count]")
+    expect(ticked).to_have_text("Đã chọn 0 xã, phường")
     # Typed without accents, as on a phone keyboard in a hurry.
     search.fill("vi th")
     expect(phone.locator("#area-communes li:visible")).to_have_count(2)
@@ -31,6 +33,8 @@ def test_province_staff_find_communes_by_part_of_their_name_and_save_the_ticked_
     expect(phone.locator("#area-communes li:visible")).to_have_count(1)
     expect(phone.get_by_label("Phường Vị Thanh")).to_be_hidden()
     phone.get_by_label("Phường Ngã Bảy").check()
+    # Both ticks counted, the one the search hides included.
+    expect(ticked).to_have_text("Đã chọn 2 xã, phường")
     search.fill("Đà Lạt")
     expect(phone.locator("#area-communes li:visible")).to_have_count(0)
     expect(phone.get_by_text("Không có xã, phường nào có tên như vậy.")).to_be_visible()

@@ -10,7 +10,16 @@
     var list = document.querySelector(box.getAttribute("data-filter-list"));
     var input = box.querySelector("input");
     var none = box.querySelector("[data-filter-none]");
+    var ticked = box.querySelector("[data-filter-count]");
     if (!list || !input) return;
+    // How many are ticked, hidden ones included: the officer narrowing the list still sees the whole choice.
+    function count() {
+      if (!ticked) return;
+      var n = list.querySelectorAll("input[type=checkbox]:checked").length;
+      ticked.textContent = ticked.getAttribute("data-filter-count").replace("{n}", String(n));
+    }
+    list.addEventListener("change", count);
+    count();
     var items = Array.prototype.map.call(list.querySelectorAll("li"), function (li) {
       return { li: li, text: fold(li.textContent) };
     });
