@@ -116,12 +116,8 @@ class ActivityForm(AppForm):
         """Per-service counts posted as prefix+code: ({service_id: n>0}, {code: raw}, {code: error}); a count
         above `most` gets `too_many` (a lazy message with %(n)s for the most)."""
         by_code = {s.code: s for s in services}
-        counts, raw, errors = {}, {}, {}
-        for name in formdata:
-            if not name.startswith(prefix):
-                continue
-            code, value = name[len(prefix):], (formdata.get(name) or "").strip()
-            raw[code] = value
+        counts, raw, errors = {}, self.raw_counts(formdata, prefix), {}
+        for code, value in raw.items():
             service = by_code.get(code)
             if service is None:
                 errors[code] = gettext("“%(code)s” is not a service of the catalogue.", code=code[:40])

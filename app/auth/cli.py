@@ -2,7 +2,7 @@
 import click
 from flask.cli import AppGroup
 
-from app.auth.models import ROLE_LEVELS, ROLES, User
+from app.auth.models import ROLE_LEVELS, ROLES, User, unit_fits_role
 from app.auth.passwords import password_problem
 from app.auth.usernames import normalise_username
 from app.extensions import db
@@ -18,9 +18,8 @@ def create_user(username: str, role: str, unit: AdminUnit, password: str, full_n
         raise ValueError("a username has 1 to 64 visible characters")
     if role not in ROLES:
         raise ValueError(f"unknown role {role!r}; one of {', '.join(ROLES)}")
-    levels = ROLE_LEVELS.get(role)
-    if levels and unit.level not in levels:
-        raise ValueError(f"a {role} user must be bound to a {' or '.join(levels)}, not a {unit.level}")
+    if not unit_fits_role(role, unit):
+        raise ValueError(f"a {role} user must be bound to a {' or '.join(ROLE_LEVELS[role])}, not a {unit.level}")
     if db.session.scalar(db.select(User.id).where(User.username == username)):
         raise ValueError(f"username {username!r} is taken")
     user = User(username=username, role=role, unit=unit, full_name=full_name,
@@ -113,17 +112,14 @@ def bind_command(username, unit_code, unit_id):
     if (unit_code is None) == (unit_id is None):
         raise click.UsageError("give the unit by --unit CODE or by --unit-id ID")
     user = _account(username)
-    if user.team_id is not None or user.role in ("team_leader", "team_member"):
-        raise click.ClickException(f"{user.username} is a team account: it follows its team's commune (move the "
-                                   "team, or the member to another team)")
     unit = unit_for_code(unit_code) if unit_code is not None else db.session.get(AdminUnit, unit_id)
     if unit is None or unit.retired_on is not None:
         raise click.ClickException(f"no current unit {unit_code or unit_id!r}")
-    levels = ROLE_LEVELS.get(user.role)
-    if levels and unit.level not in levels:
-        raise click.ClickException(f"a {user.role} account is bound to a {' or '.join(levels)}, not a {unit.level}")
     from app.users.operations import bind_account
-    changed = bind_account(user, unit)  # audited
+    try:
+        changed = bind_account(user, unit)  # audited
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
     db.session.commit()
     click.echo(f"{user.username} bound to {unit.name}" if changed else f"{user.username} was already bound to "
                f"{unit.name}")

@@ -36,6 +36,14 @@ ROLE_LEVELS = {
     "team_leader": ("commune",),
     "team_member": ("commune",),
 }
+
+
+def unit_fits_role(role: str, unit) -> bool:
+    """Whether an account of `role` may be bound to `unit` (ROLE_LEVELS; any unit for an admin)."""
+    levels = ROLE_LEVELS.get(role)
+    return not levels or unit.level in levels
+
+
 # scrypt is Werkzeug's strongest built-in KDF; parameters are stored in the hash itself.
 PASSWORD_METHOD = "scrypt"
 

@@ -4,7 +4,7 @@
 """
 from app.audit.models import record
 from app.auth.cli import create_user
-from app.auth.models import User
+from app.auth.models import ROLE_LEVELS, User, unit_fits_role
 from app.teams.operations import new_password
 from app.units.models import AdminUnit
 
@@ -55,7 +55,14 @@ def reset_password(account: User, actor=None, password: str | None = None) -> st
 
 def bind_account(account: User, unit: AdminUnit, actor=None) -> bool:
     """Bind a staff account to another unit of its role's level (an officer who changes post, an area
-    officer whose area is regrouped); its pages follow from the next request. False when it is there."""
+    officer whose area is regrouped); its pages follow from the next request. False when it is there.
+    ValueError for a team account (it follows its team's commune) or a unit not of its role's level."""
+    if account.team_id is not None or account.role in ("team_leader", "team_member"):
+        raise ValueError(f"{account.username} is a team account: it follows its team's commune (move the team, "
+                         "or the member to another team)")
+    if not unit_fits_role(account.role, unit):
+        raise ValueError(f"a {account.role} account is bound to a {' or '.join(ROLE_LEVELS[account.role])}, "
+                         f"not a {unit.level}")
     if account.unit_id == unit.id:
         return False
     before = account.unit_id
