@@ -1,10 +1,11 @@
 """The administrative tree: GSO and file imports, hamlets, household counts, and their scope."""
 import io
 import re
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
+import time_machine
 from openpyxl import Workbook
 
 from app.audit.models import AuditEvent
@@ -338,6 +339,28 @@ def test_rename_and_retire_hamlet(client, db, tree, login_as):
     db.session.expire_all()
     hamlet = db.session.get(AdminUnit, tree.hamlet.id)
     assert hamlet.retired_on is None and hamlet.households_on(date(2024, 2, 1)).households == 320
+
+
+def test_a_retirement_or_restoring_sent_again_changes_nothing_more(client, db, tree, login_as):
+    """The back button or a second tap sends the same confirmation again, maybe the next day: the hamlet keeps
+    the day it was first retired, and each change is in the history once."""
+    login_as("commune", tree.commune)
+    retired_on = today_vn()
+    assert client.post(f"/units/{tree.hamlet.id}/retire", data={"payload": "1"}).status_code == 302
+    with time_machine.travel(datetime.now(UTC) + timedelta(days=1), tick=False):
+        assert client.post(f"/units/{tree.hamlet.id}/retire", data={"payload": "1"}).status_code == 302
+    db.session.expire_all()
+    assert db.session.get(AdminUnit, tree.hamlet.id).retired_on == retired_on
+
+    def entries(action):
+        return db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent).where(
+            AuditEvent.record_id == tree.hamlet.id, AuditEvent.action == action))
+
+    assert entries("retire") == 1
+    for _ in range(2):
+        assert client.post(f"/units/{tree.hamlet.id}/restore", data={"payload": "1"}).status_code == 302
+    db.session.expire_all()
+    assert db.session.get(AdminUnit, tree.hamlet.id).retired_on is None and entries("restore") == 1
 
 
 def test_hamlet_with_records_cannot_be_deleted(client, db, tree, login_as):
