@@ -96,7 +96,16 @@ def test_field_users_and_commune_officers_still_cannot_change_a_closed_month(app
                 services={"e_wallet": "adopted"}, key=v.idempotency_key, reason="Tôi muốn sửa")
     resp = officer.post(f"/visits/{v.id}/edit", data=data)
     assert resp.status_code == 409 and "đã khóa sổ" in resp.get_data(as_text=True)
-    assert 'name="reason"' not in officer.get(f"/visits/{v.id}/edit").get_data(as_text=True)
+    # Not offered either: the visit's page has no buttons, and an old link to the form says why at once.
+    for role, team in (("commune", None), ("team_leader", activity.team)):
+        user, _ = sign_in_as(app, role, tree.commune, team=team)
+        page = user.get(f"/visits/{v.id}").get_data(as_text=True)
+        assert "thuộc tháng đã khóa sổ: chỉ cán bộ tỉnh được điều chỉnh" in page
+        assert f"/visits/{v.id}/edit" not in page and f"/visits/{v.id}/delete" not in page
+        for action in ("edit", "delete"):
+            resp = user.get(f"/visits/{v.id}/{action}")
+            assert resp.status_code == 303 and resp.location.endswith(f"/visits/{v.id}")
+            assert "đã khóa sổ" in user.get(resp.location).get_data(as_text=True)
     assert officer.post(f"/visits/{v.id}/delete", data={"reason": "x"}).status_code == 409
     assert db.session.get(Visit, v.id) is not None
     # Nor can an open month's visit be moved into the closed one.

@@ -376,9 +376,12 @@ def team_data():
 def show(visit_id: int):
     visit = get_shown_visit_or_404(visit_id)
     services, members = listed_with(visit.id)
+    closed = closing.is_closed(visit.hamlet, visit.visited_on)
+    # In a closed month only province staff change a visit: the others are not offered buttons that refuse.
     return render_template("visits/show.html", visit=visit, services=services, members=members, results=RESULTS,
-                           may_edit=_may_change(visit), may_log=can_log_visits(),
-                           closed=closing.is_closed(visit.hamlet, visit.visited_on))
+                           may_edit=_may_change(visit) and (not closed or closing.may_override(visit.hamlet,
+                                                                                               current_user)),
+                           may_log=can_log_visits(), closed=closed)
 
 
 @bp.route("/<int:visit_id>/edit", methods=["GET", "POST"])
@@ -387,6 +390,8 @@ def edit(visit_id: int):
     roster = TeamRoster(visit.team)
     services = _form_services(visit)
     if request.method == "GET":
+        if (locked := _locked_for_the_user(visit)) is not None:
+            return locked
         form = VisitForm(formdata=None, roster=roster, services=services, visit=visit,
                          key=visit.idempotency_key, visited_on=visit.visited_on,
                          household_id=str(visit.household_id), members=[m.id for m in visit.members],
@@ -436,7 +441,18 @@ def delete(visit_id: int):
         db.session.commit()
         flash(_("Visit deleted."), "success")
         return redirect(url_for("households.show", household_id=household_id), 303)
+    if (locked := _locked_for_the_user(visit)) is not None:
+        return locked
     return render_template("visits/delete.html", visit=visit, correcting=correcting, reason="")
+
+
+def _locked_for_the_user(visit):
+    """A visit of a closed month opened for editing or deleting by someone who may not correct it (an old link,
+    a bookmark): said before anything is typed, on the visit's page. None when the user may go on."""
+    if not closing.is_closed(visit.hamlet, visit.visited_on) or closing.may_override(visit.hamlet, current_user):
+        return None
+    flash(_closed_month_message(visit.hamlet, visit.visited_on), "error")
+    return redirect(url_for("visits.show", visit_id=visit.id), 303)
 
 
 def _household_of_deleted(visit_id: int) -> int | None:
