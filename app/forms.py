@@ -7,7 +7,7 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, Form, StringField, ValidationError
 
 from app.dates import today_vn
-from app.rules import RuleError, whole_number
+from app.rules import RuleError, below_zero, whole_number
 from app.text import clean
 from app.widgets import FastRendering
 
@@ -104,6 +104,8 @@ class CountField(StringField):
             self.data = whole_number(valuelist[0])
         except ValueError:
             self.data = None
+            if below_zero(valuelist[0]):
+                raise ValueError(_l("The number cannot be below 0.")) from None
             raise ValueError(_l("Enter a whole number, e.g. 1851.")) from None
         if self.data is not None and self.data > self.max_value:
             self.data = None

@@ -54,6 +54,19 @@ def whole_number(value: object) -> int | None:
     return int(text)
 
 
+def below_zero(value: object) -> bool:
+    """Whether the text is a whole number with a minus sign ('-3', '−3', '- 1.200'): refused with its own message,
+    since it is a whole number, only below zero."""
+    text = clean(str(value)).replace(" ", "") if isinstance(value, str) else ""
+    if text[:1] not in ("-", "\u2212") or not text[1:]:
+        return False
+    try:
+        whole_number(text[1:])
+    except ValueError:
+        return False
+    return True
+
+
 def households(value: object) -> int | None:
     """A household count as typed or as a spreadsheet cell: None when blank, else 0..HOUSEHOLDS_MAX."""
     return _count(value, HOUSEHOLDS_MAX, lambda limit: _(

@@ -921,6 +921,22 @@ def test_a_provinces_own_topic_gets_a_code_from_its_name_and_comes_after_the_def
     assert json.loads(events[-1].changes)["active"] == {"before": True, "after": False}
 
 
+def test_a_count_typed_below_zero_is_told_so_beside_its_field(app, db, tree, crew):
+    """'-3' is a whole number: the message says it may not be below zero (not "enter a whole number")."""
+    browser, _leader, team, members = crew
+    resp = browser.post("/activities/shifts/new", data=shift_form(team, members, tree.commune, people="-3",
+                                                                 dossiers={"vneid": "−2"}))
+    assert resp.status_code == 400 and _count(db, CentreShift) == 0
+    page = parse(resp.get_data(as_text=True))
+    assert page.find(id="people_helped-error").text() == "The number cannot be below 0."
+    assert page.find(id="dos-vneid-error").text() == "The number cannot be below 0."
+    resp = browser.post("/activities/shifts/new", data=shift_form(team, members, tree.commune, people="-",
+                                                                 dossiers={"vneid": "-x"}))
+    page = parse(resp.get_data(as_text=True))
+    assert page.find(id="people_helped-error").text() == "Enter a whole number, e.g. 1851."
+    assert page.find(id="dos-vneid-error").text() == "Enter a whole number, e.g. 12."
+
+
 def test_the_largest_class_shift_and_dossier_month_are_saved_and_one_more_is_refused_beside_the_field(
         app, db, tree, crew):
     """A school hall's class of a thousand, a thousand people helped or dossiers in a shift, a ward's million

@@ -523,7 +523,7 @@ def test_a_hamlet_sent_twice_at_once_is_added_once(app, client, db, tree, login_
         f"/units/{commune_id}/hamlets", data={"hamlet-name": "Ấp Tân Long", "hamlet-households": "120"}))
     assert resp.status_code == 400, resp.get_data(as_text=True)[:300]
     html = resp.get_data(as_text=True)
-    assert "Xã đã có ấp với tên này." in html and 'value="Ấp Tân Long"' in html
+    assert "đã có ở một thôn, ấp, khu phố khác của xã" in html and 'value="Ấp Tân Long"' in html
     db.session.expire_all()
     assert db.session.scalar(sa.select(sa.func.count()).select_from(AdminUnit).where(
         AdminUnit.parent_id == commune_id, AdminUnit.name == "Ấp Tân Long")) == 1

@@ -348,7 +348,7 @@ def test_a_hamlet_added_or_renamed_by_hand_may_take_a_merged_hamlets_name_and_is
     resp = client.post(f"/units/{tree.hamlet2.id}/rename", data={"name": "Khu vực Cũ", "effective_on": ""})
     assert resp.status_code == 400 and retired in resp.get_data(as_text=True)
     resp = client.post(f"/units/{tree.commune.id}/hamlets", data={"hamlet-name": "Khu vực 2"})
-    assert resp.status_code == 400 and "Xã đã có ấp với tên này." in resp.get_data(as_text=True)
+    assert resp.status_code == 400 and "đã có ở một thôn, ấp, khu phố khác của xã" in resp.get_data(as_text=True)
     # Khu vực 1 ended by the merge: its name is free for a new hamlet, then for a rename back and forth.
     resp = client.post(f"/units/{tree.commune.id}/hamlets", data={"hamlet-name": "Khu vực 1"})
     assert resp.status_code == 302, resp.get_data(as_text=True)[:2000]
@@ -424,7 +424,7 @@ def test_a_name_an_ended_hamlet_shares_with_an_active_one_names_the_active_one(d
     _db.session.expire_all()
     assert _db.session.get(AdminUnit, new.id).households_on(TODAY).households == 210
     resp = client.post(f"/units/{tree.hamlet2.id}/rename", data={"name": "Khu Vực 1", "effective_on": ""})
-    assert resp.status_code == 400 and "Xã đã có ấp với tên này." in resp.get_data(as_text=True)
+    assert resp.status_code == 400 and "đã có ở một thôn, ấp, khu phố khác của xã" in resp.get_data(as_text=True)
 
 
 def test_an_ended_hamlet_takes_counts_up_to_its_last_day_only(db, tree, client, login_as):

@@ -120,11 +120,11 @@ def test_erasure_removes_name_phone_and_notes_everywhere_but_keeps_statistics(ap
 
     # Shown through a translated label, found by no search.
     show = officer.get(f"/households/{h.id}").get_data(as_text=True)
-    assert f"Hộ đã xoá dữ liệu #{h.id}" in show and "Xoá dữ liệu cá nhân" not in show.split("<main")[-1]
+    assert f"Hộ đã xóa dữ liệu #{h.id}" in show and "Xóa dữ liệu cá nhân" not in show.split("<main")[-1]
     assert f"/households/{h.id}\"" not in officer.get("/households/?q=nguyen thi hong").get_data(as_text=True)
     assert f"/households/{h.id}\"" not in officer.get("/households/").get_data(as_text=True)
     visit_id = db.session.scalar(sa.select(Visit.id).where(Visit.household_id == h.id).limit(1))
-    assert f"Hộ đã xoá dữ liệu #{h.id}" in officer.get(f"/visits/{visit_id}").get_data(as_text=True)
+    assert f"Hộ đã xóa dữ liệu #{h.id}" in officer.get(f"/visits/{visit_id}").get_data(as_text=True)
 
 
 def test_erased_household_is_not_edited_nor_visited_again(app, db, officer, leader, visited, team, tree):
@@ -142,7 +142,7 @@ def test_erased_household_is_not_edited_nor_visited_again(app, db, officer, lead
     assert leader.post(f"/households/{visited.id}/edit", data={"head_name": NAME}).status_code == 403
     resp = leader.post("/visits/new", data=form(visited.id, on=ON, members=[team[1][0].id],
                                                 services={"vneid": "guided"}))
-    assert resp.status_code == 400 and "đã bị xoá" in resp.get_data(as_text=True)
+    assert resp.status_code == 400 and "đã bị xóa" in resp.get_data(as_text=True)
     db.session.expire_all()
     assert db.session.get(Household, visited.id).head_name == ""
 
@@ -164,19 +164,19 @@ def test_double_erase_is_harmless(db, officer, visited, runner):
     data = {"reason": "Yêu cầu của hộ", "confirm": "y"}
     done = officer.post(f"/households/{visited.id}/erase", data=data)
     assert done.status_code == 303
-    assert "Đã xoá dữ liệu cá nhân. Các lượt hướng dẫn của hộ vẫn được tính." in officer.get(
+    assert "Đã xóa dữ liệu cá nhân. Các lượt hướng dẫn của hộ vẫn được tính." in officer.get(
         done.headers["Location"]).get_data(as_text=True)
     db.session.expire_all()
     first = db.session.get(Household, visited.id).erased_at
     resp = officer.post(f"/households/{visited.id}/erase", data=data)
     assert resp.status_code == 303
-    assert "Dữ liệu cá nhân của hộ này đã được xoá trước đó." in officer.get(
+    assert "Dữ liệu cá nhân của hộ này đã được xóa trước đó." in officer.get(
         resp.headers["Location"]).get_data(as_text=True)
     db.session.expire_all()
     assert db.session.get(Household, visited.id).erased_at == first
     assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent)
                              .where(AuditEvent.action == "erase")) == 1
-    assert "đã được xoá" in officer.get(f"/households/{visited.id}/erase").get_data(as_text=True)
+    assert "đã được xóa" in officer.get(f"/households/{visited.id}/erase").get_data(as_text=True)
     assert runner.invoke(args=["coverage", "verify"]).exit_code == 0
 
 
@@ -240,7 +240,7 @@ def test_erased_values_no_longer_lie_in_the_database_files_or_the_log(app, db, o
         pytest.skip("the files of a SQLite database; PostgreSQL: the next test")
     import uuid
     tag = uuid.uuid4().hex[:8]  # values no earlier test can have left in free pages
-    name, phone, note = f"Lò Thị Xoá {tag}", "09" + str(int(tag, 16) % 10**8).zfill(8), f"Ghi chú riêng {tag}"
+    name, phone, note = f"Lò Thị Xóa {tag}", "09" + str(int(tag, 16) % 10**8).zfill(8), f"Ghi chú riêng {tag}"
     h = household(tree.hamlet, name, "Số 9 Trần Phú")
     assert leader.post(f"/households/{h.id}/edit", data={"head_name": name, "address": "Số 9 Trần Phú",
                                                          "phone": phone, "size": "3"}).status_code == 303

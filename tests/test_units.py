@@ -307,7 +307,7 @@ def test_empty_and_overlong_names_are_refused(client, db, tree, login_as):
 def test_duplicate_hamlet_name_without_diacritics_is_refused(client, tree, login_as):
     login_as("commune", tree.commune)
     resp = client.post(f"/units/{tree.commune.id}/hamlets", data={"hamlet-name": "khu vuc 1"})
-    assert resp.status_code == 400 and "Xã đã có ấp với tên này." in resp.get_data(as_text=True)
+    assert resp.status_code == 400 and "đã có ở một thôn, ấp, khu phố khác của xã" in resp.get_data(as_text=True)
 
 
 def test_rename_and_retire_hamlet(client, db, tree, login_as):
@@ -316,7 +316,7 @@ def test_rename_and_retire_hamlet(client, db, tree, login_as):
     assert form.status_code == 200 and 'value="Khu vực 1"' in form.get_data(as_text=True)
     # Not to a sibling's name, however it is typed; its own, with the case corrected, is fine.
     resp = client.post(f"/units/{tree.hamlet.id}/rename", data={"name": "KHU VỰC 2"})
-    assert resp.status_code == 400 and "Xã đã có ấp với tên này." in resp.get_data(as_text=True)
+    assert resp.status_code == 400 and "đã có ở một thôn, ấp, khu phố khác của xã" in resp.get_data(as_text=True)
     assert client.post(f"/units/{tree.hamlet.id}/rename", data={"name": "Khu Vực 1"}).status_code == 302
     resp = client.post(f"/units/{tree.hamlet.id}/rename", data={"name": "Khu vực Một"})
     assert resp.status_code == 302

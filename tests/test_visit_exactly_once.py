@@ -89,7 +89,7 @@ def test_replaying_the_form_of_a_deleted_visit_says_so_and_records_nothing(app, 
     resp = leader.post("/visits/new", data=data)  # the same form, sent again (a back button, a resend)
     html = resp.get_data(as_text=True)
     assert resp.status_code == 409
-    assert "đã bị xoá sau đó" in html and f"/households/{h.id}" in html
+    assert "đã bị xóa sau đó" in html and f"/households/{h.id}" in html
     assert visit_count() == 0
     # The input is kept, under a fresh key: saving it again is the user's decision.
     assert "lần đầu</textarea>" in html

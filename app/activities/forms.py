@@ -28,7 +28,7 @@ from app.forms import (
     strip_clean,
 )
 from app.households.forms import VnMobile
-from app.rules import RuleError
+from app.rules import RuleError, below_zero
 from app.rules import birth_year as birth_year_rule
 from app.text import clean_lines
 from app.visits.forms import KEY_RE, NoteLength, new_key  # noqa: F401  (new_key: the views' one source)
@@ -126,7 +126,9 @@ class ActivityForm(AppForm):
                 continue
             digits = value.replace(".", "").replace(" ", "")
             # isascii: '²' and '٣' pass isdigit, then int() refuses or misreads them.
-            if not (digits.isascii() and digits.isdigit()) or len(digits) > 9:
+            if below_zero(value):
+                errors[code] = gettext("The number cannot be below 0.")
+            elif not (digits.isascii() and digits.isdigit()) or len(digits) > 9:
                 errors[code] = gettext("Enter a whole number, e.g. 12.")
             elif int(digits) > most:
                 errors[code] = str(too_many) % {"n": format_decimal(most)}

@@ -135,11 +135,11 @@ def test_member_logs_visits_without_signal_and_they_are_sent_once(app, db, live_
     _log(phone, households[2].id)
     expect(phone.locator("#outbox-count")).to_have_text("1 lượt chờ gửi")
     officer = db.session.scalar(sa.select(User).where(User.username == "demo-commune"))
-    privacy.erase(db.session.get(Household, households[2].id), "Hộ yêu cầu xoá dữ liệu", user=officer)
+    privacy.erase(db.session.get(Household, households[2].id), "Hộ yêu cầu xóa dữ liệu", user=officer)
     db.session.commit()
     phone.context.set_offline(False)
     refused = phone.locator(".outbox-refused li")
-    expect(refused).to_contain_text("đã bị xoá")
+    expect(refused).to_contain_text("đã bị xóa")
     assert _count(db) == before + 3
     assert len(phone.evaluate(OUTBOX)) == 1
     # Another account on the same phone (the session ended, no sign-out) neither sees nor sends it.
@@ -153,7 +153,7 @@ def test_member_logs_visits_without_signal_and_they_are_sent_once(app, db, live_
     phone.goto("about:blank")
     phone.context.clear_cookies()
     sign_in(phone, live_server, "demo-member", DEMO_PASSWORD)
-    expect(refused).to_contain_text("đã bị xoá")
+    expect(refused).to_contain_text("đã bị xóa")
     # "Fix" puts it back in the form, with the key it was made with; "Discard" removes it, on purpose.
     key = phone.evaluate(OUTBOX)[0]["key"]
     refused.get_by_role("button", name="Sửa").click()
