@@ -142,6 +142,13 @@ class NotInFuture:
             raise ValidationError(_l("The date cannot be in the future."))
 
 
+def error_summary(form) -> list[tuple[str, str]]:
+    """(anchor, line) for each field of a refused form with an error, in the form's order: what
+    `_error_summary.html` lists above a long form, each line leading to its field."""
+    return [(f.id, summary_line(f.label.text, f.errors)) for f in form
+            if f.errors and f.type != "CSRFTokenField" and f.label.text]
+
+
 def summary_line(label, messages) -> str:
     """A line of a refused form's error summary: what the field is called, then what is wrong with it (read out
     alone by a screen reader, and clear on a phone where the field itself is screens away)."""

@@ -93,6 +93,8 @@ def init_app(app):
     app.jinja_env.globals["page_header"] = page_header
     app.jinja_env.globals["page_footer"] = page_footer
     app.jinja_env.globals["row_pager"] = row_pager
+    from app.forms import error_summary
+    app.jinja_env.globals["error_summary"] = error_summary
 
     @app.context_processor
     def _htmx_flag():

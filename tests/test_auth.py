@@ -30,6 +30,9 @@ def test_wrong_password_is_refused_with_message_and_username_kept(client, tree, 
     assert resp.status_code == 401
     assert "Sai tên đăng nhập hoặc mật khẩu." in html
     assert 'value="can-bo-xa"' in html
+    # What to try next: a member's username is their phone number; who gives a new password.
+    assert ("Thành viên tổ đăng nhập bằng số điện thoại di động của mình. Quên mật khẩu? Thành viên tổ nhờ cán bộ xã "
+            "cấp mật khẩu mới; cán bộ nhờ cán bộ tỉnh.") in " ".join(html.split())
 
 
 def test_empty_login_form_is_a_400_with_messages(client):

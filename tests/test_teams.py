@@ -138,6 +138,11 @@ def test_team_form_bad_input_is_refused_and_kept(client, db, tree, login_as, dat
     html = resp.get_data(as_text=True)
     assert resp.status_code == 400 and message in html
     assert f'value="{form["decision_number"]}"' in html  # what was typed is still there
+    # The form is long on a phone: a summary at its top names the field and leads to it.
+    summary = parse(html).find(id="error-summary")
+    field = next(iter(data))
+    assert message in summary.text() and next(summary.find_all("a")).attrs["href"] == f"#{field}"
+    assert parse(html).find(id=field) is not None
     db.session.expire_all()
     assert db.session.scalars(sa.select(Team.name)).all() == (["Tổ công nghệ số ấp Thạnh Hòa"] if editing else [])
 
@@ -491,6 +496,11 @@ def test_member_bad_input(client, db, tree, login_as, over, message):
     assert error == message if message.endswith(".") else message in error
     assert f'value="{over.get("member-joined_on", "2023-05-01")}"' in html  # typed input kept
     assert db.session.scalar(sa.select(sa.func.count(Member.id))) == 0
+    # Above the form (the team's page is long), the same message names its field and leads to it.
+    summary = parse(html).find(id="error-summary")
+    link = next(summary.find_all("a"))
+    assert message in link.text() and link.attrs["href"] == "#" + next(iter(over))
+    assert parse(html).find(id=next(iter(over))) is not None
 
 
 

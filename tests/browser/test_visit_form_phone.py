@@ -33,6 +33,19 @@ def test_a_new_household_takes_the_name_searched_for(app, db, live_server, phone
     phone.locator("label[for=hh-new]").click()
     expect(phone.locator("details.new-household")).to_have_attribute("open", "")
     expect(phone.locator("#new_name")).to_have_value("Lâm Văn Út")
+    hint = phone.locator("#new_name-hint")
+    expect(hint).to_have_text("Viết tên có dấu, ví dụ Nguyễn Văn Tết.")
+    expect(hint).not_to_have_class("hint warning")
+
+    # Searched without accents (as the box invites), the name is filled in without them: the hint stands out
+    # until they are added.
+    phone.goto(f"{live_server}/visits/new")
+    phone.fill("#q", "lam van ut")
+    phone.locator("label[for=hh-new]").click()
+    expect(phone.locator("#new_name")).to_have_value("lam van ut")
+    expect(hint).to_have_class("hint warning")
+    phone.fill("#new_name", "Lâm Văn Út")
+    expect(hint).to_have_class("hint")
     assert errors == []
 
 

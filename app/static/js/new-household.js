@@ -1,8 +1,17 @@
 // "A new household" on the visit form opens the new-household fields with the name searched for
 // already in the head's name, so it is typed once. Without JavaScript the "add as a new household"
-// button posts the form and the server does the same.
+// button posts the form and the server does the same. The search finds names typed without accents, so a
+// name filled in from it may have none: its hint ("with its accents") then stands out until they are added.
 (function () {
   "use strict";
+
+  function markUnaccented() {
+    var name = document.getElementById("new_name");
+    var hint = document.getElementById("new_name-hint");
+    if (!name || !hint) { return; }
+    var value = name.value.trim();
+    hint.classList.toggle("warning", /[a-z]/i.test(value) && !/[^\x00-\x7f]/.test(value));
+  }
 
   function openNew(searched) {
     var details = document.querySelector("details.new-household");
@@ -16,6 +25,7 @@
       // Lets the form's look-up of similar households run for the name just filled in.
       name.dispatchEvent(new Event("input", { bubbles: true }));
     }
+    markUnaccented();
     name.focus();
   }
 
@@ -30,6 +40,11 @@
     event.preventDefault();
     openNew(searchText());
   });
+
+  document.addEventListener("input", function (event) {
+    if (event.target.id === "new_name") { markUnaccented(); }
+  });
+  markUnaccented();  // a refused form comes back with the name as it was sent
 
   document.addEventListener("change", function (event) {
     if (event.target.id === "hh-new" && event.target.checked) { openNew(searchText()); }
