@@ -9,6 +9,7 @@ from openpyxl import load_workbook
 
 from app.reports.exports import neutralise
 from app.reports.summary import build_summary
+from tests.html_tree import parse
 from tests.report_data import Activity
 
 MONTH = "2024-10"
@@ -263,6 +264,28 @@ def test_printable_version_has_title_month_and_date(tree, activity, login_as, cl
     assert resp.status_code == 200
     assert "report-print.css" in html and "Thành phố Vị Thanh" in html and "10/2024" in html
     assert "Ngày lập" in html
+
+
+def test_a_month_written_as_people_write_it_is_the_same_month(tree, activity, login_as, client):
+    """'10/2024', as the page itself shows months, is October 2024: the same summary and downloads."""
+    login_as("province", tree.province)
+    written = client.get(f"/reports/{tree.province.id}/monthly?month=10/2024")
+    plain = client.get(f"/reports/{tree.province.id}/monthly?month={MONTH}")
+    assert written.status_code == 200
+    def main(resp):
+        return resp.get_data(as_text=True).split("<main")[1].split("</main>")[0]
+
+    assert main(written) == main(plain)
+    page = parse(written.get_data(as_text=True))
+    assert page.find(id="month").attrs["value"] == MONTH
+    assert client.get(f"/reports/{tree.province.id}/monthly.csv?month=10/2024").data == client.get(
+        f"/reports/{tree.province.id}/monthly.csv?month={MONTH}").data
+    # Its parts, to go straight to one on a phone, each leading to its table.
+    parts = page.find(**{"class": "report-parts"})
+    for link in parts.find_all("a"):
+        assert page.find(id=link.attrs["href"][1:]).tag == "section"
+    assert [a.text() for a in parts.find_all("a")][:3] == [
+        "Hoạt động trong tháng", "Số hộ mới sử dụng trong tháng", "Tỷ lệ bao phủ đến cuối tháng"]
 
 
 @pytest.mark.parametrize("month,message", [

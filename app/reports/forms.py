@@ -1,4 +1,6 @@
 """Forms of the reports pages: choosing a month or a quarter, closing a month."""
+import re
+
 from flask_babel import lazy_gettext as _l
 from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, ValidationError
@@ -8,8 +10,14 @@ from app.reports.periods import Period, PeriodError, check_quarter, recent_quart
 from app.reports.summary import MonthError, check_month
 
 
+def _month_as_written(value):
+    """'10/2024' (as people write a month, and as the page shows it) is 2024-10; anything else as typed."""
+    found = re.fullmatch(r"(\d{1,2})/(\d{4})", value or "")
+    return f"{found.group(2)}-{int(found.group(1)):02d}" if found else value
+
+
 class MonthField(StringField):
-    """YYYY-MM; `.parsed` holds (year, month) once validated."""
+    """YYYY-MM (or MM/YYYY, read as YYYY-MM); `.parsed` holds (year, month) once validated."""
 
     parsed: tuple[int, int] | None = None
 
@@ -28,7 +36,7 @@ class MonthForm(AppForm):
     class Meta:
         csrf = False
 
-    month = MonthField(_l("Month"), filters=[strip_clean],
+    month = MonthField(_l("Month"), filters=[strip_clean, _month_as_written],
                        validators=[DataRequired(_l("Enter the month as YYYY-MM, for example 2024-10."))])
 
 
@@ -68,7 +76,7 @@ class QuarterForm(AppForm):
 
 
 class CloseMonthForm(AppForm):
-    month = MonthField(_l("Month to close"), filters=[strip_clean],
+    month = MonthField(_l("Month to close"), filters=[strip_clean, _month_as_written],
                        validators=[DataRequired(_l("Enter the month as YYYY-MM, for example 2024-10."))])
 
 
