@@ -514,7 +514,7 @@ def test_fuzz_reports(client, db, tree, login_as):
         for suffix in ("", ".csv", ".xlsx", "/print"):
             _ok(client.get(f"/reports/{unit}/monthly{suffix}", query_string={"month": month}), 200, 400, 404)
         before = count(db, MonthClosure)
-        resp = client.post("/reports/closing", data={"close-month": month})
+        resp = client.post("/reports/closing", data={"close-month": month, "close-confirm": month})
         if _ok(resp, 302, 400) == 400:
             assert count(db, MonthClosure) == before
             _has_error(resp)

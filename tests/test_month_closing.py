@@ -15,6 +15,8 @@ from app.reports.closing import (
     find_closure,
 )
 from app.reports.models import MonthClosure
+from app.visits.models import Visit
+from tests.html_tree import parse
 from tests.report_data import Activity, forget_signed_in_user, visit
 
 MONTH = "2024-10"
@@ -33,7 +35,21 @@ def _numbers(xlsx: bytes) -> list[list]:
 
 def test_province_staff_close_a_month_from_the_page(tree, activity, login_as, client, db):
     user = login_as("province", tree.province)
-    resp = client.post("/reports/closing", data={"close-month": MONTH})
+    # It locks every team's visits of the month: the page first says what the month holds and asks again.
+    resp = client.post("/reports/closing", data={"close-month": "10/2024"})
+    assert resp.status_code == 200 and db.session.scalar(sa.select(sa.func.count(MonthClosure.id))) == 0
+    question = parse(resp.get_data(as_text=True)).find(id="confirm-closing")
+    visits = db.session.scalar(sa.select(sa.func.count(Visit.id)).where(
+        Visit.visited_on.between(date(2024, 10, 1), date(2024, 10, 31))))
+    assert visits > 0 and " ".join(question.text().split()).startswith(
+        f"Khóa sổ tháng 10/2024? Có {visits} lượt hướng dẫn trong tháng 10/2024 tại Tỉnh Hậu Giang.")
+    assert question.find(name="close-confirm").attrs["value"] == MONTH
+    assert question.find(name="close-month").attrs["value"] == MONTH
+    # Confirming another month than the one asked about asks about that one.
+    resp = client.post("/reports/closing", data={"close-month": "2024-09", "close-confirm": MONTH})
+    assert resp.status_code == 200 and "Khóa sổ tháng 09/2024?" in resp.get_data(as_text=True)
+    assert db.session.scalar(sa.select(sa.func.count(MonthClosure.id))) == 0
+    resp = client.post("/reports/closing", data={"close-month": MONTH, "close-confirm": MONTH})
     assert resp.status_code == 302
     closure = db.session.scalar(sa.select(MonthClosure))
     assert (closure.province_id, closure.year, closure.month, closure.closed_by_id) == (
@@ -61,9 +77,9 @@ def test_current_month_and_twice_are_refused(tree, login_as, client, db):
     today = date.today()
     resp = client.post("/reports/closing", data={"close-month": f"{today.year:04d}-{today.month:02d}"})
     assert resp.status_code == 400 and "đã kết thúc" in resp.get_data(as_text=True)
-    assert client.post("/reports/closing", data={"close-month": MONTH}).status_code == 302
+    assert client.post("/reports/closing", data={"close-month": MONTH, "close-confirm": MONTH}).status_code == 302
     resp = client.post("/reports/closing", data={"close-month": MONTH})
-    assert resp.status_code == 400 and "đã được khóa sổ" in resp.get_data(as_text=True)
+    assert resp.status_code == 400 and "đã được khóa sổ" in resp.get_data(as_text=True)  # said before any question
     assert db.session.scalar(sa.select(sa.func.count(MonthClosure.id))) == 1
 
 
@@ -122,7 +138,7 @@ def test_another_provinces_staff_cannot_edit(tree, activity, db, login_as):
 def test_closed_months_export_is_unchanged_after_an_attempted_edit(tree, activity, login_as, client, db):
     staff = login_as("province", tree.province)
     before_close = client.get(f"/reports/{tree.province.id}/monthly.xlsx?month={MONTH}").data
-    assert client.post("/reports/closing", data={"close-month": MONTH}).status_code == 302
+    assert client.post("/reports/closing", data={"close-month": MONTH, "close-confirm": MONTH}).status_code == 302
     closed = client.get(f"/reports/{tree.province.id}/monthly.xlsx?month={MONTH}").data
     assert _numbers(closed) == _numbers(before_close)
     # The line under the title: the day it was produced, as people write it, and whether the month is closed.
@@ -195,7 +211,7 @@ def test_the_closing_page_offers_last_month_the_one_usually_closed(tree, login_a
 def test_a_communes_report_of_a_closed_month_comes_whole_from_the_snapshot(tree, activity, login_as, client, db):
     from tests.html_tree import parse
     login_as("province", tree.province)
-    assert client.post("/reports/closing", data={"close-month": MONTH}).status_code == 302
+    assert client.post("/reports/closing", data={"close-month": MONTH, "close-confirm": MONTH}).status_code == 302
     # A visit slipped in behind the lock does not show: the commune's page, hamlets and all, is the snapshot's.
     visit(activity.households["h3"], date(2024, 10, 25), activity.team, {activity.wallet: "guided"})
     db.session.commit()
@@ -220,5 +236,5 @@ def test_only_the_provinces_own_report_offers_to_close_a_month_and_never_on_its_
                         (datetime(2024, 10, 31, 17, 30, tzinfo=UTC), 302)):
         with time_machine.travel(now, tick=False):
             login_as("province", tree.province)
-            resp = client.post("/reports/closing", data={"close-month": MONTH})
+            resp = client.post("/reports/closing", data={"close-month": MONTH, "close-confirm": MONTH})
             assert resp.status_code == status, now

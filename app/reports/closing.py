@@ -72,14 +72,22 @@ def can_close(province: AdminUnit, user) -> bool:
     return user.role in ("province", "admin")
 
 
+def closing_refusal(province: AdminUnit, year: int, month: int, user) -> str | None:
+    """Why the month may not be closed (asked before the page asks to confirm), or None."""
+    if not can_close(province, user):
+        return _("Only province staff can close a month for their province.")
+    if month_end(year, month) >= today_vn():
+        return _("A month can be closed only after it has ended.")
+    if closure_id(province, year, month) is not None:
+        return _("This month is already closed.")
+    return None
+
+
 def close_month(province: AdminUnit, year: int, month: int, user) -> MonthClosure:
     """Freeze the month: store the province's figures as they are now and lock its visits."""
-    if not can_close(province, user):
-        raise ClosingError(_("Only province staff can close a month for their province."))
-    if month_end(year, month) >= today_vn():
-        raise ClosingError(_("A month can be closed only after it has ended."))
-    if closure_id(province, year, month) is not None:
-        raise ClosingError(_("This month is already closed."))
+    refusal = closing_refusal(province, year, month, user)
+    if refusal:
+        raise ClosingError(refusal)
     snapshot = compute_figures(province, year, month, full=True)
     closure = MonthClosure(province_id=province.id, year=year, month=month, closed_by_id=user.id,
                            snapshot=json.dumps(snapshot, ensure_ascii=False, sort_keys=True))

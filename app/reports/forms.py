@@ -2,7 +2,7 @@
 import re
 
 from flask_babel import lazy_gettext as _l
-from wtforms import SelectField, StringField, TextAreaField
+from wtforms import HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, ValidationError
 
 from app.forms import AppForm, strip_clean
@@ -78,6 +78,8 @@ class QuarterForm(AppForm):
 class CloseMonthForm(AppForm):
     month = MonthField(_l("Month to close"), filters=[strip_clean, _month_as_written],
                        validators=[DataRequired(_l("Enter the month as YYYY-MM, for example 2024-10."))])
+    # The month the page asked to confirm: closing takes a second tap, on a button naming the month.
+    confirm = HiddenField()
 
 
 class ReopenMonthForm(AppForm):

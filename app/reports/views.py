@@ -15,7 +15,7 @@ from flask_login import current_user
 
 from app.audit.models import done_by
 from app.auth.guard import require_sign_in
-from app.dates import month_label, month_start, parse_month, today_vn
+from app.dates import month_end, month_label, month_start, parse_month, today_vn
 from app.downloads import file_name, send_download, unit_slug
 from app.extensions import db
 from app.paging import RowPage
@@ -35,6 +35,7 @@ from app.scope import (
 )
 from app.units.history import last_counted_month, predecessors_on
 from app.units.models import AdminUnit
+from app.visits.models import Visit
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 require_sign_in(bp, allow=is_staff)
@@ -230,22 +231,34 @@ def closing_page():
     province = get_unit_or_404(current_user.unit.province_id, need=closing.can_close)
     form = CloseMonthForm(prefix="close")
     status = 200
+    asking = None
     if form.validate_on_submit():
         year, month = form.month.parsed
-        try:
-            closing.close_month(province, year, month, current_user)
-        except closing.ClosingError as exc:
-            form.month.errors.append(exc.message)
+        refusal = closing.closing_refusal(province, year, month, current_user)
+        if refusal:
+            form.month.errors.append(refusal)
+        elif form.confirm.data != form.month.data:
+            # Every team's visits of the month are locked by it: what it holds is shown, then a second tap.
+            form.confirm.data = form.month.data
+            asking = {"month": month_label(year, month), "visits": _visits_in(province, year, month)}
         else:
+            closing.close_month(province, year, month, current_user)
             db.session.commit()
             flash(_("Month %(month)s closed. Its figures are now fixed.", month=month_label(year, month)), "success")
             return redirect(url_for("reports.closing_page"))
-    if form.is_submitted():
+    if form.is_submitted() and asking is None:
         status = 400
     elif not form.month.data:
         form.month.data = previous_month()
-    return render_template("reports/closing.html", province=province, form=form,
+    return render_template("reports/closing.html", province=province, form=form, asking=asking,
                            closures=closing.closures_of(province)), status
+
+
+def _visits_in(province: AdminUnit, year: int, month: int) -> int:
+    """The visits dated in the month in the province's hamlets."""
+    return db.session.scalar(sa.select(sa.func.count()).select_from(Visit).where(
+        Visit.visited_on.between(month_start(year, month), month_end(year, month)),
+        Visit.hamlet_id.in_(AdminUnit.subtree_ids(province)))) or 0
 
 
 @bp.route("/closing/<int:closure_id>/reopen", methods=["GET", "POST"])
