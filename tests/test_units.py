@@ -123,6 +123,32 @@ def test_hau_giang_is_not_in_the_list_in_force_after_the_reform(runner, db):
     assert db.session.scalar(sa.select(sa.func.count()).select_from(AdminUnit)) == 0
 
 
+def test_a_code_of_the_other_list_is_named_with_its_successor_and_the_day_to_give(runner, db):
+    """Hậu Giang (93) is not in today's list: the refusal says what 93 was, which province took it in, the --on
+    that loads the old list, and how to list the codes in force."""
+    for args in ([], ["--on", "2025-07-01"]):
+        result = runner.invoke(args=["units", "import-gso", "--province", "93", *args])
+        assert result.exit_code == 1, result.output
+        assert "the 34-province list. 93 was Tỉnh Hậu Giang until 30/06/2025; it is now part of 92 Thành phố " \
+               "Cần Thơ; for the list before the reform add --on 2025-06-30." in result.output, result.output
+        assert ("`flask units import-gso --list" + (" --on 2025-07-01`" if args else "`")) in result.output
+    from app.units import official
+    assert official.province_in_the_other_list("93", date(2025, 6, 30)) is None  # the old list has it
+    later = official.province_in_the_other_list("92", date(2025, 6, 30))
+    assert (later.name, later.since, later.until) == ("Thành phố Cần Thơ", date(2025, 7, 1), None)
+
+
+def test_import_gso_lists_the_provinces_of_the_list_in_force(runner, db):
+    result = runner.invoke(args=["units", "import-gso", "--list"])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0].startswith(f"34 provinces in the list in force on {today_vn():%Y-%m-%d}") and len(lines) == 35
+    assert "92\tThành phố Cần Thơ" in lines and not any(line.startswith("93\t") for line in lines)
+    old = runner.invoke(args=["units", "import-gso", "--list", "--on", "2025-06-30"]).output.splitlines()
+    assert old[0].startswith("63 provinces") and "93\tTỉnh Hậu Giang" in old and len(old) == 64
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(AdminUnit)) == 0
+
+
 def test_the_new_list_over_the_old_one_sharing_codes_is_refused_for_a_reorganization(runner, db):
     assert runner.invoke(args=["units", "import-gso", "--province", "93", "--on", "2025-06-30"]).exit_code == 0
     result = runner.invoke(args=["units", "import-gso", "--province", "92", "--on", "2025-07-01"])

@@ -1,4 +1,5 @@
 """`flask units ...`: load the administrative tree."""
+from datetime import date
 from pathlib import Path
 
 import click
@@ -15,24 +16,50 @@ units_cli = AppGroup("units", help="Load administrative units.")
 
 
 @units_cli.command("import-gso")
-@click.option("--province", "code", required=True, help="GSO province code, e.g. 92 for Cần Thơ.")
+@click.option("--province", "code", help="GSO province code, e.g. 92 for Cần Thơ (--list shows them).")
 @click.option("--on", "on", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
               help="Load the list in force on this day (YYYY-MM-DD; default today): before 2025-07-01 the "
                    "63-province, three-level list, from then the 34-province, two-level one.")
-def import_gso(code, on):
+@click.option("--list", "list_codes", is_flag=True, help="Print the code and name of each province in that list.")
+def import_gso(code, on, list_codes):
     """Load a province with its units from the official list in force on a day."""
     day = on.date() if on else today_vn()
+    if list_codes:
+        rows = official.provinces(day)
+        click.echo(f"{len(rows)} provinces in the list in force on {day:%Y-%m-%d} ({official.data_version()}):")
+        for province_code, name in rows:
+            click.echo(f"{province_code}\t{name}")
+        return
+    if not code:
+        raise click.UsageError("Missing option '--province' (--list prints the codes)")
     try:
         stats = gso.import_province(code, on=day)
     except LookupError:
-        raise click.ClickException(f"no province with GSO code {code!r} in the list in force on {day:%Y-%m-%d} "
-                                   f"({official.data_version()})") from None
+        raise click.ClickException(_no_such_province(code, day, on is not None)) from None
     except gso.ListConflict as exc:
         raise click.ClickException(str(exc)) from None
     except RuleError as exc:  # the same code rule as the forms and the import
         raise click.ClickException(f"province {code}: {exc.message}") from None
     db.session.commit()
     click.echo(f"province {code} on {day:%Y-%m-%d}: {stats['created']} units created, {stats['updated']} renamed")
+
+
+def _no_such_province(code: str, day: date, on_given: bool) -> str:
+    """Which list was read, where the code stands in the other one, and how to see the codes."""
+    size = 34 if official.two_levels(day) else 63
+    message = (f"no province with GSO code {code!r} in the list in force on {day:%Y-%m-%d} "
+               f"({official.data_version()}), the {size}-province list")
+    other = official.province_in_the_other_list(code, day)
+    if other and other.until:
+        message += f". {other.code} was {other.name} until {other.until:%d/%m/%Y}"
+        if other.successor:
+            message += f"; it is now part of {other.successor[0]} {other.successor[1]}"
+        message += f"; for the list before the reform add --on {other.until:%Y-%m-%d}"
+    elif other and other.since:
+        message += (f". {other.code} is {other.name} from {other.since:%d/%m/%Y}; for that list give --on "
+                    f"{other.since:%Y-%m-%d} or later")
+    listing = f"--list --on {day:%Y-%m-%d}" if on_given else "--list"
+    return message + f". `flask units import-gso {listing}` prints the codes of this list."
 
 
 @units_cli.command("import")

@@ -11,7 +11,7 @@ import importlib.util
 import json
 import sqlite3
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from functools import lru_cache
 from pathlib import Path
 
@@ -107,6 +107,41 @@ def codes_in_force(day: date) -> set[str]:
         rows = _rows("SELECT DISTINCT provinceCode AS c FROM admin_units_legacy UNION "
                      "SELECT districtCode FROM admin_units_legacy UNION SELECT wardCode FROM admin_units_legacy")
     return {r["c"] for r in rows if r["c"]}
+
+
+def provinces(day: date) -> list[tuple[str, str]]:
+    """(code, name) of every province in the list in force on `day`, by code."""
+    table = "admin_units" if two_levels(day) else "admin_units_legacy"
+    return [(r["provinceCode"], r["province"]) for r in
+            _rows(f"SELECT DISTINCT provinceCode, province FROM {table} ORDER BY provinceCode")]
+
+
+@dataclass(frozen=True)
+class ProvinceElsewhere:
+    """A province code absent from the list in force on a day but present in the other list."""
+    code: str
+    name: str
+    until: date | None       # the old list's last day, when the other list is the old one
+    since: date | None       # the new list's first day, when the other list is the new one
+    successor: tuple[str, str] | None  # (code, name) of the new province that took it in
+
+
+def province_in_the_other_list(code: str, day: date) -> ProvinceElsewhere | None:
+    """Where `code` stands in the list not in force on `day` (before or after 1 July 2025), or None."""
+    code = code.strip().zfill(2)
+    if not two_levels(day):
+        rows = _rows("SELECT province FROM admin_units WHERE provinceCode = ? LIMIT 1", (code,))
+        return ProvinceElsewhere(code, rows[0]["province"], None, TWO_LEVELS_FROM, None) if rows else None
+    rows = _rows("SELECT province, provinceKey FROM admin_units_legacy WHERE provinceCode = ? LIMIT 1", (code,))
+    if not rows:
+        return None
+    with open(_data_dir() / "converter_2025.json", encoding="utf-8") as fh:
+        new_keys = [new for new, olds in json.load(fh)["DICT_PROVINCE"].items() if rows[0]["provinceKey"] in olds]
+    successor = None
+    if len(new_keys) == 1:
+        new = _rows("SELECT provinceCode, province FROM admin_units WHERE provinceKey = ? LIMIT 1", (new_keys[0],))
+        successor = (new[0]["provinceCode"], new[0]["province"]) if new else None
+    return ProvinceElsewhere(code, rows[0]["province"], TWO_LEVELS_FROM - timedelta(days=1), None, successor)
 
 
 @dataclass(frozen=True)
