@@ -440,6 +440,41 @@ def test_cli_asks_a_password_twice_without_showing_it_and_names_a_missing_option
     assert db.session.scalar(sa.select(User).where(User.username == "can-bo-khac")) is None
 
 
+def test_cli_create_checks_the_unit_role_and_username_before_asking_the_password(runner, tree, db):
+    """A wrong --unit, a unit of another level than the role's or a taken username stops the command before the
+    password is typed; a password the rules refuse is asked for again."""
+    create_user("da-co", "commune", tree.commune, PASSWORD)
+    db.session.commit()
+    typed = "mat-khau-huyen-1\nmat-khau-huyen-1\n"
+    for args, message in ((["--username", "moi", "--role", "district", "--unit", "99999"], "no unit with code '99999'"),
+                          (["--username", "moi", "--role", "commune", "--unit", "930"],
+                           "a commune user must be bound to a commune, not a district"),
+                          (["--username", "Da-Co", "--role", "commune", "--unit", "31318"],
+                           "username 'da-co' is taken")):
+        result = runner.invoke(args=["users", "create", *args], input=typed)
+        assert result.exit_code == 1 and message in result.output, result.output
+        assert "Password" not in result.output, result.output
+    result = runner.invoke(args=["users", "create", "--username", "moi", "--role", "district", "--unit", "930"],
+                           input="123456\n" + typed)
+    assert result.exit_code == 0, result.output
+    assert result.output.count("Password:") == 2 and "mat-khau" not in result.output
+    assert db.session.scalar(sa.select(User).where(User.username == "moi")).check_password("mat-khau-huyen-1")
+    # set-password names an unknown account before asking.
+    result = runner.invoke(args=["users", "set-password", "khong-co"], input=typed)
+    assert result.exit_code == 1 and "no user 'khong-co'" in result.output and "Password" not in result.output
+
+
+def test_cli_lists_the_last_sign_in_in_vietnam_time_with_its_zone(runner, tree, db):
+    from datetime import UTC, datetime
+    user = create_user("dang-nhap", "commune", tree.commune, PASSWORD)
+    user.last_login_at = datetime(2025, 3, 4, 17, 30, tzinfo=UTC)
+    create_user("chua-dang-nhap", "commune", tree.commune, PASSWORD)
+    db.session.commit()
+    lines = dict(line.split("\t", 1) for line in runner.invoke(args=["users", "list"]).output.splitlines())
+    assert lines["dang-nhap"].endswith("\tenabled\t2025-03-05 00:30 +0700"), lines
+    assert lines["chua-dang-nhap"].endswith("\tenabled\tnever"), lines
+
+
 def test_cli_binds_an_officer_to_another_unit_of_its_level_audited_and_refuses_what_does_not_fit(
         app, runner, tree, db):
     """An officer who changes post is bound to the new unit from the server (an area, which has no code, by its

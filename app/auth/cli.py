@@ -5,14 +5,15 @@ from flask.cli import AppGroup
 from app.auth.models import ROLE_LEVELS, ROLES, User, unit_fits_role
 from app.auth.passwords import password_problem
 from app.auth.usernames import normalise_username
+from app.dates import VN
 from app.extensions import db
 from app.units.models import AdminUnit, unit_for_code
 
 users_cli = AppGroup("users", help="Manage user accounts.")
 
 
-def create_user(username: str, role: str, unit: AdminUnit, password: str, full_name: str = "",
-                must_change: bool = False) -> User:
+def check_new_account(username: str, role: str, unit: AdminUnit) -> str:
+    """The username normalised, once the account could be created; ValueError saying why not."""
     username = normalise_username(username)
     if not username or len(username) > 64:
         raise ValueError("a username has 1 to 64 visible characters")
@@ -22,6 +23,12 @@ def create_user(username: str, role: str, unit: AdminUnit, password: str, full_n
         raise ValueError(f"a {role} user must be bound to a {' or '.join(ROLE_LEVELS[role])}, not a {unit.level}")
     if db.session.scalar(db.select(User.id).where(User.username == username)):
         raise ValueError(f"username {username!r} is taken")
+    return username
+
+
+def create_user(username: str, role: str, unit: AdminUnit, password: str, full_name: str = "",
+                must_change: bool = False) -> User:
+    username = check_new_account(username, role, unit)
     user = User(username=username, role=role, unit=unit, full_name=full_name,
                 must_change_password=must_change)
     user.set_password(password)
@@ -29,23 +36,44 @@ def create_user(username: str, role: str, unit: AdminUnit, password: str, full_n
     return user
 
 
+def _acceptable_password(value: str) -> str:
+    problem = password_problem(value)
+    if problem:
+        raise click.UsageError(problem)
+    return value
+
+
+def _password(given: str | None) -> str:
+    """The --password given, or one typed twice (hidden), asked again until the rules accept it."""
+    if given is None:
+        return click.prompt("Password", hide_input=True, confirmation_prompt=True, value_proc=_acceptable_password)
+    problem = password_problem(given)
+    if problem:
+        raise click.ClickException(problem)
+    return given
+
+
 @users_cli.command("create")
 @click.option("--username", required=True)
 @click.option("--role", required=True, type=click.Choice(ROLES))
 @click.option("--unit", "unit_code", required=True, help="Code of the unit the user is bound to.")
 @click.option("--name", "full_name", default="", help="Full name shown in the app.")
-@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+@click.option("--password", default=None, help="Asked for (twice, hidden) when not given.")
 def create_command(username, role, unit_code, full_name, password):
-    """Create a user bound to one administrative unit."""
+    """Create a user bound to one administrative unit.
+
+    The unit, the role and the username are checked before the password is asked for."""
     unit = unit_for_code(unit_code)  # today's bearer of the code
     if unit is None:
         raise click.ClickException(f"no unit with code {unit_code!r}")
-    problem = password_problem(password)
-    if problem:
-        raise click.ClickException(problem)
+    try:
+        check_new_account(username, role, unit)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+    password = _password(password)
     from app.users.operations import create_account
     try:
-        user, _password = create_account(username, role, unit, full_name, password=password)  # audited
+        user, _password_again = create_account(username, role, unit, full_name, password=password)  # audited
     except ValueError as exc:
         raise click.ClickException(str(exc)) from exc
     db.session.commit()
@@ -63,7 +91,7 @@ def _account(username: str) -> User:
 @click.option("--unit", "unit_code", default=None, help="Only accounts bound to this unit or below it.")
 @click.option("--role", default=None, type=click.Choice(ROLES))
 def list_command(unit_code, role):
-    """List accounts: username, role, unit, enabled, last sign-in."""
+    """List accounts: username, role, unit, enabled, last sign-in (Vietnam's time, +0700)."""
     query = db.select(User).join(AdminUnit, AdminUnit.id == User.unit_id).order_by(AdminUnit.path, User.username)
     if unit_code:
         unit = unit_for_code(unit_code)  # today's bearer of the code
@@ -73,7 +101,8 @@ def list_command(unit_code, role):
     if role:
         query = query.where(User.role == role)
     for user in db.session.scalars(query):
-        last = user.last_login_at.strftime("%Y-%m-%d %H:%M") if user.last_login_at else "never"
+        # Vietnam's time, the zone written out: the server's own zone may be UTC.
+        last = user.last_login_at.astimezone(VN).strftime("%Y-%m-%d %H:%M %z") if user.last_login_at else "never"
         state = "enabled" if user.is_enabled else "DISABLED"
         click.echo(f"{user.username}\t{user.role}\t{user.unit.code or user.unit.id}\t{user.unit.name}\t"
                    f"{state}\t{last}")
@@ -127,14 +156,11 @@ def bind_command(username, unit_code, unit_id):
 
 @users_cli.command("set-password")
 @click.argument("username")
-@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+@click.option("--password", default=None, help="Asked for (twice, hidden) when not given.")
 def set_password_command(username, password):
     """Give an account a new password, to be changed at its next sign-in; its sessions end."""
     from app.users.operations import reset_password
-    user = _account(username)
-    problem = password_problem(password)
-    if problem:
-        raise click.ClickException(problem)
-    reset_password(user, password=password)
+    user = _account(username)  # before the password is asked for
+    reset_password(user, password=_password(password))
     db.session.commit()
     click.echo(f"new password set for {user.username}; it must be changed at the next sign-in")
