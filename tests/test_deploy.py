@@ -137,6 +137,27 @@ def test_the_readme_and_the_deployment_files_agree(runner):
         assert result.exit_code == 0, (group, command, result.output)
 
 
+def test_make_env_without_the_service_group_says_so_in_one_line_and_asks_nothing(tmp_path):
+    output = tmp_path / "cnscd.env"
+    proc = subprocess.run([str(DEPLOY / "make-env"), "--output", str(output), "--group", "khong-co-nhom-nay"],
+                          input="", capture_output=True, text=True, timeout=30)
+    assert proc.returncode == 1 and not output.exists()
+    assert proc.stderr.count("\n") == 1 and "no group 'khong-co-nhom-nay'" in proc.stderr, proc.stderr
+    assert "Traceback" not in proc.stderr and "password" not in proc.stderr + proc.stdout
+
+
+def test_make_env_for_the_unix_socket_writes_a_url_without_a_password(tmp_path):
+    import grp
+    output = tmp_path / "cnscd.env"
+    subprocess.run([str(DEPLOY / "make-env"), "--output", str(output), "--group", grp.getgrgid(os.getgid()).gr_name,
+                    "--db-host", "/var/run/postgresql"], input="", capture_output=True, text=True, timeout=30,
+                   check=True)
+    settings = read_env_file(output)
+    assert settings["DATABASE_URL"] == "postgresql://cnscd@/cnscd?host=/var/run/postgresql"
+    assert len(settings["SECRET_KEY"]) == 64
+    assert "deploy/make-env --db-host /var/run/postgresql" in readme_deploy_section()
+
+
 # --- the services -------------------------------------------------------------------------------
 
 
