@@ -121,6 +121,11 @@ def test_the_readme_and_the_deployment_files_agree(runner):
     assert re.search(rf"upstream cnscd {{\s*server {re.escape(bind)};\s*}}", nginx)
     assert "proxy_pass http://cnscd;" in nginx
     assert f"alias {home}/app/static/;" in nginx and (ROOT / "app" / "static").is_dir()
+    # nginx serves the static files itself: it compresses them (Debian's nginx.conf leaves CSS and JS as they are).
+    static = re.search(r"location /static/ {([^}]*)}", nginx).group(1)
+    assert "gzip on;" in static and "gzip_vary on;" in static
+    assert {"text/css", "application/javascript", "image/svg+xml"} <= set(
+        re.search(r"gzip_types ([^;]+);", static).group(1).split())
     body_mb = int(re.search(r"client_max_body_size (\d+)m;", nginx).group(1))
     assert body_mb * 1024 * 1024 > runner.app.config["MAX_CONTENT_LENGTH"]
     for header in ("Host $host", "X-Forwarded-Host $host", "X-Forwarded-Port $server_port",
@@ -393,6 +398,7 @@ pid {work}/nginx.pid;
 error_log {nginx_log};
 events {{ worker_connections 64; }}
 http {{
+    include /etc/nginx/mime.types;  # as Debian's nginx.conf does
     access_log {work}/nginx-access.log;
     client_body_temp_path {work}/nginx-tmp/body;
     proxy_temp_path {work}/nginx-tmp/proxy;
@@ -435,6 +441,10 @@ def test_the_deployment_files_serve_the_app_through_nginx_over_https(deployment)
     assert resp.status == 200 and "max-age=31536000" in resp.headers["Strict-Transport-Security"]
     resp, css = browser.get("/static/css/app.css")
     assert resp.status == 200 and css
+    for path in ("/static/css/app.css", "/static/js/htmx-feedback.js"):  # served by nginx, compressed
+        resp, _body = browser.request("GET", path, headers={"Accept-Encoding": "gzip"})
+        assert resp.status == 200 and resp.headers["Content-Encoding"] == "gzip", (path, resp.headers)
+        assert "Accept-Encoding" in resp.headers["Vary"]
 
     # A leader signs in and records a visit: every POST passes the CSRF referrer check behind nginx.
     resp, _ = browser.sign_in("to-truong-trien-khai", PASSWORD)
