@@ -657,6 +657,10 @@ def test_first_run_checklist_guides_an_admin_until_every_step_is_done(client, db
     assert "flask units import-gso --province 93" in html
     assert 'href="/services/"' in html and 'href="/users/"' in html
     assert html.count('class="todo"') == 3
+    # Since the 2025 reform there are no district officers: the accounts to make are the communes' and the areas'.
+    checklist = html[html.index('id="first-run"'):html.index("</section>", html.index('id="first-run"'))]
+    assert "Tạo tài khoản cho cán bộ xã (và cán bộ cụm xã, nếu tỉnh có cụm xã)" in checklist
+    assert "huyện" not in checklist
     district = units.create_unit("Thành phố Vị Thanh", "district", province, "930")
     commune = units.create_unit("Phường I", "commune", district, "31318")
     db.session.commit()
