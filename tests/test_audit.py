@@ -202,6 +202,15 @@ def test_the_trail_pages_fifty_events_newest_first_keeping_the_filters(client, d
     ("created_at", "2024-05-23T03:04:05+00:00", "10:04 23/05/2024"),  # in Vietnam's time
     ("created_at", "hôm qua", "hôm qua"),
     ("hamlets", ["Ấp A", "Ấp B"], "Ấp A, Ấp B"), ("split_into", {"a": 1}, '{"a": 1}'), ("name", "Ấp Một", "Ấp Một"),
+    # a member's codes under the form's labels; a year as a year; a phone number grouped
+    ("affiliation", "other", "Khác"), ("affiliation", "womens_union", "Hội Liên hiệp Phụ nữ"),
+    ("gender", "female", "Nữ"), ("birth_year", 1990, "1990"), ("phone", "0912345678", "0912 345 678"),
+    ("pillar", "economy", "Kinh tế số"), ("indicator", "named_share", "Tỷ lệ trên người trưởng thành"),
+    ("reason", "reorganization", "Sắp xếp đơn vị hành chính"), ("reason", "Nhập sai", "Nhập sai"),
+    ("format", "json", "JSON"),
+    # a target's share, kept as text or as a number
+    ("share", "0.8000", "80%"), ("share", 0.325, "32,5%"), ("share", "nhiều", "nhiều"),
+    ("on", "2025-07-01", "01/07/2025"),  # a team's move by a reorganization
 ])
 def test_each_kind_of_changed_value_reads_as_a_person_writes_it(app, key, value, shown):
     from flask_babel import force_locale
@@ -263,3 +272,37 @@ def test_an_entry_of_an_older_shape_still_reads_as_a_sentence(app, db, tree):
         first, second = describe([broken, bound])
         assert first.details == [] and first.sentence.endswith("#999")
         assert second.sentence == "Đã gắn tài khoản can-bo-cu với –"
+
+
+def test_a_member_s_correction_reads_in_the_labels_of_the_member_form(app, db, tree, team):
+    """Affiliation and gender under the form's own labels, a year of birth without a thousands separator, a
+    phone number grouped as people read it out."""
+    from tests.visits_helpers import sign_in_as
+    member = team[1][1]
+    member.affiliation, member.gender, member.birth_year, member.phone = "womens_union", "male", 1982, "0912000100"
+    db.session.commit()
+    officer = sign_in_as(app, "commune", tree.commune)[0]
+    data = {f"edit-{member.id}-{k}": v for k, v in {
+        "full_name": member.full_name, "phone": "0912345678", "gender": "female", "birth_year": "1990",
+        "role": "member", "affiliation": "other", "joined_on": "2022-01-01"}.items()}
+    assert officer.post(f"/teams/members/{member.id}/edit", data=data).status_code == 302
+    staff = sign_in_as(app, "province", tree.province)[0]
+    (sentence, changes), = [e for e in _trail(staff, "?record_type=member") if "Trần Văn Bình" in e[0]]
+    assert changes["Đơn vị công tác"] == "Hội Liên hiệp Phụ nữ → Khác"
+    assert changes["Năm sinh"] == "1982 → 1990"
+    assert changes["Giới tính"] == "Nam → Nữ"
+    assert changes["Số di động"] == "0912 000 100 → 0912 345 678"
+
+
+def test_an_adult_target_s_entry_says_which_indicator_and_its_share_as_a_percentage(client, db, tree, login_as):
+    from datetime import date
+    from decimal import Decimal
+
+    from app.coverage.adults import set_adult_target
+    set_adult_target(tree.province, "online_share", Decimal("0.325"), date(2027, 12, 31))
+    db.session.commit()
+    login_as("province", tree.province)
+    (_sentence, changes), = _trail(client, "?record_type=unit")[:1]  # the newest
+    assert changes == {"Chỉ số": "Tỷ lệ trên tổng hồ sơ", "Tỷ lệ chỉ tiêu": "32,5%",
+                       "Thời hạn đạt chỉ tiêu": "31/12/2027"}
+

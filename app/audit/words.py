@@ -3,6 +3,7 @@
 import json
 from dataclasses import dataclass
 from datetime import date, datetime
+from decimal import Decimal
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
@@ -70,6 +71,8 @@ SENTENCES = {
     ("month_closure", "edit_closed_month"): _l("Corrected a visit dated in the closed month %(name)s"),
 }
 FALLBACK = _l("Changed %(name)s")
+# The adult indicators a province sets targets for, under the names of their columns on the coverage pages.
+ADULT_INDICATORS = {"named_share": _l("Share of adults"), "online_share": _l("Share of dossiers")}
 LEVELS = {"province": _l("Province"), "district": _l("District"), "area": _l("Commune area"),
           "commune": _l("Commune"), "hamlet": _l("Hamlet")}
 
@@ -165,12 +168,18 @@ def _value(key: str, value, refs: dict | None = None):
         return str(ROLE_LABELS.get(value) or MEMBER_ROLES.get(value) or value)
     if key == "level":
         return str(LEVELS.get(value, value))
-    if key == "status":
-        from app.teams.models import TEAM_STATUSES
-        return str(TEAM_STATUSES.get(value, value))
+    if isinstance(value, str) and key in CODED:
+        return str(_code_labels()[key].get(value, value))
+    if key == "birth_year" and isinstance(value, int):  # a year, never "1.990"
+        return str(value)
+    if key == "phone" and isinstance(value, str):
+        from app.teams.operations import format_phone
+        return format_phone(value)
+    if key == "share" and isinstance(value, (int, float, str)):  # a target's share of 1, kept as a number or text
+        return _share(value)
     if isinstance(value, int):
         return locale_number(value)
-    if isinstance(value, str) and len(value) == 10 and key.endswith(("_on", "_date")):
+    if isinstance(value, str) and len(value) == 10 and (key == "on" or key.endswith(("_on", "_date"))):
         try:
             return locale_date(date.fromisoformat(value))
         except ValueError:
@@ -183,6 +192,31 @@ def _value(key: str, value, refs: dict | None = None):
     if isinstance(value, (list, dict)):
         return ", ".join(map(str, value)) if isinstance(value, list) else json.dumps(value, ensure_ascii=False)
     return value
+
+
+# Keys whose values are codes, each read through the labels the forms show for them.
+CODED = {"status", "gender", "affiliation", "pillar", "indicator", "reason", "format"}
+
+
+def _code_labels() -> dict[str, dict]:
+    from app.teams.models import AFFILIATIONS, GENDERS, TEAM_STATUSES
+    from app.visits.models import PILLARS
+    return {"status": TEAM_STATUSES, "gender": GENDERS, "affiliation": AFFILIATIONS, "pillar": PILLARS,
+            "indicator": ADULT_INDICATORS, "format": {"json": "JSON"},
+            # a reason is typed by a person, but an account disabled by a reorganization has the plan's code
+            "reason": {"reorganization": _l("Reorganization")}}
+
+
+def _share(value) -> str:
+    """A target's share (0.8, "0.6500") as a percentage, a whole one without decimals: 80%, 32,5%."""
+    from app.templating import locale_percent
+    try:
+        share = Decimal(str(value))
+    except ArithmeticError:
+        return str(value)
+    if not share.is_finite():
+        return str(value)
+    return locale_percent(share, 0 if (share * 100) == (share * 100).to_integral_value() else 1)
 
 
 def _empty(value) -> bool:

@@ -411,7 +411,10 @@ def remove_adult_target(target: AdultTarget, user=None) -> None:
 
 
 def _record_target(province_id: int, before: dict, after: dict, user) -> None:
+    """The indicator is the same on both sides: the trail keeps only changes, so it goes on the after side
+    alone, for the entry to say which indicator's target it was."""
     from app.audit.models import record
+    before = {k: v for k, v in before.items() if k != "indicator"}
     record("set_adult_target", "unit", province_id, province_id, before=before, after=after, user=user)
 
 

@@ -18,7 +18,6 @@ from markupsafe import Markup
 from sqlalchemy import orm
 
 from app.auth.guard import require_sign_in
-from app.auth.models import ROLE_LABELS
 from app.dates import today_vn
 from app.extensions import db
 from app.forms import record_id
@@ -110,27 +109,15 @@ def _phone_filter(value):
 
 @bp.app_template_global("audit_value")
 def audit_value(key: str, value):
-    """An audit value as a person reads it: labels for codes, dates in the locale."""
-    if value is None or value == "":
-        return "–"
-    labels = {"status": TEAM_STATUSES, "role": MEMBER_ROLES, "gender": GENDERS, "affiliation": AFFILIATIONS}
-    if key == "role" and value in ROLE_LABELS:
-        return ROLE_LABELS[value]
-    if key == "is_enabled":
-        return _("yes") if value else _("no")
-    if key in labels:
-        return labels[key].get(value, value)
-    if key == "phone":
-        return team_ops.format_phone(value)
-    if key == "member_id":  # an account's member: by name, not by the database's number
-        member = db.session.get(Member, value) if isinstance(value, int) else None
-        return member.full_name if member is not None else value
-    if key.endswith(("_on", "_date")) and isinstance(value, str):
-        try:
-            return locale_date(date.fromisoformat(value))
-        except ValueError:
-            return value
-    return value
+    """An audit value as a person reads it, as the audit trail page shows it (labels for codes, dates and
+    numbers in the locale); an account's member by name, not by the database's number."""
+    from app.audit.words import _value
+    refs = {}
+    if key == "member_id" and isinstance(value, int):
+        member = db.session.get(Member, value)
+        if member is not None:
+            refs[("member", value)] = member.full_name
+    return _value(key, value, refs)
 
 
 @bp.context_processor
