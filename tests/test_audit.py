@@ -294,6 +294,39 @@ def test_a_member_s_correction_reads_in_the_labels_of_the_member_form(app, db, t
     assert changes["Số di động"] == "0912 000 100 → 0912 345 678"
 
 
+def test_a_commune_s_dossiers_of_a_month_are_named_by_their_month_and_commune(app, db, tree):
+    """Not by the row's number: "Đã sửa số hồ sơ trong tháng của xã (10/2026, Phường I)"."""
+    from tests.visits_helpers import sign_in_as
+    today = today_vn()
+    month = f"{today.year:04d}-{today.month:02d}"
+    officer = sign_in_as(app, "commune", tree.commune)[0]
+    assert officer.post("/activities/dossiers", data={"month": month, "dossiers": "599"}).status_code == 303
+    assert officer.post("/activities/dossiers", data={"month": month, "dossiers": "1234"}).status_code == 303
+    staff = sign_in_as(app, "province", tree.province)[0]
+    corrected, recorded = _trail(staff, "?record_type=dossier_total")
+    named = f"{today.month:02d}/{today.year}, Phường I"
+    assert f"Đã sửa số hồ sơ trong tháng của xã ({named})" in corrected[0]
+    assert corrected[1] == {"Hồ sơ": "599 → 1.234"}
+    assert f"Đã ghi nhận số hồ sơ trong tháng của xã ({named})" in recorded[0]
+
+
+def test_classes_and_shifts_are_named_by_their_day_and_place_even_once_deleted(app, db, tree):
+    from flask_babel import force_locale
+
+    from app.audit.models import AuditEvent, record
+    from app.audit.words import describe
+    klass = record("delete", "class", 9999, tree.commune.id,
+                   before={"held_on": "2026-03-02", "place_hamlet_id": tree.hamlet2.id, "place_name": "Nhà văn hóa",
+                           "learners_total": 12})
+    shift = record("delete", "shift", 9998, tree.commune.id, before={"held_on": "2026-03-05", "people_helped": 4})
+    db.session.commit()
+    with app.test_request_context(), force_locale("vi"):
+        described = describe([db.session.get(AuditEvent, klass.id), db.session.get(AuditEvent, shift.id)])
+        assert [e.sentence for e in described] == [
+            "Đã xóa một buổi học (02/03/2026, Khu vực 2)",
+            "Đã xóa một ca hỗ trợ tại Trung tâm phục vụ hành chính công (05/03/2026, Phường I)"]
+
+
 def test_an_adult_target_s_entry_says_which_indicator_and_its_share_as_a_percentage(client, db, tree, login_as):
     from datetime import date
     from decimal import Decimal
@@ -306,3 +339,29 @@ def test_an_adult_target_s_entry_says_which_indicator_and_its_share_as_a_percent
     assert changes == {"Chỉ số": "Tỷ lệ trên tổng hồ sơ", "Tỷ lệ chỉ tiêu": "32,5%",
                        "Thời hạn đạt chỉ tiêu": "31/12/2027"}
 
+
+def test_a_team_moved_by_a_reorganization_reads_its_commune_once_and_an_account_where_it_went(app, db, tree):
+    """A team's commune is kept by name and by id (one line, not two); an account moved to a successor of the
+    same name still says where it went."""
+    from flask_babel import force_locale
+
+    from app.audit.models import AuditEvent, record
+    from app.audit.words import describe
+    from app.auth.cli import create_user
+    from app.teams.models import Team
+    from app.text import fold
+    team = Team(commune=tree.sibling_commune, name="Tổ Phường III", name_folded=fold("Tổ Phường III"))
+    account = create_user("can-bo-phuong", "commune", tree.sibling_commune, "mat-khau-dai-du-1")
+    db.session.add(team)
+    db.session.flush()
+    moved = record("move", "team", team.id, tree.sibling_commune.id,
+                   before={"commune": "Phường I", "commune_id": tree.commune.id},
+                   after={"commune": "Phường III", "commune_id": tree.sibling_commune.id, "on": "2025-07-01"})
+    bound = record("update", "user", account.id, tree.sibling_commune.id, before={"unit": "Phường III"},
+                   after={"unit": "Phường III", "username": account.username})
+    db.session.commit()
+    with app.test_request_context(), force_locale("vi"):
+        team_entry, account_entry = describe([db.session.get(AuditEvent, moved.id),
+                                              db.session.get(AuditEvent, bound.id)])
+        assert team_entry.details == [("Xã", "Phường I", "Phường III"), ("Ngày", None, "01/07/2025")]
+        assert account_entry.sentence == "Đã gắn tài khoản can-bo-phuong với Phường III"

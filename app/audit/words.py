@@ -243,6 +243,9 @@ def _names(events) -> dict[tuple[str, int], str]:
     for e in events:
         if e.record_id is not None:
             wanted.setdefault(e.record_type, set()).add(e.record_id)
+        if e.unit_id is not None and (e.record_type in OCCASIONS or e.record_type == "user"):
+            # the commune of a class, shift or month's dossiers gone since; the unit an account was bound to
+            wanted.setdefault("unit", set()).add(e.unit_id)
         for key, item in _changes(e).items():
             if not isinstance(item, dict):
                 continue
@@ -252,6 +255,7 @@ def _names(events) -> dict[tuple[str, int], str]:
                     wanted.setdefault(REFERENCES[key], set()).update(i for i in ids if isinstance(i, int))
                 elif key in PER_SERVICE and isinstance(value, dict):
                     wanted.setdefault("service", set()).update(int(k) for k in value if str(k).isdigit())
+    occasions = _occasions(events, wanted)
     visits = {}
     if wanted.get("visit"):
         visits = dict(db.session.execute(sa.select(Visit.id, Visit.household_id)
@@ -276,7 +280,46 @@ def _names(events) -> dict[tuple[str, int], str]:
     if wanted.get("topic"):
         for t in db.session.scalars(sa.select(Topic).where(Topic.id.in_(wanted["topic"]))):
             out[("topic", t.id)] = t.label
+    for (kind, rid), facts in occasions.items():
+        label = _occasion(kind, facts, out)
+        if label:
+            out[(kind, rid)] = label
     return out
+
+
+# Records with no name of their own, named by when and where: a class, a shift, a commune's dossiers of a month.
+OCCASIONS = ("class", "shift", "dossier_total")
+
+
+def _occasions(events, wanted: dict[str, set[int]]) -> dict[tuple[str, int], dict]:
+    """When and where each class, shift and month's dossiers the events are about took place, as their rows
+    say now; the units these name are added to `wanted`. One deleted since is named from its entry (`_name`)."""
+    from app.activities.models import CentreShift, Class, CommuneDossierTotal
+    out = {}
+    for kind, model in zip(OCCASIONS, (Class, CentreShift, CommuneDossierTotal), strict=True):
+        if not wanted.get(kind):
+            continue
+        for row in db.session.scalars(sa.select(model).where(model.id.in_(wanted[kind]))):
+            facts = {"held_on": getattr(row, "held_on", None), "month": getattr(row, "month", None),
+                     "place_hamlet_id": getattr(row, "place_hamlet_id", None),
+                     "place_name": getattr(row, "place_name", None), "commune_id": row.commune_id}
+            out[(kind, row.id)] = facts
+            wanted.setdefault("unit", set()).update(i for i in (facts["commune_id"], facts["place_hamlet_id"]) if i)
+    return out
+
+
+def _occasion(kind: str, facts: dict, names: dict) -> str | None:
+    """"27/10/2026, Ấp Đông Bình" (a class, where it was held), "10/2026, Phường Vị Thanh" (a month's dossiers)."""
+    from app.templating import locale_date
+    if kind == "dossier_total":
+        when = _value("month", facts.get("month")) if not _empty(facts.get("month")) else None
+    else:
+        held_on = facts.get("held_on")
+        when = locale_date(held_on) if isinstance(held_on, date) else (
+            _value("held_on", held_on) if not _empty(held_on) else None)
+    where = (names.get(("unit", facts.get("place_hamlet_id"))) or facts.get("place_name")
+             or names.get(("unit", facts.get("commune_id"))))
+    return ", ".join(str(part) for part in (when, where) if part) or None
 
 
 def _name(event, changes: dict, names: dict) -> str:
@@ -293,6 +336,11 @@ def _name(event, changes: dict, names: dict) -> str:
     found = names.get((event.record_type, event.record_id))
     if found:
         return found
+    if event.record_type in OCCASIONS:  # gone: as its entry recorded it
+        facts = {key: side(key) for key in ("held_on", "month", "place_hamlet_id", "place_name", "commune_id")}
+        found = _occasion(event.record_type, {**facts, "commune_id": facts["commune_id"] or event.unit_id}, names)
+        if found:
+            return found
     for key in ("name", "username", "full_name", "label", "head_name"):
         if side(key):
             return str(side(key))
@@ -312,17 +360,24 @@ def describe(events) -> list[Entry]:
                 values["before_" + key] = _value(key, item.get("before"))
         # The record's name, whatever its changes hold under "name": a deleted hamlet's "after" is empty.
         values["name"] = _name(e, changes, names)
+        if "unit" not in values and names.get(("unit", e.unit_id)):
+            # An account bound to a unit of the same name as its old one (a reorganization's successor): the
+            # unit's name is no change, but the sentence still says where it went.
+            values["unit"] = names[("unit", e.unit_id)]
         sentence_of = SENTENCES.get((e.record_type, e.action), FALLBACK)
         try:
             sentence = str(sentence_of) % _Defaulting(values)
         except (KeyError, TypeError, ValueError):
             sentence = str(FALLBACK) % {"name": values["name"]}
         # A field empty on both sides (a class logged or deleted without a note) says nothing: left out.
-        details = [(str(FIELDS.get(k, k)),
-                    _value(k, item.get("before"), names) if item.get("before") is not None else None,
-                    _value(k, item.get("after"), names))
-                   for k, item in changes.items()
-                   if isinstance(item, dict) and not (_empty(item.get("before")) and _empty(item.get("after")))]
+        details = []
+        for k, item in changes.items():
+            if not isinstance(item, dict) or (_empty(item.get("before")) and _empty(item.get("after"))):
+                continue
+            row = (str(FIELDS.get(k, k)), _value(k, item.get("before"), names) if item.get("before") is not None
+                   else None, _value(k, item.get("after"), names))
+            if row not in details:  # a team's commune kept by name and by id reads the same: once
+                details.append(row)
         who = e.user.username if e.user is not None else _("system (command line)")
         out.append(Entry(e, sentence, who, details))
     return out
