@@ -18,6 +18,7 @@ from app.scope import (
     get_account_or_404,
     manageable_roles,
 )
+from app.text import sort_key
 from app.units.models import AdminUnit
 from app.users import operations
 from app.users.forms import WEB_ROLES, AccountFilterForm, BindForm, NewAccountForm
@@ -28,10 +29,10 @@ LIST_LIMIT = 200
 
 
 def _units_for(role: str) -> list[tuple[AdminUnit, str]]:
-    """The units offered for a role, each labelled with the unit above it (two communes may share a name; a
-    province has none)."""
-    units = db.session.scalars(assignable_units(role).options(orm.joinedload(AdminUnit.parent))
-                               .order_by(AdminUnit.path)).all()
+    """The units offered for a role in the Vietnamese order of their names, each labelled with the unit above
+    it (two communes may share a name: the one above tells them apart, in the same order; a province has none)."""
+    units = db.session.scalars(assignable_units(role).options(orm.joinedload(AdminUnit.parent))).all()
+    units = sorted(units, key=lambda u: (sort_key(u.name), sort_key(u.parent.name if u.parent else ""), u.id))
     return [(u, f"{u.name} — {u.parent.name}" if u.parent is not None else u.name) for u in units]
 
 
