@@ -418,3 +418,19 @@ def test_areas_are_made_under_a_province_only_even_by_an_administrator(db, clien
     assert client.get(f"/areas/{commune.id}").status_code == 403
     assert client.post(f"/areas/{commune.id}", data={"name": "Khu vực lạ"}).status_code == 403
     assert _db.session.scalar(sa.select(sa.func.count(AdminUnit.id)).where(AdminUnit.level == "area")) == 0
+
+
+def test_an_areas_communes_and_the_provinces_areas_come_in_the_vietnamese_order_of_their_names(db, client, login_as):
+    """Đ after D, not among the Ds as a search key folds it; whatever order the communes were loaded in."""
+    world = TwoLevels()
+    for name, code in (("Phường Đại Thành", "31501"), ("Phường Dương Kinh", "31502")):
+        create_unit(name, "commune", world.province, code)
+    _db.session.commit()
+    login_as("province", world.province)
+    area, _other = _add_areas(client, world, "Khu vực Đông", "Khu vực Dương")
+    html = client.get(f"/areas/area/{area.id}").get_data(as_text=True)
+    names = {str(c.id): c.name for c in _db.session.scalars(sa.select(AdminUnit).where(AdminUnit.level == "commune"))}
+    assert [names[i] for i in re.findall(r'id="commune-(\d+)"', html)] == [
+        "Phường Dương Kinh", "Phường Đại Thành", "Phường Ngã Bảy", "Phường Vị Thanh", "Xã Vị Thủy"]
+    index = client.get(f"/areas/{world.province.id}").get_data(as_text=True)
+    assert index.index("Khu vực Dương") < index.index("Khu vực Đông")

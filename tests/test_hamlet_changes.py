@@ -580,3 +580,15 @@ def test_a_split_is_dated_from_the_hamlets_start_and_sends_the_unchosen_househol
         part = _db.session.scalar(sa.select(AdminUnit).where(AdminUnit.name == name))
         count = part.households_on(TODAY)
         assert count is None or count.households == 0, name
+
+
+def test_the_hamlets_to_merge_into_come_in_the_vietnamese_order_of_their_names(db, tree, client, login_as):
+    from app.units.operations import create_unit
+    from tests.html_tree import parse
+    for name in ("Ấp Đông", "Ấp Dương"):
+        create_unit(name, "hamlet", tree.commune)
+    _db.session.commit()
+    login_as("commune", tree.commune)
+    page = parse(client.get(f"/units/{tree.hamlet.id}/merge").get_data(as_text=True))
+    options = [o.text().strip() for o in page.find(id="target").find_all("option")]
+    assert options[1:] == ["Ấp Dương", "Ấp Đông", "Khu vực 2"]  # after "Choose a hamlet"

@@ -13,6 +13,7 @@ from app.audit.models import record
 from app.auth.models import User
 from app.dates import today_vn
 from app.extensions import db
+from app.text import by_name
 from app.units import operations as unit_ops
 from app.units.models import AdminUnit
 
@@ -23,17 +24,15 @@ def province_communes(province: AdminUnit) -> list[AdminUnit]:
     """The province's current communes directly under it or in one of its areas (a province still
     on three levels has its communes under districts: areas are for the two-level map)."""
     holders = sa.select(AdminUnit.id).where(AdminUnit.parent_id == province.id, AdminUnit.level == AREA)
-    return list(db.session.scalars(
+    return by_name(db.session.scalars(
         sa.select(AdminUnit).where(sa.or_(AdminUnit.parent_id == province.id, AdminUnit.parent_id.in_(holders)),
-                                   AdminUnit.level == "commune", AdminUnit.retired_on.is_(None))
-        .order_by(AdminUnit.name_folded, AdminUnit.id)))
+                                   AdminUnit.level == "commune", AdminUnit.retired_on.is_(None))).all())
 
 
 def province_areas(province: AdminUnit) -> list[AdminUnit]:
-    return list(db.session.scalars(
+    return by_name(db.session.scalars(
         sa.select(AdminUnit).where(AdminUnit.parent_id == province.id, AdminUnit.level == AREA,
-                                   AdminUnit.retired_on.is_(None))
-        .order_by(AdminUnit.name_folded, AdminUnit.id)))
+                                   AdminUnit.retired_on.is_(None))).all())
 
 
 def create_area(province: AdminUnit, name: str, user=None) -> AdminUnit:

@@ -20,6 +20,7 @@ from app.households.models import Household
 from app.reports.models import MonthClosure
 from app.teams.models import team_hamlets
 from app.templating import locale_date
+from app.text import by_name
 from app.units import operations as unit_ops
 from app.units.models import AdminUnit, HamletChange
 from app.visits.models import Adoption, Visit
@@ -46,10 +47,9 @@ def households_of(hamlet: AdminUnit) -> list[Household]:
 
 def sibling_hamlets(hamlet: AdminUnit) -> list[AdminUnit]:
     """The other active hamlets of the same commune: what a hamlet may be merged into."""
-    return list(db.session.scalars(
+    return by_name(db.session.scalars(
         sa.select(AdminUnit).where(AdminUnit.parent_id == hamlet.parent_id, AdminUnit.level == "hamlet",
-                                   AdminUnit.id != hamlet.id, AdminUnit.retired_on.is_(None))
-        .order_by(AdminUnit.name_folded)))
+                                   AdminUnit.id != hamlet.id, AdminUnit.retired_on.is_(None))).all())
 
 
 def history(hamlet: AdminUnit) -> list[HamletChange]:
