@@ -365,3 +365,25 @@ def test_a_team_moved_by_a_reorganization_reads_its_commune_once_and_an_account_
                                               db.session.get(AuditEvent, bound.id)])
         assert team_entry.details == [("Xã", "Phường I", "Phường III"), ("Ngày", None, "01/07/2025")]
         assert account_entry.sentence == "Đã gắn tài khoản can-bo-phuong với Phường III"
+
+
+def test_a_team_s_own_trail_reads_a_move_by_a_reorganization_as_the_audit_page_does(app, db, tree):
+    """The team's page lists its events its own way, but each change under its label, a commune by name (once),
+    a day as a date: never "commune_id: #10" or "on: 2025-07-01"."""
+    from app.audit.models import record
+    from app.teams.models import Team
+    from app.text import fold
+    from tests.html_tree import parse
+    from tests.visits_helpers import sign_in_as
+    team = Team(commune=tree.sibling_commune, name="Tổ Phường III", name_folded=fold("Tổ Phường III"),
+                status="active")
+    db.session.add(team)
+    db.session.flush()
+    record("move", "team", team.id, tree.sibling_commune.id,
+           before={"commune": "Phường I", "commune_id": tree.commune.id},
+           after={"commune": "Phường III", "commune_id": tree.sibling_commune.id, "on": "2025-07-01"})
+    db.session.commit()
+    officer = sign_in_as(app, "commune", tree.sibling_commune)[0]
+    trail = parse(officer.get(f"/teams/{team.id}").get_data(as_text=True)).find(id="audit")
+    changes = [" ".join(li.text().split()) for li in trail.find(tag="ul", **{"class": "audit-changes"}).find_all("li")]
+    assert changes == ["Xã: Phường I → Phường III", "Ngày: 01/07/2025"]

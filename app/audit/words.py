@@ -369,18 +369,31 @@ def describe(events) -> list[Entry]:
             sentence = str(sentence_of) % _Defaulting(values)
         except (KeyError, TypeError, ValueError):
             sentence = str(FALLBACK) % {"name": values["name"]}
-        # A field empty on both sides (a class logged or deleted without a note) says nothing: left out.
-        details = []
-        for k, item in changes.items():
-            if not isinstance(item, dict) or (_empty(item.get("before")) and _empty(item.get("after"))):
-                continue
-            row = (str(FIELDS.get(k, k)), _value(k, item.get("before"), names) if item.get("before") is not None
-                   else None, _value(k, item.get("after"), names))
-            if row not in details:  # a team's commune kept by name and by id reads the same: once
-                details.append(row)
         who = e.user.username if e.user is not None else _("system (command line)")
-        out.append(Entry(e, sentence, who, details))
+        out.append(Entry(e, sentence, who, _details(changes, names)))
     return out
+
+
+def changed_fields(events, labels: dict | None = None) -> dict[int, list[tuple[str, object, object]]]:
+    """Each event's changes (by its id) as the trail shows them, for a page listing events its own way (a team's,
+    a member's); `labels` for the fields that page names otherwise."""
+    names = _names(events)
+    return {e.id: _details(_changes(e), names, labels) for e in events}
+
+
+def _details(changes: dict, names: dict, labels: dict | None = None) -> list[tuple[str, object, object]]:
+    """(label, before or None when there was nothing, after) of each changed field. A field empty on both sides
+    (a class logged or deleted without a note) says nothing: left out."""
+    details = []
+    for k, item in changes.items():
+        if not isinstance(item, dict) or (_empty(item.get("before")) and _empty(item.get("after"))):
+            continue
+        row = (str((labels or {}).get(k) or FIELDS.get(k, k)),
+               _value(k, item.get("before"), names) if item.get("before") is not None else None,
+               _value(k, item.get("after"), names))
+        if row not in details:  # a team's commune kept by name and by id reads the same: once
+            details.append(row)
+    return details
 
 
 class _Defaulting(dict):

@@ -107,17 +107,13 @@ def _phone_filter(value):
     return team_ops.format_phone(value)
 
 
-@bp.app_template_global("audit_value")
-def audit_value(key: str, value):
-    """An audit value as a person reads it, as the audit trail page shows it (labels for codes, dates and
-    numbers in the locale); an account's member by name, not by the database's number."""
-    from app.audit.words import _value
-    refs = {}
-    if key == "member_id" and isinstance(value, int):
-        member = db.session.get(Member, value)
-        if member is not None:
-            refs[("member", value)] = member.full_name
-    return _value(key, value, refs)
+@bp.app_template_global("audit_changes")
+def audit_changes(events) -> dict:
+    """Each event's changed fields (by its id) as the audit trail page reads them: labels for codes, names
+    for ids, dates and numbers in the locale; under this page's labels (a member's role is their role in the
+    team)."""
+    from app.audit.words import changed_fields
+    return changed_fields(events, AUDIT_FIELDS)
 
 
 @bp.context_processor
