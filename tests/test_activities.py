@@ -636,6 +636,67 @@ def test_the_communes_dossier_total_is_for_a_real_month_up_to_this_one(app, db, 
     assert _count(db, CommuneDossierTotal) == 1
 
 
+def _flash(resp) -> str:
+    return " ".join(p.text() for p in parse(resp.get_data(as_text=True)).find_all("p") if "flash" in p.classes())
+
+
+def test_a_month_total_below_the_dossiers_the_teams_helped_file_is_asked_about_first(app, db, tree, crew):
+    """44 dossiers filed online with the teams' help in March, a total of 20 typed: 220 % online. The officer is
+    asked beside the number (409), the 20 still in the box; saving the same number again saves it."""
+    browser = crew[0]
+    assert browser.post("/activities/shifts/new", data=shift_form(crew[2], crew[3], tree.commune,
+                                                                   dossiers={"dvc": "44"})).status_code == 303
+    officer = sign_in_as(app, "commune", tree.commune)[0]
+    asked = officer.post("/activities/dossiers", data={"month": "2026-03", "dossiers": "20"})
+    assert asked.status_code == 409
+    page = parse(asked.get_data(as_text=True))
+    question = page.find(id="dossiers-error").text()
+    assert "03/2026" in question and "44 hồ sơ" in question and "nhiều hơn 20" in question
+    assert page.find(id="dossiers").attrs["value"] == "20" and page.find(id="month").attrs["value"] == "2026-03"
+    assert _count(db, CommuneDossierTotal) == 0
+    # Another number is asked about again; the number asked about, sent again, is saved.
+    again = officer.post("/activities/dossiers", data={"month": "2026-03", "dossiers": "21", "confirm": "20"})
+    assert again.status_code == 409 and _count(db, CommuneDossierTotal) == 0
+    saved = officer.post("/activities/dossiers", data={"month": "2026-03", "dossiers": "20", "confirm": "20"},
+                         follow_redirects=True)
+    assert "Đã ghi nhận số hồ sơ tháng 03/2026." in _flash(saved)
+    assert db.session.scalar(sa.select(CommuneDossierTotal.dossiers)) == 20
+    # 44 or more is not asked about: the teams' dossiers are part of the commune's.
+    assert officer.post("/activities/dossiers", data={"month": "2026-03", "dossiers": "44"}).status_code == 303
+    # Nor is a month the teams helped with nothing.
+    assert officer.post("/activities/dossiers", data={"month": "2026-02", "dossiers": "3"}).status_code == 303
+
+
+def test_the_dossier_form_opens_on_the_month_s_total_and_says_which_total_a_new_one_replaced(app, db, tree):
+    db.session.add_all([CommuneDossierTotal(commune_id=tree.commune.id, month=202610, dossiers=424),
+                        CommuneDossierTotal(commune_id=tree.commune.id, month=202609, dossiers=1350)])
+    db.session.commit()
+    with time_machine.travel(datetime(2026, 10, 8, 3, tzinfo=UTC), tick=False):
+        officer = sign_in_as(app, "commune", tree.commune)[0]
+        page = parse(officer.get("/activities/dossiers").get_data(as_text=True))
+        assert page.find(id="month").attrs["value"] == "2026-10" and page.find(id="dossiers").attrs["value"] == "424"
+        # A month of the table opens on its own total.
+        link = [a for a in page.find(id="dossier-months").find_all("a") if a.text() == "09/2026"][0]
+        page = parse(officer.get(link.attrs["href"]).get_data(as_text=True))
+        assert page.find(id="month").attrs["value"] == "2026-09" and page.find(id="dossiers").attrs["value"] == "1350"
+        # A month without a total opens empty; a month to come or a slip opens this month.
+        page = parse(officer.get("/activities/dossiers?month=2026-08").get_data(as_text=True))
+        assert page.find(id="month").attrs["value"] == "2026-08" and page.find(id="dossiers").attrs.get("value") in (
+            None, "")
+        for asked in ("2026-11", "2026-13", "x"):
+            page = parse(officer.get(f"/activities/dossiers?month={asked}").get_data(as_text=True))
+            assert page.find(id="month").attrs["value"] == "2026-10", asked
+        # Replacing October's 424 says so, the month as people write it; the same number again says nothing more.
+        resp = officer.post("/activities/dossiers", data={"month": "2026-10", "dossiers": "1.430"},
+                            follow_redirects=True)
+        assert "Đã ghi nhận số hồ sơ tháng 10/2026: 1.430, thay cho 424." in _flash(resp)
+        resp = officer.post("/activities/dossiers", data={"month": "2026-10", "dossiers": "1430"},
+                            follow_redirects=True)
+        assert _flash(resp).strip() == "Đã ghi nhận số hồ sơ tháng 10/2026."
+        resp = officer.post("/activities/dossiers", data={"month": "2026-08", "dossiers": "70"}, follow_redirects=True)
+        assert _flash(resp).strip() == "Đã ghi nhận số hồ sơ tháng 08/2026."
+
+
 def test_named_learners_stop_at_200_rows_with_a_message_never_a_500_or_a_silent_cut(db, tree, crew):
     from app.activities.forms import LEARNER_ROWS_MAX
     browser, _leader, team, members = crew

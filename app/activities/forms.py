@@ -258,6 +258,8 @@ class DossierTotalForm(AppForm):
                         validators=[InputRequired(_l("Choose the month."))])
     dossiers = CountField(_l("Dossiers the commune received"), max_value=DOSSIERS_MAX,
                           validators=[InputRequired(_l("Enter the number of dossiers."))])
+    # The number the officer was asked to check and saves all the same (views.dossiers).
+    confirm = HiddenField()
 
     def validate_month(self, field):
         from app.dates import today_vn

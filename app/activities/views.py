@@ -6,6 +6,7 @@ from datetime import date
 
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -29,7 +30,7 @@ from app.activities.topics import add_topic, set_topic_active, topics_for
 from app.audit.models import done_by
 from app.auth.guard import require_sign_in
 from app.catalogue import operations as catalogue
-from app.dates import month_label, today_vn
+from app.dates import month_end, month_label, parse_month, today_vn
 from app.extensions import db
 from app.forms import record_id, summary_line
 from app.paging import RowPage
@@ -515,6 +516,28 @@ def _dossier_rows(commune: AdminUnit) -> list[dict]:
              "share": (helped.get(m, 0) / totals[m]) if totals.get(m) else None} for m in months]
 
 
+def _helped_in_month(commune: AdminUnit, month: int) -> int:
+    """The dossiers the teams helped file online at the commune's one-stop centre in a month (yyyymm)."""
+    first = date(month // 100, month % 100, 1)
+    return int(db.session.scalar(
+        sa.select(sa.func.sum(ShiftDossier.dossiers)).join(CentreShift, CentreShift.id == ShiftDossier.shift_id)
+        .where(CentreShift.commune_id == commune.id, CentreShift.held_on >= first,
+               CentreShift.held_on <= month_end(first.year, first.month))) or 0)
+
+
+def _total_of(commune: AdminUnit, month: int) -> int | None:
+    return db.session.scalar(sa.select(CommuneDossierTotal.dossiers).where(
+        CommuneDossierTotal.commune_id == commune.id, CommuneDossierTotal.month == month))
+
+
+def _asked_month(today: date) -> int:
+    """The month the form opens on: ?month=yyyy-mm (a row of the table) if it is one up to this one, else this one."""
+    asked = parse_month(request.args.get("month"))
+    if asked is not None and (2000, 1) <= asked <= (today.year, today.month):
+        return asked[0] * 100 + asked[1]
+    return today.year * 100 + today.month
+
+
 @bp.route("/dossiers", methods=["GET", "POST"])
 def dossiers():
     raw = request.values.get("commune")
@@ -526,14 +549,36 @@ def dossiers():
     if request.method == "POST":
         form = DossierTotalForm()
         if form.validate():
-            ops.set_dossier_total(commune, form.month_number, form.dossiers.data, user=current_user)
-            db.session.commit()
-            flash(_("Dossiers of %(month)s recorded.", month=form.month.data), "success")
-            return redirect(url_for("activities.dossiers", commune=commune.id if raw else None), 303)
-        status = 400
+            month, typed = form.month_number, form.dossiers.data
+            label = month_label(month // 100, month % 100)
+            helped = _helped_in_month(commune, month)
+            if typed < helped and form.confirm.data != str(typed):
+                # Fewer than the teams alone helped file online: a digit left out, most likely (the share would
+                # pass 100 %). Asked once; the same number sent again is saved.
+                form.dossiers.errors.append(_(
+                    "In %(month)s the teams helped file %(helped)s dossiers online at the one-stop centre, more "
+                    "than %(typed)s: the share filed online would pass 100%%. Check the number; to save it all "
+                    "the same, save it again.", month=label, helped=format_decimal(helped),
+                    typed=format_decimal(typed)))
+                form.confirm.data = str(typed)
+                status = 409
+            else:
+                before = _total_of(commune, month)
+                ops.set_dossier_total(commune, month, typed, user=current_user)
+                db.session.commit()
+                if before is not None and before != typed:
+                    flash(_("Dossiers of %(month)s recorded: %(n)s, replacing %(before)s.", month=label,
+                            n=format_decimal(typed), before=format_decimal(before)), "success")
+                else:
+                    flash(_("Dossiers of %(month)s recorded.", month=label), "success")
+                return redirect(url_for("activities.dossiers", commune=commune.id if raw else None), 303)
+        else:
+            status = 400
     else:
-        today = today_vn()
-        form = DossierTotalForm(formdata=None, month=f"{today.year:04d}-{today.month:02d}")
+        # The form opens on a month with its total as recorded: saving over it is then a choice, not a slip.
+        month = _asked_month(today_vn())
+        form = DossierTotalForm(formdata=None, month=f"{month // 100:04d}-{month % 100:02d}",
+                                dossiers=_total_of(commune, month))
     return render_template("activities/dossiers.html", form=form, commune=commune, rows=_dossier_rows(commune),
                            commune_arg=commune.id if raw else None), status
 
