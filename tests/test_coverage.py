@@ -528,7 +528,7 @@ def test_the_trend_loads_with_htmx_or_through_a_plain_link(db, tree, client, log
     assert plain.status_code == 302 and "trend=1" in plain.headers["Location"]
     # Bad month: the reason, 400; another district: 404.
     bad = client.get(f"/coverage/{tree.district.id}/trend?month=2099-01", headers={"HX-Request": "true"})
-    assert bad.status_code == 400 and "chưa kết thúc" in bad.get_data(as_text=True)
+    assert bad.status_code == 400 and "chưa bắt đầu" in bad.get_data(as_text=True)
     assert client.get(f"/coverage/{tree.other_district.id}/trend?month=2024-03",
                       headers={"HX-Request": "true"}).status_code == 404
 
@@ -688,7 +688,7 @@ _EXAMPLE = "Nhập tháng theo dạng năm-tháng, ví dụ {}-{:02d}."  # this 
     ("2024-13", _EXAMPLE),
     ("03/2024", _EXAMPLE),
     ("<script>", _EXAMPLE),
-    ("9999-01", "chưa kết thúc"),
+    ("9999-01", "Tháng này chưa bắt đầu"),
     ("2023-12", "Không có số liệu trước 01/2024"),
 ])
 def test_bad_months_get_a_clear_message_and_400(db, tree, client, login_as, month, message):

@@ -3,7 +3,9 @@
 Each is read from the page as the user copies it (the text of its box), and checked figure by figure
 against the records the test made."""
 import uuid
-from datetime import date
+from datetime import UTC, date, datetime
+
+import time_machine
 
 from app.activities.models import CentreShift, Class, ShiftDossier
 from app.coverage import activity_months, named_learners
@@ -77,6 +79,22 @@ def test_a_leader_copies_the_team_october_for_the_group(app, db, tree):
         # Khu vực 1 and 2: 320 + 410 households; reached by the end of October: Hộ Một, Hai, Ba, Bốn.
         "Các ấp của tổ đến cuối tháng: 730 hộ, đã tiếp cận 4 hộ (0,5%).",
     ])
+
+
+def test_in_the_month_in_progress_the_page_and_the_message_count_up_to_today_not_the_month_s_end(app, db, tree):
+    """On 15 October 2024 October has not ended: its figures are as of today, said so on the page and in the
+    message for the group; a month that is over is still counted to its end."""
+    activity = _october_with_classes_and_shifts(tree)
+    with time_machine.travel(datetime(2024, 10, 15, 3, tzinfo=UTC), tick=False):
+        browser, _user = sign_in_as(app, "team_leader", tree.commune, activity.team)
+        html = browser.get("/coverage/team").get_data(as_text=True)
+        assert "tháng 10/2024, tính đến hôm nay (15/10/2024)" in html and "cuối tháng" not in html
+        message = _message(html, "team-message").splitlines()
+        assert message[0] == f"{activity.team.name}, tháng 10/2024:"
+        assert message[-1].startswith("Các ấp của tổ đến hôm nay (15/10/2024): 730 hộ")
+        html = browser.get("/coverage/team?month=2024-09").get_data(as_text=True)
+        assert "tính đến cuối tháng 09/2024" in html and "hôm nay" not in html
+        assert _message(html, "team-message").splitlines()[-1].startswith("Các ấp của tổ đến cuối tháng: 730 hộ")
 
 
 def test_the_other_commune_member_gets_their_own_team_month_only(app, db, tree):

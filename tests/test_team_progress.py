@@ -25,6 +25,10 @@ def test_a_leader_sees_the_team_hamlets_figures_as_coverage_counts_them(app, db,
     assert hamlet.households == 320 and hamlet.services["e_wallet"].adopted == 2
     assert "Khu vực 1" in html and "320 hộ" in html
     assert "0,6%" in html and "chỉ tiêu 50%" in html  # 2 of 320 against the province's 50 %
+    # Below the target is said in words, the total's and the hamlet's alike; no ▼ that reads as "falling".
+    hamlet_card = " ".join(html.split('class="hamlet-progress"')[1].split())
+    assert "chỉ tiêu 50% · thiếu 49,4 điểm phần trăm" in hamlet_card
+    assert "▼" not in html
     # Nothing of the commune's other hamlet, the other commune or its team.
     for outside in ("Khu vực 2", "410", "Ấp Nhơn Xuân", "Một Ngàn", "Phạm Quốc Đạt", activity.other_team.name):
         assert outside not in html, outside
@@ -62,6 +66,9 @@ def test_a_field_user_without_a_team_is_told_so_and_a_bad_month_is_a_400(app, db
     assert "chưa phụ trách ấp nào" in _page(browser)
     resp = browser.get("/coverage/team?month=2099-01")
     assert resp.status_code == 400 and 'role="alert"' in resp.get_data(as_text=True)
+    # A month to come has not begun (it has not "not ended").
+    html = resp.get_data(as_text=True)
+    assert "Tháng này chưa bắt đầu" in html and "chưa kết thúc" not in html
 
 
 @pytest.mark.parametrize("role", ["team_leader", "team_member"])

@@ -69,10 +69,12 @@ def team_month(team_id: int, year: int, month: int) -> TeamMonth:
                      dossiers_online=dossiers_online or 0)
 
 
-def team_message(team_name: str, month_label: str, done: TeamMonth, services: list, total) -> str:
+def team_message(team_name: str, month_label: str, done: TeamMonth, services: list, total,
+                 as_of: str | None = None) -> str:
     """The plain text a leader pastes into the group: what the team did in the month, then where its
-    hamlets stand at the month's end (`total`: their CoverageRow; left out while they count no
-    household, as before the commune has entered their counts)."""
+    hamlets stand at the month's end, or today (`as_of`, the day as written) in the month in progress
+    (`total`: their CoverageRow; left out while they count no household, as before the commune has
+    entered their counts)."""
     n = locale_number
     d = done
     # Each count with its noun, singular or plural as the language has them (Vietnamese has one form).
@@ -100,7 +102,11 @@ def team_message(team_name: str, month_label: str, done: TeamMonth, services: li
             shift += ", " + ngettext("%(count)s dossier filed online", "%(count)s dossiers filed online",
                                      d.dossiers_online, count=n(d.dossiers_online))
         lines.append("- " + shift)
-    if total.households:
+    if total.households and as_of:
+        lines.append(_("The team's hamlets as of today (%(date)s): %(households)s households, %(reached)s reached "
+                       "(%(share)s).", date=as_of, households=n(total.households), reached=n(total.reached),
+                       share=locale_percent(total.reach_share)))
+    elif total.households:
         lines.append(_("The team's hamlets at the month's end: %(households)s households, %(reached)s reached "
                        "(%(share)s).", households=n(total.households), reached=n(total.reached),
                        share=locale_percent(total.reach_share)))

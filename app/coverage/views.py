@@ -15,7 +15,7 @@ from app.coverage.cells import CellWriter
 from app.coverage.forms import AdultTargetForm
 from app.coverage.models import AdultTarget
 from app.coverage.team_month import team_message, team_month
-from app.dates import month_end, parse_month
+from app.dates import month_end, parse_month, today_vn
 from app.extensions import db
 from app.fragments import render_page, wants_fragment
 from app.paging import RowPage
@@ -82,9 +82,8 @@ def _chosen_month(unit=None) -> tuple[tuple[int, int] | None, str | None]:
     if chosen is None:
         return None, _("Enter the month as year-month, for example %(example)s.",
                        example=f"{current[0]}-{current[1]:02d}")
-    if chosen > current:
-        return None, _("%(month)s has not ended yet: choose this month or an earlier one.",
-                       month=_month_label(*chosen))
+    if chosen > current:  # a month to come: the current one is shown, figures as of today
+        return None, _("This month has not begun yet; choose the current or an earlier month.")
     first = queries.first_data_month() or current
     if chosen < first:
         return None, _("There are no records before %(month)s: choose %(month)s or a later month.",
@@ -309,10 +308,13 @@ def team():
         total = queries.sum_rows([t.total for t in tables])
         label = _month_label(year, month)
         done = team_month(current_user.team_id, year, month)
+        # The month in progress counts up to today, not to its end still to come.
+        as_of = today_vn() if (year, month) == queries.default_month() else None
         context.update(hamlets=[(t.unit, t.total) for t in tables if t.unit.active or t.total.households],
                        total=total, services=tables[0].services, month_value=f"{year}-{month:02d}",
-                       month_label=label,
-                       message=team_message(current_user.team.name, label, done, tables[0].services, total))
+                       month_label=label, as_of=as_of,
+                       message=team_message(current_user.team.name, label, done, tables[0].services, total,
+                                            as_of=locale_date(as_of) if as_of else None))
     return render_template("coverage/team.html", **context), 400 if error else 200
 
 

@@ -84,4 +84,4 @@ def test_district_coverage_on_a_desktop(app, db, tree, live_server, desktop):
     expect(desktop.locator("table.trend-table")).to_be_attached()
     shot(desktop, "coverage-district-desktop")
     desktop.goto(f"{live_server}/coverage/{tree.district.id}?month=2031-01")
-    expect(desktop.locator("#month-error")).to_contain_text("chưa kết thúc")
+    expect(desktop.locator("#month-error")).to_contain_text("chưa bắt đầu")
