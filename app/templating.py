@@ -1,5 +1,6 @@
 """Template globals and filters: numbers, percentages and dates only through the locale."""
 from datetime import date, datetime
+from decimal import Decimal
 from functools import lru_cache
 
 from flask import has_request_context
@@ -24,6 +25,15 @@ def locale_percent(value, digits: int = 1, locale: str | None = None):
     if value is None:
         return "–"
     return number_format(locale or str(get_locale() or "vi"), "percent", digits).share(value)
+
+
+def target_percent(value, locale: str | None = None):
+    """A target share as the province typed it: 80 % as "80%", 80,5 % as "80,5%", 80,55 % as "80,55%" (the
+    target form keeps hundredths of a percent, app/catalogue/forms.py PercentField)."""
+    if value is None:
+        return "–"
+    hundredths = (Decimal(str(value)) * 100).quantize(Decimal("0.01")).normalize()
+    return locale_percent(value, max(0, -hundredths.as_tuple().exponent), locale)
 
 
 @lru_cache(maxsize=4096)
@@ -62,6 +72,11 @@ def _percent_filter(context, value, digits: int = 1):
 
 
 @pass_context
+def _target_percent_filter(context, value):
+    return target_percent(value, context.get("_locale_id"))
+
+
+@pass_context
 def _date_filter(context, value, fmt: str | None = None):
     return locale_date(value, fmt, context.get("_locale_id"))
 
@@ -84,6 +99,7 @@ def _bound_gettext(translations):
 def init_app(app):
     app.jinja_env.filters["number"] = _number_filter
     app.jinja_env.filters["percent"] = _percent_filter
+    app.jinja_env.filters["target_percent"] = _target_percent_filter
     app.jinja_env.filters["date"] = _date_filter
     from app.units.kinds import label as kind_label
     app.jinja_env.filters["kind_label"] = kind_label

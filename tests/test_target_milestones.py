@@ -131,6 +131,44 @@ def test_province_staff_add_change_and_remove_milestones(app, db, tree):
     ]
 
 
+def test_a_target_of_80_5_percent_is_shown_as_typed_wherever_targets_are_shown(app, db, tree):
+    """80,5 % typed is 80,5 %, not "80%", in the catalogue, the edit page, the coverage page, the team's
+    page and the report; 80 % stays "80%", hundredths stay (44,75 %)."""
+    activity = Activity(tree)  # e-wallets: 50% by 31/12/2025
+    wallet = activity.wallet
+    target = db.session.scalar(sa.select(Target).where(Target.service_id == wallet.id))
+    target.share = Decimal("0.805")
+    db.session.add(Target(service_id=activity.vneid.id, province_id=tree.province.id, share=Decimal("0.4475"),
+                          due_on=date(2025, 12, 31)))
+    db.session.commit()
+    staff, _user = sign_in_as(app, "province", tree.province)
+    row = parse(staff.get("/services/").get_data(as_text=True)).find(**{"data-code": "e_wallet"}).text()
+    assert "80,5% · 31/12/2025" in row
+    row = parse(staff.get("/services/").get_data(as_text=True)).find(**{"data-code": "vneid"}).text()
+    assert "44,75% · 31/12/2025" in row
+    page = " ".join(staff.get(f"/services/{wallet.id}/edit").get_data(as_text=True).split())
+    assert "80,5% đến 31/12/2025" in page
+    html = " ".join(staff.get(f"/coverage/{tree.commune.id}?month=2024-10&service=e_wallet")
+                    .get_data(as_text=True).split())
+    assert "Chỉ tiêu của tỉnh: 80,5% đến 31/12/2025" in html and "80%" not in html
+    forget_signed_in_user()
+    leader, _user = sign_in_as(app, "team_leader", tree.commune, activity.team)
+    html = leader.get("/coverage/team?month=2024-10").get_data(as_text=True)
+    assert "chỉ tiêu 80,5%" in html and "chỉ tiêu 44,75%" in html
+    target.share = Decimal("0.8")
+    db.session.commit()
+    html = leader.get("/coverage/team?month=2024-10").get_data(as_text=True)
+    assert "chỉ tiêu 80%" in html and "chỉ tiêu 80,0%" not in html
+
+
+def test_target_percent_writes_only_the_decimals_typed():
+    from app.templating import target_percent
+    for share, vi, en in ((Decimal("0.805"), "80,5%", "80.5%"), (Decimal("0.8000"), "80%", "80%"),
+                          (0.4475, "44,75%", "44.75%"), (Decimal("0.0001"), "0,01%", "0.01%"),
+                          (Decimal("1"), "100%", "100%"), (None, "–", "–")):
+        assert (target_percent(share, "vi"), target_percent(share, "en")) == (vi, en), share
+
+
 def test_a_milestone_is_removed_only_by_its_own_province_staff(app, db, tree):
     activity = _two_milestones(db, tree)
     later = db.session.scalar(sa.select(Target).where(Target.due_on == date(2030, 12, 31)))

@@ -10,7 +10,7 @@ from app.catalogue.forms import NewServiceForm, ServiceForm
 from app.dates import today_vn
 from app.extensions import db
 from app.scope import can_manage_services, requires
-from app.templating import locale_date, locale_percent
+from app.templating import locale_date, target_percent
 from app.visits.models import PILLARS, Service, Target
 
 bp = Blueprint("services", __name__, url_prefix="/services")
@@ -94,7 +94,7 @@ def remove_target(service_id: int, target_id: int):
         abort(404)
     catalogue.remove_target(target, user=current_user)
     db.session.commit()
-    flash(_("Target of %(share)s by %(date)s removed.", share=locale_percent(target.share, 0),
+    flash(_("Target of %(share)s by %(date)s removed.", share=target_percent(target.share),
             date=locale_date(target.due_on)), "success")
     return redirect(url_for("services.edit", service_id=service_id), 303)
 

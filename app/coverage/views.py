@@ -28,7 +28,7 @@ from app.scope import (
     roles_required,
     team_hamlets_query,
 )
-from app.templating import locale_date, locale_percent
+from app.templating import locale_date, target_percent
 from app.text import by_name, sort_key
 from app.units.history import before_note, successors
 
@@ -396,6 +396,6 @@ def remove_adult_target(target_id: int):
         abort(404)
     adults.remove_adult_target(target, user=current_user)
     db.session.commit()
-    flash(_("Target of %(share)s by %(date)s removed.", share=locale_percent(target.share, 0),
+    flash(_("Target of %(share)s by %(date)s removed.", share=target_percent(target.share),
             date=locale_date(target.due_on)), "success")
     return redirect(url_for("coverage.adult_targets"), 303)

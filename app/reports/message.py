@@ -9,7 +9,7 @@ from __future__ import annotations
 from flask_babel import gettext as _
 
 from app.reports.summary import Summary
-from app.templating import locale_number, locale_percent
+from app.templating import locale_number, locale_percent, target_percent
 
 
 def summary_message(summary: Summary, service_name) -> str:
@@ -34,7 +34,7 @@ def summary_message(summary: Summary, service_name) -> str:
         for s, figure in zip(summary.services, t["services"]):
             line = f"+ {service_name(s)}: {locale_percent(figure['coverage'])}"
             if s.get("target_share") is not None:
-                line += " (" + _("target %(share)s", share=locale_percent(s["target_share"], 0)) + ")"
+                line += " (" + _("target %(share)s", share=target_percent(s["target_share"])) + ")"
             if figure["new"]:
                 line += ", " + _("%(n)s new", n=n(figure["new"]))
             lines.append(line)
