@@ -43,7 +43,7 @@ def test_province_staff_rename_deactivate_and_set_a_target(app, db, tree):
     assert page.status_code == 200 and re.search(r'<input[^>]*name="share"[^>]*value=""', html)
     resp = staff.post(f"/services/{wallet.id}/edit", data={
         "name_vi": "Ví điện tử, Mobile Money", "name_en": "E-wallet", "active": "y",
-        "share": "50%", "due_on": "2025-12-31"})
+        "share": "50%", "due_on": "2025-12-31", "confirm_date": "2025-12-31"})  # past: asked, and confirmed
     assert resp.status_code == 303
     assert "Đã lưu dịch vụ Ví điện tử, Mobile Money." in staff.get(resp.headers["Location"]).get_data(as_text=True)
     target = db.session.scalar(sa.select(Target).where(Target.service_id == wallet.id))

@@ -1,9 +1,10 @@
 """A province's target as milestones (e-wallets: 50% by 2025, 80% by 2030): each month is shown against
 the milestone in force at its end, and province staff add and remove milestones one by one."""
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import sqlalchemy as sa
+import time_machine
 
 from app.api.models import issue_token
 from app.audit.models import AuditEvent
@@ -129,6 +130,105 @@ def test_province_staff_add_change_and_remove_milestones(app, db, tree):
         {"share": ("0.8000", None), "due_on": ("2030-12-31", None)},  # removed
         {"share": ("0.6500", None), "due_on": ("2025-12-31", None)},  # removed
     ]
+
+
+def _form_fields(html: str) -> dict:
+    """What the edit page's form sends as it stands: its inputs' values, the hidden ones included."""
+    form = next(f for f in parse(html).find_all("form") if f.find(name="name_vi") is not None)
+    fields = {}
+    for e in form.find_all("input"):
+        if e.attrs.get("type") == "checkbox":
+            if "checked" in e.attrs:
+                fields[e.attrs["name"]] = e.attrs.get("value", "y")
+        elif e.attrs.get("name"):
+            fields[e.attrs["name"]] = e.attrs.get("value") or ""
+    return fields
+
+
+def _send(staff, url, page, **typed):
+    """The form of `page` sent with what the staff typed over it."""
+    return staff.post(url, data={**_form_fields(page.get_data(as_text=True)), **typed})
+
+
+def _wallet_milestones(db, wallet):
+    db.session.expire_all()
+    return [(t.share, t.due_on) for t in db.session.scalars(
+        sa.select(Target).where(Target.service_id == wallet.id).order_by(Target.due_on))]
+
+
+def test_a_milestone_s_new_date_moves_it_and_another_milestone_is_added_by_its_own_link(app, db, tree):
+    """The form shows the milestone in force (80% by 31/12/2030) as fields to change: a new date moves it, it
+    does not add a second one. Each milestone of the list opens by its Edit link; "Add a milestone" opens
+    empty fields; two milestones never share a day."""
+    activity = _two_milestones(db, tree)  # 50% by 31/12/2025, 80% by 31/12/2030
+    wallet = activity.wallet
+    url = f"/services/{wallet.id}/edit"
+    with time_machine.travel(datetime(2026, 3, 1, 3, tzinfo=UTC), tick=False):
+        staff, _user = sign_in_as(app, "province", tree.province)
+        page = staff.get(url)
+        html = " ".join(page.get_data(as_text=True).split())
+        assert "Đang sửa mốc 80% đến 31/12/2030" in html
+        assert _send(staff, url, page, due_on="2030-06-30").status_code == 303
+        assert _wallet_milestones(db, wallet) == [(Decimal("0.5"), date(2025, 12, 31)),
+                                                  (Decimal("0.8"), date(2030, 6, 30))]
+        # The 2025 milestone by its own Edit link: its share changed in place.
+        page = parse(staff.get(url).get_data(as_text=True))
+        edit = [a for a in page.find(**{"class": "milestones"}).find_all("a") if "31/12/2025" in a.attrs["aria-label"]]
+        page = staff.get(edit[0].attrs["href"])
+        assert parse(page.get_data(as_text=True)).find(id="due_on").attrs["value"] == "2025-12-31"
+        assert _send(staff, url, page, share="55").status_code == 303
+        assert _wallet_milestones(db, wallet) == [(Decimal("0.55"), date(2025, 12, 31)),
+                                                  (Decimal("0.8"), date(2030, 6, 30))]
+        # Moved onto the other milestone's day: refused beside the date, the date typed kept, nothing changed.
+        page = staff.get(url)
+        refused = _send(staff, url, page, due_on="2025-12-31")
+        assert refused.status_code == 400
+        form = parse(refused.get_data(as_text=True))
+        assert "Đã có mốc ngày 31/12/2025 (55%)" in form.find(id="due_on-error").text()
+        assert form.find(id="due_on").attrs["value"] == "2025-12-31"
+        assert len(_wallet_milestones(db, wallet)) == 2
+        # A third milestone by "Add a milestone": empty fields, added beside the others.
+        add = [a for a in parse(page.get_data(as_text=True)).find_all("a") if a.text() == "Thêm mốc"][0]
+        page = staff.get(add.attrs["href"])
+        form = parse(page.get_data(as_text=True))
+        assert form.find(id="share").attrs.get("value", "") == "" and "Mốc mới" in page.get_data(as_text=True)
+        refused = _send(staff, url, page, share="70", due_on="2030-06-30")  # a day that has one
+        assert refused.status_code == 400 and "Đã có mốc ngày 30/06/2030" in refused.get_data(as_text=True)
+        assert _send(staff, url, page, share="95", due_on="2035-12-31").status_code == 303
+        assert [d for _s, d in _wallet_milestones(db, wallet)] == [date(2025, 12, 31), date(2030, 6, 30),
+                                                                   date(2035, 12, 31)]
+        # An empty share removes the milestone the form shows (the one in force: 30/06/2030).
+        assert _send(staff, url, staff.get(url), share="").status_code == 303
+        assert [d for _s, d in _wallet_milestones(db, wallet)] == [date(2025, 12, 31), date(2035, 12, 31)]
+
+
+def test_a_milestone_dated_in_the_past_is_asked_about_and_saved_when_sent_again(app, db, tree):
+    """A new milestone is a date to come; one already past is a slip of the year, or history (the months
+    before it are shown against it): asked about first (409, beside the date), saved when sent again."""
+    activity = _two_milestones(db, tree)
+    wallet = activity.wallet
+    url = f"/services/{wallet.id}/edit"
+    with time_machine.travel(datetime(2026, 3, 1, 3, tzinfo=UTC), tick=False):
+        staff, _user = sign_in_as(app, "province", tree.province)
+        page = staff.get(url + "?milestone=new")
+        asked = _send(staff, url, page, share="60", due_on="2026-01-31")
+        assert asked.status_code == 409
+        form = parse(asked.get_data(as_text=True))
+        assert "Ngày 31/01/2026 đã qua" in form.find(id="due_on-error").text()
+        assert form.find(id="share").attrs["value"] == "60" and form.find(id="due_on").attrs["value"] == "2026-01-31"
+        assert len(_wallet_milestones(db, wallet)) == 2
+        # Another past date is asked about again; the one asked about, sent again, is saved.
+        again = _send(staff, url, asked, due_on="2026-02-28")
+        assert again.status_code == 409 and len(_wallet_milestones(db, wallet)) == 2
+        assert _send(staff, url, again).status_code == 303
+        assert (Decimal("0.6"), date(2026, 2, 28)) in _wallet_milestones(db, wallet)
+        # Moving a milestone to a past date is asked about too; a past milestone's share changed is not.
+        assert _send(staff, url, staff.get(url), due_on="2026-02-01").status_code == 409  # 80% by 2030
+        page = staff.get(url + f"?milestone={db.session.scalar(sa.select(Target.id).where(Target.share == 0.5))}")
+        assert _send(staff, url, page, share="52").status_code == 303
+        assert (Decimal("0.52"), date(2025, 12, 31)) in _wallet_milestones(db, wallet)
+        # Today is not past.
+        assert _send(staff, url, staff.get(url + "?milestone=new"), share="65", due_on="2026-03-01").status_code == 303
 
 
 def test_a_target_of_80_5_percent_is_shown_as_typed_wherever_targets_are_shown(app, db, tree):

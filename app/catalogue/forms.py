@@ -3,7 +3,7 @@ from decimal import Decimal, InvalidOperation
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, SelectField, StringField, ValidationError
+from wtforms import BooleanField, HiddenField, SelectField, StringField, ValidationError
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
@@ -45,6 +45,11 @@ class ServiceForm(AppForm):
     active = BooleanField(_l("Offered in the visit form"))
     share = PercentField(_l("Target share of households (%)"))
     due_on = LocalDateField(_l("Target date"), validators=[Optional()])
+    # The milestone the share and date change: its id, "new" to add one (app/catalogue/views.py, edit). Left
+    # out (a form of before), the date names the milestone: another date adds one.
+    milestone = HiddenField()
+    # A past date the staff were asked about and save all the same.
+    confirm_date = HiddenField()
 
     def validate(self, extra_validators=None):
         ok = super().validate(extra_validators)

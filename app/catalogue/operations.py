@@ -279,6 +279,21 @@ def set_target(service: Service, province_id: int, share: Decimal | None, due_on
     return target
 
 
+def change_target(target: Target, share: Decimal | None, due_on: date, user=None) -> Target | None:
+    """Change one milestone in place: its share, its date (moved, not a second one added), or, with no share,
+    remove it. The caller makes sure no other milestone of the service has that date."""
+    if share is None:
+        remove_target(target, user=user)
+        return None
+    if target.share == share and target.due_on == due_on:
+        return target  # nothing changed: no entry in the trail
+    before = {"share": str(target.share), "due_on": target.due_on}
+    target.share, target.due_on = share, due_on
+    record("set_target", "service", target.service_id, target.province_id, before=before,
+           after={"share": str(share), "due_on": due_on}, user=user)
+    return target
+
+
 def remove_target(target: Target, user=None) -> None:
     """Remove one milestone of a province's target."""
     record("set_target", "service", target.service_id, target.province_id,

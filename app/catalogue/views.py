@@ -9,6 +9,7 @@ from app.catalogue import operations as catalogue
 from app.catalogue.forms import NewServiceForm, ServiceForm
 from app.dates import today_vn
 from app.extensions import db
+from app.forms import record_id
 from app.scope import can_manage_services, requires
 from app.templating import locale_date, target_percent
 from app.visits.models import PILLARS, Service, Target
@@ -51,32 +52,79 @@ def add():
     return _render_index(new_form=form, status=400)
 
 
+NEW = "new"
+
+
+def _edited(milestones: list[Target], asked: str | None, today) -> Target | None:
+    """The milestone the target fields change: the one asked for by id (a link of the list, the form's hidden
+    field), none for a new one, else the one in force today."""
+    if asked == NEW:
+        return None
+    if asked:
+        return next((t for t in milestones if t.id == record_id(asked)), None)
+    return catalogue.milestone_on(milestones, today)
+
+
+def _target_problem(form, milestones: list[Target], edited: Target | None, today) -> tuple[str, int] | None:
+    """Why the share and date cannot be saved as they are (400), or the question to ask first (409)."""
+    share, due = form.share.data, form.due_on.data
+    if due is None:
+        return None
+    other = next((t for t in milestones if t.due_on == due and t is not edited), None)
+    if other is not None and (edited is not None or form.milestone.data == NEW):
+        # Moved or added onto another milestone's date: two milestones cannot share a day.
+        return _("There is already a milestone on %(date)s (%(share)s): change that one in the list, or choose "
+                 "another date.", date=locale_date(due), share=target_percent(other.share)), 400
+    moved = edited is None or edited.due_on != due
+    if share is not None and due < today and moved and other is None and form.confirm_date.data != due.isoformat():
+        # A date already past is kept for history (months before it are shown against it), but a new
+        # milestone is almost always a date to come: a slip of the year, most likely.
+        return _("%(date)s has already passed: a milestone is usually a date to come. To record a past "
+                 "milestone all the same (the months before it are shown against it), save again.",
+                 date=locale_date(due)), 409
+    return None
+
+
 @bp.route("/<int:service_id>/edit", methods=["GET", "POST"])
 @requires(can_manage_services)
 def edit(service_id: int):
     service = db.get_or_404(Service, service_id)
     province_id = _province_id()
-    # The form opens on the milestone in force today: saving it unchanged changes nothing, a new share
-    # changes it, a new date adds a milestone (each milestone is known by its date).
+    today = today_vn()
+    # The target fields change one milestone in place (its share, its date): by default the one in force today;
+    # a milestone of the list by its Edit link; a new one by "Add a milestone". An empty share removes it.
     milestones = catalogue.milestones_for(province_id).get(service.id, []) if province_id else []
-    target = catalogue.milestone_on(milestones, today_vn())
     form = ServiceForm(obj=service)
-    if request.method == "GET" and target is not None:
-        form.share.data, form.due_on.data = target.share, target.due_on
+    if request.method == "GET":
+        asked = request.args.get("milestone")
+        edited = _edited(milestones, asked, today)
+        form.milestone.data = str(edited.id) if edited is not None else NEW
+        if edited is not None:
+            form.share.data, form.due_on.data = edited.share, edited.due_on
+    else:
+        edited = _edited(milestones, form.milestone.data, today) if form.milestone.data else None
     status = 200
     if form.validate_on_submit():
-        catalogue.update_service(service, user=current_user, name_vi=form.name_vi.data,
-                                 name_en=form.name_en.data, active=form.active.data)
-        if province_id:
-            catalogue.set_target(service, province_id, form.share.data, form.due_on.data, user=current_user)
-        db.session.commit()
-        flash(_("Service %(name)s saved.", name=service.name), "success")
-        return redirect(url_for("services.index"), 303)
+        problem = _target_problem(form, milestones, edited, today) if province_id else None
+        if problem is None:
+            catalogue.update_service(service, user=current_user, name_vi=form.name_vi.data,
+                                     name_en=form.name_en.data, active=form.active.data)
+            if province_id and edited is not None and form.due_on.data is not None:
+                catalogue.change_target(edited, form.share.data, form.due_on.data, user=current_user)
+            elif province_id:
+                catalogue.set_target(service, province_id, form.share.data, form.due_on.data, user=current_user)
+            db.session.commit()
+            flash(_("Service %(name)s saved.", name=service.name), "success")
+            return redirect(url_for("services.index"), 303)
+        message, status = problem
+        form.due_on.errors = list(form.due_on.errors) + [message]
+        if status == 409:
+            form.confirm_date.data = form.due_on.data.isoformat()
     elif form.is_submitted():
         status = 400
     return render_template("catalogue/service_edit.html", service=service, form=form,
-                           has_province=province_id is not None,
-                           milestones=milestones, in_force=target), status
+                           has_province=province_id is not None, milestones=milestones, edited=edited,
+                           in_force=catalogue.milestone_on(milestones, today)), status
 
 
 @bp.post("/<int:service_id>/targets/<int:target_id>/remove")
