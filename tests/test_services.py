@@ -110,7 +110,8 @@ def test_bad_catalogue_input_is_refused(app, db, tree):
 
 def test_a_target_share_is_above_0_and_at_most_100_percent_and_opens_as_it_was_typed(app, db, tree):
     """A share of households: 0 is no target, past 100 % cannot be; 0,01 % and 100 % can. The edit page
-    opens on the milestone in force, its share as a person writes it (44.7, not 0.447)."""
+    opens on the milestone in force, its share as a person writes it (44,7 in Vietnamese, 44.7 in English,
+    not 0.447)."""
     staff, _user = sign_in_as(app, "province", tree.province)
     wallet = db.session.scalar(sa.select(Service).where(Service.code == "e_wallet"))
     due = date(date.today().year + 1, 12, 31).isoformat()
@@ -127,7 +128,10 @@ def test_a_target_share_is_above_0_and_at_most_100_percent_and_opens_as_it_was_t
         db.session.expire_all()
         assert db.session.scalar(sa.select(Target.share)) == stored, typed
     page = staff.get(f"/services/{wallet.id}/edit").get_data(as_text=True)
-    assert 'name="share"' in page and 'value="44.7"' in page
+    assert 'name="share"' in page and 'value="44,7"' in page
+    _user.locale = "en"
+    db.session.commit()
+    assert 'value="44.7"' in staff.get(f"/services/{wallet.id}/edit").get_data(as_text=True)
 
 
 def test_add_and_reorder_services(app, db, tree):

@@ -2,6 +2,8 @@
 from decimal import Decimal, InvalidOperation
 
 import sqlalchemy as sa
+from babel.numbers import get_decimal_symbol
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, HiddenField, SelectField, StringField, ValidationError
 from wtforms.fields.choices import SelectChoice
@@ -34,7 +36,10 @@ class PercentField(StringField):
     def _value(self):
         if getattr(self, "raw", None):
             return self.raw
-        return "" if self.data is None else f"{(Decimal(self.data) * 100).normalize():f}"
+        if self.data is None:
+            return ""
+        # As a person writes it in the page's language: 80,5 in Vietnamese, 80.5 in English.
+        return f"{(Decimal(self.data) * 100).normalize():f}".replace(".", get_decimal_symbol(str(get_locale() or "vi")))
 
 
 class ServiceForm(AppForm):
