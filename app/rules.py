@@ -17,6 +17,10 @@ from app.text import clean
 HOUSEHOLDS_MAX = 10_000_000
 # Adults (aged 15 and over) of one unit: Vietnam has about 80 million, no unit counts more.
 ADULTS_MAX = 100_000_000
+# A hamlet has a few hundred households (DOMAIN.md: ~27 M households and ~80–100 k teams, one a hamlet as in
+# Hậu Giang's 525, so ~300 a hamlet). With no other hamlet in its commune to compare with, a count above ten times
+# a large hamlet's 500 is asked about before it is saved: a zero typed twice, most likely.
+HAMLET_HOUSEHOLDS_UNLIKELY = 5_000
 NAME_MAX = 200
 UNIT_CODE_MAX = 20
 FIRST_BIRTH_YEAR = 1920
@@ -52,6 +56,13 @@ def whole_number(value: object) -> int | None:
     if not re.fullmatch(r"\d{1,9}", text):
         raise ValueError(value)
     return int(text)
+
+
+def slip_of_a_digit(typed: int, reference: int | None) -> bool:
+    """Ten times the reference or more, or a tenth of it or less: a digit typed twice or left out. The reference
+    is the figure in effect before (a count, an adult population), or a commune's usual hamlet
+    (`app.units.operations.usual_households`). None or 0 is no reference: nothing is ten times 0."""
+    return reference is not None and reference > 0 and (typed >= 10 * reference or 10 * typed <= reference)
 
 
 def below_zero(value: object) -> bool:

@@ -43,18 +43,18 @@ def test_fuzz_hamlet_and_count_forms(client, db, tree, login_as):
         n_units, n_counts = unit_count(db), db.session.scalar(sa.select(sa.func.count(HouseholdCount.id)))
         resp = client.post(f"/units/{tree.commune.id}/hamlets", data={
             "hamlet-name": name, "hamlet-households": households, "hamlet-effective_on": effective_on})
-        assert resp.status_code in (302, 400), resp.status_code
+        assert resp.status_code in (302, 400, 409), resp.status_code  # 409: a count far from the other hamlets'
         db.session.expire_all()
-        if resp.status_code == 400:
+        if resp.status_code != 302:
             # Nothing half-written: neither the hamlet nor its count.
             assert unit_count(db) == n_units
             assert db.session.scalar(sa.select(sa.func.count(HouseholdCount.id))) == n_counts
         resp = client.post(f"/units/{tree.hamlet.id}/households", data={
             "count-households": households, "count-effective_on": effective_on})
-        assert resp.status_code in (302, 400)
+        assert resp.status_code in (302, 400, 409)  # 409: a question (far from the count before, or its siblings')
         resp = client.post(f"/units/{tree.hamlet.id}/adults", data={
             "adults-adults": households, "adults-effective_on": effective_on})
-        assert resp.status_code in (302, 400)
+        assert resp.status_code in (302, 400, 409)
         resp = client.post(f"/units/{tree.hamlet2.id}/rename", data={"name": name})
         assert resp.status_code in (302, 400)
     run()

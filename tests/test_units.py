@@ -321,6 +321,59 @@ def test_bad_hamlet_input_keeps_what_was_typed(client, db, tree, login_as):
     assert units_named(db, "Ấp <script>alert(1)</script>") == []
 
 
+def test_a_new_hamlet_whose_count_is_far_from_the_other_hamlets_is_asked_about_then_added_when_sent_again(
+        client, db, tree, login_as):
+    """Phường I's hamlets have 320 and 410 households: a new one of 99,999 (a digit typed twice, or more) or of 30
+    comes back with the question beside the number, its name and number kept, and nothing added; tapped again,
+    it is added. 250 is added at once."""
+    login_as("commune", tree.commune)
+    url = f"/units/{tree.commune.id}/hamlets"
+    for typed, shown in (("99999", "99.999"), ("30", "30")):
+        resp = client.post(url, data={"hamlet-name": "Ấp Mới", "hamlet-households": typed})
+        page = parse(resp.get_data(as_text=True))
+        assert resp.status_code == 409, typed
+        error = page.find(id="hamlet-households-error")
+        assert error is not None and f"{shown} hộ khác xa các ấp khác của xã (khoảng 365 hộ mỗi ấp)" in error.text()
+        assert "bấm “Thêm ấp” lần nữa" in error.text()
+        assert page.find(name="hamlet-name").attrs["value"] == "Ấp Mới"
+        assert page.find(name="hamlet-households").attrs["value"] == typed
+        assert units_named(db, "Ấp Mới") == []
+    # With a name already taken, both are said at once.
+    resp = client.post(url, data={"hamlet-name": "Khu vực 2", "hamlet-households": "99999"})
+    page = parse(resp.get_data(as_text=True))
+    assert resp.status_code == 400 and "khác xa các ấp khác" in page.find(id="hamlet-households-error").text()
+    assert "đã có ở một thôn, ấp, khu phố khác của xã" in page.find(id="hamlet-name-error").text()
+    # Another number than the one asked about is asked about in its turn; the same one again is added.
+    assert client.post(url, data={"hamlet-name": "Ấp Mới", "hamlet-households": "9999",
+                                  "hamlet-confirm": "30"}).status_code == 409
+    resp = client.post(url, data={"hamlet-name": "Ấp Mới", "hamlet-households": "99999", "hamlet-confirm": "99999"})
+    assert resp.status_code == 302
+    assert "Đã thêm ấp Ấp Mới." in client.get(resp.location).get_data(as_text=True)
+    assert units_named(db, "Ấp Mới")[0].households_on(today_vn()).households == 99999
+    # Now that it is there, the usual hamlet is still about 410 (the median, not pulled up by 99,999): 250 is fine,
+    # 5,000 is not.
+    assert client.post(url, data={"hamlet-name": "Ấp Hai", "hamlet-households": "250"}).status_code == 302
+    assert client.post(url, data={"hamlet-name": "Ấp Ba", "hamlet-households": "5000"}).status_code == 409
+    # No count typed: nothing to ask.
+    assert client.post(url, data={"hamlet-name": "Ấp Bốn"}).status_code == 302
+
+
+def test_the_first_hamlet_of_a_commune_is_asked_about_above_a_few_thousand_households(client, db, tree, login_as):
+    """Phường III has no hamlet to compare with: a hamlet has a few hundred households, so 60,000 is asked about
+    (4,800 is not); a retired hamlet (of 400: ten times that would be asked) is no comparison either."""
+    login_as("commune", tree.sibling_commune)
+    url = f"/units/{tree.sibling_commune.id}/hamlets"
+    gone = create_unit("Ấp Cũ", "hamlet", tree.sibling_commune)
+    from app.units.operations import retire_unit, set_household_count
+    set_household_count(gone, 400, date(2024, 1, 1))
+    retire_unit(gone, date(2024, 6, 1))
+    db.session.commit()
+    resp = client.post(url, data={"hamlet-name": "Khu vực 1", "hamlet-households": "60.000"})
+    error = parse(resp.get_data(as_text=True)).find(id="hamlet-households-error")
+    assert resp.status_code == 409 and "60.000 hộ là quá nhiều cho một ấp" in error.text()
+    assert client.post(url, data={"hamlet-name": "Khu vực 1", "hamlet-households": "4.800"}).status_code == 302
+
+
 def test_empty_and_overlong_names_are_refused(client, db, tree, login_as):
     login_as("commune", tree.commune)
     resp = client.post(f"/units/{tree.commune.id}/hamlets", data={"hamlet-name": "   "})
@@ -425,7 +478,7 @@ def test_a_hamlet_entered_by_mistake_is_deleted_from_its_page_after_a_question_w
         client, db, tree, login_as):
     from app.units.models import AdultCount, HouseholdCount
     login_as("commune", tree.commune)
-    client.post(f"/units/{tree.commune.id}/hamlets", data={"hamlet-name": "Ấp Nhập Nhầm", "hamlet-households": "12"})
+    client.post(f"/units/{tree.commune.id}/hamlets", data={"hamlet-name": "Ấp Nhập Nhầm", "hamlet-households": "120"})
     mistake_id = units_named(db, "Ấp Nhập Nhầm")[0].id  # the row goes
     assert client.post(f"/units/{mistake_id}/adults", data={"adults-adults": "30", "adults-effective_on": "2025-01-01"}
                        ).status_code in (302, 303)
@@ -541,16 +594,22 @@ def test_a_count_that_looks_like_a_slip_of_the_finger_is_asked_about_then_saved_
     resp = client.post(url, data={"count-households": "2", "count-effective_on": "2025-04-01"})
     error = parse(resp.get_data(as_text=True)).find(id="count-households-error")
     assert resp.status_code == 409 and "đã có 3 hộ được ghi nhận trong ứng dụng, nhiều hơn 2" in error.text()
-    # A new hamlet with no count yet: as many households as it holds is no slip; nor is any number after a
-    # count of 0 (nothing to be ten times of).
+    # A new hamlet with no count yet: as many households as it holds is not more than counted, though 3 is far
+    # from the commune's other hamlets (300 and 410); any number after a count of 0 is no slip (nothing to be
+    # ten times of).
     from app.units.operations import create_unit, set_household_count
     new, empty = create_unit("Ấp Mới", "hamlet", tree.commune), create_unit("Ấp Trống", "hamlet", tree.commune)
     set_household_count(empty, 0, date(2024, 1, 1))
     for n in range(3):
         db.session.add(Household(hamlet_id=new.id, head_name=f"Hộ mới {n}", head_name_folded=f"ho moi {n}"))
     db.session.commit()
-    for hamlet, typed in ((new, "3"), (empty, "120")):
-        resp = client.post(f"/units/{hamlet.id}/households", data={"count-households": typed,
+    resp = client.post(f"/units/{new.id}/households",
+                       data={"count-households": "3", "count-effective_on": "2025-04-01"})
+    error = parse(resp.get_data(as_text=True)).find(id="count-households-error")
+    assert resp.status_code == 409 and "khác xa các ấp khác của xã" in error.text()
+    assert "ghi nhận trong ứng dụng" not in error.text()
+    for hamlet, typed, confirm in ((new, "3", "3"), (empty, "120", "")):
+        resp = client.post(f"/units/{hamlet.id}/households", data={"count-households": typed, "count-confirm": confirm,
                                                                     "count-effective_on": "2025-04-01"})
         assert resp.status_code == 302, (hamlet.name, resp.get_data(as_text=True)[:2000])
     # The adult population likewise.

@@ -21,6 +21,8 @@ class HamletForm(AppForm):
     households = CountField(_l("Households"), rule=rules.households, validators=[Optional()])
     effective_on = LocalDateField(_l("Counted on"), default=today_vn,
                                   validators=[Optional(), NotInFuture()])
+    # The number the officer was asked to check and saves all the same (app/units/views.py, add_hamlet).
+    confirm = HiddenField()
 
 
 class RenameForm(AppForm):

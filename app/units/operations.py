@@ -1,7 +1,10 @@
 """Changes to the administrative tree, each with its audit event, in the caller's transaction."""
+import statistics
+from collections.abc import Iterable
 from datetime import date
 
 import sqlalchemy as sa
+from flask_babel import format_decimal
 from flask_babel import gettext as _
 
 from app import rules
@@ -136,3 +139,50 @@ def _set_count(model, field: str, value: int, unit: AdminUnit, effective_on: dat
     record(action, "unit", unit.id, unit.id, before=before, after={field: value, "effective_on": effective_on},
            user=user)
     return existing
+
+
+def hamlet_counts(commune: AdminUnit, on: date) -> dict[int, int]:
+    """The household count in effect on `on` of each hamlet of the commune valid that day (id → households);
+    a hamlet with no count by then is left out."""
+    valid = sa.and_(AdminUnit.parent_id == commune.id, AdminUnit.level == "hamlet",
+                    sa.or_(AdminUnit.valid_from.is_(None), AdminUnit.valid_from <= on),
+                    sa.or_(AdminUnit.retired_on.is_(None), AdminUnit.retired_on > on))
+    latest = (sa.select(HouseholdCount.unit_id, sa.func.max(HouseholdCount.effective_on).label("day"))
+              .join(AdminUnit, AdminUnit.id == HouseholdCount.unit_id)
+              .where(valid, HouseholdCount.effective_on <= on).group_by(HouseholdCount.unit_id).subquery())
+    return dict(db.session.execute(sa.select(HouseholdCount.unit_id, HouseholdCount.households).join(
+        latest, sa.and_(HouseholdCount.unit_id == latest.c.unit_id, HouseholdCount.effective_on == latest.c.day)
+    )).tuples().all())
+
+
+def usual_households(counts: Iterable[int]) -> int | None:
+    """A commune's usual hamlet: the median of its hamlets' counts above 0; None when none has one.
+
+    The median, not the mean: one slip among them (99,999 for 999) drags a mean far off, while the median stays
+    where most of the hamlets are. A count of 0 (a hamlet entered before it was counted) is no size to compare
+    with."""
+    figures = [n for n in counts if n > 0]
+    return round(statistics.median(figures)) if figures else None
+
+
+def far_from_other_hamlets(typed: int, others: Iterable[int]) -> str | None:
+    """Why a hamlet's first household count looks like a slip, compared with the commune's other hamlets
+    (their counts in `others`); None when it does not.
+
+    Far means ten times their usual size or more, or a tenth of it or less: the rule a new count follows against
+    the count before (`rules.slip_of_a_digit`), with the median of the others as reference. A commune's hamlets
+    do differ (80 households beside 800), but rarely tenfold from the middle, while a zero typed twice or left
+    out is exactly tenfold. With no other hamlet counted, a count above `rules.HAMLET_HOUSEHOLDS_UNLIKELY`
+    (a hamlet has a few hundred households) is asked about; nothing below it, for there is nothing to compare
+    with."""
+    usual = usual_households(others)
+    if usual is None:
+        if typed > rules.HAMLET_HOUSEHOLDS_UNLIKELY:
+            return _("%(typed)s households is a lot for one hamlet, which usually has a few hundred: check for a "
+                     "digit typed twice.", typed=format_decimal(typed))
+        return None
+    if rules.slip_of_a_digit(typed, usual):
+        return _("%(typed)s households is far from the commune's other hamlets, which have about %(usual)s: "
+                 "check for a digit typed twice or left out.", typed=format_decimal(typed),
+                 usual=format_decimal(usual))
+    return None

@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.exceptions import NotFound
 
+from app import rules
 from app.audit.models import done_by, record
 from app.auth.guard import require_sign_in
 from app.coverage.adults import adult_warning, adults_by_unit
@@ -122,13 +123,21 @@ def add_hamlet(unit_id: int):
     if form.validate_on_submit():
         unit_ops.lock_unit(commune.id)  # the form sent twice at once adds the hamlet once
         problem = hamlet_name_problem(commune, form.name.data)
+        typed, day = form.households.data, form.effective_on.data or today_vn()
+        # A number far from the other hamlets' is asked about as a count is (_save_count): the form comes back with
+        # the question beside the number, and the same number sent again is saved.
+        question = typed is not None and form.confirm.data != str(typed) and _unlikely_new_hamlet(commune, typed, day)
+        if question:  # beside a taken name too: both are said at once
+            form.households.errors.append(question)
+            form.confirm.data = str(typed)
         if problem:
             form.name.errors.append(problem)
+        elif question:
+            return _render_unit(commune, hamlet_form=form, status=409)
         else:
             hamlet = unit_ops.create_unit(form.name.data, "hamlet", commune, user=current_user)
-            if form.households.data is not None:
-                unit_ops.set_household_count(hamlet, form.households.data,
-                                             form.effective_on.data or today_vn(), user=current_user)
+            if typed is not None:
+                unit_ops.set_household_count(hamlet, typed, day, user=current_user)
             db.session.commit()
             flash(_("Hamlet %(name)s added.", name=hamlet.name), "success")
             return redirect(url_for("units.show", unit_id=commune.id))
@@ -293,9 +302,18 @@ def _save_count(unit: AdminUnit, form, form_name: str, summed: str, save, saved:
     return _render_unit(unit, status=400, **{form_name: form})
 
 
-def _slip_of_a_digit(typed: int, previous) -> bool:
-    """Ten times the figure in effect before, or a tenth of it: a digit typed twice or left out."""
-    return previous is not None and previous > 0 and (typed >= 10 * previous or 10 * typed <= previous)
+def _save_it_again(question: str) -> str:
+    return " ".join((question, _("To save it all the same, save it again.")))
+
+
+def _add_it_again(question: str) -> str:
+    return " ".join((question, _("If the number is right, tap “Add hamlet” again.")))
+
+
+def _unlikely_new_hamlet(commune: AdminUnit, typed: int, day) -> str | None:
+    """A new hamlet's count, far from the commune's other hamlets' on that day (`far_from_other_hamlets`)."""
+    question = unit_ops.far_from_other_hamlets(typed, unit_ops.hamlet_counts(commune, day).values())
+    return question and _add_it_again(question)
 
 
 def _unlikely_households(unit: AdminUnit, typed: int, effective_on) -> str | None:
@@ -306,10 +324,16 @@ def _unlikely_households(unit: AdminUnit, typed: int, effective_on) -> str | Non
         return _("%(name)s already has %(registered)s households registered in the app, more than %(typed)s: its "
                  "coverage would pass 100%%. Check the number; to save it all the same, save it again.",
                  name=unit.name, registered=format_decimal(registered), typed=format_decimal(typed))
-    if _slip_of_a_digit(typed, before and before.households):
+    if rules.slip_of_a_digit(typed, before and before.households):
         return _("%(typed)s is far from the count before, %(before)s: check for a digit typed twice or left out. "
                  "To save it all the same, save it again.",
                  typed=format_decimal(typed), before=format_decimal(before.households))
+    if before is None and unit.level == "hamlet":
+        # Its first count: nothing of its own to compare with, so the commune's other hamlets.
+        others = unit_ops.hamlet_counts(unit.parent, effective_on)
+        others.pop(unit.id, None)
+        question = unit_ops.far_from_other_hamlets(typed, others.values())
+        return question and _save_it_again(question)
     return None
 
 
@@ -317,7 +341,7 @@ def _unlikely_adults(unit: AdminUnit, typed: int, effective_on) -> str | None:
     before = db.session.scalar(sa.select(AdultCount.adults).where(
         AdultCount.unit_id == unit.id, AdultCount.effective_on < effective_on)
         .order_by(AdultCount.effective_on.desc()).limit(1))
-    if _slip_of_a_digit(typed, before):
+    if rules.slip_of_a_digit(typed, before):
         return _("%(typed)s is far from the adult population before, %(before)s: check for a digit typed twice "
                  "or left out. To save it all the same, save it again.",
                  typed=format_decimal(typed), before=format_decimal(before))
