@@ -751,7 +751,7 @@ def test_an_uploaded_hamlet_name_may_have_200_characters_and_not_one_more(client
     longest, too_long = "Ấp " + "Ấ" * 197, "Ấp " + "Ấ" * 198
     resp = upload(client, tree.commune.id, xlsx_bytes([["Tên ấp", "Số hộ"], [too_long, 10]]), "ds-ap.xlsx")
     assert resp.status_code == 422 and "Tên dài quá 200 ký tự." in resp.get_data(as_text=True)
-    resp = upload(client, tree.commune.id, xlsx_bytes([["Tên ấp", "Số hộ"], [longest, 10]]), "ds-ap.xlsx")
+    resp = upload(client, tree.commune.id, xlsx_bytes([["Tên ấp", "Số hộ"], [longest, 120]]), "ds-ap.xlsx")
     html = resp.get_data(as_text=True)
     assert resp.status_code == 200 and "Tên dài quá" not in html
     import re
@@ -776,6 +776,52 @@ def test_hamlet_upload_preview_then_confirm(client, db, tree, login_as):
     # A tampered payload is refused.
     resp = client.post(f"/units/{tree.commune.id}/import/confirm", data={"payload": payload[:-3] + "abc"})
     assert resp.status_code == 400
+
+
+def test_a_hamlet_upload_shows_each_hamlets_count_before_and_leaves_out_a_slip_unless_ticked(
+        client, db, tree, login_as):
+    """Khu vực 1 has 320 households and the list says 3.200 (a zero typed twice); Ấp Lớn, new, 41.000 beside hamlets
+    of about 400. The preview shows "320 → 3.200" and asks about both rows; confirmed as it is, the others are
+    saved and those two left out, which the messages say; uploaded again with the box ticked, they are saved."""
+    login_as("commune", tree.commune)
+    data = "Tên ấp;Số hộ\nKhu vực 1;3.200\nKhu vực 2;415\nẤp Mới;350\nẤp Lớn;41000\n".encode("utf-8-sig")
+
+    def preview():
+        resp = upload(client, tree.commune.id, data, "ds-ap.csv")
+        assert resp.status_code == 200
+        return parse(resp.get_data(as_text=True))
+
+    def cells(tr):
+        return [td.text() for td in tr.find_all("td")]
+
+    page = preview()
+    rows = [cells(tr) for tr in page.find_all("tr") if len(cells(tr)) == 5]
+    assert {r[1]: r[2] for r in rows} == {"Khu vực 1": "320 → 3.200", "Khu vực 2": "410 → 415", "Ấp Mới": "350",
+                                          "Ấp Lớn": "41.000"}
+    assert [cells(tr)[1] for tr in page.find_all("tr") if "flagged" in tr.classes()] == ["Khu vực 1", "Ấp Lớn"]
+    questions = " ".join(tr.text() for tr in page.find_all("tr") if "flag" in tr.classes())
+    assert "3.200 khác xa số hộ trước đó, 320" in questions
+    assert "41.000 hộ khác xa các ấp khác của xã" in questions
+    assert "2 dòng có số hộ cần kiểm tra" in page.text()
+    payload = page.find(name="payload").attrs["value"]
+    done = client.post(f"/units/{tree.commune.id}/import/confirm", data={"payload": payload}, follow_redirects=True)
+    assert "Đã thêm 1 ấp, cập nhật 1 ấp." in done.get_data(as_text=True)
+    assert "2 dòng có số hộ cần kiểm tra chưa được lưu" in done.get_data(as_text=True)
+    db.session.expire_all()
+
+    def count(hamlet_id):
+        return db.session.get(AdminUnit, hamlet_id).households_on(today_vn()).households
+
+    assert (count(tree.hamlet.id), count(tree.hamlet2.id)) == (320, 415)
+    assert units_named(db, "Ấp Lớn") == [] and len(units_named(db, "Ấp Mới")) == 1
+    # Checked, and right after all: uploaded again, the box ticked.
+    page = preview()
+    assert page.find(name="take_flagged") is not None
+    resp = client.post(f"/units/{tree.commune.id}/import/confirm",
+                       data={"payload": page.find(name="payload").attrs["value"], "take_flagged": "y"})
+    assert resp.status_code == 302
+    db.session.expire_all()
+    assert count(tree.hamlet.id) == 3200 and count(units_named(db, "Ấp Lớn")[0].id) == 41000
 
 
 def test_a_preview_of_one_commune_cannot_be_confirmed_on_another(client, db, tree, login_as):

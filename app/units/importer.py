@@ -1,6 +1,6 @@
 """Import administrative units and hamlet lists from CSV/XLSX: validate every row, then all or nothing."""
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
@@ -45,6 +45,10 @@ class UnitRow:
     effective_on: date | None = None
     errors: list[str] = field(default_factory=list)
     existing_id: int | None = None
+    # A hamlet's list only: the count it replaces (in effect the day before the new one), shown beside it, and
+    # a question rather than a problem (`_flag_unlikely`): such a row is left out unless the officer ticks it in.
+    before: int | None = None
+    flag: str = ""
 
 
 def _name_errors(name: str) -> list[str]:
@@ -223,7 +227,35 @@ def check_hamlets(rows: list[SheetRow], commune: AdminUnit, today: date) -> list
             if other is not None and other.id != out.existing_id:
                 out.errors.append(_("Code %(code)s belongs to another unit.", code=out.code))
         parsed.append(out)
+    _flag_unlikely(parsed, commune, today)
     return parsed
+
+
+def _flag_unlikely(rows: list[UnitRow], commune: AdminUnit, today: date) -> None:
+    """Give each row of a hamlet already there the count it replaces, and flag a count that looks like a slip as the
+    forms ask about it: ten times the count before or a tenth of it (490 → 4,900), or, for a hamlet with no count
+    before, far from the commune's other hamlets (`unit_ops.far_from_other_hamlets`). Those are their counts
+    now, and the file's counts of the hamlets that have none yet: a slip elsewhere in the file pulls no row's
+    reference with it."""
+    for r in rows:
+        if r.existing_id:
+            hamlet = db.session.get(AdminUnit, r.existing_id)
+            before = hamlet.households_on((r.effective_on or today) - timedelta(days=1))
+            r.before = before.households if before else None
+    uncounted = [r for r in rows if r.before is None and r.households is not None and not r.errors]
+    counts_on: dict[date, dict[int, int]] = {}
+    for r in rows:
+        if r.errors or r.households is None:
+            continue
+        if r.before is not None:
+            r.flag = unit_ops.far_from_before(r.households, r.before) or ""
+            continue
+        day = r.effective_on or today
+        if day not in counts_on:
+            counts_on[day] = unit_ops.hamlet_counts(commune, day)
+        others = [n for unit_id, n in counts_on[day].items() if unit_id != r.existing_id]
+        others += [o.households for o in uncounted if o is not r]
+        r.flag = unit_ops.far_from_other_hamlets(r.households, others) or ""
 
 
 def apply_hamlets(rows: list[UnitRow], commune: AdminUnit, user=None) -> dict[str, int]:

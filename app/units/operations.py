@@ -165,6 +165,15 @@ def usual_households(counts: Iterable[int]) -> int | None:
     return round(statistics.median(figures)) if figures else None
 
 
+def far_from_before(typed: int, before: int | None) -> str | None:
+    """Why a household count looks like a slip beside the count in effect before it (`rules.slip_of_a_digit`);
+    None when it does not, or when there was none."""
+    if not rules.slip_of_a_digit(typed, before):
+        return None
+    return _("%(typed)s is far from the count before, %(before)s: check for a digit typed twice or left out.",
+             typed=format_decimal(typed), before=format_decimal(before))
+
+
 def far_from_other_hamlets(typed: int, others: Iterable[int]) -> str | None:
     """Why a hamlet's first household count looks like a slip, compared with the commune's other hamlets
     (their counts in `others`); None when it does not.

@@ -324,17 +324,16 @@ def _unlikely_households(unit: AdminUnit, typed: int, effective_on) -> str | Non
         return _("%(name)s already has %(registered)s households registered in the app, more than %(typed)s: its "
                  "coverage would pass 100%%. Check the number; to save it all the same, save it again.",
                  name=unit.name, registered=format_decimal(registered), typed=format_decimal(typed))
-    if rules.slip_of_a_digit(typed, before and before.households):
-        return _("%(typed)s is far from the count before, %(before)s: check for a digit typed twice or left out. "
-                 "To save it all the same, save it again.",
-                 typed=format_decimal(typed), before=format_decimal(before.households))
-    if before is None and unit.level == "hamlet":
+    if before is not None:
+        question = unit_ops.far_from_before(typed, before.households)
+    elif unit.level == "hamlet":
         # Its first count: nothing of its own to compare with, so the commune's other hamlets.
         others = unit_ops.hamlet_counts(unit.parent, effective_on)
         others.pop(unit.id, None)
         question = unit_ops.far_from_other_hamlets(typed, others.values())
-        return question and _save_it_again(question)
-    return None
+    else:
+        question = None
+    return question and _save_it_again(question)
 
 
 def _unlikely_adults(unit: AdminUnit, typed: int, effective_on) -> str | None:
@@ -364,7 +363,9 @@ HAMLET_SHEET = SheetImport(
                              for r in rows],
     recheck=_recheck_hamlets,
     apply=lambda rows, commune: _("%(created)d hamlets added, %(updated)d updated.",
-                                  **apply_hamlets(rows, commune, user=current_user)))
+                                  **apply_hamlets(rows, commune, user=current_user)),
+    left_out=lambda n: _("%(n)d rows with a number to check were left out. Upload the file again with them "
+                         "corrected, or tick the box if the numbers are right.", n=n))
 
 
 @bp.route("/<int:unit_id>/import", methods=["GET", "POST"])
