@@ -67,6 +67,7 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ("units.confirm_import", "POST"): Entry(OFFICER, {"unit_id": "commune"}),
     ("units.rename", "GET"): Entry(OFFICER, {"unit_id": "hamlet"}),
     ("units.rename", "POST"): Entry(OFFICER, {"unit_id": "hamlet"}),
+    ("units.retire", "GET"): Entry(OFFICER, {"unit_id": "hamlet"}),
     ("units.retire", "POST"): Entry(OFFICER, {"unit_id": "hamlet"}),
     ("units.restore", "POST"): Entry(OFFICER, {"unit_id": "hamlet"}),
     ("units.delete", "GET"): Entry(OFFICER, {"unit_id": "hamlet"}),

@@ -402,8 +402,8 @@ def test_rename_and_retire_hamlet(client, db, tree, login_as):
     assert "Đã đổi tên thành Khu vực Một." in client.get(resp.location).get_data(as_text=True)
     resp = client.post(f"/units/{tree.hamlet.id}/retire", data={"payload": "1"})
     assert resp.status_code == 302
-    assert "Đã ngừng sử dụng Khu vực Một. Dữ liệu và số hộ vẫn được giữ." in client.get(
-        resp.location).get_data(as_text=True)
+    assert ("Đã ngừng sử dụng Khu vực Một. Dữ liệu và số hộ vẫn được giữ; muốn dùng lại, bấm nút “Sử dụng lại” trên "
+            "trang của ấp.") in client.get(resp.location).get_data(as_text=True)
     db.session.expire_all()
     hamlet = db.session.get(AdminUnit, tree.hamlet.id)
     assert hamlet.name == "Khu vực Một" and hamlet.retired_on == today_vn()
@@ -418,6 +418,41 @@ def test_rename_and_retire_hamlet(client, db, tree, login_as):
     db.session.expire_all()
     hamlet = db.session.get(AdminUnit, tree.hamlet.id)
     assert hamlet.retired_on is None and hamlet.households_on(date(2024, 2, 1)).households == 320
+
+
+def test_retiring_a_hamlet_from_its_page_asks_first_saying_what_it_does(client, db, tree, login_as):
+    """"Ngừng sử dụng" beside "Chia tách" is a link to a question, not a one-tap form: the page says the hamlet's
+    320 households leave Phường I's figures from today, that its records stay and how to use it again; Cancel
+    goes back and changes nothing, the button retires it."""
+    login_as("commune", tree.commune)
+    hamlet_page = parse(client.get(f"/units/{tree.hamlet.id}").get_data(as_text=True))
+    link = hamlet_page.find(href=f"/units/{tree.hamlet.id}/retire")
+    assert link is not None and link.tag == "a" and link.text() == "Ngừng sử dụng"
+    assert hamlet_page.find(action=f"/units/{tree.hamlet.id}/retire") is None
+    resp = client.get(link.attrs["href"])
+    page = parse(resp.get_data(as_text=True))
+    assert resp.status_code == 200 and next(page.find_all("h1")).text() == "Ngừng sử dụng Khu vực 1?"
+    assert "320 hộ" in page.find(id="households").text()
+    text = page.text()
+    assert f"Từ hôm nay, {today_vn():%d/%m/%Y}, ấp không còn được tính vào số liệu của Phường I" in text
+    assert "vẫn được giữ" in text and "“Sử dụng lại”" in text
+    cancel = next(page.find_all("a", **{"class": "cancel"}), None)
+    assert cancel is not None and cancel.attrs["href"] == f"/units/{tree.hamlet.id}"
+    db.session.expire_all()
+    assert db.session.get(AdminUnit, tree.hamlet.id).retired_on is None  # asking retires nothing
+    form = page.find(**{"class": "card narrow"}).find(method="post")
+    assert next(form.find_all("button")).text().strip() == "Ngừng sử dụng"
+    token = form.find(name="csrf_token")
+    data = {"payload": form.find(name="payload").attrs["value"]}
+    if token is not None:
+        data["csrf_token"] = token.attrs["value"]
+    done = client.post(f"/units/{tree.hamlet.id}/retire", data=data, follow_redirects=True)
+    assert done.status_code == 200 and done.request.path == f"/units/{tree.commune.id}"
+    db.session.expire_all()
+    assert db.session.get(AdminUnit, tree.hamlet.id).retired_on == today_vn()
+    # Asked again once retired, the page says so and offers nothing to tap but the way back.
+    again = parse(client.get(f"/units/{tree.hamlet.id}/retire").get_data(as_text=True))
+    assert again.find(id="retired") is not None and again.find(**{"class": "card narrow"}).find(method="post") is None
 
 
 def test_a_retirement_or_restoring_sent_again_changes_nothing_more(client, db, tree, login_as):

@@ -202,16 +202,22 @@ def split(unit_id: int):
                            current=hamlet.households_on(today_vn())), status
 
 
-@bp.post("/<int:unit_id>/retire")
+@bp.route("/<int:unit_id>/retire", methods=["GET", "POST"])
 def retire(unit_id: int):
+    """Asked, then done: a hamlet retired leaves its commune's figures from today (its households, visits and counts
+    stay, and it may be made active again)."""
     hamlet = get_unit_or_404(unit_id, need=can_edit_hamlet)
+    if request.method == "GET":
+        return render_template("units/retire.html", unit=hamlet, today=today_vn(),
+                               current=hamlet.households_on(today_vn()), form=ConfirmImportForm(payload="1"))
     form = ConfirmImportForm(payload="retire")  # only for its CSRF token
     if not form.validate_on_submit():
         abort(400)
     if hamlet.retired_on is None:
         unit_ops.retire_unit(hamlet, today_vn(), user=current_user)
         db.session.commit()
-        flash(_("%(name)s is retired. Its records and counts stay.", name=hamlet.name), "success")
+        flash(_("%(name)s is retired. Its records and counts stay; to use it again, tap “Make active again” on its "
+                "page.", name=hamlet.name), "success")
     return redirect(url_for("units.show", unit_id=hamlet.parent_id))
 
 
