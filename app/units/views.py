@@ -140,7 +140,9 @@ def add_hamlet(unit_id: int):
                 unit_ops.set_household_count(hamlet, typed, day, user=current_user)
             db.session.commit()
             flash(_("Hamlet %(name)s added.", name=hamlet.name), "success")
-            return redirect(url_for("units.show", unit_id=commune.id))
+            # With a fragment of its own, the page opens at its message, not at the form's (#add-hamlet, which a
+            # redirect without one would keep).
+            return redirect(url_for("units.show", unit_id=commune.id, _anchor="main"))
     return _render_unit(commune, hamlet_form=form, status=400)
 
 

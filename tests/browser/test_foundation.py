@@ -50,6 +50,25 @@ def test_demo_commune_officer_on_a_phone(app, db, live_server, phone):
     assert hamlet is not None
 
 
+def test_a_hamlet_count_far_from_the_others_is_asked_about_where_the_officer_is_looking(app, db, live_server, phone):
+    """The add form sits at the foot of the commune's long page: asked about 99.999 households, the page opens at
+    the question, not at its top; tapped again, the hamlet is added and the page opens at the message."""
+    seed_demo()
+    sign_in(phone, live_server, "demo-commune", DEMO_PASSWORD)
+    phone.fill("#hamlet-name", "Ấp Thử")
+    phone.fill("#hamlet-households", "99999")
+    phone.get_by_role("button", name="Thêm ấp").click()
+    phone.wait_for_load_state("domcontentloaded")
+    question = phone.locator("#hamlet-households-error")
+    expect(question).to_contain_text("99.999 hộ khác xa các ấp khác của xã")
+    expect(question).to_be_in_viewport()
+    assert phone.input_value("#hamlet-name") == "Ấp Thử" and phone.input_value("#hamlet-households") == "99999"
+    phone.get_by_role("button", name="Thêm ấp").click()
+    phone.wait_for_load_state("domcontentloaded")
+    expect(phone.locator(".flash")).to_contain_text("Đã thêm ấp Ấp Thử.")
+    expect(phone.locator(".flash")).to_be_in_viewport()
+
+
 def test_area_page_on_desktop(app, db, live_server, desktop):
     seed_demo()
     sign_in(desktop, live_server, "demo-area", DEMO_PASSWORD)
