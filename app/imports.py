@@ -76,9 +76,10 @@ class SheetImport:
     """One kind of commune sheet: how its file is read, carried to the confirm step, checked again and applied.
 
     `parse(filename, data, commune)` and `recheck(payload_rows, commune)` give rows with `.errors`, and may
-    give rows a `.flag` (a question: the member list's name already in the team); `apply(rows, commune)`
-    writes them (without committing) and returns the message to show; `left_out(n)` says what became of n
-    flagged rows the officer chose not to add.
+    give rows a `.flag` (a question: the member list's name already in the team, the hamlet list's count far from
+    the one before or from the other hamlets'; a page may word its note and box: units/import.html);
+    `apply(rows, commune)` writes them (without committing) and returns the message to show; `left_out(n)` says
+    what became of n flagged rows the officer chose not to add.
     """
     salt: str
     template: str
