@@ -7,7 +7,7 @@ import pytest
 import sqlalchemy as sa
 
 from app.coverage import queries
-from app.dates import month_end
+from app.dates import month_end, today_vn
 from app.extensions import db as _db
 from app.households.models import Household
 from app.units import operations as units
@@ -430,7 +430,6 @@ def test_this_and_last_month_leave_out_what_came_after_them_as_months_further_ba
     # (app/coverage/queries.py, _SUMS_UPTO_RECENT); further back they are grouped in SQL. Same figures.
     from datetime import timedelta
 
-    from app.dates import today_vn
     wallet, vneid = make_services()
     today = today_vn()
     this = today.replace(day=1)
@@ -504,6 +503,16 @@ def test_district_officer_sees_communes_with_targets_and_totals(db, tree, client
     row = parse(html).find(**{"class": "targets"})
     cells = [" ".join(td.text().split()) for td in row.find_all("td")]
     assert "50% đến 31/12/2025" in cells and set(cells) == {"50% đến 31/12/2025", "–"}
+
+
+def test_the_month_in_progress_is_counted_as_of_today_and_a_past_one_to_its_end(db, tree, client, login_as):
+    _page_data(tree)
+    login_as("district", tree.district)
+    past = parse(client.get(f"/coverage/{tree.district.id}?month=2024-03").get_data(as_text=True))
+    assert "tính đến cuối tháng 03/2024" in past.find(**{"class": "meta"}).text()
+    today = today_vn()
+    now = parse(client.get(f"/coverage/{tree.district.id}").get_data(as_text=True))
+    assert f"tháng {today:%m/%Y}, tính đến hôm nay (tháng chưa kết thúc)" in now.find(**{"class": "meta"}).text()
 
 
 def test_the_trend_loads_with_htmx_or_through_a_plain_link(db, tree, client, login_as):

@@ -129,7 +129,9 @@ def show(unit_id: int):
     key = _figure_key(sort, queries.services_and_targets(unit)[0])  # None: name order
     if chosen is not None:
         year, month = chosen
-        context.update(month_value=f"{year}-{month:02d}", month_label=_month_label(year, month))
+        # The month in progress is counted up to today, not to its end still to come.
+        context.update(month_value=f"{year}-{month:02d}", month_label=_month_label(year, month),
+                       in_progress=(year, month) == queries.default_month())
         if mode == "then":
             then = maps.coverage_then(unit, month_end(year, month))
             table, context["stand_ins"], context["absent"] = then.table, then.stand_ins, then.table is None

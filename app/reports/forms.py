@@ -79,7 +79,7 @@ class CloseMonthForm(AppForm):
     month = MonthField(_l("Month to close"), filters=[strip_clean, _month_as_written],
                        validators=[DataRequired(_l("Enter the month as YYYY-MM, for example 2024-10."))])
     # The month the page asked to confirm: closing takes a second tap, on a button naming the month.
-    confirm = HiddenField()
+    confirm = HiddenField(filters=[strip_clean, _month_as_written])  # read as the month is
 
 
 class ReopenMonthForm(AppForm):
