@@ -307,6 +307,12 @@ def test_the_account_list_filters_by_name_role_and_state_and_a_bad_filter_is_a_4
     assert (status, names) == (200, {"xa-phuong-3"})
     assert "xa-phuong-3" not in listed("state=enabled")[1] and "xa-phuong-1" in listed("state=enabled")[1]
     assert listed("q=bình")[1] == {"huyen-vi-thanh"}  # the full name, in any case
+    # With or without accents, as every other list searches names: "Đạt" is found by "dat", "ĐẠT" and "Quốc đạt".
+    create_user("tinh-dat", "commune", tree.commune, PASSWORD, full_name="Phạm Quốc Đạt")
+    db.session.commit()
+    for typed in ("dat", "%C4%90%E1%BA%A0T", "Qu%E1%BB%91c %C4%91%E1%BA%A1t", "pham quoc", "tinh-dat"):
+        assert listed(f"q={typed}")[1] == {"tinh-dat"}, typed
+    assert listed("q=binh")[1] == {"huyen-vi-thanh"} and listed("q=dung")[1] == set()
     # What is typed is looked for as it is: "_" and "%" are no wildcards.
     create_user("xa_phuong_2", "commune", tree.commune, PASSWORD, full_name="Phạm Thị Hoa")
     db.session.commit()

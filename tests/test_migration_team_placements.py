@@ -54,3 +54,24 @@ def test_a_team_moved_by_a_reorganization_gets_its_old_commune_until_the_reform_
     day = (lambda v: v if isinstance(v, date) else date.fromisoformat(v))
     assert [(t, c, f, day(to)) for t, c, f, to in rows] == [(ids[0], ids[2], None, REFORM),
                                                             (ids[1], ids[3], None, REFORM)]
+
+
+def test_the_accounts_names_are_folded_for_the_search_when_the_column_comes(other_app):  # noqa: F811
+    with other_app.app_context():
+        upgrade(revision="a5c8e2f4b7d1")
+        province = create_unit("Tỉnh Hậu Giang", "province", None, "93")
+        _db.session.commit()
+        _db.session.execute(sa.text(
+            "INSERT INTO users (username, password_hash, full_name, role, unit_id, locale, is_enabled, "
+            "must_change_password, session_token) VALUES "
+            "('tinh-dat', 'x', 'Phạm Quốc  Đạt', 'province', :p, 'vi', true, false, 'a'), "
+            "('tinh-2', 'x', '', 'province', :p, 'vi', true, false, 'b')"), {"p": province.id})
+        _db.session.commit()
+        upgrade(revision="b3d7f1a9c2e4")
+        rows = _db.session.execute(sa.text("SELECT username, full_name_folded FROM users ORDER BY username")).all()
+        triggers = _db.session.execute(sa.text(
+            "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'users'")).scalar() \
+            if _db.engine.dialect.name == "sqlite" else None
+        _db.session.remove()
+    assert [tuple(r) for r in rows] == [("tinh-2", ""), ("tinh-dat", "pham quoc dat")]
+    assert triggers in (None, 3)  # the accounts token's triggers stay (SQLite's batch copy would drop them)

@@ -16,6 +16,7 @@ from app.coverage.rollup import token as cache_token
 from app.extensions import db, login_manager
 from app.forms import MAX_ID
 from app.models_base import UTCDateTime, utcnow
+from app.text import fold
 from app.worker_memo import kept_under_tokens
 
 ROLES = ("admin", "province", "district", "commune", "team_leader", "team_member")
@@ -59,6 +60,8 @@ class User(UserMixin, db.Model):
     username: orm.Mapped[str] = orm.mapped_column(sa.String(64), unique=True)
     password_hash: orm.Mapped[str] = orm.mapped_column(sa.String(255))
     full_name: orm.Mapped[str] = orm.mapped_column(sa.String(200), default="")
+    # The name as the account list searches it (app.text.fold: no accents, lower case), kept by `_fold_name`.
+    full_name_folded: orm.Mapped[str] = orm.mapped_column(sa.String(200), default="", server_default="")
     role: orm.Mapped[str] = orm.mapped_column(sa.String(20))
     unit_id: orm.Mapped[int] = orm.mapped_column(sa.ForeignKey("admin_units.id"), index=True)
     team_id: orm.Mapped[int | None] = orm.mapped_column(sa.ForeignKey("teams.id"), index=True)
@@ -97,6 +100,11 @@ class User(UserMixin, db.Model):
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)
+
+    @orm.validates("full_name")
+    def _fold_name(self, _key, value):
+        self.full_name_folded = fold(value)[:200]
+        return value
 
     @property
     def role_label(self) -> str:

@@ -18,7 +18,7 @@ from app.scope import (
     get_account_or_404,
     manageable_roles,
 )
-from app.text import sort_key
+from app.text import fold, sort_key
 from app.units.models import AdminUnit
 from app.users import operations
 from app.users.forms import WEB_ROLES, AccountFilterForm, BindForm, NewAccountForm
@@ -49,9 +49,11 @@ def index():
         status = 400
     else:
         if form.q.data:
-            key = form.q.data.lower()
-            query = query.where(sa.or_(User.username.contains(key, autoescape=True),
-                                       sa.func.lower(User.full_name).contains(key, autoescape=True)))
+            # With or without accents, in any case, as every other list searches names ('dat' finds 'Đạt').
+            key = fold(form.q.data)
+            query = query.where(sa.or_(User.username.contains(form.q.data.lower(), autoescape=True),
+                                       User.username.contains(key, autoescape=True),
+                                       User.full_name_folded.contains(key, autoescape=True)))
         if form.role.data:
             query = query.where(User.role == form.role.data)
         if form.state.data:
