@@ -1,6 +1,6 @@
-"""Every page a district officer and a team leader reach, on a 360×740 touch phone: nothing scrolls
-sideways (neither the page nor a box in it) and every tap target in the header, main content and
-footer is at least 44 × 44 px."""
+"""Every page an area officer, a team leader, province staff and a commune officer reach, on a 360×740
+touch phone: nothing scrolls sideways (neither the page nor a box in it) and every tap target in the
+header, main content and footer is at least 44 × 44 px."""
 import re
 from collections import Counter
 from urllib.parse import parse_qsl, urlencode, urlsplit
@@ -85,6 +85,8 @@ def _crawl(page, base: str, start: str) -> dict[str, tuple[int, list[str], list[
 @pytest.mark.parametrize("username,expected", [
     ("demo-area", ("/coverage/", "/reports/", "/units/", "/teams/", "/audit/", "/households/")),
     ("demo-leader", ("/visits/new", "/visits/", "/coverage/team", "/households/")),
+    ("demo-province", ("/coverage/", "/reports/", "/services/", "/users/", "/areas/")),
+    ("demo-commune", ("/units/", "/teams/", "/households/", "/activities/")),
 ])
 def test_every_page_a_user_reaches_fits_a_phone_with_44px_targets(app, db, live_server, phone, username,
                                                                   expected):
