@@ -695,6 +695,9 @@ def test_the_dossier_form_opens_on_the_month_s_total_and_says_which_total_a_new_
         assert _flash(resp).strip() == "Đã ghi nhận số hồ sơ tháng 10/2026."
         resp = officer.post("/activities/dossiers", data={"month": "2026-08", "dossiers": "70"}, follow_redirects=True)
         assert _flash(resp).strip() == "Đã ghi nhận số hồ sơ tháng 08/2026."
+        # The form is back on the month just saved, with its total, not on this month.
+        page = parse(resp.get_data(as_text=True))
+        assert page.find(id="month").attrs["value"] == "2026-08" and page.find(id="dossiers").attrs["value"] == "70"
 
 
 def test_named_learners_stop_at_200_rows_with_a_message_never_a_500_or_a_silent_cut(db, tree, crew):

@@ -571,7 +571,9 @@ def dossiers():
                             n=format_decimal(typed), before=format_decimal(before)), "success")
                 else:
                     flash(_("Dossiers of %(month)s recorded.", month=label), "success")
-                return redirect(url_for("activities.dossiers", commune=commune.id if raw else None), 303)
+                # Back on the month just saved, with its total: what was done is what the form shows.
+                return redirect(url_for("activities.dossiers", commune=commune.id if raw else None,
+                                        month=form.month.data), 303)
         else:
             status = 400
     else:
