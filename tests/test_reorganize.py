@@ -634,3 +634,53 @@ def test_a_second_reorganization_of_a_reorganized_province_keeps_both_earlier_ma
     assert today.children[0]["households"] == sum(c["households"] for c in as_then.children[:2])
     verify = runner.invoke(args=["coverage", "verify"])
     assert verify.exit_code == 0, verify.output
+
+
+def test_a_province_reorganized_again_keeps_its_targets_and_topics_and_says_which_areas_end(runner, world, tmp_path):
+    """Cần Thơ, keeping its code, goes on under a new unit from 2026-01-01: what its staff set for it (service
+    and adult target milestones, its own class topics) follows it, the old unit keeps its own for the months
+    before, and the plan says so; its area ends with it, and the plan says to make it again."""
+    from decimal import Decimal
+
+    from app.activities.models import Topic
+    from app.areas.operations import create_area
+    from app.coverage.models import AdultTarget
+    from app.visits.models import Target
+    applied = reorganize(runner, plan_csv(tmp_path, PLAN))
+    # Nothing carried by the first plan: Hậu Giang (93) became another province, Cần Thơ (92).
+    assert applied.exit_code == 0 and "keeps its settings" not in applied.output
+    _db.session.remove()
+    wallet, _vneid = make_services()
+    first = unit_for_code("92")
+    first_id, wallet_id = first.id, wallet.id
+    _db.session.add_all([
+        Target(service_id=wallet.id, province_id=first.id, share=Decimal("0.5"), due_on=date(2025, 12, 31)),
+        Target(service_id=wallet.id, province_id=first.id, share=Decimal("0.805"), due_on=date(2026, 12, 31)),
+        AdultTarget(province_id=first.id, indicator="named_share", share=Decimal("0.7"), due_on=date(2026, 12, 31)),
+        Topic(province_id=first.id, code="zalo_an_toan", name="Sử dụng Zalo an toàn", position=200)])
+    create_area(first, "Khu vực Vị Thanh").valid_from = date(2025, 8, 1)  # made the month after the reform
+    _db.session.commit()
+
+    second = [("92", "", "92"), ("31321", "", "31321"), ("31342", "", "31321"), ("31360", "", "31360")]
+    dry = reorganize(runner, plan_csv(tmp_path, second, name="second.csv", day="2026-01-01"), "--dry-run")
+    assert dry.exit_code == 0, dry.output
+    said = ("The province keeps its settings under its new unit: 2 service target milestones, 1 adult target "
+            "milestones and 1 class topics of its own carried over.")
+    assert said in dry.output and "Area Khu vực Vị Thanh ends with the old province" in dry.output
+    result = reorganize(runner, plan_csv(tmp_path, second, name="second.csv", day="2026-01-01"))
+    assert result.exit_code == 0 and said in result.output, result.output
+    _db.session.remove()
+    second_unit = unit_for_code("92")
+    assert second_unit.id != first_id
+
+    def settings(province_id):
+        return (sorted((t.service_id, t.share, t.due_on) for t in _db.session.scalars(
+                    sa.select(Target).where(Target.province_id == province_id))),
+                [(t.indicator, t.share, t.due_on) for t in _db.session.scalars(
+                    sa.select(AdultTarget).where(AdultTarget.province_id == province_id))],
+                [(t.code, t.name) for t in _db.session.scalars(
+                    sa.select(Topic).where(Topic.province_id == province_id))])
+
+    assert settings(second_unit.id) == settings(first_id) == (
+        [(wallet_id, Decimal("0.5000"), date(2025, 12, 31)), (wallet_id, Decimal("0.8050"), date(2026, 12, 31))],
+        [("named_share", Decimal("0.7000"), date(2026, 12, 31))], [("zalo_an_toan", "Sử dụng Zalo an toàn")])

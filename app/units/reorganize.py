@@ -443,6 +443,14 @@ def apply_plan(plan: Plan, user=None) -> Outcome:
         db.session.execute(sa.update(Member).where(Member.province_id == plan.old_provinces[old_code].id)
                            .values(province_id=created[new_code].id).execution_options(synchronize_session=False))
 
+    carried = {}
+    for old_code, new_code in plan.new_provinces.items():
+        # The same province going on under a new unit: a later reorganization of the two-level map. (On the
+        # reform's own day a new province that reuses an old one's code is another province: Tiền Giang's 82 is
+        # Đồng Tháp's from 1 July 2025, and sets its own targets.)
+        if old_code == new_code and official.two_levels(before):
+            carried = _carry_province_settings(plan.old_provinces[old_code], created[new_code])
+
     accounts_out = []
     for account in db.session.scalars(sa.select(User).where(User.unit_id.in_(old_ids)).order_by(User.username)):
         if account.username in plan.accounts:
@@ -473,11 +481,36 @@ def apply_plan(plan: Plan, user=None) -> Outcome:
         "hamlets_moved": len(plan.hamlet_moves),
         "teams": [list(t) for t in teams_out],
         "accounts": [list(a) for a in accounts_out],
+        "carried": carried,
+        # Areas group today's communes; they end with their province and are not remade by a plan.
+        "areas_ended": [u.name for u in retired if u.level == "area"],
     }
     record("reorganize", "unit", reorg.id, reorg.province_id, after={
         "effective_on": day.isoformat(), "source": plan.source_name, "created": len(created),
         "retired": len(retired), "hamlets_moved": len(plan.hamlet_moves)}, user=user)
     return Outcome(reorg, list(created.values()), retired, len(plan.hamlet_moves), teams_out, accounts_out)
+
+
+def _carry_province_settings(old: AdminUnit, new: AdminUnit) -> dict[str, int]:
+    """What a province set for itself goes on with it when it keeps its code under a new unit: its services'
+    target milestones, its adult-indicator milestones and its own class topics are copied to the new unit (the
+    old one keeps its own, for the months before). How many of each were carried."""
+    from app.activities.models import Topic
+    from app.coverage.models import AdultTarget
+    from app.visits.models import Target
+    copies = {
+        "targets": [Target(service_id=t.service_id, province_id=new.id, share=t.share, due_on=t.due_on)
+                    for t in db.session.scalars(sa.select(Target).where(Target.province_id == old.id))],
+        "adult_targets": [AdultTarget(province_id=new.id, indicator=t.indicator, share=t.share, due_on=t.due_on)
+                          for t in db.session.scalars(sa.select(AdultTarget).where(AdultTarget.province_id == old.id))],
+        "topics": [Topic(province_id=new.id, code=t.code, name=t.name, name_en=t.name_en, position=t.position,
+                         active=t.active)
+                   for t in db.session.scalars(sa.select(Topic).where(Topic.province_id == old.id))],
+    }
+    for rows in copies.values():
+        db.session.add_all(rows)
+    db.session.flush()
+    return {kind: len(rows) for kind, rows in copies.items()}
 
 
 def _heir(plan: Plan, created: dict[str, AdminUnit], account) -> AdminUnit | None:
@@ -541,6 +574,14 @@ def describe_summary(summary: dict) -> list[str]:
     out += [(_("Account %(username)s moved to %(unit)s", username=u, unit=unit) if what == "moved"
              else _("Account %(username)s deactivated (was %(unit)s)", username=u, unit=unit))
             for u, what, unit in summary.get("accounts", [])]
+    carried = summary.get("carried")
+    if carried:
+        out.append(_("The province keeps its settings under its new unit: %(targets)d service target milestones, "
+                     "%(adults)d adult target milestones and %(topics)d class topics of its own carried over.",
+                     targets=carried.get("targets", 0), adults=carried.get("adult_targets", 0),
+                     topics=carried.get("topics", 0)))
+    out += [_("Area %(name)s ends with the old province: make it again on the areas page for the new communes, "
+              "then bind its officers to it.", name=name) for name in summary.get("areas_ended", [])]
     return out
 
 
