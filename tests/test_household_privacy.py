@@ -94,6 +94,13 @@ def test_erasure_removes_name_phone_and_notes_everywhere_but_keeps_statistics(ap
     reason = "Đơn đề nghị ngày 20/05/2024. " + "ý" * 471
     too_long = officer.post(f"/households/{visited.id}/erase", data={"reason": reason + "!", "confirm": "y"})
     assert too_long.status_code == 400 and NAME in _everything_text(db)
+    # The reason stays in the history: the name, the address or the phone it erases may not be written in it,
+    # however they are typed.
+    for slip in ("Theo đơn của bà nguyen thi hong nhung", "Hộ ở số 7 hẻm lê lợi yêu cầu", "Chủ hộ (0912 345 678)"):
+        resp = officer.post(f"/households/{visited.id}/erase", data={"reason": slip, "confirm": "y"})
+        assert resp.status_code == 400 and "Đừng ghi tên, địa chỉ hay số điện thoại của hộ" in resp.get_data(
+            as_text=True), slip
+        assert NAME in _everything_text(db)
     resp = officer.post(f"/households/{visited.id}/erase", data={"reason": reason, "confirm": "y"})
     assert resp.status_code == 303
 

@@ -62,3 +62,21 @@ class EraseForm(AppForm):
                                        Length(max=500), NoControlCharacters()])
     confirm = BooleanField(_l("I understand that this cannot be undone."),
                            validators=[DataRequired(_l("Tick to confirm the erasure."))])
+
+    def __init__(self, *args, household=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.household = household
+
+    def validate_reason(self, field):
+        """The reason stays in the change history after the erasure: what is erased may not be written in it."""
+        if self.household is None or not field.data:
+            return
+        from app.text import fold
+        said, digits = fold(field.data), "".join(ch for ch in field.data if ch.isdigit())
+        h = self.household
+        named = any(len(fold(v)) >= 3 and fold(v) in said for v in (h.head_name, h.address) if v)
+        phone = "".join(ch for ch in (h.phone or "") if ch.isdigit())
+        if named or (len(phone) >= 6 and phone[-6:] in digits):
+            raise ValidationError(_l("Do not write the household's name, address or phone number in the reason: "
+                                     "the reason is kept after the erasure. Write, e.g., “the household's written "
+                                     "request of 12/05/2024”."))

@@ -119,7 +119,7 @@ def export(household_id: int):
 @bp.route("/<int:household_id>/erase", methods=["GET", "POST"])
 def erase(household_id: int):
     household = get_household_or_404(household_id, need=can_manage_household_data)
-    form = EraseForm()
+    form = EraseForm(household=household)
     status = 200
     if request.method == "POST":
         if household.erased_at is not None:
