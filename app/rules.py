@@ -21,6 +21,10 @@ ADULTS_MAX = 100_000_000
 # Hậu Giang's 525, so ~300 a hamlet). With no other hamlet in its commune to compare with, a count above ten times
 # a large hamlet's 500 is asked about before it is saved: a zero typed twice, most likely.
 HAMLET_HOUSEHOLDS_UNLIKELY = 5_000
+# Its adults (aged 15 and over): under three a household (3.6 people a household in the 2019 census, three in four
+# of them 15 or older), so a hamlet has several hundred to a thousand or so; a large hamlet's 500 households have
+# about 1,400, and the same tenfold margin over it gives 15,000.
+HAMLET_ADULTS_UNLIKELY = 15_000
 NAME_MAX = 200
 UNIT_CODE_MAX = 20
 FIRST_BIRTH_YEAR = 1920
@@ -61,7 +65,7 @@ def whole_number(value: object) -> int | None:
 def slip_of_a_digit(typed: int, reference: int | None) -> bool:
     """Ten times the reference or more, or a tenth of it or less: a digit typed twice or left out. The reference
     is the figure in effect before (a count, an adult population), or a commune's usual hamlet
-    (`app.units.operations.usual_households`). None or 0 is no reference: nothing is ten times 0."""
+    (`app.units.operations.usual_hamlet`). None or 0 is no reference: nothing is ten times 0."""
     return reference is not None and reference > 0 and (typed >= 10 * reference or 10 * typed <= reference)
 
 

@@ -45,8 +45,10 @@ def test_the_largest_adult_count_is_a_hundred_million_and_one_more_is_refused(cl
     assert "Số người trưởng thành phải là số nguyên từ 0 đến 100.000.000" in html
     assert 'value="100.000.001"' in html  # what was typed stays in the field
     assert db.session.scalar(sa.select(sa.func.count(AdultCount.id))) == 0
+    # Far more than one hamlet holds, it is asked about first (far_from_other_hamlets), and saved when confirmed.
     resp = client.post(f"/units/{tree.hamlet.id}/adults",
-                       data={"adults-adults": "100.000.000", "adults-effective_on": "2025-01-01"})
+                       data={"adults-adults": "100.000.000", "adults-effective_on": "2025-01-01",
+                             "adults-confirm": "100000000"})
     assert resp.status_code == 302
     assert db.session.scalar(sa.select(AdultCount.adults)) == 100_000_000
 
@@ -155,3 +157,41 @@ def test_each_problem_of_an_adult_upload_is_told_on_its_line_and_nothing_with_on
     with pytest.raises(ValueError):
         apply_adults(rows, tree.commune)
     assert db.session.scalar(sa.select(sa.func.count(AdultCount.id))) == 0
+
+
+def test_a_hamlets_first_adult_population_far_from_the_other_hamlets_is_asked_about_then_saved_when_sent_again(
+        client, db, tree, login_as):
+    """Khu vực 1 has 900 adults: Khu vực 2's first figure of 9.500 (or 80) comes back with the question beside the
+    number and nothing saved; sent again, it is saved. 1.050 is saved at once. With no other hamlet counted, a
+    hamlet has a thousand adults or so: 60.000 is asked about, 4.000 is not."""
+    from tests.html_tree import parse
+    unit_ops.set_adult_count(tree.hamlet, 900, date(2024, 1, 1))
+    db.session.commit()
+    login_as("commune", tree.commune)
+    url = f"/units/{tree.hamlet2.id}/adults"
+    for typed, shown in (("9500", "9.500"), ("80", "80")):
+        resp = client.post(url, data={"adults-adults": typed, "adults-effective_on": "2025-01-01"})
+        page = parse(resp.get_data(as_text=True))
+        assert resp.status_code == 409, typed
+        error = page.find(id="adults-adults-error")
+        assert f"{shown} người trưởng thành khác xa các ấp khác của xã (khoảng 900 người mỗi ấp)" in error.text()
+        assert "Nếu vẫn đúng, bấm lưu lần nữa." in error.text()
+        assert page.find(name="adults-adults").attrs["value"] == typed
+        assert adults_by_unit([tree.hamlet2], date(2025, 1, 1)) == {tree.hamlet2.id: 0}
+    resp = client.post(url, data={"adults-adults": "9500", "adults-effective_on": "2025-01-01",
+                                  "adults-confirm": "9500"})
+    assert resp.status_code == 302 and adults_by_unit([tree.hamlet2], date(2025, 1, 1)) == {tree.hamlet2.id: 9500}
+    new = unit_ops.create_unit("Ấp Mới", "hamlet", tree.commune)
+    db.session.commit()
+    assert client.post(f"/units/{new.id}/adults", data={"adults-adults": "1.050", "adults-effective_on": "2025-01-01"}
+                       ).status_code == 302
+    # Phường III has no hamlet with an adult population to compare with.
+    alone = unit_ops.create_unit("Ấp Một", "hamlet", tree.sibling_commune)
+    db.session.commit()
+    client.post("/auth/logout")
+    login_as("commune", tree.sibling_commune)
+    url = f"/units/{alone.id}/adults"
+    resp = client.post(url, data={"adults-adults": "60.000", "adults-effective_on": "2025-01-01"})
+    error = parse(resp.get_data(as_text=True)).find(id="adults-adults-error")
+    assert resp.status_code == 409 and "60.000 người trưởng thành là quá nhiều cho một ấp" in error.text()
+    assert client.post(url, data={"adults-adults": "4.000", "adults-effective_on": "2025-01-01"}).status_code == 302

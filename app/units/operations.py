@@ -141,57 +141,82 @@ def _set_count(model, field: str, value: int, unit: AdminUnit, effective_on: dat
     return existing
 
 
-def hamlet_counts(commune: AdminUnit, on: date) -> dict[int, int]:
-    """The household count in effect on `on` of each hamlet of the commune valid that day (id → households);
-    a hamlet with no count by then is left out."""
+# The figures a unit is given from a date on, each kept in its own table: its household count and its adult
+# population (aged 15 and over).
+FIGURES = {"households": HouseholdCount, "adults": AdultCount}
+
+
+def figure_on(unit_id: int, on: date, figure: str = "households") -> int | None:
+    """The unit's figure (`FIGURES`) in effect on `on`: the latest dated on or before it; None when none is."""
+    model = FIGURES[figure]
+    return db.session.scalar(sa.select(getattr(model, figure)).where(model.unit_id == unit_id, model.effective_on <= on)
+                             .order_by(model.effective_on.desc()).limit(1))
+
+
+def hamlet_counts(commune: AdminUnit, on: date, figure: str = "households") -> dict[int, int]:
+    """The figure (`FIGURES`: the household count unless said) in effect on `on` of each hamlet of the commune valid
+    that day (id → figure); a hamlet with none by then is left out."""
+    model = FIGURES[figure]
     valid = sa.and_(AdminUnit.parent_id == commune.id, AdminUnit.level == "hamlet",
                     sa.or_(AdminUnit.valid_from.is_(None), AdminUnit.valid_from <= on),
                     sa.or_(AdminUnit.retired_on.is_(None), AdminUnit.retired_on > on))
-    latest = (sa.select(HouseholdCount.unit_id, sa.func.max(HouseholdCount.effective_on).label("day"))
-              .join(AdminUnit, AdminUnit.id == HouseholdCount.unit_id)
-              .where(valid, HouseholdCount.effective_on <= on).group_by(HouseholdCount.unit_id).subquery())
-    return dict(db.session.execute(sa.select(HouseholdCount.unit_id, HouseholdCount.households).join(
-        latest, sa.and_(HouseholdCount.unit_id == latest.c.unit_id, HouseholdCount.effective_on == latest.c.day)
+    latest = (sa.select(model.unit_id, sa.func.max(model.effective_on).label("day"))
+              .join(AdminUnit, AdminUnit.id == model.unit_id)
+              .where(valid, model.effective_on <= on).group_by(model.unit_id).subquery())
+    return dict(db.session.execute(sa.select(model.unit_id, getattr(model, figure)).join(
+        latest, sa.and_(model.unit_id == latest.c.unit_id, model.effective_on == latest.c.day)
     )).tuples().all())
 
 
-def usual_households(counts: Iterable[int]) -> int | None:
-    """A commune's usual hamlet: the median of its hamlets' counts above 0; None when none has one.
+def usual_hamlet(figures: Iterable[int]) -> int | None:
+    """A commune's usual hamlet: the median of its hamlets' figures (household counts, or adult populations)
+    above 0; None when none has one.
 
     The median, not the mean: one slip among them (99,999 for 999) drags a mean far off, while the median stays
-    where most of the hamlets are. A count of 0 (a hamlet entered before it was counted) is no size to compare
+    where most of the hamlets are. A figure of 0 (a hamlet entered before it was counted) is no size to compare
     with."""
-    figures = [n for n in counts if n > 0]
-    return round(statistics.median(figures)) if figures else None
+    above_zero = [n for n in figures if n > 0]
+    return round(statistics.median(above_zero)) if above_zero else None
 
 
-def far_from_before(typed: int, before: int | None) -> str | None:
-    """Why a household count looks like a slip beside the count in effect before it (`rules.slip_of_a_digit`);
-    None when it does not, or when there was none."""
+def far_from_before(typed: int, before: int | None, figure: str = "households") -> str | None:
+    """Why a household count (or, `figure="adults"`, an adult population) looks like a slip beside the one in
+    effect before it (`rules.slip_of_a_digit`); None when it does not, or when there was none."""
     if not rules.slip_of_a_digit(typed, before):
         return None
+    if figure == "adults":
+        return _("%(typed)s is far from the adult population before, %(before)s: check for a digit typed twice or "
+                 "left out.", typed=format_decimal(typed), before=format_decimal(before))
     return _("%(typed)s is far from the count before, %(before)s: check for a digit typed twice or left out.",
              typed=format_decimal(typed), before=format_decimal(before))
 
 
-def far_from_other_hamlets(typed: int, others: Iterable[int]) -> str | None:
-    """Why a hamlet's first household count looks like a slip, compared with the commune's other hamlets
-    (their counts in `others`); None when it does not.
+def far_from_other_hamlets(typed: int, others: Iterable[int], figure: str = "households") -> str | None:
+    """Why a hamlet's first household count (or, `figure="adults"`, its first adult population) looks like a
+    slip, compared with the commune's other hamlets (their figures of the same kind in `others`); None when it
+    does not.
 
-    Far means ten times their usual size or more, or a tenth of it or less: the rule a new count follows against
-    the count before (`rules.slip_of_a_digit`), with the median of the others as reference. A commune's hamlets
+    Far means ten times their usual size or more, or a tenth of it or less: the rule a new figure follows against
+    the one before (`rules.slip_of_a_digit`), with the median of the others as reference. A commune's hamlets
     do differ (80 households beside 800), but rarely tenfold from the middle, while a zero typed twice or left
-    out is exactly tenfold. With no other hamlet counted, a count above `rules.HAMLET_HOUSEHOLDS_UNLIKELY`
-    (a hamlet has a few hundred households) is asked about; nothing below it, for there is nothing to compare
-    with."""
-    usual = usual_households(others)
+    out is exactly tenfold. With no other hamlet to compare with, a figure above `rules.HAMLET_HOUSEHOLDS_UNLIKELY`
+    (a hamlet has a few hundred households) or `rules.HAMLET_ADULTS_UNLIKELY` is asked about; nothing below it,
+    for there is nothing to compare with."""
+    adults = figure == "adults"
+    usual = usual_hamlet(others)
     if usual is None:
-        if typed > rules.HAMLET_HOUSEHOLDS_UNLIKELY:
-            return _("%(typed)s households is a lot for one hamlet, which usually has a few hundred: check for a "
-                     "digit typed twice.", typed=format_decimal(typed))
+        if typed <= (rules.HAMLET_ADULTS_UNLIKELY if adults else rules.HAMLET_HOUSEHOLDS_UNLIKELY):
+            return None
+        if adults:
+            return _("%(typed)s adults is a lot for one hamlet, which usually has a few hundred to a thousand or "
+                     "so: check for a digit typed twice.", typed=format_decimal(typed))
+        return _("%(typed)s households is a lot for one hamlet, which usually has a few hundred: check for a "
+                 "digit typed twice.", typed=format_decimal(typed))
+    if not rules.slip_of_a_digit(typed, usual):
         return None
-    if rules.slip_of_a_digit(typed, usual):
-        return _("%(typed)s households is far from the commune's other hamlets, which have about %(usual)s: "
-                 "check for a digit typed twice or left out.", typed=format_decimal(typed),
-                 usual=format_decimal(usual))
-    return None
+    if adults:
+        return _("%(typed)s adults is far from the commune's other hamlets, which have about %(usual)s: check for "
+                 "a digit typed twice or left out.", typed=format_decimal(typed), usual=format_decimal(usual))
+    return _("%(typed)s households is far from the commune's other hamlets, which have about %(usual)s: "
+             "check for a digit typed twice or left out.", typed=format_decimal(typed),
+             usual=format_decimal(usual))

@@ -8,7 +8,6 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.exceptions import NotFound
 
-from app import rules
 from app.audit.models import done_by, record
 from app.auth.guard import require_sign_in
 from app.coverage.adults import adult_warning, adults_by_unit
@@ -345,14 +344,17 @@ def _unlikely_households(unit: AdminUnit, typed: int, effective_on) -> str | Non
 
 
 def _unlikely_adults(unit: AdminUnit, typed: int, effective_on) -> str | None:
-    before = db.session.scalar(sa.select(AdultCount.adults).where(
-        AdultCount.unit_id == unit.id, AdultCount.effective_on < effective_on)
-        .order_by(AdultCount.effective_on.desc()).limit(1))
-    if rules.slip_of_a_digit(typed, before):
-        return _("%(typed)s is far from the adult population before, %(before)s: check for a digit typed twice "
-                 "or left out. To save it all the same, save it again.",
-                 typed=format_decimal(typed), before=format_decimal(before))
-    return None
+    before = unit_ops.figure_on(unit.id, effective_on - timedelta(days=1), "adults")
+    if before is not None:
+        question = unit_ops.far_from_before(typed, before, "adults")
+    elif unit.level == "hamlet":
+        # Its first adult population: nothing of its own to compare with, so the commune's other hamlets'.
+        others = unit_ops.hamlet_counts(unit.parent, effective_on, "adults")
+        others.pop(unit.id, None)
+        question = unit_ops.far_from_other_hamlets(typed, others.values(), "adults")
+    else:
+        question = None
+    return question and _save_it_again(question)
 
 
 def _recheck_hamlets(rows: list[dict], commune: AdminUnit):
