@@ -159,6 +159,60 @@ def test_each_problem_of_an_adult_upload_is_told_on_its_line_and_nothing_with_on
     assert db.session.scalar(sa.select(sa.func.count(AdultCount.id))) == 0
 
 
+def _upload_adults(client, commune_id, text):
+    return client.post(f"/units/{commune_id}/adults/import",
+                       data={"file": (io.BytesIO(text.encode("utf-8-sig")), "adults.csv")},
+                       content_type="multipart/form-data")
+
+
+def test_an_adult_upload_shows_each_hamlets_figure_before_and_leaves_out_a_slip_unless_ticked(
+        client, db, tree, login_as):
+    """Khu vực 1 had 900 adults and the file says 9.000 (a zero typed twice); Ấp Ba, with none before, 12.000
+    beside hamlets of about 900 (Khu vực 1 and 2 as they are, and Ấp Bốn's first figure in the file). The preview
+    shows "900 → 9.000" and asks about those two rows; confirmed as it is, the others are saved and those two
+    left out, which the messages say; uploaded again with the box ticked, they are saved."""
+    from tests.html_tree import parse
+    ba, bon = unit_ops.create_unit("Ấp Ba", "hamlet", tree.commune), unit_ops.create_unit("Ấp Bốn", "hamlet",
+                                                                                           tree.commune)
+    unit_ops.set_adult_count(tree.hamlet, 900, date(2024, 1, 1))
+    unit_ops.set_adult_count(tree.hamlet2, 1000, date(2024, 1, 1))
+    db.session.commit()
+    login_as("commune", tree.commune)
+    sheet = "Tên ấp;Số người từ 15 tuổi\nKhu vực 1;9.000\nKhu vực 2;1.100\nẤp Ba;12.000\nẤp Bốn;800\n"
+
+    def preview():
+        resp = _upload_adults(client, tree.commune.id, sheet)
+        assert resp.status_code == 200
+        return parse(resp.get_data(as_text=True))
+
+    def cells(tr):
+        return [td.text() for td in tr.find_all("td")]
+
+    page = preview()
+    rows = [cells(tr) for tr in page.find_all("tr") if len(cells(tr)) == 5]
+    assert {r[1]: r[2] for r in rows} == {"Khu vực 1": "900 → 9.000", "Khu vực 2": "1.000 → 1.100",
+                                          "Ấp Ba": "12.000", "Ấp Bốn": "800"}
+    assert [cells(tr)[1] for tr in page.find_all("tr") if "flagged" in tr.classes()] == ["Khu vực 1", "Ấp Ba"]
+    questions = " ".join(tr.text() for tr in page.find_all("tr") if "flag" in tr.classes())
+    assert "9.000 khác xa số người trưởng thành trước đó, 900" in questions
+    assert "12.000 người trưởng thành khác xa các ấp khác của xã (khoảng 900 người mỗi ấp)" in questions
+    assert "2 dòng có số người trưởng thành cần kiểm tra" in page.text()
+    payload = page.find(name="payload").attrs["value"]
+    done = client.post(f"/units/{tree.commune.id}/adults/import/confirm", data={"payload": payload},
+                       follow_redirects=True)
+    assert "Đã lưu số người trưởng thành của 2 ấp." in done.get_data(as_text=True)
+    assert "2 dòng có số người trưởng thành cần kiểm tra chưa được lưu" in done.get_data(as_text=True)
+    today = today_vn()
+    assert adults_by_unit([tree.hamlet, tree.hamlet2, ba, bon], today) == {
+        tree.hamlet.id: 900, tree.hamlet2.id: 1100, ba.id: 0, bon.id: 800}
+    # Checked, and right after all: uploaded again, the box ticked.
+    page = preview()
+    resp = client.post(f"/units/{tree.commune.id}/adults/import/confirm",
+                       data={"payload": page.find(name="payload").attrs["value"], "take_flagged": "y"})
+    assert resp.status_code == 302
+    assert adults_by_unit([tree.hamlet, ba], today) == {tree.hamlet.id: 9000, ba.id: 12000}
+
+
 def test_a_hamlets_first_adult_population_far_from_the_other_hamlets_is_asked_about_then_saved_when_sent_again(
         client, db, tree, login_as):
     """Khu vực 1 has 900 adults: Khu vực 2's first figure of 9.500 (or 80) comes back with the question beside the

@@ -1,6 +1,7 @@
 """Import a commune's adult populations hamlet by hamlet from CSV/XLSX: every row checked, then all or nothing.
 
-The hamlets must already exist (the hamlet list import creates them); rows are matched by name."""
+The hamlets must already exist (the hamlet list import creates them); rows are matched by name. A figure that
+looks like a slip is a question, not a problem: the row is left out unless the officer ticks it in."""
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -11,6 +12,7 @@ from app.extensions import db
 from app.spreadsheets import SheetRow, date_cell, read_rows, text_cell
 from app.text import fold
 from app.units import operations as unit_ops
+from app.units.importer import flag_unlikely
 from app.units.models import AdminUnit
 
 ADULT_COLUMNS = {
@@ -30,6 +32,10 @@ class AdultRow:
     effective_on: date | None = None
     hamlet_id: int | None = None
     errors: list[str] = field(default_factory=list)
+    # The adult population it replaces (in effect the day before the new one), shown above it, and a question
+    # rather than a problem (`flag_unlikely`): such a row is left out unless the officer ticks it in.
+    before: int | None = None
+    flag: str = ""
 
 
 def parse_adults(filename: str, data: bytes, commune: AdminUnit, today: date) -> list[AdultRow]:
@@ -73,6 +79,7 @@ def check_adults(rows: list[SheetRow], commune: AdminUnit, today: date) -> list[
             if ended:
                 out.errors.append(ended)
         parsed.append(out)
+    flag_unlikely(parsed, commune, today, "adults", lambda r: r.hamlet_id)
     return parsed
 
 

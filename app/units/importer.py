@@ -1,4 +1,5 @@
 """Import administrative units and hamlet lists from CSV/XLSX: validate every row, then all or nothing."""
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -46,7 +47,7 @@ class UnitRow:
     errors: list[str] = field(default_factory=list)
     existing_id: int | None = None
     # A hamlet's list only: the count it replaces (in effect the day before the new one), shown beside it, and
-    # a question rather than a problem (`_flag_unlikely`): such a row is left out unless the officer ticks it in.
+    # a question rather than a problem (`flag_unlikely`): such a row is left out unless the officer ticks it in.
     before: int | None = None
     flag: str = ""
 
@@ -227,35 +228,38 @@ def check_hamlets(rows: list[SheetRow], commune: AdminUnit, today: date) -> list
             if other is not None and other.id != out.existing_id:
                 out.errors.append(_("Code %(code)s belongs to another unit.", code=out.code))
         parsed.append(out)
-    _flag_unlikely(parsed, commune, today)
+    flag_unlikely(parsed, commune, today, "households", lambda r: r.existing_id)
     return parsed
 
 
-def _flag_unlikely(rows: list[UnitRow], commune: AdminUnit, today: date) -> None:
-    """Give each row of a hamlet already there the count it replaces, and flag a count that looks like a slip as the
-    forms ask about it: ten times the count before or a tenth of it (490 → 4,900), or, for a hamlet with no count
-    before, far from the commune's other hamlets (`unit_ops.far_from_other_hamlets`). Those are their counts
-    now, and the file's counts of the hamlets that have none yet: a slip elsewhere in the file pulls no row's
-    reference with it."""
+def flag_unlikely(rows: list, commune: AdminUnit, today: date, figure: str, unit_id: Callable) -> None:
+    """Give each row of a hamlet already there the figure it replaces, and flag a figure that looks like a slip as
+    the forms ask about it: ten times the one before or a tenth of it (490 → 4,900), or, for a hamlet with none
+    before, far from the commune's other hamlets (`unit_ops.far_from_other_hamlets`). Those are their figures
+    now, and the file's figures of the hamlets that have none yet: a slip elsewhere in the file pulls no row's
+    reference with it.
+
+    `figure` is the kind (`unit_ops.FIGURES`: "households" or "adults") and the rows' attribute holding it; the
+    rows have `errors`, `effective_on` (None: today), `before` and `flag`; `unit_id(row)` is the hamlet a row
+    names, None for a new one."""
     for r in rows:
-        if r.existing_id:
-            hamlet = db.session.get(AdminUnit, r.existing_id)
-            before = hamlet.households_on((r.effective_on or today) - timedelta(days=1))
-            r.before = before.households if before else None
-    uncounted = [r for r in rows if r.before is None and r.households is not None and not r.errors]
+        if unit_id(r):
+            r.before = unit_ops.figure_on(unit_id(r), (r.effective_on or today) - timedelta(days=1), figure)
+    uncounted = [r for r in rows if r.before is None and getattr(r, figure) is not None and not r.errors]
     counts_on: dict[date, dict[int, int]] = {}
     for r in rows:
-        if r.errors or r.households is None:
+        typed = getattr(r, figure)
+        if r.errors or typed is None:
             continue
         if r.before is not None:
-            r.flag = unit_ops.far_from_before(r.households, r.before) or ""
+            r.flag = unit_ops.far_from_before(typed, r.before, figure) or ""
             continue
         day = r.effective_on or today
         if day not in counts_on:
-            counts_on[day] = unit_ops.hamlet_counts(commune, day)
-        others = [n for unit_id, n in counts_on[day].items() if unit_id != r.existing_id]
-        others += [o.households for o in uncounted if o is not r]
-        r.flag = unit_ops.far_from_other_hamlets(r.households, others) or ""
+            counts_on[day] = unit_ops.hamlet_counts(commune, day, figure)
+        others = [n for hamlet_id, n in counts_on[day].items() if hamlet_id != unit_id(r)]
+        others += [getattr(o, figure) for o in uncounted if o is not r]
+        r.flag = unit_ops.far_from_other_hamlets(typed, others, figure) or ""
 
 
 def apply_hamlets(rows: list[UnitRow], commune: AdminUnit, user=None) -> dict[str, int]:

@@ -414,7 +414,9 @@ ADULT_SHEET = SheetImport(
         "name": r["name"], "adults": r["adults"], "effective_date": r["effective_on"]})
         for r in rows], commune, today_vn()),
     apply=lambda rows, commune: _("%(n)d adult populations saved.",
-                                  n=apply_adults(rows, commune, user=current_user)))
+                                  n=apply_adults(rows, commune, user=current_user)),
+    left_out=lambda n: _("%(n)d rows with an adult population to check were left out. Upload the file again with "
+                         "them corrected, or tick the box if the numbers are right.", n=n))
 
 
 @bp.route("/<int:unit_id>/adults/import", methods=["GET", "POST"])
