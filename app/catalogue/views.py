@@ -7,9 +7,9 @@ from app.audit.models import removed_milestone_by
 from app.auth.guard import require_sign_in
 from app.catalogue import operations as catalogue
 from app.catalogue.forms import NewServiceForm, ServiceForm
+from app.catalogue.milestones import NEW, edited_milestone, milestone_problem
 from app.dates import today_vn
 from app.extensions import db
-from app.forms import record_id
 from app.scope import can_manage_services, requires
 from app.templating import locale_date, target_percent
 from app.visits.models import PILLARS, Service, Target
@@ -52,39 +52,6 @@ def add():
     return _render_index(new_form=form, status=400)
 
 
-NEW = "new"
-
-
-def _edited(milestones: list[Target], asked: str | None, today) -> Target | None:
-    """The milestone the target fields change: the one asked for by id (a link of the list, the form's hidden
-    field), none for a new one, else the one in force today."""
-    if asked == NEW:
-        return None
-    if asked:
-        return next((t for t in milestones if t.id == record_id(asked)), None)
-    return catalogue.milestone_on(milestones, today)
-
-
-def _target_problem(form, milestones: list[Target], edited: Target | None, today) -> tuple[str, int] | None:
-    """Why the share and date cannot be saved as they are (400), or the question to ask first (409)."""
-    share, due = form.share.data, form.due_on.data
-    if due is None:
-        return None
-    other = next((t for t in milestones if t.due_on == due and t is not edited), None)
-    if other is not None and (edited is not None or form.milestone.data == NEW):
-        # Moved or added onto another milestone's date: two milestones cannot share a day.
-        return _("There is already a milestone on %(date)s (%(share)s): change that one in the list, or choose "
-                 "another date.", date=locale_date(due), share=target_percent(other.share)), 400
-    moved = edited is None or edited.due_on != due
-    if share is not None and due < today and moved and other is None and form.confirm_date.data != due.isoformat():
-        # A date already past is kept for history (months before it are shown against it), but a new
-        # milestone is almost always a date to come: a slip of the year, most likely.
-        return _("%(date)s has already passed: a milestone is usually a date to come. To record a past "
-                 "milestone all the same (the months before it are shown against it), save again.",
-                 date=locale_date(due)), 409
-    return None
-
-
 @bp.route("/<int:service_id>/edit", methods=["GET", "POST"])
 @requires(can_manage_services)
 def edit(service_id: int):
@@ -97,15 +64,16 @@ def edit(service_id: int):
     form = ServiceForm(obj=service)
     if request.method == "GET":
         asked = request.args.get("milestone")
-        edited = _edited(milestones, asked, today)
+        edited = edited_milestone(milestones, asked, today)
         form.milestone.data = str(edited.id) if edited is not None else NEW
         if edited is not None:
             form.share.data, form.due_on.data = edited.share, edited.due_on
     else:
-        edited = _edited(milestones, form.milestone.data, today) if form.milestone.data else None
+        edited = edited_milestone(milestones, form.milestone.data, today) if form.milestone.data else None
     status = 200
     if form.validate_on_submit():
-        problem = _target_problem(form, milestones, edited, today) if province_id else None
+        problem = milestone_problem(form.share.data, form.due_on.data, form.milestone.data, form.confirm_date.data,
+                                    milestones, edited, today) if province_id else None
         if problem is None:
             catalogue.update_service(service, user=current_user, name_vi=form.name_vi.data,
                                      name_en=form.name_en.data, active=form.active.data)
