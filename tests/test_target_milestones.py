@@ -132,9 +132,10 @@ def test_province_staff_add_change_and_remove_milestones(app, db, tree):
     ]
 
 
-def _form_fields(html: str) -> dict:
-    """What the edit page's form sends as it stands: its inputs' values, the hidden ones included."""
-    form = next(f for f in parse(html).find_all("form") if f.find(name="name_vi") is not None)
+def _form_fields(html: str, field: str = "name_vi") -> dict:
+    """What the edit page's form (the one with `field`) sends as it stands: its inputs' values, the hidden ones
+    included."""
+    form = next(f for f in parse(html).find_all("form") if f.find(name=field) is not None)
     fields = {}
     for e in form.find_all("input"):
         if e.attrs.get("type") == "checkbox":
@@ -145,9 +146,9 @@ def _form_fields(html: str) -> dict:
     return fields
 
 
-def _send(staff, url, page, **typed):
+def _send(staff, url, page, field="name_vi", **typed):
     """The form of `page` sent with what the staff typed over it."""
-    return staff.post(url, data={**_form_fields(page.get_data(as_text=True)), **typed})
+    return staff.post(url, data={**_form_fields(page.get_data(as_text=True), field), **typed})
 
 
 def _wallet_milestones(db, wallet):
@@ -307,6 +308,7 @@ def test_adult_targets_are_milestones_too(app, db, tree, client, login_as):
     # The first saved twice (unchanged: one entry in the trail), then changed at the same date.
     for share, due in (("70", "2025-12-31"), ("70", "2025-12-31"), ("80", "2025-12-31"), ("100", "2026-12-31")):
         resp = client.post("/coverage/adult-targets", data={"named_share": share, "named_due_on": due,
+                                                             "named_confirm_date": due,  # past: asked, confirmed
                                                              "online_share": "", "online_due_on": ""})
         assert resp.status_code == 303
 
@@ -323,7 +325,8 @@ def test_adult_targets_are_milestones_too(app, db, tree, client, login_as):
     # The page lists both, the one in force today marked; removing one by its button leaves the other.
     page = parse(client.get("/coverage/adult-targets").get_data(as_text=True))
     items = [li.text() for li in page.find(**{"class": "milestones"}).find_all("li")]
-    assert [" ".join(i.split()) for i in items] == ["80% đến 31/12/2025 Xóa", "100% đến 31/12/2026 Đang áp dụng Xóa"]
+    assert [" ".join(i.split()) for i in items] == ["80% đến 31/12/2025 Sửa Xóa",
+                                                    "100% đến 31/12/2026 Đang áp dụng Sửa Xóa"]
     first = db.session.scalar(sa.select(AdultTarget.id).where(AdultTarget.due_on == date(2025, 12, 31)))
     resp = client.post(f"/coverage/adult-targets/{first}/remove")
     assert resp.status_code == 303
@@ -341,6 +344,121 @@ def test_adult_targets_are_milestones_too(app, db, tree, client, login_as):
     trail = [{k: (b, a) for k, b, a in e.change_items} for e in db.session.scalars(
         sa.select(AuditEvent).where(AuditEvent.action == "set_adult_target").order_by(AuditEvent.id))]
     assert [t["share"] for t in trail] == [(None, 0.7), (0.7, 0.8), (None, 1.0), (0.8, None), (1.0, None)]
+
+
+def _adult_milestones(db, province):
+    """Named learners' 50% by 31/12/2025 and 80% by 31/12/2030, online dossiers' 60% by 30/06/2027."""
+    from app.coverage.models import AdultTarget
+    for indicator, share, due in (("named_share", "0.5", date(2025, 12, 31)),
+                                  ("named_share", "0.8", date(2030, 12, 31)),
+                                  ("online_share", "0.6", date(2027, 6, 30))):
+        db.session.add(AdultTarget(province_id=province.id, indicator=indicator, share=Decimal(share), due_on=due))
+    db.session.commit()
+
+
+def _adult_targets_now(db):
+    from app.coverage.models import AdultTarget
+    db.session.expire_all()
+    out = {}
+    for t in db.session.scalars(sa.select(AdultTarget).order_by(AdultTarget.due_on)):
+        out.setdefault(t.indicator, []).append((t.share, t.due_on))
+    return out
+
+
+def _send_targets(staff, page, **typed):
+    return _send(staff, "/coverage/adult-targets", page, field="named_share", **typed)
+
+
+def test_an_adult_milestone_s_new_date_moves_it_and_another_is_added_by_its_own_link(app, db, tree):
+    """As a service's target: each indicator's fields show the milestone in force (named learners: 80% by
+    31/12/2030), a new date moves it; a milestone of the list opens by its Edit link, "Add a milestone" opens
+    empty fields, two milestones of an indicator never share a day; the other indicator's stays as it was."""
+    _adult_milestones(db, tree.province)
+    url = "/coverage/adult-targets"
+    online = [(Decimal("0.6"), date(2027, 6, 30))]
+    with time_machine.travel(datetime(2026, 3, 1, 3, tzinfo=UTC), tick=False):
+        staff, _user = sign_in_as(app, "province", tree.province)
+        page = staff.get(url)
+        html = " ".join(page.get_data(as_text=True).split())
+        assert "Đang sửa mốc 80% đến 31/12/2030" in html and "Đang sửa mốc 60% đến 30/06/2027" in html
+        assert _send_targets(staff, page, named_due_on="2030-06-30").status_code == 303
+        assert _adult_targets_now(db) == {"named_share": [(Decimal("0.5"), date(2025, 12, 31)),
+                                                          (Decimal("0.8"), date(2030, 6, 30))], "online_share": online}
+        # The 2025 milestone by its own Edit link: its share changed in place.
+        page = parse(staff.get(url).get_data(as_text=True))
+        edit = [a for a in page.find(**{"class": "milestones"}).find_all("a") if "31/12/2025" in a.attrs["aria-label"]]
+        assert edit[0].attrs["href"].endswith("#named_share-target")
+        page = staff.get(edit[0].attrs["href"])
+        form = parse(page.get_data(as_text=True))
+        assert form.find(id="named_due_on").attrs["value"] == "2025-12-31"
+        assert form.find(id="online_due_on").attrs["value"] == "2027-06-30"
+        assert _send_targets(staff, page, named_share="55").status_code == 303
+        assert _adult_targets_now(db) == {"named_share": [(Decimal("0.55"), date(2025, 12, 31)),
+                                                          (Decimal("0.8"), date(2030, 6, 30))], "online_share": online}
+        # Moved onto the other milestone's day: refused beside the date, the date typed kept, nothing changed.
+        page = staff.get(url)
+        refused = _send_targets(staff, page, named_due_on="2025-12-31")
+        assert refused.status_code == 400
+        form = parse(refused.get_data(as_text=True))
+        assert "Đã có mốc ngày 31/12/2025 (55%)" in form.find(id="named_due_on-error").text()
+        assert form.find(id="named_due_on").attrs["value"] == "2025-12-31"
+        assert len(_adult_targets_now(db)["named_share"]) == 2
+        # A third milestone by the named learners' "Add a milestone": empty fields, added beside the others.
+        adds = [a for a in parse(page.get_data(as_text=True)).find_all("a") if a.text() == "Thêm mốc"]
+        assert [a.attrs["aria-describedby"] for a in adds] == ["named_share-milestones", "online_share-milestones"]
+        page = staff.get(adds[0].attrs["href"])
+        form = parse(page.get_data(as_text=True))
+        assert form.find(id="named_share").attrs.get("value", "") == "" and "Mốc mới" in page.get_data(as_text=True)
+        refused = _send_targets(staff, page, named_share="70", named_due_on="2030-06-30")  # a day that has one
+        assert refused.status_code == 400 and "Đã có mốc ngày 30/06/2030" in refused.get_data(as_text=True)
+        assert _send_targets(staff, page, named_share="95", named_due_on="2035-12-31").status_code == 303
+        assert [d for _s, d in _adult_targets_now(db)["named_share"]] == [date(2025, 12, 31), date(2030, 6, 30),
+                                                                          date(2035, 12, 31)]
+        # An empty share removes the milestone the fields show (the one in force: 30/06/2030).
+        assert _send_targets(staff, staff.get(url), named_share="").status_code == 303
+        assert [d for _s, d in _adult_targets_now(db)["named_share"]] == [date(2025, 12, 31), date(2035, 12, 31)]
+        assert _adult_targets_now(db)["online_share"] == online
+        # A form of before (no milestone fields): the date names the milestone, another date adds one.
+        old = {"online_share": "", "online_due_on": ""}
+        assert staff.post(url, data={**old, "named_share": "96", "named_due_on": "2035-12-31"}).status_code == 303
+        assert staff.post(url, data={**old, "named_share": "99", "named_due_on": "2040-12-31"}).status_code == 303
+        assert _adult_targets_now(db)["named_share"] == [(Decimal("0.55"), date(2025, 12, 31)),
+                                                         (Decimal("0.96"), date(2035, 12, 31)),
+                                                         (Decimal("0.99"), date(2040, 12, 31))]
+
+
+def test_an_adult_milestone_dated_in_the_past_is_asked_about_and_saved_when_sent_again(app, db, tree):
+    """A new milestone of an adult target dated already past is asked about first (409, beside its date, what
+    was typed kept), and saved when sent again; moving one to a past date too; a past one's share is not."""
+    _adult_milestones(db, tree.province)
+    url = "/coverage/adult-targets"
+    with time_machine.travel(datetime(2026, 3, 1, 3, tzinfo=UTC), tick=False):
+        staff, _user = sign_in_as(app, "province", tree.province)
+        page = staff.get(url + "?online_milestone=new")
+        asked = _send_targets(staff, page, online_share="40", online_due_on="2026-01-31")
+        assert asked.status_code == 409
+        form = parse(asked.get_data(as_text=True))
+        assert "Ngày 31/01/2026 đã qua" in form.find(id="online_due_on-error").text()
+        assert form.find(id="named_due_on-error") is None
+        assert form.find(id="online_share").attrs["value"] == "40"
+        assert form.find(id="online_due_on").attrs["value"] == "2026-01-31"
+        assert len(_adult_targets_now(db)["online_share"]) == 1
+        # Another past date is asked about again; the one asked about, sent again, is saved.
+        again = _send_targets(staff, asked, online_due_on="2026-02-28")
+        assert again.status_code == 409 and len(_adult_targets_now(db)["online_share"]) == 1
+        assert _send_targets(staff, again).status_code == 303
+        assert _adult_targets_now(db)["online_share"] == [(Decimal("0.4"), date(2026, 2, 28)),
+                                                          (Decimal("0.6"), date(2027, 6, 30))]
+        # Moving a milestone to a past date is asked about too; a past milestone's share changed is not.
+        assert _send_targets(staff, staff.get(url), named_due_on="2026-02-01").status_code == 409
+        page = staff.get(url + "?named_milestone=" + str(_adult_target_id(db, date(2025, 12, 31))))
+        assert _send_targets(staff, page, named_share="52").status_code == 303
+        assert (Decimal("0.52"), date(2025, 12, 31)) in _adult_targets_now(db)["named_share"]
+
+
+def _adult_target_id(db, due):
+    from app.coverage.models import AdultTarget
+    return db.session.scalar(sa.select(AdultTarget.id).where(AdultTarget.due_on == due))
 
 
 def test_the_adult_section_shows_each_target_under_its_own_share(app, db, tree, client, login_as):

@@ -402,6 +402,22 @@ def set_adult_target(province: AdminUnit, indicator: str, share, due_on: date | 
     _record_target(province.id, before, {"indicator": indicator, "share": float(share), "due_on": due_on}, user)
 
 
+def change_adult_target(target: AdultTarget, share, due_on: date, user=None) -> AdultTarget | None:
+    """Change one milestone of an adult target in place: its share, its date (moved, not a second one added), or,
+    with no share, remove it; audited; the caller commits and makes sure no other milestone of the indicator has
+    that date (`app.catalogue.milestones.milestone_problem`)."""
+    if share is None:
+        remove_adult_target(target, user=user)
+        return None
+    if target.share == share and target.due_on == due_on:
+        return target  # nothing changed: no entry in the trail
+    before = {"indicator": target.indicator, "share": float(target.share), "due_on": target.due_on}
+    target.share, target.due_on = share, due_on
+    _record_target(target.province_id, before, {"indicator": target.indicator, "share": float(share),
+                                                "due_on": due_on}, user)
+    return target
+
+
 def remove_adult_target(target: AdultTarget, user=None) -> None:
     """Remove one milestone of a province's adult target, audited; the caller commits."""
     _record_target(target.province_id, {"indicator": target.indicator, "share": float(target.share),

@@ -1,5 +1,6 @@
 """The province's targets for the adult indicators (each a share by a date, or none)."""
 from flask_babel import lazy_gettext as _l
+from wtforms import HiddenField
 from wtforms.validators import Optional
 
 from app.catalogue.forms import PercentField
@@ -11,6 +12,13 @@ class AdultTargetForm(AppForm):
     named_due_on = LocalDateField(_l("Target date"), validators=[Optional()])
     online_share = PercentField(_l("Online dossiers filed with help, share of the commune's dossiers (%)"))
     online_due_on = LocalDateField(_l("Target date"), validators=[Optional()])
+    # The milestone each pair of fields changes: its id, "new" to add one (app/catalogue/milestones.py). Left out
+    # (a form of before), the date names the milestone: another date adds one.
+    named_milestone = HiddenField()
+    online_milestone = HiddenField()
+    # A past date the staff were asked about and save all the same.
+    named_confirm_date = HiddenField()
+    online_confirm_date = HiddenField()
 
     def validate(self, extra_validators=None):
         ok = super().validate(extra_validators)
@@ -21,6 +29,8 @@ class AdultTargetForm(AppForm):
                 ok = False
         return ok
 
-    def pairs(self):
-        return (("named_share", self.named_share.data, self.named_due_on.data),
-                ("online_share", self.online_share.data, self.online_due_on.data))
+    def indicators(self):
+        """Each indicator's fields: (indicator, share, date, milestone, confirm_date)."""
+        return (("named_share", self.named_share, self.named_due_on, self.named_milestone, self.named_confirm_date),
+                ("online_share", self.online_share, self.online_due_on, self.online_milestone,
+                 self.online_confirm_date))

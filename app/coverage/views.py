@@ -8,6 +8,7 @@ from markupsafe import Markup
 
 from app.audit.models import removed_milestone_by
 from app.auth.guard import require_sign_in
+from app.catalogue.milestones import NEW, edited_milestone, milestone_problem
 from app.catalogue.operations import in_force
 from app.coverage import adults, charts, maps, queries
 from app.coverage.ancestors import get_unit_and_ancestors_or_404
@@ -363,25 +364,50 @@ def _may_set_adult_targets(unit, user) -> bool:
 @bp.route("/adult-targets", methods=["GET", "POST"])
 @roles_required("admin", "province")
 def adult_targets():
-    """The province's targets for the adult indicators, next to the service targets."""
+    """The province's targets for the adult indicators, next to the service targets. Each indicator's share and
+    date change one milestone in place, as a service's target does (app/catalogue/milestones.py): by default the
+    one in force today; a milestone of the list by its Edit link (?named_milestone=id); a new one by "Add a
+    milestone" (?named_milestone=new). An empty share removes it."""
     province = _province_of_user()
     milestones = adults.adult_milestones(province.id)
-    current = in_force(milestones)
-    form = AdultTargetForm(data={
-        "named_share": current["named_share"].share if "named_share" in current else None,
-        "named_due_on": current["named_share"].due_on if "named_share" in current else None,
-        "online_share": current["online_share"].share if "online_share" in current else None,
-        "online_due_on": current["online_share"].due_on if "online_share" in current else None,
-    } if request.method == "GET" else None)
+    today = today_vn()
+    form = AdultTargetForm()
+    edited = {}
+    for indicator, share, due_on, milestone, _confirm in form.indicators():
+        own = milestones.get(indicator, [])
+        if request.method == "GET":
+            edited[indicator] = edited_milestone(own, request.args.get(milestone.name), today)
+            milestone.data = str(edited[indicator].id) if edited[indicator] is not None else NEW
+            if edited[indicator] is not None:
+                share.data, due_on.data = edited[indicator].share, edited[indicator].due_on
+        else:
+            edited[indicator] = edited_milestone(own, milestone.data, today) if milestone.data else None
+    status = 200
     if form.validate_on_submit():
-        for indicator, share, due_on in form.pairs():
-            adults.set_adult_target(province, indicator, share, due_on, user=current_user)
-        db.session.commit()
-        flash(_("Adult indicator targets saved."), "success")
-        return redirect(url_for("coverage.adult_targets"), 303)
-    status = 400 if form.is_submitted() else 200
-    return render_template("coverage/adult_targets.html", province=province, form=form, current=current,
-                           milestones=milestones), status
+        problems = {}
+        for indicator, share, due_on, milestone, confirm in form.indicators():
+            problem = milestone_problem(share.data, due_on.data, milestone.data, confirm.data,
+                                        milestones.get(indicator, []), edited[indicator], today)
+            if problem is not None:
+                problems[indicator] = problem
+                due_on.errors = list(due_on.errors) + [problem[0]]
+                if problem[1] == 409:
+                    confirm.data = due_on.data.isoformat()
+        if not problems:
+            for indicator, share, due_on, _milestone, _confirm in form.indicators():
+                if edited[indicator] is not None and due_on.data is not None:
+                    adults.change_adult_target(edited[indicator], share.data, due_on.data, user=current_user)
+                else:
+                    adults.set_adult_target(province, indicator, share.data, due_on.data, user=current_user)
+            db.session.commit()
+            flash(_("Adult indicator targets saved."), "success")
+            return redirect(url_for("coverage.adult_targets"), 303)
+        # A refusal is said before a question: the question comes again once the refusal is put right.
+        status = min(s for _message, s in problems.values())
+    elif form.is_submitted():
+        status = 400
+    return render_template("coverage/adult_targets.html", province=province, form=form,
+                           current=in_force(milestones, today), milestones=milestones, edited=edited), status
 
 
 @bp.post("/adult-targets/<int:target_id>/remove")
