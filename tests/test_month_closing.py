@@ -63,7 +63,8 @@ def test_province_staff_close_a_month_from_the_page(tree, activity, login_as, cl
 
 
 @pytest.mark.parametrize("month,message", [
-    ("2024-13", "YYYY-MM"), ("", "YYYY-MM"), ("2999-01", "chưa bắt đầu")])
+    ("2024-13", "tháng/năm, ví dụ 10/2024"), ("", "tháng/năm, ví dụ 10/2024"),
+    ("2999-01", "Chỉ có thể khóa sổ tháng sau khi tháng đó đã kết thúc")])
 def test_closing_bad_month_is_400_with_message(tree, login_as, client, db, month, message):
     login_as("province", tree.province)
     resp = client.post("/reports/closing", data={"close-month": month})

@@ -289,7 +289,8 @@ def test_a_month_written_as_people_write_it_is_the_same_month(tree, activity, lo
 
 
 @pytest.mark.parametrize("month,message", [
-    ("2024-13", "YYYY-MM"), ("abc", "YYYY-MM"), ("2999-01", "chưa bắt đầu"), ("", "YYYY-MM")])
+    ("2024-13", "tháng/năm, ví dụ 10/2024"), ("abc", "tháng/năm, ví dụ 10/2024"), ("2999-01", "chưa bắt đầu"),
+    ("", "tháng/năm, ví dụ 10/2024")])
 def test_bad_month_is_a_400_with_a_message(tree, login_as, client, month, message):
     login_as("province", tree.province)
     for suffix in ("", ".xlsx", ".csv", "/print"):

@@ -5,6 +5,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, ValidationError
 
+from app.dates import parse_month
 from app.forms import AppForm, strip_clean
 from app.reports.periods import Period, PeriodError, check_quarter, recent_quarters
 from app.reports.summary import MonthError, check_month
@@ -24,10 +25,20 @@ class MonthField(StringField):
     def pre_validate(self, form):
         self.parsed = None
         if self.data:
+            if parse_month(self.data) is None:  # as the page's hint writes a month, not as the API's YYYY-MM
+                raise ValidationError(_l("Enter the month as month/year, e.g. 10/2024."))
             try:
                 self.parsed = check_month(self.data)
             except MonthError as exc:
-                raise ValidationError(str(exc)) from exc
+                raise ValidationError(self.not_begun or str(exc)) from exc
+
+    not_begun = None  # what a month to come is told, when this form says it otherwise
+
+
+class MonthToCloseField(MonthField):
+    # A month to come cannot be closed, nor can this month: the summary pages' "choose the current month" would
+    # send the user to a month refused in its turn.
+    not_begun = _l("A month can be closed only after it has ended.")
 
 
 class MonthForm(AppForm):
@@ -37,7 +48,7 @@ class MonthForm(AppForm):
         csrf = False
 
     month = MonthField(_l("Month"), filters=[strip_clean, _month_as_written],
-                       validators=[DataRequired(_l("Enter the month as YYYY-MM, for example 2024-10."))])
+                       validators=[DataRequired(_l("Enter the month as month/year, e.g. 10/2024."))])
 
 
 class QuarterField(SelectField):
@@ -76,8 +87,8 @@ class QuarterForm(AppForm):
 
 
 class CloseMonthForm(AppForm):
-    month = MonthField(_l("Month to close"), filters=[strip_clean, _month_as_written],
-                       validators=[DataRequired(_l("Enter the month as YYYY-MM, for example 2024-10."))])
+    month = MonthToCloseField(_l("Month to close"), filters=[strip_clean, _month_as_written],
+                       validators=[DataRequired(_l("Enter the month as month/year, e.g. 10/2024."))])
     # The month the page asked to confirm: closing takes a second tap, on a button naming the month.
     confirm = HiddenField(filters=[strip_clean, _month_as_written])  # read as the month is
 
