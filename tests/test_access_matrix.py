@@ -195,6 +195,7 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ("api_tokens.index", "GET"): Entry(PROVINCE, outside="filtered"),
     ("api_tokens.create", "POST"): Entry(PROVINCE, outside="none"),
     ("api_tokens.revoke", "POST"): Entry(PROVINCE, {"token_id": "token"}),
+    ("api_tokens.revoke", "GET"): Entry(PROVINCE, {"token_id": "token"}),
     ("api.coverage", "GET"): Entry(ALL, query={"unit": "commune_code", "month": "2024-10"}, token=True),
     # Accounts: admins and province staff manage those below them in their area.
     ("users.index", "GET"): Entry(PROVINCE, outside="filtered"),

@@ -10,6 +10,7 @@ from schemathesis import GenerationMode
 from app.api.models import ApiToken, hash_token, issue_token
 from app.audit.models import AuditEvent
 from app.units.operations import create_unit
+from tests.html_tree import parse
 from tests.report_data import Activity, forget_signed_in_user
 
 MONTH = "2024-10"
@@ -141,6 +142,12 @@ def test_token_page_creates_shows_once_and_revokes(tree, activity, client, login
     api = client.application.test_client()
     assert api.get(f"/api/v1/coverage?unit=93&month={MONTH}", headers=bearer(secret)).status_code == 200
     token = db.session.scalar(sa.select(ApiToken))
+    # Revoking asks first: the list's link opens a page saying what it stops, nothing revoked yet.
+    listed = parse(client.get("/api-tokens/").get_data(as_text=True))
+    link = next(a for a in listed.find(id="tokens").find_all("a") if a.text() == "Thu hồi")
+    asked = client.get(link.attrs["href"])
+    assert asked.status_code == 200 and "Thu hồi mã “Trung tâm điều hành”?" in asked.get_data(as_text=True)
+    assert api.get(f"/api/v1/coverage?unit=93&month={MONTH}", headers=bearer(secret)).status_code == 200
     assert client.post(f"/api-tokens/{token.id}/revoke").status_code == 302
     page = client.get("/api-tokens/").get_data(as_text=True)
     assert "Đã thu hồi mã truy cập. Các hệ thống dùng mã này sẽ bị từ chối từ bây giờ." in page

@@ -1,6 +1,6 @@
 """The API token page: province staff create tokens (shown once) and revoke them."""
 import sqlalchemy as sa
-from flask import Blueprint, flash, redirect, render_template, session, url_for
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -52,10 +52,15 @@ def create():
     return redirect(url_for("api_tokens.index"))
 
 
-@bp.post("/<int:token_id>/revoke")
+@bp.route("/<int:token_id>/revoke", methods=["GET", "POST"])
 @roles_required("province", "admin")
 def revoke(token_id: int):
+    """Asked, then done: a dashboard reading with the token stops, and a revoked token is never valid again."""
     token = found_or_abort(db.session.scalar(tokens_query().where(ApiToken.id == token_id)))
+    if request.method == "GET":
+        if token.revoked_at is not None:
+            return redirect(url_for("api_tokens.index"))
+        return render_template("api/revoke.html", token=token)
     if token.revoked_at is None:
         token.revoked_at = utcnow()
         record("revoke", "api_token", token.id, token.user.unit_id, before={"active": True}, after={"active": False})
