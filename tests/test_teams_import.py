@@ -68,7 +68,8 @@ def test_xlsx_with_bad_rows_shows_every_problem_and_writes_nothing(client, db, t
     assert "Thiếu tên." in html
     assert "số này có 6 chữ số" in html
     assert "Số này xuất hiện hai lần trong tệp (dòng 2)." in html
-    assert "Số này đã thuộc về thành viên đang hoạt động Đã Có." in html
+    assert ("Số này đã thuộc về thành viên đang hoạt động Đã Có: nếu dòng này là Đã Có, hãy bỏ dòng này khỏi tệp "
+            "(người này đã được đăng ký); nếu không, hãy kiểm tra lại số.") in html
     assert "Không có ấp Ấp Không Có" in html
     assert "Tổ này đã có tổ trưởng khác trong tệp (dòng 2)." in html
     assert "Xác nhận và lưu" not in html

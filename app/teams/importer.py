@@ -145,8 +145,9 @@ def check_members(rows: list[SheetRow], commune: AdminUnit, today: date, user=No
                     visible = user is not None and db.session.scalar(
                         members_query(user).where(Member.id == other.id)) is not None
                     if visible:
-                        out.errors.append(_("This number is already used by %(name)s, an active member.",
-                                            name=other.full_name))
+                        out.errors.append(_("This number is already used by %(name)s, an active member: if this "
+                                            "line is %(name)s, take it out of the file (they are registered "
+                                            "already); if not, check the number.", name=other.full_name))
                     else:
                         out.errors.append(_("This number is already used by an active member elsewhere "
                                             "in the province."))
