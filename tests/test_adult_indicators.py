@@ -144,6 +144,12 @@ def test_province_staff_set_an_adult_target_and_the_coverage_page_shows_it(app, 
     login_as("province", tree.province)
     page = client.get("/coverage/adult-targets")
     assert page.status_code == 200 and 'name="named_share"' in page.get_data(as_text=True)
+    # Sent with nothing typed: said so beside the first share, not "saved".
+    resp = client.post("/coverage/adult-targets", data={"named_share": "", "named_due_on": "", "online_share": "",
+                                                         "online_due_on": ""})
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 400 and "Hãy nhập tỷ lệ và ngày cho ít nhất một chỉ số." in html
+    assert "Đã lưu chỉ tiêu" not in html
     resp = client.post("/coverage/adult-targets", data={"named_share": "80", "named_due_on": "2026-12-31",
                                                          "online_share": "", "online_due_on": ""})
     assert resp.status_code == 303

@@ -393,6 +393,13 @@ def adult_targets():
                 due_on.errors = list(due_on.errors) + [problem[0]]
                 if problem[1] == 409:
                     confirm.data = due_on.data.isoformat()
+        rows = list(form.indicators())
+        if not problems and all(share.data is None and due_on.data is None and edited[indicator] is None
+                                for indicator, share, due_on, _milestone, _confirm in rows):
+            # Nothing typed: said beside the first share, not "saved".
+            rows[0][1].errors = list(rows[0][1].errors) + [_("Enter a share and its date for at least one "
+                                                              "indicator.")]
+            problems["nothing"] = (None, 400)
         if not problems:
             for indicator, share, due_on, _milestone, _confirm in form.indicators():
                 if edited[indicator] is not None and due_on.data is not None:
