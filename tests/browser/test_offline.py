@@ -107,6 +107,11 @@ def test_member_logs_visits_without_signal_and_they_are_sent_once(app, db, live_
     assert phone.locator("[aria-busy]").count() == 0
     _log(phone, households[0].id)
     expect(phone.locator("#outbox-count")).to_have_text("1 lượt chờ gửi")
+    # Said at the top, where the next visit starts (not screens down by the button), and the visit named.
+    expect(phone.locator("#outbox-kept")).to_contain_text("Không có mạng")
+    expect(phone.locator("#outbox-kept")).to_be_in_viewport()
+    expect(phone.locator(".outbox-waiting li")).to_have_count(1)
+    expect(phone.locator(".outbox-waiting li")).to_contain_text(households[0].head_name)
     _log(phone, households[1].id)
     _log(phone, new_name=NEW_NAME)
     expect(phone.locator("#outbox-count")).to_have_text("3 lượt chờ gửi")
@@ -116,8 +121,9 @@ def test_member_logs_visits_without_signal_and_they_are_sent_once(app, db, live_
     expect(phone.locator("#outbox-count")).to_have_text("3 lượt chờ gửi")
     assert _count(db) == before
 
-    phone.context.set_offline(False)  # signal again: sent by themselves
+    phone.context.set_offline(False)  # signal again: sent by themselves, and said so
     expect(phone.locator("#outbox-count")).to_be_hidden()
+    expect(phone.locator("#outbox-sent")).to_have_text("Đã gửi 3 mục đã lưu trên máy này.")
     assert phone.evaluate(OUTBOX) == []
     assert _count(db) == before + 3
     assert db.session.scalar(sa.select(sa.func.count(Household.id)).where(Household.head_name == NEW_NAME)) == 1

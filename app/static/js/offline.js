@@ -73,6 +73,8 @@
     return node;
   }
 
+  var sentNow = 0;  // records this page sent since the last one was kept: said once the outbox is empty of them
+
   function render() {
     if (!box) { return Promise.resolve(); }
     return all().then(function (items) {
@@ -83,7 +85,19 @@
       box.hidden = !items.length && !kept;
       if (kept) { box.appendChild(el("p", {"class": "flash", id: "kept-copy"}, text("kept-copy"))); }
       if (waiting.length) {
+        // What was just saved without signal is said here, at the top where the next visit starts, and each
+        // waiting record is named (household or class, and its day as people write it).
+        if (noSignal()) { box.appendChild(el("p", {"class": "flash flash-success", id: "outbox-kept"}, text("kept"))); }
         box.appendChild(el("p", {"class": "flash flash-info", id: "outbox-count"}, text("waiting", {n: waiting.length})));
+        var named = el("ul", {"class": "outbox-waiting"});
+        waiting.forEach(function (item) {
+          named.appendChild(el("li", null, (item.label || "").replace(/(\d{4})-(\d{2})-(\d{2})$/, "$3/$2/$1")));
+        });
+        box.appendChild(named);
+      }
+      if (sentNow) {
+        box.hidden = false;
+        box.appendChild(el("p", {"class": "flash flash-success", id: "outbox-sent"}, text("sent", {n: sentNow})));
       }
       if (!refused.length) { return; }
       box.appendChild(el("p", {"class": "flash flash-error", role: "alert"}, text("refused-title")));
@@ -174,9 +188,8 @@
       if (results) { results.textContent = ""; }
       var details = form.querySelector("details.new-household");
       if (details) { details.open = false; }
-      var status = document.getElementById("resend-status");
-      if (status) { status.textContent = text("kept"); status.hidden = false; }
-      window.scrollTo(0, 0);
+      window.scrollTo(0, 0);  // to the outbox, which says it was kept
+      sentNow = 0;
       retryIn = 2000;  // a new visit waits: try soon again
       return render().then(again);
     });
@@ -198,7 +211,7 @@
     item.fields.forEach(function (p) { body.append(p[0], p[0] === "csrf_token" && token ? token : p[1]); });
     return fetch(urlOf(item), {method: "POST", body: body, credentials: "same-origin"}).then(function (resp) {
       var path = new URL(resp.url).pathname;
-      if (resp.ok && SENT.test(path)) { return drop(item.key).then(function () { return true; }); }
+      if (resp.ok && SENT.test(path)) { return drop(item.key).then(function () { sentNow += 1; return true; }); }
       if (path.indexOf("/auth/") === 0 || resp.status === 503 || resp.status >= 500 || resp.ok) { return false; }
       return resp.text().then(function (html) {
         item.reason = reasonOf(html);
