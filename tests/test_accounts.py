@@ -15,6 +15,7 @@ from app.auth.cli import create_user
 from app.auth.models import User
 from app.units import operations as units
 from tests.conftest import PASSWORD
+from tests.html_tree import parse
 from tests.visits_helpers import Browser
 
 
@@ -672,6 +673,8 @@ def test_record_type_filter_finds_month_closings(client, tree, login_as, db):
 # --- First run ----------------------------------------------------------------------------------
 
 def test_first_run_checklist_guides_an_admin_until_every_step_is_done(client, db, login_as):
+    from decimal import Decimal
+
     from app.catalogue.operations import set_target
     from app.visits.models import Service
     province = units.create_unit("Tỉnh Hậu Giang", "province", None, "93")
@@ -691,9 +694,15 @@ def test_first_run_checklist_guides_an_admin_until_every_step_is_done(client, db
     db.session.commit()
     html = client.get(f"/units/{province.id}").get_data(as_text=True)
     assert html.count('class="done"') == 1 and "flask units import-gso" not in html
-    set_target(db.session.scalars(sa.select(Service)).first(), province.id, __import__("decimal").Decimal("0.8"),
-               __import__("datetime").date(2025, 12, 31))
+    services = db.session.scalars(sa.select(Service).where(Service.active)).all()
+    set_target(services[0], province.id, Decimal("0.8"), date(2025, 12, 31))
     create_user("can-bo-xa", "commune", commune, PASSWORD)
+    db.session.commit()
+    # One service's target of ten is not "the province's targets for each service".
+    html = client.get(f"/units/{province.id}").get_data(as_text=True)
+    assert 'id="first-run"' in html and parse(html).find(id="step-targets").classes() == {"todo"}
+    for service in services[1:]:
+        set_target(service, province.id, Decimal("0.5"), date(2026, 12, 31))
     db.session.commit()
     assert 'id="first-run"' not in client.get(f"/units/{province.id}").get_data(as_text=True)
 
