@@ -50,6 +50,10 @@ def test_shifts_logged_without_signal_wait_on_the_phone_and_are_sent_once(app, d
 
     phone.context.set_offline(False)  # signal again: sent by themselves, to the shift form's address
     expect(phone.locator("#outbox-count")).to_be_hidden()
+    expect(phone.locator("#outbox-sent")).to_have_text("Đã gửi 2 mục đã lưu trên máy này.")
+    # The page is still the copy kept on the phone: it says so now that the signal is back, with a way to reload.
+    expect(phone.locator("#kept-copy")).to_contain_text("Đã có mạng trở lại")
+    expect(phone.locator("#kept-copy a")).to_have_text("Tải lại trang")
     assert phone.evaluate(OUTBOX) == []
     assert _shifts(db) == before + 2
     newest = db.session.scalars(sa.select(CentreShift).order_by(CentreShift.id.desc()).limit(2)).all()

@@ -73,6 +73,7 @@
     return node;
   }
 
+  var onlineSeen = false;  // an "online" event came since this page loaded
   var sentNow = 0;  // records this page sent since the last one was kept: said once the outbox is empty of them
 
   function render() {
@@ -81,9 +82,16 @@
       var waiting = items.filter(function (i) { return !i.reason; });
       var refused = items.filter(function (i) { return i.reason; });
       var kept = form && document.documentElement.hasAttribute("data-kept-copy");
+      var online = navigator.onLine && onlineSeen;
       box.textContent = "";
       box.hidden = !items.length && !kept;
-      if (kept) { box.appendChild(el("p", {"class": "flash", id: "kept-copy"}, text("kept-copy"))); }
+      if (kept && !online) { box.appendChild(el("p", {"class": "flash", id: "kept-copy"}, text("kept-copy"))); }
+      if (kept && online) {  // the copy kept on the phone, with the signal back: the page from the server is a tap away
+        var back = el("p", {"class": "flash", id: "kept-copy"}, text("kept-copy-online") + " ");
+        var reload = el("a", {href: location.href}, text("reload"));
+        back.appendChild(reload);
+        box.appendChild(back);
+      }
       if (waiting.length) {
         // What was just saved without signal is said here, at the top where the next visit starts, and each
         // waiting record is named (household or class, and its day as people write it).
@@ -374,7 +382,8 @@
     }).catch(function () { return null; });
   }
 
-  window.addEventListener("online", flush);
+  // Only an "online" event says the signal came back: a page loaded without it may be told it is online all along.
+  window.addEventListener("online", function () { onlineSeen = true; flush(); });
   setInterval(flush, 60000);
   render().then(function () {
     if (form) { teamData(false); }
