@@ -502,27 +502,29 @@ def _dossier_rows(commune: AdminUnit) -> list[dict]:
     months = _months_back(today_vn(), 12)
     totals = dict(db.session.execute(sa.select(CommuneDossierTotal.month, CommuneDossierTotal.dossiers).where(
         CommuneDossierTotal.commune_id == commune.id, CommuneDossierTotal.month.in_(months))).all())
-    first = date(months[-1] // 100, months[-1] % 100, 1)
-    helped: dict[int, int] = {}
-    for held_on, n in db.session.execute(
-            sa.select(CentreShift.held_on, sa.func.sum(ShiftDossier.dossiers))
-            .join(ShiftDossier, ShiftDossier.shift_id == CentreShift.id)
-            .where(CentreShift.commune_id == commune.id, CentreShift.held_on >= first)
-            .group_by(CentreShift.held_on)):
-        key = held_on.year * 100 + held_on.month
-        helped[key] = helped.get(key, 0) + int(n or 0)
+    helped = _helped_by_month(commune, date(months[-1] // 100, months[-1] % 100, 1), today_vn())
     return [{"month": m, "label": month_label(m // 100, m % 100), "total": totals.get(m),
              "helped": helped.get(m, 0),
              "share": (helped.get(m, 0) / totals[m]) if totals.get(m) else None} for m in months]
 
 
+def _helped_by_month(commune: AdminUnit, first: date, last: date) -> dict[int, int]:
+    """The dossiers the teams helped file online at the commune's one-stop centre, by month (yyyymm), from `first`
+    to `last`."""
+    helped: dict[int, int] = {}
+    for held_on, n in db.session.execute(
+            sa.select(CentreShift.held_on, sa.func.sum(ShiftDossier.dossiers))
+            .join(ShiftDossier, ShiftDossier.shift_id == CentreShift.id)
+            .where(CentreShift.commune_id == commune.id, CentreShift.held_on.between(first, last))
+            .group_by(CentreShift.held_on)):
+        key = held_on.year * 100 + held_on.month
+        helped[key] = helped.get(key, 0) + int(n or 0)
+    return helped
+
+
 def _helped_in_month(commune: AdminUnit, month: int) -> int:
-    """The dossiers the teams helped file online at the commune's one-stop centre in a month (yyyymm)."""
     first = date(month // 100, month % 100, 1)
-    return int(db.session.scalar(
-        sa.select(sa.func.sum(ShiftDossier.dossiers)).join(CentreShift, CentreShift.id == ShiftDossier.shift_id)
-        .where(CentreShift.commune_id == commune.id, CentreShift.held_on >= first,
-               CentreShift.held_on <= month_end(first.year, first.month))) or 0)
+    return _helped_by_month(commune, first, month_end(first.year, first.month)).get(month, 0)
 
 
 def _total_of(commune: AdminUnit, month: int) -> int | None:
