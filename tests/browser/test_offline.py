@@ -120,6 +120,9 @@ def test_member_logs_visits_without_signal_and_they_are_sent_once(app, db, live_
     phone.goto(f"{live_server}/visits/")  # the list, from the phone, shows them waiting
     expect(phone.locator("#outbox-count")).to_have_text("3 lượt chờ gửi")
     assert _count(db) == before
+    for name in (households[0].head_name, NEW_NAME):
+        expect(phone.locator(".visit-list li").filter(has_text=name)).to_have_count(0)
+    phone.evaluate("() => { window.notReloaded = true; }")
 
     phone.context.set_offline(False)  # signal again: sent by themselves, and said so
     expect(phone.locator("#outbox-count")).to_be_hidden()
@@ -127,6 +130,11 @@ def test_member_logs_visits_without_signal_and_they_are_sent_once(app, db, live_
     assert phone.evaluate(OUTBOX) == []
     assert _count(db) == before + 3
     assert db.session.scalar(sa.select(sa.func.count(Household.id)).where(Household.head_name == NEW_NAME)) == 1
+    # The list under it reads itself again: the visits just sent show without a reload, today's count with them.
+    listed = phone.locator(".visit-list li")
+    for name in (households[0].head_name, households[1].head_name, NEW_NAME):
+        expect(listed.filter(has_text=name).first).to_be_visible()
+    assert phone.evaluate("() => window.notReloaded") is True
 
     # The queue replayed (a retry, a second tab): the server knows every key; still three.
     phone.evaluate(PUT_BACK, kept)

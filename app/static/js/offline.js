@@ -245,8 +245,28 @@
       });
     };
     // One tab sends at a time; the server's key check covers the rest.
+    var before = sentNow;
     var sent = navigator.locks ? navigator.locks.request("cnscd-outbox", run) : run();
-    return sent.then(render, render).then(again, again);
+    return sent.then(render, render).then(function () {
+      return sentNow > before ? refreshParts() : null;
+    }).then(again, again);
+  }
+
+  // A page that lists what was just sent (the visits list) reads its list again, so the visits sent
+  // from the phone show without a reload; the page's other parts (a form being filled) stay as they are.
+  function refreshParts() {
+    var parts = document.querySelectorAll("[data-refresh-after-send][id]");
+    if (!parts.length) { return null; }
+    return fetch(location.href, {credentials: "same-origin"}).then(function (resp) {
+      return resp.ok && !resp.redirected ? resp.text() : null;
+    }).then(function (html) {
+      if (!html) { return; }
+      var doc = new DOMParser().parseFromString(html, "text/html");
+      parts.forEach(function (part) {
+        var fresh = doc.getElementById(part.id);
+        if (fresh) { part.replaceWith(document.importNode(fresh, true)); }
+      });
+    }, function () { return null; });
   }
   window.cnscdFlush = flush;
 
