@@ -250,3 +250,7 @@ def test_a_hamlets_first_adult_population_far_from_the_other_hamlets_is_asked_ab
     error = parse(resp.get_data(as_text=True)).find(id="adults-adults-error")
     assert resp.status_code == 409 and "60.000 người trưởng thành là quá nhiều cho một ấp" in error.text()
     assert client.post(url, data={"adults-adults": "4.000", "adults-effective_on": "2025-01-01"}).status_code == 302
+    # The figure of the day before is the one before: ten times it, the next day, is asked about.
+    resp = client.post(url, data={"adults-adults": "40.000", "adults-effective_on": "2025-01-02"})
+    error = parse(resp.get_data(as_text=True)).find(id="adults-adults-error")
+    assert resp.status_code == 409 and "khác xa" in error.text() and "4.000" in error.text()

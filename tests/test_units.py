@@ -360,7 +360,7 @@ def test_a_new_hamlet_whose_count_is_far_from_the_other_hamlets_is_asked_about_t
 
 def test_the_first_hamlet_of_a_commune_is_asked_about_above_a_few_thousand_households(client, db, tree, login_as):
     """Phường III has no hamlet to compare with: a hamlet has a few hundred households, so 60,000 is asked about
-    (4,800 is not); a retired hamlet (of 400: ten times that would be asked) is no comparison either."""
+    (5,000 is not); a retired hamlet (of 400: ten times that would be asked) is no comparison either."""
     login_as("commune", tree.sibling_commune)
     url = f"/units/{tree.sibling_commune.id}/hamlets"
     gone = create_unit("Ấp Cũ", "hamlet", tree.sibling_commune)
@@ -371,7 +371,31 @@ def test_the_first_hamlet_of_a_commune_is_asked_about_above_a_few_thousand_house
     resp = client.post(url, data={"hamlet-name": "Khu vực 1", "hamlet-households": "60.000"})
     error = parse(resp.get_data(as_text=True)).find(id="hamlet-households-error")
     assert resp.status_code == 409 and "60.000 hộ là quá nhiều cho một ấp" in error.text()
-    assert client.post(url, data={"hamlet-name": "Khu vực 1", "hamlet-households": "4.800"}).status_code == 302
+    assert client.post(url, data={"hamlet-name": "Khu vực 1", "hamlet-households": "5.000"}).status_code == 302
+
+
+def test_a_new_hamlet_is_compared_with_the_hamlets_counted_today_and_not_with_those_of_no_size_or_ended(
+        client, db, tree, login_as):
+    """The comparison is the commune's hamlets as they stand on the day: one made today (a split's new hamlet)
+    with a count dated today is one of them; one retired today is not; a hamlet counted 0 (entered before it was
+    counted) is no size to compare with. So beside Ấp Hai's 60 households, 600 is asked about."""
+    from app.units.operations import retire_unit, set_household_count
+    today = today_vn()
+    commune = tree.sibling_commune
+    made_today = create_unit("Ấp Hai", "hamlet", commune)
+    made_today.valid_from = today
+    set_household_count(made_today, 60, today)
+    for name in ("Ấp Không", "Ấp Chưa Đếm"):
+        set_household_count(create_unit(name, "hamlet", commune), 0, today)
+    ended = create_unit("Ấp Cũ", "hamlet", commune)
+    set_household_count(ended, 600, date(2024, 1, 1))
+    retire_unit(ended, today)
+    db.session.commit()
+    login_as("commune", commune)
+    resp = client.post(f"/units/{commune.id}/hamlets", data={"hamlet-name": "Ấp Mới", "hamlet-households": "600"})
+    error = parse(resp.get_data(as_text=True)).find(id="hamlet-households-error")
+    assert resp.status_code == 409 and "600 hộ khác xa các ấp khác của xã (khoảng 60 hộ mỗi ấp)" in error.text()
+    assert units_named(db, "Ấp Mới") == []
 
 
 def test_empty_and_overlong_names_are_refused(client, db, tree, login_as):
