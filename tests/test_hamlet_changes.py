@@ -16,6 +16,7 @@ from app.reports.models import MonthClosure
 from app.units.models import AdminUnit, HamletChange
 from app.visits.models import Adoption, Visit
 from app.visits.operations import VisitData, create_visit
+from tests.html_tree import parse
 from tests.visits_helpers import household, make_team, service_id
 
 TODAY = today_vn()
@@ -48,6 +49,27 @@ def _hamlet_of_visits(h):
         sa.select(Visit).where(Visit.household_id == h.id)))
 
 
+def summary_form(resp):
+    """The confirmation box of a merge's or a split's summary page, parsed."""
+    box = parse(resp.get_data(as_text=True)).find(id="confirm-change")
+    assert box is not None and box.tag == "form", resp.get_data(as_text=True)[:3000]
+    return box
+
+
+def sent_back(resp, button=None) -> dict:
+    """What the summary's form sends: its hidden fields, and the button tapped if it has a name."""
+    data = {i.attrs["name"]: i.attrs.get("value", "") for i in summary_form(resp).find_all("input")
+            if i.attrs.get("type") == "hidden"}
+    return data | ({button: "1"} if button else {})
+
+
+def change_confirmed(client, url, data):
+    """The merge or split form sent, then its summary confirmed as the officer does: by tapping "Yes"."""
+    asked = client.post(url, data=data)
+    assert asked.status_code == 200, asked.get_data(as_text=True)[:3000]
+    return client.post(url, data=sent_back(asked))
+
+
 def test_a_merge_moves_the_households_and_their_later_visits_and_the_commune_keeps_its_figures(
         db, tree, client, login_as, runner):
     a, b = tree.hamlet, tree.hamlet2
@@ -64,8 +86,8 @@ def test_a_merge_moves_the_households_and_their_later_visits_and_the_commune_kee
 
     page = client.get(f"/units/{a.id}/merge")
     assert page.status_code == 200 and "Khu vực 2" in page.get_data(as_text=True)
-    resp = client.post(f"/units/{a.id}/merge", data={"target": str(b.id), "effective_on": ON.isoformat(),
-                                                      "households": "", "new_name": ""})
+    resp = change_confirmed(client, f"/units/{a.id}/merge", {"target": str(b.id), "effective_on": ON.isoformat(),
+                                                             "households": "", "new_name": ""})
     assert resp.status_code == 303, resp.get_data(as_text=True)
     assert f"Đã sáp nhập Khu vực 1 vào Khu vực 2 từ ngày {ON:%d/%m/%Y}." in client.get(
         resp.location).get_data(as_text=True)
@@ -103,7 +125,7 @@ def test_a_split_assigns_households_one_by_one_or_the_rest_in_bulk(db, tree, cli
     page = client.get(f"/units/{a.id}/split").get_data(as_text=True)
     assert "Phạm Thị Hoa" in page
 
-    resp = client.post(f"/units/{a.id}/split", data={
+    resp = change_confirmed(client, f"/units/{a.id}/split", {
         "effective_on": ON.isoformat(), "name_1": "Khu vực 1A", "count_1": "", "name_2": "Khu vực 1B",
         "count_2": "100", "name_3": "", "count_3": "", "rest": "1", f"h{third.id}": "2"})
     assert resp.status_code == 303, resp.get_data(as_text=True)
@@ -191,7 +213,7 @@ def test_a_change_may_not_take_effect_before_the_hamlet_existed(db, tree, client
     assert resp.status_code == 400
     assert "Khu vực 2 has existed in its present form only since" in resp.get_data(as_text=True)
     household(tree.hamlet, "Nguyễn Văn An")
-    resp = client.post(f"/units/{tree.hamlet.id}/split", data={
+    resp = change_confirmed(client, f"/units/{tree.hamlet.id}/split", {
         "effective_on": ON.isoformat(), "name_1": "Khu vực 1A", "name_2": "Khu vực 1B", "rest": "1"})
     assert resp.status_code == 303
     part = _db.session.scalar(sa.select(AdminUnit).where(AdminUnit.name == "Khu vực 1A"))
@@ -205,7 +227,7 @@ def test_a_change_may_not_take_effect_before_the_hamlet_existed(db, tree, client
 def test_a_change_may_take_effect_today_or_on_the_first_day_the_hamlet_existed(db, tree, client, login_as):
     login_as("commune", tree.commune, locale="en")
     household(tree.hamlet, "Nguyễn Văn An")
-    resp = client.post(f"/units/{tree.hamlet.id}/split", data={
+    resp = change_confirmed(client, f"/units/{tree.hamlet.id}/split", {
         "effective_on": ON.isoformat(), "name_1": "Khu vực 1A", "name_2": "Khu vực 1B", "rest": "1"})
     assert resp.status_code == 303, resp.get_data(as_text=True)
     part = _db.session.scalar(sa.select(AdminUnit).where(AdminUnit.name == "Khu vực 1B"))
@@ -213,7 +235,7 @@ def test_a_change_may_take_effect_today_or_on_the_first_day_the_hamlet_existed(d
     resp = client.post(f"/units/{part.id}/rename", data={"name": "Khu vực Bến Đò", "effective_on": ON.isoformat()})
     assert resp.status_code == 302, resp.get_data(as_text=True)
     # And a change decided today takes effect today.
-    resp = client.post(f"/units/{part.id}/merge", data={
+    resp = change_confirmed(client, f"/units/{part.id}/merge", {
         "target": str(tree.hamlet2.id), "effective_on": TODAY.isoformat(), "households": "", "new_name": ""})
     assert resp.status_code == 303, resp.get_data(as_text=True)
     assert _db.session.get(AdminUnit, part.id).retired_on == TODAY
@@ -240,7 +262,7 @@ def test_a_closed_month_before_the_change_does_not_hold_it_back(db, tree, client
     _db.session.add(MonthClosure(province_id=tree.province.id, year=BEFORE.year, month=BEFORE.month))
     _db.session.commit()
     login_as("commune", tree.commune, locale="en")
-    resp = client.post(f"/units/{tree.hamlet.id}/merge", data={
+    resp = change_confirmed(client, f"/units/{tree.hamlet.id}/merge", {
         "target": str(tree.hamlet2.id), "effective_on": ON.isoformat(), "households": "", "new_name": ""})
     assert resp.status_code == 303, resp.get_data(as_text=True)
 
@@ -255,7 +277,7 @@ def test_a_rename_records_who_made_it_and_moves_no_household(db, tree, client, l
 def test_a_merge_may_give_the_merged_hamlet_a_new_name(db, tree, client, login_as):
     household(tree.hamlet, "Nguyễn Văn An")
     login_as("commune", tree.commune)
-    resp = client.post(f"/units/{tree.hamlet.id}/merge", data={
+    resp = change_confirmed(client, f"/units/{tree.hamlet.id}/merge", {
         "target": str(tree.hamlet2.id), "effective_on": ON.isoformat(), "households": "700",
         "new_name": "Khu vực Hòa Bình"})
     assert resp.status_code == 303, resp.get_data(as_text=True)
@@ -274,7 +296,7 @@ def test_a_visit_on_the_day_of_the_change_follows_its_household(db, tree, client
     make_team(tree.commune, [tree.hamlet])
     _visit(h, ON)
     login_as("commune", tree.commune)
-    resp = client.post(f"/units/{tree.hamlet.id}/merge", data={
+    resp = change_confirmed(client, f"/units/{tree.hamlet.id}/merge", {
         "target": str(tree.hamlet2.id), "effective_on": ON.isoformat(), "households": "", "new_name": ""})
     assert resp.status_code == 303
     assert _hamlet_of_visits(h) == [(ON, tree.hamlet2.id)]
@@ -325,7 +347,7 @@ def test_a_new_hamlets_name_may_not_be_an_active_siblings_but_may_be_a_retired_o
     split = {"effective_on": ON.isoformat(), "name_1": "khu vực 2", "name_2": "Khu vực 1B", "rest": "1"}
     resp = client.post(f"/units/{tree.hamlet.id}/split", data=split)
     assert resp.status_code == 400 and "already has a hamlet with this name" in resp.get_data(as_text=True)
-    resp = client.post(f"/units/{tree.hamlet.id}/split", data=split | {"name_1": "Khu vực Cũ"})
+    resp = change_confirmed(client, f"/units/{tree.hamlet.id}/split", split | {"name_1": "Khu vực Cũ"})
     assert resp.status_code == 303, resp.get_data(as_text=True)[:2000]
     assert _db.session.scalar(sa.select(sa.func.count(AdminUnit.id)).where(AdminUnit.name == "Khu vực Cũ")) == 2
 
@@ -339,8 +361,8 @@ def test_a_hamlet_added_or_renamed_by_hand_may_take_a_merged_hamlets_name_and_is
     unit_ops.retire_unit(gone, ON - timedelta(days=30))
     _db.session.commit()
     login_as("commune", tree.commune)
-    resp = client.post(f"/units/{tree.hamlet.id}/merge", data={"target": str(tree.hamlet2.id),
-                                                                "effective_on": ON.isoformat()})
+    resp = change_confirmed(client, f"/units/{tree.hamlet.id}/merge", {"target": str(tree.hamlet2.id),
+                                                                       "effective_on": ON.isoformat()})
     assert resp.status_code == 303, resp.get_data(as_text=True)[:2000]
     retired = f"Khu vực Cũ, ngừng sử dụng từ {ON - timedelta(days=30):%d/%m/%Y}, đang mang tên này"
     resp = client.post(f"/units/{tree.commune.id}/hamlets", data={"hamlet-name": "khu vuc cu"})
@@ -380,8 +402,8 @@ def test_a_hamlet_ended_by_a_merge_is_not_made_active_again_by_hand_or_by_a_list
     unit_ops.retire_unit(by_hand, BEFORE + timedelta(days=1))
     _db.session.commit()
     login_as("commune", tree.commune)
-    assert client.post(f"/units/{a.id}/merge", data={"target": str(b.id), "effective_on": ON.isoformat(),
-                                                      "households": "", "new_name": ""}).status_code == 303
+    assert change_confirmed(client, f"/units/{a.id}/merge", {"target": str(b.id), "effective_on": ON.isoformat(),
+                                                             "households": "", "new_name": ""}).status_code == 303
     commune_count = households_by_unit([tree.commune], TODAY)[tree.commune.id]
 
     # Its page offers no "Make active again" (Sử dụng lại); the button posted anyway is refused. Nor may it
@@ -412,7 +434,7 @@ def test_a_name_an_ended_hamlet_shares_with_an_active_one_names_the_active_one(d
     household(tree.hamlet, "Nguyễn Văn An")
     login_as("commune", tree.commune)
     # Khu vực 1 is split; one of its parts takes the name Khu vực 1 again.
-    resp = client.post(f"/units/{tree.hamlet.id}/split", data={
+    resp = change_confirmed(client, f"/units/{tree.hamlet.id}/split", {
         "effective_on": ON.isoformat(), "name_1": "Khu vực 1", "name_2": "Khu vực 1B", "rest": "1"})
     assert resp.status_code == 303, resp.get_data(as_text=True)[:2000]
     new = _db.session.scalar(sa.select(AdminUnit).where(AdminUnit.name == "Khu vực 1",
@@ -438,8 +460,8 @@ def test_an_ended_hamlet_takes_counts_up_to_its_last_day_only(db, tree, client, 
     from app.units.models import AdultCount, HouseholdCount
     household(tree.hamlet, "Nguyễn Văn An")
     login_as("commune", tree.commune)
-    resp = client.post(f"/units/{tree.hamlet.id}/merge", data={"target": str(tree.hamlet2.id),
-                                                                "effective_on": ON.isoformat()})
+    resp = change_confirmed(client, f"/units/{tree.hamlet.id}/merge", {"target": str(tree.hamlet2.id),
+                                                                       "effective_on": ON.isoformat()})
     assert resp.status_code == 303, resp.get_data(as_text=True)[:2000]
     merged = _db.session.get(AdminUnit, tree.hamlet.id)
     last = ON - timedelta(days=1)
@@ -501,8 +523,8 @@ def test_an_ended_hamlet_takes_counts_up_to_its_last_day_only(db, tree, client, 
     # of the two namesakes came first.
     ba = unit_ops.create_unit("Ấp Ba", "hamlet", _db.session.get(AdminUnit, tree.commune.id))
     _db.session.commit()
-    resp = client.post(f"/units/{ba.id}/merge", data={"target": str(tree.hamlet2.id), "effective_on": ON.isoformat(),
-                                                       "new_name": "Ấp Ba"})
+    resp = change_confirmed(client, f"/units/{ba.id}/merge", {
+        "target": str(tree.hamlet2.id), "effective_on": ON.isoformat(), "new_name": "Ấp Ba"})
     assert resp.status_code == 303, resp.get_data(as_text=True)[:2000]
     resp = upload("Tên ấp,Số người từ 15 tuổi\nẤp Ba,700\n")
     assert resp.status_code == 200, resp.get_data(as_text=True)
@@ -544,8 +566,8 @@ def test_two_hamlets_without_counts_merge_into_one_without_a_count(db, tree, cli
     _db.session.commit()
     login_as("commune", tree.commune)
     assert client.get(f"/units/{a.id}/merge").status_code == 200
-    assert client.post(f"/units/{a.id}/merge", data={"target": str(b.id), "effective_on": ON.isoformat(),
-                                                      "households": "", "new_name": ""}).status_code == 303
+    assert change_confirmed(client, f"/units/{a.id}/merge", {"target": str(b.id), "effective_on": ON.isoformat(),
+                                                             "households": "", "new_name": ""}).status_code == 303
     merged = _db.session.get(AdminUnit, b.id)
     assert merged.households_on(TODAY) is None or merged.households_on(TODAY).households == 0
 
@@ -564,7 +586,7 @@ def test_a_split_is_dated_from_the_hamlets_start_and_sends_the_unchosen_househol
     assert resp.status_code == 400
     assert "Khu vực 2 has existed in its present form only since" in resp.get_data(as_text=True)
     assert _db.session.get(AdminUnit, tree.hamlet2.id).retired_on is None
-    resp = client.post(f"/units/{tree.hamlet2.id}/split", data=split | {"effective_on": ON.isoformat()})
+    resp = change_confirmed(client, f"/units/{tree.hamlet2.id}/split", split | {"effective_on": ON.isoformat()})
     assert resp.status_code == 303, resp.get_data(as_text=True)[:2000]
     part_b = _db.session.scalar(sa.select(AdminUnit).where(AdminUnit.name == "Khu vực 2B"))
     assert _db.session.get(Household, h.id).hamlet_id == part_b.id
@@ -573,8 +595,8 @@ def test_a_split_is_dated_from_the_hamlets_start_and_sends_the_unchosen_househol
     bare = unit_ops.create_unit("Ấp Tân Lập", "hamlet", tree.commune)
     household(bare, "Lê Thị Tám")
     _db.session.commit()
-    resp = client.post(f"/units/{bare.id}/split", data={"name_1": "Ấp Tân Lập A", "name_2": "Ấp Tân Lập B",
-                                                         "rest": "1", "effective_on": ON.isoformat()})
+    resp = change_confirmed(client, f"/units/{bare.id}/split", {"name_1": "Ấp Tân Lập A", "name_2": "Ấp Tân Lập B",
+                                                                "rest": "1", "effective_on": ON.isoformat()})
     assert resp.status_code == 303
     for name in ("Ấp Tân Lập A", "Ấp Tân Lập B"):
         part = _db.session.scalar(sa.select(AdminUnit).where(AdminUnit.name == name))
@@ -592,3 +614,170 @@ def test_the_hamlets_to_merge_into_come_in_the_vietnamese_order_of_their_names(d
     page = parse(client.get(f"/units/{tree.hamlet.id}/merge").get_data(as_text=True))
     options = [o.text().strip() for o in page.find(id="target").find_all("option")]
     assert options[1:] == ["Ấp Dương", "Ấp Đông", "Khu vực 2"]  # after "Choose a hamlet"
+
+
+def _nothing_changed(tree, households):
+    """The merge or split asked about is not done: no change recorded, the hamlet active, households where they were."""
+    _db.session.expire_all()
+    assert _db.session.scalar(sa.select(sa.func.count(HamletChange.id))) == 0
+    assert _db.session.scalar(sa.select(sa.func.count(AuditEvent.id)).where(
+        AuditEvent.action.in_(("merge", "split", "rename")))) == 0
+    assert [(u.name, u.retired_on) for u in _db.session.scalars(
+        sa.select(AdminUnit).where(AdminUnit.parent_id == tree.commune.id).order_by(AdminUnit.id))] == [
+        ("Khu vực 1", None), ("Khu vực 2", None)]
+    assert {h.id: h.hamlet_id for h in _db.session.scalars(sa.select(Household))} == households
+
+
+def _lines(resp) -> list[str]:
+    """The summary's lines as read on the page, spaces as a browser shows them."""
+    return [" ".join(li.text().split()) for li in summary_form(resp).find_all("li")]
+
+
+def test_a_merge_is_summed_up_first_and_done_only_when_confirmed(db, tree, client, login_as):
+    """The form sent shows what the merge will do and changes nothing; "go back" brings the form back as filled in;
+    the confirmation does exactly what the summary said, and a second one (a double tap) says it is done."""
+    a, b = tree.hamlet, tree.hamlet2
+    make_team(tree.commune, [a])
+    moved, other = household(a, "Nguyễn Văn An"), household(a, "Trần Thị Bé")
+    _visit(moved, BEFORE)
+    _visit(moved, AFTER)
+    _visit(other, AFTER, adopted=False)
+    homes = {moved.id: a.id, other.id: a.id}
+    login_as("commune", tree.commune)
+    url = f"/units/{a.id}/merge"
+    form = {"target": str(b.id), "effective_on": ON.isoformat(), "households": "", "new_name": "Khu vực Hòa Bình"}
+
+    asked = client.post(url, data=form)
+    assert asked.status_code == 200
+    day, last = f"{ON:%d/%m/%Y}", f"{ON - timedelta(days=1):%d/%m/%Y}"
+    assert "Sáp nhập Khu vực 1 vào Khu vực 2?" in asked.get_data(as_text=True)
+    assert _lines(asked) == [
+        f"Từ ngày {day}, Khu vực 1 chấm dứt: ngày {last} là ngày cuối cùng. Sau đó không thể sử dụng lại. "
+        "Đến ngày đó, thôn, ấp có 320 hộ.",
+        f"2 hộ đã ghi trong ứng dụng chuyển sang Khu vực 2, cùng 2 lượt hướng dẫn từ ngày {day}. "
+        "Các lượt trước ngày đó vẫn được tính cho Khu vực 1.",
+        f"Khu vực 2 được đổi tên thành Khu vực Hòa Bình từ ngày {day}.",
+        f"Từ ngày {day}, Khu vực Hòa Bình có 730 hộ, là tổng số hộ của hai thôn, ấp.",
+        "Số liệu của xã không thay đổi."]
+    box = summary_form(asked)
+    assert [b.text().strip() for b in box.find_all("button")] == ["Có, sáp nhập", "Quay lại để sửa"]
+    # Nothing to type on the summary: the choices ride in hidden fields.
+    assert {i.attrs.get("type") for i in box.find_all("input")} == {"hidden"}
+    _nothing_changed(tree, homes)
+
+    back = client.post(url, data=sent_back(asked, "back"))
+    assert back.status_code == 200
+    page = parse(back.get_data(as_text=True))
+    assert page.find(id="confirm-change") is None
+    assert page.find(id="target").find(value=str(b.id)).attrs.get("selected") is not None
+    assert page.find(id="new_name").attrs["value"] == "Khu vực Hòa Bình"
+    assert page.find(id="effective_on").attrs["value"] == ON.isoformat()
+    assert page.find(id="confirm").attrs["value"] == ""  # the form sent again is summed up again
+    _nothing_changed(tree, homes)
+
+    # A choice changed under the summary's confirmation is not applied: it is summed up again.
+    again = client.post(url, data=sent_back(asked) | {"households": "700"})
+    assert again.status_code == 200
+    assert f"Từ ngày {day}, Khu vực Hòa Bình có 700 hộ, theo số bạn nhập." in _lines(again)
+    _nothing_changed(tree, homes)
+
+    done = client.post(url, data=sent_back(asked))
+    assert done.status_code == 303, done.get_data(as_text=True)[:3000]
+    tree.refresh()
+    assert (tree.hamlet.retired_on, tree.hamlet2.name) == (ON, "Khu vực Hòa Bình")
+    assert tree.hamlet2.households_on(ON).households == 730
+    assert {h.hamlet_id for h in _db.session.scalars(sa.select(Household))} == {b.id}
+    assert _db.session.scalar(sa.select(sa.func.count(Visit.id)).where(Visit.hamlet_id == b.id)) == 2
+
+    # The confirmation sent again (a double tap, the back button) finds the merge done and says so.
+    twice = client.post(url, data=sent_back(asked))
+    assert twice.status_code == 303
+    assert (f"Khu vực 1 đã được sáp nhập hoặc chia tách từ ngày {day}: xem lịch sử của thôn, ấp."
+            in client.get(twice.location).get_data(as_text=True))
+    assert _db.session.scalar(sa.select(sa.func.count(HamletChange.id)).where(HamletChange.kind == "merge")) == 1
+
+
+def test_a_split_is_summed_up_first_and_done_only_when_confirmed(db, tree, client, login_as):
+    a = tree.hamlet
+    make_team(tree.commune, [a])
+    first, second, third = (household(a, n) for n in ("Nguyễn Văn An", "Phạm Thị Hoa", "Võ Văn Tám"))
+    _visit(first, BEFORE)
+    _visit(third, AFTER)
+    _visit(third, AFTER + timedelta(days=1), adopted=False)
+    homes = {h.id: a.id for h in (first, second, third)}
+    login_as("commune", tree.commune)
+    url = f"/units/{a.id}/split"
+    form = {"effective_on": ON.isoformat(), "name_1": "Ấp Tân Lập A", "count_1": "", "name_2": "Ấp Tân Lập B",
+            "count_2": "100", "name_3": "", "count_3": "", "rest": "1", f"h{third.id}": "2"}
+
+    asked = client.post(url, data=form)
+    assert asked.status_code == 200
+    day = f"{ON:%d/%m/%Y}"
+    assert "Chia tách Khu vực 1?" in asked.get_data(as_text=True)
+    assert _lines(asked)[1:] == [
+        f"Ấp Tân Lập A: thôn, ấp mới. Nhận 2 hộ đã ghi trong ứng dụng, cùng 0 lượt hướng dẫn từ ngày {day}, "
+        "và có 213 hộ từ ngày đó.",
+        f"Ấp Tân Lập B: thôn, ấp mới. Nhận 1 hộ đã ghi trong ứng dụng, cùng 2 lượt hướng dẫn từ ngày {day}, "
+        "và có 100 hộ từ ngày đó.",
+        f"Các lượt hướng dẫn trước ngày {day} vẫn được tính cho Khu vực 1. Số liệu của xã không thay đổi."]
+    assert [b.text().strip() for b in summary_form(asked).find_all("button")] == ["Có, chia tách", "Quay lại để sửa"]
+    _nothing_changed(tree, homes)
+
+    back = client.post(url, data=sent_back(asked, "back"))
+    assert back.status_code == 200
+    page = parse(back.get_data(as_text=True))
+    assert (page.find(id="name_1").attrs["value"], page.find(id="count_2").attrs["value"]) == (
+        "Ấp Tân Lập A", "100")
+    assert page.find(id=f"h{third.id}").find(value="2").attrs.get("selected") is not None
+    _nothing_changed(tree, homes)
+
+    done = client.post(url, data=sent_back(asked))
+    assert done.status_code == 303, done.get_data(as_text=True)[:3000]
+    part_b = _db.session.scalar(sa.select(AdminUnit).where(AdminUnit.name == "Ấp Tân Lập B"))
+    assert _db.session.get(Household, third.id).hamlet_id == part_b.id
+    assert part_b.households_on(ON).households == 100
+    assert _db.session.get(AdminUnit, a.id).retired_on == ON
+
+
+def test_a_confirmation_the_commune_no_longer_allows_brings_the_form_back_with_the_reason(
+        db, tree, client, login_as):
+    """Between the summary and its confirmation another officer gave a new hamlet's name to a hamlet: the
+    confirmation is refused beside the name (400), the form as filled in, and nothing is split."""
+    from app.units import operations as unit_ops
+    h = household(tree.hamlet, "Nguyễn Văn An")
+    login_as("commune", tree.commune)
+    url = f"/units/{tree.hamlet.id}/split"
+    asked = client.post(url, data={"effective_on": ON.isoformat(), "name_1": "Ấp Tân Lập A",
+                                   "name_2": "Ấp Tân Lập B", "rest": "1"})
+    assert asked.status_code == 200
+    unit_ops.rename_unit(_db.session.get(AdminUnit, tree.hamlet2.id), "Ấp Tân Lập B")
+    _db.session.commit()
+    refused = client.post(url, data=sent_back(asked))
+    assert refused.status_code == 400
+    page = parse(refused.get_data(as_text=True))
+    assert "đã có ở một thôn, ấp, khu phố khác của xã" in page.find(id="name_2-error").text()
+    assert page.find(id="name_1").attrs["value"] == "Ấp Tân Lập A"
+    assert page.find(id="confirm").attrs["value"] == ""
+    assert _db.session.get(AdminUnit, tree.hamlet.id).retired_on is None
+    assert _db.session.get(Household, h.id).hamlet_id == tree.hamlet.id
+
+
+def test_an_officer_of_another_commune_can_neither_ask_nor_confirm_a_merge_or_a_split(db, tree, client, login_as):
+    h = household(tree.hamlet, "Nguyễn Văn An")
+    homes = {h.id: tree.hamlet.id}
+    forms = {"merge": {"target": str(tree.hamlet2.id), "effective_on": ON.isoformat()},
+             "split": {"effective_on": ON.isoformat(), "name_1": "Ấp Tân Lập A", "name_2": "Ấp Tân Lập B",
+                       "rest": "1"}}
+    login_as("commune", tree.commune)
+    summaries = {action: sent_back(client.post(f"/units/{tree.hamlet.id}/{action}", data=form))
+                 for action, form in forms.items()}
+    for commune in (tree.sibling_commune, tree.other_commune):
+        client.post("/auth/logout")
+        login_as("commune", commune)
+        for action, form in forms.items():
+            url = f"/units/{tree.hamlet.id}/{action}"
+            assert client.get(url).status_code in (403, 404)
+            assert client.post(url, data=form).status_code in (403, 404)
+            assert client.post(url, data=summaries[action]).status_code in (403, 404)
+            assert client.post(url, data=summaries[action] | {"back": "1"}).status_code in (403, 404)
+    _nothing_changed(tree, homes)

@@ -573,10 +573,11 @@ def test_the_empty_part_of_a_split_is_not_deleted_though_it_has_no_households(
         client, db, tree, login_as):
     """The map's history points at it: deleting it would leave that pointing at nothing (on PostgreSQL, a 500)."""
     from app.units.models import HamletChange
+    from tests.test_hamlet_changes import change_confirmed
     from tests.visits_helpers import household
     household(tree.hamlet2, "Nguyễn Văn An")
     login_as("commune", tree.commune)
-    resp = client.post(f"/units/{tree.hamlet2.id}/split", data={
+    resp = change_confirmed(client, f"/units/{tree.hamlet2.id}/split", {
         "effective_on": "2026-11-01", "name_1": "Khu vực 2A", "count_1": "", "name_2": "Khu vực 2B",
         "count_2": "", "name_3": "", "count_3": "", "rest": "1"})
     assert resp.status_code == 303, resp.get_data(as_text=True)[:2000]

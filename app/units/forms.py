@@ -1,4 +1,7 @@
 """Forms for hamlets and household counts."""
+import hashlib
+import json
+
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileAllowed, FileField, FileRequired
@@ -76,7 +79,23 @@ def _name_taken(hamlet, name: str, allowed_ids=()) -> bool:
     return clash is not None and clash.retired_on is None and clash.id not in (hamlet.id, *allowed_ids)
 
 
-class MergeForm(AppForm):
+class ConfirmedChange(AppForm):
+    """A hamlet change asked before it is done: the form's choices first come back as a summary, and only the
+    summary's confirmation, carrying the key of the choices it showed, does the change."""
+    confirm = HiddenField()
+
+    def kept(self) -> list[tuple[str, str]]:
+        """The choices as the summary carries them in hidden fields: a text as cleaned, a number or a date as typed
+        (sent back, each reads as it did)."""
+        return [(f.name, f._value() if hasattr(f, "_value") else ("" if f.data is None else str(f.data)))
+                for f in self if f.type not in ("CSRFTokenField", "HiddenField")]
+
+    def choices_key(self) -> str:
+        """The choices in one short string: a confirmation applies only the choices its summary showed."""
+        return hashlib.sha256(json.dumps(self.kept(), ensure_ascii=False).encode()).hexdigest()[:16]
+
+
+class MergeForm(ConfirmedChange):
     """Merge the hamlet the page is about into another hamlet of its commune, from a date."""
     target = SelectField(_l("Merge into"), validate_choice=False,
                          validators=[InputRequired(_l("Choose the hamlet it joins."))])
@@ -129,7 +148,7 @@ def _part_choices():
 def split_form(hamlet, households):
     """The split form of this hamlet: up to three new hamlets, and a choice per household."""
 
-    class SplitForm(AppForm):
+    class SplitForm(ConfirmedChange):
         effective_on = LocalDateField(_l("From"), validators=[InputRequired(_l("Enter the date."))])
         rest = SelectField(_l("Every household not chosen below goes to"), validate_choice=False,
                            choices=[SelectChoice(value="", label=_l("— choose each one below —"))] + _part_choices())

@@ -8,7 +8,7 @@ months before the change read as the map was then. That is why the date may not 
 month (or before one): no visit of a closed month changes hamlet.
 """
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
@@ -36,6 +36,60 @@ class Part:
     """One hamlet a split makes: its name and household count from the date."""
     name: str
     households: int
+
+
+@dataclass
+class Arrival:
+    """One hamlet a merge or a split sends households to, as its confirmation says it before anything is done."""
+    name: str            # its name from the date
+    renamed_from: str | None  # its name until then, when the change renames it
+    households: int      # the households registered in the app that move to it
+    visits: int          # their visits dated from the date, which move with them
+    count: int           # its household count from the date
+
+
+@dataclass
+class Summary:
+    """What a merge or a split from `on` will do: the hamlet ends the day before; where its households go."""
+    on: date
+    count_before: int | None  # the ending hamlet's household count on its last day
+    arrivals: list[Arrival]
+
+    @property
+    def last_day(self) -> date:
+        return self.on - timedelta(days=1)
+
+
+def _movers(source: AdminUnit):
+    """The households a change of `source` moves (duplicates merged into one follow it)."""
+    return sa.select(Household.id).where(Household.hamlet_id == source.id, Household.merged_into_id.is_(None))
+
+
+def _visits_moving(source: AdminUnit, on: date) -> dict[int, int]:
+    """Per household of `source`, its visits dated from `on`: those a change from that day moves (_move_households)."""
+    movers = _movers(source)
+    return dict(db.session.execute(
+        sa.select(Visit.household_id, sa.func.count(Visit.id))
+        .where(Visit.household_id.in_(movers), Visit.visited_on >= on).group_by(Visit.household_id)).all())
+
+
+def merge_summary(source: AdminUnit, target: AdminUnit, on: date, households: int,
+                  new_name: str | None = None) -> Summary:
+    """What merge_hamlets with the same arguments will do."""
+    renamed = bool(new_name) and new_name != target.name
+    moved = db.session.scalar(sa.select(sa.func.count()).select_from(_movers(source).subquery()))
+    arrival = Arrival(new_name if renamed else target.name, target.name if renamed else None, moved,
+                      sum(_visits_moving(source, on).values()), households)
+    return Summary(on, count_on(source, on - timedelta(days=1)), [arrival])
+
+
+def split_summary(source: AdminUnit, on: date, parts: list[Part], assignment: dict[int, int]) -> Summary:
+    """What split_hamlet with the same arguments will do."""
+    moving = _visits_moving(source, on)
+    arrivals = [Arrival(part.name, None, sum(1 for p in assignment.values() if p == i),
+                        sum(moving.get(h, 0) for h, p in assignment.items() if p == i), part.households)
+                for i, part in enumerate(parts)]
+    return Summary(on, count_on(source, on - timedelta(days=1)), arrivals)
 
 
 def households_of(hamlet: AdminUnit) -> list[Household]:

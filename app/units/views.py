@@ -164,43 +164,79 @@ def rename(unit_id: int):
 
 
 def _changeable_hamlet(unit_id: int) -> AdminUnit:
+    """The active hamlet a merge or a split is about. Its confirmation locks the commune first: sent twice at once
+    (a double tap on a weak signal), it is done once, and the second finds the hamlet ended by it and says so."""
     hamlet = get_unit_or_404(unit_id, need=can_edit_hamlet)
+    confirming = request.method == "POST" and bool(request.form.get("confirm")) and not _going_back()
+    if confirming:
+        unit_ops.lock_unit(hamlet.parent_id)
+        db.session.refresh(hamlet)
     if hamlet.retired_on is not None:
+        if confirming and unit_ops.ended_by_change(hamlet):
+            flash(_("%(name)s was already merged or split from %(date)s: see its history.", name=hamlet.name,
+                    date=locale_date(hamlet.retired_on)), "info")
+            abort(redirect(url_for("units.show", unit_id=hamlet.id), 303))
         abort(409)
     return hamlet
+
+
+def _going_back() -> bool:
+    """The summary's "Go back and change": the form again, as it was filled in."""
+    return request.form.get("back") is not None
+
+
+def _asked_then_done(form, page: str, summary, apply, **values):
+    """A merge or a split asked before it is done: a valid form comes back as the summary of what it will do
+    (`summary()`), its choices in hidden fields; only that summary's confirmation runs `apply()`, which answers.
+    A refused form comes back with its errors beside the fields (400)."""
+    if form.is_submitted() and _going_back():
+        form.confirm.data = ""
+        return render_template(page, form=form, **values)
+    if form.validate_on_submit():
+        if form.confirm.data == form.choices_key():
+            return apply()
+        form.confirm.data = form.choices_key()
+        return render_template(page, form=form, summary=summary(), **values)
+    form.confirm.data = ""  # the form sent again, corrected, is summed up again
+    return render_template(page, form=form, **values), 400 if form.is_submitted() else 200
 
 
 @bp.route("/<int:unit_id>/merge", methods=["GET", "POST"])
 def merge(unit_id: int):
     hamlet = _changeable_hamlet(unit_id)
     form = MergeForm(hamlet=hamlet, effective_on=today_vn())
-    if form.validate_on_submit():
+
+    def arguments():
+        return (hamlet, form.target_unit, form.effective_on.data, form.merged_count() or 0,
+                form.new_name.data or None)
+
+    def apply():
         target = form.target_unit
-        hamlet_changes.merge_hamlets(hamlet, target, form.effective_on.data, form.merged_count() or 0,
-                                     new_name=form.new_name.data or None, user=current_user)
+        hamlet_changes.merge_hamlets(*arguments(), user=current_user)
         db.session.commit()
         flash(_("%(name)s is merged into %(target)s from %(date)s.", name=hamlet.name, target=target.name,
                 date=locale_date(form.effective_on.data)), "success")
         return redirect(url_for("units.show", unit_id=target.id), 303)
-    status = 400 if form.is_submitted() else 200
-    return render_template("units/merge.html", unit=hamlet, form=form,
-                           current=hamlet.households_on(today_vn())), status
+
+    return _asked_then_done(form, "units/merge.html", lambda: hamlet_changes.merge_summary(*arguments()), apply,
+                            unit=hamlet, current=hamlet.households_on(today_vn()))
 
 
 @bp.route("/<int:unit_id>/split", methods=["GET", "POST"])
 def split(unit_id: int):
     hamlet = _changeable_hamlet(unit_id)
     form = split_form(hamlet, hamlet_changes.households_of(hamlet))(effective_on=today_vn())
-    if form.validate_on_submit():
-        parts, assignment = form.parts()
-        made = hamlet_changes.split_hamlet(hamlet, form.effective_on.data, parts, assignment, user=current_user)
+
+    def apply():
+        made = hamlet_changes.split_hamlet(hamlet, form.effective_on.data, *form.parts(), user=current_user)
         db.session.commit()
         flash(_("%(name)s is split into %(parts)s from %(date)s.", name=hamlet.name,
                 parts=", ".join(h.name for h in made), date=locale_date(form.effective_on.data)), "success")
         return redirect(url_for("units.show", unit_id=hamlet.parent_id), 303)
-    status = 400 if form.is_submitted() else 200
-    return render_template("units/split.html", unit=hamlet, form=form,
-                           current=hamlet.households_on(today_vn())), status
+
+    return _asked_then_done(
+        form, "units/split.html", lambda: hamlet_changes.split_summary(hamlet, form.effective_on.data, *form.parts()),
+        apply, unit=hamlet, current=hamlet.households_on(today_vn()))
 
 
 @bp.route("/<int:unit_id>/retire", methods=["GET", "POST"])
