@@ -728,7 +728,8 @@ def test_a_split_is_summed_up_first_and_done_only_when_confirmed(db, tree, clien
     page = parse(back.get_data(as_text=True))
     assert (page.find(id="name_1").attrs["value"], page.find(id="count_2").attrs["value"]) == (
         "Ấp Tân Lập A", "100")
-    assert page.find(id=f"h{third.id}").find(value="2").attrs.get("selected") is not None
+    chosen = page.find(id=f"h{third.id}").find(value="2")
+    assert chosen.attrs.get("selected") is not None and chosen.text() == "Ấp Tân Lập B"
     _nothing_changed(tree, homes)
 
     done = client.post(url, data=sent_back(asked))
@@ -760,6 +761,28 @@ def test_a_confirmation_the_commune_no_longer_allows_brings_the_form_back_with_t
     assert page.find(id="confirm").attrs["value"] == ""
     assert _db.session.get(AdminUnit, tree.hamlet.id).retired_on is None
     assert _db.session.get(Household, h.id).hamlet_id == tree.hamlet.id
+
+
+def test_the_split_forms_choices_say_the_names_typed_above_them(db, tree, client, login_as):
+    h = household(tree.hamlet, "Nguyễn Văn An")
+    login_as("commune", tree.commune)
+
+    def labels(html, select_id):
+        return [o.text() for o in parse(html).find(id=select_id).find_all("option")][1:]
+
+    page = client.get(f"/units/{tree.hamlet.id}/split").get_data(as_text=True)
+    assert labels(page, "rest") == labels(page, f"h{h.id}") == ["Thôn, ấp mới 1", "Thôn, ấp mới 2", "Thôn, ấp mới 3"]
+    # Each name field tells the page's script which choices follow it, and what they read when it is empty.
+    name_2 = parse(page).find(id="name_2")
+    assert (name_2.attrs["data-part"], name_2.attrs["data-numbered"]) == ("2", "Thôn, ấp mới 2")
+    # Refused (no household assigned), the form comes back with the names typed in the choices.
+    refused = client.post(f"/units/{tree.hamlet.id}/split", data={
+        "effective_on": ON.isoformat(), "name_1": "Ấp  Tân Lập A ", "name_2": "Ấp Tân Lập B", "name_3": "",
+        "rest": ""})
+    assert refused.status_code == 400
+    html = refused.get_data(as_text=True)
+    assert "1 hộ chưa được xếp" in parse(html).find(id="rest-error").text()
+    assert labels(html, "rest") == labels(html, f"h{h.id}") == ["Ấp Tân Lập A", "Ấp Tân Lập B", "Thôn, ấp mới 3"]
 
 
 def test_an_officer_of_another_commune_can_neither_ask_nor_confirm_a_merge_or_a_split(db, tree, client, login_as):

@@ -141,8 +141,10 @@ class MergeForm(ConfirmedChange):
 PARTS = 3
 
 
-def _part_choices():
-    return [SelectChoice(value=str(i + 1), label=_l("New hamlet %(n)d", n=i + 1)) for i in range(PARTS)]
+def _part_choices(names=()):
+    """A choice per new hamlet, under the name typed for it if any, else its number."""
+    names = list(names) + [None] * PARTS
+    return [SelectChoice(value=str(i + 1), label=names[i] or _l("New hamlet %(n)d", n=i + 1)) for i in range(PARTS)]
 
 
 def split_form(hamlet, households):
@@ -158,6 +160,11 @@ def split_form(hamlet, households):
             self.hamlet = hamlet
             self.households = households
             self.assignment: dict[int, int] = {}
+            # The choices say the names typed above them (a form sent back keeps them; split-names.js follows typing).
+            parts = _part_choices(name.data for name, _count in self.part_fields())
+            self.rest.choices = [self.rest.choices[0], *parts]
+            for _household, field in self.household_fields():
+                field.choices = [field.choices[0], *parts]
 
         def part_fields(self):
             return [(getattr(self, f"name_{i}"), getattr(self, f"count_{i}")) for i in range(1, PARTS + 1)]

@@ -1,14 +1,63 @@
-"""A commune officer uploads a list of hamlets from a 360×740 phone."""
+"""A commune officer splits a hamlet and uploads a list of hamlets from a 360×740 phone."""
+import sqlalchemy as sa
 from playwright.sync_api import expect
 
 from app.auth.cli import create_user
 from app.extensions import db as _db
-from tests.browser.conftest import shot, sign_in
+from app.households.models import Household
+from app.units.models import AdminUnit
+from tests.browser.conftest import script_errors, shot, sign_in
 from tests.conftest import PASSWORD
+from tests.visits_helpers import household
 
 
 def _fits(page) -> bool:
     return page.evaluate("document.documentElement.scrollWidth") <= 360
+
+
+def test_the_split_forms_choices_follow_the_names_as_they_are_typed_and_the_split_is_asked_first(
+        app, db, tree, live_server, phone):
+    home = household(tree.hamlet, "Nguyễn Văn An")
+    create_user("xa-phuong-1", "commune", tree.commune, PASSWORD, full_name="Lê Thị Thu")
+    _db.session.commit()
+    errors = script_errors(phone)
+    sign_in(phone, live_server, "xa-phuong-1", PASSWORD)
+    phone.goto(f"{live_server}/units/{tree.hamlet.id}/split")
+    choice = phone.locator(f"#h{home.id}")
+    options = choice.locator("option")
+    expect(options).to_have_text(["—", "Thôn, ấp mới 1", "Thôn, ấp mới 2", "Thôn, ấp mới 3"])
+    phone.fill("#name_1", "Ấp Tân Lập A")
+    phone.fill("#name_2", "Ấp Tân Lập B")
+    expect(options).to_have_text(["—", "Ấp Tân Lập A", "Ấp Tân Lập B", "Thôn, ấp mới 3"])
+    expect(phone.locator("#rest option")).to_have_text(
+        ["— chọn riêng từng hộ ở dưới —", "Ấp Tân Lập A", "Ấp Tân Lập B", "Thôn, ấp mới 3"])
+    phone.fill("#name_2", "")  # cleared, its choices read the number again
+    expect(options.nth(2)).to_have_text("Thôn, ấp mới 2")
+    phone.fill("#name_2", "Ấp Tân Lập B")
+    choice.select_option(label="Ấp Tân Lập B")
+    assert _fits(phone)
+    shot(phone, "hamlet-split-form-phone")
+
+    phone.get_by_role("button", name="Chia tách", exact=True).click()
+    box = phone.locator("#confirm-change")
+    expect(box.locator("h2")).to_have_text("Chia tách Khu vực 1?")
+    expect(box).to_contain_text("Ấp Tân Lập B: thôn, ấp mới. Nhận 1 hộ")
+    for button in (box.get_by_role("button", name="Có, chia tách"), box.get_by_role("button", name="Quay lại để sửa")):
+        assert button.bounding_box()["height"] >= 44
+    assert _fits(phone)
+    shot(phone, "hamlet-split-summary-phone")
+    assert _db.session.get(AdminUnit, tree.hamlet.id).retired_on is None
+
+    box.get_by_role("button", name="Quay lại để sửa").click()
+    expect(phone.locator("#name_2")).to_have_value("Ấp Tân Lập B")
+    expect(phone.locator(f"#h{home.id}")).to_have_value("2")
+    phone.get_by_role("button", name="Chia tách", exact=True).click()
+    phone.locator("#confirm-change").get_by_role("button", name="Có, chia tách").click()
+    expect(phone.locator(".flash-success")).to_contain_text("Đã chia Khu vực 1 thành Ấp Tân Lập A, Ấp Tân Lập B")
+    _db.session.expire_all()
+    part = _db.session.scalar(sa.select(AdminUnit).where(AdminUnit.name == "Ấp Tân Lập B"))
+    assert _db.session.get(Household, home.id).hamlet_id == part.id
+    assert not errors
 
 
 def test_a_long_hamlet_name_wraps_in_the_upload_preview_on_a_phone(app, db, tree, live_server, phone, tmp_path):
