@@ -1210,3 +1210,42 @@ def test_a_members_new_number_is_theirs_and_their_old_one_free(client, db, tree,
     assert taken.status_code == 400 and "Nguyễn Văn An" in taken.get_data(as_text=True)
     assert client.post(f"/teams/{team.id}/members", data=member_form(**{"member-phone": "0912 345 678"})
                        ).status_code == 302
+
+
+def test_a_renamed_member_s_account_takes_the_new_name_and_the_trail_says_so(app, client, db, tree, login_as):
+    """The account copied the member's name when it was made; a name corrected later (a typo, a name typed
+    without accents) reaches the account too: the account list finds it by the new name, not the old."""
+    login_as("commune", tree.commune)
+    team = make_team(tree)
+    m = make_member(team, name="Nguyen Van An")
+    assert client.post(f"/teams/members/{m.id}/account").status_code == 200
+    account = db.session.scalar(sa.select(User).where(User.member_id == m.id))
+    assert account.full_name == "Nguyen Van An"
+    data = {f"edit-{m.id}-{k}": v for k, v in {"full_name": "Nguyễn Văn Ân", "phone": "0912 345 678",
+                                               "gender": "male", "birth_year": "1990", "role": "member",
+                                               "affiliation": "youth_union", "joined_on": "2022-04-01"}.items()}
+    assert client.post(f"/teams/members/{m.id}/edit", data=data).status_code == 302
+    db.session.expire_all()
+    account = db.session.get(User, account.id)
+    assert (account.full_name, account.full_name_folded) == ("Nguyễn Văn Ân", "nguyen van an")
+    event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.record_type == "user",
+                                                          AuditEvent.record_id == account.id,
+                                                          AuditEvent.action == "rename"))
+    assert event is not None and event.unit_id == tree.commune.id
+    # On the member's page, beside the member's own change.
+    page = parse(client.get(f"/teams/members/{m.id}").get_data(as_text=True))
+    trail = " ".join(page.find(id="audit").text().split())
+    assert "đã đổi tên trên tài khoản Họ và tên: Nguyen Van An → Nguyễn Văn Ân Tên đăng nhập: 0912345678" in trail
+    # Province staff's account list finds the account by the new name, with or without its accents.
+    from flask import g
+    g.pop("_login_user", None)
+    staff = app.test_client()
+    login_as("province", tree.province, http=staff)
+    listing = staff.get("/users/?q=Văn Ân").get_data(as_text=True)
+    assert "Nguyễn Văn Ân" in listing and "0912345678" in listing
+    assert "Đã đổi tên trên tài khoản 0912345678 thành Nguyễn Văn Ân" in staff.get("/audit/").get_data(as_text=True)
+    # Saving the member without a new name leaves the account alone: no second event.
+    data[f"edit-{m.id}-birth_year"] = "1991"
+    assert client.post(f"/teams/members/{m.id}/edit", data=data).status_code == 302
+    assert db.session.scalar(sa.select(sa.func.count(AuditEvent.id)).where(
+        AuditEvent.record_type == "user", AuditEvent.action == "rename")) == 1

@@ -40,6 +40,7 @@ SENTENCES = {
     ("user", "create"): _l("Created the account %(name)s"),
     ("user", "disable"): _l("Disabled the account %(name)s"),
     ("user", "update"): _l("Bound the account %(name)s to %(unit)s"),
+    ("user", "rename"): _l("Changed the name on the account %(name)s to %(full_name)s"),
     ("user", "enable"): _l("Enabled the account %(name)s again"),
     ("user", "reset_password"): _l("Gave the account %(name)s a new one-time password"),
     ("api_token", "create"): _l("Created the API token %(name)s"),

@@ -218,6 +218,8 @@ def update_member(member: Member, *, full_name: str, gender: str, birth_year: in
         last = membership or (member.memberships[-1] if member.memberships else None)
         record("update", "member", member.id, last.team.commune_id if last else None,
                before={**before, **before_extra}, after={**after, **after_extra}, user=user)
+    if before["full_name"] != after["full_name"]:
+        _rename_accounts(member, user=user)
     _sync_account(member)
 
 
@@ -280,6 +282,17 @@ def _sync_account(member: Member) -> None:
         account.team_id = membership.team_id
         account.unit_id = membership.team.commune_id
         account.role = "team_leader" if membership.role == "leader" else "team_member"
+
+
+def _rename_accounts(member: Member, user=None) -> None:
+    """An account copies its member's name when it is made: a renamed member's accounts take the new name (the
+    account list searches it), each change in the audit trail."""
+    for account in accounts_of(member):
+        if account.full_name != member.full_name:
+            before = account.full_name
+            account.full_name = member.full_name  # User._fold_name keeps full_name_folded with it
+            record("rename", "user", account.id, account.unit_id, before={"full_name": before},
+                   after={"full_name": member.full_name, "username": account.username}, user=user)
 
 
 def new_password() -> str:

@@ -86,7 +86,7 @@ AUDIT_ACTIONS = {
     "create": _l("created"), "update": _l("changed"), "dissolve": _l("dissolved"),
     "reactivate": _l("made active again"), "leave": _l("left the team"), "move": _l("moved"),
     "role": _l("role changed"), "disable": _l("account disabled"),
-    "reset_password": _l("new one-time password given"),
+    "reset_password": _l("new one-time password given"), "rename": _l("name on the account changed"),
 }
 require_sign_in(bp)
 
