@@ -8,6 +8,7 @@ from openpyxl import Workbook, load_workbook
 
 from app.teams import operations as team_ops
 from app.teams.models import Member, Membership, Team
+from tests.html_tree import parse
 
 HEADER = ["Họ tên", "Số điện thoại", "Giới tính", "Năm sinh", "Vai trò", "Đơn vị công tác", "Ấp", "Ngày tham gia"]
 
@@ -245,6 +246,11 @@ def test_names_already_in_the_team_are_asked_about_and_left_out_unless_the_offic
     assert "Nguyễn Quốc Phúc đã là thành viên của tổ này từ 15/03/2022." in html
     assert "Trùng tên với dòng 4, cùng một tổ." in html
     assert "2 dòng ghi tên người đã có trong tổ" in html
+    # The box to add them all the same is inside its label: one tap target, the words and the box.
+    box = parse(html).find(name="take_flagged", type="checkbox")
+    label = next(a for a in box.ancestors() if a.tag == "label")
+    assert "tick" in label.classes() and label.attrs["for"] == box.attrs["id"]
+    assert "Vẫn thêm 2 dòng được đánh dấu “đã có trong tổ”" in label.text()
     payload = re.search(r'name="payload" type="hidden" value="([^"]+)"', html).group(1)
 
     # Confirmed as it comes: the two asked about are left out, and the page says so.
