@@ -6,6 +6,7 @@ from datetime import date
 import sqlalchemy as sa
 from openpyxl import Workbook, load_workbook
 
+from app.dates import today_vn
 from app.teams import operations as team_ops
 from app.teams.models import Member, Membership, Team
 from tests.html_tree import parse
@@ -98,6 +99,29 @@ def test_fixed_file_is_previewed_then_imported_on_confirm(client, db, tree, logi
     again = client.post(f"/teams/import/{tree.commune.id}/confirm", data={"payload": payload})
     assert again.status_code == 409
     assert db.session.scalar(sa.select(sa.func.count(Membership.id))) == 3
+
+
+def test_the_preview_shows_every_field_the_importer_reads_as_it_read_them(client, db, tree, login_as):
+    """Sex, year of birth, affiliation and joining day too, not only name, phone, team and role: a column read
+    wrong (a date taken for another, an affiliation not recognised) is seen before it is saved."""
+    setup_teams(db, tree)
+    login_as("commune", tree.commune)
+    html = upload(client, tree.commune, xlsx(GOOD)).get_data(as_text=True)
+    page = parse(html)
+
+    def facts(line):
+        """The row's facts as a person reads them: label → value."""
+        row = page.find(**{"data-line": str(line)})
+        pairs = zip(row.find_all("dt"), row.find_all("dd"), strict=True)
+        return {" ".join(dt.text().split()): " ".join(dd.text().split()) for dt, dd in pairs}
+
+    assert facts(2) == {"Tổ": "Tổ khu vực 1", "Ấp": "Khu vực 1", "Vai trò trong tổ": "Tổ trưởng", "Giới tính": "Nam",
+                        "Năm sinh": "1990", "Đơn vị công tác": "Đoàn Thanh niên", "Ngày vào tổ": "15/03/2022"}
+    assert facts(3)["Giới tính"] == "Nữ" and facts(3)["Đơn vị công tác"] == "Hội Liên hiệp Phụ nữ"
+    # No joining day in the file: the member joins today, and the preview says which day that is.
+    assert facts(3)["Ngày vào tổ"] == today_vn().strftime("%d/%m/%Y")
+    assert facts(4) == {"Tổ": "Tổ khu vực 2", "Ấp": "khu vuc 2", "Vai trò trong tổ": "Thành viên", "Giới tính": "Nam",
+                        "Năm sinh": "–", "Đơn vị công tác": "Bưu điện", "Ngày vào tổ": "10/01/2023"}
 
 
 def test_members_without_a_mobile_number_are_imported(client, db, tree, login_as):
