@@ -70,8 +70,8 @@ def test_xlsx_with_bad_rows_shows_every_problem_and_writes_nothing(client, db, t
     assert "Thiếu tên." in html
     assert "số này có 6 chữ số" in html
     assert "Số này xuất hiện hai lần trong tệp (dòng 2)." in html
-    assert ("Số này đã thuộc về thành viên đang hoạt động Đã Có: nếu dòng này là Đã Có, hãy bỏ dòng này khỏi tệp "
-            "(người này đã được đăng ký); nếu không, hãy kiểm tra lại số.") in html
+    assert ("Số này là của Đã Có, thành viên của Tổ khu vực 1, không phải của Huỳnh Văn Phúc: hãy kiểm tra lại "
+            "số ở dòng này.") in html
     assert "Không có ấp Ấp Không Có" in html
     assert "Tổ này đã có tổ trưởng khác trong tệp (dòng 2)." in html
     assert "Xác nhận và lưu" not in html
@@ -95,9 +95,10 @@ def test_fixed_file_is_previewed_then_imported_on_confirm(client, db, tree, logi
         "0912345678", "male", "youth_union", "leader", one.id, date(2022, 3, 15))
     assert binh.phone == "0912345679" and binh.affiliation == "womens_union"  # Excel dropped the leading 0
     assert cuong.phone == "0912345680" and cuong.current.team_id == two.id and cuong.affiliation == "post_office"
-    # Confirming the same preview again adds nobody twice.
-    again = client.post(f"/teams/import/{tree.commune.id}/confirm", data={"payload": payload})
-    assert again.status_code == 409
+    # Confirming the same preview again (a double tap) adds nobody twice: each line is registered now.
+    again = client.post(f"/teams/import/{tree.commune.id}/confirm", data={"payload": payload},
+                        follow_redirects=True)
+    assert "Đã thêm 0 thành viên; 3 dòng không thêm ai (đã đăng ký từ trước)." in again.get_data(as_text=True)
     assert db.session.scalar(sa.select(sa.func.count(Membership.id))) == 3
 
 
@@ -296,3 +297,82 @@ def test_names_already_in_the_team_are_asked_about_and_left_out_unless_the_offic
     assert resp.status_code == 302
     names = sorted(m.full_name for m in db.session.scalars(sa.select(Member)) if m.current is not None)
     assert names == ["Bà Tư"] * 2 + ["Lê Thị Hoa"] * 3 + ["Nguyễn Quốc Phúc"] * 3 + ["nguyen quoc phuc"]
+
+
+def confirm(client, commune, html, **extra):
+    payload = re.search(r'name="payload" type="hidden" value="([^"]+)"', html).group(1)
+    return client.post(f"/teams/import/{commune.id}/confirm", data={"payload": payload, **extra},
+                       follow_redirects=True)
+
+
+def test_the_same_list_uploaded_again_with_lines_added_skips_those_registered_and_adds_the_new(
+        client, db, tree, login_as):
+    """A commune keeps one list and adds to it: uploading it again must not stop at the members it already
+    registered. Same number and same name in the same team: skipped, said so; the new lines are added."""
+    one, two = setup_teams(db, tree)
+    login_as("commune", tree.commune)
+    assert "Đã thêm 3 thành viên." in confirm(client, tree.commune,
+                                              upload(client, tree.commune, xlsx(GOOD)).get_data(as_text=True)
+                                              ).get_data(as_text=True)
+    longer = GOOD + [["Đặng Thị Hạnh", "0912345681", "Nữ", 1998, "Thành viên", "", "Khu vực 1", "01/02/2024"]]
+    resp = upload(client, tree.commune, xlsx(longer))
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 200
+    assert "1 dòng hợp lệ và 3 dòng được bỏ qua" in html
+    assert {int(n) for n in re.findall(r'<li class="skipped" data-line="(\d+)">', html)} == {2, 3, 4}
+    assert {int(n) for n in re.findall(r'<li class="good" data-line="(\d+)">', html)} == {5}
+    assert ("Bỏ qua: Đã đăng ký trong tổ này (Nguyễn Văn An, từ 15/03/2022, cùng số điện thoại này): "
+            "không lưu gì từ dòng này.") in " ".join(parse(html).find(**{"data-line": "2"}).text().split())
+    # The leader's line is no second leader: it is the leader.
+    assert "đã có tổ trưởng" not in html
+    assert "Xác nhận và lưu 1 dòng" in html
+    page = confirm(client, tree.commune, html).get_data(as_text=True)
+    assert "Đã thêm 1 thành viên; 3 dòng không thêm ai (đã đăng ký từ trước)." in page
+    db.session.expire_all()
+    in_teams = sorted((m.full_name, m.current.team_id) for m in db.session.scalars(sa.select(Member)))
+    assert in_teams == sorted([("Nguyễn Văn An", one.id), ("Trần Thị Bình", one.id), ("Lê Văn Cường", two.id),
+                               ("Đặng Thị Hạnh", one.id)])
+    # Once more, unchanged: nothing to add, and no button to add nothing.
+    html = upload(client, tree.commune, xlsx(longer)).get_data(as_text=True)
+    assert "Không có gì để thêm: cả 4 dòng đều được bỏ qua" in html and "Xác nhận và lưu" not in html
+    assert db.session.scalar(sa.select(sa.func.count(Membership.id))) == 4
+
+
+def test_a_number_of_a_registered_member_on_another_persons_line_or_for_another_team_stays_a_problem(
+        client, db, tree, login_as):
+    one, two = setup_teams(db, tree)
+    team_ops.add_member(one, full_name="Nguyễn Văn An", gender="male", birth_year=1990, phone="0912345678",
+                        affiliation="youth_union", role="member", joined_on=date(2022, 3, 15))
+    db.session.commit()
+    login_as("commune", tree.commune)
+    rows = [["Nguyễn Văn Ân", "0912345678", "Nam", 1990, "", "", "Khu vực 1", None],   # line 2: not the same name
+            ["Nguyễn Văn An", "0912 345 678", "Nam", 1990, "", "", "Khu vực 2", None]]  # line 3: another team
+    resp = upload(client, tree.commune, xlsx(rows))
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 422
+    assert {int(n) for n in re.findall(r'<li class="bad" data-line="(\d+)">', html)} == {2, 3}
+    assert ("Số này là của Nguyễn Văn An, thành viên của Tổ khu vực 1, không phải của Nguyễn Văn Ân: hãy kiểm tra "
+            "lại số ở dòng này.") in html
+    assert ("Nguyễn Văn An đã được đăng ký với số này, ở Tổ khu vực 1. Để chuyển người này sang tổ khác, dùng "
+            "“Chuyển sang tổ khác” trên trang của họ; nếu không, hãy bỏ dòng này khỏi tệp.") in html
+    assert "Xác nhận và lưu" not in html
+    assert db.session.scalar(sa.select(sa.func.count(Member.id))) == 1
+    # Case and spacing are not another name: "nguyễn  văn AN" with the number, in the same team, is skipped.
+    html = upload(client, tree.commune, xlsx([["nguyễn  văn AN", "0912345678", "", None, "", "", "Khu vực 1", None]])
+                  ).get_data(as_text=True)
+    assert '<li class="skipped" data-line="2">' in html
+
+
+def test_an_officer_of_another_commune_can_neither_upload_nor_confirm_for_this_commune(app, client, db, tree,
+                                                                                      login_as):
+    setup_teams(db, tree)
+    login_as("commune", tree.commune)
+    html = upload(client, tree.commune, xlsx(GOOD)).get_data(as_text=True)
+    from flask import g
+    g.pop("_login_user", None)
+    other = app.test_client()
+    login_as("commune", tree.sibling_commune, http=other)
+    assert upload(other, tree.commune, xlsx(GOOD)).status_code == 404
+    assert other.get(f"/teams/import/{tree.commune.id}").status_code == 404
+    assert confirm(other, tree.commune, html).status_code == 404
+    assert db.session.scalar(sa.select(sa.func.count(Member.id))) == 0

@@ -16,7 +16,7 @@ from app.spreadsheets import SheetRow, date_cell, read_rows, text_cell
 from app.teams import operations as team_ops
 from app.teams.models import AFFILIATIONS, Member, Membership, Team
 from app.templating import locale_date
-from app.text import fold
+from app.text import clean, fold
 from app.units.models import AdminUnit
 
 MEMBER_COLUMNS = {
@@ -73,17 +73,26 @@ class MemberRow:
     # Not a problem, a question: the name is already in the team (the same list uploaded twice, or a
     # member added by hand before). Such a row is left out unless the officer says to add it all the same.
     flag: str = ""
+    # Neither: a line that adds nobody, and why (the member is registered in the team already, with this
+    # number and this name). Shown in the preview, never applied.
+    skipped: str = ""
 
     def payload(self) -> dict:
         data = asdict(self)
         data.pop("errors")
         data.pop("flag")
+        data.pop("skipped")
         data["joined_on"] = self.joined_on.isoformat() if self.joined_on else None
         return data
 
 
 def _key(text: str) -> str:
     return fold(text).replace(" ", "_")
+
+
+def same_name(a: str, b: str) -> bool:
+    """The same name as typed, but for case and spacing: accents count (Ân is not An)."""
+    return clean(a).casefold() == clean(b).casefold()
 
 
 def affiliation_of(text: str) -> str:
@@ -121,11 +130,13 @@ def check_members(rows: list[SheetRow], commune: AdminUnit, today: date, user=No
         v = row.values
         out = MemberRow(line=row.line, full_name=text_cell(v.get("full_name")), hamlet=text_cell(v.get("hamlet")),
                         team_name=text_cell(v.get("team")))
+        parsed.append(out)
         if not out.full_name:
             out.errors.append(_("The name is missing."))
         elif len(out.full_name) > rules.NAME_MAX:
             out.errors.append(_("The name is longer than %(n)d characters.", n=rules.NAME_MAX))
 
+        holder = None
         raw_phone = text_cell(v.get("phone"))
         if raw_phone:  # none is allowed: such a member gets no sign-in account
             try:
@@ -140,17 +151,7 @@ def check_members(rows: list[SheetRow], commune: AdminUnit, today: date, user=No
                     out.errors.append(_("This number appears twice in the file (line %(line)d).",
                                         line=phones_seen[out.phone]))
                 phones_seen.setdefault(out.phone, row.line)
-                other = team_ops.active_member_with_phone(out.phone, commune.province_id)
-                if other is not None:
-                    visible = user is not None and db.session.scalar(
-                        members_query(user).where(Member.id == other.id)) is not None
-                    if visible:
-                        out.errors.append(_("This number is already used by %(name)s, an active member: if this "
-                                            "line is %(name)s, take it out of the file (they are registered "
-                                            "already); if not, check the number.", name=other.full_name))
-                    else:
-                        out.errors.append(_("This number is already used by an active member elsewhere "
-                                            "in the province."))
+                holder = team_ops.active_member_with_phone(out.phone, commune.province_id)
 
         gender = _key(text_cell(v.get("gender")))
         if gender in GENDER_WORDS:
@@ -179,6 +180,10 @@ def check_members(rows: list[SheetRow], commune: AdminUnit, today: date, user=No
                 out.errors.append(_("The joining date is in the future."))
 
         _resolve_team(out, commune, hamlets, teams_by_name, teams, serving)
+        if holder is not None:
+            _registered_already(out, holder, user)
+        if out.skipped:
+            continue
         if out.team_id is not None and out.role == "leader":
             if out.team_id in leaders:
                 out.errors.append(_("This team already has a leader (%(name)s). Change the leader on the "
@@ -189,8 +194,28 @@ def check_members(rows: list[SheetRow], commune: AdminUnit, today: date, user=No
             leaders_in_file.setdefault(out.team_id, row.line)
         if out.team_id is not None and out.full_name:
             _flag_same_name(out, in_teams, names_seen)
-        parsed.append(out)
     return parsed
+
+
+def _registered_already(out: MemberRow, holder: Member, user) -> None:
+    """The row's number belongs to an active member: the same person in the same team (the list uploaded again
+    after lines were added to it) is skipped; anyone else is a problem, said so the officer knows what to do."""
+    visible = user is not None and db.session.scalar(members_query(user).where(Member.id == holder.id)) is not None
+    if not visible:
+        out.errors.append(_("This number is already used by an active member elsewhere in the province."))
+        return
+    membership = holder.current
+    if not same_name(holder.full_name, out.full_name):
+        out.errors.append(_("This number belongs to %(name)s, a member of %(team)s, not to %(row)s: check the "
+                            "number on this line.", name=holder.full_name, team=membership.team.name,
+                            row=out.full_name or "–"))
+    elif out.team_id != membership.team_id:
+        out.errors.append(_("%(name)s is registered with this number already, in %(team)s. To move them, use "
+                            "“Move to another team” on their page; otherwise take this line out of the file.",
+                            name=holder.full_name, team=membership.team.name))
+    else:
+        out.skipped = _("Already registered in this team (%(name)s, since %(day)s, with this number): nothing of "
+                        "this line is saved.", name=holder.full_name, day=locale_date(membership.joined_on))
 
 
 def _names_in_teams(team_ids: list[int]) -> dict[tuple[int, str], tuple[str, date]]:
@@ -244,9 +269,10 @@ def _resolve_team(out: MemberRow, commune, hamlets, teams_by_name, teams, servin
 
 
 def apply_members(rows: list[MemberRow], user=None) -> int:
-    """Write checked rows; the caller commits."""
+    """Write checked rows, but for the skipped; the caller commits. Returns the members added."""
     if any(r.errors for r in rows):
         raise ValueError("refusing to import rows with errors")
+    rows = [r for r in rows if not r.skipped]
     for r in rows:
         team = db.session.get(Team, r.team_id)
         team_ops.add_member(team, full_name=r.full_name, gender=r.gender, birth_year=r.birth_year,

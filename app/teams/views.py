@@ -638,13 +638,20 @@ def _recheck_members(rows: list[dict], commune: AdminUnit):
     return check_members(rows_from_payload(rows), commune, today_vn(), user=current_user)
 
 
+def _added_message(added: int, skipped: int) -> str:
+    if not skipped:
+        return _("%(n)d members added.", n=added)
+    return _("%(n)d members added; %(skipped)d lines added nobody (registered already).", n=added, skipped=skipped)
+
+
 # Checked again at confirmation against the database as it is then: a number may have been taken since the preview.
 MEMBER_SHEET = SheetImport(
     salt="member-import", template="teams/import.html",
     parse=lambda name, data, commune: parse_members(name, data, commune, today_vn(), user=current_user),
     to_payload=lambda rows: [r.payload() for r in rows],
     recheck=_recheck_members,
-    apply=lambda rows, commune: _("%(n)d members added.", n=apply_members(rows, user=current_user)),
+    apply=lambda rows, commune: _added_message(apply_members(rows, user=current_user),
+                                               sum(1 for r in rows if r.skipped)),
     left_out=lambda n: _("%(n)d rows were left out: their names are already in their teams.", n=n))
 
 
