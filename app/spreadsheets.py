@@ -18,6 +18,8 @@ from app.rules import whole_number
 from app.text import clean, fold
 
 MAX_ROWS = 20000
+# What a spreadsheet program takes for the start of a formula in a cell we write (reports, templates).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 # Limits that keep one upload's cost small whatever the file claims; a real list of a commune's
 # hamlets or members is far inside every one of them.
 MAX_FILE_BYTES = 5 * 1024 * 1024     # as MAX_CONTENT_LENGTH, also for files given to the CLI
@@ -338,6 +340,19 @@ def _csv_rows(text: str, delimiter: str):
         raise SpreadsheetError(_l("Line %(line)d of the CSV file could not be read: a quoted cell must end with "
                                   "a quote (\") and a quote inside it must be doubled (\"\").",
                                   line=line)) from exc
+
+
+def neutralise(value):
+    """Text a spreadsheet would run as a formula gets a leading apostrophe, so it stays text.
+
+    Control characters a worksheet cannot hold (older data may carry them in a unit's name) go.
+    """
+    if isinstance(value, str):
+        from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+        value = ILLEGAL_CHARACTERS_RE.sub("", value)
+        if value.startswith(FORMULA_START):
+            return "'" + value
+    return value
 
 
 def text_cell(value: object) -> str:

@@ -11,29 +11,16 @@ from datetime import date
 from flask_babel import format_date, get_locale
 from flask_babel import gettext as _
 from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from app.reports.summary import Summary, level_name
+from app.spreadsheets import neutralise
 
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 INT_FORMAT = "#,##0"
 PERCENT_FORMAT = "0.0%"
 # Sheet names may not hold these characters and are at most 31 long.
 SHEET_BAD = re.compile(r"[\[\]:*?/\\]")
-
-
-def neutralise(value):
-    """Text a spreadsheet would run as a formula gets a leading apostrophe, so it stays text.
-
-    Control characters a worksheet cannot hold (older data may carry them in a unit's name) go.
-    """
-    if isinstance(value, str):
-        value = ILLEGAL_CHARACTERS_RE.sub("", value)
-        if value.startswith(FORMULA_START):
-            return "'" + value
-    return value
 
 
 def service_name(service: dict) -> str:
