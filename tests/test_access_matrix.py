@@ -103,6 +103,7 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ("teams.import_members", "GET"): Entry(OFFICER, {"commune_id": "commune"}),
     ("teams.import_members", "POST"): Entry(OFFICER, {"commune_id": "commune"}),
     ("teams.confirm_import", "POST"): Entry(OFFICER, {"commune_id": "commune"}),
+    ("teams.import_template", "GET"): Entry(OFFICER, {"commune_id": "commune"}),
     ("teams.add_member", "POST"): Entry(OFFICER | {"team_leader"}, {"team_id": "team"}),
     ("teams.check_phone", "GET"): Entry(OFFICER | {"team_leader"}, {"team_id": "team"},
                                         {"phone": "0912 345 678"}),

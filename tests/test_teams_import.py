@@ -98,7 +98,8 @@ def test_fixed_file_is_previewed_then_imported_on_confirm(client, db, tree, logi
     # Confirming the same preview again (a double tap) adds nobody twice: each line is registered now.
     again = client.post(f"/teams/import/{tree.commune.id}/confirm", data={"payload": payload},
                         follow_redirects=True)
-    assert "Đã thêm 0 thành viên; 3 dòng không thêm ai (đã đăng ký từ trước)." in again.get_data(as_text=True)
+    assert ("Đã thêm 0 thành viên; 3 dòng không thêm ai (thành viên đã đăng ký từ trước, hoặc dòng mẫu của tệp "
+            "mẫu).") in again.get_data(as_text=True)
     assert db.session.scalar(sa.select(sa.func.count(Membership.id))) == 3
 
 
@@ -327,7 +328,8 @@ def test_the_same_list_uploaded_again_with_lines_added_skips_those_registered_an
     assert "đã có tổ trưởng" not in html
     assert "Xác nhận và lưu 1 dòng" in html
     page = confirm(client, tree.commune, html).get_data(as_text=True)
-    assert "Đã thêm 1 thành viên; 3 dòng không thêm ai (đã đăng ký từ trước)." in page
+    assert ("Đã thêm 1 thành viên; 3 dòng không thêm ai (thành viên đã đăng ký từ trước, hoặc dòng mẫu của tệp "
+            "mẫu).") in page
     db.session.expire_all()
     in_teams = sorted((m.full_name, m.current.team_id) for m in db.session.scalars(sa.select(Member)))
     assert in_teams == sorted([("Nguyễn Văn An", one.id), ("Trần Thị Bình", one.id), ("Lê Văn Cường", two.id),
@@ -376,3 +378,92 @@ def test_an_officer_of_another_commune_can_neither_upload_nor_confirm_for_this_c
     assert other.get(f"/teams/import/{tree.commune.id}").status_code == 404
     assert confirm(other, tree.commune, html).status_code == 404
     assert db.session.scalar(sa.select(sa.func.count(Member.id))) == 0
+
+
+def download_template(client, commune):
+    resp = client.get(f"/teams/import/{commune.id}/template.xlsx")
+    assert resp.status_code == 200
+    assert resp.mimetype == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    return resp, load_workbook(io.BytesIO(resp.get_data()))
+
+
+def saved(book) -> bytes:
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def test_the_blank_template_filled_with_two_members_uploads_cleanly(client, db, tree, login_as):
+    """The officer downloads the template from the upload page, types two members under the example line and
+    uploads it as it is: the example adds nobody, the two are added with what was typed."""
+    from app.spreadsheets import header_key
+    from app.teams.importer import MEMBER_COLUMNS
+    one, two = setup_teams(db, tree)
+    login_as("commune", tree.commune)
+    page = parse(client.get(f"/teams/import/{tree.commune.id}").get_data(as_text=True))
+    link = next(a for a in page.find_all("a") if "Tải mẫu trống" in a.text())
+    assert link.attrs["href"] == f"/teams/import/{tree.commune.id}/template.xlsx" and "download" in link.attrs
+    resp, book = download_template(client, tree.commune)
+    assert "mau-danh-sach-thanh-vien-31318.xlsx" in resp.headers["Content-Disposition"]
+    sheet = book.worksheets[0]
+    header = [c.value for c in sheet[1]]
+    assert header == ["Họ tên", "Số điện thoại", "Giới tính", "Năm sinh", "Vai trò", "Đơn vị công tác", "Ấp", "Tổ",
+                      "Ngày tham gia"]
+    # Every header is one the upload reads, and every column the upload reads has its header.
+    assert {MEMBER_COLUMNS[header_key(h)] for h in header} == set(MEMBER_COLUMNS.values())
+    example = [c.value for c in sheet[2]]
+    assert example[0] == "Ví dụ: Nguyễn Văn An" and example[6] == "Khu vực 1"
+    # The second sheet says what each column takes, and which team serves which hamlet.
+    help_text = "\n".join(str(c) for row in book.worksheets[1].iter_rows(values_only=True) for c in row if c)
+    assert "Danh sách thành viên của Phường I" in help_text and "Tổ khu vực 2" in help_text
+
+    filled = [["Phạm Thị Lan", "0912 000 111", "Nữ", 1992, "Tổ phó", "Hội Phụ nữ", "Khu vực 1", None,
+               date(2024, 2, 1)],
+              ["Võ Văn Minh", "0912000222", "Nam", 1987, "Thành viên", "Bưu điện", "Khu vực 2", None, None]]
+    for r, values in enumerate(filled, start=3):
+        for c, value in enumerate(values, start=1):
+            sheet.cell(row=r, column=c, value=value)
+    resp = upload(client, tree.commune, saved(book), name="mau-danh-sach-thanh-vien-31318.xlsx")
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 200, html
+    assert "2 dòng hợp lệ và 1 dòng được bỏ qua" in html
+    assert '<li class="skipped" data-line="2">' in html and "Dòng mẫu của tệp mẫu: không thêm ai." in html
+    assert {int(n) for n in re.findall(r'<li class="good" data-line="(\d+)">', html)} == {3, 4}
+    page = confirm(client, tree.commune, html).get_data(as_text=True)
+    assert "Đã thêm 2 thành viên; 1 dòng không thêm ai" in page
+    members = {m.full_name: m for m in db.session.scalars(sa.select(Member))}
+    assert set(members) == {"Phạm Thị Lan", "Võ Văn Minh"}
+    lan, minh = members["Phạm Thị Lan"], members["Võ Văn Minh"]
+    assert (lan.phone, lan.gender, lan.birth_year, lan.affiliation, lan.current.role, lan.current.team_id,
+            lan.current.joined_on) == ("0912000111", "female", 1992, "womens_union", "deputy", one.id, date(2024, 2, 1))
+    assert (minh.phone, minh.affiliation, minh.current.team_id, minh.current.joined_on) == (
+        "0912000222", "post_office", two.id, today_vn())
+
+
+def test_the_template_with_its_example_written_over_or_in_english_uploads_too(client, db, tree, login_as):
+    setup_teams(db, tree)
+    login_as("commune", tree.commune, locale="en")
+    _resp, book = download_template(client, tree.commune)
+    sheet = book.worksheets[0]
+    assert sheet["A1"].value == "Họ tên"  # the headers the upload reads, whatever the language
+    assert sheet["A2"].value == "Example: Nguyễn Văn An"
+    assert "Nothing to add: each of the 1 rows is skipped" in upload(client, tree.commune, saved(book)).get_data(
+        as_text=True)
+    # The example line written over with a real member: that member is added.
+    sheet["A2"] = "Trịnh Văn Sơn"
+    sheet["B2"] = "0912000333"
+    html = upload(client, tree.commune, saved(book)).get_data(as_text=True)
+    assert "1 rows are ready." in html
+    confirm(client, tree.commune, html)
+    assert [m.full_name for m in db.session.scalars(sa.select(Member))] == ["Trịnh Văn Sơn"]
+
+
+def test_an_officer_of_another_commune_cannot_download_this_commune_s_template(app, client, db, tree, login_as):
+    setup_teams(db, tree)
+    login_as("commune", tree.sibling_commune)
+    resp = client.get(f"/teams/import/{tree.commune.id}/template.xlsx")
+    assert resp.status_code == 404 and "Khu vực 1" not in resp.get_data(as_text=True)
+    # Their own commune's template names their own hamlets and teams only.
+    _resp, book = download_template(client, tree.sibling_commune)
+    cells = " ".join(str(c) for s in book.worksheets for row in s.iter_rows(values_only=True) for c in row if c)
+    assert "Khu vực 1" not in cells and "Tổ khu vực" not in cells

@@ -39,6 +39,9 @@ ROLE_WORDS = {
     "deputy": "deputy", "to_pho": "deputy", "pho": "deputy", "pho_to": "deputy", "deputy_leader": "deputy",
     "member": "member", "thanh_vien": "member", "": "member",
 }
+# The template's example line starts so (app.teams.template); folded, so it is known whatever the language the
+# template was downloaded in.
+EXAMPLE_PREFIXES = ("vi du:", "example:")
 GENDER_WORDS = {"nam": "male", "male": "male", "m": "male", "nu": "female", "female": "female", "f": "female",
                 "khac": "other", "other": "other", "": ""}
 # Looked for inside the folded cell, so "Đoàn Thanh niên xã" is the youth union.
@@ -74,7 +77,7 @@ class MemberRow:
     # member added by hand before). Such a row is left out unless the officer says to add it all the same.
     flag: str = ""
     # Neither: a line that adds nobody, and why (the member is registered in the team already, with this
-    # number and this name). Shown in the preview, never applied.
+    # number and this name; the template's example line). Shown in the preview, never applied.
     skipped: str = ""
 
     def payload(self) -> dict:
@@ -88,6 +91,11 @@ class MemberRow:
 
 def _key(text: str) -> str:
     return fold(text).replace(" ", "_")
+
+
+def is_example(name: str) -> bool:
+    """The template's example line: its name starts "Ví dụ:" (or "Example:", the template in English)."""
+    return fold(name).startswith(EXAMPLE_PREFIXES)
 
 
 def same_name(a: str, b: str) -> bool:
@@ -131,6 +139,10 @@ def check_members(rows: list[SheetRow], commune: AdminUnit, today: date, user=No
         out = MemberRow(line=row.line, full_name=text_cell(v.get("full_name")), hamlet=text_cell(v.get("hamlet")),
                         team_name=text_cell(v.get("team")))
         parsed.append(out)
+        if is_example(out.full_name):
+            # Left in a filled template, it must add nobody, nor stop the file.
+            out.skipped = _("The template's example line: it adds nobody.")
+            continue
         if not out.full_name:
             out.errors.append(_("The name is missing."))
         elif len(out.full_name) > rules.NAME_MAX:

@@ -19,6 +19,7 @@ from sqlalchemy import orm
 
 from app.auth.guard import require_sign_in
 from app.dates import today_vn
+from app.downloads import file_name, send_download, unit_slug
 from app.extensions import db
 from app.forms import record_id
 from app.fragments import render_page, wants_fragment
@@ -65,6 +66,7 @@ from app.teams.models import (
     Team,
     team_hamlets,
 )
+from app.teams.sheet_template import member_template
 from app.templating import locale_date
 from app.text import fold, sort_key
 from app.units import operations as unit_ops
@@ -641,7 +643,8 @@ def _recheck_members(rows: list[dict], commune: AdminUnit):
 def _added_message(added: int, skipped: int) -> str:
     if not skipped:
         return _("%(n)d members added.", n=added)
-    return _("%(n)d members added; %(skipped)d lines added nobody (registered already).", n=added, skipped=skipped)
+    return _("%(n)d members added; %(skipped)d lines added nobody (members registered already, or the template's "
+             "example).", n=added, skipped=skipped)
 
 
 # Checked again at confirmation against the database as it is then: a number may have been taken since the preview.
@@ -663,6 +666,19 @@ def _commune_teams(commune: AdminUnit) -> dict:
 def import_members(commune_id: int):
     commune = get_unit_or_404(commune_id, need=can_manage_commune_teams)
     return MEMBER_SHEET.preview(commune, commune=commune, teams=_commune_teams(commune))
+
+
+@bp.get("/import/<int:commune_id>/template.xlsx")
+def import_template(commune_id: int):
+    """The blank member list to fill: the headers the upload reads, an example line it skips, the commune's
+    hamlets and their teams."""
+    commune = get_unit_or_404(commune_id, need=can_manage_commune_teams)
+    hamlets = list(db.session.scalars(sa.select(AdminUnit).where(AdminUnit.parent_id == commune.id,
+                                                                 AdminUnit.retired_on.is_(None))))
+    teams = list(db.session.scalars(sa.select(Team).where(Team.commune_id == commune.id, Team.status == "active")))
+    body = member_template(commune, hamlets, teams, team_ops.hamlet_ids_of(teams))
+    return send_download(body, file_name("mau-danh-sach-thanh-vien", unit_slug(commune), ext="xlsx"),
+                         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
 
 @bp.post("/import/<int:commune_id>/confirm")
