@@ -428,6 +428,7 @@ def test_the_blank_template_filled_with_two_members_uploads_cleanly(client, db, 
     assert resp.status_code == 200, html
     assert "2 dòng hợp lệ và 1 dòng được bỏ qua" in html
     assert '<li class="skipped" data-line="2">' in html and "Dòng mẫu của tệp mẫu: không thêm ai." in html
+    assert list(parse(html).find(**{"data-line": "2"}).find_all("dt")) == []  # unread: no facts shown as read
     assert {int(n) for n in re.findall(r'<li class="good" data-line="(\d+)">', html)} == {3, 4}
     page = confirm(client, tree.commune, html).get_data(as_text=True)
     assert "Đã thêm 2 thành viên; 1 dòng không thêm ai" in page

@@ -79,12 +79,14 @@ class MemberRow:
     # Neither: a line that adds nobody, and why (the member is registered in the team already, with this
     # number and this name; the template's example line). Shown in the preview, never applied.
     skipped: str = ""
+    example: bool = False  # the template's example line, skipped unread
 
     def payload(self) -> dict:
         data = asdict(self)
         data.pop("errors")
         data.pop("flag")
         data.pop("skipped")
+        data.pop("example")
         data["joined_on"] = self.joined_on.isoformat() if self.joined_on else None
         return data
 
@@ -141,7 +143,7 @@ def check_members(rows: list[SheetRow], commune: AdminUnit, today: date, user=No
         parsed.append(out)
         if is_example(out.full_name):
             # Left in a filled template, it must add nobody, nor stop the file.
-            out.skipped = _("The template's example line: it adds nobody.")
+            out.example, out.skipped = True, _("The template's example line: it adds nobody.")
             continue
         if not out.full_name:
             out.errors.append(_("The name is missing."))

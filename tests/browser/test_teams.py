@@ -161,3 +161,45 @@ def test_import_with_one_bad_row_on_a_phone(app, db, live_server, phone, tmp_pat
     db.session.expire_all()
     assert db.session.scalar(sa.select(sa.func.count(Member.id))) == before + 2
     shot(phone, "import-done-phone")
+
+
+def test_member_template_filled_and_previewed_on_a_phone(app, db, live_server, phone, tmp_path):
+    """The template downloaded from the upload page, filled and uploaded back on a 360 px phone: every field of
+    each line shows without sideways scrolling, and the box to add a same-name line is one tap target with
+    its words, 44 px high at least."""
+    import io
+
+    from openpyxl import load_workbook
+
+    from tests.browser.test_phone_crawl import SIDEWAYS, SMALL_TARGETS
+    seed_demo()
+    taken = existing_demo_member(db)
+    team = taken.current.team
+    sign_in(phone, live_server, "demo-commune", DEMO_PASSWORD)
+    phone.goto(f"{live_server}/teams/import/{team.commune_id}")
+    shot(phone, "member-upload-phone")
+    with phone.expect_download() as download:
+        phone.get_by_role("link", name="Tải mẫu trống (.xlsx)").click()
+    book = load_workbook(io.BytesIO(open(download.value.path(), "rb").read()))
+    sheet = book.worksheets[0]
+    lines = [["Phạm Thị Lan", "0977 000 111", "Nữ", 1992, "Tổ phó", "Hội Phụ nữ", None, team.name, "01/02/2024"],
+             [taken.full_name, taken.phone, "", None, "", "", None, team.name, None],             # registered
+             [taken.full_name, "", "", None, "", "", None, team.name, None]]                      # same name
+    for r, values in enumerate(lines, start=3):
+        for c, value in enumerate(values, start=1):
+            sheet.cell(row=r, column=c, value=value)
+    filled = tmp_path / "mau.xlsx"
+    book.save(filled)
+    phone.set_input_files("#file", str(filled))
+    phone.get_by_role("button", name="Xem trước").click()
+    expect(phone.locator("ol.preview li.skipped")).to_have_count(2)  # the example and the registered member
+    line = phone.locator("ol.preview li[data-line='3']")
+    for label, value in (("Giới tính", "Nữ"), ("Năm sinh", "1992"), ("Ngày vào tổ", "01/02/2024")):
+        expect(line.locator(f"div:has(> dt:text-is('{label}')) > dd")).to_have_text(value)
+    shot(phone, "member-upload-preview-phone")
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 360
+    assert phone.evaluate(SIDEWAYS) == [] and phone.evaluate(SMALL_TARGETS) == []
+    tick = phone.locator("label.tick")
+    assert tick.bounding_box()["height"] >= 44
+    tick.locator("span").click()  # the words tick the box
+    expect(phone.locator("input[name=take_flagged]")).to_be_checked()
