@@ -56,6 +56,10 @@ def locale_date(value, fmt: str | None = None, locale: str | None = None):
     return value
 
 
+def message_date(value: date) -> str:
+    """A date inside a message: the locale's on a page (01/07/2025), ISO on the command line, whose options
+    take ISO dates (2025-07-01)."""
+    return locale_date(value) if has_request_context() else value.isoformat()
 
 
 # The filters read the locale the context processor put in the template's context (one lookup per

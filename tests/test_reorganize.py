@@ -314,7 +314,8 @@ def test_a_plan_dated_after_today_is_shown_by_a_dry_run_and_applied_by_nothing(c
     resp = upload(client, path)
     html = resp.get_data(as_text=True)
     assert resp.status_code == 422 and "/units/reorganize/confirm" not in html
-    assert f"Phương án có hiệu lực từ {day}, sau hôm nay: chỉ áp dụng được từ ngày đó trở đi." in html
+    local_day = date.fromisoformat(day).strftime("%d/%m/%Y")
+    assert f"Phương án có hiệu lực từ {local_day}, sau hôm nay: chỉ áp dụng được từ ngày đó trở đi." in html
     dry = reorganize(runner, path, "--dry-run")
     assert dry.exit_code == 0, dry.output
     assert "Tổ Phường I" in dry.output and "31321 Phường Vị Thanh" in dry.output
@@ -380,6 +381,16 @@ def test_a_bad_plan_uploaded_lists_its_problems_by_line_and_offers_no_confirmati
     refused = upload(client, not_a_sheet)
     error = re.search(r'<p id="file-error" class="error" role="alert">([^<]+)</p>', refused.get_data(as_text=True))
     assert refused.status_code == 400 and error and error.group(1) == "Tệp này không phải là tệp Excel đọc được."
+
+
+def test_a_bad_plan_uploaded_says_its_dates_the_vietnamese_way(client, login_as, world, tmp_path):
+    login_as("province", _db.session.get(AdminUnit, world.province))
+    rows = PLAN[:1] + [("31399", "", "31321"), ("31318", "", "99999")] + PLAN[2:]
+    html = upload(client, plan_csv(tmp_path, rows)).get_data(as_text=True)
+    assert "Không có đơn vị nào mang mã 31399 vào ngày 30/06/2025." in html
+    assert "Mã 99999 không có trong danh mục có hiệu lực vào ngày 01/07/2025." in html
+    preview = html.split('id="preview"')[1]
+    assert "2025-06-30" not in preview and "2025-07-01" not in preview
 
 
 def test_staff_of_another_province_cannot_reorganize_this_one_and_an_administrator_may(

@@ -48,7 +48,7 @@ def test_a_plan_with_several_problems_lists_each_by_line_at_once_and_applies_not
     text = _text(resp)
     assert resp.status_code == 422
     assert "Có 7 lỗi. Chưa có gì thay đổi." in text
-    for line, problem in ((3, "Mã 99999 không có trong danh mục có hiệu lực vào ngày 2025-07-01."),
+    for line, problem in ((3, "Mã 99999 không có trong danh mục có hiệu lực vào ngày 01/07/2025."),
                           (4, "Thôn, ấp Khu vực 3 của Phường III (xã bị chia tách) chưa được xếp."),
                           (5, "Thôn, ấp Ấp Nhơn Thuận của Thị trấn Một Ngàn (xã bị chia tách) chưa được xếp."),
                           (6, "Thôn, ấp Ấp Nhơn Xuân đã được xếp ở dòng 5."),

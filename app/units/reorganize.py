@@ -21,6 +21,7 @@ from app.audit.models import record
 from app.dates import today_vn
 from app.extensions import db
 from app.spreadsheets import SheetRow, date_cell, read_rows, text_cell
+from app.templating import message_date
 from app.text import fold
 from app.units import official
 from app.units import operations as unit_ops
@@ -121,10 +122,10 @@ def check_plan(source_name: str, lines: list[PlanLine], ahead: bool = False) -> 
     day = plan.effective_on = days.most_common(1)[0][0]
     if day > today_vn() and not ahead:
         plan.errors.append(_("The plan takes effect on %(day)s, after today: it can be applied from that day on.",
-                             day=day.isoformat()))
+                             day=message_date(day)))
     for line in lines:
         if line.effective_on and line.effective_on != day:
-            line.errors.append(_("All lines of a plan take effect on the same day (%(day)s).", day=day.isoformat()))
+            line.errors.append(_("All lines of a plan take effect on the same day (%(day)s).", day=message_date(day)))
     before = day - timedelta(days=1)
     in_force = official.codes_in_force(day)
     listed = {}
@@ -133,7 +134,7 @@ def check_plan(source_name: str, lines: list[PlanLine], ahead: bool = False) -> 
         unit = db.session.scalar(sa.select(AdminUnit).where(AdminUnit.code == code,
                                                             AdminUnit.valid_on_clause(before)))
         if unit is None:
-            line.errors.append(_("No unit bears the code %(code)s on %(day)s.", code=code, day=before.isoformat()))
+            line.errors.append(_("No unit bears the code %(code)s on %(day)s.", code=code, day=message_date(before)))
         return unit
 
     unit_lines = [ln for ln in lines if not ln.account]
@@ -148,7 +149,7 @@ def check_plan(source_name: str, lines: list[PlanLine], ahead: bool = False) -> 
         if unit.level == "province":
             if line.new_code not in in_force:
                 line.errors.append(_("The code %(code)s is not in the list in force on %(day)s.",
-                                     code=line.new_code, day=day.isoformat()))
+                                     code=line.new_code, day=message_date(day)))
                 continue
             plan.old_provinces[unit.code] = unit
             plan.new_provinces[unit.code] = line.new_code
@@ -183,7 +184,7 @@ def check_plan(source_name: str, lines: list[PlanLine], ahead: bool = False) -> 
             continue
         if line.new_code not in in_force:
             line.errors.append(_("The code %(code)s is not in the list in force on %(day)s.",
-                                 code=line.new_code, day=day.isoformat()))
+                                 code=line.new_code, day=message_date(day)))
             continue
         commune_by_id[commune.id] = commune
         parent_code = plan.new_provinces[old_province.code]
@@ -277,7 +278,7 @@ def _check_overlaps(plan: Plan, day: date) -> None:
         UnitSuccession.old_unit_id.in_(ids), Reorganization.effective_on >= day).limit(1))
     if later is not None:
         plan.errors.append(_("This plan overlaps the reorganization effective on %(day)s.",
-                             day=later.effective_on.isoformat()))
+                             day=message_date(later.effective_on)))
 
 
 def _check_new_codes(plan: Plan, day: date) -> None:
@@ -292,10 +293,10 @@ def _check_new_codes(plan: Plan, day: date) -> None:
         if first is not None:
             plan.errors.append(_("Visits were already logged on the new unit %(name)s (%(code)s) since %(day)s: "
                                  "a plan cannot come after them.", name=unit.name, code=code,
-                                 day=first.isoformat()))
+                                 day=message_date(first)))
         else:
             plan.errors.append(_("The code %(code)s is already borne on %(day)s by %(name)s.", code=code,
-                                 day=day.isoformat(), name=unit.name))
+                                 day=message_date(day), name=unit.name))
 
 
 def _check_account(plan: Plan, line: PlanLine, listed: dict) -> None:
