@@ -232,7 +232,10 @@ def test_a_dry_run_shows_everything_and_writes_nothing(runner, world, tmp_path):
     count = _db.session.scalar(sa.select(sa.func.count()).select_from(AdminUnit))
     result = reorganize(runner, plan_csv(tmp_path, PLAN), "--dry-run")
     assert result.exit_code == 0, result.output
-    assert "New unit: 31321 Phường Vị Thanh" in result.output and "Ended: 31321 Phường III" in result.output
+    assert "Merged into Phường Vị Thanh (31321): Phường I (31318), Phường III (31321)." in result.output
+    assert ("Split: Thị trấn Một Ngàn (31338): Ấp Nhơn Xuân to Xã Tân Hòa (31342); Ấp Nhơn Thuận to Xã Thạnh "
+            "Xuân (31360).") in result.output
+    assert "Tổ Phường I moved from Phường I to Phường Vị Thanh" in result.output
     assert "dry run: nothing was written" in result.output and "after today" not in result.output
     assert "applied:" not in result.output
     _db.session.remove()
@@ -318,7 +321,7 @@ def test_a_plan_dated_after_today_is_shown_by_a_dry_run_and_applied_by_nothing(c
     assert f"Phương án có hiệu lực từ {local_day}, sau hôm nay: chỉ áp dụng được từ ngày đó trở đi." in html
     dry = reorganize(runner, path, "--dry-run")
     assert dry.exit_code == 0, dry.output
-    assert "Tổ Phường I" in dry.output and "31321 Phường Vị Thanh" in dry.output
+    assert "Tổ Phường I" in dry.output and "Phường Vị Thanh (31321)" in dry.output
     assert f"the plan takes effect on {day}, after today: it can be applied from that day on" in dry.output
     applied = reorganize(runner, path)
     assert applied.exit_code != 0 and "nothing applied" in applied.output
@@ -354,7 +357,8 @@ def test_province_staff_preview_a_plan_in_the_web_ui_then_confirm_it(client, log
     preview = upload(client, plan_csv(tmp_path, PLAN))
     html = preview.get_data(as_text=True)
     assert preview.status_code == 200, html
-    for line in ("31321 Phường Vị Thanh", "31321 Phường III", "xa-31338", "Tổ Phường I"):
+    for line in ("Sáp nhập thành Phường Vị Thanh (31321): Phường I (31318), Phường III (31321).",
+                 "Tài khoản xa-31338 bị vô hiệu hóa", "Tổ Phường I chuyển từ Phường I về Phường Vị Thanh"):
         assert line in html
     assert unit_for_code("31321").name == "Phường III"  # the preview changed nothing
     payload = html.split('name="payload" type="hidden" value="')[1].split('"')[0]
@@ -367,6 +371,75 @@ def test_province_staff_preview_a_plan_in_the_web_ui_then_confirm_it(client, log
     again = client.post("/units/reorganize/confirm", data={"payload": payload})
     assert again.status_code == 400
     assert _db.session.scalar(sa.select(sa.func.count()).select_from(Reorganization)) == 1
+
+
+SECOND = [("92", "", "92"), ("31321", "", "31321"), ("31342", "", "31321"), ("31360", "", "31360")]
+
+
+def items(html: str) -> list[str]:
+    """The text of each list item, tags taken out."""
+    return [re.sub(r"<[^>]+>", "", li).strip() for li in re.findall(r"<li[^>]*>(.*?)</li>", html, re.S)]
+
+
+def test_a_second_plan_previews_the_communes_that_change_in_full_and_folds_those_that_carry_on(
+        client, login_as, runner, world, tmp_path):
+    """Cần Thơ again from 2026-01-01, Xã Tân Hòa joining Phường Vị Thanh: applying ends every commune and makes
+    each again (units live in time), but the preview lists the merge, says Xã Thạnh Xuân carries on unchanged,
+    and its team stays there; the page of the plan applied says the same."""
+    from tests.visits_helpers import make_team
+    assert reorganize(runner, plan_csv(tmp_path, PLAN)).exit_code == 0
+    _db.session.remove()
+    thanh_xuan = unit_for_code("31360")
+    make_team(thanh_xuan, list(thanh_xuan.children), name="Tổ Thạnh Xuân")
+    create_user("xa-31360", "commune", thanh_xuan, "matkhau-dai-du-12")
+    _db.session.commit()
+    login_as("province", unit_for_code("92"), username="staff-92")
+    preview = upload(client, plan_csv(tmp_path, SECOND, name="second.csv", day="2026-01-01"))
+    html = preview.get_data(as_text=True)
+    assert preview.status_code == 200, html
+    section = html.split('id="preview"')[1]
+    said = items(section)
+    assert "Tỉnh: Thành phố Cần Thơ (92) giữ nguyên." in said
+    assert "Sáp nhập thành Phường Vị Thanh (31321): Phường Vị Thanh (31321), Xã Tân Hòa (31342)." in said
+    assert "<h3>Xã, phường thay đổi (1)</h3>" in section and "<h3>Xã, phường giữ nguyên (1)</h3>" in section
+    assert ("1 xã, phường giữ nguyên mã, tên và các thôn, ấp. Từ 01/01/2026, mỗi xã, phường được ghi thành một đơn "
+            "vị mới mang cùng mã") in section
+    # The commune carrying on, its team and its account are folded away (<details>), not listed as changes.
+    folded = [items(d) for d in re.findall(r"<details[^>]*>(.*?)</details>", section, re.S)]
+    assert ["Xã Thạnh Xuân (31360)"] in folded and ["Tổ Thạnh Xuân ở lại Xã Thạnh Xuân"] in folded
+    assert ["Tài khoản staff-92 vẫn thuộc Thành phố Cần Thơ", "Tài khoản staff-93 vẫn thuộc Thành phố Cần Thơ",
+            "Tài khoản xa-31360 vẫn thuộc Xã Thạnh Xuân"] in folded
+    # The team and the officer of the merged commune that keeps its code stay there, in sight; the other team moves.
+    assert "Tổ Phường I ở lại Phường Vị Thanh" in said and "Tài khoản xa-31318 vẫn thuộc Phường Vị Thanh" in said
+    assert "Tổ Một Ngàn chuyển từ Xã Tân Hòa về Phường Vị Thanh" in said
+    assert not [line for line in said if "Đơn vị mới" in line or "Chấm dứt" in line]
+    assert not re.search(r"chuyển từ (.+) về \1\b", section)
+    # Applied, each commune really is a new unit, Xã Thạnh Xuân too; the page says what the preview said.
+    payload = html.split('name="payload" type="hidden" value="')[1].split('"')[0]
+    done = client.post("/units/reorganize/confirm", data={"payload": payload})
+    assert done.status_code == 303
+    assert unit_for_code("31360").id != thanh_xuan.id and unit_for_code("31360").valid_from == date(2026, 1, 1)
+    page = client.get(done.headers["Location"]).get_data(as_text=True)
+    body = page.split("<h1>")[1].split("</section>")[0]
+    assert items(body) == items(section.split("</form>")[0])
+    assert "<h2>Xã, phường giữ nguyên (1)</h2>" in body
+
+
+def test_the_page_of_a_plan_applied_before_the_communes_were_recorded_lists_its_units_as_recorded(
+        client, login_as, runner, world, tmp_path):
+    assert reorganize(runner, plan_csv(tmp_path, PLAN)).exit_code == 0
+    reorg = _db.session.scalar(sa.select(Reorganization))
+    reorg.summary = {"effective_on": "2025-07-01", "created": [["31321", "Phường Vị Thanh"]],
+                     "retired": [["31321", "Phường III"]], "hamlets_moved": 5,
+                     "teams": [["Tổ Phường I", "Phường I", "Phường Vị Thanh"], ["Tổ A", "Phường X", "Phường X"]],
+                     "accounts": [["xa-31338", "deactivated", "Thị trấn Một Ngàn"]], "carried": {}, "areas_ended": []}
+    _db.session.commit()
+    login_as("province", unit_for_code("92"))
+    said = items(client.get("/units/reorganize/done").get_data(as_text=True).split("<h1>")[1])
+    for line in ("Đơn vị mới: 31321 Phường Vị Thanh", "Chấm dứt: 31321 Phường III", "Số thôn, ấp đã chuyển: 5",
+                 "Tổ Phường I chuyển từ Phường I về Phường Vị Thanh", "Tổ A ở lại Phường X",
+                 "Tài khoản xa-31338 bị vô hiệu hóa (trước thuộc Thị trấn Một Ngàn)"):
+        assert line in said
 
 
 def test_a_bad_plan_uploaded_lists_its_problems_by_line_and_offers_no_confirmation(client, login_as, world,

@@ -26,6 +26,7 @@ from app.text import fold
 from app.units import official
 from app.units import operations as unit_ops
 from app.units.models import AdminUnit, Reorganization, UnitPlacement, UnitSuccession
+from app.units.reorganize_summary import Description, describe_summary, record_communes
 
 PLAN_COLUMNS = {
     "effective_on": "effective_on", "effective_date": "effective_on", "ngay_hieu_luc": "effective_on",
@@ -329,8 +330,8 @@ class Outcome:
     created: list[AdminUnit]
     retired: list[AdminUnit]
     hamlets_moved: int
-    teams: list[tuple[str, str, str]]        # team, old commune, new commune
-    accounts: list[tuple[str, str, str]]     # username, what happened, unit
+    teams: list[tuple]      # team, old commune, new commune, their codes
+    accounts: list[tuple]   # username, what happened, unit, the old unit's code, the new one's
 
 
 def _former_ancestors(moves: list[tuple[AdminUnit, AdminUnit]], day: date) -> None:
@@ -435,7 +436,7 @@ def apply_plan(plan: Plan, user=None) -> Outcome:
         db.session.add(TeamPlacement(team_id=team.id, commune_id=old.id, valid_from=moved_before.get(team.id),
                                      valid_to=day))
         team.commune_id = dest.id
-        teams_out.append((team.name, old.name, dest.name))
+        teams_out.append((team.name, old.name, dest.name, old.code, dest.code))
 
     # Members' phones are unique per province (the database refuses a second active one): they
     # belong to the new province now, so a number taken there is still refused.
@@ -468,12 +469,12 @@ def apply_plan(plan: Plan, user=None) -> Outcome:
                 account.end_sessions()
             record("disable", "user", account.id, old.id, before={"is_enabled": True, "unit": old.name},
                    after={"is_enabled": False, "username": account.username, "reason": "reorganization"}, user=user)
-            accounts_out.append((account.username, "deactivated", old.name))
+            accounts_out.append((account.username, "deactivated", old.name, old.code, None))
         else:
             account.unit_id = dest.id
             record("update", "user", account.id, dest.id, before={"unit": old.name},
                    after={"unit": dest.name, "username": account.username}, user=user)
-            accounts_out.append((account.username, "moved", dest.name))
+            accounts_out.append((account.username, "moved", dest.name, old.code, dest.code))
 
     reorg.summary = {
         "effective_on": day.isoformat(),
@@ -485,6 +486,11 @@ def apply_plan(plan: Plan, user=None) -> Outcome:
         "carried": carried,
         # Areas group today's communes; they end with their province and are not remade by a plan.
         "areas_ended": [u.name for u in retired if u.level == "area"],
+        "provinces": [[old_code, plan.old_provinces[old_code].name, new_code, created[new_code].name]
+                      for old_code, new_code in plan.new_provinces.items()],
+        "districts_ended": [[u.code, u.name] for u in retired if u.level == "district"],
+        **record_communes(plan.commune_targets, plan.hamlet_moves, created,
+                          {u.id: u for u in retired if u.level == "commune"}),
     }
     record("reorganize", "unit", reorg.id, reorg.province_id, after={
         "effective_on": day.isoformat(), "source": plan.source_name, "created": len(created),
@@ -560,30 +566,9 @@ def draft_rows(new_province_code: str, day: date) -> list[list[str]]:
     return rows
 
 
-def describe(outcome: Outcome) -> list[str]:
-    """What applying did, line by line, for the CLI and the pages."""
+def describe(outcome: Outcome) -> Description:
+    """What applying did, for the CLI and the pages."""
     return describe_summary(outcome.reorganization.summary)
-
-
-def describe_summary(summary: dict) -> list[str]:
-    """The lines of a reorganization's recorded summary."""
-    out = [_("New unit: %(code)s %(name)s", code=c or "", name=n) for c, n in summary.get("created", [])]
-    out += [_("Ended: %(code)s %(name)s", code=c or "", name=n) for c, n in summary.get("retired", [])]
-    out.append(_("Hamlets moved: %(n)d", n=summary.get("hamlets_moved", 0)))
-    out += [_("%(team)s moved from %(old)s to %(new)s", team=t, old=o, new=n)
-            for t, o, n in summary.get("teams", [])]
-    out += [(_("Account %(username)s moved to %(unit)s", username=u, unit=unit) if what == "moved"
-             else _("Account %(username)s deactivated (was %(unit)s)", username=u, unit=unit))
-            for u, what, unit in summary.get("accounts", [])]
-    carried = summary.get("carried")
-    if carried:
-        out.append(_("The province keeps its settings under its new unit: %(targets)d service target milestones, "
-                     "%(adults)d adult target milestones and %(topics)d class topics of its own carried over.",
-                     targets=carried.get("targets", 0), adults=carried.get("adult_targets", 0),
-                     topics=carried.get("topics", 0)))
-    out += [_("Area %(name)s ends with the old province: make it again on the areas page for the new communes, "
-              "then bind its officers to it.", name=name) for name in summary.get("areas_ended", [])]
-    return out
 
 
 def write_plan(path, rows: list[list[str]]) -> None:

@@ -41,7 +41,7 @@ def _checked(name: str, data: bytes, province: AdminUnit):
     return plan
 
 
-def _preview(plan) -> list[str]:
+def _preview(plan) -> reorganize.Description:
     """Everything applying would do, found by applying it in a savepoint rolled back at once."""
     savepoint = db.session.begin_nested()
     try:
@@ -54,7 +54,7 @@ def _preview(plan) -> list[str]:
 def reorganize_upload():
     province = _province()
     form = PlanUploadForm()
-    plan, changes, confirm, status = None, [], None, 200
+    plan, changes, confirm, status = None, None, None, 200
     if form.validate_on_submit():
         upload = form.file.data
         data = upload.read()
@@ -95,7 +95,7 @@ def reorganize_confirm():
     if not plan.ok:
         flash(_("The database changed since the preview. Upload the plan again."), "error")
         return render_template("units/reorganize.html", province=province, form=PlanUploadForm(formdata=None),
-                               plan=plan, changes=[], confirm_form=None), 409
+                               plan=plan, changes=None, confirm_form=None), 409
     reorganize.apply_plan(plan, user=current_user)
     db.session.commit()
     flash(_("The reorganization effective on %(day)s is applied.", day=locale_date(plan.effective_on)), "success")

@@ -1,0 +1,163 @@
+"""What a reorganization does, in words: the communes that change listed in full, those that carry on
+as one count (with their names), and the teams and accounts that go elsewhere; for the preview, the
+page of the one applied and the command line, all read from the summary recorded when it is applied."""
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+
+from flask_babel import gettext as _
+
+from app.text import sort_key
+from app.units.models import AdminUnit
+
+
+def record_communes(commune_targets: dict[int, set[str]], hamlet_moves, created: dict[str, AdminUnit],
+                    old_communes: dict[int, AdminUnit]) -> dict:
+    """The summary's account of the communes: each new commune with where it comes from (an old commune
+    whole, or some of its hamlets), and each split commune with which hamlets went where."""
+    hamlets_to = Counter((old.id, code) for _hamlet, old, code in hamlet_moves)
+    names_to: dict[tuple[int, str], list[str]] = defaultdict(list)
+    for hamlet, old, code in hamlet_moves:
+        names_to[(old.id, code)].append(hamlet.name)
+    sources: dict[str, list] = defaultdict(list)
+    splits = []
+    for commune_id, codes in commune_targets.items():
+        old = old_communes[commune_id]
+        for code in sorted(codes):
+            sources[code].append([old.code, old.name, hamlets_to[(commune_id, code)], len(codes) == 1])
+        if len(codes) > 1:
+            splits.append([old.code, old.name, [[code, created[code].name,
+                                                 sorted(names_to[(commune_id, code)], key=sort_key)]
+                                                for code in sorted(codes)]])
+    return {"communes": [[code, created[code].name, sources[code]] for code in sorted(sources)],
+            "splits": splits}
+
+
+def _unit(name: str, code: str | None) -> str:
+    return f"{name} ({code})" if code else name
+
+
+@dataclass
+class Description:
+    """A reorganization in words, by what a reviewer looks for."""
+    provinces: list[str] = field(default_factory=list)   # where each old province goes
+    changes: list[str] = field(default_factory=list)     # the communes that change: merged, new, renamed, split
+    unchanged: list[str] = field(default_factory=list)   # the communes that carry on as they were
+    ended: list[str] = field(default_factory=list)       # the other units that end (districts)
+    hamlets: str = ""
+    teams: list[str] = field(default_factory=list)       # the teams that go to another commune
+    teams_staying: list[str] = field(default_factory=list)
+    accounts: list[str] = field(default_factory=list)    # the accounts bound elsewhere or deactivated
+    accounts_staying: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)       # settings carried, areas to make again
+
+    def lines(self) -> list[str]:
+        """The same, a line each, for the command line (the folded lists on one line)."""
+        out = self.provinces + self.changes
+        if self.unchanged:
+            out.append(_("Communes carrying on unchanged (%(n)d): %(names)s", n=len(self.unchanged),
+                         names=", ".join(self.unchanged)))
+        out += self.ended + ([self.hamlets] if self.hamlets else []) + self.teams
+        if self.teams_staying:
+            out.append(_("Teams staying in their commune (%(n)d): %(names)s", n=len(self.teams_staying),
+                         names="; ".join(self.teams_staying)))
+        out += self.accounts
+        if self.accounts_staying:
+            out.append(_("Accounts staying with their unit (%(n)d): %(names)s", n=len(self.accounts_staying),
+                         names="; ".join(self.accounts_staying)))
+        return out + self.notes
+
+
+def describe_summary(summary: dict) -> Description:
+    """The description of a reorganization's recorded summary."""
+    if "communes" not in summary:
+        return _describe_flat(summary)
+    out = Description()
+    for old_code, old_name, new_code, new_name in summary.get("provinces", []):
+        if (old_code, old_name) == (new_code, new_name):
+            out.provinces.append(_("Province: %(name)s carries on.", name=_unit(new_name, new_code)))
+        else:
+            out.provinces.append(_("Province: %(old)s goes into %(new)s.", old=_unit(old_name, old_code),
+                                   new=_unit(new_name, new_code)))
+    staying: set[str] = set()
+    moved_hamlets = 0
+    for code, name, sources in sorted(summary["communes"], key=lambda c: sort_key(c[1])):
+        new = _unit(name, code)
+        if len(sources) == 1 and sources[0][3]:
+            old_code, old_name, hamlets, _whole = sources[0]
+            if (old_code, old_name) == (code, name):
+                staying.add(code)
+                out.unchanged.append(new)
+                continue
+            out.changes.append(_("Renamed: %(old)s becomes %(new)s.", old=_unit(old_name, old_code), new=new))
+            moved_hamlets += hamlets
+            continue
+        parts = [_unit(old_name, old_code) if whole
+                 else _("part of %(name)s", name=_unit(old_name, old_code))
+                 for old_code, old_name, _hamlets, whole in sources]
+        moved_hamlets += sum(s[2] for s in sources)
+        if len(sources) > 1:
+            out.changes.append(_("Merged into %(new)s: %(old)s.", new=new, old=", ".join(parts)))
+        else:
+            out.changes.append(_("New commune %(new)s, from %(old)s.", new=new, old=parts[0]))
+    for old_code, old_name, parts in sorted(summary.get("splits", []), key=lambda s: sort_key(s[1])):
+        where = [_("%(hamlets)s to %(new)s", hamlets=", ".join(hamlets), new=_unit(new_name, new_code))
+                 for new_code, new_name, hamlets in parts]
+        out.changes.append(_("Split: %(old)s: %(parts)s.", old=_unit(old_name, old_code), parts="; ".join(where)))
+    out.ended = [_("District ended: %(name)s.", name=_unit(name, code))
+                 for code, name in summary.get("districts_ended", [])]
+    out.hamlets = _("Hamlets of the communes that change: %(n)d, each moved whole with its households and figures.",
+                    n=moved_hamlets)
+    # A team or an account whose unit goes on under its code "stays" (a merged commune keeping its code takes
+    # the others in); folded away when that unit carries on unchanged, listed when it changes.
+    for team, old, new, old_code, new_code in summary.get("teams", []):
+        if old_code and old_code == new_code:
+            line = _("%(team)s stays in %(commune)s", team=team, commune=new)
+            (out.teams_staying if new_code in staying else out.teams).append(line)
+        else:
+            out.teams.append(_("%(team)s moved from %(old)s to %(new)s", team=team, old=old, new=new))
+    staying |= {new for old, old_name, new, name in summary.get("provinces", []) if (old, old_name) == (new, name)}
+    for username, what, unit, old_code, new_code in summary.get("accounts", []):
+        if what == "moved" and old_code and old_code == new_code:
+            line = _("Account %(username)s stays with %(unit)s", username=username, unit=unit)
+            (out.accounts_staying if new_code in staying else out.accounts).append(line)
+        else:
+            out.accounts.append(_account(username, what, unit))
+    out.notes = _notes(summary)
+    return out
+
+
+def _account(username: str, what: str, unit: str) -> str:
+    if what == "moved":
+        return _("Account %(username)s moved to %(unit)s", username=username, unit=unit)
+    return _("Account %(username)s deactivated (was %(unit)s)", username=username, unit=unit)
+
+
+def _notes(summary: dict) -> list[str]:
+    out = []
+    carried = summary.get("carried")
+    if carried:
+        out.append(_("The province keeps its settings under its new unit: %(targets)d service target milestones, "
+                     "%(adults)d adult target milestones and %(topics)d class topics of its own carried over.",
+                     targets=carried.get("targets", 0), adults=carried.get("adult_targets", 0),
+                     topics=carried.get("topics", 0)))
+    out += [_("Area %(name)s ends with the old province: make it again on the areas page for the new communes, "
+              "then bind its officers to it.", name=name) for name in summary.get("areas_ended", [])]
+    return out
+
+
+def _describe_flat(summary: dict) -> Description:
+    """A summary recorded before the communes were (a unit per line, as it was recorded)."""
+    out = Description()
+    out.changes = [_("New unit: %(code)s %(name)s", code=c or "", name=n) for c, n in summary.get("created", [])]
+    out.ended = [_("Ended: %(code)s %(name)s", code=c or "", name=n) for c, n in summary.get("retired", [])]
+    out.hamlets = _("Hamlets moved: %(n)d", n=summary.get("hamlets_moved", 0))
+    for team, old, new in (t[:3] for t in summary.get("teams", [])):
+        if old == new:
+            out.teams_staying.append(_("%(team)s stays in %(commune)s", team=team, commune=new))
+        else:
+            out.teams.append(_("%(team)s moved from %(old)s to %(new)s", team=team, old=old, new=new))
+    out.accounts = [_account(u, what, unit) for u, what, unit in (a[:3] for a in summary.get("accounts", []))]
+    out.notes = _notes(summary)
+    return out
