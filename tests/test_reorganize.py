@@ -456,6 +456,34 @@ def test_a_bad_plan_uploaded_lists_its_problems_by_line_and_offers_no_confirmati
     assert refused.status_code == 400 and error and error.group(1) == "Tệp này không phải là tệp Excel đọc được."
 
 
+def test_a_plan_with_hundreds_of_problems_from_one_cause_says_each_kind_once_with_its_lines(
+        client, login_as, world, tmp_path):
+    """Forty lines for communes the province does not have (another province's, say) and twelve dated a month
+    late: each kind of problem is said once, the first few in full, then how many more and on which lines."""
+    path = plan_csv(tmp_path, PLAN + [(str(31400 + i), "", "31321") for i in range(40)])
+    with open(path, "a", encoding="utf-8") as fh:
+        fh.write("2025-08-01,31318,,31321,\n" * 12)
+    login_as("province", _db.session.get(AdminUnit, world.province))
+    resp = upload(client, path)
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 422 and "Có 52 lỗi." in html
+    said = items(html.split('class="plan-problems"')[1].split("</ul>")[0])
+    assert said == [
+        "Dòng 7: Không có đơn vị nào mang mã 31400 vào ngày 30/06/2025.",
+        "Dòng 8: Không có đơn vị nào mang mã 31401 vào ngày 30/06/2025.",
+        "Dòng 9: Không có đơn vị nào mang mã 31402 vào ngày 30/06/2025.",
+        "Cùng lỗi này ở 37 dòng khác: 10, 11, 12, 13, 14, 15, 16, 17, 18, 19 …",
+        "Dòng 47, 48, 49, 50, 51, 52, 53, 54, 55, 56 … (12 dòng): Mọi dòng của phương án phải có hiệu lực cùng một "
+        "ngày (01/07/2025).",
+    ]
+    assert "31439" not in html and "/units/reorganize/confirm" not in html
+    # A plan with a problem or two says each, as before.
+    resp = upload(client, plan_csv(tmp_path, PLAN[:1] + [("31399", "", "31321")] + PLAN[2:]))
+    said = items(resp.get_data(as_text=True).split('class="plan-problems"')[1].split("</ul>")[0])
+    assert said == ["Phường I (31318) không có trong phương án.",
+                    "Dòng 3: Không có đơn vị nào mang mã 31399 vào ngày 30/06/2025."]
+
+
 def test_a_bad_plan_uploaded_says_its_dates_the_vietnamese_way(client, login_as, world, tmp_path):
     login_as("province", _db.session.get(AdminUnit, world.province))
     rows = PLAN[:1] + [("31399", "", "31321"), ("31318", "", "99999")] + PLAN[2:]

@@ -142,7 +142,10 @@ def test_a_plan_dated_in_year_one_is_told_its_date_is_not_one_not_a_500(
     resp = upload(client, path)
     text = _text(resp)
     assert resp.status_code == 422
-    assert "Dòng 2:</strong> Ngày có hiệu lực không hợp lệ (dùng 2025-07-01 hoặc 01/07/2025)." in text
+    # Said once for the five lines that have it, with the plan's own problem of having no date.
+    assert ("Dòng 2, 3, 4, 5, 6 (5 dòng):</strong> Ngày có hiệu lực không hợp lệ (dùng 2025-07-01 hoặc 01/07/2025)."
+            in text)
+    assert "Phương án không có ngày có hiệu lực." in text
     result = reorganize(runner, path)
     assert result.exit_code != 0 and "nothing applied" in result.output
     assert unit_for_code("31321").name == "Phường III"

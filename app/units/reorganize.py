@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 import sqlalchemy as sa
-from flask_babel import gettext as _
+from flask_babel import gettext
 
 from app.audit.models import record
 from app.dates import today_vn
@@ -39,6 +39,35 @@ PLAN_COLUMNS = {
 }
 # Written by --draft, in this order; the reader accepts the aliases above too.
 DRAFT_HEADER = ["effective_on", "old_code", "old_name", "hamlet", "new_code", "new_name", "account"]
+# Of each kind of problem a page says the first few in full, then the first lines of the others.
+PROBLEMS_IN_FULL = 3
+LINES_LISTED = 10
+
+
+class Problem(str):
+    """A problem's text in the user's language, with the message it was made from (`kind`): a page lists the
+    lines with the same kind of problem (the same message for another code) together."""
+    kind = ""
+
+
+def _(message: str, **values) -> Problem:
+    """gettext, keeping the message it translated as the problem's kind."""
+    text = Problem(gettext(message, **values))
+    text.kind = message
+    return text
+
+
+@dataclass
+class ProblemGroup:
+    """The problems of one kind: the first few (line, text), and how many more, on which lines (the first few)."""
+    first: list[tuple[int | None, str]]
+    more: int = 0
+    more_lines: list[int] = field(default_factory=list)
+    # Every problem of the group reads the same (the day every line must share): said once, with how many
+    # lines have it and the first few of them.
+    same_text: str | None = None
+    count: int = 0
+    lines: list[int] = field(default_factory=list)
 
 
 
@@ -76,6 +105,24 @@ class Plan:
     def problems(self) -> list[tuple[int | None, str]]:
         return ([(None, e) for e in self.errors]
                 + [(line.line, e) for line in self.lines for e in line.errors])
+
+    def problem_groups(self) -> list[ProblemGroup]:
+        """The problems by kind, in the order they first come: a plan with one cause (a date, a province line,
+        a column) gives the same problem on hundreds of lines, which a page says once."""
+        kinds: dict[str, list[tuple[int | None, str]]] = {}
+        for line, text in self.problems():
+            kinds.setdefault(getattr(text, "kind", "") or text, []).append((line, text))
+        groups = []
+        for problems in kinds.values():
+            lines = [line for line, _text in problems if line is not None]
+            if len(problems) > 1 and len({text for _line, text in problems}) == 1:
+                groups.append(ProblemGroup([], same_text=problems[0][1], count=len(problems),
+                                           lines=lines[:LINES_LISTED]))
+                continue
+            rest = problems[PROBLEMS_IN_FULL:]
+            groups.append(ProblemGroup(problems[:PROBLEMS_IN_FULL], len(rest),
+                                       [line for line, _text in rest if line is not None][:LINES_LISTED]))
+        return groups
 
 
 def read_plan(filename: str, data: bytes) -> list[PlanLine]:
