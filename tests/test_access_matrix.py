@@ -85,6 +85,7 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ("units.reorganize_upload", "GET"): Entry(PROVINCE, outside="none"),
     ("units.reorganize_upload", "POST"): Entry(PROVINCE, outside="none"),
     ("units.reorganize_confirm", "POST"): Entry(PROVINCE, outside="none"),
+    ("units.reorganize_draft", "GET"): Entry(PROVINCE, query={"on": "2025-07-01"}, outside="none"),
     ("units.reorganization_done", "GET"): Entry(PROVINCE, outside="none"),
     # Teams: staff read their subtree, a team reads itself; commune officers manage; the leader
     # keeps the member list.

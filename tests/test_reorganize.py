@@ -572,6 +572,135 @@ def test_a_draft_from_the_official_links_lists_hau_giangs_communes_and_the_hamle
     assert "Xã Phú Hữu" in split[0][5] and "|" in split[0][5]          # the candidates, to choose from
 
 
+def read_xlsx(data: bytes) -> list[list[str]]:
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+    return [[cell if cell is not None else "" for cell in row]
+            for row in load_workbook(BytesIO(data), read_only=True).active.iter_rows(values_only=True)]
+
+
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def date_field(html: str) -> str:
+    """The value of the draft's date field, as the page fills it."""
+    return re.search(r'<input [^>]*name="on"[^>]* type="date" value="([^"]*)"', html).group(1)
+
+
+def test_province_staff_download_the_draft_the_command_writes_kept_to_their_province_and_upload_it(
+        client, login_as, runner, world, tmp_path):
+    """The page offers the draft the command line writes, for the day chosen (01/07/2025 first): the province's
+    own lines; a split commune's hamlets each on a line, the candidates beside; completed, it previews."""
+    phu_huu = units.create_unit("Xã Phú Hữu", "commune", _db.session.get(AdminUnit, world.other_district), "31378")
+    for name in ("Ấp Phú Lợi", "Ấp Phú Xuân"):
+        units.create_unit(name, "hamlet", phu_huu)
+    _db.session.commit()
+    login_as("province", _db.session.get(AdminUnit, world.province))
+    page = client.get("/units/reorganize").get_data(as_text=True)
+    assert 'action="/units/reorganize/draft"' in page and "Tải về phương án nháp (Excel)" in page
+    assert date_field(page) == "2025-07-01"
+    assert "flask units reorganize --draft" in page.split("Dành cho cán bộ kỹ thuật")[1]  # for IT staff only
+
+    resp = client.get("/units/reorganize/draft?on=2025-07-01")
+    assert resp.status_code == 200 and resp.mimetype == XLSX_TYPE
+    assert "phuong-an-sap-xep-93-2025-07-01.xlsx" in resp.headers["Content-Disposition"]
+    rows = read_xlsx(resp.data)
+    assert rows[0] == ["effective_on", "old_code", "old_name", "hamlet", "new_code", "new_name", "account"]
+    assert rows[1:5] == [
+        ["2025-07-01", "93", "", "", "92", "Thành phố Cần Thơ", ""],
+        ["2025-07-01", "31318", "Phường I", "", "31321", "Phường Vị Thanh", ""],
+        ["2025-07-01", "31321", "Phường III", "", "31321", "Phường Vị Thanh", ""],
+        ["2025-07-01", "31338", "Thị trấn Một Ngàn", "", "31338", "Xã Hỏa Lựu", ""]]
+    split = rows[5:]
+    assert [r[:5] for r in split] == [["2025-07-01", "31378", "Xã Phú Hữu", "Ấp Phú Lợi", ""],
+                                      ["2025-07-01", "31378", "Xã Phú Hữu", "Ấp Phú Xuân", ""]]
+    assert split[0][5].startswith("31378 ") and " | 31654 " in split[0][5]
+    # The command line's draft, kept to this province's lines, is the same workbook's rows.
+    out = tmp_path / "cli.xlsx"
+    drafted = runner.invoke(args=["units", "reorganize", "--draft", "--province", "92", "--output", str(out)])
+    assert drafted.exit_code == 0, drafted.output
+    cli_rows = read_xlsx(out.read_bytes())
+    assert [cli_rows[0]] + [r for r in cli_rows[1:] if r[1] in {"93", "31318", "31321", "31338", "31378"}] == rows
+    assert len(cli_rows) > len(rows) + 100  # old Cần Thơ's and Sóc Trăng's communes, not the staff's to plan
+
+    # Completed (a candidate chosen for each hamlet), the draft uploads and previews.
+    for row, code in zip(split, ("31378", "31654")):
+        row[4], row[5] = code, ""
+    filled = tmp_path / "draft.csv"
+    filled.write_text("\n".join(",".join(r) for r in rows) + "\n", encoding="utf-8")
+    preview = upload(client, filled)
+    assert preview.status_code == 200, preview.get_data(as_text=True)
+    assert "Chia tách: Xã Phú Hữu (31378): Ấp Phú Lợi về " in preview.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("on, status, message", [
+    ("2025-06-01", 400, "Danh mục sắp xếp chính thức dẫn tới danh mục có hiệu lực từ 01/07/2025: hãy chọn ngày đó "
+                        "hoặc một ngày sau."),
+    ("", 400, "Hãy nhập ngày."),
+    ("01-07-2025x", 400, "Hãy nhập ngày hợp lệ."),
+])
+def test_a_draft_asked_for_a_day_it_cannot_have_says_why_beside_the_date(client, login_as, world, on, status,
+                                                                          message):
+    login_as("province", _db.session.get(AdminUnit, world.province))
+    resp = client.get(f"/units/reorganize/draft?on={on}")
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == status
+    error = re.search(r'<p id="on-error" class="error" role="alert">([^<]+)</p>', html)
+    assert error and error.group(1) == message
+    assert date_field(html) == on and 'aria-invalid="true"' in html
+
+
+def test_the_draft_is_for_province_staff_of_their_own_province_only(app, client, login_as, world):
+    soc_trang = units.create_unit("Tỉnh Sóc Trăng", "province", None, "94")
+    ward = units.create_unit("Phường 5", "commune", units.create_unit("Thành phố Sóc Trăng", "district", soc_trang,
+                                                                      "941"), "31498")
+    units.create_unit("Khóm 1", "hamlet", ward)
+    _db.session.commit()
+    for role, unit in (("commune", world.commune), ("district", world.district)):
+        forget_signed_in_user()
+        http = app.test_client()
+        login_as(role, _db.session.get(AdminUnit, unit), http=http)
+        assert http.get("/units/reorganize/draft?on=2025-07-01").status_code == 403
+    assert app.test_client().get("/units/reorganize/draft?on=2025-07-01").status_code == 302  # sign in first
+    # Sóc Trăng's staff get Sóc Trăng's lines: nothing of Hậu Giang's, which goes into the same Cần Thơ.
+    forget_signed_in_user()
+    login_as("province", soc_trang)
+    rows = read_xlsx(client.get("/units/reorganize/draft?on=2025-07-01").data)
+    assert rows[1:] == [["2025-07-01", "94", "", "", "92", "Thành phố Cần Thơ", ""],
+                        ["2025-07-01", "31498", "Phường 5", "", "31507", "Phường Sóc Trăng", ""]]
+
+
+def test_a_province_already_on_the_two_level_map_gets_its_communes_as_they_stand(client, login_as, runner, world,
+                                                                                tmp_path):
+    from app.dates import today_vn
+    assert reorganize(runner, plan_csv(tmp_path, PLAN)).exit_code == 0
+    _db.session.remove()
+    login_as("province", unit_for_code("92"))
+    page = client.get("/units/reorganize").get_data(as_text=True)
+    assert "Bản nháp theo hiện trạng của tỉnh" in page
+    today = today_vn()
+    first_next = date(today.year + today.month // 12, today.month % 12 + 1, 1)
+    assert date_field(page) == first_next.isoformat()
+    for day in ("2025-07-01", "2025-06-01"):
+        refused = client.get(f"/units/reorganize/draft?on={day}")
+        assert refused.status_code == 400
+        assert "Thành phố Cần Thơ có trên bản đồ từ 01/07/2025: phương án sắp xếp tỉnh này phải có hiệu lực sau " \
+               "ngày đó." in refused.get_data(as_text=True)
+    rows = read_xlsx(client.get("/units/reorganize/draft?on=2026-01-01").data)
+    assert rows[1:] == [["2026-01-01", code, name, "", code, name, ""] for code, name in (
+        ("92", "Thành phố Cần Thơ"), ("31321", "Phường Vị Thanh"), ("31342", "Xã Tân Hòa"), ("31360", "Xã Thạnh Xuân"))]
+    out = tmp_path / "cli.xlsx"
+    assert runner.invoke(args=["units", "reorganize", "--draft", "--province", "92", "--on", "2026-01-01",
+                               "--output", str(out)]).exit_code == 0
+    assert read_xlsx(out.read_bytes()) == rows
+    # Uploaded as it is, it changes no commune.
+    plan = tmp_path / "as-they-stand.csv"
+    plan.write_text("\n".join(",".join(r) for r in rows) + "\n", encoding="utf-8")
+    html = upload(client, plan).get_data(as_text=True)
+    assert "Không có: mọi xã, phường đều giữ nguyên." in html and "<h3>Xã, phường giữ nguyên (3)</h3>" in html
+
+
 def test_the_plan_rebinds_or_deactivates_the_accounts_it_names(runner, world, tmp_path):
     path = plan_csv(tmp_path, PLAN)
     with open(path, "a", encoding="utf-8") as fh:

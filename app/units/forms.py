@@ -10,10 +10,11 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from app import rules
 from app.dates import today_vn
-from app.forms import AppForm, CountField, LocalDateField, NotInFuture, record_id, strip_clean
+from app.forms import AppForm, CountField, LocalDateField, NotInFuture, PlainForm, record_id, strip_clean
 from app.templating import locale_date
 from app.text import fold
-from app.units import hamlet_changes
+from app.units import hamlet_changes, reorganize
+from app.units.models import AdminUnit
 from app.units.operations import ended_by_change, find_child_by_name
 
 
@@ -254,6 +255,23 @@ class AdultCountForm(AppForm):
                                   validators=[InputRequired(_l("Enter the date.")), NotInFuture()])
     confirm = HiddenField()
 
+
+
+class DraftPlanForm(PlainForm):
+    """The day of the draft plan the reorganization page offers its province's staff (a GET form)."""
+    on = LocalDateField(_l("Effective date of the plan"), validators=[InputRequired(_l("Enter the date."))])
+
+    def __init__(self, province: AdminUnit, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.province = province
+
+    def validate_on(self, field):
+        if field.data is None:
+            return
+        try:
+            reorganize.draft_province_code(self.province, field.data)
+        except ValueError as exc:
+            raise ValidationError(str(exc)) from None
 
 
 class PlanUploadForm(AppForm):

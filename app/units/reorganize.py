@@ -587,8 +587,14 @@ def draft_rows(new_province_code: str, day: date) -> list[list[str]]:
     """Lines of a plan for a new province from the official old -> new links (DRAFT_HEADER order).
 
     A split commune gets one line per hamlet it has in the database, its new code left for the
-    province to choose among the official candidates written in the name column.
+    province to choose among the official candidates written in the name column. A province already on
+    the two-level map, which the links lead to and no further, gets its communes as they stand instead.
     """
+    before = day - timedelta(days=1)
+    current = db.session.scalar(sa.select(AdminUnit).where(
+        AdminUnit.code == new_province_code, AdminUnit.level == "province", AdminUnit.valid_on_clause(before)))
+    if current is not None and current.valid_from is not None and official.two_levels(current.valid_from):
+        return _rows_as_they_stand(current, day)
     links = official.links_into(new_province_code)
     new_names = {u.code: u.name for u in official.province_units(new_province_code, day)}
     old_provinces = sorted({link.old_province_code for link in links})
@@ -613,26 +619,90 @@ def draft_rows(new_province_code: str, day: date) -> list[list[str]]:
     return rows
 
 
+def _rows_as_they_stand(province: AdminUnit, day: date) -> list[list[str]]:
+    """A plan that changes nothing: the province and each of its communes to itself, for its staff to
+    change the lines of the communes that change."""
+    communes = db.session.scalars(sa.select(AdminUnit).where(
+        AdminUnit.within(province), AdminUnit.level == "commune",
+        AdminUnit.valid_on_clause(day - timedelta(days=1))).order_by(AdminUnit.code)).all()
+    return [[day.isoformat(), unit.code or "", unit.name, "", unit.code or "", unit.name, ""]
+            for unit in [province, *communes]]
+
+
+def on_two_level_map(province: AdminUnit) -> bool:
+    """Whether the province came with the two-level list (or a later reorganization), beyond the official links."""
+    return province.valid_from is not None and official.two_levels(province.valid_from)
+
+
+def draft_province_code(province: AdminUnit, day: date) -> str:
+    """The code whose draft the staff of `province` get for a plan effective on `day`: the new province that takes
+    it in by the official links, or its own once it is on the two-level map. ValueError saying what to choose
+    or do instead, when there is none."""
+    if not province.code:
+        raise ValueError(_("No official link leads from %(name)s to a province of the list in force: write the "
+                           "plan yourself, one line per commune.", name=province.name))
+    if on_two_level_map(province):
+        if day <= province.valid_from:
+            raise ValueError(_("%(name)s is on the map from %(day)s: a plan for it takes effect after that day.",
+                               name=province.name, day=message_date(province.valid_from)))
+        return province.code
+    if not official.two_levels(day):
+        raise ValueError(_("The official links lead to the list in force from %(day)s: choose that day or a "
+                           "later one.", day=message_date(official.TWO_LEVELS_FROM)))
+    elsewhere = official.province_in_the_other_list(province.code, day)
+    if elsewhere is None or elsewhere.successor is None:
+        raise ValueError(_("No official link leads from %(name)s to a province of the list in force: write the "
+                           "plan yourself, one line per commune.", name=province.name))
+    return elsewhere.successor[0]
+
+
+def draft_default_day(province: AdminUnit) -> date:
+    """The day a province's draft is first offered for: the reform's, or for a province already on the two-level
+    map the first day of next month (a reorganization takes effect on a month's first day)."""
+    if not on_two_level_map(province):
+        return official.TWO_LEVELS_FROM
+    today = today_vn()
+    return date(today.year + today.month // 12, today.month % 12 + 1, 1)
+
+
+def province_draft(province: AdminUnit, day: date) -> list[list[str]]:
+    """The draft of `draft_rows` kept to the lines of this province and its communes (the links also name the
+    other provinces that go into the same new one, which its staff neither see nor reorganize)."""
+    rows = draft_rows(draft_province_code(province, day), day)
+    held = {province.code} | set(db.session.scalars(sa.select(AdminUnit.code).where(
+        AdminUnit.within(province), AdminUnit.code.is_not(None), AdminUnit.valid_on_clause(day - timedelta(days=1)))))
+    return [row for row in rows if row[1] in held]
+
+
 def describe(outcome: Outcome) -> Description:
     """What applying did, for the CLI and the pages."""
     return describe_summary(outcome.reorganization.summary)
 
 
-def write_plan(path, rows: list[list[str]]) -> None:
-    """An xlsx (or csv, by the file's suffix) with DRAFT_HEADER and the rows."""
-    import csv
+def plan_xlsx(rows: list[list[str]]) -> bytes:
+    """A workbook with DRAFT_HEADER and the rows: what --draft writes and the upload page offers."""
+    import io
 
     from openpyxl import Workbook
-    if str(path).lower().endswith(".csv"):
-        with open(path, "w", newline="", encoding="utf-8") as fh:
-            writer = csv.writer(fh)
-            writer.writerow(DRAFT_HEADER)
-            writer.writerows(rows)
-        return
     book = Workbook()
     sheet = book.active
     sheet.title = "plan"
     sheet.append(DRAFT_HEADER)
     for row in rows:
         sheet.append(row)
-    book.save(path)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def write_plan(path, rows: list[list[str]]) -> None:
+    """An xlsx (or csv, by the file's suffix) with DRAFT_HEADER and the rows."""
+    import csv
+    from pathlib import Path
+    if str(path).lower().endswith(".csv"):
+        with open(path, "w", newline="", encoding="utf-8") as fh:
+            writer = csv.writer(fh)
+            writer.writerow(DRAFT_HEADER)
+            writer.writerows(rows)
+        return
+    Path(path).write_bytes(plan_xlsx(rows))

@@ -2,22 +2,24 @@
 import base64
 
 import sqlalchemy as sa
-from flask import abort, flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from itsdangerous import BadSignature, URLSafeSerializer
 
+from app.downloads import file_name, send_download, unit_slug
 from app.extensions import db
 from app.imports import ConfirmImportForm
 from app.scope import can_reorganize, found_or_abort
 from app.spreadsheets import SpreadsheetError
 from app.templating import locale_date
 from app.units import reorganize
-from app.units.forms import PlanUploadForm
+from app.units.forms import DraftPlanForm, PlanUploadForm
 from app.units.models import AdminUnit, Reorganization
 from app.units.views import bp
 
 SALT = "reorganization-plan"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _province() -> AdminUnit:
@@ -50,6 +52,17 @@ def _preview(plan) -> reorganize.Description:
         savepoint.rollback()
 
 
+def _page(province: AdminUnit, form=None, draft_form=None, **preview):
+    """The reorganization page: the draft to download, the upload, and the preview of a plan uploaded."""
+    if draft_form is None:
+        draft_form = DraftPlanForm(province, formdata=None, on=reorganize.draft_default_day(province))
+    if form is None:
+        form = PlanUploadForm(formdata=None)
+    return render_template("units/reorganize.html", province=province, form=form, draft_form=draft_form,
+                           as_it_stands=reorganize.on_two_level_map(province), plan=preview.get("plan"),
+                           changes=preview.get("changes"), confirm_form=preview.get("confirm_form"))
+
+
 @bp.route("/reorganize", methods=["GET", "POST"])
 def reorganize_upload():
     province = _province()
@@ -72,8 +85,21 @@ def reorganize_upload():
                 status = 422
     elif form.is_submitted():
         status = 400
-    return render_template("units/reorganize.html", province=province, form=form, plan=plan, changes=changes,
-                           confirm_form=confirm), status
+    return _page(province, form, plan=plan, changes=changes, confirm_form=confirm), status
+
+
+@bp.get("/reorganize/draft")
+def reorganize_draft():
+    """The draft plan of the user's province for the day chosen, the workbook `flask units reorganize --draft`
+    writes (kept to the province's own lines)."""
+    province = _province()
+    form = DraftPlanForm(province, formdata=request.args)
+    if not form.validate():
+        return _page(province, draft_form=form), 400
+    day = form.on.data
+    rows = reorganize.province_draft(province, day)
+    return send_download(reorganize.plan_xlsx(rows), file_name("phuong-an-sap-xep", unit_slug(province),
+                                                               day.isoformat(), ext="xlsx"), XLSX)
 
 
 @bp.post("/reorganize/confirm")
@@ -94,8 +120,7 @@ def reorganize_confirm():
     plan = _checked(name, data, province)
     if not plan.ok:
         flash(_("The database changed since the preview. Upload the plan again."), "error")
-        return render_template("units/reorganize.html", province=province, form=PlanUploadForm(formdata=None),
-                               plan=plan, changes=None, confirm_form=None), 409
+        return _page(province, plan=plan), 409
     reorganize.apply_plan(plan, user=current_user)
     db.session.commit()
     flash(_("The reorganization effective on %(day)s is applied.", day=locale_date(plan.effective_on)), "success")
