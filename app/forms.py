@@ -136,6 +136,21 @@ class LocalDateField(DateField):
             raise ValueError(_l("Enter a valid date."))
 
 
+class FollowsRule:
+    """Check the field's text with one of app.rules' functions: its RuleError becomes the message beside the
+    field (a blank field is left to DataRequired)."""
+
+    def __init__(self, rule):
+        self.rule = rule
+
+    def __call__(self, form, field):
+        if field.data:
+            try:
+                field.data = self.rule(field.data)
+            except RuleError as exc:
+                raise ValidationError(exc.message) from None
+
+
 class NotInFuture:
     def __call__(self, form, field):
         if isinstance(field.data, date) and field.data > today_vn():

@@ -140,3 +140,19 @@ def unit_name(value: object) -> str:
     if len(name) > NAME_MAX:
         raise RuleError(_("The name is longer than %(n)d characters.", n=NAME_MAX))
     return name
+
+
+REASON_MIN = 10
+# One to five letters said over and over ("hahaha", "test test test"): typed to get past the box, not a reason.
+_REPEATED = re.compile(r"(.{1,5})\1+")
+
+
+def reason(value: object) -> str:
+    """A reason kept in the audit trail (reopening a closed month): cleaned, at least REASON_MIN characters, and
+    words: not only digits and signs, nor the same few letters over again."""
+    text = clean(str(value)) if value is not None else ""
+    letters = "".join(ch for ch in text if ch.isalpha()).casefold()
+    if len(text) < REASON_MIN or len(set(letters)) < 3 or _REPEATED.fullmatch(letters):
+        raise RuleError(_("Write the reason in words, at least %(n)d characters, e.g. “closed too early: a team's "
+                          "visits came in late”.", n=REASON_MIN))
+    return text

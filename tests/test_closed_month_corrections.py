@@ -9,6 +9,7 @@ from app.reports.closing import close_month, find_closure
 from app.reports.models import MonthClosure
 from app.teams.models import Member
 from app.visits.models import Visit
+from tests.html_tree import parse
 from tests.report_data import Activity
 from tests.visits_helpers import form, sign_in_as
 
@@ -218,6 +219,30 @@ def test_province_staff_add_a_late_visit_to_a_closed_month(app, tree, db):
     added = db.session.scalar(sa.select(Visit).where(Visit.visited_on == date(2024, 10, 20)))
     assert added.team_id == activity.team.id and added.author_id == user.id
     assert "Tổ nộp phiếu muộn" in _events("edit_closed_month")[0].changes
+
+
+def test_a_month_is_reopened_only_for_a_reason_written_in_words(app, tree, db):
+    """Two letters, dots or one key held down are no reason for the audit trail: each is refused beside the box,
+    kept in it, and the month stays closed; ten characters of words reopen it."""
+    staff, _user = _close(app, tree)
+    closure_id = find_closure(tree.province, 2024, 10).id
+    for typed in ("ok", "  Khóa nhầm  ", "aaaaaaaaaaaa", "1234567890", "..........!!", "hahahahaha hahaha",
+                  "test test test", "10/2024 - 15/11"):
+        resp = staff.post(f"/reports/closing/{closure_id}/reopen", data={"reason": typed})
+        assert resp.status_code == 400, typed
+        page = parse(resp.get_data(as_text=True))
+        error = page.find(id="reason-error")
+        assert error is not None and "Hãy ghi lý do bằng lời, ít nhất 10 ký tự" in error.text(), typed
+        box = page.find(tag="textarea", name="reason")
+        assert box.text().strip() == " ".join(typed.split()) and box.attrs.get("aria-invalid") == "true", typed
+        db.session.expire_all()
+        assert find_closure(tree.province, 2024, 10) is not None, typed
+    assert _events("reopen_month") == []
+    resp = staff.post(f"/reports/closing/{closure_id}/reopen", data={"reason": "  Tổ 2 nộp phiếu muộn  "})
+    assert resp.status_code == 303
+    db.session.expire_all()
+    assert find_closure(tree.province, 2024, 10) is None
+    assert "Tổ 2 nộp phiếu muộn" in _events("reopen_month")[0].changes
 
 
 def test_reopening_a_month_needs_a_reason_and_lets_teams_edit_again(app, tree, db):

@@ -14,6 +14,8 @@ from app.dates import month_end, month_label, today_vn
 from app.extensions import db
 from app.reports.models import MonthClosure
 from app.reports.summary import compute_figures
+from app.rules import RuleError
+from app.rules import reason as reason_rule
 from app.scope import can_see
 from app.units.models import AdminUnit
 
@@ -117,9 +119,12 @@ def reopen_month(closure: MonthClosure, user, reason: str) -> None:
     province = closure.province
     if not can_close(province, user):
         raise ClosingError(_("Only province staff can reopen a month for their province."))
-    reason = (reason or "").strip()
-    if not reason:
+    if not (reason or "").strip():
         raise ClosingError(_("Give the reason for reopening the month."))
+    try:
+        reason = reason_rule(reason)
+    except RuleError as exc:
+        raise ClosingError(exc.message) from None
     record("reopen_month", "month_closure", closure.id, province.id,
            before={"month": f"{closure.year:04d}-{closure.month:02d}", "closed_at": closure.closed_at,
                    "closed_by": closure.closed_by.username if closure.closed_by else None},

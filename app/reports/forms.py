@@ -6,9 +6,10 @@ from wtforms import HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, ValidationError
 
 from app.dates import parse_month
-from app.forms import AppForm, strip_clean
+from app.forms import AppForm, FollowsRule, strip_clean
 from app.reports.periods import Period, PeriodError, check_quarter, recent_quarters
 from app.reports.summary import MonthError, check_month
+from app.rules import reason as reason_rule
 
 
 def _month_as_written(value):
@@ -96,4 +97,4 @@ class CloseMonthForm(AppForm):
 class ReopenMonthForm(AppForm):
     reason = TextAreaField(_l("Reason for reopening"), filters=[strip_clean],
                            validators=[DataRequired(_l("Give the reason for reopening the month.")),
-                                       Length(max=500)])
+                                       Length(max=500), FollowsRule(reason_rule)])
