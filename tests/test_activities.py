@@ -554,6 +554,20 @@ def test_province_staff_add_a_topic_that_their_provinces_class_form_offers_and_c
     assert not db.session.get(Topic, topic.id).active
 
 
+def test_province_staff_read_topics_by_name_and_only_an_administrator_sees_their_codes(app, db, tree):
+    staff = sign_in_as(app, "province", tree.province)[0]
+    assert staff.post("/activities/topics", data={"name": "Sử dụng Zalo an toàn"}).status_code == 303
+    listed = parse(staff.get("/activities/topics").get_data(as_text=True)).find(id="topic-list")
+    assert "Sử dụng Zalo an toàn" in listed.text() and "Sử dụng điện thoại thông minh" in listed.text()
+    assert "su_dung_zalo_an_toan" not in listed.text() and "smartphone" not in listed.text()
+    assert list(listed.find_all(tag="small")) == []
+    admin = sign_in_as(app, "admin", tree.province)[0]
+    listed = parse(admin.get("/activities/topics").get_data(as_text=True)).find(id="topic-list")
+    item = next(li for li in listed.find_all(tag="li") if "Sử dụng Zalo an toàn" in li.text())
+    assert item.find(tag="strong").text() == "Sử dụng Zalo an toàn"
+    assert [e.text() for e in item.find_all(tag="small")] == ["Mã: su_dung_zalo_an_toan"]
+
+
 def test_a_topic_whose_code_is_taken_gets_the_next_one_and_its_english_name_shows_in_english(app, db, tree, crew):
     """Two names that differ only in punctuation make the same code: the second is numbered, and both stay
     on the form; a topic's English name is what an English reader sees, its Vietnamese name the rest."""

@@ -174,6 +174,26 @@ def test_only_province_staff_manage_the_catalogue(app, db, tree):
     assert len(_codes(db)) == 10
 
 
+def test_users_read_services_by_name_and_only_those_who_keep_the_catalogue_see_its_codes(app, db, tree, team, leader):
+    """A code (e_wallet) is for the API, the exports and whoever adds a service; the page's rows are names."""
+    from tests.html_tree import parse
+    member = sign_in_as(app, "team_member", tree.commune, team=team[0], member=team[1][1])[0]
+    readers = [leader, member, sign_in_as(app, "commune", tree.commune)[0],
+               sign_in_as(app, "district", tree.district)[0]]
+    keepers = [sign_in_as(app, "province", tree.province)[0], sign_in_as(app, "admin", tree.province)[0]]
+    for browser in readers + keepers:
+        page = parse(browser.get("/services/").get_data(as_text=True))
+        rows = {tr.attrs["data-code"]: tr.find(tag="th") for tr in page.find(id="services").find_all(tag="tr")
+                if "data-code" in tr.attrs}
+        wallet = rows["e_wallet"]
+        assert wallet.text().strip().startswith("Ví điện tử / Mobile Money")
+        lines = [e.text() for e in wallet.find_all(tag="small")]
+        if browser in keepers:
+            assert lines == ["Mã: e_wallet"] and "code-line" in wallet.find(tag="small").classes()
+        else:
+            assert lines == [] and not any(code in page.find(tag="main").text() for code in CODES)
+
+
 def _offered(leader) -> list[tuple[str, str]]:
     """The services the visit form offers, in its order: (code, name)."""
     page = leader.get("/visits/new").get_data(as_text=True)
