@@ -91,6 +91,16 @@ def sign_in(page, base: str, username: str, password: str) -> None:
 
 
 
+def menu_link(page, name: str) -> None:
+    """Tap a link of the header's menu, as a user does: on a phone the role's links sit behind "Menu", so it is
+    opened first; from 52rem they stand in the header's row."""
+    header = page.locator("header.top")
+    if not header.locator("nav.top-nav").is_visible():
+        header.locator("details.more > summary").click()
+    header.get_by_role("link", name=name, exact=True).click()
+    page.wait_for_load_state("domcontentloaded")
+
+
 def wait_until(page, predicate: str, timeout: float = 15.0) -> None:
     """Wait until an async page function resolves truthy. Playwright's wait_for_function takes the promise
     an async predicate returns for a truthy value and returns at once (microsoft/playwright#29132): a

@@ -5,7 +5,7 @@ from playwright.sync_api import expect
 
 from app.auth.cli import create_user
 from app.extensions import db as _db
-from tests.browser.conftest import shot, sign_in
+from tests.browser.conftest import menu_link, shot, sign_in
 from tests.test_coverage import households, make_services, visit
 
 
@@ -26,7 +26,7 @@ def test_district_coverage_on_a_phone(app, db, tree, live_server, phone):
     errors = []
     phone.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     sign_in(phone, live_server, "cb-huyen", "mat-khau-huyen-2024")
-    phone.get_by_role("link", name="Độ phủ").click()
+    menu_link(phone, "Độ phủ")
     phone.goto(f"{live_server}/coverage/{tree.district.id}?month=2024-06")
     expect(phone.locator("h1")).to_have_text("Độ phủ: Thành phố Vị Thanh")
     # A phone shows one service at a time, a card per unit against the target; the wide table waits

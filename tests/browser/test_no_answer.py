@@ -6,7 +6,7 @@ from playwright.sync_api import expect
 from app.auth.models import User
 from app.demo.seed import DEMO_PASSWORD, seed_demo
 from app.teams.models import Member, Team
-from tests.browser.conftest import htmx_settles, shot, sign_in
+from tests.browser.conftest import htmx_settles, menu_link, shot, sign_in
 
 NO_SIGNAL = "Không nhận được trả lời: hãy kiểm tra sóng rồi thử lại. Trang này vẫn giữ nguyên như trước."
 # Something sent may have arrived although its answer did not: look before sending it again.
@@ -25,7 +25,7 @@ def test_a_member_added_without_signal_is_kept_in_the_form_and_the_bar_says_why(
     sign_in(phone, live_server, "demo-commune", DEMO_PASSWORD)
     commune = db.session.scalar(sa.select(User).where(User.username == "demo-commune")).unit
     team = db.session.scalar(sa.select(Team).where(Team.commune_id == commune.id).order_by(Team.id).limit(1))
-    phone.get_by_role("link", name="Tổ CNSCĐ").click()
+    menu_link(phone, "Tổ CNSCĐ")
     phone.get_by_role("link", name=team.name, exact=True).click()
     expect(phone.locator("#member-full_name")).to_be_visible()
     name = "Lê Thị Hồng Nhung"
@@ -57,7 +57,7 @@ def test_a_member_added_without_signal_is_kept_in_the_form_and_the_bar_says_why(
 def test_a_drill_down_the_server_fails_leaves_the_page_and_says_so(app, db, live_server, phone):
     seed_demo()
     sign_in(phone, live_server, "demo-area", DEMO_PASSWORD)
-    phone.get_by_role("link", name="Độ phủ").click()
+    menu_link(phone, "Độ phủ")
     heading = phone.locator("h1").inner_text()
     card = phone.locator(".unit-cards a").first
     target = card.inner_text().strip()
@@ -118,7 +118,7 @@ def test_a_section_already_on_its_way_does_not_take_the_bar_away(app, db, live_s
     sign_in(phone, live_server, "demo-area", DEMO_PASSWORD)
     held = []
     phone.route("**/coverage/*/trend*", lambda route: held.append(route))
-    phone.get_by_role("link", name="Độ phủ").click()
+    menu_link(phone, "Độ phủ")
     heading = phone.locator("h1").inner_text()
     phone.locator("#trend").scroll_into_view_if_needed()
     _held_until_asked(phone, held)
@@ -146,7 +146,7 @@ def test_a_tap_that_never_gets_an_answer_ends_in_the_bar(app, db, live_server, p
     says there was no answer and the page is no longer dimmed."""
     seed_demo()
     sign_in(phone, live_server, "demo-area", DEMO_PASSWORD)
-    phone.get_by_role("link", name="Độ phủ").click()
+    menu_link(phone, "Độ phủ")
     heading = phone.locator("h1").inner_text()
     held = []
     phone.route("**/coverage/*", lambda route: held.append(route))

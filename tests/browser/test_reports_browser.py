@@ -4,7 +4,7 @@ from datetime import date
 from playwright.sync_api import expect
 
 from app.auth.cli import create_user
-from tests.browser.conftest import shot, sign_in
+from tests.browser.conftest import menu_link, shot, sign_in
 from tests.report_data import Activity
 
 PASSWORD = "mat-khau-thu-nghiem"
@@ -18,8 +18,7 @@ def test_monthly_summary_on_desktop_and_phone(app, db, tree, live_server, deskto
         errors = []
         page.on("console", lambda m, errors=errors: errors.append(m.text) if m.type == "error" else None)
         sign_in(page, live_server, "tinh", PASSWORD)
-        page.get_by_role("link", name="Báo cáo").click()
-        page.wait_for_load_state("domcontentloaded")
+        menu_link(page, "Báo cáo")
         page.locator("#month").fill("2024-10")
         page.get_by_role("button", name="Xem").click()
         page.wait_for_load_state("domcontentloaded")

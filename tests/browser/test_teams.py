@@ -6,7 +6,7 @@ from playwright.sync_api import expect
 
 from app.demo.seed import DEMO_PASSWORD, seed_demo
 from app.teams.models import Member, Team
-from tests.browser.conftest import htmx_settles, shot, sign_in
+from tests.browser.conftest import htmx_settles, menu_link, shot, sign_in
 
 
 def unexpected(errors: list[str]) -> list[str]:
@@ -29,7 +29,7 @@ def test_register_a_team_with_two_members_on_a_phone(app, db, live_server, phone
     phone.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     sign_in(phone, live_server, "demo-commune", DEMO_PASSWORD)
 
-    phone.get_by_role("link", name="Tổ CNSCĐ").click()
+    menu_link(phone, "Tổ CNSCĐ")
     expect(phone.locator("h1")).to_contain_text("Phường Vị Thanh")
     shot(phone, "teams-list-phone")
     phone.get_by_role("link", name="Đăng ký tổ").click()
@@ -141,7 +141,7 @@ def test_import_with_one_bad_row_on_a_phone(app, db, live_server, phone, tmp_pat
     before = db.session.scalar(sa.select(sa.func.count(Member.id)))
 
     sign_in(phone, live_server, "demo-commune", DEMO_PASSWORD)
-    phone.get_by_role("link", name="Tổ CNSCĐ").click()
+    menu_link(phone, "Tổ CNSCĐ")
     phone.get_by_role("link", name="Tải lên danh sách thành viên").click()
     phone.set_input_files("#file", str(bad))
     phone.get_by_role("button", name="Xem trước").click()
