@@ -308,6 +308,69 @@ def test_a_shift_is_logged_with_its_online_dossiers_and_counts_against_the_commu
     assert totals == {202602: 25, 202603: 50}
 
 
+def _dossier_boxes(page: str) -> dict[str, str]:
+    """The shift form's dossier boxes: {service code: value}."""
+    found = parse(page).find(id="dossiers")
+    return {i.attrs["name"][len("dos-"):]: i.attrs.get("value", "") for i in found.find_all(tag="input")}
+
+
+def test_a_shift_counts_dossiers_only_for_the_services_people_file_dossiers_through(app, db, tree):
+    """A shift at the one-stop centre counts online dossiers: the portal's and VNeID's, not e-wallets opened. A count
+    for another service is refused beside the dossiers, the rest of the form kept; an empty box of it names nothing."""
+    team, members = make_team(tree.commune, [tree.hamlet])
+    db.session.commit()
+    browser = sign_in_as(app, "team_leader", tree.commune, team=team, member=members[0])[0]
+    assert set(_dossier_boxes(browser.get("/activities/shifts/new").get_data(as_text=True))) == {"dvc", "vneid"}
+
+    data = shift_form(team, members, tree.commune, people="11", dossiers={"dvc": "4", "e_wallet": "3"})
+    resp = browser.post("/activities/shifts/new", data=data)
+    assert resp.status_code == 400 and _count(db, CentreShift) == 0
+    page = parse(resp.get_data(as_text=True))
+    assert page.find(id="dossiers-error").text() == (
+        "“Ví điện tử / Mobile Money” không phải là dịch vụ nộp hồ sơ: ca trực chỉ đếm hồ sơ trực tuyến của các "
+        "dịch vụ có trong danh sách này.")
+    assert page.find(id="dossiers-error").parent.attrs["id"] == "dossiers"  # beside the boxes, in their group
+    assert _dossier_boxes(str(resp.get_data(as_text=True))) == {"dvc": "4", "vneid": ""}
+    assert page.find(id="people_helped").attrs["value"] == "11"
+    assert any(a.attrs.get("href") == "#dossiers" for a in page.find_all(tag="a"))  # and in the summary above
+
+    data = shift_form(team, members, tree.commune, dossiers={"dvc": "4", "e_wallet": "", "smartphone": ""})
+    assert browser.post("/activities/shifts/new", data=data).status_code == 303
+    shift = db.session.scalar(sa.select(CentreShift))
+    assert {d.service.code: d.dossiers for d in shift.dossiers} == {"dvc": 4}
+
+
+def test_a_shift_recorded_before_with_another_service_s_dossiers_stays_readable_and_correctable(app, db, tree):
+    from app.activities.models import ShiftDossier
+    team, members = make_team(tree.commune, [tree.hamlet])
+    shift = CentreShift(key=uuid.uuid4().hex, commune_id=tree.commune.id, team_id=team.id, held_on=ON,
+                        people_helped=9, members=[members[0]])
+    db.session.add(shift)
+    db.session.flush()
+    db.session.add_all([ShiftDossier(shift_id=shift.id, service_id=service_id("e_wallet"), dossiers=5),
+                        ShiftDossier(shift_id=shift.id, service_id=service_id("dvc"), dossiers=2)])
+    db.session.commit()
+    browser = sign_in_as(app, "team_leader", tree.commune, team=team, member=members[0])[0]
+    shown = parse(browser.get(f"/activities/shifts/{shift.id}").get_data(as_text=True)).find(tag="ul")
+    assert [li.text() for li in shown.find_all(tag="li")] == ["Tài khoản và hồ sơ dịch vụ công trực tuyến: 2",
+                                                              "Ví điện tử / Mobile Money: 5"]
+    # Its form keeps the count it holds, and a correction elsewhere saves with it.
+    edit = browser.get(f"/activities/shifts/{shift.id}/edit").get_data(as_text=True)
+    assert _dossier_boxes(edit) == {"dvc": "2", "vneid": "", "e_wallet": "5"}
+    data = shift_form(team, members, tree.commune, key=shift.key, people="10",
+                      dossiers={"dvc": "2", "vneid": "", "e_wallet": "5"})
+    assert browser.post(f"/activities/shifts/{shift.id}/edit", data=data).status_code == 303
+    db.session.expire_all()
+    shift = db.session.get(CentreShift, shift.id)
+    assert shift.people_helped == 10 and {d.service.code: d.dossiers for d in shift.dossiers} == {
+        "dvc": 2, "e_wallet": 5}
+    # Another non-dossier service is refused there too.
+    data["dos-smartphone"] = "1"
+    resp = browser.post(f"/activities/shifts/{shift.id}/edit", data=data)
+    assert resp.status_code == 400 and "“Sử dụng điện thoại thông minh cơ bản” không phải là dịch vụ nộp hồ sơ" in \
+        parse(resp.get_data(as_text=True)).find(id="dossiers-error").text()
+
+
 def test_an_admin_records_a_commune_s_dossiers_and_never_a_district_s_or_a_province_s(app, db, tree):
     admin = sign_in_as(app, "admin", tree.province)[0]
     for unit in (tree.province, tree.district, tree.hamlet):

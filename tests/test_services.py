@@ -245,6 +245,49 @@ def test_the_visit_form_offers_the_catalogue_as_it_is_after_every_change(app, db
     assert sorted(_offered(leader)) == sorted(_catalogue(db))
 
 
+def test_province_staff_say_which_services_people_file_dossiers_through_and_the_shift_form_follows(
+        app, db, tree, team):
+    """The portal and VNeID are marked from the start; a province whose app takes dossiers ticks it."""
+    from app.audit.models import AuditEvent
+    from tests.html_tree import parse
+    marked = set(db.session.scalars(sa.select(Service.code).where(Service.files_dossiers.is_(True))))
+    assert marked == {"dvc", "vneid"}
+    leader = sign_in_as(app, "team_leader", tree.commune, team=team[0], member=team[1][0])[0]
+
+    def offered():
+        page = parse(leader.get("/activities/shifts/new").get_data(as_text=True))
+        return [i.attrs["name"] for i in page.find(id="dossiers").find_all(tag="input")]
+
+    assert offered() == ["dos-dvc", "dos-vneid"]
+    staff, _user = sign_in_as(app, "province", tree.province)
+    app_id = db.session.scalar(sa.select(Service.id).where(Service.code == "province_app"))
+    page = parse(staff.get(f"/services/{app_id}/edit").get_data(as_text=True))
+    box = page.find(id="files_dossiers")
+    assert box is not None and "checked" not in box.attrs
+    assert page.find(tag="label", **{"for": "files_dossiers"}).text().strip() == (
+        "Người dân nộp hồ sơ qua dịch vụ này (được đếm trong ca trực tại Trung tâm phục vụ hành chính công)")
+    resp = staff.post(f"/services/{app_id}/edit", data={"name_vi": "Ứng dụng công dân của tỉnh",
+                                                         "name_en": "Provincial citizen app", "active": "y",
+                                                         "files_dossiers": "y"})
+    assert resp.status_code == 303
+    assert offered() == ["dos-dvc", "dos-vneid", "dos-province_app"]
+    assert "checked" in parse(staff.get(f"/services/{app_id}/edit").get_data(as_text=True)).find(
+        id="files_dossiers").attrs
+    event = db.session.scalars(sa.select(AuditEvent).where(AuditEvent.record_type == "service",
+                                                           AuditEvent.record_id == app_id)).all()[-1]
+    assert ("files_dossiers", False, True) in event.change_items
+    # Unticked (and a service turned off) it leaves the form again.
+    staff.post(f"/services/{app_id}/edit", data={"name_vi": "Ứng dụng công dân của tỉnh",
+                                                 "name_en": "Provincial citizen app", "active": "y"})
+    assert offered() == ["dos-dvc", "dos-vneid"]
+
+
+def test_the_migration_marks_the_default_services_the_catalogue_marks():
+    from app.catalogue.operations import DOSSIER_SERVICES
+    from tests import migration_files
+    assert migration_files.load("f4b8c2d6e1a3").DOSSIER_SERVICES == DOSSIER_SERVICES
+
+
 def test_the_migration_carries_the_accounts_token_triggers_the_module_builds():
     from app.auth.models import accounts_token_ddl
     from tests import migration_files

@@ -246,6 +246,22 @@ class ShiftForm(ActivityForm):
         super().__init__(*args, **kwargs)
         self.commune_ids = set(commune_ids)
 
+    def read_dossiers(self, formdata, offered, catalogue) -> tuple[dict, dict, dict]:
+        """The online dossiers per service, as read_counts reads them, for the services the form offers (those
+        people file dossiers through, and any the shift already names). A count for another service of the
+        catalogue is refused by its name; an empty box of it (a form kept on a phone from before) names nothing."""
+        counts, raw, errors = self.read_counts(formdata, offered, DOSSIER_PREFIX, SHIFT_MAX,
+                                               _l("At most %(n)s in one shift."))
+        offered_codes = {s.code for s in offered}
+        others = {s.code: s for s in catalogue if s.code not in offered_codes}
+        for code in [c for c in errors if c in others]:
+            if raw[code] == "":
+                del errors[code]
+            else:
+                errors[code] = gettext("“%(name)s” is not a service people file dossiers through: a shift counts "
+                                       "only the online dossiers of the services listed here.", name=others[code].name)
+        return counts, raw, errors
+
     def validate_commune(self, field):
         # record_id, not str.isdigit: '²' passes isdigit and then breaks int().
         if record_id(field.data) not in self.commune_ids:

@@ -25,7 +25,7 @@ from app.activities.forms import (
     TopicForm,
     new_key,
 )
-from app.activities.models import LEARNERS_MAX, SHIFT_MAX, CentreShift, Class, CommuneDossierTotal, ShiftDossier, Topic
+from app.activities.models import LEARNERS_MAX, CentreShift, Class, CommuneDossierTotal, ShiftDossier, Topic
 from app.activities.topics import add_topic, set_topic_active, topics_for
 from app.audit.models import done_by
 from app.auth.guard import require_sign_in
@@ -95,8 +95,9 @@ def _members(team_ids, keep=()) -> list[Member]:
         .order_by(Member.name_folded)))
 
 
-def _services(have=()) -> list:
-    services = catalogue.active_services()
+def _services(have=(), offered=None) -> list:
+    """The services a form offers (`offered`, by default the active ones), and those the entry already names."""
+    services = catalogue.active_services() if offered is None else offered
     ids = {s.id for s in services}
     return services + [s for s in have if s.id not in ids]
 
@@ -397,7 +398,8 @@ def _day(value: date) -> str:
 def _shift_form(team: Team, shift: CentreShift | None = None, **kwargs) -> tuple[ShiftForm, list, list]:
     keep = [m.id for m in shift.members] if shift else []
     members = _members([team.id] if team else [], keep)
-    services = _services([d.service for d in shift.dossiers] if shift else ())
+    # Only the services people file dossiers through; a shift of before that named another keeps it on its form.
+    services = _services([d.service for d in shift.dossiers] if shift else (), offered=catalogue.dossier_services())
     commune_ids = [shift.commune_id] if shift else [team.commune_id]
     form = ShiftForm(earliest=team.visits_from if team else None, member_ids=[m.id for m in members],
                      commune_ids=commune_ids, **kwargs)
@@ -409,16 +411,18 @@ def _render_shift(form, team, services, raw, errors, status=200, shift=None, not
     summary = [(f.id, summary_line(f.label.text, f.errors)) for f in form if f.errors]
     summary += _count_errors(errors, services, DOSSIER_PREFIX, "dossiers")
     commune = shift.commune if shift else team.commune
+    offered = {s.code for s in services}
     return render_template("activities/shift_form.html", form=form, team=team, shift=shift, commune=commune,
                            services=services, raw=raw, errors=errors, summary=summary if status >= 400 else [],
+                           # a count for a service the form does not offer: said beside the group
+                           group_errors=[message for code, message in errors.items() if code not in offered],
                            notice=notice, today=today_vn(),
                            earliest=team.visits_from if team else None), status
 
 
 def _read_shift(form: ShiftForm, team: Team | None, services):
     ok = form.validate()
-    dossiers, raw, errors = form.read_counts(request.form, services, DOSSIER_PREFIX, SHIFT_MAX,
-                                             _l("At most %(n)s in one shift."))
+    dossiers, raw, errors = form.read_dossiers(request.form, services, catalogue.all_services())
     data = None
     if ok and not errors:
         data = ops.ShiftData(commune_id=int(form.commune.data), team_id=team.id if team else None,

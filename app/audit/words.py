@@ -89,6 +89,7 @@ FIELDS = {
     "joined_on": _l("Joined on"), "left_on": _l("Left on"), "team": _l("Team"), "username": _l("Username"),
     "is_enabled": _l("Account enabled"), "unit": _l("Unit"), "member_id": _l("Member"),
     "label": _l("Purpose"), "user": _l("Acts as"), "active": _l("Active"),
+    "files_dossiers": _l("People file dossiers through it"),
     "head_name": _l("Head of household"), "address": _l("Address"), "size": _l("People"),
     "hamlet_id": _l("Hamlet"), "merged_into_id": _l("Merged into household"),
     "visits_moved": _l("Visits moved"), "format": _l("Format"), "erased_at": _l("Erased at"),

@@ -48,6 +48,7 @@ class ServiceForm(AppForm):
     name_en = StringField(_l("Name in English"), filters=[strip_clean],
                           validators=[DataRequired(_l("Enter the name.")), Length(max=200), NoControlCharacters()])
     active = BooleanField(_l("Offered in the visit form"))
+    files_dossiers = BooleanField(_l("People file dossiers through it (counted at one-stop-centre shifts)"))
     share = PercentField(_l("Target share of households (%)"))
     due_on = LocalDateField(_l("Target date"), validators=[Optional()])
     # The milestone the share and date change: its id, "new" to add one (app/catalogue/views.py, edit). Left

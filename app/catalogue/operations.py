@@ -29,16 +29,24 @@ DEFAULT_SERVICES = [
 ]
 
 
-def insert_default_services(connection) -> int:
+# The default services people file administrative dossiers through, online: the public services portal, and
+# VNeID, whose own public services (residence, criminal record certificates …) take dossiers too. A province
+# whose citizen app files dossiers ticks it on the service's page.
+DOSSIER_SERVICES = ("dvc", "vneid")
+
+
+def insert_default_services(connection, dossier_flag: bool = True) -> int:
     """Insert the default services a database lacks (by code); returns how many were added.
 
-    Takes a plain connection so the test suite can restore the catalogue after emptying tables.
+    Takes a plain connection so the test suite can restore the catalogue after emptying tables. `dossier_flag`
+    False: for the migration that made the catalogue, before services had the column.
     """
-    services = sa.table("services", sa.column("code"), sa.column("pillar"), sa.column("name_vi"),
-                        sa.column("name_en"), sa.column("position"), sa.column("active"))
+    columns = ["code", "pillar", "name_vi", "name_en", "position", "active"] + (
+        ["files_dossiers"] if dossier_flag else [])
+    services = sa.table("services", *(sa.column(c) for c in columns))
     have = set(connection.execute(sa.select(services.c.code)).scalars())
     rows = [{"code": code, "pillar": pillar, "name_vi": vi, "name_en": en, "position": (i + 1) * 10,
-             "active": True}
+             "active": True, **({"files_dossiers": code in DOSSIER_SERVICES} if dossier_flag else {})}
             for i, (code, pillar, vi, en) in enumerate(DEFAULT_SERVICES) if code not in have]
     if rows:
         connection.execute(sa.insert(services), rows)
@@ -56,6 +64,11 @@ _ACTIVE = sa.select(Service).where(Service.active.is_(True)).order_by(Service.po
 
 def active_services() -> list[Service]:
     return list(db.session.scalars(_ACTIVE))
+
+
+def dossier_services() -> list[Service]:
+    """The active services people file dossiers through: what a one-stop-centre shift counts."""
+    return list(db.session.scalars(_ACTIVE.where(Service.files_dossiers.is_(True))))
 
 
 # --- The visit form's services, kept per worker ----------------------------------------------------
@@ -189,7 +202,8 @@ def by_team_use(services: list, team_id: int | None, today: date) -> list:
 
 def _snapshot(service: Service) -> dict:
     return {"code": service.code, "pillar": service.pillar, "name_vi": service.name_vi,
-            "name_en": service.name_en, "position": service.position, "active": service.active}
+            "name_en": service.name_en, "position": service.position, "active": service.active,
+            "files_dossiers": service.files_dossiers}
 
 
 def add_service(code: str, pillar: str, name_vi: str, name_en: str, user=None) -> Service:

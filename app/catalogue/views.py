@@ -76,7 +76,8 @@ def edit(service_id: int):
                                     milestones, edited, today) if province_id else None
         if problem is None:
             catalogue.update_service(service, user=current_user, name_vi=form.name_vi.data,
-                                     name_en=form.name_en.data, active=form.active.data)
+                                     name_en=form.name_en.data, active=form.active.data,
+                                     files_dossiers=form.files_dossiers.data)
             if province_id and edited is not None and form.due_on.data is not None:
                 catalogue.change_target(edited, form.share.data, form.due_on.data, user=current_user)
             elif province_id:

@@ -27,6 +27,7 @@ def _bands(rng, total: int) -> tuple[int, int, int]:
 def seed_activities(rng, users) -> None:
     """Classes (20 to 80 learners, a few named) and shifts for each team, dossier totals per commune."""
     services = catalogue.active_services()
+    dossier_services = catalogue.dossier_services()  # what a shift counts: dossiers filed online
     today = today_vn()
     communes = db.session.scalars(sa.select(AdminUnit).where(AdminUnit.id.in_(
         sa.select(Team.commune_id).where(Team.status == "active"))).order_by(AdminUnit.id)).all()
@@ -64,7 +65,8 @@ def seed_activities(rng, users) -> None:
                     member_ids=rng.sample(members, min(len(members), 2)), results=results, learners=learners)
                 ops.create_class(data, f"democls{c_index:04d}{t_index:03d}{i:04d}".ljust(32, "0"))
             for i in range(SHIFTS_PER_TEAM):
-                dossiers = {s.id: rng.randint(1, 8) for s in rng.sample(services, min(len(services), 2))}
+                dossiers = {s.id: rng.randint(1, 8)
+                            for s in rng.sample(dossier_services, min(len(dossier_services), 2))}
                 data = ops.ShiftData(commune_id=commune.id, team_id=team.id,
                                      held_on=today - timedelta(days=rng.randint(0, days)),
                                      people_helped=rng.randint(5, 30), member_ids=rng.sample(members, 1),

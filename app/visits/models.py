@@ -44,6 +44,9 @@ class Service(db.Model):
     name_en: orm.Mapped[str] = orm.mapped_column(sa.String(200))
     position: orm.Mapped[int] = orm.mapped_column(default=0)
     active: orm.Mapped[bool] = orm.mapped_column(default=True)
+    # People file administrative dossiers through it (the public services portal, VNeID's services): a
+    # one-stop-centre shift counts the online dossiers filed with the team's help for these services only.
+    files_dossiers: orm.Mapped[bool] = orm.mapped_column(default=False, server_default=sa.false())
 
     @property
     def name(self) -> str:
