@@ -804,3 +804,30 @@ def test_an_officer_of_another_commune_can_neither_ask_nor_confirm_a_merge_or_a_
             assert client.post(url, data=summaries[action]).status_code in (403, 404)
             assert client.post(url, data=summaries[action] | {"back": "1"}).status_code in (403, 404)
     _nothing_changed(tree, homes)
+
+
+def test_the_merge_or_split_of_an_ended_hamlet_is_refused_on_its_page_with_the_reason(db, tree, client, login_as):
+    """An old link, the back button, or "Go back and change" on a summary another officer overtook: the form of a
+    hamlet no longer active is refused (409) on the hamlet's own page, saying why, not on a bare error page."""
+    from app.units import operations as unit_ops
+    by_hand = unit_ops.create_unit("Ấp Cũ", "hamlet", tree.commune)
+    unit_ops.retire_unit(by_hand, BEFORE)
+    _db.session.commit()
+    login_as("commune", tree.commune)
+    for change in ("merge", "split"):
+        resp = client.get(f"/units/{by_hand.id}/{change}")
+        assert resp.status_code == 409
+        page = parse(resp.get_data(as_text=True))
+        assert next(page.find_all("h1")).text().strip() == "Ấp Cũ"
+        assert (f"Ấp Cũ đã ngừng sử dụng từ {BEFORE:%d/%m/%Y}: chỉ thôn, ấp đang hoạt động mới sáp nhập hoặc chia "
+                "tách được." in " ".join(page.text().split()))
+
+    url = f"/units/{tree.hamlet.id}/merge"
+    asked = client.post(url, data={"target": str(tree.hamlet2.id), "effective_on": ON.isoformat()})
+    assert client.post(url, data=sent_back(asked)).status_code == 303  # done (in another tab, or by another officer)
+    back = client.post(url, data=sent_back(asked, "back"))
+    assert back.status_code == 409
+    page = parse(back.get_data(as_text=True))
+    assert next(page.find_all("h1")).text().strip() == "Khu vực 1"
+    assert (f"Khu vực 1 đã được sáp nhập hoặc chia tách từ ngày {ON:%d/%m/%Y}: xem lịch sử của thôn, ấp."
+            in " ".join(page.text().split()))

@@ -2,7 +2,7 @@
 from datetime import timedelta
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -172,11 +172,19 @@ def _changeable_hamlet(unit_id: int) -> AdminUnit:
         unit_ops.lock_unit(hamlet.parent_id)
         db.session.refresh(hamlet)
     if hamlet.retired_on is not None:
-        if confirming and unit_ops.ended_by_change(hamlet):
-            flash(_("%(name)s was already merged or split from %(date)s: see its history.", name=hamlet.name,
-                    date=locale_date(hamlet.retired_on)), "info")
-            abort(redirect(url_for("units.show", unit_id=hamlet.id), 303))
-        abort(409)
+        if unit_ops.ended_by_change(hamlet):
+            message = _("%(name)s was already merged or split from %(date)s: see its history.", name=hamlet.name,
+                        date=locale_date(hamlet.retired_on))
+            if confirming:
+                flash(message, "info")
+                abort(redirect(url_for("units.show", unit_id=hamlet.id), 303))
+        else:
+            message = _("%(name)s is retired from %(date)s: only an active hamlet can be merged or split.",
+                        name=hamlet.name, date=locale_date(hamlet.retired_on))
+        # An old link, the back button, "Go back and change" after another officer's change: refused on the
+        # hamlet's page, which shows why.
+        flash(message, "error")
+        abort(make_response(_render_unit(hamlet, status=409)))
     return hamlet
 
 
