@@ -831,3 +831,55 @@ def test_the_merge_or_split_of_an_ended_hamlet_is_refused_on_its_page_with_the_r
     assert next(page.find_all("h1")).text().strip() == "Khu vực 1"
     assert (f"Khu vực 1 đã được sáp nhập hoặc chia tách từ ngày {ON:%d/%m/%Y}: xem lịch sử của thôn, ấp."
             in " ".join(page.text().split()))
+
+
+def test_a_confirmation_another_officer_overtook_is_summed_up_again_not_done(db, tree, client, login_as):
+    """Between the summary and "Yes": another officer counted the hamlet merged into anew and registered a
+    household in the hamlet that ends. The confirmation does not do something else than the summary said: the
+    summary comes back with today's figures, saying why (409), and nothing is done until that one is confirmed."""
+    from app.units import operations as unit_ops
+    a, b = tree.hamlet, tree.hamlet2
+    household(a, "Nguyễn Văn An")
+    login_as("commune", tree.commune)
+    url = f"/units/{a.id}/merge"
+    day = f"{ON:%d/%m/%Y}"
+    asked = client.post(url, data={"target": str(b.id), "effective_on": ON.isoformat(), "households": ""})
+    assert f"Từ ngày {day}, Khu vực 2 có 730 hộ, là tổng số hộ của hai thôn, ấp." in _lines(asked)
+
+    unit_ops.set_household_count(_db.session.get(AdminUnit, b.id), 500, ON - timedelta(days=5))
+    _db.session.commit()
+    household(_db.session.get(AdminUnit, a.id), "Trần Thị Bé")
+    overtaken = client.post(url, data=sent_back(asked))
+    assert overtaken.status_code == 409
+    assert ("Kết quả của thay đổi này đã khác so với lúc bạn xem: trong lúc đó có người đã sửa các thôn, ấp này "
+            "hoặc hộ của chúng. Hãy xem lại rồi xác nhận." in " ".join(summary_form(overtaken).text().split()))
+    assert f"Từ ngày {day}, Khu vực 2 có 820 hộ, là tổng số hộ của hai thôn, ấp." in _lines(overtaken)
+    assert any(line.startswith("2 hộ đã ghi trong ứng dụng chuyển sang Khu vực 2") for line in _lines(overtaken))
+    _db.session.expire_all()
+    assert _db.session.get(AdminUnit, a.id).retired_on is None
+    assert _db.session.scalar(sa.select(sa.func.count(HamletChange.id))) == 0
+
+    done = client.post(url, data=sent_back(overtaken))
+    assert done.status_code == 303
+    _db.session.expire_all()
+    assert _db.session.get(AdminUnit, b.id).households_on(ON).households == 820
+
+
+def test_a_split_confirmed_after_a_household_was_registered_in_the_hamlet_is_summed_up_again(
+        db, tree, client, login_as):
+    a = tree.hamlet
+    household(a, "Nguyễn Văn An")
+    login_as("commune", tree.commune)
+    url = f"/units/{a.id}/split"
+    asked = client.post(url, data={"effective_on": ON.isoformat(), "name_1": "Ấp Tân Lập A",
+                                   "name_2": "Ấp Tân Lập B", "rest": "1"})
+    assert _lines(asked)[1].startswith("Ấp Tân Lập A: thôn, ấp mới. Nhận 1 hộ đã ghi trong ứng dụng")
+    late = household(_db.session.get(AdminUnit, a.id), "Trần Thị Bé")
+    overtaken = client.post(url, data=sent_back(asked))
+    assert overtaken.status_code == 409
+    assert "Kết quả của thay đổi này đã khác so với lúc bạn xem" in summary_form(overtaken).text()
+    assert _lines(overtaken)[1].startswith("Ấp Tân Lập A: thôn, ấp mới. Nhận 2 hộ đã ghi trong ứng dụng")
+    assert _db.session.get(AdminUnit, a.id).retired_on is None
+    assert client.post(url, data=sent_back(overtaken)).status_code == 303
+    _db.session.expire_all()
+    assert _db.session.get(Household, late.id).hamlet.name == "Ấp Tân Lập A"

@@ -1,4 +1,5 @@
 """Forms for hamlets and household counts."""
+import dataclasses
 import hashlib
 import json
 
@@ -91,9 +92,22 @@ class ConfirmedChange(AppForm):
         return [(f.name, f._value() if hasattr(f, "_value") else ("" if f.data is None else str(f.data)))
                 for f in self if f.type not in ("CSRFTokenField", "HiddenField")]
 
-    def choices_key(self) -> str:
-        """The choices in one short string: a confirmation applies only the choices its summary showed."""
-        return hashlib.sha256(json.dumps(self.kept(), ensure_ascii=False).encode()).hexdigest()[:16]
+    def confirmation_key(self, summary) -> str:
+        """The choices and what the summary says they will do, in one short string ("choices.effects"): a
+        confirmation does the change only when both are still what its summary showed. A choice left empty counts
+        as one not sent (the choice of a household registered since the summary)."""
+        choices = [(name, value) for name, value in self.kept() if value]
+        return f"{_digest(choices)}.{_digest(dataclasses.asdict(summary))}"
+
+    def overtaken(self, key: str) -> bool:
+        """The confirmation sent is of these very choices, but they would now do something else than its summary
+        said: another officer changed the hamlets or their households meanwhile."""
+        sent = self.confirm.data or ""
+        return sent != key and sent.partition(".")[0] == key.partition(".")[0]
+
+
+def _digest(value) -> str:
+    return hashlib.sha256(json.dumps(value, ensure_ascii=False, default=str).encode()).hexdigest()[:16]
 
 
 class MergeForm(ConfirmedChange):

@@ -195,16 +195,21 @@ def _going_back() -> bool:
 
 def _asked_then_done(form, page: str, summary, apply, **values):
     """A merge or a split asked before it is done: a valid form comes back as the summary of what it will do
-    (`summary()`), its choices in hidden fields; only that summary's confirmation runs `apply()`, which answers.
+    (`summary()`), its choices in hidden fields; only that summary's confirmation runs `apply()`, which answers,
+    and only while the summary still holds (the commune is locked from the check to the commit).
     A refused form comes back with its errors beside the fields (400)."""
     if form.is_submitted() and _going_back():
         form.confirm.data = ""
         return render_template(page, form=form, **values)
     if form.validate_on_submit():
-        if form.confirm.data == form.choices_key():
+        said = summary()
+        key = form.confirmation_key(said)
+        if form.confirm.data == key:
             return apply()
-        form.confirm.data = form.choices_key()
-        return render_template(page, form=form, summary=summary(), **values)
+        # Confirmed, but the change would now do something else than its summary said: asked again (409).
+        overtaken = form.overtaken(key)
+        form.confirm.data = key
+        return render_template(page, form=form, summary=said, overtaken=overtaken, **values), 409 if overtaken else 200
     form.confirm.data = ""  # the form sent again, corrected, is summed up again
     return render_template(page, form=form, **values), 400 if form.is_submitted() else 200
 
