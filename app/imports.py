@@ -77,7 +77,8 @@ class SheetImport:
 
     `parse(filename, data, commune)` and `recheck(payload_rows, commune)` give rows with `.errors`, and may
     give rows a `.flag` (a question: the member list's name already in the team, the hamlet list's count far from
-    the one before or from the other hamlets'; a page may word its note and box: units/import.html);
+    the one before or from the other hamlets'; a page may word its note and box: units/import.html), and `recheck`
+    may mark a flag `.flag_is_new` (arisen since the preview, so left out whatever the box);
     `apply(rows, commune)` writes them (without committing) and returns the message to show; `left_out(n)` says
     what became of n flagged rows the officer chose not to add.
     """
@@ -106,11 +107,11 @@ class SheetImport:
             flash(_("The list changed since the preview. Upload the file again."), "error")
             return render_template(self.template, form=UploadForm(formdata=None), rows=rows, confirm_form=None,
                                    **context), 409
-        flagged = [r for r in rows if getattr(r, "flag", "")]
-        if flagged and not form.take_flagged.data:
-            rows = [r for r in rows if not getattr(r, "flag", "")]
-        else:
-            flagged = []
+        # The box answers the questions the preview asked, not one arisen since (`flag_is_new`).
+        flagged = [r for r in rows if getattr(r, "flag", "")
+                   and (not form.take_flagged.data or getattr(r, "flag_is_new", False))]
+        left_out = {id(r) for r in flagged}
+        rows = [r for r in rows if id(r) not in left_out]
         message = self.apply(rows, commune)
         db.session.commit()
         flash(message, "success")

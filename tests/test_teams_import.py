@@ -468,3 +468,24 @@ def test_an_officer_of_another_commune_cannot_download_this_commune_s_template(a
     _resp, book = download_template(client, tree.sibling_commune)
     cells = " ".join(str(c) for s in book.worksheets for row in s.iter_rows(values_only=True) for c in row if c)
     assert "Khu vực 1" not in cells and "Tổ khu vực" not in cells
+
+
+def test_a_list_confirmed_twice_with_the_box_ticked_adds_its_members_once(client, db, tree, login_as):
+    """The box adds the rows the preview asked about (other people of the same name). Confirmed again (a double
+    tap on a weak signal, the back button), the rows it added are names now in the team, which the preview did
+    not ask about: the box does not add them a second time."""
+    one, _two = setup_teams(db, tree)
+    team_ops.add_member(one, full_name="Nguyễn Quốc Phúc", gender="", birth_year=None, phone="",
+                        affiliation="other", role="member", joined_on=date(2022, 3, 15))
+    db.session.commit()
+    login_as("commune", tree.commune)
+    data = "Họ tên;Tổ\nNguyễn Quốc Phúc;Tổ khu vực 1\nLê Thị Hoa;Tổ khu vực 1\nBà Tư;Tổ khu vực 1\n".encode()
+    html = upload(client, tree.commune, data, name="ds.csv").get_data(as_text=True)
+    assert {int(n) for n in re.findall(r'<li class="flagged" data-line="(\d+)">', html)} == {2}
+    first = confirm(client, tree.commune, html, take_flagged="y").get_data(as_text=True)
+    assert "Đã thêm 3 thành viên." in first
+    again = confirm(client, tree.commune, html, take_flagged="y").get_data(as_text=True)
+    assert "Đã thêm 0 thành viên." in again and "3 dòng không được thêm" in again
+    db.session.expire_all()
+    assert sorted(m.full_name for m in db.session.scalars(sa.select(Member))) == [
+        "Bà Tư", "Lê Thị Hoa", "Nguyễn Quốc Phúc", "Nguyễn Quốc Phúc"]

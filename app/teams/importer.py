@@ -80,6 +80,10 @@ class MemberRow:
     # number and this name; the template's example line). Shown in the preview, never applied.
     skipped: str = ""
     example: bool = False  # the template's example line, skipped unread
+    # The active members of the team bearing the row's name (accents aside) when it was checked: carried from the
+    # preview to the confirmation, which tells a question the preview asked from one arisen since (flag_is_new).
+    same_names: int = 0
+    flag_is_new: bool = False
 
     def payload(self) -> dict:
         data = asdict(self)
@@ -87,6 +91,7 @@ class MemberRow:
         data.pop("flag")
         data.pop("skipped")
         data.pop("example")
+        data.pop("flag_is_new")
         data["joined_on"] = self.joined_on.isoformat() if self.joined_on else None
         return data
 
@@ -232,8 +237,9 @@ def _registered_already(out: MemberRow, holder: Member, user) -> None:
                         "this line is saved.", name=holder.full_name, day=locale_date(membership.joined_on))
 
 
-def _names_in_teams(team_ids: list[int]) -> dict[tuple[int, str], tuple[str, date]]:
-    """(team, folded name) → the name and joining day of the longest-serving active member of that name."""
+def _names_in_teams(team_ids: list[int]) -> dict[tuple[int, str], tuple[str, date, int]]:
+    """(team, folded name) → the name and joining day of the longest-serving active member of that name, and how
+    many active members bear it."""
     if not team_ids:
         return {}
     rows = db.session.execute(
@@ -241,7 +247,11 @@ def _names_in_teams(team_ids: list[int]) -> dict[tuple[int, str], tuple[str, dat
         .join(Member, Member.id == Membership.member_id)
         .where(Membership.team_id.in_(team_ids), Membership.left_on.is_(None))
         .order_by(Membership.joined_on.desc(), Membership.id.desc()))
-    return {(team_id, folded): (name, joined) for team_id, folded, name, joined in rows}
+    names: dict[tuple[int, str], tuple[str, date, int]] = {}
+    for team_id, folded, name, joined in rows:
+        bearing = names.get((team_id, folded), (None, None, 0))[2] + 1
+        names[(team_id, folded)] = (name, joined, bearing)
+    return names
 
 
 def _flag_same_name(out: MemberRow, in_teams: dict, names_seen: dict) -> None:
@@ -249,7 +259,7 @@ def _flag_same_name(out: MemberRow, in_teams: dict, names_seen: dict) -> None:
     earlier line for the same team."""
     key = (out.team_id, fold(out.full_name)[:200])
     if key in in_teams:
-        name, joined = in_teams[key]
+        name, joined, out.same_names = in_teams[key]
         out.flag = _("%(name)s is already in this team, since %(day)s.", name=name, day=locale_date(joined))
     elif key in names_seen:
         out.flag = _("The same name as line %(line)d, in the same team.", line=names_seen[key])

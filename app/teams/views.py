@@ -635,9 +635,14 @@ def account(member_id: int):
 # --- Import ------------------------------------------------------------------------------------
 
 def _recheck_members(rows: list[dict], commune: AdminUnit):
-    """The rows again, under the commune's names lock: one preview confirmed twice at once adds its rows once."""
+    """The rows again, under the commune's names lock: one preview confirmed twice at once adds its rows once.
+    A name borne by more members of its team than at the preview (this list confirmed already: a double tap, the
+    back button) is a question the preview did not ask, which its box does not answer."""
     unit_ops.lock_unit(commune.id)
-    return check_members(rows_from_payload(rows), commune, today_vn(), user=current_user)
+    checked = check_members(rows_from_payload(rows), commune, today_vn(), user=current_user)
+    for row, sent in zip(checked, rows, strict=True):
+        row.flag_is_new = bool(row.flag) and row.same_names > (sent.get("same_names") or 0)
+    return checked
 
 
 def _added_message(added: int, skipped: int) -> str:
