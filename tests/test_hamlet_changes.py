@@ -883,3 +883,17 @@ def test_a_split_confirmed_after_a_household_was_registered_in_the_hamlet_is_sum
     assert client.post(url, data=sent_back(overtaken)).status_code == 303
     _db.session.expire_all()
     assert _db.session.get(Household, late.id).hamlet.name == "Ấp Tân Lập A"
+
+
+def test_a_households_count_typed_for_a_new_hamlet_left_unnamed_is_asked_about_not_dropped(
+        db, tree, client, login_as):
+    """A third hamlet's count typed and its name forgotten: the split would make two hamlets and drop the count
+    without a word. It is refused beside the name, the form as filled in."""
+    household(tree.hamlet, "Nguyễn Văn An")
+    login_as("commune", tree.commune)
+    url = f"/units/{tree.hamlet.id}/split"
+    _refused(client, url, {"effective_on": ON.isoformat(), "name_1": "Ấp Tân Lập A", "name_2": "Ấp Tân Lập B",
+                           "count_3": "55", "rest": "1"}, "Hãy đặt tên cho thôn, ấp mới 3, hoặc xóa số hộ của nó.")
+    page = parse(client.post(url, data={"effective_on": ON.isoformat(), "name_1": "Ấp Tân Lập A",
+                                        "name_2": "Ấp Tân Lập B", "count_3": "55", "rest": "1"}).get_data(as_text=True))
+    assert page.find(id="name_3-error") is not None and page.find(id="count_3").attrs["value"] == "55"

@@ -192,8 +192,12 @@ def split_form(hamlet, households):
             named = [i for i, (name, _c) in enumerate(self.part_fields()) if name.data]
             # Folded, as the commune's hamlets are told apart: "Ấp Mới" and "ấp mới" are one name.
             names = [fold(self.part_fields()[i][0].data) for i in named]
-            for name, _count in self.part_fields():
-                if name.data and _name_taken(self.hamlet, name.data):
+            for i, (name, count) in enumerate(self.part_fields()):
+                if not name.data and count.data is not None:
+                    # Else the count would be dropped with the unnamed hamlet, without a word.
+                    name.errors.append(_l("Name new hamlet %(n)d, or clear its households.", n=i + 1))
+                    ok = False
+                elif name.data and _name_taken(self.hamlet, name.data):
                     name.errors.append(_l("This commune already has a hamlet with this name."))
                     ok = False
                 elif name.data and names.count(fold(name.data)) > 1:
