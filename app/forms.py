@@ -75,6 +75,15 @@ class NoControlCharacters:
             raise ValidationError(_l("This field contains characters that are not allowed."))
 
 
+class HasLetterOrDigit:
+    """A name one can read and search: at least one letter or digit once cleaned (accents alone, or a picture,
+    fold to nothing)."""
+
+    def __call__(self, form, field):
+        if isinstance(field.data, str) and field.data and not any(ch.isalnum() for ch in field.data):
+            raise ValidationError(_l("The name needs at least one letter or digit."))
+
+
 class CountField(StringField):
     """A whole number typed the Vietnamese way or plainly: '1.851', '1851'."""
 

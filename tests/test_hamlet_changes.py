@@ -897,3 +897,22 @@ def test_a_households_count_typed_for_a_new_hamlet_left_unnamed_is_asked_about_n
     page = parse(client.post(url, data={"effective_on": ON.isoformat(), "name_1": "Ấp Tân Lập A",
                                         "name_2": "Ấp Tân Lập B", "count_3": "55", "rest": "1"}).get_data(as_text=True))
     assert page.find(id="name_3-error") is not None and page.find(id="count_3").attrs["value"] == "55"
+
+
+@pytest.mark.parametrize("typed", ["\u0301\u0300", "\u202e\u0301", "😀"])
+def test_a_hamlet_name_without_a_letter_or_a_digit_is_refused_in_every_form(db, tree, client, login_as, typed):
+    """Accents alone (what is left of a name typed with a Telex keyboard gone wrong), or a picture: a hamlet would
+    bear a name nobody can read or search (it folds to nothing)."""
+    household(tree.hamlet, "Nguyễn Văn An")
+    login_as("commune", tree.commune)
+    message = "Tên phải có ít nhất một chữ cái hoặc chữ số."
+    a = tree.hamlet.id
+    _refused(client, f"/units/{a}/merge", {"target": str(tree.hamlet2.id), "effective_on": ON.isoformat(),
+                                           "new_name": typed}, message)
+    _refused(client, f"/units/{a}/split", {"effective_on": ON.isoformat(), "name_1": typed, "name_2": "Ấp Tân Lập B",
+                                           "rest": "2"}, message)
+    _refused(client, f"/units/{a}/rename", {"name": typed}, message)
+    resp = client.post(f"/units/{tree.commune.id}/hamlets", data={"hamlet-name": typed})
+    assert resp.status_code == 400 and message in resp.get_data(as_text=True)
+    assert sorted(u.name for u in _db.session.scalars(sa.select(AdminUnit).where(AdminUnit.level == "hamlet"))) == [
+        "Khu vực 1", "Khu vực 2", "Ấp Nhơn Xuân"]

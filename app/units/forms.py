@@ -11,7 +11,16 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from app import rules
 from app.dates import today_vn
-from app.forms import AppForm, CountField, LocalDateField, NotInFuture, PlainForm, record_id, strip_clean
+from app.forms import (
+    AppForm,
+    CountField,
+    HasLetterOrDigit,
+    LocalDateField,
+    NotInFuture,
+    PlainForm,
+    record_id,
+    strip_clean,
+)
 from app.templating import locale_date
 from app.text import fold
 from app.units import hamlet_changes, reorganize
@@ -22,7 +31,8 @@ from app.units.operations import ended_by_change, find_child_by_name
 class HamletForm(AppForm):
     name = StringField(_l("Hamlet name"), filters=[strip_clean],
                        validators=[DataRequired(_l("Enter the hamlet's name.")),
-                                   Length(max=rules.NAME_MAX, message=_l("At most %(max)d characters."))])
+                                   Length(max=rules.NAME_MAX, message=_l("At most %(max)d characters.")),
+                                   HasLetterOrDigit()])
     households = CountField(_l("Households"), rule=rules.households, validators=[Optional()])
     effective_on = LocalDateField(_l("Counted on"), default=today_vn,
                                   validators=[Optional(), NotInFuture()])
@@ -34,7 +44,8 @@ class RenameForm(AppForm):
     """A correction of the name, or (with a date) the commune's official renaming, kept in the history."""
     name = StringField(_l("Name"), filters=[strip_clean],
                        validators=[DataRequired(_l("Enter a name.")),
-                                   Length(max=rules.NAME_MAX, message=_l("At most %(max)d characters."))])
+                                   Length(max=rules.NAME_MAX, message=_l("At most %(max)d characters.")),
+                                   HasLetterOrDigit()])
     effective_on = LocalDateField(_l("Renamed by decision from"), validators=[Optional()],
                                   description=_l("Leave empty to correct a spelling mistake."))
 
@@ -57,7 +68,8 @@ class RenameForm(AppForm):
 def _name_field(label, required=True):
     first = DataRequired(_l("Enter the hamlet's name.")) if required else Optional()
     return StringField(label, filters=[strip_clean],
-                       validators=[first, Length(max=rules.NAME_MAX, message=_l("At most %(max)d characters."))])
+                       validators=[first, Length(max=rules.NAME_MAX, message=_l("At most %(max)d characters.")),
+                                   HasLetterOrDigit()])
 
 
 def hamlet_name_problem(commune, name: str, own_id: int | None = None) -> str | None:
