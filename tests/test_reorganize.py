@@ -367,9 +367,17 @@ def test_province_staff_preview_a_plan_in_the_web_ui_then_confirm_it(client, log
     assert unit_for_code("31321").name == "Phường Vị Thanh"
     page = client.get(done.headers["Location"]).get_data(as_text=True)
     assert "xa-31338" in page and "Đã áp dụng phương án sắp xếp hiệu lực từ 01/07/2025." in page
-    # The same payload again is refused: the staff now belong to the new province, not the plan's.
+    # The same payload again (a double tap, the back button) is refused, saying it is applied already, on the page
+    # of what it did; a payload of a province that is not the staff's, nor went into it, stays a bad request.
     again = client.post("/units/reorganize/confirm", data={"payload": payload})
-    assert again.status_code == 400
+    assert again.status_code == 409
+    assert ("Phương án này đã được áp dụng rồi: dưới đây là những gì nó đã làm."
+            in " ".join(again.get_data(as_text=True).split()))
+    assert "xa-31338" in again.get_data(as_text=True)
+    client.post("/auth/logout")
+    forget_signed_in_user()
+    login_as("province", units.create_unit("Tỉnh Sóc Trăng", "province", None, "94"))
+    assert client.post("/units/reorganize/confirm", data={"payload": payload}).status_code == 400
     assert _db.session.scalar(sa.select(sa.func.count()).select_from(Reorganization)) == 1
 
 

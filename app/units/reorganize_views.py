@@ -15,7 +15,7 @@ from app.spreadsheets import SpreadsheetError
 from app.templating import locale_date
 from app.units import reorganize
 from app.units.forms import DraftPlanForm, PlanUploadForm
-from app.units.models import AdminUnit, Reorganization
+from app.units.models import AdminUnit, Reorganization, UnitSuccession
 from app.units.views import bp
 
 SALT = "reorganization-plan"
@@ -115,6 +115,10 @@ def reorganize_confirm():
     except (BadSignature, KeyError, TypeError, ValueError):
         abort(400)
     if payload.get("province") != province.id:
+        if _went_into(payload.get("province"), province):
+            # Confirmed a second time (a double tap, the back button): the staff belong to the new province now.
+            flash(_("This plan is applied already: here is what it did."), "info")
+            return _done_page(province, status=409)
         abort(400)
     # Checked again against the database as it is now: it may have changed since the preview.
     plan = _checked(name, data, province)
@@ -127,13 +131,24 @@ def reorganize_confirm():
     return redirect(url_for("units.reorganization_done"), 303)
 
 
+def _went_into(old_province_id, province: AdminUnit) -> bool:
+    """Whether a reorganization of `province` took in the province of this id (whose plan it applied)."""
+    return isinstance(old_province_id, int) and db.session.scalar(
+        sa.select(UnitSuccession.id).join(Reorganization, Reorganization.id == UnitSuccession.reorganization_id)
+        .where(UnitSuccession.old_unit_id == old_province_id, Reorganization.province_id == province.id)
+        .limit(1)) is not None
+
+
 @bp.get("/reorganize/done")
 def reorganization_done():
     """What the province's latest reorganization did, as recorded when it was applied."""
-    province = _province()
+    return _done_page(_province())
+
+
+def _done_page(province: AdminUnit, status: int = 200):
     reorg = db.session.scalar(sa.select(Reorganization).where(Reorganization.province_id == province.id)
                               .order_by(Reorganization.id.desc()).limit(1))
     if reorg is None:
         return redirect(url_for("units.reorganize_upload"))
     return render_template("units/reorganized.html", reorganization=reorg, province=province,
-                           changes=reorganize.describe_summary(reorg.summary))
+                           changes=reorganize.describe_summary(reorg.summary)), status
