@@ -55,9 +55,10 @@ def whole_number(value: object) -> int | None:
             raise ValueError(value)
         return int(value)
     text = clean(str(value)).replace(" ", "")
-    if re.fullmatch(r"\d{1,3}([.,]\d{3})+", text):
+    # ASCII digits only: Python's \d (and int()) also read other scripts' digits ('١٢٣' as 123).
+    if re.fullmatch(r"[0-9]{1,3}([.,][0-9]{3})+", text):
         text = re.sub(r"[.,]", "", text)
-    if not re.fullmatch(r"\d{1,9}", text):
+    if not re.fullmatch(r"[0-9]{1,9}", text):
         raise ValueError(value)
     return int(text)
 

@@ -51,6 +51,9 @@ def test_the_same_mobile_number_written_every_way(raw):
     ("091234567", "có 9 chữ số"), ("09123456789", "có 11 chữ số"),
     ("+14155552671", "không phải số điện thoại Việt Nam (+1)"), ("abc", "không phải số điện thoại"),
     ("0112345678", "không phải số di động Việt Nam"), ("02933123456", "có 11 chữ số"),
+    # Ten digits without the 0 (or in another script's digits) are ten digits, not eleven: the first ones are wrong.
+    ("1234567890", "không phải số di động Việt Nam"), ("١٢٣٤٥٦٧٨٩٠", "không phải số di động Việt Nam"),
+    ("+84 91234567", "có 9 chữ số"),
 ])
 def test_wrong_phone_numbers_are_refused_with_a_reason(app, raw, words):
     with app.test_request_context():

@@ -45,8 +45,13 @@ def normalise_phone(raw: str | None) -> str:
                             "number, e.g. 0912 345 678.", code=number.country_code))
     national = "0" + str(number.national_number)
     if len(national) != 10:
-        raise PhoneError(_l("A mobile number has 10 digits starting with 0; this one has %(n)d.",
-                            n=len(national)))
+        # The digits as the user typed them: '1234567890' has 10 (national reads it as 11, a 0 put before it);
+        # an international form (+84 …) has its national number's.
+        typed = national if text.startswith("+") else "".join(c for c in text if c.isdigit())
+        if len(typed) == 10:
+            raise PhoneError(_l("This is not a Vietnamese mobile number. Check the first digits "
+                                "(e.g. 09x, 03x, 07x, 08x)."))
+        raise PhoneError(_l("A mobile number has 10 digits starting with 0; this one has %(n)d.", n=len(typed)))
     if phonenumbers.number_type(number) not in (phonenumbers.PhoneNumberType.MOBILE,
                                                 phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE):
         raise PhoneError(_l("This is not a Vietnamese mobile number. Check the first digits "
