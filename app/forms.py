@@ -7,7 +7,7 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, Form, StringField, ValidationError
 
 from app.dates import today_vn
-from app.rules import RuleError, below_zero, whole_number
+from app.rules import RuleError, below_zero, has_letter_or_digit, whole_number
 from app.text import clean
 from app.widgets import FastRendering
 
@@ -80,7 +80,7 @@ class HasLetterOrDigit:
     fold to nothing)."""
 
     def __call__(self, form, field):
-        if isinstance(field.data, str) and field.data and not any(ch.isalnum() for ch in field.data):
+        if isinstance(field.data, str) and field.data and not has_letter_or_digit(field.data):
             raise ValidationError(_l("The name needs at least one letter or digit."))
 
 

@@ -131,8 +131,13 @@ def unit_code(value: object) -> str:
     return text
 
 
+def has_letter_or_digit(name: str) -> bool:
+    """Whether a name can be read and searched: accents alone, signs or a picture fold to nothing."""
+    return any(ch.isalnum() for ch in name)
+
+
 def unit_name(value: object) -> str:
-    """A unit's name: required, at most NAME_MAX characters once cleaned."""
+    """A unit's name: required, at most NAME_MAX characters once cleaned, with a letter or digit."""
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     name = clean(str(value)) if value is not None else ""
@@ -140,6 +145,8 @@ def unit_name(value: object) -> str:
         raise RuleError(_("The name is missing."))
     if len(name) > NAME_MAX:
         raise RuleError(_("The name is longer than %(n)d characters.", n=NAME_MAX))
+    if not has_letter_or_digit(name):
+        raise RuleError(_("The name needs at least one letter or digit."))
     return name
 
 

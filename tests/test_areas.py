@@ -71,6 +71,9 @@ def test_province_staff_group_communes_into_an_area_whose_figures_are_their_whol
     login_as("province", world.province)
     page = client.get(f"/areas/{world.province.id}")
     assert page.status_code == 200 and "3 xã, phường chưa thuộc cụm nào." in page.get_data(as_text=True)
+    refused = client.post(f"/areas/{world.province.id}", data={"name": "🙂"})
+    assert refused.status_code == 400
+    assert "Tên phải có ít nhất một chữ cái hoặc chữ số." in refused.get_data(as_text=True)
     resp = client.post(f"/areas/{world.province.id}", data={"name": "Khu vực Vị Thanh"})
     assert resp.status_code == 303
     area = _db.session.scalar(sa.select(AdminUnit).where(AdminUnit.level == "area"))

@@ -173,6 +173,9 @@ def test_edit_a_household_with_bad_input_keeps_it(db, leader, tree):
                                                          "size": "abc", "address": "Kế bên trường"})
     page = resp.get_data(as_text=True)
     assert resp.status_code == 400 and "số di động" in page and "Kế bên trường" in page
+    # A name of accents alone or a picture leaves nothing to read or search the household by.
+    resp = leader.post(f"/households/{h.id}/edit", data={"head_name": "\u0301 🙂"})
+    assert resp.status_code == 400 and "Tên phải có ít nhất một chữ cái hoặc chữ số." in resp.get_data(as_text=True)
     resp = leader.post(f"/households/{h.id}/edit", data={"head_name": "Trần  Văn Tứ", "phone": "+84 987 654 321",
                                                          "size": "4"})
     assert resp.status_code == 303

@@ -125,6 +125,8 @@ def test_commune_officer_registers_a_team(client, db, tree, login_as):
 @pytest.mark.parametrize("data,message", [
     ({"name": ""}, "Hãy nhập tên tổ."),
     ({"name": "x" * 500}, "Tối đa 200 ký tự."),
+    # Accents alone and a picture: nothing to read or search.
+    ({"name": "\u0301\u0303 🙂"}, "Tên phải có ít nhất một chữ cái hoặc chữ số."),
     ({"decision_date": (today_vn() + timedelta(days=1)).isoformat()}, "Ngày không được ở tương lai."),
     ({"hamlets": []}, "Hãy chọn ít nhất một ấp."),
     ({"decision_date": "2022-02-30"}, "nhập ngày hợp lệ."),
@@ -480,6 +482,7 @@ def test_htmx_add_returns_only_the_member_list(client, db, tree, login_as):
 @pytest.mark.parametrize("over,message", [
     ({"member-full_name": ""}, "Hãy nhập họ tên thành viên."),
     ({"member-full_name": "x" * 500}, "Tối đa 200 ký tự."),
+    ({"member-full_name": "\u0301\u0301"}, "Tên phải có ít nhất một chữ cái hoặc chữ số."),
     ({"member-phone": "091234567"}, "có 10 chữ số"),
     ({"member-phone": "+14155552671"}, "không phải số điện thoại Việt Nam"),
     ({"member-joined_on": (today_vn() + timedelta(days=3)).isoformat()}, "Ngày không được ở tương lai."),

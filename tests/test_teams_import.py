@@ -60,13 +60,15 @@ def test_xlsx_with_bad_rows_shows_every_problem_and_writes_nothing(client, db, t
         ["Huỳnh Văn Phúc", "0987654321", "Nam", 1990, "", "", "Khu vực 1", None],  # line 8: in the database
         ["Đỗ Thị Giang", "0912000002", "Nữ", 1990, "", "", "Ấp Không Có", None],   # line 9: unknown hamlet
         ["Bùi Văn Hải", "0912000003", "Nam", 1990, "Tổ trưởng", "", "Khu vực 1", None],  # line 10: second leader
+        ["\u0301 🙂", "0912000004", "Nữ", 1990, "", "", "Khu vực 1", None],         # line 11: nothing to read
     ]
     resp = upload(client, tree.commune, xlsx(rows))
     html = resp.get_data(as_text=True)
     assert resp.status_code == 422
-    assert "6 trên 9 dòng có lỗi" in html and "Chưa có gì được lưu" in html
+    assert "7 trên 10 dòng có lỗi" in html and "Chưa có gì được lưu" in html
     bad_lines = {int(n) for n in re.findall(r'<li class="bad" data-line="(\d+)">', html)}
-    assert bad_lines == {5, 6, 7, 8, 9, 10}
+    assert bad_lines == {5, 6, 7, 8, 9, 10, 11}
+    assert "Tên phải có ít nhất một chữ cái hoặc chữ số." in html
     assert "Thiếu tên." in html
     assert "số này có 6 chữ số" in html
     assert "Số này xuất hiện hai lần trong tệp (dòng 2)." in html

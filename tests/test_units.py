@@ -778,12 +778,14 @@ def test_hamlet_upload_preview_shows_problems_and_writes_nothing(client, db, tre
     data = xlsx_bytes([["Tên ấp", "Số hộ", "Ngày hiệu lực"],
                        ["Ấp Mới", 120, "01/06/2024"],
                        ["", 50, None],
-                       ["Ấp Hai", "mười", None]])
+                       ["Ấp Hai", "mười", None],
+                       ["\u0301\u0301", 40, None]])
     resp = upload(client, tree.commune.id, data, "ds-ap.xlsx")
     html = resp.get_data(as_text=True)
     assert resp.status_code == 422
-    assert "2 trên 3 dòng có lỗi" in html
+    assert "3 trên 4 dòng có lỗi" in html
     assert "Thiếu tên." in html and "Số hộ phải là số nguyên" in html
+    assert "Tên phải có ít nhất một chữ cái hoặc chữ số." in html
     assert "Xác nhận" not in html
     assert units_named(db, "Ấp Mới") == []
 

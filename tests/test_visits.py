@@ -61,6 +61,16 @@ def test_field_users_land_on_the_visit_form(client, leader, team):
     assert page.count('value="adopted"') == 10
 
 
+def test_a_new_household_named_by_accents_alone_or_a_picture_is_refused_beside_its_name(client, db, team):
+    data = form(on=today_vn(), members=[team[1][0].id], services={"vneid": "guided"}, household_id="new",
+                new_name="\u0301 🙂", new_address="Kế chợ")
+    resp = client.post("/visits/new", data=data)
+    error = parse(resp.get_data(as_text=True)).find(id="new_name-error")
+    assert resp.status_code == 400 and error is not None
+    assert "Tên phải có ít nhất một chữ cái hoặc chữ số." in error.text()
+    assert db.session.scalar(sa.select(sa.func.count(Visit.id))) == 0
+
+
 def test_log_a_visit_with_a_new_household(client, db, leader, team, tree):
     data = form(on=today_vn(), members=[team[1][0].id], services={"e_wallet": "adopted", "vneid": "guided"},
                 household_id="new", new_name="Nguyễn Văn  An", new_address="Kế chợ", new_phone="0912 345 678")

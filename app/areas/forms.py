@@ -4,7 +4,7 @@ from wtforms import StringField
 from wtforms.validators import DataRequired, Length, ValidationError
 
 from app import rules
-from app.forms import AppForm, strip_clean
+from app.forms import AppForm, HasLetterOrDigit, strip_clean
 from app.teams.forms import CheckboxesField
 
 
@@ -22,7 +22,8 @@ class AreaForm(AppForm):
     """A new area's name; `taken` (names of the province's other areas, folded) is set by the view."""
     name = StringField(_l("Area name"), filters=[strip_clean],
                        validators=[DataRequired(_l("Enter the area's name.")),
-                                   Length(max=rules.NAME_MAX, message=_l("At most %(max)d characters."))])
+                                   Length(max=rules.NAME_MAX, message=_l("At most %(max)d characters.")),
+                                   HasLetterOrDigit()])
 
     def __init__(self, *args, taken: set[str] = frozenset(), **kwargs):
         super().__init__(*args, **kwargs)

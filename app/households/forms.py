@@ -4,7 +4,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, IntegerField, StringField, TextAreaField, ValidationError
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from app.forms import MAX_ID, AppForm, CountField, NoControlCharacters, strip_clean
+from app.forms import MAX_ID, AppForm, CountField, HasLetterOrDigit, NoControlCharacters, strip_clean
 
 
 def national_mobile(value: str) -> str:
@@ -39,7 +39,8 @@ NAME_MESSAGE = _l("Enter the name of the head of the household.")
 
 class HouseholdForm(AppForm):
     head_name = StringField(_l("Head of household"), filters=[strip_clean],
-                            validators=[DataRequired(NAME_MESSAGE), Length(max=200), NoControlCharacters()])
+                            validators=[DataRequired(NAME_MESSAGE), Length(max=200), NoControlCharacters(),
+                                        HasLetterOrDigit()])
     address = StringField(_l("House number or landmark"), filters=[strip_clean],
                           validators=[Optional(), Length(max=200)])
     phone = StringField(_l("Phone (optional)"), filters=[strip_clean], validators=[VnMobile()])

@@ -14,7 +14,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from app import rules
 from app.dates import today_vn
-from app.forms import AppForm, CountField, LocalDateField, NotInFuture, strip_clean
+from app.forms import AppForm, CountField, HasLetterOrDigit, LocalDateField, NotInFuture, strip_clean
 from app.teams.models import AFFILIATIONS, GENDERS, MEMBER_ROLES
 from app.teams.operations import PhoneError, normalise_phone
 
@@ -75,7 +75,7 @@ class CheckboxesField(SelectMultipleField):
 class TeamForm(AppForm):
     name = StringField(_l("Team name"), filters=[strip_clean], validators=[
         DataRequired(_l("Enter the team's name.")),
-        Length(max=NAME_MAX, message=_l("At most %(max)d characters."))])
+        Length(max=NAME_MAX, message=_l("At most %(max)d characters.")), HasLetterOrDigit()])
     decision_number = StringField(_l("Decision number"), filters=[strip_clean], validators=[
         Optional(), Length(max=64, message=_l("At most %(max)d characters."))])
     decision_date = LocalDateField(_l("Decision date"), validators=[Optional(), NotInFuture()])
@@ -103,7 +103,7 @@ class DissolveForm(AppForm):
 class MemberForm(AppForm):
     full_name = StringField(_l("Full name"), filters=[strip_clean], validators=[
         DataRequired(_l("Enter the member's full name.")),
-        Length(max=NAME_MAX, message=_l("At most %(max)d characters."))])
+        Length(max=NAME_MAX, message=_l("At most %(max)d characters.")), HasLetterOrDigit()])
     # Optional: an elderly hamlet head may have no mobile phone. Such a member gets no sign-in
     # account (the number is the username); a number given is still checked and unique.
     phone = StringField(_l("Mobile number (optional)"), filters=[strip_clean], validators=[

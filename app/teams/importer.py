@@ -154,6 +154,8 @@ def check_members(rows: list[SheetRow], commune: AdminUnit, today: date, user=No
             out.errors.append(_("The name is missing."))
         elif len(out.full_name) > rules.NAME_MAX:
             out.errors.append(_("The name is longer than %(n)d characters.", n=rules.NAME_MAX))
+        elif not rules.has_letter_or_digit(out.full_name):
+            out.errors.append(_("The name needs at least one letter or digit."))
 
         holder = None
         raw_phone = text_cell(v.get("phone"))

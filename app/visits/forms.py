@@ -20,6 +20,7 @@ from app.extensions import db
 from app.forms import (
     AppForm,
     CountField,
+    HasLetterOrDigit,
     LocalDateField,
     NoControlCharacters,
     NotInFuture,
@@ -59,7 +60,7 @@ class VisitForm(AppForm):
     household_id = StringField()
     # No Optional(): it would end the checks before validate_new_name asks for a new household's name.
     new_name = StringField(_l("Head of household"), filters=[strip_clean],
-                           validators=[Length(max=200), NoControlCharacters()])
+                           validators=[Length(max=200), NoControlCharacters(), HasLetterOrDigit()])
     new_address = StringField(_l("House number or landmark"), filters=[strip_clean],
                               validators=[Optional(), Length(max=200)])
     new_phone = StringField(_l("Phone (optional)"), filters=[strip_clean], validators=[VnMobile()])
