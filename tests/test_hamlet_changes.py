@@ -916,3 +916,42 @@ def test_a_hamlet_name_without_a_letter_or_a_digit_is_refused_in_every_form(db, 
     assert resp.status_code == 400 and message in resp.get_data(as_text=True)
     assert sorted(u.name for u in _db.session.scalars(sa.select(AdminUnit).where(AdminUnit.level == "hamlet"))) == [
         "Khu vực 1", "Khu vực 2", "Ấp Nhơn Xuân"]
+
+
+def _shown(unit, on):
+    """What the coverage page shows for the unit on `on`: its total's households, reached, and adopters per service."""
+    from app.coverage import queries
+    total = queries.coverage(_db.session.get(AdminUnit, unit.id), on).total
+    return total.households, total.reached, {code: f.adopted for code, f in total.services.items()}
+
+
+@pytest.mark.parametrize("change", ["merge", "split"])
+def test_after_a_merge_or_a_split_the_commune_and_above_show_the_figures_they_had(db, tree, client, login_as,
+                                                                                   change):
+    """A commune's households reached and adopting before the change stay in its figures (and above it) after it:
+    the hamlet that ended keeps its earlier visits, and no row shows them, so the page says where they are."""
+    from app.dates import month_end
+    a = tree.hamlet
+    make_team(tree.commune, [a, tree.hamlet2])
+    reached = [household(a, n) for n in ("Nguyễn Văn An", "Phạm Thị Hoa", "Võ Văn Tám")]
+    for h in reached:
+        _visit(h, BEFORE)
+    _visit(household(tree.hamlet2, "Lê Văn Cường"), AFTER)
+    days = [month_end(ON.year, ON.month), TODAY]
+    units = [tree.commune, tree.commune.parent]
+    before = {(u.id, d): _shown(u, d) for u in units for d in days}
+    assert before[tree.commune.id, TODAY][1] == 4  # three reached before the change, one after it
+    login_as("commune", tree.commune)
+    if change == "merge":
+        data = {"target": str(tree.hamlet2.id), "effective_on": ON.isoformat(), "households": "", "new_name": ""}
+    else:
+        data = {"effective_on": ON.isoformat(), "name_1": "Khu vực 1A", "count_1": "200", "name_2": "Khu vực 1B",
+                "count_2": "120", "name_3": "", "count_3": "", "rest": "1", f"h{reached[2].id}": "2"}
+    resp = change_confirmed(client, f"/units/{a.id}/{change}", data)
+    assert resp.status_code == 303, resp.get_data(as_text=True)
+    _db.session.expire_all()
+    assert {(u.id, d): _shown(u, d) for u in units for d in days} == before
+    page = client.get(f"/coverage/{tree.commune.id}").get_data(as_text=True)
+    note = parse(page).find(id="carried-note")
+    assert note is not None and "Tổng còn tính các hộ được tiếp cận ở Khu vực 1 trước khi sáp nhập hoặc chia tách" \
+        in note.text()

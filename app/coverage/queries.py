@@ -158,6 +158,9 @@ class CoverageTable:
     services: list[Service]
     total: CoverageRow
     rows: list[CoverageRow] = field(default_factory=list)
+    # Hamlets a merge or a split ended, whose visits before it count in the total but in no row (their households
+    # are in the rows' hamlets now).
+    carried: list[AdminUnit] = field(default_factory=list)
 
 
 @dataclass
@@ -306,11 +309,13 @@ def coverage(unit: AdminUnit, on: date) -> CoverageTable:
     services, _targets = services_and_targets(unit, on)
     tree = subtree_of(unit)
     child_ids = tree.active_children(unit.id, on)
+    carried = tree.carried_children(unit.id, on)
     if child_ids:
-        tallies = _tallies(tree, child_ids, on)
-        # The unit's own figures are the sum of its children's: a ratio of sums by construction.
+        tallies = _tallies(tree, child_ids + carried, on)
+        # The unit's own figures are the sum of its children's: a ratio of sums by construction. A hamlet a merge
+        # or a split ended adds its visits before the change, whose households are in the children now.
         tallies[unit.id] = defaultdict(int)
-        for c in child_ids:
+        for c in child_ids + carried:
             for key, n in tallies[c].items():
                 tallies[unit.id][key] += n
     else:
@@ -322,7 +327,8 @@ def coverage(unit: AdminUnit, on: date) -> CoverageTable:
     total = CoverageRow.tallied(tree.households(unit.id, on), tallies[unit.id], plan, unit=unit)
     if not child_ids and unit.level == "hamlet":
         rows = _team_rows(unit, on, total.households, plan)
-    return CoverageTable(unit=unit, on=on, services=services, total=total, rows=rows)
+    return CoverageTable(unit=unit, on=on, services=services, total=total, rows=rows,
+                         carried=list(_units(carried).values()) if carried and child_ids else [])
 
 
 def coverage_by_name(unit: AdminUnit, on: date, asked_page: str | None,
@@ -430,7 +436,7 @@ def monthly_series(unit: AdminUnit, months: list[tuple[int, int]]) -> list[Cover
     tree = subtree_of(unit)
     # The unit's monthly tallies and those of every retired unit below it (subtracted from the
     # month of their retirement on), in one query.
-    retired = [u for u in tree.retired_ids() if u != unit.id]
+    retired = [u for u in tree.retired_ids() if u != unit.id]  # a hamlet a merge or split ended goes on counting
     first = min(month_key(y, m) for y, m in months)
     last = max(month_key(y, m) for y, m in months)
     per: dict[int, dict[int, list[tuple[int, int]]]] = defaultdict(lambda: defaultdict(list))

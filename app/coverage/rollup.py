@@ -73,6 +73,8 @@ class Subtree:
                                           .where(AdminUnit.id.in_(ids))):
                 self.units[row.id] = row
         self.any_retired = self.any_retired or bool(placed)
+        self.carried = _ended_by_change([u for u, row in self.units.items()
+                                         if row.retired_on is not None and row.level == "hamlet"])
         # Every count of every unit in the subtree, oldest first; a few per unit.
         self.counts: dict[int, list[tuple[date, int]]] = defaultdict(list)
         for ids in [unit_ids, *chunks(moved_in)]:
@@ -88,7 +90,13 @@ class Subtree:
                        and _is_counted(self.units[c].retired_on, on)]
 
     def retired_ids(self) -> list[int]:
-        return [u for u, row in self.units.items() if row.retired_on is not None]
+        """Units retired below whose records no longer count from their end (not those a merge or split ended)."""
+        return [u for u, row in self.units.items() if row.retired_on is not None and u not in self.carried]
+
+    def carried_children(self, unit_id: int, on: date) -> list[int]:
+        """unit_id's hamlets a merge or a split ended on or before `on`: shown in no row, counted in its total."""
+        return [c for c in self.children.get(unit_id, ()) if c in self.carried
+                and not _is_counted(self.units[c].retired_on, on)]
 
     def households(self, unit_id: int, on: date) -> int:
         if not self.any_retired:
@@ -136,13 +144,17 @@ class Subtree:
         return self._timelines[unit_id]
 
     def excluded_below(self, unit_id: int, on: date) -> list[int]:
-        """Topmost units under unit_id retired on or before `on`: their records no longer count."""
+        """Topmost units under unit_id retired on or before `on`: their records no longer count. A hamlet a merge
+        or a split ended is not one of them: its households went on in the commune's other hamlets, and its
+        visits before the change stay its own (app/units/hamlet_changes.py), so they count on above it."""
         if not self.any_retired:
             return []
         out = []
         stack = list(self.children.get(unit_id, ()))
         while stack:
             u = stack.pop()
+            if u in self.carried:
+                continue
             if _is_counted(self.units[u].retired_on, on):
                 stack.extend(self.children.get(u, ()))
             else:
@@ -185,6 +197,9 @@ class LiveSubtree:
     def retired_ids(self) -> list[int]:
         return []
 
+    def carried_children(self, unit_id: int, on: date) -> list[int]:
+        return []
+
     def households(self, unit_id: int, on: date) -> int:
         """The root's or a child's households on `on` (a page asks for nothing else)."""
         timeline = self._timelines.get(unit_id)
@@ -196,6 +211,16 @@ class LiveSubtree:
         dates, totals = timeline
         i = bisect_right(dates, on)
         return totals[i - 1] if i else 0
+
+
+def _ended_by_change(hamlet_ids: list[int]) -> set[int]:
+    """Those of the (retired) hamlets that a merge or a split ended (app.units.operations.ended_by_change)."""
+    from app.units.models import HamletChange
+    out: set[int] = set()
+    for ids in chunks(hamlet_ids):
+        out.update(db.session.scalars(sa.select(HamletChange.from_unit_id).where(
+            HamletChange.from_unit_id.in_(ids), HamletChange.kind.in_(("merge", "split")))))
+    return out
 
 
 def _read_count_deltas(unit_ids: tuple[int, ...]) -> dict[int, list[tuple[date, int]]]:
