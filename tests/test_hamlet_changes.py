@@ -719,7 +719,11 @@ def test_a_split_is_summed_up_first_and_done_only_when_confirmed(db, tree, clien
         "và có 213 hộ từ ngày đó.",
         f"Ấp Tân Lập B: thôn, ấp mới. Nhận 1 hộ đã ghi trong ứng dụng, cùng 2 lượt hướng dẫn từ ngày {day}, "
         "và có 100 hộ từ ngày đó.",
-        f"Các lượt hướng dẫn trước ngày {day} vẫn được tính cho Khu vực 1. Số liệu của xã không thay đổi."]
+        # 213 + 100 is not the 320 before: the summary says what that does to the commune, no longer that
+        # nothing changes (7 too few is no slip to warn about).
+        f"Các lượt hướng dẫn trước ngày {day} vẫn được tính cho Khu vực 1. Số hộ của xã thay đổi: từ ngày {day}, "
+        "xã có 723 hộ thay vì 730 hộ, và độ phủ được tính theo số hộ này. Các lượt hướng dẫn và số người trưởng "
+        "thành của xã không thay đổi."]
     assert [b.text().strip() for b in summary_form(asked).find_all("button")] == ["Có, chia tách", "Quay lại để sửa"]
     _nothing_changed(tree, homes)
 
@@ -955,3 +959,154 @@ def test_after_a_merge_or_a_split_the_commune_and_above_show_the_figures_they_ha
     note = parse(page).find(id="carried-note")
     assert note is not None and "Tổng còn tính các hộ được tiếp cận ở Khu vực 1 trước khi sáp nhập hoặc chia tách" \
         in note.text()
+
+
+def _adults(unit, on):
+    """The adult population the coverage page shows for the unit on the day, and for the day's month."""
+    from app.coverage.adults import adult_months, adults_by_unit
+    unit = _db.session.get(AdminUnit, unit.id)
+    return adults_by_unit([unit], on)[unit.id], adult_months([unit], [(on.year, on.month)])[unit.id][
+        on.year, on.month].adults
+
+
+def _set_adults(unit, n, on=date(2024, 1, 1)):
+    from app.units import operations as unit_ops
+    unit_ops.set_adult_count(_db.session.get(AdminUnit, unit.id), n, on)
+    _db.session.commit()
+
+
+def test_a_merge_gives_the_kept_hamlet_both_hamlets_adults_and_the_commune_keeps_its_adults(
+        db, tree, client, login_as):
+    a, b = tree.hamlet, tree.hamlet2
+    _set_adults(a, 397)
+    _set_adults(b, 1_150)
+    assert _adults(tree.commune, ON) == (1_547, 1_547)
+    officer = login_as("commune", tree.commune)
+    url, day = f"/units/{a.id}/merge", f"{ON:%d/%m/%Y}"
+
+    asked = client.post(url, data={"target": str(b.id), "effective_on": ON.isoformat(), "households": "",
+                                   "new_name": ""})
+    assert (f"Từ ngày {day}, Khu vực 2 có 1.547 người trưởng thành, là tổng số người trưởng thành của hai "
+            "thôn, ấp.") in _lines(asked)
+    assert _lines(asked)[-1] == "Số liệu của xã không thay đổi."
+    assert client.post(url, data=sent_back(asked)).status_code == 303
+
+    assert _adults(tree.commune, ON) == (1_547, 1_547)
+    assert _adults(b, ON) == (1_547, 1_547)
+    assert _adults(b, ON - timedelta(days=1))[0] == 1_150  # its months before the merge as they were
+    # Audited as an adult population set by hand is, and in the merge's own event.
+    event = _db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "set_adults",
+                                                           AuditEvent.record_id == b.id,
+                                                           AuditEvent.user_id == officer.id))
+    assert event is not None and ("adults", None, 1_547) in event.change_items
+    merge = _db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "merge"))
+    assert ("adults", 397, 1_547) in merge.change_items
+
+
+def test_a_merge_into_a_hamlet_without_adults_gives_it_the_others(db, tree, client, login_as):
+    _set_adults(tree.hamlet, 397)
+    login_as("commune", tree.commune)
+    resp = change_confirmed(client, f"/units/{tree.hamlet.id}/merge", {
+        "target": str(tree.hamlet2.id), "effective_on": ON.isoformat(), "households": "", "new_name": ""})
+    assert resp.status_code == 303
+    assert _adults(tree.hamlet2, ON) == (397, 397) == _adults(tree.commune, ON)
+
+
+def test_a_split_shares_the_hamlets_adults_by_household_count_in_whole_numbers_adding_up(
+        db, tree, client, login_as):
+    a = tree.hamlet
+    _set_adults(a, 1_000)
+    _set_adults(tree.hamlet2, 1_150)
+    household(a, "Nguyễn Văn An")
+    login_as("commune", tree.commune)
+    url, day = f"/units/{a.id}/split", f"{ON:%d/%m/%Y}"
+    # 320 households into 100, 110 and 110: 1,000 adults shares 312.5, 343.75 and 343.75.
+    asked = client.post(url, data={"effective_on": ON.isoformat(), "name_1": "Ấp Tân Lập A", "count_1": "100",
+                                   "name_2": "Ấp Tân Lập B", "count_2": "110", "name_3": "Ấp Tân Lập C",
+                                   "count_3": "110", "rest": "1"})
+    lines = _lines(asked)
+    for name, n in (("Ấp Tân Lập A", 312), ("Ấp Tân Lập B", 344), ("Ấp Tân Lập C", 344)):
+        assert any(line.startswith(f"{name}:") and line.endswith(
+            f"Từ ngày {day}, {name} có {n} người trưởng thành: số người trưởng thành của Khu vực 1 được chia theo "
+            "tỷ lệ số hộ.") for line in lines), lines
+    assert lines[-1].endswith("Số liệu của xã không thay đổi.")
+    assert client.post(url, data=sent_back(asked)).status_code == 303
+
+    parts = {u.name: u for u in _db.session.scalars(sa.select(AdminUnit).where(AdminUnit.name.like("Ấp Tân Lập%")))}
+    assert {name: _adults(u, ON)[0] for name, u in parts.items()} == {
+        "Ấp Tân Lập A": 312, "Ấp Tân Lập B": 344, "Ấp Tân Lập C": 344}
+    assert _adults(tree.commune, ON) == (2_150, 2_150)
+    assert _db.session.scalar(sa.select(sa.func.count(AuditEvent.id)).where(
+        AuditEvent.action == "set_adults", AuditEvent.record_id.in_([u.id for u in parts.values()]))) == 3
+    split = _db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "split"))
+    assert ("adults", 1_000, [312, 344, 344]) in split.change_items
+
+
+def test_the_adults_of_a_split_are_shared_exactly_and_evenly_without_households(db):
+    from app.units.hamlet_changes import shared
+    assert shared(1_000, [100, 110, 110]) == [312, 344, 344]
+    assert shared(7, [0, 0, 0]) == [3, 2, 2]
+    assert shared(1_352, [300, 2_200]) == [162, 1_190]
+    assert all(sum(shared(total, weights)) == total
+               for total in (0, 1, 99, 1_352) for weights in ([1, 1, 1], [5, 0], [300, 220], [0, 0]))
+
+
+def test_a_split_whose_counts_add_up_far_from_the_hamlets_is_warned_about_and_says_what_the_commune_gets(
+        db, tree, client, login_as):
+    """520 households split into 300 and 2.200 (a zero typed twice): the summary warns beside the counts, with both
+    numbers, and says the commune's count goes up, instead of that nothing changes."""
+    from app.units import operations as unit_ops
+    a = tree.hamlet
+    unit_ops.set_household_count(_db.session.get(AdminUnit, a.id), 520, date(2024, 6, 1))
+    _db.session.commit()
+    login_as("commune", tree.commune)
+    url, day = f"/units/{a.id}/split", f"{ON:%d/%m/%Y}"
+    form = {"effective_on": ON.isoformat(), "name_1": "Ấp Tân Lập A", "count_1": "300", "name_2": "Ấp Tân Lập B",
+            "count_2": "2.200", "rest": "1"}
+
+    asked = client.post(url, data=form)
+    assert asked.status_code == 200
+    warning = summary_form(asked).find(id="count-warning")
+    assert warning is not None and warning.attrs.get("role") == "alert"
+    assert " ".join(warning.text().split()) == (
+        "Hãy kiểm tra số hộ: các thôn, ấp mới có tổng cộng 2.500 hộ, khác xa 520 hộ của Khu vực 1. Nếu gõ thừa "
+        "hoặc thiếu một chữ số, hãy quay lại để sửa.")
+    assert _lines(asked)[-1] == (
+        f"Các lượt hướng dẫn trước ngày {day} vẫn được tính cho Khu vực 1. Số hộ của xã thay đổi: từ ngày {day}, "
+        "xã có 2.910 hộ thay vì 930 hộ, và độ phủ được tính theo số hộ này. Các lượt hướng dẫn và số người trưởng "
+        "thành của xã không thay đổi.")
+    assert "Số liệu của xã không thay đổi" not in asked.get_data(as_text=True)
+
+    # Corrected to 220: no warning, and the commune's figures do not change.
+    back = client.post(url, data=sent_back(asked, "back"))
+    assert back.status_code == 200
+    fixed = client.post(url, data=form | {"count_2": "220"})
+    assert summary_form(fixed).find(id="count-warning") is None
+    assert _lines(fixed)[-1].endswith("Số liệu của xã không thay đổi.")
+
+    # Confirmed all the same, the commune counts what the summary said.
+    assert client.post(url, data=sent_back(asked)).status_code == 303
+    assert households_by_unit([_db.session.get(AdminUnit, tree.commune.id)], ON)[tree.commune.id] == 2_910
+
+
+@pytest.mark.parametrize("typed, warned", [("7300", True), ("1000", True), ("900", False), ("730", False)])
+def test_a_merge_count_far_from_the_two_hamlets_sum_is_warned_about(db, tree, client, login_as, typed, warned):
+    """320 + 410 = 730: ten times that (a digit typed twice), or more than a quarter off, is warned about."""
+    login_as("commune", tree.commune)
+    asked = client.post(f"/units/{tree.hamlet.id}/merge", data={
+        "target": str(tree.hamlet2.id), "effective_on": ON.isoformat(), "households": typed, "new_name": ""})
+    assert asked.status_code == 200
+    warning = summary_form(asked).find(id="count-warning")
+    day, n = f"{ON:%d/%m/%Y}", f"{int(typed):,}".replace(",", ".")
+    if warned:
+        assert " ".join(warning.text().split()) == (
+            f"Hãy kiểm tra số này: {n} hộ khác xa 730 hộ là tổng số hộ của hai thôn, ấp. Nếu gõ thừa hoặc thiếu một "
+            "chữ số, hãy quay lại để sửa.")
+    else:
+        assert warning is None
+    last = _lines(asked)[-1]
+    if typed == "730":
+        assert last == "Số liệu của xã không thay đổi."
+    else:
+        assert last.startswith(f"Số hộ của xã thay đổi: từ ngày {day}, xã có {n} hộ thay vì 730 hộ")
+

@@ -13,6 +13,7 @@ from datetime import date, timedelta
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
+from app import rules
 from app.audit.models import record
 from app.dates import month_label, today_vn
 from app.extensions import db
@@ -46,6 +47,7 @@ class Arrival:
     households: int      # the households registered in the app that move to it
     visits: int          # their visits dated from the date, which move with them
     count: int           # its household count from the date
+    adults: int | None = None  # its adult population from the date, carried over (None: no hamlet before had one)
 
 
 @dataclass
@@ -54,10 +56,31 @@ class Summary:
     on: date
     count_before: int | None  # the ending hamlet's household count on its last day
     arrivals: list[Arrival]
+    # The households the arriving hamlets take over: the counts in effect on the day of the hamlets the change
+    # ends or merges (None when none has one); and the commune's household count that day before the change.
+    replaced: int | None = None
+    commune_households: int = 0
 
     @property
     def last_day(self) -> date:
         return self.on - timedelta(days=1)
+
+    @property
+    def counted(self) -> int:
+        """The arriving hamlets' household counts from the date, added up."""
+        return sum(a.count for a in self.arrivals)
+
+    @property
+    def commune_households_after(self) -> int:
+        """The commune's household count from the date: what the arriving hamlets count instead of those before."""
+        return self.commune_households + self.counted - (self.replaced or 0)
+
+    @property
+    def far_from_before(self) -> bool:
+        """The new counts add up to a number far from the households they take over: a digit typed twice or left
+        out (rules.slip_of_a_digit), or more than a quarter more or less, which no change of the map explains."""
+        return bool(self.replaced) and (rules.slip_of_a_digit(self.counted, self.replaced)
+                                         or 4 * abs(self.counted - self.replaced) > self.replaced)
 
 
 def _movers(source: AdminUnit):
@@ -79,17 +102,26 @@ def merge_summary(source: AdminUnit, target: AdminUnit, on: date, households: in
     renamed = bool(new_name) and new_name != target.name
     moved = db.session.scalar(sa.select(sa.func.count()).select_from(_movers(source).subquery()))
     arrival = Arrival(new_name if renamed else target.name, target.name if renamed else None, moved,
-                      sum(_visits_moving(source, on).values()), households)
-    return Summary(on, count_on(source, on - timedelta(days=1)), [arrival])
+                      sum(_visits_moving(source, on).values()), households, merged_adults(source, target, on))
+    return Summary(on, count_on(source, on - timedelta(days=1)), [arrival],
+                   suggested_merge_count(source, target, on), _commune_households(source, on))
 
 
 def split_summary(source: AdminUnit, on: date, parts: list[Part], assignment: dict[int, int]) -> Summary:
     """What split_hamlet with the same arguments will do."""
     moving = _visits_moving(source, on)
+    adults = split_adults(source, on, [part.households for part in parts]) or [None] * len(parts)
     arrivals = [Arrival(part.name, None, sum(1 for p in assignment.values() if p == i),
-                        sum(moving.get(h, 0) for h, p in assignment.items() if p == i), part.households)
+                        sum(moving.get(h, 0) for h, p in assignment.items() if p == i), part.households, adults[i])
                 for i, part in enumerate(parts)]
-    return Summary(on, count_on(source, on - timedelta(days=1)), arrivals)
+    return Summary(on, count_on(source, on - timedelta(days=1)), arrivals, count_on(source, on),
+                   _commune_households(source, on))
+
+
+def _commune_households(hamlet: AdminUnit, on: date) -> int:
+    """The household count of the hamlet's commune on the day, as it stands before the change: its hamlets' counts
+    in effect that day, added up."""
+    return sum(unit_ops.hamlet_counts(hamlet.parent, on).values())
 
 
 def households_of(hamlet: AdminUnit) -> list[Household]:
@@ -168,13 +200,36 @@ def suggested_split_counts(source: AdminUnit, on: date, assigned: list[int]) -> 
     """The old count shared in proportion to the registered households each part receives
     (`assigned[i]` of them), rounded so the parts add up to the old count; None without a count."""
     total = count_on(source, on)
-    if total is None:
-        return None
-    n = sum(assigned)
-    if n == 0:  # no household registered yet: shared evenly
+    return None if total is None else shared(total, assigned)
+
+
+def adults_on(hamlet: AdminUnit, on: date) -> int | None:
+    """The hamlet's adult population in effect on the day (set_adult_count), None when it has none."""
+    return unit_ops.figure_on(hamlet.id, on, "adults")
+
+
+def merged_adults(source: AdminUnit, target: AdminUnit, on: date) -> int | None:
+    """The merged hamlet's adult population from `on`: both hamlets' in effect up to then, added up (one without
+    any adds nothing); None when neither has one. A figure dated that very day counts: the commune counted it."""
+    figures = [a for a in (adults_on(source, on), adults_on(target, on)) if a is not None]
+    return sum(figures) if figures else None
+
+
+def split_adults(source: AdminUnit, on: date, counts: list[int]) -> list[int] | None:
+    """The ended hamlet's adult population shared among the new hamlets in proportion to their household counts
+    (`counts`; evenly when they are all 0), in whole numbers adding up to it exactly; None when it has none."""
+    total = adults_on(source, on)
+    return None if total is None else shared(total, counts)
+
+
+def shared(total: int, weights: list[int]) -> list[int]:
+    """`total` shared in proportion to `weights` (evenly when they add up to 0), in whole numbers adding up to
+    `total`: each part its share rounded down, and the remainder, one each, to the parts whose share lost the
+    most to the rounding (the largest remainders; the first of equal ones)."""
+    assigned, n = weights, sum(weights)
+    if n == 0:  # nothing to weigh by (no household registered, or counts of 0): shared evenly
         assigned, n = [1] * len(assigned), len(assigned)
     share = [total * a // n for a in assigned]
-    # The rounding remainder goes to the parts that lost the most to it.
     order = sorted(range(len(assigned)), key=lambda i: -(total * assigned[i] % n))
     for i in order[: total - sum(share)]:
         share[i] += 1
@@ -237,18 +292,21 @@ def merge_hamlets(source: AdminUnit, target: AdminUnit, on: date, households: in
     _check([source, target], on)
     ids = list(db.session.scalars(sa.select(Household.id).where(Household.hamlet_id == source.id,
                                                                 Household.merged_into_id.is_(None))))
-    source_count = count_on(source, on)
+    source_count, source_adults = count_on(source, on), adults_on(source, on)
+    adults = merged_adults(source, target, on)
     _move_households(ids, target, on)
     _extend_teams(source, [target])
     if new_name and new_name != target.name:
         rename_hamlet(target, new_name, on, user=user)
     unit_ops.retire_unit(source, on, user=user)
     unit_ops.set_household_count(target, households, on, user=user)
+    if adults is not None:  # audited as any adult population is (set_adult_count)
+        unit_ops.set_adult_count(target, adults, on, user=user)
     change = _link("merge", on, source, target, len(ids), user)
     record("merge", "unit", source.id, source.parent_id,
-           before={"name": source.name, "households": source_count},
+           before={"name": source.name, "households": source_count, "adults": source_adults},
            after={"merged_into": target.name, "effective_on": on, "households_moved": len(ids),
-                  "households": households}, user=user)
+                  "households": households, "adults": adults}, user=user)
     return change
 
 
@@ -263,12 +321,15 @@ def split_hamlet(source: AdminUnit, on: date, parts: list[Part], assignment: dic
     unassigned = [h for h in households if assignment.get(h) not in range(len(parts))]
     if unassigned:
         raise HamletChangeError(_("%(n)d households are not assigned to a new hamlet.", n=len(unassigned)))
-    source_count = count_on(source, on)
+    source_count, source_adults = count_on(source, on), adults_on(source, on)
+    adults = split_adults(source, on, [part.households for part in parts])
     made = []
     for i, part in enumerate(parts):
         hamlet = unit_ops.create_unit(part.name, "hamlet", source.parent, user=user)
         hamlet.valid_from, hamlet.kind = on, source.kind
         unit_ops.set_household_count(hamlet, part.households, on, user=user)
+        if adults is not None:  # audited as any adult population is (set_adult_count)
+            unit_ops.set_adult_count(hamlet, adults[i], on, user=user)
         ids = [h for h in households if assignment[h] == i]
         _move_households(ids, hamlet, on)
         _link("split", on, source, hamlet, len(ids), user)
@@ -276,9 +337,10 @@ def split_hamlet(source: AdminUnit, on: date, parts: list[Part], assignment: dic
     _extend_teams(source, made)
     unit_ops.retire_unit(source, on, user=user)
     record("split", "unit", source.id, source.parent_id,
-           before={"name": source.name, "households": source_count},
+           before={"name": source.name, "households": source_count, "adults": source_adults},
            after={"split_into": ", ".join(h.name for h in made), "effective_on": on,
-                  "households_moved": len(households)}, user=user)
+                  "households_moved": len(households), "households": [part.households for part in parts],
+                  "adults": adults}, user=user)
     return made
 
 
