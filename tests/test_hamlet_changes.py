@@ -1110,3 +1110,22 @@ def test_a_merge_count_far_from_the_two_hamlets_sum_is_warned_about(db, tree, cl
     else:
         assert last.startswith(f"Số hộ của xã thay đổi: từ ngày {day}, xã có {n} hộ thay vì 730 hộ")
 
+
+def test_the_split_form_tells_households_of_the_same_name_apart_by_address_or_phone(db, tree, client, login_as):
+    a = tree.hamlet
+    by_address = [household(a, "Nguyễn Thị Thảo", "Tổ 3, đường Trần Hưng Đạo"),
+                  household(a, "Nguyễn Thị Thảo", "Tổ 5, đường 3 Tháng 2")]
+    same_address = [household(a, "Lê Văn Tư", "12 Lê Lợi"), household(a, "Lê Văn Tư", "12 Lê Lợi")]
+    same_address[0].phone, same_address[1].phone = "0912345678", "0987654321"
+    alone = household(a, "Phạm Thị Hoa")
+    _db.session.commit()
+    login_as("commune", tree.commune)
+    page = parse(client.get(f"/units/{a.id}/split").get_data(as_text=True))
+
+    def label(h):
+        return " ".join(next(page.find_all("label", **{"for": f"h{h.id}"})).text().split())
+
+    assert [label(h) for h in by_address] == ["Nguyễn Thị Thảo (Tổ 3, đường Trần Hưng Đạo)",
+                                              "Nguyễn Thị Thảo (Tổ 5, đường 3 Tháng 2)"]
+    assert [label(h) for h in same_address] == ["Lê Văn Tư (số máy …678)", "Lê Văn Tư (số máy …321)"]
+    assert label(alone) == "Phạm Thị Hoa"

@@ -21,6 +21,7 @@ from app.forms import (
     record_id,
     strip_clean,
 )
+from app.households.names import telling_apart
 from app.templating import locale_date
 from app.text import fold
 from app.units import hamlet_changes, reorganize
@@ -264,8 +265,10 @@ def split_form(hamlet, households):
         setattr(SplitForm, f"count_{i}", CountField(_l("Its households from that date"), rule=rules.households,
                                                     validators=[Optional()]))
     choices = [SelectChoice(value="", label=_l("—"))] + _part_choices()
+    labels = telling_apart(households)  # two heads of the same name, told apart by address or phone
     for h in households:
-        setattr(SplitForm, f"h{h.id}", SelectField(h.display_name, choices=choices, validate_choice=False))
+        setattr(SplitForm, f"h{h.id}", SelectField(labels.get(h.id, h.display_name), choices=choices,
+                                                   validate_choice=False))
     return SplitForm
 
 
