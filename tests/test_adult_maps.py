@@ -138,3 +138,45 @@ def test_the_old_map_page_and_trend_show_the_adults_of_the_units_then(world, cli
     trend = text[text.index('adult-trend'):]
     march = next(r for r in re.findall(r"<tr[^>]*>(.*?)</tr>", trend) if "03/2025" in r)
     assert "2.600" in march and ">4<" in march
+
+
+def _page_adults(client, unit, month: str) -> dict[str, str]:
+    """The adult section's first row of figures per unit name, as the coverage page shows them on the map asked."""
+    html = client.get(f"/coverage/{unit.id}/adults?month={month}&map=then", headers={"HX-Request": "true"})
+    out = {}
+    for row in re.findall(r"<tr[^>]*>(.*?)</tr>", " ".join(html.get_data(as_text=True).split())):
+        head = re.search(r"<th[^>]*>(.*?)</th>", row)
+        cells = re.findall(r"<td[^>]*>(.*?)</td>", row)
+        if head and cells:
+            out.setdefault(re.sub(r"<[^>]+>", "", head.group(1)).strip(), re.sub(r"<[^>]+>", " ", cells[0]).split()[0])
+    return out
+
+
+def test_the_api_gives_the_adults_the_coverage_page_shows_for_an_old_unit_and_a_new_one(world, client, login_as):
+    from app.api.models import issue_token
+    user = login_as("province", world.province, username="ttdh-adults")
+    _token, secret = issue_token(user, label="test")
+    _db.session.commit()
+
+    def api(code, month):
+        resp = client.get(f"/api/v1/coverage?unit={code}&month={month}", headers={"Authorization": f"Bearer {secret}"})
+        assert resp.status_code == 200, resp.json
+        return resp.json
+
+    # Thành phố Vị Thanh (930) ended with the reform; in March 2025 it held Phường I, III and VII.
+    old = api("930", "2025-03")
+    page = _page_adults(client, world.vi_thanh_city, "2025-03")
+    assert old["adults"]["adults"] == 2600 and page["Tổng: Thành phố Vị Thanh"] == "2.600"
+    assert {c["unit"]["name"]: c["adults"]["adults"] for c in old["children"]}["Phường I"] == 1800
+    assert page["Phường I"] == "1.800"
+    assert old["adults"]["named"]["learners"] == 4
+    # Phường III (31321) in March 2025 is the old commune, not the new Phường Vị Thanh bearing its code.
+    phuong_3 = api("31321", "2025-03")
+    assert phuong_3["unit"]["name"] == "Phường III"
+    assert f'{phuong_3["adults"]["adults"]:,}'.replace(",", ".") == _page_adults(client, world.phuong_3, "2025-03")[
+        "Tổng: Phường III"]
+    # After the reform the code names Phường Vị Thanh: the same figures on the API as on its page.
+    new = api("31321", "2025-09")
+    assert new["unit"]["name"] == "Phường Vị Thanh"
+    shown = _page_adults(client, world.vi_thanh, "2025-09")["Tổng: Phường Vị Thanh"]
+    assert f'{new["adults"]["adults"]:,}'.replace(",", ".") == shown and new["adults"]["adults"] > 0

@@ -159,13 +159,13 @@ def compute_figures(root: AdminUnit, year: int, month: int, full: bool = False, 
             f["households"], f["reached"], f["adopted"] = cumulative[u.id]
         figures[u.id] = f
     # The adult indicators of every unit shown: a measure of their own, beside the household figures.
-    from app.coverage.adults import adult_months, adult_targets
-    # On the map as it was the rows are placements; the adult figures read the units themselves
-    # (their subtrees today: adults are not yet kept on the old map).
+    from app.coverage.adults import adult_months, adult_months_then, adult_targets
+    # On the map as it was the rows are placements; the adult figures are those of the units that stood
+    # below each one then, as the coverage page's adult section counts them on that map.
     shown = [u for u in units if u.id in needed]
     if as_then:
         shown = list(db.session.scalars(sa.select(AdminUnit).where(AdminUnit.id.in_([u.id for u in shown]))))
-    for uid, by_month in adult_months(shown, period.months).items():
+    for uid, by_month in (adult_months_then if as_then else adult_months)(shown, period.months).items():
         figures[uid]["adults"] = _over_period([by_month[m] for m in period.months])
     return {
         "year": year, "month": month, "root_id": root.id, **({"first": period.first} if first else {}),
