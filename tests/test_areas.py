@@ -437,3 +437,47 @@ def test_an_areas_communes_and_the_provinces_areas_come_in_the_vietnamese_order_
         "Phường Dương Kinh", "Phường Đại Thành", "Phường Ngã Bảy", "Phường Vị Thanh", "Xã Vị Thủy"]
     index = client.get(f"/areas/{world.province.id}").get_data(as_text=True)
     assert index.index("Khu vực Dương") < index.index("Khu vực Đông")
+
+
+def test_a_provinces_report_with_an_area_adds_up_on_every_sheet_the_csv_and_the_printable_page(
+        db, client, login_as):
+    import csv
+    import io
+
+    from openpyxl import load_workbook
+    world = TwoLevels()
+    login_as("province", world.province)
+    _area_of_vi_thanh(client, world)
+    base = f"/reports/{world.province.id}/monthly"
+    wb = load_workbook(io.BytesIO(client.get(f"{base}.xlsx?month=2025-09").data))
+    # A sheet per level: the areas, then every commune, those of the area and those in none.
+    assert wb.sheetnames[:2] == ["Các cụm xã", "Cấp xã"]
+
+    def body(ws):
+        header = next(r for r in range(1, 10) if ws.cell(r, 1).value == "Mã")
+        heads = [c.value for c in ws[header]]
+        rows = [dict(zip(heads, (c.value for c in row))) for row in ws.iter_rows(min_row=header + 1)]
+        return rows[:-1], rows[-1]
+
+    areas, total = body(wb["Các cụm xã"])
+    assert [r["Đơn vị"] for r in areas] == ["Khu vực Vị Thanh", "Các xã không thuộc cụm xã nào (1)"]
+    assert [r["Số hộ"] for r in areas] == [500, 500]
+    communes, commune_total = body(wb["Cấp xã"])
+    assert [r["Đơn vị"] for r in communes] == ["Phường Vị Thanh", "Xã Vị Thủy", "Phường Ngã Bảy"]
+    assert [r["Thuộc"] for r in communes] == ["Khu vực Vị Thanh", "Khu vực Vị Thanh", "Thành phố Cần Thơ"]
+    for rows, last in ((areas, total), (communes, commune_total)):
+        assert last["Đơn vị"] == "Tổng cộng" and last["Số hộ"] == 1000 == sum(r["Số hộ"] for r in rows)
+        wallet = next(h for h in last if h and h.endswith(": số hộ sử dụng"))
+        assert last[wallet] == 4 == sum(r[wallet] for r in rows)
+    # The CSV: the province, then each level's rows; its communes add up to it.
+    lines = list(csv.DictReader(io.StringIO(client.get(f"{base}.csv?month=2025-09").data.decode("utf-8-sig"))))
+    province = lines[0]
+    assert province["Đơn vị"] == "Thành phố Cần Thơ"
+    assert sum(int(r["Số hộ"]) for r in lines if r["Cấp"] == "Xã") == int(province["Số hộ"]) == 1000
+    # The printable page: the province's own children (the area and the commune in none), then their total.
+    page = client.get(f"{base}/print?month=2025-09").get_data(as_text=True)
+    part = page[page.index('id="part-coverage"'):]
+    cells = re.findall(r'<tr(?: class="total")? data-unit="[^"]*">\s*<th scope="row">(.*?)</th>\s*'
+                       r'<td class="num" data-label="Số hộ" data-key="households">([\d.]+)</td>', part)
+    assert [(re.sub(r"<[^>]+>", "", n), h) for n, h in cells] == [
+        ("Khu vực Vị Thanh", "500"), ("Phường Ngã Bảy", "500"), ("Tổng cộng", "1.000")]

@@ -83,6 +83,13 @@ def adult_columns(summary: Summary) -> list[tuple[str, str, object]]:
     return cols
 
 
+def outside_label(level: str, count: int) -> str:
+    """The row of a sheet's rest: the units in none of its rows (a province's communes in no area)."""
+    if level == "area":
+        return _("Communes in no commune area (%(count)s)", count=count)
+    return _("Units in none of the above (%(count)s)", count=count)
+
+
 def title(summary: Summary) -> str:
     if summary.period.kind == "quarter":
         return _("Quarterly summary, %(quarter)s: %(unit)s", quarter=summary.period.shown, unit=summary.unit["name"])
@@ -126,7 +133,7 @@ def write_xlsx(summary: Summary) -> bytes:
         ws["A1"].font = Font(bold=True, size=14)
         ws.append([produced_line(summary)])
         ws.append([])
-        with_parent = bool(rows) and rows[0]["parent_id"] != summary.unit["id"]
+        with_parent = any(r["parent_id"] != summary.unit["id"] for r in rows)
         heads = [_("Code"), _("Unit")] + ([_("Belongs to")] if with_parent else []) + [c[0] for c in cols]
         ws.append([neutralise(h) for h in heads])
         header_row = ws.max_row
@@ -138,6 +145,10 @@ def write_xlsx(summary: Summary) -> bytes:
         for r in rows:
             lead_cells = [r["code"] or "", r["name"]] + ([r["parent_name"]] if with_parent else [])
             ws.append([neutralise(v) for v in lead_cells] + [c[2](r) for c in cols])
+        rest = summary.outside.get(level)
+        if rest is not None:  # the units in none of this sheet's rows, so that the rows above add up to the total
+            ws.append(["", neutralise(outside_label(level, rest["count"]))] + ([""] if with_parent else [])
+                      + [c[2](rest) for c in cols])
         total = summary.total
         ws.append(["", _("Total")] + ([""] if with_parent else []) + [c[2](total) for c in cols])
         for cell in ws[ws.max_row]:

@@ -20,6 +20,7 @@ from app.units.models import AdminUnit
 COUNT_KEYS = ("teams", "active_teams", "members", "visits", "reached_month", "households", "reached")
 LEVEL_NAMES = {"province": _l("Province"), "district": _l("District"), "area": _l("Commune area"),
                "commune": _l("Commune"), "hamlet": _l("Hamlet")}
+LEVEL_RANK = {level: i for i, level in enumerate(("province", "district", "area", "commune", "hamlet"))}
 LEVEL_PLURALS = {"province": _l("Provinces"), "district": _l("Districts"), "area": _l("Commune areas"),
                  "commune": _l("Communes"), "hamlet": _l("Hamlets")}
 
@@ -33,13 +34,13 @@ class MonthError(ValueError):
 
 
 def check_month(value: str | None) -> tuple[int, int]:
-    """'2024-10' -> (2024, 10), or MonthError with a message for the user."""
+    """'2024-10' (or '10/2024') -> (2024, 10), or MonthError with a message for the user."""
     from flask_babel import gettext as _
 
     from app.dates import parse_month
     parsed = parse_month((value or "").strip())
     if parsed is None:
-        raise MonthError(_("Enter the month as YYYY-MM, for example 2024-10."))
+        raise MonthError(_("Enter the month as YYYY-MM (or MM/YYYY), for example 2024-10."))
     if month_start(*parsed) > today_vn():
         raise MonthError(_("This month has not begun yet; choose the current or an earlier month."))
     return parsed
@@ -210,6 +211,9 @@ class Summary:
     # None for a month closed before the adult figures existed: its snapshot has none.
     adult_targets: dict | None = None
     first: int | None = None  # a quarter's first month; None: the month alone
+    # Per level whose units do not hold the whole unit (a province's areas beside communes in none): the
+    # rest added up, a row of its own (with its number of units, "count"), so the level's rows and it make the total.
+    outside: dict[str, dict] = field(default_factory=dict)
 
     @property
     def period(self) -> Period:
@@ -228,8 +232,51 @@ class Summary:
         return str(LEVEL_PLURALS.get(level, level))
 
 
+def _outside_level(units: dict, kids: dict[str, list[str]], uid: str, level: str) -> list[str]:
+    """The widest units below `uid` that are neither of `level` nor inside one of it, nor hold one."""
+    def holds(key: str) -> bool:
+        return units[key]["level"] == level or any(holds(k) for k in kids.get(key, []))
+
+    out, stack = [], list(kids.get(uid, []))
+    while stack:
+        key = stack.pop()
+        if units[key]["level"] == level:
+            continue
+        if holds(key):
+            stack.extend(kids.get(key, []))
+        else:
+            out.append(key)
+    return out
+
+
+def _sum_row(data: dict, keys: list[str]) -> dict:
+    """The row of several units added up: counts summed, shares the ratio of the sums."""
+    from app.coverage.adults import AdultFigures
+    figures = [data["figures"][k] for k in keys]
+    f = {k: sum(x[k] for x in figures) for k in COUNT_KEYS}
+    f["new"], f["adopted"] = {}, {}
+    for x in figures:
+        for part in ("new", "adopted"):
+            for code, n in x[part].items():
+                f[part][code] = f[part].get(code, 0) + n
+    adults = [x["adults"] for x in figures if x.get("adults") is not None]
+    if adults:
+        total = AdultFigures()
+        for a in adults:
+            for k in ("adults", "attendances", "named", "online", "online_counted", "commune_dossiers"):
+                setattr(total, k, getattr(total, k) + a[k])
+            for code, n in a["working"].items():
+                total.working[code] = total.working.get(code, 0) + n
+        f["adults"] = total.as_dict()
+    meta = {"id": None, "code": None, "name": "", "level": "", "parent_id": None, "depth": None}
+    return {**_row_of(meta, f, data["services"]), "count": len(keys)}
+
+
 def _row(data: dict, uid: str, parent_name: str = "") -> dict:
-    meta, f = data["units"][uid], data["figures"][uid]
+    return _row_of(data["units"][uid], data["figures"][uid], data["services"], parent_name)
+
+
+def _row_of(meta: dict, f: dict, services: list[dict], parent_name: str = "") -> dict:
     row = dict(meta)
     row["parent_name"] = parent_name
     for k in COUNT_KEYS:
@@ -237,7 +284,7 @@ def _row(data: dict, uid: str, parent_name: str = "") -> dict:
     row["reach_share"] = _ratio(f["reached"], f["households"])
     row["adults"] = f.get("adults")
     row["services"] = []
-    for s in data["services"]:
+    for s in services:
         adopted = f["adopted"].get(s["code"], 0)
         row["services"].append({"code": s["code"], "new": f["new"].get(s["code"], 0),
                                 "adopted": adopted, "coverage": _ratio(adopted, f["households"]),
@@ -263,23 +310,28 @@ def summary_from_figures(data: dict, unit_id: int, closed_at=None) -> Summary:
         key = stack.pop()
         below.append(key)
         stack.extend(sorted(kids.get(key, []), key=order, reverse=True))
-    by_depth: dict[int, list[str]] = {}
+    # One list per level (every commune together, whether under an area or straight under the province),
+    # the levels from the widest down.
+    by_level: dict[str, list[str]] = {}
     for key in below:
-        by_depth.setdefault(units[key]["depth"], []).append(key)
-    levels = []
-    for depth in sorted(by_depth):
-        keys = by_depth[depth]
-        level = units[keys[0]]["level"]
+        level = units[key]["level"]
         # Hamlets only when they are the level directly below: a province's hamlets are too many.
-        if level == "hamlet" and depth != units[uid]["depth"] + 1:
+        if level == "hamlet" and units[key]["depth"] != units[uid]["depth"] + 1:
             continue
-        rows = [_row(data, k, units[str(units[k]["parent_id"])]["name"]) for k in keys]
-        levels.append((level, rows))
+        by_level.setdefault(level, []).append(key)
+    levels, outside = [], {}
+    for level in sorted(by_level, key=lambda lv: (LEVEL_RANK.get(lv, len(LEVEL_RANK)), lv)):
+        keys = by_level[level]
+        levels.append((level, [_row(data, k, units[str(units[k]["parent_id"])]["name"]) for k in keys]))
+        rest = _outside_level(units, kids, uid, level)
+        if rest:
+            outside[level] = _sum_row(data, rest)
+    direct = [_row(data, k, units[uid]["name"]) for k in below if units[k]["parent_id"] == unit_id]
     # A closed month's report is the one made when it was closed: dated that day (in Vietnam), not the day
     # it is downloaded, so its file is the same bytes whenever it is produced.
     return Summary(unit=dict(units[uid]), year=data["year"], month=data["month"], first=data.get("first"),
                    services=data["services"], total=_row(data, uid),
-                   children=levels[0][1] if levels else [], levels=levels, closed_at=closed_at,
+                   children=direct, levels=levels, outside=outside, closed_at=closed_at,
                    adult_targets=data.get("adult_targets"),
                    produced_on=closed_at.astimezone(VN).date() if closed_at is not None else today_vn())
 
