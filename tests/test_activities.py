@@ -704,7 +704,8 @@ def test_the_communes_dossier_total_is_for_a_real_month_up_to_this_one(app, db, 
     for month in ("1999-05", "2026-00", "2025-13", "2026-3", "tháng 3"):
         bad = officer.post("/activities/dossiers", data={"month": month, "dossiers": "25"})
         assert bad.status_code == 400, month
-        assert "Chọn tháng, ví dụ 2026-03." in parse(bad.get_data(as_text=True)).find(id="month-error").text()
+        error = parse(bad.get_data(as_text=True)).find(id="month-error").text()
+        assert "Nhập tháng theo dạng tháng/năm, ví dụ 10/2024." in error
     # Next month (in Vietnam) has not begun: its dossiers cannot be counted yet.
     following = (today_vn().replace(day=1) + timedelta(days=31)).strftime("%Y-%m")
     bad = officer.post("/activities/dossiers", data={"month": following, "dossiers": "25"})

@@ -690,12 +690,12 @@ def test_field_roles_may_not_open_coverage(db, tree, client, login_as):
     assert client.get(f"/coverage/{tree.commune.id}").status_code == 403
 
 
-_EXAMPLE = "Nhập tháng theo dạng năm-tháng, ví dụ {}-{:02d}."  # this month, as the field takes it
+_EXAMPLE = "Nhập tháng theo dạng tháng/năm, ví dụ 10/2024."  # as the reports' month field says it
 
 
 @pytest.mark.parametrize("month, message", [
     ("2024-13", _EXAMPLE),
-    ("03/2024", _EXAMPLE),
+    ("2024/03", _EXAMPLE),
     ("<script>", _EXAMPLE),
     ("9999-01", "Tháng này chưa bắt đầu"),
     ("2023-12", "Không có số liệu trước 01/2024"),

@@ -17,6 +17,7 @@ from wtforms import (
 from wtforms.validators import InputRequired, Length, Optional
 
 from app.activities.models import DOSSIERS_MAX, LEARNERS_MAX, SHIFT_MAX
+from app.dates import MONTH_MESSAGE, month_as_written, parse_month
 from app.forms import (
     AppForm,
     CountField,
@@ -38,7 +39,6 @@ DOSSIER_PREFIX = "dos-"
 # Empty learner rows the form offers (and adds by this many when asked).
 LEARNER_ROWS = 5
 LEARNER_ROWS_MAX = 200
-MONTH_RE = re.compile(r"(\d{4})-(\d{2})")
 LEARNER_FIELD_RE = re.compile(r"learners-(\d+)-")
 
 
@@ -270,7 +270,7 @@ class ShiftForm(ActivityForm):
 
 
 class DossierTotalForm(AppForm):
-    month = StringField(_l("Month"), filters=[strip_clean],
+    month = StringField(_l("Month"), filters=[strip_clean, month_as_written],
                         validators=[InputRequired(_l("Choose the month."))])
     dossiers = CountField(_l("Dossiers the commune received"), max_value=DOSSIERS_MAX,
                           validators=[InputRequired(_l("Enter the number of dossiers."))])
@@ -279,11 +279,11 @@ class DossierTotalForm(AppForm):
 
     def validate_month(self, field):
         from app.dates import today_vn
-        found = MONTH_RE.fullmatch(field.data or "")
-        if not found or not 1 <= int(found.group(2)) <= 12 or not 2000 <= int(found.group(1)) <= 2100:
-            raise ValidationError(gettext("Choose the month, e.g. 2026-03."))
+        found = parse_month(field.data)
+        if found is None or not 2000 <= found[0] <= 2100:
+            raise ValidationError(str(MONTH_MESSAGE))
         today = today_vn()
-        if (int(found.group(1)), int(found.group(2))) > (today.year, today.month):
+        if found > (today.year, today.month):
             raise ValidationError(gettext("The month cannot be in the future."))
 
     @property

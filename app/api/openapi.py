@@ -99,8 +99,10 @@ def openapi_document() -> dict:
                      "description": "GSO code, e.g. 93: the unit that bore it in the month (codes are reused "
                                     "since the 2025 reform), or today's bearer with map=today",
                      "schema": {"type": "string", "maxLength": 20}},
-                    {"name": "month", "in": "query", "required": True, "description": "YYYY-MM, not in the future",
-                     "schema": {"type": "string", "pattern": r"^[0-9]{4}-(0[1-9]|1[0-2])$",
+                    {"name": "month", "in": "query", "required": True,
+                     "description": "YYYY-MM (MM/YYYY or M/YYYY, as the pages take a month, is read the same), "
+                                    "not in the future",
+                     "schema": {"type": "string", "pattern": r"^([0-9]{4}-(0[1-9]|1[0-2])|(0?[1-9]|1[0-2])/[0-9]{4})$",
                                 "example": "2024-10"}},
                     {"name": "map", "in": "query", "required": False,
                      "description": "then (default): the units as the map was in the month, each under its "

@@ -16,7 +16,7 @@ from app.coverage.cells import CellWriter
 from app.coverage.forms import AdultTargetForm
 from app.coverage.models import AdultTarget
 from app.coverage.team_month import team_message, team_month
-from app.dates import month_end, parse_month, today_vn
+from app.dates import MONTH_MESSAGE, month_end, parse_month, today_vn
 from app.extensions import db
 from app.fragments import render_page, wants_fragment
 from app.paging import RowPage
@@ -81,8 +81,7 @@ def _chosen_month(unit=None) -> tuple[tuple[int, int] | None, str | None]:
         return _last_month(unit) or current, None
     chosen = parse_month(raw)
     if chosen is None:
-        return None, _("Enter the month as year-month, for example %(example)s.",
-                       example=f"{current[0]}-{current[1]:02d}")
+        return None, str(MONTH_MESSAGE)
     if chosen > current:  # a month to come: the current one is shown, figures as of today
         return None, _("This month has not begun yet; choose the current or an earlier month.")
     first = queries.first_data_month() or current

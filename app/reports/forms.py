@@ -1,21 +1,13 @@
 """Forms of the reports pages: choosing a month or a quarter, closing a month."""
-import re
-
 from flask_babel import lazy_gettext as _l
 from wtforms import HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, ValidationError
 
-from app.dates import parse_month
+from app.dates import MONTH_MESSAGE, month_as_written, parse_month
 from app.forms import AppForm, FollowsRule, strip_clean
 from app.reports.periods import Period, PeriodError, check_quarter, recent_quarters
 from app.reports.summary import MonthError, check_month
 from app.rules import reason as reason_rule
-
-
-def _month_as_written(value):
-    """'10/2024' (as people write a month, and as the page shows it) is 2024-10; anything else as typed."""
-    found = re.fullmatch(r"(\d{1,2})/(\d{4})", value or "")
-    return f"{found.group(2)}-{int(found.group(1)):02d}" if found else value
 
 
 class MonthField(StringField):
@@ -27,7 +19,7 @@ class MonthField(StringField):
         self.parsed = None
         if self.data:
             if parse_month(self.data) is None:  # as the page's hint writes a month, not as the API's YYYY-MM
-                raise ValidationError(_l("Enter the month as month/year, e.g. 10/2024."))
+                raise ValidationError(MONTH_MESSAGE)
             try:
                 self.parsed = check_month(self.data)
             except MonthError as exc:
@@ -48,8 +40,8 @@ class MonthForm(AppForm):
     class Meta:
         csrf = False
 
-    month = MonthField(_l("Month"), filters=[strip_clean, _month_as_written],
-                       validators=[DataRequired(_l("Enter the month as month/year, e.g. 10/2024."))])
+    month = MonthField(_l("Month"), filters=[strip_clean, month_as_written],
+                       validators=[DataRequired(MONTH_MESSAGE)])
 
 
 class QuarterField(SelectField):
@@ -88,10 +80,10 @@ class QuarterForm(AppForm):
 
 
 class CloseMonthForm(AppForm):
-    month = MonthToCloseField(_l("Month to close"), filters=[strip_clean, _month_as_written],
-                       validators=[DataRequired(_l("Enter the month as month/year, e.g. 10/2024."))])
+    month = MonthToCloseField(_l("Month to close"), filters=[strip_clean, month_as_written],
+                       validators=[DataRequired(MONTH_MESSAGE)])
     # The month the page asked to confirm: closing takes a second tap, on a button naming the month.
-    confirm = HiddenField(filters=[strip_clean, _month_as_written])  # read as the month is
+    confirm = HiddenField(filters=[strip_clean, month_as_written])  # read as the month is
 
 
 class ReopenMonthForm(AppForm):
