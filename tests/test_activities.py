@@ -1116,3 +1116,25 @@ def test_the_largest_class_shift_and_dossier_month_are_saved_and_one_more_is_ref
     assert _count(db, CommuneDossierTotal) == 0
     assert officer.post("/activities/dossiers", data={"month": month, "dossiers": "1000000"}).status_code == 303
     assert db.session.scalar(sa.select(CommuneDossierTotal.dossiers)) == 1_000_000
+
+
+def test_a_month_total_ten_times_the_month_before_or_a_tenth_of_it_is_asked_about_first(app, db, tree):
+    """245 dossiers in February, 2455 typed for March (a digit typed twice): asked beside the number (409), the
+    2455 still in the box; the same number sent again is saved. A tenth of the month before is asked about too."""
+    officer = sign_in_as(app, "commune", tree.commune)[0]
+    assert officer.post("/activities/dossiers", data={"month": "2026-02", "dossiers": "245"}).status_code == 303
+    asked = officer.post("/activities/dossiers", data={"month": "2026-03", "dossiers": "2455"})
+    assert asked.status_code == 409
+    page = parse(asked.get_data(as_text=True))
+    question = page.find(id="dossiers-error").text()
+    assert "2.455" in question and "02/2026" in question and "245" in question
+    assert page.find(id="dossiers").attrs["value"] == "2455" and page.find(id="confirm").attrs["value"] == "2455"
+    assert _count(db, CommuneDossierTotal) == 1
+    saved = officer.post("/activities/dossiers", data={"month": "2026-03", "dossiers": "2455", "confirm": "2455"})
+    assert saved.status_code == 303
+    assert db.session.scalar(sa.select(CommuneDossierTotal.dossiers).where(CommuneDossierTotal.month == 202603)) == 2455
+    # A tenth of the month before (24 for 245) is asked about; an ordinary change is not.
+    assert officer.post("/activities/dossiers", data={"month": "2026-03", "dossiers": "24"}).status_code == 409
+    assert officer.post("/activities/dossiers", data={"month": "2026-03", "dossiers": "260"}).status_code == 303
+    db.session.expire_all()
+    assert db.session.scalar(sa.select(CommuneDossierTotal.dossiers).where(CommuneDossierTotal.month == 202603)) == 260

@@ -35,6 +35,7 @@ from app.extensions import db
 from app.forms import record_id, summary_line
 from app.paging import RowPage
 from app.reports import closing
+from app.rules import slip_of_a_digit
 from app.scope import (
     FIELD_ROLES,
     can_edit_activity,
@@ -536,6 +537,32 @@ def _total_of(commune: AdminUnit, month: int) -> int | None:
         CommuneDossierTotal.commune_id == commune.id, CommuneDossierTotal.month == month))
 
 
+def _total_before(commune: AdminUnit, month: int) -> tuple[int, int] | None:
+    """The latest month before `month` (yyyymm) with a total recorded, and that total."""
+    row = db.session.execute(sa.select(CommuneDossierTotal.month, CommuneDossierTotal.dossiers).where(
+        CommuneDossierTotal.commune_id == commune.id, CommuneDossierTotal.month < month)
+        .order_by(CommuneDossierTotal.month.desc()).limit(1)).first()
+    return (row[0], row[1]) if row else None
+
+
+def _unlikely_dossiers(commune: AdminUnit, month: int, typed: int) -> str | None:
+    """Why a month's total looks like a slip, or None: fewer than the teams alone helped file online (the share
+    would pass 100 %), or ten times the total of the month before or a tenth of it (`rules.slip_of_a_digit`)."""
+    label = month_label(month // 100, month % 100)
+    helped = _helped_in_month(commune, month)
+    if typed < helped:
+        return _("In %(month)s the teams helped file %(helped)s dossiers online at the one-stop centre, more "
+                 "than %(typed)s: the share filed online would pass 100%%. Check the number; to save it all "
+                 "the same, save it again.", month=label, helped=format_decimal(helped),
+                 typed=format_decimal(typed))
+    before = _total_before(commune, month)
+    if before is not None and slip_of_a_digit(typed, before[1]):
+        return _("%(typed)s is far from the total of %(month)s, %(before)s: check for a digit typed twice or left "
+                 "out. To save it all the same, save it again.", typed=format_decimal(typed),
+                 month=month_label(before[0] // 100, before[0] % 100), before=format_decimal(before[1]))
+    return None
+
+
 def _asked_month(today: date) -> int:
     """The month the form opens on: ?month=yyyy-mm (a row of the table) if it is one up to this one, else this one."""
     asked = parse_month(request.args.get("month"))
@@ -557,15 +584,10 @@ def dossiers():
         if form.validate():
             month, typed = form.month_number, form.dossiers.data
             label = month_label(month // 100, month % 100)
-            helped = _helped_in_month(commune, month)
-            if typed < helped and form.confirm.data != str(typed):
-                # Fewer than the teams alone helped file online: a digit left out, most likely (the share would
-                # pass 100 %). Asked once; the same number sent again is saved.
-                form.dossiers.errors.append(_(
-                    "In %(month)s the teams helped file %(helped)s dossiers online at the one-stop centre, more "
-                    "than %(typed)s: the share filed online would pass 100%%. Check the number; to save it all "
-                    "the same, save it again.", month=label, helped=format_decimal(helped),
-                    typed=format_decimal(typed)))
+            question = None if form.confirm.data == str(typed) else _unlikely_dossiers(commune, month, typed)
+            if question:
+                # Asked once; the same number sent again is saved.
+                form.dossiers.errors.append(question)
                 form.confirm.data = str(typed)
                 status = 409
             else:
