@@ -25,6 +25,13 @@ HAMLET_HOUSEHOLDS_UNLIKELY = 5_000
 # of them 15 or older), so a hamlet has several hundred to a thousand or so; a large hamlet's 500 households have
 # about 1,400, and the same tenfold margin over it gives 15,000.
 HAMLET_ADULTS_UNLIKELY = 15_000
+# People one team helps in a shift at the one-stop centre: a morning or a day, one to three members each helping
+# someone every ten minutes or so, a few dozen at most. With no shift of the team's own to compare with, more than
+# 100 is asked about before it is saved (155 for 15: a digit typed twice).
+SHIFT_PEOPLE_UNLIKELY = 100
+# People helped ten times the online dossiers the shift counts is asked about only from this many: a quiet
+# morning's 20 people and 2 dossiers is ordinary (many come for an account or advice, not a dossier).
+SHIFT_PEOPLE_OVER_DOSSIERS_FROM = 50
 NAME_MAX = 200
 UNIT_CODE_MAX = 20
 FIRST_BIRTH_YEAR = 1920

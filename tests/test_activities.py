@@ -1103,8 +1103,9 @@ def test_the_largest_class_shift_and_dossier_month_are_saved_and_one_more_is_ref
     html = resp.get_data(as_text=True)
     assert parse(html).find(id="dos-vneid-error").text() == "At most 1,000 in one shift."
     assert 'value="1001"' in html  # the slip shown as typed, to mend
+    # (A thousand people is asked about first, as a likely slip: the leader confirms it.)
     resp = browser.post("/activities/shifts/new", data=shift_form(team, members, tree.commune, people="1000",
-                                                                 dossiers={"vneid": "1000"}))
+                                                                 dossiers={"vneid": "1000"}) | {"confirm": "1000"})
     assert resp.status_code == 303
     shift = db.session.scalar(sa.select(CentreShift))
     assert (shift.people_helped, shift.dossiers_total) == (1000, 1000)
@@ -1138,3 +1139,48 @@ def test_a_month_total_ten_times_the_month_before_or_a_tenth_of_it_is_asked_abou
     assert officer.post("/activities/dossiers", data={"month": "2026-03", "dossiers": "260"}).status_code == 303
     db.session.expire_all()
     assert db.session.scalar(sa.select(CommuneDossierTotal.dossiers).where(CommuneDossierTotal.month == 202603)) == 260
+
+
+def test_people_helped_far_above_the_team_s_usual_shift_or_its_dossiers_are_asked_about_once(db, tree, crew):
+    """155 typed for 15: asked beside the number (409, the form kept with its key), saved when sent again with the
+    same number. With no shift of its own a team is asked above a plain 100; then against its usual shift (the
+    median of its others), and whenever the people are ten times the dossiers counted."""
+    browser, _leader, team, members = crew
+    data = shift_form(team, members, tree.commune, people="155")
+    asked = browser.post("/activities/shifts/new", data=data)
+    assert asked.status_code == 409 and _count(db, CentreShift) == 0
+    page = parse(asked.get_data(as_text=True))
+    assert "155 people is a lot for one shift" in page.find(id="people_helped-error").text()
+    assert page.find(id="people_helped").attrs["value"] == "155"
+    assert page.find(id="key").attrs["value"] == data["key"] and page.find(id="confirm").attrs["value"] == "155"
+    assert any(a.attrs.get("href") == "#people_helped" for a in page.find_all(tag="a"))  # in the summary too
+    # Another number is asked about again; the one asked about, sent again, is saved.
+    assert browser.post("/activities/shifts/new", data=data | {"people_helped": "156", "confirm": "155"}
+                        ).status_code == 409
+    assert browser.post("/activities/shifts/new", data=data | {"confirm": "155"}).status_code == 303
+    assert db.session.scalar(sa.select(CentreShift.people_helped)) == 155
+    for people in ("15", "14", "15"):
+        assert browser.post("/activities/shifts/new", data=shift_form(team, members, tree.commune, people=people)
+                            ).status_code == 303
+    # The usual shift is now 15 (the median of 155, 15, 14, 15, the slip among them left aside).
+    asked = browser.post("/activities/shifts/new", data=shift_form(team, members, tree.commune, people="150"))
+    assert asked.status_code == 409
+    assert "ten times the team's usual shift, about 15" in parse(asked.get_data(as_text=True)).find(
+        id="people_helped-error").text()
+    assert browser.post("/activities/shifts/new", data=shift_form(team, members, tree.commune, people="40")
+                        ).status_code == 303
+    # Ten times the online dossiers counted: asked about, though near the team's usual.
+    asked = browser.post("/activities/shifts/new", data=shift_form(team, members, tree.commune, people="60",
+                                                                   dossiers={"dvc": "5"}))
+    assert asked.status_code == 409
+    assert "60 people helped, but only 5 dossiers" in parse(asked.get_data(as_text=True)).find(
+        id="people_helped-error").text()
+    assert _count(db, CentreShift) == 5
+    # Corrected, a shift keeping its number is saved; one given a slip is asked about.
+    shift_id = db.session.scalar(sa.select(CentreShift.id).where(CentreShift.people_helped == 155))
+    kept = shift_form(team, members, tree.commune, people="155") | {"note": "Đông người"}
+    assert browser.post(f"/activities/shifts/{shift_id}/edit", data=kept).status_code == 303
+    slip = shift_form(team, members, tree.commune, people="160")
+    assert browser.post(f"/activities/shifts/{shift_id}/edit", data=slip).status_code == 409
+    db.session.expire_all()
+    assert db.session.get(CentreShift, shift_id).people_helped == 155

@@ -241,6 +241,8 @@ class ShiftForm(ActivityForm):
     commune = HiddenField()
     people_helped = CountField(_l("People helped"), max_value=SHIFT_MAX,
                                validators=[InputRequired(_l("Enter how many people the team helped."))])
+    # The number of people the leader was asked to check and saves all the same (views.new_shift).
+    confirm = HiddenField()
 
     def __init__(self, *args, commune_ids=(), **kwargs):
         super().__init__(*args, **kwargs)

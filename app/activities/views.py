@@ -1,5 +1,6 @@
 """Classes and one-stop-centre shifts (log, show, correct, delete), the commune's monthly dossier
 total, and the team's work on one list: classes, shifts and visits together, newest first."""
+import statistics
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -14,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import NotFound
 from wtforms.fields.choices import SelectChoice
 
+from app import rules
 from app.activities import operations as ops
 from app.activities.forms import (
     DOSSIER_PREFIX,
@@ -35,7 +37,6 @@ from app.extensions import db
 from app.forms import record_id, summary_line
 from app.paging import RowPage
 from app.reports import closing
-from app.rules import slip_of_a_digit
 from app.scope import (
     FIELD_ROLES,
     can_edit_activity,
@@ -128,11 +129,13 @@ class _Logged:
     recorded: Callable
 
 
-def _record_once(kind: _Logged, form, read: Callable, render: Callable, commune: AdminUnit):
+def _record_once(kind: _Logged, form, read: Callable, render: Callable, commune: AdminUnit,
+                 ask: Callable | None = None):
     """Record the form's entry once per key, as a visit is: a key seen before shows its record if the content is
     the same, else a 409 with the input kept and a fresh key; a deleted record's key is never reused; two taps that
     race commit one record and show it to both. `read()` gives (data or None, raw counts, errors);
-    `render(raw, errors, status, notice=None)` the form page."""
+    `render(raw, errors, status, notice=None)` the form page; `ask(data)`, when given, puts a question beside a
+    figure that looks like a slip and says whether it did (the form comes back, 409, its key kept)."""
     ops.begin_write()  # from here to the commit, no other post of this form runs its checks
     existing = kind.find_by_key(form.key.data)
     deleted = ops.find_deleted_key(form.key.data) if existing is None else None
@@ -154,6 +157,8 @@ def _record_once(kind: _Logged, form, read: Callable, render: Callable, commune:
     closed = _closed_message(commune, data.held_on)
     if closed:
         form.held_on.errors.append(closed)
+        return render(raw, errors, 409)
+    if ask is not None and ask(data):
         return render(raw, errors, 409)
     try:
         record = kind.create(data, form.key.data, user=current_user)
@@ -345,11 +350,14 @@ def edit_class(class_id: int):
                       ops.update_class, _("Class updated."), url_for("activities.show_class", class_id=klass.id))
 
 
-def _save_edit(record, form, data, render, update, done: str, show: str):
-    """Save an edited class or shift, unless the month it was in or is moved to is closed (then 409)."""
+def _save_edit(record, form, data, render, update, done: str, show: str, ask: Callable | None = None):
+    """Save an edited class or shift, unless the month it was in or is moved to is closed (then 409) or `ask(data)`
+    put a question beside a figure (as in _record_once)."""
     closed = _closed_message(record.commune, record.held_on) or _closed_message(record.commune, data.held_on)
     if closed:
         form.held_on.errors.append(closed)
+        return render(409)
+    if ask is not None and ask(data):
         return render(409)
     update(record, data, user=current_user)
     db.session.commit()
@@ -432,6 +440,51 @@ def _read_shift(form: ShiftForm, team: Team | None, services):
     return data, raw, errors
 
 
+def _usual_shift(team: Team | None, shift: CentreShift | None = None) -> int | None:
+    """The team's usual shift: the median of the people its other shifts helped (above 0); None without any."""
+    if team is None:
+        return None
+    query = sa.select(CentreShift.people_helped).where(CentreShift.team_id == team.id)
+    if shift is not None:
+        query = query.where(CentreShift.id != shift.id)
+    helped = [n for n in db.session.scalars(query) if n > 0]
+    # The median, not the mean: one slip among them stays one shift, not the usual.
+    return round(statistics.median(helped)) if helped else None
+
+
+def _unlikely_people(team: Team | None, data: ops.ShiftData, shift: CentreShift | None = None) -> str | None:
+    """Why the people helped look like a slip (a digit typed twice), or None: ten times the team's usual shift or
+    more, or with no shift to compare with more than `rules.SHIFT_PEOPLE_UNLIKELY`; or ten times the online
+    dossiers counted or more (from `rules.SHIFT_PEOPLE_OVER_DOSSIERS_FROM` people)."""
+    typed, usual = data.people_helped, _usual_shift(team, shift)
+    again = _("To save it all the same, save it again.")
+    if usual is not None and typed >= 10 * usual:
+        return " ".join((_("%(typed)s people is ten times the team's usual shift, about %(usual)s: check for a digit "
+                           "typed twice.", typed=format_decimal(typed), usual=format_decimal(usual)), again))
+    dossiers = sum(data.dossiers.values())
+    if dossiers and typed >= 10 * dossiers and typed >= rules.SHIFT_PEOPLE_OVER_DOSSIERS_FROM:
+        return " ".join((_("%(typed)s people helped, but only %(dossiers)s dossiers filed online: check for a digit "
+                           "typed twice.", typed=format_decimal(typed), dossiers=format_decimal(dossiers)), again))
+    if usual is None and typed > rules.SHIFT_PEOPLE_UNLIKELY:
+        return " ".join((_("%(typed)s people is a lot for one shift, which usually helps a few dozen: check for a "
+                           "digit typed twice.", typed=format_decimal(typed)), again))
+    return None
+
+
+def _ask_people(form: ShiftForm, team: Team | None, shift: CentreShift | None = None) -> Callable:
+    """`ask` for _record_once and _save_edit: the people helped are asked about once; the same number sent again
+    (the hidden `confirm`), or an edit that keeps the number, is saved."""
+    def ask(data: ops.ShiftData) -> bool:
+        if form.confirm.data == str(data.people_helped) or (shift and shift.people_helped == data.people_helped):
+            return False
+        question = _unlikely_people(team, data, shift)
+        if question:
+            form.people_helped.errors = list(form.people_helped.errors) + [question]
+            form.confirm.data = str(data.people_helped)
+        return bool(question)
+    return ask
+
+
 @bp.route("/shifts/new", methods=["GET", "POST"])
 @requires(can_log_activities)
 def new_shift():
@@ -447,7 +500,7 @@ def new_shift():
     return _record_once(_SHIFT, form, lambda: _read_shift(form, team, services),
                         lambda raw, errors, status, notice=None: _render_shift(form, team, services, raw, errors,
                                                                               status, notice=notice),
-                        team.commune)
+                        team.commune, ask=_ask_people(form, team))
 
 
 def _may_change_shift(shift: CentreShift, user=None) -> bool:
@@ -478,7 +531,8 @@ def edit_shift(shift_id: int):
         return _render_shift(form, team, services, raw, errors, 400, shift=shift)
     return _save_edit(shift, form, data, lambda status: _render_shift(form, team, services, raw, errors, status,
                                                                       shift=shift),
-                      ops.update_shift, _("Shift updated."), url_for("activities.show_shift", shift_id=shift.id))
+                      ops.update_shift, _("Shift updated."), url_for("activities.show_shift", shift_id=shift.id),
+                      ask=_ask_people(form, team, shift))
 
 
 @bp.route("/shifts/<int:shift_id>/delete", methods=["GET", "POST"])
@@ -556,7 +610,7 @@ def _unlikely_dossiers(commune: AdminUnit, month: int, typed: int) -> str | None
                  "the same, save it again.", month=label, helped=format_decimal(helped),
                  typed=format_decimal(typed))
     before = _total_before(commune, month)
-    if before is not None and slip_of_a_digit(typed, before[1]):
+    if before is not None and rules.slip_of_a_digit(typed, before[1]):
         return _("%(typed)s is far from the total of %(month)s, %(before)s: check for a digit typed twice or left "
                  "out. To save it all the same, save it again.", typed=format_decimal(typed),
                  month=month_label(before[0] // 100, before[0] % 100), before=format_decimal(before[1]))
