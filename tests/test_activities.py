@@ -125,9 +125,10 @@ def test_a_learner_typed_without_diacritics_in_a_second_class_is_the_same_person
 
 
 @pytest.mark.parametrize("change, field_id, message", [
-    ({"bands": ("4", "18", "7")}, "age_60_plus", "must add up to the total"),
+    # The bands' sum is said below all three (a slip in any of them), the summary leading to the first.
+    ({"bands": ("4", "18", "7")}, "ages", "must add up to the total"),
     # A band left empty counts as none, in the check and in the sum the message gives.
-    ({"bands": ("4", "", "7")}, "age_60_plus", "The age bands add up to 11, but 30 learners came"),
+    ({"bands": ("4", "", "7")}, "ages", "The age bands add up to 11, but 30 learners came"),
     ({"sexes": ("17", "12")}, "learners_male", "add up to 29"),
     ({"sexes": ("17", "")}, "learners_male", "Give both women and men"),
     ({"results": {"vneid": "31"}}, "res-vneid", "At most 30"),
@@ -157,7 +158,7 @@ def test_a_class_whose_figures_do_not_hold_is_refused_beside_the_field_and_nothi
     error = doc.find(id=f"{field_id}-error")
     assert error is not None and message in error.text(), resp.get_data(as_text=True)[:3000]
     # The list above the form leads to it (a learner's row through the learners, a count to its own box, named).
-    anchor = "learners" if field_id.startswith("learners-") else field_id
+    anchor = "learners" if field_id.startswith("learners-") else "age_15_17" if field_id == "ages" else field_id
     link = doc.find(id="error-summary").find(href=f"#{anchor}")
     assert link is not None
     if field_id.startswith("res-"):
@@ -660,12 +661,12 @@ def test_a_class_with_no_total_is_asked_for_it_alone_and_a_place_in_another_comm
     assert resp.status_code == 400
     doc = parse(resp.get_data(as_text=True))
     assert "how many learners came" in doc.find(id="learners_total-error").text()
-    assert doc.find(id="age_60_plus-error") is None and doc.find(id="learners_male-error") is None
+    assert doc.find(id="ages-error") is None and doc.find(id="learners_male-error") is None
     # A band that is not a number is refused beside itself, and the sum is not checked on top of it.
     resp = browser.post("/activities/classes/new", data=class_form(db, team, members, bands=("4", "mười", "8"),
                                                                    sexes=("x", "13")))
     doc = parse(resp.get_data(as_text=True))
-    assert doc.find(id="age_18_59-error") is not None and doc.find(id="age_60_plus-error") is None
+    assert doc.find(id="age_18_59-error") is not None and doc.find(id="ages-error") is None
     assert doc.find(id="learners_female-error") is not None and doc.find(id="learners_male-error") is None
     # The hamlet where the class was held must be one of the commune's.
     resp = browser.post("/activities/classes/new", data=class_form(
@@ -1184,3 +1185,26 @@ def test_people_helped_far_above_the_team_s_usual_shift_or_its_dossiers_are_aske
     assert browser.post(f"/activities/shifts/{shift_id}/edit", data=slip).status_code == 409
     db.session.expire_all()
     assert db.session.get(CentreShift, shift_id).people_helped == 155
+
+
+def test_the_age_bands_sum_is_said_below_all_three_boxes_and_the_summary_leads_to_the_first(db, tree, crew):
+    """A typo in “18–59” (225 for 22): the sum's message is not the last box's alone. It shows below the three
+    boxes, each marked and pointing to it, and the summary above links to the first of them."""
+    browser, _leader, team, members = crew
+    crew[1].locale = "vi"
+    db.session.commit()
+    resp = browser.post("/activities/classes/new", data=class_form(db, team, members, total="30",
+                                                                   bands=("0", "225", "8")))
+    assert resp.status_code == 400 and _count(db, Class) == 0
+    doc = parse(resp.get_data(as_text=True))
+    error = doc.find(id="ages-error")
+    assert "Các nhóm tuổi cộng lại được 233" in error.text()
+    assert all(doc.find(id=f"{band}-error") is None for band in ("age_15_17", "age_18_59", "age_60_plus"))
+    assert error.parent.attrs["id"] == "counts"  # in the learners' group, after the row of the three boxes
+    for band in ("age_15_17", "age_18_59", "age_60_plus"):
+        box = doc.find(id=band)
+        assert box.attrs["aria-describedby"] == "ages-error" and box.attrs["aria-invalid"] == "true"
+    link = doc.find(id="error-summary").find(href="#age_15_17")
+    assert link is not None and "Các nhóm tuổi cộng lại được 233" in link.text()
+    assert doc.find(id="error-summary").find(href="#age_60_plus") is None
+    assert doc.find(id="age_18_59").attrs["value"] == "225"  # what was typed comes back, to mend

@@ -158,6 +158,7 @@ class ClassForm(ActivityForm):
     def __init__(self, *args, hamlet_ids=(), topic_ids=(), team_ids=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.hamlet_ids, self.topic_ids, self.team_ids = set(hamlet_ids), set(topic_ids), set(team_ids)
+        self.age_errors: list[str] = []  # the bands' sum against the total (check_age_bands)
 
     def process(self, formdata=None, *args, **kwargs):
         formdata = self.meta.wrap_formdata(self, formdata)
@@ -195,16 +196,23 @@ class ClassForm(ActivityForm):
         if not set(field.data) <= self.team_ids:
             raise ValidationError(gettext("Choose teams of the commune."))
 
-    def validate_age_60_plus(self, field):
-        """The bands must add up to the learners counted (a band left empty counts as 0)."""
+    def validate(self, extra_validators=None) -> bool:
+        ok = super().validate(extra_validators)
+        self.age_errors = self.check_age_bands()
+        return ok and not self.age_errors
+
+    def check_age_bands(self) -> list[str]:
+        """The bands must add up to the learners counted (a band left empty counts as 0). The slip may be in any
+        of the three, so the message belongs to the bands together (`age_errors`), not to the last box."""
+        bands = (self.age_15_17, self.age_18_59, self.age_60_plus)
         total = self.learners_total.data
-        bands = [self.age_15_17.data, self.age_18_59.data, field.data]
-        if total is None or any(f.errors for f in (self.age_15_17, self.age_18_59)):
-            return
-        if sum(b or 0 for b in bands) != total:
-            raise ValidationError(gettext(
-                "The age bands add up to %(sum)s, but %(total)s learners came: they must add up to the total.",
-                sum=format_decimal(sum(b or 0 for b in bands)), total=format_decimal(total)))
+        if total is None or self.learners_total.errors or any(f.errors for f in bands):
+            return []
+        added = sum(f.data or 0 for f in bands)
+        if added == total:
+            return []
+        return [gettext("The age bands add up to %(sum)s, but %(total)s learners came: they must add up to the total.",
+                        sum=format_decimal(added), total=format_decimal(total))]
 
     def validate_learners_male(self, field):
         """Women and men: both empty (not recorded) or both given, adding up to the total."""

@@ -248,6 +248,9 @@ def _render_class(page: ClassPage, form: ClassForm, raw: dict, errors: dict, sta
                   notice=None):
     page.set_choices(form)
     summary = [(f.id, summary_line(f.label.text, f.errors)) for f in form if f.errors and f.name != "learners"]
+    if form.age_errors:
+        # The sum of the three bands: the line leads to the first of them, the message shows below all three.
+        summary.append((form.age_15_17.id, summary_line(_("Age bands"), form.age_errors)))
     if form.learners.errors:
         summary.append(("learners", summary_line(_("Named learners"), [e for e in form.learners.errors
                                                                        if isinstance(e, str)]
