@@ -7,6 +7,7 @@ import sqlalchemy as sa
 from flask_babel import force_locale
 from openpyxl import load_workbook
 
+from app.activities import operations as activity_ops
 from app.audit.models import AuditEvent
 from app.reports.closing import (
     MonthClosedError,
@@ -42,7 +43,7 @@ def test_province_staff_close_a_month_from_the_page(tree, activity, login_as, cl
     visits = db.session.scalar(sa.select(sa.func.count(Visit.id)).where(
         Visit.visited_on.between(date(2024, 10, 1), date(2024, 10, 31))))
     assert visits > 0 and " ".join(question.text().split()).startswith(
-        f"Khóa sổ tháng 10/2024? Có {visits} lượt hướng dẫn trong tháng 10/2024 tại Tỉnh Hậu Giang.")
+        f"Khóa sổ tháng 10/2024? Trong tháng 10/2024 tại Tỉnh Hậu Giang có: {visits} lượt hướng dẫn")
     assert question.find(name="close-confirm").attrs["value"] == MONTH
     assert question.find(name="close-month").attrs["value"] == MONTH
     # Confirming another month than the one asked about asks about that one.
@@ -239,3 +240,24 @@ def test_only_the_provinces_own_report_offers_to_close_a_month_and_never_on_its_
             login_as("province", tree.province)
             resp = client.post("/reports/closing", data={"close-month": MONTH, "close-confirm": MONTH})
             assert resp.status_code == status, now
+
+
+def test_the_closing_question_names_the_classes_and_shifts_it_locks_with_the_visits(tree, activity, login_as,
+                                                                                    client, db):
+    """Closing a month locks its classes and one-stop-centre shifts as well as its visits: the question says all
+    three, each with its count in the province (a class of November is not counted)."""
+    for key, commune, on in (("c1", tree.commune, date(2024, 10, 3)), ("c2", tree.other_commune, date(2024, 10, 30)),
+                             ("c3", tree.commune, date(2024, 11, 2))):
+        activity_ops.create_class(activity_ops.ClassData(
+            commune_id=commune.id, held_on=on, place_hamlet_id=None, place_name="Nhà văn hóa", learners_total=10,
+            age_15_17=0, age_18_59=10, age_60_plus=0), key.ljust(32, "0"))
+    activity_ops.create_shift(activity_ops.ShiftData(commune_id=tree.commune.id, team_id=activity.team.id,
+                                                     held_on=date(2024, 10, 9), people_helped=12), "s1".ljust(32, "0"))
+    db.session.commit()
+    login_as("province", tree.province)
+    resp = client.post("/reports/closing", data={"close-month": MONTH})
+    question = parse(resp.get_data(as_text=True)).find(id="confirm-closing")
+    held = [" ".join(li.text().split()) for li in question.find(id="closing-holds").find_all("li")]
+    assert held == ["4 lượt hướng dẫn", "2 buổi học", "1 ca trực"]
+    assert "không thể thêm, sửa hay xóa lượt hướng dẫn, buổi học và ca trực của tháng này" in " ".join(
+        question.text().split())

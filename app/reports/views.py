@@ -13,6 +13,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from app.activities.models import CentreShift, Class
 from app.audit.models import done_by
 from app.auth.guard import require_sign_in
 from app.dates import month_end, month_label, month_start, parse_month, today_vn
@@ -238,9 +239,10 @@ def closing_page():
         if refusal:
             form.month.errors.append(refusal)
         elif form.confirm.data != form.month.data:
-            # Every team's visits of the month are locked by it: what it holds is shown, then a second tap.
+            # Every team's visits, classes and shifts of the month are locked by it: what it holds is shown, then a
+            # second tap.
             form.confirm.data = form.month.data
-            asking = {"month": month_label(year, month), "visits": _visits_in(province, year, month)}
+            asking = {"month": month_label(year, month), **_held_in(province, year, month)}
         else:
             closing.close_month(province, year, month, current_user)
             db.session.commit()
@@ -254,11 +256,17 @@ def closing_page():
                            closures=closing.closures_of(province)), status
 
 
-def _visits_in(province: AdminUnit, year: int, month: int) -> int:
-    """The visits dated in the month in the province's hamlets."""
-    return db.session.scalar(sa.select(sa.func.count()).select_from(Visit).where(
-        Visit.visited_on.between(month_start(year, month), month_end(year, month)),
-        Visit.hamlet_id.in_(AdminUnit.subtree_ids(province)))) or 0
+def _held_in(province: AdminUnit, year: int, month: int) -> dict[str, int]:
+    """What closing the month locks in the province: its visits (by hamlet), classes and one-stop-centre shifts
+    (by commune) dated in it."""
+    first, last, units = month_start(year, month), month_end(year, month), AdminUnit.subtree_ids(province)
+
+    def count(model, day, unit) -> int:
+        return db.session.scalar(sa.select(sa.func.count()).select_from(model).where(
+            day.between(first, last), unit.in_(units))) or 0
+    return {"visits": count(Visit, Visit.visited_on, Visit.hamlet_id),
+            "classes": count(Class, Class.held_on, Class.commune_id),
+            "shifts": count(CentreShift, CentreShift.held_on, CentreShift.commune_id)}
 
 
 @bp.route("/closing/<int:closure_id>/reopen", methods=["GET", "POST"])
