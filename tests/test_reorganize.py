@@ -1,5 +1,6 @@
 """A province carried through the 2025 reform: a plan with a merge, a reused code and a split along
 hamlets, applied in one step; every past figure kept."""
+import base64
 import re
 from datetime import date, timedelta
 
@@ -17,6 +18,7 @@ from app.teams.models import Team
 from app.units import operations as units
 from app.units.models import AdminUnit, Reorganization, UnitSuccession, unit_for_code
 from app.visits.models import Adoption, Visit
+from tests.html_tree import parse
 from tests.report_data import forget_signed_in_user
 from tests.test_coverage import households, make_services, visit
 
@@ -306,19 +308,35 @@ def test_a_plan_arriving_after_visits_on_its_new_units_is_refused(runner, world,
     assert unit_for_code("31321").name == "Phường III"
 
 
-def test_a_plan_dated_after_today_is_shown_by_a_dry_run_and_applied_by_nothing(client, login_as, runner, world,
+def test_a_plan_dated_after_today_is_shown_by_a_dry_run_and_applied_by_nothing(app, client, login_as, runner, world,
                                                                                tmp_path):
-    """Applied ahead, a plan would move hamlets, teams and accounts now, before its day: the dry run shows
-    it, applying it is refused (as a hamlet change dated after today is), on the command line and the web."""
+    """Applied ahead, a plan would move hamlets, teams and accounts now, before its day: the dry run and the web
+    preview show all it would do, so that it is reviewed in advance; applying it is refused (as a hamlet change
+    dated after today is), on the command line and the web, and the web offers no confirmation before its day."""
     from app.dates import today_vn
+    from app.units.reorganize_views import _serializer
     day = (today_vn() + timedelta(days=40)).isoformat()
     path = plan_csv(tmp_path, PLAN, name="ahead.csv", day=day)
     login_as("province", _db.session.get(AdminUnit, world.province))
     resp = upload(client, path)
     html = resp.get_data(as_text=True)
-    assert resp.status_code == 422 and "/units/reorganize/confirm" not in html
+    assert resp.status_code == 200 and "/units/reorganize/confirm" not in html
     local_day = date.fromisoformat(day).strftime("%d/%m/%Y")
-    assert f"Phương án có hiệu lực từ {local_day}, sau hôm nay: chỉ áp dụng được từ ngày đó trở đi." in html
+    notice = parse(html).find(id="plan-ahead")
+    assert (f"Phương án có hiệu lực từ {local_day}, sau hôm nay: chỉ áp dụng được từ ngày đó trở đi."
+            in " ".join(notice.text().split()))
+    for line in ("Sáp nhập thành Phường Vị Thanh (31321): Phường I (31318), Phường III (31321).",
+                 "Tài khoản xa-31338 bị vô hiệu hóa", "Tổ Phường I chuyển từ Phường I về Phường Vị Thanh"):
+        assert line in html  # the full preview, as for a plan of today
+    assert "Chưa có gì thay đổi. Hãy sửa phương án" not in html and "plan-problems" not in html  # no problem listed
+    assert unit_for_code("31321").name == "Phường III"  # the preview changed nothing
+    # A confirmation sent before the day all the same (a form kept from elsewhere) is refused, nothing applied.
+    with app.test_request_context():
+        payload = _serializer().dumps({"province": world.province, "name": "ahead.csv",
+                                       "data": base64.b64encode(path.read_bytes()).decode()})
+    early = client.post("/units/reorganize/confirm", data={"payload": payload})
+    assert early.status_code == 409
+    assert f"Phương án có hiệu lực từ {local_day}, sau hôm nay" in early.get_data(as_text=True)
     dry = reorganize(runner, path, "--dry-run")
     assert dry.exit_code == 0, dry.output
     assert "Tổ Phường I" in dry.output and "Phường Vị Thanh (31321)" in dry.output

@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from itsdangerous import BadSignature, URLSafeSerializer
 
+from app.dates import today_vn
 from app.downloads import file_name, send_download, unit_slug
 from app.extensions import db
 from app.imports import ConfirmImportForm
@@ -34,9 +35,10 @@ def _serializer() -> URLSafeSerializer:
     return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=SALT)
 
 
-def _checked(name: str, data: bytes, province: AdminUnit):
-    """The plan, checked; refused when it reorganizes another province than the user's."""
-    plan = reorganize.check_plan(name, reorganize.read_plan(name, data))
+def _checked(name: str, data: bytes, province: AdminUnit, ahead: bool = False):
+    """The plan, checked; refused when it reorganizes another province than the user's. `ahead`: a plan dated
+    after today is checked for its preview (applying it stays refused until its day)."""
+    plan = reorganize.check_plan(name, reorganize.read_plan(name, data), ahead=ahead)
     if plan.old_provinces and province.id not in {p.id for p in plan.old_provinces.values()} \
             and current_user.role != "admin":
         plan.errors.append(_("This plan does not reorganize your province (%(name)s).", name=province.name))
@@ -58,9 +60,11 @@ def _page(province: AdminUnit, form=None, draft_form=None, **preview):
         draft_form = DraftPlanForm(province, formdata=None, on=reorganize.draft_default_day(province))
     if form is None:
         form = PlanUploadForm(formdata=None)
+    plan = preview.get("plan")
     return render_template("units/reorganize.html", province=province, form=form, draft_form=draft_form,
-                           as_it_stands=reorganize.on_two_level_map(province), plan=preview.get("plan"),
-                           changes=preview.get("changes"), confirm_form=preview.get("confirm_form"))
+                           as_it_stands=reorganize.on_two_level_map(province), plan=plan,
+                           changes=preview.get("changes"), confirm_form=preview.get("confirm_form"),
+                           ahead=plan is not None and plan.effective_on is not None and plan.effective_on > today_vn())
 
 
 @bp.route("/reorganize", methods=["GET", "POST"])
@@ -72,15 +76,18 @@ def reorganize_upload():
         upload = form.file.data
         data = upload.read()
         try:
-            plan = _checked(upload.filename, data, province)
+            # A plan dated ahead is previewed in full, so that it can be reviewed before its day; it is offered
+            # for confirming only from that day on (reorganize_confirm checks it again, and refuses it before).
+            plan = _checked(upload.filename, data, province, ahead=True)
         except SpreadsheetError as exc:
             form.file.errors.append(str(exc))
             status = 400
         else:
             if plan.ok:
                 changes = _preview(plan)
-                confirm = ConfirmImportForm(payload=_serializer().dumps(
-                    {"province": province.id, "name": upload.filename, "data": base64.b64encode(data).decode()}))
+                if plan.effective_on <= today_vn():
+                    confirm = ConfirmImportForm(payload=_serializer().dumps(
+                        {"province": province.id, "name": upload.filename, "data": base64.b64encode(data).decode()}))
             else:
                 status = 422
     elif form.is_submitted():
@@ -123,7 +130,8 @@ def reorganize_confirm():
     # Checked again against the database as it is now: it may have changed since the preview.
     plan = _checked(name, data, province)
     if not plan.ok:
-        flash(_("The database changed since the preview. Upload the plan again."), "error")
+        if not (plan.effective_on and plan.effective_on > today_vn()):  # (early: its problems say so)
+            flash(_("The database changed since the preview. Upload the plan again."), "error")
         return _page(province, plan=plan), 409
     reorganize.apply_plan(plan, user=current_user)
     db.session.commit()
