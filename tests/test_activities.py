@@ -1166,7 +1166,7 @@ def test_people_helped_far_above_the_team_s_usual_shift_or_its_dossiers_are_aske
     # The usual shift is now 15 (the median of 155, 15, 14, 15, the slip among them left aside).
     asked = browser.post("/activities/shifts/new", data=shift_form(team, members, tree.commune, people="150"))
     assert asked.status_code == 409
-    assert "ten times the team's usual shift, about 15" in parse(asked.get_data(as_text=True)).find(
+    assert "150 people is far above the team's usual shift, about 15" in parse(asked.get_data(as_text=True)).find(
         id="people_helped-error").text()
     assert browser.post("/activities/shifts/new", data=shift_form(team, members, tree.commune, people="40")
                         ).status_code == 303

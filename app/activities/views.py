@@ -462,7 +462,7 @@ def _unlikely_people(team: Team | None, data: ops.ShiftData, shift: CentreShift 
     typed, usual = data.people_helped, _usual_shift(team, shift)
     again = _("To save it all the same, save it again.")
     if usual is not None and typed >= 10 * usual:
-        return " ".join((_("%(typed)s people is ten times the team's usual shift, about %(usual)s: check for a digit "
+        return " ".join((_("%(typed)s people is far above the team's usual shift, about %(usual)s: check for a digit "
                            "typed twice.", typed=format_decimal(typed), usual=format_decimal(usual)), again))
     dossiers = sum(data.dossiers.values())
     if dossiers and typed >= 10 * dossiers and typed >= rules.SHIFT_PEOPLE_OVER_DOSSIERS_FROM:
