@@ -143,11 +143,11 @@ def main() -> int:
 
         def draft():
             from app.demo import province_reform
-            from app.units import reorganize
+            from app.units import plan_sheet
             t = time.monotonic()
             rows = province_reform.plan_rows(province_reform.plan_lines())
             took = time.monotonic() - t
-            reorganize.write_plan(plan_file, rows)
+            plan_sheet.write_plan(plan_file, rows)
             return took, len(rows), sum(1 for r in rows if r[3])
         figures["draft"], lines, hamlet_lines = in_app(url, draft)
         print(f"draft (official links, split communes' hamlets dealt out): {figures['draft']:.1f} s, "

@@ -1,6 +1,7 @@
 """A province carried through the 2025 reform: a plan with a merge, a reused code and a split along
 hamlets, applied in one step; every past figure kept."""
 import base64
+import csv
 import re
 from datetime import date, timedelta
 
@@ -586,11 +587,11 @@ def test_a_draft_from_the_official_links_lists_hau_giangs_communes_and_the_hamle
     result = runner.invoke(args=["units", "reorganize", "--draft", "--province", "92", "--on", "2025-07-01",
                                  "--output", str(out)])
     assert result.exit_code == 0, result.output
-    rows = [line.split(",") for line in out.read_text(encoding="utf-8").splitlines()]
+    rows = list(csv.reader(out.read_text(encoding="utf-8").splitlines()))
     assert result.output.startswith(f"{out}: {len(rows) - 1} lines from vietnamadminunits ")
     assert "assign the hamlets of split communes, then apply it with --plan" in result.output
-    assert rows[0][:5] == ["effective_on", "old_code", "old_name", "hamlet", "new_code"]
-    assert ["2025-07-01", "93", "", "", "92"] == rows[1:][1][:5]         # Hậu Giang goes into Cần Thơ
+    assert rows[0][:5] == ["Ngày hiệu lực", "Mã đơn vị cũ", "Tên đơn vị cũ", "Thôn, ấp", "Mã đơn vị mới"]
+    assert ["01/07/2025", "93", "", "", "92"] == rows[1:][1][:5]         # Hậu Giang goes into Cần Thơ
     merged = {r[1]: r[4] for r in rows[1:] if r[2].startswith("Phường")}
     assert merged["31318"] == merged["31321"] == merged["31330"] == "31321"  # Phường I, III, VII
     split = [r for r in rows[1:] if r[1] == phu_huu.code]
@@ -598,12 +599,14 @@ def test_a_draft_from_the_official_links_lists_hau_giangs_communes_and_the_hamle
     assert "Xã Phú Hữu" in split[0][5] and "|" in split[0][5]          # the candidates, to choose from
 
 
-def read_xlsx(data: bytes) -> list[list[str]]:
+def read_xlsx(data: bytes) -> list[list]:
+    """The plan sheet's cells ("" for an empty one; a date cell as its date)."""
+    from datetime import datetime
     from io import BytesIO
 
     from openpyxl import load_workbook
-    return [[cell if cell is not None else "" for cell in row]
-            for row in load_workbook(BytesIO(data), read_only=True).active.iter_rows(values_only=True)]
+    return [[cell.date() if isinstance(cell, datetime) else "" if cell is None else cell for cell in row]
+            for row in load_workbook(BytesIO(data), read_only=True).worksheets[0].iter_rows(values_only=True)]
 
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -632,16 +635,29 @@ def test_province_staff_download_the_draft_the_command_writes_kept_to_their_prov
     assert resp.status_code == 200 and resp.mimetype == XLSX_TYPE
     assert "phuong-an-sap-xep-93-2025-07-01.xlsx" in resp.headers["Content-Disposition"]
     rows = read_xlsx(resp.data)
-    assert rows[0] == ["effective_on", "old_code", "old_name", "hamlet", "new_code", "new_name", "account"]
+    assert rows[0] == ["Ngày hiệu lực", "Mã đơn vị cũ", "Tên đơn vị cũ", "Thôn, ấp", "Mã đơn vị mới", "Tên đơn vị mới",
+                       "Tài khoản"]
     assert rows[1:5] == [
-        ["2025-07-01", "93", "", "", "92", "Thành phố Cần Thơ", ""],
-        ["2025-07-01", "31318", "Phường I", "", "31321", "Phường Vị Thanh", ""],
-        ["2025-07-01", "31321", "Phường III", "", "31321", "Phường Vị Thanh", ""],
-        ["2025-07-01", "31338", "Thị trấn Một Ngàn", "", "31338", "Xã Hỏa Lựu", ""]]
+        [REFORM, "93", "", "", "92", "Thành phố Cần Thơ", ""],
+        [REFORM, "31318", "Phường I", "", "31321", "Phường Vị Thanh", ""],
+        [REFORM, "31321", "Phường III", "", "31321", "Phường Vị Thanh", ""],
+        [REFORM, "31338", "Thị trấn Một Ngàn", "", "31338", "Xã Hỏa Lựu", ""]]
     split = rows[5:]
-    assert [r[:5] for r in split] == [["2025-07-01", "31378", "Xã Phú Hữu", "Ấp Phú Lợi", ""],
-                                      ["2025-07-01", "31378", "Xã Phú Hữu", "Ấp Phú Xuân", ""]]
+    assert [r[:5] for r in split] == [[REFORM, "31378", "Xã Phú Hữu", "Ấp Phú Lợi", ""],
+                                      [REFORM, "31378", "Xã Phú Hữu", "Ấp Phú Xuân", ""]]
     assert split[0][5].startswith("31378 ") and " | 31654 " in split[0][5]
+    # A Vietnamese sheet, dates as date cells shown dd/mm/yyyy, and a second sheet saying how to fill it.
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+    book = load_workbook(BytesIO(resp.data))
+    assert book.sheetnames == ["Phương án", "Cách điền"]
+    assert book.worksheets[0]["A2"].is_date and book.worksheets[0]["A2"].number_format == "DD/MM/YYYY"
+    help_text = [[c for c in row if c] for row in book.worksheets[1].iter_rows(values_only=True)]
+    columns = {row[0]: row[1] for row in help_text if len(row) == 2}
+    assert list(columns) == rows[0]
+    assert columns["Thôn, ấp"].startswith("Để trống ở dòng của một xã.")
+    assert any("một dòng cho mỗi thôn, ấp" in " ".join(row) for row in help_text)
     # The command line's draft, kept to this province's lines, is the same workbook's rows.
     out = tmp_path / "cli.xlsx"
     drafted = runner.invoke(args=["units", "reorganize", "--draft", "--province", "92", "--output", str(out)])
@@ -650,11 +666,12 @@ def test_province_staff_download_the_draft_the_command_writes_kept_to_their_prov
     assert [cli_rows[0]] + [r for r in cli_rows[1:] if r[1] in {"93", "31318", "31321", "31338", "31378"}] == rows
     assert len(cli_rows) > len(rows) + 100  # old Cần Thơ's and Sóc Trăng's communes, not the staff's to plan
 
-    # Completed (a candidate chosen for each hamlet), the draft uploads and previews.
-    for row, code in zip(split, ("31378", "31654")):
-        row[4], row[5] = code, ""
-    filled = tmp_path / "draft.csv"
-    filled.write_text("\n".join(",".join(r) for r in rows) + "\n", encoding="utf-8")
+    # Completed in the workbook itself (a candidate chosen for each hamlet), the draft uploads and previews.
+    sheet = book.worksheets[0]
+    for row, code in zip((6, 7), ("31378", "31654")):
+        sheet.cell(row=row, column=5).value, sheet.cell(row=row, column=6).value = code, None
+    filled = tmp_path / "draft.xlsx"
+    book.save(filled)
     preview = upload(client, filled)
     assert preview.status_code == 200, preview.get_data(as_text=True)
     assert "Chia tách: Xã Phú Hữu (31378): Ấp Phú Lợi về " in preview.get_data(as_text=True)
@@ -693,8 +710,8 @@ def test_the_draft_is_for_province_staff_of_their_own_province_only(app, client,
     forget_signed_in_user()
     login_as("province", soc_trang)
     rows = read_xlsx(client.get("/units/reorganize/draft?on=2025-07-01").data)
-    assert rows[1:] == [["2025-07-01", "94", "", "", "92", "Thành phố Cần Thơ", ""],
-                        ["2025-07-01", "31498", "Phường 5", "", "31507", "Phường Sóc Trăng", ""]]
+    assert rows[1:] == [[REFORM, "94", "", "", "92", "Thành phố Cần Thơ", ""],
+                        [REFORM, "31498", "Phường 5", "", "31507", "Phường Sóc Trăng", ""]]
 
 
 def test_a_province_already_on_the_two_level_map_gets_its_communes_as_they_stand(client, login_as, runner, world,
@@ -714,15 +731,17 @@ def test_a_province_already_on_the_two_level_map_gets_its_communes_as_they_stand
         assert "Thành phố Cần Thơ có trên bản đồ từ 01/07/2025: phương án sắp xếp tỉnh này phải có hiệu lực sau " \
                "ngày đó." in refused.get_data(as_text=True)
     rows = read_xlsx(client.get("/units/reorganize/draft?on=2026-01-01").data)
-    assert rows[1:] == [["2026-01-01", code, name, "", code, name, ""] for code, name in (
+    assert rows[1:] == [[date(2026, 1, 1), code, name, "", code, name, ""] for code, name in (
         ("92", "Thành phố Cần Thơ"), ("31321", "Phường Vị Thanh"), ("31342", "Xã Tân Hòa"), ("31360", "Xã Thạnh Xuân"))]
     out = tmp_path / "cli.xlsx"
     assert runner.invoke(args=["units", "reorganize", "--draft", "--province", "92", "--on", "2026-01-01",
                                "--output", str(out)]).exit_code == 0
     assert read_xlsx(out.read_bytes()) == rows
-    # Uploaded as it is, it changes no commune.
+    # As csv, its dates are written dd/mm/yyyy; uploaded as it is, it changes no commune.
     plan = tmp_path / "as-they-stand.csv"
-    plan.write_text("\n".join(",".join(r) for r in rows) + "\n", encoding="utf-8")
+    assert runner.invoke(args=["units", "reorganize", "--draft", "--province", "92", "--on", "2026-01-01",
+                               "--output", str(plan)]).exit_code == 0
+    assert plan.read_text(encoding="utf-8").splitlines()[1] == "01/01/2026,92,Thành phố Cần Thơ,,92,Thành phố Cần Thơ,"
     html = upload(client, plan).get_data(as_text=True)
     assert "Không có: mọi xã, phường đều giữ nguyên." in html and "<h3>Xã, phường giữ nguyên (3)</h3>" in html
 

@@ -46,8 +46,8 @@ def plan_lines() -> list[reorganize.PlanLine]:
 
 
 def plan_rows(lines: list[reorganize.PlanLine]) -> list[list[str]]:
-    """The lines as a plan file's rows (reorganize.DRAFT_HEADER order), for `flask units reorganize --plan`."""
-    return [[ln.effective_on.isoformat(), ln.old_code, "", ln.hamlet, ln.new_code, ln.new_name, ln.account]
+    """The lines as a plan file's rows (plan_sheet.HEADER order), for `flask units reorganize --plan`."""
+    return [[ln.effective_on, ln.old_code, "", ln.hamlet, ln.new_code, ln.new_name, ln.account]
             for ln in lines]
 
 

@@ -39,7 +39,7 @@ def official_plan_lines(old_province: AdminUnit, new_province: str = NEW_PROVINC
             candidates = [c.split(" ", 1)[0] for c in new_name.split(" | ")]
             turn[old_code] = turn.get(old_code, -1) + 1
             new_code = candidates[turn[old_code] % len(candidates)]
-        lines.append(reorganize.PlanLine(line=number, effective_on=date.fromisoformat(day), old_code=old_code,
+        lines.append(reorganize.PlanLine(line=number, effective_on=day, old_code=old_code,
                                          hamlet=hamlet, new_code=new_code, new_name=new_name, account=account))
     return lines
 

@@ -9,7 +9,7 @@ from app.dates import today_vn
 from app.extensions import db
 from app.rules import RuleError
 from app.spreadsheets import SpreadsheetError
-from app.units import gso, official, reorganize
+from app.units import gso, official, plan_sheet, reorganize
 from app.units.importer import apply_units, parse_units
 
 units_cli = AppGroup("units", help="Load administrative units.")
@@ -107,7 +107,7 @@ def reorganize_command(plan_file, dry_run, draft, province_code, on, output):
         except LookupError:
             raise click.ClickException(f"no province {province_code!r} in the list in force on {on:%Y-%m-%d}") from None
         try:
-            reorganize.write_plan(output, rows)
+            plan_sheet.write_plan(output, rows)
         except OSError as exc:  # a folder that is not there: said in a line, not a traceback
             raise click.ClickException(f"could not write {output}: {exc.strerror or exc}") from exc
         click.echo(f"{output}: {len(rows)} lines from {official.data_version()}; review it, assign the hamlets "

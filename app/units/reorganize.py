@@ -31,14 +31,12 @@ from app.units.reorganize_summary import Description, describe_summary, record_c
 PLAN_COLUMNS = {
     "effective_on": "effective_on", "effective_date": "effective_on", "ngay_hieu_luc": "effective_on",
     "old_code": "old_code", "ma_cu": "old_code", "ma_don_vi_cu": "old_code",
-    "old_name": "old_name", "ten_cu": "old_name",
+    "old_name": "old_name", "ten_cu": "old_name", "ten_don_vi_cu": "old_name",
     "hamlet": "hamlet", "ap": "hamlet", "thon_ap": "hamlet", "ten_ap": "hamlet",
     "new_code": "new_code", "ma_moi": "new_code", "ma_don_vi_moi": "new_code",
-    "new_name": "new_name", "ten_moi": "new_name",
+    "new_name": "new_name", "ten_moi": "new_name", "ten_don_vi_moi": "new_name",
     "account": "account", "tai_khoan": "account", "username": "account",
 }
-# Written by --draft, in this order; the reader accepts the aliases above too.
-DRAFT_HEADER = ["effective_on", "old_code", "old_name", "hamlet", "new_code", "new_name", "account"]
 # Of each kind of problem a page says the first few in full, then the first lines of the others.
 PROBLEMS_IN_FULL = 3
 LINES_LISTED = 10
@@ -583,8 +581,8 @@ def _heir(plan: Plan, created: dict[str, AdminUnit], account) -> AdminUnit | Non
 # ---------------------------------------------------------------------------------------------
 # A draft plan from the official links, for the province to review and complete.
 
-def draft_rows(new_province_code: str, day: date) -> list[list[str]]:
-    """Lines of a plan for a new province from the official old -> new links (DRAFT_HEADER order).
+def draft_rows(new_province_code: str, day: date) -> list[list]:
+    """Lines of a plan for a new province from the official old -> new links (the order of plan_sheet.HEADER).
 
     A split commune gets one line per hamlet it has in the database, its new code left for the
     province to choose among the official candidates written in the name column. A province already on
@@ -598,7 +596,7 @@ def draft_rows(new_province_code: str, day: date) -> list[list[str]]:
     links = official.links_into(new_province_code)
     new_names = {u.code: u.name for u in official.province_units(new_province_code, day)}
     old_provinces = sorted({link.old_province_code for link in links})
-    rows = [[day.isoformat(), code, "", "", new_province_code, new_names[new_province_code], ""]
+    rows = [[day, code, "", "", new_province_code, new_names[new_province_code], ""]
             for code in old_provinces]
     by_old: dict[str, list[str]] = defaultdict(list)
     for link in links:
@@ -609,23 +607,23 @@ def draft_rows(new_province_code: str, day: date) -> list[list[str]]:
                                                             AdminUnit.valid_on_clause(day - timedelta(days=1))))
         old_name = unit.name if unit else ""
         if len(targets) == 1:
-            rows.append([day.isoformat(), old_code, old_name, "", targets[0], new_names.get(targets[0], ""), ""])
+            rows.append([day, old_code, old_name, "", targets[0], new_names.get(targets[0], ""), ""])
             continue
         choices = " | ".join(f"{c} {new_names.get(c, '')}" for c in targets)
         hamlets = db.session.scalars(sa.select(AdminUnit).where(
             AdminUnit.parent_id == unit.id, AdminUnit.retired_on.is_(None))).all() if unit else []
         for hamlet in sorted(hamlets, key=lambda h: fold(h.name)) or [None]:
-            rows.append([day.isoformat(), old_code, old_name, hamlet.name if hamlet else "", "", choices, ""])
+            rows.append([day, old_code, old_name, hamlet.name if hamlet else "", "", choices, ""])
     return rows
 
 
-def _rows_as_they_stand(province: AdminUnit, day: date) -> list[list[str]]:
+def _rows_as_they_stand(province: AdminUnit, day: date) -> list[list]:
     """A plan that changes nothing: the province and each of its communes to itself, for its staff to
     change the lines of the communes that change."""
     communes = db.session.scalars(sa.select(AdminUnit).where(
         AdminUnit.within(province), AdminUnit.level == "commune",
         AdminUnit.valid_on_clause(day - timedelta(days=1))).order_by(AdminUnit.code)).all()
-    return [[day.isoformat(), unit.code or "", unit.name, "", unit.code or "", unit.name, ""]
+    return [[day, unit.code or "", unit.name, "", unit.code or "", unit.name, ""]
             for unit in [province, *communes]]
 
 
@@ -665,7 +663,7 @@ def draft_default_day(province: AdminUnit) -> date:
     return date(today.year + today.month // 12, today.month % 12 + 1, 1)
 
 
-def province_draft(province: AdminUnit, day: date) -> list[list[str]]:
+def province_draft(province: AdminUnit, day: date) -> list[list]:
     """The draft of `draft_rows` kept to the lines of this province and its communes (the links also name the
     other provinces that go into the same new one, which its staff neither see nor reorganize)."""
     rows = draft_rows(draft_province_code(province, day), day)
@@ -677,32 +675,3 @@ def province_draft(province: AdminUnit, day: date) -> list[list[str]]:
 def describe(outcome: Outcome) -> Description:
     """What applying did, for the CLI and the pages."""
     return describe_summary(outcome.reorganization.summary)
-
-
-def plan_xlsx(rows: list[list[str]]) -> bytes:
-    """A workbook with DRAFT_HEADER and the rows: what --draft writes and the upload page offers."""
-    import io
-
-    from openpyxl import Workbook
-    book = Workbook()
-    sheet = book.active
-    sheet.title = "plan"
-    sheet.append(DRAFT_HEADER)
-    for row in rows:
-        sheet.append(row)
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
-
-
-def write_plan(path, rows: list[list[str]]) -> None:
-    """An xlsx (or csv, by the file's suffix) with DRAFT_HEADER and the rows."""
-    import csv
-    from pathlib import Path
-    if str(path).lower().endswith(".csv"):
-        with open(path, "w", newline="", encoding="utf-8") as fh:
-            writer = csv.writer(fh)
-            writer.writerow(DRAFT_HEADER)
-            writer.writerows(rows)
-        return
-    Path(path).write_bytes(plan_xlsx(rows))

@@ -14,7 +14,7 @@ from app.imports import ConfirmImportForm
 from app.scope import can_reorganize, found_or_abort
 from app.spreadsheets import SpreadsheetError
 from app.templating import locale_date
-from app.units import reorganize
+from app.units import plan_sheet, reorganize
 from app.units.forms import DraftPlanForm, PlanUploadForm
 from app.units.models import AdminUnit, Reorganization, UnitSuccession
 from app.units.views import bp
@@ -105,7 +105,7 @@ def reorganize_draft():
         return _page(province, draft_form=form), 400
     day = form.on.data
     rows = reorganize.province_draft(province, day)
-    return send_download(reorganize.plan_xlsx(rows), file_name("phuong-an-sap-xep", unit_slug(province),
+    return send_download(plan_sheet.plan_xlsx(rows), file_name("phuong-an-sap-xep", unit_slug(province),
                                                                day.isoformat(), ext="xlsx"), XLSX)
 
 
