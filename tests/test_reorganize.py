@@ -521,6 +521,28 @@ def test_a_bad_plan_uploaded_says_its_dates_the_vietnamese_way(client, login_as,
     assert "2025-06-30" not in preview and "2025-07-01" not in preview
 
 
+def test_a_line_whose_old_code_has_a_typo_says_the_code_its_commune_has_and_not_that_the_commune_is_missing(
+        client, login_as, world, tmp_path):
+    """313181 typed for Phường I's 31318, its name beside it: the line says which code Phường I has, and the plan
+    does not also claim Phường I is missing. A wrong code beside a name no commune has says only what it did."""
+    plan = tmp_path / "typo.csv"
+    plan.write_text("Ngày hiệu lực,Mã đơn vị cũ,Tên đơn vị cũ,Thôn ấp,Mã đơn vị mới\n"
+                    "01/07/2025,93,Tỉnh Hậu Giang,,92\n"
+                    "01/07/2025,313181,phường i,,31321\n"        # the name as typed: case and accents aside
+                    "01/07/2025,31321,Phường III,,31321\n"
+                    "01/07/2025,313388,Thị trấn Một Nghìn,Ấp Nhơn Xuân,31342\n"
+                    "01/07/2025,31338,Thị trấn Một Ngàn,Ấp Nhơn Thuận,31360\n", encoding="utf-8")
+    login_as("province", _db.session.get(AdminUnit, world.province))
+    resp = upload(client, plan)
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 422
+    said = items(html.split('id="preview"')[1])
+    assert "Dòng 3: Mã 313181 không có; Phường I có mã 31318?" in said
+    assert not [line for line in said if "Phường I (31318)" in line or "Không có đơn vị nào mang mã 313181" in line]
+    assert "Dòng 5: Không có đơn vị nào mang mã 313388 vào ngày 30/06/2025." in said
+    assert unit_for_code("31318").name == "Phường I"
+
+
 def test_staff_of_another_province_cannot_reorganize_this_one_and_an_administrator_may(
         app, client, login_as, world, tmp_path):
     elsewhere = units.create_unit("Tỉnh Sóc Trăng", "province", None, "94")

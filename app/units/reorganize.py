@@ -74,6 +74,7 @@ class PlanLine:
     line: int
     effective_on: date | None = None
     old_code: str = ""
+    old_name: str = ""
     hamlet: str = ""
     new_code: str = ""
     new_name: str = ""
@@ -133,6 +134,7 @@ def read_plan(filename: str, data: bytes) -> list[PlanLine]:
 
 def _line(row: SheetRow) -> PlanLine:
     line = PlanLine(line=row.line, old_code=text_cell(row.values.get("old_code")),
+                    old_name=text_cell(row.values.get("old_name")),
                     hamlet=text_cell(row.values.get("hamlet")), new_code=text_cell(row.values.get("new_code")),
                     new_name=text_cell(row.values.get("new_name")), account=text_cell(row.values.get("account")))
     try:
@@ -175,12 +177,15 @@ def check_plan(source_name: str, lines: list[PlanLine], ahead: bool = False) -> 
     before = day - timedelta(days=1)
     in_force = official.codes_in_force(day)
     listed = {}
+    unknown: list[tuple[PlanLine, Problem]] = []   # lines naming an old code no unit bears, and that problem
 
     def old_unit(code: str, line: PlanLine) -> AdminUnit | None:
         unit = db.session.scalar(sa.select(AdminUnit).where(AdminUnit.code == code,
                                                             AdminUnit.valid_on_clause(before)))
         if unit is None:
-            line.errors.append(_("No unit bears the code %(code)s on %(day)s.", code=code, day=message_date(before)))
+            problem = _("No unit bears the code %(code)s on %(day)s.", code=code, day=message_date(before))
+            line.errors.append(problem)
+            unknown.append((line, problem))
         return unit
 
     unit_lines = [ln for ln in lines if not ln.account]
@@ -256,12 +261,16 @@ def check_plan(source_name: str, lines: list[PlanLine], ahead: bool = False) -> 
                     "%(name)s goes to %(codes)s: say which hamlets go where (one line per hamlet).",
                     name=commune_by_id[commune_id].name, codes=", ".join(sorted(codes))))
 
-    # Every commune of the old provinces must be placed, and every hamlet of a split commune.
+    # Every commune of the old provinces must be placed, and every hamlet of a split commune; a commune named on
+    # a line by its name beside a wrong code is not missing: that line says which code it has.
+    miscoded = _miscoded(plan, unknown, before)
     for province in plan.old_provinces.values():
         communes = db.session.scalars(sa.select(AdminUnit).where(
             AdminUnit.within(province), AdminUnit.level == "commune",
             AdminUnit.valid_on_clause(before))).all()
         for commune in communes:
+            if commune.id in miscoded:
+                continue
             if commune.id not in commune_by_id:
                 plan.errors.append(_("%(name)s (%(code)s) is not in the plan.", name=commune.name,
                                      code=commune.code or "-"))
@@ -294,6 +303,30 @@ def check_plan(source_name: str, lines: list[PlanLine], ahead: bool = False) -> 
         if line.account:
             _check_account(plan, line, listed)
     return plan
+
+
+def _miscoded(plan: Plan, unknown: list[tuple[PlanLine, Problem]], before: date) -> set[int]:
+    """The communes of the plan's old provinces that lines name by their old name beside a code no unit bears (a
+    typo): such a line says the code the commune has instead of only that its code is unknown."""
+    if not unknown or not plan.old_provinces:
+        return set()
+    communes = db.session.scalars(sa.select(AdminUnit).where(
+        sa.or_(*[AdminUnit.within(p) for p in plan.old_provinces.values()]), AdminUnit.level == "commune",
+        AdminUnit.valid_on_clause(before))).all()
+    by_name: dict[str, list[AdminUnit]] = defaultdict(list)
+    for commune in communes:
+        by_name[fold(commune.name)].append(commune)
+    found = set()
+    for line, problem in unknown:
+        named = by_name.get(fold(line.old_name)) if line.old_name else None
+        if not named or len(named) > 1:
+            continue
+        commune = named[0]
+        line.errors = [_("There is no code %(code)s; does %(name)s have the code %(real)s?", code=line.old_code,
+                         name=commune.name, real=commune.code or "-") if e is problem else e
+                       for e in line.errors]
+        found.add(commune.id)
+    return found
 
 
 def _line_by_no(lines: list[PlanLine], number: int) -> PlanLine:
