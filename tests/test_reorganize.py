@@ -448,8 +448,56 @@ def test_a_second_plan_previews_the_communes_that_change_in_full_and_folds_those
     assert unit_for_code("31360").id != thanh_xuan.id and unit_for_code("31360").valid_from == date(2026, 1, 1)
     page = client.get(done.headers["Location"]).get_data(as_text=True)
     body = page.split("<h1>")[1].split("</section>")[0]
-    assert items(body) == items(section.split("</form>")[0])
+    # What the preview said it would do, said as done: the settings carried over "sẽ" in the preview, "đã" once applied.
+    carried = ("Tỉnh {} giữ các thiết lập của mình ở đơn vị mới: {} chuyển sang 0 mốc chỉ tiêu dịch vụ, 0 mốc chỉ "
+               "tiêu về người trưởng thành và 0 nội dung lớp học riêng của tỉnh.")
+    assert carried.format("sẽ", "sẽ") in said and not [line for line in said if "đã chuyển" in line]
+    assert carried.format("", "đã").replace("  ", " ") in items(body)
+    assert ([line for line in items(body) if "đã chuyển" not in line]
+            == [line for line in items(section.split("</form>")[0]) if "sẽ chuyển" not in line])
     assert "<h2>Xã, phường giữ nguyên (1)</h2>" in body
+
+
+def test_the_preview_says_which_areas_hold_communes_that_change_that_they_end_and_what_becomes_of_their_officers(
+        client, login_as, runner, world, tmp_path):
+    """Cần Thơ's area Khu vực Vị Thanh holds Phường Vị Thanh and Xã Tân Hòa, which the second plan merges; another
+    area holds Xã Thạnh Xuân, which carries on. Both end with the province (a plan does not make areas again): the
+    preview says so, in the future, with the merged communes and the area officer's account; applied, in the past."""
+    from app.areas.operations import create_area, set_area_communes
+    assert reorganize(runner, plan_csv(tmp_path, PLAN)).exit_code == 0
+    _db.session.remove()
+    can_tho = unit_for_code("92")
+    vi_thanh, thanh_xuan = create_area(can_tho, "Khu vực Vị Thanh"), create_area(can_tho, "Khu vực Thạnh Xuân")
+    vi_thanh.valid_from = thanh_xuan.valid_from = date(2025, 8, 1)
+    set_area_communes(vi_thanh, {unit_for_code("31321").id, unit_for_code("31342").id})
+    set_area_communes(thanh_xuan, {unit_for_code("31360").id})
+    create_user("cum-vi-thanh", "district", _db.session.get(AdminUnit, vi_thanh.id), "matkhau-dai-du-12")
+    _db.session.commit()
+    login_as("province", unit_for_code("92"), username="staff-92")
+    preview = upload(client, plan_csv(tmp_path, SECOND, name="second.csv", day="2026-01-01"))
+    html = preview.get_data(as_text=True)
+    assert preview.status_code == 200, html
+    section = html.split('id="preview"')[1]
+    areas = items(section.split("<h3>Cụm xã</h3>")[1].split("</ul>")[0])
+    assert areas == [
+        "Cụm xã Khu vực Vị Thanh (2 trong 2 xã, phường của cụm thay đổi: Phường Vị Thanh (31321), Xã Tân Hòa (31342)) "
+        "sẽ kết thúc cùng tỉnh cũ và phương án không tạo lại cụm xã này: sau khi áp dụng, hãy tạo lại cụm xã trên "
+        "trang Cụm xã cho các xã mới.",
+        "Cán bộ cụm xã Khu vực Vị Thanh: Tài khoản cum-vi-thanh bị vô hiệu hóa (trước thuộc Khu vực Vị Thanh). Khi đã "
+        "tạo lại cụm xã, hãy gắn các tài khoản này vào cụm xã đó trên trang Tài khoản (mở lại tài khoản trước nếu đã "
+        "bị vô hiệu hóa).",
+        "Cụm xã Khu vực Thạnh Xuân (không xã, phường nào trong 1 xã, phường của cụm thay đổi) sẽ kết thúc cùng tỉnh cũ "
+        "và phương án không tạo lại cụm xã này: sau khi áp dụng, hãy tạo lại cụm xã trên trang Cụm xã cho các xã mới."]
+    assert "Cụm xã Khu vực Vị Thanh kết thúc cùng tỉnh cũ" not in section  # said once, in its section
+    payload = html.split('name="payload" type="hidden" value="')[1].split('"')[0]
+    done = client.post("/units/reorganize/confirm", data={"payload": payload})
+    assert done.status_code == 303
+    assert not _db.session.scalar(sa.select(User).where(User.username == "cum-vi-thanh")).is_enabled
+    page = client.get(done.headers["Location"]).get_data(as_text=True)
+    applied = items(page.split("<h2>Cụm xã</h2>")[1].split("</ul>")[0])
+    assert applied[0].startswith("Cụm xã Khu vực Vị Thanh (2 trong 2 xã, phường của cụm đã thay đổi: Phường Vị Thanh "
+                                 "(31321), Xã Tân Hòa (31342)) đã kết thúc cùng tỉnh cũ")
+    assert applied[1] == areas[1] and len(applied) == 3
 
 
 def test_the_page_of_a_plan_applied_before_the_communes_were_recorded_lists_its_units_as_recorded(
@@ -972,11 +1020,15 @@ def test_a_province_reorganized_again_keeps_its_targets_and_topics_and_says_whic
     second = [("92", "", "92"), ("31321", "", "31321"), ("31342", "", "31321"), ("31360", "", "31360")]
     dry = reorganize(runner, plan_csv(tmp_path, second, name="second.csv", day="2026-01-01"), "--dry-run")
     assert dry.exit_code == 0, dry.output
+    assert ("The province will keep its settings under its new unit: 2 service target milestones, 1 adult target "
+            "milestones and 1 class topics of its own will be carried over.") in dry.output
+    assert ("Area Khu vực Vị Thanh (none of its 0 communes changes) will end with the old province, and the plan "
+            "does not make it again") in dry.output
     said = ("The province keeps its settings under its new unit: 2 service target milestones, 1 adult target "
             "milestones and 1 class topics of its own carried over.")
-    assert said in dry.output and "Area Khu vực Vị Thanh ends with the old province" in dry.output
     result = reorganize(runner, plan_csv(tmp_path, second, name="second.csv", day="2026-01-01"))
     assert result.exit_code == 0 and said in result.output, result.output
+    assert "Area Khu vực Vị Thanh (none of its 0 communes changed) ended with the old province" in result.output
     _db.session.remove()
     second_unit = unit_for_code("92")
     assert second_unit.id != first_id

@@ -125,7 +125,7 @@ def reorganize_command(plan_file, dry_run, draft, province_code, on, output):
             click.echo(f"{plan_file.name}:{line}: {problem}" if line else f"{plan_file.name}: {problem}", err=True)
         raise click.ClickException(f"{len(plan.problems())} problem(s); nothing applied")
     outcome = reorganize.apply_plan(plan)
-    for text in reorganize.describe(outcome).lines():
+    for text in reorganize.describe(outcome, preview=dry_run).lines():
         click.echo(text)
     if dry_run:
         db.session.rollback()

@@ -531,6 +531,12 @@ def apply_plan(plan: Plan, user=None) -> Outcome:
         if old_code == new_code and official.two_levels(before):
             carried = _carry_province_settings(plan.old_provinces[old_code], created[new_code])
 
+    # The areas end with the province and no plan makes them again: who held which commune, and who was bound.
+    areas = [u for u in retired if u.level == "area"]
+    officers: dict[int, list[str]] = defaultdict(list)
+    for username, unit_id in db.session.execute(sa.select(User.username, User.unit_id).where(
+            User.unit_id.in_([a.id for a in areas])).order_by(User.username)):
+        officers[unit_id].append(username)
     accounts_out = []
     for account in db.session.scalars(sa.select(User).where(User.unit_id.in_(old_ids)).order_by(User.username)):
         if account.username in plan.accounts:
@@ -563,7 +569,9 @@ def apply_plan(plan: Plan, user=None) -> Outcome:
         "accounts": [list(a) for a in accounts_out],
         "carried": carried,
         # Areas group today's communes; they end with their province and are not remade by a plan.
-        "areas_ended": [u.name for u in retired if u.level == "area"],
+        "areas_ended": [u.name for u in areas],
+        "areas": [[area.name, [[u.code, u.name] for u in retired if u.parent_id == area.id and u.level == "commune"],
+                   officers[area.id]] for area in areas],
         "provinces": [[old_code, plan.old_provinces[old_code].name, new_code, created[new_code].name]
                       for old_code, new_code in plan.new_provinces.items()],
         "districts_ended": [[u.code, u.name] for u in retired if u.level == "district"],
@@ -705,6 +713,6 @@ def province_draft(province: AdminUnit, day: date) -> list[list]:
     return [row for row in rows if row[1] in held]
 
 
-def describe(outcome: Outcome) -> Description:
-    """What applying did, for the CLI and the pages."""
-    return describe_summary(outcome.reorganization.summary)
+def describe(outcome: Outcome, preview: bool = False) -> Description:
+    """What applying did, for the CLI and the pages; `preview`: what it would do, said so, for a plan not applied."""
+    return describe_summary(outcome.reorganization.summary, preview=preview)

@@ -50,7 +50,8 @@ class Description:
     teams_staying: list[str] = field(default_factory=list)
     accounts: list[str] = field(default_factory=list)    # the accounts bound elsewhere or deactivated
     accounts_staying: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)       # settings carried, areas to make again
+    areas: list[str] = field(default_factory=list)       # the areas, which end and are not made again
+    notes: list[str] = field(default_factory=list)       # settings carried (areas to make again, as recorded once)
 
     def lines(self) -> list[str]:
         """The same, a line each, for the command line (the folded lists on one line)."""
@@ -66,11 +67,12 @@ class Description:
         if self.accounts_staying:
             out.append(_("Accounts staying with their unit (%(n)d): %(names)s", n=len(self.accounts_staying),
                          names="; ".join(self.accounts_staying)))
-        return out + self.notes
+        return out + self.areas + self.notes
 
 
-def describe_summary(summary: dict) -> Description:
-    """The description of a reorganization's recorded summary."""
+def describe_summary(summary: dict, preview: bool = False) -> Description:
+    """The description of a reorganization's recorded summary; `preview`: of one not applied yet (found by applying
+    it in a savepoint), said as what it would do."""
     if "communes" not in summary:
         return _describe_flat(summary)
     out = Description()
@@ -124,7 +126,39 @@ def describe_summary(summary: dict) -> Description:
             (out.accounts_staying if new_code in staying else out.accounts).append(line)
         else:
             out.accounts.append(_account(username, what, unit))
-    out.notes = _notes(summary)
+    out.areas = _areas(summary, staying, preview)
+    out.notes = _notes(summary, preview)
+    return out
+
+
+def _areas(summary: dict, staying: set[str], preview: bool) -> list[str]:
+    """Each area of the province: which of its communes change, that it ends with the province and is not made
+    again (a plan knows only communes; the staff regroup the new ones), and what becomes of its officers."""
+    outcome = {a[0]: _account(a[0], a[1], a[2]) for a in summary.get("accounts", [])}
+    out = []
+    for name, communes, officers in summary.get("areas", []):
+        changing = [_unit(n, c) for c, n in communes if c not in staying]
+        if changing and preview:
+            held = _("%(changing)d of its %(n)d communes change: %(names)s", changing=len(changing),
+                     n=len(communes), names=", ".join(changing))
+        elif changing:
+            held = _("%(changing)d of its %(n)d communes changed: %(names)s", changing=len(changing),
+                     n=len(communes), names=", ".join(changing))
+        elif preview:
+            held = _("none of its %(n)d communes changes", n=len(communes))
+        else:
+            held = _("none of its %(n)d communes changed", n=len(communes))
+        if preview:
+            out.append(_("Area %(name)s (%(held)s) will end with the old province, and the plan does not make it "
+                         "again: once it is applied, make it again on the areas page for the new communes.",
+                         name=name, held=held))
+        else:
+            out.append(_("Area %(name)s (%(held)s) ended with the old province, and the plan did not make it again: "
+                         "make it again on the areas page for the new communes.", name=name, held=held))
+        if officers:
+            out.append(_("Officers of %(name)s: %(accounts)s. Once the area is made again, bind them to it from "
+                         "the accounts page (and enable them again).", name=name,
+                         accounts="; ".join(outcome.get(u, u) for u in officers)))
     return out
 
 
@@ -134,16 +168,22 @@ def _account(username: str, what: str, unit: str) -> str:
     return _("Account %(username)s deactivated (was %(unit)s)", username=username, unit=unit)
 
 
-def _notes(summary: dict) -> list[str]:
+def _notes(summary: dict, preview: bool = False) -> list[str]:
     out = []
     carried = summary.get("carried")
-    if carried:
+    if carried and preview:
+        out.append(_("The province will keep its settings under its new unit: %(targets)d service target "
+                     "milestones, %(adults)d adult target milestones and %(topics)d class topics of its own will be "
+                     "carried over.", targets=carried.get("targets", 0), adults=carried.get("adult_targets", 0),
+                     topics=carried.get("topics", 0)))
+    elif carried:
         out.append(_("The province keeps its settings under its new unit: %(targets)d service target milestones, "
                      "%(adults)d adult target milestones and %(topics)d class topics of its own carried over.",
                      targets=carried.get("targets", 0), adults=carried.get("adult_targets", 0),
                      topics=carried.get("topics", 0)))
     out += [_("Area %(name)s ends with the old province: make it again on the areas page for the new communes, "
-              "then bind its officers to it.", name=name) for name in summary.get("areas_ended", [])]
+              "then bind its officers to it.", name=name)
+            for name in ([] if "areas" in summary else summary.get("areas_ended", []))]
     return out
 
 

@@ -49,7 +49,7 @@ def _preview(plan) -> reorganize.Description:
     """Everything applying would do, found by applying it in a savepoint rolled back at once."""
     savepoint = db.session.begin_nested()
     try:
-        return reorganize.describe(reorganize.apply_plan(plan, user=current_user))
+        return reorganize.describe(reorganize.apply_plan(plan, user=current_user), preview=True)
     finally:
         savepoint.rollback()
 
