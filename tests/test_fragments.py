@@ -41,3 +41,17 @@ def test_an_error_during_a_history_restore_is_a_whole_page(db, tree, client, log
     assert "<html" not in client.get("/households/999999", headers=HTMX).get_data(as_text=True)
     resp = client.get("/households/999999", headers=RESTORE)
     assert resp.status_code == 404 and "<html" in resp.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("path, target, title", [
+    ("/coverage/{commune}", None, "Độ phủ · Phường I · Tổ công nghệ số cộng đồng"),
+    ("/audit/", "events", "Nhật ký thay đổi · Tổ công nghệ số cộng đồng"),
+    ("/households/999999", None, "Không tìm thấy · Tổ công nghệ số cộng đồng"),
+])
+def test_a_swapped_page_brings_its_title_for_the_browser_tab(db, tree, client, login_as, path, target, title):
+    """htmx 2 sets document.title from a <title> at the top of what it swaps in: without one the tab, the
+    history entry and a screen reader kept the page one came from (Độ phủ · Phường III after opening Phường I)."""
+    login_as("district", tree.district)
+    swap = HTMX | ({"HX-Target": target} if target else {})
+    html = client.get(path.format(commune=tree.commune.id), headers=swap).get_data(as_text=True)
+    assert "<html" not in html and html.lstrip().startswith(f"<title>{title}</title>")
