@@ -7,6 +7,7 @@ from datetime import date
 import pytest
 import sqlalchemy as sa
 
+from app.activities.models import CentreShift, Class
 from app.auth.models import User
 from app.coverage import store
 from app.coverage.models import CoverageTotal
@@ -56,6 +57,11 @@ def test_the_demo_carries_hau_giang_through_the_reform_into_can_tho(db):
     # Each visit recorded on its own day in Vietnam (not all at the moment of seeding), none in the future.
     recorded = _db.session.execute(sa.select(Visit.visited_on, Visit.created_at)).all()
     assert all(at.astimezone(VN).date() == on and at <= now_vn() for on, at in recorded)
+    # So is each class and each shift at the one-stop centre: the page says when it was recorded.
+    for model in (Class, CentreShift):
+        recorded = _db.session.execute(sa.select(model.held_on, model.created_at, model.updated_at)).all()
+        assert recorded and all(at.astimezone(VN).date() == on and at <= now_vn() and changed == at
+                                for on, at, changed in recorded), model.__name__
     assert _count(sa.select(Target).where(Target.province_id == new.id)) > 0
     # A member's phone stays unique in the province the member's team is in now.
     assert set(_db.session.scalars(sa.select(Member.province_id))) == {new.id}

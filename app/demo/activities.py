@@ -5,9 +5,11 @@ from datetime import timedelta
 import sqlalchemy as sa
 
 from app.activities import operations as ops
+from app.activities.models import CentreShift, Class
 from app.activities.topics import topics_for
 from app.catalogue import operations as catalogue
-from app.dates import today_vn
+from app.dates import now_vn, today_vn
+from app.demo.visits import recorded_on
 from app.extensions import db
 from app.households.models import Household
 from app.teams.models import Membership, Team
@@ -28,7 +30,8 @@ def seed_activities(rng, users) -> None:
     """Classes (20 to 80 learners, a few named) and shifts for each team, dossier totals per commune."""
     services = catalogue.active_services()
     dossier_services = catalogue.dossier_services()  # what a shift counts: dossiers filed online
-    today = today_vn()
+    today, now = today_vn(), now_vn()
+    recorded: dict[type, list[dict]] = {Class: [], CentreShift: []}
     communes = db.session.scalars(sa.select(AdminUnit).where(AdminUnit.id.in_(
         sa.select(Team.commune_id).where(Team.status == "active"))).order_by(AdminUnit.id)).all()
     for c_index, commune in enumerate(communes):
@@ -63,7 +66,8 @@ def seed_activities(rng, users) -> None:
                     learners_female=female, learners_male=total - female,
                     topic_ids=rng.sample(topics, min(len(topics), 2)), team_ids=[team.id],
                     member_ids=rng.sample(members, min(len(members), 2)), results=results, learners=learners)
-                ops.create_class(data, f"democls{c_index:04d}{t_index:03d}{i:04d}".ljust(32, "0"))
+                klass = ops.create_class(data, f"democls{c_index:04d}{t_index:03d}{i:04d}".ljust(32, "0"))
+                recorded[Class].append(_stamped(klass.id, data.held_on, now))
             for i in range(SHIFTS_PER_TEAM):
                 dossiers = {s.id: rng.randint(1, 8)
                             for s in rng.sample(dossier_services, min(len(dossier_services), 2))}
@@ -71,8 +75,19 @@ def seed_activities(rng, users) -> None:
                                      held_on=today - timedelta(days=rng.randint(0, days)),
                                      people_helped=rng.randint(5, 30), member_ids=rng.sample(members, 1),
                                      dossiers=dossiers)
-                ops.create_shift(data, f"demoshf{c_index:04d}{t_index:03d}{i:04d}".ljust(32, "0"))
+                shift = ops.create_shift(data, f"demoshf{c_index:04d}{t_index:03d}{i:04d}".ljust(32, "0"))
+                recorded[CentreShift].append(_stamped(shift.id, data.held_on, now))
         year, month = today.year, today.month
         for _m in range(5):
             ops.set_dossier_total(commune, year * 100 + month, rng.randint(150, 600))
             year, month = (year, month - 1) if month > 1 else (year - 1, 12)
+    # Recorded on the day each was held, as the demo's visits are, not at the moment of seeding:
+    # a class's and a shift's page says when it was recorded.
+    for model, rows in recorded.items():
+        if rows:
+            db.session.execute(sa.update(model), rows)
+
+
+def _stamped(row_id: int, held_on, now) -> dict:
+    at = recorded_on(held_on, now)
+    return {"id": row_id, "created_at": at, "updated_at": at}

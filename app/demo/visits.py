@@ -64,5 +64,5 @@ def seed_visits(rng, users, start: date | None = None, end: date | None = None,
 
 
 def recorded_on(visited_on: date, now: datetime) -> datetime:
-    """16:00 in Vietnam on the day of the visit (now, for a visit of today before 16:00)."""
+    """16:00 in Vietnam on the day of the visit, class or shift (now, for one of today before 16:00)."""
     return min(datetime.combine(visited_on, time(16), tzinfo=VN), now)
