@@ -51,3 +51,23 @@ def test_the_district_page_lists_each_commune_as_coverage_counts_it(tree, login_
     assert "2.230 hộ" in html  # the district: their sum
     commune = client.get(f"/units/{tree.commune.id}").get_data(as_text=True)
     assert "9.999" in commune and "không được dùng" in commune
+
+
+def test_the_sum_says_who_enters_the_counts_below_to_those_who_cannot_enter_them_there(tree, login_as, client):
+    """An area's or a province's units below are communes summed from their hamlets: no count can be typed for
+    them, so their officer is told that commune officers enter the hamlets' counts, not to enter them."""
+    instruction = "Hãy nhập số hộ cho các đơn vị đó"
+    who = "Cán bộ xã nhập số hộ của từng thôn, ấp"
+    login_as("province", tree.province)
+    html = " ".join(client.get(f"/units/{tree.province.id}").get_data(as_text=True).split())
+    assert who in html and instruction not in html
+    login_as("district", tree.other_district)  # its one commune has a hamlet
+    html = " ".join(client.get(f"/units/{tree.other_district.id}").get_data(as_text=True).split())
+    assert who in html and instruction not in html
+    # Below Thành phố Vị Thanh, Phường III has no hamlets: its count is typed on its page.
+    login_as("district", tree.district)
+    html = " ".join(client.get(f"/units/{tree.district.id}").get_data(as_text=True).split())
+    assert instruction in html and who not in html
+    login_as("commune", tree.commune)
+    html = " ".join(client.get(f"/units/{tree.commune.id}").get_data(as_text=True).split())
+    assert instruction in html and who not in html

@@ -73,6 +73,9 @@ def _render_unit(unit: AdminUnit, hamlet_form=None, count_form=None, adult_form=
     # count is neither asked for nor shown as its figure (DOMAIN.md: ratio of sums).
     summed = has_active_children(unit)
     may_count = can_set_households(unit) and not summed
+    # Only units without units of their own below take a count: below an area or a province those are the
+    # hamlets, whose counts commune officers enter; the page says so rather than asking for them.
+    may_count_below = summed and can_set_households(unit) and has_counted_leaf_children(unit)
     ancestors = visible_ancestors(unit)
     # An ended unit's count corrects its history: the figure shown is the one in effect on its last day,
     # and the form offers that day, not today (a unit retired from a later day counts until then).
@@ -85,7 +88,8 @@ def _render_unit(unit: AdminUnit, hamlet_form=None, count_form=None, adult_form=
         "units/show.html", unit=unit, ancestors=ancestors, children=children, counts=counts, q=q,
         history=history, current=history_current(history, day), summed=summed, ended_on=ended_on,
         households=households_by_unit([unit], today_vn())[unit.id],
-        may_structure=may_structure, may_count=may_count, may_areas=can_manage_areas(unit),
+        may_structure=may_structure, may_count=may_count, may_count_below=may_count_below,
+        may_areas=can_manage_areas(unit),
         checklist=first_run_checklist(current_user, unit),
         changes=hamlet_changes.history(unit) if unit.level == "hamlet" else [],
         may_edit_self=may_edit_self, ended_by_change=unit_ops.ended_by_change(unit),
@@ -103,6 +107,16 @@ def has_active_children(unit: AdminUnit) -> bool:
     """Whether units below count today (coverage's rule: a unit retired later still counts)."""
     counted = sa.or_(AdminUnit.retired_on.is_(None), AdminUnit.retired_on > today_vn())
     return db.session.scalar(sa.select(sa.exists().where(AdminUnit.parent_id == unit.id, counted)))
+
+
+def has_counted_leaf_children(unit: AdminUnit) -> bool:
+    """Whether a unit below counts today with a count of its own (no units counting below it)."""
+    day = today_vn()
+    child, grandchild = sa.orm.aliased(AdminUnit), sa.orm.aliased(AdminUnit)
+    leaf = ~sa.exists().where(grandchild.parent_id == child.id,
+                              sa.or_(grandchild.retired_on.is_(None), grandchild.retired_on > day))
+    return db.session.scalar(sa.select(sa.exists().where(
+        child.parent_id == unit.id, sa.or_(child.retired_on.is_(None), child.retired_on > day), leaf)))
 
 
 def history_current(history: list[HouseholdCount], day):
