@@ -1255,3 +1255,23 @@ def test_a_renamed_member_s_account_takes_the_new_name_and_the_trail_says_so(app
     assert client.post(f"/teams/members/{m.id}/edit", data=data).status_code == 302
     assert db.session.scalar(sa.select(sa.func.count(AuditEvent.id)).where(
         AuditEvent.record_type == "user", AuditEvent.action == "rename")) == 1
+
+
+def test_a_teams_ended_hamlet_is_marked_after_its_current_ones_in_the_list_the_page_and_the_filter(
+        db, tree, client, login_as):
+    """A hamlet ended (merged, split or retired) stays on the team it served, but the commune's list, the team's
+    page and the hamlet filter say it ended and from when, after the hamlets of today."""
+    from app.extensions import db as _db
+    from app.units import operations as unit_ops
+    team = make_team(tree, hamlets=[tree.hamlet, tree.hamlet2])
+    unit_ops.retire_unit(_db.session.get(type(tree.hamlet), tree.hamlet.id), date(2024, 12, 1))
+    _db.session.commit()
+    login_as("commune", tree.commune)
+    ended = "Khu vực 1 (đã kết thúc từ 01/12/2024)"
+    html = " ".join(client.get(f"/teams/unit/{tree.commune.id}").get_data(as_text=True).split())
+    assert f"Khu vực 2, {ended}" in re.sub(r"<[^>]+>", "", html)
+    options = re.findall(r'<option value="(\d+)"[^>]*>([^<]*)</option>', html)
+    hamlet_options = [label for value, label in options if value.isdigit()]
+    assert hamlet_options == ["Khu vực 2", ended]
+    page = " ".join(client.get(f"/teams/{team.id}").get_data(as_text=True).split())
+    assert f"Khu vực 2, {ended}" in re.sub(r"<[^>]+>", "", page)

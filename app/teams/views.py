@@ -164,8 +164,10 @@ def listing(unit_id: int):
     status = status if status in TEAM_STATUSES else ""
     hamlets = []
     if unit.level == "commune":
+        # Today's hamlets first; an ended one stays for its teams' history, marked, after them.
+        today = today_vn()
         hamlets = sorted(db.session.scalars(units_query().where(AdminUnit.parent_id == unit.id)),
-                         key=lambda h: sort_key(h.name))
+                         key=lambda h: (h.retired_on is not None and h.retired_on <= today, sort_key(h.name)))
     hamlet_id = request.args.get("hamlet", type=int)
     if hamlet_id not in {h.id for h in hamlets}:
         hamlet_id = None
@@ -174,6 +176,7 @@ def listing(unit_id: int):
     teams = sorted(teams[:LIST_LIMIT], key=lambda t: (t.status, sort_key(t.name)))
     ids = [t.id for t in teams]
     ctx = dict(unit=unit, teams=teams, more=more, q=q, status=status, hamlet_id=hamlet_id, hamlets=hamlets,
+               today=today_vn(),
                counts=team_ops.member_counts(ids), leaders=team_ops.leaders(ids))
     if wants_fragment("team-rows"):
         return render_template("teams/_rows.html", **ctx)
@@ -367,7 +370,7 @@ def _team_context(team: Team, add_form: MemberForm | None = None, note: str | No
                             reverse=True),
                 history=_history(team),
                 events=team_ops.team_events(team), may_edit=may_edit, may_manage=can_manage_team(team),
-                add_form=add_form, note=note,
+                add_form=add_form, note=note, today=today_vn(),
                 subjects={m.member_id: m.member.full_name for m in team.memberships})
 
 
