@@ -1129,3 +1129,21 @@ def test_the_split_form_tells_households_of_the_same_name_apart_by_address_or_ph
                                               "Nguyễn Thị Thảo (Tổ 5, đường 3 Tháng 2)"]
     assert [label(h) for h in same_address] == ["Lê Văn Tư (số máy …678)", "Lê Văn Tư (số máy …321)"]
     assert label(alone) == "Phạm Thị Hoa"
+
+
+def test_a_hamlet_a_split_made_is_no_row_of_a_month_before_it_existed(db, tree, client, login_as):
+    """The hamlets a split makes exist from its day: the commune's months before show the hamlet as it was, not the
+    new ones with 0 households of 0."""
+    from app.units import hamlet_changes
+    hamlet_changes.split_hamlet(_db.session.get(AdminUnit, tree.hamlet.id), ON,
+                                [hamlet_changes.Part("Khu vực 1A", 200), hamlet_changes.Part("Khu vực 1B", 120)], {})
+    _db.session.commit()
+    login_as("commune", tree.commune)
+    earlier = ON - timedelta(days=1)
+    page = client.get(f"/coverage/{tree.commune.id}?month={earlier:%Y-%m}").get_data(as_text=True)
+    rows = [r.text() for r in parse(page).find_all("tr")]
+    assert any("Khu vực 1" in r and "320" in r for r in rows)
+    assert not any("Khu vực 1A" in r or "Khu vực 1B" in r for r in rows)
+    page = client.get(f"/coverage/{tree.commune.id}?month={ON:%Y-%m}").get_data(as_text=True)
+    rows = [r.text() for r in parse(page).find_all("tr")]
+    assert any("Khu vực 1A" in r and "200" in r for r in rows) and any("Khu vực 1B" in r for r in rows)

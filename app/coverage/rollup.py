@@ -42,7 +42,8 @@ class Subtree:
             return
         cond = sa.or_(*[AdminUnit.within(r) for r in roots])
         for row in db.session.execute(sa.select(AdminUnit.id, AdminUnit.parent_id, AdminUnit.path,
-                                                AdminUnit.retired_on, AdminUnit.level).where(cond)):
+                                                AdminUnit.retired_on, AdminUnit.level, AdminUnit.valid_from)
+                                      .where(cond)):
             self.units[row.id] = row
         # Today's map below a unit valid today: units a reorganization ended are left out with
         # everything below them (their hamlets' figures went on in the new units), so a kept province
@@ -69,7 +70,7 @@ class Subtree:
         moved_in = [p.unit_id for p in placed if p.unit_id not in self.units]
         for ids in chunks(moved_in):
             for row in db.session.execute(sa.select(AdminUnit.id, AdminUnit.parent_id, AdminUnit.path,
-                                                    AdminUnit.retired_on, AdminUnit.level)
+                                                    AdminUnit.retired_on, AdminUnit.level, AdminUnit.valid_from)
                                           .where(AdminUnit.id.in_(ids))):
                 self.units[row.id] = row
         self.any_retired = self.any_retired or bool(placed)
@@ -84,10 +85,17 @@ class Subtree:
                 self.counts[unit_id].append((effective_on, households))
 
     def active_children(self, unit_id: int, on: date) -> list[int]:
-        kids = [c for c in self.children.get(unit_id, ()) if _is_counted(self.units[c].retired_on, on)]
+        """The units below unit_id counted on `on`: not ended by then, and no hamlet before its first day."""
+        kids = [c for c in self.children.get(unit_id, ()) if self._stood(c, on)]
         return kids + [c for c, start, end in self.former.get(unit_id, ())
-                       if (start is None or start <= on) and (end is None or on < end)
-                       and _is_counted(self.units[c].retired_on, on)]
+                       if (start is None or start <= on) and (end is None or on < end) and self._stood(c, on)]
+
+    def _stood(self, unit_id: int, on: date) -> bool:
+        # A hamlet a split made did not exist before its day: no row of an earlier month. A reorganization's
+        # new communes do stand back in time: today's map, their hamlets' figures before the reform.
+        row = self.units[unit_id]
+        begun = row.level != "hamlet" or row.valid_from is None or row.valid_from <= on
+        return begun and _is_counted(row.retired_on, on)
 
     def retired_ids(self) -> list[int]:
         """Units retired below whose records no longer count from their end (not those a merge or split ended)."""
