@@ -111,3 +111,35 @@ def test_a_class_logged_without_signal_waits_on_the_phone_and_is_sent_once(app, 
     assert phone.evaluate(OUTBOX) == []
     assert _classes(db) == before + 2
     assert errors == []
+
+
+def test_a_named_learners_row_is_readable_on_a_phone(app, db, live_server, phone):
+    """Name on its own line, year beside a phone box that shows the whole number, the hamlet select as wide as
+    the row (long hamlet names whole), every box a 44-px target, and no sideways scroll."""
+    seed_demo()
+    errors = script_errors(phone)
+    sign_in(phone, live_server, "demo-leader", DEMO_PASSWORD)
+    phone.goto(f"{live_server}/activities/classes/new")
+    phone.locator("#learners > summary").click()
+    phone.fill("#learners-0-phone", "0912 345 678")
+    hamlet = phone.locator("#learners-0-hamlet")
+    longest = max(hamlet.locator("option").all_inner_texts(), key=len)
+    hamlet.select_option(label=longest)
+    shot(phone, "class-learner-row-phone")
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 360
+    box = {f: phone.locator(f"#learners-0-{f}").bounding_box()
+           for f in ("name", "birth_year", "phone", "hamlet")}
+    row = phone.locator(".learner-row").first.bounding_box()
+    assert all(b["height"] >= 44 for b in box.values())
+    # The name and the hamlet take the row's width; year and phone share the line below the name.
+    assert box["name"]["width"] >= row["width"] - 2 and box["hamlet"]["width"] >= row["width"] - 2
+    assert box["birth_year"]["y"] == box["phone"]["y"] > box["name"]["y"] and box["hamlet"]["y"] > box["phone"]["y"]
+    # The whole number shows in its box, and the longest hamlet's name in the select.
+    fits = phone.locator("#learners-0-phone").evaluate("e => e.scrollWidth <= e.clientWidth")
+    assert fits and box["phone"]["width"] >= 150
+    text_width = hamlet.evaluate("""e => { const c = document.createElement('canvas').getContext('2d');
+        c.font = getComputedStyle(e).font; return c.measureText(e.selectedOptions[0].text).width; }""")
+    assert text_width < box["hamlet"]["width"] - 30, (longest, text_width, box["hamlet"]["width"])
+    more = phone.locator("button[name=more_learners]").bounding_box()
+    assert more["height"] >= 44
+    assert errors == []
