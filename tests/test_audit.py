@@ -294,6 +294,25 @@ def test_a_member_s_correction_reads_in_the_labels_of_the_member_form(app, db, t
     assert changes["Số di động"] == "0912 000 100 → 0912 345 678"
 
 
+def test_a_member_s_changed_fields_are_listed_in_the_order_of_the_member_form(app, db, tree, team):
+    """Name, mobile number, gender, year of birth, role, affiliation, joining day: as the form asks for them,
+    not in the alphabetical order of their codes (affiliation, birth_year, full_name…)."""
+    from tests.visits_helpers import sign_in_as
+    member = team[1][1]
+    member.affiliation, member.gender, member.birth_year, member.phone = "womens_union", "male", 1982, "0912000100"
+    db.session.commit()
+    officer = sign_in_as(app, "commune", tree.commune)[0]
+    data = {f"edit-{member.id}-{k}": v for k, v in {
+        "full_name": "Trần Văn Bình Minh", "phone": "0912345678", "gender": "female", "birth_year": "1990",
+        "role": "deputy", "affiliation": "other", "joined_on": "2022-01-01"}.items()}
+    assert officer.post(f"/teams/members/{member.id}/edit", data=data).status_code == 302
+    area = sign_in_as(app, "district", tree.district)[0]
+    (_sentence, changes), = [e for e in _trail(area, "?record_type=member") if "Bình Minh" in e[0]]
+    labels = [label for label in changes if label in ("Họ và tên", "Số di động", "Giới tính", "Năm sinh",
+                                                      "Vai trò", "Đơn vị công tác", "Ngày tham gia")]
+    assert labels == ["Họ và tên", "Số di động", "Giới tính", "Năm sinh", "Vai trò", "Đơn vị công tác"], changes
+
+
 def test_a_commune_s_dossiers_of_a_month_are_named_by_their_month_and_commune(app, db, tree):
     """Not by the row's number: "Đã sửa số hồ sơ trong tháng của xã (10/2026, Phường I)"."""
     from tests.visits_helpers import sign_in_as

@@ -1154,17 +1154,18 @@ def test_a_members_life_is_in_their_audit_trail_newest_first_with_who_did_what(c
         f"{who} · account disabled", f"{who} · left the team", f"{who} · created", f"{who} · role changed",
         f"{who} · moved", f"{who} · changed", f"{who} · created"]
     changes = [" ".join(li.text().split()).split(" · ", 2)[2] for li in steps]
-    assert changes[0] == "account disabled Account enabled: yes → no Username: 0987654322"
+    assert changes[0] == "account disabled Username: 0987654322 Account enabled: yes → no"
     assert changes[1] == "left the team Left on: Jun 30, 2024"
     # The account's member by name, never by the database's number.
     assert changes[2] == "created Member: Trần Thị Bình Role in the team: Team leader Username: 0987654322"
-    assert changes[3] == "role changed Role in the team: Member → Leader Team: Tổ khu vực 2"
-    assert changes[4] == ("moved Joined on: Mar 1, 2024 Role in the team: Deputy leader → Member "
-                          "Team: Tổ công nghệ số ấp Thạnh Hòa → Tổ khu vực 2")
+    assert changes[3] == "role changed Team: Tổ khu vực 2 Role in the team: Member → Leader"
+    assert changes[4] == ("moved Team: Tổ công nghệ số ấp Thạnh Hòa → Tổ khu vực 2 "
+                          "Role in the team: Deputy leader → Member Joined on: Mar 1, 2024")
     assert changes[5] == "changed Mobile number: 0987 654 321 → 0987 654 322 Role in the team: Member → Deputy leader"
-    assert changes[6] == ("created Affiliation: Women's union Year of birth: 1995 Full name: Trần Thị Bình "
-                          "Gender: Female Joined on: May 1, 2023 Mobile number: 0987 654 321 Role in the team: Member "
-                          "Team: Tổ công nghệ số ấp Thạnh Hòa")
+    # In the order of the forms, not of the fields' codes.
+    assert changes[6] == ("created Full name: Trần Thị Bình Mobile number: 0987 654 321 Gender: Female "
+                          "Year of birth: 1995 Team: Tổ công nghệ số ấp Thạnh Hòa Role in the team: Member "
+                          "Affiliation: Women's union Joined on: May 1, 2023")
     # The team the member was in first keeps their steps in its own trail.
     trail = " ".join(parse(client.get(f"/teams/{team.id}").get_data(as_text=True)).find(id="audit").text().split())
     assert "moved: Trần Thị Bình" in trail and "created: Trần Thị Bình" in trail

@@ -77,6 +77,8 @@ ADULT_INDICATORS = {"named_share": _l("Share of adults"), "online_share": _l("Sh
 LEVELS = {"province": _l("Province"), "district": _l("District"), "area": _l("Commune area"),
           "commune": _l("Commune"), "hamlet": _l("Hamlet")}
 
+# Also the order a change's fields are listed in: each record's fields as its form asks for them (a member's as
+# the member form does), so an entry reads in the same order every time.
 FIELDS = {
     "name": _l("Name"), "level": _l("Level"), "code": _l("Code"), "retired_on": _l("Retired on"),
     "households": _l("Households"), "adults": _l("Adults"), "indicator": _l("Indicator"),
@@ -84,10 +86,11 @@ FIELDS = {
     "merged_into": _l("Merged into"), "split_into": _l("Split into"), "households_moved": _l("Households moved"),
     "decision_number": _l("Decision number"), "decision_date": _l("Decision date"), "status": _l("Status"),
     "dissolved_on": _l("Dissolved on"), "dissolved_reason": _l("Reason"), "hamlets": _l("Hamlets served"),
-    "full_name": _l("Full name"), "gender": _l("Gender"), "birth_year": _l("Year of birth"),
-    "phone": _l("Mobile number"), "affiliation": _l("Affiliation"), "role": _l("Role"),
-    "joined_on": _l("Joined on"), "left_on": _l("Left on"), "team": _l("Team"), "username": _l("Username"),
-    "is_enabled": _l("Account enabled"), "unit": _l("Unit"), "member_id": _l("Member"),
+    # a member (and the account given to one): as the member, move and account forms ask for them
+    "member_id": _l("Member"), "full_name": _l("Full name"), "phone": _l("Mobile number"), "gender": _l("Gender"),
+    "birth_year": _l("Year of birth"), "team": _l("Team"), "role": _l("Role"), "affiliation": _l("Affiliation"),
+    "joined_on": _l("Joined on"), "left_on": _l("Left on"), "username": _l("Username"),
+    "is_enabled": _l("Account enabled"), "unit": _l("Unit"),
     "label": _l("Purpose"), "user": _l("Acts as"), "active": _l("Active"),
     "files_dossiers": _l("People file dossiers through it"),
     "head_name": _l("Head of household"), "address": _l("Address"), "size": _l("People"),
@@ -101,7 +104,7 @@ FIELDS = {
     "closed_by": _l("Closed by"), "visit_date": _l("Visit date"),
     "communes_in": _l("Communes added"), "communes_out": _l("Communes returned to the province"),
     # classes, shifts, the commune's dossiers, moves and reorganizations
-    "held_on": _l("Date"), "on": _l("Date"), "commune": _l("Commune"), "commune_id": _l("Commune"),
+    "held_on": _l("Date"), "commune": _l("Commune"), "commune_id": _l("Commune"), "on": _l("Date"),
     "team_id": _l("Team"), "teams": _l("Teams"), "topics": _l("Topics"), "learners_total": _l("Learners"),
     "age_15_17": _l("Aged 15–17"), "age_18_59": _l("Aged 18–59"), "age_60_plus": _l("Aged 60 and over"),
     "learners_female": _l("Women"), "learners_male": _l("Men"), "named_learners": _l("Named learners"),
@@ -112,6 +115,8 @@ FIELDS = {
     "unit_id": _l("Unit"), "visit_notes_cleared": _l("Visit notes cleared"),
     "merged_duplicates_erased": _l("Merged duplicates erased"), "visit notes": _l("Visit notes"),
 }
+
+_FIELD_ORDER = {key: i for i, key in enumerate(FIELDS)}
 
 # Keys whose values are ids of other records (one id or a list of them), by the kind of record named.
 REFERENCES = {"unit_id": "unit", "commune_id": "unit", "hamlet_id": "unit", "place_hamlet_id": "unit",
@@ -387,7 +392,7 @@ def _details(changes: dict, names: dict, labels: dict | None = None) -> list[tup
     """(label, before or None when there was nothing, after) of each changed field. A field empty on both sides
     (a class logged or deleted without a note) says nothing: left out."""
     details = []
-    for k, item in changes.items():
+    for k, item in sorted(changes.items(), key=lambda kv: _FIELD_ORDER.get(kv[0], len(_FIELD_ORDER))):
         if not isinstance(item, dict) or (_empty(item.get("before")) and _empty(item.get("after"))):
             continue
         row = (str((labels or {}).get(k) or FIELDS.get(k, k)),
