@@ -313,6 +313,25 @@ def test_a_member_s_changed_fields_are_listed_in_the_order_of_the_member_form(ap
     assert labels == ["Họ và tên", "Số di động", "Giới tính", "Năm sinh", "Vai trò", "Đơn vị công tác"], changes
 
 
+def test_an_account_is_named_by_its_person_then_its_username_and_its_role_as_the_teams_pages_say(
+        app, db, tree, team):
+    """"Đã tạo tài khoản Trần Văn Bình (09…)", by "Cán bộ Xã (xa-…)": never the bare number; a member's role in
+    the account is the word the team pages use for it (Thành viên), not a second one."""
+    from tests.visits_helpers import sign_in_as
+    member = team[1][1]
+    member.phone = "0912000100"
+    db.session.commit()
+    officer_client, officer = sign_in_as(app, "commune", tree.commune)[:2]
+    officer.full_name = "Phạm Thị Lan"
+    db.session.commit()
+    assert officer_client.post(f"/teams/members/{member.id}/account").status_code == 200
+    area = sign_in_as(app, "district", tree.district)[0]
+    html = area.get("/audit/?record_type=user").get_data(as_text=True)
+    assert f"Đã tạo tài khoản {member.full_name} (0912000100)" in html
+    assert f"Phạm Thị Lan ({officer.username})" in html
+    assert "Vai trò</dt><dd>Thành viên" in html and "Tổ viên" not in html
+
+
 def test_a_commune_s_dossiers_of_a_month_are_named_by_their_month_and_commune(app, db, tree):
     """Not by the row's number: "Đã sửa số hồ sơ trong tháng của xã (10/2026, Phường I)"."""
     from tests.visits_helpers import sign_in_as

@@ -371,6 +371,21 @@ def upload(client, path, url="/units/reorganize"):
         return client.post(url, data={"file": (fh, path.name)}, content_type="multipart/form-data")
 
 
+def test_the_preview_and_the_applied_page_name_an_account_by_its_person_then_its_username(
+        client, login_as, world, tmp_path):
+    account = _db.session.scalar(sa.select(User).where(User.username == "xa-31338"))
+    account.full_name = "Lê Thị Hoa"
+    _db.session.commit()
+    login_as("province", _db.session.get(AdminUnit, world.province))
+    html = upload(client, plan_csv(tmp_path, PLAN)).get_data(as_text=True)
+    assert "Tài khoản Lê Thị Hoa (xa-31338) bị vô hiệu hóa" in html
+    assert "Tài khoản xa-31318 chuyển sang Phường Vị Thanh" in html  # no name given: the username alone
+    payload = html.split('name="payload" type="hidden" value="')[1].split('"')[0]
+    done = client.post("/units/reorganize/confirm", data={"payload": payload})
+    assert "Tài khoản Lê Thị Hoa (xa-31338) bị vô hiệu hóa" in client.get(done.headers["Location"]).get_data(
+        as_text=True)
+
+
 def test_province_staff_preview_a_plan_in_the_web_ui_then_confirm_it(client, login_as, world, tmp_path):
     login_as("province", _db.session.get(AdminUnit, world.province))
     preview = upload(client, plan_csv(tmp_path, PLAN))
@@ -434,8 +449,9 @@ def test_a_second_plan_previews_the_communes_that_change_in_full_and_folds_those
     # The commune carrying on, its team and its account are folded away (<details>), not listed as changes.
     folded = [items(d) for d in re.findall(r"<details[^>]*>(.*?)</details>", section, re.S)]
     assert ["Xã Thạnh Xuân (31360)"] in folded and ["Tổ Thạnh Xuân ở lại Xã Thạnh Xuân"] in folded
-    assert ["Tài khoản staff-92 vẫn thuộc Thành phố Cần Thơ", "Tài khoản staff-93 vẫn thuộc Thành phố Cần Thơ",
-            "Tài khoản xa-31360 vẫn thuộc Xã Thạnh Xuân"] in folded
+    # An account by its person's name, the username after it (the signed-in staff's); by its username without one.
+    assert ["Tài khoản Người dùng 1 (staff-92) vẫn thuộc Thành phố Cần Thơ",
+            "Tài khoản staff-93 vẫn thuộc Thành phố Cần Thơ", "Tài khoản xa-31360 vẫn thuộc Xã Thạnh Xuân"] in folded
     # The team and the officer of the merged commune that keeps its code stay there, in sight; the other team moves.
     assert "Tổ Phường I ở lại Phường Vị Thanh" in said and "Tài khoản xa-31318 vẫn thuộc Phường Vị Thanh" in said
     assert "Tổ Một Ngàn chuyển từ Xã Tân Hòa về Phường Vị Thanh" in said

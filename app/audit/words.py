@@ -241,7 +241,7 @@ def _names(events) -> dict[tuple[str, int], str]:
     changes (units, teams, members, households, topics, services): one query per kind of record."""
     from app.activities.models import Topic
     from app.api.models import ApiToken
-    from app.auth.models import User
+    from app.auth.models import User, account_name
     from app.households.models import Household
     from app.teams.models import Member, Team
     from app.units.models import AdminUnit
@@ -270,11 +270,16 @@ def _names(events) -> dict[tuple[str, int], str]:
     households = set(wanted.get("household", ())) | set(visits.values())
     out: dict[tuple[str, int], str] = {}
     simple = (("unit", AdminUnit, AdminUnit.name), ("team", Team, Team.name), ("member", Member, Member.full_name),
-              ("user", User, User.username), ("api_token", ApiToken, ApiToken.label))
+              ("api_token", ApiToken, ApiToken.label))
     for kind, model, column in simple:
         if wanted.get(kind):
             for rid, name in db.session.execute(sa.select(model.id, column).where(model.id.in_(wanted[kind]))):
                 out[(kind, rid)] = name
+    if wanted.get("user"):  # by the person's name, the username after it
+        for rid, full_name, username in db.session.execute(
+                sa.select(User.id, User.full_name, User.username).where(User.id.in_(wanted["user"]))):
+            out[("user", rid)] = account_name(full_name, username)
+            out[("username", rid)] = username
     if households:
         for h in db.session.scalars(sa.select(Household).where(Household.id.in_(households))):
             out[("household", h.id)] = h.display_name
@@ -348,6 +353,9 @@ def _name(event, changes: dict, names: dict) -> str:
         found = _occasion(event.record_type, {**facts, "commune_id": facts["commune_id"] or event.unit_id}, names)
         if found:
             return found
+    if event.record_type == "user" and side("username"):  # an account gone since: as its entry recorded it
+        from app.auth.models import account_name
+        return account_name(side("full_name"), side("username"))
     for key in ("name", "username", "full_name", "label", "head_name"):
         if side(key):
             return str(side(key))
@@ -356,6 +364,7 @@ def _name(event, changes: dict, names: dict) -> str:
 
 def describe(events) -> list[Entry]:
     """The events as sentences in the current language, with their changes under field labels."""
+    from app.auth.models import account_name
     names = _names(events)
     out = []
     for e in events:
@@ -367,6 +376,10 @@ def describe(events) -> list[Entry]:
                 values["before_" + key] = _value(key, item.get("before"))
         # The record's name, whatever its changes hold under "name": a deleted hamlet's "after" is empty.
         values["name"] = _name(e, changes, names)
+        if (e.record_type, e.action) == ("user", "rename") and names.get(("username", e.record_id)):
+            # "the account Nguyen Van An (0912345678) to Nguyễn Văn Ân": named as it was before
+            values["name"] = account_name((changes.get("full_name") or {}).get("before"),
+                                          names[("username", e.record_id)])
         if "unit" not in values and names.get(("unit", e.unit_id)):
             # An account bound to a unit of the same name as its old one (a reorganization's successor): the
             # unit's name is no change, but the sentence still says where it went.
@@ -376,7 +389,7 @@ def describe(events) -> list[Entry]:
             sentence = str(sentence_of) % _Defaulting(values)
         except (KeyError, TypeError, ValueError):
             sentence = str(FALLBACK) % {"name": values["name"]}
-        who = e.user.username if e.user is not None else _("system (command line)")
+        who = e.user.shown_name if e.user is not None else _("system (command line)")
         out.append(Entry(e, sentence, who, _details(changes, names)))
     return out
 

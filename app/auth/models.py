@@ -39,6 +39,15 @@ ROLE_LEVELS = {
 }
 
 
+def account_name(full_name: str | None, username: str | None) -> str:
+    """An account as people know it: the person's name with the username after it, "Nguyễn Văn An (0912345679)";
+    either alone when the other is missing (or the same)."""
+    full_name, username = (full_name or "").strip(), (username or "").strip()
+    if full_name and username and full_name != username:
+        return f"{full_name} ({username})"
+    return full_name or username
+
+
 def unit_fits_role(role: str, unit) -> bool:
     """Whether an account of `role` may be bound to `unit` (ROLE_LEVELS; any unit for an admin)."""
     levels = ROLE_LEVELS.get(role)
@@ -105,6 +114,10 @@ class User(UserMixin, db.Model):
     def _fold_name(self, _key, value):
         self.full_name_folded = fold(value)[:200]
         return value
+
+    @property
+    def shown_name(self) -> str:
+        return account_name(self.full_name, self.username)
 
     @property
     def role_label(self) -> str:

@@ -409,7 +409,7 @@ class Outcome:
     retired: list[AdminUnit]
     hamlets_moved: int
     teams: list[tuple]      # team, old commune, new commune, their codes
-    accounts: list[tuple]   # username, what happened, unit, the old unit's code, the new one's
+    accounts: list[tuple]   # username, what happened, unit, the old unit's code, the new one's, the person's name
 
 
 def _former_ancestors(moves: list[tuple[AdminUnit, AdminUnit]], day: date) -> None:
@@ -553,12 +553,12 @@ def apply_plan(plan: Plan, user=None) -> Outcome:
                 account.end_sessions()
             record("disable", "user", account.id, old.id, before={"is_enabled": True, "unit": old.name},
                    after={"is_enabled": False, "username": account.username, "reason": "reorganization"}, user=user)
-            accounts_out.append((account.username, "deactivated", old.name, old.code, None))
+            accounts_out.append((account.username, "deactivated", old.name, old.code, None, account.full_name))
         else:
             account.unit_id = dest.id
             record("update", "user", account.id, dest.id, before={"unit": old.name},
                    after={"unit": dest.name, "username": account.username}, user=user)
-            accounts_out.append((account.username, "moved", dest.name, old.code, dest.code))
+            accounts_out.append((account.username, "moved", dest.name, old.code, dest.code, account.full_name))
 
     reorg.summary = {
         "effective_on": day.isoformat(),

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
 
+from app.auth.models import account_name
 from app.text import sort_key
 from app.units.models import AdminUnit
 
@@ -120,7 +121,8 @@ def describe_summary(summary: dict, preview: bool = False) -> Description:
         else:
             out.teams.append(_("%(team)s moved from %(old)s to %(new)s", team=team, old=old, new=new))
     staying |= {new for old, old_name, new, name in summary.get("provinces", []) if (old, old_name) == (new, name)}
-    for username, what, unit, old_code, new_code in summary.get("accounts", []):
+    for username, what, unit, old_code, new_code, *rest in summary.get("accounts", []):
+        username = account_name(rest[0] if rest else "", username)  # a summary recorded before names: username
         if what == "moved" and old_code and old_code == new_code:
             line = _("Account %(username)s stays with %(unit)s", username=username, unit=unit)
             (out.accounts_staying if new_code in staying else out.accounts).append(line)
@@ -198,6 +200,7 @@ def _describe_flat(summary: dict) -> Description:
             out.teams_staying.append(_("%(team)s stays in %(commune)s", team=team, commune=new))
         else:
             out.teams.append(_("%(team)s moved from %(old)s to %(new)s", team=team, old=old, new=new))
-    out.accounts = [_account(u, what, unit) for u, what, unit in (a[:3] for a in summary.get("accounts", []))]
+    out.accounts = [_account(account_name(a[5] if len(a) > 5 else "", a[0]), a[1], a[2])
+                    for a in summary.get("accounts", [])]
     out.notes = _notes(summary)
     return out
