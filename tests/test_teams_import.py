@@ -121,7 +121,8 @@ def test_the_preview_shows_every_field_the_importer_reads_as_it_read_them(client
 
     assert facts(2) == {"Tổ": "Tổ khu vực 1", "Ấp": "Khu vực 1", "Vai trò trong tổ": "Tổ trưởng", "Giới tính": "Nam",
                         "Năm sinh": "1990", "Đơn vị công tác": "Đoàn Thanh niên", "Ngày vào tổ": "15/03/2022"}
-    assert facts(3)["Giới tính"] == "Nữ" and facts(3)["Đơn vị công tác"] == "Hội Liên hiệp Phụ nữ"
+    # The file's "Hội Phụ nữ", read as the women's union: both shown.
+    assert facts(3)["Giới tính"] == "Nữ" and facts(3)["Đơn vị công tác"] == "Hội Phụ nữ → Hội Liên hiệp Phụ nữ"
     # No joining day in the file: the member joins today, and the preview says which day that is.
     assert facts(3)["Ngày vào tổ"] == today_vn().strftime("%d/%m/%Y")
     assert facts(4) == {"Tổ": "Tổ khu vực 2", "Ấp": "khu vuc 2", "Vai trò trong tổ": "Thành viên", "Giới tính": "Nam",
@@ -491,3 +492,29 @@ def test_a_list_confirmed_twice_with_the_box_ticked_adds_its_members_once(client
     db.session.expire_all()
     assert sorted(m.full_name for m in db.session.scalars(sa.select(Member))) == [
         "Bà Tư", "Lê Thị Hoa", "Nguyễn Quốc Phúc", "Nguyễn Quốc Phúc"]
+
+
+def test_the_preview_writes_every_number_alike_and_an_affiliation_read_loosely_beside_what_the_file_says(
+        client, db, tree, login_as):
+    """Every number grouped as the app writes it, on a line with a problem too; an affiliation the file names in
+    its own words ("Viettel") shows them before what it was read as, so the officer sees what will be saved."""
+    setup_teams(db, tree)
+    login_as("commune", tree.commune)
+    rows = [
+        ["Nguyễn Văn An", "0903111222", "Nam", 1990, "", "Viettel", "Khu vực 1", None],
+        ["Trần Thị Bình", "0987 654 321", "Nữ", 1995, "", "Đoàn Thanh niên", "Ấp Không Có", None],  # unknown hamlet
+        ["Lê Văn Cường", "091234", "Nam", 1990, "", "", "Khu vực 1", None],  # not a number: as typed
+    ]
+    page = parse(upload(client, tree.commune, xlsx(rows)).get_data(as_text=True))
+
+    def line(n):
+        row = page.find(**{"data-line": str(n)})
+        facts = {" ".join(dt.text().split()): " ".join(dd.text().split())
+                 for dt, dd in zip(row.find_all("dt"), row.find_all("dd"), strict=True)}
+        return " ".join(next(row.find_all("div")).text().split()), facts
+
+    assert line(2)[0] == "Dòng 2 Nguyễn Văn An · 0903 111 222" and line(3)[0] == "Dòng 3 Trần Thị Bình · 0987 654 321"
+    assert line(4)[0] == "Dòng 4 Lê Văn Cường · 091234"
+    assert line(2)[1]["Đơn vị công tác"] == "Viettel → Viễn thông"
+    assert line(3)[1]["Đơn vị công tác"] == "Đoàn Thanh niên"
+    assert line(4)[1]["Đơn vị công tác"] == "Khác"

@@ -68,6 +68,8 @@ class MemberRow:
     birth_year: int | None = None
     role: str = "member"
     affiliation: str = "other"
+    # The affiliation as the file wrote it ("Viettel"), which `affiliation` was read from by a looser match.
+    affiliation_text: str = ""
     hamlet: str = ""
     team_name: str = ""
     joined_on: date | None = None
@@ -84,6 +86,15 @@ class MemberRow:
     # preview to the confirmation, which tells a question the preview asked from one arisen since (flag_is_new).
     same_names: int = 0
     flag_is_new: bool = False
+    phone_refused: bool = False  # `phone` is the cell as typed, not a number: shown as it is
+
+    def affiliation_read(self) -> str:
+        """The file's own word for the affiliation when the label it was read as is another ("Viettel" read as
+        Telecom), for the preview to show both; "" when they are the same, or the cell was empty."""
+        label = str(AFFILIATIONS.get(self.affiliation, self.affiliation))
+        if not self.affiliation_text or fold(self.affiliation_text) in (fold(label), self.affiliation):
+            return ""
+        return self.affiliation_text
 
     def payload(self) -> dict:
         data = asdict(self)
@@ -92,6 +103,7 @@ class MemberRow:
         data.pop("skipped")
         data.pop("example")
         data.pop("flag_is_new")
+        data.pop("phone_refused")
         data["joined_on"] = self.joined_on.isoformat() if self.joined_on else None
         return data
 
@@ -125,7 +137,8 @@ def parse_members(filename: str, data: bytes, commune: AdminUnit, today: date, u
 def rows_from_payload(rows: list[dict]) -> list[SheetRow]:
     return [SheetRow(line=r["line"], values={
         "full_name": r["full_name"], "phone": r["phone"], "gender": r["gender"], "birth_year": r["birth_year"],
-        "role": r["role"], "affiliation": r["affiliation"], "hamlet": r["hamlet"], "team": r["team_name"],
+        "role": r["role"], "affiliation": r.get("affiliation_text") or r["affiliation"], "hamlet": r["hamlet"],
+        "team": r["team_name"],
         "joined_on": r["joined_on"]}) for r in rows]
 
 
@@ -165,7 +178,7 @@ def check_members(rows: list[SheetRow], commune: AdminUnit, today: date, user=No
                 out.phone = team_ops.normalise_phone(
                     "0" + raw_phone if raw_phone.isdigit() and len(raw_phone) == 9 else raw_phone)
             except team_ops.PhoneError as exc:
-                out.phone = raw_phone
+                out.phone, out.phone_refused = raw_phone, True
                 out.errors.append(str(exc))
             else:
                 if out.phone in phones_seen:
@@ -190,7 +203,8 @@ def check_members(rows: list[SheetRow], commune: AdminUnit, today: date, user=No
         else:
             out.errors.append(_("Unknown role %(value)s: use Tổ trưởng, Tổ phó or Thành viên.",
                                 value=text_cell(v.get("role"))))
-        out.affiliation = affiliation_of(text_cell(v.get("affiliation")))
+        out.affiliation_text = text_cell(v.get("affiliation"))
+        out.affiliation = affiliation_of(out.affiliation_text)
 
         try:
             out.joined_on = date_cell(v.get("joined_on")) or today
