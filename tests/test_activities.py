@@ -1208,3 +1208,18 @@ def test_the_age_bands_sum_is_said_below_all_three_boxes_and_the_summary_leads_t
     assert link is not None and "Các nhóm tuổi cộng lại được 233" in link.text()
     assert doc.find(id="error-summary").find(href="#age_60_plus") is None
     assert doc.find(id="age_18_59").attrs["value"] == "225"  # what was typed comes back, to mend
+
+
+def test_a_leader_s_menu_names_the_shift_form_as_the_form_does_and_the_visits_list_as_visits(app, db, tree):
+    """One name for the shift ("Ghi ca trực": the link, the form's title, the button on the activities page), and
+    the link to the visits list says it holds guidance visits, not everything logged."""
+    team, members = make_team(tree.commune, [tree.hamlet])
+    db.session.commit()
+    browser = sign_in_as(app, "team_leader", tree.commune, team=team, member=members[0])[0]
+    header = parse(browser.get("/activities/").get_data(as_text=True)).find(tag="header")
+    links = {a.attrs.get("href"): " ".join(a.text().split()) for a in header.find_all("a")}
+    assert links["/activities/shifts/new"] == "Ghi ca trực"
+    assert links["/visits/"] == "Lượt hướng dẫn đã ghi"
+    form = parse(browser.get("/activities/shifts/new").get_data(as_text=True))
+    assert " ".join(form.find(tag="h1").text().split()) == "Ghi ca trực"
+    assert "Ghi ca hỗ trợ" not in browser.get("/activities/").get_data(as_text=True)

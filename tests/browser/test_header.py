@@ -22,8 +22,8 @@ def _header_height(page) -> float:
 
 
 @pytest.mark.parametrize("username,first_links", [
-    ("demo-leader", ["+ Ghi lượt hướng dẫn", "+ Ghi buổi học", "Lượt đã ghi"]),
-    ("demo-member", ["+ Ghi lượt hướng dẫn", "+ Ghi buổi học", "Lượt đã ghi"]),
+    ("demo-leader", ["+ Ghi lượt hướng dẫn", "+ Ghi buổi học", "Lượt hướng dẫn đã ghi"]),
+    ("demo-member", ["+ Ghi lượt hướng dẫn", "+ Ghi buổi học", "Lượt hướng dẫn đã ghi"]),
     ("demo-commune", ["Địa bàn", "Tổ CNSCĐ", "Độ phủ"]),
     ("demo-area", ["Độ phủ", "Báo cáo", "Địa bàn", "Tổ CNSCĐ"]),
     ("demo-province", ["Độ phủ", "Báo cáo", "Địa bàn", "Tổ CNSCĐ"]),

@@ -138,7 +138,7 @@ def test_the_shift_and_class_forms_are_kept_on_the_phone_without_having_been_ope
     phone.context.set_offline(True)
     phone.goto(f"{live_server}/activities/shifts/new")
     expect(phone.locator("#kept-copy")).to_be_visible()
-    expect(phone.locator("h1")).to_contain_text("Ghi ca hỗ trợ")
+    expect(phone.locator("h1")).to_contain_text("Ghi ca trực")
     _fill_shift(phone, "4", "1")
     expect(phone.locator("#outbox-count")).to_have_text("1 lượt chờ gửi")
     phone.context.set_offline(False)
