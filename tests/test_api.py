@@ -135,7 +135,10 @@ def test_token_page_creates_shows_once_and_revokes(tree, activity, client, login
     resp = client.post("/api-tokens/", data={"token-label": "Trung tâm điều hành"})
     assert resp.status_code == 302
     page = client.get("/api-tokens/").get_data(as_text=True)
-    secret = re.search(r'id="new-token">([^<]+)<', page).group(1)
+    secret = parse(page).find(id="new-token").attrs["value"]
+    # In a read-only box, with a Copy button that the page's script shows (no script in the page itself).
+    assert "readonly" in parse(page).find(id="new-token").attrs and "Sao chép</button>" in page
+    assert "js/copy-field.js" in page and "<script>" not in page
     assert "Trung tâm điều hành" in page
     assert "Đã tạo mã truy cập. Hãy sao chép ngay: mã sẽ không hiển thị lại." in page
     assert 'id="new-token"' not in client.get("/api-tokens/").get_data(as_text=True)  # shown once

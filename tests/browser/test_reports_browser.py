@@ -1,4 +1,5 @@
 """Province staff on desktop and phone: the monthly summary, its printable version, tokens."""
+import re
 from datetime import date
 
 from playwright.sync_api import expect
@@ -37,8 +38,36 @@ def test_monthly_summary_on_desktop_and_phone(app, db, tree, live_server, deskto
     desktop.fill("#token-label", "Trung tâm điều hành")
     desktop.get_by_role("button", name="Tạo mã truy cập").click()
     desktop.wait_for_load_state("domcontentloaded")
-    expect(desktop.locator("#new-token")).to_contain_text("cnscd_")
+    expect(desktop.locator("#new-token")).to_have_value(re.compile("^cnscd_"))
     shot(desktop, "api-tokens-desktop")
+
+
+def test_a_new_token_is_copied_with_one_tap_on_a_phone(app, db, tree, live_server, phone):
+    """The new token sits in a read-only box that a tap selects whole, with a Copy button (44 px) that puts
+    it on the clipboard; no sideways scroll at 360 px."""
+    create_user("tinh", "province", tree.province, PASSWORD, full_name="Cán bộ tỉnh")
+    db.session.commit()
+    errors = []
+    phone.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    phone.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live_server)
+    sign_in(phone, live_server, "tinh", PASSWORD)
+    phone.goto(f"{live_server}/api-tokens/")
+    phone.fill("#token-label", "Trung tâm điều hành")
+    phone.get_by_role("button", name="Tạo mã truy cập").click()
+    phone.wait_for_load_state("domcontentloaded")
+    token = phone.locator("#new-token").input_value()
+    assert token.startswith("cnscd_") and len(token) > 30
+    shot(phone, "api-token-copy-phone")
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 360
+    phone.locator("#new-token").tap()
+    assert phone.locator("#new-token").evaluate("e => [e.selectionStart, e.selectionEnd]") == [0, len(token)]
+    copy = phone.get_by_role("button", name="Sao chép")
+    box = copy.bounding_box()
+    assert box["height"] >= 44 and box["width"] >= 44
+    copy.tap()
+    expect(phone.locator("[data-copy-status]")).to_have_text(re.compile("^Đã sao chép"))
+    assert phone.evaluate("navigator.clipboard.readText()") == token
+    assert errors == []
 
 
 def test_province_staff_correct_a_closed_month_on_a_phone(app, db, tree, live_server, phone):
