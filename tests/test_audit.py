@@ -425,3 +425,14 @@ def test_a_team_s_own_trail_reads_a_move_by_a_reorganization_as_the_audit_page_d
     trail = parse(officer.get(f"/teams/{team.id}").get_data(as_text=True)).find(id="audit")
     changes = [" ".join(li.text().split()) for li in trail.find(tag="ul", **{"class": "audit-changes"}).find_all("li")]
     assert changes == ["Xã: Phường I → Phường III", "Ngày: 01/07/2025"]
+
+
+def test_a_shift_s_fields_read_day_first_then_team_and_members(app, db, tree):
+    from app.audit.models import record
+    from app.audit.words import describe
+    event = record("create", "shift", 9997, tree.commune.id,
+                   after={"people_helped": 4, "members": [], "team_id": None, "held_on": "2026-03-05",
+                          "commune": tree.commune.name, "note": "x"})
+    db.session.commit()
+    (entry,) = describe([event])
+    assert [label for label, _b, _a in entry.details] == ["Date", "Commune", "People helped", "Note"]

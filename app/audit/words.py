@@ -97,15 +97,16 @@ FIELDS = {
     "hamlet_id": _l("Hamlet"), "merged_into_id": _l("Merged into household"),
     "visits_moved": _l("Visits moved"), "format": _l("Format"), "erased_at": _l("Erased at"),
     "erased_fields": _l("Erased fields"), "reason": _l("Reason"), "household_id": _l("Household"),
-    "visited_on": _l("Visit date"), "services": _l("Services"), "members": _l("Members present"),
-    "note": _l("Note"), "pillar": _l("Pillar"), "name_vi": _l("Name (Vietnamese)"),
+    "visited_on": _l("Visit date"), "services": _l("Services"), "pillar": _l("Pillar"),
+    "name_vi": _l("Name (Vietnamese)"),
     "name_en": _l("Name (English)"), "position": _l("Position"), "share": _l("Target share"),
     "due_on": _l("Target date"), "month": _l("Month"), "closed_at": _l("Closed at"),
     "closed_by": _l("Closed by"), "visit_date": _l("Visit date"),
     "communes_in": _l("Communes added"), "communes_out": _l("Communes returned to the province"),
     # classes, shifts, the commune's dossiers, moves and reorganizations
     "held_on": _l("Date"), "commune": _l("Commune"), "commune_id": _l("Commune"), "on": _l("Date"),
-    "team_id": _l("Team"), "teams": _l("Teams"), "topics": _l("Topics"), "learners_total": _l("Learners"),
+    "team_id": _l("Team"), "teams": _l("Teams"), "members": _l("Members present"), "topics": _l("Topics"),
+    "learners_total": _l("Learners"),
     "age_15_17": _l("Aged 15–17"), "age_18_59": _l("Aged 18–59"), "age_60_plus": _l("Aged 60 and over"),
     "learners_female": _l("Women"), "learners_male": _l("Men"), "named_learners": _l("Named learners"),
     "place_hamlet_id": _l("Hamlet"), "place_name": _l("Place (school, cultural house…)"),
@@ -114,6 +115,7 @@ FIELDS = {
     "hamlets_moved": _l("Hamlets moved"), "source": _l("Plan"), "founded_on": _l("Founded on"),
     "unit_id": _l("Unit"), "visit_notes_cleared": _l("Visit notes cleared"),
     "merged_duplicates_erased": _l("Merged duplicates erased"), "visit notes": _l("Visit notes"),
+    "note": _l("Note"),  # last on every form that has one
 }
 
 _FIELD_ORDER = {key: i for i, key in enumerate(FIELDS)}
