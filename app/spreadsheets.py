@@ -355,6 +355,24 @@ def neutralise(value):
     return value
 
 
+def help_sheet(book, title: str, lines: list[tuple[str, bool]], columns: list[tuple[str, str]]):
+    """The sheet after a blank workbook's first that says how to fill it (the member list, the reorganization plan):
+    its lines (text, in bold or not) across two columns, then each column's header, in bold, beside what it takes.
+    Returns the sheet, for what else a workbook says under them."""
+    from openpyxl.styles import Font
+    sheet = book.create_sheet(title[:31])
+    bold = Font(bold=True)
+    for text, strong in lines:
+        sheet.append([neutralise(text)])
+        sheet.merge_cells(start_row=sheet.max_row, start_column=1, end_row=sheet.max_row, end_column=2)
+        if strong:
+            sheet.cell(row=sheet.max_row, column=1).font = bold
+    for header, text in columns:
+        sheet.append([header, neutralise(text)])
+        sheet.cell(row=sheet.max_row, column=1).font = bold
+    return sheet
+
+
 def text_cell(value: object) -> str:
     if value is None:
         return ""

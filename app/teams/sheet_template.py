@@ -12,7 +12,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from app.spreadsheets import neutralise
+from app.spreadsheets import help_sheet, neutralise
 from app.teams.models import Team
 from app.text import sort_key
 from app.units.models import AdminUnit
@@ -61,7 +61,6 @@ def member_template(commune: AdminUnit, hamlets: list[AdminUnit], teams: list[Te
 
 
 def _help_sheet(book: Workbook, commune: AdminUnit, hamlets, teams, serving) -> None:
-    sheet = book.create_sheet(_("How to fill it")[:31])
     bold = Font(bold=True)
     lines = [
         (_("The member list of %(commune)s", commune=commune.name), True),
@@ -70,11 +69,6 @@ def _help_sheet(book: Workbook, commune: AdminUnit, hamlets, teams, serving) -> 
         ("", False),
         (_("What each column takes"), True),
     ]
-    for text, strong in lines:
-        sheet.append([neutralise(text)])
-        sheet.merge_cells(start_row=sheet.max_row, start_column=1, end_row=sheet.max_row, end_column=2)
-        if strong:
-            sheet.cell(row=sheet.max_row, column=1).font = bold
     takes = [
         _("The member's full name, with its accents. Required."),
         _("Mobile number, 10 digits (0912 345 678). Empty for a member without one: they get no sign-in account."),
@@ -87,9 +81,8 @@ def _help_sheet(book: Workbook, commune: AdminUnit, hamlets, teams, serving) -> 
         _("The team's name, when several teams serve the hamlet; else leave it empty."),
         _("The day the member joined the team, e.g. 23/05/2024; empty: the day of the upload."),
     ]
-    for (header, _width), text in zip(COLUMNS, takes, strict=True):
-        sheet.append([header, neutralise(text)])
-        sheet.cell(row=sheet.max_row, column=1).font = bold
+    sheet = help_sheet(book, _("How to fill it"), lines,
+                       [(header, text) for (header, _width), text in zip(COLUMNS, takes, strict=True)])
     sheet.append([])
     sheet.append([_("Hamlet"), _("Teams serving it")])
     for cell in sheet[sheet.max_row]:

@@ -14,7 +14,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from app.spreadsheets import neutralise
+from app.spreadsheets import help_sheet, neutralise
 
 # (header, width), in the order of reorganize.draft_rows' rows.
 COLUMNS = [("Ngày hiệu lực", 14), ("Mã đơn vị cũ", 13), ("Tên đơn vị cũ", 26), ("Thôn, ấp", 22),
@@ -51,19 +51,14 @@ def plan_xlsx(rows: list[list]) -> bytes:
 
 
 def _help_sheet(book: Workbook) -> None:
-    sheet = book.create_sheet(_("How to fill it")[:31])
     bold = Font(bold=True)
-    for text, strong in (
-            (_("The reorganization plan"), True),
-            (_("One line a unit, on the first sheet: the old unit (its code and name) and the new unit it goes into "
-               "from the effective date. Every commune of the province has a line; nothing changes until the "
-               "preview of the uploaded plan is confirmed."), False),
-            ("", False),
-            (_("What each column takes"), True)):
-        sheet.append([neutralise(text)])
-        sheet.merge_cells(start_row=sheet.max_row, start_column=1, end_row=sheet.max_row, end_column=2)
-        if strong:
-            sheet.cell(row=sheet.max_row, column=1).font = bold
+    lines = [
+        (_("The reorganization plan"), True),
+        (_("One line a unit, on the first sheet: the old unit (its code and name) and the new unit it goes into "
+           "from the effective date. Every commune of the province has a line; nothing changes until the "
+           "preview of the uploaded plan is confirmed."), False),
+        ("", False),
+        (_("What each column takes"), True)]
     takes = [
         _("The day the plan takes effect, e.g. 01/07/2025: the same on every line, the first day of a month."),
         _("The old unit's code (5 digits for a commune, 2 for the province), as it is today. Required, except on "
@@ -79,9 +74,7 @@ def _help_sheet(book: Workbook) -> None:
         _("Optional: an account's user name, to bind it to the new unit whose code is on the line, or, with no "
           "new code, to deactivate it. Accounts not named follow their unit."),
     ]
-    for header, text in zip(HEADER, takes, strict=True):
-        sheet.append([header, neutralise(text)])
-        sheet.cell(row=sheet.max_row, column=1).font = bold
+    sheet = help_sheet(book, _("How to fill it"), lines, list(zip(HEADER, takes, strict=True)))
     sheet.append([])
     sheet.append([_("A split commune")])
     sheet.cell(row=sheet.max_row, column=1).font = bold
