@@ -959,6 +959,7 @@ def test_after_a_merge_or_a_split_the_commune_and_above_show_the_figures_they_ha
     note = parse(page).find(id="carried-note")
     assert note is not None and "Tổng còn tính các hộ được tiếp cận ở Khu vực 1 trước khi sáp nhập hoặc chia tách" \
         in note.text()
+    assert page.count("Tổng còn tính các hộ được tiếp cận") == 2  # under the phone's cards and the wide table
 
 
 def _adults(unit, on):
