@@ -5,6 +5,7 @@ CLI commands all call these functions, so a value the form refuses is refused by
 in, with the same message. The database holds the same limits as CHECK constraints.
 """
 import re
+import statistics
 
 from flask_babel import format_decimal
 from flask_babel import gettext as _
@@ -75,6 +76,14 @@ def slip_of_a_digit(typed: int, reference: int | None) -> bool:
     is the figure in effect before (a count, an adult population), or a commune's usual hamlet
     (`app.units.operations.usual_hamlet`). None or 0 is no reference: nothing is ten times 0."""
     return reference is not None and reference > 0 and (typed >= 10 * reference or 10 * typed <= reference)
+
+
+def usual(figures) -> int | None:
+    """The usual size among figures (a commune's hamlets, a team's shifts): their median above 0; None when none
+    is. The median, not the mean: one slip among them (99,999 for 999) drags a mean far off, while the median stays
+    where most of them are; a 0 (a figure entered before it was counted) is no size to compare with."""
+    above_zero = [n for n in figures if n > 0]
+    return round(statistics.median(above_zero)) if above_zero else None
 
 
 def below_zero(value: object) -> bool:

@@ -1,6 +1,5 @@
 """Classes and one-stop-centre shifts (log, show, correct, delete), the commune's monthly dossier
 total, and the team's work on one list: classes, shifts and visits together, newest first."""
-import statistics
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -450,9 +449,7 @@ def _usual_shift(team: Team | None, shift: CentreShift | None = None) -> int | N
     query = sa.select(CentreShift.people_helped).where(CentreShift.team_id == team.id)
     if shift is not None:
         query = query.where(CentreShift.id != shift.id)
-    helped = [n for n in db.session.scalars(query) if n > 0]
-    # The median, not the mean: one slip among them stays one shift, not the usual.
-    return round(statistics.median(helped)) if helped else None
+    return rules.usual(db.session.scalars(query))
 
 
 def _unlikely_people(team: Team | None, data: ops.ShiftData, shift: CentreShift | None = None) -> str | None:

@@ -1,5 +1,4 @@
 """Changes to the administrative tree, each with its audit event, in the caller's transaction."""
-import statistics
 from collections.abc import Iterable
 from datetime import date
 
@@ -169,14 +168,8 @@ def hamlet_counts(commune: AdminUnit, on: date, figure: str = "households") -> d
 
 
 def usual_hamlet(figures: Iterable[int]) -> int | None:
-    """A commune's usual hamlet: the median of its hamlets' figures (household counts, or adult populations)
-    above 0; None when none has one.
-
-    The median, not the mean: one slip among them (99,999 for 999) drags a mean far off, while the median stays
-    where most of the hamlets are. A figure of 0 (a hamlet entered before it was counted) is no size to compare
-    with."""
-    above_zero = [n for n in figures if n > 0]
-    return round(statistics.median(above_zero)) if above_zero else None
+    """A commune's usual hamlet (`rules.usual` of its hamlets' household counts, or adult populations)."""
+    return rules.usual(figures)
 
 
 def far_from_before(typed: int, before: int | None, figure: str = "households") -> str | None:
