@@ -474,11 +474,12 @@ def test_a_second_plan_previews_the_communes_that_change_in_full_and_folds_those
     assert "<h2>Xã, phường giữ nguyên (1)</h2>" in body
 
 
-def test_the_preview_says_which_areas_hold_communes_that_change_that_they_end_and_what_becomes_of_their_officers(
+def test_an_area_whose_communes_merge_among_themselves_carries_on_with_its_officer_and_the_preview_says_so(
         client, login_as, runner, world, tmp_path):
     """Cần Thơ's area Khu vực Vị Thanh holds Phường Vị Thanh and Xã Tân Hòa, which the second plan merges; another
-    area holds Xã Thạnh Xuân, which carries on. Both end with the province (a plan does not make areas again): the
-    preview says so, in the future, with the merged communes and the area officer's account; applied, in the past."""
+    area holds Xã Thạnh Xuân, which carries on. Each area goes on with the new commune its own went into, and the
+    area officer keeps the account, bound to the area: the preview says so, in the future; applied, as done.
+    (tests/test_reorganize_areas.py: an area that ends, a split, a commune of two areas.)"""
     from app.areas.operations import create_area, set_area_communes
     assert reorganize(runner, plan_csv(tmp_path, PLAN)).exit_code == 0
     _db.session.remove()
@@ -496,24 +497,24 @@ def test_the_preview_says_which_areas_hold_communes_that_change_that_they_end_an
     section = html.split('id="preview"')[1]
     areas = items(section.split("<h3>Cụm xã</h3>")[1].split("</ul>")[0])
     assert areas == [
-        "Cụm xã Khu vực Vị Thanh (2 trong 2 xã, phường của cụm thay đổi: Phường Vị Thanh (31321), Xã Tân Hòa (31342)) "
-        "sẽ kết thúc cùng tỉnh cũ và phương án không tạo lại cụm xã này: sau khi áp dụng, hãy tạo lại cụm xã trên "
-        "trang Cụm xã cho các xã mới.",
-        "Cán bộ cụm xã Khu vực Vị Thanh: Tài khoản cum-vi-thanh bị vô hiệu hóa (trước thuộc Khu vực Vị Thanh). Khi đã "
-        "tạo lại cụm xã, hãy gắn các tài khoản này vào cụm xã đó trên trang Tài khoản (mở lại tài khoản trước nếu đã "
-        "bị vô hiệu hóa).",
-        "Cụm xã Khu vực Thạnh Xuân (không xã, phường nào trong 1 xã, phường của cụm thay đổi) sẽ kết thúc cùng tỉnh cũ "
-        "và phương án không tạo lại cụm xã này: sau khi áp dụng, hãy tạo lại cụm xã trên trang Cụm xã cho các xã mới."]
-    assert "Cụm xã Khu vực Vị Thanh kết thúc cùng tỉnh cũ" not in section  # said once, in its section
+        "Cụm xã Khu vực Thạnh Xuân sẽ tiếp tục, gồm Xã Thạnh Xuân (31360).",
+        "Cụm xã Khu vực Vị Thanh sẽ tiếp tục, gồm Phường Vị Thanh (31321); cán bộ của cụm: Tài khoản cum-vi-thanh "
+        "vẫn thuộc Khu vực Vị Thanh."]
+    # Among the accounts, the officer staying with the area is folded with those staying with their unit.
+    folded = [items(d) for d in re.findall(r"<details[^>]*>(.*?)</details>", section, re.S)]
+    assert any("Tài khoản cum-vi-thanh vẫn thuộc Khu vực Vị Thanh" in f for f in folded)
     payload = html.split('name="payload" type="hidden" value="')[1].split('"')[0]
     done = client.post("/units/reorganize/confirm", data={"payload": payload})
     assert done.status_code == 303
-    assert not _db.session.scalar(sa.select(User).where(User.username == "cum-vi-thanh")).is_enabled
+    account = _db.session.scalar(sa.select(User).where(User.username == "cum-vi-thanh"))
+    area = _db.session.get(AdminUnit, account.unit_id)
+    assert account.is_enabled and (area.name, area.valid_from, area.retired_on) == (
+        "Khu vực Vị Thanh", date(2026, 1, 1), None)
+    assert unit_for_code("31321").parent_id == area.id and area.parent_id == unit_for_code("92").id
+    assert _db.session.get(AdminUnit, vi_thanh.id).retired_on == date(2026, 1, 1)
     page = client.get(done.headers["Location"]).get_data(as_text=True)
     applied = items(page.split("<h2>Cụm xã</h2>")[1].split("</ul>")[0])
-    assert applied[0].startswith("Cụm xã Khu vực Vị Thanh (2 trong 2 xã, phường của cụm đã thay đổi: Phường Vị Thanh "
-                                 "(31321), Xã Tân Hòa (31342)) đã kết thúc cùng tỉnh cũ")
-    assert applied[1] == areas[1] and len(applied) == 3
+    assert applied == [line.replace(" sẽ ", " ") for line in areas]
 
 
 def test_the_page_of_a_plan_applied_before_the_communes_were_recorded_lists_its_units_as_recorded(
@@ -1008,10 +1009,10 @@ def test_a_second_reorganization_of_a_reorganized_province_keeps_both_earlier_ma
     assert verify.exit_code == 0, verify.output
 
 
-def test_a_province_reorganized_again_keeps_its_targets_and_topics_and_says_which_areas_end(runner, world, tmp_path):
+def test_a_province_reorganized_again_keeps_its_targets_topics_and_areas(runner, world, tmp_path):
     """Cần Thơ, keeping its code, goes on under a new unit from 2026-01-01: what its staff set for it (service
     and adult target milestones, its own class topics) follows it, the old unit keeps its own for the months
-    before, and the plan says so; its area ends with it, and the plan says to make it again."""
+    before, and the plan says so; its area, which holds no commune yet, goes on with it, and the plan says so."""
     from decimal import Decimal
 
     from app.activities.models import Topic
@@ -1038,16 +1039,17 @@ def test_a_province_reorganized_again_keeps_its_targets_and_topics_and_says_whic
     assert dry.exit_code == 0, dry.output
     assert ("The province will keep its settings under its new unit: 2 service target milestones, 1 adult target "
             "milestones and 1 class topics of its own will be carried over.") in dry.output
-    assert ("Area Khu vực Vị Thanh (none of its 0 communes changes) will end with the old province, and the plan "
-            "does not make it again") in dry.output
+    assert "Area Khu vực Vị Thanh will carry on, holding no commune." in dry.output
     said = ("The province keeps its settings under its new unit: 2 service target milestones, 1 adult target "
             "milestones and 1 class topics of its own carried over.")
     result = reorganize(runner, plan_csv(tmp_path, second, name="second.csv", day="2026-01-01"))
     assert result.exit_code == 0 and said in result.output, result.output
-    assert "Area Khu vực Vị Thanh (none of its 0 communes changed) ended with the old province" in result.output
+    assert "Area Khu vực Vị Thanh carries on, holding no commune." in result.output
     _db.session.remove()
     second_unit = unit_for_code("92")
     assert second_unit.id != first_id
+    assert [(a.parent_id, a.valid_from) for a in _db.session.scalars(sa.select(AdminUnit).where(
+        AdminUnit.level == "area", AdminUnit.retired_on.is_(None)))] == [(second_unit.id, date(2026, 1, 1))]
 
     def settings(province_id):
         return (sorted((t.service_id, t.share, t.due_on) for t in _db.session.scalars(

@@ -71,8 +71,10 @@ def _help_sheet(book: Workbook) -> None:
         _("The new unit's name; may be left empty for a code of the list in force. A split commune's lines name "
           "here the candidates of the official links (code and name, separated by |): keep one code in the "
           "new unit's code column."),
-        _("Optional: an account's user name, to bind it to the new unit whose code is on the line, or, with no "
-          "new code, to deactivate it. Accounts not named follow their unit."),
+        _("Optional: an account's user name, to bind it to the new unit whose code is on the line; an area "
+          "officer's, to an area that carries on, by the area's name in the new unit's name column and no code; "
+          "with neither, to deactivate it. Accounts not named follow their unit (an area's officers, their area "
+          "where it carries on)."),
     ]
     sheet = help_sheet(book, _("How to fill it"), lines, list(zip(HEADER, takes, strict=True)))
     sheet.append([])

@@ -4,9 +4,10 @@ The plan (xlsx or csv, one row per line): old unit -> new unit from an effective
 row (old province code -> new province code) says where the old province's communes go; a commune
 row sends an old commune whole to a new one; hamlet rows (the hamlet's name in the old commune)
 assign the hamlets of a commune split between several; an account row re-binds a user to a new
-unit, or with no new code deactivates it. Applying moves every hamlet whole (its households,
-counts, visits and adoptions hang on it), ends the old units' period, creates the new ones,
-moves teams and accounts, and records what it did. Mutations only: the caller commits.
+unit (an area officer to an area that carries on, by its name), or with neither deactivates it. Applying
+moves every hamlet whole (its households, counts, visits and adoptions hang on it), ends the old units'
+period, creates the new ones (an area again where its communes' heirs are wholly its), moves teams and
+accounts, and records what it did. Mutations only: the caller commits.
 """
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ from app.dates import today_vn
 from app.extensions import db
 from app.spreadsheets import SheetRow, date_cell, read_rows, text_cell
 from app.templating import message_date
-from app.text import fold
+from app.text import fold, sort_key
 from app.units import official
 from app.units import operations as unit_ops
 from app.units.models import AdminUnit, Reorganization, UnitPlacement, UnitSuccession
@@ -83,6 +84,21 @@ class PlanLine:
 
 
 @dataclass
+class AreaFate:
+    """An area of an old province through the plan: its old communes, and the new communes it holds from the
+    plan's day, those made only of its communes (or of their hamlets). It carries on when it holds one, or held
+    none (nothing of it changes); otherwise it ends with its communes."""
+    area: AdminUnit
+    new_name: str
+    communes: list[AdminUnit] = field(default_factory=list)
+    holds: set[str] = field(default_factory=set)
+
+    @property
+    def carries_on(self) -> bool:
+        return bool(self.holds) or not self.communes
+
+
+@dataclass
 class Plan:
     """A checked plan: its lines (each with its errors) and, when none has any, what applying does."""
     source_name: str
@@ -96,6 +112,10 @@ class Plan:
     hamlet_moves: list[tuple[AdminUnit, AdminUnit, str]] = field(default_factory=list)  # hamlet, old commune, new code
     commune_targets: dict[int, set[str]] = field(default_factory=dict)  # old commune id -> new codes
     accounts: dict[str, str] = field(default_factory=dict)               # username -> new code ("" to deactivate)
+    areas: dict[int, AreaFate] = field(default_factory=dict)             # old area id -> what becomes of it
+    # A new commune taking in communes of several areas, or of one and of none: the old areas (None: none).
+    communes_in_no_area: dict[str, set[int | None]] = field(default_factory=dict)
+    area_accounts: dict[str, int] = field(default_factory=dict)          # username -> old area id it goes on with
 
     @property
     def ok(self) -> bool:
@@ -299,10 +319,46 @@ def check_plan(source_name: str, lines: list[PlanLine], ahead: bool = False) -> 
             targets |= {c for c, _n in default}
             plan.commune_targets[commune.id] = targets
     _check_new_codes(plan, day)
+    _follow_areas(plan)
     for line in lines:
         if line.account:
             _check_account(plan, line, listed)
     return plan
+
+
+def _follow_areas(plan: Plan) -> None:
+    """What becomes of each area of the old provinces: every current one, made before the plan's day or since
+    (an area made after it groups the same communes the plan ends). A new commune goes into an area when all it
+    takes in was that area's; one taking in communes of several areas, or of an area and of none, is in none:
+    which it belongs to is the province's choice, not the plan's guess."""
+    areas = db.session.scalars(sa.select(AdminUnit).where(
+        sa.or_(*[AdminUnit.within(p) for p in plan.old_provinces.values()]), AdminUnit.level == "area",
+        AdminUnit.retired_on.is_(None)).order_by(AdminUnit.id)).all()
+    names: dict[int, set[str]] = defaultdict(set)   # new province's code -> the folded names of its areas
+    for area in areas:
+        # Two old provinces going into one may each have an area of the same name: the second says whose it was.
+        new_province = plan.new_provinces.get(_old_province(plan, area).code)
+        name = area.name if fold(area.name) not in names[new_province] \
+            else f"{area.name} ({_old_province(plan, area).name})"
+        names[new_province].add(fold(name))
+        plan.areas[area.id] = AreaFate(area, name)
+    sources: dict[str, set[int | None]] = defaultdict(set)
+    for commune_id, codes in plan.commune_targets.items():
+        commune = db.session.get(AdminUnit, commune_id)
+        area_id = commune.parent_id if commune.parent_id in plan.areas else None
+        if area_id is not None:
+            plan.areas[area_id].communes.append(commune)
+        for code in codes:
+            sources[code].add(area_id)
+    for code, held in sources.items():
+        if len(held) == 1 and None not in held:
+            plan.areas[next(iter(held))].holds.add(code)
+        elif held != {None}:
+            plan.communes_in_no_area[code] = held
+
+
+def _old_province(plan: Plan, unit: AdminUnit) -> AdminUnit:
+    return next(p for p in plan.old_provinces.values() if p.id == unit.province_id)
 
 
 def _miscoded(plan: Plan, unknown: list[tuple[PlanLine, Problem]], before: date) -> set[int]:
@@ -387,8 +443,17 @@ def _check_account(plan: Plan, line: PlanLine, listed: dict) -> None:
     if line.new_code and line.new_code not in plan.new_units:
         line.errors.append(_("The code %(code)s is not a new unit of this plan.", code=line.new_code))
         return
-    if line.new_code and plan.new_units[line.new_code][1] not in ROLE_LEVELS.get(user.role, ("province",)) \
-            and user.role != "admin":
+    # An area has no code: an account line names one that carries on by its name, in the new unit's name column.
+    area = None
+    if not line.new_code and line.new_name:
+        area = next((fate.area for fate in plan.areas.values()
+                     if fate.carries_on and fold(fate.new_name) == fold(line.new_name)), None)
+        if area is None:
+            line.errors.append(_("No area of this plan carries on under the name %(name)s: name one that does, or "
+                                 "leave the new unit's name empty to deactivate the account.", name=line.new_name))
+            return
+    level = "area" if area is not None else plan.new_units[line.new_code][1] if line.new_code else None
+    if level and level not in ROLE_LEVELS.get(user.role, ("province",)) and user.role != "admin":
         line.errors.append(_("%(username)s's role needs a unit of another level.", username=user.username))
         return
     if line.account in listed:
@@ -396,7 +461,10 @@ def _check_account(plan: Plan, line: PlanLine, listed: dict) -> None:
                              line=listed[line.account]))
         return
     listed[line.account] = line.line
-    plan.accounts[line.account] = line.new_code
+    if area is not None:
+        plan.area_accounts[line.account] = area.id
+    else:
+        plan.accounts[line.account] = line.new_code
 
 
 # ---------------------------------------------------------------------------------------------
@@ -447,17 +515,31 @@ def apply_plan(plan: Plan, user=None) -> Outcome:
     retired: list[AdminUnit] = []
     old_ids: set[int] = set()
     for province in plan.old_provinces.values():
+        # Its areas made since the day before too (_follow_areas): one made after the plan's day ends on it all
+        # the same, having stood on no day under the old province.
         for unit in db.session.scalars(sa.select(AdminUnit).where(
                 AdminUnit.within(province), AdminUnit.level != "hamlet",
-                AdminUnit.valid_on_clause(before)).order_by(AdminUnit.depth)):
+                sa.or_(AdminUnit.valid_on_clause(before), AdminUnit.id.in_(list(plan.areas))))
+                .order_by(AdminUnit.depth, AdminUnit.id)):
             unit.retired_on = day
             retired.append(unit)
             old_ids.add(unit.id)
     db.session.flush()
 
     created: dict[str, AdminUnit] = {}
-    for code, (name, level, kind, parent_code) in sorted(plan.new_units.items(), key=lambda kv: kv[1][1] != "province"):
-        unit = unit_ops.create_unit(name, level, created.get(parent_code), code, user=user)
+    # The provinces, then the areas that carry on, then the communes under their area or their province.
+    for code, (name, level, kind, _parent) in plan.new_units.items():
+        if level == "province":
+            created[code] = unit_ops.create_unit(name, level, None, code, user=user)
+            created[code].kind, created[code].valid_from = kind, day
+    db.session.flush()
+    areas_made = _make_areas(plan, created, day, user)
+    area_of = {code: areas_made[area_id] for area_id, fate in plan.areas.items() if fate.carries_on
+               for code in fate.holds}
+    for code, (name, level, kind, parent_code) in plan.new_units.items():
+        if level == "province":
+            continue
+        unit = unit_ops.create_unit(name, level, area_of.get(code) or created[parent_code], code, user=user)
         unit.kind, unit.valid_from = kind, day
         created[code] = unit
     db.session.flush()
@@ -476,7 +558,7 @@ def apply_plan(plan: Plan, user=None) -> Outcome:
     for hamlet, _old_commune, code in plan.hamlet_moves:
         hamlet.place_under(created[code])
     db.session.flush()
-    touched = old_ids | {u.id for u in created.values()}
+    touched = old_ids | {u.id for u in created.values()} | {u.id for u in areas_made.values()}
     if plan.hamlet_moves:
         _recount(touched)
 
@@ -531,7 +613,7 @@ def apply_plan(plan: Plan, user=None) -> Outcome:
         if old_code == new_code and official.two_levels(before):
             carried = _carry_province_settings(plan.old_provinces[old_code], created[new_code])
 
-    # The areas end with the province and no plan makes them again: who held which commune, and who was bound.
+    # Who was bound to each area, to say what became of its officers.
     areas = [u for u in retired if u.level == "area"]
     officers: dict[int, list[str]] = defaultdict(list)
     for username, unit_id in db.session.execute(sa.select(User.username, User.unit_id).where(
@@ -539,13 +621,15 @@ def apply_plan(plan: Plan, user=None) -> Outcome:
         officers[unit_id].append(username)
     accounts_out = []
     for account in db.session.scalars(sa.select(User).where(User.unit_id.in_(old_ids)).order_by(User.username)):
-        if account.username in plan.accounts:
+        if account.username in plan.area_accounts:
+            dest = areas_made[plan.area_accounts[account.username]]
+        elif account.username in plan.accounts:
             code = plan.accounts[account.username]
             dest = created.get(code) if code else None
         elif account.team_id is not None:
             dest = db.session.get(AdminUnit, db.session.get(Team, account.team_id).commune_id)
         else:
-            dest = _heir(plan, created, account)
+            dest = _heir(plan, created, account, areas_made)
         old = db.session.get(AdminUnit, account.unit_id)
         if dest is None:
             if account.is_enabled:
@@ -568,10 +652,16 @@ def apply_plan(plan: Plan, user=None) -> Outcome:
         "teams": [list(t) for t in teams_out],
         "accounts": [list(a) for a in accounts_out],
         "carried": carried,
-        # Areas group today's communes; they end with their province and are not remade by a plan.
-        "areas_ended": [u.name for u in areas],
+        # Each area: its old communes, who was bound to it, and the name it goes on under with the new communes it
+        # holds (None, []: it ended); the new communes that took in communes of several areas, or of one and of none.
+        "areas_ended": [u.name for u in areas if u.id not in areas_made],
         "areas": [[area.name, [[u.code, u.name] for u in retired if u.parent_id == area.id and u.level == "commune"],
-                   officers[area.id]] for area in areas],
+                   officers[area.id], areas_made[area.id].name if area.id in areas_made else None,
+                   [[code, created[code].name] for code in sorted(plan.areas[area.id].holds)]
+                   if area.id in areas_made else []] for area in areas],
+        "communes_in_no_area": [[code, created[code].name,
+                                 sorted((plan.areas[a].area.name for a in held if a), key=sort_key), None in held]
+                                for code, held in sorted(plan.communes_in_no_area.items())],
         "provinces": [[old_code, plan.old_provinces[old_code].name, new_code, created[new_code].name]
                       for old_code, new_code in plan.new_provinces.items()],
         "districts_ended": [[u.code, u.name] for u in retired if u.level == "district"],
@@ -606,10 +696,28 @@ def _carry_province_settings(old: AdminUnit, new: AdminUnit) -> dict[str, int]:
     return {kind: len(rows) for kind, rows in copies.items()}
 
 
-def _heir(plan: Plan, created: dict[str, AdminUnit], account) -> AdminUnit | None:
+def _make_areas(plan: Plan, created: dict[str, AdminUnit], day: date, user=None) -> dict[int, AdminUnit]:
+    """Each area that carries on, made again under its new province from the plan's day (or from the day it was
+    made, if later): old area id -> the new one."""
+    made = {}
+    for area_id, fate in plan.areas.items():
+        if not fate.carries_on:
+            continue
+        province = created[plan.new_provinces[_old_province(plan, fate.area).code]]
+        unit = unit_ops.create_unit(fate.new_name, "area", province, user=user)
+        unit.valid_from = max(day, fate.area.valid_from or day)
+        made[area_id] = unit
+    db.session.flush()
+    return made
+
+
+def _heir(plan: Plan, created: dict[str, AdminUnit], account, areas_made: dict[int, AdminUnit]) -> AdminUnit | None:
     """Where an account of an ended unit goes when the plan does not say: the one successor of its
-    unit at its role's level, or nowhere (a district officer; an officer of a split commune)."""
+    unit at its role's level (an area's officer: the area, where it carries on), or nowhere (a district
+    officer; an officer of a split commune or of an area that ends)."""
     unit = db.session.get(AdminUnit, account.unit_id)
+    if unit.level == "area":
+        return areas_made.get(unit.id)
     if unit.level == "province":
         code = plan.new_provinces.get(unit.code)
         return created.get(code) if code else None

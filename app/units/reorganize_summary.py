@@ -51,7 +51,7 @@ class Description:
     teams_staying: list[str] = field(default_factory=list)
     accounts: list[str] = field(default_factory=list)    # the accounts bound elsewhere or deactivated
     accounts_staying: list[str] = field(default_factory=list)
-    areas: list[str] = field(default_factory=list)       # the areas, which end and are not made again
+    areas: list[str] = field(default_factory=list)       # each area: carries on holding which communes, or ends
     notes: list[str] = field(default_factory=list)       # settings carried (areas to make again, as recorded once)
 
     def lines(self) -> list[str]:
@@ -121,21 +121,87 @@ def describe_summary(summary: dict, preview: bool = False) -> Description:
         else:
             out.teams.append(_("%(team)s moved from %(old)s to %(new)s", team=team, old=old, new=new))
     staying |= {new for old, old_name, new, name in summary.get("provinces", []) if (old, old_name) == (new, name)}
+    # An area's officer bound to the area as it goes on stays with it (an area has no code).
+    stays_with = {username: area[3] for area in summary.get("areas", []) if len(area) > 3 and area[3]
+                  for username in area[2]}
     for username, what, unit, old_code, new_code, *rest in summary.get("accounts", []):
+        with_area = what == "moved" and stays_with.get(username) == unit
         username = account_name(rest[0] if rest else "", username)  # a summary recorded before names: username
-        if what == "moved" and old_code and old_code == new_code:
+        if what == "moved" and (old_code and old_code == new_code or with_area):
             line = _("Account %(username)s stays with %(unit)s", username=username, unit=unit)
-            (out.accounts_staying if new_code in staying else out.accounts).append(line)
+            (out.accounts_staying if new_code in staying or with_area else out.accounts).append(line)
         else:
             out.accounts.append(_account(username, what, unit))
-    out.areas = _areas(summary, staying, preview)
+    out.areas = (_areas_followed(summary, preview) if any(len(a) > 3 for a in summary.get("areas", []))
+                 else _areas(summary, staying, preview))
     out.notes = _notes(summary, preview)
     return out
 
 
+def _areas_followed(summary: dict, preview: bool) -> list[str]:
+    """Each area of the province: that it carries on holding the new communes made of its own, or ends (each of
+    them also took in communes outside it), and what becomes of its officers; then the new communes left in no
+    area, for the province to place."""
+    accounts = {a[0]: a for a in summary.get("accounts", [])}
+
+    def outcome(username: str, stays_with: str | None) -> str:
+        if username not in accounts:
+            return username
+        _username, what, unit, _old, _new, *rest = accounts[username]
+        name = account_name(rest[0] if rest else "", username)
+        if what == "moved" and unit == stays_with:
+            return _("Account %(username)s stays with %(unit)s", username=name, unit=unit)
+        return _account(name, what, unit)
+
+    out, dropped = [], False
+    for name, _communes, officers, new_name, holds in sorted(summary["areas"], key=lambda a: sort_key(a[0])):
+        held = ", ".join(_unit(n, c) for c, n in holds)
+        if new_name and held:
+            line = (_("Area %(name)s will carry on, holding %(communes)s", name=new_name, communes=held) if preview
+                    else _("Area %(name)s carries on, holding %(communes)s", name=new_name, communes=held))
+        elif new_name:
+            line = (_("Area %(name)s will carry on, holding no commune", name=new_name) if preview
+                    else _("Area %(name)s carries on, holding no commune", name=new_name))
+        else:
+            went = ", ".join(_unit(n, c) for c, n, from_areas, _loose in summary.get("communes_in_no_area", [])
+                             if name in from_areas)
+            line = (_("Area %(name)s will end: each new commune its communes go into also takes in communes outside "
+                      "it (%(communes)s)", name=name, communes=went) if preview
+                    else _("Area %(name)s ended: each new commune its communes went into also took in communes "
+                           "outside it (%(communes)s)", name=name, communes=went))
+        if officers:
+            said = [outcome(u, new_name) for u in officers]
+            dropped |= not new_name and any(accounts.get(u, ("", ""))[1] == "deactivated" for u in officers)
+            out.append(_("%(area)s; its officers: %(accounts)s.", area=line, accounts="; ".join(said)))
+        else:
+            out.append(line + ".")
+    if dropped and preview:
+        out.append(_("To keep an officer of an area that ends, add a line to the plan with their account and the "
+                     "name of an area that carries on in the new unit's name column."))
+    elif dropped:
+        out.append(_("Bind the officers deactivated to an area on the accounts page and enable their accounts "
+                     "again."))
+    for code, commune, areas, loose in summary.get("communes_in_no_area", []):
+        names = ", ".join(areas)
+        if preview and loose:
+            out.append(_("%(commune)s will be in no area: it takes in communes of %(areas)s and communes in no "
+                         "area. Once the plan is applied, put it in an area on the areas page.",
+                         commune=_unit(commune, code), areas=names))
+        elif preview:
+            out.append(_("%(commune)s will be in no area: it takes in communes of %(areas)s. Once the plan is "
+                         "applied, put it in an area on the areas page.", commune=_unit(commune, code), areas=names))
+        elif loose:
+            out.append(_("%(commune)s is in no area: it took in communes of %(areas)s and communes in no area. Put "
+                         "it in an area on the areas page.", commune=_unit(commune, code), areas=names))
+        else:
+            out.append(_("%(commune)s is in no area: it took in communes of %(areas)s. Put it in an area on the "
+                         "areas page.", commune=_unit(commune, code), areas=names))
+    return out
+
+
 def _areas(summary: dict, staying: set[str], preview: bool) -> list[str]:
-    """Each area of the province: which of its communes change, that it ends with the province and is not made
-    again (a plan knows only communes; the staff regroup the new ones), and what becomes of its officers."""
+    """A summary recorded before areas followed their communes: each area of the province, which of its communes
+    change, that it ends with the province and is not made again, and what becomes of its officers."""
     outcome = {a[0]: _account(a[0], a[1], a[2]) for a in summary.get("accounts", [])}
     out = []
     for name, communes, officers in summary.get("areas", []):
