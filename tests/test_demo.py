@@ -68,6 +68,10 @@ def test_the_demo_carries_hau_giang_through_the_reform_into_can_tho(db):
     accounts = {u.username: u for u in _db.session.scalars(sa.select(User))}
     area = _db.session.get(AdminUnit, accounts["demo-area"].unit_id)
     assert (accounts["demo-area"].role, area.level, area.parent_id) == ("district", "area", new.id)
+    # The area stands from the reform's day (the seeding day would leave it off the map of the months since).
+    assert area.valid_from == REFORM
+    from app.units.history import map_on
+    assert area.id in map_on(new, date(2025, 8, 15)).units
     assert not accounts["demo-district"].is_enabled
     commune = _db.session.get(AdminUnit, accounts["demo-commune"].unit_id)
     assert (commune.name, commune.valid_from) == ("Phường Vị Thanh", REFORM)

@@ -74,6 +74,9 @@ def seed_area(province: AdminUnit, old_district: AdminUnit, name: str = AREA_NAM
     heirs = set(db.session.scalars(sa.select(UnitSuccession.new_unit_id).where(
         UnitSuccession.old_unit_id.in_(old_communes))))
     area = create_area(province, name)
+    # In the demo's story the province grouped them when it took them in: the area stands from the reform's day
+    # (not the seeding day), so the map as it was since then holds it, as it would in a province that made it then.
+    area.valid_from = REFORM_ON
     db.session.flush()
     set_area_communes(area, heirs)
     return area
