@@ -1148,3 +1148,68 @@ def test_a_hamlet_a_split_made_is_no_row_of_a_month_before_it_existed(db, tree, 
     page = client.get(f"/coverage/{tree.commune.id}?month={ON:%Y-%m}").get_data(as_text=True)
     rows = [r.text() for r in parse(page).find_all("tr")]
     assert any("Khu vực 1A" in r and "200" in r for r in rows) and any("Khu vực 1B" in r for r in rows)
+
+
+def test_a_split_in_the_middle_of_a_month_leaves_none_of_the_months_visits_out_of_the_communes_report(
+        db, tree, client, login_as):
+    """Visits in the hamlet on the 3rd, its split on the 15th, visits in the new hamlets on the 20th: the commune's
+    month counts every visit once and every household visited once, on the page, in the xlsx, the csv and the API,
+    and the hamlet that ended is a row of that month beside the two it became."""
+    import csv
+    import io
+    import re
+
+    from openpyxl import load_workbook
+
+    from app.api.models import issue_token
+    month = ON.strftime("%Y-%m")
+    third, fifteenth, twentieth = ON.replace(day=3), ON.replace(day=15), ON.replace(day=20)
+    a = tree.hamlet
+    make_team(tree.commune, [a, tree.hamlet2])
+    an, hoa, tam = (household(a, n) for n in ("Nguyễn Văn An", "Phạm Thị Hoa", "Võ Văn Tám"))
+    _visit(an, third)
+    _visit(hoa, third, adopted=False)
+    user = login_as("commune", tree.commune)
+    data = {"effective_on": fifteenth.isoformat(), "name_1": "Khu vực 1A", "count_1": "200", "name_2": "Khu vực 1B",
+            "count_2": "120", "name_3": "", "count_3": "", "rest": "1", f"h{tam.id}": "2"}
+    assert change_confirmed(client, f"/units/{a.id}/split", data).status_code == 303
+    _visit(an, twentieth, adopted=False)  # An again, now in Khu vực 1A: a second visit, not a second household
+    _visit(tam, twentieth)
+    _visit(household(tree.hamlet2, "Lê Văn Cường"), twentieth, adopted=False)
+    base = f"/reports/{tree.commune.id}/monthly"
+    # Five visits of four households; by hamlet: the ended one (its two of the 3rd), the new ones, Khu vực 2.
+    want = {"Khu vực 1": (2, 2), "Khu vực 1A": (1, 1), "Khu vực 1B": (1, 1), "Khu vực 2": (1, 1), "Tổng cộng": (5, 4)}
+
+    page = client.get(f"{base}?month={month}").get_data(as_text=True)
+    activity = page[page.index('id="part-activity"'):page.index('id="part-new"')]
+    shown = {re.sub(r"<[^>]+>", "", name): (int(v), int(r)) for name, v, r in re.findall(
+        r'<th scope="row">(.*?)</th>.*?data-key="visits">(\d+)</td>\s*'
+        r'<td class="num" data-label="[^"]*" data-key="reached_month">(\d+)</td>', activity, re.DOTALL)}
+    assert shown == want
+
+    wb = load_workbook(io.BytesIO(client.get(f"{base}.xlsx?month={month}").data))
+    ws = wb["Các thôn, ấp"] if "Các thôn, ấp" in wb.sheetnames else wb.worksheets[0]
+    header = next(r for r in range(1, 10) if ws.cell(r, 1).value == "Mã")
+    heads = [c.value for c in ws[header]]
+    rows = [dict(zip(heads, (c.value for c in row))) for row in ws.iter_rows(min_row=header + 1)]
+    assert {r["Đơn vị"]: (r["Lượt hướng dẫn trong tháng"], r["Số hộ được hướng dẫn trong tháng"]) for r in rows} \
+        == want
+    assert sum(r["Lượt hướng dẫn trong tháng"] for r in rows[:-1]) == rows[-1]["Lượt hướng dẫn trong tháng"] == 5
+
+    lines = list(csv.DictReader(io.StringIO(client.get(f"{base}.csv?month={month}").data.decode("utf-8-sig"))))
+    assert {r["Đơn vị"] if r["Cấp"] != "Xã" else "Tổng cộng":
+            (int(r["Lượt hướng dẫn trong tháng"]), int(r["Số hộ được hướng dẫn trong tháng"])) for r in lines} == want
+
+    # The API (the map of that month) lists the same hamlets, and the commune's reach and adopters the page's.
+    _token, secret = issue_token(user)
+    _db.session.commit()
+    api = client.get(f"/api/v1/coverage?unit={tree.commune.code}&month={month}",
+                     headers={"Authorization": f"Bearer {secret}"}).json
+    assert sorted(c["unit"]["name"] for c in api["children"]) == ["Khu vực 1", "Khu vực 1A", "Khu vực 1B", "Khu vực 2"]
+    by_name = {r["Đơn vị"]: r for r in rows}
+    vneid = next(h for h in heads if h and h.endswith(": số hộ sử dụng") and "VNeID" in h)
+    for c in api["children"] + [api]:
+        row = by_name[c["unit"]["name"] if c is not api else "Tổng cộng"]
+        assert (c["households"], c["reach"]["households"], c["services"][[s["code"] for s in api["services"]]
+                .index("vneid")]["adopted"]) == (row["Số hộ"], row["Số hộ đã được hướng dẫn (lũy kế)"], row[vneid])
+    assert api["reach"]["households"] == 4 and by_name["Khu vực 1"]["Số hộ"] == 0

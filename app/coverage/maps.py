@@ -37,7 +37,7 @@ from app.dates import month_end
 from app.extensions import db
 from app.id_lists import chunks
 from app.units.history import predecessors_on, same_map_since, shape_on
-from app.units.models import AdminUnit, HouseholdCount
+from app.units.models import AdminUnit, HamletChange, HouseholdCount
 
 
 @dataclass
@@ -96,10 +96,13 @@ def _summed_row(unit: AdminUnit, total: int, tally: dict[int, int], services, ta
 
 
 def _table(unit: AdminUnit, rows_of: list[tuple[AdminUnit, list[int]]], on: date,
-           total_leaves: list[int]) -> CoverageTable:
+           total_leaves: list[int], ended: frozenset[int] = frozenset()) -> CoverageTable:
+    """`ended`: leaves that no longer stood on `on` (carried hamlets), whose tallies count but households do not."""
     services, targets = services_and_targets(unit, on)
     leaves = sorted(set(total_leaves) | {leaf for _u, ls in rows_of for leaf in ls})
     tallies, households = _leaf_figures(leaves, on)
+    for leaf in ended:
+        households[leaf] = 0
     rows = [_row(u, ls, tallies, households, services, targets) for u, ls in rows_of]
     rows.sort(key=lambda r: (r.unit.name_folded, r.unit.id))
     return CoverageTable(unit=unit, on=on, services=services, rows=rows,
@@ -122,10 +125,36 @@ def coverage_then(unit: AdminUnit, on: date) -> ThenTable:
 def coverage_from_leaves(unit: AdminUnit, on: date) -> CoverageTable:
     """The plain way for a unit valid on `on`: its children then, each the sum of its leaves then."""
     tree = shape_on(unit, on)
+    carried = _carried_on(tree, on)
+
+    def counted(unit_id: int) -> list[int]:
+        """Its leaves then, and the carried hamlets of its communes then."""
+        return tree.leaves_below(unit_id) + [h for h, c in carried.items() if _at_or_below(tree, c, unit_id)]
     kid_ids = tree.children.get(unit.id, ())
     kids = list(db.session.scalars(sa.select(AdminUnit).where(AdminUnit.id.in_(kid_ids)))) if kid_ids else []
-    rows = [(k, tree.leaves_below(k.id)) for k in kids]
-    return _table(unit, rows, on, tree.leaves_below(unit.id))
+    rows = [(k, counted(k.id)) for k in kids]
+    return _table(unit, rows, on, counted(unit.id), frozenset(carried))
+
+
+def _carried_on(tree, on: date) -> dict[int, int]:
+    """{hamlet: its commune} of the hamlets a merge or a split ended by `on` in the communes of the map: their
+    visits before the change count in the commune and above, in no row (as on today's map: coverage's carried)."""
+    out: dict[int, int] = {}
+    for chunk in chunks([tree.root_id, *tree.parents]):
+        out.update(db.session.execute(
+            sa.select(HamletChange.from_unit_id, HamletChange.commune_id).distinct()
+            .join(AdminUnit, AdminUnit.id == HamletChange.from_unit_id)
+            .where(HamletChange.kind.in_(("merge", "split")), HamletChange.commune_id.in_(chunk),
+                   AdminUnit.retired_on <= on)).all())
+    return out
+
+
+def _at_or_below(tree, unit_id: int, top: int) -> bool:
+    while unit_id is not None:
+        if unit_id == top:
+            return True
+        unit_id = tree.parents.get(unit_id)
+    return False
 
 
 def series_then(unit: AdminUnit, months: list[tuple[int, int]]) -> list[CoverageMonth | None]:

@@ -16,7 +16,7 @@ from app.extensions import db
 from app.households.models import Household
 from app.reports.periods import Period
 from app.teams.models import Membership, Team, team_commune_on, team_hamlets
-from app.units.models import AdminUnit
+from app.units.models import AdminUnit, HamletChange
 
 
 def subtree_ids(root) -> sa.Select:
@@ -79,6 +79,38 @@ def period_activity(root: AdminUnit, period: Period):
                    .group_by(hm.hamlet_id))
     reached = {h: int(n) for h, n in db.session.execute(counted)}
     return visits, reached, teams_in_hamlet, active_teams
+
+
+def hamlets_ended_during(communes, period: Period) -> dict[int, int]:
+    """{hamlet: its commune} of the hamlets a merge or a split ended during the period, in the communes given (a
+    root's subtree or a list of ids): they stood on its first days, so their visits of those days are the
+    period's, counted under the commune where they were logged (app/units/hamlet_changes.py moves only the
+    later ones)."""
+    start = date(period.year, period.first, 1)
+    return dict(db.session.execute(
+        sa.select(HamletChange.from_unit_id, HamletChange.commune_id).distinct()
+        .join(AdminUnit, AdminUnit.id == HamletChange.from_unit_id)
+        .where(HamletChange.kind.in_(("merge", "split")), HamletChange.commune_id.in_(subtree_ids(communes)),
+               AdminUnit.retired_on > start, AdminUnit.retired_on <= period.end)).all())
+
+
+def households_in_several_hamlets(root, period: Period, ended: list[int]) -> list[set[int]]:
+    """The hamlets each household was visited in during the period, for those visited both in one of the
+    `ended` hamlets (before its merge or split) and in another of the subtree (after it, where it moved):
+    a commune counts such a household once, its hamlets' rows once each. Merged households are left out,
+    as the month tables leave them out."""
+    if not ended:
+        return []
+    first, last = period.keys
+    hm = HouseholdMonth
+    movers = sa.select(hm.household_id).where(hm.month.between(first, last), hm.hamlet_id.in_(ended))
+    hamlets: dict[int, set[int]] = defaultdict(set)
+    for household_id, hamlet_id in db.session.execute(
+            sa.select(hm.household_id, hm.hamlet_id)
+            .join(Household, sa.and_(Household.id == hm.household_id, Household.merged_into_id.is_(None)))
+            .where(hm.household_id.in_(movers), hm.month.between(first, last), hm.hamlet_id.in_(_hamlets(root)))):
+        hamlets[household_id].add(hamlet_id)
+    return [hs for hs in hamlets.values() if len(hs) > 1]
 
 
 def new_adoptions_in(root: AdminUnit, period: Period) -> dict[int, dict[int, int]]:

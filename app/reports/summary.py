@@ -88,21 +88,27 @@ def compute_figures(root: AdminUnit, year: int, month: int, full: bool = False, 
     """
     from app.coverage.maps import coverage_then
     from app.coverage.queries import coverage
+    from app.coverage.queries import coverage as coverage_today
 
     period = Period(year, first or month, month)
     end = period.end
     if as_then:
         units = _units_then(root, end)
+        ended = queries.hamlets_ended_during([u.id for u in units], period)
+        units += _ended_placed(units, ended)
         within = [u.id for u in units]
 
         def coverage(unit, on):  # noqa: F811 - the same table, on the map of the month
             return coverage_then(unit, on).table
     else:
-        # Units retired by the end of the month no longer count, with everything below them.
+        # Units retired by the end of the month no longer count, with everything below them; but a hamlet a merge
+        # or a split ended during it stood on its first days, and its visits of those days are the month's.
+        ended = queries.hamlets_ended_during(root, period)
         retired: set[int] = set()
         units = []
         for u in queries.subtree_units(root):
-            if u.id != root.id and (u.parent_id in retired or (u.retired_on is not None and u.retired_on <= end)):
+            if u.id != root.id and (u.parent_id in retired or (u.retired_on is not None and u.retired_on <= end
+                                                              and u.id not in ended)):
                 retired.add(u.id)
             else:
                 units.append(u)
@@ -133,6 +139,12 @@ def compute_figures(root: AdminUnit, year: int, month: int, full: bool = False, 
                     cumulative[r.unit.id] = keep(r)
     if root.id not in cumulative:
         cumulative[root.id] = keep(coverage(root, end).total)
+    for hamlet in units:
+        if hamlet.id in ended and hamlet.id in needed and hamlet.id not in cumulative:
+            # No household is counted in it at the end; what its households took up before the change is its own,
+            # as the commune's total counts it (app.coverage.queries.coverage: a carried hamlet).
+            _households, reached, by_code = keep(coverage_today(db.session.get(AdminUnit, hamlet.id), end).total)
+            cumulative[hamlet.id] = 0, reached, by_code
     code_of = {s["id"]: s["code"] for s in services}
 
     figures: dict[int, dict] = {}
@@ -159,6 +171,7 @@ def compute_figures(root: AdminUnit, year: int, month: int, full: bool = False, 
         if u.id in cumulative:
             f["households"], f["reached"], f["adopted"] = cumulative[u.id]
         figures[u.id] = f
+    _count_movers_once(figures, units, within, period, ended)
     # The adult indicators of every unit shown: a measure of their own, beside the household figures.
     from app.coverage.adults import adult_months, adult_months_then, adult_targets
     # On the map as it was the rows are placements; the adult figures are those of the units that stood
@@ -168,6 +181,8 @@ def compute_figures(root: AdminUnit, year: int, month: int, full: bool = False, 
         shown = list(db.session.scalars(sa.select(AdminUnit).where(AdminUnit.id.in_([u.id for u in shown]))))
     for uid, by_month in (adult_months_then if as_then else adult_months)(shown, period.months).items():
         figures[uid]["adults"] = _over_period([by_month[m] for m in period.months])
+        if uid in ended:  # no adult is counted in it at the end either (the commune counts its hamlets then)
+            figures[uid]["adults"].update(adults=0, named_share=None)
     return {
         "year": year, "month": month, "root_id": root.id, **({"first": period.first} if first else {}),
         "services": services,
@@ -177,6 +192,32 @@ def compute_figures(root: AdminUnit, year: int, month: int, full: bool = False, 
                               "parent_id": u.parent_id, "depth": u.depth} for u in units if u.id in needed},
         "figures": {str(k): v for k, v in figures.items() if k in needed},
     }
+
+
+def _ended_placed(units: list[_Placed], ended: dict[int, int]) -> list[_Placed]:
+    """The hamlets a merge or a split ended during the period ({hamlet: commune}), under their commune on the
+    map of the period's end (which holds only the units that stood on its last day)."""
+    placed = {u.id: u for u in units}
+    wanted = [h for h, c in ended.items() if h not in placed and c in placed]
+    return [_Placed(h.id, h.code, h.name, h.level, ended[h.id], placed[ended[h.id]].depth + 1)
+            for h in db.session.scalars(sa.select(AdminUnit).where(AdminUnit.id.in_(wanted)))] if wanted else []
+
+
+def _count_movers_once(figures: dict[int, dict], units: list, within, period: Period, ended: dict[int, int]) -> None:
+    """A household visited in a hamlet before its merge or split and in its new hamlet after it is one household
+    reached in the period for the commune and above (once in each hamlet's row): take off the extra ones."""
+    parent_of = {u.id: u.parent_id for u in units}
+    for hamlets in queries.households_in_several_hamlets(within, period, [h for h in ended if h in figures]):
+        seen: dict[int, int] = {}
+        for h in hamlets:
+            if h not in figures:
+                continue
+            above = parent_of.get(h)
+            while above in figures:
+                seen[above] = seen.get(above, 0) + 1
+                above = parent_of.get(above)
+        for above, n in seen.items():
+            figures[above]["reached_month"] -= n - 1
 
 
 def _over_period(months: list) -> dict:
