@@ -191,10 +191,10 @@ def test_the_reports_xlsx_csv_page_and_the_api_agree_on_the_adult_figures(db, tr
     assert api["adults"]["adults"] == 1800 and by_code["31321"]["adults"] == 0
 
     wb = load_workbook(io.BytesIO(client.get(f"/reports/{tree.district.id}/monthly.xlsx?month=2026-03").data))
-    ws = wb["Người trưởng thành"]
-    header = next(r for r in range(1, 10) if ws.cell(r, 1).value == "Cấp")
+    ws = wb["Người trưởng thành · Cấp xã"]
+    header = next(r for r in range(1, 10) if ws.cell(r, 1).value == "Mã")
     heads = [c.value for c in ws[header]]
-    rows = {r[1]: r for r in ws.iter_rows(min_row=header + 1, values_only=True)}
+    rows = {r[0]: r for r in ws.iter_rows(min_row=header + 1, values_only=True)}
     col = {h: i for i, h in enumerate(heads)}
     raw = client.get(f"/reports/{tree.district.id}/monthly.csv?month=2026-03").data.decode("utf-8-sig")
     csv_rows = {r[1]: r for r in csv.reader(io.StringIO(raw))}
@@ -207,14 +207,14 @@ def test_the_reports_xlsx_csv_page_and_the_api_agree_on_the_adult_figures(db, tr
             assert x[col[head]] == value and int(c[csv_col[head]]) == value, (code, head)
         assert x[col["Hồ sơ trực tuyến: tỷ lệ trên tổng hồ sơ của các xã"]] == a["online_dossiers"]["share"]
     # Each figure shows as what it is: a share as a percentage, a count as a whole number, on every row down
-    # to the total; the level, code, unit and parent columns stay frozen on the left.
-    assert ws.freeze_panes == f"E{header + 1}"
-    shares = [h for h in heads[4:] if "tỷ lệ" in h or "chỉ tiêu" in h]
+    # to the total; the code and unit columns stay frozen on the left.
+    assert ws.freeze_panes == f"C{header + 1}"
+    shares = [h for h in heads[2:] if "tỷ lệ" in h or "chỉ tiêu" in h]
     assert len(shares) == 4
     for row in ws.iter_rows(min_row=header + 1):
-        assert row[0].value or row[2].value == "Tổng cộng"
-        for cell, head in zip(row[4:], heads[4:]):
-            assert cell.number_format == ("0.0%" if head in shares else "#,##0"), (row[2].value, head)
+        assert row[0].value or row[1].value == "Tổng cộng"
+        for cell, head in zip(row[2:], heads[2:]):
+            assert cell.number_format == ("0.0%" if head in shares else "#,##0"), (row[1].value, head)
     # A service no learner came away with reads 0, as in the API.
     nobody = next(c for c, n in working.items() if n == 0)
     service = db.session.scalar(sa.select(Service).where(Service.code == nobody))
@@ -230,6 +230,54 @@ def test_the_reports_xlsx_csv_page_and_the_api_agree_on_the_adult_figures(db, tr
     # The household columns of the CSV are where they were: the adult ones come after them.
     assert list(csv_col)[:4] == ["Cấp", "Mã", "Đơn vị", "Thuộc"]
     assert csv_col["Người trưởng thành"] > csv_col["Số hộ"]
+
+
+def _sheet(ws) -> tuple[list[dict], dict]:
+    """A report sheet read as a reader sees it: its rows under the header (Mã, Đơn vị, …), and the total last."""
+    header = next(r for r in range(1, 10) if ws.cell(r, 1).value == "Mã")
+    heads = [c.value for c in ws[header]]
+    rows = [dict(zip(heads, (c.value for c in row))) for row in ws.iter_rows(min_row=header + 1)]
+    assert rows[-1]["Đơn vị"] == "Tổng cộng"
+    return rows[:-1], rows[-1]
+
+
+def test_every_adult_sheet_of_the_xlsx_adds_up_to_its_total_and_counts_nobody_twice(db, tree, client, login_as):
+    """The adult indicators come a sheet per level, as the household figures do: a reader summing a count column
+    of any sheet gets its total (no level listed above another on one sheet, so nobody counted twice); a commune's
+    classes held in no hamlet and its shifts are a row of their own under its hamlets."""
+    import io
+
+    from openpyxl import load_workbook
+    adult_world.build(tree)
+    login_as("province", tree.province)
+    vneid = "Định danh điện tử VNeID mức 2: số học viên sử dụng được trong tháng"
+    counts = ["Người trưởng thành", "Lượt người học trong tháng", "Học viên có tên (lũy kế)",
+              "Hồ sơ trực tuyến được hỗ trợ trong tháng", vneid]
+    wb = load_workbook(io.BytesIO(client.get(f"/reports/{tree.province.id}/monthly.xlsx?month=2026-03").data))
+    assert wb.sheetnames == ["Cấp huyện", "Cấp xã", "Người trưởng thành · Cấp huyện", "Người trưởng thành · Cấp xã"]
+    districts, total = _sheet(wb["Người trưởng thành · Cấp huyện"])
+    communes, commune_total = _sheet(wb["Người trưởng thành · Cấp xã"])
+    assert [r["Mã"] for r in districts] == ["931", "930"] and [r["Mã"] for r in communes] == ["31338", "31318", "31321"]
+    for rows, last in ((districts, total), (communes, commune_total)):
+        for head in counts:
+            assert sum(r[head] for r in rows) == last[head], head
+    assert (total["Người trưởng thành"], total["Lượt người học trong tháng"], total["Học viên có tên (lũy kế)"]) \
+        == (2400, 75, 7)
+
+    # Phường I's hamlets: its class at the cultural house (25 attendances, 4 with VNeID working) and its shift's 15
+    # online dossiers belong to no hamlet, and say so in a row of their own, so the sheet adds up all the same.
+    wb = load_workbook(io.BytesIO(client.get(f"/reports/{tree.commune.id}/monthly.xlsx?month=2026-03").data))
+    assert wb.sheetnames == ["Các ấp", "Người trưởng thành · Các ấp"]
+    hamlets, total = _sheet(wb["Người trưởng thành · Các ấp"])
+    assert [r["Đơn vị"] for r in hamlets] == ["Khu vực 1", "Khu vực 2",
+                                              "Buổi học, ca trực và người học của xã không thuộc thôn, ấp nào"]
+    rest = hamlets[-1]
+    assert [rest[head] for head in counts] == [0, 25, 0, 15, 4]
+    assert rest["Học viên có tên: tỷ lệ trên số người trưởng thành"] is None
+    for head in counts:
+        assert sum(r[head] for r in hamlets) == total[head], head
+    assert (total["Người trưởng thành"], total["Lượt người học trong tháng"], total["Học viên có tên (lũy kế)"],
+            total["Hồ sơ trực tuyến được hỗ trợ trong tháng"]) == (1800, 55, 5, 15)
 
 
 def test_a_month_closed_before_the_adult_figures_keeps_its_snapshot(db, tree, client, login_as):

@@ -469,6 +469,14 @@ def test_a_provinces_report_with_an_area_adds_up_on_every_sheet_the_csv_and_the_
         assert last["Đơn vị"] == "Tổng cộng" and last["Số hộ"] == 1000 == sum(r["Số hộ"] for r in rows)
         wallet = next(h for h in last if h and h.endswith(": số hộ sử dụng"))
         assert last[wallet] == 4 == sum(r[wallet] for r in rows)
+    # The adult indicators the same way, a sheet per level, the communes in no area a row of their own.
+    assert wb.sheetnames[2:] == ["Người trưởng thành · Các cụm xã", "Người trưởng thành · Cấp xã"]
+    adult_areas, adult_total = body(wb["Người trưởng thành · Các cụm xã"])
+    assert [r["Đơn vị"] for r in adult_areas] == ["Khu vực Vị Thanh", "Các xã không thuộc cụm xã nào (1)"]
+    for sheet in wb.sheetnames[2:]:
+        rows, last = body(wb[sheet])
+        for head in ("Người trưởng thành", "Lượt người học trong tháng", "Học viên có tên (lũy kế)"):
+            assert sum(r[head] for r in rows) == last[head] == adult_total[head], (sheet, head)
     # The CSV: the province, then each level's rows; its communes add up to it.
     lines = list(csv.DictReader(io.StringIO(client.get(f"{base}.csv?month=2025-09").data.decode("utf-8-sig"))))
     province = lines[0]

@@ -157,8 +157,8 @@ def test_xlsx_has_sheets_headers_numbers_and_totals(tree, activity, login_as, cl
     assert resp.status_code == 200
     assert resp.mimetype.endswith("spreadsheetml.sheet")
     wb, ws, header_row, heads, rows = _xlsx_rows(resp.data)
-    # Vietnamese interface, Vietnamese sheet names; the adult indicators on a sheet of their own, last.
-    assert wb.sheetnames == ["Cấp huyện", "Cấp xã", "Người trưởng thành"]
+    # Vietnamese interface, Vietnamese sheet names; the adult indicators on sheets of their own, a level each, last.
+    assert wb.sheetnames == ["Cấp huyện", "Cấp xã", "Người trưởng thành · Cấp huyện", "Người trưởng thành · Cấp xã"]
     assert "Tháng 10/2024" in ws["A1"].value or "10/2024" in ws["A1"].value
     assert ws.freeze_panes == f"C{header_row + 1}"
     assert heads[:4] == ["Mã", "Đơn vị", "Số tổ", "Số tổ hoạt động trong tháng"]
@@ -341,7 +341,7 @@ def test_cli_english_headers(tree, activity, runner, tmp_path):
                               "--output", str(out)])
     assert res.exit_code == 0, res.output
     wb = load_workbook(out)
-    assert wb.sheetnames == ["Communes", "Adults"]
+    assert wb.sheetnames == ["Communes", "Adults · Communes"]
     assert re.fullmatch(r"Produced on [A-Z][a-z]{2} \d{1,2}, \d{4}", wb.worksheets[0]["A2"].value)  # Dec 5, 2026
     assert [c.value for c in wb.worksheets[0][4]][:3] == ["Code", "Unit", "Number of teams"]
 

@@ -120,52 +120,29 @@ def _sheet_name(text: str, used: set[str]) -> str:
 
 
 def write_xlsx(summary: Summary) -> bytes:
-    cols = columns(summary)
+    """A sheet per level for the household figures, then a sheet per level for the adult indicators: each
+    sheet's rows (with the units in none of them, and what the total counts in none of its units) add up to
+    its total, so a reader summing a column gets the total, not twice it."""
     wb = Workbook()
     wb.remove(wb.active)
     used: set[str] = set()
     levels = summary.levels or [(summary.unit["level"], [])]
-    bold = Font(bold=True)
-    head_fill = PatternFill("solid", fgColor="DDE6F0")
+    cols = columns(summary)
     for level, rows in levels:
-        ws = wb.create_sheet(_sheet_name(summary.level_title(level), used))
-        ws.append([neutralise(title(summary))])
-        ws["A1"].font = Font(bold=True, size=14)
-        ws.append([produced_line(summary)])
-        ws.append([])
-        with_parent = any(r["parent_id"] != summary.unit["id"] for r in rows)
-        heads = [_("Code"), _("Unit")] + ([_("Belongs to")] if with_parent else []) + [c[0] for c in cols]
-        ws.append([neutralise(h) for h in heads])
-        header_row = ws.max_row
-        for cell in ws[header_row]:
-            cell.font = bold
-            cell.fill = head_fill
-            cell.alignment = Alignment(wrap_text=True, vertical="top")
-        lead = 3 if with_parent else 2
-        for r in rows:
-            lead_cells = [r["code"] or "", r["name"]] + ([r["parent_name"]] if with_parent else [])
-            ws.append([neutralise(v) for v in lead_cells] + [c[2](r) for c in cols])
         rest = summary.outside.get(level)
-        if rest is not None:  # the units in none of this sheet's rows, so that the rows above add up to the total
-            ws.append(["", neutralise(outside_label(level, rest["count"]))] + ([""] if with_parent else [])
-                      + [c[2](rest) for c in cols])
-        total = summary.total
-        ws.append(["", _("Total")] + ([""] if with_parent else []) + [c[2](total) for c in cols])
-        for cell in ws[ws.max_row]:
-            cell.font = bold
-        for i, (_h, kind, _g) in enumerate(cols, start=lead + 1):
-            fmt = PERCENT_FORMAT if kind == "percent" else INT_FORMAT
-            for row in ws.iter_rows(min_row=header_row + 1, min_col=i, max_col=i):
-                row[0].number_format = fmt
-        for cell in ws[header_row][:lead]:
-            ws.column_dimensions[cell.column_letter].width = 28 if cell.column > 1 else 10
-        for i in range(lead + 1, len(heads) + 1):
-            ws.column_dimensions[get_column_letter(i)].width = 14
-        ws.freeze_panes = ws.cell(row=header_row + 1, column=lead + 1)
-        ws.print_options.gridLines = True
-        ws.page_setup.orientation = "landscape"
-        ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    _adult_sheet(wb, summary, used)
+        extra = [(outside_label(level, rest["count"]), rest)] if rest is not None else []
+        _level_sheet(wb.create_sheet(_sheet_name(summary.level_title(level), used)), summary, cols, rows, extra)
+    adult_cols = adult_columns(summary)
+    for level, rows in levels if adult_cols else []:
+        extra = []
+        rest = summary.outside.get(level)
+        if rest is not None:
+            extra.append((outside_label(level, rest["count"]), rest))
+        unplaced = _adults_in_no_row(summary, rows + [r for _label, r in extra])
+        if unplaced is not None:
+            extra.append((unplaced_label(level), unplaced))
+        name = _sheet_name(_("Adults · %(level)s", level=summary.level_title(level)), used)
+        _level_sheet(wb.create_sheet(name), summary, adult_cols, rows, extra)
     if summary.closed_at is not None:
         wb.properties.created = summary.closed_at.replace(tzinfo=None, microsecond=0)
     buf = io.BytesIO()
@@ -173,6 +150,70 @@ def write_xlsx(summary: Summary) -> bytes:
     if summary.closed_at is None:
         return buf.getvalue()
     return _stamped(buf.getvalue(), summary.closed_at)
+
+
+def _level_sheet(ws, summary: Summary, cols, rows: list[dict], extra: list[tuple[str, dict]]) -> None:
+    """One level's sheet: title, date, header, the level's rows, the `extra` rows (label, figures) that make
+    them add up, then the total."""
+    bold = Font(bold=True)
+    ws.append([neutralise(title(summary))])
+    ws["A1"].font = Font(bold=True, size=14)
+    ws.append([produced_line(summary)])
+    ws.append([])
+    with_parent = any(r["parent_id"] != summary.unit["id"] for r in rows)
+    heads = [_("Code"), _("Unit")] + ([_("Belongs to")] if with_parent else []) + [c[0] for c in cols]
+    ws.append([neutralise(h) for h in heads])
+    header_row = ws.max_row
+    for cell in ws[header_row]:
+        cell.font = bold
+        cell.fill = PatternFill("solid", fgColor="DDE6F0")
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+    lead = 3 if with_parent else 2
+    for r in rows:
+        lead_cells = [r["code"] or "", r["name"]] + ([r["parent_name"]] if with_parent else [])
+        ws.append([neutralise(v) for v in lead_cells] + [c[2](r) for c in cols])
+    for label, r in extra:
+        ws.append(["", neutralise(label)] + ([""] if with_parent else []) + [c[2](r) for c in cols])
+    total = summary.total
+    ws.append(["", _("Total")] + ([""] if with_parent else []) + [c[2](total) for c in cols])
+    for cell in ws[ws.max_row]:
+        cell.font = bold
+    for i, (_h, kind, _g) in enumerate(cols, start=lead + 1):
+        fmt = PERCENT_FORMAT if kind == "percent" else INT_FORMAT
+        for row in ws.iter_rows(min_row=header_row + 1, min_col=i, max_col=i):
+            row[0].number_format = fmt
+    for cell in ws[header_row][:lead]:
+        ws.column_dimensions[cell.column_letter].width = 28 if cell.column > 1 else 10
+    for i in range(lead + 1, len(heads) + 1):
+        ws.column_dimensions[get_column_letter(i)].width = 14
+    ws.freeze_panes = ws.cell(row=header_row + 1, column=lead + 1)
+    ws.print_options.gridLines = True
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+
+
+ADULT_COUNTS = ("adults", "attendances", "named", "online", "online_counted", "commune_dossiers")
+
+
+def _adults_in_no_row(summary: Summary, rows: list[dict]) -> dict | None:
+    """What the total's adult figures count in none of the rows (a commune's classes held in no hamlet, its
+    one-stop-centre shifts, learners living in no hamlet given): the total less the rows, as a row of its own;
+    None when the rows hold it all. Its shares are left blank: they are no unit's."""
+    total = summary.total.get("adults") or {}
+    rest = {k: total.get(k, 0) - sum((r.get("adults") or {}).get(k, 0) for r in rows) for k in ADULT_COUNTS}
+    working = {s["code"]: (total.get("working") or {}).get(s["code"], 0)
+               - sum(((r.get("adults") or {}).get("working") or {}).get(s["code"], 0) for r in rows)
+               for s in summary.services}
+    if not any(rest.values()) and not any(working.values()):
+        return None
+    return {"adults": {**rest, "working": working, "named_share": None, "online_share": None}}
+
+
+def unplaced_label(level: str) -> str:
+    """The row of what a sheet's total counts in none of its units."""
+    if level == "hamlet":
+        return _("Classes, shifts and learners of the commune in no hamlet")
+    return _("Counted in the total but in none of the units above")
 
 
 def _stamped(xlsx: bytes, when) -> bytes:
@@ -190,39 +231,6 @@ def _stamped(xlsx: bytes, when) -> bytes:
                               data)
             dst.writestr(fixed, data)
     return out.getvalue()
-
-
-def _adult_sheet(wb, summary: Summary, used: set[str]) -> None:
-    """A sheet of its own for the adult indicators, every level below the unit with its total last
-    (the household sheets stay as they were)."""
-    cols = adult_columns(summary)
-    if not cols:
-        return
-    ws = wb.create_sheet(_sheet_name(_("Adults"), used))
-    ws.append([neutralise(title(summary))])
-    ws["A1"].font = Font(bold=True, size=14)
-    ws.append([produced_line(summary)])
-    ws.append([])
-    ws.append([neutralise(h) for h in [_("Level"), _("Code"), _("Unit"), _("Belongs to")] + [c[0] for c in cols]])
-    header_row = ws.max_row
-    for cell in ws[header_row]:
-        cell.font = Font(bold=True)
-        cell.alignment = Alignment(wrap_text=True, vertical="top")
-    for _level, rows in summary.levels:
-        for r in rows:
-            ws.append([neutralise(v) for v in (level_name(r["level"]), r["code"] or "", r["name"], r["parent_name"])]
-                      + [c[2](r) for c in cols])
-    ws.append(["", "", _("Total"), ""] + [c[2](summary.total) for c in cols])
-    for cell in ws[ws.max_row]:
-        cell.font = Font(bold=True)
-    for i, (_h, kind, _g) in enumerate(cols, start=5):
-        for row in ws.iter_rows(min_row=header_row + 1, min_col=i, max_col=i):
-            row[0].number_format = PERCENT_FORMAT if kind == "percent" else INT_FORMAT
-        ws.column_dimensions[get_column_letter(i)].width = 14
-    ws.column_dimensions["C"].width = 28
-    ws.freeze_panes = ws.cell(row=header_row + 1, column=5)
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
 
 
 def _plain(value, kind: str):
