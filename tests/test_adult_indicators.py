@@ -280,6 +280,30 @@ def test_every_adult_sheet_of_the_xlsx_adds_up_to_its_total_and_counts_nobody_tw
             total["Hồ sơ trực tuyến được hỗ trợ trong tháng"]) == (1800, 55, 5, 15)
 
 
+def test_each_level_of_the_csv_adds_up_to_the_unit_in_its_first_line(db, tree, client, login_as):
+    """The CSV is one table, every row with its level (Cấp): the rows of one level add up to the unit's own line,
+    a commune's classes and shifts in no hamlet a line of the hamlets' level with its adult figures alone."""
+    import csv
+    import io
+    adult_world.build(tree)
+    login_as("province", tree.province)
+    counts = ["Người trưởng thành", "Lượt người học trong tháng", "Học viên có tên (lũy kế)",
+              "Hồ sơ trực tuyến được hỗ trợ trong tháng", "Số hộ", "Lượt hướng dẫn trong tháng"]
+    for unit, levels in ((tree.province, ["Huyện", "Xã"]), (tree.commune, ["Ấp"])):
+        raw = client.get(f"/reports/{unit.id}/monthly.csv?month=2026-03").data.decode("utf-8-sig")
+        lines = list(csv.DictReader(io.StringIO(raw)))
+        first = lines[0]
+        assert first["Đơn vị"] == unit.name and {r["Cấp"] for r in lines[1:]} == set(levels)
+        for level in levels:
+            rows = [r for r in lines if r["Cấp"] == level]
+            for head in counts:
+                assert sum(int(r[head] or 0) for r in rows) == int(first[head]), (level, head)
+    rest = lines[-1]
+    assert rest["Đơn vị"] == "Buổi học, ca trực và người học của xã không thuộc thôn, ấp nào"
+    heads = ("Mã", "Số hộ", "Lượt người học trong tháng", "Hồ sơ trực tuyến được hỗ trợ trong tháng")
+    assert [rest[h] for h in heads] == ["", "", "25", "15"]
+
+
 def test_a_month_closed_before_the_adult_figures_keeps_its_snapshot(db, tree, client, login_as):
     import json
 

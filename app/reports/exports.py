@@ -243,15 +243,31 @@ def _plain(value, kind: str):
 
 def write_csv(summary: Summary) -> bytes:
     """One table: the unit itself, then every level below; level and parent name say where a row sits.
-    The adult indicators' columns come after the household ones."""
-    cols = columns(summary) + adult_columns(summary)
+    The adult indicators' columns come after the household ones. As on the xlsx's sheets, each level's rows
+    add up to the unit's: the units in none of them, and what its adult figures count in none of them, are
+    rows of that level too."""
+    household_cols, adult_cols = columns(summary), adult_columns(summary)
+    cols = household_cols + adult_cols
     out = io.StringIO()
     w = csv.writer(out, lineterminator="\r\n")
     w.writerow([neutralise(h) for h in [_("Level"), _("Code"), _("Unit"), _("Belongs to")] + [c[0] for c in cols]])
-    rows = [summary.total] + [r for _level, rows in summary.levels for r in rows]
-    for r in rows:
-        lead = [level_name(r["level"]), r["code"] or "", r["name"],
-                r["parent_name"] if r is not summary.total else ""]
-        w.writerow([neutralise(v) for v in lead] + [_plain(c[2](r), c[1]) for c in cols])
+
+    def line(level: str, code: str, name: str, parent: str, values: list) -> None:
+        w.writerow([neutralise(v) for v in (level_name(level), code, name, parent)] + values)
+
+    def plain(r: dict, which: list) -> list:
+        return [_plain(c[2](r), c[1]) for c in which]
+
+    total = summary.total
+    line(total["level"], total["code"] or "", total["name"], "", plain(total, cols))
+    for level, rows in summary.levels:
+        for r in rows:
+            line(r["level"], r["code"] or "", r["name"], r["parent_name"], plain(r, cols))
+        rest = summary.outside.get(level)
+        if rest is not None:
+            line(level, "", outside_label(level, rest["count"]), "", plain(rest, cols))
+        unplaced = _adults_in_no_row(summary, rows + ([rest] if rest is not None else [])) if adult_cols else None
+        if unplaced is not None:  # adult figures only: the household ones are all in the rows
+            line(level, "", unplaced_label(level), "", [""] * len(household_cols) + plain(unplaced, adult_cols))
     # The byte-order mark lets Excel open the file as UTF-8, so diacritics show.
     return ("\ufeff" + out.getvalue()).encode("utf-8")
