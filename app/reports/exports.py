@@ -83,6 +83,13 @@ def adult_columns(summary: Summary) -> list[tuple[str, str, object]]:
     return cols
 
 
+def row_name(row: dict) -> str:
+    """A row's unit as the files name it: a hamlet that ended during the period with the day it ended from."""
+    if row.get("ended_on") is not None:
+        return _("%(name)s (ended from %(date)s)", name=row["name"], date=_fmt_date(row["ended_on"]))
+    return row["name"]
+
+
 def outside_label(level: str, count: int) -> str:
     """The row of a sheet's rest: the units in none of its rows (a province's communes in no area)."""
     if level == "area":
@@ -170,7 +177,7 @@ def _level_sheet(ws, summary: Summary, cols, rows: list[dict], extra: list[tuple
         cell.alignment = Alignment(wrap_text=True, vertical="top")
     lead = 3 if with_parent else 2
     for r in rows:
-        lead_cells = [r["code"] or "", r["name"]] + ([r["parent_name"]] if with_parent else [])
+        lead_cells = [r["code"] or "", row_name(r)] + ([r["parent_name"]] if with_parent else [])
         ws.append([neutralise(v) for v in lead_cells] + [c[2](r) for c in cols])
     for label, r in extra:
         ws.append(["", neutralise(label)] + ([""] if with_parent else []) + [c[2](r) for c in cols])
@@ -262,7 +269,7 @@ def write_csv(summary: Summary) -> bytes:
     line(total["level"], total["code"] or "", total["name"], "", plain(total, cols))
     for level, rows in summary.levels:
         for r in rows:
-            line(r["level"], r["code"] or "", r["name"], r["parent_name"], plain(r, cols))
+            line(r["level"], r["code"] or "", row_name(r), r["parent_name"], plain(r, cols))
         rest = summary.outside.get(level)
         if rest is not None:
             line(level, "", outside_label(level, rest["count"]), "", plain(rest, cols))

@@ -67,6 +67,7 @@ class _Placed:
     level: str
     parent_id: int | None
     depth: int
+    retired_on: date | None = None
 
 
 def _units_then(root: AdminUnit, end: date) -> list[_Placed]:
@@ -188,8 +189,11 @@ def compute_figures(root: AdminUnit, year: int, month: int, full: bool = False, 
         "services": services,
         "adult_targets": {t.indicator: {"share": float(t.share), "date": t.due_on.isoformat()}
                           for t in adult_targets(root.province_id, end).values()},
+        # A hamlet that ended during the period says from when (its row is the period's first days).
         "units": {str(u.id): {"id": u.id, "code": u.code, "name": u.name, "level": u.level,
-                              "parent_id": u.parent_id, "depth": u.depth} for u in units if u.id in needed},
+                              "parent_id": u.parent_id, "depth": u.depth,
+                              **({"ended_on": u.retired_on.isoformat()} if u.id in ended else {})}
+                  for u in units if u.id in needed},
         "figures": {str(k): v for k, v in figures.items() if k in needed},
     }
 
@@ -199,7 +203,7 @@ def _ended_placed(units: list[_Placed], ended: dict[int, int]) -> list[_Placed]:
     map of the period's end (which holds only the units that stood on its last day)."""
     placed = {u.id: u for u in units}
     wanted = [h for h, c in ended.items() if h not in placed and c in placed]
-    return [_Placed(h.id, h.code, h.name, h.level, ended[h.id], placed[ended[h.id]].depth + 1)
+    return [_Placed(h.id, h.code, h.name, h.level, ended[h.id], placed[ended[h.id]].depth + 1, h.retired_on)
             for h in db.session.scalars(sa.select(AdminUnit).where(AdminUnit.id.in_(wanted)))] if wanted else []
 
 
@@ -319,6 +323,7 @@ def _row(data: dict, uid: str, parent_name: str = "") -> dict:
 
 def _row_of(meta: dict, f: dict, services: list[dict], parent_name: str = "") -> dict:
     row = dict(meta)
+    row["ended_on"] = date.fromisoformat(meta["ended_on"]) if meta.get("ended_on") else None
     row["parent_name"] = parent_name
     for k in COUNT_KEYS:
         row[k] = f[k]
