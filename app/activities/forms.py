@@ -287,6 +287,10 @@ class DossierTotalForm(AppForm):
     # The number the officer was asked to check and saves all the same (views.dossiers).
     confirm = HiddenField()
 
+    def __init__(self, *args, commune=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.commune = commune
+
     def validate_month(self, field):
         from app.dates import today_vn
         found = parse_month(field.data)
@@ -295,6 +299,14 @@ class DossierTotalForm(AppForm):
         today = today_vn()
         if found > (today.year, today.month):
             raise ValidationError(gettext("The month cannot be in the future."))
+        # A commune a reorganization made has no total of its own before it existed: the old communes' totals of
+        # those months count for it on today's map (app.units.history.commune_heirs), and would count twice.
+        from app.templating import locale_date
+        begun = self.commune.valid_from if self.commune is not None else None
+        if begun is not None and found < (begun.year, begun.month):
+            raise ValidationError(gettext(
+                "%(name)s exists from %(date)s: the dossiers of earlier months are those of the old communes it was "
+                "formed from, counted already.", name=self.commune.name, date=locale_date(begun)))
 
     @property
     def month_number(self) -> int:

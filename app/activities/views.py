@@ -57,6 +57,7 @@ from app.scope import (
 from app.teams.models import Member, Membership, Team
 from app.teams.names import member_choices, telling_apart
 from app.units import operations as unit_ops
+from app.units.history import commune_figures_note
 from app.units.models import AdminUnit
 from app.visits.models import Visit, visit_members
 
@@ -634,7 +635,7 @@ def dossiers():
         commune = found_or_abort(current_user.unit or None, need=can_record_dossiers)
     status = 200
     if request.method == "POST":
-        form = DossierTotalForm()
+        form = DossierTotalForm(commune=commune)
         if form.validate():
             month, typed = form.month_number, form.dossiers.data
             label = month_label(month // 100, month % 100)
@@ -664,7 +665,7 @@ def dossiers():
         form = DossierTotalForm(formdata=None, month=f"{month // 100:04d}-{month % 100:02d}",
                                 dossiers=_total_of(commune, month))
     return render_template("activities/dossiers.html", form=form, commune=commune, rows=_dossier_rows(commune),
-                           commune_arg=commune.id if raw else None), status
+                           commune_arg=commune.id if raw else None, figures_note=commune_figures_note(commune)), status
 
 
 # --- the province's list of topics -------------------------------------------------------------

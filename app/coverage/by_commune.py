@@ -157,8 +157,50 @@ def _hamlet_figures(unit_ids: tuple[int, ...], first: int, last: int) -> MonthFi
 
 def month_figures(unit_ids: list[int], token: int | None, activity: int | None, first: int,
                   last: int) -> MonthFigures:
-    """The month rows of units above the hamlets (None for a token: none yet, read them)."""
-    return _upper_figures((token, activity), tuple(sorted(set(unit_ids))), token, first, last)
+    """The month rows of units above the hamlets (None for a token: none yet, read them), with the online
+    dossiers and dossier totals of the old communes whose heirs they hold (heir_figures)."""
+    key = tuple(sorted(set(unit_ids)))
+    own = _upper_figures((token, activity), key, token, first, last)
+    heirs = _heir_figures((token, activity, rollup.tree_token()), key, token, first, last)
+    if not heirs.sums and not heirs.dossiers:
+        return own
+    sums: dict[tuple[int, int, int], list[int]] = defaultdict(lambda: [0, 0])
+    for unit_id, month, measure, n, counted in (*own.sums, *heirs.sums):
+        s = sums[(unit_id, month, measure)]
+        s[0] += n
+        s[1] += counted
+    dossiers = dict(own.dossiers)
+    for k, n in heirs.dossiers.items():
+        dossiers[k] = dossiers.get(k, 0) + n
+    return MonthFigures(tuple((u, m, measure, n, c) for (u, m, measure), (n, c) in sums.items()), dossiers,
+                        own.firsts)
+
+
+def heir_map(unit_ids: list[int], token: int | None) -> CommuneMap:
+    """The communes a reorganization ended -> which of unit_ids their heir counts under (app.units.history
+    .commune_heirs), leaving out those they count under already (as the map was, an old unit holds them)."""
+    from app.units.history import commune_heirs
+    communes = commune_map(unit_ids, token)
+    out = {}
+    for old, chain in commune_heirs().items():
+        under = {u for heir in chain for u in communes.get(heir, ())} - set(communes.get(old, ()))
+        if under:
+            out[old] = tuple(sorted(under))
+    return out
+
+
+# Kept per (adult token, adult_activity token, tree token) and question.
+@kept_under_tokens(maxsize=256)
+def _heir_figures(unit_ids: tuple[int, ...], token: int | None, first: int, last: int) -> MonthFigures:
+    """On today's map, the one-stop-centre shifts' online dossiers and the dossier totals of the old communes
+    whose heirs are below unit_ids: a commune's figures, not a hamlet's, which no hamlet carried into the new
+    communes. Their other month rows (classes) are not added here."""
+    olds = heir_map(list(unit_ids), token)
+    if not olds:
+        return MonthFigures((), {}, {})
+    keys = [k for k in range(first, last + 1) if 1 <= k % 100 <= 12]
+    return MonthFigures(tuple(row for row in upper_sums(olds, first, last) if row[2] == ONLINE),
+                        dossier_totals(olds, keys), {})
 
 
 def hamlet_figures(unit_ids: list[int], token: int | None, activity: int | None, first: int,

@@ -31,7 +31,7 @@ from app.scope import (
 )
 from app.templating import locale_date, target_percent
 from app.text import by_name, sort_key
-from app.units.history import before_note, successors
+from app.units.history import before_note, commune_figures_note, successors
 
 bp = Blueprint("coverage", __name__, url_prefix="/coverage")
 require_sign_in(bp)
@@ -231,6 +231,7 @@ def _adult_section(unit, children, year: int, month: int, services, mode: str, w
     figure_rows, working_rows = writer.adult_body(adult.rows, adult.total, _("Total: %(name)s", name=unit.name),
                                                   named, online, adult.services)
     return dict(adult=adult, adult_rows=rows, adult_figure_rows=figure_rows, adult_working_rows=working_rows,
+                figures_note=commune_figures_note(unit) if mode == "today" else None,
         adult_href=lambda n: coverage_url(unit.id, month=month_value, page=request.args.get("page"), adults=1,
                                           apage=n if n > 1 else None) + "#adults",
         adult_hx=lambda n: url_for("coverage.adult_section", unit_id=unit.id, month=month_value, map=_map_param(),

@@ -326,3 +326,97 @@ def _same_map_since(path: str, on: date) -> bool:
         sa.select(UnitPlacement.id).join(below, below.id == UnitPlacement.parent_id).where(below.within(path), later),
     ]
     return not any(db.session.execute(sa.select(*(sa.exists(q) for q in changed))).one())
+
+
+# --- A commune's own figures across a reorganization ---------------------------------------------
+# One-stop-centre shifts and the dossier totals are a commune's, not a hamlet's: they cannot follow hamlets
+# into the new communes. On today's map an old commune's go on under one new commune: the one it went into
+# whole, or for a split commune its main successor; as the map was they stay the old commune's.
+
+def commune_heirs() -> dict[int, tuple[int, ...]]:
+    """Each commune a reorganization ended -> the new communes that carry its own figures on today's map, its
+    heir first, then its heir's heir (a commune reorganized twice). Kept per worker under the tree token
+    (app/coverage/rollup.py), which any change to the units or their successions replaces."""
+    from app.coverage.rollup import tree_token
+    return _commune_heirs((tree_token(),))
+
+
+def main_successor(successors: list[tuple[int, str | None, int]], old_code: str | None) -> int:
+    """Of a split commune's successors (id, code, hamlets it took), the main one: the one that took its code, else
+    the one that took most of its hamlets, else the first by code (so each old commune has one, and a province's
+    total counts its figures once)."""
+    return min(successors, key=lambda s: (s[1] != old_code or not old_code, -s[2], s[1] or "", s[0]))[0]
+
+
+@kept_under_tokens(maxsize=4)
+def _commune_heirs() -> dict[int, tuple[int, ...]]:
+    from app.coverage.models import UnitAncestor
+    old, new = orm.aliased(AdminUnit), orm.aliased(AdminUnit)
+    rows = db.session.execute(
+        sa.select(UnitSuccession.old_unit_id, old.code, old.retired_on, UnitSuccession.new_unit_id, new.code)
+        .join(old, old.id == UnitSuccession.old_unit_id).join(new, new.id == UnitSuccession.new_unit_id)
+        .where(old.level == "commune", new.level == "commune")).all()
+    by_old: dict[int, list] = defaultdict(list)
+    for old_id, old_code, retired_on, new_id, new_code in rows:
+        by_old[old_id].append((old_code, retired_on, new_id, new_code))
+    split = [old_id for old_id, succ in by_old.items() if len(succ) > 1]
+    # The hamlets each part of a split commune took: placed under it until the day, below the part since.
+    took: dict[tuple[int, int], int] = {}
+    for chunk in chunks(split):
+        for parent_id, new_id, n in db.session.execute(
+                sa.select(UnitPlacement.parent_id, UnitAncestor.ancestor_id, sa.func.count())
+                .join(UnitAncestor, UnitAncestor.unit_id == UnitPlacement.unit_id)
+                .join(UnitSuccession, sa.and_(UnitSuccession.old_unit_id == UnitPlacement.parent_id,
+                                              UnitSuccession.new_unit_id == UnitAncestor.ancestor_id))
+                .join(old, old.id == UnitPlacement.parent_id)
+                .where(UnitPlacement.parent_id.in_(chunk), UnitPlacement.valid_to == old.retired_on)
+                .group_by(UnitPlacement.parent_id, UnitAncestor.ancestor_id)):
+            took[(parent_id, new_id)] = n
+    heir: dict[int, int] = {}
+    for old_id, succ in by_old.items():
+        if len(succ) == 1:
+            heir[old_id] = succ[0][2]
+        else:
+            heir[old_id] = main_successor([(new_id, code, took.get((old_id, new_id), 0))
+                                           for _c, _r, new_id, code in succ], succ[0][0])
+    out = {}
+    for old_id in heir:
+        chain, u = [], old_id
+        while u in heir and heir[u] not in chain:
+            u = heir[u]
+            chain.append(u)
+        out[old_id] = tuple(chain)
+    return out
+
+
+@dataclass(frozen=True)
+class CommuneFiguresNote:
+    """Where a new commune's shifts and dossier totals before `until` come from on today's map: the old communes
+    counted here (`here`, the split ones among them in `split_here`), and each split one counted elsewhere with
+    the commune it counts under."""
+    until: date
+    here: tuple[str, ...]
+    split_here: tuple[str, ...]
+    elsewhere: tuple[tuple[str, str], ...]
+
+
+def commune_figures_note(unit: AdminUnit) -> CommuneFiguresNote | None:
+    """For a commune made by a reorganization (None otherwise)."""
+    if unit.level != "commune" or unit.valid_from is None:
+        return None
+    olds = predecessors(unit)
+    if not olds:
+        return None
+    heirs = commune_heirs()
+    here, split_here, elsewhere = [], [], []
+    for old, split in olds:
+        chain = heirs.get(old.id, ())
+        if chain and chain[0] == unit.id:
+            here.append(old.name)
+            if split:
+                split_here.append(old.name)
+        elif chain:
+            elsewhere.append((old.name, db.session.get(AdminUnit, chain[0]).name))
+    from app.text import sort_key
+    return CommuneFiguresNote(until=unit.valid_from, here=tuple(sorted(here, key=sort_key)),
+                              split_here=tuple(split_here), elsewhere=tuple(elsewhere))
