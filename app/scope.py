@@ -148,11 +148,15 @@ def teams_query(user=None) -> sa.Select:
     return _commune_rows(Team, user, lambda team_id: Team.id == team_id)
 
 
-def _commune_rows(model, user, of_team) -> sa.Select:
-    """Select the model's rows in the communes of the user's area; a team leader or member gets only their own
-    team's, `of_team(team_id)` saying which those are."""
+def _commune_rows(model, user, of_team, former: bool = False) -> sa.Select:
+    """Select the model's rows in the communes of the user's area (`former`: and in the communes a reorganization
+    ended into it, former_communes_in_scope); a team leader or member gets only their own team's, `of_team(team_id)`
+    saying which those are."""
     user = _user(user)
-    q = sa.select(model).where(in_scope(model.commune_id, user))
+    place = in_scope(model.commune_id, user)
+    if former and root_unit(user) is not None:
+        place = sa.or_(place, model.commune_id.in_(former_communes_in_scope(user)))
+    q = sa.select(model).where(place)
     if user.role in FIELD_ROLES:
         q = q.where(of_team(user.team_id or -1))
     return q
@@ -456,8 +460,21 @@ def get_class_or_404(class_id: int, user=None, *, need: Need | None = None):
 
 
 def shifts_query(user=None) -> sa.Select:
+    """Those of the user's area, and of the communes a reorganization ended into it: a shift stays on the commune
+    it was held in, which no hamlet carried into the new communes."""
     from app.activities.models import CentreShift
-    return _commune_rows(CentreShift, user, lambda team_id: CentreShift.team_id == team_id)
+    return _commune_rows(CentreShift, user, lambda team_id: CentreShift.team_id == team_id, former=True)
+
+
+def former_communes_in_scope(user=None) -> sa.Select:
+    """The ids of the communes a reorganization ended whose every successor lies in the user's area: their
+    records are the history of the communes that took them in (a split commune's only for those who hold all its
+    parts, as its pages: can_see_in_time)."""
+    from app.units.models import UnitSuccession
+    inside = sa.case((in_scope(UnitSuccession.new_unit_id, user), 1), else_=0)
+    return (sa.select(UnitSuccession.old_unit_id).join(AdminUnit, AdminUnit.id == UnitSuccession.old_unit_id)
+            .where(AdminUnit.level == "commune").group_by(UnitSuccession.old_unit_id)
+            .having(sa.func.min(inside) == 1))
 
 
 def get_shift_or_404(shift_id: int, user=None, *, need: Need | None = None):

@@ -217,3 +217,36 @@ def test_a_split_commune_s_main_successor_is_the_one_that_took_its_code_else_mos
     assert main_successor([(1, "31342", 2), (2, "31338", 1)], "31338") == 2
     assert main_successor([(1, "31360", 1), (2, "31342", 2)], "31338") == 2
     assert main_successor([(1, "31360", 1), (2, "31342", 1)], "31338") == 2  # a tie: the first by code
+
+
+def _shift_ids(commune_id: int) -> list[int]:
+    from app.activities.models import CentreShift
+    return list(_db.session.scalars(sa.select(CentreShift.id).where(CentreShift.commune_id == commune_id)
+                                    .order_by(CentreShift.held_on)))
+
+
+def test_a_merged_commune_s_shifts_are_listed_to_the_commune_that_took_it_in_and_a_split_one_s_to_no_part(
+        reformed, app, client, login_as):
+    march, may = _shift_ids(reformed.old["commune"])
+    split = _shift_ids(reformed.old["other_commune"])[0]
+    login_as("commune", reformed.vi_thanh)
+    listed = _text(client.get("/activities/?kind=shift"))
+    for shift_id in (march, may):
+        assert f"/activities/shifts/{shift_id}" in listed
+    assert f"/activities/shifts/{split}" not in listed
+    shown = client.get(f"/activities/shifts/{may}")
+    assert shown.status_code == 200 and "Phường I" in _text(shown)
+    # Read, not changed: the old commune's shift is no longer the officer's to correct.
+    assert f"/activities/shifts/{may}/edit" not in _text(shown)
+    assert client.get(f"/activities/shifts/{may}/edit").status_code in (403, 404)
+    assert client.get(f"/activities/shifts/{split}").status_code == 404
+    # Thị trấn Một Ngàn went to two communes: neither part reads its shifts (its figures count on Xã Tân Hòa).
+    for part in (reformed.tan_hoa, reformed.thanh_xuan):
+        other = app.test_client()
+        login_as("commune", part, http=other)
+        assert other.get(f"/activities/shifts/{split}").status_code == 404
+        assert other.get(f"/activities/shifts/{may}").status_code == 404
+    # The province's staff hold every part.
+    staff = app.test_client()
+    login_as("province", reformed.province, http=staff)
+    assert staff.get(f"/activities/shifts/{split}").status_code == 200
