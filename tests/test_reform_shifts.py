@@ -183,21 +183,26 @@ def test_the_split_commune_s_other_part_says_where_its_figures_went_and_cannot_r
     login_as("commune", reformed.thanh_xuan)
     section = _text(client.get(f"/coverage/{reformed.thanh_xuan.id}/adults?month=2025-05",
                                headers={"HX-Request": "true"}))
-    assert ("Thị trấn Một Ngàn được chia cho nhiều đơn vị: ca trực và hồ sơ của đơn vị này được tính ở "
-            "Xã Tân Hòa, đơn vị kế thừa chính.") in section
+    assert ("Ca trực và hồ sơ của Thị trấn Một Ngàn (được chia cho nhiều đơn vị) được tính ở Xã Tân Hòa, "
+            "đơn vị kế thừa chính.") in section
     assert client.get(f"/coverage/{reformed.tan_hoa.id}?month=2025-05").status_code == 404
     main = app.test_client()
     login_as("commune", reformed.tan_hoa, http=main)
     section = _text(main.get(f"/coverage/{reformed.tan_hoa.id}/adults?month=2025-05",
                                headers={"HX-Request": "true"}))
-    assert ("Thị trấn Một Ngàn được chia cho nhiều đơn vị: ca trực và hồ sơ của đơn vị này được tính trọn ở "
-            "đây, đơn vị kế thừa chính.") in section
+    assert ("Thị trấn Một Ngàn được chia cho nhiều đơn vị: ca trực và hồ sơ được tính trọn ở đây, "
+            "đơn vị kế thừa chính.") in section
 
 
 def test_a_new_commune_cannot_enter_a_dossier_total_for_a_month_before_it_existed(reformed, client, login_as):
     login_as("commune", reformed.vi_thanh)
     page = _text(client.get("/activities/dossiers"))
     assert "các tháng trước 07/2025 là của Phường I, Phường III" in page
+    # Its table is of the last twelve months, its own: the months before are on its coverage page's trend.
+    link = re.search(r'<a href="([^"]+)">Các tháng trước 07/2025 trên trang độ phủ</a>', page).group(1)
+    trend = _text(client.get(link.replace("&amp;", "&")))
+    trend = trend[trend.index("adult-trend"):]
+    assert ">11<" in next(r for r in re.findall(r"<tr[^>]*>(.*?)</tr>", trend) if "05/2025" in r)
     resp = client.post("/activities/dossiers", data={"month": "05/2025", "dossiers": "120"})
     assert resp.status_code == 400
     text = _text(resp)
@@ -233,6 +238,9 @@ def test_a_merged_commune_s_shifts_are_listed_to_the_commune_that_took_it_in_and
     listed = _text(client.get("/activities/?kind=shift"))
     for shift_id in (march, may):
         assert f"/activities/shifts/{shift_id}" in listed
+    # Each says the commune it was held in.
+    entry = listed[listed.index(f"/activities/shifts/{may}"):]
+    assert "06/05/2025 · 7 hồ sơ trực tuyến · Phường I" in entry[:entry.index("</li>")]
     assert f"/activities/shifts/{split}" not in listed
     shown = client.get(f"/activities/shifts/{may}")
     assert shown.status_code == 200 and "Phường I" in _text(shown)

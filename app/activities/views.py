@@ -2,7 +2,7 @@
 total, and the team's work on one list: classes, shifts and visits together, newest first."""
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -665,7 +665,18 @@ def dossiers():
         form = DossierTotalForm(formdata=None, month=f"{month // 100:04d}-{month % 100:02d}",
                                 dossiers=_total_of(commune, month))
     return render_template("activities/dossiers.html", form=form, commune=commune, rows=_dossier_rows(commune),
-                           commune_arg=commune.id if raw else None, figures_note=commune_figures_note(commune)), status
+                           commune_arg=commune.id if raw else None, **_figures_before(commune)), status
+
+
+def _figures_before(commune: AdminUnit) -> dict:
+    """For a commune a reorganization made: where its dossiers before it come from, and its coverage page's trend
+    of the twelve months before, where they are shown (this page's months are its own)."""
+    note = commune_figures_note(commune)
+    if note is None:
+        return {"figures_note": None, "figures_link": None}
+    last = note.until.replace(day=1) - timedelta(days=1)
+    return {"figures_note": note, "figures_link": url_for("coverage.show", unit_id=commune.id,
+                                                          month=f"{last.year}-{last.month:02d}", trend=1) + "#trend"}
 
 
 # --- the province's list of topics -------------------------------------------------------------
@@ -810,7 +821,9 @@ def index():
             entries["shift", s.id] = Entry(
                 "shift", s.held_on, s.created_at,
                 _("One-stop-centre shift: %(n)s people helped", n=s.people_helped),
-                _("%(n)s online dossiers", n=s.dossiers_total),
+                # One held in a commune since ended (listed to the commune that took it in) says which.
+                _("%(n)s online dossiers", n=s.dossiers_total)
+                + (f" · {s.commune.name}" if s.commune.retired_on else ""),
                 url_for("activities.show_shift", shift_id=s.id),
                 url_for("activities.edit_shift", shift_id=s.id) if may else None,
                 url_for("activities.delete_shift", shift_id=s.id) if may else None)

@@ -392,12 +392,12 @@ def _commune_heirs() -> dict[int, tuple[int, ...]]:
 @dataclass(frozen=True)
 class CommuneFiguresNote:
     """Where a new commune's shifts and dossier totals before `until` come from on today's map: the old communes
-    counted here (`here`, the split ones among them in `split_here`), and each split one counted elsewhere with
-    the commune it counts under."""
+    counted here (`here`, the split ones among them in `split_here`), and the split ones counted elsewhere, by the
+    commune they count under (named with its code when an old one bore its name)."""
     until: date
     here: tuple[str, ...]
     split_here: tuple[str, ...]
-    elsewhere: tuple[tuple[str, str], ...]
+    elsewhere: tuple[tuple[str, tuple[str, ...]], ...]
 
 
 def commune_figures_note(unit: AdminUnit) -> CommuneFiguresNote | None:
@@ -407,8 +407,10 @@ def commune_figures_note(unit: AdminUnit) -> CommuneFiguresNote | None:
     olds = predecessors(unit)
     if not olds:
         return None
+    from app.text import sort_key
     heirs = commune_heirs()
-    here, split_here, elsewhere = [], [], []
+    here, split_here = [], []
+    elsewhere: dict[int, list[str]] = defaultdict(list)
     for old, split in olds:
         chain = heirs.get(old.id, ())
         if chain and chain[0] == unit.id:
@@ -416,7 +418,12 @@ def commune_figures_note(unit: AdminUnit) -> CommuneFiguresNote | None:
             if split:
                 split_here.append(old.name)
         elif chain:
-            elsewhere.append((old.name, db.session.get(AdminUnit, chain[0]).name))
-    from app.text import sort_key
+            elsewhere[chain[0]].append(old.name)
+    named = []
+    for heir_id, names in elsewhere.items():
+        heir = db.session.get(AdminUnit, heir_id)
+        label = f"{heir.name} ({heir.code})" if heir.code and heir.name in names else heir.name
+        named.append((label, tuple(sorted(names, key=sort_key))))
     return CommuneFiguresNote(until=unit.valid_from, here=tuple(sorted(here, key=sort_key)),
-                              split_here=tuple(split_here), elsewhere=tuple(elsewhere))
+                              split_here=tuple(sorted(split_here, key=sort_key)),
+                              elsewhere=tuple(sorted(named, key=lambda n: sort_key(n[0]))))
