@@ -9,7 +9,8 @@ no trigger has run yet) the result is read every time.
 
 Kept here: a unit's children, its leaves' count changes and its children's running household totals,
 the adult roll-up (app/coverage/rollup.py), the commune map and month figures (app/coverage/by_commune.py),
-a reorganized unit's "before 07/2025" note and "has the map changed since" (app/units/history.py), the
+a reorganized unit's "before 07/2025" note, "has the map changed since" and which new commune carries each
+ended one's shifts and dossier totals (app/units/history.py), the
 active services, every service's code, a province's target milestones and a team's order of its services
 for the day (app/catalogue/operations.py),
 a team's hamlets and members (app/visits/roster.py), the signed-in user with their unit and team

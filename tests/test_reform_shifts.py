@@ -258,3 +258,30 @@ def test_a_merged_commune_s_shifts_are_listed_to_the_commune_that_took_it_in_and
     staff = app.test_client()
     login_as("province", reformed.province, http=staff)
     assert staff.get(f"/activities/shifts/{split}").status_code == 200
+
+
+def test_the_api_gives_a_new_commune_s_month_before_the_reform_on_today_s_map_and_the_old_one_s_as_it_was(
+        reformed, client, login_as):
+    from app.api.models import issue_token
+    user = login_as("province", reformed.province, username="ttdh-shifts")
+    _token, secret = issue_token(user, label="test")
+    _db.session.commit()
+
+    def online(query):
+        resp = client.get(f"/api/v1/coverage?{query}", headers={"Authorization": f"Bearer {secret}"})
+        assert resp.status_code == 200, resp.json
+        d = resp.json["adults"]["online_dossiers"]
+        return resp.json["unit"]["name"], d["dossiers"], d["commune_dossiers"]
+
+    assert online("unit=31321&month=2025-05&map=today") == ("Phường Vị Thanh", 11, 140)
+    assert online("unit=31321&month=2025-05") == ("Phường III", 4, 40)
+    assert online("unit=31342&month=2025-05&map=today") == ("Xã Tân Hòa", 6, 30)
+    assert online("unit=92&month=2025-05&map=today") == ("Thành phố Cần Thơ", 17, 170)
+
+
+def test_a_total_corrected_later_on_an_old_commune_shows_at_once_on_the_commune_that_took_it_in(reformed):
+    assert _online(_today(reformed.vi_thanh)) == (11, 11, 140)
+    activity_ops.set_dossier_total(_db.session.get(AdminUnit, reformed.old["commune"]), 202505, 120)
+    _db.session.commit()
+    assert _online(_today(reformed.vi_thanh)) == (11, 11, 160)
+    assert _online(_today(reformed.province)) == (17, 17, 190)

@@ -15,6 +15,9 @@ transaction whenever activity_months, named_learner_months or commune_dossier_to
 a shift, a dossier total, a reorganization). Faster than reading and adding them up on every page:
 logging visits changes none of them, so a coverage page between two classes reads none of its adult
 rows. tests/test_by_commune.py holds the remembered figures equal to fresh ones after each change.
+
+On today's map a page's figures also add the online dossiers and dossier totals of the communes a reorganization
+ended into the units asked (heir_map): a commune's own, which no hamlet carried (tests/test_reform_shifts.py).
 """
 from __future__ import annotations
 
