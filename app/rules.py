@@ -172,11 +172,12 @@ _REPEATED = re.compile(r"(.{1,5})\1+")
 
 
 def reason(value: object) -> str:
-    """A reason kept in the audit trail (reopening a closed month): cleaned, at least REASON_MIN characters, and
-    words: not only digits and signs, nor the same few letters over again."""
+    """A reason kept in the audit trail (reopening or correcting a closed month, dissolving a team, erasing a
+    household): cleaned, at least REASON_MIN characters, and words: not only digits and signs, nor the same few
+    letters over again."""
     text = clean(str(value)) if value is not None else ""
     letters = "".join(ch for ch in text if ch.isalpha()).casefold()
     if len(text) < REASON_MIN or len(set(letters)) < 3 or _REPEATED.fullmatch(letters):
-        raise RuleError(_("Write the reason in words, at least %(n)d characters, e.g. “closed too early: a team's "
-                          "visits came in late”.", n=REASON_MIN))
+        raise RuleError(_("Write the reason in words, at least %(n)d characters: it is kept in the audit trail for "
+                          "whoever reads it later.", n=REASON_MIN))
     return text

@@ -210,7 +210,7 @@ def test_province_staff_add_a_late_visit_to_a_closed_month(app, tree, db):
     assert resp.status_code == 400 and "Cần nêu lý do điều chỉnh" in resp.get_data(as_text=True)
     # An open month is the team's own business.
     resp = staff.post(f"/visits/new?team={activity.team.id}",
-                      data={**data, "visited_on": "2024-11-20", "reason": "Bổ sung"})
+                      data={**data, "visited_on": "2024-11-20", "reason": "Bổ sung phiếu muộn"})
     assert resp.status_code == 409 and "đang mở" in resp.get_data(as_text=True)
     assert db.session.scalar(sa.select(sa.func.count(Visit.id))) == count
 
@@ -285,3 +285,28 @@ def test_reopening_a_month_needs_a_reason_and_lets_teams_edit_again(app, tree, d
     # Anyone else finds nothing there.
     other, _ = sign_in_as(app, "province", tree.province)
     assert other.post(f"/reports/closing/{closure_id}/reopen", data={"reason": "again"}).status_code == 404
+
+
+def test_a_closed_months_correction_is_refused_a_reason_of_one_word_and_the_words_stay(app, tree, db):
+    """"Bổ sung" is no reason for the audit trail, on the edit, the late visit and the delete alike: each is
+    refused with the reopening's message beside the reason box, which keeps what was typed; nothing changes."""
+    activity = Activity(tree)
+    staff, _user = _close(app, tree)
+    v = _october_visit(activity)
+    data = form(v.household_id, on=date(2024, 10, 15), members=_members(activity.team),
+                services={"e_wallet": "adopted"}, key=v.idempotency_key)
+    late = form(activity.households["h3"].id, on=date(2024, 10, 20), members=_members(activity.team)[:1],
+                services={"vneid": "adopted"}, team=str(activity.team.id))
+    count = db.session.scalar(sa.select(sa.func.count(Visit.id)))
+    for url, sent in ((f"/visits/{v.id}/edit", data), (f"/visits/new?team={activity.team.id}", late),
+                      (f"/visits/{v.id}/delete", {})):
+        resp = staff.post(url, data={**sent, "reason": "Bổ sung"})
+        assert resp.status_code in (400, 409), url
+        page = parse(resp.get_data(as_text=True))
+        error = page.find(id="reason-error")
+        assert error is not None and "Hãy ghi lý do bằng lời, ít nhất 10 ký tự" in error.text(), url
+        assert page.find(tag="textarea", name="reason").text().strip() == "Bổ sung", url
+    db.session.expire_all()
+    assert db.session.scalar(sa.select(sa.func.count(Visit.id))) == count
+    assert [vs.result for vs in db.session.get(Visit, v.id).services] == ["guided"]
+    assert _events("edit_closed_month") == []

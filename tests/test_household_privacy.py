@@ -9,6 +9,7 @@ from app.audit.models import AuditEvent
 from app.coverage import queries
 from app.households.models import Household
 from app.visits.models import Adoption, Visit
+from tests.html_tree import parse
 from tests.visits_helpers import form, household, sign_in_as
 
 NAME, PHONE, ADDRESS = "Nguyễn Thị Hồng Nhung", "0912345678", "Số 7 hẻm Lê Lợi"
@@ -142,7 +143,7 @@ def test_erased_household_is_not_edited_nor_visited_again(app, db, officer, lead
     page = district.get(f"/households/{visited.id}")
     assert page.status_code == 200 and edit_link not in page.get_data(as_text=True)
     assert log_link not in page.get_data(as_text=True)
-    resp = officer.post(f"/households/{visited.id}/erase", data={"reason": "Yêu cầu", "confirm": "y"})
+    resp = officer.post(f"/households/{visited.id}/erase", data={"reason": "Yêu cầu của hộ", "confirm": "y"})
     assert resp.status_code == 303
     page = leader.get(f"/households/{visited.id}").get_data(as_text=True)
     assert edit_link not in page and log_link not in page
@@ -189,7 +190,7 @@ def test_double_erase_is_harmless(db, officer, visited, runner):
 
 def test_only_the_households_commune_officer_and_admin(app, db, tree, visited, leader):
     url = f"/households/{visited.id}"
-    data = {"reason": "Yêu cầu", "confirm": "y"}
+    data = {"reason": "Yêu cầu của hộ", "confirm": "y"}
     refused = [(leader, 403)]
     for role, unit, code in (("team_member", tree.commune, 404),  # not in a team serving the hamlet
                              ("district", tree.district, 403), ("province", tree.province, 403),
@@ -219,7 +220,8 @@ def test_erasure_reaches_a_duplicate_merged_into_it(app, db, officer, tree):
     exported = json.loads(officer.get(f"/households/{kept.id}/export.json").get_data(as_text=True))
     assert [(d["id"], d["head_name"], d["address"]) for d in exported["merged_duplicates"]] == [
         (dup.id, "Nguyen Thi Hong Nhung", "Gần chợ")]
-    assert officer.post(f"/households/{kept.id}/erase", data={"reason": "Yêu cầu", "confirm": "y"}).status_code == 303
+    resp = officer.post(f"/households/{kept.id}/erase", data={"reason": "Yêu cầu của hộ", "confirm": "y"})
+    assert resp.status_code == 303
     text = _everything_text(db)
     assert "Nguyen Thi Hong Nhung" not in text and "Gần chợ" not in text and NAME not in text
     # The audit says what was erased: one duplicate, and no visit note (there was no visit).
@@ -322,3 +324,15 @@ def test_erasure_reaches_notes_in_the_audit_of_a_corrected_and_of_a_deleted_visi
     assert resp.status_code == 303
     text = _everything_text(db)
     assert "anh Tùng" not in text and "tự cài" not in text and NAME not in text
+
+
+def test_an_erasure_is_not_done_for_a_reason_of_one_word(db, officer, visited):
+    """The reason is all the history keeps of an erasure: "Bổ sung" is refused with the message every reason box
+    gives, beside the box that keeps it, and nothing is erased."""
+    resp = officer.post(f"/households/{visited.id}/erase", data={"reason": "Bổ sung", "confirm": "y"})
+    assert resp.status_code == 400
+    page = parse(resp.get_data(as_text=True))
+    error = page.find(id="reason-error")
+    assert error is not None and "Hãy ghi lý do bằng lời, ít nhất 10 ký tự" in error.text()
+    assert page.find(tag="textarea", name="reason").text().strip() == "Bổ sung"
+    assert NAME in _everything_text(db)

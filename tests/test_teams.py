@@ -242,7 +242,7 @@ def test_a_team_registered_without_a_decision_date_is_dissolved_on_any_past_day(
     login_as("commune", tree.commune)
     team = team_ops.create_team(tree.commune, "Tổ ấp Mới", "", None, [tree.hamlet], founded_on=date(2020, 1, 1))
     db.session.commit()
-    resp = client.post(f"/teams/{team.id}/dissolve", data={"dissolved_on": "2021-06-30", "reason": "Lập nhầm"})
+    resp = client.post(f"/teams/{team.id}/dissolve", data={"dissolved_on": "2021-06-30", "reason": "Lập nhầm tổ"})
     assert resp.status_code == 302
     db.session.expire_all()
     assert db.session.get(Team, team.id).dissolved_on == date(2021, 6, 30)
@@ -294,7 +294,8 @@ def test_a_team_s_limits_are_taken(client, db, tree, login_as):
     member = make_member(team, name="Phan Thị Út", joined=date(2023, 5, 2))
     resp = client.post(f"/teams/members/{member.id}/leave", data={"left_on": "2023-05-02"})
     assert resp.status_code == 302
-    resp = client.post(f"/teams/{team.id}/dissolve", data={"dissolved_on": "2022-03-15", "reason": "ý" * 500})
+    resp = client.post(f"/teams/{team.id}/dissolve", data={"dissolved_on": "2022-03-15",
+                                                           "reason": ("Sáp nhập với ấp bên cạnh; " * 20)[:500]})
     assert resp.status_code == 302
     db.session.expire_all()
     team = db.session.get(Team, team.id)
@@ -746,7 +747,7 @@ def test_list_counts_filters_and_search_without_diacritics(client, db, tree, log
     make_member(a, name="Nguyễn Văn Đạt", phone="0912000001")
     make_member(a, name="Lê Thị Hoa", phone="0912000002", role="leader")
     make_member(b, name="Trần Văn Bé", phone="0912000003")
-    client.post(f"/teams/{b.id}/dissolve", data={"dissolved_on": "2024-01-01", "reason": "Sáp nhập"})
+    client.post(f"/teams/{b.id}/dissolve", data={"dissolved_on": "2024-01-01", "reason": "Sáp nhập ấp"})
     base = f"/teams/unit/{tree.commune.id}"
     html = client.get(base).get_data(as_text=True)
     assert "Tổ ấp Thạnh Hòa" in html and "Tổ khu vực Đông" in html
@@ -1118,7 +1119,7 @@ def test_a_former_member_rejoins_and_a_dissolved_team_is_made_active_again(clien
     assert [(x.joined_on, x.left_on) for x in db.session.get(Member, m.id).memberships] == [
         (date(2022, 4, 1), date(2023, 1, 31)), (date(2024, 1, 1), None)]
 
-    client.post(f"/teams/{team.id}/dissolve", data={"dissolved_on": "2024-06-30", "reason": "Sáp nhập"})
+    client.post(f"/teams/{team.id}/dissolve", data={"dissolved_on": "2024-06-30", "reason": "Sáp nhập ấp"})
     assert client.post(f"/teams/{team.id}/reactivate").status_code == 302
     db.session.expire_all()
     t = db.session.get(Team, team.id)
@@ -1277,3 +1278,18 @@ def test_a_teams_ended_hamlet_is_marked_after_its_current_ones_in_the_list_the_p
     assert hamlet_options == ["Khu vực 2", ended]
     page = " ".join(client.get(f"/teams/{team.id}").get_data(as_text=True).split())
     assert f"Khu vực 2, {ended}" in re.sub(r"<[^>]+>", "", page)
+
+
+def test_a_team_is_not_dissolved_for_a_reason_of_one_word(client, db, tree, login_as):
+    """The reason stays on the team's page and in its history: one word such as "Bổ sung" is refused with the
+    message every reason box gives, beside the box that keeps it, and the team stays active."""
+    login_as("commune", tree.commune)
+    team = make_team(tree)
+    resp = client.post(f"/teams/{team.id}/dissolve", data={"dissolved_on": "2024-06-30", "reason": "Bổ sung"})
+    assert resp.status_code == 400
+    page = parse(resp.get_data(as_text=True))
+    error = page.find(id="reason-error")
+    assert error is not None and "Hãy ghi lý do bằng lời, ít nhất 10 ký tự" in error.text()
+    assert page.find(tag="textarea", name="reason").text().strip() == "Bổ sung"
+    db.session.expire_all()
+    assert db.session.get(Team, team.id).status == "active"

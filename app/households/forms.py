@@ -4,7 +4,16 @@ from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, IntegerField, StringField, TextAreaField, ValidationError
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from app.forms import MAX_ID, AppForm, CountField, HasLetterOrDigit, NoControlCharacters, strip_clean
+from app.forms import (
+    MAX_ID,
+    AppForm,
+    CountField,
+    FollowsRule,
+    HasLetterOrDigit,
+    NoControlCharacters,
+    strip_clean,
+)
+from app.rules import reason as reason_rule
 
 
 def national_mobile(value: str) -> str:
@@ -60,7 +69,7 @@ class EraseForm(AppForm):
     reason = TextAreaField(_l("Reason (e.g. the household's written request of 12/05/2024)"),
                            filters=[strip_clean],
                            validators=[DataRequired(_l("Say why the data is erased, e.g. the household's request.")),
-                                       Length(max=500), NoControlCharacters()])
+                                       Length(max=500), NoControlCharacters(), FollowsRule(reason_rule)])
     confirm = BooleanField(_l("I understand that this cannot be undone."),
                            validators=[DataRequired(_l("Tick to confirm the erasure."))])
 

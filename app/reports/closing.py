@@ -151,5 +151,9 @@ def ensure_visit_date_editable(hamlet_or_unit: AdminUnit, visit_date: date, user
     if not reason:
         raise MonthClosedError(_("Month %(month)s is closed. Give a reason to change a visit dated in it.",
                                  month=label))
+    try:
+        reason = reason_rule(reason)
+    except RuleError as exc:
+        raise MonthClosedError(exc.message) from None
     record("edit_closed_month", "month_closure", closed, hamlet_or_unit.id,
            after={"visit_date": visit_date, "reason": reason}, user=user)

@@ -14,7 +14,15 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from app import rules
 from app.dates import today_vn
-from app.forms import AppForm, CountField, HasLetterOrDigit, LocalDateField, NotInFuture, strip_clean
+from app.forms import (
+    AppForm,
+    CountField,
+    FollowsRule,
+    HasLetterOrDigit,
+    LocalDateField,
+    NotInFuture,
+    strip_clean,
+)
 from app.teams.models import AFFILIATIONS, GENDERS, MEMBER_ROLES
 from app.teams.operations import PhoneError, normalise_phone
 
@@ -96,7 +104,8 @@ class DissolveForm(AppForm):
         InputRequired(_l("Enter the date.")), NotInFuture(),
         NotBefore("decision_date", _l("The team cannot be dissolved before the decision that set it up."))])
     reason = TextAreaField(_l("Reason"), filters=[strip_clean], validators=[
-        DataRequired(_l("Give the reason.")), Length(max=500, message=_l("At most %(max)d characters."))])
+        DataRequired(_l("Give the reason.")), Length(max=500, message=_l("At most %(max)d characters.")),
+        FollowsRule(rules.reason)])
     decision_date = None  # set by the view from the team
 
 

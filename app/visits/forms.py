@@ -20,6 +20,7 @@ from app.extensions import db
 from app.forms import (
     AppForm,
     CountField,
+    FollowsRule,
     HasLetterOrDigit,
     LocalDateField,
     NoControlCharacters,
@@ -29,6 +30,7 @@ from app.forms import (
 )
 from app.households.forms import VnMobile
 from app.households.models import Household
+from app.rules import reason as reason_rule
 from app.templating import locale_date
 from app.text import clean_lines
 from app.visits.operations import HouseholdRef, VisitData, household_among
@@ -74,7 +76,7 @@ class VisitForm(AppForm):
 
     # Only shown to province staff correcting a closed month; see app.reports.closing.
     reason = TextAreaField(_l("Reason for the correction"), filters=[strip_clean],
-                           validators=[Optional(), Length(max=500)])
+                           validators=[Optional(), Length(max=500), FollowsRule(reason_rule)])
 
     def __init__(self, *args, roster: TeamRoster | None = None, services=(), visit=None, **kwargs):
         """`roster`: the team the visit is checked against; `services`: those the form offers;
