@@ -369,7 +369,10 @@ def test_only_a_staff_account_of_ones_area_is_bound_to_another_unit_and_only_to_
         assert re.search(r'<p id="bind-unit-error" class="error" role="alert">[^<]+</p>', resp.get_data(as_text=True))
     assert client.post(f"/users/{officer.id}/unit", data={"bind-unit": tree.commune.id}).status_code == 303
     assert _events(db, "update", officer.id) == []  # the same unit: nothing changed
-    assert client.post(f"/users/{officer.id}/unit", data={"bind-unit": tree.sibling_commune.id}).status_code == 303
+    resp = client.post(f"/users/{officer.id}/unit", data={"bind-unit": tree.sibling_commune.id}, follow_redirects=True)
+    name = db.session.get(User, officer.id).shown_name
+    assert name != "xa-phuong-1"  # the person's name, then the username
+    assert f"Tài khoản {name} nay gắn với {tree.sibling_commune.name}." in resp.get_data(as_text=True)
     db.session.expire_all()
     assert [db.session.get(User, a.id).unit_id for a in (officer, leader, me, stranger)] == [
         tree.sibling_commune.id, tree.commune.id, tree.province.id, far_commune.id]
@@ -422,15 +425,16 @@ def test_officers_below_the_province_cannot_manage_accounts(client, tree, login_
 
 def test_a_disabled_account_cannot_sign_in_and_the_change_is_audited_with_who_did_it(
         app, client, tree, login_as, db):
-    target = create_user("can-bo-xa", "commune", tree.commune, PASSWORD)
+    target = create_user("can-bo-xa", "commune", tree.commune, PASSWORD, full_name="Lê Thị Hạnh")
     db.session.commit()
     admin = login_as("admin", tree.province)
+    # Named as everywhere else: the person, then the username.
     page = client.post(f"/users/{target.id}/disable", follow_redirects=True).get_data(as_text=True)
-    assert "Tài khoản can-bo-xa đã bị khóa và đã bị đăng xuất trên mọi thiết bị." in page
+    assert "Tài khoản Lê Thị Hạnh (can-bo-xa) đã bị khóa và đã bị đăng xuất trên mọi thiết bị." in page
     assert Browser(app).post("/auth/login", data={"username": "can-bo-xa", "password": PASSWORD}
                                   ).status_code == 401
     page = client.post(f"/users/{target.id}/enable", follow_redirects=True).get_data(as_text=True)
-    assert "Tài khoản can-bo-xa đã có thể đăng nhập lại." in page
+    assert "Tài khoản Lê Thị Hạnh (can-bo-xa) đã có thể đăng nhập lại." in page
     page = client.post(f"/users/{target.id}/password").get_data(as_text=True)
     assert "<h1>Mật khẩu dùng một lần mới</h1>" in page and "Đã tạo tài khoản" not in page
     for action in ("disable", "enable", "reset_password"):
@@ -440,7 +444,7 @@ def test_a_disabled_account_cannot_sign_in_and_the_change_is_audited_with_who_di
     assert changes["disable"]["is_enabled"] == {"before": True, "after": False}
     assert changes["enable"]["is_enabled"] == {"before": False, "after": True}
     html = client.get(f"/users/{target.id}").get_data(as_text=True)
-    assert "Đã khóa tài khoản can-bo-xa" in html and "Đã mở lại tài khoản can-bo-xa" in html
+    assert "Đã khóa tài khoản Lê Thị Hạnh (can-bo-xa)" in html and "Đã mở lại tài khoản Lê Thị Hạnh (can-bo-xa)" in html
 
 
 # --- Command line -------------------------------------------------------------------------------

@@ -140,6 +140,9 @@ def test_token_page_creates_shows_once_and_revokes(tree, activity, client, login
     assert "readonly" in parse(page).find(id="new-token").attrs and "Sao chép</button>" in page
     assert "js/copy-field.js" in page and "<script>" not in page
     assert "Trung tâm điều hành" in page
+    # The account it acts for is named as everywhere else: the person, then the username.
+    acts_as = parse(page).find(id="tokens").find(tag="td")
+    assert acts_as.attrs["data-label"] == "Thay mặt tài khoản" and acts_as.text() == "Người dùng 1 (province-1)"
     assert "Đã tạo mã truy cập. Hãy sao chép ngay: mã sẽ không hiển thị lại." in page
     assert 'id="new-token"' not in client.get("/api-tokens/").get_data(as_text=True)  # shown once
     api = client.application.test_client()

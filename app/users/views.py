@@ -110,7 +110,7 @@ def bind(account_id: int):
     unit = form.chosen_unit()
     if operations.bind_account(account, unit, actor=current_user):
         db.session.commit()
-        flash(_("The account %(username)s is now bound to %(unit)s.", username=account.username, unit=unit.name),
+        flash(_("The account %(name)s is now bound to %(unit)s.", name=account.shown_name, unit=unit.name),
               "success")
     return redirect(url_for("users.show", account_id=account.id), 303)
 
@@ -120,8 +120,8 @@ def disable(account_id: int):
     account = get_account_or_404(account_id)
     if operations.disable_account(account, actor=current_user):
         db.session.commit()
-        flash(_("The account %(username)s is disabled; it has been signed out everywhere.",
-                username=account.username), "success")
+        flash(_("The account %(name)s is disabled; it has been signed out everywhere.", name=account.shown_name),
+              "success")
     return redirect(url_for("users.show", account_id=account.id), 303)
 
 
@@ -130,7 +130,7 @@ def enable(account_id: int):
     account = get_account_or_404(account_id)
     if operations.enable_account(account, actor=current_user):
         db.session.commit()
-        flash(_("The account %(username)s can sign in again.", username=account.username), "success")
+        flash(_("The account %(name)s can sign in again.", name=account.shown_name), "success")
     return redirect(url_for("users.show", account_id=account.id), 303)
 
 
