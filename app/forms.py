@@ -1,6 +1,7 @@
 """Shared form pieces: text cleaning and the validators every feature uses."""
 from datetime import date
 
+from flask import g, has_request_context
 from flask_babel import format_number, get_translations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -44,6 +45,12 @@ class AppForm(FlaskForm):
 
     class Meta(_CatalogueMeta):
         pass
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if has_request_context():
+            # A save refused by another made at the same moment shows what was typed (app.main.conflicts).
+            g.setdefault("forms", []).append(self)
 
 
 class PlainForm(Form):

@@ -27,6 +27,7 @@ from app.units import operations as unit_ops
 from app.visits.models import Adoption, Service, Visit, VisitService
 from app.visits.operations import VisitData, create_visit
 from tests.conftest import PASSWORD
+from tests.html_tree import parse
 from tests.servers import gunicorn
 from tests.test_teams import make_member
 from tests.test_teams import make_team as make_registered_team
@@ -591,11 +592,13 @@ def test_two_officers_saving_a_hamlets_count_for_one_day_at_once_leave_the_later
 
 def test_a_save_refused_by_a_unique_rule_at_the_same_moment_answers_409_not_a_500(app, client, db, tree, login_as):
     """Any other save that two people make at once and a unique rule of the database settles (here two admins
-    giving one username): the second is told someone saved the same thing at that moment, and nothing of it is
-    kept."""
+    giving one username, the second having opened the form before the first saved): the second gets the form
+    back as typed, told that someone saved at that moment, with what is there now beside the field; nothing of
+    it is kept."""
     from app.auth.models import User
     login_as("admin", tree.province)
     commune_id = tree.commune.id
+    assert client.get("/users/new").status_code == 200
 
     def first_admin():
         create_user("nguyen.van.an", "commune", _db.session.get(type(tree.commune), commune_id), PASSWORD,
@@ -605,7 +608,13 @@ def test_a_save_refused_by_a_unique_rule_at_the_same_moment_answers_409_not_a_50
         "username": "Nguyen.Van.An", "full_name": "Nguyễn Văn Ân", "role": "commune", "unit": commune_id}))
     html = resp.get_data(as_text=True)
     assert resp.status_code == 409, html[:300]
-    assert "Có người khác vừa lưu cùng nội dung này vào đúng lúc đó" in html
+    page = parse(html)
+    (notice,) = [e for e in page.iter() if "flash" in e.classes()]
+    assert "Có người khác vừa lưu đúng lúc bạn gửi" in notice.text()
+    form = page.find(tag="form", action="/users/new")
+    assert form.find(tag="input", name="full_name").attrs["value"] == "Nguyễn Văn Ân"
+    assert form.find(tag="input", name="username").attrs["value"] == "nguyen.van.an"
+    assert "Tên đăng nhập này đã có người dùng" in page.find(id="username-error").text()
     db.session.expire_all()
     assert db.session.scalars(sa.select(User.full_name).where(User.username == "nguyen.van.an")).all() == [
         "Nguyễn Văn An"]
@@ -617,6 +626,7 @@ def test_a_count_saved_while_its_hamlet_is_deleted_answers_409_not_a_500(app, cl
     from app.units.models import AdminUnit, HouseholdCount
     hamlet_id = tree.hamlet.id
     login_as("commune", tree.commune)
+    assert client.get(f"/units/{hamlet_id}").status_code == 200
 
     def first_officer_deletes():
         _db.session.delete(_db.session.get(AdminUnit, hamlet_id))  # its counts go with it
@@ -626,6 +636,11 @@ def test_a_count_saved_while_its_hamlet_is_deleted_answers_409_not_a_500(app, cl
     html = resp.get_data(as_text=True)
     assert resp.status_code == 409, html[:300]
     assert "Nội dung bạn thay đổi vừa bị người khác xóa" in html
+    # The form cannot come back (its hamlet is gone): what was typed is on the page, under the fields' names.
+    typed = parse(html).find(id="typed")
+    assert "Không có gì được lưu" in typed.text()
+    assert [(dt.text(), dd.text()) for dt, dd in zip(typed.find_all("dt"), typed.find_all("dd"))] == [
+        ("Số hộ", "336"), ("Áp dụng từ", "01/03/2026")]
     db.session.expire_all()
     assert db.session.get(AdminUnit, hamlet_id) is None
     assert db.session.scalar(sa.select(sa.func.count()).select_from(HouseholdCount).where(

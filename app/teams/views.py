@@ -98,10 +98,10 @@ def _conflict(exc):
     """Two people saving at once can trip the database's own rules (one team per member, one
     leader per team); the second one is told to look again rather than shown a server error."""
     db.session.rollback()
-    from app.main.errors import error_page
-    return error_page(409, _("Changed at the same time"),
-                 _("Someone else changed this team at the same moment. Reload the page and check before "
-                   "saving again."))
+    from app.main.conflicts import conflict_page
+    return conflict_page(_("Changed at the same time"),
+                         _("Someone else changed this team at the same moment. Reload the page and check before "
+                           "saving again."))
 
 
 @bp.app_template_filter("phone")

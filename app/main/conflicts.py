@@ -1,0 +1,109 @@
+"""A save refused because another was made at the same moment: the form comes back as typed, checked against
+what is there now, or at least what was typed is shown, so nothing typed is lost."""
+from contextlib import contextmanager
+from datetime import date
+from urllib.parse import urlsplit
+
+import sqlalchemy as sa
+from flask import current_app, flash, g, render_template, request, session, url_for
+from flask_babel import gettext as _
+from werkzeug.exceptions import HTTPException
+
+from app.extensions import db
+from app.templating import locale_date
+
+# Fields that hold nothing a person typed, or nothing to show again.
+_NOT_TYPED = {"CSRFTokenField", "HiddenField", "PasswordField", "SubmitField", "FileField", "MultipleFileField"}
+
+
+class _WouldSave(Exception):
+    """The form sent again got as far as saving: the person decides, not the retry."""
+
+
+@contextmanager
+def _no_saving():
+    """Within it, a commit raises _WouldSave instead of saving."""
+    session_ = db.session()
+
+    def refuse(_session):
+        raise _WouldSave
+
+    sa.event.listen(session_, "before_commit", refuse)
+    try:
+        yield
+    finally:
+        sa.event.remove(session_, "before_commit", refuse)
+
+
+def conflict_page(title: str, message: str):
+    """After the database refused a form's save (rolled back) because of another save made at the same moment:
+    the form's view runs again on the same input, now seeing the other save, and its page (the input kept, its
+    checks' messages beside the fields, the notice above) answers 409; it saves nothing, since the person should
+    see what is there now first. Where the form cannot come back (what it changes is gone, or it passes its checks
+    now), a page says so with what was typed."""
+    typed = typed_values()
+    if request.method == "POST" and request.endpoint in current_app.view_functions:
+        g.pop("request_memo", None)  # what the first run read is stale
+        g.pop("forms", None)
+        flash(_("Someone else saved at the same moment you sent this, so nothing of yours was saved. Your entries "
+                "are below, checked against what is there now: look at the messages, then send again if it is "
+                "still needed."), "error")
+        try:
+            with _no_saving():
+                response = current_app.make_response(current_app.view_functions[request.endpoint](
+                    **(request.view_args or {})))
+        except (_WouldSave, HTTPException, sa.exc.SQLAlchemyError) as exc:
+            current_app.logger.info("the form sent again after a conflict did not come back: %r", exc)
+            db.session.rollback()
+        else:
+            if 400 <= response.status_code < 500:
+                response.status_code = 409
+                return response
+            db.session.rollback()
+        session.pop("_flashes", None)
+    return render_template("errors/conflict.html", title=title, message=message, typed=typed,
+                           back=_page_of_the_form()), 409
+
+
+def _page_of_the_form() -> str | None:
+    """Where the form was: its own address when it answers GET, else the page it was sent from (this site's)."""
+    if request.url_rule is not None and "GET" in (request.url_rule.methods or ()):
+        return url_for(request.endpoint, **(request.view_args or {}), **request.args.to_dict())
+    referrer = urlsplit(request.referrer or "")
+    if referrer.netloc == request.host and referrer.path.startswith("/"):
+        return referrer.path + (f"?{referrer.query}" if referrer.query else "")
+    return None
+
+
+def typed_values() -> list[tuple[str, str]]:
+    """(label, value) of what the person typed or chose in the forms of this request, in their order."""
+    out = []
+    for form in g.get("forms", ()):
+        for field in form:
+            if field.type in _NOT_TYPED or not field.raw_data or not any(str(v).strip() for v in field.raw_data):
+                continue
+            label = str(field.label.text)
+            if label == field.name.replace("_", " ").title():
+                continue  # a field with no label of its own (an id a script fills in)
+            out.append((label, _shown(field)))
+    return out
+
+
+def _shown(field) -> str:
+    """The value as the person saw it: a choice's label, a date in the locale, else the text sent."""
+    if isinstance(getattr(field, "choices", None), (list, tuple)):
+        sent = {str(v) for v in field.raw_data}
+        labels = [str(label) for value, label in map(_pair, field.choices) if str(value) in sent]
+        if labels:
+            return ", ".join(labels)
+    if isinstance(field.data, date) and not field.errors:
+        return locale_date(field.data)
+    return ", ".join(str(v) for v in field.raw_data)
+
+
+def _pair(choice) -> tuple:
+    """A choice as (value, label): WTForms takes a SelectChoice, a (value, label) pair or a bare value."""
+    if isinstance(choice, str):
+        return choice, choice
+    value, label, *_rest = choice
+    return value, label
