@@ -638,7 +638,7 @@ def test_a_count_saved_while_its_hamlet_is_deleted_answers_409_not_a_500(app, cl
     assert "Nội dung bạn thay đổi vừa bị người khác xóa" in html
     # The form cannot come back (its hamlet is gone): what was typed is on the page, under the fields' names.
     typed = parse(html).find(id="typed")
-    assert "Không có gì được lưu" in typed.text()
+    assert "Những gì bạn đã nhập ở bên dưới" in typed.text()
     assert [(dt.text(), dd.text()) for dt, dd in zip(typed.find_all("dt"), typed.find_all("dd"))] == [
         ("Số hộ", "336"), ("Áp dụng từ", "01/03/2026")]
     db.session.expire_all()
