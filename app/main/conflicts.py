@@ -5,11 +5,12 @@ from datetime import date
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
-from flask import current_app, flash, g, render_template, request, session, url_for
+from flask import current_app, flash, g, request, session, url_for
 from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException
 
 from app.extensions import db
+from app.fragments import render_page, wants_fragment
 from app.templating import locale_date
 
 # Fields that hold nothing a person typed, or nothing to show again.
@@ -58,11 +59,13 @@ def conflict_page(title: str, message: str):
         else:
             if 400 <= response.status_code < 500:
                 response.status_code = 409
+                if wants_fragment():
+                    session.pop("_flashes", None)  # a swapped part shows no notice: not kept for the next page
                 return response
             db.session.rollback()
         session.pop("_flashes", None)
-    return render_template("errors/conflict.html", title=title, message=message, typed=typed,
-                           back=_page_of_the_form()), 409
+    return render_page("errors/conflict.html", "errors/_conflict.html", title=title, message=message, typed=typed,
+                       back=_page_of_the_form()), 409
 
 
 def _page_of_the_form() -> str | None:

@@ -9,7 +9,7 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from app.extensions import db
-from app.fragments import render_page, wants_fragment
+from app.fragments import render_page
 from app.main.conflicts import conflict_page
 
 
@@ -84,8 +84,6 @@ def init_app(app):
         if message is not None:
             current_app.logger.warning("a rule of the database refused a save made at the same moment as another, "
                                        "answered 409: %s", (str(e.orig).splitlines() or [""])[0])
-            if wants_fragment():
-                return error_page(409, _("Changed at the same time"), message)
             return conflict_page(_("Changed at the same time"), message)
         if refused_by_a_check(e):
             # The forms check every value first, so this is a check a form lacks: logged as an error to mend,
