@@ -73,7 +73,7 @@ def _page_of_the_form() -> str | None:
     if request.url_rule is not None and "GET" in (request.url_rule.methods or ()):
         return url_for(request.endpoint, **(request.view_args or {}), **request.args.to_dict())
     referrer = urlsplit(request.referrer or "")
-    if referrer.netloc == request.host and referrer.path.startswith("/"):
+    if referrer.netloc == request.host and referrer.path[:1] == "/":
         return referrer.path + (f"?{referrer.query}" if referrer.query else "")
     return None
 
