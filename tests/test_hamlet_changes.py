@@ -13,7 +13,7 @@ from app.dates import today_vn
 from app.extensions import db as _db
 from app.households.models import Household
 from app.reports.models import MonthClosure
-from app.units.models import AdminUnit, HamletChange
+from app.units.models import AdminUnit, HamletChange, HouseholdMove
 from app.visits.models import Adoption, Visit
 from app.visits.operations import VisitData, create_visit
 from tests.html_tree import parse
@@ -100,8 +100,9 @@ def test_a_merge_moves_the_households_and_their_later_visits_and_the_commune_kee
     assert _hamlet_of_visits(moved) == [(BEFORE, a.id), (AFTER, b.id)]
     assert _db.session.scalar(sa.select(Adoption.hamlet_id).where(Adoption.household_id == late.id)) == b.id
     assert _totals(tree.commune) == commune_before
-    assert _totals(a) == {0: 1, service_id("vneid"): 1}
-    assert _totals(b) == {0: 2, service_id("vneid"): 2}
+    # The visit before the date counts in the hamlet its household went to from the date, no longer in the old one.
+    assert _totals(a) == {}
+    assert _totals(b) == {0: 3, service_id("vneid"): 3}
     # Left empty, the merged hamlet counts both hamlets' households from the date.
     assert b.households_on(ON).households == 320 + 410
     assert a.households_on(ON - timedelta(days=1)).households == 320
@@ -932,8 +933,9 @@ def _shown(unit, on):
 @pytest.mark.parametrize("change", ["merge", "split"])
 def test_after_a_merge_or_a_split_the_commune_and_above_show_the_figures_they_had(db, tree, client, login_as,
                                                                                    change):
-    """A commune's households reached and adopting before the change stay in its figures (and above it) after it:
-    the hamlet that ended keeps its earlier visits, and no row shows them, so the page says where they are."""
+    """A commune's households reached and adopting before the change stay in its figures (and above it) after it,
+    in the rows of the hamlets that hold them now. A change recorded before households' moves were (its households'
+    moves missing) leaves them to the hamlet that ended, which no row shows, so the page says where they are."""
     from app.dates import month_end
     a = tree.hamlet
     make_team(tree.commune, [a, tree.hamlet2])
@@ -954,6 +956,12 @@ def test_after_a_merge_or_a_split_the_commune_and_above_show_the_figures_they_ha
     resp = change_confirmed(client, f"/units/{a.id}/{change}", data)
     assert resp.status_code == 303, resp.get_data(as_text=True)
     _db.session.expire_all()
+    assert {(u.id, d): _shown(u, d) for u in units for d in days} == before
+    assert 'id="carried-note"' not in client.get(f"/coverage/{tree.commune.id}").get_data(as_text=True)
+    from app.coverage import store
+    _db.session.execute(sa.delete(HouseholdMove))
+    store.rebuild(_db.session.connection())
+    _db.session.commit()
     assert {(u.id, d): _shown(u, d) for u in units for d in days} == before
     page = client.get(f"/coverage/{tree.commune.id}").get_data(as_text=True)
     note = parse(page).find(id="carried-note")
@@ -1216,3 +1224,91 @@ def test_a_split_in_the_middle_of_a_month_leaves_none_of_the_months_visits_out_o
         assert (c["households"], c["reach"]["households"], c["services"][[s["code"] for s in api["services"]]
                 .index("vneid")]["adopted"]) == (row["Số hộ"], row["Số hộ đã được hướng dẫn (lũy kế)"], row[vneid])
     assert api["reach"]["households"] == 4 and by_name[ended]["Số hộ"] == 0
+
+
+def _own_figures(hamlet_id, on):
+    """A hamlet's households reached and adopters per service as of `on`, counted from the visits of the households
+    it holds now: what its row on the commune's page should say."""
+    from app.visits.models import VisitService
+    mine = sa.select(Household.id).where(Household.hamlet_id == hamlet_id, Household.merged_into_id.is_(None))
+    reached = _db.session.scalar(sa.select(sa.func.count(sa.distinct(Visit.household_id)))
+                                 .where(Visit.household_id.in_(mine), Visit.visited_on <= on))
+    adopters = dict(_db.session.execute(
+        sa.select(VisitService.service_id, sa.func.count(sa.distinct(Visit.household_id)))
+        .join(Visit, Visit.id == VisitService.visit_id)
+        .where(Visit.household_id.in_(mine), Visit.visited_on <= on, VisitService.result == "adopted")
+        .group_by(VisitService.service_id)).all())
+    return reached, adopters
+
+
+def _rows(unit, on):
+    """The commune page's rows on `on` (today's map): per hamlet, households reached and adopters per service id."""
+    from app.coverage import queries
+    table = queries.coverage(_db.session.get(AdminUnit, unit.id), on)
+    return {r.unit.name: (r.reached, {f.service.id: f.adopted for f in r.services.values() if f.adopted})
+            for r in table.rows}, table
+
+
+def _visit_services(h, on, adopted):
+    create_visit(VisitData(h, on, {service_id(code): "adopted" for code in adopted}), uuid.uuid4().hex, None)
+    _db.session.commit()
+
+
+@pytest.mark.parametrize("on", [ON, TODAY], ids=["last-month", "today"])
+@pytest.mark.parametrize("change", ["merge", "split"])
+def test_a_hamlet_a_merge_or_a_split_made_counts_its_households_earlier_visits_and_the_totals_stay(
+        db, tree, client, login_as, runner, change, on):
+    """After Khu vực 1 is split (or merged into Khu vực 2), the hamlets that hold its households count their visits
+    from before the change too, in the current month and every month after it; the commune, the district and the
+    province show exactly what they showed before, the months before the change are as they were, and verify agrees."""
+    from app.dates import month_end
+    a, b = tree.hamlet, tree.hamlet2
+    make_team(tree.commune, [a, b])
+    early, late = on - timedelta(days=70), on - timedelta(days=20)
+    first = household(a, "Nguyễn Văn An")
+    _visit_services(first, early, ["vneid"])
+    _visit_services(first, late, ["dvc"])
+    second = household(a, "Phạm Thị Hoa")
+    _visit_services(second, late, [])
+    third = household(a, "Võ Văn Tám")
+    _visit_services(third, early, ["vneid", "dvc"])
+    _visit_services(third, on, ["e_wallet"])  # on the day of the change: follows the household
+    untouched = household(a, "Đỗ Thị Mai")
+    kept = household(b, "Lê Văn Cường")
+    _visit_services(kept, early, ["vneid"])
+    days = sorted({month_end(late.year, late.month), month_end(on.year, on.month), TODAY})
+    units = [tree.commune, tree.district, tree.province]
+    before = {(u.id, d): _shown(u, d) for u in units for d in days}
+    month_before = month_end(late.year, late.month)
+    rows_before = _rows(tree.commune, month_before)[0] if month_before < on else None
+    login_as("commune", tree.commune)
+    if change == "merge":
+        data = {"target": str(b.id), "effective_on": on.isoformat(), "households": "", "new_name": ""}
+        made = ["Khu vực 2"]
+    else:
+        data = {"effective_on": on.isoformat(), "name_1": "Khu vực 1A", "count_1": "200", "name_2": "Khu vực 1B",
+                "count_2": "120", "name_3": "", "count_3": "", "rest": "1", f"h{third.id}": "2",
+                f"h{untouched.id}": "2"}
+        made = ["Khu vực 1A", "Khu vực 1B"]
+    resp = change_confirmed(client, f"/units/{a.id}/{change}", data)
+    assert resp.status_code == 303, resp.get_data(as_text=True)
+    _db.session.expire_all()
+    assert {(u.id, d): _shown(u, d) for u in units for d in days} == before
+    # Visits recorded after the change, in the current month.
+    _visit_services(_db.session.get(Household, third.id), TODAY, ["vneid"])
+    _visit_services(_db.session.get(Household, second.id), TODAY, ["e_wallet"])
+    ids = dict(_db.session.execute(sa.select(AdminUnit.name, AdminUnit.id)
+                                   .where(AdminUnit.parent_id == tree.commune.id)).all())
+    for day in [d for d in days if d >= on]:
+        rows, table = _rows(tree.commune, day)
+        for name in made:
+            assert rows[name] == _own_figures(ids[name], day), (name, day)
+        assert sorted(rows) == sorted(made + (["Khu vực 2"] if change == "split" else []))
+        # The rows add up to the total: nothing is left for an ended hamlet to carry.
+        assert sum(r[0] for r in rows.values()) == table.total.reached
+        assert table.carried == []
+    if rows_before is not None:
+        assert _rows(tree.commune, month_before)[0] == rows_before
+    assert _verify(runner) == ""
+    page = client.get(f"/coverage/{tree.commune.id}").get_data(as_text=True)
+    assert parse(page).find(id="carried-note") is None

@@ -4,7 +4,7 @@ Faster than recounting them from every adoption and first visit (store.expected_
 plain way, which `flask coverage verify` runs): a hamlet's tallies do not change when it moves, so
 a unit's month is the sum of its hamlets' months, every month for a hamlet under it today and the
 months before the day it left for a hamlet it had, the month split by that day counted from the
-events of its first days. tests/test_hamlet_recount.py holds it equal to the plain way.
+events (and households' moves) of its first days. tests/test_hamlet_recount.py holds it equal to the plain way.
 """
 from __future__ import annotations
 
@@ -50,7 +50,10 @@ def recount(unit_ids: set[int]) -> None:
                   "UNION ALL SELECT r.hamlet_id, 0, count(*) FROM household_reach r "
                   "JOIN households h ON h.id = r.household_id WHERE h.merged_into_id IS NULL "
                   f"AND r.first_visited_on >= {first} AND r.first_visited_on < {day} "
-                  f"AND r.hamlet_id IN ({leaving}) GROUP BY r.hamlet_id")
+                  f"AND r.hamlet_id IN ({leaving}) GROUP BY r.hamlet_id "
+                  "UNION ALL SELECT x.hamlet_id, x.service_id, sum(x.n) FROM ("
+                  + store.moves_sql(where=f"m.moved_on >= {first} AND m.moved_on < {day}")
+                  + f") x WHERE x.hamlet_id IN ({leaving}) GROUP BY x.hamlet_id, x.service_id")
         parts.append(f"SELECT ua.ancestor_id, x.service_id, {_month(until)}, x.n FROM ({events}) x "
                      f"JOIN unit_ancestors ua ON ua.unit_id = x.hamlet_id AND ua.ancestor_id IN ({ids}) "
                      f"AND ua.until = {day}")

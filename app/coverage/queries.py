@@ -36,6 +36,7 @@ import sqlalchemy as sa
 from app.catalogue.operations import form_services, in_force, province_milestones
 from app.coverage.models import CoverageTally, CoverageTotal, HouseholdReach, UnitAncestor
 from app.coverage.rollup import LiveSubtree, Subtree, subtree_of
+from app.coverage.store import moves_sql
 from app.dates import VN, month_end, month_start, today_vn
 from app.extensions import db
 from app.households.models import Household
@@ -158,8 +159,8 @@ class CoverageTable:
     services: list[Service]
     total: CoverageRow
     rows: list[CoverageRow] = field(default_factory=list)
-    # Hamlets a merge or a split ended, whose visits before it count in the total but in no row (their households
-    # are in the rows' hamlets now).
+    # Hamlets a merge or a split recorded before households' moves were ended, whose visits before it count in the
+    # total but in no row (their households are in the rows' hamlets now).
     carried: list[AdminUnit] = field(default_factory=list)
 
 
@@ -277,7 +278,18 @@ def _sums(unit_ids: list[int], on: date) -> dict[int, dict[int, int]]:
                            HouseholdReach.first_visited_on.between(first, on))
                     .group_by(UnitAncestor.ancestor_id)):
                 out[unit_id][REACH] += n
+            for unit_id, service_id, n in db.session.execute(_MOVED_IN_DAYS, {"ids": chunk, "first": first, "on": on}):
+                out[unit_id][service_id] += int(n)
     return out
+
+
+# The households' moves of the month's days (app/coverage/store.py `moves_sql`), per ancestor; none most months.
+_MOVED_IN_DAYS = sa.text(
+    f"SELECT ua.ancestor_id, x.service_id, sum(x.n) FROM ({moves_sql(where='m.moved_on BETWEEN :first AND :on')}) "
+    "x JOIN unit_ancestors ua ON ua.unit_id = x.hamlet_id "
+    "WHERE ua.ancestor_id IN :ids GROUP BY ua.ancestor_id, x.service_id"
+).bindparams(sa.bindparam("ids", expanding=True), sa.bindparam("first", type_=sa.Date),
+             sa.bindparam("on", type_=sa.Date))
 
 
 def _tallies(tree: Subtree | LiveSubtree, unit_ids: list[int], on: date) -> dict[int, dict[int, int]]:
@@ -327,8 +339,11 @@ def coverage(unit: AdminUnit, on: date) -> CoverageTable:
     total = CoverageRow.tallied(tree.households(unit.id, on), tallies[unit.id], plan, unit=unit)
     if not child_ids and unit.level == "hamlet":
         rows = _team_rows(unit, on, total.households, plan)
+    # A change recorded since the households' moves are (app/units/hamlet_changes.py) leaves its ended hamlet
+    # nothing to carry; one recorded before leaves the visits before it there, which the page says.
+    still = [c for c in carried if any(tallies[c].values())] if child_ids else []
     return CoverageTable(unit=unit, on=on, services=services, total=total, rows=rows,
-                         carried=list(_units(carried).values()) if carried and child_ids else [])
+                         carried=list(_units(still).values()))
 
 
 def coverage_by_name(unit: AdminUnit, on: date, asked_page: str | None,

@@ -22,7 +22,7 @@ from app.coverage import visit_months
 
 TRIGGERS = ["cov_units_ins", "cov_units_path", "cov_adoptions_ins", "cov_adoptions_del", "cov_adoptions_upd",
             "cov_reach_ins", "cov_reach_del", "cov_reach_upd", "cov_visits_ins", "cov_visits_del",
-            "cov_visits_upd", "cov_households_merge"] + visit_months.TRIGGERS
+            "cov_visits_upd", "cov_households_merge", "cov_moves_ins"] + visit_months.TRIGGERS
 
 _ANCESTORS = ("SELECT {unit}, a.id FROM admin_units a "
               "WHERE a.path <> '' AND substr({path}, 1, length(a.path)) = a.path")
@@ -43,7 +43,46 @@ def _sqlite_tally(hamlet: str, service: str, day: str, household: str, delta: st
            f"SELECT ancestor_id, {service}, {delta} FROM unit_ancestors {live}"
            f"ON CONFLICT (unit_id, service_id) DO UPDATE "
            f"SET households = coverage_totals.households + excluded.households;")
-    return sql
+    return sql + _sqlite_moved(hamlet, service, day, household, delta)
+
+
+def _sqlite_moved(hamlet: str, service: str, day: str, household: str, delta: str) -> str:
+    """The event's moves (household_moves): from each one's day, it counts in the hamlet the household went to
+    instead of the one it left; summed per ancestor, so the commune both are in gets nothing written."""
+    signed = f"sum(CASE WHEN ua.unit_id = m.to_hamlet_id THEN {delta} ELSE -({delta}) END)"
+    moves = (f"FROM household_moves m JOIN unit_ancestors ua ON ua.unit_id IN (m.from_hamlet_id, m.to_hamlet_id) "
+             f"AND (ua.until IS NULL OR m.moved_on < ua.until) "
+             f"WHERE m.household_id = {household} AND m.recorded_in_id = {hamlet} AND {day} < m.moved_on "
+             f"AND (SELECT merged_into_id FROM households WHERE id = {household}) IS NULL ")
+    return (f"INSERT INTO coverage_tallies (unit_id, service_id, month, households) "
+            f"SELECT ua.ancestor_id, {service}, {_sqlite_month('m.moved_on')}, {signed} {moves}"
+            f"GROUP BY ua.ancestor_id, {_sqlite_month('m.moved_on')} HAVING {signed} <> 0 "
+            f"ON CONFLICT (unit_id, service_id, month) DO UPDATE "
+            f"SET households = coverage_tallies.households + excluded.households;"
+            f"INSERT INTO coverage_totals (unit_id, service_id, households) "
+            f"SELECT ua.ancestor_id, {service}, {signed} {moves}GROUP BY ua.ancestor_id HAVING {signed} <> 0 "
+            f"ON CONFLICT (unit_id, service_id) DO UPDATE "
+            f"SET households = coverage_totals.households + excluded.households;")
+
+
+# A household's events and their moves, each signed: +1 where and when it counts, -1 where and when a move takes
+# it away. {household}: the household's id; in the merge trigger NEW.id.
+_SIGNED_EVENTS = (
+    "SELECT hamlet_id, service_id, adopted_on AS day, 1 AS sign FROM adoptions WHERE household_id = {household} "
+    "UNION ALL SELECT hamlet_id, 0, first_visited_on, 1 FROM household_reach WHERE household_id = {household} "
+    "UNION ALL SELECT m.from_hamlet_id, x.service_id, m.moved_on, -1 FROM ({events}) x "
+    "JOIN household_moves m ON m.household_id = {household} AND m.recorded_in_id = x.hamlet_id "
+    "AND x.day < m.moved_on "
+    "UNION ALL SELECT m.to_hamlet_id, x.service_id, m.moved_on, 1 FROM ({events}) x "
+    "JOIN household_moves m ON m.household_id = {household} AND m.recorded_in_id = x.hamlet_id "
+    "AND x.day < m.moved_on")
+_EVENTS = ("SELECT hamlet_id, service_id, adopted_on AS day FROM adoptions WHERE household_id = {household} "
+           "UNION ALL SELECT hamlet_id, 0, first_visited_on FROM household_reach WHERE household_id = {household}")
+
+
+def signed_events(household: str) -> str:
+    """(hamlet_id, service_id, day, sign) of a household's adoptions and first visit, and of their moves."""
+    return _SIGNED_EVENTS.format(household=household, events=_EVENTS.format(household=household))
 
 
 def _sqlite_reach(household: str) -> str:
@@ -57,19 +96,43 @@ def _sqlite_reach(household: str) -> str:
             f"OR household_reach.hamlet_id <> excluded.hamlet_id;")
 
 
-def _sqlite_merge(table: str, service: str, day: str) -> str:
+def _sqlite_merge() -> str:
     delta = "CASE WHEN NEW.merged_into_id IS NULL THEN 1 ELSE -1 END"
-    rows = (f"FROM {table} x JOIN unit_ancestors ua ON ua.unit_id = x.hamlet_id "
-            f"AND (ua.until IS NULL OR x.{day} < ua.until) WHERE x.household_id = NEW.id ")
+    rows = (f"FROM ({signed_events('NEW.id')}) x JOIN unit_ancestors ua ON ua.unit_id = x.hamlet_id "
+            f"AND (ua.until IS NULL OR x.day < ua.until) WHERE 1 ")
     sql = (f"INSERT INTO coverage_tallies (unit_id, service_id, month, households) "
-           f"SELECT ua.ancestor_id, {service}, {_sqlite_month('x.' + day)}, {delta} {rows}"
+           f"SELECT ua.ancestor_id, x.service_id, {_sqlite_month('x.day')}, sum(x.sign) * ({delta}) {rows}"
+           f"GROUP BY ua.ancestor_id, x.service_id, {_sqlite_month('x.day')} HAVING sum(x.sign) <> 0 "
            f"ON CONFLICT (unit_id, service_id, month) DO UPDATE "
            f"SET households = coverage_tallies.households + excluded.households;"
            f"INSERT INTO coverage_totals (unit_id, service_id, households) "
-           f"SELECT ua.ancestor_id, {service}, {delta} {rows}"
+           f"SELECT ua.ancestor_id, x.service_id, sum(x.sign) * ({delta}) {rows}"
+           f"GROUP BY ua.ancestor_id, x.service_id HAVING sum(x.sign) <> 0 "
            f"ON CONFLICT (unit_id, service_id) DO UPDATE "
            f"SET households = coverage_totals.households + excluded.households;")
     return sql
+
+
+def _sqlite_moves() -> str:
+    """A move written: the household's events recorded in the hamlet before its day count from then in the
+    hamlet it went to, not in the one it left."""
+    signed = "sum(CASE WHEN ua.unit_id = NEW.to_hamlet_id THEN 1 ELSE -1 END)"
+    rows = ("FROM (SELECT service_id FROM adoptions WHERE household_id = NEW.household_id "
+            "AND hamlet_id = NEW.recorded_in_id AND adopted_on < NEW.moved_on "
+            "UNION ALL SELECT 0 FROM household_reach WHERE household_id = NEW.household_id "
+            "AND hamlet_id = NEW.recorded_in_id AND first_visited_on < NEW.moved_on) x "
+            "JOIN unit_ancestors ua ON ua.unit_id IN (NEW.from_hamlet_id, NEW.to_hamlet_id) "
+            "AND (ua.until IS NULL OR NEW.moved_on < ua.until) WHERE 1 ")
+    return (f"INSERT INTO coverage_tallies (unit_id, service_id, month, households) "
+            f"SELECT ua.ancestor_id, x.service_id, {_sqlite_month('NEW.moved_on')}, {signed} {rows}"
+            f"GROUP BY ua.ancestor_id, x.service_id HAVING {signed} <> 0 "
+            f"ON CONFLICT (unit_id, service_id, month) DO UPDATE "
+            f"SET households = coverage_tallies.households + excluded.households;"
+            f"INSERT INTO coverage_totals (unit_id, service_id, households) "
+            f"SELECT ua.ancestor_id, x.service_id, {signed} {rows}"
+            f"GROUP BY ua.ancestor_id, x.service_id HAVING {signed} <> 0 "
+            f"ON CONFLICT (unit_id, service_id) DO UPDATE "
+            f"SET households = coverage_totals.households + excluded.households;")
 
 
 def sqlite_ddl() -> list[str]:
@@ -104,9 +167,10 @@ def sqlite_ddl() -> list[str]:
         "CREATE TRIGGER cov_visits_upd AFTER UPDATE OF household_id, hamlet_id, visited_on ON visits BEGIN "
         + _sqlite_reach("OLD.household_id") + _sqlite_reach("NEW.household_id") + " END",
         "CREATE TRIGGER cov_households_merge AFTER UPDATE OF merged_into_id ON households "
-        "WHEN (OLD.merged_into_id IS NULL) <> (NEW.merged_into_id IS NULL) BEGIN "
-        + _sqlite_merge("adoptions", "x.service_id", "adopted_on")
-        + _sqlite_merge("household_reach", "0", "first_visited_on") + " END",
+        "WHEN (OLD.merged_into_id IS NULL) <> (NEW.merged_into_id IS NULL) BEGIN " + _sqlite_merge() + " END",
+        "CREATE TRIGGER cov_moves_ins AFTER INSERT ON household_moves "
+        "WHEN (SELECT merged_into_id FROM households WHERE id = NEW.household_id) IS NULL BEGIN "
+        + _sqlite_moves() + " END",
     ] + visit_months.sqlite_ddl()
 
 
@@ -116,20 +180,30 @@ _PG_TOTAL = """
       WHERE unit_id = p_hamlet AND (until IS NULL OR p_day < until) ORDER BY ancestor_id
       ON CONFLICT (unit_id, service_id) DO UPDATE SET households = t.households + EXCLUDED.households;"""
 
-_PG_MERGE_TOTAL = """
+
+_PG_SIGNED = "sum(CASE WHEN ua.unit_id = m.to_hamlet_id THEN p_delta ELSE -p_delta END)"
+_PG_MOVED = f"""
+      -- The event's moves (household_moves), summed per ancestor: the commune both hamlets are in gets nothing.
+      INSERT INTO coverage_tallies AS t (unit_id, service_id, month, households)
+      SELECT ua.ancestor_id, p_service, (extract(year FROM m.moved_on) * 100 + extract(month FROM m.moved_on))::integer,
+             {_PG_SIGNED}
+      FROM household_moves m JOIN unit_ancestors ua ON ua.unit_id IN (m.from_hamlet_id, m.to_hamlet_id)
+        AND (ua.until IS NULL OR m.moved_on < ua.until)
+      WHERE m.household_id = p_household AND m.recorded_in_id = p_hamlet AND p_day < m.moved_on
+      GROUP BY 1, 3 HAVING {_PG_SIGNED} <> 0 ORDER BY 1
+      ON CONFLICT (unit_id, service_id, month) DO UPDATE SET households = t.households + EXCLUDED.households;
       INSERT INTO coverage_totals AS t (unit_id, service_id, households)
-      SELECT ua.ancestor_id, x.service_id, v_delta
-      FROM (SELECT hamlet_id, service_id, adopted_on AS day FROM adoptions WHERE household_id = NEW.id
-            UNION ALL
-            SELECT hamlet_id, 0, first_visited_on FROM household_reach WHERE household_id = NEW.id) x
-      JOIN unit_ancestors ua ON ua.unit_id = x.hamlet_id AND (ua.until IS NULL OR x.day < ua.until)
-      ORDER BY ua.ancestor_id
+      SELECT ua.ancestor_id, p_service, {_PG_SIGNED}
+      FROM household_moves m JOIN unit_ancestors ua ON ua.unit_id IN (m.from_hamlet_id, m.to_hamlet_id)
+        AND (ua.until IS NULL OR m.moved_on < ua.until)
+      WHERE m.household_id = p_household AND m.recorded_in_id = p_hamlet AND p_day < m.moved_on
+      GROUP BY 1 HAVING {_PG_SIGNED} <> 0 ORDER BY 1
       ON CONFLICT (unit_id, service_id) DO UPDATE SET households = t.households + EXCLUDED.households;"""
 
 
 def pg_functions() -> list[str]:
-    return ([ddl.replace("-- totals", _PG_TOTAL).replace("-- merge totals", _PG_MERGE_TOTAL) for ddl in _PG_FUNCTIONS]
-            + visit_months.PG_FUNCTION_DDL)
+    return ([ddl.replace("-- totals", _PG_TOTAL + _PG_MOVED).replace("-- merge events", signed_events("NEW.id"))
+             for ddl in _PG_FUNCTIONS] + visit_months.PG_FUNCTION_DDL)
 
 
 _PG_FUNCTIONS = [
@@ -203,14 +277,52 @@ _PG_FUNCTIONS = [
       IF (OLD.merged_into_id IS NULL) = (NEW.merged_into_id IS NULL) THEN RETURN NULL; END IF;
       INSERT INTO coverage_tallies AS t (unit_id, service_id, month, households)
       SELECT ua.ancestor_id, x.service_id,
-             (extract(year FROM x.day) * 100 + extract(month FROM x.day))::integer, v_delta
-      FROM (SELECT hamlet_id, service_id, adopted_on AS day FROM adoptions WHERE household_id = NEW.id
-            UNION ALL
-            SELECT hamlet_id, 0, first_visited_on FROM household_reach WHERE household_id = NEW.id) x
+             (extract(year FROM x.day) * 100 + extract(month FROM x.day))::integer, sum(x.sign) * v_delta
+      FROM (-- merge events
+           ) x
       JOIN unit_ancestors ua ON ua.unit_id = x.hamlet_id AND (ua.until IS NULL OR x.day < ua.until)
-      ORDER BY ua.ancestor_id
+      GROUP BY 1, 2, 3 HAVING sum(x.sign) <> 0 ORDER BY 1
       ON CONFLICT (unit_id, service_id, month) DO UPDATE SET households = t.households + EXCLUDED.households;
-      -- merge totals
+      INSERT INTO coverage_totals AS t (unit_id, service_id, households)
+      SELECT ua.ancestor_id, x.service_id, sum(x.sign) * v_delta
+      FROM (-- merge events
+           ) x
+      JOIN unit_ancestors ua ON ua.unit_id = x.hamlet_id AND (ua.until IS NULL OR x.day < ua.until)
+      GROUP BY 1, 2 HAVING sum(x.sign) <> 0 ORDER BY 1
+      ON CONFLICT (unit_id, service_id) DO UPDATE SET households = t.households + EXCLUDED.households;
+      RETURN NULL;
+    END $$""",
+    """CREATE OR REPLACE FUNCTION cov_moves_trg() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+      -- The household's events recorded in the hamlet before the move count from its day in the hamlet it went
+      -- to, not in the one it left.
+      IF EXISTS (SELECT 1 FROM households WHERE id = NEW.household_id AND merged_into_id IS NOT NULL) THEN
+        RETURN NULL;
+      END IF;
+      INSERT INTO coverage_tallies AS t (unit_id, service_id, month, households)
+      SELECT ua.ancestor_id, x.service_id, (extract(year FROM NEW.moved_on) * 100
+                                            + extract(month FROM NEW.moved_on))::integer,
+             sum(CASE WHEN ua.unit_id = NEW.to_hamlet_id THEN 1 ELSE -1 END)
+      FROM (SELECT service_id FROM adoptions WHERE household_id = NEW.household_id
+              AND hamlet_id = NEW.recorded_in_id AND adopted_on < NEW.moved_on
+            UNION ALL
+            SELECT 0 FROM household_reach WHERE household_id = NEW.household_id
+              AND hamlet_id = NEW.recorded_in_id AND first_visited_on < NEW.moved_on) x
+      JOIN unit_ancestors ua ON ua.unit_id IN (NEW.from_hamlet_id, NEW.to_hamlet_id)
+        AND (ua.until IS NULL OR NEW.moved_on < ua.until)
+      GROUP BY 1, 2 HAVING sum(CASE WHEN ua.unit_id = NEW.to_hamlet_id THEN 1 ELSE -1 END) <> 0 ORDER BY 1
+      ON CONFLICT (unit_id, service_id, month) DO UPDATE SET households = t.households + EXCLUDED.households;
+      INSERT INTO coverage_totals AS t (unit_id, service_id, households)
+      SELECT ua.ancestor_id, x.service_id, sum(CASE WHEN ua.unit_id = NEW.to_hamlet_id THEN 1 ELSE -1 END)
+      FROM (SELECT service_id FROM adoptions WHERE household_id = NEW.household_id
+              AND hamlet_id = NEW.recorded_in_id AND adopted_on < NEW.moved_on
+            UNION ALL
+            SELECT 0 FROM household_reach WHERE household_id = NEW.household_id
+              AND hamlet_id = NEW.recorded_in_id AND first_visited_on < NEW.moved_on) x
+      JOIN unit_ancestors ua ON ua.unit_id IN (NEW.from_hamlet_id, NEW.to_hamlet_id)
+        AND (ua.until IS NULL OR NEW.moved_on < ua.until)
+      GROUP BY 1, 2 HAVING sum(CASE WHEN ua.unit_id = NEW.to_hamlet_id THEN 1 ELSE -1 END) <> 0 ORDER BY 1
+      ON CONFLICT (unit_id, service_id) DO UPDATE SET households = t.households + EXCLUDED.households;
       RETURN NULL;
     END $$""",
 ]
@@ -229,6 +341,7 @@ PG_TRIGGERS = [
     ("cov_visits_del", "visits", "AFTER DELETE", "cov_visits_trg"),
     ("cov_visits_upd", "visits", "AFTER UPDATE OF household_id, hamlet_id, visited_on", "cov_visits_trg"),
     ("cov_households_merge", "households", "AFTER UPDATE OF merged_into_id", "cov_households_trg"),
+    ("cov_moves_ins", "household_moves", "AFTER INSERT", "cov_moves_trg"),
 ] + visit_months.PG_TRIGGERS
 
 
@@ -332,7 +445,7 @@ def uninstall(conn) -> None:
         tables = {n: t for n, t, _w, _f in PG_TRIGGERS} | {n: t for n, t, _w in PG_TOKEN_TRIGGERS}
         for name in trigger_names("postgresql"):
             conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS {name} ON {tables[name]}")
-        for fn in ("cov_token_bump()", "cov_households_trg()", "cov_visits_trg()", "cov_reach_trg()",
+        for fn in ("cov_token_bump()", "cov_moves_trg()", "cov_households_trg()", "cov_visits_trg()", "cov_reach_trg()",
                    "cov_adoptions_trg()", "cov_units_trg()", "cov_reach(integer)",
                    "cov_tally(integer, integer, date, integer, integer)", *visit_months.PG_FUNCTIONS):
             conn.exec_driver_sql(f"DROP FUNCTION IF EXISTS {fn}")
@@ -398,12 +511,30 @@ def expected_tallies_sql(conn, reach_table: str = "household_reach") -> str:
         "UNION ALL "
         "SELECT r.hamlet_id, 0, r.first_visited_on, count(*) "
         f"FROM {reach_table} r JOIN households h ON h.id = r.household_id WHERE h.merged_into_id IS NULL "
-        "GROUP BY r.hamlet_id, r.first_visited_on")
+        "GROUP BY r.hamlet_id, r.first_visited_on "
+        f"UNION ALL {moves_sql(reach_table)}")
     return (f"SELECT ua.ancestor_id AS unit_id, x.service_id, {_month(conn, 'x.day')} AS month, "
             "sum(x.n) AS households "
             f"FROM ({by_hamlet}) x JOIN unit_ancestors ua ON ua.unit_id = x.hamlet_id "
             "AND (ua.until IS NULL OR x.day < ua.until) "
-            f"GROUP BY ua.ancestor_id, x.service_id, {_month(conn, 'x.day')}")
+            f"GROUP BY ua.ancestor_id, x.service_id, {_month(conn, 'x.day')} HAVING sum(x.n) <> 0")
+
+
+def moves_sql(reach_table: str = "household_reach", where: str = "") -> str:
+    """(hamlet_id, service_id, day, n) of the households' moves (household_moves `m`, filtered by `where`): on
+    its day each move takes the adoptions and first visits recorded in its hamlet before then, of households not
+    merged into another, out of the hamlet left (n < 0) and into the one reached (n > 0)."""
+    parts = []
+    for table, service, day in (("adoptions", "e.service_id", "e.adopted_on"),
+                                (reach_table, "0", "e.first_visited_on")):
+        moved = ("FROM household_moves m JOIN households h ON h.id = m.household_id AND h.merged_into_id IS NULL "
+                 f"JOIN {table} e ON e.household_id = m.household_id AND e.hamlet_id = m.recorded_in_id "
+                 f"AND {day} < m.moved_on {'WHERE ' + where if where else ''} ")
+        by = ", e.service_id" if service == "e.service_id" else ""  # not a constant: PostgreSQL reads 0 as a position
+        parts += [f"SELECT m.{end} AS hamlet_id, {service} AS service_id, m.moved_on AS day, {sign}count(*) AS n "
+                  f"{moved}GROUP BY m.{end}, m.moved_on{by}"
+                  for end, sign in (("from_hamlet_id", "-"), ("to_hamlet_id", ""))]
+    return " UNION ALL ".join(parts)
 
 
 def expected_totals_sql(tallies: str) -> str:

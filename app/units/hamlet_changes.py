@@ -2,10 +2,12 @@
 transaction (nothing here commits).
 
 A household moves whole to its new hamlet; its visits (and the adoptions they set) dated on or after
-the change follow it, and those dated before stay on the old hamlet. So every household keeps
-counting once, the commune and everything above it keep exactly the figures they had, and a hamlet's
-months before the change read as the map was then. That is why the date may not lie in a closed
-month (or before one): no visit of a closed month changes hamlet.
+the change follow it, and those dated before stay on the old hamlet, which counts them until the
+change; from its day they count in the new hamlet (HouseholdMove; the coverage triggers move the
+tallies in the change's month). So every household keeps counting once, the commune and everything
+above it keep exactly the figures they had, a hamlet's months before the change read as the map was
+then, and the new hamlet's row counts all its households' visits. That is why the date may not lie
+in a closed month (or before one): no figure of a closed month changes.
 """
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -23,7 +25,7 @@ from app.teams.models import team_hamlets
 from app.templating import locale_date
 from app.text import by_name
 from app.units import operations as unit_ops
-from app.units.models import AdminUnit, HamletChange
+from app.units.models import AdminUnit, HamletChange, HouseholdMove
 from app.visits.models import Adoption, Visit
 from app.visits.operations import lock_households
 
@@ -236,7 +238,7 @@ def shared(total: int, weights: list[int]) -> list[int]:
     return share
 
 
-def _move_households(household_ids: list[int], target: AdminUnit, on: date) -> None:
+def _move_households(household_ids: list[int], source: AdminUnit, target: AdminUnit, on: date) -> None:
     """Households to their new hamlet, with their visits (and adoptions) dated from `on`; the
     coverage triggers move the tallies of those visits within the commune."""
     if not household_ids:
@@ -252,6 +254,16 @@ def _move_households(household_ids: list[int], target: AdminUnit, on: date) -> N
                        .values(hamlet_id=target.id).execution_options(synchronize_session=False))
     db.session.execute(sa.update(Visit).where(Visit.household_id.in_(household_ids), Visit.visited_on >= on)
                        .values(hamlet_id=target.id).execution_options(synchronize_session=False))
+    # Their earlier visits stay where they were recorded, and count in the new hamlet from the date (the coverage
+    # triggers move the tallies): those recorded in the hamlet left, and those an earlier change brought it.
+    source_id = sa.literal(source.id)
+    here = sa.select(Household.id, source_id, source_id, sa.literal(target.id), sa.literal(on)).where(
+        Household.id.in_(household_ids))
+    brought = sa.select(HouseholdMove.household_id, HouseholdMove.recorded_in_id, source_id, sa.literal(target.id),
+                        sa.literal(on)).where(HouseholdMove.household_id.in_(household_ids),
+                                              HouseholdMove.to_hamlet_id == source.id)
+    db.session.execute(sa.insert(HouseholdMove).from_select(
+        ["household_id", "recorded_in_id", "from_hamlet_id", "to_hamlet_id", "moved_on"], sa.union_all(here, brought)))
 
 
 def _extend_teams(source: AdminUnit, targets: list[AdminUnit]) -> None:
@@ -294,7 +306,7 @@ def merge_hamlets(source: AdminUnit, target: AdminUnit, on: date, households: in
                                                                 Household.merged_into_id.is_(None))))
     source_count, source_adults = count_on(source, on), adults_on(source, on)
     adults = merged_adults(source, target, on)
-    _move_households(ids, target, on)
+    _move_households(ids, source, target, on)
     _extend_teams(source, [target])
     if new_name and new_name != target.name:
         rename_hamlet(target, new_name, on, user=user)
@@ -331,7 +343,7 @@ def split_hamlet(source: AdminUnit, on: date, parts: list[Part], assignment: dic
         if adults is not None:  # audited as any adult population is (set_adult_count)
             unit_ops.set_adult_count(hamlet, adults[i], on, user=user)
         ids = [h for h in households if assignment[h] == i]
-        _move_households(ids, hamlet, on)
+        _move_households(ids, source, hamlet, on)
         _link("split", on, source, hamlet, len(ids), user)
         made.append(hamlet)
     _extend_teams(source, made)

@@ -304,3 +304,22 @@ class HamletChange(db.Model):
 
     from_unit: orm.Mapped[AdminUnit] = orm.relationship(foreign_keys=[from_unit_id])
     to_unit: orm.Mapped[AdminUnit] = orm.relationship(foreign_keys=[to_unit_id])
+
+
+class HouseholdMove(db.Model):
+    """A household's move by a merge or a split, for the events (first visit, adoptions) recorded in one hamlet
+    before it: from `moved_on` they count in `to_hamlet_id` instead of `from_hamlet_id`, so a hamlet a change
+    made counts its households' earlier visits from its first day, and the one that ended no longer does.
+
+    One row per hamlet the household's events were recorded in and per hamlet it left (a second change moves
+    the events of the first on from the hamlet they reached). Read by the coverage triggers
+    (app/coverage/store.py), which tally the move in the month of `moved_on`; never changed once written.
+    """
+
+    __tablename__ = "household_moves"
+
+    household_id: orm.Mapped[int] = orm.mapped_column(sa.ForeignKey("households.id"), primary_key=True)
+    recorded_in_id: orm.Mapped[int] = orm.mapped_column(sa.ForeignKey("admin_units.id"), primary_key=True)
+    from_hamlet_id: orm.Mapped[int] = orm.mapped_column(sa.ForeignKey("admin_units.id"), primary_key=True)
+    to_hamlet_id: orm.Mapped[int] = orm.mapped_column(sa.ForeignKey("admin_units.id"))
+    moved_on: orm.Mapped[date] = orm.mapped_column(sa.Date, index=True)
