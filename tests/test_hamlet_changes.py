@@ -1312,3 +1312,53 @@ def test_a_hamlet_a_merge_or_a_split_made_counts_its_households_earlier_visits_a
     assert _verify(runner) == ""
     page = client.get(f"/coverage/{tree.commune.id}").get_data(as_text=True)
     assert parse(page).find(id="carried-note") is None
+
+
+def test_duplicates_merged_after_a_split_count_once_in_the_new_hamlet_and_verify_agrees(db, tree, runner):
+    """Two records of one household, both visited before the split, merged in the hamlet they went to: the new
+    hamlet counts the household once, with what either record adopted, and the commune's reach drops by one."""
+    from app.households.operations import merge_households
+    from app.units import hamlet_changes
+    early = ON - timedelta(days=30)
+    kept, duplicate, other = (household(tree.hamlet, n) for n in ("Nguyễn Văn An", "Nguyen Van An", "Phạm Thị Hoa"))
+    _visit_services(kept, early, ["vneid"])
+    _visit_services(duplicate, early - timedelta(days=5), ["dvc"])
+    _visit_services(other, early, [])
+    halves = [hamlet_changes.Part("Khu vực 1A", 200), hamlet_changes.Part("Khu vực 1B", 120)]
+    parts = hamlet_changes.split_hamlet(_db.session.get(AdminUnit, tree.hamlet.id), ON, halves,
+                                        {kept.id: 0, duplicate.id: 0, other.id: 1})
+    _db.session.commit()
+    part = parts[0].id
+    merge_households(_db.session.get(Household, duplicate.id), _db.session.get(Household, kept.id))
+    _db.session.commit()
+    rows, table = _rows(tree.commune, TODAY)
+    assert rows["Khu vực 1A"] == _own_figures(part, TODAY) == (1, {service_id("vneid"): 1, service_id("dvc"): 1})
+    assert table.total.reached == 2 and table.carried == []
+    assert _verify(runner) == ""
+
+
+def test_a_hamlet_a_split_made_and_then_merged_hands_its_households_earlier_visits_on(db, tree, runner):
+    """Khu vực 1 split last month, one of its parts merged into Khu vực 2 today: Khu vực 2 counts the visits its new
+    households had in Khu vực 1 and in the part, and the commune's figures never move."""
+    from app.units import hamlet_changes
+    a, b = tree.hamlet, tree.hamlet2
+    first, second = household(a, "Nguyễn Văn An"), household(a, "Phạm Thị Hoa")
+    _visit_services(first, ON - timedelta(days=30), ["vneid"])
+    _visit_services(second, ON - timedelta(days=20), ["dvc"])
+    _visit_services(household(b, "Lê Văn Cường"), ON - timedelta(days=10), ["vneid"])
+    before = _shown(tree.commune, TODAY)
+    halves = [hamlet_changes.Part("Khu vực 1A", 200), hamlet_changes.Part("Khu vực 1B", 120)]
+    parts = hamlet_changes.split_hamlet(_db.session.get(AdminUnit, a.id), ON, halves, {first.id: 0, second.id: 1})
+    _db.session.commit()
+    _visit_services(_db.session.get(Household, second.id), ON + timedelta(days=2), ["e_wallet"])
+    assert _shown(tree.commune, TODAY)[1:] == (before[1], before[2] | {"e_wallet": 1})
+    hamlet_changes.merge_hamlets(parts[1], _db.session.get(AdminUnit, b.id), TODAY, 530)
+    _db.session.commit()
+    rows, table = _rows(tree.commune, TODAY)
+    assert sorted(rows) == ["Khu vực 1A", "Khu vực 2"]
+    assert rows["Khu vực 2"] == _own_figures(b.id, TODAY) == (2, {service_id("vneid"): 1, service_id("dvc"): 1,
+                                                                  service_id("e_wallet"): 1})
+    assert rows["Khu vực 1A"] == _own_figures(parts[0].id, TODAY) == (1, {service_id("vneid"): 1})
+    assert _shown(tree.commune, TODAY)[1:] == (before[1], before[2] | {"e_wallet": 1})
+    assert table.carried == []
+    assert _verify(runner) == ""
