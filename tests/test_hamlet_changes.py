@@ -656,7 +656,8 @@ def test_a_merge_is_summed_up_first_and_done_only_when_confirmed(db, tree, clien
         f"Từ ngày {day}, Khu vực 1 chấm dứt: ngày {last} là ngày cuối cùng. Sau đó không thể sử dụng lại. "
         "Đến ngày đó, thôn, ấp có 320 hộ.",
         f"2 hộ đã ghi trong ứng dụng chuyển sang Khu vực 2, cùng 2 lượt hướng dẫn từ ngày {day}. "
-        "Các lượt trước ngày đó vẫn được tính cho Khu vực 1.",
+        "Các lượt trước ngày đó vẫn nằm trong số liệu các tháng trước đó của Khu vực 1, và từ ngày đó được tính cho "
+        "Khu vực 2.",
         f"Khu vực 2 được đổi tên thành Khu vực Hòa Bình từ ngày {day}.",
         f"Từ ngày {day}, Khu vực Hòa Bình có 730 hộ, là tổng số hộ của hai thôn, ấp.",
         "Số liệu của xã không thay đổi."]
@@ -722,7 +723,8 @@ def test_a_split_is_summed_up_first_and_done_only_when_confirmed(db, tree, clien
         "và có 100 hộ từ ngày đó.",
         # 213 + 100 is not the 320 before: the summary says what that does to the commune, no longer that
         # nothing changes (7 too few is no slip to warn about).
-        f"Các lượt hướng dẫn trước ngày {day} vẫn được tính cho Khu vực 1. Số hộ của xã thay đổi: từ ngày {day}, "
+        f"Các lượt hướng dẫn trước ngày {day} vẫn nằm trong số liệu các tháng trước đó của Khu vực 1, và từ ngày đó "
+        f"được tính cho thôn, ấp mới nhận hộ của lượt đó. Số hộ của xã thay đổi: từ ngày {day}, "
         "xã có 723 hộ thay vì 730 hộ, và độ phủ được tính theo số hộ này. Các lượt hướng dẫn và số người trưởng "
         "thành của xã không thay đổi."]
     assert [b.text().strip() for b in summary_form(asked).find_all("button")] == ["Có, chia tách", "Quay lại để sửa"]
@@ -1081,7 +1083,8 @@ def test_a_split_whose_counts_add_up_far_from_the_hamlets_is_warned_about_and_sa
         "Hãy kiểm tra số hộ: các thôn, ấp mới có tổng cộng 2.500 hộ, khác xa 520 hộ của Khu vực 1. Nếu gõ thừa "
         "hoặc thiếu một chữ số, hãy quay lại để sửa.")
     assert _lines(asked)[-1] == (
-        f"Các lượt hướng dẫn trước ngày {day} vẫn được tính cho Khu vực 1. Số hộ của xã thay đổi: từ ngày {day}, "
+        f"Các lượt hướng dẫn trước ngày {day} vẫn nằm trong số liệu các tháng trước đó của Khu vực 1, và từ ngày đó "
+        f"được tính cho thôn, ấp mới nhận hộ của lượt đó. Số hộ của xã thay đổi: từ ngày {day}, "
         "xã có 2.910 hộ thay vì 930 hộ, và độ phủ được tính theo số hộ này. Các lượt hướng dẫn và số người trưởng "
         "thành của xã không thay đổi.")
     assert "Số liệu của xã không thay đổi" not in asked.get_data(as_text=True)
