@@ -53,6 +53,10 @@ def upgrade():
 
 def downgrade():
     conn = op.get_bind()
+    moved = conn.execute(sa.text("SELECT count(*) FROM household_moves")).scalar()
+    if moved:
+        raise RuntimeError(f"{moved} household move(s) of merges and splits are in the tallies: the schema before "
+                           "cannot hold them; restore a backup taken before instead")
     if conn.dialect.name == "postgresql":
         conn.exec_driver_sql("DROP TRIGGER IF EXISTS cov_moves_ins ON household_moves")
         conn.exec_driver_sql("DROP FUNCTION IF EXISTS cov_moves_trg()")
