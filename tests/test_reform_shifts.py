@@ -167,7 +167,7 @@ def test_the_new_commune_s_page_says_where_its_shifts_and_dossiers_before_the_re
     section = page[page.index('id="adults"'):]
     total = next(r for r in re.findall(r"<tr[^>]*>(.*?)</tr>", section) if "Tổng: Phường Vị Thanh" in r)
     assert ">11<" in total and "7,9" in total  # 11 of 140 dossiers
-    assert ("Ca trực tại Trung tâm phục vụ hành chính công và tổng số hồ sơ được tính theo xã: "
+    assert ("Lớp học, người học, ca trực tại Trung tâm phục vụ hành chính công và tổng số hồ sơ được tính theo xã: "
             "các tháng trước 07/2025 là của Phường I, Phường III.") in section
     trend = page[page.index("adult-trend"):]
     may_row = next(r for r in re.findall(r"<tr[^>]*>(.*?)</tr>", trend) if "05/2025" in r)
@@ -183,15 +183,15 @@ def test_the_split_commune_s_other_part_says_where_its_figures_went_and_cannot_r
     login_as("commune", reformed.thanh_xuan)
     section = _text(client.get(f"/coverage/{reformed.thanh_xuan.id}/adults?month=2025-05",
                                headers={"HX-Request": "true"}))
-    assert ("Ca trực và hồ sơ của Thị trấn Một Ngàn (được chia cho nhiều đơn vị) được tính ở Xã Tân Hòa, "
-            "đơn vị kế thừa chính.") in section
+    assert ("Lớp học, người học, ca trực và hồ sơ của Thị trấn Một Ngàn (được chia cho nhiều đơn vị) được tính ở "
+            "Xã Tân Hòa, đơn vị kế thừa chính.") in section
     assert client.get(f"/coverage/{reformed.tan_hoa.id}?month=2025-05").status_code == 404
     main = app.test_client()
     login_as("commune", reformed.tan_hoa, http=main)
     section = _text(main.get(f"/coverage/{reformed.tan_hoa.id}/adults?month=2025-05",
                                headers={"HX-Request": "true"}))
-    assert ("Thị trấn Một Ngàn được chia cho nhiều đơn vị: ca trực và hồ sơ được tính trọn ở đây, "
-            "đơn vị kế thừa chính.") in section
+    assert ("Thị trấn Một Ngàn được chia cho nhiều đơn vị: lớp học, người học, ca trực và hồ sơ được tính trọn ở "
+            "đây, đơn vị kế thừa chính.") in section
 
 
 def test_a_new_commune_cannot_enter_a_dossier_total_for_a_month_before_it_existed(reformed, client, login_as):

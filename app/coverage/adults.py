@@ -24,7 +24,9 @@ figure mixes households with adults. Every share is a ratio of sums over the uni
         under its parent then, or a unit's predecessors before it existed (app.units.history).
     A class counts under its commune and the units above it, and under the hamlet it was held in;
     a named learner under the class's commune, and under the hamlet they live in (when given, else
-    the hamlet the class was held in).
+    the hamlet the class was held in). On today's map a commune a reorganization ended counts under the
+    new commune that carries it (app.units.history.commune_heirs), a learner of several of its old
+    communes once.
 """
 from __future__ import annotations
 
@@ -135,8 +137,10 @@ def _key(year: int, month: int) -> int:
     return year * 100 + month
 
 
-def adult_months(units: list[AdminUnit],
-                 months: list[tuple[int, int]]) -> dict[int, dict[tuple[int, int], AdultFigures]]:
+def adult_months(units: list[AdminUnit], months: list[tuple[int, int]],
+                 heirs: bool = True) -> dict[int, dict[tuple[int, int], AdultFigures]]:
+    """`heirs`: on today's map, a new commune counts the classes, learners, shifts and dossier totals of the old
+    communes it carries (app/coverage/by_commune.py); as the map was (adult_months_then's fast path) it does not."""
     out = {u.id: {m: AdultFigures() for m in months} for u in units}
     if not units or not months:
         return out
@@ -159,7 +163,7 @@ def adult_months(units: list[AdminUnit],
     for asked, read in ((upper, by_commune.month_figures), (hamlets, by_commune.hamlet_figures)):
         if not asked:
             continue
-        figures = read(asked, token, activity, first_key, last_key)
+        figures = read(asked, token, activity, first_key, last_key, heirs)
         shown = {_key(*m): m for m in months}  # a month key -> the month asked for (others are left out)
         for unit_id, key, measure, n, counted in figures.sums:
             if key in shown:
@@ -241,7 +245,7 @@ def adult_months_then(units: list[AdminUnit],
             if u.retired_on is None and (any(u.is_within(s) for s in same) or same_map_since(u, first)):
                 same.append(u)
     rest = [u for u in units if u not in same]
-    return (adult_months(same, months) if same else {}) | adult_months_from_leaves(rest, months)
+    return (adult_months(same, months, heirs=False) if same else {}) | adult_months_from_leaves(rest, months)
 
 
 def adult_months_from_leaves(units: list[AdminUnit],

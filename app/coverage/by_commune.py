@@ -16,8 +16,9 @@ a shift, a dossier total, a reorganization). Faster than reading and adding them
 logging visits changes none of them, so a coverage page between two classes reads none of its adult
 rows. tests/test_by_commune.py holds the remembered figures equal to fresh ones after each change.
 
-On today's map a page's figures also add the online dossiers and dossier totals of the communes a reorganization
-ended into the units asked (heir_map): a commune's own, which no hamlet carried (tests/test_reform_shifts.py).
+On today's map a page's figures also add the classes, named learners, online dossiers and dossier totals of the
+communes a reorganization ended into the units asked (heir_map): a commune's own, which no hamlet carried, a learner
+of several of them once (tests/test_reform_shifts.py, tests/test_reform_classes.py).
 """
 from __future__ import annotations
 
@@ -27,7 +28,7 @@ from typing import NamedTuple
 import sqlalchemy as sa
 
 from app.activities.models import CommuneDossierTotal
-from app.coverage import activity_months, named_learners, rollup
+from app.coverage import rollup
 from app.coverage.activity_months import ONLINE
 from app.coverage.models import ADULT_ACTIVITY, ActivityMonth, NamedLearnerMonth, UnitAncestor
 from app.extensions import db
@@ -149,23 +150,17 @@ def _upper_figures(unit_ids: tuple[int, ...], token: int | None, first: int, las
                         upper_firsts(communes, first, last))
 
 
-@kept_under_tokens(maxsize=256)
-def _hamlet_figures(unit_ids: tuple[int, ...], first: int, last: int) -> MonthFigures:
-    sums, firsts = [], {}
-    for chunk in chunks(list(unit_ids)):
-        sums.extend((u, key, measure, n, 0) for u, key, measure, n in activity_months.hamlet_sums(chunk, first, last))
-        firsts.update(named_learners.hamlet_firsts(chunk, first, last))
-    return MonthFigures(tuple(sums), {}, firsts)
-
-
 def month_figures(unit_ids: list[int], token: int | None, activity: int | None, first: int,
-                  last: int) -> MonthFigures:
-    """The month rows of units above the hamlets (None for a token: none yet, read them), with the online
-    dossiers and dossier totals of the old communes whose heirs they hold (heir_figures)."""
+                  last: int, heirs: bool = True) -> MonthFigures:
+    """The month rows of units above the hamlets (None for a token: none yet, read them), with (`heirs`: on
+    today's map) the classes, named learners, online dossiers and dossier totals of the old communes whose heirs
+    they hold (heir_figures)."""
     key = tuple(sorted(set(unit_ids)))
     own = _upper_figures((token, activity), key, token, first, last)
+    if not heirs:
+        return own
     heirs = _heir_figures((token, activity, rollup.tree_token()), key, token, first, last)
-    if not heirs.sums and not heirs.dossiers:
+    if not heirs.sums and not heirs.dossiers and not heirs.firsts:
         return own
     sums: dict[tuple[int, int, int], list[int]] = defaultdict(lambda: [0, 0])
     for unit_id, month, measure, n, counted in (*own.sums, *heirs.sums):
@@ -176,7 +171,17 @@ def month_figures(unit_ids: list[int], token: int | None, activity: int | None, 
     for k, n in heirs.dossiers.items():
         dossiers[k] = dossiers.get(k, 0) + n
     return MonthFigures(tuple((u, m, measure, n, c) for (u, m, measure), (n, c) in sums.items()), dossiers,
-                        own.firsts)
+                        _added(own.firsts, heirs.firsts))
+
+
+def _added(*firsts: dict[int, dict[int, int]]) -> dict[int, dict[int, int]]:
+    """First-class months of several sources, added up per unit and month (new dicts: the sources are kept)."""
+    out: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))
+    for per_unit in firsts:
+        for unit_id, by_month in per_unit.items():
+            for key, n in by_month.items():
+                out[unit_id][key] += n
+    return {u: dict(by_month) for u, by_month in out.items()}
 
 
 def heir_map(unit_ids: list[int], token: int | None) -> CommuneMap:
@@ -195,18 +200,142 @@ def heir_map(unit_ids: list[int], token: int | None) -> CommuneMap:
 # Kept per (adult token, adult_activity token, tree token) and question.
 @kept_under_tokens(maxsize=256)
 def _heir_figures(unit_ids: tuple[int, ...], token: int | None, first: int, last: int) -> MonthFigures:
-    """On today's map, the one-stop-centre shifts' online dossiers and the dossier totals of the old communes
-    whose heirs are below unit_ids: a commune's figures, not a hamlet's, which no hamlet carried into the new
-    communes. Their other month rows (classes) are not added here."""
+    """On today's map, the classes, named learners, one-stop-centre shifts' online dossiers and dossier totals of
+    the old communes whose heirs are below unit_ids: a commune's figures (a class is held by a commune's team, its
+    learners may live in no hamlet), which no hamlet carried into the new communes. A learner named in several of
+    the old communes a new commune holds (and in it) is one of its learners (learners_once)."""
     olds = heir_map(list(unit_ids), token)
     if not olds:
         return MonthFigures((), {}, {})
     keys = [k for k in range(first, last + 1) if 1 <= k % 100 <= 12]
-    return MonthFigures(tuple(row for row in upper_sums(olds, first, last) if row[2] == ONLINE),
-                        dossier_totals(olds, keys), {})
+    once = learners_once(commune_map(list(unit_ids), token), first, last)
+    return MonthFigures(tuple(upper_sums(olds, first, last)), dossier_totals(olds, keys),
+                        _added(upper_firsts(olds, first, last), once))
+
+
+def _today_commune(commune_id: int, heirs: dict[int, tuple[int, ...]]) -> int:
+    """The commune an old one's figures count under on today's map (itself for a commune no reorganization
+    ended)."""
+    chain = heirs.get(commune_id)
+    return chain[-1] if chain else commune_id
+
+
+def _shared_learners(last: int) -> list[tuple[int, int | None, str, int, int]]:
+    """(commune, home hamlet, folded name, birth year or 0, first month) of the named learners of the communes
+    that took part in a reorganization (ended or made by one) who were named in more than one such commune, by
+    classes held up to `last`. Within a commune a learner is known by the folded name and birth year
+    (activities.models.person_key); a commune a reorganization made is its old communes' too."""
+    from app.activities.models import Class, ClassLearner
+    from app.units.models import UnitSuccession
+    s = UnitSuccession.__table__.c
+    reorganized = sa.union(sa.select(s.old_unit_id), sa.select(s.new_unit_id))
+    year = sa.func.coalesce(ClassLearner.birth_year, 0)
+    month = (sa.cast(sa.extract("year", Class.held_on), sa.Integer) * 100
+             + sa.cast(sa.extract("month", Class.held_on), sa.Integer))
+    held = sa.and_(Class.commune_id.in_(reorganized), month <= last)
+    shared = (sa.select(ClassLearner.name_folded.label("name"), year.label("year"))
+              .join(Class, Class.id == ClassLearner.class_id).where(held)
+              .group_by(ClassLearner.name_folded, year).having(sa.func.count(sa.distinct(Class.commune_id)) > 1)
+              .subquery())
+    home = sa.func.coalesce(ClassLearner.hamlet_id, Class.place_hamlet_id)
+    return [(c, h, name, y, int(m)) for c, h, name, y, m in db.session.execute(
+        sa.select(Class.commune_id, home, ClassLearner.name_folded, year, sa.func.min(month))
+        .select_from(ClassLearner).join(Class, Class.id == ClassLearner.class_id)
+        .join(shared, sa.and_(shared.c.name == ClassLearner.name_folded, shared.c.year == year)).where(held)
+        .group_by(Class.commune_id, home, ClassLearner.name_folded, year))]
+
+
+def _once(firsts: dict[tuple, dict[int, int]], first: int) -> dict[tuple, dict[int, int]]:
+    """For each (place, person) counted once, given the first month in each commune it was counted under
+    separately: what to add to the first-class months counted per commune (-1 on each commune's first month,
+    +1 on the earliest; the months before `first` under 0)."""
+    out: dict[tuple, dict[int, int]] = defaultdict(lambda: defaultdict(int))
+    for (place, _person), by_commune in firsts.items():
+        if len(by_commune) < 2:
+            continue
+        for m in by_commune.values():
+            out[place][m if m >= first else 0] -= 1
+        earliest = min(by_commune.values())
+        out[place][earliest if earliest >= first else 0] += 1
+    return out
+
+
+def learners_once(communes: CommuneMap, first: int, last: int) -> dict[int, dict[int, int]]:
+    """On today's map: a learner named in several of the old communes a commune of `communes` holds (and in it)
+    counts once in that commune and the units above it. What to add to the first-class months of the units
+    asked, {unit_id: {yyyymm: n}} (negative where a learner counted twice before)."""
+    from app.units.history import commune_heirs
+    heirs = commune_heirs()
+    firsts: dict[tuple, dict[int, int]] = defaultdict(dict)
+    for commune_id, _home, name, year, month in _shared_learners(last):
+        today = _today_commune(commune_id, heirs)
+        if today in communes:
+            seen = firsts[(today, (name, year))]
+            seen[commune_id] = min(month, seen.get(commune_id, month))
+    out: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))
+    for today, by_month in _once(firsts, first).items():
+        for unit_id in communes[today]:
+            for key, n in by_month.items():
+                out[unit_id][key] += n
+    return {u: dict(by_month) for u, by_month in out.items()}
+
+
+def _carried(parents: set[int]) -> dict[int, set[int]]:
+    """Each commune -> the communes whose classes and learners it counts on today's map: itself, and the old
+    communes whose heir it is (app.units.history.commune_heirs)."""
+    from app.units.history import commune_heirs
+    out = {p: {p} for p in parents}
+    for old, chain in commune_heirs().items():
+        for heir in chain:
+            if heir in out:
+                out[heir].add(old)
+    return out
+
+
+# Kept per (adult token, adult_activity token, tree token) and question.
+@kept_under_tokens(maxsize=256)
+def _hamlet_figures(unit_ids: tuple[int, ...], first: int, last: int, heirs: bool) -> MonthFigures:
+    """A hamlet counts the classes held in it and its learners of the classes of its commune, and (`heirs`: on
+    today's map) of the old communes its commune carries (_carried): a class of a split commune held in a hamlet
+    that went to another part counts with its commune, on the main successor, as its learners do. Without
+    `heirs`, every class held in it (a month after the reform: those of its commune then)."""
+    a, n = ActivityMonth.__table__.c, NamedLearnerMonth.__table__.c
+    parent: dict[int, int] = {}
+    for chunk in chunks(list(unit_ids)):
+        parent.update(db.session.execute(sa.select(AdminUnit.id, AdminUnit.parent_id)
+                                         .where(AdminUnit.id.in_(chunk))).all())
+    carried = _carried(set(parent.values())) if heirs else {p: {p} for p in parent.values()}
+    sums: dict[tuple[int, int, int], int] = defaultdict(int)
+    firsts: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))
+    month = sa.case((n.month < first, 0), else_=n.month)
+    for chunk in chunks(list(unit_ids)):
+        for u, commune_id, key, measure, count in db.session.execute(
+                sa.select(a.unit_id, a.commune_id, a.month, a.measure, a.n)
+                .where(a.unit_id.in_(chunk), a.commune_id != a.unit_id, a.month.between(first, last))):
+            if not heirs or commune_id in carried.get(parent[u], ()):
+                sums[(u, key, measure)] += int(count)
+        for u, commune_id, key, count in db.session.execute(
+                sa.select(n.unit_id, n.commune_id, month, sa.func.sum(n.learners))
+                .where(n.unit_id.in_(chunk), n.commune_id != n.unit_id, n.month <= last)
+                .group_by(n.unit_id, n.commune_id, month)):
+            if commune_id in carried.get(parent[u], ()):
+                firsts[u][key] += int(count)
+    # A learner living in the hamlet named in several of the communes it counts (merged since): once.
+    if any(len(c) > 1 for c in carried.values()):
+        seen: dict[tuple, dict[int, int]] = defaultdict(dict)
+        for commune_id, home, name, year, m in _shared_learners(last):
+            if home in parent and commune_id in carried.get(parent[home], ()):
+                by_commune = seen[(home, (name, year))]
+                by_commune[commune_id] = min(m, by_commune.get(commune_id, m))
+        for u, by_month in _once(seen, first).items():
+            for key, count in by_month.items():
+                firsts[u][key] += count
+    return MonthFigures(tuple((u, key, measure, count, 0) for (u, key, measure), count in sums.items()), {},
+                        {u: dict(by_month) for u, by_month in firsts.items()})
 
 
 def hamlet_figures(unit_ids: list[int], token: int | None, activity: int | None, first: int,
-                   last: int) -> MonthFigures:
+                   last: int, heirs: bool = True) -> MonthFigures:
     """The month rows of hamlets (their dossiers: none, a total is a commune's)."""
-    return _hamlet_figures((token, activity), tuple(sorted(set(unit_ids))), first, last)
+    return _hamlet_figures((token, activity, rollup.tree_token()), tuple(sorted(set(unit_ids))), first, last,
+                           heirs)

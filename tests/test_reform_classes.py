@@ -1,0 +1,227 @@
+"""Classes and their named learners across the 2025 reform: held by a commune's team and counted per commune (a
+learner may live in no hamlet), so on today's map a new commune's months before the reform are those of the old
+communes it took in whole, and a split commune's on its main successor only, as its shifts and dossier totals are
+(tests/test_reform_shifts.py); as the map was, the old communes' own. A learner named in two old communes that
+merged is one person of the new commune. Nothing stored moves: a closed month's exports stay the same bytes."""
+import re
+import uuid
+from datetime import date
+
+import pytest
+import sqlalchemy as sa
+
+from app.activities import operations as activity_ops
+from app.activities.models import Class
+from app.auth.cli import create_user
+from app.coverage import adults
+from app.extensions import db as _db
+from app.reports import closing, exports
+from app.reports.summary import build_summary
+from app.teams.models import Team
+from app.units import operations as units
+from app.units.models import AdminUnit, unit_for_code
+from tests.adult_world import service
+from tests.test_reform_shifts import PLAN
+from tests.test_reorganize import plan_csv, reorganize
+from tests.visits_helpers import make_team, sign_in_as
+
+MAY, MARCH, SEPTEMBER = (2025, 5), (2025, 3), (2025, 9)
+
+
+def _class(commune, team, on: date, total: int, learners=(), hamlet=None, vneid=0):
+    """A class of `total` learners (all aged 18-59), some named: (name, birth year, home hamlet or None)."""
+    return activity_ops.create_class(activity_ops.ClassData(
+        commune_id=commune.id, held_on=on, place_hamlet_id=hamlet.id if hamlet else None,
+        place_name="" if hamlet else "Nhà văn hóa", learners_total=total, age_15_17=0, age_18_59=total,
+        age_60_plus=0, team_ids=[team.id], results={service("vneid").id: vneid} if vneid else {},
+        learners=[activity_ops.Learner(name, year, home.id if home else None) for name, year, home in learners]),
+        uuid.uuid4().hex)
+
+
+@pytest.fixture
+def reformed(app, db, tree, runner, tmp_path):
+    """Classes on the old communes in March (closed) and May 2025, then the plan applied, then a class of the new
+    commune in September. Nguyễn Văn An learnt in both Phường I and Phường III, which merge."""
+    hamlets = {}
+    for name, commune in (("Khu vực 3", tree.sibling_commune), ("Ấp Nhơn Lộc", tree.other_commune),
+                          ("Ấp Nhơn Thuận", tree.other_commune)):
+        hamlets[name] = units.create_unit(name, "hamlet", commune)
+        units.set_household_count(hamlets[name], 100, date(2024, 1, 1))
+    team_i, _m = make_team(tree.commune, [tree.hamlet], name="Tổ Phường I")
+    team_iii, _m = make_team(tree.sibling_commune, [hamlets["Khu vực 3"]], name="Tổ Phường III")
+    team_split, split_members = make_team(tree.other_commune, [tree.other_hamlet], name="Tổ Một Ngàn")
+    _class(tree.commune, team_i, date(2025, 3, 10), 10, [("Phạm Thị Dung", 1985, tree.hamlet)], tree.hamlet, 3)
+    _class(tree.commune, team_i, date(2025, 5, 6), 30, [("Nguyễn Văn An", 1970, tree.hamlet),
+                                                        ("Trần Thị Bình", 1972, None)], tree.hamlet, 12)
+    _class(tree.sibling_commune, team_iii, date(2025, 5, 12), 20, [("nguyen van an", 1970, tree.hamlet),
+                                                                   ("Lê Văn Cường", 1990, hamlets["Khu vực 3"])],
+           vneid=6)
+    # Held in the hamlet that goes to Xã Thạnh Xuân; Thị trấn Một Ngàn's main successor is Xã Tân Hòa.
+    split_class = _class(tree.other_commune, team_split, date(2025, 5, 15), 25,
+                         [("Đỗ Văn Giang", 1960, hamlets["Ấp Nhơn Thuận"]), ("Hồ Thị Hoa", 1962, None)],
+                         hamlets["Ấp Nhơn Thuận"], 8)
+    split_shift = activity_ops.create_shift(activity_ops.ShiftData(
+        commune_id=tree.other_commune.id, team_id=team_split.id, held_on=date(2025, 5, 16), people_helped=9,
+        dossiers={service("dvc").id: 4}), uuid.uuid4().hex)
+    staff = create_user("staff-93", "province", tree.province, "matkhau-dai-du-12")
+    _db.session.flush()
+    closing.close_month(tree.province, 2025, 3, staff)
+    _db.session.commit()
+    old = {name: getattr(tree, name).id for name in ("province", "commune", "sibling_commune", "other_commune")}
+    old |= {"split_class": split_class.id, "split_shift": split_shift.id, "team_split": team_split.id,
+            "leader": split_members[0].id, "member": split_members[1].id, "khu_vuc_1": tree.hamlet.id,
+            "nhon_thuan": hamlets["Ấp Nhơn Thuận"].id}
+    march = build_summary(_db.session.get(AdminUnit, old["province"]), *MARCH)
+    files = (exports.write_csv(march), exports.write_xlsx(march))
+    # The split commune's team leader, signed in before the reform: the reorganization moves their account.
+    leader, _user = sign_in_as(app, "team_leader", tree.other_commune, team_split, split_members[0])
+    result = reorganize(runner, plan_csv(tmp_path, PLAN))
+    assert result.exit_code == 0, result.output
+    _db.session.remove()
+    new = {code: unit_for_code(code) for code in ("92", "31321", "31342", "31360")}
+    team_i = _db.session.scalar(sa.select(Team).where(Team.name == "Tổ Phường I"))
+    # After the reform: the new commune's own class, An among its learners again.
+    _class(new["31321"], team_i, date(2025, 9, 3), 15, [("Nguyễn Văn An", 1970, None), ("Võ Văn Em", 2000, None)],
+           vneid=2)
+    _db.session.commit()
+    return type("Reformed", (), {"old": old, "files": files, "province": new["92"], "vi_thanh": new["31321"],
+                                 "tan_hoa": new["31342"], "thanh_xuan": new["31360"], "leader": leader,
+                                 "khu_vuc_1": old["khu_vuc_1"], "nhon_thuan": old["nhon_thuan"]})
+
+
+def _today(unit, month=MAY):
+    return adults.adult_months([unit], [month])[unit.id][month]
+
+
+def _then(unit, month=MAY):
+    return adults.adult_months_then([unit], [month])[unit.id][month]
+
+
+def _classes(f) -> tuple[int, int, int]:
+    """Attendances, named learners by the month's end, learners who came away with VNeID working."""
+    return f.attendances, f.named, f.working.get("vneid", 0)
+
+
+def test_on_today_s_map_a_merged_commune_s_months_before_the_reform_add_up_its_old_communes_classes(reformed):
+    # Nguyễn Văn An learnt in Phường I and Phường III: one learner of Phường Vị Thanh.
+    assert _classes(_today(reformed.vi_thanh)) == (30 + 20, 4, 12 + 6)
+    assert _classes(_today(reformed.vi_thanh, MARCH)) == (10, 1, 3)
+    # Its own month: its own class, and its learners since the first class of any of its old communes (An again).
+    assert _classes(_today(reformed.vi_thanh, SEPTEMBER)) == (15, 5, 2)
+
+
+def test_a_split_commune_s_classes_and_learners_count_once_on_its_main_successor_on_today_s_map(reformed):
+    assert _classes(_today(reformed.tan_hoa)) == (25, 2, 8)
+    assert _classes(_today(reformed.thanh_xuan)) == (0, 0, 0)
+    # Its hamlets hold no more than it: the class held in Ấp Nhơn Thuận counts with the commune, on Xã Tân Hòa.
+    nhon_thuan = _db.session.get(AdminUnit, reformed.nhon_thuan)
+    assert _classes(_today(nhon_thuan)) == (0, 0, 0)
+
+
+def test_a_moved_hamlet_counts_its_old_commune_s_classes_and_learners_on_the_commune_that_took_it_in(reformed):
+    khu_vuc_1 = _db.session.get(AdminUnit, reformed.khu_vuc_1)
+    # Held in Khu vực 1; Dung, An and Bình (who gave no hamlet: the class's) live there. An, named in Phường I and
+    # in Phường III (whose class he went to from Khu vực 1), is one learner of the hamlet too.
+    assert _classes(_today(khu_vuc_1)) == (30, 3, 12)
+    # As the map was, the hamlet counted its learners of Phường I's classes, its commune then.
+    assert _classes(_then(khu_vuc_1)) == (30, 3, 12)
+
+
+def test_the_province_counts_every_attendance_once_on_both_maps_and_a_learner_of_two_merged_communes_once_today(
+        reformed):
+    old_province = _db.session.get(AdminUnit, reformed.old["province"])
+    then = _then(old_province)
+    assert _classes(then) == (75, 7, 26)
+    assert _classes(_then(reformed.province)) == _classes(then)
+    # Today's map: An is one learner of Phường Vị Thanh, so the province's named learners are one fewer.
+    assert _classes(_today(reformed.province)) == (75, 6, 26)
+    communes = (reformed.vi_thanh, reformed.tan_hoa, reformed.thanh_xuan)
+    figures = adults.adult_months(list(communes), [MAY])
+    assert tuple(map(sum, zip(*(_classes(figures[c.id][MAY]) for c in communes), strict=True))) == (75, 6, 26)
+
+
+def test_as_the_map_was_the_old_communes_keep_their_own_classes(reformed):
+    assert _classes(_then(_db.session.get(AdminUnit, reformed.old["commune"]))) == (30, 3, 12)
+    assert _classes(_then(_db.session.get(AdminUnit, reformed.old["sibling_commune"]))) == (20, 2, 6)
+    assert _classes(_then(_db.session.get(AdminUnit, reformed.old["other_commune"]))) == (25, 2, 8)
+    # A new commune stands for its old communes as the map was: their sum, as that month's pages had them.
+    assert _classes(_then(reformed.vi_thanh)) == (50, 5, 18)
+
+
+def test_the_closed_month_s_exports_are_the_same_bytes_and_an_open_month_s_report_counts_the_old_communes_classes(
+        reformed):
+    march = build_summary(_db.session.get(AdminUnit, reformed.old["province"]), *MARCH)
+    assert march.closed_at is not None
+    assert (exports.write_csv(march), exports.write_xlsx(march)) == reformed.files
+    may = build_summary(reformed.province, *MAY)
+    assert (may.total["adults"]["attendances"], may.total["adults"]["named"]) == (75, 6)
+    rows = {r["name"]: (r["adults"]["attendances"], r["adults"]["named"]) for r in may.children}
+    assert rows == {"Phường Vị Thanh": (50, 4), "Xã Tân Hòa": (25, 2), "Xã Thạnh Xuân": (0, 0)}
+    then = build_summary(reformed.province, *MAY, as_then=True)
+    assert (then.total["adults"]["attendances"], then.total["adults"]["named"]) == (75, 7)
+
+
+def test_the_monthly_csv_s_hamlet_lines_never_exceed_their_commune(reformed, client, login_as):
+    import csv
+    import io
+    login_as("province", reformed.province)
+    resp = client.get(f"/reports/{reformed.province.id}/monthly.csv", query_string={"month": "2025-05"})
+    assert resp.status_code == 200
+    attendances = "Lượt người học trong tháng"
+    rows = list(csv.DictReader(io.StringIO(resp.get_data().decode("utf-8-sig"))))
+    assert all(int(r[attendances] or 0) >= 0 for r in rows), [(r["Đơn vị"], r[attendances]) for r in rows]
+    by_name = {r["Đơn vị"]: r[attendances] for r in rows}
+    assert (by_name["Phường Vị Thanh"], by_name["Xã Tân Hòa"], by_name["Xã Thạnh Xuân"]) == ("50", "25", "0")
+
+
+def _text(resp) -> str:
+    return " ".join(resp.get_data(as_text=True).split())
+
+
+def test_the_new_commune_s_adult_section_and_trend_show_its_old_communes_classes_and_say_so(
+        reformed, client, login_as):
+    login_as("commune", reformed.vi_thanh)
+    page = _text(client.get(f"/coverage/{reformed.vi_thanh.id}?month=2025-05&adults=1&trend=1"))
+    section = page[page.index('id="adults"'):]
+    total = next(r for r in re.findall(r"<tr[^>]*>(.*?)</tr>", section) if "Tổng: Phường Vị Thanh" in r)
+    assert ">50<" in total
+    assert ("Lớp học, người học, ca trực tại Trung tâm phục vụ hành chính công và tổng số hồ sơ được tính theo xã: "
+            "các tháng trước 07/2025 là của Phường I, Phường III.") in section
+    trend = page[page.index("adult-trend"):]
+    may_row = next(r for r in re.findall(r"<tr[^>]*>(.*?)</tr>", trend) if "05/2025" in r)
+    assert ">50<" in may_row
+    # The split commune's other part says where its classes went.
+    other = client.application.test_client()
+    login_as("commune", reformed.thanh_xuan, http=other)
+    section = _text(other.get(f"/coverage/{reformed.thanh_xuan.id}/adults?month=2025-05",
+                              headers={"HX-Request": "true"}))
+    assert ("Lớp học, người học, ca trực và hồ sơ của Thị trấn Một Ngàn (được chia cho nhiều đơn vị) được tính ở "
+            "Xã Tân Hòa, đơn vị kế thừa chính.") in section
+
+
+def test_the_api_gives_a_new_commune_s_classes_before_the_reform_on_today_s_map_and_the_old_one_s_as_it_was(
+        reformed, client, login_as):
+    from app.api.models import issue_token
+    user = login_as("province", reformed.province, username="ttdh-classes")
+    _token, secret = issue_token(user, label="test")
+    _db.session.commit()
+
+    def classes(query):
+        resp = client.get(f"/api/v1/coverage?{query}", headers={"Authorization": f"Bearer {secret}"})
+        assert resp.status_code == 200, resp.json
+        a = resp.json["adults"]
+        return resp.json["unit"]["name"], a["attendances"], a["named"]["learners"]
+
+    assert classes("unit=31321&month=2025-05&map=today") == ("Phường Vị Thanh", 50, 4)
+    assert classes("unit=31321&month=2025-05") == ("Phường III", 20, 2)
+    assert classes("unit=31342&month=2025-05&map=today") == ("Xã Tân Hòa", 25, 2)
+    assert classes("unit=92&month=2025-05&map=today") == ("Thành phố Cần Thơ", 75, 6)
+
+
+def test_a_class_corrected_later_on_an_old_commune_shows_at_once_on_the_commune_that_took_it_in(reformed):
+    assert _classes(_today(reformed.vi_thanh)) == (50, 4, 18)
+    klass = _db.session.scalar(sa.select(Class).where(Class.commune_id == reformed.old["sibling_commune"]))
+    activity_ops.delete_class(klass)
+    _db.session.commit()
+    assert _classes(_today(reformed.vi_thanh)) == (30, 3, 12)
+    assert _classes(_today(reformed.province)) == (55, 5, 20)
