@@ -12,7 +12,7 @@ from flask import abort
 from flask_login import current_user
 
 from app.extensions import db
-from app.units.models import AdminUnit
+from app.units.models import AdminUnit, UnitSuccession
 
 STAFF_ROLES = ("admin", "province", "district", "commune")
 FIELD_ROLES = ("team_leader", "team_member")
@@ -151,11 +151,14 @@ def teams_query(user=None) -> sa.Select:
 def _commune_rows(model, user, of_team, former: bool = False) -> sa.Select:
     """Select the model's rows in the communes of the user's area (`former`: and in the communes a reorganization
     ended into it, former_communes_in_scope); a team leader or member gets only their own team's, `of_team(team_id)`
-    saying which those are."""
+    saying which those are, and (`former`) those in any commune a reorganization ended: the team held them, wherever
+    the commune's parts went."""
     user = _user(user)
     place = in_scope(model.commune_id, user)
     if former and root_unit(user) is not None:
-        place = sa.or_(place, model.commune_id.in_(former_communes_in_scope(user)))
+        ended = (sa.select(UnitSuccession.old_unit_id) if user.role in FIELD_ROLES
+                 else former_communes_in_scope(user))
+        place = sa.or_(place, model.commune_id.in_(ended))
     q = sa.select(model).where(place)
     if user.role in FIELD_ROLES:
         q = q.where(of_team(user.team_id or -1))
@@ -449,9 +452,10 @@ def assignable_units(role: str, user=None) -> sa.Select:
 # teams'). The author, the leader of one of its teams and the commune officer correct or delete them.
 
 def classes_query(user=None) -> sa.Select:
+    """Those of the user's area, and of the communes a reorganization ended into it, as shifts_query."""
     from app.activities.models import Class, class_teams
     return _commune_rows(Class, user, lambda team_id: Class.id.in_(
-        sa.select(class_teams.c.class_id).where(class_teams.c.team_id == team_id)))
+        sa.select(class_teams.c.class_id).where(class_teams.c.team_id == team_id)), former=True)
 
 
 def get_class_or_404(class_id: int, user=None, *, need: Need | None = None):
@@ -470,7 +474,6 @@ def former_communes_in_scope(user=None) -> sa.Select:
     """The ids of the communes a reorganization ended whose every successor lies in the user's area: their
     records are the history of the communes that took them in (a split commune's only for those who hold all its
     parts, as its pages: can_see_in_time)."""
-    from app.units.models import UnitSuccession
     inside = sa.case((in_scope(UnitSuccession.new_unit_id, user), 1), else_=0)
     return (sa.select(UnitSuccession.old_unit_id).join(AdminUnit, AdminUnit.id == UnitSuccession.old_unit_id)
             .where(AdminUnit.level == "commune").group_by(UnitSuccession.old_unit_id)

@@ -225,3 +225,56 @@ def test_a_class_corrected_later_on_an_old_commune_shows_at_once_on_the_commune_
     _db.session.commit()
     assert _classes(_today(reformed.vi_thanh)) == (30, 3, 12)
     assert _classes(_today(reformed.province)) == (55, 5, 20)
+
+
+def test_a_team_of_a_split_commune_reads_its_own_classes_and_shifts_held_there_and_cannot_change_them(
+        reformed, app, login_as):
+    """Thị trấn Một Ngàn went to two communes, so no commune officer below the province reads its records; the team
+    that held them (now in Xã Tân Hòa) still does: its leader and members logged them."""
+    leader = reformed.leader
+    klass, shift = reformed.old["split_class"], reformed.old["split_shift"]
+    for url in (f"/activities/classes/{klass}", f"/activities/shifts/{shift}"):
+        shown = leader.get(url)
+        assert shown.status_code == 200, url
+        assert ("Tổ chức tại Thị trấn Một Ngàn, đơn vị đã kết thúc từ 01/07/2025 theo phương án sắp xếp: giữ nguyên "
+                "như đã ghi, chỉ để xem.") in _text(shown)
+        assert f"{url}/edit" not in _text(shown)
+        assert leader.get(f"{url}/edit").status_code == 403
+        assert leader.post(f"{url}/delete", data={}).status_code == 403
+    listed = _text(leader.get("/activities/"))
+    for url in (f"/activities/classes/{klass}", f"/activities/shifts/{shift}"):
+        entry = listed[listed.index(url):]
+        assert "Thị trấn Một Ngàn" in entry[:entry.index("</li>")] and f"{url}/edit" not in entry[:entry.index("</li>")]
+    # A member of the team reads them too, and changes nothing.
+    member = app.test_client()
+    from app.teams.models import Member
+    sign = create_user("member-split", "team_member", reformed.tan_hoa, "matkhau-dai-du-12")
+    sign.team_id, sign.member_id = reformed.old["team_split"], _db.session.get(Member, reformed.old["member"]).id
+    _db.session.commit()
+    assert member.post("/auth/login", data={"username": "member-split", "password": "matkhau-dai-du-12"}
+                       ).status_code == 302
+    assert member.get(f"/activities/shifts/{shift}").status_code == 200
+    assert member.get(f"/activities/shifts/{shift}/edit").status_code == 403
+    # Another team of the same commune, and the commune's officer (who holds one part of it): not theirs to read.
+    other_team, other_members = make_team(reformed.tan_hoa, [], name="Tổ Tân Hòa")
+    _db.session.commit()
+    other, _user = sign_in_as(app, "team_leader", reformed.tan_hoa, other_team, other_members[0])
+    officer = app.test_client()
+    login_as("commune", reformed.tan_hoa, http=officer)
+    for http in (other, officer):
+        assert http.get(f"/activities/classes/{klass}").status_code == 404
+        assert http.get(f"/activities/shifts/{shift}").status_code == 404
+
+
+def test_a_merged_commune_s_classes_are_listed_to_the_commune_that_took_it_in_read_only(reformed, client, login_as):
+    klass = _db.session.scalar(sa.select(Class.id).where(Class.commune_id == reformed.old["commune"],
+                                                        Class.held_on == date(2025, 5, 6)))
+    login_as("commune", reformed.vi_thanh)
+    listed = _text(client.get("/activities/?kind=class"))
+    entry = listed[listed.index(f"/activities/classes/{klass}"):]
+    assert "Phường I" in entry[:entry.index("</li>")]
+    shown = client.get(f"/activities/classes/{klass}")
+    assert shown.status_code == 200 and f"/activities/classes/{klass}/edit" not in _text(shown)
+    assert client.get(f"/activities/classes/{klass}/edit").status_code == 403
+    # The split commune's class is no single part's.
+    assert client.get(f"/activities/classes/{reformed.old['split_class']}").status_code == 404

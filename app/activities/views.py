@@ -810,7 +810,9 @@ def index():
             entries["class", k.id] = Entry(
                 "class", k.held_on, k.created_at,
                 _("Class: %(n)s learners", n=k.learners_total),
-                ", ".join(t.label for t in k.topics),
+                # One held in a commune since ended (listed to the commune that took it in, or its team) says which.
+                " · ".join(filter(None, (", ".join(t.label for t in k.topics),
+                                         k.commune.name if k.commune.retired_on else None))),
                 url_for("activities.show_class", class_id=k.id),
                 url_for("activities.edit_class", class_id=k.id) if may else None,
                 url_for("activities.delete_class", class_id=k.id) if may else None)
@@ -821,7 +823,7 @@ def index():
             entries["shift", s.id] = Entry(
                 "shift", s.held_on, s.created_at,
                 _("One-stop-centre shift: %(n)s people helped", n=s.people_helped),
-                # One held in a commune since ended (listed to the commune that took it in) says which.
+                # One held in a commune since ended (listed to the commune that took it in, or its team) says which.
                 _("%(n)s online dossiers", n=s.dossiers_total)
                 + (f" · {s.commune.name}" if s.commune.retired_on else ""),
                 url_for("activities.show_shift", shift_id=s.id),
