@@ -222,26 +222,26 @@ def _today_commune(commune_id: int, heirs: dict[int, tuple[int, ...]]) -> int:
 
 def _shared_learners(last: int) -> list[tuple[int, int | None, str, int, int]]:
     """(commune, home hamlet, folded name, birth year or 0, first month) of the named learners of the communes
-    that took part in a reorganization (ended or made by one) who were named in more than one such commune, by
-    classes held up to `last`. Within a commune a learner is known by the folded name and birth year
-    (activities.models.person_key); a commune a reorganization made is its old communes' too."""
+    that took part in a reorganization (ended or made by one) who were named in a commune it ended, by classes
+    held up to `last`: only they can have been counted in two communes that are one today. Within a commune a
+    learner is known by the folded name and birth year (activities.models.person_key)."""
     from app.activities.models import Class, ClassLearner
     from app.units.models import UnitSuccession
     s = UnitSuccession.__table__.c
-    reorganized = sa.union(sa.select(s.old_unit_id), sa.select(s.new_unit_id))
     year = sa.func.coalesce(ClassLearner.birth_year, 0)
     month = (sa.cast(sa.extract("year", Class.held_on), sa.Integer) * 100
              + sa.cast(sa.extract("month", Class.held_on), sa.Integer))
-    held = sa.and_(Class.commune_id.in_(reorganized), month <= last)
-    shared = (sa.select(ClassLearner.name_folded.label("name"), year.label("year"))
-              .join(Class, Class.id == ClassLearner.class_id).where(held)
-              .group_by(ClassLearner.name_folded, year).having(sa.func.count(sa.distinct(Class.commune_id)) > 1)
-              .subquery())
+    # The learners of the ended communes: a set the new communes' classes no longer add to.
+    ended = (sa.select(ClassLearner.name_folded.label("name"), year.label("year")).distinct()
+             .join(Class, Class.id == ClassLearner.class_id)
+             .where(Class.commune_id.in_(sa.select(s.old_unit_id)), month <= last).subquery())
+    reorganized = sa.union(sa.select(s.old_unit_id), sa.select(s.new_unit_id))
     home = sa.func.coalesce(ClassLearner.hamlet_id, Class.place_hamlet_id)
     return [(c, h, name, y, int(m)) for c, h, name, y, m in db.session.execute(
         sa.select(Class.commune_id, home, ClassLearner.name_folded, year, sa.func.min(month))
         .select_from(ClassLearner).join(Class, Class.id == ClassLearner.class_id)
-        .join(shared, sa.and_(shared.c.name == ClassLearner.name_folded, shared.c.year == year)).where(held)
+        .join(ended, sa.and_(ended.c.name == ClassLearner.name_folded, ended.c.year == year))
+        .where(Class.commune_id.in_(reorganized), month <= last)
         .group_by(Class.commune_id, home, ClassLearner.name_folded, year))]
 
 
