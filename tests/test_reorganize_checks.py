@@ -171,3 +171,31 @@ def test_a_line_without_its_date_or_an_account_sent_to_a_unit_of_the_wrong_level
     _db.session.remove()
     staff = _db.session.scalar(sa.select(User).where(User.username == "staff-93"))
     assert staff.unit_id == unit_for_code("92").id and staff.is_enabled
+
+
+def test_a_plan_s_account_line_answers_alike_for_an_account_of_another_province_and_for_none(
+        client, login_as, world, tmp_path):  # noqa: F811 - the fixture imported above
+    """Province staff may not learn which usernames exist in other provinces from a plan's account lines: an
+    account outside the plan's provinces is as unknown as one that does not exist."""
+    from app.auth.cli import create_user
+    from app.units import operations as unit_ops
+    elsewhere = unit_ops.create_unit("Tỉnh Sóc Trăng", "province", None, "94")
+    create_user("xa-soc-trang", "commune", unit_ops.create_unit("Phường 1", "commune", elsewhere, "31507"),
+                "matkhau-dai-du-12")
+    create_user("tinh-soc-trang", "province", elsewhere, "matkhau-dai-du-12")
+    _db.session.commit()
+    login_as("province", _db.session.get(AdminUnit, world.province))
+    path = plan_csv(tmp_path, PLAN)
+    with open(path, "a", encoding="utf-8") as fh:
+        # Lines 7 to 10: a commune account and a province account of Sóc Trăng, one that exists nowhere, and one
+        # of the plan's province (known, and rebound).
+        fh.write("2025-07-01,,,31342,xa-soc-trang\n2025-07-01,,,92,tinh-soc-trang\n"
+                 "2025-07-01,,,31342,nobody\n2025-07-01,,,31342,xa-31338\n")
+    resp = upload(client, path)
+    text = _text(resp)
+    assert resp.status_code == 422
+    for line, username in ((7, "xa-soc-trang"), (8, "tinh-soc-trang"), (9, "nobody")):
+        assert f"Dòng {line}:</strong> Không có tài khoản nào tên {username}." in text
+    assert "Dòng 10:" not in text
+    assert "Có 3 lỗi. Chưa có gì thay đổi." in text
+    assert "/units/reorganize/confirm" not in text

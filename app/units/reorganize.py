@@ -436,7 +436,10 @@ def _check_new_codes(plan: Plan, day: date) -> None:
 
 def _check_account(plan: Plan, line: PlanLine, listed: dict) -> None:
     from app.auth.models import ROLE_LEVELS, User
-    user = db.session.scalar(sa.select(User).where(User.username == line.account))
+    # Only the accounts of the plan's provinces: one elsewhere is as unknown as one that does not exist, so a plan
+    # tells nobody which usernames other provinces hold.
+    user = db.session.scalar(sa.select(User).where(User.username == line.account, User.unit_id.in_(
+        sa.select(AdminUnit.id).where(sa.or_(*[AdminUnit.within(p) for p in plan.old_provinces.values()])))))
     if user is None:
         line.errors.append(_("No account is named %(username)s.", username=line.account))
         return
