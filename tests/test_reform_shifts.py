@@ -285,3 +285,26 @@ def test_a_total_corrected_later_on_an_old_commune_shows_at_once_on_the_commune_
     _db.session.commit()
     assert _online(_today(reformed.vi_thanh)) == (11, 11, 160)
     assert _online(_today(reformed.province)) == (17, 17, 190)
+
+
+def test_an_ended_commune_takes_no_dossier_total_for_a_month_from_its_end_which_would_count_on_its_heir(
+        reformed, client, login_as):
+    """The mirror of the rule above: a total entered on an old commune for a month after the reform would count on
+    the commune that took it in, beside that commune's own (only an admin can still open an ended commune's page)."""
+    old_i = reformed.old["commune"]
+    login_as("admin", reformed.province)
+    assert _online(_today(reformed.vi_thanh, (2025, 9))) == (3, 0, 0)
+    for month in ("09/2025", "07/2025"):
+        resp = client.post(f"/activities/dossiers?commune={old_i}", data={"month": month, "dossiers": "50"})
+        assert resp.status_code == 400
+        text = _text(resp)
+        assert ("Phường I không còn từ ngày 01/07/2025: hồ sơ từ tháng đó trở đi là của các xã mới mà đơn vị "
+                "này nhập vào.") in text
+        assert 'aria-invalid="true"' in re.search(r'<input[^>]*id="month"[^>]*>', text).group(0)
+    _db.session.expire_all()
+    assert _db.session.scalar(sa.select(sa.func.count()).select_from(CommuneDossierTotal).where(
+        CommuneDossierTotal.commune_id == old_i, CommuneDossierTotal.month >= 202507)) == 0
+    assert _online(_today(reformed.vi_thanh, (2025, 9))) == (3, 0, 0)
+    # Its own months before the reform are still corrected there.
+    assert client.post(f"/activities/dossiers?commune={old_i}",
+                       data={"month": "06/2025", "dossiers": "80"}).status_code == 303

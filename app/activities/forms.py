@@ -307,6 +307,12 @@ class DossierTotalForm(AppForm):
             raise ValidationError(gettext(
                 "%(name)s exists from %(date)s: the dossiers of earlier months are those of the old communes it was "
                 "formed from, counted already.", name=self.commune.name, date=locale_date(begun)))
+        # Nor an ended one from the month it ended: its totals of those months count for its heir on today's map.
+        ended = self.commune.retired_on if self.commune is not None else None
+        if ended is not None and found >= (ended.year, ended.month):
+            raise ValidationError(gettext(
+                "%(name)s no longer exists from %(date)s: the dossiers of that month and later are those of the new "
+                "communes it went into.", name=self.commune.name, date=locale_date(ended)))
 
     @property
     def month_number(self) -> int:
