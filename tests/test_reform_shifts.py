@@ -308,3 +308,27 @@ def test_an_ended_commune_takes_no_dossier_total_for_a_month_from_its_end_which_
     # Its own months before the reform are still corrected there.
     assert client.post(f"/activities/dossiers?commune={old_i}",
                        data={"month": "06/2025", "dossiers": "80"}).status_code == 303
+
+
+def test_a_shift_of_an_ended_commune_cannot_be_moved_to_a_day_from_its_end_where_it_would_count_on_its_heir(
+        reformed, client, login_as):
+    """Only an admin may still correct an ended commune's shift; dated on or after the commune's end it would be
+    held where no commune was, and count on today's map in the month of the commune that took it in."""
+    from app.activities.models import CentreShift
+    from app.teams.models import Membership
+    _march, may = _shift_ids(reformed.old["commune"])
+    shift = _db.session.get(CentreShift, may)
+    data = {"key": shift.key, "held_on": "2025-09-10", "commune": str(shift.commune_id), "note": "",
+            "members": [str(_db.session.scalar(sa.select(Membership.member_id).where(
+                Membership.team_id == shift.team_id)))], "people_helped": "10", "dos-dvc": "7", "save": "1"}
+    login_as("admin", reformed.province)
+    resp = client.post(f"/activities/shifts/{may}/edit", data=data)
+    assert resp.status_code == 400
+    text = _text(resp)
+    assert "Phường I không còn từ ngày 01/07/2025: ca trực tại đó phải có ngày trước ngày này." in text
+    assert 'aria-invalid="true"' in re.search(r'<input[^>]*id="held_on"[^>]*>', text).group(0)
+    _db.session.expire_all()
+    assert _db.session.get(CentreShift, may).held_on == date(2025, 5, 6)
+    assert _online(_today(reformed.vi_thanh, (2025, 9))) == (3, 0, 0)
+    # A correction within its own days is saved.
+    assert client.post(f"/activities/shifts/{may}/edit", data=data | {"held_on": "2025-06-30"}).status_code == 303
