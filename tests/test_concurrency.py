@@ -647,6 +647,37 @@ def test_a_count_saved_while_its_hamlet_is_deleted_answers_409_not_a_500(app, cl
         HouseholdCount.unit_id == hamlet_id)) == 0
 
 
+def test_a_total_saved_at_the_same_moment_from_an_address_with_odd_arguments_lists_what_was_typed_not_a_500(
+        app, client, db, tree, login_as):
+    """Two officers save a month's dossier total at once; the second's form passes its checks again against the
+    first's total, so its page lists what was typed with a link back to the form. The link repeats the address's
+    arguments as they came: one named like a link builder's own (_method, _external) is not obeyed (it answered
+    500: no such link to build)."""
+    from app.activities import operations as activity_ops
+    from app.activities.models import CommuneDossierTotal
+    from app.units.models import AdminUnit
+    login_as("commune", tree.commune)
+    commune_id = tree.commune.id
+    for month, query in ((202601, "_method=PATCH&month=2026-01"), (202602, "_external=1&_anchor=x&month=2026-02")):
+
+        def first_officer(month=month):
+            activity_ops.set_dossier_total(_db.session.get(AdminUnit, commune_id), month, 120)
+
+        resp = _while_a_first_officer_holds_a_write(app, first_officer, lambda month=month, query=query: client.post(
+            f"/activities/dossiers?{query}", data={"month": f"{month % 100:02d}/{month // 100}", "dossiers": "130"}))
+        html = resp.get_data(as_text=True)
+        assert resp.status_code == 409, html[:300]
+        page = parse(html)
+        typed = page.find(id="typed")
+        assert [(dt.text(), dd.text()) for dt, dd in zip(typed.find_all("dt"), typed.find_all("dd"))] == [
+            ("Tháng", f"{month % 100:02d}/{month // 100}"), ("Số hồ sơ xã tiếp nhận", "130")]
+        again = next(a for a in page.find_all(tag="a") if a.text() == "Mở lại trang")
+        assert again.attrs["href"] == f"/activities/dossiers?{query}"
+        db.session.expire_all()
+        assert db.session.scalars(sa.select(CommuneDossierTotal.dossiers).where(
+            CommuneDossierTotal.commune_id == commune_id, CommuneDossierTotal.month == month)).all() == [120]
+
+
 def test_an_area_removed_twice_at_the_same_moment_is_removed_once_and_the_second_is_told(
         app, client, db, tree, login_as):
     """A double tap on the remove button on a slow line: the first removal is written but not committed when the

@@ -2,7 +2,7 @@
 what is there now, or at least what was typed is shown, so nothing typed is lost."""
 from contextlib import contextmanager
 from datetime import date
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 import sqlalchemy as sa
 from flask import current_app, flash, g, request, session, url_for
@@ -71,7 +71,11 @@ def conflict_page(title: str, message: str):
 def _page_of_the_form() -> str | None:
     """Where the form was: its own address when it answers GET, else the page it was sent from (this site's)."""
     if request.url_rule is not None and "GET" in (request.url_rule.methods or ()):
-        return url_for(request.endpoint, **(request.view_args or {}), **request.args.to_dict())
+        # The address's arguments as they came, never as url_for's keywords: one named like a view's argument or
+        # like url_for's own (_method, _external, _anchor) would break or bend the link.
+        url = url_for(request.endpoint, **(request.view_args or {}))
+        query = urlencode(list(request.args.items(multi=True)))
+        return f"{url}?{query}" if query else url
     referrer = urlsplit(request.referrer or "")
     if referrer.netloc == request.host and referrer.path[:1] == "/":
         return referrer.path + (f"?{referrer.query}" if referrer.query else "")
