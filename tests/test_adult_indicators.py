@@ -342,3 +342,99 @@ def test_the_province_seeds_classes_and_shifts_satisfy_the_schema_and_give_figur
     # Named learners come from a pool of 400 people per commune: distinct people, fewer than the attendances.
     assert 0 < march.named <= 400 < march.attendances
     assert march.adults > 730 * 2 and march.online > 0 and sum(march.working.values()) > 0
+
+
+IN_NO_HAMLET = "Buổi học, ca trực và người học của xã không thuộc thôn, ấp nào"
+
+
+def _adult_tables(html: str) -> dict[str, dict[str, int | None]]:
+    """The report page's adult tables as a reader sees them: each row's name (the total: Tổng cộng) and its counts
+    by column key (adults, attendances, named, online, working:CODE); "–" reads None. Every cell carries its
+    label, which the phone's cards show beside the figure."""
+    from tests.html_tree import parse
+    part = parse(html).find(id="part-adults")
+    rows: dict[str, dict[str, int | None]] = {}
+    for tr in part.find_all("tr"):
+        th = tr.find(tag="th", scope="row")
+        if th is None:
+            continue
+        cells = rows.setdefault(th.text().strip(), {})
+        for td in tr.find_all("td"):
+            assert td.attrs.get("data-label"), (th.text(), td.attrs)
+            first = td.children[0].strip() if td.children and isinstance(td.children[0], str) else ""
+            cells[td.attrs["data-key"]] = None if first == "–" else int(first.replace(".", ""))
+    return rows
+
+
+def _adds_up(rows: dict[str, dict[str, int | None]], keys) -> None:
+    total = rows["Tổng cộng"]
+    for key in keys:
+        assert sum(r[key] for name, r in rows.items() if name != "Tổng cộng") == total[key], key
+
+
+def test_the_report_page_and_printable_page_show_the_commune_s_classes_and_shifts_in_no_hamlet_as_a_row(
+        db, tree, client, login_as):
+    """As in the xlsx and the csv, the adult tables of a commune's page (cards on a phone, a table on a desktop: the
+    same rows) and of its printable page list its class at the cultural house, its shift's online dossiers and
+    their learners in a row of their own under its hamlets, so every column adds up to the total."""
+    adult_world.build(tree)
+    login_as("province", tree.province)
+    keys = ("adults", "attendances", "named", "online", "working:vneid", "working:e_wallet")
+    for url in (f"/reports/{tree.commune.id}/monthly?month=2026-03",
+                f"/reports/{tree.commune.id}/monthly/print?month=2026-03"):
+        page = client.get(url)
+        assert page.status_code == 200, url
+        rows = _adult_tables(page.get_data(as_text=True))
+        assert list(rows) == ["Khu vực 1", "Khu vực 2", IN_NO_HAMLET, "Tổng cộng"], url
+        rest = rows[IN_NO_HAMLET]
+        assert (rest["adults"], rest["attendances"], rest["named"], rest["online"], rest["working:vneid"]) \
+            == (0, 25, 0, 15, 4)
+        assert (rows["Tổng cộng"]["attendances"], rows["Tổng cộng"]["named"]) == (55, 5)
+        _adds_up(rows, keys)
+        # The household tables add up without it: no such row there.
+        assert IN_NO_HAMLET not in page.get_data(as_text=True).split('id="part-adults"')[0]
+    # The province's page lists its districts, which hold every class and shift: no such row.
+    rows = _adult_tables(client.get(f"/reports/{tree.province.id}/monthly?month=2026-03").get_data(as_text=True))
+    assert IN_NO_HAMLET not in rows and len(rows) == 3
+    _adds_up(rows, keys)
+
+
+def test_a_learner_counted_in_two_hamlets_never_makes_the_row_in_no_hamlet_negative(db, tree, client, login_as):
+    """A learner with no home hamlet at classes held in two hamlets counts in each hamlet and once in the commune:
+    the commune's learners in no hamlet are those counted in none (here the one at the cultural house alone), not
+    the total less the hamlets (which came to one less than none); the page says why the hamlets' column adds up to
+    more than the total, and the xlsx and the csv give the same row."""
+    import csv
+    import io
+
+    from openpyxl import load_workbook
+    adult_world.build(tree)  # Võ Văn Em, no home given, at the class held in Khu vực 1
+    adult_world.add_class(tree.commune, date(2026, 3, 25), 10, (0, 10, 0), hamlet=tree.hamlet2,
+                          named=[("Võ Văn Em", 2008, None, None)])
+    db.session.commit()
+    login_as("commune", tree.commune)
+    url = f"/reports/{tree.commune.id}/monthly?month=2026-03"
+    html = client.get(url).get_data(as_text=True)
+    rows = _adult_tables(html)
+    assert (rows["Khu vực 1"]["named"], rows["Khu vực 2"]["named"], rows["Tổng cộng"]["named"]) == (4, 2, 5)
+    assert rows[IN_NO_HAMLET]["named"] == 0
+    assert "Người học có ghi tên của các ấp cộng lại nhiều hơn của xã 1 người" in html
+    _adds_up(rows, ("adults", "attendances", "online", "working:vneid"))
+
+    # Someone at a class held in no hamlet, their home not given: counted in no hamlet, and so in the row.
+    adult_world.add_class(tree.commune, date(2026, 3, 28), 8, (0, 8, 0), named=[("Mai Văn Tư", 1975, None, None)])
+    db.session.commit()
+    rows = _adult_tables(client.get(url).get_data(as_text=True))
+    assert (rows[IN_NO_HAMLET]["named"], rows["Tổng cộng"]["named"]) == (1, 6)
+    assert (rows[IN_NO_HAMLET]["attendances"], rows["Tổng cộng"]["attendances"]) == (25 + 8, 55 + 10 + 8)
+    _adds_up(rows, ("adults", "attendances", "online", "working:vneid"))
+
+    wb = load_workbook(io.BytesIO(client.get(f"/reports/{tree.commune.id}/monthly.xlsx?month=2026-03").data))
+    hamlets, _total = _sheet(wb["Người trưởng thành · Các ấp"])
+    assert hamlets[-1]["Đơn vị"] == IN_NO_HAMLET and hamlets[-1]["Học viên có tên (lũy kế)"] == 1
+    raw = client.get(f"/reports/{tree.commune.id}/monthly.csv?month=2026-03").data.decode("utf-8-sig")
+    line = next(r for r in csv.DictReader(io.StringIO(raw)) if r["Đơn vị"] == IN_NO_HAMLET)
+    assert line["Học viên có tên (lũy kế)"] == "1"
+    # The same in the month after, the named learners standing: still none below zero.
+    rows = _adult_tables(client.get(f"/reports/{tree.commune.id}/monthly?month=2026-04").get_data(as_text=True))
+    assert rows[IN_NO_HAMLET]["named"] == 1 and rows[IN_NO_HAMLET]["attendances"] == 0

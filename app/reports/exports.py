@@ -145,9 +145,9 @@ def write_xlsx(summary: Summary) -> bytes:
         rest = summary.outside.get(level)
         if rest is not None:
             extra.append((outside_label(level, rest["count"]), rest))
-        unplaced = _adults_in_no_row(summary, rows + [r for _label, r in extra])
+        unplaced = summary.unplaced.get(level)
         if unplaced is not None:
-            extra.append((unplaced_label(level), unplaced))
+            extra.append((unplaced["name"], unplaced))
         name = _sheet_name(_("Adults · %(level)s", level=summary.level_title(level)), used)
         _level_sheet(wb.create_sheet(name), summary, adult_cols, rows, extra)
     if summary.closed_at is not None:
@@ -197,30 +197,6 @@ def _level_sheet(ws, summary: Summary, cols, rows: list[dict], extra: list[tuple
     ws.print_options.gridLines = True
     ws.page_setup.orientation = "landscape"
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
-
-
-ADULT_COUNTS = ("adults", "attendances", "named", "online", "online_counted", "commune_dossiers")
-
-
-def _adults_in_no_row(summary: Summary, rows: list[dict]) -> dict | None:
-    """What the total's adult figures count in none of the rows (a commune's classes held in no hamlet, its
-    one-stop-centre shifts, learners living in no hamlet given): the total less the rows, as a row of its own;
-    None when the rows hold it all. Its shares are left blank: they are no unit's."""
-    total = summary.total.get("adults") or {}
-    rest = {k: total.get(k, 0) - sum((r.get("adults") or {}).get(k, 0) for r in rows) for k in ADULT_COUNTS}
-    working = {s["code"]: (total.get("working") or {}).get(s["code"], 0)
-               - sum(((r.get("adults") or {}).get("working") or {}).get(s["code"], 0) for r in rows)
-               for s in summary.services}
-    if not any(rest.values()) and not any(working.values()):
-        return None
-    return {"adults": {**rest, "working": working, "named_share": None, "online_share": None}}
-
-
-def unplaced_label(level: str) -> str:
-    """The row of what a sheet's total counts in none of its units."""
-    if level == "hamlet":
-        return _("Classes, shifts and learners of the commune in no hamlet")
-    return _("Counted in the total but in none of the units above")
 
 
 def _stamped(xlsx: bytes, when) -> bytes:
@@ -273,8 +249,8 @@ def write_csv(summary: Summary) -> bytes:
         rest = summary.outside.get(level)
         if rest is not None:
             line(level, "", outside_label(level, rest["count"]), "", plain(rest, cols))
-        unplaced = _adults_in_no_row(summary, rows + ([rest] if rest is not None else [])) if adult_cols else None
+        unplaced = summary.unplaced.get(level) if adult_cols else None
         if unplaced is not None:  # adult figures only: the household ones are all in the rows
-            line(level, "", unplaced_label(level), "", [""] * len(household_cols) + plain(unplaced, adult_cols))
+            line(level, "", unplaced["name"], "", [""] * len(household_cols) + plain(unplaced, adult_cols))
     # The byte-order mark lets Excel open the file as UTF-8, so diacritics show.
     return ("\ufeff" + out.getvalue()).encode("utf-8")

@@ -11,9 +11,12 @@ from datetime import date
 
 import sqlalchemy as sa
 
-from app.coverage.models import CoverageTally, HouseholdMonth, ReachMonth, VisitMonth
+from app.activities.models import Class, ClassLearner
+from app.coverage.activity_months import ATTENDANCES
+from app.coverage.models import ActivityMonth, CoverageTally, HouseholdMonth, ReachMonth, VisitMonth
 from app.extensions import db
 from app.households.models import Household
+from app.id_lists import chunks
 from app.reports.periods import Period
 from app.teams.models import Membership, Team, team_commune_on, team_hamlets
 from app.units.models import AdminUnit, HamletChange
@@ -111,6 +114,51 @@ def households_in_several_hamlets(root, period: Period, ended: list[int]) -> lis
             .where(hm.household_id.in_(movers), hm.month.between(first, last), hm.hamlet_id.in_(_hamlets(root)))):
         hamlets[household_id].add(hamlet_id)
     return [hs for hs in hamlets.values() if len(hs) > 1]
+
+
+def hamlets_beyond_commune(hamlet_commune: dict[int, int], period: Period) -> dict[int, dict]:
+    """What the adult figures of a commune's hamlet rows count beyond the commune's own total, per commune
+    ({commune: {"named": n, "attendances": n, "working": {service_id: n}}}), given each hamlet row's commune
+    (where it stands in the report). A named learner counts in each hamlet recorded as their home, or where
+    they came to a class with no home given, and once in the commune: k hamlets are k - 1 too many. A class
+    another commune recorded in a hamlet (before a reorganization moved it here) counts in the hamlet's row,
+    not in this commune's total. So the commune's figures in no hamlet are its total, less its hamlet rows,
+    plus these."""
+    out: dict[int, dict] = {c: {"named": 0, "attendances": 0, "working": {}} for c in set(hamlet_commune.values())}
+    if not out:
+        return out
+    home = sa.func.coalesce(ClassLearner.hamlet_id, Class.place_hamlet_id)
+    learners = (sa.select(Class.commune_id, ClassLearner.person_key, home.label("home"))
+                .select_from(ClassLearner).join(Class, Class.id == ClassLearner.class_id)
+                .where(home.isnot(None), Class.held_on <= period.end))
+    homes: dict[tuple[int, str], set[int]] = defaultdict(set)
+    for chunk in chunks(sorted(out)):
+        # Only the learners of the commune recorded with more than one home hamlet (a few), then their homes.
+        several = (learners.with_only_columns(Class.commune_id.label("c"), ClassLearner.person_key.label("p"))
+                   .where(Class.commune_id.in_(chunk)).group_by(Class.commune_id, ClassLearner.person_key)
+                   .having(sa.func.count(sa.distinct(home)) > 1).subquery())
+        for commune_id, person, hamlet_id in db.session.execute(
+                learners.join(several, sa.and_(several.c.c == Class.commune_id, several.c.p == ClassLearner.person_key))
+                .distinct()):
+            if hamlet_commune.get(hamlet_id) == commune_id:
+                homes[(commune_id, person)].add(hamlet_id)
+    for (commune_id, _person), hamlets in homes.items():
+        out[commune_id]["named"] += len(hamlets) - 1
+    first, last = period.keys
+    a = ActivityMonth
+    for chunk in chunks(sorted(hamlet_commune)):
+        for hamlet_id, commune_id, measure, n in db.session.execute(
+                sa.select(a.unit_id, a.commune_id, a.measure, sa.func.sum(a.n))
+                .where(a.unit_id.in_(chunk), a.commune_id != a.unit_id, a.month.between(first, last))
+                .group_by(a.unit_id, a.commune_id, a.measure)):
+            here = hamlet_commune[hamlet_id]
+            if commune_id == here or not n:
+                continue
+            if measure == ATTENDANCES:
+                out[here]["attendances"] += int(n)
+            else:
+                out[here]["working"][measure] = out[here]["working"].get(measure, 0) + int(n)
+    return out
 
 
 def new_adoptions_in(root: AdminUnit, period: Period) -> dict[int, dict[int, int]]:

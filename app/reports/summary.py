@@ -184,6 +184,13 @@ def compute_figures(root: AdminUnit, year: int, month: int, full: bool = False, 
         figures[uid]["adults"] = _over_period([by_month[m] for m in period.months])
         if uid in ended:  # no adult is counted in it at the end either (the commune counts its hamlets then)
             figures[uid]["adults"].update(adults=0, named_share=None)
+    # What a commune's hamlet rows count beyond its total (a learner in two hamlets, a class another commune recorded
+    # in one), so that its figures in no hamlet, a row of their own, are its total less its hamlets plus these.
+    hamlet_commune = {u.id: u.parent_id for u in units
+                      if u.level == "hamlet" and u.id in needed and u.parent_id in needed and u.id in figures}
+    for commune_id, beyond in queries.hamlets_beyond_commune(hamlet_commune, period).items():
+        beyond["working"] = {code_of[s]: n for s, n in beyond["working"].items() if s in code_of}
+        figures[commune_id]["hamlets_beyond"] = beyond
     return {
         "year": year, "month": month, "root_id": root.id, **({"first": period.first} if first else {}),
         "services": services,
@@ -259,6 +266,13 @@ class Summary:
     # Per level whose units do not hold the whole unit (a province's areas beside communes in none): the
     # rest added up, a row of its own (with its number of units, "count"), so the level's rows and it make the total.
     outside: dict[str, dict] = field(default_factory=dict)
+    # Per level, what the total's adult figures count in none of its rows (a commune's classes and shifts in no
+    # hamlet), a row of its own (in_no_row); `in_no_child` the same for the rows the page lists (the children).
+    unplaced: dict[str, dict] = field(default_factory=dict)
+    in_no_child: dict | None = None
+    # What the hamlet rows count beyond the commune's total (app.reports.queries.hamlets_beyond_commune), so the
+    # page can say why a column of them adds up to more than it; None when the rows are no commune's hamlets.
+    hamlets_beyond: dict | None = None
 
     @property
     def period(self) -> Period:
@@ -317,6 +331,44 @@ def _sum_row(data: dict, keys: list[str]) -> dict:
     return {**_row_of(meta, f, data["services"]), "count": len(keys)}
 
 
+ADULT_COUNTS = ("adults", "attendances", "named", "online", "online_counted", "commune_dossiers")
+
+
+def unplaced_label(level: str) -> str:
+    """The row of what a level's total counts in none of its units."""
+    if level == "hamlet":
+        return str(_l("Classes, shifts and learners of the commune in no hamlet"))
+    return str(_l("Counted in the total but in none of the units above"))
+
+
+def in_no_row(total: dict, rows: list[dict], services: list[dict], level: str,
+              beyond: dict | None = None) -> dict | None:
+    """What the total's adult figures count in none of the rows (a commune's classes held in no hamlet, its
+    one-stop-centre shifts, learners living in no hamlet given) as a row of its own: the total less the rows, plus
+    what the rows count beyond it (`beyond`: a learner counted in two hamlets, once in the commune); None when
+    the rows hold it all. Its shares are left blank: they are no unit's. A figure that still comes out below zero
+    (a month closed before `beyond` was kept with it) is not known, and left blank too."""
+    t = total.get("adults")
+    if t is None:
+        return None
+    beyond = beyond or {}
+    figures = [r.get("adults") or {} for r in rows]
+
+    def rest(n: int) -> int | None:
+        return n if n >= 0 else None
+
+    adults = {k: rest(t.get(k, 0) - sum(f.get(k, 0) for f in figures) + beyond.get(k, 0)) for k in ADULT_COUNTS}
+    working = {s["code"]: rest((t.get("working") or {}).get(s["code"], 0)
+                               - sum((f.get("working") or {}).get(s["code"], 0) for f in figures)
+                               + (beyond.get("working") or {}).get(s["code"], 0))
+               for s in services}
+    if not any(adults.values()) and not any(working.values()) and None not in (*adults.values(), *working.values()):
+        return None
+    return {"id": None, "code": None, "name": unplaced_label(level), "level": level, "parent_id": None,
+            "parent_name": "", "ended_on": None, "unplaced": True,
+            "adults": {**adults, "working": working, "named_share": None, "online_share": None}}
+
+
 def _row(data: dict, uid: str, parent_name: str = "") -> dict:
     return _row_of(data["units"][uid], data["figures"][uid], data["services"], parent_name)
 
@@ -365,19 +417,31 @@ def summary_from_figures(data: dict, unit_id: int, closed_at=None) -> Summary:
         if level == "hamlet" and units[key]["depth"] != units[uid]["depth"] + 1:
             continue
         by_level.setdefault(level, []).append(key)
-    levels, outside = [], {}
+    total = _row(data, uid)
+    beyond = data["figures"][uid].get("hamlets_beyond")
+    levels, outside, unplaced = [], {}, {}
     for level in sorted(by_level, key=lambda lv: (LEVEL_RANK.get(lv, len(LEVEL_RANK)), lv)):
         keys = by_level[level]
-        levels.append((level, [_row(data, k, units[str(units[k]["parent_id"])]["name"]) for k in keys]))
+        rows = [_row(data, k, units[str(units[k]["parent_id"])]["name"]) for k in keys]
+        levels.append((level, rows))
         rest = _outside_level(units, kids, uid, level)
         if rest:
             outside[level] = _sum_row(data, rest)
+            rows = rows + [outside[level]]
+        row = in_no_row(total, rows, data["services"], level, beyond if level == "hamlet" else None)
+        if row is not None:
+            unplaced[level] = row
     direct = [_row(data, k, units[uid]["name"]) for k in below if units[k]["parent_id"] == unit_id]
+    hamlets = bool(direct) and all(r["level"] == "hamlet" for r in direct)
+    child_level = "hamlet" if hamlets else ""
     # A closed month's report is the one made when it was closed: dated that day (in Vietnam), not the day
     # it is downloaded, so its file is the same bytes whenever it is produced.
     return Summary(unit=dict(units[uid]), year=data["year"], month=data["month"], first=data.get("first"),
-                   services=data["services"], total=_row(data, uid),
-                   children=direct, levels=levels, outside=outside, closed_at=closed_at,
+                   services=data["services"], total=total,
+                   children=direct, levels=levels, outside=outside, closed_at=closed_at, unplaced=unplaced,
+                   in_no_child=in_no_row(total, direct, data["services"], child_level, beyond if hamlets else None)
+                   if direct else None,
+                   hamlets_beyond=(beyond or {"named": 0, "attendances": 0, "working": {}}) if hamlets else None,
                    adult_targets=data.get("adult_targets"),
                    produced_on=closed_at.astimezone(VN).date() if closed_at is not None else today_vn())
 
