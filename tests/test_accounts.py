@@ -447,6 +447,24 @@ def test_a_disabled_account_cannot_sign_in_and_the_change_is_audited_with_who_di
     assert "Đã khóa tài khoản Lê Thị Hạnh (can-bo-xa)" in html and "Đã mở lại tài khoản Lê Thị Hạnh (can-bo-xa)" in html
 
 
+def test_the_account_page_and_its_one_time_password_page_name_the_account_as_everywhere_else(
+        client, tree, login_as, db):
+    """The account's page is headed and titled "Full name (username)", as the list, the messages and the audit
+    trail name it, and so is the one-time password's page; an account with no full name is its username."""
+    named = create_user("can-bo-xa", "commune", tree.commune, PASSWORD, full_name="Lê Thị Hạnh")
+    bare = create_user("can-bo-xa-2", "commune", tree.commune, PASSWORD)
+    db.session.commit()
+    login_as("province", tree.province)
+    for account, name in ((named, "Lê Thị Hạnh (can-bo-xa)"), (bare, "can-bo-xa-2")):
+        page = parse(client.get(f"/users/{account.id}").get_data(as_text=True))
+        assert page.find(tag="h1").text() == name
+        assert page.find(tag="title").text().startswith(name)
+        reset = client.post(f"/users/{account.id}/password")
+        assert reset.status_code == 200
+        title = parse(reset.get_data(as_text=True)).find(tag="title").text()
+        assert title.startswith(f"Mật khẩu dùng một lần · {name}"), title
+
+
 # --- Command line -------------------------------------------------------------------------------
 
 def test_cli_asks_a_password_twice_without_showing_it_and_names_a_missing_option(app, runner, tree, db):

@@ -199,3 +199,22 @@ def test_a_plan_s_account_line_answers_alike_for_an_account_of_another_province_
     assert "Dòng 10:" not in text
     assert "Có 3 lỗi. Chưa có gì thay đổi." in text
     assert "/units/reorganize/confirm" not in text
+
+
+def test_the_preview_names_an_account_line_s_account_by_the_person_and_the_username(
+        client, login_as, world, tmp_path):  # noqa: F811 - the fixture imported above
+    """An account line refused in the preview names the account as everywhere else: "Full name (username)"."""
+    officer = _db.session.scalar(sa.select(User).where(User.username == "xa-31338"))
+    officer.full_name = "Lê Văn Tám"
+    _db.session.commit()
+    path = plan_csv(tmp_path, PLAN)
+    with open(path, "a", encoding="utf-8") as fh:
+        # line 7: a commune officer sent to the new province; lines 8 and 9: the province's staff account twice.
+        fh.write("2025-07-01,,,92,xa-31338\n2025-07-01,,,92,staff-93\n2025-07-01,,,92,staff-93\n")
+    login_as("province", _db.session.get(AdminUnit, world.province))
+    resp = upload(client, path)
+    text = _text(resp)
+    assert resp.status_code == 422
+    assert "Vai trò của Lê Văn Tám (xa-31338) cần một đơn vị ở cấp khác." in text
+    staff = _db.session.scalar(sa.select(User).where(User.username == "staff-93")).shown_name
+    assert f"{staff} đã có ở dòng 8." in text

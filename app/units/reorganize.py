@@ -457,11 +457,10 @@ def _check_account(plan: Plan, line: PlanLine, listed: dict) -> None:
             return
     level = "area" if area is not None else plan.new_units[line.new_code][1] if line.new_code else None
     if level and level not in ROLE_LEVELS.get(user.role, ("province",)) and user.role != "admin":
-        line.errors.append(_("%(username)s's role needs a unit of another level.", username=user.username))
+        line.errors.append(_("%(name)s's role needs a unit of another level.", name=user.shown_name))
         return
     if line.account in listed:
-        line.errors.append(_("%(username)s is already on line %(line)d.", username=line.account,
-                             line=listed[line.account]))
+        line.errors.append(_("%(name)s is already on line %(line)d.", name=user.shown_name, line=listed[line.account]))
         return
     listed[line.account] = line.line
     if area is not None:

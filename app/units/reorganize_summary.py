@@ -202,7 +202,8 @@ def _areas_followed(summary: dict, preview: bool) -> list[str]:
 def _areas(summary: dict, staying: set[str], preview: bool) -> list[str]:
     """A summary recorded before areas followed their communes: each area of the province, which of its communes
     change, that it ends with the province and is not made again, and what becomes of its officers."""
-    outcome = {a[0]: _account(a[0], a[1], a[2]) for a in summary.get("accounts", [])}
+    outcome = {a[0]: _account(account_name(a[5] if len(a) > 5 else "", a[0]), a[1], a[2])
+               for a in summary.get("accounts", [])}
     out = []
     for name, communes, officers in summary.get("areas", []):
         changing = [_unit(n, c) for c, n in communes if c not in staying]
