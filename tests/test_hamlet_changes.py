@@ -1365,3 +1365,34 @@ def test_a_hamlet_a_split_made_and_then_merged_hands_its_households_earlier_visi
     assert _shown(tree.commune, TODAY)[1:] == (before[1], before[2] | {"e_wallet": 1})
     assert table.carried == []
     assert _verify(runner) == ""
+
+
+def test_the_summary_of_a_month_before_a_split_lists_the_hamlet_as_it_was_not_the_parts_to_come(
+        db, tree, client, login_as):
+    """The month before a split, on today's units: the hamlet that was split, with its visits, and not the new
+    hamlets (they did not exist yet, and made the page fail); the page, the printable page and the files alike."""
+    from app.units import hamlet_changes
+    visited = household(tree.hamlet, "Nguyễn Văn An")
+    other = household(tree.hamlet, "Phạm Thị Hoa")
+    before = ON - timedelta(days=10)
+    _visit_services(visited, before, ["vneid"])
+    hamlet_changes.split_hamlet(_db.session.get(AdminUnit, tree.hamlet.id), ON,
+                                [hamlet_changes.Part("Khu vực 1A", 200), hamlet_changes.Part("Khu vực 1B", 120)],
+                                {visited.id: 0, other.id: 1})
+    _db.session.commit()
+    login_as("commune", tree.commune)
+    month = f"{before.year}-{before.month:02d}"
+    base = f"/reports/{tree.commune.id}/monthly"
+    page = client.get(f"{base}?month={month}")
+    assert page.status_code == 200
+    activity = parse(page.get_data(as_text=True)).find(id="part-activity")
+    rows = {tr.find(tag="th").text().strip(): tr for tr in activity.find_all("tr") if tr.find(tag="th", scope="row")}
+    assert list(rows) == ["Khu vực 1", "Khu vực 2", "Tổng cộng"]
+    assert rows["Khu vực 1"].find(tag="td", **{"data-key": "visits"}).text() == "1"
+    assert rows["Tổng cộng"].find(tag="td", **{"data-key": "visits"}).text() == "1"
+    for url in (f"{base}/print?month={month}", f"{base}.xlsx?month={month}", f"{base}.csv?month={month}"):
+        assert client.get(url).status_code == 200, url
+    assert "Khu vực 1A" not in client.get(f"{base}.csv?month={month}").data.decode("utf-8-sig")
+    # The month of the split lists the new hamlets, and the one it ended no longer.
+    html = client.get(f"{base}?month={ON.year}-{ON.month:02d}").get_data(as_text=True)
+    assert "Khu vực 1A" in html and "Khu vực 1B" in html

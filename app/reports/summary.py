@@ -111,6 +111,10 @@ def compute_figures(root: AdminUnit, year: int, month: int, full: bool = False, 
             if u.id != root.id and (u.parent_id in retired or (u.retired_on is not None and u.retired_on <= end
                                                               and u.id not in ended)):
                 retired.add(u.id)
+            elif u.level == "hamlet" and u.valid_from is not None and u.valid_from > end:
+                # A hamlet a merge or a split made after the period: not yet there, its households' visits of the
+                # period are the hamlet they were in then (as the coverage page of that month has them).
+                retired.add(u.id)
             else:
                 units.append(u)
         within = root
