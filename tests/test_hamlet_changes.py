@@ -1396,3 +1396,29 @@ def test_the_summary_of_a_month_before_a_split_lists_the_hamlet_as_it_was_not_th
     # The month of the split lists the new hamlets, and the one it ended no longer.
     html = client.get(f"{base}?month={ON.year}-{ON.month:02d}").get_data(as_text=True)
     assert "Khu vực 1A" in html and "Khu vực 1B" in html
+
+
+def test_the_trend_as_the_map_was_counts_a_carried_hamlets_earlier_visits_as_the_months_page_does(
+        db, tree, client, login_as):
+    """A merge recorded before households' moves were leaves Khu vực 1's visits before it on the ended hamlet, which the
+    commune's total counts on the map as it was: so does each month of its trend on that map."""
+    from app.coverage import maps, queries, store
+    from app.dates import month_end
+    from app.units import hamlet_changes
+    a, b = tree.hamlet, tree.hamlet2
+    _visit_services(household(a, "Nguyễn Văn An"), BEFORE, ["vneid"])
+    _visit_services(household(a, "Phạm Thị Hoa"), ON - timedelta(days=5), [])
+    _visit_services(household(b, "Lê Văn Cường"), AFTER, ["vneid"])
+    hamlet_changes.merge_hamlets(_db.session.get(AdminUnit, a.id), _db.session.get(AdminUnit, b.id), ON, 730)
+    _db.session.execute(sa.delete(HouseholdMove))
+    store.rebuild(_db.session.connection())
+    _db.session.commit()
+    commune = _db.session.get(AdminUnit, tree.commune.id)
+    months = queries.last_months(TODAY.year, TODAY.month, 4)
+    trend = maps.series_from_leaves(commune, months)
+    assert [m.row for m in maps.series_then(commune, months)] == [m.row for m in trend]
+    for (year, month), shown in zip(months, trend, strict=True):
+        page = maps.coverage_from_leaves(commune, month_end(year, month)).total
+        assert (shown.row.households, shown.row.reached, shown.row.services["vneid"].adopted) == (
+            page.households, page.reached, page.services["vneid"].adopted), (year, month)
+    assert trend[-1].row.reached == 3

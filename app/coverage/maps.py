@@ -173,22 +173,28 @@ def series_from_leaves(unit: AdminUnit, months: list[tuple[int, int]]) -> list[C
     leaves in SQL, then added up month by month (a province's twelve months on the old map read
     each of its thousand hamlets' tallies twelve times, one row per hamlet and service: 1.6 s)."""
     services, _targets = services_and_targets(unit)
-    plan: list[tuple[tuple[int, int], date, tuple[int, ...]]] = []
+    plan: list[tuple[tuple[int, int], date, tuple[tuple[int, ...], tuple[int, ...]]]] = []
     for year, month in months:
         on = month_end(year, month)
-        if unit.valid_on(on):
-            leaves = shape_on(unit, on).leaves_below(unit.id) if unit.level != "hamlet" else [unit.id]
+        carried: set[int] = set()
+        if unit.level == "hamlet" and unit.valid_on(on):
+            leaves = {unit.id}
+        elif unit.valid_on(on):
+            tree = shape_on(unit, on)
+            leaves = set(tree.leaves_below(unit.id))
+            # As coverage_from_leaves counts them: the hamlets a merge or a split ended, tallies without households.
+            carried = {h for h, c in _carried_on(tree, on).items() if _at_or_below(tree, c, unit.id)} - leaves
         else:
             leaves = {leaf for old, _s in predecessors_on(unit, on) for leaf in shape_on(old, on).leaves_below(old.id)}
-        plan.append(((year, month), on, tuple(sorted(leaves))))
-    same_leaves: dict[tuple[int, ...], list[date]] = defaultdict(list)
+        plan.append(((year, month), on, (tuple(sorted(leaves)), tuple(sorted(carried)))))
+    same_leaves: dict[tuple[tuple[int, ...], tuple[int, ...]], list[date]] = defaultdict(list)
     for _month, on, leaves in plan:
         same_leaves[leaves].append(on)
     summed = {(leaves, on): figures for leaves, days in same_leaves.items()
-              for on, figures in _summed_by_month(list(leaves), days).items()}
+              for on, figures in _summed_by_month(list(leaves[0]), days, list(leaves[1])).items()}
     out: list[CoverageMonth | None] = []
     for (year, month), on, leaves in plan:
-        if not leaves and not unit.valid_on(on):
+        if not leaves[0] and not unit.valid_on(on):
             out.append(None)
             continue
         households, tally = summed[(leaves, on)]
@@ -198,21 +204,24 @@ def series_from_leaves(unit: AdminUnit, months: list[tuple[int, int]]) -> list[C
     return out
 
 
-def _summed_by_month(leaves: list[int], days: list[date]) -> dict[date, tuple[int, dict[int, int]]]:
+def _summed_by_month(leaves: list[int], days: list[date],
+                     ended: list[int] = ()) -> dict[date, tuple[int, dict[int, int]]]:
     """For each day (a month's end), the leaves' households (each leaf's count in effect then) and their
-    tallies up to that month ({service id or REACH: households}), summed over the leaves."""
-    if not leaves:
+    tallies up to that month ({service id or REACH: households}), summed over the leaves; `ended` (carried
+    hamlets) add their tallies only."""
+    if not leaves and not ended:
         return {on: (0, {}) for on in days}
     last = max(days)
     t = CoverageTally.__table__.c
     by_month: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))
     counts: dict[int, list[tuple[date, int]]] = defaultdict(list)
-    for chunk in chunks(leaves):
+    for chunk in chunks([*leaves, *ended]):
         for month, service_id, n in db.session.execute(
                 sa.select(t.month, t.service_id, sa.func.sum(t.households))
                 .where(t.unit_id.in_(chunk), t.month <= month_key(last.year, last.month))
                 .group_by(t.month, t.service_id)):
             by_month[month][service_id] += int(n or 0)
+    for chunk in chunks(leaves):
         for unit_id, effective_on, n in _dated_counts(chunk, last):
             counts[unit_id].append((effective_on, n))
     out = {}
