@@ -1422,3 +1422,42 @@ def test_the_trend_as_the_map_was_counts_a_carried_hamlets_earlier_visits_as_the
         assert (shown.row.households, shown.row.reached, shown.row.services["vneid"].adopted) == (
             page.households, page.reached, page.services["vneid"].adopted), (year, month)
     assert trend[-1].row.reached == 3
+
+
+def _visit_by(h, on, adopted, team):
+    create_visit(VisitData(h, on, {service_id(code): "adopted" for code in adopted}), uuid.uuid4().hex, team.id)
+    _db.session.commit()
+
+
+def test_a_hamlet_a_split_made_counts_its_teams_earlier_visits_in_their_rows_as_in_its_total(
+        db, tree, client, login_as):
+    """Khu vực 1's team visited two households before the split, another team one after it: the page of the
+    hamlet that took them has each team's row count what its visits did for those households, before the split
+    too, so the rows agree with the hamlet's total; the hamlet that took no visited household shows none."""
+    from app.coverage import queries
+    from app.units import hamlet_changes
+    a = tree.hamlet
+    team, _m = make_team(tree.commune, [a])
+    later, _m2 = make_team(tree.commune, [], name="Tổ CNSCĐ Khu vực 1A")
+    first, second, third = (household(a, n) for n in ("Nguyễn Văn An", "Phạm Thị Hoa", "Võ Văn Tám"))
+    _visit_by(first, ON - timedelta(days=30), ["vneid"], team)
+    _visit_by(second, ON - timedelta(days=20), ["dvc"], team)
+    halves = [hamlet_changes.Part("Khu vực 1A", 200), hamlet_changes.Part("Khu vực 1B", 120)]
+    parts = hamlet_changes.split_hamlet(_db.session.get(AdminUnit, a.id), ON, halves,
+                                        {first.id: 0, second.id: 0, third.id: 1})
+    _db.session.commit()
+    _visit_by(_db.session.get(Household, second.id), ON + timedelta(days=2), ["e_wallet"], later)
+    table = queries.coverage(_db.session.get(AdminUnit, parts[0].id), TODAY)
+    assert table.total.reached == 2
+    rows = {r.name: (r.reached, {c: f.adopted for c, f in r.services.items() if f.adopted}) for r in table.rows}
+    assert rows == {"Tổ CNSCĐ Khu vực 1": (2, {"vneid": 1, "dvc": 1}), "Tổ CNSCĐ Khu vực 1A": (1, {"e_wallet": 1})}
+    assert {code: f.adopted for code, f in table.total.services.items() if f.adopted} == {
+        "vneid": 1, "dvc": 1, "e_wallet": 1}
+    other = queries.coverage(_db.session.get(AdminUnit, parts[1].id), TODAY)
+    assert other.total.reached == 0 and all(r.reached == 0 for r in other.rows)
+    # Last month, before the split's day: the ended hamlet's rows as they were.
+    month_before = queries.coverage(_db.session.get(AdminUnit, a.id), ON - timedelta(days=1))
+    assert {r.name: r.reached for r in month_before.rows} == {"Tổ CNSCĐ Khu vực 1": 2}
+    login_as("commune", tree.commune)
+    page = client.get(f"/coverage/{parts[0].id}").get_data(as_text=True)
+    assert "Tổ CNSCĐ Khu vực 1" in page

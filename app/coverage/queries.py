@@ -43,7 +43,7 @@ from app.households.models import Household
 from app.id_lists import IdListStatement
 from app.paging import RowPage
 from app.request_memo import per_request
-from app.units.models import AdminUnit, HouseholdCount
+from app.units.models import AdminUnit, HouseholdCount, HouseholdMove
 from app.visits.models import Adoption, Service, Visit
 
 REACH = 0  # the service id under which reach (any visit) is tallied
@@ -419,22 +419,39 @@ def _units(ids: list[int]) -> dict[int, AdminUnit]:
     return found
 
 
+def counted_in(hamlet: AdminUnit, on: date, household_id, recorded_in, day) -> sa.ColumnElement[bool]:
+    """Whether an event (a visit, an adoption: its household, the hamlet it was recorded in, its day) counts in
+    the hamlet as of `on`: in the hamlet it was recorded in, unless a household's move (HouseholdMove) has taken
+    it on since, then in the hamlet the latest such move reached; as the coverage tallies count it."""
+    m = HouseholdMove
+    moved_to = (sa.select(m.to_hamlet_id)
+                .where(m.household_id == household_id, m.recorded_in_id == recorded_in, day < m.moved_on,
+                       m.moved_on <= on)
+                .order_by(m.moved_on.desc()).limit(1).scalar_subquery())
+    arrived = sa.select(m.household_id).where(m.to_hamlet_id == hamlet.id, m.moved_on <= on)
+    return sa.and_(sa.or_(recorded_in == hamlet.id, household_id.in_(arrived)),
+                   sa.func.coalesce(moved_to, recorded_in) == hamlet.id)
+
+
 def _team_rows(hamlet: AdminUnit, on: date, households: int, plan: RowPlan) -> list[CoverageRow]:
-    """Per team serving a hamlet: the households it reached and the adoptions its visits established."""
+    """Per team serving a hamlet: the households it reached and the adoptions its visits established, of the
+    visits that count in the hamlet (those its households had before a merge or a split brought them too)."""
     from app.teams.models import Team, team_hamlets
     live = Household.merged_into_id.is_(None)
     tally: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))
     for team_id, n in db.session.execute(
             sa.select(Visit.team_id, sa.func.count(sa.distinct(Visit.household_id)))
             .join(Household, Household.id == Visit.household_id)
-            .where(live, Visit.hamlet_id == hamlet.id, Visit.visited_on <= on, Visit.team_id.isnot(None))
+            .where(live, counted_in(hamlet, on, Visit.household_id, Visit.hamlet_id, Visit.visited_on),
+                   Visit.visited_on <= on, Visit.team_id.isnot(None))
             .group_by(Visit.team_id)):
         tally[team_id][REACH] = n
     for team_id, service_id, n in db.session.execute(
             sa.select(Visit.team_id, Adoption.service_id, sa.func.count())
             .join(Visit, Visit.id == Adoption.visit_id)
             .join(Household, Household.id == Adoption.household_id)
-            .where(live, Adoption.hamlet_id == hamlet.id, Adoption.adopted_on <= on, Visit.team_id.isnot(None))
+            .where(live, counted_in(hamlet, on, Adoption.household_id, Adoption.hamlet_id, Adoption.adopted_on),
+                   Adoption.adopted_on <= on, Visit.team_id.isnot(None))
             .group_by(Visit.team_id, Adoption.service_id)):
         tally[team_id][service_id] = n
     serving = set(db.session.scalars(sa.select(team_hamlets.c.team_id).where(team_hamlets.c.hamlet_id == hamlet.id)))
