@@ -427,7 +427,7 @@ def counted_in(hamlet: AdminUnit, on: date, household_id, recorded_in, day) -> s
     moved_to = (sa.select(m.to_hamlet_id)
                 .where(m.household_id == household_id, m.recorded_in_id == recorded_in, day < m.moved_on,
                        m.moved_on <= on)
-                .order_by(m.moved_on.desc()).limit(1).scalar_subquery())
+                .order_by(m.moved_on.desc(), m.id.desc()).limit(1).scalar_subquery())
     arrived = sa.select(m.household_id).where(m.to_hamlet_id == hamlet.id, m.moved_on <= on)
     return sa.and_(sa.or_(recorded_in == hamlet.id, household_id.in_(arrived)),
                    sa.func.coalesce(moved_to, recorded_in) == hamlet.id)

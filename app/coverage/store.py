@@ -86,11 +86,12 @@ def signed_events(household: str) -> str:
 
 
 def _sqlite_reach(household: str) -> str:
+    # The hamlet of the first visit (the lowest id among that day's): where the household was when first reached.
     return (f"DELETE FROM household_reach WHERE household_id = {household} "
             f"AND NOT EXISTS (SELECT 1 FROM visits WHERE household_id = {household});"
             f"INSERT INTO household_reach (household_id, hamlet_id, first_visited_on) "
-            f"SELECT household_id, min(hamlet_id), min(visited_on) FROM visits WHERE household_id = {household} "
-            f"GROUP BY household_id "
+            f"SELECT household_id, hamlet_id, visited_on FROM visits WHERE household_id = {household} "
+            f"ORDER BY visited_on, hamlet_id LIMIT 1 "
             f"ON CONFLICT (household_id) DO UPDATE SET first_visited_on = excluded.first_visited_on, "
             f"hamlet_id = excluded.hamlet_id WHERE household_reach.first_visited_on <> excluded.first_visited_on "
             f"OR household_reach.hamlet_id <> excluded.hamlet_id;")
@@ -224,7 +225,9 @@ _PG_FUNCTIONS = [
     """CREATE OR REPLACE FUNCTION cov_reach(p_household integer) RETURNS void LANGUAGE plpgsql AS $$
     DECLARE v_first date; v_hamlet integer;
     BEGIN
-      SELECT min(visited_on), min(hamlet_id) INTO v_first, v_hamlet FROM visits WHERE household_id = p_household;
+      -- The hamlet of the first visit (the lowest id among that day's): where the household was when first reached.
+      SELECT visited_on, hamlet_id INTO v_first, v_hamlet FROM visits WHERE household_id = p_household
+      ORDER BY visited_on, hamlet_id LIMIT 1;
       IF v_first IS NULL THEN
         DELETE FROM household_reach WHERE household_id = p_household;
       ELSE
@@ -497,8 +500,11 @@ def expected_adoptions_sql() -> str:
 
 
 def expected_reach_sql() -> str:
-    return ("SELECT household_id, min(hamlet_id) AS hamlet_id, min(visited_on) AS first_visited_on "
-            "FROM visits GROUP BY household_id")
+    """Each visited household's first visit: its day and hamlet (the lowest id among that day's)."""
+    first = "SELECT household_id, min(visited_on) AS day FROM visits GROUP BY household_id"
+    return ("SELECT v.household_id, min(v.hamlet_id) AS hamlet_id, v.visited_on AS first_visited_on "
+            f"FROM visits v JOIN ({first}) f ON f.household_id = v.household_id AND f.day = v.visited_on "
+            "GROUP BY v.household_id, v.visited_on")
 
 
 def expected_tallies_sql(conn, reach_table: str = "household_reach") -> str:

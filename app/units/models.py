@@ -307,19 +307,22 @@ class HamletChange(db.Model):
 
 
 class HouseholdMove(db.Model):
-    """A household's move by a merge or a split, for the events (first visit, adoptions) recorded in one hamlet
-    before it: from `moved_on` they count in `to_hamlet_id` instead of `from_hamlet_id`, so a hamlet a change
-    made counts its households' earlier visits from its first day, and the one that ended no longer does.
+    """A household's move by a merge, a split or the commune officer's move of that one household, for the events
+    (first visit, adoptions) recorded in one hamlet before it: from `moved_on` they count in `to_hamlet_id`
+    instead of `from_hamlet_id`, so a hamlet counts its households' earlier visits from the day they came, and the
+    one they left no longer does.
 
-    One row per hamlet the household's events were recorded in and per hamlet it left (a second change moves
-    the events of the first on from the hamlet they reached). Read by the coverage triggers
-    (app/coverage/store.py), which tally the move in the month of `moved_on`; never changed once written.
+    One row per hamlet the household's events were recorded in and per move (a later move takes the events of
+    the earlier ones on from the hamlet they reached; a household may move back and forth). Read by the coverage
+    triggers (app/coverage/store.py), which tally the move in the month of `moved_on`; never changed once written.
     """
 
     __tablename__ = "household_moves"
+    __table_args__ = (sa.Index("ix_household_moves_household_recorded", "household_id", "recorded_in_id"),)
 
-    household_id: orm.Mapped[int] = orm.mapped_column(sa.ForeignKey("households.id"), primary_key=True)
-    recorded_in_id: orm.Mapped[int] = orm.mapped_column(sa.ForeignKey("admin_units.id"), primary_key=True)
-    from_hamlet_id: orm.Mapped[int] = orm.mapped_column(sa.ForeignKey("admin_units.id"), primary_key=True)
+    id: orm.Mapped[int] = orm.mapped_column(primary_key=True)
+    household_id: orm.Mapped[int] = orm.mapped_column(sa.ForeignKey("households.id"))
+    recorded_in_id: orm.Mapped[int] = orm.mapped_column(sa.ForeignKey("admin_units.id"))
+    from_hamlet_id: orm.Mapped[int] = orm.mapped_column(sa.ForeignKey("admin_units.id"))
     to_hamlet_id: orm.Mapped[int] = orm.mapped_column(sa.ForeignKey("admin_units.id"))
     moved_on: orm.Mapped[date] = orm.mapped_column(sa.Date, index=True)
