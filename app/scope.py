@@ -379,6 +379,13 @@ def can_edit_household_details(household, user=None) -> bool:
             and can_edit_household(household, user))
 
 
+def can_move_household(household, user=None) -> bool:
+    """Moving a household to another hamlet changes the hamlets' counts: the commune officer's call, for a live
+    household."""
+    return (household.merged_into_id is None and household.erased_at is None
+            and can_merge_households(household, user))
+
+
 def can_merge_households(household, user=None) -> bool:
     """Merging duplicates changes counts: the commune officer's call."""
     user = _user(user)

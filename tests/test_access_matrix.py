@@ -117,12 +117,15 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ("teams.make_leader", "POST"): Entry(OFFICER, {"member_id": "member"}),
     ("teams.account", "POST"): Entry(OFFICER, {"member_id": "member"}),
     # Households: everyone reads their area; the team and the commune officer edit; merging
-    # duplicates is the officer's.
+    # duplicates and moving one to another hamlet is the officer's.
     ("households.index", "GET"): Entry(ALL, query=Q, outside="filtered"),
     ("households.show", "GET"): Entry(ALL, {"household_id": "household"}),
     ("households.edit", "GET"): Entry(OFFICER | FIELD, {"household_id": "household"}),
     ("households.edit", "POST"): Entry(OFFICER | FIELD, {"household_id": "household"}),
     ("households.merge", "POST"): Entry(OFFICER, {"household_id": "household"}),
+    # Moving a household to another hamlet changes the hamlets' figures: the officer's too.
+    ("households.move", "GET"): Entry(OFFICER, {"household_id": "household"}),
+    ("households.move", "POST"): Entry(OFFICER, {"household_id": "household"}),
     # Personal data (Decree 13/2023): export and erasure on request, by the commune's officer.
     ("households.export", "GET"): Entry(OFFICER, {"household_id": "household"}),
     ("households.erase", "GET"): Entry(OFFICER, {"household_id": "household"}),

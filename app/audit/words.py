@@ -48,6 +48,7 @@ SENTENCES = {
     ("household", "create"): _l("Registered the household %(name)s"),
     ("household", "update"): _l("Changed the household %(name)s"),
     ("household", "merge"): _l("Merged the duplicate household %(name)s into another"),
+    ("household", "move"): _l("Moved the household %(name)s to another hamlet"),
     ("household", "export"): _l("Exported the data of the household %(name)s"),
     ("household", "erase"): _l("Erased the personal data of the household %(name)s"),
     ("visit", "create"): _l("Recorded a guidance session at the household %(name)s"),

@@ -1,16 +1,19 @@
 """Household fields shared by the registry and the visit form: names, Vietnamese mobile numbers."""
 import phonenumbers
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, IntegerField, StringField, TextAreaField, ValidationError
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms import BooleanField, IntegerField, SelectChoice, SelectField, StringField, TextAreaField, ValidationError
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from app.dates import today_vn
 from app.forms import (
     MAX_ID,
     AppForm,
     CountField,
     FollowsRule,
     HasLetterOrDigit,
+    LocalDateField,
     NoControlCharacters,
+    record_id,
     strip_clean,
 )
 from app.rules import reason as reason_rule
@@ -61,6 +64,37 @@ class MergeForm(AppForm):
     target_id = IntegerField(_l("Keep this household"), validators=[
         DataRequired(_l("Choose the household to keep.")),
         NumberRange(min=1, max=MAX_ID, message=_l("Choose the household to keep."))])
+
+
+class MoveForm(AppForm):
+    """Move the household to another active hamlet of its commune, from a date."""
+    hamlet = SelectField(_l("New hamlet"), validate_choice=False,
+                         validators=[InputRequired(_l("Choose the hamlet the household moves to."))])
+    moved_on = LocalDateField(_l("From"), default=today_vn, validators=[InputRequired(_l("Enter the date."))])
+
+    def __init__(self, *args, household, **kwargs):
+        from app.units import hamlet_changes
+        super().__init__(*args, **kwargs)
+        self.household = household
+        self.siblings = hamlet_changes.sibling_hamlets(household.hamlet)
+        self.hamlet.choices = ([SelectChoice(value="", label=_l("Choose a hamlet"))]
+                               + [SelectChoice(value=str(h.id), label=h.name) for h in self.siblings])
+        self.target = None
+
+    def validate_hamlet(self, field):
+        chosen = record_id(field.data)
+        if chosen == self.household.hamlet_id:
+            raise ValidationError(_l("The household is already in this hamlet."))
+        self.target = next((h for h in self.siblings if h.id == chosen), None)
+        if self.target is None:
+            raise ValidationError(_l("Choose another active hamlet of this commune."))
+
+    def validate_moved_on(self, field):
+        from app.units import hamlet_changes
+        if field.data is not None and self.target is not None:
+            problem = hamlet_changes.household_date_problem(self.household, self.target, field.data)
+            if problem:
+                raise ValidationError(problem)
 
 
 class EraseForm(AppForm):

@@ -11,7 +11,7 @@ from app.extensions import db
 from app.fragments import wants_fragment
 from app.households import operations as household_ops
 from app.households import privacy
-from app.households.forms import EraseForm, HouseholdForm, MergeForm
+from app.households.forms import EraseForm, HouseholdForm, MergeForm, MoveForm
 from app.households.models import Household
 from app.scope import (
     can_edit_household,
@@ -20,6 +20,7 @@ from app.scope import (
     can_log_visits,
     can_manage_household_data,
     can_merge_households,
+    can_move_household,
     get_household_or_404,
     households_query,
     visits_query,
@@ -55,6 +56,7 @@ def _render_show(household: Household, merge_form=None, status=200):
         services=catalogue.all_services(), duplicates=duplicates, may_merge=may_merge,
         merge_form=merge_form or (MergeForm(formdata=None) if may_merge else None),
         may_edit=can_edit_household(household) and household.erased_at is None,
+        may_move=can_move_household(household),
         may_log=can_log_visits() and household.erased_at is None, can_edit_visit=can_edit_visit,
         may_manage_data=can_manage_household_data(household),
     ), status
@@ -80,6 +82,23 @@ def edit(household_id: int):
     elif form.is_submitted():
         status = 400
     return render_template("households/edit.html", household=household, form=form), status
+
+
+@bp.route("/<int:household_id>/move", methods=["GET", "POST"])
+def move(household_id: int):
+    """Move the household to another hamlet of its commune from a date, with its visits from that day."""
+    from app.templating import locale_date
+    from app.units import hamlet_changes
+    household = get_household_or_404(household_id, need=can_move_household)
+    form = MoveForm(household=household)
+    if form.validate_on_submit():
+        hamlet_changes.move_household(household, form.target, form.moved_on.data, user=current_user)
+        db.session.commit()
+        flash(_("From %(date)s, %(name)s belongs to %(hamlet)s.", date=locale_date(form.moved_on.data),
+                name=household.display_name, hamlet=form.target.name), "success")
+        return redirect(url_for("households.show", household_id=household.id), 303)
+    return render_template("households/move.html", household=household, form=form), (
+        400 if form.is_submitted() else 200)
 
 
 @bp.post("/<int:household_id>/merge")

@@ -61,7 +61,7 @@ class RenameForm(AppForm):
 
     def validate_effective_on(self, field):
         if field.data is not None:
-            problem = hamlet_changes.date_problem([self.hamlet], field.data)
+            problem = hamlet_changes.date_problem([self.hamlet], field.data, households=False)
             if problem:
                 raise ValidationError(problem)
 

@@ -148,13 +148,18 @@ def history(hamlet: AdminUnit) -> list[HamletChange]:
         .order_by(HamletChange.effective_on, HamletChange.id)))
 
 
-def earliest_date(hamlet: AdminUnit) -> date | None:
+def earliest_date(hamlet: AdminUnit, households: bool = True) -> date | None:
     """The first day a new change of this hamlet may take effect: the day it came into being, or of
-    its latest change, whichever is later (a history read in order)."""
+    its latest change, whichever is later (a history read in order); with `households`, also of the latest
+    household moved into or out of it by itself (a merge or a split moves its households' events in order)."""
     latest = db.session.scalar(
         sa.select(sa.func.max(HamletChange.effective_on))
         .where(sa.or_(HamletChange.from_unit_id == hamlet.id, HamletChange.to_unit_id == hamlet.id)))
-    return max(filter(None, [latest, hamlet.valid_from]), default=None)
+    moved = db.session.scalar(
+        sa.select(sa.func.max(HouseholdMove.moved_on))
+        .where(sa.or_(HouseholdMove.from_hamlet_id == hamlet.id, HouseholdMove.to_hamlet_id == hamlet.id))
+    ) if households else None
+    return max(filter(None, [latest, moved, hamlet.valid_from]), default=None)
 
 
 def first_closed_month_from(unit: AdminUnit, on: date) -> tuple[int, int] | None:
@@ -168,15 +173,15 @@ def first_closed_month_from(unit: AdminUnit, on: date) -> tuple[int, int] | None
     return (row[0], row[1]) if row else None
 
 
-def date_problem(hamlets: list[AdminUnit], on: date) -> str | None:
-    """Why a change of these hamlets may not take effect on this date, or None."""
+def date_problem(hamlets: list[AdminUnit], on: date, households: bool = True) -> str | None:
+    """Why a change of these hamlets may not take effect on this date, or None (`households`: as earliest_date)."""
     if on > today_vn():
         return _("The change must already be in effect: give today's date or an earlier one.")
     for hamlet in hamlets:
         if hamlet.retired_on is not None and on >= hamlet.retired_on:
             return _("%(name)s was in effect until %(day)s: a change to it takes effect on that day at the latest.",
                      name=hamlet.name, day=locale_date(hamlet.last_day))
-        earliest = earliest_date(hamlet)
+        earliest = earliest_date(hamlet, households)
         if earliest is not None and on < earliest:
             return _("%(name)s has existed in its present form only since %(date)s: give that date or a later one.",
                      name=hamlet.name, date=locale_date(earliest))
@@ -256,14 +261,49 @@ def _move_households(household_ids: list[int], source: AdminUnit, target: AdminU
                        .values(hamlet_id=target.id).execution_options(synchronize_session=False))
     # Their earlier visits stay where they were recorded, and count in the new hamlet from the date (the coverage
     # triggers move the tallies): those recorded in the hamlet left, and those an earlier change brought it.
+    # Every earlier move of a household left all it had then in the hamlet it went to, so what each earlier move
+    # brought is in the hamlet it leaves now: once per hamlet the events were recorded in.
     source_id = sa.literal(source.id)
     here = sa.select(Household.id, source_id, source_id, sa.literal(target.id), sa.literal(on)).where(
         Household.id.in_(household_ids))
     brought = sa.select(HouseholdMove.household_id, HouseholdMove.recorded_in_id, source_id, sa.literal(target.id),
-                        sa.literal(on)).where(HouseholdMove.household_id.in_(household_ids),
-                                              HouseholdMove.to_hamlet_id == source.id)
+                        sa.literal(on)).distinct().where(HouseholdMove.household_id.in_(household_ids),
+                                                         HouseholdMove.recorded_in_id != source.id)
     db.session.execute(sa.insert(HouseholdMove).from_select(
         ["household_id", "recorded_in_id", "from_hamlet_id", "to_hamlet_id", "moved_on"], sa.union_all(here, brought)))
+
+
+def last_move(household: Household) -> date | None:
+    """The day the household last moved to another hamlet (by a merge, a split or by itself), if it ever did."""
+    return db.session.scalar(sa.select(sa.func.max(HouseholdMove.moved_on))
+                             .where(HouseholdMove.household_id == household.id))
+
+
+def household_date_problem(household: Household, target: AdminUnit, on: date) -> str | None:
+    """Why the household may not move to the hamlet from this date, or None: as a change of its hamlet and the
+    target (date_problem), and not before its last move, so that its moves are read in order."""
+    last = last_move(household)
+    if last is not None and on < last:
+        return _("This household last moved to another hamlet on %(date)s: give that date or a later one.",
+                 date=locale_date(last))
+    # Another household's moves do not order this one's.
+    return date_problem([household.hamlet, target], on, households=False)
+
+
+def move_household(household: Household, target: AdminUnit, on: date, user=None) -> None:
+    """Move one household to another hamlet of its commune from `on`, as a merge or a split moves its households:
+    its visits from that day go with it, and its earlier ones count in `target` from then (HouseholdMove)."""
+    source = household.hamlet
+    if (target.level != "hamlet" or target.parent_id != source.parent_id or target.id == source.id
+            or target.retired_on is not None or household.merged_into_id is not None):
+        raise HamletChangeError(_("Choose another active hamlet of this commune."))
+    problem = household_date_problem(household, target, on)
+    if problem:
+        raise HamletChangeError(problem)
+    _move_households([household.id], source, target, on)
+    record("move", "household", household.id, target.id, before={"hamlet_id": source.id},
+           after={"hamlet_id": target.id, "effective_on": on.isoformat()}, user=user)
+    db.session.expire(household)
 
 
 def _extend_teams(source: AdminUnit, targets: list[AdminUnit]) -> None:

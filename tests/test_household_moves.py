@@ -1,0 +1,193 @@
+"""A commune officer moves one household to another hamlet of the commune from a date: as a merge or a split moves
+its households, the household and its visits from that day belong to the new hamlet, its earlier visits count there
+from the day, the months before stay as they were, and the commune's figures never move."""
+import json
+import uuid
+from datetime import timedelta
+
+import sqlalchemy as sa
+
+from app.audit.models import AuditEvent
+from app.coverage import queries
+from app.dates import month_end, today_vn
+from app.extensions import db as _db
+from app.households.models import Household
+from app.reports.models import MonthClosure
+from app.units.models import AdminUnit, HouseholdMove
+from app.visits.models import Visit
+from app.visits.operations import VisitData, create_visit
+from tests.html_tree import parse
+from tests.visits_helpers import household, service_id
+
+TODAY = today_vn()
+ON = (TODAY.replace(day=1) - timedelta(days=1)).replace(day=1)  # the first of last month
+BEFORE = ON - timedelta(days=40)
+AFTER = ON + timedelta(days=3)
+
+
+def _visit(h, on, adopted=(), team=None):
+    create_visit(VisitData(h, on, {service_id(code): "adopted" for code in adopted}), uuid.uuid4().hex,
+                 team.id if team else None)
+    _db.session.commit()
+
+
+def _figures(unit, on):
+    """A unit's total on its coverage page: households reached, and adopters of each service adopted."""
+    total = queries.coverage(_db.session.get(AdminUnit, unit.id), on).total
+    return total.reached, {code: f.adopted for code, f in total.services.items() if f.adopted}
+
+
+def _verify(runner):
+    _db.session.commit()
+    result = runner.invoke(args=["coverage", "verify"])
+    return result.output if result.exit_code else ""
+
+
+def _move(client, h, hamlet, on):
+    return client.post(f"/households/{h.id}/move", data={"hamlet": str(hamlet.id), "moved_on": on.isoformat()})
+
+
+def _days():
+    return sorted({month_end(BEFORE.year, BEFORE.month), ON - timedelta(days=1), month_end(ON.year, ON.month), TODAY})
+
+
+def test_a_household_moved_to_another_hamlet_counts_there_with_its_earlier_visits_from_the_day(
+        db, tree, client, login_as, runner):
+    """Nguyễn Văn An, visited in Khu vực 1 before the first of last month and after it, moves to Khu vực 2 from that
+    day: the visit after it goes with the household; Khu vực 2 counts the household, once, from that day, Khu vực 1
+    no longer does, the months before are as they were, and the commune shows what it showed."""
+    a, b = tree.hamlet, tree.hamlet2
+    moved = household(a, "Nguyễn Văn An")
+    _visit(moved, BEFORE, ["vneid"])
+    _visit(moved, AFTER, ["dvc"])
+    _visit(household(a, "Phạm Thị Hoa"), BEFORE, ["vneid"])
+    _visit(household(b, "Lê Văn Cường"), BEFORE)
+    units = [a, b, tree.commune, tree.district, tree.province]
+    before = {(u.id, d): _figures(u, d) for u in units for d in _days()}
+    login_as("commune", tree.commune)
+    page = client.get(f"/households/{moved.id}/move")
+    assert page.status_code == 200
+    choices = [o.text() for o in parse(page.get_data(as_text=True)).find(id="hamlet").find_all("option")]
+    assert choices == ["Chọn thôn, ấp", "Khu vực 2"]
+    resp = _move(client, moved, b, ON)
+    assert resp.status_code == 303 and resp.headers["Location"].endswith(f"/households/{moved.id}")
+    shown = client.get(resp.headers["Location"]).get_data(as_text=True)
+    assert f"Từ ngày {ON.strftime('%d/%m/%Y')}, Nguyễn Văn An thuộc về Khu vực 2." in shown
+    _db.session.expire_all()
+    assert _db.session.get(Household, moved.id).hamlet_id == b.id
+    assert sorted((v.visited_on, v.hamlet_id) for v in _db.session.scalars(
+        sa.select(Visit).where(Visit.household_id == moved.id))) == [(BEFORE, a.id), (AFTER, b.id)]
+    for d in _days():
+        for u in (tree.commune, tree.district, tree.province):
+            assert _figures(u, d) == before[u.id, d], (u.name, d)
+        if d < ON:
+            assert _figures(a, d) == before[a.id, d] and _figures(b, d) == before[b.id, d], d
+    assert _figures(a, TODAY) == (1, {"vneid": 1})
+    assert _figures(b, TODAY) == (2, {"vneid": 1, "dvc": 1})
+    # The month of the move: Khu vực 2's row counts the household once, Khu vực 1's not at all.
+    rows = {r.unit.name: r.reached for r in queries.coverage(_db.session.get(AdminUnit, tree.commune.id),
+                                                               month_end(ON.year, ON.month)).rows}
+    assert rows == {"Khu vực 1": 1, "Khu vực 2": 2}
+    assert _verify(runner) == ""
+    event = _db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "move",
+                                                           AuditEvent.record_type == "household"))
+    assert json.loads(event.changes)["hamlet_id"] == {"before": a.id, "after": b.id}
+    client.post("/auth/logout")
+    login_as("province", tree.province)
+    trail = client.get("/audit/?record_type=household").get_data(as_text=True)
+    assert "Đã chuyển hộ Nguyễn Văn An sang thôn, ấp khác" in trail
+
+
+def test_a_household_moved_to_a_hamlet_registered_before_its_own_counts_in_its_first_hamlet_until_the_day(
+        db, tree, client, login_as, runner):
+    """Lê Văn Cường of Khu vực 2 moves to Khu vực 1 (registered first): its visit before the move counts in Khu vực 2
+    until the day, not in Khu vực 1 from the start, even once the household is visited in Khu vực 1."""
+    a, b = tree.hamlet, tree.hamlet2
+    moved = household(b, "Lê Văn Cường")
+    _visit(moved, BEFORE, ["vneid"])
+    login_as("commune", tree.commune)
+    assert _move(client, moved, a, ON).status_code == 303
+    _visit(_db.session.get(Household, moved.id), AFTER, ["dvc"])
+    last_day = ON - timedelta(days=1)
+    assert _figures(a, last_day) == (0, {}) and _figures(b, last_day) == (1, {"vneid": 1})
+    assert _figures(a, TODAY) == (1, {"vneid": 1, "dvc": 1}) and _figures(b, TODAY) == (0, {})
+    assert _figures(tree.commune, TODAY) == (1, {"vneid": 1, "dvc": 1})
+    assert _verify(runner) == ""
+
+
+def test_a_household_moved_away_and_back_and_away_again_counts_once_where_it_is(db, tree, client, login_as, runner):
+    """Moved to Khu vực 2, back to Khu vực 1 three days later (a mistake), then to Khu vực 2 again today: each move is
+    kept, and the household counts once, in the hamlet it is in on each day."""
+    a, b = tree.hamlet, tree.hamlet2
+    moved = household(a, "Nguyễn Văn An")
+    _visit(moved, BEFORE, ["vneid"])
+    login_as("commune", tree.commune)
+    assert _move(client, moved, b, ON).status_code == 303
+    _visit(_db.session.get(Household, moved.id), ON + timedelta(days=1), ["dvc"])
+    assert _move(client, moved, a, ON + timedelta(days=3)).status_code == 303
+    _visit(_db.session.get(Household, moved.id), ON + timedelta(days=5), ["e_wallet"])
+    assert _move(client, moved, b, TODAY).status_code == 303
+    assert _move(client, moved, a, TODAY).status_code == 303
+    assert _move(client, moved, b, TODAY).status_code == 303
+    everything = (1, {"vneid": 1, "dvc": 1, "e_wallet": 1})
+    assert _figures(b, TODAY) == everything and _figures(a, TODAY) == (0, {})
+    assert _figures(a, ON + timedelta(days=4)) == (1, {"vneid": 1, "dvc": 1})
+    assert _figures(b, ON + timedelta(days=4)) == (0, {})
+    assert _figures(tree.commune, TODAY) == everything
+    assert _db.session.scalar(sa.select(sa.func.count()).select_from(HouseholdMove)) >= 5
+    assert _verify(runner) == ""
+
+
+def test_a_move_is_refused_beside_the_field_with_what_was_typed(db, tree, client, login_as):
+    """Another commune's hamlet, the household's own, a date to come, a closed month or a day before its last move:
+    each is refused (400) with the reason beside the field, the choices kept, nothing moved."""
+    a, b = tree.hamlet, tree.hamlet2
+    moved = household(a, "Nguyễn Văn An")
+    login_as("commune", tree.commune)
+    cases = [
+        (tree.other_hamlet, ON, "hamlet", "Hãy chọn một thôn, ấp khác đang hoạt động của xã này."),
+        (a, ON, "hamlet", "Hộ đã thuộc thôn, ấp này."),
+        (b, TODAY + timedelta(days=2), "moved_on", "Thay đổi phải đã có hiệu lực"),
+    ]
+    for hamlet, on, where, message in cases:
+        resp = _move(client, moved, hamlet, on)
+        assert resp.status_code == 400, (hamlet.name, on)
+        box = parse(resp.get_data(as_text=True)).find(id=f"{where}-error")
+        assert box is not None and message in box.text(), resp.get_data(as_text=True)[:3000]
+        assert parse(resp.get_data(as_text=True)).find(id="moved_on").attrs["value"] == on.isoformat()
+    resp = client.post(f"/households/{moved.id}/move", data={"hamlet": "", "moved_on": "31/02/2026"})
+    assert resp.status_code == 400
+    page = parse(resp.get_data(as_text=True))
+    assert "Hãy chọn thôn, ấp mà hộ chuyển đến." in page.find(id="hamlet-error").text()
+    assert page.find(id="moved_on-error") is not None
+    _db.session.add(MonthClosure(province_id=tree.province.id, year=ON.year, month=ON.month))
+    _db.session.commit()
+    resp = _move(client, moved, b, ON)
+    assert resp.status_code == 400 and "đã khóa" in parse(resp.get_data(as_text=True)).find(
+        id="moved_on-error").text()
+    assert _move(client, moved, b, TODAY).status_code == 303
+    resp = _move(client, moved, a, TODAY - timedelta(days=1))
+    assert resp.status_code == 400
+    assert (f"Hộ này chuyển thôn, ấp lần gần nhất vào ngày {TODAY.strftime('%d/%m/%Y')}"
+            in parse(resp.get_data(as_text=True)).find(id="moved_on-error").text())
+    _db.session.expire_all()
+    assert _db.session.get(Household, moved.id).hamlet_id == b.id
+
+
+def test_only_the_commune_officer_moves_a_household_and_only_within_their_commune(db, tree, leader, client,
+                                                                                  login_as):
+    """A team leader edits a household's details but does not move it (403, no button); an officer of another
+    commune does not find it (404)."""
+    moved = household(tree.hamlet, "Nguyễn Văn An")
+    assert leader.get(f"/households/{moved.id}/edit").status_code == 200
+    assert leader.get(f"/households/{moved.id}/move").status_code == 403
+    assert _move(leader, moved, tree.hamlet2, TODAY).status_code == 403
+    assert f"/households/{moved.id}/move" not in leader.get(f"/households/{moved.id}").get_data(as_text=True)
+    login_as("commune", tree.other_commune)
+    assert client.get(f"/households/{moved.id}/move").status_code == 404
+    assert _move(client, moved, tree.hamlet2, TODAY).status_code == 404
+    _db.session.expire_all()
+    assert _db.session.get(Household, moved.id).hamlet_id == tree.hamlet.id
+    client.post("/auth/logout")
+    login_as("commune", tree.commune)
+    assert f"/households/{moved.id}/move" in client.get(f"/households/{moved.id}").get_data(as_text=True)
