@@ -418,7 +418,7 @@ def test_a_learner_counted_in_two_hamlets_never_makes_the_row_in_no_hamlet_negat
     rows = _adult_tables(html)
     assert (rows["Khu vực 1"]["named"], rows["Khu vực 2"]["named"], rows["Tổng cộng"]["named"]) == (4, 2, 5)
     assert rows[IN_NO_HAMLET]["named"] == 0
-    assert "Người học có ghi tên của các ấp cộng lại nhiều hơn của xã 1 người" in html
+    assert "Học viên có tên của các ấp cộng lại nhiều hơn của xã 1 người" in html
     _adds_up(rows, ("adults", "attendances", "online", "working:vneid"))
 
     # Someone at a class held in no hamlet, their home not given: counted in no hamlet, and so in the row.

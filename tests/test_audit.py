@@ -362,7 +362,7 @@ def test_classes_and_shifts_are_named_by_their_day_and_place_even_once_deleted(a
         described = describe([db.session.get(AuditEvent, klass.id), db.session.get(AuditEvent, shift.id)])
         assert [e.sentence for e in described] == [
             "Đã xóa một buổi học (02/03/2026, Khu vực 2)",
-            "Đã xóa một ca hỗ trợ tại Trung tâm phục vụ hành chính công (05/03/2026, Phường I)"]
+            "Đã xóa một ca trực tại Trung tâm phục vụ hành chính công (05/03/2026, Phường I)"]
 
 
 def test_an_adult_target_s_entry_says_which_indicator_and_its_share_as_a_percentage(client, db, tree, login_as):

@@ -494,7 +494,7 @@ def test_district_officer_sees_communes_with_targets_and_totals(db, tree, client
     assert resp.status_code == 200
     # Phường I: 290 of 730 households (39,7%) is below the 50% target: marked by text, not colour alone.
     assert "Phường I" in html and "Phường III" in html
-    assert "39,7%" in html and "Dưới mục tiêu:" in html
+    assert "39,7%" in html and "Dưới chỉ tiêu:" in html
     # The district total is the ratio of sums: 290 / 730 (Phường III has no households).
     assert "730" in html
     assert 'style="' not in html

@@ -119,7 +119,7 @@ def test_the_python_adult_cells_are_the_templates_cells(app, locale, targets):
             f"<tr>{writer.adult_cells(f, *targets)}</tr><tr>{writer.working_cells(f, services)}</tr>" for f in rows))
     assert written == expected
     assert "&lt;ngân hàng&gt;" in written
-    assert ("Người học có ghi tên" if locale == "vi" else "Named learners") in written
+    assert ("Học viên có tên" if locale == "vi" else "Named learners") in written
     if targets[0]:
         assert "num below" in written
 

@@ -466,7 +466,7 @@ def test_a_second_plan_previews_the_communes_that_change_in_full_and_folds_those
     body = page.split("<h1>")[1].split("</section>")[0]
     # What the preview said it would do, said as done: the settings carried over "sẽ" in the preview, "đã" once applied.
     carried = ("Tỉnh {} giữ các thiết lập của mình ở đơn vị mới: {} chuyển sang 0 mốc chỉ tiêu dịch vụ, 0 mốc chỉ "
-               "tiêu về người trưởng thành và 0 nội dung lớp học riêng của tỉnh.")
+               "tiêu về người trưởng thành và 0 nội dung buổi học riêng của tỉnh.")
     assert carried.format("sẽ", "sẽ") in said and not [line for line in said if "đã chuyển" in line]
     assert carried.format("", "đã").replace("  ", " ") in items(body)
     assert ([line for line in items(body) if "đã chuyển" not in line]

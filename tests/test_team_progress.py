@@ -104,7 +104,7 @@ def test_a_service_exactly_at_its_target_is_met_not_below(app, db, tree):
     browser, _user = sign_in_as(app, "team_leader", tree.commune, activity.team)
     html = " ".join(_page(browser).split())
     assert "50,0%" in html and "chỉ tiêu 50% · đạt chỉ tiêu" in html
-    assert "Dưới mục tiêu" not in html and "▼" not in html
+    assert "Dưới chỉ tiêu" not in html and "▼" not in html
     # Reach, likewise a ratio of the households counted: 3 of the 4 visited.
     assert "4 hộ; đã tiếp cận 3 (75,0%)." in html and "Khu vực 1 · 4 hộ · Tỷ lệ tiếp cận 75,0%" in html
 
