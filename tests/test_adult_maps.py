@@ -184,17 +184,20 @@ def test_the_api_gives_the_adults_the_coverage_page_shows_for_an_old_unit_and_a_
 
 def test_the_report_of_a_new_commune_before_the_reform_never_counts_below_zero_in_no_hamlet(world, client,
                                                                                                login_as):
-    """On today's map a hamlet's row counts the classes its old commune held in it before the reform, which the new
-    commune's own total does not: its figures in no hamlet are what its total counts in none of its hamlets (none
-    here), never the total less the hamlets (30 attendances below zero), and the page says why the hamlets' rows
-    add up to more than the total. As the map was, Phường I's class held in no hamlet is its row in no hamlet."""
+    """On today's map a hamlet's row counts the classes its old commune held in it before the reform, and so does the
+    new commune's total, which carries its old communes' classes (app.units.history.commune_heirs): its figures in no
+    hamlet are the old communes' classes held in no hamlet (20 attendances), never the total less the hamlets counted
+    twice, and every column adds up with no note. As the map was, Phường I's class held in no hamlet is its row in no
+    hamlet."""
     from tests.test_adult_indicators import IN_NO_HAMLET, _adult_tables
     login_as("province", world.province)
     html = client.get(f"/reports/{world.vi_thanh.id}/monthly?month=2025-03&map=today").get_data(as_text=True)
     rows = _adult_tables(html)
-    assert (rows["Khu vực 1"]["attendances"], rows["Tổng cộng"]["attendances"]) == (30, 0)
-    assert IN_NO_HAMLET not in rows
-    assert "(30 lượt người học)" in html
+    assert (rows["Khu vực 1"]["attendances"], rows[IN_NO_HAMLET]["attendances"], rows["Tổng cộng"]["attendances"]) \
+        == (30, 20, 50)
+    for key in ("adults", "attendances", "named", "online", "working:vneid"):
+        assert sum(r[key] for name, r in rows.items() if name != "Tổng cộng") == rows["Tổng cộng"][key], key
+    assert "lượt người học)" not in html and "nhiều hơn của xã" not in html
     html = client.get(f"/reports/{world.phuong_1.id}/monthly?month=2025-03&map=then").get_data(as_text=True)
     rows = _adult_tables(html)
     assert list(rows) == ["Khu vực 1", "Khu vực 2", IN_NO_HAMLET, "Tổng cộng"]

@@ -19,6 +19,7 @@ from app.households.models import Household
 from app.id_lists import chunks
 from app.reports.periods import Period
 from app.teams.models import Membership, Team, team_commune_on, team_hamlets
+from app.units.history import commune_heirs
 from app.units.models import AdminUnit, HamletChange
 
 
@@ -116,14 +117,15 @@ def households_in_several_hamlets(root, period: Period, ended: list[int]) -> lis
     return [hs for hs in hamlets.values() if len(hs) > 1]
 
 
-def hamlets_beyond_commune(hamlet_commune: dict[int, int], period: Period) -> dict[int, dict]:
+def hamlets_beyond_commune(hamlet_commune: dict[int, int], period: Period, heirs: bool = False) -> dict[int, dict]:
     """What the adult figures of a commune's hamlet rows count beyond the commune's own total, per commune
     ({commune: {"named": n, "attendances": n, "working": {service_id: n}}}), given each hamlet row's commune
     (where it stands in the report). A named learner counts in each hamlet recorded as their home, or where
     they came to a class with no home given, and once in the commune: k hamlets are k - 1 too many. A class
     another commune recorded in a hamlet (before a reorganization moved it here) counts in the hamlet's row,
-    not in this commune's total. So the commune's figures in no hamlet are its total, less its hamlet rows,
-    plus these."""
+    not in this commune's total, unless `heirs` (today's map) and this commune carries the other's figures
+    (app.units.history.commune_heirs: an old commune's classes count in its heir's total too). So the commune's
+    figures in no hamlet are its total, less its hamlet rows, plus these."""
     out: dict[int, dict] = {c: {"named": 0, "attendances": 0, "working": {}} for c in set(hamlet_commune.values())}
     if not out:
         return out
@@ -144,6 +146,7 @@ def hamlets_beyond_commune(hamlet_commune: dict[int, int], period: Period) -> di
                 homes[(commune_id, person)].add(hamlet_id)
     for (commune_id, _person), hamlets in homes.items():
         out[commune_id]["named"] += len(hamlets) - 1
+    carried_by = commune_heirs() if heirs else {}
     first, last = period.keys
     a = ActivityMonth
     for chunk in chunks(sorted(hamlet_commune)):
@@ -152,7 +155,7 @@ def hamlets_beyond_commune(hamlet_commune: dict[int, int], period: Period) -> di
                 .where(a.unit_id.in_(chunk), a.commune_id != a.unit_id, a.month.between(first, last))
                 .group_by(a.unit_id, a.commune_id, a.measure)):
             here = hamlet_commune[hamlet_id]
-            if commune_id == here or not n:
+            if commune_id == here or here in carried_by.get(commune_id, ()) or not n:
                 continue
             if measure == ATTENDANCES:
                 out[here]["attendances"] += int(n)

@@ -192,7 +192,7 @@ def compute_figures(root: AdminUnit, year: int, month: int, full: bool = False, 
     # in one), so that its figures in no hamlet, a row of their own, are its total less its hamlets plus these.
     hamlet_commune = {u.id: u.parent_id for u in units
                       if u.level == "hamlet" and u.id in needed and u.parent_id in needed and u.id in figures}
-    for commune_id, beyond in queries.hamlets_beyond_commune(hamlet_commune, period).items():
+    for commune_id, beyond in queries.hamlets_beyond_commune(hamlet_commune, period, heirs=not as_then).items():
         beyond["working"] = {code_of[s]: n for s, n in beyond["working"].items() if s in code_of}
         figures[commune_id]["hamlets_beyond"] = beyond
     return {
