@@ -87,6 +87,7 @@ FUZZED = {
     "households.edit": "test_fuzz_household_forms",
     "households.merge": "test_fuzz_household_forms",
     "households.erase": "test_fuzz_household_forms",
+    "households.move": "test_fuzz_household_forms",
     "visits.new": "test_fuzz_visit_forms",
     "visits.edit": "test_fuzz_visit_forms",
     "visits.delete": "test_fuzz_visit_forms",
@@ -362,14 +363,17 @@ def test_fuzz_household_forms(client, db, tree, login_as):
     db.session.commit()
     valid = {"head_name": name_text, "address": name_text, "phone": st.sampled_from(["", "0912 345 678"]),
              "size": st.sampled_from(["", "1", "5", "50"]), "target_id": st.just(str(keep.id)),
-             "reason": name_text, "confirm": st.just("y")}
+             "reason": name_text, "confirm": st.just("y"), "hamlet": st.just(str(tree.hamlet2.id)),
+             "moved_on": st.just(date.today().isoformat())}
     hostile = {"head_name": nasty_text, "address": nasty_text, "phone": number_text, "size": number_text,
-               "target_id": id_text, "reason": nasty_text, "confirm": st.sampled_from(["", "\x00", "0"])}
+               "target_id": id_text, "reason": nasty_text, "confirm": st.sampled_from(["", "\x00", "0"]),
+               "hamlet": id_text, "moved_on": date_text}
 
     @FUZZ
     @given(data=form_data(valid, hostile))
     @example(data={"head_name": "An\x00", "address": "12\x00 Lê Lợi", "phone": "0912\x00345678", "size": "٣",
-                   "target_id": str(2**70), "reason": "Đơn\x00 yêu cầu\u202e", "confirm": "y"})
+                   "target_id": str(2**70), "reason": "Đơn\x00 yêu cầu\u202e", "confirm": "y", "hamlet": str(2**70),
+                   "moved_on": "0001-01-01"})
     def run(data):
         h = create_household(tree.hamlet.id, "Nguyễn Văn An")
         db.session.commit()
@@ -377,6 +381,10 @@ def test_fuzz_household_forms(client, db, tree, login_as):
                                                                                  "size")})
         if _ok(resp, 303, 400) == 400:
             assert shown(_page(resp), data["head_name"])
+        resp = client.post(f"/households/{h.id}/move", data={"hamlet": data["hamlet"], "moved_on": data["moved_on"]})
+        if _ok(resp, 303, 400) == 400:
+            db.session.expire_all()
+            assert db.session.get(Household, h.id).hamlet_id == tree.hamlet.id  # a refused move moves nothing
         before = count(db, Household)
         resp = client.post(f"/households/{h.id}/merge", data={"target_id": data["target_id"]})
         if _ok(resp, 303, 400) == 400:
