@@ -94,9 +94,11 @@ class HasLetterOrDigit:
 class CountField(StringField):
     """A whole number typed the Vietnamese way or plainly: '1.851', '1851'."""
 
-    def __init__(self, *args, max_value: int = 10_000_000, rule=None, **kwargs):
+    def __init__(self, *args, max_value: int = 10_000_000, rule=None, grouped: bool = True, **kwargs):
         super().__init__(*args, **kwargs)
         self.max_value = max_value
+        # Shown elsewhere with the locale's grouping (1.851 households), or not (a year: 1991).
+        self.grouped = grouped
         # A function of app.rules that reads and checks the value, shared with the imports.
         self.rule = rule
 

@@ -10,14 +10,18 @@ from app.coverage.adults import adults_by_unit
 from app.dates import today_vn
 from app.units import operations as unit_ops
 from app.units.models import AdultCount
+from tests.form_versions import with_version
 
 
 def test_an_officer_sets_a_hamlets_adults_and_the_commune_shows_the_sum(client, db, tree, login_as):
     login_as("commune", tree.commune)
     resp = client.post(f"/units/{tree.hamlet.id}/adults",
-                       data={"adults-adults": "1.021", "adults-effective_on": "2025-01-01"})
+                       data=with_version(
+                           client, f"/units/{tree.hamlet.id}", {"adults-adults": "1.021",
+                           "adults-effective_on": "2025-01-01"}))
     assert resp.status_code == 302
-    client.post(f"/units/{tree.hamlet2.id}/adults", data={"adults-adults": "800", "adults-effective_on": "2025-01-01"})
+    client.post(f"/units/{tree.hamlet2.id}/adults", data=with_version(
+        client, f"/units/{tree.hamlet2.id}", {"adults-adults": "800", "adults-effective_on": "2025-01-01"}))
     page = client.get(f"/units/{tree.commune.id}").get_data(as_text=True)
     assert "1.821" in page  # 1,021 + 800, in Vietnamese digits
     event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "set_adults",
@@ -28,7 +32,9 @@ def test_an_officer_sets_a_hamlets_adults_and_the_commune_shows_the_sum(client, 
 def test_a_bad_adult_count_is_refused_beside_the_field_and_nothing_is_saved(client, db, tree, login_as):
     login_as("commune", tree.commune)
     resp = client.post(f"/units/{tree.hamlet.id}/adults",
-                       data={"adults-adults": "-5", "adults-effective_on": "2025-01-01"})
+                       data=with_version(
+                           client, f"/units/{tree.hamlet.id}", {"adults-adults": "-5",
+                           "adults-effective_on": "2025-01-01"}))
     assert resp.status_code == 400
     assert "Số người trưởng thành phải là số nguyên từ 0 đến" in resp.get_data(as_text=True)
     assert db.session.scalar(sa.select(sa.func.count(AdultCount.id))) == 0
@@ -39,7 +45,9 @@ def test_the_largest_adult_count_is_a_hundred_million_and_one_more_is_refused(cl
     # Vietnam has about 80 million adults: no unit counts more than 100,000,000 (app/rules.py, ADULTS_MAX).
     login_as("commune", tree.commune)
     resp = client.post(f"/units/{tree.hamlet.id}/adults",
-                       data={"adults-adults": "100.000.001", "adults-effective_on": "2025-01-01"})
+                       data=with_version(
+                           client, f"/units/{tree.hamlet.id}", {"adults-adults": "100.000.001",
+                           "adults-effective_on": "2025-01-01"}))
     assert resp.status_code == 400
     html = resp.get_data(as_text=True)
     assert "Số người trưởng thành phải là số nguyên từ 0 đến 100.000.000" in html
@@ -47,8 +55,10 @@ def test_the_largest_adult_count_is_a_hundred_million_and_one_more_is_refused(cl
     assert db.session.scalar(sa.select(sa.func.count(AdultCount.id))) == 0
     # Far more than one hamlet holds, it is asked about first (far_from_other_hamlets), and saved when confirmed.
     resp = client.post(f"/units/{tree.hamlet.id}/adults",
-                       data={"adults-adults": "100.000.000", "adults-effective_on": "2025-01-01",
-                             "adults-confirm": "100000000"})
+                       data=with_version(
+                           client, f"/units/{tree.hamlet.id}", {"adults-adults": "100.000.000",
+                           "adults-effective_on": "2025-01-01",
+                             "adults-confirm": "100000000"}))
     assert resp.status_code == 302
     assert db.session.scalar(sa.select(AdultCount.adults)) == 100_000_000
 
@@ -108,22 +118,28 @@ def test_an_adult_population_below_the_hamlets_named_learners_is_saved_with_a_wa
     adult_world.build(tree)  # Khu vực 1: 3 named learners live there
     login_as("commune", tree.commune)
     resp = client.post(f"/units/{tree.hamlet.id}/adults",
-                       data={"adults-adults": "2", "adults-effective_on": today_vn().isoformat(),
-                             "adults-confirm": "2"},  # far below the count before: asked, and confirmed
+                       data=with_version(
+                           client, f"/units/{tree.hamlet.id}", {"adults-adults": "2",
+                           "adults-effective_on": today_vn().isoformat(),
+                             "adults-confirm": "2"}),  # far below the count before: asked, and confirmed
                        follow_redirects=True)
     page = resp.get_data(as_text=True)
     assert resp.status_code == 200 and "có 2 người trưởng thành theo số liệu nhưng có 3 học viên có tên" in page
     assert adults_by_unit([tree.hamlet], today_vn()) == {tree.hamlet.id: 2}  # warned, not refused
     resp = client.post(f"/units/{tree.hamlet.id}/adults",
-                       data={"adults-adults": "3", "adults-effective_on": today_vn().isoformat(),
-                             "adults-confirm": "3"},
+                       data=with_version(
+                           client, f"/units/{tree.hamlet.id}", {"adults-adults": "3",
+                           "adults-effective_on": today_vn().isoformat(),
+                             "adults-confirm": "3"}),
                        follow_redirects=True)
     assert "học viên có tên sống ở đó" not in resp.get_data(as_text=True)
     # Khu vực 2 has one named learner: 2 adults there is no cause for a warning (the learners of
     # other hamlets are not its own).
     resp = client.post(f"/units/{tree.hamlet2.id}/adults",
-                       data={"adults-adults": "2", "adults-effective_on": today_vn().isoformat(),
-                             "adults-confirm": "2"},
+                       data=with_version(
+                           client, f"/units/{tree.hamlet2.id}", {"adults-adults": "2",
+                           "adults-effective_on": today_vn().isoformat(),
+                             "adults-confirm": "2"}),
                        follow_redirects=True)
     assert resp.status_code == 200 and "học viên có tên sống ở đó" not in resp.get_data(as_text=True)
 
@@ -225,7 +241,8 @@ def test_a_hamlets_first_adult_population_far_from_the_other_hamlets_is_asked_ab
     login_as("commune", tree.commune)
     url = f"/units/{tree.hamlet2.id}/adults"
     for typed, shown in (("9500", "9.500"), ("80", "80")):
-        resp = client.post(url, data={"adults-adults": typed, "adults-effective_on": "2025-01-01"})
+        resp = client.post(url, data=with_version(
+            client, f"/units/{tree.hamlet2.id}", {"adults-adults": typed, "adults-effective_on": "2025-01-01"}))
         page = parse(resp.get_data(as_text=True))
         assert resp.status_code == 409, typed
         error = page.find(id="adults-adults-error")
@@ -233,24 +250,30 @@ def test_a_hamlets_first_adult_population_far_from_the_other_hamlets_is_asked_ab
         assert "Nếu vẫn đúng, bấm lưu lần nữa." in error.text()
         assert page.find(name="adults-adults").attrs["value"] == typed
         assert adults_by_unit([tree.hamlet2], date(2025, 1, 1)) == {tree.hamlet2.id: 0}
-    resp = client.post(url, data={"adults-adults": "9500", "adults-effective_on": "2025-01-01",
-                                  "adults-confirm": "9500"})
+    resp = client.post(url, data=with_version(
+        client, f"/units/{tree.hamlet2.id}", {"adults-adults": "9500", "adults-effective_on": "2025-01-01",
+                                  "adults-confirm": "9500"}))
     assert resp.status_code == 302 and adults_by_unit([tree.hamlet2], date(2025, 1, 1)) == {tree.hamlet2.id: 9500}
     new = unit_ops.create_unit("Ấp Mới", "hamlet", tree.commune)
     db.session.commit()
-    assert client.post(f"/units/{new.id}/adults", data={"adults-adults": "1.050", "adults-effective_on": "2025-01-01"}
-                       ).status_code == 302
+    assert client.post(f"/units/{new.id}/adults", data=with_version(
+        client, f"/units/{new.id}", {"adults-adults": "1.050", "adults-effective_on": "2025-01-01"}
+                       )).status_code == 302
     # Phường III has no hamlet with an adult population to compare with.
     alone = unit_ops.create_unit("Ấp Một", "hamlet", tree.sibling_commune)
     db.session.commit()
     client.post("/auth/logout")
     login_as("commune", tree.sibling_commune)
     url = f"/units/{alone.id}/adults"
-    resp = client.post(url, data={"adults-adults": "60.000", "adults-effective_on": "2025-01-01"})
+    resp = client.post(url, data=with_version(
+        client, f"/units/{alone.id}", {"adults-adults": "60.000", "adults-effective_on": "2025-01-01"}))
     error = parse(resp.get_data(as_text=True)).find(id="adults-adults-error")
     assert resp.status_code == 409 and "60.000 người trưởng thành là quá nhiều cho một ấp" in error.text()
-    assert client.post(url, data={"adults-adults": "4.000", "adults-effective_on": "2025-01-01"}).status_code == 302
+    assert client.post(url, data=with_version(
+        client, f"/units/{alone.id}", {"adults-adults": "4.000",
+        "adults-effective_on": "2025-01-01"})).status_code == 302
     # The figure of the day before is the one before: ten times it, the next day, is asked about.
-    resp = client.post(url, data={"adults-adults": "40.000", "adults-effective_on": "2025-01-02"})
+    resp = client.post(url, data=with_version(
+        client, f"/units/{alone.id}", {"adults-adults": "40.000", "adults-effective_on": "2025-01-02"}))
     error = parse(resp.get_data(as_text=True)).find(id="adults-adults-error")
     assert resp.status_code == 409 and "khác xa" in error.text() and "4.000" in error.text()

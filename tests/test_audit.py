@@ -4,6 +4,7 @@ from datetime import timedelta
 import pytest
 
 from app.dates import today_vn
+from tests.form_versions import with_version
 
 
 def test_district_officer_browses_changes_of_their_area_only(client, db, tree, login_as):
@@ -240,8 +241,9 @@ def test_a_visit_s_entry_names_its_household_services_and_members_and_a_class_s_
     # Corrected, its entry holds only what changed: the household is found through the visit.
     from app.visits.models import Visit
     visit_id, key = db.session.execute(sa.select(Visit.id, Visit.idempotency_key)).one()
-    assert leader.post(f"/visits/{visit_id}/edit", data=form(home.id, members=[members[0].id], key=key,
-                                                            services={"dvc": "adopted"})).status_code == 303
+    assert leader.post(f"/visits/{visit_id}/edit", data=with_version(
+        leader, f"/visits/{visit_id}/edit", form(home.id, members=[members[0].id], key=key,
+                                                            services={"dvc": "adopted"}))).status_code == 303
     events = db.session.scalars(sa.select(AuditEvent).where(AuditEvent.record_type.in_(("visit", "class")))
                                 .order_by(AuditEvent.id)).all()
     with app.test_request_context(), force_locale("vi"):
@@ -285,7 +287,8 @@ def test_a_member_s_correction_reads_in_the_labels_of_the_member_form(app, db, t
     data = {f"edit-{member.id}-{k}": v for k, v in {
         "full_name": member.full_name, "phone": "0912345678", "gender": "female", "birth_year": "1990",
         "role": "member", "affiliation": "other", "joined_on": "2022-01-01"}.items()}
-    assert officer.post(f"/teams/members/{member.id}/edit", data=data).status_code == 302
+    assert officer.post(f"/teams/members/{member.id}/edit", data=with_version(
+        officer, f"/teams/members/{member.id}/edit", data)).status_code == 302
     staff = sign_in_as(app, "province", tree.province)[0]
     (sentence, changes), = [e for e in _trail(staff, "?record_type=member") if "Trần Văn Bình" in e[0]]
     assert changes["Đơn vị công tác"] == "Hội Liên hiệp Phụ nữ → Khác"
@@ -305,7 +308,8 @@ def test_a_member_s_changed_fields_are_listed_in_the_order_of_the_member_form(ap
     data = {f"edit-{member.id}-{k}": v for k, v in {
         "full_name": "Trần Văn Bình Minh", "phone": "0912345678", "gender": "female", "birth_year": "1990",
         "role": "deputy", "affiliation": "other", "joined_on": "2022-01-01"}.items()}
-    assert officer.post(f"/teams/members/{member.id}/edit", data=data).status_code == 302
+    assert officer.post(f"/teams/members/{member.id}/edit", data=with_version(
+        officer, f"/teams/members/{member.id}/edit", data)).status_code == 302
     area = sign_in_as(app, "district", tree.district)[0]
     (_sentence, changes), = [e for e in _trail(area, "?record_type=member") if "Bình Minh" in e[0]]
     labels = [label for label in changes if label in ("Họ và tên", "Số di động", "Giới tính", "Năm sinh",

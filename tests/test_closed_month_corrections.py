@@ -9,6 +9,7 @@ from app.reports.closing import close_month, find_closure
 from app.reports.models import MonthClosure
 from app.teams.models import Member
 from app.visits.models import Visit
+from tests.form_versions import with_version
 from tests.html_tree import parse
 from tests.report_data import Activity
 from tests.visits_helpers import form, sign_in_as
@@ -55,7 +56,7 @@ def test_province_staff_correct_a_closed_months_visit_with_a_reason(app, tree, d
 
     data = form(v.household_id, on=date(2024, 10, 15), members=_members(activity.team),
                 services={"e_wallet": "adopted"}, key=v.idempotency_key)
-    resp = staff.post(f"/visits/{v.id}/edit", data=data)
+    resp = staff.post(f"/visits/{v.id}/edit", data=with_version(staff, f"/visits/{v.id}/edit", data))
     assert resp.status_code == 400
     html = resp.get_data(as_text=True)
     assert 'id="reason-error"' in html and "Cần nêu lý do điều chỉnh" in html
@@ -63,11 +64,13 @@ def test_province_staff_correct_a_closed_months_visit_with_a_reason(app, tree, d
     assert [vs.result for vs in db.session.get(Visit, v.id).services] == ["guided"]
 
     longest = ("Tổ báo nhầm: hộ đã cài ví; " * 20)[:500]  # a reason holds 500 characters at most
-    resp = staff.post(f"/visits/{v.id}/edit", data={**data, "reason": longest + "a"})
+    resp = staff.post(f"/visits/{v.id}/edit", data=with_version(
+        staff, f"/visits/{v.id}/edit", {**data, "reason": longest + "a"}))
     assert resp.status_code == 400
     html = resp.get_data(as_text=True)
     assert 'id="reason-error"' in html and "500" in html and longest + "a" in html
-    resp = staff.post(f"/visits/{v.id}/edit", data={**data, "reason": longest})
+    resp = staff.post(f"/visits/{v.id}/edit", data=with_version(
+        staff, f"/visits/{v.id}/edit", {**data, "reason": longest}))
     assert resp.status_code == 303
     db.session.expire_all()
     assert [vs.result for vs in db.session.get(Visit, v.id).services] == ["adopted"]
@@ -84,7 +87,7 @@ def test_the_closed_months_report_stays_as_closed_after_a_correction(app, tree, 
     v = _october_visit(activity)
     data = form(v.household_id, on=date(2024, 10, 15), members=_members(activity.team),
                 services={"e_wallet": "adopted"}, key=v.idempotency_key, reason="Sửa kết quả")
-    assert staff.post(f"/visits/{v.id}/edit", data=data).status_code == 303
+    assert staff.post(f"/visits/{v.id}/edit", data=with_version(staff, f"/visits/{v.id}/edit", data)).status_code == 303
     assert staff.get(url).data == before
 
 
@@ -113,7 +116,7 @@ def test_field_users_and_commune_officers_still_cannot_change_a_closed_month(app
     november = db.session.scalar(sa.select(Visit).where(Visit.visited_on == date(2024, 11, 1)))
     moved = form(november.household_id, on=date(2024, 10, 30), members=_members(activity.team),
                  services={"vneid": "adopted"}, key=november.idempotency_key)
-    resp = officer.post(f"/visits/{november.id}/edit", data=moved)
+    resp = officer.post(f"/visits/{november.id}/edit", data=with_version(officer, f"/visits/{november.id}/edit", moved))
     assert resp.status_code == 409 and "đã khóa sổ" in resp.get_data(as_text=True)
     db.session.expire_all()
     assert db.session.get(Visit, november.id).visited_on == date(2024, 11, 1)
@@ -146,18 +149,21 @@ def test_an_administrator_edits_an_open_month_freely_and_gives_a_reason_to_move_
     assert 'name="reason"' not in admin.get(f"/visits/{november.id}/edit").get_data(as_text=True)
     data = form(november.household_id, on=date(2024, 11, 1), members=_members(activity.team),
                 services={"vneid": "guided"}, key=november.idempotency_key)
-    assert admin.post(f"/visits/{november.id}/edit", data=data).status_code == 303
+    assert admin.post(f"/visits/{november.id}/edit", data=with_version(
+        admin, f"/visits/{november.id}/edit", data)).status_code == 303
     db.session.expire_all()
     assert [vs.result for vs in db.session.get(Visit, november.id).services] == ["guided"]
     assert _events("edit_closed_month") == []
     # Moved into October, which is closed: the form asks why, beside the reason, and keeps the visit as it was.
-    resp = admin.post(f"/visits/{november.id}/edit", data={**data, "visited_on": "2024-10-30"})
+    resp = admin.post(f"/visits/{november.id}/edit", data=with_version(
+        admin, f"/visits/{november.id}/edit", {**data, "visited_on": "2024-10-30"}))
     assert resp.status_code == 400
     assert 'id="reason-error"' in resp.get_data(as_text=True)
     db.session.expire_all()
     assert db.session.get(Visit, november.id).visited_on == date(2024, 11, 1)
-    resp = admin.post(f"/visits/{november.id}/edit", data={**data, "visited_on": "2024-10-30",
-                                                            "reason": "Tổ ghi nhầm ngày"})
+    resp = admin.post(f"/visits/{november.id}/edit", data=with_version(
+        admin, f"/visits/{november.id}/edit", {**data, "visited_on": "2024-10-30",
+                                                            "reason": "Tổ ghi nhầm ngày"}))
     assert resp.status_code == 303
     db.session.expire_all()
     assert db.session.get(Visit, november.id).visited_on == date(2024, 10, 30)
@@ -276,7 +282,8 @@ def test_reopening_a_month_needs_a_reason_and_lets_teams_edit_again(app, tree, d
     v = _october_visit(activity)
     data = form(v.household_id, on=date(2024, 10, 15), members=_members(activity.team),
                 services={"e_wallet": "adopted"}, key=v.idempotency_key)
-    assert officer.post(f"/visits/{v.id}/edit", data=data).status_code == 303
+    assert officer.post(f"/visits/{v.id}/edit", data=with_version(
+        officer, f"/visits/{v.id}/edit", data)).status_code == 303
     # The form sent again (a double tap, the back button): the month is open already, and the page says so.
     again = staff.post(f"/reports/closing/{closure_id}/reopen", data={"reason": "Khóa nhầm tháng"})
     assert again.status_code == 303 and again.headers["Location"].endswith("/reports/closing")

@@ -27,6 +27,7 @@ from app.units import operations as unit_ops
 from app.visits.models import Adoption, Service, Visit, VisitService
 from app.visits.operations import VisitData, create_visit
 from tests.conftest import PASSWORD
+from tests.form_versions import with_version
 from tests.html_tree import parse
 from tests.servers import gunicorn
 from tests.test_teams import make_member
@@ -569,25 +570,37 @@ def test_an_area_sent_twice_at_once_is_added_once(app, client, db, login_as):
     assert db.session.scalars(sa.select(AdminUnit.name).where(AdminUnit.level == "area")).all() == ["Khu vực Vị Thanh"]
 
 
-def test_two_officers_saving_a_hamlets_count_for_one_day_at_once_leave_the_later_one(app, client, db, tree,
-                                                                                     login_as):
+def test_two_officers_saving_a_hamlets_count_for_one_day_at_once_leave_the_first_and_show_it_to_the_second(
+        app, client, db, tree, login_as):
     """A count for a day that has none is inserted. The second of two saves at once for that day waits for the
-    first (the hamlet's lock), then replaces it, as a count saved later for the same day does; without the wait
-    it found no count either and the database's one-count-a-day rule refused its row (a 500)."""
+    first (the hamlet's lock); without the wait it found no count either and the database's one-count-a-day rule
+    refused its row (a 500). Its page was opened before the first save, so it is not saved over it: it comes back
+    (409) with the first's count; sent again, it replaces it, as a count saved later for the same day does."""
     from app.units.models import AdminUnit, HouseholdCount
     hamlet_id = tree.hamlet.id
     login_as("commune", tree.commune)
+    typed = with_version(client, f"/units/{hamlet_id}",
+                         {"count-households": "336", "count-effective_on": "2026-03-01"})
 
     def first_post():
         unit_ops.lock_unit(hamlet_id)  # as the view does before its checks
         unit_ops.set_household_count(_db.session.get(AdminUnit, hamlet_id), 335, date(2026, 3, 1))
 
+    def counts():
+        db.session.expire_all()
+        return db.session.scalars(sa.select(HouseholdCount.households).where(
+            HouseholdCount.unit_id == hamlet_id, HouseholdCount.effective_on == date(2026, 3, 1))).all()
+
     resp = _while_a_first_officer_holds_a_write(app, first_post, lambda: client.post(
-        f"/units/{hamlet_id}/households", data={"count-households": "336", "count-effective_on": "2026-03-01"}))
-    assert resp.status_code == 302, resp.get_data(as_text=True)[:300]
-    db.session.expire_all()
-    assert db.session.scalars(sa.select(HouseholdCount.households).where(
-        HouseholdCount.unit_id == hamlet_id, HouseholdCount.effective_on == date(2026, 3, 1))).all() == [336]
+        f"/units/{hamlet_id}/households", data=typed))
+    assert resp.status_code == 409, resp.get_data(as_text=True)[:300]
+    page = parse(resp.get_data(as_text=True))
+    assert "Hiện tại: 335" in page.find(id="changed-meanwhile").text()
+    assert page.find(tag="input", name="count-households").attrs["value"] == "336"
+    assert counts() == [335]
+    again = {**typed, "count-version": page.find(tag="input", name="count-version").attrs["value"]}
+    assert client.post(f"/units/{hamlet_id}/households", data=again).status_code == 302
+    assert counts() == [336]
 
 
 def test_a_save_refused_by_a_unique_rule_at_the_same_moment_answers_409_not_a_500(app, client, db, tree, login_as):
@@ -631,8 +644,10 @@ def test_a_count_saved_while_its_hamlet_is_deleted_answers_409_not_a_500(app, cl
     def first_officer_deletes():
         _db.session.delete(_db.session.get(AdminUnit, hamlet_id))  # its counts go with it
 
+    typed = with_version(client, f"/units/{hamlet_id}",
+                         {"count-households": "336", "count-effective_on": "2026-03-01"})
     resp = _while_a_first_officer_holds_a_write(app, first_officer_deletes, lambda: client.post(
-        f"/units/{hamlet_id}/households", data={"count-households": "336", "count-effective_on": "2026-03-01"}))
+        f"/units/{hamlet_id}/households", data=typed))
     html = resp.get_data(as_text=True)
     assert resp.status_code == 409, html[:300]
     assert "Nội dung bạn thay đổi vừa bị người khác xóa" in html

@@ -547,8 +547,10 @@ def test_two_servers_on_one_database_share_sessions_forms_counts_and_limits(depl
     resp, before = two.get(coverage)
     assert resp.status == 200 and "320" in before and "1.234" not in before
     _resp, page = one.get(hamlet)
+    version = re.search(r'name="count-version" type="hidden" value="([^"]*)"', page).group(1)
     resp, body = one.post_form(f"{hamlet}/households", [("count-households", "1234"),
                                                         ("count-effective_on", "2025-01-01"),
+                                                        ("count-version", version),
                                                         ("count-csrf_token", csrf_token(page))], hamlet)
     assert resp.status in (302, 303), body
     _resp, after = two.get(coverage)

@@ -5,6 +5,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from app.units.models import AdminUnit, HouseholdCount
+from tests.form_versions import with_version
 
 # Unicode at its worst: decomposed marks, right-to-left marks, NUL, huge and empty strings.
 nasty_text = st.one_of(
@@ -49,11 +50,11 @@ def test_fuzz_hamlet_and_count_forms(client, db, tree, login_as):
             # Nothing half-written: neither the hamlet nor its count.
             assert unit_count(db) == n_units
             assert db.session.scalar(sa.select(sa.func.count(HouseholdCount.id))) == n_counts
-        resp = client.post(f"/units/{tree.hamlet.id}/households", data={
-            "count-households": households, "count-effective_on": effective_on})
+        resp = client.post(f"/units/{tree.hamlet.id}/households", data=with_version(
+            client, f"/units/{tree.hamlet.id}", {"count-households": households, "count-effective_on": effective_on}))
         assert resp.status_code in (302, 400, 409)  # 409: a question (far from the count before, or its siblings')
-        resp = client.post(f"/units/{tree.hamlet.id}/adults", data={
-            "adults-adults": households, "adults-effective_on": effective_on})
+        resp = client.post(f"/units/{tree.hamlet.id}/adults", data=with_version(
+            client, f"/units/{tree.hamlet.id}", {"adults-adults": households, "adults-effective_on": effective_on}))
         assert resp.status_code in (302, 400, 409)
         resp = client.post(f"/units/{tree.hamlet2.id}/rename", data={"name": name})
         assert resp.status_code in (302, 400)

@@ -37,6 +37,7 @@ from app.units.operations import create_unit
 from app.visits.models import Service, Target, Visit, VisitService
 from tests import visits_helpers
 from tests.conftest import PASSWORD
+from tests.form_versions import with_version
 from tests.fuzz_strategies import (
     FUZZ,
     FUZZ_FEW,
@@ -272,7 +273,7 @@ def test_fuzz_team_forms(client, db, tree, login_as):
             assert shown(_page(resp), data["name"])
         else:
             assert count(db, Team) == (n_teams[0] + 1,)
-        resp = client.post(f"/teams/{team.id}/edit", data=team_fields)
+        resp = client.post(f"/teams/{team.id}/edit", data=with_version(client, f"/teams/{team.id}/edit", team_fields))
         if _ok(resp, 302, 400) == 400:
             assert shown(_page(resp), data["name"])
         resp = client.post(f"/teams/{team.id}/dissolve", data={"dissolved_on": data["dissolved_on"],
@@ -377,8 +378,8 @@ def test_fuzz_household_forms(client, db, tree, login_as):
     def run(data):
         h = create_household(tree.hamlet.id, "Nguyễn Văn An")
         db.session.commit()
-        resp = client.post(f"/households/{h.id}/edit", data={k: data[k] for k in ("head_name", "address", "phone",
-                                                                                 "size")})
+        resp = client.post(f"/households/{h.id}/edit", data=with_version(
+            client, f"/households/{h.id}/edit", {k: data[k] for k in ("head_name", "address", "phone", "size")}))
         if _ok(resp, 303, 400) == 400:
             assert shown(_page(resp), data["head_name"])
         resp = client.post(f"/households/{h.id}/move", data={"hamlet": data["hamlet"], "moved_on": data["moved_on"]})

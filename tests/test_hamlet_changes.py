@@ -16,6 +16,7 @@ from app.reports.models import MonthClosure
 from app.units.models import AdminUnit, HamletChange, HouseholdMove
 from app.visits.models import Adoption, Visit
 from app.visits.operations import VisitData, create_visit
+from tests.form_versions import with_version
 from tests.html_tree import parse
 from tests.visits_helpers import household, make_team, service_id
 
@@ -471,14 +472,16 @@ def test_an_ended_hamlet_takes_counts_up_to_its_last_day_only(db, tree, client, 
     assert re.search(rf'name="count-effective_on"[^>]*value="{last.isoformat()}"', page), page
     counts = _db.session.scalar(sa.select(sa.func.count(HouseholdCount.id)))
     for day in (ON, TODAY):
-        resp = client.post(f"/units/{merged.id}/households", data={"count-households": "300",
-                                                                     "count-effective_on": day.isoformat()})
+        resp = client.post(f"/units/{merged.id}/households", data=with_version(
+            client, f"/units/{merged.id}", {"count-households": "300",
+                                                                     "count-effective_on": day.isoformat()}))
         html = resp.get_data(as_text=True)
         assert resp.status_code == 400
         assert f"Khu vực 1 chỉ còn hiệu lực đến hết {last:%d/%m/%Y}" in html
         assert 'value="300"' in html  # the user's figure is kept
-        resp = client.post(f"/units/{merged.id}/adults", data={"adults-adults": "700",
-                                                                "adults-effective_on": day.isoformat()})
+        resp = client.post(f"/units/{merged.id}/adults", data=with_version(
+            client, f"/units/{merged.id}", {"adults-adults": "700",
+                                                                "adults-effective_on": day.isoformat()}))
         assert resp.status_code == 400 and f"đến hết {last:%d/%m/%Y}" in resp.get_data(as_text=True)
     assert _db.session.scalar(sa.select(sa.func.count(HouseholdCount.id))) == counts
     assert _db.session.scalar(sa.select(sa.func.count(AdultCount.id))) == 0
@@ -492,14 +495,16 @@ def test_an_ended_hamlet_takes_counts_up_to_its_last_day_only(db, tree, client, 
     assert _db.session.get(AdminUnit, merged.id).name == "Khu vực 1"
     assert _db.session.scalar(sa.select(sa.func.count(HamletChange.id)).where(HamletChange.kind == "rename")) == 0
     # Its last day corrects its history.
-    resp = client.post(f"/units/{merged.id}/households", data={"count-households": "300",
-                                                                 "count-effective_on": last.isoformat()})
+    resp = client.post(f"/units/{merged.id}/households", data=with_version(
+        client, f"/units/{merged.id}", {"count-households": "300",
+                                                                 "count-effective_on": last.isoformat()}))
     assert resp.status_code == 302
     assert _db.session.get(AdminUnit, merged.id).households_on(last).households == 300
     # Its page says the figure is the one of its last day; a count dated later (saved before such dates
     # were refused) is not the one shown.
-    assert client.post(f"/units/{merged.id}/adults", data={"adults-adults": "700",
-                                                            "adults-effective_on": last.isoformat()}).status_code == 302
+    assert client.post(f"/units/{merged.id}/adults", data=with_version(
+        client, f"/units/{merged.id}", {"adults-adults": "700", "adults-effective_on": last.isoformat()})
+    ).status_code == 302
     _db.session.add(HouseholdCount(unit_id=merged.id, households=999, effective_on=TODAY))
     _db.session.add(AdultCount(unit_id=merged.id, adults=9999, effective_on=TODAY))
     _db.session.commit()

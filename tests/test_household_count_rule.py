@@ -6,6 +6,7 @@ import sqlalchemy as sa
 
 from app.units import operations as unit_ops
 from app.units.models import HouseholdCount
+from tests.form_versions import with_version
 
 
 def test_a_commune_with_hamlets_shows_their_sum_offers_no_form_and_says_why(tree, login_as, client):
@@ -31,7 +32,9 @@ def test_a_commune_count_posted_anyway_is_refused_and_not_saved(tree, login_as, 
 def test_a_commune_without_hamlets_keeps_its_own_count_and_form(tree, login_as, client, db):
     login_as("district", tree.district)
     resp = client.post(f"/units/{tree.sibling_commune.id}/households",
-                       data={"count-households": "1.500", "count-effective_on": "2024-01-01"})
+                       data=with_version(
+                           client, f"/units/{tree.sibling_commune.id}", {"count-households": "1.500",
+                           "count-effective_on": "2024-01-01"}))
     assert resp.status_code == 302
     html = client.get(f"/units/{tree.sibling_commune.id}").get_data(as_text=True)
     assert "1.500 hộ, áp dụng từ" in html

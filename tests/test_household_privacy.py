@@ -9,6 +9,7 @@ from app.audit.models import AuditEvent
 from app.coverage import queries
 from app.households.models import Household
 from app.visits.models import Adoption, Visit
+from tests.form_versions import with_version
 from tests.html_tree import parse
 from tests.visits_helpers import form, household, sign_in_as
 
@@ -27,8 +28,8 @@ def visited(db, tree, team, leader):
     """A household registered with name, phone and address, edited once, with two visits logged."""
     h = household(tree.hamlet, NAME, ADDRESS)
     members = team[1]
-    resp = leader.post(f"/households/{h.id}/edit", data={"head_name": NAME, "address": ADDRESS,
-                                                         "phone": "0912 345 678", "size": "4"})
+    resp = leader.post(f"/households/{h.id}/edit", data=with_version(leader, f"/households/{h.id}/edit", {
+        "head_name": NAME, "address": ADDRESS, "phone": "0912 345 678", "size": "4"}))
     assert resp.status_code == 303
     for on, services, note in ((ON, {"e_wallet": "adopted", "vneid": "guided"}, NOTE),
                                (date(2024, 6, 2), {"vneid": "adopted"}, "")):
@@ -251,8 +252,8 @@ def test_erased_values_no_longer_lie_in_the_database_files_or_the_log(app, db, o
     tag = uuid.uuid4().hex[:8]  # values no earlier test can have left in free pages
     name, phone, note = f"Lò Thị Xóa {tag}", "09" + str(int(tag, 16) % 10**8).zfill(8), f"Ghi chú riêng {tag}"
     h = household(tree.hamlet, name, "Số 9 Trần Phú")
-    assert leader.post(f"/households/{h.id}/edit", data={"head_name": name, "address": "Số 9 Trần Phú",
-                                                         "phone": phone, "size": "3"}).status_code == 303
+    assert leader.post(f"/households/{h.id}/edit", data=with_version(leader, f"/households/{h.id}/edit", {
+        "head_name": name, "address": "Số 9 Trần Phú", "phone": phone, "size": "3"})).status_code == 303
     assert leader.post("/visits/new", data=form(h.id, on=ON, members=[team[1][0].id],
                                                 services={"vneid": "guided"}, note=note)).status_code == 303
     before = _disk_bytes(db)
@@ -314,9 +315,10 @@ def test_erasure_reaches_notes_in_the_audit_of_a_corrected_and_of_a_deleted_visi
         ids.append(int(resp.headers["Location"].rstrip("/").split("/")[-1]))
     # The first visit's note corrected (its audit event holds both notes, not the household), the
     # second visit deleted (its event outlives it).
-    resp = leader.post(f"/visits/{ids[0]}/edit", data=form(h.id, on=ON, members=[members[0].id],
+    resp = leader.post(f"/visits/{ids[0]}/edit", data=with_version(
+        leader, f"/visits/{ids[0]}/edit", form(h.id, on=ON, members=[members[0].id],
                                                            services={"vneid": "guided"},
-                                                           note="Sửa lại: chị Nhung tự cài"))
+                                                           note="Sửa lại: chị Nhung tự cài")))
     assert resp.status_code in (302, 303), resp.get_data(as_text=True)[:1500]
     assert leader.post(f"/visits/{ids[1]}/delete").status_code in (302, 303)
     assert "anh Tùng" in _everything_text(db) and "tự cài" in _everything_text(db)

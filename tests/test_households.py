@@ -9,6 +9,7 @@ from app.audit.models import AuditEvent
 from app.households.forms import national_mobile
 from app.households.models import Household
 from app.visits.models import Adoption, Visit
+from tests.form_versions import with_version
 from tests.visits_helpers import adoption, form, household, sign_in_as
 
 
@@ -176,8 +177,8 @@ def test_edit_a_household_with_bad_input_keeps_it(db, leader, tree):
     # A name of accents alone or a picture leaves nothing to read or search the household by.
     resp = leader.post(f"/households/{h.id}/edit", data={"head_name": "\u0301 🙂"})
     assert resp.status_code == 400 and "Tên phải có ít nhất một chữ cái hoặc chữ số." in resp.get_data(as_text=True)
-    resp = leader.post(f"/households/{h.id}/edit", data={"head_name": "Trần  Văn Tứ", "phone": "+84 987 654 321",
-                                                         "size": "4"})
+    resp = leader.post(f"/households/{h.id}/edit", data=with_version(leader, f"/households/{h.id}/edit", {
+        "head_name": "Trần  Văn Tứ", "phone": "+84 987 654 321", "size": "4"}))
     assert resp.status_code == 303
     assert "Đã lưu thông tin hộ." in leader.get(resp.headers["Location"]).get_data(as_text=True)
     db.session.expire_all()
@@ -189,7 +190,8 @@ def test_edit_a_household_with_bad_input_keeps_it(db, leader, tree):
         assert resp.status_code == 400 and "số di động" in resp.get_data(as_text=True), phone
     # A form without the field (an older page) keeps the number; blanked, it is stored empty.
     for sent, kept in (({}, "0987654321"), ({"phone": " "}, "")):
-        assert leader.post(f"/households/{h.id}/edit", data={"head_name": "Trần Văn Tứ", **sent}).status_code == 303
+        assert leader.post(f"/households/{h.id}/edit", data=with_version(
+            leader, f"/households/{h.id}/edit", {"head_name": "Trần Văn Tứ", "size": "4", **sent})).status_code == 303
         db.session.expire_all()
         assert db.session.get(Household, h.id).phone == kept
 
@@ -205,7 +207,8 @@ def test_a_household_s_limits_are_taken_and_one_past_them_refused(db, leader, tr
     data = {"head_name": "Trần Văn Tư", "address": "Kế bên trường"}
     resp = leader.post(f"/households/{h.id}/edit", data={**data, field: refused})
     assert resp.status_code == 400 and message in resp.get_data(as_text=True)
-    assert leader.post(f"/households/{h.id}/edit", data={**data, field: taken}).status_code == 303
+    assert leader.post(f"/households/{h.id}/edit",
+                       data=with_version(leader, f"/households/{h.id}/edit", {**data, field: taken})).status_code == 303
     db.session.expire_all()
     assert str(getattr(db.session.get(Household, h.id), field)) == taken
 

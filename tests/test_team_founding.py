@@ -9,6 +9,7 @@ from app.dates import today_vn
 from app.teams.models import Member, Membership, Team
 from app.text import fold
 from tests import migration_files
+from tests.form_versions import with_version
 from tests.visits_helpers import form, household, sign_in_as, visit_count
 
 DECISION = date(2024, 3, 1)
@@ -71,9 +72,9 @@ def test_the_commune_officer_moves_the_founding_day_back_and_older_records_are_a
     assert leader.post("/visits/new", data=older).status_code == 400
 
     founded = today_vn() - timedelta(days=90)
-    resp = officer.post(f"/teams/{team_id}/edit", data={
+    resp = officer.post(f"/teams/{team_id}/edit", data=with_version(officer, f"/teams/{team_id}/edit", {
         "name": "Tổ CNSCĐ ấp Mới", "decision_number": "", "decision_date": "", "founded_on": founded.isoformat(),
-        "hamlets": [str(tree.hamlet.id)]})
+        "hamlets": [str(tree.hamlet.id)]}))
     assert resp.status_code == 302
     assert "Ngày thành lập" in officer.get(f"/teams/{team_id}").get_data(as_text=True)
     assert leader.post("/visits/new", data=older).status_code == 303

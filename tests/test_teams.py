@@ -11,6 +11,7 @@ from app.auth.models import User
 from app.dates import today_vn
 from app.teams import operations as team_ops
 from app.teams.models import Member, Membership, Team
+from tests.form_versions import with_version
 from tests.html_tree import parse
 
 
@@ -171,9 +172,11 @@ def test_a_team_registered_twice_is_refused_beside_the_name_with_a_link_to_the_f
 
     # Another team renamed to it is refused too; the team itself keeps its name through an edit.
     other = make_team(tree, name="Tổ khu vực Hai")
-    renamed = client.post(f"/teams/{other.id}/edit", data=dict(form, name="Tổ công nghệ số ấp Thạnh Hòa"))
+    renamed = client.post(f"/teams/{other.id}/edit", data=with_version(
+        client, f"/teams/{other.id}/edit", dict(form, name="Tổ công nghệ số ấp Thạnh Hòa")))
     assert renamed.status_code == 400 and "đã là một tổ đang hoạt động của" in renamed.get_data(as_text=True)
-    assert client.post(f"/teams/{team_id}/edit", data=dict(form, decision_number="126/QĐ-UBND")).status_code == 302
+    assert client.post(f"/teams/{team_id}/edit", data=with_version(
+        client, f"/teams/{team_id}/edit", dict(form, decision_number="126/QĐ-UBND"))).status_code == 302
 
     # Once the first is dissolved, a new team may bear the name.
     db.session.get(Team, team_id).status = "dissolved"
@@ -205,9 +208,10 @@ def test_script_in_names_is_shown_as_text(client, db, tree, login_as):
 def test_edit_team_is_audited_before_and_after(client, db, tree, login_as):
     login_as("commune", tree.commune)
     team = make_team(tree)
-    resp = client.post(f"/teams/{team.id}/edit", data={"name": "Tổ ấp Mới", "decision_number": "126/QĐ-UBND",
+    resp = client.post(f"/teams/{team.id}/edit", data=with_version(
+        client, f"/teams/{team.id}/edit", {"name": "Tổ ấp Mới", "decision_number": "126/QĐ-UBND",
                                                        "decision_date": "2022-05-20", "founded_on": "",
-                                                       "hamlets": [str(tree.hamlet2.id)]})
+                                                       "hamlets": [str(tree.hamlet2.id)]}))
     assert resp.status_code == 302
     html = client.get(f"/teams/{team.id}").get_data(as_text=True)
     assert "Tổ công nghệ số ấp Thạnh Hòa</del> → <ins>Tổ ấp Mới" in html
@@ -217,23 +221,27 @@ def test_edit_team_is_audited_before_and_after(client, db, tree, login_as):
     # The founding day emptied: the team began work on its (new) decision date.
     assert (saved.decision_number, saved.decision_date, saved.founded_on) == (
         "126/QĐ-UBND", date(2022, 5, 20), date(2022, 5, 20))
-    client.post(f"/teams/{team.id}/edit", data={"name": "Tổ ấp Mới", "decision_number": "126/QĐ-UBND",
+    client.post(f"/teams/{team.id}/edit", data=with_version(
+        client, f"/teams/{team.id}/edit", {"name": "Tổ ấp Mới", "decision_number": "126/QĐ-UBND",
                                                 "decision_date": "2022-05-20", "founded_on": "2022-06-01",
-                                                "hamlets": [str(tree.hamlet2.id)]})
+                                                "hamlets": [str(tree.hamlet2.id)]}))
     db.session.expire_all()
     assert db.session.get(Team, team.id).founded_on == date(2022, 6, 1)
     # Neither date: the day it was registered in the app.
-    client.post(f"/teams/{team.id}/edit", data={"name": "Tổ ấp Mới", "decision_number": "126/QĐ-UBND",
+    client.post(f"/teams/{team.id}/edit", data=with_version(
+        client, f"/teams/{team.id}/edit", {"name": "Tổ ấp Mới", "decision_number": "126/QĐ-UBND",
                                                 "decision_date": "", "founded_on": "",
-                                                "hamlets": [str(tree.hamlet2.id)]})
+                                                "hamlets": [str(tree.hamlet2.id)]}))
     db.session.expire_all()
     saved = db.session.get(Team, team.id)
     assert (saved.decision_date, saved.founded_on) == (None, saved.registered_on) == (None, today_vn())
-    client.post(f"/teams/{team.id}/edit", data={"name": "Tổ ấp Mới", "decision_number": "125/QĐ-UBND",
-                                                "decision_date": "2022-03-15", "hamlets": [str(tree.hamlet2.id)]})
+    client.post(f"/teams/{team.id}/edit", data=with_version(
+        client, f"/teams/{team.id}/edit", {"name": "Tổ ấp Mới", "decision_number": "125/QĐ-UBND",
+                                                "decision_date": "2022-03-15", "hamlets": [str(tree.hamlet2.id)]}))
     # A number taken away reads as a dash, not as an empty or "None" value.
-    client.post(f"/teams/{team.id}/edit", data={"name": "Tổ ấp Mới", "decision_number": "",
-                                                "decision_date": "2022-03-15", "hamlets": [str(tree.hamlet2.id)]})
+    client.post(f"/teams/{team.id}/edit", data=with_version(
+        client, f"/teams/{team.id}/edit", {"name": "Tổ ấp Mới", "decision_number": "",
+                                                "decision_date": "2022-03-15", "hamlets": [str(tree.hamlet2.id)]}))
     html = client.get(f"/teams/{team.id}").get_data(as_text=True)
     assert "Số quyết định: <del>125/QĐ-UBND</del> → <ins>–</ins>" in html
 
@@ -548,7 +556,8 @@ def test_inline_edit_of_a_member(client, db, tree, login_as):
     data = {f"edit-{m.id}-{k}": v for k, v in {"full_name": "Nguyễn Văn Ân", "phone": "0912345679",
                                                "gender": "male", "birth_year": "1991", "role": "deputy",
                                                "affiliation": "teacher", "joined_on": "2022-05-02"}.items()}
-    resp = client.post(f"/teams/members/{m.id}/edit", data=data, headers={"HX-Request": "true"})
+    resp = client.post(f"/teams/members/{m.id}/edit", data=with_version(
+        client, f"/teams/members/{m.id}/edit", data), headers={"HX-Request": "true"})
     assert resp.status_code == 200 and resp.headers["HX-Retarget"] == "#members"
     db.session.expire_all()
     m = db.session.get(Member, m.id)
@@ -559,12 +568,14 @@ def test_inline_edit_of_a_member(client, db, tree, login_as):
     # Without JavaScript: the same form as a page, then a redirect; refused, the page again, the input kept
     # and the message beside the field.
     assert client.get(f"/teams/members/{m.id}/edit").status_code == 200
-    refused = client.post(f"/teams/members/{m.id}/edit", data=data | {f"edit-{m.id}-birth_year": "1890"})
+    refused = client.post(f"/teams/members/{m.id}/edit", data=with_version(
+        client, f"/teams/members/{m.id}/edit", data | {f"edit-{m.id}-birth_year": "1890"}))
     page = refused.get_data(as_text=True)
     assert refused.status_code == 400 and page.lstrip().lower().startswith("<!doctype html>")
     assert 'value="1890"' in page and 'value="Nguyễn Văn Ân"' in page
     data[f"edit-{m.id}-full_name"] = "Nguyễn Văn Ấn"
-    assert client.post(f"/teams/members/{m.id}/edit", data=data).status_code == 302
+    assert client.post(f"/teams/members/{m.id}/edit", data=with_version(
+        client, f"/teams/members/{m.id}/edit", data)).status_code == 302
 
 
 def test_leave_closes_the_membership_and_disables_the_account(client, db, tree, login_as):
@@ -655,7 +666,8 @@ def test_one_leader_at_a_time(client, db, tree, login_as, way):
         data = {f"edit-{second.id}-{k}": v for k, v in {
             "full_name": "Lê Văn Hai", "phone": "0912000002", "gender": "male", "birth_year": "1990",
             "role": "leader", "affiliation": "other", "joined_on": "2022-04-01"}.items()}
-        assert client.post(f"/teams/members/{second.id}/edit", data=data).status_code == 302
+        assert client.post(f"/teams/members/{second.id}/edit", data=with_version(
+            client, f"/teams/members/{second.id}/edit", data)).status_code == 302
     db.session.expire_all()
     assert db.session.get(Member, first.id).current.role == "member"
     assert db.session.get(Member, second.id).current.role == "leader"
@@ -1086,9 +1098,11 @@ def test_a_team_leader_cannot_hand_over_or_give_up_the_leadership(client, db, tr
     data = {f"edit-{leader_member.id}-{k}": v for k, v in {
         "full_name": "Tổ Trưởng", "phone": "0912000009", "role": "member", "affiliation": "other",
         "joined_on": "2022-04-01"}.items()}
-    assert client.post(f"/teams/members/{leader_member.id}/edit", data=data).status_code == 400
+    assert client.post(f"/teams/members/{leader_member.id}/edit", data=with_version(
+        client, f"/teams/members/{leader_member.id}/edit", data)).status_code == 400
     data[f"edit-{leader_member.id}-role"] = "leader"  # unchanged role: the rest may be edited
-    assert client.post(f"/teams/members/{leader_member.id}/edit", data=data).status_code == 302
+    assert client.post(f"/teams/members/{leader_member.id}/edit", data=with_version(
+        client, f"/teams/members/{leader_member.id}/edit", data)).status_code == 302
     db.session.expire_all()
     assert team_ops.open_leader(db.session.get(Team, team.id)).member_id == leader_member.id
 
@@ -1106,9 +1120,9 @@ def test_a_former_member_rejoins_and_a_dissolved_team_is_made_active_again(clien
     # The officer fixes the former member's number, then the rejoin goes through.
     page = client.get(f"/teams/members/{m.id}/edit").get_data(as_text=True)
     assert f"edit-{m.id}-role" not in page and f"edit-{m.id}-joined_on" not in page
-    resp = client.post(f"/teams/members/{m.id}/edit", data={
+    resp = client.post(f"/teams/members/{m.id}/edit", data=with_version(client, f"/teams/members/{m.id}/edit", {
         f"edit-{m.id}-full_name": "Nguyễn Văn An", f"edit-{m.id}-phone": "0987 000 111",
-        f"edit-{m.id}-affiliation": "other"})
+        f"edit-{m.id}-affiliation": "other"}))
     assert resp.status_code == 302 and resp.location.endswith(f"/teams/members/{m.id}")
     too_early = client.post(f"/teams/members/{m.id}/move", data={"team": str(team.id), "moved_on": "2023-01-01"})
     assert too_early.status_code == 400
@@ -1140,7 +1154,8 @@ def test_a_members_life_is_in_their_audit_trail_newest_first_with_who_did_what(c
     data = {f"edit-{m.id}-{k}": v for k, v in {"full_name": "Trần Thị Bình", "phone": "0987 654 322",
                                                "gender": "female", "birth_year": "1995", "role": "deputy",
                                                "affiliation": "womens_union", "joined_on": "2023-05-01"}.items()}
-    assert client.post(f"/teams/members/{m.id}/edit", data=data).status_code == 302
+    assert client.post(f"/teams/members/{m.id}/edit", data=with_version(
+        client, f"/teams/members/{m.id}/edit", data)).status_code == 302
     assert client.post(f"/teams/members/{m.id}/move", data={"team": str(other.id), "role": "member",
                                                             "moved_on": "2024-03-01"}).status_code == 302
     assert client.post(f"/teams/members/{m.id}/leader").status_code == 302
@@ -1195,7 +1210,8 @@ def test_a_members_account_follows_their_team_and_role_and_is_signed_out_when_th
     data = {f"edit-{m.id}-{k}": v for k, v in {"full_name": "Nguyễn Văn An", "phone": "0912 345 678",
                                                "gender": "male", "birth_year": "1990", "role": "leader",
                                                "affiliation": "youth_union", "joined_on": "2024-03-01"}.items()}
-    assert client.post(f"/teams/members/{m.id}/edit", data=data).status_code == 302
+    assert client.post(f"/teams/members/{m.id}/edit", data=with_version(
+        client, f"/teams/members/{m.id}/edit", data)).status_code == 302
     assert held() == ("team_leader", other.id, True)
     # Leaving disables the account: the phone already signed in is signed out on its next page.
     assert client.post(f"/teams/members/{m.id}/leave", data={"left_on": "2024-06-30"}).status_code == 302
@@ -1211,7 +1227,8 @@ def test_a_members_new_number_is_theirs_and_their_old_one_free(client, db, tree,
     data = {f"edit-{m.id}-{k}": v for k, v in {"full_name": "Nguyễn Văn An", "phone": "0912 345 679",
                                                "gender": "male", "birth_year": "1990", "role": "member",
                                                "affiliation": "youth_union", "joined_on": "2022-04-01"}.items()}
-    assert client.post(f"/teams/members/{m.id}/edit", data=data).status_code == 302
+    assert client.post(f"/teams/members/{m.id}/edit", data=with_version(
+        client, f"/teams/members/{m.id}/edit", data)).status_code == 302
     db.session.expire_all()
     assert db.session.get(Member, m.id).active_phone == "0912345679"
     taken = client.post(f"/teams/{team.id}/members", data=member_form(**{"member-phone": "0912 345 679"}))
@@ -1232,7 +1249,8 @@ def test_a_renamed_member_s_account_takes_the_new_name_and_the_trail_says_so(app
     data = {f"edit-{m.id}-{k}": v for k, v in {"full_name": "Nguyễn Văn Ân", "phone": "0912 345 678",
                                                "gender": "male", "birth_year": "1990", "role": "member",
                                                "affiliation": "youth_union", "joined_on": "2022-04-01"}.items()}
-    assert client.post(f"/teams/members/{m.id}/edit", data=data).status_code == 302
+    assert client.post(f"/teams/members/{m.id}/edit", data=with_version(
+        client, f"/teams/members/{m.id}/edit", data)).status_code == 302
     db.session.expire_all()
     account = db.session.get(User, account.id)
     assert (account.full_name, account.full_name_folded) == ("Nguyễn Văn Ân", "nguyen van an")
@@ -1255,7 +1273,8 @@ def test_a_renamed_member_s_account_takes_the_new_name_and_the_trail_says_so(app
             in staff.get("/audit/").get_data(as_text=True))
     # Saving the member without a new name leaves the account alone: no second event.
     data[f"edit-{m.id}-birth_year"] = "1991"
-    assert client.post(f"/teams/members/{m.id}/edit", data=data).status_code == 302
+    assert client.post(f"/teams/members/{m.id}/edit", data=with_version(
+        client, f"/teams/members/{m.id}/edit", data)).status_code == 302
     assert db.session.scalar(sa.select(sa.func.count(AuditEvent.id)).where(
         AuditEvent.record_type == "user", AuditEvent.action == "rename")) == 1
 

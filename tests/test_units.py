@@ -12,6 +12,7 @@ from app.audit.models import AuditEvent
 from app.dates import today_vn
 from app.units.models import AdminUnit, HouseholdCount
 from app.units.operations import create_unit
+from tests.form_versions import with_version
 from tests.html_tree import parse
 
 
@@ -539,8 +540,9 @@ def test_a_hamlet_entered_by_mistake_is_deleted_from_its_page_after_a_question_w
     login_as("commune", tree.commune)
     client.post(f"/units/{tree.commune.id}/hamlets", data={"hamlet-name": "Ấp Nhập Nhầm", "hamlet-households": "120"})
     mistake_id = units_named(db, "Ấp Nhập Nhầm")[0].id  # the row goes
-    assert client.post(f"/units/{mistake_id}/adults", data={"adults-adults": "30", "adults-effective_on": "2025-01-01"}
-                       ).status_code in (302, 303)
+    assert client.post(f"/units/{mistake_id}/adults", data=with_version(
+        client, f"/units/{mistake_id}", {"adults-adults": "30", "adults-effective_on": "2025-01-01"}
+                       )).status_code in (302, 303)
     page = parse(client.get(f"/units/{mistake_id}").get_data(as_text=True))
     button = page.find(href=f"/units/{mistake_id}/delete")
     assert button is not None and button.text() == "Xóa"
@@ -596,16 +598,23 @@ def test_set_household_count_and_history(client, db, tree, login_as):
     login_as("commune", tree.commune)
     # 0 after 320 may be a slip: asked first, saved when sent again.
     resp = client.post(f"/units/{tree.hamlet.id}/households",
-                       data={"count-households": "0", "count-effective_on": "2025-01-01"})
+                       data=with_version(
+                           client, f"/units/{tree.hamlet.id}", {"count-households": "0",
+                           "count-effective_on": "2025-01-01"}))
     assert resp.status_code == 409
     resp = client.post(f"/units/{tree.hamlet.id}/households",
-                       data={"count-households": "0", "count-effective_on": "2025-01-01", "count-confirm": "0"})
+                       data=with_version(
+                           client, f"/units/{tree.hamlet.id}", {"count-households": "0",
+                           "count-effective_on": "2025-01-01", "count-confirm": "0"}))
     assert resp.status_code == 302
     resp = client.post(f"/units/{tree.hamlet.id}/households",
-                       data={"count-households": "-5", "count-effective_on": "2025-01-01"})
+                       data=with_version(
+                           client, f"/units/{tree.hamlet.id}", {"count-households": "-5",
+                           "count-effective_on": "2025-01-01"}))
     assert resp.status_code == 400
     resp = client.post(f"/units/{tree.hamlet.id}/households",
-                       data={"count-households": "", "count-effective_on": "x"})
+                       data=with_version(
+                           client, f"/units/{tree.hamlet.id}", {"count-households": "", "count-effective_on": "x"}))
     html = resp.get_data(as_text=True)
     assert resp.status_code == 400 and "Hãy nhập số hộ." in html and "Hãy nhập ngày hợp lệ." in html
     counts = db.session.scalars(sa.select(HouseholdCount.households).where(
@@ -627,7 +636,8 @@ def test_a_count_that_looks_like_a_slip_of_the_finger_is_asked_about_then_saved_
         return db.session.get(AdminUnit, tree.hamlet.id).households_on(date(2025, 3, 1)).households
 
     for typed, before in (("3200", "3.200"), ("32", "32")):
-        resp = client.post(url, data={"count-households": typed, "count-effective_on": "2025-03-01"})
+        resp = client.post(url, data=with_version(
+            client, f"/units/{tree.hamlet.id}", {"count-households": typed, "count-effective_on": "2025-03-01"}))
         page = parse(resp.get_data(as_text=True))
         assert resp.status_code == 409, typed
         error = page.find(id="count-households-error")
@@ -636,22 +646,27 @@ def test_a_count_that_looks_like_a_slip_of_the_finger_is_asked_about_then_saved_
         assert page.find(name="count-confirm").attrs["value"] == typed
         assert saved() == 320
     # Another number than the one asked about is asked about in its turn.
-    resp = client.post(url, data={"count-households": "3300", "count-effective_on": "2025-03-01",
-                                  "count-confirm": "32"})
+    resp = client.post(url, data=with_version(
+        client, f"/units/{tree.hamlet.id}", {"count-households": "3300", "count-effective_on": "2025-03-01",
+                                  "count-confirm": "32"}))
     assert resp.status_code == 409 and saved() == 320
-    resp = client.post(url, data={"count-households": "3200", "count-effective_on": "2025-03-01",
-                                  "count-confirm": "3200"})
+    resp = client.post(url, data=with_version(
+        client, f"/units/{tree.hamlet.id}", {"count-households": "3200", "count-effective_on": "2025-03-01",
+                                  "count-confirm": "3200"}))
     assert resp.status_code == 302 and saved() == 3200
     assert "Đã lưu số hộ." in client.get(resp.location).get_data(as_text=True)
     # Corrected on the same day, the count is compared with the one before that day (320), not with the slip
     # (3,200: 300 would be a tenth of it).
-    assert client.post(url, data={"count-households": "300", "count-effective_on": "2025-03-01"}).status_code == 302
+    assert client.post(url, data=with_version(
+        client, f"/units/{tree.hamlet.id}", {"count-households": "300",
+        "count-effective_on": "2025-03-01"})).status_code == 302
     assert saved() == 300
     # Fewer households than the app already holds for the hamlet would put its coverage past 100%.
     for n in range(3):
         db.session.add(Household(hamlet_id=tree.hamlet.id, head_name=f"Hộ {n}", head_name_folded=f"ho {n}"))
     db.session.commit()
-    resp = client.post(url, data={"count-households": "2", "count-effective_on": "2025-04-01"})
+    resp = client.post(url, data=with_version(
+        client, f"/units/{tree.hamlet.id}", {"count-households": "2", "count-effective_on": "2025-04-01"}))
     error = parse(resp.get_data(as_text=True)).find(id="count-households-error")
     assert resp.status_code == 409 and "đã có 3 hộ được ghi nhận trong ứng dụng, nhiều hơn 2" in error.text()
     # A new hamlet with no count yet: as many households as it holds is not more than counted, though 3 is far
@@ -664,27 +679,35 @@ def test_a_count_that_looks_like_a_slip_of_the_finger_is_asked_about_then_saved_
         db.session.add(Household(hamlet_id=new.id, head_name=f"Hộ mới {n}", head_name_folded=f"ho moi {n}"))
     db.session.commit()
     resp = client.post(f"/units/{new.id}/households",
-                       data={"count-households": "3", "count-effective_on": "2025-04-01"})
+                       data=with_version(
+                           client, f"/units/{new.id}", {"count-households": "3", "count-effective_on": "2025-04-01"}))
     error = parse(resp.get_data(as_text=True)).find(id="count-households-error")
     assert resp.status_code == 409 and "khác xa các ấp khác của xã" in error.text()
     assert "ghi nhận trong ứng dụng" not in error.text()
     for hamlet, typed, confirm in ((new, "3", "3"), (empty, "120", "")):
-        resp = client.post(f"/units/{hamlet.id}/households", data={"count-households": typed, "count-confirm": confirm,
-                                                                    "count-effective_on": "2025-04-01"})
+        resp = client.post(f"/units/{hamlet.id}/households", data=with_version(
+            client, f"/units/{hamlet.id}", {"count-households": typed, "count-confirm": confirm,
+                                                                    "count-effective_on": "2025-04-01"}))
         assert resp.status_code == 302, (hamlet.name, resp.get_data(as_text=True)[:2000])
     # The adult population likewise.
     adults = f"/units/{tree.hamlet.id}/adults"
-    assert client.post(adults, data={"adults-adults": "900", "adults-effective_on": "2025-01-01"}).status_code == 302
-    resp = client.post(adults, data={"adults-adults": "9000", "adults-effective_on": "2025-02-01"})
+    assert client.post(adults, data=with_version(
+        client, f"/units/{tree.hamlet.id}", {"adults-adults": "900",
+        "adults-effective_on": "2025-01-01"})).status_code == 302
+    resp = client.post(adults, data=with_version(
+        client, f"/units/{tree.hamlet.id}", {"adults-adults": "9000", "adults-effective_on": "2025-02-01"}))
     error = parse(resp.get_data(as_text=True)).find(id="adults-adults-error")
     assert resp.status_code == 409 and "9.000 khác xa số người trưởng thành trước đó, 900" in error.text()
     assert db.session.scalar(sa.select(sa.func.count()).select_from(AdultCount)) == 1
-    resp = client.post(adults, data={"adults-adults": "9000", "adults-effective_on": "2025-02-01",
-                                     "adults-confirm": "9000"})
+    resp = client.post(adults, data=with_version(
+        client, f"/units/{tree.hamlet.id}", {"adults-adults": "9000", "adults-effective_on": "2025-02-01",
+                                     "adults-confirm": "9000"}))
     assert resp.status_code == 302
     assert "Đã lưu số người trưởng thành." in client.get(resp.location).get_data(as_text=True)
     # Corrected on the same day: weighed against 900, the figure before that day, not the 9,000 it replaces.
-    assert client.post(adults, data={"adults-adults": "850", "adults-effective_on": "2025-02-01"}).status_code == 302
+    assert client.post(adults, data=with_version(
+        client, f"/units/{tree.hamlet.id}", {"adults-adults": "850",
+        "adults-effective_on": "2025-02-01"})).status_code == 302
 
 
 def _earlier(html: str, label: str) -> list[str]:
@@ -702,7 +725,9 @@ def test_a_unit_page_shows_its_own_counts_and_a_commune_with_hamlets_asks_for_no
     db.session.commit()
     login_as("commune", tree.commune)
     assert client.post(f"/units/{tree.hamlet.id}/households",
-                       data={"count-households": "333", "count-effective_on": today.isoformat()}).status_code == 302
+                       data=with_version(
+                           client, f"/units/{tree.hamlet.id}", {"count-households": "333",
+                           "count-effective_on": today.isoformat()})).status_code == 302
     html = client.get(f"/units/{tree.hamlet.id}").get_data(as_text=True)
     # Today's count is the one in effect; the earlier counts are the hamlet's own (Khu vực 2 has 410 and 700).
     assert f"333 hộ, áp dụng từ {today:%d/%m/%Y}" in html
@@ -725,7 +750,9 @@ def test_district_officer_sets_commune_count_but_cannot_add_hamlets(client, db, 
     login_as("district", tree.district)
     # Phường III has no hamlets: its own count is the one coverage uses.
     resp = client.post(f"/units/{tree.sibling_commune.id}/households",
-                       data={"count-households": "2.400", "count-effective_on": "2024-01-01"})
+                       data=with_version(
+                           client, f"/units/{tree.sibling_commune.id}", {"count-households": "2.400",
+                           "count-effective_on": "2024-01-01"}))
     assert resp.status_code == 302
     assert db.session.get(AdminUnit, tree.sibling_commune.id).households_on(date(2024, 1, 2)).households == 2400
     assert client.post(f"/units/{tree.commune.id}/hamlets", data={"hamlet-name": "Ấp Mới"}).status_code == 403
@@ -966,11 +993,13 @@ def test_the_household_count_form_refuses_what_the_import_refuses_with_the_same_
     # ١٢٣: another script's digits, which Python reads as 123 unless told not to.
     for typed in ("10000001", "10.000.001", "-5", "9e18", "100000000000000000000", "١٢٣"):
         resp = client.post(f"/units/{tree.hamlet.id}/households",
-                           data={"count-households": typed, "count-effective_on": "2025-01-01"})
+                           data=with_version(
+                               client, f"/units/{tree.hamlet.id}", {"count-households": typed,
+                               "count-effective_on": "2025-01-01"}))
         assert resp.status_code == 400, typed
         assert "Số hộ phải là số nguyên từ 0 đến 10.000.000" in resp.get_data(as_text=True), typed
-    resp = client.post(f"/units/{tree.hamlet.id}/households", data={
-        "count-households": "10.000.000", "count-effective_on": "2025-01-01", "count-confirm": "10000000"})
+    resp = client.post(f"/units/{tree.hamlet.id}/households", data=with_version(client, f"/units/{tree.hamlet.id}", {
+        "count-households": "10.000.000", "count-effective_on": "2025-01-01", "count-confirm": "10000000"}))
     assert resp.status_code == 302
     assert db.session.get(AdminUnit, tree.hamlet.id).households_on(date(2025, 1, 1)).households == 10_000_000
 

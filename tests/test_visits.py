@@ -15,6 +15,7 @@ from app.teams.models import Member, Membership
 from app.visits.models import Adoption, Visit, VisitService, visit_members
 from app.visits.operations import REPLAY_WINDOW
 from tests.conftest import PASSWORD
+from tests.form_versions import with_version
 from tests.html_tree import parse
 from tests.visits_helpers import (
     TEAM_START,
@@ -432,8 +433,9 @@ def test_the_service_order_follows_the_visits_of_the_day_before_as_they_stand(cl
     edited = _log(client, h, today_vn() - timedelta(days=2), {"e_wallet": "guided"}, member)
     deleted = _log(client, h, today_vn() - timedelta(days=3), {"bank_account": "guided"}, member)
     deleted_too = _log(client, h, today_vn() - timedelta(days=4), {"bank_account": "guided"}, member)
-    resp = client.post(f"/visits/{edited}/edit", data=form(h.id, on=today_vn() - timedelta(days=2),
-                                                         members=[member.id], services={"vneid": "guided"}))
+    resp = client.post(f"/visits/{edited}/edit", data=with_version(
+        client, f"/visits/{edited}/edit", form(h.id, on=today_vn() - timedelta(days=2),
+                                                         members=[member.id], services={"vneid": "guided"})))
     assert resp.status_code == 303
     for visit_id in (deleted, deleted_too):
         assert client.post(f"/visits/{visit_id}/delete", data={}).status_code == 303
@@ -688,13 +690,15 @@ def test_adoption_is_dated_by_the_first_visit_and_moves_on_edit_and_delete(clien
     a = adoption(h.id, "e_wallet")
     assert (a.adopted_on, a.visit_id) == (date(2024, 5, 2), first)
     # editing the first visit to "guided" moves the adoption to the next visit that marked it
-    resp = client.post(f"/visits/{first}/edit", data=form(h.id, on=date(2024, 5, 2), members=[m.id],
-                                                          services={"e_wallet": "guided"}))
+    resp = client.post(f"/visits/{first}/edit", data=with_version(
+        client, f"/visits/{first}/edit", form(h.id, on=date(2024, 5, 2), members=[m.id],
+                                                          services={"e_wallet": "guided"})))
     assert resp.status_code == 303
     assert adoption(h.id, "e_wallet").visit_id == second
     # moving the third visit's date before all others makes it the adoption
-    client.post(f"/visits/{third}/edit", data=form(h.id, on=date(2024, 4, 1), members=[m.id],
-                                                   services={"e_wallet": "adopted"}))
+    client.post(f"/visits/{third}/edit", data=with_version(
+        client, f"/visits/{third}/edit", form(h.id, on=date(2024, 4, 1), members=[m.id],
+                                                   services={"e_wallet": "adopted"})))
     assert adoption(h.id, "e_wallet").adopted_on == date(2024, 4, 1)
     for visit_id in (third, second):
         assert client.post(f"/visits/{visit_id}/delete").status_code == 303
@@ -739,7 +743,7 @@ def test_a_visit_corrected_to_another_household_and_other_members_takes_its_adop
     assert (reached(tree.hamlet), reached(tree.hamlet2)) == (1, 0)
     corrected = form(right.id, on=date(2024, 6, 10), members=[binh.id, khang.id],
                      services={"e_wallet": "adopted", "dvc": "adopted"})
-    resp = client.post(f"/visits/{visit_id}/edit", data=corrected)
+    resp = client.post(f"/visits/{visit_id}/edit", data=with_version(client, f"/visits/{visit_id}/edit", corrected))
     assert resp.status_code == 303, resp.get_data(as_text=True)[:2000]
     db.session.expire_all()
     visit = db.session.get(Visit, visit_id)
@@ -839,7 +843,8 @@ def test_a_service_switched_off_stays_on_the_visits_that_record_it(client, db, l
     assert edit.count('name="svc-e_wallet"') == 3  # its three choices, "adopted" ticked
     assert re.search(r'name="svc-e_wallet"[^>]*value="adopted"[^>]*checked', edit)
     data = form(h.id, members=[team[1][0].id], services={"e_wallet": "adopted", "dvc": "adopted"}, on=today_vn())
-    assert client.post(f"/visits/{visit_id}/edit", data=data).status_code == 303
+    assert client.post(f"/visits/{visit_id}/edit", data=with_version(
+        client, f"/visits/{visit_id}/edit", data)).status_code == 303
     db.session.expire_all()
     assert {vs.service.code: vs.result for vs in db.session.get(Visit, visit_id).services} == \
         {"e_wallet": "adopted", "dvc": "adopted"}
@@ -860,7 +865,8 @@ def test_edit_and_delete_rights(app, client, db, leader, team, tree):
     # A visit the member logged is theirs to correct and to delete.
     own = _log(member_client, h, date(2024, 6, 2), {"vneid": "adopted"}, team[1][1])
     own_edit = form(h.id, on=date(2024, 6, 2), members=[team[1][1].id], services={"vneid": "guided"})
-    assert member_client.post(f"/visits/{own}/edit", data=own_edit).status_code == 303
+    assert member_client.post(f"/visits/{own}/edit", data=with_version(
+        member_client, f"/visits/{own}/edit", own_edit)).status_code == 303
     assert adoption(h.id, "vneid") is None
     assert member_client.post(f"/visits/{own}/delete").status_code == 303
     assert db.session.get(Visit, own) is None
@@ -878,7 +884,8 @@ def test_edit_and_delete_rights(app, client, db, leader, team, tree):
         assert outsider.post(f"/visits/{own}/delete").status_code == 404  # deleted, and not theirs to know
     assert adoption(h.id, "dvc") is not None
     officer = other("commune", tree.commune)
-    assert officer.post(f"/visits/{visit_id}/edit", data=edit).status_code == 303
+    assert officer.post(f"/visits/{visit_id}/edit", data=with_version(
+        officer, f"/visits/{visit_id}/edit", edit)).status_code == 303
     assert adoption(h.id, "dvc") is None
 
 

@@ -1,7 +1,16 @@
 """Household fields shared by the registry and the visit form: names, Vietnamese mobile numbers."""
 import phonenumbers
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, IntegerField, SelectChoice, SelectField, StringField, TextAreaField, ValidationError
+from wtforms import (
+    BooleanField,
+    HiddenField,
+    IntegerField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TextAreaField,
+    ValidationError,
+)
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from app.dates import today_vn
@@ -58,6 +67,8 @@ class HouseholdForm(AppForm):
     phone = StringField(_l("Phone (optional)"), filters=[strip_clean], validators=[VnMobile()])
     size = CountField(_l("People in the household (optional)"), max_value=50,
                       validators=[Optional(), NumberRange(min=1, message=_l("Enter a number from 1 to 50."))])
+    # The household as it was when the form was opened (app/versions.py).
+    version = HiddenField()
 
 
 class MergeForm(AppForm):

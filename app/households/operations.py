@@ -12,6 +12,11 @@ def _snapshot(h: Household) -> dict:
             "hamlet_id": h.hamlet_id}
 
 
+def editable(h: Household) -> dict:
+    """What the household's edit form changes, by its fields' names (its version, app/versions.py)."""
+    return {"head_name": h.head_name, "address": h.address, "phone": h.phone, "size": h.size}
+
+
 def create_household(hamlet_id: int, head_name: str, address: str = "", phone: str = "",
                      size: int | None = None, user=None) -> Household:
     household = Household(hamlet_id=hamlet_id, head_name=head_name, head_name_folded=fold(head_name),

@@ -4,6 +4,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from app import versions
 from app.auth.guard import require_sign_in
 from app.catalogue import operations as catalogue
 from app.downloads import file_name, send_download
@@ -72,7 +73,11 @@ def edit(household_id: int):
     household = get_household_or_404(household_id, need=can_edit_household_details)
     form = HouseholdForm(obj=household)
     status = 200
+    if not form.is_submitted():
+        form.version.data = versions.version_of(household_ops.editable(household), "household", household.id)
     if form.validate_on_submit():
+        if versions.overtaken(form, household, lambda: household_ops.editable(household), "household"):
+            return render_template("households/edit.html", household=household, form=form), 409
         household_ops.update_household(household, user=current_user, head_name=form.head_name.data,
                                   address=form.address.data or "", phone=form.phone.data or "",
                                   size=form.size.data)

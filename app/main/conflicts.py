@@ -11,7 +11,7 @@ from werkzeug.exceptions import HTTPException
 
 from app.extensions import db
 from app.fragments import render_page, wants_fragment
-from app.templating import locale_date
+from app.templating import locale_date, locale_number
 
 # Fields that hold nothing a person typed, or nothing to show again.
 _NOT_TYPED = {"CSRFTokenField", "HiddenField", "PasswordField", "SubmitField", "FileField", "MultipleFileField"}
@@ -92,11 +92,11 @@ def typed_values() -> list[tuple[str, str]]:
             label = str(field.label.text)
             if label == field.name.replace("_", " ").title():
                 continue  # a field with no label of its own (an id a script fills in)
-            out.append((label, _shown(field)))
+            out.append((label, shown(field)))
     return out
 
 
-def _shown(field) -> str:
+def shown(field) -> str:
     """The value as the person saw it: a choice's label, a date in the locale, else the text sent."""
     if isinstance(getattr(field, "choices", None), (list, tuple)):
         sent = {str(v) for v in field.raw_data}
@@ -106,6 +106,19 @@ def _shown(field) -> str:
     if isinstance(field.data, date) and not field.errors:
         return locale_date(field.data)
     return ", ".join(str(v) for v in field.raw_data)
+
+
+def shown_value(field, value) -> str:
+    """A stored value as the field would show it: a choice's label (several, for a multiple choice), a date or a
+    number in the locale, else its text; empty for nothing."""
+    values = list(value) if isinstance(value, (list, tuple, set)) else [value]
+    values = [v for v in values if v is not None and v != ""]
+    if isinstance(getattr(field, "choices", None), (list, tuple)):
+        labels = {str(v): str(label) for v, label in map(_pair, field.choices)}
+        return ", ".join(labels.get(str(v), str(v)) for v in values)
+    grouped = getattr(field, "grouped", True)  # a year is not grouped (app.forms.CountField)
+    return ", ".join(locale_date(v) if isinstance(v, date) else locale_number(v)
+                     if isinstance(v, int) and not isinstance(v, bool) and grouped else str(v) for v in values)
 
 
 def _pair(choice) -> tuple:

@@ -89,6 +89,8 @@ class TeamForm(AppForm):
     decision_date = LocalDateField(_l("Decision date"), validators=[Optional(), NotInFuture()])
     founded_on = LocalDateField(_l("Founded on"), validators=[Optional(), NotInFuture()])
     hamlets = CheckboxesField(_l("Hamlets served"), coerce=int, validate_choice=False)
+    # The team as it was when its edit form was opened (app/versions.py).
+    version = HiddenField()
 
     def validate_hamlets(self, field):
         if field.errors:  # a value that is not a hamlet's id: said already
@@ -120,7 +122,7 @@ class MemberForm(AppForm):
         Length(max=32, message=_l("This is not a phone number. Type 10 digits, e.g. 0912 345 678."))])
     gender = SelectField(_l("Gender"), choices=_choices(GENDERS, blank=_l("—")), validate_choice=False,
                          validators=[OneOf(["", *GENDERS])])
-    birth_year = CountField(_l("Year of birth"), rule=rules.birth_year, validators=[Optional()])
+    birth_year = CountField(_l("Year of birth"), rule=rules.birth_year, grouped=False, validators=[Optional()])
     role = SelectField(_l("Role in the team"), choices=_choices(MEMBER_ROLES), default="member",
                        validate_choice=False, validators=[OneOf(list(MEMBER_ROLES))])
     affiliation = SelectField(_l("Affiliation"), choices=_choices(AFFILIATIONS), default="other",
@@ -129,6 +131,8 @@ class MemberForm(AppForm):
         InputRequired(_l("Enter the date.")), NotInFuture()])
     # The name the officer was told is already in the team and adds all the same (teams.views._check_same_name).
     confirm_name = HiddenField()
+    # The member as it was when the edit form was opened (app/versions.py).
+    version = HiddenField()
 
     normalised_phone = ""
 

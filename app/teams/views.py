@@ -17,6 +17,7 @@ from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import orm
 
+from app import versions
 from app.auth.guard import require_sign_in
 from app.dates import today_vn
 from app.downloads import file_name, send_download, unit_slug
@@ -244,13 +245,15 @@ def _name_is_free(form: TeamForm, commune: AdminUnit, team: Team | None) -> bool
 @bp.route("/<int:team_id>/edit", methods=["GET", "POST"])
 def edit_team(team_id: int):
     team = get_team_or_404(team_id, need=can_manage_team)
-    form = TeamForm(data={"name": team.name, "decision_number": team.decision_number,
-                          "decision_date": team.decision_date, "founded_on": team.founded_on,
-                          "hamlets": [h.id for h in team.hamlets]})
+    form = TeamForm(data=_team_values(team))
     form.hamlets.choices = _hamlet_choices(team.commune, team)
     status = 200
+    if not form.is_submitted():
+        form.version.data = versions.version_of(_team_values(team), "team", team.id, TEAM_EDITS)
     valid = form.validate_on_submit()
     if _name_is_free(form, team.commune, team) and valid:
+        if versions.overtaken(form, team, lambda: _team_values(team), "team", TEAM_EDITS):
+            return render_template("teams/team_form.html", form=form, commune=team.commune, team=team), 409
         team_ops.update_team(team, form.name.data, form.decision_number.data, form.decision_date.data,
                              _chosen_hamlets(team.commune, form.hamlets.data), user=current_user,
                              founded_on=form.founded_on.data)
@@ -260,6 +263,16 @@ def edit_team(team_id: int):
     if form.is_submitted():
         status = 400
     return render_template("teams/team_form.html", form=form, commune=team.commune, team=team), status
+
+
+# The audit events of a change to what the team's edit form holds.
+TEAM_EDITS = ("create", "update")
+
+
+def _team_values(team: Team) -> dict:
+    """What the team's edit form holds, by its fields' names (also its version, app/versions.py)."""
+    return {"name": team.name, "decision_number": team.decision_number, "decision_date": team.decision_date,
+            "founded_on": team.founded_on, "hamlets": sorted(h.id for h in team.hamlets)}
 
 
 @bp.route("/<int:team_id>/dissolve", methods=["GET", "POST"])
@@ -294,15 +307,21 @@ def reactivate(team_id: int):
 
 def _member_form(member: Member | None = None, prefix: str = "member", submitted: bool = True) -> MemberForm:
     """The member form, read from the request when `submitted`, else filled from the member (or blank)."""
-    data = None
-    if member is not None:
-        membership = member.current
-        data = {"full_name": member.full_name, "phone": team_ops.format_phone(member.phone),
-                "gender": member.gender, "birth_year": member.birth_year, "affiliation": member.affiliation,
-                "role": membership.role if membership else "member",
-                "joined_on": membership.joined_on if membership else None}
+    data = _member_values(member) if member is not None else None
     kwargs = {} if submitted else {"formdata": None}
-    return MemberForm(data=data, prefix=prefix, **kwargs)
+    form = MemberForm(data=data, prefix=prefix, **kwargs)
+    if member is not None and not submitted:
+        form.version.data = versions.version_of(data, "member", member.id)
+    return form
+
+
+def _member_values(member: Member) -> dict:
+    """What the member's edit form holds, by its fields' names (also its version, app/versions.py)."""
+    membership = member.current
+    return {"full_name": member.full_name, "phone": team_ops.format_phone(member.phone),
+            "gender": member.gender, "birth_year": member.birth_year, "affiliation": member.affiliation,
+            "role": membership.role if membership else "member",
+            "joined_on": membership.joined_on if membership else None}
 
 
 def _check_duplicate(form: MemberForm, team: Team, member: Member | None) -> bool:
@@ -510,6 +529,9 @@ def edit_member(member_id: int):
             valid = _check_leader_choice(form, team, membership) and valid
             # Uniqueness holds among active members only, so a former member's number is not checked.
             valid = _check_duplicate(form, team, m) and valid
+        if valid and versions.overtaken(form, m, lambda: _member_values(m), "member"):
+            template = "teams/_member_edit.html" if wants_fragment() and current else "teams/member_edit.html"
+            return render_template(template, form=form, m=membership, team=team, member=m), 409
         if valid:
             try:
                 team_ops.update_member(m, full_name=form.full_name.data, gender=form.gender.data,

@@ -279,6 +279,8 @@ class HouseholdCountForm(AppForm):
                                   validators=[InputRequired(_l("Enter the date.")), NotInFuture()])
     # The number the officer was asked to check and saves all the same (app/units/views.py, _save_count).
     confirm = HiddenField()
+    # The count in effect when the page was opened (app/versions.py).
+    version = HiddenField()
 
 
 class AdultCountForm(AppForm):
@@ -287,6 +289,7 @@ class AdultCountForm(AppForm):
     effective_on = LocalDateField(_l("In effect from"), default=today_vn,
                                   validators=[InputRequired(_l("Enter the date.")), NotInFuture()])
     confirm = HiddenField()
+    version = HiddenField()
 
 
 

@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.exceptions import NotFound
 
+from app import versions
 from app.audit.models import done_by, record
 from app.auth.guard import require_sign_in
 from app.coverage.adults import adult_warning, adults_by_unit
@@ -96,11 +97,29 @@ def _render_unit(unit: AdminUnit, hamlet_form=None, count_form=None, adult_form=
         # A hamlet entered by mistake, nothing recorded in it yet.
         may_delete=may_edit_self and not unit.has_records(),
         hamlet_form=hamlet_form or (HamletForm(prefix="hamlet") if may_structure else None),
-        count_form=count_form or (HouseholdCountForm(formdata=None, prefix="count", **dated) if may_count else None),
+        count_form=count_form or (HouseholdCountForm(formdata=None, prefix="count", **dated,
+                                                     version=_count_version(unit, "households"))
+                                  if may_count else None),
         adults=adults_by_unit([unit], today_vn())[unit.id], adult_history=adult_history,
         adult_current=history_current(adult_history, day), adult_warning=adult_warning(unit),
-        adult_form=adult_form or (AdultCountForm(formdata=None, prefix="adults", **dated) if may_count else None),
+        adult_form=adult_form or (AdultCountForm(formdata=None, prefix="adults", **dated,
+                                                 version=_count_version(unit, "adults")) if may_count else None),
     ), status
+
+
+# The audit events of a unit's household count and of its adult population.
+COUNT_EDITS = {"households": ("set_households",), "adults": ("set_adults",)}
+
+
+def _count_values(unit: AdminUnit, figure: str) -> dict:
+    """What a count's form is about (its version, app/versions.py): the figure in effect on the day the page
+    shows, by the form's field name."""
+    ended = unit.retired_on is not None and unit.retired_on <= today_vn()
+    return {figure: unit_ops.figure_on(unit.id, unit.last_day if ended else today_vn(), figure)}
+
+
+def _count_version(unit: AdminUnit, figure: str) -> str:
+    return versions.version_of(_count_values(unit, figure), "unit", unit.id, COUNT_EDITS[figure])
 
 
 def has_active_children(unit: AdminUnit) -> bool:
@@ -341,25 +360,28 @@ def set_households(unit_id: int):
     unit = get_unit_or_404(unit_id, need=can_set_households)
     form = HouseholdCountForm(prefix="count")
     return _save_count(
-        unit, form, "count_form",
+        unit, form, "count_form", "households",
         _("%(name)s counts the sum of its units below: set their household counts instead.", name=unit.name),
         lambda: unit_ops.set_household_count(unit, form.households.data, form.effective_on.data, user=current_user),
         _("Household count saved."), form.households,
         lambda: _unlikely_households(unit, form.households.data, form.effective_on.data))
 
 
-def _save_count(unit: AdminUnit, form, form_name: str, summed: str, save, saved: str, figure, unlikely):
-    """Save a unit's household count or adult population; a unit with active units below counts their sum (409).
-    A number that looks like a slip (`unlikely` says why) is asked about first: the form comes back with the
-    question beside the number (409), and saving the same number again saves it."""
+def _save_count(unit: AdminUnit, form, form_name: str, name: str, summed: str, save, saved: str, figure, unlikely):
+    """Save a unit's household count or adult population (`name`); a unit with active units below counts their sum
+    (409). One changed by someone else since the page was opened comes back with what it is now (409), as does a
+    number that looks like a slip (`unlikely` says why), with the question beside it; saving again saves it."""
     if has_active_children(unit):
         flash(summed, "error")
         return _render_unit(unit, status=409)
     if form.validate_on_submit():
-        unit_ops.lock_unit(unit.id)  # saved twice at once, the second replaces the first, as one saved later does
+        unit_ops.lock_unit(unit.id)  # saved twice at once, the second finds the first (as one saved later does)
         ended = unit_ops.ended_refusal(unit, form.effective_on.data)
         if ended:
             form.effective_on.errors.append(ended)
+        elif _still_there(unit) and versions.changed_meanwhile(form, _count_values(unit, name), "unit", unit.id,
+                                                                 COUNT_EDITS[name]):
+            return _render_unit(unit, status=409, **{form_name: form})
         elif form.confirm.data != str(figure.data) and (question := unlikely()):
             figure.errors.append(question)
             form.confirm.data = str(figure.data)
@@ -370,6 +392,12 @@ def _save_count(unit: AdminUnit, form, form_name: str, summed: str, save, saved:
             flash(saved, "success")
             return redirect(url_for("units.show", unit_id=unit.id))
     return _render_unit(unit, status=400, **{form_name: form})
+
+
+def _still_there(unit: AdminUnit) -> bool:
+    """Whether the unit was not deleted meanwhile; deleted, its count's save is refused by the database's reference
+    and the page says so with what was typed (app.main.conflicts)."""
+    return db.session.scalar(sa.select(sa.exists().where(AdminUnit.id == unit.id)))
 
 
 def _save_it_again(question: str) -> str:
@@ -459,7 +487,7 @@ def set_adults(unit_id: int):
     form = AdultCountForm(prefix="adults")
     # Saved even when below the hamlet's named learners: the page shows that warning beside the figure.
     return _save_count(
-        unit, form, "adult_form",
+        unit, form, "adult_form", "adults",
         _("%(name)s counts the sum of its units below: set their adult populations instead.", name=unit.name),
         lambda: unit_ops.set_adult_count(unit, form.adults.data, form.effective_on.data, user=current_user),
         _("Adult population saved."), form.adults,

@@ -56,6 +56,8 @@ def new_key() -> str:
 
 class VisitForm(AppForm):
     key = HiddenField()
+    # The visit as it was when its edit form was opened (app/versions.py); empty on a new visit's form.
+    version = HiddenField()
     visited_on = LocalDateField(_l("Date of the visit"),
                                 validators=[InputRequired(_l("Enter the date of the visit.")), NotInFuture()])
     q = StringField(_l("Find the household"), filters=[strip_clean], validators=[Optional(), Length(max=100)])

@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import NotFound
 from wtforms.fields.choices import SelectChoice
 
+from app import versions
 from app.auth.guard import require_sign_in
 from app.catalogue import operations as catalogue
 from app.dates import month_label, today_vn
@@ -46,6 +47,7 @@ from app.visits.operations import (
     find_by_key_and_recent,
     find_deleted_key,
     find_replay,
+    lock_households,
     same_content,
     update_visit,
 )
@@ -395,7 +397,7 @@ def edit(visit_id: int):
         form = VisitForm(formdata=None, roster=roster, services=services, visit=visit,
                          key=visit.idempotency_key, visited_on=visit.visited_on,
                          household_id=str(visit.household_id), members=[m.id for m in visit.members],
-                         note=visit.note)
+                         note=visit.note, version=versions.version_of(_visit_values(visit), "visit", visit.id))
         form.chosen = {vs.service.code: vs.result for vs in visit.services}
         return _page(form, roster, selected=visit.household)
     form = VisitForm(roster=roster, services=services, visit=visit)
@@ -410,12 +412,39 @@ def edit(visit_id: int):
         form.refuse_date(closed)
         return _refused(form, roster, 409)
     data = form.visit_data()
+    lock_households([visit.household_id])  # first, as every visit change takes it: no waiting on each other
+    _set_choices(form, roster, visit)  # the members' names, to show them
+    if versions.overtaken(form, visit, lambda: _visit_values(visit), "visit",
+                          more_rows=lambda: _visit_rows_changed(visit, data, form)):
+        return _refused(form, roster, 409)
     if data.household is None:
         data.household = registry.create_household(user=current_user, **form.new_household())
     update_visit(visit, data, user=current_user)
     db.session.commit()
     flash(_("Visit updated."), "success")
     return redirect(url_for("visits.show", visit_id=visit.id), 303)
+
+
+def _visit_values(visit: Visit) -> dict:
+    """What the visit's edit form holds (its version, app/versions.py): the fields by their names, the household and
+    the services' results, which the form holds otherwise, by ids."""
+    return {"visited_on": visit.visited_on, "members": sorted(m.id for m in visit.members), "note": visit.note or "",
+            "household": visit.household_id, "services": {vs.service_id: vs.result for vs in visit.services}}
+
+
+def _visit_rows_changed(visit: Visit, data: VisitData, form: VisitForm) -> list[tuple[str, str, str]]:
+    """Where the visit's household and services differ from what was sent: (label, now, sent)."""
+    rows = []
+    if data.household is None or data.household.id != visit.household_id:
+        sent = form.new_name.data if data.household is None else db.session.get(Household, data.household.id)
+        rows.append((_("Household"), visit.household.display_name, getattr(sent, "display_name", sent)))
+    now = {vs.service_id: vs.result for vs in visit.services}
+    names = {s.id: s.name for s in form.services} | {vs.service_id: vs.service.name for vs in visit.services}
+    for service_id, name in names.items():
+        if now.get(service_id) != data.results.get(service_id):
+            rows.append((name, str(RESULTS.get(now.get(service_id)) or _("Not covered")),
+                         str(RESULTS.get(data.results.get(service_id)) or _("Not covered"))))
+    return rows
 
 
 @bp.route("/<int:visit_id>/delete", methods=["GET", "POST"])

@@ -1,0 +1,118 @@
+"""Lost updates: an edit form carries the version of the record it was opened on, and a save over a record changed
+since is refused (409) with the form as typed, who changed it, and what it holds now where that differs. The version
+is a hidden field of the form (`version`); missing, tampered with or old, it is not the record's, and the save is
+refused as one over a change made meanwhile, never an error."""
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import date, datetime
+
+import sqlalchemy as sa
+
+from app.audit.models import AuditEvent
+from app.database import sqlite_write_lock_now
+from app.extensions import db
+from app.main.conflicts import shown, shown_value
+
+# A digest of the record's editable values, then the id of the record's latest audit event when the form was
+# opened (so a refusal can name who changed it since), e.g. "3f9a…c2.1841".
+_DIGEST = 32
+
+
+@dataclass
+class ChangedMeanwhile:
+    """What the person is told when the record changed after they opened its form."""
+    by: str | None  # the name of who changed it, when the audit trail says
+    at: datetime | None
+    rows: list[tuple[str, str, str]]  # (label, what the record holds now, what the person typed) where they differ
+
+
+def digest(values: dict) -> str:
+    text = json.dumps(values, sort_keys=True, default=_plain, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:_DIGEST]
+
+
+def version_of(values: dict, record_type: str, record_id: int, actions: tuple[str, ...] = ()) -> str:
+    """The version an edit form carries: `values` are the record's editable values (what the form is filled
+    with), `record_type`, `record_id` and `actions` the audit events that change them."""
+    latest = _latest_event(record_type, record_id, actions)
+    return f"{digest(values)}.{latest.id if latest else 0}"
+
+
+def hold(record) -> None:
+    """Before a save compares the version: the record is held until the commit, so that a save at the same moment
+    waits and then finds this one's change (PostgreSQL: its row locked; SQLite: the database's write lock), and
+    everything is read again as it is now."""
+    connection = db.session.connection()
+    sqlite_write_lock_now(connection)
+    db.session.expire_all()
+    if connection.dialect.name == "postgresql":
+        db.session.refresh(record, with_for_update=True)
+
+
+def overtaken(form, record, values, record_type: str, actions: tuple[str, ...] = (), more_rows=None) -> bool:
+    """At a save: whether the record changed since its form was opened (then the form carries the notice and the new
+    version, and the view answers 409 with it). `values()` gives the record's editable values as for `version_of`,
+    `more_rows()` the differences its fields do not show one by one; both are read after the record is held."""
+    hold(record)
+    return changed_meanwhile(form, values(), record_type, record.id, actions,
+                             more_rows() if more_rows is not None else None) is not None
+
+
+def changed_meanwhile(form, values: dict, record_type: str, record_id: int, actions: tuple[str, ...] = (),
+                      more_rows: list[tuple[str, str, str]] | None = None) -> ChangedMeanwhile | None:
+    """None when the form's version (its `version` field) is the record's (`values` as for `version_of`, read
+    after `hold`), or when what was typed is what the record holds now; else what to tell the person, also set as
+    `form.changed_meanwhile` for the page, and the form now carries the record's version, so that sending it again
+    saves it. `more_rows` are differences in what the form's fields do not hold one by one (a visit's services)."""
+    sent = (form.version.data or "").strip()
+    if sent.partition(".")[0] == digest(values):
+        return None
+    rows = []
+    for name, value in values.items():
+        field = form._fields.get(name)
+        if field is None or field.type == "HiddenField" or _same(field.data, value):
+            continue
+        typed = shown_value(field, field.data) if not field.errors else shown(field)
+        rows.append((str(field.label.text), shown_value(field, value), typed))
+    rows += list(more_rows or ())
+    if not rows:
+        return None  # what was typed is what it holds now (the form sent twice, or both wrote the same): nothing lost
+    latest = _latest_event(record_type, record_id, actions)
+    form.version.data = f"{digest(values)}.{latest.id if latest else 0}"
+    seen = sent.partition(".")[2]
+    # Named only when the trail has a change made after the form was opened (the field may be tampered with).
+    known = latest is not None and seen.isascii() and seen.isdigit() and len(seen) < 19 and latest.id > int(seen)
+    notice = ChangedMeanwhile(by=_name(latest.user) if known else None, at=latest.at if known else None, rows=rows)
+    form.changed_meanwhile = notice
+    return notice
+
+
+def _latest_event(record_type: str, record_id: int, actions: tuple[str, ...]) -> AuditEvent | None:
+    query = sa.select(AuditEvent).where(AuditEvent.record_type == record_type, AuditEvent.record_id == record_id)
+    if actions:
+        query = query.where(AuditEvent.action.in_(actions))
+    return db.session.scalar(query.order_by(AuditEvent.id.desc()).limit(1))
+
+
+def _name(user) -> str | None:
+    return (user.full_name or user.username) if user is not None else None
+
+
+def _same(typed, now) -> bool:
+    """Whether what was typed is what the record holds, as a person reads them (spaces in a phone number aside)."""
+    def plain(value):
+        if isinstance(value, (list, tuple, set)):
+            return sorted(plain(v) for v in value)
+        if value is None:
+            return ""
+        return "".join(str(value).split())
+    return plain(typed) == plain(now)
+
+
+def _plain(value):
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    if isinstance(value, set):
+        return sorted(value)
+    return str(value)

@@ -1,0 +1,28 @@
+"""The version an edit form carries (app/versions.py), read from its page as a browser would send it back."""
+from tests.html_tree import parse
+
+
+def version_on(client, url: str, name: str = "version") -> str:
+    """The hidden `name` field of the page at `url` (opened by `client`, as whoever is signed in there)."""
+    return _versions(client, url)[name]
+
+
+def with_version(client, url: str, data: dict, name: str | None = None) -> dict:
+    """`data` and the version of the form at `url`: a save made by someone who just opened the form. Without a
+    `name`, the version field of the form the data's names belong to (`count-…`: `count-version`)."""
+    versions = _versions(client, url)
+    if name is None:
+        keys = [str(k) for k in data]
+        name = next((n for n in versions if n != "version" and any(k.startswith(n[:-len("version")]) for k in keys)),
+                    "version")
+    return {**data, name: versions[name]}
+
+
+def _versions(client, url: str) -> dict[str, str]:
+    page = client.get(url)
+    assert page.status_code == 200, page.status_code
+    found = {e.attrs["name"]: e.attrs.get("value", "")
+             for e in parse(page.get_data(as_text=True)).find_all("input")
+             if e.attrs.get("name", "").endswith("version")}
+    assert found, f"no version field on {url}"
+    return found
