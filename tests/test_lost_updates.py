@@ -1,0 +1,221 @@
+"""Two people editing the same record: the second save over a change made since its form was opened answers 409
+with the form as typed and what the record holds now; sent again, it saves (app/versions.py)."""
+from datetime import date
+
+import pytest
+import sqlalchemy as sa
+
+from app.dates import today_vn
+from app.households.models import Household
+from app.teams.models import Member, Team
+from app.units import operations as unit_ops
+from app.visits.models import Visit
+from tests.form_versions import version_on, with_version
+from tests.html_tree import parse
+from tests.visits_helpers import form, household, sign_in_as
+
+NOTICE = "Người khác đã sửa mục này sau khi bạn mở biểu mẫu. Chưa có gì được lưu."
+
+
+def _notice(resp) -> str:
+    """The notice's text, a space between its elements' (a label, what it is now, what was typed)."""
+    box = parse(resp.get_data(as_text=True)).find(id="changed-meanwhile")
+    assert box is not None, "no notice of the change made meanwhile"
+    return " ".join(" ".join(_texts(box)).split())
+
+
+def _texts(element):
+    for child in element.children:
+        yield from ([child] if isinstance(child, str) else _texts(child))
+
+
+def _value(resp, name: str) -> str:
+    return parse(resp.get_data(as_text=True)).find(tag="input", name=name).attrs.get("value", "")
+
+
+def _sign_in(app, role, unit, team=None, member=None, name=None):
+    return sign_in_as(app, role, unit, team, member, username=name)
+
+
+def test_a_household_saved_over_another_officer_s_change_answers_409_and_keeps_what_was_typed(app, db, tree):
+    h = household(tree.hamlet, "Trần Văn Tư", "Số 4")
+    url = f"/households/{h.id}/edit"
+    a, _a = _sign_in(app, "commune", tree.commune, name="canbo-xa")
+    b, b_user = _sign_in(app, "commune", tree.commune, name="canbo-hai")
+    opened = version_on(a, url)  # A opens the form, then B opens it, changes the phone and saves
+    assert b.post(url, data=with_version(b, url, {"head_name": "Trần Văn Tư", "address": "Số 4",
+                                                  "phone": "0912 345 678"})).status_code == 303
+    typed = {"head_name": "Trần Văn Tư", "address": "Số 6 đường Lê Lợi", "phone": "", "size": "5",
+             "version": opened}
+    resp = a.post(url, data=typed)
+    assert resp.status_code == 409
+    notice = _notice(resp)
+    assert NOTICE in notice and f"{b_user.full_name} đã sửa lúc" in notice
+    # Field by field where it differs from what A typed: B's phone; the name, the same, is not listed.
+    assert "Số điện thoại (không bắt buộc) Hiện tại: 0912345678 Bạn nhập: (trống)" in notice
+    assert "Số nhà hoặc địa chỉ nhận biết Hiện tại: Số 4 Bạn nhập: Số 6 đường Lê Lợi" in notice
+    assert "Chủ hộ" not in notice
+    assert _value(resp, "address") == "Số 6 đường Lê Lợi" and _value(resp, "size") == "5"
+    db.session.expire_all()
+    assert (db.session.get(Household, h.id).address, db.session.get(Household, h.id).phone) == ("Số 4", "0912345678")
+    # Seen, and sent again as it stands (the form now carries the new version): A's entries are saved.
+    again = a.post(url, data={**typed, "version": _value(resp, "version")})
+    assert again.status_code == 303
+    db.session.expire_all()
+    saved = db.session.get(Household, h.id)
+    assert (saved.address, saved.phone, saved.size) == ("Số 6 đường Lê Lợi", "", 5)
+
+
+@pytest.mark.parametrize("version", [None, "", "x", "0" * 32 + ".abc", "🙂" * 40, "1." + "9" * 40])
+def test_a_missing_or_tampered_version_is_a_change_made_meanwhile_not_an_error(app, db, tree, version):
+    h = household(tree.hamlet, "Trần Văn Tư", "Số 4")
+    a, _a = _sign_in(app, "commune", tree.commune)
+    data = {"head_name": "Trần Văn Tư", "address": "Số 8"}
+    if version is not None:
+        data["version"] = version
+    resp = a.post(f"/households/{h.id}/edit", data=data)
+    assert resp.status_code == 409
+    notice = _notice(resp)
+    assert NOTICE in notice and "đã sửa lúc" not in notice  # who changed it is not known
+    assert _value(resp, "address") == "Số 8"
+    assert a.post(f"/households/{h.id}/edit", data={**data, "version": _value(resp, "version")}).status_code == 303
+
+
+def test_the_same_form_sent_twice_saves_without_a_question(app, db, tree):
+    # A double tap: the second finds the record changed by the first, to exactly what it says, so nothing is lost.
+    h = household(tree.hamlet, "Trần Văn Tư", "Số 4")
+    a, _a = _sign_in(app, "commune", tree.commune)
+    data = with_version(a, f"/households/{h.id}/edit", {"head_name": "Trần Văn Tư", "address": "Số 8"})
+    assert a.post(f"/households/{h.id}/edit", data=data).status_code == 303
+    assert a.post(f"/households/{h.id}/edit", data=data).status_code == 303
+
+
+def test_a_team_saved_over_another_s_change_answers_409_with_the_hamlets_now(app, db, tree):
+    from app.teams import operations as team_ops
+    team = team_ops.create_team(tree.commune, "Tổ CNSCĐ Khu vực 1", "125/QĐ-UBND", date(2022, 3, 15), [tree.hamlet])
+    db.session.commit()
+    url = f"/teams/{team.id}/edit"
+    a, _a = _sign_in(app, "commune", tree.commune)
+    b, b_user = _sign_in(app, "commune", tree.commune)
+    base = {"name": "Tổ CNSCĐ Khu vực 1", "decision_number": "125/QĐ-UBND", "decision_date": "2022-03-15",
+            "founded_on": "2022-03-15"}
+    opened = version_on(a, url)
+    assert b.post(url, data=with_version(b, url, {**base, "hamlets": [tree.hamlet.id, tree.hamlet2.id]})
+                  ).status_code == 302
+    typed = {**base, "decision_number": "130/QĐ-UBND", "hamlets": [tree.hamlet.id], "version": opened}
+    resp = a.post(url, data=typed)
+    assert resp.status_code == 409
+    notice = _notice(resp)
+    assert f"{b_user.full_name} đã sửa lúc" in notice
+    assert "Hiện tại: Khu vực 1, Khu vực 2 Bạn nhập: Khu vực 1" in notice
+    assert "Hiện tại: 125/QĐ-UBND Bạn nhập: 130/QĐ-UBND" in notice
+    assert _value(resp, "decision_number") == "130/QĐ-UBND"
+    db.session.expire_all()
+    assert len(db.session.get(Team, team.id).hamlets) == 2
+    assert a.post(url, data={**typed, "version": _value(resp, "version")}).status_code == 302
+    db.session.expire_all()
+    saved = db.session.get(Team, team.id)
+    assert ([h.id for h in saved.hamlets], saved.decision_number) == ([tree.hamlet.id], "130/QĐ-UBND")
+
+
+@pytest.mark.parametrize("inline", [False, True])
+def test_a_member_saved_over_another_s_change_answers_409_on_the_page_and_in_the_row(app, db, tree, inline):
+    from tests.test_teams import make_member, make_team
+    team = make_team(tree)
+    m = make_member(team, "Nguyễn Văn An", "0912345678", role="leader")
+    url = f"/teams/members/{m.id}/edit"
+    p = f"edit-{m.id}-"
+    a, _a = _sign_in(app, "commune", tree.commune)
+    b, b_user = _sign_in(app, "commune", tree.commune)
+    fields = {p + "full_name": "Nguyễn Văn An", p + "phone": "0912 345 678", p + "gender": "male",
+              p + "birth_year": "1990", p + "role": "leader", p + "affiliation": "youth_union",
+              p + "joined_on": "2022-04-01"}
+    opened = version_on(a, url, p + "version")
+    assert b.post(url, data=with_version(b, url, {**fields, p + "birth_year": "1991"}, p + "version")
+                  ).status_code == 302
+    typed = {**fields, p + "phone": "0987 654 321", p + "version": opened}
+    headers = {"HX-Request": "true"} if inline else {}
+    resp = a.post(url, data=typed, headers=headers)
+    assert resp.status_code == 409
+    notice = _notice(resp)
+    assert f"{b_user.full_name} đã sửa lúc" in notice
+    assert "Năm sinh Hiện tại: 1991 Bạn nhập: 1990" in notice
+    assert "Hiện tại: 0912 345 678 Bạn nhập: 0987 654 321" in notice
+    assert _value(resp, p + "phone") == "0987 654 321"
+    if inline:
+        assert resp.get_data(as_text=True).lstrip().startswith('<li class="member editing"')
+    again = a.post(url, data={**typed, p + "version": _value(resp, p + "version")}, headers=headers)
+    assert again.status_code in (200, 302)
+    db.session.expire_all()
+    saved = db.session.get(Member, m.id)
+    assert (saved.phone, saved.birth_year) == ("0987654321", 1990)
+
+
+def test_a_visit_saved_over_another_s_change_answers_409_with_the_services_now(app, db, tree, team):
+    leader, _l = _sign_in(app, "team_leader", tree.commune, team[0], team[1][0])
+    officer, officer_user = _sign_in(app, "commune", tree.commune)
+    h = household(tree.hamlet)
+    members = [team[1][0].id]
+    made = leader.post("/visits/new", data=form(h.id, on=date(2024, 6, 1), members=members,
+                                                services={"dvc": "guided"}))
+    assert made.status_code == 303
+    visit_id = int(made.headers["Location"].rsplit("/", 1)[1])
+    url = f"/visits/{visit_id}/edit"
+    opened = version_on(leader, url)
+    assert officer.post(url, data=with_version(officer, url, form(
+        h.id, on=date(2024, 6, 1), members=members, services={"dvc": "adopted"}, note="Đã nộp hồ sơ"))
+    ).status_code == 303
+    typed = form(h.id, on=date(2024, 6, 2), members=members, services={"dvc": "guided", "vneid": "guided"},
+                 version=opened)
+    resp = leader.post(url, data=typed)
+    assert resp.status_code == 409
+    notice = _notice(resp)
+    assert f"{officer_user.full_name} đã sửa lúc" in notice
+    assert "Hiện tại: 01/06/2024 Bạn nhập: 02/06/2024" in notice
+    assert "Hiện tại: Đã nộp hồ sơ Bạn nhập: (trống)" in notice
+    assert "dịch vụ công trực tuyến Hiện tại: Đã sử dụng Bạn nhập: Đã hướng dẫn" in notice  # the service's result
+    assert "VNeID mức 2 Hiện tại: Chưa hướng dẫn Bạn nhập: Đã hướng dẫn" in notice  # VNeID, only in what was typed
+    page = parse(resp.get_data(as_text=True))
+    assert page.find(tag="input", name="visited_on").attrs["value"] == "2024-06-02"
+    db.session.expire_all()
+    assert db.session.get(Visit, visit_id).note == "Đã nộp hồ sơ"
+    again = leader.post(url, data={**typed, "version": _value(resp, "version")})
+    assert again.status_code == 303
+    db.session.expire_all()
+    visit = db.session.get(Visit, visit_id)
+    assert (visit.visited_on, visit.note, len(visit.services)) == (date(2024, 6, 2), "", 2)
+
+
+@pytest.mark.parametrize("figure, field, saved", [("households", "count", "households"),
+                                                  ("adults", "adults", "adults")])
+def test_a_hamlet_count_saved_over_another_s_answers_409_with_the_count_now(app, db, tree, figure, field, saved):
+    url = f"/units/{tree.hamlet.id}"
+    a, _a = _sign_in(app, "commune", tree.commune)
+    b, b_user = _sign_in(app, "commune", tree.commune)
+    today = today_vn().isoformat()
+    name = f"{field}-{saved}"
+    opened = version_on(a, url, f"{field}-version")
+    assert b.post(f"{url}/{figure}", data=with_version(b, url, {name: "330", f"{field}-effective_on": today},
+                                                      f"{field}-version")).status_code == 302
+    typed = {name: "325", f"{field}-effective_on": today, f"{field}-version": opened}
+    resp = a.post(f"{url}/{figure}", data=typed)
+    assert resp.status_code == 409
+    notice = _notice(resp)
+    assert f"{b_user.full_name} đã sửa lúc" in notice and "Hiện tại: 330 Bạn nhập: 325" in notice
+    assert _value(resp, name) == "325"
+    assert unit_ops.figure_on(tree.hamlet.id, today_vn(), saved) == 330
+    assert a.post(f"{url}/{figure}", data={**typed, f"{field}-version": _value(resp, f"{field}-version")}
+                  ).status_code == 302
+    assert unit_ops.figure_on(tree.hamlet.id, today_vn(), saved) == 325
+
+
+def test_the_forms_versions_are_only_on_pages_in_the_user_s_unit(app, db, tree):
+    # The version names nothing of the record, and its pages stay scoped like the rest.
+    h = household(tree.other_hamlet, "Lê Văn Ba")
+    outsider, _o = _sign_in(app, "commune", tree.commune)
+    assert outsider.get(f"/households/{h.id}/edit").status_code == 404
+    assert outsider.post(f"/households/{h.id}/edit", data={"head_name": "X", "version": "x"}).status_code == 404
+    assert outsider.post(f"/units/{tree.other_hamlet.id}/households",
+                         data={"count-households": "5", "count-effective_on": "2025-01-01"}).status_code == 404
+    db.session.expire_all()
+    assert db.session.scalar(sa.select(Household.head_name).where(Household.id == h.id)) == "Lê Văn Ba"
