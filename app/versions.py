@@ -71,7 +71,8 @@ def changed_meanwhile(form, values: dict, record_type: str, record_id: int, acti
     rows = []
     for name, value in values.items():
         field = form._fields.get(name)
-        if field is None or field.type == "HiddenField" or _same(field.data, value):
+        # Rows of fields (a class's named learners) are no one value: their differences are not listed one by one.
+        if field is None or field.type in ("HiddenField", "FieldList") or _same(field.data, value):
             continue
         typed = shown_value(field, field.data) if not field.errors else shown(field)
         rows.append((str(field.label.text), shown_value(field, value), typed))

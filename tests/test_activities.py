@@ -13,6 +13,7 @@ from app.activities.models import CentreShift, Class, ClassLearner, CommuneDossi
 from app.audit.models import AuditEvent
 from app.reports.models import MonthClosure
 from app.visits.models import Service, Visit
+from tests.form_versions import with_version
 from tests.html_tree import parse
 from tests.visits_helpers import form as visit_form
 from tests.visits_helpers import household, make_team, service_id, sign_in_as
@@ -223,14 +224,16 @@ def test_a_leader_corrects_and_deletes_a_class_but_not_in_a_closed_month(db, tre
     assert browser.post("/activities/classes/new", data=class_form(db, team, members)).status_code == 303
     class_id = db.session.scalar(sa.select(Class.id))
     data = class_form(db, team, members, total="25", bands=("0", "20", "5"), sexes=("", ""))
-    assert browser.post(f"/activities/classes/{class_id}/edit", data=data).status_code == 303
+    assert browser.post(f"/activities/classes/{class_id}/edit", data=with_version(
+        browser, f"/activities/classes/{class_id}/edit", data)).status_code == 303
     db.session.expire_all()
     klass = db.session.get(Class, class_id)
     assert (klass.learners_total, klass.learners_female) == (25, None)
 
     db.session.add(MonthClosure(province_id=tree.province.id, year=ON.year, month=ON.month, snapshot="{}"))
     db.session.commit()
-    assert browser.post(f"/activities/classes/{class_id}/edit", data=class_form(db, team, members)).status_code == 409
+    assert browser.post(f"/activities/classes/{class_id}/edit", data=with_version(
+        browser, f"/activities/classes/{class_id}/edit", class_form(db, team, members))).status_code == 409
     assert browser.post(f"/activities/classes/{class_id}/delete").status_code == 409
     # Asking to delete it shows why it cannot be (a page, not an error).
     ask = browser.get(f"/activities/classes/{class_id}/delete")
@@ -246,7 +249,8 @@ def test_a_class_cannot_be_moved_into_a_closed_month(db, tree, crew):
     february = date(2026, 2, 20)
     db.session.add(MonthClosure(province_id=tree.province.id, year=2026, month=2, snapshot="{}"))
     db.session.commit()
-    resp = browser.post(f"/activities/classes/{class_id}/edit", data=class_form(db, team, members, on=february))
+    resp = browser.post(f"/activities/classes/{class_id}/edit", data=with_version(
+        browser, f"/activities/classes/{class_id}/edit", class_form(db, team, members, on=february)))
     assert resp.status_code == 409
     assert parse(resp.get_data(as_text=True)).find(id="held_on-error") is not None
     db.session.expire_all()
@@ -278,7 +282,8 @@ def test_a_shift_is_logged_with_its_online_dossiers_and_counts_against_the_commu
     page = browser.get(f"/activities/shifts/{noted.id}").get_data(as_text=True)
     assert "Hướng dẫn cụ Tư nộp hồ sơ" in page and f"Recorded by {_leader.full_name} at" in page
     data = shift_form(team, members, tree.commune, on=date(2026, 3, 13)) | {"note": "Cụ Tư và cụ Năm"}
-    assert browser.post(f"/activities/shifts/{noted.id}/edit", data=data).status_code == 303
+    assert browser.post(f"/activities/shifts/{noted.id}/edit", data=with_version(
+        browser, f"/activities/shifts/{noted.id}/edit", data)).status_code == 303
     db.session.expire_all()
     assert db.session.get(CentreShift, noted.id).note == "Cụ Tư và cụ Năm"  # (no dossiers: March's share stays)
 
@@ -360,14 +365,16 @@ def test_a_shift_recorded_before_with_another_service_s_dossiers_stays_readable_
     assert _dossier_boxes(edit) == {"dvc": "2", "vneid": "", "e_wallet": "5"}
     data = shift_form(team, members, tree.commune, key=shift.key, people="10",
                       dossiers={"dvc": "2", "vneid": "", "e_wallet": "5"})
-    assert browser.post(f"/activities/shifts/{shift.id}/edit", data=data).status_code == 303
+    assert browser.post(f"/activities/shifts/{shift.id}/edit", data=with_version(
+        browser, f"/activities/shifts/{shift.id}/edit", data)).status_code == 303
     db.session.expire_all()
     shift = db.session.get(CentreShift, shift.id)
     assert shift.people_helped == 10 and {d.service.code: d.dossiers for d in shift.dossiers} == {
         "dvc": 2, "e_wallet": 5}
     # Another non-dossier service is refused there too.
     data["dos-smartphone"] = "1"
-    resp = browser.post(f"/activities/shifts/{shift.id}/edit", data=data)
+    resp = browser.post(f"/activities/shifts/{shift.id}/edit", data=with_version(
+        browser, f"/activities/shifts/{shift.id}/edit", data))
     assert resp.status_code == 400 and "“Sử dụng điện thoại thông minh cơ bản” không phải là dịch vụ nộp hồ sơ" in \
         parse(resp.get_data(as_text=True)).find(id="dossiers-error").text()
 
@@ -816,7 +823,8 @@ def test_a_leader_corrects_a_shift_and_a_bad_count_is_refused_beside_the_dossier
     form = parse(browser.get(f"/activities/shifts/{shift_id}/edit").get_data(as_text=True))
     assert form.find(id="people_helped").attrs["value"] == "14" and form.find(name="dos-dvc").attrs["value"] == "9"
     data = shift_form(team, members, tree.commune, people="20", dossiers={"dvc": "chín"})
-    resp = browser.post(f"/activities/shifts/{shift_id}/edit", data=data)
+    resp = browser.post(f"/activities/shifts/{shift_id}/edit", data=with_version(
+        browser, f"/activities/shifts/{shift_id}/edit", data))
     assert resp.status_code == 400
     doc = parse(resp.get_data(as_text=True))
     link = doc.find(id="error-summary").find(href="#dos-dvc")
@@ -826,7 +834,8 @@ def test_a_leader_corrects_a_shift_and_a_bad_count_is_refused_beside_the_dossier
     db.session.expire_all()
     assert db.session.get(CentreShift, shift_id).people_helped == 14
     data = shift_form(team, members, tree.commune, people="20", dossiers={"dvc": "11"})
-    assert browser.post(f"/activities/shifts/{shift_id}/edit", data=data).status_code == 303
+    assert browser.post(f"/activities/shifts/{shift_id}/edit", data=with_version(
+        browser, f"/activities/shifts/{shift_id}/edit", data)).status_code == 303
     db.session.expire_all()
     shift = db.session.get(CentreShift, shift_id)
     assert (shift.people_helped, shift.dossiers_total) == (20, 11)
@@ -1180,9 +1189,11 @@ def test_people_helped_far_above_the_team_s_usual_shift_or_its_dossiers_are_aske
     # Corrected, a shift keeping its number is saved; one given a slip is asked about.
     shift_id = db.session.scalar(sa.select(CentreShift.id).where(CentreShift.people_helped == 155))
     kept = shift_form(team, members, tree.commune, people="155") | {"note": "Đông người"}
-    assert browser.post(f"/activities/shifts/{shift_id}/edit", data=kept).status_code == 303
+    assert browser.post(f"/activities/shifts/{shift_id}/edit", data=with_version(
+        browser, f"/activities/shifts/{shift_id}/edit", kept)).status_code == 303
     slip = shift_form(team, members, tree.commune, people="160")
-    assert browser.post(f"/activities/shifts/{shift_id}/edit", data=slip).status_code == 409
+    assert browser.post(f"/activities/shifts/{shift_id}/edit", data=with_version(
+        browser, f"/activities/shifts/{shift_id}/edit", slip)).status_code == 409
     db.session.expire_all()
     assert db.session.get(CentreShift, shift_id).people_helped == 155
 

@@ -804,7 +804,8 @@ def test_fuzz_class_forms(app, db, tree):
         if klass is not None:
             snapshot = activity_ops.class_snapshot(klass)
             form["key"] = klass.key
-            resp = browser.post(f"/activities/classes/{klass.id}/edit", data=form)
+            resp = browser.post(f"/activities/classes/{klass.id}/edit", data=with_version(
+                browser, f"/activities/classes/{klass.id}/edit", form))
             if _ok(resp, 200, 303, 400, 409) != 303:
                 db.session.expire_all()
                 assert activity_ops.class_snapshot(db.session.get(Class, klass.id)) == snapshot
@@ -855,7 +856,8 @@ def test_fuzz_shift_forms(app, db, tree):
         if shift is not None:
             snapshot = activity_ops.shift_snapshot(shift)
             form["key"] = shift.key
-            resp = browser.post(f"/activities/shifts/{shift.id}/edit", data=form)
+            resp = browser.post(f"/activities/shifts/{shift.id}/edit", data=with_version(
+                browser, f"/activities/shifts/{shift.id}/edit", form))
             if _ok(resp, 303, 400, 409) != 303:
                 db.session.expire_all()
                 assert activity_ops.shift_snapshot(db.session.get(CentreShift, shift.id)) == snapshot

@@ -219,3 +219,45 @@ def test_the_forms_versions_are_only_on_pages_in_the_user_s_unit(app, db, tree):
                          data={"count-households": "5", "count-effective_on": "2025-01-01"}).status_code == 404
     db.session.expire_all()
     assert db.session.scalar(sa.select(Household.head_name).where(Household.id == h.id)) == "Lê Văn Ba"
+
+
+def test_a_class_and_a_shift_saved_over_another_s_change_answer_409_with_the_figures_now(app, db, tree, team):
+    from app.activities.models import CentreShift, Class
+    from tests.test_activities import class_form, shift_form
+    team_, members = team
+    leader, _l = _sign_in(app, "team_leader", tree.commune, team_, members[0])
+    officer, officer_user = _sign_in(app, "commune", tree.commune)
+    made = leader.post("/activities/classes/new", data=class_form(db, team_, members, results={"vneid": "10"}))
+    assert made.status_code == 303, made.get_data(as_text=True)[:500]
+    class_id = db.session.scalar(sa.select(sa.func.max(Class.id)))
+    url = f"/activities/classes/{class_id}/edit"
+    opened = version_on(leader, url)
+    assert officer.post(url, data=with_version(officer, url, class_form(
+        db, team_, members, key=db.session.get(Class, class_id).key, results={"vneid": "12"}))).status_code == 303
+    typed = class_form(db, team_, members, key=db.session.get(Class, class_id).key, results={"vneid": "10"},
+                       place_name="Trường tiểu học", version=opened)
+    resp = leader.post(url, data=typed)
+    assert resp.status_code == 409
+    notice = _notice(resp)
+    assert f"{officer_user.full_name} đã sửa lúc" in notice and "VNeID mức 2 Hiện tại: 12 Bạn nhập: 10" in notice
+    assert "Hiện tại: Nhà văn hóa khu vực 1 Bạn nhập: Trường tiểu học" in notice
+    assert _value(resp, "place_name") == "Trường tiểu học"
+    assert leader.post(url, data={**typed, "version": _value(resp, "version")}).status_code == 303
+    db.session.expire_all()
+    assert db.session.get(Class, class_id).place_name == "Trường tiểu học"
+
+    made = leader.post("/activities/shifts/new", data=shift_form(team_, members, tree.commune, dossiers={"dvc": "9"}))
+    assert made.status_code == 303, made.get_data(as_text=True)[:500]
+    shift = db.session.scalar(sa.select(CentreShift).order_by(CentreShift.id.desc()).limit(1))
+    url = f"/activities/shifts/{shift.id}/edit"
+    opened = version_on(leader, url)
+    assert officer.post(url, data=with_version(officer, url, shift_form(
+        team_, members, tree.commune, key=shift.key, people="15", dossiers={"dvc": "9"}))).status_code == 303
+    typed = shift_form(team_, members, tree.commune, key=shift.key, people="14", dossiers={"dvc": "11"})
+    resp = leader.post(url, data={**typed, "version": opened})
+    assert resp.status_code == 409
+    notice = _notice(resp)
+    assert "Hiện tại: 15 Bạn nhập: 14" in notice and "Hiện tại: 9 Bạn nhập: 11" in notice
+    assert leader.post(url, data={**typed, "version": _value(resp, "version")}).status_code == 303
+    db.session.expire_all()
+    assert db.session.get(CentreShift, shift.id).people_helped == 14

@@ -81,6 +81,8 @@ class ActivityForm(AppForm):
     """What classes and shifts share: the form key, the date, the members, a note, per-service counts."""
 
     key = HiddenField()
+    # The class or shift as it was when its edit form was opened (app/versions.py); empty on a new one's form.
+    version = HiddenField()
     held_on = LocalDateField(_l("Date"), validators=[InputRequired(_l("Enter the date.")), NotInFuture()])
     members = SelectMultipleField(_l("Members"), coerce=int, validate_choice=False)
     note = TextAreaField(_l("Note (optional)"), filters=[_note_filter], validators=[NoteLength()])

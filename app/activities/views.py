@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import NotFound
 from wtforms.fields.choices import SelectChoice
 
-from app import rules
+from app import rules, versions
 from app.activities import operations as ops
 from app.activities.forms import (
     DOSSIER_PREFIX,
@@ -330,14 +330,10 @@ def edit_class(class_id: int):
     page = ClassPage.of(klass.commune, None, klass)
     earliest = min((t.visits_from for t in klass.teams if t.visits_from), default=None)
     if request.method == "GET":
-        form = page.form(earliest, formdata=None, key=klass.key, held_on=klass.held_on,
-                         place_hamlet=klass.place_hamlet_id, place_name=klass.place_name,
-                         topics=[t.id for t in klass.topics], teams=[t.id for t in klass.teams],
-                         members=[m.id for m in klass.members], learners_total=klass.learners_total,
-                         age_15_17=klass.age_15_17, age_18_59=klass.age_18_59, age_60_plus=klass.age_60_plus,
-                         learners_female=klass.learners_female, learners_male=klass.learners_male, note=klass.note,
-                         learners=[{"name": x.name, "birth_year": x.birth_year or "", "hamlet": x.hamlet_id,
-                                    "phone": x.phone or ""} for x in klass.learners])
+        values = _class_values(klass)
+        values.pop("results")
+        form = page.form(earliest, formdata=None, key=klass.key, **values,
+                         version=versions.version_of(_class_values(klass), "class", klass.id))
         _more_rows(form)
         raw = {r.service.code: str(r.learners) for r in klass.results}
         return _render_class(page, form, raw, {}, klass=klass)
@@ -350,16 +346,46 @@ def edit_class(class_id: int):
     if data is None:
         return _render_class(page, form, raw, errors, 400, klass=klass)
     return _save_edit(klass, form, data, lambda status: _render_class(page, form, raw, errors, status, klass=klass),
-                      ops.update_class, _("Class updated."), url_for("activities.show_class", class_id=klass.id))
+                      ops.update_class, _("Class updated."), url_for("activities.show_class", class_id=klass.id),
+                      changed=("class", lambda: _class_values(klass),
+                               lambda: _counts_changed(klass.results, "learners", data.results, page.services)))
 
 
-def _save_edit(record, form, data, render, update, done: str, show: str, ask: Callable | None = None):
-    """Save an edited class or shift, unless the month it was in or is moved to is closed (then 409) or `ask(data)`
-    put a question beside a figure (as in _record_once)."""
+def _class_values(klass: Class) -> dict:
+    """What a class's edit form holds, by its fields' names, and its per-service results by service id (its version,
+    app/versions.py)."""
+    return {"held_on": klass.held_on, "place_hamlet": klass.place_hamlet_id, "place_name": klass.place_name,
+            "topics": sorted(t.id for t in klass.topics), "teams": sorted(t.id for t in klass.teams),
+            "members": sorted(m.id for m in klass.members), "learners_total": klass.learners_total,
+            "age_15_17": klass.age_15_17, "age_18_59": klass.age_18_59, "age_60_plus": klass.age_60_plus,
+            "learners_female": klass.learners_female, "learners_male": klass.learners_male, "note": klass.note,
+            "learners": [{"name": x.name, "birth_year": x.birth_year or "", "hamlet": x.hamlet_id,
+                          "phone": x.phone or ""} for x in klass.learners],
+            "results": {r.service_id: r.learners for r in klass.results}}
+
+
+def _counts_changed(rows, attr: str, sent: dict[int, int], services) -> list[tuple[str, str, str]]:
+    """Where a class's results or a shift's dossiers (`rows`, their figure in `attr`) differ from those sent, per
+    service: (its name, now, sent)."""
+    now = {r.service_id: getattr(r, attr) for r in rows}
+    names = {s.id: s.name for s in services} | {r.service_id: r.service.name for r in rows}
+    return [(name, format_decimal(now.get(i, 0)), format_decimal(sent.get(i, 0)))
+            for i, name in names.items() if now.get(i, 0) != sent.get(i, 0)]
+
+
+def _save_edit(record, form, data, render, update, done: str, show: str, ask: Callable | None = None,
+               changed: tuple | None = None):
+    """Save an edited class or shift, unless the month it was in or is moved to is closed (then 409), it changed since
+    its form was opened (`changed`: its audit record type, its values and the differences of its per-service figures,
+    as for app.versions.overtaken; then 409) or `ask(data)` put a question beside a figure (as in _record_once)."""
     closed = _closed_message(record.commune, record.held_on) or _closed_message(record.commune, data.held_on)
     if closed:
         form.held_on.errors.append(closed)
         return render(409)
+    if changed is not None:
+        record_type, values, more_rows = changed
+        if versions.overtaken(form, record, values, record_type, more_rows=more_rows):
+            return render(409)
     if ask is not None and ask(data):
         return render(409)
     update(record, data, user=current_user)
@@ -521,9 +547,11 @@ def edit_shift(shift_id: int):
     shift = get_shift_or_404(shift_id, need=_may_change_shift)
     team = shift.team
     if request.method == "GET":
+        values = _shift_values(shift)
+        values.pop("dossiers")
         form, _members_, services = _shift_form(
-            team, shift, formdata=None, key=shift.key, held_on=shift.held_on, commune=str(shift.commune_id),
-            members=[m.id for m in shift.members], people_helped=shift.people_helped, note=shift.note)
+            team, shift, formdata=None, key=shift.key, **values,
+            version=versions.version_of(_shift_values(shift), "shift", shift.id))
         raw = {d.service.code: str(d.dossiers) for d in shift.dossiers}
         return _render_shift(form, team, services, raw, {}, shift=shift)
     form, _members_, services = _shift_form(team, shift)
@@ -533,7 +561,17 @@ def edit_shift(shift_id: int):
     return _save_edit(shift, form, data, lambda status: _render_shift(form, team, services, raw, errors, status,
                                                                       shift=shift),
                       ops.update_shift, _("Shift updated."), url_for("activities.show_shift", shift_id=shift.id),
-                      ask=_ask_people(form, team, shift))
+                      ask=_ask_people(form, team, shift),
+                      changed=("shift", lambda: _shift_values(shift),
+                               lambda: _counts_changed(shift.dossiers, "dossiers", data.dossiers, services)))
+
+
+def _shift_values(shift: CentreShift) -> dict:
+    """What a shift's edit form holds, by its fields' names, and its dossiers by service id (its version,
+    app/versions.py)."""
+    return {"held_on": shift.held_on, "commune": str(shift.commune_id), "members": sorted(m.id for m in shift.members),
+            "people_helped": shift.people_helped, "note": shift.note,
+            "dossiers": {d.service_id: d.dossiers for d in shift.dossiers}}
 
 
 @bp.route("/shifts/<int:shift_id>/delete", methods=["GET", "POST"])
