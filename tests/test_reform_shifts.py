@@ -20,6 +20,7 @@ from app.teams.models import Team
 from app.units import operations as units
 from app.units.models import AdminUnit, unit_for_code
 from tests.adult_world import service
+from tests.form_versions import with_version
 from tests.test_reorganize import plan_csv, reorganize
 from tests.visits_helpers import make_team
 
@@ -322,6 +323,7 @@ def test_a_shift_of_an_ended_commune_cannot_be_moved_to_a_day_from_its_end_where
             "members": [str(_db.session.scalar(sa.select(Membership.member_id).where(
                 Membership.team_id == shift.team_id)))], "people_helped": "10", "dos-dvc": "7", "save": "1"}
     login_as("admin", reformed.province)
+    data = with_version(client, f"/activities/shifts/{may}/edit", data)  # the admin opened the shift's form
     resp = client.post(f"/activities/shifts/{may}/edit", data=data)
     assert resp.status_code == 400
     text = _text(resp)
