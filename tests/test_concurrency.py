@@ -714,3 +714,62 @@ def test_an_area_removed_twice_at_the_same_moment_is_removed_once_and_the_second
     assert resp.status_code == 200 and "Cụm này đã được xóa." in resp.get_data(as_text=True)
     db.session.expire_all()
     assert db.session.get(AdminUnit, area_id) is None
+
+
+# --- A record removed while another officer saves it ------------------------------------------------------------
+
+def test_a_hamlet_renamed_while_another_officer_deletes_it_answers_409_with_what_was_typed_not_a_500(
+        app, client, db, tree, login_as):
+    """One officer deletes a hamlet entered by mistake while another corrects its name: the second page found the
+    hamlet, and its save changes a row that no longer is (SQLAlchemy's StaleDataError, a 500 before). The second
+    officer is told that someone removed it, with the name they typed on the page."""
+    from app.units.models import AdminUnit
+    hamlet = unit_ops.create_unit("Khu vưc 9", "hamlet", tree.commune)
+    _db.session.commit()
+    hamlet_id = hamlet.id
+    login_as("commune", tree.commune)
+    assert client.get(f"/units/{hamlet_id}/rename").status_code == 200
+
+    def first_officer_deletes():
+        _db.session.delete(_db.session.get(AdminUnit, hamlet_id))
+
+    resp = _while_a_first_officer_holds_a_write(app, first_officer_deletes, lambda: client.post(
+        f"/units/{hamlet_id}/rename", data={"name": "Khu vực 9", "effective_on": ""}))
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 409, html[:300]
+    assert "Nội dung bạn thay đổi vừa bị người khác xóa" in html
+    typed = parse(html).find(id="typed")
+    assert [(dt.text(), dd.text()) for dt, dd in zip(typed.find_all("dt"), typed.find_all("dd"))] == [
+        ("Tên", "Khu vực 9")]
+    db.session.expire_all()
+    assert db.session.get(AdminUnit, hamlet_id) is None
+    assert client.get(f"/units/{tree.commune.id}").status_code == 200  # the next page works: nothing left half done
+
+
+def test_a_class_corrected_while_another_deletes_it_answers_409_with_what_was_typed_not_a_500(app, db, tree):
+    """The leader corrects a class's figures while the commune officer deletes it: the save, held until the
+    deletion commits, finds no class to read again or to change. The leader is told it was removed, with the
+    figures typed on the page; nothing comes back."""
+    from app.activities import operations as activity_ops
+    from app.activities.models import Class
+    from tests.test_activities import class_form
+    from tests.visits_helpers import sign_in_as
+    team, members = make_team(tree.commune, [tree.hamlet])
+    _db.session.commit()
+    browser, _leader = sign_in_as(app, "team_leader", tree.commune, team=team, member=members[0])
+    assert browser.post("/activities/classes/new", data=class_form(_db, team, members)).status_code == 303
+    class_id = _db.session.scalar(sa.select(Class.id))
+    typed = with_version(browser, f"/activities/classes/{class_id}/edit",
+                         class_form(_db, team, members, total="25", bands=("0", "20", "5"), sexes=("", "")))
+
+    def officer_deletes():
+        activity_ops.delete_class(_db.session.get(Class, class_id))
+
+    resp = _while_a_first_officer_holds_a_write(app, officer_deletes, lambda: browser.post(
+        f"/activities/classes/{class_id}/edit", data=typed))
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 409, html[:300]
+    assert "Nội dung bạn thay đổi vừa bị người khác xóa" in html
+    assert "25" in parse(html).find(id="typed").text()
+    db.session.expire_all()
+    assert db.session.get(Class, class_id) is None

@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.orm.exc import ObjectDeletedError, StaleDataError
 
 from app.extensions import db
 from app.fragments import render_page
@@ -100,6 +101,19 @@ def init_app(app):
                            _l("The server is busy or briefly unavailable. Nothing was saved. "
                              "Please try again in a moment."),
                            {"Retry-After": str(current_app.config["RETRY_AFTER_SECONDS"])})
+
+    @app.errorhandler(StaleDataError)
+    @app.errorhandler(ObjectDeletedError)
+    def removed_meanwhile(e):
+        """A save that changes a row another request removed after the page found it (a hamlet renamed while
+        another officer deletes it; a class corrected while it is deleted): the update matched no row, or the row
+        could not be read again. Nothing was saved; the person gets the form back, or what they typed, with 409."""
+        db.session.rollback()
+        current_app.logger.warning("a save found its row removed at the same moment, answered 409 on %s %s: %s",
+                                   request.method, request.path, e)
+        return conflict_page(_("Changed at the same time"), _(
+            "What this change refers to was removed by someone else at the same moment, so nothing was "
+            "saved. Reload the page and check."))
 
     @app.errorhandler(500)
     def server_error(e):
