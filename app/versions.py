@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 import sqlalchemy as sa
+from sqlalchemy.orm.exc import StaleDataError
 
 from app.audit.models import AuditEvent
 from app.database import sqlite_write_lock_now
@@ -47,7 +48,12 @@ def hold(record) -> None:
     sqlite_write_lock_now(connection)
     db.session.expire_all()
     if connection.dialect.name == "postgresql":
-        db.session.refresh(record, with_for_update=True)
+        model = type(record)
+        if db.session.scalar(sa.select(model.id).where(model.id == record.id).with_for_update()) is None:
+            # Removed by another request since its page found it: a save over a row removed meanwhile, which
+            # app.main.errors answers with 409 (SQLite finds the same on reading the record again).
+            raise StaleDataError(f"{model.__name__} {record.id} was removed meanwhile")
+        db.session.refresh(record)
 
 
 def overtaken(form, record, values, record_type: str, actions: tuple[str, ...] = (), more_rows=None) -> bool:
