@@ -508,6 +508,13 @@ def can_reorganize(province: AdminUnit, user=None) -> bool:
     return user.role in ("province", "admin") and province.level == "province" and can_see(province, user)
 
 
+def plan_bound_to(province: AdminUnit, user=None) -> AdminUnit | None:
+    """The one province a reorganization plan of the user may change: province staff their own (a plan whose
+    lines name units of another province, or which merges several, is refused by line); None for an
+    administrator, who applies any plan, one merging several provinces too."""
+    return None if _user(user).role == "admin" else province
+
+
 def can_keep_topics(user=None) -> bool:
     """The province's own class topics: its staff (and admins with a unit)."""
     user = _user(user)

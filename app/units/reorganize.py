@@ -116,6 +116,9 @@ class Plan:
     # A new commune taking in communes of several areas, or of one and of none: the old areas (None: none).
     communes_in_no_area: dict[str, set[int | None]] = field(default_factory=dict)
     area_accounts: dict[str, int] = field(default_factory=dict)          # username -> old area id it goes on with
+    # A line names a unit outside the one province the plan may change (check_plan's `only`): refused as not the
+    # user's to change, which the database changing since a preview cannot mend.
+    outside: bool = False
 
     @property
     def ok(self) -> bool:
@@ -177,11 +180,13 @@ def _visits_under(unit: AdminUnit) -> date | None:
         AdminUnit, AdminUnit.id == Visit.hamlet_id).where(AdminUnit.within(unit)))
 
 
-def check_plan(source_name: str, lines: list[PlanLine], ahead: bool = False) -> Plan:
+def check_plan(source_name: str, lines: list[PlanLine], ahead: bool = False, only: AdminUnit | None = None) -> Plan:
     """Check every line against the database and the official list in force; nothing is written.
 
     A plan dated after today is refused (applied, it would move hamlets, teams and accounts now, before
-    its day), as a hamlet change is; `ahead` lets a dry run show such a plan all the same."""
+    its day), as a hamlet change is; `ahead` lets a dry run show such a plan all the same. `only`: the one
+    province the plan may change (its staff's, app.scope.plan_bound_to): a line naming a unit of another
+    province, or a new unit under another province's code, is refused by line."""
     plan = Plan(source_name=source_name, lines=lines)
     days = Counter(line.effective_on for line in lines if line.effective_on)
     if not days:
@@ -218,9 +223,21 @@ def check_plan(source_name: str, lines: list[PlanLine], ahead: bool = False) -> 
         if unit is None:
             continue
         if unit.level == "province":
+            if only is not None and unit.id != only.id:
+                _outside(plan, line, _(
+                    "%(name)s (%(code)s) is not your province (%(own)s): you apply a plan of your own province only. "
+                    "A plan that merges several provinces is applied by the administrator.",
+                    name=unit.name, code=unit.code or "-", own=only.name))
+                continue
             if line.new_code not in in_force:
                 line.errors.append(_("The code %(code)s is not in the list in force on %(day)s.",
                                      code=line.new_code, day=message_date(day)))
+                continue
+            if only is not None and line.new_code not in _successors(only, day):
+                _outside(plan, line, _(
+                    "%(name)s goes on as %(codes)s by the official list, not %(code)s: a province's staff cannot "
+                    "make units of another province; the administrator can.", name=only.name,
+                    codes=", ".join(sorted(_successors(only, day) & in_force)), code=line.new_code))
                 continue
             plan.old_provinces[unit.code] = unit
             plan.new_provinces[unit.code] = line.new_code
@@ -230,7 +247,11 @@ def check_plan(source_name: str, lines: list[PlanLine], ahead: bool = False) -> 
             line.errors.append(_("%(code)s is a hamlet: name it in the hamlet column of its commune's line.",
                                  code=line.old_code))
     if not plan.old_provinces:
-        plan.errors.append(_("The plan names no old province (a line: old province code -> new province code)."))
+        if not plan.outside:  # (else its province lines say why)
+            plan.errors.append(_("The plan names no old province (a line: old province code -> new province code)."))
+        for line_no, unit in communes_of.items():
+            if only is not None and unit.province_id != only.id:
+                _outside(plan, _line_by_no(lines, line_no), _elsewhere(unit, only))
         return plan
     _check_overlaps(plan, day)
 
@@ -243,6 +264,9 @@ def check_plan(source_name: str, lines: list[PlanLine], ahead: bool = False) -> 
             continue
         commune = communes_of.get(line.line) or old_unit(line.old_code, line)
         if commune is None:
+            continue
+        if only is not None and commune.province_id != only.id:
+            _outside(plan, line, _elsewhere(commune, only))
             continue
         if commune.level == "district":
             line.errors.append(_("%(code)s is a district: districts end with the reform; list its communes.",
@@ -257,8 +281,15 @@ def check_plan(source_name: str, lines: list[PlanLine], ahead: bool = False) -> 
             line.errors.append(_("The code %(code)s is not in the list in force on %(day)s.",
                                  code=line.new_code, day=message_date(day)))
             continue
-        commune_by_id[commune.id] = commune
         parent_code = plan.new_provinces[old_province.code]
+        if only is not None and official.two_levels(day) and line.new_code not in {
+                u.code for u in official.province_units(parent_code, day)}:
+            _outside(plan, line, _(
+                "The code %(code)s is not a commune of %(province)s in the list in force on %(day)s: a province's "
+                "staff cannot make units of another province; the administrator can.", code=line.new_code,
+                province=official.province_units(parent_code, day)[0].name, day=message_date(day)))
+            continue
+        commune_by_id[commune.id] = commune
         _new_unit(plan, line, parent_code, day)
         if line.hamlet:
             hamlet = unit_ops.find_child_by_name(commune, line.hamlet)
@@ -355,6 +386,27 @@ def _follow_areas(plan: Plan) -> None:
             plan.areas[next(iter(held))].holds.add(code)
         elif held != {None}:
             plan.communes_in_no_area[code] = held
+
+
+def _outside(plan: Plan, line: PlanLine, problem: Problem) -> None:
+    line.errors.append(problem)
+    plan.outside = True
+
+
+def _elsewhere(unit: AdminUnit, only: AdminUnit) -> Problem:
+    return _("%(name)s (%(code)s) lies in %(province)s, not in your province (%(own)s): you apply a plan of your own "
+             "province only. A plan that merges several provinces is applied by the administrator.",
+             name=unit.name, code=unit.code or "-", province=db.session.get(AdminUnit, unit.province_id).name,
+             own=only.name)
+
+
+def _successors(province: AdminUnit, day: date) -> set[str]:
+    """The codes a province may go on under in its staff's plan: its own, and the new province the official links
+    lead it into (Hậu Giang's 93: Cần Thơ's 92)."""
+    try:
+        return {province.code or "", draft_province_code(province, day)} - {""}
+    except ValueError:
+        return {province.code or ""} - {""}
 
 
 def _old_province(plan: Plan, unit: AdminUnit) -> AdminUnit:

@@ -11,7 +11,7 @@ from app.dates import today_vn
 from app.downloads import file_name, send_download, unit_slug
 from app.extensions import db
 from app.imports import ConfirmImportForm
-from app.scope import can_reorganize, found_or_abort
+from app.scope import can_reorganize, found_or_abort, plan_bound_to
 from app.spreadsheets import SpreadsheetError
 from app.templating import locale_date
 from app.units import plan_sheet, reorganize
@@ -38,9 +38,10 @@ def _serializer() -> URLSafeSerializer:
 def _checked(name: str, data: bytes, province: AdminUnit, ahead: bool = False):
     """The plan, checked; refused when it reorganizes another province than the user's. `ahead`: a plan dated
     after today is checked for its preview (applying it stays refused until its day)."""
-    plan = reorganize.check_plan(name, reorganize.read_plan(name, data), ahead=ahead)
-    if plan.old_provinces and province.id not in {p.id for p in plan.old_provinces.values()} \
-            and current_user.role != "admin":
+    only = plan_bound_to(province)
+    plan = reorganize.check_plan(name, reorganize.read_plan(name, data), ahead=ahead, only=only)
+    if only is not None and (plan.old_provinces or plan.outside) and only.id not in {
+            p.id for p in plan.old_provinces.values()}:
         plan.errors.append(_("This plan does not reorganize your province (%(name)s).", name=province.name))
     return plan
 
@@ -129,6 +130,10 @@ def reorganize_confirm():
         abort(400)
     # Checked again against the database as it is now: it may have changed since the preview.
     plan = _checked(name, data, province)
+    if plan.outside:
+        # Lines naming another province's units (a preview made by an administrator, its payload sent by the
+        # province's staff): not theirs to apply, whatever the preview said; each line says why.
+        return _page(province, plan=plan), 403
     if not plan.ok:
         if not (plan.effective_on and plan.effective_on > today_vn()):  # (early: its problems say so)
             flash(_("The database changed since the preview. Upload the plan again."), "error")
