@@ -13,6 +13,7 @@ from app.dates import month_end, today_vn
 from app.extensions import db as _db
 from app.households.models import Household
 from app.reports.models import MonthClosure
+from app.units import operations as unit_ops
 from app.units.models import AdminUnit, HouseholdMove
 from app.visits.models import Visit
 from app.visits.operations import VisitData, create_visit
@@ -70,7 +71,7 @@ def test_a_household_moved_to_another_hamlet_counts_there_with_its_earlier_visit
     choices = [o.text() for o in parse(page.get_data(as_text=True)).find(id="hamlet").find_all("option")]
     assert choices == ["Chọn thôn, ấp", "Khu vực 2"]
     resp = _move(client, moved, b, ON)
-    assert resp.status_code == 303 and resp.headers["Location"].endswith(f"/households/{moved.id}")
+    assert resp.status_code == 303 and f"/households/{moved.id}?" in resp.headers["Location"]
     shown = client.get(resp.headers["Location"]).get_data(as_text=True)
     assert f"Từ ngày {ON.strftime('%d/%m/%Y')}, Nguyễn Văn An thuộc về Khu vực 2." in shown
     _db.session.expire_all()
@@ -191,3 +192,85 @@ def test_only_the_commune_officer_moves_a_household_and_only_within_their_commun
     client.post("/auth/logout")
     login_as("commune", tree.commune)
     assert f"/households/{moved.id}/move" in client.get(f"/households/{moved.id}").get_data(as_text=True)
+
+
+def test_the_page_after_a_move_says_what_moved_and_offers_the_same_form_filled_in_to_move_it_back(
+        db, tree, client, login_as, runner):
+    """Nguyễn Văn An, tapped into Khu vực 2 by mistake: the page after the move says its 2 visits from the day went with
+    it, and its button opens the move form with Khu vực 1 and the same day filled in; sent, the household is back
+    and the figures are as before."""
+    a, b = tree.hamlet, tree.hamlet2
+    moved = household(a, "Nguyễn Văn An")
+    _visit(moved, BEFORE, ["vneid"])
+    _visit(moved, AFTER, ["dvc"])
+    _visit(moved, AFTER + timedelta(days=1))
+    before = {u.id: _figures(u, TODAY) for u in (a, b, tree.commune)}
+    login_as("commune", tree.commune)
+    resp = _move(client, moved, b, ON)
+    assert resp.status_code == 303
+    page = parse(client.get(resp.headers["Location"]).get_data(as_text=True))
+    notice = page.find(id="move-done")
+    day = ON.strftime("%d/%m/%Y")
+    assert f"Từ ngày {day}, Nguyễn Văn An thuộc về Khu vực 2." in notice.text()
+    assert "2 lượt hướng dẫn của hộ từ ngày đó đã chuyển theo hộ" in notice.text()
+    back = next(notice.find_all("a"))
+    assert back.text() == "Chuyển hộ về lại Khu vực 1"
+    form = parse(client.get(back.attrs["href"]).get_data(as_text=True))
+    assert [o.text() for o in form.find(id="hamlet").find_all("option") if "selected" in o.attrs] == ["Khu vực 1"]
+    assert form.find(id="moved_on").attrs["value"] == ON.isoformat()
+    resp = _move(client, moved, a, ON)
+    assert resp.status_code == 303
+    notice = parse(client.get(resp.headers["Location"]).get_data(as_text=True)).find(id="move-done")
+    assert f"Từ ngày {day}, Nguyễn Văn An thuộc về Khu vực 1." in notice.text()
+    assert next(notice.find_all("a")).text() == "Chuyển hộ về lại Khu vực 2"
+    _db.session.expire_all()
+    assert _db.session.get(Household, moved.id).hamlet_id == a.id
+    assert {u.id: _figures(u, TODAY) for u in (a, b, tree.commune)} == before
+    assert _verify(runner) == ""
+
+
+def test_the_page_after_a_move_tells_it_only_while_it_holds_and_only_to_the_commune_officer(
+        db, tree, client, leader, login_as):
+    """A move with no visit after its day says so; the same link once the household moved on, a made-up one, or
+    opened by a team leader says nothing of a move."""
+    a, b = tree.hamlet, tree.hamlet2
+    moved = household(a, "Nguyễn Văn An")
+    login_as("commune", tree.commune)
+    link = _move(client, moved, b, TODAY).headers["Location"]
+    notice = parse(client.get(link).get_data(as_text=True)).find(id="move-done")
+    assert "Hộ không có lượt hướng dẫn nào từ ngày đó" in notice.text()
+    assert 'id="move-done"' not in leader.get(link).get_data(as_text=True)
+    for made_up in (f"/households/{moved.id}?moved_from={tree.other_hamlet.id}&moved_on={TODAY.isoformat()}",
+                    f"/households/{moved.id}?moved_from={a.id}&moved_on=2026-02-31",
+                    f"/households/{moved.id}?moved_from=x&moved_on={BEFORE.isoformat()}"):
+        resp = client.get(made_up)
+        assert resp.status_code == 200 and 'id="move-done"' not in resp.get_data(as_text=True), made_up
+    assert _move(client, moved, a, TODAY).status_code == 303
+    assert 'id="move-done"' not in client.get(link).get_data(as_text=True)
+
+
+def test_a_move_rereads_the_household_under_its_lock_so_a_merge_committed_meanwhile_is_not_undone(db, tree):
+    """The move form read Nguyễn Văn An in Khu vực 1; before the move takes the household's lock, another officer's
+    merge of Khu vực 1 into Khu vực 2 is committed. The move is checked on what holds under the lock: the household
+    leaves Khu vực 2, where the merge took it, not the ended Khu vực 1."""
+    from sqlalchemy.orm.attributes import set_committed_value
+
+    from app.units import hamlet_changes
+    a, b = tree.hamlet, tree.hamlet2
+    c = unit_ops.create_unit("Khu vực 3", "hamlet", _db.session.get(AdminUnit, tree.commune.id))
+    _db.session.commit()
+    moved = household(a, "Nguyễn Văn An")
+    hamlet_changes.merge_hamlets(_db.session.get(AdminUnit, a.id), _db.session.get(AdminUnit, b.id),
+                                 ON + timedelta(days=1), 5)
+    _db.session.commit()
+    # The copies the form was given, read before the merge.
+    stale, old_hamlet = _db.session.get(Household, moved.id), _db.session.get(AdminUnit, a.id)
+    set_committed_value(old_hamlet, "retired_on", None)
+    set_committed_value(stale, "hamlet_id", a.id)
+    set_committed_value(stale, "hamlet", old_hamlet)
+    assert hamlet_changes.move_household(stale, _db.session.get(AdminUnit, c.id), TODAY).id == b.id
+    _db.session.commit()
+    moves = _db.session.execute(sa.select(HouseholdMove.from_hamlet_id, HouseholdMove.to_hamlet_id).where(
+        HouseholdMove.household_id == moved.id, HouseholdMove.moved_on == TODAY)).all()
+    assert {m.from_hamlet_id for m in moves} == {b.id} and {m.to_hamlet_id for m in moves} == {c.id}
+    assert _db.session.get(Household, moved.id).hamlet_id == c.id

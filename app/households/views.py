@@ -1,4 +1,6 @@
 """The household registry: list and search, a household's page, edit, and merging duplicates."""
+from datetime import date
+
 import sqlalchemy as sa
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -44,6 +46,24 @@ def index():
     return render_template("households/index.html", households=households, duplicates=duplicates, q=q)
 
 
+def _day_arg(name: str) -> date | None:
+    """A day given in a link (YYYY-MM-DD), or None when it is missing or not a day."""
+    try:
+        return date.fromisoformat((request.args.get(name) or "")[:10])
+    except ValueError:
+        return None
+
+
+def _move_done(household: Household):
+    """The move the page after it tells of (its link names where from and the day), while it still holds."""
+    from app.forms import record_id
+    from app.units import hamlet_changes
+    source_id, on = record_id(request.args.get("moved_from")), _day_arg("moved_on")
+    if source_id is None or on is None or not can_move_household(household):
+        return None
+    return hamlet_changes.move_done(household, source_id, on)
+
+
 def _render_show(household: Household, merge_form=None, status=200):
     adoptions = {a.service_id: a for a in db.session.scalars(
         sa.select(Adoption).where(Adoption.household_id == household.id))}
@@ -57,7 +77,7 @@ def _render_show(household: Household, merge_form=None, status=200):
         services=catalogue.all_services(), duplicates=duplicates, may_merge=may_merge,
         merge_form=merge_form or (MergeForm(formdata=None) if may_merge else None),
         may_edit=can_edit_household(household) and household.erased_at is None,
-        may_move=can_move_household(household),
+        may_move=can_move_household(household), move_done=_move_done(household),
         may_log=can_log_visits() and household.erased_at is None, can_edit_visit=can_edit_visit,
         may_manage_data=can_manage_household_data(household),
     ), status
@@ -92,16 +112,21 @@ def edit(household_id: int):
 @bp.route("/<int:household_id>/move", methods=["GET", "POST"])
 def move(household_id: int):
     """Move the household to another hamlet of its commune from a date, with its visits from that day."""
-    from app.templating import locale_date
     from app.units import hamlet_changes
     household = get_household_or_404(household_id, need=can_move_household)
-    form = MoveForm(household=household)
+    # The link on the page after a move prefills the form to move it back: the hamlet it left, the same day.
+    prefill = {"hamlet": request.args.get("hamlet", "")[:12], "moved_on": _day_arg("moved_on")}
+    form = MoveForm(household=household, **{k: v for k, v in prefill.items() if v})
     if form.validate_on_submit():
-        hamlet_changes.move_household(household, form.target, form.moved_on.data, user=current_user)
+        try:
+            source = hamlet_changes.move_household(household, form.target, form.moved_on.data, user=current_user)
+        except hamlet_changes.HamletChangeError as refused:  # a merge or a split committed meanwhile
+            db.session.rollback()
+            form.moved_on.errors.append(str(refused))
+            return render_template("households/move.html", household=household, form=form), 409
         db.session.commit()
-        flash(_("From %(date)s, %(name)s belongs to %(hamlet)s.", date=locale_date(form.moved_on.data),
-                name=household.display_name, hamlet=form.target.name), "success")
-        return redirect(url_for("households.show", household_id=household.id), 303)
+        return redirect(url_for("households.show", household_id=household.id, moved_from=source.id,
+                                moved_on=form.moved_on.data.isoformat()), 303)
     return render_template("households/move.html", household=household, form=form), (
         400 if form.is_submitted() else 200)
 

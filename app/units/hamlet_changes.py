@@ -290,10 +290,17 @@ def household_date_problem(household: Household, target: AdminUnit, on: date) ->
     return date_problem([household.hamlet, target], on, households=False)
 
 
-def move_household(household: Household, target: AdminUnit, on: date, user=None) -> None:
+def move_household(household: Household, target: AdminUnit, on: date, user=None) -> AdminUnit:
     """Move one household to another hamlet of its commune from `on`, as a merge or a split moves its households:
-    its visits from that day go with it, and its earlier ones count in `target` from then (HouseholdMove)."""
+    its visits from that day go with it, and its earlier ones count in `target` from then (HouseholdMove). Returns
+    the hamlet it left."""
+    # Checked under the household's lock, on what it holds now: a merge or a split of its hamlet committed since
+    # the form was read has moved it (and its last move) already.
+    lock_households([household.id])
+    db.session.refresh(household)
+    db.session.refresh(target)
     source = household.hamlet
+    db.session.refresh(source)
     if (target.level != "hamlet" or target.parent_id != source.parent_id or target.id == source.id
             or target.retired_on is not None or household.merged_into_id is not None):
         raise HamletChangeError(_("Choose another active hamlet of this commune."))
@@ -304,6 +311,31 @@ def move_household(household: Household, target: AdminUnit, on: date, user=None)
     record("move", "household", household.id, target.id, before={"hamlet_id": source.id},
            after={"hamlet_id": target.id, "effective_on": on.isoformat()}, user=user)
     db.session.expire(household)
+    return source
+
+
+@dataclass
+class MoveDone:
+    """A household's own move, as the page after it tells it: from where, to where, from when, and its visits from
+    that day, which went with it."""
+    source: AdminUnit
+    target: AdminUnit
+    on: date
+    visits: int
+
+
+def move_done(household: Household, source_id: int, on: date) -> MoveDone | None:
+    """The household's move from `source_id` on `on`, if it is where that move took it (None otherwise: moved on
+    since, or no such move)."""
+    if household.merged_into_id is not None or not db.session.scalar(sa.select(sa.exists().where(
+            HouseholdMove.household_id == household.id, HouseholdMove.from_hamlet_id == source_id,
+            HouseholdMove.to_hamlet_id == household.hamlet_id, HouseholdMove.moved_on == on))):
+        return None
+    if last_move(household) != on:
+        return None
+    visits = db.session.scalar(sa.select(sa.func.count(Visit.id)).where(
+        Visit.household_id == household.id, Visit.visited_on >= on, Visit.hamlet_id == household.hamlet_id))
+    return MoveDone(db.session.get(AdminUnit, source_id), household.hamlet, on, visits)
 
 
 def _extend_teams(source: AdminUnit, targets: list[AdminUnit]) -> None:
