@@ -1194,8 +1194,8 @@ def test_a_split_in_the_middle_of_a_month_leaves_none_of_the_months_visits_out_o
     _visit(household(tree.hamlet2, "Lê Văn Cường"), twentieth, adopted=False)
     base = f"/reports/{tree.commune.id}/monthly"
     # Five visits of four households; by hamlet: the ended one (its two of the 3rd), the new ones, Khu vực 2.
-    # The hamlet that ended is named with the day it ended from, on the page and in the files.
-    ended = f"Khu vực 1 (đã kết thúc từ {fifteenth.strftime('%d/%m/%Y')})"
+    # The hamlet that ended is named with the hamlets it was split into and the day, on the page and in the files.
+    ended = f"Khu vực 1 (đã chia tách thành Khu vực 1A, Khu vực 1B từ {fifteenth.strftime('%d/%m/%Y')})"
     want = {ended: (2, 2), "Khu vực 1A": (1, 1), "Khu vực 1B": (1, 1), "Khu vực 2": (1, 1), "Tổng cộng": (5, 4)}
 
     page = client.get(f"{base}?month={month}").get_data(as_text=True)
@@ -1466,3 +1466,48 @@ def test_a_hamlet_a_split_made_counts_its_teams_earlier_visits_in_their_rows_as_
     login_as("commune", tree.commune)
     page = client.get(f"/coverage/{parts[0].id}").get_data(as_text=True)
     assert "Tổ CNSCĐ Khu vực 1" in page
+
+
+def test_a_hamlet_ended_by_a_merge_or_a_split_says_where_its_households_went_and_a_retired_one_that_it_was_retired(
+        db, tree, client, login_as):
+    """On the commune's hamlet list and on each hamlet's page: Khu vực 1, merged into Khu vực 2, links to it; Khu vực 2,
+    split into 2A and 2B, links to both; Khu vực Cũ, retired by hand, is "Ngừng sử dụng" (its households left the
+    figures) and names no hamlet."""
+    from app.units import operations as unit_ops
+    a, b = tree.hamlet, tree.hamlet2
+    old = unit_ops.create_unit("Khu vực Cũ", "hamlet", _db.session.get(AdminUnit, tree.commune.id))
+    _db.session.commit()
+    household(b, "Lê Văn Cường")
+    login_as("commune", tree.commune)
+    day = f"{ON:%d/%m/%Y}"
+    assert change_confirmed(client, f"/units/{a.id}/merge", {"target": str(b.id), "effective_on": ON.isoformat(),
+                                                             "households": "", "new_name": ""}).status_code == 303
+    later = ON + timedelta(days=2)
+    assert change_confirmed(client, f"/units/{b.id}/split", {
+        "effective_on": later.isoformat(), "name_1": "Khu vực 2A", "count_1": "400", "name_2": "Khu vực 2B",
+        "count_2": "330", "name_3": "", "count_3": "", "rest": "1"}).status_code == 303
+    assert client.post(f"/units/{old.id}/retire").status_code in (302, 303)
+    made = {u.name: u.id for u in _db.session.scalars(sa.select(AdminUnit).where(AdminUnit.name.like("Khu vực 2_")))}
+
+    def links(element):
+        return [(x.text(), x.attrs["href"]) for x in element.find_all("a")]
+
+    page = parse(client.get(f"/units/{a.id}").get_data(as_text=True))
+    assert page.find(id="ended").text() == f"Đã sáp nhập vào Khu vực 2 từ {day}."
+    assert links(page.find(id="ended")) == [("Khu vực 2", f"/units/{b.id}")]
+    assert "Ngừng sử dụng" not in page.find(id="main").text()
+    page = parse(client.get(f"/units/{b.id}").get_data(as_text=True))
+    assert page.find(id="ended").text() == f"Đã chia tách thành Khu vực 2A, Khu vực 2B từ {later:%d/%m/%Y}."
+    assert links(page.find(id="ended")) == [("Khu vực 2A", f"/units/{made['Khu vực 2A']}"),
+                                            ("Khu vực 2B", f"/units/{made['Khu vực 2B']}")]
+    page = parse(client.get(f"/units/{old.id}").get_data(as_text=True))
+    assert page.find(id="ended") is None and f"Ngừng sử dụng từ {TODAY:%d/%m/%Y}" in page.find(id="main").text()
+
+    listing = parse(client.get(f"/units/{tree.commune.id}").get_data(as_text=True)).find(id="children")
+    rows = {next(r.find_all("td")).find_all("a").__next__().text(): " ".join(next(r.find_all("td")).text().split())
+            for r in listing.find_all("tr") if r.find_all("td") and next(r.find_all("td"), None)}
+    assert rows["Khu vực 1"] == f"Khu vực 1 (đã sáp nhập vào Khu vực 2 từ {day})"
+    assert rows["Khu vực 2"] == f"Khu vực 2 (đã chia tách thành Khu vực 2A, Khu vực 2B từ {later:%d/%m/%Y})"
+    assert rows["Khu vực Cũ"] == "Khu vực Cũ ngừng sử dụng"
+    row_of_a = next(r for r in listing.find_all("tr") if "Khu vực 1 (" in " ".join(r.text().split()))
+    assert links(row_of_a) == [("Khu vực 1", f"/units/{a.id}"), ("Khu vực 2", f"/units/{b.id}")]

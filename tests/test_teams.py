@@ -1282,14 +1282,16 @@ def test_a_renamed_member_s_account_takes_the_new_name_and_the_trail_says_so(app
 def test_a_teams_ended_hamlet_is_marked_after_its_current_ones_in_the_list_the_page_and_the_filter(
         db, tree, client, login_as):
     """A hamlet ended (merged, split or retired) stays on the team it served, but the commune's list, the team's
-    page and the hamlet filter say it ended and from when, after the hamlets of today."""
+    page and the hamlet filter say how it ended and from when, after the hamlets of today: retired by hand, or
+    merged into the hamlet its households went to."""
     from app.extensions import db as _db
+    from app.units import hamlet_changes
     from app.units import operations as unit_ops
     team = make_team(tree, hamlets=[tree.hamlet, tree.hamlet2])
     unit_ops.retire_unit(_db.session.get(type(tree.hamlet), tree.hamlet.id), date(2024, 12, 1))
     _db.session.commit()
     login_as("commune", tree.commune)
-    ended = "Khu vực 1 (đã kết thúc từ 01/12/2024)"
+    ended = "Khu vực 1 (ngừng sử dụng từ 01/12/2024)"
     html = " ".join(client.get(f"/teams/unit/{tree.commune.id}").get_data(as_text=True).split())
     assert f"Khu vực 2, {ended}" in re.sub(r"<[^>]+>", "", html)
     options = re.findall(r'<option value="(\d+)"[^>]*>([^<]*)</option>', html)
@@ -1297,6 +1299,17 @@ def test_a_teams_ended_hamlet_is_marked_after_its_current_ones_in_the_list_the_p
     assert hamlet_options == ["Khu vực 2", ended]
     page = " ".join(client.get(f"/teams/{team.id}").get_data(as_text=True).split())
     assert f"Khu vực 2, {ended}" in re.sub(r"<[^>]+>", "", page)
+    # Khu vực 2 merged into a hamlet of today: each place names where its households went.
+    new = unit_ops.create_unit("Khu vực 3", "hamlet", _db.session.get(type(tree.hamlet), tree.commune.id))
+    hamlet_changes.merge_hamlets(_db.session.get(type(tree.hamlet), tree.hamlet2.id), new, date(2025, 1, 1), 700)
+    _db.session.commit()
+    merged = "Khu vực 2 (đã sáp nhập vào Khu vực 3 từ 01/01/2025)"
+    html = " ".join(client.get(f"/teams/unit/{tree.commune.id}").get_data(as_text=True).split())
+    assert f"Khu vực 3, {ended}, {merged}" in re.sub(r"<[^>]+>", "", html)
+    options = re.findall(r'<option value="(\d+)"[^>]*>([^<]*)</option>', html)
+    assert [label for value, label in options if value.isdigit()] == ["Khu vực 3", ended, merged]
+    page = " ".join(client.get(f"/teams/{team.id}").get_data(as_text=True).split())
+    assert f"Khu vực 3, {ended}, {merged}" in re.sub(r"<[^>]+>", "", page)
 
 
 def test_a_team_is_not_dissolved_for_a_reason_of_one_word(client, db, tree, login_as):

@@ -84,9 +84,15 @@ def adult_columns(summary: Summary) -> list[tuple[str, str, object]]:
 
 
 def row_name(row: dict) -> str:
-    """A row's unit as the files name it: a hamlet that ended during the period with the day it ended from."""
-    if row.get("ended_on") is not None:
-        return _("%(name)s (ended from %(date)s)", name=row["name"], date=_fmt_date(row["ended_on"]))
+    """A row's unit as the files name it: a hamlet that ended during the period with the day it ended from, and the
+    hamlets its households went to (a merge or a split), as the page says it."""
+    ending = row.get("ending")
+    if ending:
+        names = ", ".join(u["name"] for u in ending["into"])
+        how = (_("merged into %(names)s from %(date)s", names=names, date=_fmt_date(ending["on"]))
+               if ending["kind"] == "merge" else
+               _("split into %(names)s from %(date)s", names=names, date=_fmt_date(ending["on"])))
+        return f"{row['name']} ({how})"
     return row["name"]
 
 

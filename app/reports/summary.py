@@ -394,6 +394,17 @@ def _row_of(meta: dict, f: dict, services: list[dict], parent_name: str = "") ->
     return row
 
 
+def _say_endings(rows: list[dict]) -> None:
+    """Each row of a hamlet that a merge or a split ended during the period gets `ending`: how, and the hamlets its
+    households went to (read now, so a month closed before says it too)."""
+    from app.units.hamlet_changes import endings_of
+    found = endings_of([r["id"] for r in rows if r.get("ended_on") and r.get("id")])
+    for r in rows:
+        e = found.get(r.get("id")) if r.get("ended_on") else None
+        r["ending"] = ({"kind": e.kind, "on": e.on, "into": [{"id": u.id, "name": u.name} for u in e.into]}
+                       if e else None)
+
+
 def summary_from_figures(data: dict, unit_id: int, closed_at=None) -> Summary:
     units = data["units"]
     uid = str(unit_id)
@@ -436,6 +447,7 @@ def summary_from_figures(data: dict, unit_id: int, closed_at=None) -> Summary:
         if row is not None:
             unplaced[level] = row
     direct = [_row(data, k, units[uid]["name"]) for k in below if units[k]["parent_id"] == unit_id]
+    _say_endings([r for _, rows in levels for r in rows] + direct)
     hamlets = bool(direct) and all(r["level"] == "hamlet" for r in direct)
     child_level = "hamlet" if hamlets else ""
     # A closed month's report is the one made when it was closed: dated that day (in Vietnam), not the day

@@ -70,6 +70,7 @@ from app.teams.models import (
 from app.teams.sheet_template import member_template
 from app.templating import locale_date
 from app.text import fold, sort_key
+from app.units import hamlet_changes
 from app.units import operations as unit_ops
 from app.units.models import AdminUnit
 
@@ -176,8 +177,10 @@ def listing(unit_id: int):
     more = len(teams) > LIST_LIMIT
     teams = sorted(teams[:LIST_LIMIT], key=lambda t: (t.status, sort_key(t.name)))
     ids = [t.id for t in teams]
+    # How each ended hamlet ended (merged, split or retired), in the hamlet filter and beside the teams that served it.
+    ended = {h.id: h for h in hamlets} | {h.id: h for t in teams for h in t.hamlets}
     ctx = dict(unit=unit, teams=teams, more=more, q=q, status=status, hamlet_id=hamlet_id, hamlets=hamlets,
-               today=today_vn(),
+               today=today_vn(), endings=hamlet_changes.endings(ended.values()),
                counts=team_ops.member_counts(ids), leaders=team_ops.leaders(ids))
     if wants_fragment("team-rows"):
         return render_template("teams/_rows.html", **ctx)
@@ -389,7 +392,7 @@ def _team_context(team: Team, add_form: MemberForm | None = None, note: str | No
                             reverse=True),
                 history=_history(team),
                 events=team_ops.team_events(team), may_edit=may_edit, may_manage=can_manage_team(team),
-                add_form=add_form, note=note, today=today_vn(),
+                add_form=add_form, note=note, today=today_vn(), endings=hamlet_changes.endings(team.hamlets),
                 subjects={m.member_id: m.member.full_name for m in team.memberships})
 
 

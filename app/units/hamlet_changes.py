@@ -148,6 +148,36 @@ def history(hamlet: AdminUnit) -> list[HamletChange]:
         .order_by(HamletChange.effective_on, HamletChange.id)))
 
 
+@dataclass
+class Ending:
+    """How a hamlet ended by a merge or a split: from when, and the hamlets its households went to (a retired hamlet
+    has none: its households leave the figures)."""
+    kind: str  # merge | split
+    on: date
+    into: list[AdminUnit]
+
+
+def endings(hamlets) -> dict[int, Ending]:
+    """{hamlet id: Ending} of those among `hamlets` a merge or a split ended; the hamlets it made under their names
+    of today."""
+    return endings_of([h.id for h in hamlets if h.retired_on is not None])
+
+
+def endings_of(ids: list[int]) -> dict[int, Ending]:
+    """endings() of the hamlets of these ids."""
+    found: dict[int, Ending] = {}
+    if not ids:
+        return found
+    for change, into in db.session.execute(
+            sa.select(HamletChange, AdminUnit).join(AdminUnit, AdminUnit.id == HamletChange.to_unit_id)
+            .where(HamletChange.from_unit_id.in_(ids), HamletChange.kind.in_(("merge", "split")))
+            .order_by(HamletChange.id)):
+        found.setdefault(change.from_unit_id, Ending(change.kind, change.effective_on, [])).into.append(into)
+    for ending in found.values():
+        ending.into = by_name(ending.into)
+    return found
+
+
 def earliest_date(hamlet: AdminUnit, households: bool = True) -> date | None:
     """The first day a new change of this hamlet may take effect: the day it came into being, or of
     its latest change, whichever is later (a history read in order); with `households`, also of the latest

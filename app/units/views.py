@@ -52,20 +52,23 @@ require_sign_in(bp)
 
 
 def _children(unit: AdminUnit, q: str = ""):
+    """The units below, ended ones last, with their household counts as coverage counts them and how the ended hamlets
+    ended."""
     query = units_query().where(AdminUnit.parent_id == unit.id)
     if q:
         query = query.where(AdminUnit.name_folded.contains(fold(q), autoescape=True))
     children = sorted(db.session.scalars(query), key=lambda c: (c.retired_on is not None, sort_key(c.name)))
     # Each child's households as coverage counts them (the sum of its units below, if it has any).
     counts = households_by_unit(children, today_vn())
-    return children, counts
+    return children, counts, hamlet_changes.endings(children)
 
 
 def _render_unit(unit: AdminUnit, hamlet_form=None, count_form=None, adult_form=None, status=200):
     q = request.args.get("q", "")[:100]
-    children, counts = _children(unit, q)
+    children, counts, endings = _children(unit, q)
     if wants_fragment("children"):
-        return render_template("units/_children.html", unit=unit, children=children, counts=counts, q=q)
+        return render_template("units/_children.html", unit=unit, children=children, counts=counts, q=q,
+                               endings=endings)
     history = db.session.scalars(sa.select(HouseholdCount).where(HouseholdCount.unit_id == unit.id)
                                  .order_by(HouseholdCount.effective_on.desc()).limit(20)).all()
     may_structure = can_edit_structure(unit)
@@ -86,7 +89,8 @@ def _render_unit(unit: AdminUnit, hamlet_form=None, count_form=None, adult_form=
     adult_history = db.session.scalars(sa.select(AdultCount).where(AdultCount.unit_id == unit.id)
                                        .order_by(AdultCount.effective_on.desc()).limit(20)).all()
     return render_template(
-        "units/show.html", unit=unit, ancestors=ancestors, children=children, counts=counts, q=q,
+        "units/show.html", unit=unit, ancestors=ancestors, children=children, counts=counts, q=q, endings=endings,
+        ending=hamlet_changes.endings([unit]).get(unit.id),
         history=history, current=history_current(history, day), summed=summed, ended_on=ended_on,
         households=households_by_unit([unit], today_vn())[unit.id],
         may_structure=may_structure, may_count=may_count, may_count_below=may_count_below,
