@@ -1511,3 +1511,19 @@ def test_a_hamlet_ended_by_a_merge_or_a_split_says_where_its_households_went_and
     assert rows["Khu vực Cũ"] == "Khu vực Cũ ngừng sử dụng"
     row_of_a = next(r for r in listing.find_all("tr") if "Khu vực 1 (" in " ".join(r.text().split()))
     assert links(row_of_a) == [("Khu vực 1", f"/units/{a.id}"), ("Khu vực 2", f"/units/{b.id}")]
+
+
+def test_the_coverage_page_of_a_merged_hamlet_says_where_its_households_went_and_links_their_coverage(
+        db, tree, client, login_as):
+    """Khu vực 1, merged into Khu vực 2: its coverage page says so and links to Khu vực 2's, where its figures carry
+    on."""
+    a, b = tree.hamlet, tree.hamlet2
+    login_as("commune", tree.commune)
+    assert change_confirmed(client, f"/units/{a.id}/merge", {"target": str(b.id), "effective_on": ON.isoformat(),
+                                                             "households": "", "new_name": ""}).status_code == 303
+    page = parse(client.get(f"/coverage/{a.id}").get_data(as_text=True))
+    assert page.find(id="ended").text() == f"Đã sáp nhập vào Khu vực 2 từ {ON:%d/%m/%Y}."
+    links = [(x.text(), x.attrs["href"]) for x in page.find(id="ended").parent.find_all("a")
+             if x.text() == "Khu vực 2"]
+    assert links and all(href.startswith(f"/coverage/{b.id}") for _, href in links)
+    assert "Ngừng sử dụng" not in page.text()

@@ -31,6 +31,7 @@ from app.scope import (
 )
 from app.templating import locale_date, target_percent
 from app.text import by_name, sort_key
+from app.units import hamlet_changes
 from app.units.history import before_note, commune_figures_note, successors
 
 bp = Blueprint("coverage", __name__, url_prefix="/coverage")
@@ -124,7 +125,9 @@ def show(unit_id: int):
                    map_mode=mode, map_param=_map_param(),
                    map_links={m: coverage_url(unit.id, map=m) for m in MAPS},
                    before=before_note(unit), stand_ins=[], absent=False,
-                   successors=successors(unit) if unit.retired_on else [])
+                   successors=successors(unit) if unit.retired_on else [],
+                   # A hamlet a merge or a split ended: where its households went (their figures carry on there).
+                   ending=hamlet_changes.endings([unit]).get(unit.id) if unit.level == "hamlet" else None)
     table = rows = None
     key = _figure_key(sort, queries.services_and_targets(unit)[0])  # None: name order
     if chosen is not None:
