@@ -1527,3 +1527,31 @@ def test_the_coverage_page_of_a_merged_hamlet_says_where_its_households_went_and
              if x.text() == "Khu vực 2"]
     assert links and all(href.startswith(f"/coverage/{b.id}") for _, href in links)
     assert "Ngừng sử dụng" not in page.text()
+
+
+def test_a_closed_month_s_report_keeps_the_names_a_split_hamlet_s_households_went_to(db, tree, client, login_as):
+    """A hamlet split during a month is named in that month's report with the hamlets its households went to. Once
+    the month is closed its files never change: a part renamed afterwards keeps, in them, the name it had then."""
+    fifteenth = ON.replace(day=15)
+    household(tree.hamlet, "Nguyễn Văn An")
+    login_as("commune", tree.commune)
+    resp = change_confirmed(client, f"/units/{tree.hamlet.id}/split", {
+        "effective_on": fifteenth.isoformat(), "name_1": "Khu vực 1A", "count_1": "200", "name_2": "Khu vực 1B",
+        "count_2": "120", "name_3": "", "count_3": "", "rest": "1"})
+    assert resp.status_code == 303, resp.get_data(as_text=True)[:2000]
+    month = ON.strftime("%Y-%m")
+    client.post("/auth/logout")
+    login_as("province", tree.province)
+    assert client.post("/reports/closing", data={"close-month": month, "close-confirm": month}).status_code == 302
+    base = f"/reports/{tree.commune.id}/monthly"
+    closed = {ext: client.get(f"{base}.{ext}?month={month}").data for ext in ("xlsx", "csv")}
+    assert "Khu vực 1 (đã chia tách thành Khu vực 1A, Khu vực 1B từ" in closed["csv"].decode("utf-8-sig")
+    part = _db.session.scalar(sa.select(AdminUnit).where(AdminUnit.name == "Khu vực 1A"))
+    client.post("/auth/logout")
+    login_as("commune", tree.commune)
+    resp = client.post(f"/units/{part.id}/rename", data={"name": "Khu vực Bến Đò", "effective_on": TODAY.isoformat()})
+    assert resp.status_code == 302, resp.get_data(as_text=True)[:2000]
+    assert _db.session.get(AdminUnit, part.id).name == "Khu vực Bến Đò"
+    client.post("/auth/logout")
+    login_as("province", tree.province)
+    assert {ext: client.get(f"{base}.{ext}?month={month}").data for ext in ("xlsx", "csv")} == closed

@@ -195,15 +195,18 @@ def compute_figures(root: AdminUnit, year: int, month: int, full: bool = False, 
     for commune_id, beyond in queries.hamlets_beyond_commune(hamlet_commune, period, heirs=not as_then).items():
         beyond["working"] = {code_of[s]: n for s, n in beyond["working"].items() if s in code_of}
         figures[commune_id]["hamlets_beyond"] = beyond
+    endings_now = _endings([u.id for u in units if u.id in ended and u.id in needed])
     return {
         "year": year, "month": month, "root_id": root.id, **({"first": period.first} if first else {}),
         "services": services,
         "adult_targets": {t.indicator: {"share": float(t.share), "date": t.due_on.isoformat()}
                           for t in adult_targets(root.province_id, end).values()},
-        # A hamlet that ended during the period says from when (its row is the period's first days).
+        # A hamlet that ended during the period says from when (its row is the period's first days), and where its
+        # households went as the hamlets were named then: a closed month's report keeps it (hamlet_changes.endings_of).
         "units": {str(u.id): {"id": u.id, "code": u.code, "name": u.name, "level": u.level,
                               "parent_id": u.parent_id, "depth": u.depth,
-                              **({"ended_on": u.retired_on.isoformat()} if u.id in ended else {})}
+                              **({"ended_on": u.retired_on.isoformat(), "ending": endings_now.get(u.id)}
+                                 if u.id in ended else {})}
                   for u in units if u.id in needed},
         "figures": {str(k): v for k, v in figures.items() if k in needed},
     }
@@ -394,15 +397,21 @@ def _row_of(meta: dict, f: dict, services: list[dict], parent_name: str = "") ->
     return row
 
 
+def _endings(ids: list[int]) -> dict[int, dict]:
+    """How each of these hamlets a merge or a split ended: {id: {"kind", "on" (ISO), "into": [{"id", "name"}]}}, as
+    the figures keep it (JSON)."""
+    from app.units.hamlet_changes import endings_of
+    return {h: {"kind": e.kind, "on": e.on.isoformat(), "into": [{"id": u.id, "name": u.name} for u in e.into]}
+            for h, e in endings_of(ids).items()}
+
+
 def _say_endings(rows: list[dict]) -> None:
     """Each row of a hamlet that a merge or a split ended during the period gets `ending`: how, and the hamlets its
-    households went to (read now, so a month closed before says it too)."""
-    from app.units.hamlet_changes import endings_of
-    found = endings_of([r["id"] for r in rows if r.get("ended_on") and r.get("id")])
+    households went to, as its figures recorded it (a month closed before they did: read now)."""
+    unrecorded = _endings([r["id"] for r in rows if r.get("ended_on") and r.get("id") and "ending" not in r])
     for r in rows:
-        e = found.get(r.get("id")) if r.get("ended_on") else None
-        r["ending"] = ({"kind": e.kind, "on": e.on, "into": [{"id": u.id, "name": u.name} for u in e.into]}
-                       if e else None)
+        e = (r["ending"] if "ending" in r else unrecorded.get(r.get("id"))) if r.get("ended_on") else None
+        r["ending"] = {**e, "on": date.fromisoformat(e["on"])} if e else None
 
 
 def summary_from_figures(data: dict, unit_id: int, closed_at=None) -> Summary:
