@@ -135,6 +135,14 @@ class CountField(StringField):
         return "" if self.data is None else str(self.data)
 
 
+class PhoneField(StringField):
+    """A phone number, which a page shows as people read it out (0912 345 678), also beside what was typed."""
+
+    def shown(self, value) -> str:
+        from app.teams.operations import format_phone  # the one way a number is written out
+        return format_phone(value)
+
+
 class LocalDateField(DateField):
     """An <input type=date>, with a message a person understands when the value is not a date."""
 

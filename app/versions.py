@@ -16,8 +16,10 @@ from app.extensions import db
 from app.main.conflicts import shown, shown_value
 
 # A digest of the record's editable values, then the id of the record's latest audit event when the form was
-# opened (so a refusal can name who changed it since), e.g. "3f9a…c2.1841".
+# opened (so a refusal can name who changed it since), then a short digest of each value in the order of their names
+# (so a refusal lists only what was changed since, not what the person changed themselves), e.g. "3f9a…c2.1841.0c1d…".
 _DIGEST = 32
+_EACH = 8
 
 
 @dataclass
@@ -36,8 +38,25 @@ def digest(values: dict) -> str:
 def version_of(values: dict, record_type: str, record_id: int, actions: tuple[str, ...] = ()) -> str:
     """The version an edit form carries: `values` are the record's editable values (what the form is filled
     with), `record_type`, `record_id` and `actions` the audit events that change them."""
-    latest = _latest_event(record_type, record_id, actions)
-    return f"{digest(values)}.{latest.id if latest else 0}"
+    return _stamp(values, _latest_event(record_type, record_id, actions))
+
+
+def _stamp(values: dict, latest: AuditEvent | None) -> str:
+    return f"{digest(values)}.{latest.id if latest else 0}.{''.join(_each(values).values())}"
+
+
+def _each(values: dict) -> dict[str, str]:
+    return {name: digest({name: values[name]})[:_EACH] for name in sorted(values)}
+
+
+def _changed_since(sent: str, values: dict) -> set[str] | None:
+    """The names of the values that changed since the form was opened, read from its version; None when the version
+    does not say (missing, tampered with, or of a form that held other values)."""
+    each = _each(values)
+    opened = sent.split(".")[2] if sent.count(".") == 2 else ""
+    if len(opened) != _EACH * len(each) or not opened.isascii() or not opened.isalnum():
+        return None
+    return {name for i, (name, now) in enumerate(each.items()) if opened[i * _EACH:(i + 1) * _EACH] != now}
 
 
 def hold(record) -> None:
@@ -70,24 +89,33 @@ def changed_meanwhile(form, values: dict, record_type: str, record_id: int, acti
     """None when the form's version (its `version` field) is the record's (`values` as for `version_of`, read
     after `hold`), or when what was typed is what the record holds now; else what to tell the person, also set as
     `form.changed_meanwhile` for the page, and the form now carries the record's version, so that sending it again
-    saves it. `more_rows` are differences in what the form's fields do not hold one by one (a visit's services)."""
+    saves it. `more_rows` are differences in what the form's fields do not hold one by one (a visit's services).
+    Only what changed since the form was opened is listed (where its version says): a value the person changed
+    and no one else did is theirs to save, not a difference to look at."""
     sent = (form.version.data or "").strip()
     if sent.partition(".")[0] == digest(values):
         return None
+    changed = _changed_since(sent, values)
+    if changed is not None and any(n in form._fields and form._fields[n].type in ("HiddenField", "FieldList")
+                                   for n in changed):
+        changed = None  # someone changed what is not shown one by one (a class's named learners): list it all
     rows = []
     for name, value in values.items():
         field = form._fields.get(name)
         # Rows of fields (a class's named learners) are no one value: their differences are not listed one by one.
-        if field is None or field.type in ("HiddenField", "FieldList") or _same(field.data, value):
+        if (field is None or field.type in ("HiddenField", "FieldList") or _same(field.data, value)
+                or (changed is not None and name not in changed)):
             continue
         typed = shown_value(field, field.data) if not field.errors else shown(field)
         rows.append((str(field.label.text), shown_value(field, value), typed))
-    rows += list(more_rows or ())
+    # The differences the fields do not hold (a visit's services) are listed when those values changed since.
+    if changed is None or any(name not in form._fields for name in changed):
+        rows += list(more_rows or ())
     if not rows:
         return None  # what was typed is what it holds now (the form sent twice, or both wrote the same): nothing lost
     latest = _latest_event(record_type, record_id, actions)
-    form.version.data = f"{digest(values)}.{latest.id if latest else 0}"
-    seen = sent.partition(".")[2]
+    form.version.data = _stamp(values, latest)
+    seen = sent.split(".")[1] if "." in sent else ""
     # Named only when the trail has a change made after the form was opened (the field may be tampered with).
     known = latest is not None and seen.isascii() and seen.isdigit() and len(seen) < 19 and latest.id > int(seen)
     notice = ChangedMeanwhile(by=_name(latest.user) if known else None, at=latest.at if known else None, rows=rows)

@@ -22,6 +22,7 @@ from app.forms import (
     HasLetterOrDigit,
     LocalDateField,
     NoControlCharacters,
+    PhoneField,
     record_id,
     strip_clean,
 )
@@ -64,7 +65,7 @@ class HouseholdForm(AppForm):
                                         HasLetterOrDigit()])
     address = StringField(_l("House number or landmark"), filters=[strip_clean],
                           validators=[Optional(), Length(max=200)])
-    phone = StringField(_l("Phone (optional)"), filters=[strip_clean], validators=[VnMobile()])
+    phone = PhoneField(_l("Phone (optional)"), filters=[strip_clean], validators=[VnMobile()])
     size = CountField(_l("People in the household (optional)"), max_value=50,
                       validators=[Optional(), NumberRange(min=1, message=_l("Enter a number from 1 to 50."))])
     # The household as it was when the form was opened (app/versions.py).

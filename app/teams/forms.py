@@ -21,6 +21,7 @@ from app.forms import (
     HasLetterOrDigit,
     LocalDateField,
     NotInFuture,
+    PhoneField,
     strip_clean,
 )
 from app.teams.models import AFFILIATIONS, GENDERS, MEMBER_ROLES
@@ -117,7 +118,7 @@ class MemberForm(AppForm):
         Length(max=NAME_MAX, message=_l("At most %(max)d characters.")), HasLetterOrDigit()])
     # Optional: an elderly hamlet head may have no mobile phone. Such a member gets no sign-in
     # account (the number is the username); a number given is still checked and unique.
-    phone = StringField(_l("Mobile number (optional)"), filters=[strip_clean], validators=[
+    phone = PhoneField(_l("Mobile number (optional)"), filters=[strip_clean], validators=[
         Optional(),
         Length(max=32, message=_l("This is not a phone number. Type 10 digits, e.g. 0912 345 678."))])
     gender = SelectField(_l("Gender"), choices=_choices(GENDERS, blank=_l("—")), validate_choice=False,
