@@ -56,7 +56,8 @@ def test_fuzz_hamlet_and_count_forms(client, db, tree, login_as):
         resp = client.post(f"/units/{tree.hamlet.id}/adults", data=with_version(
             client, f"/units/{tree.hamlet.id}", {"adults-adults": households, "adults-effective_on": effective_on}))
         assert resp.status_code in (302, 400, 409)
-        resp = client.post(f"/units/{tree.hamlet2.id}/rename", data={"name": name})
+        resp = client.post(f"/units/{tree.hamlet2.id}/rename", data=with_version(
+                client, f"/units/{tree.hamlet2.id}/rename", {"name": name}))
         assert resp.status_code in (302, 400)
     run()
     assert unit_count(db) >= before

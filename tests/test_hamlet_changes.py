@@ -159,8 +159,8 @@ def test_a_split_assigns_households_one_by_one_or_the_rest_in_bulk(db, tree, cli
 
 def test_a_rename_from_a_date_is_kept_in_the_hamlets_history(db, tree, client, login_as):
     login_as("commune", tree.commune)
-    resp = client.post(f"/units/{tree.hamlet.id}/rename", data={"name": "Khu vực Mới",
-                                                                "effective_on": ON.isoformat()})
+    resp = client.post(f"/units/{tree.hamlet.id}/rename", data=with_version(
+            client, f"/units/{tree.hamlet.id}/rename", {"name": "Khu vực Mới", "effective_on": ON.isoformat()}))
     assert resp.status_code == 302
     change = _db.session.scalar(sa.select(HamletChange))
     assert (change.kind, change.from_name, change.to_name, change.effective_on) == (
@@ -234,7 +234,8 @@ def test_a_change_may_take_effect_today_or_on_the_first_day_the_hamlet_existed(d
     assert resp.status_code == 303, resp.get_data(as_text=True)
     part = _db.session.scalar(sa.select(AdminUnit).where(AdminUnit.name == "Khu vực 1B"))
     # The part came into being on ON: a change from that very day is its first possible one.
-    resp = client.post(f"/units/{part.id}/rename", data={"name": "Khu vực Bến Đò", "effective_on": ON.isoformat()})
+    resp = client.post(f"/units/{part.id}/rename", data=with_version(
+            client, f"/units/{part.id}/rename", {"name": "Khu vực Bến Đò", "effective_on": ON.isoformat()}))
     assert resp.status_code == 302, resp.get_data(as_text=True)
     # And a change decided today takes effect today.
     resp = change_confirmed(client, f"/units/{part.id}/merge", {
@@ -245,15 +246,15 @@ def test_a_change_may_take_effect_today_or_on_the_first_day_the_hamlet_existed(d
 
 def test_another_hamlets_later_change_does_not_hold_back_this_one(db, tree, client, login_as):
     login_as("commune", tree.commune, locale="en")
-    resp = client.post(f"/units/{tree.hamlet2.id}/rename", data={"name": "Khu vực Hai",
-                                                                 "effective_on": AFTER.isoformat()})
+    resp = client.post(f"/units/{tree.hamlet2.id}/rename", data=with_version(
+            client, f"/units/{tree.hamlet2.id}/rename", {"name": "Khu vực Hai", "effective_on": AFTER.isoformat()}))
     assert resp.status_code == 302
-    resp = client.post(f"/units/{tree.hamlet.id}/rename", data={"name": "Khu vực Một",
-                                                                "effective_on": ON.isoformat()})
+    resp = client.post(f"/units/{tree.hamlet.id}/rename", data=with_version(
+            client, f"/units/{tree.hamlet.id}/rename", {"name": "Khu vực Một", "effective_on": ON.isoformat()}))
     assert resp.status_code == 302, resp.get_data(as_text=True)
     # Its own later change does.
-    resp = client.post(f"/units/{tree.hamlet2.id}/rename", data={"name": "Khu vực 2",
-                                                                 "effective_on": ON.isoformat()})
+    resp = client.post(f"/units/{tree.hamlet2.id}/rename", data=with_version(
+            client, f"/units/{tree.hamlet2.id}/rename", {"name": "Khu vực 2", "effective_on": ON.isoformat()}))
     assert resp.status_code == 400 and "has existed in its present form only since" in resp.get_data(as_text=True)
     # Each hamlet's history lists its own changes only.
     history = client.get(f"/units/{tree.hamlet.id}").get_data(as_text=True).split('id="hamlet-history"')[1]
@@ -271,7 +272,8 @@ def test_a_closed_month_before_the_change_does_not_hold_it_back(db, tree, client
 
 def test_a_rename_records_who_made_it_and_moves_no_household(db, tree, client, login_as):
     officer = login_as("commune", tree.commune)
-    client.post(f"/units/{tree.hamlet.id}/rename", data={"name": "Khu vực Mới", "effective_on": ON.isoformat()})
+    client.post(f"/units/{tree.hamlet.id}/rename", data=with_version(
+            client, f"/units/{tree.hamlet.id}/rename", {"name": "Khu vực Mới", "effective_on": ON.isoformat()}))
     change = _db.session.scalar(sa.select(HamletChange))
     assert (change.recorded_by_id, change.households_moved, change.commune_id) == (officer.id, 0, tree.commune.id)
 
@@ -369,7 +371,8 @@ def test_a_hamlet_added_or_renamed_by_hand_may_take_a_merged_hamlets_name_and_is
     retired = f"Khu vực Cũ, ngừng sử dụng từ {ON - timedelta(days=30):%d/%m/%Y}, đang mang tên này"
     resp = client.post(f"/units/{tree.commune.id}/hamlets", data={"hamlet-name": "khu vuc cu"})
     assert resp.status_code == 400 and retired in resp.get_data(as_text=True)
-    resp = client.post(f"/units/{tree.hamlet2.id}/rename", data={"name": "Khu vực Cũ", "effective_on": ""})
+    resp = client.post(f"/units/{tree.hamlet2.id}/rename", data=with_version(
+            client, f"/units/{tree.hamlet2.id}/rename", {"name": "Khu vực Cũ", "effective_on": ""}))
     assert resp.status_code == 400 and retired in resp.get_data(as_text=True)
     resp = client.post(f"/units/{tree.commune.id}/hamlets", data={"hamlet-name": "Khu vực 2"})
     assert resp.status_code == 400 and "đã có ở một thôn, ấp, khu phố khác của xã" in resp.get_data(as_text=True)
@@ -378,8 +381,10 @@ def test_a_hamlet_added_or_renamed_by_hand_may_take_a_merged_hamlets_name_and_is
     assert resp.status_code == 302, resp.get_data(as_text=True)[:2000]
     new = _db.session.scalar(sa.select(AdminUnit).where(AdminUnit.name == "Khu vực 1", AdminUnit.retired_on.is_(None)))
     assert new is not None and new.id != tree.hamlet.id
-    assert client.post(f"/units/{new.id}/rename", data={"name": "Khu vực 1A", "effective_on": ""}).status_code == 302
-    assert client.post(f"/units/{new.id}/rename", data={"name": "Khu Vực 1", "effective_on": ""}).status_code == 302
+    assert client.post(f"/units/{new.id}/rename", data=with_version(
+            client, f"/units/{new.id}/rename", {"name": "Khu vực 1A", "effective_on": ""})).status_code == 302
+    assert client.post(f"/units/{new.id}/rename", data=with_version(
+            client, f"/units/{new.id}/rename", {"name": "Khu Vực 1", "effective_on": ""})).status_code == 302
     assert _db.session.get(AdminUnit, new.id).name == "Khu Vực 1"
 
 
@@ -447,7 +452,8 @@ def test_a_name_an_ended_hamlet_shares_with_an_active_one_names_the_active_one(d
     assert _import_hamlets(client, tree.commune, "Tên ấp;Số hộ\nKhu vực 1;210\n").status_code == 302
     _db.session.expire_all()
     assert _db.session.get(AdminUnit, new.id).households_on(TODAY).households == 210
-    resp = client.post(f"/units/{tree.hamlet2.id}/rename", data={"name": "Khu Vực 1", "effective_on": ""})
+    resp = client.post(f"/units/{tree.hamlet2.id}/rename", data=with_version(
+            client, f"/units/{tree.hamlet2.id}/rename", {"name": "Khu Vực 1", "effective_on": ""}))
     assert resp.status_code == 400 and "đã có ở một thôn, ấp, khu phố khác của xã" in resp.get_data(as_text=True)
 
 
@@ -489,7 +495,8 @@ def test_an_ended_hamlet_takes_counts_up_to_its_last_day_only(db, tree, client, 
         unit_ops.set_household_count(merged, 300, ON)
     # A renaming by decision dated from its end on is refused too (a name it never bore); its name corrected
     # without a date is kept, as the history shows it.
-    resp = client.post(f"/units/{merged.id}/rename", data={"name": "Khu vực Một", "effective_on": ON.isoformat()})
+    resp = client.post(f"/units/{merged.id}/rename", data=with_version(
+            client, f"/units/{merged.id}/rename", {"name": "Khu vực Một", "effective_on": ON.isoformat()}))
     assert resp.status_code == 400 and f"Khu vực 1 chỉ còn hiệu lực đến hết {last:%d/%m/%Y}: thay đổi" in \
         resp.get_data(as_text=True)
     assert _db.session.get(AdminUnit, merged.id).name == "Khu vực 1"

@@ -33,6 +33,12 @@ def _value(resp, name: str) -> str:
     return parse(resp.get_data(as_text=True)).find(tag="input", name=name).attrs.get("value", "")
 
 
+def _name(db, unit_id: int) -> str:
+    from app.units.models import AdminUnit
+    db.session.expire_all()
+    return db.session.get(AdminUnit, unit_id).name
+
+
 def _sign_in(app, role, unit, team=None, member=None, name=None):
     return sign_in_as(app, role, unit, team, member, username=name)
 
@@ -280,3 +286,23 @@ def test_a_class_and_a_shift_saved_over_another_s_change_answer_409_with_the_fig
     assert leader.post(url, data={**typed, "version": _value(resp, "version")}).status_code == 303
     db.session.expire_all()
     assert db.session.get(CentreShift, shift.id).people_helped == 14
+
+
+def test_a_hamlet_renamed_over_another_s_rename_answers_409_with_the_name_now(app, db, tree):
+    url = f"/units/{tree.hamlet.id}/rename"
+    a, _a = _sign_in(app, "commune", tree.commune)
+    b, b_user = _sign_in(app, "commune", tree.commune)
+    opened = version_on(a, url)
+    assert b.post(url, data=with_version(b, url, {"name": "Khu vực Một"})).status_code == 302
+    typed = {"name": "Khu vực số 1", "effective_on": "", "version": opened}
+    resp = a.post(url, data=typed)
+    assert resp.status_code == 409
+    notice = _notice(resp)
+    assert f"{b_user.full_name} đã sửa lúc" in notice and "Tên Hiện tại: Khu vực Một Bạn nhập: Khu vực số 1" in notice
+    assert _value(resp, "name") == "Khu vực số 1"
+    assert _name(db, tree.hamlet.id) == "Khu vực Một"
+    assert a.post(url, data={**typed, "version": _value(resp, "version")}).status_code == 302
+    assert _name(db, tree.hamlet.id) == "Khu vực số 1"
+    # Another commune's hamlet: not found, its name untouched, whatever version is sent.
+    assert a.get(f"/units/{tree.other_hamlet.id}/rename").status_code == 404
+    assert a.post(f"/units/{tree.other_hamlet.id}/rename", data={"name": "X", "version": opened}).status_code == 404

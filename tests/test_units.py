@@ -419,10 +419,13 @@ def test_rename_and_retire_hamlet(client, db, tree, login_as):
     form = client.get(f"/units/{tree.hamlet.id}/rename")
     assert form.status_code == 200 and 'value="Khu vực 1"' in form.get_data(as_text=True)
     # Not to a sibling's name, however it is typed; its own, with the case corrected, is fine.
-    resp = client.post(f"/units/{tree.hamlet.id}/rename", data={"name": "KHU VỰC 2"})
+    resp = client.post(f"/units/{tree.hamlet.id}/rename", data=with_version(
+            client, f"/units/{tree.hamlet.id}/rename", {"name": "KHU VỰC 2"}))
     assert resp.status_code == 400 and "đã có ở một thôn, ấp, khu phố khác của xã" in resp.get_data(as_text=True)
-    assert client.post(f"/units/{tree.hamlet.id}/rename", data={"name": "Khu Vực 1"}).status_code == 302
-    resp = client.post(f"/units/{tree.hamlet.id}/rename", data={"name": "Khu vực Một"})
+    assert client.post(f"/units/{tree.hamlet.id}/rename", data=with_version(
+            client, f"/units/{tree.hamlet.id}/rename", {"name": "Khu Vực 1"})).status_code == 302
+    resp = client.post(f"/units/{tree.hamlet.id}/rename", data=with_version(
+            client, f"/units/{tree.hamlet.id}/rename", {"name": "Khu vực Một"}))
     assert resp.status_code == 302
     assert "Đã đổi tên thành Khu vực Một." in client.get(resp.location).get_data(as_text=True)
     resp = client.post(f"/units/{tree.hamlet.id}/retire", data={"payload": "1"})
@@ -778,7 +781,8 @@ def test_the_hamlet_forms_act_on_hamlets_of_a_commune_only_even_for_an_admin(cli
     assert (tree.district.name, tree.district.retired_on) == ("Thành phố Vị Thanh", None)
     # The same forms on a hamlet go through.
     assert client.post(f"/units/{tree.commune.id}/hamlets", data={"hamlet-name": "Ấp Mới"}).status_code == 302
-    assert client.post(f"/units/{tree.hamlet.id}/rename", data={"name": "Khu vực Một"}).status_code == 302
+    assert client.post(f"/units/{tree.hamlet.id}/rename", data=with_version(
+            client, f"/units/{tree.hamlet.id}/rename", {"name": "Khu vực Một"})).status_code == 302
     tree.refresh()
     assert tree.hamlet.name == "Khu vực Một"
 

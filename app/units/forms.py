@@ -49,6 +49,8 @@ class RenameForm(AppForm):
                                    HasLetterOrDigit()])
     effective_on = LocalDateField(_l("Renamed by decision from"), validators=[Optional()],
                                   description=_l("Leave empty to correct a spelling mistake."))
+    # The name as it was when the form was opened (app/versions.py).
+    version = HiddenField()
 
     def __init__(self, *args, hamlet=None, **kwargs):
         super().__init__(*args, **kwargs)

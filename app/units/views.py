@@ -186,7 +186,11 @@ def add_hamlet(unit_id: int):
 def rename(unit_id: int):
     hamlet = get_unit_or_404(unit_id, need=can_edit_hamlet)
     form = RenameForm(obj=hamlet, hamlet=hamlet)
+    if not form.is_submitted():
+        form.version.data = versions.version_of(_name_values(hamlet), "unit", hamlet.id, NAME_EDITS)
     if form.validate_on_submit():
+        if versions.overtaken(form, hamlet, lambda: _name_values(hamlet), "unit", NAME_EDITS):
+            return render_template("units/rename.html", unit=hamlet, form=form), 409
         if form.effective_on.data is not None:
             hamlet_changes.rename_hamlet(hamlet, form.name.data, form.effective_on.data, user=current_user)
         elif form.name.data != hamlet.name:
@@ -198,6 +202,15 @@ def rename(unit_id: int):
         return redirect(url_for("units.show", unit_id=hamlet.id))
     status = 400 if form.is_submitted() else 200
     return render_template("units/rename.html", unit=hamlet, form=form), status
+
+
+# The audit events of a change to a unit's name (a correction, a dated renaming).
+NAME_EDITS = ("create", "update")
+
+
+def _name_values(unit: AdminUnit) -> dict:
+    """What the rename form is about, by its field's name (its version, app/versions.py)."""
+    return {"name": unit.name}
 
 
 def _changeable_hamlet(unit_id: int) -> AdminUnit:
