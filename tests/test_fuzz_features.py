@@ -489,8 +489,9 @@ def test_fuzz_service_forms(client, db, tree, login_as):
             assert count(db, Service) == before
             assert shown(_page(resp), data["name_vi"])
         before = count(db, Target)
-        resp = client.post(f"/services/{service.id}/edit", data={k: data[k] for k in ("name_vi", "name_en",
-                                                                                     "active", "share", "due_on")})
+        url = f"/services/{service.id}/edit"
+        resp = client.post(url, data=with_version(client, url, {k: data[k] for k in ("name_vi", "name_en", "active",
+                                                                                      "share", "due_on")}))
         if _ok(resp, 303, 400, 409) in (400, 409):  # 409: a date already past, asked about first
             assert count(db, Target) == before
             assert shown(_page(resp), data["name_vi"])

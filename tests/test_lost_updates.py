@@ -1,6 +1,7 @@
 """Two people editing the same record: the second save over a change made since its form was opened answers 409
 with the form as typed and what the record holds now; sent again, it saves (app/versions.py)."""
 from datetime import date
+from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
@@ -9,7 +10,7 @@ from app.dates import today_vn
 from app.households.models import Household
 from app.teams.models import Member, Team
 from app.units import operations as unit_ops
-from app.visits.models import Visit
+from app.visits.models import Service, Target, Visit
 from tests.form_versions import version_on, with_version
 from tests.html_tree import parse
 from tests.visits_helpers import form, household, sign_in_as
@@ -306,3 +307,35 @@ def test_a_hamlet_renamed_over_another_s_rename_answers_409_with_the_name_now(ap
     # Another commune's hamlet: not found, its name untouched, whatever version is sent.
     assert a.get(f"/units/{tree.other_hamlet.id}/rename").status_code == 404
     assert a.post(f"/units/{tree.other_hamlet.id}/rename", data={"name": "X", "version": opened}).status_code == 404
+
+
+def test_a_service_saved_over_another_s_change_answers_409_with_the_service_and_target_now(app, db, tree):
+    from tests.report_data import Activity
+    wallet = Activity(tree).wallet  # 50% by 31/12/2025
+    url = f"/services/{wallet.id}/edit"
+    a, _a = _sign_in(app, "province", tree.province)
+    b, b_user = _sign_in(app, "province", tree.province)
+    base = {"name_vi": wallet.name_vi, "name_en": wallet.name_en, "active": "y", "share": "50", "due_on": "2025-12-31"}
+    opened = version_on(a, url)
+    milestone = _value(a.get(url), "milestone")
+    assert b.post(url, data=with_version(b, url, {**base, "milestone": milestone, "share": "60", "active": ""})
+                  ).status_code == 303
+    typed = {**base, "milestone": milestone, "name_en": "E-wallet (Mobile Money)", "version": opened}
+    resp = a.post(url, data=typed)
+    assert resp.status_code == 409
+    notice = _notice(resp)
+    # B's changes, the share as a percentage and the box as yes or no; A's own change of the English name is not one.
+    assert f"{b_user.full_name} đã sửa lúc" in notice
+    assert "Hiện tại: 60% Bạn nhập: 50%" in notice and "Hiện tại: Không Bạn nhập: Có" in notice
+    assert "Mobile Money" not in notice
+    assert _value(resp, "name_en") == "E-wallet (Mobile Money)"
+    db.session.expire_all()
+    assert db.session.get(Service, wallet.id).active is False
+    assert a.post(url, data={**typed, "version": _value(resp, "version")}).status_code == 303
+    db.session.expire_all()
+    saved = db.session.get(Service, wallet.id)
+    assert (saved.name_en, saved.active) == ("E-wallet (Mobile Money)", True)
+    assert db.session.scalar(sa.select(Target.share).where(Target.service_id == wallet.id)) == Decimal("0.5")
+    # Only province staff keep the catalogue: a commune officer's save of it is refused, whatever version it sends.
+    other, _o = _sign_in(app, "commune", tree.commune)
+    assert other.post(url, data={**typed, "version": _value(resp, "version")}).status_code == 403

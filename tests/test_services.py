@@ -9,11 +9,17 @@ import time_machine
 from app.catalogue.operations import DEFAULT_SERVICES
 from app.dates import VN, today_vn
 from app.visits.models import Service, Target
+from tests.form_versions import with_version
 from tests.visits_helpers import form, sign_in_as
 from tests.visits_helpers import household as household_in
 
 CODES = ["dvc", "vneid", "province_app", "e_wallet", "bank_account", "cashless", "ecommerce", "smartphone",
          "safe_online", "e_health"]
+
+
+def _save(client, url: str, data: dict):
+    """The service's edit form, opened and sent as the staff typed it (with the version it was opened on)."""
+    return client.post(url, data=with_version(client, url, data))
 
 
 def _codes(db):
@@ -41,7 +47,7 @@ def test_province_staff_rename_deactivate_and_set_a_target(app, db, tree):
     page = staff.get(f"/services/{wallet.id}/edit")
     html = page.get_data(as_text=True)
     assert page.status_code == 200 and re.search(r'<input[^>]*name="share"[^>]*value=""', html)
-    resp = staff.post(f"/services/{wallet.id}/edit", data={
+    resp = _save(staff, f"/services/{wallet.id}/edit", {
         "name_vi": "Ví điện tử, Mobile Money", "name_en": "E-wallet", "active": "y",
         "share": "50%", "due_on": "2025-12-31", "confirm_date": "2025-12-31"})  # past: asked, and confirmed
     assert resp.status_code == 303
@@ -51,12 +57,12 @@ def test_province_staff_rename_deactivate_and_set_a_target(app, db, tree):
     page = staff.get("/services/").get_data(as_text=True)
     assert "Ví điện tử, Mobile Money" in page and "50%" in page and "31/12/2025" in page
     # switched off, it leaves the visit form; the target stays (no date given: no milestone touched)
-    staff.post(f"/services/{wallet.id}/edit", data={"name_vi": "Ví điện tử", "name_en": "E-wallet"})
+    _save(staff, f"/services/{wallet.id}/edit", {"name_vi": "Ví điện tử", "name_en": "E-wallet"})
     db.session.expire_all()
     assert db.session.get(Service, wallet.id).active is False
     assert db.session.scalar(sa.select(Target.share)) == Decimal("0.5")
     # an empty share with the milestone's date removes it
-    resp = staff.post(f"/services/{wallet.id}/edit", data={"name_vi": "Ví điện tử", "name_en": "E-wallet",
+    resp = _save(staff, f"/services/{wallet.id}/edit", {"name_vi": "Ví điện tử", "name_en": "E-wallet",
                                                            "due_on": "2025-12-31"})
     assert resp.status_code == 303, resp.get_data(as_text=True)
     assert db.session.scalar(sa.select(Target.id)) is None
@@ -69,7 +75,7 @@ def test_an_administrator_of_no_province_renames_a_service_and_sets_no_target(ap
     wallet = db.session.scalar(sa.select(Service).where(Service.code == "e_wallet"))
     page = admin.get(f"/services/{wallet.id}/edit")
     assert page.status_code == 200 and 'name="share"' not in page.get_data(as_text=True)
-    resp = admin.post(f"/services/{wallet.id}/edit", data={"name_vi": "Ví điện tử (quốc gia)", "name_en": "E-wallet",
+    resp = _save(admin, f"/services/{wallet.id}/edit", {"name_vi": "Ví điện tử (quốc gia)", "name_en": "E-wallet",
                                                            "active": "y", "share": "50", "due_on": "2026-12-31"})
     assert resp.status_code == 303
     db.session.expire_all()
@@ -89,7 +95,7 @@ def test_bad_catalogue_input_is_refused(app, db, tree):
                           ({"name_vi": "Ví điện tử " + "x" * 190}, "Tối đa 200 ký tự."),
                           ({"name_en": "E-wallet " + "x" * 192}, "Tối đa 200 ký tự.")]:
         payload = {"name_vi": "Ví", "name_en": "Wallet", "active": "y", **data}
-        resp = staff.post(f"/services/{wallet.id}/edit", data=payload)
+        resp = _save(staff, f"/services/{wallet.id}/edit", payload)
         assert resp.status_code == 400 and message in resp.get_data(as_text=True)
         if "share" in data:  # the share comes back as typed
             assert re.search(rf'<input[^>]*name="share"[^>]*value="{data["share"]}"', resp.get_data(as_text=True))
@@ -117,7 +123,7 @@ def test_a_target_share_is_above_0_and_at_most_100_percent_and_opens_as_it_was_t
     due = date(date.today().year + 1, 12, 31).isoformat()
 
     def post(share):
-        return staff.post(f"/services/{wallet.id}/edit", data={"name_vi": "Ví điện tử", "name_en": "E-wallet",
+        return _save(staff, f"/services/{wallet.id}/edit", {"name_vi": "Ví điện tử", "name_en": "E-wallet",
                                                                "active": "y", "share": share, "due_on": due})
     for refused in ("0", "-1", "100,01", "100.5", "101"):
         resp = post(refused)
@@ -215,10 +221,10 @@ def test_the_visit_form_offers_the_catalogue_as_it_is_after_every_change(app, db
     staff, _user = sign_in_as(app, "province", tree.province)
     assert _offered(leader) == _catalogue(db) and len(_offered(leader)) == 10
     wallet = db.session.scalar(sa.select(Service).where(Service.code == "e_wallet"))
-    staff.post(f"/services/{wallet.id}/edit", data={"name_vi": "Ví điện tử, Mobile Money", "name_en": "E-wallet",
+    _save(staff, f"/services/{wallet.id}/edit", {"name_vi": "Ví điện tử, Mobile Money", "name_en": "E-wallet",
                                                      "active": "y"})
     assert ("e_wallet", "Ví điện tử, Mobile Money") in _offered(leader) and _offered(leader) == _catalogue(db)
-    staff.post(f"/services/{wallet.id}/edit", data={"name_vi": "Ví điện tử", "name_en": "E-wallet"})  # off
+    _save(staff, f"/services/{wallet.id}/edit", {"name_vi": "Ví điện tử", "name_en": "E-wallet"})  # off
     assert "e_wallet" not in dict(_offered(leader)) and _offered(leader) == _catalogue(db)
     # A form opened before still names it: the post is refused beside the services, nothing saved.
     household = household_in(tree.hamlet)
@@ -266,7 +272,7 @@ def test_province_staff_say_which_services_people_file_dossiers_through_and_the_
     assert box is not None and "checked" not in box.attrs
     assert page.find(tag="label", **{"for": "files_dossiers"}).text().strip() == (
         "Người dân nộp hồ sơ qua dịch vụ này (được đếm trong ca trực tại Trung tâm phục vụ hành chính công)")
-    resp = staff.post(f"/services/{app_id}/edit", data={"name_vi": "Ứng dụng công dân của tỉnh",
+    resp = _save(staff, f"/services/{app_id}/edit", {"name_vi": "Ứng dụng công dân của tỉnh",
                                                          "name_en": "Provincial citizen app", "active": "y",
                                                          "files_dossiers": "y"})
     assert resp.status_code == 303
@@ -277,7 +283,7 @@ def test_province_staff_say_which_services_people_file_dossiers_through_and_the_
                                                            AuditEvent.record_id == app_id)).all()[-1]
     assert ("files_dossiers", False, True) in event.change_items
     # Unticked (and a service turned off) it leaves the form again.
-    staff.post(f"/services/{app_id}/edit", data={"name_vi": "Ứng dụng công dân của tỉnh",
+    _save(staff, f"/services/{app_id}/edit", {"name_vi": "Ứng dụng công dân của tỉnh",
                                                  "name_en": "Provincial citizen app", "active": "y"})
     assert offered() == ["dos-dvc", "dos-vneid"]
 

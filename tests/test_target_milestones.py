@@ -14,9 +14,15 @@ from app.dates import month_end
 from app.reports.summary import build_summary
 from app.units import operations as unit_ops
 from app.visits.models import Target
+from tests.form_versions import with_version
 from tests.html_tree import parse
 from tests.report_data import Activity, forget_signed_in_user
 from tests.visits_helpers import sign_in_as
+
+
+def _save(client, url: str, data: dict):
+    """The service's edit form, opened and sent as the staff typed it (with the version it was opened on)."""
+    return client.post(url, data=with_version(client, url, data))
 
 
 def _milestone(share, due):
@@ -90,7 +96,7 @@ def test_province_staff_add_change_and_remove_milestones(app, db, tree):
     assert form.find(id="due_on").attrs["value"] == "2025-12-31"
     base = {"name_vi": wallet.name_vi, "name_en": wallet.name_en, "active": "y"}
     for share, due in (("80", "2030-12-31"), ("65", "2025-12-31")):  # a new date, then the same date
-        resp = staff.post(f"/services/{wallet.id}/edit", data={**base, "share": share, "due_on": due})
+        resp = _save(staff, f"/services/{wallet.id}/edit", {**base, "share": share, "due_on": due})
         assert resp.status_code == 303
 
     def milestones():
@@ -510,7 +516,7 @@ def test_the_coverage_pages_follow_the_targets_and_services_after_every_change(a
 
     assert "31/12/2025" in page()
     base = {"name_vi": wallet.name_vi, "name_en": wallet.name_en, "active": "y"}
-    resp = staff.post(f"/services/{wallet.id}/edit", data={**base, "share": "80", "due_on": "2030-12-31"})
+    resp = _save(staff, f"/services/{wallet.id}/edit", {**base, "share": "80", "due_on": "2030-12-31"})
     assert resp.status_code == 303
     assert "31/12/2030" in page() and "31/12/2025" in page("2025-12")
     db.session.execute(sa.text("UPDATE targets SET due_on = :d WHERE due_on = :was"),
@@ -529,6 +535,6 @@ def test_the_coverage_pages_follow_the_targets_and_services_after_every_change(a
     db.session.execute(sa.text("UPDATE services SET name_vi = 'Ví điện tử VNPT Money' WHERE code = 'e_wallet'"))
     db.session.commit()
     assert "Ví điện tử VNPT Money" in page() and "Ví điện tử VNPT Money" in trend()
-    assert staff.post(f"/services/{wallet.id}/edit",
-                      data={"name_vi": "Ví điện tử VNPT Money", "name_en": wallet.name_en}).status_code == 303
+    assert _save(staff, f"/services/{wallet.id}/edit",
+                 {"name_vi": "Ví điện tử VNPT Money", "name_en": wallet.name_en}).status_code == 303
     assert "Ví điện tử VNPT Money" not in page() and "Ví điện tử VNPT Money" not in trend()

@@ -11,6 +11,7 @@ from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 from app.extensions import db
 from app.forms import AppForm, LocalDateField, NoControlCharacters, strip_clean
+from app.templating import target_percent
 from app.visits.models import PILLARS, Service
 
 
@@ -32,6 +33,10 @@ class PercentField(StringField):
         if not (0 < value <= 100):
             raise ValueError(_l("Enter a percentage above 0 and at most 100."))
         self.data = (value / 100).quantize(Decimal("0.0001"))
+
+    def shown(self, value) -> str:
+        """A share as the pages write it: 80%, 44,5%."""
+        return target_percent(value)
 
     def _value(self):
         if getattr(self, "raw", None):
@@ -56,6 +61,8 @@ class ServiceForm(AppForm):
     milestone = HiddenField()
     # A past date the staff were asked about and save all the same.
     confirm_date = HiddenField()
+    # The service and the milestone as they were when the form was opened (app/versions.py).
+    version = HiddenField()
 
     def validate(self, extra_validators=None):
         ok = super().validate(extra_validators)

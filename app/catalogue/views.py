@@ -3,6 +3,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from app import versions
 from app.audit.models import removed_milestone_by
 from app.auth.guard import require_sign_in
 from app.catalogue import operations as catalogue
@@ -71,7 +72,13 @@ def edit(service_id: int):
     else:
         edited = edited_milestone(milestones, form.milestone.data, today) if form.milestone.data else None
     status = 200
+    if not form.is_submitted():
+        form.version.data = versions.version_of(_service_values(service, edited), "service", service.id,
+                                                SERVICE_EDITS)
     if form.validate_on_submit():
+        now = lambda: _service_values(service, _milestone_now(service, form, province_id))  # noqa: E731
+        if versions.overtaken(form, service, now, "service", SERVICE_EDITS):
+            return _render_edit(service, form, province_id, 409)
         problem = milestone_problem(form.share.data, form.due_on.data, form.milestone.data, form.confirm_date.data,
                                     milestones, edited, today) if province_id else None
         if problem is None:
@@ -91,6 +98,36 @@ def edit(service_id: int):
             form.confirm_date.data = form.due_on.data.isoformat()
     elif form.is_submitted():
         status = 400
+    return render_template("catalogue/service_edit.html", service=service, form=form,
+                           has_province=province_id is not None, milestones=milestones, edited=edited,
+                           in_force=catalogue.milestone_on(milestones, today)), status
+
+
+# The audit events of a change to a service or to a province's milestone of its target.
+SERVICE_EDITS = ("create", "update", "set_target")
+
+
+def _service_values(service: Service, milestone: Target | None) -> dict:
+    """What the service's edit form holds, by its fields' names (its version, app/versions.py): the service, and the
+    share and date of the milestone it changes (none for a new one)."""
+    return {"name_vi": service.name_vi, "name_en": service.name_en, "active": service.active,
+            "files_dossiers": service.files_dossiers, "share": milestone.share if milestone else None,
+            "due_on": milestone.due_on if milestone else None}
+
+
+def _milestone_now(service: Service, form, province_id) -> Target | None:
+    """The milestone the form was opened on, as it is now (read again once the service is held): the one its hidden
+    field names, else (a form without it) the one in force today, which the form opens on."""
+    if province_id is None:
+        return None
+    return edited_milestone(catalogue.milestones_for(province_id).get(service.id, []), form.milestone.data, today_vn())
+
+
+def _render_edit(service: Service, form, province_id, status: int):
+    """The edit page again after a refusal, its milestones as they are now."""
+    today = today_vn()
+    milestones = catalogue.milestones_for(province_id).get(service.id, []) if province_id else []
+    edited = edited_milestone(milestones, form.milestone.data, today) if form.milestone.data else None
     return render_template("catalogue/service_edit.html", service=service, form=form,
                            has_province=province_id is not None, milestones=milestones, edited=edited,
                            in_force=catalogue.milestone_on(milestones, today)), status

@@ -110,15 +110,18 @@ def shown(field) -> str:
 
 def shown_value(field, value) -> str:
     """A stored value as the field would show it: a choice's label (several, for a multiple choice), a date or a
-    number in the locale, a phone number as people read it, else its text; empty for nothing."""
+    number in the locale, a phone number as people read it, a share as a percentage (each as the field says), a box
+    ticked or not as yes or no, else its text; empty for nothing."""
     values = list(value) if isinstance(value, (list, tuple, set)) else [value]
     values = [v for v in values if v is not None and v != ""]
     if isinstance(getattr(field, "choices", None), (list, tuple)):
         labels = {str(v): str(label) for v, label in map(_pair, field.choices)}
         return ", ".join(labels.get(str(v), str(v)) for v in values)
-    if callable(getattr(field, "shown", None)):  # a phone number as the page writes it (app.forms.PhoneField)
+    if callable(getattr(field, "shown", None)):  # as the field writes it (app.forms.PhoneField, a target's share)
         return ", ".join(field.shown(v) for v in values)
     grouped = getattr(field, "grouped", True)  # a year is not grouped (app.forms.CountField)
+    if isinstance(value, bool):  # a box ticked or not
+        return _("Yes") if value else _("No")
     return ", ".join(locale_date(v) if isinstance(v, date) else locale_number(v)
                      if isinstance(v, int) and not isinstance(v, bool) and grouped else str(v) for v in values)
 
