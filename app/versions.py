@@ -49,7 +49,7 @@ def _each(values: dict) -> dict[str, str]:
     return {name: digest({name: values[name]})[:_EACH] for name in sorted(values)}
 
 
-def _changed_since(sent: str, values: dict) -> set[str] | None:
+def changed_since(sent: str, values: dict) -> set[str] | None:
     """The names of the values that changed since the form was opened, read from its version; None when the version
     does not say (missing, tampered with, or of a form that held other values)."""
     each = _each(values)
@@ -95,7 +95,7 @@ def changed_meanwhile(form, values: dict, record_type: str, record_id: int, acti
     sent = (form.version.data or "").strip()
     if sent.partition(".")[0] == digest(values):
         return None
-    changed = _changed_since(sent, values)
+    changed = changed_since(sent, values)
     if changed is not None and any(n in form._fields and form._fields[n].type in ("HiddenField", "FieldList")
                                    for n in changed):
         changed = None  # someone changed what is not shown one by one (a class's named learners): list it all

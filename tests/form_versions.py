@@ -1,4 +1,6 @@
 """The version an edit form carries (app/versions.py), read from its page as a browser would send it back."""
+from urllib.parse import urlencode
+
 from tests.html_tree import parse
 
 
@@ -26,3 +28,18 @@ def _versions(client, url: str) -> dict[str, str]:
              if e.attrs.get("name", "").endswith("version")}
     assert found, f"no version field on {url}"
     return found
+
+
+def opened_total(client, data: dict) -> dict:
+    """`data` for the commune's dossier form and the version of that form opened on its month (and commune), as an
+    officer who opened the month's page sends it; unchanged where the page does not open (another unit's)."""
+    args = {k: data[k] for k in ("month", "commune") if data.get(k)}
+    url = "/activities/dossiers" + (f"?{urlencode(args)}" if args else "")
+    if client.get(url).status_code != 200:
+        return data
+    return with_version(client, url, data)
+
+
+def post_total(client, data: dict, **kwargs):
+    """The commune's dossier form opened on the data's month, then sent (`opened_total`)."""
+    return client.post("/activities/dossiers", data=opened_total(client, data), **kwargs)

@@ -13,7 +13,7 @@ from app.activities.models import CentreShift, Class, ClassLearner, CommuneDossi
 from app.audit.models import AuditEvent
 from app.reports.models import MonthClosure
 from app.visits.models import Service, Visit
-from tests.form_versions import with_version
+from tests.form_versions import post_total, with_version
 from tests.html_tree import parse
 from tests.visits_helpers import form as visit_form
 from tests.visits_helpers import household, make_team, service_id, sign_in_as
@@ -289,7 +289,7 @@ def test_a_shift_is_logged_with_its_online_dossiers_and_counts_against_the_commu
 
     # The officer enters the commune's total for March: 12 of 40 were filed online with help.
     officer = sign_in_as(app, "commune", tree.commune)[0]
-    assert officer.post("/activities/dossiers", data={"month": "2026-03", "dossiers": "40"}).status_code == 303
+    assert post_total(officer, {"month": "2026-03", "dossiers": "40"}).status_code == 303
     assert db.session.scalar(sa.select(CommuneDossierTotal.dossiers).where(
         CommuneDossierTotal.month == 202603)) == 40
     assert officer.get("/activities/dossiers").status_code == 200
@@ -304,12 +304,12 @@ def test_a_shift_is_logged_with_its_online_dossiers_and_counts_against_the_commu
     row = [tr for tr in parse(officer.get("/activities/dossiers").get_data(as_text=True)).find(id="dossier-months")
            .find_all("tr") if "03/2026" in tr.text()][0]
     assert [td.text().strip() for td in row.find_all("td")] == ["03/2026", "40", "17", "42,5%"]
-    bad = officer.post("/activities/dossiers", data={"month": "2026-13", "dossiers": "x"})
+    bad = post_total(officer, {"month": "2026-13", "dossiers": "x"})
     assert bad.status_code == 400
     assert parse(bad.get_data(as_text=True)).find(id="month-error") is not None
     # February's total is a row of its own; correcting March's leaves it as it was.
-    assert officer.post("/activities/dossiers", data={"month": "2026-02", "dossiers": "25"}).status_code == 303
-    assert officer.post("/activities/dossiers", data={"month": "2026-03", "dossiers": "50"}).status_code == 303
+    assert post_total(officer, {"month": "2026-02", "dossiers": "25"}).status_code == 303
+    assert post_total(officer, {"month": "2026-03", "dossiers": "50"}).status_code == 303
     totals = dict(db.session.execute(sa.select(CommuneDossierTotal.month, CommuneDossierTotal.dossiers)).all())
     assert totals == {202602: 25, 202603: 50}
 
@@ -707,16 +707,16 @@ def test_the_communes_dossier_total_is_for_a_real_month_up_to_this_one(app, db, 
     from app.dates import today_vn
     officer = sign_in_as(app, "commune", tree.commune)[0]
     this_month = today_vn().strftime("%Y-%m")
-    assert officer.post("/activities/dossiers", data={"month": this_month, "dossiers": "25"}).status_code == 303
+    assert post_total(officer, {"month": this_month, "dossiers": "25"}).status_code == 303
     assert db.session.scalar(sa.select(CommuneDossierTotal.dossiers)) == 25
     for month in ("1999-05", "2026-00", "2025-13", "2026-3", "tháng 3"):
-        bad = officer.post("/activities/dossiers", data={"month": month, "dossiers": "25"})
+        bad = post_total(officer, {"month": month, "dossiers": "25"})
         assert bad.status_code == 400, month
         error = parse(bad.get_data(as_text=True)).find(id="month-error").text()
         assert "Nhập tháng theo dạng tháng/năm, ví dụ 10/2024." in error
     # Next month (in Vietnam) has not begun: its dossiers cannot be counted yet.
     following = (today_vn().replace(day=1) + timedelta(days=31)).strftime("%Y-%m")
-    bad = officer.post("/activities/dossiers", data={"month": following, "dossiers": "25"})
+    bad = post_total(officer, {"month": following, "dossiers": "25"})
     assert bad.status_code == 400
     assert "Tháng không thể ở tương lai." in parse(bad.get_data(as_text=True)).find(id="month-error").text()
     assert _count(db, CommuneDossierTotal) == 1
@@ -733,7 +733,7 @@ def test_a_month_total_below_the_dossiers_the_teams_helped_file_is_asked_about_f
     assert browser.post("/activities/shifts/new", data=shift_form(crew[2], crew[3], tree.commune,
                                                                    dossiers={"dvc": "44"})).status_code == 303
     officer = sign_in_as(app, "commune", tree.commune)[0]
-    asked = officer.post("/activities/dossiers", data={"month": "2026-03", "dossiers": "20"})
+    asked = post_total(officer, {"month": "2026-03", "dossiers": "20"})
     assert asked.status_code == 409
     page = parse(asked.get_data(as_text=True))
     question = page.find(id="dossiers-error").text()
@@ -741,16 +741,16 @@ def test_a_month_total_below_the_dossiers_the_teams_helped_file_is_asked_about_f
     assert page.find(id="dossiers").attrs["value"] == "20" and page.find(id="month").attrs["value"] == "2026-03"
     assert _count(db, CommuneDossierTotal) == 0
     # Another number is asked about again; the number asked about, sent again, is saved.
-    again = officer.post("/activities/dossiers", data={"month": "2026-03", "dossiers": "21", "confirm": "20"})
+    again = post_total(officer, {"month": "2026-03", "dossiers": "21", "confirm": "20"})
     assert again.status_code == 409 and _count(db, CommuneDossierTotal) == 0
-    saved = officer.post("/activities/dossiers", data={"month": "2026-03", "dossiers": "20", "confirm": "20"},
+    saved = post_total(officer, {"month": "2026-03", "dossiers": "20", "confirm": "20"},
                          follow_redirects=True)
     assert "Đã ghi nhận số hồ sơ tháng 03/2026." in _flash(saved)
     assert db.session.scalar(sa.select(CommuneDossierTotal.dossiers)) == 20
     # 44 or more is not asked about: the teams' dossiers are part of the commune's.
-    assert officer.post("/activities/dossiers", data={"month": "2026-03", "dossiers": "44"}).status_code == 303
+    assert post_total(officer, {"month": "2026-03", "dossiers": "44"}).status_code == 303
     # Nor is a month the teams helped with nothing.
-    assert officer.post("/activities/dossiers", data={"month": "2026-02", "dossiers": "3"}).status_code == 303
+    assert post_total(officer, {"month": "2026-02", "dossiers": "3"}).status_code == 303
 
 
 def test_the_dossier_form_opens_on_the_month_s_total_and_says_which_total_a_new_one_replaced(app, db, tree):
@@ -773,13 +773,13 @@ def test_the_dossier_form_opens_on_the_month_s_total_and_says_which_total_a_new_
             page = parse(officer.get(f"/activities/dossiers?month={asked}").get_data(as_text=True))
             assert page.find(id="month").attrs["value"] == "2026-10", asked
         # Replacing October's 424 says so, the month as people write it; the same number again says nothing more.
-        resp = officer.post("/activities/dossiers", data={"month": "2026-10", "dossiers": "1.430"},
+        resp = post_total(officer, {"month": "2026-10", "dossiers": "1.430"},
                             follow_redirects=True)
         assert "Đã ghi nhận số hồ sơ tháng 10/2026: 1.430, thay cho 424." in _flash(resp)
-        resp = officer.post("/activities/dossiers", data={"month": "2026-10", "dossiers": "1430"},
+        resp = post_total(officer, {"month": "2026-10", "dossiers": "1430"},
                             follow_redirects=True)
         assert _flash(resp).strip() == "Đã ghi nhận số hồ sơ tháng 10/2026."
-        resp = officer.post("/activities/dossiers", data={"month": "2026-08", "dossiers": "70"}, follow_redirects=True)
+        resp = post_total(officer, {"month": "2026-08", "dossiers": "70"}, follow_redirects=True)
         assert _flash(resp).strip() == "Đã ghi nhận số hồ sơ tháng 08/2026."
         # The form is back on the month just saved, with its total, not on this month.
         page = parse(resp.get_data(as_text=True))
@@ -897,7 +897,7 @@ def test_a_class_at_its_limits_is_saved_and_a_learner_of_another_commune_refused
 def test_a_dossier_total_for_december_or_january_2000_is_a_real_month(app, db, tree):
     officer = sign_in_as(app, "commune", tree.commune)[0]
     for month in ("2025-12", "2000-01"):
-        assert officer.post("/activities/dossiers", data={"month": month, "dossiers": "7"}).status_code == 303, month
+        assert post_total(officer, {"month": month, "dossiers": "7"}).status_code == 303, month
     assert _count(db, CommuneDossierTotal) == 2
 
 
@@ -916,7 +916,7 @@ def test_the_audit_trail_shows_what_a_visit_a_class_and_a_shift_held_in_words_no
     assert browser.post("/activities/shifts/new", data=shift_form(team, members, tree.commune, dossiers={"dvc": "5"})
                         ).status_code == 303
     officer = sign_in_as(app, "commune", tree.commune)[0]
-    assert officer.post("/activities/dossiers", data={"month": "2026-03", "dossiers": "40"}).status_code == 303
+    assert post_total(officer, {"month": "2026-03", "dossiers": "40"}).status_code == 303
     vneid, dvc = (db.session.scalar(sa.select(Service.name_vi).where(Service.code == c)) for c in ("vneid", "dvc"))
 
     staff = sign_in_as(app, "province", tree.province)[0]
@@ -1122,10 +1122,10 @@ def test_the_largest_class_shift_and_dossier_month_are_saved_and_one_more_is_ref
 
     officer = sign_in_as(app, "commune", tree.commune)[0]
     month = ON.strftime("%Y-%m")
-    resp = officer.post("/activities/dossiers", data={"month": month, "dossiers": "1000001"})
+    resp = post_total(officer, {"month": month, "dossiers": "1000001"})
     assert resp.status_code == 400 and parse(resp.get_data(as_text=True)).find(id="dossiers-error") is not None
     assert _count(db, CommuneDossierTotal) == 0
-    assert officer.post("/activities/dossiers", data={"month": month, "dossiers": "1000000"}).status_code == 303
+    assert post_total(officer, {"month": month, "dossiers": "1000000"}).status_code == 303
     assert db.session.scalar(sa.select(CommuneDossierTotal.dossiers)) == 1_000_000
 
 
@@ -1133,20 +1133,20 @@ def test_a_month_total_ten_times_the_month_before_or_a_tenth_of_it_is_asked_abou
     """245 dossiers in February, 2455 typed for March (a digit typed twice): asked beside the number (409), the
     2455 still in the box; the same number sent again is saved. A tenth of the month before is asked about too."""
     officer = sign_in_as(app, "commune", tree.commune)[0]
-    assert officer.post("/activities/dossiers", data={"month": "2026-02", "dossiers": "245"}).status_code == 303
-    asked = officer.post("/activities/dossiers", data={"month": "2026-03", "dossiers": "2455"})
+    assert post_total(officer, {"month": "2026-02", "dossiers": "245"}).status_code == 303
+    asked = post_total(officer, {"month": "2026-03", "dossiers": "2455"})
     assert asked.status_code == 409
     page = parse(asked.get_data(as_text=True))
     question = page.find(id="dossiers-error").text()
     assert "2.455" in question and "02/2026" in question and "245" in question
     assert page.find(id="dossiers").attrs["value"] == "2455" and page.find(id="confirm").attrs["value"] == "2455"
     assert _count(db, CommuneDossierTotal) == 1
-    saved = officer.post("/activities/dossiers", data={"month": "2026-03", "dossiers": "2455", "confirm": "2455"})
+    saved = post_total(officer, {"month": "2026-03", "dossiers": "2455", "confirm": "2455"})
     assert saved.status_code == 303
     assert db.session.scalar(sa.select(CommuneDossierTotal.dossiers).where(CommuneDossierTotal.month == 202603)) == 2455
     # A tenth of the month before (24 for 245) is asked about; an ordinary change is not.
-    assert officer.post("/activities/dossiers", data={"month": "2026-03", "dossiers": "24"}).status_code == 409
-    assert officer.post("/activities/dossiers", data={"month": "2026-03", "dossiers": "260"}).status_code == 303
+    assert post_total(officer, {"month": "2026-03", "dossiers": "24"}).status_code == 409
+    assert post_total(officer, {"month": "2026-03", "dossiers": "260"}).status_code == 303
     db.session.expire_all()
     assert db.session.scalar(sa.select(CommuneDossierTotal.dossiers).where(CommuneDossierTotal.month == 202603)) == 260
 

@@ -4,7 +4,7 @@ from datetime import timedelta
 import pytest
 
 from app.dates import today_vn
-from tests.form_versions import with_version
+from tests.form_versions import post_total, with_version
 
 
 def test_district_officer_browses_changes_of_their_area_only(client, db, tree, login_as):
@@ -342,8 +342,8 @@ def test_a_commune_s_dossiers_of_a_month_are_named_by_their_month_and_commune(ap
     today = today_vn()
     month = f"{today.year:04d}-{today.month:02d}"
     officer = sign_in_as(app, "commune", tree.commune)[0]
-    assert officer.post("/activities/dossiers", data={"month": month, "dossiers": "599"}).status_code == 303
-    assert officer.post("/activities/dossiers", data={"month": month, "dossiers": "1234"}).status_code == 303
+    assert post_total(officer, {"month": month, "dossiers": "599"}).status_code == 303
+    assert post_total(officer, {"month": month, "dossiers": "1234"}).status_code == 303
     staff = sign_in_as(app, "province", tree.province)[0]
     corrected, recorded = _trail(staff, "?record_type=dossier_total")
     named = f"{today.month:02d}/{today.year}, Phường I"

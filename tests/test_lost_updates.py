@@ -339,3 +339,24 @@ def test_a_service_saved_over_another_s_change_answers_409_with_the_service_and_
     # Only province staff keep the catalogue: a commune officer's save of it is refused, whatever version it sends.
     other, _o = _sign_in(app, "commune", tree.commune)
     assert other.post(url, data={**typed, "version": _value(resp, "version")}).status_code == 403
+
+
+def test_a_month_s_dossier_total_saved_over_another_s_answers_409_with_the_total_now(app, db, tree):
+    month = today_vn().strftime("%Y-%m")
+    url = f"/activities/dossiers?month={month}"
+    a, _a = _sign_in(app, "commune", tree.commune)
+    b, b_user = _sign_in(app, "commune", tree.commune)
+    opened = version_on(a, url)  # no total yet: A opens the month, B records it, A saves another number
+    assert b.post(url, data=with_version(b, url, {"month": month, "dossiers": "1.430"})).status_code == 303
+    typed = {"month": month, "dossiers": "1500", "version": opened}
+    resp = a.post(url, data=typed)
+    assert resp.status_code == 409
+    notice = _notice(resp)
+    assert f"{b_user.full_name} đã sửa lúc" in notice and "Hiện tại: 1.430 Bạn nhập: 1.500" in notice
+    assert _value(resp, "dossiers") == "1500"
+    assert a.post(url, data={**typed, "version": _value(resp, "version")}).status_code == 303
+    from app.activities.models import CommuneDossierTotal
+    assert db.session.scalar(sa.select(CommuneDossierTotal.dossiers)) == 1500
+    # Another commune's months: not found, whatever version is sent.
+    assert a.post(f"/activities/dossiers?commune={tree.other_commune.id}",
+                  data={**typed, "commune": tree.other_commune.id}).status_code == 404

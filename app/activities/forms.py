@@ -300,6 +300,8 @@ class DossierTotalForm(AppForm):
                           validators=[InputRequired(_l("Enter the number of dossiers."))])
     # The number the officer was asked to check and saves all the same (views.dossiers).
     confirm = HiddenField()
+    # The month and its total as they were when the form was opened (app/versions.py).
+    version = HiddenField()
 
     def __init__(self, *args, commune=None, **kwargs):
         super().__init__(*args, **kwargs)

@@ -630,6 +630,32 @@ def _total_of(commune: AdminUnit, month: int) -> int | None:
         CommuneDossierTotal.commune_id == commune.id, CommuneDossierTotal.month == month))
 
 
+def _total_id(commune: AdminUnit, month: int) -> int | None:
+    return db.session.scalar(sa.select(CommuneDossierTotal.id).where(
+        CommuneDossierTotal.commune_id == commune.id, CommuneDossierTotal.month == month))
+
+
+# The audit events of a change to a month's dossier total.
+DOSSIER_EDITS = ("create", "update")
+
+
+def _dossier_values(commune: AdminUnit, month: int) -> dict:
+    """What the dossier form holds for a month, by its fields' names (its version, app/versions.py)."""
+    return {"month": f"{month // 100:04d}-{month % 100:02d}", "dossiers": _total_of(commune, month)}
+
+
+def _total_changed_meanwhile(form: DossierTotalForm, commune: AdminUnit, month: int) -> bool:
+    """Whether the month's total changed since the form was opened on it (then the form carries the notice, and the
+    month's version, so that sending it again saves it). A month typed in the form, not the one it opened on, was
+    not seen: saving replaces its total, as the message after it says; nor is anything lost where none is recorded."""
+    versions.hold(commune)
+    values = _dossier_values(commune, month)
+    if values["dossiers"] is None or "month" in (versions.changed_since(form.version.data or "", values) or ()):
+        return False
+    return versions.changed_meanwhile(form, values, "dossier_total", _total_id(commune, month) or 0,
+                                      DOSSIER_EDITS) is not None
+
+
 def _total_before(commune: AdminUnit, month: int) -> tuple[int, int] | None:
     """The latest month before `month` (yyyymm) with a total recorded, and that total."""
     row = db.session.execute(sa.select(CommuneDossierTotal.month, CommuneDossierTotal.dossiers).where(
@@ -678,7 +704,9 @@ def dossiers():
             month, typed = form.month_number, form.dossiers.data
             label = month_label(month // 100, month % 100)
             question = None if form.confirm.data == str(typed) else _unlikely_dossiers(commune, month, typed)
-            if question:
+            if _total_changed_meanwhile(form, commune, month):
+                status = 409
+            elif question:
                 # Asked once; the same number sent again is saved.
                 form.dossiers.errors.append(question)
                 form.confirm.data = str(typed)
@@ -700,8 +728,9 @@ def dossiers():
     else:
         # The form opens on a month with its total as recorded: saving over it is then a choice, not a slip.
         month = _asked_month(today_vn())
-        form = DossierTotalForm(formdata=None, month=f"{month // 100:04d}-{month % 100:02d}",
-                                dossiers=_total_of(commune, month))
+        values = _dossier_values(commune, month)
+        form = DossierTotalForm(formdata=None, **values, version=versions.version_of(
+            values, "dossier_total", _total_id(commune, month) or 0, DOSSIER_EDITS))
     return render_template("activities/dossiers.html", form=form, commune=commune, rows=_dossier_rows(commune),
                            commune_arg=commune.id if raw else None, **_figures_before(commune)), status
 
