@@ -43,3 +43,11 @@ def opened_total(client, data: dict) -> dict:
 def post_total(client, data: dict, **kwargs):
     """The commune's dossier form opened on the data's month, then sent (`opened_total`)."""
     return client.post("/activities/dossiers", data=opened_total(client, data), **kwargs)
+
+
+def post_opened(client, url: str, data: dict, **kwargs):
+    """The form at `url` opened, then sent with `data` and the version it was opened on (as is, where the page does
+    not open: another unit's)."""
+    if client.get(url).status_code == 200:
+        data = with_version(client, url, data)
+    return client.post(url, data=data, **kwargs)

@@ -9,6 +9,7 @@ from app.coverage import queries
 from app.extensions import db as _db
 from app.units.models import AdminUnit
 from app.units.operations import create_unit, set_household_count
+from tests.form_versions import post_opened
 from tests.test_coverage import households, make_services, visit
 
 
@@ -39,7 +40,7 @@ def _area_of_vi_thanh(client, world) -> AdminUnit:
     vi_thanh, vi_thuy, _nga_bay = world.communes
     client.post(f"/areas/{world.province.id}", data={"name": "Khu vực Vị Thanh"})
     area = _db.session.scalar(sa.select(AdminUnit).where(AdminUnit.name == "Khu vực Vị Thanh"))
-    client.post(f"/areas/area/{area.id}", data={"name": "Khu vực Vị Thanh", "communes": [vi_thanh.id, vi_thuy.id]})
+    post_opened(client, f"/areas/area/{area.id}", {"name": "Khu vực Vị Thanh", "communes": [vi_thanh.id, vi_thuy.id]})
     return area
 
 
@@ -77,7 +78,7 @@ def test_province_staff_group_communes_into_an_area_whose_figures_are_their_whol
     resp = client.post(f"/areas/{world.province.id}", data={"name": "Khu vực Vị Thanh"})
     assert resp.status_code == 303
     area = _db.session.scalar(sa.select(AdminUnit).where(AdminUnit.level == "area"))
-    resp = client.post(f"/areas/area/{area.id}", data={"name": "Khu vực Vị Thanh",
+    resp = post_opened(client, f"/areas/area/{area.id}", {"name": "Khu vực Vị Thanh",
                                                       "communes": [vi_thanh.id, vi_thuy.id]})
     assert resp.status_code == 303
     _db.session.expire_all()
@@ -105,7 +106,7 @@ def test_province_staff_group_communes_into_an_area_whose_figures_are_their_whol
     ticked = re.findall(r'<input type="checkbox" name="communes" value="(\d+)" id="commune-\d+" checked>',
                         page.get_data(as_text=True))
     assert page.status_code == 200 and sorted(ticked) == sorted([str(vi_thanh.id), str(vi_thuy.id)])
-    resp = client.post(f"/areas/area/{area.id}", data={"name": "Cụm Vị Thanh – Vị Thủy",
+    resp = post_opened(client, f"/areas/area/{area.id}", {"name": "Cụm Vị Thanh – Vị Thủy",
                                                       "communes": [vi_thanh.id, vi_thuy.id]})
     assert resp.status_code == 303
     _db.session.expire_all()
@@ -126,8 +127,8 @@ def test_a_commune_taken_out_of_an_area_leaves_none_of_its_figures_there(db, cli
     client.post(f"/areas/{world.province.id}", data={"name": "Khu vực Ngã Bảy"})
     other = _db.session.scalar(sa.select(AdminUnit).where(AdminUnit.name == "Khu vực Ngã Bảy"))
     # Xã Vị Thủy moves to the other area; ticking it there takes it out of the first.
-    resp = client.post(f"/areas/area/{other.id}",
-                       data={"name": "Khu vực Ngã Bảy", "communes": [vi_thuy.id, nga_bay.id]})
+    resp = post_opened(client, f"/areas/area/{other.id}",
+                       {"name": "Khu vực Ngã Bảy", "communes": [vi_thuy.id, nga_bay.id]})
     assert resp.status_code == 303
     _db.session.expire_all()
     area, other = _db.session.get(AdminUnit, area.id), _db.session.get(AdminUnit, other.id)
@@ -139,7 +140,7 @@ def test_a_commune_taken_out_of_an_area_leaves_none_of_its_figures_there(db, cli
             for r in queries.coverage(_db.session.get(AdminUnit, world.province.id), sept).rows}
     assert rows == {"Khu vực Vị Thanh": (300, 2), "Khu vực Ngã Bảy": (700, 2)}
     # Unticked, a commune goes back directly under the province.
-    client.post(f"/areas/area/{area.id}", data={"name": "Khu vực Vị Thanh", "communes": []})
+    post_opened(client, f"/areas/area/{area.id}", {"name": "Khu vực Vị Thanh", "communes": []})
     _db.session.expire_all()
     assert _db.session.get(AdminUnit, vi_thanh.id).parent_id == world.province.id
     assert queries.coverage(_db.session.get(AdminUnit, area.id), sept).total.households == 0
@@ -155,7 +156,7 @@ def test_each_area_change_says_what_it_did_and_the_communes_moved_are_audited(db
     area = _db.session.scalar(sa.select(AdminUnit).where(AdminUnit.level == "area"))
 
     def save(*communes):
-        return client.post(f"/areas/area/{area.id}", data={"name": "Khu vực Vị Thanh", "communes": list(communes)},
+        return post_opened(client, f"/areas/area/{area.id}", {"name": "Khu vực Vị Thanh", "communes": list(communes)},
                            follow_redirects=True).get_data(as_text=True)
 
     assert "Đã lưu cụm Khu vực Vị Thanh: thêm 2 xã, trả 0 xã về trực thuộc tỉnh." in save(vi_thanh.id, vi_thuy.id)
@@ -179,8 +180,8 @@ def test_an_area_is_not_renamed_to_another_areas_name_and_its_page_says_where_ea
     vi_thanh, vi_thuy, nga_bay = world.communes
     login_as("province", world.province)
     first, second = _add_areas(client, world, *("Khu vực Vị Thanh", "Khu vực Ngã Bảy"))
-    client.post(f"/areas/area/{second.id}", data={"name": "Khu vực Ngã Bảy", "communes": [nga_bay.id]})
-    resp = client.post(f"/areas/area/{first.id}", data={"name": "Khu Vực Ngã Bảy", "communes": [vi_thanh.id]})
+    post_opened(client, f"/areas/area/{second.id}", {"name": "Khu vực Ngã Bảy", "communes": [nga_bay.id]})
+    resp = post_opened(client, f"/areas/area/{first.id}", {"name": "Khu Vực Ngã Bảy", "communes": [vi_thanh.id]})
     html = resp.get_data(as_text=True)
     assert resp.status_code == 400 and "Tỉnh đã có một cụm với tên này." in html
     assert 'value="Khu Vực Ngã Bảy"' in html
@@ -205,15 +206,15 @@ def test_an_areas_page_lists_its_own_communes_first_then_the_free_ones_then_thos
     vi_thanh, vi_thuy, nga_bay = world.communes
     login_as("province", world.province)
     first, second = _add_areas(client, world, *("Khu vực Vị Thủy", "Khu vực Ngã Bảy"))
-    client.post(f"/areas/area/{first.id}", data={"name": "Khu vực Vị Thủy", "communes": [vi_thuy.id]})
-    client.post(f"/areas/area/{second.id}", data={"name": "Khu vực Ngã Bảy", "communes": [nga_bay.id]})
+    post_opened(client, f"/areas/area/{first.id}", {"name": "Khu vực Vị Thủy", "communes": [vi_thuy.id]})
+    post_opened(client, f"/areas/area/{second.id}", {"name": "Khu vực Ngã Bảy", "communes": [nga_bay.id]})
     html = client.get(f"/areas/area/{first.id}").get_data(as_text=True)
     listed = re.findall(r'id="commune-(\d+)"', html)
     assert listed == [str(vi_thuy.id), str(vi_thanh.id), str(nga_bay.id)]
     assert re.search(rf'id="commune-{vi_thuy.id}"\s+checked', html)
     assert 'data-filter-list="#area-communes" hidden' in html and "Tìm xã, phường" in html
     # A refused save lists them in the same order, with the officer's ticks kept.
-    resp = client.post(f"/areas/area/{first.id}", data={"name": "", "communes": [vi_thanh.id]})
+    resp = post_opened(client, f"/areas/area/{first.id}", {"name": "", "communes": [vi_thanh.id]})
     html = resp.get_data(as_text=True)
     assert resp.status_code == 400
     assert re.findall(r'id="commune-(\d+)"', html) == listed
@@ -377,7 +378,7 @@ def test_an_area_officer_sees_the_communes_of_the_area_and_no_other(db, client, 
     # the communes of their own area.
     assert client.get(f"/areas/{world.province.id}").status_code == 404
     assert client.get(f"/areas/area/{area.id}").status_code == 403
-    assert client.post(f"/areas/area/{area.id}", data={"name": "Khu vực khác"}).status_code == 403
+    assert post_opened(client, f"/areas/area/{area.id}", {"name": "Khu vực khác"}).status_code == 403
 
 
 def test_an_area_name_taken_or_a_commune_of_another_province_is_refused_beside_the_field(db, client, login_as):
@@ -392,7 +393,7 @@ def test_an_area_name_taken_or_a_commune_of_another_province_is_refused_beside_t
     assert "Tỉnh đã có một cụm với tên này." in resp.get_data(as_text=True)
     assert 'value="khu vuc vi thanh"' in resp.get_data(as_text=True)
     area = _db.session.scalar(sa.select(AdminUnit).where(AdminUnit.level == "area"))
-    resp = client.post(f"/areas/area/{area.id}", data={"name": "Khu vực Vị Thanh", "communes": [stranger.id]})
+    resp = post_opened(client, f"/areas/area/{area.id}", {"name": "Khu vực Vị Thanh", "communes": [stranger.id]})
     assert resp.status_code == 400
     # One message beside the field, ours: not WTForms' own "not a valid choice" as well.
     error = re.search(r'<p id="communes-error" class="error" role="alert">([^<]*)</p>', resp.get_data(as_text=True))

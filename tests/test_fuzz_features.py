@@ -37,7 +37,7 @@ from app.units.operations import create_unit
 from app.visits.models import Service, Target, Visit, VisitService
 from tests import visits_helpers
 from tests.conftest import PASSWORD
-from tests.form_versions import post_total, with_version
+from tests.form_versions import post_opened, post_total, with_version
 from tests.fuzz_strategies import (
     FUZZ,
     FUZZ_FEW,
@@ -974,14 +974,15 @@ def test_fuzz_area_forms(app, db, tree):
         area = db.session.scalar(sa.select(AdminUnit).where(AdminUnit.level == "area").order_by(AdminUnit.id.desc()))
         if area is not None:
             before = layout()
-            resp = staff.post(f"/areas/area/{area.id}", data={"name": data["new_name"], "communes": data["communes"]})
+            resp = post_opened(staff, f"/areas/area/{area.id}",
+                               {"name": data["new_name"], "communes": data["communes"]})
             if set(foreign) & set(data["communes"]):
                 assert resp.status_code == 400  # refused, not silently left out
             if _ok(resp, 303, 400) == 400:
                 assert layout() == before
                 _has_error(resp)
                 assert shown(_page(resp), data["new_name"])
-        _ok(staff.post(f"/areas/area/{other}", data={"name": data["new_name"]}), 303, 400, 403, 404)
+        _ok(post_opened(staff, f"/areas/area/{other}", {"name": data["new_name"]}), 303, 400, 403, 404)
         _ok(staff.post(f"/areas/area/{other}/remove", data={"payload": data["new_name"]}), 303, 400, 403, 404)
         if area is not None and data["communes"] == ids:  # now and then an area goes, whatever the form says
             _ok(staff.post(f"/areas/area/{area.id}/remove", data={"payload": data["name"]}), 303, 400)

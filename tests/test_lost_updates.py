@@ -360,3 +360,32 @@ def test_a_month_s_dossier_total_saved_over_another_s_answers_409_with_the_total
     # Another commune's months: not found, whatever version is sent.
     assert a.post(f"/activities/dossiers?commune={tree.other_commune.id}",
                   data={**typed, "commune": tree.other_commune.id}).status_code == 404
+
+
+def test_an_area_saved_over_another_s_change_answers_409_with_its_communes_now(app, db, tree):
+    from app.areas import operations as area_ops
+    province = unit_ops.create_unit("Thành phố Cần Thơ", "province", None, "99")
+    vi_thanh, vi_thuy, nga_bay = (unit_ops.create_unit(name, "commune", province, code) for name, code in (
+        ("Phường Vị Thanh", "91321"), ("Xã Vị Thủy", "91351"), ("Phường Ngã Bảy", "91411")))
+    area = area_ops.create_area(province, "Khu vực Vị Thanh")
+    db.session.commit()
+    url = f"/areas/area/{area.id}"
+    a, _a = _sign_in(app, "province", province)
+    b, b_user = _sign_in(app, "province", province)
+    opened = version_on(a, url)
+    assert b.post(url, data=with_version(b, url, {"name": "Khu vực Vị Thanh", "communes": [vi_thanh.id, vi_thuy.id]})
+                  ).status_code == 303
+    typed = {"name": "Cụm Vị Thanh", "communes": [nga_bay.id], "version": opened}
+    resp = a.post(url, data=typed)
+    assert resp.status_code == 409
+    notice = _notice(resp)
+    # B's communes; A's new name, which B did not change, is not listed.
+    assert f"{b_user.full_name} đã sửa lúc" in notice
+    assert "Hiện tại: Phường Vị Thanh, Xã Vị Thủy Bạn nhập: Phường Ngã Bảy" in notice and "Cụm" not in notice
+    assert _value(resp, "name") == "Cụm Vị Thanh"
+    assert a.post(url, data={**typed, "version": _value(resp, "version")}).status_code == 303
+    db.session.expire_all()
+    assert [c.id for c in area_ops.province_communes(province) if c.parent_id == area.id] == [nga_bay.id]
+    # Staff of another province do not find the area.
+    other, _o = _sign_in(app, "province", tree.province)
+    assert other.post(url, data={**typed, "version": _value(resp, "version")}).status_code == 404

@@ -14,6 +14,7 @@ from app.extensions import db as _db
 from app.reports import exports
 from app.reports.summary import build_summary
 from app.units.models import AdminUnit, Reorganization, unit_for_code
+from tests.form_versions import post_opened
 from tests.test_reorganize import PLAN, plan_csv, reorganize, upload, world  # noqa: F401 - the world fixture
 
 
@@ -115,7 +116,7 @@ def test_pre_reform_months_still_roll_up_through_their_districts_once_the_new_pr
     login_as("province", new_province)
     assert client.post(f"/areas/{new_province.id}", data={"name": "Khu vực Vị Thanh"}).status_code == 303
     area = _db.session.scalar(sa.select(AdminUnit).where(AdminUnit.level == "area"))
-    assert client.post(f"/areas/area/{area.id}", data={"name": "Khu vực Vị Thanh",
+    assert post_opened(client, f"/areas/area/{area.id}", {"name": "Khu vực Vị Thanh",
                                                       "communes": [vi_thanh.id]}).status_code == 303
     _db.session.expire_all()
     old_province = _db.session.get(AdminUnit, world.province)

@@ -1,6 +1,6 @@
 """Forms for a province's areas: a name, and the communes an area groups."""
 from flask_babel import lazy_gettext as _l
-from wtforms import StringField
+from wtforms import HiddenField, StringField
 from wtforms.validators import DataRequired, Length, ValidationError
 
 from app import rules
@@ -38,6 +38,8 @@ class AreaForm(AppForm):
 class AreaCommunesForm(AreaForm):
     """The area's name and its communes, ticked among the province's (`choices` set by the view)."""
     communes = CommuneCheckboxes(_l("Communes of the area"), coerce=int, validate_choice=False)
+    # The area as it was when its form was opened (app/versions.py).
+    version = HiddenField()
 
     def validate_communes(self, field):
         offered = {value for value, _label in field.choices}

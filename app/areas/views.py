@@ -6,6 +6,7 @@ from flask_babel import ngettext
 from flask_login import current_user
 from werkzeug.exceptions import NotFound
 
+from app import versions
 from app.areas import operations
 from app.areas.forms import AreaCommunesForm, AreaForm
 from app.audit.models import done_by
@@ -77,8 +78,12 @@ def edit(area_id: int):
     form.communes.choices = [(c.id, c.name) for c in communes]
     if not form.is_submitted():
         form.communes.data = [c.id for c in communes if c.parent_id == area.id]
+        form.version.data = versions.version_of(_area_values(area), "unit", area.id, AREA_EDITS)
     status = 200
-    if form.validate_on_submit():
+    valid = form.validate_on_submit()
+    if valid and versions.overtaken(form, area, lambda: _area_values(area), "unit", AREA_EDITS):
+        status = 409
+    elif valid:
         if form.name.data != area.name:
             unit_ops.rename_unit(area, form.name.data, user=current_user)
         moved = operations.set_area_communes(area, set(form.communes.data or []), user=current_user)
@@ -86,12 +91,22 @@ def edit(area_id: int):
         flash(_("Area %(name)s saved: %(added)d communes added, %(removed)d returned to the province.",
                 name=form.name.data, added=len(moved["in"]), removed=len(moved["out"])), "success")
         return redirect(url_for("areas.index", unit_id=province.id), 303)
-    if form.is_submitted():
+    elif form.is_submitted():
         status = 400
     # Beside each commune, the area it is in now (ticking it moves it here).
     elsewhere = {c.id: areas[c.parent_id] for c in communes if c.parent_id in areas and c.parent_id != area.id}
     return render_template("areas/edit.html", area=area, province=province, form=form,
                            communes=communes, elsewhere=elsewhere), status
+
+
+# The audit events of a change to an area's name or communes.
+AREA_EDITS = ("create", "update", "set_communes")
+
+
+def _area_values(area: AdminUnit) -> dict:
+    """What the area's edit form holds, by its fields' names (its version, app/versions.py)."""
+    return {"name": area.name, "communes": sorted(c.id for c in operations.province_communes(area.parent)
+                                                  if c.parent_id == area.id)}
 
 
 def _already_removed(province_id: int):
