@@ -10,6 +10,7 @@ from app.coverage.queries import coverage
 from app.visits.models import Service
 from tests import adult_world
 from tests.adult_world import COMMUNE, PROVINCE
+from tests.form_versions import post_opened
 
 
 def figures(f):
@@ -145,17 +146,17 @@ def test_province_staff_set_an_adult_target_and_the_coverage_page_shows_it(app, 
     page = client.get("/coverage/adult-targets")
     assert page.status_code == 200 and 'name="named_share"' in page.get_data(as_text=True)
     # Sent with nothing typed: said so beside the first share, not "saved".
-    resp = client.post("/coverage/adult-targets", data={"named_share": "", "named_due_on": "", "online_share": "",
+    resp = post_opened(client, "/coverage/adult-targets", {"named_share": "", "named_due_on": "", "online_share": "",
                                                          "online_due_on": ""})
     html = resp.get_data(as_text=True)
     assert resp.status_code == 400 and "Hãy nhập tỷ lệ và ngày cho ít nhất một chỉ số." in html
     assert "Đã lưu chỉ tiêu" not in html
-    resp = client.post("/coverage/adult-targets", data={"named_share": "80", "named_due_on": "2026-12-31",
+    resp = post_opened(client, "/coverage/adult-targets", {"named_share": "80", "named_due_on": "2026-12-31",
                                                          "online_share": "", "online_due_on": ""})
     assert resp.status_code == 303
     assert "80%" in _adult_section(client, tree.province.id).get_data(as_text=True)
     # A share without its date is refused beside the field, and nothing changes.
-    resp = client.post("/coverage/adult-targets", data={"online_share": "80", "online_due_on": ""})
+    resp = post_opened(client, "/coverage/adult-targets", {"online_share": "80", "online_due_on": ""})
     assert resp.status_code == 400 and 'value="80"' in resp.get_data(as_text=True)
     # An administrator bound to a commune has no province to set them for.
     from tests.visits_helpers import sign_in_as

@@ -499,7 +499,7 @@ def test_fuzz_service_forms(client, db, tree, login_as):
         before = count(db, AdultTarget)
         targets = {"named_share": data["share"], "named_due_on": data["due_on"],
                    "online_share": data["share"], "online_due_on": data["due_on"]}
-        resp = client.post("/coverage/adult-targets", data=targets)
+        resp = post_opened(client, "/coverage/adult-targets", targets)
         if _ok(resp, 303, 400, 409) in (400, 409):  # 409: a date already past, asked about first
             assert count(db, AdultTarget) == before
         db.session.expire_all()

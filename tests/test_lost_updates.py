@@ -389,3 +389,31 @@ def test_an_area_saved_over_another_s_change_answers_409_with_its_communes_now(a
     # Staff of another province do not find the area.
     other, _o = _sign_in(app, "province", tree.province)
     assert other.post(url, data={**typed, "version": _value(resp, "version")}).status_code == 404
+
+
+def test_the_adult_targets_saved_over_another_s_change_answer_409_with_the_targets_now(app, db, tree):
+    from app.coverage.models import AdultTarget
+    url = "/coverage/adult-targets"
+    a, _a = _sign_in(app, "province", tree.province)
+    b, b_user = _sign_in(app, "province", tree.province)
+    assert b.post(url, data=with_version(b, url, {"named_share": "50", "named_due_on": "2030-12-31"})
+                  ).status_code == 303
+    opened = version_on(a, url)  # A opens the form on that milestone; B changes its share; A saves another
+    milestone = _value(a.get(url), "named_milestone")
+    mine = {"named_share": "50", "named_due_on": "2030-12-31", "named_milestone": milestone, "online_milestone": "new"}
+    assert b.post(url, data=with_version(b, url, {**mine, "named_share": "80"})).status_code == 303
+    typed = {**mine, "named_share": "75", "online_share": "60", "online_due_on": "2030-12-31", "version": opened}
+    resp = a.post(url, data=typed)
+    assert resp.status_code == 409
+    notice = _notice(resp)
+    # B's share, as a percentage; A's new online target, which B did not touch, is not listed, nor the same date.
+    assert f"{b_user.full_name} đã sửa lúc" in notice and "Hiện tại: 80% Bạn nhập: 75%" in notice
+    assert "60%" not in notice and "31/12/2030" not in notice
+    assert _value(resp, "named_share") == "75"
+    assert db.session.scalar(sa.select(AdultTarget.share)) == Decimal("0.8")
+    assert a.post(url, data={**typed, "version": _value(resp, "version")}).status_code == 303
+    db.session.expire_all()
+    assert sorted(db.session.scalars(sa.select(AdultTarget.share))) == [Decimal("0.6"), Decimal("0.75")]
+    # The form is the signed-in staff's own province's: a commune officer is refused.
+    officer, _o = _sign_in(app, "commune", tree.commune)
+    assert officer.post(url, data={**typed, "version": _value(resp, "version")}).status_code == 403

@@ -14,7 +14,7 @@ from app.dates import month_end
 from app.reports.summary import build_summary
 from app.units import operations as unit_ops
 from app.visits.models import Target
-from tests.form_versions import with_version
+from tests.form_versions import post_opened, with_version
 from tests.html_tree import parse
 from tests.report_data import Activity, forget_signed_in_user
 from tests.visits_helpers import sign_in_as
@@ -313,7 +313,7 @@ def test_adult_targets_are_milestones_too(app, db, tree, client, login_as):
     # Named learners: 80% by 31/12/2025, then 100% by 31/12/2026 (Hồ Chí Minh City's VNeID targets).
     # The first saved twice (unchanged: one entry in the trail), then changed at the same date.
     for share, due in (("70", "2025-12-31"), ("70", "2025-12-31"), ("80", "2025-12-31"), ("100", "2026-12-31")):
-        resp = client.post("/coverage/adult-targets", data={"named_share": share, "named_due_on": due,
+        resp = post_opened(client, "/coverage/adult-targets", {"named_share": share, "named_due_on": due,
                                                              "named_confirm_date": due,  # past: asked, confirmed
                                                              "online_share": "", "online_due_on": ""})
         assert resp.status_code == 303
@@ -344,7 +344,7 @@ def test_adult_targets_are_milestones_too(app, db, tree, client, login_as):
     assert [(float(t.share), t.due_on) for t in db.session.scalars(sa.select(AdultTarget))] == [
         (1.0, date(2026, 12, 31))]
     # An empty share with a milestone's date removes it, as the page says.
-    resp = client.post("/coverage/adult-targets", data={"named_share": "", "named_due_on": "2026-12-31",
+    resp = post_opened(client, "/coverage/adult-targets", {"named_share": "", "named_due_on": "2026-12-31",
                                                          "online_share": "", "online_due_on": ""})
     assert resp.status_code == 303 and db.session.scalar(sa.select(sa.func.count()).select_from(AdultTarget)) == 0
     trail = [{k: (b, a) for k, b, a in e.change_items} for e in db.session.scalars(
@@ -426,8 +426,8 @@ def test_an_adult_milestone_s_new_date_moves_it_and_another_is_added_by_its_own_
         assert _adult_targets_now(db)["online_share"] == online
         # A form of before (no milestone fields): the date names the milestone, another date adds one.
         old = {"online_share": "", "online_due_on": ""}
-        assert staff.post(url, data={**old, "named_share": "96", "named_due_on": "2035-12-31"}).status_code == 303
-        assert staff.post(url, data={**old, "named_share": "99", "named_due_on": "2040-12-31"}).status_code == 303
+        assert post_opened(staff, url, {**old, "named_share": "96", "named_due_on": "2035-12-31"}).status_code == 303
+        assert post_opened(staff, url, {**old, "named_share": "99", "named_due_on": "2040-12-31"}).status_code == 303
         assert _adult_targets_now(db)["named_share"] == [(Decimal("0.55"), date(2025, 12, 31)),
                                                          (Decimal("0.96"), date(2035, 12, 31)),
                                                          (Decimal("0.99"), date(2040, 12, 31))]
@@ -473,7 +473,7 @@ def test_the_adult_section_shows_each_target_under_its_own_share(app, db, tree, 
     from tests import adult_world
     adult_world.build(tree)
     login_as("province", tree.province)
-    resp = client.post("/coverage/adult-targets", data={"named_share": "80", "named_due_on": "2026-12-31",
+    resp = post_opened(client, "/coverage/adult-targets", {"named_share": "80", "named_due_on": "2026-12-31",
                                                          "online_share": "60", "online_due_on": "2027-06-30"})
     assert resp.status_code == 303
     section = client.get(f"/coverage/{tree.commune.id}/adults?month=2026-03", headers={"HX-Request": "true"})

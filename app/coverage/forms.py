@@ -19,6 +19,8 @@ class AdultTargetForm(AppForm):
     # A past date the staff were asked about and save all the same.
     named_confirm_date = HiddenField()
     online_confirm_date = HiddenField()
+    # The milestones as they were when the form was opened (app/versions.py).
+    version = HiddenField()
 
     def validate(self, extra_validators=None):
         ok = super().validate(extra_validators)

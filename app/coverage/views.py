@@ -6,6 +6,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup
 
+from app import versions
 from app.audit.models import removed_milestone_by
 from app.auth.guard import require_sign_in
 from app.catalogue.milestones import NEW, edited_milestone, milestone_problem
@@ -386,7 +387,17 @@ def adult_targets():
         else:
             edited[indicator] = edited_milestone(own, milestone.data, today) if milestone.data else None
     status = 200
-    if form.validate_on_submit():
+    if not form.is_submitted():
+        form.version.data = versions.version_of(_adult_target_values(form, edited), "unit", province.id,
+                                                ADULT_TARGET_EDITS)
+    valid = form.validate_on_submit()
+    if valid and versions.overtaken(form, province, lambda: _adult_target_values(form, _opened_on(form, province)),
+                                    "unit", ADULT_TARGET_EDITS):
+        milestones = adults.adult_milestones(province.id)
+        edited = {indicator: edited_milestone(milestones.get(indicator, []), milestone.data, today)
+                  if milestone.data else None for indicator, _s, _d, milestone, _c in form.indicators()}
+        status = 409
+    elif valid:
         problems = {}
         for indicator, share, due_on, milestone, confirm in form.indicators():
             problem = milestone_problem(share.data, due_on.data, milestone.data, confirm.data,
@@ -418,6 +429,29 @@ def adult_targets():
         status = 400
     return render_template("coverage/adult_targets.html", province=province, form=form,
                            current=in_force(milestones, today), milestones=milestones, edited=edited), status
+
+
+# The audit events of a change to the province's adult targets.
+ADULT_TARGET_EDITS = ("set_adult_target",)
+
+
+def _adult_target_values(form, edited: dict) -> dict:
+    """What the adult targets' form holds, by its fields' names (its version, app/versions.py): the share and date of
+    the milestone each indicator's fields change (none for a new one)."""
+    values = {}
+    for indicator, share, due_on, _milestone, _confirm in form.indicators():
+        milestone = edited.get(indicator)
+        values[share.name] = milestone.share if milestone is not None else None
+        values[due_on.name] = milestone.due_on if milestone is not None else None
+    return values
+
+
+def _opened_on(form, province) -> dict:
+    """The milestone each indicator's fields were opened on, as it is now: the one its hidden field names, else (a
+    form without it) the one in force today, which the form opens on."""
+    milestones = adults.adult_milestones(province.id)
+    return {indicator: edited_milestone(milestones.get(indicator, []), milestone.data, today_vn())
+            for indicator, _share, _due_on, milestone, _confirm in form.indicators()}
 
 
 @bp.post("/adult-targets/<int:target_id>/remove")
