@@ -1556,7 +1556,9 @@ def test_a_closed_month_s_report_keeps_the_names_a_split_hamlet_s_households_wen
     part = _db.session.scalar(sa.select(AdminUnit).where(AdminUnit.name == "Khu vực 1A"))
     client.post("/auth/logout")
     login_as("commune", tree.commune)
-    resp = client.post(f"/units/{part.id}/rename", data={"name": "Khu vực Bến Đò", "effective_on": TODAY.isoformat()})
+    url = f"/units/{part.id}/rename"
+    renamed = {"name": "Khu vực Bến Đò", "effective_on": TODAY.isoformat()}
+    resp = client.post(url, data=with_version(client, url, renamed))
     assert resp.status_code == 302, resp.get_data(as_text=True)[:2000]
     assert _db.session.get(AdminUnit, part.id).name == "Khu vực Bến Đò"
     client.post("/auth/logout")
