@@ -19,10 +19,9 @@ from app.reports import closing, exports
 from app.reports.summary import build_summary
 from app.teams.models import Team
 from app.units import operations as units
-from app.units.models import AdminUnit, unit_for_code
+from app.units.models import AdminUnit
 from tests.adult_world import service
-from tests.test_reform_shifts import PLAN
-from tests.test_reorganize import plan_csv, reorganize
+from tests.test_reform_shifts import _then, _today, apply_plan
 from tests.visits_helpers import make_team, sign_in_as
 
 MAY, MARCH, SEPTEMBER = (2025, 5), (2025, 3), (2025, 9)
@@ -75,10 +74,7 @@ def reformed(app, db, tree, runner, tmp_path):
     files = (exports.write_csv(march), exports.write_xlsx(march))
     # The split commune's team leader, signed in before the reform: the reorganization moves their account.
     leader, _user = sign_in_as(app, "team_leader", tree.other_commune, team_split, split_members[0])
-    result = reorganize(runner, plan_csv(tmp_path, PLAN))
-    assert result.exit_code == 0, result.output
-    _db.session.remove()
-    new = {code: unit_for_code(code) for code in ("92", "31321", "31342", "31360")}
+    new = apply_plan(runner, tmp_path)
     team_i = _db.session.scalar(sa.select(Team).where(Team.name == "Tổ Phường I"))
     # After the reform: the new commune's own class, An among its learners again.
     _class(new["31321"], team_i, date(2025, 9, 3), 15, [("Nguyễn Văn An", 1970, None), ("Võ Văn Em", 2000, None)],
@@ -87,14 +83,6 @@ def reformed(app, db, tree, runner, tmp_path):
     return type("Reformed", (), {"old": old, "files": files, "province": new["92"], "vi_thanh": new["31321"],
                                  "tan_hoa": new["31342"], "thanh_xuan": new["31360"], "leader": leader,
                                  "khu_vuc_1": old["khu_vuc_1"], "nhon_thuan": old["nhon_thuan"]})
-
-
-def _today(unit, month=MAY):
-    return adults.adult_months([unit], [month])[unit.id][month]
-
-
-def _then(unit, month=MAY):
-    return adults.adult_months_then([unit], [month])[unit.id][month]
 
 
 def _classes(f) -> tuple[int, int, int]:

@@ -60,15 +60,20 @@ def reformed(db, tree, runner, tmp_path):
     old = {name: getattr(tree, name).id for name in ("province", "commune", "sibling_commune", "other_commune")}
     march = build_summary(_db.session.get(AdminUnit, old["province"]), *MARCH)
     files = (exports.write_csv(march), exports.write_xlsx(march))
-    result = reorganize(runner, plan_csv(tmp_path, PLAN))
-    assert result.exit_code == 0, result.output
-    _db.session.remove()
-    new = {code: unit_for_code(code) for code in ("92", "31321", "31342", "31360")}
+    new = apply_plan(runner, tmp_path)
     # After the reform the new commune's own shift: never in a month before it.
     _shift(new["31321"], _db.session.scalar(sa.select(Team).where(Team.name == "Tổ Phường I")), date(2025, 9, 3), 3)
     _db.session.commit()
     return type("Reformed", (), {"old": old, "files": files, "province": new["92"], "vi_thanh": new["31321"],
                                  "tan_hoa": new["31342"], "thanh_xuan": new["31360"]})
+
+
+def apply_plan(runner, tmp_path) -> dict[str, AdminUnit]:
+    """PLAN applied with `flask units reorganize`: the new province and its three communes, by code."""
+    result = reorganize(runner, plan_csv(tmp_path, PLAN))
+    assert result.exit_code == 0, result.output
+    _db.session.remove()
+    return {code: unit_for_code(code) for code in ("92", "31321", "31342", "31360")}
 
 
 def _today(unit, month=MAY):
