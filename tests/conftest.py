@@ -115,17 +115,22 @@ def _clean_tables(app):
         limiter.reset()
     yield
     with app.app_context():
-        _db.session.remove()
-        tables = [t.name for t in reversed(_db.metadata.sorted_tables)]
-        with _db.engine.begin() as conn:
-            if conn.dialect.name == "postgresql":
-                table_reset.empty(conn, tables)
-            else:
-                for t in tables:
-                    conn.execute(sa.text(f'DELETE FROM "{t}"'))
-            # The default services come from a data migration: every test starts with them.
-            insert_default_services(conn)
-            insert_default_topics(conn)
+        empty_database()
+
+
+def empty_database() -> None:
+    """Every table as a test finds it: empty but for the default services and topics."""
+    _db.session.remove()
+    tables = [t.name for t in reversed(_db.metadata.sorted_tables)]
+    with _db.engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            table_reset.empty(conn, tables)
+        else:
+            for t in tables:
+                conn.execute(sa.text(f'DELETE FROM "{t}"'))
+        # The default services come from a data migration: every test starts with them.
+        insert_default_services(conn)
+        insert_default_topics(conn)
 
 
 @pytest.fixture

@@ -10,6 +10,9 @@ from contextlib import contextmanager
 import pytest
 from werkzeug.serving import make_server
 
+from app.demo import seed
+from tests import snapshots
+
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 # Flags for a sandbox with no network but loopback (see the machine notes in README).
 CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -21,6 +24,12 @@ def pytest_collection_modifyitems(items):
     for item in items:
         if "tests/browser" in str(item.fspath):
             item.add_marker(pytest.mark.browser)
+
+
+def seed_demo() -> dict[str, int]:
+    """The demo every journey starts from: `flask demo seed`'s world, built once per test process and put back
+    for each test after (tests/snapshots.py)."""
+    return snapshots.world("demo", seed.seed_demo)
 
 
 @pytest.fixture(scope="session")

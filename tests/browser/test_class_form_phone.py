@@ -6,8 +6,8 @@ import sqlalchemy as sa
 from playwright.sync_api import expect
 
 from app.activities.models import Class
-from app.demo.seed import DEMO_PASSWORD, seed_demo
-from tests.browser.conftest import script_errors, shot, sign_in
+from app.demo.seed import DEMO_PASSWORD
+from tests.browser.conftest import script_errors, seed_demo, shot, sign_in
 
 
 class Thumb:

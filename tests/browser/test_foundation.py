@@ -4,9 +4,9 @@ import re
 import sqlalchemy as sa
 from playwright.sync_api import expect
 
-from app.demo.seed import DEMO_PASSWORD, seed_demo
+from app.demo.seed import DEMO_PASSWORD
 from app.units.models import AdminUnit
-from tests.browser.conftest import shot, sign_in
+from tests.browser.conftest import seed_demo, shot, sign_in
 
 
 def test_demo_commune_officer_on_a_phone(app, db, live_server, phone):

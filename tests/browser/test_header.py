@@ -2,8 +2,8 @@
 role's menu as a 44-px target; on a desktop the role's main links in the row, the rest under "More"."""
 import pytest
 
-from app.demo.seed import DEMO_PASSWORD, seed_demo
-from tests.browser.conftest import sign_in
+from app.demo.seed import DEMO_PASSWORD
+from tests.browser.conftest import seed_demo, sign_in
 
 ROW = 44  # one tap target's height: the header is that tall when it is one row
 

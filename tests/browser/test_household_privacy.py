@@ -3,11 +3,11 @@ import sqlalchemy as sa
 from playwright.sync_api import expect
 
 from app.auth.models import User
-from app.demo.seed import DEMO_PASSWORD, seed_demo
+from app.demo.seed import DEMO_PASSWORD
 from app.households.models import Household
 from app.units.models import AdminUnit
 from app.visits.models import Visit
-from tests.browser.conftest import shot, sign_in
+from tests.browser.conftest import seed_demo, shot, sign_in
 
 
 def test_officer_erases_a_household_on_a_phone(app, db, live_server, phone):

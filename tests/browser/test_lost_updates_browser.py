@@ -4,10 +4,10 @@ import sqlalchemy as sa
 from playwright.sync_api import expect
 
 from app.auth.models import User
-from app.demo.seed import DEMO_PASSWORD, seed_demo
+from app.demo.seed import DEMO_PASSWORD
 from app.extensions import db as _db
 from app.visits.models import Visit
-from tests.browser.conftest import script_errors, shot, sign_in
+from tests.browser.conftest import script_errors, seed_demo, shot, sign_in
 
 
 def test_a_visit_saved_over_an_officer_s_change_shows_it_and_saves_when_sent_again(app, db, live_server, phone,

@@ -4,9 +4,9 @@ import sqlalchemy as sa
 from playwright.sync_api import expect
 
 from app.auth.models import User
-from app.demo.seed import DEMO_PASSWORD, seed_demo
+from app.demo.seed import DEMO_PASSWORD
 from app.teams.models import Member, Team
-from tests.browser.conftest import htmx_settles, menu_link, shot, sign_in
+from tests.browser.conftest import htmx_settles, menu_link, seed_demo, shot, sign_in
 
 NO_SIGNAL = "Không nhận được trả lời: hãy kiểm tra sóng rồi thử lại. Trang này vẫn giữ nguyên như trước."
 # Something sent may have arrived although its answer did not: look before sending it again.

@@ -4,11 +4,11 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from playwright.sync_api import expect
 
 from app.auth.models import User
-from app.demo.seed import DEMO_PASSWORD, seed_demo
+from app.demo.seed import DEMO_PASSWORD
 from app.households import privacy
 from app.households.models import Household
 from app.visits.models import Visit
-from tests.browser.conftest import script_errors, sign_in, wait_until
+from tests.browser.conftest import script_errors, seed_demo, sign_in, wait_until
 
 NEW_NAME = "Danh Thị Sa Phol"
 

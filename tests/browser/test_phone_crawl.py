@@ -7,8 +7,8 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import pytest
 
-from app.demo.seed import DEMO_PASSWORD, seed_demo
-from tests.browser.conftest import sign_in
+from app.demo.seed import DEMO_PASSWORD
+from tests.browser.conftest import seed_demo, sign_in
 
 MAX_PAGES = 24  # per user, at most PER_KIND of each kind (/units/N): every kind of page, quick enough
 PER_KIND = 2

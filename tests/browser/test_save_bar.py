@@ -1,7 +1,7 @@
 """The sticky save bar at the bottom of the long forms on a 360×740 phone never covers the field an error
 takes the user to."""
-from app.demo.seed import DEMO_PASSWORD, seed_demo
-from tests.browser.conftest import sign_in
+from app.demo.seed import DEMO_PASSWORD
+from tests.browser.conftest import seed_demo, sign_in
 
 
 def _boxes(page, field_id: str):

@@ -6,8 +6,8 @@ import sqlalchemy as sa
 from playwright.sync_api import expect
 
 from app.activities.models import CentreShift, ShiftDossier
-from app.demo.seed import DEMO_PASSWORD, seed_demo
-from tests.browser.conftest import script_errors, sign_in, wait_until
+from app.demo.seed import DEMO_PASSWORD
+from tests.browser.conftest import script_errors, seed_demo, sign_in, wait_until
 from tests.browser.test_offline import OUTBOX, PUT_BACK, TEAM_KEPT, keep_form_on_phone
 
 

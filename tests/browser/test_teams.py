@@ -4,9 +4,9 @@ import os
 import sqlalchemy as sa
 from playwright.sync_api import expect
 
-from app.demo.seed import DEMO_PASSWORD, seed_demo
+from app.demo.seed import DEMO_PASSWORD
 from app.teams.models import Member, Team
-from tests.browser.conftest import htmx_settles, menu_link, shot, sign_in
+from tests.browser.conftest import htmx_settles, menu_link, seed_demo, shot, sign_in
 
 
 def unexpected(errors: list[str]) -> list[str]:

@@ -2,8 +2,8 @@
 its errors where the eye is."""
 from playwright.sync_api import expect
 
-from app.demo.seed import DEMO_PASSWORD, seed_demo
-from tests.browser.conftest import sign_in
+from app.demo.seed import DEMO_PASSWORD
+from tests.browser.conftest import seed_demo, sign_in
 
 NAME = "Thạch Thị Sa Rươl"
 

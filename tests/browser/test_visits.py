@@ -6,10 +6,10 @@ import sqlalchemy as sa
 from playwright.sync_api import expect
 
 from app.dates import today_vn
-from app.demo.seed import DEMO_PASSWORD, seed_demo
+from app.demo.seed import DEMO_PASSWORD
 from app.households.models import Household
 from app.visits.models import Adoption, Service, Visit
-from tests.browser.conftest import shot, sign_in, wait_until
+from tests.browser.conftest import seed_demo, shot, sign_in, wait_until
 from tests.browser.test_offline import TEAM_KEPT
 
 NAME = "Thạch Thị Sa Rươl"
