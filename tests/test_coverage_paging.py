@@ -6,6 +6,8 @@ import pytest
 
 from app.extensions import db as _db
 from app.units import operations as units
+from app.units.models import AdminUnit
+from tests import snapshots
 from tests.html_tree import parse
 from tests.test_coverage import households, make_services, visit
 
@@ -14,7 +16,12 @@ COMMUNES = 45
 
 @pytest.fixture
 def province(db):
-    """45 communes of 100 households each; in Xã Số k, k households adopted the e-wallet (k%)."""
+    """45 communes of 100 households each; in Xã Số k, k households adopted the e-wallet (k%). Built once per
+    test process, put back for each test after (tests/snapshots.py)."""
+    return _db.session.get(AdminUnit, snapshots.world("45 communes", _build_province))
+
+
+def _build_province() -> int:
     wallet, _vneid = make_services()
     province = units.create_unit("Thành phố Cần Thơ", "province", None, "92")
     for k in range(1, COMMUNES + 1):
@@ -23,8 +30,7 @@ def province(db):
         units.set_household_count(hamlet, 100, date(2025, 7, 1))
         for h in households(hamlet, k):
             visit(h, date(2025, 8, 3), adopted=[wallet])
-    _db.session.commit()
-    return province
+    return province.id
 
 
 def first(element, tag: str, **attrs):
