@@ -692,6 +692,13 @@ def test_a_count_that_looks_like_a_slip_of_the_finger_is_asked_about_then_saved_
             client, f"/units/{hamlet.id}", {"count-households": typed, "count-confirm": confirm,
                                                                     "count-effective_on": "2025-04-01"}))
         assert resp.status_code == 302, (hamlet.name, resp.get_data(as_text=True)[:2000])
+    # The smallest count before there is, 1: ten is ten times it, and asked about like 3,200 after 320.
+    set_household_count(db.session.get(AdminUnit, empty.id), 1, date(2025, 5, 1))
+    db.session.commit()
+    resp = client.post(f"/units/{empty.id}/households", data=with_version(
+        client, f"/units/{empty.id}", {"count-households": "10", "count-effective_on": "2025-06-01"}))
+    error = parse(resp.get_data(as_text=True)).find(id="count-households-error")
+    assert resp.status_code == 409 and "10 khác xa số hộ trước đó, 1:" in error.text()
     # The adult population likewise.
     adults = f"/units/{tree.hamlet.id}/adults"
     assert client.post(adults, data=with_version(
