@@ -256,7 +256,13 @@ class World:
 
 
 def fingerprint() -> tuple:
-    """Every row of every table: a refused request must leave this unchanged."""
+    """Every row of every table: a refused request must leave this unchanged. On PostgreSQL a digest of each
+    table's rows as text, in one statement (the rows themselves, one statement a table, were a third of the
+    matrix's time there)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return tuple(sorted(db.session.execute(sa.text(" UNION ALL ".join(
+            f"SELECT '{t.name}', md5(coalesce(string_agg(r::text, '|' ORDER BY r::text), '')) FROM \"{t.name}\" r"
+            for t in db.metadata.sorted_tables))).tuples()))
     out = []
     for table in db.metadata.sorted_tables:
         rows = db.session.execute(sa.select(table)).all()
