@@ -771,3 +771,97 @@ def test_a_class_corrected_while_another_deletes_it_answers_409_with_what_was_ty
     assert "25" in parse(html).find(id="typed").text()
     db.session.expire_all()
     assert db.session.get(Class, class_id) is None
+
+
+# --- A household's move and a merge of the hamlet it moves to, at the same moment --------------------------------
+
+def _a_third_hamlet_and_a_household(tree) -> tuple[int, int]:
+    """Khu vực 3 beside the tree's two hamlets, and Nguyễn Văn An of Khu vực 1: their ids."""
+    third = unit_ops.create_unit("Khu vực 3", "hamlet", tree.commune)
+    unit_ops.set_household_count(third, 150, date(2024, 1, 1))
+    moved = create_household(tree.hamlet.id, "Nguyễn Văn An")
+    _db.session.commit()
+    return third.id, moved.id
+
+
+def _moves_of(household_id: int) -> list[tuple[int, int]]:
+    from app.units.models import HouseholdMove
+    _db.session.expire_all()
+    return sorted(set(_db.session.execute(sa.select(HouseholdMove.from_hamlet_id, HouseholdMove.to_hamlet_id).where(
+        HouseholdMove.household_id == household_id)).tuples()))
+
+
+def test_a_household_moved_into_a_hamlet_merged_at_the_same_moment_is_refused_not_left_in_the_ended_hamlet(
+        app, client, db, tree, login_as, runner):
+    """Another officer's merge of Khu vực 2 into Khu vực 3 is written but not committed when the move of Nguyễn Văn An
+    from Khu vực 1 into Khu vực 2 reaches its checks. The move waits for the merge (the commune's lock, which the
+    merge's confirmation takes), then finds Khu vực 2 ended: the form comes back (409) saying where its households
+    went, the day as typed, Khu vực 3 offered instead; An stays in Khu vực 1. Without the wait An landed in the ended
+    Khu vực 2, which no merge would ever move it out of."""
+    from app.dates import today_vn
+    from app.units import hamlet_changes
+    from app.units.models import AdminUnit
+    third_id, moved_id = _a_third_hamlet_and_a_household(tree)
+    first_id, second_id, commune_id = tree.hamlet.id, tree.hamlet2.id, tree.commune.id
+    today = today_vn()
+    login_as("commune", tree.commune)
+    assert client.get(f"/households/{moved_id}/move").status_code == 200
+
+    def merge_confirmed():
+        unit_ops.lock_unit(commune_id)  # as the merge's confirmation does before its checks
+        hamlet_changes.merge_hamlets(_db.session.get(AdminUnit, second_id), _db.session.get(AdminUnit, third_id),
+                                     today, 560)
+
+    resp = _while_a_first_officer_holds_a_write(app, merge_confirmed, lambda: client.post(
+        f"/households/{moved_id}/move", data={"hamlet": str(second_id), "moved_on": today.isoformat()}))
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 409, html[:500]
+    page = parse(html)
+    assert (f"Khu vực 2 đã được sáp nhập vào Khu vực 3 từ ngày {today.strftime('%d/%m/%Y')}: hãy chọn lại thôn, ấp "
+            "mà hộ chuyển đến." in page.find(id="hamlet-error").text())
+    assert [o.text() for o in page.find(id="hamlet").find_all("option")] == ["Chọn thôn, ấp", "Khu vực 3"]
+    assert page.find(id="moved_on").attrs["value"] == today.isoformat()
+    db.session.expire_all()
+    assert db.session.get(Household, moved_id).hamlet_id == first_id
+    assert _moves_of(moved_id) == []
+    result = runner.invoke(args=["coverage", "verify"])
+    assert result.exit_code == 0, result.output
+
+
+def test_a_merge_confirmed_while_a_household_moves_into_its_hamlet_waits_and_is_asked_again_with_the_household(
+        app, client, db, tree, login_as, runner):
+    """The other way round: the merge of Khu vực 2 into Khu vực 3 was summed up (no household to move) and is
+    confirmed while Nguyễn Văn An's move into Khu vực 2 is written but not committed. The confirmation waits for the
+    move, then finds that the merge would now move An too, and asks again (409); confirmed, An goes to Khu vực 3
+    with the merge. Without the wait the merge missed An and left it in the ended Khu vực 2."""
+    from app.dates import today_vn
+    from app.units import hamlet_changes
+    from app.units.models import AdminUnit
+    from tests.test_hamlet_changes import sent_back
+    third_id, moved_id = _a_third_hamlet_and_a_household(tree)
+    first_id, second_id = tree.hamlet.id, tree.hamlet2.id
+    today = today_vn()
+    login_as("commune", tree.commune)
+    url = f"/units/{second_id}/merge"
+    asked = client.post(url, data={"target": str(third_id), "effective_on": today.isoformat(), "households": "",
+                                   "new_name": ""})
+    assert asked.status_code == 200, asked.get_data(as_text=True)[:500]
+
+    def household_moved():  # the move takes its locks itself
+        hamlet_changes.move_household(_db.session.get(Household, moved_id), _db.session.get(AdminUnit, second_id),
+                                      today)
+
+    resp = _while_a_first_officer_holds_a_write(app, household_moved, lambda: client.post(url, data=sent_back(asked)))
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 409, html[:500]
+    assert "Kết quả của thay đổi này đã khác so với lúc bạn xem" in html
+    assert "1 hộ đã ghi trong ứng dụng chuyển sang Khu vực 3" in " ".join(parse(html).text().split())
+    db.session.expire_all()
+    assert db.session.get(AdminUnit, second_id).retired_on is None
+    assert db.session.get(Household, moved_id).hamlet_id == second_id
+    assert client.post(url, data=sent_back(resp)).status_code == 303
+    db.session.expire_all()
+    assert db.session.get(Household, moved_id).hamlet_id == third_id
+    assert _moves_of(moved_id) == [(first_id, second_id), (second_id, third_id)]
+    result = runner.invoke(args=["coverage", "verify"])
+    assert result.exit_code == 0, result.output

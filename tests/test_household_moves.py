@@ -274,3 +274,37 @@ def test_a_move_rereads_the_household_under_its_lock_so_a_merge_committed_meanwh
         HouseholdMove.household_id == moved.id, HouseholdMove.moved_on == TODAY)).all()
     assert {m.from_hamlet_id for m in moves} == {b.id} and {m.to_hamlet_id for m in moves} == {c.id}
     assert _db.session.get(Household, moved.id).hamlet_id == c.id
+
+
+def test_a_move_into_a_hamlet_split_since_the_form_was_opened_says_where_its_households_went(db, tree, client,
+                                                                                             login_as):
+    """The move form listed Khu vực 2; another officer split it before the form was sent. The form comes back (409)
+    saying which hamlets Khu vực 2 was split into and from when, the day as typed, those hamlets offered instead;
+    nothing moved. A hamlet of another commune that ended is not named: it is refused as any hamlet outside the
+    commune is (400)."""
+    from app.units import hamlet_changes
+    a, b = tree.hamlet, tree.hamlet2
+    moved = household(a, "Nguyễn Văn An")
+    login_as("commune", tree.commune)
+    assert client.get(f"/households/{moved.id}/move").status_code == 200
+    hamlet_changes.split_hamlet(_db.session.get(AdminUnit, b.id), TODAY,
+                                [hamlet_changes.Part("Khu vực 2A", 200), hamlet_changes.Part("Khu vực 2B", 210)], {})
+    far = unit_ops.create_unit("Ấp Nhơn Thuận", "hamlet", _db.session.get(AdminUnit, tree.other_commune.id))
+    hamlet_changes.merge_hamlets(far, _db.session.get(AdminUnit, tree.other_hamlet.id), TODAY, 530)
+    _db.session.commit()
+    resp = _move(client, moved, b, ON)
+    assert resp.status_code == 409
+    page = parse(resp.get_data(as_text=True))
+    assert (f"Khu vực 2 đã được chia tách thành Khu vực 2A, Khu vực 2B từ ngày {TODAY.strftime('%d/%m/%Y')}: hãy "
+            "chọn lại thôn, ấp mà hộ chuyển đến." in page.find(id="hamlet-error").text())
+    assert [o.text() for o in page.find(id="hamlet").find_all("option")] == ["Chọn thôn, ấp", "Khu vực 2A",
+                                                                              "Khu vực 2B"]
+    assert page.find(id="moved_on").attrs["value"] == ON.isoformat()
+    resp = _move(client, moved, far, ON)
+    assert resp.status_code == 400
+    html = resp.get_data(as_text=True)
+    assert "Hãy chọn một thôn, ấp khác đang hoạt động của xã này." in parse(html).find(id="hamlet-error").text()
+    assert "Nhơn" not in html
+    _db.session.expire_all()
+    assert _db.session.get(Household, moved.id).hamlet_id == a.id
+    assert _db.session.scalar(sa.select(sa.func.count()).select_from(HouseholdMove)) == 0

@@ -92,14 +92,19 @@ class MoveForm(AppForm):
         self.hamlet.choices = ([SelectChoice(value="", label=_l("Choose a hamlet"))]
                                + [SelectChoice(value=str(h.id), label=h.name) for h in self.siblings])
         self.target = None
+        # The hamlet chosen was ended by a merge or a split since the form listed it: a change made meanwhile (409).
+        self.overtaken = False
 
     def validate_hamlet(self, field):
+        from app.units import hamlet_changes
         chosen = record_id(field.data)
         if chosen == self.household.hamlet_id:
             raise ValidationError(_l("The household is already in this hamlet."))
         self.target = next((h for h in self.siblings if h.id == chosen), None)
         if self.target is None:
-            raise ValidationError(_l("Choose another active hamlet of this commune."))
+            ended = hamlet_changes.ended_target_problem(self.household, chosen)
+            self.overtaken = ended is not None
+            raise ValidationError(ended or _l("Choose another active hamlet of this commune."))
 
     def validate_moved_on(self, field):
         from app.units import hamlet_changes

@@ -109,26 +109,36 @@ def edit(household_id: int):
     return render_template("households/edit.html", household=household, form=form), status
 
 
+def _movable_household(household_id: int) -> Household:
+    """The household the move form is about. Sent, the form is checked under the locks a merge or a split of the
+    commune's hamlets takes, on what holds then: one committed meanwhile is seen, one confirmed now waits."""
+    from app.units import hamlet_changes
+    household = get_household_or_404(household_id, need=can_move_household)
+    if request.method == "POST":
+        hamlet_changes.lock_household_move(household)
+    return household
+
+
 @bp.route("/<int:household_id>/move", methods=["GET", "POST"])
 def move(household_id: int):
     """Move the household to another hamlet of its commune from a date, with its visits from that day."""
     from app.units import hamlet_changes
-    household = get_household_or_404(household_id, need=can_move_household)
+    household = _movable_household(household_id)
     # The link on the page after a move prefills the form to move it back: the hamlet it left, the same day.
     prefill = {"hamlet": request.args.get("hamlet", "")[:12], "moved_on": _day_arg("moved_on")}
     form = MoveForm(household=household, **{k: v for k, v in prefill.items() if v})
     if form.validate_on_submit():
         try:
             source = hamlet_changes.move_household(household, form.target, form.moved_on.data, user=current_user)
-        except hamlet_changes.HamletChangeError as refused:  # a merge or a split committed meanwhile
+        except hamlet_changes.HamletChangeError as refused:  # the form's checks under the same locks refuse it first
             db.session.rollback()
             form.moved_on.errors.append(str(refused))
             return render_template("households/move.html", household=household, form=form), 409
         db.session.commit()
         return redirect(url_for("households.show", household_id=household.id, moved_from=source.id,
                                 moved_on=form.moved_on.data.isoformat()), 303)
-    return render_template("households/move.html", household=household, form=form), (
-        400 if form.is_submitted() else 200)
+    status = (409 if form.overtaken else 400) if form.is_submitted() else 200
+    return render_template("households/move.html", household=household, form=form), status
 
 
 @bp.post("/<int:household_id>/merge")

@@ -320,20 +320,53 @@ def household_date_problem(household: Household, target: AdminUnit, on: date) ->
     return date_problem([household.hamlet, target], on, households=False)
 
 
+def lock_household_move(household: Household) -> None:
+    """Before a household's move is checked: the lock a merge or a split of its commune's hamlets takes (the
+    commune's, to the commit: units.operations.lock_unit), then the household's, in the order a merge takes them;
+    the household and its hamlet read again under them. A merge or a split committed since the form was read is
+    seen then, and one confirmed now waits for the move and sees it: the household never lands in a hamlet that has
+    just ended, nor stays in one a merge did not find it in."""
+    locked: set[int] = set()
+    while household.hamlet.parent_id not in locked:  # again if a reorganization moved its hamlet meanwhile
+        locked.add(household.hamlet.parent_id)
+        unit_ops.lock_unit(household.hamlet.parent_id)
+        db.session.refresh(household)
+        db.session.refresh(household.hamlet)
+    lock_households([household.id])
+
+
+def ended_target_problem(household: Household, hamlet_id: int | None) -> str | None:
+    """Why the household may not move into this hamlet of its commune, when a merge or a split ended it (since the
+    form listed it, as a rule): where its households went, and from when. None for any other hamlet (one of another
+    commune is not named)."""
+    hamlet = db.session.get(AdminUnit, hamlet_id) if hamlet_id is not None else None
+    if (hamlet is None or hamlet.level != "hamlet" or hamlet.retired_on is None
+            or hamlet.parent_id != household.hamlet.parent_id):
+        return None
+    ending = endings_of([hamlet.id]).get(hamlet.id)
+    if ending is None:
+        return None
+    names, day = ", ".join(u.name for u in ending.into), locale_date(ending.on)
+    if ending.kind == "merge":
+        return _("%(name)s was merged into %(names)s from %(date)s: choose again the hamlet the household moves to.",
+                 name=hamlet.name, names=names, date=day)
+    return _("%(name)s was split into %(names)s from %(date)s: choose again the hamlet the household moves to.",
+             name=hamlet.name, names=names, date=day)
+
+
 def move_household(household: Household, target: AdminUnit, on: date, user=None) -> AdminUnit:
     """Move one household to another hamlet of its commune from `on`, as a merge or a split moves its households:
     its visits from that day go with it, and its earlier ones count in `target` from then (HouseholdMove). Returns
     the hamlet it left."""
-    # Checked under the household's lock, on what it holds now: a merge or a split of its hamlet committed since
-    # the form was read has moved it (and its last move) already.
-    lock_households([household.id])
-    db.session.refresh(household)
+    # Checked under the locks a merge or a split takes, on what holds now: one committed since the form was read
+    # has moved the household (and its last move) already, or ended the target.
+    lock_household_move(household)
     db.session.refresh(target)
     source = household.hamlet
-    db.session.refresh(source)
     if (target.level != "hamlet" or target.parent_id != source.parent_id or target.id == source.id
             or target.retired_on is not None or household.merged_into_id is not None):
-        raise HamletChangeError(_("Choose another active hamlet of this commune."))
+        raise HamletChangeError(ended_target_problem(household, target.id)
+                                or _("Choose another active hamlet of this commune."))
     problem = household_date_problem(household, target, on)
     if problem:
         raise HamletChangeError(problem)
