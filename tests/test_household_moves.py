@@ -1,6 +1,8 @@
 """A commune officer moves one household to another hamlet of the commune from a date: as a merge or a split moves
 its households, the household and its visits from that day belong to the new hamlet, its earlier visits count there
 from the day, the months before stay as they were, and the commune's figures never move."""
+import csv
+import io
 import json
 import uuid
 from datetime import timedelta
@@ -308,3 +310,114 @@ def test_a_move_into_a_hamlet_split_since_the_form_was_opened_says_where_its_hou
     _db.session.expire_all()
     assert _db.session.get(Household, moved.id).hamlet_id == a.id
     assert _db.session.scalar(sa.select(sa.func.count()).select_from(HouseholdMove)) == 0
+
+
+# --- The month's report: a household that moved counts once, in the hamlet it was in at the month's end ----------
+
+REACHED = "Số hộ được hướng dẫn trong tháng"
+
+
+def _moved_in_the_month(tree, client, login_as):
+    """Last month in Phường I: Nguyễn Văn An visited in Khu vực 1, moved to Khu vực 2 on the 6th and visited there;
+    Phạm Thị Hoa visited in Khu vực 1, moved to Khu vực 2 on the 11th, not visited since; Trần Văn Tư visited in Khu
+    vực 1, moved to Khu vực 2 on the 7th, visited there, moved back on the 13th; Võ Thị Bé of Khu vực 1 and Lê Văn
+    Cường of Khu vực 2 visited and never moved. Seven visits of five households."""
+    a, b = tree.hamlet, tree.hamlet2
+    an, hoa, tu, be = (household(a, n) for n in ("Nguyễn Văn An", "Phạm Thị Hoa", "Trần Văn Tư", "Võ Thị Bé"))
+    for h, day in ((an, 1), (an, 8), (hoa, 2), (tu, 2), (tu, 7), (be, 3)):
+        _visit(_db.session.get(Household, h.id), ON + timedelta(days=day), ["vneid"])
+    _visit(household(b, "Lê Văn Cường"), ON + timedelta(days=4))
+    login_as("commune", tree.commune)
+    for h, to, day in ((an, b, 5), (tu, b, 6), (hoa, b, 10), (tu, a, 12)):
+        assert _move(client, h, to, ON + timedelta(days=day)).status_code == 303
+    client.post("/auth/logout")
+    return an
+
+
+def _page_rows(client, url) -> dict[str, tuple[int, int]]:
+    """The activity table of a summary page: each row's visits and households reached, by its first cell."""
+    table = parse(client.get(url).get_data(as_text=True)).find(id="part-activity").find(tag="table")
+    return {tr.find(tag="th").text(): (int(tr.find(**{"data-key": "visits"}).text()),
+                                       int(tr.find(**{"data-key": "reached_month"}).text()))
+            for tr in table.find(tag="tbody").find_all("tr")}
+
+
+def _xlsx_rows(data: bytes, sheet: str, reached: str = REACHED) -> dict[str, int]:
+    """A sheet of the downloaded workbook, read back: households reached by unit (the total row as 'Tổng cộng')."""
+    from openpyxl import load_workbook
+    rows = list(load_workbook(io.BytesIO(data))[sheet].iter_rows(min_row=4, values_only=True))
+    unit, column = rows[0].index("Đơn vị"), rows[0].index(reached)
+    return {r[unit]: r[column] for r in rows[1:]}
+
+
+def _csv_rows(data: bytes, reached: str = REACHED) -> dict[tuple[str, str], int]:
+    """The downloaded CSV, read back: households reached by (level, unit)."""
+    rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
+    level, unit, column = rows[0].index("Cấp"), rows[0].index("Đơn vị"), rows[0].index(reached)
+    return {(r[level], r[unit]): int(r[column]) for r in rows[1:]}
+
+
+def test_a_household_moved_during_the_month_counts_once_in_the_hamlet_it_is_in_at_the_months_end(
+        db, tree, client, login_as):
+    """The commune's report of last month: each household reached counts in one hamlet's row, the one it belonged to
+    at the month's end (An and Hoa in Khu vực 2, Tư back in Khu vực 1), so the rows add up to the commune's five
+    households, as the district and the province count them; the visits stay where they were made. The page says
+    why, and the xlsx and csv say the same figures."""
+    _moved_in_the_month(tree, client, login_as)
+    login_as("province", tree.province)
+    month = ON.strftime("%Y-%m")
+    base = f"/reports/{tree.commune.id}/monthly"
+    want = {"Khu vực 1": (4, 2), "Khu vực 2": (3, 3), "Tổng cộng": (7, 5)}
+    assert _page_rows(client, f"{base}?month={month}") == want
+    assert _page_rows(client, f"{base}?month={month}&map=then") == want
+    note = parse(client.get(f"{base}?month={month}").get_data(as_text=True)).find(**{"data-note": "moved"})
+    assert " ".join(note.text().split()) == (
+        "3 hộ chuyển sang thôn, ấp khác trong tháng: mỗi hộ chỉ được tính một lần vào số hộ được hướng dẫn, ở thôn, "
+        "ấp mà hộ thuộc về vào cuối tháng; các lượt hướng dẫn vẫn tính ở thôn, ấp nơi thực hiện.")
+    reached = {name: r for name, (_v, r) in want.items()}
+    assert _xlsx_rows(client.get(f"{base}.xlsx?month={month}").data, "Các ấp") == reached
+    assert _csv_rows(client.get(f"{base}.csv?month={month}").data) == {
+        ("Xã", "Phường I"): 5, ("Ấp", "Khu vực 1"): 2, ("Ấp", "Khu vực 2"): 3}
+    # Above the commune nothing is counted twice either.
+    assert _page_rows(client, f"/reports/{tree.district.id}/monthly?month={month}") == {
+        "Phường I": (7, 5), "Phường III": (0, 0), "Tổng cộng": (7, 5)}
+    province = _page_rows(client, f"/reports/{tree.province.id}/monthly?month={month}")
+    assert province["Thành phố Vị Thanh"] == (7, 5) and province["Tổng cộng"] == (7, 5)
+    assert 'data-note="moved"' not in client.get(f"/reports/{tree.district.id}/monthly?month={month}").get_data(
+        as_text=True)
+    # The quarter holding the month counts them the same way.
+    quarter = f"{ON.year}-Q{(ON.month + 2) // 3}"
+    rows = _page_rows(client, f"/reports/{tree.commune.id}/quarterly?quarter={quarter}")
+    assert rows["Khu vực 1"][1] + rows["Khu vực 2"][1] == rows["Tổng cộng"][1] == 5
+    assert rows["Khu vực 1"][1] == 2
+
+
+def test_a_closed_months_report_keeps_the_figures_it_was_closed_with(db, tree, client, login_as):
+    """A month closed before households were counted once (its snapshot counts An, Hoa and Tư in both hamlets' rows)
+    keeps what was stored: the same rows, no note, the same files byte for byte after a move made since."""
+    from app.reports.models import MonthClosure
+    an = _moved_in_the_month(tree, client, login_as)
+    login_as("province", tree.province)
+    month = ON.strftime("%Y-%m")
+    assert client.post("/reports/closing", data={"close-month": month, "close-confirm": month}).status_code == 302
+    closure = _db.session.scalar(sa.select(MonthClosure))
+    # As a closing before this counting stored it: each hamlet's row its own count, the commune theirs added up.
+    stored = json.loads(closure.snapshot)
+    for unit, n in ((tree.hamlet, 4), (tree.hamlet2, 3), (tree.commune, 7), (tree.district, 7), (tree.province, 7)):
+        stored["figures"][str(unit.id)]["reached_month"] = n
+        stored["figures"][str(unit.id)].pop("moved_households", None)
+    closure.snapshot = json.dumps(stored, ensure_ascii=False, sort_keys=True)
+    _db.session.commit()
+    base = f"/reports/{tree.commune.id}/monthly"
+    page = client.get(f"{base}?month={month}").get_data(as_text=True)
+    assert 'data-note="moved"' not in page
+    assert _page_rows(client, f"{base}?month={month}") == {
+        "Khu vực 1": (4, 4), "Khu vực 2": (3, 3), "Tổng cộng": (7, 7)}
+    files = [client.get(f"{base}.{ext}?month={month}").data for ext in ("xlsx", "csv")]
+    assert _xlsx_rows(files[0], "Các ấp") == {"Khu vực 1": 4, "Khu vực 2": 3, "Tổng cộng": 7}
+    client.post("/auth/logout")
+    login_as("commune", tree.commune)
+    assert _move(client, _db.session.get(Household, an.id), tree.hamlet, TODAY).status_code == 303
+    client.post("/auth/logout")
+    login_as("province", tree.province)
+    assert [client.get(f"{base}.{ext}?month={month}").data for ext in ("xlsx", "csv")] == files

@@ -122,6 +122,9 @@ WORDS = {
         "active_teams": _l("Teams active in the month"),
         "visits": _l("Visits in the month"),
         "reached": _l("Households reached in the month"),
+        "moved": lambda count: _l("%(count)s households moved to another hamlet during the month: each counts once "
+                                  "among the households reached, in the hamlet it belonged to at the end of the month; "
+                                  "the visits stay in the hamlet where they were made.", count=count),
         "new": _l("New adoptions in the month"),
         "new_of": lambda service: _l("%(service)s: new adoptions in the month", service=service),
         "coverage": _l("Coverage at the end of the month"),
@@ -143,6 +146,9 @@ WORDS = {
         "active_teams": _l("Teams active in the quarter"),
         "visits": _l("Visits in the quarter"),
         "reached": _l("Households reached in the quarter"),
+        "moved": lambda count: _l("%(count)s households moved to another hamlet during the quarter: each counts "
+                                  "once among the households reached, in the hamlet it belonged to at the end of the "
+                                  "quarter; the visits stay in the hamlet where they were made.", count=count),
         "new": _l("New adoptions in the quarter"),
         "new_of": lambda service: _l("%(service)s: new adoptions in the quarter", service=service),
         "coverage": _l("Coverage at the end of the quarter"),

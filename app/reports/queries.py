@@ -7,6 +7,7 @@ Everything is grouped at the lowest level it belongs to (hamlet, or commune for 
 query each, and rolled up the tree in Python, so a parent is always the sum of its children.
 """
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import date
 
 import sqlalchemy as sa
@@ -20,7 +21,7 @@ from app.id_lists import chunks
 from app.reports.periods import Period
 from app.teams.models import Membership, Team, team_commune_on, team_hamlets
 from app.units.history import commune_heirs
-from app.units.models import AdminUnit, HamletChange
+from app.units.models import AdminUnit, HamletChange, HouseholdMove
 
 
 def subtree_ids(root) -> sa.Select:
@@ -98,23 +99,35 @@ def hamlets_ended_during(communes, period: Period) -> dict[int, int]:
                AdminUnit.retired_on > start, AdminUnit.retired_on <= period.end)).all())
 
 
-def households_in_several_hamlets(root, period: Period, ended: list[int]) -> list[set[int]]:
-    """The hamlets each household was visited in during the period, for those visited both in one of the
-    `ended` hamlets (before its merge or split) and in another of the subtree (after it, where it moved):
-    a commune counts such a household once, its hamlets' rows once each. Merged households are left out,
-    as the month tables leave them out."""
-    if not ended:
-        return []
+@dataclass
+class Mover:
+    """A household that moved to another hamlet during a period and was visited in it."""
+    visited_in: set[int]  # the hamlets its visits of the period were recorded in
+    at_end: int  # the hamlet it was in at the period's end
+
+
+def movers_visited(root, period: Period) -> dict[int, Mover]:
+    """{household: Mover} of the households that moved to another hamlet during the period (by themselves, by a merge
+    or by a split) and were visited in it in the root's hamlets: only a move puts one household's visits of a period
+    in two hamlets (app/units/hamlet_changes.py). Merged households are left out, as the month tables leave them out."""
     first, last = period.keys
-    hm = HouseholdMonth
-    movers = sa.select(hm.household_id).where(hm.month.between(first, last), hm.hamlet_id.in_(ended))
-    hamlets: dict[int, set[int]] = defaultdict(set)
+    hm, moves = HouseholdMonth, HouseholdMove
+    moved = sa.select(moves.household_id).where(moves.moved_on.between(date(period.year, period.first, 1), period.end))
+    visited: dict[int, set[int]] = defaultdict(set)
     for household_id, hamlet_id in db.session.execute(
             sa.select(hm.household_id, hm.hamlet_id)
             .join(Household, sa.and_(Household.id == hm.household_id, Household.merged_into_id.is_(None)))
-            .where(hm.household_id.in_(movers), hm.month.between(first, last), hm.hamlet_id.in_(_hamlets(root)))):
-        hamlets[household_id].add(hamlet_id)
-    return [hs for hs in hamlets.values() if len(hs) > 1]
+            .where(hm.household_id.in_(moved), hm.month.between(first, last), hm.hamlet_id.in_(_hamlets(root)))):
+        visited[household_id].add(hamlet_id)
+    at_end: dict[int, int] = {}
+    for chunk in chunks(sorted(visited)):
+        # Each one's moves up to the period's end in order: the last one says where it was then.
+        for household_id, hamlet_id in db.session.execute(
+                sa.select(moves.household_id, moves.to_hamlet_id)
+                .where(moves.household_id.in_(chunk), moves.moved_on <= period.end)
+                .order_by(moves.household_id, moves.moved_on, moves.id)):
+            at_end[household_id] = hamlet_id
+    return {h: Mover(hamlets, at_end[h]) for h, hamlets in visited.items()}
 
 
 def hamlets_beyond_commune(hamlet_commune: dict[int, int], period: Period, heirs: bool = False) -> dict[int, dict]:

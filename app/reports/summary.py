@@ -222,19 +222,37 @@ def _ended_placed(units: list[_Placed], ended: dict[int, int]) -> list[_Placed]:
 
 
 def _count_movers_once(figures: dict[int, dict], units: list, within, period: Period, ended: dict[int, int]) -> None:
-    """A household visited in a hamlet before its merge or split and in its new hamlet after it is one household
-    reached in the period for the commune and above (once in each hamlet's row): take off the extra ones."""
+    """A household reached during the period counts once. One that moved to another hamlet during it counts in the
+    hamlet it was in at the period's end, and in none it left, though its visits stay where they were made; the
+    communes say how many (`moved_households`), for the page's note. A hamlet a merge or a split ended during the
+    period keeps its households of its first days (its row is those days): one visited there and in its new hamlet
+    is in both rows, and once in the commune and above."""
     parent_of = {u.id: u.parent_id for u in units}
-    for hamlets in queries.households_in_several_hamlets(within, period, [h for h in ended if h in figures]):
-        seen: dict[int, int] = {}
-        for h in hamlets:
-            if h not in figures:
-                continue
+
+    def add(unit_id: int | None, n: int) -> None:  # to a hamlet's row and every row above it
+        while unit_id in figures:
+            figures[unit_id]["reached_month"] += n
+            unit_id = parent_of.get(unit_id)
+
+    for mover in queries.movers_visited(within, period).values():
+        rows = {h for h in mover.visited_in if h in figures}
+        standing = rows - set(ended)
+        if standing and mover.at_end not in ended and standing != {mover.at_end}:
+            for h in standing - {mover.at_end}:
+                add(h, -1)
+            if mover.at_end in figures and mover.at_end not in standing:
+                add(mover.at_end, 1)
+            rows = (rows - standing) | ({mover.at_end} & figures.keys())
+            commune = figures.get(parent_of.get(mover.at_end))
+            if commune is not None:
+                commune["moved_households"] = commune.get("moved_households", 0) + 1
+        above_rows: dict[int, int] = {}
+        for h in rows:
             above = parent_of.get(h)
             while above in figures:
-                seen[above] = seen.get(above, 0) + 1
+                above_rows[above] = above_rows.get(above, 0) + 1
                 above = parent_of.get(above)
-        for above, n in seen.items():
+        for above, n in above_rows.items():
             figures[above]["reached_month"] -= n - 1
 
 
@@ -280,6 +298,10 @@ class Summary:
     # What the hamlet rows count beyond the commune's total (app.reports.queries.hamlets_beyond_commune), so the
     # page can say why a column of them adds up to more than it; None when the rows are no commune's hamlets.
     hamlets_beyond: dict | None = None
+    # How many households reached during the period moved to another hamlet of the commune during it, each counted in
+    # the hamlet it was in at the end (_count_movers_once), so the page can say why a hamlet row counts a household it
+    # has no visit of, or none it has; None when the rows are no commune's hamlets (or a month closed before).
+    moved_households: int | None = None
 
     @property
     def period(self) -> Period:
@@ -467,6 +489,7 @@ def summary_from_figures(data: dict, unit_id: int, closed_at=None) -> Summary:
                    in_no_child=in_no_row(total, direct, data["services"], child_level, beyond if hamlets else None)
                    if direct else None,
                    hamlets_beyond=(beyond or {"named": 0, "attendances": 0, "working": {}}) if hamlets else None,
+                   moved_households=data["figures"][uid].get("moved_households") if hamlets else None,
                    adult_targets=data.get("adult_targets"),
                    produced_on=closed_at.astimezone(VN).date() if closed_at is not None else today_vn())
 
