@@ -20,13 +20,13 @@ def with_version(client, url: str, data: dict, name: str | None = None) -> dict:
     return {**data, name: versions[name]}
 
 
-def _versions(client, url: str) -> dict[str, str]:
+def _versions(client, url: str, must: bool = True) -> dict[str, str]:
     page = client.get(url)
     assert page.status_code == 200, page.status_code
     found = {e.attrs["name"]: e.attrs.get("value", "")
              for e in parse(page.get_data(as_text=True)).find_all("input")
              if e.attrs.get("name", "").endswith("version")}
-    assert found, f"no version field on {url}"
+    assert found or not must, f"no version field on {url}"
     return found
 
 
@@ -45,9 +45,10 @@ def post_total(client, data: dict, **kwargs):
     return client.post("/activities/dossiers", data=opened_total(client, data), **kwargs)
 
 
-def post_opened(client, url: str, data: dict, **kwargs):
-    """The form at `url` opened, then sent with `data` and the version it was opened on (as is, where the page does
-    not open: another unit's)."""
-    if client.get(url).status_code == 200:
-        data = with_version(client, url, data)
+def post_opened(client, url: str, data: dict, page: str | None = None, **kwargs):
+    """The form at `url` (on the page at `page`, when it is sent elsewhere) opened, then sent with `data` and the
+    version it was opened on (as is, where the page does not open, another unit's, or does not offer the form)."""
+    page = page or url
+    if client.get(page).status_code == 200 and _versions(client, page, must=False):
+        data = with_version(client, page, data)
     return client.post(url, data=data, **kwargs)

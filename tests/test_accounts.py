@@ -15,6 +15,7 @@ from app.auth.cli import create_user
 from app.auth.models import User
 from app.units import operations as units
 from tests.conftest import PASSWORD
+from tests.form_versions import post_opened
 from tests.html_tree import parse
 from tests.visits_helpers import Browser
 
@@ -367,9 +368,10 @@ def test_only_a_staff_account_of_ones_area_is_bound_to_another_unit_and_only_to_
         resp = client.post(f"/users/{officer.id}/unit", data={"bind-unit": bad})
         assert resp.status_code == 400, bad
         assert re.search(r'<p id="bind-unit-error" class="error" role="alert">[^<]+</p>', resp.get_data(as_text=True))
-    assert client.post(f"/users/{officer.id}/unit", data={"bind-unit": tree.commune.id}).status_code == 303
+    bind, page = f"/users/{officer.id}/unit", f"/users/{officer.id}"
+    assert post_opened(client, bind, {"bind-unit": tree.commune.id}, page).status_code == 303
     assert _events(db, "update", officer.id) == []  # the same unit: nothing changed
-    resp = client.post(f"/users/{officer.id}/unit", data={"bind-unit": tree.sibling_commune.id}, follow_redirects=True)
+    resp = post_opened(client, bind, {"bind-unit": tree.sibling_commune.id}, page, follow_redirects=True)
     name = db.session.get(User, officer.id).shown_name
     assert name != "xa-phuong-1"  # the person's name, then the username
     assert f"Tài khoản {name} nay gắn với {tree.sibling_commune.name}." in resp.get_data(as_text=True)
@@ -771,7 +773,7 @@ def test_fuzz_account_forms(client, tree, login_as, db):
         account = target.id if data["account"] == "own" else data["account"]
         resp = client.post(f"/users/{account}/{data['action']}")
         assert resp.status_code in (200, 303, 404), resp.status_code
-        resp = client.post(f"/users/{account}/unit", data={"bind-unit": data["unit"]})
+        resp = post_opened(client, f"/users/{account}/unit", {"bind-unit": data["unit"]}, f"/users/{account}")
         assert resp.status_code in (303, 400, 404), resp.status_code
         if resp.status_code == 400:
             assert db.session.get(User, target.id).unit_id == tree.commune.id

@@ -342,7 +342,8 @@ def test_an_area_officer_is_bound_to_another_area_then_the_empty_area_is_removed
     refused = client.post(f"/users/{officer.id}/unit", data={"bind-unit": str(vi_thanh.id)})  # a commune
     assert refused.status_code == 400 and "Hãy chọn một trong các đơn vị trong danh sách cho vai trò này." in \
         refused.get_data(as_text=True)
-    done = client.post(f"/users/{officer.id}/unit", data={"bind-unit": str(other.id)}, follow_redirects=True)
+    done = post_opened(client, f"/users/{officer.id}/unit", {"bind-unit": str(other.id)}, f"/users/{officer.id}",
+                       follow_redirects=True)
     assert "Tài khoản can-bo-khu-vuc nay gắn với Khu vực Ngã Bảy." in done.get_data(as_text=True)
     assert "Đã gắn tài khoản can-bo-khu-vuc với Khu vực Ngã Bảy" in done.get_data(as_text=True)  # its history
     _db.session.expire_all()

@@ -417,3 +417,38 @@ def test_the_adult_targets_saved_over_another_s_change_answer_409_with_the_targe
     # The form is the signed-in staff's own province's: a commune officer is refused.
     officer, _o = _sign_in(app, "commune", tree.commune)
     assert officer.post(url, data={**typed, "version": _value(resp, "version")}).status_code == 403
+
+
+def test_an_account_bound_over_another_s_change_of_its_unit_answers_409_with_the_unit_now(app, db, tree):
+    from app.auth.models import User
+    from app.users import operations as user_ops
+    officer, _password = user_ops.create_account("can-bo-xa", "commune", tree.commune, "Lê Thị Mai")
+    db.session.commit()
+    page, url = f"/users/{officer.id}", f"/users/{officer.id}/unit"
+    a, _a = _sign_in(app, "province", tree.province)
+    b, b_user = _sign_in(app, "province", tree.province)
+    opened = version_on(a, page, "bind-version")  # A opens the account, B moves it to Phường III, A to Một Ngàn
+    assert b.post(url, data=with_version(b, page, {"bind-unit": tree.sibling_commune.id})).status_code == 303
+    typed = {"bind-unit": tree.other_commune.id, "bind-version": opened}
+    resp = a.post(url, data=typed)
+    assert resp.status_code == 409
+    notice = _notice(resp)
+    assert f"{b_user.full_name} đã sửa lúc" in notice
+    assert ("Chuyển sang Hiện tại: Phường III — Thành phố Vị Thanh "
+            "Bạn nhập: Thị trấn Một Ngàn — Huyện Châu Thành A") in notice
+    options = parse(resp.get_data(as_text=True)).find(id="bind-unit").find_all("option")
+    assert [o.attrs["value"] for o in options if "selected" in o.attrs] == [str(tree.other_commune.id)]  # as sent
+    db.session.expire_all()
+    assert db.session.get(User, officer.id).unit_id == tree.sibling_commune.id
+    # Seen, and sent again: A's choice is saved.
+    assert a.post(url, data={**typed, "bind-version": _value(resp, "bind-version")}).status_code == 303
+    db.session.expire_all()
+    assert db.session.get(User, officer.id).unit_id == tree.other_commune.id
+    # Staff of another province do not find the account, whatever version they send.
+    far = unit_ops.create_unit("Tỉnh Sóc Trăng", "province", None, "94")
+    db.session.commit()
+    other, _o = _sign_in(app, "province", far)
+    assert other.get(page).status_code == 404
+    assert other.post(url, data={**typed, "bind-version": _value(resp, "bind-version")}).status_code == 404
+    db.session.expire_all()
+    assert db.session.get(User, officer.id).unit_id == tree.other_commune.id

@@ -1,7 +1,7 @@
 """Account forms: a new staff account, and the list's search."""
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
-from wtforms import SelectChoice, SelectField, StringField
+from wtforms import HiddenField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 
 from app.auth.models import ROLE_LABELS, ROLES, User
@@ -60,6 +60,8 @@ class BindForm(OfferedUnits, AppForm):
     """Another unit for a staff account; `units` (the units offered for its role) set by the view."""
     unit = SelectField(_l("Move to"), coerce=int, validate_choice=False,
                        validators=[DataRequired(_l("Choose the unit the account is bound to."))])
+    # The unit the account was bound to when the page was opened (app/versions.py).
+    version = HiddenField()
 
     def __init__(self, *args, units: list, **kwargs):
         super().__init__(*args, **kwargs)

@@ -5,6 +5,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import orm
 
+from app import versions
 from app.audit.models import AuditEvent
 from app.audit.words import describe
 from app.auth.guard import require_sign_in
@@ -83,7 +84,19 @@ def _bind_form(account, formdata=None):
     account (it follows its member's team)."""
     if account.id == current_user.id or account.role not in _web_roles():
         return None
-    return BindForm(formdata, units=_units_for(account.role), unit=account.unit_id, prefix="bind")
+    # Opened, the form carries the version of the unit; sent, the version it was opened on.
+    opened = {} if formdata is not None else {
+        "version": versions.version_of(_bind_values(account), "user", account.id, UNIT_EDITS)}
+    return BindForm(formdata, units=_units_for(account.role), unit=account.unit_id, prefix="bind", **opened)
+
+
+# The audit events of a change to an account's unit (operations.bind_account).
+UNIT_EDITS = ("create", "update")
+
+
+def _bind_values(account) -> dict:
+    """What the bind form is about, by its field's name (its version, app/versions.py)."""
+    return {"unit": account.unit_id}
 
 
 def _render_show(account, bind_form=None, status=200):
@@ -107,6 +120,8 @@ def bind(account_id: int):
         abort(403)
     if not form.validate_on_submit():
         return _render_show(account, form, 400)
+    if versions.overtaken(form, account, lambda: _bind_values(account), "user", UNIT_EDITS):
+        return _render_show(account, form, 409)
     unit = form.chosen_unit()
     if operations.bind_account(account, unit, actor=current_user):
         db.session.commit()
