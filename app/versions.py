@@ -49,6 +49,12 @@ def _each(values: dict) -> dict[str, str]:
     return {name: digest({name: values[name]})[:_EACH] for name in sorted(values)}
 
 
+def each_of(name: str, figures: dict, ids) -> dict:
+    """Figures a form holds by id (a visit's result of each service), as values of their own, `name-id`, one for each
+    id offered (`ids`) or held: so that a notice lists only those changed since the form was opened."""
+    return {f"{name}-{i}": figures.get(i) for i in sorted(set(ids) | set(figures))}
+
+
 def changed_since(sent: str, values: dict) -> set[str] | None:
     """The names of the values that changed since the form was opened, read from its version; None when the version
     does not say (missing, tampered with, or of a form that held other values)."""
@@ -78,39 +84,43 @@ def hold(record) -> None:
 def overtaken(form, record, values, record_type: str, actions: tuple[str, ...] = (), more_rows=None) -> bool:
     """At a save: whether the record changed since its form was opened (then the form carries the notice and the new
     version, and the view answers 409 with it). `values()` gives the record's editable values as for `version_of`,
-    `more_rows()` the differences its fields do not show one by one; both are read after the record is held."""
+    `more_rows()` the differences its fields do not show one by one (as for `changed_meanwhile`); both are read after
+    the record is held."""
     hold(record)
     return changed_meanwhile(form, values(), record_type, record.id, actions,
                              more_rows() if more_rows is not None else None) is not None
 
 
 def changed_meanwhile(form, values: dict, record_type: str, record_id: int, actions: tuple[str, ...] = (),
-                      more_rows: list[tuple[str, str, str]] | None = None) -> ChangedMeanwhile | None:
+                      more_rows: dict[str, tuple[str, str, str]] | None = None) -> ChangedMeanwhile | None:
     """None when the form's version (its `version` field) is the record's (`values` as for `version_of`, read
     after `hold`), or when what was typed is what the record holds now; else what to tell the person, also set as
     `form.changed_meanwhile` for the page, and the form now carries the record's version, so that sending it again
-    saves it. `more_rows` are differences in what the form's fields do not hold one by one (a visit's services).
+    saves it. `more_rows` are the differences in what the form's fields do not show one by one, each by the name of
+    its value (a visit's result of a service, `service-3`; a class's named learners): a row where they differ.
     Only what changed since the form was opened is listed (where its version says): a value the person changed
     and no one else did is theirs to save, not a difference to look at."""
     sent = (form.version.data or "").strip()
     if sent.partition(".")[0] == digest(values):
         return None
+    more_rows = more_rows or {}
     changed = changed_since(sent, values)
-    if changed is not None and any(n in form._fields and form._fields[n].type in ("HiddenField", "FieldList")
-                                   for n in changed):
-        changed = None  # someone changed what is not shown one by one (a class's named learners): list it all
+    if changed is not None and any(n not in more_rows and n in form._fields
+                                   and form._fields[n].type in ("HiddenField", "FieldList") for n in changed):
+        changed = None  # someone changed what no row shows: every difference is listed
     rows = []
     for name, value in values.items():
+        if changed is not None and name not in changed:
+            continue
+        if name in more_rows:
+            rows.append(more_rows[name])
+            continue
         field = form._fields.get(name)
-        # Rows of fields (a class's named learners) are no one value: their differences are not listed one by one.
-        if (field is None or field.type in ("HiddenField", "FieldList") or _same(field.data, value)
-                or (changed is not None and name not in changed)):
+        # Rows of fields (a class's named learners) are no one value: their difference is a row of more_rows.
+        if field is None or field.type in ("HiddenField", "FieldList") or _same(field.data, value):
             continue
         typed = shown_value(field, field.data) if not field.errors else shown(field)
         rows.append((str(field.label.text), shown_value(field, value), typed))
-    # The differences the fields do not hold (a visit's services) are listed when those values changed since.
-    if changed is None or any(name not in form._fields for name in changed):
-        rows += list(more_rows or ())
     if not rows:
         return None  # what was typed is what it holds now (the form sent twice, or both wrote the same): nothing lost
     latest = _latest_event(record_type, record_id, actions)

@@ -330,10 +330,8 @@ def edit_class(class_id: int):
     page = ClassPage.of(klass.commune, None, klass)
     earliest = min((t.visits_from for t in klass.teams if t.visits_from), default=None)
     if request.method == "GET":
-        values = _class_values(klass)
-        values.pop("results")
-        form = page.form(earliest, formdata=None, key=klass.key, **values,
-                         version=versions.version_of(_class_values(klass), "class", klass.id))
+        form = page.form(earliest, formdata=None, key=klass.key, **_class_fields(klass),
+                         version=versions.version_of(_class_values(klass, page.services), "class", klass.id))
         _more_rows(form)
         raw = {r.service.code: str(r.learners) for r in klass.results}
         return _render_class(page, form, raw, {}, klass=klass)
@@ -347,30 +345,36 @@ def edit_class(class_id: int):
         return _render_class(page, form, raw, errors, 400, klass=klass)
     return _save_edit(klass, form, data, lambda status: _render_class(page, form, raw, errors, status, klass=klass),
                       ops.update_class, _("Class updated."), url_for("activities.show_class", class_id=klass.id),
-                      changed=("class", lambda: _class_values(klass),
-                               lambda: _counts_changed(klass.results, "learners", data.results, page.services)))
+                      changed=("class", lambda: _class_values(klass, page.services),
+                               lambda: _counts_changed(klass.results, "learners", data.results, page.services,
+                                                       "result")))
 
 
-def _class_values(klass: Class) -> dict:
-    """What a class's edit form holds, by its fields' names, and its per-service results by service id (its version,
-    app/versions.py)."""
+def _class_values(klass: Class, services) -> dict:
+    """What a class's edit form holds, by its fields' names, and the result of each service it offers (`services`),
+    `result-<service id>` (its version, app/versions.py)."""
+    return _class_fields(klass) | versions.each_of("result", {r.service_id: r.learners for r in klass.results},
+                                                   [s.id for s in services])
+
+
+def _class_fields(klass: Class) -> dict:
+    """What a class's edit form's fields hold, by their names."""
     return {"held_on": klass.held_on, "place_hamlet": klass.place_hamlet_id, "place_name": klass.place_name,
             "topics": sorted(t.id for t in klass.topics), "teams": sorted(t.id for t in klass.teams),
             "members": sorted(m.id for m in klass.members), "learners_total": klass.learners_total,
             "age_15_17": klass.age_15_17, "age_18_59": klass.age_18_59, "age_60_plus": klass.age_60_plus,
             "learners_female": klass.learners_female, "learners_male": klass.learners_male, "note": klass.note,
             "learners": [{"name": x.name, "birth_year": x.birth_year or "", "hamlet": x.hamlet_id,
-                          "phone": x.phone or ""} for x in klass.learners],
-            "results": {r.service_id: r.learners for r in klass.results}}
+                          "phone": x.phone or ""} for x in klass.learners]}
 
 
-def _counts_changed(rows, attr: str, sent: dict[int, int], services) -> list[tuple[str, str, str]]:
+def _counts_changed(rows, attr: str, sent: dict[int, int], services, name: str) -> dict[str, tuple[str, str, str]]:
     """Where a class's results or a shift's dossiers (`rows`, their figure in `attr`) differ from those sent, per
-    service: (its name, now, sent)."""
+    service: (its name, now, sent), by the name of its value in the form's version (`name-<service id>`)."""
     now = {r.service_id: getattr(r, attr) for r in rows}
     names = {s.id: s.name for s in services} | {r.service_id: r.service.name for r in rows}
-    return [(name, format_decimal(now.get(i, 0)), format_decimal(sent.get(i, 0)))
-            for i, name in names.items() if now.get(i, 0) != sent.get(i, 0)]
+    return {f"{name}-{i}": (label, format_decimal(now.get(i, 0)), format_decimal(sent.get(i, 0)))
+            for i, label in names.items() if now.get(i, 0) != sent.get(i, 0)}
 
 
 def _save_edit(record, form, data, render, update, done: str, show: str, ask: Callable | None = None,
@@ -547,11 +551,8 @@ def edit_shift(shift_id: int):
     shift = get_shift_or_404(shift_id, need=_may_change_shift)
     team = shift.team
     if request.method == "GET":
-        values = _shift_values(shift)
-        values.pop("dossiers")
-        form, _members_, services = _shift_form(
-            team, shift, formdata=None, key=shift.key, **values,
-            version=versions.version_of(_shift_values(shift), "shift", shift.id))
+        form, _members_, services = _shift_form(team, shift, formdata=None, key=shift.key, **_shift_fields(shift))
+        form.version.data = versions.version_of(_shift_values(shift, services), "shift", shift.id)
         raw = {d.service.code: str(d.dossiers) for d in shift.dossiers}
         return _render_shift(form, team, services, raw, {}, shift=shift)
     form, _members_, services = _shift_form(team, shift)
@@ -562,16 +563,22 @@ def edit_shift(shift_id: int):
                                                                       shift=shift),
                       ops.update_shift, _("Shift updated."), url_for("activities.show_shift", shift_id=shift.id),
                       ask=_ask_people(form, team, shift),
-                      changed=("shift", lambda: _shift_values(shift),
-                               lambda: _counts_changed(shift.dossiers, "dossiers", data.dossiers, services)))
+                      changed=("shift", lambda: _shift_values(shift, services),
+                               lambda: _counts_changed(shift.dossiers, "dossiers", data.dossiers, services,
+                                                       "dossiers")))
 
 
-def _shift_values(shift: CentreShift) -> dict:
-    """What a shift's edit form holds, by its fields' names, and its dossiers by service id (its version,
-    app/versions.py)."""
+def _shift_values(shift: CentreShift, services) -> dict:
+    """What a shift's edit form holds, by its fields' names, and the dossiers of each service it offers (`services`),
+    `dossiers-<service id>` (its version, app/versions.py)."""
+    return _shift_fields(shift) | versions.each_of("dossiers", {d.service_id: d.dossiers for d in shift.dossiers},
+                                                   [s.id for s in services])
+
+
+def _shift_fields(shift: CentreShift) -> dict:
+    """What a shift's edit form's fields hold, by their names."""
     return {"held_on": shift.held_on, "commune": str(shift.commune_id), "members": sorted(m.id for m in shift.members),
-            "people_helped": shift.people_helped, "note": shift.note,
-            "dossiers": {d.service_id: d.dossiers for d in shift.dossiers}}
+            "people_helped": shift.people_helped, "note": shift.note}
 
 
 @bp.route("/shifts/<int:shift_id>/delete", methods=["GET", "POST"])

@@ -397,7 +397,8 @@ def edit(visit_id: int):
         form = VisitForm(formdata=None, roster=roster, services=services, visit=visit,
                          key=visit.idempotency_key, visited_on=visit.visited_on,
                          household_id=str(visit.household_id), members=[m.id for m in visit.members],
-                         note=visit.note, version=versions.version_of(_visit_values(visit), "visit", visit.id))
+                         note=visit.note,
+                         version=versions.version_of(_visit_values(visit, services), "visit", visit.id))
         form.chosen = {vs.service.code: vs.result for vs in visit.services}
         return _page(form, roster, selected=visit.household)
     form = VisitForm(roster=roster, services=services, visit=visit)
@@ -414,7 +415,7 @@ def edit(visit_id: int):
     data = form.visit_data()
     lock_households([visit.household_id])  # first, as every visit change takes it: no waiting on each other
     _set_choices(form, roster, visit)  # the members' names, to show them
-    if versions.overtaken(form, visit, lambda: _visit_values(visit), "visit",
+    if versions.overtaken(form, visit, lambda: _visit_values(visit, services), "visit",
                           more_rows=lambda: _visit_rows_changed(visit, data, form)):
         return _refused(form, roster, 409)
     if data.household is None:
@@ -425,25 +426,27 @@ def edit(visit_id: int):
     return redirect(url_for("visits.show", visit_id=visit.id), 303)
 
 
-def _visit_values(visit: Visit) -> dict:
+def _visit_values(visit: Visit, services) -> dict:
     """What the visit's edit form holds (its version, app/versions.py): the fields by their names, the household and
-    the services' results, which the form holds otherwise, by ids."""
+    the result of each service the form offers (`services`), which the form holds otherwise, by ids."""
     return {"visited_on": visit.visited_on, "members": sorted(m.id for m in visit.members), "note": visit.note or "",
-            "household": visit.household_id, "services": {vs.service_id: vs.result for vs in visit.services}}
+            "household": visit.household_id, **versions.each_of(
+                "service", {vs.service_id: vs.result for vs in visit.services}, [s.id for s in services])}
 
 
-def _visit_rows_changed(visit: Visit, data: VisitData, form: VisitForm) -> list[tuple[str, str, str]]:
-    """Where the visit's household and services differ from what was sent: (label, now, sent)."""
-    rows = []
+def _visit_rows_changed(visit: Visit, data: VisitData, form: VisitForm) -> dict[str, tuple[str, str, str]]:
+    """Where the visit's household and services differ from what was sent: (label, now, sent), by the name of the
+    value each is about (as _visit_values names them)."""
+    rows = {}
     if data.household is None or data.household.id != visit.household_id:
         sent = form.new_name.data if data.household is None else db.session.get(Household, data.household.id)
-        rows.append((_("Household"), visit.household.display_name, getattr(sent, "display_name", sent)))
+        rows["household"] = (_("Household"), visit.household.display_name, getattr(sent, "display_name", sent))
     now = {vs.service_id: vs.result for vs in visit.services}
     names = {s.id: s.name for s in form.services} | {vs.service_id: vs.service.name for vs in visit.services}
     for service_id, name in names.items():
         if now.get(service_id) != data.results.get(service_id):
-            rows.append((name, str(RESULTS.get(now.get(service_id)) or _("Not covered")),
-                         str(RESULTS.get(data.results.get(service_id)) or _("Not covered"))))
+            rows[f"service-{service_id}"] = (name, str(RESULTS.get(now.get(service_id)) or _("Not covered")),
+                                             str(RESULTS.get(data.results.get(service_id)) or _("Not covered")))
     return rows
 
 
