@@ -92,12 +92,13 @@ def overtaken(form, record, values, record_type: str, actions: tuple[str, ...] =
 
 
 def changed_meanwhile(form, values: dict, record_type: str, record_id: int, actions: tuple[str, ...] = (),
-                      more_rows: dict[str, tuple[str, str, str]] | None = None) -> ChangedMeanwhile | None:
+                      more_rows: dict[str, tuple[str, str, str] | None] | None = None) -> ChangedMeanwhile | None:
     """None when the form's version (its `version` field) is the record's (`values` as for `version_of`, read
     after `hold`), or when what was typed is what the record holds now; else what to tell the person, also set as
     `form.changed_meanwhile` for the page, and the form now carries the record's version, so that sending it again
-    saves it. `more_rows` are the differences in what the form's fields do not show one by one, each by the name of
-    its value (a visit's result of a service, `service-3`; a class's named learners): a row where they differ.
+    saves it. `more_rows` are what the form's fields do not show one by one, each by the name of its value (a visit's
+    result of a service, `service-3`; a class's named learners): the row telling how it differs from what was
+    typed, or None where it does not.
     Only what changed since the form was opened is listed (where its version says): a value the person changed
     and no one else did is theirs to save, not a difference to look at."""
     sent = (form.version.data or "").strip()
@@ -113,7 +114,7 @@ def changed_meanwhile(form, values: dict, record_type: str, record_id: int, acti
         if changed is not None and name not in changed:
             continue
         if name in more_rows:
-            rows.append(more_rows[name])
+            rows += [more_rows[name]] if more_rows[name] is not None else []
             continue
         field = form._fields.get(name)
         # Rows of fields (a class's named learners) are no one value: their difference is a row of more_rows.

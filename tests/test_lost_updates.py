@@ -514,3 +514,60 @@ def test_a_visit_class_or_shift_refused_lists_only_the_services_whose_result_was
     assert leader.post(url, data={**typed, "version": _value(resp, "version")}).status_code == 303
     db.session.expire_all()
     assert sorted(d.dossiers for d in db.session.get(CentreShift, shift.id).dossiers) == [3, 11]
+
+
+@pytest.mark.parametrize("own_change", [False, True])
+def test_a_class_saved_over_another_s_change_of_its_named_learners_answers_409_saying_who_differs(app, db, tree,
+                                                                                                  team, own_change):
+    # The officer adds Lê Thị Hoa and takes out Trần Văn Bình; the leader saves the list as opened, with nothing
+    # else changed or with a new place: refused either way, the notice naming the two, not the leader's place.
+    from app.activities.models import Class
+    from tests.test_activities import class_form
+    team_, members = team
+    leader, _l = _sign_in(app, "team_leader", tree.commune, team_, members[0])
+    officer, officer_user = _sign_in(app, "commune", tree.commune)
+    an = ("Nguyễn Văn An", "1960", "", "")
+    binh = ("Trần Văn Bình", "1958", "", "0912345678")
+    hoa = ("Lê Thị Hoa", "1975", "", "")
+    made = leader.post("/activities/classes/new", data=class_form(db, team_, members, learners=[an, binh]))
+    assert made.status_code == 303
+    klass = db.session.scalar(sa.select(Class).order_by(Class.id.desc()).limit(1))
+    url = f"/activities/classes/{klass.id}/edit"
+    opened = version_on(leader, url)
+    assert officer.post(url, data=with_version(officer, url, class_form(
+        db, team_, members, key=klass.key, learners=[an, hoa]))).status_code == 303
+    place = {"place_name": "Trường tiểu học"} if own_change else {}
+    typed = class_form(db, team_, members, key=klass.key, learners=[an, binh], version=opened, **place)
+    resp = leader.post(url, data=typed)
+    assert resp.status_code == 409
+    notice = _notice(resp)
+    assert f"{officer_user.full_name} đã sửa lúc" in notice
+    assert ("Học viên có tên Hiện tại: 2 người học; danh sách bạn nhập không có: Lê Thị Hoa (1975) "
+            "Bạn nhập: 2 người học; danh sách hiện tại không có: Trần Văn Bình (1958)") in notice
+    assert "Trường tiểu học" not in notice  # the leader's own change
+    assert _value(resp, "learners-1-name") == "Trần Văn Bình"  # the list as the leader sent it
+    db.session.expire_all()
+    assert sorted(x.name for x in db.session.get(Class, klass.id).learners) == ["Lê Thị Hoa", "Nguyễn Văn An"]
+    # Seen, and sent again: the leader's list is saved.
+    assert leader.post(url, data={**typed, "version": _value(resp, "version")}).status_code == 303
+    db.session.expire_all()
+    assert sorted(x.name for x in db.session.get(Class, klass.id).learners) == ["Nguyễn Văn An", "Trần Văn Bình"]
+
+
+def test_the_notice_names_a_few_of_many_learners_added_meanwhile_and_counts_the_rest(app, db, tree, team):
+    from app.activities.models import Class
+    from tests.test_activities import class_form
+    team_, members = team
+    leader, _l = _sign_in(app, "team_leader", tree.commune, team_, members[0])
+    officer, _o = _sign_in(app, "commune", tree.commune)
+    assert leader.post("/activities/classes/new", data=class_form(db, team_, members)).status_code == 303
+    klass = db.session.scalar(sa.select(Class).order_by(Class.id.desc()).limit(1))
+    url = f"/activities/classes/{klass.id}/edit"
+    opened = version_on(leader, url)
+    seven = [(f"Học viên {n}", "", "", "") for n in range(1, 8)]
+    assert officer.post(url, data=with_version(officer, url, class_form(
+        db, team_, members, key=klass.key, learners=seven))).status_code == 303
+    resp = leader.post(url, data=class_form(db, team_, members, key=klass.key, version=opened))
+    assert resp.status_code == 409
+    assert ("Học viên có tên Hiện tại: 7 người học; danh sách bạn nhập không có: Học viên 1, Học viên 2, Học viên 3, "
+            "Học viên 4, Học viên 5 và 2 người khác Bạn nhập: 0 người học") in _notice(resp)

@@ -1,12 +1,13 @@
 """Classes and one-stop-centre shifts (log, show, correct, delete), the commune's monthly dossier
 total, and the team's work on one list: classes, shifts and visits together, newest first."""
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_babel import format_decimal
+from flask_babel import format_decimal, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -56,6 +57,7 @@ from app.scope import (
 )
 from app.teams.models import Member, Membership, Team
 from app.teams.names import member_choices, telling_apart
+from app.text import sort_key
 from app.units import operations as unit_ops
 from app.units.history import commune_figures_note
 from app.units.models import AdminUnit
@@ -347,7 +349,7 @@ def edit_class(class_id: int):
                       ops.update_class, _("Class updated."), url_for("activities.show_class", class_id=klass.id),
                       changed=("class", lambda: _class_values(klass, page.services),
                                lambda: _counts_changed(klass.results, "learners", data.results, page.services,
-                                                       "result")))
+                                                       "result") | _learners_changed(klass, data)))
 
 
 def _class_values(klass: Class, services) -> dict:
@@ -368,13 +370,48 @@ def _class_fields(klass: Class) -> dict:
                           "phone": x.phone or ""} for x in klass.learners]}
 
 
-def _counts_changed(rows, attr: str, sent: dict[int, int], services, name: str) -> dict[str, tuple[str, str, str]]:
+# At most this many learners are named in the notice of a change made meanwhile, on each side.
+NAMED_IN_NOTICE = 5
+
+
+def _learners_changed(klass: Class, data: ops.ClassData) -> dict:
+    """Where the class's named learners differ from those sent: how many each list holds, and who is in one and not
+    in the other (by name and year of birth; a learner whose hamlet or phone differs is in both), else None."""
+    now = Counter((x.name, x.birth_year, x.hamlet_id, x.phone or "") for x in klass.learners)
+    sent = Counter((x.name, x.birth_year, x.hamlet_id, x.phone or "") for x in data.learners)
+    if now == sent:
+        return {"learners": None}
+    only_now, only_sent = _learner_names(now - sent), _learner_names(sent - now)
+    return {"learners": (
+        _("Named learners"),
+        _("%(count)s; not in yours: %(names)s", count=_learner_count(now), names=only_now) if only_now
+        else _learner_count(now),
+        _("%(count)s; not there now: %(names)s", count=_learner_count(sent), names=only_sent) if only_sent
+        else _learner_count(sent))}
+
+
+def _learner_count(learners: Counter) -> str:
+    return ngettext("%(count)s learner", "%(count)s learners", learners.total(),
+                    count=format_decimal(learners.total()))
+
+
+def _learner_names(learners: Counter) -> str:
+    """The learners by name and year of birth, the first few of them (a notice, not the list)."""
+    ordered = sorted(learners.elements(), key=lambda x: (sort_key(x[0]), x[1] or 0, x[2] or 0, x[3]))
+    names = [f"{name} ({year})" if year else name for name, year, _hamlet, _phone in ordered]
+    shown = ", ".join(names[:NAMED_IN_NOTICE])
+    if len(names) > NAMED_IN_NOTICE:
+        return _("%(names)s and %(count)s more", names=shown, count=format_decimal(len(names) - NAMED_IN_NOTICE))
+    return shown
+
+
+def _counts_changed(rows, attr: str, sent: dict[int, int], services, name: str) -> dict:
     """Where a class's results or a shift's dossiers (`rows`, their figure in `attr`) differ from those sent, per
-    service: (its name, now, sent), by the name of its value in the form's version (`name-<service id>`)."""
+    service: (its name, now, sent), else None, by the name of its value in the form's version (`name-<service id>`)."""
     now = {r.service_id: getattr(r, attr) for r in rows}
     names = {s.id: s.name for s in services} | {r.service_id: r.service.name for r in rows}
     return {f"{name}-{i}": (label, format_decimal(now.get(i, 0)), format_decimal(sent.get(i, 0)))
-            for i, label in names.items() if now.get(i, 0) != sent.get(i, 0)}
+            if now.get(i, 0) != sent.get(i, 0) else None for i, label in names.items()}
 
 
 def _save_edit(record, form, data, render, update, done: str, show: str, ask: Callable | None = None,

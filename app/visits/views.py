@@ -434,19 +434,19 @@ def _visit_values(visit: Visit, services) -> dict:
                 "service", {vs.service_id: vs.result for vs in visit.services}, [s.id for s in services])}
 
 
-def _visit_rows_changed(visit: Visit, data: VisitData, form: VisitForm) -> dict[str, tuple[str, str, str]]:
-    """Where the visit's household and services differ from what was sent: (label, now, sent), by the name of the
-    value each is about (as _visit_values names them)."""
-    rows = {}
+def _visit_rows_changed(visit: Visit, data: VisitData, form: VisitForm) -> dict[str, tuple[str, str, str] | None]:
+    """Where the visit's household and each service's result differ from what was sent, (label, now, sent), else
+    None, by the name of the value each is about (as _visit_values names them)."""
+    rows = {"household": None}
     if data.household is None or data.household.id != visit.household_id:
         sent = form.new_name.data if data.household is None else db.session.get(Household, data.household.id)
         rows["household"] = (_("Household"), visit.household.display_name, getattr(sent, "display_name", sent))
     now = {vs.service_id: vs.result for vs in visit.services}
     names = {s.id: s.name for s in form.services} | {vs.service_id: vs.service.name for vs in visit.services}
     for service_id, name in names.items():
-        if now.get(service_id) != data.results.get(service_id):
-            rows[f"service-{service_id}"] = (name, str(RESULTS.get(now.get(service_id)) or _("Not covered")),
-                                             str(RESULTS.get(data.results.get(service_id)) or _("Not covered")))
+        result, sent = now.get(service_id), data.results.get(service_id)
+        rows[f"service-{service_id}"] = None if result == sent else (
+            name, str(RESULTS.get(result) or _("Not covered")), str(RESULTS.get(sent) or _("Not covered")))
     return rows
 
 
