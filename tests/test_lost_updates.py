@@ -571,3 +571,25 @@ def test_the_notice_names_a_few_of_many_learners_added_meanwhile_and_counts_the_
     assert resp.status_code == 409
     assert ("Học viên có tên Hiện tại: 7 người học; danh sách bạn nhập không có: Học viên 1, Học viên 2, Học viên 3, "
             "Học viên 4, Học viên 5 và 2 người khác Bạn nhập: 0 người học") in _notice(resp)
+
+
+def test_the_adult_targets_notice_says_which_indicator_each_changed_date_is_of(app, db, tree):
+    # B moves both milestones' dates: the two rows of the notice are told apart, each by its indicator.
+    url = "/coverage/adult-targets"
+    a, _a = _sign_in(app, "province", tree.province)
+    b, _b = _sign_in(app, "province", tree.province)
+    both = {"named_share": "50", "named_due_on": "2030-12-31", "online_share": "40", "online_due_on": "2030-12-31"}
+    assert b.post(url, data=with_version(b, url, both)).status_code == 303
+    page = a.get(url)
+    opened = {"named_milestone": _value(page, "named_milestone"), "online_milestone": _value(page, "online_milestone"),
+              "version": _value(page, "version")}
+    assert b.post(url, data=with_version(b, url, {**both, **{k: v for k, v in opened.items() if k != "version"},
+                                                  "named_due_on": "2029-12-31", "online_due_on": "2028-12-31"})
+                  ).status_code == 303
+    resp = a.post(url, data={**both, **opened, "named_share": "55"})
+    assert resp.status_code == 409
+    notice = _notice(resp)
+    assert "Học viên có tên: thời hạn đạt chỉ tiêu Hiện tại: 31/12/2029 Bạn nhập: 31/12/2030" in notice
+    assert "Hồ sơ trực tuyến: thời hạn đạt chỉ tiêu Hiện tại: 31/12/2028 Bạn nhập: 31/12/2030" in notice
+    labels = [dt.text() for dt in parse(resp.get_data(as_text=True)).find(id="changed-meanwhile").find_all("dt")]
+    assert len(labels) == 2 and len(set(labels)) == 2

@@ -8,10 +8,12 @@ from app.forms import AppForm, LocalDateField
 
 
 class AdultTargetForm(AppForm):
+    # Each date's label names its indicator: the two dates are told apart wherever a field is named by its label
+    # alone (the notice of a change made meanwhile, the entries kept after a conflict, a screen reader).
     named_share = PercentField(_l("Named learners, share of adults (%)"))
-    named_due_on = LocalDateField(_l("Target date"), validators=[Optional()])
+    named_due_on = LocalDateField(_l("Named learners: target date"), validators=[Optional()])
     online_share = PercentField(_l("Online dossiers filed with help, share of the commune's dossiers (%)"))
-    online_due_on = LocalDateField(_l("Target date"), validators=[Optional()])
+    online_due_on = LocalDateField(_l("Online dossiers: target date"), validators=[Optional()])
     # The milestone each pair of fields changes: its id, "new" to add one (app/catalogue/milestones.py). Left out
     # (a form of before), the date names the milestone: another date adds one.
     named_milestone = HiddenField()
