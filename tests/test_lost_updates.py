@@ -19,10 +19,19 @@ NOTICE = "Người khác đã sửa mục này sau khi bạn mở biểu mẫu. 
 
 
 def _notice(resp) -> str:
-    """The notice's text, a space between its elements' (a label, what it is now, what was typed)."""
-    box = parse(resp.get_data(as_text=True)).find(id="changed-meanwhile")
+    """The notice's text, a space between its elements' (a label, what it is now, what was typed). How it says to
+    keep the other's change is checked against the page: a Cancel (Hủy) it names is one of the page's links or
+    buttons; a page without one is left without saving."""
+    page = parse(resp.get_data(as_text=True))
+    box = page.find(id="changed-meanwhile")
     assert box is not None, "no notice of the change made meanwhile"
-    return " ".join(" ".join(_texts(box)).split())
+    text = " ".join(" ".join(_texts(box)).split())
+    controls = {e.text().strip() for e in page.iter() if e.tag in ("a", "button")}
+    if "Hủy" in controls:
+        assert text.endswith("muốn giữ thay đổi đó, bấm Hủy."), text
+    else:
+        assert text.endswith("muốn giữ thay đổi đó, hãy rời trang này mà không lưu."), text
+    return text
 
 
 def _texts(element):
