@@ -572,6 +572,46 @@ def test_a_hamlet_retired_today_shows_its_count_of_yesterday_and_leaves_its_comm
     assert 'name="count-households"' not in commune and "tổng số hộ của các đơn vị" in commune
 
 
+def _hamlet_rows(html) -> dict[str, tuple[str, str]]:
+    """The commune's list of hamlets: each row's name as linked, its name cell's text and its households cell."""
+    rows = {}
+    for row in parse(html).find(id="children").find_all("tr"):
+        cells = [c for c in row.children if not isinstance(c, str) and c.tag == "td"]
+        if cells:
+            rows[cells[0].find(tag="a").text()] = (" ".join(cells[0].text().split()), " ".join(cells[1].text().split()))
+    return rows
+
+
+def test_an_ended_hamlet_in_the_communes_list_shows_how_it_ended_and_no_household_count(db, tree, client, login_as):
+    """Merged into another (its households went there) or retired by hand, a hamlet has no households now: its row
+    says how it ended and gives no count, while its own page gives its last count with the day it held."""
+    from app.units import operations as unit_ops
+    third = unit_ops.create_unit("Khu vực 3", "hamlet", tree.commune)
+    unit_ops.set_household_count(third, 150, date(2024, 1, 1))
+    _db.session.commit()
+    login_as("commune", tree.commune)
+    resp = change_confirmed(client, f"/units/{tree.hamlet.id}/merge", {
+        "target": str(tree.hamlet2.id), "effective_on": ON.isoformat(), "households": "", "new_name": ""})
+    assert resp.status_code == 303, resp.get_data(as_text=True)[:2000]
+    assert client.post(f"/units/{third.id}/retire", data={"payload": "retire"}).status_code == 302
+
+    for url in (f"/units/{tree.commune.id}", f"/units/{tree.commune.id}?q=khu"):
+        headers = {"HX-Request": "true", "HX-Target": "children"} if "?" in url else {}
+        html = client.get(url, headers=headers).get_data(as_text=True)
+        if headers:  # the live search's rows alone, in the same list
+            html = f'<div id="children">{html}</div>'
+        rows = _hamlet_rows(html)
+        assert rows["Khu vực 2"] == ("Khu vực 2", "730")
+        assert rows["Khu vực 1"][0] == f"Khu vực 1 (đã sáp nhập vào Khu vực 2 từ {ON:%d/%m/%Y})"
+        assert rows["Khu vực 3"][0] == "Khu vực 3 ngừng sử dụng"
+        for ended in ("Khu vực 1", "Khu vực 3"):
+            assert rows[ended][1] == "– hiện không còn số hộ", rows[ended]
+    page = client.get(f"/units/{tree.commune.id}").get_data(as_text=True)
+    assert "730 hộ" in page  # the commune's own figure, as before
+    merged = client.get(f"/units/{tree.hamlet.id}").get_data(as_text=True)
+    assert f"320 hộ vào ngày cuối, {ON - timedelta(days=1):%d/%m/%Y}" in merged
+
+
 def test_two_hamlets_without_counts_merge_into_one_without_a_count(db, tree, client, login_as):
     from app.units import operations as unit_ops
     a = unit_ops.create_unit("Ấp Tân Lập", "hamlet", tree.commune)

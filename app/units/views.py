@@ -52,14 +52,18 @@ require_sign_in(bp)
 
 
 def _children(unit: AdminUnit, q: str = ""):
-    """The units below, ended ones last, with their household counts as coverage counts them and how the ended hamlets
-    ended."""
+    """The units below, ended ones last, with their household counts today as coverage counts them (none for an ended
+    one) and how the ended hamlets ended."""
     query = units_query().where(AdminUnit.parent_id == unit.id)
     if q:
         query = query.where(AdminUnit.name_folded.contains(fold(q), autoescape=True))
     children = sorted(db.session.scalars(query), key=lambda c: (c.retired_on is not None, sort_key(c.name)))
-    # Each child's households as coverage counts them (the sum of its units below, if it has any).
-    counts = households_by_unit(children, today_vn())
+    # Each child's households as coverage counts them (the sum of its units below, if it has any); None for one
+    # ended by today, which holds none now (a merge or a split took them elsewhere; one retired by hand left the
+    # figures): its own page gives its last count, with its last day.
+    today = today_vn()
+    counts = households_by_unit(children, today)
+    counts = {c.id: None if c.retired_on is not None and c.retired_on <= today else counts[c.id] for c in children}
     return children, counts, hamlet_changes.endings(children)
 
 
