@@ -3,6 +3,7 @@ import pytest
 
 from app.coverage import queries
 from app.dates import month_end
+from tests.html_tree import parse
 from tests.report_data import Activity, forget_signed_in_user
 from tests.visits_helpers import sign_in_as
 
@@ -126,3 +127,44 @@ def test_a_new_hamlet_without_a_count_is_listed_and_a_retired_empty_one_is_not(a
     assert "Khu vực 5" in html and "Khu vực 1" in html
     assert "Khu vực 6" not in html
     assert "730 hộ" in html  # the total: Khu vực 1 and 2, nothing added by the new hamlet
+
+
+def test_a_hamlet_merged_into_another_of_the_team_is_named_with_how_it_ended_and_counted_once(app, db, tree):
+    """From the month a merge ended it, a hamlet has no households of its own (they went into the hamlet it was
+    merged into, which the team serves too): it is named with how it ended, without figures, and the team's total
+    counts the households once. The month before, it stood with its count."""
+    from datetime import date
+
+    from app.units.hamlet_changes import merge_hamlets
+    activity = Activity(tree)
+    merge_hamlets(tree.hamlet, tree.hamlet2, date(2024, 11, 1), 730)
+    db.session.commit()
+    browser, _user = sign_in_as(app, "team_leader", tree.commune, activity.team)
+
+    november = browser.get("/coverage/team?month=2024-11").get_data(as_text=True)
+    total = " ".join(parse(november).find(id="team-total").parent.text().split())
+    # 730 households (not 320 more), 4 e-wallets among them (h1, h3 and h4, and h2 is not one): 3 of 730.
+    assert "730 hộ" in total and "1.050" not in total and "0,4%" in total
+    by_hamlet = [" ".join(e.text().split()) for e in parse(november).find_all(tag="summary")
+                 if "hamlet-progress" in e.parent.classes()]
+    assert by_hamlet == ["Khu vực 2 · 730 hộ · Tỷ lệ tiếp cận 0,5%"]
+    ended = " ".join(parse(november).find(id="ended-hamlets").text().split())
+    assert ended == "Khu vực 1 (đã sáp nhập vào Khu vực 2 từ 01/11/2024)"
+    assert "320" not in ended
+
+    october = _page(browser)
+    assert "730 hộ" in october and "Khu vực 1 · 320 hộ" in " ".join(october.split())
+    assert 'id="ended-hamlets"' not in october
+
+
+def test_a_team_whose_hamlets_all_ended_is_told_it_serves_none_and_which_ended(app, db, tree):
+    from datetime import date
+    activity = Activity(tree)
+    for hamlet in (tree.hamlet, tree.hamlet2):
+        hamlet.retired_on = date(2024, 10, 1)
+    db.session.commit()
+    browser, _user = sign_in_as(app, "team_leader", tree.commune, activity.team)
+    html = _page(browser)
+    assert "chưa phụ trách ấp nào" in html and "730" not in html and "320" not in html
+    ended = " ".join(parse(html).find(id="ended-hamlets").text().split())
+    assert ended == "Khu vực 1 (ngừng sử dụng từ 01/10/2024) Khu vực 2 (ngừng sử dụng từ 01/10/2024)"

@@ -312,16 +312,22 @@ def team():
         year, month = chosen
         on = month_end(year, month)
         tables = [queries.coverage(h, on) for h in hamlets]
-        total = queries.sum_rows([t.total for t in tables])
+        # A hamlet ended by then holds no households: a merge or a split took them into hamlets the team serves
+        # too (which count them), one retired by hand left the figures. It is named with how it ended, no figures,
+        # unless it never had a count (one entered by mistake).
+        standing = [t for t in tables if t.unit.retired_on is None or t.unit.retired_on > on]
+        ended = [t.unit for t in tables if t not in standing and t.total.households]
         label = _month_label(year, month)
-        done = team_month(current_user.team_id, year, month)
         # The month in progress counts up to today, not to its end still to come.
         as_of = today_vn() if (year, month) == queries.default_month() else None
-        context.update(hamlets=[(t.unit, t.total) for t in tables if t.unit.active or t.total.households],
-                       total=total, services=tables[0].services, month_value=f"{year}-{month:02d}",
-                       month_label=label, as_of=as_of,
-                       message=team_message(current_user.team.name, label, done, tables[0].services, total,
-                                            as_of=locale_date(as_of) if as_of else None))
+        context.update(ended=ended, endings=hamlet_changes.endings(ended), month_value=f"{year}-{month:02d}",
+                       month_label=label, as_of=as_of)
+        if standing:
+            total = queries.sum_rows([t.total for t in standing])
+            done = team_month(current_user.team_id, year, month)
+            context.update(hamlets=[(t.unit, t.total) for t in standing], total=total, services=standing[0].services,
+                           message=team_message(current_user.team.name, label, done, standing[0].services, total,
+                                                as_of=locale_date(as_of) if as_of else None))
     return render_template("coverage/team.html", **context), 400 if error else 200
 
 
