@@ -436,6 +436,16 @@ def accounts_query(user=None) -> sa.Select:
     return sa.select(User).where(in_scope(User.unit_id, user), User.role.in_(manageable_roles(user)))
 
 
+def can_open_account(account_id: int | None, user=None) -> bool:
+    """Whether the user may open the account's page (/users/ID, get_account_or_404 with own_too): one of
+    accounts_query's. Asked without a query of those who manage no account, most users."""
+    from app.auth.models import User
+    user = _user(user)
+    if account_id is None or not can_manage_accounts(user):
+        return False
+    return db.session.scalar(accounts_query(user).with_only_columns(User.id).where(User.id == account_id)) is not None
+
+
 def get_account_or_404(account_id: int, user=None, *, own_too: bool = False):
     """An account the user manages; 404 outside their area, 403 for their own (no locking oneself out)
     unless `own_too` (its page, which reads and changes nothing)."""

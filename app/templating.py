@@ -85,6 +85,23 @@ def _date_filter(context, value, fmt: str | None = None):
     return locale_date(value, fmt, context.get("_locale_id"))
 
 
+def account_link(account) -> Markup:
+    """Who did something, as accounts are named everywhere, "Nguyễn Văn An (nguyen.van.an)" (two people of one name
+    told apart), linked to the account's page only for a viewer who may open it; "–" for nobody. `account`: a User,
+    or any row with its id, full_name and username."""
+    if account is None:
+        return Markup("–")
+    from flask import url_for
+
+    from app.auth.models import account_name
+    from app.request_memo import per_request
+    from app.scope import can_open_account
+    name = account_name(account.full_name, account.username)
+    if per_request(("opens account", account.id), lambda: can_open_account(account.id)):
+        return Markup('<a href="{}">{}</a>').format(url_for("users.show", account_id=account.id), name)
+    return Markup.escape(name)
+
+
 def _bound_gettext(translations):
     """Jinja's new-style gettext (autoescaped, always %-formatted) on this render's translations.
 
@@ -107,6 +124,7 @@ def init_app(app):
     app.jinja_env.filters["date"] = _date_filter
     from app.units.kinds import label as kind_label
     app.jinja_env.filters["kind_label"] = kind_label
+    app.jinja_env.filters["account"] = account_link
     app.jinja_env.globals["current_locale"] = lambda: str(get_locale() or "vi")
     app.jinja_env.globals["widget"] = render_widget
     app.jinja_env.globals["menu"] = menu

@@ -108,7 +108,7 @@ def test_a_leader_logs_a_class_of_30_with_5_named_learners_two_of_one_visited_ho
     # Each named learner with the year and hamlet given; the class with who recorded it.
     listed = [li.text().strip() for li in parse(page).find_all("li") if "Văn Tám" in li.text()]
     assert listed == ["Lê Văn Tám (2008) · Khu vực 2"], listed
-    assert f"Recorded by {leader.full_name} at" in page
+    assert f"Recorded by {leader.full_name} ({leader.username}) at" in page
     # A class adds learners, never households: every household coverage figure is as it was.
     assert _coverage_rows(db) == before
     event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.record_type == "class"))
@@ -280,7 +280,7 @@ def test_a_shift_is_logged_with_its_online_dossiers_and_counts_against_the_commu
     noted = db.session.scalar(sa.select(CentreShift).where(CentreShift.held_on == date(2026, 3, 13)))
     assert noted.note == "Hướng dẫn cụ Tư nộp hồ sơ"
     page = browser.get(f"/activities/shifts/{noted.id}").get_data(as_text=True)
-    assert "Hướng dẫn cụ Tư nộp hồ sơ" in page and f"Recorded by {_leader.full_name} at" in page
+    assert "Hướng dẫn cụ Tư nộp hồ sơ" in page and f"Recorded by {_leader.full_name} ({_leader.username}) at" in page
     data = shift_form(team, members, tree.commune, on=date(2026, 3, 13)) | {"note": "Cụ Tư và cụ Năm"}
     assert browser.post(f"/activities/shifts/{noted.id}/edit", data=with_version(
         browser, f"/activities/shifts/{noted.id}/edit", data)).status_code == 303

@@ -189,7 +189,7 @@ def test_the_visit_page_s_loader_finds_what_the_scope_loader_finds_and_reads_it_
                 continue
             shown = get_shown_visit_or_404(v.id, user)
             author = plain.author
-            assert shown.author == ((author.full_name, author.username) if author else None)
+            assert shown.author == ((author.id, author.full_name, author.username) if author else None)
             assert (shown.id, shown.household_id, shown.hamlet.id, shown.hamlet.name, shown.team_id, shown.team_name,
                     shown.author_id, shown.visited_on, shown.note, shown.created_at, shown.household_name,
                     shown.household_address) == (

@@ -1164,7 +1164,7 @@ def test_a_members_life_is_in_their_audit_trail_newest_first_with_who_did_what(c
     page = parse(client.get(f"/teams/members/{m.id}").get_data(as_text=True))
     steps = [li for li in page.find(id="audit").find_all("li") if "audit-changes" not in li.parent.classes()]
     heads = [" ".join(next(li.find_all("div")).text().split()) for li in steps]
-    who = officer.full_name
+    who = f"{officer.full_name} ({officer.username})"  # as accounts are named everywhere
     # Newest first; the account is disabled in the same step as the leave, after it.
     assert [h.split(" · ", 1)[1] for h in heads] == [
         f"{who} · account disabled", f"{who} · left the team", f"{who} · created", f"{who} · role changed",

@@ -21,6 +21,7 @@ _TEAMS, _USERS = Team.__table__, User.__table__
 
 
 class Author(NamedTuple):
+    id: int
     full_name: str | None
     username: str
 
@@ -67,8 +68,9 @@ def get_shown_visit_or_404(visit_id: int, user=None) -> ShownVisit:
         abort(404)
     (visit_id, household_id, hamlet_id, hamlet_path, hamlet_name, team_id, team_name, author_id, author_name,
      author_username, visited_on, note, created_at, head_name, erased_at, address) = row
+    author = Author(author_id, author_name, author_username) if author_username is not None else None
     return ShownVisit(visit_id, household_id, UnitPlace(hamlet_id, hamlet_path, hamlet_name), team_id, team_name,
-                      author_id, Author(author_name, author_username) if author_username is not None else None,
+                      author_id, author,
                       visited_on, note, created_at, shown_name(household_id, head_name, erased_at), address or "")
 
 
