@@ -55,11 +55,11 @@ htmx = Htmx()
 compress = Compress()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
 
-# The sign-in form is the one endpoint with limits (app/auth/views.py). Without this filter Flask-Limiter
-# works out on every request which limits apply to its endpoint (~4% of the lightest page's CPU); any other
-# endpoint now skips that. A limit put on another view needs its endpoint here
+# The sign-in form and the new-account form are the endpoints with limits (app/auth/views.py, app/users/views.py).
+# Without this filter Flask-Limiter works out on every request which limits apply to its endpoint (~4% of the
+# lightest page's CPU); any other endpoint now skips that. A limit put on another view needs its endpoint here
 # (tests/test_auth.py checks that every limited view is listed).
-LIMITED_ENDPOINTS = frozenset({"auth.login"})
+LIMITED_ENDPOINTS = frozenset({"auth.login", "users.new"})
 
 
 @limiter.request_filter

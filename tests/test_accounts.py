@@ -226,7 +226,7 @@ def test_the_unit_picker_lists_the_units_in_the_vietnamese_order_of_their_names(
     ({"role": "district", "unit": "commune"}, "Hãy chọn một trong các đơn vị trong danh sách cho vai trò này."),
     ({"role": "commune", "unit": "far"}, "Hãy chọn một trong các đơn vị trong danh sách cho vai trò này."),
     ({"role": "commune", "unit": "commune", "username": "province-1"},
-     "Tên đăng nhập này đã có người dùng. Hãy chọn tên khác."),
+     "Tên đăng nhập này đã có người dùng. Bạn có thể dùng province-12 hoặc chọn tên khác."),
     ({"role": "commune", "unit": "commune", "username": "a b"},
      "Chỉ dùng chữ a–z không dấu, chữ số, dấu chấm, gạch ngang hoặc gạch dưới."),
     ({"role": "commune", "unit": "commune", "username": "ab"}, "Dùng từ 3 đến 64 ký tự."),
@@ -260,6 +260,95 @@ def test_usernames_of_three_and_sixty_four_characters_and_a_full_name_of_two_hun
                                                "unit": tree.commune.id})
         assert resp.status_code == 200 and "<h1>Đã tạo tài khoản</h1>" in resp.get_data(as_text=True)
         assert db.session.scalar(sa.select(User.full_name).where(User.username == username)) == full_name
+
+
+def _username_error(resp) -> tuple[str, list[str]]:
+    """The message beside the username field, and the addresses of the links in it."""
+    error = parse(resp.get_data(as_text=True)).find(id="username-error")
+    return " ".join(error.text().split()), [a.attrs["href"] for a in error.find_all(tag="a")]
+
+
+def test_a_username_taken_in_another_province_says_only_that_it_is_in_use_and_offers_a_free_one(
+        client, tree, login_as, db):
+    """Usernames are unique everywhere, but whose it is, and where, is none of this province's business: the
+    officer is told it is in use and given the typed name with a digit after it that is free now."""
+    far = units.create_unit("Tỉnh Sóc Trăng", "province", None, "94")
+    far_commune = units.create_unit("Phường 1", "commune", units.create_unit("TP Sóc Trăng", "district", far), "1")
+    create_user("nguyen.van.an", "commune", far_commune, PASSWORD, full_name="Nguyễn Văn An")
+    create_user("nguyen.van.an2", "province", far, PASSWORD, full_name="Nguyễn Văn An")
+    db.session.commit()
+    login_as("province", tree.province)
+    before = db.session.scalar(sa.select(sa.func.count(User.id)))
+    resp = client.post("/users/new", data={"username": "Nguyen.Van.An", "full_name": "Nguyễn Văn Ân",
+                                           "role": "commune", "unit": tree.commune.id})
+    assert resp.status_code == 400
+    message, links = _username_error(resp)
+    assert message == "Tên đăng nhập này đã có người dùng. Bạn có thể dùng nguyen.van.an3 hoặc chọn tên khác."
+    assert links == []
+    html = resp.get_data(as_text=True)
+    for secret in ("Sóc Trăng", "Phường 1", "Nguyễn Văn An", "Cán bộ xã ·"):
+        assert secret not in html, secret
+    # The form comes back as typed.
+    form = parse(html).find(tag="form", action="/users/new")
+    assert form.find(tag="input", name="username").attrs["value"] == "nguyen.van.an"
+    assert form.find(tag="input", name="full_name").attrs["value"] == "Nguyễn Văn Ân"
+    assert db.session.scalar(sa.select(sa.func.count(User.id))) == before
+    # The name offered is taken as it is.
+    resp = client.post("/users/new", data={"username": "nguyen.van.an3", "full_name": "Nguyễn Văn Ân",
+                                           "role": "commune", "unit": tree.commune.id})
+    assert resp.status_code == 200 and "<h1>Đã tạo tài khoản</h1>" in resp.get_data(as_text=True)
+
+
+def test_a_username_taken_by_an_account_of_ones_own_area_links_to_it_as_the_same_person_may_have_it(
+        client, tree, login_as, db):
+    """The account is one the officer manages: it may well be the same person's, so it is named, with a link to its
+    page, rather than a second account made; a digit after the name still gives another person theirs. An account
+    of the province the officer does not manage (a colleague, an administrator) is not named."""
+    mine = create_user("nguyen.van.an", "commune", tree.sibling_commune, PASSWORD, full_name="Nguyễn Văn An")
+    create_user("tran.thi.ha", "province", tree.province, PASSWORD, full_name="Trần Thị Hà")
+    db.session.commit()
+    login_as("province", tree.province)
+    resp = client.post("/users/new", data={"username": "nguyen.van.an", "full_name": "Nguyễn Văn An",
+                                           "role": "commune", "unit": tree.commune.id})
+    assert resp.status_code == 400
+    message, links = _username_error(resp)
+    assert message == ("Tên đăng nhập này đã có người dùng: Nguyễn Văn An (nguyen.van.an), trong địa bàn của bạn. "
+                       "Nếu là cùng một người, hãy mở tài khoản đó thay vì tạo thêm một tài khoản nữa. Nếu không, "
+                       "bạn có thể dùng nguyen.van.an2 hoặc chọn tên khác.")
+    assert links == [f"/users/{mine.id}"] and client.get(links[0]).status_code == 200
+    resp = client.post("/users/new", data={"username": "tran.thi.ha", "full_name": "Trần Thị Hà",
+                                           "role": "commune", "unit": tree.commune.id})
+    message, links = _username_error(resp)
+    assert message == "Tên đăng nhập này đã có người dùng. Bạn có thể dùng tran.thi.ha2 hoặc chọn tên khác."
+    assert links == [] and "Trần Thị Hà (" not in resp.get_data(as_text=True)
+
+
+def test_the_free_username_offered_keeps_within_sixty_four_characters(client, tree, login_as, db):
+    long = "a" * 64
+    create_user(long, "commune", tree.commune, PASSWORD)
+    create_user("a" * 63 + "2", "commune", tree.commune, PASSWORD)
+    db.session.commit()
+    login_as("admin", tree.province)
+    resp = client.post("/users/new", data={"username": long, "full_name": "Lê Văn Tư", "role": "commune",
+                                           "unit": tree.commune.id})
+    message, _links = _username_error(resp)
+    assert f"bạn có thể dùng {'a' * 63}3 hoặc chọn tên khác." in message
+
+
+def test_new_accounts_are_limited_per_officer_so_usernames_cannot_be_tried_in_bulk(app, client, tree, login_as, db,
+                                                                                   monkeypatch, caplog):
+    """Each refusal says whether a username exists somewhere (a team member's is their phone number): an officer
+    sends the form a few times a minute at most, a script trying numbers many more."""
+    monkeypatch.setitem(app.config, "ACCOUNT_FORM_LIMIT", "3 per minute")
+    officer = login_as("province", tree.province)
+    data = {"username": "0912345678", "full_name": "Lê Văn Tư", "role": "commune", "unit": tree.commune.id}
+    for n in range(3):
+        assert client.post("/users/new", data={**data, "username": f"091234567{n}"}).status_code == 200
+    resp = client.post("/users/new", data=data)
+    assert resp.status_code == 429 and "Quá nhiều lần thử. Hãy đợi một phút rồi thử lại." in resp.get_data(as_text=True)
+    assert f"reached on POST /users/new by '{officer.username}'" in caplog.text
+    assert client.get("/users/new").status_code == 200  # the form itself still opens
+    assert db.session.scalar(sa.select(sa.func.count(User.id)).where(User.username == "0912345678")) == 0
 
 
 def test_province_staff_cannot_touch_admins_or_another_provinces_accounts(client, tree, login_as, db):

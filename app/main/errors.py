@@ -63,6 +63,9 @@ def init_app(app):
         who = ""
         if request.endpoint == "auth.login":
             who = f" for {(request.form.get('username') or '').strip().lower()[:64]!r}"
+        elif request.endpoint == "users.new":  # limited per officer: which one
+            from flask_login import current_user
+            who = f" by {current_user.username!r}"
         current_app.logger.warning("rate limit %s reached on %s %s%s from %s", e.description,
                                    request.method, request.path, who, request.remote_addr)
         return error_page(429, _("Too many attempts"), _("Too many attempts. Wait a minute and try again."))
