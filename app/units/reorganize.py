@@ -21,6 +21,7 @@ from flask_babel import gettext
 from app.audit.models import record
 from app.dates import today_vn
 from app.extensions import db
+from app.id_lists import chunks
 from app.spreadsheets import SheetRow, date_cell, read_rows, text_cell
 from app.templating import message_date
 from app.text import fold, sort_key
@@ -551,6 +552,16 @@ def _former_ancestors(moves: list[tuple[AdminUnit, AdminUnit]], day: date) -> No
                                               ", ".join(str(i) for i in leaving))), {"day": day})
 
 
+def _moved_since(hamlet_ids: list[int]) -> dict[int, date]:
+    """The day each of these hamlets came under its commune, for those an earlier plan moved: its last move."""
+    out: dict[int, date] = {}
+    for chunk in chunks(hamlet_ids):
+        out.update(db.session.execute(sa.select(UnitPlacement.unit_id, sa.func.max(UnitPlacement.valid_to))
+                                      .where(UnitPlacement.unit_id.in_(chunk))
+                                      .group_by(UnitPlacement.unit_id)).all())
+    return out
+
+
 def _recount(unit_ids: set[int]) -> None:
     """Recompute these units' coverage tallies, as `flask coverage verify` would find them."""
     from app.coverage import hamlet_recount
@@ -603,10 +614,13 @@ def apply_plan(plan: Plan, user=None) -> Outcome:
     db.session.add(reorg)
     db.session.flush()
 
-    # Every hamlet at once: its placement until the day, its former ancestors dated (before the
-    # path changes, whose trigger keeps dated rows), then its new path.
-    db.session.add_all([UnitPlacement(unit_id=hamlet.id, parent_id=old_commune.id, valid_from=hamlet.valid_from,
-                                      valid_to=day) for hamlet, old_commune, _code in plan.hamlet_moves])
+    # Every hamlet at once: its placement until the day (since an earlier plan moved it, if one did: placements
+    # of one hamlet never overlap, or its map of a day before would name two communes), its former ancestors
+    # dated (before the path changes, whose trigger keeps dated rows), then its new path.
+    moved_since = _moved_since([hamlet.id for hamlet, _old, _code in plan.hamlet_moves])
+    db.session.add_all([UnitPlacement(unit_id=hamlet.id, parent_id=old_commune.id,
+                                      valid_from=moved_since.get(hamlet.id, hamlet.valid_from), valid_to=day)
+                        for hamlet, old_commune, _code in plan.hamlet_moves])
     db.session.flush()
     _former_ancestors([(hamlet, created[code]) for hamlet, _old, code in plan.hamlet_moves], day)
     for hamlet, _old_commune, code in plan.hamlet_moves:
