@@ -488,12 +488,15 @@ def shifts_query(user=None) -> sa.Select:
 
 
 def former_communes_in_scope(user=None) -> sa.Select:
-    """The ids of the communes a reorganization ended whose every successor lies in the user's area: their
-    records are the history of the communes that took them in (a split commune's only for those who hold all its
-    parts, as its pages: can_see_in_time)."""
-    inside = sa.case((in_scope(UnitSuccession.new_unit_id, user), 1), else_=0)
-    return (sa.select(UnitSuccession.old_unit_id).join(AdminUnit, AdminUnit.id == UnitSuccession.old_unit_id)
-            .where(AdminUnit.level == "commune").group_by(UnitSuccession.old_unit_id)
+    """The ids of the communes a reorganization ended whose every successor today (through those a later plan ended
+    in turn: app.units.history.successions_now) lies in the user's area: their records are the history of the
+    communes that took them in (a split commune's only for those who hold all its parts, as its pages:
+    can_see_in_time)."""
+    from app.units.history import successions_now
+    now = successions_now().subquery()
+    inside = sa.case((in_scope(now.c.new_id, user), 1), else_=0)
+    return (sa.select(now.c.old_id).join(AdminUnit, AdminUnit.id == now.c.old_id)
+            .where(AdminUnit.level == "commune").group_by(now.c.old_id)
             .having(sa.func.min(inside) == 1))
 
 

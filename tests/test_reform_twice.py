@@ -57,6 +57,43 @@ def twice(db, tree, runner, tmp_path):
         "klass": _db.session.scalar(sa.select(Class.id).where(Class.commune_id == old["commune"]))})
 
 
+def _entry(listed: str, href: str) -> str:
+    """The list item of the entry linking to href."""
+    return next(li for li in re.findall(r"<li[^>]*>.*?</li>", listed) if f'href="{href}"' in li)
+
+
+def test_the_officer_of_the_commune_holding_a_twice_reorganized_commune_reads_its_pages_classes_and_shifts(
+        twice, app, client, login_as):
+    login_as("commune", twice.vi_thanh)
+    assert client.get(f"/coverage/{twice.old['commune']}?month=2025-05").status_code == 200
+    # Its classes and dossiers of May 2025 as the map was: 30 learners; the shift's 7 dossiers of the month's 100.
+    adults = _text(client.get(f"/coverage/{twice.old['commune']}/adults?month=2025-05",
+                              headers={"HX-Request": "true"}))
+    total = re.search(r'<tr class="total"><th scope="row">Tổng: Phường I</th>(.*?)</tr>', adults).group(1)
+    assert re.findall(r">([^<>]*)</td>", total) == ["0", "30", "1", "–", "7", "7,0%"]
+    shifts = _text(client.get("/activities/?kind=shift"))
+    assert "06/05/2025 · 7 hồ sơ trực tuyến · Phường I" in _entry(shifts, f"/activities/shifts/{twice.shift}")
+    shown = client.get(f"/activities/shifts/{twice.shift}")
+    assert shown.status_code == 200
+    assert ("Tổ chức tại Phường I, đơn vị đã kết thúc từ 01/07/2025 theo phương án sắp xếp: giữ nguyên như đã ghi, "
+            "chỉ để xem.") in _text(shown)
+    assert f"/activities/classes/{twice.klass}" in _text(client.get("/activities/?kind=class"))
+    assert client.get(f"/activities/classes/{twice.klass}").status_code == 200
+    # Thị trấn Một Ngàn was split in 2025: its other part went on into Xã Thạnh Xuân, so it is the province's.
+    assert f"/activities/shifts/{twice.split_shift}" not in shifts
+    assert client.get(f"/activities/shifts/{twice.split_shift}").status_code == 404
+    staff = app.test_client()
+    login_as("province", twice.province, http=staff)
+    assert staff.get(f"/activities/shifts/{twice.split_shift}").status_code == 200
+    # Another commune of the province reads none of Phường I's.
+    other = app.test_client()
+    login_as("commune", twice.thanh_xuan, http=other)
+    for url in (f"/coverage/{twice.old['commune']}?month=2025-05", f"/activities/shifts/{twice.shift}",
+                f"/activities/classes/{twice.klass}", f"/activities/shifts/{twice.split_shift}"):
+        assert other.get(url).status_code == 404, url
+    assert f"/activities/shifts/{twice.shift}" not in _text(other.get("/activities/?kind=shift"))
+
+
 def test_on_today_s_map_the_commune_counts_what_the_communes_it_took_in_through_both_plans_did(
         twice, client, login_as):
     # Phường I's and Phường III's totals and Phường I's shift through the first Vị Thanh; Thị trấn Một Ngàn's shift

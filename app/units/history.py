@@ -176,6 +176,17 @@ def successors(unit: AdminUnit) -> list[AdminUnit]:
         .where(UnitSuccession.old_unit_id == unit.id).order_by(AdminUnit.name_folded, AdminUnit.id)))
 
 
+def successions_now() -> sa.Select:
+    """(old_id, new_id): each unit a reorganization ended, with the units that carry it on today: its successors,
+    and in place of one a later plan ended in turn, that one's (a commune reorganized twice goes on in its
+    successor's successor). One recursive statement, to be used as a subquery."""
+    chain = (sa.select(UnitSuccession.old_unit_id.label("old_id"), UnitSuccession.new_unit_id.label("new_id"))
+             .cte("succession_chain", recursive=True))
+    later = orm.aliased(UnitSuccession)
+    chain = chain.union(sa.select(chain.c.old_id, later.new_unit_id).join(later, later.old_unit_id == chain.c.new_id))
+    return sa.select(chain.c.old_id, chain.c.new_id).where(chain.c.new_id.not_in(sa.select(UnitSuccession.old_unit_id)))
+
+
 def predecessors_on(unit: AdminUnit, day: date) -> list[tuple[AdminUnit, bool]]:
     """The units that stood for this one on `day`: itself if it was valid then, else its
     predecessors (and theirs, back to that day). `split` says one of them also went elsewhere."""
