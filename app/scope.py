@@ -511,7 +511,11 @@ def can_log_activities(user=None) -> bool:
 
 
 def can_edit_activity(record, team_ids, user=None) -> bool:
-    """A class or shift: its author, the leader of one of its teams, its commune's officer, admins."""
+    """A class or shift: its author, the leader of one of its teams, its commune's officer, admins; no one once its
+    commune has ended. A reorganization's old commune's records are the history of the communes that took it in,
+    kept as they were logged, as a closed month's are: its teams log what comes after in their commune now."""
+    if record.commune.retired_on is not None:
+        return False
     return _may_correct(record.commune, record.created_by_id, team_ids, user)
 
 
@@ -535,7 +539,10 @@ def can_keep_topics(user=None) -> bool:
 
 
 def can_record_dossiers(commune: AdminUnit, user=None) -> bool:
-    """The commune's total dossiers of a month: its officer (and admins)."""
+    """The commune's total dossiers of a month: its officer (and admins). Unlike its classes and shifts, an ended
+    commune's totals are still an admin's to enter, for the months it stood (the form refuses the others): a month's
+    total comes once the month is over, so its last month's comes after the reorganization, and no other commune
+    may take it (the new one holds no month from before it existed)."""
     user = _user(user)
     return user.role in ("admin", "commune") and commune.level == "commune" and can_see(commune, user)
 

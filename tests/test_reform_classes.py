@@ -254,7 +254,8 @@ def test_a_team_of_a_split_commune_reads_its_own_classes_and_shifts_held_there_a
         assert http.get(f"/activities/shifts/{shift}").status_code == 404
 
 
-def test_a_merged_commune_s_classes_are_listed_to_the_commune_that_took_it_in_read_only(reformed, client, login_as):
+def test_a_merged_commune_s_classes_are_listed_to_the_commune_that_took_it_in_read_only(
+        reformed, app, client, login_as):
     klass = _db.session.scalar(sa.select(Class.id).where(Class.commune_id == reformed.old["commune"],
                                                         Class.held_on == date(2025, 5, 6)))
     login_as("commune", reformed.vi_thanh)
@@ -264,5 +265,14 @@ def test_a_merged_commune_s_classes_are_listed_to_the_commune_that_took_it_in_re
     shown = client.get(f"/activities/classes/{klass}")
     assert shown.status_code == 200 and f"/activities/classes/{klass}/edit" not in _text(shown)
     assert client.get(f"/activities/classes/{klass}/edit").status_code == 403
+    # Nor an admin's to change: the ended commune's classes are kept as they were logged.
+    admin = app.test_client()
+    login_as("admin", reformed.province, http=admin)
+    shown = _text(admin.get(f"/activities/classes/{klass}"))
+    assert ("Tổ chức tại Phường I, đơn vị đã kết thúc từ 01/07/2025 theo phương án sắp xếp: giữ nguyên như đã ghi, "
+            "chỉ để xem.") in shown and f"/activities/classes/{klass}/edit" not in shown
+    assert admin.get(f"/activities/classes/{klass}/edit").status_code == 403
+    assert admin.post(f"/activities/classes/{klass}/delete", data={}).status_code == 403
+    assert _db.session.get(Class, klass) is not None
     # The split commune's class is no single part's.
     assert client.get(f"/activities/classes/{reformed.old['split_class']}").status_code == 404

@@ -20,7 +20,6 @@ from app.teams.models import Team
 from app.units import operations as units
 from app.units.models import AdminUnit, unit_for_code
 from tests.adult_world import service
-from tests.form_versions import with_version
 from tests.test_reorganize import plan_csv, reorganize
 from tests.visits_helpers import make_team
 
@@ -311,31 +310,34 @@ def test_an_ended_commune_takes_no_dossier_total_for_a_month_from_its_end_which_
     assert _db.session.scalar(sa.select(sa.func.count()).select_from(CommuneDossierTotal).where(
         CommuneDossierTotal.commune_id == old_i, CommuneDossierTotal.month >= 202507)) == 0
     assert _online(_today(reformed.vi_thanh, (2025, 9))) == (3, 0, 0)
-    # Its own months before the reform are still corrected there.
+    # Its own months are still entered there, by an admin: a month's total comes once the month is over, so its last
+    # one before the reform comes after it, and the commune that took it in holds no month from before it existed.
     assert client.post(f"/activities/dossiers?commune={old_i}",
                        data={"month": "06/2025", "dossiers": "80"}).status_code == 303
 
 
-def test_a_shift_of_an_ended_commune_cannot_be_moved_to_a_day_from_its_end_where_it_would_count_on_its_heir(
-        reformed, client, login_as):
-    """Only an admin may still correct an ended commune's shift; dated on or after the commune's end it would be
-    held where no commune was, and count on today's map in the month of the commune that took it in."""
+def test_an_ended_commune_s_shifts_are_kept_to_read_by_an_admin_too(reformed, client, login_as):
+    """An ended commune's shifts are the history of the communes that took it in: no one corrects them, an admin no
+    more than its team or the officer of the commune that took it in (as no one changes a closed month's). A shift
+    held after the reform is logged by its team, whose commune it now is."""
     from app.activities.models import CentreShift
     from app.teams.models import Membership
     _march, may = _shift_ids(reformed.old["commune"])
     shift = _db.session.get(CentreShift, may)
-    data = {"key": shift.key, "held_on": "2025-09-10", "commune": str(shift.commune_id), "note": "",
+    data = {"key": shift.key, "held_on": "2025-05-06", "commune": str(shift.commune_id), "note": "",
             "members": [str(_db.session.scalar(sa.select(Membership.member_id).where(
-                Membership.team_id == shift.team_id)))], "people_helped": "10", "dos-dvc": "7", "save": "1"}
+                Membership.team_id == shift.team_id)))], "people_helped": "10", "dos-dvc": "70", "save": "1"}
     login_as("admin", reformed.province)
-    data = with_version(client, f"/activities/shifts/{may}/edit", data)  # the admin opened the shift's form
-    resp = client.post(f"/activities/shifts/{may}/edit", data=data)
-    assert resp.status_code == 400
-    text = _text(resp)
-    assert "Phường I không còn từ ngày 01/07/2025: ca trực tại đó phải có ngày trước ngày này." in text
-    assert 'aria-invalid="true"' in re.search(r'<input[^>]*id="held_on"[^>]*>', text).group(0)
+    shown = _text(client.get(f"/activities/shifts/{may}"))
+    assert ("Tổ chức tại Phường I, đơn vị đã kết thúc từ 01/07/2025 theo phương án sắp xếp: giữ nguyên như đã ghi, "
+            "chỉ để xem.") in shown
+    assert f"/activities/shifts/{may}/edit" not in shown and f"/activities/shifts/{may}/delete" not in shown
+    listed = _text(client.get("/activities/?kind=shift"))
+    entry = listed[listed.index(f"/activities/shifts/{may}"):]
+    assert f"/activities/shifts/{may}/edit" not in entry[:entry.index("</li>")]
+    assert client.get(f"/activities/shifts/{may}/edit").status_code == 403
+    assert client.post(f"/activities/shifts/{may}/edit", data=data).status_code == 403
+    assert client.post(f"/activities/shifts/{may}/delete", data={}).status_code == 403
     _db.session.expire_all()
-    assert _db.session.get(CentreShift, may).held_on == date(2025, 5, 6)
-    assert _online(_today(reformed.vi_thanh, (2025, 9))) == (3, 0, 0)
-    # A correction within its own days is saved.
-    assert client.post(f"/activities/shifts/{may}/edit", data=data | {"held_on": "2025-06-30"}).status_code == 303
+    assert _db.session.get(CentreShift, may).dossiers_total == 7
+    assert _online(_today(reformed.vi_thanh)) == (7 + 4, 7 + 4, 100 + 40)

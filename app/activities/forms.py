@@ -254,21 +254,9 @@ class ShiftForm(ActivityForm):
     # The number of people the leader was asked to check and saves all the same (views.new_shift).
     confirm = HiddenField()
 
-    def __init__(self, *args, commune_ids=(), place=None, **kwargs):
+    def __init__(self, *args, commune_ids=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.commune_ids = set(commune_ids)
-        self.place = place  # the commune it is held in
-
-    def validate_held_on(self, field):
-        super().validate_held_on(field)
-        # A commune a reorganization ended held no shift from its end: on today's map its shifts count for its heir
-        # (app.units.history.commune_heirs), which has its own from that day.
-        ended = self.place.retired_on if self.place is not None else None
-        if field.data and ended and field.data >= ended:
-            from app.templating import locale_date
-            raise ValidationError(gettext(
-                "%(name)s no longer exists from %(date)s: a shift held there is dated before it.",
-                name=self.place.name, date=locale_date(ended)))
 
     def read_dossiers(self, formdata, offered, catalogue) -> tuple[dict, dict, dict]:
         """The online dossiers per service, as read_counts reads them, for the services the form offers (those

@@ -481,7 +481,7 @@ def _shift_form(team: Team, shift: CentreShift | None = None, **kwargs) -> tuple
     services = _services([d.service for d in shift.dossiers] if shift else (), offered=catalogue.dossier_services())
     commune_ids = [shift.commune_id] if shift else [team.commune_id]
     form = ShiftForm(earliest=team.visits_from if team else None, member_ids=[m.id for m in members],
-                     commune_ids=commune_ids, place=shift.commune if shift else team.commune, **kwargs)
+                     commune_ids=commune_ids, **kwargs)
     form.members.choices = member_choices(members)
     return form, members, services
 
