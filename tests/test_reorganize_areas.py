@@ -2,6 +2,7 @@
 follows its communes into the new ones where that is unambiguous and its officers keep their accounts; an area
 left with none ends, its officers re-bound as the plan says or deactivated; the preview and the page of the plan
 applied say so."""
+import re
 from datetime import date
 
 import pytest
@@ -190,3 +191,60 @@ def test_an_area_made_after_the_plan_s_day_follows_its_communes_too(runner, worl
     # No area is left current under a province that ended.
     assert not _db.session.scalar(sa.select(sa.func.count()).select_from(AdminUnit).where(
         AdminUnit.level == "area", AdminUnit.retired_on.is_(None), AdminUnit.parent_id != unit_for_code("92").id))
+
+
+# Cần Thơ and a two-level Sóc Trăng merged from 2026-01-01 (an administrator's plan): each had an area named
+# Khu vực Trung tâm.
+MERGED = [("92", "", "92", ""), ("94", "", "92", ""), ("31321", "", "31321", ""), ("31342", "", "31342", ""),
+          ("31360", "", "31360", ""), ("31507", "", "31507", "")]
+
+
+def test_two_merged_provinces_areas_of_one_name_are_told_apart_by_the_old_province_s_name(
+        app, client, login_as, world, runner, tmp_path):  # noqa: F811 - the fixture imported above
+    """The area of the province whose code the new one keeps keeps its name; the other's gets its old province's
+    name after it, as people say it ("Sóc Trăng", not "Tỉnh Sóc Trăng"). The administrator's preview says so, and
+    the province's staff find both on the page of the plan applied and on the areas page."""
+    from app.units import operations as units
+    assert reorganize(runner, plan_csv(tmp_path, PLAN)).exit_code == 0
+    _db.session.remove()
+    soc_trang = units.create_unit("Tỉnh Sóc Trăng", "province", None, "94")
+    phuong = units.create_unit("Phường Sóc Trăng", "commune", soc_trang, "31507")
+    units.set_household_count(units.create_unit("Khóm 1", "hamlet", phuong), 300, date(2024, 1, 1))
+    # Sóc Trăng's area made first: which keeps the name is not a matter of which was made first.
+    for province, communes, officer in ((soc_trang, {phuong.id}, "cum-soc-trang"),
+                                        (unit_for_code("92"), {unit_for_code("31321").id}, "cum-can-tho")):
+        area = create_area(province, "Khu vực Trung tâm")
+        area.valid_from = date(2025, 8, 1)
+        _db.session.flush()
+        set_area_communes(area, communes)
+        create_user(officer, "district", _db.session.get(AdminUnit, area.id), "matkhau-dai-du-12")
+    _db.session.commit()
+
+    login_as("admin", unit_for_code("92"))
+    preview = upload(client, area_plan(tmp_path, MERGED))
+    html = preview.get_data(as_text=True)
+    assert preview.status_code == 200, html
+    said = items(html.split('id="preview"')[1].split("<h3>Cụm xã</h3>")[1].split("</ul>")[0])
+    assert said == [
+        "Cụm xã Khu vực Trung tâm sẽ tiếp tục, gồm Phường Vị Thanh (31321); cán bộ của cụm: Tài khoản cum-can-tho "
+        "vẫn thuộc Khu vực Trung tâm.",
+        "Cụm xã Khu vực Trung tâm sẽ tiếp tục với tên Khu vực Trung tâm (Sóc Trăng), vì tỉnh mới đã "
+        "có một cụm xã mang tên này, gồm Phường Sóc Trăng (31507); cán bộ của cụm: Tài khoản cum-soc-trang vẫn "
+        "thuộc Khu vực Trung tâm (Sóc Trăng)."]
+    payload = html.split('name="payload" type="hidden" value="')[1].split('"')[0]
+    assert client.post("/units/reorganize/confirm", data={"payload": payload}).status_code == 303
+
+    staff = app.test_client()
+    province = unit_for_code("92")
+    login_as("province", province, http=staff)
+    page = staff.get("/units/reorganize/done").get_data(as_text=True)
+    applied = items(page.split("<h2>Cụm xã</h2>")[1].split("</ul>")[0])
+    assert applied[1] == (
+        "Cụm xã Khu vực Trung tâm tiếp tục với tên Khu vực Trung tâm (Sóc Trăng), vì tỉnh mới đã có "
+        "một cụm xã mang tên này, gồm Phường Sóc Trăng (31507); cán bộ của cụm: Tài khoản cum-soc-trang vẫn thuộc "
+        "Khu vực Trung tâm (Sóc Trăng).")
+    listed = staff.get(f"/areas/{province.id}").get_data(as_text=True)
+    rows = re.findall(r'<tr><td><a href="[^"]+">([^<]+)</a></td><td class="num">(\d+)</td></tr>', listed)
+    assert rows == [("Khu vực Trung tâm", "1"), ("Khu vực Trung tâm (Sóc Trăng)", "1")]
+    assert unit_for_code("31507").parent.name == "Khu vực Trung tâm (Sóc Trăng)"
+    assert _accounts()["cum-soc-trang"].unit.name == "Khu vực Trung tâm (Sóc Trăng)"

@@ -25,6 +25,13 @@ _KINDS = {"Phường": "phuong", "Xã": "xa", "Thị trấn": "thi_tran", "Đặ
 KIND_WORDS = tuple(sorted([*_KINDS, "Tỉnh"], key=len, reverse=True))
 
 
+def without_kind(name: str) -> str:
+    """A unit's name without the word for its kind it opens with, as people say it: "Tỉnh Sóc Trăng" -> "Sóc Trăng",
+    "Thành phố Cần Thơ" -> "Cần Thơ" (a name that is only a kind word, or opens with none, as it is)."""
+    kind = next((k for k in KIND_WORDS if name.startswith(k + " ") and name[len(k) + 1:].strip()), None)
+    return name[len(kind) + 1:].strip() if kind else name
+
+
 @dataclass(frozen=True)
 class OfficialUnit:
     code: str

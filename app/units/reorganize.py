@@ -366,14 +366,8 @@ def _follow_areas(plan: Plan) -> None:
     areas = db.session.scalars(sa.select(AdminUnit).where(
         sa.or_(*[AdminUnit.within(p) for p in plan.old_provinces.values()]), AdminUnit.level == "area",
         AdminUnit.retired_on.is_(None)).order_by(AdminUnit.id)).all()
-    names: dict[int, set[str]] = defaultdict(set)   # new province's code -> the folded names of its areas
     for area in areas:
-        # Two old provinces going into one may each have an area of the same name: the second says whose it was.
-        new_province = plan.new_provinces.get(_old_province(plan, area).code)
-        name = area.name if fold(area.name) not in names[new_province] \
-            else f"{area.name} ({_old_province(plan, area).name})"
-        names[new_province].add(fold(name))
-        plan.areas[area.id] = AreaFate(area, name)
+        plan.areas[area.id] = AreaFate(area, area.name)
     sources: dict[str, set[int | None]] = defaultdict(set)
     for commune_id, codes in plan.commune_targets.items():
         commune = db.session.get(AdminUnit, commune_id)
@@ -387,6 +381,24 @@ def _follow_areas(plan: Plan) -> None:
             plan.areas[next(iter(held))].holds.add(code)
         elif held != {None}:
             plan.communes_in_no_area[code] = held
+    _name_areas(plan)
+
+
+def _name_areas(plan: Plan) -> None:
+    """Two old provinces going into one may each have an area of the same name that carries on: the area of the
+    old province whose code the new one takes keeps it (else the first made), the other says whose it was, by its
+    old province's name as people say it: "Khu vực Trung tâm (Sóc Trăng)"."""
+    def named_first(fate: AreaFate) -> tuple[bool, int]:
+        code = _old_province(plan, fate.area).code
+        return plan.new_provinces[code] != code, fate.area.id
+
+    names: dict[str, set[str]] = defaultdict(set)   # new province's code -> the folded names of its areas
+    for fate in sorted((f for f in plan.areas.values() if f.carries_on), key=named_first):
+        old_province = _old_province(plan, fate.area)
+        taken = names[plan.new_provinces[old_province.code]]
+        if fold(fate.new_name) in taken:
+            fate.new_name = f"{fate.area.name} ({official.without_kind(old_province.name)})"
+        taken.add(fold(fate.new_name))
 
 
 def _outside(plan: Plan, line: PlanLine, problem: Problem) -> None:

@@ -154,9 +154,13 @@ def _areas_followed(summary: dict, preview: bool) -> list[str]:
         return _account(name, what, unit)
 
     out, dropped = [], False
-    for name, _communes, officers, new_name, holds in sorted(summary["areas"], key=lambda a: sort_key(a[0])):
+    # An area named again after its old province (another area of the new province bears its name) after the other.
+    for name, _communes, officers, new_name, holds in sorted(summary["areas"],
+                                                             key=lambda a: (sort_key(a[0]), a[3] not in (None, a[0]))):
         held = ", ".join(_unit(n, c) for c, n in holds)
-        if new_name and held:
+        if new_name and new_name != name:
+            line = _renamed_area(name, new_name, held, preview)
+        elif new_name and held:
             line = (_("Area %(name)s will carry on, holding %(communes)s", name=new_name, communes=held) if preview
                     else _("Area %(name)s carries on, holding %(communes)s", name=new_name, communes=held))
         elif new_name:
@@ -197,6 +201,22 @@ def _areas_followed(summary: dict, preview: bool) -> list[str]:
             out.append(_("%(commune)s is in no area: it took in communes of %(areas)s. Put it in an area on the "
                          "areas page.", commune=_unit(commune, code), areas=names))
     return out
+
+
+def _renamed_area(name: str, new_name: str, held: str, preview: bool) -> str:
+    """An area that carries on under another name: its old province's after its own, another area of the new
+    province bearing that one (app.units.reorganize._name_areas)."""
+    if preview and held:
+        return _("Area %(name)s will carry on as %(new_name)s, since the new province has another area of that name, "
+                 "holding %(communes)s", name=name, new_name=new_name, communes=held)
+    if preview:
+        return _("Area %(name)s will carry on as %(new_name)s, since the new province has another area of that name, "
+                 "holding no commune", name=name, new_name=new_name)
+    if held:
+        return _("Area %(name)s carries on as %(new_name)s, since the new province has another area of that name, "
+                 "holding %(communes)s", name=name, new_name=new_name, communes=held)
+    return _("Area %(name)s carries on as %(new_name)s, since the new province has another area of that name, "
+             "holding no commune", name=name, new_name=new_name)
 
 
 def _areas(summary: dict, staying: set[str], preview: bool) -> list[str]:
