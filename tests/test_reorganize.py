@@ -1062,3 +1062,44 @@ def test_a_province_reorganized_again_keeps_its_targets_topics_and_areas(runner,
     assert settings(second_unit.id) == settings(first_id) == (
         [(wallet_id, Decimal("0.5000"), date(2025, 12, 31)), (wallet_id, Decimal("0.8050"), date(2026, 12, 31))],
         [("named_share", Decimal("0.7000"), date(2026, 12, 31))], [("zalo_an_toan", "Sử dụng Zalo an toàn")])
+
+
+def test_a_commune_added_after_a_plan_s_day_is_in_the_plan_its_draft_lists_and_goes_on_with_its_hamlets(
+        app, client, login_as, runner, world, tmp_path):
+    """A commune the province adds in 2026 (`flask units import`: it stands from before records began, as every
+    unit not made by a reorganization) is part of a later plan dated before it was added, as an area made since is:
+    the draft lists it as it stands, a plan leaving it out is refused, and applied it goes on with its hamlet. Only a
+    reorganization makes a unit that begins on a later day, and a plan dated before one already applied is refused:
+    no current commune is left under a province the plan ends."""
+    assert reorganize(runner, plan_csv(tmp_path, PLAN)).exit_code == 0
+    path = tmp_path / "units.csv"
+    path.write_text("Mã,Tên,Cấp,Mã cha,Số hộ,Ngày hiệu lực\n31120,Phường Cái Khế,xã,92,,\n"
+                    ",Khu vực Mới,ấp,31120,250,01/03/2026\n", encoding="utf-8")
+    assert runner.invoke(args=["units", "import", str(path)]).exit_code == 0
+    _db.session.remove()
+    added = unit_for_code("31120")
+    added_id, province_id = added.id, unit_for_code("92").id
+    login_as("province", unit_for_code("92"), username="staff-92")
+    draft = client.get("/units/reorganize/draft?on=2026-01-01")
+    assert draft.status_code == 200
+    second_day = date(2026, 1, 1)
+    assert [second_day, "31120", "Phường Cái Khế", "", "31120", "Phường Cái Khế", ""] in read_xlsx(draft.data)
+    left_out = upload(client, plan_csv(tmp_path, SECOND, name="second.csv", day="2026-01-01"))
+    assert left_out.status_code == 422
+    assert items(left_out.get_data(as_text=True).split('class="plan-problems"')[1].split("</ul>")[0]) == [
+        "Phường Cái Khế (31120) không có trong phương án."]
+    preview = upload(client, plan_csv(tmp_path, SECOND + [("31120", "", "31120")], name="second.csv",
+                                      day="2026-01-01"))
+    html = preview.get_data(as_text=True)
+    assert preview.status_code == 200, html
+    assert "<h3>Xã, phường giữ nguyên (2)</h3>" in html
+    payload = html.split('name="payload" type="hidden" value="')[1].split('"')[0]
+    assert client.post("/units/reorganize/confirm", data={"payload": payload}).status_code == 303
+    _db.session.remove()
+    cai_khe = unit_for_code("31120")
+    assert cai_khe.id != added_id and cai_khe.valid_from == second_day
+    assert _db.session.get(AdminUnit, added_id).retired_on == second_day
+    assert [(h.name, h.households_on(date(2026, 3, 1)).households) for h in cai_khe.children] == [("Khu vực Mới", 250)]
+    assert not _db.session.scalar(sa.select(sa.func.count()).select_from(AdminUnit).where(
+        AdminUnit.retired_on.is_(None), AdminUnit.level != "hamlet",
+        AdminUnit.within(_db.session.get(AdminUnit, province_id))))
