@@ -22,6 +22,7 @@ from app.reports.periods import Period
 from app.teams.models import Membership, Team, team_commune_on, team_hamlets
 from app.units.history import commune_heirs
 from app.units.models import AdminUnit, HamletChange, HouseholdMove
+from app.visits.models import Adoption
 
 
 def subtree_ids(root) -> sa.Select:
@@ -177,21 +178,40 @@ def hamlets_beyond_commune(hamlet_commune: dict[int, int], period: Period, heirs
     return out
 
 
+def _carried(period: Period, before):
+    """(hamlet left, hamlet reached, service, households) of the period's moves (household_moves) and the adoptions
+    each carried, as the coverage triggers carry them: those recorded in the hamlet the move's events were recorded
+    in, dated before `before` (a day, or a column of the move), of households not merged into another."""
+    m, a = HouseholdMove, Adoption
+    return (sa.select(m.from_hamlet_id, m.to_hamlet_id, a.service_id, sa.func.count())
+            .join(a, sa.and_(a.household_id == m.household_id, a.hamlet_id == m.recorded_in_id, a.adopted_on < before))
+            .join(Household, sa.and_(Household.id == m.household_id, Household.merged_into_id.is_(None)))
+            .where(m.moved_on.between(date(period.year, period.first, 1), period.end))
+            .group_by(m.from_hamlet_id, m.to_hamlet_id, a.service_id))
+
+
 def new_adoptions_in(root: AdminUnit, period: Period) -> dict[int, dict[int, int]]:
-    """{hamlet_id: {service_id: households that first adopted the service in the period}}: each
-    hamlet's own coverage tallies of its months (app/coverage/store.py), which count exactly those
-    (a household adopts a service once, so a quarter's months add up)."""
+    """{hamlet_id: {service_id: households that first adopted the service in the period}}, each in the hamlet it
+    belonged to at the period's end: each hamlet's own coverage tallies of its months (app/coverage/store.py), less
+    what a move (the household's own, a merge's or a split's) carried in or out during the period of adoptions made
+    before it. The tallies carry those in the month of the move, so that coverage counts them where the household
+    went, but they are no new adoption of the period; the period's own go with the household, to where it is at the
+    end. A household adopts a service once, so a quarter's months add up, and no hamlet comes out below zero."""
     first, last = period.keys
-    out: dict[int, dict[int, int]] = defaultdict(dict)
+    counted: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))
     t = CoverageTally
-    rows = db.session.execute(
-        sa.select(t.unit_id, t.service_id, sa.func.sum(t.households))
-        .where(t.month.between(first, last), t.service_id != 0, t.households != 0, t.unit_id.in_(_hamlets(root)))
-        .group_by(t.unit_id, t.service_id))
-    for h, s, n in rows:
-        if n:
-            out[h][s] = int(n)
-    return out
+    hamlets = _hamlets(root)
+    for h, s, n in db.session.execute(
+            sa.select(t.unit_id, t.service_id, sa.func.sum(t.households))
+            .where(t.month.between(first, last), t.service_id != 0, t.households != 0, t.unit_id.in_(hamlets))
+            .group_by(t.unit_id, t.service_id)):
+        counted[h][s] += int(n)
+    carried = _carried(period, date(period.year, period.first, 1)).where(
+        sa.or_(HouseholdMove.from_hamlet_id.in_(hamlets), HouseholdMove.to_hamlet_id.in_(hamlets)))
+    for left, reached, s, n in db.session.execute(carried):
+        counted[left][s] += n
+        counted[reached][s] -= n
+    return {h: {s: n for s, n in by.items() if n} for h, by in counted.items() if any(by.values())}
 
 
 def _teams_existing(end: date):
