@@ -86,9 +86,9 @@ def _message(client, url) -> str:
     return parse(client.get(url).get_data(as_text=True)).find(id="summary-message-text").text()
 
 
-def _every_form(client, unit, want: dict[str, tuple[int, ...]]) -> None:
+def _every_form(client, unit, want: dict[str, tuple[int, ...]], note: bool = True) -> None:
     """The month's and its quarter's page, printable page, xlsx and csv of the unit all say `want`, on today's map
-    and on the map of the month."""
+    and on the map of the month; the page says why a household's adoptions count where it is at the end."""
     base = f"/reports/{unit.id}"
     for period, arg in (("month", f"month={MONTH}"), ("quarter", f"quarter={QUARTER}")):
         page = "monthly" if period == "month" else "quarterly"
@@ -97,6 +97,15 @@ def _every_form(client, unit, want: dict[str, tuple[int, ...]]) -> None:
         assert _page(client, f"{base}/{page}/print?{arg}") == want, period
         assert _xlsx(client.get(f"{base}/{page}.xlsx?{arg}").data, period) == want, period
         assert _csv(client.get(f"{base}/{page}.csv?{arg}").data, period) == want, period
+        shown = parse(client.get(f"{base}/{page}?{arg}").get_data(as_text=True)).find(**{"data-note": "moved-new"})
+        if note:
+            words = "tháng" if period == "month" else "quý"
+            assert _name(shown.text()) == (
+                f"Hộ chuyển sang thôn, ấp khác trong {words} (tự chuyển, hoặc do thôn, ấp được sáp nhập, chia tách): "
+                f"các dịch vụ hộ mới sử dụng trong {words} được tính ở thôn, ấp mà hộ thuộc về vào cuối {words}; các "
+                f"dịch vụ hộ đã sử dụng từ trước {words} không được tính là mới.")
+        else:
+            assert shown is None
 
 
 def _verify(runner) -> str:
@@ -205,15 +214,16 @@ def test_a_hamlet_split_in_the_middle_of_the_month_counts_its_months_new_adoptio
     assert _verify(runner) == ""
 
 
-def test_a_closed_month_keeps_the_new_adoptions_it_stored(db, tree, client, login_as):
-    """A month closed before new adoptions were counted this way keeps its stored figures, below zero as they
-    were."""
+def test_a_month_without_a_move_has_no_note_and_a_closed_month_keeps_what_it_stored(db, tree, client, login_as):
+    """The note is for a period a household that had begun using a service moved in. A month closed before new
+    adoptions were counted this way keeps its stored figures, below zero as they were, with no note."""
     a, b = tree.hamlet, tree.hamlet2
     an = household(a, "Nguyễn Văn An")
     _visit(an, EARLIER, ["vneid"])
     _visit(household(b, "Lê Văn Cường"), _day(3), ["vneid"])
     login_as("province", tree.province)
-    _every_form(client, tree.commune, {"Khu vực 1": (0, 0, 0), "Khu vực 2": (1, 0, 0), "Tổng cộng": (1, 0, 0)})
+    _every_form(client, tree.commune, {"Khu vực 1": (0, 0, 0), "Khu vực 2": (1, 0, 0), "Tổng cộng": (1, 0, 0)},
+                note=False)
     client.post("/auth/logout")
     login_as("commune", tree.commune)
     _move(client, an, b, _day(10))
@@ -226,11 +236,14 @@ def test_a_closed_month_keeps_the_new_adoptions_it_stored(db, tree, client, logi
     # As a closing before this counting stored it: An's earlier VNeID out of Khu vực 1, into Khu vực 2.
     stored["figures"][str(a.id)]["new"] = {"vneid": -1}
     stored["figures"][str(b.id)]["new"] = {"vneid": 2}
+    for unit in (tree.commune, tree.district, tree.province):
+        stored["figures"][str(unit.id)].pop("moved_new", None)
     closure.snapshot = json.dumps(stored, ensure_ascii=False, sort_keys=True)
     _db.session.commit()
     base = f"/reports/{tree.commune.id}/monthly"
     assert _page(client, f"{base}?month={MONTH}") == {"Khu vực 1": (-1, 0, 0), "Khu vực 2": (2, 0, 0),
                                                       "Tổng cộng": (1, 0, 0)}
+    assert 'data-note="moved-new"' not in client.get(f"{base}?month={MONTH}").get_data(as_text=True)
     files = [client.get(f"{base}.{ext}?month={MONTH}").data for ext in ("xlsx", "csv")]
     assert _xlsx(files[0]) == {"Khu vực 1": (-1, 0, 0), "Khu vực 2": (2, 0, 0), "Tổng cộng": (1, 0, 0)}
     assert [client.get(f"{base}.{ext}?month={MONTH}").data for ext in ("xlsx", "csv")] == files

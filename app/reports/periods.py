@@ -126,6 +126,10 @@ WORDS = {
                                   "among the households reached, in the hamlet it belonged to at the end of the month; "
                                   "the visits stay in the hamlet where they were made.", count=count),
         "new": _l("New adoptions in the month"),
+        "moved_new": _l("A household that moved to another hamlet during the month (by itself, or by a merge or a "
+                        "split of its hamlet): the services it began using in the month count in the hamlet it "
+                        "belonged to at the end of the month; those it used before the month are not counted as "
+                        "new."),
         "new_of": lambda service: _l("%(service)s: new adoptions in the month", service=service),
         "coverage": _l("Coverage at the end of the month"),
         "attendances": _l("Attendances (month)"),
@@ -150,6 +154,10 @@ WORDS = {
                                   "once among the households reached, in the hamlet it belonged to at the end of the "
                                   "quarter; the visits stay in the hamlet where they were made.", count=count),
         "new": _l("New adoptions in the quarter"),
+        "moved_new": _l("A household that moved to another hamlet during the quarter (by itself, or by a merge or a "
+                        "split of its hamlet): the services it began using in the quarter count in the hamlet it "
+                        "belonged to at the end of the quarter; those it used before the quarter are not counted as "
+                        "new."),
         "new_of": lambda service: _l("%(service)s: new adoptions in the quarter", service=service),
         "coverage": _l("Coverage at the end of the quarter"),
         "attendances": _l("Attendances (quarter)"),

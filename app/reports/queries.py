@@ -214,6 +214,14 @@ def new_adoptions_in(root: AdminUnit, period: Period) -> dict[int, dict[int, int
     return {h: {s: n for s, n in by.items() if n} for h, by in counted.items() if any(by.values())}
 
 
+def hamlets_adopters_moved_into(root, period: Period) -> set[int]:
+    """The hamlets of the root that a household reached by a move during the period carrying an adoption (made
+    before the move): their commune's report says where such a household's new adoptions count."""
+    hamlets = _hamlets(root)
+    carried = _carried(period, HouseholdMove.moved_on).where(HouseholdMove.to_hamlet_id.in_(hamlets))
+    return {reached for _left, reached, _s, _n in db.session.execute(carried)}
+
+
 def _teams_existing(end: date):
     """Teams that existed at the end of the month (set up by then and not yet dissolved)."""
     return sa.and_(sa.or_(Team.decision_date.is_(None), Team.decision_date <= end),

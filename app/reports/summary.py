@@ -177,6 +177,11 @@ def compute_figures(root: AdminUnit, year: int, month: int, full: bool = False, 
             f["households"], f["reached"], f["adopted"] = cumulative[u.id]
         figures[u.id] = f
     _count_movers_once(figures, units, within, period, ended)
+    # A commune a household moved in with a service it used already: its report says where new adoptions count.
+    parent_of = {u.id: u.parent_id for u in units}
+    for hamlet_id in queries.hamlets_adopters_moved_into(within, period):
+        if parent_of.get(hamlet_id) in figures:
+            figures[parent_of[hamlet_id]]["moved_new"] = True
     # The adult indicators of every unit shown: a measure of their own, beside the household figures.
     from app.coverage.adults import adult_months, adult_months_then, adult_targets
     # On the map as it was the rows are placements; the adult figures are those of the units that stood
@@ -302,6 +307,10 @@ class Summary:
     # the hamlet it was in at the end (_count_movers_once), so the page can say why a hamlet row counts a household it
     # has no visit of, or none it has; None when the rows are no commune's hamlets (or a month closed before).
     moved_households: int | None = None
+    # Whether a household moved to another hamlet of the commune during the period with a service it used already,
+    # so the page can say that each household's new adoptions count in the hamlet it was in at the end, and only
+    # the period's (app.reports.queries.new_adoptions_in).
+    moved_new: bool = False
 
     @property
     def period(self) -> Period:
@@ -490,6 +499,7 @@ def summary_from_figures(data: dict, unit_id: int, closed_at=None) -> Summary:
                    if direct else None,
                    hamlets_beyond=(beyond or {"named": 0, "attendances": 0, "working": {}}) if hamlets else None,
                    moved_households=data["figures"][uid].get("moved_households") if hamlets else None,
+                   moved_new=bool(data["figures"][uid].get("moved_new")) and hamlets,
                    adult_targets=data.get("adult_targets"),
                    produced_on=closed_at.astimezone(VN).date() if closed_at is not None else today_vn())
 
