@@ -421,3 +421,18 @@ def test_a_closed_months_report_keeps_the_figures_it_was_closed_with(db, tree, c
     client.post("/auth/logout")
     login_as("province", tree.province)
     assert [client.get(f"{base}.{ext}?month={month}").data for ext in ("xlsx", "csv")] == files
+
+
+def test_the_note_on_households_that_moved_says_one_household_in_english(app):
+    """English has a singular: "1 household moved", not "1 households"; Vietnamese has one form."""
+    from flask_babel import force_locale
+
+    from app.reports.periods import Period
+    with app.test_request_context(), force_locale("en"):
+        for kind in ("month", "quarter"):
+            moved = Period.words_of(kind)["moved"]
+            assert str(moved(1, "1")).startswith("1 household moved to another hamlet during the ")
+            assert "it counts once" in str(moved(1, "1"))
+            assert str(moved(2, "2")).startswith("2 households moved")
+    with app.test_request_context(), force_locale("vi"):
+        assert str(Period.words_of("month")["moved"](1, "1")).startswith("1 hộ chuyển sang thôn, ấp khác trong tháng")

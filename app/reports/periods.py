@@ -9,6 +9,7 @@ import re
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 
 from app.dates import month_end, month_label, month_start, today_vn
 
@@ -122,9 +123,13 @@ WORDS = {
         "active_teams": _l("Teams active in the month"),
         "visits": _l("Visits in the month"),
         "reached": _l("Households reached in the month"),
-        "moved": lambda count: _l("%(count)s households moved to another hamlet during the month: each counts once "
-                                  "among the households reached, in the hamlet it belonged to at the end of the month; "
-                                  "the visits stay in the hamlet where they were made.", count=count),
+        "moved": lambda num, count: ngettext(
+            "%(count)s household moved to another hamlet during the month: it counts once among the households "
+            "reached, in the hamlet it belonged to at the end of the month; its visits stay in the hamlet where they "
+            "were made.",
+            "%(count)s households moved to another hamlet during the month: each counts once among the households "
+            "reached, in the hamlet it belonged to at the end of the month; the visits stay in the hamlet where they "
+            "were made.", num, count=count),
         "new": _l("New adoptions in the month"),
         "moved_new": _l("A household that moved to another hamlet during the month (by itself, or by a merge or a "
                         "split of its hamlet): the services it began using in the month count in the hamlet it "
@@ -150,9 +155,13 @@ WORDS = {
         "active_teams": _l("Teams active in the quarter"),
         "visits": _l("Visits in the quarter"),
         "reached": _l("Households reached in the quarter"),
-        "moved": lambda count: _l("%(count)s households moved to another hamlet during the quarter: each counts "
-                                  "once among the households reached, in the hamlet it belonged to at the end of the "
-                                  "quarter; the visits stay in the hamlet where they were made.", count=count),
+        "moved": lambda num, count: ngettext(
+            "%(count)s household moved to another hamlet during the quarter: it counts once among the households "
+            "reached, in the hamlet it belonged to at the end of the quarter; its visits stay in the hamlet where "
+            "they were made.",
+            "%(count)s households moved to another hamlet during the quarter: each counts once among the households "
+            "reached, in the hamlet it belonged to at the end of the quarter; the visits stay in the hamlet where "
+            "they were made.", num, count=count),
         "new": _l("New adoptions in the quarter"),
         "moved_new": _l("A household that moved to another hamlet during the quarter (by itself, or by a merge or a "
                         "split of its hamlet): the services it began using in the quarter count in the hamlet it "
