@@ -70,5 +70,6 @@ class Config:
     # (a commune's shared Wi-Fi) still gets room to sign in.
     LOGIN_LIMIT_PER_ACCOUNT = os.environ.get("LOGIN_LIMIT_PER_ACCOUNT", "10 per minute")
     LOGIN_LIMIT_PER_ADDRESS = os.environ.get("LOGIN_LIMIT_PER_ADDRESS", "60 per minute")
-    # New accounts sent per officer (app/users/views.py): each refusal says whether a username exists.
+    # New accounts sent per officer, staff (app/users/views.py) and team members (app/teams/views.py) together: each
+    # refusal says whether a username exists.
     ACCOUNT_FORM_LIMIT = os.environ.get("ACCOUNT_FORM_LIMIT", "30 per minute")

@@ -1,7 +1,7 @@
 """Flask extensions, created once and bound to the app in create_app()."""
 from functools import cached_property
 
-from flask import request
+from flask import current_app, request
 from flask_babel import Babel, Domain, _get_current_context
 from flask_compress import Compress
 from flask_limiter import Limiter
@@ -55,11 +55,25 @@ htmx = Htmx()
 compress = Compress()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
 
-# The sign-in form and the new-account form are the endpoints with limits (app/auth/views.py, app/users/views.py).
-# Without this filter Flask-Limiter works out on every request which limits apply to its endpoint (~4% of the
-# lightest page's CPU); any other endpoint now skips that. A limit put on another view needs its endpoint here
-# (tests/test_auth.py checks that every limited view is listed).
-LIMITED_ENDPOINTS = frozenset({"auth.login", "users.new"})
+
+def _officer_key() -> str:
+    from flask_login import current_user
+    return f"account-form:{current_user.id}"
+
+
+# The forms that give a new account its username: a staff account's (/users/new) and a team member's (the button on
+# the member's page). Each refusal tells whether a username exists anywhere (a team member's is their phone number):
+# an officer sends them a few times a minute at most, a script trying names many more. One budget per officer for
+# both, so neither is a way round the other.
+ACCOUNT_FORM_ENDPOINTS = frozenset({"users.new", "teams.account"})
+account_form_limit = limiter.shared_limit(lambda: current_app.config["ACCOUNT_FORM_LIMIT"], scope="account-form",
+                                          key_func=_officer_key, methods=["POST"])
+
+# The sign-in form and the account forms are the endpoints with limits (app/auth/views.py, app/users/views.py,
+# app/teams/views.py). Without this filter Flask-Limiter works out on every request which limits apply to its
+# endpoint (~4% of the lightest page's CPU); any other endpoint now skips that. A limit put on another view needs its
+# endpoint here (tests/test_auth.py checks that every limited view is listed).
+LIMITED_ENDPOINTS = frozenset({"auth.login"}) | ACCOUNT_FORM_ENDPOINTS
 
 
 @limiter.request_filter

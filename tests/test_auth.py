@@ -174,7 +174,7 @@ def test_every_view_with_a_rate_limit_is_checked(app):
     from app.extensions import LIMITED_ENDPOINTS, limiter
     marked = {endpoint for endpoint, view in app.view_functions.items()
               if get_qualified_name(view) in limiter._marked_for_limiting}
-    assert marked == LIMITED_ENDPOINTS == {"auth.login", "users.new"}
+    assert marked == LIMITED_ENDPOINTS == {"auth.login", "users.new", "teams.account"}
 
 
 def test_htmx_request_after_the_session_expired_sends_the_whole_page_to_sign_in(client):

@@ -734,19 +734,98 @@ def test_a_member_who_has_left_cannot_be_made_leader_and_has_no_row(client, db, 
     assert client.get(f"/teams/members/{gone.id}/row", headers={"HX-Request": "true"}).status_code == 404
 
 
-def test_an_account_is_not_given_when_the_member_s_phone_is_another_account_s_username(client, db, tree, login_as):
+def _username_error(resp) -> tuple[str, list[str]]:
+    """The message beside the account form's username field, and the addresses of the links in it."""
+    error = parse(resp.get_data(as_text=True)).find(id="username-error")
+    return " ".join(error.text().split()), [a.attrs["href"] for a in error.find_all(tag="a")]
+
+
+def test_a_member_whose_number_is_another_accounts_username_is_offered_a_free_one_naming_no_one(
+        client, db, tree, login_as):
+    """The number is someone's username, perhaps in another province: the commune officer is told only that it is in
+    use (as /users/new tells), with the number and a digit after it offered, and gives the member that one."""
     from app.auth.cli import create_user
+    from app.units.operations import create_unit
     from tests.conftest import PASSWORD
+    far_province = create_unit("Tỉnh Sóc Trăng", "province", None, "94")
+    create_user("0912345678", "province", far_province, PASSWORD, full_name="Trần Văn Xa")
+    db.session.commit()
     login_as("commune", tree.commune)
     team = make_team(tree)
     m = make_member(team, name="Lê Văn Tám", role="leader", phone="0912345678")
-    create_user("0912345678", "commune", tree.commune, PASSWORD, full_name="Cán bộ xã")
-    db.session.commit()
     resp = client.post(f"/teams/members/{m.id}/account")
-    assert resp.status_code == 303 and resp.location.endswith(f"/teams/members/{m.id}")
-    page = client.get(resp.location).get_data(as_text=True)
-    assert "Tên đăng nhập 0912345678 đã được tài khoản khác sử dụng." in page
+    assert resp.status_code == 400
+    message, links = _username_error(resp)
+    assert message == "Tên đăng nhập này đã có người dùng. Bạn có thể dùng 09123456782 hoặc chọn tên khác."
+    assert links == []
+    html = resp.get_data(as_text=True)
+    for secret in ("Sóc Trăng", "Trần Văn Xa", "Cán bộ tỉnh"):
+        assert secret not in html, secret
+    # The member's page, with the username tried in its field beside the message.
+    form = parse(html).find(tag="form", action=f"/teams/members/{m.id}/account#account")
+    assert form.find(tag="input", name="username").attrs["value"] == "0912345678"
+    assert "<h1>Lê Văn Tám</h1>" in html
+    assert db.session.scalar(sa.select(sa.func.count(User.id)).where(User.member_id == m.id)) == 0
+    # A username against the rules is refused beside the field, as typed.
+    resp = client.post(f"/teams/members/{m.id}/account", data={"username": "le van tam"})
+    assert resp.status_code == 400
+    assert _username_error(resp)[0] == "Chỉ dùng chữ a–z không dấu, chữ số, dấu chấm, gạch ngang hoặc gạch dưới."
+    assert parse(resp.get_data(as_text=True)).find(tag="input", name="username").attrs["value"] == "le van tam"
+    # The one offered is taken as it is, and is the member's username on the credentials page.
+    resp = client.post(f"/teams/members/{m.id}/account", data={"username": "09123456782"})
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 200 and "Đã tạo tài khoản" in html
+    assert '<code id="account-username">09123456782</code>' in html
+    account = db.session.scalar(sa.select(User).where(User.member_id == m.id))
+    assert account.username == "09123456782" and account.role == "team_leader"
     assert db.session.scalar(sa.select(User).where(User.username == "0912345678")).member_id is None
+    # Afterwards the page shows the account, and its button gives a new password, not a second account.
+    page = client.get(f"/teams/members/{m.id}").get_data(as_text=True)
+    assert "<strong>09123456782</strong>" in page and 'name="username"' not in page
+    assert client.post(f"/teams/members/{m.id}/account").status_code == 200
+    assert db.session.scalar(sa.select(sa.func.count(User.id)).where(User.member_id == m.id)) == 1
+
+
+def test_an_account_the_officer_manages_is_named_and_linked_as_it_may_be_the_members_own(
+        app, client, db, tree, login_as):
+    """An administrator manages the account holding the number: it may be the same person's (a commune officer who
+    also serves in a team), so it is named, "Full name (username)", with a link to its page."""
+    from app.auth.cli import create_user
+    from tests.conftest import PASSWORD
+    officer = create_user("0912345678", "commune", tree.commune, PASSWORD, full_name="Lê Văn Tám")
+    db.session.commit()
+    login_as("admin", tree.province)
+    team = make_team(tree)
+    m = make_member(team, name="Lê Văn Tám", phone="0912345678")
+    resp = client.post(f"/teams/members/{m.id}/account")
+    assert resp.status_code == 400
+    message, links = _username_error(resp)
+    assert message == ("Tên đăng nhập này đã có người dùng: Lê Văn Tám (0912345678), trong địa bàn của bạn. "
+                       "Nếu là cùng một người, hãy mở tài khoản đó thay vì tạo thêm một tài khoản nữa. Nếu không, "
+                       "bạn có thể dùng 09123456782 hoặc chọn tên khác.")
+    assert links == [f"/users/{officer.id}"] and client.get(links[0]).status_code == 200
+
+
+def test_member_accounts_and_new_accounts_share_one_limit_per_officer(app, client, db, tree, login_as, monkeypatch,
+                                                                      caplog):
+    """Each refusal says whether a number is someone's username: the member's account button and /users/new draw
+    on one budget per officer (ACCOUNT_FORM_LIMIT), so neither is a way round the other."""
+    from app.auth.cli import create_user
+    from tests.conftest import PASSWORD
+    monkeypatch.setitem(app.config, "ACCOUNT_FORM_LIMIT", "3 per minute")
+    create_user("0912345678", "commune", tree.other_commune, PASSWORD)
+    db.session.commit()
+    admin = login_as("admin", tree.province)
+    team = make_team(tree)
+    m = make_member(team, phone="0912345678")
+    for n in range(2):
+        assert client.post("/users/new", data={"username": f"can-bo-{n}", "full_name": "Lê Văn Tư",
+                                               "role": "commune", "unit": tree.commune.id}).status_code == 200
+    assert client.post(f"/teams/members/{m.id}/account").status_code == 400
+    resp = client.post(f"/teams/members/{m.id}/account", data={"username": "09123456782"})
+    assert resp.status_code == 429 and "Quá nhiều lần thử. Hãy đợi một phút rồi thử lại." in resp.get_data(as_text=True)
+    assert f"reached on POST /teams/members/{m.id}/account by '{admin.username}'" in caplog.text
+    assert client.get(f"/teams/members/{m.id}").status_code == 200  # the page itself still opens
     assert db.session.scalar(sa.select(sa.func.count(User.id)).where(User.member_id == m.id)) == 0
 
 

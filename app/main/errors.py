@@ -9,7 +9,7 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm.exc import ObjectDeletedError, StaleDataError
 
-from app.extensions import db
+from app.extensions import ACCOUNT_FORM_ENDPOINTS, db
 from app.fragments import render_page
 from app.main.conflicts import conflict_page
 
@@ -63,7 +63,7 @@ def init_app(app):
         who = ""
         if request.endpoint == "auth.login":
             who = f" for {(request.form.get('username') or '').strip().lower()[:64]!r}"
-        elif request.endpoint == "users.new":  # limited per officer: which one
+        elif request.endpoint in ACCOUNT_FORM_ENDPOINTS:  # limited per officer: which one
             from flask_login import current_user
             who = f" by {current_user.username!r}"
         current_app.logger.warning("rate limit %s reached on %s %s%s from %s", e.description,

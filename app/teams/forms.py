@@ -13,6 +13,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from app import rules
+from app.auth.forms import new_username_field
 from app.dates import today_vn
 from app.forms import (
     AppForm,
@@ -172,3 +173,9 @@ class MoveForm(AppForm):
         if field.data not in offered(field):
             raise ValidationError(_l("Choose another active team of the commune."))
 
+
+
+class MemberAccountForm(AppForm):
+    """A member's sign-in account. Its username is the member's mobile number (the button sends none); when that is
+    someone's already, the page asks for another, with one offered."""
+    username = new_username_field()

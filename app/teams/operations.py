@@ -304,13 +304,14 @@ def new_password() -> str:
     return "".join(secrets.choice(PASSWORD_ALPHABET) for _ in range(PASSWORD_LENGTH))
 
 
-def create_account(member: Member, user=None) -> tuple[User, str]:
-    """A sign-in account for a member in a team now; returns it with its one-time password."""
+def create_account(member: Member, username: str | None = None, user=None) -> tuple[User, str]:
+    """A sign-in account for a member in a team now, named `username` or else the member's mobile number; returns it
+    with its one-time password."""
     membership = member.current
     if membership is None or not member.phone:
         raise ValueError("the member needs an open membership and a phone number")
     password = new_password()
-    account = User(username=normalise_username(member.phone), full_name=member.full_name,
+    account = User(username=normalise_username(username or member.phone), full_name=member.full_name,
                    role="team_leader" if membership.role == "leader" else "team_member",
                    unit_id=membership.team.commune_id, team_id=membership.team_id, member_id=member.id,
                    must_change_password=True, is_enabled=True)
@@ -320,10 +321,6 @@ def create_account(member: Member, user=None) -> tuple[User, str]:
     record("create", "user", account.id, account.unit_id,
            after={"username": account.username, "role": account.role, "member_id": member.id}, user=user)
     return account, password
-
-
-def username_taken(username: str) -> bool:
-    return db.session.scalar(sa.select(User.id).where(User.username == normalise_username(username))) is not None
 
 
 # --- Reading -----------------------------------------------------------------------------------

@@ -21,7 +21,7 @@ from app import versions
 from app.auth.guard import require_sign_in
 from app.dates import today_vn
 from app.downloads import file_name, send_download, unit_slug
-from app.extensions import db
+from app.extensions import account_form_limit, db
 from app.forms import record_id
 from app.fragments import render_page, wants_fragment
 from app.imports import SheetImport
@@ -46,6 +46,7 @@ from app.teams import operations as team_ops
 from app.teams.forms import (
     DissolveForm,
     LeaveForm,
+    MemberAccountForm,
     MemberForm,
     MoveForm,
     TeamForm,
@@ -494,13 +495,17 @@ def check_phone(team_id: int):
 
 @bp.get("/members/<int:member_id>")
 def member(member_id: int):
-    m = get_member_or_404(member_id)
+    return _member_page(get_member_or_404(member_id))
+
+
+def _member_page(m: Member, account_form=None) -> str:
+    """The member's page; `account_form`, their account's form refused, with its username field and the reason."""
     current = m.current
     team = m.latest.team if m.latest else None
     return render_template("teams/member.html", member=m, current=current, team=team,
                            events=team_ops.member_events(m), accounts=team_ops.accounts_of(m),
                            may_edit=current is not None and can_edit_members(current.team),
-                           may_manage=team is not None and can_manage_team(team))
+                           may_manage=team is not None and can_manage_team(team), account_form=account_form)
 
 
 @bp.get("/members/<int:member_id>/row")
@@ -632,8 +637,10 @@ def make_leader(member_id: int):
 
 
 @bp.post("/members/<int:member_id>/account")
+@account_form_limit
 def account(member_id: int):
-    """Create the member's sign-in account, or give a new one-time password; shown once, never stored."""
+    """Create the member's sign-in account, its username their mobile number (or another asked for when the number
+    is someone's already), or give a new one-time password; shown once, never stored."""
     m = get_member_or_404(member_id, need=can_manage_member)
     if m.current is None:
         flash(_("%(name)s has left the team; an account cannot be given.", name=m.full_name), "error")
@@ -651,10 +658,10 @@ def account(member_id: int):
         record("reset_password", "user", user.id, user.unit_id, after={"username": user.username},
                user=current_user)
     else:
-        if team_ops.username_taken(m.phone):
-            flash(_("The username %(username)s is already taken by another account.", username=m.phone), "error")
-            return redirect(url_for("teams.member", member_id=m.id)), 303
-        user, password = team_ops.create_account(m, user=current_user)
+        form = MemberAccountForm(username=m.phone)  # what the button sends: no username, the number is it
+        if not form.validate_on_submit():
+            return _member_page(m, account_form=form), 400
+        user, password = team_ops.create_account(m, form.username.data, user=current_user)
     db.session.commit()
     return render_template("teams/account.html", member=m, account=user, password=password,
                            created=not existing)

@@ -1,31 +1,14 @@
 """Account forms: a new staff account, and the list's search."""
-import sqlalchemy as sa
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from markupsafe import Markup
 from wtforms import HiddenField, SelectChoice, SelectField, StringField
-from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
-from app.auth.models import ROLE_LABELS, ROLES, User
-from app.extensions import db
+from app.auth.forms import new_username_field
+from app.auth.models import ROLE_LABELS, ROLES
 from app.forms import AppForm, NoControlCharacters, PlainForm, strip_clean
-from app.scope import can_open_account
-from app.templating import account_link
 
 # Team accounts belong to a member and are given from the member's page (the team needs them).
 WEB_ROLES = ("admin", "province", "district", "commune")
-
-
-def lower(value):
-    return value.lower() if isinstance(value, str) else value
-
-
-def free_username(typed: str) -> str | None:
-    """A username free now, the one typed with a number after it (nguyen.van.an2, nguyen.van.an3 …), cut to fit
-    the 64 characters; None in the unlikely case that 2 to 99 are all taken."""
-    candidates = [typed[:64 - len(str(n))] + str(n) for n in range(2, 100)]
-    taken = set(db.session.scalars(sa.select(User.username).where(User.username.in_(candidates))))
-    return next((c for c in candidates if c not in taken), None)
 
 
 class OfferedUnits:
@@ -40,9 +23,7 @@ class OfferedUnits:
 
 
 class NewAccountForm(OfferedUnits, AppForm):
-    username = StringField(_l("Username"), filters=[strip_clean, lower], validators=[
-        DataRequired(_l("Enter a username.")), Length(min=3, max=64, message=_l("Use 3 to 64 characters.")),
-        Regexp(r"^[a-z0-9][a-z0-9._-]*$", message=_l("Use letters a–z, digits, dots, dashes or underscores."))])
+    username = new_username_field()
     full_name = StringField(_l("Full name"), filters=[strip_clean],
                             validators=[DataRequired(_l("Enter the person's full name.")), Length(max=200),
                                         NoControlCharacters()])
@@ -62,25 +43,6 @@ class NewAccountForm(OfferedUnits, AppForm):
     def validate_role(self, field):
         if field.data not in {c.value for c in self.role.choices}:
             raise ValidationError(_l("Choose one of the roles listed."))
-
-    def validate_username(self, field):
-        """Usernames are unique everywhere, but whose one is, and where, is told only to an officer who manages that
-        account (it may be the same person's, to open rather than duplicate); anyone is offered a free one."""
-        if field.errors:  # refused by its rules already
-            return
-        taken = db.session.scalar(sa.select(User).where(User.username == field.data))
-        if taken is None:
-            return
-        free = free_username(field.data)
-        if free is None:
-            raise ValidationError(_l("This username is taken. Choose another."))
-        if can_open_account(taken.id):
-            raise ValidationError(Markup(_(
-                "This username is already in use by %(account)s, in your area. If it is the same person, open that "
-                "account rather than create a second one. Otherwise you can use %(free)s, or choose another.")) % {
-                    "account": account_link(taken), "free": free})
-        raise ValidationError(_("This username is already in use. You can use %(free)s, or choose another.",
-                                free=free))
 
 
 class BindForm(OfferedUnits, AppForm):

@@ -1,6 +1,6 @@
 """Account administration: admins and province staff manage the accounts below them in their area."""
 import sqlalchemy as sa
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import orm
@@ -10,7 +10,7 @@ from app.audit.models import AuditEvent
 from app.audit.words import describe
 from app.auth.guard import require_sign_in
 from app.auth.models import User
-from app.extensions import db, limiter
+from app.extensions import account_form_limit, db
 from app.fragments import wants_fragment
 from app.scope import (
     accounts_query,
@@ -65,10 +65,7 @@ def index():
 
 
 @bp.route("/new", methods=["GET", "POST"])
-# Each refusal tells whether a username exists anywhere (a team member's is their phone number): an officer sends
-# this form a few times a minute at most, a script trying names many more.
-@limiter.limit(lambda: current_app.config["ACCOUNT_FORM_LIMIT"], key_func=lambda: f"account-form:{current_user.id}",
-               methods=["POST"])
+@account_form_limit
 def new():
     roles = _web_roles()
     form = NewAccountForm(role=request.args.get("role"), roles=roles, units_for=_units_for)
