@@ -1,6 +1,7 @@
 """Who did it: the pages that say who recorded, closed or changed something name the account as everywhere else,
 "Full name (username)", so two people of one name are told apart, and link to the account's page only for those
 who may open it (app/scope.py: accounts_query)."""
+import re
 import uuid
 from datetime import date
 
@@ -141,3 +142,67 @@ def test_a_teams_history_and_the_audit_trail_name_who_changed_it_with_the_userna
             links = [a.text() for a in parse(html).find_all(tag="a", href=f"/users/{officer.id}")]
             # Only province staff open a commune officer's account.
             assert links == (["Nguyễn Văn An (can-bo-phuong-i)"] if role == "province" else []), (role, url)
+
+
+@pytest.fixture
+def hamlet_records(db, tree):
+    """Two officers of Phường I of one name, Nguyễn Văn An: one counts Khu vực 1's households and renames it, the
+    other its adults and merges Khu vực 2 into it (which sets its count from that day); the tree's first count was
+    recorded by no one (a set-up)."""
+    from app.units import hamlet_changes
+    from app.units.operations import set_adult_count, set_household_count
+    first = create_user("can-bo-phuong-i", "commune", tree.commune, PASSWORD, full_name="Nguyễn Văn An")
+    second = create_user("nguyen.van.an", "commune", tree.commune, PASSWORD, full_name="Nguyễn Văn An")
+    set_household_count(tree.hamlet, 350, date(2025, 1, 1), user=first)
+    set_adult_count(tree.hamlet, 900, date(2025, 1, 1), user=second)
+    hamlet_changes.merge_hamlets(tree.hamlet2, tree.hamlet, date(2025, 7, 1), 760, user=second)
+    hamlet_changes.rename_hamlet(tree.hamlet, "Khu vực Một", date(2025, 8, 1), user=first)
+    _db.session.commit()
+    return first, second
+
+
+def _table_rows(page, caption: str) -> list[list]:
+    """The cells of each body row of the table in the <details> whose summary reads `caption`; its last column is
+    headed Người ghi (who recorded the line)."""
+    details = next(d for d in page.find_all(tag="details") if " ".join(d.find(tag="summary").text().split()) == caption)
+    assert _text(list(details.find(tag="thead").find_all(tag="th"))[-1]) == "Người ghi"
+    return [list(r.find_all(tag="td")) for r in details.find(tag="tbody").find_all(tag="tr")]
+
+
+def _text(element) -> str:
+    return " ".join(element.text().split())
+
+
+@pytest.mark.parametrize("role,unit_name,links", [("commune", "commune", False), ("district", "district", False),
+                                                   ("province", "province", True)])
+def test_a_hamlets_counts_and_history_name_who_recorded_each_line_linked_for_those_who_open_the_account(
+        app, db, tree, hamlet_records, role, unit_name, links):
+    """The household counts, the adult populations and the hamlet's changes each say who recorded them, "Full name
+    (username)" (the two Nguyễn Văn An told apart), linked to the account's page only for province staff, who may
+    open a commune officer's account; a count from the set-up says no one ("–")."""
+    first, second = hamlet_records
+    browser, _viewer = sign_in_as(app, role, getattr(tree, unit_name))
+    resp = browser.get(f"/units/{tree.hamlet.id}")
+    assert resp.status_code == 200
+    page = parse(resp.get_data(as_text=True))
+    a1, a2 = f"Nguyễn Văn An ({first.username})", f"Nguyễn Văn An ({second.username})"
+    counts = _table_rows(page, "Số hộ các lần trước")
+    assert [[_text(c) for c in row] for row in counts] == [["01/07/2025", "760", a2], ["01/01/2025", "350", a1],
+                                                          ["01/01/2024", "320", "–"]]
+    adults = _table_rows(page, "Các số liệu người trưởng thành trước đây")
+    assert [[_text(c) for c in row] for row in adults] == [["01/07/2025", "900", a2], ["01/01/2025", "900", a2]]
+    history = [_text(li) for li in page.find(id="hamlet-history").find_all(tag="li")]
+    assert history == [f"01/07/2025: Khu vực 2 sáp nhập vào thôn, ấp này (chuyển 0 hộ đã ghi trong ứng dụng) · "
+                       f"Khu vực 2 · người ghi: {a2}",
+                       f"01/08/2025: đổi tên từ Khu vực 1 thành Khu vực Một · người ghi: {a1}"]
+    names = {a1: first, a2: second}
+    found = [(a.text(), a.attrs["href"]) for a in page.find_all(tag="a")
+             if re.fullmatch(r"/users/\d+", a.attrs.get("href", ""))]
+    if links:
+        expected = [(a2, f"/users/{second.id}"), (a1, f"/users/{first.id}"), (a2, f"/users/{second.id}"),
+                    (a2, f"/users/{second.id}"), (a2, f"/users/{second.id}"), (a1, f"/users/{first.id}")]
+        assert sorted(found) == sorted(expected)
+        for name, account in names.items():
+            assert browser.get(f"/users/{account.id}").status_code == 200, name
+    else:
+        assert found == []

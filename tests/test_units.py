@@ -721,9 +721,10 @@ def test_a_count_that_looks_like_a_slip_of_the_finger_is_asked_about_then_saved_
 
 
 def _earlier(html: str, label: str) -> list[str]:
-    """The rows of an earlier-counts table on a unit's page: "in effect from · figure"."""
+    """The rows of an earlier-counts table on a unit's page: "in effect from · figure · who recorded it"."""
     table = html.split(f"<summary>{label}</summary>", 1)[1].split("</table>", 1)[0]
-    rows = re.findall(r"<tr><td>([^<]*)</td><td class=\"num\">([^<]*)</td></tr>", table)
+    rows = re.findall(r"<tr><td>([^<]*)</td><td class=\"num\">([^<]*)</td><td class=\"recorded-by\">([^<]*)</td></tr>",
+                      table)
     return [" · ".join(cells) for cells in rows]
 
 
@@ -733,7 +734,7 @@ def test_a_unit_page_shows_its_own_counts_and_a_commune_with_hamlets_asks_for_no
     set_adult_count(tree.hamlet, 900, date(2024, 1, 1))
     set_adult_count(tree.hamlet2, 700, date(2024, 1, 1))
     db.session.commit()
-    login_as("commune", tree.commune)
+    officer = login_as("commune", tree.commune)
     assert client.post(f"/units/{tree.hamlet.id}/households",
                        data=with_version(
                            client, f"/units/{tree.hamlet.id}", {"count-households": "333",
@@ -741,8 +742,10 @@ def test_a_unit_page_shows_its_own_counts_and_a_commune_with_hamlets_asks_for_no
     html = client.get(f"/units/{tree.hamlet.id}").get_data(as_text=True)
     # Today's count is the one in effect; the earlier counts are the hamlet's own (Khu vực 2 has 410 and 700).
     assert f"333 hộ, áp dụng từ {today:%d/%m/%Y}" in html
-    assert _earlier(html, "Số hộ các lần trước") == [f"{today:%d/%m/%Y} · 333", "01/01/2024 · 320"]
-    assert _earlier(html, "Các số liệu người trưởng thành trước đây") == ["01/01/2024 · 900"]
+    # Who recorded each: the officer signed in, and no one for the set-up's.
+    assert _earlier(html, "Số hộ các lần trước") == [
+        f"{today:%d/%m/%Y} · 333 · {officer.full_name} ({officer.username})", "01/01/2024 · 320 · –"]
+    assert _earlier(html, "Các số liệu người trưởng thành trước đây") == ["01/01/2024 · 900 · –"]
     # Phường I counts its hamlets' sum: no form asks for its own count, and a count sent anyway is refused.
     html = client.get(f"/units/{tree.commune.id}").get_data(as_text=True)
     assert 'name="count-households"' not in html and 'name="adults-adults"' not in html

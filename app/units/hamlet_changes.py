@@ -14,6 +14,7 @@ from datetime import date, timedelta
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
+from sqlalchemy import orm
 
 from app import rules
 from app.audit.models import record
@@ -145,6 +146,7 @@ def history(hamlet: AdminUnit) -> list[HamletChange]:
     return list(db.session.scalars(
         sa.select(HamletChange).where(sa.or_(HamletChange.from_unit_id == hamlet.id,
                                              HamletChange.to_unit_id == hamlet.id))
+        .options(orm.selectinload(HamletChange.recorded_by))
         .order_by(HamletChange.effective_on, HamletChange.id)))
 
 

@@ -204,6 +204,7 @@ class HouseholdCount(db.Model):
     recorded_at = orm.mapped_column(UTCDateTime, default=utcnow)
 
     unit: orm.Mapped[AdminUnit] = orm.relationship(back_populates="counts")
+    recorded_by = orm.relationship("User")
 
 
 class AdultCount(db.Model):
@@ -221,6 +222,8 @@ class AdultCount(db.Model):
     effective_on: orm.Mapped[date] = orm.mapped_column(sa.Date)
     recorded_by_id: orm.Mapped[int | None] = orm.mapped_column(sa.ForeignKey("users.id"))
     recorded_at = orm.mapped_column(UTCDateTime, default=utcnow)
+
+    recorded_by = orm.relationship("User")
 
 
 def unit_for_code(code: str, on: date | None = None) -> AdminUnit | None:
@@ -304,6 +307,7 @@ class HamletChange(db.Model):
 
     from_unit: orm.Mapped[AdminUnit] = orm.relationship(foreign_keys=[from_unit_id])
     to_unit: orm.Mapped[AdminUnit] = orm.relationship(foreign_keys=[to_unit_id])
+    recorded_by = orm.relationship("User")
 
 
 class HouseholdMove(db.Model):

@@ -6,6 +6,7 @@ from flask import Blueprint, abort, flash, make_response, redirect, render_templ
 from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy import orm
 from werkzeug.exceptions import NotFound
 
 from app import versions
@@ -74,6 +75,7 @@ def _render_unit(unit: AdminUnit, hamlet_form=None, count_form=None, adult_form=
         return render_template("units/_children.html", unit=unit, children=children, counts=counts, q=q,
                                endings=endings)
     history = db.session.scalars(sa.select(HouseholdCount).where(HouseholdCount.unit_id == unit.id)
+                                 .options(orm.selectinload(HouseholdCount.recorded_by))
                                  .order_by(HouseholdCount.effective_on.desc()).limit(20)).all()
     may_structure = can_edit_structure(unit)
     may_edit_self = can_edit_hamlet(unit)
@@ -91,6 +93,7 @@ def _render_unit(unit: AdminUnit, hamlet_form=None, count_form=None, adult_form=
     day = ended_on or today_vn()
     dated = {"effective_on": day} if unit.retired_on is not None else {}
     adult_history = db.session.scalars(sa.select(AdultCount).where(AdultCount.unit_id == unit.id)
+                                       .options(orm.selectinload(AdultCount.recorded_by))
                                        .order_by(AdultCount.effective_on.desc()).limit(20)).all()
     return render_template(
         "units/show.html", unit=unit, ancestors=ancestors, children=children, counts=counts, q=q, endings=endings,
