@@ -293,17 +293,18 @@ def test_an_area_with_an_account_bound_to_it_is_not_removed_and_only_its_provinc
     world = TwoLevels()
     area = create_unit("Khu vực Vị Thanh", "area", world.province)
     empty = create_unit("Khu vực Ngã Bảy", "area", world.province)
-    create_user("can-bo-khu-vuc", "district", area, "mat-khau-dai-du-1")
+    create_user("can-bo-khu-vuc", "district", area, "mat-khau-dai-du-1", full_name="Trần Thị Khuê")
     elsewhere = create_unit("Tỉnh Vĩnh Long", "province", None, "86")
     _db.session.commit()
     login_as("province", world.province)
     asked = client.get(f"/areas/area/{area.id}/remove").get_data(as_text=True)
-    assert "Tài khoản can-bo-khu-vuc đang gắn với cụm này nên không xóa được cụm." in asked
+    assert "Tài khoản Trần Thị Khuê (can-bo-khu-vuc) đang gắn với cụm này nên không xóa được cụm." in asked
     officer_id = _db.session.scalar(sa.select(User.id).where(User.username == "can-bo-khu-vuc"))
-    assert f'<a href="/users/{officer_id}">can-bo-khu-vuc</a>' in asked  # where to bind it elsewhere
+    # Where to bind it elsewhere.
+    assert f'<li><a href="/users/{officer_id}">Trần Thị Khuê (can-bo-khu-vuc)</a></li>' in asked
     assert 'class="primary danger"' not in asked
     refused = client.post(f"/areas/area/{area.id}/remove")
-    assert refused.status_code == 409 and "can-bo-khu-vuc" in refused.get_data(as_text=True)
+    assert refused.status_code == 409 and "Trần Thị Khuê (can-bo-khu-vuc)" in refused.get_data(as_text=True)
     _db.session.expire_all()
     assert _db.session.get(AdminUnit, area.id) is not None
     assert "Cụm không có xã nào." in client.get(f"/areas/area/{empty.id}/remove").get_data(as_text=True)
@@ -317,6 +318,42 @@ def test_an_area_with_an_account_bound_to_it_is_not_removed_and_only_its_provinc
         assert other.get(f"/areas/area/{empty.id}/remove").status_code == status, role
     _db.session.expire_all()
     assert _db.session.get(AdminUnit, empty.id) is not None
+
+
+def test_the_accounts_bound_to_an_area_are_named_with_their_usernames_and_linked_where_the_viewer_opens_them(
+        db, client, login_as):
+    """Two officers of one name bound to the area are told apart by their usernames; province staff open an area
+    officer's account but not an administrator's, so only the first is a link for them; an administrator opens
+    both."""
+    from app.auth.cli import create_user
+    from tests.html_tree import parse
+    from tests.report_data import forget_signed_in_user
+    world = TwoLevels()
+    area = create_unit("Khu vực Vị Thanh", "area", world.province)
+    officer = create_user("nguyen.van.an", "district", area, "mat-khau-dai-du-1", full_name="Nguyễn Văn An")
+    admin = create_user("an.quan.tri", "admin", area, "mat-khau-dai-du-1", full_name="Nguyễn Văn An")
+    _db.session.commit()
+
+    def bound(http) -> tuple[str, list[tuple[str, str]]]:
+        page = parse(http.get(f"/areas/area/{area.id}/remove").get_data(as_text=True))
+        notice = " ".join(page.find(id="bound").text().split())
+        links = [(" ".join(a.text().split()), a.attrs["href"]) for a in page.find(tag="section").find_all(tag="a")
+                 if a.attrs["href"].startswith("/users/")]
+        return notice, links
+
+    login_as("province", world.province)
+    notice, links = bound(client)
+    assert notice == ("Tài khoản Nguyễn Văn An (an.quan.tri), Nguyễn Văn An (nguyen.van.an) đang gắn với cụm này "
+                      "nên không xóa được cụm.")
+    assert links == [("Nguyễn Văn An (nguyen.van.an)", f"/users/{officer.id}")]
+    page = client.get(f"/areas/area/{area.id}/remove").get_data(as_text=True)
+    assert page.count("Nguyễn Văn An (an.quan.tri)") == 2  # in the notice, and unlinked on the line below
+    assert client.get(f"/users/{admin.id}").status_code == 404
+    forget_signed_in_user()
+    other = client.application.test_client()
+    login_as("admin", world.province, http=other)
+    assert bound(other)[1] == [("Nguyễn Văn An (an.quan.tri)", f"/users/{admin.id}"),
+                               ("Nguyễn Văn An (nguyen.van.an)", f"/users/{officer.id}")]
 
 
 def test_an_area_officer_is_bound_to_another_area_then_the_empty_area_is_removed(db, client, login_as):

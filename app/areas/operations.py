@@ -92,10 +92,9 @@ def set_area_communes(area: AdminUnit, commune_ids: set[int], user=None) -> dict
     return {"in": moved_in, "out": moved_out}
 
 
-def accounts_bound(area: AdminUnit) -> list[tuple[int, str]]:
-    """The accounts bound to the area (its officers), disabled ones too: (id, username)."""
-    return [tuple(row) for row in db.session.execute(
-        sa.select(User.id, User.username).where(User.unit_id == area.id).order_by(User.username))]
+def accounts_bound(area: AdminUnit) -> list[User]:
+    """The accounts bound to the area (its officers), disabled ones too, by username."""
+    return list(db.session.scalars(sa.select(User).where(User.unit_id == area.id).order_by(User.username)))
 
 
 def remove_area(area: AdminUnit, user=None) -> list[str]:
