@@ -5,7 +5,8 @@ row (old province code -> new province code) says where the old province's commu
 row sends an old commune whole to a new one; hamlet rows (the hamlet's name in the old commune)
 assign the hamlets of a commune split between several; an account row re-binds a user to a new
 unit (an area officer to an area that carries on, by its name), or with neither deactivates it. Applying
-moves every hamlet whole (its households, counts, visits and adoptions hang on it), ends the old units'
+moves every hamlet whole (its households, counts, visits and adoptions hang on it; every one that stood on the
+plan's day or came since, for a province that went on with the old map after it), ends the old units'
 period, creates the new ones (an area again where its communes' heirs are wholly its), moves teams and
 accounts, and records what it did. Mutations only: the caller commits.
 """
@@ -27,8 +28,8 @@ from app.templating import message_date
 from app.text import fold, sort_key
 from app.units import official
 from app.units import operations as unit_ops
-from app.units.models import AdminUnit, Reorganization, UnitPlacement, UnitSuccession
-from app.units.reorganize_summary import Description, describe_summary, record_communes
+from app.units.models import AdminUnit, HamletChange, Reorganization, UnitPlacement, UnitSuccession
+from app.units.reorganize_summary import Description, describe_summary, record_communes, record_ended_hamlets
 
 PLAN_COLUMNS = {
     "effective_on": "effective_on", "effective_date": "effective_on", "ngay_hieu_luc": "effective_on",
@@ -293,8 +294,8 @@ def check_plan(source_name: str, lines: list[PlanLine], ahead: bool = False, onl
         commune_by_id[commune.id] = commune
         _new_unit(plan, line, parent_code, day)
         if line.hamlet:
-            hamlet = unit_ops.find_child_by_name(commune, line.hamlet)
-            if hamlet is None or hamlet.retired_on is not None:
+            hamlet = _standing_hamlet(commune, line.hamlet, day)
+            if hamlet is None:
                 line.errors.append(_("%(commune)s has no hamlet named %(hamlet)s.", commune=commune.name,
                                      hamlet=line.hamlet))
             elif hamlet.id in hamlet_target:
@@ -328,26 +329,33 @@ def check_plan(source_name: str, lines: list[PlanLine], ahead: bool = False, onl
                                      code=commune.code or "-"))
                 continue
             default = whole_target.get(commune.id, [])
-            hamlets = db.session.scalars(sa.select(AdminUnit).where(
-                AdminUnit.parent_id == commune.id, AdminUnit.retired_on.is_(None))).all()
+            whole = {c for c, _n in default}
             targets = set()
-            for hamlet in hamlets:
-                if hamlet.id in hamlet_target:
-                    code = hamlet_target[hamlet.id][0]
-                elif len({c for c, _n in default}) == 1:
-                    code = default[0][0]
-                else:
+            groups, endings = _hamlet_groups(commune, day)
+            standing = {h.id for group in groups for h in group}
+            for group in groups:
+                named = sorted((hamlet_target[h.id][1], hamlet_target[h.id][0]) for h in group if h.id in hamlet_target)
+                codes = {code for _n, code in named}
+                if len(codes) > 1:
+                    problem = _joined_by_changes(group, endings, codes)
+                    for line_no, code in named:
+                        if code != named[0][1]:
+                            _line_by_no(lines, line_no).errors.append(problem)
+                    continue
+                code = next(iter(codes)) if codes else next(iter(whole)) if len(whole) == 1 else None
+                if code is None:
                     first_line = min([n for c, n in default] + [n for h, (c, n) in hamlet_target.items()
-                                                                  if h in {x.id for x in hamlets}] or [0])
-                    message = _("Hamlet %(hamlet)s of %(commune)s, which is split, is not assigned.",
-                                hamlet=hamlet.name, commune=commune.name)
-                    if first_line:
-                        _line_by_no(lines, first_line).errors.append(message)
-                    else:
-                        plan.errors.append(message)
+                                                                  if h in standing] or [0])
+                    for hamlet in _named_for(group, endings):
+                        message = _("Hamlet %(hamlet)s of %(commune)s, which is split, is not assigned.",
+                                    hamlet=hamlet.name, commune=commune.name)
+                        if first_line:
+                            _line_by_no(lines, first_line).errors.append(message)
+                        else:
+                            plan.errors.append(message)
                     continue
                 targets.add(code)
-                plan.hamlet_moves.append((hamlet, commune, code))
+                plan.hamlet_moves += [(hamlet, commune, code) for hamlet in group]
             targets |= {c for c, _n in default}
             plan.commune_targets[commune.id] = targets
     _check_new_codes(plan, day)
@@ -356,6 +364,71 @@ def check_plan(source_name: str, lines: list[PlanLine], ahead: bool = False, onl
         if line.account:
             _check_account(plan, line, listed)
     return plan
+
+
+def _hamlet_groups(commune: AdminUnit, day: date) -> tuple[list[list[AdminUnit]], dict]:
+    """The commune's hamlets that stood on `day` or came into being since (a later merge, split or retirement ended
+    some of them, a split made others), grouped by the merges and splits that joined them: each group goes whole to
+    one new commune, since the commune that decided such a change held all its hamlets; and how each one a change
+    ended ended (app.units.hamlet_changes.endings_of). A province that adopts the app late applies its plan after
+    months of such changes on the old map."""
+    from app.units.hamlet_changes import endings_of
+    hamlets = list(db.session.scalars(sa.select(AdminUnit).where(
+        AdminUnit.parent_id == commune.id, AdminUnit.level == "hamlet",
+        sa.or_(AdminUnit.retired_on.is_(None), AdminUnit.retired_on > day)).order_by(AdminUnit.id)))
+    ended = [h.id for h in hamlets if h.retired_on is not None]
+    endings = endings_of(ended) if ended else {}
+    group_of = {h.id: {h.id} for h in hamlets}
+    for hamlet_id, ending in endings.items():
+        for into in ending.into:
+            if into.id in group_of and group_of[into.id] is not group_of[hamlet_id]:
+                joined = group_of[hamlet_id] | group_of[into.id]
+                for member in joined:
+                    group_of[member] = joined
+    by_id = {h.id: h for h in hamlets}
+    groups, seen = [], set()
+    for hamlet in hamlets:
+        if hamlet.id not in seen:
+            seen |= group_of[hamlet.id]
+            groups.append(sorted((by_id[i] for i in group_of[hamlet.id]),
+                                 key=lambda h: (h.retired_on is not None, fold(h.name), h.id)))
+    return groups, endings
+
+
+def _named_for(group: list[AdminUnit], endings: dict) -> list[AdminUnit]:
+    """The hamlets of a group a split commune's plan names: those of today, else (all ended since the plan's day)
+    those no merge or split ended, which its lines may name as well."""
+    return ([h for h in group if h.retired_on is None] or [h for h in group if h.id not in endings]
+            or group[:1])
+
+
+def _standing_hamlet(commune: AdminUnit, name: str, day: date) -> AdminUnit | None:
+    """The commune's hamlet of that name that stood on `day` or came since: today's if one bears it, else the
+    latest to end."""
+    return db.session.scalar(sa.select(AdminUnit).where(
+        AdminUnit.parent_id == commune.id, AdminUnit.level == "hamlet", AdminUnit.name_folded == fold(name),
+        sa.or_(AdminUnit.retired_on.is_(None), AdminUnit.retired_on > day))
+        .order_by(AdminUnit.retired_on.is_not(None), AdminUnit.retired_on.desc(), AdminUnit.id.desc()).limit(1))
+
+
+def _ending_words(hamlet: AdminUnit, ending) -> str:
+    """How a merge or a split after the plan's day ended the hamlet: "Khu vực 2 was merged into Khu vực 1 from
+    01/03/2026"."""
+    into = ", ".join(u.name for u in ending.into)
+    if ending.kind == "merge":
+        return gettext("%(name)s was merged into %(into)s from %(date)s", name=hamlet.name, into=into,
+                       date=message_date(ending.on))
+    return gettext("%(name)s was split into %(into)s from %(date)s", name=hamlet.name, into=into,
+                   date=message_date(ending.on))
+
+
+def _joined_by_changes(group: list[AdminUnit], endings: dict, codes: set[str]) -> Problem:
+    """Hamlets a merge or a split joined after the plan's day, sent by its lines to several new communes: which
+    change is in the way, and what to do."""
+    ended = sorted((h for h in group if h.id in endings), key=lambda h: (endings[h.id].on, h.id))
+    changes = "; ".join(_ending_words(h, endings[h.id]) for h in ended)
+    return _("%(changes)s, after the plan's day, so they go to one new commune, not to %(codes)s: give their lines "
+             "the same new code.", changes=changes, codes=", ".join(sorted(codes)))
 
 
 def _follow_areas(plan: Plan) -> None:
@@ -574,6 +647,20 @@ def _moved_since(hamlet_ids: list[int]) -> dict[int, date]:
     return out
 
 
+def _carry_hamlet_changes(plan: Plan, created: dict[str, AdminUnit], day: date) -> None:
+    """The hamlet changes the old communes recorded from the plan's day on were the new communes' (their hamlets
+    were theirs from then): their history, and the figures that read it, name the commune each hamlet went to."""
+    moved: dict[tuple[int, str], list[int]] = defaultdict(list)
+    for hamlet, old_commune, code in plan.hamlet_moves:
+        moved[(old_commune.id, code)].append(hamlet.id)
+    for (old_id, code), hamlet_ids in moved.items():
+        for chunk in chunks(hamlet_ids):
+            db.session.execute(sa.update(HamletChange).where(
+                HamletChange.commune_id == old_id, HamletChange.effective_on >= day,
+                HamletChange.from_unit_id.in_(chunk)).values(commune_id=created[code].id)
+                .execution_options(synchronize_session=False))
+
+
 def _recount(unit_ids: set[int]) -> None:
     """Recompute these units' coverage tallies, as `flask coverage verify` would find them."""
     from app.coverage import hamlet_recount
@@ -584,6 +671,7 @@ def apply_plan(plan: Plan, user=None) -> Outcome:
     """Apply a checked plan in the caller's transaction (which commits, or rolls back on a dry run)."""
     from app.auth.models import User
     from app.teams.models import Team
+    from app.units.hamlet_changes import endings_of
     if not plan.ok:
         raise ValueError("refusing to apply a plan with problems")
     day = plan.effective_on
@@ -628,16 +716,20 @@ def apply_plan(plan: Plan, user=None) -> Outcome:
 
     # Every hamlet at once: its placement until the day (since an earlier plan moved it, if one did: placements
     # of one hamlet never overlap, or its map of a day before would name two communes), its former ancestors
-    # dated (before the path changes, whose trigger keeps dated rows), then its new path.
-    moved_since = _moved_since([hamlet.id for hamlet, _old, _code in plan.hamlet_moves])
+    # dated (before the path changes, whose trigger keeps dated rows), then its new path. A hamlet a split made
+    # after the day never stood under the old commune on a day it stood: it has neither.
+    stood = [(hamlet, old, code) for hamlet, old, code in plan.hamlet_moves
+             if hamlet.valid_from is None or hamlet.valid_from < day]
+    moved_since = _moved_since([hamlet.id for hamlet, _old, _code in stood])
     db.session.add_all([UnitPlacement(unit_id=hamlet.id, parent_id=old_commune.id,
                                       valid_from=moved_since.get(hamlet.id, hamlet.valid_from), valid_to=day)
-                        for hamlet, old_commune, _code in plan.hamlet_moves])
+                        for hamlet, old_commune, _code in stood])
     db.session.flush()
-    _former_ancestors([(hamlet, created[code]) for hamlet, _old, code in plan.hamlet_moves], day)
+    _former_ancestors([(hamlet, created[code]) for hamlet, _old, code in stood], day)
     for hamlet, _old_commune, code in plan.hamlet_moves:
         hamlet.place_under(created[code])
     db.session.flush()
+    _carry_hamlet_changes(plan, created, day)
     touched = old_ids | {u.id for u in created.values()} | {u.id for u in areas_made.values()}
     if plan.hamlet_moves:
         _recount(touched)
@@ -747,6 +839,8 @@ def apply_plan(plan: Plan, user=None) -> Outcome:
         "districts_ended": [[u.code, u.name] for u in retired if u.level == "district"],
         **record_communes(plan.commune_targets, plan.hamlet_moves, created,
                           {u.id: u for u in retired if u.level == "commune"}),
+        "hamlets_ended": record_ended_hamlets(plan.hamlet_moves, created, endings_of(
+            [hamlet.id for hamlet, _old, _code in plan.hamlet_moves if hamlet.retired_on is not None])),
     }
     record("reorganize", "unit", reorg.id, reorg.province_id, after={
         "effective_on": day.isoformat(), "source": plan.source_name, "created": len(created),
@@ -839,8 +933,9 @@ def draft_rows(new_province_code: str, day: date) -> list[list]:
             rows.append([day, old_code, old_name, "", targets[0], new_names.get(targets[0], ""), ""])
             continue
         choices = " | ".join(f"{c} {new_names.get(c, '')}" for c in targets)
-        hamlets = db.session.scalars(sa.select(AdminUnit).where(
-            AdminUnit.parent_id == unit.id, AdminUnit.retired_on.is_(None))).all() if unit else []
+        # Its hamlets of today; one ended since the day by a merge or a split goes with the hamlets it went into.
+        groups, endings = _hamlet_groups(unit, day) if unit else ([], {})
+        hamlets = [hamlet for group in groups for hamlet in _named_for(group, endings)]
         for hamlet in sorted(hamlets, key=lambda h: fold(h.name)) or [None]:
             rows.append([day, old_code, old_name, hamlet.name if hamlet else "", "", choices, ""])
     return rows

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from datetime import date
 
 from flask_babel import gettext as _
 
@@ -16,10 +17,12 @@ from app.units.models import AdminUnit
 def record_communes(commune_targets: dict[int, set[str]], hamlet_moves, created: dict[str, AdminUnit],
                     old_communes: dict[int, AdminUnit]) -> dict:
     """The summary's account of the communes: each new commune with where it comes from (an old commune
-    whole, or some of its hamlets), and each split commune with which hamlets went where."""
-    hamlets_to = Counter((old.id, code) for _hamlet, old, code in hamlet_moves)
+    whole, or some of its hamlets), and each split commune with which of its hamlets of today went where (those that
+    ended since the plan's day: record_ended_hamlets)."""
+    today = [(hamlet, old, code) for hamlet, old, code in hamlet_moves if hamlet.retired_on is None]
+    hamlets_to = Counter((old.id, code) for _hamlet, old, code in today)
     names_to: dict[tuple[int, str], list[str]] = defaultdict(list)
-    for hamlet, old, code in hamlet_moves:
+    for hamlet, old, code in today:
         names_to[(old.id, code)].append(hamlet.name)
     sources: dict[str, list] = defaultdict(list)
     splits = []
@@ -35,6 +38,20 @@ def record_communes(commune_targets: dict[int, set[str]], hamlet_moves, created:
             "splits": splits}
 
 
+def record_ended_hamlets(hamlet_moves, created: dict[str, AdminUnit], endings: dict) -> list[list]:
+    """The hamlets that ended after the plan's day (a province adopting the app late went on with the old map), each
+    carried to its new commune for its days from the plan's day: [name, old commune's code and name, how it ended
+    ("merge", "split" or "retired"), from when (ISO), the hamlets it went into, the new commune's code and name]."""
+    out = []
+    ended = [m for m in hamlet_moves if m[0].retired_on is not None]
+    for hamlet, old, code in sorted(ended, key=lambda m: (sort_key(m[1].name), m[0].retired_on, sort_key(m[0].name))):
+        ending = endings.get(hamlet.id)
+        out.append([hamlet.name, old.code, old.name, ending.kind if ending else "retired",
+                    hamlet.retired_on.isoformat(), [u.name for u in ending.into] if ending else [], code,
+                    created[code].name])
+    return out
+
+
 def _unit(name: str, code: str | None) -> str:
     return f"{name} ({code})" if code else name
 
@@ -47,6 +64,7 @@ class Description:
     unchanged: list[str] = field(default_factory=list)   # the communes that carry on as they were
     ended: list[str] = field(default_factory=list)       # the other units that end (districts)
     hamlets: str = ""
+    hamlets_ended: list[str] = field(default_factory=list)  # hamlets that ended after the plan's day, carried too
     teams: list[str] = field(default_factory=list)       # the teams that go to another commune
     teams_staying: list[str] = field(default_factory=list)
     accounts: list[str] = field(default_factory=list)    # the accounts bound elsewhere or deactivated
@@ -60,7 +78,7 @@ class Description:
         if self.unchanged:
             out.append(_("Communes carrying on unchanged (%(n)d): %(names)s", n=len(self.unchanged),
                          names=", ".join(self.unchanged)))
-        out += self.ended + ([self.hamlets] if self.hamlets else []) + self.teams
+        out += self.ended + ([self.hamlets] if self.hamlets else []) + self.hamlets_ended + self.teams
         if self.teams_staying:
             out.append(_("Teams staying in their commune (%(n)d): %(names)s", n=len(self.teams_staying),
                          names="; ".join(self.teams_staying)))
@@ -112,6 +130,7 @@ def describe_summary(summary: dict, preview: bool = False) -> Description:
                  for code, name in summary.get("districts_ended", [])]
     out.hamlets = _("Hamlets of the communes that change: %(n)d, each moved whole with its households and figures.",
                     n=moved_hamlets)
+    out.hamlets_ended = _hamlets_ended(summary)
     # A team or an account whose unit goes on under its code "stays" (a merged commune keeping its code takes
     # the others in); folded away when that unit carries on unchanged, listed when it changes.
     for team, old, new, old_code, new_code in summary.get("teams", []):
@@ -135,6 +154,26 @@ def describe_summary(summary: dict, preview: bool = False) -> Description:
     out.areas = (_areas_followed(summary, preview) if any(len(a) > 3 for a in summary.get("areas", []))
                  else _areas(summary, staying, preview))
     out.notes = _notes(summary, preview)
+    return out
+
+
+def _hamlets_ended(summary: dict) -> list[str]:
+    """Each hamlet that ended after the plan's day: how, and the new commune it counts in from the plan's day until
+    it ended, with the hamlets it went into."""
+    from app.templating import message_date
+    day = message_date(date.fromisoformat(summary["effective_on"]))
+    out = []
+    for name, old_code, old_name, kind, ended, into, code, new_name in summary.get("hamlets_ended", []):
+        words = dict(hamlet=name, old=_unit(old_name, old_code), into=", ".join(into),
+                     date=message_date(date.fromisoformat(ended)), new=_unit(new_name, code), day=day)
+        if kind == "merge":
+            out.append(_("%(hamlet)s of %(old)s, merged into %(into)s from %(date)s: to %(new)s with it, from %(day)s "
+                         "until then.", **words))
+        elif kind == "split":
+            out.append(_("%(hamlet)s of %(old)s, split into %(into)s from %(date)s: to %(new)s with them, from %(day)s "
+                         "until then.", **words))
+        else:
+            out.append(_("%(hamlet)s of %(old)s, retired from %(date)s: to %(new)s, from %(day)s until then.", **words))
     return out
 
 
