@@ -69,7 +69,7 @@ def reformed(app, db, tree, runner, tmp_path):
     old = {name: getattr(tree, name).id for name in ("province", "commune", "sibling_commune", "other_commune")}
     old |= {"split_class": split_class.id, "split_shift": split_shift.id, "team_split": team_split.id,
             "leader": split_members[0].id, "member": split_members[1].id, "khu_vuc_1": tree.hamlet.id,
-            "nhon_thuan": hamlets["Ấp Nhơn Thuận"].id}
+            "nhon_thuan": hamlets["Ấp Nhơn Thuận"].id, "nhon_xuan": tree.other_hamlet.id}
     march = build_summary(_db.session.get(AdminUnit, old["province"]), *MARCH)
     files = (exports.write_csv(march), exports.write_xlsx(march))
     # The split commune's team leader, signed in before the reform: the reorganization moves their account.
@@ -276,3 +276,88 @@ def test_a_merged_commune_s_classes_are_listed_to_the_commune_that_took_it_in_re
     assert _db.session.get(Class, klass) is not None
     # The split commune's class is no single part's.
     assert client.get(f"/activities/classes/{reformed.old['split_class']}").status_code == 404
+
+
+def _shift_post(team_id: int, member_id: int, commune, on: date, dossiers: int) -> dict:
+    return {"key": uuid.uuid4().hex, "held_on": on.isoformat(), "commune": str(commune.id), "members": [str(member_id)],
+            "people_helped": str(dossiers + 4), "dos-dvc": str(dossiers), "note": "", "save": "1"}
+
+
+def _class_post(team_id: int, member_id: int, on: date, total: int) -> dict:
+    from app.activities.models import Topic
+    topic = _db.session.scalar(sa.select(Topic.id).where(Topic.province_id.is_(None)).limit(1))
+    return {"key": uuid.uuid4().hex, "held_on": on.isoformat(), "place_hamlet": "", "place_name": "Trường tiểu học",
+            "topics": [str(topic)], "teams": [str(team_id)], "members": [str(member_id)],
+            "learners_total": str(total), "age_15_17": "0", "age_18_59": str(total), "age_60_plus": "0",
+            "learners_female": "", "learners_male": "", "note": "", "save": "1"}
+
+
+def test_a_class_and_a_shift_held_before_the_plan_s_day_and_logged_after_it_are_the_commune_s_of_that_day(reformed):
+    """Tổ Một Ngàn, in Xã Tân Hòa since 01/07/2025, enters a class and a shift of May 2025 from its papers: they were
+    held in Thị trấn Một Ngàn, where the team was then (Xã Tân Hòa did not exist), and count there as the map was,
+    and on Xã Tân Hòa, its main successor, on today's map, as its other records of that month do."""
+    from app.activities.models import CentreShift
+    from tests.test_reform_shifts import _online
+    leader, team_id, member_id = reformed.leader, reformed.old["team_split"], reformed.old["leader"]
+    old = _db.session.get(AdminUnit, reformed.old["other_commune"])
+    assert (_online(_today(reformed.tan_hoa)), _classes(_today(reformed.tan_hoa))) == ((4, 0, 0), (25, 2, 8))
+    for url in ("/activities/shifts/new", "/activities/classes/new"):
+        hint = re.search(r'<p class="hint" id="held-before">(.*?)</p>', _text(leader.get(url))).group(1)
+        assert hint == ("Trước 01/07/2025 tổ thuộc Thị trấn Một Ngàn: lớp học, ca trực có ngày trước đó được ghi cho "
+                        "Thị trấn Một Ngàn, giữ nguyên như đã ghi, chỉ để xem.")
+    shift = leader.post("/activities/shifts/new", data=_shift_post(team_id, member_id, reformed.tan_hoa,
+                                                                   date(2025, 5, 20), 5))
+    assert shift.status_code == 303, _text(shift)
+    shown = _text(leader.get(shift.headers["Location"]))
+    assert ("Tổ chức tại Thị trấn Một Ngàn, đơn vị đã kết thúc từ 01/07/2025 theo phương án sắp xếp: giữ nguyên như đã "
+            "ghi, chỉ để xem.") in shown
+    # One learner named, of a household of Ấp Nhơn Xuân, which hung under Thị trấn Một Ngàn that day.
+    from app.activities.models import ClassLearner
+    from tests.visits_helpers import household
+    home = household(_db.session.get(AdminUnit, reformed.old["nhon_xuan"]), "Đinh Văn Khải")
+    klass = leader.post("/activities/classes/new", data=_class_post(team_id, member_id, date(2025, 5, 21), 10) | {
+        "learners-0-name": "Đinh Văn Khải", "learners-0-birth_year": "1968",
+        "learners-0-hamlet": str(reformed.old["nhon_xuan"]), "learners-0-phone": ""})
+    assert klass.status_code == 303, _text(klass)
+    assert _db.session.scalar(sa.select(ClassLearner.household_id).where(ClassLearner.name == "Đinh Văn Khải")) \
+        == home.id
+    later = leader.post("/activities/shifts/new", data=_shift_post(team_id, member_id, reformed.tan_hoa,
+                                                                   date(2025, 9, 10), 2))
+    assert later.status_code == 303
+    _db.session.expire_all()
+    held = dict(_db.session.execute(sa.select(CentreShift.held_on, CentreShift.commune_id).where(
+        CentreShift.team_id == team_id)).all())
+    assert held == {date(2025, 5, 16): old.id, date(2025, 5, 20): old.id, date(2025, 9, 10): reformed.tan_hoa.id}
+    assert _db.session.scalar(sa.select(Class.commune_id).where(Class.held_on == date(2025, 5, 21))) == old.id
+    # Nothing of Xã Tân Hòa's own is dated before it existed.
+    for model in (CentreShift, Class):
+        assert not _db.session.scalar(sa.select(sa.func.count()).select_from(model).where(
+            model.commune_id == reformed.tan_hoa.id, model.held_on < date(2025, 7, 1)))
+    # Today's map: on Xã Tân Hòa, the split commune's main successor; as the map was: Thị trấn Một Ngàn's, for which
+    # each of its parts stands then; the province counts each once on both maps.
+    assert (_online(_today(reformed.tan_hoa)), _classes(_today(reformed.tan_hoa))) == ((9, 0, 0), (35, 3, 8))
+    assert (_online(_then(old)), _classes(_then(old))) == ((9, 0, 0), (35, 3, 8))
+    assert (_online(_then(reformed.tan_hoa)), _classes(_then(reformed.tan_hoa))) == ((9, 0, 0), (35, 3, 8))
+    assert (_classes(_today(reformed.province)), _classes(_then(reformed.province))) == ((85, 7, 26), (85, 8, 26))
+    assert _online(_today(reformed.tan_hoa, SEPTEMBER))[:1] == (2,)
+
+
+def test_a_team_that_was_in_no_other_commune_cannot_log_a_class_or_shift_before_its_commune_existed(reformed, app):
+    team, members = make_team(reformed.tan_hoa, [], name="Tổ Tân Hòa mới")
+    _db.session.commit()
+    leader, _user = sign_in_as(app, "team_leader", reformed.tan_hoa, team, members[0])
+    for url, data in (("/activities/shifts/new", _shift_post(team.id, members[0].id, reformed.tan_hoa,
+                                                             date(2025, 5, 20), 5)),
+                      ("/activities/classes/new", _class_post(team.id, members[0].id, date(2025, 5, 20), 10))):
+        assert 'id="held-before"' not in _text(leader.get(url))
+        resp = leader.post(url, data=data)
+        assert resp.status_code == 400, url
+        text = _text(resp)
+        assert ("Xã Tân Hòa có từ ngày 01/07/2025 và trước đó tổ không thuộc xã, phường nào khác: lớp học, ca trực "
+                "không thể có ngày trước ngày này.") in text
+        field = re.search(r'<input[^>]*id="held_on"[^>]*>', text).group(0)
+        assert 'aria-invalid="true"' in field and 'value="2025-05-20"' in field
+    from app.activities.models import CentreShift
+    for model in (CentreShift, Class):
+        assert not _db.session.scalar(sa.select(sa.func.count()).select_from(model).where(
+            model.commune_id == reformed.tan_hoa.id, model.held_on < date(2025, 7, 1)))

@@ -341,3 +341,27 @@ def test_an_ended_commune_s_shifts_are_kept_to_read_by_an_admin_too(reformed, cl
     _db.session.expire_all()
     assert _db.session.get(CentreShift, may).dossiers_total == 7
     assert _online(_today(reformed.vi_thanh)) == (7 + 4, 7 + 4, 100 + 40)
+
+
+def test_a_new_commune_s_shift_cannot_be_moved_to_a_day_before_the_commune_existed(reformed, client, login_as):
+    """Corrected to a day before the plan's, it would be a shift of a commune that did not exist: the team held it in
+    its old commune, where a shift logged with that date goes (tests/test_reform_classes.py)."""
+    from app.activities.models import CentreShift
+    from app.teams.models import Membership
+    from tests.form_versions import with_version
+    shift = _db.session.scalar(sa.select(CentreShift).where(CentreShift.commune_id == reformed.vi_thanh.id))
+    url = f"/activities/shifts/{shift.id}/edit"
+    data = {"key": shift.key, "held_on": "2025-06-10", "commune": str(shift.commune_id), "note": "",
+            "members": [str(_db.session.scalar(sa.select(Membership.member_id).where(
+                Membership.team_id == shift.team_id)))], "people_helped": "6", "dos-dvc": "3", "save": "1"}
+    login_as("commune", reformed.vi_thanh)
+    data = with_version(client, url, data)
+    resp = client.post(url, data=data)
+    assert resp.status_code == 400
+    text = _text(resp)
+    assert ("Phường Vị Thanh có từ ngày 01/07/2025: lớp học, ca trực trước ngày đó là của xã, phường mà tổ thuộc về "
+            "khi ấy. Hãy xóa bản ghi này và ghi lại với đúng ngày.") in text
+    assert 'aria-invalid="true"' in re.search(r'<input[^>]*id="held_on"[^>]*>', text).group(0)
+    _db.session.expire_all()
+    assert _db.session.get(CentreShift, shift.id).held_on == date(2025, 9, 3)
+    assert client.post(url, data=data | {"held_on": "2025-07-01"}).status_code == 303

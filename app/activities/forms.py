@@ -87,21 +87,40 @@ class ActivityForm(AppForm):
     members = SelectMultipleField(_l("Members"), coerce=int, validate_choice=False)
     note = TextAreaField(_l("Note (optional)"), filters=[_note_filter], validators=[NoteLength()])
 
-    def __init__(self, *args, earliest: date | None = None, member_ids=(), **kwargs):
+    def __init__(self, *args, earliest: date | None = None, member_ids=(), place_on=None, place=None, **kwargs):
         super().__init__(*args, **kwargs)
         # The day the team began work (Team.visits_from) and the members who may be ticked.
         self.earliest = earliest
         self.member_ids = set(member_ids)
+        # Where it was held: for a new one, the commune the team was in on its date (`place_on`, Team.commune_on);
+        # for one corrected, its own commune (`place`). `held_in` once the date is checked.
+        self.place_on, self.place = place_on, place
+        self.held_in = place
 
     def key_is_valid(self) -> bool:
         return bool(self.key.data and KEY_RE.fullmatch(self.key.data))
 
     def validate_held_on(self, field):
+        from app.templating import locale_date
         if field.data and self.earliest and field.data < self.earliest:
-            from app.templating import locale_date
             raise ValidationError(gettext(
                 "The team was founded on %(date)s: a class or shift cannot be dated earlier.",
                 date=locale_date(self.earliest)))
+        if not field.data:
+            return
+        # A commune a reorganization made held nothing before it existed: the team's classes and shifts of those
+        # days were its old commune's (on today's map they count on its heir: app.units.history.commune_heirs).
+        place = self.place_on(field.data) if self.place_on is not None else self.place
+        if place is not None and place.valid_from is not None and field.data < place.valid_from:
+            if self.place_on is not None:
+                raise ValidationError(gettext(
+                    "%(name)s exists from %(date)s and the team was in no other commune before it: a class or shift "
+                    "cannot be dated earlier.", name=place.name, date=locale_date(place.valid_from)))
+            raise ValidationError(gettext(
+                "%(name)s exists from %(date)s: a class or shift held before that day belongs to the commune the team "
+                "was in then. Delete this one and log it again with its date.", name=place.name,
+                date=locale_date(place.valid_from)))
+        self.held_in = place
 
     def validate_members(self, field):
         if not field.data:

@@ -24,7 +24,7 @@ from app.households.models import Household
 from app.models_base import sync_per_service, utcnow
 from app.teams.models import Member, Team
 from app.text import fold
-from app.units.models import AdminUnit
+from app.units.models import AdminUnit, UnitPlacement
 
 
 @dataclass
@@ -115,8 +115,11 @@ def class_matches(klass: Class, data: ClassData) -> bool:
 
 def match_household(commune_id: int, learner: Learner) -> int | None:
     """The household of the commune's hamlets a named learner belongs to, when exactly one matches:
-    by the phone (a household's phone is often the family's), else by the head's name in the hamlet."""
-    hamlets = sa.select(AdminUnit.id).where(AdminUnit.parent_id == commune_id, AdminUnit.level == "hamlet")
+    by the phone (a household's phone is often the family's), else by the head's name in the hamlet. A commune a
+    reorganization ended holds its hamlets no longer: those that hung under it then (a class logged late)."""
+    hamlets = sa.select(AdminUnit.id).where(AdminUnit.level == "hamlet", sa.or_(
+        AdminUnit.parent_id == commune_id,
+        AdminUnit.id.in_(sa.select(UnitPlacement.unit_id).where(UnitPlacement.parent_id == commune_id))))
     base = sa.select(Household.id).where(Household.hamlet_id.in_(hamlets), Household.merged_into_id.is_(None),
                                          Household.erased_at.is_(None))
     if learner.hamlet_id is not None:

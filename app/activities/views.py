@@ -55,7 +55,7 @@ from app.scope import (
     visits_query,
     wide_visits_query,
 )
-from app.teams.models import Member, Membership, Team
+from app.teams.models import Member, Membership, Team, TeamPlacement
 from app.teams.names import member_choices, telling_apart
 from app.text import sort_key
 from app.units import operations as unit_ops
@@ -131,13 +131,13 @@ class _Logged:
     recorded: Callable
 
 
-def _record_once(kind: _Logged, form, read: Callable, render: Callable, commune: AdminUnit,
-                 ask: Callable | None = None):
+def _record_once(kind: _Logged, form, read: Callable, render: Callable, ask: Callable | None = None):
     """Record the form's entry once per key, as a visit is: a key seen before shows its record if the content is
     the same, else a 409 with the input kept and a fresh key; a deleted record's key is never reused; two taps that
     race commit one record and show it to both. `read()` gives (data or None, raw counts, errors);
     `render(raw, errors, status, notice=None)` the form page; `ask(data)`, when given, puts a question beside a
-    figure that looks like a slip and says whether it did (the form comes back, 409, its key kept)."""
+    figure that looks like a slip and says whether it did (the form comes back, 409, its key kept). A closed month
+    is the one of the commune it was held in (the team's then: ActivityForm.validate_held_on)."""
     ops.begin_write()  # from here to the commit, no other post of this form runs its checks
     existing = kind.find_by_key(form.key.data)
     deleted = ops.find_deleted_key(form.key.data) if existing is None else None
@@ -156,7 +156,7 @@ def _record_once(kind: _Logged, form, read: Callable, render: Callable, commune:
         return render(raw, errors, 409, notice={"kind": "deleted"})
     if data is None:
         return render(raw, errors, 400)
-    closed = _closed_message(commune, data.held_on)
+    closed = _closed_message(db.session.get(AdminUnit, data.commune_id), data.held_on)
     if closed:
         form.held_on.errors.append(closed)
         return render(raw, errors, 409)
@@ -207,7 +207,9 @@ class ClassPage:
                    topics, _services([r.service for r in klass.results] if klass else ()))
 
     def form(self, earliest, **kwargs) -> ClassForm:
-        form = ClassForm(earliest=earliest, member_ids=[m.id for m in self.members],
+        # A new class was held where the team was on its date; one corrected stays in its own commune.
+        where = dict(place_on=self.team.commune_on) if self.team is not None else dict(place=self.commune)
+        form = ClassForm(earliest=earliest, member_ids=[m.id for m in self.members], **where,
                          hamlet_ids=[h.id for h in self.hamlets], topic_ids=[t.id for t in self.topics],
                          team_ids=[t.id for t in self.teams], **kwargs)
         self.set_choices(form)
@@ -229,7 +231,7 @@ def _class_data(form: ClassForm, commune: AdminUnit, results: dict) -> ops.Class
                             hamlet_id=row.form.hamlet.data, phone=row.form.phone.data or "")
                 for row in form.learners.entries if row.form.filled]
     return ops.ClassData(
-        commune_id=commune.id, held_on=form.held_on.data, place_hamlet_id=form.place_hamlet.data,
+        commune_id=(form.held_in or commune).id, held_on=form.held_on.data, place_hamlet_id=form.place_hamlet.data,
         place_name=form.place_name.data or "", learners_total=form.learners_total.data,
         age_15_17=form.age_15_17.data or 0, age_18_59=form.age_18_59.data or 0,
         age_60_plus=form.age_60_plus.data or 0, learners_female=form.learners_female.data,
@@ -262,7 +264,8 @@ def _render_class(page: ClassPage, form: ClassForm, raw: dict, errors: dict, sta
     return render_template(
         "activities/class_form.html", form=form, page=page, klass=klass, raw=raw, errors=errors,
         summary=summary if status >= 400 else [], notice=notice, today=today_vn(),
-        earliest=team.visits_from if team else None), status
+        earliest=team.visits_from if team else None,
+        held_before=_held_before(page.team) if klass is None else None), status
 
 
 def _read_class(form: ClassForm, page: ClassPage):
@@ -304,8 +307,7 @@ def new_class():
         return _render_class(page, form, raw, {})
     return _record_once(_CLASS, form, lambda: _read_class(form, page),
                         lambda raw, errors, status, notice=None: _render_class(page, form, raw, errors, status,
-                                                                              notice=notice),
-                        team.commune)
+                                                                              notice=notice))
 
 
 def _names(members) -> list[str]:
@@ -467,6 +469,16 @@ def _deleted_before(kind: str, record_id: int, message: str):
     return redirect(url_for("activities.index"), 303)
 
 
+def _held_before(team: Team | None) -> TeamPlacement | None:
+    """Where the team was until a reorganization moved it, if one did: the new class and shift forms say that one
+    dated before then is recorded there (ActivityForm.validate_held_on), that commune's, kept as logged."""
+    if team is None:
+        return None
+    from app.teams.operations import placements
+    moved = placements(team)
+    return moved[-1] if moved else None
+
+
 def _day(value: date) -> str:
     from app.templating import locale_date
     return locale_date(value)
@@ -480,8 +492,10 @@ def _shift_form(team: Team, shift: CentreShift | None = None, **kwargs) -> tuple
     # Only the services people file dossiers through; a shift of before that named another keeps it on its form.
     services = _services([d.service for d in shift.dossiers] if shift else (), offered=catalogue.dossier_services())
     commune_ids = [shift.commune_id] if shift else [team.commune_id]
+    # A new shift was held where the team was on its date; one corrected stays in its own commune.
+    where = dict(place=shift.commune) if shift else dict(place_on=team.commune_on)
     form = ShiftForm(earliest=team.visits_from if team else None, member_ids=[m.id for m in members],
-                     commune_ids=commune_ids, **kwargs)
+                     commune_ids=commune_ids, **where, **kwargs)
     form.members.choices = member_choices(members)
     return form, members, services
 
@@ -495,8 +509,8 @@ def _render_shift(form, team, services, raw, errors, status=200, shift=None, not
                            services=services, raw=raw, errors=errors, summary=summary if status >= 400 else [],
                            # a count for a service the form does not offer: said beside the group
                            group_errors=[message for code, message in errors.items() if code not in offered],
-                           notice=notice, today=today_vn(),
-                           earliest=team.visits_from if team else None), status
+                           notice=notice, today=today_vn(), earliest=team.visits_from if team else None,
+                           held_before=_held_before(team) if shift is None else None), status
 
 
 def _read_shift(form: ShiftForm, team: Team | None, services):
@@ -504,7 +518,8 @@ def _read_shift(form: ShiftForm, team: Team | None, services):
     dossiers, raw, errors = form.read_dossiers(request.form, services, catalogue.all_services())
     data = None
     if ok and not errors:
-        data = ops.ShiftData(commune_id=int(form.commune.data), team_id=team.id if team else None,
+        data = ops.ShiftData(commune_id=form.held_in.id if form.held_in else int(form.commune.data),
+                             team_id=team.id if team else None,
                              held_on=form.held_on.data, people_helped=form.people_helped.data,
                              member_ids=sorted(set(form.members.data)), dossiers=dossiers, note=form.note.data or "")
     return data, raw, errors
@@ -568,7 +583,7 @@ def new_shift():
     return _record_once(_SHIFT, form, lambda: _read_shift(form, team, services),
                         lambda raw, errors, status, notice=None: _render_shift(form, team, services, raw, errors,
                                                                               status, notice=notice),
-                        team.commune, ask=_ask_people(form, team))
+                        ask=_ask_people(form, team))
 
 
 def _may_change_shift(shift: CentreShift, user=None) -> bool:

@@ -71,6 +71,12 @@ class Team(db.Model):
         """The earliest date a visit of the team may carry."""
         return self.founded_on or self.decision_date or self.registered_on
 
+    def commune_on(self, day: date):
+        """The commune the team was in on `day`: where a reorganization found it (its placements), else its commune
+        now. What it held that day (a class, a shift) was that commune's."""
+        from app.units.models import AdminUnit
+        return db.session.get(AdminUnit, db.session.scalar(sa.select(team_commune_on(day)).where(Team.id == self.id)))
+
 
 class TeamPlacement(db.Model):
     """Where a team was before it moved: in `commune_id` until the day before `valid_to` (from
