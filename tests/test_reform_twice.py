@@ -49,7 +49,7 @@ def twice(db, tree, runner, tmp_path):
     vi_thanh = unit_for_code("31321")
     assert vi_thanh.valid_from == date(2026, 1, 1) and vi_thanh.id != first_vi_thanh
     return type("Twice", (), {
-        "old": old, "may_csv": may, "vi_thanh": vi_thanh,
+        "old": old, "may_csv": may, "vi_thanh": vi_thanh, "first_vi_thanh": first_vi_thanh,
         "thanh_xuan": unit_for_code("31360"), "province": unit_for_code("92"),
         "shift": _db.session.scalar(sa.select(CentreShift.id).where(CentreShift.commune_id == old["commune"])),
         "split_shift": _db.session.scalar(sa.select(CentreShift.id).where(
@@ -121,3 +121,32 @@ def test_the_map_as_it_was_before_the_first_plan_stays_the_same_after_the_second
     assert [(name, n) for name, n in re.findall(r">([^<>]+)</a>.*?/ ([\d.]+) ·", cards)] == [
         ("Khu vực 1", "320"), ("Khu vực 2", "410")]
     assert "Tổng: Phường I" in cards and "0 hộ / 730" in cards
+
+
+def _links(page: str) -> list[str]:
+    """The units an ended unit's page links to, where its hamlets are: their ids."""
+    return re.findall(r'href="/coverage/(\d+)\?', re.search(r'<p class="unit-links">(.*?)</p>', page).group(1))
+
+
+def test_an_ended_commune_s_page_links_to_where_its_hamlets_are_now_and_says_where_they_went_first(
+        twice, client, login_as):
+    login_as("province", twice.province)
+    page = _text(client.get(f"/coverage/{twice.old['commune']}?month=2025-05"))
+    assert ("Kết thúc từ 01/07/2025; các thôn, ấp chuyển về Phường Vị Thanh, nay đã được sắp xếp lại; hiện thuộc:"
+            in page)
+    assert _links(page) == [str(twice.vi_thanh.id)]
+    # A month it no longer stood in says the same.
+    page = _text(client.get(f"/coverage/{twice.old['commune']}?month=2026-02"))
+    assert ("Phường I không tồn tại vào 02/2026. Từ 01/07/2025 các thôn, ấp của đơn vị chuyển về Phường Vị Thanh, nay "
+            "đã được sắp xếp lại; hiện thuộc:") in page
+    assert _links(page) == [str(twice.vi_thanh.id)]
+    # Thị trấn Một Ngàn was split between Xã Tân Hòa, which the second plan put into Phường Vị Thanh, and Xã Thạnh Xuân,
+    # made again by it.
+    page = _text(client.get(f"/coverage/{twice.old['other_commune']}?month=2025-05"))
+    assert ("Kết thúc từ 01/07/2025; các thôn, ấp chuyển về Xã Tân Hòa, Xã Thạnh Xuân, nay đã được sắp xếp lại; hiện "
+            "thuộc:") in page
+    assert _links(page) == [str(twice.vi_thanh.id), str(twice.thanh_xuan.id)]
+    # The first Phường Vị Thanh, ended by the second plan: where its hamlets went is where they are.
+    page = _text(client.get(f"/coverage/{twice.first_vi_thanh}?month=2025-09"))
+    assert "Kết thúc từ 01/01/2026; các thôn, ấp chuyển về:" in page
+    assert _links(page) == [str(twice.vi_thanh.id)]

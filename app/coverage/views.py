@@ -33,7 +33,7 @@ from app.scope import (
 from app.templating import locale_date, target_percent
 from app.text import by_name, sort_key
 from app.units import hamlet_changes
-from app.units.history import before_note, commune_figures_note, successors
+from app.units.history import before_note, carried_on_by, commune_figures_note, successors
 
 bp = Blueprint("coverage", __name__, url_prefix="/coverage")
 require_sign_in(bp)
@@ -126,7 +126,10 @@ def show(unit_id: int):
                    map_mode=mode, map_param=_map_param(),
                    map_links={m: coverage_url(unit.id, map=m) for m in MAPS},
                    before=before_note(unit), stand_ins=[], absent=False,
-                   successors=successors(unit) if unit.retired_on else [],
+                   # An ended unit: where its hamlets are now, and where they went first when a later plan moved
+                   # them on again (said, not linked).
+                   successors=carried_on_by(unit) if unit.retired_on else [],
+                   went_first=successors(unit) if unit.retired_on else [],
                    # A hamlet a merge or a split ended: where its households went (their figures carry on there).
                    ending=hamlet_changes.endings([unit]).get(unit.id) if unit.level == "hamlet" else None)
     table = rows = None

@@ -176,6 +176,22 @@ def successors(unit: AdminUnit) -> list[AdminUnit]:
         .where(UnitSuccession.old_unit_id == unit.id).order_by(AdminUnit.name_folded, AdminUnit.id)))
 
 
+def carried_on_by(unit: AdminUnit) -> list[AdminUnit]:
+    """For a unit that has ended: where what it held is today, which a later plan may have moved on again. A
+    commune: the communes standing today that hold the hamlets it held on its last day (held_on_last_day); any other
+    unit, or a commune none of whose hamlets is under a standing commune: its successors today, through those a later
+    plan ended in turn (successions_now)."""
+    ids: set[int] = set()
+    if unit.level == "commune":
+        ids = {int(path.strip("/").split("/")[-2]) for path in held_on_last_day(unit) if path.count("/") > 2}
+    standing = [u for u in (db.session.get(AdminUnit, i) for i in ids) if u.retired_on is None]
+    if not standing:
+        now = successions_now().subquery()
+        standing = list(db.session.scalars(sa.select(AdminUnit).join(now, now.c.new_id == AdminUnit.id)
+                                           .where(now.c.old_id == unit.id)))
+    return sorted(standing, key=lambda u: (u.name_folded, u.id))
+
+
 def successions_now() -> sa.Select:
     """(old_id, new_id): each unit a reorganization ended, with the units that carry it on today: its successors,
     and in place of one a later plan ended in turn, that one's (a commune reorganized twice goes on in its
