@@ -471,6 +471,43 @@ def test_only_a_staff_account_of_ones_area_is_bound_to_another_unit_and_only_to_
     assert event.user_id == me.id
 
 
+def _history(html: str) -> list[tuple[str, list[str]]]:
+    """The account page's history, newest first: each entry's sentence and its changes, "Label: before → after"."""
+    entries = parse(html).find(tag="ol", **{"class": "events"}).find_all(tag="li")
+    out = []
+    for li in entries:
+        sentence = " ".join(li.find(tag="p", **{"class": "event-sentence"}).text().split())
+        dl = li.find(tag="dl")
+        cells = [" ".join(e.text().split()) for e in (dl.find_all() if dl else ()) if e.tag in ("dt", "dd")]
+        out.append((sentence, [f"{label}: {value}" for label, value in zip(cells[::2], cells[1::2], strict=True)]))
+    return out
+
+
+def test_an_accounts_history_reads_a_change_of_unit_as_from_one_unit_to_the_other(client, tree, login_as, db):
+    """Bound from Phường I to Phường III, the account's page says "Đơn vị: Phường I → Phường III" on one line, the
+    old unit struck through; an entry an earlier version wrote (the old unit by its id, the new one by its name) reads
+    the same way, never "Phường I → –" beside a second line for the new unit."""
+    from app.audit.models import record
+    login_as("province", tree.province)
+    officer = _account(db, "xa-phuong-1", "commune", tree.commune)
+    page = f"/users/{officer.id}"
+    bound = post_opened(client, f"/users/{officer.id}/unit", {"bind-unit": tree.sibling_commune.id}, page)
+    assert bound.status_code == 303
+    # As bind_account recorded it until now: back to Phường I, written the older way.
+    record("update", "user", officer.id, tree.commune.id, before={"unit_id": tree.sibling_commune.id},
+           after={"unit": tree.commune.name, "username": officer.username}, user=None)
+    db.session.commit()
+    html = client.get(page).get_data(as_text=True)
+    older, newer = _history(html)[:2]
+    assert older == ("Đã gắn tài khoản Cán bộ xa-phuong-1 (xa-phuong-1) với Phường I",
+                     ["Tên đăng nhập: xa-phuong-1", "Đơn vị: Phường III → Phường I"])
+    assert newer == ("Đã gắn tài khoản Cán bộ xa-phuong-1 (xa-phuong-1) với Phường III",
+                     ["Tên đăng nhập: xa-phuong-1", "Đơn vị: Phường I → Phường III"])
+    assert "<dt>Đơn vị</dt><dd><del>Phường I</del> → Phường III</dd>" in html
+    assert "<dt>Đơn vị</dt><dd><del>Phường III</del> → Phường I</dd>" in html
+    assert "→ –" not in html
+
+
 def test_an_admin_cannot_disable_their_own_account(client, tree, login_as, db):
     me = login_as("admin", tree.province)
     assert client.post(f"/users/{me.id}/disable").status_code == 403

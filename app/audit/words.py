@@ -408,6 +408,7 @@ def _details(changes: dict, names: dict, labels: dict | None = None) -> list[tup
     """(label, before or None when there was nothing, after) of each changed field. A field empty on both sides
     (a class logged or deleted without a note) says nothing: left out."""
     details = []
+    changes = _unit_once(changes, names)
     for k, item in sorted(changes.items(), key=lambda kv: _FIELD_ORDER.get(kv[0], len(_FIELD_ORDER))):
         if not isinstance(item, dict) or (_empty(item.get("before")) and _empty(item.get("after"))):
             continue
@@ -417,6 +418,27 @@ def _details(changes: dict, names: dict, labels: dict | None = None) -> list[tup
         if row not in details:  # a team's commune kept by name and by id reads the same: once
             details.append(row)
     return details
+
+
+def _unit_once(changes: dict, names: dict) -> dict:
+    """An account bound to another unit is one change, "Unit: A → B", however its entry keeps the units: by name and
+    by id on both sides, or (as entries written before) the old one by id only and the new one by name only, where
+    each key alone would read "A → –" and "B"."""
+    by_name, by_id = changes.get("unit"), changes.get("unit_id")
+    if not isinstance(by_name, dict) or not isinstance(by_id, dict):
+        return changes
+
+    def side(which: str):
+        if not _empty(by_name.get(which)):
+            return by_name[which]
+        unit_id = by_id.get(which)
+        if not isinstance(unit_id, int):
+            return None
+        return names.get(("unit", unit_id)) or f"#{unit_id}"
+
+    one = {key: item for key, item in changes.items() if key != "unit_id"}
+    one["unit"] = {"before": side("before"), "after": side("after")}
+    return one
 
 
 class _Defaulting(dict):

@@ -65,8 +65,9 @@ def bind_account(account: User, unit: AdminUnit, actor=None) -> bool:
                          f"not a {unit.level}")
     if account.unit_id == unit.id:
         return False
-    before = account.unit_id
+    before = account.unit
     account.unit_id = unit.id
-    record("update", "user", account.id, unit.id, before={"unit_id": before},
-           after={"unit": unit.name, "username": account.username}, user=actor)
+    # Each unit by name (as it was called then) and by id: the trail reads "Unit: A → B" (app/audit/words.py).
+    record("update", "user", account.id, unit.id, before={"unit": before.name, "unit_id": before.id},
+           after={"unit": unit.name, "unit_id": unit.id, "username": account.username}, user=actor)
     return True
