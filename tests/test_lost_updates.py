@@ -602,3 +602,38 @@ def test_the_adult_targets_notice_says_which_indicator_each_changed_date_is_of(a
     assert "Hồ sơ trực tuyến: thời hạn đạt chỉ tiêu Hiện tại: 31/12/2028 Bạn nhập: 31/12/2030" in notice
     labels = [dt.text() for dt in parse(resp.get_data(as_text=True)).find(id="changed-meanwhile").find_all("dt")]
     assert len(labels) == 2 and len(set(labels)) == 2
+
+
+@pytest.mark.parametrize("changed,said", [
+    ({"phone": "0912000111"}, "Trần Văn Bình (1958): số điện thoại đã đổi"),
+    ({"hamlet": "hamlet2"}, "Trần Văn Bình (1958): ấp đã đổi"),
+    ({"hamlet": "hamlet2", "phone": ""}, "Trần Văn Bình (1958): ấp và số điện thoại đã đổi"),
+])
+def test_a_learner_whose_hamlet_or_phone_was_changed_meanwhile_is_named_once_as_changed(app, db, tree, team,
+                                                                                        changed, said):
+    """The officer corrects Trần Văn Bình's phone or hamlet, and adds Lê Thị Hoa; the leader saves the list as opened.
+    Bình is the same learner on both sides (same name and year of birth): the notice says what of his changed, once,
+    not that the list holds him and the leader's does not, and the leader's does him and the list not."""
+    from app.activities.models import Class
+    from tests.test_activities import class_form
+    team_, members = team
+    leader, _l = _sign_in(app, "team_leader", tree.commune, team_, members[0])
+    officer, _o = _sign_in(app, "commune", tree.commune)
+    an = ("Nguyễn Văn An", "1960", "", "")
+    binh = ("Trần Văn Bình", "1958", str(tree.hamlet.id), "0912345678")
+    hoa = ("Lê Thị Hoa", "1975", "", "")
+    made = leader.post("/activities/classes/new", data=class_form(db, team_, members, learners=[an, binh]))
+    assert made.status_code == 303
+    klass = db.session.scalar(sa.select(Class).order_by(Class.id.desc()).limit(1))
+    url = f"/activities/classes/{klass.id}/edit"
+    opened = version_on(leader, url)
+    hamlet = str(tree.hamlet2.id) if "hamlet" in changed else binh[2]
+    corrected = (binh[0], binh[1], hamlet, changed.get("phone", binh[3]))
+    assert officer.post(url, data=with_version(officer, url, class_form(
+        db, team_, members, key=klass.key, learners=[an, corrected, hoa]))).status_code == 303
+    resp = leader.post(url, data=class_form(db, team_, members, key=klass.key, learners=[an, binh], version=opened))
+    assert resp.status_code == 409
+    notice = _notice(resp)
+    assert (f"Học viên có tên Hiện tại: 3 người học; danh sách bạn nhập không có: Lê Thị Hoa (1975); {said} "
+            "Bạn nhập: 2 người học Nội dung bạn nhập vẫn được giữ ở dưới.") in notice, notice
+    assert notice.count("Trần Văn Bình") == 1

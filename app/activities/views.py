@@ -377,19 +377,52 @@ NAMED_IN_NOTICE = 5
 
 
 def _learners_changed(klass: Class, data: ops.ClassData) -> dict:
-    """Where the class's named learners differ from those sent: how many each list holds, and who is in one and not
-    in the other (by name and year of birth; a learner whose hamlet or phone differs is in both), else None."""
+    """Where the class's named learners differ from those sent: how many each list holds, who is in one and not in the
+    other (by name and year of birth), and, once, on the side of the list now, who is in both with another hamlet or
+    phone, else None."""
     now = Counter((x.name, x.birth_year, x.hamlet_id, x.phone or "") for x in klass.learners)
     sent = Counter((x.name, x.birth_year, x.hamlet_id, x.phone or "") for x in data.learners)
     if now == sent:
         return {"learners": None}
-    only_now, only_sent = _learner_names(now - sent), _learner_names(sent - now)
+    only_now, only_sent, changed = _learners_apart(now - sent, sent - now)
+    now_side = [_("%(count)s; not in yours: %(names)s", count=_learner_count(now), names=_learner_names(only_now))
+                if only_now else _learner_count(now)]
+    if changed:
+        now_side.append(_changed_learners(changed))
     return {"learners": (
-        _("Named learners"),
-        _("%(count)s; not in yours: %(names)s", count=_learner_count(now), names=only_now) if only_now
-        else _learner_count(now),
-        _("%(count)s; not there now: %(names)s", count=_learner_count(sent), names=only_sent) if only_sent
-        else _learner_count(sent))}
+        _("Named learners"), "; ".join(now_side),
+        _("%(count)s; not there now: %(names)s", count=_learner_count(sent), names=_learner_names(only_sent))
+        if only_sent else _learner_count(sent))}
+
+
+def _learners_apart(only_now: Counter, only_sent: Counter) -> tuple[Counter, Counter, list[tuple]]:
+    """The learners in one list and not the other, less those of one name and year of birth on both sides (a hamlet
+    or phone corrected), which are paired: (only now, only sent, [(the learner now, as sent)])."""
+    now_left, sent_left, pairs = Counter(only_now), Counter(only_sent), []
+    for learner in sorted(only_now.elements(), key=_learner_order):
+        same = next((x for x in sorted(sent_left.elements(), key=_learner_order) if x[:2] == learner[:2]), None)
+        if same is not None:
+            pairs.append((learner, same))
+            now_left[learner] -= 1
+            sent_left[same] -= 1
+    return +now_left, +sent_left, pairs
+
+
+def _changed_learners(pairs: list[tuple]) -> str:
+    """"Trần Văn Bình (1958): phone changed", a few of them (a notice, not the list)."""
+    said = []
+    for (name, year, hamlet, phone), (_n, _y, hamlet_sent, phone_sent) in pairs[:NAMED_IN_NOTICE]:
+        who = _learner_name(name, year)
+        if hamlet != hamlet_sent and phone != phone_sent:
+            said.append(_("%(name)s: hamlet and phone changed", name=who))
+        elif hamlet != hamlet_sent:
+            said.append(_("%(name)s: hamlet changed", name=who))
+        else:
+            said.append(_("%(name)s: phone changed", name=who))
+    shown = "; ".join(said)
+    if len(pairs) > NAMED_IN_NOTICE:
+        return _("%(names)s and %(count)s more", names=shown, count=format_decimal(len(pairs) - NAMED_IN_NOTICE))
+    return shown
 
 
 def _learner_count(learners: Counter) -> str:
@@ -397,10 +430,20 @@ def _learner_count(learners: Counter) -> str:
                     count=format_decimal(learners.total()))
 
 
+def _learner_name(name: str, year: int | None) -> str:
+    return f"{name} ({year})" if year else name
+
+
+def _learner_order(learner: tuple) -> tuple:
+    """Learners (name, year of birth, hamlet, phone) by name, then year of birth, as the lists are read."""
+    name, year, hamlet, phone = learner
+    return sort_key(name), year or 0, hamlet or 0, phone
+
+
 def _learner_names(learners: Counter) -> str:
     """The learners by name and year of birth, the first few of them (a notice, not the list)."""
-    ordered = sorted(learners.elements(), key=lambda x: (sort_key(x[0]), x[1] or 0, x[2] or 0, x[3]))
-    names = [f"{name} ({year})" if year else name for name, year, _hamlet, _phone in ordered]
+    ordered = sorted(learners.elements(), key=_learner_order)
+    names = [_learner_name(name, year) for name, year, _hamlet, _phone in ordered]
     shown = ", ".join(names[:NAMED_IN_NOTICE])
     if len(names) > NAMED_IN_NOTICE:
         return _("%(names)s and %(count)s more", names=shown, count=format_decimal(len(names) - NAMED_IN_NOTICE))
