@@ -80,3 +80,29 @@ def test_a_long_hamlet_name_wraps_in_the_upload_preview_on_a_phone(app, db, tree
     cell = phone.locator(".preview-name", has_text="Khu dân cư")
     assert cell.bounding_box()["width"] >= 60
     shot(phone, "hamlet-upload-preview-long-name-phone")
+
+
+def test_every_link_of_a_merged_hamlets_history_is_a_44px_target_on_a_phone_and_a_desktop(
+        app, db, tree, live_server, phone, desktop):
+    """A hamlet merged into "Ấp 2": the name is a link narrower than a thumb, on the line saying where it went and in
+    the hamlet's history, beside who recorded the merge (a link for province staff, who open that account)."""
+    from datetime import date
+
+    from app.units import operations as unit_ops
+    from app.units.hamlet_changes import merge_hamlets
+    from tests.browser.test_phone_crawl import SIDEWAYS, SMALL_TARGETS
+    short = unit_ops.create_unit("Ấp 2", "hamlet", tree.commune)
+    unit_ops.set_household_count(short, 150, date(2024, 1, 1))
+    officer = create_user("xa-phuong-1", "commune", tree.commune, PASSWORD, full_name="Lê Thị Thu")
+    create_user("tinh-1", "province", tree.province, PASSWORD, full_name="Trần Văn Tỉnh")
+    merge_hamlets(tree.hamlet, short, date(2026, 3, 1), 470, user=officer)
+    _db.session.commit()
+    for page, width in ((phone, 360), (desktop, 1280)):
+        sign_in(page, live_server, "tinh-1", PASSWORD)
+        page.goto(f"{live_server}/units/{tree.hamlet.id}")
+        links = [(a.inner_text(), a.bounding_box()) for a in page.locator("#ended a, #hamlet-history a").all()]
+        assert [name for name, _box in links] == ["Ấp 2", "Ấp 2", "Lê Thị Thu (xa-phuong-1)"]
+        assert all(box["width"] >= 44 and box["height"] >= 44 for _name, box in links), (width, links)
+        assert page.evaluate(SMALL_TARGETS) == [] and page.evaluate(SIDEWAYS) == []
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+        shot(page, f"hamlet-history-{width}")
