@@ -356,6 +356,44 @@ def test_the_accounts_bound_to_an_area_are_named_with_their_usernames_and_linked
                                ("Nguyễn Văn An (nguyen.van.an)", f"/users/{officer.id}")]
 
 
+def test_an_account_the_viewer_cannot_open_is_left_to_an_administrator_on_the_area_removal_page(
+        db, client, login_as):
+    """Province staff cannot open an administrator's account, so they are not sent to its page to bind it elsewhere:
+    its line says to ask an administrator; the area officer's account beside it keeps the advice and the link. An
+    administrator, who opens both, is told to bind each from its page."""
+    from app.auth.cli import create_user
+    from tests.html_tree import parse
+    from tests.report_data import forget_signed_in_user
+    world = TwoLevels()
+    area = create_unit("Khu vực Vị Thanh", "area", world.province)
+    alone = create_unit("Khu vực Ngã Bảy", "area", world.province)
+    officer = create_user("can-bo-khu-vuc", "district", area, "mat-khau-dai-du-1", full_name="Trần Thị Khuê")
+    create_user("quan-tri", "admin", area, "mat-khau-dai-du-1", full_name="Lê Văn Quản")
+    create_user("quan-tri-2", "admin", alone, "mat-khau-dai-du-1", full_name="Phạm Văn Trị")
+    _db.session.commit()
+    ask = "chỉ quản trị viên mới mở được tài khoản này; hãy nhờ quản trị viên gắn tài khoản với đơn vị khác trước."
+    from_page = "Trước hết hãy gắn tài khoản với đơn vị khác từ trang của tài khoản:"
+
+    def lines(http, unit) -> list[str]:
+        """The page's advice under the notice, a paragraph or a list item a line."""
+        section = parse(http.get(f"/areas/area/{unit.id}/remove").get_data(as_text=True)).find(tag="section")
+        return [" ".join(e.text().split()) for e in section.iter() if e.tag in ("p", "li")
+                and e.attrs.get("id") != "bound" and not any(c.tag in ("p", "li") for c in e.iter() if c is not e)]
+
+    login_as("province", world.province)
+    assert lines(client, area) == [from_page, "Trần Thị Khuê (can-bo-khu-vuc)", f"Lê Văn Quản (quan-tri): {ask}",
+                                   "Quay lại"]
+    assert lines(client, alone) == [f"Phạm Văn Trị (quan-tri-2): {ask}", "Quay lại"]
+    page = parse(client.get(f"/areas/area/{area.id}/remove").get_data(as_text=True))
+    assert [a.attrs["href"] for a in page.find(tag="section").find_all(tag="a")
+            if a.attrs["href"].startswith("/users/")] == [f"/users/{officer.id}"]
+    forget_signed_in_user()
+    other = client.application.test_client()
+    login_as("admin", world.province, http=other)
+    assert lines(other, area) == [from_page, "Trần Thị Khuê (can-bo-khu-vuc)", "Lê Văn Quản (quan-tri)", "Quay lại"]
+    assert lines(other, alone) == [from_page, "Phạm Văn Trị (quan-tri-2)", "Quay lại"]
+
+
 def test_an_area_officer_is_bound_to_another_area_then_the_empty_area_is_removed(db, client, login_as):
     """An area's officer changes post: province staff bind the account to another area from its page; it then
     opens the new area's communes and no longer the old one's, and the old area, with no account bound, goes."""

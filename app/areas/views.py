@@ -13,7 +13,7 @@ from app.audit.models import done_by
 from app.auth.guard import require_sign_in
 from app.extensions import db
 from app.imports import ConfirmImportForm
-from app.scope import can_manage_areas, found_or_abort, get_unit_or_404, units_query
+from app.scope import can_manage_areas, can_open_account, found_or_abort, get_unit_or_404, units_query
 from app.units import operations as unit_ops
 from app.units.models import AdminUnit
 
@@ -143,5 +143,9 @@ def remove(area_id: int):
                        "Area %(name)s removed: its %(num)d communes are directly under the province again.",
                        len(returned), name=area.name), "success")
         return redirect(url_for("areas.index", unit_id=province.id), 303)
+    # Each bound account is bound elsewhere from its page; one the viewer cannot open (an administrator's, for province
+    # staff) is an administrator's to bind.
+    opened = [a for a in accounts if can_open_account(a.id)]
     return render_template("areas/remove.html", area=area, province=province, communes=communes,
-                           accounts=accounts, form=ConfirmImportForm(payload="1")), 409 if posted else 200
+                           accounts=accounts, opened=opened, not_opened=[a for a in accounts if a not in opened],
+                           form=ConfirmImportForm(payload="1")), 409 if posted else 200
