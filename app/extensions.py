@@ -64,7 +64,8 @@ def _officer_key() -> str:
 # The forms that give a new account its username: a staff account's (/users/new) and a team member's (the button on
 # the member's page). Each refusal tells whether a username exists anywhere (a team member's is their phone number):
 # an officer sends them a few times a minute at most, a script trying names many more. One budget per officer for
-# both, so neither is a way round the other.
+# both, so neither is a way round the other. A new password for an account the officer manages tells nothing of any
+# other, and has no limit (teams.reset_password, users.reset_password).
 ACCOUNT_FORM_ENDPOINTS = frozenset({"users.new", "teams.account"})
 account_form_limit = limiter.shared_limit(lambda: current_app.config["ACCOUNT_FORM_LIMIT"], scope="account-form",
                                           key_func=_officer_key, methods=["POST"])

@@ -116,6 +116,7 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ("teams.move", "POST"): Entry(OFFICER, {"member_id": "member"}),
     ("teams.make_leader", "POST"): Entry(OFFICER, {"member_id": "member"}),
     ("teams.account", "POST"): Entry(OFFICER, {"member_id": "member"}),
+    ("teams.reset_password", "POST"): Entry(OFFICER, {"member_id": "member"}),
     # Households: everyone reads their area; the team and the commune officer edit; merging
     # duplicates and moving one to another hamlet is the officer's.
     ("households.index", "GET"): Entry(ALL, query=Q, outside="filtered"),

@@ -829,6 +829,68 @@ def test_member_accounts_and_new_accounts_share_one_limit_per_officer(app, clien
     assert db.session.scalar(sa.select(sa.func.count(User.id)).where(User.member_id == m.id)) == 0
 
 
+
+def test_a_new_password_for_a_members_account_draws_nothing_from_the_account_form_limit(
+        app, client, db, tree, login_as, monkeypatch):
+    """The limit on account forms is there because each refusal says whether a username exists; a new password for an
+    account the officer manages says nothing of any other, so it has no limit, as a staff account's has none
+    (/users/N/password): the officer may give one again and again, and still create the accounts the limit allows.
+    It is the member page's button once the member has an account, and only the member's officers may use it."""
+    monkeypatch.setitem(app.config, "ACCOUNT_FORM_LIMIT", "3 per minute")
+    team = make_team(tree)
+    first = make_member(team, name="Lê Văn Tám", role="leader", phone="0912000001")
+    others = [make_member(team, name=f"Trần Văn {n}", phone=f"091200000{n}") for n in (2, 3, 4)]
+    login_as("commune", tree.commune)
+    assert client.post(f"/teams/members/{first.id}/account").status_code == 200  # one of the three
+    page = parse(client.get(f"/teams/members/{first.id}").get_data(as_text=True))
+    button = page.find(tag="form", action=f"/teams/members/{first.id}/password#account").find(tag="button")
+    assert " ".join(button.text().split()) == "Cấp mật khẩu dùng một lần mới"
+    account = db.session.scalar(sa.select(User).where(User.member_id == first.id))
+    for _n in range(5):
+        resp = client.post(f"/teams/members/{first.id}/password")
+        html = resp.get_data(as_text=True)
+        assert resp.status_code == 200 and "<h1>Mật khẩu dùng một lần mới</h1>" in html
+        password = html.split('id="account-password">')[1].split("<")[0]
+        db.session.expire_all()
+        assert db.session.get(User, account.id).check_password(password)
+    assert [client.post(f"/teams/members/{m.id}/account").status_code for m in others] == [200, 200, 429]
+    assert len(_events_of(db, "reset_password", account.id)) == 5
+    # Another commune's officer gives the account no password, nor does the district officer above (who reads it).
+    from tests.report_data import forget_signed_in_user
+    forget_signed_in_user()
+    for role, unit in (("commune", tree.sibling_commune), ("district", tree.district)):
+        other = client.application.test_client()
+        login_as(role, unit, http=other)
+        assert other.post(f"/teams/members/{first.id}/password").status_code in (403, 404)
+        forget_signed_in_user()
+    assert len(_events_of(db, "reset_password", account.id)) == 5
+
+
+def test_a_new_password_for_a_member_with_no_account_or_who_has_left_is_refused_with_a_reason(
+        client, db, tree, login_as):
+    """Sent from a page opened before: no account is made here (that is the account form's, with its limit)."""
+    team = make_team(tree)
+    m = make_member(team, phone="0912000001")
+    login_as("commune", tree.commune)
+    resp = client.post(f"/teams/members/{m.id}/password")
+    assert resp.status_code == 303 and resp.location.endswith(f"/teams/members/{m.id}#account")
+    assert "Nguyễn Văn An chưa có tài khoản đăng nhập." in client.get(resp.location).get_data(as_text=True)
+    assert db.session.scalar(sa.select(sa.func.count(User.id)).where(User.member_id == m.id)) == 0
+    assert client.post(f"/teams/members/{m.id}/account").status_code == 200
+    team_ops.leave(db.session.get(Member, m.id), date(2024, 1, 31))
+    db.session.commit()
+    resp = client.post(f"/teams/members/{m.id}/password")
+    assert resp.status_code == 303
+    assert "Nguyễn Văn An đã rời tổ nên không thể cấp mật khẩu mới." in client.get(resp.location).get_data(as_text=True)
+
+
+def _events_of(db, action: str, account_id: int) -> list:
+    db.session.expire_all()
+    return db.session.scalars(sa.select(AuditEvent).where(AuditEvent.record_type == "user",
+                                                          AuditEvent.action == action,
+                                                          AuditEvent.record_id == account_id)).all()
+
+
 # --- Lists -------------------------------------------------------------------------------------
 
 def test_list_counts_filters_and_search_without_diacritics(client, db, tree, login_as):

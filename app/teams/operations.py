@@ -278,6 +278,16 @@ def accounts_of(member: Member) -> list[User]:
     return list(db.session.scalars(sa.select(User).where(User.member_id == member.id)))
 
 
+def reset_account_password(account: User, user=None) -> str:
+    """A new one-time password for a member's account, to be changed at the next sign-in; an account disabled since
+    can sign in again with it."""
+    password = new_password()
+    account.set_password(password)
+    account.must_change_password, account.is_enabled = True, True
+    record("reset_password", "user", account.id, account.unit_id, after={"username": account.username}, user=user)
+    return password
+
+
 def _sync_account(member: Member) -> None:
     """An account follows its member: team and role change with the open membership."""
     membership = member.current

@@ -649,14 +649,8 @@ def account(member_id: int):
         flash(_("Enter %(name)s's mobile number first: it is the username.", name=m.full_name), "error")
         return redirect(url_for("teams.member", member_id=m.id)), 303
     existing = team_ops.accounts_of(m)
-    if existing:
-        user = existing[0]
-        password = team_ops.new_password()
-        user.set_password(password)
-        user.must_change_password, user.is_enabled = True, True
-        from app.audit.models import record
-        record("reset_password", "user", user.id, user.unit_id, after={"username": user.username},
-               user=current_user)
+    if existing:  # made meanwhile (the button tapped twice, or a page opened before): a new password, as below
+        user, password = existing[0], team_ops.reset_account_password(existing[0], user=current_user)
     else:
         form = MemberAccountForm(username=m.phone)  # what the button sends: no username, the number is it
         if not form.validate_on_submit():
@@ -665,6 +659,25 @@ def account(member_id: int):
     db.session.commit()
     return render_template("teams/account.html", member=m, account=user, password=password,
                            created=not existing)
+
+
+@bp.post("/members/<int:member_id>/password")
+def reset_password(member_id: int):
+    """A new one-time password for the member's account, shown once. Not limited as the account form is (its refusals
+    say whether a username exists; this says nothing of any account but the member's), as a staff account's new
+    password (/users/N/password) is not."""
+    m = get_member_or_404(member_id, need=can_manage_member)
+    back = url_for("teams.member", member_id=m.id, _anchor="account")
+    if m.current is None:
+        flash(_("%(name)s has left the team; no new password can be given.", name=m.full_name), "error")
+        return redirect(back, 303)
+    existing = team_ops.accounts_of(m)
+    if not existing:
+        flash(_("%(name)s has no sign-in account yet.", name=m.full_name), "error")
+        return redirect(back, 303)
+    password = team_ops.reset_account_password(existing[0], user=current_user)
+    db.session.commit()
+    return render_template("teams/account.html", member=m, account=existing[0], password=password, created=False)
 
 
 # --- Import ------------------------------------------------------------------------------------
