@@ -2,6 +2,7 @@
 hamlets, applied in one step; every past figure kept."""
 import base64
 import csv
+import io
 import re
 from datetime import date, timedelta
 
@@ -1103,3 +1104,48 @@ def test_a_commune_added_after_a_plan_s_day_is_in_the_plan_its_draft_lists_and_g
     assert not _db.session.scalar(sa.select(sa.func.count()).select_from(AdminUnit).where(
         AdminUnit.retired_on.is_(None), AdminUnit.level != "hamlet",
         AdminUnit.within(_db.session.get(AdminUnit, province_id))))
+
+
+def test_a_hamlet_retired_before_the_plan_s_day_is_not_made_active_again_under_its_ended_commune(
+        client, login_as, runner, world, tmp_path):
+    """A hamlet retired by hand before the plan's day stays under its old commune, which the plan ended: active
+    again, it would be a hamlet of a commune nobody counts. Its page says why in place of "Sử dụng lại" and where
+    the commune's hamlets are now; the button posted anyway is refused (409) and changes nothing."""
+    old = units.create_unit("Khu vực 5", "hamlet", _db.session.get(AdminUnit, world.commune))
+    units.set_household_count(old, 90, date(2024, 1, 1))
+    units.retire_unit(old, date(2025, 5, 1))
+    _db.session.commit()
+    old_id = old.id
+    assert reorganize(runner, plan_csv(tmp_path, PLAN)).exit_code == 0
+    _db.session.remove()
+    said = ("Phường I đã kết thúc từ 01/07/2025; các thôn, ấp của đơn vị này nay thuộc Phường Vị Thanh. Không thể "
+            "sử dụng lại Khu vực 5 dưới đơn vị đã kết thúc: nếu thôn, ấp này vẫn còn, hãy thêm vào xã, phường đang "
+            "quản lý nó.")
+    login_as("admin", _db.session.get(AdminUnit, world.province))
+    page = client.get(f"/units/{old_id}")
+    html = " ".join(page.get_data(as_text=True).split())
+    assert page.status_code == 200 and said in html
+    assert parse(html).find(action=f"/units/{old_id}/restore") is None and "Sử dụng lại" not in html
+    resp = client.post(f"/units/{old_id}/restore", data={"payload": "1"})
+    assert resp.status_code == 409 and said in " ".join(resp.get_data(as_text=True).split())
+    _db.session.expire_all()
+    assert _db.session.get(AdminUnit, old_id).retired_on == date(2025, 5, 1)
+    with pytest.raises(ValueError):  # nor by any other caller
+        units.restore_unit(_db.session.get(AdminUnit, old_id))
+    # A list of the old commune's hamlets naming it is refused at that line, for the same reason.
+    resp = client.post(f"/units/{world.commune}/import", data={"file": (io.BytesIO("Tên ấp;Số hộ\nKhu vực 5;95\n"
+                       .encode()), "ds-ap.csv")}, content_type="multipart/form-data")
+    assert resp.status_code == 422 and said in " ".join(resp.get_data(as_text=True).split())
+    _db.session.expire_all()
+    assert _db.session.get(AdminUnit, old_id).retired_on == date(2025, 5, 1)
+    # No commune officer touches it: not the old commune's, still bound to it (its hamlets are elsewhere now), nor
+    # the new commune's (it is not among theirs).
+    client.post("/auth/logout")
+    assert client.post("/auth/login", data={"username": "xa-31318", "password": "matkhau-dai-du-12"}
+                       ).status_code == 302
+    assert client.post(f"/units/{old_id}/restore", data={"payload": "1"}).status_code == 404
+    client.post("/auth/logout")
+    login_as("commune", unit_for_code("31321"))
+    assert client.post(f"/units/{old_id}/restore", data={"payload": "1"}).status_code == 404
+    _db.session.expire_all()
+    assert _db.session.get(AdminUnit, old_id).retired_on == date(2025, 5, 1)

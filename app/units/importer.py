@@ -221,6 +221,8 @@ def check_hamlets(rows: list[SheetRow], commune: AdminUnit, today: date) -> list
             if unit_ops.ended_by_change(found):
                 out.errors.append(_("%(name)s was merged or split from %(day)s (see its page): leave it out of the "
                                     "list.", name=found.name, day=locale_date(found.retired_on)))
+            elif refusal := unit_ops.ended_commune_refusal(found):
+                out.errors.append(refusal)
         if _count_and_date(row, out, today) and out.households is None:
             out.errors.append(_("The number of households is missing."))
         if out.code:

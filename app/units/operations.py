@@ -12,6 +12,7 @@ from app.database import sqlite_write_lock_now
 from app.extensions import db
 from app.templating import locale_date
 from app.text import fold
+from app.units.history import carried_on_by
 from app.units.models import AdminUnit, AdultCount, HamletChange, HouseholdCount
 
 # Namespace of the PostgreSQL advisory locks taken per unit while something of it is checked and saved (the
@@ -81,10 +82,30 @@ def ended_by_change(unit: AdminUnit) -> bool:
         HamletChange.from_unit_id == unit.id, HamletChange.kind.in_(("merge", "split"))))))
 
 
+def ended_commune_refusal(unit: AdminUnit) -> str | None:
+    """Why a hamlet retired by hand cannot be made active again: its commune has ended (a hamlet retired before a
+    reorganization's day stays under the old commune, whose other hamlets went on), and active under it, it would
+    count in no commune standing. Says where the commune's hamlets are now; None when it can be made active."""
+    commune = unit.parent
+    if unit.retired_on is None or commune is None or commune.retired_on is None:
+        return None
+    now = ", ".join(u.name for u in carried_on_by(commune))
+    if now:
+        return _("%(commune)s ended on %(date)s; its hamlets are now in %(now)s. %(name)s cannot be made active "
+                 "again under it: if it still exists, add it to the commune it is in now.",
+                 commune=commune.name, date=locale_date(commune.retired_on), now=now, name=unit.name)
+    return _("%(commune)s ended on %(date)s. %(name)s cannot be made active again under it: if it still exists, "
+             "add it to the commune it is in now.", commune=commune.name, date=locale_date(commune.retired_on),
+             name=unit.name)
+
+
 def restore_unit(unit: AdminUnit, user=None) -> None:
-    """Raises ValueError for a hamlet ended by a merge or a split (the page and the upload say why first)."""
+    """Raises ValueError for a hamlet ended by a merge or a split, or one of a commune that has ended (the page
+    says why first: ended_commune_refusal)."""
     if ended_by_change(unit):
         raise ValueError("a hamlet ended by a merge or a split is not made active again")
+    if ended_commune_refusal(unit):
+        raise ValueError(f"hamlet {unit.id} is not made active again under the ended commune {unit.parent_id}")
     before = unit.retired_on
     unit.retired_on = None
     record("restore", "unit", unit.id, unit.id, before={"retired_on": before}, after={"retired_on": None},

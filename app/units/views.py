@@ -68,7 +68,10 @@ def _children(unit: AdminUnit, q: str = ""):
     return children, counts, hamlet_changes.endings(children)
 
 
-def _render_unit(unit: AdminUnit, hamlet_form=None, count_form=None, adult_form=None, status=200):
+def _render_unit(unit: AdminUnit, hamlet_form=None, count_form=None, adult_form=None, restore_refused=False,
+                 status=200):
+    """The unit's page; `restore_refused`: its "Make active again" was just refused, and the reason, shown in its
+    place, is said as an error."""
     q = request.args.get("q", "")[:100]
     children, counts, endings = _children(unit, q)
     if wants_fragment("children"):
@@ -105,6 +108,8 @@ def _render_unit(unit: AdminUnit, hamlet_form=None, count_form=None, adult_form=
         checklist=first_run_checklist(current_user, unit),
         changes=hamlet_changes.history(unit) if unit.level == "hamlet" else [],
         may_edit_self=may_edit_self, ended_by_change=unit_ops.ended_by_change(unit),
+        restore_refusal=unit_ops.ended_commune_refusal(unit) if may_edit_self else None,
+        restore_refused=restore_refused,
         # A hamlet entered by mistake, nothing recorded in it yet.
         may_delete=may_edit_self and not unit.has_records(),
         hamlet_form=hamlet_form or (HamletForm(prefix="hamlet") if may_structure else None),
@@ -340,6 +345,8 @@ def restore(unit_id: int):
         flash(_("%(name)s ended by a merge or a split (see its history): it cannot be made active again.",
                 name=hamlet.name), "error")
         return _render_unit(hamlet, status=409)
+    if unit_ops.ended_commune_refusal(hamlet):
+        return _render_unit(hamlet, restore_refused=True, status=409)
     if hamlet.retired_on is not None:
         unit_ops.restore_unit(hamlet, user=current_user)
         db.session.commit()
