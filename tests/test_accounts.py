@@ -500,12 +500,47 @@ def test_an_accounts_history_reads_a_change_of_unit_as_from_one_unit_to_the_othe
     html = client.get(page).get_data(as_text=True)
     older, newer = _history(html)[:2]
     assert older == ("Đã gắn tài khoản Cán bộ xa-phuong-1 (xa-phuong-1) với Phường I",
-                     ["Tên đăng nhập: xa-phuong-1", "Đơn vị: Phường III → Phường I"])
+                     ["Đơn vị: Phường III → Phường I"])
     assert newer == ("Đã gắn tài khoản Cán bộ xa-phuong-1 (xa-phuong-1) với Phường III",
-                     ["Tên đăng nhập: xa-phuong-1", "Đơn vị: Phường I → Phường III"])
+                     ["Đơn vị: Phường I → Phường III"])
     assert "<dt>Đơn vị</dt><dd><del>Phường I</del> → Phường III</dd>" in html
     assert "<dt>Đơn vị</dt><dd><del>Phường III</del> → Phường I</dd>" in html
     assert "→ –" not in html
+
+
+def test_an_accounts_history_gives_its_username_where_it_was_made_or_changed_and_names_a_deleted_account(
+        client, tree, login_as, db):
+    """Each entry keeps the account's username (so an account deleted since is still named), but the page shows
+    "Tên đăng nhập" only where it says something: the account's creation, and a change of the username. Bound
+    elsewhere, disabled, enabled again or given a new password, the entry says just that."""
+    from app.audit.models import record
+    login_as("admin", tree.province)
+    assert client.post("/users/new", data={"username": "can-bo-an", "full_name": "Nguyễn Văn An", "role": "commune",
+                                           "unit": tree.commune.id}).status_code == 200
+    account = db.session.scalar(sa.select(User).where(User.username == "can-bo-an"))
+    page = f"/users/{account.id}"
+    assert post_opened(client, f"{page}/unit", {"bind-unit": tree.sibling_commune.id}, page).status_code == 303
+    for action in ("disable", "enable", "password"):
+        assert client.post(f"{page}/{action}").status_code in (200, 303)
+    # No page renames an account; an entry that did (a fix made in the database, with its event) says so.
+    record("update", "user", account.id, tree.sibling_commune.id, before={"username": "can-bo-an-cu"},
+           after={"username": "can-bo-an"}, user=None)
+    db.session.commit()
+    history = _history(client.get(page).get_data(as_text=True))
+    assert history == [
+        ("Đã gắn tài khoản Nguyễn Văn An (can-bo-an) với Phường III", ["Tên đăng nhập: can-bo-an-cu → can-bo-an"]),
+        ("Đã cấp mật khẩu dùng một lần mới cho tài khoản Nguyễn Văn An (can-bo-an)", []),
+        ("Đã mở lại tài khoản Nguyễn Văn An (can-bo-an)", ["Tài khoản hoạt động: không → có"]),
+        ("Đã khóa tài khoản Nguyễn Văn An (can-bo-an)", ["Tài khoản hoạt động: có → không"]),
+        ("Đã gắn tài khoản Nguyễn Văn An (can-bo-an) với Phường III", ["Đơn vị: Phường I → Phường III"]),
+        ("Đã tạo tài khoản Nguyễn Văn An (can-bo-an)",
+         ["Họ và tên: Nguyễn Văn An", "Vai trò: Cán bộ xã", "Tên đăng nhập: can-bo-an", "Đơn vị: Phường I"]),
+    ]
+    # Deleted since (outside the app: no page deletes an account), it is still named by its username in the trail.
+    db.session.delete(db.session.get(User, account.id))
+    db.session.commit()
+    trail = " ".join(client.get("/audit/").get_data(as_text=True).split())
+    assert "Đã khóa tài khoản can-bo-an" in trail and "Đã tạo tài khoản Nguyễn Văn An (can-bo-an)" in trail
 
 
 def test_an_admin_cannot_disable_their_own_account(client, tree, login_as, db):

@@ -393,8 +393,19 @@ def describe(events) -> list[Entry]:
         except (KeyError, TypeError, ValueError):
             sentence = str(FALLBACK) % {"name": values["name"]}
         who = e.user.shown_name if e.user is not None else _("system (command line)")
-        out.append(Entry(e, sentence, who, _details(changes, names)))
+        out.append(Entry(e, sentence, who, _details(_username_if_said(e, changes), names)))
     return out
+
+
+def _username_if_said(event, changes: dict) -> dict:
+    """An account's entries keep its username so that one deleted since is still named (its sentence names it,
+    _name); among the changes it says something only where the account was made or the username changed."""
+    item = changes.get("username")
+    if event.record_type != "user" or event.action == "create" or not isinstance(item, dict):
+        return changes
+    if not _empty(item.get("before")) and item.get("before") != item.get("after"):
+        return changes
+    return {key: value for key, value in changes.items() if key != "username"}
 
 
 def changed_fields(events, labels: dict | None = None) -> dict[int, list[tuple[str, object, object]]]:
