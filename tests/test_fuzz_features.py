@@ -128,6 +128,9 @@ NO_INPUT = {
     # staff's own province's, or unknown, are a 404)
     "services.remove_target",
     "coverage.remove_adult_target",  # the same, for an adult target's milestone
+    # reads no field: the member is named by the path (tests/test_teams.py: another commune's member is a 404, one
+    # who left or has no account gets a message)
+    "teams.reset_password",
 }
 
 
