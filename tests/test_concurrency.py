@@ -865,3 +865,34 @@ def test_a_merge_confirmed_while_a_household_moves_into_its_hamlet_waits_and_is_
     assert _moves_of(moved_id) == [(first_id, second_id), (second_id, third_id)]
     result = runner.invoke(args=["coverage", "verify"])
     assert result.exit_code == 0, result.output
+# --- A save made while another officer's save of the same record is being written -------------------------------
+
+def test_a_household_saved_while_another_officer_s_save_is_written_waits_for_it_and_answers_409_with_it(
+        app, client, db, tree, login_as):
+    """Both officers opened the household's form. The first officer's new phone number is written but not committed
+    when the second's save (a new address) arrives: the second waits for it, then finds the household changed since
+    its form was opened, and is shown the number now instead of saving over it."""
+    from app.households import operations as household_ops
+    from app.households.models import Household
+    household_id = create_household(tree.hamlet.id, "Trần Văn Tư", address="Số 4").id
+    first = create_user("canbo-mot", "commune", tree.commune, PASSWORD, full_name="Nguyễn Thị Một")
+    _db.session.commit()
+    first_id = first.id
+    login_as("commune", tree.commune)
+    url = f"/households/{household_id}/edit"
+    typed = with_version(client, url, {"head_name": "Trần Văn Tư", "address": "Số 6 đường Lê Lợi"})
+
+    def first_officer_saves():
+        from app.auth.models import User
+        household_ops.update_household(_db.session.get(Household, household_id), user=_db.session.get(User, first_id),
+                                       phone="0912345678")
+
+    resp = _while_a_first_officer_holds_a_write(app, first_officer_saves, lambda: client.post(url, data=typed))
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 409, html[:300]
+    notice = " ".join(parse(html).find(id="changed-meanwhile").text().split())
+    assert "Nguyễn Thị Một đã sửa lúc" in notice and "Hiện tại: 0912 345 678" in notice
+    assert 'value="Số 6 đường Lê Lợi"' in html
+    db.session.expire_all()
+    saved = db.session.get(Household, household_id)
+    assert (saved.address, saved.phone) == ("Số 4", "0912345678")
